@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import forms as auth_forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import User
+
+
+class LoginForm(auth_forms.AuthenticationForm):
+    username = forms.CharField(
+        label=_("Username or email"),
+        max_length=254,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+    error_messages = {
+        "invalid_login": _(
+            "That username or email and password do not match an account. "
+            "Check for typos; passwords are case-sensitive."
+        ),
+        "inactive": _("This account is inactive. Ask your instructor to reactivate it."),
+    }
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ("display_name", "first_name", "last_name", "email")
+        help_texts = {"email": _("Used to sign in and to reset your password.")}
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        taken = User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists()
+        if taken:
+            raise forms.ValidationError(_("Another account already uses this email address."))
+        return email
+
+
+class AdminUserCreationForm(auth_forms.AdminUserCreationForm):
+    class Meta(auth_forms.AdminUserCreationForm.Meta):
+        model = User
+        fields = ("username", "email", "display_name")

@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from accounts.tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def login(client, login, password=PASSWORD, **extra):
+    return client.post(
+        reverse("accounts:login"), {"username": login, "password": password}, **extra
+    )
+
+
+def test_it_logs_in_with_username(client, bob):
+    response = login(client, "bob", follow=True)
+    assert response.context["user"] == bob
+    assert "Welcome back" in response.content.decode()
+
+
+def test_it_logs_in_with_email_in_any_case(client, bob):
+    response = login(client, "BOB@example.org")
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(bob.pk)
+
+
+def test_it_explains_a_wrong_password_and_keeps_the_username(client, bob):
+    response = login(client, "bob", "not-the-password")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "do not match an account" in html
+    assert 'value="bob"' in html
+    assert "_auth_user_id" not in client.session
+
+
+def test_it_rotates_the_session_key_at_login(client, bob):
+    client.get(reverse("accounts:login"))
+    client.session.save()
+    before = client.session.session_key
+    login(client, "bob")
+    assert client.session.session_key != before
+
+
+def test_it_throttles_repeated_failures_with_a_clear_message(client, bob, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        login(client, "bob", "wrong")
+    response = login(client, "bob")  # even the right password is refused now
+    assert response.status_code == 429
+    assert "Too many failed login attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_logout_requires_post(client, bob):
+    client.force_login(bob)
+    assert client.get(reverse("accounts:logout")).status_code == 405
+    response = client.post(reverse("accounts:logout"), follow=True)
+    assert not response.context["user"].is_authenticated
+    assert "You have been logged out." in response.content.decode()
+
+
+def test_idle_sessions_expire_after_the_configured_time(client, bob, settings):
+    client.force_login(bob)
+    client.get(reverse("accounts:profile"))
+    assert client.session.get_expiry_age() == settings.SESSION_COOKIE_AGE
+    assert settings.SESSION_SAVE_EVERY_REQUEST  # activity pushes expiry forward
+
+
+def test_password_change_needs_the_old_password(client, bob):
+    client.force_login(bob)
+    url = reverse("accounts:password_change")
+    response = client.post(
+        url,
+        {
+            "old_password": "wrong",
+            "new_password1": "N3w-pass-phrase",
+            "new_password2": "N3w-pass-phrase",
+        },
+    )
+    assert "Your old password was entered incorrectly" in response.content.decode()
+    response = client.post(
+        url,
+        {
+            "old_password": PASSWORD,
+            "new_password1": "N3w-pass-phrase",
+            "new_password2": "N3w-pass-phrase",
+        },
+        follow=True,
+    )
+    assert "Your password was changed." in response.content.decode()
+    bob.refresh_from_db()
+    assert bob.check_password("N3w-pass-phrase")
+
+
+def test_password_reset_link_from_the_email_works_end_to_end(client, bob):
+    response = client.post(reverse("accounts:password_reset"), {"email": "bob@example.org"})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["bob@example.org"]
+    link = re.search(r"https?://[^/]+(/\S+)", mail.outbox[0].body).group(1)
+    response = client.get(link, follow=True)  # Django swaps the token for a session marker
+    form_url = response.redirect_chain[-1][0]
+    response = client.post(
+        form_url, {"new_password1": "Fresh-pass-42", "new_password2": "Fresh-pass-42"}, follow=True
+    )
+    assert "Your password was reset" in response.content.decode()
+    assert login(client, "bob", "Fresh-pass-42").status_code == 302
+
+
+def test_password_reset_does_not_reveal_unknown_emails(client, bob):
+    response = client.post(reverse("accounts:password_reset"), {"email": "nobody@example.org"})
+    assert response.status_code == 302
+    assert mail.outbox == []
+
+
+def test_profile_edit_saves_name_and_email(client, bob):
+    client.force_login(bob)
+    response = client.post(
+        reverse("accounts:profile"),
+        {
+            "display_name": "Bobby",
+            "first_name": "Bob",
+            "last_name": "B",
+            "email": "Bobby@Example.org",
+        },
+        follow=True,
+    )
+    assert "Your profile was saved." in response.content.decode()
+    bob.refresh_from_db()
+    assert (bob.display_name, bob.email) == ("Bobby", "bobby@example.org")
+
+
+def test_profile_refuses_a_taken_email_and_keeps_the_rest(client, bob):
+    UserFactory(username="dora", email="dora@example.org")
+    client.force_login(bob)
+    response = client.post(
+        reverse("accounts:profile"),
+        {
+            "display_name": "New name",
+            "first_name": "",
+            "last_name": "",
+            "email": "dora@example.org",
+        },
+    )
+    html = response.content.decode()
+    assert "Another account already uses this email address." in html
+    assert 'value="New name"' in html
+    bob.refresh_from_db()
+    assert bob.email == "bob@example.org"
+
+
+def test_profile_requires_login(client):
+    response = client.get(reverse("accounts:profile"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.messages.views import SuccessMessageMixin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.views.decorators.http import require_POST
+
+from .forms import LoginForm, ProfileForm
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        user = form.get_user()
+        messages.success(self.request, f"Welcome back, {user}.")
+        return response
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    response = auth_views.LogoutView.as_view()(request)
+    messages.info(request, "You have been logged out.")
+    return response
+
+
+class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
+    success_url = reverse_lazy("accounts:profile")
+    success_message = "Your password was changed."
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    success_url = reverse_lazy("accounts:password_reset_done")
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+
+
+class PasswordResetConfirmView(SuccessMessageMixin, auth_views.PasswordResetConfirmView):
+    success_url = reverse_lazy("accounts:login")
+    success_message = "Your password was reset. You can now log in with it."
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Your profile was saved.")
+            return redirect("accounts:profile")
+        messages.error(request, "Your profile was not saved: please correct the errors below.")
+    return render(request, "accounts/profile.html", {"form": form})

@@ -1,0 +1,94 @@
+"""Fixtures shared by every app's tests: personas, fast hashing, and the browser."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django refuses ORM calls
+# from such a thread unless told that this is deliberate (tests only).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ARTIFACTS = Path(__file__).resolve().parent / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright's own download cannot work here
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DEMO_PASSWORD = "correct-horse-battery"
+
+
+def pytest_configure(config) -> None:
+    from django.conf import settings
+
+    # Settings load with production defaults (DEBUG off); the test client and the live
+    # server speak plain HTTP, so the HTTPS-only switches are turned off here alone.
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Argon2 is the production hasher; tests only need a hasher, not a slow one.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def password() -> str:
+    return DEMO_PASSWORD
+
+
+@pytest.fixture
+def alice(db):
+    """An instructor (staff, Instructors group)."""
+    from accounts.tests.factories import InstructorFactory
+
+    return InstructorFactory(username="alice", display_name="Alice Instructor")
+
+
+@pytest.fixture
+def bob(db):
+    """A student."""
+    from accounts.tests.factories import UserFactory
+
+    return UserFactory(username="bob", display_name="Bob Student")
+
+
+@pytest.fixture
+def charlie(db):
+    """An outsider: a student of nothing the test sets up."""
+    from accounts.tests.factories import UserFactory
+
+    return UserFactory(username="charlie", display_name="Charlie Outsider")
+
+
+@pytest.fixture
+def grace(db):
+    """A grader."""
+    from accounts.tests.factories import GraderFactory
+
+    return GraderFactory(username="grace", display_name="Grace Grader")

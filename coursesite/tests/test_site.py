@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import RequestFactory
+from django.urls import reverse
+
+from coursesite import views
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+PRODUCTION_ENV = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": "x7!v" + "k2P9q-L0ngRand0m-Secret-For-Tests-Only-" * 2,
+    "DJANGO_ALLOWED_HOSTS": "courses.example.org",
+    "DJANGO_CSRF_TRUSTED_ORIGINS": "https://courses.example.org",
+    "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    "EMAIL_HOST": "smtp.example.org",
+}
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """Return this process's environment without test-only switches, plus EXTRA."""
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    return {**env, "DJANGO_SETTINGS_MODULE": "coursesite.settings", **extra}
+
+
+def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run CODE in a fresh interpreter with the project's settings and extra ENV."""
+    full_env = clean_env(**env)
+    return subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", code], cwd=BASE_DIR, env=full_env, capture_output=True, text=True
+    )
+
+
+@pytest.mark.django_db
+def test_healthz_reports_ok_when_the_database_answers(client):
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_healthz_reports_503_when_the_database_is_down():
+    # A real, unreachable PostgreSQL server: nothing listens on port 9.
+    code = (
+        "import django; django.setup();"
+        "from django.test import Client;"
+        "r = Client().get('/healthz');"
+        "print(r.status_code, r.content.decode())"
+    )
+    result = run_python(
+        code,
+        {"DATABASE_URL": "postgres://nobody:x@127.0.0.1:9/none", "DJANGO_SECURE_SSL_REDIRECT": "0"},
+    )
+    status, body = result.stdout.strip().split(" ", 1)
+    assert status == "503", result.stderr
+    assert json.loads(body)["database"] == "unavailable"
+
+
+def test_check_deploy_is_clean_with_production_variables():
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "DEBUG"],
+        cwd=BASE_DIR,
+        env=clean_env(**PRODUCTION_ENV),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_settings_are_safe_by_default():
+    code = (
+        "import django; django.setup(); from django.conf import settings as s;"
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT,"
+        " s.SECURE_HSTS_SECONDS > 0, s.PASSWORD_HASHERS[0].endswith('Argon2PasswordHasher'),"
+        " s.SESSION_COOKIE_HTTPONLY)"
+    )
+    result = run_python(code, PRODUCTION_ENV)
+    assert result.stdout.split() == ["True"] * 6, result.stderr
+
+
+@pytest.mark.django_db
+def test_pages_carry_security_headers(client):
+    response = client.get(reverse("home"))
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.django_db
+def test_unknown_pages_get_our_404_without_internals(client):
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "Page not found" in html
+    assert "Traceback" not in html and "urlpatterns" not in html
+
+
+def test_server_error_page_reveals_nothing():
+    response = views.server_error(RequestFactory().get("/"))
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "Something went wrong" in html
+    assert "Traceback" not in html
+
+
+@pytest.mark.django_db
+def test_static_files_are_hashed_and_cached_for_a_year(client):
+    html = client.get(reverse("home")).content.decode()
+    css_url = re.search(
+        r'href="(/static/vendor/bootstrap/bootstrap\.min\.[0-9a-f]{12}\.css)"', html
+    )
+    assert css_url, "Bootstrap is served from our static files with a hashed name"
+    response = client.get(css_url.group(1), HTTP_ACCEPT_ENCODING="gzip")
+    assert response.status_code == 200
+    assert "max-age=31536000" in response["Cache-Control"]
+    assert response.get("Content-Encoding") in {"gzip", "br"}
+
+
+def test_dockerfile_references_files_that_exist():
+    dockerfile = (BASE_DIR / "Dockerfile").read_text()
+    for match in re.finditer(r"^COPY (\S+) ", dockerfile, re.MULTILINE):
+        assert (BASE_DIR / match.group(1)).exists(), match.group(1)
+    assert "requirements.txt" in dockerfile
+    module = re.search(r"DJANGO_SETTINGS_MODULE=(\S+)", dockerfile).group(1)
+    assert (BASE_DIR / (module.replace(".", "/") + ".py")).exists()
+    wsgi = re.search(r'"gunicorn", "([\w.]+)"', dockerfile).group(1)
+    assert (BASE_DIR / (wsgi.replace(".", "/") + ".py")).exists()
+    assert "USER app" in dockerfile and "HEALTHCHECK" in dockerfile and "/healthz" in dockerfile

@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+admin.site.site_header = "Course platform back office"
+admin.site.site_title = "Course platform admin"
+admin.site.index_title = "Courses, projects and grading"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("accounts.urls")),
+    path("", include("lessons.urls")),
+    path("projects/", include("projects.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "coursesite.views.bad_request"
+handler403 = "coursesite.views.permission_denied"
+handler404 = "coursesite.views.page_not_found"
+handler500 = "coursesite.views.server_error"

@@ -1,0 +1,17 @@
+"""gunicorn settings: `gunicorn coursesite.wsgi` picks this file up from the working directory."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# The usual (2 x cores) + 1 sync workers; override with WEB_CONCURRENCY.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", 1))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Recycle workers now and then so a slow leak can never take a server down.
+max_requests = 2000
+max_requests_jitter = 200

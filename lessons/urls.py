@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "lessons"
+
+urlpatterns = [
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("search/", views.search, name="search"),
+    path("signup/", views.signup, name="signup"),
+    path("courses/<slug:slug>/", views.course_detail, name="course"),
+    path("courses/<slug:course_slug>/<slug:lesson_slug>/", views.lesson_detail, name="lesson"),
+]
