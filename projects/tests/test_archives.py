@@ -316,8 +316,13 @@ def test_entry_count_field_that_lies_is_not_trusted(monkeypatch: pytest.MonkeyPa
 def test_entry_count_is_read_from_zip64_records(monkeypatch: pytest.MonkeyPatch) -> None:
     with monkeypatch.context() as patch:
         patch.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 5)  # force zip64 end records
-        raw = make_zip([(f"f{i}.txt", b"x") for i in range(30)]).getvalue()
+        raw = bytearray(make_zip([(f"f{i}.txt", b"x") for i in range(30)]).getvalue())
     assert b"PK\x06\x06" in raw
+    # Like many zip64 writers, leave only placeholders in the classic end record.
+    struct.pack_into(
+        "<4H2L", raw, raw.rfind(b"PK\x05\x06") + 4, 0, 0, *[0xFFFF] * 2, *[0xFFFFFFFF] * 2
+    )
+    raw = bytes(raw)
     assert validate_zip(io.BytesIO(raw)).entry_count == 30
 
     forbid_zipfile_parsing(monkeypatch)
