@@ -1,0 +1,1 @@
+from . import assignments, grading  # noqa: F401 - registers the ModelAdmins

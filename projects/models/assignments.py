@@ -1,0 +1,287 @@
+from __future__ import annotations
+
+import math
+import secrets
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Role
+
+
+class LatePolicy(models.TextChoices):
+    NO_LATE_WORK = "none", _("No late work accepted")
+    PENALTY = "penalty", _("Accepted with a penalty per day, up to a cap")
+    NO_PENALTY = "accept", _("Accepted without penalty")
+
+
+class FormationMode(models.TextChoices):
+    SELF = "self", _("Students form their own groups")
+    INSTRUCTOR = "instructor", _("The instructor assigns groups")
+
+
+class SubmissionKinds(models.TextChoices):
+    ZIP = "zip", _("Zip archive of the code")
+    URL = "url", _("Repository URL")
+    BOTH = "both", _("Zip archive and/or repository URL")
+
+
+class ProjectAssignmentQuerySet(models.QuerySet):
+    def published(self) -> ProjectAssignmentQuerySet:
+        return self.filter(is_published=True, course__is_published=True)
+
+    def visible_to(self, user) -> ProjectAssignmentQuerySet:
+        """Return the assignments USER may open: published ones, or all for their teachers."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(
+            Q(course__enrollments__user=user, is_published=True, course__is_published=True)
+            | Q(course__enrollments__user=user, course__enrollments__role=Role.INSTRUCTOR)
+        ).distinct()
+
+
+class ProjectAssignment(models.Model):
+    course = models.ForeignKey("lessons.Course", on_delete=models.CASCADE, related_name="projects")
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=80)
+    brief = models.TextField(_("brief"), blank=True, help_text=_("Markdown."))
+    brief_html = models.TextField(editable=False, blank=True)
+    opens_at = models.DateTimeField(_("opens at"), default=timezone.now)
+    due_at = models.DateTimeField(_("due at"))
+    late_policy = models.CharField(
+        _("late policy"), max_length=10, choices=LatePolicy, default=LatePolicy.PENALTY
+    )
+    late_penalty_per_day = models.DecimalField(
+        _("penalty per late day (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("10"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    late_penalty_cap = models.DecimalField(
+        _("maximum penalty (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("50"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    min_group_size = models.PositiveSmallIntegerField(_("minimum group size"), default=2)
+    max_group_size = models.PositiveSmallIntegerField(_("maximum group size"), default=4)
+    formation_mode = models.CharField(
+        _("group formation"), max_length=12, choices=FormationMode, default=FormationMode.SELF
+    )
+    submission_kinds = models.CharField(
+        _("accepted submissions"),
+        max_length=4,
+        choices=SubmissionKinds,
+        default=SubmissionKinds.BOTH,
+    )
+    max_upload_mb = models.PositiveSmallIntegerField(
+        _("maximum upload size (MB)"),
+        default=20,
+        validators=[MinValueValidator(1), MaxValueValidator(500)],
+    )
+    is_published = models.BooleanField(_("published"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProjectAssignmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["course", "due_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "slug"], name="projects_assignment_slug"),
+            models.CheckConstraint(
+                condition=Q(min_group_size__gte=1) & Q(min_group_size__lte=F("max_group_size")),
+                name="projects_assignment_group_sizes",
+                violation_error_message=_(
+                    "The minimum group size must be at least 1 and not above the maximum."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(due_at__gt=F("opens_at")),
+                name="projects_assignment_due_after_open",
+                violation_error_message=_("The deadline must be after the opening time."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "projects:detail", kwargs={"course_slug": self.course.slug, "slug": self.slug}
+        )
+
+    @property
+    def accepts_zip(self) -> bool:
+        return self.submission_kinds in (SubmissionKinds.ZIP, SubmissionKinds.BOTH)
+
+    @property
+    def accepts_url(self) -> bool:
+        return self.submission_kinds in (SubmissionKinds.URL, SubmissionKinds.BOTH)
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    def has_opened(self, now: datetime | None = None) -> bool:
+        return (now or timezone.now()) >= self.opens_at
+
+    def days_late(self, submitted_at: datetime, deadline: datetime | None = None) -> int:
+        """Return started days past DEADLINE (the assignment's, or a group's extension)."""
+        delta = (submitted_at - (deadline or self.due_at)).total_seconds()
+        return max(0, math.ceil(delta / 86400))
+
+    def late_penalty_percent(self, days_late: int) -> Decimal:
+        if days_late <= 0 or self.late_policy != LatePolicy.PENALTY:
+            return Decimal("0")
+        return min(self.late_penalty_per_day * days_late, self.late_penalty_cap)
+
+
+def new_join_code() -> str:
+    # 8 characters from an unambiguous alphabet: easy to read out, hard to guess.
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+class Group(models.Model):
+    assignment = models.ForeignKey(
+        ProjectAssignment, on_delete=models.CASCADE, related_name="groups"
+    )
+    name = models.CharField(_("name"), max_length=80)
+    join_code = models.CharField(_("join code"), max_length=12, unique=True, default=new_join_code)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["assignment", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "name"], name="projects_group_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return self.assignment.get_absolute_url()
+
+    def deadline(self) -> datetime:
+        """Return the group's deadline: the assignment's, or its extension."""
+        extension = getattr(self, "extension", None)
+        if extension is not None and extension.due_at > self.assignment.due_at:
+            return extension.due_at
+        return self.assignment.due_at
+
+
+class GroupMembership(models.Model):
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
+    # Denormalized so the database itself keeps a student in one group per assignment.
+    assignment = models.ForeignKey(
+        ProjectAssignment, on_delete=models.CASCADE, related_name="memberships"
+    )
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="group_memberships"
+    )
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["group", "joined_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "student"], name="projects_one_group_per_assignment"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student} in {self.group}"
+
+
+class MembershipEvent(models.Model):
+    """History of who joined and left which group, and who made the change."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("created the group")
+        JOINED = "joined", _("joined")
+        LEFT = "left", _("left")
+        ADDED = "added", _("was added by an instructor")
+        REMOVED = "removed", _("was removed by an instructor")
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="events")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    action = models.CharField(max_length=10, choices=Action)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.student} {self.get_action_display()} {self.group}"
+
+
+class Extension(models.Model):
+    """A later deadline granted to one group by an instructor."""
+
+    group = models.OneToOneField(Group, on_delete=models.CASCADE, related_name="extension")
+    due_at = models.DateTimeField(_("new deadline"))
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    granted_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Extension for {self.group} until {self.due_at:%Y-%m-%d %H:%M}"
+
+
+def submission_upload_to(instance: Submission, filename: str) -> str:
+    # Unguessable names: the original name is kept in the database only.
+    return f"submissions/{instance.group.assignment_id}/{uuid.uuid4().hex}.zip"
+
+
+class Submission(models.Model):
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="submissions")
+    version = models.PositiveIntegerField(_("version"))
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    is_late = models.BooleanField(_("late"), default=False)
+    archive = models.FileField(_("zip archive"), upload_to=submission_upload_to, blank=True)
+    archive_name = models.CharField(_("original file name"), max_length=255, blank=True)
+    archive_size = models.PositiveBigIntegerField(_("size in bytes"), null=True, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    repository_url = models.URLField(_("repository URL"), max_length=500, blank=True)
+    commit = models.CharField(_("commit"), max_length=64, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["group", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "version"], name="projects_submission_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group} v{self.version}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("projects:submission", kwargs={"pk": self.pk})

@@ -1,0 +1,1 @@
+"""Domain actions of the projects app, one module per area, re-exported here."""
