@@ -66,6 +66,8 @@ SECRET_KEY = envsecret("DJANGO_SECRET_KEY") or "django-insecure-development-key-
 ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 SITE_NAME = os.environ.get("SITE_NAME", "Course Platform")
+# Routes /bench/floor, the benchmark's no-database baseline (bench/run.py); off in production.
+BENCH_FLOOR = envbool("BENCH_FLOOR", False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

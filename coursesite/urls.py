@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -15,6 +16,9 @@ urlpatterns = [
     path("projects/", include("projects.urls")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.BENCH_FLOOR:
+    urlpatterns.append(path("bench/floor", views.bench_floor, name="bench_floor"))
 
 handler400 = "coursesite.views.bad_request"
 handler403 = "coursesite.views.permission_denied"

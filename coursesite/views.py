@@ -42,3 +42,18 @@ def server_error(request: HttpRequest) -> HttpResponse:
     from django.template import loader
 
     return HttpResponse(loader.get_template("errors/500.html").render(), status=500)
+
+
+# Filler the size of a rendered lesson body, so the floor page weighs what a lesson page does.
+_FLOOR_PARAGRAPH = (
+    "<p>A web application runs on a server and is used through a browser; the server "
+    "answers each HTTP request with HTML, JSON or a file.</p>\n"
+)
+
+
+def bench_floor(request: HttpRequest) -> HttpResponse:
+    """Render a lesson-sized template with no database work: the benchmark's floor."""
+    from django.template import loader
+
+    html = loader.get_template("bench_floor.html").render({"body": _FLOOR_PARAGRAPH * 120})
+    return HttpResponse(html)

@@ -136,3 +136,8 @@ def test_dockerfile_references_files_that_exist():
     wsgi = re.search(r'"gunicorn", "([\w.]+)"', dockerfile).group(1)
     assert (BASE_DIR / (wsgi.replace(".", "/") + ".py")).exists()
     assert "USER app" in dockerfile and "HEALTHCHECK" in dockerfile and "/healthz" in dockerfile
+
+
+@pytest.mark.django_db
+def test_the_benchmark_floor_is_not_routed_by_default(client):
+    assert client.get("/bench/floor").status_code == 404
