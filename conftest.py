@@ -51,6 +51,22 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
+@pytest.fixture(scope="session")
+def live_server(request):
+    """Serve the live server's static files through WhiteNoise, as in production.
+
+    pytest-django's default static handler looks files up with the finders, which do
+    not know the hashed names that the manifest storage puts in the pages.
+    """
+    from pytest_django.live_server_helper import LiveServer
+
+    server = LiveServer(os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS", "localhost"), start=False)
+    server.thread.static_handler = lambda app: app
+    server.start()
+    request.addfinalizer(server.stop)
+    return server
+
+
 @pytest.fixture
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)

@@ -29,3 +29,12 @@ def test_wrong_password_shows_a_message_in_the_browser(live_server, page: Page, 
     page.get_by_label("Password").fill("nope")
     page.click("#login-btn")
     expect(page.locator("form")).to_contain_text("do not match an account")
+
+
+def test_pages_load_their_hashed_css_and_js(live_server, page: Page):
+    failed = []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+    page.goto(f"{live_server.url}/")
+    # Bootstrap's CSS applied: the navbar is a flex container with the primary colour.
+    expect(page.locator("nav.navbar")).to_have_css("display", "flex")
+    assert failed == []
