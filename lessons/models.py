@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -325,6 +326,34 @@ class EnrollmentQuerySet(models.QuerySet):
     def students(self) -> EnrollmentQuerySet:
         return self.filter(role=Role.STUDENT)
 
+    def open(self) -> EnrollmentQuerySet:
+        """Return enrollments whose course the user may open (published, or they teach it)."""
+        return self.filter(Q(course__is_published=True) | Q(role=Role.INSTRUCTOR))
+
+    def with_progress(self) -> EnrollmentQuerySet:
+        """Annotate lessons_total, lessons_done and first_lesson_slug, in the same query.
+
+        Subqueries rather than joins + GROUP BY keep this one query whatever the
+        number of courses, lessons and completions.
+        """
+        published = Lesson.objects.published().filter(module__course=OuterRef("course"))
+        total = (
+            published.order_by().values("module__course").annotate(n=models.Count("pk")).values("n")
+        )
+        done = (
+            published.filter(completions__user=OuterRef("user"))
+            .order_by()
+            .values("module__course")
+            .annotate(n=models.Count("pk"))
+            .values("n")
+        )
+        first = published.in_course_order().values("slug")[:1]
+        return self.annotate(
+            lessons_total=Coalesce(Subquery(total), 0),
+            lessons_done=Coalesce(Subquery(done), 0),
+            first_lesson_slug=Subquery(first),
+        )
+
 
 class Enrollment(models.Model):
     """A user's role in one course; roles are per course, not site-wide."""
@@ -365,6 +394,21 @@ class Enrollment(models.Model):
     @property
     def can_grade(self) -> bool:
         return self.role in (Role.GRADER, Role.INSTRUCTOR)
+
+    @property
+    def progress(self) -> Progress:
+        """Progress from the with_progress() annotations."""
+        return Progress(done=self.lessons_done, total=self.lessons_total)
+
+    @property
+    def continue_lesson(self) -> Lesson | None:
+        """Return the last lesson opened, if the user may still open it."""
+        lesson = self.last_lesson
+        if lesson is None or lesson.module.course_id != self.course_id:
+            return None
+        if self.is_instructor or (lesson.is_published and lesson.module.is_published):
+            return lesson
+        return None
 
     def remember_lesson(self, lesson: Lesson) -> None:
         """Record LESSON as the one to continue from (one UPDATE, only if it changed)."""
