@@ -277,7 +277,8 @@ class ModuleAdmin(OrderedChangelistMixin, MoveActionsMixin, PublishActionsMixin,
     list_display = ("title", "course", "order", "is_published", "lesson_count")
     list_display_links = ("title",)
     list_editable = ("order", "is_published")
-    list_filter = ("course", "is_published")
+    # RelatedOnly: the filter lists the user's courses, not every course's title.
+    list_filter = (("course", admin.RelatedOnlyFieldListFilter), "is_published")
     list_select_related = ("course",)
     search_fields = ("title", "summary", "course__title")
     ordering = ("course", "order", "pk")
@@ -336,7 +337,11 @@ class LessonAdmin(OrderedChangelistMixin, MoveActionsMixin, PublishActionsMixin,
     )
     list_display_links = ("title",)
     list_editable = ("order", "is_published")
-    list_filter = ("module__course", "is_published", "module")
+    list_filter = (
+        ("module__course", admin.RelatedOnlyFieldListFilter),
+        "is_published",
+        ("module", admin.RelatedOnlyFieldListFilter),
+    )
     list_select_related = ("module__course",)
     search_fields = ("title", "slug", "body")
     ordering = ("module__course", "module__order", "order", "pk")
@@ -387,7 +392,7 @@ class RosterImportForm(forms.Form):
 @admin.register(Enrollment)
 class EnrollmentAdmin(CourseScopedAdmin):
     list_display = ("user", "user_email", "course", "role", "created_at", "last_lesson")
-    list_filter = ("course", "role")
+    list_filter = (("course", admin.RelatedOnlyFieldListFilter), "role")
     list_select_related = ("user", "course", "last_lesson")
     search_fields = ("user__username", "user__email", "user__display_name", "course__title")
     autocomplete_fields = ("user",)

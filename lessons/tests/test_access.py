@@ -115,3 +115,15 @@ def test_attachments_download_only_for_people_who_see_the_lesson(client, pyweb, 
     assert "Slides" in client.get(pyweb.lessons[0].get_absolute_url()).content.decode()
     client.force_login(charlie)
     assert client.get(url).status_code == 404
+
+
+def test_outsiders_see_nothing_of_the_course_on_their_dashboard_or_in_search(
+    client, pyweb, charlie
+):
+    client.force_login(charlie)
+    dashboard = client.get(reverse("lessons:dashboard"))
+    assert dashboard.status_code == 200
+    assert pyweb.course.title not in dashboard.content.decode()
+    assert "not enrolled in any course yet" in dashboard.content.decode()
+    search = client.get(reverse("lessons:search"), {"q": "routing"})
+    assert search.status_code == 200 and search.context["results"] == []

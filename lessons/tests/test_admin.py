@@ -337,3 +337,37 @@ def test_the_progress_report_is_for_the_course_instructors_only(client, pyweb, o
     assert client.get(url).status_code == 404
     csv_url = reverse("admin:lessons_course_progress_csv", args=[other_course.course.pk])
     assert client.get(csv_url).status_code == 404
+
+
+def test_every_back_office_page_opens_for_the_course_instructor(client, pyweb, alice):
+    from lessons.models import LessonAttachment  # noqa: F401 - the inline must render
+
+    client.force_login(alice)
+    urls = [
+        changelist("course"),
+        reverse("admin:lessons_course_change", args=[pyweb.course.pk]),
+        reverse("admin:lessons_course_add"),
+        changelist("module"),
+        reverse("admin:lessons_module_change", args=[pyweb.modules[0].pk]),
+        changelist("lesson"),
+        reverse("admin:lessons_lesson_change", args=[pyweb.lessons[0].pk]),
+        changelist("enrollment"),
+        reverse("admin:lessons_enrollment_import_roster"),
+        reverse("admin:lessons_course_progress", args=[pyweb.course.pk]),
+        f"{changelist('lesson')}?module__course__id__exact={pyweb.course.pk}&is_published__exact=0",
+        f"{changelist('enrollment')}?role__exact=student",
+    ]
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+    course_form = client.get(reverse("admin:lessons_course_change", args=[pyweb.course.pk]))
+    assert (
+        reverse("admin:lessons_course_progress", args=[pyweb.course.pk])
+        in course_form.content.decode()
+    )
+
+
+def test_list_filters_do_not_reveal_other_courses(client, pyweb, other_course, alice):
+    client.force_login(alice)
+    for model in ("module", "lesson", "enrollment"):
+        page = client.get(changelist(model)).content.decode()
+        assert other_course.course.title not in page, model

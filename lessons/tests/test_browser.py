@@ -81,6 +81,7 @@ def test_a_student_signs_up_follows_lessons_marks_one_complete_resumes_and_searc
         "link", name="Python for Web Development"
     ).click()
     expect(page.locator(".tick")).to_have_count(1)
+    page.screenshot(path=artifacts_dir / "course-page.png", full_page=True)
 
     # Search across the course.
     page.click("#nav-search")
