@@ -1,26 +1,444 @@
+"""The instructors' back office: courses, modules, lessons, enrollments, rosters, reports.
+
+Site-wide instructors have admin permissions on every lessons model, but each one
+only sees the courses they teach (an instructor enrollment); superusers see all.
+"""
+
 from __future__ import annotations
 
-from django.contrib import admin
+import csv
 
-from .models import Course, Enrollment, Lesson, Module
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from accounts.models import Role
+
+from .models import Course, Enrollment, Lesson, LessonAttachment, Module
+from .services import (
+    course_progress_report,
+    enrollment_create,
+    lesson_move,
+    module_move,
+    roster_import,
+    roster_parse,
+)
+
+
+class CourseScopedAdmin(admin.ModelAdmin):
+    """Limit rows and foreign-key choices to the courses the user teaches."""
+
+    course_lookup = "course"  # the path from this model to its Course
+
+    def get_queryset(self, request: HttpRequest):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(
+            **{f"{self.course_lookup}__in": Course.objects.taught_by(request.user)}
+        )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        taught = Course.objects.taught_by(request.user)
+        if db_field.related_model is Course:
+            kwargs["queryset"] = taught
+        elif db_field.related_model is Module:
+            kwargs["queryset"] = Module.objects.filter(course__in=taught).select_related("course")
+        elif db_field.related_model is Lesson:
+            kwargs["queryset"] = Lesson.objects.filter(module__course__in=taught).select_related(
+                "module"
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class PublishActionsMixin:
+    @admin.action(description=_("Publish the selected items"), permissions=["change"])
+    def publish(self, request, queryset):
+        count = queryset.update(is_published=True)
+        self.message_user(request, f"{count} item(s) published.", messages.SUCCESS)
+
+    @admin.action(
+        description=_("Unpublish the selected items (back to draft)"), permissions=["change"]
+    )
+    def unpublish(self, request, queryset):
+        count = queryset.update(is_published=False)
+        self.message_user(
+            request,
+            f"{count} item(s) are drafts again; students no longer see them.",
+            messages.SUCCESS,
+        )
+
+
+class OrderedChangelistMixin:
+    """Renumber siblings 1..n after the changelist's editable "order" column is saved.
+
+    Renumbering once after all rows are saved (not row by row) keeps the order the
+    instructor typed; ties are broken by creation order, so orders never collide.
+    """
+
+    parent_field: str
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        if request.method == "POST" and "_save" in request.POST:
+            ids = [value for key, value in request.POST.items() if key.endswith("-id") and value]
+            for parent in self._parents(ids):
+                self._renumber(parent)
+        return response
+
+    def _parents(self, ids: list[str]) -> set:
+        objects = self.model.objects.filter(pk__in=[i for i in ids if i.isdigit()])
+        return {
+            getattr(obj, self.parent_field) for obj in objects.select_related(self.parent_field)
+        }
+
+
+class ModuleInline(admin.TabularInline):
+    model = Module
+    fields = ("order", "title", "slug", "is_published")
+    prepopulated_fields = {"slug": ("title",)}
+    extra = 0
+    show_change_link = True
+    ordering = ("order", "pk")
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
-    list_display = ("title", "code", "term", "is_published")
+class CourseAdmin(PublishActionsMixin, CourseScopedAdmin):
+    course_lookup = "pk"
+    list_display = (
+        "title",
+        "code",
+        "term",
+        "is_published",
+        "module_count",
+        "student_count",
+        "report_link",
+    )
+    list_filter = ("is_published", "term")
+    search_fields = ("title", "code", "slug")
     prepopulated_fields = {"slug": ("title",)}
+    inlines = (ModuleInline,)
+    actions = ("publish", "unpublish", "rotate_keys")
+    fieldsets = (
+        (None, {"fields": ("title", "slug", "code", "term", "is_published")}),
+        (_("Description (Markdown)"), {"fields": ("summary", "objectives", "prerequisites")}),
+        (_("Self-enrollment"), {"fields": ("enrollment_key",)}),
+    )
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                module_total=Count("modules", distinct=True),
+                student_total=Count(
+                    "enrollments", filter=Q(enrollments__role=Role.STUDENT), distinct=True
+                ),
+            )
+        )
+
+    @admin.display(description=_("modules"), ordering="module_total")
+    def module_count(self, obj: Course) -> int:
+        return obj.module_total
+
+    @admin.display(description=_("students"), ordering="student_total")
+    def student_count(self, obj: Course) -> int:
+        return obj.student_total
+
+    @admin.display(description=_("progress"))
+    def report_link(self, obj: Course) -> str:
+        url = reverse("admin:lessons_course_progress", args=[obj.pk])
+        return format_html('<a href="{}">Report</a>', url)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change and not request.user.is_superuser:
+            # Otherwise the course would vanish from its author's back office.
+            enrollment_create(user=request.user, course=obj, role=Role.INSTRUCTOR)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        form.instance.renumber_modules()
+
+    @admin.action(description=_("Rotate the enrollment key (stops sign-ups with the old one)"))
+    def rotate_keys(self, request, queryset):
+        for course in queryset:
+            course.rotate_enrollment_key()
+            self.message_user(
+                request,
+                f"New enrollment key for {course}: {course.enrollment_key}",
+                messages.SUCCESS,
+            )
+
+    # Progress report -----------------------------------------------------------
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/progress/", view(self.progress_view), name="lessons_course_progress"),
+            path(
+                "<int:pk>/progress.csv",
+                view(self.progress_csv_view),
+                name="lessons_course_progress_csv",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _report_course(self, request, pk: int) -> Course:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        # Only the course's instructors (and superusers) read its report.
+        return get_object_or_404(Course.objects.taught_by(request.user), pk=pk)
+
+    def progress_view(self, request, pk: int) -> TemplateResponse:
+        course = self._report_course(request, pk)
+        modules, rows = course_progress_report(course=course)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Progress report: {course}",
+            "course": course,
+            "modules": modules,
+            "rows": rows,
+        }
+        return TemplateResponse(request, "admin/lessons/course/progress.html", context)
+
+    def progress_csv_view(self, request, pk: int) -> HttpResponse:
+        course = self._report_course(request, pk)
+        modules, rows = course_progress_report(course=course)
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        filename = f"progress-{slugify(course.slug)}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response.write("\ufeff")  # byte-order mark: Excel then reads the file as UTF-8
+        writer = csv.writer(response)
+        writer.writerow(
+            [
+                "Student",
+                "Username",
+                "Email",
+                *[f"{m.order}. {m.title} (%)" for m in modules],
+                "Overall (%)",
+            ]
+        )
+        for row in rows:
+            writer.writerow(
+                [
+                    str(row.user),
+                    row.user.username,
+                    row.user.email,
+                    *[cell.percent for cell in row.modules],
+                    row.overall.percent,
+                ]
+            )
+        return response
+
+
+class LessonInline(admin.TabularInline):
+    model = Lesson
+    fields = ("order", "title", "slug", "estimated_minutes", "is_published")
+    prepopulated_fields = {"slug": ("title",)}
+    extra = 0
+    show_change_link = True
+    ordering = ("order", "pk")
+
+
+class MoveActionsMixin:
+    def _move(self, request, queryset, step: int) -> None:
+        # Move the row nearest the destination first so a block keeps its shape.
+        items = sorted(queryset, key=lambda obj: obj.order, reverse=step > 0)
+        for obj in items:
+            self.move_one(obj, step)
+        self.message_user(
+            request,
+            ngettext("Moved %(n)d item.", "Moved %(n)d items.", len(items)) % {"n": len(items)},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Move the selected items up one place"), permissions=["change"])
+    def move_up(self, request, queryset):
+        self._move(request, queryset, -1)
+
+    @admin.action(description=_("Move the selected items down one place"), permissions=["change"])
+    def move_down(self, request, queryset):
+        self._move(request, queryset, 1)
 
 
 @admin.register(Module)
-class ModuleAdmin(admin.ModelAdmin):
-    list_display = ("title", "course", "order", "is_published")
+class ModuleAdmin(OrderedChangelistMixin, MoveActionsMixin, PublishActionsMixin, CourseScopedAdmin):
+    parent_field = "course"
+    list_display = ("title", "course", "order", "is_published", "lesson_count")
+    list_display_links = ("title",)
+    list_editable = ("order", "is_published")
+    # RelatedOnly: the filter lists the user's courses, not every course's title.
+    list_filter = (("course", admin.RelatedOnlyFieldListFilter), "is_published")
+    list_select_related = ("course",)
+    search_fields = ("title", "summary", "course__title")
+    ordering = ("course", "order", "pk")
+    prepopulated_fields = {"slug": ("title",)}
+    fields = ("course", "title", "slug", "order", "is_published", "summary")
+    inlines = (LessonInline,)
+    actions = ("publish", "unpublish", "move_up", "move_down")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(lesson_total=Count("lessons"))
+
+    @admin.display(description=_("lessons"), ordering="lesson_total")
+    def lesson_count(self, obj: Module) -> int:
+        return obj.lesson_total
+
+    def move_one(self, obj: Module, step: int) -> None:
+        module_move(module=obj, step=step)
+
+    def _renumber(self, course: Course) -> None:
+        course.renumber_modules()
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        form.instance.renumber_lessons()
+
+
+class LessonAttachmentInline(admin.TabularInline):
+    model = LessonAttachment
+    fields = ("order", "title", "file")
+    extra = 0
+
+
+class LessonAdminForm(forms.ModelForm):
+    class Meta:
+        model = Lesson
+        fields = ("module", "title", "slug", "order", "estimated_minutes", "is_published", "body")
+        widgets = {
+            "body": forms.Textarea(attrs={"rows": 28, "cols": 100, "class": "vLargeTextField"})
+        }
 
 
 @admin.register(Lesson)
-class LessonAdmin(admin.ModelAdmin):
-    list_display = ("title", "module", "order", "is_published")
+class LessonAdmin(OrderedChangelistMixin, MoveActionsMixin, PublishActionsMixin, CourseScopedAdmin):
+    course_lookup = "module__course"
+    parent_field = "module"
+    form = LessonAdminForm
+    list_display = (
+        "title",
+        "module",
+        "course",
+        "order",
+        "is_published",
+        "estimated_minutes",
+        "updated_at",
+        "preview_link",
+    )
+    list_display_links = ("title",)
+    list_editable = ("order", "is_published")
+    list_filter = (
+        ("module__course", admin.RelatedOnlyFieldListFilter),
+        "is_published",
+        ("module", admin.RelatedOnlyFieldListFilter),
+    )
+    list_select_related = ("module__course",)
+    search_fields = ("title", "slug", "body")
+    ordering = ("module__course", "module__order", "order", "pk")
+    prepopulated_fields = {"slug": ("title",)}
+    inlines = (LessonAttachmentInline,)
+    actions = ("publish", "unpublish", "move_up", "move_down")
+
+    @admin.display(description=_("course"), ordering="module__course__title")
+    def course(self, obj: Lesson) -> Course:
+        return obj.module.course
+
+    @admin.display(description=_("preview"))
+    def preview_link(self, obj: Lesson) -> str:
+        # Instructors see drafts on the site with a "Draft" badge; students get 404.
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">View on site</a>', obj.get_absolute_url()
+        )
+
+    def move_one(self, obj: Lesson, step: int) -> None:
+        lesson_move(lesson=obj, step=step)
+
+    def _renumber(self, module: Module) -> None:
+        module.renumber_lessons()
+
+
+# Enrollments and rosters --------------------------------------------------------
+class RosterImportForm(forms.Form):
+    course = forms.ModelChoiceField(queryset=Course.objects.none(), label=_("Course"))
+    file = forms.FileField(
+        label=_("Roster (CSV)"),
+        help_text=_("UTF-8 CSV with a header line naming the columns email, name, role."),
+    )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["course"].queryset = Course.objects.taught_by(user)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > 2 * 1024 * 1024:
+            raise ValidationError(_("The file is larger than 2 MB; is it really a roster?"))
+        self.rows = roster_parse(upload.read())
+        if not self.rows:
+            raise ValidationError(_("The file has a header but no rows."))
+        return upload
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(admin.ModelAdmin):
-    list_display = ("user", "course", "role")
+class EnrollmentAdmin(CourseScopedAdmin):
+    list_display = ("user", "user_email", "course", "role", "created_at", "last_lesson")
+    list_filter = (("course", admin.RelatedOnlyFieldListFilter), "role")
+    list_select_related = ("user", "course", "last_lesson")
+    search_fields = ("user__username", "user__email", "user__display_name", "course__title")
+    autocomplete_fields = ("user",)
+    readonly_fields = ("last_lesson", "created_at")
+    fields = ("user", "course", "role", "last_lesson", "created_at")
+    change_list_template = "admin/lessons/enrollment/change_list.html"
+
+    @admin.display(description=_("email"), ordering="user__email")
+    def user_email(self, obj: Enrollment) -> str:
+        return obj.user.email
+
+    def get_urls(self):
+        return [
+            path(
+                "import-roster/",
+                self.admin_site.admin_view(self.import_roster_view),
+                name="lessons_enrollment_import_roster",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_roster_view(self, request) -> TemplateResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = RosterImportForm(request.POST or None, request.FILES or None, user=request.user)
+        results = None
+        if request.method == "POST" and form.is_valid():
+            course = form.cleaned_data["course"]
+            results = roster_import(course=course, rows=form.rows)
+            accepted = sum(1 for row in results if row.accepted)
+            level = messages.SUCCESS if accepted == len(results) else messages.WARNING
+            self.message_user(
+                request,
+                f"Roster for {course}: {accepted} row(s) accepted, "
+                f"{len(results) - accepted} rejected. Details below.",
+                level,
+            )
+        elif request.method == "POST":
+            self.message_user(
+                request, "The roster was not imported: see the errors below.", messages.ERROR
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Import a roster from CSV",
+            "form": form,
+            "results": results,
+        }
+        return TemplateResponse(request, "admin/lessons/enrollment/import_roster.html", context)

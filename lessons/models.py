@@ -1,19 +1,50 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
 
+from .rendering import render_markdown
+
 
 def new_enrollment_key() -> str:
     # Short enough to read out in a lecture, long enough not to be guessed.
     return secrets.token_urlsafe(9)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Lessons completed out of the published lessons of a course or module."""
+
+    done: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+    @property
+    def is_complete(self) -> bool:
+        return self.total > 0 and self.done >= self.total
+
+
+def _rendered_fields(update_fields, source: str, targets: tuple[str, ...]):
+    """Add TARGETS to UPDATE_FIELDS when SOURCE is being saved (keep the HTML in sync)."""
+    if update_fields is None:
+        return None
+    update_fields = set(update_fields)
+    if source in update_fields:
+        update_fields.update(targets)
+    return update_fields
 
 
 class CourseQuerySet(models.QuerySet):
@@ -26,10 +57,19 @@ class CourseQuerySet(models.QuerySet):
             return self.none()
         if user.is_superuser:
             return self.all()
+        mine = Enrollment.objects.filter(course=OuterRef("pk"), user=user)
         return self.filter(
-            Q(enrollments__user=user, is_published=True)
-            | Q(enrollments__user=user, enrollments__role=Role.INSTRUCTOR)
-        ).distinct()
+            Q(Exists(mine), is_published=True) | Q(Exists(mine.filter(role=Role.INSTRUCTOR)))
+        )
+
+    def taught_by(self, user) -> CourseQuerySet:
+        """Return the courses whose drafts, preview and report USER may see."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        mine = Enrollment.objects.filter(course=OuterRef("pk"), user=user, role=Role.INSTRUCTOR)
+        return self.filter(Exists(mine))
 
 
 class Course(models.Model):
@@ -40,6 +80,9 @@ class Course(models.Model):
     summary = models.TextField(_("summary"), blank=True, help_text=_("Markdown."))
     objectives = models.TextField(_("objectives"), blank=True, help_text=_("Markdown list."))
     prerequisites = models.TextField(_("prerequisites"), blank=True, help_text=_("Markdown list."))
+    summary_html = models.TextField(editable=False, blank=True)
+    objectives_html = models.TextField(editable=False, blank=True)
+    prerequisites_html = models.TextField(editable=False, blank=True)
     is_published = models.BooleanField(_("published"), default=False)
     enrollment_key = models.CharField(
         _("enrollment key"),
@@ -59,8 +102,26 @@ class Course(models.Model):
     def __str__(self) -> str:
         return f"{self.title} ({self.term})" if self.term else self.title
 
+    def save(self, *args, **kwargs) -> None:
+        # The stored HTML is a cache of the Markdown: rendering here keeps every
+        # save path (admin, import, shell, factories) from leaving it stale.
+        self.render()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            update_fields = set(update_fields)
+            for name in ("summary", "objectives", "prerequisites"):
+                if name in update_fields:
+                    update_fields.add(f"{name}_html")
+            kwargs["update_fields"] = update_fields
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("lessons:course", kwargs={"slug": self.slug})
+
+    def render(self) -> None:
+        self.summary_html = render_markdown(self.summary).html
+        self.objectives_html = render_markdown(self.objectives).html
+        self.prerequisites_html = render_markdown(self.prerequisites).html
 
     def rotate_enrollment_key(self) -> str:
         self.enrollment_key = new_enrollment_key()
@@ -76,6 +137,10 @@ class Course(models.Model):
 
         return User.objects.filter(enrollments__course=self, enrollments__role=role)
 
+    def renumber_modules(self) -> None:
+        """Give the modules orders 1..n in their current order, so none collide."""
+        _renumber(self.modules.order_by("order", "pk"))
+
 
 class ModuleQuerySet(models.QuerySet):
     def published(self) -> ModuleQuerySet:
@@ -86,19 +151,44 @@ class Module(models.Model):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="modules")
     order = models.PositiveIntegerField(_("order"), default=0, db_index=True)
     title = models.CharField(_("title"), max_length=200)
-    summary = models.TextField(_("summary"), blank=True)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=100,
+        blank=True,
+        help_text=_("Names the module's folder in an exported course bundle."),
+    )
+    summary = models.TextField(_("summary"), blank=True, help_text=_("Markdown."))
+    summary_html = models.TextField(editable=False, blank=True)
     is_published = models.BooleanField(_("published"), default=False)
 
     objects = ModuleQuerySet.as_manager()
 
     class Meta:
         ordering = ["course", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "slug"],
+                condition=~Q(slug=""),
+                name="lessons_module_slug_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.order}. {self.title}"
 
+    def save(self, *args, **kwargs) -> None:
+        self.summary_html = render_markdown(self.summary).html
+        kwargs["update_fields"] = _rendered_fields(
+            kwargs.get("update_fields"), "summary", ("summary_html",)
+        )
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return f"{self.course.get_absolute_url()}#module-{self.pk}"
+
+    def renumber_lessons(self) -> None:
+        """Give the lessons orders 1..n in their current order, so none collide."""
+        _renumber(self.lessons.order_by("order", "pk"))
 
 
 class LessonQuerySet(models.QuerySet):
@@ -109,14 +199,44 @@ class LessonQuerySet(models.QuerySet):
     def in_course_order(self) -> LessonQuerySet:
         return self.order_by("module__order", "module__pk", "order", "pk")
 
+    def visible_to(self, user) -> LessonQuerySet:
+        """Return the lessons USER may open.
+
+        Students see published lessons of published modules in published courses
+        they are enrolled in; a course's instructors (and superusers) see all of it.
+        """
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        mine = Enrollment.objects.filter(course=OuterRef("module__course"), user=user)
+        return self.filter(
+            Q(Exists(mine.filter(role=Role.INSTRUCTOR)))
+            | Q(
+                Exists(mine),
+                is_published=True,
+                module__is_published=True,
+                module__course__is_published=True,
+            )
+        )
+
 
 class Lesson(models.Model):
     module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="lessons")
     order = models.PositiveIntegerField(_("order"), default=0, db_index=True)
     title = models.CharField(_("title"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=100)
-    body = models.TextField(_("body"), blank=True, help_text=_("Markdown."))
+    body = models.TextField(
+        _("body"),
+        blank=True,
+        help_text=_(
+            "Markdown: fenced code blocks (```python), tables and ## headings. "
+            "Rendered and sanitised when saved."
+        ),
+    )
     body_html = models.TextField(editable=False, blank=True)
+    toc_html = models.TextField(editable=False, blank=True)
+    body_text = models.TextField(editable=False, blank=True, help_text=_("For search."))
     estimated_minutes = models.PositiveIntegerField(_("estimated minutes"), default=15)
     is_published = models.BooleanField(_("published"), default=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -125,9 +245,20 @@ class Lesson(models.Model):
 
     class Meta:
         ordering = ["module__order", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["module", "slug"], name="lessons_lesson_slug_unique"),
+        ]
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        # See Course.save: the HTML, TOC and search text are caches of the body.
+        self.render()
+        kwargs["update_fields"] = _rendered_fields(
+            kwargs.get("update_fields"), "body", ("body_html", "toc_html", "body_text")
+        )
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse(
@@ -135,10 +266,93 @@ class Lesson(models.Model):
             kwargs={"course_slug": self.module.course.slug, "lesson_slug": self.slug},
         )
 
+    def clean(self) -> None:
+        # Lesson URLs are /courses/<course>/<lesson>/, so slugs are unique per course,
+        # which a constraint on this table alone cannot express.
+        if self.module_id and self.slug:
+            clash = Lesson.objects.filter(
+                module__course_id=self.module.course_id, slug=self.slug
+            ).exclude(pk=self.pk)
+            if clash.exists():
+                raise ValidationError(
+                    {"slug": _("Another lesson of this course already uses this slug.")}
+                )
+
+    def render(self) -> None:
+        rendered = render_markdown(self.body)
+        self.body_html = rendered.html
+        self.toc_html = rendered.toc_html
+        self.body_text = rendered.text
+
+    @property
+    def is_visible_to_students(self) -> bool:
+        return self.is_published and self.module.is_published and self.module.course.is_published
+
+
+def _attachment_path(instance: LessonAttachment, filename: str) -> str:
+    return f"lessons/{instance.lesson_id}/{filename}"
+
+
+class LessonAttachment(models.Model):
+    """A file students download from a lesson (slides, starter code)."""
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="attachments")
+    title = models.CharField(_("title"), max_length=200)
+    file = models.FileField(_("file"), upload_to=_attachment_path)
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["lesson", "order", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "lessons:attachment",
+            kwargs={
+                "course_slug": self.lesson.module.course.slug,
+                "lesson_slug": self.lesson.slug,
+                "pk": self.pk,
+            },
+        )
+
+    @property
+    def filename(self) -> str:
+        return self.file.name.rsplit("/", 1)[-1]
+
 
 class EnrollmentQuerySet(models.QuerySet):
     def students(self) -> EnrollmentQuerySet:
         return self.filter(role=Role.STUDENT)
+
+    def open(self) -> EnrollmentQuerySet:
+        """Return enrollments whose course the user may open (published, or they teach it)."""
+        return self.filter(Q(course__is_published=True) | Q(role=Role.INSTRUCTOR))
+
+    def with_progress(self) -> EnrollmentQuerySet:
+        """Annotate lessons_total, lessons_done and first_lesson_slug, in the same query.
+
+        Subqueries rather than joins + GROUP BY keep this one query whatever the
+        number of courses, lessons and completions.
+        """
+        published = Lesson.objects.published().filter(module__course=OuterRef("course"))
+        total = (
+            published.order_by().values("module__course").annotate(n=models.Count("pk")).values("n")
+        )
+        done = (
+            published.filter(completions__user=OuterRef("user"))
+            .order_by()
+            .values("module__course")
+            .annotate(n=models.Count("pk"))
+            .values("n")
+        )
+        first = published.in_course_order().values("slug")[:1]
+        return self.annotate(
+            lessons_total=Coalesce(Subquery(total), 0),
+            lessons_done=Coalesce(Subquery(done), 0),
+            first_lesson_slug=Subquery(first),
+        )
 
 
 class Enrollment(models.Model):
@@ -181,6 +395,27 @@ class Enrollment(models.Model):
     def can_grade(self) -> bool:
         return self.role in (Role.GRADER, Role.INSTRUCTOR)
 
+    @property
+    def progress(self) -> Progress:
+        """Progress from the with_progress() annotations."""
+        return Progress(done=self.lessons_done, total=self.lessons_total)
+
+    @property
+    def continue_lesson(self) -> Lesson | None:
+        """Return the last lesson opened, if the user may still open it."""
+        lesson = self.last_lesson
+        if lesson is None or lesson.module.course_id != self.course_id:
+            return None
+        if self.is_instructor or (lesson.is_published and lesson.module.is_published):
+            return lesson
+        return None
+
+    def remember_lesson(self, lesson: Lesson) -> None:
+        """Record LESSON as the one to continue from (one UPDATE, only if it changed)."""
+        if self.last_lesson_id != lesson.pk:
+            self.last_lesson = lesson
+            type(self).objects.filter(pk=self.pk).update(last_lesson=lesson)
+
 
 class LessonCompletion(models.Model):
     user = models.ForeignKey(
@@ -196,3 +431,14 @@ class LessonCompletion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} completed {self.lesson}"
+
+
+def _renumber(queryset) -> None:
+    changed = []
+    for position, obj in enumerate(queryset, start=1):
+        if obj.order != position:
+            obj.order = position
+            changed.append(obj)
+    if changed:
+        # bulk_update skips save(): no re-rendering, no updated_at bump for a reorder.
+        type(changed[0]).objects.bulk_update(changed, ["order"])

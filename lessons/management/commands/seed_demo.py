@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import Role, User
 from accounts.services import user_set_site_role
+from lessons.models import Enrollment
+from lessons.services import course_import
+
+DEMO_COURSE = settings.BASE_DIR / "courses" / "python-web-development"
 
 DEMO_USERS = [
     ("instructor", "Ada Instructor", Role.INSTRUCTOR),
@@ -43,6 +48,20 @@ class Command(BaseCommand):
                 )
                 user_set_site_role(user=user, role=role)
                 created.append((username, role, password))
+        report = course_import(path=DEMO_COURSE)
+        course = report.course
+        enrolled = 0
+        for username, _name, role in DEMO_USERS:
+            # get_or_create: re-running never duplicates nor changes an existing role.
+            _, new = Enrollment.objects.get_or_create(
+                user=User.objects.get(username=username), course=course, defaults={"role": role}
+            )
+            enrolled += new
+        self.stdout.write(
+            f"Demo course {course.slug}: {len(report.created)} created, "
+            f"{len(report.updated)} updated; {enrolled} new enrollment(s). "
+            f"Enrollment key: {course.enrollment_key}"
+        )
         if created:
             self.stdout.write(self.style.SUCCESS("Demo accounts (passwords are shown only now):"))
             for username, role, password in created:

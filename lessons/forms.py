@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+
+from .models import Course
+from .services import course_for_key
+
+
+class EnrollmentKeyField(forms.CharField):
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("label", _("Enrollment key"))
+        kwargs.setdefault("max_length", 40)
+        kwargs.setdefault("help_text", _("Your instructor gives it out in class or by email."))
+        kwargs.setdefault(
+            "widget", forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"})
+        )
+        super().__init__(**kwargs)
+
+
+class EnrollForm(forms.Form):
+    key = EnrollmentKeyField()
+
+    def clean_key(self) -> str:
+        key = self.cleaned_data["key"].strip()
+        self.course = course_for_key(key)  # ValidationError lands on the field
+        return key
+
+
+class SignupForm(forms.Form):
+    key = EnrollmentKeyField()
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=150,
+        help_text=_("Letters, digits and @ . + - _ only."),
+        validators=[User.username_validator],
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+    email = forms.EmailField(
+        label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    display_name = forms.CharField(
+        label=_("Your name"),
+        max_length=150,
+        help_text=_("How your name appears to teachers and teammates."),
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    course: Course
+
+    def clean_key(self) -> str:
+        key = self.cleaned_data["key"].strip()
+        self.course = course_for_key(key)
+        return key
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"].strip()
+        if User.objects.filter(username__iexact=username).exists():
+            raise ValidationError(_("This username is taken. Choose another one."))
+        return username
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise ValidationError(
+                _(
+                    "An account already uses this email address. Log in and enroll with "
+                    "the key from your dashboard instead."
+                )
+            )
+        return email
+
+    def clean(self) -> dict:
+        data = super().clean()
+        password1, password2 = data.get("password1"), data.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", _("The two passwords differ."))
+        elif password1:
+            probe = User(
+                username=data.get("username", ""),
+                email=data.get("email", ""),
+                display_name=data.get("display_name", ""),
+            )
+            try:
+                validate_password(password1, probe)
+            except ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Search lessons"),
+        max_length=200,
+        required=False,
+        widget=forms.SearchInput(attrs={"placeholder": _("e.g. cookies, blueprint, ORM")}),
+    )

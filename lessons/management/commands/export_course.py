@@ -1,0 +1,47 @@
+"""Write a course back to a bundle folder that import_course reads."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from lessons import bundle
+from lessons.models import Course
+from lessons.services import course_export
+
+
+class Command(BaseCommand):
+    help = "Export a course as a folder of Markdown files (the import_course format)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("slug", help="the course's slug")
+        parser.add_argument("path", help="the folder to write (created if missing)")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="replace a previous export in PATH (its course.md and module folders)",
+        )
+
+    def handle(self, *args, slug: str, path: str, force: bool, **options) -> None:
+        course = Course.objects.filter(slug=slug).first()
+        if course is None:
+            raise CommandError(f"No course has the slug {slug!r}.")
+        root = Path(path)
+        if root.exists() and any(root.iterdir()):
+            if not force:
+                raise CommandError(
+                    f"{root} is not empty. Choose an empty folder, or pass --force to "
+                    "replace the course bundle in it."
+                )
+            # Only what an export writes is removed, so stale lessons do not linger.
+            (root / bundle.COURSE_FILE).unlink(missing_ok=True)
+            for folder in root.iterdir():
+                if folder.is_dir() and (folder / bundle.MODULE_FILE).is_file():
+                    shutil.rmtree(folder)
+        written = course_export(course=course, path=root)
+        if options["verbosity"]:
+            self.stdout.write(
+                self.style.SUCCESS(f"Exported {course.slug} to {root} ({len(written)} files).")
+            )

@@ -1,0 +1,50 @@
+"""Create or update a course from a bundle folder (see lessons/bundle.py for the format)."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from lessons.bundle import BundleError
+from lessons.services import course_import
+
+
+class Command(BaseCommand):
+    help = (
+        "Create or update a course from a folder of Markdown files. Importing the same "
+        "folder twice changes nothing; a bad bundle is rejected as a whole."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("path", help="the course folder (the one holding course.md)")
+        parser.add_argument("--slug", help="import into this course slug instead of the bundle's")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="check and report, then roll back"
+        )
+
+    def handle(self, *args, path: str, slug: str | None, dry_run: bool, **options) -> None:
+        verbosity = options["verbosity"]
+        try:
+            with transaction.atomic():
+                report = course_import(path=path, slug=slug)
+                if dry_run:
+                    transaction.set_rollback(True)
+        except BundleError as exc:
+            raise CommandError(
+                f"{path} was not imported, nothing was changed:\n" + "\n".join(exc.errors)
+            ) from exc
+        if verbosity > 1:
+            for line in report.created:
+                self.stdout.write(f"  created {line}")
+            for line in report.updated:
+                self.stdout.write(f"  updated {line}")
+        for line in report.not_in_bundle:
+            self.stdout.write(self.style.WARNING(f"  left alone (not in the bundle): {line}"))
+        prefix = "Dry run: would have " if dry_run else ""
+        summary = (
+            f"{prefix}imported {report.course.slug}: "
+            f"{len(report.created)} created, {len(report.updated)} updated, "
+            f"{report.unchanged} unchanged."
+        )
+        if verbosity:
+            self.stdout.write(self.style.SUCCESS(summary))

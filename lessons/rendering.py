@@ -1,0 +1,89 @@
+"""Markdown to safe HTML, done once when content is saved (never per request).
+
+Lesson bodies are written by instructors, but a pasted snippet or a typo must
+never run in a student's browser: everything Markdown produces goes through nh3
+with an allow-list before it is stored.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+import markdown
+import nh3
+
+# Tags Markdown (with our extensions) produces, and nothing else: no script,
+# style, iframe, form or object, whatever the author writes inline.
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt",
+    "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark",
+    "ol", "p", "pre", "s", "samp", "span", "strong", "sub", "summary", "sup", "table",
+    "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+}  # fmt: skip
+# "class" carries Pygments token classes and the TOC/permalink classes; "id" the
+# heading anchors. No on* handlers and no style attribute are ever allowed.
+ALLOWED_ATTRIBUTES = {
+    "*": {"class", "id", "title"},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "th": {"align"},
+    "td": {"align"},
+    "ol": {"start"},
+}
+# Relative links (other lessons, anchors) are fine; javascript:, data: and
+# vbscript: URLs are dropped by nh3 because they are not in this list.
+URL_SCHEMES = {"http", "https", "mailto"}
+
+# Raw HTML in the Markdown source passes through Markdown untouched and is then
+# reduced by nh3 to the allow-list above (script and style lose their content too).
+MARKDOWN_EXTENSIONS = ["fenced_code", "codehilite", "tables", "toc", "sane_lists", "attr_list"]
+MARKDOWN_CONFIG = {
+    "codehilite": {"css_class": "highlight", "guess_lang": False, "wrapcode": True},
+    "tables": {"use_align_attribute": True},
+    "toc": {
+        "permalink": "#",
+        "permalink_class": "headerlink",
+        "permalink_title": "Link to this section",
+        "toc_depth": "2-3",
+    },
+}
+
+_PERMALINK_RE = re.compile(r'<a class="headerlink"[^>]*>.*?</a>')
+_INLINE_TAG_RE = re.compile(r"</?(?:span|code|a|em|strong|b|i|kbd|mark)\b[^>]*>")
+_TAG_RE = re.compile(r"<[^>]+>")
+_SPACE_RE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    html: str
+    toc_html: str
+    text: str
+
+
+def sanitize(fragment: str) -> str:
+    return nh3.clean(
+        fragment,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer",
+    )
+
+
+def render_markdown(source: str) -> Rendered:
+    """Return sanitised HTML, a table of contents and plain text for SOURCE."""
+    md = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_CONFIG)
+    body = sanitize(md.convert(source or ""))
+    toc_tokens = getattr(md, "toc_tokens", [])
+    toc = sanitize(md.toc) if toc_tokens else ""
+    return Rendered(html=body, toc_html=toc, text=html_to_text(body))
+
+
+def html_to_text(fragment: str) -> str:
+    """Return the readable text of FRAGMENT, used for search and snippets."""
+    text = _INLINE_TAG_RE.sub("", _PERMALINK_RE.sub("", fragment))
+    text = _TAG_RE.sub(" ", text)
+    return _SPACE_RE.sub(" ", html.unescape(text)).strip()

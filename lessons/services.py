@@ -1,0 +1,465 @@
+"""Writes that touch more than one model: enrollment, sign-up, progress, rosters, ordering."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils.text import slugify
+
+from accounts.models import Role, User
+
+from . import bundle
+from .models import Course, Enrollment, Lesson, LessonCompletion, Module, Progress
+
+
+# Enrollment -------------------------------------------------------------------
+@transaction.atomic
+def enrollment_create(*, user: User, course: Course, role: str = Role.STUDENT) -> Enrollment:
+    """Enroll USER in COURSE with ROLE; raise ValidationError if already enrolled."""
+    if role not in Role.values:
+        raise ValidationError(f"Unknown role {role!r}.")
+    if Enrollment.objects.filter(user=user, course=course).exists():
+        raise ValidationError(f"You are already enrolled in {course}.", code="already_enrolled")
+    try:
+        with transaction.atomic():
+            return Enrollment.objects.create(user=user, course=course, role=role)
+    except IntegrityError as exc:  # a concurrent request enrolled them first
+        raise ValidationError(
+            f"You are already enrolled in {course}.", code="already_enrolled"
+        ) from exc
+
+
+def course_for_key(key: str) -> Course:
+    """Return the open course whose enrollment key is KEY, or raise ValidationError."""
+    course = Course.objects.filter(enrollment_key=(key or "").strip()).first()
+    if course is None:
+        raise ValidationError(
+            "No course has this enrollment key. Check it with your instructor "
+            "(keys are case-sensitive and may have been renewed).",
+            code="bad_key",
+        )
+    if not course.is_published:
+        raise ValidationError(
+            f"{course.title} is not open for enrollment yet. Try again when your "
+            "instructor announces it.",
+            code="unpublished",
+        )
+    return course
+
+
+@transaction.atomic
+def enrollment_create_with_key(*, user: User, key: str) -> Enrollment:
+    return enrollment_create(user=user, course=course_for_key(key), role=Role.STUDENT)
+
+
+@transaction.atomic
+def user_signup_with_key(
+    *, username: str, email: str, password: str, display_name: str, key: str
+) -> Enrollment:
+    """Create an account and its student enrollment together, or neither."""
+    course = course_for_key(key)
+    user = User(username=username, email=email, display_name=display_name)
+    validate_password(password, user)
+    user.set_password(password)
+    user.save()
+    return enrollment_create(user=user, course=course, role=Role.STUDENT)
+
+
+# Progress ---------------------------------------------------------------------
+@transaction.atomic
+def lesson_set_completed(*, user: User, lesson: Lesson, completed: bool) -> bool:
+    """Mark LESSON complete (or not) for USER; return whether anything changed."""
+    if completed:
+        _, created = LessonCompletion.objects.get_or_create(user=user, lesson=lesson)
+        return created
+    deleted, _ = LessonCompletion.objects.filter(user=user, lesson=lesson).delete()
+    return bool(deleted)
+
+
+def course_progress(*, user: User, course: Course) -> Progress:
+    """Return USER's progress over COURSE's published lessons (one query)."""
+    counts = (
+        Lesson.objects.published()
+        .filter(module__course=course)
+        .aggregate(
+            total=Count("pk", distinct=True),
+            done=Count("pk", filter=Q(completions__user=user), distinct=True),
+        )
+    )
+    return Progress(done=counts["done"], total=counts["total"])
+
+
+def module_progress(*, user: User, module: Module) -> Progress:
+    counts = (
+        Lesson.objects.published()
+        .filter(module=module)
+        .aggregate(
+            total=Count("pk", distinct=True),
+            done=Count("pk", filter=Q(completions__user=user), distinct=True),
+        )
+    )
+    return Progress(done=counts["done"], total=counts["total"])
+
+
+# Ordering ---------------------------------------------------------------------
+@transaction.atomic
+def module_move(*, module: Module, step: int) -> None:
+    """Move MODULE STEP places within its course (negative is up); orders stay 1..n."""
+    _move(list(module.course.modules.order_by("order", "pk")), module, step)
+
+
+@transaction.atomic
+def lesson_move(*, lesson: Lesson, step: int) -> None:
+    _move(list(lesson.module.lessons.order_by("order", "pk")), lesson, step)
+
+
+def _move(siblings: list, obj, step: int) -> None:
+    index = next(i for i, sibling in enumerate(siblings) if sibling.pk == obj.pk)
+    target = max(0, min(len(siblings) - 1, index + step))
+    siblings.insert(target, siblings.pop(index))
+    changed = []
+    for position, sibling in enumerate(siblings, start=1):
+        if sibling.order != position:
+            sibling.order = position
+            changed.append(sibling)
+    if changed:
+        type(obj).objects.bulk_update(changed, ["order"])
+    obj.order = target + 1
+
+
+# Roster import ----------------------------------------------------------------
+class RosterOutcome:
+    CREATED = "created account and enrolled"
+    ENROLLED = "enrolled"
+    ALREADY = "already enrolled"
+    REJECTED = "rejected"
+
+
+@dataclass
+class RosterRow:
+    line: int
+    email: str
+    name: str
+    role: str
+    outcome: str = ""
+    detail: str = ""
+
+    @property
+    def accepted(self) -> bool:
+        return self.outcome != RosterOutcome.REJECTED
+
+
+REQUIRED_COLUMNS = ("email", "name", "role")
+
+
+def roster_parse(data: bytes | str) -> list[RosterRow]:
+    """Read a roster CSV (columns email, name, role; any order) into rows to import.
+
+    Raise ValidationError when the file as a whole is unusable (not UTF-8, no header).
+    """
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")  # Excel writes a byte-order mark
+        except UnicodeDecodeError as exc:
+            raise ValidationError("The file is not UTF-8 text. Save it as CSV UTF-8.") from exc
+    sample = data[:2048]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(io.StringIO(data), dialect=dialect)
+    header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
+    missing = [column for column in REQUIRED_COLUMNS if column not in header]
+    if missing:
+        raise ValidationError(
+            f"The first line must name the columns email, name, role; missing: "
+            f"{', '.join(missing)}."
+        )
+    reader.fieldnames = header
+    rows = []
+    for record in reader:
+        if not any((value or "").strip() for value in record.values() if isinstance(value, str)):
+            continue  # blank line
+        rows.append(
+            RosterRow(
+                line=reader.line_num,
+                email=(record.get("email") or "").strip().lower(),
+                name=(record.get("name") or "").strip(),
+                role=(record.get("role") or "").strip().lower() or Role.STUDENT,
+            )
+        )
+    return rows
+
+
+def _roster_validate(rows: list[RosterRow]) -> None:
+    seen: dict[str, int] = {}
+    for row in rows:
+        try:
+            validate_email(row.email)
+        except ValidationError:
+            row.outcome, row.detail = RosterOutcome.REJECTED, f"bad email {row.email!r}"
+            continue
+        if row.role not in Role.values:
+            row.outcome = RosterOutcome.REJECTED
+            row.detail = f"unknown role {row.role!r} (use {', '.join(Role.values)})"
+            continue
+        if row.email in seen:
+            row.outcome = RosterOutcome.REJECTED
+            row.detail = f"duplicate of line {seen[row.email]} in this file"
+            continue
+        seen[row.email] = row.line
+
+
+def _free_username(email: str) -> str:
+    base = slugify(email.split("@", 1)[0]).replace("-", ".")[:140] or "student"
+    candidate, n = base, 1
+    while User.objects.filter(username__iexact=candidate).exists():
+        n += 1
+        candidate = f"{base}{n}"
+    return candidate
+
+
+@transaction.atomic
+def roster_import(*, course: Course, rows: list[RosterRow]) -> list[RosterRow]:
+    """Create missing accounts and enrollments for the valid ROWS; report every row.
+
+    Rows are checked one by one and rejected rows are only reported; the accepted
+    rows are then written in a single transaction, so a crash half-way leaves
+    nothing behind. Existing enrollments keep their role.
+    """
+    _roster_validate(rows)
+    accepted = [row for row in rows if not row.outcome]
+    emails = [row.email for row in accepted]
+    users = {user.email.lower(): user for user in User.objects.filter(email__in=emails)}
+    enrolled = dict(
+        Enrollment.objects.filter(course=course, user__in=users.values()).values_list(
+            "user_id", "role"
+        )
+    )
+    for row in accepted:
+        user = users.get(row.email)
+        if user is not None and user.pk in enrolled:
+            row.outcome = RosterOutcome.ALREADY
+            row.detail = f"as {Role(enrolled[user.pk]).label.lower()}; role left unchanged"
+            continue
+        if user is None:
+            user = User(username=_free_username(row.email), email=row.email, display_name=row.name)
+            # No password: the student sets one with "Forgot your password?".
+            user.set_unusable_password()
+            user.save()
+            users[row.email] = user
+            row.outcome = RosterOutcome.CREATED
+            row.detail = f"username {user.username}"
+        else:
+            row.outcome = RosterOutcome.ENROLLED
+            row.detail = f"existing account {user.username}"
+        Enrollment.objects.create(user=user, course=course, role=row.role)
+        enrolled[user.pk] = row.role
+        row.detail += f", as {Role(row.role).label.lower()}"
+    return rows
+
+
+# Reports ----------------------------------------------------------------------
+@dataclass
+class ReportRow:
+    user: User
+    modules: list[Progress]
+    overall: Progress
+
+
+def course_progress_report(*, course: Course) -> tuple[list[Module], list[ReportRow]]:
+    """Return the published modules and, per student, the progress in each (3 queries)."""
+    modules = list(
+        course.modules.published()
+        .annotate(
+            lesson_count=Count("lessons", filter=Q(lessons__is_published=True), distinct=True)
+        )
+        .order_by("order", "pk")
+    )
+    students = list(
+        User.objects.filter(enrollments__course=course, enrollments__role=Role.STUDENT).order_by(
+            "display_name", "username"
+        )
+    )
+    done: dict[tuple[int, int], int] = {}
+    completions = (
+        LessonCompletion.objects.filter(
+            user__in=[s.pk for s in students],
+            lesson__in=Lesson.objects.published().filter(module__course=course),
+        )
+        .values("user_id", "lesson__module_id")
+        .annotate(n=Count("pk"))
+    )
+    for item in completions:
+        done[(item["user_id"], item["lesson__module_id"])] = item["n"]
+    total = sum(m.lesson_count for m in modules)
+    rows = []
+    for student in students:
+        cells = [Progress(done.get((student.pk, m.pk), 0), m.lesson_count) for m in modules]
+        rows.append(
+            ReportRow(
+                user=student,
+                modules=cells,
+                overall=Progress(sum(c.done for c in cells), total),
+            )
+        )
+    return modules, rows
+
+
+# Course bundles ---------------------------------------------------------------
+@dataclass
+class ImportReport:
+    course: Course
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    not_in_bundle: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+
+def _apply(obj, values: dict, report: ImportReport, label: str) -> None:
+    """Save OBJ only if VALUES change it, so a repeated import touches nothing."""
+    if obj.pk is None:
+        for name, value in values.items():
+            setattr(obj, name, value)
+        obj.save()
+        report.created.append(label)
+        return
+    changed = [name for name, value in values.items() if getattr(obj, name) != value]
+    if not changed:
+        report.unchanged += 1
+        return
+    for name in changed:
+        setattr(obj, name, values[name])
+    if any(f.name == "updated_at" for f in obj._meta.concrete_fields):
+        changed.append("updated_at")
+    obj.save(update_fields=changed)
+    report.updated.append(f"{label} ({', '.join(sorted(set(changed) - {'updated_at'}))})")
+
+
+@transaction.atomic
+def course_import(*, path: Path | str, slug: str | None = None) -> ImportReport:
+    """Create or update a course from the bundle at PATH; all or nothing.
+
+    Lessons are matched by slug within the course (so a renamed lesson is updated,
+    and a lesson may move between modules), modules by their folder's slug.
+    Content in the database that the bundle does not mention is left alone and
+    reported: deleting it would also delete students' progress.
+    Raise BundleError (file:line messages) for a bad bundle, before writing anything.
+    """
+    data = bundle.read_course(Path(path))
+    slug = slug or data.slug
+    course = Course.objects.filter(slug=slug).first() or Course(slug=slug)
+    report = ImportReport(course=course)
+    _apply(
+        course,
+        {
+            "title": data.title,
+            "code": data.code,
+            "term": data.term,
+            "is_published": data.published,
+            "summary": data.summary,
+            "objectives": data.objectives,
+            "prerequisites": data.prerequisites,
+        },
+        report,
+        f"course {slug}",
+    )
+    modules = list(course.modules.all())
+    by_slug = {m.slug: m for m in modules if m.slug}
+    lessons = {lesson.slug: lesson for lesson in Lesson.objects.filter(module__course=course)}
+    seen_modules, seen_lessons = set(), set()
+    for module_data in data.modules:
+        module = by_slug.get(module_data.slug) or next(
+            (m for m in modules if not m.slug and slugify(m.title) == module_data.slug), None
+        )
+        module = module or Module(course=course)
+        _apply(
+            module,
+            {
+                "slug": module_data.slug,
+                "title": module_data.title,
+                "order": module_data.order,
+                "is_published": module_data.published,
+                "summary": module_data.summary,
+            },
+            report,
+            f"module {module_data.slug}",
+        )
+        seen_modules.add(module.pk)
+        for lesson_data in module_data.lessons:
+            lesson = lessons.get(lesson_data.slug) or Lesson(slug=lesson_data.slug)
+            _apply(
+                lesson,
+                {
+                    "module_id": module.pk,
+                    "title": lesson_data.title,
+                    "order": lesson_data.order,
+                    "estimated_minutes": lesson_data.estimated_minutes,
+                    "is_published": lesson_data.published,
+                    "body": lesson_data.body,
+                },
+                report,
+                f"lesson {lesson_data.slug}",
+            )
+            seen_lessons.add(lesson.pk)
+    report.not_in_bundle = [f"module {m}" for m in modules if m.pk not in seen_modules] + [
+        f"lesson {lesson.slug}" for lesson in lessons.values() if lesson.pk not in seen_lessons
+    ]
+    return report
+
+
+def course_export(*, course: Course, path: Path | str) -> list[Path]:
+    """Write COURSE as a bundle into the folder PATH; return the files written."""
+    root = Path(path)
+    written = []
+    course_file = root / bundle.COURSE_FILE
+    bundle.write_document(
+        course_file,
+        {
+            "title": course.title,
+            "slug": course.slug,
+            "code": course.code,
+            "term": course.term,
+            "published": course.is_published,
+            "objectives": course.objectives,
+            "prerequisites": course.prerequisites,
+        },
+        course.summary,
+    )
+    written.append(course_file)
+    modules = course.modules.order_by("order", "pk").prefetch_related("lessons")
+    for module in modules:
+        folder = root / bundle.module_folder(module.order, module.slug or slugify(module.title))
+        bundle.write_document(
+            folder / bundle.MODULE_FILE,
+            {"title": module.title, "order": module.order, "published": module.is_published},
+            module.summary,
+        )
+        written.append(folder / bundle.MODULE_FILE)
+        for lesson in sorted(module.lessons.all(), key=lambda item: (item.order, item.pk)):
+            lesson_file = folder / bundle.lesson_filename(lesson.order, lesson.slug)
+            bundle.write_document(
+                lesson_file,
+                {
+                    "title": lesson.title,
+                    "slug": lesson.slug,
+                    "order": lesson.order,
+                    "estimated_minutes": lesson.estimated_minutes,
+                    "published": lesson.is_published,
+                },
+                lesson.body,
+            )
+            written.append(lesson_file)
+    return written

@@ -1,0 +1,373 @@
+"""The instructors' back office: scoping, ordering, publishing, rosters, progress report."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from accounts.models import Role, User
+from lessons.models import Course, Enrollment, Lesson, LessonCompletion, Module
+from lessons.services import RosterOutcome, roster_import, roster_parse
+
+pytestmark = pytest.mark.django_db
+
+
+def changelist(model: str) -> str:
+    return reverse(f"admin:lessons_{model}_changelist")
+
+
+def action(client, model: str, name: str, objects) -> None:
+    response = client.post(
+        changelist(model),
+        {"action": name, "_selected_action": [obj.pk for obj in objects]},
+        follow=True,
+    )
+    assert response.status_code == 200
+
+
+def test_instructors_only_see_the_courses_they_teach(client, pyweb, other_course, alice):
+    client.force_login(alice)
+    page = client.get(changelist("course")).content.decode()
+    assert pyweb.course.title in page and other_course.course.title not in page
+    lessons = client.get(changelist("lesson")).content.decode()
+    assert "Lesson 1.1" in lessons and other_course.lessons[0].slug not in lessons
+    assert (
+        client.get(
+            reverse("admin:lessons_course_change", args=[other_course.course.pk])
+        ).status_code
+        == 302
+    )
+
+
+def test_students_never_reach_the_admin(client, pyweb, bob):
+    client.force_login(bob)
+    assert client.get(changelist("course")).status_code == 302
+
+
+def test_a_course_created_in_the_admin_is_taught_by_its_author(client, alice):
+    client.force_login(alice)
+    response = client.post(
+        reverse("admin:lessons_course_add"),
+        {
+            "title": "Databases",
+            "slug": "databases",
+            "code": "DB",
+            "term": "2025-2026",
+            "summary": "About **SQL**.",
+            "objectives": "",
+            "prerequisites": "",
+            "enrollment_key": "db-key-123",
+            "modules-TOTAL_FORMS": "2",
+            "modules-INITIAL_FORMS": "0",
+            "modules-0-order": "5",
+            "modules-0-title": "Tables",
+            "modules-0-slug": "tables",
+            "modules-1-order": "5",
+            "modules-1-title": "Joins",
+            "modules-1-slug": "joins",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    course = Course.objects.get(slug="databases")
+    assert "<strong>SQL</strong>" in course.summary_html
+    assert Enrollment.objects.get(course=course, user=alice).role == Role.INSTRUCTOR
+    # Two modules typed with the same order are renumbered, never left colliding.
+    assert list(course.modules.values_list("title", "order")) == [("Tables", 1), ("Joins", 2)]
+
+
+def test_an_instructor_builds_a_module_with_lessons_previews_a_draft_and_publishes_it(
+    client, pyweb, alice, bob
+):
+    client.force_login(alice)
+    response = client.post(
+        reverse("admin:lessons_module_add"),
+        {
+            "course": pyweb.course.pk,
+            "title": "Deployment",
+            "slug": "deployment",
+            "order": "9",
+            "summary": "",
+            "lessons-TOTAL_FORMS": "1",
+            "lessons-INITIAL_FORMS": "0",
+            "lessons-0-order": "1",
+            "lessons-0-title": "Gunicorn",
+            "lessons-0-slug": "gunicorn",
+            "lessons-0-estimated_minutes": "20",
+        },
+    )
+    assert response.status_code == 302
+    lesson = Lesson.objects.get(slug="gunicorn")
+    # Write the body in the lesson admin: it is rendered when saved.
+    response = client.post(
+        reverse("admin:lessons_lesson_change", args=[lesson.pk]),
+        {
+            "module": lesson.module_id,
+            "title": "Gunicorn",
+            "slug": "gunicorn",
+            "order": "1",
+            "estimated_minutes": "20",
+            "body": "## Run it\n\n```bash\ngunicorn app:app\n```\n",
+            "attachments-TOTAL_FORMS": "0",
+            "attachments-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    lesson.refresh_from_db()
+    assert '<div class="highlight">' in lesson.body_html
+    # Preview: the instructor sees the draft with a badge, the student gets 404.
+    preview = client.get(lesson.get_absolute_url())
+    assert preview.status_code == 200 and "draft-badge" in preview.content.decode()
+    client.force_login(bob)
+    assert client.get(lesson.get_absolute_url()).status_code == 404
+    client.force_login(alice)
+    action(client, "module", "publish", [lesson.module])
+    action(client, "lesson", "publish", [lesson])
+    client.force_login(bob)
+    assert client.get(lesson.get_absolute_url()).status_code == 200
+
+
+def test_the_lesson_changelist_links_to_a_preview_on_the_site(client, pyweb, alice):
+    client.force_login(alice)
+    page = client.get(changelist("lesson")).content.decode()
+    assert pyweb.draft_lesson.get_absolute_url() in page
+
+
+def test_a_duplicate_lesson_slug_in_the_course_is_refused(client, pyweb, alice):
+    client.force_login(alice)
+    lesson = pyweb.lessons[3]  # module 2
+    response = client.post(
+        reverse("admin:lessons_lesson_change", args=[lesson.pk]),
+        {
+            "module": lesson.module_id,
+            "title": lesson.title,
+            "slug": pyweb.lessons[0].slug,  # used in module 1
+            "order": "1",
+            "estimated_minutes": "15",
+            "body": "",
+            "attachments-TOTAL_FORMS": "0",
+            "attachments-INITIAL_FORMS": "0",
+        },
+    )
+    assert "already uses this slug" in response.content.decode()
+
+
+def test_unpublish_action_hides_lessons_from_students(client, pyweb, alice, bob):
+    client.force_login(alice)
+    action(client, "lesson", "unpublish", pyweb.lessons[:2])
+    client.force_login(bob)
+    assert client.get(pyweb.lessons[0].get_absolute_url()).status_code == 404
+
+
+def test_move_up_and_down_keep_orders_distinct(client, pyweb, alice):
+    client.force_login(alice)
+    module = pyweb.modules[0]
+    third = Lesson.objects.get(module=module, order=3)
+    action(client, "lesson", "move_up", [third])
+    assert list(module.lessons.order_by("order").values_list("title", flat=True)) == [
+        "Lesson 1.1",
+        "Lesson 1.3",
+        "Lesson 1.2",
+        "Draft lesson",
+    ]
+    action(client, "lesson", "move_down", [Lesson.objects.get(title="Lesson 1.1")])
+    orders = list(module.lessons.order_by("order").values_list("title", "order"))
+    assert orders == [("Lesson 1.3", 1), ("Lesson 1.1", 2), ("Lesson 1.2", 3), ("Draft lesson", 4)]
+    action(client, "module", "move_down", [pyweb.modules[0]])
+    assert list(pyweb.course.modules.order_by("order").values_list("title", flat=True)) == [
+        "Module 2",
+        "Module 1",
+        "Draft module",
+    ]
+
+
+def test_order_edited_in_the_list_is_renumbered_after_saving(client, pyweb, alice):
+    client.force_login(alice)
+    modules = list(Module.objects.filter(course=pyweb.course).order_by("order"))
+    data = {
+        "form-TOTAL_FORMS": str(len(modules)),
+        "form-INITIAL_FORMS": str(len(modules)),
+        "_save": "Save",
+    }
+    # Put the draft module first by giving it the same order as module 1.
+    new_orders = {modules[0].pk: 1, modules[1].pk: 2, modules[2].pk: 1}
+    for i, module in enumerate(modules):
+        data[f"form-{i}-id"] = str(module.pk)
+        data[f"form-{i}-order"] = str(new_orders[module.pk])
+        if module.is_published:
+            data[f"form-{i}-is_published"] = "on"
+    response = client.post(changelist("module"), data)
+    assert response.status_code == 302
+    orders = list(pyweb.course.modules.order_by("order").values_list("order", flat=True))
+    assert orders == [1, 2, 3]
+
+
+def test_rotate_key_action_changes_the_key(client, pyweb, alice):
+    client.force_login(alice)
+    old = pyweb.course.enrollment_key
+    action(client, "course", "rotate_keys", [pyweb.course])
+    pyweb.course.refresh_from_db()
+    assert pyweb.course.enrollment_key != old
+
+
+def test_the_enrollment_changelist_links_to_the_roster_import(client, pyweb, alice):
+    client.force_login(alice)
+    page = client.get(changelist("enrollment")).content.decode()
+    assert reverse("admin:lessons_enrollment_import_roster") in page
+    assert "Import roster from CSV" in page
+
+
+ROSTER = (
+    "\ufeffEmail,Name,Role\n"
+    "new.person@example.org,New Person,student\n"
+    "charlie@example.org,Charlie,grader\n"
+    "bob@example.org,Bob,student\n"
+    "not-an-email,Broken,student\n"
+    "zed@example.org,Zed,professor\n"
+    "NEW.person@example.org,Again,student\n"
+    "ta@example.org,Teaching Assistant,\n"
+)
+
+
+def test_roster_import_reports_row_by_row(client, pyweb, alice, bob, charlie):
+    client.force_login(alice)
+    upload = SimpleUploadedFile("roster.csv", ROSTER.encode(), content_type="text/csv")
+    response = client.post(
+        reverse("admin:lessons_enrollment_import_roster"),
+        {"course": pyweb.course.pk, "file": upload},
+    )
+    assert response.status_code == 200
+    outcomes = [(row.line, row.outcome) for row in response.context["results"]]
+    assert outcomes == [
+        (2, RosterOutcome.CREATED),
+        (3, RosterOutcome.ENROLLED),
+        (4, RosterOutcome.ALREADY),
+        (5, RosterOutcome.REJECTED),
+        (6, RosterOutcome.REJECTED),
+        (7, RosterOutcome.REJECTED),
+        (8, RosterOutcome.CREATED),
+    ]
+    page = response.content.decode()
+    assert "bad email" in page and "unknown role" in page and "duplicate of line 2" in page
+    assert "4 row(s) accepted, 3 rejected" in page
+    new = User.objects.get(email="new.person@example.org")
+    assert new.display_name == "New Person" and not new.has_usable_password()
+    assert Enrollment.objects.get(user=charlie, course=pyweb.course).role == Role.GRADER
+    assert Enrollment.objects.get(user__email="ta@example.org").role == Role.STUDENT
+    # Uploading the same roster again creates nothing new.
+    again = roster_import(course=pyweb.course, rows=roster_parse(ROSTER.encode()))
+    assert {row.outcome for row in again} == {RosterOutcome.ALREADY, RosterOutcome.REJECTED}
+    assert User.objects.filter(email__iexact="new.person@example.org").count() == 1
+
+
+def test_a_roster_without_the_right_header_is_refused(client, pyweb, alice):
+    client.force_login(alice)
+    upload = SimpleUploadedFile("roster.csv", b"mail;who\na@example.org;A\n")
+    response = client.post(
+        reverse("admin:lessons_enrollment_import_roster"),
+        {"course": pyweb.course.pk, "file": upload},
+    )
+    assert "missing: email, name, role" in response.content.decode()
+    assert response.context["results"] is None
+
+
+def test_roster_import_only_targets_courses_the_user_teaches(client, pyweb, other_course, alice):
+    client.force_login(alice)
+    upload = SimpleUploadedFile("roster.csv", b"email,name,role\nx@example.org,X,student\n")
+    response = client.post(
+        reverse("admin:lessons_enrollment_import_roster"),
+        {"course": other_course.course.pk, "file": upload},
+    )
+    assert "Select a valid choice" in response.content.decode()
+    assert not User.objects.filter(email="x@example.org").exists()
+
+
+def report_rows(html: str) -> list[list[str]]:
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    rows = []
+    for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
+        cells = re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)
+        rows.append([re.sub(r"<[^>]+>", "", cell).strip() for cell in cells])
+    return rows
+
+
+def test_the_progress_report_and_its_csv_agree(client, pyweb, alice, bob, django_user_model):
+    dana = django_user_model.objects.create_user(
+        "dana", "dana@example.org", "pw", display_name="Dana Ünal"
+    )
+    Enrollment.objects.create(user=dana, course=pyweb.course, role=Role.STUDENT)
+    for lesson in pyweb.lessons[:3]:
+        LessonCompletion.objects.create(user=bob, lesson=lesson)
+    LessonCompletion.objects.create(user=dana, lesson=pyweb.lessons[3])
+    LessonCompletion.objects.create(user=dana, lesson=pyweb.draft_lesson)  # drafts do not count
+    client.force_login(alice)
+    page = client.get(reverse("admin:lessons_course_progress", args=[pyweb.course.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    rows = report_rows(html)
+    assert rows == [
+        ["Bob Student (bob)", "100%", "0%", "50%"],
+        ["Dana Ünal (dana)", "0%", "33%", "17%"],
+    ]
+    response = client.get(reverse("admin:lessons_course_progress_csv", args=[pyweb.course.pk]))
+    assert response["Content-Type"].startswith("text/csv")
+    raw = response.content
+    assert raw.startswith("\ufeff".encode())
+    table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert table[0] == [
+        "Student",
+        "Username",
+        "Email",
+        "1. Module 1 (%)",
+        "2. Module 2 (%)",
+        "Overall (%)",
+    ]
+    as_page = [[f"{r[0]} ({r[1]})", *[f"{v}%" for v in r[3:]]] for r in table[1:]]
+    assert as_page == rows
+    assert "Grace" not in html  # graders are not students
+
+
+def test_the_progress_report_is_for_the_course_instructors_only(client, pyweb, other_course, alice):
+    client.force_login(alice)
+    url = reverse("admin:lessons_course_progress", args=[other_course.course.pk])
+    assert client.get(url).status_code == 404
+    csv_url = reverse("admin:lessons_course_progress_csv", args=[other_course.course.pk])
+    assert client.get(csv_url).status_code == 404
+
+
+def test_every_back_office_page_opens_for_the_course_instructor(client, pyweb, alice):
+    from lessons.models import LessonAttachment  # noqa: F401 - the inline must render
+
+    client.force_login(alice)
+    urls = [
+        changelist("course"),
+        reverse("admin:lessons_course_change", args=[pyweb.course.pk]),
+        reverse("admin:lessons_course_add"),
+        changelist("module"),
+        reverse("admin:lessons_module_change", args=[pyweb.modules[0].pk]),
+        changelist("lesson"),
+        reverse("admin:lessons_lesson_change", args=[pyweb.lessons[0].pk]),
+        changelist("enrollment"),
+        reverse("admin:lessons_enrollment_import_roster"),
+        reverse("admin:lessons_course_progress", args=[pyweb.course.pk]),
+        f"{changelist('lesson')}?module__course__id__exact={pyweb.course.pk}&is_published__exact=0",
+        f"{changelist('enrollment')}?role__exact=student",
+    ]
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+    course_form = client.get(reverse("admin:lessons_course_change", args=[pyweb.course.pk]))
+    assert (
+        reverse("admin:lessons_course_progress", args=[pyweb.course.pk])
+        in course_form.content.decode()
+    )
+
+
+def test_list_filters_do_not_reveal_other_courses(client, pyweb, other_course, alice):
+    client.force_login(alice)
+    for model in ("module", "lesson", "enrollment"):
+        page = client.get(changelist(model)).content.decode()
+        assert other_course.course.title not in page, model

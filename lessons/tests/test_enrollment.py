@@ -1,0 +1,134 @@
+"""Sign-up with a course key, and self-enrollment for people who have an account."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from accounts.models import Role, User
+from lessons import services
+from lessons.models import Enrollment
+from lessons.tests.factories import CourseFactory
+
+pytestmark = pytest.mark.django_db
+
+STRONG = "a-long-passphrase-42"
+
+
+def signup_data(key: str, **overrides) -> dict:
+    data = {
+        "key": key,
+        "username": "dora",
+        "email": "Dora@Example.org",
+        "display_name": "Dora Student",
+        "password1": STRONG,
+        "password2": STRONG,
+    }
+    return {**data, **overrides}
+
+
+def test_signup_with_a_key_creates_the_account_and_the_enrollment(client, pyweb):
+    response = client.post(
+        reverse("lessons:signup"), signup_data(pyweb.course.enrollment_key), follow=True
+    )
+    user = User.objects.get(username="dora")
+    assert user.email == "dora@example.org"
+    assert user.check_password(STRONG)
+    enrollment = Enrollment.objects.get(user=user)
+    assert (enrollment.course, enrollment.role) == (pyweb.course, Role.STUDENT)
+    assert response.redirect_chain[-1][0] == pyweb.course.get_absolute_url()
+    assert response.context["user"] == user  # logged in
+    assert "Your account is ready" in response.content.decode()
+
+
+def test_a_wrong_key_keeps_what_was_typed(client, pyweb):
+    response = client.post(reverse("lessons:signup"), signup_data("not-the-key"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "No course has this enrollment key" in page
+    assert 'value="dora"' in page and 'value="Dora Student"' in page
+    assert 'value="not-the-key"' in page
+    assert STRONG not in page  # passwords are never echoed back
+    assert not User.objects.filter(username="dora").exists()
+
+
+def test_signup_for_an_unpublished_course_explains_why(client, db):
+    course = CourseFactory(is_published=False)
+    response = client.post(reverse("lessons:signup"), signup_data(course.enrollment_key))
+    assert "is not open for enrollment yet" in response.content.decode()
+    assert not User.objects.filter(username="dora").exists()
+
+
+def test_signup_rejects_a_taken_email_and_mismatched_passwords(client, pyweb, bob):
+    response = client.post(
+        reverse("lessons:signup"),
+        signup_data(pyweb.course.enrollment_key, email=bob.email.upper(), password2="other"),
+    )
+    page = response.content.decode()
+    assert "already uses this email" in page
+    assert "The two passwords differ" in page
+
+
+def test_signup_creates_nothing_if_the_enrollment_fails(pyweb, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(services, "enrollment_create", broken)
+    with pytest.raises(RuntimeError):
+        services.user_signup_with_key(
+            username="dora",
+            email="dora@example.org",
+            password=STRONG,
+            display_name="Dora",
+            key=pyweb.course.enrollment_key,
+        )
+    assert not User.objects.filter(username="dora").exists()
+
+
+def test_logged_in_people_are_sent_to_the_enroll_form(client, bob):
+    client.force_login(bob)
+    response = client.get(reverse("lessons:signup"))
+    assert response.url == reverse("lessons:enroll")
+
+
+def test_self_enrollment_with_a_key(client, pyweb, charlie):
+    client.force_login(charlie)
+    response = client.post(
+        reverse("lessons:enroll"), {"key": f"  {pyweb.course.enrollment_key} "}, follow=True
+    )
+    assert Enrollment.objects.filter(user=charlie, course=pyweb.course, role=Role.STUDENT).exists()
+    assert f"Welcome to {pyweb.course.title}" in response.content.decode()
+    assert response.redirect_chain[-1][0] == pyweb.course.get_absolute_url()
+
+
+def test_self_enrollment_when_already_enrolled_says_so(client, pyweb, bob):
+    client.force_login(bob)
+    response = client.post(
+        reverse("lessons:enroll"), {"key": pyweb.course.enrollment_key}, follow=True
+    )
+    assert "already enrolled" in response.content.decode()
+    assert Enrollment.objects.filter(user=bob).count() == 1
+
+
+def test_self_enrollment_with_a_wrong_key_keeps_it_in_the_form(client, pyweb, charlie):
+    client.force_login(charlie)
+    response = client.post(reverse("lessons:enroll"), {"key": "nope-nope"})
+    page = response.content.decode()
+    assert "No course has this enrollment key" in page
+    assert 'value="nope-nope"' in page
+    assert "You were not enrolled" in page
+
+
+def test_a_rotated_key_stops_working(client, pyweb, charlie):
+    old = pyweb.course.enrollment_key
+    new = pyweb.course.rotate_enrollment_key()
+    assert new != old
+    client.force_login(charlie)
+    client.post(reverse("lessons:enroll"), {"key": old})
+    assert not Enrollment.objects.filter(user=charlie, course=pyweb.course).exists()
+
+
+def test_enrollment_create_refuses_a_duplicate(pyweb, bob):
+    with pytest.raises(ValidationError):
+        services.enrollment_create(user=bob, course=pyweb.course)

@@ -1,0 +1,140 @@
+"""Marking lessons complete, progress bars, continue where you left off, prev/next."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from lessons.models import Enrollment, LessonCompletion
+
+pytestmark = pytest.mark.django_db
+
+
+def bar_values(html: str) -> list[int]:
+    return [int(value) for value in re.findall(r'aria-valuenow="(\d+)"', html)]
+
+
+def complete_url(course, lesson) -> str:
+    return reverse("lessons:complete", args=[course.slug, lesson.slug])
+
+
+def test_marking_complete_with_fetch_returns_the_new_progress(client, pyweb, bob):
+    client.force_login(bob)
+    lesson = pyweb.lessons[0]
+    response = client.post(
+        complete_url(pyweb.course, lesson), {"completed": "1"}, HTTP_ACCEPT="application/json"
+    )
+    assert response.status_code == 200
+    data = response.json()
+    assert data["completed"] is True
+    # 6 published lessons in published modules; drafts do not count.
+    assert data["course"] == {"done": 1, "total": 6, "percent": 17}
+    assert data["module"] == {"id": lesson.module_id, "done": 1, "total": 3, "percent": 33}
+    assert LessonCompletion.objects.filter(user=bob, lesson=lesson).exists()
+    assert not list(get_messages(response.wsgi_request))  # no stale message for later
+
+
+def test_the_plain_form_fallback_redirects_back_with_a_message(client, pyweb, bob):
+    client.force_login(bob)
+    lesson = pyweb.lessons[1]
+    response = client.post(complete_url(pyweb.course, lesson), {"completed": "1"}, follow=True)
+    assert response.redirect_chain[-1][0] == lesson.get_absolute_url()
+    assert "is marked as complete" in response.content.decode()
+    assert "✓ Completed (undo)" in response.content.decode()
+
+
+def test_a_completion_can_be_undone(client, pyweb, bob):
+    client.force_login(bob)
+    lesson = pyweb.lessons[0]
+    client.post(complete_url(pyweb.course, lesson), {"completed": "1"})
+    response = client.post(complete_url(pyweb.course, lesson), {"completed": "0"}, follow=True)
+    assert "no longer marked as complete" in response.content.decode()
+    assert not LessonCompletion.objects.filter(user=bob, lesson=lesson).exists()
+
+
+def test_marking_twice_keeps_one_completion(client, pyweb, bob):
+    client.force_login(bob)
+    for _ in range(2):
+        client.post(complete_url(pyweb.course, pyweb.lessons[0]), {"completed": "1"})
+    assert LessonCompletion.objects.filter(user=bob).count() == 1
+
+
+def test_draft_lessons_cannot_be_marked_by_students(client, pyweb, bob):
+    client.force_login(bob)
+    response = client.post(complete_url(pyweb.course, pyweb.draft_lesson), {"completed": "1"})
+    assert response.status_code == 404
+
+
+def test_progress_bars_move_on_the_dashboard_and_course_page(client, pyweb, bob):
+    client.force_login(bob)
+    assert bar_values(client.get(reverse("lessons:dashboard")).content.decode()) == [0]
+    course_page = client.get(pyweb.course.get_absolute_url()).content.decode()
+    assert bar_values(course_page) == [0, 0, 0]  # course, module 1, module 2
+    for lesson in pyweb.lessons[:3]:  # all of module 1
+        client.post(complete_url(pyweb.course, lesson), {"completed": "1"})
+    assert bar_values(client.get(reverse("lessons:dashboard")).content.decode()) == [50]
+    course_page = client.get(pyweb.course.get_absolute_url()).content.decode()
+    assert bar_values(course_page) == [50, 100, 0]
+    assert course_page.count('aria-label="completed"') == 3
+    assert 'role="progressbar"' in course_page and 'aria-valuemax="100"' in course_page
+
+
+def test_progress_is_per_student(client, pyweb, bob, grace):
+    LessonCompletion.objects.create(user=grace, lesson=pyweb.lessons[0])
+    client.force_login(bob)
+    assert bar_values(client.get(reverse("lessons:dashboard")).content.decode()) == [0]
+
+
+def test_continue_brings_the_student_back_to_the_last_lesson_opened(client, pyweb, bob):
+    client.force_login(bob)
+    dashboard = client.get(reverse("lessons:dashboard")).content.decode()
+    assert "Start the course" in dashboard
+    assert pyweb.lessons[0].get_absolute_url() in dashboard
+    target = pyweb.lessons[4]
+    client.get(target.get_absolute_url())
+    assert Enrollment.objects.get(user=bob, course=pyweb.course).last_lesson == target
+    dashboard = client.get(reverse("lessons:dashboard")).content.decode()
+    assert f"Continue where you left off: {target.title}" in dashboard
+    assert target.get_absolute_url() in dashboard
+    course_page = client.get(pyweb.course.get_absolute_url()).content.decode()
+    assert f"Continue: {target.title}" in course_page
+
+
+def test_continue_ignores_a_lesson_that_was_unpublished_since(client, pyweb, bob):
+    client.force_login(bob)
+    target = pyweb.lessons[4]
+    client.get(target.get_absolute_url())
+    target.is_published = False
+    target.save()
+    dashboard = client.get(reverse("lessons:dashboard")).content.decode()
+    assert "Continue where you left off" not in dashboard
+    assert "Start the course" in dashboard
+
+
+def test_previous_and_next_cross_module_boundaries(client, pyweb, bob):
+    client.force_login(bob)
+    last_of_module_1, first_of_module_2 = pyweb.lessons[2], pyweb.lessons[3]
+    page = client.get(last_of_module_1.get_absolute_url()).content.decode()
+    assert f'href="{first_of_module_2.get_absolute_url()}"' in page
+    assert "Draft lesson" not in page  # the draft after it is skipped for students
+    page = client.get(first_of_module_2.get_absolute_url()).content.decode()
+    assert re.search(
+        rf'rel="prev" id="prev-lesson" href="{last_of_module_1.get_absolute_url()}"', page
+    )
+    first = client.get(pyweb.lessons[0].get_absolute_url()).content.decode()
+    assert 'rel="prev"' not in first
+    last = client.get(pyweb.lessons[-1].get_absolute_url()).content.decode()
+    assert 'rel="next"' not in last
+
+
+def test_the_lesson_page_shows_breadcrumb_toc_and_progress(client, pyweb, bob):
+    client.force_login(bob)
+    lesson = pyweb.lessons[0]
+    page = client.get(lesson.get_absolute_url()).content.decode()
+    assert 'aria-label="breadcrumb"' in page and pyweb.course.title in page
+    assert 'href="#part-one"' in page and 'href="#part-two"' in page
+    assert 'class="js-complete' in page and "csrfmiddlewaretoken" in page
+    assert "js/lessons" in page and "css/pygments" in page

@@ -1,0 +1,82 @@
+"""Every student page runs a constant number of SQL queries, whatever the data size."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import Role
+from accounts.tests.factories import UserFactory
+from lessons.models import LessonCompletion
+from lessons.tests.conftest import build_course
+from lessons.tests.factories import EnrollmentFactory
+
+pytestmark = pytest.mark.django_db
+
+# The measured counts, so a change that adds a query is noticed even if constant.
+EXPECTED = {"dashboard": 7, "course": 10, "lesson": 12, "search": 7, "complete": 15}
+
+
+SMALL = {"courses": 1, "modules": 2, "lessons": 3, "classmates": 3}
+# Ten times the courses, the lessons per course (6 x 10 = 60) and the classmates.
+LARGE = {"courses": 10, "modules": 6, "lessons": 10, "classmates": 30}
+
+
+def build(size: dict, student):
+    """Enroll STUDENT in courses of SIZE, with some completions and classmates."""
+    courses = []
+    for c in range(size["courses"]):
+        data = build_course(
+            slug=f"c{size['courses']}-{c}",
+            modules=size["modules"],
+            lessons_per_module=size["lessons"],
+        )
+        EnrollmentFactory(user=student, course=data.course, role=Role.STUDENT)
+        for lesson in data.lessons[::2]:
+            LessonCompletion.objects.create(user=student, lesson=lesson)
+        for _ in range(size["classmates"]):
+            classmate = UserFactory()
+            EnrollmentFactory(user=classmate, course=data.course, role=Role.STUDENT)
+            LessonCompletion.objects.create(user=classmate, lesson=data.lessons[0])
+        courses.append(data)
+    return courses
+
+
+def measure(client, student, data) -> dict[str, int]:
+    client.force_login(student)
+    lesson = data.lessons[1]  # lessons[::2] are completed: this one is not, in both runs
+    assert not LessonCompletion.objects.filter(user=student, lesson=lesson).exists()
+    requests = {
+        "dashboard": lambda: client.get(reverse("lessons:dashboard")),
+        "course": lambda: client.get(data.course.get_absolute_url()),
+        "lesson": lambda: client.get(lesson.get_absolute_url()),
+        "search": lambda: client.get(reverse("lessons:search"), {"q": "routing"}),
+        "complete": lambda: client.post(
+            reverse("lessons:complete", args=[data.course.slug, lesson.slug]),
+            {"completed": "1"},
+            HTTP_ACCEPT="application/json",
+        ),
+    }
+    counts = {}
+    for name, request in requests.items():
+        with CaptureQueriesContext(connection) as context:
+            response = request()
+        assert response.status_code == 200, name
+        counts[name] = len(context.captured_queries)
+    return counts
+
+
+def test_student_pages_run_the_same_queries_with_ten_times_the_data(client):
+    small_student, large_student = UserFactory(), UserFactory()
+    small = measure(client, small_student, build(SMALL, small_student)[0])
+    large_courses = build(LARGE, large_student)
+    large = measure(client, large_student, large_courses[0])
+    assert large == small
+    assert small == EXPECTED
+    # The big run did show the big data (so the comparison means something).
+    page = client.get(large_courses[0].course.get_absolute_url()).content.decode()
+    assert page.count("lesson-item") == 6 * 10  # drafts stay hidden
+    dashboard = client.get(reverse("lessons:dashboard")).content.decode()
+    assert dashboard.count("course-card") == 10

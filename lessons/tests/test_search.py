@@ -1,0 +1,99 @@
+"""Search: PostgreSQL full-text on PostgreSQL, substring search elsewhere; only visible lessons."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from lessons.models import Lesson
+from lessons.search import search_lessons, search_simple, snippet
+from lessons.tests.factories import LessonFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def titles(response) -> list[str]:
+    return [result.lesson.title for result in response.context["results"]]
+
+
+def test_it_finds_lessons_by_body_with_a_highlighted_snippet(client, pyweb, bob):
+    lesson = pyweb.lessons[1]
+    lesson.body = "Sessions keep state. A **cookie** carries the session id between requests."
+    lesson.save()
+    client.force_login(bob)
+    response = client.get(reverse("lessons:search"), {"q": "cookie"})
+    assert titles(response) == [lesson.title]
+    page = response.content.decode()
+    assert "<mark>cookie</mark>" in page.lower()
+    assert "1 result for" in page
+
+
+def test_it_finds_lessons_by_title(client, pyweb, bob):
+    client.force_login(bob)
+    response = client.get(reverse("lessons:search"), {"q": "Lesson 2.3"})
+    assert "Lesson 2.3" in titles(response)
+
+
+def test_it_only_searches_lessons_the_user_may_see(client, pyweb, other_course, bob):
+    client.force_login(bob)
+    found = titles(client.get(reverse("lessons:search"), {"q": "routing"}))
+    assert len(found) == 6
+    assert "Draft lesson" not in found
+    assert "Lesson in a draft module" not in found
+    other_ids = {lesson.title for lesson in other_course.lessons}
+    assert all(
+        result.lesson.module.course == pyweb.course
+        for result in client.get(reverse("lessons:search"), {"q": "routing"}).context["results"]
+    ), other_ids
+
+
+def test_instructors_also_find_their_drafts(client, pyweb, alice):
+    client.force_login(alice)
+    found = titles(client.get(reverse("lessons:search"), {"q": "routing"}))
+    assert "Draft lesson" in found and "Lesson in a draft module" in found
+
+
+def test_markup_in_lesson_text_is_escaped_in_snippets(client, pyweb, bob):
+    lesson = pyweb.lessons[0]
+    lesson.body = "Write `<b onclick=alert(1)>hello</b>` to greet the visitor."
+    lesson.save()
+    client.force_login(bob)
+    page = client.get(reverse("lessons:search"), {"q": "greet"}).content.decode()
+    assert "<b onclick" not in page
+    assert "&lt;b onclick=alert(1)&gt;" in page
+
+
+def test_an_empty_query_shows_the_form_only(client, pyweb, bob):
+    client.force_login(bob)
+    response = client.get(reverse("lessons:search"))
+    assert response.status_code == 200
+    assert response.context["results"] == []
+    assert '<label class="form-label" for="id_q">' in response.content.decode()
+
+
+def test_the_substring_fallback_works_on_every_database(pyweb):
+    pyweb.lessons[0].body = "Blueprints split a Flask application."
+    pyweb.lessons[0].save()
+    results = search_simple(Lesson.objects.published(), "BLUEPRINT flask")
+    assert [r.lesson for r in results] == [pyweb.lessons[0]]
+    assert "<mark>Blueprint</mark>" in results[0].snippet
+
+
+def test_the_database_search_uses_full_text_on_postgresql(pyweb):
+    lesson = LessonFactory(module=pyweb.modules[0], order=9, slug="orm", body="Models are queried.")
+    results = search_lessons(Lesson.objects.filter(pk=lesson.pk), "query")
+    if connection.vendor == "postgresql":
+        # Stemming: "query" matches "queried", which a substring search cannot do.
+        assert [r.lesson for r in results] == [lesson]
+        assert "<mark>queried</mark>" in results[0].snippet
+    else:
+        assert results == []
+
+
+def test_snippets_cut_long_text_around_the_match():
+    text = "word " * 100 + "needle " + "word " * 100
+    html = snippet(text, ["needle"])
+    assert html.startswith("… ") and html.endswith(" …")
+    assert "<mark>needle</mark>" in html
+    assert len(html) < 260
