@@ -15,16 +15,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 DEMO = Path(settings.BASE_DIR) / "courses" / "python-web-development"
 
 
-@pytest.fixture(autouse=True)
-def _static_files_without_manifest(settings):
-    # The live server serves /static/ through the finders, which know "js/site.js"
-    # but not the manifest's hashed names: without this, no CSS or JS would load.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 def bar(page: Page, key: str):
     return page.locator(f'[data-progress="{key}"] [role="progressbar"]').first
 
