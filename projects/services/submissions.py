@@ -64,11 +64,10 @@ def check_archive(archive: UploadedFile, *, max_bytes: int) -> tuple[int, str]:
     """Refuse oversized, non-zip, unsafe or bomb archives; return (size, sha256)."""
     # The size comes from the upload handler: nothing is read before this check.
     if archive.size > max_bytes:
-        raise ValidationError(
-            TOO_LARGE,
-            code="too_large",
-            params={"size": format_bytes(archive.size), "limit": format_bytes(max_bytes)},
-        )
+        size, limit = format_bytes(archive.size), format_bytes(max_bytes)
+        if size == limit:  # "1 MB; the limit is 1 MB" would read as a bug
+            size, limit = f"{archive.size:,} bytes", f"{max_bytes:,} bytes"
+        raise ValidationError(TOO_LARGE, code="too_large", params={"size": size, "limit": limit})
     if archive.size == 0:
         raise ValidationError(EMPTY_FILE, code="empty")
     validate_zip(archive)
