@@ -247,38 +247,41 @@ class ProjectAssignmentAdmin(CourseScopedAdmin):
         return submission_status_csv(queryset)
 
 
-class MembershipInlineFormSet(BaseInlineFormSet):
+class AddMembersFormSet(BaseInlineFormSet):
+    """Check new members before ``membership_move`` runs, so errors show on the form."""
+
     def clean(self) -> None:
         super().clean()
         group = self.instance
         if not group.assignment_id:
             return
         assignment = group.assignment
-        kept = []
-        for form in self.forms:
-            data = getattr(form, "cleaned_data", None)
-            if not data or data.get("DELETE") or not data.get("student"):
-                continue
-            if form.instance.pk and "student" in form.changed_data:
-                form.add_error(
-                    "student",
-                    _("To replace a member, delete this row and add the student in a new row."),
-                )
-            kept.append((form, data["student"]))
-        if len(kept) > assignment.max_group_size:
-            raise ValidationError(
-                _("A group of this project has at most %(max)s members."),
-                params={"max": assignment.max_group_size},
-            )
-        students = [student for _form, student in kept]
+        added = [
+            (form, form.cleaned_data["student"])
+            for form in self.forms
+            if getattr(form, "cleaned_data", None) and form.cleaned_data.get("student")
+        ]
+        if not added:
+            return
+        students = [student for _form, student in added]
         if len(set(students)) != len(students):
             raise ValidationError(_("A student is listed twice."))
+        current = group.memberships.count() if group.pk else 0
+        already_here = group.memberships.filter(student__in=students).count() if group.pk else 0
+        if current - already_here + len(students) > assignment.max_group_size:
+            raise ValidationError(
+                _(
+                    "A group of this project has at most %(max)s members. Remove members "
+                    "first (and save), or raise the project's maximum group size."
+                ),
+                params={"max": assignment.max_group_size},
+            )
         enrolled = set(
             Enrollment.objects.filter(
                 course_id=assignment.course_id, role=Role.STUDENT, user__in=students
             ).values_list("user_id", flat=True)
         )
-        for form, student in kept:
+        for form, student in added:
             if student.pk not in enrolled:
                 form.add_error(
                     "student",
@@ -288,20 +291,41 @@ class MembershipInlineFormSet(BaseInlineFormSet):
 
 
 class MembershipInline(admin.TabularInline):
+    """Current members, read-only; tick "delete" to take a student out of the group."""
+
     model = GroupMembership
-    formset = MembershipInlineFormSet
     fk_name = "group"
     fields = ("student", "joined_at")
-    readonly_fields = ("joined_at",)
+    readonly_fields = ("student", "joined_at")
+    extra = 0
+    verbose_name = _("member")
+    verbose_name_plural = _("members")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # str(membership) names the group: load it with the row, not once per row.
+        return super().get_queryset(request).select_related("student", "group")
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class AddMembersInline(admin.TabularInline):
+    """Empty rows to add students; one already in another group is moved here."""
+
+    model = GroupMembership
+    fk_name = "group"
+    formset = AddMembersFormSet
+    fields = ("student",)
     autocomplete_fields = ("student",)
     extra = 1
-    verbose_name = _("member")
+    can_delete = False
+    verbose_name = _("student to add or move here")
     verbose_name_plural = _(
-        "members (adding a student who is in another group of this project moves them here)"
+        "add or move students (a student in another group of this project is moved here)"
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).select_related("student")
+        return super().get_queryset(request).none()
 
 
 class ExtensionInline(admin.StackedInline):
@@ -327,7 +351,7 @@ class MembershipEventInline(admin.TabularInline):
     verbose_name_plural = _("membership history")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).select_related("student", "actor")
+        return super().get_queryset(request).select_related("student", "actor", "group")
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
@@ -356,7 +380,7 @@ class GroupAdmin(CourseScopedAdmin):
         "memberships__student__username",
         "memberships__student__display_name",
     )
-    inlines = (MembershipInline, ExtensionInline, MembershipEventInline)
+    inlines = (MembershipInline, AddMembersInline, ExtensionInline, MembershipEventInline)
     readonly_fields = ("join_code", "created_by", "created_at")
     fields = ("assignment", "name", "join_code", "created_by", "created_at")
 
@@ -396,10 +420,8 @@ class GroupAdmin(CourseScopedAdmin):
 
     def save_formset(self, request, form, formset, change) -> None:
         group = form.instance
-        if formset.model is GroupMembership:
+        if isinstance(formset, AddMembersFormSet):
             formset.save(commit=False)
-            for membership in formset.deleted_objects:
-                services.membership_remove(membership=membership, actor=request.user)
             for membership in formset.new_objects:
                 left = services.membership_move(
                     student=membership.student, to_group=group, actor=request.user
@@ -408,6 +430,10 @@ class GroupAdmin(CourseScopedAdmin):
                     self.message_user(
                         request, f"{membership.student} moved from “{left}” to “{group}”."
                     )
+        elif formset.model is GroupMembership:
+            formset.save(commit=False)
+            for membership in formset.deleted_objects:
+                services.membership_remove(membership=membership, actor=request.user)
         elif formset.model is Extension:
             formset.save(commit=False)
             for extension in formset.deleted_objects:
