@@ -95,3 +95,23 @@ def test_two_students_joining_the_last_place_do_not_overfill_it(setup_group):
     assert isinstance(errors[0], ValidationError)
     assert "is full" in errors[0].messages[0]
     assert group.memberships.count() == 3
+
+
+def test_on_sqlite_the_outermost_block_takes_the_write_lock_first():
+    """BEGIN IMMEDIATE makes other processes wait on the busy timeout, not fail."""
+    from django.test.utils import CaptureQueriesContext
+
+    from projects.locking import serialized_atomic
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL locks the group row with SELECT ... FOR UPDATE")
+    connection.ensure_connection()
+    before = connection.transaction_mode
+    with CaptureQueriesContext(connection) as queries:
+        with serialized_atomic():
+            with serialized_atomic():  # nested: no second BEGIN
+                pass
+    assert [q["sql"] for q in queries.captured_queries if "BEGIN" in q["sql"]] == [
+        "BEGIN IMMEDIATE"
+    ]
+    assert connection.transaction_mode == before
