@@ -1,0 +1,519 @@
+"""Back office for assignments, groups and submissions (the instructor side).
+
+Instructors see the projects of the courses they teach (superusers see all).
+Every change that has rules (membership, extensions, auto-forming) goes through
+``projects.services``, so the admin and the student pages enforce the same ones.
+"""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Role, User
+from lessons.models import Course, Enrollment
+from projects import services
+from projects.models import (
+    Extension,
+    Group,
+    GroupMembership,
+    MembershipEvent,
+    ProjectAssignment,
+    Submission,
+)
+
+
+def managed_courses(request: HttpRequest) -> QuerySet[Course]:
+    if request.user.is_superuser:
+        return Course.objects.all()
+    return Course.objects.filter(enrollments__user=request.user, enrollments__role=Role.INSTRUCTOR)
+
+
+class CourseScopedAdmin(admin.ModelAdmin):
+    """Limit rows and choices to the courses the user teaches (``course_path`` leads there)."""
+
+    course_path = "course"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(**{f"{self.course_path}__in": managed_courses(request)})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "course":
+            kwargs["queryset"] = managed_courses(request)
+        elif db_field.name == "assignment":
+            kwargs["queryset"] = ProjectAssignment.objects.filter(
+                course__in=managed_courses(request)
+            ).select_related("course")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+def _csv_cell(value) -> str:
+    # Group names and notes come from students: keep spreadsheets from running them
+    # as formulas (CSV injection).
+    text = "" if value is None else str(value)
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _local(value) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+CSV_HEADER = (
+    "Course",
+    "Project",
+    "Group",
+    "Members",
+    "Join code",
+    "Deadline",
+    "Extended",
+    "Versions",
+    "Latest version",
+    "Submitted at",
+    "Submitted by",
+    "Late",
+    "Days late",
+    "Penalty %",
+    "Archive",
+    "Size (bytes)",
+    "SHA-256",
+    "Repository URL",
+    "Commit",
+)
+
+
+def submission_status_csv(assignments: QuerySet[ProjectAssignment]) -> HttpResponse:
+    """Return a CSV (UTF-8 with BOM, for spreadsheets) with one row per group.
+
+    Students of the course without a group get a row each, so nobody is missed.
+    The number of queries does not depend on the number of groups (one more per project).
+    """
+    latest = Submission.objects.filter(group=OuterRef("pk")).order_by("-version")
+    groups = (
+        Group.objects.filter(assignment__in=assignments)
+        .select_related("assignment__course", "extension")
+        .prefetch_related("memberships__student")
+        .annotate(
+            version_count=Count("submissions"),
+            latest_id=Subquery(latest.values("pk")[:1]),
+        )
+        .order_by("assignment__course__title", "assignment__due_at", "assignment_id", "name")
+    )
+    groups = list(groups)
+    latest_by_id = Submission.objects.select_related("submitted_by").in_bulk(
+        [g.latest_id for g in groups if g.latest_id]
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="submission-status.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(CSV_HEADER)
+    for group in groups:
+        assignment = group.assignment
+        deadline = group.deadline()
+        version = latest_by_id.get(group.latest_id)
+        days = assignment.days_late(version.submitted_at, deadline) if version else 0
+        members = "; ".join(str(m.student) for m in group.memberships.all())
+        writer.writerow(
+            _csv_cell(value)
+            for value in (
+                assignment.course.title,
+                assignment.title,
+                group.name,
+                members,
+                group.join_code,
+                _local(deadline),
+                "yes" if deadline != assignment.due_at else "",
+                group.version_count,
+                version.version if version else "",
+                _local(version.submitted_at) if version else "",
+                version.submitted_by if version else "",
+                ("yes" if version.is_late else "no") if version else "",
+                days if version else "",
+                assignment.late_penalty_percent(days) if version else "",
+                version.archive_name if version else "",
+                version.archive_size if version else "",
+                version.sha256 if version else "",
+                version.repository_url if version else "",
+                version.commit if version else "",
+            )
+        )
+    for assignment in assignments.select_related("course").order_by("course__title", "due_at"):
+        ungrouped = (
+            User.objects.filter(
+                enrollments__course_id=assignment.course_id, enrollments__role=Role.STUDENT
+            )
+            .exclude(group_memberships__assignment=assignment)
+            .order_by("username")
+        )
+        for student in ungrouped:
+            row = [assignment.course.title, assignment.title, "(no group)", student]
+            writer.writerow(_csv_cell(value) for value in row + [""] * (len(CSV_HEADER) - 4))
+    return response
+
+
+@admin.register(ProjectAssignment)
+class ProjectAssignmentAdmin(CourseScopedAdmin):
+    list_display = (
+        "title",
+        "course",
+        "opens_at",
+        "due_at",
+        "is_published",
+        "formation_mode",
+        "group_count",
+        "submitted_count",
+    )
+    list_filter = ("course", "is_published", "formation_mode", "late_policy", "submission_kinds")
+    list_select_related = ("course",)
+    search_fields = ("title", "slug", "course__title", "course__code")
+    prepopulated_fields = {"slug": ("title",)}
+    date_hierarchy = "due_at"
+    ordering = ("-due_at",)
+    actions = ("auto_form_groups", "export_status_csv")
+    fieldsets = (
+        (None, {"fields": ("course", "title", "slug", "is_published")}),
+        (_("Brief"), {"fields": ("brief",), "description": _("Markdown, shown to students.")}),
+        (_("Schedule"), {"fields": ("opens_at", "due_at")}),
+        (
+            _("Late work"),
+            {
+                "fields": ("late_policy", "late_penalty_per_day", "late_penalty_cap"),
+                "description": _(
+                    "Days late are counted per started day after the deadline (or the "
+                    "group's extension). Penalties apply only with the penalty policy."
+                ),
+            },
+        ),
+        (_("Groups"), {"fields": ("formation_mode", "min_group_size", "max_group_size")}),
+        (_("Submissions"), {"fields": ("submission_kinds", "max_upload_mb")}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                group_total=Count("groups", distinct=True),
+                submitted_total=Count(
+                    "groups", filter=Q(groups__submissions__isnull=False), distinct=True
+                ),
+            )
+        )
+
+    @admin.display(description=_("groups"), ordering="group_total")
+    def group_count(self, obj: ProjectAssignment) -> int:
+        return obj.group_total
+
+    @admin.display(description=_("groups that submitted"), ordering="submitted_total")
+    def submitted_count(self, obj: ProjectAssignment) -> int:
+        return obj.submitted_total
+
+    @admin.action(description=_("Auto-form groups for students without a group"))
+    def auto_form_groups(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for assignment in queryset:
+            try:
+                result = services.groups_auto_form(assignment=assignment, actor=request.user)
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+                self.message_user(request, f"{assignment}: {error}", messages.ERROR)
+                continue
+            if not result.placed:
+                self.message_user(
+                    request, f"{assignment}: every student already has a group.", messages.INFO
+                )
+                continue
+            self.message_user(
+                request,
+                f"{assignment}: placed {result.placed} student(s), "
+                f"{len(result.groups_created)} new group(s).",
+                messages.SUCCESS,
+            )
+            for warning in result.warnings:
+                self.message_user(request, f"{assignment}: {warning}", messages.WARNING)
+
+    @admin.action(description=_("Export submission status per group (CSV)"))
+    def export_status_csv(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        return submission_status_csv(queryset)
+
+
+class AddMembersFormSet(BaseInlineFormSet):
+    """Check new members before ``membership_move`` runs, so errors show on the form."""
+
+    def clean(self) -> None:
+        super().clean()
+        group = self.instance
+        if not group.assignment_id:
+            return
+        assignment = group.assignment
+        added = [
+            (form, form.cleaned_data["student"])
+            for form in self.forms
+            if getattr(form, "cleaned_data", None) and form.cleaned_data.get("student")
+        ]
+        if not added:
+            return
+        students = [student for _form, student in added]
+        if len(set(students)) != len(students):
+            raise ValidationError(_("A student is listed twice."))
+        current = group.memberships.count() if group.pk else 0
+        already_here = group.memberships.filter(student__in=students).count() if group.pk else 0
+        if current - already_here + len(students) > assignment.max_group_size:
+            raise ValidationError(
+                _(
+                    "A group of this project has at most %(max)s members. Remove members "
+                    "first (and save), or raise the project's maximum group size."
+                ),
+                params={"max": assignment.max_group_size},
+            )
+        enrolled = set(
+            Enrollment.objects.filter(
+                course_id=assignment.course_id, role=Role.STUDENT, user__in=students
+            ).values_list("user_id", flat=True)
+        )
+        for form, student in added:
+            if student.pk not in enrolled:
+                form.add_error(
+                    "student",
+                    _("%(student)s is not enrolled as a student in this course.")
+                    % {"student": student},
+                )
+
+
+class MembershipInline(admin.TabularInline):
+    """Current members, read-only; tick "delete" to take a student out of the group."""
+
+    model = GroupMembership
+    fk_name = "group"
+    fields = ("student", "joined_at")
+    readonly_fields = ("student", "joined_at")
+    extra = 0
+    verbose_name = _("member")
+    verbose_name_plural = _("members")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # str(membership) names the group: load it with the row, not once per row.
+        return super().get_queryset(request).select_related("student", "group")
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class AddMembersInline(admin.TabularInline):
+    """Empty rows to add students; one already in another group is moved here."""
+
+    model = GroupMembership
+    fk_name = "group"
+    formset = AddMembersFormSet
+    fields = ("student",)
+    autocomplete_fields = ("student",)
+    extra = 1
+    can_delete = False
+    verbose_name = _("student to add or move here")
+    verbose_name_plural = _(
+        "add or move students (a student in another group of this project is moved here)"
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).none()
+
+
+class ExtensionInline(admin.StackedInline):
+    model = Extension
+    fields = ("due_at", "reason", "granted_by", "granted_at")
+    readonly_fields = ("granted_by", "granted_at")
+    extra = 0
+    max_num = 1
+    verbose_name = _("deadline extension")
+    verbose_name_plural = _("deadline extension")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("granted_by", "group__assignment")
+
+
+class MembershipEventInline(admin.TabularInline):
+    model = MembershipEvent
+    fields = ("at", "student", "action", "actor")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = _("membership change")
+    verbose_name_plural = _("membership history")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("student", "actor", "group")
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Group)
+class GroupAdmin(CourseScopedAdmin):
+    course_path = "assignment__course"
+    list_display = (
+        "name",
+        "assignment",
+        "member_list",
+        "member_count",
+        "join_code",
+        "deadline_display",
+        "latest_version",
+    )
+    list_filter = ("assignment__course", "assignment")
+    list_select_related = ("assignment__course", "extension")
+    search_fields = (
+        "name",
+        "join_code",
+        "memberships__student__username",
+        "memberships__student__display_name",
+    )
+    inlines = (MembershipInline, AddMembersInline, ExtensionInline, MembershipEventInline)
+    readonly_fields = ("join_code", "created_by", "created_at")
+    fields = ("assignment", "name", "join_code", "created_by", "created_at")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                member_total=Count("memberships", distinct=True),
+                latest=Max("submissions__version"),
+            )
+            .prefetch_related("memberships__student")
+        )
+
+    @admin.display(description=_("members"))
+    def member_list(self, obj: Group) -> str:
+        return ", ".join(str(m.student) for m in obj.memberships.all()) or "—"
+
+    @admin.display(description=_("size"), ordering="member_total")
+    def member_count(self, obj: Group) -> int:
+        return obj.member_total
+
+    @admin.display(description=_("deadline"))
+    def deadline_display(self, obj: Group) -> str:
+        deadline = obj.deadline()
+        extended = " (extended)" if deadline != obj.assignment.due_at else ""
+        return f"{_local(deadline)}{extended}"
+
+    @admin.display(description=_("latest version"), ordering="latest")
+    def latest_version(self, obj: Group) -> str:
+        return f"v{obj.latest}" if obj.latest else "—"
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change) -> None:
+        group = form.instance
+        if isinstance(formset, AddMembersFormSet):
+            formset.save(commit=False)
+            for membership in formset.new_objects:
+                left = services.membership_move(
+                    student=membership.student, to_group=group, actor=request.user
+                )
+                if left is not None:
+                    self.message_user(
+                        request, f"{membership.student} moved from “{left}” to “{group}”."
+                    )
+        elif formset.model is GroupMembership:
+            formset.save(commit=False)
+            for membership in formset.deleted_objects:
+                services.membership_remove(membership=membership, actor=request.user)
+        elif formset.model is Extension:
+            formset.save(commit=False)
+            for extension in formset.deleted_objects:
+                extension.delete()
+            changed = [obj for obj, _fields in formset.changed_objects]
+            for extension in formset.new_objects + changed:
+                services.extension_grant(
+                    group=group,
+                    due_at=extension.due_at,
+                    reason=extension.reason,
+                    granted_by=request.user,
+                )
+        else:
+            super().save_formset(request, form, formset, change)
+
+
+@admin.register(Submission)
+class SubmissionAdmin(CourseScopedAdmin):
+    course_path = "group__assignment__course"
+    list_display = (
+        "__str__",
+        "assignment",
+        "version",
+        "submitted_by",
+        "submitted_at",
+        "is_late",
+        "size",
+        "sha_short",
+        "download_link",
+    )
+    list_filter = (
+        "group__assignment",
+        "is_late",
+        ("group", admin.RelatedOnlyFieldListFilter),
+    )
+    list_select_related = ("group__assignment__course", "submitted_by")
+    search_fields = ("group__name", "sha256", "submitted_by__username", "repository_url")
+    date_hierarchy = "submitted_at"
+    ordering = ("-submitted_at",)
+    fields = (
+        "group",
+        "version",
+        "submitted_by",
+        "submitted_at",
+        "is_late",
+        "download_link",
+        "archive_name",
+        "archive_size",
+        "sha256",
+        "repository_url",
+        "commit",
+        "note",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("project"), ordering="group__assignment")
+    def assignment(self, obj: Submission) -> ProjectAssignment:
+        return obj.group.assignment
+
+    @admin.display(description=_("size"), ordering="archive_size")
+    def size(self, obj: Submission) -> str:
+        return obj.size_display or "—"
+
+    @admin.display(description=_("SHA-256"))
+    def sha_short(self, obj: Submission) -> str:
+        return obj.short_sha or "—"
+
+    @admin.display(description=_("archive"))
+    def download_link(self, obj: Submission) -> str:
+        if not obj.archive:
+            return "—"
+        return format_html('<a href="{}">{}</a>', obj.get_download_url(), _("Download"))
+
+    # Submissions are the record of what students handed in: nobody edits or
+    # deletes them here (a new version is the way to correct one).
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -7,14 +7,17 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
+from projects.archives import format_bytes
+from projects.rendering import render_markdown
 
 
 class LatePolicy(models.TextChoices):
@@ -118,10 +121,30 @@ class ProjectAssignment(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs) -> None:
+        # brief_html is a cache of brief: render it once here, never per request.
+        self.brief_html = render_markdown(self.brief)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "brief" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "brief_html"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse(
             "projects:detail", kwargs={"course_slug": self.course.slug, "slug": self.slug}
         )
+
+    @property
+    def accepts_late_work(self) -> bool:
+        return self.late_policy != LatePolicy.NO_LATE_WORK
+
+    @property
+    def students_form_groups(self) -> bool:
+        return self.formation_mode == FormationMode.SELF
+
+    def groups_are_open(self, now: datetime | None = None) -> bool:
+        """Return whether students may still create, join or leave groups."""
+        return self.is_published and (now or timezone.now()) < self.due_at
 
     @property
     def accepts_zip(self) -> bool:
@@ -250,10 +273,43 @@ class Extension(models.Model):
     def __str__(self) -> str:
         return f"Extension for {self.group} until {self.due_at:%Y-%m-%d %H:%M}"
 
+    def clean(self) -> None:
+        group = getattr(self, "group", None)
+        if group is None or not group.assignment_id or not self.due_at:
+            return
+        if self.due_at <= group.assignment.due_at:
+            raise ValidationError(
+                {"due_at": _("An extension must end after the project's deadline.")}
+            )
+
 
 def submission_upload_to(instance: Submission, filename: str) -> str:
     # Unguessable names: the original name is kept in the database only.
     return f"submissions/{instance.group.assignment_id}/{uuid.uuid4().hex}.zip"
+
+
+class SubmissionQuerySet(models.QuerySet):
+    def visible_to(self, user) -> SubmissionQuerySet:
+        """Return the submissions USER may see and download.
+
+        Members of the submitting group who are still enrolled in the course, the
+        course's instructors and superusers. Other roles (graders) extend this rule
+        with another ``Q`` in ``submission_access_rules``.
+        """
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(submission_access_rules(user))
+
+
+def submission_access_rules(user) -> Q:
+    from lessons.models import Enrollment
+
+    enrolled = Enrollment.objects.filter(course=OuterRef("group__assignment__course"), user=user)
+    member = GroupMembership.objects.filter(group=OuterRef("group"), student=user)
+    teaches = enrolled.filter(role=Role.INSTRUCTOR)
+    return (Exists(member) & Exists(enrolled)) | Exists(teaches)
 
 
 class Submission(models.Model):
@@ -272,6 +328,8 @@ class Submission(models.Model):
     commit = models.CharField(_("commit"), max_length=64, blank=True)
     note = models.TextField(_("note"), blank=True)
 
+    objects = SubmissionQuerySet.as_manager()
+
     class Meta:
         ordering = ["group", "-version"]
         constraints = [
@@ -285,3 +343,20 @@ class Submission(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("projects:submission", kwargs={"pk": self.pk})
+
+    def get_download_url(self) -> str:
+        return reverse("projects:submission_download", kwargs={"pk": self.pk})
+
+    @property
+    def short_sha(self) -> str:
+        return self.sha256[:12]
+
+    @property
+    def size_display(self) -> str:
+        return format_bytes(self.archive_size) if self.archive_size is not None else ""
+
+    def download_filename(self) -> str:
+        """Return a safe file name for downloads: never the stored (unguessable) one."""
+        stem = self.archive_name.rsplit(".", 1)[0] if self.archive_name else "submission"
+        safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in stem).strip("-")
+        return f"{safe or 'submission'}-v{self.version}.zip"

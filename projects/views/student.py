@@ -1,0 +1,219 @@
+"""Student pages: project lists, a project with its group, submitting and downloading."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role
+from lessons.models import Course, Enrollment
+
+from .. import selectors, services
+from ..forms import GroupCreateForm, GroupJoinForm, SubmissionForm
+from ..models import ProjectAssignment, Submission
+
+
+def can_manage_course(user, course: Course) -> bool:
+    """Return whether USER manages COURSE's projects: its instructors and superusers."""
+    if user.is_superuser:
+        return True
+    return Enrollment.objects.filter(course=course, user=user, role=Role.INSTRUCTOR).exists()
+
+
+def get_assignment_for_user(
+    request: HttpRequest, course_slug: str, slug: str
+) -> tuple[ProjectAssignment, bool]:
+    """Return the assignment and whether the user manages it; 404 for outsiders."""
+    queryset = ProjectAssignment.objects.visible_to(request.user).select_related("course")
+    assignment = get_object_or_404(queryset, course__slug=course_slug, slug=slug)
+    return assignment, can_manage_course(request.user, assignment.course)
+
+
+def get_submission_for_user(request: HttpRequest, pk: int) -> Submission:
+    """Return the submission if the user may see it (see ``SubmissionQuerySet.visible_to``).
+
+    Anyone else gets a 404, the same answer as for an id that does not exist.
+    """
+    queryset = Submission.objects.visible_to(request.user).select_related(
+        "group__assignment__course", "submitted_by"
+    )
+    return get_object_or_404(queryset, pk=pk)
+
+
+def _error_text(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+@login_required
+def my_projects(request: HttpRequest) -> HttpResponse:
+    rows = selectors.projects_for_dashboard(request.user)
+    return render(request, "projects/my_projects.html", {"rows": rows})
+
+
+@login_required
+def course_projects(request: HttpRequest, course_slug: str) -> HttpResponse:
+    course = get_object_or_404(Course.objects.visible_to(request.user), slug=course_slug)
+    rows = selectors.course_projects_for(request.user, course)
+    return render(request, "projects/course_projects.html", {"course": course, "rows": rows})
+
+
+def _render_detail(
+    request: HttpRequest,
+    assignment: ProjectAssignment,
+    can_manage: bool,
+    *,
+    submission_form: SubmissionForm | None = None,
+    create_form: GroupCreateForm | None = None,
+    join_form: GroupJoinForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    group = selectors.group_for_student(assignment, request.user)
+    deadline = group.deadline() if group else assignment.due_at
+    context = {
+        "assignment": assignment,
+        "course": assignment.course,
+        "can_manage": can_manage,
+        "group": group,
+        "deadline": deadline,
+        "submissions_closed": not assignment.accepts_late_work and timezone.now() > deadline,
+        "versions": list(group.submissions.all()) if group else [],
+        "members": list(group.memberships.all()) if group else [],
+        "groups_open": assignment.groups_are_open(),
+        "submission_form": submission_form or SubmissionForm(assignment=assignment),
+        "create_form": create_form or GroupCreateForm(),
+        "join_form": join_form or GroupJoinForm(),
+    }
+    return render(request, "projects/detail.html", context, status=status)
+
+
+@login_required
+def detail(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
+    assignment, can_manage = get_assignment_for_user(request, course_slug, slug)
+    return _render_detail(request, assignment, can_manage)
+
+
+@require_POST
+@login_required
+def group_create(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
+    assignment, can_manage = get_assignment_for_user(request, course_slug, slug)
+    form = GroupCreateForm(request.POST)
+    if form.is_valid():
+        try:
+            group = services.group_create(
+                assignment=assignment, student=request.user, name=form.cleaned_data["name"]
+            )
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                form.add_error(None, exc)
+            else:
+                messages.error(request, _error_text(exc))
+                return redirect(assignment)
+        else:
+            messages.success(
+                request,
+                f"Group “{group.name}” created. Share its join code {group.join_code} "
+                "with your teammates.",
+            )
+            return redirect(assignment)
+    return _render_detail(request, assignment, can_manage, create_form=form, status=400)
+
+
+@require_POST
+@login_required
+def group_join(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
+    assignment, can_manage = get_assignment_for_user(request, course_slug, slug)
+    form = GroupJoinForm(request.POST)
+    if form.is_valid():
+        try:
+            group = services.group_join(
+                assignment=assignment,
+                student=request.user,
+                join_code=form.cleaned_data["join_code"],
+            )
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                form.add_error(None, exc)
+            else:
+                messages.error(request, _error_text(exc))
+                return redirect(assignment)
+        else:
+            messages.success(request, f"You joined the group “{group.name}”.")
+            return redirect(assignment)
+    return _render_detail(request, assignment, can_manage, join_form=form, status=400)
+
+
+@require_POST
+@login_required
+def group_leave(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
+    assignment, _ = get_assignment_for_user(request, course_slug, slug)
+    try:
+        group = services.group_leave(assignment=assignment, student=request.user)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, f"You left the group “{group.name}”.")
+    return redirect(assignment)
+
+
+@require_POST
+@login_required
+def submit(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
+    assignment, can_manage = get_assignment_for_user(request, course_slug, slug)
+    group = selectors.group_for_student(assignment, request.user)
+    if group is None:
+        messages.error(request, "Join or create a group before submitting.")
+        return redirect(assignment)
+    form = SubmissionForm(request.POST, request.FILES, assignment=assignment)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            submission = services.submission_create(
+                group=group,
+                student=request.user,
+                archive=data.get("archive") or None,
+                repository_url=data.get("repository_url", ""),
+                commit=data.get("commit", ""),
+                note=data.get("note", ""),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            late = " It was submitted after the deadline and is marked late." * submission.is_late
+            messages.success(request, f"Version {submission.version} submitted.{late}")
+            return redirect(f"{assignment.get_absolute_url()}#versions")
+    return _render_detail(request, assignment, can_manage, submission_form=form, status=400)
+
+
+@login_required
+def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    submission = get_submission_for_user(request, pk)
+    assignment = submission.group.assignment
+    return render(
+        request,
+        "projects/submission_detail.html",
+        {"submission": submission, "assignment": assignment, "course": assignment.course},
+    )
+
+
+@login_required
+def submission_download(request: HttpRequest, pk: int) -> FileResponse:
+    submission = get_submission_for_user(request, pk)
+    if not submission.archive:
+        raise Http404("This version has no archive.")
+    try:
+        handle = submission.archive.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("The archive of this version is missing.") from exc
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=submission.download_filename(),
+        content_type="application/zip",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from django import forms
+
+from .archives import format_bytes
+from .models import ProjectAssignment
+from .services.submissions import NOTE_MAX_LENGTH
+
+
+class GroupCreateForm(forms.Form):
+    name = forms.CharField(
+        label="Group name",
+        max_length=80,
+        help_text="Your teammates will see this name. You can share the join code afterwards.",
+    )
+
+
+class GroupJoinForm(forms.Form):
+    join_code = forms.CharField(
+        label="Join code",
+        max_length=20,
+        help_text="Ask a member of the group for its 8-character code.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
+
+
+class SubmissionForm(forms.Form):
+    """What a student submits; the checks themselves live in ``submission_create``."""
+
+    archive = forms.FileField(
+        label="Zip archive",
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".zip,application/zip"}),
+    )
+    repository_url = forms.CharField(
+        label="Repository URL",
+        required=False,
+        max_length=500,
+        widget=forms.URLInput(attrs={"placeholder": "https://github.com/team/project"}),
+        help_text="The https:// address of the repository.",
+    )
+    commit = forms.CharField(
+        label="Commit",
+        required=False,
+        max_length=40,
+        help_text="Optional: the commit to grade (7 to 40 hexadecimal characters).",
+    )
+    note = forms.CharField(
+        label="Note for the graders",
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, assignment: ProjectAssignment, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.assignment = assignment
+        if assignment.accepts_zip:
+            limit = format_bytes(assignment.max_upload_bytes)
+            self.fields["archive"].help_text = (
+                f"A .zip of your code, at most {limit}. Leave out virtual environments "
+                "and node_modules."
+            )
+            self.fields["archive"].widget.attrs["data-max-bytes"] = assignment.max_upload_bytes
+        else:
+            del self.fields["archive"]
+        if not assignment.accepts_url:
+            del self.fields["repository_url"]
+            del self.fields["commit"]

@@ -1,0 +1,333 @@
+"""Group formation: students create, join and leave; instructors auto-form and move."""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from accounts.models import Role, User
+from lessons.models import Enrollment
+from projects.locking import serialized
+from projects.models import (
+    Extension,
+    Group,
+    GroupMembership,
+    MembershipEvent,
+    ProjectAssignment,
+)
+
+NOT_ENROLLED = "Only students enrolled in this course can join its project groups."
+INSTRUCTOR_ASSIGNS = "The instructor assigns the groups for this project."
+ALREADY_IN_GROUP = "You are already in the group “%(group)s” for this project."
+GROUP_FULL = "The group “%(group)s” is full (%(max)s members maximum)."
+UNKNOWN_CODE = "No group of this project has that join code. Check it with your teammate."
+NAME_TAKEN = "A group called “%(name)s” already exists for this project. Pick another name."
+NOT_IN_GROUP = "You are not in a group for this project."
+ALREADY_SUBMITTED = (
+    "Your group has already submitted work, so you can no longer leave it. "
+    "Ask your instructor if you need to change groups."
+)
+CHANGED_MEANWHILE = "Groups changed while we were saving. Please try again."
+
+
+def _closed_message(assignment: ProjectAssignment) -> str:
+    if not assignment.is_published:
+        return "This project is not open yet."
+    when = date_format(timezone.localtime(assignment.due_at), "DATETIME_FORMAT")
+    return f"This project closed on {when}: groups can no longer be changed."
+
+
+def _check_student_can_change_groups(assignment: ProjectAssignment, student: User) -> None:
+    if not assignment.students_form_groups:
+        raise ValidationError(INSTRUCTOR_ASSIGNS, code="instructor_assigns")
+    if not assignment.groups_are_open():
+        raise ValidationError(_closed_message(assignment), code="closed")
+    is_student = Enrollment.objects.filter(
+        course_id=assignment.course_id, user=student, role=Role.STUDENT
+    ).exists()
+    if not is_student:
+        raise ValidationError(NOT_ENROLLED, code="not_enrolled")
+
+
+def _current_membership(assignment: ProjectAssignment, student: User) -> GroupMembership | None:
+    return (
+        GroupMembership.objects.select_related("group")
+        .filter(assignment=assignment, student=student)
+        .first()
+    )
+
+
+def _refuse_if_in_group(assignment: ProjectAssignment, student: User) -> None:
+    membership = _current_membership(assignment, student)
+    if membership is not None:
+        raise ValidationError(
+            ALREADY_IN_GROUP, code="already_in_group", params={"group": membership.group.name}
+        )
+
+
+def _add_member(*, group: Group, student: User, action: str, actor: User | None) -> GroupMembership:
+    # The savepoint keeps the outer transaction usable when the unique constraint
+    # (one group per student and assignment) fires because of a concurrent request.
+    try:
+        with transaction.atomic():
+            membership = GroupMembership.objects.create(
+                group=group, assignment_id=group.assignment_id, student=student
+            )
+    except IntegrityError as exc:
+        raise ValidationError(CHANGED_MEANWHILE, code="conflict") from exc
+    MembershipEvent.objects.create(group=group, student=student, action=action, actor=actor)
+    return membership
+
+
+@serialized
+def group_create(*, assignment: ProjectAssignment, student: User, name: str) -> Group:
+    """Create a group named NAME with STUDENT as its first member."""
+    _check_student_can_change_groups(assignment, student)
+    _refuse_if_in_group(assignment, student)
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError({"name": "Give your group a name."}, code="required")
+    if Group.objects.filter(assignment=assignment, name__iexact=name).exists():
+        raise ValidationError({"name": NAME_TAKEN % {"name": name}}, code="name_taken")
+    try:
+        with transaction.atomic():
+            group = Group.objects.create(assignment=assignment, name=name, created_by=student)
+    except IntegrityError as exc:
+        raise ValidationError({"name": NAME_TAKEN % {"name": name}}, code="name_taken") from exc
+    _add_member(group=group, student=student, action=MembershipEvent.Action.CREATED, actor=student)
+    return group
+
+
+@serialized
+def group_join(*, assignment: ProjectAssignment, student: User, join_code: str) -> Group:
+    """Add STUDENT to the group of ASSIGNMENT whose join code is JOIN_CODE."""
+    _check_student_can_change_groups(assignment, student)
+    code = "".join(join_code.split()).upper()
+    # Lock the group row: concurrent joins queue here, so the size check below
+    # counts every member that committed before us and a group never overfills.
+    group = Group.objects.select_for_update().filter(assignment=assignment, join_code=code).first()
+    if group is None:
+        raise ValidationError({"join_code": UNKNOWN_CODE}, code="unknown_code")
+    _refuse_if_in_group(assignment, student)
+    if group.memberships.count() >= assignment.max_group_size:
+        raise ValidationError(
+            GROUP_FULL,
+            code="group_full",
+            params={"group": group.name, "max": assignment.max_group_size},
+        )
+    _add_member(group=group, student=student, action=MembershipEvent.Action.JOINED, actor=student)
+    return group
+
+
+@serialized
+def group_leave(*, assignment: ProjectAssignment, student: User) -> Group:
+    """Remove STUDENT from their group, deleting the group when it becomes empty.
+
+    Leaving is allowed only until the group's first submission, so every version
+    keeps the members who made it.
+    """
+    _check_student_can_change_groups(assignment, student)
+    membership = _current_membership(assignment, student)
+    if membership is None:
+        raise ValidationError(NOT_IN_GROUP, code="not_in_group")
+    group = Group.objects.select_for_update().get(pk=membership.group_id)
+    if group.submissions.exists():
+        raise ValidationError(ALREADY_SUBMITTED, code="already_submitted")
+    membership.delete()
+    if group.memberships.exists():
+        MembershipEvent.objects.create(
+            group=group, student=student, action=MembershipEvent.Action.LEFT, actor=student
+        )
+    else:
+        # An empty group that never submitted has nothing worth keeping; deleting it
+        # frees its name and makes its join code useless.
+        group.delete()
+    return group
+
+
+@dataclass
+class AutoFormResult:
+    placed: int = 0
+    groups_created: list[Group] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def balanced_sizes(count: int, minimum: int, maximum: int) -> list[int] | None:
+    """Return group sizes for COUNT students, as equal as possible within the limits.
+
+    Use the fewest groups that respect MAXIMUM; return None when no split respects
+    MINIMUM too (e.g. 5 students in groups of 3 or 4).
+    """
+    if count == 0:
+        return []
+    groups = math.ceil(count / maximum)
+    if count // groups < minimum:
+        return None
+    base, extra = divmod(count, groups)
+    return [base + 1] * extra + [base] * (groups - extra)
+
+
+def _next_group_names(assignment: ProjectAssignment, how_many: int) -> list[str]:
+    taken = {name.lower() for name in assignment.groups.values_list("name", flat=True)}
+    names: list[str] = []
+    number = 1
+    while len(names) < how_many:
+        candidate = f"Group {number}"
+        if candidate.lower() not in taken:
+            names.append(candidate)
+        number += 1
+    return names
+
+
+@serialized
+def groups_auto_form(
+    *, assignment: ProjectAssignment, seed: int | str | None = None, actor: User | None = None
+) -> AutoFormResult:
+    """Put every enrolled student of the course without a group into random groups.
+
+    New groups get balanced sizes within the assignment's limits. When the leftover
+    students cannot make groups of the minimum size, some join existing groups that
+    still have room; failing that, a smaller group is made and a warning returned.
+    SEED makes the draw reproducible.
+    """
+    result = AutoFormResult()
+    # Lock the assignment so two auto-forms of the same project cannot interleave.
+    ProjectAssignment.objects.select_for_update().filter(pk=assignment.pk).exists()
+    grouped = GroupMembership.objects.filter(assignment=assignment).values("student")
+    students = list(
+        User.objects.filter(
+            enrollments__course_id=assignment.course_id, enrollments__role=Role.STUDENT
+        )
+        .exclude(pk__in=grouped)
+        .order_by("pk")
+    )
+    if not students:
+        return result
+    rng = random.Random(seed)  # noqa: S311 - a fair draw, not a secret
+    rng.shuffle(students)
+
+    minimum, maximum = assignment.min_group_size, assignment.max_group_size
+    sizes = balanced_sizes(len(students), minimum, maximum)
+    if sizes is None:
+        # Top up existing groups with room, one student at a time, until the rest split.
+        open_groups = list(
+            Group.objects.filter(assignment=assignment)
+            .annotate(size=Count("memberships"))
+            .filter(size__lt=maximum)
+            .order_by("pk")
+        )
+        room = {group.pk: maximum - group.size for group in open_groups}
+        rng.shuffle(open_groups)
+        while sizes is None and students and any(room.values()):
+            group = min(open_groups, key=lambda g: (-room[g.pk], g.pk))
+            student = students.pop()
+            _add_member(
+                group=group, student=student, action=MembershipEvent.Action.ADDED, actor=actor
+            )
+            room[group.pk] -= 1
+            result.placed += 1
+            sizes = balanced_sizes(len(students), minimum, maximum)
+    if sizes is None:
+        groups = math.ceil(len(students) / maximum)
+        base, extra = divmod(len(students), groups)
+        sizes = [base + 1] * extra + [base] * (groups - extra)
+        result.warnings.append(
+            f"{len(students)} student(s) could not make a group of {minimum}: "
+            "a smaller group was formed. Move students by hand if needed."
+        )
+
+    for name, size in zip(_next_group_names(assignment, len(sizes)), sizes, strict=True):
+        group = Group.objects.create(assignment=assignment, name=name, created_by=actor)
+        result.groups_created.append(group)
+        for _ in range(size):
+            _add_member(
+                group=group,
+                student=students.pop(),
+                action=MembershipEvent.Action.ADDED,
+                actor=actor,
+            )
+            result.placed += 1
+    return result
+
+
+@serialized
+def membership_move(*, student: User, to_group: Group, actor: User | None = None) -> Group | None:
+    """Put STUDENT in TO_GROUP, taking them out of their current group (instructors).
+
+    Return the group they left, or None. Instructors may move students at any time,
+    also after submissions (the history keeps who was where when).
+    """
+    assignment = to_group.assignment
+    is_student = Enrollment.objects.filter(
+        course_id=assignment.course_id, user=student, role=Role.STUDENT
+    ).exists()
+    if not is_student:
+        raise ValidationError(
+            "%(student)s is not enrolled as a student in this course.",
+            code="not_enrolled",
+            params={"student": student},
+        )
+    to_group = Group.objects.select_for_update().get(pk=to_group.pk)
+    current = _current_membership(assignment, student)
+    if current is not None and current.group_id == to_group.pk:
+        return None
+    if to_group.memberships.count() >= assignment.max_group_size:
+        raise ValidationError(
+            GROUP_FULL,
+            code="group_full",
+            params={"group": to_group.name, "max": assignment.max_group_size},
+        )
+    left = None
+    if current is not None:
+        left = current.group
+        membership_remove(membership=current, actor=actor)
+    _add_member(group=to_group, student=student, action=MembershipEvent.Action.ADDED, actor=actor)
+    return left
+
+
+@transaction.atomic
+def membership_remove(*, membership: GroupMembership, actor: User | None = None) -> None:
+    """Take a student out of a group on an instructor's behalf, keeping the history."""
+    MembershipEvent.objects.create(
+        group_id=membership.group_id,
+        student_id=membership.student_id,
+        action=MembershipEvent.Action.REMOVED,
+        actor=actor,
+    )
+    membership.delete()
+
+
+@transaction.atomic
+def extension_grant(
+    *, group: Group, due_at: datetime, reason: str = "", granted_by: User | None = None
+) -> Extension:
+    """Give GROUP a later deadline, replacing any earlier extension."""
+    if due_at <= group.assignment.due_at:
+        raise ValidationError(
+            {"due_at": "An extension must end after the project's deadline."}, code="too_early"
+        )
+    extension, _ = Extension.objects.update_or_create(
+        group=group, defaults={"due_at": due_at, "reason": reason, "granted_by": granted_by}
+    )
+    return extension
+
+
+__all__ = [
+    "AutoFormResult",
+    "balanced_sizes",
+    "extension_grant",
+    "group_create",
+    "group_join",
+    "group_leave",
+    "groups_auto_form",
+    "membership_move",
+    "membership_remove",
+]

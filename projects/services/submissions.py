@@ -1,0 +1,197 @@
+"""Versioned group submissions: checked before they are stored, numbered under a lock."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import URLValidator
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from accounts.models import Role, User
+from lessons.models import Enrollment
+from projects.archives import format_bytes, sha256_of, validate_zip
+from projects.locking import serialized_atomic
+from projects.models import Group, GroupMembership, Submission
+
+NOT_A_MEMBER = "Only members of this group can submit its work."
+NOTHING_GIVEN = {
+    "zip": "Choose the zip archive of your project to upload.",
+    "url": "Give the URL of your project's repository.",
+    "both": "Upload a zip archive of your project, give a repository URL, or both.",
+}
+NO_ZIP = "This project does not accept zip archives: give a repository URL."
+NO_URL = "This project does not accept repository URLs: upload a zip archive."
+HTTPS_ONLY = "Give the repository's https:// address, e.g. https://github.com/team/project."
+NO_CREDENTIALS = "Remove the user name or token from the URL: never share credentials here."
+COMMIT_FORMAT = "A commit is 7 to 40 hexadecimal characters (0-9, a-f), e.g. 3f2c9ab."
+COMMIT_NEEDS_URL = "Give the repository URL the commit belongs to."
+TOO_LARGE = "This file is %(size)s; the limit for this project is %(limit)s."
+EMPTY_FILE = "This file is empty. Please upload the zip archive of your project."
+NOTE_MAX_LENGTH = 2000
+
+_COMMIT_RE = re.compile(r"[0-9a-f]{7,40}")
+# https only: plain http can be rewritten on the way, and every code host serves https.
+# Other schemes (git://, ssh, file:, javascript:) are never a link we want graders to open.
+_validate_https_url = URLValidator(schemes=["https"], message=HTTPS_ONLY)
+
+
+def clean_repository_url(url: str) -> str:
+    """Return URL stripped, or raise ValidationError unless it is a plain https URL."""
+    url = url.strip()
+    if not url:
+        return ""
+    _validate_https_url(url)
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        raise ValidationError(NO_CREDENTIALS, code="credentials")
+    return url
+
+
+def clean_commit(commit: str) -> str:
+    commit = commit.strip().lower()
+    if commit and not _COMMIT_RE.fullmatch(commit):
+        raise ValidationError(COMMIT_FORMAT, code="commit_format")
+    return commit
+
+
+def check_archive(archive: UploadedFile, *, max_bytes: int) -> tuple[int, str]:
+    """Refuse oversized, non-zip, unsafe or bomb archives; return (size, sha256)."""
+    # The size comes from the upload handler: nothing is read before this check.
+    if archive.size > max_bytes:
+        size, limit = format_bytes(archive.size), format_bytes(max_bytes)
+        if size == limit:  # "1 MB; the limit is 1 MB" would read as a bug
+            size, limit = f"{archive.size:,} bytes", f"{max_bytes:,} bytes"
+        raise ValidationError(TOO_LARGE, code="too_large", params={"size": size, "limit": limit})
+    if archive.size == 0:
+        raise ValidationError(EMPTY_FILE, code="empty")
+    validate_zip(archive)
+    return archive.size, sha256_of(archive)
+
+
+def _opening_message(opens_at: datetime) -> str:
+    when = date_format(timezone.localtime(opens_at), "DATETIME_FORMAT")
+    return f"Submissions open on {when}."
+
+
+def _closed_message(deadline: datetime) -> str:
+    when = date_format(timezone.localtime(deadline), "DATETIME_FORMAT")
+    return f"The deadline ({when}) has passed and this project does not accept late work."
+
+
+def submission_create(
+    *,
+    group: Group,
+    student: User,
+    archive: UploadedFile | None = None,
+    repository_url: str = "",
+    commit: str = "",
+    note: str = "",
+) -> Submission:
+    """Store a new version of GROUP's work, submitted by STUDENT.
+
+    Every check runs before the file is stored. The file is stored under an
+    unguessable name through the storage API, then the row is created with the
+    next version number inside a transaction that holds the group's lock; if that
+    fails, the stored file is deleted again, so no row ever points to a missing
+    file and a refused upload leaves nothing behind.
+    """
+    assignment = group.assignment
+    is_member = GroupMembership.objects.filter(group=group, student=student).exists()
+    is_student = Enrollment.objects.filter(
+        course_id=assignment.course_id, user=student, role=Role.STUDENT
+    ).exists()
+    if not (is_member and is_student):
+        raise ValidationError(NOT_A_MEMBER, code="not_member")
+    now = timezone.now()
+    if not assignment.is_published or now < assignment.opens_at:
+        raise ValidationError(_opening_message(assignment.opens_at), code="not_open")
+    if not assignment.accepts_late_work and now > group.deadline():
+        raise ValidationError(_closed_message(group.deadline()), code="closed")
+
+    errors: dict[str, list[ValidationError]] = {}
+    if archive is not None and not assignment.accepts_zip:
+        errors.setdefault("archive", []).append(ValidationError(NO_ZIP, code="no_zip"))
+    if repository_url.strip() and not assignment.accepts_url:
+        errors.setdefault("repository_url", []).append(ValidationError(NO_URL, code="no_url"))
+    try:
+        repository_url = clean_repository_url(repository_url)
+    except ValidationError as exc:
+        errors.setdefault("repository_url", []).append(exc)
+    try:
+        commit = clean_commit(commit)
+        if commit and not repository_url:
+            raise ValidationError(COMMIT_NEEDS_URL, code="commit_needs_url")
+    except ValidationError as exc:
+        errors.setdefault("commit", []).append(exc)
+    if len(note) > NOTE_MAX_LENGTH:
+        errors.setdefault("note", []).append(
+            ValidationError(f"Keep the note under {NOTE_MAX_LENGTH} characters.", code="long")
+        )
+    if archive is None and not repository_url and not errors:
+        raise ValidationError(NOTHING_GIVEN[assignment.submission_kinds], code="empty")
+    if errors:
+        raise ValidationError(errors)
+
+    submission = Submission(
+        group=group,
+        submitted_by=student,
+        repository_url=repository_url,
+        commit=commit,
+        note=note.strip(),
+    )
+    stored_name = ""
+    if archive is not None:
+        try:
+            size, sha256 = check_archive(archive, max_bytes=assignment.max_upload_bytes)
+        except ValidationError as exc:
+            raise ValidationError({"archive": exc}) from exc
+        submission.archive_name = (archive.name or "submission.zip")[-255:]
+        submission.archive_size = size
+        submission.sha256 = sha256
+
+    field = submission.archive.field
+    try:
+        if archive is not None:
+            stored_name = field.generate_filename(submission, submission.archive_name)
+            stored_name = field.storage.save(stored_name, archive, max_length=field.max_length)
+            submission.archive.name = stored_name
+        with serialized_atomic():
+            _number_and_save(submission)
+    except BaseException:
+        if stored_name:
+            field.storage.delete(stored_name)
+        raise
+    return submission
+
+
+def _number_and_save(submission: Submission) -> None:
+    # Concurrent submissions of one group queue on this lock, so each one sees the
+    # versions committed before it: two members submitting at once get v1 and v2.
+    group = (
+        Group.objects.select_for_update(of=("self",))
+        .select_related("assignment", "extension")
+        .get(pk=submission.group_id)
+    )
+    deadline = group.deadline()
+    submission.submitted_at = timezone.now()
+    submission.is_late = submission.submitted_at > deadline
+    if submission.is_late and not group.assignment.accepts_late_work:
+        raise ValidationError(_closed_message(deadline), code="closed")
+    latest = group.submissions.aggregate(latest=Max("version"))["latest"] or 0
+    submission.version = latest + 1
+    submission.group = group
+    submission.save(force_insert=True)
+
+
+__all__ = [
+    "check_archive",
+    "clean_commit",
+    "clean_repository_url",
+    "submission_create",
+]

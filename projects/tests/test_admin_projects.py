@@ -1,0 +1,196 @@
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Role
+from lessons.tests.factories import CourseFactory
+from projects.models import Extension, Group, GroupMembership, MembershipEvent
+from projects.services import group_create, submission_create
+from projects.tests.factories import ProjectAssignmentFactory
+from projects.tests.student_fixtures import *  # noqa: F403 - fixtures
+from projects.tests.student_fixtures import enroll, zip_upload
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, teacher):
+    client.force_login(teacher)
+    return client
+
+
+@pytest.fixture
+def owls(assignment, student):
+    group = group_create(assignment=assignment, student=student, name="Owls")
+    submission_create(group=group, student=student, archive=zip_upload())
+    return group
+
+
+def inline_data(group, **extra) -> dict:
+    """Return the POST data of the group change form with no change, plus EXTRA."""
+    members = list(group.memberships.all())
+    data = {
+        "assignment": group.assignment_id,
+        "name": group.name,
+        "memberships-TOTAL_FORMS": len(members),
+        "memberships-INITIAL_FORMS": len(members),
+        "memberships-2-TOTAL_FORMS": 1,
+        "memberships-2-INITIAL_FORMS": 0,
+        "memberships-2-0-student": "",
+        "extension-TOTAL_FORMS": 0,
+        "extension-INITIAL_FORMS": 0,
+        "events-TOTAL_FORMS": 0,
+        "events-INITIAL_FORMS": 0,
+    }
+    for index, membership in enumerate(members):
+        data[f"memberships-{index}-id"] = membership.pk
+        data[f"memberships-{index}-group"] = group.pk
+    data.update(extra)
+    return data
+
+
+def test_the_changelists_and_forms_render(admin_client, owls, assignment):
+    for name in (
+        "projectassignment_changelist",
+        "projectassignment_add",
+        "group_changelist",
+        "group_add",
+        "submission_changelist",
+    ):
+        assert admin_client.get(reverse(f"admin:projects_{name}")).status_code == 200, name
+    page = admin_client.get(reverse("admin:projects_group_change", args=[owls.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Membership history" in html and "Deadline extension" in html
+    submission = owls.submissions.get()
+    page = admin_client.get(reverse("admin:projects_submission_changelist"))
+    assert submission.get_download_url() in page.content.decode()
+    assert admin_client.get(submission.get_download_url()).status_code == 200
+
+
+def test_instructors_only_see_their_courses(client, alice, owls):
+    other_course = CourseFactory()
+    enroll(other_course, alice, role=Role.INSTRUCTOR)
+    client.force_login(alice)
+    page = client.get(reverse("admin:projects_group_changelist")).content.decode()
+    assert "Owls" not in page
+    assert client.get(reverse("admin:projects_group_change", args=[owls.pk])).status_code == 302
+
+
+def test_the_brief_is_rendered_on_save(admin_client, course):
+    assignment = ProjectAssignmentFactory(course=course, brief="**Bold**<script>x()</script>")
+    assert assignment.brief_html == "<p><strong>Bold</strong></p>"
+
+
+def test_auto_form_action(admin_client, assignment, course):
+    students = [enroll(course) for _ in range(5)]
+    response = admin_client.post(
+        reverse("admin:projects_projectassignment_changelist"),
+        {"action": "auto_form_groups", "_selected_action": [assignment.pk]},
+        follow=True,
+    )
+    assert "placed 5 student(s), 2 new group(s)" in response.content.decode()
+    assert GroupMembership.objects.filter(student__in=students).count() == 5
+    assert sorted(g.memberships.count() for g in Group.objects.all()) == [2, 3]
+
+
+def test_adding_a_student_from_another_group_moves_them(admin_client, owls, classmate, teacher):
+    larks = group_create(assignment=owls.assignment, student=classmate, name="Larks")
+    other = enroll(owls.assignment.course)
+    group_create(assignment=owls.assignment, student=other, name="Wrens")
+    response = admin_client.post(
+        reverse("admin:projects_group_change", args=[larks.pk]),
+        inline_data(larks, **{"memberships-2-0-student": other.pk}),
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "moved from “Wrens” to “Larks”" in response.content.decode()
+    assert GroupMembership.objects.get(student=other).group == larks
+    assert MembershipEvent.objects.filter(student=other, action="removed", actor=teacher).exists()
+    assert MembershipEvent.objects.filter(student=other, action="added", group=larks).exists()
+
+
+def test_adding_refuses_outsiders_and_full_groups(admin_client, owls, charlie, course):
+    path = reverse("admin:projects_group_change", args=[owls.pk])
+    response = admin_client.post(path, inline_data(owls, **{"memberships-2-0-student": charlie.pk}))
+    assert "is not enrolled as a student in this course" in response.content.decode()
+    owls.assignment.max_group_size = 1
+    owls.assignment.save()
+    newcomer = enroll(course)
+    response = admin_client.post(
+        path, inline_data(owls, **{"memberships-2-0-student": newcomer.pk})
+    )
+    assert "at most 1 members" in response.content.decode()
+    assert not GroupMembership.objects.filter(student=newcomer).exists()
+
+
+def test_removing_a_member_keeps_the_history(admin_client, owls, student):
+    path = reverse("admin:projects_group_change", args=[owls.pk])
+    response = admin_client.post(path, inline_data(owls, **{"memberships-0-DELETE": "on"}))
+    assert response.status_code == 302
+    assert not owls.memberships.exists()
+    assert MembershipEvent.objects.filter(student=student, action="removed").exists()
+
+
+def test_granting_an_extension(admin_client, owls, teacher):
+    path = reverse("admin:projects_group_change", args=[owls.pk])
+    too_early = owls.assignment.due_at - timedelta(days=1)
+    later = owls.assignment.due_at + timedelta(days=3)
+
+    def post(when):
+        local = when.astimezone()
+        return admin_client.post(
+            path,
+            inline_data(
+                owls,
+                **{
+                    "extension-TOTAL_FORMS": 1,
+                    "extension-0-due_at_0": local.strftime("%Y-%m-%d"),
+                    "extension-0-due_at_1": local.strftime("%H:%M:%S"),
+                    "extension-0-reason": "Illness",
+                    "extension-0-group": owls.pk,
+                },
+            ),
+        )
+
+    assert "must end after the project" in post(too_early).content.decode()
+    assert post(later).status_code == 302
+    extension = Extension.objects.get(group=owls)
+    assert extension.granted_by == teacher and extension.reason == "Illness"
+    assert abs((extension.due_at - later).total_seconds()) < 1
+
+
+def test_submissions_cannot_be_edited_or_deleted(admin_client, owls):
+    submission = owls.submissions.get()
+    change = admin_client.get(reverse("admin:projects_submission_change", args=[submission.pk]))
+    assert change.status_code == 200
+    assert 'name="_save"' not in change.content.decode()
+    delete = reverse("admin:projects_submission_delete", args=[submission.pk])
+    assert admin_client.get(delete).status_code == 403
+
+
+def test_csv_export_of_status_per_group(admin_client, owls, assignment, course, classmate):
+    larks = group_create(assignment=assignment, student=classmate, name="=cmd|' /C calc'!A0")
+    Extension.objects.create(group=larks, due_at=assignment.due_at + timedelta(days=2))
+    loner = enroll(course, username="zed", display_name="Zed Alone")
+    response = admin_client.post(
+        reverse("admin:projects_projectassignment_changelist"),
+        {"action": "export_status_csv", "_selected_action": [assignment.pk]},
+    )
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    body = response.content.decode("utf-8")
+    assert body.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(body.removeprefix("\ufeff"))))
+    by_group = {row["Group"]: row for row in rows}
+    owls_row = by_group["Owls"]
+    assert owls_row["Versions"] == "1" and owls_row["Latest version"] == "1"
+    assert owls_row["Late"] == "no" and owls_row["SHA-256"] == owls.submissions.get().sha256
+    assert owls_row["Members"] == str(owls.memberships.get().student)
+    injected = by_group["'=cmd|' /C calc'!A0"]
+    assert injected["Extended"] == "yes" and injected["Versions"] == "0"
+    assert by_group["(no group)"]["Members"] == str(loner)

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from lessons.tests.factories import CourseFactory
+from projects.models import Submission
+from projects.tests.factories import ProjectAssignmentFactory, make_zip
+from projects.tests.student_fixtures import enroll
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _unhashed_static_urls(settings):
+    # The live server answers /static/ with the staticfiles finders, which know the
+    # source names only: hashed manifest URLs (and so every script) would be 404s.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+def log_in(page: Page, base: str, username: str, password: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Username or email").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.click("#login-btn")
+    expect(page.locator("#who")).to_have_text(username)
+
+
+def test_create_join_submit_and_see_the_version(
+    live_server, page: Page, browser, bob, password, artifacts_dir
+):
+    course = CourseFactory(slug="pyweb", title="Python for Web Development")
+    assignment = ProjectAssignmentFactory(
+        course=course, slug="webapp", title="Web app", brief="Build a **small** app."
+    )
+    enroll(course, bob)
+    dana = enroll(course, username="dana", display_name="Dana Classmate")
+    project_url = f"{live_server.url}{assignment.get_absolute_url()}"
+
+    # Student A creates a group and reads its join code.
+    log_in(page, live_server.url, "bob", password)
+    page.goto(project_url)
+    # projects.js rewrote the deadline in the browser's time zone (named by Intl).
+    expect(page.locator("#deadline time[data-localized]")).to_be_visible()
+    page.get_by_label("Group name").fill("Owls")
+    page.click("#create-group-btn")
+    expect(page.get_by_role("alert")).to_contain_text("Group “Owls” created")
+    code = page.locator("#join-code").inner_text().strip()
+    assert len(code) == 8
+
+    # Student B joins with the code and submits a zip.
+    other = browser.new_context()
+    page_b = other.new_page()
+    log_in(page_b, live_server.url, dana.username, password)
+    page_b.goto(project_url)
+    page_b.get_by_label("Join code").fill(code.lower())
+    page_b.click("#join-group-btn")
+    expect(page_b.get_by_role("alert")).to_contain_text("You joined the group “Owls”.")
+    page_b.set_input_files(
+        "#id_archive",
+        files=[{"name": "owls.zip", "mimeType": "application/zip", "buffer": make_zip()}],
+    )
+    expect(page_b.locator("#upload-size")).to_contain_text("owls.zip")
+    page_b.get_by_label("Note for the graders").fill("Our first version")
+    page_b.click("#submit-btn")
+    expect(page_b.get_by_role("alert")).to_contain_text("Version 1 submitted.")
+    other.close()
+
+    # Student A sees the version B submitted, and can download it.
+    page.goto(project_url)
+    row = page.locator("#versions-table tbody tr").first
+    expect(row).to_contain_text("v1")
+    expect(row).to_contain_text("Dana Classmate")
+    expect(row).to_contain_text("owls.zip")
+    expect(row).to_contain_text("On time")
+    page.screenshot(path=artifacts_dir / "project-versions.png", full_page=True)
+    with page.expect_download() as download_info:
+        row.get_by_role("link", name="Download").click()
+    assert download_info.value.suggested_filename == "owls-v1.zip"
+    assert Submission.objects.get().submitted_by == dana

@@ -1,0 +1,117 @@
+"""Two requests at the same moment: each one's work is kept, and limits still hold.
+
+Each thread uses its own database connection. A short sleep just before the row is
+written widens the window in which an unlocked implementation would lose a version
+or overfill a group.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from unittest import mock
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from projects.models import GroupMembership, Submission
+from projects.services import group_create, group_join, submission_create
+from projects.tests.student_fixtures import enroll, zip_upload
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run_together(*calls):
+    """Run CALLS in parallel threads started at once; return their results or errors."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait(timeout=10)
+            results[index] = call()
+        except Exception as exc:  # noqa: BLE001 - reported to the test
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def slowed(model):
+    original = model.save
+
+    def save(self, *args, **kwargs):
+        time.sleep(0.3)
+        return original(self, *args, **kwargs)
+
+    return mock.patch.object(model, "save", save)
+
+
+@pytest.fixture
+def setup_group():
+    from lessons.tests.factories import CourseFactory
+    from projects.tests.factories import ProjectAssignmentFactory
+
+    course = CourseFactory()
+    assignment = ProjectAssignmentFactory(course=course, min_group_size=1, max_group_size=3)
+    first, second = enroll(course), enroll(course)
+    group = group_create(assignment=assignment, student=first, name="Owls")
+    group_join(assignment=assignment, student=second, join_code=group.join_code)
+    return course, assignment, group, first, second
+
+
+def test_two_members_submitting_at_once_get_two_versions(setup_group, settings):
+    _, _, group, first, second = setup_group
+    with slowed(Submission):
+        results = run_together(
+            lambda: submission_create(group=group, student=first, archive=zip_upload("a.zip")),
+            lambda: submission_create(group=group, student=second, archive=zip_upload("b.zip")),
+        )
+    assert all(isinstance(r, Submission) for r in results), results
+    versions = sorted(Submission.objects.filter(group=group).values_list("version", flat=True))
+    assert versions == [1, 2]
+    assert {s.submitted_by for s in Submission.objects.all()} == {first, second}
+    stored = [p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()]
+    assert len(stored) == 2
+
+
+def test_two_students_joining_the_last_place_do_not_overfill_it(setup_group):
+    course, assignment, group, _, _ = setup_group
+    third, fourth = enroll(course), enroll(course)
+    with slowed(GroupMembership):
+        results = run_together(
+            lambda: group_join(assignment=assignment, student=third, join_code=group.join_code),
+            lambda: group_join(assignment=assignment, student=fourth, join_code=group.join_code),
+        )
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert len(errors) == 1, results
+    assert isinstance(errors[0], ValidationError)
+    assert "is full" in errors[0].messages[0]
+    assert group.memberships.count() == 3
+
+
+def test_on_sqlite_the_outermost_block_takes_the_write_lock_first():
+    """BEGIN IMMEDIATE makes other processes wait on the busy timeout, not fail."""
+    from django.test.utils import CaptureQueriesContext
+
+    from projects.locking import serialized_atomic
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL locks the group row with SELECT ... FOR UPDATE")
+    connection.ensure_connection()
+    before = connection.transaction_mode
+    with CaptureQueriesContext(connection) as queries:
+        with serialized_atomic():
+            with serialized_atomic():  # nested: no second BEGIN
+                pass
+    assert [q["sql"] for q in queries.captured_queries if "BEGIN" in q["sql"]] == [
+        "BEGIN IMMEDIATE"
+    ]
+    assert connection.transaction_mode == before

@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.template import Context, Template
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.models import Role
+from lessons.tests.factories import CourseFactory
+from projects.models import Extension
+from projects.selectors import course_projects_for, projects_for_dashboard, upcoming_deadlines
+from projects.services import group_create, submission_create
+from projects.templatetags.projects_tags import countdown, local_time
+from projects.tests.factories import ProjectAssignmentFactory
+from projects.tests.student_fixtures import *  # noqa: F403 - fixtures
+from projects.tests.student_fixtures import enroll
+
+pytestmark = pytest.mark.django_db
+
+
+def test_course_projects_carry_the_users_group_and_latest_version(course, student, assignment):
+    draft = ProjectAssignmentFactory(course=course, is_published=False)
+    other = ProjectAssignmentFactory(course=course, title="Second")
+    group = group_create(assignment=assignment, student=student, name="Owls")
+    submission_create(group=group, student=student, repository_url="https://x.org/1")
+    submission_create(group=group, student=student, repository_url="https://x.org/2")
+    later = assignment.due_at + timedelta(days=2)
+    Extension.objects.create(group=group, due_at=later)
+
+    rows = {row.assignment: row for row in course_projects_for(student, course)}
+
+    assert draft not in rows
+    mine = rows[assignment]
+    assert (mine.group_name, mine.latest_version, mine.status) == ("Owls", 2, "submitted")
+    assert mine.deadline == later and mine.has_extension
+    assert (rows[other].group_name, rows[other].status) == (None, "no_group")
+
+
+def test_statuses(course, student, assignment):
+    group = group_create(assignment=assignment, student=student, name="Owls")
+    [row] = course_projects_for(student, course)
+    assert row.status == "pending"
+    assignment.opens_at = timezone.now() - timedelta(days=5)
+    assignment.due_at = timezone.now() - timedelta(days=1)
+    assignment.save()
+    [row] = course_projects_for(student, course)
+    assert row.status == "missed"
+    submission_create(group=group, student=student, repository_url="https://x.org/1")
+    [row] = course_projects_for(student, course)
+    assert row.status == "late" and row.latest_is_late
+
+
+def test_instructors_see_drafts_and_no_status(course, teacher, assignment):
+    assignment.is_published = False
+    assignment.save()
+    [row] = course_projects_for(teacher, course)
+    assert row.status == "teacher"
+
+
+def test_the_dashboard_lists_every_course_in_one_query(student):
+    courses = [CourseFactory() for _ in range(3)]
+    for course in courses:
+        enroll(course, student)
+        for _ in range(3):
+            assignment = ProjectAssignmentFactory(course=course)
+            group_create(assignment=assignment, student=student, name="G")
+    ProjectAssignmentFactory()  # a course bob is not in
+    with CaptureQueriesContext(connection) as queries:
+        rows = projects_for_dashboard(student)
+        titles = [row.assignment.course.title for row in rows]
+    assert len(rows) == 9 and len(queries) == 1
+    assert len(set(titles)) == 3
+
+
+def test_upcoming_deadlines_skip_past_and_unopened_projects(course, student, assignment):
+    ProjectAssignmentFactory(
+        course=course,
+        opens_at=timezone.now() - timedelta(days=9),
+        due_at=timezone.now() - timedelta(days=1),
+    )
+    ProjectAssignmentFactory(
+        course=course,
+        opens_at=timezone.now() + timedelta(days=1),
+        due_at=timezone.now() + timedelta(days=9),
+    )
+    assert [row.assignment for row in upcoming_deadlines(student)] == [assignment]
+
+
+def render(source: str, user, **context) -> str:
+    request = RequestFactory().get("/")
+    request.user = user
+    return Template("{% load projects_tags %}" + source).render(
+        Context({"request": request, **context})
+    )
+
+
+def test_the_course_projects_tag(course, student, assignment):
+    group_create(assignment=assignment, student=student, name="Owls")
+    html = render("{% course_projects course %}", student, course=course)
+    assert assignment.get_absolute_url() in html
+    assert "Owls" in html and "Not submitted yet" in html and "due in" in html
+    assert "(Europe/Brussels)" in html and "js/projects" in html
+
+
+def test_the_course_projects_tag_for_an_outsider_is_empty(course, charlie, assignment):
+    html = render("{% course_projects course %}", charlie, course=course)
+    assert "No group projects yet." in html
+
+
+def test_the_upcoming_deadlines_tag(course, student, assignment, grace):
+    enroll(course, grace, role=Role.GRADER)
+    html = render("{% upcoming_deadlines %}", student)
+    assert assignment.title in html and course.title in html
+    assert "No upcoming project deadlines." in render("{% upcoming_deadlines %}", grace)
+
+
+def test_local_time_and_countdown():
+    when = timezone.make_aware(timezone.datetime(2025, 1, 31, 23, 59))
+    html = local_time(when)
+    assert html == (
+        f'<time datetime="{when.isoformat()}" data-localize>'
+        "Fri 31 Jan 2025, 23:59 (Europe/Brussels)</time>"
+    )
+    assert local_time(None) == ""
+    now = timezone.now()
+    assert countdown(now + timedelta(days=3, hours=1)) == "due in 3\xa0days"
+    assert countdown(now - timedelta(hours=2, minutes=5)) == "closed 2\xa0hours ago"

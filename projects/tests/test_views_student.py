@@ -1,0 +1,268 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Role
+from projects.models import FormationMode, Group, LatePolicy, Submission
+from projects.services import group_create, group_join, submission_create
+from projects.tests.factories import ProjectAssignmentFactory, make_zip
+from projects.tests.student_fixtures import *  # noqa: F403 - fixtures
+from projects.tests.student_fixtures import enroll, media_files, zip_upload
+
+pytestmark = pytest.mark.django_db
+
+
+def url(name, assignment, **extra):
+    return reverse(
+        f"projects:{name}", kwargs={"course_slug": assignment.course.slug, "slug": assignment.slug}
+    )
+
+
+def flashed(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+@pytest.fixture
+def group(assignment, student):
+    return group_create(assignment=assignment, student=student, name="Owls")
+
+
+def test_the_project_page_shows_the_brief_sanitized_and_the_deadline(client, student, assignment):
+    assignment.brief = "# Goal\n\nBuild *this*.<script>alert(1)</script>[x](javascript:alert(2))"
+    assignment.save()
+    client.force_login(student)
+    response = client.get(assignment.get_absolute_url())
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<em>this</em>" in html
+    assert "<script>alert" not in html and "javascript:" not in html
+    assert '<time datetime="' in html and "(Europe/Brussels)" in html
+    assert "due in 1" in html  # 14 days: "due in 1 week" / "2 weeks"
+    assert 'id="create-group-btn"' in html and 'id="join-group-btn"' in html
+    assert "js/projects" in html
+
+
+def test_creating_a_group_shows_its_code(client, student, assignment):
+    client.force_login(student)
+    response = client.post(url("group_create", assignment), {"name": "Owls"}, follow=True)
+    group = Group.objects.get()
+    assert f"Share its join code {group.join_code}" in flashed(response)[0]
+    assert f'id="join-code">{group.join_code}<' in response.content.decode()
+
+
+def test_a_taken_name_is_shown_next_to_the_field(client, student, classmate, assignment):
+    group_create(assignment=assignment, student=classmate, name="Owls")
+    client.force_login(student)
+    response = client.post(url("group_create", assignment), {"name": "owls"})
+    assert response.status_code == 400
+    assert "already exists for this project" in response.content.decode()
+
+
+def test_joining_with_a_code(client, group, classmate, assignment):
+    client.force_login(classmate)
+    response = client.post(url("group_join", assignment), {"join_code": group.join_code.lower()})
+    assert response.status_code == 302
+    assert flashed(response) == ["You joined the group “Owls”."]
+    assert group.memberships.filter(student=classmate).exists()
+
+
+def test_joining_a_full_group_says_so(client, group, course, assignment):
+    assignment.max_group_size = 1
+    assignment.save()
+    newcomer = enroll(course)
+    client.force_login(newcomer)
+    response = client.post(url("group_join", assignment), {"join_code": group.join_code})
+    assert flashed(response) == ["The group “Owls” is full (1 members maximum)."]
+
+
+def test_a_wrong_code_is_shown_next_to_the_field(client, classmate, assignment):
+    client.force_login(classmate)
+    response = client.post(url("group_join", assignment), {"join_code": "WRONG123"})
+    assert response.status_code == 400
+    assert "No group of this project has that join code" in response.content.decode()
+
+
+def test_leaving_before_submitting(client, group, student, assignment):
+    client.force_login(student)
+    response = client.post(url("group_leave", assignment))
+    assert flashed(response) == ["You left the group “Owls”."]
+    assert not Group.objects.exists()
+
+
+def test_leaving_after_submitting_is_refused(client, group, student, assignment):
+    submission_create(group=group, student=student, repository_url="https://x.org/a")
+    client.force_login(student)
+    response = client.post(url("group_leave", assignment), follow=True)
+    assert "already submitted" in flashed(response)[0]
+    assert 'id="leave-group-btn"' not in response.content.decode()
+
+
+def test_group_forms_are_hidden_when_the_instructor_assigns(client, student, course):
+    assignment = ProjectAssignmentFactory(course=course, formation_mode=FormationMode.INSTRUCTOR)
+    client.force_login(student)
+    html = client.get(assignment.get_absolute_url()).content.decode()
+    assert "Your instructor will put you in a group." in html
+    assert "create-group-btn" not in html
+
+
+def test_group_actions_need_post(client, student, assignment):
+    client.force_login(student)
+    for name in ("group_create", "group_join", "group_leave", "submit"):
+        assert client.get(url(name, assignment)).status_code == 405
+
+
+def test_submitting_a_zip_and_seeing_the_version(client, group, student, assignment, settings):
+    client.force_login(student)
+    response = client.post(
+        url("submit", assignment),
+        {"archive": zip_upload("owls.zip"), "note": "First try"},
+        follow=True,
+    )
+    assert flashed(response) == ["Version 1 submitted."]
+    html = response.content.decode()
+    submission = Submission.objects.get()
+    assert submission.get_download_url() in html
+    assert submission.short_sha in html
+    assert "owls.zip" in html and "On time" in html
+    assert len(media_files(settings)) == 1
+
+
+def test_submitting_a_url(client, group, student, assignment):
+    client.force_login(student)
+    response = client.post(
+        url("submit", assignment),
+        {"repository_url": "https://github.com/owls/app", "commit": "abcdef1"},
+    )
+    assert response.status_code == 302
+    assert Submission.objects.get().commit == "abcdef1"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"hello", "This file is not a zip archive"),
+        (make_zip({"../evil.py": "x"}), "unsafe"),
+    ],
+)
+def test_refused_uploads_show_a_message_and_leave_nothing(
+    client, group, student, assignment, settings, content, message
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(student)
+    response = client.post(
+        url("submit", assignment), {"archive": SimpleUploadedFile("p.zip", content)}
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Submission.objects.exists()
+    assert media_files(settings) == []
+
+
+def test_an_oversized_upload_is_refused_with_the_limit(client, group, student, assignment):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    assignment.max_upload_mb = 1
+    assignment.save()
+    client.force_login(student)
+    response = client.post(
+        url("submit", assignment), {"archive": SimpleUploadedFile("p.zip", b"x" * 2 * 1024**2)}
+    )
+    assert "This file is 2 MB; the limit for this project is 1 MB." in response.content.decode()
+
+
+def test_http_urls_are_refused(client, group, student, assignment):
+    client.force_login(student)
+    response = client.post(url("submit", assignment), {"repository_url": "http://x.org/a"})
+    assert response.status_code == 400
+    assert "https://" in response.content.decode()
+
+
+def test_submitting_without_a_group_says_what_to_do(client, student, assignment):
+    client.force_login(student)
+    response = client.post(url("submit", assignment), {"repository_url": "https://x.org/a"})
+    assert flashed(response) == ["Join or create a group before submitting."]
+
+
+def test_late_submissions_are_flagged(client, group, student, assignment):
+    assignment.opens_at = timezone.now() - timedelta(days=9)
+    assignment.due_at = timezone.now() - timedelta(days=1)
+    assignment.save()
+    client.force_login(student)
+    response = client.post(
+        url("submit", assignment), {"repository_url": "https://x.org/a"}, follow=True
+    )
+    assert "marked late" in flashed(response)[0]
+    assert ">Late<" in response.content.decode()
+
+
+def test_the_form_is_replaced_by_a_message_when_no_late_work(client, group, student, assignment):
+    assignment.opens_at = timezone.now() - timedelta(days=9)
+    assignment.due_at = timezone.now() - timedelta(days=1)
+    assignment.late_policy = LatePolicy.NO_LATE_WORK
+    assignment.save()
+    client.force_login(student)
+    html = client.get(assignment.get_absolute_url()).content.decode()
+    assert "does not accept late work" in html
+    assert 'id="submission-form"' not in html
+    assert "closed 1" in html
+
+
+def test_downloading_a_version(client, group, student, classmate, assignment):
+    group_join(assignment=assignment, student=classmate, join_code=group.join_code)
+    submission = submission_create(
+        group=group, student=student, archive=zip_upload("Owls Final!.zip")
+    )
+    client.force_login(classmate)
+    response = client.get(submission.get_download_url())
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    assert response["Content-Disposition"] == 'attachment; filename="Owls-Final-v1.zip"'
+    assert response["Cache-Control"] == "private, no-store"
+    assert b"".join(response.streaming_content) == make_zip()
+
+
+def test_a_version_page(client, group, student, assignment):
+    submission = submission_create(
+        group=group, student=student, repository_url="https://x.org/a", note="Hello <b>"
+    )
+    client.force_login(student)
+    response = client.get(submission.get_absolute_url())
+    assert response.status_code == 200
+    assert "Hello &lt;b&gt;" in response.content.decode()
+    # A version without a file has nothing to download.
+    assert client.get(submission.get_download_url()).status_code == 404
+
+
+def test_the_course_list_and_my_projects(client, group, student, assignment, course):
+    ProjectAssignmentFactory(course=course, title="Draft one", is_published=False)
+    client.force_login(student)
+    for page in (reverse("projects:course", args=[course.slug]), reverse("projects:mine")):
+        html = client.get(page).content.decode()
+        assert "Web app" in html and "Owls" in html and "Not submitted yet" in html
+        assert "Draft one" not in html
+
+
+def test_instructors_see_back_office_links(client, teacher, assignment):
+    assignment.is_published = False
+    assignment.save()
+    client.force_login(teacher)
+    html = client.get(assignment.get_absolute_url()).content.decode()
+    assert "Draft: hidden from students" in html
+    assert reverse("admin:projects_group_changelist") in html
+    assert "create-group-btn" not in html
+
+
+def test_graders_of_the_course_see_the_project_but_cannot_form_groups(
+    client, grace, course, assignment
+):
+    enroll(course, grace, role=Role.GRADER)
+    client.force_login(grace)
+    assert client.get(assignment.get_absolute_url()).status_code == 200
+    response = client.post(url("group_create", assignment), {"name": "Graders"})
+    assert "Only students enrolled" in flashed(response)[0]

@@ -1,0 +1,61 @@
+// Project pages: deadlines in the viewer's time zone and an upload size check.
+// Loaded with `defer` by several partials, so every step is idempotent.
+(function () {
+  "use strict";
+
+  // <time datetime="ISO" data-localize> is rendered in the site's time zone (named);
+  // rewrite it in the browser's zone and keep the server's text as a tooltip.
+  var format = new Intl.DateTimeFormat(undefined, {
+    weekday: "short", day: "numeric", month: "short", year: "numeric",
+    hour: "2-digit", minute: "2-digit", timeZoneName: "short"
+  });
+  document.querySelectorAll("time[data-localize]").forEach(function (el) {
+    if (el.dataset.localized) return;
+    var when = new Date(el.getAttribute("datetime"));
+    if (isNaN(when.getTime())) return;
+    el.title = el.textContent;
+    el.textContent = format.format(when);
+    el.dataset.localized = "1";
+  });
+
+  function formatBytes(n) {
+    var units = ["bytes", "KB", "MB", "GB"], i = 0;
+    while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+    return (i === 0 ? n : n.toFixed(1).replace(/\.0$/, "")) + " " + units[i];
+  }
+
+  // Show the chosen file's size against the limit and stop an oversized upload
+  // before it is sent (the server checks again).
+  document.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
+    if (input.dataset.sizeWatched) return;
+    input.dataset.sizeWatched = "1";
+    var form = input.form;
+    var box = form && form.querySelector("#upload-size");
+    var button = form && form.querySelector("[type=submit]");
+    var limit = parseInt(input.dataset.maxBytes, 10);
+    if (!box) return;
+    var bar = box.querySelector(".progress-bar");
+    var text = box.querySelector(".upload-size-text");
+    var progress = box.querySelector(".progress");
+    input.addEventListener("change", function () {
+      var file = input.files && input.files[0];
+      if (!file) { box.hidden = true; input.setCustomValidity(""); if (button) button.disabled = false; return; }
+      var percent = Math.min(100, Math.round(file.size / limit * 100));
+      var tooBig = file.size > limit;
+      box.hidden = false;
+      bar.style.width = percent + "%";
+      bar.className = "progress-bar" + (tooBig ? " bg-danger" : "");
+      progress.setAttribute("aria-valuenow", String(percent));
+      text.textContent = file.name + ": " + formatBytes(file.size) + " of at most " + formatBytes(limit) +
+        (tooBig ? ". This file is too large: remove build folders or dependencies and zip again." : ".");
+      text.className = "upload-size-text" + (tooBig ? " text-danger fw-semibold" : "");
+      if (button) button.disabled = tooBig;
+    });
+    form.addEventListener("submit", function () {
+      if (button && input.files && input.files.length) {
+        button.disabled = true;
+        button.textContent = "Uploading…";
+      }
+    });
+  });
+})();
