@@ -15,7 +15,6 @@ from django.utils.formats import date_format
 
 from accounts.models import Role, User
 from lessons.models import Enrollment
-from projects.locking import serialized
 from projects.models import (
     Extension,
     Group,
@@ -87,7 +86,7 @@ def _add_member(*, group: Group, student: User, action: str, actor: User | None)
     return membership
 
 
-@serialized
+@transaction.atomic
 def group_create(*, assignment: ProjectAssignment, student: User, name: str) -> Group:
     """Create a group named NAME with STUDENT as its first member."""
     _check_student_can_change_groups(assignment, student)
@@ -106,7 +105,7 @@ def group_create(*, assignment: ProjectAssignment, student: User, name: str) -> 
     return group
 
 
-@serialized
+@transaction.atomic
 def group_join(*, assignment: ProjectAssignment, student: User, join_code: str) -> Group:
     """Add STUDENT to the group of ASSIGNMENT whose join code is JOIN_CODE."""
     _check_student_can_change_groups(assignment, student)
@@ -127,7 +126,7 @@ def group_join(*, assignment: ProjectAssignment, student: User, join_code: str) 
     return group
 
 
-@serialized
+@transaction.atomic
 def group_leave(*, assignment: ProjectAssignment, student: User) -> Group:
     """Remove STUDENT from their group, deleting the group when it becomes empty.
 
@@ -187,7 +186,7 @@ def _next_group_names(assignment: ProjectAssignment, how_many: int) -> list[str]
     return names
 
 
-@serialized
+@transaction.atomic
 def groups_auto_form(
     *, assignment: ProjectAssignment, seed: int | str | None = None, actor: User | None = None
 ) -> AutoFormResult:
@@ -258,7 +257,7 @@ def groups_auto_form(
     return result
 
 
-@serialized
+@transaction.atomic
 def membership_move(*, student: User, to_group: Group, actor: User | None = None) -> Group | None:
     """Put STUDENT in TO_GROUP, taking them out of their current group (instructors).
 

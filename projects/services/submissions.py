@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -16,7 +17,6 @@ from django.utils.formats import date_format
 from accounts.models import Role, User
 from lessons.models import Enrollment
 from projects.archives import format_bytes, sha256_of, validate_zip
-from projects.locking import serialized_atomic
 from projects.models import Group, GroupMembership, Submission
 
 NOT_A_MEMBER = "Only members of this group can submit its work."
@@ -161,7 +161,7 @@ def submission_create(
             stored_name = field.generate_filename(submission, submission.archive_name)
             stored_name = field.storage.save(stored_name, archive, max_length=field.max_length)
             submission.archive.name = stored_name
-        with serialized_atomic():
+        with transaction.atomic():
             _number_and_save(submission)
     except BaseException:
         if stored_name:

@@ -97,21 +97,15 @@ def test_two_students_joining_the_last_place_do_not_overfill_it(setup_group):
     assert group.memberships.count() == 3
 
 
-def test_on_sqlite_the_outermost_block_takes_the_write_lock_first():
-    """BEGIN IMMEDIATE makes other processes wait on the busy timeout, not fail."""
+def test_a_submission_locks_its_group_before_numbering(setup_group):
+    """The version is computed under a lock: FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on SQLite."""
     from django.test.utils import CaptureQueriesContext
 
-    from projects.locking import serialized_atomic
-
-    if connection.vendor != "sqlite":
-        pytest.skip("PostgreSQL locks the group row with SELECT ... FOR UPDATE")
-    connection.ensure_connection()
-    before = connection.transaction_mode
+    _, _, group, first, _ = setup_group
     with CaptureQueriesContext(connection) as queries:
-        with serialized_atomic():
-            with serialized_atomic():  # nested: no second BEGIN
-                pass
-    assert [q["sql"] for q in queries.captured_queries if "BEGIN" in q["sql"]] == [
-        "BEGIN IMMEDIATE"
-    ]
-    assert connection.transaction_mode == before
+        submission_create(group=group, student=first, archive=zip_upload("a.zip"))
+    statements = [q["sql"] for q in queries.captured_queries]
+    if connection.vendor == "postgresql":
+        assert any("FOR UPDATE" in sql for sql in statements), statements
+    else:
+        assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
