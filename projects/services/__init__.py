@@ -1,1 +1,50 @@
 """Domain actions of the projects app, one module per area, re-exported here."""
+
+from .gradebook import GroupGrade, StudentMark, assignment_marks, gradebook, group_grade
+from .grading import (
+    grader_assign,
+    grader_assign_check,
+    graders_assign_round_robin,
+    grades_release,
+    is_course_instructor,
+    is_released,
+    line_comment_add,
+    line_comment_delete,
+    mark_override,
+    mark_override_clear,
+    peer_ratings_submit,
+    regrade_answer,
+    regrade_request_create,
+    regrade_window_closes,
+    render_markdown,
+    review_save,
+    rubric_for,
+)
+from .peer import individual_mark, webpa_factors
+
+__all__ = [
+    "GroupGrade",
+    "StudentMark",
+    "assignment_marks",
+    "grader_assign",
+    "grader_assign_check",
+    "graders_assign_round_robin",
+    "gradebook",
+    "grades_release",
+    "group_grade",
+    "individual_mark",
+    "is_course_instructor",
+    "is_released",
+    "line_comment_add",
+    "line_comment_delete",
+    "mark_override",
+    "mark_override_clear",
+    "peer_ratings_submit",
+    "regrade_answer",
+    "regrade_request_create",
+    "regrade_window_closes",
+    "render_markdown",
+    "review_save",
+    "rubric_for",
+    "webpa_factors",
+]
