@@ -1,6 +1,6 @@
 """Domain actions of the projects app, one module per area, re-exported here."""
 
-from .gradebook import GroupGrade, StudentMark, assignment_marks, gradebook, group_grade
+from .gradebook import GroupGrade, StudentMark, assignment_marks, build_gradebook, group_grade
 from .grading import (
     grader_assign,
     grader_assign_check,
@@ -29,7 +29,7 @@ __all__ = [
     "grader_assign",
     "grader_assign_check",
     "graders_assign_round_robin",
-    "gradebook",
+    "build_gradebook",
     "grades_release",
     "group_grade",
     "individual_mark",

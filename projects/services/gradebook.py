@@ -37,9 +37,9 @@ from .peer import individual_mark, to_decimal, webpa_factors
 
 __all__ = [
     "GroupGrade",
+    "build_gradebook",
     "StudentMark",
     "assignment_marks",
-    "gradebook",
     "group_grade",
 ]
 
@@ -214,7 +214,7 @@ class Gradebook:
 SORT_KEYS = ("name", "progress")
 
 
-def gradebook(course: Course, *, sort: str = "name") -> Gradebook:
+def build_gradebook(course: Course, *, sort: str = "name") -> Gradebook:
     """Return one row per student of COURSE: a mark per project, then lesson progress.
 
     SORT is ``name``, ``progress`` or ``p<assignment id>``, with a leading ``-`` for

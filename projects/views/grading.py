@@ -45,9 +45,8 @@ from ..models import (
     Review,
     ReviewStatus,
 )
-from ..services import gradebook as gradebook_selectors
 from ..services import grading as services
-from ..services.gradebook import StudentMark, group_grade
+from ..services.gradebook import StudentMark, assignment_marks, build_gradebook, group_grade
 from ..services.viewer import archive_view
 
 QUEUE_FILTERS = {
@@ -405,7 +404,7 @@ def assignment_overview(request: HttpRequest, pk: int) -> HttpResponse:
         .annotate(submission_count=Count("submissions", distinct=True))
         .order_by("name")
     )
-    marks = gradebook_selectors.assignment_marks([assignment.pk])
+    marks = assignment_marks([assignment.pk])
     rows = []
     for group in groups:
         members = [
@@ -514,7 +513,7 @@ def override_mark(request: HttpRequest, pk: int) -> HttpResponse:
 def gradebook(request: HttpRequest, slug: str) -> HttpResponse:
     course = _get_course_for_instructor(request, slug=slug)
     sort = request.GET.get("sort", "name")
-    book = gradebook_selectors.gradebook(course, sort=sort)
+    book = build_gradebook(course, sort=sort)
     # Clicking a column sorts by it, best marks first; clicking again flips the order.
     columns = [(a, f"p{a.pk}" if sort == f"-p{a.pk}" else f"-p{a.pk}") for a in book.assignments]
     return render(
@@ -527,7 +526,7 @@ def gradebook(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def gradebook_csv(request: HttpRequest, slug: str) -> HttpResponse:
     course = _get_course_for_instructor(request, slug=slug)
-    book = gradebook_selectors.gradebook(course, sort=request.GET.get("sort", "name"))
+    book = build_gradebook(course, sort=request.GET.get("sort", "name"))
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="gradebook-{course.slug}.csv"'
     # The byte-order mark makes Excel read the file as UTF-8.
@@ -599,7 +598,7 @@ def feedback(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = review.group.assignment
     criteria = list(Criterion.objects.filter(rubric__assignment=assignment))
     scores = {s.criterion_id: s for s in review.scores.all()}
-    marks = gradebook_selectors.assignment_marks([assignment.pk])
+    marks = assignment_marks([assignment.pk])
     mine = marks.get(assignment.pk, request.user.pk) if as_member else None
     path = request.GET.get("path", "")
     viewer = archive_view(review.submission, path or None, review.line_comments.all())
