@@ -238,12 +238,12 @@ def review_save(
         points, comment = scores.get(criterion.pk, (None, ""))
         score = existing.get(criterion.pk)
         if score is None:
-            CriterionScore.objects.create(
-                review=review, criterion=criterion, points=points, comment=comment
-            )
-        elif score.points != points or score.comment != comment:
-            score.points, score.comment = points, comment
-            score.save(update_fields=["points", "comment"])
+            score = CriterionScore(review=review, criterion=criterion)
+        elif score.points == points and score.comment == comment:
+            continue
+        score.points, score.comment = points, comment
+        score._history_user = by  # the audit trail records who, with or without a request
+        score.save()
     review.overall_feedback = overall_feedback
     review.overall_feedback_html = render_markdown(overall_feedback)
     review.total = _total(review)
@@ -254,6 +254,7 @@ def review_save(
         review.status = ReviewStatus.DRAFT
         review.completed_at = None
     review._change_reason = "completed" if complete else "draft saved"
+    review._history_user = by
     review.save()
     return review
 
@@ -322,9 +323,9 @@ def grades_release(*, assignment: ProjectAssignment, by: User, base_url: str = "
             + ("…" if len(pending) > 10 else "")
             + "."
         )
-    release = GradeRelease.objects.create(
-        assignment=assignment, released_at=timezone.now(), released_by=by
-    )
+    release = GradeRelease(assignment=assignment, released_at=timezone.now(), released_by=by)
+    release._history_user = by
+    release.save()
     recipients = GroupMembership.objects.filter(
         assignment=assignment, group__review__status=ReviewStatus.COMPLETED
     ).values_list("student_id", "group__review__pk")
@@ -404,10 +405,12 @@ def regrade_answer(
         score, _ = CriterionScore.objects.get_or_create(review=regrade.review, criterion=criterion)
         score.points = new_points
         score._change_reason = f"regrade #{regrade.pk} accepted"
+        score._history_user = by
         score.save(update_fields=["points"])
         review = regrade.review
         review.total = _total(review)
         review._change_reason = f"regrade #{regrade.pk} accepted"
+        review._history_user = by
         review.save(update_fields=["total", "updated_at"])
         regrade.status = RegradeStatus.ACCEPTED
         regrade.new_points = new_points
@@ -418,6 +421,7 @@ def regrade_answer(
     regrade.response = response
     regrade.answered_by = by
     regrade.answered_at = timezone.now()
+    regrade._history_user = by
     regrade.save()
     return regrade
 
@@ -476,17 +480,20 @@ def mark_override(
     reason = reason.strip()
     if not reason:
         raise ValidationError("Give the reason for overriding the mark.")
-    override, _ = MarkOverride.objects.update_or_create(
-        assignment=assignment,
-        student=student,
-        defaults={"mark": mark, "reason": reason, "by": by},
-    )
+    override = MarkOverride.objects.filter(assignment=assignment, student=student).first()
+    override = override or MarkOverride(assignment=assignment, student=student)
+    override.mark, override.reason, override.by = mark, reason, by
+    override._history_user = by
+    override.save()
     return override
 
 
 @transaction.atomic
-def mark_override_clear(*, assignment: ProjectAssignment, student: User) -> None:
+def mark_override_clear(
+    *, assignment: ProjectAssignment, student: User, by: User | None = None
+) -> None:
     for override in MarkOverride.objects.filter(assignment=assignment, student=student):
+        override._history_user = by
         override.delete()  # one by one, so the history records who removed it
 
 

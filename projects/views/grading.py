@@ -487,7 +487,7 @@ def override_mark(request: HttpRequest, pk: int) -> HttpResponse:
         User, pk=request.POST.get("student") or 0, group_memberships__assignment=assignment
     )
     if "clear" in request.POST:
-        services.mark_override_clear(assignment=assignment, student=student)
+        services.mark_override_clear(assignment=assignment, student=student, by=request.user)
         messages.success(request, f"{student}'s computed mark applies again.")
         return redirect("projects:assignment_grading", pk=assignment.pk)
     form = MarkOverrideForm(request.POST)
