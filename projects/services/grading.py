@@ -230,9 +230,7 @@ def review_save(
     if errors:
         raise ValidationError(errors)
 
-    if review.status == ReviewStatus.TODO:
-        # Grading starts now: the latest version is the one graded from here on.
-        review.submission = _latest_submission(review.group) or review.submission
+    _start_grading(review)
     existing = {score.criterion_id: score for score in review.scores.all()}
     for criterion in criteria:
         points, comment = scores.get(criterion.pk, (None, ""))
@@ -257,6 +255,13 @@ def review_save(
     review._history_user = by
     review.save()
     return review
+
+
+def _start_grading(review: Review) -> None:
+    """Fix the version being graded: the latest when the grader first saves anything."""
+    if review.status == ReviewStatus.TODO:
+        review.submission = _latest_submission(review.group) or review.submission
+        review.status = ReviewStatus.DRAFT
 
 
 def _total(review: Review) -> Decimal:
@@ -284,6 +289,10 @@ def line_comment_add(*, review: Review, by: User, path: str, line: int, text: st
         raise ValidationError("Write a comment before adding it.")
     if line < 1:
         raise ValidationError("Line numbers start at 1.")
+    if review.status == ReviewStatus.TODO:
+        _start_grading(review)
+        review._history_user = by
+        review.save(update_fields=["submission", "status", "updated_at"])
     if path not in archive_names(review.submission) or path.endswith(("/", "\\")):
         raise ValidationError("That file is not in the submitted archive.")
     return LineComment.objects.create(review=review, author=by, path=path, line=line, text=text)
@@ -431,9 +440,10 @@ def regrade_answer(
 
 def peer_evaluation_open(group: Group) -> bool:
     assignment = group.assignment
-    rubric = rubric_for(assignment)
+    rubric = getattr(assignment, "rubric", None)
     return (
-        rubric.peer_evaluation
+        rubric is not None
+        and rubric.peer_evaluation
         and timezone.now() >= group.deadline()
         and not is_released(assignment)
     )
