@@ -554,3 +554,31 @@ def test_completed_review_is_read_only_after_release(client, world, alice, grace
     assert response.context["editable"] is False
     assert client.post(review_url(world), {"complete": "1"}).status_code == 403
     assert world.review.status == ReviewStatus.COMPLETED
+
+
+def test_every_grading_page_needs_login(client, world):
+    pk = {"pk": world.review.pk}
+    urls = [
+        reverse("projects:grader_queue"),
+        reverse("projects:review", kwargs=pk),
+        reverse("projects:line_comment_create", kwargs=pk),
+        reverse("projects:line_comment_delete", kwargs={"pk": 1}),
+        reverse("projects:regrade_list"),
+        reverse("projects:regrade_answer", kwargs={"pk": 1}),
+        reverse("projects:assignment_grading", kwargs={"pk": world.assignment.pk}),
+        reverse("projects:assign_graders", kwargs={"pk": world.assignment.pk}),
+        reverse("projects:release_grades", kwargs={"pk": world.assignment.pk}),
+        reverse("projects:override_mark", kwargs={"pk": world.assignment.pk}),
+        reverse("projects:gradebook", kwargs={"slug": world.course.slug}),
+        reverse("projects:gradebook_csv", kwargs={"slug": world.course.slug}),
+        reverse("projects:feedback_list"),
+        reverse("projects:feedback", kwargs={"pk": world.submission.pk}),
+        reverse("projects:regrade_request", kwargs={"pk": world.submission.pk}),
+        reverse("projects:peer", kwargs={"pk": world.group.pk}),
+    ]
+    for url in urls:
+        response = client.post(url) if url.endswith(("/comments/", "/delete/")) else client.get(url)
+        if response.status_code == 405:  # POST-only views check the method first
+            response = client.post(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(reverse("accounts:login")), url
