@@ -119,8 +119,9 @@ class ReviewAssignForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("group") and data.get("grader"):
-            grader_assign_check(group=data["group"], grader=data["grader"])
+        group = data.get("group") or (self.instance.group if self.instance.pk else None)
+        if group and data.get("grader") and "grader" in self.changed_data:
+            grader_assign_check(group=group, grader=data["grader"])
         return data
 
 
@@ -135,10 +136,7 @@ class ReviewAdmin(SimpleHistoryAdmin):
     inlines = (CriterionScoreInline, LineCommentInline)
     history_list_display = ("status", "total")
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is None:
-            kwargs["form"] = ReviewAssignForm
-        return super().get_form(request, obj, change=change, **kwargs)
+    form = ReviewAssignForm
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -148,7 +146,8 @@ class ReviewAdmin(SimpleHistoryAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        return ("group", "submission", "status", "total", "overall_feedback")
+        fields = ("group", "submission", "status", "total", "overall_feedback")
+        return (*fields, "grader") if obj.is_completed else fields
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else ()
@@ -158,8 +157,8 @@ class ReviewAdmin(SimpleHistoryAdmin):
         return obj.group.assignment
 
     def save_model(self, request, obj, form, change):
-        if change:
-            return  # nothing editable here: scores change on the review page
+        if change and "grader" not in form.changed_data:
+            return  # nothing else is editable here: scores change on the review page
         # Through the service: it picks the latest submission and checks the grader.
         saved = grader_assign(group=obj.group, grader=obj.grader, by=request.user)
         obj.pk = saved.pk

@@ -86,3 +86,28 @@ def test_graders_and_students_stay_out_of_the_admin(client, world, grace, bob):
         client.force_login(user)
         response = client.get(reverse("admin:projects_review_changelist"))
         assert response.status_code == 302
+
+
+def test_an_unfinished_review_changes_grader_in_the_admin(client, world, alice):
+    from accounts.models import Role
+    from accounts.tests.factories import GraderFactory
+
+    from .grading_factories import enroll
+
+    gina = enroll(GraderFactory(username="gina"), world.course, Role.GRADER)
+    client.force_login(alice)
+    url = reverse("admin:projects_review_change", args=[world.review.pk])
+    response = client.post(
+        url,
+        {
+            "grader": gina.pk,
+            **{
+                f"{prefix}-{key}": value
+                for prefix in ("scores", "line_comments")
+                for key, value in (("TOTAL_FORMS", 0), ("INITIAL_FORMS", 0))
+            },
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    world.review.refresh_from_db()
+    assert world.review.grader == gina
