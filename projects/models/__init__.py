@@ -11,6 +11,20 @@ from .assignments import (
     Submission,
     SubmissionKinds,
 )
+from .grading import (
+    Criterion,
+    CriterionScore,
+    GradeRelease,
+    Level,
+    LineComment,
+    MarkOverride,
+    PeerRating,
+    RegradeRequest,
+    RegradeStatus,
+    Review,
+    ReviewStatus,
+    Rubric,
+)
 
 __all__ = [
     "Extension",
@@ -22,4 +36,16 @@ __all__ = [
     "ProjectAssignment",
     "Submission",
     "SubmissionKinds",
+    "Criterion",
+    "CriterionScore",
+    "GradeRelease",
+    "Level",
+    "LineComment",
+    "MarkOverride",
+    "PeerRating",
+    "RegradeRequest",
+    "RegradeStatus",
+    "Review",
+    "ReviewStatus",
+    "Rubric",
 ]

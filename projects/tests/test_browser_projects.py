@@ -3,30 +3,13 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from accounts.tests.browser import log_in
 from lessons.tests.factories import CourseFactory
 from projects.models import Submission
 from projects.tests.factories import ProjectAssignmentFactory, make_zip
 from projects.tests.student_fixtures import enroll
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _unhashed_static_urls(settings):
-    # The live server answers /static/ with the staticfiles finders, which know the
-    # source names only: hashed manifest URLs (and so every script) would be 404s.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-def log_in(page: Page, base: str, username: str, password: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username or email").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.click("#login-btn")
-    expect(page.locator("#who")).to_have_text(username)
 
 
 def test_create_join_submit_and_see_the_version(

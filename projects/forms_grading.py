@@ -1,0 +1,146 @@
+"""Forms of the grading pages. They validate input; the services apply the rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django import forms
+
+from accounts.models import User
+
+from .models import Criterion, CriterionScore
+
+SCORE_CHOICES = [(n, str(n)) for n in range(1, 6)]
+
+
+class RubricForm(forms.Form):
+    """One score and comment per criterion, plus the overall feedback (Markdown)."""
+
+    overall_feedback = forms.CharField(
+        label="Overall feedback",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Markdown. Students see it once grades are released.",
+    )
+
+    def __init__(
+        self,
+        *args,
+        criteria: Iterable[Criterion],
+        scores: Iterable[CriterionScore] = (),
+        disabled: bool = False,
+        **kwargs,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.criteria = list(criteria)
+        existing = {score.criterion_id: score for score in scores}
+        for criterion in self.criteria:
+            score = existing.get(criterion.pk)
+            self.fields[f"score_{criterion.pk}"] = forms.DecimalField(
+                label=f"Points for {criterion.title}",
+                required=False,
+                min_value=Decimal(0),
+                max_value=criterion.max_points,
+                max_digits=6,
+                decimal_places=2,
+                initial=score.points if score else None,
+                widget=forms.NumberInput(attrs={"step": "0.01", "class": "form-control score"}),
+            )
+            self.fields[f"comment_{criterion.pk}"] = forms.CharField(
+                label=f"Comment on {criterion.title}",
+                required=False,
+                initial=score.comment if score else "",
+                widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+            )
+        if disabled:
+            for field in self.fields.values():
+                field.disabled = True
+
+    def rows(self) -> list[tuple[Criterion, forms.BoundField, forms.BoundField]]:
+        return [(c, self[f"score_{c.pk}"], self[f"comment_{c.pk}"]) for c in self.criteria]
+
+    def scores(self) -> dict[int, tuple[Decimal | None, str]]:
+        return {
+            c.pk: (self.cleaned_data[f"score_{c.pk}"], self.cleaned_data[f"comment_{c.pk}"])
+            for c in self.criteria
+        }
+
+
+class LineCommentForm(forms.Form):
+    path = forms.CharField(widget=forms.HiddenInput, max_length=1000)
+    line = forms.IntegerField(label="Line", min_value=1, max_value=10_000_000)
+    text = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReleaseForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="I understand that students will see their grades and feedback, and will be emailed.",
+    )
+
+
+class RegradeRequestForm(forms.Form):
+    criterion = forms.ModelChoiceField(queryset=Criterion.objects.none(), label="Criterion")
+    reason = forms.CharField(
+        label="Why should it be regraded?", widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+    def __init__(self, *args, criteria, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["criterion"].queryset = criteria
+
+
+class RegradeAnswerForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("accept", "Accept with a new score"), ("decline", "Decline")],
+        widget=forms.RadioSelect,
+    )
+    new_points = forms.DecimalField(
+        label="New score", required=False, min_value=0, max_digits=6, decimal_places=2
+    )
+    response = forms.CharField(
+        label="Answer to the students",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required when declining.",
+    )
+
+
+class PeerRatingForm(forms.Form):
+    """A 1-5 rating and an optional comment for every member, the rater included."""
+
+    def __init__(self, *args, members: Iterable[User], me: User, existing=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.members = list(members)
+        existing = existing or {}
+        for member in self.members:
+            name = "yourself" if member.pk == me.pk else str(member)
+            previous = existing.get(member.pk)
+            self.fields[f"score_{member.pk}"] = forms.TypedChoiceField(
+                label=f"Contribution of {name}",
+                choices=SCORE_CHOICES,
+                coerce=int,
+                widget=forms.RadioSelect,
+                initial=previous.score if previous else None,
+            )
+            self.fields[f"comment_{member.pk}"] = forms.CharField(
+                label=f"Comment about {name} (optional)",
+                required=False,
+                max_length=2000,
+                initial=previous.comment if previous else "",
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+
+    def ratings(self) -> dict[int, tuple[int, str]]:
+        return {
+            m.pk: (self.cleaned_data[f"score_{m.pk}"], self.cleaned_data[f"comment_{m.pk}"])
+            for m in self.members
+        }
+
+
+class MarkOverrideForm(forms.Form):
+    student = forms.IntegerField(widget=forms.HiddenInput)
+    mark = forms.DecimalField(
+        label="Mark (%)", min_value=0, max_value=100, max_digits=5, decimal_places=2
+    )
+    reason = forms.CharField(label="Reason", max_length=2000)
