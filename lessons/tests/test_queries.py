@@ -12,16 +12,17 @@ from accounts.tests.factories import UserFactory
 from lessons.models import LessonCompletion
 from lessons.tests.conftest import build_course
 from lessons.tests.factories import EnrollmentFactory
+from projects.tests.factories import GroupMembershipFactory, SubmissionFactory
 
 pytestmark = pytest.mark.django_db
 
 # The measured counts, so a change that adds a query is noticed even if constant.
-EXPECTED = {"dashboard": 7, "course": 10, "lesson": 12, "search": 7, "complete": 15}
+EXPECTED = {"dashboard": 8, "course": 11, "lesson": 12, "search": 7, "complete": 15}
 
 
-SMALL = {"courses": 1, "modules": 2, "lessons": 3, "classmates": 3}
+SMALL = {"courses": 1, "modules": 2, "lessons": 3, "classmates": 3, "projects": 1}
 # Ten times the courses, the lessons per course (6 x 10 = 60) and the classmates.
-LARGE = {"courses": 10, "modules": 6, "lessons": 10, "classmates": 30}
+LARGE = {"courses": 10, "modules": 6, "lessons": 10, "classmates": 30, "projects": 10}
 
 
 def build(size: dict, student):
@@ -40,6 +41,13 @@ def build(size: dict, student):
             classmate = UserFactory()
             EnrollmentFactory(user=classmate, course=data.course, role=Role.STUDENT)
             LessonCompletion.objects.create(user=classmate, lesson=data.lessons[0])
+        # Group projects appear on the dashboard and the course page: the student is
+        # in a group that has submitted for each of them.
+        for _ in range(size["projects"]):
+            membership = GroupMembershipFactory(
+                group__assignment__course=data.course, student=student
+            )
+            SubmissionFactory(group=membership.group)
         courses.append(data)
     return courses
 
