@@ -82,6 +82,11 @@ def render_markdown(source: str) -> Rendered:
     return Rendered(html=body, toc_html=toc, text=html_to_text(body))
 
 
+def markdown_to_html(source: str) -> str:
+    """Return only the sanitised HTML of SOURCE: project briefs, grader feedback."""
+    return render_markdown(source).html
+
+
 def html_to_text(fragment: str) -> str:
     """Return the readable text of FRAGMENT, used for search and snippets."""
     text = _INLINE_TAG_RE.sub("", _PERMALINK_RE.sub("", fragment))

@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
+from lessons.rendering import markdown_to_html
 from projects.archives import format_bytes
-from projects.rendering import render_markdown
 
 
 class LatePolicy(models.TextChoices):
@@ -123,7 +123,7 @@ class ProjectAssignment(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         # brief_html is a cache of brief: render it once here, never per request.
-        self.brief_html = render_markdown(self.brief)
+        self.brief_html = markdown_to_html(self.brief)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "brief" in update_fields:
             kwargs["update_fields"] = {*update_fields, "brief_html"}

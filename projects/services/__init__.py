@@ -16,7 +16,6 @@ from .grading import (
     regrade_answer,
     regrade_request_create,
     regrade_window_closes,
-    render_markdown,
     review_save,
     rubric_for,
 )
@@ -62,7 +61,6 @@ __all__ = [
     "regrade_answer",
     "regrade_request_create",
     "regrade_window_closes",
-    "render_markdown",
     "review_save",
     "rubric_for",
     "submission_create",

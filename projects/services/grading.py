@@ -13,8 +13,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
 
-import markdown
-import nh3
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
@@ -22,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from lessons.models import Course, Enrollment
+from lessons.rendering import markdown_to_html
 
 from ..models import (
     Criterion,
@@ -56,22 +55,9 @@ __all__ = [
     "regrade_answer",
     "regrade_request_create",
     "regrade_window_closes",
-    "render_markdown",
     "review_save",
     "rubric_for",
 ]
-
-MARKDOWN_EXTENSIONS = ["fenced_code", "tables", "sane_lists"]
-ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h3", "h4", "h5", "h6", "hr",
-    "i", "li", "ol", "p", "pre", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul",
-}  # fmt: skip
-
-
-def render_markdown(text: str) -> str:
-    """Return TEXT as sanitized HTML: Markdown, then an allow-list of tags (nh3)."""
-    html = markdown.markdown(text, extensions=MARKDOWN_EXTENSIONS)
-    return nh3.clean(html, tags=ALLOWED_TAGS, link_rel="noopener noreferrer nofollow")
 
 
 def rubric_for(assignment: ProjectAssignment) -> Rubric:
@@ -243,7 +229,7 @@ def review_save(
         score._history_user = by  # the audit trail records who, with or without a request
         score.save()
     review.overall_feedback = overall_feedback
-    review.overall_feedback_html = render_markdown(overall_feedback)
+    review.overall_feedback_html = markdown_to_html(overall_feedback)
     review.total = _total(review)
     if complete:
         review.status = ReviewStatus.COMPLETED
