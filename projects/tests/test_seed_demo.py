@@ -5,6 +5,7 @@ from django.core.management import call_command
 
 from accounts.models import Role, User
 from lessons.models import Course, Enrollment, Lesson
+from projects.models import Review, Submission
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +18,26 @@ def test_seed_demo_loads_the_demo_course_and_enrolls_the_demo_users(capsys):
     assert roles["instructor"] == Role.INSTRUCTOR
     assert roles["grader"] == Role.GRADER
     assert all(roles[f"student{n}"] == Role.STUDENT for n in range(1, 6))
-    assert "Enrollment key" in capsys.readouterr().out
+    output = capsys.readouterr().out
+    assert "Enrollment key" in output
+    assert "shown only now" in output
+
+
+def test_seed_demo_gives_every_role_something_to_do(client):
+    call_command("seed_demo", verbosity=0)
+    submission = Submission.objects.get(group__assignment__slug="group-project")
+    assert sorted(m.student.username for m in submission.group.memberships.all()) == [
+        "student1",
+        "student2",
+    ]
+    review = Review.objects.get(group=submission.group)
+    assert review.grader.username == "grader"
+    assert submission.group.assignment.rubric.criteria.count() == 4
+    # The grader's queue lists it, and the file viewer can open the demo zip.
+    client.force_login(review.grader)
+    assert "Team Alpha" in client.get("/projects/grading/").content.decode()
+    page = client.get(f"/projects/grading/reviews/{review.pk}/", {"path": "blog/posts/models.py"})
+    assert "class" in page.content.decode() and "Post" in page.content.decode()
 
 
 def test_seed_demo_can_run_again_without_changes():
@@ -25,12 +45,14 @@ def test_seed_demo_can_run_again_without_changes():
     before = (
         User.objects.count(),
         Enrollment.objects.count(),
+        Submission.objects.count(),
         list(Lesson.objects.values_list("pk", "updated_at")),
     )
     call_command("seed_demo", verbosity=0)
     after = (
         User.objects.count(),
         Enrollment.objects.count(),
+        Submission.objects.count(),
         list(Lesson.objects.values_list("pk", "updated_at")),
     )
     assert after == before
