@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -66,6 +67,9 @@ class Rubric(models.Model):
 
     def __str__(self) -> str:
         return f"Rubric: {self.assignment}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("projects:assignment_grading", kwargs={"pk": self.assignment_id})
 
 
 class Criterion(models.Model):
@@ -174,6 +178,9 @@ class Review(models.Model):
     def __str__(self) -> str:
         return f"Review of {self.group} by {self.grader}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("projects:review", kwargs={"pk": self.pk})
+
     @property
     def is_completed(self) -> bool:
         return self.status == ReviewStatus.COMPLETED
@@ -245,6 +252,9 @@ class GradeRelease(models.Model):
     def __str__(self) -> str:
         return f"Grades of {self.assignment} released {self.released_at:%Y-%m-%d %H:%M}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("projects:assignment_grading", kwargs={"pk": self.assignment_id})
+
 
 class RegradeStatus(models.TextChoices):
     OPEN = "open", _("Open")
@@ -287,6 +297,9 @@ class RegradeRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Regrade of {self.criterion} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("projects:regrade_answer", kwargs={"pk": self.pk})
 
 
 class PeerRating(models.Model):
