@@ -151,7 +151,8 @@ def to_ms(value: str) -> float:
 
 
 def wrk(url: str, cookie: str | None, duration: int, connections: int) -> dict[str, float]:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency"]
+    # A long timeout: the exports take seconds at N = 10,000 and must still be counted.
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "30s"]
     command += ["-H", "Accept-Encoding: gzip"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
@@ -168,6 +169,24 @@ def wrk(url: str, cookie: str | None, duration: int, connections: int) -> dict[s
     }
 
 
+def drain() -> None:
+    """Wait until the workers have answered the requests wrk left queued.
+
+    When wrk stops, requests it sent are still in gunicorn's backlog; a slow page
+    (an export) would otherwise eat into the next page's measurement.
+    """
+    for _ in range(600):
+        started = time.monotonic()
+        try:
+            with urllib.request.urlopen(f"{BASE}/healthz", timeout=30) as response:
+                response.read()
+        except OSError:
+            pass
+        if time.monotonic() - started < 0.02:
+            return
+        time.sleep(0.1)
+
+
 def run_once(env: dict[str, str], students: int, duration: int, connections: int) -> dict:
     log(f"== building scale data for {students:,} students")
     started = time.monotonic()
@@ -180,7 +199,10 @@ def run_once(env: dict[str, str], students: int, duration: int, connections: int
     try:
         cookies = {user: login(user, pages["password"]) for user in pages["users"]}
         rows = []
-        for page in pages["pages"]:
+        # The floor first, then every page in turn, each after the server went idle.
+        ordered = sorted(pages["pages"], key=lambda page: page["name"] != "floor")
+        for page in ordered:
+            drain()
             cookie = cookies.get(page["user"]) if page["user"] else None
             figures = wrk(BASE + page["url"], cookie, duration, connections)
             rows.append({**page, **figures})
