@@ -12,6 +12,10 @@ passes or fails on them.
 
     make bench                       # N = 1,000 then N = 10,000 students
     .venv/bin/python bench/run.py --students 1000 --duration 5
+    .venv/bin/python bench/run.py --quick    # N = 1,000 only, 2 s per page
+
+The bench database is emptied first (``flush``), then grown scale by scale, so each
+run measures exactly the N it names.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import http.cookiejar
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -146,7 +151,8 @@ def to_ms(value: str) -> float:
 
 
 def wrk(url: str, cookie: str | None, duration: int, connections: int) -> dict[str, float]:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency"]
+    # A long timeout: the exports take seconds at N = 10,000 and must still be counted.
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "30s"]
     command += ["-H", "Accept-Encoding: gzip"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
@@ -163,6 +169,24 @@ def wrk(url: str, cookie: str | None, duration: int, connections: int) -> dict[s
     }
 
 
+def drain() -> None:
+    """Wait until the workers have answered the requests wrk left queued.
+
+    When wrk stops, requests it sent are still in gunicorn's backlog; a slow page
+    (an export) would otherwise eat into the next page's measurement.
+    """
+    for _ in range(600):
+        started = time.monotonic()
+        try:
+            with urllib.request.urlopen(f"{BASE}/healthz", timeout=30) as response:
+                response.read()
+        except OSError:
+            pass
+        if time.monotonic() - started < 0.02:
+            return
+        time.sleep(0.1)
+
+
 def run_once(env: dict[str, str], students: int, duration: int, connections: int) -> dict:
     log(f"== building scale data for {students:,} students")
     started = time.monotonic()
@@ -175,7 +199,10 @@ def run_once(env: dict[str, str], students: int, duration: int, connections: int
     try:
         cookies = {user: login(user, pages["password"]) for user in pages["users"]}
         rows = []
-        for page in pages["pages"]:
+        # The floor first, then every page in turn, each after the server went idle.
+        ordered = sorted(pages["pages"], key=lambda page: page["name"] != "floor")
+        for page in ordered:
+            drain()
             cookie = cookies.get(page["user"]) if page["user"] else None
             figures = wrk(BASE + page["url"], cookie, duration, connections)
             rows.append({**page, **figures})
@@ -202,7 +229,7 @@ def print_table(result: dict) -> None:
     )
     header = (
         f"{'page':<28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'SQL':>4} "
-        f"{'gzip KB':>8} {'floor':>6}"
+        f"{'gzip KB':>8} {'floor':>6} {'p99/p50':>8}"
     )
     print(header)
     print("-" * len(header))
@@ -210,8 +237,19 @@ def print_table(result: dict) -> None:
         print(
             f"{row['name']:<28} {row['rps']:>8.0f} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} "
             f"{row['queries']:>4} {row['gzip_bytes'] / 1024:>8.1f} {row['ratio_to_floor']:>5.0%}"
+            f" {row['p99_ms'] / row['p50_ms'] if row['p50_ms'] else 0:>8.1f}"
             + ("  (non-2xx!)" if row["errors"] else "")
         )
+    statics = [r for r in result["pages"] if r["name"].startswith("static: ")]
+    lesson = next((r for r in result["pages"] if r["name"] == "lesson"), None)
+    if lesson and statics:
+        weight = lesson["gzip_bytes"] + sum(r["gzip_bytes"] for r in statics)
+        print(
+            f"Lesson page weight, gzip: HTML {lesson['gzip_bytes'] / 1024:.1f} KB + CSS/JS "
+            f"{(weight - lesson['gzip_bytes']) / 1024:.1f} KB = {weight / 1024:.1f} KB"
+        )
+        headers = sorted({r["cache_control"] for r in statics})
+        print(f"Static files' Cache-Control: {' | '.join(headers)}")
 
 
 def main() -> None:
@@ -221,13 +259,24 @@ def main() -> None:
     )
     parser.add_argument("--duration", type=int, default=5, help="seconds of wrk per page")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--quick", action="store_true", help="N = 1,000 only, 2 s per page (a smoke run)"
+    )
     args = parser.parse_args()
-    scales = args.students or [1000, 10000]
+    if args.quick:
+        args.students = args.students or [1000]
+        args.duration = 2
+    scales = sorted(args.students or [1000, 10000])
 
+    if shutil.which("wrk") is None:
+        log("== installing wrk (Debian package)")
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
     database_url, vendor = database()
     env = production_env(database_url)
     log(f"== database: {vendor}")
     manage(env, "migrate", "--noinput", "-v", "0")
+    # Start empty: the scale data of an earlier, larger run would skew the smaller N.
+    manage(env, "flush", "--noinput", "-v", "0")
     manage(env, "collectstatic", "--noinput", "-v", "0")
 
     results = [run_once(env, n, args.duration, args.connections) for n in scales]

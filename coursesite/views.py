@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
@@ -54,6 +55,9 @@ _FLOOR_PARAGRAPH = (
 def bench_floor(request: HttpRequest) -> HttpResponse:
     """Render a lesson-sized template with no database work: the benchmark's floor."""
     from django.template import loader
+
+    if not settings.BENCH_FLOOR:
+        raise Http404("Not found.")
 
     html = loader.get_template("bench_floor.html").render({"body": _FLOOR_PARAGRAPH * 120})
     return HttpResponse(html)

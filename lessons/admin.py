@@ -11,7 +11,8 @@ import csv
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -135,14 +136,21 @@ class CourseAdmin(PublishActionsMixin, CourseScopedAdmin):
     )
 
     def get_queryset(self, request):
+        # Correlated subqueries, not JOIN + COUNT(DISTINCT): joining modules and
+        # enrollments multiplies their rows (modules x students), and every query of
+        # the changelist (counts, the term filter) would carry that join.
+        modules = Module.objects.filter(course=OuterRef("pk")).order_by().values("course")
+        students = (
+            Enrollment.objects.filter(course=OuterRef("pk"), role=Role.STUDENT)
+            .order_by()
+            .values("course")
+        )
         return (
             super()
             .get_queryset(request)
             .annotate(
-                module_total=Count("modules", distinct=True),
-                student_total=Count(
-                    "enrollments", filter=Q(enrollments__role=Role.STUDENT), distinct=True
-                ),
+                module_total=Coalesce(Subquery(modules.annotate(n=Count("pk")).values("n")), 0),
+                student_total=Coalesce(Subquery(students.annotate(n=Count("pk")).values("n")), 0),
             )
         )
 

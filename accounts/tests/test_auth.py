@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core import mail
@@ -67,7 +68,52 @@ def test_idle_sessions_expire_after_the_configured_time(client, bob, settings):
     client.force_login(bob)
     client.get(reverse("accounts:profile"))
     assert client.session.get_expiry_age() == settings.SESSION_COOKIE_AGE
-    assert settings.SESSION_SAVE_EVERY_REQUEST  # activity pushes expiry forward
+    assert not settings.SESSION_SAVE_EVERY_REQUEST  # the middleware below refreshes instead
+
+
+def _session_row(client):
+    from django.contrib.sessions.models import Session
+
+    return Session.objects.get(session_key=client.session.session_key)
+
+
+def test_activity_pushes_the_expiry_forward_at_most_once_a_minute(client, bob, settings):
+    from unittest import mock
+
+    from django.utils import timezone
+
+    client.force_login(bob)
+    start = timezone.now()
+    url = reverse("accounts:profile")
+    client.get(url)
+    first = _session_row(client).expire_date
+    # Within the minute: no write, so the stored expiry stays put.
+    with mock.patch("accounts.middleware.time.time", return_value=start.timestamp() + 30):
+        client.get(url)
+    assert _session_row(client).expire_date == first
+    # A minute or more later, activity refreshes the session: a new expiry is saved.
+    later = start + timedelta(seconds=settings.SESSION_REFRESH_SECONDS + 5)
+    with (
+        mock.patch("accounts.middleware.time.time", return_value=later.timestamp()),
+        mock.patch("django.contrib.sessions.backends.base.timezone.now", return_value=later),
+    ):
+        response = client.get(url)
+    assert _session_row(client).expire_date > first
+    assert response.cookies[settings.SESSION_COOKIE_NAME]["max-age"] == settings.SESSION_COOKIE_AGE
+
+
+def test_idle_session_past_its_age_is_logged_out(client, bob, settings):
+    from unittest import mock
+
+    from django.utils import timezone
+
+    client.force_login(bob)
+    client.get(reverse("accounts:profile"))
+    idle = timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE + 1)
+    with mock.patch("django.contrib.sessions.backends.db.timezone.now", return_value=idle):
+        response = client.get(reverse("accounts:profile"))
+    assert response.status_code == 302
+    assert reverse("accounts:login") in response.url
 
 
 def test_password_change_needs_the_old_password(client, bob):

@@ -1,0 +1,39 @@
+"""Idle-session expiry without a database write on every request."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+REFRESHED_AT = "_refreshed_at"
+
+
+class SessionIdleRefreshMiddleware:
+    """Push a session's expiry forward on activity, at most once a minute.
+
+    SESSION_SAVE_EVERY_REQUEST gives the same idle expiry but writes the session
+    (an UPDATE and a commit) on every request, the largest single cost of a page in
+    the benchmark (docs/performance.md). Here a request that used the session marks it
+    modified only when its last refresh is SESSION_REFRESH_SECONDS old or more, so
+    SessionMiddleware saves it, with a new expiry, about once a minute per active
+    user. Idle sessions still expire SESSION_COOKIE_AGE after the last activity, give
+    or take those seconds. Sits just below SessionMiddleware.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        # Only sessions this request loaded anyway: never an extra query to decide.
+        if session is None or not session.accessed or session.is_empty():
+            return response
+        now = int(time.time())
+        refreshed = session.get(REFRESHED_AT)
+        if not isinstance(refreshed, int) or now - refreshed >= settings.SESSION_REFRESH_SECONDS:
+            session[REFRESHED_AT] = now
+        return response

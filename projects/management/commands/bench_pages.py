@@ -1,0 +1,150 @@
+"""Print, as JSON, the pages the benchmark drives, with their SQL queries and gzip size.
+
+Reads the data ``seed_scale`` built. Each page is requested in-process through the
+whole middleware stack (Django's test client, logged in with ``force_login``) once to
+warm process-wide caches, then again while counting its SQL queries; the size is the
+body compressed with gzip, as a proxy would send it (WhiteNoise serves the static files
+pre-compressed, and that is the size given for them). Output::
+
+    {"password": ..., "users": [...], "pages": [{"name", "url", "user", "queries",
+     "gzip_bytes", "status", "cache_control"}, ...]}
+
+Used by bench/run.py; any page that does not answer 200 stops the command.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import User
+from lessons.models import Lesson
+from projects.models import ProjectAssignment, Review, ReviewStatus, Submission
+
+from .seed_scale import ASSIGNMENT_SLUG, BENCH_PASSWORD, COURSE_SLUG
+
+USERS = ["bench-student", "bench-grader", "bench-instructor"]
+SEARCH_QUERY = "flask+routes"
+REVIEW_FILE = "app/module_0.py"
+
+
+def page_list() -> list[tuple[str, str, str | None]]:
+    """Return (name, url, username) for every page of the benchmark."""
+    student = User.objects.get(username="bench-student")
+    grader = User.objects.get(username="bench-grader")
+    assignment = ProjectAssignment.objects.select_related("course").get(
+        course__slug=COURSE_SLUG, slug=ASSIGNMENT_SLUG
+    )
+    # The longest lesson: the heaviest page a student reads.
+    lessons = Lesson.objects.published().filter(module__course=assignment.course)
+    lesson = max(lessons.select_related("module__course"), key=lambda item: len(item.body_html))
+    submission = Submission.objects.filter(group__memberships__student=student).first()
+    # A review the grader is still working on, so the page shows the editable form.
+    review = (
+        Review.objects.filter(grader=grader)
+        .exclude(status=ReviewStatus.COMPLETED)
+        .order_by("pk")
+        .first()
+    ) or Review.objects.filter(grader=grader).order_by("pk").first()
+    slug = assignment.course.slug
+    pages = [
+        ("home", reverse("home"), None),
+        ("dashboard", reverse("lessons:dashboard"), "bench-student"),
+        ("course", assignment.course.get_absolute_url(), "bench-student"),
+        ("lesson", lesson.get_absolute_url(), "bench-student"),
+        (
+            "search",
+            f"{reverse('lessons:search')}?q={SEARCH_QUERY}",
+            "bench-student",
+        ),
+        ("project", assignment.get_absolute_url(), "bench-student"),
+        ("my projects", reverse("projects:mine"), "bench-student"),
+        ("submission (student)", submission.get_absolute_url(), "bench-student"),
+        ("grader queue", reverse("projects:grader_queue"), "bench-grader"),
+        (
+            "review",
+            f"{reverse('projects:review', args=[review.pk])}?path={REVIEW_FILE}",
+            "bench-grader",
+        ),
+        ("gradebook", reverse("projects:gradebook", args=[slug]), "bench-instructor"),
+        ("gradebook CSV", reverse("projects:gradebook_csv", args=[slug]), "bench-instructor"),
+    ]
+    for label, name in [
+        ("courses", "lessons_course"),
+        ("lessons", "lessons_lesson"),
+        ("enrollments", "lessons_enrollment"),
+        ("groups", "projects_group"),
+        ("submissions", "projects_submission"),
+    ]:
+        pages.append((f"admin: {label}", reverse(f"admin:{name}_changelist"), "bench-instructor"))
+    if not settings.BENCH_FLOOR:
+        raise CommandError("Set BENCH_FLOOR=1 so that /bench/floor answers.")
+    pages.append(("floor", reverse("bench_floor"), None))
+    return pages
+
+
+class Command(BaseCommand):
+    help = "Print the benchmark's pages as JSON, with SQL query counts and gzip sizes."
+
+    def handle(self, *args, **options) -> None:
+        users = {u.username: u for u in User.objects.filter(username__in=USERS)}
+        missing = set(USERS) - set(users)
+        if missing:
+            raise CommandError(f"Run seed_scale first (missing {', '.join(sorted(missing))}).")
+        clients = {None: Client(SERVER_NAME="127.0.0.1")}
+        for name, user in users.items():
+            clients[name] = Client(SERVER_NAME="127.0.0.1")
+            clients[name].force_login(user)
+        results = []
+        lesson_html = ""
+        for name, url, username in page_list():
+            result, body = measure(clients[username], url)
+            results.append({"name": name, "url": url, "user": username, **result})
+            if name == "lesson":
+                lesson_html = body.decode()
+        for url in static_urls(lesson_html):
+            result, _ = measure(clients[None], url, static=True)
+            label = "static: " + re.sub(r"\.[0-9a-f]{12}\.", ".", url.rsplit("/", 1)[-1])
+            results.append({"name": label, "url": url, "user": None, **result})
+        self.stdout.write(
+            json.dumps({"password": BENCH_PASSWORD, "users": USERS, "pages": results}, indent=1)
+        )
+
+
+def measure(client: Client, url: str, *, static: bool = False) -> tuple[dict, bytes]:
+    headers = {"HTTP_ACCEPT_ENCODING": "gzip"} if static else {}
+    client.get(url, **headers)  # warm caches: templates, content types, permissions
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, **headers)
+    if response.status_code != 200:
+        raise CommandError(f"{url} answered {response.status_code}")
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    if response.get("Content-Encoding") == "gzip":
+        size = len(body)
+        body = gzip.decompress(body)
+    else:
+        size = len(gzip.compress(body))
+    return (
+        {
+            "queries": len(queries),
+            "gzip_bytes": size,
+            "status": response.status_code,
+            "cache_control": response.get("Cache-Control", ""),
+        },
+        body,
+    )
+
+
+def static_urls(html: str) -> list[str]:
+    """Return the stylesheets and scripts a page loads, in order."""
+    return re.findall(r'<link rel="stylesheet" href="([^"]+)"', html) + re.findall(
+        r'<script src="([^"]+)"', html
+    )
