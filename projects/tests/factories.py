@@ -19,7 +19,9 @@ def make_zip(files: dict[str, bytes | str] | None = None) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in files.items():
-            archive.writestr(name, content)
+            # A fixed timestamp makes the bytes reproducible: tests may compare them.
+            info = zipfile.ZipInfo(name, date_time=(2024, 9, 1, 12, 0, 0))
+            archive.writestr(info, content, compress_type=zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 
