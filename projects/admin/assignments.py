@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Role, User
 from lessons.models import Course, Enrollment
 from projects import services
+from projects.admin.filters import GroupNameFilter
 from projects.models import (
     Extension,
     Group,
@@ -467,7 +468,7 @@ class SubmissionAdmin(CourseScopedAdmin):
     list_filter = (
         "group__assignment",
         "is_late",
-        ("group", admin.RelatedOnlyFieldListFilter),
+        GroupNameFilter,
     )
     list_select_related = ("group__assignment__course", "submitted_by")
     search_fields = ("group__name", "sha256", "submitted_by__username", "repository_url")

@@ -194,3 +194,17 @@ def test_csv_export_of_status_per_group(admin_client, owls, assignment, course, 
     injected = by_group["'=cmd|' /C calc'!A0"]
     assert injected["Extended"] == "yes" and injected["Versions"] == "0"
     assert by_group["(no group)"]["Members"] == str(loner)
+
+
+def test_submissions_filter_by_typing_part_of_a_group_name(admin_client, owls, assignment, course):
+    other = enroll(course)
+    foxes = group_create(assignment=assignment, student=other, name="Foxes")
+    submission_create(group=foxes, student=other, archive=zip_upload())
+    url = reverse("admin:projects_submission_changelist")
+    response = admin_client.get(url, {"group_name": "ox", "is_late__exact": "0"})
+    listed = {s.group.name for s in response.context["cl"].result_list}
+    assert listed == {"Foxes"}
+    html = response.content.decode()
+    # The box keeps the other active filter when it is submitted again.
+    assert 'name="is_late__exact" value="0"' in html
+    assert 'name="group_name" value="ox"' in html
