@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import Role, User
 from lessons.models import Course, Enrollment
 
-from .models import Extension, Group, GroupMembership, ProjectAssignment, Submission
+from .models import Group, GroupMembership, ProjectAssignment, Submission
 
 
 @dataclass(frozen=True)
@@ -47,22 +47,28 @@ class ProjectStatus:
 
 
 def _with_user_status(queryset: QuerySet[ProjectAssignment], user: User):
-    """Annotate QUERYSET with USER's group, extension and latest submission (one query)."""
-    membership = GroupMembership.objects.filter(assignment=OuterRef("pk"), student=user)
-    latest = Submission.objects.filter(
-        group__assignment=OuterRef("pk"), group__memberships__student=user
-    ).order_by("-version")
-    extension = Extension.objects.filter(
-        group__assignment=OuterRef("pk"), group__memberships__student=user
-    )
-    role = Enrollment.objects.filter(course=OuterRef("course"), user=user)
-    return queryset.select_related("course").annotate(
-        my_group_name=Subquery(membership.values("group__name")[:1]),
-        my_extension_due_at=Subquery(extension.values("due_at")[:1]),
-        latest_version=Subquery(latest.values("version")[:1]),
-        latest_submitted_at=Subquery(latest.values("submitted_at")[:1]),
-        latest_is_late=Subquery(latest.values("is_late")[:1]),
-        my_role=Subquery(role.values("role")[:1]),
+    """Annotate QUERYSET with USER's group, extension and latest submission (one query).
+
+    The user's membership (at most one per assignment) is a LEFT JOIN on a filtered
+    relation, and its group's extension a LEFT JOIN on the one-to-one; only the latest
+    submission needs subqueries, each an index scan on (group, version). Earlier
+    versions joined groups to memberships inside six correlated subqueries, which cost
+    PostgreSQL more to plan (~3.5 ms) than to run.
+    """
+    latest = Submission.objects.filter(group=OuterRef("my_group_id")).order_by("-version")
+    role = Enrollment.objects.filter(course=OuterRef("course"), user=user).order_by()
+    return (
+        queryset.select_related("course")
+        .alias(mine=FilteredRelation("memberships", condition=Q(memberships__student=user)))
+        .annotate(
+            my_group_id=F("mine__group_id"),
+            my_group_name=F("mine__group__name"),
+            my_extension_due_at=F("mine__group__extension__due_at"),
+            latest_version=Subquery(latest.values("version")[:1]),
+            latest_submitted_at=Subquery(latest.values("submitted_at")[:1]),
+            latest_is_late=Subquery(latest.values("is_late")[:1]),
+            my_role=Subquery(role.values("role")[:1]),
+        )
     )
 
 
@@ -88,7 +94,8 @@ def course_projects_for(user: User, course: Course) -> list[ProjectStatus]:
 
 def projects_for_dashboard(user: User) -> list[ProjectStatus]:
     """Return the assignments of every course USER is enrolled in, by deadline, in one query."""
-    queryset = ProjectAssignment.objects.visible_to(user).filter(course__enrollments__user=user)
+    enrolled = Enrollment.objects.filter(course=OuterRef("course"), user=user)
+    queryset = ProjectAssignment.objects.visible_to(user).filter(Exists(enrolled))
     return [_status(a) for a in _with_user_status(queryset, user).order_by("due_at", "pk")]
 
 

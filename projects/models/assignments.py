@@ -47,10 +47,14 @@ class ProjectAssignmentQuerySet(models.QuerySet):
             return self.none()
         if user.is_superuser:
             return self.all()
+        from lessons.models import Enrollment
+
+        # Exists() rather than a join on enrollments: no duplicate rows, so no DISTINCT.
+        mine = Enrollment.objects.filter(course=OuterRef("course"), user=user)
         return self.filter(
-            Q(course__enrollments__user=user, is_published=True, course__is_published=True)
-            | Q(course__enrollments__user=user, course__enrollments__role=Role.INSTRUCTOR)
-        ).distinct()
+            Q(Exists(mine), is_published=True, course__is_published=True)
+            | Q(Exists(mine.filter(role=Role.INSTRUCTOR)))
+        )
 
 
 class ProjectAssignment(models.Model):

@@ -40,6 +40,31 @@ def test_course_projects_carry_the_users_group_and_latest_version(course, studen
     assert (rows[other].group_name, rows[other].status) == (None, "no_group")
 
 
+def test_classmates_groups_and_extensions_do_not_leak_into_a_students_row(
+    course, student, classmate, assignment
+):
+    theirs = group_create(assignment=assignment, student=classmate, name="Foxes")
+    submission_create(group=theirs, student=classmate, repository_url="https://x.org/1")
+    Extension.objects.create(group=theirs, due_at=assignment.due_at + timedelta(days=3))
+
+    [row] = course_projects_for(student, course)
+
+    assert (row.group_name, row.latest_version, row.has_extension) == (None, None, False)
+    assert row.status == "no_group"
+    [theirs_row] = course_projects_for(classmate, course)
+    assert (theirs_row.group_name, theirs_row.latest_version) == ("Foxes", 1)
+
+
+def test_a_superuser_sees_only_the_courses_they_are_enrolled_in_on_the_dashboard(
+    course, assignment, django_user_model
+):
+    admin = django_user_model.objects.create_superuser("root", "root@example.org", "x")
+    ProjectAssignmentFactory()  # another course, not enrolled
+    assert projects_for_dashboard(admin) == []
+    enroll(course, admin, role=Role.INSTRUCTOR)
+    assert [row.assignment for row in projects_for_dashboard(admin)] == [assignment]
+
+
 def test_statuses(course, student, assignment):
     group = group_create(assignment=assignment, student=student, name="Owls")
     [row] = course_projects_for(student, course)
