@@ -19,6 +19,7 @@ from .models import (
     LessonAttachment,
     LessonCompletion,
     Progress,
+    lesson_url_builder,
 )
 from .search import search_lessons
 from .services import (
@@ -115,9 +116,12 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
     modules = modules.prefetch_related(Prefetch("lessons", queryset=lessons))
     completed = _completed_ids(request, course)
+    lesson_url = lesson_url_builder(course.slug)
     outline = []
     for module in modules:
         module_lessons = list(module.lessons.all())
+        for lesson in module_lessons:
+            lesson.url = lesson_url(lesson.slug)
         # Drafts count for nobody's progress: students never see them.
         counted = [
             lesson for lesson in module_lessons if lesson.is_published and module.is_published
@@ -165,6 +169,9 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
     position = next((i for i, item in enumerate(outline) if item.slug == lesson_slug), None)
     if position is None:
         raise Http404("No such lesson.")
+    lesson_url = lesson_url_builder(course.slug)
+    for item in outline:
+        item.url = lesson_url(item.slug)
     lesson = (
         Lesson.objects.select_related("module")
         .prefetch_related("attachments")
