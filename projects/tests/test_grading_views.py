@@ -117,6 +117,33 @@ def test_queue_lists_my_reviews_oldest_first_with_filters_and_counts(client, wor
     assert [row.label for row in response.context["rows"]] == ["Older"]
 
 
+def test_queue_shows_fifty_reviews_a_page_oldest_first(client, world, grace):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from projects.views.grading import QUEUE_PAGE_SIZE
+
+    start = timezone.now() - timedelta(days=2)
+    for n in range(QUEUE_PAGE_SIZE + 5):
+        group, submission = add_group(
+            world.assignment,
+            [enroll(UserFactory(), world.course)],
+            name=f"Queue {n:02}",
+            submitted_at=start + timedelta(minutes=n),
+        )
+        Review.objects.create(group=group, submission=submission, grader=grace)
+    client.force_login(grace)
+    first = client.get(reverse("projects:grader_queue"))
+    assert len(first.context["rows"]) == QUEUE_PAGE_SIZE
+    assert dict((key, count) for key, _, count in first.context["filters"])[""] == 56
+    second = client.get(reverse("projects:grader_queue"), {"page": 2})
+    labels = [row.review.group.name for row in second.context["rows"]]
+    assert len(labels) == 6 and labels[-1] == f"Queue {QUEUE_PAGE_SIZE + 4:02}"
+    # A page number out of range shows the last page rather than an error.
+    assert client.get(reverse("projects:grader_queue"), {"page": "99"}).status_code == 200
+
+
 def test_graders_see_only_their_own_reviews(client, world):
     gina = enroll(GraderFactory(username="gina"), world.course, Role.GRADER)
     login(client, gina)

@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -55,15 +56,8 @@ QUEUE_FILTERS = {
     "completed": ("Done", Q(status=ReviewStatus.COMPLETED)),
     "late": ("Late", Q(submission__is_late=True)),
 }
-# The same conditions on loaded reviews (select_related submission): the unfiltered
-# queue counts its own rows instead of running an aggregate query.
-QUEUE_TESTS = {
-    "todo": lambda review: review.status == ReviewStatus.TODO,
-    "draft": lambda review: review.status == ReviewStatus.DRAFT,
-    "completed": lambda review: review.status == ReviewStatus.COMPLETED,
-    "late": lambda review: review.submission.is_late,
-}
-assert QUEUE_TESTS.keys() == QUEUE_FILTERS.keys()
+# Oldest first, a page at a time: a course-wide queue can hold thousands of reviews.
+QUEUE_PAGE_SIZE = 50
 # Text the queue never shows: not worth fetching for every row.
 _QUEUE_DEFERRED = [
     *(
@@ -176,19 +170,16 @@ def grader_queue(request: HttpRequest) -> HttpResponse:
         .order_by("submission__submitted_at", "pk")
     )
     if current in QUEUE_FILTERS:
-        reviews = list(reviews.filter(QUEUE_FILTERS[current][1]))
-        counts = Review.objects.visible_to(request.user).aggregate(
-            all=Count("pk"),
-            **{key: Count("pk", filter=condition) for key, (_, condition) in QUEUE_FILTERS.items()},
-        )
+        reviews = reviews.filter(QUEUE_FILTERS[current][1])
     else:
         current = ""
-        reviews = list(reviews)
-        counts = {"all": len(reviews)} | {
-            key: sum(1 for review in reviews if test(review)) for key, test in QUEUE_TESTS.items()
-        }
+    counts = Review.objects.visible_to(request.user).aggregate(
+        all=Count("pk"),
+        **{key: Count("pk", filter=condition) for key, (_, condition) in QUEUE_FILTERS.items()},
+    )
+    page = Paginator(reviews, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = []
-    for review in reviews:
+    for review in page.object_list:
         anonymous = _anonymous(review)
         group, assignment = review.group, review.group.assignment
         days = assignment.days_late(review.submission.submitted_at, group.deadline())
@@ -214,7 +205,13 @@ def grader_queue(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "projects/grader_queue.html",
-        {"rows": rows, "filters": filters, "current": current, "teaching": teaching},
+        {
+            "rows": rows,
+            "page": page,
+            "filters": filters,
+            "current": current,
+            "teaching": teaching,
+        },
     )
 
 
