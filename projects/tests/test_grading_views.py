@@ -574,6 +574,24 @@ def test_gradebook_sorts_by_a_project_column(client, world, alice):
     assert len(rows) == 3
 
 
+def test_gradebook_shows_a_hundred_students_a_page_and_the_csv_all(client, world, alice):
+    from lessons.tests.factories import EnrollmentFactory
+    from projects.views.grading import GRADEBOOK_PAGE_SIZE
+
+    EnrollmentFactory.create_batch(GRADEBOOK_PAGE_SIZE, course=world.course, role=Role.STUDENT)
+    login(client, alice)
+    url = reverse("projects:gradebook", kwargs={"slug": world.course.slug})
+    students = GRADEBOOK_PAGE_SIZE + 2  # bob and dave
+    first = client.get(url, {"sort": "-progress"})
+    assert len(first.context["page"].object_list) == GRADEBOOK_PAGE_SIZE
+    assert f"of {students}" in first.content.decode()
+    second = client.get(url, {"sort": "-progress", "page": 2})
+    assert len(second.context["page"].object_list) == 2
+    assert 'href="?sort=-progress&amp;page=1"' in second.content.decode()
+    csv_url = reverse("projects:gradebook_csv", kwargs={"slug": world.course.slug})
+    assert len(client.get(csv_url).content.decode().splitlines()) == students + 1
+
+
 def test_completed_review_is_read_only_after_release(client, world, alice, grace):
     release(world, alice)
     login(client, grace)

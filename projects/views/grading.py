@@ -58,6 +58,7 @@ QUEUE_FILTERS = {
 }
 # Oldest first, a page at a time: a course-wide queue can hold thousands of reviews.
 QUEUE_PAGE_SIZE = 50
+GRADEBOOK_PAGE_SIZE = 100
 # Text the queue never shows: not worth fetching for every row.
 _QUEUE_DEFERRED = [
     *(
@@ -536,10 +537,12 @@ def gradebook(request: HttpRequest, slug: str) -> HttpResponse:
     book = build_gradebook(course, sort=sort)
     # Clicking a column sorts by it, best marks first; clicking again flips the order.
     columns = [(a, f"p{a.pk}" if sort == f"-p{a.pk}" else f"-p{a.pk}") for a in book.assignments]
+    # Marks are computed for everyone (sorting needs them); only a page is rendered.
+    page = Paginator(book.rows, GRADEBOOK_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "projects/grading/gradebook.html",
-        {"book": book, "sort": sort, "course": course, "columns": columns},
+        {"book": book, "page": page, "sort": sort, "course": course, "columns": columns},
     )
 
 
