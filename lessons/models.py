@@ -147,6 +147,10 @@ class Course(models.Model):
         self.objectives_html = render_markdown(self.objectives).html
         self.prerequisites_html = render_markdown(self.prerequisites).html
 
+    def is_taught_by(self, user) -> bool:
+        """Return whether USER may manage this course: its instructors and superusers."""
+        return type(self).objects.taught_by(user).filter(pk=self.pk).exists()
+
     def rotate_enrollment_key(self) -> str:
         self.enrollment_key = new_enrollment_key()
         self.save(update_fields=["enrollment_key", "updated_at"])

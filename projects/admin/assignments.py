@@ -33,9 +33,7 @@ from projects.models import (
 
 
 def managed_courses(request: HttpRequest) -> QuerySet[Course]:
-    if request.user.is_superuser:
-        return Course.objects.all()
-    return Course.objects.filter(enrollments__user=request.user, enrollments__role=Role.INSTRUCTOR)
+    return Course.objects.taught_by(request.user)
 
 
 class CourseScopedAdmin(admin.ModelAdmin):

@@ -198,11 +198,7 @@ def grader_queue(request: HttpRequest) -> HttpResponse:
     filters = [("", "All", counts["all"])] + [
         (key, label, counts[key]) for key, (label, _) in QUEUE_FILTERS.items()
     ]
-    teaching = (
-        Course.objects.filter(enrollments__user=request.user, enrollments__role=Role.INSTRUCTOR)
-        .prefetch_related("projects")
-        .order_by("title")
-    )
+    teaching = Course.objects.taught_by(request.user).prefetch_related("projects").order_by("title")
     return render(
         request,
         "projects/grader_queue.html",

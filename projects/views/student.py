@@ -10,19 +10,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role
-from lessons.models import Course, Enrollment
+from lessons.models import Course
 
 from .. import selectors, services
 from ..forms import GroupCreateForm, GroupJoinForm, SubmissionForm
 from ..models import ProjectAssignment, Submission
-
-
-def can_manage_course(user, course: Course) -> bool:
-    """Return whether USER manages COURSE's projects: its instructors and superusers."""
-    if user.is_superuser:
-        return True
-    return Enrollment.objects.filter(course=course, user=user, role=Role.INSTRUCTOR).exists()
 
 
 def get_assignment_for_user(
@@ -31,7 +23,7 @@ def get_assignment_for_user(
     """Return the assignment and whether the user manages it; 404 for outsiders."""
     queryset = ProjectAssignment.objects.visible_to(request.user).select_related("course")
     assignment = get_object_or_404(queryset, course__slug=course_slug, slug=slug)
-    return assignment, can_manage_course(request.user, assignment.course)
+    return assignment, assignment.course.is_taught_by(request.user)
 
 
 def get_submission_for_user(request: HttpRequest, pk: int) -> Submission:
