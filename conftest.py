@@ -74,6 +74,38 @@ def artifacts_dir() -> Path:
 
 
 @pytest.fixture
+def database_refuses():
+    """Make the real database refuse inserts into a table, to prove writes are atomic.
+
+    ``database_refuses("lessons_enrollment")`` installs a trigger that aborts every
+    insert (or only rows matching ``when``, an SQL condition on NEW); the test's
+    transaction rolls the trigger back afterwards. No code of ours is replaced.
+    """
+    from django.db import connection
+
+    def install(table: str, when: str = "TRUE") -> None:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "CREATE FUNCTION refuse_insert() RETURNS trigger AS $$ BEGIN "
+                    f"IF {when} THEN RAISE EXCEPTION 'refused by the test'; END IF; "
+                    "RETURN NEW; END $$ LANGUAGE plpgsql"
+                )
+                cursor.execute(
+                    f"CREATE TRIGGER refuse_insert BEFORE INSERT ON {table} "
+                    "FOR EACH ROW EXECUTE FUNCTION refuse_insert()"
+                )
+            else:
+                condition = "1" if when == "TRUE" else when
+                cursor.execute(
+                    f"CREATE TRIGGER refuse_insert BEFORE INSERT ON {table} WHEN {condition} "
+                    "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+                )
+
+    return install
+
+
+@pytest.fixture
 def password() -> str:
     return DEMO_PASSWORD
 

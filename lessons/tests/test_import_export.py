@@ -234,17 +234,13 @@ def test_a_bad_bundle_leaves_an_existing_course_untouched(tmp_path):
     assert Lesson.objects.get(slug="one").title == "One"
 
 
-def test_the_import_is_all_or_nothing_even_when_the_database_fails(tmp_path, monkeypatch):
+def test_the_import_is_all_or_nothing_even_when_the_database_fails(tmp_path, database_refuses):
+    from django.db import DatabaseError
+
     course = small_bundle(tmp_path)
-    original_save = Lesson.save
-
-    def failing_save(self, *args, **kwargs):
-        if self.slug == "two":
-            raise RuntimeError("disk full")
-        return original_save(self, *args, **kwargs)
-
-    monkeypatch.setattr(Lesson, "save", failing_save)
-    with pytest.raises(RuntimeError):
+    # The second lesson's row is refused: the course and the first lesson must go too.
+    database_refuses("lessons_lesson", when="NEW.slug = 'two'")
+    with pytest.raises(DatabaseError):
         course_import(path=course)
     assert not Course.objects.filter(slug="tiny").exists()
     assert not Lesson.objects.exists()
