@@ -11,14 +11,9 @@ from accounts.tests.factories import UserFactory
 from projects import services
 from projects.models import Review
 
-from .grading_factories import add_group, grading_world
+from .grading_factories import add_group
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world(alice, bob, grace):
-    return grading_world(alice=alice, bob=bob, grace=grace)
 
 
 def test_instructors_edit_the_rubric_with_criteria_inline(client, world, alice):

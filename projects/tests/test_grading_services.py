@@ -27,11 +27,6 @@ from .grading_factories import add_group, enroll, grading_world
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def world(alice, bob, grace):
-    return grading_world(alice=alice, bob=bob, grace=grace)
-
-
 def complete(world, correctness="8", style="4", by=None):
     return services.review_save(
         review=world.review,

@@ -30,11 +30,6 @@ from .grading_factories import add_group, enroll, grading_world
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def world(alice, bob, grace):
-    return grading_world(alice=alice, bob=bob, grace=grace)
-
-
 def login(client, user):
     client.force_login(user)
     return client
