@@ -167,7 +167,7 @@ class Course(models.Model):
 
     def renumber_modules(self) -> None:
         """Give the modules orders 1..n in their current order, so none collide."""
-        _renumber(self.modules.order_by("order", "pk"))
+        renumber(self.modules.order_by("order", "pk"))
 
 
 class ModuleQuerySet(models.QuerySet):
@@ -216,7 +216,7 @@ class Module(models.Model):
 
     def renumber_lessons(self) -> None:
         """Give the lessons orders 1..n in their current order, so none collide."""
-        _renumber(self.lessons.order_by("order", "pk"))
+        renumber(self.lessons.order_by("order", "pk"))
 
 
 class LessonQuerySet(models.QuerySet):
@@ -461,9 +461,10 @@ class LessonCompletion(models.Model):
         return f"{self.user} completed {self.lesson}"
 
 
-def _renumber(queryset) -> None:
+def renumber(objects) -> None:
+    """Give OBJECTS, in their current sequence, the orders 1..n; save only what changed."""
     changed = []
-    for position, obj in enumerate(queryset, start=1):
+    for position, obj in enumerate(objects, start=1):
         if obj.order != position:
             obj.order = position
             changed.append(obj)

@@ -17,7 +17,7 @@ from django.utils.text import slugify
 from accounts.models import Role, User
 
 from . import bundle
-from .models import Course, Enrollment, Lesson, LessonCompletion, Module, Progress
+from .models import Course, Enrollment, Lesson, LessonCompletion, Module, Progress, renumber
 
 
 # Enrollment -------------------------------------------------------------------
@@ -86,25 +86,17 @@ def lesson_set_completed(*, user: User, lesson: Lesson, completed: bool) -> bool
 
 def course_progress(*, user: User, course: Course) -> Progress:
     """Return USER's progress over COURSE's published lessons (one query)."""
-    counts = (
-        Lesson.objects.published()
-        .filter(module__course=course)
-        .aggregate(
-            total=Count("pk", distinct=True),
-            done=Count("pk", filter=Q(completions__user=user), distinct=True),
-        )
-    )
-    return Progress(done=counts["done"], total=counts["total"])
+    return _progress(user, Lesson.objects.published().filter(module__course=course))
 
 
 def module_progress(*, user: User, module: Module) -> Progress:
-    counts = (
-        Lesson.objects.published()
-        .filter(module=module)
-        .aggregate(
-            total=Count("pk", distinct=True),
-            done=Count("pk", filter=Q(completions__user=user), distinct=True),
-        )
+    return _progress(user, Lesson.objects.published().filter(module=module))
+
+
+def _progress(user: User, lessons) -> Progress:
+    counts = lessons.aggregate(
+        total=Count("pk", distinct=True),
+        done=Count("pk", filter=Q(completions__user=user), distinct=True),
     )
     return Progress(done=counts["done"], total=counts["total"])
 
@@ -125,13 +117,7 @@ def _move(siblings: list, obj, step: int) -> None:
     index = next(i for i, sibling in enumerate(siblings) if sibling.pk == obj.pk)
     target = max(0, min(len(siblings) - 1, index + step))
     siblings.insert(target, siblings.pop(index))
-    changed = []
-    for position, sibling in enumerate(siblings, start=1):
-        if sibling.order != position:
-            sibling.order = position
-            changed.append(sibling)
-    if changed:
-        type(obj).objects.bulk_update(changed, ["order"])
+    renumber(siblings)
     obj.order = target + 1
 
 
