@@ -33,6 +33,26 @@ def pytest_configure(config) -> None:
     settings.SECURE_SSL_REDIRECT = False
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
+    # Production runs the page and user caches (with Redis); so does every test, on the
+    # single-process cache, so a write that forgets to retire a cached page fails the
+    # test that reads the page after it.
+    settings.PAGE_CACHE_SECONDS = 60
+    settings.AUTH_USER_CACHE_SECONDS = 300
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # The database is rolled back after each test; the cache must forget it too.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def uncached(settings):
+    """Turn the page and user caches off: query budgets measure a page built from scratch."""
+    settings.PAGE_CACHE_SECONDS = 0
+    settings.AUTH_USER_CACHE_SECONDS = 0
 
 
 @pytest.fixture(autouse=True)

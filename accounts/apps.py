@@ -9,6 +9,9 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
+        from . import signals
         from .roles import sync_role_groups
+
+        signals.connect()
 
         post_migrate.connect(sync_role_groups, dispatch_uid="accounts.sync_role_groups")

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
+from django.core.cache import cache
 
 from .models import User
 
@@ -22,3 +24,28 @@ class UsernameOrEmailBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+    def get_user(self, user_id):
+        """Return the user of a session, from the cache when AUTH_USER_CACHE_SECONDS > 0.
+
+        Every logged-in request needs its user; the cached copy saves a query per page.
+        It carries the password hash, so django.contrib.auth still checks the session
+        against it, and it is dropped whenever the user row or its groups change
+        (accounts.signals).
+        """
+        seconds = settings.AUTH_USER_CACHE_SECONDS
+        if not seconds:
+            return super().get_user(user_id)
+        key = user_cache_key(user_id)
+        user = cache.get(key)
+        if user is None:
+            user = super().get_user(user_id)
+            if user is None:
+                return None
+            user.load_role_names()  # the navbar asks on every page
+            cache.set(key, user, seconds)
+        return user if self.user_can_authenticate(user) else None
+
+
+def user_cache_key(user_id) -> str:
+    return f"auth:user:{user_id}"

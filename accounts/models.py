@@ -73,5 +73,8 @@ class User(AbstractUser):
     def _in_group(self, name: str) -> bool:
         # One query per request at most: group names are cached on the instance.
         if not hasattr(self, "_group_names"):
-            self._group_names = set(self.groups.values_list("name", flat=True))
+            self.load_role_names()
         return name in self._group_names
+
+    def load_role_names(self) -> None:
+        self._group_names = set(self.groups.values_list("name", flat=True))

@@ -119,6 +119,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "accounts.context_processors.navigation",
+                # After Django's own csrf processor, which it overrides for stored pages.
+                "coursesite.pagecache.csrf_placeholder_context",
             ],
         },
     },
@@ -154,10 +156,19 @@ if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    # Read from Redis, written through to the database: a Redis restart or eviction
+    # logs nobody out.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# Per-user page cache (coursesite/pagecache.py) and the cached user of each session
+# (accounts/backends.py). Both need a cache every worker shares, so they are off
+# (0 seconds) without Redis; a worker-local cache would keep serving another worker's
+# stale copy.
+PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", 60 if REDIS_URL else 0)
+AUTH_USER_CACHE_SECONDS = envint("AUTH_USER_CACHE_SECONDS", 300 if REDIS_URL else 0)
 
 # Idle sessions expire: activity pushes the expiry forward, at most once every
 # SESSION_REFRESH_SECONDS (accounts.middleware.SessionIdleRefreshMiddleware), rather

@@ -15,6 +15,7 @@ from django.db.models import Count, Q
 from django.utils.text import slugify
 
 from accounts.models import Role, User
+from coursesite import pagecache
 
 from . import bundle
 from .models import Course, Enrollment, Lesson, LessonCompletion, Module, Progress, renumber
@@ -78,10 +79,12 @@ def user_signup_with_key(
 def lesson_set_completed(*, user: User, lesson: Lesson, completed: bool) -> bool:
     """Mark LESSON complete (or not) for USER; return whether anything changed."""
     if completed:
-        _, created = LessonCompletion.objects.get_or_create(user=user, lesson=lesson)
-        return created
-    deleted, _ = LessonCompletion.objects.filter(user=user, lesson=lesson).delete()
-    return bool(deleted)
+        _, changed = LessonCompletion.objects.get_or_create(user=user, lesson=lesson)
+    else:
+        changed = bool(LessonCompletion.objects.filter(user=user, lesson=lesson).delete()[0])
+    if changed:
+        pagecache.bump_user(user.pk)  # progress shows on the user's own pages only
+    return changed
 
 
 def course_progress(*, user: User, course: Course) -> Progress:

@@ -11,6 +11,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from coursesite.pagecache import per_user_page
+
 from .forms import EnrollForm, SearchForm, SignupForm
 from .models import (
     Course,
@@ -80,6 +82,7 @@ def _completed_ids(request: HttpRequest, course: Course) -> set[int]:
 
 # Student pages ----------------------------------------------------------------
 @login_required
+@per_user_page
 def dashboard(request: HttpRequest) -> HttpResponse:
     enrollments = (
         Enrollment.objects.filter(user=request.user)
@@ -103,6 +106,7 @@ class ModuleOutline:
 
 
 @login_required
+@per_user_page
 def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     access = get_course_for_user(request, slug)
     course = access.course
@@ -154,6 +158,7 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
+@per_user_page
 def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
     access = get_course_for_user(request, course_slug)
     course = access.course

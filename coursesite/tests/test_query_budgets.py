@@ -21,7 +21,8 @@ from lessons.models import LessonCompletion
 from lessons.tests.conftest import build_course
 from lessons.tests.factories import EnrollmentFactory
 
-pytestmark = pytest.mark.django_db
+# Counted with the caches off: the cost of a page built from scratch.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("uncached")]
 
 ADMIN_PAGES = {
     "courses": "admin:lessons_course_changelist",

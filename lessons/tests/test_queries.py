@@ -14,7 +14,8 @@ from lessons.tests.conftest import build_course
 from lessons.tests.factories import EnrollmentFactory
 from projects.tests.factories import GroupMembershipFactory, SubmissionFactory
 
-pytestmark = pytest.mark.django_db
+# Counted with the caches off: the cost of a page built from scratch.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("uncached")]
 
 # The measured counts, so a change that adds a query is noticed even if constant.
 # The dashboard, first after logging in, also pays the session's refresh (a write that

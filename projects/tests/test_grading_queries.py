@@ -17,7 +17,8 @@ from projects.models import LineComment, PeerRating
 
 from .grading_factories import CriterionFactory, LevelFactory, add_group, enroll, grading_world
 
-pytestmark = pytest.mark.django_db
+# Counted with the caches off: the cost of a page built from scratch.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("uncached")]
 
 
 def grow(world, grace, *, groups: int, criteria: int, lessons: int) -> None:

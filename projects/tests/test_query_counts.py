@@ -14,7 +14,8 @@ from projects.tests.factories import GroupFactory, ProjectAssignmentFactory
 from projects.tests.student_fixtures import *  # noqa: F403 - fixtures
 from projects.tests.student_fixtures import enroll
 
-pytestmark = pytest.mark.django_db
+# Counted with the caches off: the cost of a page built from scratch.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("uncached")]
 
 # Filled by the tests and printed at the end of the session with -s (for the report).
 MEASURED: dict[str, list[int]] = {}

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role, User
+from coursesite.pagecache import per_user_page
 from lessons.models import Course, Enrollment
 
 from ..forms_grading import (
@@ -155,6 +156,7 @@ class QueueRow:
 
 
 @login_required
+@per_user_page
 def grader_queue(request: HttpRequest) -> HttpResponse:
     _require_grader(request.user)
     current = request.GET.get("status", "")
@@ -213,6 +215,7 @@ def grader_queue(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@per_user_page
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     review, can_edit = get_review_for_grader(request, pk)
     assignment = review.group.assignment
@@ -588,6 +591,7 @@ def _get_feedback(request: HttpRequest, pk: int) -> tuple[Review, bool]:
 
 
 @login_required
+@per_user_page
 def feedback_list(request: HttpRequest) -> HttpResponse:
     released = GradeRelease.objects.values("assignment_id")
     reviews = (
@@ -612,6 +616,7 @@ def feedback_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@per_user_page
 def feedback(request: HttpRequest, pk: int) -> HttpResponse:
     review, as_member = _get_feedback(request, pk)
     assignment = review.group.assignment

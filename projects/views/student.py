@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from coursesite.pagecache import per_user_page
 from lessons.models import Course
 
 from .. import selectors, services
@@ -42,12 +43,14 @@ def _error_text(exc: ValidationError) -> str:
 
 
 @login_required
+@per_user_page
 def my_projects(request: HttpRequest) -> HttpResponse:
     rows = selectors.projects_for_dashboard(request.user)
     return render(request, "projects/my_projects.html", {"rows": rows})
 
 
 @login_required
+@per_user_page
 def course_projects(request: HttpRequest, course_slug: str) -> HttpResponse:
     course = get_object_or_404(Course.objects.visible_to(request.user), slug=course_slug)
     rows = selectors.course_projects_for(request.user, course)
@@ -84,6 +87,7 @@ def _render_detail(
 
 
 @login_required
+@per_user_page
 def detail(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
     assignment, can_manage = get_assignment_for_user(request, course_slug, slug)
     return _render_detail(request, assignment, can_manage)
@@ -182,6 +186,7 @@ def submit(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
 
 
 @login_required
+@per_user_page
 def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     submission = get_submission_for_user(request, pk)
     assignment = submission.group.assignment

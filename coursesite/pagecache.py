@@ -1,0 +1,202 @@
+"""Per-user page cache, made safe by generation counters.
+
+The busiest pages (dashboard, course, lesson, project, grader queue, review) are
+personal, so no shared cache can serve them, and rebuilding one costs 10-40 ms of ORM
+work and template rendering against well under 1 ms for the framework's floor
+(docs/performance.md). ``@per_user_page`` keeps the HTML a view rendered for one user
+and serves it again to that user, without running the view, until something the page
+may show has changed.
+
+"Has changed" is two counters in the cache rather than a list of what each page reads:
+
+* the **site generation**, bumped by any write to a course, module, lesson,
+  enrollment, project, group, submission, review, score, release... (every model of
+  the ``lessons`` and ``projects`` apps, watched through signals by ``watch_app``, plus
+  explicit ``bump_site()`` calls where a bulk write skips the signals);
+* the **user generation**, bumped by the user's own progress (completions, "continue
+  where you left off"), and by any change to the user row or its role groups.
+
+A cached page is stored with the two generations read *before* the view read any
+data; a request serves it only if both are still the same. Writes bump the counters
+at once and again when their transaction commits, so a page rendered from data that
+was not yet committed is never served afterwards. Pages are also kept at most
+PAGE_CACHE_SECONDS (60 s by default), which bounds how stale a "due in 3 days" or a
+write that bypassed the ORM can be.
+
+The cache must be shared by every worker for the counters to mean anything, so the
+page cache is on only with Redis (``PAGE_CACHE_SECONDS`` is 0 otherwise; the test
+suite turns it on with its single-process cache, so every test runs through it).
+A page is never cached or served from the cache for a request that has flash messages
+to show. The per-request CSRF token is kept out of the stored HTML: pages are rendered
+with a placeholder that is replaced by a freshly masked token on every response.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from functools import cache as memoize
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.utils.crypto import salted_hmac
+
+SITE_GENERATION = "gen:site"
+RENDERING_FLAG = "_renders_for_page_cache"
+
+
+def user_generation_key(user_id: int) -> str:
+    return f"gen:user:{user_id}"
+
+
+def page_key(user_id: int, full_path: str) -> str:
+    digest = hashlib.sha256(full_path.encode()).hexdigest()[:32]
+    return f"page:{user_id}:{digest}"
+
+
+@memoize
+def csrf_placeholder() -> str:
+    """Return the stand-in for the CSRF token in stored HTML, the same in every worker.
+
+    Derived from SECRET_KEY so that no lesson text or upload can contain it by chance
+    or by design and have a token pasted into it.
+    """
+    digest = salted_hmac("coursesite.pagecache", "csrf-placeholder", algorithm="sha256")
+    return "csrf-" + digest.hexdigest()
+
+
+def enabled() -> bool:
+    return settings.PAGE_CACHE_SECONDS > 0
+
+
+# Generations ------------------------------------------------------------------
+def _bump(key: str) -> None:
+    try:
+        cache.incr(key)
+    except ValueError:
+        # Missing (never set, or evicted): start from the clock rather than from 1, so
+        # a re-created counter can never match the generation of a page stored earlier.
+        cache.add(key, time.time_ns(), timeout=None)
+
+
+def _bump_now_and_on_commit(key: str) -> None:
+    if not enabled():
+        return
+    _bump(key)
+    # A page rendered between the write and its commit read the old rows under the
+    # new generation; the second bump retires it.
+    transaction.on_commit(lambda: _bump(key))
+
+
+def bump_site() -> None:
+    """Retire every cached page: call after a bulk write that sends no signals."""
+    _bump_now_and_on_commit(SITE_GENERATION)
+
+
+def bump_user(user_id: int) -> None:
+    """Retire the cached pages of one user."""
+    _bump_now_and_on_commit(user_generation_key(user_id))
+
+
+def _site_changed(sender, **kwargs) -> None:
+    bump_site()
+
+
+def watch_app(app_config, *, exclude: tuple[str, ...] = ()) -> None:
+    """Bump the site generation on every save, delete and m2m change of APP_CONFIG's models.
+
+    EXCLUDE names models whose writes belong to a user generation instead (their code
+    bumps it), so a student's progress does not retire everybody's pages. History
+    tables are left out: they are written together with the rows they record.
+    """
+    # Migrations and flush write through historical models, which send no signals here.
+    post_migrate.connect(_site_changed, dispatch_uid="pagecache.migrate")
+    for model in app_config.get_models():
+        if model.__name__ in exclude or model.__name__.startswith("Historical"):
+            continue
+        uid = f"pagecache.{model._meta.label}"
+        post_save.connect(_site_changed, sender=model, dispatch_uid=uid + ".save")
+        post_delete.connect(_site_changed, sender=model, dispatch_uid=uid + ".delete")
+        for field in model._meta.local_many_to_many:
+            m2m_changed.connect(
+                _site_changed, sender=field.remote_field.through, dispatch_uid=uid + field.name
+            )
+
+
+def _generations(keys: list[str], values: dict) -> tuple[int, ...] | None:
+    """Return the current generations, or None (and create them) where one is missing."""
+    missing = [key for key in keys if key not in values]
+    for key in missing:
+        cache.add(key, time.time_ns(), timeout=None)
+    return None if missing else tuple(values[key] for key in keys)
+
+
+# The decorator -----------------------------------------------------------------
+def per_user_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Serve VIEW's GET responses to each user from the cache while nothing has changed.
+
+    Put it under ``@login_required``: only authenticated users' pages are cached, and a
+    page is only ever served to the user it was rendered for. A response is stored only
+    when it is a full 200 HTML page rendered without flash messages.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        user = request.user
+        if (
+            not enabled()
+            or request.method != "GET"
+            or not user.is_authenticated
+            or messages.get_messages(request)
+        ):
+            return view(request, *args, **kwargs)
+
+        key = page_key(user.pk, request.get_full_path())
+        generation_keys = [SITE_GENERATION, user_generation_key(user.pk)]
+        values = cache.get_many([key, *generation_keys])
+        generations = _generations(generation_keys, values)
+        stored = values.get(key)
+        if generations is not None and stored is not None and stored[0] == generations:
+            return HttpResponse(_with_csrf_token(stored[1], request))
+
+        setattr(request, RENDERING_FLAG, True)
+        try:
+            response = view(request, *args, **kwargs)
+        finally:
+            # An error page rendered after this must carry the real token.
+            setattr(request, RENDERING_FLAG, False)
+        if response.status_code != 200 or response.streaming or not _is_html(response):
+            return response
+        html = response.content.decode(response.charset)
+        # Flash messages added while rendering belong to this response only.
+        if generations is not None and not messages.get_messages(request):
+            cache.set(key, (generations, html), settings.PAGE_CACHE_SECONDS)
+        response.content = _with_csrf_token(html, request)
+        return response
+
+    return wrapper
+
+
+def csrf_placeholder_context(request: HttpRequest) -> dict:
+    """Context processor: render the placeholder in place of the CSRF token for storage.
+
+    Listed after Django's built-in csrf processor in TEMPLATES, so it wins.
+    """
+    if getattr(request, RENDERING_FLAG, False):
+        return {"csrf_token": csrf_placeholder()}
+    return {}
+
+
+def _with_csrf_token(html: str, request: HttpRequest) -> str:
+    return html.replace(csrf_placeholder(), get_token(request))
+
+
+def _is_html(response: HttpResponse) -> bool:
+    return response.get("Content-Type", "").startswith("text/html")
