@@ -2,17 +2,20 @@
 """Benchmark every page a user hits against the framework's own floor.
 
 One run on one machine: build the scale data (PostgreSQL when one answers on
-127.0.0.1:5432, SQLite otherwise), start gunicorn with production settings on
-loopback, log in as a student, a grader and an instructor, drive each page with
-wrk at fixed concurrency for a fixed time, and print requests/s, p50, p99, SQL
-queries, gzip size and the ratio to the floor endpoint (a minimal view behind the
-same middleware that renders a template of a lesson page's size with no database
-work). Results go to bench/results.json. This script prints figures; it never
-passes or fails on them.
+127.0.0.1:5432, SQLite otherwise), start a throw-away Redis as production would run
+(sessions, page and user cache; ``--no-redis`` to leave it out), start gunicorn with
+production settings on loopback, log in as a student, a grader and an instructor,
+drive each page with wrk at fixed concurrency for a fixed time, and print requests/s,
+p50, p99, SQL queries (built from scratch, and served again), the in-process build
+time of the page from scratch, gzip size and the ratio to the floor endpoint (a
+minimal view behind the same middleware that renders a template of a lesson page's
+size with no database work). Results go to bench/results.json. This script prints
+figures; it never passes or fails on them.
 
     make bench                       # N = 1,000 then N = 10,000 students
     .venv/bin/python bench/run.py --students 1000 --duration 5
     .venv/bin/python bench/run.py --quick    # N = 1,000 only, 2 s per page
+    .venv/bin/python bench/run.py --quick --no-redis
 
 The bench database is emptied first (``flush``), then grown scale by scale, so each
 run measures exactly the N it names.
@@ -27,8 +30,10 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -37,6 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 PORT = 8765
+REDIS_PORT = 6391
 BASE = f"http://127.0.0.1:{PORT}"
 
 
@@ -51,6 +57,45 @@ def database() -> tuple[str, str]:
         url = subprocess.check_output(["bash", "scripts/postgres.sh"], cwd=ROOT, env=env, text=True)
         return url.strip(), "PostgreSQL"
     return f"sqlite:///{ROOT / 'bench' / 'bench.sqlite3'}", "SQLite"
+
+
+def start_redis() -> tuple[subprocess.Popen, str]:
+    """Start a throw-away Redis (no persistence) for the run; install Debian's if missing."""
+    if shutil.which("redis-server") is None:
+        log("== installing redis-server (Debian package)")
+        subprocess.run(["apt-get", "install", "-y", "-qq", "redis-server"], check=True)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-redis-"))
+    process = subprocess.Popen(
+        [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(REDIS_PORT),
+            "--dir",
+            str(workdir),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--maxmemory",
+            "512mb",
+            "--maxmemory-policy",
+            "allkeys-lru",
+        ],
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", REDIS_PORT), timeout=1) as conn:
+                conn.sendall(b"PING\r\n")
+                if conn.recv(16).startswith(b"+PONG"):
+                    return process, f"redis://127.0.0.1:{REDIS_PORT}/0"
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("redis-server did not answer")
 
 
 def production_env(database_url: str) -> dict[str, str]:
@@ -228,15 +273,16 @@ def print_table(result: dict) -> None:
         f"{result['peak_worker_rss_kib'] / 1024:.0f} MiB)"
     )
     header = (
-        f"{'page':<28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'SQL':>4} "
-        f"{'gzip KB':>8} {'floor':>6} {'p99/p50':>8}"
+        f"{'page':<28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'SQL':>4} {'hit':>4} "
+        f"{'build ms':>9} {'gzip KB':>8} {'floor':>6} {'p99/p50':>8}"
     )
     print(header)
     print("-" * len(header))
     for row in result["pages"]:
         print(
             f"{row['name']:<28} {row['rps']:>8.0f} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} "
-            f"{row['queries']:>4} {row['gzip_bytes'] / 1024:>8.1f} {row['ratio_to_floor']:>5.0%}"
+            f"{row['queries']:>4} {row['cached_queries']:>4} {row['build_ms']:>9.1f} "
+            f"{row['gzip_bytes'] / 1024:>8.1f} {row['ratio_to_floor']:>5.0%}"
             f" {row['p99_ms'] / row['p50_ms'] if row['p50_ms'] else 0:>8.1f}"
             + ("  (non-2xx!)" if row["errors"] else "")
         )
@@ -252,6 +298,15 @@ def print_table(result: dict) -> None:
         print(f"Static files' Cache-Control: {' | '.join(headers)}")
 
 
+def measure_all(env: dict[str, str], scales: list[int], args) -> list[dict]:
+    manage(env, "migrate", "--noinput", "-v", "0")
+    # Start empty: the scale data of an earlier, larger run would skew the smaller N.
+    # (The Redis of the run starts empty too, so no cached page or user outlives it.)
+    manage(env, "flush", "--noinput", "-v", "0")
+    manage(env, "collectstatic", "--noinput", "-v", "0")
+    return [run_once(env, n, args.duration, args.connections) for n in scales]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -261,6 +316,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument(
         "--quick", action="store_true", help="N = 1,000 only, 2 s per page (a smoke run)"
+    )
+    parser.add_argument(
+        "--no-redis",
+        action="store_true",
+        help="run without Redis: database sessions, no page or user cache",
     )
     args = parser.parse_args()
     if args.quick:
@@ -273,16 +333,19 @@ def main() -> None:
         subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
     database_url, vendor = database()
     env = production_env(database_url)
-    log(f"== database: {vendor}")
-    manage(env, "migrate", "--noinput", "-v", "0")
-    # Start empty: the scale data of an earlier, larger run would skew the smaller N.
-    manage(env, "flush", "--noinput", "-v", "0")
-    manage(env, "collectstatic", "--noinput", "-v", "0")
-
-    results = [run_once(env, n, args.duration, args.connections) for n in scales]
+    redis = None
+    if not args.no_redis:
+        redis, env["REDIS_URL"] = start_redis()
+    cache_note = "no Redis" if redis is None else "Redis (sessions, page and user cache)"
+    log(f"== database: {vendor}; {cache_note}")
+    try:
+        results = measure_all(env, scales, args)
+    finally:
+        if redis is not None:
+            os.killpg(redis.pid, signal.SIGTERM)
     print(
-        f"\nDatabase: {vendor}; wrk -t2 -c{args.connections} -d{args.duration}s on "
-        f"{os.cpu_count()} cores, gunicorn and wrk sharing them."
+        f"\nDatabase: {vendor}; {cache_note}; wrk -t2 -c{args.connections} -d{args.duration}s "
+        f"on {os.cpu_count()} cores, gunicorn and wrk sharing them."
     )
     for result in results:
         print_table(result)
@@ -298,7 +361,7 @@ def main() -> None:
             if other and other["rps"]:
                 print(f"  {row['name']:<28} {row['rps'] / other['rps']:.2f}x")
     out = ROOT / "bench" / "results.json"
-    out.write_text(json.dumps({"database": vendor, "runs": results}, indent=2))
+    out.write_text(json.dumps({"database": vendor, "cache": cache_note, "runs": results}, indent=2))
     print(f"\nWritten to {out.relative_to(ROOT)}")
 
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from functools import cache as memoize
 from functools import wraps
 
@@ -77,13 +78,24 @@ def enabled() -> bool:
 
 
 # Generations ------------------------------------------------------------------
+# The bumps made by the view being rendered now, per counter (see per_user_page).
+_own_bumps: ContextVar[dict[str, int] | None] = ContextVar("pagecache_own_bumps", default=None)
+_RESET = -(2**62)  # a counter re-created while rendering: never promote
+
+
 def _bump(key: str) -> None:
+    own = _own_bumps.get()
     try:
         cache.incr(key)
     except ValueError:
         # Missing (never set, or evicted): start from the clock rather than from 1, so
         # a re-created counter can never match the generation of a page stored earlier.
         cache.add(key, time.time_ns(), timeout=None)
+        if own is not None:
+            own[key] = _RESET
+        return
+    if own is not None:
+        own[key] = own.get(key, 0) + 1
 
 
 def _bump_now_and_on_commit(key: str) -> None:
@@ -167,21 +179,43 @@ def per_user_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
             return HttpResponse(_with_csrf_token(stored[1], request))
 
         setattr(request, RENDERING_FLAG, True)
+        own_bumps = _own_bumps.set({})
         try:
             response = view(request, *args, **kwargs)
+            bumped = _own_bumps.get()
         finally:
             # An error page rendered after this must carry the real token.
             setattr(request, RENDERING_FLAG, False)
+            _own_bumps.reset(own_bumps)
         if response.status_code != 200 or response.streaming or not _is_html(response):
             return response
         html = response.content.decode(response.charset)
         # Flash messages added while rendering belong to this response only.
         if generations is not None and not messages.get_messages(request):
+            if bumped:
+                generations = _after_own_writes(generation_keys, generations, bumped)
             cache.set(key, (generations, html), settings.PAGE_CACHE_SECONDS)
         response.content = _with_csrf_token(html, request)
         return response
 
     return wrapper
+
+
+def _after_own_writes(keys: list[str], before: tuple[int, ...], bumped: dict) -> tuple:
+    """Return the generations to store a page under when its own view wrote something.
+
+    The lesson page records "continue where you left off", which bumps the reader's
+    generation, so storing the page under the generations read before the view would
+    make the next visit miss. If the counters moved by exactly this request's own bumps,
+    nobody else wrote in between and the page is current under the new values;
+    otherwise it keeps the old ones and is simply never served.
+    """
+    values = cache.get_many(keys)
+    after = tuple(values.get(key) for key in keys)
+    expected = tuple(value + bumped.get(key, 0) for key, value in zip(keys, before, strict=True))
+    if any(bumped.get(key) == _RESET for key in keys) or after != expected:
+        return before
+    return after
 
 
 def csrf_placeholder_context(request: HttpRequest) -> dict:

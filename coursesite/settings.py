@@ -154,7 +154,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {"BACKEND": "coursesite.cache.ReusingRedisCache", "LOCATION": REDIS_URL}
     }
     # Read from Redis, written through to the database: a Redis restart or eviction
     # logs nobody out.

@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # 404 unless settings.BENCH_FLOOR (the benchmark's baseline, bench/run.py).
     path("bench/floor", views.bench_floor, name="bench_floor"),
+    path("bench/floor/logged-in", views.bench_floor_logged_in, name="bench_floor_logged_in"),
 ]
 
 handler400 = "coursesite.views.bad_request"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -61,3 +62,9 @@ def bench_floor(request: HttpRequest) -> HttpResponse:
 
     html = loader.get_template("bench_floor.html").render({"body": _FLOOR_PARAGRAPH * 120})
     return HttpResponse(html)
+
+
+@login_required
+def bench_floor_logged_in(request: HttpRequest) -> HttpResponse:
+    """The floor behind authentication: what any personal page pays before its own work."""
+    return bench_floor(request)

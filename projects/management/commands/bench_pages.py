@@ -1,13 +1,17 @@
 """Print, as JSON, the pages the benchmark drives, with their SQL queries and gzip size.
 
 Reads the data ``seed_scale`` built. Each page is requested in-process through the
-whole middleware stack (Django's test client, logged in with ``force_login``) once to
-warm process-wide caches, then again while counting its SQL queries; the size is the
-body compressed with gzip, as a proxy would send it (WhiteNoise serves the static files
-pre-compressed, and that is the size given for them). Output::
+whole middleware stack (Django's test client, logged in with ``force_login``). With
+the page and user caches off, it is requested once to warm process-wide caches, once
+while counting its SQL queries, and five times to time it (``build_ms``, the median:
+what a page costs when it is not in the page cache). Then, with the caches as
+configured, twice more, counting the queries of the second (``cached_queries``: the
+page served again). The size is the body compressed with gzip, as a proxy would send
+it (WhiteNoise serves the static files pre-compressed, and that is the size given for
+them). Output::
 
     {"password": ..., "users": [...], "pages": [{"name", "url", "user", "queries",
-     "gzip_bytes", "status", "cache_control"}, ...]}
+     "cached_queries", "build_ms", "gzip_bytes", "status", "cache_control"}, ...]}
 
 Used by bench/run.py; any page that does not answer 200 stops the command.
 """
@@ -17,12 +21,14 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import statistics
+import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
 from accounts.models import User
@@ -34,6 +40,7 @@ from .seed_scale import ASSIGNMENT_SLUG, BENCH_PASSWORD, COURSE_SLUG
 USERS = ["bench-student", "bench-grader", "bench-instructor"]
 SEARCH_QUERY = "flask+routes"
 REVIEW_FILE = "app/module_0.py"
+BUILD_TIMINGS = 5
 
 
 def page_list() -> list[tuple[str, str, str | None]]:
@@ -88,6 +95,8 @@ def page_list() -> list[tuple[str, str, str | None]]:
     if not settings.BENCH_FLOOR:
         raise CommandError("Set BENCH_FLOOR=1 so that /bench/floor answers.")
     pages.append(("floor", reverse("bench_floor"), None))
+    # Not a target: shows what authenticating the session costs every personal page.
+    pages.append(("floor, logged in", reverse("bench_floor_logged_in"), "bench-student"))
     return pages
 
 
@@ -120,12 +129,25 @@ class Command(BaseCommand):
 
 
 def measure(client: Client, url: str, *, static: bool = False) -> tuple[dict, bytes]:
+    """Return URL's queries and build time from scratch, its queries when cached, its size."""
     headers = {"HTTP_ACCEPT_ENCODING": "gzip"} if static else {}
-    client.get(url, **headers)  # warm caches: templates, content types, permissions
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url, **headers)
+    with override_settings(PAGE_CACHE_SECONDS=0, AUTH_USER_CACHE_SECONDS=0):
+        client.get(url, **headers)  # warm process caches: templates, content types, URLs
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url, **headers)
+        # Count now: the next request's request_started signal empties the query log.
+        built_queries = len(queries)
+        timings = []
+        for _ in range(BUILD_TIMINGS):
+            started = time.perf_counter()
+            client.get(url, **headers)
+            timings.append(time.perf_counter() - started)
     if response.status_code != 200:
         raise CommandError(f"{url} answered {response.status_code}")
+    # The same page as the server serves it again: from the page cache when it is on.
+    client.get(url, **headers)
+    with CaptureQueriesContext(connection) as cached_queries:
+        client.get(url, **headers)
     body = b"".join(response.streaming_content) if response.streaming else response.content
     if response.get("Content-Encoding") == "gzip":
         size = len(body)
@@ -134,7 +156,9 @@ def measure(client: Client, url: str, *, static: bool = False) -> tuple[dict, by
         size = len(gzip.compress(body))
     return (
         {
-            "queries": len(queries),
+            "queries": built_queries,
+            "cached_queries": len(cached_queries),
+            "build_ms": statistics.median(timings) * 1000,
             "gzip_bytes": size,
             "status": response.status_code,
             "cache_control": response.get("Cache-Control", ""),
