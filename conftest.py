@@ -48,6 +48,57 @@ def _empty_cache():
     cache.clear()
 
 
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """Start a real, throw-away redis-server for the session; yield its URL."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is missing: run `make test`, or apt-get install redis-server")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    workdir = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        [binary, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(workdir)]
+        + ["--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    import redis
+
+    client = redis.Redis.from_url(url)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    else:
+        process.kill()
+        pytest.fail("redis-server did not start")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_cache(redis_server, settings):
+    """Point the default cache at the real Redis, as production does, and empty it."""
+    from django.core.cache import cache
+
+    settings.CACHES = {
+        "default": {"BACKEND": "coursesite.cache.ReusingRedisCache", "LOCATION": redis_server}
+    }
+    cache.clear()
+    yield cache
+    cache.clear()
+
+
 @pytest.fixture
 def uncached(settings):
     """Turn the page and user caches off: query budgets measure a page built from scratch."""

@@ -153,9 +153,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # CACHES AND SESSIONS
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "coursesite.cache.ReusingRedisCache", "LOCATION": REDIS_URL}
-    }
+    CACHES = {"default": {"BACKEND": "coursesite.cache.ReusingRedisCache", "LOCATION": REDIS_URL}}
     # Read from Redis, written through to the database: a Redis restart or eviction
     # logs nobody out.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

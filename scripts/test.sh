@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/python-env.sh
-bash scripts/chromium.sh
+bash scripts/system-packages.sh
 export PATH="$PWD/.venv/bin:$PATH"
 unset DATABASE_URL REDIS_URL DJANGO_DEBUG
 
