@@ -42,6 +42,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
@@ -57,8 +58,10 @@ def user_generation_key(user_id: int) -> str:
     return f"gen:user:{user_id}"
 
 
-def page_key(user_id: int, full_path: str) -> str:
-    digest = hashlib.sha256(full_path.encode()).hexdigest()[:32]
+def page_key(user_id, session_auth_hash: str, full_path: str) -> str:
+    # The session's password-derived hash is part of the key: a session opened before a
+    # password change never shares pages with one opened after it.
+    digest = hashlib.sha256(f"{session_auth_hash}\0{full_path}".encode()).hexdigest()[:40]
     return f"page:{user_id}:{digest}"
 
 
@@ -154,24 +157,31 @@ def _generations(keys: list[str], values: dict) -> tuple[int, ...] | None:
 def per_user_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Serve VIEW's GET responses to each user from the cache while nothing has changed.
 
-    Put it under ``@login_required``: only authenticated users' pages are cached, and a
-    page is only ever served to the user it was rendered for. A response is stored only
-    when it is a full 200 HTML page rendered without flash messages.
+    Put it *above* ``@login_required``. A stored page is found from the session alone
+    (its user id and password-derived hash), without loading the user: the page was
+    stored after authentication succeeded for that session, and anything that could
+    make it fail now (the user deactivated, deleted, its password or roles changed)
+    bumps the user's generation. Everything else goes through the view, and so through
+    ``@login_required``. A response is stored only when it is a full 200 HTML page
+    rendered, without flash messages, for the user the session names.
     """
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        user = request.user
+        session = request.session
+        user_id = session.get(SESSION_KEY)
+        auth_hash = session.get(HASH_SESSION_KEY)
         if (
             not enabled()
             or request.method != "GET"
-            or not user.is_authenticated
+            or user_id is None
+            or not isinstance(auth_hash, str)
             or messages.get_messages(request)
         ):
             return view(request, *args, **kwargs)
 
-        key = page_key(user.pk, request.get_full_path())
-        generation_keys = [SITE_GENERATION, user_generation_key(user.pk)]
+        key = page_key(user_id, auth_hash, request.get_full_path())
+        generation_keys = [SITE_GENERATION, user_generation_key(user_id)]
         values = cache.get_many([key, *generation_keys])
         generations = _generations(generation_keys, values)
         stored = values.get(key)
@@ -190,8 +200,14 @@ def per_user_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
         if response.status_code != 200 or response.streaming or not _is_html(response):
             return response
         html = response.content.decode(response.charset)
+        user = request.user  # loaded by @login_required below us
+        renderable_for_session = user.is_authenticated and str(user.pk) == str(user_id)
         # Flash messages added while rendering belong to this response only.
-        if generations is not None and not messages.get_messages(request):
+        if (
+            generations is not None
+            and renderable_for_session
+            and not messages.get_messages(request)
+        ):
             if bumped:
                 generations = _after_own_writes(generation_keys, generations, bumped)
             cache.set(key, (generations, html), settings.PAGE_CACHE_SECONDS)

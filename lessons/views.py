@@ -81,8 +81,8 @@ def _completed_ids(request: HttpRequest, course: Course) -> set[int]:
 
 
 # Student pages ----------------------------------------------------------------
-@login_required
 @per_user_page
+@login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     enrollments = (
         Enrollment.objects.filter(user=request.user)
@@ -105,8 +105,8 @@ class ModuleOutline:
     progress: Progress
 
 
-@login_required
 @per_user_page
+@login_required
 def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     access = get_course_for_user(request, slug)
     course = access.course
@@ -157,8 +157,8 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@login_required
 @per_user_page
+@login_required
 def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
     access = get_course_for_user(request, course_slug)
     course = access.course

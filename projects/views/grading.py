@@ -155,8 +155,8 @@ class QueueRow:
     days_late: int
 
 
-@login_required
 @per_user_page
+@login_required
 def grader_queue(request: HttpRequest) -> HttpResponse:
     _require_grader(request.user)
     current = request.GET.get("status", "")
@@ -214,8 +214,8 @@ def grader_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
 @per_user_page
+@login_required
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     review, can_edit = get_review_for_grader(request, pk)
     assignment = review.group.assignment
@@ -590,8 +590,8 @@ def _get_feedback(request: HttpRequest, pk: int) -> tuple[Review, bool]:
     raise Http404("No feedback here.")
 
 
-@login_required
 @per_user_page
+@login_required
 def feedback_list(request: HttpRequest) -> HttpResponse:
     released = GradeRelease.objects.values("assignment_id")
     reviews = (
@@ -615,8 +615,8 @@ def feedback_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
 @per_user_page
+@login_required
 def feedback(request: HttpRequest, pk: int) -> HttpResponse:
     review, as_member = _get_feedback(request, pk)
     assignment = review.group.assignment

@@ -42,15 +42,15 @@ def _error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
-@login_required
 @per_user_page
+@login_required
 def my_projects(request: HttpRequest) -> HttpResponse:
     rows = selectors.projects_for_dashboard(request.user)
     return render(request, "projects/my_projects.html", {"rows": rows})
 
 
-@login_required
 @per_user_page
+@login_required
 def course_projects(request: HttpRequest, course_slug: str) -> HttpResponse:
     course = get_object_or_404(Course.objects.visible_to(request.user), slug=course_slug)
     rows = selectors.course_projects_for(request.user, course)
@@ -86,8 +86,8 @@ def _render_detail(
     return render(request, "projects/detail.html", context, status=status)
 
 
-@login_required
 @per_user_page
+@login_required
 def detail(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
     assignment, can_manage = get_assignment_for_user(request, course_slug, slug)
     return _render_detail(request, assignment, can_manage)
@@ -185,8 +185,8 @@ def submit(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
     return _render_detail(request, assignment, can_manage, submission_form=form, status=400)
 
 
-@login_required
 @per_user_page
+@login_required
 def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     submission = get_submission_for_user(request, pk)
     assignment = submission.group.assignment
