@@ -81,9 +81,11 @@ def enabled() -> bool:
 
 
 # Generations ------------------------------------------------------------------
-# The bumps made by the view being rendered now, per counter (see per_user_page).
-_own_bumps: ContextVar[dict[str, int] | None] = ContextVar("pagecache_own_bumps", default=None)
-_RESET = -(2**62)  # a counter re-created while rendering: never promote
+# The bumps made by the view being rendered now, per counter (see per_user_page);
+# None for a counter that had to be re-created meanwhile.
+_own_bumps: ContextVar[dict[str, int | None] | None] = ContextVar(
+    "pagecache_own_bumps", default=None
+)
 
 
 def _bump(key: str) -> None:
@@ -95,9 +97,9 @@ def _bump(key: str) -> None:
         # a re-created counter can never match the generation of a page stored earlier.
         cache.add(key, time.time_ns(), timeout=None)
         if own is not None:
-            own[key] = _RESET
+            own[key] = None
         return
-    if own is not None:
+    if own is not None and own.get(key, 0) is not None:
         own[key] = own.get(key, 0) + 1
 
 
@@ -226,12 +228,12 @@ def _after_own_writes(keys: list[str], before: tuple[int, ...], bumped: dict) ->
     nobody else wrote in between and the page is current under the new values;
     otherwise it keeps the old ones and is simply never served.
     """
+    if any(key in bumped and bumped[key] is None for key in keys):
+        return before
     values = cache.get_many(keys)
     after = tuple(values.get(key) for key in keys)
     expected = tuple(value + bumped.get(key, 0) for key, value in zip(keys, before, strict=True))
-    if any(bumped.get(key) == _RESET for key in keys) or after != expected:
-        return before
-    return after
+    return after if after == expected else before
 
 
 def csrf_placeholder_context(request: HttpRequest) -> dict:
