@@ -47,8 +47,10 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csp import get_nonce
 from django.middleware.csrf import get_token
 from django.utils.crypto import salted_hmac
+from django.utils.csp import CONTEXT_KEY as CSP_CONTEXT_KEY
 
 SITE_GENERATION = "gen:site"
 RENDERING_FLAG = "_renders_for_page_cache"
@@ -66,14 +68,21 @@ def page_key(user_id, session_auth_hash: str, full_path: str) -> str:
 
 
 @memoize
-def csrf_placeholder() -> str:
-    """Return the stand-in for the CSRF token in stored HTML, the same in every worker.
+def _placeholder(name: str) -> str:
+    # Derived from SECRET_KEY, the same in every worker, so that no lesson text or
+    # upload can contain it by chance or by design and have a token pasted into it.
+    digest = salted_hmac("coursesite.pagecache", f"{name}-placeholder", algorithm="sha256")
+    return f"{name}-{digest.hexdigest()}"
 
-    Derived from SECRET_KEY so that no lesson text or upload can contain it by chance
-    or by design and have a token pasted into it.
-    """
-    digest = salted_hmac("coursesite.pagecache", "csrf-placeholder", algorithm="sha256")
-    return "csrf-" + digest.hexdigest()
+
+def csrf_placeholder() -> str:
+    """Return the stand-in for the CSRF token in stored HTML."""
+    return _placeholder("csrf")
+
+
+def nonce_placeholder() -> str:
+    """Return the stand-in for the CSP nonce in stored HTML."""
+    return _placeholder("nonce")
 
 
 def enabled() -> bool:
@@ -188,7 +197,7 @@ def per_user_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
         generations = _generations(generation_keys, values)
         stored = values.get(key)
         if generations is not None and stored is not None and stored[0] == generations:
-            return HttpResponse(_with_csrf_token(stored[1], request))
+            return HttpResponse(_with_request_parts(stored[1], request))
 
         setattr(request, RENDERING_FLAG, True)
         own_bumps = _own_bumps.set({})
@@ -213,7 +222,7 @@ def per_user_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
             if bumped:
                 generations = _after_own_writes(generation_keys, generations, bumped)
             cache.set(key, (generations, html), settings.PAGE_CACHE_SECONDS)
-        response.content = _with_csrf_token(html, request)
+        response.content = _with_request_parts(html, request)
         return response
 
     return wrapper
@@ -236,18 +245,22 @@ def _after_own_writes(keys: list[str], before: tuple[int, ...], bumped: dict) ->
     return after if after == expected else before
 
 
-def csrf_placeholder_context(request: HttpRequest) -> dict:
-    """Context processor: render the placeholder in place of the CSRF token for storage.
+def placeholders_context(request: HttpRequest) -> dict:
+    """Context processor: render placeholders for the CSRF token and CSP nonce to store.
 
-    Listed after Django's built-in csrf processor in TEMPLATES, so it wins.
+    Listed after Django's csrf and csp processors in TEMPLATES, so it overrides them.
     """
     if getattr(request, RENDERING_FLAG, False):
-        return {"csrf_token": csrf_placeholder()}
+        return {"csrf_token": csrf_placeholder(), CSP_CONTEXT_KEY: nonce_placeholder()}
     return {}
 
 
-def _with_csrf_token(html: str, request: HttpRequest) -> str:
-    return html.replace(csrf_placeholder(), get_token(request))
+def _with_request_parts(html: str, request: HttpRequest) -> str:
+    """Fill this request's own CSRF token and CSP nonce into stored HTML."""
+    html = html.replace(csrf_placeholder(), get_token(request))
+    if nonce_placeholder() in html:
+        html = html.replace(nonce_placeholder(), str(get_nonce(request)))
+    return html
 
 
 def _is_html(response: HttpResponse) -> bool:

@@ -119,8 +119,9 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "accounts.context_processors.navigation",
-                # After Django's own csrf processor, which it overrides for stored pages.
-                "coursesite.pagecache.csrf_placeholder_context",
+                # After Django's csrf and csp processors, which it overrides when a
+                # page is rendered to be stored.
+                "coursesite.pagecache.placeholders_context",
             ],
         },
     },

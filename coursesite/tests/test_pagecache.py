@@ -278,3 +278,23 @@ def test_a_page_whose_view_wrote_is_stored_under_the_new_generation_only_if_nobo
     # Somebody else changed the site in between: keep the old generations (never served).
     cache.set(keys[0], 11)
     assert pagecache._after_own_writes(keys, (10, 20), {keys[1]: 2}) == (10, 20)
+
+
+def test_stored_html_gets_this_requests_csrf_token_and_csp_nonce(rf):
+    """No page uses the nonce in its body yet; one that does must not break its scripts."""
+    from django.middleware.csp import ContentSecurityPolicyMiddleware
+    from django.middleware.csrf import CsrfViewMiddleware
+
+    request = rf.get("/")
+    CsrfViewMiddleware(lambda r: None).process_request(request)
+    ContentSecurityPolicyMiddleware(lambda r: None).process_request(request)
+    stored = (
+        f'<input name="csrfmiddlewaretoken" value="{pagecache.csrf_placeholder()}">'
+        f'<script nonce="{pagecache.nonce_placeholder()}"></script>'
+    )
+    html = pagecache._with_request_parts(stored, request)
+    nonce = request._csp_nonce
+    assert bool(nonce)  # evaluated, so the middleware puts it in the header
+    assert f'nonce="{nonce}"' in html
+    assert pagecache.csrf_placeholder() not in html
+    assert pagecache.nonce_placeholder() not in html
