@@ -47,7 +47,13 @@ from ..models import (
     ReviewStatus,
 )
 from ..services import grading as services
-from ..services.gradebook import StudentMark, assignment_marks, build_gradebook, group_grade
+from ..services.gradebook import (
+    StudentMark,
+    assignment_marks,
+    build_gradebook,
+    gradebook_page,
+    group_grade,
+)
 from ..services.viewer import archive_view
 
 QUEUE_FILTERS = {
@@ -530,11 +536,11 @@ def override_mark(request: HttpRequest, pk: int) -> HttpResponse:
 def gradebook(request: HttpRequest, slug: str) -> HttpResponse:
     course = _get_course_for_instructor(request, slug=slug)
     sort = request.GET.get("sort", "name")
-    book = build_gradebook(course, sort=sort)
+    book, page = gradebook_page(
+        course, sort=sort, number=request.GET.get("page"), per_page=GRADEBOOK_PAGE_SIZE
+    )
     # Clicking a column sorts by it, best marks first; clicking again flips the order.
     columns = [(a, f"p{a.pk}" if sort == f"-p{a.pk}" else f"-p{a.pk}") for a in book.assignments]
-    # Marks are computed for everyone (sorting needs them); only a page is rendered.
-    page = Paginator(book.rows, GRADEBOOK_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "projects/grading/gradebook.html",
