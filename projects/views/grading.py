@@ -623,7 +623,8 @@ def feedback(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = review.group.assignment
     criteria = list(Criterion.objects.filter(rubric__assignment=assignment))
     scores = {s.criterion_id: s for s in review.scores.all()}
-    marks = assignment_marks([assignment.pk])
+    # The reader's mark only, not the whole class's (their group is read whole).
+    marks = assignment_marks([assignment.pk], student_ids=[request.user.pk])
     mine = marks.get(assignment.pk, request.user.pk) if as_member else None
     path = request.GET.get("path", "")
     viewer = archive_view(review.submission, path or None, review.line_comments.all())
