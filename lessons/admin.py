@@ -10,6 +10,7 @@ import csv
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -400,8 +401,27 @@ class RosterImportForm(forms.Form):
         return upload
 
 
+class EnrollmentChangeList(ChangeList):
+    # The list shows titles: do not load each row's lesson text, course texts and
+    # password hash (the database sorts every enrollment's row to find a page).
+    deferred = (
+        "user__password",
+        *(
+            f"course__{name}{suffix}"
+            for name in ("summary", "objectives", "prerequisites")
+            for suffix in ("", "_html")
+        ),
+        *(f"last_lesson__{name}" for name in ("body", "body_html", "toc_html", "body_text")),
+    )
+
+    def get_queryset(self, request, exclude_parameters=None):
+        return super().get_queryset(request, exclude_parameters).defer(*self.deferred)
+
+
 @admin.register(Enrollment)
 class EnrollmentAdmin(CourseScopedAdmin):
+    # One COUNT per page view, not two ("x results (y total)" counts every row again).
+    show_full_result_count = False
     list_display = ("user", "user_email", "course", "role", "created_at", "last_lesson")
     list_filter = (("course", admin.RelatedOnlyFieldListFilter), "role")
     list_select_related = ("user", "course", "last_lesson")
@@ -414,6 +434,9 @@ class EnrollmentAdmin(CourseScopedAdmin):
     @admin.display(description=_("email"), ordering="user__email")
     def user_email(self, obj: Enrollment) -> str:
         return obj.user.email
+
+    def get_changelist(self, request: HttpRequest, **kwargs) -> type[ChangeList]:
+        return EnrollmentChangeList
 
     def get_urls(self):
         return [

@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role
+from accounts.models import Role, name_sort_keys
 from coursesite import pagecache
 
 from .rendering import render_markdown
@@ -354,6 +354,11 @@ class LessonAttachment(models.Model):
 class EnrollmentQuerySet(models.QuerySet):
     def students(self) -> EnrollmentQuerySet:
         return self.filter(role=Role.STUDENT)
+
+    def order_by_user_name(self, *, descending: bool = False) -> EnrollmentQuerySet:
+        """Order by the user's name, as ``accounts.models.name_sort_keys`` defines it."""
+        keys = name_sort_keys("user__")
+        return self.order_by(*(key.desc() if descending else key.asc() for key in keys))
 
     def open(self) -> EnrollmentQuerySet:
         """Return enrollments whose course the user may open (published, or they teach it)."""

@@ -11,7 +11,8 @@ import csv
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -362,6 +363,8 @@ class MembershipEventInline(admin.TabularInline):
 @admin.register(Group)
 class GroupAdmin(CourseScopedAdmin):
     course_path = "assignment__course"
+    # One COUNT per page view, not two ("x results (y total)" counts every row again).
+    show_full_result_count = False
     list_display = (
         "name",
         "assignment",
@@ -384,14 +387,33 @@ class GroupAdmin(CourseScopedAdmin):
     fields = ("assignment", "name", "join_code", "created_by", "created_at")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # Subqueries, not joins + GROUP BY: the database then computes them for the
+        # page's rows only, and the paginator's COUNT needs neither.
+        members = (
+            GroupMembership.objects.filter(group=OuterRef("pk"))
+            .order_by()
+            .values("group")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        latest = Submission.objects.filter(group=OuterRef("pk")).order_by("-version")
         return (
             super()
             .get_queryset(request)
             .annotate(
-                member_total=Count("memberships", distinct=True),
-                latest=Max("submissions__version"),
+                member_total=Coalesce(Subquery(members), 0),
+                latest=Subquery(latest.values("version")[:1]),
             )
-            .prefetch_related("memberships__student")
+            .prefetch_related(
+                Prefetch(
+                    "memberships",
+                    # By join date within each group, as the default ordering does,
+                    # without joining the group, project and course to sort.
+                    queryset=GroupMembership.objects.select_related("student").order_by(
+                        "joined_at", "pk"
+                    ),
+                )
+            )
         )
 
     @admin.display(description=_("members"))
@@ -452,6 +474,7 @@ class GroupAdmin(CourseScopedAdmin):
 @admin.register(Submission)
 class SubmissionAdmin(CourseScopedAdmin):
     course_path = "group__assignment__course"
+    show_full_result_count = False  # as GroupAdmin
     list_display = (
         "__str__",
         "assignment",

@@ -341,6 +341,8 @@ class Submission(models.Model):
                 fields=["group", "version"], name="projects_submission_version"
             ),
         ]
+        # The admin lists the latest first: read one page, not sort them all.
+        indexes = [models.Index(fields=["submitted_at", "id"], name="projects_sub_submitted_at")]
 
     def __str__(self) -> str:
         return f"{self.group} v{self.version}"

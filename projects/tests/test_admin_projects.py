@@ -10,7 +10,7 @@ from django.urls import reverse
 from accounts.models import Role
 from lessons.tests.factories import CourseFactory
 from projects.models import Extension, Group, GroupMembership, MembershipEvent
-from projects.services import group_create, submission_create
+from projects.services import group_create, group_join, submission_create
 from projects.tests.factories import ProjectAssignmentFactory
 from projects.tests.student_fixtures import *  # noqa: F403 - fixtures
 from projects.tests.student_fixtures import enroll, zip_upload
@@ -208,3 +208,27 @@ def test_submissions_filter_by_typing_part_of_a_group_name(admin_client, owls, a
     # The box keeps the other active filter when it is submitted again.
     assert 'name="is_late__exact" value="0"' in html
     assert 'name="group_name" value="ox"' in html
+
+
+def test_group_list_shows_members_size_and_latest_version(admin_client, owls, assignment, course):
+    dana = enroll(course, username="dana", display_name="Dana Classmate")
+    group_join(assignment=assignment, student=dana, join_code=owls.join_code)
+    submission_create(group=owls, student=dana, archive=zip_upload())
+    eve = enroll(course, username="eve", display_name="Eve Loner")
+    hermits = group_create(assignment=assignment, student=eve, name="Hermits")
+    submission_create(group=hermits, student=eve, archive=zip_upload())
+    Group.objects.create(assignment=assignment, name="Empty")
+    url = reverse("admin:projects_group_changelist")
+
+    response = admin_client.get(url)
+    rows = {g.name: (g.member_total, g.latest) for g in response.context["cl"].result_list}
+    assert rows == {"Owls": (2, 2), "Hermits": (1, 1), "Empty": (0, None)}
+    html = response.content.decode()
+    assert "Bob Student, Dana Classmate" in html  # in the order they joined
+    assert "v2" in html
+    # The size and latest-version columns (4th and 7th) still sort.
+    by_size = admin_client.get(url, {"o": "-4"}).context["cl"].result_list
+    assert [g.name for g in by_size] == ["Owls", "Hermits", "Empty"]
+    by_version = admin_client.get(url, {"o": "7"}).context["cl"].result_list
+    # Where a group without a version sorts (first or last) depends on the database.
+    assert [g.name for g in by_version if g.latest] == ["Hermits", "Owls"]

@@ -63,10 +63,13 @@ def test_page_queries_do_not_grow_with_data(client, alice, bob, grace):
     world = grading_world(alice=alice, bob=bob, grace=grace, peer_evaluation=True)
     grow(world, grace, groups=2, criteria=1, lessons=1)
     review = reverse("projects:review", kwargs={"pk": world.review.pk}) + "?path=app.py"
+    gradebook = reverse("projects:gradebook", kwargs={"slug": world.course.slug})
     pages = {
         "queue": (grace, reverse("projects:grader_queue")),
         "review": (grace, review),
-        "gradebook": (alice, reverse("projects:gradebook", kwargs={"slug": world.course.slug})),
+        "gradebook": (alice, gradebook),
+        "gradebook by mark": (alice, f"{gradebook}?sort=-p{world.assignment.pk}"),
+        "gradebook by progress": (alice, f"{gradebook}?sort=progress"),
         "csv": (alice, reverse("projects:gradebook_csv", kwargs={"slug": world.course.slug})),
         "assignment": (
             alice,

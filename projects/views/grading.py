@@ -48,7 +48,13 @@ from ..models import (
     ReviewStatus,
 )
 from ..services import grading as services
-from ..services.gradebook import StudentMark, assignment_marks, build_gradebook, group_grade
+from ..services.gradebook import (
+    StudentMark,
+    assignment_marks,
+    build_gradebook,
+    gradebook_page,
+    group_grade,
+)
 from ..services.viewer import archive_view
 
 QUEUE_FILTERS = {
@@ -533,11 +539,11 @@ def override_mark(request: HttpRequest, pk: int) -> HttpResponse:
 def gradebook(request: HttpRequest, slug: str) -> HttpResponse:
     course = _get_course_for_instructor(request, slug=slug)
     sort = request.GET.get("sort", "name")
-    book = build_gradebook(course, sort=sort)
+    book, page = gradebook_page(
+        course, sort=sort, number=request.GET.get("page"), per_page=GRADEBOOK_PAGE_SIZE
+    )
     # Clicking a column sorts by it, best marks first; clicking again flips the order.
     columns = [(a, f"p{a.pk}" if sort == f"-p{a.pk}" else f"-p{a.pk}") for a in book.assignments]
-    # Marks are computed for everyone (sorting needs them); only a page is rendered.
-    page = Paginator(book.rows, GRADEBOOK_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "projects/grading/gradebook.html",
@@ -622,7 +628,8 @@ def feedback(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = review.group.assignment
     criteria = list(Criterion.objects.filter(rubric__assignment=assignment))
     scores = {s.criterion_id: s for s in review.scores.all()}
-    marks = assignment_marks([assignment.pk])
+    # The reader's mark only, not the whole class's (their group is read whole).
+    marks = assignment_marks([assignment.pk], student_ids=[request.user.pk])
     mine = marks.get(assignment.pk, request.user.pk) if as_member else None
     path = request.GET.get("path", "")
     viewer = archive_view(review.submission, path or None, review.line_comments.all())
