@@ -382,8 +382,11 @@ def _parse_sort(sort: str, assignment_ids: list[int]) -> tuple[str | int, bool]:
     key = sort.removeprefix("-")
     if key == "progress":
         return key, descending
-    if key.startswith("p") and key[1:].isdigit() and int(key[1:]) in assignment_ids:
-        return assignment_ids.index(int(key[1:])), descending
+    # isascii(): str.isdigit() also accepts "²", which int() refuses.
+    digits = key[1:]
+    if key.startswith("p") and digits.isascii() and digits.isdigit():
+        if int(digits) in assignment_ids:
+            return assignment_ids.index(int(digits)), descending
     return "name", descending
 
 

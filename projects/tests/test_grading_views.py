@@ -569,6 +569,14 @@ def test_gradebook_sorts_by_a_project_column(client, world, alice):
     assert len(rows) == 3
 
 
+@pytest.mark.parametrize("sort", ["p²", "p", "-", "-p", "p99999999999999999999", "p-1", "x"])
+def test_gradebook_sorts_by_name_when_the_sort_makes_no_sense(client, world, alice, sort):
+    login(client, alice)
+    for name in ("projects:gradebook", "projects:gradebook_csv"):
+        url = reverse(name, kwargs={"slug": world.course.slug})
+        assert client.get(url, {"sort": sort}).status_code == 200
+
+
 def test_gradebook_shows_a_hundred_students_a_page_and_the_csv_all(client, world, alice):
     from lessons.tests.factories import EnrollmentFactory
     from projects.views.grading import GRADEBOOK_PAGE_SIZE
