@@ -298,3 +298,30 @@ def test_stored_html_gets_this_requests_csrf_token_and_csp_nonce(rf):
     assert f'nonce="{nonce}"' in html
     assert pagecache.csrf_placeholder() not in html
     assert pagecache.nonce_placeholder() not in html
+
+
+def _stored_entry_key(client, user, url: str) -> str:
+    from django.contrib.auth import HASH_SESSION_KEY
+
+    return pagecache.page_key(user.pk, client.session[HASH_SESSION_KEY], url)
+
+
+def test_a_page_near_expiry_is_rebuilt_by_one_request_while_others_get_the_copy(
+    scene, bob, django_assert_num_queries, django_assert_max_num_queries
+):
+    client = logged_in(bob)
+    url = course_url(scene)
+    client.get(url)
+    key = _stored_entry_key(client, bob, url)
+    generations, html, built_at = cache.get(key)
+    cache.set(key, (generations, html, built_at - 50), 60)  # 50 of its 60 s gone
+    cache.add(f"{key}:refresh", 1)  # another worker is rebuilding it right now
+    with django_assert_num_queries(1):  # served the copy: only the session query
+        assert client.get(url).status_code == 200
+    cache.delete(f"{key}:refresh")
+    with django_assert_max_num_queries(20) as rebuilt:
+        client.get(url)  # this one wins the lock and rebuilds
+    assert len(rebuilt) > 1
+    assert cache.get(key)[2] > built_at - 50
+    with django_assert_num_queries(1):
+        client.get(url)
