@@ -19,21 +19,25 @@ from .backends import user_cache_key
 from .models import User
 
 
-def forget_users(user_ids) -> None:
+def forget_users(user_ids, *, pages: bool = True) -> None:
+    """Drop the cached copies of USER_IDS and, unless PAGES is false, retire their pages."""
     keys = [user_cache_key(pk) for pk in user_ids]
     if not keys:
         return
     cache.delete_many(keys)
     transaction.on_commit(lambda: cache.delete_many(keys))
-    for pk in user_ids:
-        pagecache.bump_user(pk)
+    if pages:
+        for pk in user_ids:
+            pagecache.bump_user(pk)
 
 
 def _user_changed(sender, instance: User, update_fields=None, **kwargs) -> None:
-    forget_users([instance.pk])
-    # Names show on classmates' and graders' pages too. Logging in only stamps
-    # last_login, which no page shows, so a login does not retire everyone's pages.
-    if update_fields is None or set(update_fields) - {"last_login"}:
+    # Logging in only stamps last_login, which no page shows: the user's own pages and
+    # everyone else's stay. Any other change may show anywhere (names are on
+    # classmates' and graders' pages) or change what the user may see.
+    login_stamp = update_fields is not None and set(update_fields) <= {"last_login"}
+    forget_users([instance.pk], pages=not login_stamp)
+    if not login_stamp:
         pagecache.bump_site()
 
 

@@ -325,3 +325,16 @@ def test_a_page_near_expiry_is_rebuilt_by_one_request_while_others_get_the_copy(
     assert cache.get(key)[2] > built_at - 50
     with django_assert_num_queries(1):
         client.get(url)
+
+
+def test_logging_in_again_keeps_the_users_pages(scene, bob, password, django_assert_num_queries):
+    """A login only stamps last_login, which no page shows."""
+    first = Client()
+    first.post(reverse("accounts:login"), {"username": "bob", "password": password})
+    first.get(reverse("lessons:dashboard"))  # shows "Welcome back", so is not stored
+    first.get(course_url(scene))
+    second = Client()
+    second.post(reverse("accounts:login"), {"username": "bob", "password": password})
+    assert "Welcome back" in second.get(reverse("lessons:dashboard")).content.decode()
+    with django_assert_num_queries(1):  # the session; the page comes from the cache
+        assert second.get(course_url(scene)).status_code == 200
