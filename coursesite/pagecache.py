@@ -1,8 +1,8 @@
 """Per-user page cache, made safe by generation counters.
 
 The busiest pages (dashboard, course, lesson, project, grader queue, review) are
-personal, so no shared cache can serve them, and rebuilding one costs 10-40 ms of ORM
-work and template rendering against well under 1 ms for the framework's floor
+personal, so no shared cache can serve them, and rebuilding one costs 7-42 ms of ORM
+work and template rendering against 0.3 ms for the framework's floor
 (docs/performance.md). ``@per_user_page`` keeps the HTML a view rendered for one user
 and serves it again to that user, without running the view, until something the page
 may show has changed.
@@ -14,7 +14,8 @@ may show has changed.
   the ``lessons`` and ``projects`` apps, watched through signals by ``watch_app``, plus
   explicit ``bump_site()`` calls where a bulk write skips the signals);
 * the **user generation**, bumped by the user's own progress (completions, "continue
-  where you left off"), and by any change to the user row or its role groups.
+  where you left off"), and by any change to the user row (but its last_login stamp)
+  or its role groups.
 
 A cached page is stored with the two generations read *before* the view read any
 data; a request serves it only if both are still the same. Writes bump the counters
@@ -27,8 +28,10 @@ The cache must be shared by every worker for the counters to mean anything, so t
 page cache is on only with Redis (``PAGE_CACHE_SECONDS`` is 0 otherwise; the test
 suite turns it on with its single-process cache, so every test runs through it).
 A page is never cached or served from the cache for a request that has flash messages
-to show. The per-request CSRF token is kept out of the stored HTML: pages are rendered
-with a placeholder that is replaced by a freshly masked token on every response.
+to show. The per-request CSRF token and CSP nonce are kept out of the stored HTML:
+pages are rendered with placeholders, replaced by this request's values on every
+response. Near the end of its lifetime a page is rebuilt by one request while the
+others are still served the copy (``_refresh_now``).
 """
 
 from __future__ import annotations
