@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
 from coursesite import pagecache
@@ -24,8 +23,7 @@ def forget_users(user_ids, *, pages: bool = True) -> None:
     keys = [user_cache_key(pk) for pk in user_ids]
     if not keys:
         return
-    cache.delete_many(keys)
-    transaction.on_commit(lambda: cache.delete_many(keys))
+    pagecache.now_and_on_commit(lambda: cache.delete_many(keys))
     if pages:
         for pk in user_ids:
             pagecache.bump_user(pk)
@@ -47,13 +45,17 @@ def _groups_changed(sender, instance, action: str, reverse: bool, pk_set, **kwar
     if not reverse:  # user.groups.add(...): one user
         forget_users([instance.pk])
     elif action == "pre_clear":  # group.user_set.clear(): everyone in it, before they go
-        forget_users(list(instance.user_set.values_list("pk", flat=True)))
+        _forget_members(instance)
     else:
         forget_users(list(pk_set or ()))
 
 
+def _forget_members(group: Group) -> None:
+    forget_users(list(group.user_set.values_list("pk", flat=True)))
+
+
 def _group_deleted(sender, instance: Group, **kwargs) -> None:
-    forget_users(list(instance.user_set.values_list("pk", flat=True)))
+    _forget_members(instance)
 
 
 def connect() -> None:

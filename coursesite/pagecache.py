@@ -102,14 +102,18 @@ _own_bumps: ContextVar[dict[str, int | None] | None] = ContextVar(
 )
 
 
+def _start_counter(key: str) -> None:
+    # Missing (never set, or evicted): start from the clock rather than from 1, so a
+    # re-created counter can never match the generation of a page stored earlier.
+    cache.add(key, time.time_ns(), timeout=None)
+
+
 def _bump(key: str) -> None:
     own = _own_bumps.get()
     try:
         cache.incr(key)
     except ValueError:
-        # Missing (never set, or evicted): start from the clock rather than from 1, so
-        # a re-created counter can never match the generation of a page stored earlier.
-        cache.add(key, time.time_ns(), timeout=None)
+        _start_counter(key)
         if own is not None:
             own[key] = None
         return
@@ -117,23 +121,26 @@ def _bump(key: str) -> None:
         own[key] = own.get(key, 0) + 1
 
 
-def _bump_now_and_on_commit(key: str) -> None:
-    if not enabled():
-        return
-    _bump(key)
-    # A page rendered between the write and its commit read the old rows under the
-    # new generation; the second bump retires it.
-    transaction.on_commit(lambda: _bump(key))
+def now_and_on_commit(action: Callable[[], None]) -> None:
+    """Run ACTION now and again when the current transaction commits.
+
+    For anything that forgets cached state after a write: a request that read the old
+    rows between the write and its commit may have cached them again meanwhile.
+    """
+    action()
+    transaction.on_commit(action)
 
 
 def bump_site() -> None:
     """Retire every cached page: call after a bulk write that sends no signals."""
-    _bump_now_and_on_commit(SITE_GENERATION)
+    if enabled():
+        now_and_on_commit(lambda: _bump(SITE_GENERATION))
 
 
 def bump_user(user_id: int) -> None:
     """Retire the cached pages of one user."""
-    _bump_now_and_on_commit(user_generation_key(user_id))
+    if enabled():
+        now_and_on_commit(lambda: _bump(user_generation_key(user_id)))
 
 
 def _site_changed(sender, **kwargs) -> None:
@@ -165,7 +172,7 @@ def _generations(keys: list[str], values: dict) -> tuple[int, ...] | None:
     """Return the current generations, or None (and create them) where one is missing."""
     missing = [key for key in keys if key not in values]
     for key in missing:
-        cache.add(key, time.time_ns(), timeout=None)
+        _start_counter(key)
     return None if missing else tuple(values[key] for key in keys)
 
 

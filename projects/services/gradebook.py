@@ -392,7 +392,7 @@ def _parse_sort(sort: str, assignment_ids: list[int]) -> tuple[str | int, bool]:
 
 def _sort_rows(rows: list[GradebookRow], sort: str, assignment_ids: list[int]) -> None:
     what, descending = _parse_sort(sort, assignment_ids)
-    # The SQL twin of this key, for pages sorted by name: UserQuerySet.order_by_name.
+    # The SQL twin of this key, for pages sorted by name: accounts.models.name_sort_keys.
     rows.sort(key=lambda row: (row.name.casefold(), row.username))
     if what == "progress":
         rows.sort(key=lambda row: row.progress, reverse=descending)
