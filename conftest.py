@@ -33,10 +33,9 @@ def pytest_configure(config) -> None:
     settings.SECURE_SSL_REDIRECT = False
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
-    # Production runs the page and user caches (with Redis); so does every test, on the
-    # single-process cache, so a write that forgets to retire a cached page fails the
-    # test that reads the page after it.
-    settings.PAGE_CACHE_SECONDS = 60
+    # Production caches the user of each session (with Redis); so does every test, on
+    # the single-process cache, so a change that forgets to drop a cached user fails
+    # the test that reads a page after it.
     settings.AUTH_USER_CACHE_SECONDS = 300
 
 
@@ -101,8 +100,7 @@ def redis_cache(redis_server, settings):
 
 @pytest.fixture
 def uncached(settings):
-    """Turn the page and user caches off: query budgets measure a page built from scratch."""
-    settings.PAGE_CACHE_SECONDS = 0
+    """Turn the user cache off: query budgets measure a page built from scratch."""
     settings.AUTH_USER_CACHE_SECONDS = 0
 
 

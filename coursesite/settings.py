@@ -119,9 +119,6 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "accounts.context_processors.navigation",
-                # After Django's csrf and csp processors, which it overrides when a
-                # page is rendered to be stored.
-                "coursesite.pagecache.placeholders_context",
             ],
         },
     },
@@ -162,11 +159,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
-# Per-user page cache (coursesite/pagecache.py) and the cached user of each session
-# (accounts/backends.py). Both need a cache every worker shares, so they are off
-# (0 seconds) without Redis; a worker-local cache would keep serving another worker's
-# stale copy.
-PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", 60 if REDIS_URL else 0)
+# The cached user of each session (accounts/backends.py) needs a cache every worker
+# shares, so it is off (0 seconds) without Redis; a worker-local cache would keep
+# serving another worker's stale copy.
 AUTH_USER_CACHE_SECONDS = envint("AUTH_USER_CACHE_SECONDS", 300 if REDIS_URL else 0)
 
 # Idle sessions expire: activity pushes the expiry forward, at most once every

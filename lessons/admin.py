@@ -24,7 +24,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.models import Role
-from coursesite import pagecache
 
 from .models import Course, Enrollment, Lesson, LessonAttachment, Module
 from .services import (
@@ -67,7 +66,6 @@ class PublishActionsMixin:
     @admin.action(description=_("Publish the selected items"), permissions=["change"])
     def publish(self, request, queryset):
         count = queryset.update(is_published=True)
-        pagecache.bump_site()  # update() sends no signal
         self.message_user(request, f"{count} item(s) published.", messages.SUCCESS)
 
     @admin.action(
@@ -75,7 +73,6 @@ class PublishActionsMixin:
     )
     def unpublish(self, request, queryset):
         count = queryset.update(is_published=False)
-        pagecache.bump_site()
         self.message_user(
             request,
             f"{count} item(s) are drafts again; students no longer see them.",

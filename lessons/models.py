@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, name_sort_keys
-from coursesite import pagecache
 
 from .rendering import render_markdown
 
@@ -449,7 +448,6 @@ class Enrollment(models.Model):
         if self.last_lesson_id != lesson.pk:
             self.last_lesson = lesson
             type(self).objects.filter(pk=self.pk).update(last_lesson=lesson)
-            pagecache.bump_user(self.user_id)  # "continue where you left off" moved
 
 
 class LessonCompletion(models.Model):
@@ -476,7 +474,5 @@ def renumber(objects) -> None:
             obj.order = position
             changed.append(obj)
     if changed:
-        # bulk_update skips save(): no re-rendering, no updated_at bump for a reorder,
-        # and no signal, so the cached pages are retired here.
+        # bulk_update skips save(): no re-rendering, no updated_at bump for a reorder.
         type(changed[0]).objects.bulk_update(changed, ["order"])
-        pagecache.bump_site()

@@ -15,7 +15,6 @@ from django.db.models import Count, Q
 from django.utils.text import slugify
 
 from accounts.models import Role, User
-from coursesite import pagecache
 
 from . import bundle
 from .models import Course, Enrollment, Lesson, LessonCompletion, Module, Progress, renumber
@@ -82,8 +81,6 @@ def lesson_set_completed(*, user: User, lesson: Lesson, completed: bool) -> bool
         _, changed = LessonCompletion.objects.get_or_create(user=user, lesson=lesson)
     else:
         changed = bool(LessonCompletion.objects.filter(user=user, lesson=lesson).delete()[0])
-    if changed:
-        pagecache.bump_user(user.pk)  # progress shows on the user's own pages only
     return changed
 
 

@@ -22,7 +22,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role, User
-from coursesite.pagecache import per_user_page
 from lessons.models import Course, Enrollment
 
 from ..forms_grading import (
@@ -161,7 +160,6 @@ class QueueRow:
     days_late: int
 
 
-@per_user_page
 @login_required
 def grader_queue(request: HttpRequest) -> HttpResponse:
     _require_grader(request.user)
@@ -220,7 +218,6 @@ def grader_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-@per_user_page
 @login_required
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     review, can_edit = get_review_for_grader(request, pk)
@@ -596,7 +593,6 @@ def _get_feedback(request: HttpRequest, pk: int) -> tuple[Review, bool]:
     raise Http404("No feedback here.")
 
 
-@per_user_page
 @login_required
 def feedback_list(request: HttpRequest) -> HttpResponse:
     released = GradeRelease.objects.values("assignment_id")
@@ -621,7 +617,6 @@ def feedback_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@per_user_page
 @login_required
 def feedback(request: HttpRequest, pk: int) -> HttpResponse:
     review, as_member = _get_feedback(request, pk)

@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from coursesite.pagecache import per_user_page
 from lessons.models import Course
 
 from .. import selectors, services
@@ -42,14 +41,12 @@ def _error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
-@per_user_page
 @login_required
 def my_projects(request: HttpRequest) -> HttpResponse:
     rows = selectors.projects_for_dashboard(request.user)
     return render(request, "projects/my_projects.html", {"rows": rows})
 
 
-@per_user_page
 @login_required
 def course_projects(request: HttpRequest, course_slug: str) -> HttpResponse:
     course = get_object_or_404(Course.objects.visible_to(request.user), slug=course_slug)
@@ -86,7 +83,6 @@ def _render_detail(
     return render(request, "projects/detail.html", context, status=status)
 
 
-@per_user_page
 @login_required
 def detail(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
     assignment, can_manage = get_assignment_for_user(request, course_slug, slug)
@@ -185,7 +181,6 @@ def submit(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
     return _render_detail(request, assignment, can_manage, submission_form=form, status=400)
 
 
-@per_user_page
 @login_required
 def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     submission = get_submission_for_user(request, pk)

@@ -131,7 +131,7 @@ class Command(BaseCommand):
 def measure(client: Client, url: str, *, static: bool = False) -> tuple[dict, bytes]:
     """Return URL's queries and build time from scratch, its queries when cached, its size."""
     headers = {"HTTP_ACCEPT_ENCODING": "gzip"} if static else {}
-    with override_settings(PAGE_CACHE_SECONDS=0, AUTH_USER_CACHE_SECONDS=0):
+    with override_settings(AUTH_USER_CACHE_SECONDS=0):
         client.get(url, **headers)  # warm process caches: templates, content types, URLs
         with CaptureQueriesContext(connection) as queries:
             response = client.get(url, **headers)

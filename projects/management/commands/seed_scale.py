@@ -36,7 +36,6 @@ from django.utils import timezone
 
 from accounts.models import GRADERS_GROUP, INSTRUCTORS_GROUP, Role, User
 from accounts.roles import sync_role_groups
-from coursesite import pagecache
 from lessons.models import Course, Enrollment, Lesson, LessonCompletion
 from lessons.rendering import markdown_to_html
 from lessons.services import course_import
@@ -107,7 +106,6 @@ class Command(BaseCommand):
         self.verbosity = options.get("verbosity", 1)
         with transaction.atomic():
             counts = self.build(max(1, students))
-            pagecache.bump_site()  # bulk inserts send no signals
         summary = ", ".join(f"{n:,} {name}" for name, n in counts.items() if n)
         self.stdout.write(
             self.style.SUCCESS(
