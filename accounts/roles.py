@@ -8,7 +8,7 @@ from .models import GRADERS_GROUP, INSTRUCTORS_GROUP
 
 # Instructors manage everything course-related in the admin, and may view
 # (not edit) user accounts so they can pick people for enrollments.
-INSTRUCTOR_APPS = ("lessons", "projects")
+INSTRUCTOR_APPS = ("lessons", "projects", "grading")
 INSTRUCTOR_EXTRA = ("accounts.view_user", "accounts.add_user", "accounts.change_user")
 
 

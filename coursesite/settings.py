@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "accounts",
     "lessons",
     "projects",
+    "grading",
 ]
 
 MIDDLEWARE = [

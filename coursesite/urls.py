@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from . import views
 
@@ -13,6 +14,12 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("lessons.urls")),
     path("projects/", include("projects.urls")),
+    path("grading/", include("grading.urls")),
+    # Grade-release emails sent before grading had its own app link here.
+    path(
+        "projects/feedback/<int:pk>/",
+        RedirectView.as_view(pattern_name="grading:feedback", permanent=True),
+    ),
     path("admin/", admin.site.urls),
     # 404 unless settings.BENCH_FLOOR (the benchmark's baseline, bench/run.py).
     path("bench/floor", views.bench_floor, name="bench_floor"),

@@ -11,12 +11,12 @@ from __future__ import annotations
 import pytest
 from django.urls import get_resolver, reverse
 
+from grading.tests.factories import grading_world
 from lessons.tests.factories import LessonFactory
-from projects.tests.grading_factories import grading_world
 
 pytestmark = pytest.mark.django_db
 
-NAMESPACES = ("accounts", "lessons", "projects")
+NAMESPACES = ("accounts", "lessons", "projects", "grading")
 PUBLIC = {
     "accounts:login",
     "accounts:logout",
@@ -26,14 +26,14 @@ PUBLIC = {
     "lessons:signup",
 }
 INSTRUCTOR_ONLY = {
-    "projects:assignment_grading",
-    "projects:assign_graders",
-    "projects:release_grades",
-    "projects:override_mark",
-    "projects:gradebook",
-    "projects:gradebook_csv",
+    "grading:assignment_grading",
+    "grading:assign_graders",
+    "grading:release_grades",
+    "grading:override_mark",
+    "grading:gradebook",
+    "grading:gradebook_csv",
 }
-GRADER_ONLY = {"projects:review", "projects:line_comment_create"}
+GRADER_ONLY = {"grading:review", "grading:line_comment_create"}
 MISSING = 999_999_999
 
 
@@ -65,19 +65,19 @@ def route_kwargs(world, lesson) -> dict[str, dict]:
         "projects:submit": {"course_slug": course, "slug": assignment},
         "projects:submission": by_submission,
         "projects:submission_download": by_submission,
-        "projects:review": {"pk": world.review.pk},
-        "projects:line_comment_create": {"pk": world.review.pk},
-        "projects:line_comment_delete": {"pk": MISSING},
-        "projects:regrade_answer": {"pk": MISSING},
-        "projects:assignment_grading": by_assignment,
-        "projects:assign_graders": by_assignment,
-        "projects:release_grades": by_assignment,
-        "projects:override_mark": by_assignment,
-        "projects:gradebook": {"slug": course},
-        "projects:gradebook_csv": {"slug": course},
-        "projects:feedback": by_submission,
-        "projects:regrade_request": by_submission,
-        "projects:peer": {"pk": world.group.pk},
+        "grading:review": {"pk": world.review.pk},
+        "grading:line_comment_create": {"pk": world.review.pk},
+        "grading:line_comment_delete": {"pk": MISSING},
+        "grading:regrade_answer": {"pk": MISSING},
+        "grading:assignment_grading": by_assignment,
+        "grading:assign_graders": by_assignment,
+        "grading:release_grades": by_assignment,
+        "grading:override_mark": by_assignment,
+        "grading:gradebook": {"slug": course},
+        "grading:gradebook_csv": {"slug": course},
+        "grading:feedback": by_submission,
+        "grading:regrade_request": by_submission,
+        "grading:peer": {"pk": world.group.pk},
     }
 
 
@@ -96,7 +96,7 @@ def requests_for(client, url):
 
 def test_every_route_is_in_the_matrix(urls):
     kwargs_needed = [name for name, url in urls.items() if str(MISSING) in url]
-    assert "projects:regrade_answer" in kwargs_needed  # the walk reached our routes
+    assert "grading:regrade_answer" in kwargs_needed  # the walk reached our routes
     assert len(urls) >= 40
 
 

@@ -1,1 +1,1 @@
-from . import assignments, grading  # noqa: F401 - registers the ModelAdmins
+from . import assignments  # noqa: F401 - registers the ModelAdmins

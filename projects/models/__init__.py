@@ -1,4 +1,4 @@
-"""Group-project models: assignments, groups and submissions, then grading."""
+"""Group-project models: assignments, groups, memberships, extensions and submissions."""
 
 from .assignments import (
     Extension,
@@ -11,20 +11,6 @@ from .assignments import (
     Submission,
     SubmissionKinds,
 )
-from .grading import (
-    Criterion,
-    CriterionScore,
-    GradeRelease,
-    Level,
-    LineComment,
-    MarkOverride,
-    PeerRating,
-    RegradeRequest,
-    RegradeStatus,
-    Review,
-    ReviewStatus,
-    Rubric,
-)
 
 __all__ = [
     "Extension",
@@ -36,16 +22,4 @@ __all__ = [
     "ProjectAssignment",
     "Submission",
     "SubmissionKinds",
-    "Criterion",
-    "CriterionScore",
-    "GradeRelease",
-    "Level",
-    "LineComment",
-    "MarkOverride",
-    "PeerRating",
-    "RegradeRequest",
-    "RegradeStatus",
-    "Review",
-    "ReviewStatus",
-    "Rubric",
 ]

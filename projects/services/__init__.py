@@ -1,24 +1,5 @@
 """Domain actions of the projects app, one module per area, re-exported here."""
 
-from .gradebook import GroupGrade, StudentMark, assignment_marks, build_gradebook, group_grade
-from .grading import (
-    grader_assign,
-    grader_assign_check,
-    graders_assign_round_robin,
-    grades_release,
-    is_course_instructor,
-    is_released,
-    line_comment_add,
-    line_comment_delete,
-    mark_override,
-    mark_override_clear,
-    peer_ratings_submit,
-    regrade_answer,
-    regrade_request_create,
-    regrade_window_closes,
-    review_save,
-    rubric_for,
-)
 from .groups import (
     AutoFormResult,
     extension_grant,
@@ -29,40 +10,16 @@ from .groups import (
     membership_move,
     membership_remove,
 )
-from .peer import individual_mark, webpa_factors
 from .submissions import submission_create
 
 __all__ = [
     "AutoFormResult",
-    "GroupGrade",
-    "StudentMark",
-    "assignment_marks",
-    "build_gradebook",
     "extension_grant",
-    "grader_assign",
-    "grader_assign_check",
-    "graders_assign_round_robin",
-    "grades_release",
     "group_create",
-    "group_grade",
     "group_join",
     "group_leave",
     "groups_auto_form",
-    "individual_mark",
-    "is_course_instructor",
-    "is_released",
-    "line_comment_add",
-    "line_comment_delete",
-    "mark_override",
-    "mark_override_clear",
     "membership_move",
     "membership_remove",
-    "peer_ratings_submit",
-    "regrade_answer",
-    "regrade_request_create",
-    "regrade_window_closes",
-    "review_save",
-    "rubric_for",
     "submission_create",
-    "webpa_factors",
 ]

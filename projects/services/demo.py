@@ -12,9 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from lessons.demo import DemoCourse
-from projects.models import Criterion, Level, ProjectAssignment, Rubric
+from projects.models import ProjectAssignment
 
-from .grading import grader_assign
 from .groups import group_create, group_join
 from .submissions import submission_create
 
@@ -30,13 +29,6 @@ Build a small web application in Django as a team of two to four.
 
 Submit a zip of your repository (without the virtualenv) or its URL with the commit to grade.
 """
-
-DEMO_RUBRIC = [
-    ("Functionality", "The application does what the brief asks, without errors.", 40),
-    ("Code quality", "Readable, idiomatic Django: models, views and templates in their place.", 25),
-    ("Tests", "Meaningful tests that pass and cover the main paths.", 20),
-    ("Documentation and deployment", "README, requirements, one-command run and test.", 15),
-]
 
 DEMO_SUBMISSION = {
     "blog/manage.py": "#!/usr/bin/env python\nimport os\nimport sys\n\n"
@@ -72,8 +64,10 @@ def _demo_zip() -> SimpleUploadedFile:
 
 @transaction.atomic
 def demo_project_seed(*, demo: DemoCourse) -> ProjectAssignment:
-    """Create the demo group project with its rubric, one group that has submitted, and a
-    review waiting for the demo grader. Does nothing if the project already exists."""
+    """Create the demo group project with one group that has submitted.
+
+    Does nothing if the project already exists.
+    """
     existing = ProjectAssignment.objects.filter(course=demo.course, slug="group-project").first()
     if existing is not None:
         return existing
@@ -91,18 +85,10 @@ def demo_project_seed(*, demo: DemoCourse) -> ProjectAssignment:
         max_group_size=4,
         is_published=True,
     )
-    rubric = Rubric.objects.create(assignment=assignment)
-    for order, (title, description, points) in enumerate(DEMO_RUBRIC, start=1):
-        criterion = Criterion.objects.create(
-            rubric=rubric, order=order, title=title, description=description, max_points=points
-        )
-        for label, share in (("Excellent", 1), ("Good", Decimal("0.7")), ("Needs work", 0.3)):
-            Level.objects.create(criterion=criterion, label=label, points=points * Decimal(share))
     users = demo.users
     group = group_create(assignment=assignment, student=users["student1"], name="Team Alpha")
     group_join(assignment=assignment, student=users["student2"], join_code=group.join_code)
     submission_create(
         group=group, student=users["student1"], archive=_demo_zip(), note="First version."
     )
-    grader_assign(group=group, grader=users["grader"], by=users["instructor"])
     return assignment

@@ -13,16 +13,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from django import template
-from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince, timeuntil
 
-from lessons.models import Course
 from projects import selectors
-from projects.models import ProjectAssignment
 
 register = template.Library()
 
@@ -64,15 +61,3 @@ def countdown(value: datetime | None) -> str:
     if value > now:
         return f"due in {timeuntil(value, now, depth=1)}"
     return f"closed {timesince(value, now, depth=1)} ago"
-
-
-@register.inclusion_tag("admin/_teaching_shortcuts.html", takes_context=True)
-def teaching_shortcuts(context: template.Context) -> dict:
-    """The admin index's shortcuts: each taught course's pages that live outside the admin."""
-    user = context["request"].user
-    courses = list(
-        Course.objects.taught_by(user).prefetch_related(
-            Prefetch("projects", queryset=ProjectAssignment.objects.order_by("due_at", "pk"))
-        )
-    )
-    return {"courses": courses}

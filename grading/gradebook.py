@@ -1,0 +1,404 @@
+"""Reads that compute marks: group marks with late penalties, individual marks, the gradebook.
+
+Each selector runs a fixed number of queries whatever the number of groups, students
+or criteria, and does the arithmetic in Python:
+
+* group mark = total / rubric maximum x 100 x (1 - late penalty % / 100), where the
+  penalty is ``assignment.late_penalty_percent(days_late(submitted_at, deadline))``;
+* individual mark = group mark x WebPA factor (capped), at most 100 (see ``peer``);
+* an instructor's override replaces the individual mark.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import NamedTuple
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Sum
+
+from accounts.models import User
+from lessons.models import Course, Enrollment, Lesson, LessonCompletion
+from projects.models import GroupMembership, ProjectAssignment
+
+from .models import (
+    Criterion,
+    GradeRelease,
+    MarkOverride,
+    PeerRating,
+    Review,
+    ReviewStatus,
+    Rubric,
+)
+from .peer import individual_mark, to_decimal, webpa_factors
+
+__all__ = [
+    "GroupGrade",
+    "build_gradebook",
+    "gradebook_page",
+    "StudentMark",
+    "assignment_marks",
+    "group_grade",
+]
+
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True)
+class GroupGrade:
+    review: Review
+    max_total: Decimal
+    percent: Decimal  # before the late penalty
+    days_late: int
+    penalty_percent: Decimal
+    mark: Decimal  # after the late penalty
+
+
+@dataclass
+class StudentMark:
+    student_id: int
+    group_id: int
+    grade: GroupGrade | None
+    factor: Fraction | None = None  # None when the assignment has no peer evaluation
+    capped_factor: Fraction | None = None
+    computed: Decimal | None = None
+    override: MarkOverride | None = None
+
+    @property
+    def mark(self) -> Decimal | None:
+        return self.override.mark if self.override is not None else self.computed
+
+    @property
+    def factor_display(self) -> Decimal | None:
+        return to_decimal(self.factor) if self.factor is not None else None
+
+    @property
+    def capped_factor_display(self) -> Decimal | None:
+        return to_decimal(self.capped_factor) if self.capped_factor is not None else None
+
+
+def group_grade(review: Review, *, max_total: Decimal) -> GroupGrade:
+    """Return REVIEW's group mark, after the late penalty of its graded submission.
+
+    Needs ``review.submission`` and ``review.group`` (with its assignment and extension).
+    """
+    group = review.group
+    assignment = group.assignment
+    days = assignment.days_late(review.submission.submitted_at, group.deadline())
+    penalty = assignment.late_penalty_percent(days)
+    if max_total > 0:
+        raw = review.total * HUNDRED / max_total
+    else:
+        raw = Decimal(0)
+    mark = raw * (1 - penalty / HUNDRED)
+    return GroupGrade(
+        review=review,
+        max_total=max_total,
+        percent=to_decimal(raw),
+        days_late=days,
+        penalty_percent=penalty,
+        mark=to_decimal(mark),
+    )
+
+
+def rubric_max_totals(assignment_ids: Iterable[int]) -> dict[int, Decimal]:
+    rows = (
+        Criterion.objects.filter(rubric__assignment_id__in=list(assignment_ids))
+        .values("rubric__assignment_id")
+        .annotate(total=Sum("max_points"))
+    )
+    return {row["rubric__assignment_id"]: row["total"] or Decimal(0) for row in rows}
+
+
+@dataclass
+class AssignmentMarks:
+    """Marks of the students of some assignments, keyed by (assignment id, student id)."""
+
+    marks: dict[tuple[int, int], StudentMark] = field(default_factory=dict)
+    rubrics: dict[int, Rubric] = field(default_factory=dict)
+    released: set[int] = field(default_factory=set)
+
+    def get(self, assignment_id: int, student_id: int) -> StudentMark | None:
+        return self.marks.get((assignment_id, student_id))
+
+
+def assignment_marks(
+    assignment_ids: Iterable[int], *, student_ids: Collection[int] | None = None
+) -> AssignmentMarks:
+    """Return every member's mark for the given assignments, from completed reviews only.
+
+    With STUDENT_IDS, return only those students' marks. Their groups are still read
+    whole (members and ratings): a WebPA factor depends on every member of the group.
+    """
+    ids = list(assignment_ids)
+    result = AssignmentMarks()
+    if not ids:
+        return result
+    wanted = None if student_ids is None else set(student_ids)
+    # No ORDER BY: rows go into dicts keyed by unique keys, and the default orderings
+    # join up to three more tables.
+    reviews = Review.objects.filter(
+        group__assignment_id__in=ids, status=ReviewStatus.COMPLETED
+    ).order_by()
+    memberships = GroupMembership.objects.filter(assignment_id__in=ids).order_by()
+    ratings_of = PeerRating.objects.order_by()
+    overrides_of = MarkOverride.objects.filter(assignment_id__in=ids).order_by()
+    if wanted is not None:
+        groups = memberships.filter(student_id__in=wanted).values("group_id")
+        reviews = reviews.filter(group_id__in=groups)
+        memberships = memberships.filter(group_id__in=groups)
+        ratings_of = ratings_of.filter(group_id__in=groups)
+        overrides_of = overrides_of.filter(student_id__in=wanted)
+    result.rubrics = {r.assignment_id: r for r in Rubric.objects.filter(assignment_id__in=ids)}
+    result.released = set(
+        GradeRelease.objects.filter(assignment_id__in=ids).values_list("assignment_id", flat=True)
+    )
+    max_totals = rubric_max_totals(ids)
+    grades = {}
+    for review in reviews.select_related("submission", "group__assignment", "group__extension"):
+        assignment_id = review.group.assignment_id
+        grades[review.group_id] = group_grade(
+            review, max_total=max_totals.get(assignment_id, Decimal(0))
+        )
+
+    members: dict[int, list[int]] = defaultdict(list)
+    group_assignment: dict[int, int] = {}
+    for assignment_id, group_id, student_id in memberships.values_list(
+        "assignment_id", "group_id", "student_id"
+    ):
+        members[group_id].append(student_id)
+        group_assignment[group_id] = assignment_id
+
+    peer_ids = [pk for pk, rubric in result.rubrics.items() if rubric.peer_evaluation]
+    ratings: dict[int, dict[int, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
+    if peer_ids:
+        for group_id, rater, ratee, score in ratings_of.filter(
+            group__assignment_id__in=peer_ids
+        ).values_list("group_id", "rater_id", "ratee_id", "score"):
+            ratings[group_id][rater][ratee] = score
+
+    overrides = {(o.assignment_id, o.student_id): o for o in overrides_of}
+
+    for group_id, member_ids in members.items():
+        assignment_id = group_assignment[group_id]
+        rubric = result.rubrics.get(assignment_id)
+        grade = grades.get(group_id)
+        peer = rubric is not None and rubric.peer_evaluation
+        factors = webpa_factors(member_ids, ratings.get(group_id, {})) if peer else {}
+        for student_id in member_ids:
+            if wanted is not None and student_id not in wanted:
+                continue
+            entry = StudentMark(
+                student_id=student_id,
+                group_id=group_id,
+                grade=grade,
+                override=overrides.get((assignment_id, student_id)),
+            )
+            if peer:
+                entry.factor = factors[student_id]
+                entry.capped_factor = min(entry.factor, Fraction(rubric.peer_factor_cap))
+            if grade is not None:
+                if peer:
+                    entry.computed = individual_mark(
+                        grade.mark, entry.factor, cap=rubric.peer_factor_cap
+                    )
+                else:
+                    entry.computed = grade.mark
+            result.marks[(assignment_id, student_id)] = entry
+    return result
+
+
+@dataclass
+class GradebookRow:
+    student_id: int
+    name: str
+    username: str
+    email: str
+    progress: Decimal  # percentage of published lessons completed
+    marks: list[Decimal | None]
+
+
+@dataclass
+class Gradebook:
+    course: Course
+    assignments: list[ProjectAssignment]
+    released: set[int]
+    lesson_count: int
+    rows: list[GradebookRow]
+
+
+SORT_KEYS = ("name", "progress")
+
+
+class Student(NamedTuple):
+    pk: int
+    name: str  # str(user)
+    username: str
+    email: str
+
+
+# What a row shows of a student, for values_list: model instances cost more than the
+# query when the whole course is read.
+STUDENT_FIELDS = ("id", "display_name", "first_name", "last_name", "username", "email")
+
+
+def _student(
+    pk: int, display_name: str, first: str, last: str, username: str, email: str
+) -> Student:
+    return Student(pk, User.name_of(display_name, first, last, username), username, email)
+
+
+def build_gradebook(course: Course, *, sort: str = "name") -> Gradebook:
+    """Return one row per student of COURSE: a mark per project, then lesson progress.
+
+    SORT is ``name``, ``progress`` or ``p<assignment id>``, with a leading ``-`` for
+    descending; students without a mark sort last either way.
+    """
+    assignments = _assignments(course)
+    book = _gradebook(course, assignments, _students(course), whole_course=True)
+    _sort_rows(book.rows, sort, [a.pk for a in assignments])
+    return book
+
+
+def gradebook_page(
+    course: Course, *, sort: str = "name", number: int | str | None = 1, per_page: int = 100
+) -> tuple[Gradebook, Page]:
+    """Return page NUMBER of ``build_gradebook(course, sort=sort)``: the book holds its rows.
+
+    Sorted by name, the page is cut in SQL and only its students' marks and progress
+    are read, so the cost does not grow with the course.
+    """
+    assignments = _assignments(course)
+    what, descending = _parse_sort(sort, [a.pk for a in assignments])
+    if what == "name":
+        # Enrollments with select_related users: the paginator's count needs no join.
+        enrollments = (
+            Enrollment.objects.students()
+            .filter(course=course)
+            .select_related("user")
+            .only(*(f"user__{name}" for name in STUDENT_FIELDS))
+            .order_by_user_name(descending=descending)
+        )
+        page = Paginator(enrollments, per_page).get_page(number)
+        students = [
+            Student(e.user.pk, str(e.user), e.user.username, e.user.email) for e in page.object_list
+        ]
+    else:
+        # Ordering by a mark (or by progress) needs that column for every student, so
+        # this grows with the course: read that column alone for everyone, sort with
+        # the same rows and rules as the CSV, then read the rest for the page only.
+        column = [assignments[what]] if isinstance(what, int) else []
+        everyone = {student.pk: student for student in _students(course)}
+        ranking = _gradebook(
+            course, column, everyone.values(), whole_course=True, progress=what == "progress"
+        ).rows
+        _sort_rows(ranking, sort, [a.pk for a in column])
+        page = Paginator(ranking, per_page).get_page(number)
+        students = [everyone[row.student_id] for row in page.object_list]
+    book = _gradebook(course, assignments, students, whole_course=False)
+    return book, Page(book.rows, page.number, page.paginator)
+
+
+def _assignments(course: Course) -> list[ProjectAssignment]:
+    return list(ProjectAssignment.objects.filter(course=course).order_by("due_at", "pk"))
+
+
+def _students(course: Course) -> list[Student]:
+    # Sorted in Python by the caller: no ORDER BY (the default one joins the course).
+    enrollments = Enrollment.objects.students().filter(course=course).order_by()
+    return [
+        _student(*values)
+        for values in enrollments.values_list(*(f"user__{name}" for name in STUDENT_FIELDS))
+    ]
+
+
+def _gradebook(
+    course: Course,
+    assignments: list[ProjectAssignment],
+    students: Iterable[Student],
+    *,
+    whole_course: bool,
+    progress: bool = True,
+) -> Gradebook:
+    """Return the rows of STUDENTS, in their order, with a mark per assignment.
+
+    Unless WHOLE_COURSE, read the marks and progress of STUDENTS only. Without
+    PROGRESS, skip reading it (every row shows 0.00).
+    """
+    students = list(students)
+    student_ids = None if whole_course else [student.pk for student in students]
+    marks = assignment_marks((a.pk for a in assignments), student_ids=student_ids)
+    lesson_count, done = 0, {}
+    if progress:
+        published = Lesson.objects.published().filter(module__course=course)
+        lesson_count = published.count()
+        completions = LessonCompletion.objects.filter(lesson__in=published)
+        if student_ids is not None:
+            completions = completions.filter(user_id__in=student_ids)
+        done = dict(
+            completions.values("user_id").annotate(n=Count("pk")).values_list("user_id", "n")
+        )
+    rows = []
+    for student in students:
+        row_marks = []
+        for assignment in assignments:
+            entry = marks.get(assignment.pk, student.pk)
+            row_marks.append(entry.mark if entry is not None else None)
+        progress_percent = (
+            to_decimal(Decimal(done.get(student.pk, 0)) * HUNDRED / lesson_count)
+            if lesson_count
+            else Decimal("0.00")
+        )
+        rows.append(
+            GradebookRow(
+                student_id=student.pk,
+                name=student.name,
+                username=student.username,
+                email=student.email,
+                progress=progress_percent,
+                marks=row_marks,
+            )
+        )
+    return Gradebook(
+        course=course,
+        assignments=assignments,
+        released=marks.released,
+        lesson_count=lesson_count,
+        rows=rows,
+    )
+
+
+def _parse_sort(sort: str, assignment_ids: list[int]) -> tuple[str | int, bool]:
+    """Return what SORT orders by ("name", "progress" or a column index) and if descending.
+
+    Anything unknown sorts by name.
+    """
+    descending = sort.startswith("-")
+    key = sort.removeprefix("-")
+    if key == "progress":
+        return key, descending
+    # isascii(): str.isdigit() also accepts "²", which int() refuses.
+    digits = key[1:]
+    if key.startswith("p") and digits.isascii() and digits.isdigit():
+        if int(digits) in assignment_ids:
+            return assignment_ids.index(int(digits)), descending
+    return "name", descending
+
+
+def _sort_rows(rows: list[GradebookRow], sort: str, assignment_ids: list[int]) -> None:
+    what, descending = _parse_sort(sort, assignment_ids)
+    # The SQL twin of this key, for pages sorted by name: accounts.models.name_sort_keys.
+    rows.sort(key=lambda row: (row.name.casefold(), row.username))
+    if what == "progress":
+        rows.sort(key=lambda row: row.progress, reverse=descending)
+    elif isinstance(what, int):
+        with_mark = [row for row in rows if row.marks[what] is not None]
+        without = [row for row in rows if row.marks[what] is None]
+        with_mark.sort(key=lambda row: row.marks[what], reverse=descending)
+        rows[:] = with_mark + without
+    elif descending:
+        rows.reverse()

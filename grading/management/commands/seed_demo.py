@@ -1,0 +1,39 @@
+"""Load demo data: accounts for every role, the demo course and its group project.
+
+Idempotent: existing demo accounts are left alone (their passwords are printed only
+when the account is created), so `make run` can call it every time.
+"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from grading.demo import demo_grading_seed
+from lessons.demo import demo_course_seed
+from projects.services.demo import demo_project_seed
+
+
+class Command(BaseCommand):
+    help = "Create demo accounts, the demo course and its group project (safe to run again)."
+
+    @transaction.atomic
+    def handle(self, *args, **options) -> None:
+        demo = demo_course_seed()
+        assignment = demo_project_seed(demo=demo)
+        demo_grading_seed(demo=demo, assignment=assignment)
+        course, report = demo.course, demo.report
+        self.stdout.write(
+            f"Demo course {course.slug}: {len(report.created)} created, "
+            f"{len(report.updated)} updated; {demo.new_enrollments} new enrollment(s). "
+            f"Enrollment key: {course.enrollment_key}"
+        )
+        self.stdout.write(f"Demo project: {assignment.title}")
+        if demo.new_accounts:
+            self.stdout.write(self.style.SUCCESS("Demo accounts (passwords are shown only now):"))
+            for username, role, password in demo.new_accounts:
+                self.stdout.write(f"  {role:<11} {username:<11} {password}")
+        else:
+            self.stdout.write(
+                "Demo accounts already exist; their passwords were printed when created."
+            )

@@ -1,0 +1,369 @@
+"""Grading models: rubrics, reviews, line comments, release, regrades, peer evaluation.
+
+Grading settings live on ``Rubric`` (one per assignment) so the assignment model stays
+the students' side. Every model whose changes affect a mark keeps a history
+(django-simple-history): who changed it and when, visible in the admin.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from accounts.models import Role
+from projects.models import Group, ProjectAssignment, Submission
+
+
+class Rubric(models.Model):
+    """The criteria an assignment is graded on, and how grading works for it."""
+
+    assignment = models.OneToOneField(
+        ProjectAssignment, on_delete=models.CASCADE, related_name="rubric"
+    )
+    anonymous_grading = models.BooleanField(
+        _("anonymous grading"),
+        default=False,
+        help_text=_("Graders see a group number instead of group and student names."),
+    )
+    graders_see_all = models.BooleanField(
+        _("graders see all submissions"),
+        default=False,
+        help_text=_(
+            "Every grader of the course may open every review of this assignment, "
+            "not only the ones assigned to them (only the assigned grader edits)."
+        ),
+    )
+    regrade_window_days = models.PositiveSmallIntegerField(
+        _("regrade window (days)"),
+        default=7,
+        help_text=_("Students may ask for a regrade this many days after the release."),
+    )
+    peer_evaluation = models.BooleanField(
+        _("peer evaluation"),
+        default=False,
+        help_text=_("Members rate each teammate; individual marks use WebPA factors."),
+    )
+    peer_factor_cap = models.DecimalField(
+        _("maximum peer factor"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("1.20"),
+        validators=[MinValueValidator(Decimal("1.00")), MaxValueValidator(Decimal("2.00"))],
+        help_text=_("A member's WebPA factor is capped at this value (1.00 to 2.00)."),
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["assignment"]
+
+    def __str__(self) -> str:
+        return f"Rubric: {self.assignment}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("grading:assignment_grading", kwargs={"pk": self.assignment_id})
+
+
+class Criterion(models.Model):
+    rubric = models.ForeignKey(Rubric, on_delete=models.CASCADE, related_name="criteria")
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    max_points = models.DecimalField(
+        _("maximum points"),
+        max_digits=6,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+
+    class Meta:
+        ordering = ["rubric", "order", "pk"]
+        verbose_name_plural = _("criteria")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Level(models.Model):
+    """An optional descriptor of a criterion, e.g. 'Good' worth 8 points."""
+
+    criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="levels")
+    label = models.CharField(_("label"), max_length=80)
+    points = models.DecimalField(
+        _("points"), max_digits=6, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["criterion", "-points", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.points})"
+
+
+class ReviewStatus(models.TextChoices):
+    TODO = "todo", _("To do")
+    DRAFT = "draft", _("In progress")
+    COMPLETED = "completed", _("Done")
+
+
+class ReviewQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ReviewQuerySet:
+        """Return the reviews USER may open as a grader.
+
+        Their own; every review of their courses if they instruct; every review of an
+        assignment whose rubric lets graders see all, in courses they grade.
+        """
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        from lessons.models import Enrollment
+
+        mine = Enrollment.objects.filter(user=user)
+        teaching = mine.filter(role=Role.INSTRUCTOR).values("course_id")
+        grading = mine.filter(role__in=[Role.GRADER, Role.INSTRUCTOR]).values("course_id")
+        return self.filter(
+            Q(grader=user)
+            | Q(group__assignment__course__in=teaching)
+            | Q(
+                group__assignment__rubric__graders_see_all=True,
+                group__assignment__course__in=grading,
+            )
+        )
+
+
+class Review(models.Model):
+    """One grader's review of one group's submission (one review per group).
+
+    ``submission`` is the version being graded: the group's latest when the grader
+    starts; later uploads are not graded.
+    """
+
+    group = models.OneToOneField(Group, on_delete=models.CASCADE, related_name="review")
+    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="reviews")
+    grader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=ReviewStatus, default=ReviewStatus.TODO
+    )
+    overall_feedback = models.TextField(_("overall feedback"), blank=True)
+    overall_feedback_html = models.TextField(editable=False, blank=True)
+    # Computed from the criterion scores by the services, never typed.
+    total = models.DecimalField(
+        _("total"), max_digits=8, decimal_places=2, default=Decimal("0"), editable=False
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    assigned_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ReviewQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["submission__submitted_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Review of {self.group} by {self.grader}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("grading:review", kwargs={"pk": self.pk})
+
+    @property
+    def is_completed(self) -> bool:
+        return self.status == ReviewStatus.COMPLETED
+
+    def group_label(self, *, anonymous: bool) -> str:
+        """Return how graders see the group: its name, or a number if grading is anonymous."""
+        return f"Group #{self.group_id}" if anonymous else self.group.name
+
+
+class CriterionScore(models.Model):
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="scores")
+    points = models.DecimalField(_("points"), max_digits=6, decimal_places=2, null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["review", "criterion__order", "criterion__pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "criterion"], name="grading_score_unique"),
+            models.CheckConstraint(
+                condition=Q(points__isnull=True) | Q(points__gte=0),
+                name="grading_score_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion}: {self.points}"
+
+
+class LineComment(models.Model):
+    """A grader's comment on one line of one file of the reviewed archive."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="line_comments")
+    path = models.CharField(_("file"), max_length=1000)
+    line = models.PositiveIntegerField(_("line"), validators=[MinValueValidator(1)])
+    text = models.TextField(_("comment"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["review", "path", "line", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+class GradeRelease(models.Model):
+    """Students see grading results of an assignment once this row exists."""
+
+    assignment = models.OneToOneField(
+        ProjectAssignment, on_delete=models.CASCADE, related_name="grade_release"
+    )
+    released_at = models.DateTimeField(_("released at"))
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-released_at"]
+
+    def __str__(self) -> str:
+        return f"Grades of {self.assignment} released {self.released_at:%Y-%m-%d %H:%M}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("grading:assignment_grading", kwargs={"pk": self.assignment_id})
+
+
+class RegradeStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+
+
+class RegradeRequest(models.Model):
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="regrade_requests")
+    criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    reason = models.TextField(_("reason"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=RegradeStatus, default=RegradeStatus.OPEN
+    )
+    old_points = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    new_points = models.DecimalField(
+        _("new points"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    response = models.TextField(_("response"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["review", "criterion"],
+                condition=Q(status="open"),
+                name="grading_one_open_regrade_per_criterion",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Regrade of {self.criterion} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("grading:regrade_answer", kwargs={"pk": self.pk})
+
+
+class PeerRating(models.Model):
+    """How much RATER thinks RATEE contributed (1-5); never shown to the ratee.
+
+    Raters rate every member, themselves included, as WebPA does (see services.peer).
+    """
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="peer_ratings")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    ratee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    score = models.PositiveSmallIntegerField(
+        _("contribution"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    comment = models.TextField(_("comment"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["group", "rater", "ratee"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "rater", "ratee"], name="grading_peer_unique"),
+            models.CheckConstraint(
+                condition=Q(score__gte=1) & Q(score__lte=5), name="grading_peer_score_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rater} rated {self.ratee}: {self.score}"
+
+
+class MarkOverride(models.Model):
+    """An instructor's replacement for one student's computed mark, with the reason."""
+
+    assignment = models.ForeignKey(
+        ProjectAssignment, on_delete=models.CASCADE, related_name="mark_overrides"
+    )
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    mark = models.DecimalField(
+        _("mark (%)"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    reason = models.TextField(_("reason"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["assignment", "student"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "student"], name="grading_override_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(mark__gte=0) & Q(mark__lte=100), name="grading_override_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student}: {self.mark}% ({self.assignment})"

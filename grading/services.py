@@ -1,0 +1,495 @@
+"""Grading actions: assigning graders, saving reviews, releasing grades, regrades.
+
+Every function here is a write that touches more than one row or has side effects.
+They raise ``ValidationError`` with a message the views show as is; access checks
+(who may open what) stay in the views.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import partial
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from accounts.models import Role, User
+from lessons.models import Course, Enrollment
+from lessons.rendering import markdown_to_html
+from projects.models import Group, GroupMembership, ProjectAssignment, Submission
+
+from .models import (
+    Criterion,
+    CriterionScore,
+    GradeRelease,
+    LineComment,
+    MarkOverride,
+    PeerRating,
+    RegradeRequest,
+    RegradeStatus,
+    Review,
+    ReviewStatus,
+    Rubric,
+)
+
+__all__ = [
+    "grader_assign",
+    "grader_assign_check",
+    "graders_assign_round_robin",
+    "grades_release",
+    "is_course_instructor",
+    "is_released",
+    "line_comment_add",
+    "line_comment_delete",
+    "mark_override",
+    "mark_override_clear",
+    "peer_ratings_submit",
+    "regrade_answer",
+    "regrade_request_create",
+    "regrade_window_closes",
+    "review_save",
+    "rubric_for",
+]
+
+
+def rubric_for(assignment: ProjectAssignment) -> Rubric:
+    """Return the assignment's rubric, creating an empty one with default settings."""
+    rubric, _ = Rubric.objects.get_or_create(assignment=assignment)
+    return rubric
+
+
+def is_course_instructor(user: User, course: Course | int) -> bool:
+    course_id = course if isinstance(course, int) else course.pk
+    return Course.objects.taught_by(user).filter(pk=course_id).exists()
+
+
+def is_released(assignment: ProjectAssignment | int) -> bool:
+    assignment_id = assignment if isinstance(assignment, int) else assignment.pk
+    return GradeRelease.objects.filter(assignment_id=assignment_id).exists()
+
+
+def _latest_submission(group: Group) -> Submission | None:
+    return group.submissions.order_by("-version").first()
+
+
+def _check_not_released(assignment: ProjectAssignment) -> None:
+    if is_released(assignment):
+        raise ValidationError(
+            "Grades for this assignment have been released; "
+            "changes now go through regrade requests."
+        )
+
+
+# Assigning graders
+
+
+def grader_assign_check(*, group: Group, grader: User) -> Submission:
+    """Return the submission GRADER would grade; raise if they cannot grade GROUP."""
+    if not Enrollment.objects.filter(
+        user=grader,
+        course_id=group.assignment.course_id,
+        role__in=[Role.GRADER, Role.INSTRUCTOR],
+    ).exists():
+        raise ValidationError(f"{grader} is not a grader or instructor of this course.")
+    submission = _latest_submission(group)
+    if submission is None:
+        raise ValidationError(f"{group} has not submitted anything yet.")
+    return submission
+
+
+@transaction.atomic
+def grader_assign(*, group: Group, grader: User, by: User | None = None) -> Review:
+    """Assign GRADER to GROUP's latest submission, or hand an unfinished review over."""
+    submission = grader_assign_check(group=group, grader=grader)
+    rubric_for(group.assignment)
+    review = Review.objects.select_for_update().filter(group=group).first()
+    if review is None:
+        return Review.objects.create(
+            group=group, submission=submission, grader=grader, assigned_by=by
+        )
+    if review.is_completed:
+        raise ValidationError(f"The review of {group} is completed; it cannot change graders.")
+    review.grader = grader
+    review.assigned_by = by
+    review.save(update_fields=["grader", "assigned_by", "updated_at"])
+    return review
+
+
+@transaction.atomic
+def graders_assign_round_robin(
+    *, assignment: ProjectAssignment, by: User | None = None
+) -> list[Review]:
+    """Spread the submissions nobody grades yet over the course's graders, evenly.
+
+    Oldest submissions first; each goes to the grader with the fewest reviews of this
+    assignment so far (ties broken by username), so repeated runs stay balanced.
+    Only users enrolled with the grader role count; instructors grade by hand.
+    """
+    graders = list(
+        User.objects.filter(
+            enrollments__course_id=assignment.course_id, enrollments__role=Role.GRADER
+        ).order_by("username")
+    )
+    if not graders:
+        raise ValidationError(f"The course of {assignment} has no graders to assign.")
+    rubric_for(assignment)
+    load = dict.fromkeys((grader.pk for grader in graders), 0)
+    for row in (
+        Review.objects.filter(group__assignment=assignment, grader__in=graders)
+        .values("grader_id")
+        .annotate(n=Count("pk"))
+    ):
+        load[row["grader_id"]] = row["n"]
+    latest: dict[int, Submission] = {}
+    for submission in Submission.objects.filter(
+        group__assignment=assignment, group__review__isnull=True
+    ).order_by("group_id", "-version"):
+        latest.setdefault(submission.group_id, submission)
+    created = []
+    order = {grader.pk: index for index, grader in enumerate(graders)}
+    for submission in sorted(latest.values(), key=lambda s: (s.submitted_at, s.pk)):
+        grader_id = min(load, key=lambda pk: (load[pk], order[pk]))
+        load[grader_id] += 1
+        created.append(
+            Review(
+                group_id=submission.group_id,
+                submission=submission,
+                grader_id=grader_id,
+                assigned_by=by,
+            )
+        )
+    # save() one by one so each review gets its history row (bulk_create skips it).
+    for review in created:
+        review.save()
+    return created
+
+
+# Reviewing
+
+
+@transaction.atomic
+def review_save(
+    *,
+    review: Review,
+    by: User,
+    scores: Mapping[int, tuple[Decimal | None, str]],
+    overall_feedback: str,
+    complete: bool = False,
+) -> Review:
+    """Save a draft of REVIEW, or complete it when COMPLETE.
+
+    SCORES maps criterion ids to (points or None, comment). Drafts keep whatever is
+    given, blanks included; points must always lie within the criterion's range.
+    Completing requires every criterion scored. The total is recomputed here.
+    """
+    assignment = review.group.assignment
+    _check_not_released(assignment)
+    criteria = list(Criterion.objects.filter(rubric__assignment=assignment))
+    if complete and not criteria:
+        raise ValidationError("This assignment has no rubric criteria yet; ask an instructor.")
+    errors = []
+    for criterion in criteria:
+        points, _comment = scores.get(criterion.pk, (None, ""))
+        if points is not None and not (0 <= points <= criterion.max_points):
+            errors.append(
+                f"“{criterion.title}” must be between 0 and {criterion.max_points:g} points."
+            )
+    missing = [c.title for c in criteria if scores.get(c.pk, (None, ""))[0] is None]
+    if complete and missing:
+        errors.append(
+            "To complete the review, score every criterion. Missing: "
+            + ", ".join(f"“{title}”" for title in missing)
+            + "."
+        )
+    if errors:
+        raise ValidationError(errors)
+
+    _start_grading(review)
+    existing = {score.criterion_id: score for score in review.scores.all()}
+    for criterion in criteria:
+        points, comment = scores.get(criterion.pk, (None, ""))
+        score = existing.get(criterion.pk)
+        if score is None:
+            score = CriterionScore(review=review, criterion=criterion)
+        elif score.points == points and score.comment == comment:
+            continue
+        score.points, score.comment = points, comment
+        score._history_user = by  # the audit trail records who, with or without a request
+        score.save()
+    review.overall_feedback = overall_feedback
+    review.overall_feedback_html = markdown_to_html(overall_feedback)
+    review.total = _total(review)
+    if complete:
+        review.status = ReviewStatus.COMPLETED
+        review.completed_at = timezone.now()
+    else:
+        review.status = ReviewStatus.DRAFT
+        review.completed_at = None
+    review._change_reason = "completed" if complete else "draft saved"
+    review._history_user = by
+    review.save()
+    return review
+
+
+def _start_grading(review: Review) -> None:
+    """Fix the version being graded: the latest when the grader first saves anything."""
+    if review.status == ReviewStatus.TODO:
+        review.submission = _latest_submission(review.group) or review.submission
+        review.status = ReviewStatus.DRAFT
+
+
+def _total(review: Review) -> Decimal:
+    return sum(
+        (s.points for s in review.scores.all() if s.points is not None), Decimal("0")
+    ).quantize(Decimal("0.01"))
+
+
+def archive_names(submission: Submission) -> list[str]:
+    """Return the entry names of SUBMISSION's archive (empty if it has none or is unreadable)."""
+    if not submission.archive:
+        return []
+    try:
+        with submission.archive.open("rb") as fileobj, zipfile.ZipFile(fileobj) as archive:
+            return archive.namelist()
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError, NotImplementedError):
+        return []
+
+
+@transaction.atomic
+def line_comment_add(*, review: Review, by: User, path: str, line: int, text: str) -> LineComment:
+    _check_not_released(review.group.assignment)
+    text = text.strip()
+    if not text:
+        raise ValidationError("Write a comment before adding it.")
+    if line < 1:
+        raise ValidationError("Line numbers start at 1.")
+    if review.status == ReviewStatus.TODO:
+        _start_grading(review)
+        review._history_user = by
+        review.save(update_fields=["submission", "status", "updated_at"])
+    if path not in archive_names(review.submission) or path.endswith(("/", "\\")):
+        raise ValidationError("That file is not in the submitted archive.")
+    return LineComment.objects.create(review=review, author=by, path=path, line=line, text=text)
+
+
+@transaction.atomic
+def line_comment_delete(*, comment: LineComment, by: User) -> None:
+    _check_not_released(comment.review.group.assignment)
+    comment.delete()
+
+
+# Releasing
+
+
+@transaction.atomic
+def grades_release(*, assignment: ProjectAssignment, by: User, base_url: str = "") -> GradeRelease:
+    """Make the assignment's completed reviews visible and email every graded student.
+
+    Refuse while a submitted group has no completed review. The emails are sent by the
+    task worker, enqueued only once this transaction commits.
+    """
+    from .tasks import send_grades_released_email
+
+    if is_released(assignment):
+        raise ValidationError("The grades of this assignment are already released.")
+    pending = list(
+        Group.objects.filter(assignment=assignment, submissions__isnull=False)
+        .exclude(review__status=ReviewStatus.COMPLETED)
+        .distinct()
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+    if pending:
+        raise ValidationError(
+            f"{len(pending)} submitted group(s) have no completed review yet: "
+            + ", ".join(pending[:10])
+            + ("…" if len(pending) > 10 else "")
+            + "."
+        )
+    release = GradeRelease(assignment=assignment, released_at=timezone.now(), released_by=by)
+    release._history_user = by
+    release.save()
+    recipients = GroupMembership.objects.filter(
+        assignment=assignment, group__review__status=ReviewStatus.COMPLETED
+    ).values_list("student_id", "group__review__pk")
+    for student_id, review_id in recipients:
+        transaction.on_commit(
+            partial(
+                send_grades_released_email.enqueue,
+                user_id=student_id,
+                review_id=review_id,
+                base_url=base_url,
+            )
+        )
+    return release
+
+
+# Regrades
+
+
+def regrade_window_closes(assignment: ProjectAssignment) -> datetime | None:
+    release = GradeRelease.objects.filter(assignment=assignment).first()
+    if release is None:
+        return None
+    return release.released_at + timedelta(days=rubric_for(assignment).regrade_window_days)
+
+
+@transaction.atomic
+def regrade_request_create(
+    *, review: Review, criterion: Criterion, student: User, reason: str
+) -> RegradeRequest:
+    assignment = review.group.assignment
+    if not GroupMembership.objects.filter(group=review.group, student=student).exists():
+        raise ValidationError("Only members of the group can ask for a regrade.")
+    closes = regrade_window_closes(assignment)
+    if closes is None:
+        raise ValidationError("Grades are not released yet.")
+    if timezone.now() > closes:
+        raise ValidationError(f"Regrade requests closed on {closes:%Y-%m-%d %H:%M}.")
+    if criterion.rubric.assignment_id != assignment.pk:
+        raise ValidationError("That criterion is not part of this rubric.")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("Explain why this criterion should be regraded.")
+    if RegradeRequest.objects.filter(
+        review=review, criterion=criterion, status=RegradeStatus.OPEN
+    ).exists():
+        raise ValidationError(f"A regrade of “{criterion.title}” is already waiting for an answer.")
+    score = review.scores.filter(criterion=criterion).first()
+    return RegradeRequest.objects.create(
+        review=review,
+        criterion=criterion,
+        requested_by=student,
+        reason=reason,
+        old_points=score.points if score else None,
+    )
+
+
+@transaction.atomic
+def regrade_answer(
+    *,
+    regrade: RegradeRequest,
+    by: User,
+    accept: bool,
+    response: str,
+    new_points: Decimal | None = None,
+) -> RegradeRequest:
+    """Accept REGRADE with NEW_POINTS (the score and total change) or decline it."""
+    regrade = RegradeRequest.objects.select_for_update().get(pk=regrade.pk)
+    if regrade.status != RegradeStatus.OPEN:
+        raise ValidationError("This regrade request has already been answered.")
+    response = response.strip()
+    criterion = regrade.criterion
+    if accept:
+        if new_points is None or not (0 <= new_points <= criterion.max_points):
+            raise ValidationError(
+                f"To accept, give a new score between 0 and {criterion.max_points:g}."
+            )
+        score, _ = CriterionScore.objects.get_or_create(review=regrade.review, criterion=criterion)
+        score.points = new_points
+        score._change_reason = f"regrade #{regrade.pk} accepted"
+        score._history_user = by
+        score.save(update_fields=["points"])
+        review = regrade.review
+        review.total = _total(review)
+        review._change_reason = f"regrade #{regrade.pk} accepted"
+        review._history_user = by
+        review.save(update_fields=["total", "updated_at"])
+        regrade.status = RegradeStatus.ACCEPTED
+        regrade.new_points = new_points
+    else:
+        if not response:
+            raise ValidationError("Give the reason for declining.")
+        regrade.status = RegradeStatus.DECLINED
+    regrade.response = response
+    regrade.answered_by = by
+    regrade.answered_at = timezone.now()
+    regrade._history_user = by
+    regrade.save()
+    return regrade
+
+
+# Peer evaluation and overrides
+
+
+def peer_evaluation_open(group: Group) -> bool:
+    assignment = group.assignment
+    rubric = getattr(assignment, "rubric", None)
+    return (
+        rubric is not None
+        and rubric.peer_evaluation
+        and timezone.now() >= group.deadline()
+        and not is_released(assignment)
+    )
+
+
+@transaction.atomic
+def peer_ratings_submit(
+    *, group: Group, rater: User, ratings: Mapping[int, tuple[int, str]]
+) -> list[PeerRating]:
+    """Record RATER's scores (1-5) and comments for every member of GROUP, self included."""
+    if not rubric_for(group.assignment).peer_evaluation:
+        raise ValidationError("This assignment has no peer evaluation.")
+    if timezone.now() < group.deadline():
+        raise ValidationError("Peer evaluation opens after your group's deadline.")
+    if is_released(group.assignment):
+        raise ValidationError("Peer evaluation closed when the grades were released.")
+    members = set(group.memberships.values_list("student_id", flat=True))
+    if rater.pk not in members:
+        raise ValidationError("Only members of the group rate its members.")
+    if set(ratings) != members:
+        raise ValidationError("Rate every member of your group, yourself included.")
+    if any(not (1 <= score <= 5) for score, _ in ratings.values()):
+        raise ValidationError("Each rating must be between 1 and 5.")
+    saved = []
+    for ratee_id, (score, comment) in ratings.items():
+        rating, _ = PeerRating.objects.update_or_create(
+            group=group,
+            rater=rater,
+            ratee_id=ratee_id,
+            defaults={"score": score, "comment": comment.strip()},
+        )
+        saved.append(rating)
+    return saved
+
+
+@transaction.atomic
+def mark_override(
+    *, assignment: ProjectAssignment, student: User, mark: Decimal, reason: str, by: User
+) -> MarkOverride:
+    if not GroupMembership.objects.filter(assignment=assignment, student=student).exists():
+        raise ValidationError(f"{student} is not in a group of this assignment.")
+    if not (0 <= mark <= 100):
+        raise ValidationError("A mark is a percentage between 0 and 100.")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("Give the reason for overriding the mark.")
+    override = MarkOverride.objects.filter(assignment=assignment, student=student).first()
+    override = override or MarkOverride(assignment=assignment, student=student)
+    override.mark, override.reason, override.by = mark, reason, by
+    override._history_user = by
+    override.save()
+    return override
+
+
+@transaction.atomic
+def mark_override_clear(
+    *, assignment: ProjectAssignment, student: User, by: User | None = None
+) -> None:
+    for override in MarkOverride.objects.filter(assignment=assignment, student=student):
+        override._history_user = by
+        override.delete()  # one by one, so the history records who removed it
+
+
+def students_without_review(assignment: ProjectAssignment) -> int:
+    return (
+        Group.objects.filter(assignment=assignment, submissions__isnull=False)
+        .filter(Q(review__isnull=True) | ~Q(review__status=ReviewStatus.COMPLETED))
+        .distinct()
+        .count()
+    )

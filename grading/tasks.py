@@ -1,0 +1,44 @@
+"""Background tasks (django.tasks; run by ``manage.py db_worker``)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.tasks import task
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from accounts.models import User
+
+from .models import Review
+
+
+@task()
+def send_grades_released_email(*, user_id: int, review_id: int, base_url: str = "") -> int:
+    """Email one student that their group's feedback is released, with a link to it."""
+    user = User.objects.filter(pk=user_id).first()
+    review = (
+        Review.objects.select_related("group__assignment__course", "submission")
+        .filter(pk=review_id)
+        .first()
+    )
+    if user is None or review is None or not user.email:
+        return 0
+    path = reverse("grading:feedback", kwargs={"pk": review.submission_id})
+    context = {
+        "user": user,
+        "assignment": review.group.assignment,
+        "course": review.group.assignment.course,
+        "feedback_url": base_url.rstrip("/") + path,
+        "site_name": settings.SITE_NAME,
+    }
+    subject = render_to_string("emails/grades-released-subject.txt", context).strip()
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()),
+        body=render_to_string("emails/grades-released-body.txt", context),
+        to=[user.email],
+    )
+    message.attach_alternative(
+        render_to_string("emails/grades-released-body.html", context), "text/html"
+    )
+    return message.send()

@@ -1,0 +1,145 @@
+"""Factories and a ready-made grading scenario for the grading tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+import factory
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from accounts.models import Role, User
+from accounts.tests.factories import UserFactory
+from grading.models import Criterion, Level, Review, Rubric
+from lessons.models import Course
+from lessons.tests.factories import EnrollmentFactory
+from projects.models import Group, ProjectAssignment, Submission
+from projects.tests.factories import (
+    GroupFactory,
+    GroupMembershipFactory,
+    ProjectAssignmentFactory,
+    SubmissionFactory,
+    make_zip,
+)
+
+CODE = (
+    'def greet(name):\n    """Say hello."""\n    return f"Hello {name}"\n\nprint(greet("world"))\n'
+)
+
+
+class RubricFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Rubric
+
+    assignment = factory.SubFactory(ProjectAssignmentFactory)
+
+
+class CriterionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Criterion
+
+    rubric = factory.SubFactory(RubricFactory)
+    order = factory.Sequence(lambda n: n)
+    title = factory.Sequence(lambda n: f"Criterion {n}")
+    description = "What we look for."
+    max_points = Decimal("10")
+
+
+class LevelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Level
+
+    criterion = factory.SubFactory(CriterionFactory)
+    label = "Good"
+    points = Decimal("8")
+
+
+class ReviewFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Review
+
+    group = factory.SubFactory(GroupFactory)
+    submission = factory.LazyAttribute(lambda r: SubmissionFactory(group=r.group))
+    grader = factory.SubFactory(UserFactory)
+
+
+def past_assignment(course: Course, **kwargs) -> ProjectAssignment:
+    """Return a published assignment of COURSE whose deadline has passed."""
+    now = timezone.now()
+    defaults = {"opens_at": now - timedelta(days=20), "due_at": now - timedelta(days=3)}
+    return ProjectAssignmentFactory(course=course, **{**defaults, **kwargs})
+
+
+def enroll(user: User, course: Course, role: str = Role.STUDENT) -> User:
+    EnrollmentFactory(user=user, course=course, role=role)
+    return user
+
+
+def add_group(
+    assignment: ProjectAssignment,
+    students: list[User],
+    *,
+    name: str | None = None,
+    files: dict | None = None,
+    submitted_at=None,
+    **submission,
+) -> tuple[Group, Submission]:
+    group = GroupFactory(assignment=assignment, **({"name": name} if name else {}))
+    for student in students:
+        GroupMembershipFactory(group=group, student=student)
+    sub = SubmissionFactory(
+        group=group,
+        version=1,
+        submitted_by=students[0] if students else None,
+        submitted_at=submitted_at or assignment.due_at - timedelta(hours=2),
+        archive=ContentFile(make_zip(files or {"app.py": CODE, "README.md": "# Hi\n"}), "p.zip"),
+        **submission,
+    )
+    return group, sub
+
+
+@dataclass
+class World:
+    course: Course
+    assignment: ProjectAssignment
+    rubric: Rubric
+    correctness: Criterion
+    style: Criterion
+    group: Group
+    submission: Submission
+    review: Review
+    dave: User
+
+
+def grading_world(*, alice: User, bob: User, grace: User, **rubric_settings) -> World:
+    """A course taught by alice, graded by grace; bob and dave's group has submitted.
+
+    The rubric has Correctness (10 points, three levels) and Style (5 points); the
+    review of the group is assigned to grace and not started.
+    """
+    course = Course.objects.create(title="Python for Web", slug="pyweb", is_published=True)
+    enroll(alice, course, Role.INSTRUCTOR)
+    enroll(grace, course, Role.GRADER)
+    enroll(bob, course)
+    dave = enroll(UserFactory(username="dave", display_name="Dave Student"), course)
+    assignment = past_assignment(course, title="Blog engine", slug="blog")
+    rubric = Rubric.objects.create(assignment=assignment, **rubric_settings)
+    correctness = CriterionFactory(rubric=rubric, order=1, title="Correctness", max_points=10)
+    for label, points in (("Excellent", 10), ("Good", 7), ("Needs work", 3)):
+        LevelFactory(criterion=correctness, label=label, points=points)
+    style = CriterionFactory(rubric=rubric, order=2, title="Style", max_points=5)
+    group, submission = add_group(assignment, [bob, dave], name="Team Rocket")
+    review = Review.objects.create(group=group, submission=submission, grader=grace)
+    return World(
+        course=course,
+        assignment=assignment,
+        rubric=rubric,
+        correctness=correctness,
+        style=style,
+        group=group,
+        submission=submission,
+        review=review,
+        dave=dave,
+    )

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Role
+from lessons.tests.factories import CourseFactory, EnrollmentFactory
+from projects.tests.factories import ProjectAssignmentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_admin_index_links_each_taught_course_to_its_pages(client, alice):
+    course = CourseFactory(title="Python for Web")
+    EnrollmentFactory(user=alice, course=course, role=Role.INSTRUCTOR)
+    assignment = ProjectAssignmentFactory(course=course, title="Blog engine")
+    other = CourseFactory(title="Someone else's course")
+    client.force_login(alice)
+    html = client.get(reverse("admin:index")).content.decode()
+    assert reverse("grading:gradebook", args=[course.slug]) in html
+    assert reverse("admin:lessons_course_progress", args=[course.pk]) in html
+    assert reverse("grading:assignment_grading", args=[assignment.pk]) in html
+    assert other.title not in html
+
+
+def test_an_instructor_without_courses_is_told_how_to_start(client, alice):
+    client.force_login(alice)
+    html = client.get(reverse("admin:index")).content.decode()
+    assert "You teach no course yet" in html

@@ -1,0 +1,209 @@
+"""The gradebook page reads one page of students: it must show what the whole book shows.
+
+Groups straddle page boundaries and rate each other (a WebPA factor depends on every
+member), some submissions are late, one mark is overridden, and the names are chosen
+so that a locale-aware or case-sensitive ORDER BY would disagree with Python's sort.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from accounts.tests.factories import UserFactory
+from grading import services
+from grading.gradebook import build_gradebook, gradebook_page
+from grading.models import PeerRating
+from grading.views import GRADEBOOK_PAGE_SIZE
+from lessons.models import LessonCompletion
+from lessons.tests.factories import LessonFactory, ModuleFactory
+from projects.models import LatePolicy
+
+from .factories import (
+    CriterionFactory,
+    add_group,
+    enroll,
+    grading_world,
+    past_assignment,
+)
+
+pytestmark = pytest.mark.django_db
+
+# (username, display name, first name, last name): str(user) is the display name, else
+# "first last", else the username.
+PEOPLE = [
+    ("ann2", "Ann Lee", "", ""),
+    ("anna", "Anna", "", ""),
+    ("ann1", "Ann Lee", "", ""),  # same name: the username decides
+    ("annlee", "annlee", "", ""),  # after "ann lee" by code point, before by a locale
+    ("zoe", "", "zoë", "Quinn"),  # no display name: first and last
+    ("Yves", "", "", ""),  # no name at all: the username
+    ("yann", "", "", ""),
+    ("bea", "BEA", "", ""),
+    ("ben", "bea", "", ""),  # equal but for case
+    ("carl", "", " ", "Carlsen"),  # the stripped full name
+    ("dora", "Dora-May", "", ""),
+    ("dorian", "Dora May", "", ""),
+    ("eve", "Ève", "", ""),
+    ("emil", "Emil", "", ""),
+    ("fay", "fay", "", ""),
+    ("gus", "Gus", "", ""),
+]
+SORTS = ("name", "-name", "", "bogus", "-bogus", "progress", "-progress")
+
+
+@pytest.fixture
+def book_world(alice, bob, grace):
+    """Two projects, peer-rated groups of three, late work, an override, lesson progress."""
+    world = grading_world(alice=alice, bob=bob, grace=grace, peer_evaluation=True)
+    course = world.course
+    students = [
+        enroll(UserFactory(username=u, display_name=d, first_name=f, last_name=last), course)
+        for u, d, f, last in PEOPLE
+    ]
+    enroll(UserFactory(username="nogroup", display_name="Nobody Ingroup"), course)
+    late = past_assignment(
+        course,
+        title="Chat app",
+        slug="chat",
+        late_policy=LatePolicy.PENALTY,
+        late_penalty_per_day=Decimal("10"),
+        late_penalty_cap=Decimal("50"),
+    )
+    late_rubric = services.rubric_for(late)
+    late_rubric.peer_evaluation = True
+    late_rubric.save()
+    CriterionFactory(rubric=late_rubric, max_points=20)
+    for assignment, shift in ((world.assignment, 0), (late, 1)):
+        criteria = list(services.rubric_for(assignment).criteria.all())
+        # Shifted groups of three: pages of three, four or seven cut through most.
+        members = students[shift:] + students[:shift]
+        for number, start in enumerate(range(0, 15, 3)):
+            team = members[start : start + 3]
+            group, _ = add_group(
+                assignment,
+                team,
+                name=f"{assignment.slug}-{number}",
+                submitted_at=assignment.due_at + timedelta(days=number % 3, hours=1),
+            )
+            if number == 4:
+                continue  # submitted, never graded
+            review = services.grader_assign(group=group, grader=grace)
+            services.review_save(
+                review=review,
+                by=grace,
+                scores={c.pk: (Decimal(number + 1), "") for c in criteria},
+                overall_feedback="",
+                complete=True,
+            )
+            for i, rater in enumerate(team):
+                for j, ratee in enumerate(team):
+                    score = 1 + (i + 2 * j + number) % 5
+                    PeerRating.objects.create(group=group, rater=rater, ratee=ratee, score=score)
+    services.mark_override(
+        assignment=late, student=students[4], mark=Decimal("99"), reason="Appeal", by=alice
+    )
+    module = ModuleFactory(course=course)
+    lessons = [LessonFactory(module=module) for _ in range(3)]
+    for i, student in enumerate(students):
+        for lesson in lessons[: i % 4]:
+            LessonCompletion.objects.create(user=student, lesson=lesson)
+    return world
+
+
+def pages(course, sort: str, per_page: int) -> list:
+    """Return the rows of every page, in order, checking each page's bookkeeping."""
+    rows = []
+    number = 1
+    while True:
+        book, page = gradebook_page(course, sort=sort, number=number, per_page=per_page)
+        assert book.rows == list(page.object_list)
+        assert page.number == number
+        rows += book.rows
+        if not page.has_next():
+            return rows
+        number += 1
+
+
+@pytest.mark.parametrize("per_page", [4, 7])
+def test_every_page_shows_the_rows_of_the_whole_gradebook(book_world, per_page):
+    course = book_world.course
+    column = f"p{book_world.assignment.pk}"
+    for sort in (*SORTS, column, f"-{column}"):
+        whole = build_gradebook(course, sort=sort)
+        assert any(m is not None for row in whole.rows for m in row.marks)
+        assert pages(course, sort, per_page) == whole.rows, sort
+        book, page = gradebook_page(course, sort=sort, number=2, per_page=per_page)
+        assert page.paginator.count == len(whole.rows) == len(PEOPLE) + 3  # + bob, dave
+        assert book.assignments == whole.assignments
+        assert book.released == whole.released
+        assert book.lesson_count == whole.lesson_count == 3
+
+
+def test_sorting_by_name_follows_pythons_order_across_pages(book_world):
+    rows = pages(book_world.course, "name", per_page=3)
+    names = [(row.name, row.username) for row in rows]
+    assert names == sorted(names, key=lambda n: (n[0].casefold(), n[1]))
+    assert names.index(("Ann Lee", "ann1")) + 1 == names.index(("Ann Lee", "ann2"))
+    assert names.index(("Ann Lee", "ann2")) < names.index(("annlee", "annlee"))
+    assert names.index(("Carlsen", "carl")) < names.index(("Dora May", "dorian"))
+    assert ("zoë Quinn", "zoe") in names and ("Yves", "Yves") in names
+    descending = pages(book_world.course, "-name", per_page=3)
+    assert descending == rows[::-1]
+
+
+def test_page_numbers_out_of_range_behave_as_before(book_world):
+    course = book_world.course
+    count = len(PEOPLE) + 3
+    last = (count + 3) // 4
+    for number, expected in ((None, 1), ("x", 1), (0, last), (999, last), ("2", 2)):
+        _book, page = gradebook_page(course, sort="name", number=number, per_page=4)
+        assert page.number == expected, number
+    _book, page = gradebook_page(course, sort="name", number=last, per_page=4)
+    assert page.end_index() == count
+
+
+def csv_rows(client, course, **query) -> list[list[str]]:
+    """Return the CSV's rows as the page shows them: username, marks, progress."""
+    url = reverse("grading:gradebook_csv", kwargs={"slug": course.slug})
+    body = client.get(url, query).content.decode("utf-8").removeprefix("\ufeff")
+    return [[r[1], *r[3:]] for r in list(csv.reader(io.StringIO(body)))[1:]]
+
+
+def shown(response) -> list[list[str]]:
+    return [
+        [row.username, *["" if m is None else f"{m:.2f}" for m in row.marks], f"{row.progress:.2f}"]
+        for row in response.context["page"].object_list
+    ]
+
+
+def test_page_two_shows_the_csvs_marks(client, book_world, alice):
+    course = book_world.course
+    for i in range(GRADEBOOK_PAGE_SIZE):
+        enroll(UserFactory(username=f"s{i:03}", display_name=f"Student {i:03}"), course)
+    client.force_login(alice)
+    url = reverse("grading:gradebook", kwargs={"slug": course.slug})
+    everyone = csv_rows(client, course)
+    count = GRADEBOOK_PAGE_SIZE + len(PEOPLE) + 3
+    assert len(everyone) == count
+
+    assert shown(client.get(url)) == everyone[:GRADEBOOK_PAGE_SIZE]
+    second = client.get(url, {"page": 2})
+    assert shown(second) == everyone[GRADEBOOK_PAGE_SIZE:]
+    # Their groups' other members (and raters) are on page 1.
+    assert [r[0] for r in everyone[-4:]] == ["yann", "Yves", "zoe", "eve"]
+    assert all(r[1] or r[2] for r in everyone[-4:])
+    html = second.content.decode()
+    assert f"Students 101–{count} of {count}" in html
+    assert 'href="?sort=name&amp;page=1"' in html
+
+    by_mark = f"-p{book_world.assignment.pk}"
+    by_progress = "progress"
+    for sort in (by_mark, by_progress):
+        expected = csv_rows(client, course, sort=sort)
+        assert shown(client.get(url, {"sort": sort, "page": 2})) == expected[100:], sort

@@ -1,0 +1,327 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from accounts.models import Role
+from accounts.tests.factories import GraderFactory, UserFactory
+from grading import services
+from grading.gradebook import assignment_marks
+from grading.models import (
+    CriterionScore,
+    GradeRelease,
+    MarkOverride,
+    RegradeRequest,
+    RegradeStatus,
+    Review,
+    ReviewStatus,
+)
+from projects.tests.factories import SubmissionFactory
+
+from .factories import add_group, enroll, grading_world
+
+pytestmark = pytest.mark.django_db
+
+
+def complete(world, correctness="8", style="4", by=None):
+    return services.review_save(
+        review=world.review,
+        by=by or world.review.grader,
+        scores={
+            world.correctness.pk: (Decimal(correctness), "Works."),
+            world.style.pk: (Decimal(style), "Tidy."),
+        },
+        overall_feedback="Well done **team**.",
+        complete=True,
+    )
+
+
+# Assigning graders
+
+
+def test_round_robin_spreads_ungraded_submissions_evenly(world):
+    extra = [enroll(GraderFactory(username=f"g{i}"), world.course, Role.GRADER) for i in range(2)]
+    for i in range(7):
+        add_group(world.assignment, [UserFactory()], name=f"G{i}")
+    _, withdrawn = add_group(world.assignment, [UserFactory()], name="Nothing yet")
+    withdrawn.delete()
+
+    created = services.graders_assign_round_robin(assignment=world.assignment)
+
+    assert len(created) == 7  # the assigned group and the one without submission are skipped
+    loads = {
+        grader.username: Review.objects.filter(grader=grader).count()
+        for grader in [world.review.grader, *extra]
+    }
+    # grace already had one review: 8 reviews over 3 graders -> 3, 3, 2 with grace counted.
+    assert sorted(loads.values()) == [2, 3, 3]
+    assert services.graders_assign_round_robin(assignment=world.assignment) == []
+
+
+def test_round_robin_grades_the_latest_submission(world):
+    group, first = add_group(world.assignment, [UserFactory()], name="Versions")
+    second = SubmissionFactory(group=group, version=2)
+    services.graders_assign_round_robin(assignment=world.assignment)
+    assert Review.objects.get(group=group).submission == second
+    assert first != second
+
+
+def test_round_robin_needs_graders(alice, bob, grace):
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    world.course.enrollments.filter(role=Role.GRADER).delete()
+    with pytest.raises(ValidationError, match="no graders"):
+        services.graders_assign_round_robin(assignment=world.assignment)
+
+
+def test_manual_assignment_checks_the_grader_belongs_to_the_course(world, charlie):
+    group, _ = add_group(world.assignment, [UserFactory()])
+    with pytest.raises(ValidationError, match="not a grader"):
+        services.grader_assign(group=group, grader=charlie)
+    review = services.grader_assign(group=group, grader=world.review.grader)
+    assert review.status == ReviewStatus.TODO
+
+
+# Reviews
+
+
+def test_a_draft_keeps_everything_even_blanks(world):
+    services.review_save(
+        review=world.review,
+        by=world.review.grader,
+        scores={world.correctness.pk: (Decimal("6.5"), "Half"), world.style.pk: (None, "later")},
+        overall_feedback="WIP",
+    )
+    world.review.refresh_from_db()
+    assert world.review.status == ReviewStatus.DRAFT
+    assert world.review.total == Decimal("6.50")
+    scores = {s.criterion_id: s for s in world.review.scores.all()}
+    assert scores[world.style.pk].points is None
+    assert scores[world.style.pk].comment == "later"
+
+
+def test_completing_requires_every_criterion_and_names_the_missing_ones(world):
+    with pytest.raises(ValidationError) as info:
+        services.review_save(
+            review=world.review,
+            by=world.review.grader,
+            scores={world.correctness.pk: (Decimal("6"), "")},
+            overall_feedback="",
+            complete=True,
+        )
+    assert "Missing: “Style”" in info.value.messages[0]
+    world.review.refresh_from_db()
+    assert world.review.status == ReviewStatus.TODO
+
+
+def test_points_must_be_within_the_range(world):
+    with pytest.raises(ValidationError, match="between 0 and 5"):
+        services.review_save(
+            review=world.review,
+            by=world.review.grader,
+            scores={world.style.pk: (Decimal("6"), "")},
+            overall_feedback="",
+        )
+
+
+def test_completing_computes_the_total_and_sanitizes_feedback(world):
+    world.review.grader = world.review.grader
+    services.review_save(
+        review=world.review,
+        by=world.review.grader,
+        scores={world.correctness.pk: (Decimal("8"), ""), world.style.pk: (Decimal("4.5"), "")},
+        overall_feedback="**Good** <script>alert(1)</script>",
+        complete=True,
+    )
+    world.review.refresh_from_db()
+    assert world.review.total == Decimal("12.50")
+    assert world.review.status == ReviewStatus.COMPLETED
+    assert "<strong>Good</strong>" in world.review.overall_feedback_html
+    assert "<script>" not in world.review.overall_feedback_html
+    # The audit trail: one history row per save of the review, and per score change.
+    assert world.review.history.count() >= 2
+    assert CriterionScore.history.filter(criterion=world.correctness).exists()
+
+
+def test_grading_starts_with_the_latest_submission(world):
+    newer = SubmissionFactory(group=world.group, version=2)
+    complete(world)
+    world.review.refresh_from_db()
+    assert world.review.submission == newer
+    # Once grading started, a later upload is not graded.
+    SubmissionFactory(group=world.group, version=3)
+    complete(world)
+    world.review.refresh_from_db()
+    assert world.review.submission == newer
+
+
+def test_line_comments_must_point_into_the_archive(world):
+    grace = world.review.grader
+    comment = services.line_comment_add(
+        review=world.review, by=grace, path="app.py", line=2, text="Docstring!"
+    )
+    assert comment.pk
+    with pytest.raises(ValidationError, match="not in the submitted archive"):
+        services.line_comment_add(
+            review=world.review, by=grace, path="../etc/passwd", line=1, text="x"
+        )
+    with pytest.raises(ValidationError, match="Write a comment"):
+        services.line_comment_add(review=world.review, by=grace, path="app.py", line=1, text=" ")
+
+
+# Release
+
+
+def test_release_refuses_while_reviews_are_pending(world, alice):
+    with pytest.raises(ValidationError, match="Team Rocket"):
+        services.grades_release(assignment=world.assignment, by=alice)
+    assert not GradeRelease.objects.exists()
+
+
+def test_release_enqueues_one_email_per_student_on_commit(
+    world, alice, django_capture_on_commit_callbacks, mailoutbox, settings
+):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    complete(world)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.grades_release(assignment=world.assignment, by=alice, base_url="https://x.org")
+    assert mailoutbox == []  # nothing is sent inside the transaction
+    for callback in callbacks:  # the enqueues, and the page cache's bump
+        callback()
+    assert len(mailoutbox) == 2
+    assert sorted(m.to[0] for m in mailoutbox) == ["bob@example.org", "dave@example.org"]
+    assert f"https://x.org/grading/feedback/{world.submission.pk}/" in mailoutbox[0].body
+    with pytest.raises(ValidationError, match="already released"):
+        services.grades_release(assignment=world.assignment, by=alice)
+
+
+def test_nothing_changes_after_release_except_by_regrade(world, alice):
+    complete(world)
+    services.grades_release(assignment=world.assignment, by=alice)
+    with pytest.raises(ValidationError, match="released"):
+        complete(world, correctness="10")
+
+
+# Regrades
+
+
+def test_regrade_request_and_accept(world, alice, bob):
+    complete(world)
+    with pytest.raises(ValidationError, match="not released"):
+        services.regrade_request_create(
+            review=world.review, criterion=world.style, student=bob, reason="Why?"
+        )
+    services.grades_release(assignment=world.assignment, by=alice)
+    regrade = services.regrade_request_create(
+        review=world.review, criterion=world.style, student=bob, reason="We used black."
+    )
+    assert regrade.old_points == Decimal("4")
+    with pytest.raises(ValidationError, match="already waiting"):
+        services.regrade_request_create(
+            review=world.review, criterion=world.style, student=world.dave, reason="Again"
+        )
+    with pytest.raises(ValidationError, match="between 0 and 5"):
+        services.regrade_answer(
+            regrade=regrade, by=world.review.grader, accept=True, new_points=Decimal(9), response=""
+        )
+    services.regrade_answer(
+        regrade=regrade, by=world.review.grader, accept=True, new_points=Decimal(5), response="Ok"
+    )
+    world.review.refresh_from_db()
+    assert world.review.total == Decimal("13.00")
+    regrade.refresh_from_db()
+    assert regrade.status == RegradeStatus.ACCEPTED
+    with pytest.raises(ValidationError, match="already been answered"):
+        services.regrade_answer(regrade=regrade, by=alice, accept=False, response="no")
+    assert RegradeRequest.history.filter(id=regrade.pk).count() == 2
+
+
+def test_regrade_decline_needs_a_reason_and_only_members_ask(world, alice, bob, charlie):
+    complete(world)
+    services.grades_release(assignment=world.assignment, by=alice)
+    with pytest.raises(ValidationError, match="Only members"):
+        services.regrade_request_create(
+            review=world.review, criterion=world.style, student=charlie, reason="x"
+        )
+    regrade = services.regrade_request_create(
+        review=world.review, criterion=world.style, student=bob, reason="x"
+    )
+    with pytest.raises(ValidationError, match="reason for declining"):
+        services.regrade_answer(regrade=regrade, by=alice, accept=False, response=" ")
+    services.regrade_answer(regrade=regrade, by=alice, accept=False, response="Style is 4/5.")
+    regrade.refresh_from_db()
+    assert regrade.status == RegradeStatus.DECLINED
+
+
+def test_regrade_window_closes(world, alice, bob):
+    complete(world)
+    release = services.grades_release(assignment=world.assignment, by=alice)
+    release.released_at = timezone.now() - timedelta(days=world.rubric.regrade_window_days + 1)
+    release.save()
+    with pytest.raises(ValidationError, match="closed"):
+        services.regrade_request_create(
+            review=world.review, criterion=world.style, student=bob, reason="late"
+        )
+
+
+# Peer evaluation and marks
+
+
+def test_peer_ratings_change_individual_marks(alice, bob, grace):
+    world = grading_world(alice=alice, bob=bob, grace=grace, peer_evaluation=True)
+    complete(world, correctness="8", style="4")  # 12 / 15 = 80 %
+    dave = world.dave
+    with pytest.raises(ValidationError, match="every member"):
+        services.peer_ratings_submit(group=world.group, rater=bob, ratings={bob.pk: (3, "")})
+    # bob: bob 3, dave 1 (total 4) -> 3/4, 1/4; dave: bob 3, dave 1 -> 3/4, 1/4.
+    # bob = 3/2 = 1.5 (capped 1.20), dave = 1/2 = 0.5.
+    services.peer_ratings_submit(
+        group=world.group, rater=bob, ratings={bob.pk: (3, ""), dave.pk: (1, "Absent")}
+    )
+    services.peer_ratings_submit(
+        group=world.group, rater=dave, ratings={bob.pk: (3, ""), dave.pk: (1, "")}
+    )
+    marks = assignment_marks([world.assignment.pk])
+    assert marks.get(world.assignment.pk, bob.pk).mark == Decimal("96.00")  # 80 x 1.20
+    assert marks.get(world.assignment.pk, dave.pk).mark == Decimal("40.00")  # 80 x 0.5
+    services.mark_override(
+        assignment=world.assignment, student=dave, mark=Decimal("55"), reason="Ill", by=alice
+    )
+    marks = assignment_marks([world.assignment.pk])
+    assert marks.get(world.assignment.pk, dave.pk).mark == Decimal("55")
+    assert MarkOverride.history.count() == 1
+    services.mark_override_clear(assignment=world.assignment, student=dave)
+    assert assignment_marks([world.assignment.pk]).get(world.assignment.pk, dave.pk).mark == 40
+    assert MarkOverride.history.count() == 2
+
+
+def test_peer_evaluation_closes_at_release_and_opens_after_the_deadline(alice, bob, grace):
+    world = grading_world(alice=alice, bob=bob, grace=grace, peer_evaluation=True)
+    ratings = {bob.pk: (3, ""), world.dave.pk: (3, "")}
+    world.assignment.due_at = timezone.now() + timedelta(days=1)
+    world.assignment.save()
+    with pytest.raises(ValidationError, match="after your group's deadline"):
+        services.peer_ratings_submit(group=world.group, rater=bob, ratings=ratings)
+    world.assignment.due_at = timezone.now() - timedelta(days=1)
+    world.assignment.save()
+    services.peer_ratings_submit(group=world.group, rater=bob, ratings=ratings)
+    complete(world)
+    services.grades_release(assignment=world.assignment, by=alice)
+    with pytest.raises(ValidationError, match="closed"):
+        services.peer_ratings_submit(group=world.group, rater=bob, ratings=ratings)
+
+
+def test_late_penalty_applies_to_the_group_mark(alice, bob, grace):
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    # Two started days late with 10 %/day: 80 % x (1 - 20/100) = 64 %.
+    world.submission.submitted_at = world.assignment.due_at + timedelta(days=1, hours=1)
+    world.submission.is_late = True
+    world.submission.save()
+    complete(world)
+    mark = assignment_marks([world.assignment.pk]).get(world.assignment.pk, bob.pk)
+    assert mark.grade.penalty_percent == Decimal("20")
+    assert mark.grade.percent == Decimal("80.00")
+    assert mark.mark == Decimal("64.00")

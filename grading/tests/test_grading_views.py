@@ -1,0 +1,632 @@
+"""Grading pages, persona by persona: grader, instructor, student, outsider."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from decimal import Decimal
+
+import pytest
+from django.core.files.base import ContentFile
+from django.urls import reverse
+
+from accounts.models import Role
+from accounts.tests.factories import GraderFactory, UserFactory
+from grading import services
+from grading.models import (
+    GradeRelease,
+    LineComment,
+    PeerRating,
+    RegradeRequest,
+    RegradeStatus,
+    Review,
+    ReviewStatus,
+)
+from lessons.tests.factories import LessonFactory, ModuleFactory
+
+from .factories import add_group, enroll, grading_world
+
+pytestmark = pytest.mark.django_db
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def complete(world):
+    return services.review_save(
+        review=world.review,
+        by=world.review.grader,
+        scores={
+            world.correctness.pk: (Decimal("8"), "Works, mostly."),
+            world.style.pk: (Decimal("4"), "Tidy code."),
+        },
+        overall_feedback="Great *teamwork*.",
+        complete=True,
+    )
+
+
+def release(world, alice):
+    complete(world)
+    services.line_comment_add(
+        review=world.review, by=world.review.grader, path="app.py", line=2, text="Nice docstring"
+    )
+    return services.grades_release(assignment=world.assignment, by=alice)
+
+
+def review_url(world, **query):
+    url = reverse("grading:review", kwargs={"pk": world.review.pk})
+    if query:
+        from urllib.parse import urlencode
+
+        url += "?" + urlencode(query)
+    return url
+
+
+# The queue
+
+
+def test_queue_requires_login(client, world):
+    response = client.get(reverse("grading:grader_queue"))
+    assert response.status_code == 302
+    assert reverse("accounts:login") in response["Location"]
+
+
+@pytest.mark.parametrize("persona", ["bob", "charlie"])
+def test_queue_is_forbidden_to_students_and_outsiders(client, world, persona, request):
+    login(client, request.getfixturevalue(persona))
+    assert client.get(reverse("grading:grader_queue")).status_code == 403
+
+
+def test_queue_lists_my_reviews_oldest_first_with_filters_and_counts(client, world, grace):
+    newer_group, _ = add_group(world.assignment, [UserFactory()], name="Newer")
+    older_group, older_sub = add_group(world.assignment, [UserFactory()], name="Older")
+    older_sub.submitted_at = world.submission.submitted_at.replace(year=2000)
+    older_sub.is_late = True
+    older_sub.save()
+    services.grader_assign(group=newer_group, grader=grace)
+    done = services.grader_assign(group=older_group, grader=grace)
+    services.review_save(
+        review=done,
+        by=grace,
+        scores={world.correctness.pk: (Decimal(1), ""), world.style.pk: (Decimal(1), "")},
+        overall_feedback="",
+        complete=True,
+    )
+    login(client, grace)
+
+    response = client.get(reverse("grading:grader_queue"))
+    assert response.status_code == 200
+    labels = [row.label for row in response.context["rows"]]
+    assert labels[0] == "Older"  # oldest submission first
+    assert set(labels) == {"Older", "Team Rocket", "Newer"}
+    counts = {key: count for key, _, count in response.context["filters"]}
+    assert counts == {"": 3, "todo": 2, "draft": 0, "completed": 1, "late": 1}
+    assert "Bob Student" in response.content.decode()
+
+    response = client.get(reverse("grading:grader_queue") + "?status=completed")
+    assert [row.label for row in response.context["rows"]] == ["Older"]
+    response = client.get(reverse("grading:grader_queue") + "?status=late")
+    assert [row.label for row in response.context["rows"]] == ["Older"]
+
+
+def test_queue_shows_fifty_reviews_a_page_oldest_first(client, world, grace):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from grading.views import QUEUE_PAGE_SIZE
+
+    start = timezone.now() - timedelta(days=2)
+    for n in range(QUEUE_PAGE_SIZE + 5):
+        group, submission = add_group(
+            world.assignment,
+            [enroll(UserFactory(), world.course)],
+            name=f"Queue {n:02}",
+            submitted_at=start + timedelta(minutes=n),
+        )
+        Review.objects.create(group=group, submission=submission, grader=grace)
+    client.force_login(grace)
+    first = client.get(reverse("grading:grader_queue"))
+    assert len(first.context["rows"]) == QUEUE_PAGE_SIZE
+    assert dict((key, count) for key, _, count in first.context["filters"])[""] == 56
+    second = client.get(reverse("grading:grader_queue"), {"page": 2})
+    labels = [row.review.group.name for row in second.context["rows"]]
+    assert len(labels) == 6 and labels[-1] == f"Queue {QUEUE_PAGE_SIZE + 4:02}"
+    # A page number out of range shows the last page rather than an error.
+    assert client.get(reverse("grading:grader_queue"), {"page": "99"}).status_code == 200
+
+
+def test_graders_see_only_their_own_reviews(client, world):
+    gina = enroll(GraderFactory(username="gina"), world.course, Role.GRADER)
+    login(client, gina)
+    assert client.get(reverse("grading:grader_queue")).context["rows"] == []
+    assert client.get(review_url(world)).status_code == 404
+
+
+def test_graders_see_all_of_their_course_when_the_instructor_allows(client, world):
+    world.rubric.graders_see_all = True
+    world.rubric.save()
+    gina = enroll(GraderFactory(username="gina"), world.course, Role.GRADER)
+    login(client, gina)
+    assert len(client.get(reverse("grading:grader_queue")).context["rows"]) == 1
+    response = client.get(review_url(world))
+    assert response.status_code == 200
+    assert response.context["editable"] is False
+    assert client.post(review_url(world), {"save": "1"}).status_code == 403
+    # A grader of another course still sees nothing.
+    outsider = GraderFactory(username="otto")
+    login(client, outsider)
+    assert client.get(review_url(world)).status_code == 404
+
+
+# The review page
+
+
+@pytest.mark.parametrize(("persona", "status"), [("grace", 200), ("alice", 200), ("bob", 404)])
+def test_review_page_access(client, world, persona, status, request):
+    login(client, request.getfixturevalue(persona))
+    assert client.get(review_url(world)).status_code == status
+
+
+def test_review_page_for_outsiders_is_404(client, world, charlie):
+    login(client, charlie)
+    assert client.get(review_url(world)).status_code == 404
+    client.logout()
+    assert client.get(review_url(world)).status_code == 302
+
+
+def test_viewer_highlights_a_file_and_shows_line_comments(client, world, grace):
+    LineComment.objects.create(review=world.review, path="app.py", line=2, text="Say more")
+    login(client, grace)
+    response = client.get(review_url(world, path="app.py"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<span class="k">def</span>' in html  # Pygments, Python lexer by file name
+    assert 'id="L5"' in html
+    assert "Say more" in html
+    assert response.context["viewer"].file.language == "Python"
+    assert response.context["viewer"].file.lines[1].comments[0].text == "Say more"
+
+
+def test_viewer_refuses_paths_not_in_the_archive(client, world, grace):
+    login(client, grace)
+    for path in ("../../etc/passwd", "/etc/passwd", "nope.py", ""):
+        response = client.get(review_url(world, path=path))
+        if path:
+            assert response.status_code == 404
+            assert "not in this archive" in response.content.decode()
+        else:
+            assert response.status_code == 200
+
+
+def _patched_zip(files: dict[str, bytes], replace: list[tuple[bytes, bytes]]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    data = buffer.getvalue()
+    for old, new in replace:
+        assert len(old) == len(new)
+        data = data.replace(old, new)
+    return data
+
+
+def test_a_malicious_zip_cannot_break_the_viewer(client, world, grace):
+    deep = "/".join(["d"] * 400) + "/deep.py"
+    data = _patched_zip(
+        {
+            "../evil.py": b"print('escape')",
+            "ok/../../evil2.py": b"x",
+            "huge.txt": b"a" * (3 * 1024 * 1024),
+            "bin.dat": b"\x00\x01\x02" * 1000,
+            "cafXY.py": b"print('latin')",
+            deep: b"pass\n",
+        },
+        # Bytes that are not UTF-8 in a name without the UTF-8 flag (zipfile: cp437).
+        [(b"cafXY.py", b"caf\xff\xfe.py")],
+    )
+    world.submission.archive.save("evil.zip", ContentFile(data))
+    login(client, grace)
+
+    response = client.get(review_url(world))
+    assert response.status_code == 200
+    tree = response.context["viewer"].tree
+    paths = {row.path for row in tree}
+    assert "../evil.py" not in paths and "ok/../../evil2.py" not in paths
+    assert deep in paths
+    odd_name = next(row.path for row in tree if row.path.startswith("caf"))
+
+    assert client.get(review_url(world, path="../evil.py")).status_code == 404
+    huge = client.get(review_url(world, path="huge.txt"))
+    assert huge.status_code == 200
+    assert huge.context["viewer"].file.truncated is True
+    assert "only its beginning is shown" in huge.content.decode()
+    binary = client.get(review_url(world, path="bin.dat"))
+    assert 'id="binary-file"' in binary.content.decode()
+    odd = client.get(review_url(world, path=odd_name))
+    assert odd.status_code == 200
+    assert "latin" in odd.content.decode()
+    assert client.get(review_url(world, path=deep)).status_code == 200
+
+
+def test_a_zip_with_undecodable_utf8_names_shows_a_message(client, world, grace):
+    # The UTF-8 flag is set but the name is not UTF-8: zipfile refuses the archive.
+    data = _patched_zip({"café.py": b"x"}, [("café".encode(), b"caf\xff\xfe")])
+    world.submission.archive.save("bad.zip", ContentFile(data))
+    login(client, grace)
+    response = client.get(review_url(world, path="café.py"))
+    assert response.status_code == 200
+    assert "damaged" in response.content.decode()
+
+
+def test_a_url_submission_shows_link_and_commit(client, world, grace):
+    world.submission.archive = ""
+    world.submission.repository_url = "https://git.example.org/team/blog"
+    world.submission.commit = "abc1234"
+    world.submission.save()
+    login(client, grace)
+    html = client.get(review_url(world)).content.decode()
+    assert 'href="https://git.example.org/team/blog"' in html
+    assert "abc1234" in html
+
+
+def test_saving_a_draft_then_completing(client, world, grace):
+    login(client, grace)
+    c, s = world.correctness.pk, world.style.pk
+    response = client.post(
+        review_url(world),
+        {f"score_{c}": "7", f"comment_{c}": "ok", f"score_{s}": "", "overall_feedback": "wip"},
+        follow=True,
+    )
+    assert "Draft saved" in response.content.decode()
+    world.review.refresh_from_db()
+    assert world.review.status == ReviewStatus.DRAFT
+    assert world.review.total == Decimal("7.00")
+
+    response = client.post(
+        review_url(world),
+        {f"score_{c}": "7", f"score_{s}": "", "overall_feedback": "wip", "complete": "1"},
+    )
+    assert response.status_code == 200
+    assert "Missing: “Style”" in response.content.decode()
+
+    response = client.post(
+        review_url(world),
+        {f"score_{c}": "11", f"score_{s}": "3", "overall_feedback": "", "complete": "1"},
+    )
+    assert "Ensure this value is less than or equal to 10" in response.content.decode()
+
+    response = client.post(
+        review_url(world),
+        {f"score_{c}": "7", f"score_{s}": "3", "overall_feedback": "Done", "complete": "1"},
+        follow=True,
+    )
+    assert "Review completed" in response.content.decode()
+    world.review.refresh_from_db()
+    assert world.review.status == ReviewStatus.COMPLETED
+    assert world.review.total == Decimal("10.00")
+
+
+def test_line_comment_create_and_delete(client, world, grace, bob):
+    url = reverse("grading:line_comment_create", kwargs={"pk": world.review.pk})
+    login(client, bob)
+    assert client.post(url, {"path": "app.py", "line": 1, "text": "x"}).status_code == 404
+    login(client, grace)
+    response = client.post(url, {"path": "app.py", "line": 3, "text": "Use f-strings"})
+    assert response.status_code == 302
+    assert "path=app.py" in response["Location"]
+    comment = LineComment.objects.get()
+    assert (comment.line, comment.author) == (3, grace)
+    response = client.post(url, {"path": "../x", "line": 3, "text": "y"}, follow=True)
+    assert "not in the submitted archive" in response.content.decode()
+    delete = reverse("grading:line_comment_delete", kwargs={"pk": comment.pk})
+    assert client.post(delete).status_code == 302
+    assert not LineComment.objects.exists()
+
+
+def test_late_submission_shows_the_penalty_to_the_grader(client, world, grace):
+    from datetime import timedelta
+
+    world.submission.submitted_at = world.assignment.due_at + timedelta(hours=30)
+    world.submission.save()
+    login(client, grace)
+    html = client.get(review_url(world)).content.decode()
+    assert "Late by 2 days" in html and "20%" in html
+
+
+# Anonymous grading
+
+
+def test_anonymous_grading_hides_names_everywhere_a_grader_looks(client, alice, bob, grace):
+    world = grading_world(alice=alice, bob=bob, grace=grace, anonymous_grading=True)
+    label = f"Group #{world.group.pk}"
+    release(world, alice)
+    regrade = services.regrade_request_create(
+        review=world.review, criterion=world.style, student=bob, reason="Please"
+    )
+    login(client, grace)
+    pages = [
+        reverse("grading:grader_queue"),
+        review_url(world),
+        review_url(world, path="app.py"),
+        reverse("grading:regrade_list"),
+        reverse("grading:regrade_answer", kwargs={"pk": regrade.pk}),
+    ]
+    for url in pages:
+        html = client.get(url).content.decode()
+        assert label in html, url
+        for secret in ("Bob Student", "Dave Student", "Team Rocket", "bob", "dave"):
+            assert secret not in html.replace("bob@", ""), (url, secret)
+
+
+# Release and the students' view
+
+
+@pytest.mark.parametrize(("persona", "status"), [("grace", 403), ("bob", 403), ("charlie", 404)])
+def test_release_page_is_for_instructors(client, world, persona, status, request):
+    login(client, request.getfixturevalue(persona))
+    url = reverse("grading:release_grades", kwargs={"pk": world.assignment.pk})
+    assert client.get(url).status_code == status
+    assert client.post(url, {"confirm": "on"}).status_code == status
+    assert not GradeRelease.objects.exists()
+
+
+def test_release_needs_confirmation_and_completed_reviews(client, world, alice, settings):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    login(client, alice)
+    url = reverse("grading:release_grades", kwargs={"pk": world.assignment.pk})
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"confirm": "on"}, follow=True)
+    assert "no completed review yet: Team Rocket" in response.content.decode()
+    complete(world)
+    response = client.post(url, {})
+    assert response.status_code == 200 and not GradeRelease.objects.exists()
+    response = client.post(url, {"confirm": "on"}, follow=True)
+    assert "released; students are being emailed" in response.content.decode()
+    assert GradeRelease.objects.get().released_by == alice
+
+
+def test_students_see_nothing_before_release(client, world, bob, alice):
+    complete(world)
+    services.line_comment_add(
+        review=world.review, by=world.review.grader, path="app.py", line=2, text="Secret"
+    )
+    login(client, bob)
+    url = reverse("grading:feedback", kwargs={"pk": world.submission.pk})
+    assert client.get(url).status_code == 404
+    assert client.get(url + "?path=app.py").status_code == 404
+    listing = client.get(reverse("grading:feedback_list")).content.decode()
+    assert "Blog engine" not in listing
+    # The instructor may preview it.
+    login(client, alice)
+    assert client.get(url).status_code == 200
+
+
+def test_students_see_their_feedback_after_release(client, world, bob, alice, charlie):
+    release(world, alice)
+    url = reverse("grading:feedback", kwargs={"pk": world.submission.pk})
+    login(client, charlie)
+    assert client.get(url).status_code == 404
+    login(client, bob)
+    assert "Blog engine" in client.get(reverse("grading:feedback_list")).content.decode()
+    response = client.get(url + "?path=app.py")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "12 / 15" in html
+    assert "80.00%" in html
+    assert "Works, mostly." in html
+    assert "<em>teamwork</em>" in html
+    assert "Nice docstring" in html
+    assert "Remove" not in html  # students cannot delete comments
+
+
+def test_regrade_request_answer_and_history(client, world, bob, alice, grace):
+    release(world, alice)
+    login(client, bob)
+    url = reverse("grading:regrade_request", kwargs={"pk": world.submission.pk})
+    data = {"criterion": world.style.pk, "reason": "We ran black."}
+    response = client.post(url, data, follow=True)
+    assert "Regrade requested" in response.content.decode()
+    regrade = RegradeRequest.objects.get()
+    answer_url = reverse("grading:regrade_answer", kwargs={"pk": regrade.pk})
+    assert client.get(answer_url).status_code == 404  # bob is not a grader
+
+    login(client, grace)
+    assert regrade in [r for r, _ in client.get(reverse("grading:regrade_list")).context["rows"]]
+    response = client.post(answer_url, {"decision": "accept", "new_points": "5", "response": "Ok"})
+    assert response.status_code == 302
+    regrade.refresh_from_db()
+    assert regrade.status == RegradeStatus.ACCEPTED
+
+    login(client, bob)
+    html = client.get(reverse("grading:feedback", kwargs={"pk": world.submission.pk})).content
+    assert "13 / 15" in html.decode()
+    assert "Accepted" in html.decode()
+
+
+def test_peer_evaluation_page_and_students_see_only_their_factor(client, alice, bob, grace):
+    world = grading_world(alice=alice, bob=bob, grace=grace, peer_evaluation=True)
+    dave = world.dave
+    url = reverse("grading:peer", kwargs={"pk": world.group.pk})
+    login(client, bob)
+    assert client.get(url).status_code == 200
+    response = client.post(
+        url,
+        {f"score_{bob.pk}": "4", f"score_{dave.pk}": "2", f"comment_{dave.pk}": "Dave vanished"},
+    )
+    assert response.status_code == 302
+    assert PeerRating.objects.filter(rater=bob).count() == 2
+    login(client, dave)
+    client.post(url, {f"score_{bob.pk}": "4", f"score_{dave.pk}": "2"})
+    release(world, alice)
+
+    # bob: 2 x 4/6 = 4/3 -> capped 1.20 -> 80 x 1.2 = 96; dave: 2 x 2/6 = 2/3 -> 53.33
+    html = client.get(reverse("grading:feedback", kwargs={"pk": world.submission.pk})).content
+    html = html.decode()
+    assert "53.33%" in html
+    assert "Your peer factor: 0.67" in html
+    assert "Dave vanished" not in html and "96.00" not in html
+    # The instructor sees both factors.
+    login(client, alice)
+    page = client.get(reverse("grading:assignment_grading", kwargs={"pk": world.assignment.pk}))
+    html = page.content.decode()
+    assert "96.00%" in html and "53.33%" in html and "1.33" in html
+    # Outsiders cannot open the peer page.
+    login(client, UserFactory())
+    assert client.get(url).status_code == 404
+
+
+def test_override_from_the_assignment_page(client, world, alice, bob):
+    complete(world)
+    login(client, alice)
+    url = reverse("grading:override_mark", kwargs={"pk": world.assignment.pk})
+    response = client.post(url, {"student": bob.pk, "mark": "91", "reason": "Bonus"}, follow=True)
+    assert "mark is now 91" in response.content.decode()
+    response = client.post(url, {"student": bob.pk, "mark": "91", "reason": ""}, follow=True)
+    assert "Give a mark between 0 and 100 and a reason." in response.content.decode()
+    response = client.post(url, {"student": bob.pk, "clear": "1"}, follow=True)
+    assert "computed mark applies again" in response.content.decode()
+
+
+@pytest.mark.parametrize(("persona", "status"), [("grace", 403), ("bob", 403), ("charlie", 404)])
+def test_instructor_pages_are_closed_to_others(client, world, persona, status, request):
+    login(client, request.getfixturevalue(persona))
+    for url in (
+        reverse("grading:assignment_grading", kwargs={"pk": world.assignment.pk}),
+        reverse("grading:gradebook", kwargs={"slug": world.course.slug}),
+        reverse("grading:gradebook_csv", kwargs={"slug": world.course.slug}),
+    ):
+        assert client.get(url).status_code == status, url
+    for url in (
+        reverse("grading:assign_graders", kwargs={"pk": world.assignment.pk}),
+        reverse("grading:override_mark", kwargs={"pk": world.assignment.pk}),
+    ):
+        assert client.post(url, {"student": 1, "mark": 1, "reason": "x"}).status_code == status
+
+
+def test_assign_graders_button(client, world, alice):
+    add_group(world.assignment, [UserFactory()], name="Fresh")
+    login(client, alice)
+    url = reverse("grading:assign_graders", kwargs={"pk": world.assignment.pk})
+    response = client.post(url, follow=True)
+    assert "1 submission(s) assigned" in response.content.decode()
+    assert Review.objects.count() == 2
+
+
+# The gradebook
+
+
+def test_gradebook_page_and_csv_agree(client, world, alice, bob):
+    module = ModuleFactory(course=world.course)
+    lessons = [LessonFactory(module=module) for _ in range(4)]
+    from lessons.models import LessonCompletion
+
+    LessonCompletion.objects.create(user=bob, lesson=lessons[0])
+    LessonCompletion.objects.create(user=bob, lesson=lessons[1])
+    complete(world)
+    enroll(UserFactory(username="zed", display_name="=HYPERLINK(1)"), world.course)
+    login(client, alice)
+
+    response = client.get(reverse("grading:gradebook", kwargs={"slug": world.course.slug}))
+    assert response.status_code == 200
+    book = response.context["book"]
+    by_user = {row.username: row for row in book.rows}
+    assert by_user["bob"].marks == [Decimal("80.00")]
+    assert by_user["bob"].progress == Decimal("50.00")
+    assert by_user["zed"].marks == [None]
+
+    raw = client.get(reverse("grading:gradebook_csv", kwargs={"slug": world.course.slug}))
+    assert raw["Content-Type"].startswith("text/csv")
+    body = raw.content.decode("utf-8")
+    assert body.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(body.removeprefix("\ufeff"))))
+    assert rows[0] == ["Student", "Username", "Email", "Blog engine", "Lesson progress (%)"]
+    page_rows = [
+        [row.username, *["" if m is None else f"{m:.2f}" for m in row.marks], f"{row.progress:.2f}"]
+        for row in book.rows
+    ]
+    assert [[r[1], *r[3:]] for r in rows[1:]] == page_rows
+    assert "'=HYPERLINK(1)" in body  # no formula injection in spreadsheets
+
+
+def test_gradebook_sorts_by_a_project_column(client, world, alice):
+    complete(world)
+    add_group(
+        world.assignment,
+        [enroll(UserFactory(username="aaron", display_name="Aaron"), world.course)],
+    )
+    login(client, alice)
+    url = reverse("grading:gradebook", kwargs={"slug": world.course.slug})
+    names = [r.username for r in client.get(url).context["book"].rows]
+    assert names == ["aaron", "bob", "dave"]
+    sort = f"-p{world.assignment.pk}"
+    names = [r.username for r in client.get(url + f"?sort={sort}").context["book"].rows]
+    assert names[-1] == "aaron"  # no mark sorts last
+    rows = client.get(url + "?sort=-progress").context["book"].rows
+    assert len(rows) == 3
+
+
+@pytest.mark.parametrize("sort", ["p²", "p", "-", "-p", "p99999999999999999999", "p-1", "x"])
+def test_gradebook_sorts_by_name_when_the_sort_makes_no_sense(client, world, alice, sort):
+    login(client, alice)
+    for name in ("grading:gradebook", "grading:gradebook_csv"):
+        url = reverse(name, kwargs={"slug": world.course.slug})
+        assert client.get(url, {"sort": sort}).status_code == 200
+
+
+def test_gradebook_shows_a_hundred_students_a_page_and_the_csv_all(client, world, alice):
+    from grading.views import GRADEBOOK_PAGE_SIZE
+    from lessons.tests.factories import EnrollmentFactory
+
+    EnrollmentFactory.create_batch(GRADEBOOK_PAGE_SIZE, course=world.course, role=Role.STUDENT)
+    login(client, alice)
+    url = reverse("grading:gradebook", kwargs={"slug": world.course.slug})
+    students = GRADEBOOK_PAGE_SIZE + 2  # bob and dave
+    first = client.get(url, {"sort": "-progress"})
+    assert len(first.context["page"].object_list) == GRADEBOOK_PAGE_SIZE
+    assert f"of {students}" in first.content.decode()
+    second = client.get(url, {"sort": "-progress", "page": 2})
+    assert len(second.context["page"].object_list) == 2
+    assert 'href="?sort=-progress&amp;page=1"' in second.content.decode()
+    csv_url = reverse("grading:gradebook_csv", kwargs={"slug": world.course.slug})
+    assert len(client.get(csv_url).content.decode().splitlines()) == students + 1
+
+
+def test_completed_review_is_read_only_after_release(client, world, alice, grace):
+    release(world, alice)
+    login(client, grace)
+    response = client.get(review_url(world))
+    assert response.context["editable"] is False
+    assert client.post(review_url(world), {"complete": "1"}).status_code == 403
+    assert world.review.status == ReviewStatus.COMPLETED
+
+
+def test_every_grading_page_needs_login(client, world):
+    pk = {"pk": world.review.pk}
+    urls = [
+        reverse("grading:grader_queue"),
+        reverse("grading:review", kwargs=pk),
+        reverse("grading:line_comment_create", kwargs=pk),
+        reverse("grading:line_comment_delete", kwargs={"pk": 1}),
+        reverse("grading:regrade_list"),
+        reverse("grading:regrade_answer", kwargs={"pk": 1}),
+        reverse("grading:assignment_grading", kwargs={"pk": world.assignment.pk}),
+        reverse("grading:assign_graders", kwargs={"pk": world.assignment.pk}),
+        reverse("grading:release_grades", kwargs={"pk": world.assignment.pk}),
+        reverse("grading:override_mark", kwargs={"pk": world.assignment.pk}),
+        reverse("grading:gradebook", kwargs={"slug": world.course.slug}),
+        reverse("grading:gradebook_csv", kwargs={"slug": world.course.slug}),
+        reverse("grading:feedback_list"),
+        reverse("grading:feedback", kwargs={"pk": world.submission.pk}),
+        reverse("grading:regrade_request", kwargs={"pk": world.submission.pk}),
+        reverse("grading:peer", kwargs={"pk": world.group.pk}),
+    ]
+    for url in urls:
+        response = client.post(url) if url.endswith(("/comments/", "/delete/")) else client.get(url)
+        if response.status_code == 405:  # POST-only views check the method first
+            response = client.post(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(reverse("accounts:login")), url

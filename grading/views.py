@@ -1,0 +1,712 @@
+"""Grading pages: the grader's queue and review page, instructors' release, peer
+factors, overrides and gradebook, and the students' view of released feedback.
+
+Access: outsiders get 404; course members without the needed role get 403.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role, User
+from lessons.models import Course, Enrollment
+from projects.models import Group, GroupMembership, ProjectAssignment
+
+from . import services
+from .forms import (
+    LineCommentForm,
+    MarkOverrideForm,
+    PeerRatingForm,
+    RegradeAnswerForm,
+    RegradeRequestForm,
+    ReleaseForm,
+    RubricForm,
+)
+from .gradebook import (
+    StudentMark,
+    assignment_marks,
+    build_gradebook,
+    gradebook_page,
+    group_grade,
+)
+from .models import (
+    Criterion,
+    GradeRelease,
+    LineComment,
+    PeerRating,
+    RegradeRequest,
+    RegradeStatus,
+    Review,
+    ReviewStatus,
+)
+from .viewer import archive_view
+
+QUEUE_FILTERS = {
+    "todo": ("To do", Q(status=ReviewStatus.TODO)),
+    "draft": ("In progress", Q(status=ReviewStatus.DRAFT)),
+    "completed": ("Done", Q(status=ReviewStatus.COMPLETED)),
+    "late": ("Late", Q(submission__is_late=True)),
+}
+# Oldest first, a page at a time: a course-wide queue can hold thousands of reviews.
+QUEUE_PAGE_SIZE = 50
+GRADEBOOK_PAGE_SIZE = 100
+# Text the queue never shows: not worth fetching for every row.
+_QUEUE_DEFERRED = [
+    *(
+        f"group__assignment__course__{name}{suffix}"
+        for name in ("summary", "objectives", "prerequisites")
+        for suffix in ("", "_html")
+    ),
+    "group__assignment__brief",
+    "group__assignment__brief_html",
+]
+
+
+# Access helpers
+
+
+def _grading_roles(user: User) -> set[str]:
+    return set(Enrollment.objects.filter(user=user).values_list("role", flat=True))
+
+
+def _require_grader(user: User) -> None:
+    if user.is_superuser or user.is_grader or user.is_instructor:
+        return
+    if _grading_roles(user) & {Role.GRADER, Role.INSTRUCTOR}:
+        return
+    raise PermissionDenied("Only graders and instructors grade.")
+
+
+def _review_queryset():
+    return Review.objects.select_related(
+        "group__assignment__course",
+        "group__assignment__rubric",
+        "group__extension",
+        "submission",
+        "grader",
+    )
+
+
+def get_review_for_grader(request: HttpRequest, pk: int) -> tuple[Review, bool]:
+    """Return the review and whether the user may change it; 404 if they may not see it."""
+    review = get_object_or_404(_review_queryset().visible_to(request.user), pk=pk)
+    can_edit = review.grader_id == request.user.pk or services.is_course_instructor(
+        request.user, review.group.assignment.course_id
+    )
+    return review, can_edit
+
+
+def _get_course_for_instructor(request: HttpRequest, **lookup) -> Course:
+    course = get_object_or_404(Course, **lookup)
+    _check_instructor(request.user, course.pk)
+    return course
+
+
+def _get_assignment_for_instructor(request: HttpRequest, pk: int) -> ProjectAssignment:
+    assignment = get_object_or_404(
+        ProjectAssignment.objects.select_related("course", "rubric"), pk=pk
+    )
+    _check_instructor(request.user, assignment.course_id)
+    return assignment
+
+
+def _check_instructor(user: User, course_id: int) -> None:
+    if user.is_superuser:
+        return
+    role = (
+        Enrollment.objects.filter(user=user, course_id=course_id)
+        .values_list("role", flat=True)
+        .first()
+    )
+    if role is None:
+        raise Http404("No such course.")
+    if role != Role.INSTRUCTOR:
+        raise PermissionDenied("Only the course's instructors may open this page.")
+
+
+def _anonymous(review: Review) -> bool:
+    rubric = getattr(review.group.assignment, "rubric", None)
+    return bool(rubric and rubric.anonymous_grading)
+
+
+def _base_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+# Grader pages
+
+
+@dataclass
+class QueueRow:
+    review: Review
+    label: str
+    members: str
+    penalty: Decimal
+    days_late: int
+
+
+@login_required
+def grader_queue(request: HttpRequest) -> HttpResponse:
+    _require_grader(request.user)
+    current = request.GET.get("status", "")
+    reviews = (
+        _review_queryset()
+        .defer(*_QUEUE_DEFERRED)
+        .visible_to(request.user)
+        .prefetch_related(
+            Prefetch(
+                "group__memberships",
+                queryset=GroupMembership.objects.select_related("student").order_by("student"),
+            )
+        )
+        .order_by("submission__submitted_at", "pk")
+    )
+    if current in QUEUE_FILTERS:
+        reviews = reviews.filter(QUEUE_FILTERS[current][1])
+    else:
+        current = ""
+    counts = Review.objects.visible_to(request.user).aggregate(
+        all=Count("pk"),
+        **{key: Count("pk", filter=condition) for key, (_, condition) in QUEUE_FILTERS.items()},
+    )
+    page = Paginator(reviews, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = []
+    for review in page.object_list:
+        anonymous = _anonymous(review)
+        group, assignment = review.group, review.group.assignment
+        days = assignment.days_late(review.submission.submitted_at, group.deadline())
+        rows.append(
+            QueueRow(
+                review=review,
+                label=review.group_label(anonymous=anonymous),
+                members=""
+                if anonymous
+                else ", ".join(str(m.student) for m in group.memberships.all()),
+                penalty=assignment.late_penalty_percent(days),
+                days_late=days,
+            )
+        )
+    filters = [("", "All", counts["all"])] + [
+        (key, label, counts[key]) for key, (label, _) in QUEUE_FILTERS.items()
+    ]
+    teaching = Course.objects.taught_by(request.user).prefetch_related("projects").order_by("title")
+    return render(
+        request,
+        "grading/grader_queue.html",
+        {
+            "rows": rows,
+            "page": page,
+            "filters": filters,
+            "current": current,
+            "teaching": teaching,
+        },
+    )
+
+
+@login_required
+def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    review, can_edit = get_review_for_grader(request, pk)
+    assignment = review.group.assignment
+    released = services.is_released(assignment)
+    editable = can_edit and not released
+    criteria = list(
+        Criterion.objects.filter(rubric__assignment=assignment).prefetch_related("levels")
+    )
+    scores = list(review.scores.all())
+    if request.method == "POST":
+        if not editable:
+            raise PermissionDenied("You cannot change this review.")
+        form = RubricForm(request.POST, criteria=criteria, scores=scores)
+        complete = "complete" in request.POST
+        if form.is_valid():
+            try:
+                services.review_save(
+                    review=review,
+                    by=request.user,
+                    scores=form.scores(),
+                    overall_feedback=form.cleaned_data["overall_feedback"],
+                    complete=complete,
+                )
+            except ValidationError as exc:
+                for message in exc.messages:
+                    messages.error(request, message)
+            else:
+                messages.success(
+                    request, "Review completed." if complete else "Draft saved. Nothing is lost."
+                )
+                return redirect(_review_url(review, request.GET.get("path")))
+        else:
+            messages.error(request, "Some scores are not valid; see the highlighted fields.")
+    else:
+        form = RubricForm(
+            initial={"overall_feedback": review.overall_feedback},
+            criteria=criteria,
+            scores=scores,
+            disabled=not editable,
+        )
+    return _render_review(request, review, form, criteria, editable, released)
+
+
+def _review_url(review: Review, path: str | None) -> str:
+    url = reverse("grading:review", kwargs={"pk": review.pk})
+    if path:
+        from urllib.parse import urlencode
+
+        url += "?" + urlencode({"path": path})
+    return url
+
+
+def _render_review(request, review, form, criteria, editable, released, status=200):
+    anonymous = _anonymous(review)
+    submission = review.submission
+    if review.status == ReviewStatus.TODO:
+        # Until grading starts the latest version is the one that will be graded.
+        submission = review.group.submissions.order_by("-version").first() or submission
+    path = request.GET.get("path", "")
+    comments = list(review.line_comments.select_related("author"))
+    viewer = archive_view(submission, path or None, comments)
+    max_total = sum((c.max_points for c in criteria), Decimal(0))
+    group = review.group
+    assignment = group.assignment
+    days = assignment.days_late(submission.submitted_at, group.deadline())
+    members = (
+        []
+        if anonymous
+        else [m.student for m in group.memberships.select_related("student").order_by("student")]
+    )
+    context = {
+        "review": review,
+        "submission": submission,
+        "assignment": assignment,
+        "label": review.group_label(anonymous=anonymous),
+        "anonymous": anonymous,
+        "members": members,
+        "form": form,
+        "criteria": criteria,
+        "editable": editable,
+        "released": released,
+        "viewer": viewer,
+        "path": path,
+        "comment_form": LineCommentForm(initial={"path": path}),
+        "max_total": max_total,
+        "days_late": days,
+        "penalty": assignment.late_penalty_percent(days),
+        "grade": group_grade(review, max_total=max_total) if review.is_completed else None,
+        "regrades": list(review.regrade_requests.select_related("criterion")),
+    }
+    if viewer.file is not None and viewer.file.error:
+        status = 404
+    return render(request, "grading/review.html", context, status=status)
+
+
+@require_POST
+@login_required
+def line_comment_create(request: HttpRequest, pk: int) -> HttpResponse:
+    review, can_edit = get_review_for_grader(request, pk)
+    if not can_edit:
+        raise PermissionDenied("Only the review's grader comments on it.")
+    form = LineCommentForm(request.POST)
+    path = request.POST.get("path", "")
+    if form.is_valid():
+        try:
+            services.line_comment_add(
+                review=review,
+                by=request.user,
+                path=form.cleaned_data["path"],
+                line=form.cleaned_data["line"],
+                text=form.cleaned_data["text"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"Comment added on line {form.cleaned_data['line']}.")
+    else:
+        messages.error(request, "Give a line number and a comment.")
+    return redirect(_review_url(review, path))
+
+
+@require_POST
+@login_required
+def line_comment_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    comment = get_object_or_404(LineComment, pk=pk)
+    review, can_edit = get_review_for_grader(request, comment.review_id)
+    if not can_edit:
+        raise PermissionDenied("Only the review's grader removes its comments.")
+    try:
+        services.line_comment_delete(comment=comment, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Comment removed.")
+    return redirect(_review_url(review, comment.path))
+
+
+@login_required
+def regrade_list(request: HttpRequest) -> HttpResponse:
+    _require_grader(request.user)
+    regrades = (
+        RegradeRequest.objects.filter(review__in=Review.objects.visible_to(request.user))
+        .select_related(
+            "criterion", "review__group__assignment__rubric", "answered_by", "review__grader"
+        )
+        .order_by("status", "-created_at")
+    )
+    rows = [(r, r.review.group_label(anonymous=_anonymous(r.review))) for r in regrades]
+    return render(request, "grading/regrade_list.html", {"rows": rows})
+
+
+@login_required
+def regrade_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    regrade = get_object_or_404(RegradeRequest.objects.select_related("criterion"), pk=pk)
+    review, can_edit = get_review_for_grader(request, regrade.review_id)
+    form = RegradeAnswerForm(request.POST or None)
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied("Only the review's grader or an instructor answers.")
+        if form.is_valid():
+            accept = form.cleaned_data["decision"] == "accept"
+            try:
+                services.regrade_answer(
+                    regrade=regrade,
+                    by=request.user,
+                    accept=accept,
+                    new_points=form.cleaned_data["new_points"],
+                    response=form.cleaned_data["response"],
+                )
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(
+                    request, "Regrade accepted; the score is updated." if accept else "Declined."
+                )
+                return redirect("grading:regrade_list")
+    score = review.scores.filter(criterion=regrade.criterion).first()
+    return render(
+        request,
+        "grading/regrade_answer.html",
+        {
+            "regrade": regrade,
+            "review": review,
+            "label": review.group_label(anonymous=_anonymous(review)),
+            "score": score,
+            "form": form,
+            "can_edit": can_edit and regrade.status == RegradeStatus.OPEN,
+            "history": review.regrade_requests.select_related("criterion", "answered_by"),
+        },
+    )
+
+
+# Instructor pages
+
+
+@login_required
+def assignment_overview(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = _get_assignment_for_instructor(request, pk)
+    rubric = services.rubric_for(assignment)
+    groups = list(
+        Group.objects.filter(assignment=assignment)
+        .select_related("review__grader", "review__submission")
+        .prefetch_related(
+            Prefetch("memberships", queryset=GroupMembership.objects.select_related("student"))
+        )
+        .annotate(submission_count=Count("submissions", distinct=True))
+        .order_by("name")
+    )
+    marks = assignment_marks([assignment.pk])
+    rows = []
+    for group in groups:
+        members = [
+            (
+                m.student,
+                marks.get(assignment.pk, m.student_id) or StudentMark(m.student_id, 0, None),
+            )
+            for m in group.memberships.all()
+        ]
+        rows.append((group, getattr(group, "review", None), members))
+    release = GradeRelease.objects.filter(assignment=assignment).first()
+    return render(
+        request,
+        "grading/assignment.html",
+        {
+            "assignment": assignment,
+            "rubric": rubric,
+            "rows": rows,
+            "release": release,
+            "override_form": MarkOverrideForm(),
+        },
+    )
+
+
+def _no_mark(student_id: int) -> StudentMark:
+    return StudentMark(student_id=student_id, group_id=0, grade=None)
+
+
+@require_POST
+@login_required
+def assign_graders(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = _get_assignment_for_instructor(request, pk)
+    try:
+        created = services.graders_assign_round_robin(assignment=assignment, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if created:
+            messages.success(request, f"{len(created)} submission(s) assigned to graders.")
+        else:
+            messages.info(request, "Every submission already has a grader.")
+    return redirect("grading:assignment_grading", pk=assignment.pk)
+
+
+@login_required
+def release_grades(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = _get_assignment_for_instructor(request, pk)
+    form = ReleaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.grades_release(
+                assignment=assignment, by=request.user, base_url=_base_url(request)
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request, f"Grades of {assignment} released; students are being emailed."
+            )
+            return redirect("grading:assignment_grading", pk=assignment.pk)
+    reviews = Review.objects.filter(group__assignment=assignment)
+    return render(
+        request,
+        "grading/release.html",
+        {
+            "assignment": assignment,
+            "form": form,
+            "release": GradeRelease.objects.filter(assignment=assignment).first(),
+            "completed": reviews.filter(status=ReviewStatus.COMPLETED).count(),
+            "pending": services.students_without_review(assignment),
+        },
+    )
+
+
+@require_POST
+@login_required
+def override_mark(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = _get_assignment_for_instructor(request, pk)
+    student = get_object_or_404(
+        User, pk=request.POST.get("student") or 0, group_memberships__assignment=assignment
+    )
+    if "clear" in request.POST:
+        services.mark_override_clear(assignment=assignment, student=student, by=request.user)
+        messages.success(request, f"{student}'s computed mark applies again.")
+        return redirect("grading:assignment_grading", pk=assignment.pk)
+    form = MarkOverrideForm(request.POST)
+    if form.is_valid():
+        try:
+            services.mark_override(
+                assignment=assignment,
+                student=student,
+                mark=form.cleaned_data["mark"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"{student}'s mark is now {form.cleaned_data['mark']}%.")
+    else:
+        messages.error(request, "Give a mark between 0 and 100 and a reason.")
+    return redirect("grading:assignment_grading", pk=assignment.pk)
+
+
+@login_required
+def gradebook(request: HttpRequest, slug: str) -> HttpResponse:
+    course = _get_course_for_instructor(request, slug=slug)
+    sort = request.GET.get("sort", "name")
+    book, page = gradebook_page(
+        course, sort=sort, number=request.GET.get("page"), per_page=GRADEBOOK_PAGE_SIZE
+    )
+    # Clicking a column sorts by it, best marks first; clicking again flips the order.
+    columns = [(a, f"p{a.pk}" if sort == f"-p{a.pk}" else f"-p{a.pk}") for a in book.assignments]
+    return render(
+        request,
+        "grading/gradebook.html",
+        {"book": book, "page": page, "sort": sort, "course": course, "columns": columns},
+    )
+
+
+@login_required
+def gradebook_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    course = _get_course_for_instructor(request, slug=slug)
+    book = build_gradebook(course, sort=request.GET.get("sort", "name"))
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="gradebook-{course.slug}.csv"'
+    # The byte-order mark makes Excel read the file as UTF-8.
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(
+        ["Student", "Username", "Email"]
+        + [a.title for a in book.assignments]
+        + ["Lesson progress (%)"]
+    )
+    for row in book.rows:
+        writer.writerow(
+            [_csv_safe(row.name), row.username, row.email]
+            + ["" if mark is None else f"{mark:.2f}" for mark in row.marks]
+            + [f"{row.progress:.2f}"]
+        )
+    return response
+
+
+def _csv_safe(value: str) -> str:
+    # Spreadsheets run cells starting with these as formulas (CSV injection).
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+# Student pages
+
+
+def _get_feedback(request: HttpRequest, pk: int) -> tuple[Review, bool]:
+    """Return the completed review of submission PK, if the user may read it now."""
+    review = _review_queryset().filter(submission_id=pk, status=ReviewStatus.COMPLETED).first()
+    if review is None:
+        raise Http404("No feedback here.")
+    assignment = review.group.assignment
+    member = GroupMembership.objects.filter(group=review.group, student=request.user).exists()
+    if member and services.is_released(assignment):
+        return review, True
+    if services.is_course_instructor(request.user, assignment.course_id):
+        return review, False
+    raise Http404("No feedback here.")
+
+
+@login_required
+def feedback_list(request: HttpRequest) -> HttpResponse:
+    released = GradeRelease.objects.values("assignment_id")
+    reviews = (
+        _review_queryset()
+        .filter(
+            status=ReviewStatus.COMPLETED,
+            group__memberships__student=request.user,
+            group__assignment__in=released,
+        )
+        .order_by("-group__assignment__due_at")
+    )
+    peer_open = [
+        m.group
+        for m in GroupMembership.objects.filter(
+            student=request.user, assignment__rubric__peer_evaluation=True
+        ).select_related("group__assignment__rubric", "group__extension")
+        if services.peer_evaluation_open(m.group)
+    ]
+    return render(
+        request, "grading/feedback_list.html", {"reviews": reviews, "peer_open": peer_open}
+    )
+
+
+@login_required
+def feedback(request: HttpRequest, pk: int) -> HttpResponse:
+    review, as_member = _get_feedback(request, pk)
+    assignment = review.group.assignment
+    criteria = list(Criterion.objects.filter(rubric__assignment=assignment))
+    scores = {s.criterion_id: s for s in review.scores.all()}
+    # The reader's mark only, not the whole class's (their group is read whole).
+    marks = assignment_marks([assignment.pk], student_ids=[request.user.pk])
+    mine = marks.get(assignment.pk, request.user.pk) if as_member else None
+    path = request.GET.get("path", "")
+    viewer = archive_view(review.submission, path or None, review.line_comments.all())
+    closes = services.regrade_window_closes(assignment)
+    can_request = as_member and closes is not None and timezone.now() <= closes
+    max_total = sum((c.max_points for c in criteria), Decimal(0))
+    return render(
+        request,
+        "grading/feedback.html",
+        {
+            "review": review,
+            "assignment": assignment,
+            "rows": [(c, scores.get(c.pk)) for c in criteria],
+            "grade": group_grade(review, max_total=max_total),
+            "mine": mine,
+            "rubric": marks.rubrics.get(assignment.pk),
+            "viewer": viewer,
+            "path": path,
+            "as_member": as_member,
+            "regrades": review.regrade_requests.select_related("criterion"),
+            "regrade_form": RegradeRequestForm(
+                criteria=Criterion.objects.filter(rubric__assignment=assignment)
+            )
+            if can_request
+            else None,
+            "regrade_closes": closes,
+        },
+    )
+
+
+@require_POST
+@login_required
+def regrade_request(request: HttpRequest, pk: int) -> HttpResponse:
+    review, as_member = _get_feedback(request, pk)
+    if not as_member:
+        raise PermissionDenied("Only group members ask for regrades.")
+    form = RegradeRequestForm(
+        request.POST,
+        criteria=Criterion.objects.filter(rubric__assignment_id=review.group.assignment_id),
+    )
+    if form.is_valid():
+        try:
+            services.regrade_request_create(
+                review=review,
+                criterion=form.cleaned_data["criterion"],
+                student=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "Regrade requested. You will see the answer here.")
+    else:
+        messages.error(request, "Choose a criterion and explain why.")
+    return redirect("grading:feedback", pk=pk)
+
+
+@login_required
+def peer_evaluation(request: HttpRequest, pk: int) -> HttpResponse:
+    """Let a member rate every member of their group (pk: the group)."""
+    membership = get_object_or_404(
+        GroupMembership.objects.select_related("group__assignment__rubric", "group__extension"),
+        group_id=pk,
+        student=request.user,
+    )
+    group = membership.group
+    if not services.peer_evaluation_open(group):
+        messages.info(request, "Peer evaluation is not open for this group.")
+        return redirect("grading:feedback_list")
+    members = [m.student for m in group.memberships.select_related("student").order_by("student")]
+    existing = {r.ratee_id: r for r in PeerRating.objects.filter(group=group, rater=request.user)}
+    form = PeerRatingForm(request.POST or None, members=members, me=request.user, existing=existing)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.peer_ratings_submit(group=group, rater=request.user, ratings=form.ratings())
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request, "Thank you, your ratings are saved. You can change them until release."
+            )
+            return redirect("grading:feedback_list")
+    return render(
+        request,
+        "grading/peer.html",
+        {"group": group, "form": form, "submitted": bool(existing)},
+    )
