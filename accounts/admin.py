@@ -1,25 +1,64 @@
+"""People in the back office (registered here, it needs the courses people are in).
+
+Instructors see the people enrolled in the courses they teach, may correct their
+names and add someone to one of their courses; only superusers change what is
+site-wide: email addresses, passwords, active and superuser flags, groups,
+permissions, and deleting accounts. Roles are per course, on enrollments.
+"""
+
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django import forms
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
+
+from access import policy
+from access.backoffice import ScopedRelationsMixin
+from lessons.models import Course, Enrollment
+from lessons.services import enrollment_create
 
 from .forms import AdminUserCreationForm
 from .models import Role, User
-from .services import user_set_site_role
+
+
+class EnrollingUserCreationForm(AdminUserCreationForm):
+    """Create an account and enroll it in one of the instructor's courses, together."""
+
+    course = forms.ModelChoiceField(
+        queryset=None,
+        label=_("Enroll in"),
+        help_text=_("You see the people of your courses: the new account joins this one."),
+    )
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.STUDENT, label=_("as"))
+
+    def __init__(self, *args, courses, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["course"].queryset = courses
+
+    @transaction.atomic
+    def save(self, commit: bool = True) -> User:
+        user = super().save(commit=True)
+        enrollment_create(
+            user=user, course=self.cleaned_data["course"], role=self.cleaned_data["role"]
+        )
+        return user
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(ScopedRelationsMixin, BaseUserAdmin):
     add_form = AdminUserCreationForm
-    list_display = ("username", "email", "display_name", "is_staff", "site_roles", "last_login")
-    list_filter = ("is_staff", "is_superuser", "is_active", "groups")
+    list_display = ("username", "email", "display_name", "course_roles", "last_login")
     search_fields = ("username", "email", "display_name", "first_name", "last_name")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Personal info"), {"fields": ("display_name", "first_name", "last_name", "email")}),
         (
-            _("Permissions"),
+            _("Site-wide permissions (superusers only)"),
             {
                 "fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions"),
                 "classes": ("collapse",),
@@ -32,36 +71,99 @@ class UserAdmin(BaseUserAdmin):
             None,
             {
                 "classes": ("wide",),
-                "fields": ("username", "email", "display_name", "password1", "password2"),
+                "fields": ("username", "email", "display_name", "usable_password"),
             },
         ),
+        (None, {"fields": ("password1", "password2")}),
     )
-    actions = ("make_instructor", "make_grader", "make_student")
+    enrolling_add_fieldsets = (
+        (None, {"fields": ("course", "role")}),
+        *add_fieldsets,
+    )
+    # What an instructor may correct for a person of their courses.
+    instructor_fieldsets = (
+        (None, {"fields": ("username",)}),
+        (_("Personal info"), {"fields": ("display_name", "first_name", "last_name", "email")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("groups")
-
-    @admin.display(description=_("site roles"))
-    def site_roles(self, obj: User) -> str:
-        return ", ".join(group.name for group in obj.groups.all()) or "—"
-
-    def _set_role(self, request, queryset, role: str) -> None:
-        for user in queryset:
-            user_set_site_role(user=user, role=role)
-        self.message_user(
-            request,
-            f"{queryset.count()} user(s) are now {Role(role).label.lower()}s.",
-            messages.SUCCESS,
+    def get_queryset(self, request: HttpRequest):
+        enrollments = Prefetch(
+            "enrollments", queryset=self._enrollments_shown(request).select_related("course")
         )
+        return policy.visible_users(request.user).prefetch_related(enrollments)
 
-    @admin.action(description=_("Make the selected users instructors (admin access)"))
-    def make_instructor(self, request, queryset):
-        self._set_role(request, queryset, Role.INSTRUCTOR)
+    def _enrollments_shown(self, request: HttpRequest):
+        return policy.scope(request.user, policy.TEACH, Enrollment.objects)
 
-    @admin.action(description=_("Make the selected users graders"))
-    def make_grader(self, request, queryset):
-        self._set_role(request, queryset, Role.GRADER)
+    @admin.display(description=_("roles in your courses"))
+    def course_roles(self, obj: User) -> str:
+        roles = [f"{e.course.title}: {e.get_role_display()}" for e in obj.enrollments.all()]
+        return "; ".join(roles) or "—"
 
-    @admin.action(description=_("Make the selected users students (no admin access)"))
-    def make_student(self, request, queryset):
-        self._set_role(request, queryset, Role.STUDENT)
+    # Permissions: the people of one's courses; site-wide changes for superusers.
+    def _sees(self, request: HttpRequest, obj: User | None) -> bool:
+        if obj is None:
+            return policy.uses_back_office(request.user)
+        return policy.visible_users(request.user).filter(pk=obj.pk).exists()
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return policy.uses_back_office(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._sees(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._sees(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return policy.uses_back_office(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return policy.is_superuser(request.user)
+
+    def get_list_filter(self, request: HttpRequest):
+        if policy.is_superuser(request.user):
+            return ("is_superuser", "is_active", "groups")
+        return ()
+
+    def get_fieldsets(self, request: HttpRequest, obj=None):
+        superuser = policy.is_superuser(request.user)
+        if obj is None:
+            return self.add_fieldsets if superuser else self.enrolling_add_fieldsets
+        if superuser:
+            return self.fieldsets
+        if obj.pk == request.user.pk:  # one's own password, via its change page
+            return ((None, {"fields": ("username", "password")}), *self.instructor_fieldsets[1:])
+        return self.instructor_fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        if obj is None or policy.is_superuser(request.user):
+            return ()
+        readonly = ["username", "last_login", "date_joined"]
+        if obj.pk != request.user.pk:
+            readonly.append("email")  # the login and password-reset address of the person
+        return readonly
+
+    def get_form(self, request: HttpRequest, obj=None, **kwargs):
+        if obj is None and not policy.is_superuser(request.user):
+            courses = policy.scope(request.user, policy.TEACH, Course.objects)
+            form = super().get_form(request, obj, **{**kwargs, "form": EnrollingUserCreationForm})
+
+            class BoundCoursesForm(form):
+                def __init__(self, *args, **form_kwargs) -> None:
+                    super().__init__(*args, courses=courses, **form_kwargs)
+
+            return BoundCoursesForm
+        return super().get_form(request, obj, **kwargs)
+
+    def user_change_password(self, request: HttpRequest, id, form_url=""):
+        user = self.get_object(request, id)
+        if user is not None and not (
+            policy.is_superuser(request.user) or user.pk == request.user.pk
+        ):
+            raise PermissionDenied(_("Only superusers set another person's password."))
+        return super().user_change_password(request, id, form_url)
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        raise Http404(_("No such person."))

@@ -42,7 +42,6 @@ class UsernameOrEmailBackend(ModelBackend):
             user = super().get_user(user_id)
             if user is None:
                 return None
-            user.load_role_names()  # the navbar asks on every page
             cache.set(key, user, seconds)
         return user if self.user_can_authenticate(user) else None
 

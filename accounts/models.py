@@ -9,17 +9,11 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    """Per-course roles; also the names of the site-wide permission groups."""
+    """A user's role in one course, held by their enrollment (access/policy.py reads it)."""
 
     STUDENT = "student", _("Student")
     GRADER = "grader", _("Grader")
     INSTRUCTOR = "instructor", _("Instructor")
-
-
-# Site-wide groups created by a data migration; their permissions are kept in
-# sync after every migrate (accounts.apps.sync_role_groups).
-INSTRUCTORS_GROUP = "Instructors"
-GRADERS_GROUP = "Graders"
 
 
 class ByCodePoint(Func):
@@ -107,20 +101,3 @@ class User(AbstractUser):
         # Keep email lookups and the case-insensitive constraint predictable.
         self.email = type(self).objects.normalize_email(self.email).lower() if self.email else ""
         super().save(*args, **kwargs)
-
-    @property
-    def is_instructor(self) -> bool:
-        return self.is_superuser or (self.is_staff and self._in_group(INSTRUCTORS_GROUP))
-
-    @property
-    def is_grader(self) -> bool:
-        return self._in_group(GRADERS_GROUP)
-
-    def _in_group(self, name: str) -> bool:
-        # One query per request at most: group names are cached on the instance.
-        if not hasattr(self, "_group_names"):
-            self.load_role_names()
-        return name in self._group_names
-
-    def load_role_names(self) -> None:
-        self._group_names = set(self.groups.values_list("name", flat=True))

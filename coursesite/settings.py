@@ -70,7 +70,8 @@ SITE_NAME = os.environ.get("SITE_NAME", "Course Platform")
 BENCH_FLOOR = envbool("BENCH_FLOOR", False)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the site of access.backoffice, which asks the access policy.
+    "access.apps.BackOfficeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -87,6 +88,7 @@ INSTALLED_APPS = [
     "lessons",
     "projects",
     "grading",
+    "access",
 ]
 
 MIDDLEWARE = [

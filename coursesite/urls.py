@@ -4,10 +4,6 @@ from django.views.generic import RedirectView
 
 from . import views
 
-admin.site.site_header = "Course platform back office"
-admin.site.site_title = "Course platform admin"
-admin.site.index_title = "Courses, projects and grading"
-
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

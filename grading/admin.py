@@ -1,4 +1,9 @@
-"""Back office for grading: rubrics edited inline, reviews with their history."""
+"""Back office for grading: rubrics edited inline, reviews with their history.
+
+Scores, comments, releases, regrades, peer ratings and overrides are read here; they
+change on the grading pages, through the services and their rules. Every screen asks
+the access policy through the base classes of access.backoffice.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,11 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
+
+from access import policy
+from access.backoffice import CourseScopedAdmin, CourseScopedHistoryAdmin, CourseScopedInline
+from accounts.models import User
+from lessons.models import Course
 
 from .models import (
     Criterion,
@@ -25,7 +34,7 @@ from .models import (
 from .services import grader_assign, grader_assign_check, graders_assign_round_robin
 
 
-class CriterionInline(admin.TabularInline):
+class CriterionInline(CourseScopedInline, admin.TabularInline):
     model = Criterion
     extra = 1
     fields = ("order", "title", "description", "max_points")
@@ -33,7 +42,7 @@ class CriterionInline(admin.TabularInline):
 
 
 @admin.register(Rubric)
-class RubricAdmin(SimpleHistoryAdmin):
+class RubricAdmin(CourseScopedHistoryAdmin):
     list_display = (
         "assignment",
         "course",
@@ -80,20 +89,20 @@ class RubricAdmin(SimpleHistoryAdmin):
                 )
 
 
-class LevelInline(admin.TabularInline):
+class LevelInline(CourseScopedInline, admin.TabularInline):
     model = Level
     extra = 1
 
 
 @admin.register(Criterion)
-class CriterionAdmin(admin.ModelAdmin):
+class CriterionAdmin(CourseScopedAdmin):
     list_display = ("title", "rubric", "order", "max_points")
     list_select_related = ("rubric__assignment",)
     list_filter = ("rubric__assignment__course",)
     inlines = (LevelInline,)
 
 
-class CriterionScoreInline(admin.TabularInline):
+class CriterionScoreInline(CourseScopedInline, admin.TabularInline):
     model = CriterionScore
     extra = 0
     fields = ("criterion", "points", "comment")
@@ -104,11 +113,15 @@ class CriterionScoreInline(admin.TabularInline):
         return False
 
 
-class LineCommentInline(admin.TabularInline):
+class LineCommentInline(CourseScopedInline, admin.TabularInline):
     model = LineComment
     extra = 0
     fields = ("path", "line", "text", "author")
-    readonly_fields = ("author",)
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class ReviewAssignForm(forms.ModelForm):
@@ -125,7 +138,7 @@ class ReviewAssignForm(forms.ModelForm):
 
 
 @admin.register(Review)
-class ReviewAdmin(SimpleHistoryAdmin):
+class ReviewAdmin(CourseScopedHistoryAdmin):
     """Assign a grader by adding a review (group + grader); scores change on the site."""
 
     list_display = ("group", "assignment", "grader", "status", "total", "updated_at")
@@ -136,6 +149,18 @@ class ReviewAdmin(SimpleHistoryAdmin):
     history_list_display = ("status", "total")
 
     form = ReviewAssignForm
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "grader":
+            # The people who grade in the courses this user teaches.
+            kwargs["queryset"] = User.objects.filter(
+                enrollments__course__in=policy.scope(request.user, policy.TEACH, Course.objects),
+                enrollments__role__in=policy.STAFF,
+            ).distinct()
+            kwargs["error_messages"] = {
+                "invalid_choice": _("That person is not a grader or instructor of your courses.")
+            }
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -155,6 +180,12 @@ class ReviewAdmin(SimpleHistoryAdmin):
     def assignment(self, obj: Review):
         return obj.group.assignment
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Unassigning an unfinished review is fine; a completed one is the record.
+        if obj is not None and obj.is_completed:
+            return False
+        return super().has_delete_permission(request, obj)
+
     def save_model(self, request, obj, form, change):
         if change and "grader" not in form.changed_data:
             return  # nothing else is editable here: scores change on the review page
@@ -164,44 +195,54 @@ class ReviewAdmin(SimpleHistoryAdmin):
         obj.submission = saved.submission
 
 
+class ReadOnlyAdmin(CourseScopedHistoryAdmin):
+    """A record to read, with its history; it changes on the grading pages only.
+
+    Releases go through the confirmation page (it emails students), overrides and
+    regrade answers through the assignment page and the review, with their rules.
+    """
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(CriterionScore)
-class CriterionScoreAdmin(SimpleHistoryAdmin):
+class CriterionScoreAdmin(ReadOnlyAdmin):
     list_display = ("review", "criterion", "points")
     list_select_related = ("review__group", "review__grader", "criterion")
-    readonly_fields = ("review", "criterion", "points", "comment")
     history_list_display = ("points",)
 
 
 @admin.register(GradeRelease)
-class GradeReleaseAdmin(SimpleHistoryAdmin):
+class GradeReleaseAdmin(ReadOnlyAdmin):
     list_display = ("assignment", "released_at", "released_by")
     list_select_related = ("assignment", "released_by")
-    readonly_fields = ("assignment", "released_at", "released_by")
-
-    def has_add_permission(self, request) -> bool:
-        return False  # release through the confirmation page, which emails students
 
 
 @admin.register(RegradeRequest)
-class RegradeRequestAdmin(SimpleHistoryAdmin):
+class RegradeRequestAdmin(ReadOnlyAdmin):
     list_display = ("review", "criterion", "status", "created_at", "answered_by")
     list_filter = ("status",)
     list_select_related = ("review__group", "review__grader", "criterion", "answered_by")
 
 
 @admin.register(PeerRating)
-class PeerRatingAdmin(SimpleHistoryAdmin):
+class PeerRatingAdmin(ReadOnlyAdmin):
     list_display = ("group", "rater", "ratee", "score")
     list_filter = ("group__assignment",)
     list_select_related = ("group", "rater", "ratee")
 
 
 @admin.register(MarkOverride)
-class MarkOverrideAdmin(SimpleHistoryAdmin):
+class MarkOverrideAdmin(ReadOnlyAdmin):
     list_display = ("assignment", "student", "mark", "by", "at")
     list_select_related = ("assignment", "student", "by")
-    readonly_fields = ("by",)
-
-    def save_model(self, request, obj, form, change):
-        obj.by = request.user
-        super().save_model(request, obj, form, change)

@@ -139,8 +139,26 @@ class PeerRatingForm(forms.Form):
 
 
 class MarkOverrideForm(forms.Form):
-    student = forms.IntegerField(widget=forms.HiddenInput)
+    student = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": "That student is not in a group of this project."},
+    )
     mark = forms.DecimalField(
         label="Mark (%)", min_value=0, max_value=100, max_digits=5, decimal_places=2
     )
     reason = forms.CharField(label="Reason", max_length=2000)
+
+    def __init__(self, *args, assignment=None, clear: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if assignment is not None:
+            members = User.objects.filter(group_memberships__assignment=assignment)
+            self.fields["student"].queryset = members
+        if clear:  # clearing an override needs only the student
+            self.fields["mark"].required = self.fields["reason"].required = False
+
+    def error_messages_text(self) -> list[str]:
+        """Return the errors as sentences for a flash message (the form is one table row)."""
+        if "student" in self.errors:
+            return list(self.errors["student"])
+        return ["Give a mark between 0 and 100 and a reason."]

@@ -17,7 +17,6 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from accounts.models import Role
 from projects.models import Group, ProjectAssignment, Submission
 
 
@@ -114,32 +113,6 @@ class ReviewStatus(models.TextChoices):
     COMPLETED = "completed", _("Done")
 
 
-class ReviewQuerySet(models.QuerySet):
-    def visible_to(self, user) -> ReviewQuerySet:
-        """Return the reviews USER may open as a grader.
-
-        Their own; every review of their courses if they instruct; every review of an
-        assignment whose rubric lets graders see all, in courses they grade.
-        """
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self.all()
-        from lessons.models import Enrollment
-
-        mine = Enrollment.objects.filter(user=user)
-        teaching = mine.filter(role=Role.INSTRUCTOR).values("course_id")
-        grading = mine.filter(role__in=[Role.GRADER, Role.INSTRUCTOR]).values("course_id")
-        return self.filter(
-            Q(grader=user)
-            | Q(group__assignment__course__in=teaching)
-            | Q(
-                group__assignment__rubric__graders_see_all=True,
-                group__assignment__course__in=grading,
-            )
-        )
-
-
 class Review(models.Model):
     """One grader's review of one group's submission (one review per group).
 
@@ -168,7 +141,6 @@ class Review(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ReviewQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

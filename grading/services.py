@@ -18,8 +18,8 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from access import policy
 from accounts.models import Role, User
-from lessons.models import Course, Enrollment
 from lessons.rendering import markdown_to_html
 from projects.models import Group, GroupMembership, ProjectAssignment, Submission
 
@@ -42,7 +42,6 @@ __all__ = [
     "grader_assign_check",
     "graders_assign_round_robin",
     "grades_release",
-    "is_course_instructor",
     "is_released",
     "line_comment_add",
     "line_comment_delete",
@@ -61,11 +60,6 @@ def rubric_for(assignment: ProjectAssignment) -> Rubric:
     """Return the assignment's rubric, creating an empty one with default settings."""
     rubric, _ = Rubric.objects.get_or_create(assignment=assignment)
     return rubric
-
-
-def is_course_instructor(user: User, course: Course | int) -> bool:
-    course_id = course if isinstance(course, int) else course.pk
-    return Course.objects.taught_by(user).filter(pk=course_id).exists()
 
 
 def is_released(assignment: ProjectAssignment | int) -> bool:
@@ -90,11 +84,7 @@ def _check_not_released(assignment: ProjectAssignment) -> None:
 
 def grader_assign_check(*, group: Group, grader: User) -> Submission:
     """Return the submission GRADER would grade; raise if they cannot grade GROUP."""
-    if not Enrollment.objects.filter(
-        user=grader,
-        course_id=group.assignment.course_id,
-        role__in=[Role.GRADER, Role.INSTRUCTOR],
-    ).exists():
+    if not policy.can(grader, policy.GRADE, group.assignment.course):
         raise ValidationError(f"{grader} is not a grader or instructor of this course.")
     submission = _latest_submission(group)
     if submission is None:

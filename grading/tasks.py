@@ -8,6 +8,7 @@ from django.tasks import task
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from access import policy
 from accounts.models import User
 
 from .models import Review
@@ -23,6 +24,10 @@ def send_grades_released_email(*, user_id: int, review_id: int, base_url: str = 
         .first()
     )
     if user is None or review is None or not user.email:
+        return 0
+    # Asked when the email goes, not when it was queued: someone removed from the course
+    # meanwhile is told nothing.
+    if not policy.can(user, policy.VIEW, review, roles=policy.STUDENTS):
         return 0
     path = reverse("grading:feedback", kwargs={"pk": review.submission_id})
     context = {

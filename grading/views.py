@@ -15,14 +15,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from access import policy
 from accounts.models import Role, User
-from lessons.models import Course, Enrollment
+from lessons.models import Course
 from projects.models import Group, GroupMembership, ProjectAssignment
 
 from . import services
@@ -75,19 +76,14 @@ _QUEUE_DEFERRED = [
 ]
 
 
-# Access helpers
-
-
-def _grading_roles(user: User) -> set[str]:
-    return set(Enrollment.objects.filter(user=user).values_list("role", flat=True))
+# Access: every question goes to the access policy.
+STAFF_ROLES = policy.STAFF  # the grading pages are for a course's graders and instructors
+MEMBER_OR_TEACHER = frozenset({Role.STUDENT, Role.INSTRUCTOR})  # the feedback pages
 
 
 def _require_grader(user: User) -> None:
-    if user.is_superuser or user.is_grader or user.is_instructor:
-        return
-    if _grading_roles(user) & {Role.GRADER, Role.INSTRUCTOR}:
-        return
-    raise PermissionDenied("Only graders and instructors grade.")
+    if not policy.grades_anywhere(user):
+        raise PermissionDenied("Only graders and instructors grade.")
 
 
 def _review_queryset():
@@ -101,40 +97,20 @@ def _review_queryset():
 
 
 def get_review_for_grader(request: HttpRequest, pk: int) -> tuple[Review, bool]:
-    """Return the review and whether the user may change it; 404 if they may not see it."""
-    review = get_object_or_404(_review_queryset().visible_to(request.user), pk=pk)
-    can_edit = review.grader_id == request.user.pk or services.is_course_instructor(
-        request.user, review.group.assignment.course_id
+    """Return the review and whether the user may grade it; 404 or 403 if they may not see it."""
+    review = policy.get_or_refuse(
+        request.user, policy.VIEW, _review_queryset(), roles=STAFF_ROLES, pk=pk
     )
-    return review, can_edit
+    return review, policy.can(request.user, policy.GRADE, review)
 
 
 def _get_course_for_instructor(request: HttpRequest, **lookup) -> Course:
-    course = get_object_or_404(Course, **lookup)
-    _check_instructor(request.user, course.pk)
-    return course
+    return policy.get_or_refuse(request.user, policy.TEACH, Course.objects, **lookup)
 
 
 def _get_assignment_for_instructor(request: HttpRequest, pk: int) -> ProjectAssignment:
-    assignment = get_object_or_404(
-        ProjectAssignment.objects.select_related("course", "rubric"), pk=pk
-    )
-    _check_instructor(request.user, assignment.course_id)
-    return assignment
-
-
-def _check_instructor(user: User, course_id: int) -> None:
-    if user.is_superuser:
-        return
-    role = (
-        Enrollment.objects.filter(user=user, course_id=course_id)
-        .values_list("role", flat=True)
-        .first()
-    )
-    if role is None:
-        raise Http404("No such course.")
-    if role != Role.INSTRUCTOR:
-        raise PermissionDenied("Only the course's instructors may open this page.")
+    assignments = ProjectAssignment.objects.select_related("course", "rubric")
+    return policy.get_or_refuse(request.user, policy.TEACH, assignments, pk=pk)
 
 
 def _anonymous(review: Review) -> bool:
@@ -163,9 +139,8 @@ def grader_queue(request: HttpRequest) -> HttpResponse:
     _require_grader(request.user)
     current = request.GET.get("status", "")
     reviews = (
-        _review_queryset()
+        policy.scope(request.user, policy.VIEW, _review_queryset(), roles=STAFF_ROLES)
         .defer(*_QUEUE_DEFERRED)
-        .visible_to(request.user)
         .prefetch_related(
             Prefetch(
                 "group__memberships",
@@ -178,7 +153,7 @@ def grader_queue(request: HttpRequest) -> HttpResponse:
         reviews = reviews.filter(QUEUE_FILTERS[current][1])
     else:
         current = ""
-    counts = Review.objects.visible_to(request.user).aggregate(
+    counts = policy.scope(request.user, policy.VIEW, Review.objects, roles=STAFF_ROLES).aggregate(
         all=Count("pk"),
         **{key: Count("pk", filter=condition) for key, (_, condition) in QUEUE_FILTERS.items()},
     )
@@ -202,7 +177,11 @@ def grader_queue(request: HttpRequest) -> HttpResponse:
     filters = [("", "All", counts["all"])] + [
         (key, label, counts[key]) for key, (label, _) in QUEUE_FILTERS.items()
     ]
-    teaching = Course.objects.taught_by(request.user).prefetch_related("projects").order_by("title")
+    teaching = (
+        policy.scope(request.user, policy.TEACH, Course.objects)
+        .prefetch_related("projects")
+        .order_by("title")
+    )
     return render(
         request,
         "grading/grader_queue.html",
@@ -341,10 +320,11 @@ def line_comment_create(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def line_comment_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    comment = get_object_or_404(LineComment, pk=pk)
-    review, can_edit = get_review_for_grader(request, comment.review_id)
-    if not can_edit:
-        raise PermissionDenied("Only the review's grader removes its comments.")
+    comment = policy.get_or_refuse(
+        request.user, policy.VIEW, LineComment.objects, roles=STAFF_ROLES, pk=pk
+    )
+    policy.require(request.user, policy.GRADE, comment)
+    review = comment.review
     try:
         services.line_comment_delete(comment=comment, by=request.user)
     except ValidationError as exc:
@@ -358,7 +338,7 @@ def line_comment_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def regrade_list(request: HttpRequest) -> HttpResponse:
     _require_grader(request.user)
     regrades = (
-        RegradeRequest.objects.filter(review__in=Review.objects.visible_to(request.user))
+        policy.scope(request.user, policy.VIEW, RegradeRequest.objects, roles=STAFF_ROLES)
         .select_related(
             "criterion", "review__group__assignment__rubric", "answered_by", "review__grader"
         )
@@ -370,7 +350,13 @@ def regrade_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def regrade_answer(request: HttpRequest, pk: int) -> HttpResponse:
-    regrade = get_object_or_404(RegradeRequest.objects.select_related("criterion"), pk=pk)
+    regrade = policy.get_or_refuse(
+        request.user,
+        policy.VIEW,
+        RegradeRequest.objects.select_related("criterion"),
+        roles=STAFF_ROLES,
+        pk=pk,
+    )
     review, can_edit = get_review_for_grader(request, regrade.review_id)
     form = RegradeAnswerForm(request.POST or None)
     if request.method == "POST":
@@ -504,15 +490,16 @@ def release_grades(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def override_mark(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _get_assignment_for_instructor(request, pk)
-    student = get_object_or_404(
-        User, pk=request.POST.get("student") or 0, group_memberships__assignment=assignment
-    )
-    if "clear" in request.POST:
+    clear = "clear" in request.POST
+    form = MarkOverrideForm(request.POST, assignment=assignment, clear=clear)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.error_messages_text()))
+        return redirect("grading:assignment_grading", pk=assignment.pk)
+    student = form.cleaned_data["student"]
+    if clear:
         services.mark_override_clear(assignment=assignment, student=student, by=request.user)
         messages.success(request, f"{student}'s computed mark applies again.")
-        return redirect("grading:assignment_grading", pk=assignment.pk)
-    form = MarkOverrideForm(request.POST)
-    if form.is_valid():
+    else:
         try:
             services.mark_override(
                 assignment=assignment,
@@ -525,8 +512,6 @@ def override_mark(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, f"{student}'s mark is now {form.cleaned_data['mark']}%.")
-    else:
-        messages.error(request, "Give a mark between 0 and 100 and a reason.")
     return redirect("grading:assignment_grading", pk=assignment.pk)
 
 
@@ -578,35 +563,33 @@ def _csv_safe(value: str) -> str:
 
 
 def _get_feedback(request: HttpRequest, pk: int) -> tuple[Review, bool]:
-    """Return the completed review of submission PK, if the user may read it now."""
-    review = _review_queryset().filter(submission_id=pk, status=ReviewStatus.COMPLETED).first()
-    if review is None:
-        raise Http404("No feedback here.")
-    assignment = review.group.assignment
-    member = GroupMembership.objects.filter(group=review.group, student=request.user).exists()
-    if member and services.is_released(assignment):
-        return review, True
-    if services.is_course_instructor(request.user, assignment.course_id):
-        return review, False
-    raise Http404("No feedback here.")
+    """Return the completed review of submission PK and whether the reader is a member.
+
+    Members read it once released, the course's instructors at any time; for anyone
+    else it does not exist.
+    """
+    reviews = policy.scope(
+        request.user,
+        policy.VIEW,
+        _review_queryset().filter(status=ReviewStatus.COMPLETED),
+        roles=MEMBER_OR_TEACHER,
+    )
+    review = get_object_or_404(reviews, submission_id=pk)
+    course_id = review.group.assignment.course_id
+    return review, policy.role_in(request.user, course_id) == Role.STUDENT
 
 
 @login_required
 def feedback_list(request: HttpRequest) -> HttpResponse:
-    released = GradeRelease.objects.values("assignment_id")
-    reviews = (
-        _review_queryset()
-        .filter(
-            status=ReviewStatus.COMPLETED,
-            group__memberships__student=request.user,
-            group__assignment__in=released,
-        )
-        .order_by("-group__assignment__due_at")
+    user = request.user
+    reviews = policy.scope(user, policy.VIEW, _review_queryset(), roles=policy.STUDENTS).order_by(
+        "-group__assignment__due_at"
     )
+    my_groups = policy.scope(user, policy.CHANGE, Group.objects)
     peer_open = [
         m.group
         for m in GroupMembership.objects.filter(
-            student=request.user, assignment__rubric__peer_evaluation=True
+            student=user, group__in=my_groups, assignment__rubric__peer_evaluation=True
         ).select_related("group__assignment__rubric", "group__extension")
         if services.peer_evaluation_open(m.group)
     ]
@@ -683,12 +666,8 @@ def regrade_request(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def peer_evaluation(request: HttpRequest, pk: int) -> HttpResponse:
     """Let a member rate every member of their group (pk: the group)."""
-    membership = get_object_or_404(
-        GroupMembership.objects.select_related("group__assignment__rubric", "group__extension"),
-        group_id=pk,
-        student=request.user,
-    )
-    group = membership.group
+    groups = policy.scope(request.user, policy.CHANGE, Group.objects)
+    group = get_object_or_404(groups.select_related("assignment__rubric", "extension"), pk=pk)
     if not services.peer_evaluation_open(group):
         messages.info(request, "Peer evaluation is not open for this group.")
         return redirect("grading:feedback_list")

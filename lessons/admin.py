@@ -1,7 +1,7 @@
 """The instructors' back office: courses, modules, lessons, enrollments, rosters, reports.
 
-Site-wide instructors have admin permissions on every lessons model, but each one
-only sees the courses they teach (an instructor enrollment); superusers see all.
+Each instructor sees the courses they teach and nothing else (access.backoffice asks
+the access policy for every row, choice and permission); superusers see all.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -23,6 +22,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from access import policy
+from access.backoffice import CourseScopedAdmin, CourseScopedInline
 from accounts.models import Role
 
 from .models import Course, Enrollment, Lesson, LessonAttachment, Module
@@ -34,32 +35,6 @@ from .services import (
     roster_import,
     roster_parse,
 )
-
-
-class CourseScopedAdmin(admin.ModelAdmin):
-    """Limit rows and foreign-key choices to the courses the user teaches."""
-
-    course_lookup = "course"  # the path from this model to its Course
-
-    def get_queryset(self, request: HttpRequest):
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(
-            **{f"{self.course_lookup}__in": Course.objects.taught_by(request.user)}
-        )
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        taught = Course.objects.taught_by(request.user)
-        if db_field.related_model is Course:
-            kwargs["queryset"] = taught
-        elif db_field.related_model is Module:
-            kwargs["queryset"] = Module.objects.filter(course__in=taught).select_related("course")
-        elif db_field.related_model is Lesson:
-            kwargs["queryset"] = Lesson.objects.filter(module__course__in=taught).select_related(
-                "module"
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class PublishActionsMixin:
@@ -104,7 +79,7 @@ class OrderedChangelistMixin:
         }
 
 
-class ModuleInline(admin.TabularInline):
+class ModuleInline(CourseScopedInline, admin.TabularInline):
     model = Module
     fields = ("order", "title", "slug", "is_published")
     prepopulated_fields = {"slug": ("title",)}
@@ -115,7 +90,6 @@ class ModuleInline(admin.TabularInline):
 
 @admin.register(Course)
 class CourseAdmin(PublishActionsMixin, CourseScopedAdmin):
-    course_lookup = "pk"
     list_display = (
         "title",
         "code",
@@ -202,10 +176,8 @@ class CourseAdmin(PublishActionsMixin, CourseScopedAdmin):
         ]
 
     def _report_course(self, request, pk: int) -> Course:
-        if not self.has_view_permission(request):
-            raise PermissionDenied
         # Only the course's instructors (and superusers) read its report.
-        return get_object_or_404(Course.objects.taught_by(request.user), pk=pk)
+        return policy.get_or_refuse(request.user, policy.TEACH, Course.objects, pk=pk)
 
     def progress_view(self, request, pk: int) -> TemplateResponse:
         course = self._report_course(request, pk)
@@ -250,7 +222,7 @@ class CourseAdmin(PublishActionsMixin, CourseScopedAdmin):
         return response
 
 
-class LessonInline(admin.TabularInline):
+class LessonInline(CourseScopedInline, admin.TabularInline):
     model = Lesson
     fields = ("order", "title", "slug", "estimated_minutes", "is_published")
     prepopulated_fields = {"slug": ("title",)}
@@ -314,7 +286,7 @@ class ModuleAdmin(OrderedChangelistMixin, MoveActionsMixin, PublishActionsMixin,
         form.instance.renumber_lessons()
 
 
-class LessonAttachmentInline(admin.TabularInline):
+class LessonAttachmentInline(CourseScopedInline, admin.TabularInline):
     model = LessonAttachment
     fields = ("order", "title", "file")
     extra = 0
@@ -331,7 +303,6 @@ class LessonAdminForm(forms.ModelForm):
 
 @admin.register(Lesson)
 class LessonAdmin(OrderedChangelistMixin, MoveActionsMixin, PublishActionsMixin, CourseScopedAdmin):
-    course_lookup = "module__course"
     parent_field = "module"
     form = LessonAdminForm
     list_display = (
@@ -386,7 +357,7 @@ class RosterImportForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["course"].queryset = Course.objects.taught_by(user)
+        self.fields["course"].queryset = policy.scope(user, policy.TEACH, Course.objects)
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from accounts.models import Role, User
-from accounts.services import user_set_site_role
 
 from .models import Course, Enrollment
 from .services import ImportReport, course_import
@@ -49,7 +48,6 @@ def demo_course_seed() -> DemoCourse:
                 password=password,
                 display_name=name,
             )
-            user_set_site_role(user=user, role=role)
             new_accounts.append((username, role, password))
         users[username] = user
     report = course_import(path=DEMO_COURSE)

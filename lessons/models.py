@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -75,26 +75,6 @@ class CourseQuerySet(models.QuerySet):
     def published(self) -> CourseQuerySet:
         return self.filter(is_published=True)
 
-    def visible_to(self, user) -> CourseQuerySet:
-        """Return the courses USER may open: enrolled ones, published unless they teach it."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self.all()
-        mine = Enrollment.objects.filter(course=OuterRef("pk"), user=user)
-        return self.filter(
-            Q(Exists(mine), is_published=True) | Q(Exists(mine.filter(role=Role.INSTRUCTOR)))
-        )
-
-    def taught_by(self, user) -> CourseQuerySet:
-        """Return the courses whose drafts, preview and report USER may see."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self.all()
-        mine = Enrollment.objects.filter(course=OuterRef("pk"), user=user, role=Role.INSTRUCTOR)
-        return self.filter(Exists(mine))
-
 
 class Course(models.Model):
     title = models.CharField(_("title"), max_length=200)
@@ -146,10 +126,6 @@ class Course(models.Model):
         self.summary_html = render_markdown(self.summary).html
         self.objectives_html = render_markdown(self.objectives).html
         self.prerequisites_html = render_markdown(self.prerequisites).html
-
-    def is_taught_by(self, user) -> bool:
-        """Return whether USER may manage this course: its instructors and superusers."""
-        return type(self).objects.taught_by(user).filter(pk=self.pk).exists()
 
     def rotate_enrollment_key(self) -> str:
         self.enrollment_key = new_enrollment_key()
@@ -226,27 +202,6 @@ class LessonQuerySet(models.QuerySet):
 
     def in_course_order(self) -> LessonQuerySet:
         return self.order_by("module__order", "module__pk", "order", "pk")
-
-    def visible_to(self, user) -> LessonQuerySet:
-        """Return the lessons USER may open.
-
-        Students see published lessons of published modules in published courses
-        they are enrolled in; a course's instructors (and superusers) see all of it.
-        """
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self.all()
-        mine = Enrollment.objects.filter(course=OuterRef("module__course"), user=user)
-        return self.filter(
-            Q(Exists(mine.filter(role=Role.INSTRUCTOR)))
-            | Q(
-                Exists(mine),
-                is_published=True,
-                module__is_published=True,
-                module__course__is_published=True,
-            )
-        )
 
 
 class Lesson(models.Model):
@@ -359,10 +314,6 @@ class EnrollmentQuerySet(models.QuerySet):
         keys = name_sort_keys("user__")
         return self.order_by(*(key.desc() if descending else key.asc() for key in keys))
 
-    def open(self) -> EnrollmentQuerySet:
-        """Return enrollments whose course the user may open (published, or they teach it)."""
-        return self.filter(Q(course__is_published=True) | Q(role=Role.INSTRUCTOR))
-
     def with_progress(self) -> EnrollmentQuerySet:
         """Annotate lessons_total, lessons_done and first_lesson_slug, in the same query.
 
@@ -421,33 +372,9 @@ class Enrollment(models.Model):
         return self.course.get_absolute_url()
 
     @property
-    def is_instructor(self) -> bool:
-        return self.role == Role.INSTRUCTOR
-
-    @property
-    def can_grade(self) -> bool:
-        return self.role in (Role.GRADER, Role.INSTRUCTOR)
-
-    @property
     def progress(self) -> Progress:
         """Progress from the with_progress() annotations."""
         return Progress(done=self.lessons_done, total=self.lessons_total)
-
-    @property
-    def continue_lesson(self) -> Lesson | None:
-        """Return the last lesson opened, if the user may still open it."""
-        lesson = self.last_lesson
-        if lesson is None or lesson.module.course_id != self.course_id:
-            return None
-        if self.is_instructor or (lesson.is_published and lesson.module.is_published):
-            return lesson
-        return None
-
-    def remember_lesson(self, lesson: Lesson) -> None:
-        """Record LESSON as the one to continue from (one UPDATE, only if it changed)."""
-        if self.last_lesson_id != lesson.pk:
-            self.last_lesson = lesson
-            type(self).objects.filter(pk=self.pk).update(last_lesson=lesson)
 
 
 class LessonCompletion(models.Model):

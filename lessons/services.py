@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils.text import slugify
 
+from access import policy
 from accounts.models import Role, User
 
 from . import bundle
@@ -30,11 +31,25 @@ def enrollment_create(*, user: User, course: Course, role: str = Role.STUDENT) -
         raise ValidationError(f"You are already enrolled in {course}.", code="already_enrolled")
     try:
         with transaction.atomic():
-            return Enrollment.objects.create(user=user, course=course, role=role)
+            enrollment = Enrollment.objects.create(user=user, course=course, role=role)
     except IntegrityError as exc:  # a concurrent request enrolled them first
         raise ValidationError(
             f"You are already enrolled in {course}.", code="already_enrolled"
         ) from exc
+    policy.forget(user)  # a role asked for again in this request must see the new one
+    return enrollment
+
+
+@transaction.atomic
+def enrollment_set_role(*, user: User, course: Course, role: str) -> Enrollment:
+    """Enroll USER in COURSE with ROLE, or change their role there."""
+    if role not in Role.values:
+        raise ValidationError(f"Unknown role {role!r}.")
+    enrollment, _ = Enrollment.objects.update_or_create(
+        user=user, course=course, defaults={"role": role}
+    )
+    policy.forget(user)
+    return enrollment
 
 
 def course_for_key(key: str) -> Course:

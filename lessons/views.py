@@ -6,10 +6,12 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
+
+from access import policy
 
 from .forms import EnrollForm, SearchForm, SignupForm
 from .models import (
@@ -37,37 +39,40 @@ LOGIN_BACKEND = "accounts.backends.UsernameOrEmailBackend"
 @dataclass
 class CourseAccess:
     course: Course
-    enrollment: Enrollment | None
+    last_lesson_id: int | None  # the user's "continue where you left off", if enrolled
+    enrolled: bool
     can_preview: bool  # sees drafts: an instructor of this course, or a superuser
+
+    def remember_lesson(self, user, lesson: Lesson) -> None:
+        """Record LESSON as the one to continue from (one UPDATE, only if it changed)."""
+        if self.enrolled and self.last_lesson_id != lesson.pk:
+            Enrollment.objects.filter(user=user, course=self.course).update(last_lesson=lesson)
+            self.last_lesson_id = lesson.pk
 
 
 def get_course_for_user(request: HttpRequest, slug: str) -> CourseAccess:
-    """Return the course SLUG as REQUEST.user may see it; 404 for everyone else.
+    """Return the course SLUG as REQUEST.user may see it (the access policy decides).
 
-    Outsiders get 404 rather than 403 so course slugs do not leak. Unpublished
+    Outsiders get 404 rather than 403 so course slugs do not leak; unpublished
     courses exist only for their instructors.
     """
     user = request.user
-    enrollment = (
-        Enrollment.objects.select_related("course", "last_lesson")
-        .filter(user=user, course__slug=slug)
-        .first()
+    last_lesson = Enrollment.objects.filter(course=OuterRef("pk"), user=user)
+    courses = Course.objects.annotate(
+        my_last_lesson_id=Subquery(last_lesson.values("last_lesson_id")[:1])
     )
-    if enrollment is not None:
-        course = enrollment.course
-    elif user.is_superuser:
-        course = get_object_or_404(Course, slug=slug)
-    else:
-        raise Http404("No such course.")
-    can_preview = user.is_superuser or enrollment.is_instructor
-    if not course.is_published and not can_preview:
-        raise Http404("No such course.")
-    return CourseAccess(course=course, enrollment=enrollment, can_preview=can_preview)
+    course = policy.get_or_refuse(user, policy.VIEW, courses, slug=slug)
+    return CourseAccess(
+        course=course,
+        last_lesson_id=course.my_last_lesson_id,
+        enrolled=policy.role_in(user, course) is not None,
+        can_preview=policy.can(user, policy.TEACH, course),
+    )
 
 
-def _course_lessons(access: CourseAccess):
-    lessons = Lesson.objects.filter(module__course=access.course)
-    return lessons if access.can_preview else lessons.published()
+def _course_lessons(request: HttpRequest, course: Course):
+    """Return the lessons of COURSE that the user may open: drafts for its teachers."""
+    return policy.scope(request.user, policy.VIEW, Lesson.objects.filter(module__course=course))
 
 
 def _completed_ids(request: HttpRequest, course: Course) -> set[int]:
@@ -81,13 +86,25 @@ def _completed_ids(request: HttpRequest, course: Course) -> set[int]:
 # Student pages ----------------------------------------------------------------
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    enrollments = (
-        Enrollment.objects.filter(user=request.user)
-        .open()
+    user = request.user
+    enrollments = list(
+        Enrollment.objects.filter(
+            user=user, course__in=policy.scope(user, policy.VIEW, Course.objects)
+        )
         .with_progress()
-        .select_related("course", "last_lesson__module")
+        .select_related("course", "last_lesson")
         .order_by("-course__term", "course__title")
     )
+    # "Continue where you left off" only to lessons the user may still open.
+    last = [e.last_lesson_id for e in enrollments if e.last_lesson_id]
+    openable = set(
+        policy.scope(user, policy.VIEW, Lesson.objects.filter(pk__in=last)).values_list(
+            "pk", flat=True
+        )
+    )
+    for enrollment in enrollments:
+        resumable = enrollment.last_lesson_id in openable
+        enrollment.resume = enrollment.last_lesson if resumable else None
     return render(
         request,
         "lessons/dashboard.html",
@@ -106,11 +123,9 @@ class ModuleOutline:
 def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     access = get_course_for_user(request, slug)
     course = access.course
-    modules = course.modules.order_by("order", "pk")
-    if not access.can_preview:
-        modules = modules.published()
+    modules = policy.scope(request.user, policy.VIEW, course.modules.order_by("order", "pk"))
     lessons = (
-        _course_lessons(access)
+        _course_lessons(request, course)
         .order_by("order", "pk")
         .defer("body", "body_html", "toc_html", "body_text")
     )
@@ -133,8 +148,8 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
     ordered = [lesson for item in outline for lesson in item.lessons]
     resume = None
-    if access.enrollment is not None and access.enrollment.last_lesson_id:
-        resume = next((ls for ls in ordered if ls.pk == access.enrollment.last_lesson_id), None)
+    if access.last_lesson_id:
+        resume = next((ls for ls in ordered if ls.pk == access.last_lesson_id), None)
     next_up = next(
         (ls for ls in ordered if ls.pk not in completed), ordered[0] if ordered else None
     )
@@ -159,7 +174,7 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
     course = access.course
     # One query for the course outline (prev/next, sidebar); the body comes with the lesson.
     outline = list(
-        _course_lessons(access)
+        _course_lessons(request, course)
         .select_related("module")
         .in_course_order()
         .defer(
@@ -179,8 +194,7 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
     )
     lesson.module.course = course
     completed = _completed_ids(request, course)
-    if access.enrollment is not None:
-        access.enrollment.remember_lesson(lesson)
+    access.remember_lesson(request.user, lesson)
     counted = [item for item in outline if item.is_published and item.module.is_published]
     module_counted = [item for item in counted if item.module_id == lesson.module_id]
     return render(
@@ -214,7 +228,9 @@ def _wants_json(request: HttpRequest) -> bool:
 def lesson_complete(request: HttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
     """Mark a lesson complete or not: JSON for the page's script, a redirect for plain forms."""
     access = get_course_for_user(request, course_slug)
-    lesson = get_object_or_404(_course_lessons(access).select_related("module"), slug=lesson_slug)
+    lesson = get_object_or_404(
+        _course_lessons(request, access.course).select_related("module"), slug=lesson_slug
+    )
     completed = request.POST.get("completed", "1") == "1"
     lesson_set_completed(user=request.user, lesson=lesson, completed=completed)
     if completed:
@@ -250,7 +266,7 @@ def attachment_download(
     request: HttpRequest, course_slug: str, lesson_slug: str, pk: int
 ) -> FileResponse:
     access = get_course_for_user(request, course_slug)
-    lesson = get_object_or_404(_course_lessons(access), slug=lesson_slug)
+    lesson = get_object_or_404(_course_lessons(request, access.course), slug=lesson_slug)
     attachment = get_object_or_404(LessonAttachment, pk=pk, lesson=lesson)
     try:
         handle = attachment.file.open("rb")
@@ -263,7 +279,8 @@ def attachment_download(
 def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""
-    results = search_lessons(Lesson.objects.visible_to(request.user), query) if query else []
+    lessons = policy.scope(request.user, policy.VIEW, Lesson.objects)
+    results = search_lessons(lessons, query) if query else []
     return render(
         request, "lessons/search.html", {"form": form, "query": query, "results": results}
     )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Exists, F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from access import policy
 from accounts.models import Role, User
 from lessons.models import Course, Enrollment
 
@@ -88,14 +89,14 @@ def _status(assignment: ProjectAssignment) -> ProjectStatus:
 
 def course_projects_for(user: User, course: Course) -> list[ProjectStatus]:
     """Return COURSE's assignments visible to USER with their status, in one query."""
-    queryset = ProjectAssignment.objects.visible_to(user).filter(course=course)
+    queryset = policy.scope(user, policy.VIEW, ProjectAssignment.objects.filter(course=course))
     return [_status(a) for a in _with_user_status(queryset, user).order_by("due_at", "pk")]
 
 
 def projects_for_dashboard(user: User) -> list[ProjectStatus]:
     """Return the assignments of every course USER is enrolled in, by deadline, in one query."""
-    enrolled = Enrollment.objects.filter(course=OuterRef("course"), user=user)
-    queryset = ProjectAssignment.objects.visible_to(user).filter(Exists(enrolled))
+    mine = ProjectAssignment.objects.filter(course_id__in=policy.course_roles(user))
+    queryset = policy.scope(user, policy.VIEW, mine)
     return [_status(a) for a in _with_user_status(queryset, user).order_by("due_at", "pk")]
 
 

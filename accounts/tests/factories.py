@@ -2,8 +2,7 @@ from __future__ import annotations
 
 import factory
 
-from accounts.models import Role, User
-from accounts.services import user_set_site_role
+from accounts.models import User
 
 PASSWORD = "correct-horse-battery"
 
@@ -20,15 +19,6 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password(PASSWORD)
 
 
-class InstructorFactory(UserFactory):
-    @factory.post_generation
-    def site_role(obj, create, extracted, **kwargs):
-        if create:
-            user_set_site_role(user=obj, role=Role.INSTRUCTOR)
-
-
-class GraderFactory(UserFactory):
-    @factory.post_generation
-    def site_role(obj, create, extracted, **kwargs):
-        if create:
-            user_set_site_role(user=obj, role=Role.GRADER)
+# Roles come from enrollments; these name the persona a test builds.
+InstructorFactory = UserFactory
+GraderFactory = UserFactory

@@ -1,59 +1,73 @@
+"""Roles come from enrollments only: site-wide groups and the staff flag grant nothing."""
+
 from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from accounts.models import GRADERS_GROUP, INSTRUCTORS_GROUP, User
+from accounts.models import Role, User
+from lessons.models import Enrollment
+from lessons.tests.conftest import build_course
+from lessons.tests.factories import EnrollmentFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def test_a_fresh_database_has_the_role_groups():
-    assert set(Group.objects.values_list("name", flat=True)) >= {INSTRUCTORS_GROUP, GRADERS_GROUP}
+@pytest.fixture
+def course(alice, bob, grace):
+    built = build_course()
+    EnrollmentFactory(user=alice, course=built.course, role=Role.INSTRUCTOR)
+    EnrollmentFactory(user=bob, course=built.course, role=Role.STUDENT)
+    EnrollmentFactory(user=grace, course=built.course, role=Role.GRADER)
+    return built.course
 
 
-def test_instructors_may_manage_course_models_and_graders_may_not(alice, grace):
-    alice = User.objects.get(pk=alice.pk)  # fresh instance: no cached permissions
-    assert alice.has_perm("lessons.change_lesson")
-    assert alice.has_perm("lessons.add_enrollment")
-    assert not alice.has_perm("auth.change_group")
-    assert not User.objects.get(pk=grace.pk).has_perm("lessons.change_lesson")
+def test_a_fresh_database_has_no_hand_kept_role_groups():
+    assert not Group.objects.filter(name__in=["Instructors", "Graders"]).exists()
 
 
-@pytest.mark.parametrize("persona", ["bob", "grace"])
-def test_students_and_graders_never_reach_the_admin(client, persona, request):
+@pytest.mark.parametrize("persona", ["bob", "grace", "charlie"])
+def test_students_graders_and_outsiders_never_reach_the_back_office(
+    client, course, persona, request
+):
     client.force_login(request.getfixturevalue(persona))
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
 
 
-def test_instructors_reach_the_admin(client, alice):
+def test_teaching_a_course_opens_the_back_office_and_leaving_it_closes_it(client, course, alice):
     client.force_login(alice)
     assert client.get(reverse("admin:lessons_course_changelist")).status_code == 200
+    Enrollment.objects.filter(user=alice, course=course).update(role=Role.GRADER)
+    assert client.get(reverse("admin:lessons_course_changelist")).status_code == 302
 
 
-def test_set_role_command_makes_an_instructor_then_a_grader(bob):
-    call_command("set_role", "bob@example.org", "instructor")
-    bob = User.objects.get(pk=bob.pk)
-    assert bob.is_staff and bob.is_instructor
-    call_command("set_role", "bob", "grader")
-    bob = User.objects.get(pk=bob.pk)
-    assert not bob.is_staff and bob.is_grader and not bob.is_instructor
+def test_the_staff_flag_alone_opens_nothing(client, charlie):
+    User.objects.filter(pk=charlie.pk).update(is_staff=True)
+    client.force_login(charlie)
+    assert client.get(reverse("admin:index")).status_code == 302
 
 
-def test_admin_action_makes_selected_users_graders(client, alice, bob):
-    client.force_login(alice)
-    # Instructors may change users but not groups: the action is how they assign roles.
+def test_the_back_office_login_refuses_people_who_teach_nothing(client, bob, password):
     response = client.post(
-        reverse("admin:accounts_user_changelist"),
-        {"action": "make_grader", "_selected_action": [bob.pk]},
-        follow=True,
+        reverse("admin:login"), {"username": "bob", "password": password}, follow=True
     )
-    assert "are now graders" in response.content.decode()
-    assert User.objects.get(pk=bob.pk).is_grader
+    assert "teaches no course" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_enroll_command_sets_a_role_per_course(course, bob):
+    call_command("enroll", "bob@example.org", course.slug, "instructor", stdout=None)
+    assert Enrollment.objects.get(user=bob, course=course).role == Role.INSTRUCTOR
+    call_command("enroll", "bob", course.slug, "grader", stdout=None)
+    assert Enrollment.objects.get(user=bob, course=course).role == Role.GRADER
+    with pytest.raises(CommandError, match="No course"):
+        call_command("enroll", "bob", "no-such-course", "grader")
+    with pytest.raises(CommandError, match="No user"):
+        call_command("enroll", "nobody", course.slug, "grader")
 
 
 @pytest.mark.parametrize(
@@ -62,9 +76,10 @@ def test_admin_action_makes_selected_users_graders(client, alice, bob):
         ("bob", ["nav-dashboard"], ["nav-grading", "nav-admin"]),
         ("grace", ["nav-dashboard", "nav-grading"], ["nav-admin"]),
         ("alice", ["nav-dashboard", "nav-grading", "nav-admin"], []),
+        ("charlie", ["nav-dashboard"], ["nav-grading", "nav-admin"]),
     ],
 )
-def test_navigation_shows_each_role_what_it_can_do(client, request, persona, sees, hidden):
+def test_navigation_shows_each_role_what_it_can_do(client, course, request, persona, sees, hidden):
     client.force_login(request.getfixturevalue(persona))
     html = client.get(reverse("accounts:profile")).content.decode()
     for element_id in sees:

@@ -432,7 +432,7 @@ def test_regrade_request_answer_and_history(client, world, bob, alice, grace):
     assert "Regrade requested" in response.content.decode()
     regrade = RegradeRequest.objects.get()
     answer_url = reverse("grading:regrade_answer", kwargs={"pk": regrade.pk})
-    assert client.get(answer_url).status_code == 404  # bob is not a grader
+    assert client.get(answer_url).status_code == 403  # bob sees his request, cannot answer it
 
     login(client, grace)
     assert regrade in [r for r, _ in client.get(reverse("grading:regrade_list")).context["rows"]]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import factory
 
+from access import policy
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from lessons.models import Course, Enrollment, Lesson, Module
@@ -43,7 +44,13 @@ class LessonFactory(factory.django.DjangoModelFactory):
 class EnrollmentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Enrollment
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(UserFactory)
     course = factory.SubFactory(CourseFactory)
     role = Role.STUDENT
+
+    @factory.post_generation
+    def forget_roles(obj, create, extracted, **kwargs):
+        # The test's user object may have asked the policy already (as a request would).
+        policy.forget(obj.user)

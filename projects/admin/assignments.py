@@ -1,6 +1,7 @@
 """Back office for assignments, groups and submissions (the instructor side).
 
-Instructors see the projects of the courses they teach (superusers see all).
+Instructors see the projects of the courses they teach (superusers see all): the
+base classes of access.backoffice ask the access policy for every row and choice.
 Every change that has rules (membership, extensions, auto-forming) goes through
 ``projects.services``, so the admin and the student pages enforce the same ones.
 """
@@ -19,8 +20,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from access.backoffice import CourseScopedAdmin, CourseScopedInline
 from accounts.models import Role, User
-from lessons.models import Course, Enrollment
+from lessons.models import Enrollment
 from projects import services
 from projects.admin.filters import GroupNameFilter
 from projects.models import (
@@ -31,31 +33,6 @@ from projects.models import (
     ProjectAssignment,
     Submission,
 )
-
-
-def managed_courses(request: HttpRequest) -> QuerySet[Course]:
-    return Course.objects.taught_by(request.user)
-
-
-class CourseScopedAdmin(admin.ModelAdmin):
-    """Limit rows and choices to the courses the user teaches (``course_path`` leads there)."""
-
-    course_path = "course"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(**{f"{self.course_path}__in": managed_courses(request)})
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "course":
-            kwargs["queryset"] = managed_courses(request)
-        elif db_field.name == "assignment":
-            kwargs["queryset"] = ProjectAssignment.objects.filter(
-                course__in=managed_courses(request)
-            ).select_related("course")
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 def _csv_cell(value) -> str:
@@ -290,7 +267,7 @@ class AddMembersFormSet(BaseInlineFormSet):
                 )
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(CourseScopedInline, admin.TabularInline):
     """Current members, read-only; tick "delete" to take a student out of the group."""
 
     model = GroupMembership
@@ -309,7 +286,7 @@ class MembershipInline(admin.TabularInline):
         return False
 
 
-class AddMembersInline(admin.TabularInline):
+class AddMembersInline(CourseScopedInline, admin.TabularInline):
     """Empty rows to add students; one already in another group is moved here."""
 
     model = GroupMembership
@@ -328,7 +305,7 @@ class AddMembersInline(admin.TabularInline):
         return super().get_queryset(request).none()
 
 
-class ExtensionInline(admin.StackedInline):
+class ExtensionInline(CourseScopedInline, admin.StackedInline):
     model = Extension
     fields = ("due_at", "reason", "granted_by", "granted_at")
     readonly_fields = ("granted_by", "granted_at")
@@ -341,7 +318,7 @@ class ExtensionInline(admin.StackedInline):
         return super().get_queryset(request).select_related("granted_by", "group__assignment")
 
 
-class MembershipEventInline(admin.TabularInline):
+class MembershipEventInline(CourseScopedInline, admin.TabularInline):
     model = MembershipEvent
     fields = ("at", "student", "action", "actor")
     readonly_fields = fields
@@ -362,7 +339,6 @@ class MembershipEventInline(admin.TabularInline):
 
 @admin.register(Group)
 class GroupAdmin(CourseScopedAdmin):
-    course_path = "assignment__course"
     # One COUNT per page view, not two ("x results (y total)" counts every row again).
     show_full_result_count = False
     list_display = (
@@ -473,7 +449,6 @@ class GroupAdmin(CourseScopedAdmin):
 
 @admin.register(Submission)
 class SubmissionAdmin(CourseScopedAdmin):
-    course_path = "group__assignment__course"
     show_full_result_count = False  # as GroupAdmin
     list_display = (
         "__str__",

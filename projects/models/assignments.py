@@ -10,12 +10,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role
 from lessons.rendering import markdown_to_html
 from projects.archives import format_bytes
 
@@ -40,21 +39,6 @@ class SubmissionKinds(models.TextChoices):
 class ProjectAssignmentQuerySet(models.QuerySet):
     def published(self) -> ProjectAssignmentQuerySet:
         return self.filter(is_published=True, course__is_published=True)
-
-    def visible_to(self, user) -> ProjectAssignmentQuerySet:
-        """Return the assignments USER may open: published ones, or all for their teachers."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self.all()
-        from lessons.models import Enrollment
-
-        # Exists() rather than a join on enrollments: no duplicate rows, so no DISTINCT.
-        mine = Enrollment.objects.filter(course=OuterRef("course"), user=user)
-        return self.filter(
-            Q(Exists(mine), is_published=True, course__is_published=True)
-            | Q(Exists(mine.filter(role=Role.INSTRUCTOR)))
-        )
 
 
 class ProjectAssignment(models.Model):
@@ -292,30 +276,6 @@ def submission_upload_to(instance: Submission, filename: str) -> str:
     return f"submissions/{instance.group.assignment_id}/{uuid.uuid4().hex}.zip"
 
 
-class SubmissionQuerySet(models.QuerySet):
-    def visible_to(self, user) -> SubmissionQuerySet:
-        """Return the submissions USER may see and download.
-
-        Members of the submitting group who are still enrolled in the course, the
-        course's instructors and superusers. Other roles (graders) extend this rule
-        with another ``Q`` in ``submission_access_rules``.
-        """
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self.all()
-        return self.filter(submission_access_rules(user))
-
-
-def submission_access_rules(user) -> Q:
-    from lessons.models import Enrollment
-
-    enrolled = Enrollment.objects.filter(course=OuterRef("group__assignment__course"), user=user)
-    member = GroupMembership.objects.filter(group=OuterRef("group"), student=user)
-    teaches = enrolled.filter(role=Role.INSTRUCTOR)
-    return (Exists(member) & Exists(enrolled)) | Exists(teaches)
-
-
 class Submission(models.Model):
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="submissions")
     version = models.PositiveIntegerField(_("version"))
@@ -331,8 +291,6 @@ class Submission(models.Model):
     repository_url = models.URLField(_("repository URL"), max_length=500, blank=True)
     commit = models.CharField(_("commit"), max_length=64, blank=True)
     note = models.TextField(_("note"), blank=True)
-
-    objects = SubmissionQuerySet.as_manager()
 
     class Meta:
         ordering = ["group", "-version"]

@@ -13,8 +13,8 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from access import policy
 from accounts.models import Role, User
-from lessons.models import Enrollment
 from projects.models import (
     Extension,
     Group,
@@ -49,10 +49,7 @@ def _check_student_can_change_groups(assignment: ProjectAssignment, student: Use
         raise ValidationError(INSTRUCTOR_ASSIGNS, code="instructor_assigns")
     if not assignment.groups_are_open():
         raise ValidationError(_closed_message(assignment), code="closed")
-    is_student = Enrollment.objects.filter(
-        course_id=assignment.course_id, user=student, role=Role.STUDENT
-    ).exists()
-    if not is_student:
+    if policy.role_in(student, assignment.course_id) != Role.STUDENT:
         raise ValidationError(NOT_ENROLLED, code="not_enrolled")
 
 
@@ -265,10 +262,7 @@ def membership_move(*, student: User, to_group: Group, actor: User | None = None
     also after submissions (the history keeps who was where when).
     """
     assignment = to_group.assignment
-    is_student = Enrollment.objects.filter(
-        course_id=assignment.course_id, user=student, role=Role.STUDENT
-    ).exists()
-    if not is_student:
+    if policy.role_in(student, assignment.course_id) != Role.STUDENT:
         raise ValidationError(
             "%(student)s is not enrolled as a student in this course.",
             code="not_enrolled",

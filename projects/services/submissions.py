@@ -14,10 +14,10 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from accounts.models import Role, User
-from lessons.models import Enrollment
+from access import policy
+from accounts.models import User
 from projects.archives import format_bytes, sha256_of, validate_zip
-from projects.models import Group, GroupMembership, Submission
+from projects.models import Group, Submission
 
 NOT_A_MEMBER = "Only members of this group can submit its work."
 NOTHING_GIVEN = {
@@ -102,11 +102,7 @@ def submission_create(
     file and a refused upload leaves nothing behind.
     """
     assignment = group.assignment
-    is_member = GroupMembership.objects.filter(group=group, student=student).exists()
-    is_student = Enrollment.objects.filter(
-        course_id=assignment.course_id, user=student, role=Role.STUDENT
-    ).exists()
-    if not (is_member and is_student):
+    if not policy.can(student, policy.CHANGE, group):
         raise ValidationError(NOT_A_MEMBER, code="not_member")
     now = timezone.now()
     if not assignment.is_published or now < assignment.opens_at:

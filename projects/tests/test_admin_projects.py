@@ -79,7 +79,7 @@ def test_instructors_only_see_their_courses(client, alice, owls):
     client.force_login(alice)
     page = client.get(reverse("admin:projects_group_changelist")).content.decode()
     assert "Owls" not in page
-    assert client.get(reverse("admin:projects_group_change", args=[owls.pk])).status_code == 302
+    assert client.get(reverse("admin:projects_group_change", args=[owls.pk])).status_code == 404
 
 
 def test_the_brief_is_rendered_on_save(admin_client, course):
@@ -118,7 +118,8 @@ def test_adding_a_student_from_another_group_moves_them(admin_client, owls, clas
 def test_adding_refuses_outsiders_and_full_groups(admin_client, owls, charlie, course):
     path = reverse("admin:projects_group_change", args=[owls.pk])
     response = admin_client.post(path, inline_data(owls, **{"memberships-2-0-student": charlie.pk}))
-    assert "is not enrolled as a student in this course" in response.content.decode()
+    assert "is not part of a course you teach" in response.content.decode()
+    assert not GroupMembership.objects.filter(student=charlie).exists()
     owls.assignment.max_group_size = 1
     owls.assignment.save()
     newcomer = enroll(course)

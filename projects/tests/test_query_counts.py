@@ -82,10 +82,7 @@ def admin_pages(scale):
     from lessons.tests.factories import CourseFactory
 
     course = CourseFactory()
-    teacher = UserFactory(is_staff=True, is_superuser=False)
-    from accounts.services import user_set_site_role
-
-    user_set_site_role(user=teacher, role=Role.INSTRUCTOR)
+    teacher = UserFactory()
     enroll(course, teacher, role=Role.INSTRUCTOR)
     group = populate(course, enroll(course), scale)
     return teacher, [

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from access import policy
 from lessons.models import Course
 
 from .. import selectors, services
@@ -18,23 +19,32 @@ from ..models import ProjectAssignment, Submission
 
 
 def get_assignment_for_user(
-    request: HttpRequest, course_slug: str, slug: str
+    request: HttpRequest, course_slug: str, slug: str, action: str = policy.VIEW
 ) -> tuple[ProjectAssignment, bool]:
-    """Return the assignment and whether the user manages it; 404 for outsiders."""
-    queryset = ProjectAssignment.objects.visible_to(request.user).select_related("course")
-    assignment = get_object_or_404(queryset, course__slug=course_slug, slug=slug)
-    return assignment, assignment.course.is_taught_by(request.user)
+    """Return the assignment and whether the user manages it, if they may ACTION it.
+
+    Outsiders get 404; members of the course without the right (a grader trying to
+    form a group) get 403.
+    """
+    assignment = policy.get_or_refuse(
+        request.user,
+        action,
+        ProjectAssignment.objects.select_related("course"),
+        course__slug=course_slug,
+        slug=slug,
+    )
+    return assignment, policy.can(request.user, policy.TEACH, assignment)
 
 
 def get_submission_for_user(request: HttpRequest, pk: int) -> Submission:
-    """Return the submission if the user may see it (see ``SubmissionQuerySet.visible_to``).
+    """Return the submission if the user may see it: their group's, or as its teacher.
 
     Anyone else gets a 404, the same answer as for an id that does not exist.
     """
-    queryset = Submission.objects.visible_to(request.user).select_related(
-        "group__assignment__course", "submitted_by"
+    queryset = policy.scope(request.user, policy.VIEW, Submission.objects)
+    return get_object_or_404(
+        queryset.select_related("group__assignment__course", "submitted_by"), pk=pk
     )
-    return get_object_or_404(queryset, pk=pk)
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -49,7 +59,7 @@ def my_projects(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def course_projects(request: HttpRequest, course_slug: str) -> HttpResponse:
-    course = get_object_or_404(Course.objects.visible_to(request.user), slug=course_slug)
+    course = policy.get_or_refuse(request.user, policy.VIEW, Course.objects, slug=course_slug)
     rows = selectors.course_projects_for(request.user, course)
     return render(request, "projects/course_projects.html", {"course": course, "rows": rows})
 
@@ -92,7 +102,7 @@ def detail(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
 @require_POST
 @login_required
 def group_create(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
-    assignment, can_manage = get_assignment_for_user(request, course_slug, slug)
+    assignment, can_manage = get_assignment_for_user(request, course_slug, slug, policy.CHANGE)
     form = GroupCreateForm(request.POST)
     if form.is_valid():
         try:
@@ -118,7 +128,7 @@ def group_create(request: HttpRequest, course_slug: str, slug: str) -> HttpRespo
 @require_POST
 @login_required
 def group_join(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
-    assignment, can_manage = get_assignment_for_user(request, course_slug, slug)
+    assignment, can_manage = get_assignment_for_user(request, course_slug, slug, policy.CHANGE)
     form = GroupJoinForm(request.POST)
     if form.is_valid():
         try:
@@ -142,7 +152,7 @@ def group_join(request: HttpRequest, course_slug: str, slug: str) -> HttpRespons
 @require_POST
 @login_required
 def group_leave(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
-    assignment, _ = get_assignment_for_user(request, course_slug, slug)
+    assignment, _ = get_assignment_for_user(request, course_slug, slug, policy.CHANGE)
     try:
         group = services.group_leave(assignment=assignment, student=request.user)
     except ValidationError as exc:
@@ -155,7 +165,7 @@ def group_leave(request: HttpRequest, course_slug: str, slug: str) -> HttpRespon
 @require_POST
 @login_required
 def submit(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
-    assignment, can_manage = get_assignment_for_user(request, course_slug, slug)
+    assignment, can_manage = get_assignment_for_user(request, course_slug, slug, policy.CHANGE)
     group = selectors.group_for_student(assignment, request.user)
     if group is None:
         messages.error(request, "Join or create a group before submitting.")

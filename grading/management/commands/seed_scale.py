@@ -27,15 +27,13 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group as AuthGroup
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import GRADERS_GROUP, INSTRUCTORS_GROUP, Role, User
-from accounts.roles import sync_role_groups
+from accounts.models import Role, User
 from grading.models import Criterion, CriterionScore, Level, Review, ReviewStatus, Rubric
 from lessons.models import Course, Enrollment, Lesson, LessonCompletion
 from lessons.rendering import markdown_to_html
@@ -125,7 +123,6 @@ class Command(BaseCommand):
         student_names = [student_name(i) for i in range(students)]
         grader_names = [grader_name(j) for j in range(grader_count)]
         users = self.users(password, ["bench-instructor"], student_names, grader_names, counts)
-        self.site_roles(users, grader_names, counts)
         new_students = self.enrollments(course, users, student_names, grader_names, lessons, counts)
         self.completions(users, student_names, new_students, lessons, counts)
         groups = self.groups(assignment, group_count, counts)
@@ -169,14 +166,12 @@ class Command(BaseCommand):
     def users(self, password, instructors, students, graders, counts) -> dict[str, int]:
         wanted = [*instructors, *students, *graders]
         existing = dict(User.objects.filter(username__in=wanted).values_list("username", "pk"))
-        staff = set(instructors)
         missing = [
             User(
                 username=name,
                 email=f"{name}@bench.invalid",
                 password=password,
                 display_name=name.replace("-", " ").title(),
-                is_staff=name in staff,
             )
             for name in wanted
             if name not in existing
@@ -186,22 +181,6 @@ class Command(BaseCommand):
         if missing:
             existing = dict(User.objects.filter(username__in=wanted).values_list("username", "pk"))
         return existing
-
-    def site_roles(self, users: dict[str, int], graders: list[str], counts) -> None:
-        if AuthGroup.objects.filter(name__in=[INSTRUCTORS_GROUP, GRADERS_GROUP]).count() < 2:
-            sync_role_groups()
-        through = User.groups.through
-        wanted = [(users["bench-instructor"], AuthGroup.objects.get(name=INSTRUCTORS_GROUP).pk)]
-        grader_group = AuthGroup.objects.get(name=GRADERS_GROUP).pk
-        wanted += [(users[name], grader_group) for name in graders]
-        have = set(
-            through.objects.filter(user_id__in=[u for u, _ in wanted]).values_list(
-                "user_id", "group_id"
-            )
-        )
-        rows = [through(user_id=u, group_id=g) for u, g in wanted if (u, g) not in have]
-        through.objects.bulk_create(rows, batch_size=BATCH)
-        counts["site roles"] = len(rows)
 
     def progress(self, index: int, lessons: list[Lesson]) -> int:
         """Return how many lessons student INDEX completed (same answer every run)."""

@@ -23,7 +23,8 @@ def test_the_admin_index_links_each_taught_course_to_its_pages(client, alice):
     assert other.title not in html
 
 
-def test_an_instructor_without_courses_is_told_how_to_start(client, alice):
-    client.force_login(alice)
-    html = client.get(reverse("admin:index")).content.decode()
+def test_a_superuser_who_teaches_nothing_is_told_how_to_start(admin_client):
+    CourseFactory(title="Someone else's course")
+    html = admin_client.get(reverse("admin:index")).content.decode()
     assert "You teach no course yet" in html
+    assert reverse("admin:lessons_course_add") in html

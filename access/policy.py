@@ -1,0 +1,437 @@
+"""Who may do what, per course: the one access policy of the platform.
+
+Every answer comes from the role of the user's enrollment in the object's course
+(``lessons.Enrollment.role``: student, grader or instructor); superusers may do
+everything, inactive users nothing. Nothing else grants access: no site-wide group,
+no staff flag, no model permission. Views, selectors, admin screens, exports and
+tasks ask through three functions:
+
+* ``scope(user, action, queryset)`` - the rows USER may act on (lists, lookups);
+* ``can(user, action, obj)`` - one object;
+* ``get_or_refuse(user, action, queryset, **lookup)`` - the object, or 404 for
+  people outside its course and 403 for its course's members without the right.
+
+The rules are the ``RULES`` table below: for each model, each action, the roles that
+grant it in the object's course, some only under a condition on the row (a student
+sees a submission of their own group; a grader grades the reviews assigned to them).
+Each condition is written once, as a ``Q``, and serves both lists and single objects,
+so the two can never disagree. Models are named by label, so group projects can ask
+about their objects without this module importing grading.
+
+Actions:
+
+* ``VIEW`` - read it;
+* ``CHANGE`` - take part in it as a student (form a group, submit a version);
+* ``GRADE`` - grade in the course (open the queue, score a review);
+* ``TEACH`` - manage it: everything in the back office.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from accounts.models import Role
+
+VIEW = "view"
+CHANGE = "change"
+GRADE = "grade"
+TEACH = "teach"
+
+ANYONE = frozenset(Role.values)
+STAFF = frozenset({Role.GRADER, Role.INSTRUCTOR})
+STUDENTS = frozenset({Role.STUDENT})
+GRADERS = frozenset({Role.GRADER})
+TEACHERS = frozenset({Role.INSTRUCTOR})
+
+Condition = Callable[[Model], Q]  # user -> a filter on the rule's model
+
+
+@dataclass(frozen=True)
+class Grant:
+    """ROLES in the object's course allow the action, on the rows matching WHEN (if any)."""
+
+    roles: frozenset[str]
+    when: Condition | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How one model relates to its course, and which grants each action has.
+
+    COURSE is the lookup from the model to its course ("" for Course itself). A rule
+    with PARENT delegates every action to the object at that relation instead.
+    """
+
+    course: str = ""
+    actions: dict[str, tuple[Grant, ...]] = field(default_factory=dict)
+    parent: str = ""
+
+
+def _model(label: str) -> type[Model]:
+    return apps.get_model(label)
+
+
+# Conditions, each a function of the user returning a filter on its model ----------
+def _published_course(prefix: str = "") -> Condition:
+    return lambda user: Q(**{f"{prefix}is_published": True})
+
+
+def _published_module(prefix: str = "") -> Condition:
+    return lambda user: Q(**{f"{prefix}is_published": True, f"{prefix}course__is_published": True})
+
+
+def _published_lesson(prefix: str = "") -> Condition:
+    return lambda user: Q(
+        **{
+            f"{prefix}is_published": True,
+            f"{prefix}module__is_published": True,
+            f"{prefix}module__course__is_published": True,
+        }
+    )
+
+
+def _own(field_name: str) -> Condition:
+    return lambda user: Q(**{field_name: user})
+
+
+def _member_of(group: str) -> Condition:
+    """Rows whose group (at GROUP, "pk" for Group itself) has USER as a member."""
+
+    def condition(user) -> Q:
+        memberships = _model("projects.GroupMembership").objects
+        return Q(Exists(memberships.filter(group=OuterRef(group), student=user)))
+
+    return condition
+
+
+def _assigned_grader(user) -> Q:
+    return Q(grader=user)
+
+
+def _assigned_or_open_to_graders(user) -> Q:
+    return Q(grader=user) | Q(group__assignment__rubric__graders_see_all=True)
+
+
+def _released_feedback_of_member(user) -> Q:
+    return Q(status="completed", group__assignment__grade_release__isnull=False) & _member_of(
+        "group"
+    )(user)
+
+
+def _published_assignment(user) -> Q:
+    return Q(is_published=True, course__is_published=True)
+
+
+TEACHING = (Grant(TEACHERS),)
+
+RULES: dict[str, Rule] = {
+    "lessons.Course": Rule(
+        course="",
+        actions={
+            VIEW: (Grant(TEACHERS), Grant(ANYONE, _published_course())),
+            GRADE: (Grant(STAFF),),
+            TEACH: TEACHING,
+        },
+    ),
+    "lessons.Module": Rule(
+        course="course",
+        actions={VIEW: (Grant(TEACHERS), Grant(ANYONE, _published_module())), TEACH: TEACHING},
+    ),
+    "lessons.Lesson": Rule(
+        course="module__course",
+        actions={VIEW: (Grant(TEACHERS), Grant(ANYONE, _published_lesson())), TEACH: TEACHING},
+    ),
+    "lessons.LessonAttachment": Rule(
+        course="lesson__module__course",
+        actions={
+            VIEW: (Grant(TEACHERS), Grant(ANYONE, _published_lesson("lesson__"))),
+            TEACH: TEACHING,
+        },
+    ),
+    "lessons.Enrollment": Rule(
+        course="course",
+        actions={VIEW: (Grant(TEACHERS), Grant(ANYONE, _own("user"))), TEACH: TEACHING},
+    ),
+    "projects.ProjectAssignment": Rule(
+        course="course",
+        actions={
+            VIEW: (Grant(TEACHERS), Grant(ANYONE, _published_assignment)),
+            CHANGE: (Grant(STUDENTS, _published_assignment),),
+            GRADE: (Grant(STAFF),),
+            TEACH: TEACHING,
+        },
+    ),
+    "projects.Group": Rule(
+        course="assignment__course",
+        actions={
+            VIEW: (Grant(TEACHERS), Grant(STUDENTS, _member_of("pk"))),
+            CHANGE: (Grant(STUDENTS, _member_of("pk")),),
+            TEACH: TEACHING,
+        },
+    ),
+    "projects.GroupMembership": Rule(parent="group"),
+    "projects.MembershipEvent": Rule(parent="group"),
+    "projects.Extension": Rule(parent="group"),
+    "projects.Submission": Rule(
+        course="group__assignment__course",
+        actions={VIEW: (Grant(TEACHERS), Grant(STUDENTS, _member_of("group"))), TEACH: TEACHING},
+    ),
+    "grading.Rubric": Rule(
+        course="assignment__course", actions={VIEW: (Grant(STAFF),), TEACH: TEACHING}
+    ),
+    "grading.Criterion": Rule(parent="rubric"),
+    "grading.Level": Rule(parent="criterion"),
+    "grading.Review": Rule(
+        course="group__assignment__course",
+        actions={
+            VIEW: (
+                Grant(TEACHERS),
+                Grant(GRADERS, _assigned_or_open_to_graders),
+                Grant(STUDENTS, _released_feedback_of_member),
+            ),
+            GRADE: (Grant(TEACHERS), Grant(GRADERS, _assigned_grader)),
+            TEACH: TEACHING,
+        },
+    ),
+    "grading.CriterionScore": Rule(parent="review"),
+    "grading.LineComment": Rule(parent="review"),
+    "grading.RegradeRequest": Rule(parent="review"),
+    "grading.GradeRelease": Rule(course="assignment__course", actions={TEACH: TEACHING}),
+    "grading.MarkOverride": Rule(course="assignment__course", actions={TEACH: TEACHING}),
+    "grading.PeerRating": Rule(
+        course="group__assignment__course",
+        actions={VIEW: (Grant(TEACHERS), Grant(STUDENTS, _own("rater"))), TEACH: TEACHING},
+    ),
+}
+
+
+# The user's roles ------------------------------------------------------------
+def course_roles(user) -> dict[int, str]:
+    """Return {course id: role} for USER's enrollments, read once per user object.
+
+    Views get a fresh user object on every request, so a changed enrollment shows on
+    the next request; code that changes a user's enrollments and asks again in the
+    same request calls ``forget(user)``.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return {}
+    roles = getattr(user, "_course_roles", None)
+    if roles is None:
+        enrollments = _model("lessons.Enrollment").objects.filter(user=user)
+        roles = dict(enrollments.values_list("course_id", "role"))
+        user._course_roles = roles
+    return roles
+
+
+def forget(user) -> None:
+    """Drop USER's remembered roles (after changing their enrollments)."""
+    user.__dict__.pop("_course_roles", None)
+
+
+def is_superuser(user) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.is_superuser)
+
+
+def role_in(user, course) -> str | None:
+    """Return USER's role in COURSE (a Course or its id), or None."""
+    course_id = course if isinstance(course, int) else course.pk
+    return course_roles(user).get(course_id)
+
+
+def courses_where(user, roles: Collection[str]) -> list[int]:
+    """Return the ids of the courses in which USER has one of ROLES."""
+    return [course_id for course_id, role in course_roles(user).items() if role in roles]
+
+
+def uses_back_office(user) -> bool:
+    """Return whether USER may open the back office: superusers and instructors."""
+    return is_superuser(user) or bool(courses_where(user, TEACHERS))
+
+
+def grades_anywhere(user) -> bool:
+    """Return whether USER grades in some course: the grading queue is theirs."""
+    return is_superuser(user) or bool(courses_where(user, STAFF))
+
+
+# Asking about rows -----------------------------------------------------------
+def _rule(model: type[Model]) -> Rule:
+    try:
+        return RULES[model._meta.label]
+    except KeyError:
+        raise LookupError(f"The access policy has no rule for {model._meta.label}.") from None
+
+
+def _grants(rule: Rule, action: str, roles: Collection[str] | None) -> tuple[Grant, ...]:
+    grants = rule.actions.get(action, ())
+    if roles is None:
+        return grants
+    return tuple(Grant(grant.roles & frozenset(roles), grant.when) for grant in grants)
+
+
+def access_filter(
+    user, action: str, model: type[Model], *, roles: Collection[str] | None = None
+) -> Q:
+    """Return the filter on MODEL's rows that USER may ACTION (as one of ROLES, if given).
+
+    A filter that matches nothing for users with no grant (``pk__in=[]``), everything
+    for superusers.
+    """
+    if is_superuser(user):
+        return Q()
+    rule = _rule(model)
+    if rule.parent:
+        parent = model._meta.get_field(rule.parent).related_model
+        allowed = parent._default_manager.filter(access_filter(user, action, parent, roles=roles))
+        return Q(**{f"{rule.parent}__in": allowed.values("pk")})
+    course = f"{rule.course}__in" if rule.course else "pk__in"
+    result = Q(pk__in=[])
+    for grant in _grants(rule, action, roles):
+        course_ids = courses_where(user, grant.roles)
+        if not course_ids:
+            continue
+        allowed = Q(**{course: course_ids})
+        if grant.when is not None:
+            allowed &= grant.when(user)
+        result |= allowed
+    return result
+
+
+def scope(user, action: str, queryset, *, roles: Collection[str] | None = None) -> QuerySet:
+    """Return the rows of QUERYSET (a queryset or a manager) that USER may ACTION."""
+    queryset = queryset.all()
+    if is_superuser(user):
+        return queryset
+    return queryset.filter(access_filter(user, action, queryset.model, roles=roles))
+
+
+def course_id_of(obj: Model) -> int | None:
+    """Return the id of OBJ's course, following its rule's course lookup."""
+    rule = _rule(type(obj))
+    if rule.parent:
+        return course_id_of(getattr(obj, rule.parent))
+    if not rule.course:
+        return obj.pk
+    *hops, last = rule.course.split("__")
+    for hop in hops:
+        obj = getattr(obj, hop)
+    return getattr(obj, f"{last}_id")
+
+
+def can(user, action: str, obj: Model, *, roles: Collection[str] | None = None) -> bool:
+    """Return whether USER may ACTION OBJ (as one of ROLES, if given)."""
+    if is_superuser(user):
+        return True
+    rule = _rule(type(obj))
+    if rule.parent:
+        return can(user, action, getattr(obj, rule.parent), roles=roles)
+    role = role_in(user, course_id_of(obj))
+    if role is None:
+        return False
+    conditions = []
+    for grant in _grants(rule, action, roles):
+        if role not in grant.roles:
+            continue
+        if grant.when is None:
+            return True
+        conditions.append(grant.when(user))
+    if not conditions:
+        return False
+    # The same filter lists use, asked of this one row: read from what the object has
+    # loaded when that is enough, else from the database.
+    matches = Q()
+    for condition in conditions:
+        matches |= condition
+    answer = _holds(obj, matches)
+    if answer is not None:
+        return answer
+    return type(obj)._default_manager.filter(matches, pk=obj.pk).exists()
+
+
+def _holds(obj: Model, condition: Q) -> bool | None:
+    """Evaluate CONDITION on OBJ's loaded fields; None if that needs the database.
+
+    Only equality and ``isnull`` lookups along relations already loaded are read here
+    (``Exists`` and anything else go to the database), so this never runs a query.
+    """
+    results = []
+    for child in condition.children:
+        if isinstance(child, Q):
+            result = _holds(obj, child)
+        elif isinstance(child, tuple):
+            result = _lookup_holds(obj, *child)
+        else:
+            return None
+        if result is None:
+            return None
+        results.append(result)
+    combined = all(results) if condition.connector == Q.AND else any(results)
+    return not combined if condition.negated else combined
+
+
+def _lookup_holds(obj: Model, lookup: str, expected) -> bool | None:
+    *names, last = lookup.split("__")
+    test = last if last == "isnull" else "exact"
+    if test == "exact":
+        names.append(last)
+    value = obj
+    for name in names:
+        if value is None:
+            break
+        try:
+            field = value._meta.get_field(name)
+        except FieldDoesNotExist:  # a name that is not a field of this model
+            return None
+        if field.is_relation:
+            if field.many_to_many or field.one_to_many or not field.is_cached(value):
+                return None
+            value = field.get_cached_value(value)
+        else:
+            value = getattr(value, field.attname)
+    if test == "isnull":
+        return (value is None) == expected
+    return value is not None and value == expected
+
+
+def get_or_refuse(
+    user, action: str, queryset, *, roles: Collection[str] | None = None, **lookup
+) -> Model:
+    """Return the object of QUERYSET matching LOOKUP if USER may ACTION it.
+
+    Otherwise raise PermissionDenied if USER may at least see it (a student on the
+    gradebook of their course), else Http404: a draft, another course's object and a
+    missing one look the same.
+    """
+    try:
+        return scope(user, action, queryset, roles=roles).get(**lookup)
+    except queryset.model.DoesNotExist:
+        pass
+    if (action, roles) != (VIEW, None) and scope(user, VIEW, queryset).filter(**lookup).exists():
+        raise PermissionDenied("Your role in this course does not allow this.")
+    raise Http404("No such page.")
+
+
+def require(user, action: str, obj: Model, *, roles: Collection[str] | None = None) -> None:
+    """Raise PermissionDenied (or Http404 if USER may not even see OBJ) unless USER may
+    ACTION it."""
+    if can(user, action, obj, roles=roles):
+        return
+    if (action, roles) != (VIEW, None) and can(user, VIEW, obj):
+        raise PermissionDenied("Your role in this course does not allow this.")
+    raise Http404("No such page.")
+
+
+def visible_users(user):
+    """Return the users USER may see in the back office: people of the courses they teach."""
+    users = _model("accounts.User").objects.all()
+    if is_superuser(user):
+        return users
+    enrollments = _model("lessons.Enrollment").objects.filter(
+        user=OuterRef("pk"), course_id__in=courses_where(user, TEACHERS)
+    )
+    return users.filter(Q(Exists(enrollments)) | Q(pk=user.pk))

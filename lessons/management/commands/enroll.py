@@ -1,0 +1,34 @@
+"""Give someone a role in a course: ``manage.py enroll alice@example.org pyweb instructor``.
+
+Roles are per course (student, grader, instructor) and live on the enrollment; an
+instructor of any course reaches the back office. For site-wide control, use
+``createsuperuser``.
+"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.models import Role, User
+from lessons.models import Course
+from lessons.services import enrollment_set_role
+
+
+class Command(BaseCommand):
+    help = "Enroll a user in a course with a role, or change their role there."
+
+    def add_arguments(self, parser):
+        parser.add_argument("login", help="username or email")
+        parser.add_argument("course", help="the course's slug")
+        parser.add_argument("role", choices=Role.values)
+
+    def handle(self, *args, login: str, course: str, role: str, **options):
+        try:
+            user = User.objects.get_by_login(login)
+        except User.DoesNotExist as exc:
+            raise CommandError(f"No user with username or email {login!r}.") from exc
+        found = Course.objects.filter(slug=course).first()
+        if found is None:
+            raise CommandError(f"No course with slug {course!r}.")
+        enrollment_set_role(user=user, course=found, role=role)
+        self.stdout.write(self.style.SUCCESS(f"{user.username} is now a {role} of {found}."))
