@@ -582,7 +582,9 @@ def _get_feedback(request: HttpRequest, pk: int) -> tuple[Review, bool]:
 @login_required
 def feedback_list(request: HttpRequest) -> HttpResponse:
     user = request.user
-    reviews = policy.scope(user, policy.VIEW, _review_queryset(), roles=policy.STUDENTS).order_by(
+    # The user's own groups (superusers may read every feedback, but this is "mine").
+    mine = _review_queryset().filter(group__memberships__student=user)
+    reviews = policy.scope(user, policy.VIEW, mine, roles=policy.STUDENTS).order_by(
         "-group__assignment__due_at"
     )
     my_groups = policy.scope(user, policy.CHANGE, Group.objects)
