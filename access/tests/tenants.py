@@ -49,11 +49,13 @@ class Tenant:
     attachment: LessonAttachment
     released: ProjectAssignment  # grades released
     grading: ProjectAssignment  # still being graded
+    bare: ProjectAssignment  # no rubric yet; group Q has submitted, nobody grades it
     rubric: Rubric
     criterion: Criterion
     other_criterion: Criterion
     group_r: Group
     group_o: Group
+    group_q: Group
     submission_r: Submission
     submission_r2: Submission  # the classmate's group, also graded and released
     submission_o: Submission
@@ -240,6 +242,17 @@ def build_tenant(word: str) -> Tenant:
         group=group_p, submission=submission_p, grader=people["removed-grader"]
     )
 
+    # A project without rubric or reviews yet, whose one group has submitted.
+    bare = ProjectAssignment.objects.create(
+        course=course,
+        title=f"{word} bare project",
+        slug=f"{slug}-bare",
+        opens_at=now - timedelta(days=5),
+        due_at=now + timedelta(days=5),
+        is_published=True,
+    )
+    group_q, _ = _group(bare, f"{word} team Q", [people["classmate"]], people["classmate"])
+
     # Removed from the course after their work: their access ends with the enrollment.
     enrollments["removed-grader"].delete()
     enrollments["removed-student"].delete()
@@ -252,6 +265,8 @@ def build_tenant(word: str) -> Tenant:
         attachment=attachment,
         released=released,
         grading=grading,
+        bare=bare,
+        group_q=group_q,
         rubric=rubric,
         criterion=criterion,
         other_criterion=other_criterion,
