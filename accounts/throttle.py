@@ -44,7 +44,8 @@ def login_throttle_key(request: HttpRequest | None, credentials: dict | None) ->
     known = getattr(request, "_login_throttle_keys", {}) if request is not None else {}
     if typed not in known:
         try:
-            known[typed] = User.objects.get_by_login(typed).username.lower()  # as below
+            # The key forget_login_failures() clears too.
+            known[typed] = User.objects.get_by_login(typed).username.lower()
         except User.DoesNotExist:
             known[typed] = typed.lower()[:255]  # AccessAttempt.username's length
         if request is not None:

@@ -88,6 +88,7 @@ def _outage_for(servers: Iterable[str], retry_seconds: float) -> _Outage:
     with _outages_lock:
         if key not in _outages:
             _outages[key] = _Outage(retry_seconds)
+        _outages[key].retry_seconds = retry_seconds  # the settings in force (tests change them)
         return _outages[key]
 
 
@@ -135,7 +136,7 @@ class ReusingRedisCacheClient(RedisCacheClient):
             outage.unwritten.difference_update(keys)
             if flush:
                 outage.flush_on_return = False
-        logger.warning(
+        logger.info(
             "Redis answers again: %s written while it was away.",
             "emptied the cache, too many keys were" if flush else f"dropped {len(keys)} keys",
         )

@@ -77,6 +77,14 @@ def test_refused_signups_are_limited_per_address_and_nothing_is_saved(client, py
     assert accounts() == STAFF | {"dora"}
 
 
+def test_refusals_are_counted_on_redis_as_in_production(client, pyweb, settings, redis_cache):
+    settings.SIGNUP_FAILURE_LIMIT = 2
+    for _ in range(2):
+        assert signup(client, signup_data("not-the-key")).status_code == 200
+    assert signup(client, signup_data(pyweb.course.enrollment_key)).status_code == 429
+    assert accounts() == STAFF
+
+
 def test_a_classroom_can_sign_up_together(pyweb, settings):
     # Only refusals count: thirty students behind one address all get in.
     settings.SIGNUP_FAILURE_LIMIT = 3
