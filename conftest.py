@@ -98,6 +98,76 @@ def redis_cache(redis_server, settings):
     cache.clear()
 
 
+class RedisProcess:
+    """A redis-server of one test's own, to stop and start again on the same port."""
+
+    def __init__(self, workdir: Path) -> None:
+        import shutil
+        import socket
+
+        self.binary = shutil.which("redis-server")
+        if self.binary is None:
+            pytest.fail("redis-server is missing: run `make test`, or apt-get install redis-server")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.workdir = workdir
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def client(self):
+        import redis
+
+        return redis.Redis.from_url(self.url, socket_timeout=5)
+
+    def start(self) -> None:
+        """Start the server; it loads what a `stop(save=True)` left in its directory."""
+        import subprocess
+        import time
+
+        import redis
+
+        self.process = subprocess.Popen(
+            [self.binary, "--bind", "127.0.0.1", "--port", str(self.port)]
+            + ["--dir", str(self.workdir), "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        client = self.client()
+        for _ in range(200):
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.02)
+        self.process.kill()
+        pytest.fail("redis-server did not start")
+
+    def stop(self, *, save: bool = False) -> None:
+        """Stop the server; with SAVE it first writes its data to disk, as a persistent one does."""
+        import redis
+
+        if self.process is None:
+            return
+        try:
+            self.client().shutdown(save=save, nosave=not save)
+        except redis.ConnectionError:
+            pass  # it closes the connection as it goes
+        self.process.wait(timeout=10)
+        self.process = None
+
+
+@pytest.fixture
+def redis_process(tmp_path):
+    """Start a redis-server of the test's own (not shared: the test may stop it)."""
+    server = RedisProcess(tmp_path / "redis")
+    server.workdir.mkdir()
+    server.start()
+    yield server
+    if server.process is not None:
+        server.process.terminate()
+        server.process.wait(timeout=10)
+
+
 @pytest.fixture
 def uncached(settings):
     """Turn the user cache off: query budgets measure a page built from scratch."""

@@ -16,10 +16,15 @@ from .models import User
 
 
 def forget_user(user_id: int) -> None:
-    """Drop the cached copy of USER_ID now and when the current transaction commits."""
+    """Drop the cached copy of USER_ID now and when the current transaction commits.
+
+    Never fails the write: the Redis backend skips what it cannot reach and drops the
+    key once Redis is back (coursesite/cache.py), and the drop on commit, which runs
+    after the write is saved, is robust, so any cache error is logged, not raised.
+    """
     key = user_cache_key(user_id)
     cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    transaction.on_commit(lambda: cache.delete(key), robust=True)
 
 
 def _user_changed(sender, instance: User, update_fields=None, **kwargs) -> None:

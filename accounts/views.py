@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_cool_off
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -10,6 +13,7 @@ from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 
 from .forms import LoginForm, ProfileForm
+from .throttle import forget_login_failures, human_duration
 
 
 class LoginView(auth_views.LoginView):
@@ -21,6 +25,23 @@ class LoginView(auth_views.LoginView):
         user = form.get_user()
         messages.success(self.request, f"Welcome back, {user}.")
         return response
+
+
+def locked_out(request: HttpRequest, response=None, credentials=None) -> HttpResponse:
+    """Explain a login lockout (AXES_LOCKOUT_CALLABLE): what is paused, and how long."""
+    handler = AxesProxyHandler.get_implementation()
+    address_is_locked = getattr(handler, "address_is_locked", None)
+    cool_off = get_cool_off(request)
+    context = {
+        "by_address": bool(address_is_locked and address_is_locked(request)),
+        "wait": human_duration(cool_off) if cool_off else None,
+    }
+    return render(
+        request,
+        "registration/locked_out.html",
+        context,
+        status=settings.AXES_HTTP_RESPONSE_CODE,
+    )
 
 
 @require_POST
@@ -44,6 +65,13 @@ class PasswordResetView(auth_views.PasswordResetView):
 class PasswordResetConfirmView(SuccessMessageMixin, auth_views.PasswordResetConfirmView):
     success_url = reverse_lazy("accounts:login")
     success_message = "Your password was reset. You can now log in with it."
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # The lockout page sends people here: whoever reads the account's email may
+        # log in again at once.
+        forget_login_failures(form.user)
+        return response
 
 
 @login_required

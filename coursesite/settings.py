@@ -154,9 +154,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # CACHES AND SESSIONS
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
+    # While Redis is unreachable the cache reads as empty and skips writes, and the
+    # site serves from the database (coursesite/cache.py).
     CACHES = {"default": {"BACKEND": "coursesite.cache.ReusingRedisCache", "LOCATION": REDIS_URL}}
-    # Read from Redis, written through to the database: a Redis restart or eviction
-    # logs nobody out.
+    # Read from Redis, written through to the database: a Redis restart, eviction or
+    # outage logs nobody out.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -197,14 +199,31 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Failed-login throttling (django-axes): lock a username+IP pair after N failures.
+# Failed-login throttling (django-axes, accounts/throttle.py): an account is locked
+# after AXES_FAILURE_LIMIT failures from anywhere, however its name was typed, and an
+# address after AXES_IP_FAILURE_LIMIT failures on any accounts (ours, not an axes
+# setting: higher, as a classroom shares one address). Both last AXES_COOLOFF_TIME.
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
+AXES_IP_FAILURE_LIMIT = envint("AXES_IP_FAILURE_LIMIT", 50)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HANDLER = "accounts.throttle.AccountAndAddressHandler"
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes.W006 asks for "ip_address" above, lest rotating browsers or cookies escape the
+# count: the account's count spans every address and browser, and the handler counts
+# each address by itself (with "ip_address" here, one success would clear the address).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_USERNAME_CALLABLE = "accounts.throttle.login_throttle_key"
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 AXES_RESET_ON_SUCCESS = True
+# Tries while locked check no password: they are not counted, so they neither push the
+# end of the lock back nor grow the attempt rows; the lock ends when the page says.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_IPWARE_PROXY_COUNT = envint("AXES_PROXY_COUNT", 0)
 AXES_ENABLED = envbool("AXES_ENABLED", True)
+
+# Sign-up with a course key (lessons.views.signup): refused sign-ups per address.
+SIGNUP_FAILURE_LIMIT = 30
+SIGNUP_COOLOFF_TIME = timedelta(minutes=15)
 
 # INTERNATIONALIZATION
 LANGUAGE_CODE = "en-us"

@@ -41,7 +41,9 @@ class SignupForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "username"}),
     )
     email = forms.EmailField(
-        label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+        label=_("Email"),
+        max_length=User._meta.get_field("email").max_length,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     display_name = forms.CharField(
         label=_("Your name"),
@@ -62,19 +64,32 @@ class SignupForm(forms.Form):
 
     course: Course
 
+    @classmethod
+    def showing(cls, data) -> SignupForm:
+        """Return an unchecked form that shows what was typed in DATA, passwords aside."""
+        typed = ("key", "username", "email", "display_name")
+        return cls(initial={name: data.get(name, "") for name in typed})
+
     def clean_key(self) -> str:
         key = self.cleaned_data["key"].strip()
         self.course = course_for_key(key)
         return key
 
+    # Whether a username or an email address has an account is told only to people
+    # holding a valid key (the key field is cleaned first): to anyone else the form
+    # says nothing about who has an account.
     def clean_username(self) -> str:
         username = self.cleaned_data["username"].strip()
+        if "key" not in self.cleaned_data:
+            return username
         if User.objects.filter(username__iexact=username).exists():
             raise ValidationError(_("This username is taken. Choose another one."))
         return username
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
+        if "key" not in self.cleaned_data:
+            return email
         if User.objects.filter(email__iexact=email).exists():
             raise ValidationError(
                 _(

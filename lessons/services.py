@@ -84,7 +84,15 @@ def user_signup_with_key(
     user = User(username=username, email=email, display_name=display_name)
     validate_password(password, user)
     user.set_password(password)
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # the form checked, but a concurrent sign-up came first
+        raise ValidationError(
+            "This username or email address was taken a moment ago. Choose another one, "
+            "or log in if it is yours.",
+            code="taken",
+        ) from exc
     return enrollment_create(user=user, course=course, role=Role.STUDENT)
 
 

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from access import policy
+from accounts.throttle import signup_throttle
 
 from .forms import EnrollForm, SearchForm, SignupForm
 from .models import (
@@ -308,6 +309,14 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         messages.info(request, "You already have an account: enroll with your key here.")
         return redirect("lessons:enroll")
+    if request.method == "POST" and signup_throttle.is_exhausted(request):
+        messages.error(
+            request,
+            f"Too many sign-up attempts from your network: wait {signup_throttle.wait}, "
+            "then try again. Nothing was saved.",
+        )
+        form = SignupForm.showing(request.POST)
+        return render(request, "lessons/signup.html", {"form": form}, status=429)
     form = SignupForm(request.POST or None)
     if request.method == "POST":
         if form.is_valid():
@@ -330,5 +339,6 @@ def signup(request: HttpRequest) -> HttpResponse:
                     f"in {enrollment.course.title}.",
                 )
                 return redirect(enrollment.course)
+        signup_throttle.add(request)  # a refused sign-up, whatever the reason
         messages.error(request, "Your account was not created: please correct the errors below.")
     return render(request, "lessons/signup.html", {"form": form})

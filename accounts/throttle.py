@@ -1,0 +1,129 @@
+"""Throttles: failed logins per account and per address (django-axes), refused sign-ups.
+
+Logins. django-axes counts failures in its AccessAttempt table, one row per typed
+username, address and browser. Two rules, each with its own limit:
+
+- an account is locked after AXES_FAILURE_LIMIT failures from anywhere, however its
+  name was typed: ``login_throttle_key`` gives axes the account's username, lowercased,
+  for "Bob", " bob " and "BOB@example.org" alike (an unknown name is lowercased and
+  stripped, so made-up accounts are throttled the same way and tell nothing);
+- an address is locked after AXES_IP_FAILURE_LIMIT failures on any accounts. That
+  limit is higher: a classroom shares one address, and one student's typos must not
+  lock the others out.
+
+Sign-ups. ``signup_throttle`` counts refused sign-ups per address on the cache.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from axes.attempts import get_cool_off_threshold
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_client_ip_address, get_failure_limit
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Sum
+from django.http import HttpRequest
+from django.utils.timesince import timesince
+from django.utils.timezone import now
+
+from .models import User
+
+
+def login_throttle_key(request: HttpRequest | None, credentials: dict | None) -> str | None:
+    """Return the account a login attempt is for: the username axes counts failures under."""
+    typed = (credentials or {}).get("username")
+    if typed is None and request is not None:
+        typed = request.POST.get("username")
+    if not isinstance(typed, str):
+        return None
+    typed = typed.strip()
+    # Axes asks several times per attempt; one query per typed name is enough.
+    known = getattr(request, "_login_throttle_keys", {}) if request is not None else {}
+    if typed not in known:
+        try:
+            # The key forget_login_failures() clears too.
+            known[typed] = User.objects.get_by_login(typed).username.lower()
+        except User.DoesNotExist:
+            known[typed] = typed.lower()[:255]  # AccessAttempt.username's length
+        if request is not None:
+            request._login_throttle_keys = known
+    return known[typed]
+
+
+def forget_login_failures(user: User) -> int:
+    """Unlock USER's account: forget its failed logins from every address."""
+    return AccessAttempt.objects.filter(username=user.username.lower()).delete()[0]
+
+
+class AccountAndAddressHandler(AxesDatabaseHandler):
+    """Axes' database handler, locking an address as well as an account (see above).
+
+    Set AXES_LOCKOUT_PARAMETERS = ["username"]: axes then counts an account's failures
+    from every address, and a successful login forgets that account's failures only,
+    so logging in to one's own account cannot clear an address's count.
+    """
+
+    def get_failures(self, request, credentials: dict | None = None) -> int:
+        failures = super().get_failures(request, credentials)
+        if self.address_is_locked(request):
+            # Axes compares one count with one limit: an address over its own limit
+            # counts as an account at its limit.
+            failures = max(failures, get_failure_limit(request, credentials))
+        return failures
+
+    def address_is_locked(self, request) -> bool:
+        recent = AccessAttempt.objects.filter(
+            ip_address=request.axes_ip_address,
+            attempt_time__gte=get_cool_off_threshold(request),
+        )
+        failures = recent.aggregate(total=Sum("failures_since_start"))["total"] or 0
+        return failures >= settings.AXES_IP_FAILURE_LIMIT
+
+
+def human_duration(delta: timedelta) -> str:
+    """Return DELTA in words, as "15 minutes" or "1 hour"."""
+    start = now()
+    return timesince(start, start + delta)
+
+
+class AddressThrottle:
+    """Count refusals per client address on the cache; refuse all once there are too many.
+
+    The count starts with the first refusal and is forgotten WINDOW later. It lives in
+    the cache: without Redis each process counts for itself, and while Redis is
+    unreachable nothing is counted (a cache outage must not lock anyone out).
+    """
+
+    def __init__(self, name: str, limit_setting: str, window_setting: str) -> None:
+        self.name = name
+        self.limit_setting = limit_setting
+        self.window_setting = window_setting
+
+    @property
+    def window(self) -> timedelta:
+        return getattr(settings, self.window_setting)
+
+    def _key(self, request: HttpRequest) -> str:
+        # The same address rules as the login throttle (AXES_IPWARE_PROXY_COUNT).
+        return f"throttle:{self.name}:{get_client_ip_address(request)}"
+
+    def is_exhausted(self, request: HttpRequest) -> bool:
+        return cache.get(self._key(request), 0) >= getattr(settings, self.limit_setting)
+
+    def add(self, request: HttpRequest) -> None:
+        key = self._key(request)
+        cache.add(key, 0, int(self.window.total_seconds()))
+        try:
+            cache.incr(key)
+        except ValueError:  # expired just now, or the cache is unreachable
+            cache.add(key, 1, int(self.window.total_seconds()))
+
+    @property
+    def wait(self) -> str:
+        return human_duration(self.window)
+
+
+signup_throttle = AddressThrottle("signup", "SIGNUP_FAILURE_LIMIT", "SIGNUP_COOLOFF_TIME")

@@ -1,0 +1,149 @@
+"""Sign-up with a course key: it tells nobody who has an account, and refusals are limited."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import User
+from lessons import services
+from lessons.models import Enrollment
+from lessons.tests.test_enrollment import STRONG, signup_data
+
+pytestmark = pytest.mark.django_db
+
+CLASSROOM = "192.0.2.10"
+HOME = "198.51.100.7"
+
+
+def signup(client, data, address=CLASSROOM):
+    return client.post(reverse("lessons:signup"), data, REMOTE_ADDR=address)
+
+
+def errors(response) -> dict:
+    return {field: list(messages) for field, messages in response.context["form"].errors.items()}
+
+
+def accounts() -> set:
+    return set(User.objects.values_list("username", flat=True))
+
+
+STAFF = {"alice", "bob", "grace"}  # pyweb's people
+
+
+def test_a_wrong_key_does_not_tell_whether_an_account_exists(client, pyweb, bob):
+    taken = signup(client, signup_data("not-the-key", username="BOB", email=bob.email))
+    free = signup(client, signup_data("not-the-key", username="nobody", email="no@example.org"))
+    assert (
+        errors(taken)
+        == errors(free)
+        == {
+            "key": [
+                "No course has this enrollment key. Check it with your instructor "
+                "(keys are case-sensitive and may have been renewed)."
+            ]
+        }
+    )
+    assert "taken" not in taken.content.decode()
+    assert "already uses" not in taken.content.decode()
+
+
+def test_with_the_right_key_a_taken_username_or_email_is_explained(client, pyweb, bob):
+    response = signup(client, signup_data(pyweb.course.enrollment_key, username="Bob"))
+    assert errors(response) == {"username": ["This username is taken. Choose another one."]}
+    response = signup(client, signup_data(pyweb.course.enrollment_key, email="BOB@example.org"))
+    assert "already uses this email address" in errors(response)["email"][0]
+    assert accounts() == STAFF
+
+
+def test_refused_signups_are_limited_per_address_and_nothing_is_saved(client, pyweb, settings):
+    settings.SIGNUP_FAILURE_LIMIT = 3
+    for _ in range(3):
+        assert signup(client, signup_data("not-the-key")).status_code == 200
+    response = signup(client, signup_data(pyweb.course.enrollment_key))  # right, but too late
+    assert response.status_code == 429
+    page = response.content.decode().replace("\xa0", " ")
+    assert "Too many sign-up attempts from your network: wait 15 minutes" in page
+    assert "Nothing was saved." in page
+    assert 'value="dora"' in page and f'value="{pyweb.course.enrollment_key}"' in page
+    assert STRONG not in page
+    assert accounts() == STAFF
+    assert Enrollment.objects.count() == 3
+
+    response = signup(client, signup_data(pyweb.course.enrollment_key), address=HOME)
+    assert response.status_code == 302  # another address is not affected
+    assert accounts() == STAFF | {"dora"}
+
+
+def test_refusals_are_counted_on_redis_as_in_production(client, pyweb, settings, redis_cache):
+    settings.SIGNUP_FAILURE_LIMIT = 2
+    for _ in range(2):
+        assert signup(client, signup_data("not-the-key")).status_code == 200
+    assert signup(client, signup_data(pyweb.course.enrollment_key)).status_code == 429
+    assert accounts() == STAFF
+
+
+def test_a_classroom_can_sign_up_together(pyweb, settings):
+    # Only refusals count: thirty students behind one address all get in.
+    settings.SIGNUP_FAILURE_LIMIT = 3
+    for n in range(30):
+        data = signup_data(
+            pyweb.course.enrollment_key, username=f"student{n}", email=f"s{n}@example.org"
+        )
+        assert signup(Client(), data).status_code == 302
+    assert Enrollment.objects.filter(course=pyweb.course).count() == 30 + 3
+
+
+def test_a_concurrent_signup_that_came_first_is_explained(pyweb, bob):
+    # The form checks the username, but another sign-up may take it just after:
+    # the database refuses the second, and the service says so in words.
+    with pytest.raises(ValidationError, match="taken a moment ago"):
+        services.user_signup_with_key(
+            username="BOB",
+            email="new@example.org",
+            password=STRONG,
+            display_name="Bob Again",
+            key=pyweb.course.enrollment_key,
+        )
+    assert accounts() == STAFF
+    assert Enrollment.objects.count() == 3
+
+
+HOSTILE = [
+    ("key", "\x00", "Null characters are not allowed."),
+    ("key", "k" * 1_000, "Ensure this value has at most 40 characters"),
+    ("key", "<script>alert(1)</script>", "No course has this enrollment key"),
+    ("username", "", "This field is required."),
+    ("username", "two words", "Enter a valid username."),
+    ("username", "u" * 151, "Ensure this value has at most 150 characters"),
+    ("username", "dora\x00", "Null characters are not allowed."),
+    ("username", "<script>", "Enter a valid username."),
+    ("email", "not-an-email", "Enter a valid email address."),
+    ("email", "e" * 250 + "@example.org", "Ensure this value has at most 254 characters"),
+    ("email", "dora\x00@example.org", "Null characters are not allowed."),
+    ("display_name", "   ", "This field is required."),
+    ("display_name", "d" * 151, "Ensure this value has at most 150 characters"),
+    ("display_name", "Dora\x00", "Null characters are not allowed."),
+    ("password1", "short", "The two passwords differ."),
+    ("password1", "x" * 100_000, "The two passwords differ."),
+    ("password2", "\x00", "Null characters are not allowed."),
+    ("password1 password2", "short", "This password is too short."),
+    ("password1 password2", "dora@example.org", "too similar to the"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "message"), HOSTILE)
+def test_hostile_values_are_refused_with_a_message_and_save_nothing(
+    client, pyweb, field, value, message
+):
+    hostile = dict.fromkeys(field.split(), value)
+    response = signup(client, {**signup_data(pyweb.course.enrollment_key), **hostile})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Your account was not created" in page
+    assert message in page
+    assert "<script>alert(1)</script>" not in page
+    assert accounts() == STAFF
+    assert Enrollment.objects.count() == 3
