@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from access import policy
-from access.backoffice import ScopedRelationsMixin
+from access.backoffice import NOT_YOURS, ScopedRelationsMixin
 from lessons.models import Course, Enrollment
 from lessons.services import enrollment_create
 
@@ -33,6 +33,7 @@ class EnrollingUserCreationForm(AdminUserCreationForm):
         queryset=None,
         label=_("Enroll in"),
         help_text=_("You see the people of your courses: the new account joins this one."),
+        error_messages={"invalid_choice": NOT_YOURS},
     )
     role = forms.ChoiceField(choices=Role.choices, initial=Role.STUDENT, label=_("as"))
 
