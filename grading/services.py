@@ -334,7 +334,9 @@ def regrade_request_create(
     *, review: Review, criterion: Criterion, student: User, reason: str
 ) -> RegradeRequest:
     assignment = review.group.assignment
-    if not GroupMembership.objects.filter(group=review.group, student=student).exists():
+    # Who asks is part of the record: a member of the group, still its student.
+    member = GroupMembership.objects.filter(group=review.group, student=student).exists()
+    if not (member and policy.role_in(student, assignment.course_id) == Role.STUDENT):
         raise ValidationError("Only members of the group can ask for a regrade.")
     closes = regrade_window_closes(assignment)
     if closes is None:

@@ -641,9 +641,9 @@ def feedback(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def regrade_request(request: HttpRequest, pk: int) -> HttpResponse:
-    review, as_member = _get_feedback(request, pk)
-    if not as_member:
-        raise PermissionDenied("Only group members ask for regrades.")
+    review, _as_member = _get_feedback(request, pk)
+    # Members of the group, still students of the course: not its instructors.
+    policy.require(request.user, policy.VIEW, review, roles=policy.STUDENTS)
     form = RegradeRequestForm(
         request.POST,
         criteria=Criterion.objects.filter(rubric__assignment_id=review.group.assignment_id),

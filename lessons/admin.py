@@ -144,7 +144,7 @@ class CourseAdmin(PublishActionsMixin, CourseScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        if not change and not request.user.is_superuser:
+        if not change and not policy.is_superuser(request.user):
             # Otherwise the course would vanish from its author's back office.
             enrollment_create(user=request.user, course=obj, role=Role.INSTRUCTOR)
 

@@ -148,7 +148,7 @@ def routes(a, b) -> list[Route]:
         Route(
             "grading:regrade_request",
             {"pk": a.submission_r.pk},
-            post=STUDENT_A,  # members only: the view refuses even superusers
+            post=AS_STUDENT_A,
             data={"criterion": str(a.other_criterion.pk), "reason": "Intruder asks."},
         ),
         Route("grading:peer", {"pk": a.group_o.pk}, get=AS_STUDENT_A, post=AS_STUDENT_A),

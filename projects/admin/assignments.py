@@ -20,9 +20,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from access import policy
 from access.backoffice import CourseScopedAdmin, CourseScopedInline
 from accounts.models import Role, User
-from lessons.models import Enrollment
 from projects import services
 from projects.admin.filters import GroupNameFilter
 from projects.models import (
@@ -253,13 +253,8 @@ class AddMembersFormSet(BaseInlineFormSet):
                 ),
                 params={"max": assignment.max_group_size},
             )
-        enrolled = set(
-            Enrollment.objects.filter(
-                course_id=assignment.course_id, role=Role.STUDENT, user__in=students
-            ).values_list("user_id", flat=True)
-        )
         for form, student in added:
-            if student.pk not in enrolled:
+            if policy.role_in(student, assignment.course_id) != Role.STUDENT:
                 form.add_error(
                     "student",
                     _("%(student)s is not enrolled as a student in this course.")
