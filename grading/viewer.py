@@ -4,6 +4,11 @@ The file to show comes from a query parameter; it is only ever looked up among t
 archive's own entry names (never joined to a path on disk), and entries with ``..``
 components are neither listed nor shown. Damaged archives, undecodable names, huge
 or binary members all end as a message in the page, never as an error.
+
+Every step is linear in the size of the archive's names and bounded: the tree lists at
+most ``MAX_TREE_ROWS`` rows (the upload limits keep every accepted archive under it;
+older archives may be cut), names are shortened for display, and a file shows at most
+``VIEWER_MAX_FILE_BYTES`` and ``MAX_LINES`` lines.
 """
 
 from __future__ import annotations
@@ -12,13 +17,18 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from html import escape
+from urllib.parse import quote
 
+from django.utils.safestring import SafeString, mark_safe
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer, get_lexer_for_filename
 from pygments.util import ClassNotFound
 
 from projects.archives import (
+    MAX_ENTRIES,
+    MAX_PATH_LENGTH,
     VIEWER_MAX_FILE_BYTES,
     MemberNotFound,
     TreeNode,
@@ -35,10 +45,22 @@ __all__ = ["ArchiveView", "archive_view", "highlight_lines"]
 
 # Deeper levels are still listed, just not indented further.
 MAX_INDENT = 12
+# validate_zip counts files and folders against MAX_ENTRIES, so only archives stored
+# before that check can reach this cap.
+MAX_TREE_ROWS = MAX_ENTRIES
+# A 512 KB file of empty lines would otherwise be half a million table rows.
+MAX_LINES = 20_000
+# Pygments colours about 120 KB a second; later lines are shown plain.
+HIGHLIGHT_MAX_CHARS = 100_000
+# Characters of a ?path= value once URL-encoded: every name uploads accept fits (a
+# character is at most 4 UTF-8 bytes, each "%XX"), and proxies take 8 KB request lines.
+MAX_LINK_LENGTH = MAX_PATH_LENGTH * 4 * 3
 
 
 @dataclass
 class TreeRow:
+    """One line of the file tree; ``path`` is empty for folders and unopenable files."""
+
     name: str
     path: str
     is_dir: bool
@@ -47,14 +69,24 @@ class TreeRow:
     comment_count: int = 0
 
     @property
-    def indent(self) -> float:
-        return min(self.depth, MAX_INDENT) * 1.0
+    def indent(self) -> str:
+        # A string: the template would localize a number (slowly, and maybe as "1,0").
+        return str(min(self.depth, MAX_INDENT))
 
 
 @dataclass
 class CodeLine:
     number: int
     html: str
+    comments: list[LineComment] = field(default_factory=list)
+
+
+@dataclass
+class CodeBlock:
+    """Consecutive code rows as one piece of HTML, then the comments on the last of them."""
+
+    rows: SafeString
+    line: int
     comments: list[LineComment] = field(default_factory=list)
 
 
@@ -67,8 +99,10 @@ class FileView:
     encoding: str | None = None
     language: str = ""
     lines: list[CodeLine] = field(default_factory=list)
+    blocks: list[CodeBlock] = field(default_factory=list)
     error: str = ""
     orphan_comments: list[LineComment] = field(default_factory=list)
+    lines_truncated: bool = False
 
 
 @dataclass
@@ -77,42 +111,81 @@ class ArchiveView:
     file: FileView | None = None
     error: str = ""
     cap: str = format_bytes(VIEWER_MAX_FILE_BYTES)
+    line_cap: str = f"{MAX_LINES:,}"
     file_count: int = 0
+    # Files and folders left out of ``tree`` (only archives stored before the limits).
+    rows_hidden: int = 0
 
 
-def highlight_lines(text: str, filename: str) -> tuple[list[str], str]:
-    """Return TEXT as one HTML string per line, highlighted by FILENAME, and the language."""
+def highlight_lines(
+    text: str, filename: str, *, max_chars: int = HIGHLIGHT_MAX_CHARS
+) -> tuple[list[str], str]:
+    """Return TEXT as one HTML string per line, highlighted by FILENAME, and the language.
+
+    Only the lines within the first MAX_CHARS characters are coloured (Pygments takes
+    about 8 µs a character); the rest is escaped as plain text.
+    """
     basename = filename.replace("\\", "/").rsplit("/", 1)[-1]
     try:
         lexer = get_lexer_for_filename(basename, stripnl=False)
     except ClassNotFound:
         lexer = TextLexer(stripnl=False)
-    # HtmlFormatter closes its spans at every newline, so each line is valid HTML alone.
-    html = highlight(text, lexer, HtmlFormatter(nowrap=True))
-    lines = html.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
+    # Pygments turns every \r into a line break; do it first so the counts agree.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    cut = len(text) if len(text) <= max_chars else text.rfind("\n", 0, max_chars) + 1
+    lines: list[str] = []
+    if cut:
+        # HtmlFormatter closes its spans at every newline, so each line is valid HTML alone.
+        lines = highlight(text[:cut], lexer, HtmlFormatter(nowrap=True)).split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+    if cut < len(text):
+        rest = text[cut:].split("\n")
+        if rest[-1] == "":
+            rest.pop()
+        lines.extend(escape(line) for line in rest)
     return lines, lexer.name
 
 
-def _flatten(nodes: list[TreeNode]) -> list[TreeRow]:
-    # Iterative: archives may nest thousands of levels deep.
+def _flatten(
+    nodes: list[TreeNode], *, max_rows: int = MAX_TREE_ROWS
+) -> tuple[list[TreeRow], set[str], int]:
+    """Return the first ``max_rows`` rows, every file's path, and how many rows were cut."""
+    # Iterative: archives stored before the depth limit may nest thousands of levels deep.
     rows: list[TreeRow] = []
+    files: set[str] = set()
+    hidden = 0
     stack = [(node, 0) for node in reversed(nodes)]
     while stack:
         node, depth = stack.pop()
-        rows.append(
-            TreeRow(
-                name=node.name,
-                path=node.path,
-                is_dir=node.is_dir,
-                depth=depth,
-                size=format_bytes(node.size) if node.size is not None else "",
-            )
-        )
+        if not node.is_dir:
+            files.add(node.entry)
+        if len(rows) < max_rows:
+            rows.append(_row(node, depth))
+        else:
+            hidden += 1
         if node.is_dir:
             stack.extend((child, depth + 1) for child in reversed(node.children))
-    return rows
+    return rows, files, hidden
+
+
+def _row(node: TreeNode, depth: int) -> TreeRow:
+    name = node.name
+    if len(name) > MAX_PATH_LENGTH:
+        name = name[: MAX_PATH_LENGTH - 1] + "\N{HORIZONTAL ELLIPSIS}"
+    # A longer link (a name from before the length limit) could exceed proxies' URL limits.
+    openable = (
+        not node.is_dir
+        and len(node.entry) <= MAX_LINK_LENGTH
+        and len(quote(node.entry, safe="/")) <= MAX_LINK_LENGTH
+    )
+    return TreeRow(
+        name=name,
+        path=node.entry if openable else "",
+        is_dir=node.is_dir,
+        depth=depth,
+        size=format_bytes(node.size) if node.size is not None else "",
+    )
 
 
 def archive_view(
@@ -134,11 +207,11 @@ def archive_view(
                 view.error = "This archive is damaged or uses file names that can't be read."
                 return view
             sizes = {info.filename: info.file_size for info in infos}
-            view.tree = _flatten(build_tree(sizes.keys(), sizes=sizes))
-            files = {row.path for row in view.tree if not row.is_dir}
+            view.tree, files, view.rows_hidden = _flatten(build_tree(sizes.keys(), sizes=sizes))
             view.file_count = len(files)
             for row in view.tree:
-                row.comment_count = len(by_path.get(row.path, ()))
+                if row.path:
+                    row.comment_count = len(by_path.get(row.path, ()))
             if path:
                 view.file = _file_view(fileobj, path, files, by_path.get(path, []))
     except OSError:
@@ -166,7 +239,9 @@ def _file_view(fileobj, path: str, files: set[str], comments: list[LineComment])
         shown.is_binary = True
         shown.orphan_comments = comments
         return shown
-    html_lines, shown.language = highlight_lines(member.text, path)
+    text = member.text.replace("\r\n", "\n").replace("\r", "\n")
+    text, shown.lines_truncated = _first_lines(text, MAX_LINES)
+    html_lines, shown.language = highlight_lines(text, path)
     by_line: dict[int, list[LineComment]] = defaultdict(list)
     for comment in comments:
         by_line[comment.line].append(comment)
@@ -174,6 +249,39 @@ def _file_view(fileobj, path: str, files: set[str], comments: list[LineComment])
         CodeLine(number=index, html=html, comments=by_line.pop(index, []))
         for index, html in enumerate(html_lines, start=1)
     ]
+    shown.blocks = _blocks(shown.lines)
     # Comments on lines past the shown part (e.g. of a truncated file) stay visible.
     shown.orphan_comments = [c for line in sorted(by_line) for c in by_line[line]]
     return shown
+
+
+# The template engine spends about 70 µs on a row of the code table (localizing each line
+# number alone costs 50), so 20,000 lines took seconds; one format() call takes 2 µs.
+# Pygments has already escaped the code; the rest are integers.
+_ROW = (
+    '<tr id="L{0}"{1}><td class="ln"><a href="#L{0}" data-line="{0}">{0}</a></td>'
+    '<td class="code">{2}</td></tr>\n'
+)
+
+
+def _blocks(lines: list[CodeLine]) -> list[CodeBlock]:
+    """Group LINES into blocks that end at each line with comments (and at the last)."""
+    blocks: list[CodeBlock] = []
+    rows: list[str] = []
+    for line in lines:
+        marker = ' class="has-comment"' if line.comments else ""
+        rows.append(_ROW.format(line.number, marker, line.html))
+        if line.comments or line is lines[-1]:
+            blocks.append(CodeBlock(mark_safe("".join(rows)), line.number, line.comments))  # noqa: S308
+            rows = []
+    return blocks
+
+
+def _first_lines(text: str, limit: int) -> tuple[str, bool]:
+    """Return the first LIMIT lines of TEXT and whether any line was left out."""
+    end = -1
+    for _ in range(limit):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            return text, False
+    return text[: end + 1], end + 1 < len(text)

@@ -11,9 +11,18 @@ opened ``FieldFile`` or a ``BytesIO``) and never writes archive members to disk.
 * ``unsafe_path`` - an absolute path, a ``..`` component or a symbolic link.
 * ``encrypted`` - a password-protected entry.
 * ``unsupported_compression`` - a method other than Stored or Deflate.
-* ``too_many_entries`` - more than ``max_entries`` entries.
-* ``suspicious_ratio`` - an entry over 1 MiB that expands more than ``max_ratio`` times.
+* ``name_too_long`` - an entry name longer than ``max_path_length`` characters.
+* ``too_deep`` - an entry inside more than ``max_depth`` folders.
+* ``too_many_entries`` - more than ``max_entries`` entries, or more files and folders
+  (counting the folders that names imply) than that.
+* ``suspicious_ratio`` - an entry over 1 MiB that expands more than ``max_ratio`` times,
+  or a whole archive whose unpacked size (over 1 MiB) is more than ``max_ratio`` times
+  its own: many small, highly compressed entries are a bomb too.
 * ``too_large_uncompressed`` - declared sizes add up to more than the limit.
+* ``empty_archive`` - no files at all (nothing, only folders, or only OS clutter).
+
+The viewer's work is linear in the total length of the entry names (``build_tree``
+never joins prefixes), and these limits bound that total for every accepted archive.
 
 Messages use ``%(name)s``-style params, as Django recommends, and need no settings.
 """
@@ -29,14 +38,16 @@ import stat
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from django.core.exceptions import ValidationError
 
 __all__ = [
+    "MAX_DEPTH",
     "MAX_ENTRIES",
+    "MAX_PATH_LENGTH",
     "MAX_RATIO",
     "MAX_TOTAL_UNCOMPRESSED",
     "RATIO_CHECK_MIN_SIZE",
@@ -62,6 +73,11 @@ MIB = 1024 * KIB
 MAX_ENTRIES = 2000
 MAX_TOTAL_UNCOMPRESSED = 200 * MIB
 MAX_RATIO = 200
+# Longer names cannot be extracted on Windows (260 characters with the folder they are
+# unpacked into) and make viewer links too long for proxies; real projects stay far below.
+MAX_PATH_LENGTH = 255
+# Folders inside folders; Java's src/main/java/org/example/... needs about ten.
+MAX_DEPTH = 20
 # Small files may compress extremely well (e.g. blank templates); only big ones are bombs.
 RATIO_CHECK_MIN_SIZE = 1 * MIB
 VIEWER_MAX_FILE_BYTES = 512 * KIB
@@ -123,15 +139,33 @@ class ArchiveSummary:
     sizes: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class TreeNode:
-    """One directory or file in the browser tree; ``size`` is known for files only."""
+    """One directory or file in the browser tree; ``size`` is known for files only.
+
+    A file's ``path`` is its exact entry name, ready for ``read_member``. A directory's
+    ``path`` (its components joined with ``/``) is built only when asked for: storing
+    every prefix of a path thousands of folders deep would take memory quadratic in
+    its depth. Nodes compare by identity; ``repr`` leaves out the (deep) relatives.
+    """
 
     name: str
-    path: str
     is_dir: bool
-    children: list[TreeNode] = field(default_factory=list)
+    entry: str = ""
     size: int | None = None
+    parent: TreeNode | None = field(default=None, repr=False)
+    children: list[TreeNode] = field(default_factory=list, repr=False)
+
+    @property
+    def path(self) -> str:
+        if not self.is_dir:
+            return self.entry
+        names: list[str] = []
+        node: TreeNode | None = self
+        while node is not None and node.parent is not None:
+            names.append(node.name)
+            node = node.parent
+        return "/".join(reversed(names))
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +194,10 @@ def format_bytes(size: int) -> str:
 
 def is_junk(name: str) -> bool:
     """Return True for OS clutter (``__MACOSX/``, ``.DS_Store``, ``._*``) graders never need."""
-    parts = _split(name)
+    return _is_junk_parts(_split(name))
+
+
+def _is_junk_parts(parts: list[str]) -> bool:
     if not parts:
         return False
     return (
@@ -176,6 +213,8 @@ def validate_zip(
     max_entries: int = MAX_ENTRIES,
     max_total_uncompressed: int = MAX_TOTAL_UNCOMPRESSED,
     max_ratio: int = MAX_RATIO,
+    max_path_length: int = MAX_PATH_LENGTH,
+    max_depth: int = MAX_DEPTH,
 ) -> ArchiveSummary:
     """Check an uploaded zip without decompressing it and return its summary.
 
@@ -183,16 +222,24 @@ def validate_zip(
     entry declares, so checking them bounds what browsing the archive can inflate.
     Raise ``ValidationError`` with a student-facing message and a ``code``.
     """
+    limits = _Limits(max_entries, max_total_uncompressed, max_ratio, max_path_length, max_depth)
     fileobj.seek(0)
     try:
-        return _validate(fileobj, max_entries, max_total_uncompressed, max_ratio)
+        return _validate(fileobj, limits)
     finally:
         fileobj.seek(0)
 
 
-def _validate(
-    fileobj: BinaryReader, max_entries: int, max_total: int, max_ratio: int
-) -> ArchiveSummary:
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    entries: int
+    total: int
+    ratio: int
+    path_length: int
+    depth: int
+
+
+def _validate(fileobj: BinaryReader, limits: _Limits) -> ArchiveSummary:
     # Check the leading magic, not just the trailing directory is_zipfile() finds, so
     # self-extracting executables and image/zip polyglots are refused.
     if fileobj.read(4) not in (_LOCAL_HEADER_MAGIC, _EMPTY_ARCHIVE_MAGIC):
@@ -206,9 +253,11 @@ def _validate(
 
     # Count before zipfile builds a ZipInfo per entry: a small upload can list millions.
     counted = _count_central_directory(fileobj)
-    if counted is not None and counted > max_entries:
-        raise _too_many(counted, max_entries)
+    if counted is not None and counted > limits.entries:
+        raise _too_many(counted, limits.entries)
 
+    fileobj.seek(0, io.SEEK_END)
+    archive_size = fileobj.tell()
     fileobj.seek(0)
     try:
         with zipfile.ZipFile(fileobj) as archive:
@@ -216,13 +265,13 @@ def _validate(
     except (zipfile.BadZipFile, NotImplementedError, ValueError, EOFError, OSError) as exc:
         # ValueError covers names flagged UTF-8 that are not.
         raise _corrupt() from exc
-    if len(infos) > max_entries:
-        raise _too_many(len(infos), max_entries)
+    if len(infos) > limits.entries:
+        raise _too_many(len(infos), limits.entries)
 
     seen_files: set[str] = set()
     total = 0
     for info in infos:
-        _check_entry(info, max_ratio)
+        _check_entry(info, limits)
         if not _is_dir_name(info.filename):
             # Tools disagree on which copy of a duplicated file wins; refuse the ambiguity.
             key = "/".join(_split(info.filename))
@@ -236,25 +285,48 @@ def _validate(
             seen_files.add(key)
         total += info.file_size
 
-    if total > max_total:
+    if total > limits.total:
         raise ValidationError(
             "Once unpacked, the archive would take %(size)s; the limit is %(limit)s.",
             code="too_large_uncompressed",
-            params={"size": format_bytes(total), "limit": format_bytes(max_total)},
+            params={"size": format_bytes(total), "limit": format_bytes(limits.total)},
+        )
+    # Entries under 1 MiB escape the per-entry check; thousands of them still add up.
+    if total > RATIO_CHECK_MIN_SIZE and total > limits.ratio * archive_size:
+        raise ValidationError(
+            "This %(packed)s archive would grow to %(size)s when unpacked, which is "
+            "typical of a zip bomb. Please remove generated or padded files (logs, data "
+            "dumps, empty disk images) and upload it again.",
+            code="suspicious_ratio",
+            params={"packed": format_bytes(archive_size), "size": format_bytes(total)},
         )
 
-    files = [info for info in infos if not _is_dir_name(info.filename)]
+    names = [info.filename for info in infos]
+    folders, files = _count_tree(names)
+    if folders + files > limits.entries:
+        raise ValidationError(
+            "The archive holds %(count)s files and folders; the limit is %(limit)s.",
+            code="too_many_entries",
+            params={"count": f"{folders + files:,}", "limit": f"{limits.entries:,}"},
+        )
+    if files == 0:
+        raise ValidationError(
+            "The archive has no files in it. "
+            "Please put your project's files in the zip and upload it again.",
+            code="empty_archive",
+        )
+
     return ArchiveSummary(
         entry_count=len(infos),
-        file_count=len(files),
+        file_count=sum(1 for name in names if not _is_dir_name(name)),
         total_uncompressed=total,
-        names=sorted(info.filename for info in infos),
-        sizes={info.filename: info.file_size for info in files},
+        names=sorted(names),
+        sizes={info.filename: info.file_size for info in infos if not _is_dir_name(info.filename)},
     )
 
 
-def _check_entry(info: zipfile.ZipInfo, max_ratio: int) -> None:
-    """Raise ``ValidationError`` if one entry is unsafe or unreadable."""
+def _check_entry(info: zipfile.ZipInfo, limits: _Limits) -> None:
+    """Raise ``ValidationError`` if one entry is unsafe, unreadable or out of bounds."""
     params = {"name": _shorten(info.filename)}
     if not _is_safe_path(info.filename):
         raise ValidationError(
@@ -285,7 +357,22 @@ def _check_entry(info: zipfile.ZipInfo, max_ratio: int) -> None:
             code="unsupported_compression",
             params=params,
         )
-    if info.file_size > RATIO_CHECK_MIN_SIZE and info.file_size > max_ratio * info.compress_size:
+    if len(info.filename) > limits.path_length:
+        raise ValidationError(
+            "The name of '%(name)s' is %(length)s characters long with its folders; "
+            "the limit is %(limit)s. Please shorten its folder or file names.",
+            code="name_too_long",
+            params={**params, "length": f"{len(info.filename):,}", "limit": limits.path_length},
+        )
+    depth = _depth(info.filename)
+    if depth > limits.depth:
+        raise ValidationError(
+            "'%(name)s' is %(depth)s folders deep; the limit is %(limit)s. "
+            "Please move your files into fewer nested folders.",
+            code="too_deep",
+            params={**params, "depth": depth, "limit": limits.depth},
+        )
+    if info.file_size > RATIO_CHECK_MIN_SIZE and info.file_size > limits.ratio * info.compress_size:
         raise ValidationError(
             "'%(name)s' would grow from %(packed)s to %(size)s when unpacked, "
             "which is typical of a zip bomb. Please remove it from the archive.",
@@ -353,42 +440,58 @@ def build_tree(names: Iterable[str], *, sizes: Mapping[str, int] | None = None) 
     """Return the top level of a directory tree built from archive entry names.
 
     Directories come before files, each group sorted case-insensitively. Both ``/`` and
-    ``\\`` separate components (Windows tools write either). Directory paths are joined
-    with ``/``; file paths are the exact entry names, ready for ``read_member``. Skip OS
-    junk and, defensively, any name with a ``..`` component.
+    ``\\`` separate components (Windows tools write either). Skip OS junk and,
+    defensively, any name with a ``..`` component; the first of duplicate files wins.
+    The work is linear in the total length of the names, however deep they go: each
+    component is looked up once among its parent's children, never as a joined prefix.
     """
-    root = TreeNode(name="", path="", is_dir=True)
-    dirs: dict[str, TreeNode] = {"": root}
-    files: dict[str, TreeNode] = {}
-    for name in names:
-        parts = _split(name)
-        if not parts or ".." in parts or is_junk(name):
-            continue
-        is_dir = _is_dir_name(name)
-        dir_parts = parts if is_dir else parts[:-1]
+    root = TreeNode(name="", is_dir=True)
+    # (id of the parent directory, component) -> node; ids are stable while root lives.
+    folders: dict[tuple[int, str], TreeNode] = {}
+    files: set[tuple[int, str]] = set()
+    for name, parts, is_dir in _tree_entries(names):
         parent = root
-        for depth in range(1, len(dir_parts) + 1):
-            dir_path = "/".join(dir_parts[:depth])
-            node = dirs.get(dir_path)
+        for part in parts if is_dir else parts[:-1]:
+            key = (id(parent), part)
+            node = folders.get(key)
             if node is None:
-                node = TreeNode(name=dir_parts[depth - 1], path=dir_path, is_dir=True)
+                node = folders[key] = TreeNode(name=part, is_dir=True, parent=parent)
                 parent.children.append(node)
-                dirs[dir_path] = node
             parent = node
-        if is_dir:
+        if is_dir or (id(parent), parts[-1]) in files:
             continue
-        key = "/".join(parts)
-        if key in files:
-            continue
+        files.add((id(parent), parts[-1]))
         size = sizes.get(name) if sizes is not None else None
-        node = TreeNode(name=parts[-1], path=name, is_dir=False, size=size)
-        parent.children.append(node)
-        files[key] = node
+        parent.children.append(
+            TreeNode(name=parts[-1], is_dir=False, entry=name, size=size, parent=parent)
+        )
 
     # Sort every directory in one pass; recursion would overflow on absurdly deep paths.
-    for node in dirs.values():
+    for node in (root, *folders.values()):
         node.children.sort(key=lambda child: (not child.is_dir, child.name.casefold(), child.name))
     return root.children
+
+
+def _tree_entries(names: Iterable[str]) -> Iterator[tuple[str, list[str], bool]]:
+    """Yield ``(name, components, is_dir)`` for each name the tree shows."""
+    for name in names:
+        parts = _split(name)
+        if not parts or ".." in parts or _is_junk_parts(parts):
+            continue
+        yield name, parts, _is_dir_name(name)
+
+
+def _count_tree(names: Iterable[str]) -> tuple[int, int]:
+    """Return how many folders and files ``build_tree`` would show, in linear time."""
+    folders: dict[tuple[int, str], int] = {}
+    files: set[tuple[int, str]] = set()
+    for _, parts, is_dir in _tree_entries(names):
+        parent = 0
+        for part in parts if is_dir else parts[:-1]:
+            parent = folders.setdefault((parent, part), len(folders) + 1)
+        if not is_dir:
+            files.add((parent, parts[-1]))
+    return len(folders), len(files)
 
 
 def read_member(
@@ -491,6 +594,12 @@ def _split(name: str) -> list[str]:
 
 def _is_dir_name(name: str) -> bool:
     return name.endswith(("/", "\\"))
+
+
+def _depth(name: str) -> int:
+    """Return how many folders hold the entry (a folder entry counts itself)."""
+    parts = _split(name)
+    return len(parts) if _is_dir_name(name) else max(len(parts) - 1, 0)
 
 
 def _is_safe_path(name: str) -> bool:

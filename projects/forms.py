@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.http import QueryDict
 
 from .archives import format_bytes
 from .models import ProjectAssignment
-from .services.submissions import NOTE_MAX_LENGTH
+from .services.submissions import EMPTY_FILE, NOTE_MAX_LENGTH
 
 
 class GroupCreateForm(forms.Form):
@@ -30,6 +32,7 @@ class SubmissionForm(forms.Form):
     archive = forms.FileField(
         label="Zip archive",
         required=False,
+        error_messages={"empty": EMPTY_FILE},
         widget=forms.ClearableFileInput(attrs={"accept": ".zip,application/zip"}),
     )
     repository_url = forms.CharField(
@@ -67,3 +70,14 @@ class SubmissionForm(forms.Form):
         if not assignment.accepts_url:
             del self.fields["repository_url"]
             del self.fields["commit"]
+
+    @classmethod
+    def refused(cls, error: ValidationError, *, assignment: ProjectAssignment) -> SubmissionForm:
+        """Return an empty form showing ERROR, for a request whose body was not read in full.
+
+        The fields sent after the file were never read, so none of them is shown again.
+        """
+        form = cls(QueryDict(), assignment=assignment)
+        form.is_valid()
+        form.add_error("archive" if "archive" in form.fields else None, error)
+        return form

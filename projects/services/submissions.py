@@ -60,14 +60,26 @@ def clean_commit(commit: str) -> str:
     return commit
 
 
+def too_large_error(size: int, max_bytes: int, *, exact: bool = True) -> ValidationError:
+    """Return the refusal of a SIZE-byte upload; EXACT is False when SIZE is an estimate.
+
+    An upload stopped at the limit is only known by the request's length, which also
+    counts the form's other fields: that is "over" the limit, never a precise figure.
+    """
+    size_text, limit = format_bytes(size), format_bytes(max_bytes)
+    if size_text == limit:  # "1 MB; the limit is 1 MB" would read as a bug
+        if exact:
+            size_text, limit = f"{size:,} bytes", f"{max_bytes:,} bytes"
+        else:
+            size_text = f"over {limit}"
+    return ValidationError(TOO_LARGE, code="too_large", params={"size": size_text, "limit": limit})
+
+
 def check_archive(archive: UploadedFile, *, max_bytes: int) -> tuple[int, str]:
     """Refuse oversized, non-zip, unsafe or bomb archives; return (size, sha256)."""
     # The size comes from the upload handler: nothing is read before this check.
     if archive.size > max_bytes:
-        size, limit = format_bytes(archive.size), format_bytes(max_bytes)
-        if size == limit:  # "1 MB; the limit is 1 MB" would read as a bug
-            size, limit = f"{archive.size:,} bytes", f"{max_bytes:,} bytes"
-        raise ValidationError(TOO_LARGE, code="too_large", params={"size": size, "limit": limit})
+        raise too_large_error(archive.size, max_bytes)
     if archive.size == 0:
         raise ValidationError(EMPTY_FILE, code="empty")
     validate_zip(archive)
@@ -190,4 +202,5 @@ __all__ = [
     "clean_commit",
     "clean_repository_url",
     "submission_create",
+    "too_large_error",
 ]

@@ -7,6 +7,7 @@ import io
 import os
 import stat
 import struct
+import tracemalloc
 import zipfile
 
 import pytest
@@ -108,9 +109,21 @@ def test_valid_archive_summary_counts_and_rewinds() -> None:
     assert summary.sizes == {"proj/src/main.py": 12, "proj/README.md": 10, "proj/src/util.py": 22}
 
 
-def test_empty_archive_is_accepted() -> None:
-    summary = validate_zip(make_zip([]))
-    assert (summary.entry_count, summary.file_count, summary.names) == (0, 0, [])
+@pytest.mark.parametrize(
+    "entries",
+    [
+        pytest.param([], id="no-entries"),
+        pytest.param([("src/", b""), ("src/tests/", b"")], id="only-folders"),
+        pytest.param([("__MACOSX/._a.py", b"x"), (".DS_Store", b"x")], id="only-os-clutter"),
+    ],
+)
+def test_archive_without_files_is_refused(entries: list[tuple[str, bytes]]) -> None:
+    error = rejection(make_zip(entries))
+    assert error.code == "empty_archive"
+    assert error.messages == [
+        "The archive has no files in it. "
+        "Please put your project's files in the zip and upload it again."
+    ]
 
 
 def test_stored_archive_is_accepted() -> None:
@@ -122,7 +135,7 @@ def test_stored_archive_is_accepted() -> None:
     "name", ["notes..txt", "a/..b/c.py", ".hidden", "./src/x.py", "src/.gitignore", "a..b/"]
 )
 def test_names_with_dots_that_stay_inside_are_safe(name: str) -> None:
-    assert validate_zip(make_zip([(name, b"x")])).entry_count == 1
+    assert validate_zip(make_zip([(name, b"x"), ("main.py", b"")])).entry_count == 2
 
 
 def test_works_with_django_uploaded_file() -> None:
@@ -367,8 +380,97 @@ def test_total_uncompressed_sums_all_entries() -> None:
     assert validate_zip(buffer, max_total_uncompressed=1200).total_uncompressed == 1200
 
 
+def test_many_small_compressed_entries_are_a_bomb_too() -> None:
+    # Each entry stays under the 1 MiB per-entry check; together they expand 400 times.
+    buffer = make_zip([(f"pad/{i}.txt", bytes(100 * 1024)) for i in range(20)])
+    archive_size = len(buffer.getvalue())
+    error = rejection(buffer)
+    assert error.code == "suspicious_ratio"
+    assert error.messages == [
+        f"This {format_bytes(archive_size)} archive would grow to 2 MB when unpacked, which "
+        "is typical of a zip bomb. Please remove generated or padded files (logs, data "
+        "dumps, empty disk images) and upload it again."
+    ]
+
+
+def test_whole_archive_ratio_ignores_archives_under_one_mib_unpacked() -> None:
+    buffer = make_zip([(f"blank{i}.txt", bytes(100 * 1024)) for i in range(10)])
+    assert validate_zip(buffer).total_uncompressed == 1000 * 1024
+
+
+def test_ordinary_source_code_passes_the_whole_archive_ratio() -> None:
+    source = b"".join(b"def f%d(x):\n    return x * %d\n\n" % (i, i) for i in range(40_000))
+    assert len(source) > archives.RATIO_CHECK_MIN_SIZE
+    assert validate_zip(make_zip([("src/gen.py", source)])).file_count == 1
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("a" * 256, id="one-long-name"),
+        pytest.param("src/" + "b" * 252, id="long-file-in-folder"),
+        pytest.param("/".join(["folder"] * 36) + "/x.py", id="many-folders"),
+        pytest.param("\u00e9" * 256, id="non-ascii"),
+    ],
+)
+def test_names_over_255_characters_are_refused(name: str) -> None:
+    assert len(name) > archives.MAX_PATH_LENGTH
+    error = rejection(make_zip([("ok.py", b"x"), (name, b"x")]))
+    assert error.code == "name_too_long"
+    message = error.messages[0]
+    assert message.startswith("The name of '")
+    assert f"' is {len(name):,} characters long with its folders; the limit is 255." in message
+    assert message.endswith("Please shorten its folder or file names.")
+    assert name not in message  # shortened
+    assert "\N{HORIZONTAL ELLIPSIS}" in message
+
+
+def test_names_of_255_characters_are_fine() -> None:
+    name = "src/" + "\u00e9" * 251
+    assert len(name) == archives.MAX_PATH_LENGTH
+    assert validate_zip(make_zip([(name, b"x")])).names == [name]
+
+
+@pytest.mark.parametrize(
+    ("name", "depth"),
+    [
+        ("/".join(["d"] * 21) + "/x.py", 21),
+        ("\\".join(["d"] * 22) + "\\x.py", 22),
+        ("d/" * 21, 21),  # a folder entry counts itself
+    ],
+)
+def test_entries_more_than_20_folders_deep_are_refused(name: str, depth: int) -> None:
+    error = rejection(make_zip([("ok.py", b"x"), (name, b"")]))
+    assert error.code == "too_deep"
+    assert error.messages == [
+        f"'{name}' is {depth} folders deep; the limit is 20. "
+        "Please move your files into fewer nested folders."
+    ]
+
+
+def test_entries_20_folders_deep_are_fine() -> None:
+    entries = [("d/" * 20, b""), ("d/" * 20 + "x.py", b"x"), ("./a//b/" + "c/" * 18 + "y", b"")]
+    assert validate_zip(make_zip(entries)).file_count == 2
+
+
+def test_implied_folders_count_towards_the_entry_limit() -> None:
+    # Five entries, but the tree a grader sees has five files in five folders.
+    buffer = make_zip([(f"f{i}/x.py", b"x") for i in range(5)])
+    error = rejection(buffer, max_entries=9)
+    assert error.code == "too_many_entries"
+    assert error.messages == ["The archive holds 10 files and folders; the limit is 9."]
+    assert validate_zip(buffer, max_entries=10).entry_count == 5
+
+
+def test_os_clutter_does_not_count_towards_the_entry_limit() -> None:
+    clutter = [(f"__MACOSX/._{i}", b"x") for i in range(5)]
+    assert validate_zip(make_zip([("a.py", b"x"), *clutter]), max_entries=6).file_count == 6
+
+
 def test_default_limits() -> None:
     assert MAX_ENTRIES == 2000
+    assert archives.MAX_PATH_LENGTH == 255
+    assert archives.MAX_DEPTH == 20
     assert MAX_TOTAL_UNCOMPRESSED == 200 * 1024 * 1024
     assert archives.MAX_RATIO == 200
     assert archives.VIEWER_MAX_FILE_BYTES == 512 * 1024
@@ -483,6 +585,37 @@ def test_tree_handles_very_deep_paths() -> None:
         node = node.children[0]
         depth += 1
     assert (depth, node.name, node.path) == (3001, "leaf.txt", deep)
+
+
+def test_tree_of_a_very_deep_name_takes_memory_linear_in_its_length() -> None:
+    # 30,000 folders: joining every prefix, as the tree once did, takes about 900 MB.
+    deep = "d/" * 30_000 + "leaf.py"
+    tracemalloc.start()
+    try:
+        tree = build_tree([deep, deep.replace("leaf", "other")])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 400 * len(deep)  # about 12 MB: one small node per folder
+    node = tree[0]
+    stored = 0
+    while node.children:
+        stored += len(node.name)
+        node = node.children[0]
+    assert stored == 30_000  # one character per folder, no prefixes kept
+    assert (node.name, node.path) == ("leaf.py", deep)
+    assert node.parent is not None and node.parent.path == "/".join(["d"] * 30_000)
+    assert "children" not in repr(node.parent)  # repr does not walk the deep tree
+
+
+def test_tree_paths_of_folders_are_joined_with_slashes() -> None:
+    tree = build_tree(["a\\b\\c.py", "./a//d/"])
+    a = tree[0]
+    assert [(child.name, child.path, child.is_dir) for child in a.children] == [
+        ("b", "a/b", True),
+        ("d", "a/d", True),
+    ]
+    assert a.children[0].children[0].path == "a\\b\\c.py"
 
 
 @pytest.mark.parametrize(

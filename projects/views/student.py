@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from access import policy
@@ -16,6 +17,7 @@ from lessons.models import Course
 from .. import selectors, services
 from ..forms import GroupCreateForm, GroupJoinForm, SubmissionForm
 from ..models import ProjectAssignment, Submission
+from ..uploads import read_upload
 
 
 def get_assignment_for_user(
@@ -162,10 +164,23 @@ def group_leave(request: HttpRequest, course_slug: str, slug: str) -> HttpRespon
     return redirect(assignment)
 
 
+# The upload limit must be in place before anything reads the body, CsrfViewMiddleware
+# included, so CSRF is checked by _submit (Django's "Modifying upload handlers on the fly").
+@csrf_exempt
 @require_POST
 @login_required
 def submit(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
     assignment, can_manage = get_assignment_for_user(request, course_slug, slug, policy.CHANGE)
+    refused = read_upload(request, max_bytes=assignment.max_upload_bytes)
+    if refused is not None:
+        # Nothing was kept and nothing is written: the refusal needs no CSRF check.
+        form = SubmissionForm.refused(refused, assignment=assignment)
+        return _render_detail(request, assignment, can_manage, submission_form=form, status=400)
+    return _submit(request, assignment, can_manage)
+
+
+@csrf_protect
+def _submit(request: HttpRequest, assignment: ProjectAssignment, can_manage: bool) -> HttpResponse:
     group = selectors.group_for_student(assignment, request.user)
     if group is None:
         messages.error(request, "Join or create a group before submitting.")

@@ -1,0 +1,112 @@
+"""Read a submission's request body under the assignment's size limit.
+
+Django's default upload handlers store the whole body (in memory, then in a temporary
+file) before any view can look at its size, so a 400 MB upload used to be written out
+in full before "the limit is 20 MB" was shown. ``read_upload`` puts a handler in front
+of them that stops reading once the files pass the limit, and turns a body Django cannot
+parse (a file name of a thousand characters, a broken multipart request) into a message
+instead of a blank "Bad Request".
+
+The view must install the handler before anything reads ``request.POST``; as Django's
+"Modifying upload handlers on the fly" explains, that means ``csrf_exempt`` on the view
+and ``csrf_protect`` on the function that acts on the form.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import SuspiciousOperation, ValidationError
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.http import HttpRequest, QueryDict
+from django.http.multipartparser import MultiPartParserError
+from django.utils.datastructures import MultiValueDict
+
+from projects.services.submissions import too_large_error
+
+__all__ = ["FORM_ALLOWANCE", "UNREADABLE", "UploadLimitHandler", "read_upload"]
+
+logger = logging.getLogger(__name__)
+
+# Room for the form's other fields beside the file: the CSRF token, a 2,000-character
+# note, a URL, a commit and the multipart headers take under 20 KB.
+FORM_ALLOWANCE = 64 * 1024
+UNREADABLE = (
+    "Your upload could not be read. If the file name is very long, rename the file to "
+    "something short such as project.zip, then upload it again."
+)
+
+
+class UploadLimitHandler(FileUploadHandler):
+    """Refuse a request whose files add up to more than ``max_bytes``, as it arrives.
+
+    Installed first, it sees each chunk before the handlers that store it, so they never
+    hold more than ``max_bytes`` plus one chunk (16 KiB). A request whose declared length
+    already says it is too large is refused before a byte of its body is read.
+    """
+
+    # Django reads the body in the smallest chunk any handler asks for (64 KiB by
+    # default); smaller chunks stop the reading closer to the limit.
+    chunk_size = 16 * 1024
+
+    def __init__(self, request: HttpRequest, max_bytes: int) -> None:
+        super().__init__(request)
+        self.max_bytes = max_bytes
+        self.received = 0
+        self.request_length = 0
+        self.exceeded = False
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        self.request_length = content_length
+        if content_length > self.max_bytes + FORM_ALLOWANCE:
+            self.exceeded = True
+            # An empty result ends parsing here: the body is never read.
+            return QueryDict(encoding=encoding), MultiValueDict()
+        return None
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        # Counted over every file of the request: the form takes one archive.
+        self.received += len(raw_data)
+        if self.received > self.max_bytes:
+            self.exceeded = True
+            # Stop reading now; Django closes (and so deletes) the partial file.
+            raise StopUpload(connection_reset=True)
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None  # the next handler returns the stored file
+
+    def refusal(self) -> ValidationError:
+        # The request's length is all we know of the file once reading stops early.
+        size = max(self.request_length, self.received)
+        return too_large_error(size, self.max_bytes, exact=False)
+
+
+def read_upload(request: HttpRequest, *, max_bytes: int) -> ValidationError | None:
+    """Parse REQUEST's body under MAX_BYTES; return the refusal to show, or None.
+
+    After a refusal nothing of the upload is kept: the partial file is closed, which
+    deletes a temporary file, and the caller must not read ``request.FILES``.
+    """
+    limiter = UploadLimitHandler(request, max_bytes)
+    request.upload_handlers.insert(0, limiter)
+    try:
+        request.POST  # noqa: B018 - parsing runs the handlers
+    except (MultiPartParserError, SuspiciousOperation) as exc:
+        # SuspiciousOperation: too many fields or files, or fields over the memory limit.
+        logger.info("Refused an unreadable upload to %s: %s", request.path, exc)
+        _close_partial_files(request)
+        return ValidationError(UNREADABLE, code="unreadable_upload")
+    if limiter.exceeded:
+        return limiter.refusal()
+    return None
+
+
+def _close_partial_files(request: HttpRequest) -> None:
+    # A parse error between two parts leaves the last file with its handler, not in
+    # request.FILES, where Django would close it; close it here, as Django does on
+    # StopUpload (handlers keep the file they are filling in ``file``).
+    for handler in request.upload_handlers:
+        partial = getattr(handler, "file", None)
+        if partial is not None:
+            partial.close()
