@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
@@ -212,8 +213,13 @@ RULES: dict[str, Rule] = {
 
 
 # The user's roles ------------------------------------------------------------
-def course_roles(user) -> dict[int, str]:
-    """Return {course id: role} for USER's enrollments, read once per user object.
+class EnrollmentRow(NamedTuple):
+    role: str
+    last_lesson_id: int | None  # "continue where you left off", read with the role
+
+
+def enrollments(user) -> dict[int, EnrollmentRow]:
+    """Return {course id: (role, last lesson)} of USER's enrollments, read once per user object.
 
     Views get a fresh user object on every request, so a changed enrollment shows on
     the next request; code that changes a user's enrollments and asks again in the
@@ -221,32 +227,48 @@ def course_roles(user) -> dict[int, str]:
     """
     if not user.is_authenticated or not user.is_active:
         return {}
-    roles = getattr(user, "_course_roles", None)
-    if roles is None:
-        enrollments = _model("lessons.Enrollment").objects.filter(user=user)
-        roles = dict(enrollments.values_list("course_id", "role"))
-        user._course_roles = roles
-    return roles
+    rows = getattr(user, "_enrollments", None)
+    if rows is None:
+        query = _model("lessons.Enrollment").objects.filter(user=user)
+        rows = {
+            course_id: EnrollmentRow(role, last_lesson_id)
+            for course_id, role, last_lesson_id in query.values_list(
+                "course_id", "role", "last_lesson_id"
+            )
+        }
+        user._enrollments = rows
+    return rows
+
+
+def course_roles(user) -> dict[int, str]:
+    """Return {course id: role} for USER's enrollments."""
+    return {course_id: row.role for course_id, row in enrollments(user).items()}
 
 
 def forget(user) -> None:
-    """Drop USER's remembered roles (after changing their enrollments)."""
-    user.__dict__.pop("_course_roles", None)
+    """Drop USER's remembered enrollments (after changing them)."""
+    user.__dict__.pop("_enrollments", None)
 
 
 def is_superuser(user) -> bool:
     return bool(user.is_authenticated and user.is_active and user.is_superuser)
 
 
+def enrollment(user, course) -> EnrollmentRow | None:
+    """Return USER's enrollment in COURSE (a Course or its id), or None."""
+    course_id = course if isinstance(course, int) else course.pk
+    return enrollments(user).get(course_id)
+
+
 def role_in(user, course) -> str | None:
     """Return USER's role in COURSE (a Course or its id), or None."""
-    course_id = course if isinstance(course, int) else course.pk
-    return course_roles(user).get(course_id)
+    row = enrollment(user, course)
+    return row.role if row is not None else None
 
 
 def courses_where(user, roles: Collection[str]) -> list[int]:
     """Return the ids of the courses in which USER has one of ROLES."""
-    return [course_id for course_id, role in course_roles(user).items() if role in roles]
+    return [course_id for course_id, row in enrollments(user).items() if row.role in roles]
 
 
 def uses_back_office(user) -> bool:

@@ -26,7 +26,7 @@ from access import policy
 from access.backoffice import CourseScopedAdmin, CourseScopedInline
 from accounts.models import Role
 
-from .models import Course, Enrollment, Lesson, LessonAttachment, Module
+from .models import Course, Enrollment, Lesson, LessonAttachment, Module, content_changed
 from .services import (
     course_progress_report,
     enrollment_create,
@@ -37,17 +37,39 @@ from .services import (
 )
 
 
-class PublishActionsMixin:
+class OutlineChangesMixin:
+    """Move the content version of the courses whose outline a bulk write changed.
+
+    ``QuerySet.update()`` and ``delete()`` skip the models' save() and delete(), which
+    do it for single rows (lessons/outline.py keeps outlines under that version).
+    """
+
+    course_path = "course_id"  # from this admin's model to its course
+
+    def outline_courses(self, queryset) -> list[int]:
+        return list(queryset.values_list(self.course_path, flat=True).distinct())
+
+    def delete_queryset(self, request, queryset) -> None:
+        courses = self.outline_courses(queryset)
+        super().delete_queryset(request, queryset)
+        content_changed(courses)
+
+
+class PublishActionsMixin(OutlineChangesMixin):
     @admin.action(description=_("Publish the selected items"), permissions=["change"])
     def publish(self, request, queryset):
+        courses = self.outline_courses(queryset)
         count = queryset.update(is_published=True)
+        content_changed(courses)
         self.message_user(request, f"{count} item(s) published.", messages.SUCCESS)
 
     @admin.action(
         description=_("Unpublish the selected items (back to draft)"), permissions=["change"]
     )
     def unpublish(self, request, queryset):
+        courses = self.outline_courses(queryset)
         count = queryset.update(is_published=False)
+        content_changed(courses)
         self.message_user(
             request,
             f"{count} item(s) are drafts again; students no longer see them.",
@@ -90,6 +112,7 @@ class ModuleInline(CourseScopedInline, admin.TabularInline):
 
 @admin.register(Course)
 class CourseAdmin(PublishActionsMixin, CourseScopedAdmin):
+    course_path = "pk"
     list_display = (
         "title",
         "code",
@@ -303,6 +326,7 @@ class LessonAdminForm(forms.ModelForm):
 
 @admin.register(Lesson)
 class LessonAdmin(OrderedChangelistMixin, MoveActionsMixin, PublishActionsMixin, CourseScopedAdmin):
+    course_path = "module__course_id"
     parent_field = "module"
     form = LessonAdminForm
     list_display = (

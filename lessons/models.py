@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -97,6 +97,9 @@ class Course(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Moves whenever a module or lesson of the course changes: pages keep the course's
+    # outline under it (lessons/outline.py), so a new number means a fresh outline.
+    content_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = CourseQuerySet.as_manager()
 
@@ -186,9 +189,16 @@ class Module(models.Model):
             kwargs.get("update_fields"), "summary", ("summary_html",)
         )
         super().save(*args, **kwargs)
+        content_changed([self.course_id])
 
     def get_absolute_url(self) -> str:
         return f"{self.course.get_absolute_url()}#module-{self.pk}"
+
+    def delete(self, *args, **kwargs):
+        course_id = self.course_id
+        result = super().delete(*args, **kwargs)
+        content_changed([course_id])
+        return result
 
     def renumber_lessons(self) -> None:
         """Give the lessons orders 1..n in their current order, so none collide."""
@@ -242,12 +252,19 @@ class Lesson(models.Model):
             kwargs.get("update_fields"), "body", ("body_html", "toc_html", "body_text")
         )
         super().save(*args, **kwargs)
+        content_changed(Module.objects.filter(pk=self.module_id).values("course_id"))
 
     def get_absolute_url(self) -> str:
         return reverse(
             "lessons:lesson",
             kwargs={"course_slug": self.module.course.slug, "lesson_slug": self.slug},
         )
+
+    def delete(self, *args, **kwargs):
+        courses = list(Module.objects.filter(pk=self.module_id).values_list("course_id", flat=True))
+        result = super().delete(*args, **kwargs)
+        content_changed(courses)
+        return result
 
     def clean(self) -> None:
         # Lesson URLs are /courses/<course>/<lesson>/, so slugs are unique per course,
@@ -402,4 +419,13 @@ def renumber(objects) -> None:
             changed.append(obj)
     if changed:
         # bulk_update skips save(): no re-rendering, no updated_at bump for a reorder.
-        type(changed[0]).objects.bulk_update(changed, ["order"])
+        model = type(changed[0])
+        model.objects.bulk_update(changed, ["order"])
+        parent = "course_id" if model is Module else "module__course_id"
+        content_changed(model.objects.filter(pk=changed[0].pk).values(parent))
+
+
+def content_changed(course_ids) -> None:
+    """Move the content version of COURSE_IDS (ids, or a queryset of them): their
+    outlines changed. For writes that skip save(), such as ``QuerySet.update()``."""
+    Course.objects.filter(pk__in=course_ids).update(content_version=F("content_version") + 1)

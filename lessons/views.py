@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -22,8 +21,8 @@ from .models import (
     LessonAttachment,
     LessonCompletion,
     Progress,
-    lesson_url_builder,
 )
+from .outline import course_outline
 from .search import search_lessons
 from .services import (
     course_progress,
@@ -58,15 +57,12 @@ def get_course_for_user(request: HttpRequest, slug: str) -> CourseAccess:
     courses exist only for their instructors.
     """
     user = request.user
-    last_lesson = Enrollment.objects.filter(course=OuterRef("pk"), user=user)
-    courses = Course.objects.annotate(
-        my_last_lesson_id=Subquery(last_lesson.values("last_lesson_id")[:1])
-    )
-    course = policy.get_or_refuse(user, policy.VIEW, courses, slug=slug)
+    course = policy.get_or_refuse(user, policy.VIEW, Course.objects, slug=slug)
+    enrollment = policy.enrollment(user, course)
     return CourseAccess(
         course=course,
-        last_lesson_id=course.my_last_lesson_id,
-        enrolled=policy.role_in(user, course) is not None,
+        last_lesson_id=enrollment.last_lesson_id if enrollment else None,
+        enrolled=enrollment is not None,
         can_preview=policy.can(user, policy.TEACH, course),
     )
 
@@ -124,26 +120,12 @@ class ModuleOutline:
 def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     access = get_course_for_user(request, slug)
     course = access.course
-    modules = policy.scope(request.user, policy.VIEW, course.modules.order_by("order", "pk"))
-    lessons = (
-        _course_lessons(request, course)
-        .order_by("order", "pk")
-        .defer("body", "body_html", "toc_html", "body_text")
-    )
-    modules = modules.prefetch_related(Prefetch("lessons", queryset=lessons))
     completed = _completed_ids(request, course)
-    lesson_url = lesson_url_builder(course.slug)
     outline = []
-    for module in modules:
-        module_lessons = list(module.lessons.all())
-        for lesson in module_lessons:
-            lesson.url = lesson_url(lesson.slug)
-        # Drafts count for nobody's progress: students never see them.
-        counted = [
-            lesson for lesson in module_lessons if lesson.is_published and module.is_published
-        ]
+    for module, lessons in course_outline(request.user, course).modules:
+        counted = [lesson for lesson in lessons if lesson.counts]
         done = sum(1 for lesson in counted if lesson.pk in completed)
-        outline.append(ModuleOutline(module, module_lessons, Progress(done, len(counted))))
+        outline.append(ModuleOutline(module, list(lessons), Progress(done, len(counted))))
     overall = Progress(
         sum(m.progress.done for m in outline), sum(m.progress.total for m in outline)
     )
@@ -173,30 +155,19 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
     access = get_course_for_user(request, course_slug)
     course = access.course
-    # One query for the course outline (prev/next, sidebar); the body comes with the lesson.
-    outline = list(
-        _course_lessons(request, course)
-        .select_related("module")
-        .in_course_order()
-        .defer(
-            "body", "body_html", "toc_html", "body_text", "module__summary", "module__summary_html"
-        )
-    )
+    outline = course_outline(request.user, course).lessons
     position = next((i for i, item in enumerate(outline) if item.slug == lesson_slug), None)
     if position is None:
         raise Http404("No such lesson.")
-    lesson_url = lesson_url_builder(course.slug)
-    for item in outline:
-        item.url = lesson_url(item.slug)
-    lesson = (
-        Lesson.objects.select_related("module")
-        .prefetch_related("attachments")
-        .get(pk=outline[position].pk)
+    # The body, from the database and through the policy (the outline only lists it).
+    lesson = get_object_or_404(
+        _course_lessons(request, course).select_related("module").prefetch_related("attachments"),
+        pk=outline[position].pk,
     )
     lesson.module.course = course
     completed = _completed_ids(request, course)
     access.remember_lesson(request.user, lesson)
-    counted = [item for item in outline if item.is_published and item.module.is_published]
+    counted = [item for item in outline if item.counts]
     module_counted = [item for item in counted if item.module_id == lesson.module_id]
     return render(
         request,

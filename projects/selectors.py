@@ -95,7 +95,7 @@ def course_projects_for(user: User, course: Course) -> list[ProjectStatus]:
 
 def projects_for_dashboard(user: User) -> list[ProjectStatus]:
     """Return the assignments of every course USER is enrolled in, by deadline, in one query."""
-    mine = ProjectAssignment.objects.filter(course_id__in=policy.course_roles(user))
+    mine = ProjectAssignment.objects.filter(course_id__in=policy.enrollments(user))
     queryset = policy.scope(user, policy.VIEW, mine)
     return [_status(a) for a in _with_user_status(queryset, user).order_by("due_at", "pk")]
 
