@@ -13,13 +13,15 @@ older archives may be cut), names are shortened for display, and a file shows at
 
 from __future__ import annotations
 
+import hashlib
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html import escape
 from urllib.parse import quote
 
+from django.core.cache import cache
 from django.utils.safestring import SafeString, mark_safe
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
@@ -52,6 +54,8 @@ MAX_TREE_ROWS = MAX_ENTRIES
 MAX_LINES = 20_000
 # Pygments colours about 120 KB a second; later lines are shown plain.
 HIGHLIGHT_MAX_CHARS = 100_000
+# How long a highlighted archive stays in the cache (it never changes, but space is finite).
+CACHE_SECONDS = 24 * 60 * 60
 # Characters of a ?path= value once URL-encoded: every name uploads accept fits (a
 # character is at most 4 UTF-8 bytes, each "%XX"), and proxies take 8 KB request lines.
 MAX_LINK_LENGTH = MAX_PATH_LENGTH * 4 * 3
@@ -191,39 +195,68 @@ def _row(node: TreeNode, depth: int) -> TreeRow:
 def archive_view(
     submission: Submission, path: str | None, comments: Iterable[LineComment] = ()
 ) -> ArchiveView:
-    """Return the tree of SUBMISSION's archive and, if PATH is one of its files, that file."""
+    """Return the tree of SUBMISSION's archive and, if PATH is one of its files, that file.
+
+    An archive never changes once submitted, so its tree and its highlighted files are
+    kept in the cache under the archive's SHA-256: graders reopening a review, and
+    students reading feedback, do not unzip and highlight the same code again.
+    """
     view = ArchiveView()
     if not submission.archive:
         return view
     by_path: dict[str, list[LineComment]] = defaultdict(list)
     for comment in comments:
         by_path[comment.path].append(comment)
-    try:
-        with submission.archive.open("rb") as fileobj:
-            try:
-                with zipfile.ZipFile(fileobj) as archive:
-                    infos = archive.infolist()
-            except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError, OSError):
-                view.error = "This archive is damaged or uses file names that can't be read."
-                return view
-            sizes = {info.filename: info.file_size for info in infos}
-            view.tree, files, view.rows_hidden = _flatten(build_tree(sizes.keys(), sizes=sizes))
-            view.file_count = len(files)
-            for row in view.tree:
-                if row.path:
-                    row.comment_count = len(by_path.get(row.path, ()))
-            if path:
-                view.file = _file_view(fileobj, path, files, by_path.get(path, []))
-    except OSError:
-        view.error = "The archive file is missing from storage."
+    listing = _cached(f"tree:{submission.sha256}", submission, lambda f: _listing(f))
+    if isinstance(listing, str):
+        view.error = listing
+        return view
+    rows, files, view.rows_hidden = listing
+    view.file_count = len(files)
+    view.tree = [replace(row, comment_count=len(by_path.get(row.path, ()))) for row in rows]
+    if path:
+        if path not in files:
+            view.file = FileView(path=path, error="That file is not in this archive.")
+        else:
+            key = f"file:{submission.sha256}:{hashlib.sha256(path.encode()).hexdigest()}"
+            shown = _cached(key, submission, lambda f: _file_view(f, path))
+            if isinstance(shown, str):
+                view.error = shown
+            else:
+                view.file = _with_comments(shown, by_path.get(path, []))
     return view
 
 
-def _file_view(fileobj, path: str, files: set[str], comments: list[LineComment]) -> FileView:
+def _cached(key: str, submission: Submission, build):
+    """Return BUILD(the open archive), cached under KEY when the archive has a hash."""
+    key = f"viewer:{key}"
+    if submission.sha256:
+        found = cache.get(key)
+        if found is not None:
+            return found
+    try:
+        with submission.archive.open("rb") as fileobj:
+            value = build(fileobj)
+    except OSError:
+        return "The archive file is missing from storage."  # not cached: it may come back
+    if submission.sha256:
+        cache.set(key, value, CACHE_SECONDS)
+    return value
+
+
+def _listing(fileobj) -> tuple[list[TreeRow], set[str], int] | str:
+    try:
+        with zipfile.ZipFile(fileobj) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError, OSError):
+        return "This archive is damaged or uses file names that can't be read."
+    sizes = {info.filename: info.file_size for info in infos}
+    return _flatten(build_tree(sizes.keys(), sizes=sizes))
+
+
+def _file_view(fileobj, path: str) -> FileView:
+    """Return PATH of the open archive, highlighted, without the review's comments."""
     shown = FileView(path=path)
-    if path not in files:
-        shown.error = "That file is not in this archive."
-        return shown
     try:
         member = read_member(fileobj, path)
     except MemberNotFound:
@@ -237,18 +270,26 @@ def _file_view(fileobj, path: str, files: set[str], comments: list[LineComment])
     shown.encoding = member.encoding
     if member.is_binary or member.text is None:
         shown.is_binary = True
-        shown.orphan_comments = comments
         return shown
     text = member.text.replace("\r\n", "\n").replace("\r", "\n")
     text, shown.lines_truncated = _first_lines(text, MAX_LINES)
     html_lines, shown.language = highlight_lines(text, path)
+    shown.lines = [
+        CodeLine(number=index, html=html) for index, html in enumerate(html_lines, start=1)
+    ]
+    return shown
+
+
+def _with_comments(cached: FileView, comments: list[LineComment]) -> FileView:
+    """Return a copy of the CACHED file with this review's COMMENTS placed on their lines."""
+    shown = replace(cached)
+    if shown.is_binary or shown.error:
+        shown.orphan_comments = comments
+        return shown
     by_line: dict[int, list[LineComment]] = defaultdict(list)
     for comment in comments:
         by_line[comment.line].append(comment)
-    shown.lines = [
-        CodeLine(number=index, html=html, comments=by_line.pop(index, []))
-        for index, html in enumerate(html_lines, start=1)
-    ]
+    shown.lines = [replace(line, comments=by_line.pop(line.number, [])) for line in cached.lines]
     shown.blocks = _blocks(shown.lines)
     # Comments on lines past the shown part (e.g. of a truncated file) stay visible.
     shown.orphan_comments = [c for line in sorted(by_line) for c in by_line[line]]

@@ -1,0 +1,56 @@
+"""The viewer keeps an archive's tree and highlighted files under its SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from django.core.files.base import ContentFile
+
+from grading.models import LineComment
+from grading.viewer import archive_view
+from projects.models import Submission
+from projects.tests.factories import make_zip
+
+pytestmark = pytest.mark.django_db
+
+
+def submit_zip(group, version: int, files: dict) -> Submission:
+    data = make_zip(files)
+    return Submission.objects.create(
+        group=group,
+        version=version,
+        archive=ContentFile(data, name="v.zip"),
+        archive_size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def test_a_cached_file_is_served_without_reading_the_archive_again(world):
+    submission = submit_zip(world.group, 7, {"app.py": "def cached():\n    return 1\n"})
+    first = archive_view(submission, "app.py")
+    submission.archive.storage.delete(submission.archive.name)  # the archive is gone...
+    again = archive_view(submission, "app.py")  # ...and the page still shows it
+    assert [line.html for line in again.file.lines] == [line.html for line in first.file.lines]
+    assert [row.name for row in again.tree] == ["app.py"]
+    assert "cached" in again.file.blocks[0].html
+
+
+def test_comments_are_placed_afresh_on_the_cached_lines(world):
+    submission = submit_zip(world.group, 7, {"app.py": "a = 1\nb = 2\n"})
+    assert archive_view(submission, "app.py").file.blocks[-1].comments == []
+    comment = LineComment(review=world.review, path="app.py", line=2, text="Name it.")
+    shown = archive_view(submission, "app.py", [comment]).file
+    assert [c.text for c in shown.lines[1].comments] == ["Name it."]
+    assert shown.lines[0].comments == []
+    assert [row.comment_count for row in archive_view(submission, None, [comment]).tree] == [1]
+    # The cached copy itself was not changed by that review's comments.
+    assert archive_view(submission, "app.py").file.lines[1].comments == []
+
+
+def test_different_archives_never_share_what_is_cached(world):
+    one = submit_zip(world.group, 7, {"app.py": "print('one')\n"})
+    two = submit_zip(world.group, 8, {"app.py": "print('two')\n"})
+    assert "one" in archive_view(one, "app.py").file.blocks[0].html
+    assert "two" in archive_view(two, "app.py").file.blocks[0].html
+    assert archive_view(one, "missing.py").file.error == "That file is not in this archive."
