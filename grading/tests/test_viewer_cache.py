@@ -33,7 +33,7 @@ def test_a_cached_file_is_served_without_reading_the_archive_again(world):
     again = archive_view(submission, "app.py")  # ...and the page still shows it
     assert [line.html for line in again.file.lines] == [line.html for line in first.file.lines]
     assert [row.name for row in again.tree] == ["app.py"]
-    assert "cached" in again.file.blocks[0].html
+    assert "cached" in again.file.blocks[0].rows
 
 
 def test_comments_are_placed_afresh_on_the_cached_lines(world):
@@ -51,6 +51,6 @@ def test_comments_are_placed_afresh_on_the_cached_lines(world):
 def test_different_archives_never_share_what_is_cached(world):
     one = submit_zip(world.group, 7, {"app.py": "print('one')\n"})
     two = submit_zip(world.group, 8, {"app.py": "print('two')\n"})
-    assert "one" in archive_view(one, "app.py").file.blocks[0].html
-    assert "two" in archive_view(two, "app.py").file.blocks[0].html
+    assert "one" in archive_view(one, "app.py").file.blocks[0].rows
+    assert "two" in archive_view(two, "app.py").file.blocks[0].rows
     assert archive_view(one, "missing.py").file.error == "That file is not in this archive."
