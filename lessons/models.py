@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -102,6 +101,13 @@ class Course(models.Model):
     content_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = CourseQuerySet.as_manager()
+
+    # The long texts, left out of lists that show titles (``.defer(*Course.TEXTS)``).
+    TEXTS = tuple(
+        f"{name}{suffix}"
+        for name in ("summary", "objectives", "prerequisites")
+        for suffix in ("", "_html")
+    )
 
     class Meta:
         ordering = ["-term", "title"]
@@ -331,30 +337,6 @@ class EnrollmentQuerySet(models.QuerySet):
         keys = name_sort_keys("user__")
         return self.order_by(*(key.desc() if descending else key.asc() for key in keys))
 
-    def with_progress(self) -> EnrollmentQuerySet:
-        """Annotate lessons_total, lessons_done and first_lesson_slug, in the same query.
-
-        Subqueries rather than joins + GROUP BY keep this one query whatever the
-        number of courses, lessons and completions.
-        """
-        published = Lesson.objects.published().filter(module__course=OuterRef("course"))
-        total = (
-            published.order_by().values("module__course").annotate(n=models.Count("pk")).values("n")
-        )
-        done = (
-            published.filter(completions__user=OuterRef("user"))
-            .order_by()
-            .values("module__course")
-            .annotate(n=models.Count("pk"))
-            .values("n")
-        )
-        first = published.in_course_order().values("slug")[:1]
-        return self.annotate(
-            lessons_total=Coalesce(Subquery(total), 0),
-            lessons_done=Coalesce(Subquery(done), 0),
-            first_lesson_slug=Subquery(first),
-        )
-
 
 class Enrollment(models.Model):
     """A user's role in one course; roles are per course, not site-wide."""
@@ -387,11 +369,6 @@ class Enrollment(models.Model):
 
     def get_absolute_url(self) -> str:
         return self.course.get_absolute_url()
-
-    @property
-    def progress(self) -> Progress:
-        """Progress from the with_progress() annotations."""
-        return Progress(done=self.lessons_done, total=self.lessons_total)
 
 
 class LessonCompletion(models.Model):

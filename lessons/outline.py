@@ -63,33 +63,52 @@ class CourseOutline:
 
 def course_outline(user, course: Course) -> CourseOutline:
     """Return the outline of COURSE as USER may see it."""
+    return course_outlines(user, [course])[course.pk]
+
+
+def course_outlines(user, courses: list[Course]) -> dict[int, CourseOutline]:
+    """Return {course id: outline} of COURSES as USER may see them.
+
+    One cache round trip for all of them; the missing ones are read together, in two
+    queries whatever their number.
+    """
+    keys = {course.pk: _key(user, course) for course in courses}
+    found = cache.get_many(list(keys.values()))
+    outlines = {pk: found[key] for pk, key in keys.items() if key in found}
+    missing = [course for course in courses if course.pk not in outlines]
+    if missing:
+        built = _build(user, missing)
+        cache.set_many({keys[pk]: outline for pk, outline in built.items()}, TIMEOUT)
+        outlines.update(built)
+    return outlines
+
+
+def _key(user, course: Course) -> str:
     audience = "all" if policy.is_superuser(user) else policy.role_in(user, course)
-    key = f"outline:{course.pk}:{course.content_version}:{audience}"
-    outline = cache.get(key)
-    if outline is None:
-        outline = _build(user, course)
-        cache.set(key, outline, TIMEOUT)
-    return outline
+    return f"outline:{course.pk}:{course.content_version}:{audience}"
 
 
-def _build(user, course: Course) -> CourseOutline:
-    modules = policy.scope(user, policy.VIEW, Module.objects.filter(course=course))
-    lessons = policy.scope(user, policy.VIEW, Lesson.objects.filter(module__course=course))
-    url = lesson_url_builder(course.slug)
+def _build(user, courses: list[Course]) -> dict[int, CourseOutline]:
+    by_id = {course.pk: course for course in courses}
+    modules = policy.scope(user, policy.VIEW, Module.objects.filter(course__in=by_id))
+    lessons = policy.scope(user, policy.VIEW, Lesson.objects.filter(module__course__in=by_id))
+    module_rows: dict[int, OutlineModule] = {}
+    module_course: dict[int, int] = {}
+    for row in modules.order_by("order", "pk").values(
+        "pk", "order", "title", "summary_html", "is_published", "course_id"
+    ):
+        module_course[row["pk"]] = row.pop("course_id")
+        module_rows[row["pk"]] = OutlineModule(**row)
+    urls = {pk: lesson_url_builder(course.slug) for pk, course in by_id.items()}
     by_module: dict[int, list[OutlineLesson]] = {}
-    module_rows = {
-        row["pk"]: OutlineModule(**row)
-        for row in modules.order_by("order", "pk").values(
-            "pk", "order", "title", "summary_html", "is_published"
-        )
-    }
     for row in lessons.order_by("order", "pk").values(
         "pk", "slug", "title", "estimated_minutes", "is_published", "module_id"
     ):
         module = module_rows.get(row.pop("module_id"))
         if module is not None:
-            lesson = OutlineLesson(url=url(row["slug"]), module=module, **row)
-            by_module.setdefault(module.pk, []).append(lesson)
-    return CourseOutline(
-        modules=tuple((module, tuple(by_module.get(pk, ()))) for pk, module in module_rows.items())
-    )
+            url = urls[module_course[module.pk]](row["slug"])
+            by_module.setdefault(module.pk, []).append(OutlineLesson(url=url, module=module, **row))
+    outlines: dict[int, list] = {pk: [] for pk in by_id}
+    for pk, module in module_rows.items():
+        outlines[module_course[pk]].append((module, tuple(by_module.get(pk, ()))))
+    return {pk: CourseOutline(modules=tuple(rows)) for pk, rows in outlines.items()}

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from access import policy
+from accounts.models import Role
 from accounts.throttle import signup_throttle
 
 from .forms import EnrollForm, SearchForm, SignupForm
@@ -22,7 +23,7 @@ from .models import (
     LessonCompletion,
     Progress,
 )
-from .outline import course_outline
+from .outline import OutlineLesson, course_outline, course_outlines
 from .search import search_lessons
 from .services import (
     course_progress,
@@ -84,29 +85,49 @@ def _completed_ids(request: HttpRequest, course: Course) -> set[int]:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
-    enrollments = list(
-        Enrollment.objects.filter(
-            user=user, course__in=policy.scope(user, policy.VIEW, Course.objects)
-        )
-        .with_progress()
-        .select_related("course", "last_lesson")
-        .order_by("-course__term", "course__title")
+    enrollments = policy.enrollments(user)
+    courses = list(
+        policy.scope(user, policy.VIEW, Course.objects.filter(pk__in=enrollments))
+        .defer(*Course.TEXTS)
+        .order_by("-term", "title")
     )
-    # "Continue where you left off" only to lessons the user may still open.
-    last = [e.last_lesson_id for e in enrollments if e.last_lesson_id]
-    openable = set(
-        policy.scope(user, policy.VIEW, Lesson.objects.filter(pk__in=last)).values_list(
-            "pk", flat=True
-        )
-    )
-    for enrollment in enrollments:
-        resumable = enrollment.last_lesson_id in openable
-        enrollment.resume = enrollment.last_lesson if resumable else None
+    outlines = course_outlines(user, courses)
+    completed = set(LessonCompletion.objects.filter(user=user).values_list("lesson_id", flat=True))
+    cards = [
+        CourseCard.build(course, enrollments[course.pk], outlines[course.pk], completed)
+        for course in courses
+    ]
     return render(
-        request,
-        "lessons/dashboard.html",
-        {"enrollments": enrollments, "enroll_form": EnrollForm()},
+        request, "lessons/dashboard.html", {"enrollments": cards, "enroll_form": EnrollForm()}
     )
+
+
+@dataclass
+class CourseCard:
+    """One course of the dashboard: the user's role, progress and where to go next."""
+
+    course: Course
+    role: str
+    progress: Progress
+    resume: OutlineLesson | None  # "continue where you left off", if they may still open it
+    first_lesson_slug: str | None
+
+    @classmethod
+    def build(cls, course, enrollment, outline, completed: set[int]) -> CourseCard:
+        lessons = outline.lessons
+        counted = [lesson for lesson in lessons if lesson.counts]
+        done = sum(1 for lesson in counted if lesson.pk in completed)
+        resume = next((ls for ls in lessons if ls.pk == enrollment.last_lesson_id), None)
+        return cls(
+            course=course,
+            role=enrollment.role,
+            progress=Progress(done, len(counted)),
+            resume=resume,
+            first_lesson_slug=counted[0].slug if counted else None,
+        )
+
+    def get_role_display(self) -> str:
+        return Role(self.role).label
 
 
 @dataclass
