@@ -6,8 +6,6 @@ only sees the courses they teach (an instructor enrollment); superusers see all.
 
 from __future__ import annotations
 
-import csv
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
@@ -24,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.models import Role
+from coursesite.csvexport import CsvResponse
 
 from .models import Course, Enrollment, Lesson, LessonAttachment, Module
 from .services import (
@@ -223,11 +222,8 @@ class CourseAdmin(PublishActionsMixin, CourseScopedAdmin):
     def progress_csv_view(self, request, pk: int) -> HttpResponse:
         course = self._report_course(request, pk)
         modules, rows = course_progress_report(course=course)
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        filename = f"progress-{slugify(course.slug)}.csv"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        response.write("\ufeff")  # byte-order mark: Excel then reads the file as UTF-8
-        writer = csv.writer(response)
+        response = CsvResponse(f"progress-{slugify(course.slug)}.csv")
+        writer = response.writer
         writer.writerow(
             [
                 "Student",
