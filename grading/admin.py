@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
+
+from coursesite.history_admin import SimpleHistoryAdmin  # ids checked: a bad one is a 404
 
 from .models import (
     Criterion,

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role, User
+from coursesite.converters import parse_id
 from coursesite.csvexport import CsvResponse
 from lessons.models import Course, Enrollment
 from projects.models import Group, GroupMembership, ProjectAssignment
@@ -505,7 +506,9 @@ def release_grades(request: HttpRequest, pk: int) -> HttpResponse:
 def override_mark(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _get_assignment_for_instructor(request, pk)
     student = get_object_or_404(
-        User, pk=request.POST.get("student") or 0, group_memberships__assignment=assignment
+        User,
+        pk=parse_id(request.POST.get("student")) or 0,
+        group_memberships__assignment=assignment,
     )
     if "clear" in request.POST:
         services.mark_override_clear(assignment=assignment, student=student, by=request.user)

@@ -191,9 +191,9 @@ class CourseAdmin(PublishActionsMixin, CourseScopedAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
-            path("<int:pk>/progress/", view(self.progress_view), name="lessons_course_progress"),
+            path("<id:pk>/progress/", view(self.progress_view), name="lessons_course_progress"),
             path(
-                "<int:pk>/progress.csv",
+                "<id:pk>/progress.csv",
                 view(self.progress_csv_view),
                 name="lessons_course_progress_csv",
             ),
