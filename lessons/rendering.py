@@ -66,6 +66,8 @@ MARKDOWN_CONFIG = {
     },
 }
 
+NESTED_TOO_DEEPLY = "This text nests lists or quotes too deeply to be formatted; shown as typed."
+
 _PERMALINK_RE = re.compile(r'<a class="headerlink"[^>]*>.*?</a>')
 _INLINE_TAG_RE = re.compile(r"</?(?:span|code|a|em|strong|b|i|kbd|mark)\b[^>]*>")
 _TAG_RE = re.compile(r"<[^>]+>")
@@ -103,8 +105,18 @@ def sanitize(fragment: str) -> str:
 def render_markdown(source: str) -> Rendered:
     """Return sanitised HTML, a table of contents and plain text for SOURCE."""
     md = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_CONFIG)
-    body = sanitize(md.convert(source or ""))
-    toc_tokens = getattr(md, "toc_tokens", [])
+    try:
+        converted = md.convert(source or "")
+    except RecursionError:
+        # Python-Markdown recurses once per level of nested lists or quotes: a few
+        # hundred levels exhaust the stack. Show the text as it was typed instead of
+        # failing the save; the author sees at once that something is off.
+        escaped = html.escape(source)
+        converted = f"<p><strong>{NESTED_TOO_DEEPLY}</strong></p>\n<pre>{escaped}</pre>"
+        toc_tokens = []
+    else:
+        toc_tokens = getattr(md, "toc_tokens", [])
+    body = sanitize(converted)
     toc = sanitize(md.toc) if toc_tokens else ""
     return Rendered(html=body, toc_html=toc, text=html_to_text(body))
 
