@@ -347,3 +347,24 @@ def test_what_export_writes_import_reads_back(title, slug, order, minutes, publi
         doc = read_document(path, label="lesson.md")
     errors: list[str] = []
     assert check_fields(doc, LESSON_FIELDS, errors) == meta, errors
+
+
+def test_export_keeps_every_file_inside_its_folder(tmp_path):
+    """A slug saved outside the admin's checks cannot make the export write elsewhere."""
+    course = Course.objects.create(title="Web", slug="web")
+    module = Module.objects.create(course=course, title="M", order=1, slug="../../escape")
+    Lesson.objects.create(module=module, title="L", slug="../../../etc/x", order=1)
+    linked = tmp_path / "elsewhere"
+    (linked / "01-kept").mkdir(parents=True)
+    (linked / "01-kept" / "module.md").write_text("---\ntitle: Kept\norder: 1\n---\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    os.symlink(linked / "01-kept", out / "01-kept")
+    call_command("export_course", "web", str(out), force=True, verbosity=0)
+    written = {p.relative_to(tmp_path) for p in tmp_path.rglob("*.md")}
+    assert written == {
+        Path("out/course.md"),
+        Path("out/01-escape/module.md"),
+        Path("out/01-escape/01-etcx.md"),
+        Path("elsewhere/01-kept/module.md"),  # the linked folder was left alone
+    }
