@@ -1,84 +1,57 @@
-"""HTML stored before the stricter sanitizer is re-rendered by the migrations."""
+"""HTML stored before the stricter sanitizer is re-rendered by the data migrations.
+
+The migrations' functions run here on the current models, over rows whose stored
+HTML is what the old sanitizer let through (written with update(), which skips the
+rendering in save()).
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from importlib import import_module
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
-from django.utils import timezone
+from django.apps import apps
 
-pytestmark = pytest.mark.django_db(transaction=True)
+from grading.models import Review
+from grading.tests.factories import grading_world
+from lessons.models import Course, Lesson, Module
+from lessons.tests.factories import LessonFactory
+from projects.models import ProjectAssignment
 
-BEFORE = [
-    ("lessons", "0002_content_rendering_attachments_slugs"),
-    ("projects", "0004_grading_moves_out"),
-    ("grading", "0001_initial"),
+pytestmark = pytest.mark.django_db
+
+MIGRATIONS = [
+    "lessons.migrations.0003_rerender_with_strict_sanitizer",
+    "projects.migrations.0005_rerender_briefs_with_strict_sanitizer",
+    "grading.migrations.0002_rerender_feedback_with_strict_sanitizer",
 ]
 OVERLAY = '<div class="position-fixed top-0 start-0 w-100 h-100" id="main-nav">pay here</div>'
 SOURCE = f"## Submit\n\n{OVERLAY}\n"
 
 
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor.loader.project_state(targets).apps
+def test_old_lessons_briefs_and_feedback_lose_their_classes_and_ids(alice, bob, grace):
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    lesson = LessonFactory(module__course=world.course)
+    Course.objects.update(summary=SOURCE, summary_html=OVERLAY)
+    Module.objects.update(summary=SOURCE, summary_html=OVERLAY)
+    Lesson.objects.update(body=SOURCE, body_html=OVERLAY, toc_html=OVERLAY)
+    ProjectAssignment.objects.update(brief=SOURCE, brief_html=OVERLAY)
+    Review.objects.update(overall_feedback=SOURCE, overall_feedback_html=OVERLAY)
+    updated_at = Lesson.objects.get(pk=lesson.pk).updated_at
 
-
-def test_old_lessons_briefs_and_feedback_lose_their_classes_and_ids():
-    old = migrate(BEFORE)
-    user = old.get_model("accounts", "User").objects.create(username="s", email="s@example.org")
-    course = old.get_model("lessons", "Course").objects.create(
-        title="Web", slug="web", enrollment_key="k-rerender", summary=SOURCE, summary_html=OVERLAY
-    )
-    module = old.get_model("lessons", "Module").objects.create(
-        course=course, title="One", summary=SOURCE, summary_html=OVERLAY
-    )
-    lesson = old.get_model("lessons", "Lesson").objects.create(
-        module=module, title="L", slug="l", body=SOURCE, body_html=OVERLAY, toc_html=OVERLAY
-    )
-    now = timezone.now()
-    assignment = old.get_model("projects", "ProjectAssignment").objects.create(
-        course=course,
-        title="Blog",
-        slug="blog",
-        opens_at=now - timedelta(days=9),
-        due_at=now,
-        brief=SOURCE,
-        brief_html=OVERLAY,
-    )
-    group = old.get_model("projects", "Group").objects.create(
-        assignment=assignment, name="Team", join_code="RERENDER"
-    )
-    submission = old.get_model("projects", "Submission").objects.create(
-        group=group, version=1, submitted_by=user
-    )
-    review = old.get_model("grading", "Review").objects.create(
-        group=group,
-        submission=submission,
-        grader=user,
-        overall_feedback=SOURCE,
-        overall_feedback_html=OVERLAY,
-    )
-
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-    from grading.models import Review
-    from lessons.models import Course, Lesson, Module
-    from projects.models import ProjectAssignment
+    for name in MIGRATIONS:
+        import_module(name).rerender(apps, None)  # data only: no schema editor needed
 
     stored = [
-        Course.objects.get(pk=course.pk).summary_html,
-        Module.objects.get(pk=module.pk).summary_html,
+        Course.objects.get(pk=world.course.pk).summary_html,
+        Module.objects.get(pk=lesson.module_id).summary_html,
         Lesson.objects.get(pk=lesson.pk).body_html,
-        ProjectAssignment.objects.get(pk=assignment.pk).brief_html,
-        Review.objects.get(pk=review.pk).overall_feedback_html,
+        ProjectAssignment.objects.get(pk=world.assignment.pk).brief_html,
+        Review.objects.get(pk=world.review.pk).overall_feedback_html,
     ]
     for html in stored:
         assert "position-fixed" not in html and 'id="main-nav"' not in html
         assert "pay here" in html  # the text is kept, only the styling goes
         assert '<h2 id="md-submit">' in html
     assert 'href="#md-submit"' in Lesson.objects.get(pk=lesson.pk).toc_html
+    assert Lesson.objects.get(pk=lesson.pk).updated_at == updated_at  # not an edit
