@@ -9,7 +9,7 @@ every inline from ``CourseScopedInline``; none writes its own check.
 from __future__ import annotations
 
 from django.contrib import admin
-from django.contrib.admin.utils import get_fields_from_path
+from django.contrib.admin.utils import get_fields_from_path, unquote
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
@@ -138,6 +138,15 @@ class CourseScopedHistoryAdmin(CourseScopedMixin, SimpleHistoryAdmin):
     Reverting a historical version would bypass the grading rules (release, regrades),
     and django-simple-history saves a posted version whatever its revert switch says.
     """
+
+    def history_view(self, request, object_id, extra_context=None):
+        # django-simple-history filters on the id as typed: /review/1e3/history/ raised
+        # ValueError (a server error) where Django's own pages answer "does not exist".
+        try:
+            self.model._meta.pk.to_python(unquote(object_id))
+        except ValidationError as exc:
+            raise Http404(_("No such object.")) from exc
+        return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST":

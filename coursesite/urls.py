@@ -1,8 +1,12 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from django.views.generic import RedirectView
 
 from . import views
+from .converters import IdConverter
+
+# Before the apps' URLconfs are included: they match ids with <id:pk>.
+register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,7 +17,7 @@ urlpatterns = [
     path("grading/", include("grading.urls")),
     # Grade-release emails sent before grading had its own app link here.
     path(
-        "projects/feedback/<int:pk>/",
+        "projects/feedback/<id:pk>/",
         RedirectView.as_view(pattern_name="grading:feedback", permanent=True),
     ),
     path("admin/", admin.site.urls),

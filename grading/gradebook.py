@@ -22,6 +22,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Sum
 
 from accounts.models import User
+from coursesite.converters import parse_id
 from lessons.models import Course, Enrollment, Lesson, LessonCompletion
 from projects.models import GroupMembership, ProjectAssignment
 
@@ -381,11 +382,10 @@ def _parse_sort(sort: str, assignment_ids: list[int]) -> tuple[str | int, bool]:
     key = sort.removeprefix("-")
     if key == "progress":
         return key, descending
-    # isascii(): str.isdigit() also accepts "²", which int() refuses.
-    digits = key[1:]
-    if key.startswith("p") and digits.isascii() and digits.isdigit():
-        if int(digits) in assignment_ids:
-            return assignment_ids.index(int(digits)), descending
+    # parse_id(): "²" or 5,000 digits are no assignment (and int() would refuse them).
+    assignment_id = parse_id(key[1:]) if key.startswith("p") else None
+    if assignment_id in assignment_ids:
+        return assignment_ids.index(assignment_id), descending
     return "name", descending
 
 

@@ -6,7 +6,6 @@ Access: outsiders get 404; course members without the needed role get 403.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -23,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from access import policy
 from accounts.models import Role, User
+from coursesite.csvexport import CsvResponse
 from lessons.models import Course
 from projects.models import Group, GroupMembership, ProjectAssignment
 
@@ -535,11 +535,8 @@ def gradebook(request: HttpRequest, slug: str) -> HttpResponse:
 def gradebook_csv(request: HttpRequest, slug: str) -> HttpResponse:
     course = _get_course_for_instructor(request, slug=slug)
     book = build_gradebook(course, sort=request.GET.get("sort", "name"))
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="gradebook-{course.slug}.csv"'
-    # The byte-order mark makes Excel read the file as UTF-8.
-    response.write("\ufeff")
-    writer = csv.writer(response)
+    response = CsvResponse(f"gradebook-{course.slug}.csv")
+    writer = response.writer
     writer.writerow(
         ["Student", "Username", "Email"]
         + [a.title for a in book.assignments]
@@ -547,16 +544,11 @@ def gradebook_csv(request: HttpRequest, slug: str) -> HttpResponse:
     )
     for row in book.rows:
         writer.writerow(
-            [_csv_safe(row.name), row.username, row.email]
+            [row.name, row.username, row.email]
             + ["" if mark is None else f"{mark:.2f}" for mark in row.marks]
             + [f"{row.progress:.2f}"]
         )
     return response
-
-
-def _csv_safe(value: str) -> str:
-    # Spreadsheets run cells starting with these as formulas (CSV injection).
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 # Student pages

@@ -6,8 +6,6 @@ the access policy for every row, choice and permission); superusers see all.
 
 from __future__ import annotations
 
-import csv
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
@@ -25,6 +23,7 @@ from django.utils.translation import ngettext
 from access import policy
 from access.backoffice import CourseScopedAdmin, CourseScopedInline
 from accounts.models import Role
+from coursesite.csvexport import CsvResponse
 
 from .models import Course, Enrollment, Lesson, LessonAttachment, Module, content_changed
 from .services import (
@@ -189,9 +188,9 @@ class CourseAdmin(PublishActionsMixin, CourseScopedAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
-            path("<int:pk>/progress/", view(self.progress_view), name="lessons_course_progress"),
+            path("<id:pk>/progress/", view(self.progress_view), name="lessons_course_progress"),
             path(
-                "<int:pk>/progress.csv",
+                "<id:pk>/progress.csv",
                 view(self.progress_csv_view),
                 name="lessons_course_progress_csv",
             ),
@@ -218,11 +217,8 @@ class CourseAdmin(PublishActionsMixin, CourseScopedAdmin):
     def progress_csv_view(self, request, pk: int) -> HttpResponse:
         course = self._report_course(request, pk)
         modules, rows = course_progress_report(course=course)
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        filename = f"progress-{slugify(course.slug)}.csv"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        response.write("\ufeff")  # byte-order mark: Excel then reads the file as UTF-8
-        writer = csv.writer(response)
+        response = CsvResponse(f"progress-{slugify(course.slug)}.csv")
+        writer = response.writer
         writer.writerow(
             [
                 "Student",

@@ -15,16 +15,29 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 from django.core.validators import slug_re
+from django.utils.text import slugify
 
 COURSE_FILE = "course.md"
 MODULE_FILE = "module.md"
 FENCE = "---"
+
+# Limits that keep a hostile or broken bundle from exhausting memory, time or the
+# stack before it can be reported: a lesson is text, its front matter a few keys.
+MAX_FILE_BYTES = 1024 * 1024
+MAX_FRONT_MATTER_BYTES = 64 * 1024
+MAX_NESTING = 20  # front matter values are scalars: nesting is only ever an error
+MAX_NUMBER_DIGITS = 4000  # past 4,300 digits Python refuses to read an integer
+# The largest order or duration every database stores: the fields are
+# PositiveIntegerField, whose PostgreSQL column stops at 2**31 - 1.
+MAX_WHOLE = 2**31 - 1
+MODULE_SLUG_MAX_LENGTH = 100  # lessons.Module.slug
 
 
 class BundleError(Exception):
@@ -87,27 +100,28 @@ class CourseData:
         return [lesson for module in self.modules for lesson in module.lessons]
 
 
-# Field schemas: name -> (type, required, default)
+# Field schemas: name -> (type, required, default, longest text). The lengths are
+# those of the model fields the values are stored in.
 COURSE_FIELDS = {
-    "title": (str, True, ""),
-    "slug": ("slug", True, ""),
-    "code": (str, False, ""),
-    "term": (str, False, ""),
-    "published": (bool, False, False),
-    "objectives": (str, False, ""),
-    "prerequisites": (str, False, ""),
+    "title": (str, True, "", 200),
+    "slug": ("slug", True, "", 80),
+    "code": (str, False, "", 30),
+    "term": (str, False, "", 30),
+    "published": (bool, False, False, None),
+    "objectives": ("markdown", False, "", None),
+    "prerequisites": ("markdown", False, "", None),
 }
 MODULE_FIELDS = {
-    "title": (str, True, ""),
-    "order": (int, True, 0),
-    "published": (bool, False, False),
+    "title": (str, True, "", 200),
+    "order": (int, True, 0, None),
+    "published": (bool, False, False, None),
 }
 LESSON_FIELDS = {
-    "title": (str, True, ""),
-    "slug": ("slug", True, ""),
-    "order": (int, True, 0),
-    "estimated_minutes": (int, False, 15),
-    "published": (bool, False, False),
+    "title": (str, True, "", 200),
+    "slug": ("slug", True, "", 100),
+    "order": (int, True, 0, None),
+    "estimated_minutes": (int, False, 15, None),
+    "published": (bool, False, False, None),
 }
 
 
@@ -142,7 +156,9 @@ def read_course(root: Path) -> CourseData:
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         module_path = folder / MODULE_FILE
         lesson_paths = sorted(
-            p for p in folder.glob("*.md") if p.name != MODULE_FILE and not p.name.startswith(".")
+            p
+            for p in folder.glob("*.md")
+            if p.name != MODULE_FILE and not p.name.startswith(".") and p.is_file()
         )
         if not module_path.is_file():
             if lesson_paths:
@@ -152,7 +168,14 @@ def read_course(root: Path) -> CourseData:
         if not loaded:
             continue
         doc, values = loaded
-        module = ModuleData(doc=doc, slug=_folder_slug(folder.name), summary=doc.body, **values)
+        slug = _folder_slug(folder.name)
+        if not slug_re.fullmatch(slug) or len(slug) > MODULE_SLUG_MAX_LENGTH:
+            errors.append(
+                f"{doc.label}:1: the folder name must be NN-name, the name in letters, digits, "
+                f"- and _ and at most {MODULE_SLUG_MAX_LENGTH} long, not {_shown(folder.name)}"
+            )
+            continue
+        module = ModuleData(doc=doc, slug=slug, summary=doc.body, **values)
         for lesson_path in lesson_paths:
             loaded = load(lesson_path, LESSON_FIELDS)
             if loaded:
@@ -163,6 +186,7 @@ def read_course(root: Path) -> CourseData:
         modules.append(module)
 
     _check_unique(modules, "order", errors, what="module order")
+    _check_unique(modules, "slug", errors, what="module folder name")
     for module in modules:
         _check_unique(module.lessons, "order", errors, what="lesson order in this module")
     _check_unique([lesson for m in modules for lesson in m.lessons], "slug", errors, "lesson slug")
@@ -178,10 +202,21 @@ def read_document(path: Path, *, label: str | None = None) -> Document:
     """Split PATH into YAML front matter and a Markdown body."""
     label = label or str(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise BundleError([f"{label}:1: cannot be read ({exc.strerror or exc})"]) from exc
+    if len(raw) > MAX_FILE_BYTES:
+        raise BundleError([f"{label}:1: larger than {MAX_FILE_BYTES // 1024} KB; split it"])
+    try:
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise BundleError([f"{label}:1: not UTF-8 text ({exc.reason})"]) from exc
+        line = raw[: exc.start].count(b"\n") + 1
+        raise BundleError([f"{label}:{line}: not UTF-8 text ({exc.reason})"]) from exc
     lines = text.replace("\r\n", "\n").split("\n")
+    if "\x00" in text:
+        line = next(n for n, content in enumerate(lines, start=1) if "\x00" in content)
+        raise BundleError([f"{label}:{line}: contains a NUL character; is it really text?"])
     if not lines or lines[0].rstrip() != FENCE:
         raise BundleError([f"{label}:1: must start with a '---' line opening the front matter"])
     try:
@@ -191,15 +226,11 @@ def read_document(path: Path, *, label: str | None = None) -> Document:
             [f"{label}:1: the front matter opened here is never closed by a '---' line"]
         ) from None
     front = "\n".join(lines[1:end]) + "\n"
-    try:
-        node = yaml.compose(front, Loader=yaml.SafeLoader)
-        meta = yaml.safe_load(front)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        # The mark counts from 0 within the front matter, which starts on line 2.
-        line = mark.line + 2 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise BundleError([f"{label}:{line}: invalid front matter: {problem}"]) from None
+    if len(front.encode()) > MAX_FRONT_MATTER_BYTES:
+        raise BundleError(
+            [f"{label}:2: the front matter is longer than {MAX_FRONT_MATTER_BYTES // 1024} KB"]
+        )
+    meta, node = _load_front_matter(front, label)
     if meta is None:
         meta, node = {}, None
     if not isinstance(meta, dict):
@@ -207,9 +238,74 @@ def read_document(path: Path, *, label: str | None = None) -> Document:
     key_lines = {}
     if isinstance(node, yaml.MappingNode):
         for key_node, _ in node.value:
-            key_lines[str(key_node.value)] = key_node.start_mark.line + 2
+            if isinstance(key_node, yaml.ScalarNode):
+                key_lines[str(key_node.value)] = key_node.start_mark.line + 2
     body = "\n".join(lines[end + 1 :]).strip("\n")
     return Document(path=path, label=label, meta=meta, lines=key_lines, body=body)
+
+
+def _load_front_matter(front: str, label: str) -> tuple[Any, yaml.Node | None]:
+    """Return the front matter's value and node, or raise BundleError with the line.
+
+    Nesting deep enough to exhaust the stack, and anchors and aliases (with which a
+    few lines expand to billions of items, "billion laughs"), are refused before
+    PyYAML builds anything; a front matter only ever needs plain key: value lines.
+    """
+    # The mark counts from 0 within the front matter, which starts on line 2.
+    depth = 0
+    for number, line in enumerate(front.split("\n"), start=2):
+        depth = max(
+            0, depth + line.count("[") + line.count("{") - line.count("]") - line.count("}")
+        )
+        if depth > MAX_NESTING:
+            raise BundleError([f"{label}:{number}: lists or mappings nested too deeply"])
+    try:
+        depth = 0
+        for event in yaml.parse(front, Loader=yaml.SafeLoader):
+            line = event.start_mark.line + 2
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise BundleError(
+                    [f"{label}:{line}: anchors and aliases (& and *) are not allowed here"]
+                )
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_NESTING:
+                    raise BundleError([f"{label}:{line}: lists or mappings nested too deeply"])
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+            elif isinstance(event, yaml.ScalarEvent) and len(event.value) > MAX_NUMBER_DIGITS:
+                if event.style is None and re.fullmatch(r"[-+]?[0-9_]+", event.value):
+                    raise BundleError(
+                        [f"{label}:{line}: a number of {len(event.value)} digits is too large"]
+                    )
+        node = yaml.compose(front, Loader=yaml.SafeLoader)
+        meta = yaml.safe_load(front)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise BundleError([f"{label}:{line}: invalid front matter: {problem}"]) from None
+    except (ValueError, RecursionError) as exc:  # what PyYAML lets through: be safe
+        raise BundleError([f"{label}:2: the front matter cannot be read ({exc})"[:300]]) from None
+    return meta, node
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """Return VALUE for a message: its repr, cut short."""
+    if isinstance(value, (dict, list)):
+        return "a list" if isinstance(value, list) else "a mapping"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _bad_character(value: str, *, one_line: bool) -> str | None:
+    """Return a character VALUE may not hold (control codes; line breaks in one-liners)."""
+    for char in value:
+        if char in "\t\n" and not one_line:
+            continue
+        if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp"):
+            return char
+    return None
 
 
 def check_fields(doc: Document, schema: dict, errors: list[str]) -> dict | None:
@@ -219,9 +315,10 @@ def check_fields(doc: Document, schema: dict, errors: list[str]) -> dict | None:
     for key in doc.meta:
         if key not in schema:
             allowed = ", ".join(schema)
-            errors.append(f"{doc.where(key)}: unknown key {key!r} (allowed: {allowed})")
-    for key, (kind, required, default) in schema.items():
+            errors.append(f"{doc.where(key)}: unknown key {_shown(key)} (allowed: {allowed})")
+    for key, (kind, required, default, max_length) in schema.items():
         value = doc.meta.get(key)
+        where = doc.where(key)
         if value is None or (isinstance(value, str) and not value.strip() and required):
             if required:
                 errors.append(f"{doc.where()}: the front matter has no {key!r}")
@@ -229,24 +326,30 @@ def check_fields(doc: Document, schema: dict, errors: list[str]) -> dict | None:
             continue
         if kind is bool:
             if not isinstance(value, bool):
-                errors.append(f"{doc.where(key)}: {key} must be true or false, not {value!r}")
+                errors.append(f"{where}: {key} must be true or false, not {_shown(value)}")
         elif kind is int:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                errors.append(f"{doc.where(key)}: {key} must be a whole number, not {value!r}")
+                errors.append(f"{where}: {key} must be a whole number, not {_shown(value)}")
+            elif value > MAX_WHOLE:
+                errors.append(f"{where}: {key} must be at most {MAX_WHOLE}, not {_shown(value)}")
         elif kind == "slug":
             if not isinstance(value, str) or not slug_re.match(value):
                 errors.append(
-                    f"{doc.where(key)}: {key} must use only letters, digits, - and _, not {value!r}"
+                    f"{where}: {key} must use only letters, digits, - and _, not {_shown(value)}"
                 )
         elif isinstance(value, (dict, list)):
-            errors.append(f"{doc.where(key)}: {key} must be text, not a list or mapping")
+            errors.append(f"{where}: {key} must be text, not a list or mapping")
         else:
             value = str(value)
+            char = _bad_character(value, one_line=kind is str)
+            if char is not None:
+                errors.append(
+                    f"{where}: {key} contains an invisible control character "
+                    f"(U+{ord(char):04X}); remove it"
+                )
+        if max_length is not None and isinstance(value, str) and len(value) > max_length:
+            errors.append(f"{where}: {key} is longer than {max_length} characters")
         values[key] = value
-    if "slug" in values and len(str(values["slug"])) > 80:
-        errors.append(f"{doc.where('slug')}: slug is longer than 80 characters")
-    if "title" in values and len(str(values["title"])) > 200:
-        errors.append(f"{doc.where('title')}: title is longer than 200 characters")
     return values if len(errors) == start else None
 
 
@@ -270,11 +373,16 @@ def _folder_slug(name: str) -> str:
 
 # Writing ----------------------------------------------------------------------
 def module_folder(order: int, slug: str) -> str:
-    return f"{order:02d}-{slug}"
+    return f"{order:02d}-{_safe_name(slug)}"
 
 
 def lesson_filename(order: int, slug: str) -> str:
-    return f"{order:02d}-{slug}.md"
+    return f"{order:02d}-{_safe_name(slug)}.md"
+
+
+def _safe_name(slug: str) -> str:
+    # Slugs saved outside the admin's checks must not make a path ("../x").
+    return slug if slug_re.fullmatch(slug) else slugify(slug) or "untitled"
 
 
 def write_document(path: Path, meta: dict[str, Any], body: str) -> None:

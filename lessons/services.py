@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils.text import slugify
 
@@ -19,6 +21,8 @@ from accounts.models import Role, User
 
 from . import bundle
 from .models import Course, Enrollment, Lesson, LessonCompletion, Module, Progress, renumber
+
+logger = logging.getLogger(__name__)
 
 
 # Enrollment -------------------------------------------------------------------
@@ -167,112 +171,221 @@ class RosterRow:
 
 
 REQUIRED_COLUMNS = ("email", "name", "role")
+ROSTER_MAX_BYTES = 2 * 1024 * 1024
+ROSTER_MAX_ROWS = 5000
+# The columns the values end up in: accounts.User.email and display_name.
+EMAIL_MAX_LENGTH = User._meta.get_field("email").max_length
+NAME_MAX_LENGTH = User._meta.get_field("display_name").max_length
+# Invisible characters that have no place in a name or an address: control codes
+# (NUL, which PostgreSQL cannot store, among them), line separators, and the
+# direction overrides that make a name display as something else.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+
+
+def _forbidden_character(text: str) -> str | None:
+    """Return the first character of TEXT a roster may not contain, or None."""
+    for char in text:
+        if char in _BIDI_CONTROLS or unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
+            return char
+    return None
+
+
+def _shown(value: str, limit: int = 40) -> str:
+    """Return VALUE quoted for a message, cut short and with invisible characters visible."""
+    return repr(value[:limit] + ("…" if len(value) > limit else ""))
+
+
+def _delimiter(header: str) -> str:
+    # The header names three known columns, so the separator is whichever of the
+    # usual ones it uses most (csv.Sniffer guesses from data and can guess wrong).
+    return max((",", ";", "\t"), key=header.count)
 
 
 def roster_parse(data: bytes | str) -> list[RosterRow]:
     """Read a roster CSV (columns email, name, role; any order) into rows to import.
 
-    Raise ValidationError when the file as a whole is unusable (not UTF-8, no header).
+    Raise ValidationError when the file as a whole is unusable (not UTF-8 text, too
+    large, no header, not CSV). A row with a bad value is returned rejected, with
+    the reason; the other rows are not affected.
     """
+    if len(data) > ROSTER_MAX_BYTES:
+        raise ValidationError(
+            f"The file is larger than {ROSTER_MAX_BYTES // (1024 * 1024)} MB; "
+            "is it really a roster? Split it into smaller files."
+        )
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8-sig")  # Excel writes a byte-order mark
         except UnicodeDecodeError as exc:
-            raise ValidationError("The file is not UTF-8 text. Save it as CSV UTF-8.") from exc
-    sample = data[:2048]
+            raise ValidationError(
+                "The file is not UTF-8 text. In your spreadsheet, save it as “CSV UTF-8”."
+            ) from exc
+    first_line = data.split("\n", 1)[0]
+    reader = csv.DictReader(io.StringIO(data, newline=""), delimiter=_delimiter(first_line))
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(data), dialect=dialect)
-    header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
-    missing = [column for column in REQUIRED_COLUMNS if column not in header]
-    if missing:
-        raise ValidationError(
-            f"The first line must name the columns email, name, role; missing: "
-            f"{', '.join(missing)}."
-        )
-    reader.fieldnames = header
-    rows = []
-    for record in reader:
-        if not any((value or "").strip() for value in record.values() if isinstance(value, str)):
-            continue  # blank line
-        rows.append(
-            RosterRow(
-                line=reader.line_num,
-                email=(record.get("email") or "").strip().lower(),
-                name=(record.get("name") or "").strip(),
-                role=(record.get("role") or "").strip().lower() or Role.STUDENT,
+        fieldnames = reader.fieldnames or []
+        header = [(name or "").strip().lstrip("\ufeff").strip().lower() for name in fieldnames]
+        missing = [column for column in REQUIRED_COLUMNS if column not in header]
+        if missing:
+            raise ValidationError(
+                f"The first line must name the columns email, name, role; missing: "
+                f"{', '.join(missing)}."
             )
-        )
+        reader.fieldnames = header
+        rows = []
+        for record in reader:
+            if not any(
+                (value or "").strip() for value in record.values() if isinstance(value, str)
+            ):
+                continue  # blank line
+            if len(rows) == ROSTER_MAX_ROWS:
+                raise ValidationError(
+                    f"The file has more than {ROSTER_MAX_ROWS:,} rows; split it into "
+                    "smaller files and import them one after the other."
+                )
+            rows.append(
+                RosterRow(
+                    line=reader.line_num,
+                    email=(record.get("email") or "").strip().lower(),
+                    name=(record.get("name") or "").strip(),
+                    role=(record.get("role") or "").strip().lower() or Role.STUDENT,
+                )
+            )
+    except csv.Error as exc:
+        raise ValidationError(
+            f"Line {reader.line_num} is not valid CSV ({exc}). Save the file as CSV again "
+            "from your spreadsheet."
+        ) from exc
+    _roster_validate(rows)
     return rows
 
 
+def _roster_check(row: RosterRow) -> str:
+    """Return why ROW cannot be imported, or "" if it can."""
+    for label, value in (("email", row.email), ("name", row.name), ("role", row.role)):
+        if "\n" in value or "\r" in value:
+            return f'the {label} runs over several lines: is a quote (") left open?'
+        char = _forbidden_character(value)
+        if char is not None:
+            return (
+                f"the {label} contains an invisible control character (U+{ord(char):04X}); "
+                "retype it"
+            )
+    if len(row.email) > EMAIL_MAX_LENGTH:
+        return f"email is longer than {EMAIL_MAX_LENGTH} characters"
+    try:
+        validate_email(row.email)
+    except ValidationError:
+        return f"bad email {_shown(row.email)}"
+    if len(row.name) > NAME_MAX_LENGTH:
+        return f"name is longer than {NAME_MAX_LENGTH} characters"
+    if row.role not in Role.values:
+        return f"unknown role {_shown(row.role)} (use {', '.join(Role.values)})"
+    return ""
+
+
 def _roster_validate(rows: list[RosterRow]) -> None:
+    """Reject the rows that cannot be imported, each with its reason (idempotent)."""
     seen: dict[str, int] = {}
     for row in rows:
-        try:
-            validate_email(row.email)
-        except ValidationError:
-            row.outcome, row.detail = RosterOutcome.REJECTED, f"bad email {row.email!r}"
+        if row.outcome == RosterOutcome.REJECTED:
             continue
-        if row.role not in Role.values:
-            row.outcome = RosterOutcome.REJECTED
-            row.detail = f"unknown role {row.role!r} (use {', '.join(Role.values)})"
-            continue
-        if row.email in seen:
-            row.outcome = RosterOutcome.REJECTED
-            row.detail = f"duplicate of line {seen[row.email]} in this file"
+        problem = _roster_check(row)
+        if not problem and row.email in seen:
+            problem = f"duplicate of line {seen[row.email]} in this file"
+        if problem:
+            row.outcome, row.detail = RosterOutcome.REJECTED, problem
             continue
         seen[row.email] = row.line
 
 
-def _free_username(email: str) -> str:
-    base = slugify(email.split("@", 1)[0]).replace("-", ".")[:140] or "student"
-    candidate, n = base, 1
-    while User.objects.filter(username__iexact=candidate).exists():
-        n += 1
-        candidate = f"{base}{n}"
-    return candidate
+class _Usernames:
+    """Hand out free usernames for new accounts: one query per distinct base name."""
+
+    def __init__(self) -> None:
+        self.taken: dict[str, set[str]] = {}
+        self.next_number: dict[str, int] = {}
+
+    def free(self, email: str) -> str:
+        base = slugify(email.split("@", 1)[0]).replace("-", ".")[:140] or "student"
+        if base not in self.taken:
+            names = User.objects.filter(username__istartswith=base).values_list("username")
+            self.taken[base] = {name.lower() for (name,) in names}
+            self.next_number[base] = 2
+        taken, candidate = self.taken[base], base
+        if candidate.lower() in taken:
+            n = self.next_number[base]
+            while f"{base}{n}".lower() in taken:
+                n += 1
+            candidate, self.next_number[base] = f"{base}{n}", n + 1
+        taken.add(candidate.lower())
+        return candidate
 
 
-@transaction.atomic
 def roster_import(*, course: Course, rows: list[RosterRow]) -> list[RosterRow]:
     """Create missing accounts and enrollments for the valid ROWS; report every row.
 
     Rows are checked one by one and rejected rows are only reported; the accepted
-    rows are then written in a single transaction, so a crash half-way leaves
-    nothing behind. Existing enrollments keep their role.
+    rows are then written in a single transaction. If the database refuses any of
+    them, nothing is written and every accepted row says why. Existing enrollments
+    keep their role.
     """
     _roster_validate(rows)
     accepted = [row for row in rows if not row.outcome]
-    emails = [row.email for row in accepted]
-    users = {user.email.lower(): user for user in User.objects.filter(email__in=emails)}
-    enrolled = dict(
-        Enrollment.objects.filter(course=course, user__in=users.values()).values_list(
-            "user_id", "role"
-        )
-    )
-    for row in accepted:
-        user = users.get(row.email)
-        if user is not None and user.pk in enrolled:
-            row.outcome = RosterOutcome.ALREADY
-            row.detail = f"as {Role(enrolled[user.pk]).label.lower()}; role left unchanged"
-            continue
-        if user is None:
-            user = User(username=_free_username(row.email), email=row.email, display_name=row.name)
-            # No password: the student sets one with "Forgot your password?".
-            user.set_unusable_password()
-            user.save()
-            users[row.email] = user
-            row.outcome = RosterOutcome.CREATED
-            row.detail = f"username {user.username}"
+    current: RosterRow | None = None
+    try:
+        with transaction.atomic():
+            emails = [row.email for row in accepted]
+            users = {user.email.lower(): user for user in User.objects.filter(email__in=emails)}
+            enrolled = dict(
+                Enrollment.objects.filter(course=course, user__in=users.values()).values_list(
+                    "user_id", "role"
+                )
+            )
+            usernames = _Usernames()
+            for row in accepted:
+                current = row
+                user = users.get(row.email)
+                if user is not None and user.pk in enrolled:
+                    row.outcome = RosterOutcome.ALREADY
+                    row.detail = f"as {Role(enrolled[user.pk]).label.lower()}; role left unchanged"
+                    continue
+                if user is None:
+                    user = User(
+                        username=usernames.free(row.email), email=row.email, display_name=row.name
+                    )
+                    # No password: the student sets one with "Forgot your password?".
+                    user.set_unusable_password()
+                    user.save()
+                    users[row.email] = user
+                    row.outcome = RosterOutcome.CREATED
+                    row.detail = f"username {user.username}"
+                else:
+                    row.outcome = RosterOutcome.ENROLLED
+                    row.detail = f"existing account {user.username}"
+                Enrollment.objects.create(user=user, course=course, role=row.role)
+                enrolled[user.pk] = row.role
+                row.detail += f", as {Role(row.role).label.lower()}"
+    except DatabaseError as exc:
+        # Someone else created this account or enrollment meanwhile, a value does not
+        # fit, or the database failed: the roster is saved whole or not at all.
+        logger.warning("Roster import for %s rolled back", course, exc_info=True)
+        if isinstance(exc, IntegrityError):
+            reason = "an account or enrollment for it was created meanwhile"
+        elif isinstance(exc, DataError):
+            reason = "a value does not fit in the database"
         else:
-            row.outcome = RosterOutcome.ENROLLED
-            row.detail = f"existing account {user.username}"
-        Enrollment.objects.create(user=user, course=course, role=row.role)
-        enrolled[user.pk] = row.role
-        row.detail += f", as {Role(row.role).label.lower()}"
+            reason = "the database refused it"
+        for row in accepted:
+            row.outcome = RosterOutcome.REJECTED
+            if row is current:
+                row.detail = f"not saved: {reason}; nothing from this file was saved"
+            else:
+                row.detail = (
+                    f"not saved: line {current.line if current else '?'} could not be saved, "
+                    "and a roster is saved whole or not at all; upload the file again"
+                )
     return rows
 
 

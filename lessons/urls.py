@@ -18,7 +18,7 @@ urlpatterns = [
         name="complete",
     ),
     path(
-        "courses/<slug:course_slug>/<slug:lesson_slug>/files/<int:pk>/",
+        "courses/<slug:course_slug>/<slug:lesson_slug>/files/<id:pk>/",
         views.attachment_download,
         name="attachment",
     ),

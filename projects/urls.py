@@ -27,9 +27,9 @@ student_urls = [
     ),
     path("courses/<slug:course_slug>/<slug:slug>/submit/", student.submit, name="submit"),
     # /projects/submissions/<pk>/...
-    path("submissions/<int:pk>/", student.submission_detail, name="submission"),
+    path("submissions/<id:pk>/", student.submission_detail, name="submission"),
     path(
-        "submissions/<int:pk>/download/",
+        "submissions/<id:pk>/download/",
         student.submission_download,
         name="submission_download",
     ),

@@ -135,6 +135,6 @@ def test_the_lesson_page_shows_breadcrumb_toc_and_progress(client, pyweb, bob):
     lesson = pyweb.lessons[0]
     page = client.get(lesson.get_absolute_url()).content.decode()
     assert 'aria-label="breadcrumb"' in page and pyweb.course.title in page
-    assert 'href="#part-one"' in page and 'href="#part-two"' in page
+    assert 'href="#md-part-one"' in page and 'href="#md-part-two"' in page
     assert 'class="js-complete' in page and "csrfmiddlewaretoken" in page
     assert "js/lessons" in page and "css/pygments" in page

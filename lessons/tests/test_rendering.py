@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lessons.rendering import render_markdown
 from lessons.tests.factories import LessonFactory
@@ -30,11 +32,11 @@ def test_it_highlights_fenced_code_with_pygments_classes():
 
 def test_it_renders_tables_and_heading_anchors_with_a_table_of_contents():
     rendered = render_markdown("## First part\n\n| a | b |\n|---|--:|\n| 1 | 2 |\n\n### Detail\n")
-    assert '<h2 id="first-part">' in rendered.html
-    assert 'class="headerlink" href="#first-part"' in rendered.html
+    assert '<h2 id="md-first-part">' in rendered.html
+    assert 'class="headerlink" href="#md-first-part"' in rendered.html
     assert "<table>" in rendered.html and '<td align="right">2</td>' in rendered.html
-    assert 'href="#first-part"' in rendered.toc_html
-    assert 'href="#detail"' in rendered.toc_html
+    assert 'href="#md-first-part"' in rendered.toc_html
+    assert 'href="#md-detail"' in rendered.toc_html
 
 
 def test_it_strips_scripts_event_handlers_and_javascript_urls():
@@ -52,13 +54,13 @@ def test_it_strips_scripts_event_handlers_and_javascript_urls():
 def test_it_stores_html_toc_and_text_when_a_lesson_is_saved():
     lesson = LessonFactory(body="## Setup\n\nInstall **Flask**.")
     assert "<strong>Flask</strong>" in lesson.body_html
-    assert 'href="#setup"' in lesson.toc_html
+    assert 'href="#md-setup"' in lesson.toc_html
     assert lesson.body_text == "Setup Install Flask."
     lesson.body = "## Other\n\nNew text."
     lesson.save(update_fields=["body"])
     lesson.refresh_from_db()
     assert "New text." in lesson.body_html
-    assert 'href="#other"' in lesson.toc_html
+    assert 'href="#md-other"' in lesson.toc_html
 
 
 def test_script_in_markdown_never_reaches_the_lesson_page(client, pyweb, bob):
@@ -72,3 +74,164 @@ def test_script_in_markdown_never_reaches_the_lesson_page(client, pyweb, bob):
     assert "javascript:" not in page
     # The page's own scripts are external files (the CSP has no inline script).
     assert "<script>" not in page
+
+
+# Classes and ids: Markdown must not restyle, hide or overlay the page around it.
+OVERLAY = """## Complete status
+
+<div class="position-fixed top-0 start-0 w-100 h-100" id="main-nav" style="z-index:9999">
+Session expired: <a class="btn btn-danger stretched-link" href="https://x.example">log in</a>
+</div>
+
+<span class="d-none">hidden</span> <p class="visually-hidden" id="main">gone</p>
+
+<a href="javascript:alert(1)" class="headerlink">x</a> <img src="data:image/png;base64,AAAA">
+
+## Setup {: #submit .btn .fixed-top style="color:red" onclick="alert(1)" }
+
+[Back to setup](#submit) and [the overlay](#main-nav)
+"""
+
+
+def attributes_of(html: str) -> list[tuple[str, str, str]]:
+    """Return every (tag, attribute, value) in HTML, as a browser would read it."""
+    from html.parser import HTMLParser
+
+    found = []
+
+    class Collector(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.extend((tag, name, value or "") for name, value in attrs)
+
+    Collector().feed(html)
+    return found
+
+
+def assert_cannot_restyle_the_page(html: str) -> None:
+    from lessons.rendering import ALLOWED_CLASSES
+
+    for tag, name, value in attributes_of(html):
+        assert name not in {"style"} and not name.startswith("on"), (tag, name, value)
+        if name == "class":
+            assert set(value.split()) <= ALLOWED_CLASSES.get(tag, set()), (tag, value)
+        if name == "id":
+            assert tag in {"h1", "h2", "h3", "h4", "h5", "h6"}, (tag, value)
+            assert value.startswith("md-"), value
+        if name in {"href", "src"}:
+            assert not value.lower().startswith(("javascript:", "data:", "vbscript:")), value
+
+
+def test_classes_ids_and_styles_cannot_overlay_or_hide_the_page():
+    rendered = render_markdown(OVERLAY)
+    assert_cannot_restyle_the_page(rendered.html)
+    assert_cannot_restyle_the_page(rendered.toc_html)
+    for bootstrap in ("position-fixed", "stretched-link", "btn", "d-none", "visually-hidden"):
+        assert bootstrap not in rendered.html
+    assert 'id="main-nav"' not in rendered.html and 'id="main"' not in rendered.html
+    assert "Session expired" in rendered.html and "hidden" in rendered.html
+
+
+def test_code_highlighting_and_heading_links_still_work():
+    rendered = render_markdown(OVERLAY + "\n```python\nx = 1  # one\n```\n")
+    assert '<div class="highlight">' in rendered.html
+    assert '<span class="n">x</span>' in rendered.html and '<span class="c1">' in rendered.html
+    assert '<h2 id="md-complete-status">' in rendered.html
+    assert '<h2 id="md-submit">' in rendered.html  # attr_list's id, prefixed like the rest
+    # Every in-page link (table of contents, permalinks, the author's own) has its target.
+    ids = {value for _, name, value in attributes_of(rendered.html) if name == "id"}
+    links = [
+        value[1:]
+        for _, name, value in attributes_of(rendered.html + rendered.toc_html)
+        if name == "href" and value.startswith("#")
+    ]
+    assert links and set(links) - {"md-main-nav"} <= ids
+    assert 'href="#md-submit"' in rendered.toc_html
+
+
+def test_a_heading_cannot_take_the_id_of_an_element_of_the_lesson_page(client, pyweb, bob):
+    lesson = pyweb.lessons[0]
+    lesson.body = OVERLAY
+    lesson.save()
+    client.force_login(bob)
+    page = client.get(lesson.get_absolute_url()).content.decode()
+    # Our script writes "Completed" into #complete-status: it must still be our span.
+    assert page.count('id="complete-status"') == 1
+    assert page.count('id="main"') == 1
+    assert "position-fixed top-0" not in page and "stretched-link" not in page
+
+
+def test_briefs_and_feedback_are_sanitized_the_same_way(alice, bob, grace):
+    from grading.services import review_save
+    from grading.tests.factories import grading_world
+
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    world.assignment.brief = OVERLAY
+    world.assignment.save()
+    review = review_save(review=world.review, by=grace, scores={}, overall_feedback=OVERLAY)
+    for html in (world.assignment.brief_html, review.overall_feedback_html):
+        assert_cannot_restyle_the_page(html)
+        assert "position-fixed" not in html and "Session expired" in html
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(
+                [
+                    "<div ",
+                    "<span ",
+                    "<a ",
+                    "<h2 ",
+                    "<p ",
+                    "<img ",
+                    "<code ",
+                    "<pre ",
+                    'class="',
+                    'id="',
+                    'style="',
+                    'href="',
+                    "onclick=",
+                    "javascript:",
+                    "position-fixed",
+                    "highlight",
+                    "headerlink",
+                    "toc",
+                    "k",
+                    "md-",
+                    "#",
+                    '">',
+                    ">",
+                    "</div>",
+                    "</a>",
+                    "\n\n## ",
+                    "{: ",
+                    " }",
+                    "\n```python\n",
+                    "\n```\n",
+                    " ",
+                    ".",
+                    "=",
+                ]
+            ),  # fmt: skip
+            st.text(max_size=8),
+        ),
+        max_size=40,
+    ).map("".join)
+)
+def test_no_markdown_gets_a_class_or_id_past_the_sanitizer(source):
+    rendered = render_markdown(source)
+    assert_cannot_restyle_the_page(rendered.html)
+    assert_cannot_restyle_the_page(rendered.toc_html)
+
+
+def test_no_template_uses_the_prefix_kept_for_heading_ids():
+    from pathlib import Path
+
+    from django.conf import settings as django_settings
+
+    from lessons.rendering import ID_PREFIX
+
+    templates = Path(django_settings.BASE_DIR, "templates").rglob("*.html")
+    clashing = [str(t) for t in templates if f'id="{ID_PREFIX}' in t.read_text(encoding="utf-8")]
+    assert clashing == []

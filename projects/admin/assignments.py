@@ -8,8 +8,6 @@ Every change that has rules (membership, extensions, auto-forming) goes through
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -23,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from access import policy
 from access.backoffice import CourseScopedAdmin, CourseScopedInline
 from accounts.models import Role, User
+from coursesite.csvexport import CsvResponse
 from projects import services
 from projects.admin.filters import GroupNameFilter
 from projects.models import (
@@ -90,10 +89,8 @@ def submission_status_csv(assignments: QuerySet[ProjectAssignment]) -> HttpRespo
     latest_by_id = Submission.objects.select_related("submitted_by").in_bulk(
         [g.latest_id for g in groups if g.latest_id]
     )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="submission-status.csv"'
-    response.write("\ufeff")
-    writer = csv.writer(response)
+    response = CsvResponse("submission-status.csv")
+    writer = response.writer
     writer.writerow(CSV_HEADER)
     for group in groups:
         assignment = group.assignment
@@ -102,8 +99,7 @@ def submission_status_csv(assignments: QuerySet[ProjectAssignment]) -> HttpRespo
         days = assignment.days_late(version.submitted_at, deadline) if version else 0
         members = "; ".join(str(m.student) for m in group.memberships.all())
         writer.writerow(
-            _csv_cell(value)
-            for value in (
+            (
                 assignment.course.title,
                 assignment.title,
                 group.name,
@@ -135,7 +131,7 @@ def submission_status_csv(assignments: QuerySet[ProjectAssignment]) -> HttpRespo
         )
         for student in ungrouped:
             row = [assignment.course.title, assignment.title, "(no group)", student]
-            writer.writerow(_csv_cell(value) for value in row + [""] * (len(CSV_HEADER) - 4))
+            writer.writerow(row + [""] * (len(CSV_HEADER) - 4))
     return response
 
 

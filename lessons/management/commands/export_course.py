@@ -38,7 +38,11 @@ class Command(BaseCommand):
             # Only what an export writes is removed, so stale lessons do not linger.
             (root / bundle.COURSE_FILE).unlink(missing_ok=True)
             for folder in root.iterdir():
-                if folder.is_dir() and (folder / bundle.MODULE_FILE).is_file():
+                if (
+                    folder.is_dir()
+                    and not folder.is_symlink()  # another folder, linked here: not ours
+                    and (folder / bundle.MODULE_FILE).is_file()
+                ):
                     shutil.rmtree(folder)
         written = course_export(course=course, path=root)
         if options["verbosity"]:

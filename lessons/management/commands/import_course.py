@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from lessons.bundle import BundleError
 from lessons.services import course_import
@@ -32,6 +32,13 @@ class Command(BaseCommand):
         except BundleError as exc:
             raise CommandError(
                 f"{path} was not imported, nothing was changed:\n" + "\n".join(exc.errors)
+            ) from exc
+        except DatabaseError as exc:
+            # The bundle passed its checks but the database refused a row (a clash
+            # with a row written meanwhile, say): the transaction is rolled back.
+            raise CommandError(
+                f"{path} was not imported, nothing was changed: the database refused "
+                f"it ({type(exc).__name__}: {str(exc).strip()[:200]})"
             ) from exc
         if verbosity > 1:
             for line in report.created:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('lessons', '0002_content_rendering_attachments_slugs'),
+        ('lessons', '0003_rerender_with_strict_sanitizer'),
     ]
 
     operations = [

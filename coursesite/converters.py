@@ -1,0 +1,34 @@
+"""The path converter for database ids: ``<id:pk>`` instead of ``<int:pk>``.
+
+Django's ``int`` converter matches any number of digits, so /reviews/99999999999999999999999/
+reached the view and the database driver (SQLite cannot bind an integer past 64 bits):
+a server error for a typo. An id that no row can have is simply a page that does
+not exist, so the URL does not match and the visitor gets the 404 page.
+"""
+
+from __future__ import annotations
+
+# The largest value of a BigAutoField (every primary key here) on every database.
+MAX_ID = 2**63 - 1
+
+
+class IdConverter:
+    regex = "[0-9]{1,19}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if number > MAX_ID:
+            raise ValueError(f"{value} is not an id")  # Django: the URL does not match
+        return number
+
+    def to_url(self, value: int | str) -> str:
+        return str(value)
+
+
+def parse_id(value: object) -> int | None:
+    """Return VALUE (from a query string or a form) as an id, or None if no row can have it."""
+    text = str(value) if value is not None else ""
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None

@@ -1,0 +1,244 @@
+"""Hostile roster files: each one gets a clear message, and nothing is half written.
+
+An instructor uploads whatever their spreadsheet (or a student's "roster" sent by
+email) produced. Every case goes through the admin page and checks three things:
+the page answers (never a server error), it says what is wrong in words, and no
+account or enrollment is left behind for what was refused.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import string
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from accounts.models import Role, User
+from lessons.models import Enrollment
+from lessons.services import (
+    NAME_MAX_LENGTH,
+    ROSTER_MAX_ROWS,
+    RosterOutcome,
+    _forbidden_character,
+    roster_import,
+    roster_parse,
+)
+
+pytestmark = pytest.mark.django_db
+
+HEADER = b"email,name,role\n"
+# Each part within the limits of an address, the whole past the column's 254.
+LONG_EMAIL = ("a" * 64 + "@" + ".".join(c * 63 for c in "bcd") + "." + "e" * 60 + ".org").encode()
+
+# Files the form refuses as a whole: (case, file content, words the page must show).
+REFUSED_FILES = [
+    ("invalid UTF-8", HEADER + b"\xff\xfe@example.org,A,student\n", "not UTF-8"),
+    ("UTF-16", "email,name,role\na@example.org,A,student\n".encode("utf-16"), "not UTF-8"),
+    ("Latin-1", HEADER + "z@example.org,Zoë,student\n".encode("latin-1"), "not UTF-8"),
+    ("a picture", b"\x89PNG\r\n\x1a\n" + bytes(range(256)), "not UTF-8"),
+    ("too large", HEADER + b"x" * (2 * 1024 * 1024), "larger than 2 MB"),
+    (
+        "too many rows",
+        HEADER + b"".join(b"s%d@example.org,S,student\n" % n for n in range(ROSTER_MAX_ROWS + 1)),
+        "more than 5,000 rows",
+    ),
+    ("a field past the CSV limit", HEADER + b"a@example.org," + b"n" * 200_000, "not valid CSV"),
+    ("header only", HEADER, "header but no rows"),
+    ("no header", b"a@example.org,A,student\n", "missing: email, name, role"),
+    ("NUL in the header", b"em\x00ail,name,role\na@example.org,A,student\n", "missing: email"),
+    ("only separators", b";;;;\n,,,,\n\t\t\n", "missing: email, name, role"),
+    ("empty", b"", "The submitted file is empty"),
+]
+
+# Rows refused one by one: (case, row, words the result shows).
+REFUSED_ROWS = [
+    ("NUL in the name", b"nul@example.org,Ad\x00a,student", "control character (U+0000)"),
+    ("NUL in the email", b"n\x00l@example.org,Ada,student", "control character (U+0000)"),
+    ("NUL in the role", b"role@example.org,Ada,stu\x00dent", "control character (U+0000)"),
+    ("escape code", b"esc@example.org,\x1b[31mAda,student", "control character (U+001B)"),
+    ("C1 control", "c1@example.org,A\x85da,student".encode(), "control character (U+0085)"),
+    ("direction override", "rlo@example.org,\u202eadA,student".encode(), "(U+202E)"),
+    ("line separator", "ls@example.org,A\u2028da,student".encode(), "(U+2028)"),
+    ("a name too long", b"long@example.org," + b"n" * (NAME_MAX_LENGTH + 1) + b",student", "150"),
+    ("an email too long", LONG_EMAIL + b",Ada,student", "longer than 254"),
+    ("no email", b",Ada,student", "bad email"),
+    ("not an email", b"=cmd|' /C calc'!A0,Ada,student", "bad email"),
+    ("two @", b"a@b@example.org,Ada,student", "bad email"),
+    ("a huge role", b"huge@example.org,Ada," + b"r" * 100_000, "unknown role"),
+    ("superuser role", b"su@example.org,Ada,superuser", "unknown role"),
+    ("a duplicate, other case", b"DUP@example.org,Again,student", "duplicate of line 2"),
+    # Last: the open quote takes the rest of the file into its field.
+    ("an unclosed quote", b'"quote@example.org,Ada,student\nnext@example.org,N,', "quote"),
+]
+
+# Strange but legitimate rows, imported as given: formulas are only text here (the
+# exports escape them), and the longest allowed name fits.
+ACCEPTED_ROWS = [
+    (b'formula@example.org,=HYPERLINK("http://x"),student', '=HYPERLINK("http://x")'),
+    (b"=1+2@example.org,-2+3,student", "-2+3"),
+    (b"max@example.org," + b"m" * NAME_MAX_LENGTH + b",grader", "m" * NAME_MAX_LENGTH),
+    ("rtl@example.org,\u05e9\u05dc\u05d5\u05dd,student".encode(), "\u05e9\u05dc\u05d5\u05dd"),
+    (b'comma@example.org,"Lovelace, Ada",', "Lovelace, Ada"),
+]
+
+
+def upload(client, course, content: bytes):
+    return client.post(
+        reverse("admin:lessons_enrollment_import_roster"),
+        {"course": course.pk, "file": SimpleUploadedFile("roster.csv", content)},
+    )
+
+
+def snapshot():
+    return User.objects.count(), Enrollment.objects.count()
+
+
+@pytest.mark.parametrize(("case", "content", "message"), REFUSED_FILES, ids=lambda v: str(v)[:30])
+def test_an_unusable_file_is_refused_whole_with_a_message(
+    client, pyweb, alice, case, content, message
+):
+    client.force_login(alice)
+    before = snapshot()
+    response = upload(client, pyweb.course, content)
+    assert response.status_code == 200, case
+    page = response.content.decode()
+    assert message in page, case
+    assert "The roster was not imported" in page
+    assert response.context["results"] is None
+    assert snapshot() == before, case
+
+
+def test_each_bad_row_is_refused_with_its_reason_and_the_good_rows_are_imported(
+    client, pyweb, alice
+):
+    client.force_login(alice)
+    before_users, before_enrollments = snapshot()
+    good = [b"dup@example.org,First,student"] + [row for row, _ in ACCEPTED_ROWS]
+    content = HEADER + b"\n".join(good + [row for _, row, _ in REFUSED_ROWS]) + b"\n"
+    response = upload(client, pyweb.course, content)
+    assert response.status_code == 200
+    results = response.context["results"]
+    rejected = [row for row in results if not row.accepted]
+    assert len(rejected) == len(REFUSED_ROWS)
+    page = response.content.decode()
+    for (case, _row, message), row in zip(REFUSED_ROWS, rejected, strict=True):
+        assert message in row.detail, (case, row.detail)
+        assert row.outcome == RosterOutcome.REJECTED
+        if "\x00" not in row.email:  # PostgreSQL cannot even be asked about a NUL
+            assert not User.objects.filter(email=row.email).exclude(display_name="First"), case
+        assert len(row.detail) < 200, case  # a 100,000-character role is not echoed back
+    assert f"{len(good)} row(s) accepted, {len(REFUSED_ROWS)} rejected" in page
+    # Only the good rows were written, each as a whole: an account and its enrollment.
+    assert snapshot() == (before_users + len(good), before_enrollments + len(good))
+    for _row, name in ACCEPTED_ROWS:
+        user = User.objects.get(display_name=name)
+        assert Enrollment.objects.filter(user=user, course=pyweb.course).exists()
+    assert User.objects.get(email="=1+2@example.org").display_name == "-2+3"
+    assert User.objects.get(email="dup@example.org").display_name == "First"  # not "Again"
+
+
+def test_a_byte_order_mark_twice_or_in_the_middle_is_harmless(client, pyweb, alice):
+    client.force_login(alice)
+    content = b"\xef\xbb\xbf\xef\xbb\xbfEmail;Name;Role\r\nbom@example.org;Bom;student\r\n"
+    response = upload(client, pyweb.course, content)
+    assert [row.outcome for row in response.context["results"]] == [RosterOutcome.CREATED]
+
+
+def test_when_the_database_refuses_a_row_nothing_of_the_roster_is_written(
+    client, pyweb, alice, database_refuses
+):
+    database_refuses("lessons_enrollment", when="NEW.role = 'grader'")
+    client.force_login(alice)
+    before = snapshot()
+    content = HEADER + b"first@example.org,First,student\nta@example.org,TA,grader\nbad,X,\n"
+    response = upload(client, pyweb.course, content)
+    assert response.status_code == 200
+    first, ta, bad = response.context["results"]
+    assert "not saved" in ta.detail and "nothing from this file was saved" in ta.detail
+    assert "line 3 could not be saved" in first.detail
+    assert "bad email" in bad.detail  # its own reason, untouched
+    assert "0 row(s) accepted, 3 rejected" in response.content.decode()
+    assert snapshot() == before
+
+
+def test_usernames_stay_unique_for_many_emails_with_the_same_name(pyweb):
+    rows = roster_parse(
+        HEADER + b"".join(b"sam@host%d.example.org,Sam,student\n" % n for n in range(300))
+    )
+    User.objects.create(username="sam2", email="taken@example.org")
+    roster_import(course=pyweb.course, rows=rows)
+    names = sorted(User.objects.filter(username__startswith="sam").values_list("username"))
+    assert len(names) == 301 and len(set(names)) == 301
+    assert User.objects.get(email="sam@host0.example.org").username == "sam"
+    assert User.objects.get(email="sam@host1.example.org").username == "sam3"
+
+
+# Properties ---------------------------------------------------------------------
+def parse_or_refuse(data: bytes) -> list | None:
+    try:
+        return roster_parse(data)
+    except ValidationError as exc:
+        assert exc.messages and all(exc.messages)
+        return None
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=3000))
+def test_any_bytes_are_parsed_or_refused_with_a_message(data):
+    parse_or_refuse(data)
+    parse_or_refuse(HEADER + data)
+
+
+CSV_PIECES = st.sampled_from(
+    ['"', ",", ";", "\t", "\n", "\r", "\r\n", "\x00", "\ufeff", "@", "=", " ", "email", "role"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(CSV_PIECES, st.text(max_size=12)), max_size=60).map("".join))
+def test_any_text_under_a_header_is_parsed_or_refused_and_rows_have_reasons(text):
+    rows = parse_or_refuse(("email,name,role\n" + text).encode("utf-8", "surrogatepass"))
+    for row in rows or []:
+        assert row.outcome in ("", RosterOutcome.REJECTED)
+        if row.outcome == "":
+            assert "@" in row.email and row.role in Role.values
+            assert _forbidden_character(row.email + row.name + row.role) is None
+        else:
+            assert row.detail
+
+
+NAMES = (
+    st.text(st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp")), min_size=0, max_size=150)
+    .map(str.strip)
+    .filter(lambda name: _forbidden_character(name) is None)
+)
+LOCAL_PARTS = st.text(string.ascii_lowercase + string.digits + "._+-", min_size=1, max_size=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        LOCAL_PARTS.filter(lambda p: not p.startswith(".") and ".." not in p and p[-1] != "."),
+        st.tuples(NAMES, st.sampled_from(Role.values)),
+        min_size=1,
+        max_size=20,
+    ),
+    st.sampled_from([",", ";", "\t"]),
+)
+def test_what_a_spreadsheet_writes_is_read_back_unchanged(people, delimiter):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter)
+    writer.writerow(["email", "name", "role"])
+    expected = []
+    for local, (name, role) in people.items():
+        writer.writerow([f"{local}@example.org", name, role])
+        expected.append((f"{local}@example.org", name, role))
+    rows = roster_parse(("\ufeff" + buffer.getvalue()).encode())
+    assert [(row.email, row.name, row.role) for row in rows] == expected
+    assert [row.detail for row in rows] == [""] * len(expected)
