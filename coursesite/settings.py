@@ -110,20 +110,33 @@ MIDDLEWARE = [
 ROOT_URLCONF = "coursesite.urls"
 WSGI_APPLICATION = "coursesite.wsgi.application"
 
+_CONTEXT_PROCESSORS = [
+    "django.template.context_processors.request",
+    "django.contrib.auth.context_processors.auth",
+    "django.contrib.messages.context_processors.messages",
+    "django.template.context_processors.csp",
+    "accounts.context_processors.navigation",
+]
 TEMPLATES = [
+    # The site's pages, in templates/jinja2/ (coursesite/jinja2.py). Unlike Django
+    # templates, Jinja2 applies the context processors after the view's context, so
+    # their names (user, messages, site_name...) win over a view's. A missing variable
+    # renders empty on the site and fails the tests (coursesite.jinja2.default_undefined).
+    {
+        "BACKEND": "coursesite.jinja2.Jinja2Backend",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "coursesite.jinja2.environment",
+            "context_processors": _CONTEXT_PROCESSORS,
+        },
+    },
+    # The admin, crispy-forms' field templates and the emails.
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
-        "OPTIONS": {
-            "context_processors": [
-                "django.template.context_processors.request",
-                "django.contrib.auth.context_processors.auth",
-                "django.contrib.messages.context_processors.messages",
-                "django.template.context_processors.csp",
-                "accounts.context_processors.navigation",
-            ],
-        },
+        "OPTIONS": {"context_processors": _CONTEXT_PROCESSORS},
     },
 ]
 

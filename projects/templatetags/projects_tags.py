@@ -1,44 +1,66 @@
-"""Project widgets for other apps' pages: ``{% load projects_tags %}``.
+"""Project widgets for other apps' pages, as Jinja globals and filters (coursesite/jinja2.py).
 
-* ``{% course_projects course %}`` - the course's projects with the viewer's group,
+* ``{{ course_projects(course) }}`` - the course's projects with the viewer's group,
   deadline, countdown and submission status.
-* ``{% upcoming_deadlines %}`` - the viewer's next project deadlines, for a dashboard.
-* ``{% local_time value %}`` - a ``<time>`` element in the site's time zone that
+* ``{{ upcoming_deadlines() }}`` - the viewer's next project deadlines, for a dashboard.
+* ``{{ local_time(value) }}`` - a ``<time>`` element in the site's time zone that
   ``static/js/projects.js`` rewrites in the viewer's own time zone.
 * ``{{ value|countdown }}`` - "due in 3 days" or "closed 2 hours ago".
+
+``course_projects`` and ``upcoming_deadlines`` return the data of their partial
+templates; ``render_course_projects`` and ``render_upcoming_deadlines`` render it. No
+Django template uses these any more, so they are not registered as Django tags.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
-from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince, timeuntil
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from projects import selectors
 
-register = template.Library()
+
+def _viewer(context: Mapping):
+    """Return the user the page is for: the request's, or the context's ``user``."""
+    return context["request"].user if "request" in context else context.get("user")
 
 
-@register.inclusion_tag("projects/_course_projects.html", takes_context=True)
-def course_projects(context: template.Context, course) -> dict:
-    user = context["request"].user if "request" in context else context.get("user")
+def course_projects(context: Mapping, course) -> dict:
+    user = _viewer(context)
     rows = selectors.course_projects_for(user, course) if user is not None else []
     return {"course": course, "rows": rows}
 
 
-@register.inclusion_tag("projects/_upcoming_deadlines.html", takes_context=True)
-def upcoming_deadlines(context: template.Context, limit: int = 5) -> dict:
-    user = context["request"].user if "request" in context else context.get("user")
+def upcoming_deadlines(context: Mapping, limit: int = 5) -> dict:
+    user = _viewer(context)
     rows = selectors.upcoming_deadlines(user, limit=limit) if user is not None else []
     return {"rows": rows}
 
 
-@register.simple_tag
+@pass_context
+def render_course_projects(context: Context, course) -> Markup:
+    """Render projects/_course_projects.html for COURSE and the page's user."""
+    template = context.environment.get_template("projects/_course_projects.html")
+    # The partial escaped what it printed (autoescape): its HTML is safe as it stands.
+    return Markup(template.render(course_projects(context, course)))  # noqa: S704
+
+
+@pass_context
+def render_upcoming_deadlines(context: Context, limit: int = 5) -> Markup:
+    """Render projects/_upcoming_deadlines.html for the page's user."""
+    template = context.environment.get_template("projects/_upcoming_deadlines.html")
+    return Markup(template.render(upcoming_deadlines(context, limit)))  # noqa: S704
+
+
 def local_time(value: datetime | None) -> SafeString | str:
     """Render VALUE in the site's time zone, naming the zone, inside a ``<time>``."""
     if value is None:
@@ -52,7 +74,6 @@ def local_time(value: datetime | None) -> SafeString | str:
     )
 
 
-@register.filter
 def countdown(value: datetime | None) -> str:
     """Return how long until VALUE ("due in 3 days") or since it ("closed 2 hours ago")."""
     if value is None:

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.template import Context, Template
+from django.template import engines
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -116,31 +116,30 @@ def test_upcoming_deadlines_skip_past_and_unopened_projects(course, student, ass
 
 
 def render(source: str, user, **context) -> str:
+    """Render SOURCE as a page template, for USER, with the context processors."""
     request = RequestFactory().get("/")
     request.user = user
-    return Template("{% load projects_tags %}" + source).render(
-        Context({"request": request, **context})
-    )
+    return engines["jinja2"].from_string(source).render(context, request)
 
 
 def test_the_course_projects_tag(course, student, assignment):
     group_create(assignment=assignment, student=student, name="Owls")
-    html = render("{% course_projects course %}", student, course=course)
+    html = render("{{ course_projects(course) }}", student, course=course)
     assert assignment.get_absolute_url() in html
     assert "Owls" in html and "Not submitted yet" in html and "due in" in html
     assert "(Europe/Brussels)" in html and "js/projects" in html
 
 
 def test_the_course_projects_tag_for_an_outsider_is_empty(course, charlie, assignment):
-    html = render("{% course_projects course %}", charlie, course=course)
+    html = render("{{ course_projects(course) }}", charlie, course=course)
     assert "No group projects yet." in html
 
 
 def test_the_upcoming_deadlines_tag(course, student, assignment, grace):
     enroll(course, grace, role=Role.GRADER)
-    html = render("{% upcoming_deadlines %}", student)
+    html = render("{{ upcoming_deadlines() }}", student)
     assert assignment.title in html and course.title in html
-    assert "No upcoming project deadlines." in render("{% upcoming_deadlines %}", grace)
+    assert "No upcoming project deadlines." in render("{{ upcoming_deadlines() }}", grace)
 
 
 def test_local_time_and_countdown():

@@ -1,0 +1,170 @@
+"""Jinja2 for the site's pages: the environment, and a backend Django's test client can watch.
+
+The pages (templates/jinja2/) render with Jinja2, which builds a lesson page several
+times faster than Django's template engine; the admin, crispy-forms' field templates
+and the emails stay on Django templates, the second engine of ``settings.TEMPLATES``.
+
+What the pages had from Django's tags and filters, they get here under the same names:
+``url(name, *args)``, ``static(path)``, ``|as_crispy_field`` (crispy-forms' own
+rendering, so fields keep their HTML), the project widgets of
+``projects/templatetags/projects_tags.py``, and Django's filters whose output Jinja
+would spell differently (``|floatformat("-2")``, ``|date("Y-m-d")``, ``|pluralize``...).
+
+Undefined variables: under pytest a template that prints or tests a name the view did
+not pass raises (``StrictUndefined``), so a misspelt variable fails the tests instead of
+rendering empty. The site itself renders missing values empty, as Django templates
+did, chains included (``ChainableUndefined``: ``{{ a.b.c }}`` with ``a.b`` missing is
+empty, not a 500). A template that really takes an optional name says so
+(``{% if key_id is defined %}``, ``|default("")``). Likewise, under pytest printing a
+method raises: Django templates called ``{{ course.get_absolute_url }}``, Jinja needs
+the ``()`` and would otherwise print "<bound method ...>".
+"""
+
+from __future__ import annotations
+
+import sys
+
+import jinja2
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
+from django.template import TemplateDoesNotExist, TemplateSyntaxError, defaultfilters
+from django.template.backends.jinja2 import Jinja2, get_exception_info
+from django.template.backends.jinja2 import Template as DjangoJinjaTemplate
+from django.template.backends.utils import csrf_input_lazy, csrf_token_lazy
+from django.templatetags.static import static
+from django.test.signals import template_rendered
+from django.urls import reverse
+from django.utils.module_loading import import_string
+from django.utils.timezone import template_localtime
+
+from projects.templatetags import projects_tags
+
+
+def url(name: str, *args, **kwargs) -> str:
+    """Return the path of the URL pattern NAME, as ``{% url name arg %}`` did."""
+    return reverse(name, args=args or None, kwargs=kwargs or None)
+
+
+def date(value, arg: str | None = None) -> str:
+    """Django's ``|date``, on the value in the current time zone as Django templates do."""
+    return defaultfilters.date(template_localtime(value), arg)
+
+
+def linebreaksbr(value) -> str:
+    """Django's ``|linebreaksbr``: escape VALUE (unless safe), then newlines to ``<br>``."""
+    return defaultfilters.linebreaksbr(value, autoescape=True)
+
+
+GLOBALS = {
+    "url": url,
+    "static": static,
+    "course_projects": projects_tags.render_course_projects,
+    "upcoming_deadlines": projects_tags.render_upcoming_deadlines,
+    "local_time": projects_tags.local_time,
+}
+
+# Django's filters where Jinja has none, or one with another output.
+FILTERS = {
+    "as_crispy_field": as_crispy_field,
+    "countdown": projects_tags.countdown,
+    "date": date,
+    "default_if_none": defaultfilters.default_if_none,
+    "floatformat": defaultfilters.floatformat,
+    "linebreaksbr": linebreaksbr,
+    "pluralize": defaultfilters.pluralize,
+    "urlencode": defaultfilters.urlencode,
+    "yesno": defaultfilters.yesno,
+}
+
+
+def _under_pytest() -> bool:
+    return "pytest" in sys.modules
+
+
+def refuse_methods(value):
+    """Return VALUE to print, unless it is a method the template forgot to call."""
+    if callable(value) and not isinstance(value, jinja2.Undefined):
+        raise TypeError(f"A template prints {value!r}: call it, with ().")
+    return value
+
+
+def environment(**options) -> jinja2.Environment:
+    """Return the site's Jinja2 environment (settings.TEMPLATES' ``environment``)."""
+    if _under_pytest():
+        options.setdefault("finalize", refuse_methods)
+    # Django templates output a file's last newline; keep pages byte-for-byte alike.
+    options.setdefault("keep_trailing_newline", True)
+    # Every template is HTML: escaping is never turned off.
+    options.pop("autoescape", None)
+    env = jinja2.Environment(autoescape=True, **options)
+    env.globals.update(GLOBALS)
+    env.filters.update(FILTERS)
+    return env
+
+
+def default_undefined() -> type[jinja2.Undefined]:
+    """Return how templates treat a missing variable: fail under pytest, empty otherwise."""
+    if _under_pytest():
+        return jinja2.StrictUndefined
+    return jinja2.ChainableUndefined
+
+
+class Jinja2Backend(Jinja2):
+    """Django's Jinja2 backend, whose templates tell the test client what they rendered.
+
+    Django templates send ``template_rendered`` under test, which fills the test
+    client's ``response.context`` and ``response.templates``; Django's Jinja2 backend
+    does not. Only the page's own template is reported, not what it extends or
+    includes (Jinja loads those itself).
+    """
+
+    def __init__(self, params: dict) -> None:
+        params = {**params, "OPTIONS": dict(params.get("OPTIONS", {}))}
+        options = params["OPTIONS"]
+        options.setdefault("environment", "coursesite.jinja2.environment")
+        undefined = options.get("undefined") or default_undefined()
+        options["undefined"] = import_string(undefined) if isinstance(undefined, str) else undefined
+        super().__init__(params)
+
+    def from_string(self, template_code: str) -> Template:
+        return Template(self.env.from_string(template_code), self)
+
+    def get_template(self, template_name: str) -> Template:
+        try:
+            return Template(self.env.get_template(template_name), self)
+        except jinja2.TemplateNotFound as exc:
+            raise TemplateDoesNotExist(exc.name, backend=self) from exc
+        except jinja2.TemplateSyntaxError as exc:
+            raise _syntax_error(exc) from exc
+
+
+class Template(DjangoJinjaTemplate):
+    @property
+    def name(self) -> str | None:
+        # What assertTemplateUsed and response.templates read on Django's templates.
+        return self.template.name
+
+    def render(self, context: dict | None = None, request=None) -> str:
+        # As Django's Jinja2 Template.render: the context processors run after the view's
+        # context, so their names win (unlike Django templates, where the view's win).
+        if context is None:
+            context = {}
+        if request is not None:
+            context["request"] = request
+            context["csrf_input"] = csrf_input_lazy(request)
+            context["csrf_token"] = csrf_token_lazy(request)
+            for context_processor in self.backend.template_context_processors:
+                context.update(context_processor(request))
+        # Only the test client listens; a page in production skips this on an empty list.
+        if template_rendered.receivers:
+            template_rendered.send(sender=self, template=self, context=context)
+        try:
+            return self.template.render(context)
+        except jinja2.TemplateSyntaxError as exc:
+            raise _syntax_error(exc) from exc
+
+
+def _syntax_error(exc: jinja2.TemplateSyntaxError) -> TemplateSyntaxError:
+    """Return Django's exception for EXC, with what its debug page shows."""
+    new = TemplateSyntaxError(exc.args)
+    new.template_debug = get_exception_info(exc)
+    return new

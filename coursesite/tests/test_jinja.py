@@ -1,0 +1,121 @@
+"""The site's pages render with Jinja2 (coursesite/jinja2.py); the admin stays on Django's."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import jinja2
+import pytest
+from django.conf import settings
+from django.template import engines
+from django.urls import reverse
+
+from coursesite.jinja2 import Jinja2Backend
+from coursesite.tests.test_site import run_python
+from lessons.tests.factories import CourseFactory
+
+
+def render(source: str, **context) -> str:
+    return engines["jinja2"].from_string(source).render(context)
+
+
+@pytest.mark.django_db
+def test_pages_render_with_jinja_and_the_test_client_still_sees_their_context(client, bob):
+    client.force_login(bob)
+    response = client.get(reverse("lessons:dashboard"))
+
+    assert response.status_code == 200
+    page = response.templates[0]
+    assert page.name == "lessons/dashboard.html"
+    assert isinstance(page.backend, Jinja2Backend)
+    assert response.context["enrollments"] == []
+    assert response.context["user"] == bob  # the context processors' names too
+    assert 'id="no-courses"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_admin_still_renders_with_django_templates(admin_client):
+    response = admin_client.get(reverse("admin:index"))
+
+    assert response.status_code == 200
+    assert "admin/index.html" in [t.name for t in response.templates]
+    backends = [getattr(t, "backend", None) for t in response.templates]
+    assert not any(isinstance(backend, Jinja2Backend) for backend in backends)
+
+
+def test_every_page_template_compiles():
+    env = engines["jinja2"].env
+    names = env.list_templates(extensions=["html"])
+
+    assert "base.html" in names and "lessons/lesson_detail.html" in names
+    for name in names:
+        env.get_template(name)  # raises on a syntax error
+
+
+def test_a_misspelt_variable_fails_the_tests_instead_of_rendering_empty():
+    lesson = {"title": "Routing"}
+
+    assert render("{{ lesson.title }}", lesson=lesson) == "Routing"
+    for source in ["{{ lesson.titel }}", "{{ lessn.title }}", "{% if lessn %}x{% endif %}"]:
+        with pytest.raises(jinja2.UndefinedError):
+            render(source, lesson=lesson)
+    # A template that takes an optional name says so, and then it is fine.
+    assert render("[{{ extra|default('') }}{% if key is defined %}k{% endif %}]") == "[]"
+
+
+def test_the_site_renders_a_missing_variable_empty_as_django_templates_did():
+    # A fresh interpreter without pytest: the production setting.
+    code = (
+        "import django; django.setup()\n"
+        "from django.template import engines\n"
+        "t = engines['jinja2'].from_string("
+        "'[{{ missing }}|{{ missing.a.b }}|{% if missing %}x{% endif %}|{{ course.titel }}]')\n"
+        "print(t.render({'course': object()}))\n"
+    )
+    result = run_python(code, {})
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[|||]"
+
+
+def test_a_method_printed_without_its_call_fails_the_tests():
+    # Django templates called methods themselves; Jinja prints "<bound method ...>".
+    course = CourseFactory.build(slug="web")
+
+    assert render("{{ course.get_absolute_url() }}", course=course) == "/courses/web/"
+    with pytest.raises(TypeError, match="call it"):
+        render("{{ course.get_absolute_url }}", course=course)
+
+
+def test_dates_are_shown_in_the_site_time_zone_as_before():
+    late_evening_utc = datetime(2025, 1, 31, 23, 30, tzinfo=UTC)
+
+    assert settings.TIME_ZONE == "Europe/Brussels"
+    assert render('{{ when|date("Y-m-d H:i") }}', when=late_evening_utc) == "2025-02-01 00:30"
+
+
+def test_django_filters_keep_their_output():
+    assert render('{{ 12.50|floatformat("-2") }} {{ 3|floatformat(2) }}') == "12.50 3.00"
+    assert render("{{ 1|pluralize }}{{ 2|pluralize }} {{ true|yesno('on,off') }}") == "s on"
+    assert render("{{ text|linebreaksbr }}", text="<b>a\nb") == "&lt;b&gt;a<br>b"
+    assert render("{{ url('lessons:course', 'web') }}") == "/courses/web/"
+
+
+@pytest.mark.django_db
+def test_the_login_page_names_the_site_like_every_other_page(client):
+    # Django's LoginView passes site_name (the host, without the sites framework); our
+    # navigation context processor wins under Jinja2, so the brand no longer changes here.
+    html = client.get(reverse("accounts:login")).content.decode()
+
+    assert f"<title>Log in · {settings.SITE_NAME}</title>" in html
+    assert f'href="/">{settings.SITE_NAME}</a>' in html
+
+
+@pytest.mark.django_db
+def test_the_benchmark_floor_renders_with_the_pages_engine(client, settings):
+    settings.BENCH_FLOOR = True
+    response = client.get(reverse("bench_floor"))
+
+    assert response.status_code == 200
+    assert "Benchmark floor" in response.content.decode()
+    assert isinstance(response.templates[0].backend, Jinja2Backend)
