@@ -56,7 +56,7 @@ def lesson_url_builder(course_slug: str) -> Callable[[str], str]:
 
     An outline links every lesson of a course; reversing the URL pattern once and
     filling in each slug costs a string format instead of a reverse() (or a
-    ``url()`` tag) per lesson. Slugs that need quoting still go through reverse().
+    ``url()`` call) per lesson. Slugs that need quoting still go through reverse().
     """
     marker = "lesson-slug-placeholder"
     pattern = reverse("lessons:lesson", kwargs={"course_slug": course_slug, "lesson_slug": marker})
