@@ -68,17 +68,18 @@ def get_course_for_user(request: HttpRequest, slug: str) -> CourseAccess:
     )
 
 
-def _course_lessons(request: HttpRequest, course: Course):
-    """Return the lessons of COURSE that the user may open: drafts for its teachers."""
-    return policy.scope(request.user, policy.VIEW, Lesson.objects.filter(module__course=course))
+def _get_lesson(request: HttpRequest, course: Course, lessons=Lesson.objects, **lookup) -> Lesson:
+    """Return the lesson of COURSE matching LOOKUP if the user may open it (drafts: teachers)."""
+    lessons = lessons.filter(module__course=course).select_related("module__course")
+    return policy.get_or_refuse(request.user, policy.VIEW, lessons, **lookup)
 
 
-def _completed_ids(request: HttpRequest, course: Course) -> set[int]:
-    return set(
-        LessonCompletion.objects.filter(
-            user=request.user, lesson__module__course=course
-        ).values_list("lesson_id", flat=True)
+def _completed_ids(request: HttpRequest, lessons) -> set[int]:
+    """Return which of LESSONS (outline entries) the user has completed."""
+    completions = LessonCompletion.objects.filter(
+        user=request.user, lesson_id__in=[lesson.pk for lesson in lessons]
     )
+    return set(completions.values_list("lesson_id", flat=True))
 
 
 # Student pages ----------------------------------------------------------------
@@ -141,9 +142,10 @@ class ModuleOutline:
 def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     access = get_course_for_user(request, slug)
     course = access.course
-    completed = _completed_ids(request, course)
+    structure = course_outline(request.user, course)
+    completed = _completed_ids(request, structure.lessons)
     outline = []
-    for module, lessons in course_outline(request.user, course).modules:
+    for module, lessons in structure.modules:
         counted = [lesson for lesson in lessons if lesson.counts]
         done = sum(1 for lesson in counted if lesson.pk in completed)
         outline.append(ModuleOutline(module, list(lessons), Progress(done, len(counted))))
@@ -180,13 +182,11 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
     position = next((i for i, item in enumerate(outline) if item.slug == lesson_slug), None)
     if position is None:
         raise Http404("No such lesson.")
-    # The body, from the database and through the policy (the outline only lists it).
-    lesson = get_object_or_404(
-        _course_lessons(request, course).select_related("module").prefetch_related("attachments"),
-        pk=outline[position].pk,
-    )
-    lesson.module.course = course
-    completed = _completed_ids(request, course)
+    # The body, from the database and asked of the policy (the outline only lists it).
+    lesson = _get_lesson(request, course, pk=outline[position].pk)
+    # Ordered here: the default ordering would join the lesson and its module.
+    attachments = list(lesson.attachments.order_by("order", "pk"))
+    completed = _completed_ids(request, outline)
     access.remember_lesson(request.user, lesson)
     counted = [item for item in outline if item.counts]
     module_counted = [item for item in counted if item.module_id == lesson.module_id]
@@ -197,6 +197,7 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
             "course": course,
             "access": access,
             "lesson": lesson,
+            "attachments": attachments,
             "outline": outline,
             "previous": outline[position - 1] if position > 0 else None,
             "next": outline[position + 1] if position + 1 < len(outline) else None,
@@ -221,9 +222,7 @@ def _wants_json(request: HttpRequest) -> bool:
 def lesson_complete(request: HttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
     """Mark a lesson complete or not: JSON for the page's script, a redirect for plain forms."""
     access = get_course_for_user(request, course_slug)
-    lesson = get_object_or_404(
-        _course_lessons(request, access.course).select_related("module"), slug=lesson_slug
-    )
+    lesson = _get_lesson(request, access.course, slug=lesson_slug)
     completed = request.POST.get("completed", "1") == "1"
     lesson_set_completed(user=request.user, lesson=lesson, completed=completed)
     if completed:
@@ -259,7 +258,7 @@ def attachment_download(
     request: HttpRequest, course_slug: str, lesson_slug: str, pk: int
 ) -> FileResponse:
     access = get_course_for_user(request, course_slug)
-    lesson = get_object_or_404(_course_lessons(request, access.course), slug=lesson_slug)
+    lesson = _get_lesson(request, access.course, slug=lesson_slug)
     attachment = get_object_or_404(LessonAttachment, pk=pk, lesson=lesson)
     try:
         handle = attachment.file.open("rb")

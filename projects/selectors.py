@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from access import policy
 from accounts.models import Role, User
-from lessons.models import Course, Enrollment
+from lessons.models import Course
 
 from .models import Group, GroupMembership, ProjectAssignment, Submission
 
@@ -47,57 +47,78 @@ class ProjectStatus:
         return "missed" if self.is_past_due else "pending"
 
 
-def _with_user_status(queryset: QuerySet[ProjectAssignment], user: User):
-    """Annotate QUERYSET with USER's group, extension and latest submission (one query).
+# What the project lists show of an assignment and its course.
+LISTED_FIELDS = (
+    "title",
+    "slug",
+    "opens_at",
+    "due_at",
+    "is_published",
+    "course__title",
+    "course__slug",
+    "course__is_published",
+)
 
-    The user's membership (at most one per assignment) is a LEFT JOIN on a filtered
-    relation, and its group's extension a LEFT JOIN on the one-to-one; only the latest
-    submission needs subqueries, each an index scan on (group, version). Earlier
-    versions joined groups to memberships inside six correlated subqueries, which cost
-    PostgreSQL more to plan (~3.5 ms) than to run.
+
+def _statuses(user: User, assignments: QuerySet[ProjectAssignment]) -> list[ProjectStatus]:
+    """Return USER's status on each of ASSIGNMENTS, by deadline, in three simple queries.
+
+    The assignments; the user's memberships among them (a group per assignment at
+    most, with its extension); the versions of those groups. Joined here rather than
+    in SQL: one query with the filtered relation and the latest version's subqueries
+    cost more to build than the three of them to run (docs/performance.md).
     """
-    latest = Submission.objects.filter(group=OuterRef("my_group_id")).order_by("-version")
-    role = Enrollment.objects.filter(course=OuterRef("course"), user=user).order_by()
-    return (
-        queryset.select_related("course")
-        .alias(mine=FilteredRelation("memberships", condition=Q(memberships__student=user)))
-        .annotate(
-            my_group_id=F("mine__group_id"),
-            my_group_name=F("mine__group__name"),
-            my_extension_due_at=F("mine__group__extension__due_at"),
-            latest_version=Subquery(latest.values("version")[:1]),
-            latest_submitted_at=Subquery(latest.values("submitted_at")[:1]),
-            latest_is_late=Subquery(latest.values("is_late")[:1]),
-            my_role=Subquery(role.values("role")[:1]),
+    assignments = list(
+        assignments.select_related("course").only(*LISTED_FIELDS).order_by("due_at", "pk")
+    )
+    if not assignments:
+        return []
+    memberships = {
+        row["assignment_id"]: row
+        for row in GroupMembership.objects.filter(
+            student=user, assignment_id__in=[a.pk for a in assignments]
         )
-    )
-
-
-def _status(assignment: ProjectAssignment) -> ProjectStatus:
-    extension = assignment.my_extension_due_at
-    deadline = extension if extension and extension > assignment.due_at else assignment.due_at
-    return ProjectStatus(
-        assignment=assignment,
-        group_name=assignment.my_group_name,
-        deadline=deadline,
-        latest_version=assignment.latest_version,
-        latest_submitted_at=assignment.latest_submitted_at,
-        latest_is_late=assignment.latest_is_late,
-        is_student=assignment.my_role == Role.STUDENT,
-    )
+        .order_by()
+        .values("assignment_id", "group_id", "group__name", "group__extension__due_at")
+    }
+    latest: dict[int, dict] = {}
+    if memberships:
+        versions = Submission.objects.filter(
+            group_id__in=[row["group_id"] for row in memberships.values()]
+        ).order_by("group_id", "-version")
+        for row in versions.values("group_id", "version", "submitted_at", "is_late"):
+            latest.setdefault(row["group_id"], row)
+    statuses = []
+    for assignment in assignments:
+        mine = memberships.get(assignment.pk, {})
+        version = latest.get(mine.get("group_id"), {})
+        extension = mine.get("group__extension__due_at")
+        deadline = extension if extension and extension > assignment.due_at else assignment.due_at
+        statuses.append(
+            ProjectStatus(
+                assignment=assignment,
+                group_name=mine.get("group__name"),
+                deadline=deadline,
+                latest_version=version.get("version"),
+                latest_submitted_at=version.get("submitted_at"),
+                latest_is_late=version.get("is_late"),
+                is_student=policy.role_in(user, assignment.course_id) == Role.STUDENT,
+            )
+        )
+    return statuses
 
 
 def course_projects_for(user: User, course: Course) -> list[ProjectStatus]:
-    """Return COURSE's assignments visible to USER with their status, in one query."""
-    queryset = policy.scope(user, policy.VIEW, ProjectAssignment.objects.filter(course=course))
-    return [_status(a) for a in _with_user_status(queryset, user).order_by("due_at", "pk")]
+    """Return COURSE's assignments visible to USER with their status."""
+    return _statuses(
+        user, policy.scope(user, policy.VIEW, ProjectAssignment.objects.filter(course=course))
+    )
 
 
 def projects_for_dashboard(user: User) -> list[ProjectStatus]:
-    """Return the assignments of every course USER is enrolled in, by deadline, in one query."""
+    """Return the assignments of every course USER is enrolled in, by deadline."""
     mine = ProjectAssignment.objects.filter(course_id__in=policy.enrollments(user))
-    queryset = policy.scope(user, policy.VIEW, mine)
-    return [_status(a) for a in _with_user_status(queryset, user).order_by("due_at", "pk")]
+    return _statuses(user, policy.scope(user, policy.VIEW, mine))
 
 
 def upcoming_deadlines(user: User, *, limit: int = 5) -> list[ProjectStatus]:

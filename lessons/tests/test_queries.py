@@ -27,10 +27,10 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("uncached")]
 # next ones find them cached, as every visit does until the course changes. The lesson's
 # first visit also records "continue where you left off".
 EXPECTED = {
-    "dashboard": 11,
-    "dashboard again": 6,
-    "course": 6,
-    "course again": 6,
+    "dashboard": 13,
+    "dashboard again": 8,
+    "course": 8,
+    "course again": 8,
     "lesson": 8,
     "lesson again": 7,
     "search": 4,
