@@ -158,7 +158,12 @@ class Review(models.Model):
 
     def group_label(self, *, anonymous: bool) -> str:
         """Return how graders see the group: its name, or a number if grading is anonymous."""
-        return f"Group #{self.group_id}" if anonymous else self.group.name
+        return group_label(self.group_id, "" if anonymous else self.group.name, anonymous=anonymous)
+
+
+def group_label(group_id: int, name: str, *, anonymous: bool) -> str:
+    """Return how graders see group GROUP_ID named NAME (lists read as values use it too)."""
+    return f"Group #{group_id}" if anonymous else name
 
 
 class CriterionScore(models.Model):

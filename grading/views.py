@@ -6,7 +6,9 @@ Access: outsiders get 404; course members without the needed role get 403.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.contrib import messages
@@ -21,7 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from access import policy
-from accounts.models import Role, User
+from accounts.models import Role, User, name_sort_keys
 from coursesite.csvexport import CsvResponse
 from lessons.models import Course
 from projects.models import Group, GroupMembership, ProjectAssignment
@@ -52,6 +54,7 @@ from .models import (
     RegradeStatus,
     Review,
     ReviewStatus,
+    group_label,
 )
 from .viewer import archive_view
 
@@ -64,16 +67,6 @@ QUEUE_FILTERS = {
 # Oldest first, a page at a time: a course-wide queue can hold thousands of reviews.
 QUEUE_PAGE_SIZE = 50
 GRADEBOOK_PAGE_SIZE = 100
-# Text the queue never shows: not worth fetching for every row.
-_QUEUE_DEFERRED = [
-    *(
-        f"group__assignment__course__{name}{suffix}"
-        for name in ("summary", "objectives", "prerequisites")
-        for suffix in ("", "_html")
-    ),
-    "group__assignment__brief",
-    "group__assignment__brief_html",
-]
 
 
 # Access: every question goes to the access policy.
@@ -127,59 +120,64 @@ def _base_url(request: HttpRequest) -> str:
 
 @dataclass
 class QueueRow:
-    review: Review
+    """One review of the queue, read as values: a page lists fifty of them."""
+
+    pk: int
     label: str
     members: str
-    penalty: Decimal
+    assignment: str
+    course: str
+    submitted_at: datetime
+    version: int
     days_late: int
+    penalty: Decimal
+    grader: str
+    status: str
+
+    @property
+    def status_label(self) -> str:
+        return ReviewStatus(self.status).label
+
+
+_QUEUE_VALUES = (
+    "pk",
+    "status",
+    "group_id",
+    "group__name",
+    "group__assignment_id",
+    "group__extension__due_at",
+    "group__assignment__rubric__anonymous_grading",
+    "submission__submitted_at",
+    "submission__version",
+    *(f"grader__{name}" for name in ("display_name", "first_name", "last_name", "username")),
+)
+_PERSON = ("display_name", "first_name", "last_name", "username")
 
 
 @login_required
 def grader_queue(request: HttpRequest) -> HttpResponse:
     _require_grader(request.user)
     current = request.GET.get("status", "")
-    reviews = (
-        policy.scope(request.user, policy.VIEW, _review_queryset(), roles=STAFF_ROLES)
-        .defer(*_QUEUE_DEFERRED)
-        .prefetch_related(
-            Prefetch(
-                "group__memberships",
-                queryset=GroupMembership.objects.select_related("student").order_by("student"),
-            )
-        )
-        .order_by("submission__submitted_at", "pk")
-    )
+    visible = policy.scope(request.user, policy.VIEW, Review.objects, roles=STAFF_ROLES)
+    reviews = visible.order_by("submission__submitted_at", "pk").values(*_QUEUE_VALUES)
     if current in QUEUE_FILTERS:
         reviews = reviews.filter(QUEUE_FILTERS[current][1])
     else:
         current = ""
-    counts = policy.scope(request.user, policy.VIEW, Review.objects, roles=STAFF_ROLES).aggregate(
+    counts = visible.order_by().aggregate(
         all=Count("pk"),
         **{key: Count("pk", filter=condition) for key, (_, condition) in QUEUE_FILTERS.items()},
     )
     page = Paginator(reviews, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = []
-    for review in page.object_list:
-        anonymous = _anonymous(review)
-        group, assignment = review.group, review.group.assignment
-        days = assignment.days_late(review.submission.submitted_at, group.deadline())
-        rows.append(
-            QueueRow(
-                review=review,
-                label=review.group_label(anonymous=anonymous),
-                members=""
-                if anonymous
-                else ", ".join(str(m.student) for m in group.memberships.all()),
-                penalty=assignment.late_penalty_percent(days),
-                days_late=days,
-            )
-        )
+    rows = _queue_rows(list(page.object_list))
     filters = [("", "All", counts["all"])] + [
         (key, label, counts[key]) for key, (label, _) in QUEUE_FILTERS.items()
     ]
+    projects = ProjectAssignment.objects.only("title", "course_id").order_by("due_at", "pk")
     teaching = (
         policy.scope(request.user, policy.TEACH, Course.objects)
-        .prefetch_related("projects")
+        .only("title", "slug")
+        .prefetch_related(Prefetch("projects", queryset=projects))
         .order_by("title")
     )
     return render(
@@ -193,6 +191,44 @@ def grader_queue(request: HttpRequest) -> HttpResponse:
             "teaching": teaching,
         },
     )
+
+
+def _queue_rows(reviews: list[dict]) -> list[QueueRow]:
+    """Turn a page of review values into rows: its projects and members in two queries."""
+    assignments = ProjectAssignment.objects.select_related("course").in_bulk(
+        {review["group__assignment_id"] for review in reviews}
+    )
+    members: dict[int, list[str]] = defaultdict(list)
+    memberships = GroupMembership.objects.filter(
+        group_id__in=[review["group_id"] for review in reviews]
+    ).order_by(*name_sort_keys("student__"))
+    for group_id, *person in memberships.values_list(
+        "group_id", *(f"student__{name}" for name in _PERSON)
+    ):
+        members[group_id].append(User.name_of(*person))
+    rows = []
+    for review in reviews:
+        assignment = assignments[review["group__assignment_id"]]
+        anonymous = bool(review["group__assignment__rubric__anonymous_grading"])
+        extension = review["group__extension__due_at"]
+        deadline = extension if extension and extension > assignment.due_at else None
+        days = assignment.days_late(review["submission__submitted_at"], deadline)
+        rows.append(
+            QueueRow(
+                pk=review["pk"],
+                label=group_label(review["group_id"], review["group__name"], anonymous=anonymous),
+                members="" if anonymous else ", ".join(members[review["group_id"]]),
+                assignment=assignment.title,
+                course=assignment.course.title,
+                submitted_at=review["submission__submitted_at"],
+                version=review["submission__version"],
+                days_late=days,
+                penalty=assignment.late_penalty_percent(days),
+                grader=User.name_of(*(review[f"grader__{name}"] for name in _PERSON)),
+                status=review["status"],
+            )
+        )
+    return rows
 
 
 @login_required
