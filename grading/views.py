@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from access import policy
-from accounts.models import Role, User, name_sort_keys
+from accounts.models import Role, User
 from coursesite.csvexport import CsvResponse
 from lessons.models import Course
 from projects.models import Group, GroupMembership, ProjectAssignment
@@ -201,11 +201,12 @@ def _queue_rows(reviews: list[dict]) -> list[QueueRow]:
     members: dict[int, list[str]] = defaultdict(list)
     memberships = GroupMembership.objects.filter(
         group_id__in=[review["group_id"] for review in reviews]
-    ).order_by(*name_sort_keys("student__"))
+    ).order_by()
     for group_id, *person in memberships.values_list(
         "group_id", *(f"student__{name}" for name in _PERSON)
     ):
-        members[group_id].append(User.name_of(*person))
+        name = User.name_of(*person)
+        members[group_id].append((name.casefold(), name))
     rows = []
     for review in reviews:
         assignment = assignments[review["group__assignment_id"]]
@@ -217,7 +218,9 @@ def _queue_rows(reviews: list[dict]) -> list[QueueRow]:
             QueueRow(
                 pk=review["pk"],
                 label=group_label(review["group_id"], review["group__name"], anonymous=anonymous),
-                members="" if anonymous else ", ".join(members[review["group_id"]]),
+                members=""
+                if anonymous
+                else ", ".join(name for _key, name in sorted(members[review["group_id"]])),
                 assignment=assignment.title,
                 course=assignment.course.title,
                 submitted_at=review["submission__submitted_at"],
