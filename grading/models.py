@@ -61,7 +61,7 @@ class Rubric(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["assignment"]
+        ordering = ["assignment_id"]
 
     def __str__(self) -> str:
         return f"Rubric: {self.assignment}"
@@ -83,7 +83,7 @@ class Criterion(models.Model):
     )
 
     class Meta:
-        ordering = ["rubric", "order", "pk"]
+        ordering = ["rubric_id", "order", "pk"]
         verbose_name_plural = _("criteria")
 
     def __str__(self) -> str:
@@ -101,7 +101,7 @@ class Level(models.Model):
     description = models.TextField(_("description"), blank=True)
 
     class Meta:
-        ordering = ["criterion", "-points", "pk"]
+        ordering = ["criterion_id", "-points", "pk"]
 
     def __str__(self) -> str:
         return f"{self.label} ({self.points})"
@@ -175,7 +175,7 @@ class CriterionScore(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["review", "criterion__order", "criterion__pk"]
+        ordering = ["review_id", "criterion__order", "criterion_id"]
         constraints = [
             models.UniqueConstraint(fields=["review", "criterion"], name="grading_score_unique"),
             models.CheckConstraint(
@@ -203,7 +203,7 @@ class LineComment(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["review", "path", "line", "pk"]
+        ordering = ["review_id", "path", "line", "pk"]
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}"
@@ -296,7 +296,7 @@ class PeerRating(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["group", "rater", "ratee"]
+        ordering = ["group_id", "rater_id", "ratee_id"]
         constraints = [
             models.UniqueConstraint(fields=["group", "rater", "ratee"], name="grading_peer_unique"),
             models.CheckConstraint(
@@ -332,7 +332,7 @@ class MarkOverride(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["assignment", "student"]
+        ordering = ["assignment_id", "student_id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["assignment", "student"], name="grading_override_unique"

@@ -408,6 +408,8 @@ class EnrollmentChangeList(ChangeList):
 
 @admin.register(Enrollment)
 class EnrollmentAdmin(CourseScopedAdmin):
+    # By course, role and name, for people (the model's own order avoids those joins).
+    ordering = ("course", "role", "user__username")
     # One COUNT per page view, not two ("x results (y total)" counts every row again).
     show_full_result_count = False
     list_display = ("user", "user_email", "course", "role", "created_at", "last_lesson")

@@ -177,7 +177,7 @@ class Module(models.Model):
     objects = ModuleQuerySet.as_manager()
 
     class Meta:
-        ordering = ["course", "order", "pk"]
+        ordering = ["course_id", "order", "pk"]
         constraints = [
             models.UniqueConstraint(
                 fields=["course", "slug"],
@@ -308,7 +308,7 @@ class LessonAttachment(models.Model):
     order = models.PositiveIntegerField(_("order"), default=0)
 
     class Meta:
-        ordering = ["lesson", "order", "pk"]
+        ordering = ["lesson_id", "order", "pk"]
 
     def __str__(self) -> str:
         return self.title
@@ -359,7 +359,7 @@ class Enrollment(models.Model):
     objects = EnrollmentQuerySet.as_manager()
 
     class Meta:
-        ordering = ["course", "role", "user__username"]
+        ordering = ["course_id", "role", "user_id"]
         constraints = [
             models.UniqueConstraint(fields=["user", "course"], name="lessons_enrollment_unique"),
         ]

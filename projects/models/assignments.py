@@ -89,7 +89,7 @@ class ProjectAssignment(models.Model):
     objects = ProjectAssignmentQuerySet.as_manager()
 
     class Meta:
-        ordering = ["course", "due_at", "pk"]
+        ordering = ["course_id", "due_at", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["course", "slug"], name="projects_assignment_slug"),
             models.CheckConstraint(
@@ -178,7 +178,7 @@ class Group(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["assignment", "name"]
+        ordering = ["assignment_id", "name"]
         constraints = [
             models.UniqueConstraint(fields=["assignment", "name"], name="projects_group_name"),
         ]
@@ -209,7 +209,7 @@ class GroupMembership(models.Model):
     joined_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["group", "joined_at"]
+        ordering = ["group_id", "joined_at"]
         constraints = [
             models.UniqueConstraint(
                 fields=["assignment", "student"], name="projects_one_group_per_assignment"
@@ -293,7 +293,7 @@ class Submission(models.Model):
     note = models.TextField(_("note"), blank=True)
 
     class Meta:
-        ordering = ["group", "-version"]
+        ordering = ["group_id", "-version"]
         constraints = [
             models.UniqueConstraint(
                 fields=["group", "version"], name="projects_submission_version"
