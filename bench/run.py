@@ -343,6 +343,10 @@ def many_users(env: dict[str, str], workdir: Path, args) -> list[dict]:
         started = time.monotonic()
         check_scenario(sets, cookies)
         log(f"   checked a sample of its pages in {time.monotonic() - started:.1f} s")
+        # Not counted: every worker opens its connections and loads its templates and
+        # code paths, as on a site that has been up a while.
+        drain()
+        wrk_many(data, args.warmup, args.connections)
         drain()
         figures = wrk_many(data, args.duration, args.connections)
         rows.append({"name": name, "users": users, **figures})
@@ -563,6 +567,9 @@ def main() -> None:
         "--duration", type=int, default=10, help="seconds of wrk per many-users scenario"
     )
     parser.add_argument("--page-duration", type=int, default=3, help="seconds of wrk per URL")
+    parser.add_argument(
+        "--warmup", type=int, default=2, help="seconds of wrk before each many-users scenario"
+    )
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument(
         "--quick",
@@ -577,7 +584,7 @@ def main() -> None:
     if args.quick:
         args.config = args.config or ["embedded"]
         args.students = args.students or [1000]
-        args.duration, args.page_duration = 5, 2
+        args.duration, args.page_duration, args.warmup = 5, 2, 1
     configs = args.config or list(CONFIGS)
     scales = sorted(args.students or [1000, 10000])
 
