@@ -9,8 +9,10 @@ reviews. Beside them, in the same run and server: the floor (a minimal view behi
 same middleware that renders a template of a lesson page's size with no database work)
 and the logged-in floor (the same page behind ``@login_required``), requested by the
 same N students at random, so that it pays the same session and user lookups as their
-pages. Each scenario prints requests/s, p50, p99, p99/p50 and its ratio to the
-logged-in floor. Then, as before, every page on its own, one user hammering one URL.
+pages. The four take turns, in two rounds, so that the machine's other load weighs on
+them alike. Each prints requests/s, p50, p99, p99/p50 (means of the rounds) and its
+ratio to the logged-in floor. Then, as before, every page on its own: one user
+hammering one URL.
 
 Two configurations in one run: the embedded default (SQLite, no Redis: database
 sessions, no shared cache) and PostgreSQL + Redis (a throw-away redis-server:
@@ -23,7 +25,7 @@ Results go to bench/results.json. This script prints figures; it never passes or
 fails on them.
 
     make bench                                # both configurations, N = 1,000 and 10,000
-    .venv/bin/python bench/run.py --quick     # embedded, N = 1,000, short runs (~2 min)
+    .venv/bin/python bench/run.py --quick     # embedded, N = 1,000, short runs (~2-3 min)
     .venv/bin/python bench/run.py --config postgres-redis --students 10000
     .venv/bin/python bench/run.py --quick --no-pages   # the many-users scenarios only
 """
@@ -37,6 +39,7 @@ import os
 import platform
 import random
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -216,6 +219,7 @@ def to_ms(value: str) -> float:
 
 def parse_wrk(output: str) -> dict[str, float]:
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
     p50 = to_ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1))
     p99 = to_ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
@@ -224,6 +228,7 @@ def parse_wrk(output: str) -> dict[str, float]:
     errors = int(non_2xx.group(1)) if non_2xx else 0
     return {
         "rps": rps,
+        "requests": requests,
         "p50_ms": p50,
         "p99_ms": p99,
         "p99_over_p50": p99 / p50 if p50 else 0.0,
@@ -246,13 +251,67 @@ def wrk(url: str, cookie: str | None, duration: int, connections: int) -> dict[s
     return parse_wrk(output)
 
 
-def wrk_many(data: Path, duration: int, connections: int) -> dict[str, float]:
+def wrk_many(data: Path, duration: int, connections: int, meter: CpuMeter | None = None) -> dict:
     """Run wrk with the many-users script over DATA (see bench/many_users.lua)."""
     command = wrk_command(duration, connections) + ["-s", str(LUA), BASE, "--", str(data)]
+    before = meter.snapshot() if meter else {}
     output = subprocess.run(
         command + [str(SEED)], capture_output=True, text=True, check=True
     ).stdout
-    return parse_wrk(output)
+    figures = parse_wrk(output)
+    if meter:
+        after = meter.snapshot()
+        figures["cpu_seconds"] = {part: after[part] - before[part] for part in after}
+    return figures
+
+
+class CpuMeter:
+    """CPU time spent by each part of the system while wrk runs.
+
+    The parts: the app (gunicorn's workers; with SQLite the database work is theirs
+    too), PostgreSQL (the backends serving the bench database), Redis, and wrk itself.
+    On a machine shared with other work, CPU per request moves much less than
+    requests/s, and it says where a request's time goes.
+    """
+
+    def __init__(self, server: subprocess.Popen, database: str | None, redis_pid: int | None):
+        self.server, self.database, self.redis_pid = server, database, redis_pid
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def seconds(self, pids: list[int]) -> float:
+        total = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone meanwhile
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / self.tick
+
+    def postgres_backends(self) -> list[int]:
+        pids = []
+        pattern = re.compile(rf"^postgres: \S+: \S+ {re.escape(self.database or '')} ")
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                except OSError:
+                    continue
+                if pattern.match(title):
+                    pids.append(int(entry.name))
+        return pids
+
+    def snapshot(self) -> dict[str, float]:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        parts = {
+            "app": self.seconds(workers(self.server)),
+            "wrk": children.ru_utime + children.ru_stime,  # wrk: the only child to end
+        }
+        if self.database:
+            parts["postgres"] = self.seconds(self.postgres_backends())
+        if self.redis_pid:
+            parts["redis"] = self.seconds([self.redis_pid])
+        return parts
 
 
 def drain() -> None:
@@ -333,42 +392,74 @@ def sessions(env: dict[str, str], role: str) -> dict:
     return data
 
 
-def many_users(env: dict[str, str], workdir: Path, args) -> list[dict]:
-    """Run the headline scenarios; return one row each."""
-    rows = []
+def many_users(env: dict[str, str], workdir: Path, args, meter: CpuMeter) -> list[dict]:
+    """Run the headline scenarios; return one row each.
 
-    def run(name: str, users: int, sets: list[list[list]], cookies: list) -> None:
+    The scenarios take turns, in rounds (floor, logged-in floor, students, graders, then
+    again), so that a change in the machine's other load during the run weighs on them
+    alike; each row gives the mean of its rounds.
+    """
+    results: dict[str, list[dict]] = {}
+    users: dict[str, int] = {FLOOR: 0}
+    seconds = max(1, args.duration // args.rounds)
+
+    def run(name: str, sets: list[list[list]], cookies: list, first: bool) -> None:
         data = workdir / "scenario.txt"
         write_scenario(data, sets, cookies)
-        started = time.monotonic()
-        check_scenario(sets, cookies)
-        log(f"   checked a sample of its pages in {time.monotonic() - started:.1f} s")
+        if first:
+            started = time.monotonic()
+            check_scenario(sets, cookies)
+            log(f"   checked a sample of its pages in {time.monotonic() - started:.1f} s")
         # Not counted: every worker opens its connections and loads its templates and
         # code paths, as on a site that has been up a while.
         drain()
         wrk_many(data, args.warmup, args.connections)
         drain()
-        figures = wrk_many(data, args.duration, args.connections)
-        rows.append({"name": name, "users": users, **figures})
+        figures = wrk_many(data, seconds, args.connections, meter)
+        results.setdefault(name, []).append(figures)
         log(f"   {name:<40} {figures['rps']:>8.0f} req/s  p50 {figures['p50_ms']:.1f} ms")
 
-    run(FLOOR, 0, [[[1, "/bench/floor"]]], [(0, None)])
-    # Sessions are created just before each scenario, as if every user had just logged
-    # in: the once-a-minute session refresh (a write) then falls outside the run.
-    students = sessions(env, "student")
-    count = len(students["users"])
-    cookies = [(0, cookie) for _, cookie in students["cookies"]]
-    run(FLOOR_MANY, count, [[[1, "/bench/floor/logged-in"]]], cookies)
-    students = sessions(env, "student")
-    run(STUDENTS, count, students["sets"], students["cookies"])
-    graders = sessions(env, "grader")
-    run(GRADERS, len(graders["users"]), graders["sets"], graders["cookies"])
+    for round_number in range(args.rounds):
+        first = round_number == 0
+        log(f"   round {round_number + 1} of {args.rounds}")
+        run(FLOOR, [[[1, "/bench/floor"]]], [(0, None)], first)
+        # New sessions every round, as if every user had just logged in: the
+        # once-a-minute session refresh (a write) falls outside the round.
+        students = sessions(env, "student")
+        users[FLOOR_MANY] = users[STUDENTS] = len(students["users"])
+        floor_pages = [[[1, "/bench/floor/logged-in"]]]
+        run(FLOOR_MANY, floor_pages, [(0, cookie) for _, cookie in students["cookies"]], first)
+        run(STUDENTS, students["sets"], students["cookies"], first)
+        graders = sessions(env, "grader")
+        users[GRADERS] = len(graders["users"])
+        run(GRADERS, graders["sets"], graders["cookies"], first)
+    rows = [
+        {"name": name, "users": users[name], **mean_of(rounds), "rounds": rounds}
+        for name, rounds in results.items()
+    ]
     floor = next(r["rps"] for r in rows if r["name"] == FLOOR)
     logged_in = next(r["rps"] for r in rows if r["name"] == FLOOR_MANY)
     for row in rows:
         row["ratio_to_floor"] = row["rps"] / floor if floor else 0.0
         row["ratio_to_logged_in_floor"] = row["rps"] / logged_in if logged_in else 0.0
     return rows
+
+
+def mean_of(rounds: list[dict]) -> dict:
+    """Return the figures of ROUNDS averaged (errors added up)."""
+    figures = {
+        key: sum(r[key] for r in rounds) / len(rounds) for key in ("rps", "p50_ms", "p99_ms")
+    }
+    figures["p99_over_p50"] = figures["p99_ms"] / figures["p50_ms"] if figures["p50_ms"] else 0.0
+    requests = sum(r["requests"] for r in rounds)
+    figures["requests"] = requests
+    figures["cpu_ms_per_request"] = {
+        part: sum(r["cpu_seconds"][part] for r in rounds) * 1000 / requests if requests else 0.0
+        for part in rounds[0]["cpu_seconds"]
+    }
+    figures["errors"] = sum(r["errors"] for r in rounds)
+    figures["socket_errors"] = "; ".join(r["socket_errors"] for r in rounds if r["socket_errors"])
+    return figures
 
 
 # One URL at a time ------------------------------------------------------------------------
@@ -393,7 +484,9 @@ def single_urls(pages: dict, args, *, statics: bool) -> list[dict]:
     return rows
 
 
-def run_once(env: dict[str, str], students: int, workdir: Path, args, *, first: bool) -> dict:
+def run_once(
+    env: dict[str, str], students: int, workdir: Path, args, *, first: bool, parts: dict
+) -> dict:
     log(f"== building scale data for {students:,} students")
     started = time.monotonic()
     manage(env, "seed_scale", "--students", str(students))
@@ -407,7 +500,7 @@ def run_once(env: dict[str, str], students: int, workdir: Path, args, *, first: 
     try:
         worker_count = len(workers(server))
         log(f"== gunicorn: {worker_count} workers; many users")
-        headline = many_users(env, workdir, args)
+        headline = many_users(env, workdir, args, CpuMeter(server, **parts))
         # Before any form login: its Argon2 hash alone takes 100 MiB.
         peak_many = worker_peak_rss_kib(server)
         rows = []
@@ -436,17 +529,19 @@ def run_config(name: str, scales: list[int], args, workdir: Path) -> dict:
     if name == "embedded":
         database_url = f"sqlite:///{workdir / 'bench.sqlite3'}"
         env = production_env(database_url, None)
+        parts = {"database": None, "redis_pid": None}
     else:
         database_url = postgres_url(args.pg_db)
         redis, redis_url = start_redis()
         env = production_env(database_url, redis_url)
+        parts = {"database": args.pg_db, "redis_pid": redis.pid}
     log(f"== configuration: {CONFIGS[name]}")
     try:
         manage(env, "migrate", "--noinput", "-v", "0")
         # Start empty: the scale data of an earlier, larger run would skew the smaller N.
         manage(env, "flush", "--noinput", "-v", "0")
         manage(env, "collectstatic", "--noinput", "-v", "0")
-        runs = [run_once(env, n, workdir, args, first=n == scales[0]) for n in scales]
+        runs = [run_once(env, n, workdir, args, first=n == scales[0], parts=parts) for n in scales]
     finally:
         if redis is not None:
             os.killpg(redis.pid, signal.SIGTERM)
@@ -459,21 +554,28 @@ def run_config(name: str, scales: list[int], args, workdir: Path) -> dict:
 def print_many_users(config: dict, result: dict, args) -> None:
     print(
         f"\n{config['description']}, N = {result['students']:,} students: many users "
-        f"(wrk -t2 -c{args.connections} -d{args.duration}s, {result['gunicorn_workers']} "
+        f"(wrk -t2 -c{args.connections}, {args.rounds} rounds of "
+        f"{max(1, args.duration // args.rounds)} s, {result['gunicorn_workers']} "
         f"gunicorn workers; peak worker RSS "
         f"{result['peak_worker_rss_kib_many_users'] / 1024:.0f} MiB)"
     )
+    parts = ["app", "postgres", "redis", "wrk"]
     header = (
         f"{'scenario':<40} {'users':>6} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
-        f"{'p99/p50':>7} {'vs logged-in floor':>18} {'vs floor':>8}"
+        f"{'p99/p50':>7} {'vs logged-in floor':>18} {'vs floor':>8} | CPU ms per request: "
+        + " ".join(f"{part:>8}" for part in parts)
     )
     print(header)
     print("-" * len(header))
     for row in result["many_users"]:
+        cpu = row["cpu_ms_per_request"]
         print(
             f"{row['name']:<40} {row['users'] or '':>6} {row['rps']:>7.0f} {row['p50_ms']:>7.1f} "
             f"{row['p99_ms']:>7.1f} {row['p99_over_p50']:>7.1f} "
-            f"{row['ratio_to_logged_in_floor']:>18.0%} {row['ratio_to_floor']:>8.0%}" + flag(row)
+            f"{row['ratio_to_logged_in_floor']:>18.0%} {row['ratio_to_floor']:>8.0%} | "
+            + " " * 20
+            + " ".join(f"{cpu[part]:>8.2f}" if part in cpu else f"{'-':>8}" for part in parts)
+            + flag(row)
         )
 
 
@@ -564,17 +666,23 @@ def main() -> None:
         "--students", type=int, action="append", help="scale(s) to measure; default 1000 and 10000"
     )
     parser.add_argument(
-        "--duration", type=int, default=10, help="seconds of wrk per many-users scenario"
+        "--duration",
+        type=int,
+        default=10,
+        help="seconds of wrk per many-users scenario, all rounds together",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="rounds the many-users scenarios take turns in"
     )
     parser.add_argument("--page-duration", type=int, default=3, help="seconds of wrk per URL")
     parser.add_argument(
-        "--warmup", type=int, default=2, help="seconds of wrk before each many-users scenario"
+        "--warmup", type=int, default=1, help="seconds of wrk before each many-users run"
     )
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="embedded configuration, N = 1,000, 5 s per scenario and 2 s per URL",
+        help="embedded configuration, N = 1,000, 6 s per scenario and 1 s per URL",
     )
     parser.add_argument("--no-pages", action="store_true", help="skip the one-URL figures")
     parser.add_argument(
@@ -584,7 +692,7 @@ def main() -> None:
     if args.quick:
         args.config = args.config or ["embedded"]
         args.students = args.students or [1000]
-        args.duration, args.page_duration, args.warmup = 5, 2, 1
+        args.duration, args.page_duration = 6, 1
     configs = args.config or list(CONFIGS)
     scales = sorted(args.students or [1000, 10000])
 
@@ -618,6 +726,7 @@ def main() -> None:
                 "command": " ".join(sys.argv),
                 "cores": os.cpu_count(),
                 "duration": args.duration,
+                "rounds": args.rounds,
                 "page_duration": args.page_duration,
                 "connections": args.connections,
                 "configs": results,
