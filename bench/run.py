@@ -262,6 +262,8 @@ def wrk_many(data: Path, duration: int, connections: int, meter: CpuMeter | None
     if meter:
         after = meter.snapshot()
         figures["cpu_seconds"] = {part: after[part] - before[part] for part in after}
+    # How busy the machine was (its other work included), to judge the figures by.
+    figures["load_1min"] = os.getloadavg()[0]
     return figures
 
 
@@ -457,6 +459,7 @@ def mean_of(rounds: list[dict]) -> dict:
         part: sum(r["cpu_seconds"][part] for r in rounds) * 1000 / requests if requests else 0.0
         for part in rounds[0]["cpu_seconds"]
     }
+    figures["load_1min"] = max(r["load_1min"] for r in rounds)
     figures["errors"] = sum(r["errors"] for r in rounds)
     figures["socket_errors"] = "; ".join(r["socket_errors"] for r in rounds if r["socket_errors"])
     return figures
@@ -654,6 +657,68 @@ def print_summary(configs: list[dict]) -> None:
                 print(f"  {row['name']:<40} {row['rps'] / other['rps']:.2f}x")
 
 
+def markdown(data: dict) -> str:
+    """Return the headline, in-process and one-URL tables of a results file as Markdown."""
+    lines = [
+        f"Run of {data['date']} (commit {data.get('commit', '?')}): wrk -t2 "
+        f"-c{data['connections']}, {data['rounds']} rounds of "
+        f"{max(1, data['duration'] // data['rounds'])} s per scenario; "
+        f"{data['cores']} cores; whole run {data.get('minutes', 0):.1f} min.",
+        "",
+        "| configuration | N | scenario | req/s | p50 ms | p99 ms | p99/p50 "
+        "| vs logged-in floor | CPU ms per request | load |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
+    ]
+    for config in data["configs"]:
+        for run in config["runs"]:
+            for row in run["many_users"]:
+                cpu = row["cpu_ms_per_request"]
+                parts = [part for part in ("app", "postgres", "redis") if part in cpu]
+                used = " + ".join(f"{part} {cpu[part]:.1f}" for part in parts)
+                lines.append(
+                    f"| {config['description']} | {run['students']:,} | {row['name']} "
+                    f"| {row['rps']:,.0f} | {row['p50_ms']:.0f} | {row['p99_ms']:.0f} "
+                    f"| {row['p99_over_p50']:.1f} | {row['ratio_to_logged_in_floor']:.0%} "
+                    f"| {used} | {row['load_1min']:.1f} |"
+                )
+    runs = [(config, run) for config in data["configs"] for run in config["runs"]]
+    columns = [f"{config['config']} {run['students']:,}" for config, run in runs]
+    lines += [
+        "",
+        "In-process, built from scratch: median ms (SQL queries)",
+        "",
+        "| page | " + " | ".join(columns) + " |",
+        "| --- |" + " ---: |" * len(columns),
+    ]
+    by_run = [{page["name"]: page for page in run["in_process"]} for _, run in runs]
+    for name in by_run[0]:
+        if name.startswith("static: "):
+            continue
+        cells = [
+            f"{pages[name]['build_ms']:.1f} ({pages[name]['queries']})" if name in pages else ""
+            for pages in by_run
+        ]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    if any(run["pages"] for _, run in runs):
+        lines += [
+            "",
+            "One user, one URL: req/s (ratio to the floor)",
+            "",
+            "| page | " + " | ".join(columns) + " |",
+            "| --- |" + " ---: |" * len(columns),
+        ]
+        by_run = [{page["name"]: page for page in run["pages"]} for _, run in runs]
+        for name in by_run[0]:
+            cells = [
+                f"{pages[name]['rps']:,.0f} ({pages[name]['ratio_to_floor']:.0%})"
+                if name in pages
+                else ""
+                for pages in by_run
+            ]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -688,7 +753,15 @@ def main() -> None:
     parser.add_argument(
         "--pg-db", default="coursesite_bench", help="PostgreSQL database (scripts/postgres.sh)"
     )
+    parser.add_argument(
+        "--report",
+        metavar="RESULTS_JSON",
+        help="print the tables of an earlier run (bench/results.json) as Markdown, and stop",
+    )
     args = parser.parse_args()
+    if args.report:
+        print(markdown(json.loads(Path(args.report).read_text())))
+        return
     if args.quick:
         args.config = args.config or ["embedded"]
         args.students = args.students or [1000]
@@ -700,6 +773,9 @@ def main() -> None:
         log("== installing wrk (Debian package)")
         subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
     started, load = time.monotonic(), os.getloadavg()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
     workdir = Path(tempfile.mkdtemp(prefix="bench-run-"))
     try:
         results = [run_config(name, scales, args, workdir) for name in configs]
@@ -723,7 +799,11 @@ def main() -> None:
         json.dumps(
             {
                 "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "commit": commit,
                 "command": " ".join(sys.argv),
+                "minutes": minutes,
+                "load_before": load,
+                "load_after": os.getloadavg(),
                 "cores": os.cpu_count(),
                 "duration": args.duration,
                 "rounds": args.rounds,
