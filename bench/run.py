@@ -71,8 +71,12 @@ STUDENTS = "students: random pages of their course"
 GRADERS = "graders: queue and their reviews"
 
 
+STARTED = time.monotonic()
+
+
 def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    elapsed = int(time.monotonic() - STARTED)
+    print(f"[{elapsed // 60:02d}:{elapsed % 60:02d}] {message}", file=sys.stderr, flush=True)
 
 
 def postgres_url(name: str) -> str:
@@ -739,7 +743,7 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=2, help="rounds the many-users scenarios take turns in"
     )
-    parser.add_argument("--page-duration", type=int, default=3, help="seconds of wrk per URL")
+    parser.add_argument("--page-duration", type=int, default=2, help="seconds of wrk per URL")
     parser.add_argument(
         "--warmup", type=int, default=1, help="seconds of wrk before each many-users run"
     )
