@@ -20,7 +20,7 @@ format:
 worker:  ## Run the background task worker (grade-release emails)
 	.venv/bin/python manage.py db_worker
 
-bench:  ## Build scale data, run gunicorn and measure every page with wrk
+bench:  ## Many users, then every page, on SQLite and on PostgreSQL + Redis (docs/performance.md)
 	bash scripts/python-env.sh
 	.venv/bin/python bench/run.py
 

@@ -77,6 +77,7 @@ def test_bench_pages_measures_every_page(settings):
         "search",
         "project",
         "submission (student)",
+        "feedback list",
         "grader queue",
         "review",
         "gradebook",
@@ -99,3 +100,64 @@ def test_bench_pages_measures_every_page(settings):
 def test_the_floor_is_not_routed_outside_the_benchmark(client, settings):
     settings.BENCH_FLOOR = False
     assert client.get("/bench/floor").status_code == 404
+
+
+def bench_sessions(role: str) -> dict:
+    out = io.StringIO()
+    call_command("bench_sessions", role=role, stdout=out)
+    return json.loads(out.getvalue())
+
+
+def logged_in_as(client, cookie_name: str, key: str, url: str):
+    client.cookies.clear()
+    client.cookies[cookie_name] = key
+    return client.get(url)
+
+
+@pytest.mark.parametrize(
+    "engine",
+    ["django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cached_db"],
+)
+def test_bench_sessions_log_each_student_and_grader_in_to_their_own_pages(client, settings, engine):
+    settings.SESSION_ENGINE = engine
+    seed(12)
+    students = bench_sessions("student")
+    assert students["cookie_name"] == settings.SESSION_COOKIE_NAME
+    names = [name for name, _, _ in students["users"]]
+    assert len(names) == 12 and "bench-student" in names and "scale-student-00011" in names
+    assert len({key for _, _, key in students["users"]}) == 12  # one session each
+    if engine.endswith("cached_db"):
+        # Written through to the cache, as a login's save() does: read without a query.
+        from django.contrib.sessions.backends.cached_db import KEY_PREFIX
+        from django.core.cache import caches
+
+        _, _, key = students["users"][0]
+        assert caches[settings.SESSION_CACHE_ALIAS].get(KEY_PREFIX + key)
+    for name, pages, key in [students["users"][0], students["users"][-1]]:
+        response = logged_in_as(client, students["cookie_name"], key, "/dashboard/")
+        assert response.status_code == 200
+        assert response.wsgi_request.user.username == name
+        assert "Python for Web Development" in response.content.decode()
+        # Every page the scenario sends this student to is theirs: a page, not the login.
+        for _, path in students["sets"][pages]:
+            response = logged_in_as(client, students["cookie_name"], key, path)
+            assert (path, response.status_code) == (path, 200)
+            assert response.wsgi_request.user.username == name
+    paths = [path for _, path in students["sets"][0]]
+    assert sum(1 for path in paths if path.startswith("/courses/")) > 20  # the lessons
+    assert sum(weight for weight, _ in students["sets"][0]) == pytest.approx(100)
+
+    graders = bench_sessions("grader")
+    [(name, pages, key)] = graders["users"]  # one grader per 25 reviews
+    assert name == "bench-grader"
+    response = logged_in_as(client, graders["cookie_name"], key, "/grading/")
+    assert response.status_code == 200
+    assert response.wsgi_request.user.username == "bench-grader"
+    reviews = [path for _, path in graders["sets"][pages] if path.startswith("/grading/reviews/")]
+    assert len(reviews) == 4 * Review.objects.filter(grader__username="bench-grader").count()
+    for path in reviews:
+        assert logged_in_as(client, graders["cookie_name"], key, path).status_code == 200
+
+    # Without a session the same page sends the visitor to the login form.
+    response = logged_in_as(client, students["cookie_name"], "no-such-session", "/dashboard/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]

@@ -1,17 +1,16 @@
 """Print, as JSON, the pages the benchmark drives, with their SQL queries and gzip size.
 
 Reads the data ``seed_scale`` built. Each page is requested in-process through the
-whole middleware stack (Django's test client, logged in with ``force_login``). With
-the page and user caches off, it is requested once to warm process-wide caches, once
-while counting its SQL queries, and five times to time it (``build_ms``, the median:
-what a page costs when it is not in the page cache). Then, with the caches as
-configured, twice more, counting the queries of the second (``cached_queries``: the
-page served again). The size is the body compressed with gzip, as a proxy would send
-it (WhiteNoise serves the static files pre-compressed, and that is the size given for
-them). Output::
+whole middleware stack (Django's test client, logged in with ``force_login``), with
+the cached session user off: once to warm process-wide caches (templates, content
+types, URLs), once while counting its SQL queries, and five times to time it
+(``build_ms``, the median: what building the page from scratch costs, with no server,
+network or load around it). The size is the body compressed with gzip, as a proxy
+would send it (WhiteNoise serves the static files pre-compressed, and that is the size
+given for them). Output::
 
     {"password": ..., "users": [...], "pages": [{"name", "url", "user", "queries",
-     "cached_queries", "build_ms", "gzip_bytes", "status", "cache_control"}, ...]}
+     "build_ms", "gzip_bytes", "status", "cache_control"}, ...]}
 
 Used by bench/run.py; any page that does not answer 200 stops the command.
 """
@@ -75,6 +74,7 @@ def page_list() -> list[tuple[str, str, str | None]]:
         ),
         ("project", assignment.get_absolute_url(), "bench-student"),
         ("my projects", reverse("projects:mine"), "bench-student"),
+        ("feedback list", reverse("grading:feedback_list"), "bench-student"),
         ("submission (student)", submission.get_absolute_url(), "bench-student"),
         ("grader queue", reverse("grading:grader_queue"), "bench-grader"),
         (
@@ -130,7 +130,7 @@ class Command(BaseCommand):
 
 
 def measure(client: Client, url: str, *, static: bool = False) -> tuple[dict, bytes]:
-    """Return URL's queries and build time from scratch, its queries when cached, its size."""
+    """Return URL's queries, its build time from scratch and its size."""
     headers = {"HTTP_ACCEPT_ENCODING": "gzip"} if static else {}
     with override_settings(AUTH_USER_CACHE_SECONDS=0):
         client.get(url, **headers)  # warm process caches: templates, content types, URLs
@@ -145,10 +145,6 @@ def measure(client: Client, url: str, *, static: bool = False) -> tuple[dict, by
             timings.append(time.perf_counter() - started)
     if response.status_code != 200:
         raise CommandError(f"{url} answered {response.status_code}")
-    # The same page as the server serves it again: from the page cache when it is on.
-    client.get(url, **headers)
-    with CaptureQueriesContext(connection) as cached_queries:
-        client.get(url, **headers)
     body = b"".join(response.streaming_content) if response.streaming else response.content
     if response.get("Content-Encoding") == "gzip":
         size = len(body)
@@ -158,7 +154,6 @@ def measure(client: Client, url: str, *, static: bool = False) -> tuple[dict, by
     return (
         {
             "queries": built_queries,
-            "cached_queries": len(cached_queries),
             "build_ms": statistics.median(timings) * 1000,
             "gzip_bytes": size,
             "status": response.status_code,
