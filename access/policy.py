@@ -131,8 +131,9 @@ def _published_assignment(user) -> Q:
 
 def _graded_by(prefix: str) -> Condition:
     """Rows of a group whose review USER grades, or whose rubric opens reviews to graders."""
-    return lambda user: Q(**{f"{prefix}review__grader": user}) | Q(
-        **{f"{prefix}assignment__rubric__graders_see_all": True}
+    return lambda user: (
+        Q(**{f"{prefix}review__grader": user})
+        | Q(**{f"{prefix}assignment__rubric__graders_see_all": True})
     )
 
 

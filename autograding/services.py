@@ -74,7 +74,7 @@ def suite_check_archive(upload: UploadedFile) -> tuple[str, str]:
     if wanted in names:
         upload.seek(0)
         with zipfile.ZipFile(upload) as archive:
-            requirements = archive.read(wanted)[:64 * 1024].decode("utf-8", "replace")
+            requirements = archive.read(wanted)[: 64 * 1024].decode("utf-8", "replace")
     return sha256_of(upload), requirements
 
 
@@ -98,11 +98,10 @@ def suite_prepare(suite: TestSuite) -> TestSuite:
     """
     requirements = environments.clean_requirements(suite.requirements)
     key = environments.key_for(requirements)
-    changed = key != suite.env_key or suite.build_status in (BuildStatus.WAITING, BuildStatus.FAILED)
+    rebuild = (BuildStatus.WAITING, BuildStatus.FAILED)
+    changed = key != suite.env_key or suite.build_status in rebuild
     if not suite.archive:
-        TestSuite.objects.filter(pk=suite.pk).update(
-            env_key=key, build_status=BuildStatus.WAITING
-        )
+        TestSuite.objects.filter(pk=suite.pk).update(env_key=key, build_status=BuildStatus.WAITING)
         return suite
     if changed:
         TestSuite.objects.filter(pk=suite.pk).update(env_key=key, build_status=BuildStatus.QUEUED)
@@ -239,9 +238,7 @@ def runs_request_for_assignment(
         final_only = suite.run_scope == RunScope.FINAL
     submissions = Submission.objects.filter(group__assignment=assignment).exclude(archive="")
     if final_only:
-        submissions = submissions.filter(
-            version=_latest_version_of_group()
-        )
+        submissions = submissions.filter(version=_latest_version_of_group())
     runs = []
     with transaction.atomic():
         for submission in submissions.order_by("group_id", "version"):
@@ -325,8 +322,8 @@ def recover_stale_runs(now=None) -> int:
     """
     now = now or timezone.now()
     count = 0
-    candidates = Run.objects.running().select_related("suite").filter(
-        started_at__lt=now - STALE_MARGIN
+    candidates = (
+        Run.objects.running().select_related("suite").filter(started_at__lt=now - STALE_MARGIN)
     )
     for run in candidates:
         if run.started_at > now - STALE_MARGIN - timedelta(seconds=run.suite.wall_seconds):

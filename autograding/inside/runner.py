@@ -138,7 +138,8 @@ class ReportPlugin:
     def pytest_collectreport(self, report) -> None:
         if report.failed:
             self.report.send(
-                e="collect_error", nodeid=report.nodeid or "(collection)",
+                e="collect_error",
+                nodeid=report.nodeid or "(collection)",
                 message=clip(str(report.longrepr)),
             )
 
@@ -174,8 +175,11 @@ class ReportPlugin:
         if test is None:
             return
         self.report.send(
-            e="result", nodeid=nodeid, outcome=test["outcome"],
-            duration=round(test["duration"], 4), output=clip("\n".join(test["output"])),
+            e="result",
+            nodeid=nodeid,
+            outcome=test["outcome"],
+            duration=round(test["duration"], 4),
+            output=clip("\n".join(test["output"])),
         )
 
 
