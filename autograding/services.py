@@ -663,22 +663,22 @@ def latest_runs(submission_ids: list[int]) -> dict[int, Run]:
 
 
 def queue_counts(runs) -> dict:
-    """Return waiting/running counts and durations for the queue page."""
-    from django.db.models import Avg, Count, DurationField, ExpressionWrapper, Max
+    """Return waiting/running counts and the last day's durations, for the queue page."""
+    from django.db.models import Avg, Count, Max, Min
 
-    now = timezone.now()
-    waited = ExpressionWrapper(F("started_at") - F("queued_at"), output_field=DurationField())
-    recent = runs.finished().filter(finished_at__gte=now - timedelta(hours=24))
-    return {
-        **runs.aggregate(
-            waiting=Count("pk", filter=Q(status=RunStatus.QUEUED)),
-            running=Count("pk", filter=Q(status=RunStatus.RUNNING)),
-            oldest_waiting=Max(now - F("queued_at"), filter=Q(status=RunStatus.QUEUED)),
-        ),
-        **recent.aggregate(
+    since = timezone.now() - timedelta(hours=24)
+    counts = runs.aggregate(
+        waiting=Count("pk", filter=Q(status=RunStatus.QUEUED)),
+        running=Count("pk", filter=Q(status=RunStatus.RUNNING)),
+        oldest_waiting=Min("queued_at", filter=Q(status=RunStatus.QUEUED)),
+    )
+    counts.update(
+        runs.finished()
+        .filter(finished_at__gte=since)
+        .aggregate(
             finished_24h=Count("pk"),
             average_seconds=Avg("duration"),
             longest_seconds=Max("duration"),
-            average_wait=Avg(waited),
-        ),
-    }
+        )
+    )
+    return counts
