@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -238,7 +238,8 @@ def runs_request_for_assignment(
         final_only = suite.run_scope == RunScope.FINAL
     submissions = Submission.objects.filter(group__assignment=assignment).exclude(archive="")
     if final_only:
-        submissions = submissions.filter(version=_latest_version_of_group())
+        later = Submission.objects.filter(group=OuterRef("group"), version__gt=OuterRef("version"))
+        submissions = submissions.exclude(Exists(later))
     runs = []
     with transaction.atomic():
         for submission in submissions.order_by("group_id", "version"):
@@ -246,18 +247,6 @@ def runs_request_for_assignment(
             _enqueue(run)
             runs.append(run)
     return runs
-
-
-def _latest_version_of_group():
-    from django.db.models import Max, OuterRef, Subquery
-
-    latest = (
-        Submission.objects.filter(group=OuterRef("group"))
-        .values("group")
-        .annotate(latest=Max("version"))
-        .values("latest")
-    )
-    return Subquery(latest)
 
 
 def on_submission_created(submission: Submission) -> Run | None:
