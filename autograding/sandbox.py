@@ -70,6 +70,7 @@ class Outcome:
     timed_out: bool = False
     duration: float = 0.0
     report_truncated: bool = False
+    ready_after: float | None = None  # seconds from the start until the launcher ran
 
     def first(self, kind: str) -> dict | None:
         return next((e for e in self.events if e.get("e") == kind), None)
@@ -292,6 +293,8 @@ def _collect(process, report_fd: int, limits: Limits, outcome: Outcome, started:
                 else:
                     outcome.output_truncated = True
             elif len(report) < report_cap:
+                if outcome.ready_after is None:
+                    outcome.ready_after = time.monotonic() - started
                 report += chunk[: report_cap - len(report)]
             else:
                 outcome.report_truncated = True

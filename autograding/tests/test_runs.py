@@ -382,3 +382,11 @@ def test_a_suite_saved_in_the_back_office_queues_its_build(
     data.update(archive=bad, assignment=world.assignment.pk)
     response = client.post(reverse("admin:autograding_testsuite_change", args=[suite.pk]), data)
     assert "The zip holds no test file" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_realistic_django_project_passes_with_its_settings_found(world):
+    world.suite(SAMPLES / "django_blog" / "tests")
+    run = run_now(world.submit(SAMPLES / "django_blog" / "project"))
+    assert run.status == RunStatus.PASSED, run.results.values_list("nodeid", "output")
+    assert run.tests_total == 10
