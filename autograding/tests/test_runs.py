@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
+import zipfile
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -34,8 +36,6 @@ FLASK_GROUPS = (
 def flask_project(tmp_path, *, broken: bool = False):
     """The Flask sample as a group hands it in; BROKEN drops the title length check."""
     project = tmp_path / "notes-project"
-    import shutil
-
     shutil.copytree(FLASK / "project", project)
     if broken:
         code = project / "notes" / "__init__.py"
@@ -390,3 +390,31 @@ def test_a_realistic_django_project_passes_with_its_settings_found(world):
     run = run_now(world.submit(SAMPLES / "django_blog" / "project"))
     assert run.status == RunStatus.PASSED, run.results.values_list("nodeid", "output")
     assert run.tests_total == 10
+
+
+@pytest.mark.django_db
+def test_a_bundle_folder_becomes_the_suite(world, tmp_path, django_capture_on_commit_callbacks):
+    folder = tmp_path / "tests"
+    shutil.copytree(FLASK / "tests", folder)
+    (folder / "__pycache__").mkdir()
+    (folder / "__pycache__" / "junk.pyc").write_bytes(b"\0")
+    call_command(
+        "autograde_suite", world.course.slug, world.assignment.slug, str(folder), "--build",
+        verbosity=0,
+    )  # fmt: skip
+    suite = world.assignment.test_suite
+    assert suite.build_status == BuildStatus.READY
+    with zipfile.ZipFile(suite.archive.open("rb")) as archive:
+        assert sorted(archive.namelist()) == ["conftest.py", "test_api.py", "test_validation.py"]
+    assert run_now(world.submit(flask_project(tmp_path))).status == RunStatus.PASSED
+
+    # Requirements in the folder: a new environment, built by the worker.
+    (folder / "requirements.txt").write_text("Flask-Login>=0.6\n")
+    with django_capture_on_commit_callbacks(execute=False):
+        call_command("autograde_suite", world.course.slug, world.assignment.slug, str(folder))
+    suite.refresh_from_db()
+    assert suite.requirements.strip() == "Flask-Login>=0.6"
+    assert suite.build_status == BuildStatus.QUEUED
+
+    with pytest.raises(CommandError, match="No project"):
+        call_command("autograde_suite", world.course.slug, "nope", str(folder))
