@@ -17,7 +17,7 @@ lint:
 format:
 	.venv/bin/ruff check --fix . && .venv/bin/ruff format .
 
-worker:  ## Run the background task worker (grade-release emails)
+worker:  ## Run the background task worker (grade-release emails, autograding runs)
 	.venv/bin/python manage.py db_worker
 
 bench:  ## Build scale data, run gunicorn and measure every page with wrk

@@ -356,7 +356,12 @@ def execute_run(run_id: int, *, worker: str | None = None) -> str:
     suite = run.suite
     try:
         requirements = environments.clean_requirements(suite.requirements)
-        environment, _ = environments.ensure(environments.key_for(requirements), requirements)
+        key = environments.key_for(requirements)
+        if suite.build_status == BuildStatus.FAILED and environments.ready(key) is None:
+            # pip failed on these requirements already: the instructor fixes the suite.
+            _finish_error(run, f"The suite's environment failed to build:\n{suite.build_log}")
+            return RunStatus.SANDBOX_ERROR
+        environment, _ = environments.ensure(key, requirements)
         tests = suite_files(suite)
         with tempfile.TemporaryDirectory(dir=_scratch()) as folder:
             archive = Path(folder) / "submission.zip"

@@ -20,7 +20,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from autograding import environments, services
-from autograding.models import BuildStatus, PrefilledScore, Run, RunStatus
+from autograding.models import BuildStatus, PrefilledScore, Run, RunStatus, TestSuite
 from grading import services as grading_services
 from grading.models import Criterion, CriterionScore, GradeRelease, Rubric
 
@@ -418,3 +418,18 @@ def test_a_bundle_folder_becomes_the_suite(world, tmp_path, django_capture_on_co
 
     with pytest.raises(CommandError, match="No project"):
         call_command("autograde_suite", world.course.slug, "nope", str(folder))
+
+
+@pytest.mark.django_db
+def test_a_failed_build_is_logged_and_its_runs_end_at_once(world, settings):
+    settings.AUTOGRADING_PYTHON = "/nonexistent/python3"  # this machine lacks it
+    with pytest.raises(AssertionError):
+        world.suite({"test_ok.py": "def test_ok():\n    pass\n"})
+    suite = TestSuite.objects.get(assignment=world.assignment)
+    assert suite.build_status == BuildStatus.FAILED
+    assert "/nonexistent/python3" in suite.build_log
+
+    run = run_now(world.submit({"app.py": ""}))
+    assert run.status == RunStatus.SANDBOX_ERROR
+    assert "Nothing is wrong with your code" in run.message
+    assert "failed to build" in run.output
