@@ -17,7 +17,7 @@ lint:
 format:
 	.venv/bin/ruff check --fix . && .venv/bin/ruff format .
 
-worker:  ## Run the background task worker (grade-release emails)
+worker:  ## Run the background task worker (grade-release emails, autograding runs)
 	.venv/bin/python manage.py db_worker
 
 bench:  ## Many users, then every page, on SQLite and on PostgreSQL + Redis (docs/performance.md)

@@ -129,6 +129,14 @@ def _published_assignment(user) -> Q:
     return Q(is_published=True, course__is_published=True)
 
 
+def _graded_by(prefix: str) -> Condition:
+    """Rows of a group whose review USER grades, or whose rubric opens reviews to graders."""
+    return lambda user: (
+        Q(**{f"{prefix}review__grader": user})
+        | Q(**{f"{prefix}assignment__rubric__graders_see_all": True})
+    )
+
+
 TEACHING = (Grant(TEACHERS),)
 
 RULES: dict[str, Rule] = {
@@ -209,6 +217,25 @@ RULES: dict[str, Rule] = {
         course="group__assignment__course",
         actions={VIEW: (Grant(TEACHERS), Grant(STUDENTS, _own("rater"))), TEACH: TEACHING},
     ),
+    "autograding.TestSuite": Rule(
+        course="assignment__course", actions={VIEW: (Grant(STAFF),), TEACH: TEACHING}
+    ),
+    "autograding.TestGroup": Rule(parent="suite"),
+    # What a student may read of a run (visible tests, hidden ones as counts) is decided
+    # where results are shown (autograding/results.py); the policy says whose runs.
+    "autograding.Run": Rule(
+        course="submission__group__assignment__course",
+        actions={
+            VIEW: (
+                Grant(TEACHERS),
+                Grant(GRADERS, _graded_by("submission__group__")),
+                Grant(STUDENTS, _member_of("submission__group")),
+            ),
+            TEACH: TEACHING,
+        },
+    ),
+    "autograding.TestResult": Rule(parent="run"),
+    "autograding.PrefilledScore": Rule(parent="score"),
 }
 
 

@@ -37,6 +37,7 @@ from django.urls import get_script_prefix, reverse
 from django.utils.module_loading import import_string
 from django.utils.timezone import template_localtime
 
+from autograding import results as autograding_results
 from projects.templatetags import projects_tags
 
 
@@ -73,6 +74,10 @@ GLOBALS = {
     "course_projects": projects_tags.render_course_projects,
     "upcoming_deadlines": projects_tags.render_upcoming_deadlines,
     "local_time": projects_tags.local_time,
+    # The test results on the project and review pages: projects and grading do not
+    # import autograding, their templates ask it here.
+    "autograde_for_student": autograding_results.for_student,
+    "autograde_for_review": autograding_results.for_review,
 }
 
 # Django's filters where Jinja has none, or one with another output.

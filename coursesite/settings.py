@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "lessons",
     "projects",
     "grading",
+    "autograding",
     "access",
 ]
 
@@ -284,6 +285,19 @@ TASKS = {
         "BACKEND": os.environ.get("DJANGO_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
     }
 }
+
+# AUTOGRADING (autograding/, docs/autograding.md): test environments, unpacked suites
+# and scratch space of the workers; each run's sandbox limits.
+AUTOGRADING_ROOT = Path(os.environ.get("AUTOGRADING_ROOT", BASE_DIR / "var" / "autograding"))
+# The Python test environments are made from; empty: the one running the server.
+AUTOGRADING_PYTHON = os.environ.get("AUTOGRADING_PYTHON", "")
+AUTOGRADING_BUILD_TIMEOUT = envint("AUTOGRADING_BUILD_TIMEOUT", 600)
+AUTOGRADING_MAX_PROCESSES = envint("AUTOGRADING_MAX_PROCESSES", 64)
+AUTOGRADING_MAX_FILE_MB = envint("AUTOGRADING_MAX_FILE_MB", 64)
+AUTOGRADING_DISK_MB = envint("AUTOGRADING_DISK_MB", 256)
+AUTOGRADING_OUTPUT_KB = envint("AUTOGRADING_OUTPUT_KB", 64)
+# Workers started as root run each sandbox as this uid plus the run's number (mod 10^6).
+AUTOGRADING_SANDBOX_UID_BASE = envint("AUTOGRADING_SANDBOX_UID_BASE", 2_000_000)
 
 # FORMS
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

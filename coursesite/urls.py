@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("lessons.urls")),
     path("projects/", include("projects.urls")),
     path("grading/", include("grading.urls")),
+    path("autograding/", include("autograding.urls")),
     # Grade-release emails sent before grading had its own app link here.
     path(
         "projects/feedback/<id:pk>/",

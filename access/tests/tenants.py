@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.tests.factories import UserFactory
+from autograding.models import BuildStatus, Run, RunStatus, TestGroup, TestResult, TestSuite
 from grading.models import (
     Criterion,
     CriterionScore,
@@ -75,6 +76,8 @@ class Tenant:
     instructor: User
     removed_grader: User
     removed_student: User
+    suite: TestSuite  # the tests of the project being graded
+    run: Run  # group O's version, tested
 
 
 def _person(word: str, role: str) -> User:
@@ -253,6 +256,25 @@ def build_tenant(word: str) -> Tenant:
     )
     group_q, _ = _group(bare, f"{word} team Q", [people["classmate"]], people["classmate"])
 
+    suite = TestSuite.objects.create(
+        assignment=grading,
+        archive=ContentFile(make_zip({"test_app.py": "def test_pie():\n    pass\n"}), "t.zip"),
+        archive_name=f"{word} tests.zip",
+        build_status=BuildStatus.READY,
+    )
+    visible = TestGroup.objects.create(suite=suite, name=f"{word} visible tests", points=5)
+    run = Run.objects.create(
+        submission=submission_o,
+        suite=suite,
+        status=RunStatus.PASSED,
+        message=f"{word} tests passed.",
+        tests_passed=1,
+        tests_total=1,
+    )
+    TestResult.objects.create(
+        run=run, nodeid=f"test_app.py::test_{slug}_pie", group=visible, outcome="passed"
+    )
+
     # Removed from the course after their work: their access ends with the enrollment.
     enrollments["removed-grader"].delete()
     enrollments["removed-student"].delete()
@@ -291,4 +313,6 @@ def build_tenant(word: str) -> Tenant:
         instructor=people["instructor"],
         removed_grader=people["removed-grader"],
         removed_student=people["removed-student"],
+        suite=suite,
+        run=run,
     )

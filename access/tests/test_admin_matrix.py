@@ -34,7 +34,7 @@ from .tenants import build_tenant
 
 pytestmark = pytest.mark.django_db
 
-OURS = ("accounts", "lessons", "projects", "grading")
+OURS = ("accounts", "lessons", "projects", "grading", "autograding")
 TEACHES_A = frozenset({"instructor_a", "superuser"})
 EDITED_FIELDS = ("title", "name", "display_name", "label")
 
@@ -58,6 +58,8 @@ def objects_of(a) -> dict[str, object]:
         "grading.RegradeRequest": a.regrade,
         "grading.PeerRating": a.rating,
         "grading.MarkOverride": a.override,
+        "autograding.TestSuite": a.suite,
+        "autograding.Run": a.run,
     }
 
 
@@ -152,6 +154,7 @@ def add_payload(label: str, empty: dict, change: dict, a, b) -> dict:
         "lessons.Enrollment": {"user": b.student.pk, "course": a.course.pk},
         "grading.Rubric": {"assignment": a.bare.pk},
         "grading.Review": {"group": a.group_q.pk, "grader": a.grader.pk},
+        "autograding.TestSuite": {"assignment": a.bare.pk},
         "accounts.User": {
             "username": "newcomer",
             "email": "newcomer@example.org",

@@ -36,6 +36,7 @@ PEOPLE_A = frozenset(
     {"student_a", "grader_a", "removed_grader_a", "removed_student_a", "instructor_a"}
 )
 GRADERS_ANYWHERE = frozenset({"grader_a", "grader_b", "instructor_a", "instructor_b", "superuser"})
+TEACHERS_ANYWHERE = frozenset({"instructor_a", "instructor_b", "superuser"})
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,10 @@ def routes(a, b) -> list[Route]:
             data={"criterion": str(a.other_criterion.pk), "reason": "Intruder asks."},
         ),
         Route("grading:peer", {"pk": a.group_o.pk}, get=AS_STUDENT_A, post=AS_STUDENT_A),
+        # Automated tests of course A.
+        Route("autograding:queue", get=TEACHERS_ANYWHERE, shows_a=TEACHES_A),
+        Route("autograding:rerun_submission", {"pk": a.submission_o.pk}, post=TEACHES_A),
+        Route("autograding:rerun_assignment", {"pk": a.grading.pk}, post=TEACHES_A),
     ]
 
 
@@ -179,7 +184,7 @@ def test_every_route_of_the_site_is_in_the_matrix(world):
     a, b, _ = world
     resolver = get_resolver()
     names = set()
-    for namespace in ("accounts", "lessons", "projects", "grading"):
+    for namespace in ("accounts", "lessons", "projects", "grading", "autograding"):
         _, sub = resolver.namespace_dict[namespace]
         names |= {f"{namespace}:{n}" for n in sub.reverse_dict if isinstance(n, str)}
     covered = {route.name for route in routes(a, b)} | set(UNMATRIXED)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import partial
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
@@ -18,6 +19,7 @@ from access import policy
 from accounts.models import User
 from projects.archives import format_bytes, sha256_of, validate_zip
 from projects.models import Group, Submission
+from projects.signals import submission_created
 
 NOT_A_MEMBER = "Only members of this group can submit its work."
 NOTHING_GIVEN = {
@@ -171,6 +173,11 @@ def submission_create(
             submission.archive.name = stored_name
         with transaction.atomic():
             _number_and_save(submission)
+            # Listeners (autograding) act once the version is committed; send_robust
+            # logs their errors instead of failing a submission that is already saved.
+            transaction.on_commit(
+                partial(submission_created.send_robust, sender=Submission, submission=submission)
+            )
     except BaseException:
         if stored_name:
             field.storage.delete(stored_name)

@@ -1,0 +1,309 @@
+"""Autograding models: a test suite per assignment, its groups of tests, runs and results.
+
+Dependencies go one way: autograding knows projects (submissions) and grading
+(criteria, scores); neither knows autograding. Projects announce new versions with
+the ``projects.signals.submission_created`` hook, and the pages show results through
+template functions registered in coursesite/jinja2.py.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from grading.models import Criterion, CriterionScore
+from projects.models import ProjectAssignment, Submission
+
+
+def suite_upload_to(instance: TestSuite, filename: str) -> str:
+    return f"autograding/suites/{instance.assignment_id}/{uuid.uuid4().hex}.zip"
+
+
+class BuildStatus(models.TextChoices):
+    WAITING = "waiting", _("Waiting for tests")
+    QUEUED = "queued", _("Queued")
+    BUILDING = "building", _("Building")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class RunScope(models.TextChoices):
+    EVERY = "every", _("Every version, as it is submitted")
+    FINAL = "final", _("Only each group's final version")
+
+
+class TestSuite(models.Model):
+    """The instructor's tests for one assignment, and the environment they run in."""
+
+    __test__ = False  # not a test class, whatever pytest thinks of the name
+
+    assignment = models.OneToOneField(
+        ProjectAssignment, on_delete=models.CASCADE, related_name="test_suite"
+    )
+    archive = models.FileField(
+        _("tests (zip)"),
+        upload_to=suite_upload_to,
+        blank=True,
+        help_text=_(
+            "A zip of pytest files (test_*.py, conftest.py). A requirements.txt at its top "
+            "fills the requirements below when they are empty."
+        ),
+    )
+    archive_name = models.CharField(_("original file name"), max_length=255, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True, editable=False)
+    requirements = models.TextField(
+        _("pip requirements"),
+        blank=True,
+        help_text=_(
+            "One per line, e.g. requests>=2.31. pytest, pytest-django, Flask and Django are "
+            "always installed."
+        ),
+    )
+    settings_module = models.CharField(
+        _("Django settings module"),
+        max_length=200,
+        blank=True,
+        help_text=_("For Django projects; read from the project's manage.py when empty."),
+    )
+    run_scope = models.CharField(
+        _("run tests on"), max_length=8, choices=RunScope, default=RunScope.EVERY
+    )
+    wall_seconds = models.PositiveSmallIntegerField(
+        _("time limit (s)"),
+        default=60,
+        validators=[MinValueValidator(5), MaxValueValidator(900)],
+        help_text=_("Wall-clock time for the whole run; CPU time is limited to the same."),
+    )
+    memory_mb = models.PositiveIntegerField(
+        _("memory limit (MB)"),
+        default=2048,
+        validators=[MinValueValidator(256), MaxValueValidator(8192)],
+    )
+    is_active = models.BooleanField(
+        _("run automatically"),
+        default=True,
+        help_text=_("Queue a run for each new version (instructors can always re-run)."),
+    )
+    env_key = models.CharField(max_length=64, blank=True, editable=False)
+    build_status = models.CharField(
+        _("environment"), max_length=10, choices=BuildStatus, default=BuildStatus.WAITING
+    )
+    build_log = models.TextField(_("build log"), blank=True, editable=False)
+    built_at = models.DateTimeField(_("built at"), null=True, blank=True, editable=False)
+    environment_path = models.CharField(max_length=500, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["assignment"]
+
+    def __str__(self) -> str:
+        return f"Tests of {self.assignment}"
+
+    @property
+    def can_run(self) -> bool:
+        return bool(self.archive) and self.build_status == BuildStatus.READY
+
+    def group_for(self, nodeid: str, groups: list[TestGroup]) -> TestGroup | None:
+        """Return the first of GROUPS (in order) whose patterns match the test NODEID."""
+        return next((group for group in groups if group.matches(nodeid)), None)
+
+
+class Visibility(models.TextChoices):
+    VISIBLE = "visible", _("Visible to students")
+    HIDDEN = "hidden", _("Hidden until grades are released")
+
+
+class TestGroup(models.Model):
+    """Tests picked by name patterns, worth POINTS, shown to students or not.
+
+    A group earns its points in proportion to its tests that pass. A test that no
+    group picks is hidden and worth nothing.
+    """
+
+    __test__ = False  # not a test class, whatever pytest thinks of the name
+
+    suite = models.ForeignKey(TestSuite, on_delete=models.CASCADE, related_name="groups")
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    name = models.CharField(_("name"), max_length=120)
+    patterns = models.TextField(
+        _("tests"),
+        default="*",
+        help_text=_(
+            "One pattern per line, matched against pytest's test ids, e.g. "
+            "test_api.py::* or *test_login*. The first group that matches a test gets it."
+        ),
+    )
+    points = models.DecimalField(
+        _("points"),
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("1"),
+        validators=[MinValueValidator(0)],
+    )
+    visibility = models.CharField(
+        _("students see"), max_length=8, choices=Visibility, default=Visibility.VISIBLE
+    )
+    criterion = models.ForeignKey(
+        Criterion,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="test_groups",
+        verbose_name=_("rubric criterion"),
+        help_text=_("Pre-fill this criterion's points from the group's tests."),
+    )
+
+    class Meta:
+        ordering = ["suite", "order", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        suite = getattr(self, "suite", None)
+        if self.criterion_id and suite is not None and suite.assignment_id:
+            if self.criterion.rubric.assignment_id != suite.assignment_id:
+                raise ValidationError(
+                    {"criterion": _("Pick a criterion of this project's rubric.")}
+                )
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.visibility == Visibility.HIDDEN
+
+    def pattern_list(self) -> list[str]:
+        return [line.strip() for line in self.patterns.splitlines() if line.strip()]
+
+    def matches(self, nodeid: str) -> bool:
+        return any(fnmatch.fnmatchcase(nodeid, pattern) for pattern in self.pattern_list())
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    PASSED = "passed", _("Passed")
+    FAILED = "failed", _("Failed")
+    TIMED_OUT = "timed_out", _("Timed out")
+    SANDBOX_ERROR = "error", _("Sandbox error")
+
+
+FINISHED = (RunStatus.PASSED, RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.SANDBOX_ERROR)
+
+
+class RunQuerySet(models.QuerySet):
+    def waiting(self) -> RunQuerySet:
+        return self.filter(status=RunStatus.QUEUED)
+
+    def running(self) -> RunQuerySet:
+        return self.filter(status=RunStatus.RUNNING)
+
+    def finished(self) -> RunQuerySet:
+        return self.filter(status__in=FINISHED)
+
+
+class Run(models.Model):
+    """One execution of a suite against one version; re-runs add rows, the last counts."""
+
+    submission = models.ForeignKey(
+        Submission, on_delete=models.CASCADE, related_name="autograde_runs"
+    )
+    suite = models.ForeignKey(TestSuite, on_delete=models.CASCADE, related_name="runs")
+    status = models.CharField(
+        _("status"), max_length=10, choices=RunStatus, default=RunStatus.QUEUED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    queued_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    worker = models.CharField(_("worker"), max_length=120, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    duration = models.FloatField(_("sandbox seconds"), null=True, blank=True)
+    tests_passed = models.PositiveIntegerField(default=0)
+    tests_total = models.PositiveIntegerField(default=0)
+    score = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    max_score = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    output = models.TextField(_("output"), blank=True)
+
+    objects = RunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-queued_at", "-pk"]
+        indexes = [models.Index(fields=["status", "queued_at"], name="autograding_run_status")]
+
+    def __str__(self) -> str:
+        return f"Run #{self.pk} of {self.submission}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED
+
+    @property
+    def wait_seconds(self) -> float | None:
+        if self.started_at is None:
+            return None
+        return (self.started_at - self.queued_at).total_seconds()
+
+
+class Outcome(models.TextChoices):
+    PASSED = "passed", _("Passed")
+    FAILED = "failed", _("Failed")
+    ERROR = "error", _("Error")
+    SKIPPED = "skipped", _("Skipped")
+
+
+class TestResult(models.Model):
+    __test__ = False
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="results")
+    order = models.PositiveIntegerField(default=0)
+    nodeid = models.CharField(_("test"), max_length=500)
+    group = models.ForeignKey(
+        TestGroup, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    outcome = models.CharField(_("outcome"), max_length=8, choices=Outcome)
+    duration = models.FloatField(_("seconds"), default=0)
+    output = models.TextField(_("output"), blank=True)
+
+    class Meta:
+        ordering = ["run", "order", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.nodeid}: {self.outcome}"
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.group is None or self.group.is_hidden
+
+
+class PrefilledScore(models.Model):
+    """The points a run suggested for a criterion score, kept beside what the grader set.
+
+    The score's own history (simple_history) records each change with its author;
+    this row says which points came from the tests, so the review page can show
+    "pre-filled 8, changed by the grader to 6.5".
+    """
+
+    score = models.OneToOneField(CriterionScore, on_delete=models.CASCADE, related_name="prefill")
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="prefills")
+    points = models.DecimalField(_("points from the tests"), max_digits=6, decimal_places=2)
+    filled_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["score"]
+
+    def __str__(self) -> str:
+        return f"{self.score.criterion}: {self.points} from run #{self.run_id}"
+
+    @property
+    def changed_by_grader(self) -> bool:
+        return self.score.points != self.points

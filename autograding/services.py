@@ -1,0 +1,678 @@
+"""Autograding actions: saving suites, queueing runs, executing them, using the results.
+
+The queue is the ``Run`` table. Creating a run enqueues a ``run_tests`` task on the
+django.tasks database backend in the same transaction; any number of ``db_worker``
+processes, on any number of machines, pick the tasks. A worker *claims* a run with one
+conditional UPDATE (queued -> running): whatever the task queue does (a task delivered
+twice, a re-run clicked twice), one worker alone executes a run. A run whose worker
+died stays "running"; once it is older than its time limit plus a margin, the next
+worker that starts a task puts it back in the queue (or, after repeated crashes, ends
+it as a sandbox error).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import shutil
+import socket
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
+
+from accounts.models import User
+from grading.models import CriterionScore, Review, ReviewStatus
+from projects.archives import sha256_of, validate_zip
+from projects.models import Group, ProjectAssignment, Submission
+
+from . import environments, sandbox
+from .models import (
+    BuildStatus,
+    Outcome,
+    PrefilledScore,
+    Run,
+    RunScope,
+    RunStatus,
+    TestGroup,
+    TestResult,
+    TestSuite,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 2  # a run whose worker died this often ends as a sandbox error
+STALE_MARGIN = timedelta(minutes=2)
+SUITE_MAX_BYTES = 20 * 1024 * 1024
+NO_TESTS_IN_ARCHIVE = "The zip holds no test file (test_*.py or *_test.py)."
+
+
+# Suites and their environments ----------------------------------------------------
+
+
+def suite_check_archive(upload: UploadedFile) -> tuple[str, str]:
+    """Validate an uploaded suite zip; return (sha256, requirements.txt text or "")."""
+    if upload.size > SUITE_MAX_BYTES:
+        raise ValidationError("A test suite zip may hold at most 20 MB.")
+    summary = validate_zip(upload)
+    names = [name.replace("\\", "/") for name in summary.names]
+    if not any(_is_test_file(name) for name in names):
+        raise ValidationError(NO_TESTS_IN_ARCHIVE)
+    requirements = ""
+    top = _single_top_folder(names)
+    wanted = f"{top}requirements.txt"
+    if wanted in names:
+        upload.seek(0)
+        with zipfile.ZipFile(upload) as archive:
+            requirements = archive.read(wanted)[: 64 * 1024].decode("utf-8", "replace")
+    return sha256_of(upload), requirements
+
+
+def _is_test_file(name: str) -> bool:
+    base = name.rsplit("/", 1)[-1]
+    return base.endswith(".py") and (base.startswith("test_") or base.endswith("_test.py"))
+
+
+def _single_top_folder(names: list[str]) -> str:
+    tops = {name.split("/", 1)[0] for name in names if name.strip("/")}
+    if len(tops) == 1 and all("/" in name for name in names):
+        return tops.pop() + "/"
+    return ""
+
+
+@transaction.atomic
+def suite_prepare(suite: TestSuite) -> TestSuite:
+    """Recompute SUITE's environment key and queue a build if the environment changed.
+
+    Called after the back office saved a suite; the build runs in the background.
+    """
+    requirements = environments.clean_requirements(suite.requirements)
+    key = environments.key_for(requirements)
+    rebuild = (BuildStatus.WAITING, BuildStatus.FAILED)
+    changed = key != suite.env_key or suite.build_status in rebuild
+    if not suite.archive:
+        TestSuite.objects.filter(pk=suite.pk).update(env_key=key, build_status=BuildStatus.WAITING)
+        return suite
+    if changed:
+        TestSuite.objects.filter(pk=suite.pk).update(env_key=key, build_status=BuildStatus.QUEUED)
+        from .tasks import build_environment
+
+        transaction.on_commit(lambda: build_environment.enqueue(suite_id=suite.pk))
+    suite.refresh_from_db()
+    return suite
+
+
+def suite_build(suite_id: int) -> TestSuite | None:
+    """Build (or find) SUITE's environment on this machine and record the outcome."""
+    suite = TestSuite.objects.filter(pk=suite_id).first()
+    if suite is None:
+        return None
+    TestSuite.objects.filter(pk=suite.pk).update(build_status=BuildStatus.BUILDING)
+    try:
+        requirements = environments.clean_requirements(suite.requirements)
+        key = environments.key_for(requirements)
+        environment, log = environments.ensure(key, requirements)
+        suite_files(suite)
+    except ValidationError as exc:
+        _build_failed(suite, "\n".join(exc.messages))
+    except environments.BuildFailed as exc:
+        _build_failed(suite, exc.log)
+    except (OSError, zipfile.BadZipFile) as exc:
+        _build_failed(suite, f"The suite's zip could not be unpacked: {exc}")
+    else:
+        TestSuite.objects.filter(pk=suite.pk).update(
+            env_key=key,
+            build_status=BuildStatus.READY,
+            build_log=log or "The environment was already built on this machine.",
+            built_at=timezone.now(),
+            environment_path=str(environment.path),
+        )
+    suite.refresh_from_db()
+    return suite
+
+
+def _build_failed(suite: TestSuite, log: str) -> None:
+    TestSuite.objects.filter(pk=suite.pk).update(
+        build_status=BuildStatus.FAILED, build_log=log, built_at=timezone.now()
+    )
+
+
+def suite_files(suite: TestSuite) -> Path:
+    """Return the folder of SUITE's tests on this machine, unpacking them once per archive."""
+    target = environments.root() / "suites" / suite.sha256
+    if (target / ".ready").exists():
+        return target / "tests"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix="suite-", dir=target.parent))
+    try:
+        with suite.archive.open("rb") as handle:
+            data = io.BytesIO(handle.read(SUITE_MAX_BYTES + 1))
+        validate_zip(data)
+        _extract(data, partial / "tests")
+        for item in [partial, *partial.rglob("*")]:
+            item.chmod(0o755 if item.is_dir() else 0o644)
+        (partial / ".ready").touch()
+        try:
+            partial.rename(target)
+        except OSError:
+            pass  # another worker unpacked the same archive first
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return target / "tests"
+
+
+def _extract(data: io.BytesIO, target: Path) -> None:
+    """Unpack a validated zip into TARGET, dropping one top folder; never outside it."""
+    target.mkdir(parents=True)
+    base = target.resolve()
+    with zipfile.ZipFile(data) as archive:
+        names = [info.filename.replace("\\", "/") for info in archive.infolist()]
+        top = _single_top_folder(names)
+        for info, name in zip(archive.infolist(), names, strict=True):
+            relative = name[len(top) :] if top and name.startswith(top) else name
+            parts = [p for p in relative.split("/") if p not in ("", ".")]
+            if not parts or ".." in parts or parts[0] == "__MACOSX":
+                continue
+            path = base.joinpath(*parts).resolve()
+            if not path.is_relative_to(base):
+                continue
+            if name.endswith("/"):
+                path.mkdir(parents=True, exist_ok=True)
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with archive.open(info) as source, open(path, "wb") as out:
+                shutil.copyfileobj(source, out)
+
+
+# Queueing ---------------------------------------------------------------------
+
+
+def suite_of(assignment: ProjectAssignment | int) -> TestSuite | None:
+    assignment_id = assignment if isinstance(assignment, int) else assignment.pk
+    return TestSuite.objects.filter(assignment_id=assignment_id).first()
+
+
+def run_request(*, submission: Submission, by: User | None = None) -> Run | None:
+    """Queue a run of SUBMISSION's assignment's tests on it; None if there is nothing to run.
+
+    A version without a zip archive (a repository URL only) is not run: the sandbox
+    has no network to fetch it.
+    """
+    suite = suite_of(submission.group.assignment_id)
+    if suite is None or not suite.archive or not submission.archive:
+        return None
+    with transaction.atomic():
+        run = Run.objects.create(submission=submission, suite=suite, requested_by=by)
+        _enqueue(run)
+    return run
+
+
+def _enqueue(run: Run) -> None:
+    from .tasks import run_tests
+
+    # In the run's transaction: the task exists exactly when the run does.
+    run_tests.enqueue(run_id=run.pk)
+
+
+def runs_request_for_assignment(
+    *, assignment: ProjectAssignment, by: User | None = None, final_only: bool | None = None
+) -> list[Run]:
+    """Queue a run for every version of ASSIGNMENT, or each group's final version.
+
+    FINAL_ONLY defaults to the suite's setting.
+    """
+    suite = suite_of(assignment)
+    if suite is None or not suite.archive:
+        raise ValidationError("This project has no tests to run: upload a test suite first.")
+    if final_only is None:
+        final_only = suite.run_scope == RunScope.FINAL
+    submissions = Submission.objects.filter(group__assignment=assignment).exclude(archive="")
+    if final_only:
+        later = Submission.objects.filter(group=OuterRef("group"), version__gt=OuterRef("version"))
+        submissions = submissions.exclude(Exists(later))
+    runs = []
+    with transaction.atomic():
+        for submission in submissions.order_by("group_id", "version"):
+            run = Run.objects.create(submission=submission, suite=suite, requested_by=by)
+            _enqueue(run)
+            runs.append(run)
+    return runs
+
+
+def on_submission_created(submission: Submission) -> Run | None:
+    """Queue what a new version needs: its run, or a check at the group's deadline."""
+    suite = suite_of(submission.group.assignment_id)
+    if suite is None or not suite.is_active:
+        return None
+    if suite.run_scope == RunScope.FINAL:
+        deadline = submission.group.deadline()
+        if timezone.now() < deadline:
+            from .tasks import run_final_version
+
+            # The final version is known at the deadline; until then nothing runs.
+            run_final_version.using(run_after=deadline).enqueue(group_id=submission.group_id)
+            return None
+    return run_request(submission=submission)
+
+
+def final_version_run(group_id: int) -> Run | None:
+    """At a group's deadline: run its last version, unless a run of it exists already."""
+    group = Group.objects.select_related("assignment", "extension").filter(pk=group_id).first()
+    if group is None:
+        return None
+    if timezone.now() < group.deadline():  # an extension moved the deadline
+        from .tasks import run_final_version
+
+        run_final_version.using(run_after=group.deadline()).enqueue(group_id=group.pk)
+        return None
+    latest = group.submissions.order_by("-version").first()
+    if latest is None or latest.autograde_runs.exists():
+        return None
+    return run_request(submission=latest)
+
+
+# Executing ----------------------------------------------------------------------
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:120]
+
+
+def claim(run_id: int, worker: str) -> Run | None:
+    """Take RUN_ID for WORKER if it is still queued; None if another worker has it.
+
+    One conditional UPDATE: the database runs it atomically on every backend, so two
+    workers can never both see the row as queued and both win.
+    """
+    now = timezone.now()
+    taken = Run.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+        status=RunStatus.RUNNING, started_at=now, worker=worker, attempts=F("attempts") + 1
+    )
+    if not taken:
+        return None
+    return Run.objects.select_related("suite", "submission__group__assignment").get(pk=run_id)
+
+
+def recover_stale_runs(now=None) -> int:
+    """Re-queue (or end) runs whose worker died; return how many were found.
+
+    A run may legitimately run for its time limit; past that and a margin, nobody is
+    executing it any more.
+    """
+    now = now or timezone.now()
+    count = 0
+    candidates = (
+        Run.objects.running().select_related("suite").filter(started_at__lt=now - STALE_MARGIN)
+    )
+    for run in candidates:
+        if run.started_at > now - STALE_MARGIN - timedelta(seconds=run.suite.wall_seconds):
+            continue
+        with transaction.atomic():
+            if run.attempts >= MAX_ATTEMPTS:
+                changed = Run.objects.filter(
+                    pk=run.pk, status=RunStatus.RUNNING, started_at=run.started_at
+                ).update(
+                    status=RunStatus.SANDBOX_ERROR,
+                    finished_at=now,
+                    message=WORKER_LOST,
+                )
+            else:
+                changed = Run.objects.filter(
+                    pk=run.pk, status=RunStatus.RUNNING, started_at=run.started_at
+                ).update(status=RunStatus.QUEUED, started_at=None, worker="")
+                if changed:
+                    _enqueue(run)
+        count += changed
+    return count
+
+
+WORKER_LOST = (
+    "The test run was interrupted on our side (the worker running it stopped) several "
+    "times. Nothing is wrong with your code for this reason; your instructor can re-run it."
+)
+SANDBOX_FAILED = (
+    "The tests could not be run on our side (the sandbox failed to start). Nothing is "
+    "wrong with your code for this reason; your instructor can re-run it."
+)
+
+
+def execute_run(run_id: int, *, worker: str | None = None) -> str:
+    """Claim and execute one run; return its final status ("" if another worker had it)."""
+    worker = worker or worker_name()
+    recover_stale_runs()
+    run = claim(run_id, worker)
+    if run is None:
+        return ""
+    suite = run.suite
+    try:
+        requirements = environments.clean_requirements(suite.requirements)
+        key = environments.key_for(requirements)
+        if suite.build_status == BuildStatus.FAILED and environments.ready(key) is None:
+            # pip failed on these requirements already: the instructor fixes the suite.
+            _finish_error(run, f"The suite's environment failed to build:\n{suite.build_log}")
+            return RunStatus.SANDBOX_ERROR
+        environment, _ = environments.ensure(key, requirements)
+        tests = suite_files(suite)
+        with tempfile.TemporaryDirectory(dir=_scratch()) as folder:
+            archive = Path(folder) / "submission.zip"
+            with run.submission.archive.open("rb") as source, open(archive, "wb") as out:
+                shutil.copyfileobj(source, out)
+            outcome = sandbox.run(
+                environment=environment.path,
+                base_prefix=environment.base_prefix,
+                suite_dir=tests,
+                archive_bytes_path=archive,
+                limits=limits_for(suite),
+                uid=sandbox_uid(run),
+                settings_module=suite.settings_module,
+                scratch_root=_scratch(),
+            )
+    except (
+        sandbox.SandboxUnavailable,
+        environments.BuildFailed,
+        ValidationError,
+        OSError,
+        zipfile.BadZipFile,
+    ) as exc:
+        logger.exception("Run %s could not be executed", run.pk)
+        _finish_error(run, f"{type(exc).__name__}: {exc}")
+        return RunStatus.SANDBOX_ERROR
+    return record(run, outcome)
+
+
+def _scratch() -> Path:
+    path = environments.root() / "tmp"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def limits_for(suite: TestSuite) -> sandbox.Limits:
+    return sandbox.Limits(
+        wall_seconds=suite.wall_seconds,
+        cpu_seconds=suite.wall_seconds,
+        memory_mb=suite.memory_mb,
+        processes=settings.AUTOGRADING_MAX_PROCESSES,
+        file_mb=settings.AUTOGRADING_MAX_FILE_MB,
+        disk_mb=settings.AUTOGRADING_DISK_MB,
+        output_kb=settings.AUTOGRADING_OUTPUT_KB,
+    )
+
+
+def sandbox_uid(run: Run) -> int:
+    """The unprivileged uid the sandbox runs as when started by root: one per run, so
+    the process limit of one run never counts another's processes."""
+    return settings.AUTOGRADING_SANDBOX_UID_BASE + run.pk % 1_000_000
+
+
+def _finish_error(run: Run, detail: str) -> None:
+    Run.objects.filter(pk=run.pk).update(
+        status=RunStatus.SANDBOX_ERROR,
+        finished_at=timezone.now(),
+        message=SANDBOX_FAILED,
+        output=detail[-8000:],
+    )
+
+
+# Results --------------------------------------------------------------------------
+
+
+@dataclass
+class Parsed:
+    status: str
+    message: str
+    results: list[TestResult]
+
+
+def parse(run: Run, outcome: sandbox.Outcome, groups: list[TestGroup]) -> Parsed:
+    """Turn the sandbox's events into test results, a run status and a message."""
+    suite = run.suite
+    results: dict[str, TestResult] = {}
+    collect_errors: list[str] = []
+    running: str | None = None
+
+    def result(nodeid: str, outcome_: str, duration: float = 0.0, output: str = "") -> None:
+        nodeid = str(nodeid)[:500]
+        results[nodeid] = TestResult(
+            run=run,
+            order=len(results),
+            nodeid=nodeid,
+            group=suite.group_for(nodeid, groups),
+            outcome=outcome_ if outcome_ in Outcome.values else Outcome.ERROR,
+            duration=_number(duration),
+            output=str(output)[:8192],
+        )
+
+    for event in outcome.events:
+        kind = event.get("e")
+        if kind == "start":
+            running = str(event.get("nodeid", ""))
+        elif kind == "result":
+            result(event.get("nodeid", "?"), event.get("outcome", ""), event.get("duration", 0),
+                   event.get("output", ""))  # fmt: skip
+            running = None
+        elif kind == "collect_error":
+            nodeid = str(event.get("nodeid", ""))
+            collect_errors.append(nodeid)
+            result(nodeid, Outcome.ERROR, output=event.get("message", ""))
+
+    end = outcome.first("end")
+    unpack_error = outcome.first("unpack_error")
+    if not outcome.started and not outcome.timed_out:
+        return Parsed(RunStatus.SANDBOX_ERROR, SANDBOX_FAILED, list(results.values()))
+    if outcome.timed_out or (end is None and outcome.cpu_limited):
+        why = (
+            f"after {suite.wall_seconds} s (the time limit)"
+            if outcome.timed_out
+            else "when they used up their CPU time"
+        )
+        message = f"The tests were stopped {why}."
+        if running:
+            message += f" {running} was running: look for an endless loop or a wait."
+            result(running, Outcome.ERROR, output="Stopped here: the run hit its time limit.")
+        return Parsed(RunStatus.TIMED_OUT, message, list(results.values()))
+    if unpack_error is not None:
+        message = (
+            "Your archive could not be unpacked for testing (it is larger than the test "
+            f"sandbox allows, or damaged): {unpack_error.get('message', '')}"
+        )
+        return Parsed(RunStatus.FAILED, message[:2000], [])
+    if end is None:
+        message = (
+            f"The test process stopped unexpectedly (exit status {outcome.returncode})"
+            + (f" during {running}" if running else "")
+            + ": code that exits the interpreter, or crashes it, stops the tests."
+        )
+        if running:
+            result(running, Outcome.ERROR, output="The test process stopped during this test.")
+        return Parsed(RunStatus.FAILED, message, list(results.values()))
+    values = list(results.values())
+    if collect_errors:
+        names = ", ".join(collect_errors[:3])
+        message = (
+            f"Some tests could not be loaded ({names}): usually your code does not "
+            "import (a missing module or file, a syntax error). See the errors below."
+        )
+        return Parsed(RunStatus.FAILED, message, values)
+    if not values:
+        return Parsed(RunStatus.FAILED, "No tests ran.", values)
+    bad = [r for r in values if r.outcome in (Outcome.FAILED, Outcome.ERROR)]
+    if bad:
+        return Parsed(RunStatus.FAILED, f"{len(bad)} of {len(values)} tests did not pass.", values)
+    return Parsed(RunStatus.PASSED, f"All {len(values)} tests passed.", values)
+
+
+def _number(value) -> float:
+    try:
+        return max(float(value), 0.0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def group_scores(groups: list[TestGroup], results: list[TestResult]) -> dict[int, Decimal]:
+    """Return {group id: points earned}: each group's points times its share of passes."""
+    earned = {}
+    for group in groups:
+        mine = [r for r in results if r.group_id == group.pk]
+        passed = sum(1 for r in mine if r.outcome == Outcome.PASSED)
+        share = Decimal(passed) / Decimal(len(mine)) if mine else Decimal(0)
+        earned[group.pk] = (group.points * share).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return earned
+
+
+def record(run: Run, outcome: sandbox.Outcome) -> str:
+    """Store the outcome of RUN, its results and score, and pre-fill linked criteria."""
+    groups = list(run.suite.groups.all())
+    parsed = parse(run, outcome, groups)
+    for item in parsed.results:
+        item.group_id = item.group.pk if item.group else None
+    earned = group_scores(groups, parsed.results)
+    output = outcome.output
+    if outcome.output_truncated:
+        output += f"\n... (output cut at {len(outcome.output.encode()):,} bytes)"
+    with transaction.atomic():
+        # Only if the run is still ours: a stale-run recovery may have re-queued it.
+        updated = Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING, worker=run.worker).update(
+            status=parsed.status,
+            finished_at=timezone.now(),
+            duration=round(outcome.duration, 3),
+            tests_total=len(parsed.results),
+            tests_passed=sum(1 for r in parsed.results if r.outcome == Outcome.PASSED),
+            score=sum(earned.values(), Decimal(0)),
+            max_score=sum((g.points for g in groups), Decimal(0)),
+            message=parsed.message,
+            output=output,
+        )
+        if not updated:
+            return ""
+        TestResult.objects.bulk_create(parsed.results)
+        run.refresh_from_db()
+        if run.status not in (RunStatus.SANDBOX_ERROR,):
+            prefill_for_run(run, groups=groups, earned=earned)
+    return parsed.status
+
+
+# Pre-filled rubric points ------------------------------------------------------------
+
+
+def criterion_points(groups: list[TestGroup], earned: dict[int, Decimal]) -> dict[int, Decimal]:
+    """Return {criterion id: points}: its linked groups' share of points, scaled to it."""
+    linked: dict[int, list[TestGroup]] = {}
+    for group in groups:
+        if group.criterion_id:
+            linked.setdefault(group.criterion_id, []).append(group)
+    points = {}
+    for criterion_id, mine in linked.items():
+        possible = sum((g.points for g in mine), Decimal(0))
+        got = sum((earned.get(g.pk, Decimal(0)) for g in mine), Decimal(0))
+        criterion = mine[0].criterion
+        share = got / possible if possible else Decimal(0)
+        points[criterion_id] = (criterion.max_points * share).quantize(
+            Decimal("0.01"), ROUND_HALF_UP
+        )
+    return points
+
+
+def prefill_for_run(run: Run, *, groups=None, earned=None) -> int:
+    """Pre-fill the linked criteria of the review grading RUN's version; return how many.
+
+    Only scores nobody has typed are filled: an empty score, or one still holding the
+    points an earlier run filled in. A grader's own points are never replaced.
+    """
+    review = (
+        Review.objects.filter(group_id=run.submission.group_id)
+        .exclude(status=ReviewStatus.COMPLETED)
+        .first()
+    )
+    if review is None:
+        return 0
+    graded = review.submission_id
+    if review.status == ReviewStatus.TODO:
+        latest = run.submission.group.submissions.order_by("-version").first()
+        graded = latest.pk if latest else graded
+    if graded != run.submission_id:
+        return 0
+    return prefill_review(review, run, groups=groups, earned=earned)
+
+
+def prefill_review(review: Review, run: Run, *, groups=None, earned=None) -> int:
+    if groups is None:
+        groups = list(run.suite.groups.select_related("criterion"))
+    if earned is None:
+        earned = group_scores(groups, list(run.results.all()))
+    points = criterion_points(groups, earned)
+    filled = 0
+    with transaction.atomic():
+        for criterion_id, value in points.items():
+            score = (
+                CriterionScore.objects.select_for_update()
+                .filter(review=review, criterion_id=criterion_id)
+                .first()
+            )
+            previous = getattr(score, "prefill", None) if score else None
+            if score is not None and score.points is not None:
+                if previous is None or previous.points != score.points:
+                    continue  # typed by a grader: theirs stands
+            if score is None:
+                score = CriterionScore(review=review, criterion_id=criterion_id)
+            score.points = value
+            score._change_reason = f"Pre-filled from autograding run #{run.pk}"
+            score.save()
+            PrefilledScore.objects.update_or_create(
+                score=score, defaults={"run": run, "points": value}
+            )
+            filled += 1
+    return filled
+
+
+def prefill_new_review(review: Review) -> int:
+    """Pre-fill a review created after its version was tested."""
+    run = (
+        Run.objects.finished()
+        .filter(submission_id=review.submission_id)
+        .exclude(status=RunStatus.SANDBOX_ERROR)
+        .order_by("-finished_at", "-pk")
+        .first()
+    )
+    if run is None:
+        return 0
+    return prefill_review(review, run)
+
+
+def latest_runs(submission_ids: list[int]) -> dict[int, Run]:
+    """Return {submission id: its latest run} in one query."""
+    runs = {}
+    for run in Run.objects.filter(submission_id__in=submission_ids).order_by("queued_at", "pk"):
+        runs[run.submission_id] = run
+    return runs
+
+
+def queue_counts(runs) -> dict:
+    """Return waiting/running counts and the last day's durations, for the queue page."""
+    from django.db.models import Avg, Count, Max, Min
+
+    since = timezone.now() - timedelta(hours=24)
+    counts = runs.aggregate(
+        waiting=Count("pk", filter=Q(status=RunStatus.QUEUED)),
+        running=Count("pk", filter=Q(status=RunStatus.RUNNING)),
+        oldest_waiting=Min("queued_at", filter=Q(status=RunStatus.QUEUED)),
+    )
+    counts.update(
+        runs.finished()
+        .filter(finished_at__gte=since)
+        .aggregate(
+            finished_24h=Count("pk"),
+            average_seconds=Avg("duration"),
+            longest_seconds=Max("duration"),
+        )
+    )
+    return counts

@@ -1,0 +1,266 @@
+"""Bad and hostile submissions, each run for real in bubblewrap by the worker's code.
+
+Each ends in a clear status and message for the student, and leaves the worker (this
+process) and the machine as they were: no process left behind, no file outside.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+
+import pytest
+from django.conf import settings
+
+from autograding import services
+from autograding.models import RunStatus
+
+from .conftest import run_now
+
+pytestmark = pytest.mark.django_db
+
+
+def processes_of(run) -> list[int]:
+    """The machine's processes running as RUN's sandbox uid (only its sandbox uses it)."""
+    uid = services.sandbox_uid(run)
+    found = []
+    for name in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{name}/status") as status:
+                lines = status.read().splitlines()
+        except OSError:
+            continue  # not a process, or one that just ended
+        uids = next((line.split()[1:] for line in lines if line.startswith("Uid:")), [])
+        if str(uid) in uids:
+            found.append(int(name))
+    return found
+
+
+def test_an_endless_loop_times_out_naming_the_test(world):
+    world.suite(
+        {
+            "test_loop.py": "from app import spin\n\n"
+            "def test_quick():\n    assert True\n\n"
+            "def test_spins():\n    spin()\n"
+        },
+        wall_seconds=6,
+    )
+    run = run_now(world.submit({"app.py": "def spin():\n    while True:\n        pass\n"}))
+
+    assert run.status == RunStatus.TIMED_OUT
+    assert "test_loop.py::test_spins was running" in run.message
+    outcomes = {r.nodeid: r.outcome for r in run.results.all()}
+    assert outcomes == {"test_loop.py::test_quick": "passed", "test_loop.py::test_spins": "error"}
+    assert run.duration < 12
+    assert processes_of(run) == [], "the sandbox left processes behind"
+
+
+def test_a_fork_bomb_is_stopped_and_the_worker_stays_healthy(world):
+    world.suite(
+        {
+            "test_bomb.py": "from app import bomb\n\n"
+            "def test_bomb():\n    bomb()\n\n"
+            "def test_after():\n    assert 1 + 1 == 2\n"
+        },
+        wall_seconds=15,
+    )
+    bomb = (
+        "import os, time\n\n"
+        "def bomb():\n"
+        "    children = 0\n"
+        "    while True:\n"
+        "        pid = os.fork()\n"
+        "        if pid == 0:\n"
+        "            time.sleep(600)\n"
+        "            os._exit(0)\n"
+        "        children += 1\n"
+    )
+    run = run_now(world.submit({"app.py": bomb}))
+
+    assert run.status == RunStatus.FAILED
+    bombed = run.results.get(nodeid="test_bomb.py::test_bomb")
+    assert bombed.outcome == "failed"
+    assert "Resource temporarily unavailable" in bombed.output  # fork refused: EAGAIN
+    assert run.results.get(nodeid="test_bomb.py::test_after").outcome == "passed"
+    assert processes_of(run) == [], "the fork bomb's processes outlived the run"
+    # The worker is fine: the next run starts and passes at once.
+    healthy = run_now(world.submit({"app.py": "def bomb():\n    return None\n"}))
+    assert healthy.status == RunStatus.PASSED
+
+
+def test_huge_output_is_cut(world):
+    world.suite(
+        {
+            "conftest.py": "import atexit, os\n\n"
+            "atexit.register(lambda: [os.write(1, b'x' * 65536) for _ in range(800)])\n",
+            "test_noise.py": "from app import shout\n\n"
+            "def test_shout():\n    shout()\n    assert False\n",
+        }
+    )
+    run = run_now(world.submit({"app.py": "def shout():\n    print('y' * 50_000_000)\n"}))
+
+    assert run.status == RunStatus.FAILED
+    result = run.results.get()
+    assert len(result.output) <= 8192
+    assert "characters cut" in result.output
+    # 50 MB at exit, and the run keeps at most its output cap (64 KB) of it.
+    assert len(run.output) < 70_000
+    assert "output cut" in run.output
+
+
+def test_the_server_s_files_do_not_exist_inside(world, tmp_path):
+    media_file = settings.MEDIA_ROOT / "secret.txt"
+    media_file.parent.mkdir(parents=True, exist_ok=True)
+    media_file.write_text("secret")
+    paths = [
+        "/etc/passwd",
+        "/etc/shadow",
+        str(settings.BASE_DIR / "coursesite" / "settings.py"),
+        str(settings.DATABASES["default"]["NAME"]),
+        str(media_file),
+        str(settings.AUTOGRADING_ROOT / "tmp"),  # other runs' scratch space
+        "/root/.ssh",
+        "/proc/1/environ",
+    ]
+    assert all(os.path.exists(p) for p in paths[2:5])  # they exist, outside
+    world.suite(
+        {
+            "test_peek.py": f"import os\n\nPATHS = {paths[:-1]!r}\n\n"
+            "def test_nothing_is_there():\n"
+            "    assert [p for p in PATHS if os.path.exists(p)] == []\n\n"
+            "def test_not_even_by_open():\n"
+            "    for path in PATHS:\n"
+            "        try:\n"
+            "            open(path).read()\n"
+            "        except (FileNotFoundError, IsADirectoryError, PermissionError):\n"
+            "            continue\n"
+            "        raise AssertionError(path)\n\n"
+            "def test_no_host_secrets_in_environ():\n"
+            "    assert 'DJANGO_SECRET_KEY' not in os.environ\n"
+            "    assert 'DATABASE_URL' not in os.environ\n"
+            "    assert os.getuid() != 0\n\n"
+            "def test_cannot_write_outside_work():\n"
+            "    for path in ('/usr/evil', '/suite/evil.py', '/autograding/evil.py'):\n"
+            "        try:\n"
+            "            open(path, 'w')\n"
+            "        except OSError:\n"
+            "            continue\n"
+            "        raise AssertionError(path)\n"
+        }
+    )
+    run = run_now(world.submit({"app.py": ""}))
+    assert run.status == RunStatus.PASSED, run.results.values_list("nodeid", "output")
+    assert run.tests_total == 4
+
+
+def test_sockets_are_refused(world):
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()  # open from outside
+        world.suite(
+            {
+                "test_net.py": "import socket, pytest\n\n"
+                "def test_local_port_refused():\n"
+                "    with pytest.raises(OSError):\n"
+                f"        socket.create_connection(('127.0.0.1', {port}), timeout=2)\n\n"
+                "def test_database_refused():\n"
+                "    with pytest.raises(OSError):\n"
+                "        socket.create_connection(('127.0.0.1', 5432), timeout=2)\n\n"
+                "def test_no_name_resolution():\n"
+                "    with pytest.raises(OSError):\n"
+                "        socket.getaddrinfo('pypi.org', 443)\n\n"
+                "def test_no_outside_address():\n"
+                "    with pytest.raises(OSError):\n"
+                "        socket.create_connection(('1.1.1.1', 53), timeout=2)\n"
+            }
+        )
+        run = run_now(world.submit({"app.py": ""}))
+    assert run.status == RunStatus.PASSED, run.results.values_list("nodeid", "output")
+    assert run.tests_total == 4
+
+
+def test_filling_the_disk_hits_the_limits(world):
+    before = shutil.disk_usage(settings.AUTOGRADING_ROOT).used
+    world.suite(
+        {
+            "test_disk.py": "from app import one_big_file, many_files\n\n"
+            "def test_big():\n    one_big_file()\n\n"
+            "def test_many():\n    many_files()\n"
+        }
+    )
+    app = (
+        "import os\n\n"
+        "CHUNK = b'0' * (1 << 20)\n\n"
+        "def one_big_file():\n"
+        "    with open('big.bin', 'wb') as f:\n"
+        "        for _ in range(1000):\n"
+        "            f.write(CHUNK)\n\n"
+        "def many_files():\n"
+        "    for n in range(1000):\n"
+        "        with open(f'/tmp/part{n}.bin', 'wb') as f:\n"
+        "            for _ in range(32):\n"
+        "                f.write(CHUNK)\n"
+    )
+    run = run_now(world.submit({"app.py": app}))
+
+    assert run.status == RunStatus.FAILED
+    outputs = dict(run.results.values_list("nodeid", "output"))
+    assert "File too large" in outputs["test_disk.py::test_big"]
+    assert "No space left on device" in outputs["test_disk.py::test_many"]
+    # The sandbox's disk is memory of its own: the machine's disk did not fill.
+    assert shutil.disk_usage(settings.AUTOGRADING_ROOT).used - before < 50 * 1024 * 1024
+
+
+def test_a_memory_hog_fails_its_test(world):
+    world.suite(
+        {"test_mem.py": "def test_hog():\n    data = bytearray(8 * 1024 ** 3)\n    assert data\n"},
+        memory_mb=512,
+    )
+    run = run_now(world.submit({"app.py": ""}))
+    assert run.status == RunStatus.FAILED
+    assert "MemoryError" in run.results.get().output
+
+
+def test_tests_that_do_not_import_say_why(world):
+    world.suite(
+        {"test_app.py": "from notes import create_app\n\ndef test_app():\n    create_app()\n"}
+    )
+    run = run_now(world.submit({"README.md": "We forgot the code.\n"}))
+
+    assert run.status == RunStatus.FAILED
+    assert "could not be loaded (test_app.py)" in run.message
+    result = run.results.get()
+    assert result.outcome == "error"
+    assert "ModuleNotFoundError: No module named 'notes'" in result.output
+
+
+def test_exiting_the_interpreter_stops_cleanly(world):
+    world.suite(
+        {
+            "test_exit.py": "import os\n\ndef test_one():\n    pass\n\ndef test_exit():\n"
+            "    os._exit(0)\n"
+        }  # fmt: skip
+    )
+    run = run_now(world.submit({"app.py": ""}))
+    assert run.status == RunStatus.FAILED
+    assert "stopped unexpectedly" in run.message
+    assert "test_exit.py::test_exit" in run.message
+
+
+def test_a_missing_bwrap_is_a_sandbox_error(world, monkeypatch):
+    world.suite({"test_ok.py": "def test_ok():\n    pass\n"})
+    # The machine's tool goes missing (an empty PATH), not our code.
+    monkeypatch.setenv("PATH", "/nonexistent")
+    run = run_now(world.submit({"app.py": ""}))
+    assert run.status == RunStatus.SANDBOX_ERROR
+    assert "Nothing is wrong with your code" in run.message
+    assert "bubblewrap" in run.output
+
+
+def test_bubblewrap_is_installed():
+    """CI installs it (scripts/system-packages.sh); every test above needs it."""
+    assert subprocess.run(["bwrap", "--version"], capture_output=True).returncode == 0  # noqa: S607

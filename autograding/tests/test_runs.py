@@ -1,0 +1,435 @@
+"""Realistic projects through the whole path: submission, queue, worker, results, pages."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import zipfile
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+
+from autograding import environments, services
+from autograding.models import BuildStatus, PrefilledScore, Run, RunStatus, TestSuite
+from grading import services as grading_services
+from grading.models import Criterion, CriterionScore, GradeRelease, Rubric
+
+from .conftest import SAMPLES, World, run_now, zip_folder
+
+FLASK = SAMPLES / "flask_notes"
+FLASK_GROUPS = (
+    ("API", "test_api.py::*", "visible", 6),
+    ("Validation", "test_validation.py::*", "hidden", 4),
+)
+
+
+def flask_project(tmp_path, *, broken: bool = False):
+    """The Flask sample as a group hands it in; BROKEN drops the title length check."""
+    project = tmp_path / "notes-project"
+    shutil.copytree(FLASK / "project", project)
+    if broken:
+        code = project / "notes" / "__init__.py"
+        text = code.read_text()
+        text = text.replace('len(title) > app.config["MAX_TITLE"]', "False")
+        code.write_text(text)
+    return project
+
+
+@pytest.mark.django_db
+def test_a_realistic_flask_project_passes(world, tmp_path):
+    world.suite(FLASK / "tests", groups=FLASK_GROUPS)
+    run = run_now(world.submit(flask_project(tmp_path)))
+
+    assert run.status == RunStatus.PASSED
+    assert (run.tests_passed, run.tests_total) == (11, 11)
+    assert (run.score, run.max_score) == (Decimal("10.00"), Decimal("10.00"))
+    assert run.message == "All 11 tests passed."
+    api = run.results.filter(group__name="API")
+    assert api.count() == 5 and all(r.duration > 0 for r in api)
+
+
+@pytest.mark.django_db
+def test_a_broken_flask_project_fails_with_the_failing_test(world, tmp_path):
+    world.suite(FLASK / "tests", groups=FLASK_GROUPS)
+    run = run_now(world.submit(flask_project(tmp_path, broken=True)))
+
+    assert run.status == RunStatus.FAILED
+    assert run.message == "1 of 11 tests did not pass."
+    failed = run.results.get(outcome="failed")
+    assert failed.nodeid == "test_validation.py::test_title_length_is_limited"
+    assert "assert 201 == 400" in failed.output
+    # The hidden group (6 tests) loses a sixth of its 4 points: 6 + 3.33.
+    assert run.score == Decimal("9.33")
+
+
+@pytest.mark.django_db
+def test_students_see_visible_tests_and_hidden_counts_until_release(world, tmp_path):
+    world.suite(FLASK / "tests", groups=FLASK_GROUPS)
+    run_now(world.submit(flask_project(tmp_path, broken=True)))
+    client = Client()
+    client.force_login(world.student)
+
+    page = client.get(world.assignment.get_absolute_url()).content.decode()
+    assert "1 of 11 tests did not pass." in page
+    assert "test_api.py::test_create_and_read" in page  # visible, in full
+    assert "Hidden tests: 5 of 6 passed." in page
+    assert "test_title_length_is_limited" not in page  # hidden: no name, no output
+    assert "Visible tests: 6 of 6 points." in page
+
+    GradeRelease.objects.create(assignment=world.assignment, released_at=timezone.now())
+    page = client.get(world.assignment.get_absolute_url()).content.decode()
+    assert "test_validation.py::test_title_length_is_limited" in page
+    assert "assert 201 == 400" in page
+    assert "Hidden tests:" not in page
+
+
+@pytest.mark.django_db
+def test_another_group_sees_nothing_of_these_results(world, tmp_path):
+    from accounts.tests.factories import UserFactory
+    from lessons.tests.factories import EnrollmentFactory
+    from projects.models import GroupMembership
+    from projects.tests.factories import GroupFactory
+
+    world.suite(FLASK / "tests", groups=FLASK_GROUPS)
+    run_now(world.submit(flask_project(tmp_path)))
+    other = UserFactory(username="other")
+    EnrollmentFactory(user=other, course=world.course)
+    group = GroupFactory(assignment=world.assignment, name="Others")
+    GroupMembership.objects.create(group=group, assignment=world.assignment, student=other)
+    client = Client()
+    client.force_login(other)
+    page = client.get(world.assignment.get_absolute_url()).content.decode()
+    assert "test_api.py" not in page
+    assert "tests did not pass" not in page
+
+
+@pytest.mark.django_db
+def test_graders_see_every_test_and_prefilled_points_and_their_change_is_recorded(world, tmp_path):
+    rubric = Rubric.objects.create(assignment=world.assignment)
+    api = Criterion.objects.create(rubric=rubric, title="Works", max_points=Decimal("20"))
+    style = Criterion.objects.create(rubric=rubric, title="Style", max_points=Decimal("5"))
+    suite = world.suite(FLASK / "tests", groups=FLASK_GROUPS)
+    suite.groups.update(criterion=api)  # both groups count toward "Works"
+    submission = world.submit(flask_project(tmp_path, broken=True))
+    review = grading_services.grader_assign(group=world.group, grader=world.grader)
+    run = run_now(submission)
+
+    # 9.33 of 10 points from the tests, scaled to the criterion's 20; "Style" left alone.
+    score = CriterionScore.objects.get(review=review, criterion=api)
+    assert score.points == Decimal("18.66")
+    assert not CriterionScore.objects.filter(review=review, criterion=style).exists()
+    assert PrefilledScore.objects.get(score=score).run == run
+    assert score.history.get().history_change_reason == f"Pre-filled from autograding run #{run.pk}"
+
+    client = Client()
+    client.force_login(world.grader)
+    url = reverse("grading:review", kwargs={"pk": review.pk})
+    page = client.get(url).content.decode()
+    assert "test_validation.py::test_title_length_is_limited" in page  # hidden ones too
+    assert 'value="18.66"' in page
+    assert "Works: 18.66 points pre-filled from the tests." in page
+
+    response = client.post(
+        url,
+        {f"score_{api.pk}": "15", f"score_{style.pk}": "4", "overall_feedback": "", "save": "1"},
+    )
+    assert response.status_code == 302
+    score.refresh_from_db()
+    assert score.points == Decimal("15")
+    latest = score.history.order_by("-history_date").first()
+    assert (latest.points, latest.history_user) == (Decimal("15.00"), world.grader)
+    assert PrefilledScore.objects.get(score=score).changed_by_grader
+    page = client.get(url).content.decode()
+    assert "Works: 18.66 points pre-filled from the tests; changed by the grader to 15." in page
+
+    # A later run never replaces the grader's points.
+    run_now(submission)
+    score.refresh_from_db()
+    assert score.points == Decimal("15")
+
+
+@pytest.mark.django_db
+def test_a_review_created_after_the_run_is_prefilled(
+    world, tmp_path, django_capture_on_commit_callbacks
+):
+    rubric = Rubric.objects.create(assignment=world.assignment)
+    works = Criterion.objects.create(rubric=rubric, title="Works", max_points=Decimal("10"))
+    suite = world.suite(FLASK / "tests", groups=FLASK_GROUPS)
+    suite.groups.filter(name="API").update(criterion=works)
+    run_now(world.submit(flask_project(tmp_path)))
+    with django_capture_on_commit_callbacks(execute=True):
+        review = grading_services.grader_assign(group=world.group, grader=world.grader)
+    assert review.scores.get(criterion=works).points == Decimal("10.00")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_submitted_version_is_queued_and_run_by_the_worker(tmp_path, environment):
+    world = World()
+    world.suite(FLASK / "tests", groups=FLASK_GROUPS)
+    client = Client()
+    client.force_login(world.student)
+    upload = SimpleUploadedFile(
+        "notes.zip", zip_folder(flask_project(tmp_path)), content_type="application/zip"
+    )
+    url = reverse("projects:submit", args=[world.course.slug, world.assignment.slug])
+    response = client.post(url, {"archive": upload})
+    assert response.status_code == 302
+
+    run = Run.objects.get()
+    assert run.status == RunStatus.QUEUED  # the request only queued it
+    assert DBTaskResult.objects.filter(status="READY", task_path__endswith="run_tests").count() == 1
+
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+
+    run.refresh_from_db()
+    assert run.status == RunStatus.PASSED
+    assert run.worker and run.attempts == 1
+    page = client.get(world.assignment.get_absolute_url()).content.decode()
+    assert "All 11 tests passed." in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_never_run_the_same_run(environment):
+    world = World()
+    world.suite({"test_ok.py": "def test_ok():\n    pass\n"})
+    runs = [services.run_request(submission=world.submit({"app.py": ""})) for _ in range(4)]
+    from autograding.tasks import run_tests
+
+    for run in runs:  # every run's task delivered twice, as a double click would
+        run_tests.enqueue(run_id=run.pk)
+
+    def work(name: str) -> None:
+        try:
+            Worker(
+                queue_names=["default"], interval=0, batch=True, backend_name="default",
+                startup_delay=False, max_tasks=None, worker_id=name, excluded_queue_names=[],
+            ).run()  # fmt: skip
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(f"worker-{n}",)) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    tasks = DBTaskResult.objects.filter(task_path__endswith="run_tests")
+    assert tasks.filter(status="SUCCESSFUL").count() == 8
+    for run in Run.objects.all():
+        assert (run.status, run.attempts) == (RunStatus.PASSED, 1)
+        assert run.results.count() == 1  # executed once: one set of results
+    assert tasks.filter(return_value="").count() == 4  # duplicates found their run taken
+    workers = {name for ids in tasks.values_list("worker_ids", flat=True) for name in ids}
+    assert workers and workers <= {"worker-1", "worker-2"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_claims_have_one_winner(environment):
+    world = World()
+    world.suite({"test_ok.py": "def test_ok():\n    pass\n"})
+    run = services.run_request(submission=world.submit({"app.py": ""}))
+    barrier = threading.Barrier(6)
+    won = []
+
+    def claim(name: str) -> None:
+        try:
+            barrier.wait()
+            if services.claim(run.pk, name) is not None:
+                won.append(name)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=claim, args=(f"w{n}",)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(won) == 1
+    run.refresh_from_db()
+    assert (run.status, run.worker, run.attempts) == (RunStatus.RUNNING, won[0], 1)
+
+
+@pytest.mark.django_db
+def test_a_crashed_worker_s_run_is_queued_again_then_ended(world):
+    world.suite({"test_ok.py": "def test_ok():\n    pass\n"}, wall_seconds=30)
+    run = services.run_request(submission=world.submit({"app.py": ""}))
+    assert services.claim(run.pk, "dead-worker") is not None
+    # Within its time limit it is left alone.
+    assert services.recover_stale_runs() == 0
+    later = timezone.now() + timedelta(minutes=5)
+    assert services.recover_stale_runs(now=later) == 1
+    run.refresh_from_db()
+    assert (run.status, run.worker) == (RunStatus.QUEUED, "")
+    queued = DBTaskResult.objects.filter(status="READY", task_path__endswith="run_tests")
+    assert queued.count() == 2  # a new task for it
+
+    assert services.claim(run.pk, "dead-again") is not None
+    assert services.recover_stale_runs(now=later + timedelta(minutes=5)) == 1
+    run.refresh_from_db()
+    assert run.status == RunStatus.SANDBOX_ERROR
+    assert "Nothing is wrong with your code" in run.message
+
+
+@pytest.mark.django_db
+def test_instructors_rerun_a_version_and_a_whole_project(world, tmp_path):
+    world.suite({"test_ok.py": "def test_ok():\n    pass\n"})
+    first = world.submit({"app.py": ""})
+    latest = world.submit({"app.py": ""})
+    client = Client()
+    client.force_login(world.instructor)
+    response = client.post(reverse("autograding:rerun_submission", args=[first.pk]))
+    assert response.status_code == 302
+    assert first.autograde_runs.count() == 1
+    url = reverse("autograding:rerun_assignment", args=[world.assignment.pk])
+    client.post(url, {"scope": "final"})
+    assert latest.autograde_runs.count() == 1 and first.autograde_runs.count() == 1
+    client.post(url, {"scope": "every"})
+    assert latest.autograde_runs.count() == 2 and first.autograde_runs.count() == 2
+    page = client.get(reverse("autograding:queue")).content.decode()
+    assert 'id="count-waiting">4<' in page
+
+    client.force_login(world.student)
+    assert client.post(url, {"scope": "every"}).status_code == 403
+    assert Run.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_final_only_suites_wait_for_the_deadline(world, django_capture_on_commit_callbacks):
+    from projects import services as project_services
+
+    world.suite({"test_ok.py": "def test_ok():\n    pass\n"}, run_scope="final")
+    upload = SimpleUploadedFile("p.zip", b"", content_type="application/zip")
+    from .conftest import zip_files
+
+    upload = SimpleUploadedFile("p.zip", zip_files({"app.py": ""}))
+    with django_capture_on_commit_callbacks(execute=True):
+        project_services.submission_create(group=world.group, student=world.student, archive=upload)
+    assert not Run.objects.exists()
+    task = DBTaskResult.objects.get(status="READY", task_path__endswith="run_final_version")
+    assert task.run_after == world.assignment.due_at
+
+    # At the deadline (moved into the past here), the final version is queued, once.
+    world.assignment.due_at = timezone.now() - timedelta(minutes=1)
+    world.assignment.opens_at = timezone.now() - timedelta(days=2)
+    world.assignment.save()
+    assert services.final_version_run(world.group.pk) is not None
+    assert services.final_version_run(world.group.pk) is None
+    assert Run.objects.get().submission.version == 1
+
+
+@pytest.mark.django_db
+def test_requirements_are_checked_with_a_clear_message():
+    with pytest.raises(ValidationError) as caught:
+        environments.clean_requirements("requests>=2\n--index-url https://evil.example/\nflask>>>2")
+    messages = caught.value.messages
+    assert any("Line 2" in m and "no pip options or URLs" in m for m in messages)
+    assert any("Line 3" in m and "not a requirement" in m for m in messages)
+    assert environments.clean_requirements("# tools\nrequests>=2.31\nFlask-Login\n") == [
+        "Flask-Login",
+        "requests>=2.31",
+    ]
+
+
+@pytest.mark.django_db
+def test_a_suite_saved_in_the_back_office_queues_its_build(
+    world, django_capture_on_commit_callbacks
+):
+    from .conftest import zip_files
+
+    client = Client()
+    client.force_login(world.instructor)
+    archive = SimpleUploadedFile(
+        "tests.zip",
+        zip_files(
+            {"tests/test_ok.py": "def test_ok():\n    pass\n", "tests/requirements.txt": "six\n"}
+        ),
+    )
+    data = {
+        "assignment": world.assignment.pk,
+        "archive": archive,
+        "requirements": "",
+        "run_scope": "every",
+        "is_active": "on",
+        "wall_seconds": "60",
+        "memory_mb": "2048",
+        "groups-TOTAL_FORMS": "1",
+        "groups-INITIAL_FORMS": "0",
+        "groups-0-order": "0",
+        "groups-0-name": "All",
+        "groups-0-patterns": "*",
+        "groups-0-points": "10",
+        "groups-0-visibility": "visible",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:autograding_testsuite_add"), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    suite = world.assignment.test_suite
+    assert suite.requirements.strip() == "six"  # read from the zip's requirements.txt
+    assert suite.build_status == BuildStatus.QUEUED
+    assert DBTaskResult.objects.filter(task_path__endswith="build_environment").count() == 1
+
+    bad = SimpleUploadedFile("t.zip", zip_files({"notes.txt": "no tests here"}))
+    data.update(archive=bad, assignment=world.assignment.pk)
+    response = client.post(reverse("admin:autograding_testsuite_change", args=[suite.pk]), data)
+    assert "The zip holds no test file" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_realistic_django_project_passes_with_its_settings_found(world):
+    world.suite(SAMPLES / "django_blog" / "tests")
+    run = run_now(world.submit(SAMPLES / "django_blog" / "project"))
+    assert run.status == RunStatus.PASSED, run.results.values_list("nodeid", "output")
+    assert run.tests_total == 10
+
+
+@pytest.mark.django_db
+def test_a_bundle_folder_becomes_the_suite(world, tmp_path, django_capture_on_commit_callbacks):
+    folder = tmp_path / "tests"
+    shutil.copytree(FLASK / "tests", folder)
+    (folder / "__pycache__").mkdir()
+    (folder / "__pycache__" / "junk.pyc").write_bytes(b"\0")
+    call_command(
+        "autograde_suite", world.course.slug, world.assignment.slug, str(folder), "--build",
+        verbosity=0,
+    )  # fmt: skip
+    suite = world.assignment.test_suite
+    assert suite.build_status == BuildStatus.READY
+    with zipfile.ZipFile(suite.archive.open("rb")) as archive:
+        assert sorted(archive.namelist()) == ["conftest.py", "test_api.py", "test_validation.py"]
+    assert run_now(world.submit(flask_project(tmp_path))).status == RunStatus.PASSED
+
+    # Requirements in the folder: a new environment, built by the worker.
+    (folder / "requirements.txt").write_text("Flask-Login>=0.6\n")
+    with django_capture_on_commit_callbacks(execute=False):
+        call_command("autograde_suite", world.course.slug, world.assignment.slug, str(folder))
+    suite.refresh_from_db()
+    assert suite.requirements.strip() == "Flask-Login>=0.6"
+    assert suite.build_status == BuildStatus.QUEUED
+
+    with pytest.raises(CommandError, match="No project"):
+        call_command("autograde_suite", world.course.slug, "nope", str(folder))
+
+
+@pytest.mark.django_db
+def test_a_failed_build_is_logged_and_its_runs_end_at_once(world, settings):
+    settings.AUTOGRADING_PYTHON = "/nonexistent/python3"  # this machine lacks it
+    with pytest.raises(AssertionError):
+        world.suite({"test_ok.py": "def test_ok():\n    pass\n"})
+    suite = TestSuite.objects.get(assignment=world.assignment)
+    assert suite.build_status == BuildStatus.FAILED
+    assert "/nonexistent/python3" in suite.build_log
+
+    run = run_now(world.submit({"app.py": ""}))
+    assert run.status == RunStatus.SANDBOX_ERROR
+    assert "Nothing is wrong with your code" in run.message
+    assert "failed to build" in run.output

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "autograding"
+
+urlpatterns = [
+    # /autograding/: instructors
+    path("", views.queue, name="queue"),
+    path("submissions/<id:pk>/rerun/", views.rerun_submission, name="rerun_submission"),
+    path("assignments/<id:pk>/rerun/", views.rerun_assignment, name="rerun_assignment"),
+]

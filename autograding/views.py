@@ -1,0 +1,81 @@
+"""Instructors' autograding pages: the run queue, and re-running tests.
+
+Access: the policy's TEACH on the course; outsiders get 404, members without the role 403.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from access import policy
+from projects.models import ProjectAssignment, Submission
+
+from . import services
+from .models import Run, TestSuite
+
+QUEUE_ROWS = 100
+
+
+def _back(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    if not policy.uses_back_office(request.user):
+        raise PermissionDenied("Only instructors see the test queue.")
+    runs = policy.scope(request.user, policy.TEACH, Run.objects)
+    rows = list(
+        runs.select_related("submission__group__assignment__course", "suite").order_by(
+            "-queued_at", "-pk"
+        )[:QUEUE_ROWS]
+    )
+    suites = list(
+        policy.scope(request.user, policy.TEACH, TestSuite.objects)
+        .select_related("assignment__course")
+        .order_by("assignment__course__title", "assignment__due_at")
+    )
+    context = {"counts": services.queue_counts(runs), "rows": rows, "suites": suites}
+    return render(request, "autograding/queue.html", context)
+
+
+@require_POST
+@login_required
+def rerun_submission(request: HttpRequest, pk: int) -> HttpResponse:
+    submission = policy.get_or_refuse(
+        request.user, policy.TEACH, Submission.objects.select_related("group"), pk=pk
+    )
+    run = services.run_request(submission=submission, by=request.user)
+    if run is None:
+        messages.error(request, "This version cannot be tested: no test suite, or no zip archive.")
+    else:
+        messages.success(request, f"Version {submission.version} is queued for testing.")
+    return redirect(_back(request, "autograding:queue"))
+
+
+@require_POST
+@login_required
+def rerun_assignment(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = policy.get_or_refuse(request.user, policy.TEACH, ProjectAssignment.objects, pk=pk)
+    scope = request.POST.get("scope", "")
+    final_only = {"final": True, "every": False}.get(scope)
+    try:
+        runs = services.runs_request_for_assignment(
+            assignment=assignment, by=request.user, final_only=final_only
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{len(runs)} version{'s' * (len(runs) != 1)} queued.")
+    return redirect(_back(request, "autograding:queue"))
