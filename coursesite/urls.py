@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("lessons.urls")),
     path("projects/", include("projects.urls")),
     path("grading/", include("grading.urls")),
+    path("api/v1/", include("api.urls")),
     # Grade-release emails sent before grading had its own app link here.
     path(
         "projects/feedback/<id:pk>/",
