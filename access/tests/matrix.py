@@ -66,7 +66,7 @@ def is_refusal(response, login_url: str) -> bool:
 def fingerprint() -> str:
     """Return a digest of every row the platform stores, to prove a refusal wrote nothing."""
     digest = hashlib.sha256()
-    for label in ("accounts", "lessons", "projects", "grading", "django_tasks_database"):
+    for label in ("accounts", "lessons", "projects", "grading", "api", "django_tasks_database"):
         for model in sorted(apps.get_app_config(label).get_models(), key=lambda m: m.__name__):
             rows = model._default_manager.order_by("pk").values_list()
             digest.update(f"{model._meta.label}:{list(rows)!r}".encode())
