@@ -297,10 +297,19 @@ class ReviewInSerializer(serializers.Serializer):
 
 
 class LineCommentSerializer(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+
     class Meta:
         model = LineComment
         fields = ["id", "review", "path", "line", "text", "author", "created_at"]
         read_only_fields = fields
+
+    def get_author(self, comment) -> int | None:
+        # As for a review's grader: students read the comment, not who wrote it.
+        user = self.context["request"].user
+        if policy.can(user, policy.GRADE, comment.review.group.assignment):
+            return comment.author_id
+        return None
 
 
 class LineCommentInSerializer(serializers.Serializer):

@@ -116,7 +116,8 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         comment = grading.line_comment_add(
             review=review, by=request.user, path=data["path"], line=data["line"], text=data["text"]
         )
-        return Response(serializers.LineCommentSerializer(comment).data, status=201)
+        data = serializers.LineCommentSerializer(comment, context={"request": request}).data
+        return Response(data, status=201)
 
 
 @extend_schema_view(
@@ -132,7 +133,9 @@ class LineCommentViewSet(
     write_action = policy.GRADE
 
     def base_queryset(self):
-        return LineComment.objects.order_by("review", "path", "line", "pk")
+        return LineComment.objects.select_related("review__group__assignment").order_by(
+            "review", "path", "line", "pk"
+        )
 
     def perform_destroy(self, instance) -> None:
         grading.line_comment_delete(comment=instance, by=self.request.user)
