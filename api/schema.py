@@ -8,6 +8,10 @@ COMMON = {
     "429": "Too many requests: wait the seconds given in Retry-After.",
 }
 WRITES = {"403": "Refused: the user's role, or a read-only token."}
+LISTS = {
+    "400": "A filter or page size that is not valid.",
+    "404": "No such page of the list.",
+}
 
 
 def add_common_problems(result, generator, request, public):
@@ -18,6 +22,8 @@ def add_common_problems(result, generator, request, public):
             extra = dict(COMMON)
             if method in ("post", "put", "patch", "delete"):
                 extra.update(WRITES)
+            if any(p.get("name") == "page" for p in operation.get("parameters", [])):
+                extra.update(LISTS)
             for code, description in extra.items():
                 responses.setdefault(
                     code,

@@ -222,6 +222,7 @@ class GroupJoinSerializer(serializers.Serializer):
 
 class SubmissionSerializer(serializers.ModelSerializer):
     assignment = serializers.IntegerField(source="group.assignment_id", read_only=True)
+    repository_url = serializers.CharField(read_only=True)  # "" when none was given
     download_url = serializers.SerializerMethodField()
 
     class Meta:
