@@ -58,11 +58,13 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
     write_action = policy.GRADE
 
     def base_queryset(self):
-        return (
-            Review.objects.select_related("group__assignment")
-            .prefetch_related(REVIEW_SCORES)
-            .order_by("submission__submitted_at", "pk")
+        reviews = Review.objects.select_related("group__assignment").order_by(
+            "submission__submitted_at", "pk"
         )
+        if self.request.method != "GET":
+            # The services read review.scores as they save them: no stale prefetched copy.
+            return reviews
+        return reviews.prefetch_related(REVIEW_SCORES)
 
     @extend_schema(
         summary="Score a review: a draft, or complete it (its grader, or an instructor)",
@@ -101,8 +103,8 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
             overall_feedback=cleaned["overall_feedback"],
             complete=complete,
         )
-        review = self.base_queryset().get(pk=review.pk)
-        return Response(self.get_serializer(review).data)
+        review = Review.objects.select_related("group__assignment").prefetch_related(REVIEW_SCORES)
+        return Response(self.get_serializer(review.get(pk=pk)).data)
 
     @extend_schema(
         summary="Comment on a line of the reviewed archive (its grader, or an instructor)",
