@@ -10,6 +10,8 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import renderers, viewsets
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
+from coursesite.csvexport import CSV_MEDIA_TYPE
+
 from ..access import PolicyMixin
 from ..serializers import ProblemSerializer
 
@@ -67,7 +69,7 @@ class ZipRenderer(DownloadRenderer):
 
 
 class CsvRenderer(DownloadRenderer):
-    media_type = "text/csv"
+    media_type = CSV_MEDIA_TYPE
     format = "csv"
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from drf_spectacular.types import OpenApiTypes
@@ -16,6 +13,7 @@ from rest_framework.views import APIView
 
 from access import policy
 from accounts.models import User
+from coursesite.csvexport import CSV_MEDIA_TYPE
 from lessons import services as lessons
 from lessons.models import Course, Enrollment, Lesson, Module, Progress
 
@@ -77,22 +75,12 @@ class MyProgressView(APIView):
 
 
 class CsvTextParser(parsers.BaseParser):
-    """A roster as the CSV file itself (``Content-Type: text/csv``)."""
+    """A roster as the CSV file itself."""
 
-    media_type = "text/csv"
+    media_type = CSV_MEDIA_TYPE
 
     def parse(self, stream, media_type=None, parser_context=None):
         return {"csv": stream.read()}
-
-
-def rows_as_csv(rows: list[dict]) -> str:
-    """Write JSON roster rows as the CSV file the import reads, so both are checked alike."""
-    text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow(["email", "name", "role"])
-    for row in rows:
-        writer.writerow([row["email"], row["name"], row.get("role", "")])
-    return text.getvalue()
 
 
 @extend_schema_view(
@@ -158,14 +146,14 @@ class CourseViewSet(GradebookActions, mixins.ListModelMixin, mixins.RetrieveMode
         summary="Import a roster: enroll every row, creating missing accounts",
         description=(
             "The same import as the back office's CSV roster, with the same checks and a "
-            "report for every row. Send the CSV file itself (`Content-Type: text/csv`, "
+            f"report for every row. Send the CSV file itself (`Content-Type: {CSV_MEDIA_TYPE}`, "
             "columns email, name, role) or JSON rows. Rows that are already enrolled keep "
             "their role; rejected rows say why and change nothing; the accepted rows are "
             "saved together or not at all."
         ),
         request={
             "application/json": serializers.RosterInSerializer,
-            "text/csv": OpenApiTypes.STR,
+            CSV_MEDIA_TYPE: OpenApiTypes.STR,
         },
         responses={200: serializers.RosterReportSerializer, **problems(400, 403, 404)},
     )
@@ -177,13 +165,14 @@ class CourseViewSet(GradebookActions, mixins.ListModelMixin, mixins.RetrieveMode
     )
     def roster(self, request, pk=None):
         course = self.object_for(policy.TEACH)
-        if "csv" in request.data and request.content_type.startswith("text/csv"):
-            data = request.data["csv"]
+        if request.content_type.startswith(CSV_MEDIA_TYPE):
+            rows = lessons.roster_parse(request.data["csv"])
+            if not rows:
+                raise ValidationError("The roster has a header but no rows.")
         else:
-            data = rows_as_csv(valid(serializers.RosterInSerializer, request.data)["rows"])
-        rows = lessons.roster_parse(data)
-        if not rows:
-            raise ValidationError("The roster has a header but no rows.")
+            # Numbered as the lines of the same roster as a file would be (header first).
+            given = valid(serializers.RosterInSerializer, request.data)["rows"]
+            rows = [lessons.roster_row(line=number, **row) for number, row in enumerate(given, 2)]
         rows = lessons.roster_import(course=course, rows=rows)
         accepted = sum(1 for row in rows if row.accepted)
         report = {

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from access import policy
+from coursesite.csvexport import CSV_MEDIA_TYPE
 from grading import services as grading
 from grading import views as grading_pages
 from grading.forms import LineCommentForm, MarkOverrideForm, RegradeAnswerForm, RubricForm
@@ -315,7 +316,7 @@ class GradebookActions:
     @extend_schema(
         summary="The gradebook as the site's CSV file (instructors)",
         parameters=[OpenApiParameter("sort", str, description="As for the gradebook.")],
-        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR), **problems(403, 404)},
+        responses={(200, CSV_MEDIA_TYPE): OpenApiResponse(OpenApiTypes.STR), **problems(403, 404)},
         filters=False,
     )
     @action(
