@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.db.models import Max, OuterRef, Subquery
 
 from accounts.models import Role
 from coursesite.converters import MAX_ID
@@ -119,8 +120,6 @@ class SubmissionFilter(django_filters.FilterSet):
         fields = ["assignment", "group", "is_late", "latest"]
 
     def filter_latest(self, queryset, name, value):
-        from django.db.models import Max, OuterRef, Subquery
-
         latest = (
             Submission.objects.filter(group=OuterRef("group"))
             .order_by()

@@ -193,3 +193,9 @@ def test_the_schema_and_its_page_are_served_without_cdn(client):
     assert page.status_code == 200
     html = page.content.decode()
     assert "cdn" not in html.lower() and "/static/" in html
+
+
+def test_options_is_not_served(world):
+    """The schema describes every operation; OPTIONS would only repeat it, differently."""
+    a, _, _ = world
+    assert token_client(a.instructor).options("/api/v1/courses/").status_code == 405

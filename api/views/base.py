@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import renderers, viewsets
@@ -24,13 +23,6 @@ class ApiViewSet(PolicyMixin, viewsets.GenericViewSet):
     def object_for(self, action: str, *, roles=None):
         """Return the URL's object if the user may ACTION it (else 404/403)."""
         return self.fetch(self.base_queryset(), action, roles=roles, pk=self.kwargs["pk"])
-
-    def paginated(self, rows, serializer_class, **context):
-        page = self.paginate_queryset(rows)
-        serializer = serializer_class(
-            page, many=True, context={**self.get_serializer_context(), **context}
-        )
-        return self.get_paginated_response(serializer.data)
 
 
 def valid(serializer_class, data, **kwargs) -> dict:
@@ -75,6 +67,3 @@ class CsvRenderer(DownloadRenderer):
 
 def problems(*statuses: int) -> dict[int, OpenApiResponse]:
     return {status: OpenApiResponse(ProblemSerializer) for status in statuses}
-
-
-__all__ = ["ApiViewSet", "ValidationError", "form_valid", "problems", "save_checked", "valid"]
