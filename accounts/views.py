@@ -7,8 +7,9 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.messages.views import SuccessMessageMixin
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 
@@ -83,4 +84,46 @@ def profile(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Your profile was saved.")
             return redirect("accounts:profile")
         messages.error(request, "Your profile was not saved: please correct the errors below.")
-    return render(request, "accounts/profile.html", {"form": form})
+    return _profile_page(request, form)
+
+
+def _profile_page(request, form, token_form=None, new_token: str = "", status: int = 200):
+    from api.forms import TokenForm
+
+    context = {
+        "form": form,
+        "tokens": list(request.user.api_tokens.all()),
+        "token_form": token_form or TokenForm(),
+        "new_token": new_token,  # shown once, in this response only: never stored
+    }
+    return render(request, "accounts/profile.html", context, status=status)
+
+
+@require_POST
+@login_required
+def token_create(request: HttpRequest) -> HttpResponse:
+    from api.forms import TokenForm
+    from api.tokens import token_create
+
+    token_form = TokenForm(request.POST)
+    if token_form.is_valid():
+        try:
+            token, secret = token_create(user=request.user, **token_form.cleaned_data)
+        except ValidationError as exc:
+            token_form.add_error(None, exc)
+        else:
+            messages.success(request, f"Token “{token.name}” created. Copy it now.")
+            return _profile_page(request, ProfileForm(instance=request.user), new_token=secret)
+    return _profile_page(request, ProfileForm(instance=request.user), token_form, status=400)
+
+
+@require_POST
+@login_required
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    from api.tokens import token_revoke
+
+    # One's own tokens only: anyone else's is a page that does not exist.
+    token = get_object_or_404(request.user.api_tokens, pk=pk)
+    token_revoke(token=token)
+    messages.success(request, f"Token “{token.name}” revoked: it no longer works.")
+    return redirect("accounts:profile")

@@ -32,6 +32,7 @@ FORMULA_STARTS = frozenset("=+-@\t\r\n\0\uff1d\uff0b\uff0d\uff20")
 _LEADING_BLANKS = " \u00a0\u3000"
 _PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+CSV_MEDIA_TYPE = "text/csv"  # also what the API accepts a roster as, and offers exports as
 BOM = "\ufeff"  # Excel reads the file as UTF-8 only with a byte-order mark
 
 
@@ -79,7 +80,7 @@ class CsvResponse(HttpResponse):
     """
 
     def __init__(self, filename: str, **kwargs) -> None:
-        super().__init__(content_type="text/csv; charset=utf-8", **kwargs)
+        super().__init__(content_type=f"{CSV_MEDIA_TYPE}; charset=utf-8", **kwargs)
         self["Content-Disposition"] = content_disposition_header(
             as_attachment=True, filename=safe_filename(filename)
         )

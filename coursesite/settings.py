@@ -84,12 +84,17 @@ INSTALLED_APPS = [
     "axes",
     "simple_history",
     "django_tasks_db",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "lessons",
     "projects",
     "grading",
     "autograding",
     "access",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -302,6 +307,56 @@ AUTOGRADING_SANDBOX_UID_BASE = envint("AUTOGRADING_SANDBOX_UID_BASE", 2_000_000)
 # FORMS
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# API (api/, docs/api.md): personal tokens or the session, the access policy for every
+# row, problem details for every error.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First: its challenge makes anonymous requests 401 (with WWW-Authenticate).
+        "api.authentication.PersonalTokenAuthentication",
+        # The browser's session; DRF checks CSRF on its unsafe requests.
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.access.ApiPermission"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "api.throttling.TokenRateThrottle",
+        "api.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Pagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "api.problems.problem_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # OPTIONS answers 405: the schema describes every operation.
+    "DEFAULT_METADATA_CLASS": None,
+    # ?format= would answer 404 to any unknown value: content comes by Accept only.
+    "URL_FORMAT_OVERRIDE": None,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+# Requests per token, and per user over the browser and all their tokens.
+API_THROTTLE_RATES = {
+    "token": os.environ.get("API_TOKEN_RATE", "600/min"),
+    "user": os.environ.get("API_USER_RATE", "1200/min"),
+    "anon": os.environ.get("API_ANON_RATE", "60/min"),
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": f"{SITE_NAME} API",
+    "DESCRIPTION": "Courses, rosters, projects, submissions and grading. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # <id:pk> in URLs (coursesite/converters.py): a database id.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_common_problems",
+    ],
+}
 
 # SECURITY (production-safe unless DEBUG; each can be overridden)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

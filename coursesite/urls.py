@@ -16,6 +16,7 @@ urlpatterns = [
     path("projects/", include("projects.urls")),
     path("grading/", include("grading.urls")),
     path("autograding/", include("autograding.urls")),
+    path("api/v1/", include("api.urls")),
     # Grade-release emails sent before grading had its own app link here.
     path(
         "projects/feedback/<id:pk>/",

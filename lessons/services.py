@@ -202,6 +202,17 @@ def _delimiter(header: str) -> str:
     return max((",", ";", "\t"), key=header.count)
 
 
+def roster_row(*, line: int, email: str | None, name: str | None, role: str | None) -> RosterRow:
+    """Return a row to import, its values as the import compares them (rows given as
+    data, not as a file, come in here too: the API's JSON rosters)."""
+    return RosterRow(
+        line=line,
+        email=(email or "").strip().lower(),
+        name=(name or "").strip(),
+        role=(role or "").strip().lower() or Role.STUDENT,
+    )
+
+
 def roster_parse(data: bytes | str) -> list[RosterRow]:
     """Read a roster CSV (columns email, name, role; any order) into rows to import.
 
@@ -245,11 +256,11 @@ def roster_parse(data: bytes | str) -> list[RosterRow]:
                     "smaller files and import them one after the other."
                 )
             rows.append(
-                RosterRow(
+                roster_row(
                     line=reader.line_num,
-                    email=(record.get("email") or "").strip().lower(),
-                    name=(record.get("name") or "").strip(),
-                    role=(record.get("role") or "").strip().lower() or Role.STUDENT,
+                    email=record.get("email"),
+                    name=record.get("name"),
+                    role=record.get("role"),
                 )
             )
     except csv.Error as exc:

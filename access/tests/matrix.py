@@ -72,6 +72,7 @@ def fingerprint() -> str:
         "projects",
         "grading",
         "autograding",
+        "api",
         "django_tasks_database",
     ):
         for model in sorted(apps.get_app_config(label).get_models(), key=lambda m: m.__name__):

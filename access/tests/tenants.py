@@ -19,6 +19,8 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.tests.factories import UserFactory
+from api.models import PersonalAccessToken
+from api.tokens import token_create
 from autograding.models import BuildStatus, Run, RunStatus, TestGroup, TestResult, TestSuite
 from grading.models import (
     Criterion,
@@ -70,6 +72,7 @@ class Tenant:
     override: MarkOverride
     release: GradeRelease
     enrollment: Enrollment  # the student's
+    token: PersonalAccessToken  # the student's personal access token
     student: User
     classmate: User
     grader: User
@@ -279,6 +282,8 @@ def build_tenant(word: str) -> Tenant:
     enrollments["removed-grader"].delete()
     enrollments["removed-student"].delete()
 
+    token, _ = token_create(user=student, name=f"{word} script", scope="read")
+
     return Tenant(
         word=word,
         course=course,
@@ -307,6 +312,7 @@ def build_tenant(word: str) -> Tenant:
         override=override,
         release=release,
         enrollment=enrollments["student"],
+        token=token,
         student=student,
         classmate=people["classmate"],
         grader=grader,

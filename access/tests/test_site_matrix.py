@@ -70,6 +70,13 @@ def routes(a, b) -> list[Route]:
         Route("grading:regrade_list", get=GRADERS_ANYWHERE, shows_a=GRADES_A),
         Route("grading:feedback_list", get=EVERYONE, shows_a=STUDENT_A),
         Route("accounts:profile", get=EVERYONE, post=EVERYONE, shows_a=PEOPLE_A),
+        # API tokens: everyone makes their own; only its owner revokes one.
+        Route(
+            "accounts:token_create",
+            post=EVERYONE,
+            data={"name": "Intruder script", "scope": "write"},
+        ),
+        Route("accounts:token_revoke", {"pk": a.token.pk}, post=STUDENT_A),
         # Course A's content.
         Route("lessons:course", {"slug": course}, get=MEMBERS_A),
         Route("lessons:lesson", {"course_slug": course, "lesson_slug": lesson}, get=MEMBERS_A),

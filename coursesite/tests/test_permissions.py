@@ -78,6 +78,7 @@ def route_kwargs(world, lesson) -> dict[str, dict]:
         "grading:feedback": by_submission,
         "grading:regrade_request": by_submission,
         "grading:peer": {"pk": world.group.pk},
+        "accounts:token_revoke": {"pk": MISSING},
     }
 
 

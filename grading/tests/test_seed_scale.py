@@ -87,6 +87,9 @@ def test_bench_pages_measures_every_page(settings):
         "admin: enrollments",
         "admin: groups",
         "admin: submissions",
+        "API: submissions",
+        "API: reviews",
+        "API: gradebook",
         "floor",
     ]:
         assert expected in names

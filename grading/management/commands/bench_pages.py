@@ -85,6 +85,20 @@ def page_list() -> list[tuple[str, str, str | None]]:
         ("gradebook", reverse("grading:gradebook", args=[slug]), "bench-instructor"),
         ("gradebook CSV", reverse("grading:gradebook_csv", args=[slug]), "bench-instructor"),
     ]
+    # The API's lists, with the session (as Swagger UI calls them): a page of 50 rows.
+    pages += [
+        (
+            "API: submissions",
+            f"/api/v1/submissions/?assignment={assignment.pk}",
+            "bench-instructor",
+        ),
+        ("API: reviews", f"/api/v1/reviews/?assignment={assignment.pk}", "bench-grader"),
+        (
+            "API: gradebook",
+            f"/api/v1/courses/{assignment.course.pk}/gradebook/",
+            "bench-instructor",
+        ),
+    ]
     for label, name in [
         ("courses", "lessons_course"),
         ("lessons", "lessons_lesson"),

@@ -1,0 +1,170 @@
+"""Filters of the API's lists (django-filter), one FilterSet per list.
+
+Ids are filtered as numbers, never looked up: a filter naming a course the user cannot
+see gives an empty list, as a course without rows does, not an error that would tell
+the two apart. Numbers no row can have are refused before they reach the database.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Max, OuterRef, Subquery
+
+from accounts.models import Role
+from coursesite.converters import MAX_ID
+from grading.models import (
+    LineComment,
+    MarkOverride,
+    RegradeRequest,
+    RegradeStatus,
+    Review,
+    ReviewStatus,
+)
+from lessons.models import Course, Enrollment, Lesson, Module
+from projects.models import Group, GroupMembership, ProjectAssignment, Submission
+
+
+class IdField(forms.IntegerField):
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class IdFilter(django_filters.NumberFilter):
+    field_class = IdField
+
+
+class CourseFilter(django_filters.FilterSet):
+    slug = django_filters.CharFilter(max_length=80)
+    term = django_filters.CharFilter(max_length=30)
+    is_published = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Course
+        fields = ["slug", "term", "is_published"]
+
+
+class ModuleFilter(django_filters.FilterSet):
+    course = IdFilter(field_name="course_id")
+    is_published = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Module
+        fields = ["course", "is_published"]
+
+
+class LessonFilter(django_filters.FilterSet):
+    course = IdFilter(field_name="module__course_id")
+    module = IdFilter(field_name="module_id")
+    slug = django_filters.CharFilter(max_length=100)
+    is_published = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Lesson
+        fields = ["course", "module", "slug", "is_published"]
+
+
+class EnrollmentFilter(django_filters.FilterSet):
+    course = IdFilter(field_name="course_id")
+    user = IdFilter(field_name="user_id")
+    role = django_filters.ChoiceFilter(choices=Role.choices)
+    email = django_filters.CharFilter(
+        field_name="user__email", lookup_expr="iexact", max_length=254
+    )
+
+    class Meta:
+        model = Enrollment
+        fields = ["course", "user", "role", "email"]
+
+
+class AssignmentFilter(django_filters.FilterSet):
+    course = IdFilter(field_name="course_id")
+    slug = django_filters.CharFilter(max_length=80)
+
+    class Meta:
+        model = ProjectAssignment
+        fields = ["course", "slug"]
+
+
+class GroupFilter(django_filters.FilterSet):
+    assignment = IdFilter(field_name="assignment_id")
+    course = IdFilter(field_name="assignment__course_id")
+
+    class Meta:
+        model = Group
+        fields = ["assignment", "course"]
+
+
+class MembershipFilter(django_filters.FilterSet):
+    group = IdFilter(field_name="group_id")
+    assignment = IdFilter(field_name="assignment_id")
+    student = IdFilter(field_name="student_id")
+
+    class Meta:
+        model = GroupMembership
+        fields = ["group", "assignment", "student"]
+
+
+class SubmissionFilter(django_filters.FilterSet):
+    assignment = IdFilter(field_name="group__assignment_id")
+    group = IdFilter(field_name="group_id")
+    is_late = django_filters.BooleanFilter()
+    latest = django_filters.BooleanFilter(
+        method="filter_latest", label="Only each group's latest version"
+    )
+
+    class Meta:
+        model = Submission
+        fields = ["assignment", "group", "is_late", "latest"]
+
+    def filter_latest(self, queryset, name, value):
+        latest = (
+            Submission.objects.filter(group=OuterRef("group"))
+            .order_by()
+            .values("group")
+            .annotate(v=Max("version"))
+            .values("v")
+        )
+        if value:
+            return queryset.filter(version=Subquery(latest))
+        return queryset.exclude(version=Subquery(latest))
+
+
+class ReviewFilter(django_filters.FilterSet):
+    assignment = IdFilter(field_name="group__assignment_id")
+    course = IdFilter(field_name="group__assignment__course_id")
+    grader = IdFilter(field_name="grader_id")
+    status = django_filters.ChoiceFilter(choices=ReviewStatus.choices)
+
+    class Meta:
+        model = Review
+        fields = ["assignment", "course", "grader", "status"]
+
+
+class LineCommentFilter(django_filters.FilterSet):
+    review = IdFilter(field_name="review_id")
+
+    class Meta:
+        model = LineComment
+        fields = ["review"]
+
+
+class RegradeFilter(django_filters.FilterSet):
+    review = IdFilter(field_name="review_id")
+    assignment = IdFilter(field_name="review__group__assignment_id")
+    status = django_filters.ChoiceFilter(choices=RegradeStatus.choices)
+
+    class Meta:
+        model = RegradeRequest
+        fields = ["review", "assignment", "status"]
+
+
+class OverrideFilter(django_filters.FilterSet):
+    assignment = IdFilter(field_name="assignment_id")
+    student = IdFilter(field_name="student_id")
+
+    class Meta:
+        model = MarkOverride
+        fields = ["assignment", "student"]

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django import forms
+
+from .models import TokenScope
+
+
+class TokenForm(forms.Form):
+    """A new personal access token, on the profile page (api.tokens.token_create checks it)."""
+
+    name = forms.CharField(
+        label="Token name",
+        max_length=80,
+        help_text="Where you use it, e.g. “roster sync” or “marks export”.",
+    )
+    scope = forms.ChoiceField(
+        label="Access",
+        choices=TokenScope.choices,
+        initial=TokenScope.READ,
+        widget=forms.RadioSelect,
+        help_text="What your role allows, read only or also changes. Read only is safer.",
+    )

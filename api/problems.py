@@ -1,0 +1,60 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``).
+
+Every refusal of the API has the same shape::
+
+    {"type": "about:blank", "title": "Bad Request", "status": 400,
+     "detail": "The request is not valid: see errors.", "instance": "/api/v1/...",
+     "errors": {"field": ["message", ...]}}
+
+``errors`` is there for invalid input only: per field, and ``non_field_errors`` for
+what concerns the request as a whole. The services' ValidationError messages (written
+for students) are passed on as they are.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from rest_framework import exceptions, serializers
+from rest_framework.views import exception_handler
+
+PROBLEM_JSON = "application/problem+json"
+INVALID = "The request is not valid: see errors."
+
+
+class Conflict(exceptions.APIException):
+    status_code = 409
+    default_detail = "Someone changed this at the same moment. Please try again."
+    default_code = "conflict"
+
+
+def problem_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = serializers.ValidationError(detail=serializers.as_serializer_error(exc))
+    elif isinstance(exc, IntegrityError):
+        exc = Conflict()
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    status = response.status_code
+    problem = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": "",
+        "instance": context["request"].path if context.get("request") else "",
+    }
+    if isinstance(exc, exceptions.ValidationError):
+        errors = response.data
+        if not isinstance(errors, dict):
+            errors = {"non_field_errors": errors}
+        problem["detail"] = INVALID
+        problem["errors"] = errors
+    else:
+        detail = response.data.get("detail") if isinstance(response.data, dict) else None
+        problem["detail"] = str(detail or HTTPStatus(status).description)
+    response.data = problem
+    response.content_type = PROBLEM_JSON
+    return response

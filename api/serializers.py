@@ -1,0 +1,395 @@
+"""What the API shows of each row, and the shape of what it accepts.
+
+Writes are checked by the site's own forms and services (see views): the serializers
+that describe a write only give its shape to the schema and to clients.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from access import policy
+from accounts.models import Role, User
+from grading.models import (
+    CriterionScore,
+    LineComment,
+    MarkOverride,
+    RegradeRequest,
+    Review,
+)
+from lessons.models import Course, Enrollment, Lesson, Module
+from projects.models import Group, GroupMembership, ProjectAssignment, Submission
+from projects.services.submissions import NOTE_MAX_LENGTH
+
+from .models import TokenScope
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="__str__", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "name"]
+
+
+class MeSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="__str__", read_only=True)
+    token_scope = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "name", "email", "is_superuser", "token_scope"]
+
+    @extend_schema_field(serializers.ChoiceField(choices=TokenScope.choices, allow_null=True))
+    def get_token_scope(self, user) -> str | None:
+        token = self.context["request"].auth
+        return getattr(token, "scope", None)
+
+
+# Courses and content --------------------------------------------------------
+class CourseSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Course
+        fields = [
+            "id", "slug", "title", "code", "term", "summary", "objectives", "prerequisites",
+            "is_published", "created_at", "updated_at", "url",
+        ]  # fmt: skip
+        read_only_fields = ["id", "slug", "created_at", "updated_at"]
+
+    def get_url(self, course) -> str:
+        return self.context["request"].build_absolute_uri(course.get_absolute_url())
+
+
+class ModuleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Module
+        fields = ["id", "course", "order", "title", "slug", "summary", "is_published"]
+        read_only_fields = ["id", "course"]
+
+
+class LessonListSerializer(serializers.ModelSerializer):
+    course = serializers.IntegerField(source="module.course_id", read_only=True)
+
+    class Meta:
+        model = Lesson
+        fields = [
+            "id", "course", "module", "order", "title", "slug", "estimated_minutes",
+            "is_published", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["id", "module", "updated_at"]
+
+
+class LessonSerializer(LessonListSerializer):
+    class Meta(LessonListSerializer.Meta):
+        fields = [*LessonListSerializer.Meta.fields, "body", "body_html"]
+        read_only_fields = [*LessonListSerializer.Meta.read_only_fields, "body_html"]
+
+
+# Enrollments and progress ---------------------------------------------------
+class EnrollmentSerializer(serializers.ModelSerializer):
+    user = PersonSerializer(read_only=True)
+    email = serializers.EmailField(source="user.email", read_only=True)
+
+    class Meta:
+        model = Enrollment
+        fields = ["id", "course", "user", "email", "role", "created_at"]
+        read_only_fields = ["id", "course", "created_at"]
+
+
+class EnrollmentCreateSerializer(serializers.Serializer):
+    email = serializers.EmailField(help_text="The email address of an existing account.")
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.STUDENT)
+
+
+class EnrollmentRoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class RosterRowInSerializer(serializers.Serializer):
+    email = serializers.CharField(allow_blank=True, max_length=1000)
+    name = serializers.CharField(allow_blank=True, max_length=1000)
+    role = serializers.CharField(allow_blank=True, required=False, default="", max_length=100)
+
+
+class RosterInSerializer(serializers.Serializer):
+    rows = RosterRowInSerializer(many=True, allow_empty=False, max_length=5000)
+
+
+class RosterRowSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text="Line of the CSV (the header is line 1).")
+    email = serializers.CharField()
+    name = serializers.CharField()
+    role = serializers.CharField()
+    outcome = serializers.CharField(
+        help_text="created account and enrolled, enrolled, already enrolled or rejected"
+    )
+    accepted = serializers.BooleanField()
+    detail = serializers.CharField()
+
+
+class RosterReportSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    rows = RosterRowSerializer(many=True)
+
+
+class ProgressSerializer(serializers.Serializer):
+    done = serializers.IntegerField()
+    total = serializers.IntegerField()
+    percent = serializers.IntegerField()
+
+
+class MyProgressSerializer(ProgressSerializer):
+    course = serializers.IntegerField()
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class MyProgressPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = MyProgressSerializer(many=True)
+
+
+class ProgressModuleSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    lessons = serializers.IntegerField()
+
+
+class StudentProgressSerializer(serializers.Serializer):
+    student = PersonSerializer()
+    modules = ProgressSerializer(many=True)
+    overall = ProgressSerializer()
+
+
+class CourseProgressSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    modules = ProgressModuleSerializer(many=True)
+    results = StudentProgressSerializer(many=True)
+
+
+# Projects -------------------------------------------------------------------
+class AssignmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProjectAssignment
+        fields = [
+            "id", "course", "title", "slug", "brief", "opens_at", "due_at", "late_policy",
+            "late_penalty_per_day", "late_penalty_cap", "min_group_size", "max_group_size",
+            "formation_mode", "submission_kinds", "max_upload_mb", "is_published",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    student = PersonSerializer(read_only=True)
+
+    class Meta:
+        model = GroupMembership
+        fields = ["id", "group", "assignment", "student", "joined_at"]
+        read_only_fields = fields
+
+
+class GroupSerializer(serializers.ModelSerializer):
+    members = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Group
+        fields = ["id", "assignment", "name", "join_code", "created_at", "members"]
+        read_only_fields = fields
+
+    def get_members(self, group) -> list[int]:
+        return [m.student_id for m in group.memberships.all()]
+
+
+class GroupCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=80)
+
+
+class GroupJoinSerializer(serializers.Serializer):
+    join_code = serializers.CharField(max_length=20)
+
+
+class SubmissionSerializer(serializers.ModelSerializer):
+    assignment = serializers.IntegerField(source="group.assignment_id", read_only=True)
+    repository_url = serializers.CharField(read_only=True)  # "" when none was given
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Submission
+        fields = [
+            "id", "assignment", "group", "version", "submitted_by", "submitted_at", "is_late",
+            "archive_name", "archive_size", "sha256", "repository_url", "commit", "note",
+            "download_url",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_download_url(self, submission) -> str | None:
+        if not submission.archive:
+            return None
+        return self.context["request"].build_absolute_uri(
+            reverse("api:submission-download", kwargs={"pk": submission.pk})
+        )
+
+
+class SubmissionCreateSerializer(serializers.Serializer):
+    """A new version of the user's group's work: a zip, a repository URL, or both."""
+
+    archive = serializers.FileField(required=False, help_text="The zip archive (multipart).")
+    repository_url = serializers.CharField(required=False, max_length=500)
+    commit = serializers.CharField(required=False, max_length=40)
+    note = serializers.CharField(required=False, max_length=NOTE_MAX_LENGTH)
+
+
+# Grading --------------------------------------------------------------------
+class ScoreSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CriterionScore
+        fields = ["criterion", "points", "comment"]
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    assignment = serializers.IntegerField(source="group.assignment_id", read_only=True)
+    scores = ScoreSerializer(many=True, read_only=True)
+    grader = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Review
+        fields = [
+            "id", "assignment", "group", "submission", "grader", "status", "overall_feedback",
+            "total", "scores", "assigned_at", "completed_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_grader(self, review) -> int | None:
+        # Students read their feedback, not who wrote it (the site does not show it).
+        user = self.context["request"].user
+        if policy.can(user, policy.GRADE, review.group.assignment):
+            return review.grader_id
+        return None
+
+
+class ScoreInSerializer(serializers.Serializer):
+    criterion = serializers.IntegerField(min_value=1)
+    points = serializers.DecimalField(
+        max_digits=6, decimal_places=2, allow_null=True, min_value=Decimal(0)
+    )
+    comment = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class ReviewInSerializer(serializers.Serializer):
+    scores = ScoreInSerializer(many=True, required=False)
+    overall_feedback = serializers.CharField(allow_blank=True, required=False)
+    complete = serializers.BooleanField(
+        required=False,
+        help_text="true completes the review (every criterion scored); false keeps it a "
+        "draft. Left out: a completed review stays completed.",
+    )
+
+
+class LineCommentSerializer(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+
+    class Meta:
+        model = LineComment
+        fields = ["id", "review", "path", "line", "text", "author", "created_at"]
+        read_only_fields = fields
+
+    def get_author(self, comment) -> int | None:
+        # As for a review's grader: students read the comment, not who wrote it.
+        user = self.context["request"].user
+        if policy.can(user, policy.GRADE, comment.review.group.assignment):
+            return comment.author_id
+        return None
+
+
+class LineCommentInSerializer(serializers.Serializer):
+    path = serializers.CharField(max_length=1000)
+    line = serializers.IntegerField(min_value=1, max_value=10_000_000)
+    text = serializers.CharField()
+
+
+class RegradeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RegradeRequest
+        fields = [
+            "id", "review", "criterion", "reason", "status", "old_points", "new_points",
+            "response", "created_at", "answered_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class RegradeAnswerSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["accept", "decline"])
+    new_points = serializers.DecimalField(
+        max_digits=6, decimal_places=2, required=False, allow_null=True, min_value=Decimal(0)
+    )
+    response = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class ReleaseSerializer(serializers.Serializer):
+    assignment = serializers.IntegerField()
+    released = serializers.BooleanField()
+    released_at = serializers.DateTimeField(allow_null=True)
+    released_by = serializers.IntegerField(allow_null=True)
+
+
+class OverrideSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MarkOverride
+        fields = ["id", "assignment", "student", "mark", "reason", "by", "at"]
+        read_only_fields = fields
+
+
+class OverrideInSerializer(serializers.Serializer):
+    student = serializers.IntegerField(min_value=1)
+    mark = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=Decimal(0), max_value=Decimal(100)
+    )
+    reason = serializers.CharField(max_length=2000)
+
+
+class GradebookColumnSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    released = serializers.BooleanField()
+
+
+class GradebookRowSerializer(serializers.Serializer):
+    student = serializers.IntegerField(source="student_id")
+    name = serializers.CharField()
+    username = serializers.CharField()
+    email = serializers.CharField()
+    progress = serializers.DecimalField(max_digits=5, decimal_places=2)
+    marks = serializers.ListField(
+        child=serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
+    )
+
+
+class GradebookSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    assignments = GradebookColumnSerializer(many=True)
+    results = GradebookRowSerializer(many=True)
+
+
+class ProblemSerializer(serializers.Serializer):
+    """An RFC 9457 problem detail."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    instance = serializers.CharField()
+    errors = serializers.DictField(required=False)

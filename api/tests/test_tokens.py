@@ -1,0 +1,201 @@
+"""Personal access tokens, throttling and problem details: what a script relies on."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from api.models import PersonalAccessToken
+from api.tokens import digest_of, token_create
+from projects.models import Submission
+from projects.tests.factories import make_zip
+
+from .conftest import token_client
+
+pytestmark = pytest.mark.django_db
+ME = "/api/v1/me/"
+
+
+def bearer(secret: str) -> Client:
+    return Client(headers={"Authorization": f"Bearer {secret}"})
+
+
+def test_a_token_is_shown_once_and_stored_hashed(world):
+    a, _, _ = world
+    client = Client()
+    client.force_login(a.grader)
+    response = client.post(
+        reverse("accounts:token_create"), {"name": "marks export", "scope": "read"}
+    )
+    assert response.status_code == 200
+    token = PersonalAccessToken.objects.get(user=a.grader, name="marks export")
+    page = response.content.decode()
+    secret = page.split('<code class="user-select-all">')[1].split("<")[0]
+    assert secret.startswith(token.prefix) and len(secret) > 40
+    # Only its SHA-256 is kept, and the token works.
+    assert token.digest == digest_of(secret)
+    assert secret not in str(PersonalAccessToken.objects.values_list())
+    assert bearer(secret).get(ME).json()["username"] == a.grader.username
+    # The profile page lists it by its prefix, and never shows the secret again.
+    profile = client.get(reverse("accounts:profile")).content.decode()
+    assert token.prefix in profile and secret not in profile
+
+
+def test_a_token_needs_a_name(world):
+    a, _, _ = world
+    client = Client()
+    client.force_login(a.grader)
+    response = client.post(reverse("accounts:token_create"), {"name": "  ", "scope": "write"})
+    assert response.status_code == 400
+    assert not PersonalAccessToken.objects.filter(user=a.grader).exists()
+
+
+def test_a_revoked_token_is_refused_at_once(world):
+    a, _, _ = world
+    _, secret = token_create(user=a.grader, name="sync", scope="write")
+    client = bearer(secret)
+    assert client.get(ME).status_code == 200
+    browser = Client()
+    browser.force_login(a.grader)
+    token = PersonalAccessToken.objects.get(user=a.grader)
+    browser.post(reverse("accounts:token_revoke", args=[token.pk]))
+    response = client.get(ME)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert response["Content-Type"] == "application/problem+json"
+    assert "revoked" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Bearer", "Bearer cpt_made-up", "Bearer two words", "Bearer cpt_\u00e9t\u00e9"],
+)
+def test_bad_tokens_are_refused(world, header):
+    response = Client(headers={"Authorization": header}).get(ME)
+    assert response.status_code == 401
+    assert response.json()["status"] == 401
+
+
+def test_an_inactive_account_s_tokens_are_refused(world):
+    a, _, _ = world
+    _, secret = token_create(user=a.grader, name="sync", scope="write")
+    a.grader.is_active = False
+    a.grader.save()
+    assert bearer(secret).get(ME).status_code == 401
+
+
+def test_last_used_is_written_at_most_once_a_minute(world, django_assert_num_queries):
+    a, _, _ = world
+    token, secret = token_create(user=a.grader, name="sync", scope="read")
+    client = bearer(secret)
+    client.get(ME)
+    token.refresh_from_db()
+    first = token.last_used_at
+    assert first is not None
+    client.get(ME)
+    token.refresh_from_db()
+    assert token.last_used_at == first
+    PersonalAccessToken.objects.filter(pk=token.pk).update(
+        last_used_at=timezone.now() - timedelta(minutes=2)
+    )
+    client.get(ME)
+    token.refresh_from_db()
+    assert token.last_used_at > first
+
+
+def test_each_token_has_its_own_budget_and_the_user_one_over_all(world, settings):
+    a, _, _ = world
+    # Refused requests count for the user (the 4th below): 6 make the user's budget.
+    settings.API_THROTTLE_RATES = {"token": "3/min", "user": "6/min", "anon": "3/min"}
+    first, second = token_client(a.grader), token_client(a.grader)
+    assert [first.get(ME).status_code for _ in range(3)] == [200, 200, 200]
+    response = first.get(ME)
+    assert response.status_code == 429
+    assert response["Content-Type"] == "application/problem+json"
+    assert int(response["Retry-After"]) > 0
+    # Another token of the same user still has its budget, until the user's runs out.
+    assert [second.get(ME).status_code for _ in range(3)] == [200, 200, 429]
+    # Someone else is not slowed down.
+    assert token_client(a.instructor).get(ME).status_code == 200
+
+
+def test_invalid_input_is_a_problem_detail_with_field_errors(world):
+    a, _, _ = world
+    client = token_client(a.instructor)
+    response = client.post(
+        f"/api/v1/courses/{a.course.pk}/modules/", {"order": -1}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == 400 and problem["title"] == "Bad Request"
+    assert set(problem["errors"]) == {"title", "order"}
+    # The services' own messages come through as they are.
+    response = client.post(
+        f"/api/v1/courses/{a.course.pk}/enrollments/",
+        {"email": a.student.email},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "already enrolled" in response.json()["errors"]["non_field_errors"][0]
+
+
+def test_a_json_roster_gets_the_csv_import_s_report(world):
+    a, _, _ = world
+    rows = [
+        {"email": "Ann@Example.org", "name": "Ann", "role": "student"},
+        {"email": "ann@example.org", "name": "Ann again", "role": "student"},
+        {"email": "bea@example.org", "name": "Bea", "role": "teacher"},
+        {"email": a.student.email, "name": "Already here", "role": "grader"},
+    ]
+    response = token_client(a.instructor).post(
+        f"/api/v1/courses/{a.course.pk}/roster/", {"rows": rows}, content_type="application/json"
+    )
+    assert response.status_code == 200
+    report = response.json()
+    assert (report["accepted"], report["rejected"]) == (2, 2)
+    details = [(row["outcome"], row["detail"]) for row in report["rows"]]
+    assert details[0][0] == "created account and enrolled"
+    assert details[1] == ("rejected", "duplicate of line 2 in this file")
+    assert details[2][0] == "rejected" and "unknown role" in details[2][1]
+    assert details[3][0] == "already enrolled" and "role left unchanged" in details[3][1]
+
+
+def test_an_oversized_zip_is_refused_and_nothing_is_kept(world, settings):
+    a, _, _ = world
+    a.grading.max_upload_mb = 1
+    a.grading.save()
+    versions = Submission.objects.count()
+    media = settings.MEDIA_ROOT / "submissions"
+    files = set(media.rglob("*"))
+    payload = make_zip({"data.bin": os.urandom(2 * 1024 * 1024)})
+    response = token_client(a.student).post(
+        f"/api/v1/assignments/{a.grading.pk}/submissions/",
+        {"archive": SimpleUploadedFile("big.zip", payload, content_type="application/zip")},
+    )
+    assert response.status_code == 400
+    assert "limit for this project is 1" in response.json()["errors"]["archive"][0]
+    assert Submission.objects.count() == versions
+    assert set(media.rglob("*")) == files
+
+
+def test_the_schema_and_its_page_are_served_without_cdn(client):
+    schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json")
+    assert schema.status_code == 200
+    assert schema.json()["openapi"].startswith("3.")
+    page = client.get("/api/v1/docs/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "cdn" not in html.lower() and "/static/" in html
+
+
+def test_options_is_not_served(world):
+    """The schema describes every operation; OPTIONS would only repeat it, differently."""
+    a, _, _ = world
+    assert token_client(a.instructor).options("/api/v1/courses/").status_code == 405

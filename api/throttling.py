@@ -1,0 +1,40 @@
+"""Request rates per token and per user (settings.API_THROTTLE_RATES).
+
+The counters live in the default cache: shared by every worker with Redis, per worker
+without it. The rates are read from the settings on every request (DRF's own throttles
+read them once at import), so they can be changed without a restart of the classes.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework.throttling import SimpleRateThrottle
+
+from .models import PersonalAccessToken
+
+
+class _SettingsRateThrottle(SimpleRateThrottle):
+    def get_rate(self) -> str | None:
+        return settings.API_THROTTLE_RATES.get(self.scope)
+
+
+class TokenRateThrottle(_SettingsRateThrottle):
+    """Each token has its own budget: one runaway script does not stop the others."""
+
+    scope = "token"
+
+    def get_cache_key(self, request, view) -> str | None:
+        if not isinstance(request.auth, PersonalAccessToken):
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
+
+
+class UserRateThrottle(_SettingsRateThrottle):
+    """All of a user's requests together (browser and every token) share one budget."""
+
+    scope = "user"
+
+    def get_cache_key(self, request, view) -> str | None:
+        if not request.user.is_authenticated:
+            return self.cache_format % {"scope": "anon", "ident": self.get_ident(request)}
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}

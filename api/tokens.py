@@ -1,0 +1,91 @@
+"""Create, revoke and check personal access tokens.
+
+A token is ``cpt_`` followed by 43 URL-safe characters (256 random bits). Only its
+SHA-256 is stored: a fast hash is enough for a secret this long (nobody guesses 256
+bits, so there is nothing for a slow hash to slow down), and it lets every request
+check its token in microseconds. The token is looked up by its first characters and
+the digests compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+
+from .models import PersonalAccessToken, TokenScope
+
+TOKEN_PREFIX = "cpt_"  # noqa: S105 - the public start of every token
+PREFIX_LENGTH = len(TOKEN_PREFIX) + 8
+MAX_TOKENS_PER_USER = 20
+# last_used_at is written at most this often per token: one UPDATE a minute, not one
+# per request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def digest_of(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def token_create(*, user: User, name: str, scope: str) -> tuple[PersonalAccessToken, str]:
+    """Create a token for USER; return it and its secret, which is shown once and never again."""
+    name = " ".join((name or "").split())
+    errors = {}
+    if not name:
+        errors["name"] = "Give the token a name that says where you use it, e.g. “roster sync”."
+    elif len(name) > 80:
+        errors["name"] = "Keep the name under 80 characters."
+    if scope not in TokenScope.values:
+        errors["scope"] = "Choose read only, or read and write."
+    if errors:
+        raise ValidationError(errors)
+    # Lock the user's row: two requests at once cannot both pass the limit.
+    User.objects.select_for_update().filter(pk=user.pk).exists()
+    if PersonalAccessToken.objects.filter(user=user).count() >= MAX_TOKENS_PER_USER:
+        raise ValidationError(
+            f"You already have {MAX_TOKENS_PER_USER} tokens. Revoke the ones you no longer use."
+        )
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = PersonalAccessToken.objects.create(
+        user=user,
+        name=name,
+        scope=scope,
+        prefix=secret[:PREFIX_LENGTH],
+        digest=digest_of(secret),
+    )
+    return token, secret
+
+
+def token_revoke(*, token: PersonalAccessToken) -> None:
+    token.delete()
+
+
+def token_user(secret: str) -> PersonalAccessToken | None:
+    """Return the token whose secret is SECRET (its user loaded), or None."""
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+        return None
+    digest = digest_of(secret)
+    candidates = PersonalAccessToken.objects.select_related("user").filter(
+        prefix=secret[:PREFIX_LENGTH]
+    )
+    for token in candidates:
+        if hmac.compare_digest(token.digest, digest):
+            return token
+    return None
+
+
+def token_touch(token: PersonalAccessToken) -> None:
+    """Record that TOKEN was used now, unless that was recorded less than a minute ago."""
+    now = timezone.now()
+    if token.last_used_at is not None and now - token.last_used_at < LAST_USED_RESOLUTION:
+        return
+    token.last_used_at = now
+    PersonalAccessToken.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -1,0 +1,69 @@
+"""What every API view shares: the access policy, paging, and a few helpers."""
+
+from __future__ import annotations
+
+import json
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import renderers, viewsets
+from rest_framework.exceptions import ValidationError as ApiValidationError
+
+from coursesite.csvexport import CSV_MEDIA_TYPE
+
+from ..access import PolicyMixin
+from ..serializers import ProblemSerializer
+
+
+class ApiViewSet(PolicyMixin, viewsets.GenericViewSet):
+    # Ids in URLs match the site's <id:pk>: a number no row can have is a 404 before
+    # it reaches the database.
+    lookup_value_converter = "id"
+
+    def object_for(self, action: str, *, roles=None):
+        """Return the URL's object if the user may ACTION it (else 404/403)."""
+        return self.fetch(self.base_queryset(), action, roles=roles, pk=self.kwargs["pk"])
+
+
+def valid(serializer_class, data, **kwargs) -> dict:
+    """Return DATA checked by SERIALIZER_CLASS (400 with field errors if it is not valid)."""
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def form_valid(form) -> dict:
+    """Return the cleaned data of a site FORM, or raise its errors as the API's 400."""
+    if not form.is_valid():
+        raise ApiValidationError({field: list(errors) for field, errors in form.errors.items()})
+    return form.cleaned_data
+
+
+@transaction.atomic
+def save_checked(instance) -> None:
+    """Save INSTANCE after the model's own checks (clean(), unique slugs, constraints)."""
+    instance.full_clean()
+    instance.save()
+
+
+class DownloadRenderer(renderers.BaseRenderer):
+    """Lets a client that asks for a file get it; errors come as JSON problem details."""
+
+    charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return json.dumps(data).encode() if data is not None else b""
+
+
+class ZipRenderer(DownloadRenderer):
+    media_type = "application/zip"
+    format = "zip"
+
+
+class CsvRenderer(DownloadRenderer):
+    media_type = CSV_MEDIA_TYPE
+    format = "csv"
+
+
+def problems(*statuses: int) -> dict[int, OpenApiResponse]:
+    return {status: OpenApiResponse(ProblemSerializer) for status in statuses}

@@ -1,0 +1,344 @@
+"""Courses, modules, lessons, enrollments, rosters and progress."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, parsers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from access import policy
+from accounts.models import User
+from coursesite.csvexport import CSV_MEDIA_TYPE
+from lessons import services as lessons
+from lessons.models import Course, Enrollment, Lesson, Module, Progress
+
+from .. import filters, serializers
+from ..pagination import Pagination
+from .base import ApiViewSet, problems, save_checked, valid
+from .grading import GradebookActions
+
+
+class MeView(APIView):
+    @extend_schema(responses={200: serializers.MeSerializer, **problems(401)}, tags=["me"])
+    def get(self, request):
+        """Return the user the request acts as (and the token's scope, for a token)."""
+        return Response(serializers.MeSerializer(request.user, context={"request": request}).data)
+
+
+class MyProgressView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("page", int, description="Page number."),
+            OpenApiParameter("page_size", int, description="Courses per page (at most 200)."),
+        ],
+        responses={200: serializers.MyProgressPageSerializer, **problems(401)},
+        tags=["me"],
+    )
+    def get(self, request):
+        """Return the user's progress in each course they are enrolled in (published lessons)."""
+        user = request.user
+        roles = policy.course_roles(user)
+        courses = list(
+            policy.scope(user, policy.VIEW, Course.objects.filter(pk__in=roles))
+            .only("pk", "slug", "title", "term")
+            .order_by("-term", "title", "pk")
+        )
+        published = Lesson.objects.published().filter(module__course__in=[c.pk for c in courses])
+        counts = published.values("module__course_id").annotate(
+            total=Count("pk"), done=Count("pk", filter=Q(completions__user=user))
+        )
+        progress = {row["module__course_id"]: Progress(row["done"], row["total"]) for row in counts}
+        rows = []
+        for course in courses:
+            course_progress = progress.get(course.pk, Progress(0, 0))
+            rows.append(
+                {
+                    "course": course.pk,
+                    "slug": course.slug,
+                    "title": course.title,
+                    "role": roles[course.pk],
+                    "done": course_progress.done,
+                    "total": course_progress.total,
+                    "percent": course_progress.percent,
+                }
+            )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(
+            serializers.MyProgressSerializer(page, many=True).data
+        )
+
+
+class CsvTextParser(parsers.BaseParser):
+    """A roster as the CSV file itself."""
+
+    media_type = CSV_MEDIA_TYPE
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return {"csv": stream.read()}
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List the courses the user may see"),
+    retrieve=extend_schema(
+        summary="A course", responses={200: serializers.CourseSerializer, **problems(404)}
+    ),
+    partial_update=extend_schema(
+        summary="Change a course (its instructors)",
+        responses={200: serializers.CourseSerializer, **problems(400, 403, 404)},
+    ),
+)
+class CourseViewSet(GradebookActions, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """Courses: the published ones of the user's courses, drafts too for their instructors."""
+
+    model = Course
+    serializer_class = serializers.CourseSerializer
+    filterset_class = filters.CourseFilter
+
+    def base_queryset(self):
+        return Course.objects.order_by("-term", "title", "pk")
+
+    def partial_update(self, request, pk=None):
+        course = self.get_object()
+        serializer = self.get_serializer(course, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(serializer.data)
+
+    @extend_schema(
+        summary="Add a module to the course (its instructors)",
+        request=serializers.ModuleSerializer,
+        responses={201: serializers.ModuleSerializer, **problems(400, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], url_path="modules")
+    def create_module(self, request, pk=None):
+        course = self.object_for(policy.TEACH)
+        data = valid(serializers.ModuleSerializer, request.data)
+        module = Module(course=course, **data)
+        save_checked(module)
+        return Response(serializers.ModuleSerializer(module).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Enroll an existing account (the course's instructors)",
+        request=serializers.EnrollmentCreateSerializer,
+        responses={201: serializers.EnrollmentSerializer, **problems(400, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], url_path="enrollments")
+    def create_enrollment(self, request, pk=None):
+        course = self.object_for(policy.TEACH)
+        data = valid(serializers.EnrollmentCreateSerializer, request.data)
+        user = User.objects.filter(email__iexact=data["email"]).first()
+        if user is None:
+            raise ValidationError(
+                {"email": "No account has this email address. Import a roster to create one."}
+            )
+        enrollment = lessons.enrollment_create(user=user, course=course, role=data["role"])
+        return Response(
+            serializers.EnrollmentSerializer(enrollment).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        summary="Import a roster: enroll every row, creating missing accounts",
+        description=(
+            "The same import as the back office's CSV roster, with the same checks and a "
+            f"report for every row. Send the CSV file itself (`Content-Type: {CSV_MEDIA_TYPE}`, "
+            "columns email, name, role) or JSON rows. Rows that are already enrolled keep "
+            "their role; rejected rows say why and change nothing; the accepted rows are "
+            "saved together or not at all."
+        ),
+        request={
+            "application/json": serializers.RosterInSerializer,
+            CSV_MEDIA_TYPE: OpenApiTypes.STR,
+        },
+        responses={200: serializers.RosterReportSerializer, **problems(400, 403, 404)},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="roster",
+        parser_classes=[parsers.JSONParser, CsvTextParser],
+    )
+    def roster(self, request, pk=None):
+        course = self.object_for(policy.TEACH)
+        if request.content_type.startswith(CSV_MEDIA_TYPE):
+            rows = lessons.roster_parse(request.data["csv"])
+            if not rows:
+                raise ValidationError("The roster has a header but no rows.")
+        else:
+            # Numbered as the lines of the same roster as a file would be (header first).
+            given = valid(serializers.RosterInSerializer, request.data)["rows"]
+            rows = [lessons.roster_row(line=number, **row) for number, row in enumerate(given, 2)]
+        rows = lessons.roster_import(course=course, rows=rows)
+        accepted = sum(1 for row in rows if row.accepted)
+        report = {
+            "accepted": accepted,
+            "rejected": len(rows) - accepted,
+            "rows": [
+                {
+                    "line": row.line,
+                    "email": row.email,
+                    "name": row.name,
+                    "role": row.role,
+                    "outcome": row.outcome,
+                    "accepted": row.accepted,
+                    "detail": row.detail,
+                }
+                for row in rows
+            ],
+        }
+        return Response(serializers.RosterReportSerializer(report).data)
+
+    @extend_schema(
+        summary="Progress of every student of the course (its instructors)",
+        parameters=[
+            OpenApiParameter("page", int, description="Page number."),
+            OpenApiParameter("page_size", int, description="Students per page (at most 200)."),
+        ],
+        responses={200: serializers.CourseProgressSerializer, **problems(403, 404)},
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], url_path="progress", filterset_class=None)
+    def progress(self, request, pk=None):
+        course = self.object_for(policy.TEACH)
+        modules, report = lessons.course_progress_report(course=course)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(report, request, view=self)
+        results = [
+            {
+                "student": serializers.PersonSerializer(row.user).data,
+                "modules": [_progress(cell) for cell in row.modules],
+                "overall": _progress(row.overall),
+            }
+            for row in page
+        ]
+        response = paginator.get_paginated_response(results)
+        response.data["modules"] = [
+            {"id": m.pk, "title": m.title, "lessons": m.lesson_count} for m in modules
+        ]
+        return response
+
+
+def _progress(progress: Progress) -> dict:
+    return {"done": progress.done, "total": progress.total, "percent": progress.percent}
+
+
+@extend_schema_view(
+    retrieve=extend_schema(responses={200: serializers.ModuleSerializer, **problems(404)}),
+    partial_update=extend_schema(
+        responses={200: serializers.ModuleSerializer, **problems(400, 403, 404)}
+    ),
+    destroy=extend_schema(responses={204: None, **problems(403, 404)}),
+)
+class ModuleViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ApiViewSet
+):
+    """Modules of courses; instructors of a course change them."""
+
+    model = Module
+    serializer_class = serializers.ModuleSerializer
+    filterset_class = filters.ModuleFilter
+
+    def base_queryset(self):
+        return Module.objects.order_by("course", "order", "pk")
+
+    def partial_update(self, request, pk=None):
+        module = self.get_object()
+        data = valid(serializers.ModuleSerializer, request.data, instance=module, partial=True)
+        for name, value in data.items():
+            setattr(module, name, value)
+        save_checked(module)
+        return Response(self.get_serializer(module).data)
+
+    @extend_schema(
+        summary="Add a lesson to the module (the course's instructors)",
+        request=serializers.LessonSerializer,
+        responses={201: serializers.LessonSerializer, **problems(400, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], url_path="lessons")
+    def create_lesson(self, request, pk=None):
+        module = self.object_for(policy.TEACH)
+        data = valid(serializers.LessonSerializer, request.data)
+        lesson = Lesson(module=module, **data)
+        save_checked(lesson)
+        return Response(serializers.LessonSerializer(lesson).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    retrieve=extend_schema(responses={200: serializers.LessonSerializer, **problems(404)}),
+    partial_update=extend_schema(
+        request=serializers.LessonSerializer,
+        responses={200: serializers.LessonSerializer, **problems(400, 403, 404)},
+    ),
+    destroy=extend_schema(responses={204: None, **problems(403, 404)}),
+)
+class LessonViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ApiViewSet
+):
+    """Lessons: published ones for a course's members, drafts too for its instructors."""
+
+    model = Lesson
+    filterset_class = filters.LessonFilter
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return serializers.LessonListSerializer
+        return serializers.LessonSerializer
+
+    def base_queryset(self):
+        queryset = Lesson.objects.select_related("module").in_course_order()
+        if self.action == "list":
+            queryset = queryset.defer("body", "body_html", "toc_html", "body_text")
+        return queryset
+
+    def partial_update(self, request, pk=None):
+        lesson = self.get_object()
+        data = valid(serializers.LessonSerializer, request.data, instance=lesson, partial=True)
+        for name, value in data.items():
+            setattr(lesson, name, value)
+        save_checked(lesson)
+        return Response(serializers.LessonSerializer(lesson).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Enrollments: every one of the courses the user teaches, else their own"
+    ),
+    retrieve=extend_schema(responses={200: serializers.EnrollmentSerializer, **problems(404)}),
+    partial_update=extend_schema(
+        summary="Change a role (the course's instructors)",
+        request=serializers.EnrollmentRoleSerializer,
+        responses={200: serializers.EnrollmentSerializer, **problems(400, 403, 404)},
+    ),
+    destroy=extend_schema(
+        summary="Remove someone from the course (the course's instructors)",
+        responses={204: None, **problems(403, 404)},
+    ),
+)
+class EnrollmentViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ApiViewSet
+):
+    model = Enrollment
+    serializer_class = serializers.EnrollmentSerializer
+    filterset_class = filters.EnrollmentFilter
+
+    def base_queryset(self):
+        return Enrollment.objects.select_related("user").order_by(
+            "course", "role", "user__username"
+        )
+
+    def partial_update(self, request, pk=None):
+        enrollment = self.get_object()
+        role = valid(serializers.EnrollmentRoleSerializer, request.data)["role"]
+        enrollment = lessons.enrollment_set_role(
+            user=enrollment.user, course=enrollment.course, role=role
+        )
+        return Response(self.get_serializer(enrollment).data)
+
+    def perform_destroy(self, instance) -> None:
+        instance.delete()
+        policy.forget(instance.user)

@@ -1,0 +1,331 @@
+"""Reviews, scores, line comments, regrades, releases, overrides and the gradebook."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins
+from rest_framework.decorators import action
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from access import policy
+from coursesite.csvexport import CSV_MEDIA_TYPE
+from grading import services as grading
+from grading import views as grading_pages
+from grading.forms import LineCommentForm, MarkOverrideForm, RegradeAnswerForm, RubricForm
+from grading.gradebook import gradebook_page
+from grading.models import (
+    Criterion,
+    CriterionScore,
+    GradeRelease,
+    LineComment,
+    MarkOverride,
+    RegradeRequest,
+    Review,
+    ReviewStatus,
+)
+
+from .. import filters, serializers
+from ..pagination import Pagination
+from .base import ApiViewSet, CsvRenderer, form_valid, problems, valid
+
+REVIEW_SCORES = Prefetch(
+    "scores", queryset=CriterionScore.objects.order_by("criterion__order", "criterion")
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Reviews: those the user grades, every review of a course they teach, and "
+        "their group's released feedback"
+    ),
+    retrieve=extend_schema(responses={200: serializers.ReviewSerializer, **problems(404)}),
+)
+class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """Reviews with their scores; graders score the ones assigned to them."""
+
+    model = Review
+    serializer_class = serializers.ReviewSerializer
+    filterset_class = filters.ReviewFilter
+    write_action = policy.GRADE
+
+    def base_queryset(self):
+        reviews = Review.objects.select_related("group__assignment").order_by(
+            "submission__submitted_at", "pk"
+        )
+        if self.request.method != "GET":
+            # The services read review.scores as they save them: no stale prefetched copy.
+            return reviews
+        return reviews.prefetch_related(REVIEW_SCORES)
+
+    @extend_schema(
+        summary="Score a review: a draft, or complete it (its grader, or an instructor)",
+        request=serializers.ReviewInSerializer,
+        responses={200: serializers.ReviewSerializer, **problems(400, 403, 404)},
+    )
+    def partial_update(self, request, pk=None):
+        review = self.get_object()
+        data = valid(serializers.ReviewInSerializer, request.data)
+        criteria = list(Criterion.objects.filter(rubric__assignment_id=review.group.assignment_id))
+        existing = {score.criterion_id: score for score in review.scores.all()}
+        known = {criterion.pk for criterion in criteria}
+        unknown = [s["criterion"] for s in data.get("scores", []) if s["criterion"] not in known]
+        if unknown:
+            raise ValidationError(
+                {"scores": f"Criteria {unknown} are not part of this assignment's rubric."}
+            )
+        # The site's rubric form checks the points; what is not sent stays as it is.
+        form_data = {"overall_feedback": data.get("overall_feedback", review.overall_feedback)}
+        for criterion in criteria:
+            score = existing.get(criterion.pk)
+            points = score.points if score else None
+            form_data[f"score_{criterion.pk}"] = "" if points is None else str(points)
+            form_data[f"comment_{criterion.pk}"] = score.comment if score else ""
+        for score in data.get("scores", []):
+            points = score["points"]
+            form_data[f"score_{score['criterion']}"] = "" if points is None else str(points)
+            form_data[f"comment_{score['criterion']}"] = score["comment"]
+        form = RubricForm(form_data, criteria=criteria, scores=existing.values())
+        cleaned = form_valid(form)
+        complete = data.get("complete", review.status == ReviewStatus.COMPLETED)
+        grading.review_save(
+            review=review,
+            by=request.user,
+            scores=form.scores(),
+            overall_feedback=cleaned["overall_feedback"],
+            complete=complete,
+        )
+        review = Review.objects.select_related("group__assignment").prefetch_related(REVIEW_SCORES)
+        return Response(self.get_serializer(review.get(pk=pk)).data)
+
+    @extend_schema(
+        summary="Comment on a line of the reviewed archive (its grader, or an instructor)",
+        request=serializers.LineCommentInSerializer,
+        responses={201: serializers.LineCommentSerializer, **problems(400, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], url_path="comments")
+    def comment(self, request, pk=None):
+        review = self.object_for(policy.GRADE)
+        data = form_valid(LineCommentForm(request.data))
+        comment = grading.line_comment_add(
+            review=review, by=request.user, path=data["path"], line=data["line"], text=data["text"]
+        )
+        data = serializers.LineCommentSerializer(comment, context={"request": request}).data
+        return Response(data, status=201)
+
+
+@extend_schema_view(
+    retrieve=extend_schema(responses={200: serializers.LineCommentSerializer, **problems(404)}),
+    destroy=extend_schema(responses={204: None, **problems(400, 403, 404)}),
+)
+class LineCommentViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ApiViewSet
+):
+    model = LineComment
+    serializer_class = serializers.LineCommentSerializer
+    filterset_class = filters.LineCommentFilter
+    write_action = policy.GRADE
+
+    def base_queryset(self):
+        return LineComment.objects.select_related("review__group__assignment").order_by(
+            "review", "path", "line", "pk"
+        )
+
+    def perform_destroy(self, instance) -> None:
+        grading.line_comment_delete(comment=instance, by=self.request.user)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Regrade requests of the reviews the user may read"),
+    retrieve=extend_schema(responses={200: serializers.RegradeSerializer, **problems(404)}),
+)
+class RegradeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """Students' requests to regrade a criterion, and the answers."""
+
+    model = RegradeRequest
+    serializer_class = serializers.RegradeSerializer
+    filterset_class = filters.RegradeFilter
+    write_action = policy.GRADE
+
+    def base_queryset(self):
+        return RegradeRequest.objects.order_by("status", "-created_at", "-pk")
+
+    @extend_schema(
+        summary="Accept (with new points) or decline a regrade request (the review's grader, "
+        "or an instructor)",
+        request=serializers.RegradeAnswerSerializer,
+        responses={200: serializers.RegradeSerializer, **problems(400, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], url_path="answer")
+    def answer(self, request, pk=None):
+        regrade = self.object_for(policy.GRADE)
+        data = form_valid(RegradeAnswerForm(request.data))
+        regrade = grading.regrade_answer(
+            regrade=regrade,
+            by=request.user,
+            accept=data["decision"] == "accept",
+            new_points=data["new_points"],
+            response=data["response"],
+        )
+        return Response(self.get_serializer(regrade).data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Mark overrides of the projects the user teaches"),
+    retrieve=extend_schema(responses={200: serializers.OverrideSerializer, **problems(404)}),
+    destroy=extend_schema(
+        summary="Remove an override: the computed mark applies again (instructors)",
+        responses={204: None, **problems(403, 404)},
+    ),
+)
+class OverrideViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ApiViewSet
+):
+    model = MarkOverride
+    serializer_class = serializers.OverrideSerializer
+    filterset_class = filters.OverrideFilter
+    view_action = policy.TEACH  # overrides exist for their course's instructors only
+
+    def base_queryset(self):
+        return MarkOverride.objects.order_by("assignment", "student", "pk")
+
+    def perform_destroy(self, instance) -> None:
+        grading.mark_override_clear(
+            assignment=instance.assignment, student=instance.student, by=self.request.user
+        )
+
+
+class GradingAssignmentActions:
+    """The instructors' grading actions on an assignment (mixed into AssignmentViewSet)."""
+
+    @extend_schema(
+        summary="Whether the grades are released, and when (instructors)",
+        responses={200: serializers.ReleaseSerializer, **problems(403, 404)},
+    )
+    @action(detail=True, methods=["get"], url_path="release")
+    def release(self, request, pk=None):
+        assignment = self.object_for(policy.TEACH)
+        release = GradeRelease.objects.filter(assignment=assignment).first()
+        return Response(_release(assignment, release))
+
+    @extend_schema(
+        summary="Release the grades: students see their feedback and are emailed (instructors)",
+        request=None,
+        responses={201: serializers.ReleaseSerializer, **problems(400, 403, 404)},
+    )
+    @release.mapping.post
+    def release_grades(self, request, pk=None):
+        assignment = self.object_for(policy.TEACH)
+        release = grading.grades_release(
+            assignment=assignment,
+            by=request.user,
+            base_url=request.build_absolute_uri("/").rstrip("/"),
+        )
+        return Response(_release(assignment, release), status=201)
+
+    @extend_schema(
+        summary="Override a student's mark, with the reason (instructors)",
+        request=serializers.OverrideInSerializer,
+        responses={200: serializers.OverrideSerializer, **problems(400, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], url_path="overrides")
+    def override(self, request, pk=None):
+        assignment = self.object_for(policy.TEACH)
+        data = valid(serializers.OverrideInSerializer, request.data)
+        form = MarkOverrideForm(
+            {key: str(value) for key, value in data.items()}, assignment=assignment
+        )
+        cleaned = form_valid(form)
+        override = grading.mark_override(
+            assignment=assignment,
+            student=cleaned["student"],
+            mark=cleaned["mark"],
+            reason=cleaned["reason"],
+            by=request.user,
+        )
+        return Response(serializers.OverrideSerializer(override).data)
+
+
+def _release(assignment, release: GradeRelease | None) -> dict:
+    return {
+        "assignment": assignment.pk,
+        "released": release is not None,
+        "released_at": release.released_at if release else None,
+        "released_by": release.released_by_id if release else None,
+    }
+
+
+class GradebookActions:
+    """The gradebook of a course, as JSON pages or the site's CSV (mixed into CourseViewSet)."""
+
+    @extend_schema(
+        summary="The gradebook: a mark per project for every student (instructors)",
+        parameters=[
+            OpenApiParameter(
+                "sort",
+                str,
+                description="name, progress or p<assignment id>; a leading - for descending.",
+            ),
+            OpenApiParameter("page", int, description="Page number."),
+            OpenApiParameter("page_size", int, description="Students per page (at most 200)."),
+        ],
+        responses={200: serializers.GradebookSerializer, **problems(403, 404)},
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], url_path="gradebook")
+    def gradebook(self, request, pk=None):
+        course = self.object_for(policy.TEACH)
+        paginator = Pagination()
+        per_page = paginator.get_page_size(request)
+        book, page = gradebook_page(
+            course,
+            sort=request.query_params.get("sort", "name"),
+            number=request.query_params.get("page"),
+            per_page=per_page,
+        )
+        url = request.build_absolute_uri()
+        data = {
+            "count": page.paginator.count,
+            "next": replace_query_param(url, "page", page.next_page_number())
+            if page.has_next()
+            else None,
+            "previous": (
+                replace_query_param(url, "page", page.previous_page_number())
+                if page.previous_page_number() > 1
+                else remove_query_param(url, "page")
+            )
+            if page.has_previous()
+            else None,
+            "assignments": [
+                {"id": a.pk, "title": a.title, "released": a.pk in book.released}
+                for a in book.assignments
+            ],
+            "results": serializers.GradebookRowSerializer(book.rows, many=True).data,
+        }
+        return Response(data)
+
+    @extend_schema(
+        summary="The gradebook as the site's CSV file (instructors)",
+        parameters=[OpenApiParameter("sort", str, description="As for the gradebook.")],
+        responses={(200, CSV_MEDIA_TYPE): OpenApiResponse(OpenApiTypes.STR), **problems(403, 404)},
+        filters=False,
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="gradebook/csv",
+        renderer_classes=[JSONRenderer, CsvRenderer],
+    )
+    def gradebook_csv(self, request, pk=None):
+        course = self.object_for(policy.TEACH)
+        # The site's own export, so that the API's file is the same as the page's.
+        return grading_pages.gradebook_csv(request._request, slug=course.slug)

@@ -1,0 +1,239 @@
+"""Project assignments, groups, memberships and submissions."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, parsers, status
+from rest_framework.decorators import action
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from access import policy
+from grading import services as grading
+from grading.models import Review
+from projects import selectors
+from projects import services as projects
+from projects.forms import GroupCreateForm, GroupJoinForm, SubmissionForm
+from projects.models import Group, GroupMembership, ProjectAssignment, Submission
+from projects.uploads import read_upload
+
+from .. import filters, serializers
+from .base import ApiViewSet, ZipRenderer, form_valid, problems
+from .grading import GradingAssignmentActions
+
+NO_GROUP = "Join or create a group before submitting."
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Project assignments of the user's courses"),
+    retrieve=extend_schema(responses={200: serializers.AssignmentSerializer, **problems(404)}),
+)
+class AssignmentViewSet(
+    GradingAssignmentActions, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
+):
+    """Project assignments: published ones for a course's members, drafts for its instructors."""
+
+    model = ProjectAssignment
+    serializer_class = serializers.AssignmentSerializer
+    filterset_class = filters.AssignmentFilter
+
+    def base_queryset(self):
+        return ProjectAssignment.objects.select_related("course").order_by("course", "due_at", "pk")
+
+    # Students' group actions -------------------------------------------------
+    @extend_schema(
+        summary="Create a group and join it (students, while groups are open)",
+        request=serializers.GroupCreateSerializer,
+        responses={201: serializers.GroupSerializer, **problems(400, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], url_path="groups")
+    def create_group(self, request, pk=None):
+        assignment = self.object_for(policy.CHANGE)
+        data = form_valid(GroupCreateForm(request.data))
+        group = projects.group_create(
+            assignment=assignment, student=request.user, name=data["name"]
+        )
+        return Response(_group(group), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Join a group with its join code (students)",
+        request=serializers.GroupJoinSerializer,
+        responses={200: serializers.GroupSerializer, **problems(400, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], url_path="join")
+    def join_group(self, request, pk=None):
+        assignment = self.object_for(policy.CHANGE)
+        data = form_valid(GroupJoinForm(request.data))
+        group = projects.group_join(
+            assignment=assignment, student=request.user, join_code=data["join_code"]
+        )
+        return Response(_group(group))
+
+    @extend_schema(
+        summary="Leave one's group (students, until it has submitted)",
+        request=None,
+        responses={204: None, **problems(400, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], url_path="leave")
+    def leave_group(self, request, pk=None):
+        assignment = self.object_for(policy.CHANGE)
+        projects.group_leave(assignment=assignment, student=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    # Submitting --------------------------------------------------------------
+    def initial(self, request, *args, **kwargs):
+        if self.action == "submit":
+            # As on the site (projects/uploads.py): the upload limit is in place before
+            # anything reads the body, the CSRF check of a session included. The limit
+            # is the assignment's; access is checked once the user is known.
+            max_mb = (
+                ProjectAssignment.objects.filter(pk=kwargs.get("pk"))
+                .values_list("max_upload_mb", flat=True)
+                .first()
+            )
+            self.upload_refused = read_upload(
+                request._request, max_bytes=(max_mb or 0) * 1024 * 1024
+            )
+        super().initial(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Submit a new version of one's group's work (students)",
+        description=(
+            "Multipart: `archive` (the zip), and/or `repository_url` (https) with an "
+            "optional `commit`, and an optional `note`. The same checks, limits and "
+            "version numbering as the site's form."
+        ),
+        request={"multipart/form-data": serializers.SubmissionCreateSerializer},
+        responses={201: serializers.SubmissionSerializer, **problems(400, 403, 404)},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="submissions",
+        parser_classes=[parsers.MultiPartParser, parsers.FormParser],
+    )
+    def submit(self, request, pk=None):
+        assignment = self.object_for(policy.CHANGE)
+        if self.upload_refused is not None:
+            raise ValidationError({"archive": self.upload_refused})
+        group = selectors.group_for_student(assignment, request.user)
+        if group is None:
+            raise ValidationError(NO_GROUP)
+        form = SubmissionForm(request.data, request.FILES, assignment=assignment)
+        data = form_valid(form)
+        submission = projects.submission_create(
+            group=group,
+            student=request.user,
+            archive=data.get("archive") or None,
+            repository_url=data.get("repository_url", ""),
+            commit=data.get("commit", ""),
+            note=data.get("note", ""),
+        )
+        submission = Submission.objects.select_related("group").get(pk=submission.pk)
+        return Response(
+            serializers.SubmissionSerializer(submission, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    # Instructors ---------------------------------------------------------------
+    @extend_schema(
+        summary="Give every submitted group without a grader one, evenly (instructors)",
+        request=None,
+        responses={200: serializers.ReviewSerializer(many=True), **problems(400, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], url_path="assign-graders")
+    def assign_graders(self, request, pk=None):
+        assignment = self.object_for(policy.TEACH)
+        created = grading.graders_assign_round_robin(assignment=assignment, by=request.user)
+        reviews = (
+            Review.objects.filter(pk__in=[r.pk for r in created])
+            .select_related("group__assignment")
+            .prefetch_related("scores")
+        )
+        return Response(
+            serializers.ReviewSerializer(reviews, many=True, context={"request": request}).data
+        )
+
+
+def _group(group: Group) -> dict:
+    group = Group.objects.prefetch_related("memberships").get(pk=group.pk)
+    return serializers.GroupSerializer(group).data
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Groups: the user's own, or every group of a course they teach"),
+    retrieve=extend_schema(responses={200: serializers.GroupSerializer, **problems(404)}),
+)
+class GroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """Project groups, with their members' ids."""
+
+    model = Group
+    serializer_class = serializers.GroupSerializer
+    filterset_class = filters.GroupFilter
+
+    def base_queryset(self):
+        return Group.objects.prefetch_related(
+            Prefetch("memberships", queryset=GroupMembership.objects.order_by("joined_at", "pk"))
+        ).order_by("assignment", "name", "pk")
+
+
+@extend_schema_view(
+    retrieve=extend_schema(responses={200: serializers.MembershipSerializer, **problems(404)}),
+)
+class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """Who is in which group, of the groups the user may see."""
+
+    model = GroupMembership
+    serializer_class = serializers.MembershipSerializer
+    filterset_class = filters.MembershipFilter
+
+    def base_queryset(self):
+        return GroupMembership.objects.select_related("student").order_by(
+            "group", "joined_at", "pk"
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Submissions: the user's group's versions, or every version of a course they teach"
+    ),
+    retrieve=extend_schema(responses={200: serializers.SubmissionSerializer, **problems(404)}),
+)
+class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """Versions of groups' work: a group's members and the course's instructors see them."""
+
+    model = Submission
+    serializer_class = serializers.SubmissionSerializer
+    filterset_class = filters.SubmissionFilter
+
+    def base_queryset(self):
+        return Submission.objects.select_related("group").order_by("group", "-version")
+
+    @extend_schema(
+        summary="Download a version's zip archive",
+        responses={
+            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY),
+            **problems(404),
+        },
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, ZipRenderer])
+    def download(self, request, pk=None):
+        submission = self.get_object()
+        if not submission.archive:
+            raise Http404("This version has no archive.")
+        try:
+            handle = submission.archive.open("rb")
+        except FileNotFoundError as exc:
+            raise Http404("The archive of this version is missing.") from exc
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            filename=submission.download_filename(),
+            content_type="application/zip",
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response
