@@ -250,9 +250,13 @@ def runs_request_for_assignment(
 
 
 def on_submission_created(submission: Submission) -> Run | None:
-    """Queue what a new version needs: its run, or a check at the group's deadline."""
+    """Queue what a new version needs: its run, or a check at the group's deadline.
+
+    A version queued already, by the code that created it in the same transaction
+    (the demo data), is not queued twice.
+    """
     suite = suite_of(submission.group.assignment_id)
-    if suite is None or not suite.is_active:
+    if suite is None or not suite.is_active or submission.autograde_runs.exists():
         return None
     if suite.run_scope == RunScope.FINAL:
         deadline = submission.group.deadline()

@@ -1,6 +1,8 @@
-"""Instructors' autograding pages: the run queue, and re-running tests.
+"""Autograding pages: the run queue and re-running tests (instructors), and the results
+block of a group's project page as JSON, which the page polls while its tests run.
 
-Access: the policy's TEACH on the course; outsiders get 404, members without the role 403.
+Access: the policy's TEACH on the course (VIEW of the group for the results); outsiders
+get 404, members without the role 403.
 """
 
 from __future__ import annotations
@@ -8,16 +10,17 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from access import policy
-from projects.models import ProjectAssignment, Submission
+from projects.models import Group, ProjectAssignment, Submission
 
-from . import services
-from .models import Run, TestSuite
+from . import results, services
+from .models import Run, RunStatus, TestSuite
 
 QUEUE_ROWS = 100
 
@@ -79,3 +82,29 @@ def rerun_assignment(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"{len(runs)} version{'s' * (len(runs) != 1)} queued.")
     return redirect(_back(request, "autograding:queue"))
+
+
+@login_required
+def group_results(request: HttpRequest, pk: int) -> JsonResponse:
+    """The automated tests block of GROUP's project page, and whether its tests still run.
+
+    static/js/autograde.js asks for it every few seconds while the shown run is queued
+    or running, and swaps the block in once the status changes: no reload.
+    """
+    group = policy.get_or_refuse(
+        request.user, policy.VIEW, Group.objects.select_related("assignment__course"), pk=pk
+    )
+    autograde = results.for_student(group, request.user)
+    run = autograde.shown.run if autograde and autograde.shown else None
+    html = ""
+    if autograde is not None:
+        context = {"autograde": autograde}
+        html = render_to_string("autograding/_student_results.html", context, request=request)
+    return JsonResponse(
+        {
+            "status": run.status if run else "",
+            "pending": run is not None and run.status in (RunStatus.QUEUED, RunStatus.RUNNING),
+            "html": html,
+        },
+        headers={"Cache-Control": "no-store"},
+    )

@@ -255,14 +255,18 @@ def main() -> None:
 
     worlds = setup_world()
     report = {"python": sys.version.split()[0], "cpus": os.cpu_count(), "overhead": {},
-              "throughput": []}  # fmt: skip
+              "throughput": [], "load_before": os.getloadavg()}  # fmt: skip
     for name, (tests, project) in PROJECTS.items():
         assignment, group, student = worlds[name]
         suite, build_seconds = make_suite(assignment, tests)
         time_sandboxed(suite, project)  # warm the page cache
-        direct = [time_direct(suite, project) for _ in range(args.repeat)]
-        starts: list[float] = []
-        boxed = [time_sandboxed(suite, project, starts) for _ in range(args.repeat)]
+        direct, boxed, starts = [], [], []
+        for _ in range(args.repeat):
+            # Interleaved: on a shared machine the load changes from minute to minute,
+            # and timing all direct runs before all sandboxed ones charged the change to
+            # the sandbox (+2 s on the Django sample once, +0.0 s interleaved).
+            direct.append(time_direct(suite, project))
+            boxed.append(time_sandboxed(suite, project, starts))
         if name == "one test":
             # Start-up alone: from launching bwrap to the launcher running inside, with
             # limits set and root dropped, against Python starting and exiting directly.
@@ -292,6 +296,9 @@ def main() -> None:
             print(f"{name:9} {workers} worker(s): {figures['runs_per_minute']} runs/min, "
                   f"median run {figures['median_run_seconds']} s, worker peak RSS "
                   f"{figures['worker_peak_rss_mb']} MB", flush=True)  # fmt: skip
+    report["load_after"] = os.getloadavg()
+    print(f"load average (1, 5, 15 min): before {report['load_before']}, "
+          f"after {report['load_after']}", flush=True)  # fmt: skip
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
     shutil.rmtree(WORKDIR, ignore_errors=True)

@@ -164,6 +164,8 @@ def routes(a, b) -> list[Route]:
         Route("autograding:queue", get=TEACHERS_ANYWHERE, shows_a=TEACHES_A),
         Route("autograding:rerun_submission", {"pk": a.submission_o.pk}, post=TEACHES_A),
         Route("autograding:rerun_assignment", {"pk": a.grading.pk}, post=TEACHES_A),
+        # The results block the project page polls: the group's members and teachers.
+        Route("autograding:group_results", {"pk": a.group_o.pk}, get=OWN_GROUP_A),
     ]
 
 

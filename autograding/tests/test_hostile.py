@@ -13,6 +13,7 @@ import subprocess
 
 import pytest
 from django.conf import settings
+from django.db import connection
 
 from autograding import services
 from autograding.models import RunStatus
@@ -114,11 +115,18 @@ def test_the_server_s_files_do_not_exist_inside(world, tmp_path):
     media_file = settings.MEDIA_ROOT / "secret.txt"
     media_file.parent.mkdir(parents=True, exist_ok=True)
     media_file.write_text("secret")
+    # SQLite's database is a file; PostgreSQL's local server is reached through the
+    # socket in its run folder (a database name is no path).
+    database = (
+        str(settings.DATABASES["default"]["NAME"])
+        if connection.vendor == "sqlite"
+        else "/var/run/postgresql"
+    )
     paths = [
         "/etc/passwd",
         "/etc/shadow",
         str(settings.BASE_DIR / "coursesite" / "settings.py"),
-        str(settings.DATABASES["default"]["NAME"]),
+        database,
         str(media_file),
         str(settings.AUTOGRADING_ROOT / "tmp"),  # other runs' scratch space
         "/root/.ssh",

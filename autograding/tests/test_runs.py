@@ -19,8 +19,10 @@ from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
+from accounts.tests.factories import UserFactory
 from autograding import environments, services
 from autograding.models import BuildStatus, PrefilledScore, Run, RunStatus, TestSuite
+from autograding.tasks import run_tests
 from grading import services as grading_services
 from grading.models import Criterion, CriterionScore, GradeRelease, Rubric
 
@@ -203,7 +205,6 @@ def test_two_workers_never_run_the_same_run(environment):
     world = World()
     world.suite({"test_ok.py": "def test_ok():\n    pass\n"})
     runs = [services.run_request(submission=world.submit({"app.py": ""})) for _ in range(4)]
-    from autograding.tasks import run_tests
 
     for run in runs:  # every run's task delivered twice, as a double click would
         run_tests.enqueue(run_id=run.pk)
@@ -433,3 +434,33 @@ def test_a_failed_build_is_logged_and_its_runs_end_at_once(world, settings):
     assert run.status == RunStatus.SANDBOX_ERROR
     assert "Nothing is wrong with your code" in run.message
     assert "failed to build" in run.output
+
+
+@pytest.mark.django_db
+def test_the_project_page_polls_the_results_block_until_the_run_ends(world, tmp_path):
+    world.suite(FLASK / "tests", groups=FLASK_GROUPS)
+    submission = world.submit(flask_project(tmp_path, broken=True))
+    run = services.run_request(submission=submission)
+    client = Client()
+    client.force_login(world.student)
+    url = reverse("autograding:group_results", args=[world.group.pk])
+
+    page = client.get(world.assignment.get_absolute_url()).content.decode()
+    assert f'data-poll-url="{url}"' in page  # queued: the page will ask
+    data = client.get(url).json()
+    assert (data["status"], data["pending"]) == ("queued", True)
+    assert f'data-poll-url="{url}"' in data["html"]
+
+    run_tests.call(run_id=run.pk)
+    response = client.get(url)
+    assert response["Cache-Control"] == "no-store"
+    data = response.json()
+    assert (data["status"], data["pending"]) == ("failed", False)
+    assert "data-poll-url" not in data["html"]  # ended: the page stops asking
+    assert "1 of 11 tests did not pass." in data["html"]
+    assert "Hidden tests: 5 of 6 passed." in data["html"]
+    assert "test_title_length_is_limited" not in data["html"]  # hidden stays hidden
+
+    outsider = UserFactory(username="outsider")
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404

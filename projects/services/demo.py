@@ -6,6 +6,7 @@ import io
 import zipfile
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -30,35 +31,18 @@ Build a small web application in Django as a team of two to four.
 Submit a zip of your repository (without the virtualenv) or its URL with the commit to grade.
 """
 
-DEMO_SUBMISSION = {
-    "blog/manage.py": "#!/usr/bin/env python\nimport os\nimport sys\n\n"
-    'if __name__ == "__main__":\n'
-    '    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "blog.settings")\n'
-    "    from django.core.management import execute_from_command_line\n\n"
-    "    execute_from_command_line(sys.argv)\n",
-    "blog/posts/models.py": "from django.conf import settings\nfrom django.db import models\n\n\n"
-    "class Post(models.Model):\n"
-    "    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)\n"
-    "    title = models.CharField(max_length=200)\n"
-    "    body = models.TextField()\n"
-    "    created_at = models.DateTimeField(auto_now_add=True)\n\n"
-    "    def __str__(self):\n        return self.title\n",
-    "blog/posts/views.py": "from django.shortcuts import get_object_or_404, render\n\n"
-    "from .models import Post\n\n\n"
-    "def post_list(request):\n"
-    '    posts = Post.objects.select_related("author").order_by("-created_at")\n'
-    '    return render(request, "posts/list.html", {"posts": posts})\n\n\n'
-    "def post_detail(request, pk):\n"
-    '    return render(request, "posts/detail.html", {"post": get_object_or_404(Post, pk=pk)})\n',
-    "blog/README.md": "# Blog\n\n`make run` starts it, `make test` tests it.\n",
-}
+# Team Alpha's version 1: a small Django blog that runs, with gaps the example tests
+# of the course bundle find (courses/python-web-development/autograding/group-project).
+DEMO_SUBMISSION = Path(__file__).resolve().parent.parent / "demo_submission"
 
 
 def _demo_zip() -> SimpleUploadedFile:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in DEMO_SUBMISSION.items():
-            archive.writestr(name, content)
+        for path in sorted(DEMO_SUBMISSION.rglob("*")):
+            relative = path.relative_to(DEMO_SUBMISSION)
+            if path.is_file() and "__pycache__" not in relative.parts and path.suffix != ".sqlite3":
+                archive.write(path, relative.as_posix())
     return SimpleUploadedFile("team-alpha.zip", buffer.getvalue(), "application/zip")
 
 

@@ -2,6 +2,9 @@
 
 Idempotent: existing demo accounts are left alone (their passwords are printed only
 when the account is created), so `make run` can call it every time.
+
+It lives in autograding, the app that may import all the others (lessons, projects,
+grading): none of them imports autograding.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from autograding.demo import demo_autograding_seed
 from grading.demo import demo_grading_seed
 from lessons.demo import demo_course_seed
 from projects.services.demo import demo_project_seed
@@ -22,6 +26,8 @@ class Command(BaseCommand):
         demo = demo_course_seed()
         assignment = demo_project_seed(demo=demo)
         demo_grading_seed(demo=demo, assignment=assignment)
+        # After the rubric: the suite's groups pre-fill its criteria.
+        runs = demo_autograding_seed(assignment=assignment)
         course, report = demo.course, demo.report
         self.stdout.write(
             f"Demo course {course.slug}: {len(report.created)} created, "
@@ -29,6 +35,11 @@ class Command(BaseCommand):
             f"Enrollment key: {course.enrollment_key}"
         )
         self.stdout.write(f"Demo project: {assignment.title}")
+        if runs:
+            self.stdout.write(
+                f"Automated tests: {len(runs)} version(s) queued; `make worker` runs them "
+                "(bubblewrap needed, see docs/autograding.md)."
+            )
         if demo.new_accounts:
             self.stdout.write(self.style.SUCCESS("Demo accounts (passwords are shown only now):"))
             for username, role, password in demo.new_accounts:
