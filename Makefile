@@ -1,11 +1,13 @@
 # One command to run the platform, one to test it. See README.md.
 .PHONY: run test lint format bench worker clean
 
-run:  ## Set everything up and serve the site with demo data on http://127.0.0.1:8000
+PORT ?= 8000
+
+run:  ## Set everything up and serve the site with demo data and the task worker: make run [PORT=8000]
 	bash scripts/python-env.sh
 	.venv/bin/python manage.py migrate --noinput
 	.venv/bin/python manage.py seed_demo
-	DJANGO_DEBUG=1 .venv/bin/python manage.py runserver 127.0.0.1:8000
+	bash scripts/run.sh $(PORT)
 
 test:  ## Lint, then the full suite on SQLite and on PostgreSQL, browser tests included
 	bash scripts/test.sh

@@ -8,6 +8,7 @@ every inline from ``CourseScopedInline``; none writes its own check.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.utils import get_fields_from_path, unquote
 from django.contrib.auth.forms import AuthenticationForm
@@ -39,10 +40,17 @@ class BackOfficeAuthenticationForm(AuthenticationForm):
 
 
 class BackOfficeSite(admin.AdminSite):
-    site_header = _("Course platform back office")
-    site_title = _("Course platform admin")
     index_title = _("Courses, projects and grading")
     login_form = BackOfficeAuthenticationForm
+
+    # Read on every page, so a changed SITE_NAME (tests, another deployment) shows.
+    @property
+    def site_header(self) -> str:
+        return f"{settings.SITE_NAME} back office"
+
+    @property
+    def site_title(self) -> str:
+        return f"{settings.SITE_NAME} back office"
 
     def has_permission(self, request: HttpRequest) -> bool:
         return policy.uses_back_office(request.user)

@@ -9,7 +9,7 @@ permissions, and deleting accounts. Roles are per course, on enrollments.
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -23,6 +23,7 @@ from lessons.models import Course, Enrollment
 from lessons.services import enrollment_create
 
 from .forms import AdminUserCreationForm
+from .invitations import invitation_send, invitations_resend, is_invitable, resend_report
 from .models import Role, User
 
 
@@ -40,6 +41,19 @@ class EnrollingUserCreationForm(AdminUserCreationForm):
     def __init__(self, *args, courses, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["course"].queryset = courses
+        # An instructor should not know a student's password: by default the person
+        # is emailed an invitation to choose their own (UserAdmin.save_model).
+        usable = self.fields["usable_password"]
+        usable.initial = "false"
+        usable.label = _("Password")
+        usable.choices = {
+            "false": _("Email an invitation to choose one"),
+            "true": _("Set one now"),
+        }
+        usable.help_text = _(
+            "The invitation's link works once, for a limited time; you can send it again "
+            "from the list of people."
+        )
 
     @transaction.atomic
     def save(self, commit: bool = True) -> User:
@@ -53,6 +67,7 @@ class EnrollingUserCreationForm(AdminUserCreationForm):
 @admin.register(User)
 class UserAdmin(ScopedRelationsMixin, BaseUserAdmin):
     add_form = AdminUserCreationForm
+    actions = ("resend_invitation",)
     list_display = ("username", "email", "display_name", "course_roles", "last_login")
     search_fields = ("username", "email", "display_name", "first_name", "last_name")
     fieldsets = (
@@ -157,6 +172,23 @@ class UserAdmin(ScopedRelationsMixin, BaseUserAdmin):
 
             return BoundCoursesForm
         return super().get_form(request, obj, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change and is_invitable(obj):
+            invitation_send(user=obj)  # on commit: not if the add fails after this
+            self.message_user(
+                request, f"An invitation to choose a password is emailed to {obj.email}."
+            )
+
+    @admin.action(
+        description=_("Email the invitation again (to those without a password yet)"),
+        permissions=["change"],
+    )
+    def resend_invitation(self, request: HttpRequest, queryset) -> None:
+        invited, skipped = invitations_resend(by=request.user, users=queryset)
+        level = messages.SUCCESS if invited and not skipped else messages.WARNING
+        self.message_user(request, resend_report(invited, skipped), level)
 
     def user_change_password(self, request: HttpRequest, id, form_url=""):
         user = self.get_object(request, id)

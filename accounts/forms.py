@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
 
+from .invitations import invitable, invitation_send
 from .models import User
 
 
@@ -40,3 +41,18 @@ class AdminUserCreationForm(auth_forms.AdminUserCreationForm):
     class Meta(auth_forms.AdminUserCreationForm.Meta):
         model = User
         fields = ("username", "email", "display_name")
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Send a reset link, or the invitation again to an account still waiting for one.
+
+    Django sends nothing to an account without a usable password, so a student whose
+    invitation expired would wait forever. The page answers alike whether an account
+    exists, has a password or is invited: only the mailbox's owner learns which.
+    """
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        email = self.cleaned_data["email"]
+        for user in invitable(User.objects.filter(email__iexact=email)):
+            invitation_send(user=user)

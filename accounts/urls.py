@@ -23,4 +23,5 @@ urlpatterns = [
         views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
+    path("welcome/<uidb64>/<token>/", views.InvitationView.as_view(), name="invitation"),
 ]

@@ -11,9 +11,13 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from .forms import LoginForm, ProfileForm
+from .forms import LoginForm, PasswordResetForm, ProfileForm
+from .invitations import TokenStatus, invitation_tokens
 from .throttle import forget_login_failures, human_duration
 
 
@@ -58,9 +62,15 @@ class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    form_class = PasswordResetForm
     success_url = reverse_lazy("accounts:password_reset_done")
     email_template_name = "registration/password_reset_email.txt"
     subject_template_name = "registration/password_reset_subject.txt"
+
+    @property
+    def extra_email_context(self) -> dict:
+        # Links from SITE_URL, not from the Host header of whoever asked.
+        return {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL}
 
 
 class PasswordResetConfirmView(SuccessMessageMixin, auth_views.PasswordResetConfirmView):
@@ -73,6 +83,38 @@ class PasswordResetConfirmView(SuccessMessageMixin, auth_views.PasswordResetConf
         # log in again at once.
         forget_login_failures(form.user)
         return response
+
+
+@method_decorator([sensitive_post_parameters(), never_cache], name="dispatch")
+class InvitationView(auth_views.PasswordResetConfirmView):
+    """Choose the first password from an invitation's link, then go to the dashboard."""
+
+    token_generator = invitation_tokens
+    template_name = "registration/invitation.html"
+    post_reset_login = True
+    post_reset_login_backend = "accounts.backends.UsernameOrEmailBackend"
+    success_url = reverse_lazy("lessons:dashboard")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(
+            self.request,
+            f"Welcome, {form.user}! Your password is set; log in next time with "
+            f"“{form.user.get_username()}” or your email address.",
+        )
+        return response
+
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(**kwargs)
+        context["expired"] = False
+        if not self.validlink:
+            token = self.kwargs["token"]
+            if token == self.reset_url_token:
+                token = self.request.session.get(auth_views.INTERNAL_RESET_SESSION_TOKEN)
+            status = invitation_tokens.status(self.user, token)
+            context["expired"] = status is TokenStatus.EXPIRED
+        context["timeout_days"] = settings.INVITATION_TIMEOUT_DAYS
+        return context
 
 
 @login_required

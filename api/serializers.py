@@ -130,6 +130,9 @@ class RosterRowSerializer(serializers.Serializer):
         help_text="created account and enrolled, enrolled, already enrolled or rejected"
     )
     accepted = serializers.BooleanField()
+    invited = serializers.BooleanField(
+        help_text="Emailed an invitation to choose the account's first password."
+    )
     detail = serializers.CharField()
 
 

@@ -65,7 +65,10 @@ DEBUG = envbool("DJANGO_DEBUG", False)
 SECRET_KEY = envsecret("DJANGO_SECRET_KEY") or "django-insecure-development-key-change-me"
 ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS", [])
-SITE_NAME = os.environ.get("SITE_NAME", "Course Platform")
+# The name in the navbar, page titles, the back office's header and every email; the
+# address every email links to (never the host a request happened to come in on).
+SITE_NAME = os.environ.get("DJANGO_SITE_NAME") or os.environ.get("SITE_NAME", "Course Platform")
+SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Routes /bench/floor, the benchmark's no-database baseline (bench/run.py); off in production.
 BENCH_FLOOR = envbool("BENCH_FLOOR", False)
 
@@ -217,6 +220,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Invitations (accounts/invitations.py): how long the link to set a first password works.
+INVITATION_TIMEOUT_DAYS = envint("INVITATION_TIMEOUT_DAYS", 14)
 
 # Failed-login throttling (django-axes, accounts/throttle.py): an account is locked
 # after AXES_FAILURE_LIMIT failures from anywhere, however its name was typed, and an

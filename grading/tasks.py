@@ -16,7 +16,11 @@ from .models import Review
 
 @task()
 def send_grades_released_email(*, user_id: int, review_id: int, base_url: str = "") -> int:
-    """Email one student that their group's feedback is released, with a link to it."""
+    """Email one student that their group's feedback is released, with a link to it.
+
+    The link starts with SITE_URL. BASE_URL (the host the release came in on) is no
+    longer read; it stays a parameter so tasks queued before remain valid.
+    """
     user = User.objects.filter(pk=user_id).first()
     review = (
         Review.objects.select_related("group__assignment__course", "submission")
@@ -34,8 +38,9 @@ def send_grades_released_email(*, user_id: int, review_id: int, base_url: str = 
         "user": user,
         "assignment": review.group.assignment,
         "course": review.group.assignment.course,
-        "feedback_url": base_url.rstrip("/") + path,
+        "feedback_url": settings.SITE_URL + path,
         "site_name": settings.SITE_NAME,
+        "site_url": settings.SITE_URL,
     }
     subject = render_to_string("emails/grades-released-subject.txt", context).strip()
     message = EmailMultiAlternatives(

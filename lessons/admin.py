@@ -7,6 +7,7 @@ the access policy for every row, choice and permission); superusers see all.
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,7 +23,8 @@ from django.utils.translation import ngettext
 
 from access import policy
 from access.backoffice import CourseScopedAdmin, CourseScopedInline
-from accounts.models import Role
+from accounts.invitations import invitations_resend, resend_report
+from accounts.models import Role, User
 from coursesite.csvexport import CsvResponse
 
 from .models import Course, Enrollment, Lesson, LessonAttachment, Module, content_changed
@@ -420,6 +422,7 @@ class EnrollmentAdmin(CourseScopedAdmin):
     readonly_fields = ("last_lesson", "created_at")
     fields = ("user", "course", "role", "last_lesson", "created_at")
     change_list_template = "admin/lessons/enrollment/change_list.html"
+    actions = ("resend_invitation",)
 
     @admin.display(description=_("email"), ordering="user__email")
     def user_email(self, obj: Enrollment) -> str:
@@ -427,6 +430,17 @@ class EnrollmentAdmin(CourseScopedAdmin):
 
     def get_changelist(self, request: HttpRequest, **kwargs) -> type[ChangeList]:
         return EnrollmentChangeList
+
+    @admin.action(
+        description=_("Email the invitation again (to those without a password yet)"),
+        permissions=["change"],
+    )
+    def resend_invitation(self, request: HttpRequest, queryset) -> None:
+        # The rows are already those the user teaches; invitations_resend asks again.
+        users = User.objects.filter(pk__in=queryset.values("user_id"))
+        invited, skipped = invitations_resend(by=request.user, users=users)
+        level = messages.SUCCESS if invited and not skipped else messages.WARNING
+        self.message_user(request, resend_report(invited, skipped), level)
 
     def get_urls(self):
         return [
@@ -447,11 +461,13 @@ class EnrollmentAdmin(CourseScopedAdmin):
             course = form.cleaned_data["course"]
             results = roster_import(course=course, rows=form.rows)
             accepted = sum(1 for row in results if row.accepted)
+            invited = sum(1 for row in results if row.invited)
             level = messages.SUCCESS if accepted == len(results) else messages.WARNING
             self.message_user(
                 request,
                 f"Roster for {course}: {accepted} row(s) accepted, "
-                f"{len(results) - accepted} rejected. Details below.",
+                f"{len(results) - accepted} rejected, {invited} invited by email. "
+                "Details below.",
                 level,
             )
         elif request.method == "POST":
@@ -464,5 +480,7 @@ class EnrollmentAdmin(CourseScopedAdmin):
             "title": "Import a roster from CSV",
             "form": form,
             "results": results,
+            "invited": [row for row in results or () if row.invited],
+            "timeout_days": settings.INVITATION_TIMEOUT_DAYS,
         }
         return TemplateResponse(request, "admin/lessons/enrollment/import_roster.html", context)

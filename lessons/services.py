@@ -17,6 +17,7 @@ from django.db.models import Count, Q
 from django.utils.text import slugify
 
 from access import policy
+from accounts.invitations import invitation_send, is_invitable
 from accounts.models import Role, User
 
 from . import bundle
@@ -164,6 +165,7 @@ class RosterRow:
     role: str
     outcome: str = ""
     detail: str = ""
+    invited: bool = False  # emailed a link to choose their first password
 
     @property
     def accepted(self) -> bool:
@@ -340,7 +342,8 @@ def roster_import(*, course: Course, rows: list[RosterRow]) -> list[RosterRow]:
     Rows are checked one by one and rejected rows are only reported; the accepted
     rows are then written in a single transaction. If the database refuses any of
     them, nothing is written and every accepted row says why. Existing enrollments
-    keep their role.
+    keep their role. Everyone newly enrolled whose account has no password yet is
+    emailed an invitation to choose one, once the roster is saved.
     """
     _roster_validate(rows)
     accepted = [row for row in rows if not row.outcome]
@@ -366,7 +369,7 @@ def roster_import(*, course: Course, rows: list[RosterRow]) -> list[RosterRow]:
                     user = User(
                         username=usernames.free(row.email), email=row.email, display_name=row.name
                     )
-                    # No password: the student sets one with "Forgot your password?".
+                    # No password: the invitation's link lets the person choose one.
                     user.set_unusable_password()
                     user.save()
                     users[row.email] = user
@@ -378,6 +381,10 @@ def roster_import(*, course: Course, rows: list[RosterRow]) -> list[RosterRow]:
                 Enrollment.objects.create(user=user, course=course, role=row.role)
                 enrolled[user.pk] = row.role
                 row.detail += f", as {Role(row.role).label.lower()}"
+                if is_invitable(user):
+                    invitation_send(user=user)  # queued on commit: not if this rolls back
+                    row.invited = True
+                    row.detail += f"; invitation emailed to {user.email}"
     except DatabaseError as exc:
         # Someone else created this account or enrollment meanwhile, a value does not
         # fit, or the database failed: the roster is saved whole or not at all.
@@ -390,6 +397,7 @@ def roster_import(*, course: Course, rows: list[RosterRow]) -> list[RosterRow]:
             reason = "the database refused it"
         for row in accepted:
             row.outcome = RosterOutcome.REJECTED
+            row.invited = False
             if row is current:
                 row.detail = f"not saved: {reason}; nothing from this file was saved"
             else:

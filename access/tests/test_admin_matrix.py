@@ -15,9 +15,12 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib import admin
+from django.core import mail
 from django.urls import reverse
 
+from accounts.models import Role
 from accounts.tests.factories import UserFactory
+from lessons.models import Enrollment
 
 from .matrix import (
     BACK_OFFICE,
@@ -106,6 +109,11 @@ def others() -> list[str]:
 @pytest.fixture
 def world(db):
     a, b = build_tenant("Apple"), build_tenant("Banana")
+    # Imported with course A's roster, never came: invitations may be sent to them again.
+    a.invitee = UserFactory(username="apple-invitee", email="apple-invitee@example.org")
+    a.invitee.set_unusable_password()
+    a.invitee.save()
+    Enrollment.objects.create(user=a.invitee, course=a.course, role=Role.STUDENT)
     superuser = UserFactory(username="root", is_superuser=True, is_staff=True)
     return a, b, superuser
 
@@ -171,6 +179,14 @@ def add_payload(label: str, empty: dict, change: dict, a, b) -> dict:
     return _renamed(data, " new")
 
 
+def resend_targets(a) -> list[tuple[str, int]]:
+    """The changelists whose action invites again, with course A's invitee selected."""
+    return [
+        (reverse("admin:accounts_user_changelist"), a.invitee.pk),
+        (reverse("admin:lessons_enrollment_changelist"), a.invitee.enrollments.get().pk),
+    ]
+
+
 def roster_file() -> io.BytesIO:
     upload = io.BytesIO(b"email,name,role\nintruder@example.org,In Truder,instructor\n")
     upload.name = "roster.csv"
@@ -178,7 +194,10 @@ def roster_file() -> io.BytesIO:
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_admin_matrix(world, persona):
+def test_admin_matrix(world, persona, settings, django_capture_on_commit_callbacks):
+    # Emails queued by a write (invitations) are sent at once when it commits, so a
+    # refused write that emails anyone shows in mail.outbox.
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     a, b, superuser = world
     items = screens(a)
     forms = change_forms(superuser, items)
@@ -256,9 +275,13 @@ def test_admin_matrix(world, persona):
 
     def refused_write(url: str, data, **kwargs) -> None:
         nonlocal before
-        response = client.post(url, data, **kwargs)
+        sent = len(mail.outbox)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(url, data, **kwargs)
         if response.status_code >= 500:
             failures.append(f"POST {url}: {response.status_code}")
+        if len(mail.outbox) != sent:
+            failures.append(f"POST {url}: a refused write emailed {mail.outbox[-1].to}")
         if fingerprint() != before:
             failures.append(f"POST {url}: a refused write changed the database")
             before = fingerprint()
@@ -286,10 +309,19 @@ def test_admin_matrix(world, persona):
             reverse("admin:lessons_enrollment_import_roster"),
             {"course": a.course.pk, "file": roster_file()},
         )
+        # Course A's person still waiting for a password: theirs to invite, nobody else's.
+        for url, pk in resend_targets(a):
+            refused_write(url, {"action": "resend_invitation", "_selected_action": [pk]})
 
     # Writing, allowed: the instructor of course A creates each new object and saves each
-    # change form as it is.
+    # change form as it is, and invites course A's person again.
     if teaches_a:
+        for url, pk in resend_targets(a):
+            mail.outbox.clear()
+            with django_capture_on_commit_callbacks(execute=True):
+                client.post(url, {"action": "resend_invitation", "_selected_action": [pk]})
+            if [m.to for m in mail.outbox] != [[a.invitee.email]]:
+                failures.append(f"POST {url} resend_invitation: no invitation sent")
         for screen in items:
             if screen.label not in empty_forms or screen.label == "lessons.Enrollment":
                 continue  # (everyone one may enroll in course A is enrolled already)

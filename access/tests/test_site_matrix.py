@@ -176,6 +176,7 @@ UNMATRIXED = {
     "accounts:password_reset": "public",
     "accounts:password_reset_done": "public",
     "accounts:password_reset_confirm": "public, token-checked",
+    "accounts:invitation": "public, token-checked (accounts/tests/test_invitations.py)",
     "accounts:password_change": "one's own password (accounts/tests/test_auth.py)",
     "lessons:signup": "public (lessons/tests/test_enrollment.py)",
     "lessons:enroll": "anyone with the course key (lessons/tests/test_enrollment.py)",

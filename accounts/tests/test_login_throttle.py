@@ -158,3 +158,10 @@ def test_hostile_login_values_are_refused_with_a_message(client, bob, username, 
     assert "<script>alert(1)</script>" not in text(response)
     assert "_auth_user_id" not in client.session
     assert AccessAttempt.objects.filter(username="bob").count() == 0  # not bob's failures
+
+
+def test_the_lockout_says_any_wait_in_words_never_as_an_iso_duration(client, bob, settings):
+    settings.AXES_COOLOFF_TIME = timedelta(minutes=90)
+    page = text(lock_bob(client))
+    assert "Wait 1 hour, 30 minutes, then try again." in page
+    assert "PT1H30M" not in page and "1:30:00" not in page

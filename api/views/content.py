@@ -186,6 +186,7 @@ class CourseViewSet(GradebookActions, mixins.ListModelMixin, mixins.RetrieveMode
                     "role": row.role,
                     "outcome": row.outcome,
                     "accepted": row.accepted,
+                    "invited": row.invited,
                     "detail": row.detail,
                 }
                 for row in rows

@@ -23,6 +23,7 @@ PUBLIC = {
     "accounts:password_reset",
     "accounts:password_reset_done",
     "accounts:password_reset_confirm",
+    "accounts:invitation",
     "lessons:signup",
 }
 INSTRUCTOR_ONLY = {
@@ -53,6 +54,7 @@ def route_kwargs(world, lesson) -> dict[str, dict]:
     by_assignment = {"pk": world.assignment.pk}
     return {
         "accounts:password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
+        "accounts:invitation": {"uidb64": "MQ", "token": "set-password"},
         "lessons:course": {"slug": course},
         "lessons:lesson": {"course_slug": course, "lesson_slug": lesson.slug},
         "lessons:complete": {"course_slug": course, "lesson_slug": lesson.slug},

@@ -185,9 +185,11 @@ def test_release_enqueues_one_email_per_student_on_commit(
     world, alice, django_capture_on_commit_callbacks, mailoutbox, settings
 ):
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.SITE_URL = "https://x.org"
     complete(world)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.grades_release(assignment=world.assignment, by=alice, base_url="https://x.org")
+        # The host a request came in on is not where the emails link.
+        services.grades_release(assignment=world.assignment, by=alice, base_url="https://evil.test")
     assert mailoutbox == []  # nothing is sent inside the transaction
     for callback in callbacks:  # the enqueues, and the page cache's bump
         callback()

@@ -18,7 +18,9 @@ from .factories import grading_world
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_release_emails_are_sent_by_the_worker_not_the_request(alice, bob, grace):
+def test_release_emails_are_sent_by_the_worker_not_the_request(alice, bob, grace, settings):
+    settings.SITE_NAME = "Pyweb Academy"
+    settings.SITE_URL = "https://courses.example.edu"
     world = grading_world(alice=alice, bob=bob, grace=grace)
     services.review_save(
         review=world.review,
@@ -43,6 +45,9 @@ def test_release_emails_are_sent_by_the_worker_not_the_request(alice, bob, grace
     assert sorted(m.to[0] for m in mail.outbox) == ["bob@example.org", "dave@example.org"]
     message = mail.outbox[0]
     assert message.subject == "Feedback released: Blog engine"
-    feedback = f"http://testserver/grading/feedback/{world.submission.pk}/"
+    # Links start with SITE_URL, whatever host the instructor's request came in on.
+    feedback = f"https://courses.example.edu/grading/feedback/{world.submission.pk}/"
     assert feedback in message.body
     assert feedback in message.alternatives[0].content
+    assert "testserver" not in message.body
+    assert "Pyweb Academy" in message.body and "Pyweb Academy" in message.alternatives[0].content
