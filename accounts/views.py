@@ -14,7 +14,8 @@ from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST
+
+from coursesite.formpages import form_view, page
 
 from .forms import LoginForm, PasswordResetForm, ProfileForm
 from .invitations import TokenStatus, invitation_tokens
@@ -49,7 +50,7 @@ def locked_out(request: HttpRequest, response=None, credentials=None) -> HttpRes
     )
 
 
-@require_POST
+@form_view(page("home"), login=False, keep=False)
 def logout_view(request: HttpRequest) -> HttpResponse:
     response = auth_views.LogoutView.as_view()(request)
     messages.info(request, "You have been logged out.")
@@ -141,8 +142,7 @@ def _profile_page(request, form, token_form=None, new_token: str = "", status: i
     return render(request, "accounts/profile.html", context, status=status)
 
 
-@require_POST
-@login_required
+@form_view(page("accounts:profile"), keep=False)
 def token_create(request: HttpRequest) -> HttpResponse:
     from api.forms import TokenForm
     from api.tokens import token_create
@@ -159,8 +159,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
     return _profile_page(request, ProfileForm(instance=request.user), token_form, status=400)
 
 
-@require_POST
-@login_required
+@form_view(page("accounts:profile"), keep=False)
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     from api.tokens import token_revoke
 

@@ -14,9 +14,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
 
 from access import policy
+from coursesite.formpages import form_view, page
 from projects.models import Group, ProjectAssignment, Submission
 
 from . import results, services
@@ -53,8 +53,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "autograding/queue.html", context)
 
 
-@require_POST
-@login_required
+@form_view(page("autograding:queue"), keep=False)
 def rerun_submission(request: HttpRequest, pk: int) -> HttpResponse:
     submission = policy.get_or_refuse(
         request.user, policy.TEACH, Submission.objects.select_related("group"), pk=pk
@@ -67,8 +66,7 @@ def rerun_submission(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_back(request, "autograding:queue"))
 
 
-@require_POST
-@login_required
+@form_view(page("autograding:queue"), keep=False)
 def rerun_assignment(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = policy.get_or_refuse(request.user, policy.TEACH, ProjectAssignment.objects, pk=pk)
     scope = request.POST.get("scope", "")

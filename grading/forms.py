@@ -57,6 +57,32 @@ class RubricForm(forms.Form):
             for field in self.fields.values():
                 field.disabled = True
 
+    def clean(self):
+        cleaned = super().clean()
+        # Without the page's script, a level picked and no points typed scores the level.
+        for criterion in self.criteria:
+            name = f"score_{criterion.pk}"
+            level_id = str(self.data.get(f"level_{criterion.pk}", ""))
+            if name in cleaned and cleaned[name] is None and level_id.isdigit():
+                level = criterion.levels.filter(pk=int(level_id)).first()
+                if level is not None:
+                    cleaned[name] = level.points
+        return cleaned
+
+    def chosen_levels(self) -> dict[int, int]:
+        """Return, per criterion, the level whose points the score holds (to check it)."""
+        chosen = {}
+        for criterion in self.criteria:
+            try:
+                points = Decimal(str(self[f"score_{criterion.pk}"].value()))
+            except (ArithmeticError, ValueError):
+                continue
+            for level in criterion.levels.all():
+                if level.points == points:
+                    chosen[criterion.pk] = level.pk
+                    break
+        return chosen
+
     def rows(self) -> list[tuple[Criterion, forms.BoundField, forms.BoundField]]:
         return [(c, self[f"score_{c.pk}"], self[f"comment_{c.pk}"]) for c in self.criteria]
 

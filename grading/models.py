@@ -194,7 +194,9 @@ class LineComment(models.Model):
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="line_comments")
     path = models.CharField(_("file"), max_length=1000)
     line = models.PositiveIntegerField(_("line"), validators=[MinValueValidator(1)])
-    text = models.TextField(_("comment"))
+    text = models.TextField(_("comment"), help_text=_("Markdown."))
+    # Rendered and sanitised once, when saved (lessons/rendering.py), like all Markdown.
+    text_html = models.TextField(editable=False, blank=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

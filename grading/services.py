@@ -7,7 +7,6 @@ They raise ``ValidationError`` with a message the views show as is; access check
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -43,6 +42,8 @@ __all__ = [
     "graders_assign_round_robin",
     "grades_release",
     "is_released",
+    "check_line",
+    "draft_version",
     "line_comment_add",
     "line_comment_delete",
     "mark_override",
@@ -51,6 +52,7 @@ __all__ = [
     "regrade_answer",
     "regrade_request_create",
     "regrade_window_closes",
+    "review_draft_save",
     "review_save",
     "rubric_for",
 ]
@@ -239,32 +241,102 @@ def _total(review: Review) -> Decimal:
     ).quantize(Decimal("0.01"))
 
 
-def archive_names(submission: Submission) -> list[str]:
-    """Return the entry names of SUBMISSION's archive (empty if it has none or is unreadable)."""
-    if not submission.archive:
-        return []
-    try:
-        with submission.archive.open("rb") as fileobj, zipfile.ZipFile(fileobj) as archive:
-            return archive.namelist()
-    except (OSError, zipfile.BadZipFile, ValueError, EOFError, NotImplementedError):
-        return []
+@transaction.atomic
+def review_draft_save(
+    *,
+    review: Review,
+    by: User,
+    scores: Mapping[int, tuple[Decimal | None, str]],
+    overall_feedback: str,
+    version: str = "",
+) -> Review:
+    """Save what the grader typed so far, as the page does a few seconds after typing.
+
+    Drafts apply to reviews in progress only: a completed review keeps its marks until
+    its grader saves or completes it again by hand, and a released one never changes
+    here. VERSION, when given, is the ``draft_version`` the page last saw: if the review
+    changed since (another tab, another grader), nothing is written, so an old tab never
+    overwrites newer work. Nothing is written either when nothing changed.
+    """
+    review = (
+        Review.objects.select_for_update(of=("self",))
+        .select_related("group__assignment")
+        .get(pk=review.pk)
+    )
+    _check_not_released(review.group.assignment)
+    if review.is_completed:
+        raise ValidationError(
+            "This review is completed: changes are not saved automatically. "
+            "Press “Complete review” to save them, or “Save draft” to reopen it."
+        )
+    if version and version != draft_version(review):
+        raise ValidationError(
+            "This review was changed in another tab or window at "
+            f"{timezone.localtime(review.updated_at):%H:%M}. Reload the page to see it; "
+            "what you typed here stays in this page until you do."
+        )
+    existing = {score.criterion_id: (score.points, score.comment) for score in review.scores.all()}
+    unchanged = review.status == ReviewStatus.DRAFT and review.overall_feedback == overall_feedback
+    if unchanged and all(
+        existing.get(pk, (None, "")) == (points, comment)
+        for pk, (points, comment) in scores.items()
+    ):
+        return review
+    return review_save(
+        review=review, by=by, scores=scores, overall_feedback=overall_feedback, complete=False
+    )
+
+
+def draft_version(review: Review) -> str:
+    """Return a token that changes whenever REVIEW is saved."""
+    return str(int(review.updated_at.timestamp() * 1_000_000)) if review.updated_at else ""
+
+
+def check_line(submission: Submission, path: str, line: int) -> None:
+    """Raise unless LINE is a line of the text file PATH of SUBMISSION's archive.
+
+    Files longer than the viewer shows accept any line past what it shows: their comments
+    are listed under the file, as the viewer cannot tell where the file ends.
+    """
+    from .viewer import archive_view
+
+    if line < 1:
+        raise ValidationError("Line numbers start at 1.")
+    shown = archive_view(submission, path).file if path else None
+    if shown is None or shown.error:
+        raise ValidationError(f"“{path}” is not in the submitted archive.")
+    if shown.is_binary:
+        raise ValidationError(
+            f"“{path}” is not a text file: comment on it in the overall feedback instead."
+        )
+    count = len(shown.lines)
+    if line > count and not (shown.truncated or shown.lines_truncated):
+        raise ValidationError(
+            f"“{path}” has {count} line{'s' if count != 1 else ''}: "
+            f"there is no line {line}. Choose a line between 1 and {count}."
+        )
 
 
 @transaction.atomic
 def line_comment_add(*, review: Review, by: User, path: str, line: int, text: str) -> LineComment:
+    """Add a Markdown comment on LINE of PATH, stored with its sanitised HTML."""
     _check_not_released(review.group.assignment)
     text = text.strip()
     if not text:
         raise ValidationError("Write a comment before adding it.")
-    if line < 1:
-        raise ValidationError("Line numbers start at 1.")
     if review.status == ReviewStatus.TODO:
         _start_grading(review)
         review._history_user = by
         review.save(update_fields=["submission", "status", "updated_at"])
-    if path not in archive_names(review.submission) or path.endswith(("/", "\\")):
-        raise ValidationError("That file is not in the submitted archive.")
-    return LineComment.objects.create(review=review, author=by, path=path, line=line, text=text)
+    check_line(review.submission, path, line)
+    return LineComment.objects.create(
+        review=review,
+        author=by,
+        path=path,
+        line=line,
+        text=text,
+        text_html=markdown_to_html(text),
+    )
 
 
 @transaction.atomic

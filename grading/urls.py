@@ -8,6 +8,7 @@ urlpatterns = [
     # /grading/: the grader's queue and review pages
     path("", views.grader_queue, name="grader_queue"),
     path("reviews/<id:pk>/", views.review_detail, name="review"),
+    path("reviews/<id:pk>/draft/", views.review_draft, name="review_draft"),
     path("reviews/<id:pk>/comments/", views.line_comment_create, name="line_comment_create"),
     path("comments/<id:pk>/delete/", views.line_comment_delete, name="line_comment_delete"),
     path("regrades/", views.regrade_list, name="regrade_list"),

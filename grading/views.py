@@ -10,21 +10,22 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
 from access import policy
 from accounts.models import Role, User
 from coursesite.csvexport import CsvResponse
+from coursesite.formpages import form_view, kept_fields, page
 from lessons.models import Course
 from projects.models import Group, GroupMembership, ProjectAssignment
 
@@ -234,7 +235,7 @@ def _queue_rows(reviews: list[dict]) -> list[QueueRow]:
     return rows
 
 
-@login_required
+@form_view()
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     review, can_edit = get_review_for_grader(request, pk)
     assignment = review.group.assignment
@@ -269,31 +270,85 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.error(request, "Some scores are not valid; see the highlighted fields.")
     else:
+        # What a session that ended posted, once its grader is back (coursesite/formpages.py).
+        kept = kept_fields(request) if editable else {}
         form = RubricForm(
-            initial={"overall_feedback": review.overall_feedback},
+            initial={"overall_feedback": review.overall_feedback, **kept},
             criteria=criteria,
             scores=scores,
             disabled=not editable,
         )
+        comment_form = LineCommentForm(initial=kept) if kept else None
+        return _render_review(
+            request, review, form, criteria, editable, released, comment_form=comment_form
+        )
     return _render_review(request, review, form, criteria, editable, released)
 
 
-def _review_url(review: Review, path: str | None) -> str:
-    url = reverse("grading:review", kwargs={"pk": review.pk})
-    if path:
-        from urllib.parse import urlencode
+@form_view(page("grading:review", "pk"))
+def review_draft(request: HttpRequest, pk: int) -> JsonResponse:
+    """Save the review form as a draft, as the page's script does while the grader types.
 
+    Answers JSON for the script: what was saved and when, or why nothing was.
+    """
+    review = policy.get_or_refuse(request.user, policy.GRADE, _review_queryset(), pk=pk)
+    criteria = list(Criterion.objects.filter(rubric__assignment_id=review.group.assignment_id))
+    form = RubricForm(request.POST, criteria=criteria, scores=review.scores.all())
+    if not form.is_valid():
+        labels = {name: f"{field.label}: " for name, field in form.fields.items()}
+        errors = [labels.get(name, "") + " ".join(found) for name, found in form.errors.items()]
+        return JsonResponse({"saved": False, "errors": errors}, status=400)
+    try:
+        review = services.review_draft_save(
+            review=review,
+            by=request.user,
+            scores=form.scores(),
+            overall_feedback=form.cleaned_data["overall_feedback"],
+            version=request.POST.get("version", ""),
+        )
+    except ValidationError as exc:
+        return JsonResponse({"saved": False, "errors": exc.messages}, status=409)
+    return JsonResponse(
+        {
+            "saved": True,
+            "at": f"{timezone.localtime(review.updated_at):%H:%M}",
+            "version": services.draft_version(review),
+            "total": f"{review.total:f}",
+        }
+    )
+
+
+def _review_url(review: Review, path: str | None) -> str:
+    return _review_url_for(review.pk, path)
+
+
+def _review_url_for(pk: int, path: str | None) -> str:
+    url = reverse("grading:review", kwargs={"pk": pk})
+    if path:
         url += "?" + urlencode({"path": path})
     return url
 
 
-def _render_review(request, review, form, criteria, editable, released, status=200):
+def _render_review(
+    request,
+    review,
+    form,
+    criteria,
+    editable,
+    released,
+    status=200,
+    *,
+    path: str | None = None,
+    comment_form: LineCommentForm | None = None,
+    comment_error: str = "",
+):
     anonymous = _anonymous(review)
     submission = review.submission
     if review.status == ReviewStatus.TODO:
         # Until grading starts the latest version is the one that will be graded.
         submission = review.group.submissions.order_by("-version").first() or submission
-    path = request.GET.get("path", "")
+    if path is None:
+        path = request.GET.get("path", "")
     comments = list(review.line_comments.select_related("author"))
     viewer = archive_view(submission, path or None, comments)
     max_total = sum((c.max_points for c in criteria), Decimal(0))
@@ -318,7 +373,9 @@ def _render_review(request, review, form, criteria, editable, released, status=2
         "released": released,
         "viewer": viewer,
         "path": path,
-        "comment_form": LineCommentForm(initial={"path": path}),
+        "comment_form": comment_form or LineCommentForm(initial={"path": path}),
+        "comment_error": comment_error,
+        "draft_version": services.draft_version(review),
         "max_total": max_total,
         "days_late": days,
         "penalty": assignment.late_penalty_percent(days),
@@ -327,11 +384,14 @@ def _render_review(request, review, form, criteria, editable, released, status=2
     }
     if viewer.file is not None and viewer.file.error:
         status = 404
+    shown = viewer.file
+    if comment_error and (not editable or shown is None or shown.error or shown.is_binary):
+        # The comment form is not on this page: say what went wrong above it instead.
+        messages.error(request, comment_error)
     return render(request, "grading/review.html", context, status=status)
 
 
-@require_POST
-@login_required
+@form_view(lambda request, pk: _review_url_for(pk, request.POST.get("path")))
 def line_comment_create(request: HttpRequest, pk: int) -> HttpResponse:
     review, can_edit = get_review_for_grader(request, pk)
     if not can_edit:
@@ -348,16 +408,39 @@ def line_comment_create(request: HttpRequest, pk: int) -> HttpResponse:
                 text=form.cleaned_data["text"],
             )
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            error = " ".join(exc.messages)
         else:
             messages.success(request, f"Comment added on line {form.cleaned_data['line']}.")
+            return redirect(_review_url(review, path))
     else:
-        messages.error(request, "Give a line number and a comment.")
-    return redirect(_review_url(review, path))
+        error = "Give a line number and a comment."
+    # The page again, with the comment as typed and what is wrong with it.
+    assignment = review.group.assignment
+    released = services.is_released(assignment)
+    criteria = list(
+        Criterion.objects.filter(rubric__assignment=assignment).prefetch_related("levels")
+    )
+    rubric_form = RubricForm(
+        initial={"overall_feedback": review.overall_feedback},
+        criteria=criteria,
+        scores=review.scores.all(),
+        disabled=released,
+    )
+    return _render_review(
+        request,
+        review,
+        rubric_form,
+        criteria,
+        not released,
+        released,
+        status=400,
+        path=path,
+        comment_form=form,
+        comment_error=error,
+    )
 
 
-@require_POST
-@login_required
+@form_view(page("grading:grader_queue"), keep=False)
 def line_comment_delete(request: HttpRequest, pk: int) -> HttpResponse:
     comment = policy.get_or_refuse(
         request.user, policy.VIEW, LineComment.objects, roles=STAFF_ROLES, pk=pk
@@ -387,7 +470,7 @@ def regrade_list(request: HttpRequest) -> HttpResponse:
     return render(request, "grading/regrade_list.html", {"rows": rows})
 
 
-@login_required
+@form_view(keep=False)
 def regrade_answer(request: HttpRequest, pk: int) -> HttpResponse:
     regrade = policy.get_or_refuse(
         request.user,
@@ -479,8 +562,7 @@ def _no_mark(student_id: int) -> StudentMark:
     return StudentMark(student_id=student_id, group_id=0, grade=None)
 
 
-@require_POST
-@login_required
+@form_view(page("grading:assignment_grading", "pk"), keep=False)
 def assign_graders(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _get_assignment_for_instructor(request, pk)
     try:
@@ -495,7 +577,7 @@ def assign_graders(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("grading:assignment_grading", pk=assignment.pk)
 
 
-@login_required
+@form_view(keep=False)
 def release_grades(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _get_assignment_for_instructor(request, pk)
     form = ReleaseForm(request.POST or None)
@@ -525,8 +607,7 @@ def release_grades(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_POST
-@login_required
+@form_view(page("grading:assignment_grading", "pk"), keep=False)
 def override_mark(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _get_assignment_for_instructor(request, pk)
     clear = "clear" in request.POST
@@ -660,7 +741,8 @@ def feedback(request: HttpRequest, pk: int) -> HttpResponse:
             "as_member": as_member,
             "regrades": review.regrade_requests.select_related("criterion"),
             "regrade_form": RegradeRequestForm(
-                criteria=Criterion.objects.filter(rubric__assignment=assignment)
+                initial=kept_fields(request),
+                criteria=Criterion.objects.filter(rubric__assignment=assignment),
             )
             if can_request
             else None,
@@ -669,8 +751,7 @@ def feedback(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_POST
-@login_required
+@form_view(page("grading:feedback", "pk"))
 def regrade_request(request: HttpRequest, pk: int) -> HttpResponse:
     review, _as_member = _get_feedback(request, pk)
     # Members of the group, still students of the course: not its instructors.
@@ -696,7 +777,7 @@ def regrade_request(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("grading:feedback", pk=pk)
 
 
-@login_required
+@form_view()
 def peer_evaluation(request: HttpRequest, pk: int) -> HttpResponse:
     """Let a member rate every member of their group (pk: the group)."""
     groups = policy.scope(request.user, policy.CHANGE, Group.objects)
@@ -706,7 +787,13 @@ def peer_evaluation(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("grading:feedback_list")
     members = [m.student for m in group.memberships.select_related("student").order_by("student")]
     existing = {r.ratee_id: r for r in PeerRating.objects.filter(group=group, rater=request.user)}
-    form = PeerRatingForm(request.POST or None, members=members, me=request.user, existing=existing)
+    form = PeerRatingForm(
+        request.POST or None,
+        members=members,
+        me=request.user,
+        existing=existing,
+        initial=kept_fields(request),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.peer_ratings_submit(group=group, rater=request.user, ratings=form.ratings())

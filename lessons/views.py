@@ -8,11 +8,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
 
 from access import policy
 from accounts.models import Role
 from accounts.throttle import signup_throttle
+from coursesite.formpages import form_view, page
 
 from .forms import EnrollForm, SearchForm, SignupForm
 from .models import (
@@ -217,8 +217,7 @@ def _wants_json(request: HttpRequest) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
-@login_required
-@require_POST
+@form_view(page("lessons:lesson", "course_slug", "lesson_slug"), keep=False)
 def lesson_complete(request: HttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
     """Mark a lesson complete or not: JSON for the page's script, a redirect for plain forms."""
     access = get_course_for_user(request, course_slug)

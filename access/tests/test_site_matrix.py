@@ -121,6 +121,12 @@ def routes(a, b) -> list[Route]:
             data={**points, "overall_feedback": "Intruder feedback"},
         ),
         Route(
+            "grading:review_draft",
+            {"pk": a.review_o.pk},
+            post=GRADES_A,
+            data={**points, "overall_feedback": "Intruder draft"},
+        ),
+        Route(
             "grading:line_comment_create",
             {"pk": a.review_o.pk},
             post=GRADES_A,

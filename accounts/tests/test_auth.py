@@ -58,7 +58,9 @@ def test_it_throttles_repeated_failures_with_a_clear_message(client, bob, settin
 
 def test_logout_requires_post(client, bob):
     client.force_login(bob)
-    assert client.get(reverse("accounts:logout")).status_code == 405
+    response = client.get(reverse("accounts:logout"))  # no 405: home, still logged in
+    assert response.status_code == 302 and response["Location"] == reverse("home")
+    assert client.get(reverse("lessons:dashboard")).status_code == 200
     response = client.post(reverse("accounts:logout"), follow=True)
     assert not response.context["user"].is_authenticated
     assert "You have been logged out." in response.content.decode()

@@ -113,7 +113,10 @@ def test_group_forms_are_hidden_when_the_instructor_assigns(client, student, cou
 def test_group_actions_need_post(client, student, assignment):
     client.force_login(student)
     for name in ("group_create", "group_join", "group_leave", "submit"):
-        assert client.get(url(name, assignment)).status_code == 405
+        # A GET goes to the project page, where the form is, instead of a bare 405.
+        response = client.get(url(name, assignment))
+        assert response.status_code == 302
+        assert response["Location"] == assignment.get_absolute_url()
 
 
 def test_submitting_a_zip_and_seeing_the_version(client, group, student, assignment, settings):

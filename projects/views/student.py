@@ -9,9 +9,9 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_POST
 
 from access import policy
+from coursesite.formpages import form_view, kept_fields, page
 from lessons.models import Course
 
 from .. import selectors, services
@@ -98,11 +98,21 @@ def _render_detail(
 @login_required
 def detail(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
     assignment, can_manage = get_assignment_for_user(request, course_slug, slug)
-    return _render_detail(request, assignment, can_manage)
+    # What a session that ended posted to one of this page's forms (coursesite/formpages.py).
+    kept = kept_fields(request)
+    if not kept:
+        return _render_detail(request, assignment, can_manage)
+    return _render_detail(
+        request,
+        assignment,
+        can_manage,
+        submission_form=SubmissionForm(initial=kept, assignment=assignment),
+        create_form=GroupCreateForm(initial=kept),
+        join_form=GroupJoinForm(initial=kept),
+    )
 
 
-@require_POST
-@login_required
+@form_view(page("projects:detail", "course_slug", "slug"))
 def group_create(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
     assignment, can_manage = get_assignment_for_user(request, course_slug, slug, policy.CHANGE)
     form = GroupCreateForm(request.POST)
@@ -127,8 +137,7 @@ def group_create(request: HttpRequest, course_slug: str, slug: str) -> HttpRespo
     return _render_detail(request, assignment, can_manage, create_form=form, status=400)
 
 
-@require_POST
-@login_required
+@form_view(page("projects:detail", "course_slug", "slug"))
 def group_join(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
     assignment, can_manage = get_assignment_for_user(request, course_slug, slug, policy.CHANGE)
     form = GroupJoinForm(request.POST)
@@ -151,8 +160,7 @@ def group_join(request: HttpRequest, course_slug: str, slug: str) -> HttpRespons
     return _render_detail(request, assignment, can_manage, join_form=form, status=400)
 
 
-@require_POST
-@login_required
+@form_view(page("projects:detail", "course_slug", "slug"), keep=False)
 def group_leave(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
     assignment, _ = get_assignment_for_user(request, course_slug, slug, policy.CHANGE)
     try:
@@ -167,8 +175,7 @@ def group_leave(request: HttpRequest, course_slug: str, slug: str) -> HttpRespon
 # The upload limit must be in place before anything reads the body, CsrfViewMiddleware
 # included, so CSRF is checked by _submit (Django's "Modifying upload handlers on the fly").
 @csrf_exempt
-@require_POST
-@login_required
+@form_view(page("projects:detail", "course_slug", "slug"))
 def submit(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
     assignment, can_manage = get_assignment_for_user(request, course_slug, slug, policy.CHANGE)
     refused = read_upload(request, max_bytes=assignment.max_upload_bytes)

@@ -1,14 +1,112 @@
-// Grading pages: level buttons fill the score, line numbers fill the comment form.
+// Grading pages: rubric levels fill the score, a live total, drafts saved while the
+// grader types, and line numbers that fill the comment form. Without this script
+// every form still posts as usual.
 (function () {
   "use strict";
-  document.querySelectorAll("[data-level-points]").forEach(function (button) {
-    button.addEventListener("click", function () {
-      var input = document.getElementById(button.dataset.target);
-      if (!input || input.disabled) return;
-      input.value = button.dataset.levelPoints;
-      input.dispatchEvent(new Event("change"));
+
+  var form = document.getElementById("rubric-form");
+
+  // Rubric levels are radio buttons: picking one copies its points into the score,
+  // and typing a score checks the level worth exactly that much (or none).
+  function syncLevels(input) {
+    document.querySelectorAll('[data-target="' + input.id + '"]').forEach(function (radio) {
+      radio.checked = input.value !== "" && parseFloat(radio.dataset.levelPoints) === parseFloat(input.value);
+    });
+  }
+  document.querySelectorAll("input[data-level-points]").forEach(function (radio) {
+    radio.addEventListener("change", function () {
+      var input = document.getElementById(radio.dataset.target);
+      if (!input || input.disabled || !radio.checked) return;
+      input.value = radio.dataset.levelPoints;
+      input.dispatchEvent(new Event("input", { bubbles: true }));
     });
   });
+
+  // The total while scoring; the server computes the real one when it saves.
+  var live = document.getElementById("live-total");
+  function updateTotal() {
+    if (!live || !form) return;
+    var total = 0;
+    form.querySelectorAll("input.score").forEach(function (input) {
+      var value = parseFloat(input.value);
+      if (!isNaN(value)) total += value;
+    });
+    document.getElementById("live-total-value").textContent = String(Math.round(total * 100) / 100);
+    live.hidden = false;
+  }
+  if (form) {
+    form.querySelectorAll("input.score").forEach(function (input) {
+      input.addEventListener("input", function () { syncLevels(input); updateTotal(); });
+    });
+    updateTotal();
+  }
+
+  // Drafts: a few seconds after typing stops, what the form holds is saved. Only for
+  // reviews in progress: a completed review changes when its grader completes it again.
+  var status = document.getElementById("draft-status");
+  var DELAY = 2000;
+  var timer = null;
+  var dirty = false;
+  var saving = false;
+  function say(text) { if (status) status.textContent = text; }
+
+  function save(keepalive) {
+    timer = null;
+    if (saving) { timer = setTimeout(save, DELAY); return; }
+    dirty = false;
+    saving = true;
+    var body = new FormData(form); // carries the form's csrfmiddlewaretoken
+    body.set("version", form.dataset.draftVersion || "");
+    say("Saving draft…");
+    fetch(form.dataset.draftUrl, {
+      method: "POST",
+      body: body,
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+      keepalive: !!keepalive,
+    })
+      .then(function (response) {
+        var type = response.headers.get("Content-Type") || "";
+        if (type.indexOf("application/json") === -1) {
+          // The login page, or an error page: the session ended or access changed.
+          throw new Error("signed out");
+        }
+        return response.json();
+      })
+      .then(function (data) {
+        if (data.saved) {
+          form.dataset.draftVersion = data.version;
+          say("Draft saved " + data.at);
+        } else {
+          say("Draft not saved: " + data.errors.join(" "));
+        }
+      })
+      .catch(function () {
+        say("Draft not saved: you may be signed out. Press “Save draft”: what you typed is kept while you log in again.");
+      })
+      .then(function () { saving = false; });
+  }
+
+  if (form && form.dataset.draftUrl) {
+    if (form.dataset.autosave === "on") {
+      var changed = function () {
+        dirty = true;
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(save, DELAY);
+      };
+      form.addEventListener("input", changed);
+      form.addEventListener("change", changed);
+      form.addEventListener("submit", function () {
+        if (timer) clearTimeout(timer);
+        dirty = false; // the form itself saves now
+      });
+      // Leaving the page with changes not yet saved: send them on the way out.
+      window.addEventListener("pagehide", function () { if (dirty) save(true); });
+    } else {
+      say("This review is completed: changes are saved when you press “Complete review” (or “Save draft” to reopen it).");
+    }
+  }
+
   var lineInput = document.getElementById("id_line");
   document.querySelectorAll(".code-table td.ln a").forEach(function (link) {
     link.addEventListener("click", function () {

@@ -1,0 +1,171 @@
+"""Forms that outlive a session: nothing typed is lost when a login ends.
+
+A student types a long regrade request, the session expires (or they logged out in
+another tab), they press Send: Django's ``login_required`` sent them to the login page
+with ``?next=`` pointing at the POST-only action, and after logging in they met a bare
+405 with their text gone. Every view that receives a form is decorated here instead:
+
+* ``@form_view(page)`` replaces ``@require_POST @login_required`` on a POST-only
+  action and ``@login_required`` on a page that shows and receives its own form. PAGE
+  says which page shows the form (the view's own URL when omitted).
+* An anonymous POST keeps its fields (never its files) in the visitor's session and
+  goes to the login page with ``next=`` that page. Django's ``login()`` cycles the
+  session key but keeps its data (it flushes only a session that belonged to another
+  user, which an anonymous one never does), so the fields are there after login.
+* ``kept_fields(request)`` on that page, after login, returns them once, to use as the
+  initial values of its forms, and says so in a message.
+* A GET of a POST-only action redirects to its page with a message, never a 405.
+
+The fields are kept only after the POST passed the CSRF check, so another site cannot
+plant text in anyone's form; they live two hours at most and are restored only to a
+page the person who logs in may open (the view checks access before asking for them).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_protect
+
+SESSION_KEY = "_kept_forms"
+KEEP_SECONDS = 2 * 60 * 60
+# Whatever a form of ours holds fits easily; a bigger body is not worth a session row.
+MAX_KEPT_CHARS = 200_000
+NOT_KEPT_FIELDS = frozenset({"csrfmiddlewaretoken"})
+
+SIGNED_OUT = "You were signed out before your form was sent. Log in again to continue."
+KEPT = "What you typed is back in the form below: check it, then send it again."
+FILE_AGAIN = "Files are not kept: choose your file again."
+TOO_LONG = "What you typed was too long to keep: please type it again."
+POST_ONLY = "That address only receives a form: here is the page with the form."
+
+PageUrl = Callable[..., str]
+
+
+def page(name: str, *same: str, **renamed: str) -> PageUrl:
+    """Return a function giving the URL NAME, filled from the view's keyword arguments.
+
+    SAME names arguments passed on as they are, RENAMED maps the page's argument to the
+    view's (``page("grading:feedback", pk="pk")``).
+    """
+    mapping = {key: key for key in same} | renamed
+
+    def url(request: HttpRequest, **kwargs) -> str:
+        return reverse(name, kwargs={key: kwargs[source] for key, source in mapping.items()})
+
+    return url
+
+
+def form_view(
+    form_page: PageUrl | None = None, *, login: bool = True, keep: bool = True
+) -> Callable:
+    """Decorate a view that receives a form shown on FORM_PAGE (its own page if None).
+
+    With FORM_PAGE the view is POST-only: GET and HEAD redirect to the page, other
+    methods get 405. With LOGIN, anonymous visitors are sent to log in; with KEEP, what
+    their POST carried is kept for the page (which must ask ``kept_fields`` for it).
+    """
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if form_page is not None and request.method != "POST":
+                if request.method not in ("GET", "HEAD"):
+                    return HttpResponseNotAllowed(["POST"])
+                messages.info(request, POST_ONLY)
+                return redirect(form_page(request, **kwargs))
+            if login and not request.user.is_authenticated:
+                if request.method != "POST":
+                    return redirect_to_login(request.get_full_path())
+                if keep and not hasattr(request, "_files"):
+                    # An upload's files are never read, only noted (views that read
+                    # uploads are csrf_exempt, so nothing has parsed the body yet).
+                    request.upload_handlers = [_SkipFiles()]
+                target = form_page(request, **kwargs) if form_page else request.get_full_path()
+                messages.warning(request, SIGNED_OUT)
+                if not keep:
+                    return redirect_to_login(target)
+                return _keep_and_log_in(request, target)
+            return view(request, *args, **kwargs)
+
+        wrapper.form_page = form_page  # the tests find every POST-only action by it
+        return wrapper
+
+    return decorator
+
+
+@csrf_protect  # views that read uploads are csrf_exempt; what is kept must pass it too
+def _keep_and_log_in(request: HttpRequest, target: str) -> HttpResponse:
+    fields = [
+        (name, value)
+        for name, values in request.POST.lists()
+        if name not in NOT_KEPT_FIELDS
+        for value in values
+    ]
+    handlers = request.upload_handlers
+    files = [name for handler in handlers for name in getattr(handler, "skipped", [])]
+    if sum(len(name) + len(value) for name, value in fields) > MAX_KEPT_CHARS:
+        messages.warning(request, TOO_LONG)
+    elif fields or files:
+        kept = _fresh(request.session.get(SESSION_KEY, {}))
+        kept[target] = {"at": int(time.time()), "fields": fields, "files": bool(files)}
+        request.session[SESSION_KEY] = kept
+    return redirect_to_login(target)
+
+
+def kept_fields(request: HttpRequest) -> dict[str, str | list[str]]:
+    """Return, once, what an expired session posted for this page, as initial values.
+
+    Empty unless the user is logged in and this page's form was kept; a field posted
+    more than once (checkboxes) comes back as a list.
+    """
+    if not request.user.is_authenticated or request.method != "GET":
+        return {}
+    stored = request.session.get(SESSION_KEY)
+    if not stored:
+        return {}
+    kept = _fresh(stored)
+    entry = kept.pop(request.get_full_path(), None) or kept.pop(request.path, None)
+    if kept:
+        request.session[SESSION_KEY] = kept
+    else:
+        del request.session[SESSION_KEY]
+    if entry is None:
+        return {}
+    values: dict[str, list[str]] = {}
+    for name, value in entry["fields"]:
+        values.setdefault(name, []).append(value)
+    messages.info(request, KEPT + (" " + FILE_AGAIN if entry["files"] else ""))
+    return {name: found[0] if len(found) == 1 else found for name, found in values.items()}
+
+
+def _fresh(kept: dict) -> dict:
+    now = time.time()
+    return {url: entry for url, entry in kept.items() if now - entry["at"] < KEEP_SECONDS}
+
+
+class _SkipFiles(FileUploadHandler):
+    """Read the fields of a multipart body and skip its files, noting that there were some."""
+
+    def __init__(self, request=None) -> None:
+        super().__init__(request)
+        self.skipped: list[str] = []
+
+    def new_file(self, field_name, file_name, *args, **kwargs) -> None:
+        if file_name:
+            self.skipped.append(field_name)
+        raise SkipFile
+
+    def receive_data_chunk(self, raw_data, start):
+        return None
+
+    def file_complete(self, file_size):
+        return None

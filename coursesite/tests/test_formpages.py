@@ -1,0 +1,242 @@
+"""A form posted after the session ended comes back filled in, never as a bare 405.
+
+The session is ended the way it ends in real life: its row is deleted on the server
+(expiry, or a logout in another tab) while the browser keeps its cookies, and the
+client checks CSRF as a browser's form post would be checked.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import get_resolver, reverse
+
+from access.tests.tenants import build_tenant
+from access.tests.test_site_matrix import UNMATRIXED, routes
+from accounts.tests.factories import UserFactory
+from conftest import DEMO_PASSWORD
+from coursesite import formpages
+from grading.models import PeerRating, RegradeRequest, ReviewStatus
+from lessons.models import LessonCompletion
+from projects.models import Submission
+
+pytestmark = pytest.mark.django_db
+
+SITE_NAMESPACES = ("accounts", "lessons", "projects", "grading", "autograding")
+TOKEN_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def _site_route_names() -> list[str]:
+    resolver = get_resolver()
+    names = []
+    for namespace in SITE_NAMESPACES:
+        _, sub = resolver.namespace_dict[namespace]
+        names += sorted(f"{namespace}:{n}" for n in sub.reverse_dict if isinstance(n, str))
+    return names
+
+
+def _post_only_names() -> list[str]:
+    """Every route whose view only receives a form (found by its decorator)."""
+    resolver = get_resolver()
+    names = []
+    for namespace in SITE_NAMESPACES:
+        _, sub = resolver.namespace_dict[namespace]
+        for pattern in sub.url_patterns:
+            if getattr(pattern.callback, "form_page", None) is not None:
+                names.append(f"{namespace}:{pattern.name}")
+    return sorted(names)
+
+
+@pytest.fixture
+def tenant(db):
+    a, b = build_tenant("Apple"), build_tenant("Banana")
+    return a, b
+
+
+def _kwargs(name: str, a, b) -> dict:
+    for route in routes(a, b):
+        if route.name == name:
+            return route.kwargs
+    assert name in UNMATRIXED, name
+    return {"uidb64": "MQ", "token": "set-password"} if name.endswith("_confirm") else {}
+
+
+def _token(response) -> str:
+    return TOKEN_RE.search(response.content.decode()).group(1)
+
+
+def _log_in_at(client: Client, user, page: str) -> None:
+    """Log in through the real login form, as the person sent there does."""
+    login = client.get(reverse("accounts:login") + f"?next={page}")
+    response = client.post(
+        reverse("accounts:login"),
+        {
+            "username": user.username,
+            "password": DEMO_PASSWORD,
+            "next": page,
+            "csrfmiddlewaretoken": _token(login),
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == page
+
+
+def _post_after_expiry(user, page: str, action: str, data: dict) -> tuple[Client, object]:
+    """Open PAGE as USER, lose the session, post DATA to ACTION; return the client and answer."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    token = _token(client.get(page))
+    Session.objects.all().delete()  # expired, or ended in another tab
+    response = client.post(action, {**data, "csrfmiddlewaretoken": token})
+    return client, response
+
+
+def _expect_back_on(client: Client, response, user, page: str) -> str:
+    """Follow the login detour to PAGE and return that page's HTML."""
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:login") + "?next=" + page.replace(
+        "?", "%3F"
+    ).replace("=", "%3D")
+    before = client.cookies["sessionid"].value
+    _log_in_at(client, user, page)
+    # Django's login() gives the session a new key: what was kept survived the change.
+    assert client.cookies["sessionid"].value != before
+    shown = client.get(page)
+    assert shown.status_code == 200
+    text = html.unescape(shown.content.decode())
+    assert formpages.KEPT in text
+    return text
+
+
+@pytest.mark.parametrize("name", _site_route_names())
+def test_no_page_of_the_site_answers_405_to_a_get(tenant, name):
+    a, b = tenant
+    superuser = UserFactory(username="root", is_superuser=True, is_staff=True)
+    url = reverse(name, kwargs=_kwargs(name, a, b))
+    for client in (Client(), Client()):
+        response = client.get(url)
+        assert response.status_code != 405, url
+        client.force_login(superuser)
+
+
+@pytest.mark.parametrize("name", _post_only_names())
+def test_a_get_on_a_post_only_action_goes_to_the_page_of_its_form(tenant, name):
+    a, b = tenant
+    client = Client()
+    client.force_login(a.instructor)
+    url = reverse(name, kwargs=_kwargs(name, a, b))
+    response = client.get(url)
+    assert response.status_code == 302
+    page = response["Location"]
+    assert page != url and not page.startswith(reverse("accounts:login"))
+    shown = client.get(page, follow=True)
+    assert shown.status_code == 200
+    assert formpages.POST_ONLY in html.unescape(shown.content.decode())
+
+
+def test_every_post_only_route_of_the_matrix_goes_to_its_form_page(tenant):
+    a, b = tenant
+    post_only = {route.name for route in routes(a, b) if route.get is None}
+    # Logging out is the one POST-only action outside the matrix (anyone may do it).
+    assert post_only | {"accounts:logout"} == set(_post_only_names())
+
+
+def test_the_review_form_comes_back_with_scores_and_feedback(tenant):
+    a, _ = tenant
+    review = a.review_o
+    page = reverse("grading:review", kwargs={"pk": review.pk})
+    scores = {f"score_{c.pk}": "3.5" for c in a.grading.rubric.criteria.all()}
+    client, response = _post_after_expiry(
+        a.grader, page, page, {**scores, "overall_feedback": "Clear *structure*, kept."}
+    )
+    text = _expect_back_on(client, response, a.grader, page)
+    assert "Clear *structure*, kept." in text
+    assert 'value="3.5"' in text
+    review.refresh_from_db()
+    assert review.overall_feedback != "Clear *structure*, kept."  # nothing was saved
+    assert review.status == ReviewStatus.DRAFT
+    # Once: the next visit shows the saved review again.
+    assert "Clear *structure*, kept." not in client.get(page).content.decode()
+
+
+def test_the_regrade_request_comes_back_with_its_reason(tenant):
+    a, _ = tenant
+    page = reverse("grading:feedback", kwargs={"pk": a.submission_r.pk})
+    action = reverse("grading:regrade_request", kwargs={"pk": a.submission_r.pk})
+    reason = "The tests of part 2 pass on my machine; please look again."
+    client, response = _post_after_expiry(
+        a.student, page, action, {"criterion": str(a.other_criterion.pk), "reason": reason}
+    )
+    text = _expect_back_on(client, response, a.student, page)
+    assert reason in text
+    assert f'<option value="{a.other_criterion.pk}" selected>' in text
+    assert not RegradeRequest.objects.filter(reason=reason).exists()
+
+
+def test_the_peer_evaluation_comes_back_with_its_ratings(tenant):
+    a, _ = tenant
+    page = reverse("grading:peer", kwargs={"pk": a.group_o.pk})
+    members = list(a.group_o.memberships.values_list("student_id", flat=True))
+    data = {f"score_{pk}": "2" for pk in members}
+    data |= {f"comment_{pk}": f"Kept comment {pk}" for pk in members}
+    before = PeerRating.objects.count()
+    client, response = _post_after_expiry(a.student, page, page, data)
+    text = _expect_back_on(client, response, a.student, page)
+    for pk in members:
+        assert f"Kept comment {pk}" in text
+        assert re.search(rf'name="score_{pk}" value="2"[^>]*checked', text)
+    assert PeerRating.objects.count() == before
+
+
+def test_an_upload_comes_back_to_the_project_page_with_fields_and_asks_for_the_file(tenant):
+    a, _ = tenant
+    project = {"course_slug": a.course.slug, "slug": a.grading.slug}
+    page = reverse("projects:detail", kwargs=project)
+    action = reverse("projects:submit", kwargs=project)
+    archive = SimpleUploadedFile("project.zip", b"PK\x05\x06" + b"\0" * 18, "application/zip")
+    before = Submission.objects.count()
+    client, response = _post_after_expiry(
+        a.student,
+        page,
+        action,
+        {
+            "archive": archive,
+            "repository_url": "https://example.org/apple/kept.git",
+            "note": "Part 3 is in the second folder.",
+        },
+    )
+    text = _expect_back_on(client, response, a.student, page)
+    assert "https://example.org/apple/kept.git" in text
+    assert "Part 3 is in the second folder." in text
+    assert formpages.FILE_AGAIN in text
+    assert Submission.objects.count() == before
+
+
+def test_marking_a_lesson_complete_after_expiry_returns_to_the_lesson(tenant):
+    a, _ = tenant
+    kwargs = {"course_slug": a.course.slug, "lesson_slug": a.lesson.slug}
+    page = reverse("lessons:lesson", kwargs=kwargs)
+    done = LessonCompletion.objects.filter(user=a.student, lesson=a.lesson).count()
+    client, response = _post_after_expiry(
+        a.student, page, reverse("lessons:complete", kwargs=kwargs), {"completed": "1"}
+    )
+    assert response.status_code == 302
+    _log_in_at(client, a.student, page)
+    assert client.get(page).status_code == 200
+    assert LessonCompletion.objects.filter(user=a.student, lesson=a.lesson).count() == done
+
+
+def test_a_post_without_a_valid_csrf_token_keeps_nothing(tenant):
+    a, _ = tenant
+    page = reverse("grading:feedback", kwargs={"pk": a.submission_r.pk})
+    action = reverse("grading:regrade_request", kwargs={"pk": a.submission_r.pk})
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(action, {"criterion": "1", "reason": "Planted by another site"})
+    assert response.status_code == 403
+    _log_in_at(client, a.student, page)
+    assert "Planted by another site" not in client.get(page).content.decode()

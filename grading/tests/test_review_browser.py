@@ -1,0 +1,84 @@
+"""Scoring in Chromium: drafts saved while typing survive a lost session; levels by keyboard."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.sessions.models import Session
+from playwright.sync_api import Page, expect
+
+from accounts.tests.browser import log_in
+from grading.models import Review
+
+from .factories import grading_world
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_what_the_grader_typed_survives_the_end_of_the_session(
+    live_server, page: Page, alice, bob, grace, password, artifacts_dir
+):
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    log_in(page, live_server.url, "grace", password)
+    page.goto(f"{live_server.url}/grading/reviews/{world.review.pk}/")
+
+    # Typing stops: a few seconds later the draft is saved, and the page says when.
+    page.locator(f"#id_score_{world.style.pk}").fill("4")
+    page.get_by_label("Overall feedback").fill("Solid work on the models.")
+    expect(page.locator("#draft-status")).to_contain_text("Draft saved", timeout=10_000)
+    assert Review.objects.get(pk=world.review.pk).overall_feedback == "Solid work on the models."
+
+    # The session ends on the server (expiry, or a logout elsewhere); the grader goes on.
+    Session.objects.all().delete()
+    page.locator(f"#id_comment_{world.style.pk}").fill("Names could be clearer.")
+    page.get_by_label("Overall feedback").fill("Solid work on the models, and tested.")
+    page.click("#save-draft")
+
+    # The login page, then back on the review with everything typed.
+    expect(page.get_by_role("alert").first).to_contain_text("You were signed out")
+    page.get_by_label("Username or email").fill("grace")
+    page.get_by_label("Password").fill(password)
+    page.click("#login-btn")
+    expect(page.locator("#group-label")).to_contain_text("Team Rocket")
+    expect(page.get_by_text("What you typed is back in the form")).to_be_visible()
+    expect(page.get_by_label("Overall feedback")).to_have_value(
+        "Solid work on the models, and tested."
+    )
+    expect(page.locator(f"#id_comment_{world.style.pk}")).to_have_value("Names could be clearer.")
+    expect(page.locator(f"#id_score_{world.style.pk}")).to_have_value("4")
+    page.screenshot(path=artifacts_dir / "grading-kept-after-login.png", full_page=True)
+
+
+def test_a_level_is_picked_with_the_keyboard_and_the_total_follows(
+    live_server, page: Page, alice, bob, grace, password, artifacts_dir
+):
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    log_in(page, live_server.url, "grace", password)
+    page.goto(f"{live_server.url}/grading/reviews/{world.review.pk}/")
+    score = page.locator(f"#id_score_{world.correctness.pk}")
+
+    # Tab through the page until the levels of Correctness have the focus.
+    for _ in range(200):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.name") == f"level_{world.correctness.pk}":
+            break
+    else:
+        pytest.fail("Tab never reached the rubric levels")
+    page.keyboard.press("Space")  # the first level: Excellent, 10 points
+    expect(score).to_have_value("10")
+    expect(page.locator("#live-total")).to_contain_text("10 / 15")
+    page.keyboard.press("ArrowRight")  # the next one: Good, 7 points
+    expect(score).to_have_value("7")
+    expect(page.get_by_role("radio", name="Good (7)")).to_be_checked()
+
+    # Typing the score of the next criterion updates the total too.
+    page.keyboard.press("Tab")  # the points of Correctness
+    page.keyboard.press("Tab")  # its comment
+    page.keyboard.press("Tab")  # the points of Style
+    page.keyboard.type("4")
+    expect(page.locator("#live-total")).to_contain_text("11 / 15")
+    page.screenshot(path=artifacts_dir / "grading-levels-keyboard.png", full_page=True)
+
+    # The server computes the real total when it saves.
+    page.keyboard.press("Enter")
+    expect(page.locator("#total")).to_contain_text("11")
+    assert Review.objects.get(pk=world.review.pk).total == 11

@@ -1,0 +1,230 @@
+"""Scoring: drafts saved while the grader types, level choices, and line comments
+that are Markdown and must point at a real line of a real file."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from access.tests.tenants import build_tenant
+from grading import services
+from grading.models import GradeRelease, LineComment, Review, ReviewStatus
+
+from .factories import CODE, grading_world
+
+pytestmark = pytest.mark.django_db
+
+
+def draft_url(review) -> str:
+    return reverse("grading:review_draft", kwargs={"pk": review.pk})
+
+
+def as_user(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def draft(world, **extra) -> dict:
+    return {
+        f"score_{world.correctness.pk}": "7",
+        f"score_{world.style.pk}": "",
+        f"comment_{world.correctness.pk}": "Handles the empty blog.",
+        "overall_feedback": "Good start, **keep going**.",
+        **extra,
+    }
+
+
+@pytest.fixture
+def world(alice, bob, grace):
+    return grading_world(alice=alice, bob=bob, grace=grace)
+
+
+def test_a_grader_saves_a_draft_while_typing(world, grace):
+    response = as_user(grace).post(draft_url(world.review), draft(world))
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["saved"] is True
+    assert answer["at"]  # shown as "Draft saved 14:02"
+    review = Review.objects.get(pk=world.review.pk)
+    assert review.status == ReviewStatus.DRAFT
+    assert review.overall_feedback == "Good start, **keep going**."
+    assert review.total == Decimal("7")
+    assert answer["version"] == services.draft_version(review)
+    score = review.scores.get(criterion=world.correctness)
+    assert (score.points, score.comment) == (Decimal("7"), "Handles the empty blog.")
+    # The page, opened again (another tab, tomorrow), shows the draft.
+    page = as_user(grace).get(reverse("grading:review", kwargs={"pk": review.pk}))
+    assert "Handles the empty blog." in page.content.decode()
+
+
+def test_the_same_draft_again_writes_nothing(world, grace):
+    client = as_user(grace)
+    client.post(draft_url(world.review), draft(world))
+    history = world.review.history.count()
+    assert client.post(draft_url(world.review), draft(world)).json()["saved"] is True
+    assert world.review.history.count() == history
+
+
+def test_a_draft_from_an_old_tab_does_not_overwrite_newer_work(world, grace):
+    client = as_user(grace)
+    first = client.post(draft_url(world.review), draft(world)).json()["version"]
+    newer = client.post(draft_url(world.review), draft(world, overall_feedback="Newer text"))
+    assert newer.json()["saved"] is True
+    stale = client.post(draft_url(world.review), draft(world, version=first))
+    assert stale.status_code == 409
+    assert "changed in another tab" in stale.json()["errors"][0]
+    assert Review.objects.get(pk=world.review.pk).overall_feedback == "Newer text"
+
+
+def test_a_draft_never_changes_a_completed_review(world, grace):
+    services.review_save(
+        review=world.review,
+        by=grace,
+        scores={world.correctness.pk: (Decimal(9), ""), world.style.pk: (Decimal(5), "")},
+        overall_feedback="Final words.",
+        complete=True,
+    )
+    response = as_user(grace).post(draft_url(world.review), draft(world))
+    assert response.status_code == 409
+    assert "completed" in response.json()["errors"][0]
+    review = Review.objects.get(pk=world.review.pk)
+    assert (review.status, review.total, review.overall_feedback) == (
+        ReviewStatus.COMPLETED,
+        Decimal("14"),
+        "Final words.",
+    )
+
+
+def test_a_draft_never_changes_a_released_review(world, grace, alice):
+    services.review_save(
+        review=world.review,
+        by=grace,
+        scores={world.correctness.pk: (Decimal(9), ""), world.style.pk: (Decimal(5), "")},
+        overall_feedback="Final words.",
+        complete=True,
+    )
+    services.grades_release(assignment=world.assignment, by=alice)
+    response = as_user(grace).post(draft_url(world.review), draft(world))
+    assert response.status_code == 409
+    assert "released" in response.json()["errors"][0]
+    assert GradeRelease.objects.filter(assignment=world.assignment).exists()
+    assert Review.objects.get(pk=world.review.pk).total == Decimal("14")
+
+
+def test_an_invalid_score_saves_nothing_and_says_why(world, grace):
+    response = as_user(grace).post(
+        draft_url(world.review), draft(world, **{f"score_{world.correctness.pk}": "12"})
+    )
+    assert response.status_code == 400
+    assert "Points for Correctness" in response.json()["errors"][0]
+    review = Review.objects.get(pk=world.review.pk)
+    assert (review.status, review.overall_feedback) == (ReviewStatus.TODO, "")
+
+
+def test_only_the_reviews_grader_and_its_instructors_save_drafts(db):
+    a, b = build_tenant("Apple"), build_tenant("Banana")
+    review = a.review_o
+    before = Review.objects.get(pk=review.pk).overall_feedback
+    data = {"overall_feedback": "Intruder draft"}
+    for user in (
+        b.instructor,  # another course's instructor
+        a.removed_grader,  # graded here once, removed from the course since
+        a.student,
+        a.classmate,
+        b.grader,
+    ):
+        assert as_user(user).post(draft_url(review), data).status_code in (403, 404), user
+    assert Review.objects.get(pk=review.pk).overall_feedback == before
+    # The grader of group P was removed from the course: their own review is closed too.
+    assert as_user(a.removed_grader).post(draft_url(a.review_p), data).status_code in (403, 404)
+    for user in (a.grader, a.instructor):
+        assert as_user(user).post(draft_url(review), data).json()["saved"] is True
+
+
+def test_a_get_of_the_draft_address_goes_to_the_review(world, grace):
+    response = as_user(grace).get(draft_url(world.review))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("grading:review", kwargs={"pk": world.review.pk})
+
+
+def test_a_level_picked_without_the_script_scores_its_points(world, grace):
+    good = world.correctness.levels.get(label="Good")
+    url = reverse("grading:review", kwargs={"pk": world.review.pk})
+    response = as_user(grace).post(
+        url,
+        {
+            f"score_{world.correctness.pk}": "",
+            f"level_{world.correctness.pk}": str(good.pk),
+            f"score_{world.style.pk}": "4",
+            "save": "1",
+        },
+    )
+    assert response.status_code == 302
+    review = Review.objects.get(pk=world.review.pk)
+    assert review.scores.get(criterion=world.correctness).points == Decimal("7")
+    assert review.total == Decimal("11")
+    # The page checks the level the score holds.
+    page = as_user(grace).get(url).content.decode()
+    assert f'id="level_{good.pk}" value="{good.pk}"' in page
+    assert page.split(f'id="level_{good.pk}"')[1].split(">")[0].endswith(" checked")
+
+
+# Line comments ------------------------------------------------------------------
+
+
+def comment_url(world) -> str:
+    return reverse("grading:line_comment_create", kwargs={"pk": world.review.pk})
+
+
+def test_a_comment_past_the_end_of_the_file_is_refused_and_kept(world, grace):
+    lines = len(CODE.splitlines())
+    response = as_user(grace).post(
+        comment_url(world), {"path": "app.py", "line": "900", "text": "Typed with care"}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert f"has {lines} lines: there is no line 900" in page
+    assert "Typed with care" in page  # what was typed is in the form again
+    assert 'value="900"' in page
+    assert not LineComment.objects.exists()
+
+
+def test_a_comment_on_a_file_not_in_the_submission_is_refused(world, grace):
+    response = as_user(grace).post(
+        comment_url(world), {"path": "secret.py", "line": "1", "text": "Typed with care"}
+    )
+    assert "“secret.py” is not in the submitted archive." in response.content.decode()
+    assert not LineComment.objects.exists()
+
+
+def test_a_comment_on_the_last_line_is_added(world, grace):
+    lines = len(CODE.splitlines())
+    response = as_user(grace).post(
+        comment_url(world), {"path": "app.py", "line": str(lines), "text": "Last line"}
+    )
+    assert response.status_code == 302
+    assert LineComment.objects.get().line == lines
+
+
+def test_markdown_comments_are_sanitised(world, grace, bob):
+    attack = (
+        "Use **f-strings** `here`.\n\n<script>alert('x')</script>"
+        '<img src="x" onerror="alert(1)"> [link](javascript:alert(2))'
+    )
+    comment = services.line_comment_add(
+        review=world.review, by=grace, path="app.py", line=1, text=attack
+    )
+    assert "<strong>f-strings</strong>" in comment.text_html
+    assert "<code>here</code>" in comment.text_html
+    for bad in ("<script", "alert('x')", "onerror", "javascript:"):
+        assert bad not in comment.text_html
+    page = as_user(grace).get(
+        reverse("grading:review", kwargs={"pk": world.review.pk}) + "?path=app.py"
+    )
+    text = page.content.decode()
+    assert "<strong>f-strings</strong>" in text
+    assert "onerror" not in text and "<script>alert" not in text
