@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,9 +26,10 @@ from access import policy
 from accounts.models import Role, User
 from coursesite.csvexport import CsvResponse
 from lessons.models import Course
-from projects.models import Group, GroupMembership, ProjectAssignment
+from projects.models import Group, GroupMembership, ProjectAssignment, Submission
 
 from . import services
+from .diff import archive_diff
 from .forms import (
     LineCommentForm,
     MarkOverrideForm,
@@ -133,6 +134,14 @@ class QueueRow:
     penalty: Decimal
     grader: str
     status: str
+    latest_version: int | None = None
+
+    @property
+    def newer_version(self) -> int | None:
+        """Return the group's latest version if it came after grading started, else None."""
+        if self.status == ReviewStatus.TODO or not self.latest_version:
+            return None  # a review still to do grades the latest version
+        return self.latest_version if self.latest_version > self.version else None
 
     @property
     def status_label(self) -> str:
@@ -159,7 +168,12 @@ def grader_queue(request: HttpRequest) -> HttpResponse:
     _require_grader(request.user)
     current = request.GET.get("status", "")
     visible = policy.scope(request.user, policy.VIEW, Review.objects, roles=STAFF_ROLES)
-    reviews = visible.order_by("submission__submitted_at", "pk").values(*_QUEUE_VALUES)
+    latest = Submission.objects.filter(group=OuterRef("group_id")).order_by("-version")
+    reviews = (
+        visible.order_by("submission__submitted_at", "pk")
+        .annotate(latest_version=Subquery(latest.values("version")[:1]))
+        .values(*_QUEUE_VALUES, "latest_version")
+    )
     if current in QUEUE_FILTERS:
         reviews = reviews.filter(QUEUE_FILTERS[current][1])
     else:
@@ -229,6 +243,7 @@ def _queue_rows(reviews: list[dict]) -> list[QueueRow]:
                 penalty=assignment.late_penalty_percent(days),
                 grader=User.name_of(*(review[f"grader__{name}"] for name in _PERSON)),
                 status=review["status"],
+                latest_version=review.get("latest_version"),
             )
         )
     return rows
@@ -290,9 +305,12 @@ def _review_url(review: Review, path: str | None) -> str:
 def _render_review(request, review, form, criteria, editable, released, status=200):
     anonymous = _anonymous(review)
     submission = review.submission
+    latest = review.group.submissions.order_by("-version").first() or submission
     if review.status == ReviewStatus.TODO:
         # Until grading starts the latest version is the one that will be graded.
-        submission = review.group.submissions.order_by("-version").first() or submission
+        submission = latest
+    # A version that came after grading started is not graded: show what it changed.
+    newer = latest if latest.version > submission.version else None
     path = request.GET.get("path", "")
     comments = list(review.line_comments.select_related("author"))
     viewer = archive_view(submission, path or None, comments)
@@ -324,6 +342,8 @@ def _render_review(request, review, form, criteria, editable, released, status=2
         "penalty": assignment.late_penalty_percent(days),
         "grade": group_grade(review, max_total=max_total) if review.is_completed else None,
         "regrades": list(review.regrade_requests.select_related("criterion")),
+        "newer": newer,
+        "diff": archive_diff(submission, newer) if newer is not None else None,
     }
     if viewer.file is not None and viewer.file.error:
         status = 404
@@ -645,6 +665,8 @@ def feedback(request: HttpRequest, pk: int) -> HttpResponse:
     closes = services.regrade_window_closes(assignment)
     can_request = as_member and closes is not None and timezone.now() <= closes
     max_total = sum((c.max_points for c in criteria), Decimal(0))
+    latest = review.group.submissions.order_by("-version").values_list("version", flat=True)
+    newer_version = next(iter(latest[:1]), None)
     return render(
         request,
         "grading/feedback.html",
@@ -665,6 +687,9 @@ def feedback(request: HttpRequest, pk: int) -> HttpResponse:
             if can_request
             else None,
             "regrade_closes": closes,
+            "newer_version": newer_version
+            if newer_version and newer_version > review.submission.version
+            else None,
         },
     )
 

@@ -36,6 +36,14 @@ class SubmissionKinds(models.TextChoices):
     BOTH = "both", _("Zip archive and/or repository URL")
 
 
+class LateVersionRule(models.TextChoices):
+    """What happens to a version a group submits once its work may be graded."""
+
+    LOCK_AT_DEADLINE = "deadline", _("Lock at the deadline: no version after it")
+    LOCK_WHEN_GRADING = "grading", _("Lock when grading starts (a grader is assigned)")
+    ACCEPT_AND_NOTIFY = "notify", _("Accept and notify the grader (the graded version stays)")
+
+
 class ProjectAssignmentQuerySet(models.QuerySet):
     def published(self) -> ProjectAssignmentQuerySet:
         return self.filter(is_published=True, course__is_published=True)
@@ -82,6 +90,17 @@ class ProjectAssignment(models.Model):
         default=20,
         validators=[MinValueValidator(1), MaxValueValidator(500)],
     )
+    late_version_rule = models.CharField(
+        _("new versions after grading"),
+        max_length=10,
+        choices=LateVersionRule,
+        default=LateVersionRule.LOCK_WHEN_GRADING,
+        help_text=_(
+            "Whether a group may still submit once its deadline passed or its work is "
+            "being graded. A version that arrives after grading started is never graded "
+            "unless the grader regrades by hand."
+        ),
+    )
     is_published = models.BooleanField(_("published"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -121,6 +140,20 @@ class ProjectAssignment(models.Model):
         return reverse(
             "projects:detail", kwargs={"course_slug": self.course.slug, "slug": self.slug}
         )
+
+    def clean(self) -> None:
+        if (
+            self.late_version_rule == LateVersionRule.LOCK_AT_DEADLINE
+            and self.late_policy != LatePolicy.NO_LATE_WORK
+        ):
+            raise ValidationError(
+                {
+                    "late_version_rule": _(
+                        "Versions cannot lock at the deadline while late work is accepted: "
+                        "choose “No late work accepted” or another rule for new versions."
+                    )
+                }
+            )
 
     @property
     def accepts_late_work(self) -> bool:
@@ -176,6 +209,17 @@ class Group(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the grading services (projects never asks grading): when a grader was
+    # assigned to the group or the grades were released, and the version being graded.
+    grading_started_at = models.DateTimeField(_("grading started"), null=True, blank=True)
+    graded_submission = models.ForeignKey(
+        "Submission",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("graded version"),
+    )
 
     class Meta:
         ordering = ["assignment_id", "name"]
