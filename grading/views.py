@@ -31,6 +31,7 @@ from projects.models import Group, GroupMembership, ProjectAssignment, Submissio
 from . import services
 from .diff import archive_diff
 from .forms import (
+    GraderReassignForm,
     LineCommentForm,
     MarkOverrideForm,
     PeerRatingForm,
@@ -46,6 +47,7 @@ from .gradebook import (
     gradebook_page,
     group_grade,
 )
+from .hub import grader_loads, hub_counts
 from .models import (
     Criterion,
     GradeRelease,
@@ -516,9 +518,61 @@ def assign_graders(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+def assignment_hub(request: HttpRequest, pk: int) -> HttpResponse:
+    """One page per assignment for its instructors: every link, count and action."""
+    assignments = ProjectAssignment.objects.select_related(
+        "course", "rubric", "grade_release__released_by"
+    )
+    assignment = policy.get_or_refuse(request.user, policy.TEACH, assignments, pk=pk)
+    release = getattr(assignment, "grade_release", None)
+    counts = hub_counts(assignment, released=release is not None)
+    return render(
+        request,
+        "grading/hub.html",
+        {
+            "assignment": assignment,
+            "course": assignment.course,
+            "rubric": getattr(assignment, "rubric", None),
+            "release": release,
+            "counts": counts,
+            "graders": grader_loads(assignment),
+            "reassign_form": GraderReassignForm(assignment=assignment),
+            "release_form": ReleaseForm(never_submitted=counts.never_submitted),
+        },
+    )
+
+
+@require_POST
+@login_required
+def hub_reassign(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = _get_assignment_for_instructor(request, pk)
+    form = GraderReassignForm(request.POST, assignment=assignment)
+    if not form.is_valid():
+        messages.error(request, form.error_text())
+        return redirect("grading:assignment_hub", pk=assignment.pk)
+    group, grader = form.cleaned_data["group"], form.cleaned_data["grader"]
+    try:
+        services.grader_assign(group=group, grader=grader, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{group} is now graded by {grader}.")
+    return redirect("grading:assignment_hub", pk=assignment.pk)
+
+
+def _never_submitted(assignment: ProjectAssignment) -> list[str]:
+    return list(
+        Group.objects.filter(assignment=assignment, submissions__isnull=True)
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+
+
+@login_required
 def release_grades(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _get_assignment_for_instructor(request, pk)
-    form = ReleaseForm(request.POST or None)
+    never_submitted = _never_submitted(assignment)
+    form = ReleaseForm(request.POST or None, never_submitted=never_submitted)
     if request.method == "POST" and form.is_valid():
         try:
             services.grades_release(
@@ -530,6 +584,8 @@ def release_grades(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request, f"Grades of {assignment} released; students are being emailed."
             )
+            if request.POST.get("from") == "hub":
+                return redirect("grading:assignment_hub", pk=assignment.pk)
             return redirect("grading:assignment_grading", pk=assignment.pk)
     reviews = Review.objects.filter(group__assignment=assignment)
     return render(
@@ -541,6 +597,7 @@ def release_grades(request: HttpRequest, pk: int) -> HttpResponse:
             "release": GradeRelease.objects.filter(assignment=assignment).first(),
             "completed": reviews.filter(status=ReviewStatus.COMPLETED).count(),
             "pending": services.students_without_review(assignment),
+            "never_submitted": never_submitted,
         },
     )
 
