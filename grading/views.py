@@ -653,18 +653,30 @@ def gradebook_csv(request: HttpRequest, slug: str) -> HttpResponse:
     book = build_gradebook(course, sort=request.GET.get("sort", "name"))
     response = CsvResponse(f"gradebook-{course.slug}.csv")
     writer = response.writer
+    graded = _graded_versions(book.assignments)
     writer.writerow(
         ["Student", "Username", "Email"]
         + [a.title for a in book.assignments]
         + ["Lesson progress (%)"]
+        + [f"{a.title} (graded version)" for a in book.assignments]
     )
     for row in book.rows:
         writer.writerow(
             [row.name, row.username, row.email]
             + ["" if mark is None else f"{mark:.2f}" for mark in row.marks]
             + [f"{row.progress:.2f}"]
+            + [graded.get((a.pk, row.student_id), "") for a in book.assignments]
         )
     return response
+
+
+def _graded_versions(assignments) -> dict[tuple[int, int], int]:
+    """Return {(assignment id, student id): version graded} of completed reviews, one query."""
+    rows = GroupMembership.objects.filter(
+        assignment__in=[a.pk for a in assignments],
+        group__review__status=ReviewStatus.COMPLETED,
+    ).values_list("assignment_id", "student_id", "group__review__submission__version")
+    return {(assignment_id, student_id): version for assignment_id, student_id, version in rows}
 
 
 # Student pages

@@ -66,6 +66,7 @@ CSV_HEADER = (
     "SHA-256",
     "Repository URL",
     "Commit",
+    "Graded version",
 )
 
 
@@ -78,7 +79,7 @@ def submission_status_csv(assignments: QuerySet[ProjectAssignment]) -> HttpRespo
     latest = Submission.objects.filter(group=OuterRef("pk")).order_by("-version")
     groups = (
         Group.objects.filter(assignment__in=assignments)
-        .select_related("assignment__course", "extension")
+        .select_related("assignment__course", "extension", "graded_submission")
         .prefetch_related("memberships__student")
         .annotate(
             version_count=Count("submissions"),
@@ -120,6 +121,7 @@ def submission_status_csv(assignments: QuerySet[ProjectAssignment]) -> HttpRespo
                 version.sha256 if version else "",
                 version.repository_url if version else "",
                 version.commit if version else "",
+                group.graded_submission.version if group.graded_submission else "",
             )
         )
     for assignment in assignments.select_related("course").order_by("course__title", "due_at"):

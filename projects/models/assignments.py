@@ -97,8 +97,8 @@ class ProjectAssignment(models.Model):
         default=LateVersionRule.LOCK_WHEN_GRADING,
         help_text=_(
             "Whether a group may still submit once its deadline passed or its work is "
-            "being graded. A version that arrives after grading started is never graded "
-            "unless the grader regrades by hand."
+            "being graded. Locking at the deadline refuses late work whatever the late "
+            "policy. A version that arrives after grading started is not graded."
         ),
     )
     is_published = models.BooleanField(_("published"), default=False)
@@ -140,20 +140,6 @@ class ProjectAssignment(models.Model):
         return reverse(
             "projects:detail", kwargs={"course_slug": self.course.slug, "slug": self.slug}
         )
-
-    def clean(self) -> None:
-        if (
-            self.late_version_rule == LateVersionRule.LOCK_AT_DEADLINE
-            and self.late_policy != LatePolicy.NO_LATE_WORK
-        ):
-            raise ValidationError(
-                {
-                    "late_version_rule": _(
-                        "Versions cannot lock at the deadline while late work is accepted: "
-                        "choose “No late work accepted” or another rule for new versions."
-                    )
-                }
-            )
 
     @property
     def accepts_late_work(self) -> bool:
