@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from django import forms
 
-from accounts.models import User
+from accounts.models import Role, User
+from projects.models import Group
 
 from .models import Criterion, CriterionScore
 
@@ -103,6 +104,54 @@ class ReleaseForm(forms.Form):
     confirm = forms.BooleanField(
         label="I understand that students will see their grades and feedback, and will be emailed.",
     )
+
+    def __init__(self, *args, never_submitted: list[str] | tuple = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if never_submitted:
+            # Releasing ends the assignment for them too: they can no longer submit.
+            count = len(never_submitted)
+            self.fields["confirm_unsubmitted"] = forms.BooleanField(
+                label=(
+                    f"I understand that {count} group{'s' if count != 1 else ''} that never "
+                    "submitted will get no grade and can no longer submit."
+                ),
+                error_messages={
+                    "required": "Tick this box to release although some groups never submitted."
+                },
+            )
+
+
+class GraderReassignForm(forms.Form):
+    """Give one group of an assignment to one of the course's graders."""
+
+    group = forms.ModelChoiceField(
+        queryset=Group.objects.none(),
+        label="Group",
+        error_messages={"invalid_choice": "Choose a group of this assignment that submitted."},
+    )
+    grader = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        label="Grader",
+        error_messages={
+            "invalid_choice": (
+                "That person is not a grader of this course: choose one from the list."
+            )
+        },
+    )
+
+    def __init__(self, *args, assignment, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = (
+            Group.objects.filter(assignment=assignment, submissions__isnull=False)
+            .distinct()
+            .order_by("name")
+        )
+        self.fields["grader"].queryset = User.objects.filter(
+            enrollments__course_id=assignment.course_id, enrollments__role=Role.GRADER
+        ).order_by("username")
+
+    def error_text(self) -> str:
+        return " ".join(str(e) for errors in self.errors.values() for e in errors)
 
 
 class RegradeRequestForm(forms.Form):

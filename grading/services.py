@@ -20,7 +20,8 @@ from django.utils import timezone
 from access import policy
 from accounts.models import Role, User
 from lessons.rendering import markdown_to_html
-from projects.models import Group, GroupMembership, ProjectAssignment, Submission
+from projects import services as projects_services
+from projects.models import Group, GroupMembership, LateVersionRule, ProjectAssignment, Submission
 
 from .models import (
     Criterion,
@@ -48,6 +49,7 @@ __all__ = [
     "line_comment_delete",
     "mark_override",
     "mark_override_clear",
+    "new_version_notify",
     "peer_ratings_submit",
     "regrade_answer",
     "regrade_request_create",
@@ -101,9 +103,11 @@ def grader_assign(*, group: Group, grader: User, by: User | None = None) -> Revi
     rubric_for(group.assignment)
     review = Review.objects.select_for_update().filter(group=group).first()
     if review is None:
-        return Review.objects.create(
+        review = Review.objects.create(
             group=group, submission=submission, grader=grader, assigned_by=by
         )
+        projects_services.group_grading_started(submission=submission)
+        return review
     if review.is_completed:
         raise ValidationError(f"The review of {group} is completed; it cannot change graders.")
     review.grader = grader
@@ -158,6 +162,7 @@ def graders_assign_round_robin(
     # save() one by one so each review gets its history row (bulk_create skips it).
     for review in created:
         review.save()
+        projects_services.group_grading_started(submission=review.submission)
     return created
 
 
@@ -233,6 +238,7 @@ def _start_grading(review: Review) -> None:
     if review.status == ReviewStatus.TODO:
         review.submission = _latest_submission(review.group) or review.submission
         review.status = ReviewStatus.DRAFT
+        projects_services.group_grading_started(submission=review.submission)
 
 
 def _total(review: Review) -> Decimal:
@@ -345,6 +351,30 @@ def line_comment_delete(*, comment: LineComment, by: User) -> None:
     comment.delete()
 
 
+def new_version_notify(*, submission: Submission) -> bool:
+    """Email the grader of SUBMISSION's group that it is newer than the version graded.
+
+    Only under the "accept and notify" rule, and only once grading started: a review
+    still to do grades the latest version when its grader opens it. Returns whether an
+    email was queued (the task worker sends it).
+    """
+    from .tasks import send_new_version_email
+
+    group = submission.group
+    if group.assignment.late_version_rule != LateVersionRule.ACCEPT_AND_NOTIFY:
+        return False
+    review = (
+        Review.objects.select_related("submission")
+        .filter(group_id=submission.group_id)
+        .exclude(status=ReviewStatus.TODO)
+        .first()
+    )
+    if review is None or review.submission.version >= submission.version:
+        return False
+    send_new_version_email.enqueue(review_id=review.pk, submission_id=submission.pk)
+    return True
+
+
 # Releasing
 
 
@@ -376,6 +406,8 @@ def grades_release(*, assignment: ProjectAssignment, by: User, base_url: str = "
     release = GradeRelease(assignment=assignment, released_at=timezone.now(), released_by=by)
     release._history_user = by
     release.save()
+    # Groups that never submitted are locked too: nobody would ever grade their work.
+    projects_services.assignment_grading_closed(assignment=assignment)
     recipients = GroupMembership.objects.filter(
         assignment=assignment, group__review__status=ReviewStatus.COMPLETED
     ).values_list("student_id", "group__review__pk")

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from access import policy
 from accounts.models import User
+from projects.models import Submission
 
 from .models import Review
 
@@ -50,5 +51,44 @@ def send_grades_released_email(*, user_id: int, review_id: int, base_url: str = 
     )
     message.attach_alternative(
         render_to_string("emails/grades-released-body.html", context), "text/html"
+    )
+    return message.send()
+
+
+@task()
+def send_new_version_email(*, review_id: int, submission_id: int) -> int:
+    """Email a review's grader that the group submitted a version newer than the graded one."""
+    review = (
+        Review.objects.select_related("group__assignment__course", "group__assignment__rubric")
+        .select_related("submission", "grader")
+        .filter(pk=review_id)
+        .first()
+    )
+    newer = Submission.objects.filter(pk=submission_id).first()
+    if review is None or newer is None or not review.grader.email:
+        return 0
+    # Asked when the email goes: a grader removed from the course meanwhile hears nothing.
+    if not policy.can(review.grader, policy.VIEW, review):
+        return 0
+    rubric = getattr(review.group.assignment, "rubric", None)
+    anonymous = bool(rubric and rubric.anonymous_grading)
+    context = {
+        "user": review.grader,
+        "label": review.group_label(anonymous=anonymous),
+        "assignment": review.group.assignment,
+        "course": review.group.assignment.course,
+        "graded_version": review.submission.version,
+        "new_version": newer.version,
+        "review_path": reverse("grading:review", kwargs={"pk": review.pk}),
+        "site_name": settings.SITE_NAME,
+    }
+    subject = render_to_string("emails/new-version-subject.txt", context).strip()
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()),
+        body=render_to_string("emails/new-version-body.txt", context),
+        to=[review.grader.email],
+    )
+    message.attach_alternative(
+        render_to_string("emails/new-version-body.html", context), "text/html"
     )
     return message.send()

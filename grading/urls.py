@@ -15,6 +15,8 @@ urlpatterns = [
     path("regrades/<id:pk>/", views.regrade_answer, name="regrade_answer"),
     # /grading/assignments/<pk>/ and /grading/courses/<slug>/: instructors
     path("assignments/<id:pk>/", views.assignment_overview, name="assignment_grading"),
+    path("assignments/<id:pk>/hub/", views.assignment_hub, name="assignment_hub"),
+    path("assignments/<id:pk>/hub/reassign/", views.hub_reassign, name="hub_reassign"),
     path("assignments/<id:pk>/assign/", views.assign_graders, name="assign_graders"),
     path("assignments/<id:pk>/release/", views.release_grades, name="release_grades"),
     path("assignments/<id:pk>/override/", views.override_mark, name="override_mark"),

@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -27,10 +27,12 @@ from accounts.models import Role, User
 from coursesite.csvexport import CsvResponse
 from coursesite.formpages import form_view, kept_fields, page
 from lessons.models import Course
-from projects.models import Group, GroupMembership, ProjectAssignment
+from projects.models import Group, GroupMembership, ProjectAssignment, Submission
 
 from . import services
+from .diff import archive_diff
 from .forms import (
+    GraderReassignForm,
     LineCommentForm,
     MarkOverrideForm,
     PeerRatingForm,
@@ -46,6 +48,7 @@ from .gradebook import (
     gradebook_page,
     group_grade,
 )
+from .hub import grader_loads, hub_counts
 from .models import (
     Criterion,
     GradeRelease,
@@ -134,6 +137,14 @@ class QueueRow:
     penalty: Decimal
     grader: str
     status: str
+    latest_version: int | None = None
+
+    @property
+    def newer_version(self) -> int | None:
+        """Return the group's latest version if it came after grading started, else None."""
+        if self.status == ReviewStatus.TODO or not self.latest_version:
+            return None  # a review still to do grades the latest version
+        return self.latest_version if self.latest_version > self.version else None
 
     @property
     def status_label(self) -> str:
@@ -160,7 +171,12 @@ def grader_queue(request: HttpRequest) -> HttpResponse:
     _require_grader(request.user)
     current = request.GET.get("status", "")
     visible = policy.scope(request.user, policy.VIEW, Review.objects, roles=STAFF_ROLES)
-    reviews = visible.order_by("submission__submitted_at", "pk").values(*_QUEUE_VALUES)
+    latest = Submission.objects.filter(group=OuterRef("group_id")).order_by("-version")
+    reviews = (
+        visible.order_by("submission__submitted_at", "pk")
+        .annotate(latest_version=Subquery(latest.values("version")[:1]))
+        .values(*_QUEUE_VALUES, "latest_version")
+    )
     if current in QUEUE_FILTERS:
         reviews = reviews.filter(QUEUE_FILTERS[current][1])
     else:
@@ -230,6 +246,7 @@ def _queue_rows(reviews: list[dict]) -> list[QueueRow]:
                 penalty=assignment.late_penalty_percent(days),
                 grader=User.name_of(*(review[f"grader__{name}"] for name in _PERSON)),
                 status=review["status"],
+                latest_version=review.get("latest_version"),
             )
         )
     return rows
@@ -344,9 +361,12 @@ def _render_review(
 ):
     anonymous = _anonymous(review)
     submission = review.submission
+    latest = review.group.submissions.order_by("-version").first() or submission
     if review.status == ReviewStatus.TODO:
         # Until grading starts the latest version is the one that will be graded.
-        submission = review.group.submissions.order_by("-version").first() or submission
+        submission = latest
+    # A version that came after grading started is not graded: show what it changed.
+    newer = latest if latest.version > submission.version else None
     if path is None:
         path = request.GET.get("path", "")
     comments = list(review.line_comments.select_related("author"))
@@ -381,6 +401,8 @@ def _render_review(
         "penalty": assignment.late_penalty_percent(days),
         "grade": group_grade(review, max_total=max_total) if review.is_completed else None,
         "regrades": list(review.regrade_requests.select_related("criterion")),
+        "newer": newer,
+        "diff": archive_diff(submission, newer) if newer is not None else None,
     }
     if viewer.file is not None and viewer.file.error:
         status = 404
@@ -577,10 +599,61 @@ def assign_graders(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("grading:assignment_grading", pk=assignment.pk)
 
 
+@login_required
+def assignment_hub(request: HttpRequest, pk: int) -> HttpResponse:
+    """One page per assignment for its instructors: every link, count and action."""
+    assignments = ProjectAssignment.objects.select_related(
+        "course", "rubric", "grade_release__released_by"
+    )
+    assignment = policy.get_or_refuse(request.user, policy.TEACH, assignments, pk=pk)
+    release = getattr(assignment, "grade_release", None)
+    counts = hub_counts(assignment, released=release is not None)
+    return render(
+        request,
+        "grading/hub.html",
+        {
+            "assignment": assignment,
+            "course": assignment.course,
+            "rubric": getattr(assignment, "rubric", None),
+            "release": release,
+            "counts": counts,
+            "graders": grader_loads(assignment),
+            "reassign_form": GraderReassignForm(assignment=assignment),
+            "release_form": ReleaseForm(never_submitted=counts.never_submitted),
+        },
+    )
+
+
+@form_view(page("grading:assignment_hub", "pk"), keep=False)
+def hub_reassign(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = _get_assignment_for_instructor(request, pk)
+    form = GraderReassignForm(request.POST, assignment=assignment)
+    if not form.is_valid():
+        messages.error(request, form.error_text())
+        return redirect("grading:assignment_hub", pk=assignment.pk)
+    group, grader = form.cleaned_data["group"], form.cleaned_data["grader"]
+    try:
+        services.grader_assign(group=group, grader=grader, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{group} is now graded by {grader}.")
+    return redirect("grading:assignment_hub", pk=assignment.pk)
+
+
+def _never_submitted(assignment: ProjectAssignment) -> list[str]:
+    return list(
+        Group.objects.filter(assignment=assignment, submissions__isnull=True)
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+
+
 @form_view(keep=False)
 def release_grades(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _get_assignment_for_instructor(request, pk)
-    form = ReleaseForm(request.POST or None)
+    never_submitted = _never_submitted(assignment)
+    form = ReleaseForm(request.POST or None, never_submitted=never_submitted)
     if request.method == "POST" and form.is_valid():
         try:
             services.grades_release(
@@ -592,6 +665,8 @@ def release_grades(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request, f"Grades of {assignment} released; students are being emailed."
             )
+            if request.POST.get("from") == "hub":
+                return redirect("grading:assignment_hub", pk=assignment.pk)
             return redirect("grading:assignment_grading", pk=assignment.pk)
     reviews = Review.objects.filter(group__assignment=assignment)
     return render(
@@ -603,6 +678,7 @@ def release_grades(request: HttpRequest, pk: int) -> HttpResponse:
             "release": GradeRelease.objects.filter(assignment=assignment).first(),
             "completed": reviews.filter(status=ReviewStatus.COMPLETED).count(),
             "pending": services.students_without_review(assignment),
+            "never_submitted": never_submitted,
         },
     )
 
@@ -657,18 +733,30 @@ def gradebook_csv(request: HttpRequest, slug: str) -> HttpResponse:
     book = build_gradebook(course, sort=request.GET.get("sort", "name"))
     response = CsvResponse(f"gradebook-{course.slug}.csv")
     writer = response.writer
+    graded = _graded_versions(book.assignments)
     writer.writerow(
         ["Student", "Username", "Email"]
         + [a.title for a in book.assignments]
         + ["Lesson progress (%)"]
+        + [f"{a.title} (graded version)" for a in book.assignments]
     )
     for row in book.rows:
         writer.writerow(
             [row.name, row.username, row.email]
             + ["" if mark is None else f"{mark:.2f}" for mark in row.marks]
             + [f"{row.progress:.2f}"]
+            + [graded.get((a.pk, row.student_id), "") for a in book.assignments]
         )
     return response
+
+
+def _graded_versions(assignments) -> dict[tuple[int, int], int]:
+    """Return {(assignment id, student id): version graded} of completed reviews, one query."""
+    rows = GroupMembership.objects.filter(
+        assignment__in=[a.pk for a in assignments],
+        group__review__status=ReviewStatus.COMPLETED,
+    ).values_list("assignment_id", "student_id", "group__review__submission__version")
+    return {(assignment_id, student_id): version for assignment_id, student_id, version in rows}
 
 
 # Student pages
@@ -726,6 +814,8 @@ def feedback(request: HttpRequest, pk: int) -> HttpResponse:
     closes = services.regrade_window_closes(assignment)
     can_request = as_member and closes is not None and timezone.now() <= closes
     max_total = sum((c.max_points for c in criteria), Decimal(0))
+    latest = review.group.submissions.order_by("-version").values_list("version", flat=True)
+    newer_version = next(iter(latest[:1]), None)
     return render(
         request,
         "grading/feedback.html",
@@ -747,6 +837,9 @@ def feedback(request: HttpRequest, pk: int) -> HttpResponse:
             if can_request
             else None,
             "regrade_closes": closes,
+            "newer_version": newer_version
+            if newer_version and newer_version > review.submission.version
+            else None,
         },
     )
 

@@ -138,7 +138,7 @@ def group_for_student(assignment: ProjectAssignment, user: User) -> Group | None
     versions = Submission.objects.select_related("submitted_by").order_by("-version")
     return (
         Group.objects.filter(assignment=assignment, memberships__student=user)
-        .select_related("extension", "assignment")
+        .select_related("extension", "assignment", "graded_submission")
         .prefetch_related(
             Prefetch("memberships", queryset=members),
             Prefetch("submissions", queryset=versions),

@@ -142,6 +142,13 @@ def routes(a, b) -> list[Route]:
         ),
         Route("grading:assignment_grading", {"pk": a.grading.pk}, get=TEACHES_A),
         Route("grading:assign_graders", {"pk": a.grading.pk}, post=TEACHES_A),
+        Route("grading:assignment_hub", {"pk": a.grading.pk}, get=TEACHES_A),
+        Route(
+            "grading:hub_reassign",
+            {"pk": a.grading.pk},
+            post=TEACHES_A,
+            data={"group": str(a.group_o.pk), "grader": str(a.grader.pk)},
+        ),
         Route(
             "grading:release_grades",
             {"pk": a.grading.pk},

@@ -14,6 +14,7 @@ from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -65,6 +66,7 @@ CSV_HEADER = (
     "SHA-256",
     "Repository URL",
     "Commit",
+    "Graded version",
 )
 
 
@@ -77,7 +79,7 @@ def submission_status_csv(assignments: QuerySet[ProjectAssignment]) -> HttpRespo
     latest = Submission.objects.filter(group=OuterRef("pk")).order_by("-version")
     groups = (
         Group.objects.filter(assignment__in=assignments)
-        .select_related("assignment__course", "extension")
+        .select_related("assignment__course", "extension", "graded_submission")
         .prefetch_related("memberships__student")
         .annotate(
             version_count=Count("submissions"),
@@ -119,6 +121,7 @@ def submission_status_csv(assignments: QuerySet[ProjectAssignment]) -> HttpRespo
                 version.sha256 if version else "",
                 version.repository_url if version else "",
                 version.commit if version else "",
+                group.graded_submission.version if group.graded_submission else "",
             )
         )
     for assignment in assignments.select_related("course").order_by("course__title", "due_at"):
@@ -169,8 +172,24 @@ class ProjectAssignmentAdmin(CourseScopedAdmin):
             },
         ),
         (_("Groups"), {"fields": ("formation_mode", "min_group_size", "max_group_size")}),
-        (_("Submissions"), {"fields": ("submission_kinds", "max_upload_mb")}),
+        (
+            _("Submissions"),
+            {"fields": ("submission_kinds", "max_upload_mb", "late_version_rule")},
+        ),
+        (_("Grading"), {"fields": ("hub_link",)}),
     )
+    readonly_fields = ("hub_link",)
+
+    @admin.display(description=_("assignment hub"))
+    def hub_link(self, obj: ProjectAssignment) -> str:
+        if obj.pk is None:
+            return "—"
+        # By URL name: projects never imports grading, whose page the hub is.
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("grading:assignment_hub", kwargs={"pk": obj.pk}),
+            _("Rubric, groups, graders, progress and release of this assignment"),
+        )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return (

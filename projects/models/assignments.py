@@ -36,6 +36,14 @@ class SubmissionKinds(models.TextChoices):
     BOTH = "both", _("Zip archive and/or repository URL")
 
 
+class LateVersionRule(models.TextChoices):
+    """What happens to a version a group submits once its work may be graded."""
+
+    LOCK_AT_DEADLINE = "deadline", _("Lock at the deadline: no version after it")
+    LOCK_WHEN_GRADING = "grading", _("Lock when grading starts (a grader is assigned)")
+    ACCEPT_AND_NOTIFY = "notify", _("Accept and notify the grader (the graded version stays)")
+
+
 class ProjectAssignmentQuerySet(models.QuerySet):
     def published(self) -> ProjectAssignmentQuerySet:
         return self.filter(is_published=True, course__is_published=True)
@@ -81,6 +89,17 @@ class ProjectAssignment(models.Model):
         _("maximum upload size (MB)"),
         default=20,
         validators=[MinValueValidator(1), MaxValueValidator(500)],
+    )
+    late_version_rule = models.CharField(
+        _("new versions after grading"),
+        max_length=10,
+        choices=LateVersionRule,
+        default=LateVersionRule.LOCK_WHEN_GRADING,
+        help_text=_(
+            "Whether a group may still submit once its deadline passed or its work is "
+            "being graded. Locking at the deadline refuses late work whatever the late "
+            "policy. A version that arrives after grading started is not graded."
+        ),
     )
     is_published = models.BooleanField(_("published"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -176,6 +195,17 @@ class Group(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the grading services (projects never asks grading): when a grader was
+    # assigned to the group or the grades were released, and the version being graded.
+    grading_started_at = models.DateTimeField(_("grading started"), null=True, blank=True)
+    graded_submission = models.ForeignKey(
+        "Submission",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("graded version"),
+    )
 
     class Meta:
         ordering = ["assignment_id", "name"]

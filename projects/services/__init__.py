@@ -10,16 +10,24 @@ from .groups import (
     membership_move,
     membership_remove,
 )
-from .submissions import submission_create
+from .submissions import (
+    assignment_grading_closed,
+    group_grading_started,
+    submission_create,
+    submission_locked_reason,
+)
 
 __all__ = [
     "AutoFormResult",
+    "assignment_grading_closed",
     "extension_grant",
     "group_create",
+    "group_grading_started",
     "group_join",
     "group_leave",
     "groups_auto_form",
     "membership_move",
     "membership_remove",
     "submission_create",
+    "submission_locked_reason",
 ]

@@ -18,7 +18,7 @@ from django.utils.formats import date_format
 from access import policy
 from accounts.models import User
 from projects.archives import format_bytes, sha256_of, validate_zip
-from projects.models import Group, Submission
+from projects.models import Group, LateVersionRule, ProjectAssignment, Submission
 from projects.signals import submission_created
 
 NOT_A_MEMBER = "Only members of this group can submit its work."
@@ -98,6 +98,25 @@ def _closed_message(deadline: datetime) -> str:
     return f"The deadline ({when}) has passed and this project does not accept late work."
 
 
+def submission_locked_reason(group: Group) -> str | None:
+    """Return why GROUP may not submit a new version under its project's rule, if so.
+
+    GROUP's assignment and ``graded_submission`` should be loaded (one query otherwise).
+    """
+    rule = group.assignment.late_version_rule
+    if rule == LateVersionRule.LOCK_AT_DEADLINE and timezone.now() > group.deadline():
+        when = date_format(timezone.localtime(group.deadline()), "DATETIME_FORMAT")
+        return f"The deadline ({when}) has passed: this project takes no new versions after it."
+    if rule == LateVersionRule.LOCK_WHEN_GRADING and group.grading_started_at is not None:
+        if group.graded_submission_id is None:
+            return "The grades of this project are released, so it takes no new versions."
+        return (
+            f"Your group's version {group.graded_submission.version} is being graded, so "
+            "this project takes no new versions. Ask your instructor if something is missing."
+        )
+    return None
+
+
 def submission_create(
     *,
     group: Group,
@@ -123,6 +142,9 @@ def submission_create(
         raise ValidationError(_opening_message(assignment.opens_at), code="not_open")
     if not assignment.accepts_late_work and now > group.deadline():
         raise ValidationError(_closed_message(group.deadline()), code="closed")
+    locked = submission_locked_reason(group)
+    if locked:
+        raise ValidationError(locked, code="locked")
 
     errors: dict[str, list[ValidationError]] = {}
     if archive is not None and not assignment.accepts_zip:
@@ -190,7 +212,7 @@ def _number_and_save(submission: Submission) -> None:
     # versions committed before it: two members submitting at once get v1 and v2.
     group = (
         Group.objects.select_for_update(of=("self",))
-        .select_related("assignment", "extension")
+        .select_related("assignment", "extension", "graded_submission")
         .get(pk=submission.group_id)
     )
     deadline = group.deadline()
@@ -198,16 +220,42 @@ def _number_and_save(submission: Submission) -> None:
     submission.is_late = submission.submitted_at > deadline
     if submission.is_late and not group.assignment.accepts_late_work:
         raise ValidationError(_closed_message(deadline), code="closed")
+    # Asked again under the lock: grading may have started while the file was stored.
+    locked = submission_locked_reason(group)
+    if locked:
+        raise ValidationError(locked, code="locked")
     latest = group.submissions.aggregate(latest=Max("version"))["latest"] or 0
     submission.version = latest + 1
     submission.group = group
     submission.save(force_insert=True)
 
 
+def group_grading_started(*, submission: Submission) -> None:
+    """Record that SUBMISSION is the version of its group being graded (called by grading).
+
+    The first call also records when grading started, which locks the group under the
+    "lock when grading starts" rule. An UPDATE, so it waits for a submission holding
+    the group's lock and the next one sees it.
+    """
+    groups = Group.objects.filter(pk=submission.group_id)
+    groups.update(graded_submission=submission)
+    groups.filter(grading_started_at__isnull=True).update(grading_started_at=timezone.now())
+
+
+def assignment_grading_closed(*, assignment: ProjectAssignment) -> int:
+    """Lock every group of ASSIGNMENT not yet being graded (the grades are released)."""
+    return Group.objects.filter(assignment=assignment, grading_started_at__isnull=True).update(
+        grading_started_at=timezone.now()
+    )
+
+
 __all__ = [
+    "assignment_grading_closed",
     "check_archive",
+    "group_grading_started",
     "clean_commit",
     "clean_repository_url",
     "submission_create",
+    "submission_locked_reason",
     "too_large_error",
 ]

@@ -26,6 +26,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from access import policy
 from projects import selectors
 
 
@@ -37,7 +38,9 @@ def _viewer(context: Mapping):
 def course_projects(context: Mapping, course) -> dict:
     user = _viewer(context)
     rows = selectors.course_projects_for(user, course) if user is not None else []
-    return {"course": course, "rows": rows}
+    # Instructors get a link to each assignment's hub (grading:assignment_hub).
+    teaches = user is not None and policy.can(user, policy.TEACH, course)
+    return {"course": course, "rows": rows, "teaches": teaches}
 
 
 def upcoming_deadlines(context: Mapping, limit: int = 5) -> dict:

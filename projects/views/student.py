@@ -78,6 +78,8 @@ def _render_detail(
 ) -> HttpResponse:
     group = selectors.group_for_student(assignment, request.user)
     deadline = group.deadline() if group else assignment.due_at
+    versions = list(group.submissions.all()) if group else []
+    graded = next((v for v in versions if group and v.pk == group.graded_submission_id), None)
     context = {
         "assignment": assignment,
         "course": assignment.course,
@@ -85,7 +87,9 @@ def _render_detail(
         "group": group,
         "deadline": deadline,
         "submissions_closed": not assignment.accepts_late_work and timezone.now() > deadline,
-        "versions": list(group.submissions.all()) if group else [],
+        "versions": versions,
+        "graded": graded,
+        "submission_locked": (services.submission_locked_reason(group) if group else None) or "",
         "members": list(group.memberships.all()) if group else [],
         "groups_open": assignment.groups_are_open(),
         "submission_form": submission_form or SubmissionForm(assignment=assignment),

@@ -1,0 +1,18 @@
+"""Where grading hears of projects' events; each receiver calls one service.
+
+projects sends ``submission_created`` once a version is committed (projects never
+imports grading).
+"""
+
+from __future__ import annotations
+
+from django.dispatch import receiver
+
+from projects.signals import submission_created
+
+from . import services
+
+
+@receiver(submission_created, dispatch_uid="grading-new-version-notify")
+def notify_grader(sender, submission, **kwargs) -> None:
+    services.new_version_notify(submission=submission)

@@ -1,0 +1,92 @@
+"""The grader's diff between the graded version and a newer one: every case ends readable."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from grading import services
+from grading.diff import MAX_DIFF_LINES, archive_diff
+from projects.archives import VIEWER_MAX_FILE_BYTES
+from projects.models import LateVersionRule
+from projects.services import submission_create
+from projects.tests.factories import SubmissionFactory, make_zip
+
+from .factories import grading_world
+
+pytestmark = pytest.mark.django_db
+
+
+def versions(old_files, new_files):
+    old = SubmissionFactory(version=1, archive=ContentFile(make_zip(old_files), "a.zip"))
+    new = SubmissionFactory(
+        group=old.group, version=2, archive=ContentFile(make_zip(new_files), "b.zip")
+    )
+    return old, new
+
+
+def test_changed_added_and_removed_files_are_listed_and_text_is_diffed():
+    old, new = versions(
+        {"app.py": "a = 1\nb = 2\n", "old.txt": "bye\n", "same.md": "# Same\n"},
+        {"app.py": "a = 1\nb = 3\n", "new.txt": "hello\n", "same.md": "# Same\n"},
+    )
+    diff = archive_diff(old, new)
+    assert (diff.old_version, diff.new_version) == (1, 2)
+    assert [f.path for f in diff.added] == ["new.txt"]
+    assert [f.path for f in diff.removed] == ["old.txt"]
+    assert [f.path for f in diff.changed] == ["app.py"]  # same.md did not change
+    assert "-b = 2" in diff.changed[0].lines and "+b = 3" in diff.changed[0].lines
+
+
+def test_a_binary_file_is_said_to_have_changed_without_a_diff():
+    old, new = versions({"logo.png": b"\x89PNG\x00\x01"}, {"logo.png": b"\x89PNG\x00\x02"})
+    (changed,) = archive_diff(old, new).changed
+    assert changed.lines == []
+    assert "Binary file" in changed.note
+
+
+def test_a_huge_file_is_not_compared_and_the_diff_stays_bounded():
+    big = "x\n" * (VIEWER_MAX_FILE_BYTES // 2 + 10)  # just over the viewer's limit
+    many_old = {f"f{i}.py": "\n".join(f"line {j}" for j in range(400)) for i in range(20)}
+    many_new = {f"f{i}.py": "\n".join(f"LINE {j}" for j in range(400)) for i in range(20)}
+    old, new = versions({"big.txt": big, **many_old}, {"big.txt": big + "y\n", **many_new})
+    diff = archive_diff(old, new)
+    big_file = next(f for f in diff.changed if f.path == "big.txt")
+    assert big_file.lines == [] and "Too large to compare" in big_file.note
+    assert sum(len(f.lines) for f in diff.files) <= MAX_DIFF_LINES
+    assert any("length limit" in f.note for f in diff.changed)
+
+
+def test_a_damaged_archive_is_reported_not_raised():
+    old, _new = versions({"app.py": "a\n"}, {"app.py": "b\n"})
+    broken = SubmissionFactory(
+        group=old.group, version=3, archive=ContentFile(b"not a zip at all", "c.zip")
+    )
+    assert "damaged" in archive_diff(old, broken).error
+
+
+def test_the_review_page_shows_the_changes_since_the_graded_version(client, grace, alice, bob):
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    world.assignment.late_version_rule = LateVersionRule.ACCEPT_AND_NOTIFY
+    world.assignment.save()
+    services.review_save(
+        review=world.review,
+        by=grace,
+        scores={world.correctness.pk: (Decimal(5), "")},
+        overall_feedback="",
+    )
+    group = world.group
+    group.assignment.refresh_from_db()
+    submission_create(
+        group=group,
+        student=bob,
+        archive=SimpleUploadedFile("v2.zip", make_zip({"app.py": "print('v2')\n"})),
+    )
+    client.force_login(grace)
+    page = client.get(f"/grading/reviews/{world.review.pk}/").content.decode()
+    assert "Changes from graded version 1 to version 2" in page
+    assert "+print(&#39;v2&#39;)" in page
+    assert "README.md" in page  # removed in version 2

@@ -1,0 +1,144 @@
+"""The assignment hub: who gets in, what it counts, reallocation and release."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from accounts.models import Role
+from accounts.tests.factories import UserFactory
+from grading import services
+from grading.models import GradeRelease, Review
+from lessons.models import Course, Enrollment
+from projects.tests.factories import GroupFactory, GroupMembershipFactory
+
+from .factories import add_group, enroll, grading_world
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(alice, bob, grace):
+    return grading_world(alice=alice, bob=bob, grace=grace)
+
+
+def hub(world):
+    return reverse("grading:assignment_hub", args=[world.assignment.pk])
+
+
+def reassign(world):
+    return reverse("grading:hub_reassign", args=[world.assignment.pk])
+
+
+def other_course_grader():
+    course_b = Course.objects.create(title="Other", slug="other", is_published=True)
+    return enroll(UserFactory(username="heidi"), course_b, Role.GRADER)
+
+
+def test_the_instructor_of_the_course_gets_in(client, world, alice):
+    client.force_login(alice)
+    response = client.get(hub(world))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Blog engine" in page and "grace" in page.lower()
+    assert 'id="grading-progress"' in page
+
+
+@pytest.mark.parametrize("who", ["other_instructor", "grader", "student", "removed_grader"])
+def test_everyone_else_is_refused(client, world, grace, bob, who):
+    if who == "other_instructor":
+        course_b = Course.objects.create(title="Other", slug="other", is_published=True)
+        user = enroll(UserFactory(username="ivan"), course_b, Role.INSTRUCTOR)
+    elif who == "grader":
+        user = grace
+    elif who == "student":
+        user = bob
+    else:
+        user = enroll(UserFactory(username="gone"), world.course, Role.GRADER)
+        Enrollment.objects.filter(user=user).delete()
+    client.force_login(user)
+    assert client.get(hub(world)).status_code in (403, 404)
+    response = client.post(reassign(world), {"group": world.group.pk, "grader": grace.pk})
+    assert response.status_code in (403, 404)
+
+
+def test_counts_and_progress(client, world, alice, bob):
+    GroupFactory(assignment=world.assignment, name="Sleepers")
+    client.force_login(alice)
+    page = client.get(hub(world)).content.decode()
+    assert 'id="count-submitted">1<' in page
+    assert 'id="count-not-submitted">1<' in page
+    assert 'id="count-graded">0<' in page
+    assert "0 of 1 submitted group graded (0%)" in page
+
+
+def test_reallocation_offers_only_the_course_graders(client, world, alice, grace):
+    heidi = other_course_grader()
+    client.force_login(alice)
+    page = client.get(hub(world)).content.decode()
+    form = page[page.index('id="reassign-form"') :]
+    assert f'value="{grace.pk}"' in form
+    assert f'value="{heidi.pk}"' not in form
+
+
+def test_reallocation_refuses_a_forged_grader_of_another_course(client, world, alice, grace):
+    heidi = other_course_grader()
+    client.force_login(alice)
+    response = client.post(reassign(world), {"group": world.group.pk, "grader": heidi.pk})
+    assert response.status_code == 302
+    texts = [str(m) for m in get_messages(response.wsgi_request)]
+    assert texts == ["That person is not a grader of this course: choose one from the list."]
+    assert Review.objects.get(group=world.group).grader == grace
+
+
+def test_reallocation_hands_the_review_over(client, world, alice):
+    gina = enroll(UserFactory(username="gina"), world.course, Role.GRADER)
+    client.force_login(alice)
+    client.post(reassign(world), {"group": world.group.pk, "grader": gina.pk})
+    assert Review.objects.get(group=world.group).grader == gina
+
+
+def test_release_warns_about_groups_that_never_submitted(client, world, alice):
+    sleepers = GroupFactory(assignment=world.assignment, name="Sleepers")
+    GroupMembershipFactory(group=sleepers)
+    services.review_save(
+        review=world.review,
+        by=world.review.grader,
+        scores={world.correctness.pk: (Decimal(8), ""), world.style.pk: (Decimal(4), "")},
+        overall_feedback="",
+        complete=True,
+    )
+    client.force_login(alice)
+    page = client.get(hub(world)).content.decode()
+    warning = page[page.index('id="never-submitted"') :]
+    assert "1 group never submitted" in warning and "Sleepers" in warning
+
+    release = reverse("grading:release_grades", args=[world.assignment.pk])
+    response = client.post(release, {"confirm": "on", "from": "hub"})
+    assert response.status_code == 200  # the form again: the warning is not confirmed
+    assert "Tick this box" in response.content.decode()
+    assert not GradeRelease.objects.exists()
+
+    response = client.post(release, {"confirm": "on", "confirm_unsubmitted": "on", "from": "hub"})
+    assert response["Location"] == hub(world)
+    assert GradeRelease.objects.filter(assignment=world.assignment).exists()
+
+
+@pytest.mark.parametrize("groups", [3, 30])
+def test_the_hub_runs_a_constant_number_of_queries(
+    client, world, alice, grace, groups, django_assert_max_num_queries
+):
+    for index in range(groups):
+        student = enroll(UserFactory(), world.course)
+        group, _submission = add_group(world.assignment, [student], name=f"Team {index:02}")
+        if index % 2:
+            services.grader_assign(group=group, grader=grace, by=alice)
+    for index in range(groups // 3):
+        GroupFactory(assignment=world.assignment, name=f"Empty {index:02}")
+    client.force_login(alice)
+    with django_assert_max_num_queries(12):
+        response = client.get(hub(world))
+    assert response.status_code == 200

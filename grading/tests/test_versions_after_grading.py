@@ -1,0 +1,179 @@
+"""Versions a group submits after grading started: each rule, and the graded version shown."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from accounts.tests.factories import UserFactory
+from api.tests.conftest import token_client
+from grading import services
+from grading.models import Review
+from projects.models import LateVersionRule
+from projects.services import submission_create
+from projects.tests.factories import GroupFactory, GroupMembershipFactory, make_zip
+
+from .factories import enroll
+
+pytestmark = pytest.mark.django_db
+
+IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+def upload(files=None) -> SimpleUploadedFile:
+    return SimpleUploadedFile("work.zip", make_zip(files), content_type="application/zip")
+
+
+@pytest.fixture
+def graded(world, alice, grace):
+    """The world with its review assigned through the services (as the pages do)."""
+    world.review.delete()
+    world.review = services.grader_assign(group=world.group, grader=grace, by=alice)
+    return world
+
+
+def complete(world):
+    return services.review_save(
+        review=world.review,
+        by=world.review.grader,
+        scores={world.correctness.pk: (Decimal("8"), ""), world.style.pk: (Decimal("4"), "")},
+        overall_feedback="Good.",
+        complete=True,
+    )
+
+
+def set_rule(world, rule):
+    world.assignment.late_version_rule = rule
+    world.assignment.save(update_fields=["late_version_rule"])
+    world.group.assignment.late_version_rule = rule
+
+
+def finish(world, alice, stage):
+    complete(world)
+    if stage == "released":
+        services.grades_release(assignment=world.assignment, by=alice)
+
+
+@pytest.mark.parametrize("stage", ["completed", "released"])
+def test_lock_at_deadline_refuses_a_version_after_the_deadline(graded, alice, bob, stage):
+    set_rule(graded, LateVersionRule.LOCK_AT_DEADLINE)
+    finish(graded, alice, stage)
+    with pytest.raises(ValidationError, match="has passed: this project takes no new versions"):
+        submission_create(group=graded.group, student=bob, archive=upload())
+    assert graded.group.submissions.count() == 1
+
+
+@pytest.mark.parametrize("stage", ["completed", "released"])
+def test_lock_when_grading_starts_refuses_with_the_graded_version(graded, alice, bob, stage):
+    set_rule(graded, LateVersionRule.LOCK_WHEN_GRADING)
+    finish(graded, alice, stage)
+    with pytest.raises(ValidationError, match="version 1 is being graded"):
+        submission_create(group=graded.group, student=bob, archive=upload())
+    assert graded.group.submissions.count() == 1
+
+
+def test_lock_when_grading_starts_allows_late_work_before_a_grader_is_assigned(world, bob):
+    """Nobody grades the group yet (its review was made by hand): late work still goes in."""
+    set_rule(world, LateVersionRule.LOCK_WHEN_GRADING)
+    submission = submission_create(group=world.group, student=bob, archive=upload())
+    assert (submission.version, submission.is_late) == (2, True)
+
+
+def test_release_locks_groups_that_never_submitted(graded, alice):
+    set_rule(graded, LateVersionRule.LOCK_WHEN_GRADING)
+    late = enroll(UserFactory(username="late"), graded.course)
+    group = GroupFactory(assignment=graded.assignment, name="Sleepers")
+    GroupMembershipFactory(group=group, student=late)
+    complete(graded)
+    services.grades_release(assignment=graded.assignment, by=alice)
+    group.refresh_from_db()
+    with pytest.raises(ValidationError, match="grades of this project are released"):
+        submission_create(group=group, student=late, archive=upload())
+
+
+@pytest.mark.parametrize("stage", ["completed", "released"])
+def test_accept_and_notify_emails_the_grader_and_flags_the_queue(
+    graded,
+    alice,
+    bob,
+    grace,
+    client,
+    stage,
+    settings,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+):
+    settings.TASKS = IMMEDIATE
+    set_rule(graded, LateVersionRule.ACCEPT_AND_NOTIFY)
+    finish(graded, alice, stage)
+    with django_capture_on_commit_callbacks(execute=True):
+        newer = submission_create(group=graded.group, student=bob, archive=upload())
+    assert newer.version == 2
+    assert [m.to for m in mailoutbox] == [[grace.email]]
+    assert "version 2" in mailoutbox[0].subject
+    assert "not graded" in mailoutbox[0].body
+    review = Review.objects.get(pk=graded.review.pk)
+    assert review.submission_id == graded.submission.pk  # the graded version stays
+
+    client.force_login(grace)
+    page = client.get(reverse("grading:grader_queue")).content.decode()
+    assert "new version 2 since grading" in page
+    assert "graded version 1" in page
+
+
+def test_accept_and_notify_is_silent_while_the_review_is_still_to_do(
+    graded, bob, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    """A review not started grades the latest version anyway: nothing to tell the grader."""
+    settings.TASKS = IMMEDIATE
+    set_rule(graded, LateVersionRule.ACCEPT_AND_NOTIFY)
+    with django_capture_on_commit_callbacks(execute=True):
+        submission_create(group=graded.group, student=bob, archive=upload())
+    assert mailoutbox == []
+
+
+def test_the_api_submission_refuses_too(graded, bob):
+    set_rule(graded, LateVersionRule.LOCK_WHEN_GRADING)
+    complete(graded)
+    response = token_client(bob).post(
+        f"/api/v1/assignments/{graded.assignment.pk}/submissions/",
+        {"archive": upload()},
+    )
+    assert response.status_code == 400
+    assert "version 1 is being graded" in response.content.decode()
+    assert graded.group.submissions.count() == 1
+
+
+def test_the_graded_version_is_shown_in_five_places(graded, alice, bob, grace, client):
+    set_rule(graded, LateVersionRule.ACCEPT_AND_NOTIFY)
+    complete(graded)
+    submission_create(group=graded.group, student=bob, archive=upload({"app.py": "print('v2')\n"}))
+    services.grades_release(assignment=graded.assignment, by=alice)
+
+    client.force_login(bob)
+    project = client.get(graded.assignment.get_absolute_url()).content.decode()
+    assert "Graded version 1." in project
+    assert "Newer version 2 is not graded" in project
+    feedback = client.get(reverse("grading:feedback", args=[graded.submission.pk]))
+    assert "graded version 1" in feedback.content.decode()
+    assert "Newer version 2 was not graded" in feedback.content.decode()
+
+    client.force_login(grace)
+    queue = client.get(reverse("grading:grader_queue")).content.decode()
+    assert "graded version 1" in queue and "new version 2 since grading" in queue
+    review = client.get(reverse("grading:review", args=[graded.review.pk])).content.decode()
+    assert "graded version 1" in review
+    assert "Newer version 2" in review and "is not graded" in review
+
+    client.force_login(alice)
+    response = client.get(reverse("grading:gradebook_csv", args=[graded.course.slug]))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    column = rows[0].index("Blog engine (graded version)")
+    by_user = {row[1]: row[column] for row in rows[1:]}
+    assert by_user["bob"] == "1"
