@@ -18,7 +18,10 @@ with ``?next=`` pointing at the POST-only action, and after logging in they met 
 
 The fields are kept only after the POST passed the CSRF check, so another site cannot
 plant text in anyone's form; they live two hours at most and are restored only to a
-page the person who logs in may open (the view checks access before asking for them).
+page the person who logs in may open (the view checks access before asking for them),
+and only if that person is the one who typed them: a signed cookie names the browser's
+last user (``FormOwnerMiddleware``), so on a shared computer the next person to log in
+never sees what the previous one typed.
 """
 
 from __future__ import annotations
@@ -27,8 +30,10 @@ import time
 from collections.abc import Callable
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.core import signing
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
@@ -48,6 +53,47 @@ TOO_LONG = "What you typed was too long to keep: please type it again."
 POST_ONLY = "That address only receives a form: here is the page with the form."
 
 PageUrl = Callable[..., str]
+
+OWNER_COOKIE = "form_owner"
+OWNER_COOKIE_SECONDS = 30 * 24 * 60 * 60
+# No timestamp: the same user always gets the same value, so it is compared, not parsed,
+# on each request.
+_owner_signer = signing.Signer(salt="coursesite.formpages.owner")
+
+
+class FormOwnerMiddleware:
+    """Remember, in a signed cookie, who last used this browser while logged in.
+
+    After a session ends, the anonymous POST that is kept is stamped with that person, and
+    ``kept_fields`` gives it back only to them.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            value = _owner_signer.sign(str(user.pk))
+            if request.COOKIES.get(OWNER_COOKIE) != value:
+                response.set_cookie(
+                    OWNER_COOKIE,
+                    value,
+                    max_age=OWNER_COOKIE_SECONDS,
+                    httponly=True,
+                    samesite="Lax",
+                    secure=settings.SESSION_COOKIE_SECURE,
+                )
+        return response
+
+
+def _browser_owner(request: HttpRequest) -> int | None:
+    """Return the id of the last user of this browser, if its cookie is genuine."""
+    try:
+        return int(_owner_signer.unsign(request.COOKIES.get(OWNER_COOKIE, "")))
+    except (signing.BadSignature, ValueError):
+        return None
 
 
 def page(name: str, *same: str, **renamed: str) -> PageUrl:
@@ -112,11 +158,17 @@ def _keep_and_log_in(request: HttpRequest, target: str) -> HttpResponse:
     ]
     handlers = request.upload_handlers
     files = [name for handler in handlers for name in getattr(handler, "skipped", [])]
+    owner = _browser_owner(request)
     if sum(len(name) + len(value) for name, value in fields) > MAX_KEPT_CHARS:
         messages.warning(request, TOO_LONG)
-    elif fields or files:
+    elif (fields or files) and owner is not None:
         kept = _fresh(request.session.get(SESSION_KEY, {}))
-        kept[target] = {"at": int(time.time()), "fields": fields, "files": bool(files)}
+        kept[target] = {
+            "at": int(time.time()),
+            "owner": owner,
+            "fields": fields,
+            "files": bool(files),
+        }
         request.session[SESSION_KEY] = kept
     return redirect_to_login(target)
 
@@ -138,8 +190,8 @@ def kept_fields(request: HttpRequest) -> dict[str, str | list[str]]:
         request.session[SESSION_KEY] = kept
     else:
         del request.session[SESSION_KEY]
-    if entry is None:
-        return {}
+    if entry is None or entry.get("owner") != request.user.pk:
+        return {}  # nothing kept, or typed by someone else on this browser
     values: dict[str, list[str]] = {}
     for name, value in entry["fields"]:
         values.setdefault(name, []).append(value)

@@ -63,7 +63,8 @@ def _kwargs(name: str, a, b) -> dict:
         if route.name == name:
             return route.kwargs
     assert name in UNMATRIXED, name
-    return {"uidb64": "MQ", "token": "set-password"} if name.endswith("_confirm") else {}
+    tokened = name.endswith("_confirm") or name == "accounts:invitation"
+    return {"uidb64": "MQ", "token": "set-password"} if tokened else {}
 
 
 def _token(response) -> str:
@@ -240,3 +241,37 @@ def test_a_post_without_a_valid_csrf_token_keeps_nothing(tenant):
     assert response.status_code == 403
     _log_in_at(client, a.student, page)
     assert "Planted by another site" not in client.get(page).content.decode()
+
+
+def test_what_one_person_typed_never_reaches_the_next_person_on_the_same_browser(tenant):
+    """A shared computer: the grader's session ended, the instructor logs in next."""
+    a, _ = tenant
+    review = a.review_o
+    page = reverse("grading:review", kwargs={"pk": review.pk})
+    client, response = _post_after_expiry(
+        a.grader, page, page, {"overall_feedback": "Private draft of the grader."}
+    )
+    assert response.status_code == 302
+    _log_in_at(client, a.instructor, page)
+    shown = html.unescape(client.get(page).content.decode())
+    assert "Private draft of the grader." not in shown
+    assert formpages.KEPT not in shown
+    # And not later either, once the grader logs in again on that browser.
+    client.logout()
+    _log_in_at(client, a.grader, page)
+    assert "Private draft of the grader." not in client.get(page).content.decode()
+
+
+def test_a_forged_owner_cookie_keeps_nothing(tenant):
+    a, _ = tenant
+    review = a.review_o
+    page = reverse("grading:review", kwargs={"pk": review.pk})
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(a.grader)
+    token = _token(client.get(page))
+    Session.objects.all().delete()
+    client.cookies[formpages.OWNER_COOKIE] = f"{a.grader.pk}:forged"
+    response = client.post(page, {"overall_feedback": "Typed.", "csrfmiddlewaretoken": token})
+    assert response.status_code == 302
+    _log_in_at(client, a.grader, page)
+    assert "Typed." not in client.get(page).content.decode()
