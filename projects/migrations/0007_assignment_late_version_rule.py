@@ -24,6 +24,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='projectassignment',
             name='late_version_rule',
-            field=models.CharField(choices=[('deadline', 'Lock at the deadline: no version after it'), ('grading', 'Lock when grading starts (a grader is assigned)'), ('notify', 'Accept and notify the grader (the graded version stays)')], default='grading', help_text='Whether a group may still submit once its deadline passed or its work is being graded. A version that arrives after grading started is never graded unless the grader regrades by hand.', max_length=10, verbose_name='new versions after grading'),
+            field=models.CharField(choices=[('deadline', 'Lock at the deadline: no version after it'), ('grading', 'Lock when grading starts (a grader is assigned)'), ('notify', 'Accept and notify the grader (the graded version stays)')], default='grading', help_text='Whether a group may still submit once its deadline passed or its work is being graded. Locking at the deadline refuses late work whatever the late policy. A version that arrives after grading started is not graded.', max_length=10, verbose_name='new versions after grading'),
         ),
     ]
