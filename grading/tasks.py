@@ -79,7 +79,7 @@ def send_new_version_email(*, review_id: int, submission_id: int) -> int:
         "course": review.group.assignment.course,
         "graded_version": review.submission.version,
         "new_version": newer.version,
-        "review_path": reverse("grading:review", kwargs={"pk": review.pk}),
+        "review_url": settings.SITE_URL + reverse("grading:review", kwargs={"pk": review.pk}),
         "site_name": settings.SITE_NAME,
     }
     subject = render_to_string("emails/new-version-subject.txt", context).strip()

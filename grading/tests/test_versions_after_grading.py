@@ -110,6 +110,7 @@ def test_accept_and_notify_emails_the_grader_and_flags_the_queue(
     django_capture_on_commit_callbacks,
 ):
     settings.TASKS = IMMEDIATE
+    settings.SITE_URL = "https://courses.example.edu"
     set_rule(graded, LateVersionRule.ACCEPT_AND_NOTIFY)
     finish(graded, alice, stage)
     with django_capture_on_commit_callbacks(execute=True):
@@ -118,6 +119,9 @@ def test_accept_and_notify_emails_the_grader_and_flags_the_queue(
     assert [m.to for m in mailoutbox] == [[grace.email]]
     assert "version 2" in mailoutbox[0].subject
     assert "not graded" in mailoutbox[0].body
+    # The link is absolute, from SITE_URL: the worker sending it has no request.
+    review_url = "https://courses.example.edu" + reverse("grading:review", args=[graded.review.pk])
+    assert review_url in mailoutbox[0].body
     review = Review.objects.get(pk=graded.review.pk)
     assert review.submission_id == graded.submission.pk  # the graded version stays
 
