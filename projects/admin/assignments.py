@@ -170,6 +170,16 @@ class ProjectAssignmentAdmin(CourseScopedAdmin):
         ),
         (_("Groups"), {"fields": ("formation_mode", "min_group_size", "max_group_size")}),
         (_("Submissions"), {"fields": ("submission_kinds", "max_upload_mb")}),
+        (
+            _("Gradebook"),
+            {
+                "fields": ("weight", "missing_counts_as_zero"),
+                "description": _(
+                    "The weighted total is the sum of weight x mark over the sum of the "
+                    "weights of the projects counted for that student."
+                ),
+            },
+        ),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
