@@ -579,13 +579,13 @@ def gradebook_csv(request: HttpRequest, slug: str) -> HttpResponse:
     writer.writerow(
         ["Student", "Username", "Email"]
         + [a.title for a in book.assignments]
-        + ["Lesson progress (%)"]
+        + ["Weighted total (%)", "Lesson progress (%)"]
     )
     for row in book.rows:
         writer.writerow(
             [row.name, row.username, row.email]
-            + ["" if mark is None else f"{mark:.2f}" for mark in row.marks]
-            + [f"{row.progress:.2f}"]
+            + [cell.text for cell in row.cells]
+            + ["" if row.total is None else f"{row.total:.2f}", f"{row.progress:.2f}"]
         )
     return response
 
