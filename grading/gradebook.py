@@ -263,9 +263,7 @@ class Cell:
         return Decimal(0) if self.counts_as_zero else None
 
 
-def cell_for(
-    assignment: ProjectAssignment, entry: StudentMark | None, now: datetime
-) -> Cell:
+def cell_for(assignment: ProjectAssignment, entry: StudentMark | None, now: datetime) -> Cell:
     """Return the cell of a student whose mark for ASSIGNMENT is ENTRY (None: no group)."""
     if entry is not None and entry.mark is not None:
         return Cell(CellState.GRADED, entry.mark)

@@ -543,9 +543,21 @@ def test_gradebook_page_and_csv_agree(client, world, alice, bob):
     body = raw.content.decode("utf-8")
     assert body.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(body.removeprefix("\ufeff"))))
-    assert rows[0] == ["Student", "Username", "Email", "Blog engine", "Lesson progress (%)"]
+    assert rows[0] == [
+        "Student",
+        "Username",
+        "Email",
+        "Blog engine",
+        "Weighted total (%)",
+        "Lesson progress (%)",
+    ]
     page_rows = [
-        [row.username, *["" if m is None else f"{m:.2f}" for m in row.marks], f"{row.progress:.2f}"]
+        [
+            row.username,
+            *[cell.text for cell in row.cells],
+            "" if row.total is None else f"{row.total:.2f}",
+            f"{row.progress:.2f}",
+        ]
         for row in book.rows
     ]
     assert [[r[1], *r[3:]] for r in rows[1:]] == page_rows
