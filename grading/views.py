@@ -56,6 +56,7 @@ from .models import (
     ReviewStatus,
     group_label,
 )
+from .todo import feedback_mark_viewed
 from .viewer import archive_view
 
 QUEUE_FILTERS = {
@@ -634,6 +635,8 @@ def feedback_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def feedback(request: HttpRequest, pk: int) -> HttpResponse:
     review, as_member = _get_feedback(request, pk)
+    if as_member:  # it leaves the student's to-do list, with the regrade answers read
+        feedback_mark_viewed(review=review, student=request.user)
     assignment = review.group.assignment
     criteria = list(Criterion.objects.filter(rubric__assignment=assignment))
     scores = {s.criterion_id: s for s in review.scores.all()}
