@@ -46,6 +46,20 @@ def assert_accessible(page: Page) -> None:
     assert not violations, f"{page.url}:\n" + "\n".join(violations)
 
 
+# The innermost elements sticking out past the right edge of the viewport, to name them.
+WIDEST_JS = """() => {
+  const width = document.documentElement.clientWidth, out = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const box = el.getBoundingClientRect();
+    if (box.right > width + 1 && ![...el.children].some(c => c.getBoundingClientRect().right > width + 1)) {
+      out.push(el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + "." + [...el.classList].join("."));
+    }
+    if (out.length >= 5) break;
+  }
+  return out;
+}"""
+
+
 def check_pages(page: Page, base_url: str, paths: dict[str, str], artifacts) -> None:
     """Open each of PATHS at desktop and phone widths: axe-clean, no sideways scroll, a shot.
 
@@ -65,5 +79,8 @@ def check_pages(page: Page, base_url: str, paths: dict[str, str], artifacts) -> 
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
             if overflow > 0:
-                problems.append(f"{path} at {width}px scrolls sideways by {overflow}px")
+                problems.append(
+                    f"{path} at {width}px scrolls sideways by {overflow}px: "
+                    + ", ".join(page.evaluate(WIDEST_JS))
+                )
     assert not problems, "\n".join(problems)
