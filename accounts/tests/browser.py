@@ -49,10 +49,11 @@ def assert_accessible(page: Page) -> None:
 # The innermost elements sticking out past the right edge of the viewport, to name them.
 WIDEST_JS = """() => {
   const width = document.documentElement.clientWidth, out = [];
+  const sticksOut = (el) => el.getBoundingClientRect().right > width + 1;
   for (const el of document.querySelectorAll("body *")) {
-    const box = el.getBoundingClientRect();
-    if (box.right > width + 1 && ![...el.children].some(c => c.getBoundingClientRect().right > width + 1)) {
-      out.push(el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + "." + [...el.classList].join("."));
+    if (sticksOut(el) && ![...el.children].some(sticksOut)) {
+      const id = el.id ? "#" + el.id : "";
+      out.push(el.tagName.toLowerCase() + id + "." + [...el.classList].join("."));
     }
     if (out.length >= 5) break;
   }
