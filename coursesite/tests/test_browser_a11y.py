@@ -105,6 +105,7 @@ def test_grader_pages_are_accessible_and_work_from_the_keyboard(
     _tab_to(page, good)
     page.keyboard.press("Enter")
     expect(page.locator(f"#id_score_{world.correctness.pk}")).to_have_value("7")
+    expect(good).to_have_attribute("aria-pressed", "true")  # announced as chosen
     page.keyboard.press("Shift+Tab")  # back to "Excellent (10)"
     page.keyboard.press("Space")
     expect(page.locator(f"#id_score_{world.correctness.pk}")).to_have_value("10")
