@@ -269,6 +269,8 @@ def cell_for(assignment: ProjectAssignment, entry: StudentMark | None, now: date
         return Cell(CellState.GRADED, entry.mark)
     if entry is not None and entry.submitted:
         return Cell(CellState.PENDING)
+    if not assignment.is_published:  # a draft: nobody could hand anything in
+        return Cell(CellState.NOT_DUE)
     deadline = assignment.due_at
     if entry is not None and entry.extension_due and entry.extension_due > deadline:
         deadline = entry.extension_due

@@ -113,7 +113,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         CourseCard.build(course, enrollments[course.pk], outlines[course.pk], completed)
         for course in courses
     ]
-    roles = {card.role for card in cards} | {row.role for row in enrollments.values()}
+    roles = {row.role for row in enrollments.values()}
     return render(
         request,
         "lessons/dashboard.html",

@@ -82,6 +82,14 @@ def test_an_extension_keeps_work_from_being_missing(five_projects):
     assert quiz_cell.state == CellState.NOT_DUE
 
 
+def test_work_for_a_draft_project_is_never_missing(world):
+    past_assignment(world.course, title="Draft", slug="draft", is_published=False)
+    ProjectAssignment.objects.filter(slug="draft").update(missing_counts_as_zero=True)
+    book = build_gradebook(world.course)
+    bob = next(row for row in book.rows if row.username == "bob")
+    assert bob.cells[[a.slug for a in book.assignments].index("draft")].state == CellState.NOT_DUE
+
+
 def test_without_counted_work_the_total_is_empty_not_zero(world):
     book = build_gradebook(world.course)  # nothing graded yet: bob's work is ungraded
     bob = next(row for row in book.rows if row.username == "bob")
