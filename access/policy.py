@@ -211,6 +211,10 @@ RULES: dict[str, Rule] = {
     "grading.CriterionScore": Rule(parent="review"),
     "grading.LineComment": Rule(parent="review"),
     "grading.RegradeRequest": Rule(parent="review"),
+    "grading.FeedbackView": Rule(
+        course="review__group__assignment__course",
+        actions={VIEW: (Grant(TEACHERS), Grant(STUDENTS, _own("student"))), TEACH: TEACHING},
+    ),
     "grading.GradeRelease": Rule(course="assignment__course", actions={TEACH: TEACHING}),
     "grading.MarkOverride": Rule(course="assignment__course", actions={TEACH: TEACHING}),
     "grading.PeerRating": Rule(

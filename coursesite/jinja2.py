@@ -38,6 +38,7 @@ from django.utils.module_loading import import_string
 from django.utils.timezone import template_localtime
 
 from autograding import results as autograding_results
+from grading.todo import render_student_todo
 from projects.templatetags import projects_tags
 
 
@@ -74,6 +75,7 @@ GLOBALS = {
     "course_projects": projects_tags.render_course_projects,
     "upcoming_deadlines": projects_tags.render_upcoming_deadlines,
     "local_time": projects_tags.local_time,
+    "student_todo": render_student_todo,
     # The test results on the project and review pages: projects and grading do not
     # import autograding, their templates ask it here.
     "autograde_for_student": autograding_results.for_student,
@@ -84,6 +86,8 @@ GLOBALS = {
 FILTERS = {
     "as_crispy_field": as_crispy_field,
     "countdown": projects_tags.countdown,
+    # Every time a page shows: the site's zone, named ("14:00 CET").
+    "local_time": projects_tags.local_time,
     "date": date,
     "default_if_none": defaultfilters.default_if_none,
     "floatformat": defaultfilters.floatformat,

@@ -7,9 +7,14 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
+from lessons.views import lands_on_queue
+
 
 def home(request: HttpRequest) -> HttpResponse:
+    """The page after logging in (LOGIN_REDIRECT_URL): graders' queue, everyone else's dashboard."""
     if request.user.is_authenticated:
+        if lands_on_queue(request.user):
+            return redirect("grading:grader_queue")
         return redirect("lessons:dashboard")
     return render(request, "home.html")
 

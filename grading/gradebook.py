@@ -6,7 +6,11 @@ or criteria, and does the arithmetic in Python:
 * group mark = total / rubric maximum x 100 x (1 - late penalty % / 100), where the
   penalty is ``assignment.late_penalty_percent(days_late(submitted_at, deadline))``;
 * individual mark = group mark x WebPA factor (capped), at most 100 (see ``peer``);
-* an instructor's override replaces the individual mark.
+* an instructor's override replaces the individual mark;
+* weighted total = sum(weight x mark) / sum(weight) over the projects that count for
+  the student: graded ones, and missing ones (no submission, deadline passed) as 0
+  where the project says ``missing_counts_as_zero``. Work submitted but not graded
+  yet, work not due yet, and missing work of other projects are left out.
 """
 
 from __future__ import annotations
@@ -14,17 +18,20 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from fractions import Fraction
 from typing import NamedTuple
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Sum
+from django.utils import timezone
 
 from accounts.models import User
 from coursesite.converters import parse_id
 from lessons.models import Course, Enrollment, Lesson, LessonCompletion
-from projects.models import GroupMembership, ProjectAssignment
+from projects.models import GroupMembership, ProjectAssignment, Submission
 
 from .models import (
     Criterion,
@@ -38,6 +45,8 @@ from .models import (
 from .peer import individual_mark, to_decimal, webpa_factors
 
 __all__ = [
+    "Cell",
+    "CellState",
     "GroupGrade",
     "build_gradebook",
     "gradebook_page",
@@ -68,6 +77,8 @@ class StudentMark:
     capped_factor: Fraction | None = None
     computed: Decimal | None = None
     override: MarkOverride | None = None
+    submitted: bool = False  # the group has at least one version
+    extension_due: datetime | None = None  # the group's extension, if any
 
     @property
     def mark(self) -> Decimal | None:
@@ -146,12 +157,14 @@ def assignment_marks(
         group__assignment_id__in=ids, status=ReviewStatus.COMPLETED
     ).order_by()
     memberships = GroupMembership.objects.filter(assignment_id__in=ids).order_by()
+    submitted_of = Submission.objects.filter(group__assignment_id__in=ids).order_by()
     ratings_of = PeerRating.objects.order_by()
     overrides_of = MarkOverride.objects.filter(assignment_id__in=ids).order_by()
     if wanted is not None:
         groups = memberships.filter(student_id__in=wanted).values("group_id")
         reviews = reviews.filter(group_id__in=groups)
         memberships = memberships.filter(group_id__in=groups)
+        submitted_of = submitted_of.filter(group_id__in=groups)
         ratings_of = ratings_of.filter(group_id__in=groups)
         overrides_of = overrides_of.filter(student_id__in=wanted)
     result.rubrics = {r.assignment_id: r for r in Rubric.objects.filter(assignment_id__in=ids)}
@@ -168,11 +181,14 @@ def assignment_marks(
 
     members: dict[int, list[int]] = defaultdict(list)
     group_assignment: dict[int, int] = {}
-    for assignment_id, group_id, student_id in memberships.values_list(
-        "assignment_id", "group_id", "student_id"
+    extensions: dict[int, datetime | None] = {}
+    for assignment_id, group_id, student_id, extension_due in memberships.values_list(
+        "assignment_id", "group_id", "student_id", "group__extension__due_at"
     ):
         members[group_id].append(student_id)
         group_assignment[group_id] = assignment_id
+        extensions[group_id] = extension_due
+    submitted = set(submitted_of.values_list("group_id", flat=True).distinct())
 
     peer_ids = [pk for pk, rubric in result.rubrics.items() if rubric.peer_evaluation]
     ratings: dict[int, dict[int, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
@@ -198,6 +214,8 @@ def assignment_marks(
                 group_id=group_id,
                 grade=grade,
                 override=overrides.get((assignment_id, student_id)),
+                submitted=group_id in submitted,
+                extension_due=extensions.get(group_id),
             )
             if peer:
                 entry.factor = factors[student_id]
@@ -213,6 +231,71 @@ def assignment_marks(
     return result
 
 
+class CellState(StrEnum):
+    GRADED = "graded"
+    PENDING = "pending"  # submitted, not graded yet
+    MISSING = "missing"  # nothing submitted and the (group's) deadline has passed
+    NOT_DUE = "not due"  # nothing submitted yet, still time
+
+
+@dataclass(frozen=True)
+class Cell:
+    """What the gradebook shows of one student's project: a mark or why there is none."""
+
+    state: CellState
+    mark: Decimal | None = None
+    counts_as_zero: bool = False  # missing, and the project counts missing work as 0
+
+    @property
+    def text(self) -> str:
+        """Return the cell as the page and the CSV write it."""
+        if self.mark is not None:
+            return f"{self.mark:.2f}"
+        if self.state == CellState.NOT_DUE:
+            return ""
+        return str(self.state)
+
+    @property
+    def counted(self) -> Decimal | None:
+        """Return the mark that enters the weighted total, or None if it stays out."""
+        if self.mark is not None:
+            return self.mark
+        return Decimal(0) if self.counts_as_zero else None
+
+
+def cell_for(assignment: ProjectAssignment, entry: StudentMark | None, now: datetime) -> Cell:
+    """Return the cell of a student whose mark for ASSIGNMENT is ENTRY (None: no group)."""
+    if entry is not None and entry.mark is not None:
+        return Cell(CellState.GRADED, entry.mark)
+    if entry is not None and entry.submitted:
+        return Cell(CellState.PENDING)
+    if not assignment.is_published:  # a draft: nobody could hand anything in
+        return Cell(CellState.NOT_DUE)
+    deadline = assignment.due_at
+    if entry is not None and entry.extension_due and entry.extension_due > deadline:
+        deadline = entry.extension_due
+    if now <= deadline:
+        return Cell(CellState.NOT_DUE)
+    return Cell(CellState.MISSING, counts_as_zero=assignment.missing_counts_as_zero)
+
+
+def weighted_total(
+    assignments: Iterable[ProjectAssignment], cells: Iterable[Cell]
+) -> Decimal | None:
+    """Return sum(weight x mark) / sum(weight) of the cells that count, None if none does."""
+    weights = Decimal(0)
+    points = Decimal(0)
+    for assignment, cell in zip(assignments, cells, strict=True):
+        mark = cell.counted
+        if mark is None or assignment.weight <= 0:
+            continue
+        weights += assignment.weight
+        points += assignment.weight * mark
+    if weights == 0:
+        return None
+    return to_decimal(points / weights)
+
+
 @dataclass
 class GradebookRow:
     student_id: int
@@ -221,6 +304,8 @@ class GradebookRow:
     email: str
     progress: Decimal  # percentage of published lessons completed
     marks: list[Decimal | None]
+    cells: list[Cell] = field(default_factory=list)
+    total: Decimal | None = None  # the weighted total
 
 
 @dataclass
@@ -232,7 +317,7 @@ class Gradebook:
     rows: list[GradebookRow]
 
 
-SORT_KEYS = ("name", "progress")
+SORT_KEYS = ("name", "progress", "total")
 
 
 class Student(NamedTuple):
@@ -256,7 +341,7 @@ def _student(
 def build_gradebook(course: Course, *, sort: str = "name") -> Gradebook:
     """Return one row per student of COURSE: a mark per project, then lesson progress.
 
-    SORT is ``name``, ``progress`` or ``p<assignment id>``, with a leading ``-`` for
+    SORT is ``name``, ``progress``, ``total`` or ``p<assignment id>``, with a leading ``-`` for
     descending; students without a mark sort last either way.
     """
     assignments = _assignments(course)
@@ -292,7 +377,10 @@ def gradebook_page(
         # Ordering by a mark (or by progress) needs that column for every student, so
         # this grows with the course: read that column alone for everyone, sort with
         # the same rows and rules as the CSV, then read the rest for the page only.
-        column = [assignments[what]] if isinstance(what, int) else []
+        if what == "total":
+            column = assignments
+        else:
+            column = [assignments[what]] if isinstance(what, int) else []
         everyone = {student.pk: student for student in _students(course)}
         ranking = _gradebook(
             course, column, everyone.values(), whole_course=True, progress=what == "progress"
@@ -344,11 +432,9 @@ def _gradebook(
             completions.values("user_id").annotate(n=Count("pk")).values_list("user_id", "n")
         )
     rows = []
+    now = timezone.now()
     for student in students:
-        row_marks = []
-        for assignment in assignments:
-            entry = marks.get(assignment.pk, student.pk)
-            row_marks.append(entry.mark if entry is not None else None)
+        cells = [cell_for(a, marks.get(a.pk, student.pk), now) for a in assignments]
         progress_percent = (
             to_decimal(Decimal(done.get(student.pk, 0)) * HUNDRED / lesson_count)
             if lesson_count
@@ -361,7 +447,9 @@ def _gradebook(
                 username=student.username,
                 email=student.email,
                 progress=progress_percent,
-                marks=row_marks,
+                marks=[cell.mark for cell in cells],
+                cells=cells,
+                total=weighted_total(assignments, cells),
             )
         )
     return Gradebook(
@@ -380,7 +468,7 @@ def _parse_sort(sort: str, assignment_ids: list[int]) -> tuple[str | int, bool]:
     """
     descending = sort.startswith("-")
     key = sort.removeprefix("-")
-    if key == "progress":
+    if key in ("progress", "total"):
         return key, descending
     # parse_id(): "²" or 5,000 digits are no assignment (and int() would refuse them).
     assignment_id = parse_id(key[1:]) if key.startswith("p") else None
@@ -395,6 +483,11 @@ def _sort_rows(rows: list[GradebookRow], sort: str, assignment_ids: list[int]) -
     rows.sort(key=lambda row: (row.name.casefold(), row.username))
     if what == "progress":
         rows.sort(key=lambda row: row.progress, reverse=descending)
+    elif what == "total":
+        with_total = [row for row in rows if row.total is not None]
+        without = [row for row in rows if row.total is None]
+        with_total.sort(key=lambda row: row.total, reverse=descending)
+        rows[:] = with_total + without
     elif isinstance(what, int):
         with_mark = [row for row in rows if row.marks[what] is not None]
         without = [row for row in rows if row.marks[what] is None]

@@ -346,3 +346,28 @@ class MarkOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.student}: {self.mark}% ({self.assignment})"
+
+
+class FeedbackView(models.Model):
+    """When a student last opened their group's released feedback.
+
+    The dashboard's to-do list shows feedback nobody opened yet as new, and regrade
+    answers given after this time as unread.
+    """
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="feedback_views")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    viewed_at = models.DateTimeField(_("last viewed at"))
+
+    class Meta:
+        ordering = ["review_id", "student_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["review", "student"], name="grading_feedback_view_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student} viewed {self.review} at {self.viewed_at:%Y-%m-%d %H:%M}"

@@ -60,6 +60,7 @@ from .models import (
     ReviewStatus,
     group_label,
 )
+from .todo import feedback_mark_viewed
 from .viewer import archive_view
 
 QUEUE_FILTERS = {
@@ -737,14 +738,14 @@ def gradebook_csv(request: HttpRequest, slug: str) -> HttpResponse:
     writer.writerow(
         ["Student", "Username", "Email"]
         + [a.title for a in book.assignments]
-        + ["Lesson progress (%)"]
+        + ["Weighted total (%)", "Lesson progress (%)"]
         + [f"{a.title} (graded version)" for a in book.assignments]
     )
     for row in book.rows:
         writer.writerow(
             [row.name, row.username, row.email]
-            + ["" if mark is None else f"{mark:.2f}" for mark in row.marks]
-            + [f"{row.progress:.2f}"]
+            + [cell.text for cell in row.cells]
+            + ["" if row.total is None else f"{row.total:.2f}", f"{row.progress:.2f}"]
             + [graded.get((a.pk, row.student_id), "") for a in book.assignments]
         )
     return response
@@ -803,6 +804,8 @@ def feedback_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def feedback(request: HttpRequest, pk: int) -> HttpResponse:
     review, as_member = _get_feedback(request, pk)
+    if as_member:  # it leaves the student's to-do list, with the regrade answers read
+        feedback_mark_viewed(review=review, student=request.user)
     assignment = review.group.assignment
     criteria = list(Criterion.objects.filter(rubric__assignment=assignment))
     scores = {s.criterion_id: s for s in review.scores.all()}

@@ -82,10 +82,25 @@ def _completed_ids(request: HttpRequest, lessons) -> set[int]:
     return set(completions.values_list("lesson_id", flat=True))
 
 
+# Landing ----------------------------------------------------------------------
+def lands_on_queue(user) -> bool:
+    """Return whether USER starts their day on the grading queue rather than the dashboard.
+
+    Only those who grade and neither study nor teach: the queue is all their work.
+    Someone who also studies keeps the dashboard (their deadlines and feedback are
+    there) with a link to the queue; instructors keep it for their back-office links.
+    """
+    roles = set(policy.course_roles(user).values())
+    return roles == {Role.GRADER} and not policy.is_superuser(user)
+
+
 # Student pages ----------------------------------------------------------------
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
+    # ?all=1: the grader's own way to their course list (linked from the queue).
+    if lands_on_queue(user) and not request.GET.get("all"):
+        return redirect("grading:grader_queue")
     enrollments = policy.enrollments(user)
     courses = list(
         policy.scope(user, policy.VIEW, Course.objects.filter(pk__in=enrollments))
@@ -98,8 +113,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         CourseCard.build(course, enrollments[course.pk], outlines[course.pk], completed)
         for course in courses
     ]
+    roles = {row.role for row in enrollments.values()}
     return render(
-        request, "lessons/dashboard.html", {"enrollments": cards, "enroll_form": EnrollForm()}
+        request,
+        "lessons/dashboard.html",
+        {
+            "enrollments": cards,
+            "enroll_form": EnrollForm(),
+            "studies": Role.STUDENT in roles,
+            "grades": Role.GRADER in roles,
+        },
     )
 
 

@@ -94,6 +94,23 @@ def test_dates_are_shown_in_the_site_time_zone_as_before():
     assert render('{{ when|date("Y-m-d H:i") }}', when=late_evening_utc) == "2025-02-01 00:30"
 
 
+def test_times_name_the_site_time_zone_in_one_filter():
+    # One rule on every page: the site's zone, with its abbreviation, winter and summer.
+    winter = datetime(2025, 1, 31, 13, 0, tzinfo=UTC)
+    summer = datetime(2025, 7, 1, 12, 0, tzinfo=UTC)
+
+    assert render("{{ when|local_time }}", when=winter).endswith(
+        ">Fri 31 Jan 2025, 14:00 CET</time>"
+    )
+    assert render("{{ when|local_time }}", when=summer).endswith(
+        ">Tue 1 Jul 2025, 14:00 CEST</time>"
+    )
+    assert render("{{ local_time(when) }}", when=summer) == render(
+        "{{ when|local_time }}", when=summer
+    )
+    assert render("{{ when|local_time }}", when=None) == ""
+
+
 def test_django_filters_keep_their_output():
     assert render('{{ 12.50|floatformat("-2") }} {{ 3|floatformat(2) }}') == "12.50 3.00"
     assert render("{{ 1|pluralize }}{{ 2|pluralize }} {{ true|yesno('on,off') }}") == "s on"

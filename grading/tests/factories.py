@@ -143,3 +143,49 @@ def grading_world(*, alice: User, bob: User, grace: User, **rubric_settings) -> 
         review=review,
         dave=dave,
     )
+
+
+def released_feedback(student: User, course: Course, *, grader: User, answered_regrade: bool):
+    """Give STUDENT's group a graded, released project of COURSE; optionally a regrade answer.
+
+    Returns the review. The student has not opened the feedback yet.
+    """
+    from grading.models import CriterionScore, GradeRelease, RegradeRequest, RegradeStatus
+
+    assignment = past_assignment(course)
+    rubric = RubricFactory(assignment=assignment)
+    criterion = CriterionFactory(rubric=rubric, max_points=10)
+    group, submission = add_group(assignment, [student])
+    now = timezone.now()
+    review = Review.objects.create(
+        group=group,
+        submission=submission,
+        grader=grader,
+        status="completed",
+        total=Decimal("7"),
+        completed_at=now,
+    )
+    CriterionScore.objects.create(review=review, criterion=criterion, points=Decimal("7"))
+    GradeRelease.objects.create(assignment=assignment, released_at=now)
+    if answered_regrade:
+        RegradeRequest.objects.create(
+            review=review,
+            criterion=criterion,
+            requested_by=student,
+            reason="Please look again.",
+            status=RegradeStatus.ACCEPTED,
+            old_points=Decimal("7"),
+            new_points=Decimal("8"),
+            response="You are right.",
+            answered_by=grader,
+            answered_at=now,
+        )
+    return review
+
+
+def open_peer_evaluation(students: list[User], course: Course) -> Group:
+    """Return a group of STUDENTS whose project's peer evaluation is open (deadline passed)."""
+    assignment = past_assignment(course)
+    RubricFactory(assignment=assignment, peer_evaluation=True)
+    group, _submission = add_group(assignment, students)
+    return group

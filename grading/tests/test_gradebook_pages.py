@@ -180,7 +180,12 @@ def csv_rows(client, course, **query) -> list[list[str]]:
 
 def shown(response) -> list[list[str]]:
     return [
-        [row.username, *["" if m is None else f"{m:.2f}" for m in row.marks], f"{row.progress:.2f}"]
+        [
+            row.username,
+            *[cell.text for cell in row.cells],
+            "" if row.total is None else f"{row.total:.2f}",
+            f"{row.progress:.2f}",
+        ]
         for row in response.context["page"].object_list
     ]
 

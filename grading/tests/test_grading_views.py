@@ -548,11 +548,17 @@ def test_gradebook_page_and_csv_agree(client, world, alice, bob):
         "Username",
         "Email",
         "Blog engine",
+        "Weighted total (%)",
         "Lesson progress (%)",
         "Blog engine (graded version)",
     ]
     page_rows = [
-        [row.username, *["" if m is None else f"{m:.2f}" for m in row.marks], f"{row.progress:.2f}"]
+        [
+            row.username,
+            *[cell.text for cell in row.cells],
+            "" if row.total is None else f"{row.total:.2f}",
+            f"{row.progress:.2f}",
+        ]
         for row in book.rows
     ]
     assert [[r[1], *r[3:5]] for r in rows[1:]] == page_rows

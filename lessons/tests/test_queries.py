@@ -8,7 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Role
-from accounts.tests.factories import UserFactory
+from accounts.tests.factories import GraderFactory, UserFactory
+from grading.tests.factories import open_peer_evaluation, released_feedback
 from lessons.models import LessonCompletion
 from lessons.tests.conftest import build_course
 from lessons.tests.factories import EnrollmentFactory
@@ -26,9 +27,11 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("uncached")]
 # Each page twice: the first visit reads the course outlines (lessons/outline.py), the
 # next ones find them cached, as every visit does until the course changes. The lesson's
 # first visit also records "continue where you left off".
+# The dashboard's to-do list reads three more: new feedback, regrade answers and open
+# peer evaluations (grading/todo.py), whatever their number.
 EXPECTED = {
-    "dashboard": 13,
-    "dashboard again": 8,
+    "dashboard": 16,
+    "dashboard again": 11,
     "course": 8,
     "course again": 8,
     "lesson": 8,
@@ -67,6 +70,12 @@ def build(size: dict, student):
                 group__assignment__course=data.course, student=student
             )
             SubmissionFactory(group=membership.group)
+        # The to-do list: released feedback not read yet, with a regrade answer, and
+        # a peer evaluation to give, for each project.
+        grader = GraderFactory()
+        for _ in range(size["projects"]):
+            released_feedback(student, data.course, grader=grader, answered_regrade=True)
+            open_peer_evaluation([student, UserFactory()], data.course)
         courses.append(data)
     return courses
 
@@ -111,3 +120,5 @@ def test_student_pages_run_the_same_queries_with_ten_times_the_data(client):
     assert page.count("lesson-item") == 6 * 10  # drafts stay hidden
     dashboard = client.get(reverse("lessons:dashboard")).content.decode()
     assert dashboard.count("course-card") == 10
+    for kind in ("feedback", "regrade", "peer"):
+        assert dashboard.count(f'data-todo="{kind}"') == 10 * 10, kind

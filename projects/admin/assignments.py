@@ -176,6 +176,16 @@ class ProjectAssignmentAdmin(CourseScopedAdmin):
             _("Submissions"),
             {"fields": ("submission_kinds", "max_upload_mb", "late_version_rule")},
         ),
+        (
+            _("Gradebook"),
+            {
+                "fields": ("weight", "missing_counts_as_zero"),
+                "description": _(
+                    "The weighted total is the sum of weight x mark over the sum of the "
+                    "weights of the projects counted for that student."
+                ),
+            },
+        ),
         (_("Grading"), {"fields": ("hub_link",)}),
     )
     readonly_fields = ("hub_link",)

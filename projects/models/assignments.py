@@ -101,6 +101,23 @@ class ProjectAssignment(models.Model):
             "policy. A version that arrives after grading started is not graded."
         ),
     )
+    # How the gradebook totals this project (grading/gradebook.py).
+    weight = models.DecimalField(
+        _("weight in the total"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("1"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("Relative weight in the course's weighted total; 0 leaves it out."),
+    )
+    missing_counts_as_zero = models.BooleanField(
+        _("missing work counts as 0"),
+        default=False,
+        help_text=_(
+            "A student without a mark gets 0 in the weighted total; otherwise the project "
+            "is left out of their total until it is graded."
+        ),
+    )
     is_published = models.BooleanField(_("published"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -122,6 +139,11 @@ class ProjectAssignment(models.Model):
                 condition=Q(due_at__gt=F("opens_at")),
                 name="projects_assignment_due_after_open",
                 violation_error_message=_("The deadline must be after the opening time."),
+            ),
+            models.CheckConstraint(
+                condition=Q(weight__gte=0),
+                name="projects_assignment_weight_not_negative",
+                violation_error_message=_("The weight cannot be negative."),
             ),
         ]
 

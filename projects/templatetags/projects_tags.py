@@ -3,8 +3,8 @@
 * ``{{ course_projects(course) }}`` - the course's projects with the viewer's group,
   deadline, countdown and submission status.
 * ``{{ upcoming_deadlines() }}`` - the viewer's next project deadlines, for a dashboard.
-* ``{{ local_time(value) }}`` - a ``<time>`` element in the site's time zone that
-  ``static/js/projects.js`` rewrites in the viewer's own time zone.
+* ``{{ value|local_time }}`` - a ``<time>`` element in the site's time zone, with the
+  zone's abbreviation ("14:00 CET"); also a global, ``local_time(value)``.
 * ``{{ value|countdown }}`` - "due in 3 days" or "closed 2 hours ago".
 
 ``course_projects`` and ``upcoming_deadlines`` return the data of their partial
@@ -65,15 +65,20 @@ def render_upcoming_deadlines(context: Context, limit: int = 5) -> Markup:
 
 
 def local_time(value: datetime | None) -> SafeString | str:
-    """Render VALUE in the site's time zone, naming the zone, inside a ``<time>``."""
+    """Render VALUE in the site's time zone, with the zone's abbreviation, in a ``<time>``.
+
+    The one rule for times on every page ("Tue 3 Dec 2026, 14:00 CET"): the server's
+    zone, named, never rewritten by the browser, so a page cannot mix two zones.
+    Courses have no zone of their own; they run in the site's (settings.TIME_ZONE).
+    """
     if value is None:
         return ""
     local = timezone.localtime(value)
     return format_html(
-        '<time datetime="{}" data-localize>{} ({})</time>',
+        '<time datetime="{}" title="{}">{}</time>',
         value.isoformat(),
-        date_format(local, "D j M Y, H:i"),
-        timezone.get_current_timezone_name(),
+        f"Time zone: {timezone.get_current_timezone_name()}",
+        date_format(local, "D j M Y, H:i T"),
     )
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -129,7 +130,7 @@ def test_the_course_projects_tag(course, student, assignment):
     html = render("{{ course_projects(course) }}", student, course=course)
     assert assignment.get_absolute_url() in html
     assert "Owls" in html and "Not submitted yet" in html and "due in" in html
-    assert "(Europe/Brussels)" in html and "js/projects" in html
+    assert re.search(r"\d\d:\d\d CES?T</time>", html) and "js/projects" in html
 
 
 def test_the_course_projects_tag_for_an_outsider_is_empty(course, charlie, assignment):
@@ -148,8 +149,8 @@ def test_local_time_and_countdown():
     when = timezone.make_aware(timezone.datetime(2025, 1, 31, 23, 59))
     html = local_time(when)
     assert html == (
-        f'<time datetime="{when.isoformat()}" data-localize>'
-        "Fri 31 Jan 2025, 23:59 (Europe/Brussels)</time>"
+        f'<time datetime="{when.isoformat()}" title="Time zone: Europe/Brussels">'
+        "Fri 31 Jan 2025, 23:59 CET</time>"
     )
     assert local_time(None) == ""
     now = timezone.now()

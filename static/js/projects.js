@@ -1,22 +1,8 @@
-// Project pages: deadlines in the viewer's time zone and an upload size check.
+// Project pages: an upload size check. (Times are rendered by the server, in the
+// site's time zone with its abbreviation: one zone per page, never the browser's.)
 // Loaded with `defer` by several partials, so every step is idempotent.
 (function () {
   "use strict";
-
-  // <time datetime="ISO" data-localize> is rendered in the site's time zone (named);
-  // rewrite it in the browser's zone and keep the server's text as a tooltip.
-  var format = new Intl.DateTimeFormat(undefined, {
-    weekday: "short", day: "numeric", month: "short", year: "numeric",
-    hour: "2-digit", minute: "2-digit", timeZoneName: "short"
-  });
-  document.querySelectorAll("time[data-localize]").forEach(function (el) {
-    if (el.dataset.localized) return;
-    var when = new Date(el.getAttribute("datetime"));
-    if (isNaN(when.getTime())) return;
-    el.title = el.textContent;
-    el.textContent = format.format(when);
-    el.dataset.localized = "1";
-  });
 
   function formatBytes(n) {
     var units = ["bytes", "KB", "MB", "GB"], i = 0;

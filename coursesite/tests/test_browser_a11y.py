@@ -1,0 +1,183 @@
+"""Every page each role visits, in Chromium at 1280 and 375 px: axe-core finds no serious
+or critical WCAG 2.1 AA violation, nothing scrolls the page sideways, and a screenshot
+of each lands in test-artifacts/. The grader's code viewer and rubric work from the
+keyboard alone; the gradebook's marks stay in view beside a very long name.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import Page, expect
+
+from accounts.tests.browser import assert_accessible, check_pages, log_in
+from accounts.tests.factories import UserFactory
+from grading import services
+from grading.tests.factories import add_group, enroll, grading_world, past_assignment
+from lessons.tests.factories import LessonFactory, ModuleFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LONG_NAME = "Maximiliana" + "x" * 90  # no space to break at
+LONG_TITLE = "Supercalifragilistic" * 6
+
+
+@pytest.fixture
+def world(alice, bob, grace):
+    """grading_world with a lesson, and names long enough to break a layout."""
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    module = ModuleFactory(course=world.course, title="Getting started")
+    world.lesson = LessonFactory(module=module, title="Hello, web", slug="hello-web")
+    enroll(UserFactory(username="maxi", display_name=LONG_NAME), world.course)
+    return world
+
+
+def complete_review(world) -> None:
+    services.review_save(
+        review=world.review,
+        by=world.review.grader,
+        scores={world.correctness.pk: (Decimal(8), "Works."), world.style.pk: (Decimal(4), "")},
+        overall_feedback="Well done.",
+        complete=True,
+    )
+
+
+def test_student_pages_are_accessible(
+    live_server, page: Page, world, alice, bob, password, artifacts_dir
+):
+    complete_review(world)
+    services.grades_release(assignment=world.assignment, by=alice)
+    course = world.course
+    log_in(page, live_server.url, "bob", password)
+    check_pages(
+        page,
+        live_server.url,
+        {
+            "student-dashboard": reverse("lessons:dashboard"),
+            "student-course": course.get_absolute_url(),
+            "student-lesson": world.lesson.get_absolute_url(),
+            "student-project": world.assignment.get_absolute_url(),
+            "student-projects": reverse("projects:mine"),
+            "student-feedback-list": reverse("grading:feedback_list"),
+            "student-feedback": reverse("grading:feedback", args=[world.submission.pk])
+            + "?path=app.py",
+            "student-profile": reverse("accounts:profile"),
+            "student-search": reverse("lessons:search") + "?q=web",
+        },
+        artifacts_dir,
+    )
+    # Every progress bar says what it measures, and shows it in words.
+    page.goto(f"{live_server.url}{course.get_absolute_url()}")
+    for bar in page.locator('[role="progressbar"]').all():
+        for attribute in ("aria-valuenow", "aria-valuemin", "aria-valuemax", "aria-label"):
+            assert bar.get_attribute(attribute), attribute
+    expect(page.locator(".progress-text").first).to_be_visible()
+
+
+def test_grader_pages_are_accessible_and_work_from_the_keyboard(
+    live_server, page: Page, world, grace, password, artifacts_dir
+):
+    log_in(page, live_server.url, "grace", password)
+    review = reverse("grading:review", args=[world.review.pk])
+    check_pages(
+        page,
+        live_server.url,
+        {
+            "grader-queue": reverse("grading:grader_queue"),
+            "grader-review": review + "?path=app.py",
+            "grader-regrades": reverse("grading:regrade_list"),
+        },
+        artifacts_dir,
+    )
+
+    # The code viewer, from the keyboard: Tab to the file, Enter opens it.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}{review}")
+    file_link = page.locator("#file-tree").get_by_role("link", name="app.py")
+    _tab_to(page, file_link)
+    page.keyboard.press("Enter")
+    expect(page.locator("#viewer-path")).to_have_text("app.py")
+
+    # The rubric, from the keyboard: level buttons come in order, Enter and Space pick.
+    good = page.get_by_role("button", name="Good (7)")
+    _tab_to(page, good)
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#id_score_{world.correctness.pk}")).to_have_value("7")
+    expect(good).to_have_attribute("aria-pressed", "true")  # announced as chosen
+    page.keyboard.press("Shift+Tab")  # back to "Excellent (10)"
+    page.keyboard.press("Space")
+    expect(page.locator(f"#id_score_{world.correctness.pk}")).to_have_value("10")
+    # The score field follows its level buttons, then its comment.
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.locator(f"#id_score_{world.correctness.pk}")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.locator(f"#id_comment_{world.correctness.pk}")).to_be_focused()
+    page.locator(f"#id_score_{world.style.pk}").fill("4")
+    _tab_to(page, page.locator("#complete-review"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text("Review completed")
+    assert_accessible(page)
+
+
+def test_instructor_pages_are_accessible_and_long_names_leave_marks_in_view(
+    live_server, page: Page, world, alice, password, artifacts_dir
+):
+    complete_review(world)
+    long_project = past_assignment(world.course, title=LONG_TITLE, slug="long", weight=2)
+    add_group(long_project, [world.dave], name="G" * 80)
+    log_in(page, live_server.url, "alice", password)
+    gradebook = reverse("grading:gradebook", args=[world.course.slug])
+    check_pages(
+        page,
+        live_server.url,
+        {
+            "instructor-dashboard": reverse("lessons:dashboard"),
+            "instructor-assignment": reverse(
+                "grading:assignment_grading", args=[world.assignment.pk]
+            ),
+            "instructor-release": reverse("grading:release_grades", args=[world.assignment.pk]),
+            "instructor-gradebook": gradebook,
+            "instructor-course": world.course.get_absolute_url(),
+        },
+        artifacts_dir,
+    )
+
+    # At 375 px the very long name and title do not push the first marks out of view.
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(f"{live_server.url}{gradebook}")
+    table = page.locator("#gradebook")
+    maxi = table.locator("tbody tr", has_text="maxi")
+    name_box = maxi.locator("th").bounding_box()
+    mark_box = maxi.locator("td").first.bounding_box()
+    assert name_box["width"] <= 12 * 16, name_box  # the sticky column caps at 12rem
+    assert mark_box["x"] + mark_box["width"] <= 375, mark_box
+    # The full name is still there, for pointer and screen reader users.
+    assert maxi.locator(".student-name").get_attribute("title").startswith(LONG_NAME)
+    page.screenshot(path=artifacts_dir / "a11y-gradebook-long-names-phone.png", full_page=True)
+
+
+def test_public_pages_are_accessible(live_server, page: Page, db, artifacts_dir):
+    check_pages(
+        page,
+        live_server.url,
+        {
+            "home": reverse("home"),
+            "login": reverse("accounts:login"),
+            "signup": reverse("lessons:signup"),
+            "password-reset": reverse("accounts:password_reset"),
+        },
+        artifacts_dir,
+    )
+
+
+def _tab_to(page: Page, locator, limit: int = 200) -> None:
+    """Press Tab until LOCATOR has the focus (it must be reachable by keyboard)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if locator.evaluate("el => el === document.activeElement"):
+            return
+    raise AssertionError(f"{locator} is never reached with Tab")

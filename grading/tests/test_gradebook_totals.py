@@ -1,0 +1,154 @@
+"""The gradebook's weighted total, and missing work shown (and counted) as missing."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
+
+from grading.gradebook import Cell, CellState, build_gradebook, weighted_total
+from projects.models import ProjectAssignment
+from projects.tests.factories import ProjectAssignmentFactory
+
+from .factories import add_group, past_assignment
+from .test_grading_views import complete
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def five_projects(world, bob):
+    """Bob's five projects: graded 80, missing (as 0), missing (left out), ungraded, not due.
+
+    Blog engine (weight 2) is graded 80.00; bob submitted nothing for Quiz (weight 1,
+    missing counts as 0) nor for Essay (weight 3, missing left out); Wiki (weight 5) is
+    submitted but not graded; Capstone (weight 4) is due next week.
+    """
+    complete(world)
+    ProjectAssignment.objects.filter(pk=world.assignment.pk).update(weight=Decimal("2"))
+    course = world.course
+    past_assignment(course, title="Quiz", slug="quiz", weight=1, missing_counts_as_zero=True)
+    past_assignment(course, title="Essay", slug="essay", weight=3)
+    wiki = past_assignment(course, title="Wiki", slug="wiki", weight=5)
+    add_group(wiki, [bob, world.dave])
+    now = timezone.now()
+    ProjectAssignmentFactory(
+        course=course,
+        title="Capstone",
+        slug="capstone",
+        weight=4,
+        missing_counts_as_zero=True,
+        opens_at=now - timedelta(days=1),
+        due_at=now + timedelta(days=7),
+    )
+    return world
+
+
+def test_weighted_total_counts_graded_work_and_missing_work_as_zero_where_asked(
+    five_projects, alice
+):
+    book = build_gradebook(five_projects.course)
+    titles = [a.title for a in book.assignments]
+    bob = next(row for row in book.rows if row.username == "bob")
+    cells = dict(zip(titles, bob.cells, strict=True))
+
+    assert cells["Blog engine"] == Cell(CellState.GRADED, Decimal("80.00"))
+    assert cells["Quiz"] == Cell(CellState.MISSING, counts_as_zero=True)
+    assert cells["Essay"] == Cell(CellState.MISSING, counts_as_zero=False)
+    assert cells["Wiki"] == Cell(CellState.PENDING)
+    assert cells["Capstone"] == Cell(CellState.NOT_DUE)
+    # (2 x 80 + 1 x 0) / (2 + 1): Essay, Wiki and Capstone stay out.
+    assert bob.total == Decimal("53.33")
+
+
+def test_an_extension_keeps_work_from_being_missing(five_projects):
+    from projects.models import Extension, Group
+
+    quiz = ProjectAssignment.objects.get(slug="quiz")
+    group = Group.objects.create(assignment=quiz, name="Late starters")
+    group.memberships.create(student=five_projects.dave, assignment=quiz)
+    Extension.objects.create(group=group, due_at=timezone.now() + timedelta(days=2))
+
+    book = build_gradebook(five_projects.course)
+    dave = next(row for row in book.rows if row.username == "dave")
+    quiz_cell = dave.cells[[a.slug for a in book.assignments].index("quiz")]
+    assert quiz_cell.state == CellState.NOT_DUE
+
+
+def test_work_for_a_draft_project_is_never_missing(world):
+    past_assignment(world.course, title="Draft", slug="draft", is_published=False)
+    ProjectAssignment.objects.filter(slug="draft").update(missing_counts_as_zero=True)
+    book = build_gradebook(world.course)
+    bob = next(row for row in book.rows if row.username == "bob")
+    assert bob.cells[[a.slug for a in book.assignments].index("draft")].state == CellState.NOT_DUE
+
+
+def test_without_counted_work_the_total_is_empty_not_zero(world):
+    book = build_gradebook(world.course)  # nothing graded yet: bob's work is ungraded
+    bob = next(row for row in book.rows if row.username == "bob")
+    assert bob.cells[0].state == CellState.PENDING
+    assert bob.total is None
+
+
+def test_page_and_csv_show_missing_and_the_weighted_total(client, five_projects, alice):
+    client.force_login(alice)
+    slug = five_projects.course.slug
+    page = client.get(reverse("grading:gradebook", kwargs={"slug": slug}))
+    html = page.content.decode()
+    assert "Weighted total" in html
+    assert html.count('data-state="missing"') == 2 * 2  # bob and dave, Quiz and Essay
+    assert "counts as 0" in html
+    assert "53.33" in html
+
+    body = client.get(reverse("grading:gradebook_csv", kwargs={"slug": slug})).content
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8").removeprefix("\ufeff"))))
+    header = rows[0]
+    assert header[3:] == [
+        "Blog engine",
+        "Quiz",
+        "Essay",
+        "Wiki",
+        "Capstone",
+        "Weighted total (%)",
+        "Lesson progress (%)",
+    ]
+    bob = next(r for r in rows[1:] if r[1] == "bob")
+    assert bob[3:8] == ["80.00", "missing", "missing", "pending", ""]
+    assert bob[8] == "53.33"
+
+
+def test_sorting_by_total_puts_the_best_first_and_students_without_a_total_last(
+    client, five_projects, alice
+):
+    from accounts.tests.factories import UserFactory
+
+    from .factories import enroll
+
+    enroll(UserFactory(username="zoe", display_name="Zoe"), five_projects.course)
+    client.force_login(alice)
+    url = reverse("grading:gradebook", kwargs={"slug": five_projects.course.slug})
+    rows = client.get(url, {"sort": "-total"}).context["page"].object_list
+    assert [row.total for row in rows][:2] == [Decimal("53.33"), Decimal("53.33")]
+    # Zoe has no group at all: Quiz counts as 0 for her too, Blog engine is missing.
+    zoe = next(row for row in rows if row.username == "zoe")
+    assert zoe.total == Decimal("0.00")
+    assert rows[-1].username == "zoe"
+
+
+marks = st.decimals(min_value=0, max_value=100, places=2)
+weights = st.decimals(min_value=Decimal("0.01"), max_value=100, places=2)
+
+
+@given(st.lists(st.tuples(weights, marks), min_size=1, max_size=8))
+def test_the_weighted_total_lies_between_the_lowest_and_highest_mark(pairs):
+    assignments = [ProjectAssignment(weight=weight) for weight, _mark in pairs]
+    cells = [Cell(CellState.GRADED, mark) for _weight, mark in pairs]
+    total = weighted_total(assignments, cells)
+    assert min(m for _w, m in pairs) <= total <= max(m for _w, m in pairs)

@@ -1,0 +1,111 @@
+"""The dashboard's to-do list: items appear when there is something to do, and go away."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from grading import services
+from grading.models import FeedbackView, PeerRating
+from projects.models import ProjectAssignment
+
+from .test_grading_views import complete, release
+
+pytestmark = pytest.mark.django_db
+
+
+def todo(client) -> str:
+    """Return the dashboard's to-do section as HTML."""
+    html = client.get(reverse("lessons:dashboard")).content.decode()
+    start = html.index('id="todo"')
+    return html[start : html.index("</section>", html.index('id="upcoming-deadlines"'))]
+
+
+def test_released_feedback_is_new_until_the_student_opens_it(client, world, alice, bob):
+    client.force_login(bob)
+    complete(world)
+    assert 'data-todo="feedback"' not in todo(client)  # graded, not released: nothing yet
+
+    release(world, alice)
+    shown = todo(client)
+    assert 'data-todo="feedback"' in shown and "Blog engine" in shown
+
+    feedback = reverse("grading:feedback", kwargs={"pk": world.submission.pk})
+    assert client.get(feedback).status_code == 200
+    assert 'data-todo="feedback"' not in todo(client)
+    # Dave, in the same group, has not read it: it is still new for him.
+    client.force_login(world.dave)
+    assert 'data-todo="feedback"' in todo(client)
+
+
+def test_a_regrade_answer_shows_until_the_feedback_is_read_again(client, world, alice, bob):
+    release(world, alice)
+    client.force_login(bob)
+    feedback = reverse("grading:feedback", kwargs={"pk": world.submission.pk})
+    client.get(feedback)
+    regrade = services.regrade_request_create(
+        review=world.review, criterion=world.style, student=bob, reason="My names are fine."
+    )
+    assert 'data-todo="regrade"' not in todo(client)  # asked, not answered
+
+    FeedbackView.objects.update(viewed_at=timezone.now() - timedelta(minutes=1))
+    services.regrade_answer(
+        regrade=regrade, by=alice, accept=True, new_points=Decimal("5"), response="Agreed."
+    )
+    shown = todo(client)
+    assert 'data-todo="regrade"' in shown and "Style in Blog engine" in shown
+
+    page = client.get(feedback).content.decode()
+    # The student reads their own reason and the answer on the feedback page.
+    assert "My names are fine." in page and "Agreed." in page
+    assert 'data-todo="regrade"' not in todo(client)
+
+
+def test_a_peer_evaluation_is_listed_until_the_student_rates(client, alice, bob, grace):
+    from .factories import grading_world
+
+    world = grading_world(alice=alice, bob=bob, grace=grace, peer_evaluation=True)
+    client.force_login(bob)
+    shown = todo(client)
+    assert 'data-todo="peer"' in shown and "Team Rocket" in shown
+
+    for ratee in (bob, world.dave):
+        PeerRating.objects.create(group=world.group, rater=bob, ratee=ratee, score=3)
+    assert 'data-todo="peer"' not in todo(client)
+    client.force_login(world.dave)
+    assert 'data-todo="peer"' in todo(client)  # dave has not rated yet
+
+
+def test_peer_evaluation_closes_when_grades_are_released(client, alice, bob, grace):
+    from .factories import grading_world
+
+    world = grading_world(alice=alice, bob=bob, grace=grace, peer_evaluation=True)
+    release(world, alice)
+    client.force_login(bob)
+    assert 'data-todo="peer"' not in todo(client)
+
+
+def test_a_deadline_leaves_the_list_once_passed_and_names_the_time_zone(client, world, bob):
+    ProjectAssignment.objects.filter(pk=world.assignment.pk).update(
+        due_at=timezone.now() + timedelta(days=2, hours=1)
+    )
+    client.force_login(bob)
+    shown = todo(client)
+    assert "Blog engine" in shown
+    assert "due in 2\xa0days" in shown  # the time remaining
+    assert " CET</time>" in shown or " CEST</time>" in shown
+
+    ProjectAssignment.objects.filter(pk=world.assignment.pk).update(
+        due_at=timezone.now() - timedelta(minutes=1)
+    )
+    assert "Blog engine" not in todo(client)
+    assert "No upcoming project deadlines." in todo(client)
+
+
+def test_graders_and_instructors_have_no_to_do_list(client, world, grace, alice):
+    client.force_login(alice)
+    assert 'id="todo"' not in client.get(reverse("lessons:dashboard")).content.decode()

@@ -1,0 +1,101 @@
+"""A student's grading to-do: new feedback, regrade answers, peer evaluations to give.
+
+The dashboard shows it beside the project deadlines (``projects.selectors``). It reads
+three queries whatever the number of courses, projects or regrades, and asks the
+access policy which reviews and groups are the student's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.utils import timezone
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
+
+from access import policy
+from accounts.models import User
+from projects.models import Group, GroupMembership
+
+from .models import FeedbackView, PeerRating, RegradeRequest, Review, ReviewStatus
+
+__all__ = ["StudentTodo", "feedback_mark_viewed", "student_todo"]
+
+
+@dataclass
+class StudentTodo:
+    new_feedback: list[Review] = field(default_factory=list)
+    regrade_answers: list[RegradeRequest] = field(default_factory=list)
+    peer_evaluations: list[Group] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.new_feedback or self.regrade_answers or self.peer_evaluations)
+
+
+def student_todo(user: User) -> StudentTodo:
+    """Return what USER, as a student, has to read or do about grading."""
+    todo = StudentTodo()
+    if not user.is_authenticated or not policy.courses_where(user, policy.STUDENTS):
+        return todo
+    viewed = FeedbackView.objects.filter(review=OuterRef("pk"), student=user).values("viewed_at")
+    # Released feedback of the user's own groups, in courses where they are a student.
+    mine = policy.scope(
+        user,
+        policy.VIEW,
+        Review.objects.filter(group__memberships__student=user, status=ReviewStatus.COMPLETED),
+        roles=policy.STUDENTS,
+    )
+    todo.new_feedback = list(
+        mine.annotate(viewed_at=Subquery(viewed[:1]))
+        .filter(viewed_at__isnull=True)
+        .select_related("group__assignment__course", "submission")
+        .order_by("-group__assignment__grade_release__released_at", "pk")
+    )
+    # Answers given since the student last opened that feedback.
+    regrade_viewed = FeedbackView.objects.filter(review=OuterRef("review_id"), student=user).values(
+        "viewed_at"
+    )
+    todo.regrade_answers = list(
+        RegradeRequest.objects.filter(review__in=mine, answered_at__isnull=False)
+        .annotate(viewed_at=Subquery(regrade_viewed[:1]))
+        .filter(Q(viewed_at__isnull=True) | Q(answered_at__gt=F("viewed_at")))
+        .select_related("criterion", "review__group__assignment__course")
+        .order_by("-answered_at", "pk")
+    )
+    # Peer evaluations open (after the group's deadline, before release) and not given.
+    rated = PeerRating.objects.filter(group=OuterRef("group_id"), rater=user)
+    memberships = (
+        GroupMembership.objects.filter(
+            student=user,
+            group__in=policy.scope(user, policy.CHANGE, Group.objects),
+            assignment__rubric__peer_evaluation=True,
+            assignment__grade_release__isnull=True,
+        )
+        .exclude(Exists(rated))
+        .select_related("group__assignment__course", "group__extension")
+        .order_by("assignment__due_at", "pk")
+    )
+    now = timezone.now()
+    todo.peer_evaluations = [m.group for m in memberships if now >= m.group.deadline()]
+    return todo
+
+
+@transaction.atomic
+def feedback_mark_viewed(*, review: Review, student: User) -> None:
+    """Record that STUDENT opened REVIEW's feedback now (it leaves their to-do list)."""
+    FeedbackView.objects.update_or_create(
+        review=review, student=student, defaults={"viewed_at": timezone.now()}
+    )
+
+
+@pass_context
+def render_student_todo(context: Context) -> Markup:
+    """Render grading/_todo.html for the page's user (a Jinja global of the dashboard)."""
+    request = context.get("request")
+    user = request.user if request is not None else context.get("user")
+    template = context.environment.get_template("grading/_todo.html")
+    # The partial escaped what it printed (autoescape): its HTML is safe as it stands.
+    return Markup(template.render({"todo": student_todo(user)}))  # noqa: S704

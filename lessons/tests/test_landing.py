@@ -1,0 +1,82 @@
+"""Where each persona lands: graders on their queue, everyone else on the dashboard."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Role
+from lessons.tests.factories import CourseFactory, EnrollmentFactory
+
+pytestmark = pytest.mark.django_db
+
+QUEUE = reverse("grading:grader_queue")
+DASHBOARD = reverse("lessons:dashboard")
+
+
+@pytest.fixture
+def course():
+    return CourseFactory(slug="pyweb", title="Python for Web", is_published=True)
+
+
+def log_in(client, user, password) -> str:
+    """Log in through the form, without ?next=; return where the site sends the user."""
+    response = client.post(
+        reverse("accounts:login"), {"username": user.username, "password": password}, follow=True
+    )
+    assert response.status_code == 200
+    return response.redirect_chain[-1][0]
+
+
+def test_a_grader_lands_on_the_queue_after_login_and_from_home_and_dashboard(
+    client, course, grace, password
+):
+    EnrollmentFactory(user=grace, course=course, role=Role.GRADER)
+
+    assert log_in(client, grace, password) == QUEUE
+    assert client.get(reverse("home"))["Location"] == QUEUE
+    assert client.get(DASHBOARD)["Location"] == QUEUE
+    # The queue links to their courses, which the dashboard then shows.
+    assert f'href="{DASHBOARD}?all=1"' in client.get(QUEUE).content.decode()
+    courses = client.get(DASHBOARD, {"all": "1"})
+    assert courses.status_code == 200 and "Python for Web" in courses.content.decode()
+
+
+def test_a_student_who_also_grades_keeps_the_dashboard_with_a_link_to_the_queue(
+    client, course, bob, password
+):
+    EnrollmentFactory(user=bob, course=course, role=Role.STUDENT)
+    EnrollmentFactory(user=bob, course=CourseFactory(slug="other"), role=Role.GRADER)
+
+    assert log_in(client, bob, password) == DASHBOARD
+    html = client.get(DASHBOARD).content.decode()
+    assert 'id="grading-link"' in html and f'href="{QUEUE}"' in html
+    assert 'id="todo"' in html  # their deadlines and feedback are here
+
+
+def test_an_instructor_lands_on_the_dashboard_with_back_office_links(
+    client, course, alice, password
+):
+    EnrollmentFactory(user=alice, course=course, role=Role.INSTRUCTOR)
+
+    assert log_in(client, alice, password) == DASHBOARD
+    html = client.get(DASHBOARD).content.decode()
+    assert reverse("admin:lessons_course_change", args=[course.pk]) in html
+    assert reverse("grading:gradebook", args=[course.slug]) in html
+
+
+def test_a_student_lands_on_the_dashboard(client, course, bob, password):
+    EnrollmentFactory(user=bob, course=course, role=Role.STUDENT)
+
+    assert log_in(client, bob, password) == DASHBOARD
+    assert 'id="grading-link"' not in client.get(DASHBOARD).content.decode()
+
+
+def test_login_with_next_still_goes_to_next(client, course, grace, password):
+    EnrollmentFactory(user=grace, course=course, role=Role.GRADER)
+    target = course.get_absolute_url()
+    response = client.post(
+        f"{reverse('accounts:login')}?next={target}",
+        {"username": "grace", "password": password},
+    )
+    assert response["Location"] == target
