@@ -100,18 +100,16 @@ def test_grader_pages_are_accessible_and_work_from_the_keyboard(
     page.keyboard.press("Enter")
     expect(page.locator("#viewer-path")).to_have_text("app.py")
 
-    # The rubric, from the keyboard: level buttons come in order, Enter and Space pick.
-    good = page.get_by_role("button", name="Good (7)")
-    _tab_to(page, good)
-    page.keyboard.press("Enter")
-    expect(page.locator(f"#id_score_{world.correctness.pk}")).to_have_value("7")
-    expect(good).to_have_attribute("aria-pressed", "true")  # announced as chosen
-    page.keyboard.press("Shift+Tab")  # back to "Excellent (10)"
+    # The rubric, from the keyboard: a criterion's levels are one radio group (one Tab
+    # stop); Space picks the focused level, arrows move to the next one.
+    excellent = page.get_by_role("radio", name="Excellent (10)")
+    _tab_to(page, excellent)
     page.keyboard.press("Space")
     expect(page.locator(f"#id_score_{world.correctness.pk}")).to_have_value("10")
-    # The score field follows its level buttons, then its comment.
-    page.keyboard.press("Tab")
-    page.keyboard.press("Tab")
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_role("radio", name="Good (7)")).to_be_checked()
+    expect(page.locator(f"#id_score_{world.correctness.pk}")).to_have_value("7")
+    # The score field follows its levels, then its comment.
     page.keyboard.press("Tab")
     expect(page.locator(f"#id_score_{world.correctness.pk}")).to_be_focused()
     page.keyboard.press("Tab")

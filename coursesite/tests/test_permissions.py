@@ -74,6 +74,8 @@ def route_kwargs(world, lesson) -> dict[str, dict]:
         "grading:regrade_answer": {"pk": MISSING},
         "grading:assignment_grading": by_assignment,
         "grading:assign_graders": by_assignment,
+        "grading:assignment_hub": by_assignment,
+        "grading:hub_reassign": by_assignment,
         "grading:release_grades": by_assignment,
         "grading:override_mark": by_assignment,
         "grading:gradebook": {"slug": course},

@@ -561,9 +561,9 @@ def test_gradebook_page_and_csv_agree(client, world, alice, bob):
         ]
         for row in book.rows
     ]
-    assert [[r[1], *r[3:5]] for r in rows[1:]] == page_rows
+    assert [[r[1], *r[3:6]] for r in rows[1:]] == page_rows
     # The version each student's mark was graded on; none for a student without a review.
-    assert {r[1]: r[5] for r in rows[1:]} == {"bob": "1", "dave": "1", "zed": ""}
+    assert {r[1]: r[6] for r in rows[1:]} == {"bob": "1", "dave": "1", "zed": ""}
     assert "'=HYPERLINK(1)" in body  # no formula injection in spreadsheets
 
 
