@@ -340,6 +340,17 @@ class LessonAdminForm(forms.ModelForm):
             )
         }
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Left empty (or absent from a scripted post), the pass mark keeps its default.
+        self.fields["quiz_pass_mark"].required = False
+
+    def clean_quiz_pass_mark(self) -> int:
+        value = self.cleaned_data.get("quiz_pass_mark")
+        if value is None:
+            return self.instance.quiz_pass_mark or Lesson._meta.get_field("quiz_pass_mark").default
+        return value
+
     def clean_body(self) -> str:
         # The questions and exercises are checked with the form, so a broken block is
         # a form error naming its line, and the lesson is not saved half-updated.
