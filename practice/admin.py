@@ -20,15 +20,17 @@ from .models import Attempt, Choice, Exercise, ExerciseAttempt, Question
 
 
 class ReadOnlyMixin:
-    """Nothing is added, changed or deleted here (the lesson's Markdown is the source)."""
+    """Nothing is added or changed here: the lesson's Markdown is the source.
+
+    Deleting stays as the policy allows it: deleting a lesson, a course or an account
+    deletes its questions and attempts, and the admin asks for that permission on each.
+    (A question deleted here comes back with the lesson's next save or import.)
+    """
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
 
@@ -38,6 +40,7 @@ def _share(part: int, whole: int) -> str:
 
 class ChoiceInline(ReadOnlyMixin, CourseScopedInline, admin.TabularInline):
     model = Choice
+    can_delete = False
     fields = ("position", "text", "correct", "feedback", "picks")
     readonly_fields = fields
     extra = 0

@@ -66,7 +66,11 @@ class QuestionQuerySet(models.QuerySet):
             first_right=_count(attempts, first=True, correct=True),
             attempt_total=_count(Attempt.objects),
             right_total=_count(Attempt.objects, correct=True),
-            top_wrong=Coalesce(Subquery(wrong.values("text")[:1]), models.Value("")),
+            top_wrong=Coalesce(
+                Subquery(wrong.values("text")[:1]),
+                models.Value(""),
+                output_field=models.TextField(),
+            ),
             top_wrong_picks=Coalesce(Subquery(wrong.values("picks")[:1]), 0),
         )
 
