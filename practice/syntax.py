@@ -1,8 +1,9 @@
 """The quiz and exercise syntax of lesson Markdown: fenced blocks of YAML.
 
 A lesson's Markdown holds its questions and exercises as fenced blocks whose info
-string is ``question`` or ``exercise`` (the contract is in README.md, "Quizzes and
-exercises"). This module finds those blocks, checks them and returns what they
+string is ``question`` or ``exercise``, each holding YAML (the keys are those of
+``KIND_KEYS`` and ``EXERCISE_KEYS`` below; a block whose text holds a fenced code
+block opens with four backticks, ````exercise). This module finds those blocks, checks them and returns what they
 describe, each problem with the line of the lesson it is on; it knows nothing of
 the database, so the bundle reader and the admin form share it.
 
@@ -43,6 +44,8 @@ KIND_KEYS = {
 EXERCISE_KEYS = ("id", "title", "task", "starter", "expected", "solution")
 CHOICE_KEYS = ("text", "correct", "feedback")
 
+# A fence inside a block's YAML text (a solution's code), at any indentation.
+_INNER_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 # An opening fence: up to three spaces, three or more backticks or tildes, an info string.
 _OPEN = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n]*)$")
 
@@ -161,6 +164,23 @@ def parse(markdown: str) -> Practice:
     seen: dict[tuple[str, str], int] = {}
     for block in blocks:
         problems: list[Problem] = []
+        inner = [
+            number
+            for number, line in enumerate(block.source.split("\n"), start=block.line + 1)
+            if _INNER_FENCE.match(line)
+        ]
+        if len(inner) % 2:
+            # Its own ``` closed the block early: the rest would be read as the lesson.
+            problems.append(
+                Problem(
+                    inner[-1],
+                    f"a code block starts here, and its closing fence ends the {block.kind} "
+                    f"block early; open the block with four backticks (````{block.kind}) "
+                    "and close it with four",
+                )
+            )
+            result.problems.extend(problems)
+            continue
         data, key_lines = _load(block, problems)
         spec = None
         if data is not None:

@@ -165,3 +165,17 @@ def test_text_answers_compare_trimmed_case_insensitive_spaces_collapsed(typed, a
 def test_output_compares_without_trailing_spaces_and_final_newlines():
     assert syntax.normalize_output("5  \r\na\n\n") == syntax.normalize_output("5\na")
     assert syntax.normalize_output(" 5") != syntax.normalize_output("5")
+
+
+def test_a_solution_code_block_inside_a_three_backtick_exercise_is_reported():
+    markdown = (
+        "```exercise\nid: e\ntitle: T\ntask: T\nexpected: E\nsolution: |\n"
+        "  ```python\n  print(1)\n  ```\n```\n"
+    )
+    found = problems(markdown)
+    assert found == [
+        "line 7: a code block starts here, and its closing fence ends the exercise block "
+        "early; open the block with four backticks (````exercise) and close it with four"
+    ]
+    fixed = "`" + markdown.replace("\n```\n", "\n````\n").replace("  ```python", "  ```python")
+    assert problems(fixed) == []
