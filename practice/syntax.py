@@ -3,9 +3,10 @@
 A lesson's Markdown holds its questions and exercises as fenced blocks whose info
 string is ``question`` or ``exercise``, each holding YAML (the keys are those of
 ``KIND_KEYS`` and ``EXERCISE_KEYS`` below; a block whose text holds a fenced code
-block opens with four backticks, ````exercise). This module finds those blocks, checks them and returns what they
-describe, each problem with the line of the lesson it is on; it knows nothing of
-the database, so the bundle reader and the admin form share it.
+block opens with four backticks, ````exercise). This module finds those blocks,
+checks them and returns what they describe, each problem with the line of the
+lesson it is on; it knows nothing of the database, so the bundle reader and the
+admin form share it.
 
 The lesson's Markdown keeps the blocks (it is the source the admin edits and the
 export writes back); ``strip_blocks`` gives the Markdown the page renders around
