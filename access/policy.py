@@ -163,6 +163,33 @@ RULES: dict[str, Rule] = {
             TEACH: TEACHING,
         },
     ),
+    # Quizzes and exercises (practice/): students of a published lesson answer them;
+    # everyone who sees the lesson sees them; each one's attempts are theirs.
+    "practice.Question": Rule(
+        course="lesson__module__course",
+        actions={
+            VIEW: (Grant(TEACHERS), Grant(ANYONE, _published_lesson("lesson__"))),
+            CHANGE: (Grant(STUDENTS, _published_lesson("lesson__")),),
+            TEACH: TEACHING,
+        },
+    ),
+    "practice.Choice": Rule(parent="question"),
+    "practice.Exercise": Rule(
+        course="lesson__module__course",
+        actions={
+            VIEW: (Grant(TEACHERS), Grant(ANYONE, _published_lesson("lesson__"))),
+            CHANGE: (Grant(STUDENTS, _published_lesson("lesson__")),),
+            TEACH: TEACHING,
+        },
+    ),
+    "practice.Attempt": Rule(
+        course="question__lesson__module__course",
+        actions={VIEW: (Grant(TEACHERS), Grant(ANYONE, _own("user"))), TEACH: TEACHING},
+    ),
+    "practice.ExerciseAttempt": Rule(
+        course="exercise__lesson__module__course",
+        actions={VIEW: (Grant(TEACHERS), Grant(ANYONE, _own("user"))), TEACH: TEACHING},
+    ),
     "lessons.Enrollment": Rule(
         course="course",
         actions={VIEW: (Grant(TEACHERS), Grant(ANYONE, _own("user"))), TEACH: TEACHING},

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "accounts",
     "lessons",
+    "practice",
     "projects",
     "grading",
     "autograding",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("", include("lessons.urls")),
+    path("", include("practice.urls")),
     path("projects/", include("projects.urls")),
     path("grading/", include("grading.urls")),
     path("autograding/", include("autograding.urls")),

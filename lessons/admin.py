@@ -26,6 +26,8 @@ from access.backoffice import CourseScopedAdmin, CourseScopedInline
 from accounts.invitations import invitations_resend, resend_report
 from accounts.models import Role, User
 from coursesite.csvexport import CsvResponse
+from practice import syntax as practice_syntax
+from practice.services import lesson_practice_sync
 
 from .models import Course, Enrollment, Lesson, LessonAttachment, Module, content_changed
 from .services import (
@@ -228,6 +230,7 @@ class CourseAdmin(PublishActionsMixin, CourseScopedAdmin):
                 "Email",
                 *[f"{m.order}. {m.title} (%)" for m in modules],
                 "Overall (%)",
+                "Quiz questions right",
             ]
         )
         for row in rows:
@@ -238,6 +241,7 @@ class CourseAdmin(PublishActionsMixin, CourseScopedAdmin):
                     row.user.email,
                     *[cell.percent for cell in row.modules],
                     row.overall.percent,
+                    f"{row.quiz.done}/{row.quiz.total}",
                 ]
             )
         return response
@@ -316,10 +320,49 @@ class LessonAttachmentInline(CourseScopedInline, admin.TabularInline):
 class LessonAdminForm(forms.ModelForm):
     class Meta:
         model = Lesson
-        fields = ("module", "title", "slug", "order", "estimated_minutes", "is_published", "body")
+        fields = (
+            "module",
+            "title",
+            "slug",
+            "order",
+            "estimated_minutes",
+            "is_published",
+            "quiz_required",
+            "quiz_pass_mark",
+            "body",
+        )
         widgets = {
             "body": forms.Textarea(attrs={"rows": 28, "cols": 100, "class": "vLargeTextField"})
         }
+        help_texts = {
+            "body": _(
+                "Markdown: fenced code blocks (```python), tables and ## headings. Quiz "
+                "questions and exercises are ```question and ```exercise blocks of YAML; "
+                "they are shown as forms below the lesson. Rendered and sanitised when saved."
+            )
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Left empty (or absent from a scripted post), the pass mark keeps its default.
+        self.fields["quiz_pass_mark"].required = False
+
+    def clean_quiz_pass_mark(self) -> int:
+        value = self.cleaned_data.get("quiz_pass_mark")
+        if value is None:
+            return self.instance.quiz_pass_mark or Lesson._meta.get_field("quiz_pass_mark").default
+        return value
+
+    def clean_body(self) -> str:
+        # The questions and exercises are checked with the form, so a broken block is
+        # a form error naming its line, and the lesson is not saved half-updated.
+        body = self.cleaned_data["body"]
+        self.practice = practice_syntax.parse(body)
+        if self.practice.problems:
+            raise ValidationError(
+                [f"Quiz or exercise block, {problem}" for problem in self.practice.problems]
+            )
+        return body
 
 
 @admin.register(Lesson)
@@ -364,6 +407,11 @@ class LessonAdmin(OrderedChangelistMixin, MoveActionsMixin, PublishActionsMixin,
 
     def move_one(self, obj: Lesson, step: int) -> None:
         lesson_move(lesson=obj, step=step)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # In the admin's transaction: the lesson and its questions are saved together.
+        lesson_practice_sync(lesson=obj, practice=getattr(form, "practice", None))
 
     def _renumber(self, module: Module) -> None:
         module.renumber_lessons()

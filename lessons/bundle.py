@@ -4,8 +4,10 @@
                                     prerequisites; the body is the summary
     <course>/NN-<module>/module.md  title, order, published; the body is the summary
     <course>/NN-<module>/NN-<lesson>.md
-                                    title, slug, order, estimated_minutes, published;
-                                    the body is the lesson
+                                    title, slug, order, estimated_minutes, published,
+                                    quiz_required, quiz_pass_mark; the body is the
+                                    lesson, its ```question and ```exercise blocks
+                                    included (practice/syntax.py checks them)
 
 This module only reads and writes files; `lessons.services.course_import` and
 `course_export` move the data in and out of the database.
@@ -23,6 +25,8 @@ from typing import Any
 import yaml
 from django.core.validators import slug_re
 from django.utils.text import slugify
+
+from practice import syntax as practice_syntax
 
 COURSE_FILE = "course.md"
 MODULE_FILE = "module.md"
@@ -55,6 +59,7 @@ class Document:
     meta: dict[str, Any]
     lines: dict[str, int]  # front-matter key -> line number in the file (1-based)
     body: str
+    body_line: int = 1  # the line of the file the body starts on
 
     def where(self, key: str | None = None) -> str:
         return f"{self.label}:{self.lines.get(key, 1) if key else 1}"
@@ -69,6 +74,9 @@ class LessonData:
     estimated_minutes: int
     published: bool
     body: str
+    quiz_required: bool = False
+    quiz_pass_mark: int = 70
+    practice: practice_syntax.Practice = field(default_factory=practice_syntax.Practice)
 
 
 @dataclass
@@ -122,7 +130,10 @@ LESSON_FIELDS = {
     "order": (int, True, 0, None),
     "estimated_minutes": (int, False, 15, None),
     "published": (bool, False, False, None),
+    "quiz_required": (bool, False, False, None),
+    "quiz_pass_mark": (int, False, 70, None),
 }
+MAX_PASS_MARK = 100
 
 
 # Reading ----------------------------------------------------------------------
@@ -180,9 +191,17 @@ def read_course(root: Path) -> CourseData:
             loaded = load(lesson_path, LESSON_FIELDS)
             if loaded:
                 lesson_doc, lesson_values = loaded
-                module.lessons.append(
-                    LessonData(doc=lesson_doc, body=lesson_doc.body, **lesson_values)
-                )
+                lesson = LessonData(doc=lesson_doc, body=lesson_doc.body, **lesson_values)
+                if lesson.quiz_pass_mark > MAX_PASS_MARK:
+                    errors.append(
+                        f"{lesson_doc.where('quiz_pass_mark')}: quiz_pass_mark is a percentage, "
+                        f"at most {MAX_PASS_MARK}, not {lesson.quiz_pass_mark}"
+                    )
+                lesson.practice = practice_syntax.parse(lesson.body)
+                for problem in lesson.practice.problems:
+                    line = lesson_doc.body_line + problem.line - 1
+                    errors.append(f"{lesson_doc.label}:{line}: {problem.message}")
+                module.lessons.append(lesson)
         modules.append(module)
 
     _check_unique(modules, "order", errors, what="module order")
@@ -240,8 +259,14 @@ def read_document(path: Path, *, label: str | None = None) -> Document:
         for key_node, _ in node.value:
             if isinstance(key_node, yaml.ScalarNode):
                 key_lines[str(key_node.value)] = key_node.start_mark.line + 2
-    body = "\n".join(lines[end + 1 :]).strip("\n")
-    return Document(path=path, label=label, meta=meta, lines=key_lines, body=body)
+    rest = "\n".join(lines[end + 1 :])
+    body = rest.strip("\n")
+    # Lines are counted from 1: the closing fence is line end + 1, the body follows it
+    # after the blank lines that strip() removed.
+    body_line = end + 2 + (len(rest) - len(rest.lstrip("\n")))
+    return Document(
+        path=path, label=label, meta=meta, lines=key_lines, body=body, body_line=body_line
+    )
 
 
 def _load_front_matter(front: str, label: str) -> tuple[Any, yaml.Node | None]:

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, name_sort_keys
+from practice.syntax import strip_blocks
 
 from .rendering import render_markdown
 
@@ -238,6 +240,17 @@ class Lesson(models.Model):
     body_text = models.TextField(editable=False, blank=True, help_text=_("For search."))
     estimated_minutes = models.PositiveIntegerField(_("estimated minutes"), default=15)
     is_published = models.BooleanField(_("published"), default=False)
+    quiz_required = models.BooleanField(
+        _("quiz required"),
+        default=False,
+        help_text=_("The lesson counts as complete only once its quiz is passed."),
+    )
+    quiz_pass_mark = models.PositiveSmallIntegerField(
+        _("quiz pass mark (%)"),
+        default=70,
+        validators=[MaxValueValidator(100)],
+        help_text=_("Share of the lesson's questions a student must have right."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = LessonQuerySet.as_manager()
@@ -285,7 +298,8 @@ class Lesson(models.Model):
                 )
 
     def render(self) -> None:
-        rendered = render_markdown(self.body)
+        # Questions and exercises are shown as forms (practice/), not as code blocks.
+        rendered = render_markdown(strip_blocks(self.body))
         self.body_html = rendered.html
         self.toc_html = rendered.toc_html
         self.body_text = rendered.text

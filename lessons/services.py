@@ -19,6 +19,7 @@ from django.utils.text import slugify
 from access import policy
 from accounts.invitations import invitation_send, is_invitable
 from accounts.models import Role, User
+from practice.services import lesson_practice_sync, quiz_score, quiz_scores
 
 from . import bundle
 from .models import Course, Enrollment, Lesson, LessonCompletion, Module, Progress, renumber
@@ -104,7 +105,19 @@ def user_signup_with_key(
 # Progress ---------------------------------------------------------------------
 @transaction.atomic
 def lesson_set_completed(*, user: User, lesson: Lesson, completed: bool) -> bool:
-    """Mark LESSON complete (or not) for USER; return whether anything changed."""
+    """Mark LESSON complete (or not) for USER; return whether anything changed.
+
+    A lesson whose quiz is required is refused (ValidationError) until it is passed.
+    """
+    if completed and lesson.quiz_required:
+        score = quiz_score(user=user, lesson=lesson)
+        if not score.passed:
+            raise ValidationError(
+                f"Pass this lesson's quiz first: you have {score.right} of {score.total} "
+                f"questions right and need {score.needed} ({score.pass_mark}%). Answer the "
+                "questions below, then mark the lesson complete.",
+                code="quiz_not_passed",
+            )
     if completed:
         _, changed = LessonCompletion.objects.get_or_create(user=user, lesson=lesson)
     else:
@@ -414,10 +427,12 @@ class ReportRow:
     user: User
     modules: list[Progress]
     overall: Progress
+    quiz: Progress = field(default_factory=lambda: Progress(0, 0))  # questions right
 
 
 def course_progress_report(*, course: Course) -> tuple[list[Module], list[ReportRow]]:
-    """Return the published modules and, per student, the progress in each (3 queries)."""
+    """Return the published modules and, per student, the progress in each and the
+    questions of the course's quizzes they have right (5 queries)."""
     modules = list(
         course.modules.published()
         .annotate(
@@ -442,6 +457,10 @@ def course_progress_report(*, course: Course) -> tuple[list[Module], list[Report
     for item in completions:
         done[(item["user_id"], item["lesson__module_id"])] = item["n"]
     total = sum(m.lesson_count for m in modules)
+    questions, right = quiz_scores(
+        users=[s.pk for s in students],
+        lessons=Lesson.objects.published().filter(module__course=course),
+    )
     rows = []
     for student in students:
         cells = [Progress(done.get((student.pk, m.pk), 0), m.lesson_count) for m in modules]
@@ -450,6 +469,7 @@ def course_progress_report(*, course: Course) -> tuple[list[Module], list[Report
                 user=student,
                 modules=cells,
                 overall=Progress(sum(c.done for c in cells), total),
+                quiz=Progress(right.get(student.pk, 0), questions),
             )
         )
     return modules, rows
@@ -549,11 +569,19 @@ def course_import(*, path: Path | str, slug: str | None = None) -> ImportReport:
                     "order": lesson_data.order,
                     "estimated_minutes": lesson_data.estimated_minutes,
                     "is_published": lesson_data.published,
+                    "quiz_required": lesson_data.quiz_required,
+                    "quiz_pass_mark": lesson_data.quiz_pass_mark,
                     "body": lesson_data.body,
                 },
                 report,
                 f"lesson {lesson_data.slug}",
             )
+            practice = lesson_practice_sync(lesson=lesson, practice=lesson_data.practice)
+            if practice.changed:
+                report.updated.append(
+                    f"lesson {lesson_data.slug} (questions and exercises: {practice.created} "
+                    f"new, {practice.updated} changed, {practice.deleted} removed)"
+                )
             seen_lessons.add(lesson.pk)
     report.not_in_bundle = [f"module {m}" for m in modules if m.pk not in seen_modules] + [
         f"lesson {lesson.slug}" for lesson in lessons.values() if lesson.pk not in seen_lessons
@@ -591,16 +619,20 @@ def course_export(*, course: Course, path: Path | str) -> list[Path]:
         written.append(folder / bundle.MODULE_FILE)
         for lesson in sorted(module.lessons.all(), key=lambda item: (item.order, item.pk)):
             lesson_file = folder / bundle.lesson_filename(lesson.order, lesson.slug)
-            bundle.write_document(
-                lesson_file,
-                {
-                    "title": lesson.title,
-                    "slug": lesson.slug,
-                    "order": lesson.order,
-                    "estimated_minutes": lesson.estimated_minutes,
-                    "published": lesson.is_published,
-                },
-                lesson.body,
-            )
+            meta = {
+                "title": lesson.title,
+                "slug": lesson.slug,
+                "order": lesson.order,
+                "estimated_minutes": lesson.estimated_minutes,
+                "published": lesson.is_published,
+            }
+            # Only when set, so a course without quizzes exports as it always did.
+            if lesson.quiz_required:
+                meta["quiz_required"] = True
+            if lesson.quiz_pass_mark != Lesson._meta.get_field("quiz_pass_mark").default:
+                meta["quiz_pass_mark"] = lesson.quiz_pass_mark
+            # The body keeps its ```question and ```exercise blocks: they are the source
+            # of the lesson's Question and Exercise rows, written back as they were.
+            bundle.write_document(lesson_file, meta, lesson.body)
             written.append(lesson_file)
     return written

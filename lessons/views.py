@@ -13,6 +13,7 @@ from access import policy
 from accounts.models import Role
 from accounts.throttle import signup_throttle
 from coursesite.formpages import form_view, page
+from practice.selectors import lesson_practice
 
 from .forms import EnrollForm, SearchForm, SignupForm
 from .models import (
@@ -209,6 +210,7 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
     lesson = _get_lesson(request, course, pk=outline[position].pk)
     # Ordered here: the default ordering would join the lesson and its module.
     attachments = list(lesson.attachments.order_by("order", "pk"))
+    practice = lesson_practice(request.user, lesson)
     completed = _completed_ids(request, outline)
     access.remember_lesson(request.user, lesson)
     counted = [item for item in outline if item.counts]
@@ -221,6 +223,7 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
             "access": access,
             "lesson": lesson,
             "attachments": attachments,
+            "practice": practice,
             "outline": outline,
             "previous": outline[position - 1] if position > 0 else None,
             "next": outline[position + 1] if position + 1 < len(outline) else None,
@@ -246,7 +249,13 @@ def lesson_complete(request: HttpRequest, course_slug: str, lesson_slug: str) ->
     access = get_course_for_user(request, course_slug)
     lesson = _get_lesson(request, access.course, slug=lesson_slug)
     completed = request.POST.get("completed", "1") == "1"
-    lesson_set_completed(user=request.user, lesson=lesson, completed=completed)
+    try:
+        lesson_set_completed(user=request.user, lesson=lesson, completed=completed)
+    except ValidationError as exc:  # a required quiz not passed yet
+        if _wants_json(request):
+            return JsonResponse({"error": exc.messages[0]}, status=400)
+        messages.error(request, exc.messages[0])
+        return redirect(lesson)
     if completed:
         text = f"“{lesson.title}” is marked as complete."
     else:

@@ -69,6 +69,7 @@ def fingerprint() -> str:
     for label in (
         "accounts",
         "lessons",
+        "practice",
         "projects",
         "grading",
         "autograding",

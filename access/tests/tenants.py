@@ -37,6 +37,8 @@ from grading.models import (
 )
 from lessons.models import Course, Enrollment, Lesson, LessonAttachment, Module
 from lessons.tests.factories import EnrollmentFactory
+from practice.models import Attempt, Choice, Exercise, ExerciseAttempt, Question
+from practice.services import lesson_practice_sync
 from projects.models import Group, GroupMembership, ProjectAssignment, Submission
 from projects.tests.factories import make_zip
 
@@ -81,6 +83,11 @@ class Tenant:
     removed_student: User
     suite: TestSuite  # the tests of the project being graded
     run: Run  # group O's version, tested
+    question: Question  # of the lesson's quiz, answered by the student
+    right_choice: Choice
+    exercise: Exercise  # of the lesson, tried by the student
+    attempt: Attempt
+    exercise_attempt: ExerciseAttempt
 
 
 def _person(word: str, role: str) -> User:
@@ -123,9 +130,20 @@ def build_tenant(word: str) -> Tenant:
         order=1,
         title=f"{word} lesson",
         slug=f"{slug}-lesson",
-        body=f"All about {word} routes.",
+        body=(
+            f"All about {word} routes.\n\n```question\nid: {slug}-question\nkind: single\n"
+            f"prompt: Which fruit is {word}?\nchoices:\n  - text: {word} fruit\n"
+            "    correct: true\n  - text: A vegetable\n```\n\n"
+            f"```exercise\nid: {slug}-exercise\ntitle: {word} exercise\n"
+            f"task: Write a {word} route.\nexpected: {word} says hello\n"
+            f"solution: Return '{word}'.\n```\n"
+        ),
         is_published=True,
     )
+    lesson_practice_sync(lesson=lesson)
+    question = Question.objects.get(lesson=lesson)
+    right_choice = question.choices.get(correct=True)
+    exercise = Exercise.objects.get(lesson=lesson)
     attachment = LessonAttachment.objects.create(
         lesson=lesson, title=f"{word} slides", file=ContentFile(f"{word} slides", name="s.txt")
     )
@@ -283,6 +301,11 @@ def build_tenant(word: str) -> Tenant:
     enrollments["removed-student"].delete()
 
     token, _ = token_create(user=student, name=f"{word} script", scope="read")
+    attempt = Attempt.objects.create(question=question, user=student, correct=True)
+    attempt.choices.set([right_choice])
+    exercise_attempt = ExerciseAttempt.objects.create(
+        exercise=exercise, user=student, code=f"def {slug}(): pass"
+    )
 
     return Tenant(
         word=word,
@@ -321,4 +344,9 @@ def build_tenant(word: str) -> Tenant:
         removed_student=people["removed-student"],
         suite=suite,
         run=run,
+        question=question,
+        right_choice=right_choice,
+        exercise=exercise,
+        attempt=attempt,
+        exercise_attempt=exercise_attempt,
     )

@@ -37,7 +37,7 @@ from .tenants import build_tenant
 
 pytestmark = pytest.mark.django_db
 
-OURS = ("accounts", "lessons", "projects", "grading", "autograding")
+OURS = ("accounts", "lessons", "practice", "projects", "grading", "autograding")
 TEACHES_A = frozenset({"instructor_a", "superuser"})
 EDITED_FIELDS = ("title", "name", "display_name", "label")
 
@@ -63,6 +63,11 @@ def objects_of(a) -> dict[str, object]:
         "grading.MarkOverride": a.override,
         "autograding.TestSuite": a.suite,
         "autograding.Run": a.run,
+        # Read-only screens (the lesson's Markdown is the source; attempts are records).
+        "practice.Question": a.question,
+        "practice.Exercise": a.exercise,
+        "practice.Attempt": a.attempt,
+        "practice.ExerciseAttempt": a.exercise_attempt,
     }
 
 

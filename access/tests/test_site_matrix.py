@@ -88,6 +88,19 @@ def routes(a, b) -> list[Route]:
             post=MEMBERS_A,
             data={"completed": "1"},
         ),
+        # Course A's quiz and exercise: its students answer (the others may not write).
+        Route(
+            "practice:answer",
+            {"course_slug": course, "lesson_slug": lesson, "slug": a.question.slug},
+            post=AS_STUDENT_A,
+            data={"choice": str(a.right_choice.pk)},
+        ),
+        Route(
+            "practice:exercise_attempt",
+            {"course_slug": course, "lesson_slug": lesson, "slug": a.exercise.slug},
+            post=AS_STUDENT_A,
+            data={"code": "print('intruder')"},
+        ),
         Route(
             "lessons:attachment",
             {"course_slug": course, "lesson_slug": lesson, "pk": a.attachment.pk},
@@ -209,7 +222,7 @@ def test_every_route_of_the_site_is_in_the_matrix(world):
     a, b, _ = world
     resolver = get_resolver()
     names = set()
-    for namespace in ("accounts", "lessons", "projects", "grading", "autograding"):
+    for namespace in ("accounts", "lessons", "practice", "projects", "grading", "autograding"):
         _, sub = resolver.namespace_dict[namespace]
         names |= {f"{namespace}:{n}" for n in sub.reverse_dict if isinstance(n, str)}
     covered = {route.name for route in routes(a, b)} | set(UNMATRIXED)

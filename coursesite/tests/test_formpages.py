@@ -27,7 +27,7 @@ from projects.models import Submission
 
 pytestmark = pytest.mark.django_db
 
-SITE_NAMESPACES = ("accounts", "lessons", "projects", "grading", "autograding")
+SITE_NAMESPACES = ("accounts", "lessons", "projects", "grading", "autograding", "practice")
 TOKEN_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 

@@ -310,8 +310,8 @@ def test_the_progress_report_and_its_csv_agree(client, pyweb, alice, bob, django
     html = page.content.decode()
     rows = report_rows(html)
     assert rows == [
-        ["Bob Student (bob)", "100%", "0%", "50%"],
-        ["Dana Ünal (dana)", "0%", "33%", "17%"],
+        ["Bob Student (bob)", "100%", "0%", "50%", "quiz 0/0"],
+        ["Dana Ünal (dana)", "0%", "33%", "17%", "quiz 0/0"],
     ]
     response = client.get(reverse("admin:lessons_course_progress_csv", args=[pyweb.course.pk]))
     assert response["Content-Type"].startswith("text/csv")
@@ -325,8 +325,11 @@ def test_the_progress_report_and_its_csv_agree(client, pyweb, alice, bob, django
         "1. Module 1 (%)",
         "2. Module 2 (%)",
         "Overall (%)",
+        "Quiz questions right",
     ]
-    as_page = [[f"{r[0]} ({r[1]})", *[f"{v}%" for v in r[3:]]] for r in table[1:]]
+    as_page = [
+        [f"{r[0]} ({r[1]})", *[f"{v}%" for v in r[3:-1]], f"quiz {r[-1]}"] for r in table[1:]
+    ]
     assert as_page == rows
     assert "Grace" not in html  # graders are not students
 

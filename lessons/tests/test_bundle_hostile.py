@@ -340,6 +340,9 @@ def test_what_export_writes_import_reads_back(title, slug, order, minutes, publi
         "order": order,
         "estimated_minutes": minutes,
         "published": published,
+        # The quiz settings, read from the same draws (a lesson may require its quiz).
+        "quiz_required": not published,
+        "quiz_pass_mark": order % 101,
     }
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder, "lesson.md")

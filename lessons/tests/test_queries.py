@@ -26,7 +26,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("uncached")]
 # for the navbar anyway).
 # Each page twice: the first visit reads the course outlines (lessons/outline.py), the
 # next ones find them cached, as every visit does until the course changes. The lesson's
-# first visit also records "continue where you left off".
+# first visit also records "continue where you left off". The lesson page reads its
+# questions (with the student's latest answers) and exercises: two queries, a third for
+# the questions' choices when it has questions (practice/tests/test_queries.py).
 # The dashboard's to-do list reads three more: new feedback, regrade answers and open
 # peer evaluations (grading/todo.py), whatever their number.
 EXPECTED = {
@@ -34,8 +36,8 @@ EXPECTED = {
     "dashboard again": 11,
     "course": 8,
     "course again": 8,
-    "lesson": 8,
-    "lesson again": 7,
+    "lesson": 10,
+    "lesson again": 9,
     "search": 4,
     "search again": 4,
     "complete": 13,

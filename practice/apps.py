@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PracticeConfig(AppConfig):
+    name = "practice"
+    verbose_name = "Quizzes and exercises"

@@ -1,0 +1,207 @@
+"""Quizzes and exercises of a lesson, and every answer students give.
+
+Questions and exercises are written in the lesson's Markdown (practice/syntax.py)
+and stored here when the lesson is saved or imported (practice/services.py): the
+Markdown stays their source, these rows are what the page, the answers and the
+statistics refer to. Every answer is kept; the page shows the latest.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+
+from lessons.models import Lesson
+
+
+class Kind(models.TextChoices):
+    SINGLE = "single", _("one answer")
+    MULTIPLE = "multiple", _("several answers")
+    NUMBER = "number", _("a number")
+    TEXT = "text", _("a short text")
+    OUTPUT = "output", _("what does this code print?")
+
+
+def _is_first(attempts) -> Exists:
+    """Whether an attempt is its user's first at its question (no earlier one)."""
+    earlier = attempts.filter(
+        question=OuterRef("question"), user=OuterRef("user"), pk__lt=OuterRef("pk")
+    )
+    return ~Exists(earlier)
+
+
+def _count(queryset, **filters) -> Coalesce:
+    """A correlated COUNT of QUERYSET's rows for the outer question."""
+    counted = (
+        queryset.filter(question=OuterRef("pk"), **filters)
+        .order_by()
+        .values("question")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted), 0)
+
+
+class QuestionQuerySet(models.QuerySet):
+    def with_statistics(self) -> QuestionQuerySet:
+        """Annotate how students answered, in the one query that lists the questions.
+
+        ``students`` tried it; ``first_right`` of them were right on their first
+        attempt; ``attempt_total`` attempts, ``right_total`` right; ``top_wrong`` is
+        the text of the wrong choice picked most often ("" if none), ``top_wrong_picks``
+        how often.
+        """
+        attempts = Attempt.objects.alias(first=_is_first(Attempt.objects))
+        wrong = (
+            Choice.objects.filter(question=OuterRef("pk"), correct=False)
+            .annotate(picks=Count("attempts"))
+            .filter(picks__gt=0)
+            .order_by("-picks", "position")
+        )
+        return self.annotate(
+            students=_count(attempts, first=True),
+            first_right=_count(attempts, first=True, correct=True),
+            attempt_total=_count(Attempt.objects),
+            right_total=_count(Attempt.objects, correct=True),
+            top_wrong=Coalesce(
+                Subquery(wrong.values("text")[:1]),
+                models.Value(""),
+                output_field=models.TextField(),
+            ),
+            top_wrong_picks=Coalesce(Subquery(wrong.values("picks")[:1]), 0),
+        )
+
+    def with_latest_attempt(self, user) -> QuestionQuerySet:
+        """Annotate USER's latest attempt: its id, whether right, and the answer typed."""
+        latest = Attempt.objects.filter(question=OuterRef("pk"), user=user).order_by("-pk")
+        return self.annotate(
+            latest_id=Subquery(latest.values("pk")[:1]),
+            latest_correct=Subquery(latest.values("correct")[:1]),
+            latest_answer=Subquery(latest.values("answer")[:1]),
+        )
+
+
+class Question(models.Model):
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="questions")
+    slug = models.SlugField(_("id"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    prompt = models.TextField(_("prompt"), help_text=_("Markdown."))
+    prompt_html = models.TextField(editable=False, blank=True)
+    # number
+    answer = models.FloatField(_("expected number"), null=True, blank=True)
+    tolerance = models.FloatField(_("tolerance"), default=0)
+    # text: the accepted answers
+    accepted_answers = models.JSONField(_("accepted answers"), default=list, blank=True)
+    # output: the code shown and what it prints
+    code = models.TextField(_("code"), blank=True)
+    code_html = models.TextField(editable=False, blank=True)
+    output = models.TextField(_("expected output"), blank=True)
+    explanation = models.TextField(_("explanation"), blank=True, help_text=_("Markdown."))
+    explanation_html = models.TextField(editable=False, blank=True)
+
+    objects = QuestionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["lesson_id", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["lesson", "slug"], name="practice_question_slug_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lesson.title}: {self.slug}"
+
+    @property
+    def anchor(self) -> str:
+        return f"question-{self.slug}"
+
+    @property
+    def has_choices(self) -> bool:
+        return self.kind in (Kind.SINGLE, Kind.MULTIPLE)
+
+
+class Choice(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
+    position = models.PositiveIntegerField(_("position"), default=0)
+    text = models.TextField(_("text"), help_text=_("Markdown, inline."))
+    text_html = models.TextField(editable=False, blank=True)
+    correct = models.BooleanField(_("correct"), default=False)
+    feedback = models.TextField(_("feedback"), blank=True)
+    feedback_html = models.TextField(editable=False, blank=True)
+
+    class Meta:
+        ordering = ["question_id", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question", "position"], name="practice_choice_position_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Exercise(models.Model):
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="exercises")
+    slug = models.SlugField(_("id"), max_length=100)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    title = models.CharField(_("title"), max_length=200)
+    task = models.TextField(_("task"), help_text=_("Markdown."))
+    task_html = models.TextField(editable=False, blank=True)
+    starter = models.TextField(_("starter code"), blank=True)
+    expected = models.TextField(_("expected result"), help_text=_("Markdown."))
+    expected_html = models.TextField(editable=False, blank=True)
+    solution = models.TextField(_("worked solution"), help_text=_("Markdown."))
+    solution_html = models.TextField(editable=False, blank=True)
+
+    class Meta:
+        ordering = ["lesson_id", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["lesson", "slug"], name="practice_exercise_slug_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def anchor(self) -> str:
+        return f"exercise-{self.slug}"
+
+
+class Attempt(models.Model):
+    """One answer of a student to a question; all are kept, the latest counts."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="attempts")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="practice_attempts"
+    )
+    answer = models.TextField(_("answer"), blank=True, help_text=_("As typed (number, text)."))
+    choices = models.ManyToManyField(Choice, blank=True, related_name="attempts")
+    correct = models.BooleanField(_("correct"))
+    created_at = models.DateTimeField(_("answered at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "question"], name="practice_attempt_user_q")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.question.slug} · {'right' if self.correct else 'wrong'}"
+
+
+class ExerciseAttempt(models.Model):
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="attempts")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exercise_attempts"
+    )
+    code = models.TextField(_("code"))
+    created_at = models.DateTimeField(_("tried at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "exercise"], name="practice_exattempt_user_ex")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.exercise.title}"

@@ -1,0 +1,335 @@
+"""Writes of quizzes and exercises: storing what a lesson asks, and students' answers."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q
+
+from lessons.models import Lesson
+from lessons.rendering import render_markdown
+
+from . import syntax
+from .models import Attempt, Choice, Exercise, ExerciseAttempt, Kind, Question
+
+# Long enough for any honest answer (an output of a few dozen lines), short enough
+# that nobody stores a novel as an attempt.
+MAX_ANSWER_LENGTH = 5_000
+MAX_CODE_LENGTH = 50_000
+
+
+# Rendering ------------------------------------------------------------------------
+def _html(markdown: str) -> str:
+    return render_markdown(markdown).html if markdown.strip() else ""
+
+
+_ONE_PARAGRAPH = re.compile(r"\A<p>(?P<inner>.*)</p>\Z", re.DOTALL)
+
+
+def _inline_html(markdown: str) -> str:
+    """Markdown meant for one line (a choice): without its paragraph when it has one."""
+    html = _html(markdown).strip()
+    match = _ONE_PARAGRAPH.match(html)
+    return match["inner"] if match and "<p>" not in match["inner"] else html
+
+
+def _code_html(code: str) -> str:
+    """CODE highlighted as Python, in a fence longer than any backtick run in it."""
+    if not code.strip():
+        return ""
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return _html(f"{fence}python\n{code.rstrip(chr(10))}\n{fence}")
+
+
+# Storing what a lesson asks ---------------------------------------------------------
+@dataclass
+class SyncReport:
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.deleted)
+
+
+def _save_changed(obj, values: dict, report: SyncReport) -> None:
+    """Save OBJ only if VALUES change it (a repeated import writes nothing)."""
+    if obj.pk is None:
+        for name, value in values.items():
+            setattr(obj, name, value)
+        obj.save()
+        report.created += 1
+        return
+    changed = [name for name, value in values.items() if getattr(obj, name) != value]
+    if changed:
+        for name in changed:
+            setattr(obj, name, values[name])
+        obj.save(update_fields=changed)
+        report.updated += 1
+
+
+@transaction.atomic
+def lesson_practice_sync(*, lesson: Lesson, practice: syntax.Practice | None = None) -> SyncReport:
+    """Store the questions and exercises of LESSON's Markdown (or PRACTICE, parsed from it).
+
+    Matched by id: a question edited keeps its attempts; one removed from the
+    Markdown is deleted, with its attempts. Raise ValidationError (with the lines)
+    if the Markdown's blocks are not valid, before writing anything.
+    """
+    if practice is None:
+        practice = syntax.parse(lesson.body)
+    if practice.problems:
+        raise ValidationError([str(problem) for problem in practice.problems])
+    report = SyncReport()
+    questions = {q.slug: q for q in Question.objects.filter(lesson=lesson)}
+    choices: dict[int, dict[int, Choice]] = {}
+    for choice in Choice.objects.filter(question__lesson=lesson):
+        choices.setdefault(choice.question_id, {})[choice.position] = choice
+    for position, spec in enumerate(practice.questions, start=1):
+        question = questions.pop(spec.slug, None) or Question(lesson=lesson, slug=spec.slug)
+        _save_changed(
+            question,
+            {
+                "kind": spec.kind,
+                "position": position,
+                "prompt": spec.prompt,
+                "prompt_html": _html(spec.prompt),
+                "answer": spec.answer,
+                "tolerance": spec.tolerance,
+                "accepted_answers": spec.answers,
+                "code": spec.code,
+                "code_html": _code_html(spec.code),
+                "output": spec.output,
+                "explanation": spec.explanation,
+                "explanation_html": _html(spec.explanation),
+            },
+            report,
+        )
+        # Choices are matched by position, so the answers that picked one still point
+        # at it after a typo is fixed; the choices past the new last one go.
+        existing = choices.get(question.pk, {})
+        for number, choice_spec in enumerate(spec.choices, start=1):
+            choice = existing.pop(number, None) or Choice(question=question, position=number)
+            _save_changed(
+                choice,
+                {
+                    "text": choice_spec.text,
+                    "text_html": _inline_html(choice_spec.text),
+                    "correct": choice_spec.correct,
+                    "feedback": choice_spec.feedback,
+                    "feedback_html": _html(choice_spec.feedback),
+                },
+                report,
+            )
+        if existing:
+            Choice.objects.filter(pk__in=[c.pk for c in existing.values()]).delete()
+            report.updated += 1
+    if questions:
+        Question.objects.filter(pk__in=[q.pk for q in questions.values()]).delete()
+        report.deleted += len(questions)
+    exercises = {e.slug: e for e in Exercise.objects.filter(lesson=lesson)}
+    for position, spec in enumerate(practice.exercises, start=1):
+        exercise = exercises.pop(spec.slug, None) or Exercise(lesson=lesson, slug=spec.slug)
+        _save_changed(
+            exercise,
+            {
+                "position": position,
+                "title": spec.title,
+                "task": spec.task,
+                "task_html": _html(spec.task),
+                "starter": spec.starter,
+                "expected": spec.expected,
+                "expected_html": _html(spec.expected),
+                "solution": spec.solution,
+                "solution_html": _html(spec.solution),
+            },
+            report,
+        )
+    if exercises:
+        Exercise.objects.filter(pk__in=[e.pk for e in exercises.values()]).delete()
+        report.deleted += len(exercises)
+    return report
+
+
+# Answering --------------------------------------------------------------------------
+def _check_typed(text: str, *, limit: int, what: str) -> str:
+    if len(text) > limit:
+        raise ValidationError(
+            f"Your {what} is longer than {limit:,} characters; shorten it and try again.",
+            code="too_long",
+        )
+    for char in text:
+        if char not in "\t\n\r" and unicodedata.category(char) in ("Cc", "Cs"):
+            raise ValidationError(
+                f"Your {what} contains an invisible control character (U+{ord(char):04X}); "
+                "retype it.",
+                code="control_character",
+            )
+    return text
+
+
+def parse_number(text: str) -> float:
+    """Read a typed number: 42, -3.5, 3,5 (a decimal comma), 1e3, with spaces around."""
+    cleaned = text.strip().replace(" ", "").replace("\u00a0", "")
+    if cleaned.count(",") == 1 and "." not in cleaned:
+        cleaned = cleaned.replace(",", ".")
+    try:
+        number = float(cleaned)
+    except ValueError:
+        number = math.nan
+    if not re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", cleaned) or not math.isfinite(
+        number
+    ):
+        raise ValidationError(
+            f"“{text.strip()[:40]}” is not a number. Type digits, such as 42 or 3.5.",
+            code="not_a_number",
+        )
+    return number
+
+
+def _picked(question: Question, choice_ids: list[str]) -> list[Choice]:
+    if not choice_ids:
+        raise ValidationError("Pick an answer first.", code="no_choice")
+    if question.kind == Kind.SINGLE and len(choice_ids) > 1:
+        raise ValidationError("Pick only one answer.", code="several_choices")
+    wanted = set()
+    for value in choice_ids:
+        if not str(value).isdigit() or len(str(value)) > 18:
+            raise ValidationError("That answer is not one of this question's; reload the page.")
+        wanted.add(int(value))
+    found = list(Choice.objects.filter(question=question, pk__in=wanted))
+    if len(found) != len(wanted):
+        # An id of another question, lesson or course, or of a choice since removed.
+        raise ValidationError(
+            "That answer is not one of this question's choices (the question may have "
+            "changed): reload the page and answer again.",
+            code="foreign_choice",
+        )
+    return found
+
+
+def _is_right(question: Question, picked: list[Choice], text: str) -> bool:
+    if question.kind == Kind.SINGLE:
+        return picked[0].correct
+    if question.kind == Kind.MULTIPLE:
+        right = set(question.choices.filter(correct=True).values_list("pk", flat=True))
+        return {choice.pk for choice in picked} == right
+    if question.kind == Kind.NUMBER:
+        given = parse_number(text)
+        # A hair of slack for binary floating point: 0.1 + 0.2 is 0.3 here.
+        slack = question.tolerance + 1e-9 * max(1.0, abs(question.answer or 0))
+        return abs(given - (question.answer or 0)) <= slack
+    if question.kind == Kind.TEXT:
+        given = syntax.normalize_text(text)
+        return any(given == syntax.normalize_text(a) for a in question.accepted_answers)
+    return syntax.normalize_output(text) == syntax.normalize_output(question.output)
+
+
+@transaction.atomic
+def question_answer(
+    *, user, question: Question, choice_ids: list[str] | None = None, text: str = ""
+) -> Attempt:
+    """Record USER's answer to QUESTION and return it, marked right or wrong.
+
+    Raise ValidationError, saving nothing, for an answer that cannot be checked: no
+    choice, a choice of another question, a number that is not one, an answer too
+    long or with control characters.
+    """
+    picked: list[Choice] = []
+    if question.has_choices:
+        picked = _picked(question, list(choice_ids or []))
+        text = ""
+    else:
+        text = _check_typed(text or "", limit=MAX_ANSWER_LENGTH, what="answer")
+        if not text.strip():
+            raise ValidationError("Type an answer first.", code="empty")
+    correct = _is_right(question, picked, text)
+    attempt = Attempt.objects.create(question=question, user=user, answer=text, correct=correct)
+    if picked:
+        attempt.choices.set(picked)
+    return attempt
+
+
+@transaction.atomic
+def exercise_attempt_create(*, user, exercise: Exercise, code: str) -> ExerciseAttempt:
+    """Keep USER's attempt at EXERCISE (the page then shows the expected result)."""
+    code = _check_typed(code or "", limit=MAX_CODE_LENGTH, what="code")
+    if not code.strip():
+        raise ValidationError("Write your attempt in the box first.", code="empty")
+    return ExerciseAttempt.objects.create(exercise=exercise, user=user, code=code)
+
+
+# Results ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class QuizScore:
+    """Questions of a lesson whose latest answer is right, and the mark to pass."""
+
+    right: int
+    total: int
+    pass_mark: int = 70
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.right / self.total) if self.total else 0
+
+    @property
+    def done(self) -> int:  # the names a progress bar reads
+        return self.right
+
+    @property
+    def is_complete(self) -> bool:
+        return self.total > 0 and self.right >= self.total
+
+    @property
+    def needed(self) -> int:
+        """How many right answers pass: the pass mark's share, rounded up."""
+        return math.ceil(self.total * self.pass_mark / 100 - 1e-9)
+
+    @property
+    def passed(self) -> bool:
+        return self.right >= self.needed
+
+    def __str__(self) -> str:
+        return f"quiz {self.right}/{self.total}"
+
+
+def latest_attempts(user=None):
+    """Attempts that are their user's latest at their question."""
+    later = Attempt.objects.filter(
+        question=OuterRef("question"), user=OuterRef("user"), pk__gt=OuterRef("pk")
+    )
+    attempts = Attempt.objects.filter(~Exists(later))
+    return attempts.filter(user=user) if user is not None else attempts
+
+
+def quiz_score(*, user, lesson: Lesson) -> QuizScore:
+    """Return USER's score on LESSON's quiz (one query)."""
+    counts = Question.objects.filter(lesson=lesson).aggregate(
+        total=Count("pk", distinct=True),
+        right=Count(
+            "attempts",
+            filter=Q(attempts__in=latest_attempts(user).filter(correct=True).values("pk")),
+            distinct=True,
+        ),
+    )
+    return QuizScore(counts["right"], counts["total"], lesson.quiz_pass_mark)
+
+
+def quiz_scores(*, users, lessons) -> tuple[int, dict[int, int]]:
+    """Return the number of questions of LESSONS and {user id: questions right} (2 queries)."""
+    total = Question.objects.filter(lesson__in=lessons).count()
+    rows = (
+        latest_attempts()
+        .filter(correct=True, user__in=users, question__lesson__in=lessons)
+        .order_by()
+        .values("user_id")
+        .annotate(n=Count("pk"))
+    )
+    return total, {row["user_id"]: row["n"] for row in rows}

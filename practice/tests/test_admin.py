@@ -1,0 +1,88 @@
+"""Instructors read how their students answered; other courses stay out of sight."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import Role
+from accounts.tests.factories import UserFactory
+from lessons.tests.factories import EnrollmentFactory
+from practice.models import Question
+from practice.services import question_answer
+
+from .conftest import build_quiz
+
+pytestmark = pytest.mark.django_db
+
+
+def pick(user, question, *texts) -> None:
+    ids = [str(c.pk) for c in question.choices.all() if c.text in texts]
+    question_answer(user=user, question=question, choice_ids=ids)
+
+
+def test_statistics_count_first_attempts_all_attempts_and_the_most_chosen_wrong_answer():
+    quiz = build_quiz()
+    question = quiz.q["idempotent-methods"]
+    ann, ben, cat = UserFactory(), UserFactory(), UserFactory()
+    pick(ann, question, "`GET`")  # right first time
+    pick(ben, question, "POST")  # wrong, then right
+    pick(ben, question, "`GET`")
+    pick(cat, question, "POST")  # wrong, wrong again (another answer)
+    pick(cat, question, "DELETE")
+    pick(cat, question, "POST")
+    stats = Question.objects.with_statistics().get(pk=question.pk)
+    assert (stats.students, stats.first_right) == (3, 1)
+    assert (stats.attempt_total, stats.right_total) == (6, 2)
+    assert (stats.top_wrong, stats.top_wrong_picks) == ("POST", 3)
+    untouched = Question.objects.with_statistics().get(pk=quiz.q["answer"].pk)
+    assert (untouched.students, untouched.attempt_total, untouched.top_wrong) == (0, 0, "")
+
+
+def test_the_question_list_shows_the_statistics_in_constant_queries(client, alice):
+    def measure(count: int) -> tuple[int, str]:
+        quizzes = [build_quiz() for _ in range(count)]
+        for quiz in quizzes:
+            EnrollmentFactory(user=alice, course=quiz.course, role=Role.INSTRUCTOR)
+            student = UserFactory()
+            pick(student, quiz.q["idempotent-methods"], "POST")
+            pick(student, quiz.q["idempotent-methods"], "`GET`")
+        client.force_login(alice)
+        url = reverse("admin:practice_question_changelist")
+        client.get(url)  # the login's first request also refreshes the session
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(url).content.decode()
+        return len(queries), page
+
+    small, page = measure(1)
+    assert "0% (0/1)" in page and "50% (1/2)" in page and "POST (1×)" in page
+    large, page = measure(6)
+    assert large == small
+    assert page.count("POST (1×)") == 7
+
+
+def test_an_instructor_of_another_course_sees_none_of_it(client, alice):
+    quiz = build_quiz()
+    EnrollmentFactory(user=alice, course=quiz.course, role=Role.INSTRUCTOR)
+    other = UserFactory(username="otto")
+    EnrollmentFactory(user=other, role=Role.INSTRUCTOR)  # teaches a course of their own
+    student = UserFactory()
+    pick(student, quiz.q["idempotent-methods"], "POST")
+    client.force_login(other)
+    for model in ("question", "exercise", "attempt", "exerciseattempt"):
+        page = client.get(reverse(f"admin:practice_{model}_changelist")).content.decode()
+        assert "idempotent" not in page and "hello-route" not in page and "0 " in page, model
+    question = quiz.q["idempotent-methods"]
+    assert (
+        client.get(reverse("admin:practice_question_change", args=[question.pk])).status_code == 404
+    )
+    client.force_login(alice)
+    page = client.get(
+        reverse("admin:practice_question_change", args=[question.pk])
+    ).content.decode()
+    assert "Which HTTP method" in page and "POST (1×)" in page
+    # Read-only: the Markdown of the lesson is the source.
+    response = client.post(reverse("admin:practice_question_change", args=[question.pk]), {})
+    assert response.status_code == 403

@@ -1,0 +1,238 @@
+"""Students answer each kind of question, right and wrong, and hostile answers lose nothing."""
+
+from __future__ import annotations
+
+import html
+import json
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Role
+from lessons.models import Enrollment
+from lessons.tests.factories import EnrollmentFactory
+from practice.models import Attempt, ExerciseAttempt
+
+from .conftest import build_quiz
+
+pytestmark = pytest.mark.django_db
+
+
+def answer_url(quiz, slug: str) -> str:
+    return reverse("practice:answer", args=[quiz.course.slug, quiz.lesson.slug, slug])
+
+
+def choice_ids(question, *texts) -> list[str]:
+    return [str(c.pk) for c in question.choices.all() if c.text in texts]
+
+
+def post(client, quiz, slug, data, *, as_json=False):
+    headers = {"HTTP_ACCEPT": "application/json"} if as_json else {}
+    return client.post(answer_url(quiz, slug), data, **headers)
+
+
+def latest(user, question) -> Attempt:
+    return Attempt.objects.filter(user=user, question=question).order_by("-pk").first()
+
+
+CASES = [
+    ("idempotent-methods", {"choice": "`GET`"}, True),
+    ("idempotent-methods", {"choice": "POST"}, False),
+    ("safe-methods", {"choice": ["GET", "HEAD"]}, True),
+    ("safe-methods", {"choice": ["GET"]}, False),  # one right answer missing
+    ("safe-methods", {"choice": ["GET", "HEAD", "POST"]}, False),
+    ("answer", {"answer": "42"}, True),
+    ("answer", {"answer": " 42,4 "}, True),  # a decimal comma, within the tolerance
+    ("answer", {"answer": "41.5"}, True),  # at the edge of the tolerance
+    ("answer", {"answer": "42.6"}, False),
+    ("answer", {"answer": "-42"}, False),
+    ("run-flask", {"answer": "  Flask   RUN "}, True),
+    ("run-flask", {"answer": "python -m flask run"}, True),
+    ("run-flask", {"answer": "flask start"}, False),
+    ("length", {"answer": "5  \r\na\r\n\r\n"}, True),  # trailing spaces, final newlines
+    ("length", {"answer": "6\na"}, False),
+    ("length", {"answer": " 5\na"}, False),  # leading space matters
+]
+
+
+@pytest.mark.parametrize(("slug", "given", "right"), CASES)
+def test_each_kind_is_marked_right_or_wrong(client, quiz, student, slug, given, right):
+    question = quiz.q[slug]
+    data = dict(given)
+    if "choice" in data:
+        texts = data["choice"] if isinstance(data["choice"], list) else [data["choice"]]
+        data["choice"] = choice_ids(question, *texts)
+    client.force_login(student)
+    response = post(client, quiz, slug, data)
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"#question-{slug}")
+    assert latest(student, question).correct is right
+    # Back on the page: the result, and for choices the feedback of the picked one.
+    page = client.get(quiz.lesson.get_absolute_url()).content.decode()
+    assert ("Right!" in page) is right
+    if slug == "idempotent-methods" and right:
+        assert "Right: GET only reads." in page and "GET is safe and idempotent" in page
+    if slug == "idempotent-methods" and not right:
+        assert "POST creates a resource." in page
+
+
+def test_every_attempt_is_kept_and_the_latest_is_shown(client, quiz, student):
+    client.force_login(student)
+    question = quiz.q["answer"]
+    post(client, quiz, "answer", {"answer": "7"})
+    post(client, quiz, "answer", {"answer": "42"})
+    assert list(
+        Attempt.objects.filter(user=student, question=question)
+        .order_by("pk")
+        .values_list("answer", "correct")
+    ) == [("7", False), ("42", True)]
+    page = client.get(quiz.lesson.get_absolute_url()).content.decode()
+    assert 'value="42"' in page and "quiz 1/5" not in page  # the bar says 1/5 · 20%
+    assert "1/5 · 20%" in page
+
+
+def test_the_script_gets_the_feedback_and_the_quiz_progress_as_json(client, quiz, student):
+    client.force_login(student)
+    question = quiz.q["idempotent-methods"]
+    response = post(
+        client, quiz, "idempotent-methods", {"choice": choice_ids(question, "POST")}, as_json=True
+    )
+    data = response.json()
+    assert data["correct"] is False
+    assert (
+        "POST creates a resource." in data["html"]
+        and 'id="question-idempotent-methods"' in data["html"]
+    )
+    assert data["quiz"] == {"done": 0, "total": 5, "percent": 0, "passed": False}
+    response = post(
+        client, quiz, "idempotent-methods", {"choice": choice_ids(question, "`GET`")}, as_json=True
+    )
+    assert response.json()["quiz"]["done"] == 1
+
+
+@pytest.mark.parametrize(
+    ("slug", "data", "message"),
+    [
+        ("answer", {"answer": "forty-two"}, "is not a number"),
+        ("answer", {"answer": "nan"}, "is not a number"),
+        ("answer", {"answer": "1e999"}, "is not a number"),
+        ("answer", {"answer": "   "}, "Type an answer first."),
+        ("run-flask", {"answer": "x" * 5001}, "longer than 5,000 characters"),
+        ("run-flask", {"answer": "flask\x00run"}, "invisible control character (U+0000)"),
+        ("length", {"answer": "5\x1b[2J"}, "invisible control character (U+001B)"),
+        ("idempotent-methods", {}, "Pick an answer first."),
+        ("idempotent-methods", {"choice": ["abc"]}, "not one of this question's"),
+        ("idempotent-methods", {"choice": ["9" * 40]}, "not one of this question's"),
+    ],
+)
+def test_hostile_answers_get_a_message_keep_what_was_typed_and_store_nothing(
+    client, quiz, student, slug, data, message
+):
+    client.force_login(student)
+    response = post(client, quiz, slug, data)
+    assert response.status_code == 400
+    page = html.unescape(response.content.decode())
+    assert message in page
+    typed = data.get("answer", "")
+    if typed.strip() and "\x00" not in typed and "\x1b" not in typed:
+        assert typed.strip()[:40] in page  # the form comes back filled in
+    response = post(client, quiz, slug, data, as_json=True)
+    assert response.status_code == 400 and message in response.json()["error"]
+    assert not Attempt.objects.exists()
+
+
+def test_a_choice_of_another_question_lesson_or_course_is_refused(client, quiz, student):
+    other_course = build_quiz()  # another course (its own module and course)
+    other_lesson_same_course = build_quiz(module=quiz.lesson.module)
+    client.force_login(student)
+    for foreign in (
+        quiz.q["safe-methods"].choices.first(),  # another question of this lesson
+        other_lesson_same_course.q["idempotent-methods"].choices.first(),
+        other_course.q["idempotent-methods"].choices.first(),
+    ):
+        response = post(client, quiz, "idempotent-methods", {"choice": [str(foreign.pk)]})
+        assert response.status_code == 400
+        assert "not one of this question's choices" in html.unescape(response.content.decode())
+    # One of its own with one of another question: refused whole.
+    own = quiz.q["safe-methods"].choices.first()
+    mixed = [str(own.pk), str(quiz.q["idempotent-methods"].choices.first().pk)]
+    assert post(client, quiz, "safe-methods", {"choice": mixed}).status_code == 400
+    # Two choices for a single-choice question.
+    both = choice_ids(quiz.q["idempotent-methods"], "`GET`", "POST")
+    response = post(client, quiz, "idempotent-methods", {"choice": both})
+    assert response.status_code == 400 and "Pick only one answer." in response.content.decode()
+    assert not Attempt.objects.exists()
+
+
+def test_outsiders_removed_students_and_drafts_get_404_graders_403(
+    client, quiz, student, charlie, grace
+):
+    data = {"answer": "42"}
+    client.force_login(charlie)  # enrolled in nothing
+    assert post(client, quiz, "answer", data).status_code == 404
+    EnrollmentFactory(user=grace, course=quiz.course, role=Role.GRADER)
+    client.force_login(grace)  # sees the quiz (with its answer key), does not answer
+    assert post(client, quiz, "answer", data).status_code == 403
+    Enrollment.objects.filter(user=student).delete()  # removed from the course
+    client.force_login(student)
+    assert post(client, quiz, "answer", data).status_code == 404
+    EnrollmentFactory(user=student, course=quiz.course, role=Role.STUDENT)
+    quiz.lesson.is_published = False
+    quiz.lesson.save()
+    assert post(client, quiz, "answer", data).status_code == 404
+    # Another course's lesson under this course's slug: no such page.
+    other = build_quiz()
+    url = reverse("practice:answer", args=[quiz.course.slug, other.lesson.slug, "answer"])
+    assert client.post(url, data).status_code == 404
+    assert not Attempt.objects.exists()
+
+
+def test_staff_see_the_answer_key_and_no_form(client, quiz, grace):
+    EnrollmentFactory(user=grace, course=quiz.course, role=Role.GRADER)
+    client.force_login(grace)
+    page = client.get(quiz.lesson.get_absolute_url()).content.decode()
+    assert "Answer key" in page and "flask run · python -m flask run" in page
+    assert (
+        reverse("practice:answer", args=[quiz.course.slug, quiz.lesson.slug, "answer"]) not in page
+    )
+    assert "Worked solution" in page
+
+
+def test_the_output_question_shows_its_code_highlighted(client, quiz, student):
+    client.force_login(student)
+    page = client.get(quiz.lesson.get_absolute_url()).content.decode()
+    code = page.split('id="question-length"', 1)[1].split("</section>", 1)[0]
+    assert '<div class="highlight">' in code and '<span class="nb">print</span>' in code
+    assert "What does this code print?" in code
+    # The blocks are forms, not code in the lesson's text.
+    body = page.split('<div class="lesson-body">', 1)[1].split("</div>", 1)[0]
+    assert "kind: single" not in body and "Some text before." in body
+
+
+def test_an_exercise_attempt_is_kept_then_the_expected_result_and_solution_show(
+    client, quiz, student
+):
+    client.force_login(student)
+    page = client.get(quiz.lesson.get_absolute_url()).content.decode()
+    assert "from flask import Flask" in page  # the starter, in the textarea
+    assert "Worked solution" not in page
+    url = reverse(
+        "practice:exercise_attempt", args=[quiz.course.slug, quiz.lesson.slug, "hello-route"]
+    )
+    response = client.post(url, {"code": "app = 1\n"})
+    assert response.status_code == 302 and response["Location"].endswith("#exercise-hello-route")
+    page = client.get(quiz.lesson.get_absolute_url()).content.decode()
+    assert "Worked solution" in page and "GET /hello/Ada -&gt; Hello, Ada!" in page
+    assert "app = 1" in page  # the latest attempt, back in the box
+    for bad, message in (("", "Write your attempt"), ("x\x00", "U+0000"), ("x" * 50_001, "longer")):
+        response = client.post(url, {"code": bad})
+        assert response.status_code == 400 and message in response.content.decode()
+    assert list(ExerciseAttempt.objects.values_list("code", flat=True)) == ["app = 1\n"]
+
+
+def test_json_is_what_the_script_reads(client, quiz, student):
+    client.force_login(student)
+    response = post(client, quiz, "answer", {"answer": "x"}, as_json=True)
+    assert json.loads(response.content) == {
+        "error": "“x” is not a number. Type digits, such as 42 or 3.5."
+    }

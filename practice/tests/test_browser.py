@@ -1,0 +1,67 @@
+"""In Chromium: a student answers a lesson's quiz without a reload and sees the bars move."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from accounts.models import Role, User
+from lessons.tests.factories import EnrollmentFactory
+
+from .conftest import build_quiz
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def bar(page: Page, key: str):
+    return page.locator(f'[data-progress="{key}"] [role="progressbar"]').first
+
+
+def test_a_student_answers_the_quiz_and_sees_the_progress_bars_move(live_server, page: Page):
+    quiz = build_quiz(quiz_required=True, quiz_pass_mark=40)  # two of five questions
+    student = User.objects.create_user("dora", "dora@example.org", "a-long-passphrase-42")
+    EnrollmentFactory(user=student, course=quiz.course, role=Role.STUDENT)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill("dora")
+    page.get_by_label("Password").fill("a-long-passphrase-42")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server.url}{quiz.lesson.get_absolute_url()}")
+    expect(bar(page, "quiz")).to_have_attribute("aria-valuenow", "0")
+    expect(bar(page, "course")).to_have_attribute("aria-valuenow", "0")
+    page.evaluate("window.__sameDocument = true")
+
+    # A wrong answer: the choice's feedback, inline.
+    question = page.locator("#question-idempotent-methods")
+    question.get_by_label("POST").check()
+    question.get_by_role("button", name="Check my answer").click()
+    expect(page.locator("#question-idempotent-methods .answer-result")).to_contain_text("Not quite")
+    expect(page.locator("#question-idempotent-methods")).to_contain_text("POST creates a resource.")
+
+    # Completing the lesson is refused until the quiz is passed.
+    page.click("#complete-btn")
+    expect(page.get_by_role("alert").first).to_contain_text("Pass this lesson's quiz first")
+    page.evaluate("window.__sameDocument = true")
+
+    # A typed answer that is not a number: a message, and the text stays.
+    number = page.locator("#question-answer")
+    number.get_by_label("Your answer (a number)").fill("forty-two")
+    number.get_by_role("button", name="Check my answer").click()
+    expect(number.locator(".answer-error")).to_contain_text("is not a number")
+    expect(number.get_by_label("Your answer (a number)")).to_have_value("forty-two")
+
+    # Right answers move the quiz bar, without reloading the page.
+    number.get_by_label("Your answer (a number)").fill("42")
+    number.get_by_role("button", name="Check my answer").click()
+    expect(page.locator("#question-answer .answer-result")).to_contain_text("Right!")
+    expect(bar(page, "quiz")).to_have_attribute("aria-valuenow", "20")
+    question = page.locator("#question-idempotent-methods")
+    question.get_by_label("GET").check()
+    question.get_by_role("button", name="Answer again").click()
+    expect(page.locator("#question-idempotent-methods")).to_contain_text("Right: GET only reads.")
+    expect(bar(page, "quiz")).to_have_attribute("aria-valuenow", "40")
+    assert page.evaluate("window.__sameDocument") is True
+
+    # Passed: the lesson may now be completed, and the course bar moves.
+    page.click("#complete-btn")
+    expect(page.locator("#complete-btn")).to_contain_text("Completed")
+    expect(bar(page, "course")).to_have_attribute("aria-valuenow", "100")

@@ -1,0 +1,99 @@
+"""A required quiz blocks completion until passed; the progress report counts quiz results."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from accounts.models import Role
+from lessons.models import LessonCompletion
+from lessons.services import course_progress_report, lesson_set_completed
+from lessons.tests.factories import EnrollmentFactory
+from practice.services import question_answer, quiz_score
+
+from .conftest import build_quiz
+
+pytestmark = pytest.mark.django_db
+
+
+def answer(user, question, right: bool) -> None:
+    if question.has_choices:
+        choices = [c.pk for c in question.choices.all() if c.correct == right]
+        if not right or question.kind == "single":
+            choices = choices[:1]
+        question_answer(user=user, question=question, choice_ids=[str(c) for c in choices])
+    else:
+        good = {"number": "42", "text": "flask run", "output": "5\na"}[question.kind]
+        question_answer(user=user, question=question, text=good if right else "0")
+
+
+def test_a_required_quiz_blocks_completion_until_passed(client, bob):
+    quiz = build_quiz(quiz_required=True, quiz_pass_mark=60)  # 3 of 5 questions
+    EnrollmentFactory(user=bob, course=quiz.course, role=Role.STUDENT)
+    url = reverse("lessons:complete", args=[quiz.course.slug, quiz.lesson.slug])
+    client.force_login(bob)
+    for slug in ("idempotent-methods", "safe-methods"):
+        answer(bob, quiz.q[slug], right=True)
+    answer(bob, quiz.q["answer"], right=False)
+    response = client.post(url, {"completed": "1"}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"].startswith(
+        "Pass this lesson's quiz first: you have 2 of 5 questions right and need 3 (60%)."
+    )
+    response = client.post(url, {"completed": "1"}, follow=True)  # without the script
+    assert "Pass this lesson&#x27;s quiz first" in response.content.decode() or (
+        "Pass this lesson&#39;s quiz first" in response.content.decode()
+    )
+    assert not LessonCompletion.objects.exists()
+    answer(bob, quiz.q["answer"], right=True)  # a later right answer counts
+    response = client.post(url, {"completed": "1"}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 200 and response.json()["completed"] is True
+    assert LessonCompletion.objects.filter(user=bob, lesson=quiz.lesson).exists()
+
+
+def test_the_latest_answer_counts_and_a_quiz_not_required_never_blocks(bob):
+    quiz = build_quiz()
+    answer(bob, quiz.q["answer"], right=True)
+    answer(bob, quiz.q["answer"], right=False)
+    assert quiz_score(user=bob, lesson=quiz.lesson).right == 0
+    assert lesson_set_completed(user=bob, lesson=quiz.lesson, completed=True)
+    required = build_quiz(quiz_required=True)
+    with pytest.raises(ValidationError):
+        lesson_set_completed(user=bob, lesson=required.lesson, completed=True)
+    # 70% of 5 is 3.5: four right answers pass, three do not.
+    for slug in ("idempotent-methods", "safe-methods", "answer"):
+        answer(bob, required.q[slug], right=True)
+    assert quiz_score(user=bob, lesson=required.lesson).needed == 4
+    with pytest.raises(ValidationError):
+        lesson_set_completed(user=bob, lesson=required.lesson, completed=True)
+    answer(bob, required.q["run-flask"], right=True)
+    assert lesson_set_completed(user=bob, lesson=required.lesson, completed=True)
+
+
+def test_the_progress_report_and_csv_show_quiz_results(client, alice, bob, charlie):
+    quiz = build_quiz()
+    course = quiz.course
+    EnrollmentFactory(user=alice, course=course, role=Role.INSTRUCTOR)
+    for student in (bob, charlie):
+        EnrollmentFactory(user=student, course=course, role=Role.STUDENT)
+    for slug in ("idempotent-methods", "safe-methods", "answer", "run-flask"):
+        answer(bob, quiz.q[slug], right=True)
+    answer(bob, quiz.q["length"], right=False)
+    answer(charlie, quiz.q["length"], right=True)
+    answer(alice, quiz.q["length"], right=True)  # the instructor tried: not a student
+    _, rows = course_progress_report(course=course)
+    assert {row.user.username: (row.quiz.done, row.quiz.total) for row in rows} == {
+        "bob": (4, 5),
+        "charlie": (1, 5),
+    }
+    client.force_login(alice)
+    page = client.get(reverse("admin:lessons_course_progress", args=[course.pk])).content.decode()
+    assert "quiz 4/5" in page and "quiz 1/5" in page
+    response = client.get(reverse("admin:lessons_course_progress_csv", args=[course.pk]))
+    table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert table[0][-1] == "Quiz questions right"
+    assert {row[1]: row[-1] for row in table[1:]} == {"bob": "4/5", "charlie": "1/5"}

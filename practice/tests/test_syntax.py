@@ -1,0 +1,181 @@
+"""The quiz and exercise syntax: every kind read, every mistake named with its line."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from practice import syntax
+
+from .quiz_text import QUIZ
+
+
+def test_every_kind_of_question_and_the_exercise_are_read():
+    practice = syntax.parse(QUIZ)
+    assert practice.problems == []
+    single, multiple, number, text, output = practice.questions
+    assert [q.slug for q in practice.questions] == [
+        "idempotent-methods",
+        "safe-methods",
+        "answer",
+        "run-flask",
+        "length",
+    ]
+    assert single.kind == "single" and single.line == 3
+    assert [(c.text, c.correct) for c in single.choices] == [
+        ("`GET`", True),
+        ("POST", False),
+        ("DELETE", False),
+    ]
+    assert single.choices[0].feedback == "Right: GET only reads."
+    assert "idempotent" in single.explanation
+    assert [c.correct for c in multiple.choices] == [True, True, False]
+    assert (number.answer, number.tolerance) == (42.0, 0.5)
+    assert text.answers == ["flask run", "python -m flask run"]
+    assert output.code.startswith("print(len(") and output.output == "5\na"
+    (exercise,) = practice.exercises
+    assert exercise.slug == "hello-route" and exercise.title == "A route that greets"
+    assert "```python" in exercise.solution  # the inner fence of a four-backtick block
+    assert exercise.starter.startswith("from flask import Flask")
+
+
+def test_the_blocks_are_taken_out_of_the_rendered_text_and_the_rest_kept():
+    stripped = syntax.strip_blocks(QUIZ)
+    assert "```question" not in stripped and "exercise" not in stripped
+    assert "Some text before." in stripped
+    assert "A paragraph between." in stripped and "Text after." in stripped
+
+
+def test_a_question_fence_inside_an_example_code_block_is_example_text():
+    markdown = "````markdown\n```question\nid: x\n```\n````\n"
+    assert syntax.parse(markdown).questions == []
+    assert syntax.strip_blocks(markdown) == markdown
+
+
+def block(body: str, kind: str = "question") -> str:
+    # Two lines of text first: the block's fence is on line 3, its YAML from line 4.
+    return f"Intro.\n\n```{kind}\n{body}```\n"
+
+
+def problems(markdown: str) -> list[str]:
+    return [str(problem) for problem in syntax.parse(markdown).problems]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # Malformed YAML: the line of the problem inside the block.
+        ("id: a\nkind: single\nprompt: a: b\n", "line 6: invalid YAML"),
+        ("- just\n- a list\n", "line 3: a question must be 'key: value' lines"),
+        ("id: a\nkind: essay\nprompt: P\n", "line 5: kind must be one of single, multiple"),
+        ("id: a\nprompt: P\n", "line 3: 'kind' is missing"),
+        ("kind: text\nprompt: P\nanswers: [x]\n", "line 3: 'id' is missing"),
+        ("id: a b\nkind: text\nprompt: P\nanswers: [x]\n", "line 4: id must use only letters"),
+        ("id: a\nkind: text\nanswers: [x]\n", "line 3: 'prompt' is missing"),
+        ("id: a\nkind: text\nprompt: P\nanswers: [x]\ncolour: red\n", "line 8: unknown key"),
+        ("id: a\nkind: text\nprompt: P\n", "line 3: 'answers' is missing"),
+        ("id: a\nkind: text\nprompt: P\nanswers: [x]\nanswer: 3\n", "line 8: unknown key 'answer'"),
+        ("id: a\nkind: number\nprompt: P\nanswer: lots\n", "line 7: answer must be a number"),
+        ("id: a\nkind: number\nprompt: P\n", "line 3: 'answer' is missing"),
+        (
+            "id: a\nkind: number\nprompt: P\nanswer: 1\ntolerance: -1\n",
+            "line 8: tolerance must be 0 or more",
+        ),
+        ("id: a\nkind: output\nprompt: P\noutput: '5'\n", "line 3: 'code' is missing"),
+        ("id: a\nkind: single\nprompt: P\n", "line 3: 'choices' is missing"),
+        (
+            "id: a\nkind: single\nprompt: P\nchoices:\n  - text: A\n    correct: true\n",
+            "line 7: a question has 2 to 10 choices, not 1",
+        ),
+        (
+            "id: a\nkind: single\nprompt: P\nchoices:\n  - text: A\n    correct: true\n"
+            "  - text: B\n    correct: true\n",
+            "line 7: a single-choice question has exactly one correct choice, not 2",
+        ),
+        (
+            "id: a\nkind: multiple\nprompt: P\nchoices:\n  - text: A\n  - text: B\n",
+            "line 7: a multiple-choice question needs at least one correct choice",
+        ),
+        (
+            "id: a\nkind: single\nprompt: P\nchoices:\n  - text: A\n    correct: yes please\n"
+            "  - text: B\n",
+            "line 8: choice 1: correct must be true or false",
+        ),
+        (
+            "id: a\nkind: single\nprompt: P\nchoices:\n  - A\n  - text: B\n    correct: true\n",
+            "line 8: choice 1 must be '- text: ...'",
+        ),
+        ("id: a\nkind: text\nprompt: &x P\nanswers: [*x]\n", "line 6: anchors and aliases"),
+        (
+            'id: a\nkind: text\nprompt: "P\\0"\nanswers: [x]\n',
+            "line 6: prompt contains an invisible",
+        ),
+    ],
+)
+def test_each_malformed_question_is_named_with_its_line(body, expected):
+    found = problems(block(body))
+    assert any(message.startswith(expected) for message in found), found
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("id: e\ntask: T\nexpected: E\nsolution: S\n", "line 3: 'title' is missing"),
+        ("id: e\ntitle: T\nexpected: E\nsolution: S\n", "line 3: 'task' is missing"),
+        ("id: e\ntitle: T\ntask: T\nsolution: S\n", "line 3: 'expected' is missing"),
+        ("id: e\ntitle: T\ntask: T\nexpected: E\n", "line 3: 'solution' is missing"),
+        ("id: e\ntitle: T\ntask: T\nexpected: E\nsolution: S\nhint: H\n", "line 9: unknown key"),
+        ("id: e\ntitle: [T]\ntask: T\nexpected: E\nsolution: S\n", "line 5: title must be text"),
+    ],
+)
+def test_each_malformed_exercise_is_named_with_its_line(body, expected):
+    found = problems(block(body, "exercise"))
+    assert any(message.startswith(expected) for message in found), found
+
+
+def test_an_unclosed_block_and_a_duplicate_id_are_reported():
+    assert problems("```question\nid: a\n") == [
+        "line 1: the question block opened here is never closed by ```"
+    ]
+    twice = block("id: a\nkind: text\nprompt: P\nanswers: [x]\n") * 2
+    assert any("duplicate question id 'a'" in message for message in problems(twice))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=400))
+def test_any_block_body_is_read_or_refused_with_a_line(body):
+    markdown = block(body)
+    practice = syntax.parse(markdown)
+    lines = markdown.count("\n") + 1
+    for problem in practice.problems:
+        assert 1 <= problem.line <= lines
+    if not practice.problems:
+        assert len(practice.questions) == 1
+
+
+@pytest.mark.parametrize(
+    ("typed", "accepted"),
+    [("  Flask   RUN ", "flask run"), ("flask\trun", "Flask Run"), ("FLASK RUN\n", "flask run")],
+)
+def test_text_answers_compare_trimmed_case_insensitive_spaces_collapsed(typed, accepted):
+    assert syntax.normalize_text(typed) == syntax.normalize_text(accepted)
+
+
+def test_output_compares_without_trailing_spaces_and_final_newlines():
+    assert syntax.normalize_output("5  \r\na\n\n") == syntax.normalize_output("5\na")
+    assert syntax.normalize_output(" 5") != syntax.normalize_output("5")
+
+
+def test_a_solution_code_block_inside_a_three_backtick_exercise_is_reported():
+    markdown = (
+        "```exercise\nid: e\ntitle: T\ntask: T\nexpected: E\nsolution: |\n"
+        "  ```python\n  print(1)\n  ```\n```\n"
+    )
+    found = problems(markdown)
+    assert found == [
+        "line 7: a code block starts here, and its closing fence ends the exercise block "
+        "early; open the block with four backticks (````exercise) and close it with four"
+    ]
+    fixed = "`" + markdown.replace("\n```\n", "\n````\n").replace("  ```python", "  ```python")
+    assert problems(fixed) == []

@@ -1,0 +1,113 @@
+"""Students answer a lesson's questions and try its exercises.
+
+Plain forms that post and come back to the question's anchor; the page's script
+(static/js/practice.js) sends the same form with fetch and asks for JSON instead.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+
+from access import policy
+from coursesite.formpages import form_view, page
+from lessons.models import Course, Lesson
+
+from .models import Exercise, Question
+from .selectors import lesson_practice
+from .services import exercise_attempt_create, question_answer
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _lesson(request: HttpRequest, course_slug: str, lesson_slug: str) -> Lesson:
+    """The lesson, if the user may see it: 404 for outsiders, drafts and removed members."""
+    course = policy.get_or_refuse(request.user, policy.VIEW, Course.objects, slug=course_slug)
+    lessons = Lesson.objects.filter(module__course=course).select_related("module__course")
+    return policy.get_or_refuse(request.user, policy.VIEW, lessons, slug=lesson_slug)
+
+
+def _back(lesson: Lesson, anchor: str) -> HttpResponse:
+    return redirect(f"{lesson.get_absolute_url()}#{anchor}")
+
+
+@form_view(page("lessons:lesson", "course_slug", "lesson_slug"), keep=False)
+def answer(request: HttpRequest, course_slug: str, lesson_slug: str, slug: str) -> HttpResponse:
+    lesson = _lesson(request, course_slug, lesson_slug)
+    questions = Question.objects.filter(lesson=lesson).select_related("lesson__module__course")
+    question = policy.get_or_refuse(request.user, policy.CHANGE, questions, slug=slug)
+    typed = request.POST.get("answer", "")
+    try:
+        question_answer(
+            user=request.user,
+            question=question,
+            choice_ids=request.POST.getlist("choice"),
+            text=typed,
+        )
+    except ValidationError as exc:
+        message = exc.messages[0]
+        if _wants_json(request):
+            return JsonResponse({"error": message}, status=400)
+        # The page again, with the message and what was typed (nothing is lost).
+        practice = lesson_practice(request.user, lesson, only=question.slug)
+        context = {
+            "course": lesson.module.course,
+            "lesson": lesson,
+            "practice": practice,
+            "question": practice.questions[0],
+            "error": message,
+            "typed": typed[:5000],
+        }
+        return render(request, "practice/answer_error.html", context, status=400)
+    if not _wants_json(request):
+        return _back(lesson, question.anchor)
+    practice = lesson_practice(request.user, lesson, only=question.slug)
+    score = lesson_practice(request.user, lesson).score
+    html = render_to_string(
+        "practice/_question_reply.html",
+        {
+            "course": lesson.module.course,
+            "lesson": lesson,
+            "practice": practice,
+            "question": practice.questions[0],
+        },
+        request=request,
+    )
+    return JsonResponse(
+        {
+            "correct": bool(practice.questions[0].latest_correct),
+            "html": html,
+            "quiz": {
+                "done": score.right,
+                "total": score.total,
+                "percent": score.percent,
+                "passed": score.passed,
+            },
+        }
+    )
+
+
+@form_view(page("lessons:lesson", "course_slug", "lesson_slug"), keep=False)
+def exercise_attempt(
+    request: HttpRequest, course_slug: str, lesson_slug: str, slug: str
+) -> HttpResponse:
+    lesson = _lesson(request, course_slug, lesson_slug)
+    exercises = Exercise.objects.filter(lesson=lesson).select_related("lesson__module__course")
+    exercise = policy.get_or_refuse(request.user, policy.CHANGE, exercises, slug=slug)
+    code = request.POST.get("code", "")
+    try:
+        exercise_attempt_create(user=request.user, exercise=exercise, code=code)
+    except ValidationError as exc:
+        context = {
+            "course": lesson.module.course,
+            "lesson": lesson,
+            "exercise": exercise,
+            "error": exc.messages[0],
+            "typed": code[:50_000],
+        }
+        return render(request, "practice/exercise_error.html", context, status=400)
+    return _back(lesson, exercise.anchor)

@@ -1,0 +1,67 @@
+// Answer a lesson's questions without a page reload. Without this script the forms
+// still work: they post, and the server sends the page back to the question.
+(function () {
+  "use strict";
+
+  function updateQuizBar(quiz) {
+    var wrapper = document.querySelector('[data-progress="quiz"]');
+    if (!wrapper) return;
+    var bar = wrapper.querySelector('[role="progressbar"]');
+    var fill = wrapper.querySelector(".progress-bar");
+    var text = wrapper.querySelector(".progress-text");
+    bar.setAttribute("aria-valuenow", quiz.percent);
+    bar.setAttribute("aria-valuetext", quiz.done + " of " + quiz.total + " questions right");
+    fill.style.width = quiz.percent + "%";
+    fill.classList.toggle("bg-success", quiz.total > 0 && quiz.done >= quiz.total);
+    if (text) text.textContent = quiz.done + "/" + quiz.total + " · " + quiz.percent + "%";
+  }
+
+  function bind(form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var button = form.querySelector("button[type=submit]");
+      var error = form.querySelector(".answer-error");
+      button.disabled = true;
+      fetch(form.action, {
+        method: "POST",
+        body: new FormData(form), // carries the form's csrfmiddlewaretoken
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      })
+        .then(function (response) {
+          if (response.status === 400) {
+            return response.json().then(function (data) {
+              // A message for the student (no choice picked, not a number): the answer
+              // stays in the form to correct.
+              if (error) error.textContent = data.error;
+              button.disabled = false;
+              return null;
+            });
+          }
+          if (!response.ok) throw new Error("HTTP " + response.status);
+          return response.json().then(function (data) {
+            var section = form.closest(".practice-question");
+            var holder = document.createElement("div");
+            holder.innerHTML = data.html.trim();
+            var fresh = holder.firstElementChild;
+            section.replaceWith(fresh);
+            var newForm = fresh.querySelector("form.js-answer");
+            if (newForm) bind(newForm);
+            updateQuizBar(data.quiz);
+            var result = fresh.querySelector(".answer-result");
+            if (result) {
+              result.setAttribute("tabindex", "-1");
+              result.focus();
+            }
+            return null;
+          });
+        })
+        .catch(function () {
+          // Anything unexpected (expired session, network): fall back to the plain form.
+          form.submit();
+        });
+    });
+  }
+
+  document.querySelectorAll("form.js-answer").forEach(bind);
+})();
