@@ -258,6 +258,6 @@ def test_output_questions_print_what_they_claim():
             q = yaml.safe_load(body)
             out = io.StringIO()
             with contextlib.redirect_stdout(out):
-                exec(compile(q["code"], q["id"], "exec"), {})  # noqa: S102 - our own course text
+                exec(compile(q["code"], q["id"], "exec"), {"__name__": "quiz_code"})  # noqa: S102 - our own course text
             printed = "\n".join(x.rstrip() for x in out.getvalue().splitlines()).strip("\n")
             assert printed == q["output"].strip("\n"), (lesson.name, q["id"])
