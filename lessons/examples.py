@@ -15,6 +15,9 @@ renderer's attr_list extension already understands, so the lesson displays the s
     skip="needs network"                on any of them: counted as skipped, with the reason
     timeout=60                          seconds for this block (default 30)
 
+Blocks can reach 127.0.0.1 (two services of one example may talk to each other) but
+nothing beyond, where the system allows cutting the network.
+
 A project is a folder shared by every block naming it, in reading order across the
 whole bundle, so later lessons build on the files of earlier ones. A block that must
 run but should not be shown can sit inside an HTML comment: the renderer drops it.
@@ -196,7 +199,12 @@ def network_isolation() -> list[str]:
         )
     except (OSError, subprocess.SubprocessError):
         return []
-    return [unshare, "-rn"] if probe.returncode == 0 else []
+    if probe.returncode != 0:
+        return []
+    # A new network namespace has only a loopback interface, and it starts down: bring it
+    # up so that an example may run two services that talk over 127.0.0.1.
+    up = 'ip link set lo up 2>/dev/null || true; exec "$@"'
+    return [unshare, "-rn", "sh", "-c", up, "sh"]
 
 
 class Runner:

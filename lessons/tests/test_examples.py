@@ -162,6 +162,26 @@ def test_blocks_have_no_network(tmp_path):
     assert check_bundle(root).ok
 
 
+def test_blocks_can_talk_over_loopback(tmp_path):
+    """Two services of one example reach each other on 127.0.0.1 even without network."""
+    root = bundle(
+        tmp_path,
+        """
+        ```{.python .run}
+        import socket
+        server = socket.create_server(("127.0.0.1", 0))
+        client = socket.create_connection(server.getsockname(), timeout=3)
+        print("connected")
+        ```
+
+        ```{.text .output}
+        connected
+        ```
+        """,
+    )
+    assert check_bundle(root).ok
+
+
 def test_command_reports_counts_and_fails_on_failure(tmp_path, capsys):
     root = bundle(tmp_path, "```{.python .run}\nprint(1)\n```\n\n```{.python .run}\n1/0\n```\n")
     with pytest.raises(CommandError, match="2 total, 2 run, 1 passed, 1 failed, 0 skipped"):
