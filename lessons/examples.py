@@ -13,7 +13,7 @@ renderer's attr_list extension already understands, so the lesson displays the s
                                         project folder after the files written so far
     ```{.text .output}                  the exact output the last `.run` block prints
     skip="needs network"                on any of them: counted as skipped, with the reason
-    timeout=60                          seconds for this block (default 30)
+    timeout=60                          seconds for this block (default 60)
 
 Blocks can reach 127.0.0.1 (two services of one example may talk to each other) but
 nothing beyond, where the system allows cutting the network.
@@ -41,7 +41,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_TIMEOUT = 30
+DEFAULT_TIMEOUT = 60
 STDERR_TAIL_LINES = 15
 _FENCE_RE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<info>.*?)\s*$")
 
@@ -346,7 +346,7 @@ def check_bundle(root: Path, default_timeout: int = DEFAULT_TIMEOUT) -> Report:
         for members in groups.values():
             if members[0][1].attrs.get("project"):
                 runner.folder(members[0][1])
-        workers = max(2, os.cpu_count() or 2)
+        workers = max(2, os.process_cpu_count() or 2)
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for outcomes in pool.map(lambda group: _run_group(runner, group), groups.values()):
                 results.update(outcomes)
