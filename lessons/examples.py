@@ -13,7 +13,7 @@ renderer's attr_list extension already understands, so the lesson displays the s
                                         project folder after the files written so far
     ```{.text .output}                  the exact output the last `.run` block prints
     skip="needs network"                on any of them: counted as skipped, with the reason
-    timeout=60                          seconds for this block (default 60)
+    timeout=60                          seconds for this block (default 120)
 
 Blocks can reach 127.0.0.1 (two services of one example may talk to each other) but
 nothing beyond, where the system allows cutting the network.
@@ -41,7 +41,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_TIMEOUT = 60
+DEFAULT_TIMEOUT = 120
 STDERR_TAIL_LINES = 15
 _FENCE_RE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<info>.*?)\s*$")
 
