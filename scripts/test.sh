@@ -29,6 +29,9 @@ run_pytest() {
 echo "== tests on SQLite"
 run_pytest "$@"
 
+echo "== course examples"
+python manage.py check_course courses/python-web-development
+
 echo "== tests on PostgreSQL"
 DATABASE_URL=$(bash scripts/postgres.sh)
 export DATABASE_URL

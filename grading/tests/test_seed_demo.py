@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def test_seed_demo_loads_the_demo_course_and_enrolls_the_demo_users(capsys):
     call_command("seed_demo")
     course = Course.objects.get(slug="python-web-development")
-    assert Lesson.objects.filter(module__course=course).published().count() == 29
+    assert Lesson.objects.filter(module__course=course).published().count() == 33
     roles = dict(Enrollment.objects.filter(course=course).values_list("user__username", "role"))
     assert roles["instructor"] == Role.INSTRUCTOR
     assert roles["grader"] == Role.GRADER

@@ -50,7 +50,7 @@ def test_a_student_signs_up_follows_lessons_marks_one_complete_resumes_and_searc
     page.evaluate("window.__sameDocument = true")
     page.click("#complete-btn")
     expect(page.locator("#complete-btn")).to_contain_text("Completed")
-    expect(bar(page, "course")).to_have_attribute("aria-valuenow", "3")  # 1 of 29
+    expect(bar(page, "course")).to_have_attribute("aria-valuenow", "3")  # 1 of 33
     module_bar = page.locator('[data-progress^="module-"] [role="progressbar"]')
     expect(module_bar).to_have_attribute("aria-valuenow", "10")  # 1 of 10
     assert page.evaluate("window.__sameDocument") is True

@@ -50,7 +50,7 @@ def snapshot() -> dict:
     }
 
 
-def test_the_demo_bundle_imports_five_modules_and_29_lessons():
+def test_the_demo_bundle_imports_five_modules_and_33_lessons():
     report = course_import(path=DEMO)
     course = Course.objects.get(slug="python-web-development")
     assert report.course == course
@@ -62,7 +62,7 @@ def test_the_demo_bundle_imports_five_modules_and_29_lessons():
     assert course.is_published
     assert "<li>" in course.objectives_html and "<li>" in course.prerequisites_html
     assert course.modules.count() == 5
-    assert Lesson.objects.filter(module__course=course).count() == 29
+    assert Lesson.objects.filter(module__course=course).count() == 33
     http = Lesson.objects.get(slug="http-and-https")
     assert http.module.order == 1 and http.order == 3 and http.estimated_minutes == 25
     assert '<div class="highlight">' in http.body_html and http.toc_html
@@ -73,7 +73,7 @@ def test_importing_twice_changes_nothing():
     before = snapshot()
     report = course_import(path=DEMO)
     assert not report.changed
-    assert report.unchanged == 1 + 5 + 29
+    assert report.unchanged == 1 + 5 + 33
     assert snapshot() == before  # updated_at included
 
 
@@ -86,7 +86,7 @@ def test_a_renamed_lesson_is_updated_not_duplicated(bundle):
     report = course_import(path=bundle)
     assert report.updated == ["lesson http-and-https (title)"]
     assert Lesson.objects.filter(slug="http-and-https").get().title == "HTTP/2"
-    assert Lesson.objects.count() == 29
+    assert Lesson.objects.count() == 33
 
 
 def test_a_lesson_moved_to_another_module_keeps_its_progress(bundle, bob):
