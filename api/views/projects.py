@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, parsers, status
@@ -20,6 +19,7 @@ from projects import services as projects
 from projects.forms import GroupCreateForm, GroupJoinForm, SubmissionForm
 from projects.models import Group, GroupMembership, ProjectAssignment, Submission
 from projects.uploads import read_upload
+from projects.views.student import archive_download
 
 from .. import filters, serializers
 from .base import ApiViewSet, ZipRenderer, form_valid, problems
@@ -222,18 +222,4 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
     )
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, ZipRenderer])
     def download(self, request, pk=None):
-        submission = self.get_object()
-        if not submission.archive:
-            raise Http404("This version has no archive.")
-        try:
-            handle = submission.archive.open("rb")
-        except FileNotFoundError as exc:
-            raise Http404("The archive of this version is missing.") from exc
-        response = FileResponse(
-            handle,
-            as_attachment=True,
-            filename=submission.download_filename(),
-            content_type="application/zip",
-        )
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return archive_download(self.get_object())

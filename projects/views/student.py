@@ -230,7 +230,11 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def submission_download(request: HttpRequest, pk: int) -> FileResponse:
-    submission = get_submission_for_user(request, pk)
+    return archive_download(get_submission_for_user(request, pk))
+
+
+def archive_download(submission: Submission) -> FileResponse:
+    """Return SUBMISSION's zip as a private download (404 without one): the site and the API."""
     if not submission.archive:
         raise Http404("This version has no archive.")
     try:
