@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -49,9 +50,17 @@ solution: |
 """
 
 
+# A question or exercise fence of the course's own lessons, up to its matching close.
+PRACTICE_FENCE = re.compile(r"^(`{3,})(?:question|exercise)[ \t]*\n.*?^\1[ \t]*\n", re.M | re.S)
+
+
 def demo_with_practice(tmp_path: Path, extra: str = DEMO_PRACTICE) -> tuple[Path, Path]:
+    """The demo course with its own quizzes taken out and EXTRA added to its first lesson."""
     root = tmp_path / "python-web-development"
     shutil.copytree(DEMO, root)
+    for path in root.rglob("*.md"):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(PRACTICE_FENCE.sub("", text), encoding="utf-8")
     lesson = root / FIRST_LESSON
     lesson.write_text(lesson.read_text(encoding="utf-8") + extra, encoding="utf-8")
     return root, lesson
