@@ -20,7 +20,9 @@ python manage.py collectstatic --noinput -v 0
 
 run_pytest() {
   local status=0
-  python -m pytest --create-db "$@" || status=$?
+  # One worker per core; worksteal keeps both busy while a long test (Schemathesis,
+  # the migration test) runs on one of them.
+  python -m pytest --create-db -n auto --dist worksteal "$@" || status=$?
   # pytest exits 5 when it collected nothing: that is a failure here, not a pass.
   if [ "$status" -eq 5 ]; then echo "error: no tests were collected" >&2; return 1; fi
   return "$status"
