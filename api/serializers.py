@@ -14,6 +14,7 @@ from rest_framework import serializers
 
 from access import policy
 from accounts.models import Role, User
+from grading.gradebook import CellState
 from grading.models import (
     CriterionScore,
     LineComment,
@@ -189,7 +190,8 @@ class AssignmentSerializer(serializers.ModelSerializer):
         fields = [
             "id", "course", "title", "slug", "brief", "opens_at", "due_at", "late_policy",
             "late_penalty_per_day", "late_penalty_cap", "min_group_size", "max_group_size",
-            "formation_mode", "submission_kinds", "max_upload_mb", "is_published",
+            "formation_mode", "submission_kinds", "max_upload_mb", "late_version_rule",
+            "weight", "missing_counts_as_zero", "is_published",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -305,7 +307,7 @@ class LineCommentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = LineComment
-        fields = ["id", "review", "path", "line", "text", "author", "created_at"]
+        fields = ["id", "review", "path", "line", "text", "text_html", "author", "created_at"]
         read_only_fields = fields
 
     def get_author(self, comment) -> int | None:
@@ -366,6 +368,8 @@ class GradebookColumnSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     released = serializers.BooleanField()
+    weight = serializers.DecimalField(max_digits=5, decimal_places=2)
+    missing_counts_as_zero = serializers.BooleanField()
 
 
 class GradebookRowSerializer(serializers.Serializer):
@@ -377,6 +381,22 @@ class GradebookRowSerializer(serializers.Serializer):
     marks = serializers.ListField(
         child=serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
     )
+    states = serializers.SerializerMethodField(
+        help_text="Per project, in the order of `assignments`: graded, pending (submitted, "
+        "not graded yet), missing (deadline passed, nothing submitted) or not due."
+    )
+    total = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        allow_null=True,
+        help_text="The weighted total over the projects that count (null if none does).",
+    )
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(choices=list(CellState)))
+    )
+    def get_states(self, row) -> list[str]:
+        return [cell.state.value for cell in row.cells]
 
 
 class GradebookSerializer(serializers.Serializer):

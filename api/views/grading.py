@@ -273,7 +273,8 @@ class GradebookActions:
             OpenApiParameter(
                 "sort",
                 str,
-                description="name, progress or p<assignment id>; a leading - for descending.",
+                description="name, progress, total or p<assignment id>; "
+                "a leading - for descending.",
             ),
             OpenApiParameter("page", int, description="Page number."),
             OpenApiParameter("page_size", int, description="Students per page (at most 200)."),
@@ -305,10 +306,19 @@ class GradebookActions:
             )
             if page.has_previous()
             else None,
-            "assignments": [
-                {"id": a.pk, "title": a.title, "released": a.pk in book.released}
-                for a in book.assignments
-            ],
+            "assignments": serializers.GradebookColumnSerializer(
+                [
+                    {
+                        "id": a.pk,
+                        "title": a.title,
+                        "released": a.pk in book.released,
+                        "weight": a.weight,
+                        "missing_counts_as_zero": a.missing_counts_as_zero,
+                    }
+                    for a in book.assignments
+                ],
+                many=True,
+            ).data,
             "results": serializers.GradebookRowSerializer(book.rows, many=True).data,
         }
         return Response(data)

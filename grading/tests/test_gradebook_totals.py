@@ -13,6 +13,7 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
+from grading import services
 from grading.gradebook import Cell, CellState, build_gradebook, weighted_total
 from projects.models import ProjectAssignment
 from projects.tests.factories import ProjectAssignmentFactory
@@ -150,3 +151,33 @@ def test_the_weighted_total_lies_between_the_lowest_and_highest_mark(pairs):
     cells = [Cell(CellState.GRADED, mark) for _weight, mark in pairs]
     total = weighted_total(assignments, cells)
     assert min(m for _w, m in pairs) <= total <= max(m for _w, m in pairs)
+
+
+def test_the_api_gives_weights_states_and_the_weighted_total(five_projects, alice, bob):
+    from api.tests.conftest import token_client
+
+    url = f"/api/v1/courses/{five_projects.course.pk}/gradebook/"
+    book = token_client(alice).get(url).json()
+    columns = {column["title"]: column for column in book["assignments"]}
+    assert columns["Blog engine"]["weight"] == "2.00"
+    assert columns["Quiz"]["missing_counts_as_zero"] is True
+    row = next(row for row in book["results"] if row["username"] == "bob")
+    assert row["states"] == ["graded", "missing", "missing", "pending", "not due"]
+    assert row["total"] == "53.33"  # the page's and the CSV's figure
+    # A student's token reads none of it.
+    assert token_client(bob).get(url).status_code in (403, 404)
+
+
+def test_the_api_gives_line_comments_rendered_and_sanitized(world, grace):
+    from api.tests.conftest import token_client
+
+    comment = services.line_comment_add(
+        review=world.review,
+        by=grace,
+        path="app.py",
+        line=1,
+        text="Use **f-strings**<script>alert(1)</script>",
+    )
+    got = token_client(grace).get(f"/api/v1/line-comments/{comment.pk}/").json()
+    assert "<strong>f-strings</strong>" in got["text_html"]
+    assert "<script" not in got["text_html"]
