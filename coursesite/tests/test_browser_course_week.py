@@ -4,8 +4,9 @@ The instructor imports a roster; the invited students set their passwords from t
 emailed link, follow a lesson, form groups and submit; the grader scores, loses the
 session and finds the draft again; the instructor releases from the hub; the students
 read the feedback; versions sent after the release meet the assignment's rule (locked
-by default, then accepted and announced). Every page on the way is checked by axe at
-1280 and 375 px, with a screenshot of each in test-artifacts/week-*.png.
+by default, then accepted and announced, also from the group that never submitted).
+Every page on the way is checked by axe at 1280 and 375 px, with a screenshot of each
+in test-artifacts/week-*.png.
 """
 
 from __future__ import annotations
@@ -295,6 +296,19 @@ def test_a_course_week_for_every_role(
     check_here(grader, "grader-review-changes", shots)
     review.refresh_from_db()
     assert review.status == ReviewStatus.COMPLETED and review.submission.version == 1
+
+    # The group that never submitted does so now: accepted, and the instructor is told.
+    mail.outbox.clear()
+    pia.goto(project_url)
+    pia.set_input_files("#id_archive", files=_zip("sleepers.zip", CODE_V1))
+    pia.click("#submit-btn")
+    expect(pia.get_by_role("alert")).to_contain_text("Version 1 submitted.")
+    assert [m.to for m in mail.outbox] == [["alice@example.org"]], [m.to for m in mail.outbox]
+    visit(page, hub_url, "instructor-hub-after-release", shots)
+    late = page.locator("#after-release")
+    expect(late).to_contain_text("2 groups submitted after release, not graded.")
+    expect(late).to_contain_text("Sleepers: version 1")
+    expect(late).to_contain_text("Owls: version 2")
 
     for name, person in people.items():
         if name != "alice":
