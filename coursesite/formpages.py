@@ -29,6 +29,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -36,8 +37,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
-from django.shortcuts import redirect
-from django.urls import reverse
+from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve, reverse
 from django.views.decorators.csrf import csrf_protect
 
 SESSION_KEY = "_kept_forms"
@@ -51,6 +52,7 @@ KEPT = "What you typed is back in the form below: check it, then send it again."
 FILE_AGAIN = "Files are not kept: choose your file again."
 TOO_LONG = "What you typed was too long to keep: please type it again."
 POST_ONLY = "That address only receives a form: here is the page with the form."
+STALE_TAB = "Your session changed in another tab; we kept what you typed — check it and send again."
 
 PageUrl = Callable[..., str]
 
@@ -143,6 +145,7 @@ def form_view(
             return view(request, *args, **kwargs)
 
         wrapper.form_page = form_page  # the tests find every POST-only action by it
+        wrapper.keeps = keep  # csrf_failure keeps what a stale tab posted here too
         return wrapper
 
     return decorator
@@ -150,6 +153,12 @@ def form_view(
 
 @csrf_protect  # views that read uploads are csrf_exempt; what is kept must pass it too
 def _keep_and_log_in(request: HttpRequest, target: str) -> HttpResponse:
+    _keep(request, target, _browser_owner(request))
+    return redirect_to_login(target)
+
+
+def _keep(request: HttpRequest, target: str, owner: int | None, message: str = KEPT) -> None:
+    """Keep the fields (never the files) REQUEST posted, for OWNER on the page TARGET."""
     fields = [
         (name, value)
         for name, values in request.POST.lists()
@@ -158,7 +167,7 @@ def _keep_and_log_in(request: HttpRequest, target: str) -> HttpResponse:
     ]
     handlers = request.upload_handlers
     files = [name for handler in handlers for name in getattr(handler, "skipped", [])]
-    owner = _browser_owner(request)
+    files += list(getattr(request, "_files", None) or [])  # parsed before we were asked
     if sum(len(name) + len(value) for name, value in fields) > MAX_KEPT_CHARS:
         messages.warning(request, TOO_LONG)
     elif (fields or files) and owner is not None:
@@ -168,9 +177,66 @@ def _keep_and_log_in(request: HttpRequest, target: str) -> HttpResponse:
             "owner": owner,
             "fields": fields,
             "files": bool(files),
+            "message": message,
         }
         request.session[SESSION_KEY] = kept
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """Answer a request refused by the CSRF check (``CSRF_FAILURE_VIEW``); act on nothing.
+
+    A form sent from one of our own pages whose token went stale (its person logged out
+    and in again in another tab) is kept, as for an ended session, and its page comes
+    back filled in. Anything else, a post from another site above all, keeps nothing and
+    gets a plain 403 page.
+    """
+    target = _stale_form_page(request)
+    if target is None:
+        return render(request, "errors/403_csrf.html", status=403)
+    if not hasattr(request, "_files"):
+        request.upload_handlers = [_SkipFiles()]  # files are never read, only noted
+    if request.user.is_authenticated:
+        # The person logged in now is the one the form's page was shown to in this browser.
+        _keep(request, target, request.user.pk, STALE_TAB)
+        return redirect(target)
+    _keep(request, target, _browser_owner(request), STALE_TAB)
+    messages.warning(request, SIGNED_OUT)
     return redirect_to_login(target)
+
+
+def _stale_form_page(request: HttpRequest) -> str | None:
+    """Return the page showing the form REQUEST posted, if it came from this site and that
+    form's fields may be kept; else None."""
+    if request.method != "POST" or not _from_this_site(request):
+        return None
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return None
+    if not getattr(match.func, "keeps", False):
+        return None
+    form_page = match.func.form_page
+    return form_page(request, **match.kwargs) if form_page else request.get_full_path()
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def _from_this_site(request: HttpRequest) -> bool:
+    """Whether the browser says the request comes from a page of this site.
+
+    Browsers send Origin (or at least Referer) with a form's POST, and no page of another
+    site can set either to ours: a match means a stale token, never a forged request.
+    """
+    origin = request.META.get("HTTP_ORIGIN") or _origin(request.META.get("HTTP_REFERER", ""))
+    if not origin or origin == "null":
+        return False
+    ours = {f"{request.scheme}://{request.get_host()}", *settings.CSRF_TRUSTED_ORIGINS}
+    if settings.SITE_URL:
+        ours.add(_origin(settings.SITE_URL))
+    return origin in ours
 
 
 def kept_fields(request: HttpRequest) -> dict[str, str | list[str]]:
@@ -195,7 +261,8 @@ def kept_fields(request: HttpRequest) -> dict[str, str | list[str]]:
     values: dict[str, list[str]] = {}
     for name, value in entry["fields"]:
         values.setdefault(name, []).append(value)
-    messages.info(request, KEPT + (" " + FILE_AGAIN if entry["files"] else ""))
+    message = entry.get("message", KEPT)
+    messages.info(request, message + (" " + FILE_AGAIN if entry["files"] else ""))
     return {name: found[0] if len(found) == 1 else found for name, found in values.items()}
 
 

@@ -6,6 +6,7 @@ It lives in grading because it counts reviews and releases, which projects must 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db.models import Count, Exists, OuterRef, Q
 
@@ -16,6 +17,16 @@ from .models import ReviewStatus
 
 
 @dataclass
+class LateArrival:
+    """A group's latest version, sent after the release: nobody grades it."""
+
+    group: str
+    version: int
+    submitted_at: datetime
+    graded_version: int | None  # None: the group's work was never graded
+
+
+@dataclass
 class HubCounts:
     groups: int
     submitted: int
@@ -23,6 +34,7 @@ class HubCounts:
     graded: int
     released: int
     never_submitted: list[str] = field(default_factory=list)
+    after_release: list[LateArrival] = field(default_factory=list)
 
     @property
     def not_submitted(self) -> int:
@@ -34,8 +46,9 @@ class HubCounts:
         return round(100 * self.graded / self.submitted) if self.submitted else 0
 
 
-def hub_counts(assignment: ProjectAssignment, *, released: bool) -> HubCounts:
-    """Return ASSIGNMENT's group counts (one query) and the groups that never submitted (one)."""
+def hub_counts(assignment: ProjectAssignment, *, released_at: datetime | None) -> HubCounts:
+    """Return ASSIGNMENT's group counts (one query), the groups that never submitted (one)
+    and, once released at RELEASED_AT, the versions that came after it (one)."""
     groups = Group.objects.filter(assignment=assignment).annotate(
         has_submission=Exists(Submission.objects.filter(group=OuterRef("pk")))
     )
@@ -48,7 +61,42 @@ def hub_counts(assignment: ProjectAssignment, *, released: bool) -> HubCounts:
     never = list(
         groups.filter(has_submission=False).order_by("name").values_list("name", flat=True)
     )
-    return HubCounts(**counts, released=counts["graded"] if released else 0, never_submitted=never)
+    released = counts["graded"] if released_at else 0
+    after = submitted_after_release(assignment, released_at) if released_at else []
+    return HubCounts(**counts, released=released, never_submitted=never, after_release=after)
+
+
+def submitted_after_release(
+    assignment: ProjectAssignment, released_at: datetime
+) -> list[LateArrival]:
+    """Return each group's latest version of ASSIGNMENT submitted after RELEASED_AT, by name.
+
+    None of them is graded: reviews cannot change once the grades are released.
+    """
+    rows = (
+        Submission.objects.filter(group__assignment=assignment, submitted_at__gt=released_at)
+        .order_by("group__name", "group_id", "-version")
+        .values(
+            "group_id",
+            "group__name",
+            "version",
+            "submitted_at",
+            "group__review__status",
+            "group__review__submission__version",
+        )
+    )
+    latest: dict[int, LateArrival] = {}
+    for row in rows:
+        if row["group_id"] in latest:
+            continue  # an older version of a group already listed
+        graded = row["group__review__status"] == ReviewStatus.COMPLETED
+        latest[row["group_id"]] = LateArrival(
+            group=row["group__name"],
+            version=row["version"],
+            submitted_at=row["submitted_at"],
+            graded_version=row["group__review__submission__version"] if graded else None,
+        )
+    return list(latest.values())
 
 
 def grader_loads(assignment: ProjectAssignment) -> list[User]:

@@ -355,10 +355,12 @@ def new_version_notify(*, submission: Submission) -> bool:
     """Email the grader of SUBMISSION's group that it is newer than the version graded.
 
     Only under the "accept and notify" rule, and only once grading started: a review
-    still to do grades the latest version when its grader opens it. Returns whether an
-    email was queued (the task worker sends it).
+    still to do grades the latest version when its grader opens it. A version of a group
+    nobody graded that arrives after the release (a group that never submitted before)
+    is emailed to the course's instructors and the group's grader, if it has one.
+    Returns whether an email was queued (the task worker sends it).
     """
-    from .tasks import send_new_version_email
+    from .tasks import send_after_release_email, send_new_version_email
 
     group = submission.group
     if group.assignment.late_version_rule != LateVersionRule.ACCEPT_AND_NOTIFY:
@@ -369,7 +371,15 @@ def new_version_notify(*, submission: Submission) -> bool:
         .exclude(status=ReviewStatus.TODO)
         .first()
     )
-    if review is None or review.submission.version >= submission.version:
+    if review is None:
+        # Nobody started grading this group. Before the release its grader grades the
+        # latest version anyway; after it nobody ever would, so the teachers are told.
+        release = GradeRelease.objects.filter(assignment_id=group.assignment_id).first()
+        if release is None or submission.submitted_at <= release.released_at:
+            return False
+        send_after_release_email.enqueue(submission_id=submission.pk)
+        return True
+    if review.submission.version >= submission.version:
         return False
     send_new_version_email.enqueue(review_id=review.pk, submission_id=submission.pk)
     return True

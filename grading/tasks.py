@@ -9,10 +9,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from access import policy
-from accounts.models import User
+from accounts.models import Role, User
 from projects.models import Submission
 
-from .models import Review
+from .models import Review, group_label
 
 
 @task()
@@ -92,3 +92,61 @@ def send_new_version_email(*, review_id: int, submission_id: int) -> int:
         render_to_string("emails/new-version-body.html", context), "text/html"
     )
     return message.send()
+
+
+@task()
+def send_after_release_email(*, submission_id: int) -> int:
+    """Email the course's instructors, and the group's grader if any, about a version that
+    arrived after the grades were released and that nobody will grade.
+
+    Instructors get the assignment hub's link, which lists such versions; the grader the
+    review's. Who may know is asked when the email goes, not when it was queued.
+    """
+    submission = (
+        Submission.objects.select_related("group__assignment__course", "group__assignment__rubric")
+        .filter(pk=submission_id)
+        .first()
+    )
+    if submission is None:
+        return 0
+    group, assignment = submission.group, submission.group.assignment
+    course = assignment.course
+    hub_url = settings.SITE_URL + reverse("grading:assignment_hub", kwargs={"pk": assignment.pk})
+    recipients: dict[int, tuple[User, str]] = {}
+    enrolled = User.objects.filter(
+        is_active=True, enrollments__course=course, enrollments__role=Role.INSTRUCTOR
+    ).exclude(email="")
+    for user in enrolled:
+        if policy.can(user, policy.TEACH, course):
+            recipients[user.pk] = (user, hub_url)
+    review = Review.objects.select_related("grader").filter(group=group).first()
+    if review is not None and review.grader.email and review.grader_id not in recipients:
+        if policy.can(review.grader, policy.VIEW, review):
+            review_url = reverse("grading:review", kwargs={"pk": review.pk})
+            recipients[review.grader_id] = (review.grader, settings.SITE_URL + review_url)
+    rubric = getattr(assignment, "rubric", None)
+    anonymous = bool(rubric and rubric.anonymous_grading)
+    sent = 0
+    for user, link in recipients.values():
+        # Anonymous grading hides the group's name from graders, never from instructors.
+        hide = anonymous and not policy.can(user, policy.TEACH, course)
+        context = {
+            "user": user,
+            "label": group_label(group.pk, group.name, anonymous=hide),
+            "assignment": assignment,
+            "course": course,
+            "version": submission.version,
+            "link": link,
+            "site_name": settings.SITE_NAME,
+        }
+        subject = render_to_string("emails/after-release-subject.txt", context).strip()
+        message = EmailMultiAlternatives(
+            subject=" ".join(subject.split()),
+            body=render_to_string("emails/after-release-body.txt", context),
+            to=[user.email],
+        )
+        message.attach_alternative(
+            render_to_string("emails/after-release-body.html", context), "text/html"
+        )
+        sent += message.send()
+    return sent

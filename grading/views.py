@@ -139,6 +139,14 @@ class QueueRow:
     grader: str
     status: str
     latest_version: int | None = None
+    latest_submitted_at: datetime | None = None
+    released_at: datetime | None = None
+
+    @property
+    def after_release(self) -> bool:
+        """Whether the group's latest version came after the release: nobody grades it."""
+        released, latest = self.released_at, self.latest_submitted_at
+        return bool(released and latest and latest > released)
 
     @property
     def newer_version(self) -> int | None:
@@ -160,6 +168,7 @@ _QUEUE_VALUES = (
     "group__assignment_id",
     "group__extension__due_at",
     "group__assignment__rubric__anonymous_grading",
+    "group__assignment__grade_release__released_at",
     "submission__submitted_at",
     "submission__version",
     *(f"grader__{name}" for name in ("display_name", "first_name", "last_name", "username")),
@@ -175,8 +184,11 @@ def grader_queue(request: HttpRequest) -> HttpResponse:
     latest = Submission.objects.filter(group=OuterRef("group_id")).order_by("-version")
     reviews = (
         visible.order_by("submission__submitted_at", "pk")
-        .annotate(latest_version=Subquery(latest.values("version")[:1]))
-        .values(*_QUEUE_VALUES, "latest_version")
+        .annotate(
+            latest_version=Subquery(latest.values("version")[:1]),
+            latest_submitted_at=Subquery(latest.values("submitted_at")[:1]),
+        )
+        .values(*_QUEUE_VALUES, "latest_version", "latest_submitted_at")
     )
     if current in QUEUE_FILTERS:
         reviews = reviews.filter(QUEUE_FILTERS[current][1])
@@ -248,6 +260,8 @@ def _queue_rows(reviews: list[dict]) -> list[QueueRow]:
                 grader=User.name_of(*(review[f"grader__{name}"] for name in _PERSON)),
                 status=review["status"],
                 latest_version=review.get("latest_version"),
+                latest_submitted_at=review.get("latest_submitted_at"),
+                released_at=review["group__assignment__grade_release__released_at"],
             )
         )
     return rows
@@ -608,7 +622,7 @@ def assignment_hub(request: HttpRequest, pk: int) -> HttpResponse:
     )
     assignment = policy.get_or_refuse(request.user, policy.TEACH, assignments, pk=pk)
     release = getattr(assignment, "grade_release", None)
-    counts = hub_counts(assignment, released=release is not None)
+    counts = hub_counts(assignment, released_at=release.released_at if release else None)
     return render(
         request,
         "grading/hub.html",

@@ -61,6 +61,21 @@ WIDEST_JS = """() => {
 }"""
 
 
+def _width_problems(page: Page, label: str, width: int) -> list[str]:
+    """Return axe's blocking violations on PAGE and any sideways scroll, at WIDTH."""
+    problems = [f"{label} at {width}px: {v}" for v in axe_violations(page)]
+    # Wide content scrolls inside its own box (tables), never the whole page.
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    if overflow > 0:
+        problems.append(
+            f"{label} at {width}px scrolls sideways by {overflow}px: "
+            + ", ".join(page.evaluate(WIDEST_JS))
+        )
+    return problems
+
+
 def check_pages(page: Page, base_url: str, paths: dict[str, str], artifacts) -> None:
     """Open each of PATHS at desktop and phone widths: axe-clean, no sideways scroll, a shot.
 
@@ -74,14 +89,27 @@ def check_pages(page: Page, base_url: str, paths: dict[str, str], artifacts) -> 
             response = page.goto(f"{base_url}{path}")
             assert response is not None and response.status < 400, (path, response)
             page.screenshot(path=artifacts / f"a11y-{name}-{width_name}.png", full_page=True)
-            problems += [f"{path} at {width}px: {v}" for v in axe_violations(page)]
-            # Wide content scrolls inside its own box (tables), never the whole page.
-            overflow = page.evaluate(
-                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-            )
-            if overflow > 0:
-                problems.append(
-                    f"{path} at {width}px scrolls sideways by {overflow}px: "
-                    + ", ".join(page.evaluate(WIDEST_JS))
-                )
+            problems += _width_problems(page, path, width)
     assert not problems, "\n".join(problems)
+
+
+def check_here(page: Page, name: str, artifacts) -> None:
+    """Check the page PAGE shows now, as it is, at desktop then phone width, with a shot each.
+
+    Nothing is reloaded: a page reached by a form (a report, a message shown once) is
+    checked in the state its user sees. The viewport goes back to desktop width after.
+    """
+    problems = []
+    for width_name, width in WIDTHS.items():
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=artifacts / f"week-{name}-{width_name}.png", full_page=True)
+        problems += _width_problems(page, f"{name} ({page.url})", width)
+    page.set_viewport_size({"width": WIDTHS["desktop"], "height": 900})
+    assert not problems, "\n".join(problems)
+
+
+def visit(page: Page, url: str, name: str, artifacts) -> None:
+    """Open URL on PAGE and check it as ``check_here`` does (axe, no sideways scroll, shots)."""
+    response = page.goto(url)
+    assert response is not None and response.status < 400, (url, response)
+    check_here(page, name, artifacts)

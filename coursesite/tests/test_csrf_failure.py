@@ -1,0 +1,123 @@
+"""A form sent with a stale CSRF token (its person logged out and in again in another tab)
+comes back filled in; a form from anywhere else keeps nothing and gets a plain 403."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from conftest import DEMO_PASSWORD
+from coursesite import formpages
+from grading.models import Review
+from grading.tests.factories import grading_world
+
+pytestmark = pytest.mark.django_db
+
+TOKEN_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+TYPED = "A long paragraph of feedback the grader typed before pressing Save."
+SITE = "http://testserver"
+
+
+@pytest.fixture
+def world(alice, bob, grace):
+    return grading_world(alice=alice, bob=bob, grace=grace)
+
+
+def _token(response) -> str:
+    return TOKEN_RE.search(response.content.decode()).group(1)
+
+
+def _log_in(client: Client, username: str) -> None:
+    """Log in through the real form, as in another tab: Django gives a new CSRF secret."""
+    login = client.get(reverse("accounts:login"))
+    response = client.post(
+        reverse("accounts:login"),
+        {"username": username, "password": DEMO_PASSWORD, "csrfmiddlewaretoken": _token(login)},
+    )
+    assert response.status_code == 302
+
+
+def _stale_post(world, grace, **headers) -> tuple[Client, str, object]:
+    """Open the review as grace, log out and in again elsewhere, then send the old form."""
+    client = Client(enforce_csrf_checks=True)
+    _log_in(client, "grace")
+    page = reverse("grading:review", args=[world.review.pk])
+    stale = _token(client.get(page))
+    client.post(reverse("accounts:logout"), {"csrfmiddlewaretoken": stale})
+    _log_in(client, "grace")
+    data = {"overall_feedback": TYPED, f"score_{world.style.pk}": "4", "csrfmiddlewaretoken": stale}
+    return client, page, client.post(page, data, **headers)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"HTTP_ORIGIN": SITE}, {"HTTP_REFERER": f"{SITE}/grading/"}],
+    ids=["origin", "referer"],
+)
+def test_a_stale_token_from_this_site_keeps_the_text_for_the_same_person(world, grace, headers):
+    client, page, response = _stale_post(world, grace, **headers)
+
+    assert response.status_code == 302
+    assert response["Location"] == page
+    shown = html.unescape(client.get(page).content.decode())
+    assert formpages.STALE_TAB in shown
+    assert TYPED in shown
+    score = re.search(rf'<input[^>]*id="id_score_{world.style.pk}"[^>]*>', shown).group(0)
+    assert 'value="4"' in score
+    # Nothing was acted on: the review is as it was.
+    review = Review.objects.get(pk=world.review.pk)
+    assert (review.overall_feedback, review.status) == ("", "todo")
+    # Given back once only.
+    assert TYPED not in html.unescape(client.get(page).content.decode())
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HTTP_ORIGIN": "https://evil.example"},
+        {"HTTP_REFERER": "https://evil.example/form.html"},
+        {"HTTP_ORIGIN": "null"},
+        {},  # neither: nothing says where it came from
+    ],
+    ids=["origin", "referer", "null-origin", "no-header"],
+)
+def test_a_post_from_elsewhere_keeps_nothing_and_gets_a_403(world, grace, headers):
+    client, page, response = _stale_post(world, grace, **headers)
+
+    assert response.status_code == 403
+    assert "This form was not sent" in response.content.decode()
+    assert "Nothing was changed" in response.content.decode()
+    shown = html.unescape(client.get(page).content.decode())
+    assert TYPED not in shown
+    assert formpages.STALE_TAB not in shown
+    assert Review.objects.get(pk=world.review.pk).overall_feedback == ""
+
+
+def test_another_person_logging_in_on_the_same_browser_does_not_see_it(world, grace, alice):
+    client, page, response = _stale_post(world, grace, HTTP_ORIGIN=SITE)
+    assert response.status_code == 302
+    # grace walks away; alice logs in on the same browser and opens the same review.
+    logout_token = _token(client.get(reverse("grading:grader_queue")))
+    client.post(reverse("accounts:logout"), {"csrfmiddlewaretoken": logout_token})
+    _log_in(client, "alice")
+    shown = html.unescape(client.get(page).content.decode())
+    assert TYPED not in shown
+    assert formpages.STALE_TAB not in shown
+
+
+def test_an_action_that_keeps_nothing_is_a_plain_403(world, alice):
+    """Release takes no typing worth keeping (keep=False): a stale token is refused."""
+    client = Client(enforce_csrf_checks=True)
+    _log_in(client, "alice")
+    release = reverse("grading:release_grades", args=[world.assignment.pk])
+    stale = _token(client.get(release))
+    client.post(reverse("accounts:logout"), {"csrfmiddlewaretoken": stale})
+    _log_in(client, "alice")
+    response = client.post(
+        release, {"confirm": "on", "csrfmiddlewaretoken": stale}, HTTP_ORIGIN=SITE
+    )
+    assert response.status_code == 403

@@ -1,0 +1,165 @@
+"""Versions that arrive after the release under "accept and notify": nobody grades them,
+so the course's instructors (and the group's grader, if it has one) are told, and the
+hub and the queue show them as "submitted after release, not graded"."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from accounts.models import Role
+from accounts.tests.factories import UserFactory
+from grading import services
+from grading.hub import hub_counts
+from lessons.models import Course
+from projects.models import LateVersionRule
+from projects.services import submission_create
+from projects.tests.factories import GroupFactory, GroupMembershipFactory, make_zip
+
+from .factories import enroll
+
+pytestmark = pytest.mark.django_db
+
+IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+SITE = "https://courses.example.edu"
+
+
+def upload() -> SimpleUploadedFile:
+    return SimpleUploadedFile("late.zip", make_zip(), content_type="application/zip")
+
+
+@pytest.fixture
+def released(world, alice, grace, settings):
+    """The world under "accept and notify", graded by grace and released by alice, with
+    a group, Sleepers (pia), that never submitted; and bea, who teaches another course."""
+    settings.TASKS = IMMEDIATE
+    settings.SITE_URL = SITE
+    world.assignment.late_version_rule = LateVersionRule.ACCEPT_AND_NOTIFY
+    world.assignment.save(update_fields=["late_version_rule"])
+    review = services.grader_assign(group=world.group, grader=grace, by=alice)
+    services.review_save(
+        review=review,
+        by=grace,
+        scores={world.correctness.pk: (Decimal(8), ""), world.style.pk: (Decimal(4), "")},
+        overall_feedback="Good.",
+        complete=True,
+    )
+    world.pia = enroll(UserFactory(username="pia"), world.course)
+    world.sleepers = GroupFactory(assignment=world.assignment, name="Sleepers")
+    GroupMembershipFactory(group=world.sleepers, student=world.pia)
+    services.grades_release(assignment=world.assignment, by=alice)
+    other = Course.objects.create(title="Databases", slug="databases", is_published=True)
+    world.bea = enroll(UserFactory(username="bea"), other, Role.INSTRUCTOR)
+    return world
+
+
+def late_submission(world, capture):
+    world.sleepers.refresh_from_db()
+    with capture(execute=True):
+        return submission_create(group=world.sleepers, student=world.pia, archive=upload())
+
+
+def test_the_instructors_are_emailed_when_a_group_that_never_submitted_submits(
+    released, alice, grace, bob, mailoutbox, django_capture_on_commit_callbacks
+):
+    co_teacher = enroll(UserFactory(username="carol"), released.course, Role.INSTRUCTOR)
+    submission = late_submission(released, django_capture_on_commit_callbacks)
+
+    assert submission.version == 1  # accepted: the rule says so
+    # Every instructor of the course, nobody else: not the grader (the group has none),
+    # not its students, not bea who teaches another course.
+    assert sorted(m.to[0] for m in mailoutbox) == sorted([alice.email, co_teacher.email])
+    message = mailoutbox[0]
+    assert message.subject == "Submitted after release, not graded: Sleepers, Blog engine"
+    assert "after its grades were released" in message.body
+    assert "not graded" in message.body
+    hub = SITE + reverse("grading:assignment_hub", args=[released.assignment.pk])
+    assert hub in message.body  # absolute, from SITE_URL: the worker has no request
+
+
+def test_the_grader_allocated_to_the_group_is_emailed_too(
+    released, alice, grace, mailoutbox, django_capture_on_commit_callbacks
+):
+    late_submission(released, django_capture_on_commit_callbacks)
+    # The instructor spreads the new submission over the graders: grace gets it.
+    (review,) = services.graders_assign_round_robin(assignment=released.assignment, by=alice)
+    assert review.grader == grace
+    mailoutbox.clear()
+
+    late_submission(released, django_capture_on_commit_callbacks)  # version 2
+
+    assert sorted(m.to[0] for m in mailoutbox) == sorted([alice.email, grace.email])
+    to_grace = next(m for m in mailoutbox if m.to == [grace.email])
+    assert SITE + reverse("grading:review", args=[review.pk]) in to_grace.body
+    assert "version 2" in to_grace.body
+
+
+def test_nobody_is_emailed_before_the_release_or_under_the_default_rule(
+    world, alice, bob, grace, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Before the release the group's work is still graded like any other: nothing to tell."""
+    settings.TASKS = IMMEDIATE
+    world.assignment.late_version_rule = LateVersionRule.ACCEPT_AND_NOTIFY
+    world.assignment.save(update_fields=["late_version_rule"])
+    pia = enroll(UserFactory(username="pia"), world.course)
+    sleepers = GroupFactory(assignment=world.assignment, name="Sleepers")
+    GroupMembershipFactory(group=sleepers, student=pia)
+    with django_capture_on_commit_callbacks(execute=True):
+        submission_create(group=sleepers, student=pia, archive=upload())
+    assert mailoutbox == []
+
+
+def test_the_hub_counts_and_lists_versions_after_release(
+    released, alice, bob, client, django_capture_on_commit_callbacks
+):
+    hub = reverse("grading:assignment_hub", args=[released.assignment.pk])
+    client.force_login(alice)
+    assert "submitted after release" not in client.get(hub).content.decode()
+
+    late_submission(released, django_capture_on_commit_callbacks)
+    # The graded group sends a version too: also after release, also not graded.
+    with django_capture_on_commit_callbacks(execute=True):
+        submission_create(group=released.group, student=bob, archive=upload())
+
+    page = client.get(hub).content.decode()
+    assert "2 groups submitted after release, not graded." in page
+    assert "Sleepers: version 1" in page
+    assert "never graded" in page
+    assert "Team Rocket: version 2" in page
+    assert "graded version 1" in page
+    counts = hub_counts(
+        released.assignment, released_at=released.assignment.grade_release.released_at
+    )
+    assert [(late.group, late.version, late.graded_version) for late in counts.after_release] == [
+        ("Sleepers", 1, None),
+        ("Team Rocket", 2, 1),
+    ]
+
+
+def test_instructor_b_of_another_course_is_not_told_and_cannot_see_it(
+    released, client, mailoutbox, django_capture_on_commit_callbacks
+):
+    late_submission(released, django_capture_on_commit_callbacks)
+    assert all(m.to != [released.bea.email] for m in mailoutbox)
+    client.force_login(released.bea)
+    hub = reverse("grading:assignment_hub", args=[released.assignment.pk])
+    assert client.get(hub).status_code == 404
+    queue = client.get(reverse("grading:grader_queue")).content.decode()
+    assert "Sleepers" not in queue
+
+
+def test_the_queue_shows_the_version_as_submitted_after_release(
+    released, alice, grace, client, django_capture_on_commit_callbacks
+):
+    late_submission(released, django_capture_on_commit_callbacks)
+    services.graders_assign_round_robin(assignment=released.assignment, by=alice)
+    client.force_login(grace)
+    page = client.get(reverse("grading:grader_queue")).content.decode()
+    row = page[page.index("Sleepers") :].split("</tr>")[0]
+    assert "submitted after release, not graded" in row
+    # The group graded before the release has no version since: no such badge on its row.
+    rocket = page[page.index("Team Rocket") :].split("</tr>")[0]
+    assert "submitted after release" not in rocket
