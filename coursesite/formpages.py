@@ -26,6 +26,7 @@ never sees what the previous one typed.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -77,7 +78,7 @@ class FormOwnerMiddleware:
         response = self.get_response(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            value = _owner_signer.sign(str(user.pk))
+            value = _owner_value(user.pk)
             if request.COOKIES.get(OWNER_COOKIE) != value:
                 response.set_cookie(
                     OWNER_COOKIE,
@@ -88,6 +89,16 @@ class FormOwnerMiddleware:
                     secure=settings.SESSION_COOKIE_SECURE,
                 )
         return response
+
+
+@functools.lru_cache(maxsize=4096)
+def _owner_value(user_pk) -> str:
+    """Return the cookie value naming USER_PK.
+
+    Deterministic (no timestamp) and the signer's key is fixed at import, so it is
+    computed once per user and process rather than an HMAC on every response.
+    """
+    return _owner_signer.sign(str(user_pk))
 
 
 def _browser_owner(request: HttpRequest) -> int | None:

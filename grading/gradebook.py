@@ -16,12 +16,13 @@ or criteria, and does the arithmetic in Python:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
+from itertools import batched
 from typing import NamedTuple
 
 from django.core.paginator import Page, Paginator
@@ -49,6 +50,7 @@ __all__ = [
     "CellState",
     "GroupGrade",
     "build_gradebook",
+    "gradebook_chunks",
     "gradebook_page",
     "StudentMark",
     "assignment_marks",
@@ -390,6 +392,65 @@ def gradebook_page(
         students = [everyone[row.student_id] for row in page.object_list]
     book = _gradebook(course, assignments, students, whole_course=False)
     return book, Page(book.rows, page.number, page.paginator)
+
+
+# Students per chunk of a streamed export: each chunk reads the same few queries (marks,
+# progress) for its students only, so memory stays bounded by the chunk.
+EXPORT_CHUNK = 1000
+
+
+def gradebook_chunks(
+    course: Course, *, sort: str = "name", chunk_size: int = EXPORT_CHUNK
+) -> tuple[list[ProjectAssignment], Iterator[Gradebook]]:
+    """Return COURSE's assignments and its gradebook in SORT order, CHUNK_SIZE rows a book.
+
+    The same rows and figures as ``build_gradebook`` (the CSV export streams them), read
+    lazily: sorted by name, the students come from one query read as the chunks are
+    consumed, and each chunk reads the marks and progress of its students only.
+    Sorted by a mark or by progress, that one column is read for everyone first (as
+    ``gradebook_page`` does), then the chunks.
+    """
+    assignments = _assignments(course)
+    return assignments, _chunks(course, assignments, sort, chunk_size)
+
+
+def _chunks(
+    course: Course, assignments: list[ProjectAssignment], sort: str, chunk_size: int
+) -> Iterator[Gradebook]:
+    what, descending = _parse_sort(sort, [a.pk for a in assignments])
+    if what == "name":
+        enrollments = (
+            Enrollment.objects.students()
+            .filter(course=course)
+            .order_by_user_name(descending=descending)
+            .values_list(*(f"user__{name}" for name in STUDENT_FIELDS))
+        )
+        students: Iterable[Student] = (
+            _student(*values) for values in enrollments.iterator(chunk_size=chunk_size)
+        )
+    else:
+        students = _ranked_students(course, assignments, sort, what)
+    for chunk in batched(students, chunk_size):
+        yield _gradebook(course, assignments, chunk, whole_course=False)
+
+
+def _ranked_students(
+    course: Course, assignments: list[ProjectAssignment], sort: str, what: str | int
+) -> list[Student]:
+    """Return COURSE's students ordered by a mark, the total or progress (SORT)."""
+    # Ordering by a mark (or by progress) needs that column for every student, so
+    # this grows with the course: read that column alone for everyone and sort with
+    # the same rows and rules as the whole gradebook.
+    if what == "total":
+        column = assignments
+    else:
+        column = [assignments[what]] if isinstance(what, int) else []
+    everyone = {student.pk: student for student in _students(course)}
+    ranking = _gradebook(
+        course, column, everyone.values(), whole_course=True, progress=what == "progress"
+    ).rows
+    _sort_rows(ranking, sort, [a.pk for a in column])
+    return [everyone[row.student_id] for row in ranking]
 
 
 def _assignments(course: Course) -> list[ProjectAssignment]:

@@ -7,6 +7,7 @@ Access: outsiders get 404; course members without the needed role get 403.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -24,7 +25,7 @@ from django.utils import timezone
 
 from access import policy
 from accounts.models import Role, User
-from coursesite.csvexport import CsvResponse
+from coursesite.csvexport import CsvStreamingResponse
 from coursesite.formpages import form_view, kept_fields, page
 from lessons.models import Course
 from projects.models import Group, GroupMembership, ProjectAssignment, Submission
@@ -44,7 +45,7 @@ from .forms import (
 from .gradebook import (
     StudentMark,
     assignment_marks,
-    build_gradebook,
+    gradebook_chunks,
     gradebook_page,
     group_grade,
 )
@@ -745,30 +746,37 @@ def gradebook(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def gradebook_csv(request: HttpRequest, slug: str) -> HttpResponse:
     course = _get_course_for_instructor(request, slug=slug)
-    book = build_gradebook(course, sort=request.GET.get("sort", "name"))
-    response = CsvResponse(f"gradebook-{course.slug}.csv")
-    writer = response.writer
-    graded = _graded_versions(book.assignments)
-    writer.writerow(
-        ["Student", "Username", "Email"]
-        + [a.title for a in book.assignments]
-        + ["Weighted total (%)", "Lesson progress (%)"]
-        + [f"{a.title} (graded version)" for a in book.assignments]
+    assignments, books = gradebook_chunks(course, sort=request.GET.get("sort", "name"))
+    # Streamed: the rows are read and sent a chunk of students at a time, so the export
+    # of a course of 10,000 never holds the whole gradebook (or the whole file) at once.
+    return CsvStreamingResponse(
+        f"gradebook-{course.slug}.csv", _gradebook_csv_rows(assignments, books)
     )
-    for row in book.rows:
-        writer.writerow(
-            [row.name, row.username, row.email]
-            + [cell.text for cell in row.cells]
-            + ["" if row.total is None else f"{row.total:.2f}", f"{row.progress:.2f}"]
-            + [graded.get((a.pk, row.student_id), "") for a in book.assignments]
-        )
-    return response
 
 
-def _graded_versions(assignments) -> dict[tuple[int, int], int]:
+def _gradebook_csv_rows(assignments, books) -> Iterator[list]:
+    yield (
+        ["Student", "Username", "Email"]
+        + [a.title for a in assignments]
+        + ["Weighted total (%)", "Lesson progress (%)"]
+        + [f"{a.title} (graded version)" for a in assignments]
+    )
+    for book in books:
+        graded = _graded_versions(assignments, [row.student_id for row in book.rows])
+        for row in book.rows:
+            yield (
+                [row.name, row.username, row.email]
+                + [cell.text for cell in row.cells]
+                + ["" if row.total is None else f"{row.total:.2f}", f"{row.progress:.2f}"]
+                + [graded.get((a.pk, row.student_id), "") for a in assignments]
+            )
+
+
+def _graded_versions(assignments, student_ids) -> dict[tuple[int, int], int]:
     """Return {(assignment id, student id): version graded} of completed reviews, one query."""
     rows = GroupMembership.objects.filter(
         assignment__in=[a.pk for a in assignments],
+        student_id__in=student_ids,
         group__review__status=ReviewStatus.COMPLETED,
     ).values_list("assignment_id", "student_id", "group__review__submission__version")
     return {(assignment_id, student_id): version for assignment_id, student_id, version in rows}

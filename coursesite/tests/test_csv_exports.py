@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.http import HttpResponse
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
@@ -60,7 +61,7 @@ def hostile(alice, bob, grace):
 
 def every_export(client, world) -> dict[str, object]:
     """Download each CSV export of the site as the course's instructor (or a superuser)."""
-    return {
+    exports = {
         "gradebook": client.get(
             reverse("grading:gradebook_csv", kwargs={"slug": world.course.slug})
         ),
@@ -72,10 +73,21 @@ def every_export(client, world) -> dict[str, object]:
             {"action": "export_status_csv", "_selected_action": [world.assignment.pk]},
         ),
     }
+    return {name: read_once(response) for name, response in exports.items()}
+
+
+def read_once(response):
+    """Return RESPONSE with its body read, so a streamed export can be read again."""
+    if not response.streaming:
+        return response
+    settled = HttpResponse(response.getvalue(), status=response.status_code)
+    for header, value in response.items():
+        settled[header] = value
+    return settled
 
 
 def read_csv(response) -> list[list[str]]:
-    body = response.content.decode("utf-8")
+    body = response.getvalue().decode("utf-8")
     assert body.startswith("\ufeff"), "Excel needs the byte-order mark to read UTF-8"
     return list(csv.reader(io.StringIO(body.removeprefix("\ufeff"))))
 
@@ -112,7 +124,7 @@ def test_no_export_lets_a_student_name_run_as_a_formula(client, alice, hostile):
 
 def test_every_cell_is_quoted_so_separators_cannot_start_a_new_cell(client, alice, hostile):
     client.force_login(alice)
-    raw = every_export(client, hostile)["gradebook"].content.decode().removeprefix("\ufeff")
+    raw = every_export(client, hostile)["gradebook"].getvalue().decode().removeprefix("\ufeff")
     line = next(line for line in raw.splitlines() if "Team" in line)
     # One cell, in quotes, its own quote doubled: the "=1+2" parts never start a cell.
     assert line.startswith('"Team"";=1+2,=3+4","dave",')

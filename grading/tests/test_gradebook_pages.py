@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
 from grading import services
-from grading.gradebook import build_gradebook, gradebook_page
+from grading.gradebook import build_gradebook, gradebook_chunks, gradebook_page
 from grading.models import PeerRating
 from grading.views import GRADEBOOK_PAGE_SIZE
 from lessons.models import LessonCompletion
@@ -171,7 +171,7 @@ def test_page_numbers_out_of_range_behave_as_before(book_world):
 def csv_rows(client, course, **query) -> list[list[str]]:
     """Return the CSV's rows as the page shows them: username, marks, progress."""
     url = reverse("grading:gradebook_csv", kwargs={"slug": course.slug})
-    body = client.get(url, query).content.decode("utf-8").removeprefix("\ufeff")
+    body = client.get(url, query).getvalue().decode("utf-8").removeprefix("\ufeff")
     header, *rows = csv.reader(io.StringIO(body))
     # The graded-version columns come after the progress: the page does not show them.
     end = header.index("Lesson progress (%)") + 1
@@ -215,3 +215,45 @@ def test_page_two_shows_the_csvs_marks(client, book_world, alice):
     for sort in (by_mark, by_progress):
         expected = csv_rows(client, course, sort=sort)
         assert shown(client.get(url, {"sort": sort, "page": 2})) == expected[100:], sort
+
+
+@pytest.mark.parametrize("chunk_size", [1, 4, 7, 1000])
+def test_the_exports_chunks_hold_the_rows_of_the_whole_gradebook(book_world, chunk_size):
+    """The streamed CSV reads the gradebook in chunks: together they are the same rows."""
+    course = book_world.course
+    column = f"p{book_world.assignment.pk}"
+    for sort in (*SORTS, column, f"-{column}", "total", "-total"):
+        whole = build_gradebook(course, sort=sort)
+        assignments, books = gradebook_chunks(course, sort=sort, chunk_size=chunk_size)
+        assert assignments == whole.assignments
+        books = list(books)
+        assert all(len(book.rows) <= chunk_size for book in books)
+        assert [row for book in books for row in book.rows] == whole.rows, sort
+
+
+def csv_download(client, course, django_assert_max_num_queries, budget: int) -> list[str]:
+    """Return the gradebook CSV's lines, read within BUDGET queries (streamed included)."""
+    url = reverse("grading:gradebook_csv", kwargs={"slug": course.slug})
+    with django_assert_max_num_queries(budget):
+        response = client.get(url)
+        assert response.streaming  # never built whole in memory
+        body = b"".join(response.streaming_content).decode("utf-8")
+    return body.removeprefix("\ufeff").splitlines()
+
+
+def test_the_streamed_csv_reads_the_same_queries_for_three_times_the_students(
+    client, book_world, alice, django_assert_max_num_queries
+):
+    """The export's queries do not grow with the course (within a chunk of 1,000)."""
+    course = book_world.course
+    client.force_login(alice)
+    budget = 20  # session (and its refresh), user, policy, then the gradebook's reads
+    small = csv_download(client, course, django_assert_max_num_queries, budget)
+    for i in range(2 * len(small)):
+        enroll(UserFactory(username=f"more{i:03}"), course)
+    large = csv_download(client, course, django_assert_max_num_queries, budget)
+    assert len(large) == 3 * len(small)  # the header, then 3x the students
+    assert large[0] == small[0]
+    page = client.get(reverse("grading:gradebook", kwargs={"slug": course.slug}))
+    # The figures are the page's (usernames, marks, totals, progress), row for row.
+    assert csv_rows(client, course) == shown(page)

@@ -108,7 +108,7 @@ def test_page_and_csv_show_missing_and_the_weighted_total(client, five_projects,
     assert "counts as 0" in html
     assert "53.33" in html
 
-    body = client.get(reverse("grading:gradebook_csv", kwargs={"slug": slug})).content
+    body = client.get(reverse("grading:gradebook_csv", kwargs={"slug": slug})).getvalue()
     rows = list(csv.reader(io.StringIO(body.decode("utf-8").removeprefix("\ufeff"))))
     header = rows[0]
     titles = ["Blog engine", "Quiz", "Essay", "Wiki", "Capstone"]

@@ -540,7 +540,7 @@ def test_gradebook_page_and_csv_agree(client, world, alice, bob):
 
     raw = client.get(reverse("grading:gradebook_csv", kwargs={"slug": world.course.slug}))
     assert raw["Content-Type"].startswith("text/csv")
-    body = raw.content.decode("utf-8")
+    body = raw.getvalue().decode("utf-8")
     assert body.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(body.removeprefix("\ufeff"))))
     assert rows[0] == [
@@ -607,7 +607,7 @@ def test_gradebook_shows_a_hundred_students_a_page_and_the_csv_all(client, world
     assert len(second.context["page"].object_list) == 2
     assert 'href="?sort=-progress&amp;page=1"' in second.content.decode()
     csv_url = reverse("grading:gradebook_csv", kwargs={"slug": world.course.slug})
-    assert len(client.get(csv_url).content.decode().splitlines()) == students + 1
+    assert len(client.get(csv_url).getvalue().decode().splitlines()) == students + 1
 
 
 def test_completed_review_is_read_only_after_release(client, world, alice, grace):

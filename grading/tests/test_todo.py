@@ -109,3 +109,24 @@ def test_a_deadline_leaves_the_list_once_passed_and_names_the_time_zone(client, 
 def test_graders_and_instructors_have_no_to_do_list(client, world, grace, alice):
     client.force_login(alice)
     assert 'id="todo"' not in client.get(reverse("lessons:dashboard")).content.decode()
+
+
+def test_a_student_with_nothing_to_do_pays_one_query_and_items_still_appear(
+    world, alice, bob, django_assert_num_queries
+):
+    """The list reads its full queries only when the student's groups can have items.
+
+    Graded but unreleased feedback, and no peer evaluation: one light query. Once the
+    grades are released, the same call reads the feedback lists and shows the item.
+    """
+    from grading.todo import student_todo
+
+    complete(world)
+    student_todo(bob)  # the policy's enrollments, read once per request, are not counted
+    with django_assert_num_queries(1):
+        assert not student_todo(bob)
+
+    release(world, alice)
+    with django_assert_num_queries(3):  # the check, new feedback, regrade answers
+        todo_now = student_todo(bob)
+    assert [review.pk for review in todo_now.new_feedback] == [world.review.pk]

@@ -177,7 +177,7 @@ def test_the_graded_version_is_shown_in_five_places(graded, alice, bob, grace, c
 
     client.force_login(alice)
     response = client.get(reverse("grading:gradebook_csv", args=[graded.course.slug]))
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(response.getvalue().decode("utf-8-sig"))))
     column = rows[0].index("Blog engine (graded version)")
     by_user = {row[1]: row[column] for row in rows[1:]}
     assert by_user["bob"] == "1"

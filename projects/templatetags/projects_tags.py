@@ -14,6 +14,7 @@ Django template uses these any more, so they are not registered as Django tags.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -22,6 +23,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince, timeuntil
+from django.utils.translation import get_language
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
@@ -73,11 +75,22 @@ def local_time(value: datetime | None) -> SafeString | str:
     """
     if value is None:
         return ""
+    # The offset too: equal instants in two zones are equal datetimes, not equal ISO texts.
+    return _local_time(
+        value, value.utcoffset(), timezone.get_current_timezone_name(), get_language()
+    )
+
+
+@functools.lru_cache(maxsize=2048)
+def _local_time(value: datetime, offset, zone: str, language: str | None) -> SafeString:
+    # A page repeats the same few times (a queue's rows share their project's deadline)
+    # and formatting one costs ~200 Python calls: the result depends only on the
+    # arguments, which the caller reads from the active zone and language.
     local = timezone.localtime(value)
     return format_html(
         '<time datetime="{}" title="{}">{}</time>',
         value.isoformat(),
-        f"Time zone: {timezone.get_current_timezone_name()}",
+        f"Time zone: {zone}",
         date_format(local, "D j M Y, H:i T"),
     )
 

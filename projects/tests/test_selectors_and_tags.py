@@ -153,6 +153,13 @@ def test_local_time_and_countdown():
         "Fri 31 Jan 2025, 23:59 CET</time>"
     )
     assert local_time(None) == ""
+    # Formatted times are remembered per zone: another zone, or the same instant written
+    # in UTC, still gets its own text.
+    with timezone.override("America/New_York"):
+        assert local_time(when).endswith("Fri 31 Jan 2025, 17:59 EST</time>")
+    in_utc = when.astimezone(timezone.UTC)
+    assert local_time(in_utc).startswith(f'<time datetime="{in_utc.isoformat()}"')
+    assert local_time(when) == html
     now = timezone.now()
     assert countdown(now + timedelta(days=3, hours=1)) == "due in 3\xa0days"
     assert countdown(now - timedelta(hours=2, minutes=5)) == "closed 2\xa0hours ago"
