@@ -256,7 +256,7 @@ def test_a_course_week_for_every_role(
     # A version after the release, under the default rule: refused, nothing written. -----
     omar.set_input_files("#id_archive", files=_zip("owls-fixed.zip", CODE_V2))
     omar.click("#submit-btn")
-    refusal = "Nothing was submitted. Your group's version 1 is being graded"
+    refusal = "Nothing was submitted. Grading of your group's version 1 has started"
     expect(omar.locator("#submission-locked")).to_contain_text(refusal)
     expect(omar.locator("#submission-locked")).to_have_attribute("role", "alert")
     check_here(omar, "student-project-locked", shots)

@@ -73,7 +73,7 @@ def test_lock_at_deadline_refuses_a_version_after_the_deadline(graded, alice, bo
 def test_lock_when_grading_starts_refuses_with_the_graded_version(graded, alice, bob, stage):
     set_rule(graded, LateVersionRule.LOCK_WHEN_GRADING)
     finish(graded, alice, stage)
-    with pytest.raises(ValidationError, match="version 1 is being graded"):
+    with pytest.raises(ValidationError, match="version 1 has started"):
         submission_create(group=graded.group, student=bob, archive=upload())
     assert graded.group.submissions.count() == 1
 
@@ -150,7 +150,7 @@ def test_the_api_submission_refuses_too(graded, bob):
         {"archive": upload()},
     )
     assert response.status_code == 400
-    assert "version 1 is being graded" in response.content.decode()
+    assert "Grading of your group's version 1 has started" in response.content.decode()
     assert graded.group.submissions.count() == 1
 
 

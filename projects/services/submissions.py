@@ -111,8 +111,9 @@ def submission_locked_reason(group: Group) -> str | None:
         if group.graded_submission_id is None:
             return "The grades of this project are released, so it takes no new versions."
         return (
-            f"Your group's version {group.graded_submission.version} is being graded, so "
-            "this project takes no new versions. Ask your instructor if something is missing."
+            # True before and after the release (projects cannot tell them apart).
+            f"Grading of your group's version {group.graded_submission.version} has started, "
+            "so this project takes no new versions. Ask your instructor if something is missing."
         )
     return None
 
