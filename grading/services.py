@@ -86,8 +86,18 @@ def _check_not_released(assignment: ProjectAssignment) -> None:
 # Assigning graders
 
 
+# Reviews cannot be saved once grades are released, so a grader given one then could
+# never finish it: work that arrives later is marked by an instructor's override.
+RELEASED_NO_REVIEWS = (
+    "Grades for this project are released, so no new review can be assigned: give the "
+    "mark of work that arrived since as an override on Reviews and marks."
+)
+
+
 def grader_assign_check(*, group: Group, grader: User) -> Submission:
     """Return the submission GRADER would grade; raise if they cannot grade GROUP."""
+    if is_released(group.assignment):
+        raise ValidationError(RELEASED_NO_REVIEWS)
     if not policy.can(grader, policy.GRADE, group.assignment.course):
         raise ValidationError(f"{grader} is not a grader or instructor of this course.")
     submission = _latest_submission(group)
@@ -126,6 +136,8 @@ def graders_assign_round_robin(
     assignment so far (ties broken by username), so repeated runs stay balanced.
     Only users enrolled with the grader role count; instructors grade by hand.
     """
+    if is_released(assignment):
+        raise ValidationError(RELEASED_NO_REVIEWS)
     graders = list(
         User.objects.filter(
             enrollments__course_id=assignment.course_id, enrollments__role=Role.GRADER

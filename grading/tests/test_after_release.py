@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -14,6 +15,7 @@ from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from grading import services
 from grading.hub import hub_counts
+from grading.models import Review
 from lessons.models import Course
 from projects.models import LateVersionRule
 from projects.services import submission_create
@@ -80,21 +82,16 @@ def test_the_instructors_are_emailed_when_a_group_that_never_submitted_submits(
     assert hub in message.body  # absolute, from SITE_URL: the worker has no request
 
 
-def test_the_grader_allocated_to_the_group_is_emailed_too(
-    released, alice, grace, mailoutbox, django_capture_on_commit_callbacks
+def test_a_graded_groups_version_after_release_is_emailed_to_its_grader_alone(
+    released, grace, bob, mailoutbox, django_capture_on_commit_callbacks
 ):
-    late_submission(released, django_capture_on_commit_callbacks)
-    # The instructor spreads the new submission over the graders: grace gets it.
-    (review,) = services.graders_assign_round_robin(assignment=released.assignment, by=alice)
-    assert review.grader == grace
-    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        submission_create(group=released.group, student=bob, archive=upload())  # version 2
 
-    late_submission(released, django_capture_on_commit_callbacks)  # version 2
-
-    assert sorted(m.to[0] for m in mailoutbox) == sorted([alice.email, grace.email])
-    to_grace = next(m for m in mailoutbox if m.to == [grace.email])
-    assert SITE + reverse("grading:review", args=[review.pk]) in to_grace.body
-    assert "version 2" in to_grace.body
+    assert [m.to for m in mailoutbox] == [[grace.email]]  # its grader: not the instructors
+    review = Review.objects.get(group=released.group)
+    assert SITE + reverse("grading:review", args=[review.pk]) in mailoutbox[0].body
+    assert "version 2" in mailoutbox[0].body
 
 
 def test_nobody_is_emailed_before_the_release_or_under_the_default_rule(
@@ -152,14 +149,41 @@ def test_instructor_b_of_another_course_is_not_told_and_cannot_see_it(
 
 
 def test_the_queue_shows_the_version_as_submitted_after_release(
+    released, grace, bob, client, django_capture_on_commit_callbacks
+):
+    client.force_login(grace)
+    queue = reverse("grading:grader_queue")
+
+    def rocket_row() -> str:
+        page = client.get(queue).content.decode()
+        return page[page.index("Team Rocket") :].split("</tr>")[0]
+
+    assert "submitted after release" not in rocket_row()  # nothing sent since grading
+    late_submission(released, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        submission_create(group=released.group, student=bob, archive=upload())
+    row = rocket_row()
+    assert "submitted after release, not graded" in row
+    assert "new version 2 since grading" in row
+    # Sleepers has no grader: nobody can be given a review once grades are released.
+    assert "Sleepers" not in client.get(queue).content.decode()
+
+
+def test_no_review_is_assigned_after_the_release_and_the_hub_says_why(
     released, alice, grace, client, django_capture_on_commit_callbacks
 ):
     late_submission(released, django_capture_on_commit_callbacks)
-    services.graders_assign_round_robin(assignment=released.assignment, by=alice)
-    client.force_login(grace)
-    page = client.get(reverse("grading:grader_queue")).content.decode()
-    row = page[page.index("Sleepers") :].split("</tr>")[0]
-    assert "submitted after release, not graded" in row
-    # The group graded before the release has no version since: no such badge on its row.
-    rocket = page[page.index("Team Rocket") :].split("</tr>")[0]
-    assert "submitted after release" not in rocket
+    with pytest.raises(ValidationError, match="Grades for this project are released"):
+        services.graders_assign_round_robin(assignment=released.assignment, by=alice)
+    with pytest.raises(ValidationError, match="Grades for this project are released"):
+        services.grader_assign(group=released.sleepers, grader=grace, by=alice)
+
+    client.force_login(alice)
+    hub = reverse("grading:assignment_hub", args=[released.assignment.pk])
+    html = client.get(hub).content.decode()
+    assert 'id="allocation-closed"' in html and 'id="reassign-form"' not in html
+    response = client.post(
+        reverse("grading:assign_graders", args=[released.assignment.pk]), follow=True
+    )
+    assert "Grades for this project are released" in response.content.decode()
+    assert not Review.objects.filter(group=released.sleepers).exists()
