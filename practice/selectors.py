@@ -137,19 +137,20 @@ NOT_READ = {"choices", "latest_id", "latest_correct", "latest_answer", "latest_c
 def _latest_answers(user, content: PracticeContent) -> tuple[dict, dict]:
     """Return USER's latest answer to each of CONTENT's questions, {question id: (attempt
     id, right, answer typed, {choice ids picked})}, and latest attempt at each exercise,
-    {exercise id: code}: one query whatever their number."""
-    later = Attempt.objects.filter(
-        question=OuterRef("question"), user=OuterRef("user"), pk__gt=OuterRef("pk")
-    )
+    {exercise id: code}: one query whatever their number.
+
+    Every answer to the questions is read and the latest kept here: answers are short,
+    and a correlated "no later attempt" subquery costs more to build than the rows do.
+    Only the latest attempt at each exercise is read (its code can be 50,000 characters).
+    """
     later_code = ExerciseAttempt.objects.filter(
         exercise=OuterRef("exercise"), user=OuterRef("user"), pk__gt=OuterRef("pk")
     )
     # Both kinds in one UNION ALL of rows (item id, attempt id, right, text, choice
-    # picked); an exercise's attempt is the row whose "right" is NULL. A question
-    # answered with several choices has a row per choice.
+    # picked); an exercise's attempt is the row whose "right" is NULL. An answer with
+    # several choices has a row per choice.
     answers = (
         Attempt.objects.filter(user=user, question_id__in=[q.pk for q in content.questions])
-        .filter(~Exists(later))
         .order_by()
         .values_list("question_id", "pk", "correct", "answer", "choices")
     )
@@ -174,10 +175,11 @@ def _latest_answers(user, content: PracticeContent) -> tuple[dict, dict]:
     for item, attempt, correct, text, choice in rows:
         if correct is None:
             tried[item] = text
-        else:
-            answer = latest.setdefault(item, (attempt, correct, text, set()))
-            if choice is not None:
-                answer[3].add(choice)
+            continue
+        if item not in latest or attempt > latest[item][0]:
+            latest[item] = (attempt, correct, text, set())
+        if attempt == latest[item][0] and choice is not None:
+            latest[item][3].add(choice)
     return latest, tried
 
 

@@ -13,7 +13,7 @@ from lessons.services import course_import
 from lessons.tests.factories import EnrollmentFactory
 from practice.models import Choice, Exercise, Question
 from practice.selectors import practice_content
-from practice.services import lesson_practice_sync, question_answer
+from practice.services import exercise_attempt_create, lesson_practice_sync, question_answer
 
 from .quiz_text import QUIZ
 from .test_bundle import demo_with_practice
@@ -141,3 +141,17 @@ def test_one_students_answers_never_show_to_another(client, quiz, student, charl
     assert all(q.latest_id is None for q in content.questions)
     assert not any(c.picked for q in content.questions for c in q.choices)
     assert all(e.latest_code is None for e in content.exercises)
+
+
+def test_only_the_latest_answers_choices_and_attempt_show(client, quiz, student):
+    question = quiz.q["safe-methods"]
+    get, head, post = Choice.objects.filter(question=question).order_by("position")
+    question_answer(user=student, question=question, choice_ids=[str(get.pk), str(head.pk)])
+    question_answer(user=student, question=question, choice_ids=[str(post.pk)])
+    for code in ("first try", "second try"):
+        exercise_attempt_create(user=student, exercise=quiz.exercise, code=code)
+    client.force_login(student)
+    shown = page(client, quiz.lesson)
+    checked = {c.pk for c in (get, head, post) if f'id="choice-{c.pk}" checked' in shown}
+    assert checked == {post.pk}
+    assert "second try" in shown and "first try" not in shown
