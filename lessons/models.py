@@ -98,8 +98,9 @@ class Course(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # Moves whenever a module or lesson of the course changes: pages keep the course's
-    # outline under it (lessons/outline.py), so a new number means a fresh outline.
+    # Moves whenever a module or lesson of the course, or a lesson's questions and
+    # exercises, change: pages keep the course's outline (lessons/outline.py) and each
+    # lesson's questions (practice/selectors.py) under it, so a new number means fresh ones.
     content_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = CourseQuerySet.as_manager()

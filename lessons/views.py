@@ -58,8 +58,12 @@ def get_course_for_user(request: HttpRequest, slug: str) -> CourseAccess:
     Outsiders get 404 rather than 403 so course slugs do not leak; unpublished
     courses exist only for their instructors.
     """
-    user = request.user
-    course = policy.get_or_refuse(user, policy.VIEW, Course.objects, slug=slug)
+    course = policy.get_or_refuse(request.user, policy.VIEW, Course.objects, slug=slug)
+    return course_access(request.user, course)
+
+
+def course_access(user, course: Course) -> CourseAccess:
+    """Return USER's access to COURSE, which the policy has let them see."""
     enrollment = policy.enrollment(user, course)
     return CourseAccess(
         course=course,
@@ -200,14 +204,20 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
-    access = get_course_for_user(request, course_slug)
-    course = access.course
+    # The lesson with its module and course in one query, asked of the policy: whoever
+    # may see a lesson may see its course (a lesson is visible only in a published
+    # course, or to its teachers), which require() checks again without a query.
+    lessons = Lesson.objects.filter(module__course__slug=course_slug).select_related(
+        "module__course"
+    )
+    lesson = policy.get_or_refuse(request.user, policy.VIEW, lessons, slug=lesson_slug)
+    course = lesson.module.course
+    policy.require(request.user, policy.VIEW, course)
+    access = course_access(request.user, course)
     outline = course_outline(request.user, course).lessons
-    position = next((i for i, item in enumerate(outline) if item.slug == lesson_slug), None)
+    position = next((i for i, item in enumerate(outline) if item.pk == lesson.pk), None)
     if position is None:
         raise Http404("No such lesson.")
-    # The body, from the database and asked of the policy (the outline only lists it).
-    lesson = _get_lesson(request, course, pk=outline[position].pk)
     # Ordered here: the default ordering would join the lesson and its module.
     attachments = list(lesson.attachments.order_by("order", "pk"))
     practice = lesson_practice(request.user, lesson)

@@ -14,7 +14,7 @@ from django.db.models import Count, Exists, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from lessons.models import Lesson
+from lessons.models import Lesson, Module, content_changed
 
 
 class Kind(models.TextChoices):
@@ -45,7 +45,21 @@ def _count(queryset, **filters) -> Coalesce:
     return Coalesce(Subquery(counted), 0)
 
 
-class QuestionQuerySet(models.QuerySet):
+class PracticeQuerySet(models.QuerySet):
+    """Deletes that move the content version of the lessons' courses (see ``Question``)."""
+
+    def delete(self):
+        courses = list(
+            Module.objects.filter(lessons__in=self.values("lesson_id")).values_list(
+                "course_id", flat=True
+            )
+        )
+        result = super().delete()
+        content_changed(courses)
+        return result
+
+
+class QuestionQuerySet(PracticeQuerySet):
     def with_statistics(self) -> QuestionQuerySet:
         """Annotate how students answered, in the one query that lists the questions.
 
@@ -85,6 +99,14 @@ class QuestionQuerySet(models.QuerySet):
 
 
 class Question(models.Model):
+    """A question of a lesson, written by ``practice.services.lesson_practice_sync``.
+
+    The lesson page keeps each lesson's questions, choices and exercises under its
+    course's ``content_version`` (practice/selectors.py), so every write of them moves
+    it: the sync once for all it wrote, and deletes of questions and exercises (the
+    back office deletes them one by one and in bulk) here and in ``PracticeQuerySet``.
+    """
+
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="questions")
     slug = models.SlugField(_("id"), max_length=100)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind)
@@ -113,6 +135,9 @@ class Question(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lesson.title}: {self.slug}"
+
+    def delete(self, *args, **kwargs):
+        return _delete_moving_version(self, super().delete, *args, **kwargs)
 
     @property
     def anchor(self) -> str:
@@ -157,6 +182,8 @@ class Exercise(models.Model):
     solution = models.TextField(_("worked solution"), help_text=_("Markdown."))
     solution_html = models.TextField(editable=False, blank=True)
 
+    objects = PracticeQuerySet.as_manager()
+
     class Meta:
         ordering = ["lesson_id", "position", "pk"]
         constraints = [
@@ -166,9 +193,20 @@ class Exercise(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def delete(self, *args, **kwargs):
+        return _delete_moving_version(self, super().delete, *args, **kwargs)
+
     @property
     def anchor(self) -> str:
         return f"exercise-{self.slug}"
+
+
+def _delete_moving_version(obj, delete, *args, **kwargs):
+    """Delete OBJ (a question or exercise) and move its course's content version."""
+    courses = list(Module.objects.filter(lessons=obj.lesson_id).values_list("course_id", flat=True))
+    result = delete(*args, **kwargs)
+    content_changed(courses)
+    return result
 
 
 class Attempt(models.Model):

@@ -1,22 +1,94 @@
-"""What the lesson page shows of a lesson's questions and exercises, for one user."""
+"""What the lesson page shows of a lesson's questions and exercises, for one user.
+
+Every reader of a lesson sees the same questions, choices and exercises; only their
+own answers differ. So the shared part is read once per lesson and course content
+version and kept in the cache (like the course outline, lessons/outline.py): every
+write of questions, choices and exercises moves ``Course.content_version``
+(``lesson_practice_sync``, and the deletes in practice/models.py), so a changed
+lesson is read afresh. The reader's own latest answers are never cached: they are
+read on each request, in one query.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from django.db.models import Exists, OuterRef, Prefetch, Subquery
+from django.core.cache import cache
+from django.db.models import BooleanField, Exists, IntegerField, OuterRef, Value
 
 from access import policy
 from lessons.models import Lesson
 
-from .models import Attempt, Choice, Exercise, ExerciseAttempt, Question
+from .models import Attempt, Choice, Exercise, ExerciseAttempt, Kind, Question
 from .services import QuizScore
+
+TIMEOUT = 24 * 60 * 60  # a new version makes a new key: old ones just expire
+
+
+@dataclass(frozen=True, slots=True)
+class ShownChoice:
+    pk: int
+    text_html: str
+    correct: bool
+    feedback_html: str
+    picked: bool = False  # by the reader's latest answer (never set in the cache)
+
+
+@dataclass(frozen=True, slots=True)
+class ShownQuestion:
+    pk: int
+    slug: str
+    kind: str
+    prompt_html: str
+    code_html: str
+    answer: float | None
+    tolerance: float
+    accepted_answers: list
+    output: str
+    explanation_html: str
+    choices: tuple[ShownChoice, ...]
+    # The reader's latest answer (None: not answered); never set in the cache.
+    latest_id: int | None = None
+    latest_correct: bool | None = None
+    latest_answer: str | None = None
+
+    @property
+    def anchor(self) -> str:
+        return f"question-{self.slug}"
+
+    @property
+    def has_choices(self) -> bool:
+        return self.kind in (Kind.SINGLE, Kind.MULTIPLE)
+
+
+@dataclass(frozen=True, slots=True)
+class ShownExercise:
+    pk: int
+    slug: str
+    title: str
+    task_html: str
+    starter: str
+    expected_html: str
+    solution_html: str
+    latest_code: str | None = None  # the reader's latest attempt; never set in the cache
+
+    @property
+    def anchor(self) -> str:
+        return f"exercise-{self.slug}"
+
+
+@dataclass(frozen=True, slots=True)
+class PracticeContent:
+    """A lesson's questions and exercises, the same for every reader."""
+
+    questions: tuple[ShownQuestion, ...]
+    exercises: tuple[ShownExercise, ...]
 
 
 @dataclass
 class LessonPractice:
-    questions: list[Question]
-    exercises: list[Exercise]
+    questions: list[ShownQuestion]
+    exercises: list[ShownExercise]
     score: QuizScore
     can_answer: bool  # a student of the course (others see the answers, as a preview)
 
@@ -25,45 +97,143 @@ class LessonPractice:
         return not self.questions and not self.exercises
 
 
-def _choices_picked_last(user) -> Prefetch:
-    """The choices, each with ``picked``: whether USER's latest attempt picked it."""
-    latest = Attempt.objects.filter(user=user, question=OuterRef(OuterRef("question_id")))
-    picked = Attempt.choices.through.objects.filter(
-        choice=OuterRef("pk"), attempt=Subquery(latest.order_by("-pk").values("pk")[:1])
+def practice_content(lesson: Lesson) -> PracticeContent:
+    """Return LESSON's questions (with their choices) and exercises, from the cache when
+    its course's content version has them (LESSON's module and course are loaded)."""
+    key = f"practice:{lesson.pk}:{lesson.module.course.content_version}"
+    content = cache.get(key)
+    if content is None:
+        content = _read_content(lesson)
+        cache.set(key, content, TIMEOUT)
+    return content
+
+
+def _read_content(lesson: Lesson) -> PracticeContent:
+    """Read LESSON's questions, their choices (if any has some) and exercises."""
+    fields = [f for f in ShownQuestion.__dataclass_fields__ if f not in NOT_READ]
+    rows = list(Question.objects.filter(lesson=lesson).order_by("position", "pk").values(*fields))
+    choices: dict[int, list[ShownChoice]] = {}
+    if any(row["kind"] in (Kind.SINGLE, Kind.MULTIPLE) for row in rows):
+        for question_id, *choice in (
+            Choice.objects.filter(question__lesson=lesson)
+            .order_by("position", "pk")
+            .values_list("question_id", "pk", "text_html", "correct", "feedback_html")
+        ):
+            choices.setdefault(question_id, []).append(ShownChoice(*choice))
+    questions = tuple(
+        ShownQuestion(**row, choices=tuple(choices.get(row["pk"], ()))) for row in rows
     )
-    return Prefetch("choices", Choice.objects.annotate(picked=Exists(picked)).order_by("position"))
+    fields = [f for f in ShownExercise.__dataclass_fields__ if f not in NOT_READ]
+    exercises = tuple(
+        ShownExercise(**row)
+        for row in Exercise.objects.filter(lesson=lesson).order_by("position", "pk").values(*fields)
+    )
+    return PracticeContent(questions=questions, exercises=exercises)
+
+
+NOT_READ = {"choices", "latest_id", "latest_correct", "latest_answer", "latest_code"}
+
+
+def _latest_answers(user, content: PracticeContent) -> tuple[dict, dict]:
+    """Return USER's latest answer to each of CONTENT's questions, {question id: (attempt
+    id, right, answer typed, {choice ids picked})}, and latest attempt at each exercise,
+    {exercise id: code}: one query whatever their number.
+
+    Every answer to the questions is read and the latest kept here: answers are short,
+    and a correlated "no later attempt" subquery costs more to build than the rows do.
+    Only the latest attempt at each exercise is read (its code can be 50,000 characters).
+    """
+    later_code = ExerciseAttempt.objects.filter(
+        exercise=OuterRef("exercise"), user=OuterRef("user"), pk__gt=OuterRef("pk")
+    )
+    # Both kinds in one UNION ALL of rows (item id, attempt id, right, text, choice
+    # picked); an exercise's attempt is the row whose "right" is NULL. An answer with
+    # several choices has a row per choice.
+    answers = (
+        Attempt.objects.filter(user=user, question_id__in=[q.pk for q in content.questions])
+        .order_by()
+        .values_list("question_id", "pk", "correct", "answer", "choices")
+    )
+    codes = (
+        ExerciseAttempt.objects.filter(user=user, exercise_id__in=[e.pk for e in content.exercises])
+        .filter(~Exists(later_code))
+        .order_by()
+        .values_list(
+            "exercise_id",
+            "pk",
+            Value(None, output_field=BooleanField()),
+            "code",
+            Value(None, output_field=IntegerField()),
+        )
+    )
+    if content.questions and content.exercises:
+        rows = answers.union(codes, all=True).order_by()
+    else:
+        rows = answers if content.questions else codes
+    latest: dict[int, tuple[int, bool, str, set[int]]] = {}
+    tried: dict[int, str] = {}
+    for item, attempt, correct, text, choice in rows:
+        if correct is None:
+            tried[item] = text
+            continue
+        if item not in latest or attempt > latest[item][0]:
+            latest[item] = (attempt, correct, text, set())
+        if attempt == latest[item][0] and choice is not None:
+            latest[item][3].add(choice)
+    return latest, tried
+
+
+def _with_answer(question: ShownQuestion, latest: dict) -> ShownQuestion:
+    if question.pk not in latest:
+        return question
+    attempt, correct, text, picked = latest[question.pk]
+    return replace(
+        question,
+        latest_id=attempt,
+        latest_correct=correct,
+        latest_answer=text,
+        choices=tuple(replace(c, picked=True) if c.pk in picked else c for c in question.choices),
+    )
+
+
+def _can_answer(user, lesson: Lesson, content: PracticeContent) -> bool:
+    """Whether USER answers LESSON's questions and exercises (the policy's CHANGE, the
+    same for every one of them: it asks about the lesson and the reader's role)."""
+    if content.questions:
+        item = Question(pk=content.questions[0].pk, lesson=lesson)
+    elif content.exercises:
+        item = Exercise(pk=content.exercises[0].pk, lesson=lesson)
+    else:
+        return False
+    return policy.can(user, policy.CHANGE, item)
 
 
 def lesson_practice(user, lesson: Lesson, *, only: str | None = None) -> LessonPractice:
     """Return LESSON's questions (with USER's latest answer) and exercises (with USER's
-    latest attempt): three queries whatever their number, two without questions.
+    latest attempt).
 
-    ONLY (a question's slug) limits the questions to that one, for the answer's reply.
+    The questions and exercises come from the cache (practice_content); USER's answers
+    are one query, none when the lesson has neither or USER may not answer (teachers
+    and graders see the answer key, not answers of their own). ONLY (a question's
+    slug) limits the questions to that one, for the answer's reply.
     """
-    questions_query = (
-        Question.objects.filter(lesson=lesson)
-        .with_latest_attempt(user)
-        .prefetch_related(_choices_picked_last(user))
-        .order_by("position", "pk")
-    )
+    content = practice_content(lesson)
+    questions = list(content.questions)
     if only is not None:
-        questions_query = questions_query.filter(slug=only)
-    questions = list(questions_query)
-    exercises = []
-    if only is None:
-        latest = ExerciseAttempt.objects.filter(exercise=OuterRef("pk"), user=user).order_by("-pk")
-        exercises = list(
-            Exercise.objects.filter(lesson=lesson)
-            .annotate(latest_code=Subquery(latest.values("code")[:1]))
-            .order_by("position", "pk")
-        )
-    for item in (*questions, *exercises):
-        item.lesson = lesson  # the policy reads the lesson's publication from here
-    first = questions[0] if questions else exercises[0] if exercises else None
+        questions = [question for question in questions if question.slug == only]
+    exercises = list(content.exercises) if only is None else []
+    can_answer = _can_answer(user, lesson, content)
+    if can_answer and (questions or exercises):
+        latest, tried = _latest_answers(user, PracticeContent(tuple(questions), tuple(exercises)))
+        questions = [_with_answer(question, latest) for question in questions]
+        exercises = [
+            replace(exercise, latest_code=tried[exercise.pk]) if exercise.pk in tried else exercise
+            for exercise in exercises
+        ]
     right = sum(1 for question in questions if question.latest_correct)
     return LessonPractice(
         questions=questions,
         exercises=exercises,
         score=QuizScore(right, len(questions), lesson.quiz_pass_mark),
-        can_answer=first is not None and policy.can(user, policy.CHANGE, first),
+        can_answer=can_answer,
     )

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
 
-from lessons.models import Lesson
+from lessons.models import Lesson, Module, content_changed
 from lessons.rendering import render_markdown
 
 from . import syntax
@@ -155,6 +155,13 @@ def lesson_practice_sync(*, lesson: Lesson, practice: syntax.Practice | None = N
     if exercises:
         Exercise.objects.filter(pk__in=[e.pk for e in exercises.values()]).delete()
         report.deleted += len(exercises)
+    if report.changed:
+        # The lesson page keeps the questions and exercises under the course's content
+        # version (practice/selectors.py). Saving the lesson moved it already, but not
+        # every sync follows a save that changed the lesson (a re-import that only
+        # renders the questions differently does not), and a reader between that save
+        # and these writes may have kept the old questions under the new version.
+        content_changed(Module.objects.filter(pk=lesson.module_id).values("course_id"))
     return report
 
 

@@ -49,14 +49,15 @@ def test_the_lesson_page_reads_two_questions_or_twenty_in_the_same_queries(clien
     assert lesson_page_queries(client, bob, 2) == lesson_page_queries(client, charlie, 20)
 
 
-def test_the_quiz_costs_three_queries_over_a_lesson_without_one(client, bob, charlie):
+def test_the_quiz_costs_one_query_over_a_lesson_without_one(client, bob, charlie):
     plain = LessonFactory(body="No quiz here.")
     EnrollmentFactory(user=charlie, course=plain.module.course, role=Role.STUDENT)
     client.force_login(charlie)
     client.get(plain.get_absolute_url())
     with CaptureQueriesContext(connection) as queries:
         client.get(plain.get_absolute_url())
-    # lessons/tests/test_queries.py: 9 for a lesson page seen before, its exercises and
-    # questions included; the choices of the questions are the one more.
-    assert len(queries) == 9
-    assert lesson_page_queries(client, bob, 3) == 10
+    # lessons/tests/test_queries.py: 6 for a lesson page seen before; its questions,
+    # choices and exercises come from the cache then, the student's answers to them and
+    # attempts at them are the one more.
+    assert len(queries) == 6
+    assert lesson_page_queries(client, bob, 3) == 7

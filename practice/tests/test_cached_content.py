@@ -1,0 +1,157 @@
+"""The lesson page keeps a lesson's questions and exercises in the cache (per course
+content version): every way of changing them shows on the page at once, and no
+student's answers are ever kept where another student reads."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Role
+from lessons.models import Lesson
+from lessons.services import course_import
+from lessons.tests.factories import EnrollmentFactory
+from practice.models import Choice, Exercise, Question
+from practice.selectors import practice_content
+from practice.services import exercise_attempt_create, lesson_practice_sync, question_answer
+
+from .quiz_text import QUIZ
+from .test_bundle import demo_with_practice
+
+pytestmark = pytest.mark.django_db
+
+PROMPT = "Which HTTP method is meant to change"
+
+
+@pytest.fixture(params=["local memory", "redis"])
+def any_cache(request):
+    """Each test on the tests' local-memory cache and on a real Redis, as in production."""
+    if request.param == "redis":
+        request.getfixturevalue("redis_cache")
+
+
+def page(client, lesson) -> str:
+    response = client.get(lesson.get_absolute_url())
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.fixture
+def teacher(client, alice, quiz):
+    EnrollmentFactory(user=alice, course=quiz.course, role=Role.INSTRUCTOR)
+    teacher = type(client)()
+    teacher.force_login(alice)
+    return teacher
+
+
+def lesson_admin_post(teacher, lesson: Lesson, body: str) -> None:
+    url = reverse("admin:lessons_lesson_change", args=[lesson.pk])
+    data = {
+        "module": lesson.module_id,
+        "title": lesson.title,
+        "slug": lesson.slug,
+        "order": "1",
+        "estimated_minutes": "15",
+        "quiz_pass_mark": "70",
+        "is_published": "on",
+        "body": body,
+        "attachments-TOTAL_FORMS": "0",
+        "attachments-INITIAL_FORMS": "0",
+    }
+    assert teacher.post(url, data).status_code == 302
+
+
+@pytest.mark.usefixtures("any_cache")
+def test_an_edit_in_the_lesson_admin_shows_at_once(client, quiz, student, teacher):
+    client.force_login(student)
+    assert PROMPT in page(client, quiz.lesson)  # now in the cache
+    lesson_admin_post(teacher, quiz.lesson, QUIZ.replace(PROMPT, "Which method reads only"))
+    shown = page(client, quiz.lesson)
+    assert "Which method reads only" in shown and PROMPT not in shown
+    lesson_admin_post(teacher, quiz.lesson, "No more quiz.")
+    assert "practice-question" not in page(client, quiz.lesson)
+
+
+@pytest.mark.usefixtures("any_cache")
+def test_a_sync_that_changes_only_the_questions_shows_at_once(client, quiz, student):
+    """A sync writes questions even when no lesson save moved the version before it (a
+    re-import that renders them anew, the test data of other apps): it moves it itself."""
+    client.force_login(student)
+    assert PROMPT in page(client, quiz.lesson)
+    Lesson.objects.filter(pk=quiz.lesson.pk).update(body=QUIZ.replace("POST creates", "POST adds"))
+    lesson_practice_sync(lesson=Lesson.objects.get(pk=quiz.lesson.pk))
+    # The choice's feedback shows only to the student who picked it: bob picks it.
+    post = Choice.objects.get(question=quiz.q["idempotent-methods"], position=2)
+    question_answer(user=student, question=quiz.q["idempotent-methods"], choice_ids=[str(post.pk)])
+    shown = page(client, quiz.lesson)
+    assert "POST adds a resource." in shown and "POST creates" not in shown
+
+
+def test_a_reimported_bundle_shows_at_once(client, tmp_path, bob, redis_cache):
+    root, lesson_file = demo_with_practice(tmp_path)
+    course = course_import(path=root).course
+    lesson = Question.objects.get().lesson
+    EnrollmentFactory(user=bob, course=course, role=Role.STUDENT)
+    client.force_login(bob)
+    assert "Which method reads a page?" in page(client, lesson)
+    text = lesson_file.read_text(encoding="utf-8")
+    lesson_file.write_text(text.replace("Which method reads a page?", "Which method reads?"))
+    course_import(path=root)
+    shown = page(client, lesson)
+    assert "Which method reads?" in shown and "Which method reads a page?" not in shown
+
+
+@pytest.mark.usefixtures("any_cache")
+def test_deleting_questions_and_exercises_in_the_back_office_shows_at_once(
+    client, quiz, student, teacher
+):
+    client.force_login(student)
+    shown = page(client, quiz.lesson)
+    assert PROMPT in shown and quiz.exercise.title in shown
+    question = quiz.q["idempotent-methods"]
+    response = teacher.post(
+        reverse("admin:practice_question_delete", args=[question.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302 and not Question.objects.filter(pk=question.pk).exists()
+    assert PROMPT not in page(client, quiz.lesson)
+    response = teacher.post(
+        reverse("admin:practice_exercise_changelist"),
+        {"action": "delete_selected", "_selected_action": [quiz.exercise.pk], "post": "yes"},
+    )
+    assert response.status_code == 302 and not Exercise.objects.exists()
+    assert quiz.exercise.title not in page(client, quiz.lesson)
+
+
+@pytest.mark.usefixtures("any_cache")
+def test_one_students_answers_never_show_to_another(client, quiz, student, charlie):
+    EnrollmentFactory(user=charlie, course=quiz.course, role=Role.STUDENT)
+    question = quiz.q["idempotent-methods"]
+    wrong = Choice.objects.get(question=question, position=2)
+    question_answer(user=student, question=question, choice_ids=[str(wrong.pk)])
+    client.force_login(student)
+    assert "✗ Not this one." in page(client, quiz.lesson)
+    other = type(client)()
+    other.force_login(charlie)
+    shown = page(other, quiz.lesson)
+    assert "✗ Not this one." not in shown and "not yet right" not in shown
+    assert f'value="{wrong.pk}" id="choice-{wrong.pk}" checked' not in shown
+    # What the cache holds is the same for every reader: no answer of anyone's.
+    lesson = Lesson.objects.select_related("module__course").get(pk=quiz.lesson.pk)
+    content = practice_content(lesson)
+    assert all(q.latest_id is None for q in content.questions)
+    assert not any(c.picked for q in content.questions for c in q.choices)
+    assert all(e.latest_code is None for e in content.exercises)
+
+
+def test_only_the_latest_answers_choices_and_attempt_show(client, quiz, student):
+    question = quiz.q["safe-methods"]
+    get, head, post = Choice.objects.filter(question=question).order_by("position")
+    question_answer(user=student, question=question, choice_ids=[str(get.pk), str(head.pk)])
+    question_answer(user=student, question=question, choice_ids=[str(post.pk)])
+    for code in ("first try", "second try"):
+        exercise_attempt_create(user=student, exercise=quiz.exercise, code=code)
+    client.force_login(student)
+    shown = page(client, quiz.lesson)
+    checked = {c.pk for c in (get, head, post) if f'id="choice-{c.pk}" checked' in shown}
+    assert checked == {post.pk}
+    assert "second try" in shown and "first try" not in shown
