@@ -376,20 +376,10 @@ def gradebook_page(
             Student(e.user.pk, str(e.user), e.user.username, e.user.email) for e in page.object_list
         ]
     else:
-        # Ordering by a mark (or by progress) needs that column for every student, so
-        # this grows with the course: read that column alone for everyone, sort with
-        # the same rows and rules as the CSV, then read the rest for the page only.
-        if what == "total":
-            column = assignments
-        else:
-            column = [assignments[what]] if isinstance(what, int) else []
-        everyone = {student.pk: student for student in _students(course)}
-        ranking = _gradebook(
-            course, column, everyone.values(), whole_course=True, progress=what == "progress"
-        ).rows
-        _sort_rows(ranking, sort, [a.pk for a in column])
-        page = Paginator(ranking, per_page).get_page(number)
-        students = [everyone[row.student_id] for row in page.object_list]
+        # Ranked with the same rows and rules as the CSV, then the rest read for the page only.
+        ranked = _ranked_students(course, assignments, sort, what)
+        page = Paginator(ranked, per_page).get_page(number)
+        students = list(page.object_list)
     book = _gradebook(course, assignments, students, whole_course=False)
     return book, Page(book.rows, page.number, page.paginator)
 
