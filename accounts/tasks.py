@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.apps import apps
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.tasks import task
-from django.template.loader import render_to_string
+
+from coursesite.emails import send_templated_email
 
 from .invitations import invitation_url, is_invitable
 from .models import User
@@ -34,12 +34,4 @@ def send_invitation_email(*, user_id: int) -> int:
         "site_name": settings.SITE_NAME,
         "site_url": settings.SITE_URL,
     }
-    subject = render_to_string("emails/invitation-subject.txt", context).strip()
-    message = EmailMultiAlternatives(
-        subject=" ".join(subject.split()),
-        body=render_to_string("emails/invitation-body.txt", context),
-        to=[user.email],
-    )
-    html = render_to_string("emails/invitation-body.html", context)
-    message.attach_alternative(html, "text/html")
-    return message.send()
+    return send_templated_email("invitation", context, user.email)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.tasks import task
-from django.template.loader import render_to_string
 from django.urls import reverse
 
 from access import policy
 from accounts.models import Role, User
+from coursesite.emails import send_templated_email
 from projects.models import Submission
 
 from .models import Review, group_label
@@ -43,16 +42,7 @@ def send_grades_released_email(*, user_id: int, review_id: int, base_url: str = 
         "site_name": settings.SITE_NAME,
         "site_url": settings.SITE_URL,
     }
-    subject = render_to_string("emails/grades-released-subject.txt", context).strip()
-    message = EmailMultiAlternatives(
-        subject=" ".join(subject.split()),
-        body=render_to_string("emails/grades-released-body.txt", context),
-        to=[user.email],
-    )
-    message.attach_alternative(
-        render_to_string("emails/grades-released-body.html", context), "text/html"
-    )
-    return message.send()
+    return send_templated_email("grades-released", context, user.email)
 
 
 @task()
@@ -82,16 +72,7 @@ def send_new_version_email(*, review_id: int, submission_id: int) -> int:
         "review_url": settings.SITE_URL + reverse("grading:review", kwargs={"pk": review.pk}),
         "site_name": settings.SITE_NAME,
     }
-    subject = render_to_string("emails/new-version-subject.txt", context).strip()
-    message = EmailMultiAlternatives(
-        subject=" ".join(subject.split()),
-        body=render_to_string("emails/new-version-body.txt", context),
-        to=[review.grader.email],
-    )
-    message.attach_alternative(
-        render_to_string("emails/new-version-body.html", context), "text/html"
-    )
-    return message.send()
+    return send_templated_email("new-version", context, review.grader.email)
 
 
 @task()
@@ -139,14 +120,5 @@ def send_after_release_email(*, submission_id: int) -> int:
             "link": link,
             "site_name": settings.SITE_NAME,
         }
-        subject = render_to_string("emails/after-release-subject.txt", context).strip()
-        message = EmailMultiAlternatives(
-            subject=" ".join(subject.split()),
-            body=render_to_string("emails/after-release-body.txt", context),
-            to=[user.email],
-        )
-        message.attach_alternative(
-            render_to_string("emails/after-release-body.html", context), "text/html"
-        )
-        sent += message.send()
+        sent += send_templated_email("after-release", context, user.email)
     return sent
