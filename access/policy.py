@@ -38,6 +38,7 @@ from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import Role
+from coursesite.prepared import prepared
 
 VIEW = "view"
 CHANGE = "change"
@@ -287,16 +288,23 @@ def enrollments(user) -> dict[int, EnrollmentRow]:
         return {}
     rows = getattr(user, "_enrollments", None)
     if rows is None:
-        # No ORDER BY: the default ordering would join the course and the user.
-        query = _model("lessons.Enrollment").objects.filter(user=user).order_by()
         rows = {
             course_id: EnrollmentRow(role, last_lesson_id)
-            for course_id, role, last_lesson_id in query.values_list(
-                "course_id", "role", "last_lesson_id"
-            )
+            for course_id, role, last_lesson_id in _enrollment_rows(user_id=user.pk)
         }
         user._enrollments = rows
     return rows
+
+
+@prepared
+def _enrollment_rows(user_id: int):
+    # No ORDER BY: the default ordering would join the course and the user.
+    return (
+        _model("lessons.Enrollment")
+        .objects.filter(user_id=user_id)
+        .order_by()
+        .values_list("course_id", "role", "last_lesson_id")
+    )
 
 
 def course_roles(user) -> dict[int, str]:

@@ -15,6 +15,7 @@ from accounts.throttle import signup_throttle
 from coursesite.formpages import form_view, page
 from practice.selectors import lesson_practice
 
+from . import selectors
 from .forms import EnrollForm, SearchForm, SignupForm
 from .models import (
     Course,
@@ -58,8 +59,15 @@ def get_course_for_user(request: HttpRequest, slug: str) -> CourseAccess:
     Outsiders get 404 rather than 403 so course slugs do not leak; unpublished
     courses exist only for their instructors.
     """
-    course = policy.get_or_refuse(request.user, policy.VIEW, Course.objects, slug=slug)
+    course = _first_or_404(selectors.course_by_slug(slug=slug))
+    policy.require(request.user, policy.VIEW, course)
     return course_access(request.user, course)
+
+
+def _first_or_404(rows: list):
+    if not rows:
+        raise Http404("No such page.")
+    return rows[0]
 
 
 def course_access(user, course: Course) -> CourseAccess:
@@ -79,12 +87,9 @@ def _get_lesson(request: HttpRequest, course: Course, lessons=Lesson.objects, **
     return policy.get_or_refuse(request.user, policy.VIEW, lessons, **lookup)
 
 
-def _completed_ids(request: HttpRequest, lessons) -> set[int]:
-    """Return which of LESSONS (outline entries) the user has completed."""
-    completions = LessonCompletion.objects.filter(
-        user=request.user, lesson_id__in=[lesson.pk for lesson in lessons]
-    )
-    return set(completions.values_list("lesson_id", flat=True))
+def _completed_ids(request: HttpRequest, course: Course) -> set[int]:
+    """Return the ids of the lessons of COURSE the user has completed."""
+    return set(selectors.completed_lesson_ids(user_id=request.user.pk, course_id=course.pk))
 
 
 # Landing ----------------------------------------------------------------------
@@ -171,7 +176,7 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     access = get_course_for_user(request, slug)
     course = access.course
     structure = course_outline(request.user, course)
-    completed = _completed_ids(request, structure.lessons)
+    completed = _completed_ids(request, course)
     outline = []
     for module, lessons in structure.modules:
         counted = [lesson for lesson in lessons if lesson.counts]
@@ -207,10 +212,10 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
     # The lesson with its module and course in one query, asked of the policy: whoever
     # may see a lesson may see its course (a lesson is visible only in a published
     # course, or to its teachers), which require() checks again without a query.
-    lessons = Lesson.objects.filter(module__course__slug=course_slug).select_related(
-        "module__course"
+    lesson = _first_or_404(
+        selectors.lesson_by_slugs(course_slug=course_slug, lesson_slug=lesson_slug)
     )
-    lesson = policy.get_or_refuse(request.user, policy.VIEW, lessons, slug=lesson_slug)
+    policy.require(request.user, policy.VIEW, lesson)
     course = lesson.module.course
     policy.require(request.user, policy.VIEW, course)
     access = course_access(request.user, course)
@@ -218,10 +223,9 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
     position = next((i for i, item in enumerate(outline) if item.pk == lesson.pk), None)
     if position is None:
         raise Http404("No such lesson.")
-    # Ordered here: the default ordering would join the lesson and its module.
-    attachments = list(lesson.attachments.order_by("order", "pk"))
+    attachments = selectors.attachments_of(lesson_id=lesson.pk)
     practice = lesson_practice(request.user, lesson)
-    completed = _completed_ids(request, outline)
+    completed = _completed_ids(request, course)
     access.remember_lesson(request.user, lesson)
     counted = [item for item in outline if item.counts]
     module_counted = [item for item in counted if item.module_id == lesson.module_id]

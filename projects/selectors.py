@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from access import policy
 from accounts.models import Role, User
+from coursesite.prepared import prepared
 from lessons.models import Course
 
 from .models import Group, GroupMembership, ProjectAssignment, Submission
@@ -60,38 +61,53 @@ LISTED_FIELDS = (
 )
 
 
-def _statuses(user: User, assignments: QuerySet[ProjectAssignment]) -> list[ProjectStatus]:
-    """Return USER's status on each of ASSIGNMENTS, by deadline, in three simple queries.
+@prepared
+def _course_assignments(course_id: int):
+    return _listed(ProjectAssignment.objects.filter(course_id=course_id))
 
-    The assignments; the user's memberships among them (a group per assignment at
-    most, with its extension); the versions of those groups. Joined here rather than
-    in SQL: one query with the filtered relation and the latest version's subqueries
-    cost more to build than the three of them to run (docs/performance.md).
-    """
-    assignments = list(
-        assignments.select_related("course").only(*LISTED_FIELDS).order_by("due_at", "pk")
+
+@prepared
+def _enrolled_assignments(user_id: int):
+    """The assignments of every course the user is enrolled in."""
+    return _listed(ProjectAssignment.objects.filter(course__enrollments__user_id=user_id))
+
+
+def _listed(assignments: QuerySet[ProjectAssignment]) -> QuerySet[ProjectAssignment]:
+    return assignments.select_related("course").only(*LISTED_FIELDS).order_by("due_at", "pk")
+
+
+@prepared
+def _memberships(user_id: int):
+    """The user's groups (one per assignment at most) with extension and latest version."""
+    latest = Submission.objects.filter(group_id=OuterRef("group_id")).order_by("-version")
+    return (
+        GroupMembership.objects.filter(student_id=user_id)
+        .order_by()
+        .values(
+            "assignment_id",
+            "group__name",
+            "group__extension__due_at",
+            version=Subquery(latest.values("version")[:1]),
+            submitted_at=Subquery(latest.values("submitted_at")[:1]),
+            is_late=Subquery(latest.values("is_late")[:1]),
+        )
     )
+
+
+def _statuses(user: User, assignments: list[ProjectAssignment]) -> list[ProjectStatus]:
+    """Return USER's status on each of ASSIGNMENTS (by deadline) that USER may see.
+
+    Two prepared queries in all (coursesite/prepared.py): the assignments, read with
+    their course so that the policy answers from what they loaded, and the user's
+    memberships with their group's extension and latest version.
+    """
+    assignments = [a for a in assignments if policy.can(user, policy.VIEW, a)]
     if not assignments:
         return []
-    memberships = {
-        row["assignment_id"]: row
-        for row in GroupMembership.objects.filter(
-            student=user, assignment_id__in=[a.pk for a in assignments]
-        )
-        .order_by()
-        .values("assignment_id", "group_id", "group__name", "group__extension__due_at")
-    }
-    latest: dict[int, dict] = {}
-    if memberships:
-        versions = Submission.objects.filter(
-            group_id__in=[row["group_id"] for row in memberships.values()]
-        ).order_by("group_id", "-version")
-        for row in versions.values("group_id", "version", "submitted_at", "is_late"):
-            latest.setdefault(row["group_id"], row)
+    memberships = {row["assignment_id"]: row for row in _memberships(user_id=user.pk)}
     statuses = []
     for assignment in assignments:
         mine = memberships.get(assignment.pk, {})
-        version = latest.get(mine.get("group_id"), {})
         extension = mine.get("group__extension__due_at")
         deadline = extension if extension and extension > assignment.due_at else assignment.due_at
         statuses.append(
@@ -99,9 +115,9 @@ def _statuses(user: User, assignments: QuerySet[ProjectAssignment]) -> list[Proj
                 assignment=assignment,
                 group_name=mine.get("group__name"),
                 deadline=deadline,
-                latest_version=version.get("version"),
-                latest_submitted_at=version.get("submitted_at"),
-                latest_is_late=version.get("is_late"),
+                latest_version=mine.get("version"),
+                latest_submitted_at=mine.get("submitted_at"),
+                latest_is_late=mine.get("is_late"),
                 is_student=policy.role_in(user, assignment.course_id) == Role.STUDENT,
             )
         )
@@ -110,15 +126,14 @@ def _statuses(user: User, assignments: QuerySet[ProjectAssignment]) -> list[Proj
 
 def course_projects_for(user: User, course: Course) -> list[ProjectStatus]:
     """Return COURSE's assignments visible to USER with their status."""
-    return _statuses(
-        user, policy.scope(user, policy.VIEW, ProjectAssignment.objects.filter(course=course))
-    )
+    return _statuses(user, _course_assignments(course_id=course.pk))
 
 
 def projects_for_dashboard(user: User) -> list[ProjectStatus]:
     """Return the assignments of every course USER is enrolled in, by deadline."""
-    mine = ProjectAssignment.objects.filter(course_id__in=policy.enrollments(user))
-    return _statuses(user, policy.scope(user, policy.VIEW, mine))
+    if not policy.enrollments(user):
+        return []
+    return _statuses(user, _enrolled_assignments(user_id=user.pk))
 
 
 def upcoming_deadlines(user: User, *, limit: int = 5) -> list[ProjectStatus]:

@@ -1,0 +1,151 @@
+"""Prepared querysets (coursesite/prepared.py) give what the ORM gives, for whoever asks.
+
+Compiled once, they must still answer each call with that call's values: a query first
+run for one student and then for another returns the other's rows, never the first's.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Count, OuterRef, Subquery
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory
+from coursesite.prepared import prepared
+from lessons.models import Course, Enrollment, Lesson, LessonCompletion
+from lessons.tests.factories import CourseFactory, EnrollmentFactory, LessonFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@prepared
+def completed_ids(user_id: int, course_id: int):
+    return LessonCompletion.objects.filter(
+        user_id=user_id, lesson__module__course_id=course_id
+    ).values_list("lesson_id", flat=True)
+
+
+@prepared
+def enrollment_rows(user_id: int):
+    return (
+        Enrollment.objects.filter(user_id=user_id)
+        .order_by("course__slug")
+        .values("course__slug", "role", "created_at")
+    )
+
+
+@prepared
+def named_rows(slug: str):
+    return Course.objects.filter(slug=slug).values_list("pk", "is_published", named=True)
+
+
+@prepared
+def lesson_of(course_slug: str, lesson_slug: str):
+    return (
+        Lesson.objects.filter(module__course__slug=course_slug, slug=lesson_slug)
+        .select_related("module__course")
+        .only("title", "module__title", "module__course__slug", "module__course__is_published")
+    )
+
+
+@prepared
+def courses_with_students(slug: str):
+    newest = Enrollment.objects.filter(course=OuterRef("pk")).order_by("-created_at")
+    return Course.objects.filter(slug=slug).annotate(
+        people=Count("enrollments"), newest=Subquery(newest.values("created_at")[:1])
+    )
+
+
+@pytest.fixture
+def two_students():
+    first, second = UserFactory(), UserFactory()
+    course = CourseFactory(slug="web")
+    lessons = [LessonFactory(module__course=course) for _ in range(3)]
+    LessonCompletion.objects.create(user=first, lesson=lessons[0])
+    for lesson in lessons[1:]:
+        LessonCompletion.objects.create(user=second, lesson=lesson)
+    return course, lessons, first, second
+
+
+def test_each_call_answers_for_its_own_values(two_students):
+    course, lessons, first, second = two_students
+    assert completed_ids(user_id=first.pk, course_id=course.pk) == [lessons[0].pk]
+    assert sorted(completed_ids(user_id=second.pk, course_id=course.pk)) == [
+        lessons[1].pk,
+        lessons[2].pk,
+    ]
+    assert completed_ids(user_id=first.pk, course_id=course.pk + 1000) == []
+
+
+def test_rows_are_what_the_orm_returns_converted_alike(two_students):
+    course, _lessons, first, _second = two_students
+    other = CourseFactory(slug="apis", is_published=False)
+    EnrollmentFactory(user=first, course=course)
+    EnrollmentFactory(user=first, course=other)
+    orm = list(enrollment_rows.build(user_id=first.pk))
+    rows = enrollment_rows(user_id=first.pk)
+    assert rows == orm and [row["course__slug"] for row in rows] == ["apis", "web"]
+    assert rows[0]["created_at"].tzinfo is not None  # a datetime, not SQLite's text
+    [row] = named_rows(slug="apis")
+    assert (row.pk, row.is_published) == (other.pk, False)  # a bool, not SQLite's 0
+
+
+def test_instances_load_their_relations_deferred_fields_and_annotations(
+    two_students, django_assert_num_queries
+):
+    course, lessons, _first, _second = two_students
+    Enrollment.objects.create(user=UserFactory(), course=course)
+    later = EnrollmentFactory(course=course)
+    later.created_at = timezone.now() + timedelta(days=1)
+    later.save()
+    with django_assert_num_queries(2):
+        [lesson] = lesson_of(course_slug="web", lesson_slug=lessons[1].slug)
+        [annotated] = courses_with_students(slug="web")
+        assert lesson.pk == lessons[1].pk and lesson.title == lessons[1].title
+        assert lesson.module.course.slug == "web" and lesson.module.course.is_published
+        assert not lesson._state.adding and lesson._state.db == "default"
+        assert annotated.people == 2 and annotated.newest == later.created_at
+    assert "body" in lesson.get_deferred_fields()
+    assert lesson.body == lessons[1].body  # deferred fields load on access, as usual
+
+
+def test_values_are_parameters_never_sql(two_students):
+    hostile = "web' OR '1'='1"
+    assert named_rows(slug=hostile) == []
+    assert named_rows(slug="%s; DROP TABLE lessons_course; --") == []
+    assert lesson_of(course_slug="web", lesson_slug="' OR 1=1 --") == []
+    assert Course.objects.filter(slug="web").exists()
+
+
+def test_wrong_values_are_refused_before_any_query(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        with pytest.raises(TypeError, match="user_id must be int"):
+            completed_ids(user_id="1 OR 1=1", course_id=1)
+        with pytest.raises(TypeError, match="user_id must be int"):
+            completed_ids(user_id=True, course_id=1)
+        with pytest.raises(TypeError, match="takes user_id, course_id"):
+            completed_ids(user_id=1)
+
+
+def test_queries_that_cannot_be_prepared_fail_when_compiled():
+    @prepared
+    def titles_containing(text: str):
+        return Lesson.objects.filter(title__contains=text).values_list("pk", flat=True)
+
+    with pytest.raises(ImproperlyConfigured, match="text do not reach the SQL unchanged"):
+        titles_containing(text="flask")
+    with pytest.raises(ImproperlyConfigured, match="must be annotated int or str"):
+
+        @prepared
+        def untyped(slug):
+            return Course.objects.filter(slug=slug)
+
+    @prepared
+    def with_prefetch(slug: str):
+        return Course.objects.filter(slug=slug).prefetch_related("modules")
+
+    with pytest.raises(ImproperlyConfigured, match="prefetch_related"):
+        with_prefetch(slug="web")

@@ -1,0 +1,38 @@
+"""The reads every course and lesson page repeats with other ids, compiled once.
+
+See coursesite/prepared.py: each is an ordinary queryset, compiled to SQL once per
+connection instead of on every request.
+"""
+
+from __future__ import annotations
+
+from coursesite.prepared import prepared
+
+from .models import Course, Lesson, LessonAttachment, LessonCompletion
+
+
+@prepared
+def course_by_slug(slug: str):
+    return Course.objects.filter(slug=slug)
+
+
+@prepared
+def lesson_by_slugs(course_slug: str, lesson_slug: str):
+    """The lesson with its module and course, in one query."""
+    return Lesson.objects.filter(module__course__slug=course_slug, slug=lesson_slug).select_related(
+        "module__course"
+    )
+
+
+@prepared
+def attachments_of(lesson_id: int):
+    # Ordered here: the default ordering would join the lesson and its module.
+    return LessonAttachment.objects.filter(lesson_id=lesson_id).order_by("order", "pk")
+
+
+@prepared
+def completed_lesson_ids(user_id: int, course_id: int):
+    """Ids of the lessons of the course that the user has completed."""
+    return LessonCompletion.objects.filter(
+        user_id=user_id, lesson__module__course_id=course_id
+    ).values_list("lesson_id", flat=True)
