@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.db.models import BooleanField, Exists, IntegerField, OuterRef, Value
 
 from access import policy
+from coursesite.prepared import prepared
 from lessons.models import Lesson
 
 from .models import Attempt, Choice, Exercise, ExerciseAttempt, Kind, Question
@@ -134,28 +135,27 @@ def _read_content(lesson: Lesson) -> PracticeContent:
 NOT_READ = {"choices", "latest_id", "latest_correct", "latest_answer", "latest_code"}
 
 
-def _latest_answers(user, content: PracticeContent) -> tuple[dict, dict]:
-    """Return USER's latest answer to each of CONTENT's questions, {question id: (attempt
-    id, right, answer typed, {choice ids picked})}, and latest attempt at each exercise,
-    {exercise id: code}: one query whatever their number.
+@prepared
+def _answers_and_codes(user_id: int, lesson_id: int):
+    """Rows (item id, attempt id, right, text, choice picked) of the user's answers to
+    the lesson's questions and latest attempts at its exercises, in one UNION ALL; an
+    exercise's attempt is the row whose "right" is NULL. An answer with several choices
+    has a row per choice.
 
-    Every answer to the questions is read and the latest kept here: answers are short,
-    and a correlated "no later attempt" subquery costs more to build than the rows do.
+    Every answer to the questions is read and the latest kept by the caller: answers
+    are short, and a correlated "no later attempt" subquery costs more than the rows do.
     Only the latest attempt at each exercise is read (its code can be 50,000 characters).
     """
     later_code = ExerciseAttempt.objects.filter(
         exercise=OuterRef("exercise"), user=OuterRef("user"), pk__gt=OuterRef("pk")
     )
-    # Both kinds in one UNION ALL of rows (item id, attempt id, right, text, choice
-    # picked); an exercise's attempt is the row whose "right" is NULL. An answer with
-    # several choices has a row per choice.
     answers = (
-        Attempt.objects.filter(user=user, question_id__in=[q.pk for q in content.questions])
+        Attempt.objects.filter(user_id=user_id, question__lesson_id=lesson_id)
         .order_by()
         .values_list("question_id", "pk", "correct", "answer", "choices")
     )
     codes = (
-        ExerciseAttempt.objects.filter(user=user, exercise_id__in=[e.pk for e in content.exercises])
+        ExerciseAttempt.objects.filter(user_id=user_id, exercise__lesson_id=lesson_id)
         .filter(~Exists(later_code))
         .order_by()
         .values_list(
@@ -166,15 +166,25 @@ def _latest_answers(user, content: PracticeContent) -> tuple[dict, dict]:
             Value(None, output_field=IntegerField()),
         )
     )
-    if content.questions and content.exercises:
-        rows = answers.union(codes, all=True).order_by()
-    else:
-        rows = answers if content.questions else codes
+    return answers.union(codes, all=True).order_by()
+
+
+def _latest_answers(user, lesson: Lesson, content: PracticeContent) -> tuple[dict, dict]:
+    """Return USER's latest answer to each of CONTENT's questions, {question id: (attempt
+    id, right, answer typed, {choice ids picked})}, and latest attempt at each exercise,
+    {exercise id: code}: one query whatever their number."""
+    questions = {question.pk for question in content.questions}
+    exercises = {exercise.pk for exercise in content.exercises}
     latest: dict[int, tuple[int, bool, str, set[int]]] = {}
     tried: dict[int, str] = {}
-    for item, attempt, correct, text, choice in rows:
+    for item, attempt, correct, text, choice in _answers_and_codes(
+        user_id=user.pk, lesson_id=lesson.pk
+    ):
         if correct is None:
-            tried[item] = text
+            if item in exercises:
+                tried[item] = text
+            continue
+        if item not in questions:
             continue
         if item not in latest or attempt > latest[item][0]:
             latest[item] = (attempt, correct, text, set())
@@ -224,7 +234,9 @@ def lesson_practice(user, lesson: Lesson, *, only: str | None = None) -> LessonP
     exercises = list(content.exercises) if only is None else []
     can_answer = _can_answer(user, lesson, content)
     if can_answer and (questions or exercises):
-        latest, tried = _latest_answers(user, PracticeContent(tuple(questions), tuple(exercises)))
+        latest, tried = _latest_answers(
+            user, lesson, PracticeContent(tuple(questions), tuple(exercises))
+        )
         questions = [_with_answer(question, latest) for question in questions]
         exercises = [
             replace(exercise, latest_code=tried[exercise.pk]) if exercise.pk in tried else exercise
