@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import html
 import json
+import re
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Role
@@ -236,3 +238,21 @@ def test_json_is_what_the_script_reads(client, quiz, student):
     assert json.loads(response.content) == {
         "error": "“x” is not a number. Type digits, such as 42 or 3.5."
     }
+
+
+def test_every_form_of_the_page_carries_one_token_that_a_strict_csrf_check_accepts(quiz, student):
+    """The page's token is masked once per page (coursesite/jinja2.py), anew for each page,
+    and each question's form sends it back accepted."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(student)
+    page = client.get(quiz.lesson.get_absolute_url()).content.decode()
+    tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert len(tokens) >= len(quiz.q) + 1 and len(set(tokens)) == 1
+    again = client.get(quiz.lesson.get_absolute_url()).content.decode()
+    assert re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', again).group(1) != tokens[0]
+    question = quiz.q["idempotent-methods"]
+    data = {"choice": choice_ids(question, "`GET`"), "csrfmiddlewaretoken": tokens[0]}
+    assert post(client, quiz, "idempotent-methods", data).status_code == 302
+    assert latest(student, question).correct is True
+    forged = {**data, "csrfmiddlewaretoken": "x" * 64}
+    assert post(client, quiz, "idempotent-methods", forged).status_code == 403
