@@ -6,11 +6,13 @@ from datetime import UTC, datetime
 
 import jinja2
 import pytest
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from django.conf import settings
 from django.template import engines
 from django.urls import reverse
 
-from coursesite.jinja2 import Jinja2Backend
+from accounts.forms import ProfileForm
+from coursesite.jinja2 import Jinja2Backend, crispy_field
 from coursesite.tests.test_site import run_python
 from lessons.tests.factories import CourseFactory
 
@@ -136,3 +138,25 @@ def test_the_benchmark_floor_renders_with_the_pages_engine(client, settings):
     assert response.status_code == 200
     assert "Benchmark floor" in response.content.decode()
     assert isinstance(response.templates[0].backend, Jinja2Backend)
+
+
+@pytest.mark.django_db
+def test_remembered_form_fields_are_crispys_and_never_another_persons(client, alice, bob):
+    """Unbound fields are rendered once per process (coursesite/jinja2.py crispy_field):
+    the same HTML as crispy's, each person's own values, and a form sent back with its
+    errors rendered afresh."""
+    alice.display_name, bob.display_name = "Alice Archer", "Bob Baker"
+    for person in (alice, bob):
+        person.save()
+        field = ProfileForm(instance=person)["display_name"]
+        assert crispy_field(field) == as_crispy_field(field)
+        assert crispy_field(ProfileForm(instance=person)["display_name"]) == as_crispy_field(field)
+    for person, other in ((alice, bob), (bob, alice)):
+        client.force_login(person)
+        page = client.get(reverse("accounts:profile")).content.decode()
+        assert f'value="{person.display_name}"' in page
+        assert other.display_name not in page
+    sent = ProfileForm({"display_name": "x" * 500, "email": "not an address"}, instance=bob)
+    assert not sent.is_valid()
+    html = crispy_field(sent["email"])
+    assert "is-invalid" in html and 'value="not an address"' in html
