@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from access import policy
+from coursesite.prepared import prepared
 from grading.models import GradeRelease, Review
 from projects.models import Group, Submission
 
@@ -51,14 +52,25 @@ def _latest_runs(submission_ids: list[int]) -> dict[int, Run]:
     return runs
 
 
-def for_student(group: Group | None, user) -> StudentResults | None:
-    """Return what USER (a member of GROUP) sees of GROUP's runs; None if nothing to show."""
+@prepared
+def _suite_of(assignment_id: int):
+    return TestSuite.objects.filter(assignment_id=assignment_id).order_by("pk")[:1]
+
+
+def for_student(
+    group: Group | None, user, versions: list[Submission] | None = None
+) -> StudentResults | None:
+    """Return what USER (a member of GROUP) sees of GROUP's runs; None if nothing to show.
+
+    VERSIONS, GROUP's submissions newest first, when the page has read them already.
+    """
     if group is None:
         return None
-    suite = TestSuite.objects.filter(assignment_id=group.assignment_id).first()
-    if suite is None:
+    suites = _suite_of(assignment_id=group.assignment_id)
+    if not suites:
         return None
-    submissions = list(group.submissions.order_by("-version"))
+    suite = suites[0]
+    submissions = list(group.submissions.order_by("-version")) if versions is None else versions
     runs = _latest_runs([s.pk for s in submissions])
     versions = [VersionRun(s, runs.get(s.pk)) for s in submissions]
     shown = next((v for v in versions if v.run is not None), None)

@@ -147,6 +147,60 @@ def upcoming_deadlines(user: User, *, limit: int = 5) -> list[ProjectStatus]:
     return sorted(rows, key=lambda row: row.deadline)[:limit]
 
 
+@prepared
+def assignment_by_slugs(course_slug: str, slug: str):
+    return ProjectAssignment.objects.filter(course__slug=course_slug, slug=slug).select_related(
+        "course"
+    )
+
+
+@dataclass(frozen=True)
+class StudentGroup:
+    """A student's group for an assignment, as the project page shows it."""
+
+    group: Group
+    members: list[GroupMembership]
+    versions: list[Submission]  # newest first
+
+
+@prepared
+def _group_of(assignment_id: int, user_id: int):
+    return Group.objects.filter(
+        assignment_id=assignment_id, memberships__student_id=user_id
+    ).select_related("extension", "assignment", "graded_submission")
+
+
+@prepared
+def _members_of(group_id: int):
+    return (
+        GroupMembership.objects.filter(group_id=group_id)
+        .select_related("student")
+        .order_by("joined_at", "pk")
+    )
+
+
+@prepared
+def _versions_of(group_id: int):
+    return (
+        Submission.objects.filter(group_id=group_id)
+        .select_related("submitted_by")
+        .order_by("-version")
+    )
+
+
+def student_group(assignment: ProjectAssignment, user: User) -> StudentGroup | None:
+    """Return USER's group for ASSIGNMENT with its extension, members and versions, in
+    three prepared queries (coursesite/prepared.py); None if USER has no group."""
+    groups = _group_of(assignment_id=assignment.pk, user_id=user.pk)
+    if not groups:
+        return None
+    group = groups[0]
+    versions = _versions_of(group_id=group.pk)
+    for version in versions:
+        version.group = group
+    return StudentGroup(group, _members_of(group_id=group.pk), versions)
+
+
 def group_for_student(assignment: ProjectAssignment, user: User) -> Group | None:
     """Return USER's group for ASSIGNMENT with members, extension and versions loaded."""
     members = GroupMembership.objects.select_related("student").order_by("joined_at", "pk")

@@ -28,14 +28,11 @@ def get_assignment_for_user(
     Outsiders get 404; members of the course without the right (a grader trying to
     form a group) get 403.
     """
-    assignment = policy.get_or_refuse(
-        request.user,
-        action,
-        ProjectAssignment.objects.select_related("course"),
-        course__slug=course_slug,
-        slug=slug,
-    )
-    return assignment, policy.can(request.user, policy.TEACH, assignment)
+    found = selectors.assignment_by_slugs(course_slug=course_slug, slug=slug)
+    if not found:
+        raise Http404("No such page.")
+    policy.require(request.user, action, found[0])
+    return found[0], policy.can(request.user, policy.TEACH, found[0])
 
 
 def get_submission_for_user(request: HttpRequest, pk: int) -> Submission:
@@ -76,9 +73,10 @@ def _render_detail(
     join_form: GroupJoinForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    group = selectors.group_for_student(assignment, request.user)
+    mine = selectors.student_group(assignment, request.user)
+    group = mine.group if mine else None
     deadline = group.deadline() if group else assignment.due_at
-    versions = list(group.submissions.all()) if group else []
+    versions = mine.versions if mine else []
     graded = next((v for v in versions if group and v.pk == group.graded_submission_id), None)
     context = {
         "assignment": assignment,
@@ -90,7 +88,7 @@ def _render_detail(
         "versions": versions,
         "graded": graded,
         "submission_locked": (services.submission_locked_reason(group) if group else None) or "",
-        "members": list(group.memberships.all()) if group else [],
+        "members": mine.members if mine else [],
         "groups_open": assignment.groups_are_open(),
         "submission_form": submission_form or SubmissionForm(assignment=assignment),
         "create_form": create_form or GroupCreateForm(),
