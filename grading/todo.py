@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from access import policy
 from accounts.models import User
+from coursesite.prepared import prepared
 from projects.models import Group, GroupMembership
 
 from .models import FeedbackView, PeerRating, RegradeRequest, Review, ReviewStatus
@@ -46,27 +47,40 @@ def student_todo(user: User) -> StudentTodo:
     # It is a superset of what the lists show (feedback is shown once released, peer
     # evaluations until then; the lists add the policy and what was read or given), so
     # skipping a list never hides anything.
-    possible = GroupMembership.objects.filter(student=user).aggregate(
-        feedback=Count(
-            "pk",
-            filter=Q(
-                group__review__status=ReviewStatus.COMPLETED,
-                assignment__grade_release__isnull=False,
-            ),
-        ),
-        peer=Count(
-            "pk",
-            filter=Q(
-                assignment__rubric__peer_evaluation=True,
-                assignment__grade_release__isnull=True,
-            ),
-        ),
-    )
-    if possible["feedback"]:
+    possible = _possible_lists(user_id=user.pk)
+    if possible and possible[0]["feedback"]:
         _feedback(user, todo)
-    if possible["peer"]:
+    if possible and possible[0]["peer"]:
         todo.peer_evaluations = _peer_evaluations(user)
     return todo
+
+
+@prepared
+def _possible_lists(user_id: int):
+    """One row (none without memberships): how many of the user's memberships may have
+    feedback to read, and how many a peer evaluation to give."""
+    return (
+        GroupMembership.objects.filter(student_id=user_id)
+        .order_by()
+        .values("student_id")
+        .annotate(
+            feedback=Count(
+                "pk",
+                filter=Q(
+                    group__review__status=ReviewStatus.COMPLETED,
+                    assignment__grade_release__isnull=False,
+                ),
+            ),
+            peer=Count(
+                "pk",
+                filter=Q(
+                    assignment__rubric__peer_evaluation=True,
+                    assignment__grade_release__isnull=True,
+                ),
+            ),
+        )
+        .values("feedback", "peer")
+    )
 
 
 def _feedback(user: User, todo: StudentTodo) -> None:

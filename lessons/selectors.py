@@ -36,3 +36,19 @@ def completed_lesson_ids(user_id: int, course_id: int):
     return LessonCompletion.objects.filter(
         user_id=user_id, lesson__module__course_id=course_id
     ).values_list("lesson_id", flat=True)
+
+
+@prepared
+def enrolled_courses(user_id: int):
+    """The courses the user is enrolled in (any role), without their long texts."""
+    return (
+        Course.objects.filter(enrollments__user_id=user_id)
+        .defer(*Course.TEXTS)
+        .order_by("-term", "title")
+    )
+
+
+@prepared
+def all_completed_lesson_ids(user_id: int):
+    """Ids of every lesson the user has completed, in any course."""
+    return LessonCompletion.objects.filter(user_id=user_id).values_list("lesson_id", flat=True)

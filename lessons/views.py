@@ -22,7 +22,6 @@ from .models import (
     Enrollment,
     Lesson,
     LessonAttachment,
-    LessonCompletion,
     Progress,
 )
 from .outline import OutlineLesson, course_outline, course_outlines
@@ -112,13 +111,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if lands_on_queue(user) and not request.GET.get("all"):
         return redirect("grading:grader_queue")
     enrollments = policy.enrollments(user)
-    courses = list(
-        policy.scope(user, policy.VIEW, Course.objects.filter(pk__in=enrollments))
-        .defer(*Course.TEXTS)
-        .order_by("-term", "title")
-    )
+    courses = [
+        course
+        for course in selectors.enrolled_courses(user_id=user.pk)
+        if policy.can(user, policy.VIEW, course)
+    ]
     outlines = course_outlines(user, courses)
-    completed = set(LessonCompletion.objects.filter(user=user).values_list("lesson_id", flat=True))
+    completed = set(selectors.all_completed_lesson_ids(user_id=user.pk))
     cards = [
         CourseCard.build(course, enrollments[course.pk], outlines[course.pk], completed)
         for course in courses
