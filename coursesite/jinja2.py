@@ -39,6 +39,7 @@ from django.utils.timezone import template_localtime
 
 from autograding import results as autograding_results
 from grading.todo import render_student_todo
+from lessons.fragments import lesson_sidebar
 from projects.templatetags import projects_tags
 
 
@@ -128,6 +129,7 @@ GLOBALS = {
     "upcoming_deadlines": projects_tags.render_upcoming_deadlines,
     "local_time": projects_tags.local_time,
     "student_todo": render_student_todo,
+    "lesson_sidebar": lesson_sidebar,
     # The test results on the project and review pages: projects and grading do not
     # import autograding, their templates ask it here.
     "autograde_for_student": autograding_results.for_student,

@@ -11,7 +11,7 @@ kept per role (drafts for its teachers, published lessons for everyone else).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.core.cache import cache
 
@@ -54,6 +54,9 @@ class OutlineLesson:
 @dataclass(frozen=True)
 class CourseOutline:
     modules: tuple[tuple[OutlineModule, tuple[OutlineLesson, ...]], ...]
+    # The cache key it is kept under: names this course revision as this audience sees
+    # it, for the HTML built from it (lessons/fragments.py).
+    key: str = ""
 
     @property
     def lessons(self) -> list[OutlineLesson]:
@@ -77,7 +80,9 @@ def course_outlines(user, courses: list[Course]) -> dict[int, CourseOutline]:
     outlines = {pk: found[key] for pk, key in keys.items() if key in found}
     missing = [course for course in courses if course.pk not in outlines]
     if missing:
-        built = _build(user, missing)
+        built = {
+            pk: replace(outline, key=keys[pk]) for pk, outline in _build(user, missing).items()
+        }
         cache.set_many({keys[pk]: outline for pk, outline in built.items()}, TIMEOUT)
         outlines.update(built)
     return outlines

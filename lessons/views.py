@@ -218,7 +218,8 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
     course = lesson.module.course
     policy.require(request.user, policy.VIEW, course)
     access = course_access(request.user, course)
-    outline = course_outline(request.user, course).lessons
+    structure = course_outline(request.user, course)
+    outline = structure.lessons
     position = next((i for i, item in enumerate(outline) if item.pk == lesson.pk), None)
     if position is None:
         raise Http404("No such lesson.")
@@ -237,7 +238,7 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
             "lesson": lesson,
             "attachments": attachments,
             "practice": practice,
-            "outline": outline,
+            "structure": structure,
             "previous": outline[position - 1] if position > 0 else None,
             "next": outline[position + 1] if position + 1 < len(outline) else None,
             "is_complete": lesson.pk in completed,

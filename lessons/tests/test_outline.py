@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from access import policy
-from lessons.models import Lesson, Module
+from lessons.models import Lesson, LessonCompletion, Module
 from lessons.outline import course_outline
 
 pytestmark = pytest.mark.django_db
@@ -72,3 +72,42 @@ def test_deleting_and_reordering_show_at_once(client, pyweb, alice, bob):
     assert Module.objects.get(pk=pyweb.modules[0].pk).order == 2
     page = outline_titles(client, pyweb.course)
     assert page.index("Module 2") < page.index("Module 1")
+
+
+def sidebar(client, lesson) -> str:
+    page = client.get(lesson.get_absolute_url()).content.decode()
+    start = page.index('<ol class="list-unstyled mb-0 course-outline">')
+    return page[start : page.index("</ol>", start)]
+
+
+def test_the_lesson_sidebar_shows_each_persons_own_ticks_and_current_lesson(
+    client, pyweb, alice, bob
+):
+    """The sidebar's pieces are shared by everyone who sees the same outline
+    (lessons/fragments.py); the ticks, the current lesson and drafts stay each person's."""
+    first, second = pyweb.lessons[0], pyweb.lessons[1]
+    LessonCompletion.objects.create(user=bob, lesson=first)
+    teacher = type(client)()
+    teacher.force_login(alice)
+    client.force_login(bob)
+    for _ in range(2):  # built, then from the kept pieces: the same answer
+        mine = sidebar(client, second)
+        assert f'data-lesson="{first.pk}"><a href="{first.get_absolute_url()}">' in mine
+        assert f'data-lesson="{second.pk}"><span aria-current="page"' in mine
+        assert mine.count('class="tick text-success"') == 1  # the one bob completed
+        assert "Draft lesson" not in mine
+        theirs = sidebar(teacher, first)
+        assert 'class="tick text-success"' not in theirs  # alice completed nothing
+        assert f'data-lesson="{first.pk}"><span aria-current="page"' in theirs
+        assert "Draft lesson" in theirs
+
+
+def test_the_sidebar_escapes_titles_and_follows_every_change(client, pyweb, bob):
+    client.force_login(bob)
+    first, second = pyweb.lessons[0], pyweb.lessons[1]
+    assert "Lesson 1.1" in sidebar(client, second)
+    first.title = '<script>alert("x")</script> & more'
+    first.save()
+    html = sidebar(client, second)
+    assert "<script>" not in html and "Lesson 1.1" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; more" in html
