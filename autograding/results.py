@@ -121,9 +121,10 @@ class ReviewResults:
 
 def for_review(review: Review, submission: Submission, user) -> ReviewResults | None:
     """Return the runs of the version a grader reviews; None if the project has no tests."""
-    suite = TestSuite.objects.filter(assignment_id=review.group.assignment_id).first()
-    if suite is None:
+    suites = _suite_of(assignment_id=review.group.assignment_id)
+    if not suites:
         return None
+    suite = suites[0]
     run = Run.objects.filter(submission=submission).order_by("-queued_at", "-pk").first()
     if run is not None and not policy.can(user, policy.VIEW, run):
         run = None

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from access import policy
 from accounts.models import Role, User
+from coursesite.prepared import prepared
 from lessons.rendering import markdown_to_html
 from projects import services as projects_services
 from projects.models import Group, GroupMembership, LateVersionRule, ProjectAssignment, Submission
@@ -68,7 +69,13 @@ def rubric_for(assignment: ProjectAssignment) -> Rubric:
 
 def is_released(assignment: ProjectAssignment | int) -> bool:
     assignment_id = assignment if isinstance(assignment, int) else assignment.pk
-    return GradeRelease.objects.filter(assignment_id=assignment_id).exists()
+    return bool(_release_of(assignment_id=assignment_id))
+
+
+@prepared
+def _release_of(assignment_id: int):
+    # Asked on every review page and before every save: compiled once (coursesite/prepared.py).
+    return GradeRelease.objects.filter(assignment_id=assignment_id).values_list("pk")[:1]
 
 
 def _latest_submission(group: Group) -> Submission | None:

@@ -18,7 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -30,7 +30,7 @@ from coursesite.formpages import form_view, kept_fields, page
 from lessons.models import Course
 from projects.models import Group, GroupMembership, ProjectAssignment, Submission
 
-from . import services
+from . import selectors, services
 from .diff import archive_diff
 from .forms import (
     GraderReassignForm,
@@ -97,9 +97,11 @@ def _review_queryset():
 
 def get_review_for_grader(request: HttpRequest, pk: int) -> tuple[Review, bool]:
     """Return the review and whether the user may grade it; 404 or 403 if they may not see it."""
-    review = policy.get_or_refuse(
-        request.user, policy.VIEW, _review_queryset(), roles=STAFF_ROLES, pk=pk
-    )
+    found = selectors.review_by_pk(pk=pk)
+    if not found:
+        raise Http404("No such page.")
+    review = found[0]
+    policy.require(request.user, policy.VIEW, review, roles=STAFF_ROLES)
     return review, policy.can(request.user, policy.GRADE, review)
 
 
@@ -277,7 +279,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     criteria = list(
         Criterion.objects.filter(rubric__assignment=assignment).prefetch_related("levels")
     )
-    scores = list(review.scores.all())
+    scores = selectors.scores_of(review_id=review.pk)
     if request.method == "POST":
         if not editable:
             raise PermissionDenied("You cannot change this review.")
@@ -377,7 +379,7 @@ def _render_review(
 ):
     anonymous = _anonymous(review)
     submission = review.submission
-    latest = review.group.submissions.order_by("-version").first() or submission
+    latest = next(iter(selectors.latest_version_of(group_id=review.group_id)), submission)
     if review.status == ReviewStatus.TODO:
         # Until grading starts the latest version is the one that will be graded.
         submission = latest
@@ -385,17 +387,13 @@ def _render_review(
     newer = latest if latest.version > submission.version else None
     if path is None:
         path = request.GET.get("path", "")
-    comments = list(review.line_comments.select_related("author"))
+    comments = selectors.line_comments_of(review_id=review.pk)
     viewer = archive_view(submission, path or None, comments)
     max_total = sum((c.max_points for c in criteria), Decimal(0))
     group = review.group
     assignment = group.assignment
     days = assignment.days_late(submission.submitted_at, group.deadline())
-    members = (
-        []
-        if anonymous
-        else [m.student for m in group.memberships.select_related("student").order_by("student")]
-    )
+    members = [] if anonymous else [m.student for m in selectors.members_of(group_id=group.pk)]
     context = {
         "review": review,
         "submission": submission,
@@ -416,7 +414,7 @@ def _render_review(
         "days_late": days,
         "penalty": assignment.late_penalty_percent(days),
         "grade": group_grade(review, max_total=max_total) if review.is_completed else None,
-        "regrades": list(review.regrade_requests.select_related("criterion")),
+        "regrades": selectors.regrades_of(review_id=review.pk),
         "newer": newer,
         "diff": archive_diff(submission, newer) if newer is not None else None,
     }
