@@ -317,6 +317,21 @@ def forget(user) -> None:
     user.__dict__.pop("_enrollments", None)
 
 
+def variant(user) -> tuple:
+    """Return what the policy reads of USER besides their id: their standing and roles.
+
+    Two users with the same variant get the same filters from ``scope`` and
+    ``access_filter`` with only their ids differing, so a query compiled for one serves
+    the other (coursesite/prepared.py, ``prepared_per(policy.variant)``).
+    """
+    return (
+        user.is_authenticated,
+        user.is_active,
+        user.is_superuser,
+        tuple(sorted((course_id, row.role) for course_id, row in enrollments(user).items())),
+    )
+
+
 def is_superuser(user) -> bool:
     return bool(user.is_authenticated and user.is_active and user.is_superuser)
 

@@ -28,6 +28,7 @@ part in transactions like any other.
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import threading
@@ -36,9 +37,9 @@ from collections import namedtuple
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.db.models.query import (
     FlatValuesListIterable,
     ModelIterable,
@@ -52,6 +53,8 @@ from django.db.models.query import (
 # boolean compares equal to 0/1, so small numbers would be ambiguous).
 _INT_PLACEHOLDER = 1_987_654_000
 _STR_PLACEHOLDER = "\x1fprepared:{}\x1f"
+_VARIANTS_KEPT = 256  # compiled variants per query and connection
+_VARIANTS_KEPT = 256  # compiled variants per query and connection
 
 
 @dataclass(frozen=True)
@@ -65,30 +68,52 @@ class _Compiled:
 
 
 class prepared:  # noqa: N801 - used as a decorator, like functools.cached_property
-    """Compile the queryset BUILD returns once per connection; call with new values."""
+    """Compile the queryset BUILD returns once per connection; call with new values.
 
-    def __init__(self, build: Callable[..., QuerySet]):
+    VARIANT, for builders that also take a model instance (the viewing user, whose
+    access the policy writes into the query): the query is compiled once per connection
+    and per ``VARIANT(instance)``, which must name everything the builder reads of the
+    instance besides its id (see ``prepared_per``).
+    """
+
+    def __init__(self, build: Callable[..., QuerySet], *, variant: Callable | None = None):
         functools.update_wrapper(self, build)
         self.build = build
-        self.kinds = _parameter_kinds(build)
+        self.variant = variant
+        self.kinds = _parameter_kinds(build, instances_allowed=variant is not None)
         self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 
     def __call__(self, **values) -> list:
         if values.keys() != self.kinds.keys():
             raise TypeError(f"{self.__name__}() takes {', '.join(self.kinds)}; got {values}")
+        for name, kind in self.kinds.items():
+            value = values[name]
+            if kind is Model:
+                if not isinstance(value, Model) or not isinstance(value.pk, int):
+                    raise TypeError(f"{self.__name__}(): {name} must be a saved model instance")
+            elif not isinstance(value, kind) or isinstance(value, bool):
+                raise TypeError(f"{self.__name__}(): {name} must be {kind.__name__}")
+        key = None
+        if self.variant is not None:
+            key = tuple(
+                self.variant(values[name]) for name, kind in self.kinds.items() if kind is Model
+            )
         connection = connections["default"]
-        compiled = self._compiled.get(connection)
+        variants = self._compiled.get(connection)
+        compiled = variants.get(key) if variants is not None else None
         if compiled is None:
             with self._lock:
-                compiled = self._compiled.get(connection) or self._compile(connection)
-                self._compiled[connection] = compiled
+                variants = self._compiled.setdefault(connection, {})
+                if len(variants) >= _VARIANTS_KEPT:
+                    variants.clear()
+                compiled = variants[key] = self._compile(connection, values)
+        if not compiled.sql:
+            return []
         params = list(compiled.params)
         for position, name in compiled.slots:
             value = values[name]
-            if not isinstance(value, self.kinds[name]) or isinstance(value, bool):
-                raise TypeError(f"{self.__name__}(): {name} must be {self.kinds[name].__name__}")
-            params[position] = value
+            params[position] = value.pk if self.kinds[name] is Model else value
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
@@ -96,26 +121,39 @@ class prepared:  # noqa: N801 - used as a decorator, like functools.cached_prope
             rows = compiled.compiler.apply_converters(rows, compiled.converters)
         return compiled.shape(rows)
 
-    def _compile(self, connection) -> _Compiled:
+    def _compile(self, connection, values: dict) -> _Compiled:
         placeholders = {}
         for number, (name, kind) in enumerate(self.kinds.items()):
             if kind is int:
                 placeholders[name] = _INT_PLACEHOLDER + number
-            else:
+            elif kind is str:
                 placeholders[name] = _STR_PLACEHOLDER.format(name)
+            else:
+                # A copy of the instance whose id is the placeholder: the builder reads
+                # what it has loaded (the variant), the SQL gets its id as a parameter.
+                stand_in = copy.copy(values[name])
+                stand_in.pk = _INT_PLACEHOLDER + number
+                placeholders[name] = stand_in
         queryset = self.build(**placeholders)
         if queryset._prefetch_related_lookups:
             raise ImproperlyConfigured(f"{self.__name__}: prefetch_related cannot be prepared")
         if queryset.db != connection.alias:
             raise ImproperlyConfigured(f"{self.__name__}: only the default database is prepared")
         compiler = queryset.query.get_compiler(using=connection.alias)
-        sql, params = compiler.as_sql()
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:  # a filter that can match nothing (``pk__in=[]``)
+            return _Compiled("", (), (), compiler, {}, lambda rows: [])
+        wanted = {
+            name: placeholder.pk if isinstance(placeholder, Model) else placeholder
+            for name, placeholder in placeholders.items()
+        }
         slots = []
         for position, param in enumerate(params):
-            for name, placeholder in placeholders.items():
+            for name, placeholder in wanted.items():
                 if type(param) is type(placeholder) and param == placeholder:
                     slots.append((position, name))
-        missing = placeholders.keys() - {name for _, name in slots}
+        missing = wanted.keys() - {name for _, name in slots}
         if missing:
             raise ImproperlyConfigured(
                 f"{self.__name__}: {', '.join(sorted(missing))} do not reach the SQL unchanged"
@@ -132,13 +170,29 @@ class prepared:  # noqa: N801 - used as a decorator, like functools.cached_prope
         )
 
 
-def _parameter_kinds(build: Callable) -> dict[str, type]:
+def prepared_per(variant: Callable) -> Callable[[Callable[..., QuerySet]], prepared]:
+    """Like ``@prepared``, for builders that take a model instance besides ints and strs.
+
+        @prepared_per(policy.variant)
+        def my_reviews(user: User):
+            return policy.scope(user, policy.VIEW, Review.objects.filter(...))
+
+    Compiled once per ``variant(user)``: all students of one course share one SQL, with
+    each one's id put in. The instance parameter is annotated with its model.
+    """
+    return functools.partial(prepared, variant=variant)
+
+
+def _parameter_kinds(build: Callable, *, instances_allowed: bool) -> dict[str, type]:
     kinds = {}
     for name, parameter in inspect.signature(build).parameters.items():
         kind = {"int": int, "str": str, int: int, str: str}.get(parameter.annotation)
+        if kind is None and instances_allowed and parameter.annotation is not parameter.empty:
+            kind = Model
         if kind is None or parameter.kind is not parameter.POSITIONAL_OR_KEYWORD:
             raise ImproperlyConfigured(
                 f"{build.__name__}: parameter {name} must be annotated int or str"
+                + (" or with its model" if instances_allowed else "")
             )
         kinds[name] = kind
     return kinds

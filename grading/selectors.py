@@ -2,22 +2,47 @@
 
 from __future__ import annotations
 
-from coursesite.prepared import prepared
-from projects.models import GroupMembership, Submission
+from access import policy
+from accounts.models import User
+from coursesite.prepared import prepared, prepared_per
+from projects.models import Group, GroupMembership, Submission
 
 from .models import CriterionScore, LineComment, RegradeRequest, Review
 
 
-@prepared
-def review_by_pk(pk: int):
-    """The review with what its page and the access policy read of it."""
-    return Review.objects.filter(pk=pk).select_related(
+def reviews_with_context():
+    """Reviews with what their pages and the access policy read of them."""
+    return Review.objects.select_related(
         "group__assignment__course",
         "group__assignment__rubric",
         "group__extension",
         "submission",
         "grader",
     )
+
+
+@prepared
+def review_by_pk(pk: int):
+    return reviews_with_context().filter(pk=pk)
+
+
+@prepared_per(policy.variant)
+def feedback_of(user: User):
+    """The reviews of USER's own groups that USER may read as a student (released ones)."""
+    mine = reviews_with_context().filter(group__memberships__student=user)
+    return policy.scope(user, policy.VIEW, mine, roles=policy.STUDENTS).order_by(
+        "-group__assignment__due_at"
+    )
+
+
+@prepared_per(policy.variant)
+def peer_memberships_of(user: User):
+    """USER's memberships of groups they may act for, in projects with peer evaluation."""
+    return GroupMembership.objects.filter(
+        student=user,
+        group__in=policy.scope(user, policy.CHANGE, Group.objects),
+        assignment__rubric__peer_evaluation=True,
+    ).select_related("group__assignment__rubric", "group__extension")
 
 
 @prepared

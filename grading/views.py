@@ -85,16 +85,6 @@ def _require_grader(user: User) -> None:
         raise PermissionDenied("Only graders and instructors grade.")
 
 
-def _review_queryset():
-    return Review.objects.select_related(
-        "group__assignment__course",
-        "group__assignment__rubric",
-        "group__extension",
-        "submission",
-        "grader",
-    )
-
-
 def get_review_for_grader(request: HttpRequest, pk: int) -> tuple[Review, bool]:
     """Return the review and whether the user may grade it; 404 or 403 if they may not see it."""
     found = selectors.review_by_pk(pk=pk)
@@ -326,7 +316,9 @@ def review_draft(request: HttpRequest, pk: int) -> JsonResponse:
 
     Answers JSON for the script: what was saved and when, or why nothing was.
     """
-    review = policy.get_or_refuse(request.user, policy.GRADE, _review_queryset(), pk=pk)
+    review = policy.get_or_refuse(
+        request.user, policy.GRADE, selectors.reviews_with_context(), pk=pk
+    )
     criteria = list(Criterion.objects.filter(rubric__assignment_id=review.group.assignment_id))
     form = RubricForm(request.POST, criteria=criteria, scores=review.scores.all())
     if not form.is_valid():
@@ -792,7 +784,7 @@ def _get_feedback(request: HttpRequest, pk: int) -> tuple[Review, bool]:
     reviews = policy.scope(
         request.user,
         policy.VIEW,
-        _review_queryset().filter(status=ReviewStatus.COMPLETED),
+        selectors.reviews_with_context().filter(status=ReviewStatus.COMPLETED),
         roles=MEMBER_OR_TEACHER,
     )
     review = get_object_or_404(reviews, submission_id=pk)
@@ -804,16 +796,10 @@ def _get_feedback(request: HttpRequest, pk: int) -> tuple[Review, bool]:
 def feedback_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     # The user's own groups (superusers may read every feedback, but this is "mine").
-    mine = _review_queryset().filter(group__memberships__student=user)
-    reviews = policy.scope(user, policy.VIEW, mine, roles=policy.STUDENTS).order_by(
-        "-group__assignment__due_at"
-    )
-    my_groups = policy.scope(user, policy.CHANGE, Group.objects)
+    reviews = selectors.feedback_of(user=user)
     peer_open = [
         m.group
-        for m in GroupMembership.objects.filter(
-            student=user, group__in=my_groups, assignment__rubric__peer_evaluation=True
-        ).select_related("group__assignment__rubric", "group__extension")
+        for m in selectors.peer_memberships_of(user=user)
         if services.peer_evaluation_open(m.group)
     ]
     return render(

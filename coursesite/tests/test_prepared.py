@@ -13,8 +13,12 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 
+from access import policy
+from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from coursesite.prepared import prepared
+from grading.selectors import feedback_of
+from grading.tests.factories import enroll, released_feedback
 from lessons.models import Course, Enrollment, Lesson, LessonCompletion
 from lessons.tests.factories import CourseFactory, EnrollmentFactory, LessonFactory
 
@@ -149,3 +153,32 @@ def test_queries_that_cannot_be_prepared_fail_when_compiled():
 
     with pytest.raises(ImproperlyConfigured, match="prefetch_related"):
         with_prefetch(slug="web")
+
+
+# Queries the access policy writes per viewer (prepared_per(policy.variant)) -------------
+def test_a_policy_query_compiled_for_one_student_answers_each_student_for_themselves():
+    """grading.selectors.feedback_of is compiled once for the students of a course (the
+    same variant) with each one's id put in: never another student's feedback, nothing
+    for the course's grader or a student of another course, nothing once removed."""
+    course, other_course = CourseFactory(), CourseFactory()
+    grader = enroll(UserFactory(), course, Role.GRADER)
+    first, second = enroll(UserFactory(), course), enroll(UserFactory(), course)
+    elsewhere = enroll(UserFactory(), other_course)
+    mine = released_feedback(first, course, grader=grader, answered_regrade=False)
+    theirs = released_feedback(second, course, grader=grader, answered_regrade=False)
+    assert policy.variant(first) == policy.variant(second)
+    assert feedback_of(user=first) == [mine]
+    assert feedback_of(user=second) == [theirs]
+    assert feedback_of(user=first) == [mine]  # and back: each call its own id
+    assert feedback_of(user=grader) == []  # staff read feedback through the review pages
+    assert feedback_of(user=elsewhere) == []
+    Enrollment.objects.filter(user=second).delete()
+    second = type(second).objects.get(pk=second.pk)  # a new request: roles read afresh
+    assert feedback_of(user=second) == []
+
+
+def test_a_policy_query_refuses_values_that_are_not_saved_instances():
+    with pytest.raises(TypeError, match="user must be a saved model instance"):
+        feedback_of(user=7)
+    with pytest.raises(TypeError, match="user must be a saved model instance"):
+        feedback_of(user=UserFactory.build())
