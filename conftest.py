@@ -41,10 +41,13 @@ def pytest_configure(config) -> None:
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    # The database is rolled back after each test; the cache must forget it too.
+    # The database is rolled back after each test; the caches must forget it too.
     from django.core.cache import cache
 
+    from coursesite.memo import ProcessMemo
+
     cache.clear()
+    ProcessMemo.clear_all()
 
 
 @pytest.fixture(scope="session")

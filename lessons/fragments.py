@@ -14,6 +14,8 @@ from typing import NamedTuple
 
 from markupsafe import Markup, escape
 
+from coursesite.memo import ProcessMemo
+
 from .outline import CourseOutline
 
 _DONE = '<span class="tick text-success" aria-label="completed">✓</span></li>'
@@ -28,7 +30,7 @@ class _Entry(NamedTuple):
     here: str  # the lesson as the current page
 
 
-_pieces: dict[str, tuple[_Entry, ...]] = {}
+_pieces = ProcessMemo(_KEPT)
 
 
 def lesson_sidebar(outline: CourseOutline, current_pk: int, completed: Collection[int]) -> Markup:
@@ -38,9 +40,7 @@ def lesson_sidebar(outline: CourseOutline, current_pk: int, completed: Collectio
     if entries is None:
         entries = _build(outline)
         if outline.key:
-            if len(_pieces) >= _KEPT:
-                _pieces.clear()
-            _pieces[outline.key] = entries
+            _pieces.set(outline.key, entries)
     parts = []
     for entry in entries:
         parts.append(entry.head)

@@ -16,10 +16,13 @@ from dataclasses import dataclass, replace
 from django.core.cache import cache
 
 from access import policy
+from coursesite.memo import ProcessMemo
 
 from .models import Course, Lesson, Module, lesson_url_builder
 
 TIMEOUT = 24 * 60 * 60  # a new version makes a new key: old ones just expire
+# In front of the cache, in each process: what a key names never changes (coursesite/memo.py).
+_kept = ProcessMemo()
 
 
 @dataclass(frozen=True)
@@ -72,19 +75,24 @@ def course_outline(user, course: Course) -> CourseOutline:
 def course_outlines(user, courses: list[Course]) -> dict[int, CourseOutline]:
     """Return {course id: outline} of COURSES as USER may see them.
 
-    One cache round trip for all of them; the missing ones are read together, in two
-    queries whatever their number.
+    From this process's memory when it has them, else one cache round trip for all of
+    them; the missing ones are read together, in two queries whatever their number.
     """
     keys = {course.pk: _key(user, course) for course in courses}
-    found = cache.get_many(list(keys.values()))
-    outlines = {pk: found[key] for pk, key in keys.items() if key in found}
-    missing = [course for course in courses if course.pk not in outlines]
-    if missing:
-        built = {
-            pk: replace(outline, key=keys[pk]) for pk, outline in _build(user, missing).items()
-        }
-        cache.set_many({keys[pk]: outline for pk, outline in built.items()}, TIMEOUT)
-        outlines.update(built)
+    outlines = {pk: _kept.get(key) for pk, key in keys.items()}
+    wanted = {pk: key for pk, key in keys.items() if outlines[pk] is None}
+    if wanted:
+        found = cache.get_many(list(wanted.values()))
+        outlines.update({pk: found[key] for pk, key in wanted.items() if key in found})
+        missing = [course for course in courses if outlines[course.pk] is None]
+        if missing:
+            built = {
+                pk: replace(outline, key=keys[pk]) for pk, outline in _build(user, missing).items()
+            }
+            cache.set_many({keys[pk]: outline for pk, outline in built.items()}, TIMEOUT)
+            outlines.update(built)
+        for pk in wanted:
+            _kept.set(keys[pk], outlines[pk])
     return outlines
 
 

@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.db.models import BooleanField, Exists, IntegerField, OuterRef, Value
 
 from access import policy
+from coursesite.memo import ProcessMemo
 from coursesite.prepared import prepared
 from lessons.models import Lesson
 
@@ -102,11 +103,18 @@ def practice_content(lesson: Lesson) -> PracticeContent:
     """Return LESSON's questions (with their choices) and exercises, from the cache when
     its course's content version has them (LESSON's module and course are loaded)."""
     key = f"practice:{lesson.pk}:{lesson.module.course.content_version}"
-    content = cache.get(key)
+    content = _kept.get(key)
     if content is None:
-        content = _read_content(lesson)
-        cache.set(key, content, TIMEOUT)
+        content = cache.get(key)
+        if content is None:
+            content = _read_content(lesson)
+            cache.set(key, content, TIMEOUT)
+        _kept.set(key, content)
     return content
+
+
+# In front of the cache, in each process: what a key names never changes (coursesite/memo.py).
+_kept = ProcessMemo()
 
 
 def _read_content(lesson: Lesson) -> PracticeContent:
