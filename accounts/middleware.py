@@ -1,4 +1,4 @@
-"""Idle-session expiry without a database write on every request."""
+"""Idle-session expiry without a database write on every request; the user loaded once."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.auth.middleware import get_user
 from django.http import HttpRequest, HttpResponse
 
 REFRESHED_AT = "_refreshed_at"
@@ -37,3 +38,24 @@ class SessionIdleRefreshMiddleware:
         if not isinstance(refreshed, int) or now - refreshed >= settings.SESSION_REFRESH_SECONDS:
             session[REFRESHED_AT] = now
         return response
+
+
+class LoadedUserMiddleware:
+    """Put the user itself in ``request.user``, instead of Django's lazy stand-in.
+
+    AuthenticationMiddleware sets a SimpleLazyObject that loads the user when first
+    used; every later attribute read goes through two Python calls, and a page reads
+    its user a few hundred times (the access policy asks about it on every check), about
+    0.2 ms a page. Every page of a session shows its user, so loading it here costs no
+    extra query; a request without a session gets AnonymousUser without one. Sits just
+    below AuthenticationMiddleware; ``get_user`` is what the lazy object calls, and
+    remembers the user on the request, so it is never loaded twice.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if hasattr(request, "user"):
+            request.user = get_user(request)
+        return self.get_response(request)

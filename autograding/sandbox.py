@@ -250,18 +250,30 @@ def _execute(*, limits: Limits, **kwargs) -> Outcome:
         _collect(process, report_read, limits, outcome, started)
     finally:
         os.close(report_read)
-        if process.poll() is None:
-            _kill(process)
+        _kill(process)
     outcome.duration = time.monotonic() - started
     return outcome
 
 
-def _kill(process: subprocess.Popen) -> None:
+def _kill(process: subprocess.Popen, settle_seconds: float = 2.0) -> None:
+    """Kill the run's whole process group and wait until none of it is left.
+
+    Also when bwrap itself has exited: what it started may still be in the group, and
+    the kernel ends the processes of a PID namespace asynchronously after its first
+    process, so they can outlive bwrap by a few milliseconds on a busy machine.
+    """
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
     process.wait()
+    deadline = time.monotonic() + settle_seconds
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return  # the group is empty
+        time.sleep(0.01)
 
 
 def _collect(process, report_fd: int, limits: Limits, outcome: Outcome, started: float) -> None:
