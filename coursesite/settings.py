@@ -162,6 +162,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Parameters bound by the server and statements prepared after their fifth run on a
+    # connection: PostgreSQL then skips parsing and planning the queries every page
+    # repeats. Not behind PgBouncer in transaction mode (DJANGO_PG_PREPARE=0 there).
+    if envbool("DJANGO_PG_PREPARE", True):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            {"server_side_binding": True, "prepare_threshold": 5}
+        )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite has no row locks: every transaction takes the write lock when it begins
     # (BEGIN IMMEDIATE), so concurrent writers wait on the busy timeout in turn instead
