@@ -41,7 +41,7 @@ from django.utils.timezone import template_localtime
 
 from autograding import results as autograding_results
 from grading.todo import render_student_todo
-from lessons.fragments import lesson_sidebar
+from lessons.fragments import course_modules, lesson_sidebar
 from projects.templatetags import projects_tags
 
 
@@ -152,6 +152,7 @@ GLOBALS = {
     "local_time": projects_tags.local_time,
     "student_todo": render_student_todo,
     "lesson_sidebar": lesson_sidebar,
+    "course_modules": course_modules,
     # The test results on the project and review pages: projects and grading do not
     # import autograding, their templates ask it here.
     "autograde_for_student": autograding_results.for_student,

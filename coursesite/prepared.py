@@ -54,7 +54,6 @@ from django.db.models.query import (
 _INT_PLACEHOLDER = 1_987_654_000
 _STR_PLACEHOLDER = "\x1fprepared:{}\x1f"
 _VARIANTS_KEPT = 256  # compiled variants per query and connection
-_VARIANTS_KEPT = 256  # compiled variants per query and connection
 
 
 @dataclass(frozen=True)

@@ -1,21 +1,25 @@
 """HTML the course's pages share between students, built once per outline.
 
-The list of a course's lessons beside every lesson page is the same for all students
-who see the same outline (lessons/outline.py: a course revision, as one audience sees
-it); only the current lesson and the ticks differ. Its escaped pieces are built once per
-outline and process, and each page joins them with its own current lesson and ticks:
-rendering the 30-odd entries through the template was a quarter of the page's build.
+The list of a course's lessons beside every lesson page, and the modules and lessons of
+the course page, are the same for all students who see the same outline
+(lessons/outline.py: a course revision, as one audience sees it); only the current
+lesson, the progress bars and the ticks differ. They are built once per outline and
+process, and each page joins them with its own: rendering the 30-odd entries through
+the template was a quarter of the page's build.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import re
+from collections.abc import Collection, Mapping
 from typing import NamedTuple
 
+from jinja2 import Environment, pass_environment
 from markupsafe import Markup, escape
 
 from coursesite.memo import ProcessMemo
 
+from .models import Progress
 from .outline import CourseOutline
 
 _DONE = '<span class="tick text-success" aria-label="completed">✓</span></li>'
@@ -65,3 +69,45 @@ def _build(outline: CourseOutline) -> tuple[_Entry, ...]:
             )
             heading = ""
     return tuple(entries)
+
+
+# Where the course page's per-student parts go: HTML comments, which no escaped title
+# and no sanitized summary can contain.
+_SLOT = re.compile(r"<!--slot:([pt])(\d+)-->")
+_TICK = '<span class="badge text-bg-success rounded-pill tick" aria-label="completed">✓</span>'
+_module_parts = ProcessMemo(_KEPT)
+
+
+@pass_environment
+def course_modules(
+    environment: Environment,
+    outline: CourseOutline,
+    progress: Mapping[int, Progress],
+    completed: Collection[int],
+) -> Markup:
+    """Return the course page's modules (lessons/_modules.html) with each module's
+    PROGRESS (by module id) and the COMPLETED lessons ticked."""
+    parts = _module_parts.get(outline.key) if outline.key else None
+    if parts is None:
+        html = environment.get_template("lessons/_modules.html").render(
+            modules=outline.modules,
+            slot_progress=lambda pk: Markup("<!--slot:p%d-->") % pk,
+            slot_tick=lambda pk: Markup("<!--slot:t%d-->") % pk,
+        )
+        parts = tuple(_SLOT.split(html))  # text, kind, id, text, kind, id, ..., text
+        if outline.key:
+            _module_parts.set(outline.key, parts)
+    titles = {module.pk: module.title for module, _lessons in outline.modules}
+    progress_bar = environment.get_template("lessons/_macros.html").module.progress_bar
+    out = [parts[0]]
+    for index in range(1, len(parts), 3):
+        kind, pk, text = parts[index], int(parts[index + 1]), parts[index + 2]
+        if kind == "p":
+            label = f"Progress in {titles[pk]}"
+            out.append(
+                progress_bar(progress[pk], label, key="module", key_id=pk, extra_class="mb-2")
+            )
+        elif pk in completed:
+            out.append(_TICK)
+        out.append(text)
+    return Markup("".join(out))  # noqa: S704 - rendered by the template, escaped there

@@ -198,6 +198,8 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "course": course,
             "access": access,
             "outline": outline,
+            "structure": structure,
+            "module_progress": {item.module.pk: item.progress for item in outline},
             "overall": overall,
             "completed": completed,
             "resume": resume,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -111,3 +113,40 @@ def test_the_sidebar_escapes_titles_and_follows_every_change(client, pyweb, bob)
     html = sidebar(client, second)
     assert "<script>" not in html and "Lesson 1.1" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; more" in html
+
+
+def ticks_and_bars(client, course) -> tuple[int, list[str]]:
+    page = client.get(course.get_absolute_url()).content.decode()
+    start = page.index('id="modules-heading"')
+    modules = page[start : page.index("</section>", start)]
+    bars = re.findall(r'data-progress="module-\d+">\s*<div [^>]*aria-valuetext="([^"]+)"', modules)
+    return modules.count('class="badge text-bg-success rounded-pill tick"'), bars
+
+
+def test_the_course_page_modules_show_each_persons_own_progress(client, pyweb, alice, bob):
+    """The modules are rendered once per outline (lessons/fragments.py course_modules);
+    each person's progress bars and ticks are their own, drafts only the teacher's."""
+    LessonCompletion.objects.create(user=bob, lesson=pyweb.lessons[0])
+    teacher = type(client)()
+    teacher.force_login(alice)
+    client.force_login(bob)
+    for _ in range(2):  # rendered, then from the kept parts: the same answer
+        ticks, bars = ticks_and_bars(client, pyweb.course)
+        assert ticks == 1 and bars[0].startswith("1 of ")
+        assert all(bar.startswith("0 of ") for bar in bars[1:])
+        ticks, bars = ticks_and_bars(teacher, pyweb.course)
+        assert ticks == 0 and all(bar.startswith("0 of ") for bar in bars)
+    assert "Draft lesson" in teacher.get(pyweb.course.get_absolute_url()).content.decode()
+    assert "Draft lesson" not in client.get(pyweb.course.get_absolute_url()).content.decode()
+
+
+def test_titles_and_summaries_cannot_forge_a_tick_or_a_bar(client, pyweb, bob):
+    client.force_login(bob)
+    module, lesson = pyweb.modules[0], pyweb.lessons[1]
+    module.title = f"<!--slot:t{lesson.pk}--> Routing"
+    module.summary = f"Intro <!--slot:t{lesson.pk}--> and <!--slot:p{module.pk}-->"
+    module.save()
+    ticks, bars = ticks_and_bars(client, pyweb.course)
+    assert ticks == 0 and len(bars) == len(course_outline(bob, pyweb.course).modules)
+    page = client.get(pyweb.course.get_absolute_url()).content.decode()
+    assert f"&lt;!--slot:t{lesson.pk}--&gt; Routing" in page
