@@ -23,7 +23,7 @@ from grading.models import (
     Review,
     ReviewStatus,
 )
-from lessons.tests.factories import LessonFactory, ModuleFactory
+from lessons.tests.factories import CourseFactory, LessonFactory, ModuleFactory
 
 from .factories import add_group, enroll, grading_world
 
@@ -647,3 +647,23 @@ def test_every_grading_page_needs_login(client, world):
             response = client.post(url)
         assert response.status_code == 302, url
         assert response["Location"].startswith(reverse("accounts:login")), url
+
+
+def test_the_queue_lists_the_courses_its_reader_teaches_and_no_other(client, world, alice, grace):
+    """An instructor's queue links the gradebook and hub of each course they teach; the
+    instructor of another course sees theirs only, a grader none."""
+    other_course = CourseFactory()
+    other_teacher = enroll(UserFactory(), other_course, Role.INSTRUCTOR)
+    login(client, alice)
+    page = client.get(reverse("grading:grader_queue")).content.decode()
+    assert 'id="teaching"' in page
+    assert reverse("grading:gradebook", args=[world.course.slug]) in page
+    assert reverse("grading:assignment_grading", args=[world.assignment.pk]) in page
+    assert reverse("grading:gradebook", args=[other_course.slug]) not in page
+    login(client, other_teacher)
+    page = client.get(reverse("grading:grader_queue")).content.decode()
+    assert reverse("grading:gradebook", args=[other_course.slug]) in page
+    assert reverse("grading:gradebook", args=[world.course.slug]) not in page
+    login(client, grace)
+    page = client.get(reverse("grading:grader_queue")).content.decode()
+    assert 'id="teaching"' not in page and world.course.title in page
