@@ -523,6 +523,17 @@ def get_or_refuse(
     return obj
 
 
+def first_or_refuse(
+    user, action: str, rows: list[Model], *, roles: Collection[str] | None = None
+) -> Model:
+    """Return the first of ROWS, read already (a prepared query's result), if USER may
+    ACTION it; the answers of ``get_or_refuse`` otherwise, Http404 when ROWS is empty."""
+    if not rows:
+        raise Http404("No such page.")
+    require(user, action, rows[0], roles=roles)
+    return rows[0]
+
+
 def require(user, action: str, obj: Model, *, roles: Collection[str] | None = None) -> None:
     """Raise PermissionDenied (or Http404 if USER may not even see OBJ) unless USER may
     ACTION it."""

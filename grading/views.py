@@ -18,7 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -88,10 +88,7 @@ def _require_grader(user: User) -> None:
 def get_review_for_grader(request: HttpRequest, pk: int) -> tuple[Review, bool]:
     """Return the review and whether the user may grade it; 404 or 403 if they may not see it."""
     found = selectors.review_by_pk(pk=pk)
-    if not found:
-        raise Http404("No such page.")
-    review = found[0]
-    policy.require(request.user, policy.VIEW, review, roles=STAFF_ROLES)
+    review = policy.first_or_refuse(request.user, policy.VIEW, found, roles=STAFF_ROLES)
     return review, policy.can(request.user, policy.GRADE, review)
 
 

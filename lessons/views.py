@@ -58,15 +58,8 @@ def get_course_for_user(request: HttpRequest, slug: str) -> CourseAccess:
     Outsiders get 404 rather than 403 so course slugs do not leak; unpublished
     courses exist only for their instructors.
     """
-    course = _first_or_404(selectors.course_by_slug(slug=slug))
-    policy.require(request.user, policy.VIEW, course)
+    course = policy.first_or_refuse(request.user, policy.VIEW, selectors.course_by_slug(slug=slug))
     return course_access(request.user, course)
-
-
-def _first_or_404(rows: list):
-    if not rows:
-        raise Http404("No such page.")
-    return rows[0]
 
 
 def course_access(user, course: Course) -> CourseAccess:
@@ -213,10 +206,11 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
     # The lesson with its module and course in one query, asked of the policy: whoever
     # may see a lesson may see its course (a lesson is visible only in a published
     # course, or to its teachers), which require() checks again without a query.
-    lesson = _first_or_404(
-        selectors.lesson_by_slugs(course_slug=course_slug, lesson_slug=lesson_slug)
+    lesson = policy.first_or_refuse(
+        request.user,
+        policy.VIEW,
+        selectors.lesson_by_slugs(course_slug=course_slug, lesson_slug=lesson_slug),
     )
-    policy.require(request.user, policy.VIEW, lesson)
     course = lesson.module.course
     policy.require(request.user, policy.VIEW, course)
     access = course_access(request.user, course)

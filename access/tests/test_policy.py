@@ -7,6 +7,8 @@ import itertools
 
 import pytest
 from django.core import mail
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.urls import reverse
 
 from access import policy
@@ -55,6 +57,24 @@ def test_one_object_and_the_list_of_rows_give_the_same_answer(world):
         fresh = model.objects.get(pk=obj.pk)  # nothing loaded: asks the database
         assert policy.can(user, action, obj) == listed, (user, obj, action)
         assert policy.can(user, action, fresh) == listed, (user, obj, action)
+
+
+def test_rows_read_already_get_the_answers_of_get_or_refuse(world):
+    """first_or_refuse, for a prepared query's rows: the same object, 403 or 404 as
+    get_or_refuse gives for every person and action on a course's objects."""
+    a, b = world
+    for user, obj, action in itertools.product(people(a, b), objects(a), ACTIONS):
+        model = type(obj)
+        rows = list(model.objects.filter(pk=obj.pk))
+        try:
+            expected = policy.get_or_refuse(user, action, model.objects, pk=obj.pk)
+        except (PermissionDenied, Http404) as refusal:
+            with pytest.raises(type(refusal)):
+                policy.first_or_refuse(user, action, rows)
+        else:
+            assert policy.first_or_refuse(user, action, rows) == expected
+    with pytest.raises(Http404):
+        policy.first_or_refuse(a.instructor, policy.VIEW, [])
 
 
 def test_an_inactive_account_may_do_nothing(world):

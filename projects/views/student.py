@@ -29,10 +29,8 @@ def get_assignment_for_user(
     form a group) get 403.
     """
     found = selectors.assignment_by_slugs(course_slug=course_slug, slug=slug)
-    if not found:
-        raise Http404("No such page.")
-    policy.require(request.user, action, found[0])
-    return found[0], policy.can(request.user, policy.TEACH, found[0])
+    assignment = policy.first_or_refuse(request.user, action, found)
+    return assignment, policy.can(request.user, policy.TEACH, assignment)
 
 
 def get_submission_for_user(request: HttpRequest, pk: int) -> Submission:
