@@ -31,6 +31,13 @@ class Progress:
     done: int
     total: int
 
+    @classmethod
+    def of(cls, lessons, completed) -> Progress:
+        """Return the progress over LESSONS (outline entries) that count, COMPLETED being
+        the ids of the lessons done."""
+        counted = [lesson for lesson in lessons if lesson.counts]
+        return cls(sum(1 for lesson in counted if lesson.pk in completed), len(counted))
+
     @property
     def percent(self) -> int:
         return round(100 * self.done / self.total) if self.total else 0

@@ -141,26 +141,17 @@ class CourseCard:
     @classmethod
     def build(cls, course, enrollment, outline, completed: set[int]) -> CourseCard:
         lessons = outline.lessons
-        counted = [lesson for lesson in lessons if lesson.counts]
-        done = sum(1 for lesson in counted if lesson.pk in completed)
         resume = next((ls for ls in lessons if ls.pk == enrollment.last_lesson_id), None)
         return cls(
             course=course,
             role=enrollment.role,
-            progress=Progress(done, len(counted)),
+            progress=Progress.of(lessons, completed),
             resume=resume,
-            first_lesson_slug=counted[0].slug if counted else None,
+            first_lesson_slug=next((ls.slug for ls in lessons if ls.counts), None),
         )
 
     def get_role_display(self) -> str:
         return Role(self.role).label
-
-
-@dataclass
-class ModuleOutline:
-    module: object
-    lessons: list[Lesson]
-    progress: Progress
 
 
 @login_required
@@ -169,15 +160,7 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     course = access.course
     structure = course_outline(request.user, course)
     completed = _completed_ids(request, course)
-    outline = []
-    for module, lessons in structure.modules:
-        counted = [lesson for lesson in lessons if lesson.counts]
-        done = sum(1 for lesson in counted if lesson.pk in completed)
-        outline.append(ModuleOutline(module, list(lessons), Progress(done, len(counted))))
-    overall = Progress(
-        sum(m.progress.done for m in outline), sum(m.progress.total for m in outline)
-    )
-    ordered = [lesson for item in outline for lesson in item.lessons]
+    ordered = structure.lessons
     resume = None
     if access.last_lesson_id:
         resume = next((ls for ls in ordered if ls.pk == access.last_lesson_id), None)
@@ -190,10 +173,11 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "course": course,
             "access": access,
-            "outline": outline,
             "structure": structure,
-            "module_progress": {item.module.pk: item.progress for item in outline},
-            "overall": overall,
+            "module_progress": {
+                module.pk: Progress.of(lessons, completed) for module, lessons in structure.modules
+            },
+            "overall": Progress.of(ordered, completed),
             "completed": completed,
             "resume": resume,
             "next_up": next_up,
@@ -223,8 +207,7 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
     practice = lesson_practice(request.user, lesson)
     completed = _completed_ids(request, course)
     access.remember_lesson(request.user, lesson)
-    counted = [item for item in outline if item.counts]
-    module_counted = [item for item in counted if item.module_id == lesson.module_id]
+    in_module = [item for item in outline if item.module_id == lesson.module_id]
     return render(
         request,
         "lessons/lesson_detail.html",
@@ -239,12 +222,8 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
             "next": outline[position + 1] if position + 1 < len(outline) else None,
             "is_complete": lesson.pk in completed,
             "completed": completed,
-            "course_progress": Progress(
-                sum(1 for item in counted if item.pk in completed), len(counted)
-            ),
-            "module_progress": Progress(
-                sum(1 for item in module_counted if item.pk in completed), len(module_counted)
-            ),
+            "course_progress": Progress.of(outline, completed),
+            "module_progress": Progress.of(in_module, completed),
         },
     )
 
