@@ -40,6 +40,7 @@ from django.utils.module_loading import import_string
 from django.utils.timezone import template_localtime
 
 from autograding import results as autograding_results
+from coursesite.memo import ProcessMemo
 from grading.todo import render_student_todo
 from lessons.fragments import course_modules, lesson_sidebar
 from projects.templatetags import projects_tags
@@ -93,8 +94,7 @@ def linebreaksbr(value) -> str:
 
 
 # Rendered fields of unbound forms, by everything their HTML depends on (_field_key).
-_FIELD_HTML: dict[tuple, str] = {}
-_FIELD_HTML_MAX = 1024
+_field_html = ProcessMemo(1024)
 
 
 def crispy_field(field):
@@ -109,12 +109,10 @@ def crispy_field(field):
     key = _field_key(field)
     if key is None:
         return as_crispy_field(field)
-    html = _FIELD_HTML.get(key)
+    html = _field_html.get(key)
     if html is None:
         html = as_crispy_field(field)
-        if len(_FIELD_HTML) >= _FIELD_HTML_MAX:
-            _FIELD_HTML.clear()
-        _FIELD_HTML[key] = html
+        _field_html.set(key, html)
     return html
 
 
