@@ -98,7 +98,35 @@ class QuestionQuerySet(PracticeQuerySet):
         )
 
 
-class Question(models.Model):
+class QuestionShown:
+    """What a question's page shows of it, from its slug and kind: shared by the model
+    and the cached copy the lesson page reads (practice/selectors.py)."""
+
+    __slots__ = ()
+    slug: str
+    kind: str
+
+    @property
+    def anchor(self) -> str:
+        return f"question-{self.slug}"
+
+    @property
+    def has_choices(self) -> bool:
+        return self.kind in (Kind.SINGLE, Kind.MULTIPLE)
+
+
+class ExerciseShown:
+    """What an exercise's page shows of it, from its slug (as QuestionShown)."""
+
+    __slots__ = ()
+    slug: str
+
+    @property
+    def anchor(self) -> str:
+        return f"exercise-{self.slug}"
+
+
+class Question(QuestionShown, models.Model):
     """A question of a lesson, written by ``practice.services.lesson_practice_sync``.
 
     The lesson page keeps each lesson's questions, choices and exercises under its
@@ -139,14 +167,6 @@ class Question(models.Model):
     def delete(self, *args, **kwargs):
         return _delete_moving_version(self, super().delete, *args, **kwargs)
 
-    @property
-    def anchor(self) -> str:
-        return f"question-{self.slug}"
-
-    @property
-    def has_choices(self) -> bool:
-        return self.kind in (Kind.SINGLE, Kind.MULTIPLE)
-
 
 class Choice(models.Model):
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
@@ -169,7 +189,7 @@ class Choice(models.Model):
         return self.text
 
 
-class Exercise(models.Model):
+class Exercise(ExerciseShown, models.Model):
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="exercises")
     slug = models.SlugField(_("id"), max_length=100)
     position = models.PositiveIntegerField(_("position"), default=0)
@@ -195,10 +215,6 @@ class Exercise(models.Model):
 
     def delete(self, *args, **kwargs):
         return _delete_moving_version(self, super().delete, *args, **kwargs)
-
-    @property
-    def anchor(self) -> str:
-        return f"exercise-{self.slug}"
 
 
 def _delete_moving_version(obj, delete, *args, **kwargs):

@@ -21,7 +21,16 @@ from coursesite.memo import ProcessMemo
 from coursesite.prepared import prepared
 from lessons.models import Lesson
 
-from .models import Attempt, Choice, Exercise, ExerciseAttempt, Kind, Question
+from .models import (
+    Attempt,
+    Choice,
+    Exercise,
+    ExerciseAttempt,
+    ExerciseShown,
+    Kind,
+    Question,
+    QuestionShown,
+)
 from .services import QuizScore
 
 TIMEOUT = 24 * 60 * 60  # a new version makes a new key: old ones just expire
@@ -37,7 +46,7 @@ class ShownChoice:
 
 
 @dataclass(frozen=True, slots=True)
-class ShownQuestion:
+class ShownQuestion(QuestionShown):
     pk: int
     slug: str
     kind: str
@@ -54,17 +63,9 @@ class ShownQuestion:
     latest_correct: bool | None = None
     latest_answer: str | None = None
 
-    @property
-    def anchor(self) -> str:
-        return f"question-{self.slug}"
-
-    @property
-    def has_choices(self) -> bool:
-        return self.kind in (Kind.SINGLE, Kind.MULTIPLE)
-
 
 @dataclass(frozen=True, slots=True)
-class ShownExercise:
+class ShownExercise(ExerciseShown):
     pk: int
     slug: str
     title: str
@@ -73,10 +74,6 @@ class ShownExercise:
     expected_html: str
     solution_html: str
     latest_code: str | None = None  # the reader's latest attempt; never set in the cache
-
-    @property
-    def anchor(self) -> str:
-        return f"exercise-{self.slug}"
 
 
 @dataclass(frozen=True, slots=True)
