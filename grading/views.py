@@ -757,7 +757,7 @@ def _gradebook_csv_rows(assignments, books) -> Iterator[list]:
             yield (
                 [row.name, row.username, row.email]
                 + [cell.text for cell in row.cells]
-                + ["" if row.total is None else f"{row.total:.2f}", f"{row.progress:.2f}"]
+                + [row.total_text, row.progress_text]
                 + [graded.get((a.pk, row.student_id), "") for a in assignments]
             )
 
