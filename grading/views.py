@@ -6,18 +6,14 @@ Access: outsiders get 404; course members without the needed role get 403.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,7 +24,7 @@ from accounts.models import Role, User
 from coursesite.csvexport import CsvStreamingResponse
 from coursesite.formpages import form_view, kept_fields, page
 from lessons.models import Course
-from projects.models import Group, GroupMembership, ProjectAssignment, Submission
+from projects.models import Group, GroupMembership, ProjectAssignment
 
 from . import selectors, services
 from .diff import archive_diff
@@ -59,19 +55,11 @@ from .models import (
     RegradeStatus,
     Review,
     ReviewStatus,
-    group_label,
 )
+from .queue import queue_for
 from .todo import feedback_mark_viewed
 from .viewer import archive_view
 
-QUEUE_FILTERS = {
-    "todo": ("To do", Q(status=ReviewStatus.TODO)),
-    "draft": ("In progress", Q(status=ReviewStatus.DRAFT)),
-    "completed": ("Done", Q(status=ReviewStatus.COMPLETED)),
-    "late": ("Late", Q(submission__is_late=True)),
-}
-# Oldest first, a page at a time: a course-wide queue can hold thousands of reviews.
-QUEUE_PAGE_SIZE = 50
 GRADEBOOK_PAGE_SIZE = 100
 
 
@@ -113,86 +101,12 @@ def _base_url(request: HttpRequest) -> str:
 # Grader pages
 
 
-@dataclass
-class QueueRow:
-    """One review of the queue, read as values: a page lists fifty of them."""
-
-    pk: int
-    label: str
-    members: str
-    assignment: str
-    course: str
-    submitted_at: datetime
-    version: int
-    days_late: int
-    penalty: Decimal
-    grader: str
-    status: str
-    latest_version: int | None = None
-    latest_submitted_at: datetime | None = None
-    released_at: datetime | None = None
-
-    @property
-    def after_release(self) -> bool:
-        """Whether the group's latest version came after the release: nobody grades it."""
-        released, latest = self.released_at, self.latest_submitted_at
-        return bool(released and latest and latest > released)
-
-    @property
-    def newer_version(self) -> int | None:
-        """Return the group's latest version if it came after grading started, else None."""
-        if self.status == ReviewStatus.TODO or not self.latest_version:
-            return None  # a review still to do grades the latest version
-        return self.latest_version if self.latest_version > self.version else None
-
-    @property
-    def status_label(self) -> str:
-        return ReviewStatus(self.status).label
-
-
-_QUEUE_VALUES = (
-    "pk",
-    "status",
-    "group_id",
-    "group__name",
-    "group__assignment_id",
-    "group__extension__due_at",
-    "group__assignment__rubric__anonymous_grading",
-    "group__assignment__grade_release__released_at",
-    "submission__submitted_at",
-    "submission__version",
-    *(f"grader__{name}" for name in ("display_name", "first_name", "last_name", "username")),
-)
-_PERSON = ("display_name", "first_name", "last_name", "username")
-
-
 @login_required
 def grader_queue(request: HttpRequest) -> HttpResponse:
     _require_grader(request.user)
-    current = request.GET.get("status", "")
-    visible = policy.scope(request.user, policy.VIEW, Review.objects, roles=STAFF_ROLES)
-    latest = Submission.objects.filter(group=OuterRef("group_id")).order_by("-version")
-    reviews = (
-        visible.order_by("submission__submitted_at", "pk")
-        .annotate(
-            latest_version=Subquery(latest.values("version")[:1]),
-            latest_submitted_at=Subquery(latest.values("submitted_at")[:1]),
-        )
-        .values(*_QUEUE_VALUES, "latest_version", "latest_submitted_at")
+    queue = queue_for(
+        request.user, status=request.GET.get("status", ""), number=request.GET.get("page")
     )
-    if current in QUEUE_FILTERS:
-        reviews = reviews.filter(QUEUE_FILTERS[current][1])
-    else:
-        current = ""
-    counts = visible.order_by().aggregate(
-        all=Count("pk"),
-        **{key: Count("pk", filter=condition) for key, (_, condition) in QUEUE_FILTERS.items()},
-    )
-    page = Paginator(reviews, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = _queue_rows(list(page.object_list))
-    filters = [("", "All", counts["all"])] + [
-        (key, label, counts[key]) for key, (label, _) in QUEUE_FILTERS.items()
-    ]
     teaching = []
     # Most people on the queue teach nowhere: their list is empty without building it.
     if policy.uses_back_office(request.user):
@@ -207,57 +121,13 @@ def grader_queue(request: HttpRequest) -> HttpResponse:
         request,
         "grading/grader_queue.html",
         {
-            "rows": rows,
-            "page": page,
-            "filters": filters,
-            "current": current,
+            "rows": queue.rows,
+            "page": queue.page,
+            "filters": queue.filters,
+            "current": queue.current,
             "teaching": teaching,
         },
     )
-
-
-def _queue_rows(reviews: list[dict]) -> list[QueueRow]:
-    """Turn a page of review values into rows: its projects and members in two queries."""
-    assignments = ProjectAssignment.objects.select_related("course").in_bulk(
-        {review["group__assignment_id"] for review in reviews}
-    )
-    members: dict[int, list[str]] = defaultdict(list)
-    memberships = GroupMembership.objects.filter(
-        group_id__in=[review["group_id"] for review in reviews]
-    ).order_by()
-    for group_id, *person in memberships.values_list(
-        "group_id", *(f"student__{name}" for name in _PERSON)
-    ):
-        name = User.name_of(*person)
-        members[group_id].append((name.casefold(), name))
-    rows = []
-    for review in reviews:
-        assignment = assignments[review["group__assignment_id"]]
-        anonymous = bool(review["group__assignment__rubric__anonymous_grading"])
-        extension = review["group__extension__due_at"]
-        deadline = extension if extension and extension > assignment.due_at else None
-        days = assignment.days_late(review["submission__submitted_at"], deadline)
-        rows.append(
-            QueueRow(
-                pk=review["pk"],
-                label=group_label(review["group_id"], review["group__name"], anonymous=anonymous),
-                members=""
-                if anonymous
-                else ", ".join(name for _key, name in sorted(members[review["group_id"]])),
-                assignment=assignment.title,
-                course=assignment.course.title,
-                submitted_at=review["submission__submitted_at"],
-                version=review["submission__version"],
-                days_late=days,
-                penalty=assignment.late_penalty_percent(days),
-                grader=User.name_of(*(review[f"grader__{name}"] for name in _PERSON)),
-                status=review["status"],
-                latest_version=review.get("latest_version"),
-                latest_submitted_at=review.get("latest_submitted_at"),
-                released_at=review["group__assignment__grade_release__released_at"],
-            )
-        )
-    return rows
 
 
 @form_view()

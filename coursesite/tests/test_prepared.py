@@ -63,6 +63,15 @@ def courses_with_students(slug: str):
     )
 
 
+@prepared
+def completions_of(user_ids: list[int], course_id: int):
+    return (
+        LessonCompletion.objects.filter(user_id__in=user_ids, lesson__module__course_id=course_id)
+        .order_by("user_id", "lesson_id")
+        .values_list("user_id", "lesson_id")
+    )
+
+
 @pytest.fixture
 def two_students():
     first, second = UserFactory(), UserFactory()
@@ -116,6 +125,47 @@ def test_instances_load_their_relations_deferred_fields_and_annotations(
     assert lesson.body == lessons[1].body  # deferred fields load on access, as usual
 
 
+def test_a_list_of_ids_answers_for_its_own_ids_whatever_its_length(two_students):
+    course, lessons, first, second = two_students
+    both = [(first.pk, lessons[0].pk), (second.pk, lessons[1].pk), (second.pk, lessons[2].pk)]
+    assert completions_of(user_ids=[first.pk], course_id=course.pk) == both[:1]
+    assert completions_of(user_ids=[second.pk, first.pk], course_id=course.pk) == both
+    assert completions_of(user_ids=[second.pk], course_id=course.pk) == both[1:]
+    # Repeats count once (as the ORM's __in), whatever the length compiled before.
+    assert completions_of(user_ids=[first.pk, first.pk], course_id=course.pk) == both[:1]
+    assert completions_of(user_ids=(second.pk, 0, first.pk), course_id=course.pk) == both
+    assert completions_of(user_ids=[], course_id=course.pk) == []
+    assert completions_of(user_ids=[first.pk], course_id=course.pk + 1) == []
+    with pytest.raises(TypeError, match="user_ids must be a list of ints"):
+        completions_of(user_ids=[first.pk, "1) OR (1=1"], course_id=course.pk)
+    with pytest.raises(TypeError, match="user_ids must be a list of ints"):
+        completions_of(user_ids=str(first.pk), course_id=course.pk)
+
+
+def test_pages_are_the_querysets_slices(two_students):
+    course, _lessons, first, second = two_students
+    everyone = [first.pk, second.pk]
+    orm = list(completions_of.build(user_ids=everyone, course_id=course.pk))
+    for offset in range(4):
+        for limit in (1, 2, 5):
+            page = completions_of.page(
+                offset=offset, limit=limit, user_ids=everyone, course_id=course.pk
+            )
+            assert page == orm[offset : offset + limit]
+    assert completions_of(user_ids=everyone, course_id=course.pk) == orm  # whole again
+    with pytest.raises(TypeError, match="offset must be an int >= 0"):
+        completions_of.page(offset=-1, limit=2, user_ids=everyone, course_id=course.pk)
+    with pytest.raises(TypeError, match="limit must be an int >= 0"):
+        completions_of.page(offset=0, limit="2; --", user_ids=everyone, course_id=course.pk)
+
+    @prepared
+    def first_completion(user_id: int):
+        return LessonCompletion.objects.filter(user_id=user_id).values_list("pk")[:1]
+
+    with pytest.raises(ImproperlyConfigured, match="a sliced queryset has no pages"):
+        first_completion.page(offset=0, limit=1, user_id=first.pk)
+
+
 def test_values_are_parameters_never_sql(two_students):
     hostile = "web' OR '1'='1"
     assert named_rows(slug=hostile) == []
@@ -141,7 +191,7 @@ def test_queries_that_cannot_be_prepared_fail_when_compiled():
 
     with pytest.raises(ImproperlyConfigured, match="text do not reach the SQL unchanged"):
         titles_containing(text="flask")
-    with pytest.raises(ImproperlyConfigured, match="must be annotated int or str"):
+    with pytest.raises(ImproperlyConfigured, match="must be annotated int, str or list"):
 
         @prepared
         def untyped(slug):

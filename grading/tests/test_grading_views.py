@@ -117,7 +117,7 @@ def test_queue_shows_fifty_reviews_a_page_oldest_first(client, world, grace):
 
     from django.utils import timezone
 
-    from grading.views import QUEUE_PAGE_SIZE
+    from grading.queue import QUEUE_PAGE_SIZE
 
     start = timezone.now() - timedelta(days=2)
     for n in range(QUEUE_PAGE_SIZE + 5):
@@ -143,6 +143,38 @@ def test_graders_see_only_their_own_reviews(client, world):
     gina = enroll(GraderFactory(username="gina"), world.course, Role.GRADER)
     login(client, gina)
     assert client.get(reverse("grading:grader_queue")).context["rows"] == []
+    assert client.get(review_url(world)).status_code == 404
+
+
+def test_one_compiled_queue_answers_each_grader_for_themselves(client, world, grace, alice):
+    """The queue's queries are compiled once per set of roles (grading/queue.py): grace and
+    gina grade the same course, so they share them, each with their own reviews; course
+    B's instructor and a removed grader get nothing from what was compiled before."""
+    from access import policy
+
+    gina = enroll(GraderFactory(username="gina"), world.course, Role.GRADER)
+    course_b = CourseFactory(slug="course-b")
+    instructor_b = enroll(UserFactory(username="ib"), course_b, Role.INSTRUCTOR)
+    assert policy.variant(grace) == policy.variant(gina)
+
+    def queue(user, **query):
+        login(client, user)
+        response = client.get(reverse("grading:grader_queue"), query)
+        counts = {key: count for key, _, count in response.context["filters"]}
+        return [row.label for row in response.context["rows"]], counts
+
+    assert queue(grace) == (
+        ["Team Rocket"],
+        {"": 1, "todo": 1, "draft": 0, "completed": 0, "late": 0},
+    )
+    assert queue(gina) == ([], {"": 0, "todo": 0, "draft": 0, "completed": 0, "late": 0})
+    assert queue(gina, status="todo")[0] == []
+    assert queue(grace, status="todo")[0] == ["Team Rocket"]
+    assert queue(alice)[0] == ["Team Rocket"]  # the course's instructor sees it all
+    assert queue(instructor_b) == ([], {"": 0, "todo": 0, "draft": 0, "completed": 0, "late": 0})
+    world.course.enrollments.filter(user=grace).delete()
+    login(client, grace)
+    assert client.get(reverse("grading:grader_queue")).status_code == 403
     assert client.get(review_url(world)).status_code == 404
 
 
