@@ -23,10 +23,12 @@ the ``()`` and would otherwise print "<bound method ...>".
 from __future__ import annotations
 
 import sys
+from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import lru_cache
 
 import jinja2
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
+from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.middleware.csrf import get_token
@@ -36,7 +38,9 @@ from django.template.backends.jinja2 import Template as DjangoJinjaTemplate
 from django.templatetags.static import static as django_static
 from django.test.signals import template_rendered
 from django.urls import get_script_prefix, reverse
+from django.utils.formats import get_format
 from django.utils.module_loading import import_string
+from django.utils.safestring import SafeString
 from django.utils.timezone import template_localtime
 
 from autograding import results as autograding_results
@@ -157,6 +161,36 @@ GLOBALS = {
     "autograde_for_review": autograding_results.for_review,
 }
 
+# The places of the marks and points the grading pages print, as floatformat's argument.
+_PLACES = {-2: -2, "-2": -2, "-2u": -2, 1: 1, "1": 1, 2: 2, "2": 2}
+
+
+def floatformat(value, arg=-1):
+    """Django's ``floatformat``, with the marks and points pages print most done directly.
+
+    A Decimal or an int with 1, 2 or "-2" places, printed with "." and no grouping,
+    needs none of the localisation Django's filter goes through (~20 µs a number; a
+    gradebook page prints hundreds): the same text, tested against Django's.
+    """
+    places = _PLACES.get(arg) if type(arg) in (int, str) else None
+    if (
+        places is None
+        or type(value) not in (Decimal, int)
+        or settings.USE_THOUSAND_SEPARATOR
+        or get_format("DECIMAL_SEPARATOR") != "."
+    ):
+        return defaultfilters.floatformat(value, arg)
+    number = Decimal(value)
+    if not number.is_finite():
+        return defaultfilters.floatformat(value, arg)
+    if places < 0 and number == number.to_integral_value():
+        return SafeString(str(int(number)))
+    exponent = Decimal(1).scaleb(-abs(places))
+    digits = len(number.as_tuple().digits) + abs(places) + 1
+    rounded = number.quantize(exponent, ROUND_HALF_UP, Context(prec=max(28, digits)))
+    return SafeString(f"{abs(rounded) if not rounded else rounded:f}")
+
+
 # Django's filters where Jinja has none, or one with another output.
 FILTERS = {
     "as_crispy_field": crispy_field,
@@ -165,7 +199,7 @@ FILTERS = {
     "local_time": projects_tags.local_time,
     "date": date,
     "default_if_none": defaultfilters.default_if_none,
-    "floatformat": defaultfilters.floatformat,
+    "floatformat": floatformat,
     "linebreaksbr": linebreaksbr,
     "pluralize": defaultfilters.pluralize,
     "urlencode": defaultfilters.urlencode,

@@ -28,7 +28,7 @@ class RubricForm(forms.Form):
     def __init__(
         self,
         *args,
-        criteria: Iterable[Criterion],
+        criteria: Iterable[Criterion],  # with their levels (selectors.rubric_criteria)
         scores: Iterable[CriterionScore] = (),
         disabled: bool = False,
         **kwargs,
@@ -65,9 +65,9 @@ class RubricForm(forms.Form):
             name = f"score_{criterion.pk}"
             level_id = str(self.data.get(f"level_{criterion.pk}", ""))
             if name in cleaned and cleaned[name] is None and level_id.isdigit():
-                level = criterion.levels.filter(pk=int(level_id)).first()
-                if level is not None:
-                    cleaned[name] = level.points
+                for level in criterion.level_list:
+                    if level.pk == int(level_id):
+                        cleaned[name] = level.points
         return cleaned
 
     def chosen_levels(self) -> dict[int, int]:
@@ -78,7 +78,7 @@ class RubricForm(forms.Form):
                 points = Decimal(str(self[f"score_{criterion.pk}"].value()))
             except (ArithmeticError, ValueError):
                 continue
-            for level in criterion.levels.all():
+            for level in criterion.level_list:
                 if level.points == points:
                     chosen[criterion.pk] = level.pk
                     break

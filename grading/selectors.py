@@ -1,13 +1,15 @@
-"""The reads the review page repeats with other ids, compiled once (coursesite/prepared.py)."""
+"""The reads the review pages repeat with other ids, compiled once (coursesite/prepared.py)."""
 
 from __future__ import annotations
+
+from collections import defaultdict
 
 from access import policy
 from accounts.models import User
 from coursesite.prepared import prepared, prepared_per
 from projects.models import Group, GroupMembership, Submission
 
-from .models import CriterionScore, LineComment, RegradeRequest, Review
+from .models import Criterion, CriterionScore, Level, LineComment, RegradeRequest, Review
 
 
 def reviews_with_context():
@@ -23,7 +25,8 @@ def reviews_with_context():
 
 @prepared
 def review_by_pk(pk: int):
-    return reviews_with_context().filter(pk=pk)
+    # The review page names who submitted.
+    return reviews_with_context().select_related("submission__submitted_by").filter(pk=pk)
 
 
 @prepared_per(policy.variant)
@@ -52,7 +55,11 @@ def scores_of(review_id: int):
 
 @prepared
 def latest_version_of(group_id: int):
-    return Submission.objects.filter(group_id=group_id).order_by("-version")[:1]
+    return (
+        Submission.objects.filter(group_id=group_id)
+        .select_related("submitted_by")
+        .order_by("-version")[:1]
+    )
 
 
 @prepared
@@ -72,3 +79,26 @@ def members_of(group_id: int):
 @prepared
 def regrades_of(review_id: int):
     return RegradeRequest.objects.filter(review_id=review_id).select_related("criterion")
+
+
+@prepared
+def _criteria_of(assignment_id: int):
+    return Criterion.objects.filter(rubric__assignment_id=assignment_id)
+
+
+@prepared
+def _levels_of(assignment_id: int):
+    return Level.objects.filter(criterion__rubric__assignment_id=assignment_id)
+
+
+def rubric_criteria(assignment_id: int) -> list[Criterion]:
+    """Return the rubric's criteria in order, each with its levels (best first) in
+    ``level_list``: what ``Prefetch("levels", to_attr="level_list")`` gives, in two
+    prepared queries. The rubric form and the review page read them."""
+    levels: dict[int, list[Level]] = defaultdict(list)
+    for level in _levels_of(assignment_id=assignment_id):
+        levels[level.criterion_id].append(level)
+    criteria = _criteria_of(assignment_id=assignment_id)
+    for criterion in criteria:
+        criterion.level_list = levels[criterion.pk]
+    return criteria

@@ -213,7 +213,11 @@ def archive_view(
         return view
     rows, files, view.rows_hidden = listing
     view.file_count = len(files)
-    view.tree = [replace(row, comment_count=len(by_path.get(row.path, ()))) for row in rows]
+    # Copies of the cached rows only where this review commented.
+    view.tree = [
+        replace(row, comment_count=len(by_path[row.path])) if row.path in by_path else row
+        for row in rows
+    ]
     if path:
         if path not in files:
             view.file = FileView(path=path, error="That file is not in this archive.")
@@ -289,7 +293,10 @@ def _with_comments(cached: FileView, comments: list[LineComment]) -> FileView:
     by_line: dict[int, list[LineComment]] = defaultdict(list)
     for comment in comments:
         by_line[comment.line].append(comment)
-    shown.lines = [replace(line, comments=by_line.pop(line.number, [])) for line in cached.lines]
+    shown.lines = [
+        replace(line, comments=by_line.pop(line.number)) if line.number in by_line else line
+        for line in cached.lines
+    ]
     shown.blocks = _blocks(shown.lines)
     # Comments on lines past the shown part (e.g. of a truncated file) stay visible.
     shown.orphan_comments = [c for line in sorted(by_line) for c in by_line[line]]

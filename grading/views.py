@@ -136,9 +136,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = review.group.assignment
     released = services.is_released(assignment)
     editable = can_edit and not released
-    criteria = list(
-        Criterion.objects.filter(rubric__assignment=assignment).prefetch_related("levels")
-    )
+    criteria = selectors.rubric_criteria(assignment.pk)
     scores = selectors.scores_of(review_id=review.pk)
     if request.method == "POST":
         if not editable:
@@ -189,7 +187,7 @@ def review_draft(request: HttpRequest, pk: int) -> JsonResponse:
     review = policy.get_or_refuse(
         request.user, policy.GRADE, selectors.reviews_with_context(), pk=pk
     )
-    criteria = list(Criterion.objects.filter(rubric__assignment_id=review.group.assignment_id))
+    criteria = selectors.rubric_criteria(review.group.assignment_id)
     form = RubricForm(request.POST, criteria=criteria, scores=review.scores.all())
     if not form.is_valid():
         labels = {name: f"{field.label}: " for name, field in form.fields.items()}
@@ -315,9 +313,7 @@ def line_comment_create(request: HttpRequest, pk: int) -> HttpResponse:
     # The page again, with the comment as typed and what is wrong with it.
     assignment = review.group.assignment
     released = services.is_released(assignment)
-    criteria = list(
-        Criterion.objects.filter(rubric__assignment=assignment).prefetch_related("levels")
-    )
+    criteria = selectors.rubric_criteria(assignment.pk)
     rubric_form = RubricForm(
         initial={"overall_feedback": review.overall_feedback},
         criteria=criteria,

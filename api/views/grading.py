@@ -19,12 +19,12 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from access import policy
 from coursesite.csvexport import CSV_MEDIA_TYPE
+from grading import selectors as grading_selectors
 from grading import services as grading
 from grading import views as grading_pages
 from grading.forms import LineCommentForm, MarkOverrideForm, RegradeAnswerForm, RubricForm
 from grading.gradebook import gradebook_page
 from grading.models import (
-    Criterion,
     CriterionScore,
     GradeRelease,
     LineComment,
@@ -75,7 +75,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
     def partial_update(self, request, pk=None):
         review = self.get_object()
         data = valid(serializers.ReviewInSerializer, request.data)
-        criteria = list(Criterion.objects.filter(rubric__assignment_id=review.group.assignment_id))
+        criteria = grading_selectors.rubric_criteria(review.group.assignment_id)
         existing = {score.criterion_id: score for score in review.scores.all()}
         known = {criterion.pk for criterion in criteria}
         unknown = [s["criterion"] for s in data.get("scores", []) if s["criterion"] not in known]

@@ -120,6 +120,29 @@ def test_django_filters_keep_their_output():
     assert render("{{ url('lessons:course', 'web') }}") == "/courses/web/"
 
 
+def test_floatformat_writes_marks_and_points_as_djangos_does():
+    """The direct path for Decimals and ints (coursesite/jinja2.py) gives Django's text."""
+    from decimal import Decimal
+
+    from django.template import defaultfilters
+    from django.utils import translation
+
+    from coursesite.jinja2 import floatformat
+
+    values = [0, 7, 100, -3, 10**30, Decimal("-0.001"), Decimal("0.005"), Decimal("2.675")]
+    values += [Decimal("1.005"), Decimal("-1.005"), Decimal("12.5"), Decimal("12.50")]
+    values += [Decimal("99.999"), Decimal("1E+3"), Decimal("1E-10"), Decimal("-0"), Decimal("8")]
+    values += [Decimal("123456789.125"), Decimal("0.00"), Decimal("4.10"), Decimal("NaN")]
+    values += [Decimal("Infinity"), 2.5, None, "", "abc", "3.145"]  # Django's own path
+    for arg in (-2, "-2", "-2u", 1, "1", 2, "2", "-3", "2g"):
+        for value in values:
+            expected = defaultfilters.floatformat(value, arg)
+            assert floatformat(value, arg) == expected, (value, arg)
+    assert render('{{ m|floatformat("-2") }}/{{ m|floatformat(2) }}', m=Decimal("8")) == "8/8.00"
+    with translation.override("de"):  # a comma language: Django's localised text
+        assert floatformat(Decimal("12.5"), 2) == "12,50"
+
+
 @pytest.mark.django_db
 def test_the_login_page_names_the_site_like_every_other_page(client):
     # Django's LoginView passes site_name (the host, without the sites framework); our
