@@ -28,7 +28,8 @@ part in transactions like any other.
 
 ``completed_ids.page(offset=100, limit=50, user_id=9, course_id=1)`` runs the same SQL
 for one page of the rows (``LIMIT``/``OFFSET`` given as parameters, as Django's
-``Paginator`` would slice the queryset).
+``Paginator`` would slice the queryset); ``Paginator(PreparedPages(query, count,
+**values), 50)`` pages through them.
 """
 
 from __future__ import annotations
@@ -220,6 +221,21 @@ class prepared:  # noqa: N801 - used as a decorator, like functools.cached_prope
             shape=_shape(self.__name__, queryset, compiler),
             sliced=queryset.query.is_sliced,
         )
+
+
+class PreparedPages:
+    """What Django's Paginator asks of a list, for a prepared QUERY called with VALUES:
+    its length (COUNT, counted already) and slices (``QUERY.page``)."""
+
+    def __init__(self, query: prepared, count: int, **values):
+        self.query, self._count, self.values = query, count, values
+
+    def count(self) -> int:
+        return self._count
+
+    def __getitem__(self, items: slice) -> list:
+        start = items.start or 0
+        return self.query.page(offset=start, limit=items.stop - start, **self.values)
 
 
 def prepared_per(variant: Callable) -> Callable[[Callable[..., QuerySet]], prepared]:

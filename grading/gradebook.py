@@ -26,11 +26,12 @@ from itertools import batched
 from typing import NamedTuple
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Sum
+from django.db.models import Count, Sum, Value
 from django.utils import timezone
 
 from accounts.models import User
 from coursesite.converters import parse_id
+from coursesite.prepared import PreparedPages, prepared
 from lessons.models import Course, Enrollment, Lesson, LessonCompletion
 from projects.models import GroupMembership, ProjectAssignment, Submission
 
@@ -119,15 +120,6 @@ def group_grade(review: Review, *, max_total: Decimal) -> GroupGrade:
     )
 
 
-def rubric_max_totals(assignment_ids: Iterable[int]) -> dict[int, Decimal]:
-    rows = (
-        Criterion.objects.filter(rubric__assignment_id__in=list(assignment_ids))
-        .values("rubric__assignment_id")
-        .annotate(total=Sum("max_points"))
-    )
-    return {row["rubric__assignment_id"]: row["total"] or Decimal(0) for row in rows}
-
-
 @dataclass
 class AssignmentMarks:
     """Marks of the students of some assignments, keyed by (assignment id, student id)."""
@@ -138,6 +130,87 @@ class AssignmentMarks:
 
     def get(self, assignment_id: int, student_id: int) -> StudentMark | None:
         return self.marks.get((assignment_id, student_id))
+
+
+class _Reads(NamedTuple):
+    """The rows marks are computed from, for some assignments (and students)."""
+
+    reviews: list[Review]  # completed, with submission, group, assignment, extension
+    memberships: list[tuple]  # (assignment id, group id, student id, extension due)
+    submitted: list[int]  # ids of groups with a version
+    ratings: list[tuple]  # (group id, rater id, ratee id, score), peer-evaluated projects
+    overrides: list[MarkOverride]
+
+
+def _queries(assignment_ids: list[int], student_ids: list[int] | None) -> _Reads:
+    """Return the querysets of _Reads, of STUDENT_IDS' groups only unless None.
+
+    Their groups are read whole (members and ratings): a WebPA factor depends on every
+    member of the group.
+    """
+    # No ORDER BY: rows go into dicts keyed by unique keys, and the default orderings
+    # join up to three more tables.
+    reviews = Review.objects.filter(
+        group__assignment_id__in=assignment_ids, status=ReviewStatus.COMPLETED
+    ).order_by()
+    memberships = GroupMembership.objects.filter(assignment_id__in=assignment_ids).order_by()
+    submitted = Submission.objects.filter(group__assignment_id__in=assignment_ids).order_by()
+    ratings = PeerRating.objects.filter(
+        group__assignment_id__in=assignment_ids, group__assignment__rubric__peer_evaluation=True
+    ).order_by()
+    overrides = MarkOverride.objects.filter(assignment_id__in=assignment_ids).order_by()
+    if student_ids is not None:
+        groups = GroupMembership.objects.filter(
+            assignment_id__in=assignment_ids, student_id__in=student_ids
+        ).values("group_id")
+        reviews = reviews.filter(group_id__in=groups)
+        memberships = memberships.filter(group_id__in=groups)
+        submitted = submitted.filter(group_id__in=groups)
+        ratings = ratings.filter(group_id__in=groups)
+        overrides = overrides.filter(student_id__in=student_ids)
+    return _Reads(
+        reviews=reviews.select_related("submission", "group__assignment", "group__extension"),
+        memberships=memberships.values_list(
+            "assignment_id", "group_id", "student_id", "group__extension__due_at"
+        ),
+        submitted=submitted.values_list("group_id", flat=True).distinct(),
+        ratings=ratings.values_list("group_id", "rater_id", "ratee_id", "score"),
+        overrides=overrides,
+    )
+
+
+def _prepared_read(name: str) -> prepared:
+    def read(assignment_ids: list[int], student_ids: list[int]):
+        return getattr(_queries(assignment_ids, student_ids), name)
+
+    read.__name__ = read.__qualname__ = f"marks_{name}"
+    return prepared(read)
+
+
+# A page or a chunk of students: the same queries, compiled once per number of ids.
+_READS_OF_STUDENTS = _Reads(*(_prepared_read(name) for name in _Reads._fields))
+
+
+@prepared
+def _rubrics(assignment_ids: list[int]):
+    return Rubric.objects.filter(assignment_id__in=assignment_ids)
+
+
+@prepared
+def _released(assignment_ids: list[int]):
+    return GradeRelease.objects.filter(assignment_id__in=assignment_ids).values_list(
+        "assignment_id", flat=True
+    )
+
+
+@prepared
+def _max_totals(assignment_ids: list[int]):
+    return (
+        Criterion.objects.filter(rubric__assignment_id__in=assignment_ids)
+        .order_by()
+        .values_list("rubric__assignment_id")
+        .annotate(total=Sum("max_points"))
+    )
 
 
 def assignment_marks(
@@ -153,29 +226,16 @@ def assignment_marks(
     if not ids:
         return result
     wanted = None if student_ids is None else set(student_ids)
-    # No ORDER BY: rows go into dicts keyed by unique keys, and the default orderings
-    # join up to three more tables.
-    reviews = Review.objects.filter(
-        group__assignment_id__in=ids, status=ReviewStatus.COMPLETED
-    ).order_by()
-    memberships = GroupMembership.objects.filter(assignment_id__in=ids).order_by()
-    submitted_of = Submission.objects.filter(group__assignment_id__in=ids).order_by()
-    ratings_of = PeerRating.objects.order_by()
-    overrides_of = MarkOverride.objects.filter(assignment_id__in=ids).order_by()
-    if wanted is not None:
-        groups = memberships.filter(student_id__in=wanted).values("group_id")
-        reviews = reviews.filter(group_id__in=groups)
-        memberships = memberships.filter(group_id__in=groups)
-        submitted_of = submitted_of.filter(group_id__in=groups)
-        ratings_of = ratings_of.filter(group_id__in=groups)
-        overrides_of = overrides_of.filter(student_id__in=wanted)
-    result.rubrics = {r.assignment_id: r for r in Rubric.objects.filter(assignment_id__in=ids)}
-    result.released = set(
-        GradeRelease.objects.filter(assignment_id__in=ids).values_list("assignment_id", flat=True)
-    )
-    max_totals = rubric_max_totals(ids)
+    if wanted is None:
+        reads = _Reads(*(list(queryset) for queryset in _queries(ids, None)))
+    else:
+        values = {"assignment_ids": ids, "student_ids": sorted(wanted)}
+        reads = _Reads(*(read(**values) for read in _READS_OF_STUDENTS))
+    result.rubrics = {r.assignment_id: r for r in _rubrics(assignment_ids=ids)}
+    result.released = set(_released(assignment_ids=ids))
+    max_totals = {pk: total or Decimal(0) for pk, total in _max_totals(assignment_ids=ids)}
     grades = {}
-    for review in reviews.select_related("submission", "group__assignment", "group__extension"):
+    for review in reads.reviews:
         assignment_id = review.group.assignment_id
         grades[review.group_id] = group_grade(
             review, max_total=max_totals.get(assignment_id, Decimal(0))
@@ -184,23 +244,15 @@ def assignment_marks(
     members: dict[int, list[int]] = defaultdict(list)
     group_assignment: dict[int, int] = {}
     extensions: dict[int, datetime | None] = {}
-    for assignment_id, group_id, student_id, extension_due in memberships.values_list(
-        "assignment_id", "group_id", "student_id", "group__extension__due_at"
-    ):
+    for assignment_id, group_id, student_id, extension_due in reads.memberships:
         members[group_id].append(student_id)
         group_assignment[group_id] = assignment_id
         extensions[group_id] = extension_due
-    submitted = set(submitted_of.values_list("group_id", flat=True).distinct())
-
-    peer_ids = [pk for pk, rubric in result.rubrics.items() if rubric.peer_evaluation]
+    submitted = set(reads.submitted)
     ratings: dict[int, dict[int, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
-    if peer_ids:
-        for group_id, rater, ratee, score in ratings_of.filter(
-            group__assignment_id__in=peer_ids
-        ).values_list("group_id", "rater_id", "ratee_id", "score"):
-            ratings[group_id][rater][ratee] = score
-
-    overrides = {(o.assignment_id, o.student_id): o for o in overrides_of}
+    for group_id, rater, ratee, score in reads.ratings:
+        ratings[group_id][rater][ratee] = score
+    overrides = {(o.assignment_id, o.student_id): o for o in reads.overrides}
 
     for group_id, member_ids in members.items():
         assignment_id = group_assignment[group_id]
@@ -373,15 +425,10 @@ def gradebook_page(
     assignments = _assignments(course)
     what, descending = _parse_sort(sort, [a.pk for a in assignments])
     if what == "name":
-        # Counted on enrollments alone (the paginator's count needs no join); the page's
-        # users read as values, not 200 model instances.
-        enrollments = (
-            Enrollment.objects.students()
-            .filter(course=course)
-            .order_by_user_name(descending=descending)
-            .values_list(*(f"user__{name}" for name in STUDENT_FIELDS))
-        )
-        page = Paginator(enrollments, per_page).get_page(number)
+        # Counted on enrollments alone; the page's users read as values, not instances.
+        [count] = _student_count(course_id=course.pk)
+        by_name = PreparedPages(_students_by_name[descending], count["n"], course_id=course.pk)
+        page = Paginator(by_name, per_page).get_page(number)
         students = [_student(*values) for values in page.object_list]
     else:
         # Ranked with the same rows and rules as the CSV, then the rest read for the page only.
@@ -452,7 +499,34 @@ def _ranked_students(
 
 
 def _assignments(course: Course) -> list[ProjectAssignment]:
-    return list(ProjectAssignment.objects.filter(course=course).order_by("due_at", "pk"))
+    return _assignments_of(course_id=course.pk)
+
+
+@prepared
+def _assignments_of(course_id: int):
+    return ProjectAssignment.objects.filter(course_id=course_id).order_by("due_at", "pk")
+
+
+@prepared
+def _student_count(course_id: int):
+    # One row without GROUP BY: the constant groups nothing.
+    students = Enrollment.objects.students().filter(course_id=course_id).order_by()
+    return students.annotate(one=Value(1)).values("one").annotate(n=Count("pk"))
+
+
+def _by_name(descending: bool) -> prepared:
+    def students_by_name(course_id: int):
+        return (
+            Enrollment.objects.students()
+            .filter(course_id=course_id)
+            .order_by_user_name(descending=descending)
+            .values_list(*(f"user__{name}" for name in STUDENT_FIELDS))
+        )
+
+    return prepared(students_by_name)
+
+
+_students_by_name = {descending: _by_name(descending) for descending in (False, True)}
 
 
 def _students(course: Course) -> list[Student]:
@@ -462,6 +536,25 @@ def _students(course: Course) -> list[Student]:
         _student(*values)
         for values in enrollments.values_list(*(f"user__{name}" for name in STUDENT_FIELDS))
     ]
+
+
+@prepared
+def _published_lessons(course_id: int):
+    return Lesson.objects.published().filter(module__course_id=course_id).values_list("pk")
+
+
+def _lessons_done_query(course_id: int, student_ids: list[int] | None):
+    """(student id, published lessons completed) of STUDENT_IDS (None: everyone)."""
+    published = Lesson.objects.published().filter(module__course_id=course_id)
+    completions = LessonCompletion.objects.filter(lesson__in=published)
+    if student_ids is not None:
+        completions = completions.filter(user_id__in=student_ids)
+    return completions.values("user_id").annotate(n=Count("pk")).values_list("user_id", "n")
+
+
+@prepared
+def _lessons_done(course_id: int, student_ids: list[int]):
+    return _lessons_done_query(course_id, student_ids)
 
 
 def _gradebook(
@@ -482,14 +575,11 @@ def _gradebook(
     marks = assignment_marks((a.pk for a in assignments), student_ids=student_ids)
     lesson_count, done = 0, {}
     if progress:
-        published = Lesson.objects.published().filter(module__course=course)
-        lesson_count = published.count()
-        completions = LessonCompletion.objects.filter(lesson__in=published)
-        if student_ids is not None:
-            completions = completions.filter(user_id__in=student_ids)
-        done = dict(
-            completions.values("user_id").annotate(n=Count("pk")).values_list("user_id", "n")
-        )
+        lesson_count = len(_published_lessons(course_id=course.pk))
+        if student_ids is None:
+            done = dict(_lessons_done_query(course.pk, None))
+        else:
+            done = dict(_lessons_done(course_id=course.pk, student_ids=student_ids))
     rows = []
     now = timezone.now()
     for student in students:

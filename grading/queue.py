@@ -18,7 +18,7 @@ from django.db.models import Count, OuterRef, Q, Subquery, Value
 
 from access import policy
 from accounts.models import User
-from coursesite.prepared import prepared, prepared_per
+from coursesite.prepared import PreparedPages, prepared, prepared_per
 from projects.models import GroupMembership, ProjectAssignment, Submission
 
 from .models import Review, ReviewStatus, group_label
@@ -100,25 +100,13 @@ def queue_for(user: User, *, status: str = "", number: int | str | None = 1) -> 
         status = ""
     [counts] = _counts(user=user)
     total = counts["all"] if not status else counts[status]
-    page = Paginator(_Pages(_PAGES[status], total, user=user), QUEUE_PAGE_SIZE).get_page(number)
+    page = Paginator(PreparedPages(_PAGES[status], total, user=user), QUEUE_PAGE_SIZE).get_page(
+        number
+    )
     filters = [("", "All", counts["all"])] + [
         (key, label, counts[key]) for key, (label, _) in QUEUE_FILTERS.items()
     ]
     return Queue(rows=_rows(page.object_list), page=page, filters=filters, current=status)
-
-
-class _Pages:
-    """What Django's Paginator asks of a list: its length (counted already) and a slice."""
-
-    def __init__(self, query: prepared, count: int, **values):
-        self.query, self._count, self.values = query, count, values
-
-    def count(self) -> int:
-        return self._count
-
-    def __getitem__(self, items: slice) -> list:
-        start = items.start or 0
-        return self.query.page(offset=start, limit=items.stop - start, **self.values)
 
 
 def _visible(user: User):

@@ -24,6 +24,7 @@ from accounts.models import Role, User
 from coursesite.csvexport import CsvStreamingResponse
 from coursesite.formpages import form_view, kept_fields, page
 from lessons.models import Course
+from lessons.selectors import course_by_slug
 from projects.models import Group, GroupMembership, ProjectAssignment
 
 from . import selectors, services
@@ -80,8 +81,8 @@ def get_review_for_grader(request: HttpRequest, pk: int) -> tuple[Review, bool]:
     return review, policy.can(request.user, policy.GRADE, review)
 
 
-def _get_course_for_instructor(request: HttpRequest, **lookup) -> Course:
-    return policy.get_or_refuse(request.user, policy.TEACH, Course.objects, **lookup)
+def _get_course_for_instructor(request: HttpRequest, slug: str) -> Course:
+    return policy.first_or_refuse(request.user, policy.TEACH, course_by_slug(slug=slug))
 
 
 def _get_assignment_for_instructor(request: HttpRequest, pk: int) -> ProjectAssignment:
