@@ -117,7 +117,12 @@ def _assigned_grader(user) -> Q:
 
 
 def _assigned_or_open_to_graders(user) -> Q:
-    return Q(grader=user) | Q(group__assignment__rubric__graders_see_all=True)
+    # Open groups as a subquery on the review's own column: written as an OR across the
+    # joined rubric, it kept PostgreSQL off the index on grader_id (a grader's queue
+    # walked every submission of the course; docs/performance.md).
+    groups = _model("projects.Group").objects
+    open_groups = groups.filter(assignment__rubric__graders_see_all=True).values("pk")
+    return Q(grader=user) | Q(group__in=open_groups)
 
 
 def _released_feedback_of_member(user) -> Q:
@@ -461,20 +466,29 @@ def _holds(obj: Model, condition: Q) -> bool | None:
     """Evaluate CONDITION on OBJ's loaded fields; None if that needs the database.
 
     Only equality and ``isnull`` lookups along relations already loaded are read here
-    (``Exists`` and anything else go to the database), so this never runs a query.
+    (``Exists``, subqueries and anything else go to the database, unless the rest
+    decides: a true part of an OR, a false part of an AND), so this never runs a query.
     """
     results = []
+    unknown = False
     for child in condition.children:
         if isinstance(child, Q):
             result = _holds(obj, child)
         elif isinstance(child, tuple):
             result = _lookup_holds(obj, *child)
         else:
-            return None
+            result = None
         if result is None:
-            return None
-        results.append(result)
-    combined = all(results) if condition.connector == Q.AND else any(results)
+            unknown = True
+        else:
+            results.append(result)
+    # Three-valued: one known false child decides an AND, one known true child an OR.
+    if condition.connector == Q.AND:
+        combined = False if not all(results) else None if unknown else True
+    else:
+        combined = True if any(results) else None if unknown else False
+    if combined is None:
+        return None
     return not combined if condition.negated else combined
 
 

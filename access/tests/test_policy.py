@@ -59,6 +59,33 @@ def test_one_object_and_the_list_of_rows_give_the_same_answer(world):
         assert policy.can(user, action, fresh) == listed, (user, obj, action)
 
 
+def test_reviews_open_to_every_grader_agree_one_by_one_and_listed(world, django_assert_num_queries):
+    """A rubric that opens its reviews to all graders of the course (a subquery in the
+    rule): still the same answers for one review and for the list, for everyone."""
+    from grading.models import Review, Rubric
+
+    a, b = world
+    someone_elses = Review.objects.get(pk=a.review_p.pk)  # the removed grader's
+    assert not policy.can(a.grader, policy.VIEW, someone_elses)
+    Rubric.objects.filter(assignment__course=a.course).update(graders_see_all=True)
+    for user, action in itertools.product(people(a, b), ACTIONS):
+        for review in (a.review_r, a.review_o, a.review_p):
+            listed = policy.scope(user, action, Review.objects).filter(pk=review.pk).exists()
+            loaded = Review.objects.select_related("grader", "group__assignment__course").get(
+                pk=review.pk
+            )
+            assert policy.can(user, action, loaded) == listed, (user, review, action)
+            assert policy.can(user, action, Review.objects.get(pk=review.pk)) == listed
+    assert policy.can(a.grader, policy.VIEW, Review.objects.get(pk=a.review_p.pk))
+    assert not policy.can(a.grader, policy.GRADE, Review.objects.get(pk=a.review_p.pk))
+    assert not policy.can(b.instructor, policy.VIEW, Review.objects.get(pk=a.review_p.pk))
+    # The assigned grader needs no query: the loaded grader decides the OR.
+    review = Review.objects.select_related("grader", "group__assignment").get(pk=a.review_r.pk)
+    policy.enrollments(a.grader)
+    with django_assert_num_queries(0):
+        assert policy.can(a.grader, policy.GRADE, review)
+
+
 def test_rows_read_already_get_the_answers_of_get_or_refuse(world):
     """first_or_refuse, for a prepared query's rows: the same object, 403 or 404 as
     get_or_refuse gives for every person and action on a course's objects."""
