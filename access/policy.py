@@ -28,6 +28,7 @@ Actions:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -120,9 +121,14 @@ def _assigned_or_open_to_graders(user) -> Q:
     # Open groups as a subquery on the review's own column: written as an OR across the
     # joined rubric, it kept PostgreSQL off the index on grader_id (a grader's queue
     # walked every submission of the course; docs/performance.md).
+    return Q(grader=user) | Q(group__in=_open_groups())
+
+
+@functools.cache
+def _open_groups() -> QuerySet:
+    # Built once: a queryset used as a subquery is never evaluated, only compiled.
     groups = _model("projects.Group").objects
-    open_groups = groups.filter(assignment__rubric__graders_see_all=True).values("pk")
-    return Q(grader=user) | Q(group__in=open_groups)
+    return groups.filter(assignment__rubric__graders_see_all=True).values("pk")
 
 
 def _released_feedback_of_member(user) -> Q:

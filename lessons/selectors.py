@@ -6,6 +6,8 @@ connection instead of on every request.
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef
+
 from coursesite.prepared import prepared
 
 from .models import Course, Lesson, LessonAttachment, LessonCompletion
@@ -18,9 +20,13 @@ def course_by_slug(slug: str):
 
 @prepared
 def lesson_by_slugs(course_slug: str, lesson_slug: str):
-    """The lesson with its module and course, in one query."""
-    return Lesson.objects.filter(module__course__slug=course_slug, slug=lesson_slug).select_related(
-        "module__course"
+    """The lesson with its module and course, and whether it has attachments (most have
+    none: their page then skips reading them), in one query."""
+    attachments = LessonAttachment.objects.filter(lesson=OuterRef("pk"))
+    return (
+        Lesson.objects.filter(module__course__slug=course_slug, slug=lesson_slug)
+        .select_related("module__course")
+        .annotate(has_attachments=Exists(attachments))
     )
 
 

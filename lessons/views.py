@@ -203,7 +203,7 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
     position = next((i for i, item in enumerate(outline) if item.pk == lesson.pk), None)
     if position is None:
         raise Http404("No such lesson.")
-    attachments = selectors.attachments_of(lesson_id=lesson.pk)
+    attachments = selectors.attachments_of(lesson_id=lesson.pk) if lesson.has_attachments else []
     practice = lesson_practice(request.user, lesson)
     completed = _completed_ids(request, course)
     access.remember_lesson(request.user, lesson)

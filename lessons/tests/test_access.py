@@ -104,10 +104,13 @@ def test_attachments_download_only_for_people_who_see_the_lesson(client, pyweb, 
 
     from lessons.models import LessonAttachment
 
+    client.force_login(bob)
+    page = pyweb.lessons[0].get_absolute_url()
+    assert 'id="attachments-heading"' not in client.get(page).content.decode()
     attachment = LessonAttachment(lesson=pyweb.lessons[0], title="Slides")
     attachment.file.save("slides.txt", ContentFile(b"hello"), save=True)
     url = attachment.get_absolute_url()
-    client.force_login(bob)
+    assert 'id="attachments-heading"' in client.get(page).content.decode()  # at once
     response = client.get(url)
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == b"hello"
