@@ -21,7 +21,7 @@ The builder takes keyword parameters annotated ``int``, ``str`` or ``list[int]``
 (dicts) or a model queryset (instances, with ``select_related``, ``only`` and
 annotations as Django builds them; no ``prefetch_related``). It is called
 once per connection with placeholder values, which must reach the SQL unchanged: a
-lookup that rewrites its value (``contains``, ``in`` with a list, dates) is refused when
+lookup that rewrites its value (``contains``, ``startswith``, dates) is refused when
 the query is compiled, so a wrong query fails in the first test that runs it. Queries
 go through Django's cursor: they are counted by ``assertNumQueries``, logged, and take
 part in transactions like any other.
