@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from django.db.models import Exists, OuterRef, Subquery
+
 from access import policy
 from accounts.models import User
 from coursesite.prepared import prepared, prepared_per
 from projects.models import Group, GroupMembership, Submission
 
-from .models import Criterion, CriterionScore, Level, LineComment, RegradeRequest, Review
+from .models import (
+    Criterion,
+    CriterionScore,
+    GradeRelease,
+    Level,
+    LineComment,
+    RegradeRequest,
+    Review,
+)
 
 
 def reviews_with_context():
@@ -25,8 +35,21 @@ def reviews_with_context():
 
 @prepared
 def review_by_pk(pk: int):
-    # The review page names who submitted.
-    return reviews_with_context().select_related("submission__submitted_by").filter(pk=pk)
+    """The review with what its page reads besides: who submitted, whether the grades
+    are released, the group's latest version, and whether anyone asked for a regrade
+    (the page reads the latest version and the regrades only when there are)."""
+    latest = Submission.objects.filter(group=OuterRef("group_id")).order_by("-version")
+    release = GradeRelease.objects.filter(assignment=OuterRef("group__assignment_id"))
+    return (
+        reviews_with_context()
+        .select_related("submission__submitted_by")
+        .annotate(
+            grades_released=Exists(release),
+            latest_version=Subquery(latest.values("version")[:1]),
+            has_regrades=Exists(RegradeRequest.objects.filter(review=OuterRef("pk"))),
+        )
+        .filter(pk=pk)
+    )
 
 
 @prepared_per(policy.variant)

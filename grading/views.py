@@ -135,7 +135,7 @@ def grader_queue(request: HttpRequest) -> HttpResponse:
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     review, can_edit = get_review_for_grader(request, pk)
     assignment = review.group.assignment
-    released = services.is_released(assignment)
+    released = review.grades_released
     editable = can_edit and not released
     criteria = selectors.rubric_criteria(assignment.pk)
     scores = selectors.scores_of(review_id=review.pk)
@@ -240,7 +240,9 @@ def _render_review(
 ):
     anonymous = _anonymous(review)
     submission = review.submission
-    latest = next(iter(selectors.latest_version_of(group_id=review.group_id)), submission)
+    latest = submission
+    if review.latest_version is not None and review.latest_version != submission.version:
+        latest = next(iter(selectors.latest_version_of(group_id=review.group_id)), submission)
     if review.status == ReviewStatus.TODO:
         # Until grading starts the latest version is the one that will be graded.
         submission = latest
@@ -275,7 +277,7 @@ def _render_review(
         "days_late": days,
         "penalty": assignment.late_penalty_percent(days),
         "grade": group_grade(review, max_total=max_total) if review.is_completed else None,
-        "regrades": selectors.regrades_of(review_id=review.pk),
+        "regrades": selectors.regrades_of(review_id=review.pk) if review.has_regrades else [],
         "newer": newer,
         "diff": archive_diff(submission, newer) if newer is not None else None,
     }
@@ -313,7 +315,7 @@ def line_comment_create(request: HttpRequest, pk: int) -> HttpResponse:
         error = "Give a line number and a comment."
     # The page again, with the comment as typed and what is wrong with it.
     assignment = review.group.assignment
-    released = services.is_released(assignment)
+    released = review.grades_released
     criteria = selectors.rubric_criteria(assignment.pk)
     rubric_form = RubricForm(
         initial={"overall_feedback": review.overall_feedback},

@@ -197,6 +197,23 @@ def test_graders_see_all_of_their_course_when_the_instructor_allows(client, worl
 # The review page
 
 
+def test_the_review_page_lists_regrade_requests_once_there_are(client, world, alice, bob, grace):
+    complete(world)
+    services.grades_release(assignment=world.assignment, by=alice)
+    login(client, grace)
+    page = client.get(review_url(world))
+    assert page.context["regrades"] == [] and "Regrade requests" not in page.content.decode()
+    regrade = services.regrade_request_create(
+        review=world.review, criterion=world.style, student=bob, reason="We used black."
+    )
+    page = client.get(review_url(world))
+    assert [r.pk for r in page.context["regrades"]] == [regrade.pk]
+    html = page.content.decode()
+    assert "Regrade requests" in html
+    assert reverse("grading:regrade_answer", args=[regrade.pk]) in html
+    assert page.context["released"] is True and page.context["editable"] is False
+
+
 @pytest.mark.parametrize(("persona", "status"), [("grace", 200), ("alice", 200), ("bob", 404)])
 def test_review_page_access(client, world, persona, status, request):
     login(client, request.getfixturevalue(persona))
