@@ -68,6 +68,7 @@ class RubricForm(forms.Form):
                 for level in criterion.level_list:
                     if level.pk == int(level_id):
                         cleaned[name] = level.points
+                        break
         return cleaned
 
     def chosen_levels(self) -> dict[int, int]:

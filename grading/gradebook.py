@@ -133,7 +133,8 @@ class AssignmentMarks:
 
 
 class _Reads(NamedTuple):
-    """The rows marks are computed from, for some assignments (and students)."""
+    """The rows marks are computed from, for some assignments (and students): querysets
+    as ``_queries`` builds them, the lists below once read."""
 
     reviews: list[Review]  # completed, with submission, group, assignment, extension
     memberships: list[tuple]  # (assignment id, group id, student id, extension due)
