@@ -100,9 +100,8 @@ def queue_for(user: User, *, status: str = "", number: int | str | None = 1) -> 
         status = ""
     [counts] = _counts(user=user)
     total = counts["all"] if not status else counts[status]
-    page = Paginator(PreparedPages(_PAGES[status], total, user=user), QUEUE_PAGE_SIZE).get_page(
-        number
-    )
+    pages = PreparedPages(_PAGES[status], total, user=user)
+    page = Paginator(pages, QUEUE_PAGE_SIZE).get_page(number)
     filters = [("", "All", counts["all"])] + [
         (key, label, counts[key]) for key, (label, _) in QUEUE_FILTERS.items()
     ]
