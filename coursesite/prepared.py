@@ -45,7 +45,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.db import connections
-from django.db.models import Model, QuerySet
+from django.db.models import Model, QuerySet, Value
 from django.db.models.query import (
     FlatValuesListIterable,
     ModelIterable,
@@ -221,6 +221,15 @@ class prepared:  # noqa: N801 - used as a decorator, like functools.cached_prope
             shape=_shape(self.__name__, queryset, compiler),
             sliced=queryset.query.is_sliced,
         )
+
+
+def aggregate_row(queryset: QuerySet, **aggregates) -> QuerySet:
+    """Return QUERYSET's AGGREGATES as a one-row ``values()`` queryset, to prepare.
+
+    ``QuerySet.aggregate()`` runs at once and returns a dict, so it cannot be prepared;
+    grouped by a constant (which groups nothing) the same SQL is a queryset of one row.
+    """
+    return queryset.order_by().annotate(one=Value(1)).values("one").annotate(**aggregates)
 
 
 class PreparedPages:

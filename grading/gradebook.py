@@ -26,12 +26,12 @@ from itertools import batched
 from typing import NamedTuple
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Sum, Value
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from accounts.models import User
 from coursesite.converters import parse_id
-from coursesite.prepared import PreparedPages, prepared
+from coursesite.prepared import PreparedPages, aggregate_row, prepared
 from lessons.models import Course, Enrollment, Lesson, LessonCompletion
 from projects.models import GroupMembership, ProjectAssignment, Submission
 
@@ -510,9 +510,7 @@ def _assignments_of(course_id: int):
 
 @prepared
 def _student_count(course_id: int):
-    # One row without GROUP BY: the constant groups nothing.
-    students = Enrollment.objects.students().filter(course_id=course_id).order_by()
-    return students.annotate(one=Value(1)).values("one").annotate(n=Count("pk"))
+    return aggregate_row(Enrollment.objects.students().filter(course_id=course_id), n=Count("pk"))
 
 
 def _by_name(descending: bool) -> prepared:

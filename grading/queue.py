@@ -14,11 +14,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, OuterRef, Q, Subquery, Value
+from django.db.models import Count, OuterRef, Q, Subquery
 
 from access import policy
 from accounts.models import User
-from coursesite.prepared import PreparedPages, prepared, prepared_per
+from coursesite.prepared import PreparedPages, aggregate_row, prepared, prepared_per
 from projects.models import GroupMembership, ProjectAssignment, Submission
 
 from .models import Review, ReviewStatus, group_label
@@ -114,16 +114,10 @@ def _visible(user: User):
 
 @prepared_per(policy.variant)
 def _counts(user: User):
-    # One row without GROUP BY: the constant groups nothing.
-    return (
-        _visible(user)
-        .order_by()
-        .annotate(one=Value(1))
-        .values("one")
-        .annotate(
-            all=Count("pk"),
-            **{key: Count("pk", filter=condition) for key, (_, condition) in QUEUE_FILTERS.items()},
-        )
+    return aggregate_row(
+        _visible(user),
+        all=Count("pk"),
+        **{key: Count("pk", filter=condition) for key, (_, condition) in QUEUE_FILTERS.items()},
     )
 
 
