@@ -47,6 +47,7 @@ from autograding import results as autograding_results
 from coursesite.memo import ProcessMemo
 from grading.todo import render_student_todo
 from lessons.fragments import course_modules, lesson_sidebar
+from practice import fragments as practice_fragments
 from projects.templatetags import projects_tags
 
 
@@ -155,6 +156,8 @@ GLOBALS = {
     "student_todo": render_student_todo,
     "lesson_sidebar": lesson_sidebar,
     "course_modules": course_modules,
+    "blank_question": practice_fragments.blank_question,
+    "blank_exercise": practice_fragments.blank_exercise,
     # The test results on the project and review pages: projects and grading do not
     # import autograding, their templates ask it here.
     "autograde_for_student": autograding_results.for_student,

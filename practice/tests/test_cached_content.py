@@ -4,11 +4,15 @@ student's answers are ever kept where another student reads."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.template import engines
 from django.urls import reverse
+from markupsafe import Markup
 
 from accounts.models import Role
-from lessons.models import Lesson
+from lessons.models import Course, Lesson
 from lessons.services import course_import
 from lessons.tests.factories import EnrollmentFactory
 from practice.models import Choice, Exercise, Question
@@ -155,3 +159,59 @@ def test_only_the_latest_answers_choices_and_attempt_show(client, quiz, student)
     checked = {c.pk for c in (get, head, post) if f'id="choice-{c.pk}" checked' in shown}
     assert checked == {post.pk}
     assert "second try" in shown and "first try" not in shown
+
+
+def question_sections(html: str) -> list[str]:
+    return re.findall(r'<section class="card mb-3 practice-question".*?</section>', html, re.S)
+
+
+TOKEN_FIELD = Markup('<input type="hidden" name="csrfmiddlewaretoken" value="T">')
+
+
+def with_token(html: str, token: str) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', f'value="{token}"', html)
+
+
+@pytest.mark.usefixtures("any_cache")
+def test_blank_questions_are_built_once_yet_each_page_has_its_own_token_and_answers(
+    client, quiz, student, charlie
+):
+    """A question nobody has answered is built once for every student
+    (practice/fragments.py): it must print what its macro prints, with the reader's own
+    token, and give way to the reader's answer as soon as there is one."""
+    EnrollmentFactory(user=charlie, course=quiz.course, role=Role.STUDENT)
+    other = type(client)()
+    other.force_login(charlie)
+    first = page(other, quiz.lesson)  # builds the blank blocks
+    client.force_login(student)
+    shown = page(client, quiz.lesson)  # takes them
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', shown).group(1)
+    assert shown.count(f'value="{token}"') >= len(quiz.q) + 1
+    lesson = Lesson.objects.select_related("module__course").get(pk=quiz.lesson.pk)
+    macros = (
+        engines["jinja2"]
+        .env.get_template("practice/_macros.html")
+        .make_module({"course": lesson.module.course, "lesson": lesson, "csrf_input": TOKEN_FIELD})
+    )
+    expected = [
+        with_token(question_sections(str(macros.question_block(q, number, True)))[0], "T")
+        for number, q in enumerate(practice_content(lesson).questions, start=1)
+    ]
+    assert [with_token(s, "T") for s in question_sections(shown)] == expected
+    assert [with_token(s, "T") for s in question_sections(first)] == expected
+
+    # bob answers after the blank blocks were built: his page shows his answer.
+    question = quiz.q["idempotent-methods"]
+    wrong = Choice.objects.get(question=question, position=2)
+    question_answer(user=student, question=question, choice_ids=[str(wrong.pk)])
+    shown = page(client, quiz.lesson)
+    assert "✗ Not this one." in shown
+    assert f'value="{wrong.pk}" id="choice-{wrong.pk}" checked' in shown
+    assert "✗ Not this one." not in page(other, quiz.lesson)
+
+    # The forms post to the course's address of the moment.
+    Course.objects.filter(pk=quiz.course.pk).update(slug="renamed")
+    lesson.module.course.slug = "renamed"
+    shown = page(client, Lesson.objects.get(pk=quiz.lesson.pk))
+    answer_url = reverse("practice:answer", args=["renamed", lesson.slug, "safe-methods"])
+    assert f'action="{answer_url}"' in shown

@@ -1,0 +1,63 @@
+"""The lesson page's blank questions and exercises as HTML, built once per lesson revision.
+
+A question a student has not answered yet, or an exercise they have not tried, looks
+the same to every student of the course: only the page's CSRF token in its form
+differs. Rendering the lesson's three to five of them through their macros was an
+eighth of the lesson page's build, so a blank one is rendered once per course content
+version (which every change of a question, choice or exercise moves:
+practice/selectors.py) and process, with a slot where the token goes, and each page
+puts its own token in. Answered questions, tried exercises and the answer key that
+teachers see are rendered for their reader (templates/jinja2/practice/_macros.html).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.urls import get_script_prefix
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
+
+from coursesite.memo import ProcessMemo
+
+# Where the page's token goes: an HTML comment, which no sanitized prompt or escaped
+# text can contain, and unguessable besides.
+_TOKEN_SLOT = Markup(f"<!--csrf-{secrets.token_hex(8)}-->")  # noqa: S704 - ours
+_blocks = ProcessMemo(2048)  # a course's blank blocks: a few hundred
+
+
+@pass_context
+def blank_question(context: Context, question, number: int) -> Markup:
+    """Return QUESTION, number NUMBER of the page, as a student who has not answered it sees it."""
+    return _blank(context, "question_block", question.pk, question, number, True)
+
+
+@pass_context
+def blank_exercise(context: Context, exercise) -> Markup:
+    """Return EXERCISE as a student who has not tried it sees it."""
+    return _blank(context, "exercise_block", exercise.pk, exercise, True)
+
+
+def _blank(context: Context, macro: str, pk: int, *args) -> Markup:
+    course, lesson = context["course"], context["lesson"]
+    # What the block shows: the item (one content version of the lesson), its number,
+    # and the addresses in its form.
+    key = (
+        macro,
+        pk,
+        args[1:],
+        lesson.pk,
+        course.content_version,
+        course.slug,
+        lesson.slug,
+        get_script_prefix(),
+    )
+    html = _blocks.get(key)
+    if html is None:
+        macros = context.environment.get_template("practice/_macros.html").make_module(
+            {"course": course, "lesson": lesson, "csrf_input": _TOKEN_SLOT}
+        )
+        html = str(getattr(macros, macro)(*args))
+        _blocks.set(key, html)
+    return Markup(html.replace(_TOKEN_SLOT, str(context["csrf_input"])))  # noqa: S704 - built escaped by its macro
