@@ -88,10 +88,13 @@ def _render_detail(
         "submission_locked": (services.submission_locked_reason(group) if group else None) or "",
         "members": mine.members if mine else [],
         "groups_open": assignment.groups_are_open(),
-        "submission_form": submission_form or SubmissionForm(assignment=assignment),
-        "create_form": create_form or GroupCreateForm(),
-        "join_form": join_form or GroupJoinForm(),
     }
+    # Only the forms the page shows: a group's members submit, others create or join one.
+    if group:
+        context["submission_form"] = submission_form or SubmissionForm(assignment=assignment)
+    else:
+        context["create_form"] = create_form or GroupCreateForm()
+        context["join_form"] = join_form or GroupJoinForm()
     return render(request, "projects/detail.html", context, status=status)
 
 
