@@ -30,6 +30,9 @@ part in transactions like any other.
 for one page of the rows (``LIMIT``/``OFFSET`` given as parameters, as Django's
 ``Paginator`` would slice the queryset); ``Paginator(PreparedPages(query, count,
 **values), 50)`` pages through them.
+
+``@prepared_update`` does the same for an UPDATE a page makes on every visit: its
+builder returns the queryset and the changes ``queryset.update()`` would take.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Model, QuerySet, Value
 from django.db.models.query import (
     FlatValuesListIterable,
@@ -54,6 +57,7 @@ from django.db.models.query import (
     ValuesListIterable,
     get_related_populators,
 )
+from django.db.models.sql import UpdateQuery
 
 # Placeholder values unlikely to be any other parameter of a query (a page size, a
 # boolean compares equal to 0/1, so small numbers would be ambiguous).
@@ -162,6 +166,30 @@ class prepared:  # noqa: N801 - used as a decorator, like functools.cached_prope
         return compiled.shape(rows)
 
     def _compile(self, connection, values: dict) -> _Compiled:
+        placeholders = self._placeholders(values)
+        queryset = self.build(**placeholders)
+        if queryset._prefetch_related_lookups:
+            raise ImproperlyConfigured(f"{self.__name__}: prefetch_related cannot be prepared")
+        if queryset.db != connection.alias:
+            raise ImproperlyConfigured(f"{self.__name__}: only the default database is prepared")
+        compiler = queryset.query.get_compiler(using=connection.alias)
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:  # a filter that can match nothing (``pk__in=[]``)
+            return _Compiled("", (), (), compiler, {}, lambda rows: [])
+        fields = [column[0] for column in compiler.select[: compiler.col_count]]
+        return _Compiled(
+            sql=sql,
+            params=tuple(params),
+            slots=self._slots(placeholders, params),
+            compiler=compiler,
+            converters=compiler.get_converters(fields),
+            shape=_shape(self.__name__, queryset, compiler),
+            sliced=queryset.query.is_sliced,
+        )
+
+    def _placeholders(self, values: dict) -> dict:
+        """Return a stand-in for each value: what the builder gets, to find in the SQL."""
         placeholders = {}
         for number, (name, kind) in enumerate(self.kinds.items()):
             if kind is int:
@@ -177,16 +205,10 @@ class prepared:  # noqa: N801 - used as a decorator, like functools.cached_prope
                 stand_in = copy.copy(values[name])
                 stand_in.pk = _INT_PLACEHOLDER + number
                 placeholders[name] = stand_in
-        queryset = self.build(**placeholders)
-        if queryset._prefetch_related_lookups:
-            raise ImproperlyConfigured(f"{self.__name__}: prefetch_related cannot be prepared")
-        if queryset.db != connection.alias:
-            raise ImproperlyConfigured(f"{self.__name__}: only the default database is prepared")
-        compiler = queryset.query.get_compiler(using=connection.alias)
-        try:
-            sql, params = compiler.as_sql()
-        except EmptyResultSet:  # a filter that can match nothing (``pk__in=[]``)
-            return _Compiled("", (), (), compiler, {}, lambda rows: [])
+        return placeholders
+
+    def _slots(self, placeholders: dict, params) -> tuple[tuple[int, str, int | None], ...]:
+        """Return where each value goes among the compiled query's PARAMS."""
         wanted = {}  # placeholder -> (parameter, list index)
         for name, placeholder in placeholders.items():
             if isinstance(placeholder, list):
@@ -211,16 +233,52 @@ class prepared:  # noqa: N801 - used as a decorator, like functools.cached_prope
                 f"{self.__name__}: {', '.join(sorted(missing))} do not reach the SQL unchanged"
                 " (a lookup that rewrites its value cannot be prepared)"
             )
-        fields = [column[0] for column in compiler.select[: compiler.col_count]]
-        return _Compiled(
-            sql=sql,
-            params=tuple(params),
-            slots=tuple(slots),
-            compiler=compiler,
-            converters=compiler.get_converters(fields),
-            shape=_shape(self.__name__, queryset, compiler),
-            sliced=queryset.query.is_sliced,
-        )
+        return tuple(slots)
+
+
+class prepared_update(prepared):  # noqa: N801 - a decorator, like prepared
+    """Compile the UPDATE that BUILD describes once per connection; call with new values.
+
+    BUILD returns the queryset to update and the changes, what ``queryset.update()``
+    takes as keyword arguments; a call returns how many rows it updated. Django's
+    ``update()`` builds and compiles its query anew on every call: 0.5 ms of CPU,
+    three times the cost of running it (a lesson page's "continue where you left off").
+    """
+
+    def __call__(self, **values) -> int:
+        compiled, params = self._prepare(values)
+        if not compiled.sql:
+            return 0
+        connection = connections["default"]
+        with transaction.mark_for_rollback_on_error(using=connection.alias):
+            with connection.cursor() as cursor:
+                cursor.execute(compiled.sql, params)
+                return cursor.rowcount
+
+    def page(self, **values):
+        raise TypeError(f"{self.__name__}: an UPDATE has no pages")
+
+    def _compile(self, connection, values: dict) -> _Compiled:
+        placeholders = self._placeholders(values)
+        queryset, changes = self.build(**placeholders)
+        query = queryset.query
+        if query.is_sliced or query.combinator or query.distinct_fields:
+            raise ImproperlyConfigured(f"{self.__name__}: update() refuses this queryset")
+        if queryset.db != connection.alias:
+            raise ImproperlyConfigured(f"{self.__name__}: only the default database is prepared")
+        # What QuerySet.update() does, short of running it.
+        query = query.chain(UpdateQuery)
+        query.add_update_values(changes)
+        if query.related_updates:
+            raise ImproperlyConfigured(f"{self.__name__}: changes one table only")
+        query.clear_select_clause()
+        compiler = query.get_compiler(using=connection.alias)
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:
+            return _Compiled("", (), (), compiler, {}, lambda rows: rows)
+        slots = self._slots(placeholders, params)
+        return _Compiled(sql, tuple(params), slots, compiler, {}, lambda rows: rows)
 
 
 def aggregate_row(queryset: QuerySet, **aggregates) -> QuerySet:

@@ -19,6 +19,7 @@ from django.utils.text import slugify
 from access import policy
 from accounts.invitations import invitation_send, is_invitable
 from accounts.models import Role, User
+from coursesite.prepared import prepared_update
 from practice.services import lesson_practice_sync, quiz_score, quiz_scores
 
 from . import bundle
@@ -103,6 +104,21 @@ def user_signup_with_key(
 
 
 # Progress ---------------------------------------------------------------------
+@prepared_update
+def _set_last_lesson(user_id: int, course_id: int, lesson_id: int):
+    return Enrollment.objects.filter(user_id=user_id, course_id=course_id), {
+        "last_lesson_id": lesson_id
+    }
+
+
+def enrollment_remember_lesson(*, user: User, lesson: Lesson) -> None:
+    """Record LESSON as where USER continues in its course (if enrolled: one UPDATE).
+
+    Every lesson page a student opens writes it: prepared, as the reads of the page are.
+    """
+    _set_last_lesson(user_id=user.pk, course_id=lesson.module.course_id, lesson_id=lesson.pk)
+
+
 @transaction.atomic
 def lesson_set_completed(*, user: User, lesson: Lesson, completed: bool) -> bool:
     """Mark LESSON complete (or not) for USER; return whether anything changed.

@@ -19,7 +19,6 @@ from . import selectors
 from .forms import EnrollForm, SearchForm, SignupForm
 from .models import (
     Course,
-    Enrollment,
     Lesson,
     LessonAttachment,
     Progress,
@@ -29,6 +28,7 @@ from .search import search_lessons
 from .services import (
     course_progress,
     enrollment_create,
+    enrollment_remember_lesson,
     lesson_set_completed,
     module_progress,
     user_signup_with_key,
@@ -48,7 +48,7 @@ class CourseAccess:
     def remember_lesson(self, user, lesson: Lesson) -> None:
         """Record LESSON as the one to continue from (one UPDATE, only if it changed)."""
         if self.enrolled and self.last_lesson_id != lesson.pk:
-            Enrollment.objects.filter(user=user, course=self.course).update(last_lesson=lesson)
+            enrollment_remember_lesson(user=user, lesson=lesson)
             self.last_lesson_id = lesson.pk
 
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 
 from access import policy
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
-from coursesite.prepared import prepared
+from coursesite.prepared import prepared, prepared_update
 from grading.selectors import feedback_of
 from grading.tests.factories import enroll, released_feedback
 from lessons.models import Course, Enrollment, Lesson, LessonCompletion
@@ -232,3 +232,56 @@ def test_a_policy_query_refuses_values_that_are_not_saved_instances():
         feedback_of(user=7)
     with pytest.raises(TypeError, match="user must be a saved model instance"):
         feedback_of(user=UserFactory.build())
+
+
+# Prepared UPDATEs ---------------------------------------------------------------------
+@prepared_update
+def set_last_lesson(user_id: int, course_id: int, lesson_id: int):
+    return Enrollment.objects.filter(user_id=user_id, course_id=course_id), {
+        "last_lesson_id": lesson_id
+    }
+
+
+@prepared_update
+def rename_courses(ids: list[int], title: str):
+    return Course.objects.filter(pk__in=ids), {"title": title}
+
+
+def test_a_prepared_update_changes_each_calls_rows_only(two_students, django_assert_num_queries):
+    course, lessons, first, second = two_students
+    other = CourseFactory(slug="apis")
+    mine = EnrollmentFactory(user=first, course=course)
+    elsewhere = EnrollmentFactory(user=first, course=other)
+    theirs = EnrollmentFactory(user=second, course=course)
+    with django_assert_num_queries(1):
+        assert set_last_lesson(user_id=first.pk, course_id=course.pk, lesson_id=lessons[1].pk) == 1
+    assert set_last_lesson(user_id=second.pk, course_id=course.pk, lesson_id=lessons[2].pk) == 1
+    assert set_last_lesson(user_id=second.pk, course_id=other.pk, lesson_id=lessons[0].pk) == 0
+    last = dict(Enrollment.objects.values_list("pk", "last_lesson_id"))
+    assert last == {mine.pk: lessons[1].pk, elsewhere.pk: None, theirs.pk: lessons[2].pk}
+
+    hostile = "x', is_published = false; --"
+    assert rename_courses(ids=[course.pk, other.pk], title=hostile) == 2
+    assert rename_courses(ids=[], title="nothing") == 0
+    assert set(Course.objects.values_list("title", "is_published")) == {(hostile, True)}
+    with django_assert_num_queries(0):
+        with pytest.raises(TypeError, match="lesson_id must be int"):
+            set_last_lesson(user_id=first.pk, course_id=course.pk, lesson_id="1; --")
+        with pytest.raises(TypeError, match="no pages"):
+            set_last_lesson.page(offset=0, limit=1, user_id=1, course_id=1, lesson_id=1)
+
+
+def test_updates_that_cannot_be_prepared_fail_when_compiled():
+    @prepared_update
+    def sliced(course_id: int):
+        return Enrollment.objects.filter(course_id=course_id)[:1], {"role": "grader"}
+
+    with pytest.raises(ImproperlyConfigured, match="refuses this queryset"):
+        sliced(course_id=1)
+
+    @prepared_update
+    def across_tables(course_id: int, title: str):
+        return Lesson.objects.filter(module__course_id=course_id), {"module__title": title}
+
+    with pytest.raises(FieldDoesNotExist):  # as Enrollment...update() would
+        across_tables(course_id=1, title="x")
