@@ -164,23 +164,27 @@ GLOBALS = {
     "autograde_for_review": autograding_results.for_review,
 }
 
+# Where a page's context keeps its language's decimal separator, for floatformat.
+_DECIMAL_SEPARATOR = "_decimal_separator"
 # The places of the marks and points the grading pages print, as floatformat's argument.
 _PLACES = {-2: -2, "-2": -2, "-2u": -2, 1: 1, "1": 1, 2: 2, "2": 2}
 
 
-def floatformat(value, arg=-1):
+@jinja2.pass_context
+def floatformat(context, value, arg=-1):
     """Django's ``floatformat``, with the marks and points pages print most done directly.
 
     A Decimal or an int with 1, 2 or "-2" places, printed with "." and no grouping,
     needs none of the localisation Django's filter goes through (~20 µs a number; a
-    gradebook page prints hundreds): the same text, tested against Django's.
+    gradebook page prints hundreds): the same text, tested against Django's. The
+    language's decimal separator is looked up once per page (Template.render).
     """
     places = _PLACES.get(arg) if type(arg) in (int, str) else None
     if (
         places is None
         or type(value) not in (Decimal, int)
         or settings.USE_THOUSAND_SEPARATOR
-        or get_format("DECIMAL_SEPARATOR") != "."
+        or (context.get(_DECIMAL_SEPARATOR) or get_format("DECIMAL_SEPARATOR")) != "."
     ):
         return defaultfilters.floatformat(value, arg)
     number = Decimal(value)
@@ -288,6 +292,7 @@ class Template(DjangoJinjaTemplate):
             context["csrf_input"], context["csrf_token"] = _CsrfInput(token), token
             for context_processor in self.backend.template_context_processors:
                 context.update(context_processor(request))
+        context[_DECIMAL_SEPARATOR] = get_format("DECIMAL_SEPARATOR")
         # Only the test client listens; a page in production skips this on an empty list.
         if template_rendered.receivers:
             template_rendered.send(sender=self, template=self, context=context)

@@ -137,10 +137,14 @@ def test_floatformat_writes_marks_and_points_as_djangos_does():
     for arg in (-2, "-2", "-2u", 1, "1", 2, "2", "-3", "2g"):
         for value in values:
             expected = defaultfilters.floatformat(value, arg)
-            assert floatformat(value, arg) == expected, (value, arg)
+            # As a page calls it (its separator read once) and as a bare template does.
+            assert floatformat({"_decimal_separator": "."}, value, arg) == expected, (value, arg)
+            assert floatformat({}, value, arg) == expected, (value, arg)
     assert render('{{ m|floatformat("-2") }}/{{ m|floatformat(2) }}', m=Decimal("8")) == "8/8.00"
     with translation.override("de"):  # a comma language: Django's localised text
-        assert floatformat(Decimal("12.5"), 2) == "12,50"
+        assert floatformat({}, Decimal("12.5"), 2) == "12,50"
+        page = '{{ m|floatformat(2) }} {{ m|floatformat("-2u") }}'
+        assert render(page, m=Decimal("12.5")) == "12,50 12.50"
 
 
 @pytest.mark.django_db
