@@ -21,13 +21,28 @@ def course_by_slug(slug: str):
 @prepared
 def lesson_by_slugs(course_slug: str, lesson_slug: str):
     """The lesson with its module and course, and whether it has attachments (most have
-    none: their page then skips reading them), in one query."""
+    none: their page then skips reading them), in one query.
+
+    Without the texts the page does not show: the lesson's Markdown and search text, the
+    module's and course's descriptions (more than half of what the row would carry).
+    """
     attachments = LessonAttachment.objects.filter(lesson=OuterRef("pk"))
     return (
         Lesson.objects.filter(module__course__slug=course_slug, slug=lesson_slug)
         .select_related("module__course")
+        .defer(*_NOT_ON_THE_LESSON_PAGE)
         .annotate(has_attachments=Exists(attachments))
     )
+
+
+_NOT_ON_THE_LESSON_PAGE = [
+    "body",
+    "body_text",
+    "module__summary",
+    "module__summary_html",
+    *(f"module__course__{name}" for name in ("summary", "objectives", "prerequisites")),
+    *(f"module__course__{name}_html" for name in ("summary", "objectives", "prerequisites")),
+]
 
 
 @prepared
