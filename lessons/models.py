@@ -113,11 +113,8 @@ class Course(models.Model):
     objects = CourseQuerySet.as_manager()
 
     # The long texts, left out of lists that show titles (``.defer(*Course.TEXTS)``).
-    TEXTS = tuple(
-        f"{name}{suffix}"
-        for name in ("summary", "objectives", "prerequisites")
-        for suffix in ("", "_html")
-    )
+    SOURCES = ("summary", "objectives", "prerequisites")  # Markdown, shown as their _html
+    TEXTS = tuple(f"{name}{suffix}" for name in SOURCES for suffix in ("", "_html"))
 
     class Meta:
         ordering = ["-term", "title"]

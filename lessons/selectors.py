@@ -15,7 +15,8 @@ from .models import Course, Lesson, LessonAttachment, LessonCompletion
 
 @prepared
 def course_by_slug(slug: str):
-    return Course.objects.filter(slug=slug)
+    # The page shows the descriptions as HTML: their Markdown stays in the database.
+    return Course.objects.filter(slug=slug).defer(*Course.SOURCES)
 
 
 @prepared
@@ -40,8 +41,7 @@ _NOT_ON_THE_LESSON_PAGE = [
     "body_text",
     "module__summary",
     "module__summary_html",
-    *(f"module__course__{name}" for name in ("summary", "objectives", "prerequisites")),
-    *(f"module__course__{name}_html" for name in ("summary", "objectives", "prerequisites")),
+    *(f"module__course__{name}" for name in Course.TEXTS),
 ]
 
 

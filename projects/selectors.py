@@ -149,8 +149,11 @@ def upcoming_deadlines(user: User, *, limit: int = 5) -> list[ProjectStatus]:
 
 @prepared
 def assignment_by_slugs(course_slug: str, slug: str):
-    return ProjectAssignment.objects.filter(course__slug=course_slug, slug=slug).select_related(
-        "course"
+    # Its pages show the brief as HTML, and of the course only its name.
+    return (
+        ProjectAssignment.objects.filter(course__slug=course_slug, slug=slug)
+        .select_related("course")
+        .defer("brief", *(f"course__{name}" for name in Course.TEXTS))
     )
 
 
