@@ -166,10 +166,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Parameters bound by the server and statements prepared after their fifth run on a
     # connection: PostgreSQL then skips parsing and planning the queries every page
     # repeats. Not behind PgBouncer in transaction mode (DJANGO_PG_PREPARE=0 there).
+    # Each prepared statement is planned once, for any values (a generic plan): PostgreSQL
+    # chose that itself for every statement of the student pages, but kept re-planning
+    # the grader queue's page (8 joins, an OR: 3-5 ms of planning a call, 7 ms in all
+    # against 1.8 ms with its generic plan at N = 10,000; docs/performance.md).
     if envbool("DJANGO_PG_PREPARE", True):
-        DATABASES["default"].setdefault("OPTIONS", {}).update(
-            {"server_side_binding": True, "prepare_threshold": 5}
-        )
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options.update({"server_side_binding": True, "prepare_threshold": 5})
+        options["options"] = f"{options.get('options', '')} -c plan_cache_mode=force_generic_plan"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite has no row locks: every transaction takes the write lock when it begins
     # (BEGIN IMMEDIATE), so concurrent writers wait on the busy timeout in turn instead
