@@ -30,23 +30,23 @@ _blocks = ProcessMemo(2048)  # a course's blank blocks: a few hundred
 @pass_context
 def blank_question(context: Context, question, number: int) -> Markup:
     """Return QUESTION, number NUMBER of the page, as a student who has not answered it sees it."""
-    return _blank(context, "question_block", question.pk, question, number, True)
+    return _blank(context, "question_block", question, number, True)
 
 
 @pass_context
 def blank_exercise(context: Context, exercise) -> Markup:
     """Return EXERCISE as a student who has not tried it sees it."""
-    return _blank(context, "exercise_block", exercise.pk, exercise, True)
+    return _blank(context, "exercise_block", exercise, True)
 
 
-def _blank(context: Context, macro: str, pk: int, *args) -> Markup:
+def _blank(context: Context, macro: str, item, *args) -> Markup:
     course, lesson = context["course"], context["lesson"]
-    # What the block shows: the item (one content version of the lesson), its number,
-    # and the addresses in its form.
+    # What the block shows: the item (one content version of the lesson), the macro's
+    # other arguments (a question's number), and the addresses in its form.
     key = (
         macro,
-        pk,
-        args[1:],
+        item.pk,
+        args,
         lesson.pk,
         course.content_version,
         course.slug,
@@ -58,6 +58,6 @@ def _blank(context: Context, macro: str, pk: int, *args) -> Markup:
         macros = context.environment.get_template("practice/_macros.html").make_module(
             {"course": course, "lesson": lesson, "csrf_input": _TOKEN_SLOT}
         )
-        html = str(getattr(macros, macro)(*args))
+        html = str(getattr(macros, macro)(item, *args))
         _blocks.set(key, html)
     return Markup(html.replace(_TOKEN_SLOT, str(context["csrf_input"])))  # noqa: S704 - built escaped by its macro
