@@ -57,8 +57,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
-PORT = 8765
-REDIS_PORT = 6391
+# BENCH_PORT / BENCH_REDIS_PORT move the benchmark off ports another server holds.
+PORT = int(os.environ.get("BENCH_PORT", 8765))
+REDIS_PORT = int(os.environ.get("BENCH_REDIS_PORT", 6391))
 BASE = f"http://127.0.0.1:{PORT}"
 LUA = ROOT / "bench" / "many_users.lua"
 SEED = 16

@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 
 from grading.models import LineComment
-from grading.viewer import archive_view
+from grading.viewer import _MEMO_MAX_CHARS, archive_view
 from projects.models import Submission
 from projects.tests.factories import make_zip
 
@@ -38,14 +39,14 @@ def test_a_cached_file_is_served_without_reading_the_archive_again(world):
 
 def test_comments_are_placed_afresh_on_the_cached_lines(world):
     submission = submit_zip(world.group, 7, {"app.py": "a = 1\nb = 2\n"})
-    assert archive_view(submission, "app.py").file.blocks[-1].comments == []
+    assert not archive_view(submission, "app.py").file.blocks[-1].comments
     comment = LineComment(review=world.review, path="app.py", line=2, text="Name it.")
     shown = archive_view(submission, "app.py", [comment]).file
     assert [c.text for c in shown.lines[1].comments] == ["Name it."]
-    assert shown.lines[0].comments == []
+    assert not shown.lines[0].comments
     assert [row.comment_count for row in archive_view(submission, None, [comment]).tree] == [1]
     # The cached copy itself was not changed by that review's comments.
-    assert archive_view(submission, "app.py").file.lines[1].comments == []
+    assert not archive_view(submission, "app.py").file.lines[1].comments
 
 
 def test_different_archives_never_share_what_is_cached(world):
@@ -54,3 +55,23 @@ def test_different_archives_never_share_what_is_cached(world):
     assert "one" in archive_view(one, "app.py").file.blocks[0].rows
     assert "two" in archive_view(two, "app.py").file.blocks[0].rows
     assert archive_view(one, "missing.py").file.error == "That file is not in this archive."
+
+
+def test_each_process_keeps_small_archives_without_asking_the_shared_cache(world):
+    small = submit_zip(world.group, 7, {"app.py": "def kept():\n    return 1\n"})
+    # Well past the size a process keeps once highlighted: only the shared cache has it.
+    big_text = "".join(f"value_{n} = {n}  # a line of code\n" for n in range(3000))
+    big = submit_zip(world.group, 8, {"big.py": big_text})
+    archive_view(small, "app.py")
+    big_lines = archive_view(big, "big.py").file.lines
+    assert sum(len(line.html) for line in big_lines) > _MEMO_MAX_CHARS
+    for submission in (small, big):
+        submission.archive.storage.delete(submission.archive.name)
+    cache.clear()  # the shared cache is emptied (Redis restarted, say)...
+    small, big = (Submission.objects.get(pk=s.pk) for s in (small, big))
+    # ...and the small archive is still shown from this process's copy,
+    kept = archive_view(small, "app.py", [])
+    assert [row.name for row in kept.tree] == ["app.py"]
+    assert "kept" in kept.file.blocks[0].rows
+    # while the big one is read again (here: found missing), never held in every worker.
+    assert archive_view(big, "big.py").error == "The archive file is missing from storage."
