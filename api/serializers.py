@@ -14,6 +14,7 @@ from rest_framework import serializers
 
 from access import policy
 from accounts.models import Role, User
+from grading.forms import COMMENT_MAX_LENGTH, REGRADE_TEXT_MAX_LENGTH
 from grading.gradebook import CellState
 from grading.models import (
     CriterionScore,
@@ -321,7 +322,7 @@ class LineCommentSerializer(serializers.ModelSerializer):
 class LineCommentInSerializer(serializers.Serializer):
     path = serializers.CharField(max_length=1000)
     line = serializers.IntegerField(min_value=1, max_value=10_000_000)
-    text = serializers.CharField()
+    text = serializers.CharField(max_length=COMMENT_MAX_LENGTH)
 
 
 class RegradeSerializer(serializers.ModelSerializer):
@@ -339,7 +340,9 @@ class RegradeAnswerSerializer(serializers.Serializer):
     new_points = serializers.DecimalField(
         max_digits=6, decimal_places=2, required=False, allow_null=True, min_value=Decimal(0)
     )
-    response = serializers.CharField(allow_blank=True, required=False, default="")
+    response = serializers.CharField(
+        allow_blank=True, required=False, default="", max_length=REGRADE_TEXT_MAX_LENGTH
+    )
 
 
 class ReleaseSerializer(serializers.Serializer):

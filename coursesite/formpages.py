@@ -299,3 +299,12 @@ class _SkipFiles(FileUploadHandler):
 
     def file_complete(self, file_size):
         return None
+
+
+def wants_json(request: HttpRequest) -> bool:
+    """Return whether REQUEST asks for JSON rather than a page (the pages' scripts do).
+
+    Read as content negotiation, not as a substring: "APPLICATION/JSON" is JSON,
+    "application/jsonx" is not, and a browser's "*/*" gets the page.
+    """
+    return request.get_preferred_type(["text/html", "application/json"]) == "application/json"

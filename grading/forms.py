@@ -15,12 +15,19 @@ from .models import Criterion, CriterionScore
 SCORE_CHOICES = [(n, str(n)) for n in range(1, 6)]
 
 
+# Longest texts accepted: far more than feedback needs, far less than a page can show.
+FEEDBACK_MAX_LENGTH = 20_000
+COMMENT_MAX_LENGTH = 5_000
+REGRADE_TEXT_MAX_LENGTH = 4_000
+
+
 class RubricForm(forms.Form):
     """One score and comment per criterion, plus the overall feedback (Markdown)."""
 
     overall_feedback = forms.CharField(
         label="Overall feedback",
         required=False,
+        max_length=FEEDBACK_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text="Markdown. Students see it once grades are released.",
     )
@@ -51,6 +58,7 @@ class RubricForm(forms.Form):
             self.fields[f"comment_{criterion.pk}"] = forms.CharField(
                 label=f"Comment on {criterion.title}",
                 required=False,
+                max_length=COMMENT_MAX_LENGTH,
                 initial=score.comment if score else "",
                 widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
             )
@@ -79,6 +87,8 @@ class RubricForm(forms.Form):
                 points = Decimal(str(self[f"score_{criterion.pk}"].value()))
             except (ArithmeticError, ValueError):
                 continue
+            if not points.is_finite():  # "NaN", "sNaN", "Infinity" as typed: no level
+                continue
             for level in criterion.level_list:
                 if level.points == points:
                     chosen[criterion.pk] = level.pk
@@ -98,7 +108,9 @@ class RubricForm(forms.Form):
 class LineCommentForm(forms.Form):
     path = forms.CharField(widget=forms.HiddenInput, max_length=1000)
     line = forms.IntegerField(label="Line", min_value=1, max_value=10_000_000)
-    text = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 2}))
+    text = forms.CharField(
+        label="Comment", max_length=COMMENT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ReleaseForm(forms.Form):
@@ -158,7 +170,9 @@ class GraderReassignForm(forms.Form):
 class RegradeRequestForm(forms.Form):
     criterion = forms.ModelChoiceField(queryset=Criterion.objects.none(), label="Criterion")
     reason = forms.CharField(
-        label="Why should it be regraded?", widget=forms.Textarea(attrs={"rows": 4})
+        label="Why should it be regraded?",
+        max_length=REGRADE_TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
 
     def __init__(self, *args, criteria, **kwargs) -> None:
@@ -177,6 +191,7 @@ class RegradeAnswerForm(forms.Form):
     response = forms.CharField(
         label="Answer to the students",
         required=False,
+        max_length=REGRADE_TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Required when declining.",
     )

@@ -162,7 +162,9 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 return redirect(_review_url(review, request.GET.get("path")))
         else:
-            messages.error(request, "Some scores are not valid; see the highlighted fields.")
+            messages.error(
+                request, "Nothing was saved: some fields are not valid; see the highlighted fields."
+            )
     else:
         # What a session that ended posted, once its grader is back (coursesite/formpages.py).
         kept = kept_fields(request) if editable else {}
@@ -311,6 +313,8 @@ def line_comment_create(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Comment added on line {form.cleaned_data['line']}.")
             return redirect(_review_url(review, path))
+    elif request.POST.get("text", "").strip() and "text" in form.errors:
+        error = "Comment: " + " ".join(form.errors["text"])  # too long
     else:
         error = "Give a line number and a comment."
     # The page again, with the comment as typed and what is wrong with it.
@@ -743,6 +747,8 @@ def regrade_request(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, "Regrade requested. You will see the answer here.")
+    elif request.POST.get("reason", "").strip() and "reason" in form.errors:
+        messages.error(request, "Nothing was sent: " + " ".join(form.errors["reason"]))
     else:
         messages.error(request, "Choose a criterion and explain why.")
     return redirect("grading:feedback", pk=pk)

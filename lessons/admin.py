@@ -33,8 +33,10 @@ from .models import Course, Enrollment, Lesson, LessonAttachment, Module, conten
 from .services import (
     course_progress_report,
     enrollment_create,
+    last_instructor_message,
     lesson_move,
     module_move,
+    refuse_if_last_instructor,
     roster_import,
     roster_parse,
 )
@@ -456,8 +458,20 @@ class EnrollmentChangeList(ChangeList):
         return super().get_queryset(request, exclude_parameters).defer(*self.deferred)
 
 
+class EnrollmentAdminForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        before = self.instance  # the saved values: the form sets the new ones after clean()
+        if before.pk and before.role == Role.INSTRUCTOR:
+            moved = cleaned.get("course") not in (None, before.course)
+            if cleaned.get("role") not in (None, Role.INSTRUCTOR) or moved:
+                refuse_if_last_instructor(before)
+        return cleaned
+
+
 @admin.register(Enrollment)
 class EnrollmentAdmin(CourseScopedAdmin):
+    form = EnrollmentAdminForm
     # By course, role and name, for people (the model's own order avoids those joins).
     ordering = ("course", "role", "user__username")
     # One COUNT per page view, not two ("x results (y total)" counts every row again).
@@ -478,6 +492,23 @@ class EnrollmentAdmin(CourseScopedAdmin):
 
     def get_changelist(self, request: HttpRequest, **kwargs) -> type[ChangeList]:
         return EnrollmentChangeList
+
+    def get_deleted_objects(self, objs, request):
+        # A course keeps an instructor: the admin's delete pages (one row or the bulk
+        # action) list the refusal as what protects the rows, and delete nothing.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        leaving = [row for row in objs if row.role == Role.INSTRUCTOR]
+        courses = {row.course_id for row in leaving}
+        staying = set(
+            Enrollment.objects.filter(course_id__in=courses, role=Role.INSTRUCTOR)
+            .exclude(pk__in=[row.pk for row in leaving])
+            .values_list("course_id", flat=True)
+        )
+        for row in leaving:
+            if row.course_id not in staying:
+                protected.append(last_instructor_message(row))
+                staying.add(row.course_id)  # one message per course
+        return deleted, counts, perms_needed, protected
 
     @admin.action(
         description=_("Email the invitation again (to those without a password yet)"),

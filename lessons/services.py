@@ -20,6 +20,7 @@ from access import policy
 from accounts.invitations import invitation_send, is_invitable
 from accounts.models import Role, User
 from coursesite.prepared import prepared_update
+from practice import syntax as practice_syntax
 from practice.services import lesson_practice_sync, quiz_score, quiz_scores
 
 from . import bundle
@@ -49,14 +50,51 @@ def enrollment_create(*, user: User, course: Course, role: str = Role.STUDENT) -
 
 @transaction.atomic
 def enrollment_set_role(*, user: User, course: Course, role: str) -> Enrollment:
-    """Enroll USER in COURSE with ROLE, or change their role there."""
+    """Enroll USER in COURSE with ROLE, or change their role there.
+
+    Refused (ValidationError) if it would leave COURSE without an instructor.
+    """
     if role not in Role.values:
         raise ValidationError(f"Unknown role {role!r}.")
+    current = Enrollment.objects.filter(user=user, course=course).first()
+    if current is not None and role != Role.INSTRUCTOR:
+        refuse_if_last_instructor(current)
     enrollment, _ = Enrollment.objects.update_or_create(
         user=user, course=course, defaults={"role": role}
     )
     policy.forget(user)
     return enrollment
+
+
+@transaction.atomic
+def enrollment_delete(enrollment: Enrollment) -> None:
+    """Remove ENROLLMENT, unless it is its course's last instructor (ValidationError)."""
+    refuse_if_last_instructor(enrollment)
+    enrollment.delete()
+    policy.forget(enrollment.user)
+
+
+def last_instructor_message(enrollment: Enrollment) -> str:
+    return (
+        f"{enrollment.user} is the only instructor of {enrollment.course}: make someone "
+        "else an instructor of it first, or nobody could manage the course."
+    )
+
+
+def refuse_if_last_instructor(enrollment: Enrollment) -> None:
+    """Raise ValidationError if ENROLLMENT is the only instructor of its course.
+
+    Only an instructor manages a course (or a superuser, who may not be at hand): the
+    last one demoting or removing themselves would leave it with nobody to grade,
+    release or fix it. The course's row is locked so that two instructors leaving at
+    once cannot both pass the check.
+    """
+    if enrollment.role != Role.INSTRUCTOR:
+        return
+    list(Course.objects.select_for_update().filter(pk=enrollment.course_id).values("pk"))
+    others = Enrollment.objects.filter(course_id=enrollment.course_id, role=Role.INSTRUCTOR)
+    if not others.exclude(pk=enrollment.pk).exists():
+        raise ValidationError(last_instructor_message(enrollment), code="last_instructor")
 
 
 def course_for_key(key: str) -> Course:
@@ -101,6 +139,22 @@ def user_signup_with_key(
             code="taken",
         ) from exc
     return enrollment_create(user=user, course=course, role=Role.STUDENT)
+
+
+# Lessons ----------------------------------------------------------------------
+@transaction.atomic
+def lesson_save(lesson: Lesson) -> None:
+    """Save LESSON after the model's checks, with the questions and exercises of its
+    Markdown, as the back office saves it: a broken quiz or exercise block is an error
+    on ``body`` naming its line (ValidationError), and nothing is saved."""
+    practice = practice_syntax.parse(lesson.body)
+    if practice.problems:
+        raise ValidationError(
+            {"body": [f"Quiz or exercise block, {problem}" for problem in practice.problems]}
+        )
+    lesson.full_clean()
+    lesson.save()
+    lesson_practice_sync(lesson=lesson, practice=practice)
 
 
 # Progress ---------------------------------------------------------------------

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from access import policy
 from accounts.models import Role
 from accounts.throttle import signup_throttle
-from coursesite.formpages import form_view, page
+from coursesite.formpages import form_view, page, wants_json
 from practice.selectors import lesson_practice
 
 from . import selectors
@@ -228,10 +228,6 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
     )
 
 
-def _wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
-
-
 @form_view(page("lessons:lesson", "course_slug", "lesson_slug"), keep=False)
 def lesson_complete(request: HttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
     """Mark a lesson complete or not: JSON for the page's script, a redirect for plain forms."""
@@ -241,7 +237,7 @@ def lesson_complete(request: HttpRequest, course_slug: str, lesson_slug: str) ->
     try:
         lesson_set_completed(user=request.user, lesson=lesson, completed=completed)
     except ValidationError as exc:  # a required quiz not passed yet
-        if _wants_json(request):
+        if wants_json(request):
             return JsonResponse({"error": exc.messages[0]}, status=400)
         messages.error(request, exc.messages[0])
         return redirect(lesson)
@@ -249,7 +245,7 @@ def lesson_complete(request: HttpRequest, course_slug: str, lesson_slug: str) ->
         text = f"“{lesson.title}” is marked as complete."
     else:
         text = f"“{lesson.title}” is no longer marked as complete."
-    if _wants_json(request):
+    if wants_json(request):
         overall = course_progress(user=request.user, course=access.course)
         module = module_progress(user=request.user, module=lesson.module)
         return JsonResponse(

@@ -12,16 +12,12 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 
 from access import policy
-from coursesite.formpages import form_view, page
+from coursesite.formpages import form_view, page, wants_json
 from lessons.models import Course, Lesson
 
 from .models import Exercise, Question
 from .selectors import lesson_practice
 from .services import exercise_attempt_create, question_answer
-
-
-def _wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
 
 
 def _lesson(request: HttpRequest, course_slug: str, lesson_slug: str) -> Lesson:
@@ -50,7 +46,7 @@ def answer(request: HttpRequest, course_slug: str, lesson_slug: str, slug: str) 
         )
     except ValidationError as exc:
         message = exc.messages[0]
-        if _wants_json(request):
+        if wants_json(request):
             return JsonResponse({"error": message}, status=400)
         # The page again, with the message and what was typed (nothing is lost).
         practice = lesson_practice(request.user, lesson, only=question.slug)
@@ -63,7 +59,7 @@ def answer(request: HttpRequest, course_slug: str, lesson_slug: str, slug: str) 
             "typed": typed[:5000],
         }
         return render(request, "practice/answer_error.html", context, status=400)
-    if not _wants_json(request):
+    if not wants_json(request):
         return _back(lesson, question.anchor)
     practice = lesson_practice(request.user, lesson, only=question.slug)
     score = lesson_practice(request.user, lesson).score

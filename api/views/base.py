@@ -32,6 +32,18 @@ def valid(serializer_class, data, **kwargs) -> dict:
     return serializer.validated_data
 
 
+def form_input(serializer_class, data) -> dict[str, str]:
+    """Return DATA checked by SERIALIZER_CLASS as the strings a site form takes.
+
+    The site's forms read what a browser posts: one string per field. JSON can send a
+    list, an object or ``true`` where a string goes (a form would store its Python
+    text), or a whole body that is not an object (the form would fail): the
+    serializer refuses those with the API's 400 before a form sees them.
+    """
+    checked = valid(serializer_class, data)
+    return {name: "" if value is None else str(value) for name, value in checked.items()}
+
+
 def form_valid(form) -> dict:
     """Return the cleaned data of a site FORM, or raise its errors as the API's 400."""
     if not form.is_valid():

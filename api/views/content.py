@@ -166,7 +166,11 @@ class CourseViewSet(GradebookActions, mixins.ListModelMixin, mixins.RetrieveMode
     def roster(self, request, pk=None):
         course = self.object_for(policy.TEACH)
         if request.content_type.startswith(CSV_MEDIA_TYPE):
-            rows = lessons.roster_parse(request.data["csv"])
+            # An empty body is never parsed (DRF gives empty data): no roster at all.
+            text = request.data.get("csv", "") if isinstance(request.data, dict) else ""
+            if not text.strip():
+                raise ValidationError("The roster is empty: send the CSV file's text.")
+            rows = lessons.roster_parse(text)
             if not rows:
                 raise ValidationError("The roster has a header but no rows.")
         else:
@@ -265,7 +269,7 @@ class ModuleViewSet(
         module = self.object_for(policy.TEACH)
         data = valid(serializers.LessonSerializer, request.data)
         lesson = Lesson(module=module, **data)
-        save_checked(lesson)
+        lessons.lesson_save(lesson)
         return Response(serializers.LessonSerializer(lesson).data, status=status.HTTP_201_CREATED)
 
 
@@ -301,7 +305,7 @@ class LessonViewSet(
         data = valid(serializers.LessonSerializer, request.data, instance=lesson, partial=True)
         for name, value in data.items():
             setattr(lesson, name, value)
-        save_checked(lesson)
+        lessons.lesson_save(lesson)
         return Response(serializers.LessonSerializer(lesson).data)
 
 
@@ -316,8 +320,9 @@ class LessonViewSet(
         responses={200: serializers.EnrollmentSerializer, **problems(400, 403, 404)},
     ),
     destroy=extend_schema(
-        summary="Remove someone from the course (the course's instructors)",
-        responses={204: None, **problems(403, 404)},
+        summary="Remove someone from the course (the course's instructors; a course keeps "
+        "at least one instructor)",
+        responses={204: None, **problems(400, 403, 404)},
     ),
 )
 class EnrollmentViewSet(
@@ -341,5 +346,4 @@ class EnrollmentViewSet(
         return Response(self.get_serializer(enrollment).data)
 
     def perform_destroy(self, instance) -> None:
-        instance.delete()
-        policy.forget(instance.user)
+        lessons.enrollment_delete(instance)

@@ -36,7 +36,7 @@ from grading.models import (
 
 from .. import filters, serializers
 from ..pagination import Pagination
-from .base import ApiViewSet, CsvRenderer, form_valid, problems, valid
+from .base import ApiViewSet, CsvRenderer, form_input, form_valid, problems, valid
 
 REVIEW_SCORES = Prefetch(
     "scores", queryset=CriterionScore.objects.order_by("criterion__order", "criterion")
@@ -115,7 +115,9 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
     @action(detail=True, methods=["post"], url_path="comments")
     def comment(self, request, pk=None):
         review = self.object_for(policy.GRADE)
-        data = form_valid(LineCommentForm(request.data))
+        data = form_valid(
+            LineCommentForm(form_input(serializers.LineCommentInSerializer, request.data))
+        )
         comment = grading.line_comment_add(
             review=review, by=request.user, path=data["path"], line=data["line"], text=data["text"]
         )
@@ -168,7 +170,9 @@ class RegradeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     @action(detail=True, methods=["post"], url_path="answer")
     def answer(self, request, pk=None):
         regrade = self.object_for(policy.GRADE)
-        data = form_valid(RegradeAnswerForm(request.data))
+        data = form_valid(
+            RegradeAnswerForm(form_input(serializers.RegradeAnswerSerializer, request.data))
+        )
         regrade = grading.regrade_answer(
             regrade=regrade,
             by=request.user,

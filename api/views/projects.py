@@ -22,7 +22,7 @@ from projects.uploads import read_upload
 from projects.views.student import archive_download
 
 from .. import filters, serializers
-from .base import ApiViewSet, ZipRenderer, form_valid, problems
+from .base import ApiViewSet, ZipRenderer, form_input, form_valid, problems
 from .grading import GradingAssignmentActions
 
 NO_GROUP = "Join or create a group before submitting."
@@ -53,7 +53,9 @@ class AssignmentViewSet(
     @action(detail=True, methods=["post"], url_path="groups")
     def create_group(self, request, pk=None):
         assignment = self.object_for(policy.CHANGE)
-        data = form_valid(GroupCreateForm(request.data))
+        data = form_valid(
+            GroupCreateForm(form_input(serializers.GroupCreateSerializer, request.data))
+        )
         group = projects.group_create(
             assignment=assignment, student=request.user, name=data["name"]
         )
@@ -67,7 +69,7 @@ class AssignmentViewSet(
     @action(detail=True, methods=["post"], url_path="join")
     def join_group(self, request, pk=None):
         assignment = self.object_for(policy.CHANGE)
-        data = form_valid(GroupJoinForm(request.data))
+        data = form_valid(GroupJoinForm(form_input(serializers.GroupJoinSerializer, request.data)))
         group = projects.group_join(
             assignment=assignment, student=request.user, join_code=data["join_code"]
         )

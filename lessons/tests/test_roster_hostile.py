@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import Role, User
+from api.tests.conftest import token_client
 from lessons.models import Enrollment
 from lessons.services import (
     NAME_MAX_LENGTH,
@@ -242,3 +243,13 @@ def test_what_a_spreadsheet_writes_is_read_back_unchanged(people, delimiter):
     rows = roster_parse(("\ufeff" + buffer.getvalue()).encode())
     assert [(row.email, row.name, row.role) for row in rows] == expected
     assert [row.detail for row in rows] == [""] * len(expected)
+
+
+@pytest.mark.parametrize("body", [b"", b"   \n", b"email,name,role\n"])
+def test_an_empty_roster_sent_to_the_api_is_a_400(pyweb, alice, body):
+    response = token_client(alice).post(
+        f"/api/v1/courses/{pyweb.course.pk}/roster/", body, content_type="text/csv"
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert Enrollment.objects.filter(course=pyweb.course).count() == 3  # alice, bob, grace

@@ -256,3 +256,31 @@ def test_every_form_of_the_page_carries_one_token_that_a_strict_csrf_check_accep
     assert latest(student, question).correct is True
     forged = {**data, "csrfmiddlewaretoken": "x" * 64}
     assert post(client, quiz, "idempotent-methods", forged).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("accept", "json_answer"),
+    [
+        ("application/json", True),
+        ("APPLICATION/JSON", True),  # media types ignore case
+        ("application/json, text/plain, */*", True),
+        ("application/jsonx", False),  # another type, merely starting alike
+        ("text/html,application/xhtml+xml,*/*;q=0.8", False),  # a browser's form post
+        ("application/json;q=0.1, text/html", False),  # prefers the page
+    ],
+)
+def test_the_answer_comes_as_json_only_to_who_asks_for_it(
+    client, quiz, student, accept, json_answer
+):
+    client.force_login(student)
+    question = quiz.q["idempotent-methods"]
+    response = client.post(
+        answer_url(quiz, "idempotent-methods"),
+        {"choice": choice_ids(question, "`GET`")},
+        headers={"Accept": accept},
+    )
+    if json_answer:
+        assert response.status_code == 200 and response.json()["correct"] is True
+    else:
+        assert response.status_code == 302  # back to the lesson, the feedback in a message
+    assert latest(student, question).correct is True

@@ -1,0 +1,69 @@
+"""A lesson written through the API gets what the back office gives it: its quiz and
+exercise blocks checked, and its questions stored (or removed) with the Markdown."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from lessons.models import Lesson
+from practice.models import Question
+
+from .conftest import token_client
+
+pytestmark = pytest.mark.django_db
+
+NEW_QUESTION = (
+    "Rewritten.\n\n```question\nid: api-added\nkind: number\n"
+    "prompt: What is six times seven?\nanswer: 42\n```\n"
+)
+
+
+def test_a_broken_block_is_a_400_naming_it_and_nothing_is_saved(world):
+    a, _b, _root = world
+    before = a.lesson.body
+    response = token_client(a.instructor).patch(
+        f"/api/v1/lessons/{a.lesson.pk}/",
+        {"body": "Text.\n\n```question\nid: broken\nkind: single\nchoices: 3\n```\n"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "Quiz or exercise block" in response.content.decode()
+    a.lesson.refresh_from_db()
+    assert a.lesson.body == before
+    assert Question.objects.filter(lesson=a.lesson).count() == 1
+
+
+def test_the_questions_follow_the_markdown_and_students_answer_the_new_one(world, client):
+    a, b, _root = world
+    response = token_client(a.instructor).patch(
+        f"/api/v1/lessons/{a.lesson.pk}/", {"body": NEW_QUESTION}, content_type="application/json"
+    )
+    assert response.status_code == 200
+    assert list(Question.objects.filter(lesson=a.lesson).values_list("slug", flat=True)) == [
+        "api-added"
+    ]
+    client.force_login(a.student)
+    url = reverse("practice:answer", args=[a.course.slug, a.lesson.slug, "api-added"])
+    answered = client.post(url, {"answer": "42"}, headers={"Accept": "application/json"})
+    assert answered.status_code == 200
+    assert answered.json()["correct"] is True
+    gone = reverse("practice:answer", args=[a.course.slug, a.lesson.slug, a.question.slug])
+    assert client.post(gone, {"choice": a.right_choice.pk}).status_code == 404
+    # Course B's instructor cannot write course A's lesson at all.
+    refused = token_client(b.instructor).patch(
+        f"/api/v1/lessons/{a.lesson.pk}/", {"body": "Mine."}, content_type="application/json"
+    )
+    assert refused.status_code == 404
+
+
+def test_a_lesson_added_through_the_api_gets_its_questions(world):
+    a, _b, _root = world
+    response = token_client(a.instructor).post(
+        f"/api/v1/modules/{a.module.pk}/lessons/",
+        {"title": "Added", "slug": "added", "body": NEW_QUESTION},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    lesson = Lesson.objects.get(slug="added", module=a.module)
+    assert list(lesson.questions.values_list("slug", flat=True)) == ["api-added"]

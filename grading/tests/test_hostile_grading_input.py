@@ -1,0 +1,102 @@
+"""What an attacker (or a slip of the keyboard) types into the grading forms, on the site
+and through the API: a clear 400 or the form again with its reason, never a 500, and
+nothing stored that was not asked for."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from api.tests.conftest import token_client
+from grading.forms import COMMENT_MAX_LENGTH, FEEDBACK_MAX_LENGTH, REGRADE_TEXT_MAX_LENGTH
+from grading.models import LineComment, RegradeRequest, ReviewStatus
+
+from .test_grading_views import release, review_url
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("typed", ["sNaN", "-sNaN", "NaN", "Infinity", "-inf", "1e999999"])
+def test_a_score_that_is_no_number_shows_the_form_again(client, world, grace, typed):
+    client.force_login(grace)
+    c = world.correctness.pk
+    response = client.post(
+        review_url(world), {f"score_{c}": typed, f"comment_{c}": "kept", "overall_feedback": "x"}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Nothing was saved" in html and "is-invalid" in html
+    assert ">kept</textarea>" in html  # what was typed beside it is still there
+    world.review.refresh_from_db()
+    assert world.review.status == ReviewStatus.TODO
+
+
+def test_feedback_and_comments_longer_than_the_limits_are_refused_and_kept(client, world, grace):
+    client.force_login(grace)
+    c = world.correctness.pk
+    long_feedback = "f" * (FEEDBACK_MAX_LENGTH + 1)
+    response = client.post(
+        review_url(world),
+        {
+            f"score_{c}": "7",
+            f"comment_{c}": "c" * (COMMENT_MAX_LENGTH + 1),
+            "overall_feedback": long_feedback,
+        },
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f"at most {FEEDBACK_MAX_LENGTH:,}".replace(",", "") in html.replace(",", "")
+    assert long_feedback in html  # kept in the form, to be shortened
+    world.review.refresh_from_db()
+    assert world.review.overall_feedback == ""
+
+    url = reverse("grading:line_comment_create", kwargs={"pk": world.review.pk})
+    response = client.post(
+        url, {"path": "app.py", "line": 1, "text": "x" * (COMMENT_MAX_LENGTH + 1)}, follow=True
+    )
+    assert "Comment: Ensure this value has at most" in response.content.decode()
+    assert not LineComment.objects.exists()
+
+
+def test_a_regrade_reason_longer_than_the_limit_is_refused(client, world, alice, bob):
+    release(world, alice)
+    client.force_login(bob)
+    url = reverse("grading:regrade_request", kwargs={"pk": world.submission.pk})
+    data = {"criterion": world.style.pk, "reason": "r" * (REGRADE_TEXT_MAX_LENGTH + 1)}
+    response = client.post(url, data, follow=True)
+    assert "Nothing was sent: Ensure this value has at most" in response.content.decode()
+    assert not RegradeRequest.objects.exists()
+
+
+@pytest.mark.parametrize("body", ["[1, 2]", '"x"', "1e999", "null", "[[[[[[[[[[]]]]]]]]]]"])
+def test_api_bodies_that_are_not_objects_get_a_400(world, grace, bob, body):
+    for user, url in (
+        (grace, f"/api/v1/reviews/{world.review.pk}/comments/"),
+        (bob, f"/api/v1/assignments/{world.assignment.pk}/groups/"),
+        (bob, f"/api/v1/assignments/{world.assignment.pk}/join/"),
+    ):
+        response = token_client(user).post(url, body, content_type="application/json")
+        assert response.status_code == 400, (url, body)
+        assert response["Content-Type"] == "application/problem+json"
+    assert not LineComment.objects.exists()
+
+
+@pytest.mark.parametrize("value", [["a", "b"], {"x": 1}, True])
+def test_api_text_fields_refuse_lists_objects_and_booleans(world, grace, value):
+    api = token_client(grace)
+    response = api.post(
+        f"/api/v1/reviews/{world.review.pk}/comments/",
+        {"path": "app.py", "line": 1, "text": value},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "text" in response.json()["errors"]
+    assert not LineComment.objects.exists()
+    # A well-formed comment still goes through, numbers as JSON numbers.
+    response = api.post(
+        f"/api/v1/reviews/{world.review.pk}/comments/",
+        {"path": "app.py", "line": 2, "text": "Fine."},
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    assert LineComment.objects.get().text == "Fine."
