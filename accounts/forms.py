@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .invitations import invitable, invitation_send
 from .models import User
+from .validators import validate_ascii_username, validate_no_bidi_controls
 
 
 class LoginForm(auth_forms.AuthenticationForm):
@@ -29,6 +30,11 @@ class ProfileForm(forms.ModelForm):
         fields = ("display_name", "first_name", "last_name", "email")
         help_texts = {"email": _("Used to sign in and to reset your password.")}
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("display_name", "first_name", "last_name"):
+            self.fields[name].validators.append(validate_no_bidi_controls)
+
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
         taken = User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists()
@@ -41,6 +47,11 @@ class AdminUserCreationForm(auth_forms.AdminUserCreationForm):
     class Meta(auth_forms.AdminUserCreationForm.Meta):
         model = User
         fields = ("username", "email", "display_name")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].validators.append(validate_ascii_username)
+        self.fields["display_name"].validators.append(validate_no_bidi_controls)
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.validators import validate_ascii_username, validate_no_bidi_controls
 
 from .models import Course
 from .services import course_for_key
@@ -36,8 +37,8 @@ class SignupForm(forms.Form):
     username = forms.CharField(
         label=_("Username"),
         max_length=150,
-        help_text=_("Letters, digits and @ . + - _ only."),
-        validators=[User.username_validator],
+        help_text=_("Letters a-z, digits and @ . + - _ only."),
+        validators=[validate_ascii_username],
         widget=forms.TextInput(attrs={"autocomplete": "username"}),
     )
     email = forms.EmailField(
@@ -48,6 +49,7 @@ class SignupForm(forms.Form):
     display_name = forms.CharField(
         label=_("Your name"),
         max_length=150,
+        validators=[validate_no_bidi_controls],
         help_text=_("How your name appears to teachers and teammates."),
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )

@@ -35,15 +35,16 @@ def enrollment_create(*, user: User, course: Course, role: str = Role.STUDENT) -
     """Enroll USER in COURSE with ROLE; raise ValidationError if already enrolled."""
     if role not in Role.values:
         raise ValidationError(f"Unknown role {role!r}.")
+    # Said of USER, not to them: an instructor enrolling someone reads it too (the
+    # student's own enroll page words it for them).
+    already = f"{user} is already enrolled in {course}; change their role instead."
     if Enrollment.objects.filter(user=user, course=course).exists():
-        raise ValidationError(f"You are already enrolled in {course}.", code="already_enrolled")
+        raise ValidationError(already, code="already_enrolled")
     try:
         with transaction.atomic():
             enrollment = Enrollment.objects.create(user=user, course=course, role=role)
     except IntegrityError as exc:  # a concurrent request enrolled them first
-        raise ValidationError(
-            f"You are already enrolled in {course}.", code="already_enrolled"
-        ) from exc
+        raise ValidationError(already, code="already_enrolled") from exc
     policy.forget(user)  # a role asked for again in this request must see the new one
     return enrollment
 

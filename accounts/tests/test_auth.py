@@ -205,3 +205,20 @@ def test_profile_requires_login(client):
     response = client.get(reverse("accounts:profile"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_profile_names_refuse_text_direction_overrides_and_keep_the_rest(client, bob):
+    client.force_login(bob)
+    before = bob.display_name
+    data = {
+        "display_name": "Bob\u202eecila",
+        "first_name": "Bob",
+        "last_name": "B",
+        "email": bob.email,
+    }
+    response = client.post(reverse("accounts:profile"), data)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "invisible text-direction characters" in page and 'value="Bob"' in page
+    bob.refresh_from_db()
+    assert bob.display_name == before

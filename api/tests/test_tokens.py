@@ -143,7 +143,8 @@ def test_invalid_input_is_a_problem_detail_with_field_errors(world):
         content_type="application/json",
     )
     assert response.status_code == 400
-    assert "already enrolled" in response.json()["errors"]["non_field_errors"][0]
+    message = response.json()["errors"]["non_field_errors"][0]
+    assert f"{a.student} is already enrolled" in message and "You" not in message
 
 
 def test_a_json_roster_gets_the_csv_import_s_report(world):

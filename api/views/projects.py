@@ -147,7 +147,14 @@ class AssignmentViewSet(
         request=None,
         responses={200: serializers.ReviewSerializer(many=True), **problems(400, 403, 404)},
     )
-    @action(detail=True, methods=["post"], url_path="assign-graders")
+    # Its answer is a list but no listing: no filters or pages (nor in the schema).
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="assign-graders",
+        filter_backends=[],
+        pagination_class=None,
+    )
     def assign_graders(self, request, pk=None):
         assignment = self.object_for(policy.TEACH)
         created = grading.graders_assign_round_robin(assignment=assignment, by=request.user)

@@ -116,16 +116,21 @@ HOSTILE = [
     ("key", "k" * 1_000, "Ensure this value has at most 40 characters"),
     ("key", "<script>alert(1)</script>", "No course has this enrollment key"),
     ("username", "", "This field is required."),
-    ("username", "two words", "Enter a valid username."),
+    ("username", "two words", "Use only the letters a-z and A-Z"),
     ("username", "u" * 151, "Ensure this value has at most 150 characters"),
     ("username", "dora\x00", "Null characters are not allowed."),
-    ("username", "<script>", "Enter a valid username."),
+    ("username", "<script>", "Use only the letters a-z and A-Z"),
+    # A Cyrillic "е" (U+0435): "studеnt1" would pass for "student1".
+    ("username", "stud\u0435nt1", "Use only the letters a-z and A-Z"),
     ("email", "not-an-email", "Enter a valid email address."),
     ("email", "e" * 250 + "@example.org", "Ensure this value has at most 254 characters"),
     ("email", "dora\x00@example.org", "Null characters are not allowed."),
     ("display_name", "   ", "This field is required."),
     ("display_name", "d" * 151, "Ensure this value has at most 150 characters"),
     ("display_name", "Dora\x00", "Null characters are not allowed."),
+    # A right-to-left override: "Bob\u202eecila" shows as "Bobalice".
+    ("display_name", "Bob\u202eecila", "invisible text-direction characters"),
+    ("display_name", "\u2066Dora\u2069", "invisible text-direction characters"),
     ("password1", "short", "The two passwords differ."),
     ("password1", "x" * 100_000, "The two passwords differ."),
     ("password2", "\x00", "Null characters are not allowed."),
@@ -147,3 +152,12 @@ def test_hostile_values_are_refused_with_a_message_and_save_nothing(
     assert "<script>alert(1)</script>" not in page
     assert accounts() == STAFF
     assert Enrollment.objects.count() == 3
+
+
+@pytest.mark.parametrize(
+    "name", ["Zoë Łukasz-Ñúñez", "محمد علي", "مه\u200cسا", "李小龍", "Ōtsuka Ĳsbrand"]
+)
+def test_names_in_any_alphabet_are_welcome(client, pyweb, name):
+    response = signup(client, signup_data(pyweb.course.enrollment_key, display_name=name))
+    assert response.status_code == 302
+    assert User.objects.get(username="dora").display_name == name
