@@ -251,6 +251,7 @@ def _execute(*, limits: Limits, **kwargs) -> Outcome:
     finally:
         os.close(report_read)
         _kill(process)
+        _reap(kwargs["uid"])
     outcome.duration = time.monotonic() - started
     return outcome
 
@@ -274,6 +275,48 @@ def _kill(process: subprocess.Popen, settle_seconds: float = 2.0) -> None:
         except ProcessLookupError:
             return  # the group is empty
         time.sleep(0.01)
+
+
+def _reap(uid: int, settle_seconds: float = 2.0) -> None:
+    """Kill whatever still runs as the run's UID, and wait until nothing does.
+
+    The submission runs in a session of its own inside the sandbox (``--new-session``),
+    so killing bwrap's process group leaves it to the kernel, which ends a PID
+    namespace's processes after its first one, asynchronously: on a busy machine a
+    test's endless loop outlived the run by some milliseconds. Only when started by
+    root, where the run has a uid of its own (``services.sandbox_uid``, far above any
+    account's); otherwise the namespace's processes are ours and bwrap's own ends them.
+    """
+    if os.geteuid() != 0 or uid == os.getuid():
+        return
+    deadline = time.monotonic() + settle_seconds
+    while time.monotonic() < deadline:
+        left = _processes_of_uid(uid)
+        if not left:
+            return
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.01)
+
+
+def _processes_of_uid(uid: int) -> list[int]:
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status") as status:
+                for line in status:
+                    if line.startswith("Uid:"):
+                        if str(uid) in line.split()[1:]:
+                            found.append(int(name))
+                        break
+        except OSError:
+            continue  # it just ended
+    return found
 
 
 def _collect(process, report_fd: int, limits: Limits, outcome: Outcome, started: float) -> None:
