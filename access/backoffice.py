@@ -9,14 +9,18 @@ every inline from ``CourseScopedInline``; none writes its own check.
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import get_fields_from_path, unquote
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+
+from coursesite.converters import parse_id
 
 from . import policy
 from .policy import TEACH
@@ -75,15 +79,60 @@ def related_choices(user, queryset: QuerySet) -> QuerySet:
 def may_teach(request: HttpRequest, obj: Model | None) -> bool:
     if obj is None:
         return policy.uses_back_office(request.user)
+    if obj.pk is None:
+        # A row that does not exist: what a changelist's editable column builds for a
+        # posted id outside the page (another course's, or none). Nobody changes it.
+        return False
     try:
         return policy.can(request.user, TEACH, obj)
     except ObjectDoesNotExist:  # a historical version whose course is gone
         return policy.is_superuser(request.user)
 
 
+class _PostedIdsOnly:
+    """An autocomplete that redisplays only the posted values an id can be.
+
+    Django's widget looks the posted values up as they are to show them again beside a
+    form's errors: ``user=bogus`` (or a NUL, "NaN", 2**70) raised a server error there,
+    where the field's own validation says "Select a valid choice".
+    """
+
+    def optgroups(self, name, value, attr=None):
+        return super().optgroups(name, [v for v in value if parse_id(v) is not None], attr)
+
+
+class SafeAutocompleteSelect(_PostedIdsOnly, AutocompleteSelect):
+    pass
+
+
+class SafeAutocompleteSelectMultiple(_PostedIdsOnly, AutocompleteSelectMultiple):
+    pass
+
+
+# Dates a course can have. Far ones broke the saves and lists that convert them between
+# the site's zone and UTC (0001-01-01 in Brussels is before year 1 in UTC).
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2999
+
+
+def validate_course_date(value) -> None:
+    if value is not None and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValidationError(
+            _("Enter a date between the years %(first)s and %(last)s."),
+            code="date_range",
+            params={"first": EARLIEST_YEAR, "last": LATEST_YEAR},
+        )
+
+
 class ScopedRelationsMixin:
     """Limit the choices of every relation field (select, autocomplete, raw id) to the
-    rows the user teaches, so a posted id of another course fails validation."""
+    rows the user teaches, so a posted id of another course fails validation; keep
+    dates within the years a course can have."""
+
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None and isinstance(db_field, models.DateField):  # and DateTime
+            formfield.validators.append(validate_course_date)
+        return formfield
 
     def get_field_queryset(self, db, db_field, request: HttpRequest):
         queryset = super().get_field_queryset(db, db_field, request)
@@ -93,10 +142,18 @@ class ScopedRelationsMixin:
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
         kwargs.setdefault("error_messages", {"invalid_choice": NOT_YOURS})
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = SafeAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request: HttpRequest, **kwargs):
         kwargs.setdefault("error_messages", {"invalid_choice": NOT_YOURS_MANY})
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = SafeAutocompleteSelectMultiple(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
@@ -131,6 +188,19 @@ class CourseScopedMixin(ScopedRelationsMixin):
             filters.append(entry)
         return filters
 
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        try:
+            response = super().changelist_view(request, extra_context)
+            if hasattr(response, "render"):
+                response.render()  # its queries run here, inside the try
+        except OverflowError:
+            # A filter on a date no zone conversion can reach (?due_at__gte=0001-01-01).
+            messages.error(
+                request, _("A filter's date is out of range; the list is shown unfiltered.")
+            )
+            return HttpResponseRedirect(request.path)
+        return response
+
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         # Another course's row is as absent as a deleted one: a plain 404, not a hint.
         raise Http404(_("No such object."))
@@ -148,18 +218,32 @@ class CourseScopedHistoryAdmin(CourseScopedMixin, SimpleHistoryAdmin):
     """
 
     def history_view(self, request, object_id, extra_context=None):
-        # django-simple-history filters on the id as typed: /review/1e3/history/ raised
-        # ValueError (a server error) where Django's own pages answer "does not exist".
+        self._check_ids(object_id)
         try:
-            self.model._meta.pk.to_python(unquote(object_id))
-        except ValidationError as exc:
+            return super().history_view(request, object_id, extra_context)
+        except PermissionDenied as exc:
+            # Another course's row: absent, as on its change page (a 403 said it exists).
             raise Http404(_("No such object.")) from exc
-        return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST":
             raise PermissionDenied(_("The history is read-only; change the current version."))
-        return super().history_form_view(request, object_id, version_id, extra_context)
+        self._check_ids(object_id, version_id)
+        try:
+            return super().history_form_view(request, object_id, version_id, extra_context)
+        except PermissionDenied as exc:
+            raise Http404(_("No such object.")) from exc
+
+    def _check_ids(self, object_id, version_id=None) -> None:
+        # django-simple-history filters on the ids as typed: /review/1e3/history/ and
+        # /review/1/history/abc/ raised ValueError (a server error) where Django's own
+        # pages answer "does not exist".
+        try:
+            self.model._meta.pk.to_python(unquote(object_id))
+            if version_id is not None:
+                self.model.history.model._meta.pk.to_python(unquote(version_id))
+        except ValidationError as exc:
+            raise Http404(_("No such object.")) from exc
 
 
 class CourseScopedInline(ScopedRelationsMixin):

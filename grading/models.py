@@ -19,6 +19,9 @@ from simple_history.models import HistoricalRecords
 
 from projects.models import Group, ProjectAssignment, Submission
 
+# A year: a window must close within the course's life, and a date it computes must exist.
+REGRADE_WINDOW_MAX_DAYS = 365
+
 
 class Rubric(models.Model):
     """The criteria an assignment is graded on, and how grading works for it."""
@@ -42,7 +45,10 @@ class Rubric(models.Model):
     regrade_window_days = models.PositiveSmallIntegerField(
         _("regrade window (days)"),
         default=7,
-        help_text=_("Students may ask for a regrade this many days after the release."),
+        validators=[MaxValueValidator(REGRADE_WINDOW_MAX_DAYS)],
+        help_text=_(
+            "Students may ask for a regrade this many days after the release (at most 365)."
+        ),
     )
     peer_evaluation = models.BooleanField(
         _("peer evaluation"),

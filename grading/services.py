@@ -25,6 +25,7 @@ from projects import services as projects_services
 from projects.models import Group, GroupMembership, LateVersionRule, ProjectAssignment, Submission
 
 from .models import (
+    REGRADE_WINDOW_MAX_DAYS,
     Criterion,
     CriterionScore,
     GradeRelease,
@@ -459,7 +460,10 @@ def regrade_window_closes(assignment: ProjectAssignment) -> datetime | None:
     release = GradeRelease.objects.filter(assignment=assignment).first()
     if release is None:
         return None
-    return release.released_at + timedelta(days=rubric_for(assignment).regrade_window_days)
+    # Capped: a window saved before the limit existed (or written around the forms)
+    # must not take every feedback page down with an OverflowError.
+    days = min(rubric_for(assignment).regrade_window_days, REGRADE_WINDOW_MAX_DAYS)
+    return release.released_at + timedelta(days=days)
 
 
 @transaction.atomic

@@ -25,6 +25,7 @@ from access import policy
 from access.backoffice import CourseScopedAdmin, CourseScopedInline
 from accounts.invitations import invitations_resend, resend_report
 from accounts.models import Role, User
+from coursesite.converters import parse_id
 from coursesite.csvexport import CsvResponse
 from practice import syntax as practice_syntax
 from practice.services import lesson_practice_sync
@@ -93,14 +94,17 @@ class OrderedChangelistMixin:
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
-        if request.method == "POST" and "_save" in request.POST:
+        # Only after a save went through (it redirects), and only among the rows this
+        # user's list holds: a posted id of another course renumbers nothing.
+        if request.method == "POST" and "_save" in request.POST and response.status_code == 302:
             ids = [value for key, value in request.POST.items() if key.endswith("-id") and value]
-            for parent in self._parents(ids):
+            for parent in self._parents(request, ids):
                 self._renumber(parent)
         return response
 
-    def _parents(self, ids: list[str]) -> set:
-        objects = self.model.objects.filter(pk__in=[i for i in ids if i.isdigit()])
+    def _parents(self, request, ids: list[str]) -> set:
+        pks = [pk for pk in map(parse_id, ids) if pk is not None]  # "²", 2**70: none
+        objects = self.get_queryset(request).filter(pk__in=pks)
         return {
             getattr(obj, self.parent_field) for obj in objects.select_related(self.parent_field)
         }

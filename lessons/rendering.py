@@ -7,12 +7,18 @@ with an allow-list before it is stored.
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from dataclasses import dataclass
+from html.parser import HTMLParser
 
 import markdown
 import nh3
+from markdown.extensions import Extension
+from markdown.htmlparser import HTMLExtractor
+from markdown.inlinepatterns import HTML_RE, HtmlInlineProcessor
+from markdown.preprocessors import HtmlBlockPreprocessor
 from pygments.token import STANDARD_TYPES
 
 # Tags Markdown (with our extensions) produces, and nothing else: no script,
@@ -52,8 +58,10 @@ _ID_RE = re.compile(r"[A-Za-z0-9_-]{1,120}")
 # vbscript: URLs are dropped by nh3 because they are not in this list.
 URL_SCHEMES = {"http", "https", "mailto"}
 
-# Raw HTML in the Markdown source passes through Markdown untouched and is then
-# reduced by nh3 to the allow-list above (script and style lose their content too).
+# Raw HTML in the Markdown source is kept only for the tags of the allow-list (nh3
+# then strips what their attributes may not carry); any other tag is shown as the
+# text the author typed, see _RawHtmlExtension. A whole HTML block (a line starting
+# with <script> ... closed by </script>) is still left to nh3, which drops it.
 MARKDOWN_EXTENSIONS = ["fenced_code", "codehilite", "tables", "toc", "sane_lists", "attr_list"]
 MARKDOWN_CONFIG = {
     "codehilite": {"css_class": "highlight", "guess_lang": False, "wrapcode": True},
@@ -65,6 +73,16 @@ MARKDOWN_CONFIG = {
         "toc_depth": "2-3",
     },
 }
+
+# Attributes that are written without a value in real HTML: "<details open>" is
+# markup, "a<b and c>d" is a comparison in prose.
+_BOOLEAN_ATTRIBUTES = {"open", "reversed", "hidden"}
+
+# Elements whose content an HTML parser reads as text up to their end tag.
+_TEXT_ONLY_ELEMENTS = {
+    "iframe", "noembed", "noframes", "noscript", "plaintext", "script", "style", "textarea",
+    "title", "xmp",
+}  # fmt: skip
 
 NESTED_TOO_DEEPLY = "This text nests lists or quotes too deeply to be formatted; shown as typed."
 
@@ -79,6 +97,105 @@ class Rendered:
     html: str
     toc_html: str
     text: str
+
+
+class _TagReader(HTMLParser):
+    """Read the name and attributes of the single tag it is fed."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.tag: str | None = None
+        self.attrs: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tag, self.attrs = tag, attrs
+
+    handle_startendtag = handle_starttag
+
+    def handle_endtag(self, tag: str) -> None:
+        self.tag = tag
+
+
+def _kept_as_markup(raw_tag: str) -> bool:
+    """Return whether RAW_TAG is a tag of the allow-list, written as HTML."""
+    reader = _TagReader()
+    reader.feed(raw_tag)
+    reader.close()
+    if reader.tag not in ALLOWED_TAGS:
+        return False
+    return all(value is not None or name in _BOOLEAN_ATTRIBUTES for name, value in reader.attrs)
+
+
+class _ProseTagProcessor(HtmlInlineProcessor):
+    """Keep inline raw HTML of the allow-list; leave any other tag as text.
+
+    Left to nh3, "<style>" in a sentence swallows the rest of the lesson (raw text
+    until a "</style>" that never comes), "<textarea>" turns it into literal markup
+    and "a<b and c>d" turns it bold. As text, Markdown escapes it like any "<".
+    """
+
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[str | None, int | None, int | None]:
+        raw = m.group(1)
+        if raw.startswith("<!--") or _kept_as_markup(raw):
+            return super().handleMatch(m, data)
+        return None, None, None
+
+
+class _ProseTagExtractor(HTMLExtractor):
+    """Read a line starting with a tag outside the allow-list as prose, unless closed.
+
+    Markdown takes "<style> goes in the head." at the start of a line for an HTML
+    block that runs to its "</style>": without one, to the end of the text, which
+    nh3 then drops. Such an unclosed tag is prose and goes to _ProseTagProcessor.
+    """
+
+    def reset(self) -> None:
+        self._tag_positions: dict[str, tuple[list[int], list[int]]] = {}
+        super().reset()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        prose = not (self.inraw or tag in ALLOWED_TAGS or self._closed_later(tag))
+        if not (prose and self.md.is_block_level(tag)):
+            super().handle_starttag(tag, attrs)
+            return
+        self.cleandoc.append(self.get_starttag_text())
+        if tag in self.CDATA_CONTENT_ELEMENTS:
+            self.clear_cdata_mode()
+
+    def _closed_later(self, tag: str) -> bool:
+        # The positions are found once per tag name, not once per tag: a text of a
+        # thousand "<style>" lines must not be read a thousand times.
+        if tag not in self._tag_positions:
+            name = re.escape(tag)
+            opens = re.finditer(rf"<{name}[\s/>]", self.rawdata, re.IGNORECASE)
+            ends = re.finditer(rf"</{name}\s*>", self.rawdata, re.IGNORECASE)
+            self._tag_positions[tag] = ([m.start() for m in opens], [m.start() for m in ends])
+        opens, ends = self._tag_positions[tag]
+        here = self.line_offset + self.offset
+        end = bisect.bisect_right(ends, here)
+        if end == len(ends):
+            return False
+        if tag not in _TEXT_ONLY_ELEMENTS:
+            return True
+        # <style> cannot nest: the next </style> closes a later <style>, not this one.
+        next_open = bisect.bisect_right(opens, here)
+        return next_open == len(opens) or ends[end] < opens[next_open]
+
+
+class _ProseTagBlockPreprocessor(HtmlBlockPreprocessor):
+    def run(self, lines: list[str]) -> list[str]:
+        parser = _ProseTagExtractor(self.md)
+        parser.feed("\n".join(lines))
+        parser.close()
+        return "".join(parser.cleandoc).split("\n")
+
+
+class _RawHtmlExtension(Extension):
+    """Replace Markdown's raw HTML handlers (same names and priorities) with ours."""
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.preprocessors.register(_ProseTagBlockPreprocessor(md), "html_block", 20)
+        md.inlinePatterns.register(_ProseTagProcessor(HTML_RE, md), "html", 90)
 
 
 def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
@@ -104,7 +221,10 @@ def sanitize(fragment: str) -> str:
 
 def render_markdown(source: str) -> Rendered:
     """Return sanitised HTML, a table of contents and plain text for SOURCE."""
-    md = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_CONFIG)
+    md = markdown.Markdown(
+        extensions=[*MARKDOWN_EXTENSIONS, _RawHtmlExtension()],
+        extension_configs=MARKDOWN_CONFIG,
+    )
     try:
         converted = md.convert(source or "")
     except RecursionError:

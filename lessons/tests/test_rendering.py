@@ -235,3 +235,81 @@ def test_no_template_uses_the_prefix_kept_for_heading_ids():
     templates = Path(django_settings.BASE_DIR, "templates").rglob("*.html")
     clashing = [str(t) for t in templates if f'id="{ID_PREFIX}' in t.read_text(encoding="utf-8")]
     assert clashing == []
+
+
+# Tags in prose: a web course names <style> or <textarea> all the time. What the
+# sanitizer would not keep as markup must show as typed, not swallow what follows.
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (
+            "Good work. Your <style> block in base.html is misplaced.\n\n"
+            "Second paragraph: see line 12.",
+            "<p>Good work. Your &lt;style&gt; block in base.html is misplaced.</p>\n"
+            "<p>Second paragraph: see line 12.</p>",
+        ),
+        (
+            "Move the <script> tag to the end of body.\n\nThen reload.",
+            "<p>Move the &lt;script&gt; tag to the end of body.</p>\n<p>Then reload.</p>",
+        ),
+        (
+            "An <xmp> element is obsolete.\n\nUse pre.",
+            "<p>An &lt;xmp&gt; element is obsolete.</p>\n<p>Use pre.</p>",
+        ),
+        (
+            "Use a <textarea> for the comment.\n\nThen a button.",
+            "<p>Use a &lt;textarea&gt; for the comment.</p>\n<p>Then a button.</p>",
+        ),
+        (
+            "The <title> names the tab.\n\nKeep it short.",
+            "<p>The &lt;title&gt; names the tab.</p>\n<p>Keep it short.</p>",
+        ),
+        ("a<b and c>d", "<p>a&lt;b and c&gt;d</p>"),
+        (
+            "<style> goes in the head.\n\nSecond paragraph.",
+            "<p>&lt;style&gt; goes in the head.</p>\n<p>Second paragraph.</p>",
+        ),
+    ],
+)
+def test_a_tag_named_in_prose_is_shown_as_typed(source, expected):
+    rendered = render_markdown(source)
+    assert rendered.html == expected
+    assert rendered.text == " ".join(source.split())
+
+
+def test_a_script_in_prose_is_shown_as_text_and_never_runs():
+    html = render_markdown("Never write <script>alert(1)</script> in a template.").html
+    assert html == "<p>Never write &lt;script&gt;alert(1)&lt;/script&gt; in a template.</p>"
+    assert "<script" not in html.lower()
+    assert html.count("<") == 2  # <p> and </p>: the rest is text
+
+
+def test_the_html_the_allow_list_keeps_still_renders():
+    html = render_markdown(
+        "Press <kbd>Ctrl</kbd>+<kbd>C</kbd>, H<sub>2</sub>O, <img src=x.png onerror=alert(1)>"
+        " <!-- a note -->\n\n<details open><summary>Hint</summary>\n\nUse a loop.\n\n</details>"
+    ).html
+    assert "<kbd>Ctrl</kbd>+<kbd>C</kbd>, H<sub>2</sub>O, " in html
+    assert '<img src="x.png">' in html and "onerror" not in html
+    assert "a note" not in html
+    assert "<details><summary>Hint</summary>" in html and "Use a loop." in html
+
+
+def test_a_closed_script_or_style_block_is_still_dropped():
+    source = "<style>\nbody { display: none }\n</style>\n\n<script>alert(1)</script>\n\nok"
+    html = render_markdown(source).html
+    assert html.strip() == "<p>ok</p>"
+
+
+def test_tags_in_code_spans_and_fences_are_unchanged():
+    source = "Write `<style>` here:\n\n```\n<script>x()</script>\n```\n\n    <textarea>"
+    rendered = render_markdown(source)
+    assert "<p>Write <code>&lt;style&gt;</code> here:</p>" in rendered.html
+    assert "<code>&lt;script&gt;x()&lt;/script&gt;\n</code>" in rendered.html
+    assert "<code>&lt;textarea&gt;\n</code>" in rendered.html
+
+
+def test_a_later_style_block_does_not_close_a_style_named_in_prose():
+    html = render_markdown("<style> goes in the head.\n\nSee:\n\n<style>p {}</style>\n\nDone.").html
+    assert "<p>&lt;style&gt; goes in the head.</p>\n<p>See:</p>" in html
+    assert "p {}" not in html and html.strip().endswith("<p>Done.</p>")

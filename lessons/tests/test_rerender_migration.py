@@ -55,3 +55,34 @@ def test_old_lessons_briefs_and_feedback_lose_their_classes_and_ids(alice, bob, 
         assert '<h2 id="md-submit">' in html
     assert 'href="#md-submit"' in Lesson.objects.get(pk=lesson.pk).toc_html
     assert Lesson.objects.get(pk=lesson.pk).updated_at == updated_at  # not an edit
+
+
+def test_text_cut_at_a_tag_named_in_prose_comes_back(alice, bob, grace):
+    from grading.models import LineComment
+
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    lesson = LessonFactory(module__course=world.course)
+    source = "Your <style> block is misplaced.\n\nSecond paragraph: see line 12."
+    cut = "<p>Your </p>"  # what the old renderer stored
+    Lesson.objects.filter(pk=lesson.pk).update(body=source, body_html=cut)
+    ProjectAssignment.objects.update(brief=source, brief_html=cut)
+    Review.objects.update(overall_feedback=source, overall_feedback_html=cut)
+    comment = LineComment.objects.create(
+        review=world.review, path="app.py", line=1, text=source, text_html=cut
+    )
+
+    for name in (
+        "lessons.migrations.0007_rerender_tags_in_prose",
+        "projects.migrations.0009_rerender_briefs_tags_in_prose",
+        "grading.migrations.0008_rerender_feedback_tags_in_prose",
+    ):
+        import_module(name).rerender(apps, None)
+
+    for html in (
+        Lesson.objects.get(pk=lesson.pk).body_html,
+        ProjectAssignment.objects.get(pk=world.assignment.pk).brief_html,
+        Review.objects.get(pk=world.review.pk).overall_feedback_html,
+        LineComment.objects.get(pk=comment.pk).text_html,
+    ):
+        assert "Your &lt;style&gt; block is misplaced." in html
+        assert "Second paragraph: see line 12." in html

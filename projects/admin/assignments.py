@@ -9,6 +9,7 @@ Every change that has rules (membership, extensions, auto-forming) goes through
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -265,6 +266,8 @@ class AddMembersFormSet(BaseInlineFormSet):
         ]
         if not added:
             return
+        if group.pk and (locked := services.membership_locked_reason(group)):
+            raise ValidationError(locked)
         students = [student for _form, student in added]
         if len(set(students)) != len(students):
             raise ValidationError(_("A student is listed twice."))
@@ -305,6 +308,15 @@ class MembershipInline(CourseScopedInline, admin.TabularInline):
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and not _members_locked(obj)
+
+
+def _members_locked(group: Group | None) -> bool:
+    return group is not None and group.pk is not None and bool(
+        services.membership_locked_reason(group)
+    )
+
 
 class AddMembersInline(CourseScopedInline, admin.TabularInline):
     """Empty rows to add students; one already in another group is moved here."""
@@ -323,6 +335,9 @@ class AddMembersInline(CourseScopedInline, admin.TabularInline):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).none()
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return super().has_add_permission(request, obj) and not _members_locked(obj)
 
 
 class ExtensionInline(CourseScopedInline, admin.StackedInline):
@@ -429,6 +444,18 @@ class GroupAdmin(CourseScopedAdmin):
     @admin.display(description=_("latest version"), ordering="latest")
     def latest_version(self, obj: Group) -> str:
         return f"v{obj.latest}" if obj.latest else "—"
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        # A released group keeps its project too: its marks were read from both.
+        return (*fields, "assignment") if _members_locked(obj) else fields
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        group = self.get_object(request, unquote(object_id))
+        if request.method == "GET" and group is not None:
+            if locked := services.membership_locked_reason(group):
+                self.message_user(request, locked, messages.INFO)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change) -> None:
         if not change:

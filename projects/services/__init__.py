@@ -7,6 +7,7 @@ from .groups import (
     group_join,
     group_leave,
     groups_auto_form,
+    membership_locked_reason,
     membership_move,
     membership_remove,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "group_join",
     "group_leave",
     "groups_auto_form",
+    "membership_locked_reason",
     "membership_move",
     "membership_remove",
     "submission_create",

@@ -22,6 +22,7 @@ from projects.models import (
     MembershipEvent,
     ProjectAssignment,
 )
+from projects.signals import membership_lock
 
 NOT_ENROLLED = "Only students enrolled in this course can join its project groups."
 INSTRUCTOR_ASSIGNS = "The instructor assigns the groups for this project."
@@ -255,13 +256,29 @@ def groups_auto_form(
 
 
 @transaction.atomic
+def membership_locked_reason(group: Group) -> str | None:
+    """Return why GROUP's members may no longer change, if another app says so."""
+    for _receiver, reason in membership_lock.send(sender=Group, group=group):
+        if reason:
+            return reason
+    return None
+
+
+def _refuse_if_locked(group: Group) -> None:
+    reason = membership_locked_reason(group)
+    if reason:
+        raise ValidationError(reason, code="members_locked")
+
+
 def membership_move(*, student: User, to_group: Group, actor: User | None = None) -> Group | None:
     """Put STUDENT in TO_GROUP, taking them out of their current group (instructors).
 
     Return the group they left, or None. Instructors may move students at any time,
-    also after submissions (the history keeps who was where when).
+    also after submissions (the history keeps who was where when), until a listener
+    of ``membership_lock`` refuses (the grades are released).
     """
     assignment = to_group.assignment
+    _refuse_if_locked(to_group)
     if policy.role_in(student, assignment.course_id) != Role.STUDENT:
         raise ValidationError(
             "%(student)s is not enrolled as a student in this course.",
@@ -272,6 +289,8 @@ def membership_move(*, student: User, to_group: Group, actor: User | None = None
     current = _current_membership(assignment, student)
     if current is not None and current.group_id == to_group.pk:
         return None
+    if current is not None:
+        _refuse_if_locked(current.group)
     if to_group.memberships.count() >= assignment.max_group_size:
         raise ValidationError(
             GROUP_FULL,
@@ -289,6 +308,7 @@ def membership_move(*, student: User, to_group: Group, actor: User | None = None
 @transaction.atomic
 def membership_remove(*, membership: GroupMembership, actor: User | None = None) -> None:
     """Take a student out of a group on an instructor's behalf, keeping the history."""
+    _refuse_if_locked(membership.group)
     MembershipEvent.objects.create(
         group_id=membership.group_id,
         student_id=membership.student_id,
@@ -317,6 +337,7 @@ __all__ = [
     "AutoFormResult",
     "balanced_sizes",
     "extension_grant",
+    "membership_locked_reason",
     "group_create",
     "group_join",
     "group_leave",

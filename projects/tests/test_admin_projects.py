@@ -84,7 +84,8 @@ def test_instructors_only_see_their_courses(client, alice, owls):
 
 def test_the_brief_is_rendered_on_save(admin_client, course):
     assignment = ProjectAssignmentFactory(course=course, brief="**Bold**<script>x()</script>")
-    assert assignment.brief_html == "<p><strong>Bold</strong></p>"
+    # A tag named in a sentence shows as typed, never as markup (lessons/rendering.py).
+    assert assignment.brief_html == "<p><strong>Bold</strong>&lt;script&gt;x()&lt;/script&gt;</p>"
 
 
 def test_auto_form_action(admin_client, assignment, course):
