@@ -1,9 +1,11 @@
 """People in the back office (registered here, it needs the courses people are in).
 
-Instructors see the people enrolled in the courses they teach, may correct their
-names and add someone to one of their courses; only superusers change what is
-site-wide: email addresses, passwords, active and superuser flags, groups,
-permissions, and deleting accounts. Roles are per course, on enrollments.
+Instructors see the people enrolled in the courses they teach and add someone to one
+of their courses; they may correct the names of those who are in their courses only
+(names are shown site-wide: someone also in another instructor's course, or a staff
+account, opens read-only). Only superusers change what is site-wide: email addresses,
+passwords, active and superuser flags, groups, permissions, and deleting accounts.
+Roles are per course, on enrollments.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from access.backoffice import NOT_YOURS, ScopedRelationsMixin
 from lessons.models import Course, Enrollment
 from lessons.services import enrollment_create
 
-from .forms import AdminUserCreationForm
+from .forms import AdminUserChangeForm, AdminUserCreationForm
 from .invitations import invitation_send, invitations_resend, is_invitable, resend_report
 from .models import Role, User
 
@@ -66,6 +68,7 @@ class EnrollingUserCreationForm(AdminUserCreationForm):
 
 @admin.register(User)
 class UserAdmin(ScopedRelationsMixin, BaseUserAdmin):
+    form = AdminUserChangeForm
     add_form = AdminUserCreationForm
     actions = ("resend_invitation",)
     list_display = ("username", "email", "display_name", "course_roles", "last_login")
@@ -130,7 +133,24 @@ class UserAdmin(ScopedRelationsMixin, BaseUserAdmin):
         return self._sees(request, obj)
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return self._sees(request, obj)
+        if not self._sees(request, obj):
+            return False
+        return obj is None or self._changes(request.user, obj)
+
+    def _changes(self, by: User, person: User) -> bool:
+        """Return whether BY may change PERSON (already seen): names are site-wide.
+
+        A person's names show in every course they are in, so only someone who teaches
+        all of those may correct them: not a co-teacher's student elsewhere, nor a
+        staff or superuser account. The others' pages open read-only.
+        """
+        if policy.is_superuser(by) or person.pk == by.pk:
+            return True
+        if person.is_staff or person.is_superuser:
+            return False
+        # Not person.enrollments: get_queryset prefetched only those of BY's courses.
+        enrollments = Enrollment.objects.filter(user=person).only("course_id")
+        return all(policy.can(by, policy.TEACH, enrollment) for enrollment in enrollments)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return policy.uses_back_office(request.user)

@@ -1,12 +1,22 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import forms as auth_forms
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .invitations import invitable, invitation_send
+from .invitations import invitable
 from .models import User
-from .validators import validate_ascii_username, validate_no_bidi_controls
+from .tasks import send_invitation_email, send_password_reset_email
+from .throttle import password_reset_allowed
+from .validators import (
+    canonical_email,
+    normalize_email,
+    validate_ascii_username,
+    validate_email_characters,
+    validate_no_bidi_controls,
+)
 
 
 class LoginForm(auth_forms.AuthenticationForm):
@@ -24,10 +34,44 @@ class LoginForm(auth_forms.AuthenticationForm):
     }
 
 
-class ProfileForm(forms.ModelForm):
+class CanonicalEmailField(forms.EmailField):
+    """An email address, cleaned into its canonical form (accounts.validators).
+
+    Normalised before the field's checks, so those check what is stored, and an
+    invisible character is named as such rather than as "not a valid address".
+    """
+
+    def to_python(self, value) -> str:
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return value
+        email = normalize_email(value)
+        validate_email_characters(email)
+        return email
+
+
+class UniqueEmailMixin:
+    """Keep the email address canonical and unique, refusing a taken one in words.
+
+    Checked here, on the form, so a duplicate differing only in case reads as this
+    message rather than as the name of the database constraint that would refuse it.
+    """
+
+    duplicate_email_message = _("Another account already uses this email address.")
+
+    def clean_email(self) -> str:
+        email = canonical_email(self.cleaned_data["email"])
+        taken = User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists()
+        if taken:
+            raise forms.ValidationError(self.duplicate_email_message, code="duplicate_email")
+        return email
+
+
+class ProfileForm(UniqueEmailMixin, forms.ModelForm):
     class Meta:
         model = User
         fields = ("display_name", "first_name", "last_name", "email")
+        field_classes = {"email": CanonicalEmailField}
         help_texts = {"email": _("Used to sign in and to reset your password.")}
 
     def __init__(self, *args, **kwargs) -> None:
@@ -35,18 +79,15 @@ class ProfileForm(forms.ModelForm):
         for name in ("display_name", "first_name", "last_name"):
             self.fields[name].validators.append(validate_no_bidi_controls)
 
-    def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        taken = User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists()
-        if taken:
-            raise forms.ValidationError(_("Another account already uses this email address."))
-        return email
 
-
-class AdminUserCreationForm(auth_forms.AdminUserCreationForm):
+class AdminUserCreationForm(UniqueEmailMixin, auth_forms.AdminUserCreationForm):
     class Meta(auth_forms.AdminUserCreationForm.Meta):
         model = User
         fields = ("username", "email", "display_name")
+        field_classes = {
+            **auth_forms.AdminUserCreationForm.Meta.field_classes,
+            "email": CanonicalEmailField,
+        }
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -54,16 +95,46 @@ class AdminUserCreationForm(auth_forms.AdminUserCreationForm):
         self.fields["display_name"].validators.append(validate_no_bidi_controls)
 
 
+class AdminUserChangeForm(UniqueEmailMixin, auth_forms.UserChangeForm):
+    class Meta(auth_forms.UserChangeForm.Meta):
+        model = User
+        field_classes = {
+            **auth_forms.UserChangeForm.Meta.field_classes,
+            "email": CanonicalEmailField,
+        }
+
+
 class PasswordResetForm(auth_forms.PasswordResetForm):
     """Send a reset link, or the invitation again to an account still waiting for one.
 
     Django sends nothing to an account without a usable password, so a student whose
     invitation expired would wait forever. The page answers alike whether an account
-    exists, has a password or is invited: only the mailbox's owner learns which.
+    exists, has a password or is invited: only the mailbox's owner learns which. So
+    that the time it takes does not tell either, the request only queues the address;
+    the worker looks the accounts up and sends (``send``). Requests over the limits of
+    ``password_reset_allowed`` queue nothing and answer the same.
     """
 
-    def save(self, *args, **kwargs) -> None:
-        super().save(*args, **kwargs)
+    email = CanonicalEmailField(
+        label=_("Email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    subject_template_name = "registration/password_reset_subject.txt"
+    email_template_name = "registration/password_reset_email.txt"
+
+    def save(self, *, request: HttpRequest | None = None, **kwargs) -> None:
         email = self.cleaned_data["email"]
-        for user in invitable(User.objects.filter(email__iexact=email)):
-            invitation_send(user=user)
+        if request is not None and not password_reset_allowed(request, email):
+            return
+        send_password_reset_email.enqueue(email=email)
+
+    def send(self) -> None:
+        """Email the accounts of the address their reset link or invitation (the worker)."""
+        super().save(
+            # Links from SITE_URL, not from the Host header of whoever asked.
+            domain_override=settings.SITE_NAME,
+            subject_template_name=self.subject_template_name,
+            email_template_name=self.email_template_name,
+            extra_email_context={"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL},
+        )
+        for user in invitable(User.objects.filter(email__iexact=self.cleaned_data["email"])):
+            send_invitation_email.call(user_id=user.pk)  # already in the worker

@@ -7,6 +7,8 @@ from django.db.models.functions import Coalesce, Concat, Lower, NullIf, Trim
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from .validators import normalize_email
+
 
 class Role(models.TextChoices):
     """A user's role in one course, held by their enrollment (access/policy.py reads it)."""
@@ -98,6 +100,7 @@ class User(AbstractUser):
         return display_name or f"{first_name} {last_name}".strip() or username
 
     def save(self, *args, **kwargs) -> None:
-        # Keep email lookups and the case-insensitive constraint predictable.
-        self.email = type(self).objects.normalize_email(self.email).lower() if self.email else ""
+        # Keep email lookups and the case-insensitive constraint predictable: whatever
+        # path an address comes by, it is stored canonical (forms also refuse invisibles).
+        self.email = normalize_email(self.email) if self.email else ""
         super().save(*args, **kwargs)

@@ -35,3 +35,13 @@ def send_invitation_email(*, user_id: int) -> int:
         "site_url": settings.SITE_URL,
     }
     return send_templated_email("invitation", context, user.email)
+
+
+@task()
+def send_password_reset_email(*, email: str) -> None:
+    """Email the accounts of EMAIL a link to reset their password, or their invitation."""
+    from .forms import PasswordResetForm  # the form queues this task
+
+    form = PasswordResetForm({"email": email})
+    if form.is_valid():
+        form.send()

@@ -12,6 +12,9 @@ username, address and browser. Two rules, each with its own limit:
   lock the others out.
 
 Sign-ups. ``signup_throttle`` counts refused sign-ups per address on the cache.
+
+Password resets. ``password_reset_allowed`` counts requests per address and per email
+address on the cache; over either limit, nothing is sent and the page answers the same.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Sum
 from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
 from django.utils.timesince import timesince
 from django.utils.timezone import now
 
@@ -89,12 +93,14 @@ def human_duration(delta: timedelta) -> str:
     return timesince(start, start + delta)
 
 
-class AddressThrottle:
-    """Count refusals per client address on the cache; refuse all once there are too many.
+class CacheThrottle:
+    """Count events per subject (the client's address, unless given another) on the
+    cache; refuse all once there are too many.
 
-    The count starts with the first refusal and is forgotten WINDOW later. It lives in
+    The count starts with the first event and is forgotten WINDOW later. It lives in
     the cache: without Redis each process counts for itself, and while Redis is
-    unreachable nothing is counted (a cache outage must not lock anyone out).
+    unreachable nothing is counted (a cache outage must not lock anyone out). The
+    limit and the window are read from the settings named.
     """
 
     def __init__(self, name: str, limit_setting: str, window_setting: str) -> None:
@@ -103,27 +109,74 @@ class AddressThrottle:
         self.window_setting = window_setting
 
     @property
+    def limit(self) -> int:
+        return getattr(settings, self.limit_setting)
+
+    @property
     def window(self) -> timedelta:
         return getattr(settings, self.window_setting)
 
-    def _key(self, request: HttpRequest) -> str:
+    def subject(self, request: HttpRequest) -> str:
         # The same address rules as the login throttle (AXES_IPWARE_PROXY_COUNT).
-        return f"throttle:{self.name}:{get_client_ip_address(request)}"
+        return get_client_ip_address(request) or ""
+
+    def _key(self, subject: str) -> str:
+        return f"throttle:{self.name}:{subject}"
 
     def is_exhausted(self, request: HttpRequest) -> bool:
-        return cache.get(self._key(request), 0) >= getattr(settings, self.limit_setting)
+        return self.is_exhausted_for(self.subject(request))
+
+    def is_exhausted_for(self, subject: str) -> bool:
+        return cache.get(self._key(subject), 0) >= self.limit
 
     def add(self, request: HttpRequest) -> None:
-        key = self._key(request)
-        cache.add(key, 0, int(self.window.total_seconds()))
+        self.add_for(self.subject(request))
+
+    def add_for(self, subject: str) -> int:
+        """Count one event of SUBJECT; return its count in the window (0: not counted)."""
+        key = self._key(subject)
+        seconds = int(self.window.total_seconds())
+        cache.add(key, 0, seconds)
         try:
-            cache.incr(key)
+            return cache.incr(key)
         except ValueError:  # expired just now, or the cache is unreachable
-            cache.add(key, 1, int(self.window.total_seconds()))
+            return 1 if cache.add(key, 1, seconds) else 0
+
+    def allows(self, subject: str) -> bool:
+        """Count one event of SUBJECT; return whether it is within the limit.
+
+        Counted and compared in one step (INCR on Redis), so concurrent requests cannot
+        all slip in under the limit together.
+        """
+        return self.add_for(subject) <= self.limit
 
     @property
     def wait(self) -> str:
         return human_duration(self.window)
 
 
-signup_throttle = AddressThrottle("signup", "SIGNUP_FAILURE_LIMIT", "SIGNUP_COOLOFF_TIME")
+signup_throttle = CacheThrottle("signup", "SIGNUP_FAILURE_LIMIT", "SIGNUP_COOLOFF_TIME")
+
+# Password-reset requests, per address and per email address typed. Each one queues
+# an email, so without a limit anyone can flood a mailbox; per email a few an hour
+# serve someone who lost the first one, per address more, as a classroom shares one.
+reset_address_throttle = CacheThrottle(
+    "reset-address", "PASSWORD_RESET_ADDRESS_LIMIT", "PASSWORD_RESET_WINDOW"
+)
+reset_email_throttle = CacheThrottle(
+    "reset-email", "PASSWORD_RESET_EMAIL_LIMIT", "PASSWORD_RESET_WINDOW"
+)
+
+
+def password_reset_allowed(request: HttpRequest, email: str) -> bool:
+    """Count a password-reset request for EMAIL (canonical); return whether to send.
+
+    Every request is counted, for accounts or not, so being refused tells nothing;
+    the caller answers the same either way and only sends nothing.
+    """
+    # Keyed by a keyed hash: the cache holds no email address, and none can be guessed
+    # back from the keys.
+    digest = salted_hmac("accounts.throttle.reset-email", email, algorithm="sha256").hexdigest()
+    by_address = reset_address_throttle.allows(reset_address_throttle.subject(request))
+    by_email = reset_email_throttle.allows(digest)
+    return by_address and by_email

@@ -1,9 +1,13 @@
-"""What names may hold: they are shown to teachers and teammates as they were typed."""
+"""What names and email addresses may hold: names are shown to teachers and teammates as
+they were typed; email addresses are kept in one canonical form."""
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.contrib.auth.validators import ASCIIUsernameValidator
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
 # Embeddings, overrides and isolates: they reorder the text after them, so a name can
@@ -32,3 +36,40 @@ validate_ascii_username = ASCIIUsernameValidator(
         "other alphabets can look the same as these and pass for someone else's."
     )
 )
+
+
+# Email addresses: one canonical form everywhere they are typed (forms, back office,
+# rosters), so look-alikes cannot pass the uniqueness check: NFKC folds the fullwidth
+# e (U+FF45) and the Kelvin sign (U+212A) into "e" and "K", then the address is stripped and
+# lowercased (the database's constraint is case-insensitive). Invisible characters
+# survive NFKC, and Django's check of the domain drops some ("a@example.org\u200b"
+# passes), so they are refused rather than silently removed.
+def normalize_email(value: str) -> str:
+    """Return the canonical form of the email address VALUE: NFKC, stripped, lowercased."""
+    return unicodedata.normalize("NFKC", value).strip().lower()
+
+
+def validate_email_characters(value: str) -> None:
+    """Refuse invisible (format) characters and whitespace inside an email address."""
+    for character in value:
+        if unicodedata.category(character) == "Cf":
+            raise ValidationError(
+                _(
+                    "Remove the invisible character (U+%(code)04X) from this email address: "
+                    "retype it rather than pasting it."
+                ),
+                code="invisible_character",
+                params={"code": ord(character)},
+            )
+        if character.isspace():
+            raise ValidationError(
+                _("An email address has no spaces in it: remove them."), code="whitespace"
+            )
+
+
+def canonical_email(value: str) -> str:
+    """Return VALUE in canonical form, checked: raise ValidationError if it is no address."""
+    email = normalize_email(value)
+    validate_email_characters(email)
+    validate_email(email)  # again: NFKC may have turned a valid address into another
+    return email

@@ -63,15 +63,9 @@ class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    # The form queues the emails (their templates are its own) and throttles requests.
     form_class = PasswordResetForm
     success_url = reverse_lazy("accounts:password_reset_done")
-    email_template_name = "registration/password_reset_email.txt"
-    subject_template_name = "registration/password_reset_subject.txt"
-
-    @property
-    def extra_email_context(self) -> dict:
-        # Links from SITE_URL, not from the Host header of whoever asked.
-        return {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL}
 
 
 class PasswordResetConfirmView(SuccessMessageMixin, auth_views.PasswordResetConfirmView):

@@ -273,6 +273,10 @@ AXES_ENABLED = envbool("AXES_ENABLED", True)
 # Sign-up with a course key (lessons.views.signup): refused sign-ups per address.
 SIGNUP_FAILURE_LIMIT = 30
 SIGNUP_COOLOFF_TIME = timedelta(minutes=15)
+# Password-reset requests (accounts/throttle.py): per email typed and per address.
+PASSWORD_RESET_EMAIL_LIMIT = 3
+PASSWORD_RESET_ADDRESS_LIMIT = 20
+PASSWORD_RESET_WINDOW = timedelta(hours=1)
 
 # INTERNATIONALIZATION
 LANGUAGE_CODE = "en-us"

@@ -89,7 +89,10 @@ class SignupForm(forms.Form):
         return username
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
+        from accounts.validators import canonical_email
+
+        # Canonical before the check, so a look-alike of a taken address is taken too.
+        email = canonical_email(self.cleaned_data["email"])
         if "key" not in self.cleaned_data:
             return email
         if User.objects.filter(email__iexact=email).exists():

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils.text import slugify
@@ -19,6 +18,7 @@ from django.utils.text import slugify
 from access import policy
 from accounts.invitations import invitation_send, is_invitable
 from accounts.models import Role, User
+from accounts.validators import canonical_email, normalize_email
 from coursesite.prepared import prepared_update
 from practice import syntax as practice_syntax
 from practice.services import lesson_practice_sync, quiz_score, quiz_scores
@@ -293,7 +293,9 @@ def roster_row(*, line: int, email: str | None, name: str | None, role: str | No
     data, not as a file, come in here too: the API's JSON rosters)."""
     return RosterRow(
         line=line,
-        email=(email or "").strip().lower(),
+        # Canonical (NFKC, stripped, lowercased), so an address typed with a fullwidth
+        # letter finds the account instead of making another; checked in _roster_check.
+        email=normalize_email(email or ""),
         name=(name or "").strip(),
         role=(role or "").strip().lower() or Role.STUDENT,
     )
@@ -372,9 +374,10 @@ def _roster_check(row: RosterRow) -> str:
     if len(row.email) > EMAIL_MAX_LENGTH:
         return f"email is longer than {EMAIL_MAX_LENGTH} characters"
     try:
-        validate_email(row.email)
-    except ValidationError:
-        return f"bad email {_shown(row.email)}"
+        canonical_email(row.email)  # invisible characters and spaces too
+    except ValidationError as exc:
+        reason = exc.messages[0] if exc.code != "invalid" else ""
+        return f"bad email {_shown(row.email)}" + (f": {reason}" if reason else "")
     if len(row.name) > NAME_MAX_LENGTH:
         return f"name is longer than {NAME_MAX_LENGTH} characters"
     if row.role not in Role.values:
@@ -460,8 +463,10 @@ def roster_import(*, course: Course, rows: list[RosterRow]) -> list[RosterRow]:
                     row.outcome = RosterOutcome.CREATED
                     row.detail = f"username {user.username}"
                 else:
+                    # Not named: whoever has an account is enrolled, but the importer
+                    # learns no more of it than the email address they typed.
                     row.outcome = RosterOutcome.ENROLLED
-                    row.detail = f"existing account {user.username}"
+                    row.detail = "existing account"
                 Enrollment.objects.create(user=user, course=course, role=row.role)
                 enrolled[user.pk] = row.role
                 row.detail += f", as {Role(row.role).label.lower()}"

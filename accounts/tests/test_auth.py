@@ -11,6 +11,8 @@ from accounts.tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
+IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
 
 def login(client, login, password=PASSWORD, **extra):
     return client.post(
@@ -144,7 +146,8 @@ def test_password_change_needs_the_old_password(client, bob):
     assert bob.check_password("N3w-pass-phrase")
 
 
-def test_password_reset_link_from_the_email_works_end_to_end(client, bob):
+def test_password_reset_link_from_the_email_works_end_to_end(client, bob, settings):
+    settings.TASKS = IMMEDIATE  # the worker sends the email (test_password_reset.py)
     response = client.post(reverse("accounts:password_reset"), {"email": "bob@example.org"})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
@@ -159,7 +162,8 @@ def test_password_reset_link_from_the_email_works_end_to_end(client, bob):
     assert login(client, "bob", "Fresh-pass-42").status_code == 302
 
 
-def test_password_reset_does_not_reveal_unknown_emails(client, bob):
+def test_password_reset_does_not_reveal_unknown_emails(client, bob, settings):
+    settings.TASKS = IMMEDIATE
     response = client.post(reverse("accounts:password_reset"), {"email": "nobody@example.org"})
     assert response.status_code == 302
     assert mail.outbox == []

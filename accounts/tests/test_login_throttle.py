@@ -126,7 +126,8 @@ def test_tries_while_locked_neither_count_nor_push_the_lock_back(client, bob, se
     assert login(client, "bob").status_code == 302
 
 
-def test_resetting_the_password_unlocks_the_account(client, bob):
+def test_resetting_the_password_unlocks_the_account(client, bob, settings):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     lock_bob(client)
     client.post(reverse("accounts:password_reset"), {"email": "bob@example.org"})
     link = re.search(r"https?://[^/]+(/\S+)", mail.outbox[0].body).group(1)

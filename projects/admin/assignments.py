@@ -313,8 +313,10 @@ class MembershipInline(CourseScopedInline, admin.TabularInline):
 
 
 def _members_locked(group: Group | None) -> bool:
-    return group is not None and group.pk is not None and bool(
-        services.membership_locked_reason(group)
+    return (
+        group is not None
+        and group.pk is not None
+        and bool(services.membership_locked_reason(group))
     )
 
 

@@ -1,0 +1,197 @@
+"""Email addresses that look like a taken one: one canonical form wherever an address is
+typed (profile, sign-up, password reset, rosters by file and by API), and invisible
+characters refused, so nobody gets a second account under someone else's address."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from accounts.models import Role, User
+from accounts.tests.factories import UserFactory
+from accounts.validators import canonical_email
+from api.tests.conftest import token_client
+from lessons.models import Enrollment
+from lessons.services import RosterOutcome
+from lessons.tests.factories import CourseFactory, EnrollmentFactory
+from lessons.tests.test_enrollment import signup_data
+
+pytestmark = pytest.mark.django_db
+
+# The probe's look-alikes of student1@example.org and kelvin@example.org.
+FULLWIDTH = "student1@\uff45xample.org"  # a fullwidth e
+KELVIN = "\u212aelvin@example.org"  # the Kelvin sign, which NFKC folds into a K
+INVISIBLE = [
+    "student1@example.org\u200b",
+    "stud\u200dent1@example.org",
+    "\ufeffstudent1@example.org",
+]
+TAKEN_ALIKE = [FULLWIDTH, KELVIN, " STUDENT1@Example.ORG "]
+
+
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [
+        (FULLWIDTH, "student1@example.org"),
+        (KELVIN, "kelvin@example.org"),
+        ("  Student1@EXAMPLE.org\u00a0", "student1@example.org"),  # NBSP: a space, stripped
+        ("\uff53tudent1\uff20example.org", "student1@example.org"),  # a fullwidth s and @
+    ],
+)
+def test_an_address_is_kept_in_one_canonical_form(typed, canonical):
+    assert canonical_email(typed) == canonical
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        *((typed, "invisible character") for typed in INVISIBLE),
+        ("student 1@example.org", "no spaces"),
+        ("student1@exam\u00a0ple.org", "no spaces"),
+        ("student1@", "Enter a valid email address."),
+    ],
+)
+def test_invisible_characters_and_inner_spaces_are_refused(typed, message):
+    with pytest.raises(ValidationError, match=message):
+        canonical_email(typed)
+
+
+@pytest.fixture
+def people():
+    """student1 and kelvin, the addresses the look-alikes imitate; dora, who types them."""
+    return (
+        UserFactory(username="student1"),
+        UserFactory(username="kelvin"),
+        UserFactory(username="dora"),
+    )
+
+
+def profile(client, email: str):
+    data = {"display_name": "Dora", "first_name": "", "last_name": "", "email": email}
+    return client.post(reverse("accounts:profile"), data)
+
+
+@pytest.mark.parametrize("typed", TAKEN_ALIKE)
+def test_the_profile_refuses_a_look_alike_of_anothers_address(client, people, typed):
+    _, _, dora = people
+    client.force_login(dora)
+    response = profile(client, typed)
+    assert "Another account already uses this email address." in response.content.decode()
+    assert User.objects.get(pk=dora.pk).email == "dora@example.org"
+
+
+@pytest.mark.parametrize("typed", INVISIBLE)
+def test_the_profile_refuses_invisible_characters(client, people, typed):
+    _, _, dora = people
+    client.force_login(dora)
+    assert "invisible character" in profile(client, typed).content.decode()
+    assert User.objects.get(pk=dora.pk).email == "dora@example.org"
+
+
+def test_ones_own_address_typed_differently_is_saved_canonical(client, people):
+    student1, _, _ = people
+    client.force_login(student1)
+    assert profile(client, FULLWIDTH.upper()).status_code == 302
+    assert User.objects.get(pk=student1.pk).email == "student1@example.org"
+
+
+@pytest.fixture
+def course(people):
+    course = CourseFactory(slug="web")
+    EnrollmentFactory(user=UserFactory(username="teacher"), course=course, role=Role.INSTRUCTOR)
+    return course
+
+
+@pytest.mark.parametrize("typed", TAKEN_ALIKE)
+def test_signing_up_with_a_look_alike_of_a_taken_address_is_refused(client, course, typed):
+    data = signup_data(course.enrollment_key, username="newcomer", email=typed)
+    response = client.post(reverse("lessons:signup"), data)
+    assert "already uses this email address" in response.content.decode()
+    assert not User.objects.filter(username="newcomer").exists()
+
+
+def test_signing_up_with_an_invisible_character_is_refused(client, course):
+    data = signup_data(course.enrollment_key, username="newcomer", email=INVISIBLE[0])
+    response = client.post(reverse("lessons:signup"), data)
+    assert "invisible character (U+200B)" in response.content.decode()
+    assert not User.objects.filter(username="newcomer").exists()
+
+
+def test_signing_up_with_a_new_address_stores_it_canonical(client, course):
+    data = signup_data(course.enrollment_key, username="newcomer", email="New@\uff45xample.org")
+    assert client.post(reverse("lessons:signup"), data).status_code == 302
+    assert User.objects.get(username="newcomer").email == "new@example.org"
+
+
+def test_a_reset_asked_with_a_look_alike_reaches_the_account(client, people, settings):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    client.post(reverse("accounts:password_reset"), {"email": FULLWIDTH})
+    assert [message.to for message in mail.outbox] == [["student1@example.org"]]
+
+
+# Rosters: a look-alike enrolls the existing account, never a second one ---------------
+ROSTER = f"email,name,role\n{FULLWIDTH},Student One,student\n{KELVIN},Kelvin,grader\n"
+
+
+def roster_rows(client, course, text: str):
+    response = client.post(
+        reverse("admin:lessons_enrollment_import_roster"),
+        {"course": course.pk, "file": SimpleUploadedFile("roster.csv", text.encode())},
+    )
+    return response.context["results"]
+
+
+def test_a_roster_file_enrolls_the_account_a_look_alike_imitates(client, course, people):
+    student1, kelvin, _ = people
+    accounts = User.objects.count()
+    client.force_login(User.objects.get(username="teacher"))
+    rows = roster_rows(client, course, ROSTER)
+    assert [(row.email, row.outcome) for row in rows] == [
+        ("student1@example.org", RosterOutcome.ENROLLED),
+        ("kelvin@example.org", RosterOutcome.ENROLLED),
+    ]
+    assert User.objects.count() == accounts
+    assert Enrollment.objects.get(user=kelvin, course=course).role == Role.GRADER
+
+
+def test_a_roster_row_with_an_invisible_character_is_rejected_with_its_reason(
+    client, course, people
+):
+    client.force_login(User.objects.get(username="teacher"))
+    rows = roster_rows(client, course, f"email,name,role\n{INVISIBLE[0]},Again,student\n")
+    [row] = rows
+    assert row.outcome == RosterOutcome.REJECTED
+    assert "bad email" in row.detail and "invisible character (U+200B)" in row.detail
+    assert not Enrollment.objects.filter(course=course, user__username="student1").exists()
+
+
+def test_the_api_roster_of_another_course_does_the_same(people):
+    # The same import by another course's instructor, through the API: the look-alike
+    # is the existing account there too, and a duplicate of it in one file is one row.
+    student1, _, _ = people
+    other = CourseFactory(slug="other")
+    teacher = UserFactory(username="other-teacher")
+    EnrollmentFactory(user=teacher, course=other, role=Role.INSTRUCTOR)
+    given = [
+        {"email": FULLWIDTH, "name": "Student One"},
+        {"email": "Student1@example.org", "name": "Again"},
+        {"email": INVISIBLE[1], "name": "Invisible"},
+    ]
+    response = token_client(teacher).post(
+        f"/api/v1/courses/{other.pk}/roster/", {"rows": given}, content_type="application/json"
+    )
+    assert response.status_code == 200
+    rows = response.json()["rows"]
+    assert [(row["email"], row["outcome"]) for row in rows] == [
+        ("student1@example.org", "enrolled"),
+        ("student1@example.org", "rejected"),
+        ("stud\u200dent1@example.org", "rejected"),
+    ]
+    assert rows[0]["detail"] == "existing account, as student"  # no username
+    assert "duplicate of line 2" in rows[1]["detail"]
+    assert "invisible character (U+200D)" in rows[2]["detail"]
+    assert list(Enrollment.objects.filter(course=other, user=student1)) != []
+    assert not User.objects.filter(email__contains="\uff45").exists()

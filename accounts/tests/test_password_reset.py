@@ -1,0 +1,107 @@
+"""Password reset: limited per email address and per network address, sent by the worker,
+and answered alike whether an account exists, and whether the request was over a limit."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
+
+from accounts.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+QUEUED = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+CLASSROOM = "192.0.2.10"
+HOME = "198.51.100.7"
+DONE = reverse("accounts:password_reset_done")
+
+
+def ask(email: str, address: str = CLASSROOM):
+    return Client().post(reverse("accounts:password_reset"), {"email": email}, REMOTE_ADDR=address)
+
+
+def answer(response) -> tuple:
+    return response.status_code, response["Location"]
+
+
+def sent_to() -> list[str]:
+    return [message.to[0] for message in mail.outbox]
+
+
+@pytest.fixture
+def sent_at_once(settings):
+    settings.TASKS = IMMEDIATE  # the worker's part runs within the request
+
+
+def test_a_burst_for_one_email_sends_a_few_and_answers_every_request_alike(
+    sent_at_once, bob, charlie
+):
+    answers = {answer(ask("bob@example.org")) for _ in range(12)}
+    assert answers == {(302, DONE)}  # the 4th to 12th are refused, and look the same
+    assert sent_to() == ["bob@example.org"] * 3
+    # However the address is typed, it is the same one, counted together.
+    assert answer(ask(" BOB@Example.org ", address=HOME)) == (302, DONE)
+    assert len(mail.outbox) == 3
+    # Another person asking from the same network is not affected.
+    assert answer(ask("charlie@example.org")) == (302, DONE)
+    assert sent_to()[3:] == ["charlie@example.org"]
+
+
+def test_many_emails_from_one_address_are_limited_per_address(sent_at_once, settings, bob):
+    settings.PASSWORD_RESET_ADDRESS_LIMIT = 5
+    for n in range(5):  # made-up addresses count too: being refused tells nothing
+        assert answer(ask(f"guess{n}@example.org")) == (302, DONE)
+    assert answer(ask("bob@example.org")) == (302, DONE)
+    assert mail.outbox == []
+    assert answer(ask("bob@example.org", address=HOME)) == (302, DONE)
+    assert sent_to() == ["bob@example.org"]
+
+
+def test_requests_are_counted_on_redis_as_in_production(
+    sent_at_once, redis_cache, redis_server, bob
+):
+    import redis
+
+    for _ in range(5):
+        assert answer(ask("bob@example.org")) == (302, DONE)
+    assert sent_to() == ["bob@example.org"] * 3
+    keys = redis.Redis.from_url(redis_server).keys()
+    assert any(b"throttle:reset-email:" in key for key in keys)
+    assert not any(b"bob" in key for key in keys)  # a keyed hash, not the address
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_request_only_queues_the_same_work_for_accounts_and_made_up_addresses(settings):
+    settings.TASKS = QUEUED
+    UserFactory(username="bob")
+    queries = {}
+    for email in ("bob@example.org", "nobody@example.org"):
+        with CaptureQueriesContext(connection) as captured:
+            assert answer(ask(email)) == (302, DONE)
+        queries[email] = [query["sql"] for query in captured.captured_queries]
+    # No lookup of the account in the request, no email sent while it waits: what it
+    # does (and so how long it takes) is the same whether the address has an account.
+    assert len(queries["bob@example.org"]) == len(queries["nobody@example.org"])
+    assert not any("accounts_user" in sql for sql in queries["bob@example.org"])
+    assert mail.outbox == []
+    assert DBTaskResult.objects.filter(status="READY").count() == 2
+
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+    assert sent_to() == ["bob@example.org"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_requests_over_the_limit_queue_nothing(settings):
+    settings.TASKS = QUEUED
+    settings.PASSWORD_RESET_EMAIL_LIMIT = 2
+    UserFactory(username="bob")
+    for _ in range(5):
+        assert answer(ask("bob@example.org")) == (302, DONE)
+    assert DBTaskResult.objects.count() == 2

@@ -1,0 +1,204 @@
+"""People in the back office: names are site-wide, so an instructor corrects them only for
+people wholly in their own courses; the user forms refuse a taken email in words."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from accounts.models import Role, User
+from accounts.tests.factories import UserFactory
+from lessons.services import RosterOutcome
+from lessons.tests.factories import CourseFactory, EnrollmentFactory
+
+pytestmark = pytest.mark.django_db
+
+RENAMED = "IT-Support: reset at evil.example"
+
+
+def person(username: str, *enrollments, **fields) -> User:
+    # The address differs from the username, so a page showing one is not mistaken
+    # for one showing the other.
+    email = f"{username.replace('-', '.')}@example.org"
+    user = UserFactory(username=username, email=email, display_name=username.title(), **fields)
+    for course, role in enrollments:
+        EnrollmentFactory(user=user, course=course, role=role)
+    return user
+
+
+@pytest.fixture
+def world():
+    """Courses A and B, each with its instructor; people in one of them, or in both."""
+    a, b = CourseFactory(slug="apple"), CourseFactory(slug="banana")
+    w = SimpleNamespace(a=a, b=b)
+    w.teacher_a = person("teacher-a", (a, Role.INSTRUCTOR))
+    w.teacher_b = person("teacher-b", (b, Role.INSTRUCTOR))
+    w.teacher_ab = person("teacher-ab", (a, Role.INSTRUCTOR), (b, Role.INSTRUCTOR))
+    w.student_a = person("student-a", (a, Role.STUDENT))
+    w.student_b = person("student-b", (b, Role.STUDENT))
+    w.grader_a = person("grader-a", (a, Role.GRADER))
+    w.shared = person("shared", (a, Role.STUDENT), (b, Role.STUDENT))
+    w.root = person("root", (a, Role.STUDENT), is_superuser=True, is_staff=True)
+    w.staff = person("staffer", (a, Role.STUDENT), is_staff=True)
+    return w
+
+
+def change_url(user: User) -> str:
+    return reverse("admin:accounts_user_change", args=[user.pk])
+
+
+def rename(client, user: User, name: str = RENAMED):
+    data = {"email": user.email, "display_name": name, "last_name": "Support", "_save": "Save"}
+    return client.post(change_url(user), data)
+
+
+def name_of(user: User) -> str:
+    return User.objects.get(pk=user.pk).display_name
+
+
+@pytest.mark.parametrize(
+    ("teacher", "target"),
+    [
+        ("teacher_a", "student_a"),
+        ("teacher_a", "grader_a"),
+        ("teacher_b", "student_b"),
+        ("teacher_ab", "shared"),  # teaches every course the person is in
+        ("teacher_a", "teacher_a"),  # oneself
+    ],
+)
+def test_an_instructor_corrects_the_names_of_people_only_in_their_courses(
+    client, world, teacher, target
+):
+    client.force_login(getattr(world, teacher))
+    target = getattr(world, target)
+    assert 'name="display_name"' in client.get(change_url(target)).content.decode()
+    assert rename(client, target).status_code == 302
+    assert name_of(target) == RENAMED
+
+
+@pytest.mark.parametrize(
+    ("teacher", "target"),
+    [
+        ("teacher_a", "shared"),  # also a student of course B
+        ("teacher_b", "shared"),  # the same, from the other course
+        ("teacher_a", "teacher_ab"),  # a co-teacher, who also teaches B
+        ("teacher_a", "root"),  # the probe renamed a superuser enrolled as a student
+        ("teacher_a", "staff"),
+    ],
+)
+def test_anyone_also_elsewhere_or_staff_opens_read_only(client, world, teacher, target):
+    client.force_login(getattr(world, teacher))
+    target = getattr(world, target)
+    before = name_of(target)
+    page = client.get(change_url(target))
+    assert page.status_code == 200  # still seen, as before
+    assert 'name="display_name"' not in page.content.decode()
+    assert before in page.content.decode()
+    assert rename(client, target).status_code == 403
+    assert name_of(target) == before
+
+
+def test_people_of_another_course_stay_out_of_sight(client, world):
+    client.force_login(world.teacher_a)
+    assert client.get(change_url(world.student_b)).status_code == 404
+    assert rename(client, world.student_b).status_code == 404
+    assert name_of(world.student_b) == "Student-B"
+
+
+def test_enrolling_someone_by_roster_gives_no_hold_on_their_name(client, world):
+    # The probe: import another course's student (or a superuser) into one's course,
+    # then rename them. The enrollment is allowed (co-teaching); the renaming is not.
+    client.force_login(world.teacher_a)
+    roster = f"email,name,role\n{world.student_b.email},Whoever,student\n".encode()
+    response = client.post(
+        reverse("admin:lessons_enrollment_import_roster"),
+        {"course": world.a.pk, "file": SimpleUploadedFile("roster.csv", roster)},
+    )
+    [row] = response.context["results"]
+    assert (row.outcome, row.detail) == (RosterOutcome.ENROLLED, "existing account, as student")
+    assert world.student_b.username not in response.content.decode()
+    assert rename(client, world.student_b).status_code == 403
+    assert name_of(world.student_b) == "Student-B"
+    # Teacher B, who sees the student too, is held back in the same way.
+    client.force_login(world.teacher_b)
+    assert rename(client, world.student_b).status_code == 403
+
+
+def test_superusers_change_anyone(admin_client, world):
+    for target in (world.shared, world.teacher_ab, world.staff):
+        response = admin_client.get(change_url(target))
+        assert 'name="display_name"' in response.content.decode()
+
+
+# Email addresses in the back office: canonical, and a taken one refused in words ------
+def superuser_data(user: User, **changes) -> dict:
+    data = {
+        "username": user.username,
+        "email": user.email,
+        "display_name": user.display_name,
+        "first_name": "",
+        "last_name": "",
+        "is_active": "on",
+        "date_joined_0": "2024-09-01",
+        "date_joined_1": "08:00:00",
+        "_save": "Save",
+    }
+    return {**data, **changes}
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "STUDENT.A@example.org",
+        "student.a@ｅxample.org",  # noqa: RUF001 - a fullwidth e, the look-alike itself
+    ],
+)
+def test_a_taken_email_is_refused_in_words_on_the_change_form(admin_client, world, typed):
+    response = admin_client.post(
+        change_url(world.student_b), superuser_data(world.student_b, email=typed)
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Another account already uses this email address." in page
+    assert "accounts_user_email_ci_unique" not in page
+    assert User.objects.get(pk=world.student_b.pk).email == "student.b@example.org"
+
+
+def test_the_change_form_stores_the_canonical_email(admin_client, world):
+    typed = " New.Address@ＥXAMPLE.org "  # noqa: RUF001 - a fullwidth E
+    response = admin_client.post(
+        change_url(world.student_b), superuser_data(world.student_b, email=typed)
+    )
+    assert response.status_code == 302
+    assert User.objects.get(pk=world.student_b.pk).email == "new.address@example.org"
+
+
+def test_the_change_form_refuses_invisible_characters(admin_client, world):
+    typed = "student.b@example.org\u200b"
+    response = admin_client.post(
+        change_url(world.student_b), superuser_data(world.student_b, email=typed)
+    )
+    assert "invisible character (U+200B)" in response.content.decode()
+
+
+@pytest.mark.parametrize("as_superuser", [True, False])
+def test_a_taken_email_is_refused_in_words_on_the_add_form(client, admin_user, world, as_superuser):
+    client.force_login(admin_user if as_superuser else world.teacher_a)
+    data = {
+        "username": "newcomer",
+        "email": "\u212aelvin@example.org" if as_superuser else "Student.A@Example.org",
+        "display_name": "New Comer",
+        "usable_password": "false",
+        "course": world.a.pk,
+        "role": Role.STUDENT,
+    }
+    UserFactory(username="kelvin")  # kelvin@example.org: the Kelvin sign folds into a K
+    response = client.post(reverse("admin:accounts_user_add"), data)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Another account already uses this email address." in page
+    assert "accounts_user_email_ci_unique" not in page
+    assert not User.objects.filter(username="newcomer").exists()
