@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import os
 import shutil
 import socket
@@ -391,7 +392,13 @@ def execute_run(run_id: int, *, worker: str | None = None) -> str:
         logger.exception("Run %s could not be executed", run.pk)
         _finish_error(run, f"{type(exc).__name__}: {exc}")
         return RunStatus.SANDBOX_ERROR
-    return record(run, outcome)
+    try:
+        return record(run, outcome)
+    except Exception as exc:  # noqa: BLE001 - a report we cannot store ends the run
+        # Left "running", the run would be recovered as stale and re-run forever.
+        logger.exception("Run %s could not be recorded", run.pk)
+        _finish_error(run, f"{type(exc).__name__}: {exc}")
+        return RunStatus.SANDBOX_ERROR
 
 
 def _scratch() -> Path:
@@ -423,7 +430,7 @@ def _finish_error(run: Run, detail: str) -> None:
         status=RunStatus.SANDBOX_ERROR,
         finished_at=timezone.now(),
         message=SANDBOX_FAILED,
-        output=detail[-8000:],
+        output=_text(detail, len(detail))[-8000:],
     )
 
 
@@ -445,7 +452,7 @@ def parse(run: Run, outcome: sandbox.Outcome, groups: list[TestGroup]) -> Parsed
     running: str | None = None
 
     def result(nodeid: str, outcome_: str, duration: float = 0.0, output: str = "") -> None:
-        nodeid = str(nodeid)[:500]
+        nodeid = _text(nodeid, 500)
         results[nodeid] = TestResult(
             run=run,
             order=len(results),
@@ -453,19 +460,19 @@ def parse(run: Run, outcome: sandbox.Outcome, groups: list[TestGroup]) -> Parsed
             group=suite.group_for(nodeid, groups),
             outcome=outcome_ if outcome_ in Outcome.values else Outcome.ERROR,
             duration=_number(duration),
-            output=str(output)[:8192],
+            output=_text(output, 8192),
         )
 
     for event in outcome.events:
         kind = event.get("e")
         if kind == "start":
-            running = str(event.get("nodeid", ""))
+            running = _text(event.get("nodeid", ""), 500)
         elif kind == "result":
             result(event.get("nodeid", "?"), event.get("outcome", ""), event.get("duration", 0),
                    event.get("output", ""))  # fmt: skip
             running = None
         elif kind == "collect_error":
-            nodeid = str(event.get("nodeid", ""))
+            nodeid = _text(event.get("nodeid", ""), 500)
             collect_errors.append(nodeid)
             result(nodeid, Outcome.ERROR, output=event.get("message", ""))
 
@@ -515,11 +522,23 @@ def parse(run: Run, outcome: sandbox.Outcome, groups: list[TestGroup]) -> Parsed
     return Parsed(RunStatus.PASSED, f"All {len(values)} tests passed.", values)
 
 
+# What the submitted code writes reaches these (its tests' names, output, durations,
+# and the report the runner writes, which the code can write to as well).
+_LONGEST_DURATION = 24 * 60 * 60.0
+
+
 def _number(value) -> float:
+    """A duration in seconds: JSON's NaN and Infinity and nonsense become 0."""
     try:
-        return max(float(value), 0.0)
+        number = float(value)
     except (TypeError, ValueError):
         return 0.0
+    return min(number, _LONGEST_DURATION) if math.isfinite(number) and number > 0 else 0.0
+
+
+def _text(value, limit: int) -> str:
+    """Text to store: no NUL (PostgreSQL refuses it in text), at most LIMIT characters."""
+    return str(value).replace("\x00", "")[:limit]
 
 
 def group_scores(groups: list[TestGroup], results: list[TestResult]) -> dict[int, Decimal]:
@@ -540,7 +559,7 @@ def record(run: Run, outcome: sandbox.Outcome) -> str:
     for item in parsed.results:
         item.group_id = item.group.pk if item.group else None
     earned = group_scores(groups, parsed.results)
-    output = outcome.output
+    output = _text(outcome.output, len(outcome.output))
     if outcome.output_truncated:
         output += f"\n... (output cut at {len(outcome.output.encode()):,} bytes)"
     with transaction.atomic():

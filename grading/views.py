@@ -586,7 +586,9 @@ def override_mark(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, f"{student}'s mark is now {form.cleaned_data['mark']}%.")
+            # Fixed-point: "1e2" typed is 100, not "1E+2", in the message.
+            mark = form.cleaned_data["mark"]
+            messages.success(request, f"{student}'s mark is now {mark:f}%.")
     return redirect("grading:assignment_grading", pk=assignment.pk)
 
 

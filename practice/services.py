@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
 
+from coursesite.converters import parse_id
 from lessons.models import Lesson, Module, content_changed
 from lessons.rendering import render_markdown
 
@@ -208,9 +209,10 @@ def _picked(question: Question, choice_ids: list[str]) -> list[Choice]:
         raise ValidationError("Pick only one answer.", code="several_choices")
     wanted = set()
     for value in choice_ids:
-        if not str(value).isdigit() or len(str(value)) > 18:
+        choice_id = parse_id(value)  # "²" and "٢" are digits to str.isdigit(), not ids
+        if choice_id is None:
             raise ValidationError("That answer is not one of this question's; reload the page.")
-        wanted.add(int(value))
+        wanted.add(choice_id)
     found = list(Choice.objects.filter(question=question, pk__in=wanted))
     if len(found) != len(wanted):
         # An id of another question, lesson or course, or of a choice since removed.

@@ -67,3 +67,21 @@ def test_a_lesson_added_through_the_api_gets_its_questions(world):
     assert response.status_code == 201, response.content
     lesson = Lesson.objects.get(slug="added", module=a.module)
     assert list(lesson.questions.values_list("slug", flat=True)) == ["api-added"]
+
+
+def test_only_those_who_teach_read_the_source_with_its_answers(world):
+    a, b, _root = world
+    url = f"/api/v1/lessons/{a.lesson.pk}/"
+    for reader in (a.student, a.grader):
+        data = token_client(reader).get(url).json()
+        assert "body" not in data, reader
+        assert "correct: true" not in str(data) and "solution:" not in str(data)
+        assert "All about Apple routes" in data["body_html"]
+    taught = token_client(a.instructor).get(url).json()
+    assert "correct: true" in taught["body"] and "solution:" in taught["body"]
+    # Their own edits come back with the source; another course's instructor sees nothing.
+    edited = token_client(a.instructor).patch(
+        url, {"title": "Renamed"}, content_type="application/json"
+    )
+    assert "correct: true" in edited.json()["body"]
+    assert token_client(b.instructor).get(url).status_code == 404

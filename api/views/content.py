@@ -270,7 +270,8 @@ class ModuleViewSet(
         data = valid(serializers.LessonSerializer, request.data)
         lesson = Lesson(module=module, **data)
         lessons.lesson_save(lesson)
-        return Response(serializers.LessonSerializer(lesson).data, status=status.HTTP_201_CREATED)
+        data = serializers.LessonSerializer(lesson, context={"request": request}).data
+        return Response(data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema_view(
@@ -306,7 +307,7 @@ class LessonViewSet(
         for name, value in data.items():
             setattr(lesson, name, value)
         lessons.lesson_save(lesson)
-        return Response(serializers.LessonSerializer(lesson).data)
+        return Response(serializers.LessonSerializer(lesson, context={"request": request}).data)
 
 
 @extend_schema_view(

@@ -272,3 +272,28 @@ def test_a_missing_bwrap_is_a_sandbox_error(world, monkeypatch):
 def test_bubblewrap_is_installed():
     """CI installs it (scripts/system-packages.sh); every test above needs it."""
     assert subprocess.run(["bwrap", "--version"], capture_output=True).returncode == 0  # noqa: S607
+
+
+def test_what_the_code_writes_to_the_report_or_output_is_stored_safely(world):
+    # The submitted code runs in the runner's process: it can print NUL bytes (which
+    # PostgreSQL refuses in text) and write its own lines to the report, with JSON's
+    # NaN and Infinity as durations.
+    app = (
+        "import json, os, sys\n\n"
+        "def cheat():\n"
+        "    print('before\\x00after')\n"
+        "    fd = json.loads(sys.argv[-1])['report_fd']\n"
+        "    for name, duration in (('nan', 'NaN'), ('inf', 'Infinity'), ('nul\\\\u0000', '1')):\n"
+        '        line = \'{"e": "result", "nodeid": "fake::%s", "outcome": "passed", \'\n'
+        "        os.write(fd, (line % name + '\"duration\": %s}\\n' % duration).encode())\n"
+    )
+    world.suite({"test_cheat.py": "from app import cheat\n\ndef test_cheat():\n    cheat()\n"})
+    run = run_now(world.submit({"app.py": app}))
+
+    assert run.status in (RunStatus.PASSED, RunStatus.FAILED), (run.status, run.message)
+    results = {r.nodeid: r for r in run.results.all()}
+    assert {"fake::nan", "fake::inf", "fake::nul"} <= set(results), list(results)
+    assert results["fake::nan"].duration == 0 and results["fake::inf"].duration == 0
+    stored = [run.output, run.message, *(r.output + r.nodeid for r in results.values())]
+    assert not any("\x00" in text for text in stored)
+    assert "beforeafter" in results["test_cheat.py::test_cheat"].output

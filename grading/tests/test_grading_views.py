@@ -534,6 +534,8 @@ def test_override_from_the_assignment_page(client, world, alice, bob):
     url = reverse("grading:override_mark", kwargs={"pk": world.assignment.pk})
     response = client.post(url, {"student": bob.pk, "mark": "91", "reason": "Bonus"}, follow=True)
     assert "mark is now 91" in response.content.decode()
+    response = client.post(url, {"student": bob.pk, "mark": "1e2", "reason": "All"}, follow=True)
+    assert "mark is now 100%" in response.content.decode()  # not "1E+2%"
     response = client.post(url, {"student": bob.pk, "mark": "91", "reason": ""}, follow=True)
     assert "Give a mark between 0 and 100 and a reason." in response.content.decode()
     response = client.post(url, {"student": bob.pk, "clear": "1"}, follow=True)

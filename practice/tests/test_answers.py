@@ -284,3 +284,14 @@ def test_the_answer_comes_as_json_only_to_who_asks_for_it(
     else:
         assert response.status_code == 302  # back to the lesson, the feedback in a message
     assert latest(student, question).correct is True
+
+
+@pytest.mark.parametrize("value", ["²", "٢", "２", "0", "-1", "9" * 30])
+def test_a_choice_that_is_no_id_is_refused_in_words(client, quiz, student, value):
+    client.force_login(student)
+    for as_json in (False, True):
+        response = post(client, quiz, "idempotent-methods", {"choice": value}, as_json=as_json)
+        assert response.status_code in (302, 400)
+        if as_json:
+            assert "not one of this question's" in response.json()["error"]
+    assert not Attempt.objects.filter(user=student).exists()

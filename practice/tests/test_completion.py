@@ -55,6 +55,27 @@ def test_a_required_quiz_blocks_completion_until_passed(client, bob):
     assert LessonCompletion.objects.filter(user=bob, lesson=quiz.lesson).exists()
 
 
+def test_staff_who_take_no_quiz_tick_a_required_lesson_off_students_may_not(
+    client, alice, grace, bob
+):
+    quiz = build_quiz(quiz_required=True, quiz_pass_mark=60)
+    EnrollmentFactory(user=grace, course=quiz.course, role=Role.GRADER)
+    EnrollmentFactory(user=alice, course=quiz.course, role=Role.INSTRUCTOR)
+    EnrollmentFactory(user=bob, course=quiz.course, role=Role.STUDENT)
+    url = reverse("lessons:complete", args=[quiz.course.slug, quiz.lesson.slug])
+    for person in (grace, alice):
+        client.force_login(person)
+        response = client.post(url, {"completed": "1"}, HTTP_ACCEPT="application/json")
+        assert response.status_code == 200 and response.json()["completed"] is True
+    client.force_login(bob)  # the student of the same course still passes the quiz first
+    response = client.post(url, {"completed": "1"}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 400
+    with pytest.raises(ValidationError):
+        lesson_set_completed(user=bob, lesson=quiz.lesson, completed=True)
+    completed = set(LessonCompletion.objects.values_list("user", flat=True))
+    assert completed == {grace.pk, alice.pk}
+
+
 def test_the_latest_answer_counts_and_a_quiz_not_required_never_blocks(bob):
     quiz = build_quiz()
     answer(bob, quiz.q["answer"], right=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from functools import partial
 from urllib.parse import urlsplit
@@ -43,11 +44,21 @@ _COMMIT_RE = re.compile(r"[0-9a-f]{7,40}")
 _validate_https_url = URLValidator(schemes=["https"], message=HTTPS_ONLY)
 
 
+INVISIBLE_IN_URL = (
+    "This link contains invisible characters (such as a zero-width space): type or "
+    "paste the address again."
+)
+
+
 def clean_repository_url(url: str) -> str:
     """Return URL stripped, or raise ValidationError unless it is a plain https URL."""
     url = url.strip()
     if not url:
         return ""
+    # Invisible characters make a link read as another ("git\u200bhub.com" shows
+    # as github.com to the grader who follows it).
+    if any(unicodedata.category(character) == "Cf" for character in url):
+        raise ValidationError(INVISIBLE_IN_URL, code="invisible")
     _validate_https_url(url)
     parts = urlsplit(url)
     if parts.username or parts.password:
@@ -208,14 +219,28 @@ def submission_create(
     return submission
 
 
+LEFT_THE_GROUP = (
+    "Nothing was submitted: you are no longer a member of this group (you left it while "
+    "the file was uploading). Join a group, then submit again."
+)
+
+
 def _number_and_save(submission: Submission) -> None:
     # Concurrent submissions of one group queue on this lock, so each one sees the
     # versions committed before it: two members submitting at once get v1 and v2.
     group = (
         Group.objects.select_for_update(of=("self",))
         .select_related("assignment", "extension", "graded_submission")
-        .get(pk=submission.group_id)
+        .filter(pk=submission.group_id)
+        .first()
     )
+    # Asked again under the lock: the student may have left the group (and an empty
+    # group is deleted) while the file was stored, and a version needs a member.
+    member = group is not None and (
+        group.memberships.filter(student_id=submission.submitted_by_id).exists()
+    )
+    if not member:
+        raise ValidationError(LEFT_THE_GROUP, code="left_group")
     deadline = group.deadline()
     submission.submitted_at = timezone.now()
     submission.is_late = submission.submitted_at > deadline

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from projects.models import GroupMembership, Submission
-from projects.services import group_create, group_join, submission_create
+from projects.services import group_create, group_join, group_leave, submission_create
 from projects.tests.student_fixtures import enroll, zip_upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -109,3 +109,43 @@ def test_a_submission_locks_its_group_before_numbering(setup_group):
         assert any("FOR UPDATE" in sql for sql in statements), statements
     else:
         assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+def slowed_upload():
+    """Storing the file takes a while (a large archive): the window for the race."""
+    from django.core.files.storage import FileSystemStorage
+
+    original = FileSystemStorage.save
+
+    def save(self, *args, **kwargs):
+        time.sleep(0.4)
+        return original(self, *args, **kwargs)
+
+    return mock.patch.object(FileSystemStorage, "save", save)
+
+
+def later(seconds, call):
+    def run():
+        time.sleep(seconds)
+        return call()
+
+    return run
+
+
+@pytest.mark.parametrize("alone", [True, False])
+def test_leaving_while_ones_file_uploads_submits_nothing(setup_group, settings, alone):
+    course, assignment, group, first, second = setup_group
+    if alone:  # the group empties and is deleted when first leaves
+        GroupMembership.objects.filter(group=group, student=second).delete()
+    with slowed_upload():
+        results = run_together(
+            lambda: submission_create(group=group, student=first, archive=zip_upload("a.zip")),
+            # After the submission's own membership check, during the upload.
+            later(0.15, lambda: group_leave(assignment=assignment, student=first)),
+        )
+    submitted, left = results
+    assert not isinstance(left, Exception), left
+    assert isinstance(submitted, ValidationError), submitted
+    assert "no longer a member of this group" in submitted.messages[0]
+    assert not Submission.objects.exists()
+    assert [p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()] == []

@@ -86,6 +86,8 @@ def test_it_accepts_a_repository_url_and_commit(group, student, settings):
         ("javascript:alert(1)", "https://"),
         ("github.com/owls/app", "https://"),
         ("https://owl:ghp_secret@github.com/owls/app", "never share credentials"),
+        ("https://git\u200bhub.com/owls/app", "invisible characters"),  # reads github.com
+        ("https://github.com/owls/app\u202e", "invisible characters"),
     ],
 )
 def test_it_refuses_urls_that_are_not_plain_https(group, student, url, message):
