@@ -103,6 +103,12 @@ class AdminUserChangeForm(UniqueEmailMixin, auth_forms.UserChangeForm):
             "email": CanonicalEmailField,
         }
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("display_name", "first_name", "last_name"):
+            if name in self.fields:  # the instructor's form may leave some out
+                self.fields[name].validators.append(validate_no_bidi_controls)
+
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
     """Send a reset link, or the invitation again to an account still waiting for one.

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -149,7 +150,10 @@ def token_create(request: HttpRequest) -> HttpResponse:
             token_form.add_error(None, exc)
         else:
             messages.success(request, f"Token “{token.name}” created. Copy it now.")
-            return _profile_page(request, ProfileForm(instance=request.user), new_token=secret)
+            response = _profile_page(request, ProfileForm(instance=request.user), new_token=secret)
+            # The secret is in this page alone: no browser or proxy may keep a copy.
+            add_never_cache_headers(response)
+            return response
     return _profile_page(request, ProfileForm(instance=request.user), token_form, status=400)
 
 

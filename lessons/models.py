@@ -18,6 +18,9 @@ from practice.syntax import strip_blocks
 
 from .rendering import render_markdown
 
+# Keys students type to enroll: the generated ones have 12 characters.
+ENROLLMENT_KEY_MIN_LENGTH = 8
+
 
 def new_enrollment_key() -> str:
     # Short enough to read out in a lecture, long enough not to be guessed.
@@ -137,6 +140,31 @@ class Course(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("lessons:course", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        # Only what changes is checked: a course saved before these rules keeps its
+        # slug and key (and stays editable) until someone changes them.
+        saved = Course.objects.filter(pk=self.pk).values("slug", "enrollment_key").first() or {}
+        others = Course.objects.exclude(pk=self.pk)
+        errors = {}
+        # /courses/OTHER-COURSE/ beside /courses/other-course/ would be two look-alike
+        # addresses of two courses.
+        slug = self.slug or ""
+        if slug != saved.get("slug") and others.filter(slug__iexact=slug).exists():
+            errors["slug"] = _("Another course already uses this slug (in any capitals).")
+        key = self.enrollment_key or ""
+        if key != saved.get("enrollment_key"):
+            if len(key) < ENROLLMENT_KEY_MIN_LENGTH:
+                errors["enrollment_key"] = _(
+                    "Make the key at least %(n)s characters long: a short one can be "
+                    "guessed by anyone with an account."
+                ) % {"n": ENROLLMENT_KEY_MIN_LENGTH}
+            elif others.filter(enrollment_key__iexact=key).exists():
+                errors["enrollment_key"] = _(
+                    "Another course has this key (in some capitals): choose another."
+                )
+        if errors:
+            raise ValidationError(errors)
 
     def render(self) -> None:
         self.summary_html = render_markdown(self.summary).html

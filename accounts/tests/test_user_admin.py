@@ -202,3 +202,20 @@ def test_a_taken_email_is_refused_in_words_on_the_add_form(client, admin_user, w
     assert "Another account already uses this email address." in page
     assert "accounts_user_email_ci_unique" not in page
     assert not User.objects.filter(username="newcomer").exists()
+
+
+@pytest.mark.parametrize("field", ["display_name", "first_name", "last_name"])
+def test_the_back_office_refuses_text_direction_overrides_in_names(client, world, field):
+    # The instructor of course A renames their own student (allowed) but with a
+    # right-to-left override, which would make the name read as another on every page.
+    client.force_login(world.teacher_a)
+    response = rename(client, world.student_a, name="Ada")  # a plain rename goes through
+    assert response.status_code == 302
+    data = {"email": world.student_a.email, "display_name": "Ada", "_save": "Save"}
+    response = client.post(change_url(world.student_a), {**data, field: "Evil\u202egnp.exe"})
+    assert response.status_code == 200
+    assert "invisible text-direction characters" in response.content.decode()
+    after = User.objects.values("display_name", "first_name", "last_name").get(
+        pk=world.student_a.pk
+    )
+    assert after["display_name"] == "Ada" and "\u202e" not in "".join(after.values())

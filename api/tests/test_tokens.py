@@ -38,6 +38,8 @@ def test_a_token_is_shown_once_and_stored_hashed(world):
     page = response.content.decode()
     secret = page.split('<code class="user-select-all">')[1].split("<")[0]
     assert secret.startswith(token.prefix) and len(secret) > 40
+    # No browser or proxy keeps the page that shows it.
+    assert "no-store" in response["Cache-Control"]
     # Only its SHA-256 is kept, and the token works.
     assert token.digest == digest_of(secret)
     assert secret not in str(PersonalAccessToken.objects.values_list())

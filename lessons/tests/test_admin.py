@@ -374,3 +374,40 @@ def test_list_filters_do_not_reveal_other_courses(client, pyweb, other_course, a
     for model in ("module", "lesson", "enrollment"):
         page = client.get(changelist(model)).content.decode()
         assert other_course.course.title not in page, model
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"slug": "PYWEB"}, "Another course already uses this slug"),  # pyweb's, in capitals
+        ({"enrollment_key": "a"}, "at least 8 characters"),
+    ],
+)
+def test_a_new_course_needs_its_own_address_and_a_key_hard_to_guess(
+    client, pyweb, alice, changes, message
+):
+    client.force_login(alice)
+    data = {
+        "title": "Databases",
+        "slug": "databases",
+        "code": "DB",
+        "term": "2025-2026",
+        "summary": "",
+        "objectives": "",
+        "prerequisites": "",
+        "enrollment_key": "db-key-123",
+        "modules-TOTAL_FORMS": "0",
+        "modules-INITIAL_FORMS": "0",
+    }
+    response = client.post(reverse("admin:lessons_course_add"), {**data, **changes})
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Course.objects.filter(title="Databases").exists()
+    # Another course's key in other capitals is refused too; a fresh one is taken.
+    Course.objects.filter(pk=pyweb.course.pk).update(enrollment_key="Pyweb-Key-2024")
+    response = client.post(
+        reverse("admin:lessons_course_add"), {**data, "enrollment_key": "PYWEB-KEY-2024"}
+    )
+    assert "Another course has this key" in response.content.decode()
+    response = client.post(reverse("admin:lessons_course_add"), data)
+    assert response.status_code == 302
