@@ -291,7 +291,7 @@ def _reap(uid: int, settle_seconds: float = 2.0) -> None:
         return
     deadline = time.monotonic() + settle_seconds
     while time.monotonic() < deadline:
-        left = _processes_of_uid(uid)
+        left = processes_of_uid(uid)
         if not left:
             return
         for pid in left:
@@ -302,7 +302,8 @@ def _reap(uid: int, settle_seconds: float = 2.0) -> None:
         time.sleep(0.01)
 
 
-def _processes_of_uid(uid: int) -> list[int]:
+def processes_of_uid(uid: int) -> list[int]:
+    """Return the ids of the machine's processes running as UID (read from /proc)."""
     found = []
     for name in os.listdir("/proc"):
         if not name.isdigit():

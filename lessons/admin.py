@@ -27,7 +27,6 @@ from accounts.invitations import invitations_resend, resend_report
 from accounts.models import Role, User
 from coursesite.converters import parse_id
 from coursesite.csvexport import CsvResponse
-from practice import syntax as practice_syntax
 from practice.services import lesson_practice_sync
 
 from .models import Course, Enrollment, Lesson, LessonAttachment, Module, content_changed
@@ -36,6 +35,7 @@ from .services import (
     enrollment_create,
     last_instructor_message,
     lesson_move,
+    lesson_practice_checked,
     module_move,
     refuse_if_last_instructor,
     roster_import,
@@ -363,11 +363,7 @@ class LessonAdminForm(forms.ModelForm):
         # The questions and exercises are checked with the form, so a broken block is
         # a form error naming its line, and the lesson is not saved half-updated.
         body = self.cleaned_data["body"]
-        self.practice = practice_syntax.parse(body)
-        if self.practice.problems:
-            raise ValidationError(
-                [f"Quiz or exercise block, {problem}" for problem in self.practice.problems]
-            )
+        self.practice = lesson_practice_checked(body)
         return body
 
 

@@ -132,7 +132,7 @@ class Course(models.Model):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             update_fields = set(update_fields)
-            for name in ("summary", "objectives", "prerequisites"):
+            for name in self.SOURCES:
                 if name in update_fields:
                     update_fields.add(f"{name}_html")
             kwargs["update_fields"] = update_fields
@@ -167,9 +167,8 @@ class Course(models.Model):
             raise ValidationError(errors)
 
     def render(self) -> None:
-        self.summary_html = render_markdown(self.summary).html
-        self.objectives_html = render_markdown(self.objectives).html
-        self.prerequisites_html = render_markdown(self.prerequisites).html
+        for name in self.SOURCES:
+            setattr(self, f"{name}_html", render_markdown(getattr(self, name)).html)
 
     def rotate_enrollment_key(self) -> str:
         self.enrollment_key = new_enrollment_key()

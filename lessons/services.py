@@ -143,16 +143,26 @@ def user_signup_with_key(
 
 
 # Lessons ----------------------------------------------------------------------
+def lesson_practice_checked(body: str) -> practice_syntax.Practice:
+    """Return the questions and exercises of the Markdown BODY, or raise ValidationError
+    naming the line of each broken block."""
+    practice = practice_syntax.parse(body)
+    if practice.problems:
+        raise ValidationError(
+            [f"Quiz or exercise block, {problem}" for problem in practice.problems]
+        )
+    return practice
+
+
 @transaction.atomic
 def lesson_save(lesson: Lesson) -> None:
     """Save LESSON after the model's checks, with the questions and exercises of its
     Markdown, as the back office saves it: a broken quiz or exercise block is an error
     on ``body`` naming its line (ValidationError), and nothing is saved."""
-    practice = practice_syntax.parse(lesson.body)
-    if practice.problems:
-        raise ValidationError(
-            {"body": [f"Quiz or exercise block, {problem}" for problem in practice.problems]}
-        )
+    try:
+        practice = lesson_practice_checked(lesson.body)
+    except ValidationError as exc:
+        raise ValidationError({"body": exc.error_list}) from exc
     lesson.full_clean()
     lesson.save()
     lesson_practice_sync(lesson=lesson, practice=practice)

@@ -244,10 +244,8 @@ class GradingAssignmentActions:
     @action(detail=True, methods=["post"], url_path="overrides")
     def override(self, request, pk=None):
         assignment = self.object_for(policy.TEACH)
-        data = valid(serializers.OverrideInSerializer, request.data)
-        form = MarkOverrideForm(
-            {key: str(value) for key, value in data.items()}, assignment=assignment
-        )
+        data = form_input(serializers.OverrideInSerializer, request.data)
+        form = MarkOverrideForm(data, assignment=assignment)
         cleaned = form_valid(form)
         override = grading.mark_override(
             assignment=assignment,

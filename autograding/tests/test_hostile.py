@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from autograding import services
+from autograding import sandbox, services
 from autograding.models import RunStatus
 
 from .conftest import run_now
@@ -25,18 +25,7 @@ pytestmark = pytest.mark.django_db
 
 def processes_of(run) -> list[int]:
     """The machine's processes running as RUN's sandbox uid (only its sandbox uses it)."""
-    uid = services.sandbox_uid(run)
-    found = []
-    for name in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{name}/status") as status:
-                lines = status.read().splitlines()
-        except OSError:
-            continue  # not a process, or one that just ended
-        uids = next((line.split()[1:] for line in lines if line.startswith("Uid:")), [])
-        if str(uid) in uids:
-            found.append(int(name))
-    return found
+    return sandbox.processes_of_uid(services.sandbox_uid(run))
 
 
 def test_an_endless_loop_times_out_naming_the_test(world):

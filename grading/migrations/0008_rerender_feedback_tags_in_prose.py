@@ -2,20 +2,21 @@
 text (see lessons/migrations/0007_rerender_tags_in_prose.py): a grader's "Your <style>
 block is misplaced" lost everything after "<style>"."""
 
+import importlib
+
 from django.db import migrations
+
+# The reviews' feedback, walked as the strict sanitizer's re-render walked it.
+rerender_feedback = importlib.import_module(
+    "grading.migrations.0002_rerender_feedback_with_strict_sanitizer"
+).rerender
 
 
 def rerender(apps, schema_editor):
     from lessons.rendering import markdown_to_html
 
-    # update(), not save(): a re-render is not a change of the review, so no history row.
-    Review = apps.get_model("grading", "Review")
-    for review in Review.objects.only("overall_feedback", "overall_feedback_html").iterator(
-        chunk_size=500
-    ):
-        html = markdown_to_html(review.overall_feedback)
-        if html != review.overall_feedback_html:
-            Review.objects.filter(pk=review.pk).update(overall_feedback_html=html)
+    rerender_feedback(apps, schema_editor)
+    # Then the line comments, which that re-render missed (update(): no history row).
     LineComment = apps.get_model("grading", "LineComment")
     for comment in LineComment.objects.only("text", "text_html").iterator(chunk_size=500):
         html = markdown_to_html(comment.text)
