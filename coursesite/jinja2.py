@@ -37,7 +37,6 @@ from django.template.backends.jinja2 import Jinja2, get_exception_info
 from django.template.backends.jinja2 import Template as DjangoJinjaTemplate
 from django.templatetags.static import static as django_static
 from django.test.signals import template_rendered
-from django.urls import get_script_prefix, reverse
 from django.utils.formats import get_format
 from django.utils.module_loading import import_string
 from django.utils.safestring import SafeString
@@ -45,6 +44,7 @@ from django.utils.timezone import template_localtime
 
 from autograding import results as autograding_results
 from coursesite.memo import ProcessMemo
+from coursesite.urlpaths import path_of
 from grading.todo import render_student_todo
 from lessons.fragments import course_modules, lesson_sidebar
 from practice import fragments as practice_fragments
@@ -69,23 +69,6 @@ def _static(path: str) -> str:
 def _forget_static_urls(*, setting: str, **kwargs) -> None:
     if setting in {"STORAGES", "STATIC_URL", "STATIC_ROOT", "DEBUG"}:
         _static.cache_clear()
-
-
-def url(name: str, *args, **kwargs) -> str:
-    """Return the path of the URL pattern NAME, as ``{% url name arg %}`` did."""
-    try:
-        if not kwargs:
-            return _reverse(get_script_prefix(), name, args)
-    except TypeError:  # an argument that cannot be a cache key
-        pass
-    return reverse(name, args=args or None, kwargs=kwargs or None)
-
-
-@lru_cache(maxsize=4096)
-def _reverse(prefix: str, name: str, args: tuple) -> str:
-    # The URLconf does not change while the process runs: a page's navbar, breadcrumbs
-    # and links are the same few reversals on every request (about 50 µs each).
-    return reverse(name, args=args or None)
 
 
 def date(value, arg: str | None = None) -> str:
@@ -148,7 +131,7 @@ def _field_key(field) -> tuple | None:
 
 
 GLOBALS = {
-    "url": url,
+    "url": path_of,  # {% url name arg %}, remembered (coursesite/urlpaths.py)
     "static": static,
     "course_projects": projects_tags.render_course_projects,
     "upcoming_deadlines": projects_tags.render_upcoming_deadlines,

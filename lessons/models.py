@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, name_sort_keys
+from coursesite.urlpaths import path_of
 from practice.syntax import strip_blocks
 
 from .rendering import render_markdown
@@ -139,7 +140,7 @@ class Course(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("lessons:course", kwargs={"slug": self.slug})
+        return path_of("lessons:course", slug=self.slug)
 
     def clean(self) -> None:
         # Only what changes is checked: a course saved before these rules keeps its
@@ -306,10 +307,7 @@ class Lesson(models.Model):
         content_changed(Module.objects.filter(pk=self.module_id).values("course_id"))
 
     def get_absolute_url(self) -> str:
-        return reverse(
-            "lessons:lesson",
-            kwargs={"course_slug": self.module.course.slug, "lesson_slug": self.slug},
-        )
+        return path_of("lessons:lesson", course_slug=self.module.course.slug, lesson_slug=self.slug)
 
     def delete(self, *args, **kwargs):
         courses = list(Module.objects.filter(pk=self.module_id).values_list("course_id", flat=True))

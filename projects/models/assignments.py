@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from coursesite.urlpaths import path_of
 from lessons.rendering import markdown_to_html
 from projects.archives import format_bytes
 
@@ -159,9 +160,7 @@ class ProjectAssignment(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse(
-            "projects:detail", kwargs={"course_slug": self.course.slug, "slug": self.slug}
-        )
+        return path_of("projects:detail", course_slug=self.course.slug, slug=self.slug)
 
     @property
     def accepts_late_work(self) -> bool:
