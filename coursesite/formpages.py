@@ -193,6 +193,18 @@ def _keep(request: HttpRequest, target: str, owner: int | None, message: str = K
         request.session[SESSION_KEY] = kept
 
 
+REFUSED = "What you typed is back in the form: correct it, then send it again."
+
+
+def keep_refused(request: HttpRequest, target: str) -> None:
+    """Keep what REQUEST posted for the page TARGET, whose form it came from.
+
+    For a form that is one row of a page (its action redirects back there): refused,
+    its fields come back through ``kept_fields`` on that page, with REFUSED.
+    """
+    _keep(request, target, request.user.pk, REFUSED)
+
+
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """Answer a request refused by the CSRF check (``CSRF_FAILURE_VIEW``); act on nothing.
 

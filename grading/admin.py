@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
+from django.db.models import Max
+from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -31,14 +34,70 @@ from .models import (
     Review,
     Rubric,
 )
-from .services import grader_assign, grader_assign_check, graders_assign_round_robin
+from .services import (
+    RELEASED_MARKS_LOCKED,
+    grader_assign,
+    grader_assign_check,
+    graders_assign_round_robin,
+    is_released,
+)
+
+
+def _points(value) -> str:
+    return f"{value.normalize():f}"  # 10.00 -> "10", 7.50 -> "7.5"
+
+
+def _released(rubric: Rubric | None) -> bool:
+    return rubric is not None and rubric.pk is not None and is_released(rubric.assignment_id)
+
+
+class CriterionForm(forms.ModelForm):
+    """A criterion whose maximum stays at or above every score already given for it."""
+
+    class Meta:
+        model = Criterion
+        fields = ("rubric", "order", "title", "description", "max_points")
+
+    def clean(self):
+        data = super().clean()
+        rubric = data.get("rubric") or getattr(self.instance, "rubric", None)
+        if self.instance.rubric_id is None and rubric is not None and _released(rubric):
+            # The add page, or a tampered inline: a new criterion would lower every mark.
+            raise ValidationError(RELEASED_MARKS_LOCKED, code="marks_locked")
+        maximum = data.get("max_points")
+        if self.instance.pk and maximum is not None and "max_points" in self.changed_data:
+            highest = self.instance.scores.aggregate(highest=Max("points"))["highest"]
+            if highest is not None and highest > maximum:
+                self.add_error(
+                    "max_points",
+                    _(
+                        "A review already gives %(points)s points for this criterion: the "
+                        "maximum cannot be lower. Ask its grader to change the score first."
+                    )
+                    % {"points": _points(highest)},
+                )
+        return data
 
 
 class CriterionInline(CourseScopedInline, admin.TabularInline):
+    """A rubric's criteria; a scored one cannot be deleted (CriterionScore.criterion is
+    RESTRICT, which the inline reports as a form error), and after the release none
+    changes."""
+
     model = Criterion
+    form = CriterionForm
     extra = 1
     fields = ("order", "title", "description", "max_points")
     show_change_link = True  # levels are edited on the criterion's own page
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return super().has_add_permission(request, obj) and not _released(obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and not _released(obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and not _released(obj)
 
 
 @admin.register(Rubric)
@@ -65,6 +124,12 @@ class RubricAdmin(CourseScopedHistoryAdmin):
     )
     actions = ("assign_round_robin",)
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        rubric = self.get_object(request, unquote(object_id))
+        if request.method == "GET" and _released(rubric):
+            self.message_user(request, RELEASED_MARKS_LOCKED, messages.INFO)
+        return super().change_view(request, object_id, form_url, extra_context)
+
     @admin.display(description=_("course"))
     def course(self, obj: Rubric):
         return obj.assignment.course
@@ -89,17 +154,65 @@ class RubricAdmin(CourseScopedHistoryAdmin):
                 )
 
 
+class LevelFormSet(BaseInlineFormSet):
+    """A criterion's levels, none worth more than the criterion (a grader picking it
+    could never save the review)."""
+
+    def clean(self) -> None:
+        super().clean()
+        maximum = self.instance.max_points
+        if maximum is None:
+            return
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or form.cleaned_data.get("DELETE"):
+                continue
+            points = form.cleaned_data.get("points")
+            if points is not None and points > maximum:
+                form.add_error(
+                    "points",
+                    _("A level is worth at most the criterion's maximum, %(max)s points.")
+                    % {"max": _points(maximum)},
+                )
+
+
 class LevelInline(CourseScopedInline, admin.TabularInline):
     model = Level
+    formset = LevelFormSet
     extra = 1
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return super().has_add_permission(request, obj) and not _criterion_released(obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and not _criterion_released(obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and not _criterion_released(obj)
+
+
+def _criterion_released(criterion: Criterion | None) -> bool:
+    return criterion is not None and criterion.pk is not None and _released(criterion.rubric)
 
 
 @admin.register(Criterion)
 class CriterionAdmin(CourseScopedAdmin):
+    form = CriterionForm
     list_display = ("title", "rubric", "order", "max_points")
     list_select_related = ("rubric__assignment",)
     list_filter = ("rubric__assignment__course",)
     inlines = (LevelInline,)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and not _criterion_released(obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and not _criterion_released(obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        criterion = self.get_object(request, unquote(object_id))
+        if request.method == "GET" and _criterion_released(criterion):
+            self.message_user(request, RELEASED_MARKS_LOCKED, messages.INFO)
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 class CriterionScoreInline(CourseScopedInline, admin.TabularInline):

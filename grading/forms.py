@@ -229,6 +229,9 @@ class PeerRatingForm(forms.Form):
         }
 
 
+REASON_MAX_LENGTH = 2000
+
+
 class MarkOverrideForm(forms.Form):
     student = forms.ModelChoiceField(
         queryset=User.objects.none(),
@@ -238,7 +241,7 @@ class MarkOverrideForm(forms.Form):
     mark = forms.DecimalField(
         label="Mark (%)", min_value=0, max_value=100, max_digits=5, decimal_places=2
     )
-    reason = forms.CharField(label="Reason", max_length=2000)
+    reason = forms.CharField(label="Reason", max_length=REASON_MAX_LENGTH)
 
     def __init__(self, *args, assignment=None, clear: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -249,7 +252,12 @@ class MarkOverrideForm(forms.Form):
             self.fields["mark"].required = self.fields["reason"].required = False
 
     def error_messages_text(self) -> list[str]:
-        """Return the errors as sentences for a flash message (the form is one table row)."""
+        """Return the errors as sentences for a flash message (the form is one table row),
+        each naming its field."""
         if "student" in self.errors:
             return list(self.errors["student"])
-        return ["Give a mark between 0 and 100 and a reason."]
+        return [
+            f"{self.fields[name].label}: {message}"
+            for name, errors in self.errors.items()
+            for message in errors
+        ]

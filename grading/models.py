@@ -174,7 +174,9 @@ def group_label(group_id: int, name: str, *, anonymous: bool) -> str:
 
 class CriterionScore(models.Model):
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="scores")
-    criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="scores")
+    # RESTRICT: a scored criterion stays (the review's total was added up from its
+    # scores); it goes with its review, as when a whole project is deleted.
+    criterion = models.ForeignKey(Criterion, on_delete=models.RESTRICT, related_name="scores")
     points = models.DecimalField(_("points"), max_digits=6, decimal_places=2, null=True, blank=True)
     comment = models.TextField(_("comment"), blank=True)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.dispatch import receiver
 
-from projects.signals import membership_lock, submission_created
+from projects.signals import marks_lock, submission_created
 
 from . import services
 
@@ -18,12 +18,8 @@ def notify_grader(sender, submission, **kwargs) -> None:
     services.new_version_notify(submission=submission)
 
 
-@receiver(membership_lock, dispatch_uid="grading-released-groups-keep-their-members")
-def released_groups_keep_their_members(sender, group, **kwargs) -> str | None:
-    if services.is_released(group.assignment_id):
-        return (
-            "The grades of this project are released, and each member's mark is read from "
-            "the group: its members no longer change. Use a mark override to correct one "
-            "student's mark."
-        )
+@receiver(marks_lock, dispatch_uid="grading-released-marks-keep-their-inputs")
+def released_marks_keep_their_inputs(sender, assignment_id, **kwargs) -> str | None:
+    if services.is_released(assignment_id):
+        return services.RELEASED_MARKS_LOCKED
     return None

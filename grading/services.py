@@ -40,6 +40,7 @@ from .models import (
 )
 
 __all__ = [
+    "RELEASED_MARKS_LOCKED",
     "grader_assign",
     "grader_assign_check",
     "graders_assign_round_robin",
@@ -92,6 +93,16 @@ def _check_not_released(assignment: ProjectAssignment) -> None:
 
 
 # Assigning graders
+
+
+# Marks are computed when they are read, from the rubric, the reviews, the deadline, the
+# late-work rules and the groups: once released, none of these changes under a mark a
+# student has seen (the back office turns them read-only, the services refuse).
+RELEASED_MARKS_LOCKED = (
+    "The grades of this project are released, and its marks are computed from its "
+    "rubric, deadline, late-work rules, groups and extensions: these no longer change. "
+    "Correct one student's mark with a mark override; a group's through a regrade."
+)
 
 
 # Reviews cannot be saved once grades are released, so a grader given one then could

@@ -22,7 +22,7 @@ from django.utils import timezone
 from access import policy
 from accounts.models import Role, User
 from coursesite.csvexport import CsvStreamingResponse
-from coursesite.formpages import form_view, kept_fields, page
+from coursesite.formpages import form_view, keep_refused, kept_fields, page
 from lessons.models import Course
 from lessons.selectors import course_by_slug
 from projects.models import Group, GroupMembership, ProjectAssignment
@@ -30,6 +30,7 @@ from projects.models import Group, GroupMembership, ProjectAssignment
 from . import selectors, services
 from .diff import archive_diff
 from .forms import (
+    REASON_MAX_LENGTH,
     GraderReassignForm,
     LineCommentForm,
     MarkOverrideForm,
@@ -446,6 +447,8 @@ def assignment_overview(request: HttpRequest, pk: int) -> HttpResponse:
         ]
         rows.append((group, getattr(group, "review", None), members))
     release = GradeRelease.objects.filter(assignment=assignment).first()
+    # A refused override comes back in its student's row, as typed.
+    kept = kept_fields(request)
     return render(
         request,
         "grading/assignment.html",
@@ -455,6 +458,8 @@ def assignment_overview(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": rows,
             "release": release,
             "override_form": MarkOverrideForm(),
+            "kept_override": kept if isinstance(kept.get("student"), str) else {},
+            "reason_max_length": REASON_MAX_LENGTH,
         },
     )
 
@@ -567,9 +572,11 @@ def override_mark(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _get_assignment_for_instructor(request, pk)
     clear = "clear" in request.POST
     form = MarkOverrideForm(request.POST, assignment=assignment, clear=clear)
+    overview = reverse("grading:assignment_grading", kwargs={"pk": assignment.pk})
     if not form.is_valid():
         messages.error(request, " ".join(form.error_messages_text()))
-        return redirect("grading:assignment_grading", pk=assignment.pk)
+        keep_refused(request, overview)
+        return redirect(overview)
     student = form.cleaned_data["student"]
     if clear:
         services.mark_override_clear(assignment=assignment, student=student, by=request.user)
@@ -585,6 +592,7 @@ def override_mark(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
+            keep_refused(request, overview)
         else:
             # Fixed-point: "1e2" typed is 100, not "1E+2", in the message.
             mark = form.cleaned_data["mark"]

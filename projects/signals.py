@@ -8,7 +8,8 @@ from django.dispatch import Signal
 # queues a test run) must not fail the submission: it is sent with send_robust.
 submission_created = Signal()
 
-# Asked, with ``group``, before an instructor changes a group's members: a listener
-# returns why they may no longer change (grading: the grades are released, and marks
-# are read from the members), or None. See ``services.groups.membership_locked_reason``.
-membership_lock = Signal()
+# Asked, with ``assignment_id``, before an instructor changes what the project's marks
+# are computed from: its groups' members and project, its deadline and late-work rules,
+# the groups' extensions. A listener returns why they may no longer change (grading:
+# the grades are released), or None. See ``services.groups.marks_locked_reason``.
+marks_lock = Signal()

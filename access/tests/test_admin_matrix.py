@@ -20,6 +20,7 @@ from django.urls import reverse
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
+from grading.models import Rubric
 from lessons.models import Enrollment
 
 from .matrix import (
@@ -166,6 +167,15 @@ def add_payload(label: str, empty: dict, change: dict, a, b) -> dict:
     overrides = {
         "lessons.Enrollment": {"user": b.student.pk, "course": a.course.pk},
         "grading.Rubric": {"assignment": a.bare.pk},
+        # A group's project is fixed once it exists (not on its change form); a released
+        # rubric takes no new criterion: the project still being graded takes both.
+        "projects.Group": {"assignment": a.grading.pk},
+        "grading.Criterion": {
+            "rubric": Rubric.objects.get(assignment=a.grading).pk,
+            "order": 3,
+            "title": f"{a.word} clarity",
+            "max_points": 5,
+        },
         "grading.Review": {"group": a.group_q.pk, "grader": a.grader.pk},
         "autograding.TestSuite": {"assignment": a.bare.pk},
         "accounts.User": {

@@ -4,6 +4,10 @@ with a message, and nothing of the other course moves."""
 
 from __future__ import annotations
 
+import html
+from datetime import timedelta
+from decimal import Decimal
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -146,3 +150,159 @@ def test_a_released_group_keeps_its_members_in_the_back_office(world):
     open_group = a.group_o
     url = reverse("admin:projects_group_change", args=[open_group.pk])
     assert "no longer change" not in client.get(url).content.decode()
+
+
+def _marks_of(assignment) -> dict:
+    from grading.gradebook import assignment_marks
+
+    marks = assignment_marks([assignment.pk]).marks
+    return {
+        key: (entry.mark, entry.grade and entry.grade.days_late) for key, entry in marks.items()
+    }
+
+
+def test_released_marks_keep_their_rubric_deadline_and_extensions(world):
+    """After the release, nothing a mark is computed from changes in the back office:
+    neither the rubric (inline or criterion page), nor the deadline and late-work rules,
+    nor a group's extension. Before it, they do."""
+    from grading.models import Criterion
+    from projects.models import Extension
+
+    a, b = world
+    client = client_for(a.instructor)
+    marks = _marks_of(a.released)
+    criteria = list(Criterion.objects.filter(rubric=a.rubric).values_list("pk", "max_points"))
+
+    url = reverse("admin:grading_rubric_change", args=[a.rubric.pk])
+    page = client.get(url).content.decode()
+    assert "its marks are computed from its rubric" in page
+    data = form_data(page, "rubric_form")
+    data.update({"criteria-0-DELETE": ["on"], "criteria-1-max_points": ["50"]})
+    data.update({"criteria-TOTAL_FORMS": ["3"], "criteria-2-title": ["Extra"]})
+    data.update({"criteria-2-max_points": ["90"], "criteria-2-order": ["3"]})
+    assert client.post(url, data).status_code in (200, 302)
+    after = list(Criterion.objects.filter(rubric=a.rubric).values_list("pk", "max_points"))
+    assert after == criteria
+
+    criterion_url = reverse("admin:grading_criterion_change", args=[a.criterion.pk])
+    assert "its marks are computed" in client.get(criterion_url).content.decode()
+    response = client.post(criterion_url, {"rubric": a.rubric.pk, "title": "x", "max_points": "1"})
+    assert response.status_code == 403
+    add = client.post(
+        reverse("admin:grading_criterion_add"),
+        {"rubric": a.rubric.pk, "order": "9", "title": "Sneaked in", "max_points": "50"},
+    )
+    assert "its marks are computed from its rubric" in add.content.decode()
+    assert not Criterion.objects.filter(title="Sneaked in").exists()
+
+    project_url = reverse("admin:projects_projectassignment_change", args=[a.released.pk])
+    page = client.get(project_url).content.decode()
+    assert "its marks are computed" in page
+    data = form_data(page, "projectassignment_form")
+    earlier = a.released.due_at - timedelta(days=20)
+    data.update({"due_at_0": [earlier.strftime("%Y-%m-%d")], "due_at_1": ["10:00:00"]})
+    data.update({"late_penalty_per_day": ["50"], "late_penalty_cap": ["100"]})
+    assert client.post(project_url, data).status_code == 302  # the rest still saves
+    a.released.refresh_from_db()
+    assert a.released.late_penalty_per_day != 50 and a.released.due_at > earlier
+
+    group_url = reverse("admin:projects_group_change", args=[a.group_r.pk])
+    data = form_data(client.get(group_url).content.decode(), "group_form")
+    later = a.released.due_at + timedelta(days=30)
+    data.update({"extension-TOTAL_FORMS": ["1"], "extension-0-reason": ["Ill"]})
+    data.update({"extension-0-due_at_0": [later.strftime("%Y-%m-%d")]})
+    data.update({"extension-0-due_at_1": ["10:00:00"]})
+    client.post(group_url, data)
+    assert not Extension.objects.filter(group=a.group_r).exists()
+    assert _marks_of(a.released) == marks
+
+    # Course B's instructor does not even see them; and before a release they change.
+    other = client_for(b.instructor)
+    assert other.get(url).status_code == 404
+    assert other.get(criterion_url).status_code == 404
+    grading_criterion = Criterion.objects.get(rubric__assignment=a.grading)
+    url = reverse("admin:grading_criterion_change", args=[grading_criterion.pk])
+    data = form_data(client.get(url).content.decode(), "criterion_form")
+    data["max_points"] = ["12"]
+    assert client.post(url, data).status_code == 302
+    grading_criterion.refresh_from_db()
+    assert grading_criterion.max_points == 12
+
+
+def test_a_scored_criterion_stays_and_no_level_is_worth_more_than_its_criterion(world):
+    from grading.models import Criterion, CriterionScore
+
+    a, _b = world
+    client = client_for(a.instructor)
+    criterion = Criterion.objects.get(rubric__assignment=a.grading)
+    CriterionScore.objects.create(review=a.review_o, criterion=criterion, points=8)
+    rubric_url = reverse("admin:grading_rubric_change", args=[criterion.rubric_id])
+    data = form_data(client.get(rubric_url).content.decode(), "rubric_form")
+    data["criteria-0-DELETE"] = ["on"]
+    response = client.post(rubric_url, data)
+    assert response.status_code == 200
+    assert "would require deleting the following protected related objects" in (
+        response.content.decode()
+    )
+    assert Criterion.objects.filter(pk=criterion.pk).exists()
+
+    url = reverse("admin:grading_criterion_change", args=[criterion.pk])
+    data = form_data(client.get(url).content.decode(), "criterion_form")
+    response = client.post(url, {**data, "max_points": ["5"]})
+    assert "A review already gives 8 points for this criterion" in response.content.decode()
+    data.update({"levels-TOTAL_FORMS": ["1"], "levels-0-label": ["Legendary"]})
+    data.update({"levels-0-points": ["999"], "levels-0-description": [""]})
+    response = client.post(url, data)
+    assert "A level is worth at most the criterion's maximum, 10 points." in html.unescape(
+        response.content.decode()
+    )
+    assert not criterion.levels.exists()
+    data["levels-0-points"] = ["9.5"]
+    assert client.post(url, data).status_code == 302
+    assert criterion.levels.get().points == Decimal("9.5")
+    criterion.refresh_from_db()
+    assert criterion.max_points == 10
+
+
+def test_a_group_stays_in_its_project(world):
+    a, _b = world
+    client = client_for(a.instructor)
+    url = reverse("admin:projects_group_change", args=[a.group_q.pk])
+    data = form_data(client.get(url).content.decode(), "group_form")
+    data["assignment"] = [str(a.grading.pk)]
+    client.post(url, data)
+    a.group_q.refresh_from_db()
+    assert a.group_q.assignment_id == a.bare.pk
+
+
+def test_view_on_site_answers_only_for_rows_the_instructor_teaches(world):
+    from django.contrib.contenttypes.models import ContentType
+
+    a, b = world
+    client = client_for(a.instructor)
+    lessons = ContentType.objects.get_for_model(Lesson).pk
+    own = client.get(reverse("admin:view_on_site", args=[lessons, a.lesson.pk]))
+    assert own.status_code == 302 and own["Location"].endswith(a.lesson.get_absolute_url())
+    for path_args in ([lessons, b.lesson.pk], [lessons, 999999], [99999, a.lesson.pk]):
+        assert client.get(reverse("admin:view_on_site", args=path_args)).status_code == 404
+    assert client.get(f"/admin/r/{lessons}/abc/").status_code == 404
+    # Course B's instructor gets theirs and not A's.
+    other = client_for(b.instructor)
+    assert other.get(reverse("admin:view_on_site", args=[lessons, a.lesson.pk])).status_code == 404
+    assert other.get(reverse("admin:view_on_site", args=[lessons, b.lesson.pk])).status_code == 302
+
+
+def test_the_services_refuse_what_released_marks_are_computed_from(world):
+    from projects import services as projects
+
+    a, _b = world
+    later = a.released.due_at + timedelta(days=30)
+    with pytest.raises(ValidationError, match="released"):
+        projects.extension_grant(group=a.group_r, due_at=later, granted_by=a.instructor)
+    with pytest.raises(ValidationError, match="released"):
+        projects.membership_move(student=a.classmate, to_group=a.group_r, actor=a.instructor)
+    # A project still being graded takes both.
+    extension = projects.extension_grant(
+        group=a.group_o, due_at=a.grading.due_at + timedelta(days=3), granted_by=a.instructor
+    )
+    assert extension.group_id == a.group_o.pk

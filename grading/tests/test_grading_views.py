@@ -537,7 +537,17 @@ def test_override_from_the_assignment_page(client, world, alice, bob):
     response = client.post(url, {"student": bob.pk, "mark": "1e2", "reason": "All"}, follow=True)
     assert "mark is now 100%" in response.content.decode()  # not "1E+2%"
     response = client.post(url, {"student": bob.pk, "mark": "91", "reason": ""}, follow=True)
-    assert "Give a mark between 0 and 100 and a reason." in response.content.decode()
+    assert "Reason: This field is required." in response.content.decode()
+    # Too long a reason: the message names the limit, and the row shows what was typed.
+    reason = "Late medical certificate, accepted by the exam board. " * 40
+    response = client.post(url, {"student": bob.pk, "mark": "75", "reason": reason}, follow=True)
+    html = response.content.decode()
+    assert "Reason: Ensure this value has at most 2000 characters" in html
+    assert f'id="mark-{bob.pk}"' in html and 'value="75"' in html
+    assert reason.strip()[:100] in html and "back in the form" in html
+    assert "mark is now 75" not in html
+    response = client.post(url, {"student": bob.pk, "mark": "101", "reason": "x"}, follow=True)
+    assert "Mark (%): Ensure this value is less than or equal to 100." in response.content.decode()
     response = client.post(url, {"student": bob.pk, "clear": "1"}, follow=True)
     assert "computed mark applies again" in response.content.decode()
 

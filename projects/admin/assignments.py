@@ -190,6 +190,21 @@ class ProjectAssignmentAdmin(CourseScopedAdmin):
         (_("Grading"), {"fields": ("hub_link",)}),
     )
     readonly_fields = ("hub_link",)
+    # What marks are computed from: fixed once they are released (marks_lock).
+    MARK_FIELDS = ("due_at", "late_policy", "late_penalty_per_day", "late_penalty_cap")
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and services.marks_locked_reason(obj):
+            return (*fields, *self.MARK_FIELDS)
+        return fields
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        assignment = self.get_object(request, unquote(object_id))
+        if request.method == "GET" and assignment is not None:
+            if locked := services.marks_locked_reason(assignment):
+                self.message_user(request, locked, messages.INFO)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description=_("assignment hub"))
     def hub_link(self, obj: ProjectAssignment) -> str:
@@ -351,6 +366,16 @@ class ExtensionInline(CourseScopedInline, admin.StackedInline):
     verbose_name = _("deadline extension")
     verbose_name_plural = _("deadline extension")
 
+    # A group's extension decides its lateness, hence its mark: fixed once released.
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return super().has_add_permission(request, obj) and not _members_locked(obj)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and not _members_locked(obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and not _members_locked(obj)
+
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).select_related("granted_by", "group__assignment")
 
@@ -449,8 +474,9 @@ class GroupAdmin(CourseScopedAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         fields = super().get_readonly_fields(request, obj)
-        # A released group keeps its project too: its marks were read from both.
-        return (*fields, "assignment") if _members_locked(obj) else fields
+        # A group stays in its project: its members' memberships, submissions and
+        # review belong to that project (moving the group left them behind).
+        return (*fields, "assignment") if obj is not None else fields
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         group = self.get_object(request, unquote(object_id))

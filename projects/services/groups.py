@@ -22,7 +22,7 @@ from projects.models import (
     MembershipEvent,
     ProjectAssignment,
 )
-from projects.signals import membership_lock
+from projects.signals import marks_lock
 
 NOT_ENROLLED = "Only students enrolled in this course can join its project groups."
 INSTRUCTOR_ASSIGNS = "The instructor assigns the groups for this project."
@@ -256,12 +256,21 @@ def groups_auto_form(
 
 
 @transaction.atomic
-def membership_locked_reason(group: Group) -> str | None:
-    """Return why GROUP's members may no longer change, if another app says so."""
-    for _receiver, reason in membership_lock.send(sender=Group, group=group):
+def marks_locked_reason(assignment: ProjectAssignment | int) -> str | None:
+    """Return why what ASSIGNMENT's marks are computed from (members, deadline, late-work
+    rules, extensions) may no longer change, if another app says so."""
+    assignment_id = assignment if isinstance(assignment, int) else assignment.pk
+    if assignment_id is None:
+        return None
+    for _receiver, reason in marks_lock.send(sender=ProjectAssignment, assignment_id=assignment_id):
         if reason:
             return reason
     return None
+
+
+def membership_locked_reason(group: Group) -> str | None:
+    """Return why GROUP's members may no longer change, if another app says so."""
+    return marks_locked_reason(group.assignment_id)
 
 
 def _refuse_if_locked(group: Group) -> None:
@@ -275,7 +284,7 @@ def membership_move(*, student: User, to_group: Group, actor: User | None = None
 
     Return the group they left, or None. Instructors may move students at any time,
     also after submissions (the history keeps who was where when), until a listener
-    of ``membership_lock`` refuses (the grades are released).
+    of ``marks_lock`` refuses (the grades are released).
     """
     assignment = to_group.assignment
     _refuse_if_locked(to_group)
@@ -323,6 +332,8 @@ def extension_grant(
     *, group: Group, due_at: datetime, reason: str = "", granted_by: User | None = None
 ) -> Extension:
     """Give GROUP a later deadline, replacing any earlier extension."""
+    if reason_locked := marks_locked_reason(group.assignment_id):
+        raise ValidationError(reason_locked, code="marks_locked")
     if due_at <= group.assignment.due_at:
         raise ValidationError(
             {"due_at": "An extension must end after the project's deadline."}, code="too_early"
@@ -337,6 +348,7 @@ __all__ = [
     "AutoFormResult",
     "balanced_sizes",
     "extension_grant",
+    "marks_locked_reason",
     "membership_locked_reason",
     "group_create",
     "group_join",
