@@ -67,7 +67,7 @@ class BackOfficeSite(admin.AdminSite):
         # site, another course's draft lesson included, and told which ids exist.
         return [
             path(
-                "r/<int:content_type_id>/<path:object_id>/",
+                "r/<id:content_type_id>/<path:object_id>/",
                 self.admin_view(self.view_on_site),
                 name="view_on_site",
             )

@@ -15,7 +15,7 @@ from .validators import (
     normalize_email,
     validate_ascii_username,
     validate_email_characters,
-    validate_no_bidi_controls,
+    validate_name,
 )
 
 
@@ -77,7 +77,7 @@ class ProfileForm(UniqueEmailMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         for name in ("display_name", "first_name", "last_name"):
-            self.fields[name].validators.append(validate_no_bidi_controls)
+            self.fields[name].validators.append(validate_name)
 
 
 class AdminUserCreationForm(UniqueEmailMixin, auth_forms.AdminUserCreationForm):
@@ -92,7 +92,7 @@ class AdminUserCreationForm(UniqueEmailMixin, auth_forms.AdminUserCreationForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["username"].validators.append(validate_ascii_username)
-        self.fields["display_name"].validators.append(validate_no_bidi_controls)
+        self.fields["display_name"].validators.append(validate_name)
 
 
 class AdminUserChangeForm(UniqueEmailMixin, auth_forms.UserChangeForm):
@@ -107,7 +107,7 @@ class AdminUserChangeForm(UniqueEmailMixin, auth_forms.UserChangeForm):
         super().__init__(*args, **kwargs)
         for name in ("display_name", "first_name", "last_name"):
             if name in self.fields:  # the instructor's form may leave some out
-                self.fields[name].validators.append(validate_no_bidi_controls)
+                self.fields[name].validators.append(validate_name)
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):

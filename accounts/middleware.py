@@ -59,3 +59,23 @@ class LoadedUserMiddleware:
         if hasattr(request, "user"):
             request.user = get_user(request)
         return self.get_response(request)
+
+
+class PrivatePagesMiddleware:
+    """Tell browsers and proxies not to store what a logged-in person was shown.
+
+    Marks, feedback and code are read on shared lab computers: a page kept in the
+    browser's cache (or its back-forward cache) showed them again after the student
+    logged out, to whoever pressed Back. Responses that say how to cache themselves
+    (static files, downloads) keep their own header.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and "Cache-Control" not in response:
+            response["Cache-Control"] = "private, no-store"
+        return response

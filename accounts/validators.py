@@ -27,6 +27,19 @@ def validate_no_bidi_controls(value: str) -> None:
         )
 
 
+def validate_name(value: str) -> None:
+    """A name people see (display names, group names): no text-direction characters,
+    and something visible once invisible characters and spaces are set aside."""
+    validate_no_bidi_controls(value)
+    if not any(
+        not character.isspace() and unicodedata.category(character) != "Cf" for character in value
+    ):
+        raise ValidationError(
+            _("Give a name with at least one visible letter, digit or sign."),
+            code="invisible_name",
+        )
+
+
 # New usernames in the Latin letters of ASCII: a Cyrillic "е" looks like the Latin "e",
 # so "studеnt1" would pass for "student1" on every list. Display names keep every
 # alphabet (they are people's names); the username beside them tells two apart.

@@ -22,6 +22,7 @@ the ``()`` and would otherwise print "<bound method ...>".
 
 from __future__ import annotations
 
+import re
 import sys
 from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import lru_cache
@@ -41,6 +42,7 @@ from django.utils.formats import get_format
 from django.utils.module_loading import import_string
 from django.utils.safestring import SafeString
 from django.utils.timezone import template_localtime
+from markupsafe import Markup, escape
 
 from autograding import results as autograding_results
 from coursesite.memo import ProcessMemo
@@ -181,6 +183,29 @@ def floatformat(context, value, arg=-1):
     return SafeString(f"{abs(rounded) if not rounded else rounded:f}")
 
 
+# Invisible characters that change how a name reads: zero-width spaces and joiners,
+# direction marks, embeddings, overrides and isolates, the word joiner, the BOM, the
+# soft hyphen.
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def show_invisible(value) -> str | Markup:
+    """Print VALUE (a file name, a path) escaped, with each invisible character shown as
+    its code point: "rtl\u202egpj.py" would read "rtlyp.jpg" on a grader's page."""
+    text = str(value)
+    if not _INVISIBLE.search(text):
+        return text
+    return Markup(  # noqa: S704 - the text is escaped first; the badges are ours
+        _INVISIBLE.sub(
+            lambda found: (
+                f'<span class="badge text-bg-warning" title="An invisible character">'
+                f"U+{ord(found.group()):04X}</span>"
+            ),
+            str(escape(text)),
+        )
+    )
+
+
 # Django's filters where Jinja has none, or one with another output.
 FILTERS = {
     "as_crispy_field": crispy_field,
@@ -192,6 +217,7 @@ FILTERS = {
     "floatformat": floatformat,
     "linebreaksbr": linebreaksbr,
     "pluralize": defaultfilters.pluralize,
+    "show_invisible": show_invisible,
     "urlencode": defaultfilters.urlencode,
     "yesno": defaultfilters.yesno,
 }

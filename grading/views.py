@@ -188,9 +188,13 @@ def review_draft(request: HttpRequest, pk: int) -> JsonResponse:
 
     Answers JSON for the script: what was saved and when, or why nothing was.
     """
-    review = policy.get_or_refuse(
-        request.user, policy.GRADE, selectors.reviews_with_context(), pk=pk
-    )
+    try:
+        review = policy.get_or_refuse(
+            request.user, policy.GRADE, selectors.reviews_with_context(), pk=pk
+        )
+    except PermissionDenied:  # a grader who may read it (open to all graders), not grade it
+        errors = ["This review is another grader's: you may read it, not change it."]
+        return JsonResponse({"saved": False, "errors": errors}, status=403)
     criteria = selectors.rubric_criteria(review.group.assignment_id)
     form = RubricForm(request.POST, criteria=criteria, scores=review.scores.all())
     if not form.is_valid():
@@ -757,11 +761,15 @@ def regrade_request(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, "Regrade requested. You will see the answer here.")
+            return redirect("grading:feedback", pk=pk)
     elif request.POST.get("reason", "").strip() and "reason" in form.errors:
         messages.error(request, "Nothing was sent: " + " ".join(form.errors["reason"]))
     else:
         messages.error(request, "Choose a criterion and explain why.")
-    return redirect("grading:feedback", pk=pk)
+    # Refused: the reason comes back in the form, as typed (the feedback page asks).
+    feedback_page = reverse("grading:feedback", kwargs={"pk": pk})
+    keep_refused(request, feedback_page)
+    return redirect(feedback_page)
 
 
 @form_view()

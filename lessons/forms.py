@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.validators import validate_ascii_username, validate_no_bidi_controls
+from accounts.validators import validate_ascii_username, validate_name
 
 from .models import Course
 from .services import course_for_key
@@ -49,7 +49,7 @@ class SignupForm(forms.Form):
     display_name = forms.CharField(
         label=_("Your name"),
         max_length=150,
-        validators=[validate_no_bidi_controls],
+        validators=[validate_name],
         help_text=_("How your name appears to teachers and teammates."),
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )

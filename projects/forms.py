@@ -4,6 +4,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
+from accounts.validators import validate_name
+
 from .archives import format_bytes
 from .models import ProjectAssignment
 from .services.submissions import EMPTY_FILE, NOTE_MAX_LENGTH
@@ -13,6 +15,7 @@ class GroupCreateForm(forms.Form):
     name = forms.CharField(
         label="Group name",
         max_length=80,
+        validators=[validate_name],
         help_text="Your teammates will see this name. You can share the join code afterwards.",
     )
 

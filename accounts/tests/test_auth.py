@@ -226,3 +226,40 @@ def test_profile_names_refuse_text_direction_overrides_and_keep_the_rest(client,
     assert "invisible text-direction characters" in page and 'value="Bob"' in page
     bob.refresh_from_db()
     assert bob.display_name == before
+
+
+@pytest.mark.parametrize("invisible", ["\u200b\u200b", " \u2060 ", "\ufeff", "\u00ad"])
+def test_a_display_name_must_show_something(client, bob, invisible):
+    """Only invisible characters would leave graders a blank "submitted by"."""
+    client.force_login(bob)
+    before = bob.display_name
+    data = {"display_name": invisible, "first_name": "Bob", "last_name": "B", "email": bob.email}
+    response = client.post(reverse("accounts:profile"), data)
+    assert response.status_code == 200
+    assert "at least one visible letter" in response.content.decode()
+    bob.refresh_from_db()
+    assert bob.display_name == before
+    # A name in any alphabet, joiners included, is welcome.
+    data["display_name"] = "می\u200cخواهم"
+    assert client.post(reverse("accounts:profile"), data).status_code == 302
+    bob.refresh_from_db()
+    assert bob.display_name == "می\u200cخواهم"
+
+
+def test_pages_of_a_logged_in_person_are_never_stored_by_the_browser(client, bob):
+    """After logout on a shared computer, Back must not show the last person's pages."""
+    client.force_login(bob)
+    for url in (
+        reverse("lessons:dashboard"),
+        reverse("accounts:profile"),
+        reverse("grading:feedback_list"),
+        "/api/v1/courses/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response["Cache-Control"] == "private, no-store", url
+    # Anonymous pages stay cacheable as they were (the home page), and a response that
+    # says how to cache itself keeps its header (the login page never caches).
+    client.logout()
+    assert "no-store" not in client.get(reverse("home")).get("Cache-Control", "")
+    assert "max-age=0" in client.get(reverse("accounts:login"))["Cache-Control"]

@@ -19,6 +19,7 @@ from lessons.models import Course, Enrollment, Lesson, Module, Progress
 
 from .. import filters, serializers
 from ..pagination import Pagination
+from ..parsers import JSONParser
 from .base import ApiViewSet, problems, save_checked, valid
 from .grading import GradebookActions
 
@@ -161,7 +162,7 @@ class CourseViewSet(GradebookActions, mixins.ListModelMixin, mixins.RetrieveMode
         detail=True,
         methods=["post"],
         url_path="roster",
-        parser_classes=[parsers.JSONParser, CsvTextParser],
+        parser_classes=[JSONParser, CsvTextParser],
     )
     def roster(self, request, pk=None):
         course = self.object_for(policy.TEACH)

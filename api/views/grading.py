@@ -83,6 +83,12 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
             raise ValidationError(
                 {"scores": f"Criteria {unknown} are not part of this assignment's rubric."}
             )
+        sent = [s["criterion"] for s in data.get("scores", [])]
+        if repeated := sorted({pk for pk in sent if sent.count(pk) > 1}):
+            # Which of two scores would count is a guess: say so rather than keep the last.
+            raise ValidationError(
+                {"scores": f"Criteria {repeated} are scored more than once: send each once."}
+            )
         # The site's rubric form checks the points; what is not sent stays as it is.
         form_data = {"overall_feedback": data.get("overall_feedback", review.overall_feedback)}
         for criterion in criteria:

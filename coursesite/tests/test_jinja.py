@@ -187,3 +187,15 @@ def test_remembered_form_fields_are_crispys_and_never_another_persons(client, al
     assert not sent.is_valid()
     html = crispy_field(sent["email"])
     assert "is-invalid" in html and 'value="not an address"' in html
+
+
+def test_invisible_characters_in_file_names_show_as_their_code_points():
+    """A grader reads "rtl‮gpj.py" as "rtlyp.jpg" unless the override shows."""
+    html = render("{{ name|show_invisible }}", name="rtl\u202egpj.py<b>")
+    assert html == (
+        'rtl<span class="badge text-bg-warning" title="An invisible character">U+202E</span>'
+        "gpj.py&lt;b&gt;"
+    )
+    assert render("{{ name|show_invisible }}", name="app.py") == "app.py"
+    assert "U+200B" in render("{{ name|show_invisible }}", name="a\u200bb")
+    assert render("{{ name|show_invisible }}", name="<i>") == "&lt;i&gt;"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from api.tests.conftest import token_client
 from grading.forms import COMMENT_MAX_LENGTH, FEEDBACK_MAX_LENGTH, REGRADE_TEXT_MAX_LENGTH
@@ -68,7 +69,38 @@ def test_a_regrade_reason_longer_than_the_limit_is_refused(client, world, alice,
     assert not RegradeRequest.objects.exists()
 
 
-@pytest.mark.parametrize("body", ["[1, 2]", '"x"', "1e999", "null", "[[[[[[[[[[]]]]]]]]]]"])
+def test_a_refused_regrade_request_comes_back_with_its_reason(client, world, alice, bob):
+    """Refused by the service (a teammate asked already) or the form: the feedback page
+    shows the reason as typed, and says so."""
+    release(world, alice)
+    client.force_login(bob)
+    url = reverse("grading:regrade_request", kwargs={"pk": world.submission.pk})
+    first = {"criterion": world.style.pk, "reason": "Style was fine."}
+    client.post(url, first)
+    typed = "We followed PEP 8 in every module, see views.py line 12 <b>and</b> models.py."
+    response = client.post(url, {"criterion": world.style.pk, "reason": typed}, follow=True)
+    page = response.content.decode()
+    assert "is already waiting for an answer" in page and "back in the form" in page
+    assert escape(typed) in page
+    assert RegradeRequest.objects.count() == 1
+    # Without a criterion: the same.
+    response = client.post(url, {"reason": typed}, follow=True)
+    assert "Choose a criterion and explain why." in response.content.decode()
+    assert escape(typed) in response.content.decode()
+    # Given back once: the next visit's form is empty again.
+    page = client.get(reverse("grading:feedback", kwargs={"pk": world.submission.pk}))
+    assert escape(typed) not in page.content.decode()
+
+
+DEEP_ARRAY = "[" * 20_000 + "]" * 20_000  # deeper than Python's decoder recurses
+DEEP_OBJECT = '{"a":' * 20_000 + "1" + "}" * 20_000
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["[1, 2]", '"x"', "1e999", "null", "[[[[[[[[[[]]]]]]]]]]", DEEP_ARRAY, DEEP_OBJECT],
+    ids=["list", "text", "huge", "null", "nested", "deep-array", "deep-object"],
+)
 def test_api_bodies_that_are_not_objects_get_a_400(world, grace, bob, body):
     for user, url in (
         (grace, f"/api/v1/reviews/{world.review.pk}/comments/"),
@@ -100,3 +132,19 @@ def test_api_text_fields_refuse_lists_objects_and_booleans(world, grace, value):
     )
     assert response.status_code == 201
     assert LineComment.objects.get().text == "Fine."
+
+
+def test_api_scores_naming_a_criterion_twice_are_refused(world, grace):
+    api = token_client(grace)
+    url = f"/api/v1/reviews/{world.review.pk}/"
+    scores = [
+        {"criterion": world.style.pk, "points": "1"},
+        {"criterion": world.style.pk, "points": "2"},
+    ]
+    response = api.patch(url, {"scores": scores}, content_type="application/json")
+    assert response.status_code == 400
+    assert "scored more than once" in response.json()["errors"]["scores"][0]
+    assert not world.review.scores.exists()
+    response = api.patch(url, {"scores": scores[:1]}, content_type="application/json")
+    assert response.status_code == 200
+    assert world.review.scores.get(criterion=world.style).points == 1

@@ -228,3 +228,25 @@ def test_markdown_comments_are_sanitised(world, grace, bob):
     text = page.content.decode()
     assert "<strong>f-strings</strong>" in text
     assert "onerror" not in text and "<script>alert" not in text
+
+
+def test_a_grader_who_may_only_read_a_review_gets_json_the_page_can_show(db):
+    """Reviews open to every grader (graders_see_all): another grader reads them and
+    the draft address answers the page's script in JSON, refusing."""
+    from accounts.models import Role
+    from accounts.tests.factories import UserFactory
+    from grading.models import Rubric
+    from lessons.tests.factories import EnrollmentFactory
+
+    a = build_tenant("Apple")
+    Rubric.objects.filter(assignment=a.grading).update(graders_see_all=True)
+    colleague = UserFactory()
+    EnrollmentFactory(user=colleague, course=a.course, role=Role.GRADER)
+    before = Review.objects.get(pk=a.review_o.pk).overall_feedback
+    response = as_user(colleague).post(draft_url(a.review_o), {"overall_feedback": "Mine now"})
+    assert response.status_code == 403
+    assert response.json() == {
+        "saved": False,
+        "errors": ["This review is another grader's: you may read it, not change it."],
+    }
+    assert Review.objects.get(pk=a.review_o.pk).overall_feedback == before

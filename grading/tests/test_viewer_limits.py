@@ -140,6 +140,19 @@ def test_an_archive_stored_before_the_limits_is_cut_not_crashed(client, world, g
     assert shown.lines[0].html == '<span class="k">pass</span>'
 
 
+def test_a_file_name_with_a_direction_override_shows_it(client, world, grace):
+    """ "rtl\u202egpj.py" would read "rtlyp.jpg": the tree and the file's heading show
+    the override as its code point, and the file still opens by its real name."""
+    name = "rtl\u202egpj.py"
+    store(world, zip_bytes([(name, b"x = 1\n"), ("app.py", b"y = 2\n")]))
+    client.force_login(grace)
+    page = client.get(review_url(world, path=name)).content.decode()
+    badge = '<span class="badge text-bg-warning" title="An invisible character">U+202E</span>'
+    assert f"rtl{badge}gpj.py" in page
+    assert "\u202e" not in page.split('name="path"')[0]  # only the form's value keeps it
+    assert '<span class="n">x</span>' in page
+
+
 def test_the_feedback_page_uses_the_same_bounded_viewer(client, world, alice, bob):
     store(world, zip_bytes([(f"{'d/' * 5_000}x.py", b"pass\n"), ("a.py", b"1\n")]))
     services.review_save(

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.validators import validate_name
 from coursesite.urlpaths import path_of
 from lessons.rendering import markdown_to_html
 from projects.archives import format_bytes
@@ -210,7 +211,8 @@ class Group(models.Model):
     assignment = models.ForeignKey(
         ProjectAssignment, on_delete=models.CASCADE, related_name="groups"
     )
-    name = models.CharField(_("name"), max_length=80)
+    # Shown to graders and instructors beside its members: readable as typed.
+    name = models.CharField(_("name"), max_length=80, validators=[validate_name])
     join_code = models.CharField(_("join code"), max_length=12, unique=True, default=new_join_code)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -15,6 +15,7 @@ from django.utils.formats import date_format
 
 from access import policy
 from accounts.models import Role, User
+from accounts.validators import validate_name
 from projects.models import (
     Extension,
     Group,
@@ -27,6 +28,10 @@ from projects.signals import marks_lock
 NOT_ENROLLED = "Only students enrolled in this course can join its project groups."
 INSTRUCTOR_ASSIGNS = "The instructor assigns the groups for this project."
 ALREADY_IN_GROUP = "You are already in the group “%(group)s” for this project."
+GRADING_STARTED = (
+    "Grading of the group “%(group)s” has started: it takes no new members. Ask your "
+    "instructor if you belong in it."
+)
 GROUP_FULL = "The group “%(group)s” is full (%(max)s members maximum)."
 UNKNOWN_CODE = "No group of this project has that join code. Check it with your teammate."
 NAME_TAKEN = "A group called “%(name)s” already exists for this project. Pick another name."
@@ -92,6 +97,10 @@ def group_create(*, assignment: ProjectAssignment, student: User, name: str) -> 
     name = " ".join(name.split())
     if not name:
         raise ValidationError({"name": "Give your group a name."}, code="required")
+    try:
+        validate_name(name)
+    except ValidationError as exc:
+        raise ValidationError({"name": exc.messages}) from exc
     if Group.objects.filter(assignment=assignment, name__iexact=name).exists():
         raise ValidationError({"name": NAME_TAKEN % {"name": name}}, code="name_taken")
     try:
@@ -114,6 +123,9 @@ def group_join(*, assignment: ProjectAssignment, student: User, join_code: str) 
     if group is None:
         raise ValidationError({"join_code": UNKNOWN_CODE}, code="unknown_code")
     _refuse_if_in_group(assignment, student)
+    if group.grading_started_at is not None:
+        # A newcomer would receive the mark of work graded without them.
+        raise ValidationError(GRADING_STARTED, code="grading_started", params={"group": group.name})
     if group.memberships.count() >= assignment.max_group_size:
         raise ValidationError(
             GROUP_FULL,

@@ -81,11 +81,41 @@ def test_joining_a_full_group_says_so(client, group, course, assignment):
     assert flashed(response) == ["The group “Owls” is full (1 members maximum)."]
 
 
+def test_a_group_being_graded_takes_no_new_members(client, group, classmate, assignment):
+    Group.objects.filter(pk=group.pk).update(grading_started_at=timezone.now())
+    client.force_login(classmate)
+    response = client.post(url("group_join", assignment), {"join_code": group.join_code})
+    assert flashed(response) == [
+        "Grading of the group “Owls” has started: it takes no new members. Ask your "
+        "instructor if you belong in it."
+    ]
+    assert not group.memberships.filter(student=classmate).exists()
+
+
 def test_a_wrong_code_is_shown_next_to_the_field(client, classmate, assignment):
     client.force_login(classmate)
     response = client.post(url("group_join", assignment), {"join_code": "WRONG123"})
     assert response.status_code == 400
     assert "No group of this project has that join code" in response.content.decode()
+
+
+def test_a_student_with_a_group_sending_an_old_tabs_forms_is_told_why(
+    client, group, student, assignment
+):
+    """The page hides the create and join forms once the student has a group: a form
+    sent from an older tab gets a message, whatever it held, and changes nothing."""
+    client.force_login(student)
+    for view, data in (
+        ("group_join", {"join_code": "ZZZZZZZZ"}),
+        ("group_join", {"join_code": group.join_code}),
+        ("group_create", {"name": ""}),
+        ("group_create", {"name": "Eagles"}),
+    ):
+        response = client.post(url(view, assignment), data)
+        assert response.status_code == 302, (view, data)
+        page = client.get(response["Location"]).content.decode()
+        assert page.count("You are already in the group “Owls” for this project.") == 1
+    assert list(Group.objects.values_list("name", flat=True)) == ["Owls"]
 
 
 def test_leaving_before_submitting(client, group, student, assignment):
@@ -271,3 +301,33 @@ def test_graders_of_the_course_see_the_project_but_cannot_form_groups(
     response = client.post(url("group_create", assignment), {"name": "Graders"})
     assert response.status_code == 403
     assert not assignment.groups.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("Owls\u202eslwo", "invisible text-direction characters"),
+        ("\u2067Team\u2069", "invisible text-direction characters"),
+        ("\u200b\u200b", "at least one visible letter"),
+        ("\ufeff \u2060", "at least one visible letter"),
+    ],
+)
+def test_a_group_name_reads_as_typed(client, classmate, assignment, name, message):
+    """A name graders and instructors read beside the members: no text-direction
+    characters, nothing invisible-only; on the site and through the API."""
+    from api.tests.conftest import token_client
+
+    client.force_login(classmate)
+    response = client.post(url("group_create", assignment), {"name": name})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    response = token_client(classmate).post(
+        f"/api/v1/assignments/{assignment.pk}/groups/",
+        {"name": name},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert not Group.objects.exists()
+    response = client.post(url("group_create", assignment), {"name": "Équipe 7 — 東京"})
+    assert response.status_code == 302
+    assert Group.objects.get().name == "Équipe 7 — 東京"

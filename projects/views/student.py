@@ -115,9 +115,21 @@ def detail(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
     )
 
 
+def _already_in_a_group(request: HttpRequest, assignment: ProjectAssignment):
+    """Refuse a create or join form sent by a student who has a group (an old tab): its
+    page no longer shows those forms, so their errors would show nowhere."""
+    group = selectors.group_for_student(assignment, request.user)
+    if group is None:
+        return None
+    messages.error(request, f"You are already in the group “{group.name}” for this project.")
+    return redirect(assignment)
+
+
 @form_view(page("projects:detail", "course_slug", "slug"))
 def group_create(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
     assignment, can_manage = get_assignment_for_user(request, course_slug, slug, policy.CHANGE)
+    if refused := _already_in_a_group(request, assignment):
+        return refused
     form = GroupCreateForm(request.POST)
     if form.is_valid():
         try:
@@ -143,6 +155,8 @@ def group_create(request: HttpRequest, course_slug: str, slug: str) -> HttpRespo
 @form_view(page("projects:detail", "course_slug", "slug"))
 def group_join(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
     assignment, can_manage = get_assignment_for_user(request, course_slug, slug, policy.CHANGE)
+    if refused := _already_in_a_group(request, assignment):
+        return refused
     form = GroupJoinForm(request.POST)
     if form.is_valid():
         try:
