@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import get_fields_from_path, unquote
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.contrib.auth.forms import AuthenticationForm
@@ -229,6 +230,35 @@ class CourseScopedMixin(ScopedRelationsMixin):
             )
             return HttpResponseRedirect(request.path)
         return response
+
+    def get_deleted_objects(self, objs, request: HttpRequest):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if perms_needed:
+            # No permission an instructor could be given: these are the records the back
+            # office only reads (scores, completed reviews, releases...), kept as they are.
+            # Django's "your account doesn't have permission" sent them looking for one.
+            kinds = ", ".join(sorted(str(kind) for kind in perms_needed))
+            kept = _(
+                "Graded work kept for the record (%(kinds)s): it is never deleted from the "
+                "back office."
+            ) % {"kinds": kinds}
+            return deleted, counts, set(), [*protected, kept]
+        return deleted, counts, perms_needed, protected
+
+    def response_action(self, request: HttpRequest, queryset: QuerySet, **kwargs):
+        # Django runs an action on the posted ids that are among this person's rows:
+        # with none (another course's ids), the action ran on nothing and said it was done.
+        if request.POST.get("select_across", "0") == "0":
+            posted = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+            ids = [pk for pk in map(parse_id, posted) if pk is not None]
+            if posted and not queryset.filter(pk__in=ids).exists():
+                self.message_user(
+                    request,
+                    _("None of the selected items is in a course you teach: nothing was done."),
+                    messages.WARNING,
+                )
+                return None
+        return super().response_action(request, queryset, **kwargs)
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         # Another course's row is as absent as a deleted one: a plain 404, not a hint.

@@ -140,15 +140,19 @@ class GraderReassignForm(forms.Form):
     group = forms.ModelChoiceField(
         queryset=Group.objects.none(),
         label="Group",
-        error_messages={"invalid_choice": "Choose a group of this assignment that submitted."},
+        error_messages={
+            "required": "Choose the group to reassign.",
+            "invalid_choice": "Choose a group of this assignment that submitted.",
+        },
     )
     grader = forms.ModelChoiceField(
         queryset=User.objects.none(),
         label="Grader",
         error_messages={
+            "required": "Choose the grader who takes it over.",
             "invalid_choice": (
                 "That person is not a grader of this course: choose one from the list."
-            )
+            ),
         },
     )
 

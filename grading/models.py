@@ -278,6 +278,9 @@ class RegradeRequest(models.Model):
                 fields=["review", "criterion"],
                 condition=Q(status="open"),
                 name="grading_one_open_regrade_per_criterion",
+                violation_error_message=_(
+                    "A regrade of this criterion is already waiting for an answer."
+                ),
             ),
         ]
 

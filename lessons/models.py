@@ -218,6 +218,10 @@ class Module(models.Model):
                 fields=["course", "slug"],
                 condition=~Q(slug=""),
                 name="lessons_module_slug_unique",
+                # A conditional constraint has no field message of its own in forms.
+                violation_error_message=_(
+                    "Another module of this course already has this slug: pick another."
+                ),
             ),
         ]
 

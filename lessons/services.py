@@ -334,7 +334,11 @@ def roster_parse(data: bytes | str) -> list[RosterRow]:
                 "The file is not UTF-8 text. In your spreadsheet, save it as “CSV UTF-8”."
             ) from exc
     first_line = data.split("\n", 1)[0]
-    reader = csv.DictReader(io.StringIO(data, newline=""), delimiter=_delimiter(first_line))
+    # Strict: a quote left open on the last line swallowed the rest of the row instead
+    # ("Quinn,grader" as a name, the role lost) where a newline would have shown it.
+    reader = csv.DictReader(
+        io.StringIO(data, newline=""), delimiter=_delimiter(first_line), strict=True
+    )
     try:
         fieldnames = reader.fieldnames or []
         header = [(name or "").strip().lstrip("\ufeff").strip().lower() for name in fieldnames]
@@ -365,9 +369,16 @@ def roster_parse(data: bytes | str) -> list[RosterRow]:
                 )
             )
     except csv.Error as exc:
+        # Raised while reading a line, before it is counted.
+        line = reader.line_num + 1
+        if "unexpected end of data" in str(exc):
+            raise ValidationError(
+                f"A quotation mark opened on line {line} is never closed. Close it, or save the "
+                "file as CSV again from your spreadsheet. Nothing was imported."
+            ) from exc
         raise ValidationError(
-            f"Line {reader.line_num} is not valid CSV ({exc}). Save the file as CSV again "
-            "from your spreadsheet."
+            f"Line {line} is not valid CSV ({exc}). Save the file as CSV again from your "
+            "spreadsheet. Nothing was imported."
         ) from exc
     _roster_validate(rows)
     return rows

@@ -306,3 +306,36 @@ def test_the_services_refuse_what_released_marks_are_computed_from(world):
         group=a.group_o, due_at=a.grading.due_at + timedelta(days=3), granted_by=a.instructor
     )
     assert extension.group_id == a.group_o.pk
+
+
+def test_an_action_on_another_courses_ids_does_nothing_and_says_so(world):
+    a, b = world
+    client = client_for(a.instructor)
+    Module.objects.filter(pk=b.module.pk).update(order=7)
+    url = reverse("admin:lessons_module_changelist")
+    for posted in ([str(b.module.pk)], ["99999"], ["abc"]):
+        response = client.post(
+            url, {"action": "move_down", "_selected_action": posted, "index": "0"}, follow=True
+        )
+        page = html.unescape(response.content.decode())
+        assert "None of the selected items is in a course you teach: nothing was done." in page
+    assert Module.objects.get(pk=b.module.pk).order == 7
+    # Their own rows, with another course's mixed in: the action runs on theirs only.
+    response = client.post(
+        url,
+        {"action": "move_down", "_selected_action": [a.module.pk, b.module.pk], "index": "0"},
+        follow=True,
+    )
+    assert "nothing was done" not in response.content.decode()
+    assert Module.objects.get(pk=b.module.pk).order == 7
+
+
+def test_deleting_graded_work_says_it_is_kept_not_that_a_permission_is_missing(world):
+    a, _b = world
+    client = client_for(a.instructor)
+    url = reverse("admin:projects_group_delete", args=[a.group_r.pk])
+    page = html.unescape(client.get(url).content.decode())
+    assert "Graded work kept for the record (" in page and "review" in page
+    assert "have permission" not in page
+    assert client.post(url, {"post": "yes"}).status_code == 200  # the same page: refused
+    assert GroupMembership.objects.filter(group=a.group_r).exists()

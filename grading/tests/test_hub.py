@@ -94,6 +94,14 @@ def test_reallocation_refuses_a_forged_grader_of_another_course(client, world, a
     assert Review.objects.get(group=world.group).grader == grace
 
 
+def test_reallocation_with_nothing_chosen_says_what_is_missing(client, world, alice, grace):
+    client.force_login(alice)
+    response = client.post(reassign(world), {"group": "", "grader": ""})
+    texts = [str(m) for m in get_messages(response.wsgi_request)]
+    assert texts == ["Choose the group to reassign. Choose the grader who takes it over."]
+    assert Review.objects.get(group=world.group).grader == grace
+
+
 def test_reallocation_hands_the_review_over(client, world, alice):
     gina = enroll(UserFactory(username="gina"), world.course, Role.GRADER)
     client.force_login(alice)

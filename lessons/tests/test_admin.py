@@ -411,3 +411,26 @@ def test_a_new_course_needs_its_own_address_and_a_key_hard_to_guess(
     assert "Another course has this key" in response.content.decode()
     response = client.post(reverse("admin:lessons_course_add"), data)
     assert response.status_code == 302
+
+
+def test_a_module_slug_taken_in_the_course_is_refused_in_words(client, pyweb, alice):
+    client.force_login(alice)
+    taken = pyweb.modules[0].slug
+    before = Module.objects.count()
+    response = client.post(
+        reverse("admin:lessons_module_add"),
+        {
+            "course": pyweb.course.pk,
+            "title": "Again",
+            "slug": taken,
+            "order": "9",
+            "summary": "",
+            "lessons-TOTAL_FORMS": "0",
+            "lessons-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Another module of this course already has this slug: pick another." in page
+    assert "is violated" not in page
+    assert Module.objects.count() == before

@@ -50,6 +50,17 @@ REFUSED_FILES = [
         "more than 5,000 rows",
     ),
     ("a field past the CSV limit", HEADER + b"a@example.org," + b"n" * 200_000, "not valid CSV"),
+    (
+        "a quote left open on the last line",
+        HEADER + b'ok@example.org,Ok,student\nq3@example.org,"Quinn Three,grader',
+        "A quotation mark opened on line 3 is never closed",
+    ),
+    (
+        "a quote left open before other lines",
+        HEADER + b'q3@example.org,"Quinn,grader\nok@example.org,Ok,student\n',
+        "A quotation mark opened on line 2 is never closed",
+    ),
+    ("text after a closing quote", HEADER + b'a@example.org,"Ann" B,student\n', "Line 2 is"),
     ("header only", HEADER, "header but no rows"),
     ("no header", b"a@example.org,A,student\n", "missing: email, name, role"),
     ("NUL in the header", b"em\x00ail,name,role\na@example.org,A,student\n", "missing: email"),
@@ -74,8 +85,6 @@ REFUSED_ROWS = [
     ("a huge role", b"huge@example.org,Ada," + b"r" * 100_000, "unknown role"),
     ("superuser role", b"su@example.org,Ada,superuser", "unknown role"),
     ("a duplicate, other case", b"DUP@example.org,Again,student", "duplicate of line 2"),
-    # Last: the open quote takes the rest of the file into its field.
-    ("an unclosed quote", b'"quote@example.org,Ada,student\nnext@example.org,N,', "quote"),
 ]
 
 # Strange but legitimate rows, imported as given: formulas are only text here (the
