@@ -193,7 +193,9 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
     lesson = policy.first_or_refuse(
         request.user,
         policy.VIEW,
-        selectors.lesson_by_slugs(course_slug=course_slug, lesson_slug=lesson_slug),
+        selectors.lesson_by_slugs(
+            course_slug=course_slug, lesson_slug=lesson_slug, user_id=request.user.pk
+        ),
     )
     course = lesson.module.course
     policy.require(request.user, policy.VIEW, course)
@@ -205,7 +207,7 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
         raise Http404("No such lesson.")
     attachments = selectors.attachments_of(lesson_id=lesson.pk) if lesson.has_attachments else []
     practice = lesson_practice(request.user, lesson)
-    completed = _completed_ids(request, course)
+    completed = selectors.completed_in_course(lesson)
     access.remember_lesson(request.user, lesson)
     in_module = [item for item in outline if item.module_id == lesson.module_id]
     return render(
