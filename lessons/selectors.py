@@ -21,6 +21,29 @@ def course_by_slug(slug: str):
 
 
 @prepared
+def course_by_slug_for(slug: str, user_id: int):
+    """The course (as ``course_by_slug``) with the ids of its lessons USER_ID completed
+    (``completed_ids``: ``completed_in_course``), in one query: the course page."""
+    return (
+        Course.objects.filter(slug=slug)
+        .defer(*Course.SOURCES)
+        .annotate(completed_ids=Subquery(_completed_in(user_id, OuterRef("pk"))))
+    )
+
+
+def _completed_in(user_id: int, course):
+    """The lesson ids USER_ID completed in COURSE (an id or an outer reference), joined
+    with commas in one value."""
+    return (
+        LessonCompletion.objects.filter(user_id=user_id, lesson__module__course_id=course)
+        .order_by()
+        .values("user_id")
+        .annotate(ids=StringAgg(Cast("lesson_id", CharField()), Value(",")))
+        .values("ids")
+    )
+
+
+@prepared
 def lesson_by_slugs(course_slug: str, lesson_slug: str, user_id: int):
     """The lesson with its module and course, whether it has attachments (most have
     none: their page then skips reading them) and the lessons of its course USER_ID has
@@ -30,15 +53,7 @@ def lesson_by_slugs(course_slug: str, lesson_slug: str, user_id: int):
     module's and course's descriptions (more than half of what the row would carry).
     """
     attachments = LessonAttachment.objects.filter(lesson=OuterRef("pk"))
-    completed = (
-        LessonCompletion.objects.filter(
-            user_id=user_id, lesson__module__course_id=OuterRef("module__course_id")
-        )
-        .order_by()
-        .values("user_id")
-        .annotate(ids=StringAgg(Cast("lesson_id", CharField()), Value(",")))
-        .values("ids")
-    )
+    completed = _completed_in(user_id, OuterRef("module__course_id"))
     return (
         Lesson.objects.filter(module__course__slug=course_slug, slug=lesson_slug)
         .select_related("module__course")
@@ -47,10 +62,11 @@ def lesson_by_slugs(course_slug: str, lesson_slug: str, user_id: int):
     )
 
 
-def completed_in_course(lesson: Lesson) -> set[int]:
-    """Return the ids of the lessons of LESSON's course its reader has completed, as
-    ``lesson_by_slugs`` read them with the lesson (a round trip fewer per lesson page)."""
-    return {int(pk) for pk in lesson.completed_ids.split(",")} if lesson.completed_ids else set()
+def completed_in_course(row: Lesson | Course) -> set[int]:
+    """Return the ids of the lessons its reader has completed in the course of ROW, as
+    ``lesson_by_slugs`` or ``course_by_slug_for`` read them with it (a round trip fewer
+    per page)."""
+    return {int(pk) for pk in row.completed_ids.split(",")} if row.completed_ids else set()
 
 
 _NOT_ON_THE_LESSON_PAGE = [
@@ -66,14 +82,6 @@ _NOT_ON_THE_LESSON_PAGE = [
 def attachments_of(lesson_id: int):
     # Ordered here: the default ordering would join the lesson and its module.
     return LessonAttachment.objects.filter(lesson_id=lesson_id).order_by("order", "pk")
-
-
-@prepared
-def completed_lesson_ids(user_id: int, course_id: int):
-    """Ids of the lessons of the course that the user has completed."""
-    return LessonCompletion.objects.filter(
-        user_id=user_id, lesson__module__course_id=course_id
-    ).values_list("lesson_id", flat=True)
 
 
 @prepared

@@ -79,11 +79,6 @@ def _get_lesson(request: HttpRequest, course: Course, lessons=Lesson.objects, **
     return policy.get_or_refuse(request.user, policy.VIEW, lessons, **lookup)
 
 
-def _completed_ids(request: HttpRequest, course: Course) -> set[int]:
-    """Return the ids of the lessons of COURSE the user has completed."""
-    return set(selectors.completed_lesson_ids(user_id=request.user.pk, course_id=course.pk))
-
-
 # Landing ----------------------------------------------------------------------
 def lands_on_queue(user) -> bool:
     """Return whether USER starts their day on the grading queue rather than the dashboard.
@@ -156,10 +151,14 @@ class CourseCard:
 
 @login_required
 def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    access = get_course_for_user(request, slug)
-    course = access.course
+    course = policy.first_or_refuse(
+        request.user,
+        policy.VIEW,
+        selectors.course_by_slug_for(slug=slug, user_id=request.user.pk),
+    )
+    access = course_access(request.user, course)
     structure = course_outline(request.user, course)
-    completed = _completed_ids(request, course)
+    completed = selectors.completed_in_course(course)
     ordered = structure.lessons
     resume = None
     if access.last_lesson_id:

@@ -33,7 +33,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("uncached")]
 # none: the next visits read nothing for them. The lesson, its module and its course
 # are one query, asked of the policy once, which also says whether the lesson has
 # attachments (this one has none: they are not read) and reads the student's completed
-# lessons of the course.
+# lessons of the course; the course page reads them with the course likewise.
 # The dashboard's to-do list reads one light query saying which of its lists can have
 # rows, then those lists: new feedback, regrade answers and open peer evaluations
 # (grading/todo.py), whatever their number. Here all three have rows (four queries); a
@@ -41,8 +41,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("uncached")]
 EXPECTED = {
     "dashboard": 16,
     "dashboard again": 11,
-    "course": 7,
-    "course again": 7,
+    "course": 6,
+    "course again": 6,
     "lesson": 7,
     "lesson again": 4,
     "search": 4,
