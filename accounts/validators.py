@@ -27,13 +27,27 @@ def validate_no_bidi_controls(value: str) -> None:
         )
 
 
+# Letters and signs that print as nothing: the Hangul fillers and the blank Braille cell.
+BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _visible(character: str) -> bool:
+    # Letters, digits, punctuation and symbols; not spaces, marks alone (combining
+    # joiners, variation selectors), format or control characters.
+    return unicodedata.category(character)[0] in "LNPS" and character not in BLANK_LETTERS
+
+
 def validate_name(value: str) -> None:
-    """A name people see (display names, group names): no text-direction characters,
-    and something visible once invisible characters and spaces are set aside."""
+    """A name people see on one line (display names, group names): no line breaks or
+    other control characters, no text-direction characters, and something visible."""
+    for character in value:
+        if unicodedata.category(character) == "Cc":
+            raise ValidationError(
+                _("Keep the name on one line, without tabs or control characters."),
+                code="control_character",
+            )
     validate_no_bidi_controls(value)
-    if not any(
-        not character.isspace() and unicodedata.category(character) != "Cf" for character in value
-    ):
+    if not any(_visible(character) for character in value):
         raise ValidationError(
             _("Give a name with at least one visible letter, digit or sign."),
             code="invisible_name",

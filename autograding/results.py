@@ -39,10 +39,27 @@ class StudentResults:
     released: bool = False
     visible_score: Decimal | None = None
     visible_max: Decimal | None = None
+    message: str = ""  # the run's message, naming no hidden test before the release
 
     @property
     def latest_has_no_archive(self) -> bool:
         return bool(self.versions) and not self.versions[0].submission.archive
+
+
+def _without_hidden_names(message: str, hidden: list[str], visible: list[TestResult]) -> str:
+    """Return the run's MESSAGE without the names of its HIDDEN tests (or files), which
+    it gives when one timed out or could not be loaded; a student learns of them once
+    the grades are released."""
+    message = message or ""
+    for name in sorted(hidden, key=len, reverse=True):
+        if name and name in message:
+            message = message.replace(f". {name} was running", ". A hidden test was running")
+            message = message.replace(name, "a hidden test")
+    if " See the errors below." in message and not any(
+        result.outcome == Outcome.ERROR for result in visible
+    ):
+        message = message.replace(" See the errors below.", "")
+    return message
 
 
 def _latest_runs(submission_ids: list[int]) -> dict[int, Run]:
@@ -81,14 +98,17 @@ def for_student(
     data.released = GradeRelease.objects.filter(assignment_id=group.assignment_id).exists()
     results = list(shown.run.results.select_related("group"))
     visible_groups: dict[int, object] = {}
+    hidden: list[str] = []
     for result in results:
         if result.is_hidden and not data.released:
             data.hidden_total += 1
             data.hidden_passed += result.outcome == Outcome.PASSED
+            hidden.append(result.nodeid)
         else:
             data.visible.append(result)
             if result.group is not None and not result.group.is_hidden:
                 visible_groups[result.group_id] = result.group
+    data.message = _without_hidden_names(shown.run.message, hidden, data.visible)
     if visible_groups:
         from .services import group_scores
 

@@ -79,13 +79,34 @@ class CriterionForm(forms.ModelForm):
         return data
 
 
+class CriterionInlineForm(CriterionForm):
+    """A criterion on its rubric's page, where its levels are not shown: its maximum
+    stays at or above each of them (the criterion's page checks the levels it posts)."""
+
+    def clean(self):
+        data = super().clean()
+        maximum = data.get("max_points")
+        if self.instance.pk and maximum is not None and "max_points" in self.changed_data:
+            highest = self.instance.levels.aggregate(highest=Max("points"))["highest"]
+            if highest is not None and highest > maximum:
+                self.add_error(
+                    "max_points",
+                    _(
+                        "A level of this criterion is worth %(points)s points: lower it on "
+                        "the criterion's page first, or keep the maximum at least that."
+                    )
+                    % {"points": _points(highest)},
+                )
+        return data
+
+
 class CriterionInline(CourseScopedInline, admin.TabularInline):
     """A rubric's criteria; a scored one cannot be deleted (CriterionScore.criterion is
     RESTRICT, which the inline reports as a form error), and after the release none
     changes."""
 
     model = Criterion
-    form = CriterionForm
+    form = CriterionInlineForm
     extra = 1
     fields = ("order", "title", "description", "max_points")
     show_change_link = True  # levels are edited on the criterion's own page
@@ -123,6 +144,12 @@ class RubricAdmin(CourseScopedHistoryAdmin):
         ),
     )
     actions = ("assign_round_robin",)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        # A rubric stays with its project: its criteria were scored for that project's
+        # groups (moving a released one emptied every released mark).
+        return (*fields, "assignment") if obj is not None else fields
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         rubric = self.get_object(request, unquote(object_id))
@@ -201,6 +228,11 @@ class CriterionAdmin(CourseScopedAdmin):
     list_select_related = ("rubric__assignment",)
     list_filter = ("rubric__assignment__course",)
     inlines = (LevelInline,)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        # A criterion stays in its rubric: its scores belong to that project's reviews.
+        return (*fields, "rubric") if obj is not None else fields
 
     def has_change_permission(self, request, obj=None) -> bool:
         return super().has_change_permission(request, obj) and not _criterion_released(obj)

@@ -339,3 +339,74 @@ def test_deleting_graded_work_says_it_is_kept_not_that_a_permission_is_missing(w
     assert "have permission" not in page
     assert client.post(url, {"post": "yes"}).status_code == 200  # the same page: refused
     assert GroupMembership.objects.filter(group=a.group_r).exists()
+
+
+def test_rubrics_criteria_and_projects_stay_where_their_grading_is(world):
+    """A rubric keeps its project, a criterion its rubric, a project with groups its
+    course: moving them took released marks along (or emptied them)."""
+    from grading.models import Criterion, Level
+    from lessons.models import Course, Enrollment
+
+    a, _b = world
+    client = client_for(a.instructor)
+    elsewhere = Course.objects.create(title="Apple elsewhere", slug="apple-elsewhere")
+    Enrollment.objects.create(user=a.instructor, course=elsewhere, role="instructor")
+
+    url = reverse("admin:grading_rubric_change", args=[a.rubric.pk])
+    data = form_data(client.get(url).content.decode(), "rubric_form")
+    client.post(url, {**data, "assignment": [str(a.bare.pk)]})
+    a.rubric.refresh_from_db()
+    assert a.rubric.assignment_id == a.released.pk
+
+    criterion = Criterion.objects.get(rubric__assignment=a.grading)
+    url = reverse("admin:grading_criterion_change", args=[criterion.pk])
+    data = form_data(client.get(url).content.decode(), "criterion_form")
+    assert client.post(url, {**data, "rubric": [str(a.rubric.pk)]}).status_code == 302
+    criterion.refresh_from_db()
+    assert criterion.rubric.assignment_id == a.grading.pk
+
+    for project in (a.grading, a.released):  # groups; released
+        url = reverse("admin:projects_projectassignment_change", args=[project.pk])
+        data = form_data(client.get(url).content.decode(), "projectassignment_form")
+        client.post(url, {**data, "course": [str(elsewhere.pk)]})
+        project.refresh_from_db()
+        assert project.course_id == a.course.pk
+
+    # On the rubric's page, a maximum below one of the criterion's levels is refused.
+    Level.objects.create(criterion=criterion, label="Great", points=8)
+    url = reverse("admin:grading_rubric_change", args=[criterion.rubric_id])
+    data = form_data(client.get(url).content.decode(), "rubric_form")
+    response = client.post(url, {**data, "criteria-0-max_points": ["3"]})
+    assert "A level of this criterion is worth 8 points" in html.unescape(response.content.decode())
+    criterion.refresh_from_db()
+    assert criterion.max_points == 10
+
+
+def test_a_new_group_or_extension_the_rules_refuse_is_a_form_error_not_a_crash(world):
+    from projects.models import Extension, Group
+
+    a, _b = world
+    client = client_for(a.instructor)
+    url = reverse("admin:projects_group_add")
+    data = form_data(client.get(url).content.decode(), "group_form")
+    data.update({"assignment": [str(a.released.pk)], "name": ["Latecomers"]})
+    data.update(
+        {"memberships-2-TOTAL_FORMS": ["1"], "memberships-2-0-student": [str(a.student.pk)]}
+    )
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "its marks are computed" in html.unescape(response.content.decode())
+    assert not Group.objects.filter(name="Latecomers").exists()
+
+    url = reverse("admin:projects_group_change", args=[a.group_o.pk])
+    data = form_data(client.get(url).content.decode(), "group_form")
+    early = a.grading.due_at - timedelta(days=2)
+    data.update({"extension-TOTAL_FORMS": ["1"], "extension-0-reason": ["Ill"]})
+    data.update({"extension-0-due_at_0": [early.strftime("%Y-%m-%d")]})
+    data.update({"extension-0-due_at_1": ["10:00:00"]})
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "An extension must end after the project's deadline." in html.unescape(
+        response.content.decode()
+    )
+    assert not Extension.objects.filter(group=a.group_o).exists()

@@ -228,7 +228,19 @@ def test_profile_names_refuse_text_direction_overrides_and_keep_the_rest(client,
     assert bob.display_name == before
 
 
-@pytest.mark.parametrize("invisible", ["\u200b\u200b", " \u2060 ", "\ufeff", "\u00ad"])
+@pytest.mark.parametrize(
+    "invisible",
+    [
+        "\u200b\u200b",
+        " \u2060 ",
+        "\ufeff",
+        "\u00ad",
+        "\u3164",
+        "\u2800",
+        "\u115f\u1160",
+        "\u034f\ufe0f",
+    ],
+)
 def test_a_display_name_must_show_something(client, bob, invisible):
     """Only invisible characters would leave graders a blank "submitted by"."""
     client.force_login(bob)
@@ -263,3 +275,14 @@ def test_pages_of_a_logged_in_person_are_never_stored_by_the_browser(client, bob
     client.logout()
     assert "no-store" not in client.get(reverse("home")).get("Cache-Control", "")
     assert "max-age=0" in client.get(reverse("accounts:login"))["Cache-Control"]
+
+
+@pytest.mark.parametrize("typed", ["Stu\r\nBcc: evil@example.com", "Tab\there", "Bell\x07"])
+def test_a_display_name_stays_on_one_line(client, bob, typed):
+    client.force_login(bob)
+    before = bob.display_name
+    data = {"display_name": typed, "first_name": "Bob", "last_name": "B", "email": bob.email}
+    response = client.post(reverse("accounts:profile"), data)
+    assert "Keep the name on one line" in response.content.decode()
+    bob.refresh_from_db()
+    assert bob.display_name == before

@@ -286,3 +286,47 @@ def test_what_the_code_writes_to_the_report_or_output_is_stored_safely(world):
     stored = [run.output, run.message, *(r.output + r.nodeid for r in results.values())]
     assert not any("\x00" in text for text in stored)
     assert "beforeafter" in results["test_cheat.py::test_cheat"].output
+
+
+@pytest.mark.django_db
+def test_a_runs_message_names_no_hidden_test_before_the_release():
+    """A timed-out or unloadable hidden test was named in the message students read."""
+    from django.test import Client
+
+    from access.tests.tenants import build_tenant
+    from autograding.models import Run, TestGroup, TestResult
+    from grading.models import GradeRelease
+
+    a = build_tenant("Apple")
+    run = Run.objects.get(submission=a.submission_o)
+    hidden = TestGroup.objects.create(
+        suite=run.suite, name="Apple hidden", visibility="hidden", points=5, patterns="*secret*"
+    )
+    TestResult.objects.create(
+        run=run, nodeid="test_secret.py::test_sleep", group=hidden, outcome="error"
+    )
+    TestResult.objects.create(run=run, nodeid="test_secret_load.py", group=hidden, outcome="error")
+    client = Client()
+    client.force_login(a.student)
+    url = a.grading.get_absolute_url()
+    for message, shown in (
+        (
+            "The tests were stopped after 10 s (the time limit). test_secret.py::test_sleep "
+            "was running: look for an endless loop or a wait.",
+            "The tests were stopped after 10 s (the time limit). A hidden test was running: "
+            "look for an endless loop or a wait.",
+        ),
+        (
+            "Some tests could not be loaded (test_secret_load.py): usually your code does "
+            "not import (a missing module or file, a syntax error). See the errors below.",
+            "Some tests could not be loaded (a hidden test): usually your code does not "
+            "import (a missing module or file, a syntax error).",
+        ),
+    ):
+        Run.objects.filter(pk=run.pk).update(message=message)
+        page = client.get(url).content.decode()
+        assert shown in page
+        assert "test_secret" not in page
+    # Released: the names are the student's to read, with the tests' details.
+    GradeRelease.objects.create(assignment=a.grading, released_at=a.grading.due_at)
+    assert "test_secret_load.py" in client.get(url).content.decode()

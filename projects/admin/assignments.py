@@ -195,9 +195,12 @@ class ProjectAssignmentAdmin(CourseScopedAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         fields = super().get_readonly_fields(request, obj)
-        if obj is not None and services.marks_locked_reason(obj):
-            return (*fields, *self.MARK_FIELDS)
-        return fields
+        if obj is None:
+            return fields
+        if services.marks_locked_reason(obj):
+            return (*fields, "course", *self.MARK_FIELDS)
+        # Its groups' students are enrolled in this course: the project stays in it.
+        return (*fields, "course") if obj.groups.exists() else fields
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         assignment = self.get_object(request, unquote(object_id))
@@ -281,7 +284,7 @@ class AddMembersFormSet(BaseInlineFormSet):
         ]
         if not added:
             return
-        if group.pk and (locked := services.membership_locked_reason(group)):
+        if locked := services.marks_locked_reason(group.assignment_id):
             raise ValidationError(locked)
         students = [student for _form, student in added]
         if len(set(students)) != len(students):
@@ -357,8 +360,27 @@ class AddMembersInline(CourseScopedInline, admin.TabularInline):
         return super().has_add_permission(request, obj) and not _members_locked(obj)
 
 
+class ExtensionFormSet(BaseInlineFormSet):
+    """Check an extension before ``extension_grant`` runs, so errors show on the form."""
+
+    def clean(self) -> None:
+        super().clean()
+        group = self.instance
+        if not group.assignment_id:
+            return
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if not data.get("due_at") or data.get("DELETE"):
+                continue
+            if locked := services.marks_locked_reason(group.assignment_id):
+                raise ValidationError(locked)
+            if data["due_at"] <= group.assignment.due_at:
+                form.add_error("due_at", _("An extension must end after the project's deadline."))
+
+
 class ExtensionInline(CourseScopedInline, admin.StackedInline):
     model = Extension
+    formset = ExtensionFormSet
     fields = ("due_at", "reason", "granted_by", "granted_at")
     readonly_fields = ("granted_by", "granted_at")
     extra = 0

@@ -310,6 +310,8 @@ def test_graders_of_the_course_see_the_project_but_cannot_form_groups(
         ("\u2067Team\u2069", "invisible text-direction characters"),
         ("\u200b\u200b", "at least one visible letter"),
         ("\ufeff \u2060", "at least one visible letter"),
+        ("\u3164", "at least one visible letter"),
+        ("ok\r\nBcc: x@y.z", "Keep the name on one line"),
     ],
 )
 def test_a_group_name_reads_as_typed(client, classmate, assignment, name, message):
