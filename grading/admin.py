@@ -64,19 +64,23 @@ class CriterionForm(forms.ModelForm):
         if self.instance.rubric_id is None and rubric is not None and _released(rubric):
             # The add page, or a tampered inline: a new criterion would lower every mark.
             raise ValidationError(RELEASED_MARKS_LOCKED, code="marks_locked")
-        maximum = data.get("max_points")
-        if self.instance.pk and maximum is not None and "max_points" in self.changed_data:
-            highest = self.instance.scores.aggregate(highest=Max("points"))["highest"]
-            if highest is not None and highest > maximum:
-                self.add_error(
-                    "max_points",
-                    _(
-                        "A review already gives %(points)s points for this criterion: the "
-                        "maximum cannot be lower. Ask its grader to change the score first."
-                    )
-                    % {"points": _points(highest)},
-                )
+        self.keep_maximum_above(
+            self.instance.scores if self.instance.pk else None,
+            _(
+                "A review already gives %(points)s points for this criterion: the maximum "
+                "cannot be lower. Ask its grader to change the score first."
+            ),
+        )
         return data
+
+    def keep_maximum_above(self, rows, message: str) -> None:
+        """Refuse a changed maximum below the highest points of ROWS (scores, levels)."""
+        maximum = self.cleaned_data.get("max_points")
+        if rows is None or maximum is None or "max_points" not in self.changed_data:
+            return
+        highest = rows.aggregate(highest=Max("points"))["highest"]
+        if highest is not None and highest > maximum:
+            self.add_error("max_points", message % {"points": _points(highest)})
 
 
 class CriterionInlineForm(CriterionForm):
@@ -85,18 +89,13 @@ class CriterionInlineForm(CriterionForm):
 
     def clean(self):
         data = super().clean()
-        maximum = data.get("max_points")
-        if self.instance.pk and maximum is not None and "max_points" in self.changed_data:
-            highest = self.instance.levels.aggregate(highest=Max("points"))["highest"]
-            if highest is not None and highest > maximum:
-                self.add_error(
-                    "max_points",
-                    _(
-                        "A level of this criterion is worth %(points)s points: lower it on "
-                        "the criterion's page first, or keep the maximum at least that."
-                    )
-                    % {"points": _points(highest)},
-                )
+        self.keep_maximum_above(
+            self.instance.levels if self.instance.pk else None,
+            _(
+                "A level of this criterion is worth %(points)s points: lower it on the "
+                "criterion's page first, or keep the maximum at least that."
+            ),
+        )
         return data
 
 
