@@ -231,6 +231,15 @@ class CourseScopedMixin(ScopedRelationsMixin):
             return HttpResponseRedirect(request.path)
         return response
 
+    def locked_reason(self, obj: Model) -> str | None:
+        """Why part or all of OBJ's change form is read-only (shown above it), or None."""
+        return None
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and (reason := self.locked_reason(obj)):
+            self.message_user(request, reason, messages.INFO)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def get_deleted_objects(self, objs, request: HttpRequest):
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
         if perms_needed:
@@ -306,16 +315,21 @@ class CourseScopedHistoryAdmin(CourseScopedMixin, SimpleHistoryAdmin):
 
 
 class CourseScopedInline(ScopedRelationsMixin):
-    """An inline whose permissions are those of its parent object."""
+    """An inline whose permissions are those of its parent object, unless ``is_locked``."""
+
+    def is_locked(self, obj: Model | None) -> bool:
+        """Whether the rows under OBJ (the parent) are fixed: shown, never added,
+        changed or deleted (records that stop changing, as a released project's)."""
+        return False
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         return may_teach(request, obj)
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return may_teach(request, obj)
+        return may_teach(request, obj) and not self.is_locked(obj)
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return may_teach(request, obj)
+        return may_teach(request, obj) and not self.is_locked(obj)
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return may_teach(request, obj)
+        return may_teach(request, obj) and not self.is_locked(obj)

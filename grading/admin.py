@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db.models import Max
 from django.forms.models import BaseInlineFormSet
@@ -110,14 +109,8 @@ class CriterionInline(CourseScopedInline, admin.TabularInline):
     fields = ("order", "title", "description", "max_points")
     show_change_link = True  # levels are edited on the criterion's own page
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return super().has_add_permission(request, obj) and not _released(obj)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return super().has_change_permission(request, obj) and not _released(obj)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return super().has_delete_permission(request, obj) and not _released(obj)
+    def is_locked(self, obj: Rubric | None) -> bool:
+        return _released(obj)
 
 
 @admin.register(Rubric)
@@ -150,11 +143,8 @@ class RubricAdmin(CourseScopedHistoryAdmin):
         # groups (moving a released one emptied every released mark).
         return (*fields, "assignment") if obj is not None else fields
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        rubric = self.get_object(request, unquote(object_id))
-        if request.method == "GET" and _released(rubric):
-            self.message_user(request, RELEASED_MARKS_LOCKED, messages.INFO)
-        return super().change_view(request, object_id, form_url, extra_context)
+    def locked_reason(self, obj: Rubric) -> str | None:
+        return RELEASED_MARKS_LOCKED if _released(obj) else None
 
     @admin.display(description=_("course"))
     def course(self, obj: Rubric):
@@ -206,14 +196,8 @@ class LevelInline(CourseScopedInline, admin.TabularInline):
     formset = LevelFormSet
     extra = 1
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return super().has_add_permission(request, obj) and not _criterion_released(obj)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return super().has_change_permission(request, obj) and not _criterion_released(obj)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return super().has_delete_permission(request, obj) and not _criterion_released(obj)
+    def is_locked(self, obj: Criterion | None) -> bool:
+        return _criterion_released(obj)
 
 
 def _criterion_released(criterion: Criterion | None) -> bool:
@@ -239,11 +223,8 @@ class CriterionAdmin(CourseScopedAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return super().has_delete_permission(request, obj) and not _criterion_released(obj)
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        criterion = self.get_object(request, unquote(object_id))
-        if request.method == "GET" and _criterion_released(criterion):
-            self.message_user(request, RELEASED_MARKS_LOCKED, messages.INFO)
-        return super().change_view(request, object_id, form_url, extra_context)
+    def locked_reason(self, obj: Criterion) -> str | None:
+        return RELEASED_MARKS_LOCKED if _criterion_released(obj) else None
 
 
 class CriterionScoreInline(CourseScopedInline, admin.TabularInline):

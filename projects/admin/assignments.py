@@ -9,7 +9,6 @@ Every change that has rules (membership, extensions, auto-forming) goes through
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -202,12 +201,8 @@ class ProjectAssignmentAdmin(CourseScopedAdmin):
         # Its groups' students are enrolled in this course: the project stays in it.
         return (*fields, "course") if obj.groups.exists() else fields
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        assignment = self.get_object(request, unquote(object_id))
-        if request.method == "GET" and assignment is not None:
-            if locked := services.marks_locked_reason(assignment):
-                self.message_user(request, locked, messages.INFO)
-        return super().change_view(request, object_id, form_url, extra_context)
+    def locked_reason(self, obj: ProjectAssignment) -> str | None:
+        return services.marks_locked_reason(obj)
 
     @admin.display(description=_("assignment hub"))
     def hub_link(self, obj: ProjectAssignment) -> str:
@@ -326,8 +321,8 @@ class MembershipInline(CourseScopedInline, admin.TabularInline):
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return super().has_delete_permission(request, obj) and not _members_locked(obj)
+    def is_locked(self, obj: Group | None) -> bool:
+        return _members_locked(obj)
 
 
 def _members_locked(group: Group | None) -> bool:
@@ -356,8 +351,8 @@ class AddMembersInline(CourseScopedInline, admin.TabularInline):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).none()
 
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return super().has_add_permission(request, obj) and not _members_locked(obj)
+    def is_locked(self, obj: Group | None) -> bool:
+        return _members_locked(obj)
 
 
 class ExtensionFormSet(BaseInlineFormSet):
@@ -388,15 +383,9 @@ class ExtensionInline(CourseScopedInline, admin.StackedInline):
     verbose_name = _("deadline extension")
     verbose_name_plural = _("deadline extension")
 
-    # A group's extension decides its lateness, hence its mark: fixed once released.
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return super().has_add_permission(request, obj) and not _members_locked(obj)
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return super().has_change_permission(request, obj) and not _members_locked(obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return super().has_delete_permission(request, obj) and not _members_locked(obj)
+    def is_locked(self, obj: Group | None) -> bool:
+        # A group's extension decides its lateness, hence its mark: fixed once released.
+        return _members_locked(obj)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).select_related("granted_by", "group__assignment")
@@ -500,12 +489,8 @@ class GroupAdmin(CourseScopedAdmin):
         # review belong to that project (moving the group left them behind).
         return (*fields, "assignment") if obj is not None else fields
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        group = self.get_object(request, unquote(object_id))
-        if request.method == "GET" and group is not None:
-            if locked := services.membership_locked_reason(group):
-                self.message_user(request, locked, messages.INFO)
-        return super().change_view(request, object_id, form_url, extra_context)
+    def locked_reason(self, obj: Group) -> str | None:
+        return services.membership_locked_reason(obj)
 
     def save_model(self, request, obj, form, change) -> None:
         if not change:
