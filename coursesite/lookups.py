@@ -8,6 +8,12 @@ apply Django's own rule to relations and to ``in``: below or above the range of 
 target column, ``exact`` matches nothing, ``in`` drops the value, and comparisons
 match everything or nothing. PostgreSQL already compared such values as numerics;
 it now gets the same answer without sending them.
+
+On PostgreSQL, ``in`` over integers sends its values as one array (``= ANY(%s)``)
+rather than one parameter each: the SQL is then the same whatever the number of
+values, so psycopg converts it once and PostgreSQL prepares it once, where a page of
+100 students' ids made a long statement psycopg re-parsed on every run (it caches
+none with more than 50 parameters): a third of the gradebook page's build.
 """
 
 from __future__ import annotations
@@ -76,6 +82,17 @@ class _InWithinRange:
                 raise EmptyResultSet
             self.rhs = kept
         return super().process_rhs(compiler, connection)
+
+    def as_postgresql(self, compiler, connection):
+        if _integer_range(self, connection) is None or not self.rhs_is_direct_value():
+            return self.as_sql(compiler, connection)
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        # The values as ``in`` sends them: in range, without None, each once (or
+        # EmptyResultSet when none is left).
+        _placeholders, values = self.process_rhs(compiler, connection)
+        # bigint holds every integer column's values, and its comparisons with the
+        # other integer types use their indexes.
+        return f"{lhs} = ANY(%s::bigint[])", (*lhs_params, list(values))
 
 
 class SafeRelatedExact(_RelatedOverflow, RelatedExact):

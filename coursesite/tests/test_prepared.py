@@ -136,6 +136,10 @@ def test_a_list_of_ids_answers_for_its_own_ids_whatever_its_length(two_students)
     assert completions_of(user_ids=[first.pk, first.pk], course_id=course.pk) == both[:1]
     assert completions_of(user_ids=(second.pk, 0, first.pk), course_id=course.pk) == both
     assert completions_of(user_ids=[], course_id=course.pk) == []
+    # A page of students (one array parameter on PostgreSQL, coursesite/lookups.py).
+    page = [*range(10**6, 10**6 + 150), second.pk]
+    assert completions_of(user_ids=page, course_id=course.pk) == both[1:]
+    assert completions_of(user_ids=[first.pk, *page[1:]], course_id=course.pk) == both
     assert completions_of(user_ids=[first.pk], course_id=course.pk + 1) == []
     with pytest.raises(TypeError, match="user_ids must be a list of ints"):
         completions_of(user_ids=[first.pk, "1) OR (1=1"], course_id=course.pk)
