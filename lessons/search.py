@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -41,12 +42,11 @@ def _search_postgres(lessons: LessonQuerySet, query: str) -> list[SearchResult]:
         SearchHeadline,
         SearchQuery,
         SearchRank,
-        SearchVector,
+        SearchVectorField,
     )
 
-    vector = SearchVector("title", weight="A", config="english") + SearchVector(
-        "body_text", weight="B", config="english"
-    )
+    # The title (weight A) and text (B) as lessons/migrations/0009 stores them.
+    vector = RawSQL('"lessons_lesson"."search_vector"', (), output_field=SearchVectorField())
     search_query = SearchQuery(query, search_type="websearch", config="english")
     found = (
         lessons.annotate(

@@ -97,3 +97,25 @@ def test_snippets_cut_long_text_around_the_match():
     assert html.startswith("… ") and html.endswith(" …")
     assert "<mark>needle</mark>" in html
     assert len(html) < 260
+
+
+def test_search_follows_each_edit_and_ranks_titles_above_text(pyweb):
+    """On PostgreSQL the vector is stored with the lesson (lessons/migrations/0009):
+    an edit of the title or the text must be what the next search sees."""
+    first, second = pyweb.lessons[0], pyweb.lessons[1]
+    first.body = "Cookies carry the session id."
+    first.save()
+    second.title = "Cookies and sessions"
+    second.body = "Nothing else here."
+    second.save()
+    published = Lesson.objects.published()
+    found = [result.lesson for result in search_lessons(published, "cookies")]
+    # The title match first, then the text match.
+    assert found == [second, first]
+
+    first.body = "Tokens carry the session id."
+    first.save()
+    second.title = "Sessions"
+    second.save()
+    assert [result.lesson for result in search_lessons(published, "cookies")] == []
+    assert [result.lesson for result in search_lessons(published, "tokens")] == [first]
