@@ -107,8 +107,10 @@ def _member_of(group: str) -> Condition:
     """Rows whose group (at GROUP, "pk" for Group itself) has USER as a member."""
 
     def condition(user) -> Q:
+        # The user's groups as a list, not a test per row: SQLite ran the correlated
+        # EXISTS once for every group of the course (2 ms a page at 10,000 students).
         memberships = _model("projects.GroupMembership").objects
-        return Q(Exists(memberships.filter(group=OuterRef(group), student=user)))
+        return Q(**{f"{group}__in": memberships.filter(student=user).values("group_id")})
 
     return condition
 
@@ -500,6 +502,8 @@ def _holds(obj: Model, condition: Q) -> bool | None:
 
 def _lookup_holds(obj: Model, lookup: str, expected) -> bool | None:
     *names, last = lookup.split("__")
+    if last == "in":  # a subquery (a student's groups): the database answers
+        return None
     test = last if last == "isnull" else "exact"
     if test == "exact":
         names.append(last)
