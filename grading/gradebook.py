@@ -26,7 +26,7 @@ from itertools import batched
 from typing import NamedTuple
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Sum
+from django.db.models import Count, Exists, OuterRef, Subquery, Sum
 from django.utils import timezone
 
 from accounts.models import User
@@ -193,24 +193,23 @@ _READS_OF_STUDENTS = _Reads(*(_prepared_read(name) for name in _Reads._fields))
 
 
 @prepared
-def _rubrics(assignment_ids: list[int]):
-    return Rubric.objects.filter(assignment_id__in=assignment_ids)
-
-
-@prepared
-def _released(assignment_ids: list[int]):
-    return GradeRelease.objects.filter(assignment_id__in=assignment_ids).values_list(
-        "assignment_id", flat=True
-    )
-
-
-@prepared
-def _max_totals(assignment_ids: list[int]):
-    return (
-        Criterion.objects.filter(rubric__assignment_id__in=assignment_ids)
+def _grading_of(assignment_ids: list[int]):
+    """Each assignment's rubric (None without one) with its maximum (``max_total``, None
+    without criteria), and whether its grades are released (``released``): one query."""
+    criteria = (
+        Criterion.objects.filter(rubric__assignment=OuterRef("pk"))
         .order_by()
-        .values_list("rubric__assignment_id")
+        .values("rubric__assignment")
         .annotate(total=Sum("max_points"))
+        .values("total")
+    )
+    releases = GradeRelease.objects.filter(assignment=OuterRef("pk"))
+    return (
+        ProjectAssignment.objects.filter(pk__in=assignment_ids)
+        .order_by()
+        .select_related("rubric")
+        .only("pk", "rubric")
+        .annotate(max_total=Subquery(criteria), released=Exists(releases))
     )
 
 
@@ -232,9 +231,14 @@ def assignment_marks(
     else:
         values = {"assignment_ids": ids, "student_ids": sorted(wanted)}
         reads = _Reads(*(read(**values) for read in _READS_OF_STUDENTS))
-    result.rubrics = {r.assignment_id: r for r in _rubrics(assignment_ids=ids)}
-    result.released = set(_released(assignment_ids=ids))
-    max_totals = {pk: total or Decimal(0) for pk, total in _max_totals(assignment_ids=ids)}
+    max_totals = {}
+    for assignment in _grading_of(assignment_ids=ids):
+        rubric = getattr(assignment, "rubric", None)  # a reverse one-to-one: may be absent
+        if rubric is not None:
+            result.rubrics[assignment.pk] = rubric
+        if assignment.released:
+            result.released.add(assignment.pk)
+        max_totals[assignment.pk] = assignment.max_total or Decimal(0)
     grades = {}
     for review in reads.reviews:
         assignment_id = review.group.assignment_id

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from grading import services
 from grading.gradebook import Cell, CellState, build_gradebook, weighted_total
+from grading.models import Rubric
 from projects.models import ProjectAssignment
 from projects.tests.factories import ProjectAssignmentFactory
 
@@ -67,6 +68,24 @@ def test_weighted_total_counts_graded_work_and_missing_work_as_zero_where_asked(
     assert cells["Capstone"] == Cell(CellState.NOT_DUE)
     # (2 x 80 + 1 x 0) / (2 + 1): Essay, Wiki and Capstone stay out.
     assert bob.total == Decimal("53.33")
+
+
+def test_each_project_says_if_released_with_or_without_a_rubric(five_projects, alice):
+    """One query reads every project's rubric, maximum and release (grading/gradebook.py):
+    a project released with no rubric, or with a rubric and no criteria, counts alike."""
+    world = five_projects
+    quiz = ProjectAssignment.objects.get(course=world.course, slug="quiz")
+    essay = ProjectAssignment.objects.get(course=world.course, slug="essay")
+    Rubric.objects.create(assignment=essay)  # no criteria: a maximum of 0
+    assert not Rubric.objects.filter(assignment=quiz).exists()
+    for assignment in (world.assignment, quiz, essay):
+        services.grades_release(assignment=assignment, by=alice)
+    book = build_gradebook(world.course)
+    assert book.released == {world.assignment.pk, quiz.pk, essay.pk}
+    bob = next(row for row in book.rows if row.username == "bob")
+    assert bob.cells[[a.pk for a in book.assignments].index(world.assignment.pk)].mark == (
+        Decimal("80.00")
+    )
 
 
 def test_an_extension_keeps_work_from_being_missing(five_projects):
