@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
-from django.db.models import Func, Value
+from django.db.models import F, Func, Value
 from django.db.models.functions import Coalesce, Concat, Lower, NullIf, Trim
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -33,21 +33,26 @@ class ByCodePoint(Func):
         return compiler.compile(self.source_expressions[0])
 
 
+def name_sort_key_expression() -> Lower:
+    """Return SQL for ``str(user).casefold()``, stored as ``User.sort_name``.
+
+    ``str(user)`` is the display name, else "first last" stripped, else the username.
+    SQL lower() matches ``casefold()`` on ASCII; beyond it PostgreSQL folds capitals as
+    Python does but for a few letters such as ß, and SQLite folds none.
+    """
+    full_name = Trim(Concat("first_name", Value(" "), "last_name"))
+    return Lower(
+        Coalesce(NullIf("display_name", Value("")), NullIf(full_name, Value("")), "username")
+    )
+
+
 def name_sort_keys(prefix: str = "") -> tuple[ByCodePoint, ByCodePoint]:
     """Return SQL for ``(str(user).casefold(), user.username)``, how lists sort people.
 
-    ``str(user)`` is the display name, else "first last" stripped, else the username.
-    PREFIX leads to the user from another model (``"user__"``). SQL lower() matches
-    ``casefold()`` on ASCII; beyond it PostgreSQL folds capitals as Python does but
-    for a few letters such as ß, and SQLite folds none.
+    PREFIX leads to the user from another model (``"user__"``). Both are stored columns,
+    which the index ``accounts_user_name_order`` keeps in this order.
     """
-    full_name = Trim(Concat(f"{prefix}first_name", Value(" "), f"{prefix}last_name"))
-    name = Coalesce(
-        NullIf(f"{prefix}display_name", Value("")),
-        NullIf(full_name, Value("")),
-        f"{prefix}username",
-    )
-    return ByCodePoint(Lower(name)), ByCodePoint(f"{prefix}username")
+    return ByCodePoint(F(f"{prefix}sort_name")), ByCodePoint(F(f"{prefix}username"))
 
 
 class CourseUserManager(UserManager):
@@ -66,6 +71,16 @@ class User(AbstractUser):
         help_text=_("How your name appears to teachers and teammates."),
     )
 
+    # Kept by the database from the fields above (name_sort_key_expression): a page of a
+    # list sorted by name then walks the index below instead of computing every
+    # person's name and sorting them all. Never read in Python (str(user) is the name).
+    sort_name = models.GeneratedField(
+        expression=name_sort_key_expression(),
+        output_field=models.TextField(),
+        db_persist=True,
+        verbose_name=_("name, for sorting"),
+    )
+
     objects = CourseUserManager()
 
     REQUIRED_FIELDS = ["email"]
@@ -76,8 +91,7 @@ class User(AbstractUser):
             models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
             models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique"),
         ]
-        # Lets a page of a long list sorted by name (the gradebook) read that page only,
-        # instead of sorting everyone on every request.
+        # Lets a page of a long list sorted by name (the gradebook) read that page only.
         indexes = [models.Index(*name_sort_keys(), name="accounts_user_name_order")]
 
     def __str__(self) -> str:

@@ -28,8 +28,8 @@ go through Django's cursor: they are counted by ``assertNumQueries``, logged, an
 part in transactions like any other.
 
 ``completed_ids.page(offset=100, limit=50, user_id=9, course_id=1)`` runs the same SQL
-for one page of the rows (``LIMIT``/``OFFSET`` given as parameters, as Django's
-``Paginator`` would slice the queryset); ``Paginator(PreparedPages(query, count,
+for one page of the rows (``LIMIT``/``OFFSET`` written into it, as Django's ``Paginator``
+would slice the queryset); ``Paginator(PreparedPages(query, count,
 **values), 50)`` pages through them.
 
 ``@prepared_update`` does the same for an UPDATE a page makes on every visit: its
@@ -110,7 +110,12 @@ class prepared:  # noqa: N801 - used as a decorator, like functools.cached_prope
         compiled, params = self._prepare(values)
         if compiled.sliced:
             raise ImproperlyConfigured(f"{self.__name__}: a sliced queryset has no pages")
-        return self._run(compiled, f"{compiled.sql} LIMIT %s OFFSET %s", [*params, limit, offset])
+        # The numbers in the SQL, as Django writes a slice (checked ints above): a page
+        # is then its own statement, planned for the rows it wants. With parameters
+        # PostgreSQL planned the gradebook's page for an unknown number of rows and
+        # sorted all 10,000 students for each one (17 ms) instead of walking the name
+        # index for page 1 (0.5 ms).
+        return self._run(compiled, f"{compiled.sql} LIMIT {limit:d} OFFSET {offset:d}", params)
 
     def _prepare(self, values: dict) -> tuple[_Compiled, list]:
         """Check VALUES; return the query compiled for their variant, and its parameters."""

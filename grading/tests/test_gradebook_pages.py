@@ -15,6 +15,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from accounts.models import User
 from accounts.tests.factories import UserFactory
 from grading import services
 from grading.gradebook import build_gradebook, gradebook_chunks, gradebook_page
@@ -155,6 +156,23 @@ def test_sorting_by_name_follows_pythons_order_across_pages(book_world):
     assert ("zoë Quinn", "zoe") in names and ("Yves", "Yves") in names
     descending = pages(book_world.course, "-name", per_page=3)
     assert descending == rows[::-1]
+
+
+def test_the_name_order_follows_each_edit_of_a_name(book_world):
+    """Pages sorted by name read a column the database keeps (User.sort_name): a name
+    edited through the profile form (save) or in bulk (update) moves its student at once."""
+    course = book_world.course
+    zoe = User.objects.get(username="zoe")
+    zoe.display_name = "Aaron"
+    zoe.save()
+    User.objects.filter(username="anna").update(display_name="", first_name="Zed ")
+    User.objects.filter(username="Yves").update(last_name="Abbott")
+    rows = pages(course, "name", per_page=3)
+    names = [(row.name, row.username) for row in rows]
+    assert names == sorted(names, key=lambda n: (n[0].casefold(), n[1]))
+    assert names[:2] == [("Aaron", "zoe"), ("Abbott", "Yves")]
+    assert names[-2:] == [("Zed", "anna"), ("Ève", "eve")]  # by code point: è after z
+    assert pages(course, "-name", per_page=3) == rows[::-1]
 
 
 def test_page_numbers_out_of_range_behave_as_before(book_world):
