@@ -9,11 +9,12 @@ reviews. Beside them, in the same run and server: the floor (a minimal view behi
 same middleware that renders a template of a lesson page's size with no database work)
 and the logged-in floor (the same page behind ``@login_required``), requested by the
 same N students at random, so that it pays the same session and user lookups as their
-pages. The four take turns, in three rounds, so that the machine's other load weighs on
-them alike. Each prints requests/s, p50, p99, p99/p50 (means of the rounds) and its
-ratio to the logged-in floor (the median of the rounds' ratios, with their range: a
-busy neighbour on a shared machine moves a round's figures by a fifth). Then, as
-before, every page on its own: one user hammering one URL.
+pages; and, as a reference, that floor plus the one query every course page makes first
+(the viewer's enrollments). They take turns, in three rounds, so that the machine's
+other load weighs on them alike. Each prints requests/s, p50, p99, p99/p50 (means of
+the rounds) and its ratio to the logged-in floor (the median of the rounds' ratios,
+with their range: a busy neighbour on a shared machine moves a round's figures by a
+fifth). Then, as before, every page on its own: one user hammering one URL.
 
 Two configurations in one run: the embedded default (SQLite, no Redis: database
 sessions, no shared cache) and PostgreSQL + Redis (a throw-away redis-server:
@@ -70,6 +71,9 @@ CONFIGS = {
 # The headline scenarios, in the order they run and print.
 FLOOR = "floor (anonymous, one URL)"
 FLOOR_MANY = "floor, logged in (N students)"
+# A reference, not a target: the logged-in floor plus the viewer's enrollments (one
+# query, what every course page reads first), requested by the same N students.
+FLOOR_ENROLLED = "floor + their enrollments (1 query)"
 STUDENTS = "students: random pages of their course"
 GRADERS = "graders: queue and their reviews"
 
@@ -437,7 +441,10 @@ def many_users(env: dict[str, str], workdir: Path, args, meter: CpuMeter) -> lis
         students = sessions(env, "student")
         users[FLOOR_MANY] = users[STUDENTS] = len(students["users"])
         floor_pages = [[[1, "/bench/floor/logged-in"]]]
-        run(FLOOR_MANY, floor_pages, [(0, cookie) for _, cookie in students["cookies"]], first)
+        floor_cookies = [(0, cookie) for _, cookie in students["cookies"]]
+        run(FLOOR_MANY, floor_pages, floor_cookies, first)
+        run(FLOOR_ENROLLED, [[[1, "/bench/floor/enrolled"]]], floor_cookies, first)
+        users[FLOOR_ENROLLED] = users[FLOOR_MANY]
         run(STUDENTS, students["sets"], students["cookies"], first)
         graders = sessions(env, "grader")
         users[GRADERS] = len(graders["users"])

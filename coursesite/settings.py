@@ -160,7 +160,7 @@ DATABASES = {
         # Reusing connections matters on PostgreSQL: a new SCRAM handshake per
         # request costs 6-8x in throughput.
         conn_max_age=envint("DJANGO_CONN_MAX_AGE", 600),
-        conn_health_checks=True,
+        conn_health_checks=envbool("DJANGO_CONN_HEALTH_CHECKS", True),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":

@@ -27,6 +27,7 @@ urlpatterns = [
     # 404 unless settings.BENCH_FLOOR (the benchmark's baseline, bench/run.py).
     path("bench/floor", views.bench_floor, name="bench_floor"),
     path("bench/floor/logged-in", views.bench_floor_logged_in, name="bench_floor_logged_in"),
+    path("bench/floor/enrolled", views.bench_floor_enrolled, name="bench_floor_enrolled"),
 ]
 
 handler400 = "coursesite.views.bad_request"

@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
+from access import policy
 from lessons.views import lands_on_queue
 
 
@@ -72,4 +73,15 @@ def bench_floor(request: HttpRequest) -> HttpResponse:
 @login_required
 def bench_floor_logged_in(request: HttpRequest) -> HttpResponse:
     """The floor behind authentication: what any personal page pays before its own work."""
+    return bench_floor(request)
+
+
+@login_required
+def bench_floor_enrolled(request: HttpRequest) -> HttpResponse:
+    """The logged-in floor plus the one read every course page makes before its own: the
+    viewer's enrollments, through the access policy. The benchmark's reference for what
+    a single round trip to the database costs against the floor."""
+    if not settings.BENCH_FLOOR:
+        raise Http404("Not found.")
+    policy.enrollments(request.user)
     return bench_floor(request)

@@ -8,6 +8,8 @@ import json
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from grading.models import Review
 from lessons.models import Enrollment, LessonCompletion
@@ -100,9 +102,32 @@ def test_bench_pages_measures_every_page(settings):
     assert data["users"] == ["bench-student", "bench-grader", "bench-instructor"]
 
 
-def test_the_floor_is_not_routed_outside_the_benchmark(client, settings):
+def test_the_floors_are_not_routed_outside_the_benchmark(client, settings, django_user_model):
     settings.BENCH_FLOOR = False
-    assert client.get("/bench/floor").status_code == 404
+    client.force_login(django_user_model.objects.create_user("x", "x@example.com", "pw"))
+    for url in ("/bench/floor", "/bench/floor/logged-in", "/bench/floor/enrolled"):
+        assert client.get(url).status_code == 404, url
+
+
+def test_the_enrolled_floor_reads_only_the_viewers_enrollments(
+    client, settings, django_assert_num_queries
+):
+    """The benchmark's reference row: the logged-in floor plus the one query every course
+    page makes first. Anonymous visitors are sent to log in, as on any personal page."""
+    settings.BENCH_FLOOR = True
+    seed(12)
+    from accounts.models import User
+
+    assert client.get("/bench/floor/enrolled").status_code == 302
+    client.force_login(User.objects.get(username="bench-student"))
+    client.get("/bench/floor/logged-in")  # the session's once-a-minute refresh, first
+    with CaptureQueriesContext(connection) as floor:
+        assert client.get("/bench/floor/logged-in").status_code == 200
+    with django_assert_num_queries(len(floor) + 1) as queries:
+        response = client.get("/bench/floor/enrolled")
+    assert response.status_code == 200
+    assert "Benchmark floor" in response.content.decode()
+    assert "lessons_enrollment" in queries.captured_queries[-1]["sql"]
 
 
 def bench_sessions(role: str) -> dict:
