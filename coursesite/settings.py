@@ -209,7 +209,8 @@ if REDIS_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    # Database sessions, read with a prepared query (accounts/sessions.py).
+    SESSION_ENGINE = "accounts.sessions"
 
 # The cached user of each session (accounts/backends.py) needs a cache every worker
 # shares, so it is off (0 seconds) without Redis; a worker-local cache would keep

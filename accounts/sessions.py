@@ -1,0 +1,31 @@
+"""The session engine of the site without Redis: Django's database sessions, whose read
+(every logged-in request makes it) is a prepared query (coursesite/prepared.py).
+
+Django's store compiles ``Session.objects.get(session_key=..., expire_date__gt=now)``
+anew on each request; this one runs the same read, compiled once per connection, and
+checks the expiry on the row it got.
+"""
+
+from __future__ import annotations
+
+from django.contrib.sessions.backends import db
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+
+from coursesite.prepared import prepared
+
+
+@prepared
+def _session_by_key(session_key: str):
+    return Session.objects.filter(session_key=session_key).order_by()
+
+
+class SessionStore(db.SessionStore):
+    def _get_session_from_db(self) -> Session | None:
+        found = _session_by_key(session_key=self.session_key)
+        if found and found[0].expire_date > timezone.now():
+            return found[0]
+        # As Django's store: an unknown or expired key is dropped, and a new one is
+        # issued if the session is saved.
+        self._session_key = None
+        return None

@@ -1,0 +1,62 @@
+"""The session and its user, read on every logged-in request with prepared queries
+(accounts/sessions.py, accounts/backends.py): the same answers as Django's own reads,
+one query each, and nothing for an expired session, an unknown key or an inactive user."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.backends import UsernameOrEmailBackend
+from accounts.sessions import SessionStore
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_session_is_read_by_its_key_until_it_expires(django_assert_num_queries):
+    store = SessionStore()
+    store["colour"] = "blue"
+    store.save()
+    with django_assert_num_queries(1):
+        assert SessionStore(store.session_key).load() == {"colour": "blue"}
+
+    Session.objects.filter(session_key=store.session_key).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    expired = SessionStore(store.session_key)
+    assert expired.load() == {}
+    assert expired.session_key is None  # a save would issue a new key, as Django's does
+
+    for key in ("x" * 40, "' OR 1=1 --", "ünïcode-session-key"):
+        unknown = SessionStore(key)
+        assert unknown.load() == {}
+        assert unknown.session_key is None
+
+
+def test_the_sessions_user_is_read_in_one_query_and_refused_when_inactive(
+    bob, django_assert_num_queries
+):
+    backend = UsernameOrEmailBackend()
+    with django_assert_num_queries(1):
+        assert backend.get_user(bob.pk) == bob
+    assert backend.get_user(str(bob.pk)) == bob  # as a session stores it
+
+    bob.is_active = False
+    bob.save()
+    assert backend.get_user(bob.pk) is None
+    for nobody in (bob.pk + 1000, 0, -1, 2**63, "abc", None):
+        assert backend.get_user(nobody) is None, nobody
+
+
+def test_a_removed_account_is_logged_out_on_its_next_request(client, bob):
+    client.force_login(bob)
+    page = reverse("accounts:profile")
+    assert client.get(page).status_code == 200
+    bob.delete()
+    response = client.get(page)
+    assert response.status_code == 302
+    assert reverse("accounts:login") in response["Location"]
