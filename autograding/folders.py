@@ -67,8 +67,10 @@ def read_groups(folder: Path) -> list[GroupSpec] | None:
         return None
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"{GROUPS_FILE} is not valid YAML: {exc}") from exc
+    # ValueError and RecursionError: what PyYAML lets through ("0x_" read as a number,
+    # lists nested thousands deep).
+    except (yaml.YAMLError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ValidationError(f"{GROUPS_FILE} is not valid YAML: {exc}"[:300]) from exc
     if not isinstance(data, list) or not data:
         raise ValidationError(f"{GROUPS_FILE} must be a list of groups (- name: ...).")
     groups, errors = [], []

@@ -442,6 +442,8 @@ def _yaml_item(key: str, value: Any) -> str:
         try:
             if yaml.safe_load(candidate) == {key: value}:
                 return candidate
-        except yaml.YAMLError:
+        # ValueError: PyYAML reads "0b_" or "0x_" (a valid slug) as a number it then
+        # cannot convert; the quoted form reads back as the text.
+        except (yaml.YAMLError, ValueError):
             continue
     return candidates[-1]

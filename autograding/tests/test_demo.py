@@ -176,6 +176,11 @@ def test_a_bad_groups_file_is_refused_with_its_lines_named(world, tmp_path):
     (folder / "groups.yaml").write_text("- name: API\n  criterion: Elegance\n")
     with pytest.raises(CommandError, match="rubric criteria the project does not have: Elegance"):
         call_command(*args)
+    # What PyYAML's reader lets through as ValueError or RecursionError.
+    for unreadable in ("- name: API\n  points: 0x_\n", "[" * 100_000):
+        (folder / "groups.yaml").write_text(unreadable)
+        with pytest.raises(CommandError, match=r"^groups\.yaml is not valid YAML"):
+            call_command(*args)
     assert not TestSuite.objects.exists()  # nothing saved
 
 
