@@ -3,14 +3,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
 
+from coursesite.converters import parse_id
 from coursesite.prepared import prepared
 
 from .models import User
-
-# The largest id a bigint column holds: anything else in a session is no user.
-_MAX_ID = 2**63 - 1
 
 
 @prepared
@@ -47,27 +44,21 @@ class UsernameOrEmailBackend(ModelBackend):
         seconds = settings.AUTH_USER_CACHE_SECONDS
         if not seconds:
             user = self._read_user(user_id)
-            return user if user is not None and self.user_can_authenticate(user) else None
-        key = user_cache_key(user_id)
-        user = cache.get(key)
-        if user is None:
-            user = self._read_user(user_id)
-            if user is None or not self.user_can_authenticate(user):
-                return None
-            cache.set(key, user, seconds)
-        return user if self.user_can_authenticate(user) else None
+        else:
+            key = user_cache_key(user_id)
+            user = cache.get(key)
+            if user is None:
+                user = self._read_user(user_id)
+                if user is not None and self.user_can_authenticate(user):
+                    cache.set(key, user, seconds)
+        return user if user is not None and self.user_can_authenticate(user) else None
 
     @staticmethod
     def _read_user(user_id) -> User | None:
         """Return the user USER_ID names, in a query compiled once per connection
         (ModelBackend.get_user compiles its ``get(pk=...)`` on every request)."""
-        try:
-            user_id = User._meta.pk.to_python(user_id)
-        except ValidationError:
-            return None
-        if not isinstance(user_id, int) or not 0 < user_id <= _MAX_ID:
-            return None
-        found = _user_by_pk(user_id=user_id)
+        pk = parse_id(user_id)  # None for anything no row can have
+        found = _user_by_pk(user_id=pk) if pk is not None else []
         return found[0] if found else None
 
 

@@ -439,12 +439,11 @@ def many_users(env: dict[str, str], workdir: Path, args, meter: CpuMeter) -> lis
         # New sessions every round, as if every user had just logged in: the
         # once-a-minute session refresh (a write) falls outside the round.
         students = sessions(env, "student")
-        users[FLOOR_MANY] = users[STUDENTS] = len(students["users"])
+        users[FLOOR_MANY] = users[FLOOR_ENROLLED] = users[STUDENTS] = len(students["users"])
         floor_pages = [[[1, "/bench/floor/logged-in"]]]
         floor_cookies = [(0, cookie) for _, cookie in students["cookies"]]
         run(FLOOR_MANY, floor_pages, floor_cookies, first)
         run(FLOOR_ENROLLED, [[[1, "/bench/floor/enrolled"]]], floor_cookies, first)
-        users[FLOOR_ENROLLED] = users[FLOOR_MANY]
         run(STUDENTS, students["sets"], students["cookies"], first)
         graders = sessions(env, "grader")
         users[GRADERS] = len(graders["users"])
