@@ -13,13 +13,15 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from grading import services
-from grading.gradebook import build_gradebook, gradebook_chunks, gradebook_page
-from grading.models import PeerRating
+from grading.gradebook import assignment_marks, build_gradebook, gradebook_chunks, gradebook_page
+from grading.models import PeerRating, Rubric
 from grading.views import GRADEBOOK_PAGE_SIZE
 from lessons.models import LessonCompletion
 from lessons.tests.factories import LessonFactory, ModuleFactory
@@ -129,6 +131,37 @@ def pages(course, sort: str, per_page: int) -> list:
         if not page.has_next():
             return rows
         number += 1
+
+
+def graded_cells(book) -> list[tuple]:
+    """(mark shown, group mark) of each graded cell of BOOK without an override."""
+    ids = [a.pk for a in book.assignments]
+    marks = assignment_marks(ids, student_ids=[row.student_id for row in book.rows])
+    pairs = []
+    for row in book.rows:
+        for assignment_id, cell in zip(ids, row.cells, strict=True):
+            entry = marks.get(assignment_id, row.student_id)
+            if entry is not None and entry.grade is not None and entry.override is None:
+                pairs.append((cell.mark, entry.grade.mark))
+    return pairs
+
+
+def test_ratings_count_only_while_a_rubric_asks_for_peer_evaluation(book_world):
+    course = book_world.course
+    with CaptureQueriesContext(connection) as rated:
+        book, _ = gradebook_page(course, number=1, per_page=7)
+    assert any("grading_peerrating" in query["sql"] for query in rated.captured_queries)
+    assert any(shown != group for shown, group in graded_cells(book))  # factors apply
+
+    Rubric.objects.filter(assignment__course=course).update(peer_evaluation=False)
+    with CaptureQueriesContext(connection) as unrated:
+        book, _ = gradebook_page(course, number=1, per_page=7)
+    # The ratings stay stored but are not read: each member gets the group's mark.
+    assert not any("grading_peerrating" in query["sql"] for query in unrated.captured_queries)
+    assert len(unrated.captured_queries) == len(rated.captured_queries) - 1
+    pairs = graded_cells(book)
+    assert pairs and all(shown == group for shown, group in pairs)
+    assert book.rows == build_gradebook(course).rows[:7]
 
 
 @pytest.mark.parametrize("per_page", [4, 7])
