@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_safe
 
 from access import policy
 from coursesite.formpages import form_view, page
@@ -34,6 +35,7 @@ def _back(request: HttpRequest, default: str) -> str:
     return default
 
 
+@require_safe
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     if not policy.uses_back_office(request.user):
@@ -82,6 +84,7 @@ def rerun_assignment(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_back(request, "autograding:queue"))
 
 
+@require_safe
 @login_required
 def group_results(request: HttpRequest, pk: int) -> JsonResponse:
     """The automated tests block of GROUP's project page, and whether its tests still run.

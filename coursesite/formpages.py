@@ -129,8 +129,9 @@ def form_view(
     """Decorate a view that receives a form shown on FORM_PAGE (its own page if None).
 
     With FORM_PAGE the view is POST-only: GET and HEAD redirect to the page, other
-    methods get 405. With LOGIN, anonymous visitors are sent to log in; with KEEP, what
-    their POST carried is kept for the page (which must ask ``kept_fields`` for it).
+    methods get 405. Without, it answers GET, HEAD and POST, and 405 to the rest. With
+    LOGIN, anonymous visitors are sent to log in; with KEEP, what their POST carried is
+    kept for the page (which must ask ``kept_fields`` for it).
     """
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -141,6 +142,8 @@ def form_view(
                     return HttpResponseNotAllowed(["POST"])
                 messages.info(request, POST_ONLY)
                 return redirect(form_page(request, **kwargs))
+            if request.method not in ("GET", "HEAD", "POST"):  # PUT, DELETE, OPTIONS...
+                return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
             if login and not request.user.is_authenticated:
                 if request.method != "POST":
                     return redirect_to_login(request.get_full_path())

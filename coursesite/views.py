@@ -6,11 +6,13 @@ from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 from access import policy
 from lessons.views import lands_on_queue
 
 
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """The page after logging in (LOGIN_REDIRECT_URL): graders' queue, everyone else's dashboard."""
     if request.user.is_authenticated:
@@ -20,6 +22,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html")
 
 
+@require_safe
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     """Report whether the database answers; load balancers and Docker poll this."""
@@ -59,6 +62,7 @@ _FLOOR_PARAGRAPH = (
 )
 
 
+@require_safe
 def bench_floor(request: HttpRequest) -> HttpResponse:
     """Render a lesson-sized template with no database work: the benchmark's floor."""
     from django.template import loader
@@ -70,12 +74,14 @@ def bench_floor(request: HttpRequest) -> HttpResponse:
     return HttpResponse(html)
 
 
+@require_safe
 @login_required
 def bench_floor_logged_in(request: HttpRequest) -> HttpResponse:
     """The floor behind authentication: what any personal page pays before its own work."""
     return bench_floor(request)
 
 
+@require_safe
 @login_required
 def bench_floor_enrolled(request: HttpRequest) -> HttpResponse:
     """The logged-in floor plus the one read every course page makes before its own: the

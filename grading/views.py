@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from access import policy
 from accounts.models import Role, User
@@ -103,6 +104,7 @@ def _base_url(request: HttpRequest) -> str:
 # Grader pages
 
 
+@require_safe
 @login_required
 def grader_queue(request: HttpRequest) -> HttpResponse:
     _require_grader(request.user)
@@ -362,6 +364,7 @@ def line_comment_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_review_url(review, comment.path))
 
 
+@require_safe
 @login_required
 def regrade_list(request: HttpRequest) -> HttpResponse:
     _require_grader(request.user)
@@ -426,6 +429,7 @@ def regrade_answer(request: HttpRequest, pk: int) -> HttpResponse:
 # Instructor pages
 
 
+@require_safe
 @login_required
 def assignment_overview(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _get_assignment_for_instructor(request, pk)
@@ -487,6 +491,7 @@ def assign_graders(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("grading:assignment_grading", pk=assignment.pk)
 
 
+@require_safe
 @login_required
 def assignment_hub(request: HttpRequest, pk: int) -> HttpResponse:
     """One page per assignment for its instructors: every link, count and action."""
@@ -604,6 +609,7 @@ def override_mark(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("grading:assignment_grading", pk=assignment.pk)
 
 
+@require_safe
 @login_required
 def gradebook(request: HttpRequest, slug: str) -> HttpResponse:
     course = _get_course_for_instructor(request, slug=slug)
@@ -620,6 +626,7 @@ def gradebook(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@require_safe
 @login_required
 def gradebook_csv(request: HttpRequest, slug: str) -> HttpResponse:
     course = _get_course_for_instructor(request, slug=slug)
@@ -679,6 +686,7 @@ def _get_feedback(request: HttpRequest, pk: int) -> tuple[Review, bool]:
     return review, policy.role_in(request.user, course_id) == Role.STUDENT
 
 
+@require_safe
 @login_required
 def feedback_list(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -694,6 +702,7 @@ def feedback_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_safe
 @login_required
 def feedback(request: HttpRequest, pk: int) -> HttpResponse:
     review, as_member = _get_feedback(request, pk)

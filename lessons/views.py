@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_safe
 
 from access import policy
 from accounts.models import Role
@@ -92,6 +93,7 @@ def lands_on_queue(user) -> bool:
 
 
 # Student pages ----------------------------------------------------------------
+@require_safe
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -149,6 +151,7 @@ class CourseCard:
         return Role(self.role).label
 
 
+@require_safe
 @login_required
 def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     course = policy.first_or_refuse(
@@ -184,6 +187,7 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@require_safe
 @login_required
 def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
     # The lesson with its module and course in one query, asked of the policy: whoever
@@ -270,6 +274,7 @@ def lesson_complete(request: HttpRequest, course_slug: str, lesson_slug: str) ->
     return redirect(lesson)
 
 
+@require_safe
 @login_required
 def attachment_download(
     request: HttpRequest, course_slug: str, lesson_slug: str, pk: int
@@ -284,6 +289,7 @@ def attachment_download(
     return FileResponse(handle, as_attachment=True, filename=attachment.filename)
 
 
+@require_safe
 @login_required
 def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
@@ -296,6 +302,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 # Enrollment -------------------------------------------------------------------
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def enroll(request: HttpRequest) -> HttpResponse:
     form = EnrollForm(request.POST or None)
@@ -313,6 +320,7 @@ def enroll(request: HttpRequest) -> HttpResponse:
     return render(request, "lessons/enroll.html", {"form": form})
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         messages.info(request, "You already have an account: enroll with your key here.")

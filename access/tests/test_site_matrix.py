@@ -209,6 +209,8 @@ UNMATRIXED = {
     "lessons:signup": "public (lessons/tests/test_enrollment.py)",
     "lessons:enroll": "anyone with the course key (lessons/tests/test_enrollment.py)",
 }
+# Of those, the pages that show and receive a form without arguments in their address.
+UNMATRIXED_FORMS = ("lessons:signup", "lessons:enroll")
 
 
 @pytest.fixture
@@ -278,3 +280,24 @@ def test_site_matrix(world, persona):
             failures.append(f"POST {route.name}: {response.status_code}, expected it to pass")
 
     assert not failures, f"{persona}:\n" + "\n".join(failures)
+
+
+@pytest.mark.parametrize("persona", ["anonymous", "superuser"])
+def test_every_route_answers_only_the_methods_it_serves(world, persona):
+    """PUT, PATCH, DELETE and OPTIONS are served nowhere, POST only where a form is sent:
+    405 naming the methods that are served, never the page (nor a login redirect)."""
+    a, b, superuser = world
+    client = client_for(persona_user(persona, a, b, superuser))
+    forms = [Route(name, get=frozenset(), post=frozenset()) for name in UNMATRIXED_FORMS]
+    pages = [Route(name, get=frozenset()) for name in ("home", "healthz")]
+    failures = []
+    for route in routes(a, b) + forms + pages:
+        served = {"GET", "HEAD"} if route.get is not None else set()
+        served |= {"POST"} if route.post is not None else set()
+        url = reverse(route.name, kwargs=route.kwargs) + route.query
+        for method in {"POST", "PUT", "PATCH", "DELETE", "OPTIONS"} - served:
+            response = getattr(client, method.lower())(url)
+            allowed = {name.strip() for name in response.get("Allow", "").split(",")}
+            if response.status_code != 405 or allowed != served:
+                failures.append(f"{method} {route.name}: {response.status_code}, {allowed}")
+    assert not failures, "\n".join(failures)

@@ -9,6 +9,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_safe
 
 from access import policy
 from coursesite.formpages import form_view, kept_fields, page
@@ -48,12 +49,14 @@ def _error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
+@require_safe
 @login_required
 def my_projects(request: HttpRequest) -> HttpResponse:
     rows = selectors.projects_for_dashboard(request.user)
     return render(request, "projects/my_projects.html", {"rows": rows})
 
 
+@require_safe
 @login_required
 def course_projects(request: HttpRequest, course_slug: str) -> HttpResponse:
     course = policy.get_or_refuse(request.user, policy.VIEW, Course.objects, slug=course_slug)
@@ -98,6 +101,7 @@ def _render_detail(
     return render(request, "projects/detail.html", context, status=status)
 
 
+@require_safe
 @login_required
 def detail(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
     assignment, can_manage = get_assignment_for_user(request, course_slug, slug)
@@ -230,6 +234,7 @@ def _submit(request: HttpRequest, assignment: ProjectAssignment, can_manage: boo
     return _render_detail(request, assignment, can_manage, submission_form=form, status=400)
 
 
+@require_safe
 @login_required
 def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     submission = get_submission_for_user(request, pk)
@@ -241,6 +246,7 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@require_safe
 @login_required
 def submission_download(request: HttpRequest, pk: int) -> FileResponse:
     return archive_download(get_submission_for_user(request, pk))
