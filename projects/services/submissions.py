@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import unicodedata
 from datetime import datetime
@@ -32,6 +33,10 @@ NO_ZIP = "This project does not accept zip archives: give a repository URL."
 NO_URL = "This project does not accept repository URLs: upload a zip archive."
 HTTPS_ONLY = "Give the repository's https:// address, e.g. https://github.com/team/project."
 NO_CREDENTIALS = "Remove the user name or token from the URL: never share credentials here."
+NOT_PUBLIC = (
+    "Give the repository's public address, e.g. https://github.com/team/project: an "
+    "address on your own computer or a private network does not open for your graders."
+)
 COMMIT_FORMAT = "A commit is 7 to 40 hexadecimal characters (0-9, a-f), e.g. 3f2c9ab."
 COMMIT_NEEDS_URL = "Give the repository URL the commit belongs to."
 TOO_LARGE = "This file is %(size)s; the limit for this project is %(limit)s."
@@ -63,7 +68,23 @@ def clean_repository_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.username or parts.password:
         raise ValidationError(NO_CREDENTIALS, code="credentials")
+    if not _is_public_host(parts.hostname or ""):
+        raise ValidationError(NOT_PUBLIC, code="not_public")
     return url
+
+
+def _is_public_host(host: str) -> bool:
+    """Whether HOST names a machine on the internet, as far as its spelling tells.
+
+    A link to localhost, a private or loopback address or a one-word intranet name
+    opens something on the grader's own machine or network, never the students' code.
+    """
+    host = host.rstrip(".").lower()
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return "." in host and not host.endswith(".localhost")
+    return address.is_global
 
 
 def clean_commit(commit: str) -> str:

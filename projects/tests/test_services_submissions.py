@@ -88,6 +88,16 @@ def test_it_accepts_a_repository_url_and_commit(group, student, settings):
         ("https://owl:ghp_secret@github.com/owls/app", "never share credentials"),
         ("https://git\u200bhub.com/owls/app", "invisible characters"),  # reads github.com
         ("https://github.com/owls/app\u202e", "invisible characters"),
+        ("https://localhost/owls/app", "public address"),
+        ("https://localhost:8443/owls/app", "public address"),
+        ("https://gitea.localhost/owls/app", "public address"),
+        ("https://127.0.0.1/owls/app", "public address"),
+        ("https://10.0.0.7/owls/app", "public address"),
+        ("https://192.168.1.20:3000/owls/app", "public address"),
+        ("https://169.254.169.254/latest/meta-data", "public address"),
+        ("https://[::1]/owls/app", "public address"),
+        ("https://[fd00::1]/owls/app", "public address"),
+        ("https://0.0.0.0/owls/app", "public address"),
     ],
 )
 def test_it_refuses_urls_that_are_not_plain_https(group, student, url, message):
@@ -95,6 +105,20 @@ def test_it_refuses_urls_that_are_not_plain_https(group, student, url, message):
         submission_create(group=group, student=student, repository_url=url)
     assert message in errors_of(excinfo)
     assert excinfo.value.error_dict.keys() == {"repository_url"}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://github.com/owls/app",
+        "https://gitlab.example.ac.uk/owls/app.git",
+        "https://140.82.112.3/owls/app",  # a public address written as numbers
+        "https://GitHub.com./owls/app",
+    ],
+)
+def test_it_accepts_public_repository_addresses(group, student, url):
+    submission = submission_create(group=group, student=student, repository_url=url)
+    assert submission.repository_url == url
 
 
 @pytest.mark.parametrize("commit", ["abc12", "g" * 7, "a" * 41, "3f2c9ab!"])
