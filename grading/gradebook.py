@@ -26,7 +26,7 @@ from itertools import batched
 from typing import NamedTuple
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from accounts.models import User
@@ -191,10 +191,9 @@ def _prepared_read(name: str) -> prepared:
 _READS_OF_STUDENTS = _Reads(*(_prepared_read(name) for name in _Reads._fields))
 
 
-@prepared
-def _grading_of(assignment_ids: list[int]):
-    """Each assignment's rubric (None without one) with its maximum (``max_total``, None
-    without criteria), and whether its grades are released (``released``): one query."""
+def _with_grading(assignments: QuerySet[ProjectAssignment]) -> QuerySet[ProjectAssignment]:
+    """ASSIGNMENTS with their rubric (None without one), its maximum (``max_total``, None
+    without criteria) and whether their grades are released (``released``)."""
     criteria = (
         Criterion.objects.filter(rubric__assignment=OuterRef("pk"))
         .order_by()
@@ -203,12 +202,15 @@ def _grading_of(assignment_ids: list[int]):
         .values("total")
     )
     releases = GradeRelease.objects.filter(assignment=OuterRef("pk"))
-    return (
-        ProjectAssignment.objects.filter(pk__in=assignment_ids)
-        .order_by()
-        .select_related("rubric")
-        .only("pk", "rubric")
-        .annotate(max_total=Subquery(criteria), released=Exists(releases))
+    return assignments.select_related("rubric").annotate(
+        max_total=Subquery(criteria), released=Exists(releases)
+    )
+
+
+@prepared
+def _grading_of(assignment_ids: list[int]):
+    return _with_grading(
+        ProjectAssignment.objects.filter(pk__in=assignment_ids).order_by().only("pk", "rubric")
     )
 
 
@@ -221,11 +223,21 @@ def assignment_marks(
     whole (members and ratings): a WebPA factor depends on every member of the group.
     """
     ids = list(assignment_ids)
+    if not ids:
+        return AssignmentMarks()
+    return _marks_of(_grading_of(assignment_ids=ids), student_ids=student_ids)
+
+
+def _marks_of(
+    assignments: list[ProjectAssignment], *, student_ids: Collection[int] | None
+) -> AssignmentMarks:
+    """``assignment_marks`` of ASSIGNMENTS read ``_with_grading``."""
+    ids = [assignment.pk for assignment in assignments]
     result = AssignmentMarks()
     if not ids:
         return result
     max_totals = {}
-    for assignment in _grading_of(assignment_ids=ids):
+    for assignment in assignments:
         rubric = getattr(assignment, "rubric", None)  # a reverse one-to-one: may be absent
         if rubric is not None:
             result.rubrics[assignment.pk] = rubric
@@ -520,7 +532,9 @@ def _assignments(course: Course) -> list[ProjectAssignment]:
 
 @prepared
 def _assignments_of(course_id: int):
-    return ProjectAssignment.objects.filter(course_id=course_id).order_by("due_at", "pk")
+    # Read with what their marks need: assignment_marks would read it again.
+    assignments = ProjectAssignment.objects.filter(course_id=course_id).order_by("due_at", "pk")
+    return _with_grading(assignments)
 
 
 @prepared
@@ -592,7 +606,7 @@ def _gradebook(
     """
     students = list(students)
     student_ids = None if whole_course else [student.pk for student in students]
-    marks = assignment_marks((a.pk for a in assignments), student_ids=student_ids)
+    marks = _marks_of(assignments, student_ids=student_ids)
     lesson_count, done = 0, {}
     if progress:
         lesson_count = len(_published_lessons(course_id=course.pk))
