@@ -43,7 +43,7 @@ class SubmissionForm(forms.Form):
         required=False,
         max_length=500,
         widget=forms.URLInput(attrs={"placeholder": "https://github.com/team/project"}),
-        help_text="The https:// address of the repository.",
+        help_text="The public https:// address of the repository.",
     )
     commit = forms.CharField(
         label="Commit",
