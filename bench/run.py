@@ -399,8 +399,10 @@ def sessions(env: dict[str, str], role: str) -> dict:
     started = time.monotonic()
     data = json.loads(manage(env, "bench_sessions", "--role", role, capture=True))
     data["seconds"] = time.monotonic() - started
-    name = data["cookie_name"]
-    data["cookies"] = [(index, f"{name}={key}") for _, index, key in data["users"]]
+    name, csrf_name = data["cookie_name"], data["csrf_cookie_name"]
+    data["cookies"] = [
+        (index, f"{name}={key}; {csrf_name}={csrf}") for _, index, key, csrf in data["users"]
+    ]
     log(f"   {len(data['users']):,} {role} sessions created in {data['seconds']:.1f} s")
     return data
 

@@ -136,9 +136,11 @@ def bench_sessions(role: str) -> dict:
     return json.loads(out.getvalue())
 
 
-def logged_in_as(client, cookie_name: str, key: str, url: str):
+def logged_in_as(client, cookie_name: str, key: str, url: str, csrf: tuple[str, str] = ()):
     client.cookies.clear()
     client.cookies[cookie_name] = key
+    if csrf:
+        client.cookies[csrf[0]] = csrf[1]
     return client.get(url)
 
 
@@ -151,21 +153,27 @@ def test_bench_sessions_log_each_student_and_grader_in_to_their_own_pages(client
     seed(12)
     students = bench_sessions("student")
     assert students["cookie_name"] == settings.SESSION_COOKIE_NAME
-    names = [name for name, _, _ in students["users"]]
+    assert students["csrf_cookie_name"] == settings.CSRF_COOKIE_NAME
+    names = [name for name, _, _, _ in students["users"]]
     assert len(names) == 12 and "bench-student" in names and "scale-student-00011" in names
-    assert len({key for _, _, key in students["users"]}) == 12  # one session each
+    assert len({key for _, _, key, _ in students["users"]}) == 12  # one session each
+    assert len({csrf for _, _, _, csrf in students["users"]}) == 12  # one browser each
     if engine.endswith("cached_db"):
         # Written through to the cache, as a login's save() does: read without a query.
         from django.contrib.sessions.backends.cached_db import KEY_PREFIX
         from django.core.cache import caches
 
-        _, _, key = students["users"][0]
+        _, _, key, _ = students["users"][0]
         assert caches[settings.SESSION_CACHE_ALIAS].get(KEY_PREFIX + key)
-    for name, pages, key in [students["users"][0], students["users"][-1]]:
-        response = logged_in_as(client, students["cookie_name"], key, "/dashboard/")
+    for name, pages, key, csrf in [students["users"][0], students["users"][-1]]:
+        browser = (students["csrf_cookie_name"], csrf)
+        response = logged_in_as(client, students["cookie_name"], key, "/dashboard/", browser)
         assert response.status_code == 200
         assert response.wsgi_request.user.username == name
         assert "Python for Web Development" in response.content.decode()
+        # The page's forms use the browser's CSRF secret, as after a real login.
+        assert response.cookies[students["csrf_cookie_name"]].value == csrf
+        assert response.wsgi_request.META["CSRF_COOKIE"] == csrf
         # Every page the scenario sends this student to is theirs: a page, not the login.
         for _, path in students["sets"][pages]:
             response = logged_in_as(client, students["cookie_name"], key, path)
@@ -176,7 +184,7 @@ def test_bench_sessions_log_each_student_and_grader_in_to_their_own_pages(client
     assert sum(weight for weight, _ in students["sets"][0]) == pytest.approx(100)
 
     graders = bench_sessions("grader")
-    [(name, pages, key)] = graders["users"]  # one grader per 25 reviews
+    [(name, pages, key, _)] = graders["users"]  # one grader per 25 reviews
     assert name == "bench-grader"
     response = logged_in_as(client, graders["cookie_name"], key, "/grading/")
     assert response.status_code == 200

@@ -20,10 +20,15 @@ user opens each, relative to the others):
 * a grader: their queue 30, and for each review assigned to them, in all 70: the review
   page (20) and the review page opened on one of the submission's files (50).
 
+Each user also gets a CSRF cookie of their own, as a browser has one from the login
+form on: without it every page with a form (the navbar's "Log out" is one) would draw a
+new CSRF secret and set its cookie, work a real student's requests never do.
+
 Output::
 
-    {"cookie_name": "sessionid", "sets": [[[weight, path], ...], ...],
-     "users": [[username, set index, session key], ...]}
+    {"cookie_name": "sessionid", "csrf_cookie_name": "csrftoken",
+     "sets": [[[weight, path], ...], ...],
+     "users": [[username, set index, session key, CSRF secret], ...]}
 
 Users with the same pages share a set. Scale data only: the users are the ones
 ``seed_scale`` creates (``bench-student``, ``scale-student-NNNNN``; ``bench-grader``,
@@ -46,6 +51,7 @@ from django.core.cache import cache, caches
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.db.models import Q
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.urls import reverse
 from django.utils.crypto import get_random_string
 
@@ -84,11 +90,13 @@ class Command(BaseCommand):
             mine = pages.get(user.pk, ())
             if not mine:
                 continue  # nothing of their own to open (not enrolled, no reviews)
-            rows.append([user.username, sets.setdefault(mine, len(sets)), key])
+            csrf = get_random_string(CSRF_SECRET_LENGTH, CSRF_ALLOWED_CHARS)
+            rows.append([user.username, sets.setdefault(mine, len(sets)), key, csrf])
         self.stdout.write(
             json.dumps(
                 {
                     "cookie_name": settings.SESSION_COOKIE_NAME,
+                    "csrf_cookie_name": settings.CSRF_COOKIE_NAME,
                     "sets": [list(map(list, pages)) for pages in sets],
                     "users": rows,
                 }
