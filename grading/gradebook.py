@@ -136,7 +136,7 @@ class _Reads(NamedTuple):
     """The rows marks are computed from, for some assignments (and students): querysets
     as ``_queries`` builds them, the lists below once read."""
 
-    reviews: list[Review]  # completed, with submission, group, assignment, extension
+    reviews: list[Review]  # completed, with submission, group, extension (assignment set)
     # (assignment id, group id, student id, extension due, whether the group has a version)
     memberships: list[tuple]
     ratings: list[tuple]  # (group id, rater id, ratee id, score), peer-evaluated projects
@@ -168,7 +168,8 @@ def _queries(assignment_ids: list[int], student_ids: list[int] | None) -> _Reads
         ratings = ratings.filter(group_id__in=groups)
         overrides = overrides.filter(student_id__in=student_ids)
     return _Reads(
-        reviews=reviews.select_related("submission", "group__assignment", "group__extension"),
+        # The group's assignment is one of those asked about: set from them, not joined.
+        reviews=reviews.select_related("submission", "group__extension"),
         memberships=memberships.annotate(
             submitted=Exists(Submission.objects.filter(group_id=OuterRef("group_id")))
         ).values_list(
@@ -209,9 +210,7 @@ def _with_grading(assignments: QuerySet[ProjectAssignment]) -> QuerySet[ProjectA
 
 @prepared
 def _grading_of(assignment_ids: list[int]):
-    return _with_grading(
-        ProjectAssignment.objects.filter(pk__in=assignment_ids).order_by().only("pk", "rubric")
-    )
+    return _with_grading(ProjectAssignment.objects.filter(pk__in=assignment_ids).order_by())
 
 
 def assignment_marks(
@@ -260,9 +259,11 @@ def _marks_of(
                 for name, read in _READS_OF_STUDENTS._asdict().items()
             )
         )
+    by_id = {assignment.pk: assignment for assignment in assignments}
     grades = {}
     for review in reads.reviews:
         assignment_id = review.group.assignment_id
+        review.group.assignment = by_id[assignment_id]
         grades[review.group_id] = group_grade(
             review, max_total=max_totals.get(assignment_id, Decimal(0))
         )
