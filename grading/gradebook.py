@@ -221,10 +221,8 @@ def assignment_marks(
     With STUDENT_IDS, return only those students' marks. Their groups are still read
     whole (members and ratings): a WebPA factor depends on every member of the group.
     """
-    ids = list(assignment_ids)
-    if not ids:
-        return AssignmentMarks()
-    return _marks_of(_grading_of(assignment_ids=ids), student_ids=student_ids)
+    # No ids: no query (a prepared __in with nothing to match does not run).
+    return _marks_of(_grading_of(assignment_ids=list(assignment_ids)), student_ids=student_ids)
 
 
 def _marks_of(
@@ -235,14 +233,13 @@ def _marks_of(
     result = AssignmentMarks()
     if not ids:
         return result
-    max_totals = {}
+    by_id = {assignment.pk: assignment for assignment in assignments}
     for assignment in assignments:
         rubric = getattr(assignment, "rubric", None)  # a reverse one-to-one: may be absent
         if rubric is not None:
             result.rubrics[assignment.pk] = rubric
         if assignment.released:
             result.released.add(assignment.pk)
-        max_totals[assignment.pk] = assignment.max_total or Decimal(0)
     # Ratings count only where the rubric asks for peer evaluation: most projects don't.
     skipped = set() if any(r.peer_evaluation for r in result.rubrics.values()) else {"ratings"}
     wanted = None if student_ids is None else set(student_ids)
@@ -259,14 +256,10 @@ def _marks_of(
                 for name, read in _READS_OF_STUDENTS._asdict().items()
             )
         )
-    by_id = {assignment.pk: assignment for assignment in assignments}
     grades = {}
     for review in reads.reviews:
-        assignment_id = review.group.assignment_id
-        review.group.assignment = by_id[assignment_id]
-        grades[review.group_id] = group_grade(
-            review, max_total=max_totals.get(assignment_id, Decimal(0))
-        )
+        assignment = review.group.assignment = by_id[review.group.assignment_id]
+        grades[review.group_id] = group_grade(review, max_total=assignment.max_total or Decimal(0))
 
     members: dict[int, list[int]] = defaultdict(list)
     group_assignment: dict[int, int] = {}

@@ -327,3 +327,9 @@ def test_late_penalty_applies_to_the_group_mark(alice, bob, grace):
     assert mark.grade.penalty_percent == Decimal("20")
     assert mark.grade.percent == Decimal("80.00")
     assert mark.mark == Decimal("64.00")
+
+
+def test_no_assignments_give_no_marks_without_a_query(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert assignment_marks([]).marks == {}
+        assert assignment_marks([], student_ids=[1, 2]).marks == {}
