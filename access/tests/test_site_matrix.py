@@ -282,10 +282,14 @@ def test_site_matrix(world, persona):
     assert not failures, f"{persona}:\n" + "\n".join(failures)
 
 
-@pytest.mark.parametrize("persona", ["anonymous", "superuser"])
+@pytest.mark.parametrize(
+    "persona",
+    ["anonymous", "student_a", "instructor_a", "instructor_b", "removed_grader_a", "superuser"],
+)
 def test_every_route_answers_only_the_methods_it_serves(world, persona):
     """PUT, PATCH, DELETE and OPTIONS are served nowhere, POST only where a form is sent:
-    405 naming the methods that are served, never the page (nor a login redirect)."""
+    405 naming the methods that are served, never the page (nor a login redirect), to
+    course A's own people as to outsiders. Who gets in by GET and POST: test_site_matrix."""
     a, b, superuser = world
     client = client_for(persona_user(persona, a, b, superuser))
     forms = [Route(name, get=frozenset(), post=frozenset()) for name in UNMATRIXED_FORMS]
