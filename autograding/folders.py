@@ -26,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from coursesite.yamlsafe import YamlShapeError, check_shape
 from grading.models import Criterion
 from projects.models import ProjectAssignment
 
@@ -33,6 +34,7 @@ from . import environments, services
 from .models import TestGroup, TestSuite, Visibility
 
 GROUPS_FILE = "groups.yaml"
+MAX_NESTING = 10  # a list of groups, each with a list of test patterns: 3 levels
 GROUP_KEYS = {"name", "tests", "points", "students_see", "criterion"}
 
 
@@ -66,9 +68,12 @@ def read_groups(folder: Path) -> list[GroupSpec] | None:
     if not path.is_file():
         return None
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    # ValueError and RecursionError: what PyYAML lets through ("0x_" read as a number,
-    # lists nested thousands deep).
+        source = path.read_text(encoding="utf-8")
+        check_shape(source, max_nesting=MAX_NESTING)
+        data = yaml.safe_load(source)
+    except YamlShapeError as exc:
+        raise ValidationError(f"{GROUPS_FILE}, line {exc.line + 1}: {exc.problem}.") from exc
+    # ValueError and RecursionError: what PyYAML lets through ("0x_" read as a number).
     except (yaml.YAMLError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ValidationError(f"{GROUPS_FILE} is not valid YAML: {exc}"[:300]) from exc
     if not isinstance(data, list) or not data:

@@ -26,6 +26,7 @@ import yaml
 from django.core.validators import slug_re
 from django.utils.text import slugify
 
+from coursesite.yamlsafe import TOO_DEEP, YamlShapeError, checked_events
 from practice import syntax as practice_syntax
 
 COURSE_FILE = "course.md"
@@ -283,28 +284,19 @@ def _load_front_matter(front: str, label: str) -> tuple[Any, yaml.Node | None]:
             0, depth + line.count("[") + line.count("{") - line.count("]") - line.count("}")
         )
         if depth > MAX_NESTING:
-            raise BundleError([f"{label}:{number}: lists or mappings nested too deeply"])
+            raise BundleError([f"{label}:{number}: {TOO_DEEP}"])
     try:
-        depth = 0
-        for event in yaml.parse(front, Loader=yaml.SafeLoader):
-            line = event.start_mark.line + 2
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                raise BundleError(
-                    [f"{label}:{line}: anchors and aliases (& and *) are not allowed here"]
-                )
-            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-                depth += 1
-                if depth > MAX_NESTING:
-                    raise BundleError([f"{label}:{line}: lists or mappings nested too deeply"])
-            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-                depth -= 1
-            elif isinstance(event, yaml.ScalarEvent) and len(event.value) > MAX_NUMBER_DIGITS:
+        for event in checked_events(front, max_nesting=MAX_NESTING):
+            if isinstance(event, yaml.ScalarEvent) and len(event.value) > MAX_NUMBER_DIGITS:
                 if event.style is None and re.fullmatch(r"[-+]?[0-9_]+", event.value):
+                    line = event.start_mark.line + 2
                     raise BundleError(
                         [f"{label}:{line}: a number of {len(event.value)} digits is too large"]
                     )
         node = yaml.compose(front, Loader=yaml.SafeLoader)
         meta = yaml.safe_load(front)
+    except YamlShapeError as exc:
+        raise BundleError([f"{label}:{exc.line + 2}: {exc.problem}"]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 2 if mark is not None else 1

@@ -24,6 +24,8 @@ from typing import Any
 import yaml
 from django.core.validators import slug_re
 
+from coursesite.yamlsafe import YamlShapeError, check_shape
+
 QUESTION, EXERCISE = "question", "exercise"
 KINDS = ("single", "multiple", "number", "text", "output")
 CHOICE_KINDS = ("single", "multiple")
@@ -220,21 +222,12 @@ def _load(block: _Block, problems: list[Problem]) -> tuple[dict | None, dict[str
         )
         return None, {}
     try:
-        depth = 0
-        for event in yaml.parse(block.source, Loader=yaml.SafeLoader):
-            line = first + event.start_mark.line
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                problems.append(Problem(line, "anchors and aliases (& and *) are not allowed"))
-                return None, {}
-            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-                depth += 1
-                if depth > MAX_NESTING:
-                    problems.append(Problem(line, "lists or mappings nested too deeply"))
-                    return None, {}
-            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-                depth -= 1
+        check_shape(block.source, max_nesting=MAX_NESTING)
         node = yaml.compose(block.source, Loader=yaml.SafeLoader)
         data = yaml.safe_load(block.source)
+    except YamlShapeError as exc:
+        problems.append(Problem(first + exc.line, exc.problem))
+        return None, {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = first + mark.line if mark is not None else block.line

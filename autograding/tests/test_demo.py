@@ -7,6 +7,7 @@ team's zip, in the sandbox, against that suite.
 
 from __future__ import annotations
 
+import re
 import shutil
 from decimal import Decimal
 
@@ -176,10 +177,23 @@ def test_a_bad_groups_file_is_refused_with_its_lines_named(world, tmp_path):
     (folder / "groups.yaml").write_text("- name: API\n  criterion: Elegance\n")
     with pytest.raises(CommandError, match="rubric criteria the project does not have: Elegance"):
         call_command(*args)
-    # What PyYAML's reader lets through as ValueError or RecursionError.
-    for unreadable in ("- name: API\n  points: 0x_\n", "[" * 100_000):
-        (folder / "groups.yaml").write_text(unreadable)
-        with pytest.raises(CommandError, match=r"^groups\.yaml is not valid YAML"):
+    # What PyYAML's reader lets through as ValueError.
+    (folder / "groups.yaml").write_text("- name: API\n  points: 0x_\n")
+    with pytest.raises(CommandError, match=r"^groups\.yaml is not valid YAML"):
+        call_command(*args)
+    # Refused before PyYAML builds anything: nesting that would exhaust the stack, and
+    # aliases that expand a few lines into billions of items.
+    laughs = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{b}: &{b} [*{a}, *{a}, *{a}, *{a}, *{a}, *{a}, *{a}, *{a}, *{a}]\n"
+        for a, b in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    for hostile, refusal in (
+        ("[" * 100_000, "groups.yaml, line 1: lists or mappings nested too deeply."),
+        ("- name: API\n  tests: *x\n", "groups.yaml, line 2: anchors and aliases"),
+        (laughs, "groups.yaml, line 1: anchors and aliases"),
+    ):
+        (folder / "groups.yaml").write_text(hostile)
+        with pytest.raises(CommandError, match=re.escape(refusal)):
             call_command(*args)
     assert not TestSuite.objects.exists()  # nothing saved
 

@@ -110,7 +110,7 @@ HOSTILE = [
         "a billion laughs",
         "01-basics/01-one.md",
         lesson(laughs()),
-        f"{LESSON}:5: anchors and aliases (& and *) are not allowed here",
+        f"{LESSON}:5: anchors and aliases (& and *) are not allowed",
     ),
     (
         "an alias without its anchor",
