@@ -68,6 +68,13 @@ _STR_PLACEHOLDER = "\x1fprepared:{}\x1f"
 _LIST_PLACEHOLDER = 1_876_000_000
 _LIST_MAX = 100_000
 _VARIANTS_KEPT = 256  # compiled variants per query and connection
+# Where a connection keeps the queries compiled for it: on the connection object itself,
+# so that they die with it. A compiled query holds its compiler (and converters), which
+# hold the connection, so a cache keyed by connection anywhere else, even a
+# WeakKeyDictionary, would keep every connection alive with its open files: the
+# development server opens one per request thread, and leaked them until "Too many open
+# files" after a few thousand requests.
+_COMPILED_ATTRIBUTE = "_coursesite_prepared"
 
 
 @dataclass(frozen=True)
@@ -95,7 +102,6 @@ class prepared:  # noqa: N801 - used as a decorator, like functools.cached_prope
         self.build = build
         self.variant = variant
         self.kinds = _parameter_kinds(build, instances_allowed=variant is not None)
-        self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 
     def __call__(self, **values) -> list:
@@ -143,11 +149,14 @@ class prepared:  # noqa: N801 - used as a decorator, like functools.cached_prope
                 self.variant(values[name]) for name, kind in self.kinds.items() if kind is Model
             )
         connection = connections["default"]
-        variants = self._compiled.get(connection)
+        compiled_here = connection.__dict__.get(_COMPILED_ATTRIBUTE)
+        if compiled_here is None:
+            compiled_here = connection.__dict__.setdefault(_COMPILED_ATTRIBUTE, {})
+        variants = compiled_here.get(self)
         compiled = variants.get(key) if variants is not None else None
         if compiled is None:
             with self._lock:
-                variants = self._compiled.setdefault(connection, {})
+                variants = compiled_here.setdefault(self, {})
                 if len(variants) >= _VARIANTS_KEPT:
                     variants.clear()
                 compiled = variants[key] = self._compile(connection, values)
