@@ -21,9 +21,11 @@ from django.db import models
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.urls import path
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
 from simple_history.admin import SimpleHistoryAdmin
 
 from coursesite.converters import parse_id
@@ -49,6 +51,9 @@ class BackOfficeAuthenticationForm(AuthenticationForm):
             raise ValidationError(self.error_messages["no_back_office"], code="no_back_office")
 
 
+_PAGE_METHODS = require_http_methods(["GET", "HEAD", "POST"])
+
+
 class BackOfficeSite(admin.AdminSite):
     index_title = _("Courses, projects and grading")
     login_form = BackOfficeAuthenticationForm
@@ -64,6 +69,16 @@ class BackOfficeSite(admin.AdminSite):
 
     def has_permission(self, request: HttpRequest) -> bool:
         return policy.uses_back_office(request.user)
+
+    def admin_view(self, view, cacheable=False):
+        # Every screen shows a page (GET, HEAD) and takes its form (POST). Django's admin
+        # answered any other method (PUT, DELETE, OPTIONS, made-up ones) with the page;
+        # like the site's pages, 405 naming what is served, before the login check.
+        return _PAGE_METHODS(super().admin_view(view, cacheable))
+
+    @method_decorator(_PAGE_METHODS)
+    def login(self, request: HttpRequest, extra_context=None):
+        return super().login(request, extra_context)
 
     def get_urls(self):
         # "View on site" (/admin/r/<content type>/<id>/) redirected to any row of the

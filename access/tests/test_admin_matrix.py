@@ -377,3 +377,39 @@ def _request(user):
     request = RequestFactory().get("/")
     request.user = user
     return request
+
+
+@pytest.mark.parametrize(
+    "persona", ["anonymous", "student_a", "instructor_a", "instructor_b", "superuser"]
+)
+def test_every_screen_answers_only_get_head_and_post(world, persona):
+    """Back-office screens show a page and take its form: PUT, PATCH, DELETE, OPTIONS and
+    made-up methods get 405 naming GET, HEAD and POST (Django's admin answered them with
+    the page), before the login check, to course A's instructor as to everyone else."""
+    a, b, superuser = world
+    client = client_for(persona_user(persona, a, b, superuser))
+    urls = [reverse(f"admin:{name}") for name in ("index", "login", "logout", "password_change")]
+    urls += [
+        reverse("admin:app_list", args=["lessons"]),
+        reverse("admin:autocomplete") + "?app_label=lessons&model_name=enrollment&field_name=user",
+        reverse("admin:jsi18n"),
+        reverse("admin:lessons_enrollment_import_roster"),
+        reverse("admin:lessons_course_progress", args=[a.course.pk]),
+        reverse("admin:lessons_course_progress_csv", args=[a.course.pk]),
+    ]
+    for screen in screens(a):
+        urls += [screen.url("changelist"), screen.url("add"), *screen.object_urls]
+    urls += others()
+    failures = []
+    for url in urls:
+        for method in ("PUT", "PATCH", "DELETE", "OPTIONS", "PROPFIND"):
+            response = client.generic(method, url)
+            allowed = {name.strip() for name in response.get("Allow", "").split(",")}
+            if response.status_code != 405 or allowed != {"GET", "HEAD", "POST"}:
+                failures.append(f"{method} {url}: {response.status_code}, {allowed}")
+    assert not failures, "\n".join(failures[:20])
+    # The screens themselves still open (who sees what: test_admin_matrix).
+    expected = 200 if persona in TEACHES_A else 302
+    if persona == "instructor_b":
+        expected = 200  # their own back office; course A's rows are 404 there
+    assert client.get(reverse("admin:index")).status_code == expected
