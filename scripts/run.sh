@@ -20,6 +20,10 @@ if ! [[ "$PORT" =~ ^[0-9]+$ ]] || (( PORT < 1 || PORT > 65535 )); then
 fi
 
 export DJANGO_DEBUG="${DJANGO_DEBUG:-1}"
+# The development server answers each request on a new thread: a connection kept open
+# for the next request (production's 600 s, for gunicorn's long-lived workers) would
+# only wait for the garbage collector there. Django advises none in development.
+export DJANGO_CONN_MAX_AGE="${DJANGO_CONN_MAX_AGE:-0}"
 # Email links point at this server unless told otherwise.
 export DJANGO_SITE_URL="${DJANGO_SITE_URL:-http://127.0.0.1:$PORT}"
 
