@@ -211,6 +211,14 @@ UNMATRIXED = {
 }
 # Of those, the pages that show and receive a form without arguments in their address.
 UNMATRIXED_FORMS = ("lessons:signup", "lessons:enroll")
+# Django's own form views, under our URLs (a link's token need not be valid to be refused).
+ACCOUNT_FORMS = {
+    "accounts:login": {},
+    "accounts:password_change": {},
+    "accounts:password_reset": {},
+    "accounts:password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
+    "accounts:invitation": {"uidb64": "MQ", "token": "abc-123"},
+}
 
 
 @pytest.fixture
@@ -293,7 +301,13 @@ def test_every_route_answers_only_the_methods_it_serves(world, persona):
     a, b, superuser = world
     client = client_for(persona_user(persona, a, b, superuser))
     forms = [Route(name, get=frozenset(), post=frozenset()) for name in UNMATRIXED_FORMS]
-    pages = [Route(name, get=frozenset()) for name in ("home", "healthz")]
+    forms += [
+        Route(name, kwargs, get=frozenset(), post=frozenset())
+        for name, kwargs in ACCOUNT_FORMS.items()
+    ]
+    pages = [
+        Route(name, get=frozenset()) for name in ("home", "healthz", "accounts:password_reset_done")
+    ]
     failures = []
     for route in routes(a, b) + forms + pages:
         served = {"GET", "HEAD"} if route.get is not None else set()
