@@ -23,9 +23,12 @@ import os
 import selectors
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -212,18 +215,45 @@ def run(
         archive = scratch / "submission.zip"
         shutil.copyfile(archive_bytes_path, archive)
         archive.chmod(0o644)
-        return _execute(
-            environment=environment,
-            base_prefix=base_prefix,
-            suite_dir=suite_dir,
-            archive=archive,
-            etc_dir=etc,
-            limits=limits,
-            uid=uid,
-            settings_module=settings_module,
-        )
+        with claimed_uid(uid) as own_uid:
+            return _execute(
+                environment=environment,
+                base_prefix=base_prefix,
+                suite_dir=suite_dir,
+                archive=archive,
+                etc_dir=etc,
+                limits=limits,
+                uid=own_uid,
+                settings_module=settings_module,
+            )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+@contextmanager
+def claimed_uid(uid: int, tries: int = 1000) -> Iterator[int]:
+    """Hold UID for one run, or the next uid that no other run on this machine holds.
+
+    Started by root, a run has a uid of its own: its process limit counts that uid's
+    processes, and every process left with it is killed when the run ends. Two runs
+    must never share one, yet run ids repeat between databases: two sites on one
+    machine, or the test suite's parallel workers, killed each other's runs. A name in
+    the abstract socket namespace is the lock: the kernel lets one socket bind it and
+    frees it when the socket closes, or its process dies.
+    """
+    for candidate in range(uid, uid + tries):
+        lock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            lock.bind(f"\0coursesite-autograding-uid-{candidate}")
+        except OSError:  # held by another run
+            lock.close()
+            continue
+        try:
+            yield candidate
+        finally:
+            lock.close()
+        return
+    raise SandboxUnavailable(f"Every sandbox uid from {uid} to {uid + tries - 1} is in use.")
 
 
 def _execute(*, limits: Limits, **kwargs) -> Outcome:

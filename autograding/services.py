@@ -20,6 +20,7 @@ import shutil
 import socket
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -28,7 +29,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
@@ -421,8 +422,13 @@ def limits_for(suite: TestSuite) -> sandbox.Limits:
 
 def sandbox_uid(run: Run) -> int:
     """The unprivileged uid the sandbox runs as when started by root: one per run, so
-    the process limit of one run never counts another's processes."""
-    return settings.AUTOGRADING_SANDBOX_UID_BASE + run.pk % 1_000_000
+    the process limit of one run never counts another's processes. Run ids repeat
+    between databases, so each database's runs start at an offset of their own (two
+    sites on one machine, the test suite's workers); ``sandbox.claimed_uid`` moves to
+    the next free uid if another run holds this one all the same."""
+    database = connection.settings_dict
+    offset = zlib.crc32(f"{database['HOST']}:{database['PORT']}/{database['NAME']}".encode())
+    return settings.AUTOGRADING_SANDBOX_UID_BASE + (offset + run.pk) % 1_000_000
 
 
 def _finish_error(run: Run, detail: str) -> None:

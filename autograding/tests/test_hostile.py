@@ -17,6 +17,7 @@ from django.db import connection
 
 from autograding import sandbox, services
 from autograding.models import RunStatus
+from autograding.tasks import run_tests
 
 from .conftest import run_now
 
@@ -78,6 +79,37 @@ def test_a_fork_bomb_is_stopped_and_the_worker_stays_healthy(world):
     # The worker is fine: the next run starts and passes at once.
     healthy = run_now(world.submit({"app.py": "def bomb():\n    return None\n"}))
     assert healthy.status == RunStatus.PASSED
+
+
+def test_a_run_never_takes_a_sandbox_uid_another_run_holds():
+    """Run ids repeat between databases (two sites on one machine, the test suite's
+    workers): a run whose uid another run holds takes the next free one."""
+    with sandbox.claimed_uid(3_000_000) as first, sandbox.claimed_uid(3_000_000) as second:
+        assert (first, second) == (3_000_000, 3_000_001)
+        with sandbox.claimed_uid(3_000_001) as third:
+            assert third == 3_000_002
+    with sandbox.claimed_uid(3_000_000) as again:  # released with its run
+        assert again == 3_000_000
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="runs have a uid of their own only under root")
+def test_a_run_leaves_another_sites_run_with_the_same_id_alone(world):
+    """Before, a run killed every process of the uid its id gave: another database's run
+    of the same id, on the same machine, died with it."""
+    world.suite({"test_ok.py": "def test_ok():\n    assert True\n"})
+    run = services.run_request(submission=world.submit({"app.py": ""}))
+    uid = services.sandbox_uid(run)
+    with sandbox.claimed_uid(uid) as held:  # another site's run, still going
+        sleeper = [shutil.which("sleep"), "60"]
+        other = subprocess.Popen(sleeper, user=held, start_new_session=True)  # noqa: S603
+        try:
+            run_tests.call(run_id=run.pk)
+            run.refresh_from_db()
+            assert run.status == RunStatus.PASSED
+            assert other.poll() is None, "the run killed another run's process"
+        finally:
+            other.kill()
+            other.wait()
 
 
 def test_huge_output_is_cut(world):
