@@ -34,6 +34,7 @@ from pathlib import Path
 
 RUNNER = Path(__file__).resolve().parent / "inside"
 MIB = 1024 * 1024
+MEMORY_CHECK_SECONDS = 0.1  # how often the run's memory, all processes together, is read
 
 
 class SandboxUnavailable(Exception):
@@ -74,6 +75,7 @@ class Outcome:
     duration: float = 0.0
     report_truncated: bool = False
     ready_after: float | None = None  # seconds from the start until the launcher ran
+    memory_exceeded: bool = False  # its processes together passed the memory limit
 
     def first(self, kind: str) -> dict | None:
         return next((e for e in self.events if e.get("e") == kind), None)
@@ -350,6 +352,29 @@ def processes_of_uid(uid: int) -> list[int]:
     return found
 
 
+def memory_of_tree(root_pid: int) -> int:
+    """Bytes of memory used by ROOT_PID and every process under it, each page shared by
+    several of them divided among them (PSS: forked processes share their parent's)."""
+    total, pending, seen = 0, [root_pid], set()
+    while pending:
+        pid = pending.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as rollup:
+                for line in rollup:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as children:
+                    pending += [int(child) for child in children.read().split()]
+        except (OSError, ValueError):
+            continue  # it just ended
+    return total
+
+
 def _collect(process, report_fd: int, limits: Limits, outcome: Outcome, started: float) -> None:
     """Read output and report until both close or the wall limit passes."""
     output_cap, report_cap = limits.output_kb * 1024, limits.report_kb * 1024
@@ -358,14 +383,26 @@ def _collect(process, report_fd: int, limits: Limits, outcome: Outcome, started:
     selector.register(process.stdout, selectors.EVENT_READ, "output")
     selector.register(report_fd, selectors.EVENT_READ, "report")
     deadline = started + limits.wall_seconds
+    # The launcher's address-space limit holds each process; the run's processes
+    # together (up to the process limit, each with as much) are held here, by their
+    # proportional memory read every tenth of a second.
+    memory_cap = limits.memory_mb * MIB
+    next_memory_check = 0.0
     open_streams = 2
     while open_streams:
-        remaining = deadline - time.monotonic()
+        now = time.monotonic()
+        remaining = deadline - now
         if remaining <= 0:
             outcome.timed_out = True
             _kill(process)
             break
-        for key, _ in selector.select(timeout=min(remaining, 1.0)):
+        if now >= next_memory_check:
+            next_memory_check = now + MEMORY_CHECK_SECONDS
+            if memory_of_tree(process.pid) > memory_cap:
+                outcome.memory_exceeded = True
+                _kill(process)
+                break
+        for key, _ in selector.select(timeout=min(remaining, MEMORY_CHECK_SECONDS)):
             fd = key.fd if key.data == "report" else process.stdout.fileno()
             chunk = os.read(fd, 65536)
             if not chunk:

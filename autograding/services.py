@@ -486,6 +486,15 @@ def parse(run: Run, outcome: sandbox.Outcome, groups: list[TestGroup]) -> Parsed
     unpack_error = outcome.first("unpack_error")
     if not outcome.started and not outcome.timed_out:
         return Parsed(RunStatus.SANDBOX_ERROR, SANDBOX_FAILED, list(results.values()))
+    if outcome.memory_exceeded:
+        message = (
+            f"The tests were stopped when they used more than {suite.memory_mb} MB of "
+            "memory together (the memory limit, for all the processes of the run)."
+        )
+        if running:
+            message += f" {running} was running."
+            result(running, Outcome.ERROR, output="Stopped here: the run hit its memory limit.")
+        return Parsed(RunStatus.FAILED, message, list(results.values()))
     if outcome.timed_out or (end is None and outcome.cpu_limited):
         why = (
             f"after {suite.wall_seconds} s (the time limit)"

@@ -10,7 +10,8 @@ or the platform: nothing of the server exists inside the sandbox. In order, it
    given, so the process limit applies and nothing can regain a capability;
 3. unpacks the submission into the private, size-limited /work (a tmpfs), skipping
    anything that would leave it;
-4. runs pytest on the suite's tests (read-only, in /suite) with the project importable,
+4. runs pytest on the suite's tests (read-only, in /suite) with the project importable
+   after the standard library and the installed packages (which it cannot shadow),
    and streams one JSON line per event to the report descriptor: the server learns
    which test was running even if the run is killed halfway.
 
@@ -195,14 +196,18 @@ def main() -> int:
     except (OSError, zipfile.BadZipFile, EOFError) as exc:
         report.send(e="unpack_error", message=f"{type(exc).__name__}: {exc}")
         return 3
+    # pytest is imported before the project is importable, and the project comes after
+    # the standard library and the installed packages: a file of the submission named
+    # pytest.py (or json.py, or pluggy.py) replaced what it shadowed, and so could fake
+    # every result without any test importing the project.
+    import pytest
+
     os.chdir(root)
-    sys.path.insert(0, root)
+    sys.path.append(root)
     settings_module = config.get("settings_module") or django_settings(root)
     if settings_module:
         os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
     report.send(e="project", root=root, settings=settings_module)
-
-    import pytest
 
     plugin = ReportPlugin(report)
     args = [

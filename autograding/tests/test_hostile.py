@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import subprocess
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
@@ -110,6 +111,35 @@ def test_a_run_leaves_another_sites_run_with_the_same_id_alone(world):
         finally:
             other.kill()
             other.wait()
+
+
+def test_files_of_the_submission_cannot_stand_in_for_pytest_or_the_standard_library(world):
+    """A pytest.py in the project was imported as pytest itself: it wrote "passed" for
+    every test of the suite to the report, without any test importing the project."""
+    world.suite(
+        {
+            "test_readme.py": "import pathlib\n\n"
+            "def test_readme():\n    assert pathlib.Path('README.md').exists()\n\n"
+            "def test_never():\n    assert False\n"
+        }
+    )
+    fake = (
+        "import os, sys, json as j\n"
+        "fd = j.loads(sys.argv[1])['report_fd']\n"
+        "for name in ('test_readme', 'test_never'):\n"
+        "    line = {'e': 'result', 'nodeid': f'test_readme.py::{name}', 'outcome': 'passed'}\n"
+        "    os.write(fd, (j.dumps(line) + '\\n').encode())\n"
+        'os.write(fd, b\'{"e": "end", "exitstatus": 0}\\n\')\n'
+        "os._exit(0)\n"
+    )
+    run = run_now(world.submit({"pytest.py": fake, "pluggy.py": fake, "pathlib.py": fake}))
+
+    assert run.status == RunStatus.FAILED
+    outcomes = {r.nodeid: r.outcome for r in run.results.all()}
+    assert outcomes == {
+        "test_readme.py::test_readme": "failed",
+        "test_readme.py::test_never": "failed",
+    }
 
 
 def test_huge_output_is_cut(world):
@@ -252,6 +282,45 @@ def test_a_memory_hog_fails_its_test(world):
     run = run_now(world.submit({"app.py": ""}))
     assert run.status == RunStatus.FAILED
     assert "MemoryError" in run.results.get().output
+
+
+def test_processes_that_share_out_the_memory_limit_are_stopped_together(world):
+    """The address-space limit holds each process: four children of 150 MB each used
+    600 MB under a limit of 256 MB (up to processes x memory). The run is stopped when
+    its processes together pass the limit; the tests before it keep their results."""
+    world.suite(
+        {
+            "test_share.py": "from app import spread\n\n"
+            "def test_first():\n    assert True\n\n"
+            "def test_spread():\n    spread()\n"
+        },
+        memory_mb=256,
+        wall_seconds=30,
+    )
+    spread = (
+        "import os, time\n\n"
+        "def spread():\n"
+        "    for _ in range(4):\n"
+        "        if os.fork() == 0:\n"
+        "            data = bytearray(150 * 1024 * 1024)  # zeroed: every page touched\n"
+        "            time.sleep(60)\n"
+        "            os._exit(0)\n"
+        "    time.sleep(60)\n"
+    )
+    run = run_now(world.submit({"app.py": spread}))
+
+    assert run.status == RunStatus.FAILED
+    assert run.message.startswith(
+        "The tests were stopped when they used more than 256 MB of memory together"
+    )
+    assert "test_share.py::test_spread was running" in run.message
+    outcomes = {r.nodeid: r.outcome for r in run.results.all()}
+    assert outcomes == {
+        "test_share.py::test_first": "passed",
+        "test_share.py::test_spread": "error",
+    }
+    assert run.finished_at - run.started_at < timedelta(seconds=20)  # not the wall limit
+    assert processes_of(run) == []
 
 
 def test_tests_that_do_not_import_say_why(world):
