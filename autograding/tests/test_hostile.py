@@ -367,26 +367,63 @@ def test_bubblewrap_is_installed():
 def test_what_the_code_writes_to_the_report_or_output_is_stored_safely(world):
     # The submitted code runs in the runner's process: it can print NUL bytes (which
     # PostgreSQL refuses in text) and write its own lines to the report, with JSON's
-    # NaN and Infinity as durations.
+    # NaN and Infinity as durations, for tests of the suite that ran before it.
     app = (
         "import json, os, sys\n\n"
         "def cheat():\n"
         "    print('before\\x00after')\n"
         "    fd = json.loads(sys.argv[-1])['report_fd']\n"
-        "    for name, duration in (('nan', 'NaN'), ('inf', 'Infinity'), ('nul\\\\u0000', '1')):\n"
-        '        line = \'{"e": "result", "nodeid": "fake::%s", "outcome": "passed", \'\n'
+        "    for name, duration in (('a_nan', 'NaN'), ('b_inf', 'Infinity')):\n"
+        '        line = \'{"e": "result", "outcome": "passed", \'\n'
+        '        line += \'"nodeid": "test_cheat.py::test_%s", \'\n'
         "        os.write(fd, (line % name + '\"duration\": %s}\\n' % duration).encode())\n"
     )
-    world.suite({"test_cheat.py": "from app import cheat\n\ndef test_cheat():\n    cheat()\n"})
+    world.suite(
+        {
+            "test_cheat.py": "from app import cheat\n\n"
+            "def test_a_nan():\n    pass\n\n"
+            "def test_b_inf():\n    pass\n\n"
+            "def test_cheat():\n    cheat()\n"
+        }
+    )
     run = run_now(world.submit({"app.py": app}))
 
     assert run.status in (RunStatus.PASSED, RunStatus.FAILED), (run.status, run.message)
     results = {r.nodeid: r for r in run.results.all()}
-    assert {"fake::nan", "fake::inf", "fake::nul"} <= set(results), list(results)
-    assert results["fake::nan"].duration == 0 and results["fake::inf"].duration == 0
+    assert results["test_cheat.py::test_a_nan"].duration == 0
+    assert results["test_cheat.py::test_b_inf"].duration == 0
     stored = [run.output, run.message, *(r.output + r.nodeid for r in results.values())]
     assert not any("\x00" in text for text in stored)
     assert "beforeafter" in results["test_cheat.py::test_cheat"].output
+
+
+def test_results_count_only_for_the_tests_pytest_collected(world):
+    """Made-up ids written to the report counted as passed tests: 200 of them turned two
+    failed tests into 200 of 202 passed (9.90 of a group's 10 points), and a flood of
+    them stored tens of thousands of rows."""
+    app = (
+        "import json, os, sys\n\n"
+        "def go():\n"
+        "    fd = json.loads(sys.argv[-1])['report_fd']\n"
+        "    for i in range(200):\n"
+        "        line = {'e': 'result', 'nodeid': f'test_hidden.py::test_fake{i}',\n"
+        "                'outcome': 'passed'}\n"
+        "        os.write(fd, (json.dumps(line) + '\\n').encode())\n"
+        '    os.write(fd, b\'{"e": "start", "nodeid": "made::up"}\\n\')\n'
+    )
+    world.suite(
+        {
+            "test_hidden.py": "from app import go\n\n"
+            "def test_one():\n    go()\n    assert False\n\n"
+            "def test_two():\n    assert False\n"
+        }
+    )
+    run = run_now(world.submit({"app.py": app}))
+
+    assert run.status == RunStatus.FAILED
+    assert run.message == "2 of 2 tests did not pass."
+    outcomes = {r.nodeid: r.outcome for r in run.results.all()}
+    assert outcomes == {"test_hidden.py::test_one": "failed", "test_hidden.py::test_two": "failed"}
 
 
 @pytest.mark.django_db
