@@ -8,7 +8,9 @@ What the sandbox sees (everything else of the machine does not exist inside it):
 * ``/work`` and ``/tmp``: private tmpfs of a fixed size, gone when the run ends;
 * an ``/etc`` of our own with ``hosts`` only (no passwd, no resolver);
 * its own empty network, process, IPC and host name namespaces: no socket reaches
-  anything, not even this machine's database on 127.0.0.1.
+  anything, not even this machine's database on 127.0.0.1;
+* a seccomp filter (``seccomp.py``): no new namespaces, mounts, keyrings, BPF or
+  tracing, the kernel paths most local privilege escalations take.
 
 The launcher (``inside/runner.py``) sets the resource limits and drops root before
 any submitted code runs; this module adds the wall-clock limit (killing bwrap, whose
@@ -31,6 +33,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from . import seccomp
 
 RUNNER = Path(__file__).resolve().parent / "inside"
 MIB = 1024 * 1024
@@ -141,6 +145,7 @@ def command(
     limits: Limits,
     uid: int,
     report_fd: int,
+    seccomp_fd: int,
     settings_module: str = "",
 ) -> list[str]:
     """Return the bwrap command line of one run."""
@@ -156,6 +161,7 @@ def command(
     args += [
         "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
         "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+        "--seccomp", str(seccomp_fd),
         "--hostname", "sandbox", "--clearenv",
         "--setenv", "PATH", f"{environment}/bin:/usr/bin:/bin",
         "--setenv", "LANG", "C.UTF-8", "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
@@ -259,18 +265,22 @@ def claimed_uid(uid: int, tries: int = 1000) -> Iterator[int]:
 
 
 def _execute(*, limits: Limits, **kwargs) -> Outcome:
+    try:
+        seccomp_fd = seccomp.filter_fd()
+    except seccomp.SeccompUnavailable as exc:
+        raise SandboxUnavailable(str(exc)) from exc
     report_read, report_write = os.pipe()
     outcome = Outcome()
     started = time.monotonic()
     try:
-        args = command(limits=limits, report_fd=report_write, **kwargs)
+        args = command(limits=limits, report_fd=report_write, seccomp_fd=seccomp_fd, **kwargs)
         try:
             process = subprocess.Popen(
                 args,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
-                pass_fds=(report_write,),
+                pass_fds=(report_write, seccomp_fd),
                 start_new_session=True,  # its own process group, killed as one
                 umask=0o022,  # the folders bwrap makes must be readable by the sandbox uid
             )
@@ -278,6 +288,7 @@ def _execute(*, limits: Limits, **kwargs) -> Outcome:
             raise SandboxUnavailable(f"bwrap could not start: {exc}") from exc
     finally:
         os.close(report_write)
+        os.close(seccomp_fd)
     try:
         _collect(process, report_read, limits, outcome, started)
     finally:

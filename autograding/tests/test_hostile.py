@@ -142,6 +142,36 @@ def test_files_of_the_submission_cannot_stand_in_for_pytest_or_the_standard_libr
     }
 
 
+def test_kernel_calls_no_test_needs_are_refused_and_the_rest_still_work(world):
+    """Inside a run, `unshare -Ur` made a user namespace with root in it: no escape, but
+    the kernel paths most privilege escalations take. bwrap's seccomp filter refuses
+    new namespaces, mounts, keyrings, BPF and ptrace; forks, threads and programs run."""
+    world.suite(
+        {
+            "test_calls.py": "import os, subprocess, threading, pytest\n\n"
+            "def test_no_new_namespaces():\n"
+            "    with pytest.raises(PermissionError):\n"
+            "        os.unshare(os.CLONE_NEWUSER)\n"
+            "    assert subprocess.run(['unshare', '-Ur', 'true']).returncode != 0\n\n"
+            "def test_forks_threads_and_programs_run():\n"
+            "    box = []\n"
+            "    thread = threading.Thread(target=box.append, args=[1])\n"
+            "    thread.start()\n"
+            "    thread.join()\n"
+            "    assert box == [1]\n"
+            "    assert subprocess.run(['true']).returncode == 0\n"
+            "    pid = os.fork()\n"
+            "    if pid == 0:\n"
+            "        os._exit(7)\n"
+            "    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 7\n"
+        }
+    )
+    run = run_now(world.submit({"app.py": ""}))
+
+    assert run.status == RunStatus.PASSED, run.results.values_list("nodeid", "output")
+    assert run.results.count() == 2
+
+
 def test_huge_output_is_cut(world):
     world.suite(
         {
