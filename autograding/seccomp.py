@@ -48,15 +48,17 @@ REFUSED = (
     "finit_module",
     "delete_module",
 )
-# clone() creating any namespace: refused; a plain fork or thread goes through.
+# clone() creating any namespace: refused; a plain fork or thread goes through. Linux's
+# values (<sched.h>), written out: os.CLONE_* exist only on Linux, and this module is
+# imported wherever the site runs.
 NAMESPACE_FLAGS = (
-    os.CLONE_NEWNS,
-    os.CLONE_NEWUSER,
-    os.CLONE_NEWPID,
-    os.CLONE_NEWNET,
-    os.CLONE_NEWIPC,
-    os.CLONE_NEWUTS,
-    os.CLONE_NEWCGROUP,
+    0x00020000,  # CLONE_NEWNS
+    0x02000000,  # CLONE_NEWCGROUP
+    0x04000000,  # CLONE_NEWUTS
+    0x08000000,  # CLONE_NEWIPC
+    0x10000000,  # CLONE_NEWUSER
+    0x20000000,  # CLONE_NEWPID
+    0x40000000,  # CLONE_NEWNET
 )
 
 
