@@ -269,7 +269,11 @@ def _execute(*, limits: Limits, **kwargs) -> Outcome:
         seccomp_fd = seccomp.filter_fd()
     except seccomp.SeccompUnavailable as exc:
         raise SandboxUnavailable(str(exc)) from exc
-    report_read, report_write = os.pipe()
+    try:
+        report_read, report_write = os.pipe()
+    except OSError:
+        os.close(seccomp_fd)
+        raise
     outcome = Outcome()
     started = time.monotonic()
     try:
