@@ -25,10 +25,10 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_http_methods
 from simple_history.admin import SimpleHistoryAdmin
 
 from coursesite.converters import parse_id
+from coursesite.formpages import page_with_form
 
 from . import policy
 from .policy import TEACH
@@ -51,9 +51,6 @@ class BackOfficeAuthenticationForm(AuthenticationForm):
             raise ValidationError(self.error_messages["no_back_office"], code="no_back_office")
 
 
-_PAGE_METHODS = require_http_methods(["GET", "HEAD", "POST"])
-
-
 class BackOfficeSite(admin.AdminSite):
     index_title = _("Courses, projects and grading")
     login_form = BackOfficeAuthenticationForm
@@ -74,9 +71,9 @@ class BackOfficeSite(admin.AdminSite):
         # Every screen shows a page (GET, HEAD) and takes its form (POST). Django's admin
         # answered any other method (PUT, DELETE, OPTIONS, made-up ones) with the page;
         # like the site's pages, 405 naming what is served, before the login check.
-        return _PAGE_METHODS(super().admin_view(view, cacheable))
+        return page_with_form(super().admin_view(view, cacheable))
 
-    @method_decorator(_PAGE_METHODS)
+    @method_decorator(page_with_form)
     def login(self, request: HttpRequest, extra_context=None):
         return super().login(request, extra_context)
 

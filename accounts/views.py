@@ -15,9 +15,8 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods
 
-from coursesite.formpages import form_view, page
+from coursesite.formpages import form_view, page, page_with_form
 
 from .forms import LoginForm, PasswordResetForm, ProfileForm
 from .invitations import TokenStatus, invitation_tokens
@@ -114,7 +113,7 @@ class InvitationView(auth_views.PasswordResetConfirmView):
         return context
 
 
-@require_http_methods(["GET", "HEAD", "POST"])
+@page_with_form
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)

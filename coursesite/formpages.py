@@ -41,6 +41,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve, reverse
 from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_http_methods
 
 SESSION_KEY = "_kept_forms"
 KEEP_SECONDS = 2 * 60 * 60
@@ -58,6 +59,10 @@ STALE_TAB = "Your session changed in another tab; we kept what you typed — che
 PageUrl = Callable[..., str]
 
 OWNER_COOKIE = "form_owner"
+
+# What a page that shows a form and receives it answers: 405 naming these otherwise.
+PAGE_WITH_FORM_METHODS = ["GET", "HEAD", "POST"]
+page_with_form = require_http_methods(PAGE_WITH_FORM_METHODS)
 OWNER_COOKIE_SECONDS = 30 * 24 * 60 * 60
 # No timestamp: the same user always gets the same value, so it is compared, not parsed,
 # on each request.
@@ -142,8 +147,8 @@ def form_view(
                     return HttpResponseNotAllowed(["POST"])
                 messages.info(request, POST_ONLY)
                 return redirect(form_page(request, **kwargs))
-            if request.method not in ("GET", "HEAD", "POST"):  # PUT, DELETE, OPTIONS...
-                return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+            if request.method not in PAGE_WITH_FORM_METHODS:  # PUT, DELETE, OPTIONS...
+                return HttpResponseNotAllowed(PAGE_WITH_FORM_METHODS)
             if login and not request.user.is_authenticated:
                 if request.method != "POST":
                     return redirect_to_login(request.get_full_path())

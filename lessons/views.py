@@ -8,12 +8,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_safe
 
 from access import policy
 from accounts.models import Role
 from accounts.throttle import signup_throttle
-from coursesite.formpages import form_view, page, wants_json
+from coursesite.formpages import form_view, page, page_with_form, wants_json
 from practice.selectors import lesson_practice
 
 from . import selectors
@@ -302,7 +302,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 # Enrollment -------------------------------------------------------------------
-@require_http_methods(["GET", "HEAD", "POST"])
+@page_with_form
 @login_required
 def enroll(request: HttpRequest) -> HttpResponse:
     form = EnrollForm(request.POST or None)
@@ -320,7 +320,7 @@ def enroll(request: HttpRequest) -> HttpResponse:
     return render(request, "lessons/enroll.html", {"form": form})
 
 
-@require_http_methods(["GET", "HEAD", "POST"])
+@page_with_form
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         messages.info(request, "You already have an account: enroll with your key here.")
