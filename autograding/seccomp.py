@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import errno
+import functools
 import os
 
 ALLOW = 0x7FFF0000  # SCMP_ACT_ALLOW
@@ -107,6 +108,19 @@ def filter_fd() -> int:
 
     The caller passes it to bwrap (``--seccomp FD``) and closes it afterwards.
     """
+    fd = os.memfd_create("autograding-seccomp", os.MFD_CLOEXEC)
+    try:
+        os.write(fd, _program())
+        os.lseek(fd, 0, os.SEEK_SET)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+@functools.cache
+def _program() -> bytes:
+    """The filter compiled to BPF: the same for every run, built once per process."""
     library = _library()
     context = library.seccomp_init(ALLOW)
     if not context:
@@ -129,15 +143,13 @@ def filter_fd() -> int:
         # clone3 passes its flags in memory, out of a filter's reach: "not implemented"
         # makes the C library fall back to clone(), which the rules above see.
         refuse("clone3", _errno_action(errno.ENOSYS))
-        fd = os.memfd_create("autograding-seccomp", os.MFD_CLOEXEC)
+        fd = os.memfd_create("autograding-seccomp-export", os.MFD_CLOEXEC)
         try:
             status = library.seccomp_export_bpf(context, fd)
             if status < 0:
                 raise SeccompUnavailable(f"seccomp_export_bpf: {os.strerror(-status)}")
-            os.lseek(fd, 0, os.SEEK_SET)
-        except BaseException:
+            return os.pread(fd, os.fstat(fd).st_size, 0)
+        finally:
             os.close(fd)
-            raise
-        return fd
     finally:
         library.seccomp_release(context)
