@@ -47,6 +47,7 @@ from markupsafe import Markup, escape
 from autograding import results as autograding_results
 from coursesite.memo import ProcessMemo
 from coursesite.urlpaths import path_of
+from grading.fragments import gradebook_rows
 from grading.todo import render_student_todo
 from lessons.fragments import course_modules, lesson_sidebar
 from practice import fragments as practice_fragments
@@ -141,6 +142,7 @@ GLOBALS = {
     "student_todo": render_student_todo,
     "lesson_sidebar": lesson_sidebar,
     "course_modules": course_modules,
+    "gradebook_rows": gradebook_rows,
     "blank_question": practice_fragments.blank_question,
     "blank_exercise": practice_fragments.blank_exercise,
     # The test results on the project and review pages: projects and grading do not

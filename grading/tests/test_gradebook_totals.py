@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -140,6 +141,32 @@ def test_page_and_csv_show_missing_and_the_weighted_total(client, five_projects,
     bob = next(r for r in rows[1:] if r[1] == "bob")
     assert bob[3:8] == ["80.00", "missing", "missing", "pending", ""]
     assert bob[8] == "53.33"
+
+
+def test_each_row_shows_its_cells_states_and_the_students_name_escaped(
+    client, five_projects, alice, bob
+):
+    bob.display_name = '<img src=x onerror="alert(1)"> & Bob'
+    bob.save(update_fields=["display_name"])
+    client.force_login(alice)
+    page = client.get(reverse("grading:gradebook", kwargs={"slug": five_projects.course.slug}))
+    html = page.content.decode()
+    assert "<img src=x" not in html
+    row = next(tr for tr in html.split("<tr>") if "(bob)" in tr)
+    escaped = "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; &amp; Bob"
+    assert f'title="{escaped} (bob)">{escaped}</span>' in row
+    cells = re.findall(
+        r'<td class="text-end text-nowrap mark-cell" data-state="([^"]+)">(.*?)</td>', row
+    )
+    text = [(state, re.sub(r"<[^>]+>", " ", inner).split()) for state, inner in cells]
+    assert text == [
+        ("graded", ["80.00"]),  # Blog engine
+        ("missing", ["missing", "counts", "as", "0"]),  # Quiz counts missing work as 0
+        ("missing", ["missing"]),  # Essay leaves it out
+        ("pending", ["ungraded"]),  # Wiki
+        ("not due", ["—", "not", "due", "yet"]),  # Capstone
+    ]
+    assert '<td class="text-end fw-semibold weighted-total">53.33</td>' in row
 
 
 def test_sorting_by_total_puts_the_best_first_and_students_without_a_total_last(
