@@ -56,14 +56,14 @@ def test_a_required_quiz_blocks_completion_until_passed(client, bob):
 
 
 def test_staff_who_take_no_quiz_tick_a_required_lesson_off_students_may_not(
-    client, alice, grace, bob
+    client, alice, grace, bob, admin_user
 ):
     quiz = build_quiz(quiz_required=True, quiz_pass_mark=60)
     EnrollmentFactory(user=grace, course=quiz.course, role=Role.GRADER)
     EnrollmentFactory(user=alice, course=quiz.course, role=Role.INSTRUCTOR)
     EnrollmentFactory(user=bob, course=quiz.course, role=Role.STUDENT)
     url = reverse("lessons:complete", args=[quiz.course.slug, quiz.lesson.slug])
-    for person in (grace, alice):
+    for person in (grace, alice, admin_user):  # the superuser, enrolled or not
         client.force_login(person)
         response = client.post(url, {"completed": "1"}, HTTP_ACCEPT="application/json")
         assert response.status_code == 200 and response.json()["completed"] is True
@@ -73,7 +73,7 @@ def test_staff_who_take_no_quiz_tick_a_required_lesson_off_students_may_not(
     with pytest.raises(ValidationError):
         lesson_set_completed(user=bob, lesson=quiz.lesson, completed=True)
     completed = set(LessonCompletion.objects.values_list("user", flat=True))
-    assert completed == {grace.pk, alice.pk}
+    assert completed == {grace.pk, alice.pk, admin_user.pk}
 
 
 def test_the_latest_answer_counts_and_a_quiz_not_required_never_blocks(bob):
