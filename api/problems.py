@@ -16,12 +16,15 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, OperationalError
 from rest_framework import exceptions, serializers
 from rest_framework.views import exception_handler
 
 PROBLEM_JSON = "application/problem+json"
 INVALID = "The request is not valid: see errors."
+# PostgreSQL's "deadlock detected" and "could not serialize": the same request again,
+# alone, would go through.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 
 
 class Conflict(exceptions.APIException):
@@ -33,7 +36,10 @@ class Conflict(exceptions.APIException):
 def problem_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = serializers.ValidationError(detail=serializers.as_serializer_error(exc))
-    elif isinstance(exc, IntegrityError):
+    elif isinstance(exc, IntegrityError) or (
+        isinstance(exc, OperationalError)
+        and getattr(exc.__cause__, "sqlstate", None) in RETRYABLE_SQLSTATES
+    ):
         exc = Conflict()
     response = exception_handler(exc, context)
     if response is None:

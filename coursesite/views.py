@@ -49,6 +49,15 @@ def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):  # an API client reads problem details (api/problems.py)
+        problem = {
+            "type": "about:blank",
+            "title": "Internal Server Error",
+            "status": 500,
+            "detail": "Something went wrong on our side; it has been logged. Try again later.",
+            "instance": request.path,
+        }
+        return JsonResponse(problem, status=500, content_type="application/problem+json")
     # No context processors: the database may be what failed.
     from django.template import loader
 

@@ -84,6 +84,12 @@ def _latest_submission(group: Group) -> Submission | None:
     return group.submissions.order_by("-version").first()
 
 
+def _lock(assignment_id: int) -> None:
+    """Take the project's lock (ProjectAssignment.objects.lock) before any write here
+    reads what it decides on: released or not, who grades, the scores saved."""
+    ProjectAssignment.objects.lock(assignment_id)
+
+
 def _check_not_released(assignment: ProjectAssignment) -> None:
     if is_released(assignment):
         raise ValidationError(
@@ -128,6 +134,7 @@ def grader_assign_check(*, group: Group, grader: User) -> Submission:
 @transaction.atomic
 def grader_assign(*, group: Group, grader: User, by: User | None = None) -> Review:
     """Assign GRADER to GROUP's latest submission, or hand an unfinished review over."""
+    _lock(group.assignment_id)
     submission = grader_assign_check(group=group, grader=grader)
     rubric_for(group.assignment)
     review = Review.objects.select_for_update().filter(group=group).first()
@@ -155,6 +162,7 @@ def graders_assign_round_robin(
     assignment so far (ties broken by username), so repeated runs stay balanced.
     Only users enrolled with the grader role count; instructors grade by hand.
     """
+    _lock(assignment.pk)
     if is_released(assignment):
         raise ValidationError(RELEASED_NO_REVIEWS)
     graders = list(
@@ -206,17 +214,37 @@ def review_save(
     review: Review,
     by: User,
     scores: Mapping[int, tuple[Decimal | None, str]],
-    overall_feedback: str,
+    overall_feedback: str | None,
     complete: bool = False,
+    only_given: bool = False,
 ) -> Review:
-    """Save a draft of REVIEW, or complete it when COMPLETE.
+    """Save a draft of REVIEW, or complete it when COMPLETE; return it as saved.
 
     SCORES maps criterion ids to (points or None, comment). Drafts keep whatever is
     given, blanks included; points must always lie within the criterion's range.
-    Completing requires every criterion scored. The total is recomputed here.
+    Completing requires every criterion scored. The total is recomputed here. With
+    ONLY_GIVEN (the API's partial update), criteria missing from SCORES keep their
+    saved score, and an OVERALL_FEEDBACK of None the saved feedback.
+
+    Decided on the review as it is under the project's lock, not as the caller read
+    it: a grader handed the review over meanwhile, or grades released meanwhile, get
+    an error and change nothing.
     """
+    callers_copy = review
+    _lock(review.group.assignment_id)
+    review = (
+        Review.objects.select_for_update(of=("self",))
+        .select_related("group__assignment__course", "submission")
+        .get(pk=review.pk)
+    )
     assignment = review.group.assignment
     _check_not_released(assignment)
+    _check_still_grades(review, by)
+    if only_given:
+        saved = {score.criterion_id: (score.points, score.comment) for score in review.scores.all()}
+        scores = {**saved, **scores}
+        if overall_feedback is None:
+            overall_feedback = review.overall_feedback
     criteria = list(Criterion.objects.filter(rubric__assignment=assignment))
     if complete and not criteria:
         raise ValidationError("This assignment has no rubric criteria yet; ask an instructor.")
@@ -260,8 +288,30 @@ def review_save(
         review.completed_at = None
     review._change_reason = "completed" if complete else "draft saved"
     review._history_user = by
-    review.save()
+    # Only what a save decides: the grader may have been handed over, under this lock.
+    review.save(update_fields=[*_SAVED_FIELDS, "updated_at"])
+    for name in (*_SAVED_FIELDS, "updated_at", "grader_id"):  # the caller's copy, as saved
+        setattr(callers_copy, name, getattr(review, name))
     return review
+
+
+_SAVED_FIELDS = (
+    "submission",
+    "status",
+    "overall_feedback",
+    "overall_feedback_html",
+    "total",
+    "completed_at",
+)
+
+
+def _check_still_grades(review: Review, by: User) -> None:
+    if not policy.can(by, policy.GRADE, review):
+        raise ValidationError(
+            "You no longer grade this review (it was handed to another grader, or your "
+            "role in the course changed), so nothing was saved. Copy what you wrote if you "
+            "want to keep it."
+        )
 
 
 def _start_grading(review: Review) -> None:
@@ -295,6 +345,7 @@ def review_draft_save(
     changed since (another tab, another grader), nothing is written, so an old tab never
     overwrites newer work. Nothing is written either when nothing changed.
     """
+    _lock(review.group.assignment_id)
     review = (
         Review.objects.select_for_update(of=("self",))
         .select_related("group__assignment")
@@ -357,7 +408,12 @@ def check_line(submission: Submission, path: str, line: int) -> None:
 @transaction.atomic
 def line_comment_add(*, review: Review, by: User, path: str, line: int, text: str) -> LineComment:
     """Add a Markdown comment on LINE of PATH, stored with its sanitised HTML."""
+    _lock(review.group.assignment_id)
+    review = Review.objects.select_related("group__assignment__course", "submission").get(
+        pk=review.pk
+    )
     _check_not_released(review.group.assignment)
+    _check_still_grades(review, by)
     text = text.strip()
     if not text:
         raise ValidationError("Write a comment before adding it.")
@@ -378,6 +434,7 @@ def line_comment_add(*, review: Review, by: User, path: str, line: int, text: st
 
 @transaction.atomic
 def line_comment_delete(*, comment: LineComment, by: User) -> None:
+    _lock(comment.review.group.assignment_id)
     _check_not_released(comment.review.group.assignment)
     comment.delete()
 
@@ -428,6 +485,9 @@ def grades_release(*, assignment: ProjectAssignment, by: User, base_url: str = "
     """
     from .tasks import send_grades_released_email
 
+    # Reviews saved and versions numbered before this lock are counted below; those
+    # queued behind it find the grades released.
+    _lock(assignment.pk)
     if is_released(assignment):
         raise ValidationError("The grades of this assignment are already released.")
     pending = list(
@@ -482,6 +542,7 @@ def regrade_request_create(
     *, review: Review, criterion: Criterion, student: User, reason: str
 ) -> RegradeRequest:
     assignment = review.group.assignment
+    _lock(assignment.pk)  # the same request sent twice at once: the second one is told
     # Who asks is part of the record: a member of the group, still its student.
     member = GroupMembership.objects.filter(group=review.group, student=student).exists()
     if not (member and policy.role_in(student, assignment.course_id) == Role.STUDENT):
@@ -520,6 +581,8 @@ def regrade_answer(
     new_points: Decimal | None = None,
 ) -> RegradeRequest:
     """Accept REGRADE with NEW_POINTS (the score and total change) or decline it."""
+    # Two criteria of one review answered at once: each total counts the other's score.
+    _lock(regrade.review.group.assignment_id)
     regrade = RegradeRequest.objects.select_for_update().get(pk=regrade.pk)
     if regrade.status != RegradeStatus.OPEN:
         raise ValidationError("This regrade request has already been answered.")
@@ -573,6 +636,7 @@ def peer_ratings_submit(
     *, group: Group, rater: User, ratings: Mapping[int, tuple[int, str]]
 ) -> list[PeerRating]:
     """Record RATER's scores (1-5) and comments for every member of GROUP, self included."""
+    _lock(group.assignment_id)
     if not rubric_for(group.assignment).peer_evaluation:
         raise ValidationError("This assignment has no peer evaluation.")
     if timezone.now() < group.deadline():
@@ -602,6 +666,7 @@ def peer_ratings_submit(
 def mark_override(
     *, assignment: ProjectAssignment, student: User, mark: Decimal, reason: str, by: User
 ) -> MarkOverride:
+    _lock(assignment.pk)  # two teachers overriding one mark at once: the later one wins
     if not GroupMembership.objects.filter(assignment=assignment, student=student).exists():
         raise ValidationError(f"{student} is not in a group of this assignment.")
     if not (0 <= mark <= 100):
@@ -621,6 +686,7 @@ def mark_override(
 def mark_override_clear(
     *, assignment: ProjectAssignment, student: User, by: User | None = None
 ) -> None:
+    _lock(assignment.pk)
     for override in MarkOverride.objects.filter(assignment=assignment, student=student):
         override._history_user = by
         override.delete()  # one by one, so the history records who removed it

@@ -103,12 +103,15 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         form = RubricForm(form_data, criteria=criteria, scores=existing.values())
         cleaned = form_valid(form)
         complete = data.get("complete", review.status == ReviewStatus.COMPLETED)
+        # Only what was sent: the rest is kept as saved when the save runs (under the
+        # project's lock), not as read here, so a grader's change meanwhile stays.
         grading.review_save(
             review=review,
             by=request.user,
-            scores=form.scores(),
-            overall_feedback=cleaned["overall_feedback"],
+            scores={pk: score for pk, score in form.scores().items() if pk in sent},
+            overall_feedback=cleaned["overall_feedback"] if "overall_feedback" in data else None,
             complete=complete,
+            only_given=True,
         )
         review = Review.objects.select_related("group__assignment").prefetch_related(REVIEW_SCORES)
         return Response(self.get_serializer(review.get(pk=pk)).data)

@@ -113,6 +113,15 @@ def test_server_error_page_reveals_nothing():
     assert "Traceback" not in html
 
 
+def test_the_apis_server_error_is_a_problem_document_not_a_page():
+    response = views.server_error(RequestFactory().get("/api/v1/assignments/2/leave/"))
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/problem+json"
+    problem = json.loads(response.content)
+    assert problem["status"] == 500 and problem["instance"] == "/api/v1/assignments/2/leave/"
+    assert "Something went wrong" in problem["detail"]
+
+
 @pytest.mark.django_db
 def test_static_files_are_hashed_and_cached_for_a_year(client):
     html = client.get(reverse("home")).content.decode()

@@ -4,12 +4,14 @@ hub and the queue show them as "submitted after release, not graded"."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
@@ -18,7 +20,7 @@ from grading.hub import hub_counts
 from grading.models import Review
 from lessons.models import Course
 from projects.models import LateVersionRule
-from projects.services import submission_create
+from projects.services import group_create, group_join, group_leave, submission_create
 from projects.tests.factories import GroupFactory, GroupMembershipFactory, make_zip
 
 from .factories import enroll
@@ -187,3 +189,51 @@ def test_no_review_is_assigned_after_the_release_and_the_hub_says_why(
     )
     assert "Grades for this project are released" in response.content.decode()
     assert not Review.objects.filter(group=released.sleepers).exists()
+
+
+def test_after_the_release_students_no_longer_form_join_or_leave_groups(released, client):
+    """Nobody would grade a group formed after the release, and a member leaving would
+    take their mark away: the groups are final, whatever the project's rule, even
+    when the grades were released before the deadline."""
+    released.assignment.due_at = timezone.now() + timedelta(days=7)
+    released.assignment.save(update_fields=["due_at"])
+    newcomer = enroll(UserFactory(username="newt"), released.course)
+    final = "The grades of this project are released, so its groups no longer change."
+    attempts = {
+        "create": lambda: group_create(
+            assignment=released.assignment, student=newcomer, name="Late"
+        ),
+        "join": lambda: group_join(
+            assignment=released.assignment, student=newcomer, join_code=released.sleepers.join_code
+        ),
+        "leave": lambda: group_leave(assignment=released.assignment, student=released.pia),
+    }
+    for attempt in attempts.values():
+        with pytest.raises(ValidationError) as refused:
+            attempt()
+        assert refused.value.messages[0].startswith(final)
+    assert list(released.sleepers.memberships.values_list("student__username", flat=True)) == [
+        "pia"
+    ]
+    client.force_login(newcomer)  # the page says so in words, and changes nothing
+    url = reverse("projects:group_create", args=[released.course.slug, released.assignment.slug])
+    page = client.post(url, {"name": "Late"}, follow=True)
+    assert final in page.content.decode()
+    assert not released.assignment.groups.filter(name="Late").exists()
+
+
+def test_after_the_release_a_group_that_never_submitted_takes_no_version_unless_notified(
+    released,
+):
+    """Under "accept and notify" its work is taken and the teachers told (above); under
+    the rules that lock, the release locks it even before the deadline."""
+    released.assignment.late_version_rule = LateVersionRule.LOCK_AT_DEADLINE
+    released.assignment.due_at = released.assignment.due_at + timedelta(days=30)
+    released.assignment.save(update_fields=["late_version_rule", "due_at"])
+    released.sleepers.refresh_from_db()
+    with pytest.raises(ValidationError) as refused:
+        submission_create(group=released.sleepers, student=released.pia, archive=upload())
+    assert refused.value.messages == [
+        "The grades of this project are released, so it takes no new versions."
+    ]
+    assert not released.sleepers.submissions.exists()

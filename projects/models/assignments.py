@@ -50,6 +50,18 @@ class ProjectAssignmentQuerySet(models.QuerySet):
     def published(self) -> ProjectAssignmentQuerySet:
         return self.filter(is_published=True, course__is_published=True)
 
+    def lock(self, pk: int) -> None:
+        """Lock project PK's row until the transaction ends (PostgreSQL; SQLite serializes
+        every write anyway).
+
+        The writes that must see each other's outcome (forming groups, numbering a
+        version, assigning graders, saving a review, releasing the grades, overriding a
+        mark) take it first, before any row of a group or review: they queue here one
+        at a time per project, each sees what the one before it committed, and no two
+        of them hold each other's rows (no deadlock).
+        """
+        list(self.select_for_update().filter(pk=pk).values_list("pk"))
+
 
 class ProjectAssignment(models.Model):
     course = models.ForeignKey("lessons.Course", on_delete=models.CASCADE, related_name="projects")

@@ -41,6 +41,10 @@ ALREADY_SUBMITTED = (
     "Ask your instructor if you need to change groups."
 )
 CHANGED_MEANWHILE = "Groups changed while we were saving. Please try again."
+GROUPS_FINAL = (
+    "The grades of this project are released, so its groups no longer change. Ask your "
+    "instructor if you need to be in a group."
+)
 
 
 def _closed_message(assignment: ProjectAssignment) -> str:
@@ -51,12 +55,18 @@ def _closed_message(assignment: ProjectAssignment) -> str:
 
 
 def _check_student_can_change_groups(assignment: ProjectAssignment, student: User) -> None:
+    # Under the project's lock: the grades cannot be released (nor another change of
+    # this student's groups land) between these checks and the change.
+    ProjectAssignment.objects.lock(assignment.pk)
     if not assignment.students_form_groups:
         raise ValidationError(INSTRUCTOR_ASSIGNS, code="instructor_assigns")
     if not assignment.groups_are_open():
         raise ValidationError(_closed_message(assignment), code="closed")
     if policy.role_in(student, assignment.course_id) != Role.STUDENT:
         raise ValidationError(NOT_ENROLLED, code="not_enrolled")
+    if marks_locked_reason(assignment):
+        # Nobody would grade a group formed now; leaving would take a mark away.
+        raise ValidationError(GROUPS_FINAL, code="released")
 
 
 def _current_membership(assignment: ProjectAssignment, student: User) -> GroupMembership | None:
@@ -147,7 +157,9 @@ def group_leave(*, assignment: ProjectAssignment, student: User) -> Group:
     membership = _current_membership(assignment, student)
     if membership is None:
         raise ValidationError(NOT_IN_GROUP, code="not_in_group")
-    group = Group.objects.select_for_update().get(pk=membership.group_id)
+    group = Group.objects.select_for_update().filter(pk=membership.group_id).first()
+    if group is None:  # emptied and deleted by a leave that committed first
+        raise ValidationError(NOT_IN_GROUP, code="not_in_group")
     if group.submissions.exists():
         raise ValidationError(ALREADY_SUBMITTED, code="already_submitted")
     membership.delete()
@@ -208,8 +220,10 @@ def groups_auto_form(
     SEED makes the draw reproducible.
     """
     result = AutoFormResult()
-    # Lock the assignment so two auto-forms of the same project cannot interleave.
-    ProjectAssignment.objects.select_for_update().filter(pk=assignment.pk).exists()
+    # Two auto-forms of the same project cannot interleave.
+    ProjectAssignment.objects.lock(assignment.pk)
+    if reason_locked := marks_locked_reason(assignment):
+        raise ValidationError(reason_locked, code="marks_locked")
     grouped = GroupMembership.objects.filter(assignment=assignment).values("student")
     students = list(
         User.objects.filter(
@@ -267,7 +281,6 @@ def groups_auto_form(
     return result
 
 
-@transaction.atomic
 def marks_locked_reason(assignment: ProjectAssignment | int) -> str | None:
     """Return why what ASSIGNMENT's marks are computed from (members, deadline, late-work
     rules, extensions) may no longer change, if another app says so."""
@@ -291,6 +304,7 @@ def _refuse_if_locked(group: Group) -> None:
         raise ValidationError(reason, code="members_locked")
 
 
+@transaction.atomic
 def membership_move(*, student: User, to_group: Group, actor: User | None = None) -> Group | None:
     """Put STUDENT in TO_GROUP, taking them out of their current group (instructors).
 
@@ -299,6 +313,7 @@ def membership_move(*, student: User, to_group: Group, actor: User | None = None
     of ``marks_lock`` refuses (the grades are released).
     """
     assignment = to_group.assignment
+    ProjectAssignment.objects.lock(assignment.pk)
     _refuse_if_locked(to_group)
     if policy.role_in(student, assignment.course_id) != Role.STUDENT:
         raise ValidationError(
@@ -329,6 +344,7 @@ def membership_move(*, student: User, to_group: Group, actor: User | None = None
 @transaction.atomic
 def membership_remove(*, membership: GroupMembership, actor: User | None = None) -> None:
     """Take a student out of a group on an instructor's behalf, keeping the history."""
+    ProjectAssignment.objects.lock(membership.assignment_id)
     _refuse_if_locked(membership.group)
     MembershipEvent.objects.create(
         group_id=membership.group_id,
@@ -344,6 +360,7 @@ def extension_grant(
     *, group: Group, due_at: datetime, reason: str = "", granted_by: User | None = None
 ) -> Extension:
     """Give GROUP a later deadline, replacing any earlier extension."""
+    ProjectAssignment.objects.lock(group.assignment_id)
     if reason_locked := marks_locked_reason(group.assignment_id):
         raise ValidationError(reason_locked, code="marks_locked")
     if due_at <= group.assignment.due_at:

@@ -130,18 +130,25 @@ def _closed_message(deadline: datetime) -> str:
     return f"The deadline ({when}) has passed and this project does not accept late work."
 
 
+RELEASED_NO_VERSIONS = "The grades of this project are released, so it takes no new versions."
+
+
 def submission_locked_reason(group: Group) -> str | None:
     """Return why GROUP may not submit a new version under its project's rule, if so.
 
     GROUP's assignment and ``graded_submission`` should be loaded (one query otherwise).
     """
     rule = group.assignment.late_version_rule
+    # Grading started without a version graded: the grades were released before this
+    # group submitted anything (assignment_grading_closed). Only "accept and notify"
+    # takes its work then, and tells the teachers (grading.services.new_version_notify).
+    released = group.grading_started_at is not None and group.graded_submission_id is None
+    if released and rule != LateVersionRule.ACCEPT_AND_NOTIFY:
+        return RELEASED_NO_VERSIONS
     if rule == LateVersionRule.LOCK_AT_DEADLINE and timezone.now() > group.deadline():
         when = date_format(timezone.localtime(group.deadline()), "DATETIME_FORMAT")
         return f"The deadline ({when}) has passed: this project takes no new versions after it."
     if rule == LateVersionRule.LOCK_WHEN_GRADING and group.grading_started_at is not None:
-        if group.graded_submission_id is None:
-            return "The grades of this project are released, so it takes no new versions."
         return (
             # True before and after the release (projects cannot tell them apart).
             f"Grading of your group's version {group.graded_submission.version} has started, "
@@ -247,8 +254,10 @@ LEFT_THE_GROUP = (
 
 
 def _number_and_save(submission: Submission) -> None:
-    # Concurrent submissions of one group queue on this lock, so each one sees the
-    # versions committed before it: two members submitting at once get v1 and v2.
+    # Concurrent submissions of one group queue on these locks, so each one sees the
+    # versions committed before it (two members submitting at once get v1 and v2), and
+    # the release of the grades sees the version or the version sees the release.
+    ProjectAssignment.objects.lock(submission.group.assignment_id)
     group = (
         Group.objects.select_for_update(of=("self",))
         .select_related("assignment", "extension", "graded_submission")

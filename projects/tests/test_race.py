@@ -7,7 +7,6 @@ or overfill a group.
 
 from __future__ import annotations
 
-import threading
 import time
 from unittest import mock
 
@@ -17,41 +16,10 @@ from django.db import connection
 
 from projects.models import GroupMembership, Submission
 from projects.services import group_create, group_join, group_leave, submission_create
+from projects.tests.race import run_together, slowed
 from projects.tests.student_fixtures import enroll, zip_upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_together(*calls):
-    """Run CALLS in parallel threads started at once; return their results or errors."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as exc:  # noqa: BLE001 - reported to the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
-def slowed(model):
-    original = model.save
-
-    def save(self, *args, **kwargs):
-        time.sleep(0.3)
-        return original(self, *args, **kwargs)
-
-    return mock.patch.object(model, "save", save)
 
 
 @pytest.fixture
@@ -149,3 +117,18 @@ def test_leaving_while_ones_file_uploads_submits_nothing(setup_group, settings, 
     assert "no longer a member of this group" in submitted.messages[0]
     assert not Submission.objects.exists()
     assert [p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()] == []
+
+
+def test_the_last_member_leaving_twice_at_once_is_told_the_second_time(setup_group):
+    """The second click found the group deleted by the first: a 500 before."""
+    _, assignment, group, first, second = setup_group
+    group_leave(assignment=assignment, student=second)
+    with slowed(GroupMembership):
+        results = run_together(
+            lambda: group_leave(assignment=assignment, student=first),
+            lambda: group_leave(assignment=assignment, student=first),
+        )
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert len(errors) == 1 and isinstance(errors[0], ValidationError), results
+    assert errors[0].messages == ["You are not in a group for this project."]
+    assert not GroupMembership.objects.filter(assignment=assignment).exists()
