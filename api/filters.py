@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Max, OuterRef, Subquery
+from django.db.models import OuterRef, Subquery
 
 from accounts.models import Role
 from coursesite.converters import MAX_ID
@@ -121,12 +121,8 @@ class SubmissionFilter(django_filters.FilterSet):
 
     def filter_latest(self, queryset, name, value):
         latest = (
-            Submission.objects.filter(group=OuterRef("group"))
-            .order_by()
-            .values("group")
-            .annotate(v=Max("version"))
-            .values("v")
-        )
+            Submission.objects.filter(group=OuterRef("group")).order_by("-version").values("version")
+        )[:1]
         if value:
             return queryset.filter(version=Subquery(latest))
         return queryset.exclude(version=Subquery(latest))

@@ -305,6 +305,37 @@ def test_instructors_rerun_a_version_and_a_whole_project(world, tmp_path):
 
 
 @pytest.mark.django_db
+def test_a_rerun_goes_back_to_the_page_it_came_from_and_nowhere_else(world):
+    """``next`` is followed when it is a path of this site; anything else (a view name,
+    another site, garbage) leads to the queue, after the run was queued (a 500 before)."""
+    world.suite({"test_ok.py": "def test_ok():\n    pass\n"})
+    version = world.submit({"app.py": ""})
+    client = Client()
+    client.force_login(world.instructor)
+    url = reverse("autograding:rerun_submission", args=[version.pk])
+    queue = reverse("autograding:queue")
+    hub = reverse("grading:assignment_hub", args=[world.assignment.pk])
+    for given, lands in [
+        (hub, hub),
+        ("NaN", queue),
+        ("grading", queue),
+        ("<script>", queue),
+        ("a\x00b", queue),
+        ("//evil.example/", queue),
+        ("https://evil.example/", queue),
+        ("/\x00", queue),
+    ]:
+        response = client.post(url, {"next": given})
+        assert (response.status_code, response["Location"]) == (302, lands), given
+    assert version.autograde_runs.count() == 8
+    every = client.post(
+        reverse("autograding:rerun_assignment", args=[world.assignment.pk]),
+        {"scope": "every", "next": "grading"},
+    )
+    assert (every.status_code, every["Location"]) == (302, queue)
+
+
+@pytest.mark.django_db
 def test_final_only_suites_wait_for_the_deadline(world, django_capture_on_commit_callbacks):
     from projects import services as project_services
 
