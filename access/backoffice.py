@@ -8,6 +8,7 @@ every inline from ``CourseScopedInline``; none writes its own check.
 
 from __future__ import annotations
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -167,12 +168,30 @@ def validate_course_date(value) -> None:
         )
 
 
+class FiniteDecimalField(forms.DecimalField):
+    """Django's DecimalField, whose "has it changed?" survives ``sNaN``.
+
+    An inline row compares what was posted with its initial value before validating it,
+    and comparing a signaling NaN raises (a 500 on the rubric's criteria, a criterion's
+    levels, a suite's test groups). Such a row has changed; validation then refuses it
+    as it refuses any number that is not finite.
+    """
+
+    def has_changed(self, initial, data) -> bool:
+        try:
+            return super().has_changed(initial, data)
+        except ArithmeticError:  # decimal.InvalidOperation
+            return True
+
+
 class ScopedRelationsMixin:
     """Limit the choices of every relation field (select, autocomplete, raw id) to the
     rows the user teaches, so a posted id of another course fails validation; keep
     dates within the years a course can have."""
 
     def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        if isinstance(db_field, models.DecimalField):
+            kwargs.setdefault("form_class", FiniteDecimalField)
         formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
         if formfield is not None and isinstance(db_field, models.DateField):  # and DateTime
             formfield.validators.append(validate_course_date)
@@ -201,7 +220,24 @@ class ScopedRelationsMixin:
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
-class CourseScopedMixin(ScopedRelationsMixin):
+class ActionIdsMixin:
+    """Run the back office's actions on the posted ids that are ids, and on no other.
+
+    Django passes the posted ``_selected_action`` values to a query as they are: one
+    that is not a number (``abc``, ``1.5``, empty) beside a valid id was a 500.
+    """
+
+    def response_action(self, request: HttpRequest, queryset: QuerySet, **kwargs):
+        posted = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        ids = [str(pk) for pk in map(parse_id, posted) if pk is not None]
+        if ids != posted:
+            cleaned = request.POST.copy()
+            cleaned.setlist(helpers.ACTION_CHECKBOX_NAME, ids)
+            request.POST = cleaned
+        return super().response_action(request, queryset, **kwargs)
+
+
+class CourseScopedMixin(ActionIdsMixin, ScopedRelationsMixin):
     """A ModelAdmin whose rows, filters, forms and permissions follow the policy."""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:

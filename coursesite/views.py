@@ -35,8 +35,25 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
-# Error pages render our own templates and say nothing about internals.
+# Error pages render our own templates and say nothing about internals; the API's are
+# problem details (api/problems.py), which its clients read.
+def _api_problem(request: HttpRequest, status: int, title: str, detail: str) -> JsonResponse | None:
+    if not request.path.startswith("/api/"):
+        return None
+    problem = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.path,
+    }
+    return JsonResponse(problem, status=status, content_type="application/problem+json")
+
+
 def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    detail = "The request is not valid."
+    if problem := _api_problem(request, 400, "Bad Request", detail):
+        return problem
     return render(request, "errors/400.html", status=400)
 
 
@@ -49,15 +66,9 @@ def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    if request.path.startswith("/api/"):  # an API client reads problem details (api/problems.py)
-        problem = {
-            "type": "about:blank",
-            "title": "Internal Server Error",
-            "status": 500,
-            "detail": "Something went wrong on our side; it has been logged. Try again later.",
-            "instance": request.path,
-        }
-        return JsonResponse(problem, status=500, content_type="application/problem+json")
+    detail = "Something went wrong on our side; it has been logged. Try again later."
+    if problem := _api_problem(request, 500, "Internal Server Error", detail):
+        return problem
     # No context processors: the database may be what failed.
     from django.template import loader
 

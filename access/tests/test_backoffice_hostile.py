@@ -428,3 +428,53 @@ def test_each_rows_checkbox_is_djangos_own_with_the_name_escaped(world):
     assert b"<img src=x" not in page
     # Another course's rows have no checkbox on this list.
     assert f'value="{b.module.pk}" class="action-select"' not in page.decode()
+
+
+@pytest.mark.parametrize("garbage", ["abc", "", "1.5", "\x00", "²"])
+def test_an_action_with_ids_that_are_not_numbers_runs_on_the_valid_ones(world, garbage):
+    """Django queried the posted values as they were: one that is no number beside a
+    valid id was a 500, on the course admins and on the people's list alike."""
+    a, _b = world
+    client = client_for(a.instructor)
+    Module.objects.filter(pk=a.module.pk).update(is_published=False)
+    response = client.post(
+        reverse("admin:lessons_module_changelist"),
+        {"action": "publish", "_selected_action": [garbage, str(a.module.pk)], "index": "0"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert Module.objects.get(pk=a.module.pk).is_published
+    people = client.post(
+        reverse("admin:accounts_user_changelist"),
+        {"action": "resend_invitation", "_selected_action": [garbage], "index": "0"},
+        follow=True,
+    )
+    assert people.status_code == 200
+    assert "Items must be selected in order to perform actions on them" in people.content.decode()
+
+
+@pytest.mark.parametrize("value", ["sNaN", "NaN", "Infinity", "-sNaN"])
+def test_a_number_that_is_not_finite_in_an_inline_row_is_a_form_error(world, value):
+    """An inline row is compared with its initial value before it is validated, and
+    comparing a signaling NaN raised: a 500 on a rubric's criteria and a criterion's
+    levels (and a suite's test groups). Now the row is refused like any bad number."""
+    from grading.models import Criterion
+
+    a, _b = world
+    client = client_for(a.instructor)
+    criterion = Criterion.objects.get(rubric__assignment=a.grading)
+    rubric_url = reverse("admin:grading_rubric_change", args=[criterion.rubric_id])
+    data = form_data(client.get(rubric_url).content.decode(), "rubric_form")
+    data["criteria-0-max_points"] = [value]
+    response = client.post(rubric_url, data)
+    assert response.status_code == 200
+    assert "Enter a number." in response.content.decode()
+    url = reverse("admin:grading_criterion_change", args=[criterion.pk])
+    data = form_data(client.get(url).content.decode(), "criterion_form")
+    data.update({"levels-TOTAL_FORMS": ["1"], "levels-0-label": ["Odd"]})
+    data.update({"levels-0-points": [value], "levels-0-description": [""]})
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "Enter a number." in response.content.decode()
+    criterion.refresh_from_db()
+    assert criterion.max_points == 10 and not criterion.levels.exists()
