@@ -121,7 +121,9 @@ class SubmissionFilter(django_filters.FilterSet):
 
     def filter_latest(self, queryset, name, value):
         latest = (
-            Submission.objects.filter(group=OuterRef("group")).order_by("-version").values("version")
+            Submission.objects.filter(group=OuterRef("group"))
+            .order_by("-version")
+            .values("version")
         )[:1]
         if value:
             return queryset.filter(version=Subquery(latest))

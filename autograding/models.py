@@ -229,8 +229,9 @@ class Run(models.Model):
     duration = models.FloatField(_("sandbox seconds"), null=True, blank=True)
     tests_passed = models.PositiveIntegerField(default=0)
     tests_total = models.PositiveIntegerField(default=0)
-    score = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
-    max_score = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    # Sums of the suite's groups' points (each at most 9,999.99): as a review's total.
+    score = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    max_score = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     message = models.TextField(_("message"), blank=True)
     output = models.TextField(_("output"), blank=True)
 

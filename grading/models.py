@@ -136,9 +136,11 @@ class Review(models.Model):
     )
     overall_feedback = models.TextField(_("overall feedback"), blank=True)
     overall_feedback_html = models.TextField(editable=False, blank=True)
-    # Computed from the criterion scores by the services, never typed.
+    # Computed from the criterion scores by the services, never typed. Room for any sum
+    # of criteria (each at most 9,999.99): PostgreSQL refuses a total its column cannot
+    # hold, and 101 criteria at their maximum overflowed 8 digits.
     total = models.DecimalField(
-        _("total"), max_digits=8, decimal_places=2, default=Decimal("0"), editable=False
+        _("total"), max_digits=14, decimal_places=2, default=Decimal("0"), editable=False
     )
     assigned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

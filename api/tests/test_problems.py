@@ -41,3 +41,31 @@ def test_a_deadlock_or_serialization_failure_is_a_conflict_to_retry():
 def test_other_database_failures_stay_server_errors():
     """A lost connection is no conflict: Django's 500 handler answers (a problem document)."""
     assert answer(raised_from(psycopg.OperationalError("server closed the connection"))) is None
+
+
+def test_half_a_surrogate_pair_in_a_json_body_is_a_bad_request_that_says_so(db):
+    """The "not a valid choice" message repeated the value, which no response can encode:
+    a 500 on the enrollment, role and regrade answers. A pair that makes a character
+    (an emoji) is text like any other."""
+    from access.tests.tenants import build_tenant
+
+    from .conftest import token_client
+
+    apple = build_tenant("Apple")
+    teacher = token_client(apple.instructor)
+    url = f"/api/v1/courses/{apple.course.pk}/enrollments/"
+    for body in (
+        '{"email": "new@example.org", "role": "\\ud800"}',
+        '{"email": "new\\udfff@example.org", "role": "student"}',
+    ):
+        response = teacher.post(url, body, content_type="application/json")
+        assert response.status_code == 400, response.content
+        assert response["Content-Type"] == PROBLEM_JSON
+        assert "half of a UTF-16 surrogate pair" in response.json()["detail"]
+    emoji = teacher.post(
+        url,
+        '{"email": "new@example.org", "role": "\\ud83d\\ude00"}',
+        content_type="application/json",
+    )
+    assert emoji.status_code == 400
+    assert "is not a valid choice" in emoji.content.decode("utf-8")

@@ -146,6 +146,30 @@ def test_completing_computes_the_total_and_sanitizes_feedback(world):
     assert CriterionScore.history.filter(criterion=world.correctness).exists()
 
 
+def test_a_rubric_of_many_criteria_at_their_maximum_adds_up_without_overflow(world):
+    """101 criteria at 9,999.99 (what the back office accepts) overflowed the total's
+    8 digits: a 500 on PostgreSQL, and a review that could never be saved."""
+    from .factories import CriterionFactory
+
+    for order in range(3, 102):
+        CriterionFactory(rubric=world.rubric, order=order, max_points=Decimal("9999.99"))
+    for criterion in (world.correctness, world.style):
+        criterion.max_points = Decimal("9999.99")
+        criterion.save(update_fields=["max_points"])
+    criteria = list(world.rubric.criteria.all())
+    assert len(criteria) == 101
+    services.review_save(
+        review=world.review,
+        by=world.review.grader,
+        scores={criterion.pk: (Decimal("9999.99"), "") for criterion in criteria},
+        overall_feedback="",
+        complete=True,
+    )
+    world.review.refresh_from_db()
+    assert world.review.total == Decimal("1009998.99")
+    assert world.review.status == ReviewStatus.COMPLETED
+
+
 def test_grading_starts_with_the_latest_submission(world):
     newer = SubmissionFactory(group=world.group, version=2)
     complete(world)
