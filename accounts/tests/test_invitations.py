@@ -292,6 +292,10 @@ segment = st.text(
 )
 def test_any_uid_and_token_get_a_page_never_an_error(client, course, uid, token):
     response = client.get(reverse("accounts:invitation", args=[uid, token]))
+    if "\x00" in uid + token:  # no page takes a NUL (coursesite/middleware.py)
+        assert response.status_code == 400
+        assert "Bad request" in text(response)
+        return
     assert response.status_code == 200
     assert "This invitation link is not valid" in text(response)
 
