@@ -18,7 +18,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.views import shortcut
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.urls import path
@@ -220,6 +220,13 @@ class ScopedRelationsMixin:
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
+NOTHING_SAVED = _("Nothing was saved.")
+CHANGED_MEANWHILE = _(
+    "Someone changed this at the same moment, so nothing was saved. Check the page as it "
+    "is now and try again."
+)
+
+
 class ActionIdsMixin:
     """Run the back office's actions on the posted ids that are ids, and on no other.
 
@@ -290,7 +297,53 @@ class CourseScopedMixin(ActionIdsMixin, ScopedRelationsMixin):
                 request, _("A filter's date is out of range; the list is shown unfiltered.")
             )
             return HttpResponseRedirect(request.path)
+        except ValidationError as exc:  # an action refused by a rule, checked under its lock
+            messages.error(request, " ".join(exc.messages) + " " + NOTHING_SAVED)
+            return HttpResponseRedirect(request.get_full_path())
         return response
+
+    # Writes at the same moment ----------------------------------------------------
+    def lock_for_write(self, obj: Model) -> None:
+        """Lock what a save or delete of OBJ decides on, until the page's transaction ends.
+
+        OBJ's own row by default: a row a student's write refers to at the same moment
+        (a completion of a lesson being deleted) waits for the delete, or the delete for
+        it, instead of failing at commit. The project's admins lock their project first,
+        as the services do (ProjectAssignment.objects.lock), so a rubric or deadline
+        edit and the release, or a review's delete and its save, queue one at a time.
+        """
+        list(type(obj)._default_manager.select_for_update().filter(pk=obj.pk).values_list("pk"))
+
+    def get_object(self, request: HttpRequest, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None or request.method != "POST" or transaction.get_autocommit():
+            return obj
+        # A save or a delete (Django runs them in a transaction): decided on the row as
+        # it is under the lock, not as it was read before it.
+        self.lock_for_write(obj)
+        return super().get_object(request, object_id, from_field)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self._refusal_as_message(
+            request, super().changeform_view, request, object_id, form_url, extra_context
+        )
+
+    def delete_view(self, request, object_id, extra_context=None):
+        return self._refusal_as_message(
+            request, super().delete_view, request, object_id, extra_context
+        )
+
+    def _refusal_as_message(self, request: HttpRequest, view, *args):
+        """Run VIEW; a rule a service enforces, or a row another request changed at the
+        same moment, is a message on the same page (nothing was saved: the page's
+        transaction rolled back), not a 500."""
+        try:
+            return view(*args)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages) + " " + NOTHING_SAVED)
+        except IntegrityError:
+            messages.error(request, CHANGED_MEANWHILE)
+        return HttpResponseRedirect(request.get_full_path())
 
     def locked_reason(self, obj: Model) -> str | None:
         """Why part or all of OBJ's change form is read-only (shown above it), or None."""

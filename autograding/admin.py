@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from access import policy
 from access.backoffice import CourseScopedAdmin, CourseScopedInline
+from projects.models import ProjectAssignment
 
 from . import environments, services
 from .models import Run, TestGroup, TestResult, TestSuite
@@ -72,6 +73,10 @@ class TestGroupInline(CourseScopedInline, admin.TabularInline):
 
 @admin.register(TestSuite)
 class TestSuiteAdmin(CourseScopedAdmin):
+    def lock_for_write(self, obj) -> None:
+        ProjectAssignment.objects.lock(obj.assignment_id)  # first, as the services do
+        super().lock_for_write(obj)
+
     form = TestSuiteForm
     list_display = ("assignment", "course", "build_status", "run_scope", "is_active", "queue")
     list_filter = ("build_status", "assignment__course")

@@ -30,7 +30,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
 from accounts.models import User
@@ -671,6 +671,18 @@ def prefill_review(review: Review, run: Run, *, groups=None, earned=None) -> int
     points = criterion_points(groups, earned)
     filled = 0
     with transaction.atomic():
+        # Under the project's lock, as every grading write: a grader completing the
+        # review, or the release, lands before (and the review is left alone) or after.
+        ProjectAssignment.objects.lock(review.group.assignment_id)
+        review = (
+            Review.objects.select_for_update(of=("self",))
+            .filter(pk=review.pk)
+            .exclude(status=ReviewStatus.COMPLETED)
+            .exclude(group__assignment__grade_release__isnull=False)
+            .first()
+        )
+        if review is None:
+            return 0
         for criterion_id, value in points.items():
             score = (
                 CriterionScore.objects.select_for_update()
@@ -690,6 +702,10 @@ def prefill_review(review: Review, run: Run, *, groups=None, earned=None) -> int
                 score=score, defaults={"run": run, "points": value}
             )
             filled += 1
+        if filled:  # the review's total is the sum of its scores, as its saves keep it
+            total = review.scores.aggregate(total=Sum("points"))["total"] or Decimal(0)
+            review.total = total.quantize(Decimal("0.01"))
+            review.save(update_fields=["total", "updated_at"])
     return filled
 
 

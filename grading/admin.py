@@ -20,6 +20,7 @@ from access import policy
 from access.backoffice import CourseScopedAdmin, CourseScopedHistoryAdmin, CourseScopedInline
 from accounts.models import User
 from lessons.models import Course
+from projects.models import ProjectAssignment
 
 from .models import (
     Criterion,
@@ -115,6 +116,10 @@ class CriterionInline(CourseScopedInline, admin.TabularInline):
 
 @admin.register(Rubric)
 class RubricAdmin(CourseScopedHistoryAdmin):
+    def lock_for_write(self, obj) -> None:
+        ProjectAssignment.objects.lock(obj.assignment_id)  # first, as the services do
+        super().lock_for_write(obj)
+
     list_display = (
         "assignment",
         "course",
@@ -206,6 +211,10 @@ def _criterion_released(criterion: Criterion | None) -> bool:
 
 @admin.register(Criterion)
 class CriterionAdmin(CourseScopedAdmin):
+    def lock_for_write(self, obj) -> None:
+        ProjectAssignment.objects.lock(obj.rubric.assignment_id)  # first, as the services do
+        super().lock_for_write(obj)
+
     form = CriterionForm
     list_display = ("title", "rubric", "order", "max_points")
     list_select_related = ("rubric__assignment",)
@@ -264,6 +273,10 @@ class ReviewAssignForm(forms.ModelForm):
 
 @admin.register(Review)
 class ReviewAdmin(CourseScopedHistoryAdmin):
+    def lock_for_write(self, obj) -> None:
+        ProjectAssignment.objects.lock(obj.group.assignment_id)  # first, as the services do
+        super().lock_for_write(obj)
+
     """Assign a grader by adding a review (group + grader); scores change on the site."""
 
     list_display = ("group", "assignment", "grader", "status", "total", "updated_at")

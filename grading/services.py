@@ -135,6 +135,7 @@ def grader_assign_check(*, group: Group, grader: User) -> Submission:
 def grader_assign(*, group: Group, grader: User, by: User | None = None) -> Review:
     """Assign GRADER to GROUP's latest submission, or hand an unfinished review over."""
     _lock(group.assignment_id)
+    policy.forget(grader)
     submission = grader_assign_check(group=group, grader=grader)
     rubric_for(group.assignment)
     review = Review.objects.select_for_update().filter(group=group).first()
@@ -232,11 +233,7 @@ def review_save(
     """
     callers_copy = review
     _lock(review.group.assignment_id)
-    review = (
-        Review.objects.select_for_update(of=("self",))
-        .select_related("group__assignment__course", "submission")
-        .get(pk=review.pk)
-    )
+    review = _review_under_lock(review.pk)
     assignment = review.group.assignment
     _check_not_released(assignment)
     _check_still_grades(review, by)
@@ -305,7 +302,26 @@ _SAVED_FIELDS = (
 )
 
 
+REVIEW_GONE = (
+    "This review was deleted by an instructor while you were saving, so nothing was "
+    "saved. Copy what you wrote if you want to keep it."
+)
+
+
+def _review_under_lock(pk: int) -> Review:
+    review = (
+        Review.objects.select_for_update(of=("self",))
+        .select_related("group__assignment__course", "submission")
+        .filter(pk=pk)
+        .first()
+    )
+    if review is None:
+        raise ValidationError(REVIEW_GONE)
+    return review
+
+
 def _check_still_grades(review: Review, by: User) -> None:
+    policy.forget(by)  # their role as it is under the lock, not as the request began
     if not policy.can(by, policy.GRADE, review):
         raise ValidationError(
             "You no longer grade this review (it was handed to another grader, or your "
@@ -346,11 +362,7 @@ def review_draft_save(
     overwrites newer work. Nothing is written either when nothing changed.
     """
     _lock(review.group.assignment_id)
-    review = (
-        Review.objects.select_for_update(of=("self",))
-        .select_related("group__assignment")
-        .get(pk=review.pk)
-    )
+    review = _review_under_lock(review.pk)
     _check_not_released(review.group.assignment)
     if review.is_completed:
         raise ValidationError(
@@ -409,9 +421,7 @@ def check_line(submission: Submission, path: str, line: int) -> None:
 def line_comment_add(*, review: Review, by: User, path: str, line: int, text: str) -> LineComment:
     """Add a Markdown comment on LINE of PATH, stored with its sanitised HTML."""
     _lock(review.group.assignment_id)
-    review = Review.objects.select_related("group__assignment__course", "submission").get(
-        pk=review.pk
-    )
+    review = _review_under_lock(review.pk)
     _check_not_released(review.group.assignment)
     _check_still_grades(review, by)
     text = text.strip()

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
@@ -492,6 +493,23 @@ class EnrollmentAdmin(CourseScopedAdmin):
 
     def get_changelist(self, request: HttpRequest, **kwargs) -> type[ChangeList]:
         return EnrollmentChangeList
+
+    def lock_for_write(self, obj: Enrollment) -> None:
+        # The course's row, as refuse_if_last_instructor does: two instructors removing
+        # each other at once both passed the check below, and left the course with none.
+        list(Course.objects.select_for_update().filter(pk=obj.course_id).values_list("pk"))
+        super().lock_for_write(obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        # The bulk action's confirmation: checked again under the courses' locks.
+        with transaction.atomic():
+            rows = list(queryset)
+            courses = {row.course_id for row in rows}
+            list(Course.objects.select_for_update().filter(pk__in=courses).values_list("pk"))
+            _deleted, _counts, _perms, protected = self.get_deleted_objects(rows, request)
+            if protected:
+                raise ValidationError(protected)
+            super().delete_queryset(request, queryset)
 
     def get_deleted_objects(self, objs, request):
         # A course keeps an instructor: the admin's delete pages (one row or the bulk

@@ -232,12 +232,24 @@ def _progress(user: User, lessons) -> Progress:
 @transaction.atomic
 def module_move(*, module: Module, step: int) -> None:
     """Move MODULE STEP places within its course (negative is up); orders stay 1..n."""
-    _move(list(module.course.modules.order_by("order", "pk")), module, step)
+    # The parent's row lock queues two moves in one course: each reads the order the
+    # other left (two instructors moving at once left two modules at 2 and none at 1).
+    list(Course.objects.select_for_update().filter(pk=module.course_id).values_list("pk"))
+    _move(
+        list(Module.objects.filter(course_id=module.course_id).order_by("order", "pk")),
+        module,
+        step,
+    )
 
 
 @transaction.atomic
 def lesson_move(*, lesson: Lesson, step: int) -> None:
-    _move(list(lesson.module.lessons.order_by("order", "pk")), lesson, step)
+    list(Module.objects.select_for_update().filter(pk=lesson.module_id).values_list("pk"))
+    _move(
+        list(Lesson.objects.filter(module_id=lesson.module_id).order_by("order", "pk")),
+        lesson,
+        step,
+    )
 
 
 def _move(siblings: list, obj, step: int) -> None:

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_safe
@@ -49,7 +50,10 @@ class CourseAccess:
     def remember_lesson(self, user, lesson: Lesson) -> None:
         """Record LESSON as the one to continue from (one UPDATE, only if it changed)."""
         if self.enrolled and self.last_lesson_id != lesson.pk:
-            enrollment_remember_lesson(user=user, lesson=lesson)
+            try:
+                enrollment_remember_lesson(user=user, lesson=lesson)
+            except IntegrityError:  # deleted by an instructor as the page was read
+                return
             self.last_lesson_id = lesson.pk
 
 
@@ -241,6 +245,8 @@ def lesson_complete(request: HttpRequest, course_slug: str, lesson_slug: str) ->
     completed = request.POST.get("completed", "1") == "1"
     try:
         lesson_set_completed(user=request.user, lesson=lesson, completed=completed)
+    except IntegrityError as exc:  # deleted by an instructor at the same moment
+        raise Http404("This lesson was just removed by your instructor.") from exc
     except ValidationError as exc:  # a required quiz not passed yet
         if wants_json(request):
             return JsonResponse({"error": exc.messages[0]}, status=400)

@@ -6,7 +6,9 @@ Plain forms that post and come back to the question's anchor; the page's script
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -31,6 +33,20 @@ def _back(lesson: Lesson, anchor: str) -> HttpResponse:
     return redirect(f"{lesson.get_absolute_url()}#{anchor}")
 
 
+CHANGED_MEANWHILE = (
+    "Your instructor changed this lesson's questions as you answered, so nothing was "
+    "saved. Reload the lesson to see them as they are now."
+)
+
+
+def _changed_meanwhile(request: HttpRequest, lesson: Lesson) -> HttpResponse:
+    """The question or exercise was deleted by a lesson edit committed at the same moment."""
+    if wants_json(request):
+        return JsonResponse({"error": CHANGED_MEANWHILE}, status=400)
+    messages.error(request, CHANGED_MEANWHILE)
+    return redirect(lesson.get_absolute_url())
+
+
 @form_view(page("lessons:lesson", "course_slug", "lesson_slug"), keep=False)
 def answer(request: HttpRequest, course_slug: str, lesson_slug: str, slug: str) -> HttpResponse:
     lesson = _lesson(request, course_slug, lesson_slug)
@@ -44,6 +60,8 @@ def answer(request: HttpRequest, course_slug: str, lesson_slug: str, slug: str) 
             choice_ids=request.POST.getlist("choice"),
             text=typed,
         )
+    except IntegrityError:
+        return _changed_meanwhile(request, lesson)
     except ValidationError as exc:
         message = exc.messages[0]
         if wants_json(request):
@@ -97,6 +115,8 @@ def exercise_attempt(
     code = request.POST.get("code", "")
     try:
         exercise_attempt_create(user=request.user, exercise=exercise, code=code)
+    except IntegrityError:
+        return _changed_meanwhile(request, lesson)
     except ValidationError as exc:
         context = {
             "course": lesson.module.course,

@@ -140,6 +140,10 @@ def submission_status_csv(assignments: QuerySet[ProjectAssignment]) -> HttpRespo
 
 @admin.register(ProjectAssignment)
 class ProjectAssignmentAdmin(CourseScopedAdmin):
+    def lock_for_write(self, obj) -> None:
+        # The project's own row: its edits queue with the release and the group writes.
+        ProjectAssignment.objects.lock(obj.pk)
+
     list_display = (
         "title",
         "course",
@@ -412,6 +416,10 @@ class MembershipEventInline(CourseScopedInline, admin.TabularInline):
 
 @admin.register(Group)
 class GroupAdmin(CourseScopedAdmin):
+    def lock_for_write(self, obj) -> None:
+        ProjectAssignment.objects.lock(obj.assignment_id)  # first, as the services do
+        super().lock_for_write(obj)
+
     # One COUNT per page view, not two ("x results (y total)" counts every row again).
     show_full_result_count = False
     list_display = (
@@ -531,6 +539,10 @@ class GroupAdmin(CourseScopedAdmin):
 
 @admin.register(Submission)
 class SubmissionAdmin(CourseScopedAdmin):
+    def lock_for_write(self, obj) -> None:
+        ProjectAssignment.objects.lock(obj.group.assignment_id)  # first, as the services do
+        super().lock_for_write(obj)
+
     show_full_result_count = False  # as GroupAdmin
     list_display = (
         "__str__",

@@ -50,9 +50,10 @@ class ProjectAssignmentQuerySet(models.QuerySet):
     def published(self) -> ProjectAssignmentQuerySet:
         return self.filter(is_published=True, course__is_published=True)
 
-    def lock(self, pk: int) -> None:
+    def lock(self, pk: int) -> ProjectAssignment | None:
         """Lock project PK's row until the transaction ends (PostgreSQL; SQLite serializes
-        every write anyway).
+        every write anyway), and return the project as it is then (None if deleted):
+        decide on this copy, not on one read before the lock.
 
         The writes that must see each other's outcome (forming groups, numbering a
         version, assigning graders, saving a review, releasing the grades, overriding a
@@ -60,7 +61,7 @@ class ProjectAssignmentQuerySet(models.QuerySet):
         at a time per project, each sees what the one before it committed, and no two
         of them hold each other's rows (no deadlock).
         """
-        list(self.select_for_update().filter(pk=pk).values_list("pk"))
+        return self.select_for_update(of=("self",)).filter(pk=pk).first()
 
 
 class ProjectAssignment(models.Model):

@@ -54,10 +54,14 @@ def _closed_message(assignment: ProjectAssignment) -> str:
     return f"This project closed on {when}: groups can no longer be changed."
 
 
-def _check_student_can_change_groups(assignment: ProjectAssignment, student: User) -> None:
-    # Under the project's lock: the grades cannot be released (nor another change of
-    # this student's groups land) between these checks and the change.
-    ProjectAssignment.objects.lock(assignment.pk)
+def _check_student_can_change_groups(
+    assignment: ProjectAssignment, student: User
+) -> ProjectAssignment:
+    """Take the project's lock and return the project as it is under it, if STUDENT may
+    change their groups now: the grades cannot be released, the rules changed (formation
+    mode, sizes, deadline) nor the student removed between these checks and the change."""
+    assignment = ProjectAssignment.objects.lock(assignment.pk) or assignment
+    policy.forget(student)
     if not assignment.students_form_groups:
         raise ValidationError(INSTRUCTOR_ASSIGNS, code="instructor_assigns")
     if not assignment.groups_are_open():
@@ -67,6 +71,7 @@ def _check_student_can_change_groups(assignment: ProjectAssignment, student: Use
     if marks_locked_reason(assignment):
         # Nobody would grade a group formed now; leaving would take a mark away.
         raise ValidationError(GROUPS_FINAL, code="released")
+    return assignment
 
 
 def _current_membership(assignment: ProjectAssignment, student: User) -> GroupMembership | None:
@@ -102,7 +107,7 @@ def _add_member(*, group: Group, student: User, action: str, actor: User | None)
 @transaction.atomic
 def group_create(*, assignment: ProjectAssignment, student: User, name: str) -> Group:
     """Create a group named NAME with STUDENT as its first member."""
-    _check_student_can_change_groups(assignment, student)
+    assignment = _check_student_can_change_groups(assignment, student)
     _refuse_if_in_group(assignment, student)
     name = " ".join(name.split())
     if not name:
@@ -125,7 +130,7 @@ def group_create(*, assignment: ProjectAssignment, student: User, name: str) -> 
 @transaction.atomic
 def group_join(*, assignment: ProjectAssignment, student: User, join_code: str) -> Group:
     """Add STUDENT to the group of ASSIGNMENT whose join code is JOIN_CODE."""
-    _check_student_can_change_groups(assignment, student)
+    assignment = _check_student_can_change_groups(assignment, student)
     code = "".join(join_code.split()).upper()
     # Lock the group row: concurrent joins queue here, so the size check below
     # counts every member that committed before us and a group never overfills.
@@ -153,7 +158,7 @@ def group_leave(*, assignment: ProjectAssignment, student: User) -> Group:
     Leaving is allowed only until the group's first submission, so every version
     keeps the members who made it.
     """
-    _check_student_can_change_groups(assignment, student)
+    assignment = _check_student_can_change_groups(assignment, student)
     membership = _current_membership(assignment, student)
     if membership is None:
         raise ValidationError(NOT_IN_GROUP, code="not_in_group")
@@ -220,8 +225,8 @@ def groups_auto_form(
     SEED makes the draw reproducible.
     """
     result = AutoFormResult()
-    # Two auto-forms of the same project cannot interleave.
-    ProjectAssignment.objects.lock(assignment.pk)
+    # Two auto-forms of the same project cannot interleave; the sizes are read under it.
+    assignment = ProjectAssignment.objects.lock(assignment.pk) or assignment
     if reason_locked := marks_locked_reason(assignment):
         raise ValidationError(reason_locked, code="marks_locked")
     grouped = GroupMembership.objects.filter(assignment=assignment).values("student")
@@ -312,8 +317,8 @@ def membership_move(*, student: User, to_group: Group, actor: User | None = None
     also after submissions (the history keeps who was where when), until a listener
     of ``marks_lock`` refuses (the grades are released).
     """
-    assignment = to_group.assignment
-    ProjectAssignment.objects.lock(assignment.pk)
+    assignment = ProjectAssignment.objects.lock(to_group.assignment_id) or to_group.assignment
+    policy.forget(student)
     _refuse_if_locked(to_group)
     if policy.role_in(student, assignment.course_id) != Role.STUDENT:
         raise ValidationError(
