@@ -8,6 +8,7 @@ import unicodedata
 from django.contrib.auth.validators import ASCIIUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.encoding import punycode
 from django.utils.translation import gettext_lazy as _
 
 # Embeddings, overrides and isolates: they reorder the text after them, so a name can
@@ -99,4 +100,21 @@ def canonical_email(value: str) -> str:
     email = normalize_email(value)
     validate_email_characters(email)
     validate_email(email)  # again: NFKC may have turned a valid address into another
+    validate_domain_encodes(email.rpartition("@")[2])
     return email
+
+
+def validate_domain_encodes(domain: str) -> None:
+    """Refuse a domain no email can be sent to: one that does not encode to ASCII (IDNA).
+
+    Django's email validator takes any letters, but a label over 63 characters once
+    encoded ("é" x 63) fails only when the email is sent: the person was enrolled, and
+    their invitation and password resets were lost in the worker.
+    """
+    try:
+        punycode(domain)
+    except UnicodeError as exc:
+        raise ValidationError(
+            _("The part after the @ is not a domain name email can be sent to: check it."),
+            code="domain",
+        ) from exc

@@ -96,8 +96,15 @@ def read_groups(folder: Path) -> list[GroupSpec] | None:
             points = Decimal(str(item.get("points", 1)))
         except InvalidOperation:
             points = Decimal(-1)
-        if not points.is_finite() or points < 0 or points >= 10_000:
+        # Stored with two decimals: 9999.999 passed the bound and overflowed the column.
+        if (
+            not points.is_finite()
+            or not 0 <= points < 10_000
+            or points.quantize(Decimal("0.01")) >= 10_000
+        ):
             errors.append(f"{where}: points must be a number from 0 to 9999.")
+        elif points != points.quantize(Decimal("0.01")):
+            errors.append(f"{where}: points have at most two decimals, not {points}.")
         visibility = str(item.get("students_see", Visibility.VISIBLE))
         if visibility not in Visibility.values:
             errors.append(f"{where}: students_see must be visible or hidden, not {visibility}.")

@@ -273,11 +273,11 @@ class ReviewAssignForm(forms.ModelForm):
 
 @admin.register(Review)
 class ReviewAdmin(CourseScopedHistoryAdmin):
+    """Assign a grader by adding a review (group + grader); scores change on the site."""
+
     def lock_for_write(self, obj) -> None:
         ProjectAssignment.objects.lock(obj.group.assignment_id)  # first, as the services do
         super().lock_for_write(obj)
-
-    """Assign a grader by adding a review (group + grader); scores change on the site."""
 
     list_display = ("group", "assignment", "grader", "status", "total", "updated_at")
     list_filter = ("status", "group__assignment__course", "group__assignment")

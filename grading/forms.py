@@ -8,6 +8,7 @@ from decimal import Decimal
 from django import forms
 
 from accounts.models import Role, User
+from coursesite.converters import parse_id
 from projects.models import Group
 
 from .models import Criterion, CriterionScore
@@ -71,10 +72,11 @@ class RubricForm(forms.Form):
         # Without the page's script, a level picked and no points typed scores the level.
         for criterion in self.criteria:
             name = f"score_{criterion.pk}"
-            level_id = str(self.data.get(f"level_{criterion.pk}", ""))
-            if name in cleaned and cleaned[name] is None and level_id.isdigit():
+            # parse_id: "²" or 5,000 digits pass isdigit() but no int() (a 500 before).
+            level_id = parse_id(str(self.data.get(f"level_{criterion.pk}", "")))
+            if name in cleaned and cleaned[name] is None and level_id is not None:
                 for level in criterion.level_list:
-                    if level.pk == int(level_id):
+                    if level.pk == level_id:
                         cleaned[name] = level.points
                         break
         return cleaned

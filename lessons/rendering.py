@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import html
 import re
+import time
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
@@ -85,6 +86,22 @@ _TEXT_ONLY_ELEMENTS = {
 }  # fmt: skip
 
 NESTED_TOO_DEEPLY = "This text nests lists or quotes too deeply to be formatted; shown as typed."
+TOO_SLOW = "This text has too many open brackets to be formatted in time; shown as typed."
+# What one conversion may take. Python-Markdown looks for each "[" or "(" of a link's
+# closing bracket up to the end of the text: 20,000 characters of brackets took 30 s
+# to 60 s (a grader's feedback held a worker that long; a lesson's got it killed).
+# Real text converts in about 10 ms per KB (the demo's longest lesson, 11 KB: 0.11 s on
+# a busy machine), so the budget grows with the text, three times that and a second.
+MARKDOWN_SECONDS = 1.0
+MARKDOWN_SECONDS_PER_KB = 0.03
+_LINK_PROCESSORS = (
+    "reference",
+    "link",
+    "image_link",
+    "image_reference",
+    "short_reference",
+    "short_image_ref",
+)
 
 _PERMALINK_RE = re.compile(r'<a class="headerlink"[^>]*>.*?</a>')
 _INLINE_TAG_RE = re.compile(r"</?(?:span|code|a|em|strong|b|i|kbd|mark)\b[^>]*>")
@@ -190,6 +207,31 @@ class _ProseTagBlockPreprocessor(HtmlBlockPreprocessor):
         return "".join(parser.cleandoc).split("\n")
 
 
+class _OutOfTime(Exception):
+    pass
+
+
+class _TimeBudgetExtension(Extension):
+    """Stop a conversion past its deadline (``md.deadline``) where it can run long: the
+    link processors' scans for a closing bracket, asked once per opening one."""
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.deadline = float("inf")
+        for name in _LINK_PROCESSORS:
+            processor = md.inlinePatterns[name]
+            for method in ("getText", "getLink"):
+                setattr(processor, method, _within(md, getattr(processor, method)))
+
+
+def _within(md: markdown.Markdown, scan):
+    def bounded(data: str, index: int):
+        if time.monotonic() > md.deadline:
+            raise _OutOfTime
+        return scan(data, index)
+
+    return bounded
+
+
 class _RawHtmlExtension(Extension):
     """Replace Markdown's raw HTML handlers (same names and priorities) with ours."""
 
@@ -222,17 +264,21 @@ def sanitize(fragment: str) -> str:
 def render_markdown(source: str) -> Rendered:
     """Return sanitised HTML, a table of contents and plain text for SOURCE."""
     md = markdown.Markdown(
-        extensions=[*MARKDOWN_EXTENSIONS, _RawHtmlExtension()],
+        extensions=[*MARKDOWN_EXTENSIONS, _RawHtmlExtension(), _TimeBudgetExtension()],
         extension_configs=MARKDOWN_CONFIG,
     )
+    source = source or ""
+    md.deadline = time.monotonic() + MARKDOWN_SECONDS + len(source) / 1024 * MARKDOWN_SECONDS_PER_KB
     try:
-        converted = md.convert(source or "")
-    except RecursionError:
+        converted = md.convert(source)
+    except (RecursionError, _OutOfTime) as exc:
         # Python-Markdown recurses once per level of nested lists or quotes: a few
-        # hundred levels exhaust the stack. Show the text as it was typed instead of
-        # failing the save; the author sees at once that something is off.
+        # hundred levels exhaust the stack; and brackets can keep it busy for minutes.
+        # Show the text as it was typed instead of failing the save or holding the
+        # worker; the author sees at once that something is off.
+        why = NESTED_TOO_DEEPLY if isinstance(exc, RecursionError) else TOO_SLOW
         escaped = html.escape(source)
-        converted = f"<p><strong>{NESTED_TOO_DEEPLY}</strong></p>\n<pre>{escaped}</pre>"
+        converted = f"<p><strong>{why}</strong></p>\n<pre>{escaped}</pre>"
         toc_tokens = []
     else:
         toc_tokens = getattr(md, "toc_tokens", [])

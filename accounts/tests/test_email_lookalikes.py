@@ -52,6 +52,8 @@ def test_an_address_is_kept_in_one_canonical_form(typed, canonical):
         ("student 1@example.org", "no spaces"),
         ("student1@exam\u00a0ple.org", "no spaces"),
         ("student1@", "Enter a valid email address."),
+        # A label past 63 characters once IDNA-encoded: accepted, then every email failed.
+        ("z@" + "é" * 63 + ".org", "not a domain name email can be sent to"),
     ],
 )
 def test_invisible_characters_and_inner_spaces_are_refused(typed, message):
@@ -195,3 +197,12 @@ def test_the_api_roster_of_another_course_does_the_same(people):
     assert "invisible character (U+200D)" in rows[2]["detail"]
     assert list(Enrollment.objects.filter(course=other, user=student1)) != []
     assert not User.objects.filter(email__contains="\uff45").exists()
+
+
+def test_the_profile_refuses_a_domain_no_email_reaches(client, people):
+    _, _, dora = people
+    client.force_login(dora)
+    page = profile(client, "dora@" + "é" * 63 + ".org").content.decode()
+    assert "not a domain name email can be sent to" in page
+    assert User.objects.get(pk=dora.pk).email == "dora@example.org"
+    assert profile(client, "dora@bücher.example").status_code == 302  # IDNA that encodes

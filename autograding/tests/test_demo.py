@@ -174,6 +174,17 @@ def test_a_bad_groups_file_is_refused_with_its_lines_named(world, tmp_path):
     assert "group 2: unknown key(s) colour." in message
     assert "group 2: students_see must be visible or hidden, not sometimes." in message
 
+    # Stored with two decimals: 9999.999 overflowed the column (a traceback on PostgreSQL).
+    (folder / "groups.yaml").write_text(
+        "- name: A\n  points: 9999.999\n- name: B\n  points: 2.555\n- name: C\n  points: 1e400\n"
+    )
+    with pytest.raises(CommandError) as caught:
+        call_command(*args)
+    message = str(caught.value)
+    assert "group 1: points must be a number from 0 to 9999." in message
+    assert "group 2: points have at most two decimals, not 2.555." in message
+    assert "group 3: points must be a number from 0 to 9999." in message
+
     (folder / "groups.yaml").write_text("- name: API\n  criterion: Elegance\n")
     with pytest.raises(CommandError, match="rubric criteria the project does not have: Elegance"):
         call_command(*args)

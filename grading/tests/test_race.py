@@ -260,3 +260,28 @@ def test_a_version_sent_while_the_grades_are_released_lands_before_or_is_refused
     assert released != Submission.objects.filter(group=group).exists()
     if released:
         assert "released, so it takes no new versions" in results[1].messages[0]
+
+
+def test_a_grader_removed_while_their_save_waited_saves_nothing(world, grace):
+    """The request read grace's role when it began; the instructor removed her before
+    its save took the lock. Her role is read again under it."""
+    from access import policy
+    from lessons.models import Enrollment
+
+    review = fresh(world.review)
+    assert policy.role_in(grace, world.course) == Role.GRADER  # as the request began
+    Enrollment.objects.filter(user=grace, course=world.course).delete()
+    with pytest.raises(ValidationError) as refused:
+        services.review_save(
+            review=review, by=grace, scores=both(world, 9, 5), overall_feedback="Mine."
+        )
+    assert "You no longer grade this review" in refused.value.messages[0]
+    assert Review.objects.get(pk=world.review.pk).status == ReviewStatus.TODO
+
+
+def test_a_review_deleted_while_its_grader_saved_is_a_message(world, grace):
+    review = fresh(world.review)
+    Review.objects.filter(pk=review.pk).delete()
+    with pytest.raises(ValidationError) as refused:
+        services.review_save(review=review, by=grace, scores=both(world, 1, 1), overall_feedback="")
+    assert refused.value.messages == [services.REVIEW_GONE]

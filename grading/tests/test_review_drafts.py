@@ -173,6 +173,24 @@ def test_a_level_picked_without_the_script_scores_its_points(world, grace):
     assert page.split(f'id="level_{good.pk}"')[1].split(">")[0].endswith(" checked")
 
 
+@pytest.mark.parametrize("level", ["²", "9" * 5000, "-1", "1.5", "abc"])
+def test_a_level_that_is_no_id_scores_nothing_on_the_form_and_the_autosave(world, grace, level):
+    """ "²" and 5,000 digits passed isdigit() and failed int(): a 500 on both."""
+    data = {
+        f"score_{world.correctness.pk}": "",
+        f"level_{world.correctness.pk}": level,
+        f"score_{world.style.pk}": "4",
+    }
+    client = as_user(grace)
+    page = reverse("grading:review", kwargs={"pk": world.review.pk})
+    assert client.post(page, {**data, "save": "1"}).status_code == 302
+    draft = client.post(reverse("grading:review_draft", kwargs={"pk": world.review.pk}), data)
+    assert draft.status_code in (200, 409), draft.content
+    review = Review.objects.get(pk=world.review.pk)
+    assert review.scores.get(criterion=world.correctness).points is None
+    assert review.total == Decimal("4")
+
+
 # Line comments ------------------------------------------------------------------
 
 

@@ -313,3 +313,32 @@ def test_a_later_style_block_does_not_close_a_style_named_in_prose():
     html = render_markdown("<style> goes in the head.\n\nSee:\n\n<style>p {}</style>\n\nDone.").html
     assert "<p>&lt;style&gt; goes in the head.</p>\n<p>See:</p>" in html
     assert "p {}" not in html and html.strip().endswith("<p>Done.</p>")
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["[" * 20000 + "x" + "]" * 20000, "[a](" * 5000],
+    ids=["nested brackets", "links never closed"],
+)
+def test_brackets_that_keep_markdown_busy_are_shown_as_typed_within_the_budget(source):
+    """Python-Markdown looks for each bracket's closing one up to the end of the text:
+    these took 30 to 60 s (a worker held, or killed). Now the conversion stops at its
+    budget and the text is shown as typed, escaped."""
+    import time
+
+    from lessons.rendering import MARKDOWN_SECONDS, MARKDOWN_SECONDS_PER_KB, TOO_SLOW
+
+    started = time.monotonic()
+    rendered = render_markdown(source)
+    budget = MARKDOWN_SECONDS + len(source) / 1024 * MARKDOWN_SECONDS_PER_KB
+    assert time.monotonic() - started < budget + 1.5  # the budget, and the escaping after
+    assert TOO_SLOW in rendered.html
+    assert rendered.html.count("<a ") == 0 and source[:50] in rendered.html
+
+
+def test_ordinary_links_still_render_under_the_budget():
+    rendered = render_markdown(
+        "See [the docs](https://docs.djangoproject.com/) and [a][b].\n\n[b]: /x"
+    )
+    assert '<a href="https://docs.djangoproject.com/"' in rendered.html
+    assert '<a href="/x"' in rendered.html

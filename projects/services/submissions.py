@@ -15,6 +15,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.encoding import punycode
 from django.utils.formats import date_format
 
 from access import policy
@@ -68,6 +69,10 @@ def clean_repository_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.username or parts.password:
         raise ValidationError(NO_CREDENTIALS, code="credentials")
+    try:  # a host no browser can reach: a label over 63 characters once encoded
+        punycode(parts.hostname or "")
+    except UnicodeError as exc:
+        raise ValidationError(NOT_PUBLIC, code="not_public") from exc
     if not _is_public_host(parts.hostname or ""):
         raise ValidationError(NOT_PUBLIC, code="not_public")
     return url

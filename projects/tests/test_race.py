@@ -132,3 +132,40 @@ def test_the_last_member_leaving_twice_at_once_is_told_the_second_time(setup_gro
     assert len(errors) == 1 and isinstance(errors[0], ValidationError), results
     assert errors[0].messages == ["You are not in a group for this project."]
     assert not GroupMembership.objects.filter(assignment=assignment).exists()
+
+
+def test_a_join_decides_on_the_projects_rules_as_they_are_under_the_lock(setup_group):
+    """The instructor lowered the size limit while the student's request was on its way:
+    the request's copy of the project still said 3 (students joined a group of 2 past
+    the limit before)."""
+    from projects.models import ProjectAssignment
+
+    course, assignment, group, _, _ = setup_group
+    ProjectAssignment.objects.filter(pk=assignment.pk).update(max_group_size=2)
+    assert assignment.max_group_size == 3  # the request's copy
+    with pytest.raises(ValidationError) as refused:
+        group_join(assignment=assignment, student=enroll(course), join_code=group.join_code)
+    assert refused.value.messages == ["The group “Owls” is full (2 members maximum)."]
+    assert group.memberships.count() == 2
+
+
+def test_modules_moved_at_the_same_moment_keep_their_orders_one_to_n(db):
+    """Two instructors moving modules at once: orders stayed 1..n only one at a time."""
+    from lessons.models import Module
+    from lessons.services import module_move
+    from lessons.tests.factories import CourseFactory
+
+    course = CourseFactory()
+    modules = [
+        Module.objects.create(course=course, order=n, title=f"M{n}", slug=f"m{n}")
+        for n in range(1, 6)
+    ]
+    for _round in range(4):
+        run_together(
+            lambda: module_move(module=modules[1], step=-1),
+            lambda: module_move(module=modules[3], step=1),
+            lambda: module_move(module=modules[1], step=1),
+            lambda: module_move(module=modules[3], step=-1),
+        )
+        orders = sorted(Module.objects.filter(course=course).values_list("order", flat=True))
+        assert orders == [1, 2, 3, 4, 5]

@@ -98,6 +98,7 @@ def test_it_accepts_a_repository_url_and_commit(group, student, settings):
         ("https://[::1]/owls/app", "public address"),
         ("https://[fd00::1]/owls/app", "public address"),
         ("https://0.0.0.0/owls/app", "public address"),
+        ("https://" + "é" * 63 + ".org/owls/app", "public address"),  # no IDNA encoding
     ],
 )
 def test_it_refuses_urls_that_are_not_plain_https(group, student, url, message):
