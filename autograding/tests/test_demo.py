@@ -162,25 +162,26 @@ def test_a_bad_groups_file_is_refused_with_its_lines_named(world, tmp_path):
     folder = tmp_path / "tests"
     folder.mkdir()
     (folder / "test_ok.py").write_text("def test_ok():\n    pass\n")
-    (folder / "groups.yaml").write_text(
+    args = ("autograde_suite", world.course.slug, world.assignment.slug, str(folder))
+
+    def refused_with(groups_yaml: str) -> str:
+        (folder / "groups.yaml").write_text(groups_yaml)
+        with pytest.raises(CommandError) as caught:
+            call_command(*args)
+        return str(caught.value)
+
+    message = refused_with(
         "- name: API\n  tests: test_api.py::*\n  points: lots\n"
         "- name: Style\n  students_see: sometimes\n  colour: red\n"
     )
-    args = ("autograde_suite", world.course.slug, world.assignment.slug, str(folder))
-    with pytest.raises(CommandError) as caught:
-        call_command(*args)
-    message = str(caught.value)
     assert "group 1: points must be a number from 0 to 9999." in message
     assert "group 2: unknown key(s) colour." in message
     assert "group 2: students_see must be visible or hidden, not sometimes." in message
 
     # Stored with two decimals: 9999.999 overflowed the column (a traceback on PostgreSQL).
-    (folder / "groups.yaml").write_text(
+    message = refused_with(
         "- name: A\n  points: 9999.999\n- name: B\n  points: 2.555\n- name: C\n  points: 1e400\n"
     )
-    with pytest.raises(CommandError) as caught:
-        call_command(*args)
-    message = str(caught.value)
     assert "group 1: points must be a number from 0 to 9999." in message
     assert "group 2: points have at most two decimals, not 2.555." in message
     assert "group 3: points must be a number from 0 to 9999." in message

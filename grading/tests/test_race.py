@@ -51,6 +51,17 @@ def fresh(review: Review) -> Review:
     return Review.objects.select_related("group__assignment").get(pk=review.pk)
 
 
+def completed(world, grace) -> None:
+    """Grace completes the review: 8 + 4 points."""
+    services.review_save(
+        review=fresh(world.review),
+        by=grace,
+        scores=both(world, 8, 4),
+        overall_feedback="",
+        complete=True,
+    )
+
+
 def refused(results) -> list[ValidationError]:
     """The results that are errors; fail on any error that is not a refusal with a message."""
     errors = [result for result in results if isinstance(result, Exception)]
@@ -61,13 +72,7 @@ def refused(results) -> list[ValidationError]:
 def test_a_review_saved_while_the_grades_are_released_lands_before_or_is_refused(
     world, alice, grace
 ):
-    services.review_save(
-        review=fresh(world.review),
-        by=grace,
-        scores=both(world, 8, 4),
-        overall_feedback="",
-        complete=True,
-    )
+    completed(world, grace)
     with slowed(GradeRelease), slowed(Review):
         results = run_together(
             lambda: services.grades_release(assignment=world.assignment, by=alice),
@@ -112,24 +117,18 @@ def test_a_review_handed_to_another_grader_while_the_first_saves_stays_handed_ov
 def test_two_people_scoring_different_criteria_at_once_keep_both_scores_and_their_sum(
     world, alice, grace
 ):
-    first, second = fresh(world.review), fresh(world.review)
-    with slowed(CriterionScore):
-        results = run_together(
-            lambda: services.review_save(
-                review=first,
-                by=grace,
-                scores={world.correctness.pk: (Decimal(8), "")},
-                overall_feedback=None,
-                only_given=True,
-            ),
-            lambda: services.review_save(
-                review=second,
-                by=alice,
-                scores={world.style.pk: (Decimal(4), "")},
-                overall_feedback=None,
-                only_given=True,
-            ),
+    def scoring(person, criterion, points: int):
+        review = fresh(world.review)  # each request's own copy, read before either saves
+        return lambda: services.review_save(
+            review=review,
+            by=person,
+            scores={criterion.pk: (Decimal(points), "")},
+            overall_feedback=None,
+            only_given=True,  # as the API's partial update
         )
+
+    with slowed(CriterionScore):
+        results = run_together(scoring(grace, world.correctness, 8), scoring(alice, world.style, 4))
     assert not refused(results)
     review = Review.objects.get(pk=world.review.pk)
     points = dict(review.scores.values_list("criterion_id", "points"))
@@ -160,13 +159,7 @@ def test_an_autosave_and_a_save_of_a_review_not_started_do_not_deadlock(world, g
 
 
 def test_releasing_twice_at_once_releases_once(world, alice, grace):
-    services.review_save(
-        review=fresh(world.review),
-        by=grace,
-        scores=both(world, 8, 4),
-        overall_feedback="",
-        complete=True,
-    )
+    completed(world, grace)
     with slowed(GradeRelease):
         results = run_together(
             lambda: services.grades_release(assignment=world.assignment, by=alice),
@@ -193,13 +186,7 @@ def test_assigning_graders_twice_at_once_gives_each_group_one_review(world, alic
 
 
 def test_the_same_regrade_request_sent_twice_at_once_is_kept_once(world, alice, grace, bob):
-    services.review_save(
-        review=fresh(world.review),
-        by=grace,
-        scores=both(world, 8, 4),
-        overall_feedback="",
-        complete=True,
-    )
+    completed(world, grace)
     services.grades_release(assignment=world.assignment, by=alice)
 
     def ask():
@@ -235,13 +222,7 @@ def test_a_version_sent_while_the_grades_are_released_lands_before_or_is_refused
     """A group that had not submitted sends its first version as the release goes out:
     either the release waits for its review, or the version is refused. Never a
     released project with a version nobody will grade."""
-    services.review_save(
-        review=fresh(world.review),
-        by=grace,
-        scores=both(world, 8, 4),
-        overall_feedback="",
-        complete=True,
-    )
+    completed(world, grace)
     late = enroll(UserFactory(username="late"), world.course)
     group, _ = add_group(world.assignment, [late], name="Late owls")
     Submission.objects.filter(group=group).delete()  # a group that has not submitted yet
