@@ -214,6 +214,13 @@ def run_request(*, submission: Submission, by: User | None = None) -> Run | None
     if suite is None or not suite.archive or not submission.archive:
         return None
     with transaction.atomic():
+        # Asked twice at once (a double click, two tabs): one run waits, not two.
+        ProjectAssignment.objects.lock(submission.group.assignment_id)
+        waiting = Run.objects.filter(
+            submission=submission, suite=suite, status=RunStatus.QUEUED
+        ).first()
+        if waiting is not None:
+            return waiting
         run = Run.objects.create(submission=submission, suite=suite, requested_by=by)
         _enqueue(run)
     return run
@@ -553,9 +560,26 @@ def parse(run: Run, outcome: sandbox.Outcome, groups: list[TestGroup]) -> Parsed
     if not values:
         return Parsed(RunStatus.FAILED, "No tests ran.", values)
     bad = [r for r in values if r.outcome in (Outcome.FAILED, Outcome.ERROR)]
+    skipped = [r for r in values if r.outcome == Outcome.SKIPPED]
     if bad:
-        return Parsed(RunStatus.FAILED, f"{len(bad)} of {len(values)} tests did not pass.", values)
+        message = f"{len(bad)} of {len(values)} tests did not pass"
+        return Parsed(RunStatus.FAILED, message + _and_skipped(skipped) + ".", values)
+    if len(skipped) == len(values):
+        # Nothing ran: usually the code the tests need is not where they look for it.
+        which = "The only test was" if len(values) == 1 else f"All {len(values)} tests were"
+        message = (
+            f"{which} skipped: none of them ran, so none passed. "
+            "The reasons are in the output below."
+        )
+        return Parsed(RunStatus.FAILED, message, values)
+    if skipped:
+        message = f"{len(values) - len(skipped)} of {len(values)} tests passed"
+        return Parsed(RunStatus.PASSED, message + _and_skipped(skipped) + ".", values)
     return Parsed(RunStatus.PASSED, f"All {len(values)} tests passed.", values)
+
+
+def _and_skipped(skipped: list) -> str:
+    return f"; {len(skipped)} skipped (they count as not passed)" if skipped else ""
 
 
 # What the submitted code writes reaches these (its tests' names, output, durations,
@@ -599,6 +623,20 @@ def record(run: Run, outcome: sandbox.Outcome) -> str:
     if outcome.output_truncated:
         output += f"\n... (output cut at {len(outcome.output.encode()):,} bytes)"
     with transaction.atomic():
+        # The suite as this run was claimed with (run.suite, read then): replaced while
+        # it ran, its groups would score tests the new one does not hold. Run it again.
+        current = (
+            TestSuite.objects.select_for_update().filter(pk=run.suite_id).values_list("sha256")
+        )
+        if [(run.suite.sha256,)] != list(current):
+            again = Run.objects.filter(
+                pk=run.pk, status=RunStatus.RUNNING, worker=run.worker
+            ).update(
+                status=RunStatus.QUEUED, started_at=None, worker="", attempts=F("attempts") - 1
+            )
+            if again:
+                _enqueue(run)
+            return RunStatus.QUEUED if again else ""
         # Only if the run is still ours: a stale-run recovery may have re-queued it.
         updated = Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING, worker=run.worker).update(
             status=parsed.status,

@@ -52,6 +52,7 @@ __all__ = [
     "line_comment_delete",
     "mark_override",
     "mark_override_clear",
+    "mark_override_delete",
     "new_version_notify",
     "peer_ratings_submit",
     "regrade_answer",
@@ -216,7 +217,7 @@ def review_save(
     by: User,
     scores: Mapping[int, tuple[Decimal | None, str]],
     overall_feedback: str | None,
-    complete: bool = False,
+    complete: bool | None = False,
     only_given: bool = False,
 ) -> Review:
     """Save a draft of REVIEW, or complete it when COMPLETE; return it as saved.
@@ -225,7 +226,8 @@ def review_save(
     given, blanks included; points must always lie within the criterion's range.
     Completing requires every criterion scored. The total is recomputed here. With
     ONLY_GIVEN (the API's partial update), criteria missing from SCORES keep their
-    saved score, and an OVERALL_FEEDBACK of None the saved feedback.
+    saved score, an OVERALL_FEEDBACK of None the saved feedback, and a COMPLETE of None
+    the review's status (completed stays completed).
 
     Decided on the review as it is under the project's lock, not as the caller read
     it: a grader handed the review over meanwhile, or grades released meanwhile, get
@@ -237,6 +239,8 @@ def review_save(
     assignment = review.group.assignment
     _check_not_released(assignment)
     _check_still_grades(review, by)
+    if complete is None:
+        complete = review.status == ReviewStatus.COMPLETED
     if only_given:
         saved = {score.criterion_id: (score.points, score.comment) for score in review.scores.all()}
         scores = {**saved, **scores}
@@ -690,6 +694,18 @@ def mark_override(
     override._history_user = by
     override.save()
     return override
+
+
+@transaction.atomic
+def mark_override_delete(*, override: MarkOverride, by: User | None = None) -> bool:
+    """Delete OVERRIDE (as it is under the project's lock); False if it was gone."""
+    _lock(override.assignment_id)
+    current = MarkOverride.objects.filter(pk=override.pk).first()
+    if current is None:
+        return False
+    current._history_user = by
+    current.delete()
+    return True
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -31,7 +32,6 @@ from grading.models import (
     MarkOverride,
     RegradeRequest,
     Review,
-    ReviewStatus,
 )
 
 from .. import filters, serializers
@@ -102,7 +102,8 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
             form_data[f"comment_{score['criterion']}"] = score["comment"]
         form = RubricForm(form_data, criteria=criteria, scores=existing.values())
         cleaned = form_valid(form)
-        complete = data.get("complete", review.status == ReviewStatus.COMPLETED)
+        # Not sent: the status stays as it is when the save runs, under the lock.
+        complete = data.get("complete")
         # Only what was sent: the rest is kept as saved when the save runs (under the
         # project's lock), not as read here, so a grader's change meanwhile stays.
         grading.review_save(
@@ -212,9 +213,9 @@ class OverrideViewSet(
         return MarkOverride.objects.order_by("assignment", "student", "pk")
 
     def perform_destroy(self, instance) -> None:
-        grading.mark_override_clear(
-            assignment=instance.assignment, student=instance.student, by=self.request.user
-        )
+        # This override, not the student's: a newer one saved meanwhile stays.
+        if not grading.mark_override_delete(override=instance, by=self.request.user):
+            raise NotFound("This override was already removed.")
 
 
 class GradingAssignmentActions:

@@ -61,6 +61,53 @@ def test_a_realistic_flask_project_passes(world, tmp_path):
 
 
 @pytest.mark.django_db
+def test_skipped_tests_never_read_as_passed(world):
+    """A submission the tests could not find (each test skips itself): it said "All 2
+    tests passed", status passed, 0 points."""
+    world.suite(
+        {
+            "test_app.py": (
+                "import pytest\n"
+                "def test_one():\n"
+                "    assert pytest.importorskip('app').ONE == 1\n"
+                "def test_two():\n"
+                "    assert pytest.importorskip('app').TWO == 2\n"
+            ),
+            "test_extra.py": (
+                "import pytest\n@pytest.mark.skip('later')\ndef test_three():\n    pass\n"
+            ),
+        }
+    )
+    run = run_now(world.submit({"elsewhere/main.py": "ONE = 1\n"}))
+    assert run.status == RunStatus.FAILED
+    assert run.message.startswith("All 3 tests were skipped: none of them ran, so none passed.")
+    assert run.tests_passed == 0
+
+    run = run_now(world.submit({"app.py": "ONE = 1\nTWO = 2\n"}))
+    assert run.status == RunStatus.PASSED
+    assert run.message == "2 of 3 tests passed; 1 skipped (they count as not passed)."
+
+
+@pytest.mark.django_db
+def test_a_run_whose_suite_is_replaced_while_it_runs_runs_again_with_the_new_one(world):
+    """Its results were scored with the new suite's groups (0 of 10 points, every result
+    in no group)."""
+    from autograding import sandbox
+    from autograding.models import TestSuite
+
+    world.suite({"test_old.py": "def test_old():\n    pass\n"})
+    run = services.run_request(submission=world.submit({"app.py": ""}))
+    claimed = services.claim(run.pk, "worker-a")
+    # The instructor replaces the suite while the run executes.
+    TestSuite.objects.filter(pk=claimed.suite_id).update(sha256="0" * 64)
+    outcome = sandbox.Outcome(returncode=0, duration=0.1)
+    assert services.record(claimed, outcome) == RunStatus.QUEUED
+    run.refresh_from_db()
+    assert (run.status, run.worker, run.attempts) == (RunStatus.QUEUED, "", 0)
+    assert not run.results.exists()
+
+
+@pytest.mark.django_db
 def test_a_broken_flask_project_fails_with_the_failing_test(world, tmp_path):
     world.suite(FLASK / "tests", groups=FLASK_GROUPS)
     run = run_now(world.submit(flask_project(tmp_path, broken=True)))
@@ -327,7 +374,7 @@ def test_a_rerun_goes_back_to_the_page_it_came_from_and_nowhere_else(world):
     ]:
         response = client.post(url, {"next": given})
         assert (response.status_code, response["Location"]) == (302, lands), given
-    assert version.autograde_runs.count() == 8
+    assert version.autograde_runs.count() == 1  # asked eight times: one run waits
     every = client.post(
         reverse("autograding:rerun_assignment", args=[world.assignment.pk]),
         {"scope": "every", "next": "grading"},

@@ -266,3 +266,35 @@ def test_a_review_deleted_while_its_grader_saved_is_a_message(world, grace):
     with pytest.raises(ValidationError) as refused:
         services.review_save(review=review, by=grace, scores=both(world, 1, 1), overall_feedback="")
     assert refused.value.messages == [services.REVIEW_GONE]
+
+
+def test_a_save_that_does_not_say_complete_keeps_the_status_it_finds(world, alice, grace):
+    """The API's PATCH of one score read the review as a draft, while a "complete" sent
+    at the same moment landed first: it reopened the review."""
+    stale = fresh(world.review)  # read while the review was still to do
+    completed(world, grace)
+    services.review_save(
+        review=stale,
+        by=alice,
+        scores={world.style.pk: (Decimal(5), "")},
+        overall_feedback=None,
+        complete=None,  # as the API's PATCH without "complete"
+        only_given=True,
+    )
+    review = Review.objects.get(pk=world.review.pk)
+    assert (review.status, review.total) == (ReviewStatus.COMPLETED, Decimal("13.00"))
+
+
+def test_deleting_an_override_leaves_a_newer_one_for_the_same_student(world, alice, bob):
+    first = services.mark_override(
+        assignment=world.assignment, student=bob, mark=Decimal(60), reason="Ill.", by=alice
+    )
+    services.mark_override_clear(assignment=world.assignment, student=bob, by=alice)
+    newer = services.mark_override(
+        assignment=world.assignment, student=bob, mark=Decimal(70), reason="Again.", by=alice
+    )
+    # A DELETE of the first that read it before it went (a newer one was cleared with it).
+    assert services.mark_override_delete(override=first, by=alice) is False
+    assert list(MarkOverride.objects.values_list("pk", flat=True)) == [newer.pk]
+    assert services.mark_override_delete(override=newer, by=alice) is True
+    assert not MarkOverride.objects.exists()
