@@ -14,16 +14,17 @@ older archives may be cut), names are shortened for display, and a file shows at
 from __future__ import annotations
 
 import hashlib
+import io
+import time
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from html import escape
 from urllib.parse import quote
 
 from django.core.cache import cache
 from django.utils.safestring import SafeString, mark_safe
-from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer, get_lexer_for_filename
 from pygments.util import ClassNotFound
@@ -55,6 +56,10 @@ MAX_TREE_ROWS = MAX_ENTRIES
 MAX_LINES = 20_000
 # Pygments colours about 120 KB a second; later lines are shown plain.
 HIGHLIGHT_MAX_CHARS = 100_000
+# But some of its lexers slow down with the square of the text (YAML or XML full of "&",
+# reStructuredText, systemd units: 20 KB took 4-28 s, 100 KB of YAML killed the worker
+# at 60 s): past this, the file is shown plain. Real files of 100 KB take under a second.
+HIGHLIGHT_SECONDS = 1.5
 # How long a highlighted archive stays in the cache (it never changes, but space is finite).
 CACHE_SECONDS = 24 * 60 * 60
 # Trees and files this small are also kept in each process (see _cached): at most
@@ -144,8 +149,15 @@ def highlight_lines(
     cut = len(text) if len(text) <= max_chars else text.rfind("\n", 0, max_chars) + 1
     lines: list[str] = []
     if cut:
-        # HtmlFormatter closes its spans at every newline, so each line is valid HTML alone.
-        lines = highlight(text[:cut], lexer, HtmlFormatter(nowrap=True)).split("\n")
+        deadline = time.monotonic() + HIGHLIGHT_SECONDS
+        html = io.StringIO()
+        try:
+            # HtmlFormatter closes its spans at every newline: each line is valid HTML alone.
+            tokens = _until(lexer.get_tokens(text[:cut]), deadline)
+            HtmlFormatter(nowrap=True).format(tokens, html)
+            lines = html.getvalue().split("\n")
+        except _OutOfTime:
+            lines = [escape(line) for line in text[:cut].split("\n")]
         if lines and lines[-1] == "":
             lines.pop()
     if cut < len(text):
@@ -154,6 +166,18 @@ def highlight_lines(
             rest.pop()
         lines.extend(escape(line) for line in rest)
     return lines, lexer.name
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+def _until(tokens: Iterable, deadline: float) -> Iterator:
+    """Yield TOKENS until DEADLINE (time.monotonic()), then raise _OutOfTime."""
+    for count, token in enumerate(tokens):
+        if count % 64 == 0 and time.monotonic() > deadline:
+            raise _OutOfTime
+        yield token
 
 
 def _flatten(

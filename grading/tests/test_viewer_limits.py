@@ -260,3 +260,21 @@ def test_any_path_shows_that_file_or_says_it_is_not_there(world, path: str) -> N
         assert view.file.error == "" and len(view.file.lines) == 1
     else:
         assert view.file.error == "That file is not in this archive."
+
+
+def test_a_file_that_keeps_the_highlighter_busy_is_shown_plain_within_its_budget():
+    """Some Pygments lexers slow down with the square of the text: 20,000 "&" in a YAML
+    file took 4 s a view, 100,000 killed the worker. Past the budget, plain text."""
+    import time
+
+    from grading.viewer import HIGHLIGHT_SECONDS, highlight_lines
+
+    highlight_lines("x: 1\n", "warm.yaml")  # Pygments loads its lexers on first use
+    text = "&" * 30_000 + "\nkey: <b>value</b>\n"
+    started = time.monotonic()
+    lines, language = highlight_lines(text, "config.yaml")
+    assert time.monotonic() - started < HIGHLIGHT_SECONDS + 1.5
+    assert language == "YAML"
+    assert lines == ["&amp;" * 30_000, "key: &lt;b&gt;value&lt;/b&gt;"]
+    quick, _ = highlight_lines("key: value\n", "config.yaml")
+    assert "<span" in quick[0]  # a file of normal size is still coloured
