@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import html
+import itertools
 import re
 import time
 from dataclasses import dataclass
@@ -199,10 +200,20 @@ class _ProseTagExtractor(HTMLExtractor):
         return next_open == len(opens) or ends[end] < opens[next_open]
 
 
+# A "<" that opens a tag nothing closes before the next "<": Python's HTML parser looks
+# for its end up to the end of the text, each time ("<a " x 20,000 took 60 s).
+_UNCLOSED_TAG = re.compile(r"<[A-Za-z/!?][^<>]*(?=<|\Z)")
+MAX_UNCLOSED_TAGS = 300
+
+
 class _ProseTagBlockPreprocessor(HtmlBlockPreprocessor):
     def run(self, lines: list[str]) -> list[str]:
+        text = "\n".join(lines)
+        unclosed = itertools.islice(_UNCLOSED_TAG.finditer(text), MAX_UNCLOSED_TAGS + 1)
+        if sum(1 for _ in unclosed) > MAX_UNCLOSED_TAGS:
+            raise _OutOfTime
         parser = _ProseTagExtractor(self.md)
-        parser.feed("\n".join(lines))
+        parser.feed(text)
         parser.close()
         return "".join(parser.cleandoc).split("\n")
 
