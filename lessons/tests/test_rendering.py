@@ -325,7 +325,6 @@ def test_brackets_that_keep_markdown_busy_are_shown_as_typed_within_the_budget(s
     these took 30 to 60 s (a worker held, or killed). Now the conversion stops at its
     budget and the text is shown as typed, escaped."""
     import time
-
     from html import escape
 
     from lessons.rendering import MARKDOWN_SECONDS, MARKDOWN_SECONDS_PER_KB, TOO_SLOW
