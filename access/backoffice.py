@@ -8,6 +8,8 @@ every inline from ``CourseScopedInline``; none writes its own check.
 
 from __future__ import annotations
 
+import itertools
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -24,6 +26,7 @@ from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.urls import path
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.utils.text import smart_split
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -244,7 +247,20 @@ class ActionIdsMixin:
         return super().response_action(request, queryset, **kwargs)
 
 
-class CourseScopedMixin(ActionIdsMixin, ScopedRelationsMixin):
+# Django's search adds a group of ORs across the search fields per word: 1,300 words
+# took 42 s on the enrollments. Nobody searches with more than a few.
+MAX_SEARCH_TERMS = 10
+
+
+class BoundedSearchMixin:
+    """Search the back office's lists (and autocompletes) with the first words typed."""
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        terms = itertools.islice(smart_split(search_term), MAX_SEARCH_TERMS)
+        return super().get_search_results(request, queryset, " ".join(terms))
+
+
+class CourseScopedMixin(BoundedSearchMixin, ActionIdsMixin, ScopedRelationsMixin):
     """A ModelAdmin whose rows, filters, forms and permissions follow the policy."""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:

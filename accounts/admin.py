@@ -20,7 +20,12 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from access import policy
-from access.backoffice import NOT_YOURS, ActionIdsMixin, ScopedRelationsMixin
+from access.backoffice import (
+    NOT_YOURS,
+    ActionIdsMixin,
+    BoundedSearchMixin,
+    ScopedRelationsMixin,
+)
 from lessons.models import Course, Enrollment
 from lessons.services import enrollment_create
 
@@ -67,7 +72,7 @@ class EnrollingUserCreationForm(AdminUserCreationForm):
 
 
 @admin.register(User)
-class UserAdmin(ActionIdsMixin, ScopedRelationsMixin, BaseUserAdmin):
+class UserAdmin(BoundedSearchMixin, ActionIdsMixin, ScopedRelationsMixin, BaseUserAdmin):
     form = AdminUserChangeForm
     add_form = AdminUserCreationForm
     actions = ("resend_invitation",)

@@ -47,6 +47,7 @@ SESSION_KEY = "_kept_forms"
 KEEP_SECONDS = 2 * 60 * 60
 # Whatever a form of ours holds fits easily; a bigger body is not worth a session row.
 MAX_KEPT_CHARS = 200_000
+MAX_KEPT_FORMS = 5
 NOT_KEPT_FIELDS = frozenset({"csrfmiddlewaretoken"})
 
 SIGNED_OUT = "You were signed out before your form was sent. Log in again to continue."
@@ -191,6 +192,7 @@ def _keep(request: HttpRequest, target: str, owner: int | None, message: str = K
         messages.warning(request, TOO_LONG)
     elif (fields or files) and owner is not None:
         kept = _fresh(request.session.get(SESSION_KEY, {}))
+        kept.pop(target, None)  # the newest last
         kept[target] = {
             "at": int(time.time()),
             "owner": owner,
@@ -198,7 +200,15 @@ def _keep(request: HttpRequest, target: str, owner: int | None, message: str = K
             "files": bool(files),
             "message": message,
         }
+        # At most MAX_KEPT_CHARS in all, the newest forms first: each page address (its
+        # query string) was kept apart, and sixty posts grew the session row to 12 MB.
+        while len(kept) > MAX_KEPT_FORMS or _kept_size(kept) > MAX_KEPT_CHARS:
+            del kept[next(iter(kept))]
         request.session[SESSION_KEY] = kept
+
+
+def _kept_size(kept: dict) -> int:
+    return sum(len(n) + len(v) for entry in kept.values() for n, v in entry["fields"])
 
 
 REFUSED = "What you typed is back in the form: correct it, then send it again."

@@ -275,3 +275,23 @@ def test_a_forged_owner_cookie_keeps_nothing(tenant):
     assert response.status_code == 302
     _log_in_at(client, a.grader, page)
     assert "Typed." not in client.get(page).content.decode()
+
+
+def test_what_an_ended_session_keeps_is_bounded_however_often_it_posts(tenant):
+    """Each page address (its query string too) was kept apart, with no bound on their
+    number: sixty posts of 199,000 characters grew the session row to 12 MB."""
+    a, _ = tenant
+    page = reverse("grading:review", kwargs={"pk": a.review_o.pk})
+    client, _ = _post_after_expiry(a.grader, page, page, {"overall_feedback": "first"})
+    token = client.cookies["csrftoken"].value
+    for index in range(12):
+        feedback = f"{index} " + "x" * 150_000
+        client.post(
+            f"{page}?k={index}", {"overall_feedback": feedback, "csrfmiddlewaretoken": token}
+        )
+    session = Session.objects.get(session_key=client.cookies["sessionid"].value)
+    kept = session.get_decoded()[formpages.SESSION_KEY]
+    assert len(kept) <= formpages.MAX_KEPT_FORMS
+    assert formpages._kept_size(kept) <= formpages.MAX_KEPT_CHARS
+    newest = kept[f"{page}?k=11"]["fields"]
+    assert dict(newest)["overall_feedback"].startswith("11 ")  # the latest is the one kept

@@ -60,6 +60,31 @@ def test_a_huge_file_is_not_compared_and_the_diff_stays_bounded():
     assert any("length limit" in f.note for f in diff.changed)
 
 
+def test_files_that_keep_difflib_busy_are_listed_not_compared(monkeypatch):
+    """difflib is quadratic at worst: two files of 5,000 lines differing every other
+    line took 3 s each. Files over 2,000 lines are not compared, and once the time
+    budget is spent the remaining changed files are listed only."""
+    from grading import diff as diffs
+
+    def text(tag: str, lines: int) -> str:
+        return "".join(f"{tag if i % 2 else 'same'} {i}\n" for i in range(lines))
+
+    long_lines = diffs.MAX_COMPARED_LINES + 1
+    old, new = versions(
+        {"long.py": text("a", long_lines), "a.py": "1\n", "b.py": "2\n"},
+        {"long.py": text("b", long_lines), "a.py": "one\n", "b.py": "two\n"},
+    )
+    notes = {f.path: f.note for f in archive_diff(old, new).changed}
+    assert notes["long.py"].startswith("Too long to compare here (over 2,000 lines)")
+    assert notes["a.py"] == notes["b.py"] == ""  # small files are compared
+
+    monkeypatch.setattr(diffs, "COMPARE_SECONDS", -1)  # the budget spent at once
+    notes = {f.path: f.note for f in archive_diff(old, new).changed}
+    assert (
+        notes["a.py"] == notes["b.py"] == "Not compared: comparing the files above took too long."
+    )
+
+
 def test_a_damaged_archive_is_reported_not_raised():
     old, _new = versions({"app.py": "a\n"}, {"app.py": "b\n"})
     broken = SubmissionFactory(
