@@ -10,8 +10,12 @@ from __future__ import annotations
 import bisect
 import html
 import itertools
+import math
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
@@ -272,6 +276,31 @@ def sanitize(fragment: str) -> str:
     )
 
 
+# The deadline of the texts rendered together (markdown_budget), if any.
+_shared_deadline: ContextVar[float] = ContextVar("markdown_deadline", default=math.inf)
+
+
+def seconds_for(source: str) -> float:
+    """The time SOURCE may take to convert."""
+    return MARKDOWN_SECONDS + len(source) / 1024 * MARKDOWN_SECONDS_PER_KB
+
+
+@contextmanager
+def markdown_budget(source: str) -> Iterator[None]:
+    """Convert every text inside within the budget of SOURCE, all of them together.
+
+    A lesson's question blocks each render their prompt, choices and feedback: with a
+    budget each, a body of many blocks built to be slow took 24 s a block.
+    """
+    token = _shared_deadline.set(
+        min(_shared_deadline.get(), time.monotonic() + seconds_for(source))
+    )
+    try:
+        yield
+    finally:
+        _shared_deadline.reset(token)
+
+
 def render_markdown(source: str) -> Rendered:
     """Return sanitised HTML, a table of contents and plain text for SOURCE."""
     md = markdown.Markdown(
@@ -279,7 +308,7 @@ def render_markdown(source: str) -> Rendered:
         extension_configs=MARKDOWN_CONFIG,
     )
     source = source or ""
-    md.deadline = time.monotonic() + MARKDOWN_SECONDS + len(source) / 1024 * MARKDOWN_SECONDS_PER_KB
+    md.deadline = min(time.monotonic() + seconds_for(source), _shared_deadline.get())
     try:
         converted = md.convert(source)
     except (RecursionError, _OutOfTime) as exc:

@@ -13,7 +13,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 
 from coursesite.converters import parse_id
 from lessons.models import Lesson, Module, content_changed
-from lessons.rendering import render_markdown
+from lessons.rendering import markdown_budget, render_markdown
 
 from . import syntax
 from .models import Attempt, Choice, Exercise, ExerciseAttempt, Kind, Question
@@ -88,6 +88,11 @@ def lesson_practice_sync(*, lesson: Lesson, practice: syntax.Practice | None = N
         practice = syntax.parse(lesson.body)
     if practice.problems:
         raise ValidationError([str(problem) for problem in practice.problems])
+    with markdown_budget(lesson.body):  # the blocks' texts within the body's budget
+        return _sync(lesson, practice)
+
+
+def _sync(lesson: Lesson, practice: syntax.Practice) -> SyncReport:
     report = SyncReport()
     questions = {q.slug: q for q in Question.objects.filter(lesson=lesson)}
     choices: dict[int, dict[int, Choice]] = {}

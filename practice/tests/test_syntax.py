@@ -179,3 +179,29 @@ def test_a_solution_code_block_inside_a_three_backtick_exercise_is_reported():
     ]
     fixed = "`" + markdown.replace("\n```\n", "\n````\n").replace("  ```python", "  ```python")
     assert problems(fixed) == []
+
+
+@pytest.mark.django_db
+def test_the_blocks_of_a_lesson_share_one_markdown_budget():
+    """Each prompt, choice and feedback had its own budget: a body of a few blocks built
+    to keep the converter busy took 24 s a block to save. They share the body's now."""
+    import time
+
+    from lessons.rendering import TOO_SLOW, seconds_for
+    from lessons.tests.factories import LessonFactory
+    from practice.models import Question
+    from practice.services import lesson_practice_sync
+
+    slow = "[a](" * 3000
+    block = (
+        '```question\nid: q{n}\nkind: single\nprompt: "{slow}"\nchoices:\n'
+        "  - text: yes\n    correct: true\n  - text: no\n```\n\n"
+    )
+    body = "".join(block.format(n=n, slow=slow) for n in range(4))
+    lesson = LessonFactory(body="Intro.")
+    lesson.body = body  # stored as is: only the practice is synced here
+    started = time.monotonic()
+    lesson_practice_sync(lesson=lesson)
+    assert time.monotonic() - started < seconds_for(body) + 2
+    prompts = list(Question.objects.filter(lesson=lesson).values_list("prompt_html", flat=True))
+    assert len(prompts) == 4 and all(TOO_SLOW in prompt for prompt in prompts)
