@@ -233,11 +233,38 @@ def review_save(
     it: a grader handed the review over meanwhile, or grades released meanwhile, get
     an error and change nothing.
     """
-    callers_copy = review
+    saved = _save(
+        _locked(review),
+        by=by,
+        scores=scores,
+        overall_feedback=overall_feedback,
+        complete=complete,
+        only_given=only_given,
+    )
+    for name in (*_SAVED_FIELDS, "updated_at", "grader_id"):  # the caller's copy, as saved
+        setattr(review, name, getattr(saved, name))
+    return saved
+
+
+def _locked(review: Review) -> Review:
+    """Return REVIEW as it is under its project's lock; raise if its grades are released."""
     _lock(review.group.assignment_id)
     review = _review_under_lock(review.pk)
+    _check_not_released(review.group.assignment)
+    return review
+
+
+def _save(
+    review: Review,
+    *,
+    by: User,
+    scores: Mapping[int, tuple[Decimal | None, str]],
+    overall_feedback: str | None,
+    complete: bool | None,
+    only_given: bool,
+) -> Review:
+    """review_save on REVIEW, read under the lock (_locked)."""
     assignment = review.group.assignment
-    _check_not_released(assignment)
     _check_still_grades(review, by)
     if complete is None:
         complete = review.status == ReviewStatus.COMPLETED
@@ -291,8 +318,6 @@ def review_save(
     review._history_user = by
     # Only what a save decides: the grader may have been handed over, under this lock.
     review.save(update_fields=[*_SAVED_FIELDS, "updated_at"])
-    for name in (*_SAVED_FIELDS, "updated_at", "grader_id"):  # the caller's copy, as saved
-        setattr(callers_copy, name, getattr(review, name))
     return review
 
 
@@ -365,9 +390,7 @@ def review_draft_save(
     changed since (another tab, another grader), nothing is written, so an old tab never
     overwrites newer work. Nothing is written either when nothing changed.
     """
-    _lock(review.group.assignment_id)
-    review = _review_under_lock(review.pk)
-    _check_not_released(review.group.assignment)
+    review = _locked(review)
     if review.is_completed:
         raise ValidationError(
             "This review is completed: changes are not saved automatically. "
@@ -386,8 +409,13 @@ def review_draft_save(
         for pk, (points, comment) in scores.items()
     ):
         return review
-    return review_save(
-        review=review, by=by, scores=scores, overall_feedback=overall_feedback, complete=False
+    return _save(
+        review,
+        by=by,
+        scores=scores,
+        overall_feedback=overall_feedback,
+        complete=False,
+        only_given=False,
     )
 
 
@@ -424,9 +452,7 @@ def check_line(submission: Submission, path: str, line: int) -> None:
 @transaction.atomic
 def line_comment_add(*, review: Review, by: User, path: str, line: int, text: str) -> LineComment:
     """Add a Markdown comment on LINE of PATH, stored with its sanitised HTML."""
-    _lock(review.group.assignment_id)
-    review = _review_under_lock(review.pk)
-    _check_not_released(review.group.assignment)
+    review = _locked(review)
     _check_still_grades(review, by)
     text = text.strip()
     if not text:
