@@ -33,6 +33,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from coursesite.converters import parse_id
 from coursesite.formpages import page_with_form
+from coursesite.locks import lock_rows
 
 from . import policy
 from .policy import TEACH
@@ -328,7 +329,7 @@ class CourseScopedMixin(BoundedSearchMixin, ActionIdsMixin, ScopedRelationsMixin
         as the services do (ProjectAssignment.objects.lock), so a rubric or deadline
         edit and the release, or a review's delete and its save, queue one at a time.
         """
-        list(type(obj)._default_manager.select_for_update().filter(pk=obj.pk).values_list("pk"))
+        lock_rows(type(obj)._default_manager.filter(pk=obj.pk))
 
     def get_object(self, request: HttpRequest, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from coursesite.locks import lock_rows
 
 from .models import PersonalAccessToken, TokenScope
 
@@ -48,7 +49,7 @@ def token_create(*, user: User, name: str, scope: str) -> tuple[PersonalAccessTo
     if errors:
         raise ValidationError(errors)
     # Lock the user's row: two requests at once cannot both pass the limit.
-    User.objects.select_for_update().filter(pk=user.pk).exists()
+    lock_rows(User.objects.filter(pk=user.pk))
     if PersonalAccessToken.objects.filter(user=user).count() >= MAX_TOKENS_PER_USER:
         raise ValidationError(
             f"You already have {MAX_TOKENS_PER_USER} tokens. Revoke the ones you no longer use."

@@ -28,6 +28,7 @@ from accounts.invitations import invitations_resend, resend_report
 from accounts.models import Role, User
 from coursesite.converters import parse_id
 from coursesite.csvexport import CsvResponse
+from coursesite.locks import lock_rows
 from practice.services import lesson_practice_sync
 
 from .models import Course, Enrollment, Lesson, LessonAttachment, Module, content_changed
@@ -497,7 +498,7 @@ class EnrollmentAdmin(CourseScopedAdmin):
     def lock_for_write(self, obj: Enrollment) -> None:
         # The course's row, as refuse_if_last_instructor does: two instructors removing
         # each other at once both passed the check below, and left the course with none.
-        list(Course.objects.select_for_update().filter(pk=obj.course_id).values_list("pk"))
+        lock_rows(Course.objects.filter(pk=obj.course_id))
         super().lock_for_write(obj)
 
     def delete_queryset(self, request: HttpRequest, queryset) -> None:
@@ -505,7 +506,7 @@ class EnrollmentAdmin(CourseScopedAdmin):
         with transaction.atomic():
             rows = list(queryset)
             courses = {row.course_id for row in rows}
-            list(Course.objects.select_for_update().filter(pk__in=courses).values_list("pk"))
+            lock_rows(Course.objects.filter(pk__in=courses))
             _deleted, _counts, _perms, protected = self.get_deleted_objects(rows, request)
             if protected:
                 raise ValidationError(protected)

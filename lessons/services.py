@@ -19,6 +19,7 @@ from access import policy
 from accounts.invitations import invitation_send, is_invitable
 from accounts.models import Role, User
 from accounts.validators import canonical_email, normalize_email
+from coursesite.locks import lock_rows
 from coursesite.prepared import prepared_update
 from practice import syntax as practice_syntax
 from practice.services import lesson_practice_sync, quiz_score, quiz_scores
@@ -92,7 +93,7 @@ def refuse_if_last_instructor(enrollment: Enrollment) -> None:
     """
     if enrollment.role != Role.INSTRUCTOR:
         return
-    list(Course.objects.select_for_update().filter(pk=enrollment.course_id).values("pk"))
+    lock_rows(Course.objects.filter(pk=enrollment.course_id))
     others = Enrollment.objects.filter(course_id=enrollment.course_id, role=Role.INSTRUCTOR)
     if not others.exclude(pk=enrollment.pk).exists():
         raise ValidationError(last_instructor_message(enrollment), code="last_instructor")
@@ -234,7 +235,7 @@ def module_move(*, module: Module, step: int) -> None:
     """Move MODULE STEP places within its course (negative is up); orders stay 1..n."""
     # The parent's row lock queues two moves in one course: each reads the order the
     # other left (two instructors moving at once left two modules at 2 and none at 1).
-    list(Course.objects.select_for_update().filter(pk=module.course_id).values_list("pk"))
+    lock_rows(Course.objects.filter(pk=module.course_id))
     _move(
         list(Module.objects.filter(course_id=module.course_id).order_by("order", "pk")),
         module,
@@ -244,7 +245,7 @@ def module_move(*, module: Module, step: int) -> None:
 
 @transaction.atomic
 def lesson_move(*, lesson: Lesson, step: int) -> None:
-    list(Module.objects.select_for_update().filter(pk=lesson.module_id).values_list("pk"))
+    lock_rows(Module.objects.filter(pk=lesson.module_id))
     _move(
         list(Lesson.objects.filter(module_id=lesson.module_id).order_by("order", "pk")),
         lesson,
