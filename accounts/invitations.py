@@ -128,6 +128,17 @@ def invitation_send(*, user: User) -> None:
     transaction.on_commit(partial(send_invitation_email.enqueue, user_id=user.pk))
 
 
+def invitations_send(*, users: list[User]) -> None:
+    """Email each of USERS their invitation once the current transaction commits: a
+    task per hundred people (a roster of thousands queues tens of tasks, not thousands)."""
+    from .tasks import send_invitation_emails
+
+    ids = [user.pk for user in users]
+    for start in range(0, len(ids), 100):
+        chunk = ids[start : start + 100]
+        transaction.on_commit(partial(send_invitation_emails.enqueue, user_ids=chunk))
+
+
 @transaction.atomic
 def invitations_resend(*, by: User, users: QuerySet[User]) -> tuple[list[User], int]:
     """Email the invitation again to those of USERS whom BY may invite (``invitable_by``).
@@ -136,8 +147,7 @@ def invitations_resend(*, by: User, users: QuerySet[User]) -> tuple[list[User], 
     """
     asked = users.count()
     invited = list(invitable_by(by, users).order_by("username"))
-    for user in invited:
-        invitation_send(user=user)
+    invitations_send(users=invited)
     return invited, asked - len(invited)
 
 

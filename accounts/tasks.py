@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from smtplib import SMTPException
+
 from django.apps import apps
 from django.conf import settings
 from django.tasks import task
@@ -11,11 +14,32 @@ from coursesite.emails import send_templated_email
 from .invitations import invitation_url, is_invitable
 from .models import User
 
+logger = logging.getLogger(__name__)
+
 
 @task()
 def send_invitation_email(*, user_id: int) -> int:
     """Email one person the link to choose the first password of their account."""
-    user = User.objects.filter(pk=user_id).first()
+    return _send_invitation(User.objects.filter(pk=user_id).first())
+
+
+@task()
+def send_invitation_emails(*, user_ids: list[int]) -> int:
+    """Email each of USER_IDS their invitation; return how many were sent.
+
+    One address the mail server refuses does not keep the others from theirs: its
+    failure is logged and the others are sent.
+    """
+    sent = 0
+    for user in User.objects.filter(pk__in=user_ids).order_by("pk"):
+        try:
+            sent += _send_invitation(user)
+        except (SMTPException, OSError):
+            logger.exception("The invitation to user %s was not sent", user.pk)
+    return sent
+
+
+def _send_invitation(user: User | None) -> int:
     # Asked when the email goes, not when it was queued: an account that has set its
     # password meanwhile, or was deactivated, gets nothing.
     if user is None or not user.email or not is_invitable(user):

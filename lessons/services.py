@@ -6,6 +6,7 @@ import csv
 import io
 import logging
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,10 +14,11 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.db.models import Count, Q
+from django.db.models.functions import Lower
 from django.utils.text import slugify
 
 from access import policy
-from accounts.invitations import invitation_send, is_invitable
+from accounts.invitations import invitations_send, is_invitable
 from accounts.models import Role, User
 from accounts.validators import canonical_email, normalize_email
 from coursesite.locks import lock_rows
@@ -440,14 +442,35 @@ def _roster_validate(rows: list[RosterRow]) -> None:
 
 
 class _Usernames:
-    """Hand out free usernames for new accounts: one query per distinct base name."""
+    """Hand out free usernames for the new accounts of a roster (EMAILS)."""
 
-    def __init__(self) -> None:
+    def __init__(self, emails: list[str]) -> None:
         self.taken: dict[str, set[str]] = {}
         self.next_number: dict[str, int] = {}
+        # A base name (the address before the @) that no account has and that only
+        # one new account asks for is that account's username: found for all of them
+        # in one query per 500. Only the others read the numbered names taken (base2,
+        # base3...), one query per base name.
+        wanted = Counter(self._base(email) for email in emails)
+        unique = [base for base, count in wanted.items() if count == 1]
+        exact: set[str] = set()
+        for start in range(0, len(unique), 500):
+            exact.update(
+                User.objects.annotate(lowered=Lower("username"))
+                .filter(lowered__in=unique[start : start + 500])
+                .values_list("lowered", flat=True)
+            )
+        self.free_as_is = {base for base in unique if base not in exact}
+
+    @staticmethod
+    def _base(email: str) -> str:
+        return slugify(email.split("@", 1)[0]).replace("-", ".")[:140] or "student"
 
     def free(self, email: str) -> str:
-        base = slugify(email.split("@", 1)[0]).replace("-", ".")[:140] or "student"
+        base = self._base(email)
+        if base in self.free_as_is:
+            self.free_as_is.discard(base)
+            return base
         if base not in self.taken:
             names = User.objects.filter(username__istartswith=base).values_list("username")
             self.taken[base] = {name.lower() for (name,) in names}
@@ -473,67 +496,116 @@ def roster_import(*, course: Course, rows: list[RosterRow]) -> list[RosterRow]:
     """
     _roster_validate(rows)
     accepted = [row for row in rows if not row.outcome]
-    current: RosterRow | None = None
     try:
-        with transaction.atomic():
-            emails = [row.email for row in accepted]
-            users = {user.email.lower(): user for user in User.objects.filter(email__in=emails)}
-            enrolled = dict(
-                Enrollment.objects.filter(course=course, user__in=users.values()).values_list(
-                    "user_id", "role"
-                )
-            )
-            usernames = _Usernames()
-            for row in accepted:
-                current = row
-                user = users.get(row.email)
-                if user is not None and user.pk in enrolled:
-                    row.outcome = RosterOutcome.ALREADY
-                    row.detail = f"as {Role(enrolled[user.pk]).label.lower()}; role left unchanged"
-                    continue
-                if user is None:
-                    user = User(
-                        username=usernames.free(row.email), email=row.email, display_name=row.name
-                    )
-                    # No password: the invitation's link lets the person choose one.
-                    user.set_unusable_password()
-                    user.save()
-                    users[row.email] = user
-                    row.outcome = RosterOutcome.CREATED
-                    row.detail = f"username {user.username}"
-                else:
-                    # Not named: whoever has an account is enrolled, but the importer
-                    # learns no more of it than the email address they typed.
-                    row.outcome = RosterOutcome.ENROLLED
-                    row.detail = "existing account"
-                Enrollment.objects.create(user=user, course=course, role=row.role)
-                enrolled[user.pk] = row.role
-                row.detail += f", as {Role(row.role).label.lower()}"
-                if is_invitable(user):
-                    invitation_send(user=user)  # queued on commit: not if this rolls back
-                    row.invited = True
-                    row.detail += f"; invitation emailed to {user.email}"
-    except DatabaseError as exc:
-        # Someone else created this account or enrollment meanwhile, a value does not
-        # fit, or the database failed: the roster is saved whole or not at all.
-        logger.warning("Roster import for %s rolled back", course, exc_info=True)
-        if isinstance(exc, IntegrityError):
-            reason = "an account or enrollment for it was created meanwhile"
-        elif isinstance(exc, DataError):
-            reason = "a value does not fit in the database"
-        else:
-            reason = "the database refused it"
+        # The accounts and enrollments are inserted a few hundred at a time (5,000
+        # rows one INSERT each took most of a minute, past a worker's timeout).
+        _roster_save(course, accepted, one_by_one=False)
+    except DatabaseError:
+        # Someone else created one of these accounts or enrollments meanwhile, a value
+        # does not fit, or the database failed: the roster is saved whole or not at
+        # all. Saved again row by row, to tell the importer which line it was.
         for row in accepted:
-            row.outcome = RosterOutcome.REJECTED
-            row.invited = False
-            if row is current:
-                row.detail = f"not saved: {reason}; nothing from this file was saved"
-            else:
-                row.detail = (
-                    f"not saved: line {current.line if current else '?'} could not be saved, "
-                    "and a roster is saved whole or not at all; upload the file again"
-                )
+            row.outcome, row.detail, row.invited = "", "", False
+        failed = _RosterFailure()
+        try:
+            _roster_save(course, accepted, one_by_one=True, failed=failed)
+        except DatabaseError as exc:
+            logger.warning("Roster import for %s rolled back", course, exc_info=True)
+            _roster_refused(accepted, exc, failed.row)
+        else:  # the conflict is gone (a concurrent import committed meanwhile)
+            logger.info("Roster import for %s saved row by row after a conflict", course)
     return rows
+
+
+@dataclass
+class _RosterFailure:
+    row: RosterRow | None = None  # the row being saved when the database refused
+
+
+@transaction.atomic
+def _roster_save(
+    course: Course,
+    accepted: list[RosterRow],
+    *,
+    one_by_one: bool,
+    failed: _RosterFailure | None = None,
+) -> None:
+    emails = [row.email for row in accepted]
+    users: dict[str, User] = {}
+    for start in range(0, len(emails), 500):
+        found = User.objects.filter(email__in=emails[start : start + 500])
+        users.update((user.email.lower(), user) for user in found)
+    enrolled = dict(
+        Enrollment.objects.filter(course=course, user__in=users.values()).values_list(
+            "user_id", "role"
+        )
+    )
+    usernames = _Usernames([row.email for row in accepted if row.email not in users])
+    new_users: list[User] = []
+    new_enrollments: list[tuple[User, RosterRow]] = []
+    for row in accepted:
+        user = users.get(row.email)
+        if user is not None and user.pk in enrolled:
+            row.outcome = RosterOutcome.ALREADY
+            row.detail = f"as {Role(enrolled[user.pk]).label.lower()}; role left unchanged"
+            continue
+        if user is None:
+            user = User(username=usernames.free(row.email), email=row.email, display_name=row.name)
+            user.email = normalize_email(user.email)  # as User.save() does
+            # No password: the invitation's link lets the person choose one.
+            user.set_unusable_password()
+            users[row.email] = user
+            new_users.append(user)
+            row.outcome = RosterOutcome.CREATED
+            row.detail = f"username {user.username}"
+        else:
+            # Not named: whoever has an account is enrolled, but the importer learns
+            # no more of it than the email address they typed.
+            row.outcome = RosterOutcome.ENROLLED
+            row.detail = "existing account"
+        new_enrollments.append((user, row))
+        row.detail += f", as {Role(row.role).label.lower()}"
+    if one_by_one:
+        for user, row in new_enrollments:
+            failed.row = row
+            if user.pk is None:
+                user.save()
+            Enrollment.objects.create(user=user, course=course, role=row.role)
+        failed.row = None
+    else:
+        # PostgreSQL and SQLite (3.35+) return the new accounts' ids.
+        User.objects.bulk_create(new_users, batch_size=500)
+        Enrollment.objects.bulk_create(
+            [Enrollment(user=user, course=course, role=row.role) for user, row in new_enrollments],
+            batch_size=500,
+        )
+    invited = []
+    for user, row in new_enrollments:
+        if is_invitable(user):
+            invited.append(user)
+            row.invited = True
+            row.detail += f"; invitation emailed to {user.email}"
+    invitations_send(users=invited)  # queued on commit: not if this rolls back
+
+
+def _roster_refused(accepted: list[RosterRow], exc: DatabaseError, failed: RosterRow | None):
+    """Mark every accepted row as not saved, FAILED (the row the database refused) first."""
+    if isinstance(exc, IntegrityError):
+        reason = "an account or enrollment for it was created meanwhile"
+    elif isinstance(exc, DataError):
+        reason = "a value does not fit in the database"
+    else:
+        reason = "the database refused it"
+    for row in accepted:
+        row.outcome = RosterOutcome.REJECTED
+        row.invited = False
+        if row is failed:
+            row.detail = f"not saved: {reason}; nothing from this file was saved"
+        else:
+            row.detail = (
+                f"not saved: line {failed.line if failed else '?'} could not be saved, "
+                "and a roster is saved whole or not at all; upload the file again"
+            )
 
 
 # Reports ----------------------------------------------------------------------

@@ -189,6 +189,36 @@ def test_usernames_stay_unique_for_many_emails_with_the_same_name(pyweb):
     assert User.objects.get(email="sam@host1.example.org").username == "sam3"
 
 
+def test_a_large_roster_is_written_in_batches_and_invited_in_batches(
+    pyweb, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    # 1,200 new people, a few sharing a name, and one person already enrolled: the
+    # accounts and enrollments go in a few hundred at a time (one INSERT each took most
+    # of a minute for 5,000 rows), and the invitations are queued a hundred a task.
+    body = b"".join(b"person%d@example.org,Person %d,student\n" % (n, n) for n in range(1197))
+    body += b"kim@one.example.org,Kim,student\nkim@two.example.org,Kim,grader\n"
+    existing = User.objects.create(username="known", email="known@example.org")
+    Enrollment.objects.create(user=existing, course=pyweb.course, role=Role.STUDENT)
+    rows = roster_parse(HEADER + body + b"known@example.org,Known,grader\n")
+    with django_assert_max_num_queries(40):
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            roster_import(course=pyweb.course, rows=rows)
+    outcomes = [row.outcome for row in rows]
+    assert outcomes.count(RosterOutcome.CREATED) == 1199
+    assert outcomes[-1] == RosterOutcome.ALREADY and "role left unchanged" in rows[-1].detail
+    assert (
+        Enrollment.objects.filter(course=pyweb.course, user__email__startswith="person").count()
+        == 1197
+    )
+    kims = dict(User.objects.filter(email__startswith="kim@").values_list("email", "username"))
+    assert kims == {"kim@one.example.org": "kim", "kim@two.example.org": "kim2"}
+    assert Enrollment.objects.get(user__username="kim2", course=pyweb.course).role == Role.GRADER
+    assert User.objects.get(username="person7").display_name == "Person 7"
+    assert not User.objects.get(username="person7").has_usable_password()
+    assert len(callbacks) == 12  # 1,199 invitations, a hundred a task
+    assert all(row.invited for row in rows[:-1]) and not rows[-1].invited
+
+
 # Properties ---------------------------------------------------------------------
 def parse_or_refuse(data: bytes) -> list | None:
     try:
