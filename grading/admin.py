@@ -40,6 +40,7 @@ from .services import (
     grader_assign_check,
     graders_assign_round_robin,
     is_released,
+    reviews_reopen_unscored,
 )
 
 
@@ -144,12 +145,23 @@ class RubricAdmin(CourseScopedHistoryAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
+        if obj is None:
+            return fields
         # A rubric stays with its project: its criteria were scored for that project's
         # groups (moving a released one emptied every released mark).
-        return (*fields, "assignment") if obj is not None else fields
+        fields = (*fields, "assignment")
+        if _released(obj):
+            # Each student's mark is the group's times their peer factor: switching peer
+            # evaluation or its cap after the release changed released marks.
+            fields = (*fields, "peer_evaluation", "peer_factor_cap")
+        return fields
 
     def locked_reason(self, obj: Rubric) -> str | None:
         return RELEASED_MARKS_LOCKED if _released(obj) else None
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        _reopen_unscored(request, form.instance.assignment_id)
 
     @admin.display(description=_("course"))
     def course(self, obj: Rubric):
@@ -234,6 +246,25 @@ class CriterionAdmin(CourseScopedAdmin):
 
     def locked_reason(self, obj: Criterion) -> str | None:
         return RELEASED_MARKS_LOCKED if _criterion_released(obj) else None
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        _reopen_unscored(request, form.instance.rubric.assignment_id)
+
+
+def _reopen_unscored(request, assignment_id: int) -> None:
+    """Reopen the completed reviews a new criterion left unscored, and say so."""
+    reopened = reviews_reopen_unscored(assignment_id=assignment_id, by=request.user)
+    if reopened:
+        messages.warning(
+            request,
+            _(
+                "%(count)d completed review(s) give no score for the new criterion: they "
+                "are open again, and the grades cannot be released until their graders "
+                "score it and complete them."
+            )
+            % {"count": reopened},
+        )
 
 
 class CriterionScoreInline(CourseScopedInline, admin.TabularInline):

@@ -69,6 +69,9 @@ class GroupGrade:
     days_late: int
     penalty_percent: Decimal
     mark: Decimal  # after the late penalty
+    # The same, not rounded: a student's mark is this times their peer factor, and
+    # rounding both the group's and the student's marks made it a cent off.
+    unrounded_mark: Decimal = Decimal(0)
 
 
 @dataclass
@@ -117,6 +120,7 @@ def group_grade(review: Review, *, max_total: Decimal) -> GroupGrade:
         days_late=days,
         penalty_percent=penalty,
         mark=to_decimal(mark),
+        unrounded_mark=mark,
     )
 
 
@@ -299,7 +303,7 @@ def _marks_of(
             if grade is not None:
                 if peer:
                     entry.computed = individual_mark(
-                        grade.mark, entry.factor, cap=rubric.peer_factor_cap
+                        grade.unrounded_mark, entry.factor, cap=rubric.peer_factor_cap
                     )
                 else:
                     entry.computed = grade.mark

@@ -544,6 +544,17 @@ def grades_release(*, assignment: ProjectAssignment, by: User, base_url: str = "
             + ("…" if len(pending) > 10 else "")
             + "."
         )
+    unscored = list(_unscored_completed(assignment.pk).values_list("group__name", flat=True))
+    if unscored:
+        # The back office reopens them when it adds a criterion; a review completed
+        # without a score for one (written around it) must not be released either.
+        raise ValidationError(
+            f"{len(unscored)} completed review(s) give no score for a criterion of the "
+            "rubric (added after they were completed): "
+            + ", ".join(sorted(unscored)[:10])
+            + ("…" if len(unscored) > 10 else "")
+            + ". Their graders must score it first."
+        )
     release = GradeRelease(assignment=assignment, released_at=timezone.now(), released_by=by)
     release._history_user = by
     release.save()
@@ -562,6 +573,37 @@ def grades_release(*, assignment: ProjectAssignment, by: User, base_url: str = "
             )
         )
     return release
+
+
+def _unscored_completed(assignment_id: int):
+    """The completed reviews of the project that score fewer criteria than its rubric has."""
+    criteria = Criterion.objects.filter(rubric__assignment_id=assignment_id).count()
+    return (
+        Review.objects.filter(group__assignment_id=assignment_id, status=ReviewStatus.COMPLETED)
+        .annotate(scored=Count("scores", filter=Q(scores__points__isnull=False)))
+        .filter(scored__lt=criteria)
+    )
+
+
+@transaction.atomic
+def reviews_reopen_unscored(*, assignment_id: int, by: User) -> int:
+    """Reopen the completed reviews of the project that give no score for a criterion of
+    its rubric, one added after they were completed: their total would count the new
+    criterion as 0 and lower every such mark in silence. They go back to their graders
+    as drafts, and the grades cannot be released until they are completed again.
+    Return how many were reopened.
+    """
+    _lock(assignment_id)
+    if is_released(assignment_id):
+        return 0  # the back office refuses new criteria after the release
+    reopened = 0
+    for review in _unscored_completed(assignment_id):
+        review.status = ReviewStatus.DRAFT
+        review.completed_at = None
+        review._history_user = by
+        review.save(update_fields=["status", "completed_at", "updated_at"])
+        reopened += 1
+    return reopened
 
 
 # Regrades

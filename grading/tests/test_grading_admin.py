@@ -5,13 +5,17 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from access.tests.matrix import form_data
+from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from grading import services
-from grading.models import Review
+from grading.models import Review, ReviewStatus
+from lessons.models import Course
 
-from .factories import add_group
+from .factories import CriterionFactory, add_group, enroll, grading_world
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +110,75 @@ def test_an_unfinished_review_changes_grader_in_the_admin(client, world, alice):
     assert response.status_code == 302, response.content.decode()[:2000]
     world.review.refresh_from_db()
     assert world.review.grader == gina
+
+
+def _complete(world, grace) -> None:
+    services.review_save(
+        review=world.review,
+        by=grace,
+        scores={world.correctness.pk: (Decimal(8), ""), world.style.pk: (Decimal(4), "")},
+        overall_feedback="Good work.",
+        complete=True,
+    )
+
+
+def test_a_criterion_added_after_a_review_was_completed_reopens_it_until_scored(
+    client, world, alice, grace
+):
+    # A new criterion counted as 0 in a completed review lowered its mark in silence,
+    # and the grades could be released so.
+    _complete(world, grace)
+    client.force_login(alice)
+    url = reverse("admin:grading_rubric_change", args=[world.rubric.pk])
+    data = form_data(client.get(url).content.decode(), "rubric_form")
+    data.update({"criteria-2-title": ["Teamwork"], "criteria-2-max_points": ["10"]})
+    data.update({"criteria-2-order": ["3"], "_continue": ["1"]})
+    response = client.post(url, data, follow=True)
+    assert "1 completed review(s) give no score for the new criterion" in response.content.decode()
+    world.review.refresh_from_db()
+    assert world.review.status == ReviewStatus.DRAFT and world.review.completed_at is None
+    assert world.review.history.latest().history_user == alice
+
+    with pytest.raises(ValidationError, match="no completed review"):
+        services.grades_release(assignment=world.assignment, by=alice)
+    teamwork = world.rubric.criteria.get(title="Teamwork")
+    scores = {world.correctness.pk: (Decimal(8), ""), world.style.pk: (Decimal(4), "")}
+    scores[teamwork.pk] = (Decimal(6), "")
+    services.review_save(
+        review=world.review, by=grace, scores=scores, overall_feedback="", complete=True
+    )
+    services.grades_release(assignment=world.assignment, by=alice)
+
+    # The instructor of another course reaches neither the page nor the reviews.
+    other = Course.objects.create(title="Other course", slug="other", is_published=True)
+    client.force_login(enroll(UserFactory(), other, Role.INSTRUCTOR))
+    data.update({"criteria-TOTAL_FORMS": ["4"], "criteria-3-title": ["Sneaked in"]})
+    data.update({"criteria-3-max_points": ["10"], "criteria-3-order": ["4"]})
+    assert client.post(url, data).status_code == 404
+    assert world.rubric.criteria.count() == 3
+
+
+def test_the_release_refuses_a_completed_review_missing_a_criterions_score(world, alice, grace):
+    _complete(world, grace)
+    CriterionFactory(rubric=world.rubric, order=3, title="Written around the back office")
+    with pytest.raises(ValidationError, match="give no score for a criterion") as refused:
+        services.grades_release(assignment=world.assignment, by=alice)
+    assert "Team Rocket" in str(refused.value)
+
+
+def test_peer_evaluation_settings_are_read_only_after_the_release(client, alice, bob, grace):
+    # Each student's mark is the group's times their peer factor: turning peer
+    # evaluation off, or changing its cap, after the release changed released marks.
+    world = grading_world(alice=alice, bob=bob, grace=grace, peer_evaluation=True)
+    _complete(world, grace)
+    services.grades_release(assignment=world.assignment, by=alice)
+    client.force_login(alice)
+    url = reverse("admin:grading_rubric_change", args=[world.rubric.pk])
+    page = client.get(url).content.decode()
+    data = form_data(page, "rubric_form")
+    assert "peer_evaluation" not in data and "peer_factor_cap" not in data
+    data.update({"peer_factor_cap": ["1.05"], "regrade_window_days": ["9"]})
+    assert client.post(url, data).status_code == 302
+    world.rubric.refresh_from_db()
+    assert world.rubric.peer_evaluation is True and world.rubric.peer_factor_cap != Decimal("1.05")
+    assert world.rubric.regrade_window_days == 9  # what does not make marks still changes

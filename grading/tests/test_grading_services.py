@@ -324,6 +324,21 @@ def test_peer_ratings_change_individual_marks(alice, bob, grace):
     assert MarkOverride.history.count() == 2
 
 
+def test_a_students_mark_is_rounded_once_after_the_peer_factor(alice, bob, grace):
+    # 11.5 / 15 = 76.666...%; dave's factor 0.5 gives 38.333... -> 38.33. Rounding the
+    # group's mark first (76.67) made it 38.335 -> 38.34.
+    world = grading_world(alice=alice, bob=bob, grace=grace, peer_evaluation=True)
+    complete(world, correctness="7.5", style="4")
+    for rater in (bob, world.dave):
+        services.peer_ratings_submit(
+            group=world.group, rater=rater, ratings={bob.pk: (3, ""), world.dave.pk: (1, "")}
+        )
+    marks = assignment_marks([world.assignment.pk])
+    assert marks.get(world.assignment.pk, world.dave.pk).mark == Decimal("38.33")
+    assert marks.get(world.assignment.pk, bob.pk).mark == Decimal("92.00")  # capped at 1.20
+    assert marks.get(world.assignment.pk, bob.pk).grade.mark == Decimal("76.67")  # shown
+
+
 def test_peer_evaluation_closes_at_release_and_opens_after_the_deadline(alice, bob, grace):
     world = grading_world(alice=alice, bob=bob, grace=grace, peer_evaluation=True)
     ratings = {bob.pk: (3, ""), world.dave.pk: (3, "")}
