@@ -142,5 +142,5 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
             email_template_name=self.email_template_name,
             extra_email_context={"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL},
         )
-        for user in invitable(User.objects.filter(email__iexact=self.cleaned_data["email"])):
+        for user in invitable(User.objects.filter(email=self.cleaned_data["email"])):
             send_invitation_email.call(user_id=user.pk)  # already in the worker

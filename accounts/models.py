@@ -57,9 +57,23 @@ def name_sort_keys(prefix: str = "") -> tuple[ByCodePoint, ByCodePoint]:
 
 class CourseUserManager(UserManager):
     def get_by_login(self, login: str) -> User:
-        """Return the user whose username or email matches LOGIN (case-insensitive)."""
-        field = "email__iexact" if "@" in login else "username__iexact"
-        return self.get(**{field: login})
+        """Return the user whose username or email matches LOGIN (case-insensitive).
+
+        Emails are stored canonical (``normalize_email``), so the canonical form of what
+        was typed finds its account exactly. Ignoring case may find two: PostgreSQL's
+        ``UPPER`` makes the dotless "ı" an "I", so "ınstructor@example.org", which the
+        case-insensitive constraint (``LOWER``) lets exist beside
+        "instructor@example.org", matched it too and every login of the real account
+        was a server error. An exact match wins; two others match nobody.
+        """
+        if "@" in login:
+            exact, loose = {"email": normalize_email(login)}, {"email__iexact": login}
+        else:
+            exact, loose = {"username": login}, {"username__iexact": login}
+        found = list(self.filter(**exact)[:1]) or list(self.filter(**loose)[:2])
+        if len(found) != 1:
+            raise self.model.DoesNotExist(f"No single account has the login {login!r}.")
+        return found[0]
 
 
 class User(AbstractUser):

@@ -495,6 +495,7 @@ def roster_import(*, course: Course, rows: list[RosterRow]) -> list[RosterRow]:
     emailed an invitation to choose one, once the roster is saved.
     """
     _roster_validate(rows)
+    _roster_refuse_lookalikes([row for row in rows if not row.outcome])
     accepted = [row for row in rows if not row.outcome]
     try:
         # The accounts and enrollments are inserted a few hundred at a time (5,000
@@ -515,6 +516,30 @@ def roster_import(*, course: Course, rows: list[RosterRow]) -> list[RosterRow]:
         else:  # the conflict is gone (a concurrent import committed meanwhile)
             logger.info("Roster import for %s saved row by row after a conflict", course)
     return rows
+
+
+def _roster_refuse_lookalikes(rows: list[RosterRow]) -> None:
+    """Reject the new addresses that an account's matches when case is ignored.
+
+    Addresses are canonical (lowercased), so an account is found by its address
+    exactly; one found only ignoring case differs in a look-alike letter (PostgreSQL
+    makes the dotless "ı" an "I"). Sign-up and the profile refuse such an address too.
+    """
+    emails = [row.email for row in rows]
+    for start in range(0, len(emails), 200):
+        chunk = emails[start : start + 200]
+        loose = Q()
+        for email in chunk:
+            loose |= Q(email__iexact=email)
+        found = set(User.objects.filter(loose).values_list("email", flat=True))
+        others = {email.upper() for email in found}
+        for row in rows[start : start + 200]:
+            if row.email not in found and row.email.upper() in others:
+                row.outcome = RosterOutcome.REJECTED
+                row.detail = (
+                    "another account's address differs from this one only in a look-alike "
+                    "letter: check the address"
+                )
 
 
 @dataclass

@@ -32,6 +32,25 @@ def test_it_logs_in_with_email_in_any_case(client, bob):
     assert client.session["_auth_user_id"] == str(bob.pk)
 
 
+def test_an_address_differing_in_a_look_alike_letter_takes_no_login_away(client, bob):
+    # PostgreSQL's case-insensitive match makes the dotless "ı" an "I": an account at
+    # "bıb@example.org" (an instructor's roster could create one) matched bob's address
+    # too, and every login of bob by email was a server error.
+    bob.email = "bib@example.org"
+    bob.save()
+    twin = UserFactory(username="twin", email="bıb@example.org")
+    for typed in ("bib@example.org", "BIB@example.org", " Bib@Example.org "):
+        client.logout()
+        assert login(client, typed).status_code == 302, typed
+        assert client.session["_auth_user_id"] == str(bob.pk), typed
+    client.logout()
+    assert login(client, "bıb@example.org").status_code == 302
+    assert client.session["_auth_user_id"] == str(twin.pk)
+    client.logout()
+    response = login(client, "bib@example.org", password="not the password")
+    assert response.status_code == 200 and "do not match" in response.content.decode()
+
+
 def test_it_explains_a_wrong_password_and_keeps_the_username(client, bob):
     response = login(client, "bob", "not-the-password")
     assert response.status_code == 200

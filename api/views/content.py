@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from access import policy
 from accounts.models import User
+from accounts.validators import normalize_email
 from coursesite.csvexport import CSV_MEDIA_TYPE
 from lessons import services as lessons
 from lessons.models import Course, Enrollment, Lesson, Module, Progress
@@ -133,7 +134,7 @@ class CourseViewSet(GradebookActions, mixins.ListModelMixin, mixins.RetrieveMode
     def create_enrollment(self, request, pk=None):
         course = self.object_for(policy.TEACH)
         data = valid(serializers.EnrollmentCreateSerializer, request.data)
-        user = User.objects.filter(email__iexact=data["email"]).first()
+        user = User.objects.filter(email=normalize_email(data["email"])).first()
         if user is None:
             raise ValidationError(
                 {"email": "No account has this email address. Import a roster to create one."}

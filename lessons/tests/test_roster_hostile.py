@@ -15,6 +15,7 @@ import string
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -217,6 +218,22 @@ def test_a_large_roster_is_written_in_batches_and_invited_in_batches(
     assert not User.objects.get(username="person7").has_usable_password()
     assert len(callbacks) == 12  # 1,199 invitations, a hundred a task
     assert all(row.invited for row in rows[:-1]) and not rows[-1].invited
+
+
+def test_an_address_differing_from_an_accounts_in_a_look_alike_letter_is_refused(pyweb):
+    # Sign-up and the profile refuse it too: PostgreSQL's case-insensitive match makes
+    # the dotless "ı" an "I", and such a twin made the real account's logins fail.
+    User.objects.create(username="rix", email="rix@example.org")
+    twin = "rıx@example.org,Twin,student\n".encode()
+    rows = roster_parse(HEADER + twin + b"rix@example.org,Rix,student\n")
+    roster_import(course=pyweb.course, rows=rows)
+    assert rows[1].outcome == RosterOutcome.ENROLLED
+    assert rows[0].outcome == RosterOutcome.REJECTED and "look-alike letter" in rows[0].detail
+    if connection.vendor == "postgresql":  # SQLite ignores the case of ASCII letters only
+        alone = roster_parse(HEADER + twin)
+        roster_import(course=pyweb.course, rows=alone)
+        assert alone[0].outcome == RosterOutcome.REJECTED
+    assert not User.objects.filter(email="rıx@example.org").exists()
 
 
 # Properties ---------------------------------------------------------------------
