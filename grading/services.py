@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from access import policy
 from accounts.models import Role, User
+from coursesite.dates import local_text
 from coursesite.prepared import prepared
 from lessons.rendering import markdown_to_html
 from projects import services as projects_services
@@ -633,7 +634,7 @@ def regrade_request_create(
     if closes is None:
         raise ValidationError("Grades are not released yet.")
     if timezone.now() > closes:
-        raise ValidationError(f"Regrade requests closed on {closes:%Y-%m-%d %H:%M}.")
+        raise ValidationError(f"Regrade requests closed on {local_text(closes)}.")
     if criterion.rubric.assignment_id != assignment.pk:
         raise ValidationError("That criterion is not part of this rubric.")
     reason = reason.strip()

@@ -67,6 +67,9 @@ def test_lock_at_deadline_refuses_a_version_after_the_deadline(graded, alice, bo
     with pytest.raises(ValidationError, match="has passed: this project takes no new versions"):
         submission_create(group=graded.group, student=bob, archive=upload())
     assert graded.group.submissions.count() == 1
+    # The deadline as every page writes it, zone named ("Sat 24 Oct 2026, 23:59 CEST").
+    with pytest.raises(ValidationError, match=r"\(\w{3} \d+ \w{3} \d{4}, \d\d:\d\d CES?T\)"):
+        submission_create(group=graded.group, student=bob, archive=upload())
 
 
 @pytest.mark.parametrize("stage", ["completed", "released"])

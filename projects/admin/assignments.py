@@ -144,6 +144,11 @@ class ProjectAssignmentAdmin(CourseScopedAdmin):
         # The project's own row: its edits queue with the release and the group writes.
         ProjectAssignment.objects.lock(obj.pk)
 
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "due_at" in form.changed_data:
+            services.submissions_refresh_lateness(assignment_id=obj.pk)
+
     list_display = (
         "title",
         "course",
@@ -525,6 +530,9 @@ class GroupAdmin(CourseScopedAdmin):
             formset.save(commit=False)
             for extension in formset.deleted_objects:
                 extension.delete()
+                services.submissions_refresh_lateness(
+                    assignment_id=group.assignment_id, group_id=group.pk
+                )
             changed = [obj for obj, _fields in formset.changed_objects]
             for extension in formset.new_objects + changed:
                 services.extension_grant(

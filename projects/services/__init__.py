@@ -17,6 +17,7 @@ from .submissions import (
     group_grading_started,
     submission_create,
     submission_locked_reason,
+    submissions_refresh_lateness,
 )
 
 __all__ = [
@@ -34,4 +35,5 @@ __all__ = [
     "membership_remove",
     "submission_create",
     "submission_locked_reason",
+    "submissions_refresh_lateness",
 ]

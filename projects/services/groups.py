@@ -10,12 +10,11 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count
-from django.utils import timezone
-from django.utils.formats import date_format
 
 from access import policy
 from accounts.models import Role, User
 from accounts.validators import validate_name
+from coursesite.dates import local_text
 from projects.models import (
     Extension,
     Group,
@@ -24,6 +23,8 @@ from projects.models import (
     ProjectAssignment,
 )
 from projects.signals import marks_lock
+
+from .submissions import submissions_refresh_lateness
 
 NOT_ENROLLED = "Only students enrolled in this course can join its project groups."
 INSTRUCTOR_ASSIGNS = "The instructor assigns the groups for this project."
@@ -50,7 +51,7 @@ GROUPS_FINAL = (
 def _closed_message(assignment: ProjectAssignment) -> str:
     if not assignment.is_published:
         return "This project is not open yet."
-    when = date_format(timezone.localtime(assignment.due_at), "DATETIME_FORMAT")
+    when = local_text(assignment.due_at)
     return f"This project closed on {when}: groups can no longer be changed."
 
 
@@ -375,6 +376,8 @@ def extension_grant(
     extension, _ = Extension.objects.update_or_create(
         group=group, defaults={"due_at": due_at, "reason": reason, "granted_by": granted_by}
     )
+    group.extension = extension
+    submissions_refresh_lateness(assignment_id=group.assignment_id, group_id=group.pk)
     return extension
 
 

@@ -16,10 +16,10 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.encoding import punycode
-from django.utils.formats import date_format
 
 from access import policy
 from accounts.models import User
+from coursesite.dates import local_text
 from projects.archives import format_bytes, sha256_of, validate_zip
 from projects.models import Group, LateVersionRule, ProjectAssignment, Submission
 from projects.signals import submission_created
@@ -126,12 +126,12 @@ def check_archive(archive: UploadedFile, *, max_bytes: int) -> tuple[int, str]:
 
 
 def _opening_message(opens_at: datetime) -> str:
-    when = date_format(timezone.localtime(opens_at), "DATETIME_FORMAT")
+    when = local_text(opens_at)
     return f"Submissions open on {when}."
 
 
 def _closed_message(deadline: datetime) -> str:
-    when = date_format(timezone.localtime(deadline), "DATETIME_FORMAT")
+    when = local_text(deadline)
     return f"The deadline ({when}) has passed and this project does not accept late work."
 
 
@@ -151,7 +151,7 @@ def submission_locked_reason(group: Group) -> str | None:
     if released and rule != LateVersionRule.ACCEPT_AND_NOTIFY:
         return RELEASED_NO_VERSIONS
     if rule == LateVersionRule.LOCK_AT_DEADLINE and timezone.now() > group.deadline():
-        when = date_format(timezone.localtime(group.deadline()), "DATETIME_FORMAT")
+        when = local_text(group.deadline())
         return f"The deadline ({when}) has passed: this project takes no new versions after it."
     if rule == LateVersionRule.LOCK_WHEN_GRADING and group.grading_started_at is not None:
         return (
@@ -310,6 +310,33 @@ def assignment_grading_closed(*, assignment: ProjectAssignment) -> int:
     )
 
 
+def submissions_refresh_lateness(*, assignment_id: int, group_id: int | None = None) -> int:
+    """Mark each version of the project's groups (or of GROUP_ID) late or on time
+    against its group's deadline as it is now; return how many changed.
+
+    A version is marked when it is handed in; an extension granted or withdrawn, or
+    the project's deadline moved, afterwards left it "Late" under a deadline it met
+    (its penalty, computed from the deadline, was already 0).
+    """
+    groups = Group.objects.filter(assignment_id=assignment_id).select_related(
+        "assignment", "extension"
+    )
+    if group_id is not None:
+        groups = groups.filter(pk=group_id)
+    deadlines = {group.pk: group.deadline() for group in groups}
+    changed = []
+    versions = Submission.objects.filter(group_id__in=deadlines).only(
+        "pk", "group_id", "submitted_at", "is_late"
+    )
+    for version in versions:
+        late = version.submitted_at > deadlines[version.group_id]
+        if late != version.is_late:
+            version.is_late = late
+            changed.append(version)
+    Submission.objects.bulk_update(changed, ["is_late"], batch_size=500)
+    return len(changed)
+
+
 __all__ = [
     "assignment_grading_closed",
     "check_archive",
@@ -318,5 +345,6 @@ __all__ = [
     "clean_repository_url",
     "submission_create",
     "submission_locked_reason",
+    "submissions_refresh_lateness",
     "too_large_error",
 ]

@@ -29,6 +29,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from access import policy
+from coursesite.dates import LOCAL_FORMAT
 from projects import selectors
 
 
@@ -91,7 +92,7 @@ def _local_time(value: datetime, offset, zone: str, language: str | None) -> Saf
         '<time datetime="{}" title="{}">{}</time>',
         value.isoformat(),
         f"Time zone: {zone}",
-        date_format(local, "D j M Y, H:i T"),
+        date_format(local, LOCAL_FORMAT),
     )
 
 

@@ -5,8 +5,10 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
+from access.tests.matrix import form_data
 from accounts.models import Role
 from lessons.tests.factories import CourseFactory
 from projects.models import Extension, Group, GroupMembership, MembershipEvent
@@ -234,3 +236,48 @@ def test_group_list_shows_members_size_and_latest_version(admin_client, owls, as
     by_version = admin_client.get(url, {"o": "7"}).context["cl"].result_list
     # Where a group without a version sorts (first or last) depends on the database.
     assert [g.name for g in by_version if g.latest] == ["Hermits", "Owls"]
+
+
+def test_a_version_is_late_or_on_time_against_the_groups_deadline_as_it_is_now(
+    admin_client, owls, student
+):
+    # A version handed in after the deadline stayed "Late" once an extension covered
+    # it (its penalty was already 0), and the API's is_late with it.
+    assignment = owls.assignment
+    version = owls.submissions.get()
+    version.submitted_at = assignment.due_at + timedelta(hours=5)
+    version.is_late = True
+    version.save()
+    path = reverse("admin:projects_group_change", args=[owls.pk])
+    local = (assignment.due_at + timedelta(days=2)).astimezone()
+    extension = {
+        "extension-TOTAL_FORMS": 1,
+        "extension-0-due_at_0": local.strftime("%Y-%m-%d"),
+        "extension-0-due_at_1": local.strftime("%H:%M:%S"),
+        "extension-0-group": owls.pk,
+    }
+    assert admin_client.post(path, inline_data(owls, **extension)).status_code == 302
+    version.refresh_from_db()
+    assert version.is_late is False
+    student_client = Client()
+    student_client.force_login(student)
+    page = student_client.get(assignment.get_absolute_url()).content.decode()
+    assert "On time" in page and "Late</span>" not in page
+
+    granted = Extension.objects.get(group=owls)
+    withdrawn = {**extension, "extension-INITIAL_FORMS": 1, "extension-0-id": granted.pk}
+    withdrawn["extension-0-DELETE"] = "on"
+    assert admin_client.post(path, inline_data(owls, **withdrawn)).status_code == 302
+    version.refresh_from_db()
+    assert version.is_late is True
+
+    # The project's deadline moved past the version, in the back office.
+    project_path = reverse("admin:projects_projectassignment_change", args=[assignment.pk])
+    data = form_data(admin_client.get(project_path).content.decode(), "projectassignment_form")
+    later = (assignment.due_at + timedelta(days=1)).astimezone()
+    data.update(
+        {"due_at_0": [later.strftime("%Y-%m-%d")], "due_at_1": [later.strftime("%H:%M:%S")]}
+    )
+    assert admin_client.post(project_path, data).status_code == 302
+    version.refresh_from_db()
+    assert version.is_late is False

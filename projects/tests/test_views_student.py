@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
-from projects.models import FormationMode, Group, LatePolicy, Submission
+from projects.models import FormationMode, Group, LatePolicy, LateVersionRule, Submission
 from projects.services import group_create, group_join, submission_create
 from projects.tests.factories import ProjectAssignmentFactory, make_zip
 from projects.tests.student_fixtures import *  # noqa: F403 - fixtures
@@ -46,6 +46,29 @@ def test_the_project_page_shows_the_brief_sanitized_and_the_deadline(client, stu
     assert "due in 1" in html  # 14 days: "due in 1 week" / "2 weeks"
     assert 'id="create-group-btn"' in html and 'id="join-group-btn"' in html
     assert "js/projects" in html
+
+
+def test_the_late_work_line_says_none_is_taken_when_versions_lock_at_the_deadline(
+    client, student, assignment
+):
+    assignment.late_policy = LatePolicy.PENALTY
+    assignment.save()
+    client.force_login(student)
+    assert "per started day" in client.get(assignment.get_absolute_url()).content.decode()
+    assignment.late_version_rule = LateVersionRule.LOCK_AT_DEADLINE
+    assignment.save()
+    html = client.get(assignment.get_absolute_url()).content.decode()
+    assert "Not accepted: this project takes no versions after the deadline" in html
+    assert "per started day" not in html
+
+
+def test_a_group_smaller_than_asked_is_told_what_it_means(client, student, course):
+    pairs = ProjectAssignmentFactory(course=course, slug="pairs", min_group_size=2)
+    group_create(assignment=pairs, student=student, name="Solo")
+    client.force_login(student)
+    html = client.get(pairs.get_absolute_url()).content.decode()
+    assert "This project asks for groups of at least 2 students" in html
+    assert "share the join code below" in html and "still hand in its work" in html
 
 
 def test_creating_a_group_shows_its_code(client, student, assignment):
