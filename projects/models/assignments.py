@@ -204,9 +204,19 @@ class ProjectAssignment(models.Model):
         return (now or timezone.now()) >= self.opens_at
 
     def days_late(self, submitted_at: datetime, deadline: datetime | None = None) -> int:
-        """Return started days past DEADLINE (the assignment's, or a group's extension)."""
-        delta = (submitted_at - (deadline or self.due_at)).total_seconds()
-        return max(0, math.ceil(delta / 86400))
+        """Return started days past DEADLINE (the assignment's, or a group's extension).
+
+        Days as the calendar counts them in the site's time zone, where students read
+        the deadline and the time they handed in: across a change of the clocks a day
+        is 23 or 25 hours, and 23 h 31 min after a deadline of 23:59 is one day late,
+        not two. Any time after the deadline is at least one day.
+        """
+        deadline = deadline or self.due_at
+        if submitted_at <= deadline:
+            return 0
+        wall = timezone.localtime(submitted_at).replace(tzinfo=None)
+        due = timezone.localtime(deadline).replace(tzinfo=None)
+        return max(1, math.ceil((wall - due).total_seconds() / 86400))
 
     def late_penalty_percent(self, days_late: int) -> Decimal:
         if days_late <= 0 or self.late_policy != LatePolicy.PENALTY:

@@ -3,16 +3,17 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError
+from django.db import DatabaseError
 from django.utils import timezone
 
-from projects.models import Extension, LatePolicy, Submission, SubmissionKinds
+from projects.models import Extension, LatePolicy, ProjectAssignment, Submission, SubmissionKinds
 from projects.services import group_create, submission_create
 from projects.tests.factories import make_zip
 from projects.tests.student_fixtures import *  # noqa: F403 - fixtures
@@ -214,11 +215,10 @@ def test_it_refuses_oversized_files_before_reading_them(group, student, settings
     assert media_files(settings) == []
 
 
-def test_a_database_failure_deletes_the_stored_file(group, student, settings):
-    target = "projects.services.submissions._number_and_save"
-    with mock.patch(target, side_effect=IntegrityError("boom")):
-        with pytest.raises(IntegrityError):
-            submission_create(group=group, student=student, archive=zip_upload())
+def test_a_database_failure_deletes_the_stored_file(group, student, settings, database_refuses):
+    database_refuses("projects_submission")
+    with pytest.raises(DatabaseError):
+        submission_create(group=group, student=student, archive=zip_upload())
     assert Submission.objects.count() == 0
     assert media_files(settings) == []
 
@@ -251,6 +251,27 @@ def test_late_work_is_flagged(group, student):
     submission = submission_create(group=group, student=student, archive=zip_upload())
     assert submission.is_late
     assert group.assignment.days_late(submission.submitted_at) == 1
+
+
+@pytest.mark.parametrize(
+    ("deadline", "submitted", "days"),
+    [
+        ("2026-10-24 23:59", "2026-10-24 23:59", 0),
+        ("2026-10-24 23:59", "2026-10-25 00:00", 1),
+        # The clocks go back that night: 23 h 31 min on the clock, 24 h 31 min passed.
+        ("2026-10-24 23:59", "2026-10-25 23:30", 1),
+        ("2026-10-24 23:59", "2026-10-26 00:30", 2),
+        # They go forward: 24 h 31 min on the clock, 23 h 31 min passed.
+        ("2026-03-28 23:59", "2026-03-30 00:30", 2),
+        ("2026-03-28 23:59", "2026-03-29 23:58", 1),
+    ],
+)
+def test_days_late_are_counted_as_the_calendar_counts_them(deadline, submitted, days):
+    brussels = ZoneInfo("Europe/Brussels")
+    at = lambda text: datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=brussels)  # noqa: E731
+    assignment = ProjectAssignment(due_at=at(deadline))
+    with timezone.override(brussels):
+        assert assignment.days_late(at(submitted)) == days
 
 
 def test_no_late_work_is_refused_with_a_clear_message(group, student, settings):
