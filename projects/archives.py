@@ -7,7 +7,10 @@ opened ``FieldFile`` or a ``BytesIO``) and never writes archive members to disk.
 ``validate_zip`` raises ``django.core.exceptions.ValidationError`` with one of these codes:
 
 * ``not_zip`` - the content is not a zip archive (whatever the extension says).
-* ``corrupt`` - the archive is truncated, damaged or lists a file twice.
+* ``corrupt`` - the archive is truncated, damaged, lists a file twice, or names an entry
+  differently in its directory and in the entry's own header.
+* ``name_clash`` - two files Windows and macOS take for one (names differing only in
+  capitals or accents), or a file that is also a folder of other entries.
 * ``unsafe_path`` - an absolute path, a ``..`` component or a symbolic link.
 * ``encrypted`` - a password-protected entry.
 * ``unsupported_compression`` - a method other than Stored or Deflate.
@@ -36,6 +39,7 @@ import lzma
 import re
 import stat
 import struct
+import unicodedata
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
@@ -262,28 +266,20 @@ def _validate(fileobj: BinaryReader, limits: _Limits) -> ArchiveSummary:
     try:
         with zipfile.ZipFile(fileobj) as archive:
             infos = archive.infolist()
+            if len(infos) > limits.entries:
+                raise _too_many(len(infos), limits.entries)
+            seen_files: dict[str, str] = {}
+            total = 0
+            for info in infos:
+                _check_entry(info, limits)
+                _check_local_name(archive, info)
+                if not _is_dir_name(info.filename):
+                    _check_unique(info.filename, seen_files)
+                total += info.file_size
     except (zipfile.BadZipFile, NotImplementedError, ValueError, EOFError, OSError) as exc:
         # ValueError covers names flagged UTF-8 that are not.
         raise _corrupt() from exc
-    if len(infos) > limits.entries:
-        raise _too_many(len(infos), limits.entries)
-
-    seen_files: set[str] = set()
-    total = 0
-    for info in infos:
-        _check_entry(info, limits)
-        if not _is_dir_name(info.filename):
-            # Tools disagree on which copy of a duplicated file wins; refuse the ambiguity.
-            key = "/".join(_split(info.filename))
-            if key in seen_files:
-                raise ValidationError(
-                    "The archive lists '%(name)s' more than once. "
-                    "Please create the archive again so every file appears only once.",
-                    code="corrupt",
-                    params={"name": _shorten(info.filename)},
-                )
-            seen_files.add(key)
-        total += info.file_size
+    _check_files_are_not_folders(seen_files)
 
     if total > limits.total:
         raise ValidationError(
@@ -606,6 +602,66 @@ def _is_safe_path(name: str) -> bool:
     if name.startswith(("/", "\\")) or _DRIVE_RE.match(name):
         return False
     return ".." not in _SEPARATORS_RE.split(name)
+
+
+def _check_local_name(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Refuse an entry whose own header names it otherwise than the archive's directory.
+
+    Every check here reads the directory at the end of the file; a tool that unpacks
+    entry by entry reads the name in front of each one, which a crafted archive sets
+    to "../x" behind an innocent listing.
+    """
+    try:
+        archive.open(info).close()  # zipfile compares the two names, reading no data
+    except zipfile.BadZipFile as exc:
+        raise ValidationError(
+            "The archive names '%(name)s' differently in two places, as tampered archives "
+            "do. Please create it again with your system's compress tool.",
+            code="corrupt",
+            params={"name": _shorten(info.filename)},
+        ) from exc
+
+
+def _check_unique(name: str, seen: dict[str, str]) -> None:
+    """Refuse NAME if SEEN (folded key -> name) has it, or a name Windows and macOS take
+    for the same file: one differing only in capitals or in how an accent is encoded.
+    Unpacked there, one of the two silently replaces the other."""
+    key = unicodedata.normalize("NFC", "/".join(_split(name))).casefold()
+    other = seen.get(key)
+    if other is None:
+        seen[key] = name
+        return
+    if "/".join(_split(other)) == "/".join(_split(name)):
+        # Tools disagree on which copy of a duplicated file wins; refuse the ambiguity.
+        raise ValidationError(
+            "The archive lists '%(name)s' more than once. "
+            "Please create the archive again so every file appears only once.",
+            code="corrupt",
+            params={"name": _shorten(name)},
+        )
+    raise ValidationError(
+        "The archive holds both '%(name)s' and '%(other)s': on Windows and macOS they are "
+        "the same file (the names differ only in capitals or accents), so one would "
+        "replace the other. Rename one of them and upload the archive again.",
+        code="name_clash",
+        params={"name": _shorten(other), "other": _shorten(name)},
+    )
+
+
+def _check_files_are_not_folders(files: Mapping[str, str]) -> None:
+    """Refuse a file whose name is also a folder of other entries ("a" and "a/b.py")."""
+    for key, name in files.items():
+        parts = key.split("/")
+        for end in range(1, len(parts)):
+            folder = files.get("/".join(parts[:end]))
+            if folder is not None:
+                raise ValidationError(
+                    "'%(file)s' is both a file and a folder in this archive (it holds "
+                    "'%(name)s'), which cannot be unpacked. Rename one of them and upload "
+                    "the archive again.",
+                    code="name_clash",
+                    params={"file": _shorten(folder), "name": _shorten(name)},
+                )
 
 
 def _shorten(name: str) -> str:

@@ -98,6 +98,15 @@ def invalid_utf8_name() -> bytes:
     return raw.replace("caf\u00e9".encode(), b"caf\xff\xfe")
 
 
+def local_name(listed: str, hidden: str) -> bytes:
+    """Return a zip whose directory lists LISTED where its entry's own header says HIDDEN
+    (as long): what an unpacker reading entry by entry would write."""
+    assert len(listed) == len(hidden)
+    raw = zip_of([*project(), (listed, b"print('ok')\n")])
+    first = raw.find(listed.encode())  # the local header comes before the directory
+    return raw[:first] + hidden.encode() + raw[first + len(listed) :]
+
+
 def declared_sizes(raw: bytes, size: int) -> bytes:
     """Return RAW with every central directory record declaring SIZE unpacked bytes."""
     patched = bytearray(raw)
@@ -190,6 +199,26 @@ REFUSED = [
         "duplicate-names",
         entries(("src/app.py", b"evil")),
         "The archive lists 'src/app.py' more than once.",
+    ),
+    Case(
+        "header-names-another-path",
+        archive(lambda: local_name("src/aaaa.py", "../aa.py   ")),
+        "The archive names 'src/aaaa.py' differently in two places",
+    ),
+    Case(
+        "names-differing-in-capitals",
+        entries(("src/App.py", b"x")),
+        "The archive holds both 'src/app.py' and 'src/App.py'",
+    ),
+    Case(
+        "names-differing-in-accent-encoding",
+        entries(("src/caf\u00e9.py", b"x"), ("src/cafe\u0301.py", b"y")),
+        "on Windows and macOS they are the same file",
+    ),
+    Case(
+        "a-file-that-is-a-folder",
+        entries(("src/app.py/more.py", b"x")),
+        "'src/app.py' is both a file and a folder in this archive",
     ),
     Case(
         "duplicate-across-separators",
