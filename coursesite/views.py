@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -51,6 +52,12 @@ def _api_problem(request: HttpRequest, status: int, title: str, detail: str) -> 
 
 
 def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    if isinstance(exception, RequestDataTooBig):
+        # Django's own limit, when something reads ``request.body`` (DRF does for JSON).
+        megabytes = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+        detail = f"The request body is larger than {megabytes} MB, the most the API reads."
+        if problem := _api_problem(request, 413, "Content Too Large", detail + " Send less."):
+            return problem
     detail = "The request is not valid."
     if problem := _api_problem(request, 400, "Bad Request", detail):
         return problem

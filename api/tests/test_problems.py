@@ -69,3 +69,32 @@ def test_half_a_surrogate_pair_in_a_json_body_is_a_bad_request_that_says_so(db):
     )
     assert emoji.status_code == 400
     assert "is not a valid choice" in emoji.content.decode("utf-8")
+
+
+def test_a_body_past_the_upload_limit_is_refused_before_it_is_read_whole(db, settings):
+    """DRF's parsers read the stream themselves, past Django's DATA_UPLOAD_MAX_MEMORY_SIZE:
+    a roster of 12 MB (or any JSON) was read into memory whole before anything said no."""
+    from django.test.client import FakePayload
+
+    from access.tests.tenants import build_tenant
+
+    from .conftest import token_client
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+    apple = build_tenant("Apple")
+    teacher = token_client(apple.instructor)
+    course = f"/api/v1/courses/{apple.course.pk}"
+    for url, content_type, body in (
+        (f"{course}/roster/", "text/csv", b"email,name,role\n" + b"x" * 3 * 1024 * 1024),
+        (f"{course}/enrollments/", "application/json", b'{"email": "' + b"a" * 3 * 1024 * 1024),
+    ):
+        payload = FakePayload(body)
+        response = teacher.generic("POST", url, body, content_type, **{"wsgi.input": payload})
+        assert response.status_code == 413, response.content
+        assert response["Content-Type"] == PROBLEM_JSON
+        assert "larger than 1 MB, the most the API reads" in response.json()["detail"]
+        assert len(body) - len(payload) <= 1024 * 1024 + 1  # read no further than the limit
+    # Within the limit, the roster is read as before.
+    roster = b"email,name,role\nnew@example.org,New,student\n"
+    small = teacher.post(f"{course}/roster/", roster, content_type="text/csv")
+    assert small.status_code == 200, small.content

@@ -20,7 +20,7 @@ from lessons.models import Course, Enrollment, Lesson, Module, Progress
 
 from .. import filters, serializers
 from ..pagination import Pagination
-from ..parsers import JSONParser
+from ..parsers import JSONParser, read_body
 from .base import ApiViewSet, problems, save_checked, valid
 from .grading import GradebookActions
 
@@ -82,7 +82,7 @@ class CsvTextParser(parsers.BaseParser):
     media_type = CSV_MEDIA_TYPE
 
     def parse(self, stream, media_type=None, parser_context=None):
-        return {"csv": stream.read()}
+        return {"csv": read_body(stream)}
 
 
 @extend_schema_view(
