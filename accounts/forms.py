@@ -6,6 +6,8 @@ from django.contrib.auth import forms as auth_forms
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from coursesite.forms import PlainErrorsMixin
+
 from .invitations import invitable
 from .models import User
 from .tasks import send_invitation_email, send_password_reset_email
@@ -19,7 +21,7 @@ from .validators import (
 )
 
 
-class LoginForm(auth_forms.AuthenticationForm):
+class LoginForm(PlainErrorsMixin, auth_forms.AuthenticationForm):
     username = forms.CharField(
         label=_("Username or email"),
         max_length=254,
@@ -67,7 +69,7 @@ class UniqueEmailMixin:
         return email
 
 
-class ProfileForm(UniqueEmailMixin, forms.ModelForm):
+class ProfileForm(PlainErrorsMixin, UniqueEmailMixin, forms.ModelForm):
     class Meta:
         model = User
         fields = ("display_name", "first_name", "last_name", "email")
@@ -110,7 +112,7 @@ class AdminUserChangeForm(UniqueEmailMixin, auth_forms.UserChangeForm):
                 self.fields[name].validators.append(validate_name)
 
 
-class PasswordResetForm(auth_forms.PasswordResetForm):
+class PasswordResetForm(PlainErrorsMixin, auth_forms.PasswordResetForm):
     """Send a reset link, or the invitation again to an account still waiting for one.
 
     Django sends nothing to an account without a usable password, so a student whose
@@ -144,3 +146,25 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         )
         for user in invitable(User.objects.filter(email=self.cleaned_data["email"])):
             send_invitation_email.call(user_id=user.pk)  # already in the worker
+
+
+class SetPasswordForm(PlainErrorsMixin, auth_forms.SetPasswordForm):
+    """Choosing a new password (reset link, invitation), worded as sign-up words it."""
+
+    error_messages = {
+        **auth_forms.SetPasswordForm.error_messages,
+        "password_mismatch": _("The two passwords differ."),
+    }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["new_password2"].label = _("New password, again")
+
+
+class PasswordChangeForm(SetPasswordForm, auth_forms.PasswordChangeForm):
+    """Changing one's password: the current one, then the new one twice."""
+
+    error_messages = {
+        **auth_forms.PasswordChangeForm.error_messages,
+        "password_mismatch": _("The two passwords differ."),
+    }

@@ -18,7 +18,13 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from coursesite.formpages import form_view, page, page_with_form
 
-from .forms import LoginForm, PasswordResetForm, ProfileForm
+from .forms import (
+    LoginForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    ProfileForm,
+    SetPasswordForm,
+)
 from .invitations import TokenStatus, invitation_tokens
 from .throttle import forget_login_failures, human_duration
 
@@ -59,6 +65,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
+    form_class = PasswordChangeForm
     success_url = reverse_lazy("accounts:profile")
     success_message = "Your password was changed."
 
@@ -70,6 +77,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 
 class PasswordResetConfirmView(SuccessMessageMixin, auth_views.PasswordResetConfirmView):
+    form_class = SetPasswordForm
     success_url = reverse_lazy("accounts:login")
     success_message = "Your password was reset. You can now log in with it."
 
@@ -86,6 +94,7 @@ class InvitationView(auth_views.PasswordResetConfirmView):
     """Choose the first password from an invitation's link, then go to the dashboard."""
 
     token_generator = invitation_tokens
+    form_class = SetPasswordForm
     template_name = "registration/invitation.html"
     post_reset_login = True
     post_reset_login_backend = "accounts.backends.UsernameOrEmailBackend"

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from django import forms
 
+from coursesite.forms import PlainErrorsMixin
+
 from .models import TokenScope
 
 
-class TokenForm(forms.Form):
+class TokenForm(PlainErrorsMixin, forms.Form):
     """A new personal access token, on the profile page (api.tokens.token_create checks it)."""
 
     name = forms.CharField(

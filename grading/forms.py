@@ -9,6 +9,7 @@ from django import forms
 
 from accounts.models import Role, User
 from coursesite.converters import parse_id
+from coursesite.forms import PlainErrorsMixin
 from projects.models import Group
 
 from .models import Criterion, CriterionScore
@@ -22,7 +23,11 @@ COMMENT_MAX_LENGTH = 5_000
 REGRADE_TEXT_MAX_LENGTH = 4_000
 
 
-class RubricForm(forms.Form):
+def _points(value: Decimal) -> str:
+    return f"{value.normalize():f}"  # 10.00 -> "10", 7.50 -> "7.5"
+
+
+class RubricForm(PlainErrorsMixin, forms.Form):
     """One score and comment per criterion, plus the overall feedback (Markdown)."""
 
     overall_feedback = forms.CharField(
@@ -55,6 +60,16 @@ class RubricForm(forms.Form):
                 decimal_places=2,
                 initial=score.points if score else None,
                 widget=forms.NumberInput(attrs={"step": "0.01", "class": "form-control score"}),
+                error_messages={
+                    # %-formatted by Django with the limit: a "%" in a title is doubled.
+                    "max_value": f"Give 0 to {_points(criterion.max_points)} points for "
+                    + criterion.title.replace("%", "%%")
+                    + ".",
+                    "min_value": "Points cannot be negative.",
+                    "max_decimal_places": "Give points with at most 2 decimals, such as 7.25.",
+                    "max_digits": f"Give 0 to {_points(criterion.max_points)} points.",
+                    "invalid": "Enter points as a number, such as 7 or 7.5.",
+                },
             )
             self.fields[f"comment_{criterion.pk}"] = forms.CharField(
                 label=f"Comment on {criterion.title}",
@@ -107,7 +122,7 @@ class RubricForm(forms.Form):
         }
 
 
-class LineCommentForm(forms.Form):
+class LineCommentForm(PlainErrorsMixin, forms.Form):
     path = forms.CharField(widget=forms.HiddenInput, max_length=1000)
     line = forms.IntegerField(label="Line", min_value=1, max_value=10_000_000)
     text = forms.CharField(
@@ -115,7 +130,7 @@ class LineCommentForm(forms.Form):
     )
 
 
-class ReleaseForm(forms.Form):
+class ReleaseForm(PlainErrorsMixin, forms.Form):
     confirm = forms.BooleanField(
         label="I understand that students will see their grades and feedback, and will be emailed.",
     )
@@ -136,7 +151,7 @@ class ReleaseForm(forms.Form):
             )
 
 
-class GraderReassignForm(forms.Form):
+class GraderReassignForm(PlainErrorsMixin, forms.Form):
     """Give one group of an assignment to one of the course's graders."""
 
     group = forms.ModelChoiceField(
@@ -173,7 +188,7 @@ class GraderReassignForm(forms.Form):
         return " ".join(str(e) for errors in self.errors.values() for e in errors)
 
 
-class RegradeRequestForm(forms.Form):
+class RegradeRequestForm(PlainErrorsMixin, forms.Form):
     criterion = forms.ModelChoiceField(queryset=Criterion.objects.none(), label="Criterion")
     reason = forms.CharField(
         label="Why should it be regraded?",
@@ -186,7 +201,7 @@ class RegradeRequestForm(forms.Form):
         self.fields["criterion"].queryset = criteria
 
 
-class RegradeAnswerForm(forms.Form):
+class RegradeAnswerForm(PlainErrorsMixin, forms.Form):
     decision = forms.ChoiceField(
         choices=[("accept", "Accept with a new score"), ("decline", "Decline")],
         widget=forms.RadioSelect,
@@ -203,7 +218,7 @@ class RegradeAnswerForm(forms.Form):
     )
 
 
-class PeerRatingForm(forms.Form):
+class PeerRatingForm(PlainErrorsMixin, forms.Form):
     """A 1-5 rating and an optional comment for every member, the rater included."""
 
     def __init__(self, *args, members: Iterable[User], me: User, existing=None, **kwargs):
@@ -238,7 +253,7 @@ class PeerRatingForm(forms.Form):
 REASON_MAX_LENGTH = 2000
 
 
-class MarkOverrideForm(forms.Form):
+class MarkOverrideForm(PlainErrorsMixin, forms.Form):
     student = forms.ModelChoiceField(
         queryset=User.objects.none(),
         widget=forms.HiddenInput,

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.validators import validate_ascii_username, validate_name
+from coursesite.forms import PlainErrorsMixin
 
 from .models import Course
 from .services import course_for_key
@@ -23,7 +24,7 @@ class EnrollmentKeyField(forms.CharField):
         super().__init__(**kwargs)
 
 
-class EnrollForm(forms.Form):
+class EnrollForm(PlainErrorsMixin, forms.Form):
     key = EnrollmentKeyField()
 
     def clean_key(self) -> str:
@@ -32,7 +33,7 @@ class EnrollForm(forms.Form):
         return key
 
 
-class SignupForm(forms.Form):
+class SignupForm(PlainErrorsMixin, forms.Form):
     key = EnrollmentKeyField()
     username = forms.CharField(
         label=_("Username"),
@@ -122,7 +123,7 @@ class SignupForm(forms.Form):
         return data
 
 
-class SearchForm(forms.Form):
+class SearchForm(PlainErrorsMixin, forms.Form):
     q = forms.CharField(
         label=_("Search lessons"),
         max_length=200,

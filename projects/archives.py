@@ -269,17 +269,20 @@ def _validate(fileobj: BinaryReader, limits: _Limits) -> ArchiveSummary:
             if len(infos) > limits.entries:
                 raise _too_many(len(infos), limits.entries)
             seen_files: dict[str, str] = {}
+            folders: set[str] = set()  # the folder entries, as _folded() keys
             total = 0
             for info in infos:
                 _check_entry(info, limits)
                 _check_local_name(archive, info)
-                if not _is_dir_name(info.filename):
+                if _is_dir_name(info.filename):
+                    folders.add(_folded(info.filename))
+                else:
                     _check_unique(info.filename, seen_files)
                 total += info.file_size
     except (zipfile.BadZipFile, NotImplementedError, ValueError, EOFError, OSError) as exc:
         # ValueError covers names flagged UTF-8 that are not.
         raise _corrupt() from exc
-    _check_files_are_not_folders(seen_files)
+    _check_files_are_not_folders(seen_files, folders)
 
     if total > limits.total:
         raise ValidationError(
@@ -626,7 +629,7 @@ def _check_unique(name: str, seen: dict[str, str]) -> None:
     """Refuse NAME if SEEN (folded key -> name) has it, or a name Windows and macOS take
     for the same file: one differing only in capitals or in how an accent is encoded.
     Unpacked there, one of the two silently replaces the other."""
-    key = unicodedata.normalize("NFC", "/".join(_split(name))).casefold()
+    key = _folded(name)
     other = seen.get(key)
     if other is None:
         seen[key] = name
@@ -648,9 +651,22 @@ def _check_unique(name: str, seen: dict[str, str]) -> None:
     )
 
 
-def _check_files_are_not_folders(files: Mapping[str, str]) -> None:
-    """Refuse a file whose name is also a folder of other entries ("a" and "a/b.py")."""
+def _folded(name: str) -> str:
+    """Return NAME as Windows and macOS compare names: components, NFC, casefolded."""
+    return unicodedata.normalize("NFC", "/".join(_split(name))).casefold()
+
+
+def _check_files_are_not_folders(files: Mapping[str, str], folders: set[str]) -> None:
+    """Refuse a file whose name is also a folder: a folder entry's, or one holding other
+    entries ("a" and "a/b.py")."""
     for key, name in files.items():
+        if key in folders:
+            raise ValidationError(
+                "'%(file)s' is both a file and a folder in this archive, which cannot be "
+                "unpacked. Rename one of them and upload the archive again.",
+                code="name_clash",
+                params={"file": _shorten(name)},
+            )
         parts = key.split("/")
         for end in range(1, len(parts)):
             folder = files.get("/".join(parts[:end]))

@@ -5,13 +5,14 @@ from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
 from accounts.validators import validate_name
+from coursesite.forms import PlainErrorsMixin
 
 from .archives import format_bytes
 from .models import ProjectAssignment
 from .services.submissions import EMPTY_FILE, NOTE_MAX_LENGTH
 
 
-class GroupCreateForm(forms.Form):
+class GroupCreateForm(PlainErrorsMixin, forms.Form):
     name = forms.CharField(
         label="Group name",
         max_length=80,
@@ -20,7 +21,7 @@ class GroupCreateForm(forms.Form):
     )
 
 
-class GroupJoinForm(forms.Form):
+class GroupJoinForm(PlainErrorsMixin, forms.Form):
     join_code = forms.CharField(
         label="Join code",
         max_length=20,
@@ -29,7 +30,7 @@ class GroupJoinForm(forms.Form):
     )
 
 
-class SubmissionForm(forms.Form):
+class SubmissionForm(PlainErrorsMixin, forms.Form):
     """What a student submits; the checks themselves live in ``submission_create``."""
 
     archive = forms.FileField(

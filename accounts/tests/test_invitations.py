@@ -232,11 +232,11 @@ def test_a_reset_link_is_not_an_invitation_nor_the_reverse(client):
 @pytest.mark.parametrize(
     ("one", "two", "message"),
     [
-        (NEW_PASSWORD, NEW_PASSWORD + "x", "The two password fields didn’t match."),
+        (NEW_PASSWORD, NEW_PASSWORD + "x", "The two passwords differ."),
         ("password123", "password123", "This password is too common."),
         ("12345678901", "12345678901", "This password is entirely numeric."),
         ("short", "short", "This password is too short."),
-        ("", "", "This field is required."),
+        ("", "", "Enter new password."),
     ],
 )
 def test_a_refused_password_says_why_and_keeps_the_link(client, one, two, message):

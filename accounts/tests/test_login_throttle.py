@@ -139,10 +139,10 @@ def test_resetting_the_password_unlocks_the_account(client, bob, settings):
 @pytest.mark.parametrize(
     ("username", "password", "message"),
     [
-        ("", PASSWORD, "This field is required."),
-        ("   ", PASSWORD, "This field is required."),
-        ("bob", "", "This field is required."),
-        ("b" * 10_000, PASSWORD, "Ensure this value has at most 254 characters"),
+        ("", PASSWORD, "Enter username or email."),
+        ("   ", PASSWORD, "Enter username or email."),
+        ("bob", "", "Enter password."),
+        ("b" * 10_000, PASSWORD, "Keep username or email to 254 characters or fewer"),
         ("bob\x00", PASSWORD, "Null characters are not allowed."),
         ("bob", "pass\x00word", "Null characters are not allowed."),
         ("bob' OR '1'='1", PASSWORD, "do not match an account"),

@@ -179,3 +179,24 @@ def _tab_to(page: Page, locator, limit: int = 200) -> None:
         if locator.evaluate("el => el === document.activeElement"):
             return
     raise AssertionError(f"{locator} is never reached with Tab")
+
+
+def test_a_refused_form_marks_its_field_and_takes_the_focus_there(
+    live_server, page: Page, world, password
+):
+    # After a refused form, focus stayed at the top of the page and the field was not
+    # announced as invalid: a keyboard or screen-reader user had to hunt for the error.
+    from projects.tests.factories import ProjectAssignmentFactory
+
+    project = ProjectAssignmentFactory(course=world.course, slug="pairs", title="Pairs")
+    log_in(page, live_server.url, "maxi", password)
+    page.goto(f"{live_server.url}{project.get_absolute_url()}")
+    page.locator("#id_join_code").fill("ZZZZZZZZ")
+    page.click("#join-group-btn")
+    field = page.locator("#id_join_code")
+    expect(field).to_be_focused()
+    expect(field).to_have_attribute("aria-invalid", "true")
+    described = field.get_attribute("aria-describedby") or ""
+    messages = " ".join(page.locator(f"#{id}").inner_text() for id in described.split())
+    assert "No group" in messages or "code" in messages.lower(), messages
+    assert_accessible(page)

@@ -346,7 +346,10 @@ def test_saving_a_draft_then_completing(client, world, grace):
         review_url(world),
         {f"score_{c}": "11", f"score_{s}": "3", "overall_feedback": "", "complete": "1"},
     )
-    assert "Ensure this value is less than or equal to 10" in response.content.decode()
+    assert "Give 0 to 10 points for Correctness." in response.content.decode()
+    response = client.post(review_url(world), {f"score_{c}": "-1", f"score_{s}": "1.234"})
+    html = response.content.decode()
+    assert "Points cannot be negative." in html and "at most 2 decimals, such as 7.25" in html
 
     response = client.post(
         review_url(world),
@@ -537,17 +540,17 @@ def test_override_from_the_assignment_page(client, world, alice, bob):
     response = client.post(url, {"student": bob.pk, "mark": "1e2", "reason": "All"}, follow=True)
     assert "mark is now 100%" in response.content.decode()  # not "1E+2%"
     response = client.post(url, {"student": bob.pk, "mark": "91", "reason": ""}, follow=True)
-    assert "Reason: This field is required." in response.content.decode()
+    assert "Reason: Enter reason." in response.content.decode()
     # Too long a reason: the message names the limit, and the row shows what was typed.
     reason = "Late medical certificate, accepted by the exam board. " * 40
     response = client.post(url, {"student": bob.pk, "mark": "75", "reason": reason}, follow=True)
     html = response.content.decode()
-    assert "Reason: Ensure this value has at most 2000 characters" in html
+    assert "Reason: Keep reason to 2000 characters or fewer" in html
     assert f'id="mark-{bob.pk}"' in html and 'value="75"' in html
     assert reason.strip()[:100] in html and "back in the form" in html
     assert "mark is now 75" not in html
     response = client.post(url, {"student": bob.pk, "mark": "101", "reason": "x"}, follow=True)
-    assert "Mark (%): Ensure this value is less than or equal to 100." in response.content.decode()
+    assert "Mark (%): Give mark (%) a value of at most 100." in response.content.decode()
     response = client.post(url, {"student": bob.pk, "clear": "1"}, follow=True)
     assert "computed mark applies again" in response.content.decode()
 

@@ -216,6 +216,11 @@ REFUSED = [
         "on Windows and macOS they are the same file",
     ),
     Case(
+        "a-file-that-is-a-folder-entry",
+        entries(("SRC/App.py/", b"")),
+        "'src/app.py' is both a file and a folder in this archive, which cannot be unpacked",
+    ),
+    Case(
         "a-file-that-is-a-folder",
         entries(("src/app.py/more.py", b"x")),
         "'src/app.py' is both a file and a folder in this archive",

@@ -18,6 +18,27 @@
     });
     pre.appendChild(button);
   });
+  // A form sent back with errors: each invalid field is announced as such and tied to
+  // its message (where the template did not), and focus goes to the first one, or to
+  // the error summary, so keyboard and screen-reader users start where the problem is.
+  var invalid = document.querySelectorAll("main .is-invalid");
+  invalid.forEach(function (field, index) {
+    if (!field.hasAttribute("aria-invalid")) field.setAttribute("aria-invalid", "true");
+    var holder = field.closest(".mb-3, .input-group, td, li, div") || field.parentElement;
+    var feedback = holder && holder.querySelector(".invalid-feedback");
+    if (!feedback) return;
+    if (!feedback.id) feedback.id = (field.id || "invalid-" + index) + "-error";
+    var described = (field.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+    if (described.indexOf(feedback.id) < 0) {
+      described.push(feedback.id);
+      field.setAttribute("aria-describedby", described.join(" "));
+    }
+  });
+  var first = invalid[0] || document.querySelector("main form .alert-danger, main .alert-danger[role=alert]");
+  if (first && !document.querySelector("[autofocus]")) {
+    if (!first.matches("input, select, textarea, button, a")) first.setAttribute("tabindex", "-1");
+    first.focus();
+  }
   // Confirmation for dangerous forms: <form data-confirm="...">.
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
