@@ -264,8 +264,9 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
 
 
 def sanitize(fragment: str) -> str:
-    """Return FRAGMENT reduced to the allow-lists, heading ids and their links prefixed."""
-    return nh3.clean(
+    """Return FRAGMENT reduced to the allow-lists, heading ids and their links prefixed,
+    each table in a box that scrolls sideways (``_scrolling_tables``)."""
+    cleaned = nh3.clean(
         fragment,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
@@ -274,6 +275,19 @@ def sanitize(fragment: str) -> str:
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
     )
+    return _scrolling_tables(cleaned)
+
+
+# nh3 writes every table tag as these, without attributes (none is allowed on a table).
+_TABLE_BOX = '<div class="md-table" tabindex="0" role="region" aria-label="Table">'
+
+
+def _scrolling_tables(html: str) -> str:
+    """Put each table in a box of its own width that scrolls sideways, focusable so the
+    keyboard scrolls it too: twelve columns made a phone's whole page scroll."""
+    if "<table>" not in html:
+        return html
+    return html.replace("<table>", _TABLE_BOX + "<table>").replace("</table>", "</table></div>")
 
 
 # The deadline of the texts rendered together (markdown_budget), if any.

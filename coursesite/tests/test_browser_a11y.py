@@ -49,6 +49,12 @@ def test_student_pages_are_accessible(
 ):
     complete_review(world)
     services.grades_release(assignment=world.assignment, by=alice)
+    # A group named with one long word, and a lesson table wider than a phone.
+    world.group.name = LONG_NAME[:80]
+    world.group.save()
+    world.lesson.body = "| " + " | ".join(f"Column {n}" for n in range(12)) + " |\n"
+    world.lesson.body += "|" + "---|" * 12 + "\n| " + " | ".join(["value"] * 12) + " |\n"
+    world.lesson.save()
     course = world.course
     log_in(page, live_server.url, "bob", password)
     check_pages(

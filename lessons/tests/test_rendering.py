@@ -343,3 +343,15 @@ def test_ordinary_links_still_render_under_the_budget():
     )
     assert '<a href="https://docs.djangoproject.com/"' in rendered.html
     assert '<a href="/x"' in rendered.html
+
+
+def test_a_table_scrolls_in_a_focusable_box_of_its_own():
+    # Twelve columns made a phone's whole page scroll sideways; the box scrolls instead,
+    # and takes the keyboard's focus so it can be scrolled without a mouse.
+    source = "| a | b |\n|---|---|\n| 1 | 2 |\n\n```\n<table></table>\n```\n"
+    source += '<div class="md-table" tabindex="3" onfocus="x()">typed box</div>\n'
+    html = render_markdown(source).html
+    box = '<div class="md-table" tabindex="0" role="region" aria-label="Table"><table>'
+    assert html.count(box) == 1 and html.count("</table></div>") == 1
+    assert "&lt;table&gt;&lt;/table&gt;" in html  # code stays code
+    assert 'tabindex="3"' not in html and "onfocus" not in html  # an author's box is not ours
