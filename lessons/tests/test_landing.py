@@ -63,6 +63,16 @@ def test_an_instructor_lands_on_the_dashboard_with_back_office_links(
     html = client.get(DASHBOARD).content.decode()
     assert reverse("admin:lessons_course_change", args=[course.pk]) in html
     assert reverse("grading:gradebook", args=[course.slug]) in html
+    # Nothing of a student's: no progress of their own, no "Start", no course key.
+    assert 'role="progressbar"' not in html and "Start the course" not in html
+    assert "Join a course" not in html
+
+
+def test_a_student_sees_their_progress_and_may_join_another_course(client, course, bob, password):
+    EnrollmentFactory(user=bob, course=course, role=Role.STUDENT)
+    log_in(client, bob, password)
+    html = client.get(DASHBOARD).content.decode()
+    assert 'role="progressbar"' in html and "Join a course" in html
 
 
 def test_a_student_lands_on_the_dashboard(client, course, bob, password):

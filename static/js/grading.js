@@ -31,8 +31,12 @@
       var value = parseFloat(input.value);
       if (!isNaN(value)) total += value;
     });
-    document.getElementById("live-total-value").textContent = String(Math.round(total * 100) / 100);
-    live.hidden = false;
+    total = Math.round(total * 100) / 100;
+    document.getElementById("live-total-value").textContent = String(total);
+    // Shown only while it differs from the saved total above it, flagged past the maximum.
+    var saved = document.getElementById("total");
+    live.hidden = Boolean(saved) && parseFloat(saved.dataset.saved) === total;
+    document.getElementById("live-total-over").hidden = !(total > parseFloat(live.dataset.max));
   }
   if (form) {
     form.querySelectorAll("input.score").forEach(function (input) {
