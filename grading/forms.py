@@ -189,11 +189,20 @@ class GraderReassignForm(PlainErrorsMixin, forms.Form):
 
 
 class RegradeRequestForm(PlainErrorsMixin, forms.Form):
-    criterion = forms.ModelChoiceField(queryset=Criterion.objects.none(), label="Criterion")
+    criterion = forms.ModelChoiceField(
+        queryset=Criterion.objects.none(),
+        label="Criterion",
+        error_messages={
+            "required": "Choose the criterion to regrade.",
+            "invalid_choice": "A regrade of that criterion is already waiting for an "
+            "answer, or it is not one of this project's: choose one of those listed.",
+        },
+    )
     reason = forms.CharField(
         label="Why should it be regraded?",
         max_length=REGRADE_TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Say why this criterion should be regraded."},
     )
 
     def __init__(self, *args, criteria, **kwargs) -> None:

@@ -718,6 +718,8 @@ def feedback(request: HttpRequest, pk: int) -> HttpResponse:
     viewer = archive_view(review.submission, path or None, review.line_comments.all())
     closes = services.regrade_window_closes(assignment)
     can_request = as_member and closes is not None and timezone.now() <= closes
+    regradable = _regradable(review) if can_request else None
+    all_waiting = can_request and not regradable.exists()
     max_total = sum((c.max_points for c in criteria), Decimal(0))
     latest = review.group.submissions.order_by("-version").values_list("version", flat=True)
     newer_version = next(iter(latest[:1]), None)
@@ -735,13 +737,11 @@ def feedback(request: HttpRequest, pk: int) -> HttpResponse:
             "path": path,
             "as_member": as_member,
             "regrades": review.regrade_requests.select_related("criterion"),
-            "regrade_form": RegradeRequestForm(
-                initial=kept_fields(request),
-                criteria=Criterion.objects.filter(rubric__assignment=assignment),
-            )
+            "regrade_form": RegradeRequestForm(initial=kept_fields(request), criteria=regradable)
             if can_request
             else None,
             "regrade_closes": closes,
+            "regrades_all_waiting": all_waiting,
             "newer_version": newer_version
             if newer_version and newer_version > review.submission.version
             else None,
@@ -754,10 +754,7 @@ def regrade_request(request: HttpRequest, pk: int) -> HttpResponse:
     review, _as_member = _get_feedback(request, pk)
     # Members of the group, still students of the course: not its instructors.
     policy.require(request.user, policy.VIEW, review, roles=policy.STUDENTS)
-    form = RegradeRequestForm(
-        request.POST,
-        criteria=Criterion.objects.filter(rubric__assignment_id=review.group.assignment_id),
-    )
+    form = RegradeRequestForm(request.POST, criteria=_regradable(review))
     if form.is_valid():
         try:
             services.regrade_request_create(
@@ -771,14 +768,23 @@ def regrade_request(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Regrade requested. You will see the answer here.")
             return redirect("grading:feedback", pk=pk)
-    elif request.POST.get("reason", "").strip() and "reason" in form.errors:
-        messages.error(request, "Nothing was sent: " + " ".join(form.errors["reason"]))
     else:
-        messages.error(request, "Choose a criterion and explain why.")
+        errors = [
+            error for field in ("criterion", "reason") for error in form.errors.get(field, [])
+        ]
+        messages.error(request, "Nothing was sent: " + " ".join(errors))
     # Refused: the reason comes back in the form, as typed (the feedback page asks).
     feedback_page = reverse("grading:feedback", kwargs={"pk": pk})
     keep_refused(request, feedback_page)
     return redirect(feedback_page)
+
+
+def _regradable(review: Review):
+    """The criteria of REVIEW a regrade may be asked for: not one already waiting."""
+    waiting = review.regrade_requests.filter(status=RegradeStatus.OPEN).values("criterion")
+    return Criterion.objects.filter(rubric__assignment_id=review.group.assignment_id).exclude(
+        pk__in=waiting
+    )
 
 
 @form_view()

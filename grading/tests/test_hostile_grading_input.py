@@ -14,6 +14,11 @@ from grading.models import LineComment, RegradeRequest, ReviewStatus
 
 from .test_grading_views import release, review_url
 
+
+def text(response) -> str:
+    return response.content.decode()
+
+
 pytestmark = pytest.mark.django_db
 
 
@@ -88,11 +93,18 @@ def test_a_refused_regrade_request_comes_back_with_its_reason(client, world, ali
     assert RegradeRequest.objects.count() == 1
     # Without a criterion: the same.
     response = client.post(url, {"reason": typed}, follow=True)
-    assert "Choose a criterion and explain why." in response.content.decode()
+    assert "Nothing was sent: Choose the criterion to regrade." in response.content.decode()
     assert escape(typed) in response.content.decode()
     # Given back once: the next visit's form is empty again.
     page = client.get(reverse("grading:feedback", kwargs={"pk": world.submission.pk}))
     assert escape(typed) not in page.content.decode()
+    response = client.post(url, {"criterion": world.correctness.pk, "reason": " "}, follow=True)
+    assert "Nothing was sent: Say why this criterion should be regraded." in text(response)
+    # Style waits for its answer: only Correctness is offered; once both wait, none is.
+    assert f'value="{world.style.pk}"' not in text(response)
+    client.post(url, {"criterion": world.correctness.pk, "reason": "Tests pass."})
+    page = text(client.get(reverse("grading:feedback", kwargs={"pk": world.submission.pk})))
+    assert 'id="regrades-all-waiting"' in page and 'id="regrade-form"' not in page
 
 
 DEEP_ARRAY = "[" * 20_000 + "]" * 20_000  # deeper than Python's decoder recurses
