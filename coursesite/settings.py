@@ -287,6 +287,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "Europe/Brussels")
 USE_I18N = True
 USE_TZ = True
+# Dates in the back office as on the pages: zone named (coursesite/formats/en).
+FORMAT_MODULE_PATH = ["coursesite.formats"]
 
 # STATIC AND MEDIA FILES
 STATIC_URL = "static/"
