@@ -364,7 +364,9 @@ class LessonAdminForm(forms.ModelForm):
     def clean_body(self) -> str:
         # The questions and exercises are checked with the form, so a broken block is
         # a form error naming its line, and the lesson is not saved half-updated.
-        body = self.cleaned_data["body"]
+        # Stored with the line ends Markdown and the practice blocks are written with,
+        # not the CRLF a browser sends.
+        body = self.cleaned_data["body"].replace("\r\n", "\n")
         self.practice = lesson_practice_checked(body)
         return body
 

@@ -111,11 +111,19 @@ class _Block:
     source: str
 
 
+def _lines_of(markdown: str) -> list[str]:
+    """Split MARKDOWN into lines, whatever ends them: a browser sends a text box's lines
+    ended by CRLF, and a closing fence read as "```\r" closed nothing, so the first
+    code block swallowed every question after it (the lesson's save then deleted them,
+    and the page showed their answers as code)."""
+    return markdown.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
 def _scan(markdown: str) -> tuple[list[_Block], list[tuple[int, int]], list[Problem]]:
     """Return the practice blocks of MARKDOWN, their (start, end) line index spans and
     the fences left open. Ordinary code blocks are skipped whole, so a ```question
     line inside a ```python example is example text, not a question."""
-    lines = markdown.split("\n")
+    lines = _lines_of(markdown)
     blocks, spans, problems = [], [], []
     index = 0
     while index < len(lines):
@@ -150,7 +158,7 @@ def strip_blocks(markdown: str) -> str:
     _, spans, _ = _scan(markdown)
     if not spans:
         return markdown
-    lines = markdown.split("\n")
+    lines = _lines_of(markdown)
     kept, start = [], 0
     for first, last in spans:
         kept.extend(lines[start:first])

@@ -15,6 +15,7 @@ from lessons.bundle import BundleError
 from lessons.models import Lesson
 from lessons.services import course_export, course_import
 from lessons.tests.factories import EnrollmentFactory
+from practice import syntax
 from practice.models import Attempt, Choice, Exercise, Question
 
 from .quiz_text import QUIZ
@@ -177,6 +178,44 @@ def test_reimport_updates_by_id_keeps_attempts_and_deletes_what_vanished(tmp_pat
     course_import(path=root)
     assert not Question.objects.exists() and not Attempt.objects.exists()
     assert course.pk == Lesson.objects.first().module.course_id
+
+
+def test_a_lesson_saved_from_a_browser_keeps_its_blocks(client, alice):
+    # A browser ends a text box's lines with CRLF: "```\r" closed no code block, so the
+    # first one swallowed the quiz after it. Saving the lesson unchanged deleted its
+    # questions (and their attempts), the page showed their answers as code, and a
+    # broken block was saved without a word.
+    from lessons.tests.factories import LessonFactory
+
+    body = "Intro.\n\n```python\nprint('hi')\n```\n\n" + QUIZ
+    lesson_obj = LessonFactory(body=body)
+    EnrollmentFactory(user=alice, course=lesson_obj.module.course, role=Role.INSTRUCTOR)
+    client.force_login(alice)
+    url = reverse("admin:lessons_lesson_change", args=[lesson_obj.pk])
+    data = {
+        "module": lesson_obj.module_id,
+        "title": lesson_obj.title,
+        "slug": lesson_obj.slug,
+        "order": "1",
+        "estimated_minutes": "26",
+        "quiz_pass_mark": "70",
+        "body": body.replace("\n", "\r\n"),
+        "attachments-TOTAL_FORMS": "0",
+        "attachments-INITIAL_FORMS": "0",
+    }
+    assert client.post(url, data).status_code == 302
+    assert Question.objects.filter(lesson=lesson_obj).count() == 5
+    assert Exercise.objects.filter(lesson=lesson_obj).count() == 1
+    lesson_obj.refresh_from_db()
+    assert "\r" not in lesson_obj.body
+    assert "```question" not in lesson_obj.body_html and "correct:" not in lesson_obj.body_html
+    broken = data["body"].replace("tolerance: 0.5", "tolerance: lots")
+    response = client.post(url, {**data, "body": broken})
+    assert response.status_code == 200 and "tolerance must be a number" in response.content.decode()
+    # Text from elsewhere with CRLF (the API, an import) is read the same way.
+    crlf = body.replace("\n", "\r\n")
+    assert len(syntax.parse(crlf).questions) == 5 and not syntax.parse(crlf).problems
+    assert "```question" not in syntax.strip_blocks(crlf)
 
 
 def test_the_lesson_admin_stores_the_blocks_and_names_the_line_of_a_broken_one(client, alice):
