@@ -19,7 +19,12 @@ from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectM
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.views import shortcut
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    ObjectDoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
 from django.db import IntegrityError, models, transaction
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponseRedirect
@@ -261,8 +266,45 @@ class BoundedSearchMixin:
         return super().get_search_results(request, queryset, " ".join(terms))
 
 
+class _FixedFieldsChecked:
+    """A change form whose read-only fields still count in its unique checks.
+
+    Django leaves the fields a form does not show out of its unique and constraint
+    checks: renaming a group to the name of another group of its project (the project
+    read-only on the change page) passed the form and failed in the database, reported
+    as someone else's edit with what was typed lost. Errors of such checks that name a
+    field the form does not show are the form's own.
+    """
+
+    fixed_fields: frozenset[str] = frozenset()
+
+    def validate_unique(self) -> None:
+        self._checked(self.instance.validate_unique)
+
+    def validate_constraints(self) -> None:
+        self._checked(self.instance.validate_constraints)
+
+    def _checked(self, check) -> None:
+        try:
+            check(exclude=self._get_validation_exclusions() - self.fixed_fields)
+        except ValidationError as error:
+            moved: dict[str, list] = {}
+            for name, errors in error.update_error_dict({}).items():
+                shown = name if name in self.fields else NON_FIELD_ERRORS
+                moved.setdefault(shown, []).extend(errors)
+            self._update_errors(ValidationError(moved))
+
+
 class CourseScopedMixin(BoundedSearchMixin, ActionIdsMixin, ScopedRelationsMixin):
     """A ModelAdmin whose rows, filters, forms and permissions follow the policy."""
+
+    def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        concrete = {field.name for field in self.model._meta.concrete_fields}
+        fixed = frozenset(concrete.intersection(self.get_readonly_fields(request, obj)))
+        if obj is None or not fixed:
+            return form
+        return type(form.__name__, (_FixedFieldsChecked, form), {"fixed_fields": fixed})
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return policy.scope(request.user, TEACH, super().get_queryset(request))

@@ -29,7 +29,7 @@ def read_body(stream) -> bytes:
     if len(body) > limit:
         raise BodyTooLarge(
             f"The request body is larger than {limit // (1024 * 1024)} MB, the most the API "
-            "reads. Send less at a time."
+            "reads. Send less at a time."  # as coursesite.views.bad_request says it
         )
     return body
 

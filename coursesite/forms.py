@@ -30,7 +30,10 @@ def plain_messages(field: forms.Field, name: str) -> dict[str, str]:
     elif isinstance(field, forms.FileField):
         return {"required": "Choose a file to upload.", "empty": "This file is empty."}
     elif isinstance(field, forms.ChoiceField | forms.ModelChoiceField):
-        messages = {"required": f"Choose {label}."}
+        messages = {
+            "required": f"Choose {label}.",
+            "invalid_choice": f"Choose one of the options offered for {label}.",
+        }
     else:
         messages = {"required": f"Enter {label}."}
     if getattr(field, "max_length", None) is not None:
@@ -62,14 +65,15 @@ def _defaults(field_class: type[forms.Field]) -> dict[str, object]:
 
 
 class PlainErrorsMixin:
-    """Give the form's fields the messages of ``plain_messages``. A message a field
-    was given (``error_messages=``) or that a form sets after this stays its own."""
+    """Give the form's fields the messages of ``plain_messages`` when it is checked, so
+    fields a form adds in its ``__init__`` get them too. A message a field was given
+    (``error_messages=``) stays its own."""
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def full_clean(self) -> None:
         for name, field in self.fields.items():
             defaults = _defaults(type(field))
             for code, message in plain_messages(field, name).items():
                 current = field.error_messages.get(code)
                 if current is None or current is defaults.get(code):
                     field.error_messages[code] = message
+        super().full_clean()

@@ -56,7 +56,9 @@ def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
         # Django's own limit, when something reads ``request.body`` (DRF does for JSON).
         megabytes = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
         detail = f"The request body is larger than {megabytes} MB, the most the API reads."
-        if problem := _api_problem(request, 413, "Content Too Large", detail + " Send less."):
+        if problem := _api_problem(
+            request, 413, "Content Too Large", detail + " Send less at a time."
+        ):
             return problem
     detail = "The request is not valid."
     if problem := _api_problem(request, 400, "Bad Request", detail):

@@ -65,7 +65,9 @@ class RubricForm(PlainErrorsMixin, forms.Form):
                     "max_value": f"Give 0 to {_points(criterion.max_points)} points for "
                     + criterion.title.replace("%", "%%")
                     + ".",
-                    "min_value": "Points cannot be negative.",
+                    "min_value": "Points cannot be negative: give 0 or more for "
+                    + criterion.title.replace("%", "%%")
+                    + ".",
                     "max_decimal_places": "Give points with at most 2 decimals, such as 7.25.",
                     "max_digits": f"Give 0 to {_points(criterion.max_points)} points.",
                     "invalid": "Enter points as a number, such as 7 or 7.5.",

@@ -519,27 +519,41 @@ def roster_import(*, course: Course, rows: list[RosterRow]) -> list[RosterRow]:
 
 
 def _roster_refuse_lookalikes(rows: list[RosterRow]) -> None:
-    """Reject the new addresses that an account's matches when case is ignored.
+    """Reject the new addresses that an account's, or an earlier new row's, matches
+    when case is ignored.
 
     Addresses are canonical (lowercased), so an account is found by its address
     exactly; one found only ignoring case differs in a look-alike letter (PostgreSQL
     makes the dotless "ı" an "I"). Sign-up and the profile refuse such an address too.
     """
-    emails = [row.email for row in rows]
-    for start in range(0, len(emails), 200):
-        chunk = emails[start : start + 200]
+    existing: set[str] = set()
+    for start in range(0, len(rows), 200):
+        chunk = rows[start : start + 200]
         loose = Q()
-        for email in chunk:
-            loose |= Q(email__iexact=email)
+        for row in chunk:
+            loose |= Q(email__iexact=row.email)
         found = set(User.objects.filter(loose).values_list("email", flat=True))
+        existing |= found
         others = {email.upper() for email in found}
-        for row in rows[start : start + 200]:
+        for row in chunk:
             if row.email not in found and row.email.upper() in others:
                 row.outcome = RosterOutcome.REJECTED
                 row.detail = (
                     "another account's address differs from this one only in a look-alike "
                     "letter: check the address"
                 )
+    # Two new addresses of this file may be such twins too: the first one stands.
+    first_of: dict[str, str] = {}
+    for row in rows:
+        if row.outcome or row.email in existing:
+            continue
+        twin = first_of.setdefault(row.email.upper(), row.email)
+        if twin != row.email:
+            row.outcome = RosterOutcome.REJECTED
+            row.detail = (
+                f"its address differs from {twin}'s, earlier in this file, only in a "
+                "look-alike letter: check the address"
+            )
 
 
 @dataclass

@@ -216,7 +216,9 @@ def _picked(question: Question, choice_ids: list[str]) -> list[Choice]:
     for value in choice_ids:
         choice_id = parse_id(value)  # "²" and "٢" are digits to str.isdigit(), not ids
         if choice_id is None:
-            raise ValidationError("That answer is not one of this question's; reload the page.")
+            raise ValidationError(
+                "That answer is not one of this question's choices; reload the page."
+            )
         wanted.add(choice_id)
     found = list(Choice.objects.filter(question=question, pk__in=wanted))
     if len(found) != len(wanted):

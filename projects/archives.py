@@ -652,8 +652,11 @@ def _check_unique(name: str, seen: dict[str, str]) -> None:
 
 
 def _folded(name: str) -> str:
-    """Return NAME as Windows and macOS compare names: components, NFC, casefolded."""
-    return unicodedata.normalize("NFC", "/".join(_split(name))).casefold()
+    """Return NAME as Windows and macOS compare names: components without the trailing
+    dots and spaces Windows drops, NFC, case folded after upper-casing (Windows takes
+    "ı" for "I", which case folding alone keeps apart)."""
+    parts = (part.rstrip(". ") or part for part in _split(name))
+    return unicodedata.normalize("NFC", "/".join(parts)).upper().casefold()
 
 
 def _check_files_are_not_folders(files: Mapping[str, str], folders: set[str]) -> None:

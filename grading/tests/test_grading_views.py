@@ -349,7 +349,8 @@ def test_saving_a_draft_then_completing(client, world, grace):
     assert "Give 0 to 10 points for Correctness." in response.content.decode()
     response = client.post(review_url(world), {f"score_{c}": "-1", f"score_{s}": "1.234"})
     html = response.content.decode()
-    assert "Points cannot be negative." in html and "at most 2 decimals, such as 7.25" in html
+    assert "Points cannot be negative: give 0 or more for Correctness." in html
+    assert "at most 2 decimals, such as 7.25" in html
 
     response = client.post(
         review_url(world),
@@ -505,6 +506,12 @@ def test_peer_evaluation_page_and_students_see_only_their_factor(client, alice, 
     url = reverse("grading:peer", kwargs={"pk": world.group.pk})
     login(client, bob)
     assert client.get(url).status_code == 200
+    # Each refusal names the member it is about (its fields are made per member).
+    refused = client.post(url, {f"score_{bob.pk}": "9", f"comment_{dave.pk}": "x" * 2001})
+    page = refused.content.decode()
+    assert "Choose one of the options offered for contribution of yourself." in page
+    assert "Choose contribution of Dave Student." in page
+    assert "Keep comment about Dave Student (optional) to 2000 characters or fewer" in page
     response = client.post(
         url,
         {f"score_{bob.pk}": "4", f"score_{dave.pk}": "2", f"comment_{dave.pk}": "Dave vanished"},

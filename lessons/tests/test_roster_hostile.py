@@ -234,6 +234,11 @@ def test_an_address_differing_from_an_accounts_in_a_look_alike_letter_is_refused
         roster_import(course=pyweb.course, rows=alone)
         assert alone[0].outcome == RosterOutcome.REJECTED
     assert not User.objects.filter(email="rıx@example.org").exists()
+    # Two new twins in one file: the first stands.
+    pair = roster_parse(HEADER + "kim@example.org,A,student\nkım@example.org,B,student\n".encode())
+    roster_import(course=pyweb.course, rows=pair)
+    assert pair[0].outcome == RosterOutcome.CREATED
+    assert pair[1].outcome == RosterOutcome.REJECTED and "earlier in this file" in pair[1].detail
 
 
 # Properties ---------------------------------------------------------------------

@@ -281,3 +281,21 @@ def test_a_version_is_late_or_on_time_against_the_groups_deadline_as_it_is_now(
     assert admin_client.post(project_path, data).status_code == 302
     version.refresh_from_db()
     assert version.is_late is False
+
+
+def test_renaming_a_group_to_a_taken_name_says_so_and_keeps_the_form(
+    admin_client, owls, assignment, classmate
+):
+    # The project is read-only on a group's change page, so Django left (project, name)
+    # out of its checks: the database refused the save, reported as someone else's
+    # edit, and the typed name was lost.
+    group_create(assignment=assignment, student=classmate, name="Hawks")
+    path = reverse("admin:projects_group_change", args=[owls.pk])
+    response = admin_client.post(path, inline_data(owls, name="Hawks"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "already exists" in page and "at the same moment" not in page
+    assert 'value="Hawks"' in page
+    owls.refresh_from_db()
+    assert owls.name == "Owls"
+    assert admin_client.post(path, inline_data(owls, name="Barn owls")).status_code == 302

@@ -216,6 +216,12 @@ REFUSED = [
         "on Windows and macOS they are the same file",
     ),
     Case(
+        "names-windows-takes-for-one",  # it drops trailing dots, and "ı" is its "I"
+        entries(("src/app.py.", b"x")),
+        "The archive holds both 'src/app.py' and 'src/app.py.'",
+    ),
+    Case("dotless-i", entries(("src/ıt.py", b"x"), ("src/It.py", b"y")), "the same file"),
+    Case(
         "a-file-that-is-a-folder-entry",
         entries(("SRC/App.py/", b"")),
         "'src/app.py' is both a file and a folder in this archive, which cannot be unpacked",
