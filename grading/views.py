@@ -23,6 +23,7 @@ from django.views.decorators.http import require_safe
 from access import policy
 from accounts.models import Role, User
 from coursesite.csvexport import CsvStreamingResponse
+from coursesite.dates import local_text
 from coursesite.formpages import form_view, keep_refused, kept_fields, page
 from lessons.models import Course
 from lessons.selectors import course_by_slug
@@ -779,6 +780,16 @@ def regrade_request(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(feedback_page)
 
 
+def _peer_closed_reason(group: Group) -> str:
+    """Say why GROUP's members cannot rate each other now."""
+    rubric = getattr(group.assignment, "rubric", None)
+    if rubric is None or not rubric.peer_evaluation:
+        return "This project has no peer evaluation."
+    if services.is_released(group.assignment):
+        return "Peer evaluation closed when the grades were released."
+    return f"Peer evaluation opens after your group's deadline, {local_text(group.deadline())}."
+
+
 def _regradable(review: Review):
     """The criteria of REVIEW a regrade may be asked for: not one already waiting."""
     waiting = review.regrade_requests.filter(status=RegradeStatus.OPEN).values("criterion")
@@ -793,7 +804,7 @@ def peer_evaluation(request: HttpRequest, pk: int) -> HttpResponse:
     groups = policy.scope(request.user, policy.CHANGE, Group.objects)
     group = get_object_or_404(groups.select_related("assignment__rubric", "extension"), pk=pk)
     if not services.peer_evaluation_open(group):
-        messages.info(request, "Peer evaluation is not open for this group.")
+        messages.info(request, _peer_closed_reason(group))
         return redirect("grading:feedback_list")
     members = [m.student for m in group.memberships.select_related("student").order_by("student")]
     existing = {r.ratee_id: r for r in PeerRating.objects.filter(group=group, rater=request.user)}

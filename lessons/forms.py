@@ -126,7 +126,11 @@ class SignupForm(PlainErrorsMixin, forms.Form):
 class SearchForm(PlainErrorsMixin, forms.Form):
     q = forms.CharField(
         label=_("Search lessons"),
-        max_length=200,
         required=False,
         widget=forms.SearchInput(attrs={"placeholder": _("e.g. cookies, blueprint, ORM")}),
     )
+
+    def clean_q(self) -> str:
+        # Longer words searched nothing and showed an empty page: the first 200
+        # characters are searched (the page shows what was searched).
+        return self.cleaned_data["q"][:200].strip()

@@ -279,15 +279,20 @@ def sanitize(fragment: str) -> str:
 
 
 # nh3 writes every table tag as these, without attributes (none is allowed on a table).
-_TABLE_BOX = '<div class="md-table" tabindex="0" role="region" aria-label="Table">'
+_TABLE_BOX = '<div class="md-table" tabindex="0" role="region" aria-label="Table {}">'
 
 
 def _scrolling_tables(html: str) -> str:
     """Put each table in a box of its own width that scrolls sideways, focusable so the
-    keyboard scrolls it too: twelve columns made a phone's whole page scroll."""
+    keyboard scrolls it too: twelve columns made a phone's whole page scroll. The
+    boxes are numbered, so a screen reader's list of regions tells them apart."""
     if "<table>" not in html:
         return html
-    return html.replace("<table>", _TABLE_BOX + "<table>").replace("</table>", "</table></div>")
+    parts = html.split("<table>")
+    boxed = [parts[0]]
+    for number, part in enumerate(parts[1:], start=1):
+        boxed.append(_TABLE_BOX.format(number) + "<table>" + part)
+    return "".join(boxed).replace("</table>", "</table></div>")
 
 
 # The deadline of the texts rendered together (markdown_budget), if any.

@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import GraderFactory, UserFactory
@@ -533,9 +535,22 @@ def test_peer_evaluation_page_and_students_see_only_their_factor(client, alice, 
     page = client.get(reverse("grading:assignment_grading", kwargs={"pk": world.assignment.pk}))
     html = page.content.decode()
     assert "96.00%" in html and "53.33%" in html and "1.33" in html
+    # Once released, a member is told why it is closed.
+    login(client, bob)
+    closed = client.get(url, follow=True).content.decode()
+    assert "Peer evaluation closed when the grades were released." in closed
     # Outsiders cannot open the peer page.
     login(client, UserFactory())
     assert client.get(url).status_code == 404
+
+
+def test_peer_evaluation_says_when_it_opens(client, alice, bob, grace):
+    world = grading_world(alice=alice, bob=bob, grace=grace, peer_evaluation=True)
+    world.assignment.due_at = timezone.now() + timedelta(days=2)
+    world.assignment.save()
+    login(client, bob)
+    page = client.get(reverse("grading:peer", kwargs={"pk": world.group.pk}), follow=True)
+    assert "Peer evaluation opens after your group&#39;s deadline, " in page.content.decode()
 
 
 def test_override_from_the_assignment_page(client, world, alice, bob):

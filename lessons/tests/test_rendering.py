@@ -351,7 +351,7 @@ def test_a_table_scrolls_in_a_focusable_box_of_its_own():
     source = "| a | b |\n|---|---|\n| 1 | 2 |\n\n```\n<table></table>\n```\n"
     source += '<div class="md-table" tabindex="3" onfocus="x()">typed box</div>\n'
     html = render_markdown(source).html
-    box = '<div class="md-table" tabindex="0" role="region" aria-label="Table"><table>'
+    box = '<div class="md-table" tabindex="0" role="region" aria-label="Table 1"><table>'
     assert html.count(box) == 1 and html.count("</table></div>") == 1
     assert "&lt;table&gt;&lt;/table&gt;" in html  # code stays code
     assert 'tabindex="3"' not in html and "onfocus" not in html  # an author's box is not ours

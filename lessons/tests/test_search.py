@@ -72,6 +72,20 @@ def test_an_empty_query_shows_the_form_only(client, pyweb, bob):
     assert '<label class="form-label" for="id_q">' in response.content.decode()
 
 
+def test_a_query_longer_than_200_characters_searches_its_beginning(client, pyweb, bob):
+    # It searched nothing and showed an empty page, the box emptied.
+    lesson = pyweb.lessons[1]
+    lesson.body = "A cookie carries the session id."
+    lesson.save()
+    client.force_login(bob)
+    response = client.get(reverse("lessons:search"), {"q": "cookie " + "x" * 300})
+    assert response.status_code == 200
+    assert (
+        "result" in response.content.decode() and 'id="result-count"' in response.content.decode()
+    )
+    assert len(response.context["query"]) == 200
+
+
 def test_the_substring_fallback_works_on_every_database(pyweb):
     pyweb.lessons[0].body = "Blueprints split a Flask application."
     pyweb.lessons[0].save()

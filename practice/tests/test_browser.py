@@ -48,6 +48,11 @@ def test_a_student_answers_the_quiz_and_sees_the_progress_bars_move(live_server,
     number.get_by_role("button", name="Check my answer").click()
     expect(number.locator(".answer-error")).to_contain_text("is not a number")
     expect(number.get_by_label("Your answer (a number)")).to_have_value("forty-two")
+    # The field is marked, tied to the message, and has the focus back.
+    field = number.get_by_label("Your answer (a number)")
+    expect(field).to_be_focused()
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(field).to_have_attribute("aria-describedby", "question-answer-error")
 
     # Right answers move the quiz bar, without reloading the page.
     number.get_by_label("Your answer (a number)").fill("42")

@@ -35,6 +35,14 @@
               // stays in the form to correct.
               if (error) error.textContent = data.error;
               button.disabled = false;
+              // The fields are marked and tied to the message, and the focus goes back
+              // to the first one (the disabled button had dropped it).
+              var fields = form.querySelectorAll("input[type=radio], input[type=checkbox], input[type=text], textarea");
+              fields.forEach(function (field) {
+                field.setAttribute("aria-invalid", "true");
+                if (error && error.id) field.setAttribute("aria-describedby", error.id);
+              });
+              if (fields.length) fields[0].focus();
               return null;
             });
           }
