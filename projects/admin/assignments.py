@@ -522,10 +522,13 @@ class GroupAdmin(CourseScopedAdmin):
                     self.message_user(
                         request, f"{membership.student} moved from “{left}” to “{group}”."
                     )
+                    self._warn_if_small(request, left)
         elif formset.model is GroupMembership:
             formset.save(commit=False)
             for membership in formset.deleted_objects:
                 services.membership_remove(membership=membership, actor=request.user)
+            if formset.deleted_objects:
+                self._warn_if_small(request, group)
         elif formset.model is Extension:
             formset.save(commit=False)
             for extension in formset.deleted_objects:
@@ -543,6 +546,18 @@ class GroupAdmin(CourseScopedAdmin):
                 )
         else:
             super().save_formset(request, form, formset, change)
+
+    def _warn_if_small(self, request: HttpRequest, group: Group) -> None:
+        """Say so when a move or removal left GROUP smaller than its project asks."""
+        size = GroupMembership.objects.filter(group_id=group.pk).count()
+        minimum = group.assignment.min_group_size
+        if 0 < size < minimum:
+            self.message_user(
+                request,
+                f"“{group}” now has {size} member(s), fewer than the {minimum} this project "
+                "asks for: its members may still hand in work, or move them to another group.",
+                messages.WARNING,
+            )
 
 
 @admin.register(Submission)

@@ -299,3 +299,20 @@ def test_renaming_a_group_to_a_taken_name_says_so_and_keeps_the_form(
     owls.refresh_from_db()
     assert owls.name == "Owls"
     assert admin_client.post(path, inline_data(owls, name="Barn owls")).status_code == 302
+
+
+def test_a_move_that_leaves_a_group_smaller_than_asked_says_so(admin_client, owls, classmate):
+    assignment = owls.assignment
+    assignment.min_group_size = 2
+    assignment.save()
+    group_join(assignment=assignment, student=classmate, join_code=owls.join_code)
+    other = enroll(assignment.course)
+    wrens = group_create(assignment=assignment, student=other, name="Wrens")
+    response = admin_client.post(
+        reverse("admin:projects_group_change", args=[wrens.pk]),
+        inline_data(wrens, **{"memberships-2-0-student": classmate.pk}),
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "moved from “Owls” to “Wrens”" in page
+    assert "“Owls” now has 1 member(s), fewer than the 2 this project asks for" in page
