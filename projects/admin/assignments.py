@@ -8,6 +8,7 @@ Every change that has rules (membership, extensions, auto-forming) goes through
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -138,6 +139,31 @@ def submission_status_csv(assignments: QuerySet[ProjectAssignment]) -> HttpRespo
     return response
 
 
+class ProjectAssignmentForm(forms.ModelForm):
+    """The project's checks between two fields, each shown by the field to change.
+
+    The database checks them too (its constraints), but Django shows a constraint's
+    message above the whole form; a field with an error is left out of those checks,
+    so each message appears once, where it is fixed.
+    """
+
+    # No Meta: the admin's get_form gives the model and the fieldsets' fields.
+
+    def clean(self):
+        data = super().clean()
+        minimum, maximum = data.get("min_group_size"), data.get("max_group_size")
+        if minimum is not None and maximum is not None and minimum > maximum:
+            self.add_error(
+                "min_group_size",
+                _("The minimum group size cannot be above the maximum (%(max)s).")
+                % {"max": maximum},
+            )
+        opens, due = data.get("opens_at"), data.get("due_at")
+        if opens is not None and due is not None and due <= opens:
+            self.add_error("due_at", _("The deadline must be after the opening time."))
+        return data
+
+
 @admin.register(ProjectAssignment)
 class ProjectAssignmentAdmin(CourseScopedAdmin):
     def lock_for_write(self, obj) -> None:
@@ -149,6 +175,7 @@ class ProjectAssignmentAdmin(CourseScopedAdmin):
         if change and "due_at" in form.changed_data:
             services.submissions_refresh_lateness(assignment_id=obj.pk)
 
+    form = ProjectAssignmentForm
     list_display = (
         "title",
         "course",

@@ -316,3 +316,18 @@ def test_a_move_that_leaves_a_group_smaller_than_asked_says_so(admin_client, owl
     page = response.content.decode()
     assert "moved from “Owls” to “Wrens”" in page
     assert "“Owls” now has 1 member(s), fewer than the 2 this project asks for" in page
+
+
+def test_the_project_form_shows_each_cross_field_error_by_its_field(admin_client, assignment):
+    path = reverse("admin:projects_projectassignment_change", args=[assignment.pk])
+    data = form_data(admin_client.get(path).content.decode(), "projectassignment_form")
+    data["min_group_size"], data["max_group_size"] = ["4"], ["2"]
+    data["due_at_0"], data["due_at_1"] = data["opens_at_0"], data["opens_at_1"]
+    response = admin_client.post(path, data)
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert form.errors["min_group_size"] == [
+        "The minimum group size cannot be above the maximum (2)."
+    ]
+    assert form.errors["due_at"] == ["The deadline must be after the opening time."]
+    assert not form.non_field_errors()  # each message once, by its field
