@@ -663,24 +663,16 @@ def _check_files_are_not_folders(files: Mapping[str, str], folders: set[str]) ->
     """Refuse a file whose name is also a folder: a folder entry's, or one holding other
     entries ("a" and "a/b.py")."""
     for key, name in files.items():
-        if key in folders:
+        parts = key.split("/")
+        holders = (files.get("/".join(parts[:end])) for end in range(1, len(parts)))
+        both = name if key in folders else next((h for h in holders if h is not None), None)
+        if both is not None:
             raise ValidationError(
                 "'%(file)s' is both a file and a folder in this archive, which cannot be "
                 "unpacked. Rename one of them and upload the archive again.",
                 code="name_clash",
-                params={"file": _shorten(name)},
+                params={"file": _shorten(both)},
             )
-        parts = key.split("/")
-        for end in range(1, len(parts)):
-            folder = files.get("/".join(parts[:end]))
-            if folder is not None:
-                raise ValidationError(
-                    "'%(file)s' is both a file and a folder in this archive (it holds "
-                    "'%(name)s'), which cannot be unpacked. Rename one of them and upload "
-                    "the archive again.",
-                    code="name_clash",
-                    params={"file": _shorten(folder), "name": _shorten(name)},
-                )
 
 
 def _shorten(name: str) -> str:
