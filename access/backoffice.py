@@ -15,7 +15,9 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import get_fields_from_path, unquote
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.views import shortcut
@@ -61,9 +63,23 @@ class BackOfficeAuthenticationForm(AuthenticationForm):
             raise ValidationError(self.error_messages["no_back_office"], code="no_back_office")
 
 
+class _Autocomplete(AutocompleteJsonView):
+    """The back office's autocompletes, a person named with their username: two
+    students of one name ("Sam Student") could not be told apart."""
+
+    def serialize_result(self, obj, to_field_name):
+        result = super().serialize_result(obj, to_field_name)
+        if isinstance(obj, AbstractBaseUser) and result["text"] != obj.get_username():
+            result["text"] = f"{result['text']} ({obj.get_username()})"
+        return result
+
+
 class BackOfficeSite(admin.AdminSite):
     index_title = _("Courses, projects and grading")
     login_form = BackOfficeAuthenticationForm
+
+    def autocomplete_view(self, request: HttpRequest):
+        return _Autocomplete.as_view(admin_site=self)(request)
 
     # Read on every page, so a changed SITE_NAME (tests, another deployment) shows.
     @property

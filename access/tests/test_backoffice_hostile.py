@@ -493,3 +493,17 @@ def test_a_search_uses_the_first_ten_words_typed(world):
         page = client.get(url, {"q": query}).content.decode()
         assert a.student.username in page, query[-30:]
     assert a.student.username not in client.get(url, {"q": "no-such-person"}).content.decode()
+
+
+def test_autocompletes_name_people_with_their_username_and_only_the_courses(world):
+    # Two students of one name could not be told apart in a group's member list.
+    a, b = world
+    client = client_for(a.instructor)
+    url = reverse("admin:autocomplete")
+    query = "?app_label=projects&model_name=groupmembership&field_name=student&term=apple"
+    found = {row["text"] for row in client.get(url + query).json()["results"]}
+    assert "Apple Student (apple-student)" in found
+    assert not any("Banana" in text for text in found)  # course B's people stay out
+    client = client_for(b.instructor)
+    found = {row["text"] for row in client.get(url + query).json()["results"]}
+    assert not any("Apple" in text for text in found)
