@@ -64,12 +64,17 @@ class OutlineChangesMixin:
 
 
 class PublishActionsMixin(OutlineChangesMixin):
+    def _counted(self, count: int) -> str:
+        """ "1 lesson", "3 modules": the model's own names."""
+        meta = self.model._meta
+        return f"{count} {meta.verbose_name if count == 1 else meta.verbose_name_plural}"
+
     @admin.action(description=_("Publish the selected items"), permissions=["change"])
     def publish(self, request, queryset):
         courses = self.outline_courses(queryset)
         count = queryset.update(is_published=True)
         content_changed(courses)
-        self.message_user(request, f"{count} item(s) published.", messages.SUCCESS)
+        self.message_user(request, f"{self._counted(count)} published.", messages.SUCCESS)
 
     @admin.action(
         description=_("Unpublish the selected items (back to draft)"), permissions=["change"]
@@ -80,7 +85,8 @@ class PublishActionsMixin(OutlineChangesMixin):
         content_changed(courses)
         self.message_user(
             request,
-            f"{count} item(s) are drafts again; students no longer see them.",
+            f"{self._counted(count)} {'is a draft' if count == 1 else 'are drafts'} again; "
+            f"students no longer see {'it' if count == 1 else 'them'}.",
             messages.SUCCESS,
         )
 

@@ -21,13 +21,14 @@ def changelist(model: str) -> str:
     return reverse(f"admin:lessons_{model}_changelist")
 
 
-def action(client, model: str, name: str, objects) -> None:
+def action(client, model: str, name: str, objects) -> str:
     response = client.post(
         changelist(model),
         {"action": name, "_selected_action": [obj.pk for obj in objects]},
         follow=True,
     )
     assert response.status_code == 200
+    return response.content.decode()
 
 
 def test_instructors_only_see_the_courses_they_teach(client, pyweb, other_course, alice):
@@ -158,7 +159,10 @@ def test_a_duplicate_lesson_slug_in_the_course_is_refused(client, pyweb, alice):
 
 def test_unpublish_action_hides_lessons_from_students(client, pyweb, alice, bob):
     client.force_login(alice)
-    action(client, "lesson", "unpublish", pyweb.lessons[:2])
+    page = action(client, "lesson", "unpublish", pyweb.lessons[:2])
+    assert "2 lessons are drafts again; students no longer see them." in page
+    page = action(client, "lesson", "publish", pyweb.lessons[1:2])
+    assert "1 lesson published." in page
     client.force_login(bob)
     assert client.get(pyweb.lessons[0].get_absolute_url()).status_code == 404
 
