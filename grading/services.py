@@ -673,8 +673,9 @@ def regrade_answer(
     criterion = regrade.criterion
     if accept:
         if new_points is None or not (0 <= new_points <= criterion.max_points):
+            most = f"{criterion.max_points.normalize():f}"  # 25.00 -> "25"
             raise ValidationError(
-                f"To accept, give a new score between 0 and {criterion.max_points:g}."
+                {"new_points": f"To accept, give a new score between 0 and {most}."}
             )
         score, _ = CriterionScore.objects.get_or_create(review=regrade.review, criterion=criterion)
         score.points = new_points
@@ -690,7 +691,7 @@ def regrade_answer(
         regrade.new_points = new_points
     else:
         if not response:
-            raise ValidationError("Give the reason for declining.")
+            raise ValidationError({"response": "Give the reason for declining."})
         regrade.status = RegradeStatus.DECLINED
     regrade.response = response
     regrade.answered_by = by

@@ -405,6 +405,8 @@ def regrade_answer(request: HttpRequest, pk: int) -> HttpResponse:
                     response=form.cleaned_data["response"],
                 )
             except ValidationError as exc:
+                if hasattr(exc, "error_dict"):  # by the field to change, which is kept
+                    form.add_error(None, exc)
                 messages.error(request, " ".join(exc.messages))
             else:
                 messages.success(

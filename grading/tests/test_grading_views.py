@@ -753,3 +753,25 @@ def test_the_queue_lists_the_courses_its_reader_teaches_and_no_other(client, wor
     login(client, grace)
     page = client.get(reverse("grading:grader_queue")).content.decode()
     assert 'id="teaching"' not in page and world.course.title in page
+
+
+def test_a_refused_regrade_answer_marks_the_field_to_change_and_keeps_the_rest(
+    client, world, alice, bob, grace
+):
+    release(world, alice)
+    regrade = services.regrade_request_create(
+        review=world.review, criterion=world.style, student=bob, reason="Please"
+    )
+    login(client, grace)
+    url = reverse("grading:regrade_answer", kwargs={"pk": regrade.pk})
+    response = client.post(url, {"decision": "accept", "new_points": "9", "response": "Fair."})
+    form = response.context["form"]
+    assert form.errors["new_points"] == ["To accept, give a new score between 0 and 5."]
+    assert 'value="9"' in response.content.decode() and "Fair." in response.content.decode()
+    response = client.post(url, {"decision": "decline", "response": " "})
+    assert response.context["form"].errors["response"] == ["Give the reason for declining."]
+    regrade.refresh_from_db()
+    assert regrade.status == RegradeStatus.OPEN
+    # Another course's grader reaches none of it.
+    login(client, GraderFactory())
+    assert client.post(url, {"decision": "decline", "response": "No."}).status_code == 404
