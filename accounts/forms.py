@@ -10,7 +10,7 @@ from coursesite.forms import PlainErrorsMixin
 
 from .invitations import invitable
 from .models import User
-from .tasks import send_invitation_email, send_password_reset_email
+from .tasks import send_invitation_emails, send_password_reset_email
 from .throttle import password_reset_allowed
 from .validators import (
     canonical_email,
@@ -144,8 +144,10 @@ class PasswordResetForm(PlainErrorsMixin, auth_forms.PasswordResetForm):
             email_template_name=self.email_template_name,
             extra_email_context={"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL},
         )
-        for user in invitable(User.objects.filter(email=self.cleaned_data["email"])):
-            send_invitation_email.call(user_id=user.pk)  # already in the worker
+        waiting = invitable(User.objects.filter(email=self.cleaned_data["email"]))
+        ids = list(waiting.values_list("pk", flat=True))
+        if ids:
+            send_invitation_emails.call(user_ids=ids)  # already in the worker
 
 
 class SetPasswordForm(PlainErrorsMixin, auth_forms.SetPasswordForm):

@@ -123,9 +123,7 @@ def invitation_send(*, user: User) -> None:
     Nothing is sent if the transaction rolls back; the worker checks again when it
     sends that the account still waits for its first password.
     """
-    from .tasks import send_invitation_email
-
-    transaction.on_commit(partial(send_invitation_email.enqueue, user_id=user.pk))
+    invitations_send(users=[user])
 
 
 def invitations_send(*, users: list[User]) -> None:

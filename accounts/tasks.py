@@ -19,7 +19,11 @@ logger = logging.getLogger(__name__)
 
 @task()
 def send_invitation_email(*, user_id: int) -> int:
-    """Email one person the link to choose the first password of their account."""
+    """Email one person the link to choose the first password of their account.
+
+    Kept for the tasks queued before invitations went in batches
+    (``send_invitation_emails``); nothing queues it any more.
+    """
     return _send_invitation(User.objects.filter(pk=user_id).first())
 
 

@@ -15,6 +15,16 @@ class BodyTooLarge(APIException):
     default_code = "too_large"
 
 
+def body_too_large_detail() -> str:
+    """What a body past DATA_UPLOAD_MAX_MEMORY_SIZE is told, whoever refused it (our
+    parsers, or Django's own check: coursesite.views.bad_request)."""
+    megabytes = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+    return (
+        f"The request body is larger than {megabytes} MB, the most the API reads. "
+        "Send less at a time."
+    )
+
+
 def read_body(stream) -> bytes:
     """Return the request body STREAM, refusing one past DATA_UPLOAD_MAX_MEMORY_SIZE.
 
@@ -27,10 +37,7 @@ def read_body(stream) -> bytes:
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     body = stream.read(limit + 1)
     if len(body) > limit:
-        raise BodyTooLarge(
-            f"The request body is larger than {limit // (1024 * 1024)} MB, the most the API "
-            "reads. Send less at a time."  # as coursesite.views.bad_request says it
-        )
+        raise BodyTooLarge(body_too_large_detail())
     return body
 
 

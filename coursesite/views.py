@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from access import policy
+from api.parsers import body_too_large_detail
 from lessons.views import lands_on_queue
 
 
@@ -54,11 +55,8 @@ def _api_problem(request: HttpRequest, status: int, title: str, detail: str) -> 
 def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
     if isinstance(exception, RequestDataTooBig):
         # Django's own limit, when something reads ``request.body`` (DRF does for JSON).
-        megabytes = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
-        detail = f"The request body is larger than {megabytes} MB, the most the API reads."
-        if problem := _api_problem(
-            request, 413, "Content Too Large", detail + " Send less at a time."
-        ):
+        detail = body_too_large_detail()
+        if problem := _api_problem(request, 413, "Content Too Large", detail):
             return problem
     detail = "The request is not valid."
     if problem := _api_problem(request, 400, "Bad Request", detail):

@@ -370,9 +370,7 @@ class LessonAdminForm(forms.ModelForm):
     def clean_body(self) -> str:
         # The questions and exercises are checked with the form, so a broken block is
         # a form error naming its line, and the lesson is not saved half-updated.
-        # Stored with the line ends Markdown and the practice blocks are written with,
-        # not the CRLF a browser sends.
-        body = self.cleaned_data["body"].replace("\r\n", "\n")
+        body = self.cleaned_data["body"]
         self.practice = lesson_practice_checked(body)
         return body
 

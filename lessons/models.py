@@ -332,6 +332,9 @@ class Lesson(models.Model):
                 )
 
     def render(self) -> None:
+        # Stored with the line ends it is written with, not the CRLF a browser's text
+        # box (or a file from Windows) sends; the practice blocks read either.
+        self.body = self.body.replace("\r\n", "\n")
         # Questions and exercises are shown as forms (practice/), not as code blocks.
         rendered = render_markdown(strip_blocks(self.body))
         self.body_html = rendered.html

@@ -376,7 +376,6 @@ def extension_grant(
     extension, _ = Extension.objects.update_or_create(
         group=group, defaults={"due_at": due_at, "reason": reason, "granted_by": granted_by}
     )
-    group.extension = extension
     submissions_refresh_lateness(assignment_id=group.assignment_id, group_id=group.pk)
     return extension
 
