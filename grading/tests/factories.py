@@ -145,6 +145,22 @@ def grading_world(*, alice: User, bob: User, grace: User, **rubric_settings) -> 
     )
 
 
+def complete_review(world: World, correctness="8", style="4", by: User | None = None) -> Review:
+    """Complete the review of grading_world's group: CORRECTNESS + STYLE points."""
+    from grading import services
+
+    return services.review_save(
+        review=world.review,
+        by=by or world.review.grader,
+        scores={
+            world.correctness.pk: (Decimal(correctness), "Works."),
+            world.style.pk: (Decimal(style), "Tidy."),
+        },
+        overall_feedback="Well done **team**.",
+        complete=True,
+    )
+
+
 def released_feedback(student: User, course: Course, *, grader: User, answered_regrade: bool):
     """Give STUDENT's group a graded, released project of COURSE; optionally a regrade answer.
 

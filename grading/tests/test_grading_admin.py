@@ -15,7 +15,7 @@ from grading import services
 from grading.models import Review, ReviewStatus
 from lessons.models import Course
 
-from .factories import CriterionFactory, add_group, enroll, grading_world
+from .factories import CriterionFactory, add_group, complete_review, enroll, grading_world
 
 pytestmark = pytest.mark.django_db
 
@@ -112,22 +112,12 @@ def test_an_unfinished_review_changes_grader_in_the_admin(client, world, alice):
     assert world.review.grader == gina
 
 
-def _complete(world, grace) -> None:
-    services.review_save(
-        review=world.review,
-        by=grace,
-        scores={world.correctness.pk: (Decimal(8), ""), world.style.pk: (Decimal(4), "")},
-        overall_feedback="Good work.",
-        complete=True,
-    )
-
-
 def test_a_criterion_added_after_a_review_was_completed_reopens_it_until_scored(
     client, world, alice, grace
 ):
     # A new criterion counted as 0 in a completed review lowered its mark in silence,
     # and the grades could be released so.
-    _complete(world, grace)
+    complete_review(world)
     client.force_login(alice)
     url = reverse("admin:grading_rubric_change", args=[world.rubric.pk])
     data = form_data(client.get(url).content.decode(), "rubric_form")
@@ -159,7 +149,7 @@ def test_a_criterion_added_after_a_review_was_completed_reopens_it_until_scored(
 
 
 def test_the_release_refuses_a_completed_review_missing_a_criterions_score(world, alice, grace):
-    _complete(world, grace)
+    complete_review(world)
     CriterionFactory(rubric=world.rubric, order=3, title="Written around the back office")
     with pytest.raises(ValidationError, match="give no score for a criterion") as refused:
         services.grades_release(assignment=world.assignment, by=alice)
@@ -170,7 +160,7 @@ def test_peer_evaluation_settings_are_read_only_after_the_release(client, alice,
     # Each student's mark is the group's times their peer factor: turning peer
     # evaluation off, or changing its cap, after the release changed released marks.
     world = grading_world(alice=alice, bob=bob, grace=grace, peer_evaluation=True)
-    _complete(world, grace)
+    complete_review(world)
     services.grades_release(assignment=world.assignment, by=alice)
     client.force_login(alice)
     url = reverse("admin:grading_rubric_change", args=[world.rubric.pk])

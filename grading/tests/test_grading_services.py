@@ -23,21 +23,9 @@ from grading.models import (
 from projects.tests.factories import SubmissionFactory
 
 from .factories import add_group, enroll, grading_world
+from .factories import complete_review as complete
 
 pytestmark = pytest.mark.django_db
-
-
-def complete(world, correctness="8", style="4", by=None):
-    return services.review_save(
-        review=world.review,
-        by=by or world.review.grader,
-        scores={
-            world.correctness.pk: (Decimal(correctness), "Works."),
-            world.style.pk: (Decimal(style), "Tidy."),
-        },
-        overall_feedback="Well done **team**.",
-        complete=True,
-    )
 
 
 # Assigning graders

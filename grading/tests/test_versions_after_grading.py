@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -19,6 +18,7 @@ from projects.models import LateVersionRule
 from projects.services import submission_create
 from projects.tests.factories import GroupFactory, GroupMembershipFactory, make_zip
 
+from .factories import complete_review as complete
 from .factories import enroll
 
 pytestmark = pytest.mark.django_db
@@ -36,16 +36,6 @@ def graded(world, alice, grace):
     world.review.delete()
     world.review = services.grader_assign(group=world.group, grader=grace, by=alice)
     return world
-
-
-def complete(world):
-    return services.review_save(
-        review=world.review,
-        by=world.review.grader,
-        scores={world.correctness.pk: (Decimal("8"), ""), world.style.pk: (Decimal("4"), "")},
-        overall_feedback="Good.",
-        complete=True,
-    )
 
 
 def set_rule(world, rule):

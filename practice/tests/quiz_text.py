@@ -1,4 +1,5 @@
-"""A lesson's Markdown with one question of each kind and one exercise (test data)."""
+"""A lesson's Markdown with one question of each kind and one exercise, and the back
+office's form that posts a lesson's Markdown (test data)."""
 
 QUIZ = """Some text before.
 
@@ -78,3 +79,19 @@ solution: |
 
 Text after.
 """
+
+
+def lesson_change_data(lesson, body: str, **changes: str) -> dict[str, str]:
+    """Return what the back office's change page of LESSON posts with BODY, and CHANGES."""
+    return {
+        "module": lesson.module_id,
+        "title": lesson.title,
+        "slug": lesson.slug,
+        "order": "1",
+        "estimated_minutes": "15",
+        "quiz_pass_mark": "70",
+        "body": body,
+        "attachments-TOTAL_FORMS": "0",
+        "attachments-INITIAL_FORMS": "0",
+        **changes,
+    }

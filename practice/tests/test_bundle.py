@@ -18,7 +18,7 @@ from lessons.tests.factories import EnrollmentFactory
 from practice import syntax
 from practice.models import Attempt, Choice, Exercise, Question
 
-from .quiz_text import QUIZ
+from .quiz_text import QUIZ, lesson_change_data
 
 pytestmark = pytest.mark.django_db
 
@@ -192,17 +192,8 @@ def test_a_lesson_saved_from_a_browser_keeps_its_blocks(client, alice):
     EnrollmentFactory(user=alice, course=lesson_obj.module.course, role=Role.INSTRUCTOR)
     client.force_login(alice)
     url = reverse("admin:lessons_lesson_change", args=[lesson_obj.pk])
-    data = {
-        "module": lesson_obj.module_id,
-        "title": lesson_obj.title,
-        "slug": lesson_obj.slug,
-        "order": "1",
-        "estimated_minutes": "26",
-        "quiz_pass_mark": "70",
-        "body": body.replace("\n", "\r\n"),
-        "attachments-TOTAL_FORMS": "0",
-        "attachments-INITIAL_FORMS": "0",
-    }
+    # Only the minutes changed, as a browser posts the page: lines end with CRLF.
+    data = lesson_change_data(lesson_obj, body.replace("\n", "\r\n"), estimated_minutes="26")
     assert client.post(url, data).status_code == 302
     assert Question.objects.filter(lesson=lesson_obj).count() == 5
     assert Exercise.objects.filter(lesson=lesson_obj).count() == 1
@@ -226,17 +217,7 @@ def test_the_lesson_admin_stores_the_blocks_and_names_the_line_of_a_broken_one(c
     EnrollmentFactory(user=alice, course=lesson_obj.module.course, role=Role.INSTRUCTOR)
     client.force_login(alice)
     url = reverse("admin:lessons_lesson_change", args=[lesson_obj.pk])
-    data = {
-        "module": lesson_obj.module_id,
-        "title": lesson_obj.title,
-        "slug": lesson_obj.slug,
-        "order": "1",
-        "estimated_minutes": "15",
-        "quiz_pass_mark": "70",
-        "body": QUIZ,
-        "attachments-TOTAL_FORMS": "0",
-        "attachments-INITIAL_FORMS": "0",
-    }
+    data = lesson_change_data(lesson_obj, QUIZ)
     assert client.post(url, data).status_code == 302
     assert Question.objects.filter(lesson=lesson_obj).count() == 5
     assert Exercise.objects.filter(lesson=lesson_obj).count() == 1

@@ -19,7 +19,7 @@ from practice.models import Choice, Exercise, Question
 from practice.selectors import practice_content
 from practice.services import exercise_attempt_create, lesson_practice_sync, question_answer
 
-from .quiz_text import QUIZ
+from .quiz_text import QUIZ, lesson_change_data
 from .test_bundle import demo_with_practice
 
 pytestmark = pytest.mark.django_db
@@ -50,18 +50,7 @@ def teacher(client, alice, quiz):
 
 def lesson_admin_post(teacher, lesson: Lesson, body: str) -> None:
     url = reverse("admin:lessons_lesson_change", args=[lesson.pk])
-    data = {
-        "module": lesson.module_id,
-        "title": lesson.title,
-        "slug": lesson.slug,
-        "order": "1",
-        "estimated_minutes": "15",
-        "quiz_pass_mark": "70",
-        "is_published": "on",
-        "body": body,
-        "attachments-TOTAL_FORMS": "0",
-        "attachments-INITIAL_FORMS": "0",
-    }
+    data = lesson_change_data(lesson, body, is_published="on")
     assert teacher.post(url, data).status_code == 302
 
 
