@@ -27,6 +27,7 @@ from coursesite.csvexport import CsvResponse
 from projects import services
 from projects.admin.filters import GroupNameFilter
 from projects.models import (
+    DUE_AFTER_OPENING,
     Extension,
     Group,
     GroupMembership,
@@ -160,7 +161,7 @@ class ProjectAssignmentForm(forms.ModelForm):
             )
         opens, due = data.get("opens_at"), data.get("due_at")
         if opens is not None and due is not None and due <= opens:
-            self.add_error("due_at", _("The deadline must be after the opening time."))
+            self.add_error("due_at", DUE_AFTER_OPENING)
         return data
 
 

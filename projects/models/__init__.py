@@ -1,6 +1,7 @@
 """Group-project models: assignments, groups, memberships, extensions and submissions."""
 
 from .assignments import (
+    DUE_AFTER_OPENING,
     Extension,
     FormationMode,
     Group,
@@ -14,6 +15,7 @@ from .assignments import (
 )
 
 __all__ = [
+    "DUE_AFTER_OPENING",
     "Extension",
     "FormationMode",
     "Group",

@@ -46,6 +46,10 @@ class LateVersionRule(models.TextChoices):
     ACCEPT_AND_NOTIFY = "notify", _("Accept and notify the grader (the graded version stays)")
 
 
+# The database's check, and the back office's by the field (ProjectAssignmentForm).
+DUE_AFTER_OPENING = _("The deadline must be after the opening time.")
+
+
 class ProjectAssignmentQuerySet(models.QuerySet):
     def published(self) -> ProjectAssignmentQuerySet:
         return self.filter(is_published=True, course__is_published=True)
@@ -153,7 +157,7 @@ class ProjectAssignment(models.Model):
             models.CheckConstraint(
                 condition=Q(due_at__gt=F("opens_at")),
                 name="projects_assignment_due_after_open",
-                violation_error_message=_("The deadline must be after the opening time."),
+                violation_error_message=DUE_AFTER_OPENING,
             ),
             models.CheckConstraint(
                 condition=Q(weight__gte=0),
