@@ -35,7 +35,18 @@ from typing import NamedTuple
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
-from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.db.models import (
+    CharField,
+    Exists,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    StringAgg,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.http import Http404
 
 from accounts.models import Role
@@ -295,18 +306,61 @@ def enrollments(user) -> dict[int, EnrollmentRow]:
 
     Views get a fresh user object on every request, so a changed enrollment shows on
     the next request; code that changes a user's enrollments and asks again in the
-    same request calls ``forget(user)``.
+    same request calls ``forget(user)``. A user loaded ``with_enrollments`` brings them
+    along (the session's user, accounts/backends.py): no query of its own.
     """
     if not user.is_authenticated or not user.is_active:
         return {}
-    rows = getattr(user, "_enrollments", None)
+    rows = user.__dict__.get("_enrollments")
     if rows is None:
+        text = user.__dict__.pop(_ENROLLMENTS_TEXT, _NOT_READ)
+        if text is _NOT_READ:
+            found = _enrollment_rows(user_id=user.pk)
+        else:
+            found = (row.split(":") for row in text.split(",")) if text else ()
         rows = {
-            course_id: EnrollmentRow(role, last_lesson_id)
-            for course_id, role, last_lesson_id in _enrollment_rows(user_id=user.pk)
+            int(course_id): EnrollmentRow(role, int(last_lesson_id) if last_lesson_id else None)
+            for course_id, role, last_lesson_id in found
         }
         user._enrollments = rows
     return rows
+
+
+# Where a user loaded with_enrollments carries them: "course:role:last lesson" joined
+# with commas (roles are plain words; ids are digits), or None when there are none.
+_ENROLLMENTS_TEXT = "enrollments_text"
+_NOT_READ = object()
+
+
+def with_enrollments(users: QuerySet) -> QuerySet:
+    """Return USERS, each with their enrollments read in the same query, for enrollments().
+
+    Every page of a logged-in user asks their roles (the access checks, the navbar's
+    links), so the session's user is loaded with them: one round trip instead of two.
+    Only for users read afresh on each request: a user kept across requests (a cache)
+    would keep roles that may have changed since.
+    """
+    rows = (
+        _model("lessons.Enrollment")
+        .objects.filter(user_id=OuterRef("pk"))
+        .order_by()
+        .values("user_id")
+        .annotate(
+            text=StringAgg(
+                Concat(
+                    Cast("course_id", CharField()),
+                    Value(":"),
+                    "role",
+                    Value(":"),
+                    Coalesce(Cast("last_lesson_id", CharField()), Value("")),
+                    output_field=CharField(),
+                ),
+                Value(","),
+            )
+        )
+        .values("text")
+    )
+    return users.annotate(**{_ENROLLMENTS_TEXT: Subquery(rows)})
 
 
 @prepared
@@ -328,6 +382,7 @@ def course_roles(user) -> dict[int, str]:
 def forget(user) -> None:
     """Drop USER's remembered enrollments (after changing them)."""
     user.__dict__.pop("_enrollments", None)
+    user.__dict__.pop(_ENROLLMENTS_TEXT, None)
 
 
 def variant(user) -> tuple:

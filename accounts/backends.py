@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 
+from access import policy
 from coursesite.converters import parse_id
 from coursesite.prepared import prepared
 
@@ -13,6 +14,11 @@ from .models import User
 @prepared
 def _user_by_pk(user_id: int):
     return User.objects.filter(pk=user_id).order_by()
+
+
+@prepared
+def _user_with_enrollments_by_pk(user_id: int):
+    return policy.with_enrollments(User.objects.filter(pk=user_id).order_by())
 
 
 class UsernameOrEmailBackend(ModelBackend):
@@ -43,22 +49,23 @@ class UsernameOrEmailBackend(ModelBackend):
         """
         seconds = settings.AUTH_USER_CACHE_SECONDS
         if not seconds:
-            user = self._read_user(user_id)
+            # Read afresh on every request: the roles come in the same query.
+            user = self._read_user(user_id, _user_with_enrollments_by_pk)
         else:
             key = user_cache_key(user_id)
             user = cache.get(key)
             if user is None:
-                user = self._read_user(user_id)
+                user = self._read_user(user_id, _user_by_pk)
                 if user is not None and self.user_can_authenticate(user):
                     cache.set(key, user, seconds)
         return user if user is not None and self.user_can_authenticate(user) else None
 
     @staticmethod
-    def _read_user(user_id) -> User | None:
-        """Return the user USER_ID names, in a query compiled once per connection
+    def _read_user(user_id, query) -> User | None:
+        """Return the user USER_ID names, in a QUERY compiled once per connection
         (ModelBackend.get_user compiles its ``get(pk=...)`` on every request)."""
         pk = parse_id(user_id)  # None for anything no row can have
-        found = _user_by_pk(user_id=pk) if pk is not None else []
+        found = query(user_id=pk) if pk is not None else []
         return found[0] if found else None
 
 

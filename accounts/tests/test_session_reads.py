@@ -1,6 +1,7 @@
 """The session and its user, read on every logged-in request with prepared queries
 (accounts/sessions.py, accounts/backends.py): the same answers as Django's own reads,
-one query each, and nothing for an expired session, an unknown key or an inactive user."""
+one query each, and nothing for an expired session, an unknown key or an inactive user;
+the user read afresh brings their course roles in the same query."""
 
 from __future__ import annotations
 
@@ -11,8 +12,12 @@ from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils import timezone
 
+from access import policy
 from accounts.backends import UsernameOrEmailBackend
+from accounts.models import Role
 from accounts.sessions import SessionStore
+from lessons.models import Enrollment
+from lessons.tests.factories import EnrollmentFactory, LessonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +65,44 @@ def test_a_removed_account_is_logged_out_on_its_next_request(client, bob):
     response = client.get(page)
     assert response.status_code == 302
     assert reverse("accounts:login") in response["Location"]
+
+
+def test_the_sessions_user_brings_their_course_roles_in_the_same_query(
+    bob, settings, django_assert_num_queries
+):
+    settings.AUTH_USER_CACHE_SECONDS = 0  # the embedded default: the user read afresh
+    first, second = LessonFactory(), LessonFactory()
+    EnrollmentFactory(user=bob, course=first.module.course, role=Role.STUDENT)
+    EnrollmentFactory(user=bob, course=second.module.course, role=Role.GRADER)
+    Enrollment.objects.filter(user=bob, course=first.module.course).update(last_lesson=first)
+    backend = UsernameOrEmailBackend()
+    with django_assert_num_queries(1):
+        user = backend.get_user(bob.pk)
+        roles = policy.enrollments(user)
+    assert roles == {
+        first.module.course.pk: policy.EnrollmentRow(Role.STUDENT, first.pk),
+        second.module.course.pk: policy.EnrollmentRow(Role.GRADER, None),
+    }
+    Enrollment.objects.filter(user=bob).delete()
+    with django_assert_num_queries(1):
+        assert policy.enrollments(backend.get_user(bob.pk)) == {}
+
+
+@pytest.mark.parametrize("cached_user_seconds", [0, 300])
+def test_a_role_taken_away_is_refused_on_the_next_request(
+    client, bob, settings, cached_user_seconds
+):
+    # Whether the session's user is read afresh with their roles or kept in the cache
+    # (whose copy carries no roles), a removed enrollment counts on the next page.
+    settings.AUTH_USER_CACHE_SECONDS = cached_user_seconds
+    course = LessonFactory().module.course
+    other_course = LessonFactory().module.course
+    for each in (course, other_course):
+        EnrollmentFactory(user=bob, course=each, role=Role.STUDENT)
+    client.force_login(bob)
+    assert client.get(course.get_absolute_url()).status_code == 200
+    assert client.get(other_course.get_absolute_url()).status_code == 200
+
+    Enrollment.objects.filter(user=bob, course=course).delete()
+    assert client.get(course.get_absolute_url()).status_code == 404
+    assert client.get(other_course.get_absolute_url()).status_code == 200

@@ -22,8 +22,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("uncached")]
 # The dashboard, first after logging in, also pays the session's refresh (a write that
 # SessionIdleRefreshMiddleware makes about once a minute); the others load the session
 # but no longer write it on every request.
-# "complete" reads the user's course roles for the access policy (the other pages read them
-# for the navbar anyway).
+# The session's user is read with their course roles (access.policy.with_enrollments):
+# the access policy and the navbar ask them on every page without a query of their own.
 # Each page twice: the first visit reads the course outlines (lessons/outline.py), the
 # next ones find them cached, as every visit does until the course changes. The lesson's
 # first visit also records "continue where you left off". The lesson page reads its
@@ -39,15 +39,15 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("uncached")]
 # (grading/todo.py), whatever their number. Here all three have rows (four queries); a
 # student with nothing to do pays only the first.
 EXPECTED = {
-    "dashboard": 16,
-    "dashboard again": 11,
-    "course": 6,
-    "course again": 6,
-    "lesson": 7,
-    "lesson again": 4,
-    "search": 4,
-    "search again": 4,
-    "complete": 13,
+    "dashboard": 15,
+    "dashboard again": 10,
+    "course": 5,
+    "course again": 5,
+    "lesson": 6,
+    "lesson again": 3,
+    "search": 3,
+    "search again": 3,
+    "complete": 12,
 }
 
 
