@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 
 import jinja2
 import pytest
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from django.conf import settings
+from django.middleware.csrf import (
+    CSRF_ALLOWED_CHARS,
+    _get_new_csrf_string,
+    _unmask_cipher_token,
+)
 from django.template import engines
+from django.test import RequestFactory
 from django.urls import reverse
 
 from accounts.forms import ProfileForm
-from coursesite.jinja2 import Jinja2Backend, crispy_field
+from coursesite.jinja2 import Jinja2Backend, crispy_field, masked_csrf_token
 from coursesite.tests.test_site import run_python
 from lessons.tests.factories import CourseFactory
 
@@ -199,3 +206,28 @@ def test_invisible_characters_in_file_names_show_as_their_code_points():
     assert render("{{ name|show_invisible }}", name="app.py") == "app.py"
     assert "U+200B" in render("{{ name|show_invisible }}", name="a\u200bb")
     assert render("{{ name|show_invisible }}", name="<i>") == "&lt;i&gt;"
+
+
+def test_the_csrf_token_is_djangos_masked_with_a_fresh_uniform_mask():
+    # Django's middleware unmasks it back to the secret; each page's mask is new, and
+    # every character of the alphabet is about as likely in every place of the mask (a
+    # biased mask would leak the secret over many responses, the attack masking stops).
+    secret = _get_new_csrf_string()
+    tokens = []
+    for _ in range(2000):
+        request = RequestFactory().get("/")
+        request.META["CSRF_COOKIE"] = secret
+        tokens.append(masked_csrf_token(request))
+        assert request.META["CSRF_COOKIE_NEEDS_UPDATE"] is True  # the cookie is renewed
+    assert all(len(token) == 64 and _unmask_cipher_token(token) == secret for token in tokens)
+    assert len(set(tokens)) == len(tokens)
+    counts = Counter(char for token in tokens for char in token[:32])
+    expected = 2000 * 32 / len(CSRF_ALLOWED_CHARS)
+    assert set(counts) == set(CSRF_ALLOWED_CHARS)
+    assert all(0.85 * expected < count < 1.15 * expected for count in counts.values())
+
+
+def test_a_request_without_a_csrf_secret_gets_a_new_one():
+    request = RequestFactory().get("/")
+    token = masked_csrf_token(request)
+    assert _unmask_cipher_token(token) == request.META["CSRF_COOKIE"]
