@@ -35,6 +35,7 @@ from .models import Course, Enrollment, Lesson, LessonAttachment, Module, conten
 from .services import (
     course_progress_report,
     enrollment_create,
+    enrollments_removed,
     last_instructor_message,
     lesson_move,
     lesson_practice_checked,
@@ -517,6 +518,12 @@ class EnrollmentAdmin(CourseScopedAdmin):
             if protected:
                 raise ValidationError(protected)
             super().delete_queryset(request, queryset)
+            enrollments_removed(rows)
+
+    def delete_model(self, request: HttpRequest, obj: Enrollment) -> None:
+        with transaction.atomic():
+            super().delete_model(request, obj)
+            enrollments_removed([obj])
 
     def get_deleted_objects(self, objs, request):
         # A course keeps an instructor: the admin's delete pages (one row or the bulk

@@ -27,6 +27,11 @@ class EnrollmentKeyField(forms.CharField):
 class EnrollForm(PlainErrorsMixin, forms.Form):
     key = EnrollmentKeyField()
 
+    @classmethod
+    def showing(cls, data) -> EnrollForm:
+        """Return an unchecked form that shows the key typed in DATA."""
+        return cls(initial={"key": data.get("key", "")})
+
     def clean_key(self) -> str:
         key = self.cleaned_data["key"].strip()
         self.course = course_for_key(key)  # ValidationError lands on the field

@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, name_sort_keys
@@ -420,6 +421,27 @@ class Enrollment(models.Model):
 
     def get_absolute_url(self) -> str:
         return self.course.get_absolute_url()
+
+
+class Removal(models.Model):
+    """A person a teacher removed from a course: they may not enroll again with its key.
+
+    Without it, a student removed from a course (who knows its key) enrolled again at
+    once and found their group, its files and their feedback where they left them. A
+    teacher may still enroll them again (the back office, a roster, the API).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="removals")
+    removed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "course"], name="lessons_removal_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} removed from {self.course}"
 
 
 class LessonCompletion(models.Model):

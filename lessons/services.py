@@ -27,7 +27,16 @@ from practice import syntax as practice_syntax
 from practice.services import lesson_practice_sync, quiz_score, quiz_scores
 
 from . import bundle
-from .models import Course, Enrollment, Lesson, LessonCompletion, Module, Progress, renumber
+from .models import (
+    Course,
+    Enrollment,
+    Lesson,
+    LessonCompletion,
+    Module,
+    Progress,
+    Removal,
+    renumber,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +84,36 @@ def enrollment_delete(enrollment: Enrollment) -> None:
     """Remove ENROLLMENT, unless it is its course's last instructor (ValidationError)."""
     refuse_if_last_instructor(enrollment)
     enrollment.delete()
+    enrollments_removed([enrollment])
     policy.forget(enrollment.user)
+
+
+def enrollments_removed(enrollments: list[Enrollment]) -> None:
+    """Remember that teachers removed ENROLLMENTS (deleted in this transaction): their
+    people may not enroll again with the course's key (Removal)."""
+    pairs = {(row.user_id, row.course_id) for row in enrollments}
+    Removal.objects.bulk_create(
+        [Removal(user_id=user_id, course_id=course_id) for user_id, course_id in pairs],
+        update_conflicts=True,
+        unique_fields=["user", "course"],
+        update_fields=["removed_at"],
+    )
+
+
+@transaction.atomic
+def enrollment_create_with_key(*, user: User, course: Course) -> Enrollment:
+    """Enroll USER as a student of COURSE, whose key they typed (course_for_key).
+
+    Refused (ValidationError, code "removed") to someone a teacher removed from it.
+    """
+    if Removal.objects.filter(user=user, course=course).exists():
+        if not Enrollment.objects.filter(user=user, course=course).exists():
+            raise ValidationError(
+                f"Your instructor removed you from {course.title}, so its key no longer "
+                "enrolls you. If this is a mistake, ask them to add you again.",
+                code="removed",
+            )
+    return enrollment_create(user=user, course=course, role=Role.STUDENT)
 
 
 def last_instructor_message(enrollment: Enrollment) -> str:
@@ -111,17 +149,13 @@ def course_for_key(key: str) -> Course:
             code="bad_key",
         )
     if not course.is_published:
+        # Not named: whoever guesses a key learns no title of a course in preparation.
         raise ValidationError(
-            f"{course.title} is not open for enrollment yet. Try again when your "
+            "The course of this key is not open for enrollment yet. Try again when your "
             "instructor announces it.",
             code="unpublished",
         )
     return course
-
-
-@transaction.atomic
-def enrollment_create_with_key(*, user: User, key: str) -> Enrollment:
-    return enrollment_create(user=user, course=course_for_key(key), role=Role.STUDENT)
 
 
 @transaction.atomic

@@ -29,7 +29,7 @@ from .outline import OutlineLesson, course_outline, course_outlines
 from .search import search_lessons
 from .services import (
     course_progress,
-    enrollment_create,
+    enrollment_create_with_key,
     enrollment_remember_lesson,
     lesson_set_completed,
     module_progress,
@@ -311,17 +311,28 @@ def search(request: HttpRequest) -> HttpResponse:
 @page_with_form
 @login_required
 def enroll(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and signup_throttle.is_exhausted(request):
+        messages.error(
+            request,
+            f"Too many wrong keys from your network: wait {signup_throttle.wait}, then try again.",
+        )
+        form = EnrollForm.showing(request.POST)
+        return render(request, "lessons/enroll.html", {"form": form}, status=429)
     form = EnrollForm(request.POST or None)
     if request.method == "POST":
         if form.is_valid():
             course = form.course
             try:
-                enrollment_create(user=request.user, course=course)
-            except ValidationError:
+                enrollment_create_with_key(user=request.user, course=course)
+            except ValidationError as exc:
+                if exc.code != "already_enrolled":
+                    messages.error(request, exc.messages[0])
+                    return render(request, "lessons/enroll.html", {"form": form})
                 messages.info(request, f"You are already enrolled in {course.title}.")
                 return redirect(course)
             messages.success(request, f"Welcome to {course.title}! You are enrolled as a student.")
             return redirect(course)
+        signup_throttle.add(request)  # a refused key: guessing them is counted as on sign-up
         messages.error(request, "You were not enrolled: please check the key below.")
     return render(request, "lessons/enroll.html", {"form": form})
 

@@ -54,9 +54,11 @@ def test_a_wrong_key_keeps_what_was_typed(client, pyweb):
 
 
 def test_signup_for_an_unpublished_course_explains_why(client, db):
-    course = CourseFactory(is_published=False)
+    course = CourseFactory(is_published=False, title="Secret Course In Preparation")
     response = client.post(reverse("lessons:signup"), signup_data(course.enrollment_key))
-    assert "is not open for enrollment yet" in response.content.decode()
+    page = response.content.decode()
+    assert "is not open for enrollment yet" in page
+    assert course.title not in page  # a guessed key tells no title
     assert not User.objects.filter(username="dora").exists()
 
 
@@ -134,3 +136,60 @@ def test_a_rotated_key_stops_working(client, pyweb, charlie):
 def test_enrollment_create_refuses_a_duplicate(pyweb, bob):
     with pytest.raises(ValidationError):
         services.enrollment_create(user=bob, course=pyweb.course)
+
+
+def _remove_in_the_back_office(client, enrollment, how: str) -> None:
+    if how == "delete page":
+        url = reverse("admin:lessons_enrollment_delete", args=[enrollment.pk])
+        assert client.post(url, {"post": "yes"}).status_code == 302
+    elif how == "delete action":
+        data = {"action": "delete_selected", "_selected_action": [enrollment.pk], "post": "yes"}
+        assert client.post(reverse("admin:lessons_enrollment_changelist"), data).status_code == 302
+    else:
+        url = reverse("api:enrollment-detail", args=[enrollment.pk])
+        assert client.delete(url).status_code == 204
+
+
+@pytest.mark.parametrize("how", ["delete page", "delete action", "api"])
+def test_a_student_removed_by_a_teacher_cannot_enroll_again_with_the_key(
+    client, pyweb, other_course, alice, bob, how
+):
+    enrollment = Enrollment.objects.get(user=bob, course=pyweb.course)
+    client.force_login(alice)
+    _remove_in_the_back_office(client, enrollment, how)
+    assert not Enrollment.objects.filter(user=bob, course=pyweb.course).exists()
+
+    client.force_login(bob)
+    response = client.post(reverse("lessons:enroll"), {"key": pyweb.course.enrollment_key})
+    page = response.content.decode()
+    assert "Your instructor removed you from" in page and "ask them to add you again" in page
+    assert f'value="{pyweb.course.enrollment_key}"' in page  # the key stays typed
+    assert not Enrollment.objects.filter(user=bob, course=pyweb.course).exists()
+    assert client.get(pyweb.course.get_absolute_url()).status_code == 404
+
+    # Another course's key still enrolls them; a teacher may add them back.
+    client.post(reverse("lessons:enroll"), {"key": other_course.course.enrollment_key})
+    assert Enrollment.objects.filter(user=bob, course=other_course.course).exists()
+    services.enrollment_create(user=bob, course=pyweb.course)
+    assert client.get(pyweb.course.get_absolute_url()).status_code == 200
+
+
+def test_a_removal_from_one_course_does_not_bar_another_student(client, pyweb, alice, charlie):
+    services.enrollment_delete(Enrollment.objects.get(user__username="bob", course=pyweb.course))
+    client.force_login(charlie)
+    client.post(reverse("lessons:enroll"), {"key": pyweb.course.enrollment_key})
+    assert Enrollment.objects.filter(user=charlie, course=pyweb.course).exists()
+
+
+def test_guessing_keys_is_stopped_after_a_few_wrong_ones(client, pyweb, charlie, settings):
+    settings.SIGNUP_FAILURE_LIMIT = 3
+    client.force_login(charlie)
+    for guess in ("guess-0001", "guess-0002", "guess-0003"):
+        response = client.post(reverse("lessons:enroll"), {"key": guess})
+        assert response.status_code == 200
+    response = client.post(reverse("lessons:enroll"), {"key": pyweb.course.enrollment_key})
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert "Too many wrong keys" in page
+    assert f'value="{pyweb.course.enrollment_key}"' in page
+    assert not Enrollment.objects.filter(user=charlie, course=pyweb.course).exists()
