@@ -10,6 +10,8 @@ Roles are per course, on enrollments.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -17,6 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
 from access import policy
@@ -26,8 +29,10 @@ from access.backoffice import (
     BoundedSearchMixin,
     ScopedRelationsMixin,
 )
+from grading.models import Review
 from lessons.models import Course, Enrollment
-from lessons.services import enrollment_create
+from lessons.services import enrollment_create, last_instructor_message
+from projects.models import GroupMembership
 
 from .forms import AdminUserChangeForm, AdminUserCreationForm
 from .invitations import invitation_send, invitations_resend, is_invitable, resend_report
@@ -155,7 +160,14 @@ class UserAdmin(BoundedSearchMixin, ActionIdsMixin, ScopedRelationsMixin, BaseUs
             return False
         # Not person.enrollments: get_queryset prefetched only those of BY's courses.
         enrollments = Enrollment.objects.filter(user=person).only("course_id")
-        return all(policy.can(by, policy.TEACH, enrollment) for enrollment in enrollments)
+        if not all(policy.can(by, policy.TEACH, enrollment) for enrollment in enrollments):
+            return False
+        # The name also shows in the groups of courses the person has left.
+        taught = policy.courses_where(by, policy.TEACHERS)
+        elsewhere = GroupMembership.objects.filter(student=person).exclude(
+            assignment__course_id__in=taught
+        )
+        return not elsewhere.exists()
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return policy.uses_back_office(request.user)
@@ -217,11 +229,67 @@ class UserAdmin(BoundedSearchMixin, ActionIdsMixin, ScopedRelationsMixin, BaseUs
 
     def user_change_password(self, request: HttpRequest, id, form_url=""):
         user = self.get_object(request, id)
-        if user is not None and not (
-            policy.is_superuser(request.user) or user.pk == request.user.pk
-        ):
+        if user is not None and user.pk == request.user.pk:
+            # The back office's form sets a password without the current one: on a
+            # session left open, anyone could take the account for good.
+            self.message_user(
+                request, _("Change your own password here: it asks for your current one.")
+            )
+            return redirect("accounts:password_change")
+        if user is not None and not policy.is_superuser(request.user):
             raise PermissionDenied(_("Only superusers set another person's password."))
         return super().user_change_password(request, id, form_url)
 
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        reasons = _why_accounts_stay(list(objs))
+        if reasons:  # said in words; they also explain the rows one may not delete
+            return deleted, counts, set(), [*reasons, *protected]
+        return deleted, counts, perms_needed, protected
+
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         raise Http404(_("No such person."))
+
+
+DEACTIVATE = _(
+    "To close the account, untick “Active” on its page instead: it can no longer log in."
+)
+
+
+def _why_accounts_stay(users: list[User]) -> list[str]:
+    """Return why USERS' accounts may not be deleted (nothing if they may).
+
+    Deleting an account deletes what hangs on it: the last instructor's course would be
+    left without one, a grader's reviews are the record of marks, and a student's peer
+    ratings in a released project would change their teammates' released marks.
+    """
+    reasons = []
+    ids = [user.pk for user in users]
+    teaching = Enrollment.objects.filter(user_id__in=ids, role=Role.INSTRUCTOR)
+    taught = set(
+        Enrollment.objects.filter(course_id__in=teaching.values("course_id"), role=Role.INSTRUCTOR)
+        .exclude(user_id__in=ids)
+        .values_list("course_id", flat=True)
+    )
+    for enrollment in teaching.select_related("user", "course"):
+        if enrollment.course_id not in taught:
+            reasons.append(last_instructor_message(enrollment))
+            taught.add(enrollment.course_id)  # once per course
+    graded = Counter(Review.objects.filter(grader_id__in=ids).values_list("grader_id", flat=True))
+    released = set(
+        GroupMembership.objects.filter(student_id__in=ids, assignment__grade_release__isnull=False)
+        .values_list("student_id", flat=True)
+        .distinct()
+    )
+    for user in users:
+        if graded[user.pk]:
+            reasons.append(
+                f"{user} graded {graded[user.pk]} group(s): their reviews are the record "
+                f"of those marks and are kept. {DEACTIVATE}"
+            )
+        if user.pk in released:
+            reasons.append(
+                f"{user} has marks released to students: deleting the account would remove "
+                f"their peer ratings and change their teammates' released marks. {DEACTIVATE}"
+            )
+    return reasons

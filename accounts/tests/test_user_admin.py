@@ -219,3 +219,69 @@ def test_the_back_office_refuses_text_direction_overrides_in_names(client, world
         pk=world.student_a.pk
     )
     assert after["display_name"] == "Ada" and "\u202e" not in "".join(after.values())
+
+
+@pytest.mark.parametrize("who", ["teacher_a", "root"])
+def test_ones_own_password_is_changed_on_the_form_that_asks_for_the_current_one(client, world, who):
+    me = getattr(world, who)
+    client.force_login(me)
+    url = reverse("admin:auth_user_password_change", args=[me.pk])
+    for response in (
+        client.get(url),
+        client.post(url, {"password1": "Taken-Over-1234", "password2": "Taken-Over-1234"}),
+    ):
+        assert response.status_code == 302
+        assert response["Location"] == reverse("accounts:password_change")
+    assert not User.objects.get(pk=me.pk).check_password("Taken-Over-1234")
+
+
+def delete_account(client, user: User):
+    url = reverse("admin:accounts_user_delete", args=[user.pk])
+    return client.get(url).content.decode(), client.post(url, {"post": "yes"})
+
+
+def test_the_last_instructor_of_a_course_keeps_their_account(admin_client, world):
+    # Both of teacher-ab's courses keep another instructor: the account may go.
+    _page, response = delete_account(admin_client, world.teacher_ab)
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=world.teacher_ab.pk).exists()
+    # teacher-b is now banana's only instructor.
+    page, response = delete_account(admin_client, world.teacher_b)
+    assert "is the only instructor of" in page
+    assert response.status_code == 200  # the refusal again, nothing deleted
+    assert User.objects.filter(pk=world.teacher_b.pk).exists()
+
+
+def test_graders_and_students_with_released_marks_keep_their_accounts(admin_client, world):
+    from grading.tests.factories import released_feedback
+
+    released_feedback(world.student_a, world.a, grader=world.grader_a, answered_regrade=False)
+    page, response = delete_account(admin_client, world.grader_a)
+    assert "graded 1 group(s)" in page and "untick “Active”" in page
+    assert "permission" not in page  # said in words, not as a missing permission
+    page, response = delete_account(admin_client, world.student_a)
+    assert "has marks released to students" in page
+    assert User.objects.filter(pk__in=[world.grader_a.pk, world.student_a.pk]).count() == 2
+    # The bulk action refuses them alike.
+    response = admin_client.post(
+        reverse("admin:accounts_user_changelist"),
+        {"action": "delete_selected", "_selected_action": [world.grader_a.pk], "post": "yes"},
+    )
+    assert "graded 1 group(s)" in response.content.decode()
+    assert User.objects.filter(pk=world.grader_a.pk).exists()
+
+
+def test_a_name_still_shown_in_a_course_the_person_left_is_not_renamed_from_another(client, world):
+    # student-b was in a group of course A's project, then left course A: the name
+    # still shows in that group, which teacher-b does not teach.
+    from projects.tests.factories import GroupMembershipFactory
+
+    GroupMembershipFactory(group__assignment__course=world.a, student=world.student_b)
+    client.force_login(world.teacher_b)
+    before = name_of(world.student_b)
+    assert 'name="display_name"' not in client.get(change_url(world.student_b)).content.decode()
+    assert rename(client, world.student_b).status_code == 403
+    assert name_of(world.student_b) == before
+    # Who teaches both courses may.
+    client.force_login(world.teacher_ab)
+    assert rename(client, world.student_b).status_code == 302
