@@ -426,6 +426,17 @@ def uses_back_office(user) -> bool:
     return is_superuser(user) or bool(courses_where(user, TEACHERS))
 
 
+def grades_only(user) -> bool:
+    """Return whether USER grades and neither studies nor teaches anywhere.
+
+    Their day starts on the grading queue rather than the dashboard: the queue is all
+    their work. Someone who also studies keeps the dashboard (their deadlines and
+    feedback are there) with a link to the queue; instructors keep it for their
+    back-office links.
+    """
+    return set(course_roles(user).values()) == {Role.GRADER} and not is_superuser(user)
+
+
 def grades_anywhere(user) -> bool:
     """Return whether USER grades in some course: the grading queue is theirs."""
     return is_superuser(user) or bool(courses_where(user, STAFF))

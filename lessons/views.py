@@ -86,14 +86,8 @@ def _get_lesson(request: HttpRequest, course: Course, lessons=Lesson.objects, **
 
 # Landing ----------------------------------------------------------------------
 def lands_on_queue(user) -> bool:
-    """Return whether USER starts their day on the grading queue rather than the dashboard.
-
-    Only those who grade and neither study nor teach: the queue is all their work.
-    Someone who also studies keeps the dashboard (their deadlines and feedback are
-    there) with a link to the queue; instructors keep it for their back-office links.
-    """
-    roles = set(policy.course_roles(user).values())
-    return roles == {Role.GRADER} and not policy.is_superuser(user)
+    """Return whether USER starts their day on the grading queue rather than the dashboard."""
+    return policy.grades_only(user)
 
 
 # Student pages ----------------------------------------------------------------

@@ -36,8 +36,11 @@ def test_a_grader_lands_on_the_queue_after_login_and_from_home_and_dashboard(
     assert log_in(client, grace, password) == QUEUE
     assert client.get(reverse("home"))["Location"] == QUEUE
     assert client.get(DASHBOARD)["Location"] == QUEUE
-    # The queue links to their courses, which the dashboard then shows.
-    assert f'href="{DASHBOARD}?all=1"' in client.get(QUEUE).content.decode()
+    # The queue and the navbar's "My courses" link to their courses, which the
+    # dashboard then shows (a plain link would bring them back to the queue).
+    queue = client.get(QUEUE).content.decode()
+    assert f'href="{DASHBOARD}?all=1"' in queue
+    assert f'id="nav-dashboard" href="{DASHBOARD}?all=1"' in queue
     courses = client.get(DASHBOARD, {"all": "1"})
     assert courses.status_code == 200 and "Python for Web" in courses.content.decode()
 
@@ -51,6 +54,7 @@ def test_a_student_who_also_grades_keeps_the_dashboard_with_a_link_to_the_queue(
     assert log_in(client, bob, password) == DASHBOARD
     html = client.get(DASHBOARD).content.decode()
     assert 'id="grading-link"' in html and f'href="{QUEUE}"' in html
+    assert f'id="nav-dashboard" href="{DASHBOARD}"' in html
     assert 'id="todo"' in html  # their deadlines and feedback are here
 
 
