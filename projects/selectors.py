@@ -14,6 +14,7 @@ from coursesite.prepared import prepared
 from lessons.models import Course
 
 from .models import Group, GroupMembership, ProjectAssignment, Submission
+from .services.groups import marks_locked_reason
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,12 @@ def upcoming_deadlines(user: User, *, limit: int = 5) -> list[ProjectStatus]:
         for row in projects_for_dashboard(user)
         if row.is_student and row.deadline >= now and row.assignment.opens_at <= now
     ]
-    return sorted(rows, key=lambda row: row.deadline)[:limit]
+    rows = sorted(rows, key=lambda row: row.deadline)[:limit]
+    # "No group yet" asks the student to form one, unless the grades were released early
+    # (a query each: for these rows only, at most LIMIT).
+    return [
+        row for row in rows if row.status != "no_group" or not marks_locked_reason(row.assignment)
+    ]
 
 
 @prepared

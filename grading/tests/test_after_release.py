@@ -220,6 +220,15 @@ def test_after_the_release_students_no_longer_form_join_or_leave_groups(released
     page = client.post(url, {"name": "Late"}, follow=True)
     assert final in page.content.decode()
     assert not released.assignment.groups.filter(name="Late").exists()
+    # The project page offers no forms that would be refused, nor the leave button to
+    # a member whose group never handed anything in; the to-do asks for no group.
+    page = client.get(released.assignment.get_absolute_url()).content.decode()
+    assert final in page
+    assert 'id="create-group-btn"' not in page and 'id="join-group-btn"' not in page
+    assert "No group yet" not in client.get(reverse("lessons:dashboard")).content.decode()
+    client.force_login(released.pia)
+    page = client.get(released.assignment.get_absolute_url()).content.decode()
+    assert 'id="leave-group-btn"' not in page
 
 
 def test_after_the_release_a_group_that_never_submitted_takes_no_version_unless_notified(

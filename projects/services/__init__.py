@@ -11,6 +11,7 @@ from .groups import (
     membership_locked_reason,
     membership_move,
     membership_remove,
+    student_groups_closed_reason,
 )
 from .submissions import (
     assignment_grading_closed,
@@ -30,6 +31,7 @@ __all__ = [
     "group_leave",
     "groups_auto_form",
     "marks_locked_reason",
+    "student_groups_closed_reason",
     "membership_locked_reason",
     "membership_move",
     "membership_remove",

@@ -55,6 +55,16 @@ def _closed_message(assignment: ProjectAssignment) -> str:
     return f"This project closed on {when}: groups can no longer be changed."
 
 
+def student_groups_closed_reason(assignment: ProjectAssignment) -> str | None:
+    """Return why students may not create, join or leave ASSIGNMENT's groups now, if so
+    (what the project page says instead of offering its forms)."""
+    if not assignment.groups_are_open():
+        return _closed_message(assignment)
+    if marks_locked_reason(assignment):
+        return GROUPS_FINAL
+    return None
+
+
 def _check_student_can_change_groups(
     assignment: ProjectAssignment, student: User
 ) -> ProjectAssignment:

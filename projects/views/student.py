@@ -90,8 +90,12 @@ def _render_detail(
         "graded": graded,
         "submission_locked": (services.submission_locked_reason(group) if group else None) or "",
         "members": mine.members if mine else [],
-        "groups_open": assignment.groups_are_open(),
+        "groups_closed": "",
     }
+    # Only when the page would offer to create, join or leave a group: the release is
+    # a query, which a group that has handed in work does not need.
+    if not versions and assignment.students_form_groups:
+        context["groups_closed"] = services.student_groups_closed_reason(assignment) or ""
     # Only the forms the page shows: a group's members submit, others create or join one.
     if group:
         context["submission_form"] = submission_form or SubmissionForm(assignment=assignment)
