@@ -232,3 +232,18 @@ def test_the_lesson_admin_stores_the_blocks_and_names_the_line_of_a_broken_one(c
     data["body"] = "No more quiz."
     assert client.post(url, data).status_code == 302
     assert not Question.objects.filter(lesson=lesson_obj).exists()
+
+
+def test_the_courses_expected_results_show_their_html_as_text():
+    # An expected result written as bare HTML was rendered as HTML: students saw a
+    # paragraph and an italic "Ada" instead of the exact output to match.
+    course_import(path=DEMO)
+    exercises = Exercise.objects.all()
+    assert exercises.count() >= 30
+    tags = re.compile(r"<(/?)([a-z0-9]+)")
+    markdown_tags = {"p", "pre", "code", "span", "div", "ul", "ol", "li", "em", "strong", "a"}
+    for exercise in exercises:
+        shown = {name for _closing, name in tags.findall(exercise.expected_html)}
+        assert shown <= markdown_tags, (exercise.slug, shown - markdown_tags)
+    greeting = Exercise.objects.get(slug="greeting-app")
+    assert "&lt;p&gt;Hello, Ada!&lt;/p&gt;" in greeting.expected_html
