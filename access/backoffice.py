@@ -9,6 +9,7 @@ every inline from ``CourseScopedInline``; none writes its own check.
 from __future__ import annotations
 
 import itertools
+from pathlib import PurePosixPath
 
 from django import forms
 from django.conf import settings
@@ -209,14 +210,32 @@ class FiniteDecimalField(forms.DecimalField):
             return True
 
 
+class StoredFileInput(forms.ClearableFileInput):
+    """A file input naming the stored file, without Django's link to it.
+
+    Uploaded files are not served at MEDIA_URL: each is downloaded through a view that
+    asks the policy (a lesson's attachment, a submission), so the link was a 404.
+    """
+
+    template_name = "backoffice/widgets/stored_file.html"
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        if self.is_initial(value):
+            context["widget"]["file_name"] = PurePosixPath(value.name).name
+        return context
+
+
 class ScopedRelationsMixin:
     """Limit the choices of every relation field (select, autocomplete, raw id) to the
     rows the user teaches, so a posted id of another course fails validation; keep
-    dates within the years a course can have."""
+    dates within the years a course can have; name stored files without a link."""
 
     def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
         if isinstance(db_field, models.DecimalField):
             kwargs.setdefault("form_class", FiniteDecimalField)
+        if isinstance(db_field, models.FileField):
+            kwargs.setdefault("widget", StoredFileInput)
         formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
         if formfield is not None and isinstance(db_field, models.DateField):  # and DateTime
             formfield.validators.append(validate_course_date)

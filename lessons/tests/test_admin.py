@@ -438,3 +438,21 @@ def test_a_module_slug_taken_in_the_course_is_refused_in_words(client, pyweb, al
     assert "Another module of this course already has this slug: pick another." in page
     assert "is violated" not in page
     assert Module.objects.count() == before
+
+
+def test_a_stored_attachment_is_named_without_a_link_to_nowhere(
+    client, pyweb, alice, settings, tmp_path
+):
+    # Uploads are downloaded through views that ask the policy; MEDIA_URL serves nothing.
+    from django.core.files.base import ContentFile
+
+    from lessons.models import LessonAttachment
+
+    settings.MEDIA_ROOT = tmp_path
+    attachment = LessonAttachment(lesson=pyweb.lessons[0], title="Slides")
+    attachment.file.save("slides.pdf", ContentFile(b"%PDF-1.4"), save=True)
+    client.force_login(alice)
+    page = client.get(reverse("admin:lessons_lesson_change", args=[pyweb.lessons[0].pk]))
+    html = page.content.decode()
+    assert '<span class="stored-file">slides.pdf</span>' in html
+    assert settings.MEDIA_URL not in html
