@@ -131,7 +131,7 @@ class CourseCard:
     role: str
     progress: Progress
     resume: OutlineLesson | None  # "continue where you left off", if they may still open it
-    first_lesson_slug: str | None
+    next_up: OutlineLesson | None  # the first lesson not completed yet (or the first)
 
     @classmethod
     def build(cls, course, enrollment, outline, completed: set[int]) -> CourseCard:
@@ -142,11 +142,19 @@ class CourseCard:
             role=enrollment.role,
             progress=Progress.of(lessons, completed),
             resume=resume,
-            first_lesson_slug=next((ls.slug for ls in lessons if ls.counts), None),
+            next_up=next_lesson(lessons, completed),
         )
 
     def get_role_display(self) -> str:
         return Role(self.role).label
+
+
+def next_lesson(lessons: list[OutlineLesson], completed) -> OutlineLesson | None:
+    """Return the first of LESSONS that counts and is not COMPLETED, else the first."""
+    counting = [lesson for lesson in lessons if lesson.counts] or lessons
+    return next(
+        (ls for ls in counting if ls.pk not in completed), counting[0] if counting else None
+    )
 
 
 @require_safe
@@ -164,9 +172,7 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     resume = None
     if access.last_lesson_id:
         resume = next((ls for ls in ordered if ls.pk == access.last_lesson_id), None)
-    next_up = next(
-        (ls for ls in ordered if ls.pk not in completed), ordered[0] if ordered else None
-    )
+    next_up = next_lesson(ordered, completed)
     return render(
         request,
         "lessons/course_detail.html",

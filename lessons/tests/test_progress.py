@@ -114,6 +114,22 @@ def test_continue_ignores_a_lesson_that_was_unpublished_since(client, pyweb, bob
     assert "Start the course" in dashboard
 
 
+def test_a_student_with_progress_continues_with_the_first_lesson_not_completed(client, pyweb, bob):
+    # Their last lesson was unpublished: not "Start the course" and lesson 1 again.
+    client.force_login(bob)
+    for lesson in pyweb.lessons[:2]:
+        client.post(reverse("lessons:complete", args=[pyweb.course.slug, lesson.slug]))
+    target = pyweb.lessons[4]
+    client.get(target.get_absolute_url())
+    target.is_published = False
+    target.save()
+    third = pyweb.lessons[2]
+    for page in (reverse("lessons:dashboard"), pyweb.course.get_absolute_url()):
+        html = client.get(page).content.decode()
+        assert "Start the course" not in html
+        assert f'href="{third.get_absolute_url()}">Continue with: {third.title}</a>' in html
+
+
 def test_previous_and_next_cross_module_boundaries(client, pyweb, bob):
     client.force_login(bob)
     last_of_module_1, first_of_module_2 = pyweb.lessons[2], pyweb.lessons[3]
