@@ -99,11 +99,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if lands_on_queue(user) and not request.GET.get("all"):
         return redirect("grading:grader_queue")
     enrollments = policy.enrollments(user)
-    courses = [
-        course
-        for course in selectors.enrolled_courses(user_id=user.pk)
-        if policy.can(user, policy.VIEW, course)
-    ]
+    courses, closed = [], []
+    for course in selectors.enrolled_courses(user_id=user.pk):
+        (courses if policy.can(user, policy.VIEW, course) else closed).append(course)
     outlines = course_outlines(user, courses)
     completed = set(selectors.all_completed_lesson_ids(user_id=user.pk))
     cards = [
@@ -116,6 +114,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "lessons/dashboard.html",
         {
             "enrollments": cards,
+            # Courses they are in that their instructor unpublished: named, so that
+            # they are not told they are in no course and sent to enroll again.
+            "closed_courses": closed,
             "enroll_form": EnrollForm(),
             "studies": Role.STUDENT in roles,
             "grades": Role.GRADER in roles,

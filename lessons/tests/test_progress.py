@@ -154,3 +154,13 @@ def test_the_lesson_page_shows_breadcrumb_toc_and_progress(client, pyweb, bob):
     assert 'href="#md-part-one"' in page and 'href="#md-part-two"' in page
     assert 'class="js-complete' in page and "csrfmiddlewaretoken" in page
     assert "js/lessons" in page and "css/pygments" in page
+
+
+def test_a_course_taken_offline_is_named_on_its_students_dashboard(client, pyweb, bob):
+    pyweb.course.is_published = False
+    pyweb.course.save()
+    client.force_login(bob)
+    html = client.get(reverse("lessons:dashboard")).content.decode()
+    assert f"{pyweb.course.title}" in html and "is closed for now" in html
+    assert 'id="no-courses"' not in html
+    assert client.get(pyweb.course.get_absolute_url()).status_code == 404
