@@ -111,6 +111,20 @@ class OrderedChangelistMixin:
                 self._renumber(parent)
         return response
 
+    # Deleting leaves a gap ("2. Introduction to Flask" first): the rest close up.
+    def delete_model(self, request, obj) -> None:
+        parent = getattr(obj, self.parent_field)
+        super().delete_model(request, obj)
+        self._renumber(parent)
+
+    def delete_queryset(self, request, queryset) -> None:
+        parents = {
+            getattr(obj, self.parent_field) for obj in queryset.select_related(self.parent_field)
+        }
+        super().delete_queryset(request, queryset)
+        for parent in parents:
+            self._renumber(parent)
+
     def _parents(self, request, ids: list[str]) -> set:
         pks = [pk for pk in map(parse_id, ids) if pk is not None]  # "²", 2**70: none
         objects = self.get_queryset(request).filter(pk__in=pks)

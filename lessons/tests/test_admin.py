@@ -456,3 +456,23 @@ def test_a_stored_attachment_is_named_without_a_link_to_nowhere(
     html = page.content.decode()
     assert '<span class="stored-file">slides.pdf</span>' in html
     assert settings.MEDIA_URL not in html
+
+
+@pytest.mark.parametrize("how", ["delete page", "delete action"])
+def test_deleting_a_module_or_a_lesson_closes_the_gap_in_the_numbering(client, pyweb, alice, how):
+    from lessons.models import Lesson, Module
+
+    client.force_login(alice)
+    first_module, first_lesson = pyweb.modules[0], pyweb.modules[1].lessons.order_by("order")[0]
+    for model, obj in (("module", first_module), ("lesson", first_lesson)):
+        if how == "delete page":
+            url = reverse(f"admin:lessons_{model}_delete", args=[obj.pk])
+            assert client.post(url, {"post": "yes"}).status_code == 302
+        else:
+            data = {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"}
+            assert client.post(changelist(model), data).status_code == 302
+    # Module 2 and the draft module (3) remain, numbered 1 and 2.
+    modules = Module.objects.filter(course=pyweb.course).order_by("order")
+    assert list(modules.values_list("order", flat=True)) == [1, 2]
+    orders = Lesson.objects.filter(module=pyweb.modules[1]).order_by("order")
+    assert list(orders.values_list("order", flat=True)) == [1, 2]
