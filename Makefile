@@ -17,9 +17,12 @@ lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
 
 format:
+	bash scripts/python-env.sh
 	.venv/bin/ruff check --fix . && .venv/bin/ruff format .
 
-worker:  ## Run the background task worker (grade-release emails, autograding runs)
+worker:  ## Run the background task worker alone (make run starts one itself): emails, autograding runs
+	bash scripts/python-env.sh
+	.venv/bin/python manage.py migrate --noinput
 	.venv/bin/python manage.py db_worker
 
 bench:  ## Many users, then every page, on SQLite and on PostgreSQL + Redis (docs/performance.md)

@@ -11,6 +11,11 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from coursesite.settings import require_secret_key
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coursesite.settings")
 
+# Here, not in the settings: manage.py (collectstatic when the image is built, migrate)
+# and the tests run without a key.
+require_secret_key()
 application = get_asgi_application()

@@ -59,10 +59,26 @@ def envsecret(name: str, default: str | None = None) -> str | None:
     return os.environ.get(name, default)
 
 
+def require_secret_key() -> None:
+    """Refuse to serve with the public development key unless DEBUG (wsgi.py, asgi.py)."""
+    from django.conf import settings
+
+    if not settings.DEBUG and settings.SECRET_KEY == DEVELOPMENT_SECRET_KEY:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) is not set, and DJANGO_DEBUG is "
+            "off: the site will not serve with the public development key, which would let "
+            "anyone forge sessions and password-reset links. Set it to a long random value, "
+            "e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+        )
+
+
 # GENERAL
 DEBUG = envbool("DJANGO_DEBUG", False)
-# The insecure fallback keeps a fresh clone running; `check --deploy` flags it.
-SECRET_KEY = envsecret("DJANGO_SECRET_KEY") or "django-insecure-development-key-change-me"
+# The public fallback keeps a fresh clone, the tests and manage.py running; the WSGI
+# and ASGI entry points refuse to serve with it unless DEBUG (require_secret_key), and
+# `check --deploy` flags it.
+DEVELOPMENT_SECRET_KEY = "django-insecure-development-key-change-me"  # noqa: S105 - public on purpose
+SECRET_KEY = envsecret("DJANGO_SECRET_KEY") or DEVELOPMENT_SECRET_KEY
 ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 # The name in the navbar, page titles, the back office's header and every email; the
@@ -308,9 +324,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # EMAIL (Django 6.1 mailers): console locally; set DJANGO_EMAIL_BACKEND to the SMTP
 # backend and EMAIL_HOST & co. in production.
-EMAIL_BACKEND_PATH = os.environ.get(
-    "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
-)
+# The console backend of coursesite/mail.py prints each email's text as written, so
+# that invitation and reset links can be copied from the `make run` terminal.
+EMAIL_BACKEND_PATH = os.environ.get("DJANGO_EMAIL_BACKEND") or "coursesite.mail.ConsoleEmailBackend"
 _mailer: dict = {"BACKEND": EMAIL_BACKEND_PATH}
 if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
     _mailer["OPTIONS"] = {
@@ -436,5 +452,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # Django's own console handler (DEBUG only) printed every django.* line a second
+        # time beside the root's, db_worker's task lines among them under `make run`.
+        "django": {"handlers": []},
+    },
 }

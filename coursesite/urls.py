@@ -32,6 +32,5 @@ urlpatterns = [
 
 handler400 = "coursesite.views.bad_request"
 handler403 = "coursesite.views.permission_denied"
-handler400 = "coursesite.views.bad_request"
 handler404 = "coursesite.views.page_not_found"
 handler500 = "coursesite.views.server_error"

@@ -63,6 +63,49 @@ def test_healthz_reports_503_when_the_database_is_down():
     assert json.loads(body)["database"] == "unavailable"
 
 
+WITHOUT_KEY = {"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "", "DJANGO_SECRET_KEY_FILE": ""}
+
+
+@pytest.mark.parametrize("entry", ["coursesite.wsgi", "coursesite.asgi"])
+def test_the_server_entry_points_refuse_to_serve_without_a_secret_key(entry):
+    result = run_python(f"import {entry}", WITHOUT_KEY)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) is not set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        pytest.param({**WITHOUT_KEY, "DJANGO_DEBUG": "1"}, id="debug, as make run"),
+        pytest.param(PRODUCTION_ENV, id="production with a key"),
+    ],
+)
+def test_the_wsgi_application_serves_with_a_key_or_in_debug(env, tmp_path):
+    code = (
+        "from coursesite.wsgi import application;"
+        "from django.test import Client;"
+        "print(Client().get('/', headers={'host': 'courses.example.org'}, secure=True).status_code)"
+    )
+    database = f"sqlite:///{tmp_path / 'db.sqlite3'}"  # the home page reads nothing from it
+    result = run_python(
+        code, {**env, "DJANGO_ALLOWED_HOSTS": "courses.example.org", "DATABASE_URL": database}
+    )
+    assert result.stdout.strip() == "200", result.stderr
+
+
+def test_manage_py_runs_without_a_secret_key():
+    # The image's build (collectstatic), migrate and the tests run without one.
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "check"],
+        cwd=BASE_DIR,
+        env=clean_env(**WITHOUT_KEY),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+
+
 def test_check_deploy_is_clean_with_production_variables():
     result = subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "DEBUG"],

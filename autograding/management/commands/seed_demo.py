@@ -29,16 +29,20 @@ class Command(BaseCommand):
         # After the rubric: the suite's groups pre-fill its criteria.
         runs = demo_autograding_seed(assignment=assignment)
         course, report = demo.course, demo.report
+        # The import also lists a lesson it created among the updated (for its questions),
+        # and a lesson twice when both changed: each item counts once, by its label (the
+        # text before " (what changed)").
+        created = set(report.created)
+        updated = {entry.split(" (", 1)[0] for entry in report.updated} - created
         self.stdout.write(
-            f"Demo course {course.slug}: {len(report.created)} created, "
-            f"{len(report.updated)} updated; {demo.new_enrollments} new enrollment(s). "
-            f"Enrollment key: {course.enrollment_key}"
+            f"Demo course {course.slug}: {len(created)} created, {len(updated)} updated; "
+            f"{demo.new_enrollments} new enrollment(s). Enrollment key: {course.enrollment_key}"
         )
         self.stdout.write(f"Demo project: {assignment.title}")
         if runs:
             self.stdout.write(
-                f"Automated tests: {len(runs)} version(s) queued; `make worker` runs them "
-                "(bubblewrap needed, see docs/autograding.md)."
+                f"Automated tests: {len(runs)} version(s) queued; `make worker` runs them, as "
+                "does the worker `make run` starts (bubblewrap needed, see docs/autograding.md)."
             )
         if demo.new_accounts:
             self.stdout.write(self.style.SUCCESS("Demo accounts (passwords are shown only now):"))

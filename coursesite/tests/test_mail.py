@@ -1,0 +1,49 @@
+"""The development email backend: emails print as written, their links whole."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import urlsplit
+
+import pytest
+from django.urls import resolve
+
+from accounts.invitations import invitation_tokens
+from accounts.tasks import send_invitation_emails
+from accounts.tests.factories import UserFactory
+
+from .test_site import run_python
+
+
+@pytest.mark.django_db
+def test_an_invitation_prints_its_link_whole_on_one_line(settings):
+    printed = io.StringIO()
+    backend = {"BACKEND": "coursesite.mail.ConsoleEmailBackend", "OPTIONS": {"stream": printed}}
+    settings.MAILERS = {"default": backend}
+    sam = UserFactory(username="sam", email="sam@example.org", password=None)
+    sam.set_unusable_password()
+    sam.save()
+
+    assert send_invitation_emails.call(user_ids=[sam.pk]) == 1
+
+    output = printed.getvalue()
+    assert "To: sam@example.org" in output
+    links = [line for line in output.splitlines() if line.startswith(settings.SITE_URL)]
+    invitation = resolve(urlsplit(links[0]).path)
+    # Long enough that quoted-printable would have cut it; here it opens the invitation.
+    assert len(links[0]) > 76
+    assert invitation.url_name == "invitation"
+    assert invitation_tokens.check_token(sam, invitation.kwargs["token"])
+    assert "quoted-printable" not in output and "=3D" not in output
+    assert "(not shown: text/html)" in output
+
+
+def test_development_settings_print_emails_with_this_backend():
+    link = "http://127.0.0.1:8000/accounts/reset/MQ/" + "d4e5f6a7b8c9-" * 6 + "/"
+    code = (
+        "import django; django.setup();"
+        "from django.core.mail import send_mail;"
+        f"send_mail('Reset', 'Choose a new password:\\n{link}\\n', None, ['sam@example.org'])"
+    )
+    result = run_python(code, {"DJANGO_DEBUG": "1", "DJANGO_EMAIL_BACKEND": ""})
+    assert link in result.stdout.splitlines(), result.stdout + result.stderr
