@@ -436,7 +436,10 @@ class LessonAdmin(OrderedChangelistMixin, MoveActionsMixin, PublishActionsMixin,
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         # In the admin's transaction: the lesson and its questions are saved together.
-        lesson_practice_sync(lesson=obj, practice=getattr(form, "practice", None))
+        report = lesson_practice_sync(lesson=obj, practice=getattr(form, "practice", None))
+        # Answers marked again by a corrected key, or deleted with a removed block.
+        for notice in report.notices:
+            self.message_user(request, notice, messages.WARNING)
 
     def _renumber(self, module: Module) -> None:
         module.renumber_lessons()

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_safe
 from access import policy
 from accounts.models import Role
 from accounts.throttle import signup_throttle
-from coursesite.formpages import form_view, page, page_with_form, wants_json
+from coursesite.formpages import form_view, kept_fields, page, page_with_form, wants_json
 from practice.selectors import lesson_practice
 
 from . import selectors
@@ -214,7 +214,7 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
     if position is None:
         raise Http404("No such lesson.")
     attachments = selectors.attachments_of(lesson_id=lesson.pk) if lesson.has_attachments else []
-    practice = lesson_practice(request.user, lesson)
+    practice = lesson_practice(request.user, lesson, kept=kept_fields(request))
     completed = selectors.completed_in_course(lesson)
     access.remember_lesson(request.user, lesson)
     in_module = [item for item in outline if item.module_id == lesson.module_id]

@@ -11,12 +11,14 @@ read on each request, in one query.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from django.core.cache import cache
 from django.db.models import BooleanField, Exists, IntegerField, OuterRef, Value
 
 from access import policy
+from coursesite.converters import parse_id
 from coursesite.memo import ProcessMemo
 from coursesite.prepared import prepared
 from lessons.models import Lesson
@@ -31,7 +33,7 @@ from .models import (
     Question,
     QuestionShown,
 )
-from .services import QuizScore
+from .services import MAX_ANSWER_LENGTH, MAX_CODE_LENGTH, QuizScore
 
 TIMEOUT = 24 * 60 * 60  # a new version makes a new key: old ones just expire
 
@@ -62,6 +64,10 @@ class ShownQuestion(QuestionShown):
     latest_id: int | None = None
     latest_correct: bool | None = None
     latest_answer: str | None = None
+    # What the reader typed and picked in its form before their session ended, given
+    # back once after they logged in again (None: nothing); never set in the cache.
+    typed: str | None = None
+    typed_choices: frozenset[int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +80,7 @@ class ShownExercise(ExerciseShown):
     expected_html: str
     solution_html: str
     latest_code: str | None = None  # the reader's latest attempt; never set in the cache
+    typed: str | None = None  # as ShownQuestion.typed
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +144,15 @@ def _read_content(lesson: Lesson) -> PracticeContent:
     return PracticeContent(questions=questions, exercises=exercises)
 
 
-NOT_READ = {"choices", "latest_id", "latest_correct", "latest_answer", "latest_code"}
+NOT_READ = {
+    "choices",
+    "latest_id",
+    "latest_correct",
+    "latest_answer",
+    "latest_code",
+    "typed",
+    "typed_choices",
+}
 
 
 @prepared
@@ -223,14 +238,18 @@ def _can_answer(user, lesson: Lesson, content: PracticeContent) -> bool:
     return policy.can(user, policy.CHANGE, item)
 
 
-def lesson_practice(user, lesson: Lesson, *, only: str | None = None) -> LessonPractice:
+def lesson_practice(
+    user, lesson: Lesson, *, only: str | None = None, kept: Mapping | None = None
+) -> LessonPractice:
     """Return LESSON's questions (with USER's latest answer) and exercises (with USER's
     latest attempt).
 
     The questions and exercises come from the cache (practice_content); USER's answers
     are one query, none when the lesson has neither or USER may not answer (teachers
     and graders see the answer key, not answers of their own). ONLY (a question's
-    slug) limits the questions to that one, for the answer's reply.
+    slug) limits the questions to that one, for the answer's reply. KEPT is what the
+    lesson page's ``kept_fields`` gave back: the form USER sent as their session ended,
+    put back in its question or exercise.
     """
     content = practice_content(lesson)
     questions = list(content.questions)
@@ -247,6 +266,8 @@ def lesson_practice(user, lesson: Lesson, *, only: str | None = None) -> LessonP
             replace(exercise, latest_code=tried[exercise.pk]) if exercise.pk in tried else exercise
             for exercise in exercises
         ]
+        if kept:
+            questions, exercises = _given_back(questions, exercises, kept)
     right = sum(1 for question in questions if question.latest_correct)
     return LessonPractice(
         questions=questions,
@@ -254,3 +275,36 @@ def lesson_practice(user, lesson: Lesson, *, only: str | None = None) -> LessonP
         score=QuizScore(right, len(questions), lesson.quiz_pass_mark),
         can_answer=can_answer,
     )
+
+
+def _given_back(
+    questions: list[ShownQuestion], exercises: list[ShownExercise], kept: Mapping
+) -> tuple[list[ShownQuestion], list[ShownExercise]]:
+    """Put KEPT (a question's or an exercise's form, as posted) back in its form.
+
+    The forms name their question or exercise in a hidden field: all of a lesson's
+    forms come back to the one lesson page. The text is cut to what an answer may
+    hold, as the form's maxlength does (the session keeps up to MAX_KEPT_CHARS).
+    """
+    question, exercise = _one(kept.get("question")), _one(kept.get("exercise"))
+    if question:
+        choices = kept.get("choice", [])
+        picked = frozenset(
+            filter(None, map(parse_id, [choices] if isinstance(choices, str) else choices))
+        )
+        typed = _one(kept.get("answer"))[:MAX_ANSWER_LENGTH]
+        questions = [
+            replace(q, typed=typed, typed_choices=picked) if q.slug == question else q
+            for q in questions
+        ]
+    if exercise:
+        code = _one(kept.get("code"))[:MAX_CODE_LENGTH]
+        exercises = [replace(e, typed=code) if e.slug == exercise else e for e in exercises]
+    return questions, exercises
+
+
+def _one(value) -> str:
+    """The value of a field kept once (a list when it was posted more than once)."""
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return value if isinstance(value, str) else ""

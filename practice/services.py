@@ -54,10 +54,48 @@ class SyncReport:
     created: int = 0
     updated: int = 0
     deleted: int = 0
+    # Answers marked again because their question's answer key changed, and the ones
+    # of those whose mark changed (right to wrong or back), of how many students.
+    rekeyed: int = 0  # questions whose answer key changed
+    remarked: int = 0
+    remarked_students: int = 0
+    # Students' work deleted with the question and exercise blocks removed.
+    removed_answers: int = 0
+    removed_answer_students: int = 0
+    removed_attempts: int = 0
+    removed_attempt_students: int = 0
 
     @property
     def changed(self) -> bool:
         return bool(self.created or self.updated or self.deleted)
+
+    @property
+    def notices(self) -> list[str]:
+        """What the instructor who saved the lesson should hear of students' work."""
+        notices = []
+        if self.remarked:
+            notices.append(
+                f"Corrected answer key ({_plural(self.rekeyed, 'question')}): the marks of "
+                f"{_plural(self.remarked, 'answer')} from "
+                f"{_plural(self.remarked_students, 'student')} changed with it."
+            )
+        if self.removed_answers:
+            notices.append(
+                "The questions removed from the lesson took "
+                f"{_plural(self.removed_answers, 'answer')} of "
+                f"{_plural(self.removed_answer_students, 'student')} with them."
+            )
+        if self.removed_attempts:
+            notices.append(
+                "The exercises removed from the lesson took "
+                f"{_plural(self.removed_attempts, 'attempt')} of "
+                f"{_plural(self.removed_attempt_students, 'student')} with them."
+            )
+        return notices
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def _save_changed(obj, values: dict, report: SyncReport) -> None:
@@ -80,9 +118,11 @@ def _save_changed(obj, values: dict, report: SyncReport) -> None:
 def lesson_practice_sync(*, lesson: Lesson, practice: syntax.Practice | None = None) -> SyncReport:
     """Store the questions and exercises of LESSON's Markdown (or PRACTICE, parsed from it).
 
-    Matched by id: a question edited keeps its attempts; one removed from the
-    Markdown is deleted, with its attempts. Raise ValidationError (with the lines)
-    if the Markdown's blocks are not valid, before writing anything.
+    Matched by id: a question edited keeps its attempts, marked again if its answer
+    key changed; one removed from the Markdown is deleted, with its attempts (the
+    report counts them for the instructor: ``SyncReport.notices``). Raise
+    ValidationError (with the lines) if the Markdown's blocks are not valid, before
+    writing anything.
     """
     if practice is None:
         practice = syntax.parse(lesson.body)
@@ -98,8 +138,12 @@ def _sync(lesson: Lesson, practice: syntax.Practice) -> SyncReport:
     choices: dict[int, dict[int, Choice]] = {}
     for choice in Choice.objects.filter(question__lesson=lesson):
         choices.setdefault(choice.question_id, {})[choice.position] = choice
+    rekeyed: list[Question] = []
     for position, spec in enumerate(practice.questions, start=1):
         question = questions.pop(spec.slug, None) or Question(lesson=lesson, slug=spec.slug)
+        old_key = None
+        if question.pk is not None:
+            old_key = _answer_key(question, choices.get(question.pk, {}).values())
         _save_changed(
             question,
             {
@@ -137,7 +181,16 @@ def _sync(lesson: Lesson, practice: syntax.Practice) -> SyncReport:
         if existing:
             Choice.objects.filter(pk__in=[c.pk for c in existing.values()]).delete()
             report.updated += 1
+        new_choices = [Choice(position=n, correct=c.correct) for n, c in enumerate(spec.choices, 1)]
+        if old_key is not None and old_key != _answer_key(question, new_choices):
+            rekeyed.append(question)
+    if rekeyed:
+        _remark(rekeyed, report)
     if questions:
+        gone = Attempt.objects.filter(question__in=[q.pk for q in questions.values()])
+        counts = gone.aggregate(answers=Count("pk"), students=Count("user", distinct=True))
+        report.removed_answers = counts["answers"]
+        report.removed_answer_students = counts["students"]
         Question.objects.filter(pk__in=[q.pk for q in questions.values()]).delete()
         report.deleted += len(questions)
     exercises = {e.slug: e for e in Exercise.objects.filter(lesson=lesson)}
@@ -159,6 +212,10 @@ def _sync(lesson: Lesson, practice: syntax.Practice) -> SyncReport:
             report,
         )
     if exercises:
+        gone = ExerciseAttempt.objects.filter(exercise__in=[e.pk for e in exercises.values()])
+        counts = gone.aggregate(attempts=Count("pk"), students=Count("user", distinct=True))
+        report.removed_attempts = counts["attempts"]
+        report.removed_attempt_students = counts["students"]
         Exercise.objects.filter(pk__in=[e.pk for e in exercises.values()]).delete()
         report.deleted += len(exercises)
     if report.changed:
@@ -169,6 +226,78 @@ def _sync(lesson: Lesson, practice: syntax.Practice) -> SyncReport:
         # and these writes may have kept the old questions under the new version.
         content_changed(Module.objects.filter(pk=lesson.module_id).values("course_id"))
     return report
+
+
+def _answer_key(question: Question, choices) -> tuple:
+    """What decides whether an answer to QUESTION (with CHOICES) is right."""
+    return (
+        question.kind,
+        question.answer,
+        question.tolerance,
+        list(question.accepted_answers),
+        question.output,
+        sorted((choice.position, choice.correct) for choice in choices),
+    )
+
+
+# Rows per UPDATE ... WHERE pk IN (...): well within SQLite's limit on parameters.
+_REMARK_CHUNK = 5_000
+
+
+def _remark(questions: list[Question], report: SyncReport) -> None:
+    """Mark every answer to QUESTIONS again against their answer key as saved now.
+
+    Otherwise a corrected key leaves answers marked by the old one: the page said
+    "Right!" beside "Not this one", and the score and a required quiz counted it.
+    Every answer, not only the latest: the back office's statistics count them all.
+    Two reads and at most two UPDATEs (per 5,000 changed marks), whatever the class.
+    """
+    by_pk = {question.pk: question for question in questions}
+    right_choices: dict[int, set[int]] = {}
+    for question_id, choice_id in Choice.objects.filter(
+        question__in=list(by_pk), correct=True
+    ).values_list("question_id", "pk"):
+        right_choices.setdefault(question_id, set()).add(choice_id)
+    attempts: dict[int, tuple[int, int, str, bool]] = {}
+    picked: dict[int, set[int]] = {}
+    rows = (
+        Attempt.objects.filter(question__in=list(by_pk))
+        .order_by()
+        .values_list("pk", "question_id", "user_id", "answer", "correct", "choices")
+    )
+    for pk, question_id, user_id, text, correct, choice_id in rows.iterator(chunk_size=5_000):
+        attempts[pk] = (question_id, user_id, text, correct)
+        if choice_id is not None:
+            picked.setdefault(pk, set()).add(choice_id)
+    now_right, now_wrong, students = [], [], set()
+    for pk, (question_id, user_id, text, correct) in attempts.items():
+        right = _marks_right(
+            by_pk[question_id], picked.get(pk, set()), right_choices.get(question_id, set()), text
+        )
+        if right != correct:
+            (now_right if right else now_wrong).append(pk)
+            students.add(user_id)
+    for pks, correct in ((now_right, True), (now_wrong, False)):
+        for start in range(0, len(pks), _REMARK_CHUNK):
+            Attempt.objects.filter(pk__in=pks[start : start + _REMARK_CHUNK]).update(
+                correct=correct
+            )
+    report.rekeyed = len(questions)
+    report.remarked = len(now_right) + len(now_wrong)
+    report.remarked_students = len(students)
+
+
+def _marks_right(question: Question, picked: set[int], right: set[int], text: str) -> bool:
+    """Whether an answer stored earlier (choice ids PICKED, TEXT) is right by QUESTION's key
+    (RIGHT: the ids of its correct choices)."""
+    if question.kind == Kind.SINGLE:
+        return len(picked) == 1 and picked <= right
+    if question.kind == Kind.MULTIPLE:
+        return bool(picked) and picked == right
+    try:
+        return _text_is_right(question, text)
+    except ValidationError:  # not a number (the question was of another kind then)
+        return False
 
 
 # Answering --------------------------------------------------------------------------
@@ -237,6 +366,12 @@ def _is_right(question: Question, picked: list[Choice], text: str) -> bool:
     if question.kind == Kind.MULTIPLE:
         right = set(question.choices.filter(correct=True).values_list("pk", flat=True))
         return {choice.pk for choice in picked} == right
+    return _text_is_right(question, text)
+
+
+def _text_is_right(question: Question, text: str) -> bool:
+    """Whether TEXT answers QUESTION (a number, text or output); a number that is not one
+    raises ValidationError."""
     if question.kind == Kind.NUMBER:
         given = parse_number(text)
         # A hair of slack for binary floating point: 0.1 + 0.2 is 0.3 here.

@@ -19,7 +19,12 @@ from lessons.models import Course, Lesson
 
 from .models import Exercise, Question
 from .selectors import lesson_practice
-from .services import exercise_attempt_create, question_answer
+from .services import (
+    MAX_ANSWER_LENGTH,
+    MAX_CODE_LENGTH,
+    exercise_attempt_create,
+    question_answer,
+)
 
 
 def _lesson(request: HttpRequest, course_slug: str, lesson_slug: str) -> Lesson:
@@ -47,7 +52,14 @@ def _changed_meanwhile(request: HttpRequest, lesson: Lesson) -> HttpResponse:
     return redirect(lesson.get_absolute_url())
 
 
-@form_view(page("lessons:lesson", "course_slug", "lesson_slug"), keep=False)
+# What a student typed is kept when their session ended as they sent it, and comes back
+# in its form on the lesson page (formpages.kept_fields, practice.selectors._given_back).
+# The page's script posts with fetch: when it meets the login page instead of JSON it
+# sends the plain form, which is what is kept.
+LESSON_PAGE = page("lessons:lesson", "course_slug", "lesson_slug")
+
+
+@form_view(LESSON_PAGE)
 def answer(request: HttpRequest, course_slug: str, lesson_slug: str, slug: str) -> HttpResponse:
     lesson = _lesson(request, course_slug, lesson_slug)
     questions = Question.objects.filter(lesson=lesson).select_related("lesson__module__course")
@@ -74,7 +86,7 @@ def answer(request: HttpRequest, course_slug: str, lesson_slug: str, slug: str) 
             "practice": practice,
             "question": practice.questions[0],
             "error": message,
-            "typed": typed[:5000],
+            "typed": typed[:MAX_ANSWER_LENGTH],
         }
         return render(request, "practice/answer_error.html", context, status=400)
     if not wants_json(request):
@@ -105,7 +117,7 @@ def answer(request: HttpRequest, course_slug: str, lesson_slug: str, slug: str) 
     )
 
 
-@form_view(page("lessons:lesson", "course_slug", "lesson_slug"), keep=False)
+@form_view(LESSON_PAGE)
 def exercise_attempt(
     request: HttpRequest, course_slug: str, lesson_slug: str, slug: str
 ) -> HttpResponse:
@@ -123,7 +135,7 @@ def exercise_attempt(
             "lesson": lesson,
             "exercise": exercise,
             "error": exc.messages[0],
-            "typed": code[:50_000],
+            "typed": code[:MAX_CODE_LENGTH],
         }
         return render(request, "practice/exercise_error.html", context, status=400)
     return _back(lesson, exercise.anchor)

@@ -56,8 +56,8 @@ def test_the_quiz_costs_one_query_over_a_lesson_without_one(client, bob, charlie
     client.get(plain.get_absolute_url())
     with CaptureQueriesContext(connection) as queries:
         client.get(plain.get_absolute_url())
-    # lessons/tests/test_queries.py: 4 for a lesson page seen before (without
+    # lessons/tests/test_queries.py: 3 for a lesson page seen before (without
     # attachments); its questions, choices and exercises come from the cache then, the
     # student's answers to them and attempts at them are the one more.
-    assert len(queries) == 4
-    assert lesson_page_queries(client, bob, 3) == 5
+    assert len(queries) == 3
+    assert lesson_page_queries(client, bob, 3) == 4

@@ -1,0 +1,216 @@
+"""A corrected answer key marks students' answers again; removed blocks say what they took.
+
+An instructor who fixes which choice is right (or the expected number, text or output)
+saves the lesson: the answers given before are marked against the new key in the same
+save, so the page, the quiz score and a required quiz agree.
+"""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import Role
+from accounts.tests.factories import UserFactory
+from lessons.services import lesson_set_completed
+from lessons.tests.factories import EnrollmentFactory
+from practice.models import Attempt, ExerciseAttempt
+from practice.services import (
+    exercise_attempt_create,
+    lesson_practice_sync,
+    question_answer,
+    quiz_score,
+)
+
+from .conftest import build_quiz
+from .quiz_text import QUIZ, lesson_change_data
+
+pytestmark = pytest.mark.django_db
+
+# The single-choice question's key, corrected: POST is now the right choice, GET not.
+GET_RIGHT = '  - text: "`GET`"\n    correct: true\n'
+GET_WRONG = '  - text: "`GET`"\n'
+POST_RIGHT = "  - text: POST\n    correct: true\n"
+POST_WRONG = "  - text: POST\n"
+CORRECTED = QUIZ.replace(GET_RIGHT, GET_WRONG).replace(
+    POST_WRONG + "    feedback: POST creates", POST_RIGHT + "    feedback: POST creates"
+)
+# The multiple-choice question's POST, made right; the single-choice question's block.
+SAFE_POST_WRONG = POST_WRONG + "    feedback: POST changes"
+SAFE_POST_RIGHT = POST_RIGHT + "    feedback: POST changes"
+SINGLE = QUIZ.split("id: idempotent-methods\n")[1].split("```")[0]
+AS_NUMBER = "kind: number\nprompt: How many?\nanswer: 1\n"
+
+
+def student_of(quiz, username: str):
+    user = UserFactory(username=username)
+    EnrollmentFactory(user=user, course=quiz.course, role=Role.STUDENT)
+    return user
+
+
+def pick(user, question, *texts) -> Attempt:
+    ids = [str(c.pk) for c in question.choices.all() if c.text in texts]
+    return question_answer(user=user, question=question, choice_ids=ids)
+
+
+def save_in_admin(client, alice, quiz, body: str, **changes: str) -> str:
+    """Save the lesson with BODY on its back-office page; return the page it goes on to."""
+    EnrollmentFactory(user=alice, course=quiz.course, role=Role.INSTRUCTOR)
+    client.force_login(alice)
+    url = reverse("admin:lessons_lesson_change", args=[quiz.lesson.pk])
+    response = client.post(url, lesson_change_data(quiz.lesson, body, **changes), follow=True)
+    assert response.redirect_chain, response.content.decode()[:2000]
+    return html.unescape(response.content.decode())
+
+
+def test_a_corrected_choice_marks_earlier_answers_again_on_the_page_and_the_score(client, alice):
+    quiz = build_quiz(quiz_required=True, quiz_pass_mark=20)  # one question right passes
+    question = quiz.q["idempotent-methods"]
+    ann, ben = student_of(quiz, "ann"), student_of(quiz, "ben")
+    pick(ann, question, "`GET`")  # right by the first key
+    pick(ben, question, "POST")  # wrong by it
+    assert quiz_score(user=ann, lesson=quiz.lesson).right == 1
+
+    assert CORRECTED != QUIZ
+    save_in_admin(
+        client, alice, quiz, CORRECTED, is_published="on", quiz_required="on", quiz_pass_mark="20"
+    )
+
+    assert quiz_score(user=ann, lesson=quiz.lesson).right == 0
+    assert quiz_score(user=ben, lesson=quiz.lesson).right == 1
+    with pytest.raises(ValidationError):  # the required quiz is no longer passed
+        lesson_set_completed(user=ann, lesson=quiz.lesson, completed=True)
+    lesson_set_completed(user=ben, lesson=quiz.lesson, completed=True)
+    client.force_login(ann)
+    page = html.unescape(client.get(quiz.lesson.get_absolute_url()).content.decode())
+    section = page.split('id="question-idempotent-methods"')[1].split("</section>")[0]
+    assert "✗ Not this one." in section and "Not quite. Try again." in section
+    assert "Right!" not in section and ">right<" not in section
+
+
+# (slug, the answer given, its mark by QUIZ, the Markdown edit, its mark after it)
+KEY_CHANGES = [
+    ("safe-methods", ["GET", "HEAD"], True, (SAFE_POST_WRONG, SAFE_POST_RIGHT), False),
+    ("answer", "42", True, ("answer: 42\n", "answer: 43\n"), False),
+    ("answer", "43", False, ("answer: 42\n", "answer: 43\n"), True),
+    ("run-flask", "flask start", False, ('"flask run"', '"flask start"'), True),
+    ("length", "5\na", True, ('output: "5\\na"', 'output: "6\\na"'), False),
+    # The question becomes another kind: a choice is not a number.
+    ("idempotent-methods", ["`GET`"], True, (SINGLE, AS_NUMBER), False),
+]
+
+
+@pytest.mark.parametrize(("slug", "given", "before", "edit", "after"), KEY_CHANGES)
+def test_every_kind_is_marked_again_when_its_key_changes(slug, given, before, edit, after):
+    quiz = build_quiz()
+    question = quiz.q[slug]
+    ann = student_of(quiz, "ann")
+    if isinstance(given, list):
+        attempt = pick(ann, question, *given)
+    else:
+        attempt = question_answer(user=ann, question=question, text=given)
+    assert attempt.correct is before
+    old, new = edit
+    assert old in QUIZ
+    quiz.lesson.body = QUIZ.replace(old, new, 1)
+    quiz.lesson.save()
+
+    report = lesson_practice_sync(lesson=quiz.lesson)
+
+    attempt.refresh_from_db()
+    assert attempt.correct is after
+    assert (report.remarked, report.remarked_students) == (1, 1)
+    assert report.notices == [
+        "Corrected answer key (1 question): the marks of 1 answer from 1 student changed with it."
+    ]
+
+
+def test_a_removed_choice_that_was_picked_is_wrong_now():
+    quiz = build_quiz()
+    question = quiz.q["idempotent-methods"]
+    ann = student_of(quiz, "ann")
+    attempt = pick(ann, question, "DELETE")
+    # DELETE (the third choice) goes; GET is no longer right, so ann's pick of a
+    # removed choice must not become right either.
+    body = QUIZ.replace("  - text: DELETE\n", "").replace(GET_RIGHT, GET_WRONG)
+    body = body.replace(POST_WRONG + "    feedback: POST", POST_RIGHT + "    feedback: POST")
+    quiz.lesson.body = body
+    quiz.lesson.save()
+    lesson_practice_sync(lesson=quiz.lesson)
+    attempt.refresh_from_db()
+    assert attempt.correct is False
+    assert not attempt.choices.exists()
+
+
+def test_a_reworded_question_keeps_its_marks_and_writes_no_answer():
+    quiz = build_quiz()
+    ann = student_of(quiz, "ann")
+    pick(ann, quiz.q["idempotent-methods"], "`GET`")
+    quiz.lesson.body = QUIZ.replace("meant to change", "supposed to change").replace(
+        "Right: GET only reads.", "Right: GET reads."
+    )
+    quiz.lesson.save()
+    with CaptureQueriesContext(connection) as queries:
+        report = lesson_practice_sync(lesson=quiz.lesson)
+    assert report.updated and not report.remarked and not report.notices
+    assert not any("practice_attempt" in q["sql"] for q in queries.captured_queries)
+    assert Attempt.objects.get().correct is True
+
+
+def test_marking_again_takes_the_same_queries_for_a_large_class():
+    def measure(students: int) -> int:
+        quiz = build_quiz()
+        for n in range(students):
+            user = student_of(quiz, f"s{students}-{n}")
+            pick(user, quiz.q["idempotent-methods"], "`GET`" if n % 2 else "POST")
+            pick(user, quiz.q["safe-methods"], "GET", "HEAD")
+            question_answer(user=user, question=quiz.q["answer"], text=str(40 + n % 4))
+        body = CORRECTED.replace("answer: 42\n", "answer: 43\n")
+        quiz.lesson.body = body.replace(
+            POST_WRONG + "    feedback: POST ch", POST_RIGHT + "    feedback: POST ch"
+        )
+        quiz.lesson.save()
+        with CaptureQueriesContext(connection) as queries:
+            report = lesson_practice_sync(lesson=quiz.lesson)
+        assert report.rekeyed == 3 and report.remarked_students == students
+        return len(queries)
+
+    assert measure(30) == measure(3)
+
+
+# The save messages below need the lesson admin to show SyncReport.notices.
+def test_the_save_message_says_how_many_marks_a_corrected_key_changed(client, alice):
+    quiz = build_quiz()
+    question = quiz.q["idempotent-methods"]
+    for name, text in (("ann", "`GET`"), ("ben", "POST"), ("cat", "DELETE")):
+        pick(student_of(quiz, name), question, text)
+
+    shown = save_in_admin(client, alice, quiz, CORRECTED)
+
+    said = "Corrected answer key (1 question): the marks of 2 answers from 2 students changed"
+    assert said in shown
+
+
+def test_removing_blocks_with_students_work_says_how_much_goes(client, alice):
+    quiz = build_quiz()
+    ann, ben = student_of(quiz, "ann"), student_of(quiz, "ben")
+    pick(ann, quiz.q["idempotent-methods"], "POST")
+    pick(ann, quiz.q["idempotent-methods"], "`GET`")
+    pick(ben, quiz.q["idempotent-methods"], "DELETE")
+    question_answer(user=ben, question=quiz.q["answer"], text="42")
+    exercise_attempt_create(user=ann, exercise=quiz.exercise, code="print('hi')")
+    start = QUIZ.index("```question\nid: idempotent-methods")
+    end = QUIZ.index("```question\nid: safe-methods")
+    body = (QUIZ[:start] + QUIZ[end:]).split("````exercise")[0]
+
+    shown = save_in_admin(client, alice, quiz, body)
+
+    assert "The questions removed from the lesson took 3 answers of 2 students with them." in shown
+    assert "The exercises removed from the lesson took 1 attempt of 1 student with them." in shown
+    assert Attempt.objects.count() == 1  # ben's number answer stays
+    assert not ExerciseAttempt.objects.exists()
