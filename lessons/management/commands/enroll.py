@@ -1,4 +1,5 @@
-"""Give someone a role in a course: ``manage.py enroll alice@example.org python-web-development instructor``.
+"""Give someone a role in a course, for example:
+``manage.py enroll alice@example.org python-web-development instructor``.
 
 Roles are per course (student, grader, instructor) and live on the enrollment; an
 instructor of any course reaches the back office. For site-wide control, use
