@@ -7,6 +7,11 @@ class LessonsConfig(AppConfig):
     def ready(self) -> None:
         # Site-wide: an id too large for any column matches no row instead of crashing
         # the database driver (see coursesite/lookups.py).
+        from django.db.models.signals import post_delete
+
         from coursesite import lookups
 
+        from .models import LessonAttachment, attachment_file_delete
+
         lookups.register()
+        post_delete.connect(attachment_file_delete, sender=LessonAttachment, dispatch_uid="lessons")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -421,6 +421,18 @@ class Enrollment(models.Model):
 
     def get_absolute_url(self) -> str:
         return self.course.get_absolute_url()
+
+
+def attachment_file_delete(sender, instance: LessonAttachment, **kwargs) -> None:
+    """Remove a deleted attachment's file from the storage (connected in apps.py).
+
+    However its row goes (the lesson form's inline, the lesson's, module's or course's
+    deletion), a handout taken down must not stay on the server. After the commit, so
+    that a deletion rolled back keeps its file.
+    """
+    name, storage = instance.file.name, instance.file.storage
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))
 
 
 class Removal(models.Model):

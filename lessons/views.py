@@ -114,8 +114,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "lessons/dashboard.html",
         {
             "enrollments": cards,
-            # Courses they are in that their instructor unpublished: named, so that
-            # they are not told they are in no course and sent to enroll again.
+            # Courses they are in that are not published: counted, not named (students
+            # see nothing of a course in preparation), so that they are not told they
+            # are in no course and sent to enroll again.
             "closed_courses": closed,
             "enroll_form": EnrollForm(),
             "studies": Role.STUDENT in roles,

@@ -476,3 +476,27 @@ def test_deleting_a_module_or_a_lesson_closes_the_gap_in_the_numbering(client, p
     assert list(modules.values_list("order", flat=True)) == [1, 2]
     orders = Lesson.objects.filter(module=pyweb.modules[1]).order_by("order")
     assert list(orders.values_list("order", flat=True)) == [1, 2]
+
+
+def test_a_deleted_attachment_leaves_the_server_with_its_lesson_or_alone(
+    client, pyweb, alice, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from django.core.files.base import ContentFile
+
+    from lessons.models import LessonAttachment
+
+    settings.MEDIA_ROOT = tmp_path
+    files = []
+    for lesson in pyweb.lessons[:2]:
+        attachment = LessonAttachment(lesson=lesson, title="Slides")
+        attachment.file.save("slides.pdf", ContentFile(b"%PDF-1.4"), save=True)
+        files.append(tmp_path / attachment.file.name)
+    assert all(path.exists() for path in files)
+    client.force_login(alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        attachment.delete()  # the second lesson's, as the lesson form's inline does
+    assert files[0].exists() and not files[1].exists()
+    url = reverse("admin:lessons_lesson_delete", args=[pyweb.lessons[0].pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url, {"post": "yes"}).status_code == 302
+    assert not files[0].exists()
