@@ -285,7 +285,8 @@ def _why_accounts_stay(users: list[User]) -> list[str]:
         if graded[user.pk]:
             reasons.append(
                 f"{user} graded {graded[user.pk]} group(s): their reviews are the record "
-                f"of those marks and are kept. {DEACTIVATE}"
+                "of those marks and are kept. To stop them grading, remove them from the "
+                f"course (their enrollment). {DEACTIVATE}"
             )
         if user.pk in released:
             reasons.append(

@@ -7,9 +7,15 @@ the access policy through the base classes of access.backoffice.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import get_deleted_objects, unquote
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Max
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
@@ -17,7 +23,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from access import policy
-from access.backoffice import CourseScopedAdmin, CourseScopedHistoryAdmin, CourseScopedInline
+from access.backoffice import CourseScopedHistoryAdmin, CourseScopedInline
 from accounts.models import User
 from lessons.models import Course
 from projects.models import ProjectAssignment
@@ -36,12 +42,23 @@ from .models import (
 )
 from .services import (
     RELEASED_MARKS_LOCKED,
+    REVIEW_COMPLETED_KEPT,
     grader_assign,
     grader_assign_check,
     graders_assign_round_robin,
     is_released,
+    review_delete,
+    review_delete_refusal,
     reviews_reopen_unscored,
 )
+
+
+def _say_why_kept(request, reason: str) -> None:
+    """Put REASON on the 403 page that follows: a record the back office never deletes.
+
+    Django's refusal says nothing of why, and sent people looking for a permission.
+    """
+    messages.error(request, reason)
 
 
 def _points(value) -> str:
@@ -115,11 +132,120 @@ class CriterionInline(CourseScopedInline, admin.TabularInline):
         return _released(obj)
 
 
+# The history of a rubric's criteria and levels, on the rubric's and criterion's history
+# pages: they are edited inline there, and a maximum raised before the release changes
+# the marks of completed reviews, so who changed it and when must be readable.
+
+PARTS_HISTORY_TEMPLATE = "admin/grading/history_with_parts.html"
+PARTS_SHOWN = 300  # the newest changes; a rubric rarely has more
+
+
+@dataclass
+class PartChange:
+    at: datetime
+    by: object  # the user, or None
+    part: str
+    action: str
+    changes: str
+
+
+_CRITERION_FIELDS = (
+    ("title", _("title")),
+    ("max_points", _("maximum points")),
+    ("order", _("order")),
+    ("description", _("description")),
+)
+_LEVEL_FIELDS = (("label", _("label")), ("points", _("points")), ("description", _("description")))
+
+
+def _shown(value) -> str:
+    if isinstance(value, Decimal):
+        return _points(value)
+    text = str(value)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _part_changes(records, fields, name_of) -> list[PartChange]:
+    """Return what each of RECORDS (historical rows) changed from the one before it."""
+    found, previous = [], {}
+    ordered = records.select_related("history_user").order_by("id", "history_date", "history_id")
+    for record in ordered:
+        before, previous[record.id] = previous.get(record.id), record
+        if record.history_type == "~" and before is not None:
+            changes = "; ".join(
+                f"{label}: {_shown(getattr(before, field))} → {_shown(getattr(record, field))}"
+                for field, label in fields
+                if getattr(before, field) != getattr(record, field)
+            )
+            if not changes:
+                continue  # saved as it was (the inline saves every row it shows)
+        elif record.history_type == "+":
+            changes = "; ".join(
+                f"{label}: {_shown(getattr(record, field))}" for field, label in fields[:2]
+            )
+        else:
+            changes = ""
+        action = record.get_history_type_display()
+        if record.history_change_reason:
+            action = f"{action} ({record.history_change_reason})"
+        found.append(
+            PartChange(record.history_date, record.history_user, name_of(record), action, changes)
+        )
+    return found
+
+
+def criteria_changes(*, rubric_id: int | None = None, criterion_id: int | None = None):
+    """Return the changes of a rubric's criteria and levels (or of one criterion's
+    levels), newest first."""
+    criteria = Criterion.history.model.objects.filter(rubric_id=rubric_id)
+    if criterion_id is not None:
+        criteria = Criterion.history.model.objects.filter(id=criterion_id)
+    titles = dict(criteria.order_by("history_date", "history_id").values_list("id", "title"))
+    levels = Level.history.model.objects.filter(criterion_id__in=list(titles))
+
+    def level_name(record) -> str:
+        return f"Level “{record.label}” of “{titles.get(record.criterion_id, '?')}”"
+
+    found = _part_changes(levels, _LEVEL_FIELDS, level_name)
+    if criterion_id is None:  # the criterion's own history lists its changes
+        found += _part_changes(criteria, _CRITERION_FIELDS, lambda r: f"Criterion “{r.title}”")
+    found.sort(key=lambda change: change.at, reverse=True)
+    return found[:PARTS_SHOWN]
+
+
+class PartsHistoryMixin:
+    """A history page that also lists the changes of the rows edited inline on it."""
+
+    object_history_template = PARTS_HISTORY_TEMPLATE
+    parts_title = ""
+
+    def parts_changes(self, obj) -> list[PartChange]:
+        raise NotImplementedError
+
+    def history_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, unquote(object_id))  # None: not theirs, or gone
+        parts = self.parts_changes(obj) if obj is not None else []
+        context = {"parts_title": self.parts_title, "parts_changes": parts}
+        return super().history_view(request, object_id, {**context, **(extra_context or {})})
+
+
 @admin.register(Rubric)
-class RubricAdmin(CourseScopedHistoryAdmin):
+class RubricAdmin(PartsHistoryMixin, CourseScopedHistoryAdmin):
     def lock_for_write(self, obj) -> None:
         ProjectAssignment.objects.lock(obj.assignment_id)  # first, as the services do
         super().lock_for_write(obj)
+
+    parts_title = _("Changes of its criteria and levels")
+
+    def parts_changes(self, obj: Rubric) -> list[PartChange]:
+        return criteria_changes(rubric_id=obj.pk)
+
+    def save_model(self, request, obj, form, change) -> None:
+        # Saving the page saves the rubric even when only its criteria changed: that
+        # wrote a "Changed" row with nothing in it. The criteria keep their own history.
+        if change and not form.has_changed():
+            return
+        super().save_model(request, obj, form, change)
 
     list_display = (
         "assignment",
@@ -222,12 +348,18 @@ def _criterion_released(criterion: Criterion | None) -> bool:
 
 
 @admin.register(Criterion)
-class CriterionAdmin(CourseScopedAdmin):
+class CriterionAdmin(PartsHistoryMixin, CourseScopedHistoryAdmin):
     def lock_for_write(self, obj) -> None:
         ProjectAssignment.objects.lock(obj.rubric.assignment_id)  # first, as the services do
         super().lock_for_write(obj)
 
+    parts_title = _("Changes of its levels")
+
+    def parts_changes(self, obj: Criterion) -> list[PartChange]:
+        return criteria_changes(criterion_id=obj.pk)
+
     form = CriterionForm
+    history_list_display = ("max_points",)
     list_display = ("title", "rubric", "order", "max_points")
     list_select_related = ("rubric__assignment",)
     list_filter = ("rubric__assignment__course",)
@@ -355,6 +487,38 @@ class ReviewAdmin(CourseScopedHistoryAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
+    def delete_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and obj.is_completed:
+            _say_why_kept(request, REVIEW_COMPLETED_KEPT)
+        return super().delete_view(request, object_id, extra_context)
+
+    def get_deleted_objects(self, objs, request):
+        # Only an empty, unfinished review goes (services.review_delete_refusal): the
+        # confirmation page says why the others stay, instead of offering to delete them.
+        objs = list(objs)
+        refusals = [reason for review in objs if (reason := review_delete_refusal(review))]
+        if refusals:
+            return [], {}, set(), refusals
+        deleted, counts, perms_needed, protected = get_deleted_objects(
+            objs, request, self.admin_site
+        )
+        # What such a review holds: score rows a draft saved blank, which are no record.
+        perms_needed.discard(CriterionScore._meta.verbose_name)
+        if perms_needed or protected:
+            return super().get_deleted_objects(objs, request)
+        return deleted, counts, perms_needed, protected
+
+    def delete_model(self, request, obj) -> None:
+        # Through the service, for the single delete and "delete selected" alike: it
+        # also ends the group's "grading started" state, which locks its uploads.
+        review_delete(review=obj, by=request.user)
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset) -> None:
+        for review in queryset.select_related("group"):
+            review_delete(review=review, by=request.user)
+
     def save_model(self, request, obj, form, change):
         if change and "grader" not in form.changed_data:
             return  # nothing else is editable here: scores change on the review page
@@ -392,10 +556,32 @@ class CriterionScoreAdmin(ReadOnlyAdmin):
     history_list_display = ("points",)
 
 
+RELEASE_KEPT = _(
+    "A release is the record of when students were shown their grades and feedback, and "
+    "were emailed: it is never deleted, so the grades cannot be taken back. Correct a "
+    "mark with a regrade or a mark override."
+)
+
+
 @admin.register(GradeRelease)
 class GradeReleaseAdmin(ReadOnlyAdmin):
     list_display = ("assignment", "released_at", "released_by")
     list_select_related = ("assignment", "released_by")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Not even for superusers: deleting it hid every feedback, left regrade requests
+        # answerable and emailed every student again on the next release. Deleting an
+        # account never needs it (released_by is SET_NULL); a project or course that
+        # goes with its release is refused as holding graded work (get_deleted_objects).
+        return False
+
+    def delete_view(self, request, object_id, extra_context=None):
+        if self.get_object(request, unquote(object_id)) is not None:  # theirs to read
+            _say_why_kept(request, RELEASE_KEPT)
+        return super().delete_view(request, object_id, extra_context)
+
+    def locked_reason(self, obj: GradeRelease) -> str | None:
+        return RELEASE_KEPT
 
 
 @admin.register(RegradeRequest)

@@ -10,10 +10,12 @@ from datetime import datetime
 
 from django.db.models import Count, Exists, OuterRef, Q
 
+from access import policy
 from accounts.models import Role, User
+from lessons.models import Enrollment
 from projects.models import Group, ProjectAssignment, Submission
 
-from .models import ReviewStatus
+from .models import Review, ReviewStatus
 
 
 @dataclass
@@ -111,4 +113,25 @@ def grader_loads(assignment: ProjectAssignment) -> list[User]:
             done=Count("reviews", filter=mine & Q(reviews__status=ReviewStatus.COMPLETED)),
         )
         .order_by("username")
+    )
+
+
+def stranded_reviews(assignment: ProjectAssignment) -> list[Review]:
+    """Return ASSIGNMENT's unfinished reviews whose grader no longer grades the course
+    (one query).
+
+    Removing a grader from the course leaves their reviews assigned to them, and the
+    allocation table lists the course's graders only: without this, nothing showed
+    that such a group will never be graded. A superuser grades every course.
+    """
+    grades_here = Enrollment.objects.filter(
+        user=OuterRef("grader_id"), course_id=assignment.course_id, role__in=policy.STAFF
+    )
+    return list(
+        Review.objects.filter(group__assignment=assignment)
+        .exclude(status=ReviewStatus.COMPLETED)
+        .exclude(Exists(grades_here))
+        .exclude(grader__is_superuser=True, grader__is_active=True)
+        .select_related("group", "grader")
+        .order_by("group__name", "pk")
     )

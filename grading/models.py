@@ -88,6 +88,9 @@ class Criterion(models.Model):
         validators=[MinValueValidator(Decimal("0.01"))],
     )
 
+    # A maximum changed before the release changes the marks of completed reviews.
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["rubric_id", "order", "pk"]
         verbose_name_plural = _("criteria")
@@ -105,6 +108,8 @@ class Level(models.Model):
         _("points"), max_digits=6, decimal_places=2, validators=[MinValueValidator(0)]
     )
     description = models.TextField(_("description"), blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["criterion_id", "-points", "pk"]

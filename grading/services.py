@@ -59,6 +59,8 @@ __all__ = [
     "regrade_answer",
     "regrade_request_create",
     "regrade_window_closes",
+    "review_delete",
+    "review_delete_refusal",
     "review_draft_save",
     "review_save",
     "rubric_for",
@@ -208,6 +210,71 @@ def graders_assign_round_robin(
     return created
 
 
+# Unassigning a grader
+
+
+REVIEW_COMPLETED_KEPT = (
+    "A completed review is the record of its group's mark, so it is kept. To have the "
+    "group graded again, reopen the review with its grader, or reassign it."
+)
+
+
+def review_delete_refusal(review: Review) -> str | None:
+    """Return why REVIEW may not be deleted (unassigned), or None if it may.
+
+    Only a review with nothing in it goes: a department expects a grader's scores and
+    comments never to vanish with a click, and a group whose work someone has started
+    marking to stay locked. Moving such a review is reassigning it (its work goes with
+    it); deleting one that is empty gives the group its uploads back.
+    """
+    if review.is_completed:
+        return REVIEW_COMPLETED_KEPT
+    if is_released(review.group.assignment_id):
+        return "The grades of this project are released: its reviews are kept as they are."
+    has_work = (
+        bool(review.overall_feedback.strip())
+        or review.line_comments.exists()
+        or review.scores.filter(Q(points__isnull=False) | ~Q(comment="")).exists()
+    )
+    if has_work:
+        return (
+            f"{review.grader} has already scored or commented on the review of "
+            f"{review.group}: deleting it would throw that work away. Give the group to "
+            "another grader instead (change the review's grader, or Reassign on the "
+            "assignment hub): the work goes with it."
+        )
+    return None
+
+
+@transaction.atomic
+def review_delete(*, review: Review, by: User | None = None) -> bool:
+    """Unassign REVIEW's grader by deleting the review; False if it was gone already.
+
+    Refused (ValidationError) as ``review_delete_refusal`` says, decided under the
+    project's lock. The group then has no review, so nobody grades it: its grading
+    has not started (``grading_started_at``, ``graded_submission``), and under "lock
+    when grading starts" it takes new versions again until a grader is assigned.
+    """
+    _lock(review.group.assignment_id)
+    review = (
+        Review.objects.select_for_update(of=("self",))
+        .select_related("group__assignment", "grader")
+        .filter(pk=review.pk)
+        .first()
+    )
+    if review is None:
+        return False
+    refusal = review_delete_refusal(review)
+    if refusal:
+        raise ValidationError(refusal)
+    review._history_user = by
+    review.delete()
+    # Grading's own fields of the group (projects_services.group_grading_started sets
+    # them); one UPDATE, as that one does.
+    Group.objects.filter(pk=review.group_id).update(grading_started_at=None, graded_submission=None)
+    return True
+
+
 # Reviewing
 
 
@@ -337,6 +404,14 @@ REVIEW_GONE = (
     "saved. Copy what you wrote if you want to keep it."
 )
 
+NO_LONGER_GRADES = (
+    "You no longer grade this review (it was handed to another grader or deleted, or your "
+    "role in the course changed), so nothing was saved."
+)
+
+# The code of the refusals above: the review page's script stops saving drafts on it.
+NOT_GRADING = "not_grading"
+
 
 def _review_under_lock(pk: int) -> Review:
     review = (
@@ -346,7 +421,7 @@ def _review_under_lock(pk: int) -> Review:
         .first()
     )
     if review is None:
-        raise ValidationError(REVIEW_GONE)
+        raise ValidationError(REVIEW_GONE, code=NOT_GRADING)
     return review
 
 
@@ -354,9 +429,7 @@ def _check_still_grades(review: Review, by: User) -> None:
     policy.forget(by)  # their role as it is under the lock, not as the request began
     if not policy.can(by, policy.GRADE, review):
         raise ValidationError(
-            "You no longer grade this review (it was handed to another grader, or your "
-            "role in the course changed), so nothing was saved. Copy what you wrote if you "
-            "want to keep it."
+            f"{NO_LONGER_GRADES} Copy what you wrote if you want to keep it.", code=NOT_GRADING
         )
 
 

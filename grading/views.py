@@ -6,15 +6,16 @@ Access: outsiders get 404; course members without the needed role get 403.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
+from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +23,7 @@ from django.views.decorators.http import require_safe
 
 from access import policy
 from accounts.models import Role, User
+from coursesite.converters import parse_id
 from coursesite.csvexport import CsvStreamingResponse
 from coursesite.dates import local_text
 from coursesite.formpages import form_view, keep_refused, kept_fields, page
@@ -49,7 +51,7 @@ from .gradebook import (
     gradebook_page,
     group_grade,
 )
-from .hub import grader_loads, hub_counts
+from .hub import grader_loads, hub_counts, stranded_reviews
 from .models import (
     Criterion,
     GradeRelease,
@@ -135,7 +137,86 @@ def grader_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
+# What a grader typed is never lost: a review handed to someone else, deleted, or
+# released while its page was open refuses the save with the text shown back.
+
+RELEASED_NOT_SAVED = (
+    "Grades for this assignment have been released, so nothing was saved: changes now go "
+    "through regrade requests."
+)
+
+
+def typed_back_when_refused(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Answer a POST that VIEW refuses (404, 403) with what was typed and why it was not
+    saved, on the status the refusal had; a GET's refusal stays a plain one."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, pk: int) -> HttpResponse:
+        try:
+            return view(request, pk)
+        except (Http404, PermissionDenied) as refusal:
+            if request.method != "POST":
+                raise
+            status = 404 if isinstance(refusal, Http404) else 403
+            return _typed_back(request, pk, status=status)
+
+    return wrapper
+
+
+def _typed_back(request: HttpRequest, pk: int, *, status: int) -> HttpResponse:
+    """The page that shows REQUEST's posted review form read-only, to copy.
+
+    The review is named (and its criteria) only to someone who may still read it; to
+    anyone else a review taken away, deleted or never theirs reads the same.
+    """
+    rows = selectors.review_by_pk(pk=pk)
+    review = rows[0] if rows else None
+    if review is not None and not policy.can(request.user, policy.VIEW, review, roles=STAFF_ROLES):
+        review = None
+    released = review is not None and review.grades_released
+    titles = {}
+    if review is not None:
+        titles = {c.pk: c.title for c in selectors.rubric_criteria(review.group.assignment_id)}
+    return render(
+        request,
+        "grading/review_not_saved.html",
+        {
+            "review": review,
+            "reason": RELEASED_NOT_SAVED if released else services.NO_LONGER_GRADES,
+            "typed": _typed(request.POST, titles),
+        },
+        status=status,
+    )
+
+
+def _typed(post, titles: dict[int, str]) -> list[tuple[str, str]]:
+    """Return (label, text) for what POST holds of a review: scores, comments, the
+    overall feedback and a line comment; criteria named by TITLES when known."""
+    ids: list[int] = []
+    for name in post:
+        kind, _, rest = name.partition("_")
+        pk = parse_id(rest) if kind in ("score", "comment") else None
+        if pk is not None and pk not in ids:
+            ids.append(pk)
+    typed = []
+    for number, pk in enumerate(ids, start=1):
+        title = titles.get(pk, f"criterion {number}")
+        points = post.get(f"score_{pk}", "").strip()
+        comment = post.get(f"comment_{pk}", "")
+        if points:
+            typed.append((f"Points for {title}", points))
+        if comment.strip():
+            typed.append((f"Comment on {title}", comment))
+    if post.get("overall_feedback", "").strip():
+        typed.append(("Overall feedback", post["overall_feedback"]))
+    if post.get("text", "").strip():
+        where = f"line {post.get('line', '?')} of {post.get('path', '?')}"
+        typed.append((f"Comment on {where}", post["text"]))
+    return typed
+
+
 @form_view()
+@typed_back_when_refused
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     review, can_edit = get_review_for_grader(request, pk)
     assignment = review.group.assignment
@@ -144,7 +225,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     criteria = selectors.rubric_criteria(assignment.pk)
     scores = selectors.scores_of(review_id=review.pk)
     if request.method == "POST":
-        if not editable:
+        if not editable:  # what was typed is shown back (typed_back_when_refused)
             raise PermissionDenied("You cannot change this review.")
         form = RubricForm(request.POST, criteria=criteria, scores=scores)
         complete = "complete" in request.POST
@@ -195,9 +276,14 @@ def review_draft(request: HttpRequest, pk: int) -> JsonResponse:
         review = policy.get_or_refuse(
             request.user, policy.GRADE, selectors.reviews_with_context(), pk=pk
         )
+    except Http404:  # deleted, or handed over where only its grader reads it
+        return _draft_refused([services.NO_LONGER_GRADES], status=404)
     except PermissionDenied:  # a grader who may read it (open to all graders), not grade it
-        errors = ["This review is another grader's: you may read it, not change it."]
-        return JsonResponse({"saved": False, "errors": errors}, status=403)
+        errors = [
+            "You no longer grade this review: it is another grader's (you may read it, not "
+            "change it), so nothing was saved."
+        ]
+        return _draft_refused(errors, status=403)
     criteria = selectors.rubric_criteria(review.group.assignment_id)
     form = RubricForm(request.POST, criteria=criteria, scores=review.scores.all())
     if not form.is_valid():
@@ -213,6 +299,8 @@ def review_draft(request: HttpRequest, pk: int) -> JsonResponse:
             version=request.POST.get("version", ""),
         )
     except ValidationError as exc:
+        if any(e.code == services.NOT_GRADING for e in getattr(exc, "error_list", [])):
+            return _draft_refused(exc.messages, status=409)
         return JsonResponse({"saved": False, "errors": exc.messages}, status=409)
     return JsonResponse(
         {
@@ -222,6 +310,11 @@ def review_draft(request: HttpRequest, pk: int) -> JsonResponse:
             "total": f"{review.total:f}",
         }
     )
+
+
+def _draft_refused(errors: list[str], *, status: int) -> JsonResponse:
+    # "gone": the page's script stops saving and says that what was typed is still there.
+    return JsonResponse({"saved": False, "errors": errors, "gone": True}, status=status)
 
 
 def _review_url(review: Review, path: str | None) -> str:
@@ -301,6 +394,7 @@ def _render_review(
 
 
 @form_view(lambda request, pk: _review_url_for(pk, request.POST.get("path")))
+@typed_back_when_refused
 def line_comment_create(request: HttpRequest, pk: int) -> HttpResponse:
     review, can_edit = get_review_for_grader(request, pk)
     if not can_edit:
@@ -380,7 +474,7 @@ def regrade_list(request: HttpRequest) -> HttpResponse:
     return render(request, "grading/regrade_list.html", {"rows": rows})
 
 
-@form_view(keep=False)
+@form_view()
 def regrade_answer(request: HttpRequest, pk: int) -> HttpResponse:
     regrade = policy.get_or_refuse(
         request.user,
@@ -390,7 +484,13 @@ def regrade_answer(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     review, can_edit = get_review_for_grader(request, regrade.review_id)
-    form = RegradeAnswerForm(request.POST or None)
+    # An answer typed as the session ended comes back once its grader has logged in again
+    # (only to someone who may still answer, and only while the request is open).
+    answerable = can_edit and regrade.status == RegradeStatus.OPEN
+    form = RegradeAnswerForm(
+        request.POST if request.method == "POST" else None,
+        initial=kept_fields(request) if answerable else None,
+    )
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied("Only the review's grader or an instructor answers.")
@@ -514,6 +614,8 @@ def assignment_hub(request: HttpRequest, pk: int) -> HttpResponse:
             "release": release,
             "counts": counts,
             "graders": grader_loads(assignment),
+            # Once released every review is completed: nothing left to reassign.
+            "stranded": [] if release else stranded_reviews(assignment),
             "reassign_form": GraderReassignForm(assignment=assignment),
             "release_form": ReleaseForm(never_submitted=counts.never_submitted),
         },

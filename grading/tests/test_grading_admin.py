@@ -172,3 +172,64 @@ def test_peer_evaluation_settings_are_read_only_after_the_release(client, alice,
     world.rubric.refresh_from_db()
     assert world.rubric.peer_evaluation is True and world.rubric.peer_factor_cap != Decimal("1.05")
     assert world.rubric.regrade_window_days == 9  # what does not make marks still changes
+
+
+def test_a_criterions_points_are_in_the_history(client, world, alice, grace):
+    """Raising a maximum before the release changes completed reviews' marks (75% to
+    62.5% here): the rubric's and the criterion's history say who did it and when."""
+    complete_review(world, correctness="8", style="4")  # 12 of 15
+    client.force_login(alice)
+    url = reverse("admin:grading_criterion_change", args=[world.style.pk])
+    data = form_data(client.get(url).content.decode(), "criterion_form")
+    response = client.post(url, {**data, "max_points": "7"})
+    assert response.status_code == 302
+    record = world.style.history.latest()
+    assert (record.max_points, record.history_user) == (Decimal("7"), alice)
+    page = client.get(reverse("admin:grading_criterion_history", args=[world.style.pk]))
+    assert page.status_code == 200
+    # The rubric's history, where criteria are edited inline, lists the change with who.
+    page = client.get(reverse("admin:grading_rubric_history", args=[world.rubric.pk]))
+    text = page.content.decode()
+    assert "Criterion “Style”" in text and "maximum points: 5 → 7" in text
+    assert "Alice Instructor" in text.split('id="parts-history"')[1]
+    # A level's points too, on the criterion's history page.
+    level = world.correctness.levels.get(label="Good")
+    level.points = Decimal("6")
+    level._history_user = alice
+    level.save()
+    page = client.get(reverse("admin:grading_criterion_history", args=[world.correctness.pk]))
+    assert "Level “Good” of “Correctness”" in page.content.decode()
+    assert "points: 7 → 6" in page.content.decode()
+
+
+def test_another_courses_instructor_reads_no_criterion_history(client, world, alice):
+    other = Course.objects.create(title="Other", slug="other", is_published=True)
+    ivan = enroll(UserFactory(username="ivan"), other, Role.INSTRUCTOR)
+    client.force_login(ivan)
+    for url in (
+        reverse("admin:grading_criterion_history", args=[world.style.pk]),
+        reverse("admin:grading_rubric_history", args=[world.rubric.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 404
+        assert "Style" not in response.content.decode()
+
+
+def test_a_criterion_changed_on_the_rubric_page_is_its_history_not_the_rubrics(
+    client, world, alice
+):
+    """The rubric's page saved the rubric too: a "Changed" row with nothing in it."""
+    client.force_login(alice)
+    url = reverse("admin:grading_rubric_change", args=[world.rubric.pk])
+    data = form_data(client.get(url).content.decode(), "rubric_form")
+    index = next(
+        name.split("-")[1]
+        for name, values in data.items()
+        if name.endswith("-id") and values == [str(world.style.pk)]
+    )
+    rubric_rows = world.rubric.history.count()
+    response = client.post(url, {**data, f"criteria-{index}-max_points": "6"})
+    assert response.status_code == 302
+    assert world.rubric.history.count() == rubric_rows
+    assert world.style.history.latest().history_user == alice
+    assert world.style.history.latest().max_points == Decimal("6")

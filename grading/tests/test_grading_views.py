@@ -775,3 +775,54 @@ def test_a_refused_regrade_answer_marks_the_field_to_change_and_keeps_the_rest(
     # Another course's grader reaches none of it.
     login(client, GraderFactory())
     assert client.post(url, {"decision": "decline", "response": "No."}).status_code == 404
+
+
+def test_a_regrade_answer_typed_as_the_session_ended_comes_back(client, world, alice, bob, grace):
+    """README: nothing typed is lost. The grader's session ended while they answered."""
+    from django.contrib.sessions.models import Session
+
+    release(world, alice)
+    regrade = services.regrade_request_create(
+        review=world.review, criterion=world.style, student=bob, reason="Please"
+    )
+    url = reverse("grading:regrade_answer", kwargs={"pk": regrade.pk})
+    login(client, grace)
+    client.get(url)  # the page with the form; the browser now names grace as its user
+    Session.objects.all().delete()
+    typed = {"decision": "decline", "response": "Style is 4/5: see the naming comments."}
+    response = client.post(url, typed)
+    assert response.status_code == 302 and response["Location"].startswith(
+        reverse("accounts:login")
+    )
+    login(client, grace)
+    page = client.get(url)
+    form = page.context["form"]
+    assert form["response"].value() == typed["response"]
+    assert form["decision"].value() == "decline"
+    assert "What you typed is back in the form" in page.content.decode()
+    assert RegradeRequest.objects.get(pk=regrade.pk).status == RegradeStatus.OPEN
+    # Typed once, given back once.
+    assert client.get(url).context["form"]["response"].value() in (None, "")
+
+
+def test_a_kept_regrade_answer_goes_to_nobody_else(client, world, alice, bob, grace):
+    """Another person who logs in on the same browser (another course's grader, or the
+    course's instructor) does not get what grace typed."""
+    from django.contrib.sessions.models import Session
+
+    release(world, alice)
+    regrade = services.regrade_request_create(
+        review=world.review, criterion=world.style, student=bob, reason="Please"
+    )
+    url = reverse("grading:regrade_answer", kwargs={"pk": regrade.pk})
+    login(client, grace)
+    client.get(url)
+    Session.objects.all().delete()
+    client.post(url, {"decision": "decline", "response": "Grace's secret answer."})
+    login(client, GraderFactory())
+    assert client.get(url).status_code == 404
+    login(client, alice)
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Grace&#x27;s secret answer." not in page.content.decode()
+    assert "Grace's secret answer." not in page.content.decode()

@@ -15,7 +15,7 @@ from grading.models import GradeRelease, Review
 from lessons.models import Course, Enrollment
 from projects.tests.factories import GroupFactory, GroupMembershipFactory
 
-from .factories import add_group, enroll, grading_world
+from .factories import add_group, complete_review, enroll, grading_world
 
 pytestmark = pytest.mark.django_db
 
@@ -147,6 +147,41 @@ def test_the_hub_runs_a_constant_number_of_queries(
     for index in range(groups // 3):
         GroupFactory(assignment=world.assignment, name=f"Empty {index:02}")
     client.force_login(alice)
-    with django_assert_max_num_queries(12):
+    # 13: one of them lists the reviews whose grader left the course (hub.stranded_reviews).
+    with django_assert_max_num_queries(13):
         response = client.get(hub(world))
     assert response.status_code == 200
+
+
+def test_a_review_whose_grader_left_the_course_is_flagged(client, world, alice, grace):
+    """grace holds a draft; the instructor removes her from the course. The allocation
+    table lists the course's graders only: the review is flagged, until reassigned."""
+    henry = enroll(UserFactory(username="henry"), world.course, Role.GRADER)
+    services.review_save(
+        review=world.review,
+        by=grace,
+        scores={world.style.pk: (Decimal(3), "")},
+        overall_feedback="Half done.",
+    )
+    client.force_login(alice)
+    assert 'id="stranded-reviews"' not in client.get(hub(world)).content.decode()
+    Enrollment.objects.filter(user=grace, course=world.course).delete()
+    # Grading another course does not make her a grader of this one.
+    other = Course.objects.create(title="Other", slug="other", is_published=True)
+    enroll(grace, other, Role.GRADER)
+    page = client.get(hub(world)).content.decode()
+    assert 'id="stranded-reviews"' in page
+    flagged = page.split('id="stranded-reviews"')[1].split("</div>")[0]
+    assert "Team Rocket" in flagged and "Grace Grader" in flagged
+    assert "grader removed from the course: reassign" in flagged
+    assert "Grace Grader" not in page.split('id="grader-loads"')[1].split("</table>")[0]
+    client.post(reassign(world), {"group": world.group.pk, "grader": henry.pk})
+    assert Review.objects.get(pk=world.review.pk).grader == henry
+    assert 'id="stranded-reviews"' not in client.get(hub(world)).content.decode()
+
+
+def test_a_completed_review_of_a_removed_grader_is_not_flagged(client, world, alice, grace):
+    complete_review(world)
+    Enrollment.objects.filter(user=grace, course=world.course).delete()
+    client.force_login(alice)
+    assert 'id="stranded-reviews"' not in client.get(hub(world)).content.decode()

@@ -88,3 +88,37 @@ def test_a_level_is_picked_with_the_keyboard_and_the_total_follows(
     expect(page.locator("#total")).to_contain_text("11")
     expect(page.locator("#live-total")).to_be_hidden()
     assert Review.objects.get(pk=world.review.pk).total == 11
+
+
+def test_a_review_handed_over_while_open_keeps_what_was_typed(
+    live_server, page: Page, alice, bob, grace, password, artifacts_dir
+):
+    from accounts.models import Role
+    from accounts.tests.factories import UserFactory
+    from grading import services
+
+    from .factories import enroll
+
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    henry = enroll(UserFactory(username="henry"), world.course, Role.GRADER)
+    log_in(page, live_server.url, "grace", password)
+    page.goto(f"{live_server.url}/grading/reviews/{world.review.pk}/")
+    page.get_by_label("Overall feedback").fill("First thoughts.")
+    expect(page.locator("#draft-status")).to_contain_text("Draft saved", timeout=10_000)
+
+    # The instructor hands the review to henry; grace, unaware, goes on typing.
+    services.grader_assign(group=world.group, grader=henry, by=alice)
+    page.locator(f"#id_comment_{world.style.pk}").fill("Names could be clearer.")
+    status = page.locator("#draft-status")
+    expect(status).to_contain_text("You no longer grade this review", timeout=10_000)
+    expect(status).to_contain_text("still on this page")
+    expect(page.get_by_label("Overall feedback")).to_have_value("First thoughts.")
+
+    # "Save draft" shows everything typed back, to copy, instead of a bare 404.
+    page.click("#save-draft")
+    expect(page.locator("#not-saved-reason")).to_contain_text("You no longer grade this review")
+    typed = page.locator("#typed-back")
+    expect(typed.locator("textarea").first).to_have_value("Names could be clearer.")
+    expect(typed.locator("textarea").last).to_have_value("First thoughts.")
+    page.screenshot(path=artifacts_dir / "grading-review-handed-over.png", full_page=True)
+    assert Review.objects.get(pk=world.review.pk).grader == henry

@@ -265,6 +265,10 @@ def test_a_grader_who_may_only_read_a_review_gets_json_the_page_can_show(db):
     assert response.status_code == 403
     assert response.json() == {
         "saved": False,
-        "errors": ["This review is another grader's: you may read it, not change it."],
+        "errors": [
+            "You no longer grade this review: it is another grader's (you may read it, not "
+            "change it), so nothing was saved."
+        ],
+        "gone": True,  # the script stops saving drafts
     }
     assert Review.objects.get(pk=a.review_o.pk).overall_feedback == before

@@ -52,10 +52,12 @@
   var timer = null;
   var dirty = false;
   var saving = false;
+  var stopped = false; // the review is no longer this grader's: nothing more is sent
   function say(text) { if (status) status.textContent = text; }
 
   function save(keepalive) {
     timer = null;
+    if (stopped) return;
     if (saving) { timer = setTimeout(save, DELAY); return; }
     dirty = false;
     saving = true;
@@ -81,6 +83,12 @@
         if (data.saved) {
           form.dataset.draftVersion = data.version;
           say("Draft saved " + data.at);
+        } else if (data.gone) {
+          // Handed to another grader, deleted, or a role changed: every later draft
+          // would be refused the same way. The text stays in the form to copy, and
+          // "Save draft" shows it back on a page of its own.
+          stopped = true;
+          say("Draft not saved: " + data.errors.join(" ") + " What you typed is still on this page: copy it before you leave.");
         } else {
           say("Draft not saved: " + data.errors.join(" "));
         }
@@ -94,6 +102,7 @@
   if (form && form.dataset.draftUrl) {
     if (form.dataset.autosave === "on") {
       var changed = function () {
+        if (stopped) return;
         dirty = true;
         if (timer) clearTimeout(timer);
         timer = setTimeout(save, DELAY);
