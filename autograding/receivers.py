@@ -1,6 +1,7 @@
 """Where autograding hears of other apps' events; each receiver calls one service.
 
-projects sends ``submission_created`` once a version is committed; a review created
+projects sends ``submission_created`` once a version is committed, and
+``project_copied`` for each project of a course copied for a new run; a review created
 after its version was tested gets the tests' points (``post_save`` of grading's
 Review, on commit). Neither app imports autograding.
 """
@@ -12,7 +13,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from grading.models import Review
-from projects.signals import submission_created
+from projects.signals import project_copied, submission_created
 
 from . import services
 
@@ -26,3 +27,8 @@ def queue_run(sender, submission, **kwargs) -> None:
 def prefill_review(sender, instance: Review, created: bool, raw: bool = False, **kwargs) -> None:
     if created and not raw:
         transaction.on_commit(lambda: services.prefill_new_review(instance), robust=True)
+
+
+@receiver(project_copied, dispatch_uid="autograding-copy-suite")
+def copy_suite(sender, source, copy, **kwargs) -> None:
+    services.suite_copy(source=source, copy=copy)

@@ -34,7 +34,8 @@ from django.db.models import Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
 from accounts.models import User
-from grading.models import CriterionScore, Review, ReviewStatus
+from coursesite.copying import copy_file, copy_of
+from grading.models import Criterion, CriterionScore, Review, ReviewStatus
 from projects.archives import sha256_of, validate_zip
 from projects.models import Group, ProjectAssignment, Submission
 
@@ -112,6 +113,44 @@ def suite_prepare(suite: TestSuite) -> TestSuite:
         transaction.on_commit(lambda: build_environment.enqueue(suite_id=suite.pk))
     suite.refresh_from_db()
     return suite
+
+
+@transaction.atomic
+def suite_copy(*, source: ProjectAssignment, copy: ProjectAssignment) -> TestSuite | None:
+    """Copy SOURCE's test suite (its archive, settings and test groups) to COPY, a project
+    of the course's new run; None if SOURCE has none. A test group's criterion is the
+    copied rubric's of the same order and title (grading copies the rubric first)."""
+    suite = TestSuite.objects.filter(assignment=source).first()
+    if suite is None:
+        return None
+    new = copy_of(suite, assignment_id=copy.pk)
+    if suite.archive:
+        try:
+            copy_file(suite.archive, new.archive)
+        except FileNotFoundError as exc:
+            raise ValidationError(
+                f"The test suite of “{source.title}” has lost its zip on the server, so "
+                "nothing was copied: upload the suite again, then copy the course."
+            ) from exc
+    new.save()
+    criteria = {
+        (criterion.order, criterion.title): criterion.pk
+        for criterion in Criterion.objects.filter(rubric__assignment=copy)
+    }
+    groups = suite.groups.select_related("criterion").order_by("order", "pk")
+    TestGroup.objects.bulk_create(
+        copy_of(
+            group,
+            suite_id=new.pk,
+            criterion_id=(
+                criteria.get((group.criterion.order, group.criterion.title))
+                if group.criterion
+                else None
+            ),
+        )
+        for group in groups
+    )
+    return suite_prepare(new)
 
 
 def suite_build(suite_id: int) -> TestSuite | None:

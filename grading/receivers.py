@@ -1,6 +1,7 @@
 """Where grading hears of projects' events; each receiver calls one service.
 
-projects sends ``submission_created`` once a version is committed (projects never
+projects sends ``submission_created`` once a version is committed, and
+``project_copied`` for each project of a course copied for a new run (projects never
 imports grading).
 """
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from django.dispatch import receiver
 
-from projects.signals import marks_lock, submission_created
+from projects.signals import marks_lock, project_copied, submission_created
 
 from . import services
 
@@ -23,3 +24,8 @@ def released_marks_keep_their_inputs(sender, assignment_id, **kwargs) -> str | N
     if services.is_released(assignment_id):
         return services.RELEASED_MARKS_LOCKED
     return None
+
+
+@receiver(project_copied, dispatch_uid="grading-copy-rubric")
+def copy_rubric(sender, source, copy, **kwargs) -> None:
+    services.rubric_copy(source=source, copy=copy)

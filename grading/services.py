@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from access import policy
 from accounts.models import Role, User
+from coursesite.copying import copy_of
 from coursesite.dates import local_text
 from coursesite.prepared import prepared
 from lessons.rendering import markdown_to_html
@@ -30,6 +31,7 @@ from .models import (
     Criterion,
     CriterionScore,
     GradeRelease,
+    Level,
     LineComment,
     MarkOverride,
     PeerRating,
@@ -63,6 +65,7 @@ __all__ = [
     "review_delete_refusal",
     "review_draft_save",
     "review_save",
+    "rubric_copy",
     "rubric_for",
 ]
 
@@ -868,3 +871,24 @@ def students_without_review(assignment: ProjectAssignment) -> int:
         .distinct()
         .count()
     )
+
+
+# A course's new run
+
+
+@transaction.atomic
+def rubric_copy(*, source: ProjectAssignment, copy: ProjectAssignment) -> Rubric | None:
+    """Copy SOURCE's rubric (its settings, criteria and levels) to COPY, a project of
+    the course's new run (lessons.services.course_copy); None if SOURCE has none."""
+    rubric = Rubric.objects.filter(assignment=source).first()
+    if rubric is None:
+        return None
+    new = copy_of(rubric, assignment_id=copy.pk)
+    new.save()
+    for criterion in rubric.criteria.order_by("order", "pk").prefetch_related("levels"):
+        new_criterion = copy_of(criterion, rubric_id=new.pk)
+        new_criterion.save()
+        Level.objects.bulk_create(
+            copy_of(level, criterion_id=new_criterion.pk) for level in criterion.levels.all()
+        )
+    return new

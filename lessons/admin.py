@@ -6,6 +6,8 @@ the access policy for every row, choice and permission); superusers see all.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -15,6 +17,7 @@ from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -33,6 +36,7 @@ from practice.services import lesson_practice_sync
 
 from .models import Course, Enrollment, Lesson, LessonAttachment, Module, content_changed
 from .services import (
+    course_copy,
     course_progress_report,
     enrollment_create,
     enrollments_removed,
@@ -217,10 +221,11 @@ class CourseAdmin(PublishActionsMixin, CourseScopedAdmin):
                 messages.SUCCESS,
             )
 
-    # Progress report -----------------------------------------------------------
+    # Progress report and copy ----------------------------------------------------
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
+            path("<id:pk>/copy/", view(self.copy_view), name="lessons_course_copy"),
             path("<id:pk>/progress/", view(self.progress_view), name="lessons_course_progress"),
             path(
                 "<id:pk>/progress.csv",
@@ -233,6 +238,44 @@ class CourseAdmin(PublishActionsMixin, CourseScopedAdmin):
     def _report_course(self, request, pk: int) -> Course:
         # Only the course's instructors (and superusers) read its report.
         return policy.get_or_refuse(request.user, policy.TEACH, Course.objects, pk=pk)
+
+    def copy_view(self, request, pk: int) -> HttpResponse:
+        """Copy the course for a new run (lessons.services.course_copy)."""
+        course = self._report_course(request, pk)
+        initial = {"title": course.title, "slug": f"{course.slug}-next", "term": ""}
+        form = CourseCopyForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                report = course_copy(
+                    course=course,
+                    by=request.user,
+                    title=data["title"],
+                    slug=data["slug"],
+                    term=data["term"],
+                    shift=timedelta(weeks=data["shift_weeks"]),
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                copy = report.course
+                self.message_user(
+                    request,
+                    f"{course} is copied as {copy}: {report.modules} modules, "
+                    f"{report.lessons} lessons, {copy.projects.count()} projects, with a new "
+                    "enrollment key and nobody enrolled but you. It is unpublished: check "
+                    "the projects' dates, then publish it.",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:lessons_course_change", copy.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Copy {course} for a new run",
+            "course": course,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/lessons/course/copy.html", context)
 
     def progress_view(self, request, pk: int) -> TemplateResponse:
         course = self._report_course(request, pk)
@@ -443,6 +486,28 @@ class LessonAdmin(OrderedChangelistMixin, MoveActionsMixin, PublishActionsMixin,
 
     def _renumber(self, module: Module) -> None:
         module.renumber_lessons()
+
+
+# A course's new run ---------------------------------------------------------------
+class CourseCopyForm(forms.ModelForm):
+    """The new run's names; the model's own checks refuse a slug already in use."""
+
+    shift_weeks = forms.IntegerField(
+        label=_("Move the projects' dates by (weeks)"),
+        min_value=0,
+        max_value=520,
+        initial=52,
+        help_text=_("Opening and due dates of the copied projects, later by this many weeks."),
+    )
+
+    class Meta:
+        model = Course
+        fields = ("title", "slug", "term")
+        help_texts = {"term": _("The new run's term, such as 2025-2026.")}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["term"].required = True
 
 
 # Enrollments and rosters --------------------------------------------------------

@@ -8,6 +8,7 @@ import logging
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from django.contrib.auth.password_validation import validate_password
@@ -21,6 +22,7 @@ from access import policy
 from accounts.invitations import invitations_send, is_invitable
 from accounts.models import Role, User
 from accounts.validators import canonical_email, normalize_email
+from coursesite.copying import copy_file, copy_of
 from coursesite.locks import lock_rows
 from coursesite.prepared import prepared_update
 from practice import syntax as practice_syntax
@@ -35,8 +37,10 @@ from .models import (
     Module,
     Progress,
     Removal,
+    new_enrollment_key,
     renumber,
 )
+from .signals import course_copied
 
 logger = logging.getLogger(__name__)
 
@@ -846,6 +850,66 @@ def course_import(*, path: Path | str, slug: str | None = None) -> ImportReport:
     report.not_in_bundle = [f"module {m}" for m in modules if m.pk not in seen_modules] + [
         f"lesson {lesson.slug}" for lesson in lessons.values() if lesson.pk not in seen_lessons
     ]
+    return report
+
+
+@dataclass
+class CopyReport:
+    course: Course
+    modules: int = 0
+    lessons: int = 0
+    attachments: int = 0
+
+
+@transaction.atomic
+def course_copy(
+    *, course: Course, by: User, title: str, slug: str, term: str, shift: timedelta
+) -> CopyReport:
+    """Copy COURSE for a new run: its content and what other apps hang on it, not its people.
+
+    The copy is unpublished, with a new enrollment key, TITLE, SLUG and TERM; BY (who
+    asked) teaches it. Modules, lessons with their questions and exercises (rebuilt
+    from the lessons' Markdown) and attachments (their files copied) come along, and,
+    through ``course_copied``, the projects with their dates moved by SHIFT, rubrics
+    and test suites, all unpublished. No enrollment but BY's, no progress, answers,
+    groups, submissions, reviews or marks. A missing attachment file stops the copy
+    (ValidationError naming it): nothing is written.
+    """
+    copy = copy_of(
+        course,
+        title=title,
+        slug=slug,
+        term=term,
+        is_published=False,
+        enrollment_key=new_enrollment_key(),
+        content_version=0,
+    )
+    copy.save()
+    report = CopyReport(course=copy)
+    for module in course.modules.order_by("order", "pk"):
+        new_module = copy_of(module, course_id=copy.pk)
+        new_module.save()
+        report.modules += 1
+        lessons = module.lessons.order_by("order", "pk").prefetch_related("attachments")
+        for lesson in lessons:
+            new_lesson = copy_of(lesson, module_id=new_module.pk)
+            new_lesson.save()
+            lesson_practice_sync(lesson=new_lesson)
+            report.lessons += 1
+            for attachment in lesson.attachments.all():
+                new_attachment = copy_of(attachment, lesson_id=new_lesson.pk)
+                try:
+                    copy_file(attachment.file, new_attachment.file)
+                except FileNotFoundError as exc:
+                    raise ValidationError(
+                        f"The file of “{attachment.title}” ({lesson.title}) is missing from "
+                        "the server, so nothing was copied: upload it again, or delete "
+                        "that attachment, then copy the course."
+                    ) from exc
+                new_attachment.save()
+                report.attachments += 1
+    enrollment_create(user=by, course=copy, role=Role.INSTRUCTOR)
+    course_copied.send(sender=Course, source=course, copy=copy, shift=shift)
     return report
 
 

@@ -13,3 +13,8 @@ submission_created = Signal()
 # the groups' extensions. A listener returns why they may no longer change (grading:
 # the grades are released), or None. See ``services.groups.marks_locked_reason``.
 marks_lock = Signal()
+
+# Sent for each project of a course copied for a new run, with ``source`` and ``copy``
+# (saved, unpublished), in the copy's transaction: grading copies the rubric,
+# autograding the test suite.
+project_copied = Signal()

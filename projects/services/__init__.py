@@ -1,5 +1,6 @@
 """Domain actions of the projects app, one module per area, re-exported here."""
 
+from .copies import projects_copy
 from .groups import (
     AutoFormResult,
     extension_grant,
@@ -35,6 +36,7 @@ __all__ = [
     "membership_locked_reason",
     "membership_move",
     "membership_remove",
+    "projects_copy",
     "submission_create",
     "submission_locked_reason",
     "submissions_refresh_lateness",

@@ -1,0 +1,143 @@
+"""A course copied for its next run: its content and projects, none of its people."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import timedelta
+
+import pytest
+from django.core.files.base import ContentFile
+from django.urls import reverse
+
+from accounts.models import Role
+from accounts.tests.factories import UserFactory
+from autograding.models import TestGroup, TestSuite
+from grading.models import Criterion, Level, Review, Rubric
+from grading.tests.factories import complete_review, grading_world
+from lessons.models import Course, Enrollment, LessonAttachment, LessonCompletion
+from lessons.tests.factories import EnrollmentFactory, LessonFactory, ModuleFactory
+from practice.models import Attempt, Exercise, Question
+from practice.services import lesson_practice_sync
+from practice.tests.quiz_text import QUIZ
+from projects.models import Group, ProjectAssignment, Submission
+
+pytestmark = pytest.mark.django_db
+
+
+def copy_url(course: Course) -> str:
+    return reverse("admin:lessons_course_copy", args=[course.pk])
+
+
+NEW_RUN = {"title": "Python for Web", "slug": "pyweb-2025", "term": "2025-2026", "shift_weeks": 52}
+
+
+@pytest.fixture
+def taught(alice, bob, grace, settings, tmp_path):
+    """grading_world's course with a graded project, a lesson with a quiz, an exercise and
+    a file, a student's progress and answers, and a test suite tied to a criterion."""
+    settings.MEDIA_ROOT = tmp_path
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    complete_review(world)
+    lesson = LessonFactory(
+        module=ModuleFactory(course=world.course, order=1, title="Web apps"),
+        title="HTTP",
+        slug="http",
+        body=QUIZ,
+    )
+    lesson_practice_sync(lesson=lesson)
+    attachment = LessonAttachment(lesson=lesson, title="Slides")
+    attachment.file.save("slides.pdf", ContentFile(b"%PDF-1.4 slides"), save=True)
+    LessonCompletion.objects.create(user=bob, lesson=lesson)
+    Attempt.objects.create(user=bob, question=lesson.questions.first(), correct=True, answer="x")
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("tests/test_app.py", "def test_it():\n    assert True\n")
+    suite = TestSuite.objects.create(
+        assignment=world.assignment, archive=ContentFile(archive.getvalue(), name="tests.zip")
+    )
+    TestGroup.objects.create(
+        suite=suite, order=1, name="All", patterns="*", criterion=world.correctness
+    )
+    world.lesson = lesson
+    return world
+
+
+def test_a_course_is_copied_for_a_new_run_without_its_people(client, taught, alice, bob):
+    source = taught.course
+    before = {
+        model: model.objects.count()
+        for model in (Enrollment, Group, Submission, Review, LessonCompletion, Attempt)
+    }
+    client.force_login(alice)
+    assert client.get(copy_url(source)).status_code == 200
+    page = client.post(copy_url(source), NEW_RUN, follow=True).content.decode()
+    copy = Course.objects.get(slug="pyweb-2025")
+    assert "is copied as" in page and "It is unpublished" in page
+
+    assert (copy.title, copy.term, copy.is_published) == ("Python for Web", "2025-2026", False)
+    assert copy.enrollment_key != source.enrollment_key
+    # Nobody of the course comes along: its author teaches the copy, alone.
+    assert list(Enrollment.objects.filter(course=copy).values_list("user", "role")) == [
+        (alice.pk, Role.INSTRUCTOR)
+    ]
+    for model, lookup in (
+        (Group, "assignment__course"),
+        (Submission, "group__assignment__course"),
+        (Review, "group__assignment__course"),
+        (LessonCompletion, "lesson__module__course"),
+        (Attempt, "question__lesson__module__course"),
+    ):
+        assert not model.objects.filter(**{lookup: copy}).exists(), model
+    # Its content does, as new rows: lessons, their quiz and exercise, their files.
+    lesson = copy.modules.get().lessons.get()
+    assert (lesson.title, lesson.body) == ("HTTP", taught.lesson.body)
+    assert lesson.pk != taught.lesson.pk
+    assert Question.objects.filter(lesson=lesson).count() == taught.lesson.questions.count() > 0
+    assert Exercise.objects.filter(lesson=lesson).count() == 1
+    attachment = lesson.attachments.get()
+    assert attachment.file.name != taught.lesson.attachments.get().file.name
+    with attachment.file.open("rb") as handle:
+        assert handle.read() == b"%PDF-1.4 slides"
+    # Its project, unpublished, a year later, with its rubric and its test suite.
+    project = ProjectAssignment.objects.get(course=copy)
+    assert not project.is_published
+    assert project.due_at == taught.assignment.due_at + timedelta(weeks=52)
+    assert project.opens_at == taught.assignment.opens_at + timedelta(weeks=52)
+    rubric = Rubric.objects.get(assignment=project)
+    criteria = list(rubric.criteria.order_by("order").values_list("title", "max_points"))
+    assert criteria == list(
+        taught.rubric.criteria.order_by("order").values_list("title", "max_points")
+    )
+    correctness = rubric.criteria.get(title="Correctness")
+    assert Level.objects.filter(criterion=correctness).count() == 3
+    suite = TestSuite.objects.get(assignment=project)
+    with suite.archive.open("rb") as handle:
+        assert zipfile.ZipFile(handle).namelist() == ["tests/test_app.py"]
+    assert suite.groups.get().criterion == correctness  # the copy's, not the source's
+    # The source is as it was.
+    assert before == {model: model.objects.count() - (model is Enrollment) for model in before}
+    assert Criterion.objects.filter(rubric=taught.rubric).count() == 2
+
+
+def test_a_slug_in_use_is_refused_and_nothing_is_copied(client, taught, alice):
+    client.force_login(alice)
+    courses = Course.objects.count()
+    response = client.post(copy_url(taught.course), {**NEW_RUN, "slug": "PYWEB"})
+    assert response.status_code == 200
+    assert "already uses this slug" in response.content.decode()
+    assert Course.objects.count() == courses
+
+
+def test_only_the_courses_teachers_copy_it(client, taught, bob, grace):
+    stranger = UserFactory(username="bea")
+    EnrollmentFactory(user=stranger, course=Course.objects.create(slug="db"), role=Role.INSTRUCTOR)
+    courses = Course.objects.count()
+    client.force_login(stranger)  # another course's instructor
+    assert client.get(copy_url(taught.course)).status_code == 404
+    assert client.post(copy_url(taught.course), NEW_RUN).status_code == 404
+    for person in (bob, grace):  # its student and its grader: no back office at all
+        client.force_login(person)
+        response = client.post(copy_url(taught.course), NEW_RUN)
+        assert response.status_code == 302 and "/login/" in response["Location"]
+    assert Course.objects.count() == courses
