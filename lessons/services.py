@@ -825,6 +825,7 @@ def course_import(*, path: Path | str, slug: str | None = None) -> ImportReport:
         seen_modules.add(module.pk)
         for lesson_data in module_data.lessons:
             lesson = lessons.get(lesson_data.slug) or Lesson(slug=lesson_data.slug)
+            is_new = lesson.pk is None
             _apply(
                 lesson,
                 {
@@ -841,7 +842,8 @@ def course_import(*, path: Path | str, slug: str | None = None) -> ImportReport:
                 f"lesson {lesson_data.slug}",
             )
             practice = lesson_practice_sync(lesson=lesson, practice=lesson_data.practice)
-            if practice.changed:
+            # A new lesson's questions are part of it, counted once among the created.
+            if practice.changed and not is_new:
                 report.updated.append(
                     f"lesson {lesson_data.slug} (questions and exercises: {practice.created} "
                     f"new, {practice.updated} changed, {practice.deleted} removed)"

@@ -29,9 +29,8 @@ class Command(BaseCommand):
         # After the rubric: the suite's groups pre-fill its criteria.
         runs = demo_autograding_seed(assignment=assignment)
         course, report = demo.course, demo.report
-        # The import also lists a lesson it created among the updated (for its questions),
-        # and a lesson twice when both changed: each item counts once, by its label (the
-        # text before " (what changed)").
+        # The import lists a lesson twice when both it and its questions changed: each
+        # item counts once, by its label (the text before " (what changed)").
         created = set(report.created)
         updated = {entry.split(" (", 1)[0] for entry in report.updated} - created
         self.stdout.write(
