@@ -7,8 +7,10 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
-from accounts.models import User
+from accounts.models import Role, User
+from accounts.tests.factories import UserFactory
 from lessons.models import Enrollment
+from lessons.tests.factories import EnrollmentFactory
 
 from .tenants import build_tenant
 
@@ -61,9 +63,9 @@ def test_an_instructor_cannot_set_anothers_password_or_email(client, world):
     )
     assert response.status_code == 403
     assert User.objects.get(pk=a.student.pk).password == before
-    # Their own password stays theirs to change.
+    # Their own password stays theirs to change, on the form that asks for the current one.
     own = reverse("admin:auth_user_password_change", args=[a.instructor.pk])
-    assert client.get(own).status_code == 200
+    assert client.get(own)["Location"] == reverse("accounts:password_change")
 
     page = client.get(change_url(a.student)).content.decode()
     assert 'name="email"' not in page  # shown, not editable
@@ -78,12 +80,20 @@ def test_an_instructor_cannot_set_anothers_password_or_email(client, world):
 
 def test_only_superusers_delete_accounts(client, world, admin_client):
     a, _ = world
+    newcomer = UserFactory(username="newcomer")
+    EnrollmentFactory(user=newcomer, course=a.course, role=Role.STUDENT)
     client.force_login(a.instructor)
-    delete = reverse("admin:accounts_user_delete", args=[a.student.pk])
+    delete = reverse("admin:accounts_user_delete", args=[newcomer.pk])
     assert client.post(delete, {"post": "yes"}).status_code == 403
-    assert User.objects.filter(pk=a.student.pk).exists()
+    assert User.objects.filter(pk=newcomer.pk).exists()
     assert admin_client.post(delete, {"post": "yes"}).status_code == 302
-    assert not User.objects.filter(pk=a.student.pk).exists()
+    assert not User.objects.filter(pk=newcomer.pk).exists()
+    # Not even a superuser deletes a student whose marks are released: their teammates'
+    # marks would change (accounts/admin.py, _why_accounts_stay).
+    delete = reverse("admin:accounts_user_delete", args=[a.student.pk])
+    page = admin_client.post(delete, {"post": "yes"}).content.decode()
+    assert "has marks released to students" in page
+    assert User.objects.filter(pk=a.student.pk).exists()
 
 
 def test_the_people_list_holds_the_people_of_ones_courses(client, world):
