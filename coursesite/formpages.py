@@ -48,7 +48,10 @@ KEEP_SECONDS = 2 * 60 * 60
 # Whatever a form of ours holds fits easily; a bigger body is not worth a session row.
 MAX_KEPT_CHARS = 200_000
 MAX_KEPT_FORMS = 5
-NOT_KEPT_FIELDS = frozenset({"csrfmiddlewaretoken"})
+# Every form of the site's pages names, signed, who it was shown to (coursesite/jinja2.py,
+# beside the CSRF token): what it brings is kept for that person only.
+OWNER_FIELD = "form_owner"
+NOT_KEPT_FIELDS = frozenset({"csrfmiddlewaretoken", OWNER_FIELD})
 
 SIGNED_OUT = "You were signed out before your form was sent. Log in again to continue."
 KEPT = "What you typed is back in the form below: check it, then send it again."
@@ -56,6 +59,10 @@ FILE_AGAIN = "Files are not kept: choose your file again."
 TOO_LONG = "What you typed was too long to keep: please type it again."
 POST_ONLY = "That address only receives a form: here is the page with the form."
 STALE_TAB = "Your session changed in another tab; we kept what you typed — check it and send again."
+OTHER_PERSON = (
+    "That form was sent from a page shown to someone else on this browser, before you "
+    "logged in: nothing of it was kept or saved."
+)
 
 PageUrl = Callable[..., str]
 
@@ -109,10 +116,27 @@ def _owner_value(user_pk) -> str:
 
 def _browser_owner(request: HttpRequest) -> int | None:
     """Return the id of the last user of this browser, if its cookie is genuine."""
+    return _owner_of(request.COOKIES.get(OWNER_COOKIE, ""))
+
+
+def _owner_of(value: str) -> int | None:
     try:
-        return int(_owner_signer.unsign(request.COOKIES.get(OWNER_COOKIE, "")))
+        return int(_owner_signer.unsign(value))
     except (signing.BadSignature, ValueError):
         return None
+
+
+def form_owner_value(request: HttpRequest) -> str:
+    """Return the value of the OWNER_FIELD the page's forms carry ("" when logged out)."""
+    user = getattr(request, "user", None)
+    return _owner_value(user.pk) if user is not None and user.is_authenticated else ""
+
+
+def _typed_by(request: HttpRequest) -> int | None:
+    """Return who the posted form was shown to: its own signed field, else the browser's
+    last user (a page from before forms carried the field)."""
+    posted = request.POST.get(OWNER_FIELD)
+    return _owner_of(posted) if posted else _browser_owner(request)
 
 
 def page(name: str, *same: str, **renamed: str) -> PageUrl:
@@ -173,7 +197,7 @@ def form_view(
 
 @csrf_protect  # views that read uploads are csrf_exempt; what is kept must pass it too
 def _keep_and_log_in(request: HttpRequest, target: str) -> HttpResponse:
-    _keep(request, target, _browser_owner(request))
+    _keep(request, target, _typed_by(request))
     return redirect_to_login(target)
 
 
@@ -237,10 +261,14 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     if not hasattr(request, "_files"):
         request.upload_handlers = [_SkipFiles()]  # files are never read, only noted
     if request.user.is_authenticated:
-        # The person logged in now is the one the form's page was shown to in this browser.
+        # On a shared computer the person logged in now may not be the one the form's
+        # page was shown to: their typing is kept only for themselves.
+        if _owner_of(request.POST.get(OWNER_FIELD, "")) != request.user.pk:
+            messages.warning(request, OTHER_PERSON)
+            return redirect(target)
         _keep(request, target, request.user.pk, STALE_TAB)
         return redirect(target)
-    _keep(request, target, _browser_owner(request), STALE_TAB)
+    _keep(request, target, _typed_by(request), STALE_TAB)
     messages.warning(request, SIGNED_OUT)
     return redirect_to_login(target)
 

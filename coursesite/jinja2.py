@@ -46,6 +46,7 @@ from django.utils.timezone import template_localtime
 from markupsafe import Markup, escape
 
 from autograding import results as autograding_results
+from coursesite.formpages import OWNER_FIELD, form_owner_value
 from coursesite.memo import ProcessMemo
 from coursesite.urlpaths import path_of
 from grading.fragments import gradebook_rows
@@ -376,7 +377,8 @@ def masked_csrf_token(request) -> str:
 
 
 class _CsrfInput:
-    """The hidden form field carrying the page's token."""
+    """The hidden form fields carrying the page's token, and (signed) who the page is for:
+    a form kept after its session ended goes back to that person only (formpages.py)."""
 
     __slots__ = ("_token",)
 
@@ -384,7 +386,11 @@ class _CsrfInput:
         self._token = token
 
     def __str__(self) -> str:
-        return f'<input type="hidden" name="csrfmiddlewaretoken" value="{self._token}">'
+        field = f'<input type="hidden" name="csrfmiddlewaretoken" value="{self._token}">'
+        owner = form_owner_value(self._token._request)  # letters, digits, ":", "-", "_"
+        if owner:
+            field += f'<input type="hidden" name="{OWNER_FIELD}" value="{owner}">'
+        return field
 
     __html__ = __str__
 

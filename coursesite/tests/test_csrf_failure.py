@@ -18,6 +18,7 @@ from grading.tests.factories import grading_world
 pytestmark = pytest.mark.django_db
 
 TOKEN_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+OWNER_RE = re.compile(r'name="form_owner" value="([^"]+)"')
 TYPED = "A long paragraph of feedback the grader typed before pressing Save."
 SITE = "http://testserver"
 
@@ -46,10 +47,16 @@ def _stale_post(world, grace, **headers) -> tuple[Client, str, object]:
     client = Client(enforce_csrf_checks=True)
     _log_in(client, "grace")
     page = reverse("grading:review", args=[world.review.pk])
-    stale = _token(client.get(page))
+    shown = client.get(page)
+    stale = _token(shown)
     client.post(reverse("accounts:logout"), {"csrfmiddlewaretoken": stale})
     _log_in(client, "grace")
-    data = {"overall_feedback": TYPED, f"score_{world.style.pk}": "4", "csrfmiddlewaretoken": stale}
+    data = {
+        "overall_feedback": TYPED,
+        f"score_{world.style.pk}": "4",
+        "csrfmiddlewaretoken": stale,
+        "form_owner": OWNER_RE.search(shown.content.decode()).group(1),
+    }
     return client, page, client.post(page, data, **headers)
 
 
@@ -121,3 +128,29 @@ def test_an_action_that_keeps_nothing_is_a_plain_403(world, alice):
         release, {"confirm": "on", "csrfmiddlewaretoken": stale}, HTTP_ORIGIN=SITE
     )
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("owner", ["shown", "forged", "missing"])
+def test_a_stale_form_of_someone_else_on_the_same_browser_is_kept_for_nobody(
+    world, grace, alice, owner
+):
+    # A shared lab computer: grace's page stays open, she logs out, alice logs in, and
+    # grace's old tab sends its form. alice must not be handed what grace typed.
+    client = Client(enforce_csrf_checks=True)
+    _log_in(client, "grace")
+    page = reverse("grading:review", args=[world.review.pk])
+    shown = client.get(page)
+    stale = _token(shown)
+    client.post(reverse("accounts:logout"), {"csrfmiddlewaretoken": stale})
+    _log_in(client, "alice")
+    data = {"overall_feedback": TYPED, "csrfmiddlewaretoken": stale}
+    if owner == "shown":
+        data["form_owner"] = OWNER_RE.search(shown.content.decode()).group(1)
+    elif owner == "forged":
+        data["form_owner"] = f"{alice.pk}:not-a-signature"
+    response = client.post(page, data, HTTP_ORIGIN=SITE)
+    assert response.status_code == 302
+    after = html.unescape(client.get(response["Location"]).content.decode())
+    assert formpages.OTHER_PERSON in after
+    assert TYPED not in after
+    assert Review.objects.get(pk=world.review.pk).overall_feedback == ""

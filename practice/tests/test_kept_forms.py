@@ -118,13 +118,20 @@ def test_a_stale_token_from_another_tab_gives_the_code_back(quiz, student):
     client = Client(enforce_csrf_checks=True)
     _log_in(client, student)
     page = quiz.lesson.get_absolute_url()
-    stale = _token(client.get(page))
+    shown = client.get(page).content.decode()
+    stale = TOKEN_RE.search(shown).group(1)
+    owner = re.search(r'name="form_owner" value="([^"]+)"', shown).group(1)  # the page's
     client.post(reverse("accounts:logout"), {"csrfmiddlewaretoken": stale})
     _log_in(client, student)
 
     response = client.post(
         exercise_url(quiz),
-        {"exercise": quiz.exercise.slug, "code": CODE, "csrfmiddlewaretoken": stale},
+        {
+            "exercise": quiz.exercise.slug,
+            "code": CODE,
+            "csrfmiddlewaretoken": stale,
+            "form_owner": owner,
+        },
         HTTP_ORIGIN=SITE,
     )
 
