@@ -284,9 +284,9 @@ def _why_accounts_stay(users: list[User]) -> list[str]:
     for user in users:
         if graded[user.pk]:
             reasons.append(
-                f"{user} graded {graded[user.pk]} group(s): their reviews are the record "
-                "of those marks and are kept. To stop them grading, remove them from the "
-                f"course (their enrollment). {DEACTIVATE}"
+                f"{user} is the grader of {graded[user.pk]} group(s): reviews are the "
+                "record of marks and are kept (reassign those not done). To stop them "
+                f"grading, remove them from the course (their enrollment). {DEACTIVATE}"
             )
         if user.pk in released:
             reasons.append(

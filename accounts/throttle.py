@@ -11,7 +11,8 @@ username, address and browser. Two rules, each with its own limit:
   limit is higher: a classroom shares one address, and one student's typos must not
   lock the others out.
 
-Sign-ups. ``signup_throttle`` counts refused sign-ups per address on the cache.
+Sign-ups. ``signup_throttle`` counts refused sign-ups per address on the cache;
+``enroll_throttle`` wrong course keys per account.
 
 Password resets. ``password_reset_allowed`` counts requests per address and per email
 address on the cache; over either limit, nothing is sent and the page answers the same.
@@ -156,6 +157,14 @@ class CacheThrottle:
 
 
 signup_throttle = CacheThrottle("signup", "SIGNUP_FAILURE_LIMIT", "SIGNUP_COOLOFF_TIME")
+# Wrong course keys typed by a logged-in person, per account (``subject_of_user``): one
+# student guessing keys must not stop a whole classroom behind one address.
+enroll_throttle = CacheThrottle("enroll", "SIGNUP_FAILURE_LIMIT", "SIGNUP_COOLOFF_TIME")
+
+
+def subject_of_user(user) -> str:
+    return f"user:{user.pk}"
+
 
 # Password-reset requests, per address and per email address typed. Each one queues
 # an email, so without a limit anyone can flood a mailbox; per email a few an hour

@@ -6,7 +6,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
+from django.db.migrations.executor import MigrationExecutor
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -37,10 +38,29 @@ def healthz(request: HttpRequest) -> JsonResponse:
         # A table of ours, not SELECT 1: a database never migrated answers that too,
         # while every page fails. One indexed row at most, every 30 s.
         get_user_model().objects.exists()
+        pending = _migrations_pending()
     except DatabaseError as error:
         logger.warning("Health check failed: %s", error)
         return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
+    if pending:
+        logger.warning("Health check failed: %d migration(s) not applied", pending)
+        return JsonResponse({"status": "error", "database": "not migrated"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+_migrated = False  # once so, for the life of the process: its code's migrations are all
+
+
+def _migrations_pending() -> int:
+    """Return how many of this code's migrations the database lacks (the new code's
+    tables are missing until ``migrate`` runs: its pages would fail)."""
+    global _migrated
+    if _migrated:
+        return 0
+    executor = MigrationExecutor(connection)
+    pending = len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+    _migrated = not pending
+    return pending
 
 
 # Error pages render our own templates and say nothing about internals; the API's are

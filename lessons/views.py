@@ -13,7 +13,7 @@ from django.views.decorators.http import require_safe
 
 from access import policy
 from accounts.models import Role
-from accounts.throttle import signup_throttle
+from accounts.throttle import enroll_throttle, signup_throttle, subject_of_user
 from coursesite.formpages import form_view, kept_fields, page, page_with_form, wants_json
 from practice.selectors import lesson_practice
 
@@ -313,10 +313,10 @@ def search(request: HttpRequest) -> HttpResponse:
 @page_with_form
 @login_required
 def enroll(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST" and signup_throttle.is_exhausted(request):
+    guesser = subject_of_user(request.user)
+    if request.method == "POST" and enroll_throttle.is_exhausted_for(guesser):
         messages.error(
-            request,
-            f"Too many wrong keys from your network: wait {signup_throttle.wait}, then try again.",
+            request, f"Too many wrong keys: wait {enroll_throttle.wait}, then try again."
         )
         form = EnrollForm.showing(request.POST)
         return render(request, "lessons/enroll.html", {"form": form}, status=429)
@@ -334,7 +334,7 @@ def enroll(request: HttpRequest) -> HttpResponse:
                 return redirect(course)
             messages.success(request, f"Welcome to {course.title}! You are enrolled as a student.")
             return redirect(course)
-        signup_throttle.add(request)  # a refused key: guessing them is counted as on sign-up
+        enroll_throttle.add_for(guesser)  # a refused key: guessing keys is counted
         messages.error(request, "You were not enrolled: please check the key below.")
     return render(request, "lessons/enroll.html", {"form": form})
 

@@ -257,7 +257,7 @@ def test_graders_and_students_with_released_marks_keep_their_accounts(admin_clie
 
     released_feedback(world.student_a, world.a, grader=world.grader_a, answered_regrade=False)
     page, response = delete_account(admin_client, world.grader_a)
-    assert "graded 1 group(s)" in page and "untick “Active”" in page
+    assert "is the grader of 1 group(s)" in page and "untick “Active”" in page
     assert "permission" not in page  # said in words, not as a missing permission
     page, response = delete_account(admin_client, world.student_a)
     assert "has marks released to students" in page
@@ -267,7 +267,7 @@ def test_graders_and_students_with_released_marks_keep_their_accounts(admin_clie
         reverse("admin:accounts_user_changelist"),
         {"action": "delete_selected", "_selected_action": [world.grader_a.pk], "post": "yes"},
     )
-    assert "graded 1 group(s)" in response.content.decode()
+    assert "is the grader of 1 group(s)" in response.content.decode()
     assert User.objects.filter(pk=world.grader_a.pk).exists()
 
 
