@@ -55,7 +55,11 @@ def envsecret(name: str, default: str | None = None) -> str | None:
     """Return NAME, or the content of the file named by NAME_FILE (Docker secrets)."""
     path = os.environ.get(f"{name}_FILE")
     if path:
-        return Path(path).read_text().strip()
+        try:
+            return Path(path).read_text().strip()
+        except OSError as exc:  # a mistyped path or a secret not mounted: say which
+            message = f"{name}_FILE names {path}, which cannot be read: {exc}"
+            raise ImproperlyConfigured(message) from exc
     return os.environ.get(name, default)
 
 

@@ -74,6 +74,15 @@ def test_the_server_entry_points_refuse_to_serve_without_a_secret_key(entry):
     assert "DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) is not set" in result.stderr
 
 
+def test_a_secret_key_file_that_cannot_be_read_is_named(tmp_path):
+    missing = tmp_path / "not-mounted"
+    result = run_python(
+        "import coursesite.wsgi", {**WITHOUT_KEY, "DJANGO_SECRET_KEY_FILE": str(missing)}
+    )
+    assert result.returncode != 0
+    assert f"DJANGO_SECRET_KEY_FILE names {missing}, which cannot be read" in result.stderr
+
+
 @pytest.mark.parametrize(
     "env",
     [
