@@ -72,9 +72,10 @@ CONFIGS = {
 # The headline scenarios, in the order they run and print.
 FLOOR = "floor (anonymous, one URL)"
 FLOOR_MANY = "floor, logged in (N students)"
-# A reference, not a target: the logged-in floor plus the viewer's enrollments (one
-# query, what every course page reads first), requested by the same N students.
-FLOOR_ENROLLED = "floor + their enrollments (1 query)"
+# A reference, not a target: the logged-in floor plus the viewer's enrollments (what
+# every course page reads first: with the session's user, unless the user is cached, as
+# with Redis, then one query), requested by the same N students.
+FLOOR_ENROLLED = "floor + their enrollments"
 STUDENTS = "students: random pages of their course"
 GRADERS = "graders: queue and their reviews"
 

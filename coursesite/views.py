@@ -138,8 +138,8 @@ def bench_floor_logged_in(request: HttpRequest) -> HttpResponse:
 @login_required
 def bench_floor_enrolled(request: HttpRequest) -> HttpResponse:
     """The logged-in floor plus the one read every course page makes before its own: the
-    viewer's enrollments, through the access policy. The benchmark's reference for what
-    a single round trip to the database costs against the floor."""
+    viewer's enrollments, through the access policy (read with the session's user, or a
+    query of their own when the user comes from the cache, as with Redis)."""
     if not settings.BENCH_FLOOR:
         raise Http404("Not found.")
     policy.enrollments(request.user)
