@@ -33,9 +33,9 @@ def pytest_configure(config) -> None:
     settings.SECURE_SSL_REDIRECT = False
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
-    # Production caches the user of each session (with Redis); so does every test, on
-    # the single-process cache, so a change that forgets to drop a cached user fails
-    # the test that reads a page after it.
+    # The cached user of each session (AUTH_USER_CACHE_SECONDS, off by default) stays
+    # correct: every test runs with it on, on the single-process cache, so a change that
+    # forgets to drop a cached user fails the test that reads a page after it.
     settings.AUTH_USER_CACHE_SECONDS = 300
 
 

@@ -18,7 +18,7 @@ fifth). Then, as before, every page on its own: one user hammering one URL.
 
 Two configurations in one run: the embedded default (SQLite, no Redis: database
 sessions, no shared cache) and PostgreSQL + Redis (a throw-away redis-server:
-``cached_db`` sessions, the cached session user). For each: the database is emptied,
+``cached_db`` sessions and the shared cache). For each: the database is emptied,
 then for each N, ``seed_scale`` builds the data, ``bench_pages`` measures every page
 in-process (SQL queries, build time from scratch, gzip size), gunicorn starts with
 production settings and ``gunicorn.conf.py`` on loopback, ``bench_sessions`` logs every

@@ -234,10 +234,13 @@ else:
     # Database sessions, read with a prepared query (accounts/sessions.py).
     SESSION_ENGINE = "accounts.sessions"
 
-# The cached user of each session (accounts/backends.py) needs a cache every worker
-# shares, so it is off (0 seconds) without Redis; a worker-local cache would keep
-# serving another worker's stale copy.
-AUTH_USER_CACHE_SECONDS = envint("AUTH_USER_CACHE_SECONDS", 300 if REDIS_URL else 0)
+# The cached user of each session (accounts/backends.py). Off by default, Redis or not:
+# read afresh, the user comes with their course roles in the same query, which every
+# page needs; a cached user saves that query on a page that shows nothing, and costs
+# one more on every course page (PostgreSQL + Redis: students' pages 8-9 % and graders'
+# 10-21 % slower with it, docs/performance.md). It needs a cache every worker shares
+# (Redis): a worker-local one would keep serving another worker's stale copy.
+AUTH_USER_CACHE_SECONDS = envint("AUTH_USER_CACHE_SECONDS", 0)
 
 # Idle sessions expire: activity pushes the expiry forward, at most once every
 # SESSION_REFRESH_SECONDS (accounts.middleware.SessionIdleRefreshMiddleware), rather

@@ -70,7 +70,7 @@ def test_a_removed_account_is_logged_out_on_its_next_request(client, bob):
 def test_the_sessions_user_brings_their_course_roles_in_the_same_query(
     bob, settings, django_assert_num_queries
 ):
-    settings.AUTH_USER_CACHE_SECONDS = 0  # the embedded default: the user read afresh
+    settings.AUTH_USER_CACHE_SECONDS = 0  # the default: the user read afresh
     first, second = LessonFactory(), LessonFactory()
     EnrollmentFactory(user=bob, course=first.module.course, role=Role.STUDENT)
     EnrollmentFactory(user=bob, course=second.module.course, role=Role.GRADER)
