@@ -42,21 +42,23 @@ def _log_in(client: Client, username: str) -> None:
     assert response.status_code == 302
 
 
-def _stale_post(world, grace, **headers) -> tuple[Client, str, object]:
-    """Open the review as grace, log out and in again elsewhere, then send the old form."""
+def _stale_post(
+    world, grace, *, then: str = "grace", owner: str | None = None, **headers
+) -> tuple[Client, str, object]:
+    """Open the review as grace, log out and THEN log in (grace again, in another tab, or
+    someone else on the same browser), then send the old form: its own owner field, or
+    OWNER ("" for none)."""
     client = Client(enforce_csrf_checks=True)
     _log_in(client, "grace")
     page = reverse("grading:review", args=[world.review.pk])
     shown = client.get(page)
     stale = _token(shown)
     client.post(reverse("accounts:logout"), {"csrfmiddlewaretoken": stale})
-    _log_in(client, "grace")
-    data = {
-        "overall_feedback": TYPED,
-        f"score_{world.style.pk}": "4",
-        "csrfmiddlewaretoken": stale,
-        "form_owner": OWNER_RE.search(shown.content.decode()).group(1),
-    }
+    _log_in(client, then)
+    data = {"overall_feedback": TYPED, f"score_{world.style.pk}": "4", "csrfmiddlewaretoken": stale}
+    data["form_owner"] = (
+        OWNER_RE.search(shown.content.decode()).group(1) if owner is None else owner
+    )
     return client, page, client.post(page, data, **headers)
 
 
@@ -136,19 +138,10 @@ def test_a_stale_form_of_someone_else_on_the_same_browser_is_kept_for_nobody(
 ):
     # A shared lab computer: grace's page stays open, she logs out, alice logs in, and
     # grace's old tab sends its form. alice must not be handed what grace typed.
-    client = Client(enforce_csrf_checks=True)
-    _log_in(client, "grace")
-    page = reverse("grading:review", args=[world.review.pk])
-    shown = client.get(page)
-    stale = _token(shown)
-    client.post(reverse("accounts:logout"), {"csrfmiddlewaretoken": stale})
-    _log_in(client, "alice")
-    data = {"overall_feedback": TYPED, "csrfmiddlewaretoken": stale}
-    if owner == "shown":
-        data["form_owner"] = OWNER_RE.search(shown.content.decode()).group(1)
-    elif owner == "forged":
-        data["form_owner"] = f"{alice.pk}:not-a-signature"
-    response = client.post(page, data, HTTP_ORIGIN=SITE)
+    posted = {"shown": None, "forged": f"{alice.pk}:not-a-signature", "missing": ""}[owner]
+    client, _page, response = _stale_post(
+        world, grace, then="alice", owner=posted, HTTP_ORIGIN=SITE
+    )
     assert response.status_code == 302
     after = html.unescape(client.get(response["Location"]).content.decode())
     assert formpages.OTHER_PERSON in after

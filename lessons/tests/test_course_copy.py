@@ -70,7 +70,8 @@ def test_a_course_is_copied_for_a_new_run_without_its_people(client, taught, ali
         for model in (Enrollment, Group, Submission, Review, LessonCompletion, Attempt)
     }
     client.force_login(alice)
-    assert client.get(copy_url(source)).status_code == 200
+    form = client.get(copy_url(source)).content.decode()
+    assert f"{source}</a>\n  &rsaquo; Copy for a new run" in form  # where the page is
     page = client.post(copy_url(source), NEW_RUN, follow=True).content.decode()
     copy = Course.objects.get(slug="pyweb-2025")
     assert "is copied as" in page and "It is unpublished" in page
