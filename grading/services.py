@@ -408,8 +408,8 @@ REVIEW_GONE = (
 )
 
 NO_LONGER_GRADES = (
-    "You no longer grade this review (it was handed to another grader or deleted, or your "
-    "role in the course changed), so nothing was saved."
+    "You do not grade this review (any more): it was handed to another grader or deleted, "
+    "or your role in the course changed. Nothing was saved."
 )
 
 # The code of the refusals above: the review page's script stops saving drafts on it.

@@ -280,8 +280,8 @@ def review_draft(request: HttpRequest, pk: int) -> JsonResponse:
         return _draft_refused([services.NO_LONGER_GRADES], status=404)
     except PermissionDenied:  # a grader who may read it (open to all graders), not grade it
         errors = [
-            "You no longer grade this review: it is another grader's (you may read it, not "
-            "change it), so nothing was saved."
+            "You do not grade this review (any more): it is another grader's; you may read "
+            "it, not change it. Nothing was saved."
         ]
         return _draft_refused(errors, status=403)
     criteria = selectors.rubric_criteria(review.group.assignment_id)

@@ -111,7 +111,7 @@ def test_a_review_handed_to_another_grader_while_the_first_saves_stays_handed_ov
         )
     assert Review.objects.get(pk=world.review.pk).grader == gus
     for error in refused(results):  # grace's save came after the handover
-        assert "You no longer grade this review" in error.messages[0]
+        assert "You do not grade this review (any more)" in error.messages[0]
 
 
 def test_two_people_scoring_different_criteria_at_once_keep_both_scores_and_their_sum(
@@ -256,7 +256,7 @@ def test_a_grader_removed_while_their_save_waited_saves_nothing(world, grace):
         services.review_save(
             review=review, by=grace, scores=both(world, 9, 5), overall_feedback="Mine."
         )
-    assert "You no longer grade this review" in refused.value.messages[0]
+    assert "You do not grade this review (any more)" in refused.value.messages[0]
     assert Review.objects.get(pk=world.review.pk).status == ReviewStatus.TODO
 
 

@@ -110,13 +110,14 @@ def test_a_review_handed_over_while_open_keeps_what_was_typed(
     services.grader_assign(group=world.group, grader=henry, by=alice)
     page.locator(f"#id_comment_{world.style.pk}").fill("Names could be clearer.")
     status = page.locator("#draft-status")
-    expect(status).to_contain_text("You no longer grade this review", timeout=10_000)
+    expect(status).to_contain_text("You do not grade this review (any more)", timeout=10_000)
     expect(status).to_contain_text("still on this page")
     expect(page.get_by_label("Overall feedback")).to_have_value("First thoughts.")
 
     # "Save draft" shows everything typed back, to copy, instead of a bare 404.
     page.click("#save-draft")
-    expect(page.locator("#not-saved-reason")).to_contain_text("You no longer grade this review")
+    reason = page.locator("#not-saved-reason")
+    expect(reason).to_contain_text("You do not grade this review (any more)")
     typed = page.locator("#typed-back")
     expect(typed.locator("textarea").first).to_have_value("Names could be clearer.")
     expect(typed.locator("textarea").last).to_have_value("First thoughts.")

@@ -266,8 +266,8 @@ def test_a_grader_who_may_only_read_a_review_gets_json_the_page_can_show(db):
     assert response.json() == {
         "saved": False,
         "errors": [
-            "You no longer grade this review: it is another grader's (you may read it, not "
-            "change it), so nothing was saved."
+            "You do not grade this review (any more): it is another grader's; you may read "
+            "it, not change it. Nothing was saved."
         ],
         "gone": True,  # the script stops saving drafts
     }

@@ -68,7 +68,7 @@ def test_the_autosave_says_the_review_is_no_longer_theirs(client, world, alice, 
     assert response["Content-Type"] == "application/json"
     body = response.json()
     assert body["saved"] is False and body["gone"] is True
-    assert body["errors"][0].startswith("You no longer grade this review")
+    assert body["errors"][0].startswith("You do not grade this review (any more)")
     assert not Review.objects.filter(overall_feedback=TYPED_FEEDBACK).exists()
 
 
@@ -79,7 +79,7 @@ def test_save_draft_shows_back_what_was_typed(client, world, alice, grace, henry
     response = client.post(review_url(world), typed(world))
     assert response.status_code == 404
     page = text_of(response)
-    assert "You no longer grade this review" in page
+    assert "You do not grade this review (any more)" in page
     assert TYPED_FEEDBACK in page and TYPED_COMMENT in page
     assert "<b>here</b>" not in response.content.decode()  # escaped, shown as typed
     # Nothing of a review grace may no longer read: not its group, nor its criteria.
@@ -97,7 +97,7 @@ def test_a_grader_who_still_reads_the_review_sees_it_named(client, world, alice,
     response = client.post(review_url(world), typed(world))
     assert response.status_code == 403
     page = text_of(response)
-    assert "You no longer grade this review" in page
+    assert "You do not grade this review (any more)" in page
     assert "Points for Correctness" in page and "Comment on Style" in page
     assert review_url(world) in page and TYPED_FEEDBACK in page
 

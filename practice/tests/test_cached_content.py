@@ -157,7 +157,12 @@ def question_sections(html: str) -> list[str]:
 TOKEN_FIELD = Markup('<input type="hidden" name="csrfmiddlewaretoken" value="T">')
 
 
+OWNER_FIELD = re.compile(r'<input type="hidden" name="form_owner" value="([^"]+)">')
+
+
 def with_token(html: str, token: str) -> str:
+    """HTML with its CSRF token replaced by TOKEN and its forms' owner field left out."""
+    html = OWNER_FIELD.sub("", html)
     return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', f'value="{token}"', html)
 
 
@@ -188,6 +193,9 @@ def test_blank_questions_are_built_once_yet_each_page_has_its_own_token_and_answ
     ]
     assert [with_token(s, "T") for s in question_sections(shown)] == expected
     assert [with_token(s, "T") for s in question_sections(first)] == expected
+    # Each page's forms name its own reader (coursesite/formpages.py), not the first's.
+    owners, first_owners = set(OWNER_FIELD.findall(shown)), set(OWNER_FIELD.findall(first))
+    assert len(owners) == len(first_owners) == 1 and owners != first_owners
 
     # bob answers after the blank blocks were built: his page shows his answer.
     question = quiz.q["idempotent-methods"]
