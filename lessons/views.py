@@ -334,8 +334,10 @@ def enroll(request: HttpRequest) -> HttpResponse:
                 return redirect(course)
             messages.success(request, f"Welcome to {course.title}! You are enrolled as a student.")
             return redirect(course)
-        enroll_throttle.add_for(guesser)  # a refused key: guessing keys is counted
-        messages.error(request, "You were not enrolled: please check the key below.")
+        # A course's own key before it opens is no guess: the field says to come back.
+        if not form.has_error("key", code="unpublished"):
+            enroll_throttle.add_for(guesser)  # a wrong key: guessing keys is counted
+            messages.error(request, "You were not enrolled: please check the key below.")
     return render(request, "lessons/enroll.html", {"form": form})
 
 

@@ -173,7 +173,8 @@ def test_a_review_whose_grader_left_the_course_is_flagged(client, world, alice, 
     assert 'id="stranded-reviews"' in page
     flagged = page.split('id="stranded-reviews"')[1].split("</div>")[0]
     assert "Team Rocket" in flagged and "Grace Grader" in flagged
-    assert "grader removed from the course: reassign" in flagged
+    assert "grader removed from the course" in flagged
+    assert "Give each group to another grader below" in flagged  # henry is there
     assert "Grace Grader" not in page.split('id="grader-loads"')[1].split("</table>")[0]
     client.post(reassign(world), {"group": world.group.pk, "grader": henry.pk})
     assert Review.objects.get(pk=world.review.pk).grader == henry
@@ -185,3 +186,13 @@ def test_a_completed_review_of_a_removed_grader_is_not_flagged(client, world, al
     Enrollment.objects.filter(user=grace, course=world.course).delete()
     client.force_login(alice)
     assert 'id="stranded-reviews"' not in client.get(hub(world)).content.decode()
+
+
+def test_with_no_grader_left_the_hub_says_to_enroll_one(client, world, alice, grace):
+    Enrollment.objects.filter(user=grace, course=world.course).delete()
+    client.force_login(alice)
+    page = client.get(hub(world)).content.decode()
+    flagged = page.split('id="stranded-reviews"')[1].split("</div>")[0]
+    assert "No grader is left: enroll one with the grader role" in flagged
+    assert "another grader below" not in flagged and 'id="reassign-form"' not in page
+    assert 'id="no-graders"' in page and "/admin/lessons/enrollment/" in page

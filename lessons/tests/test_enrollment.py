@@ -199,3 +199,19 @@ def test_guessing_keys_is_stopped_after_a_few_wrong_ones(client, pyweb, charlie,
     client.force_login(classmate)
     client.post(reverse("lessons:enroll"), {"key": pyweb.course.enrollment_key})
     assert Enrollment.objects.filter(user=classmate, course=pyweb.course).exists()
+
+
+def test_the_key_of_a_course_not_open_yet_is_no_wrong_guess(client, charlie, settings):
+    settings.SIGNUP_FAILURE_LIMIT = 2
+    course = CourseFactory(is_published=False)
+    client.force_login(charlie)
+    for _ in range(3):  # students retrying the key their instructor just gave them
+        response = client.post(reverse("lessons:enroll"), {"key": course.enrollment_key})
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "is not open for enrollment yet" in page
+        assert "please check the key" not in page
+    course.is_published = True
+    course.save()
+    client.post(reverse("lessons:enroll"), {"key": course.enrollment_key})
+    assert Enrollment.objects.filter(user=charlie, course=course).exists()
