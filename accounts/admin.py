@@ -31,7 +31,7 @@ from access.backoffice import (
 )
 from grading.models import Review
 from lessons.models import Course, Enrollment
-from lessons.services import enrollment_create, last_instructor_message
+from lessons.services import enrollment_create, last_instructor_refusals
 from projects.models import GroupMembership
 
 from .forms import AdminUserChangeForm, AdminUserCreationForm
@@ -263,18 +263,9 @@ def _why_accounts_stay(users: list[User]) -> list[str]:
     left without one, a grader's reviews are the record of marks, and a student's peer
     ratings in a released project would change their teammates' released marks.
     """
-    reasons = []
     ids = [user.pk for user in users]
     teaching = Enrollment.objects.filter(user_id__in=ids, role=Role.INSTRUCTOR)
-    taught = set(
-        Enrollment.objects.filter(course_id__in=teaching.values("course_id"), role=Role.INSTRUCTOR)
-        .exclude(user_id__in=ids)
-        .values_list("course_id", flat=True)
-    )
-    for enrollment in teaching.select_related("user", "course"):
-        if enrollment.course_id not in taught:
-            reasons.append(last_instructor_message(enrollment))
-            taught.add(enrollment.course_id)  # once per course
+    reasons = last_instructor_refusals(teaching.select_related("user", "course"))
     graded = Counter(Review.objects.filter(grader_id__in=ids).values_list("grader_id", flat=True))
     released = set(
         GroupMembership.objects.filter(student_id__in=ids, assignment__grade_release__isnull=False)

@@ -15,7 +15,6 @@ from django.views.decorators.http import require_safe
 
 from access import policy
 from api.parsers import body_too_large_detail
-from lessons.views import lands_on_queue
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +23,7 @@ logger = logging.getLogger(__name__)
 def home(request: HttpRequest) -> HttpResponse:
     """The page after logging in (LOGIN_REDIRECT_URL): graders' queue, everyone else's dashboard."""
     if request.user.is_authenticated:
-        if lands_on_queue(request.user):
+        if policy.grades_only(request.user):
             return redirect("grading:grader_queue")
         return redirect("lessons:dashboard")
     return render(request, "home.html")

@@ -40,7 +40,7 @@ from .services import (
     course_progress_report,
     enrollment_create,
     enrollments_removed,
-    last_instructor_message,
+    last_instructor_refusals,
     lesson_move,
     lesson_practice_checked,
     module_move,
@@ -611,17 +611,7 @@ class EnrollmentAdmin(CourseScopedAdmin):
         # A course keeps an instructor: the admin's delete pages (one row or the bulk
         # action) list the refusal as what protects the rows, and delete nothing.
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        leaving = [row for row in objs if row.role == Role.INSTRUCTOR]
-        courses = {row.course_id for row in leaving}
-        staying = set(
-            Enrollment.objects.filter(course_id__in=courses, role=Role.INSTRUCTOR)
-            .exclude(pk__in=[row.pk for row in leaving])
-            .values_list("course_id", flat=True)
-        )
-        for row in leaving:
-            if row.course_id not in staying:
-                protected.append(last_instructor_message(row))
-                staying.add(row.course_id)  # one message per course
+        protected.extend(last_instructor_refusals(objs))
         return deleted, counts, perms_needed, protected
 
     @admin.action(

@@ -127,6 +127,25 @@ def last_instructor_message(enrollment: Enrollment) -> str:
     )
 
 
+def last_instructor_refusals(leaving) -> list[str]:
+    """Return why removing the enrollments LEAVING together would leave a course without
+    an instructor: one message per such course (the back office's delete pages)."""
+    leaving = [row for row in leaving if row.role == Role.INSTRUCTOR]
+    staying = set(
+        Enrollment.objects.filter(
+            course_id__in={row.course_id for row in leaving}, role=Role.INSTRUCTOR
+        )
+        .exclude(pk__in=[row.pk for row in leaving])
+        .values_list("course_id", flat=True)
+    )
+    refusals = []
+    for row in leaving:
+        if row.course_id not in staying:
+            refusals.append(last_instructor_message(row))
+            staying.add(row.course_id)  # one message per course
+    return refusals
+
+
 def refuse_if_last_instructor(enrollment: Enrollment) -> None:
     """Raise ValidationError if ENROLLMENT is the only instructor of its course.
 

@@ -84,19 +84,13 @@ def _get_lesson(request: HttpRequest, course: Course, lessons=Lesson.objects, **
     return policy.get_or_refuse(request.user, policy.VIEW, lessons, **lookup)
 
 
-# Landing ----------------------------------------------------------------------
-def lands_on_queue(user) -> bool:
-    """Return whether USER starts their day on the grading queue rather than the dashboard."""
-    return policy.grades_only(user)
-
-
 # Student pages ----------------------------------------------------------------
 @require_safe
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
     # ?all=1: the grader's own way to their course list (linked from the queue).
-    if lands_on_queue(user) and not request.GET.get("all"):
+    if policy.grades_only(user) and not request.GET.get("all"):
         return redirect("grading:grader_queue")
     enrollments = policy.enrollments(user)
     courses, closed = [], []
