@@ -132,3 +132,19 @@ class User(AbstractUser):
         # path an address comes by, it is stored canonical (forms also refuse invisibles).
         self.email = normalize_email(self.email) if self.email else ""
         super().save(*args, **kwargs)
+
+
+class ThrottleCount(models.Model):
+    """Refused sign-ups, wrong course keys, password-reset requests: counted per
+    throttle and subject until ``expires_at`` (accounts/throttle.py).
+
+    In the database, which every worker shares: the cache is each worker's own without
+    Redis, so five workers let through five times the limit.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count} until {self.expires_at:%Y-%m-%d %H:%M}"

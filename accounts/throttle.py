@@ -11,11 +11,12 @@ username, address and browser. Two rules, each with its own limit:
   limit is higher: a classroom shares one address, and one student's typos must not
   lock the others out.
 
-Sign-ups. ``signup_throttle`` counts refused sign-ups per address on the cache;
+Sign-ups. ``signup_throttle`` counts refused sign-ups per address in the database;
 ``enroll_throttle`` wrong course keys per account.
 
 Password resets. ``password_reset_allowed`` counts requests per address and per email
-address on the cache; over either limit, nothing is sent and the page answers the same.
+address in the database; over either limit, nothing is sent and the page answers the
+same.
 """
 
 from __future__ import annotations
@@ -27,14 +28,14 @@ from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_ip_address, get_failure_limit
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Sum
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 from django.utils.timesince import timesince
 from django.utils.timezone import now
 
-from .models import User
+from .models import ThrottleCount, User
 
 
 def login_throttle_key(request: HttpRequest | None, credentials: dict | None) -> str | None:
@@ -94,14 +95,15 @@ def human_duration(delta: timedelta) -> str:
     return timesince(start, start + delta)
 
 
-class CacheThrottle:
-    """Count events per subject (the client's address, unless given another) on the
-    cache; refuse all once there are too many.
+class Throttle:
+    """Count events per subject (the client's address, unless given another) in the
+    database; refuse all once there are too many.
 
-    The count starts with the first event and is forgotten WINDOW later. It lives in
-    the cache: without Redis each process counts for itself, and while Redis is
-    unreachable nothing is counted (a cache outage must not lock anyone out). The
-    limit and the window are read from the settings named.
+    The count starts with the first event and is forgotten WINDOW later. It is kept in
+    ``ThrottleCount``, which every worker shares (the cache is per worker without
+    Redis: the limit would be multiplied by their number). Only refused or risky
+    requests are counted, so the writes are few. The limit and the window are read
+    from the settings named.
     """
 
     def __init__(self, name: str, limit_setting: str, window_setting: str) -> None:
@@ -122,33 +124,43 @@ class CacheThrottle:
         return get_client_ip_address(request) or ""
 
     def _key(self, subject: str) -> str:
-        return f"throttle:{self.name}:{subject}"
+        return f"{self.name}:{subject}"[: ThrottleCount._meta.get_field("key").max_length]
 
     def is_exhausted(self, request: HttpRequest) -> bool:
         return self.is_exhausted_for(self.subject(request))
 
     def is_exhausted_for(self, subject: str) -> bool:
-        return cache.get(self._key(subject), 0) >= self.limit
+        return ThrottleCount.objects.filter(
+            key=self._key(subject), expires_at__gt=now(), count__gte=self.limit
+        ).exists()
 
     def add(self, request: HttpRequest) -> None:
         self.add_for(self.subject(request))
 
+    @transaction.atomic
     def add_for(self, subject: str) -> int:
-        """Count one event of SUBJECT; return its count in the window (0: not counted)."""
-        key = self._key(subject)
-        seconds = int(self.window.total_seconds())
-        cache.add(key, 0, seconds)
-        try:
-            return cache.incr(key)
-        except ValueError:  # expired just now, or the cache is unreachable
-            return 1 if cache.add(key, 1, seconds) else 0
+        """Count one event of SUBJECT; return its count in the window.
+
+        The row is locked while counted (SQLite: the write transaction), so concurrent
+        requests cannot all slip in under the limit together.
+        """
+        moment = now()
+        row, created = ThrottleCount.objects.select_for_update().get_or_create(
+            key=self._key(subject), defaults={"count": 1, "expires_at": moment + self.window}
+        )
+        if created:
+            # Now and then, as counts start: the rows whose window is over go.
+            ThrottleCount.objects.filter(expires_at__lte=moment).delete()
+            return row.count
+        if row.expires_at <= moment:  # a new window
+            row.count, row.expires_at = 1, moment + self.window
+        else:
+            row.count += 1
+        row.save(update_fields=["count", "expires_at"])
+        return row.count
 
     def allows(self, subject: str) -> bool:
-        """Count one event of SUBJECT; return whether it is within the limit.
-
-        Counted and compared in one step (INCR on Redis), so concurrent requests cannot
-        all slip in under the limit together.
-        """
+        """Count one event of SUBJECT; return whether it is within the limit."""
         return self.add_for(subject) <= self.limit
 
     @property
@@ -156,10 +168,10 @@ class CacheThrottle:
         return human_duration(self.window)
 
 
-signup_throttle = CacheThrottle("signup", "SIGNUP_FAILURE_LIMIT", "SIGNUP_COOLOFF_TIME")
+signup_throttle = Throttle("signup", "SIGNUP_FAILURE_LIMIT", "SIGNUP_COOLOFF_TIME")
 # Wrong course keys typed by a logged-in person, per account (``subject_of_user``): one
 # student guessing keys must not stop a whole classroom behind one address.
-enroll_throttle = CacheThrottle("enroll", "SIGNUP_FAILURE_LIMIT", "SIGNUP_COOLOFF_TIME")
+enroll_throttle = Throttle("enroll", "SIGNUP_FAILURE_LIMIT", "SIGNUP_COOLOFF_TIME")
 
 
 def subject_of_user(user) -> str:
@@ -169,10 +181,10 @@ def subject_of_user(user) -> str:
 # Password-reset requests, per address and per email address typed. Each one queues
 # an email, so without a limit anyone can flood a mailbox; per email a few an hour
 # serve someone who lost the first one, per address more, as a classroom shares one.
-reset_address_throttle = CacheThrottle(
+reset_address_throttle = Throttle(
     "reset-address", "PASSWORD_RESET_ADDRESS_LIMIT", "PASSWORD_RESET_WINDOW"
 )
-reset_email_throttle = CacheThrottle(
+reset_email_throttle = Throttle(
     "reset-email", "PASSWORD_RESET_EMAIL_LIMIT", "PASSWORD_RESET_WINDOW"
 )
 
@@ -183,7 +195,7 @@ def password_reset_allowed(request: HttpRequest, email: str) -> bool:
     Every request is counted, for accounts or not, so being refused tells nothing;
     the caller answers the same either way and only sends nothing.
     """
-    # Keyed by a keyed hash: the cache holds no email address, and none can be guessed
+    # Keyed by a keyed hash: the table holds no email address, and none can be guessed
     # back from the keys.
     digest = salted_hmac("accounts.throttle.reset-email", email, algorithm="sha256").hexdigest()
     by_address = reset_address_throttle.allows(reset_address_throttle.subject(request))
