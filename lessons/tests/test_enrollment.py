@@ -176,6 +176,20 @@ def test_a_student_removed_by_a_teacher_cannot_enroll_again_with_the_key(
     assert client.get(pyweb.course.get_absolute_url()).status_code == 200
 
 
+def test_the_delete_pages_say_the_key_will_not_let_them_back(client, pyweb, alice, bob):
+    enrollment = Enrollment.objects.get(user=bob, course=pyweb.course)
+    client.force_login(alice)
+    single = client.get(reverse("admin:lessons_enrollment_delete", args=[enrollment.pk]))
+    bulk = client.post(
+        reverse("admin:lessons_enrollment_changelist"),
+        {"action": "delete_selected", "_selected_action": [enrollment.pk]},
+    )
+    for page in (single.content.decode(), bulk.content.decode()):
+        assert "cannot enroll again with the course key" in page
+        assert "add their enrollment here" in page
+    assert Enrollment.objects.filter(pk=enrollment.pk).exists()  # asked, not done
+
+
 def test_a_removal_from_one_course_does_not_bar_another_student(client, pyweb, alice, charlie):
     services.enrollment_delete(Enrollment.objects.get(user__username="bob", course=pyweb.course))
     client.force_login(charlie)
