@@ -503,7 +503,14 @@ class CourseCopyForm(forms.ModelForm):
     class Meta:
         model = Course
         fields = ("title", "slug", "term")
-        help_texts = {"term": _("The new run's term, such as 2025-2026.")}
+        help_texts = {
+            "title": _("As students will see it; it may stay the same as this run's."),
+            "slug": _(
+                "The new run's address, /courses/<slug>/: lowercase letters, digits and "
+                "hyphens, not used by another course. Students of this run keep theirs."
+            ),
+            "term": _("The new run's term, such as 2025-2026."),
+        }
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

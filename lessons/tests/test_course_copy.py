@@ -130,6 +130,14 @@ def test_a_slug_in_use_is_refused_and_nothing_is_copied(client, taught, alice):
     assert Course.objects.count() == courses
 
 
+def test_the_copy_form_explains_each_name_of_the_new_run(client, taught, alice):
+    client.force_login(alice)
+    page = client.get(copy_url(taught.course)).content.decode()
+    assert "As students will see it" in page
+    assert "/courses/&lt;slug&gt;/: lowercase letters, digits and hyphens" in page
+    assert "such as 2025-2026" in page
+
+
 def test_only_the_courses_teachers_copy_it(client, taught, bob, grace):
     stranger = UserFactory(username="bea")
     EnrollmentFactory(user=stranger, course=Course.objects.create(slug="db"), role=Role.INSTRUCTOR)
