@@ -133,6 +133,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.LoadedUserMiddleware",
     "accounts.middleware.PrivatePagesMiddleware",
+    # Pages not found at a renamed course's or lesson's old address: to the new one.
+    "lessons.middleware.FormerAddressMiddleware",
     "coursesite.formpages.FormOwnerMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -138,7 +138,11 @@ class Course(models.Model):
                 if name in update_fields:
                     update_fields.add(f"{name}_html")
             kwargs["update_fields"] = update_fields
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            former = _slug_before(self, kwargs.get("update_fields"))
+            super().save(*args, **kwargs)
+            if former != self.slug:
+                FormerSlug.remember(course_id=self.pk, lesson_id=None, old=former, new=self.slug)
 
     def get_absolute_url(self) -> str:
         return path_of("lessons:course", slug=self.slug)
@@ -308,7 +312,16 @@ class Lesson(models.Model):
         kwargs["update_fields"] = _rendered_fields(
             kwargs.get("update_fields"), "body", ("body_html", "toc_html", "body_text")
         )
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            former = _slug_before(self, kwargs["update_fields"])
+            super().save(*args, **kwargs)
+            if former != self.slug:
+                course_id = Module.objects.values_list("course_id", flat=True).get(
+                    pk=self.module_id
+                )
+                FormerSlug.remember(
+                    course_id=course_id, lesson_id=self.pk, old=former, new=self.slug
+                )
         content_changed(Module.objects.filter(pk=self.module_id).values("course_id"))
 
     def get_absolute_url(self) -> str:
@@ -345,6 +358,67 @@ class Lesson(models.Model):
     @property
     def is_visible_to_students(self) -> bool:
         return self.is_published and self.module.is_published and self.module.course.is_published
+
+
+def _slug_before(row: Course | Lesson, update_fields) -> str | None:
+    """Return ROW's slug as stored, if this save may change it (None: a new row)."""
+    if row.pk is None or (update_fields is not None and "slug" not in update_fields):
+        return row.slug
+    return type(row).objects.filter(pk=row.pk).values_list("slug", flat=True).first()
+
+
+class FormerSlug(models.Model):
+    """A slug a course (``lesson`` empty) or one of its lessons had before it changed.
+
+    Links to the old address (bookmarks, other lessons' text, emails, another site)
+    still lead there: a page not found at an old address is redirected to the new one
+    for whoever may see it (lessons.middleware.FormerAddressMiddleware). A current slug
+    always wins over a former one.
+    """
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="former_slugs")
+    lesson = models.ForeignKey(
+        Lesson, on_delete=models.CASCADE, null=True, blank=True, related_name="former_slugs"
+    )
+    slug = models.SlugField(max_length=100)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slug"], condition=Q(lesson=None), name="lessons_formerslug_course"
+            ),
+            models.UniqueConstraint(
+                fields=["course", "slug"],
+                condition=Q(lesson__isnull=False),
+                name="lessons_formerslug_lesson",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    @classmethod
+    def remember(cls, *, course_id: int, lesson_id: int | None, old: str | None, new: str) -> None:
+        """Record that a course (or its lesson LESSON_ID) left slug OLD for NEW."""
+        if lesson_id is None:
+            lookup = {"lesson": None}  # course slugs are the site's
+            cls.objects.filter(lesson=None, course_id=course_id, slug=new).delete()
+        else:
+            lookup = {"course_id": course_id, "lesson__isnull": False}
+            cls.objects.filter(lesson_id=lesson_id, slug=new).delete()
+        # NEW's row went above: named back to a former slug, it is current again.
+        if old:
+            # The latest to leave a slug keeps it.
+            cls.objects.update_or_create(
+                slug=old,
+                **lookup,
+                defaults={
+                    "course_id": course_id,
+                    "lesson_id": lesson_id,
+                    "changed_at": timezone.now(),
+                },
+            )
 
 
 def _attachment_path(instance: LessonAttachment, filename: str) -> str:

@@ -1,0 +1,83 @@
+"""A renamed course or lesson: links to its old address lead to the new one, for its readers."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from access.tests.matrix import form_data
+from lessons.models import FormerSlug
+from lessons.tests.conftest import build_course
+from projects.tests.factories import ProjectAssignmentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def rename(row, slug: str) -> str:
+    old = row.get_absolute_url()
+    row.slug = slug
+    row.save()
+    return old
+
+
+def test_old_links_to_a_renamed_course_lead_to_its_pages(client, pyweb, bob):
+    lesson = pyweb.lessons[1]
+    project = ProjectAssignmentFactory(course=pyweb.course, slug="blog", is_published=True)
+    old_course = rename(pyweb.course, "python-web")
+    client.force_login(bob)
+    assert client.get(old_course).url == "/courses/python-web/"
+    response = client.get(f"/courses/pyweb/{lesson.slug}/?from=email")
+    assert response.status_code == 302
+    assert response.url == f"/courses/python-web/{lesson.slug}/?from=email"
+    assert client.get(response.url).status_code == 200
+    response = client.get(f"/projects/courses/pyweb/{project.slug}/")
+    assert response.url == f"/projects/courses/python-web/{project.slug}/"
+    # What is not there under the new address either stays not found.
+    assert client.get("/courses/pyweb/no-such-lesson/").status_code == 404
+
+
+def test_old_links_to_a_renamed_lesson_lead_to_it_however_often_it_moved(client, pyweb, bob):
+    lesson = pyweb.lessons[0]
+    first = rename(lesson, "routes")
+    second = rename(lesson, "routing-in-flask")
+    client.force_login(bob)
+    for old in (first, second):
+        assert client.get(old).url == "/courses/pyweb/routing-in-flask/"
+    # Named back: the first slug is current again, not a way elsewhere.
+    rename(lesson, "pyweb-lesson-1-1")
+    assert client.get(first).status_code == 200
+    assert not FormerSlug.objects.filter(lesson=lesson, slug="pyweb-lesson-1-1").exists()
+
+
+def test_outsiders_old_links_stay_not_found_and_name_nothing(
+    client, pyweb, other_course, charlie, bob
+):
+    old_course = rename(pyweb.course, "python-web")
+    old_draft = rename(pyweb.draft_lesson, "draft-renamed")
+    client.force_login(charlie)  # a student of another course
+    response = client.get(old_course)
+    assert response.status_code == 404
+    assert b"python-web" not in response.content
+    client.force_login(bob)  # a student of the course: drafts stay hidden
+    assert client.get(old_draft.replace("/pyweb/", "/python-web/")).status_code == 404
+    client.logout()
+    assert client.get(old_course).status_code in (302, 404)
+    assert "python-web" not in client.get(old_course).get("Location", "")
+
+
+def test_a_new_course_may_take_an_old_slug_and_then_it_is_its_address(client, pyweb, alice, bob):
+    rename(pyweb.course, "python-web")
+    newcomer = build_course(slug="pyweb")  # published, bob is not in it
+    client.force_login(bob)
+    assert client.get("/courses/pyweb/").status_code == 404  # the new course's, not his
+    assert newcomer.course.slug == "pyweb"
+
+
+def test_a_rename_in_the_back_office_is_remembered(client, pyweb, alice, bob):
+    client.force_login(alice)
+    url = reverse("admin:lessons_course_change", args=[pyweb.course.pk])
+    data = form_data(client.get(url).content.decode(), "course_form")
+    data["slug"] = ["python-web"]
+    assert client.post(url, data).status_code == 302
+    client.force_login(bob)
+    assert client.get("/courses/pyweb/").url == "/courses/python-web/"
