@@ -72,9 +72,27 @@ validate_ascii_username = ASCIIUsernameValidator(
 # lowercased (the database's constraint is case-insensitive). Invisible characters
 # survive NFKC, and Django's check of the domain drops some ("a@example.org\u200b"
 # passes), so they are refused rather than silently removed.
+#
+# A domain in another alphabet is kept in its ASCII (IDNA, "xn--") form, as browsers
+# show a link's: "student1@exаmple.org" with a Cyrillic "а" is not shown as
+# "student1@example.org" on any list, and still receives its email.
 def normalize_email(value: str) -> str:
-    """Return the canonical form of the email address VALUE: NFKC, stripped, lowercased."""
-    return unicodedata.normalize("NFKC", value).strip().lower()
+    """Return the canonical form of the email address VALUE: NFKC, stripped, lowercased,
+    its domain in ASCII (left as typed if it cannot be: ``canonical_email`` refuses it)."""
+    email = unicodedata.normalize("NFKC", value).strip().lower()
+    local, at, domain = email.rpartition("@")
+    # IDNA would drop invisible characters silently: they stay, for canonical_email to
+    # refuse in words.
+    if at and not domain.isascii() and not any(map(_invisible_or_space, domain)):
+        try:
+            return f"{local}@{punycode(domain)}"
+        except UnicodeError:
+            return email
+    return email
+
+
+def _invisible_or_space(character: str) -> bool:
+    return unicodedata.category(character) == "Cf" or character.isspace()
 
 
 def validate_email_characters(value: str) -> None:
@@ -99,6 +117,16 @@ def canonical_email(value: str) -> str:
     """Return VALUE in canonical form, checked: raise ValidationError if it is no address."""
     email = normalize_email(value)
     validate_email_characters(email)
+    if not email.rpartition("@")[0].isascii():
+        # Django's check lets "ı" (dotless i) and "ſ" (long s) pass for "i" and "s".
+        raise ValidationError(
+            _(
+                "Use only plain Latin letters (a-z), digits and . _ - + before the @: "
+                "letters of other alphabets can look the same and pass for someone "
+                "else's address."
+            ),
+            code="not_ascii",
+        )
     validate_email(email)  # again: NFKC may have turned a valid address into another
     validate_domain_encodes(email.rpartition("@")[2])
     return email

@@ -30,6 +30,8 @@ INVISIBLE = [
     "\ufeffstudent1@example.org",
 ]
 TAKEN_ALIKE = [FULLWIDTH, KELVIN, " STUDENT1@Example.ORG "]
+DOTLESS_I = "\u0131nstructor@example.org"  # the probe's look-alike of instructor@
+CYRILLIC_DOMAIN = "student1@ex\u0430mple.org"  # a Cyrillic "а"
 
 
 @pytest.mark.parametrize(
@@ -39,6 +41,9 @@ TAKEN_ALIKE = [FULLWIDTH, KELVIN, " STUDENT1@Example.ORG "]
         (KELVIN, "kelvin@example.org"),
         ("  Student1@EXAMPLE.org\u00a0", "student1@example.org"),  # NBSP: a space, stripped
         ("\uff53tudent1\uff20example.org", "student1@example.org"),  # a fullwidth s and @
+        # A domain in another alphabet, in its xn-- form: no list shows it as example.org.
+        (CYRILLIC_DOMAIN, "student1@xn--exmple-4nf.org"),
+        ("bob@m\u00fcller.de", "bob@xn--mller-kva.de"),
     ],
 )
 def test_an_address_is_kept_in_one_canonical_form(typed, canonical):
@@ -52,6 +57,8 @@ def test_an_address_is_kept_in_one_canonical_form(typed, canonical):
         ("student 1@example.org", "no spaces"),
         ("student1@exam\u00a0ple.org", "no spaces"),
         ("student1@", "Enter a valid email address."),
+        # Letters Django's check takes for "i": the dotless i passed for instructor@.
+        (DOTLESS_I, "plain Latin letters"),
         # A label past 63 characters once IDNA-encoded: accepted, then every email failed.
         ("z@" + "é" * 63 + ".org", "not a domain name email can be sent to"),
     ],
@@ -206,3 +213,24 @@ def test_the_profile_refuses_a_domain_no_email_reaches(client, people):
     assert "not a domain name email can be sent to" in page
     assert User.objects.get(pk=dora.pk).email == "dora@example.org"
     assert profile(client, "dora@bücher.example").status_code == 302  # IDNA that encodes
+
+
+def test_a_roster_keeps_look_alike_letters_out_of_every_list(client, course, people):
+    # On SQLite, lookups ignoring case do not see "ı" as "i": the row was imported as
+    # a new account "nstructor" beside the instructor on every list.
+    UserFactory(username="instructor", email="instructor@example.org")
+    client.force_login(User.objects.get(username="teacher"))
+    text = f"email,name,role\n{DOTLESS_I},Not Them,student\n{CYRILLIC_DOMAIN},Other,student\n"
+    dotless, cyrillic = roster_rows(client, course, text)
+    assert dotless.outcome == RosterOutcome.REJECTED
+    assert "plain Latin letters" in dotless.detail
+    # A real address of another domain, shown as what it is.
+    assert cyrillic.email == "student1@xn--exmple-4nf.org"
+    assert not User.objects.filter(email__in=[DOTLESS_I, CYRILLIC_DOMAIN]).exists()
+
+
+def test_signing_up_with_a_dotless_i_is_refused_in_words(client, course):
+    data = signup_data(course.enrollment_key, username="newcomer", email=DOTLESS_I)
+    response = client.post(reverse("lessons:signup"), data)
+    assert "plain Latin letters" in response.content.decode()
+    assert not User.objects.filter(username="newcomer").exists()
