@@ -69,6 +69,19 @@ class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
     success_url = reverse_lazy("accounts:profile")
     success_message = "Your password was changed."
 
+    def form_valid(self, form):
+        # A new password revokes the account's API tokens (api/receivers.py): say so.
+        self.had_tokens = self.request.user.api_tokens.exists()
+        return super().form_valid(form)
+
+    def get_success_message(self, cleaned_data) -> str:
+        if self.had_tokens:
+            return (
+                "Your password was changed, and your API tokens were revoked: create new "
+                "ones below if you still need them."
+            )
+        return self.success_message
+
 
 class PasswordResetView(auth_views.PasswordResetView):
     # The form queues the emails (their templates are its own) and throttles requests.

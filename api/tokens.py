@@ -69,6 +69,15 @@ def token_revoke(*, token: PersonalAccessToken) -> None:
     token.delete()
 
 
+def tokens_revoke_all(*, user_id: int) -> int:
+    """Revoke every token of the user USER_ID (their password changed); return how many.
+
+    A token outlives its owner's sessions otherwise: whoever had stolen one kept the
+    account's rights after its owner chose a new password.
+    """
+    return PersonalAccessToken.objects.filter(user_id=user_id).delete()[0]
+
+
 def token_user(secret: str) -> PersonalAccessToken | None:
     """Return the token whose secret is SECRET (its user loaded), or None."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:

@@ -202,3 +202,30 @@ def test_options_is_not_served(world):
     """The schema describes every operation; OPTIONS would only repeat it, differently."""
     a, _, _ = world
     assert token_client(a.instructor).options("/api/v1/courses/").status_code == 405
+
+
+def test_a_new_password_revokes_the_accounts_tokens_and_says_so(world, password):
+    a, b, _ = world
+    a.grader.set_password(password)
+    a.grader.save()
+    _, mine = token_create(user=a.grader, name="sync", scope="write")
+    _, theirs = token_create(user=b.grader, name="sync", scope="write")
+    browser = Client()
+    browser.force_login(a.grader)
+    # Saving the profile keeps them; a new password (whoever stole a token) does not.
+    a.grader.display_name = "Renamed"
+    a.grader.save()
+    assert bearer(mine).get(ME).status_code == 200
+    response = browser.post(
+        reverse("accounts:password_change"),
+        {
+            "old_password": password,
+            "new_password1": "A-new-pass-phrase-42",
+            "new_password2": "A-new-pass-phrase-42",
+        },
+        follow=True,
+    )
+    assert "your API tokens were revoked" in response.content.decode()
+    assert bearer(mine).get(ME).status_code == 401
+    assert bearer(theirs).get(ME).status_code == 200  # another person's stay
+    assert not PersonalAccessToken.objects.filter(user=a.grader).exists()
