@@ -290,6 +290,7 @@ def review_save(
     overall_feedback: str | None,
     complete: bool | None = False,
     only_given: bool = False,
+    version: str = "",
 ) -> Review:
     """Save a draft of REVIEW, or complete it when COMPLETE; return it as saved.
 
@@ -302,10 +303,14 @@ def review_save(
 
     Decided on the review as it is under the project's lock, not as the caller read
     it: a grader handed the review over meanwhile, or grades released meanwhile, get
-    an error and change nothing.
+    an error and change nothing. VERSION, when given, is the ``draft_version`` the
+    grader's page showed: if the review was saved since (another tab), nothing is
+    written (ValidationError, code STALE).
     """
+    locked = _locked(review)
+    _check_version(locked, version)
     saved = _save(
-        _locked(review),
+        locked,
         by=by,
         scores=scores,
         overall_feedback=overall_feedback,
@@ -473,12 +478,7 @@ def review_draft_save(
             "This review is completed: changes are not saved automatically. "
             "Press “Complete review” to save them, or “Save draft” to reopen it."
         )
-    if version and version != draft_version(review):
-        raise ValidationError(
-            "This review was changed in another tab or window at "
-            f"{timezone.localtime(review.updated_at):%H:%M}. Reload the page to see it; "
-            "what you typed here stays in this page until you do."
-        )
+    _check_version(review, version)
     existing = {score.criterion_id: (score.points, score.comment) for score in review.scores.all()}
     unchanged = review.status == ReviewStatus.DRAFT and review.overall_feedback == overall_feedback
     if unchanged and all(
@@ -494,6 +494,20 @@ def review_draft_save(
         complete=False,
         only_given=False,
     )
+
+
+STALE = "stale"
+
+
+def _check_version(review: Review, version: str) -> None:
+    """Raise (code STALE) if REVIEW was saved since its page showed VERSION."""
+    if version and version != draft_version(review):
+        raise ValidationError(
+            "This review was changed in another tab or window at "
+            f"{timezone.localtime(review.updated_at):%H:%M}. Reload the page to see it; "
+            "what you typed here stays in this page until you do.",
+            code=STALE,
+        )
 
 
 def draft_version(review: Review) -> str:

@@ -237,10 +237,23 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     scores=form.scores(),
                     overall_feedback=form.cleaned_data["overall_feedback"],
                     complete=complete,
+                    version=request.POST.get("version", ""),
                 )
             except ValidationError as exc:
-                for message in exc.messages:
-                    messages.error(request, message)
+                if exc.code == services.STALE:
+                    # The form comes back with what was typed here, and the version now
+                    # saved: sending it again keeps this tab's marks, knowingly.
+                    button = "Complete review" if complete else "Save draft"
+                    messages.error(
+                        request,
+                        "Nothing was saved: this review was changed in another tab or "
+                        f"window at {timezone.localtime(review.updated_at):%H:%M}. Below is "
+                        f"what you typed here: press “{button}” again to keep it instead, "
+                        "or reload the page to see the other change.",
+                    )
+                else:
+                    for message in exc.messages:
+                        messages.error(request, message)
             else:
                 messages.success(
                     request, "Review completed." if complete else "Draft saved. Nothing is lost."

@@ -123,3 +123,19 @@ def test_a_review_handed_over_while_open_keeps_what_was_typed(
     expect(typed.locator("textarea").last).to_have_value("First thoughts.")
     page.screenshot(path=artifacts_dir / "grading-review-handed-over.png", full_page=True)
     assert Review.objects.get(pk=world.review.pk).grader == henry
+
+
+def test_save_draft_after_an_autosave_is_this_tabs_own_work_not_a_stale_one(
+    live_server, page: Page, alice, bob, grace, password
+):
+    # Each autosave moves the version the form sends: the button after it is not
+    # taken for an old tab's save (which is refused, grading/tests/test_review_drafts.py).
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    log_in(page, live_server.url, "grace", password)
+    page.goto(f"{live_server.url}/grading/reviews/{world.review.pk}/")
+    page.get_by_label("Overall feedback").fill("First thoughts.")
+    expect(page.locator("#draft-status")).to_contain_text("Draft saved", timeout=10_000)
+    page.get_by_label("Overall feedback").fill("Second thoughts.")
+    page.click("#save-draft")
+    expect(page.get_by_role("alert").first).to_contain_text("Draft saved. Nothing is lost.")
+    assert Review.objects.get(pk=world.review.pk).overall_feedback == "Second thoughts."

@@ -80,6 +80,28 @@ def test_a_draft_from_an_old_tab_does_not_overwrite_newer_work(world, grace):
     assert Review.objects.get(pk=world.review.pk).overall_feedback == "Newer text"
 
 
+@pytest.mark.parametrize("button", ["save", "complete"])
+def test_save_or_complete_from_an_old_tab_is_refused_with_what_was_typed(world, grace, button):
+    client = as_user(grace)
+    page_url = reverse("grading:review", kwargs={"pk": world.review.pk})
+    old_tab = client.get(page_url).content.decode()
+    version = old_tab.split('name="version" value="')[1].split('"')[0]
+    # The other tab saves meanwhile.
+    client.post(draft_url(world.review), draft(world, overall_feedback="Typed in tab 2"))
+    typed = draft(world, **{f"score_{world.style.pk}": "4"}, overall_feedback="Typed in tab 1")
+    response = client.post(page_url, {**typed, "version": version, button: "1"}, follow=True)
+    page = response.content.decode()
+    assert "Nothing was saved: this review was changed in another tab" in page
+    assert "Typed in tab 1" in page  # shown back, not lost
+    review = Review.objects.get(pk=world.review.pk)
+    assert (review.status, review.overall_feedback) == (ReviewStatus.DRAFT, "Typed in tab 2")
+    # Sent again from the page it came back on (the version now saved): kept, knowingly.
+    current = page.split('name="version" value="')[1].split('"')[0]
+    assert current == services.draft_version(review)
+    client.post(page_url, {**typed, "version": current, button: "1"})
+    assert Review.objects.get(pk=world.review.pk).overall_feedback == "Typed in tab 1"
+
+
 def test_a_draft_never_changes_a_completed_review(world, grace):
     services.review_save(
         review=world.review,

@@ -53,6 +53,7 @@
   var dirty = false;
   var saving = false;
   var stopped = false; // the review is no longer this grader's: nothing more is sent
+  var pressed = null; // {button}: pressed while a draft was being saved
   function say(text) { if (status) status.textContent = text; }
 
   function save(keepalive) {
@@ -61,8 +62,9 @@
     if (saving) { timer = setTimeout(save, DELAY); return; }
     dirty = false;
     saving = true;
-    var body = new FormData(form); // carries the form's csrfmiddlewaretoken
-    body.set("version", form.dataset.draftVersion || "");
+    // Carries the form's csrfmiddlewaretoken, and the version of the review this page
+    // last saved or showed: the server refuses it if another tab saved since.
+    var body = new FormData(form);
     say("Saving draft…");
     fetch(form.dataset.draftUrl, {
       method: "POST",
@@ -81,7 +83,7 @@
       })
       .then(function (data) {
         if (data.saved) {
-          form.dataset.draftVersion = data.version;
+          form.elements.version.value = data.version; // "Save draft" sends it too
           say("Draft saved " + data.at);
         } else if (data.gone) {
           // Handed to another grader, deleted, or a role changed: every later draft
@@ -96,7 +98,15 @@
       .catch(function () {
         say("Draft not saved: you may be signed out. Press “Save draft”: what you typed is kept while you log in again.");
       })
-      .then(function () { saving = false; });
+      .then(function () {
+        saving = false;
+        // A button pressed while this draft was on its way: sent now, with its version.
+        if (pressed) {
+          var button = pressed.button;
+          pressed = null;
+          if (button) form.requestSubmit(button); else form.requestSubmit();
+        }
+      });
   }
 
   if (form && form.dataset.draftUrl) {
@@ -109,8 +119,14 @@
       };
       form.addEventListener("input", changed);
       form.addEventListener("change", changed);
-      form.addEventListener("submit", function () {
+      form.addEventListener("submit", function (event) {
         if (timer) clearTimeout(timer);
+        if (saving) {
+          // Sent now, it would carry the version from before this draft, and be refused.
+          event.preventDefault();
+          pressed = { button: event.submitter || null };
+          return;
+        }
         dirty = false; // the form itself saves now
       });
       // Leaving the page with changes not yet saved: send them on the way out.
