@@ -162,10 +162,45 @@ def strip_blocks(markdown: str) -> str:
     kept, start = [], 0
     for first, last in spans:
         kept.extend(lines[start:first])
-        kept.append("")
+        kept.append(_REMOVED)
         start = last + 1
     kept.extend(lines[start:])
-    return "\n".join(kept)
+    return "\n".join(_without_emptied_headings(kept))
+
+
+_REMOVED = "\x00"  # where a block was, until the headings are looked at
+_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]|$)")
+_ANY_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def _without_emptied_headings(lines: list[str]) -> list[str]:
+    """Drop the headings left over a section that held only blocks ("## Check your
+    understanding" above the quiz): the page shows the quiz under a heading of its own,
+    and the lesson had it twice, on the page and in its table of contents. A heading
+    over anything else stays, empty or not."""
+    headings, fence = [], None
+    for index, line in enumerate(lines):
+        opening = _ANY_FENCE.match(line)
+        if fence is None and opening:
+            fence = opening.group(1)
+        elif fence is not None:
+            if line.strip().startswith(fence[0] * len(fence)) and not line.strip().strip(fence[0]):
+                fence = None
+        elif found := _HEADING.match(line):
+            headings.append((index, len(found.group(1))))
+    dropped: set[int] = set()
+    # From the last: a section whose sub-sections all went goes too.
+    for number in range(len(headings) - 1, -1, -1):
+        index, level = headings[number]
+        end = next((i for i, lv in headings[number + 1 :] if lv <= level), len(lines))
+        body = [
+            line
+            for i, line in enumerate(lines[index + 1 : end], start=index + 1)
+            if i not in dropped and line.strip()
+        ]
+        if body and all(line == _REMOVED for line in body):
+            dropped.add(index)
+    return ["" if line == _REMOVED else line for i, line in enumerate(lines) if i not in dropped]
 
 
 def parse(markdown: str) -> Practice:

@@ -47,6 +47,24 @@ def test_the_blocks_are_taken_out_of_the_rendered_text_and_the_rest_kept():
     assert "A paragraph between." in stripped and "Text after." in stripped
 
 
+def test_a_heading_over_nothing_but_blocks_goes_with_them_and_others_stay():
+    quiz = "```question\nid: q\nprompt: Which?\nanswer: this\n```\n"
+    markdown = (
+        "## Routing\n\nText.\n\n"
+        "## Check your understanding\n\n" + quiz + "\n"
+        "## Practice\n\n### Quiz\n\n" + quiz + "\n### Notes\n\n"
+        "## Try it\n\nSome words.\n\n" + quiz + "\n"
+        "```bash\n# Check your understanding\n```\n"
+    )
+    stripped = syntax.strip_blocks(markdown)
+    # The page shows the quiz under its own heading: not twice, nor in the contents.
+    assert "## Check your understanding" not in stripped and "### Quiz" not in stripped
+    # A section with words, or left empty by its writer, stays; so does a code comment.
+    assert "## Routing" in stripped and "## Try it" in stripped and "Some words." in stripped
+    assert "## Practice" in stripped and "### Notes" in stripped
+    assert "# Check your understanding\n```" in stripped
+
+
 def test_a_question_fence_inside_an_example_code_block_is_example_text():
     markdown = "````markdown\n```question\nid: x\n```\n````\n"
     assert syntax.parse(markdown).questions == []
