@@ -275,7 +275,27 @@ def sanitize(fragment: str) -> str:
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
     )
-    return _scrolling_tables(cleaned)
+    return _scrolling_tables(_images_with_alt(cleaned))
+
+
+# nh3 writes every tag's attributes as name="value".
+_IMG_TAG = re.compile(r'<img((?:\s+[a-z-]+="[^"]*")*)\s*/?>')
+_ATTRIBUTE_NAME = re.compile(r'\s([a-z-]+)="')
+
+
+def _images_with_alt(html: str) -> str:
+    """Give an image written without a text alternative an empty one (alt=""): a
+    screen reader then skips it instead of reading its file name."""
+    if "<img" not in html:
+        return html
+
+    def with_alt(found: re.Match[str]) -> str:
+        attributes = found.group(1)
+        if "alt" in _ATTRIBUTE_NAME.findall(attributes):
+            return found.group(0)
+        return f'<img alt=""{attributes}>'
+
+    return _IMG_TAG.sub(with_alt, html)
 
 
 # nh3 writes every table tag as these, without attributes (none is allowed on a table).
