@@ -154,14 +154,19 @@ def page(name: str, *same: str, **renamed: str) -> PageUrl:
 
 
 def form_view(
-    form_page: PageUrl | None = None, *, login: bool = True, keep: bool = True
+    form_page: PageUrl | None = None,
+    *,
+    login: bool = True,
+    keep: bool = True,
+    kept_message: str = KEPT,
 ) -> Callable:
     """Decorate a view that receives a form shown on FORM_PAGE (its own page if None).
 
     With FORM_PAGE the view is POST-only: GET and HEAD redirect to the page, other
     methods get 405. Without, it answers GET, HEAD and POST, and 405 to the rest. With
     LOGIN, anonymous visitors are sent to log in; with KEEP, what their POST carried is
-    kept for the page (which must ask ``kept_fields`` for it).
+    kept for the page (which must ask ``kept_fields`` for it), which then says
+    KEPT_MESSAGE (a form of one button says what to press again).
     """
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -185,19 +190,20 @@ def form_view(
                 messages.warning(request, SIGNED_OUT)
                 if not keep:
                     return redirect_to_login(target)
-                return _keep_and_log_in(request, target)
+                return _keep_and_log_in(request, target, kept_message)
             return view(request, *args, **kwargs)
 
         wrapper.form_page = form_page  # the tests find every POST-only action by it
         wrapper.keeps = keep  # csrf_failure keeps what a stale tab posted here too
+        wrapper.kept_message = kept_message
         return wrapper
 
     return decorator
 
 
 @csrf_protect  # views that read uploads are csrf_exempt; what is kept must pass it too
-def _keep_and_log_in(request: HttpRequest, target: str) -> HttpResponse:
-    _keep(request, target, _typed_by(request))
+def _keep_and_log_in(request: HttpRequest, target: str, message: str = KEPT) -> HttpResponse:
+    _keep(request, target, _typed_by(request), message)
     return redirect_to_login(target)
 
 
@@ -255,9 +261,10 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     back filled in. Anything else, a post from another site above all, keeps nothing and
     gets a plain 403 page.
     """
-    target = _stale_form_page(request)
+    target, kept_message = _stale_form_page(request)
     if target is None:
         return render(request, "errors/403_csrf.html", status=403)
+    message = STALE_TAB if kept_message == KEPT else kept_message
     if not hasattr(request, "_files"):
         request.upload_handlers = [_SkipFiles()]  # files are never read, only noted
     if request.user.is_authenticated:
@@ -266,26 +273,27 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         if _owner_of(request.POST.get(OWNER_FIELD, "")) != request.user.pk:
             messages.warning(request, OTHER_PERSON)
             return redirect(target)
-        _keep(request, target, request.user.pk, STALE_TAB)
+        _keep(request, target, request.user.pk, message)
         return redirect(target)
-    _keep(request, target, _typed_by(request), STALE_TAB)
+    _keep(request, target, _typed_by(request), message)
     messages.warning(request, SIGNED_OUT)
     return redirect_to_login(target)
 
 
-def _stale_form_page(request: HttpRequest) -> str | None:
+def _stale_form_page(request: HttpRequest) -> tuple[str | None, str]:
     """Return the page showing the form REQUEST posted, if it came from this site and that
-    form's fields may be kept; else None."""
+    form's fields may be kept (else None), and what that page says of them."""
     if request.method != "POST" or not _from_this_site(request):
-        return None
+        return None, KEPT
     try:
         match = resolve(request.path_info)
     except Resolver404:
-        return None
+        return None, KEPT
     if not getattr(match.func, "keeps", False):
-        return None
+        return None, KEPT
     form_page = match.func.form_page
-    return form_page(request, **match.kwargs) if form_page else request.get_full_path()
+    target = form_page(request, **match.kwargs) if form_page else request.get_full_path()
+    return target, match.func.kept_message
 
 
 def _origin(url: str) -> str:

@@ -233,7 +233,14 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
     )
 
 
-@form_view(page("lessons:lesson", "course_slug", "lesson_slug"), keep=False)
+@form_view(
+    page("lessons:lesson", "course_slug", "lesson_slug"),
+    # Nothing typed to give back: the lesson page says the click was lost.
+    kept_message=(
+        "You were signed out before your click on the lesson's button reached us: nothing "
+        "was marked. Press it again."
+    ),
+)
 def lesson_complete(request: HttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
     """Mark a lesson complete or not: JSON for the page's script, a redirect for plain forms."""
     access = get_course_for_user(request, course_slug)

@@ -157,3 +157,18 @@ def test_the_page_scripts_post_after_expiry_is_sent_to_log_in_and_saves_nothing(
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
     assert not Attempt.objects.exists()
+
+
+def test_a_click_on_mark_as_complete_lost_with_the_session_is_said_after_login(quiz, student):
+    from lessons.models import LessonCompletion
+
+    page = quiz.lesson.get_absolute_url()
+    action = reverse(
+        "lessons:complete",
+        kwargs={"course_slug": quiz.course.slug, "lesson_slug": quiz.lesson.slug},
+    )
+    client = _post_after_expiry(student, page, action, {"completed": "1"})
+    shown = html.unescape(client.get(page).content.decode())
+    assert "nothing was marked. Press it again." in shown
+    assert formpages.KEPT not in shown  # nothing typed to give back
+    assert not LessonCompletion.objects.exists()
