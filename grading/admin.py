@@ -25,6 +25,12 @@ from django.utils.translation import gettext_lazy as _
 from access import policy
 from access.backoffice import CourseScopedHistoryAdmin, CourseScopedInline
 from accounts.models import User
+from coursesite.admin_forms import (
+    ChoiceMessagesMixin,
+    InlineRowsMixin,
+    KeptWorkFormSet,
+    PersonChoiceField,
+)
 from lessons.models import Course
 from projects.models import ProjectAssignment
 
@@ -59,6 +65,17 @@ def _say_why_kept(request, reason: str) -> None:
     Django's refusal says nothing of why, and sent people looking for a permission.
     """
     messages.error(request, reason)
+
+
+class HistoryAdmin(InlineRowsMixin, ChoiceMessagesMixin, CourseScopedHistoryAdmin):
+    """A grading record with its history, which is read, never reverted to: a version
+    brought back would skip the grading rules (CourseScopedHistoryAdmin refuses the
+    post), so its page offers no "Revert" button."""
+
+    object_history_list_template = "admin/history_list.html"
+
+    def revert_disabled(self, request, obj=None) -> bool:
+        return True
 
 
 def _points(value) -> str:
@@ -117,6 +134,22 @@ class CriterionInlineForm(CriterionForm):
         return data
 
 
+class CriterionFormSet(KeptWorkFormSet):
+    """A rubric's criteria: one that reviews scored, or that students asked to regrade,
+    is not deleted from here."""
+
+    def deletion_refusal(self, obj: Criterion) -> str | None:
+        reviews = obj.scores.values("review").distinct().count()
+        requests = RegradeRequest.objects.filter(criterion=obj).count()
+        if not reviews and not requests:
+            return None
+        return _(
+            "Criterion “%(title)s” holds graders' work (scores in %(reviews)d review(s), "
+            "%(requests)d regrade request(s)): it cannot be deleted here; its own page "
+            "lists what keeps it."
+        ) % {"title": obj.title, "reviews": reviews, "requests": requests}
+
+
 class CriterionInline(CourseScopedInline, admin.TabularInline):
     """A rubric's criteria; a scored one cannot be deleted (CriterionScore.criterion is
     RESTRICT, which the inline reports as a form error), and after the release none
@@ -124,6 +157,7 @@ class CriterionInline(CourseScopedInline, admin.TabularInline):
 
     model = Criterion
     form = CriterionInlineForm
+    formset = CriterionFormSet
     extra = 1
     fields = ("order", "title", "description", "max_points")
     show_change_link = True  # levels are edited on the criterion's own page
@@ -230,7 +264,7 @@ class PartsHistoryMixin:
 
 
 @admin.register(Rubric)
-class RubricAdmin(PartsHistoryMixin, CourseScopedHistoryAdmin):
+class RubricAdmin(PartsHistoryMixin, HistoryAdmin):
     def lock_for_write(self, obj) -> None:
         ProjectAssignment.objects.lock(obj.assignment_id)  # first, as the services do
         super().lock_for_write(obj)
@@ -348,7 +382,7 @@ def _criterion_released(criterion: Criterion | None) -> bool:
 
 
 @admin.register(Criterion)
-class CriterionAdmin(PartsHistoryMixin, CourseScopedHistoryAdmin):
+class CriterionAdmin(PartsHistoryMixin, HistoryAdmin):
     def lock_for_write(self, obj) -> None:
         ProjectAssignment.objects.lock(obj.rubric.assignment_id)  # first, as the services do
         super().lock_for_write(obj)
@@ -435,7 +469,7 @@ class ReviewAssignForm(forms.ModelForm):
 
 
 @admin.register(Review)
-class ReviewAdmin(CourseScopedHistoryAdmin):
+class ReviewAdmin(HistoryAdmin):
     """Assign a grader by adding a review (group + grader); scores change on the site."""
 
     def lock_for_write(self, obj) -> None:
@@ -458,6 +492,7 @@ class ReviewAdmin(CourseScopedHistoryAdmin):
                 enrollments__course__in=policy.scope(request.user, policy.TEACH, Course.objects),
                 enrollments__role__in=policy.STAFF,
             ).distinct()
+            kwargs["form_class"] = PersonChoiceField  # active people, with their usernames
             kwargs["error_messages"] = {
                 "invalid_choice": _("That person is not a grader or instructor of your courses.")
             }
@@ -528,7 +563,7 @@ class ReviewAdmin(CourseScopedHistoryAdmin):
         obj.submission = saved.submission
 
 
-class ReadOnlyAdmin(CourseScopedHistoryAdmin):
+class ReadOnlyAdmin(HistoryAdmin):
     """A record to read, with its history; it changes on the grading pages only.
 
     Releases go through the confirmation page (it emails students), overrides and

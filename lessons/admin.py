@@ -29,12 +29,22 @@ from access import policy
 from access.backoffice import CourseScopedAdmin, CourseScopedInline
 from accounts.invitations import invitations_resend, resend_report
 from accounts.models import Role, User
+from coursesite.admin_forms import ChoiceMessagesMixin, InlineRowsMixin, KeptWorkFormSet
 from coursesite.converters import parse_id
 from coursesite.csvexport import CsvResponse
 from coursesite.locks import lock_rows
+from practice.models import Attempt, ExerciseAttempt
 from practice.services import lesson_practice_sync
 
-from .models import Course, Enrollment, Lesson, LessonAttachment, Module, content_changed
+from .models import (
+    Course,
+    Enrollment,
+    Lesson,
+    LessonAttachment,
+    LessonCompletion,
+    Module,
+    content_changed,
+)
 from .services import (
     course_copy,
     course_progress_report,
@@ -137,8 +147,26 @@ class OrderedChangelistMixin:
         }
 
 
+DELETE_ON_ITS_PAGE = _("delete it from its own page, which lists what goes with it.")
+
+
+class ModuleFormSet(KeptWorkFormSet):
+    """A course's modules: an empty one may be deleted here, not one holding lessons."""
+
+    def deletion_refusal(self, obj: Module) -> str | None:
+        count = obj.lessons.count()
+        if not count:
+            return None
+        return ngettext(
+            "Module %(order)s has %(count)d lesson: %(then)s",
+            "Module %(order)s has %(count)d lessons: %(then)s",
+            count,
+        ) % {"order": obj.order, "count": count, "then": DELETE_ON_ITS_PAGE}
+
+
 class ModuleInline(CourseScopedInline, admin.TabularInline):
     model = Module
+    formset = ModuleFormSet
     fields = ("order", "title", "slug", "is_published")
     prepopulated_fields = {"slug": ("title",)}
     extra = 0
@@ -147,7 +175,7 @@ class ModuleInline(CourseScopedInline, admin.TabularInline):
 
 
 @admin.register(Course)
-class CourseAdmin(PublishActionsMixin, CourseScopedAdmin):
+class CourseAdmin(InlineRowsMixin, PublishActionsMixin, CourseScopedAdmin):
     course_path = "pk"
     list_display = (
         "title",
@@ -259,12 +287,19 @@ class CourseAdmin(PublishActionsMixin, CourseScopedAdmin):
                 form.add_error(None, exc)
             else:
                 copy = report.course
+                projects = copy.projects.count()
                 self.message_user(
                     request,
-                    f"{course} is copied as {copy}: {report.modules} modules, "
-                    f"{report.lessons} lessons, {copy.projects.count()} projects, with a new "
-                    "enrollment key and nobody enrolled but you. It is unpublished: check "
-                    "the projects' dates, then publish it.",
+                    f"{course} is copied as {copy}: "
+                    + ngettext("%(n)d module", "%(n)d modules", report.modules)
+                    % {"n": report.modules}
+                    + ", "
+                    + ngettext("%(n)d lesson", "%(n)d lessons", report.lessons)
+                    % {"n": report.lessons}
+                    + ", "
+                    + ngettext("%(n)d project", "%(n)d projects", projects) % {"n": projects}
+                    + ", with a new enrollment key and nobody enrolled but you. It is "
+                    "unpublished: check the projects' dates, then publish it.",
                     messages.SUCCESS,
                 )
                 return redirect("admin:lessons_course_change", copy.pk)
@@ -319,8 +354,30 @@ class CourseAdmin(PublishActionsMixin, CourseScopedAdmin):
         return response
 
 
+class LessonFormSet(KeptWorkFormSet):
+    """A module's lessons: one nobody worked on may be deleted here, not one with
+    students' completions, quiz answers or exercise attempts."""
+
+    def deletion_refusal(self, obj: Lesson) -> str | None:
+        work = (
+            LessonCompletion.objects.filter(lesson=obj).count()
+            + Attempt.objects.filter(question__lesson=obj).count()
+            + ExerciseAttempt.objects.filter(exercise__lesson=obj).count()
+        )
+        if not work:
+            return None
+        return ngettext(
+            "Lesson “%(lesson)s” holds %(count)d record of students' work (completions, "
+            "quiz answers, exercise attempts): %(then)s",
+            "Lesson “%(lesson)s” holds %(count)d records of students' work (completions, "
+            "quiz answers, exercise attempts): %(then)s",
+            work,
+        ) % {"lesson": obj.title, "count": work, "then": DELETE_ON_ITS_PAGE}
+
+
 class LessonInline(CourseScopedInline, admin.TabularInline):
     model = Lesson
+    formset = LessonFormSet
     fields = ("order", "title", "slug", "estimated_minutes", "is_published")
     prepopulated_fields = {"slug": ("title",)}
     extra = 0
@@ -350,7 +407,14 @@ class MoveActionsMixin:
 
 
 @admin.register(Module)
-class ModuleAdmin(OrderedChangelistMixin, MoveActionsMixin, PublishActionsMixin, CourseScopedAdmin):
+class ModuleAdmin(
+    InlineRowsMixin,
+    ChoiceMessagesMixin,
+    OrderedChangelistMixin,
+    MoveActionsMixin,
+    PublishActionsMixin,
+    CourseScopedAdmin,
+):
     parent_field = "course"
     list_display = ("title", "course", "order", "is_published", "lesson_count")
     list_display_links = ("title",)
@@ -434,7 +498,14 @@ class LessonAdminForm(forms.ModelForm):
 
 
 @admin.register(Lesson)
-class LessonAdmin(OrderedChangelistMixin, MoveActionsMixin, PublishActionsMixin, CourseScopedAdmin):
+class LessonAdmin(
+    InlineRowsMixin,
+    ChoiceMessagesMixin,
+    OrderedChangelistMixin,
+    MoveActionsMixin,
+    PublishActionsMixin,
+    CourseScopedAdmin,
+):
     course_path = "module__course_id"
     parent_field = "module"
     form = LessonAdminForm
@@ -568,7 +639,7 @@ class EnrollmentAdminForm(forms.ModelForm):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(CourseScopedAdmin):
+class EnrollmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
     form = EnrollmentAdminForm
     # By course, role and name, for people (the model's own order avoids those joins).
     ordering = ("course", "role", "user__username")

@@ -280,7 +280,16 @@ class Lesson(models.Model):
     body_html = models.TextField(editable=False, blank=True)
     toc_html = models.TextField(editable=False, blank=True)
     body_text = models.TextField(editable=False, blank=True, help_text=_("For search."))
-    estimated_minutes = models.PositiveIntegerField(_("estimated minutes"), default=15)
+    # Shown to students as the lesson's length: ten hours is past any single lesson.
+    estimated_minutes = models.PositiveIntegerField(
+        _("estimated minutes"),
+        default=15,
+        validators=[
+            MaxValueValidator(
+                600, _("A lesson takes at most 600 minutes (10 hours): split a longer one.")
+            )
+        ],
+    )
     is_published = models.BooleanField(_("published"), default=False)
     quiz_required = models.BooleanField(
         _("quiz required"),

@@ -241,9 +241,7 @@ def test_a_scored_criterion_stays_and_no_level_is_worth_more_than_its_criterion(
     data["criteria-0-DELETE"] = ["on"]
     response = client.post(rubric_url, data)
     assert response.status_code == 200
-    assert "would require deleting the following protected related objects" in (
-        response.content.decode()
-    )
+    assert "holds graders&#x27; work (scores in 1 review(s)" in response.content.decode()
     assert Criterion.objects.filter(pk=criterion.pk).exists()
 
     url = reverse("admin:grading_criterion_change", args=[criterion.pk])

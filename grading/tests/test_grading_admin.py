@@ -233,3 +233,73 @@ def test_a_criterion_changed_on_the_rubric_page_is_its_history_not_the_rubrics(
     assert world.rubric.history.count() == rubric_rows
     assert world.style.history.latest().history_user == alice
     assert world.style.history.latest().max_points == Decimal("6")
+
+
+def _criterion_row(data: dict, criterion) -> str:
+    return next(
+        name.split("-")[1]
+        for name, values in data.items()
+        if name.startswith("criteria-") and name.endswith("-id") and values == [str(criterion.pk)]
+    )
+
+
+def test_a_scored_criterion_stays_and_a_criterion_deleted_in_another_tab_is_said(
+    client, world, alice
+):
+    complete_review(world)
+    spare = CriterionFactory(rubric=world.rubric, order=3, title="Spare", max_points=1)
+    client.force_login(alice)
+    url = reverse("admin:grading_rubric_change", args=[world.rubric.pk])
+    data = form_data(client.get(url).content.decode(), "rubric_form")
+    response = client.post(
+        url, {**data, f"criteria-{_criterion_row(data, world.style)}-DELETE": "on"}
+    )
+    assert response.status_code == 200
+    assert "Criterion “Style” holds graders&#x27; work (scores in 1 review(s)" in (
+        response.content.decode()
+    )
+    assert world.rubric.criteria.filter(pk=world.style.pk).exists()
+    # Deleted in another tab, then another criterion edited in this one.
+    spare.delete()
+    row = _criterion_row(data, world.correctness)
+    response = client.post(url, {**data, f"criteria-{row}-title": "Works as asked"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "This row was changed or deleted elsewhere, perhaps in another tab" in page
+    assert 'value="Works as asked"' in page
+
+
+def test_only_active_people_are_offered_as_graders_by_name_and_username(client, world, alice):
+    from accounts.tests.factories import GraderFactory
+
+    gone = enroll(
+        GraderFactory(username="ingrid", display_name="Ingrid Gone"), world.course, Role.INSTRUCTOR
+    )
+    gone.is_active = False
+    gone.save()
+    client.force_login(alice)
+    url = reverse("admin:grading_review_change", args=[world.review.pk])
+    page = client.get(url).content.decode()
+    assert "Grace Grader (grace)" in page and "Ingrid Gone" not in page
+    empty = {
+        f"{p}-{k}": 0 for p in ("scores", "line_comments") for k in ("TOTAL_FORMS", "INITIAL_FORMS")
+    }
+    response = client.post(url, {"grader": gone.pk, **empty})
+    assert "Ingrid Gone (ingrid)&#x27;s account is deactivated" in response.content.decode()
+    world.review.refresh_from_db()
+    assert world.review.grader != gone
+
+
+def test_the_history_is_read_only_and_names_no_none(client, world, alice):
+    """The pages offered "Revert", then answered 403; who and why showed "None"."""
+    client.force_login(alice)
+    record = world.review.history.latest()
+    assert record.history_user is None  # created by the test's setup, by nobody known
+    page = client.get(reverse("admin:grading_review_history", args=[world.review.pk]))
+    text = page.content.decode()
+    assert "revert" not in text.lower() and "None" not in text
+    assert "—" in text
+    version = reverse(
+        "admin:grading_review_simple_history", args=[world.review.pk, record.history_id]
+    )
+    assert "Revert" not in client.get(version).content.decode()

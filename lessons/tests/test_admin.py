@@ -500,3 +500,121 @@ def test_a_deleted_attachment_leaves_the_server_with_its_lesson_or_alone(
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post(url, {"post": "yes"}).status_code == 302
     assert not files[0].exists()
+
+
+# Inline rows: deleted only when nothing goes with them; stale or foreign rows said so.
+def _row(data: dict, prefix: str, pk: int) -> str:
+    """Return the index of the row of PREFIX whose id is PK in a page's form data."""
+    return next(
+        name.split("-")[1]
+        for name, values in data.items()
+        if name.startswith(f"{prefix}-") and name.endswith("-id") and values == [str(pk)]
+    )
+
+
+def test_a_module_with_lessons_is_not_deleted_from_the_course_page(client, pyweb, alice, bob):
+    """Ticking "Delete?" took the module, its lessons and the students' completions
+    with it, with only "changed successfully" said."""
+    from access.tests.matrix import form_data
+
+    module = pyweb.modules[0]
+    LessonCompletion.objects.create(user=bob, lesson=pyweb.lessons[0])
+    empty = Module.objects.create(course=pyweb.course, order=9, title="Spare", slug="spare")
+    client.force_login(alice)
+    url = reverse("admin:lessons_course_change", args=[pyweb.course.pk])
+    data = form_data(client.get(url).content.decode(), "course_form")
+    response = client.post(
+        url, {**data, f"modules-{_row(data, 'modules', module.pk)}-DELETE": "on"}
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Module 1 has 4 lessons: delete it from its own page, which lists what" in page
+    assert Module.objects.filter(pk=module.pk).exists()
+    assert LessonCompletion.objects.filter(user=bob).count() == 1
+    # An empty module still goes from here.
+    response = client.post(url, {**data, f"modules-{_row(data, 'modules', empty.pk)}-DELETE": "on"})
+    assert response.status_code == 302
+    assert not Module.objects.filter(pk=empty.pk).exists()
+
+
+def test_a_lesson_with_students_work_is_not_deleted_from_the_module_page(client, pyweb, alice, bob):
+    module = pyweb.modules[1]
+    worked, untouched = pyweb.lessons[3], pyweb.lessons[4]
+    LessonCompletion.objects.create(user=bob, lesson=worked)
+    client.force_login(alice)
+    url = reverse("admin:lessons_module_change", args=[module.pk])
+    from access.tests.matrix import form_data
+
+    data = form_data(client.get(url).content.decode(), "module_form")
+    response = client.post(
+        url, {**data, f"lessons-{_row(data, 'lessons', worked.pk)}-DELETE": "on"}
+    )
+    assert response.status_code == 200
+    assert "Lesson “Lesson 2.1” holds 1 record of students&#x27; work" in response.content.decode()
+    assert Lesson.objects.filter(pk=worked.pk).exists()
+    response = client.post(
+        url, {**data, f"lessons-{_row(data, 'lessons', untouched.pk)}-DELETE": "on"}
+    )
+    assert response.status_code == 302
+    assert not Lesson.objects.filter(pk=untouched.pk).exists()
+
+
+def test_a_stale_or_foreign_inline_row_says_why_and_keeps_what_was_typed(
+    client, pyweb, other_course, alice
+):
+    """The error sat on the row's hidden id or module field: "Please correct the error
+    below." with nothing shown below."""
+    from access.tests.matrix import form_data
+
+    module = pyweb.modules[1]
+    gone, kept = pyweb.lessons[3], pyweb.lessons[4]
+    client.force_login(alice)
+    url = reverse("admin:lessons_module_change", args=[module.pk])
+    data = form_data(client.get(url).content.decode(), "module_form")
+    gone.delete()  # in another tab
+    kept_row = _row(data, "lessons", kept.pk)
+    response = client.post(url, {**data, f"lessons-{kept_row}-title": "Typed in this tab"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "This row was changed or deleted elsewhere, perhaps in another tab: reload" in page
+    assert 'value="Typed in this tab"' in page
+    data = form_data(client.get(url).content.decode(), "module_form")
+    row = _row(data, "lessons", kept.pk)
+    foreign = {f"lessons-{row}-module": str(other_course.modules[0].pk)}
+    response = client.post(url, {**data, **foreign})
+    assert response.status_code == 200
+    assert "This row does not belong here." in response.content.decode()
+    assert Lesson.objects.get(pk=kept.pk).module == module
+
+
+def test_a_lessons_estimated_minutes_are_bounded(client, pyweb, alice):
+    from access.tests.matrix import form_data
+
+    lesson = pyweb.lessons[0]
+    client.force_login(alice)
+    url = reverse("admin:lessons_lesson_change", args=[lesson.pk])
+    data = form_data(client.get(url).content.decode(), "lesson_form")
+    response = client.post(url, {**data, "estimated_minutes": "99999999999"})
+    assert "A lesson takes at most 600 minutes (10 hours)" in response.content.decode()
+    assert Lesson.objects.get(pk=lesson.pk).estimated_minutes != 99999999999
+    assert client.post(url, {**data, "estimated_minutes": "600"}).status_code == 302
+
+
+def test_a_refused_choice_says_what_to_choose(client, pyweb, other_course, alice, charlie):
+    """ "That choice is not part of a course you teach (a person must be enrolled in
+    one)" was circular for a person, and said nothing useful of "abc"."""
+    client.force_login(alice)
+    url = reverse("admin:lessons_enrollment_add")
+    response = client.post(url, {"user": charlie.pk, "course": pyweb.course.pk, "role": "student"})
+    page = response.content.decode()
+    roster = reverse("admin:lessons_enrollment_import_roster")
+    assert "import a one-line roster with their email address" in page
+    assert f'<a href="{roster}">Import a roster</a>' in page
+    assert not Enrollment.objects.filter(user=charlie, course=pyweb.course).exists()
+    response = client.post(url, {"user": charlie.pk, "course": "abc", "role": "student"})
+    assert "Choose a course you teach." in response.content.decode()
+    response = client.post(
+        reverse("admin:lessons_lesson_add"),
+        {"module": other_course.modules[0].pk, "title": "x", "slug": "x", "order": 1},
+    )
+    assert "Choose a module of a course you teach." in response.content.decode()

@@ -75,6 +75,7 @@ def test_a_course_is_copied_for_a_new_run_without_its_people(client, taught, ali
     page = client.post(copy_url(source), NEW_RUN, follow=True).content.decode()
     copy = Course.objects.get(slug="pyweb-2025")
     assert "is copied as" in page and "It is unpublished" in page
+    assert "1 project," in page  # not "1 projects"
 
     assert (copy.title, copy.term, copy.is_published) == ("Python for Web", "2025-2026", False)
     assert copy.enrollment_key != source.enrollment_key

@@ -23,7 +23,9 @@ from django.utils.translation import gettext_lazy as _
 from access import policy
 from access.backoffice import CourseScopedAdmin, CourseScopedInline
 from accounts.models import Role, User
+from coursesite.admin_forms import ChoiceMessagesMixin, InlineRowsMixin, PersonChoiceField
 from coursesite.csvexport import CsvResponse
+from coursesite.dates import local_text
 from projects import services
 from projects.admin.filters import GroupNameFilter
 from projects.models import (
@@ -166,7 +168,7 @@ class ProjectAssignmentForm(forms.ModelForm):
 
 
 @admin.register(ProjectAssignment)
-class ProjectAssignmentAdmin(CourseScopedAdmin):
+class ProjectAssignmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
     def lock_for_write(self, obj) -> None:
         # The project's own row: its edits queue with the release and the group writes.
         ProjectAssignment.objects.lock(obj.pk)
@@ -321,6 +323,14 @@ class AddMembersFormSet(BaseInlineFormSet):
         students = [student for _form, student in added]
         if len(set(students)) != len(students):
             raise ValidationError(_("A student is listed twice."))
+        if group.pk:
+            # Saved as it was, it said "changed successfully" and logged a false join.
+            members = set(
+                group.memberships.filter(student__in=students).values_list("student_id", flat=True)
+            )
+            for form, student in added:
+                if student.pk in members:
+                    form.add_error("student", _("Already a member of this group."))
         current = group.memberships.count() if group.pk else 0
         already_here = group.memberships.filter(student__in=students).count() if group.pk else 0
         if current - already_here + len(students) > assignment.max_group_size:
@@ -388,6 +398,11 @@ class AddMembersInline(CourseScopedInline, admin.TabularInline):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).none()
 
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "student":
+            kwargs["form_class"] = PersonChoiceField  # active students only
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def is_locked(self, obj: Group | None) -> bool:
         return _members_locked(obj)
 
@@ -448,7 +463,7 @@ class MembershipEventInline(CourseScopedInline, admin.TabularInline):
 
 
 @admin.register(Group)
-class GroupAdmin(CourseScopedAdmin):
+class GroupAdmin(InlineRowsMixin, ChoiceMessagesMixin, CourseScopedAdmin):
     def lock_for_write(self, obj) -> None:
         ProjectAssignment.objects.lock(obj.assignment_id)  # first, as the services do
         super().lock_for_write(obj)
@@ -518,7 +533,7 @@ class GroupAdmin(CourseScopedAdmin):
     def deadline_display(self, obj: Group) -> str:
         deadline = obj.deadline()
         extended = " (extended)" if deadline != obj.assignment.due_at else ""
-        return f"{_local(deadline)}{extended}"
+        return f"{local_text(deadline)}{extended}"
 
     @admin.display(description=_("latest version"), ordering="latest")
     def latest_version(self, obj: Group) -> str:

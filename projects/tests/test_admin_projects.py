@@ -331,3 +331,20 @@ def test_the_project_form_shows_each_cross_field_error_by_its_field(admin_client
     ]
     assert form.errors["due_at"] == ["The deadline must be after the opening time."]
     assert not form.non_field_errors()  # each message once, by its field
+
+
+def test_adding_a_member_again_is_refused_on_its_row(admin_client, owls, student):
+    """It said "changed successfully" and logged a false "added" in the history."""
+    events = MembershipEvent.objects.count()
+    path = reverse("admin:projects_group_change", args=[owls.pk])
+    response = admin_client.post(path, inline_data(owls, **{"memberships-2-0-student": student.pk}))
+    assert response.status_code == 200
+    assert "Already a member of this group." in response.content.decode()
+    assert MembershipEvent.objects.count() == events
+
+
+def test_the_group_list_names_the_deadlines_zone(admin_client, owls):
+    from coursesite.dates import local_text
+
+    html = admin_client.get(reverse("admin:projects_group_changelist")).content.decode()
+    assert local_text(owls.deadline()) in html
