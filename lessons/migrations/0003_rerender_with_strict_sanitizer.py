@@ -10,11 +10,16 @@ from django.db import migrations
 
 def rerender(apps, schema_editor):
     from lessons.rendering import render_markdown
+    from practice.syntax import strip_blocks
 
     Course = apps.get_model("lessons", "Course")
     for course in Course.objects.only(
-        "summary", "objectives", "prerequisites",
-        "summary_html", "objectives_html", "prerequisites_html",
+        "summary",
+        "objectives",
+        "prerequisites",
+        "summary_html",
+        "objectives_html",
+        "prerequisites_html",
     ).iterator(chunk_size=500):
         new = {
             f"{name}_html": render_markdown(getattr(course, name)).html
@@ -32,8 +37,14 @@ def rerender(apps, schema_editor):
     for lesson in Lesson.objects.only("body", "body_html", "toc_html", "body_text").iterator(
         chunk_size=500
     ):
-        rendered = render_markdown(lesson.body)
-        new = {"body_html": rendered.html, "toc_html": rendered.toc_html, "body_text": rendered.text}
+        # As Lesson.render: quiz and exercise blocks (answers included) are forms on the
+        # page, never text of the lesson.
+        rendered = render_markdown(strip_blocks(lesson.body))
+        new = {
+            "body_html": rendered.html,
+            "toc_html": rendered.toc_html,
+            "body_text": rendered.text,
+        }
         if any(getattr(lesson, field) != value for field, value in new.items()):
             # update(), not save(): a re-render is not an edit, so updated_at stays.
             Lesson.objects.filter(pk=lesson.pk).update(**new)

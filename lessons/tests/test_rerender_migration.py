@@ -86,3 +86,26 @@ def test_text_cut_at_a_tag_named_in_prose_comes_back(alice, bob, grace):
     ):
         assert "Your &lt;style&gt; block is misplaced." in html
         assert "Second paragraph: see line 12." in html
+
+
+def test_lessons_are_rendered_again_without_their_blocks_or_the_heading_over_them(pyweb):
+    from lessons.rendering import render_markdown
+
+    lesson = pyweb.lessons[0]
+    quiz = "```question\nid: q\nkind: text\nprompt: Which?\nanswers: [secret-answer]\n```\n"
+    source = f"## Routing\n\nText.\n\n## Check your understanding\n\n{quiz}"
+    # What the earlier re-renders stored: the blocks rendered as code, answers included.
+    leaked = render_markdown(source)
+    Lesson.objects.filter(pk=lesson.pk).update(
+        body=source, body_html=leaked.html, toc_html=leaked.toc_html
+    )
+    assert "secret-answer" in Lesson.objects.get(pk=lesson.pk).body_html
+
+    import_module("lessons.migrations.0013_rerender_lessons_with_their_blocks_stripped").rerender(
+        apps, None
+    )
+
+    stored = Lesson.objects.get(pk=lesson.pk)
+    assert "secret-answer" not in stored.body_html
+    assert "Check your understanding" not in stored.body_html + stored.toc_html
+    assert "Text." in stored.body_html and "Routing" in stored.toc_html
