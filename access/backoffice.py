@@ -65,8 +65,15 @@ class BackOfficeAuthenticationForm(AuthenticationForm):
 
 
 class _Autocomplete(AutocompleteJsonView):
-    """The back office's autocompletes, a person named with their username: two
-    students of one name ("Sam Student") could not be told apart."""
+    """The back office's autocompletes: active people only, each named with their
+    username (two students of one name, "Sam Student", could not be told apart)."""
+
+    def get_queryset(self):
+        # People are chosen to enroll, grade or join: never a deactivated account.
+        queryset = super().get_queryset()
+        if issubclass(queryset.model, AbstractBaseUser):
+            queryset = queryset.filter(is_active=True)
+        return queryset
 
     def serialize_result(self, obj, to_field_name):
         result = super().serialize_result(obj, to_field_name)

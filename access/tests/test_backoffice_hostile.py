@@ -502,6 +502,11 @@ def test_autocompletes_name_people_with_their_username_and_only_the_courses(worl
     found = {row["text"] for row in client.get(url + query).json()["results"]}
     assert "Apple Student (apple-student)" in found
     assert not any("Banana" in text for text in found)  # course B's people stay out
+    # A deactivated account is offered to nobody (to enroll, grade or join).
+    a.student.is_active = False
+    a.student.save()
+    found = {row["text"] for row in client.get(url + query).json()["results"]}
+    assert "Apple Student (apple-student)" not in found
     client = client_for(b.instructor)
     found = {row["text"] for row in client.get(url + query).json()["results"]}
     assert not any("Apple" in text for text in found)

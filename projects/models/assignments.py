@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import validate_name
+from coursesite.dates import local_text
 from coursesite.urlpaths import path_of
 from lessons.rendering import markdown_to_html
 from projects.archives import format_bytes
@@ -339,7 +340,7 @@ class Extension(models.Model):
     granted_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
-        return f"Extension for {self.group} until {self.due_at:%Y-%m-%d %H:%M}"
+        return f"Extension for {self.group} until {local_text(self.due_at)}"
 
     def clean(self) -> None:
         group = getattr(self, "group", None)

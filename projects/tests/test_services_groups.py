@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.models import Role
+from coursesite.dates import local_text
 from projects.models import FormationMode, Group, GroupMembership, MembershipEvent
 from projects.services import (
     extension_grant,
@@ -260,6 +261,9 @@ def test_an_extension_moves_the_group_deadline(assignment, student, alice):
     group.refresh_from_db()
     assert group.deadline() == later
     assert extension.granted_by == alice
+    # Named as every date of the back office is: in the site's zone, which it names.
+    assert str(extension) == f"Extension for Owls until {local_text(later)}"
+    assert timezone.localtime(later).tzname() in str(extension)
     # Granting again replaces the extension.
     extension_grant(group=group, due_at=later + timedelta(days=1), granted_by=alice)
     assert group.__class__.objects.get(pk=group.pk).extension.due_at == later + timedelta(days=1)
