@@ -132,17 +132,39 @@ class CourseCard:
     @classmethod
     def build(cls, course, enrollment, outline, completed: set[int]) -> CourseCard:
         lessons = outline.lessons
-        resume = next((ls for ls in lessons if ls.pk == enrollment.last_lesson_id), None)
+        resume, next_up = where_to_continue(lessons, enrollment.last_lesson_id, completed)
         return cls(
             course=course,
             role=enrollment.role,
             progress=Progress.of(lessons, completed),
             resume=resume,
-            next_up=next_lesson(lessons, completed),
+            next_up=next_up,
         )
 
     def get_role_display(self) -> str:
         return Role(self.role).label
+
+
+def where_to_continue(
+    lessons: list[OutlineLesson], last_lesson_id: int | None, completed
+) -> tuple[OutlineLesson | None, OutlineLesson | None]:
+    """Return (the lesson to continue, else None; the lesson to go on with).
+
+    The last lesson opened is where one continues, unless it is completed: then the
+    next lesson after it not completed yet is the one to go on with ("Continue with"),
+    not the lesson just finished. With everything completed, the last one opened.
+    """
+    last = next((i for i, ls in enumerate(lessons) if ls.pk == last_lesson_id), None)
+    if last is None or lessons[last].pk not in completed:
+        return (lessons[last] if last is not None else None), next_lesson(lessons, completed)
+    following = next(
+        (ls for ls in lessons[last + 1 :] if ls.counts and ls.pk not in completed), None
+    )
+    if following is not None:
+        return None, following
+    if any(ls.counts and ls.pk not in completed for ls in lessons):
+        return None, next_lesson(lessons, completed)
+    return lessons[last], next_lesson(lessons, completed)
 
 
 def next_lesson(lessons: list[OutlineLesson], completed) -> OutlineLesson | None:
@@ -165,10 +187,7 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     structure = course_outline(request.user, course)
     completed = selectors.completed_in_course(course)
     ordered = structure.lessons
-    resume = None
-    if access.last_lesson_id:
-        resume = next((ls for ls in ordered if ls.pk == access.last_lesson_id), None)
-    next_up = next_lesson(ordered, completed)
+    resume, next_up = where_to_continue(ordered, access.last_lesson_id, completed)
     return render(
         request,
         "lessons/course_detail.html",

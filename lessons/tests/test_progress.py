@@ -103,6 +103,25 @@ def test_continue_brings_the_student_back_to_the_last_lesson_opened(client, pywe
     assert f"Continue: {target.title}" in course_page
 
 
+def test_a_last_lesson_completed_is_not_where_one_continues_the_next_one_is(client, pyweb, bob):
+    client.force_login(bob)
+    first, second, third = pyweb.lessons[:3]
+    client.post(reverse("lessons:complete", args=[pyweb.course.slug, first.slug]))
+    client.get(third.get_absolute_url())
+    client.post(reverse("lessons:complete", args=[pyweb.course.slug, third.slug]))
+    # Not the lesson just finished: the next one after it not done (not the skipped one).
+    following = pyweb.lessons[3]
+    for page in (reverse("lessons:dashboard"), pyweb.course.get_absolute_url()):
+        html = client.get(page).content.decode()
+        assert f'href="{following.get_absolute_url()}">Continue with: {following.title}</a>' in html
+        assert f"Continue where you left off: {third.title}" not in html
+    # With every lesson after it done, the first not done anywhere.
+    for lesson in pyweb.lessons[3:]:
+        client.post(reverse("lessons:complete", args=[pyweb.course.slug, lesson.slug]))
+    html = client.get(reverse("lessons:dashboard")).content.decode()
+    assert f'href="{second.get_absolute_url()}">Continue with: {second.title}</a>' in html
+
+
 def test_continue_ignores_a_lesson_that_was_unpublished_since(client, pyweb, bob):
     client.force_login(bob)
     target = pyweb.lessons[4]
