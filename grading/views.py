@@ -240,7 +240,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     version=request.POST.get("version", ""),
                 )
             except ValidationError as exc:
-                if exc.code == services.STALE:
+                if getattr(exc, "code", None) == services.STALE:
                     # The form comes back with what was typed here, and the version now
                     # saved: sending it again keeps this tab's marks, knowingly.
                     button = "Complete review" if complete else "Save draft"
