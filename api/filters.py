@@ -36,10 +36,30 @@ class IdFilter(django_filters.NumberFilter):
     field_class = IdField
 
 
+class BooleanField(forms.NullBooleanField):
+    """true or false (1 or 0); anything else is refused, not taken for "no filter"
+    (``?is_published=yes`` listed drafts and published rows alike)."""
+
+    widget = forms.TextInput  # the value as sent (NullBooleanSelect maps the unknown to None)
+    VALUES = {"true": True, "1": True, "false": False, "0": False}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return self.VALUES[str(value).lower()]
+        except KeyError:
+            raise forms.ValidationError("Give true or false.", code="invalid") from None
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = BooleanField
+
+
 class CourseFilter(django_filters.FilterSet):
     slug = django_filters.CharFilter(max_length=80)
     term = django_filters.CharFilter(max_length=30)
-    is_published = django_filters.BooleanFilter()
+    is_published = BooleanFilter()
 
     class Meta:
         model = Course
@@ -48,7 +68,7 @@ class CourseFilter(django_filters.FilterSet):
 
 class ModuleFilter(django_filters.FilterSet):
     course = IdFilter(field_name="course_id")
-    is_published = django_filters.BooleanFilter()
+    is_published = BooleanFilter()
 
     class Meta:
         model = Module
@@ -59,7 +79,7 @@ class LessonFilter(django_filters.FilterSet):
     course = IdFilter(field_name="module__course_id")
     module = IdFilter(field_name="module_id")
     slug = django_filters.CharFilter(max_length=100)
-    is_published = django_filters.BooleanFilter()
+    is_published = BooleanFilter()
 
     class Meta:
         model = Lesson
@@ -110,10 +130,8 @@ class MembershipFilter(django_filters.FilterSet):
 class SubmissionFilter(django_filters.FilterSet):
     assignment = IdFilter(field_name="group__assignment_id")
     group = IdFilter(field_name="group_id")
-    is_late = django_filters.BooleanFilter()
-    latest = django_filters.BooleanFilter(
-        method="filter_latest", label="Only each group's latest version"
-    )
+    is_late = BooleanFilter()
+    latest = BooleanFilter(method="filter_latest", label="Only each group's latest version")
 
     class Meta:
         model = Submission

@@ -309,8 +309,18 @@ class ScoreInSerializer(serializers.Serializer):
     comment = serializers.CharField(allow_blank=True, required=False, default="")
 
 
+# A rubric has a few criteria; the bound keeps one request's work small (a body of
+# 10 MB holds 300,000 scores).
+MAX_SCORES = 200
+
+
 class ReviewInSerializer(serializers.Serializer):
-    scores = ScoreInSerializer(many=True, required=False)
+    scores = ScoreInSerializer(
+        many=True,
+        required=False,
+        max_length=MAX_SCORES,
+        error_messages={"max_length": f"At most {MAX_SCORES} scores in one request."},
+    )
     overall_feedback = serializers.CharField(allow_blank=True, required=False)
     complete = serializers.BooleanField(
         required=False,

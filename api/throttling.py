@@ -30,9 +30,18 @@ class TokenRateThrottle(_SettingsRateThrottle):
 
 
 class UserRateThrottle(_SettingsRateThrottle):
-    """All of a user's requests together (browser and every token) share one budget."""
+    """All of a user's requests together (browser and every token) share one budget;
+    anonymous requests (the schema, refusals) share one per address, at the "anon" rate."""
 
     scope = "user"
+
+    def allow_request(self, request, view) -> bool:
+        # The rate is read with the scope in __init__ and again here: an anonymous
+        # request is counted at the anon rate, not the user's (twenty times higher).
+        self.scope = "user" if request.user.is_authenticated else "anon"
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request, view)
 
     def get_cache_key(self, request, view) -> str | None:
         if not request.user.is_authenticated:

@@ -10,6 +10,8 @@ from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import is_valid_path
+from django.utils.http import escape_leading_slashes
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -17,6 +19,8 @@ from access import policy
 from api.parsers import body_too_large_detail
 
 logger = logging.getLogger(__name__)
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
 
 
 @require_safe
@@ -90,11 +94,35 @@ def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
 
 
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    detail = "You do not have permission to do this."
+    if problem := _api_problem(request, 403, "Forbidden", detail):
+        return problem
     return render(request, "errors/403.html", status=403)
 
 
 def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    if request.path.startswith("/api/") and request.method not in SAFE_METHODS:
+        if slashed := _with_slash(request):
+            # CommonMiddleware would answer 301, and clients send a 301's write again
+            # as a GET (Django's DEBUG error says the same): 308 keeps the method and
+            # the body. It leaves our 308 alone (it redirects 404s only).
+            detail = f"The address ends with a slash: {slashed}"
+            response = _api_problem(request, 308, "Permanent Redirect", detail)
+            response["Location"] = slashed
+            return response
+    detail = "Nothing is at this address. The API's addresses are in its schema, /api/v1/schema/."
+    if problem := _api_problem(request, 404, "Not Found", detail):
+        return problem
     return render(request, "errors/404.html", status=404)
+
+
+def _with_slash(request: HttpRequest) -> str | None:
+    """Return REQUEST's address with the slash it lacks, if that one exists (APPEND_SLASH)."""
+    if not settings.APPEND_SLASH or request.path_info.endswith("/"):
+        return None
+    if not is_valid_path(f"{request.path_info}/", getattr(request, "urlconf", None)):
+        return None
+    return escape_leading_slashes(request.get_full_path(force_append_slash=True))
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

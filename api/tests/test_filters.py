@@ -7,6 +7,8 @@ from datetime import timedelta
 import pytest
 from django.core.files.base import ContentFile
 
+from access.tests.tenants import build_tenant
+from api.pagination import PAGE_SIZE_INVALID
 from projects.models import Submission
 
 from .conftest import token_client
@@ -39,3 +41,29 @@ def test_submissions_filter_on_each_groups_latest_version(world):
     groups = [row["group"] for row in everyone]
     assert len(groups) == len(set(groups))  # one version a group
     assert first.pk not in {row["id"] for row in everyone}
+
+
+def test_pages_page_sizes_and_booleans_that_are_not_valid_are_refused(db):
+    """The gradebook answered another page for page=0, abc or 99 (the lists answer 404),
+    and page_size=abc or ?is_published=maybe were ignored where the schema says 400."""
+    apple = build_tenant("Apple")
+    teacher = token_client(apple.instructor)
+    gradebook = f"/api/v1/courses/{apple.course.pk}/gradebook/"
+    for url in (gradebook, "/api/v1/courses/"):
+        for page in ("0", "abc", "99", "-1"):
+            response = teacher.get(url, {"page": page})
+            assert response.status_code == 404, (url, page)
+            assert response.json()["detail"] == "Invalid page."
+        for page in ("1", "last"):
+            assert teacher.get(url, {"page": page}).status_code == 200
+        for size in ("abc", "-5", "0"):
+            response = teacher.get(url, {"page_size": size})
+            assert response.status_code == 400, (url, size)
+            assert response.json()["errors"]["page_size"] == [PAGE_SIZE_INVALID]
+        assert teacher.get(url, {"page_size": "100000"}).status_code == 200  # 200 rows
+    response = teacher.get("/api/v1/courses/", {"is_published": "maybe"})
+    assert response.status_code == 400
+    assert response.json()["errors"]["is_published"] == ["Give true or false."]
+    for value, found in (("true", 1), ("True", 1), ("0", 0), ("", 1)):
+        response = teacher.get("/api/v1/courses/", {"is_published": value})
+        assert response.json()["count"] == found, value

@@ -127,6 +127,14 @@ def test_each_token_has_its_own_budget_and_the_user_one_over_all(world, settings
     assert token_client(a.instructor).get(ME).status_code == 200
 
 
+def test_anonymous_requests_have_the_anon_rate(db, settings):
+    """API_ANON_RATE was never read: anonymous requests had the user's rate."""
+    settings.API_THROTTLE_RATES = {"token": "5/min", "user": "5/min", "anon": "2/min"}
+    anonymous = Client()
+    assert [anonymous.get("/api/v1/docs/").status_code for _ in range(3)] == [200, 200, 429]
+    assert anonymous.get("/api/v1/docs/")["Content-Type"] == "application/problem+json"
+
+
 def test_invalid_input_is_a_problem_detail_with_field_errors(world):
     a, _, _ = world
     client = token_client(a.instructor)

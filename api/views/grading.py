@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+import sys
+from collections import Counter
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -14,8 +17,10 @@ from drf_spectacular.utils import (
 from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from access import policy
@@ -38,6 +43,8 @@ from .. import filters, serializers
 from ..pagination import Pagination
 from .base import ApiViewSet, CsvRenderer, form_input, form_valid, problems, valid
 
+# The rubric form's per-criterion fields, and the names of the API's scores.
+RUBRIC_FIELDS = {"score": "points", "comment": "comment"}
 REVIEW_SCORES = Prefetch(
     "scores", queryset=CriterionScore.objects.order_by("criterion__order", "criterion")
 )
@@ -84,7 +91,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
                 {"scores": f"Criteria {unknown} are not part of this assignment's rubric."}
             )
         sent = [s["criterion"] for s in data.get("scores", [])]
-        if repeated := sorted({pk for pk in sent if sent.count(pk) > 1}):
+        if repeated := sorted(pk for pk, times in Counter(sent).items() if times > 1):
             # Which of two scores would count is a guess: say so rather than keep the last.
             raise ValidationError(
                 {"scores": f"Criteria {repeated} are scored more than once: send each once."}
@@ -101,7 +108,9 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
             form_data[f"score_{score['criterion']}"] = "" if points is None else str(points)
             form_data[f"comment_{score['criterion']}"] = score["comment"]
         form = RubricForm(form_data, criteria=criteria, scores=existing.values())
-        cleaned = form_valid(form)
+        if not form.is_valid():
+            raise ApiValidationError(_rubric_errors(form, data.get("scores", [])))
+        cleaned = form.cleaned_data
         # Not sent: the status stays as it is when the save runs, under the lock.
         complete = data.get("complete")
         # Only what was sent: the rest is kept as saved when the save runs (under the
@@ -133,6 +142,27 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         )
         data = serializers.LineCommentSerializer(comment, context={"request": request}).data
         return Response(data, status=201)
+
+
+def _rubric_errors(form: RubricForm, sent: list[dict]) -> dict:
+    """Return the rubric FORM's errors as the API names them: a criterion's fields
+    (``score_<id>``, ``comment_<id>`` on the site) at ``scores.<index>.points`` or
+    ``.comment``, the index of the score the client sent, as the serializer's are."""
+    index = {score["criterion"]: i for i, score in enumerate(sent)}
+    per_score: list[dict] = [{} for _ in sent]
+    errors: dict = {}
+    for name, messages in form.errors.items():
+        field, _, pk = name.partition("_")
+        if field in RUBRIC_FIELDS and pk.isdigit() and int(pk) in index:
+            per_score[index[int(pk)]][RUBRIC_FIELDS[field]] = list(messages)
+        elif field in RUBRIC_FIELDS or name == NON_FIELD_ERRORS:
+            # A score not sent (saved before its criterion changed) concerns the review.
+            errors.setdefault(api_settings.NON_FIELD_ERRORS_KEY, []).extend(messages)
+        else:
+            errors[name] = list(messages)
+    if any(per_score):
+        errors["scores"] = per_score
+    return errors
 
 
 @extend_schema_view(
@@ -299,12 +329,17 @@ class GradebookActions:
         course = self.object_for(policy.TEACH)
         paginator = Pagination()
         per_page = paginator.get_page_size(request)
+        number = paginator.page_number(request)
         book, page = gradebook_page(
             course,
             sort=request.query_params.get("sort", "name"),
-            number=request.query_params.get("page"),
+            # "last", like the other lists; past the end the last page comes back (below).
+            number=sys.maxsize if number == "last" else number,
             per_page=per_page,
         )
+        if number != "last" and page.number != number:
+            # Paginator.get_page() answers the last page instead; the lists answer 404.
+            raise NotFound(paginator.invalid_page_message)
         url = request.build_absolute_uri()
         data = {
             "count": page.paginator.count,

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+import logging
+
+from django.conf import settings
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+    ValidationError,
+)
 from django.db.models import Prefetch
+from django.http import HttpRequest
+from django.http.multipartparser import MultiPartParserError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, parsers, status
@@ -18,14 +29,24 @@ from projects import selectors
 from projects import services as projects
 from projects.forms import GroupCreateForm, GroupJoinForm, SubmissionForm
 from projects.models import Group, GroupMembership, ProjectAssignment, Submission
-from projects.uploads import read_upload
+from projects.uploads import UNREADABLE, UploadLimitHandler
 from projects.views.student import archive_download
 
 from .. import filters, serializers
 from .base import ApiViewSet, ZipRenderer, form_input, form_valid, problems
 from .grading import GradingAssignmentActions
 
+logger = logging.getLogger(__name__)
+
 NO_GROUP = "Join or create a group before submitting."
+TOO_MANY_PARTS = (
+    "The request has too many parts: at most {fields} fields and {files} files. "
+    "Send the archive and the form's fields only."
+)
+FIELDS_TOO_LARGE = "The form's fields hold more than {megabytes} MB: send a shorter note."
+NOT_MULTIPART = "The body is not a readable multipart/form-data request ({reason})."
+# Django's message when a part's headers pass its bound: a very long file name, mostly.
+HEADERS_TOO_LONG = "Request max total header size exceeded."
 
 
 @extend_schema_view(
@@ -88,19 +109,29 @@ class AssignmentViewSet(
 
     # Submitting --------------------------------------------------------------
     def initial(self, request, *args, **kwargs):
-        if self.action == "submit":
+        if self.action != "submit":
+            super().initial(request, *args, **kwargs)
+            return
+        if request._request.user.is_authenticated:
             # As on the site (projects/uploads.py): the upload limit is in place before
-            # anything reads the body, the CSRF check of a session included. The limit
-            # is the assignment's; access is checked once the user is known.
-            max_mb = (
-                ProjectAssignment.objects.filter(pk=kwargs.get("pk"))
-                .values_list("max_upload_mb", flat=True)
-                .first()
-            )
-            self.upload_refused = read_upload(
-                request._request, max_bytes=(max_mb or 0) * 1024 * 1024
-            )
+            # anything reads the body, and the CSRF check of a session (run as it
+            # authenticates) reads it. Only a session's user gets here first: access is
+            # checked once the user is known.
+            self.upload_refused = self._read_upload(request, kwargs.get("pk"))
+            super().initial(request, *args, **kwargs)
+            return
+        # Anyone else (a token, or no one) is authenticated, allowed and throttled before
+        # a byte of the body is read: an anonymous 20 MB post costs nothing, and takes
+        # as long for an assignment that exists as for one that does not.
         super().initial(request, *args, **kwargs)
+        self.upload_refused = self._read_upload(request, kwargs.get("pk"))
+
+    @staticmethod
+    def _read_upload(request, pk) -> ValidationError | None:
+        max_mb = (
+            ProjectAssignment.objects.filter(pk=pk).values_list("max_upload_mb", flat=True).first()
+        )
+        return read_submission(request._request, max_bytes=(max_mb or 0) * 1024 * 1024)
 
     @extend_schema(
         summary="Submit a new version of one's group's work (students)",
@@ -121,7 +152,7 @@ class AssignmentViewSet(
     def submit(self, request, pk=None):
         assignment = self.object_for(policy.CHANGE)
         if self.upload_refused is not None:
-            raise ValidationError({"archive": self.upload_refused})
+            raise self.upload_refused
         group = selectors.group_for_student(assignment, request.user)
         if group is None:
             raise ValidationError(NO_GROUP)
@@ -166,6 +197,50 @@ class AssignmentViewSet(
         return Response(
             serializers.ReviewSerializer(reviews, many=True, context={"request": request}).data
         )
+
+
+def read_submission(request: HttpRequest, *, max_bytes: int) -> ValidationError | None:
+    """Parse REQUEST's body under MAX_BYTES, as ``read_upload`` does; return the refusal.
+
+    The site's ``read_upload`` tells a student every body it cannot parse as their
+    file's; a script is told what was wrong with the request: too many fields, or a
+    body that is no multipart form. Only headers past Django's bound (a file name of a
+    thousand characters) concern the archive.
+    """
+    limiter = UploadLimitHandler(request, max_bytes)
+    request.upload_handlers.insert(0, limiter)
+    try:
+        request.POST  # noqa: B018 - parsing runs the handlers
+    except (TooManyFieldsSent, TooManyFilesSent):
+        problem = TOO_MANY_PARTS.format(
+            fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
+            files=settings.DATA_UPLOAD_MAX_NUMBER_FILES,
+        )
+    except RequestDataTooBig:
+        problem = FIELDS_TOO_LARGE.format(
+            megabytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+        )
+    except (MultiPartParserError, SuspiciousOperation) as exc:
+        if str(exc) == HEADERS_TOO_LONG:
+            _close_partial_files(request)
+            return ValidationError(
+                {"archive": ValidationError(UNREADABLE, code="unreadable_upload")}
+            )
+        problem = NOT_MULTIPART.format(reason=exc)
+    else:
+        return ValidationError({"archive": limiter.refusal()}) if limiter.exceeded else None
+    logger.info("Refused an unreadable submission to %s: %s", request.path, problem)
+    _close_partial_files(request)
+    return ValidationError(problem, code="unreadable_body")  # the request's, no field's
+
+
+def _close_partial_files(request: HttpRequest) -> None:
+    # As read_upload does: a parse error between two parts leaves the file being
+    # filled with its handler, not in request.FILES where Django would close it.
+    for handler in request.upload_handlers:
+        partial = getattr(handler, "file", None)
+        if partial is not None:
+            partial.close()
 
 
 def _group(group: Group) -> dict:

@@ -1,0 +1,57 @@
+"""Scoring a review through the API: what a grader's script is told when it is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from access.tests.tenants import build_tenant
+from grading.models import Criterion
+
+from .conftest import token_client
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def apple():
+    return build_tenant("Apple")
+
+
+def test_more_scores_than_the_cap_are_refused_before_any_is_read(apple):
+    """40,000 scores took 42 s (a quadratic search for repeats); the list is bounded."""
+    grader = token_client(apple.grader)
+    url = f"/api/v1/reviews/{apple.review_o.pk}/"
+    criterion = Criterion.objects.get(rubric__assignment=apple.grading)
+    many = [{"criterion": criterion.pk, "points": "1"}] * 1_000
+    response = grader.patch(url, {"scores": many}, content_type="application/json")
+    assert response.status_code == 400
+    errors = response.json()["errors"]["scores"]
+    assert errors == {"non_field_errors": ["At most 200 scores in one request."]}
+    # Under the cap, a criterion scored twice is still refused.
+    twice = [{"criterion": criterion.pk, "points": "1"}] * 2
+    response = grader.patch(url, {"scores": twice}, content_type="application/json")
+    assert response.status_code == 400
+    assert "scored more than once" in response.json()["errors"]["scores"][0]
+
+
+def test_a_score_out_of_range_is_reported_at_the_index_sent(apple):
+    """The site form's field names (score_<id>) meant nothing to a client."""
+    correctness, style = Criterion.objects.filter(rubric__assignment=apple.released).order_by(
+        "order"
+    )
+    scores = [
+        {"criterion": correctness.pk, "points": "6"},
+        {"criterion": style.pk, "points": "9", "comment": "x" * 100_000},
+    ]
+    response = token_client(apple.grader).patch(
+        f"/api/v1/reviews/{apple.review_r.pk}/",
+        {"scores": scores, "overall_feedback": "x" * 100_000},
+        content_type="application/json",
+    )
+    assert response.status_code == 400, response.content
+    errors = response.json()["errors"]
+    assert errors["scores"][0] == {}
+    assert errors["scores"][1]["points"] == ["Give 0 to 5 points for Apple style."]
+    assert "comment" in errors["scores"][1]
+    assert "overall_feedback" in errors
+    assert not any(name.startswith(("score_", "comment_")) for name in errors)

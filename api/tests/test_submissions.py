@@ -1,0 +1,90 @@
+"""Submitting through the API: the body is read for authenticated callers only, and
+a body that cannot be read is named as such."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, FakePayload, encode_multipart
+
+from access.tests.tenants import build_tenant
+from projects.tests.factories import make_zip
+
+from .conftest import token_client
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def apple():
+    return build_tenant("Apple")
+
+
+def archive_body(content: bytes) -> bytes:
+    """Return a multipart body holding CONTENT as the ``archive`` file."""
+    head = (
+        f"--{BOUNDARY}\r\n"
+        'Content-Disposition: form-data; name="archive"; filename="project.zip"\r\n'
+        "Content-Type: application/zip\r\n\r\n"
+    )
+    return head.encode() + content + f"\r\n--{BOUNDARY}--\r\n".encode()
+
+
+def post(client: Client, url: str, body: bytes, content_type: str = MULTIPART_CONTENT):
+    """POST BODY to URL; return the response and how many bytes of it were read."""
+    payload = FakePayload(body)
+    response = client.generic("POST", url, body, content_type, **{"wsgi.input": payload})
+    return response, len(body) - len(payload)
+
+
+def test_an_upload_without_valid_credentials_is_refused_unread(apple):
+    """The body (20 MB allowed) was parsed before authentication: anyone could make the
+    server read it, and the time taken told which assignments exist."""
+    body = archive_body(b"x" * 256 * 1024)
+    answers = set()
+    for client in (Client(), Client(headers={"Authorization": "Bearer cpt_made-up"})):
+        for pk in (apple.grading.pk, 999_999):
+            response, read = post(client, f"/api/v1/assignments/{pk}/submissions/", body)
+            assert response.status_code == 401
+            assert response["Content-Type"] == "application/problem+json"
+            assert read == 0
+            answers.add((response.json()["title"], response.json()["detail"]))
+        assert len(answers) == 1  # the same for an assignment that exists and one that does not
+        answers.clear()
+
+
+def test_a_session_s_upload_is_still_limited_before_its_csrf_check(apple):
+    """The CSRF check of a session reads the body: the assignment's limit comes first."""
+    apple.grading.max_upload_mb = 1
+    apple.grading.save()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(apple.student)
+    client.cookies["csrftoken"] = "a" * 32
+    client.defaults["HTTP_X_CSRFTOKEN"] = "a" * 32
+    body = archive_body(b"x" * 3 * 1024 * 1024)
+    response, read = post(client, f"/api/v1/assignments/{apple.grading.pk}/submissions/", body)
+    assert response.status_code == 400, response.content
+    assert "limit for this project is 1" in response.json()["errors"]["archive"][0]
+    assert read == 0  # its declared length was enough
+
+
+def test_a_body_that_cannot_be_read_is_named_not_blamed_on_the_archive(apple, settings):
+    """Every parse failure was "Your upload could not be read. If the file name is very
+    long...", under ``archive``, even when no file was sent."""
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    student = token_client(apple.student)
+    url = f"/api/v1/assignments/{apple.grading.pk}/submissions/"
+    fields = {f"field{n}": "x" for n in range(10)}
+    cases = [
+        (encode_multipart(BOUNDARY, fields), MULTIPART_CONTENT, "too many parts"),
+        (b"--nothing--", "multipart/form-data", "not a readable multipart/form-data"),
+    ]
+    for body, content_type, message in cases:
+        response, _ = post(student, url, body, content_type)
+        assert response.status_code == 400, response.content
+        errors = response.json()["errors"]
+        assert list(errors) == ["non_field_errors"], errors
+        assert message in errors["non_field_errors"][0]
+    # A real archive still goes through.
+    body = archive_body(make_zip())
+    assert post(student, url, body)[0].status_code == 201

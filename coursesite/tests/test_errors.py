@@ -1,0 +1,59 @@
+"""The error pages: the site's own templates, and problem details under /api/."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import RequestFactory
+
+from coursesite.views import permission_denied
+
+PROBLEM_JSON = "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/",
+        "/api/v1/courses/abc/",
+        "/api/v1/courses/1/bogus/",
+        "/api/v1/courses/9223372036854775808/",  # past the largest id
+        "/api/v1/nothing",
+    ],
+)
+def test_an_api_address_that_does_not_exist_is_a_problem_detail(client, path):
+    """docs/api.md promises problem details for every error: these were the HTML page."""
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == PROBLEM_JSON
+    problem = response.json()
+    assert (problem["status"], problem["title"], problem["instance"]) == (404, "Not Found", path)
+
+
+def test_the_site_s_own_pages_stay_html(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_refusal_outside_the_api_views_is_a_problem_detail_under_api():
+    response = permission_denied(RequestFactory().post("/api/v1/courses/1/"))
+    assert response.status_code == 403
+    assert response["Content-Type"] == PROBLEM_JSON
+    assert json.loads(response.content)["title"] == "Forbidden"
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_a_write_without_the_trailing_slash_keeps_its_method(client, method):
+    """APPEND_SLASH's 301 made clients send the write again as a GET: the write was lost."""
+    response = getattr(client, method)("/api/v1/reviews/5?x=1", {}, content_type="application/json")
+    assert response.status_code == 308
+    assert response["Location"] == "/api/v1/reviews/5/?x=1"
+    assert response["Content-Type"] == PROBLEM_JSON
+    assert response.json()["status"] == 308
+
+
+def test_a_read_without_the_trailing_slash_is_still_redirected(client):
+    response = client.get("/api/v1/courses")
+    assert (response.status_code, response["Location"]) == (301, "/api/v1/courses/")
