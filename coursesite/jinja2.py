@@ -52,6 +52,7 @@ from coursesite.urlpaths import path_of
 from grading.fragments import gradebook_rows
 from grading.todo import render_student_todo
 from lessons.fragments import course_modules, lesson_sidebar
+from lessons.rendering import markdown_to_html
 from practice import fragments as practice_fragments
 from projects.templatetags import projects_tags
 
@@ -210,12 +211,28 @@ def show_invisible(value) -> str | Markup:
     )
 
 
+def markdown(value) -> Markup:
+    """Render VALUE, Markdown someone typed (a grader's comment), to sanitised HTML.
+
+    The same rendering and sanitiser (nh3) as the overall feedback and line comments,
+    which are stored rendered; this is for text kept only as typed (rubric scores'
+    comments), rendered once per process and text.
+    """
+    return Markup(_markdown_html(str(value or "")))  # noqa: S704 - sanitised by nh3
+
+
+@lru_cache(maxsize=2048)
+def _markdown_html(text: str) -> str:
+    return markdown_to_html(text)
+
+
 # Django's filters where Jinja has none, or one with another output.
 FILTERS = {
     "as_crispy_field": crispy_field,
     "countdown": projects_tags.countdown,
     # Every time a page shows: the site's zone, named ("14:00 CET").
     "local_time": projects_tags.local_time,
+    "markdown": markdown,
     "date": date,
     "default_if_none": defaultfilters.default_if_none,
     "floatformat": floatformat,

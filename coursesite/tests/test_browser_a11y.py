@@ -35,11 +35,19 @@ def world(alice, bob, grace):
 
 
 def complete_review(world) -> None:
+    # Inline code (Bootstrap's pink was 4.3:1 on the light grey), and a word too long for
+    # a phone, which makes the scores table scroll in its box.
+    services.line_comment_add(
+        review=world.review, by=world.review.grader, path="app.py", line=1, text="Use `main()`."
+    )
     services.review_save(
         review=world.review,
         by=world.review.grader,
-        scores={world.correctness.pk: (Decimal(8), "Works."), world.style.pk: (Decimal(4), "")},
-        overall_feedback="Well done.",
+        scores={
+            world.correctness.pk: (Decimal(8), "Works. See " + "docs/" * 15 + "errors"),
+            world.style.pk: (Decimal(4), ""),
+        },
+        overall_feedback="Well done: `main()` reads well.",
         complete=True,
     )
 
@@ -54,6 +62,7 @@ def test_student_pages_are_accessible(
     world.group.save()
     world.lesson.body = "| " + " | ".join(f"Column {n}" for n in range(12)) + " |\n"
     world.lesson.body += "|" + "---|" * 12 + "\n| " + " | ".join(["value"] * 12) + " |\n"
+    world.lesson.body += "\nRun `python manage.py runserver` to start.\n"  # inline code
     world.lesson.save()
     course = world.course
     log_in(page, live_server.url, "bob", password)
@@ -74,6 +83,29 @@ def test_student_pages_are_accessible(
         },
         artifacts_dir,
     )
+    # A table that scrolls in its box on a phone can be reached and scrolled by keyboard.
+    page.goto(f"{live_server.url}{reverse('grading:feedback', args=[world.submission.pk])}")
+    box = page.locator(".table-responsive", has=page.locator("#criteria"))
+    expect(box).to_have_attribute("tabindex", "0")
+    expect(box).to_have_attribute("role", "region")
+    expect(box).to_have_attribute("aria-label", "Scores per criterion")
+
+    # The navbar's keyboard focus is plain to see, on a wide screen and on a phone.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}{course.get_absolute_url()}")
+    _tab_to(page, page.locator(".navbar-brand"))
+    _assert_focus_visible(page, page.locator(".navbar-brand"))
+    _tab_to(page, page.locator("#nav-projects"))
+    _assert_focus_visible(page, page.locator("#nav-projects"))
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(f"{live_server.url}{course.get_absolute_url()}")
+    toggler = page.locator(".navbar-toggler")
+    _tab_to(page, toggler)
+    _assert_focus_visible(page, toggler)
+    page.keyboard.press("Enter")
+    _tab_to(page, page.locator("#nav-projects"))
+    _assert_focus_visible(page, page.locator("#nav-projects"))
+
     # Every progress bar says what it measures, and shows it in words.
     page.goto(f"{live_server.url}{course.get_absolute_url()}")
     for bar in page.locator('[role="progressbar"]').all():
@@ -176,6 +208,28 @@ def test_public_pages_are_accessible(live_server, page: Page, db, artifacts_dir)
         },
         artifacts_dir,
     )
+
+
+def _luminance(rgb: str) -> float:
+    """Return the relative luminance (WCAG 2.1) of a computed "rgb(r, g, b)" colour."""
+    channels = [int(part) / 255 for part in rgb[rgb.index("(") + 1 : -1].split(",")[:3]]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _assert_focus_visible(page: Page, locator) -> None:
+    """Fail unless LOCATOR, focused, shows a solid outline of 2px or more that stands
+    out 3:1 from the navbar's background (WCAG 2.4.7, and 1.4.11 for its contrast)."""
+    expect(locator).to_be_focused()
+    style = locator.evaluate(
+        """el => { const s = getComputedStyle(el);
+            return {style: s.outlineStyle, width: parseFloat(s.outlineWidth),
+                    color: s.outlineColor,
+                    bar: getComputedStyle(el.closest('.navbar')).backgroundColor}; }"""
+    )
+    assert style["style"] not in ("none", "hidden") and style["width"] >= 2, style
+    lighter, darker = sorted((_luminance(style["color"]), _luminance(style["bar"])), reverse=True)
+    assert (lighter + 0.05) / (darker + 0.05) >= 3, style
 
 
 def _tab_to(page: Page, locator, limit: int = 200) -> None:

@@ -78,17 +78,40 @@ def clean_repository_url(url: str) -> str:
     return url
 
 
+# Names that never resolve on the public internet: special-use domains (RFC 6761, 6762,
+# 7686, 8375, 9476: mDNS, Tor, home networks, test and example names, reverse-lookup
+# zones) and the suffixes intranets commonly use (ICANN's "name collision" list).
+_NOT_PUBLIC_SUFFIXES = (
+    "alt",
+    "arpa",  # home.arpa, and the reverse zones in-addr.arpa and ip6.arpa
+    "corp",
+    "example",
+    "home",
+    "internal",
+    "intranet",
+    "invalid",
+    "lan",
+    "local",
+    "localdomain",
+    "localhost",
+    "onion",
+    "private",
+    "test",
+)
+
+
 def _is_public_host(host: str) -> bool:
     """Whether HOST names a machine on the internet, as far as its spelling tells.
 
-    A link to localhost, a private or loopback address or a one-word intranet name
-    opens something on the grader's own machine or network, never the students' code.
+    A link to localhost, a private or loopback address, a one-word intranet name or a
+    name under a special-use or intranet suffix (git.internal, nas.lan) opens something
+    on the grader's own machine or network, never the students' code.
     """
     host = host.rstrip(".").lower()
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        return "." in host and not host.endswith(".localhost")
+        return "." in host and host.rsplit(".", 1)[1] not in _NOT_PUBLIC_SUFFIXES
     return address.is_global
 
 

@@ -112,8 +112,37 @@ def test_it_refuses_urls_that_are_not_plain_https(group, student, url, message):
 @pytest.mark.parametrize(
     "url",
     [
+        "https://intranet.local/x",
+        "https://git.internal/team/repo",
+        "https://router.home.arpa/x",
+        "https://nas.lan/x",
+        "https://gitlab.corp/x",
+        "https://git.localdomain/x",
+        "https://git.intranet/x",
+        "https://git.test/x",
+        "https://git.example/x",
+        "https://git.invalid/x",
+        "https://owlsgit3xample.onion/x",
+        "https://git.alt/x",
+        "https://7.0.0.10.in-addr.arpa/x",  # a reverse-lookup zone
+        "https://GIT.Internal./team/repo",  # spelt loud, with the root's dot
+    ],
+)
+def test_it_refuses_special_use_and_intranet_names(group, student, url):
+    # These were taken as public: a grader following one reaches their own network.
+    with pytest.raises(ValidationError) as excinfo:
+        submission_create(group=group, student=student, repository_url=url)
+    assert "private network" in errors_of(excinfo)
+    assert excinfo.value.error_dict.keys() == {"repository_url"}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
         "https://github.com/owls/app",
+        "https://github.com/org/repo",
         "https://gitlab.example.ac.uk/owls/app.git",
+        "https://git.local.example.org/owls/app",  # special words inside a public name
         "https://140.82.112.3/owls/app",  # a public address written as numbers
         "https://GitHub.com./owls/app",
     ],
