@@ -5,12 +5,14 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
 from projects.models import FormationMode, Group, LatePolicy, LateVersionRule, Submission
 from projects.services import group_create, group_join, submission_create
+from projects.services.groups import ALREADY_SUBMITTED
 from projects.tests.factories import ProjectAssignmentFactory, make_zip
 from projects.tests.student_fixtures import *  # noqa: F403 - fixtures
 from projects.tests.student_fixtures import enroll, media_files, zip_upload
@@ -156,6 +158,21 @@ def test_leaving_after_submitting_is_refused(client, group, student, assignment)
     assert 'id="leave-group-btn"' not in response.content.decode()
 
 
+def test_the_group_panel_says_why_a_group_that_submitted_cannot_leave(
+    client, group, student, assignment
+):
+    # "Leave this group" used to vanish without a word: the reason only came back
+    # from posting to the leave URL.
+    submission_create(group=group, student=student, repository_url="https://x.org/a")
+    client.force_login(student)
+    html = client.get(assignment.get_absolute_url()).content.decode()
+    panel = html[
+        html.index('id="group-panel"') : html.index("</section>", html.index('id="group-panel"'))
+    ]
+    assert 'id="leave-group-btn"' not in panel
+    assert ALREADY_SUBMITTED in panel
+
+
 def test_group_forms_are_hidden_when_the_instructor_assigns(client, student, course):
     assignment = ProjectAssignmentFactory(course=course, formation_mode=FormationMode.INSTRUCTOR)
     client.force_login(student)
@@ -197,6 +214,28 @@ def test_submitting_a_url(client, group, student, assignment):
     )
     assert response.status_code == 302
     assert Submission.objects.get().commit == "abcdef1"
+
+
+def test_a_version_without_the_zip_or_with_the_same_zip_is_pointed_out(
+    client, group, student, assignment
+):
+    client.force_login(student)
+    submit = url("submit", assignment)
+    client.post(submit, {"archive": zip_upload("owls.zip")}, follow=True)
+    # The same file again: said, in case an older one was picked by mistake.
+    response = client.post(submit, {"archive": zip_upload("owls.zip")}, follow=True)
+    assert flashed(response) == [
+        "Version 2 submitted.",
+        "Version 2 is the same zip as version 1, byte for byte: did you mean to send a newer file?",
+    ]
+    # A link alone after a zip: the version graded may then have no files at all.
+    response = client.post(submit, {"repository_url": "https://github.com/owls/app"}, follow=True)
+    assert flashed(response)[0] == "Version 3 submitted."
+    assert "has a repository link and no zip, unlike version 2" in flashed(response)[1]
+    # A new zip after it: nothing to point out.
+    newer = make_zip({"app.py": "print('v4')\n"})
+    response = client.post(submit, {"archive": SimpleUploadedFile("owls.zip", newer)}, follow=True)
+    assert flashed(response) == ["Version 4 submitted."]
 
 
 @pytest.mark.parametrize(

@@ -234,8 +234,34 @@ def _submit(request: HttpRequest, assignment: ProjectAssignment, can_manage: boo
         else:
             late = " It was submitted after the deadline and is marked late." * submission.is_late
             messages.success(request, f"Version {submission.version} submitted.{late}")
+            if note := _compared_with_the_last(submission):
+                messages.warning(request, note)
             return redirect(f"{assignment.get_absolute_url()}#versions")
     return _render_detail(request, assignment, can_manage, submission_form=form, status=400)
+
+
+def _compared_with_the_last(submission) -> str:
+    """What a group should know of a new version against the one before, if anything."""
+    before = (
+        submission.group.submissions.filter(version__lt=submission.version)
+        .order_by("-version")
+        .values("version", "sha256")
+        .first()
+    )
+    if before is None or not before["sha256"]:
+        return ""
+    if not submission.sha256:
+        return (
+            f"Version {submission.version} has a repository link and no zip, unlike version "
+            f"{before['version']}: if it is the one graded, your graders browse no files and "
+            "no tests run on it. To keep your code with it, submit again with the zip."
+        )
+    if submission.sha256 == before["sha256"]:
+        return (
+            f"Version {submission.version} is the same zip as version {before['version']}, "
+            "byte for byte: did you mean to send a newer file?"
+        )
+    return ""
 
 
 @require_safe
