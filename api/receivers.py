@@ -10,8 +10,12 @@ from .tokens import tokens_revoke_all
 
 
 @receiver(pre_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="api-revoke-tokens")
-def revoke_tokens_on_new_password(sender, instance, **kwargs) -> None:
-    # set_password() keeps the new password in _password until the save; every way of
-    # changing one goes through it (the site's forms, a reset, the back office, manage.py).
-    if instance.pk is not None and getattr(instance, "_password", None) is not None:
+def revoke_tokens_on_new_password(sender, instance, update_fields=None, **kwargs) -> None:
+    # Whatever changed the stored password (set_password, a reset, the back office's
+    # "disable password-based authentication", which locks a compromised account out):
+    # compared with the row, as a save that cannot change it skips the read.
+    if instance.pk is None or (update_fields is not None and "password" not in update_fields):
+        return
+    stored = sender.objects.filter(pk=instance.pk).values_list("password", flat=True).first()
+    if stored is not None and stored != instance.password:
         tokens_revoke_all(user_id=instance.pk)

@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from api.models import PersonalAccessToken
 from api.tokens import digest_of, token_create
 from projects.models import Submission
@@ -237,3 +238,19 @@ def test_a_new_password_revokes_the_accounts_tokens_and_says_so(world, password)
     assert bearer(mine).get(ME).status_code == 401
     assert bearer(theirs).get(ME).status_code == 200  # another person's stay
     assert not PersonalAccessToken.objects.filter(user=a.grader).exists()
+
+
+def test_disabling_password_login_in_the_back_office_revokes_the_tokens(world):
+    # How an administrator locks a compromised account out: its tokens go with it.
+    a, _, _ = world
+    _, secret = token_create(user=a.grader, name="sync", scope="write")
+    admin = Client()
+    admin.force_login(
+        User.objects.create_superuser("tokens-root", "tokens-root@example.org", "x-Long-pass-42")
+    )
+    url = reverse("admin:auth_user_password_change", args=[a.grader.pk])
+    response = admin.post(url, {"usable_password": "false", "unset-password": "1"})
+    assert response.status_code == 302
+    a.grader.refresh_from_db()
+    assert not a.grader.has_usable_password()
+    assert bearer(secret).get(ME).status_code == 401

@@ -20,7 +20,7 @@ def rename(row, slug: str) -> str:
     return old
 
 
-def test_old_links_to_a_renamed_course_lead_to_its_pages(client, pyweb, bob):
+def test_old_links_to_a_renamed_course_lead_to_its_pages(client, pyweb, alice, bob):
     lesson = pyweb.lessons[1]
     project = ProjectAssignmentFactory(course=pyweb.course, slug="blog", is_published=True)
     old_course = rename(pyweb.course, "python-web")
@@ -32,6 +32,11 @@ def test_old_links_to_a_renamed_course_lead_to_its_pages(client, pyweb, bob):
     assert client.get(response.url).status_code == 200
     response = client.get(f"/projects/courses/pyweb/{project.slug}/")
     assert response.url == f"/projects/courses/python-web/{project.slug}/"
+    # The teachers' pages of the course too (its gradebook).
+    client.force_login(alice)
+    response = client.get("/grading/courses/pyweb/gradebook/?sort=total")
+    assert response.url == "/grading/courses/python-web/gradebook/?sort=total"
+    client.force_login(bob)
     # What is not there under the new address either stays not found.
     assert client.get("/courses/pyweb/no-such-lesson/").status_code == 404
 
