@@ -85,9 +85,14 @@ def normalize_email(value: str) -> str:
     # refuse in words.
     if at and not domain.isascii() and not any(map(_invisible_or_space, domain)):
         try:
-            return f"{local}@{punycode(domain)}"
+            encoded = punycode(domain)
         except UnicodeError:
             return email
+        # Python's IDNA (2003) maps some letters to others: "straße.de" would become
+        # "strasse.de", another domain, which would get the invitations. Such a domain
+        # stays as typed, for canonical_email to refuse.
+        if encoded.encode("ascii").decode("idna") == domain:
+            return f"{local}@{encoded}"
     return email
 
 
@@ -128,7 +133,17 @@ def canonical_email(value: str) -> str:
             code="not_ascii",
         )
     validate_email(email)  # again: NFKC may have turned a valid address into another
-    validate_domain_encodes(email.rpartition("@")[2])
+    domain = email.rpartition("@")[2]
+    validate_domain_encodes(domain)
+    if not domain.isascii():
+        raise ValidationError(
+            _(
+                "The part after the @ has a letter (such as ß) that becomes other letters "
+                "in an address email is sent to: type the domain as its mail provider "
+                "writes it in plain letters (its xn-- form)."
+            ),
+            code="domain_not_ascii",
+        )
     return email
 
 

@@ -59,6 +59,9 @@ def test_an_address_is_kept_in_one_canonical_form(typed, canonical):
         ("student1@", "Enter a valid email address."),
         # Letters Django's check takes for "i": the dotless i passed for instructor@.
         (DOTLESS_I, "plain Latin letters"),
+        # IDNA 2003 turns "ß" into "ss": the invitation would go to strasse.de's owner.
+        ("new.person@stra\u00dfe.de", "such as ß"),
+        ("student1@\u00df.example", "such as ß"),
         # A label past 63 characters once IDNA-encoded: accepted, then every email failed.
         ("z@" + "é" * 63 + ".org", "not a domain name email can be sent to"),
     ],
@@ -234,3 +237,20 @@ def test_signing_up_with_a_dotless_i_is_refused_in_words(client, course):
     response = client.post(reverse("lessons:signup"), data)
     assert "plain Latin letters" in response.content.decode()
     assert not User.objects.filter(username="newcomer").exists()
+
+
+def test_addresses_saved_before_with_a_unicode_domain_are_found_after_the_migration(client, course):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    old = UserFactory(username="idnuser")
+    User.objects.filter(pk=old.pk).update(email="idnuser@b\u00fccher.example")  # as stored before
+    import_module("accounts.migrations.0007_email_domains_in_ascii").domains_in_ascii(apps, None)
+
+    assert User.objects.get(pk=old.pk).email == "idnuser@xn--bcher-kva.example"
+    assert User.objects.get_by_login("IDNuser@b\u00fccher.example") == old
+    data = signup_data(course.enrollment_key, username="twin", email="idnuser@b\u00fccher.example")
+    response = client.post(reverse("lessons:signup"), data)
+    assert "already uses this email address" in response.content.decode()
+    assert not User.objects.filter(username="twin").exists()
