@@ -29,7 +29,7 @@ from axes.helpers import get_client_ip_address, get_failure_limit
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 from django.utils.timesince import timesince
@@ -126,16 +126,10 @@ class Throttle:
     def _key(self, subject: str) -> str:
         return f"{self.name}:{subject}"[: ThrottleCount._meta.get_field("key").max_length]
 
-    def is_exhausted(self, request: HttpRequest) -> bool:
-        return self.is_exhausted_for(self.subject(request))
-
     def is_exhausted_for(self, subject: str) -> bool:
         return ThrottleCount.objects.filter(
             key=self._key(subject), expires_at__gt=now(), count__gte=self.limit
         ).exists()
-
-    def add(self, request: HttpRequest) -> None:
-        self.add_for(self.subject(request))
 
     @transaction.atomic
     def add_for(self, subject: str) -> int:
@@ -158,6 +152,12 @@ class Throttle:
             row.count += 1
         row.save(update_fields=["count", "expires_at"])
         return row.count
+
+    def forgive(self, subject: str) -> None:
+        """Take back one event of SUBJECT, counted before it turned out to be allowed."""
+        ThrottleCount.objects.filter(
+            key=self._key(subject), expires_at__gt=now(), count__gt=0
+        ).update(count=F("count") - 1)
 
     def allows(self, subject: str) -> bool:
         """Count one event of SUBJECT; return whether it is within the limit."""

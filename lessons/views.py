@@ -334,7 +334,9 @@ def search(request: HttpRequest) -> HttpResponse:
 @login_required
 def enroll(request: HttpRequest) -> HttpResponse:
     guesser = subject_of_user(request.user)
-    if request.method == "POST" and enroll_throttle.is_exhausted_for(guesser):
+    # Counted before the key is checked, and forgiven if it was no wrong guess: counted
+    # after, the requests at the same moment were all checked against the limit.
+    if request.method == "POST" and not enroll_throttle.allows(guesser):
         messages.error(
             request, f"Too many wrong keys: wait {enroll_throttle.wait}, then try again."
         )
@@ -342,6 +344,9 @@ def enroll(request: HttpRequest) -> HttpResponse:
         return render(request, "lessons/enroll.html", {"form": form}, status=429)
     form = EnrollForm(request.POST or None)
     if request.method == "POST":
+        if form.is_valid() or form.has_error("key", code="unpublished"):
+            # A right key, or a course's own key before it opens: no guess.
+            enroll_throttle.forgive(guesser)
         if form.is_valid():
             course = form.course
             try:
@@ -354,9 +359,8 @@ def enroll(request: HttpRequest) -> HttpResponse:
                 return redirect(course)
             messages.success(request, f"Welcome to {course.title}! You are enrolled as a student.")
             return redirect(course)
-        # A course's own key before it opens is no guess: the field says to come back.
+        # A course's own key before it opens: the field says to come back.
         if not form.has_error("key", code="unpublished"):
-            enroll_throttle.add_for(guesser)  # a wrong key: guessing keys is counted
             messages.error(request, "You were not enrolled: please check the key below.")
     return render(request, "lessons/enroll.html", {"form": form})
 
@@ -366,7 +370,8 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         messages.info(request, "You already have an account: enroll with your key here.")
         return redirect("lessons:enroll")
-    if request.method == "POST" and signup_throttle.is_exhausted(request):
+    # Counted first, forgiven if the account is made (see enroll).
+    if request.method == "POST" and not signup_throttle.allows(signup_throttle.subject(request)):
         messages.error(
             request,
             f"Too many sign-up attempts from your network: wait {signup_throttle.wait}, "
@@ -389,6 +394,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
+                signup_throttle.forgive(signup_throttle.subject(request))
                 login(request, enrollment.user, backend=LOGIN_BACKEND)
                 messages.success(
                     request,
@@ -396,6 +402,5 @@ def signup(request: HttpRequest) -> HttpResponse:
                     f"in {enrollment.course.title}.",
                 )
                 return redirect(enrollment.course)
-        signup_throttle.add(request)  # a refused sign-up, whatever the reason
         messages.error(request, "Your account was not created: please correct the errors below.")
     return render(request, "lessons/signup.html", {"form": form})

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from accounts.models import ThrottleCount
+from accounts.tests.factories import UserFactory
 from accounts.throttle import enroll_throttle, signup_throttle
+from lessons.tests.factories import CourseFactory
 from projects.tests.race import run_together, slowed
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,3 +30,29 @@ def test_each_throttle_counts_its_own_subjects(settings):
     assert enroll_throttle.is_exhausted_for("user:7")
     assert not enroll_throttle.is_exhausted_for("user:8")
     assert not signup_throttle.is_exhausted_for("user:7")
+
+
+def test_wrong_keys_sent_at_the_same_moment_are_checked_no_more_than_the_limit(settings):
+    # Counted after the key was checked, every request in flight at the limit was
+    # checked; counted first (and forgiven for a right key), the limit holds.
+    settings.SIGNUP_FAILURE_LIMIT = 2
+    student = UserFactory(username="guesser")
+    clients = []
+    for _ in range(5):
+        client = Client()
+        client.force_login(student)
+        clients.append(client)
+
+    def guess(client):
+        return client.post(reverse("lessons:enroll"), {"key": "guess-0001"}).status_code
+
+    with slowed(ThrottleCount):
+        statuses = run_together(*[lambda client=client: guess(client) for client in clients])
+    assert sorted(statuses) == [200, 200, 429, 429, 429], statuses
+    # A right key is forgiven: it never uses up a student's tries.
+    course = CourseFactory(is_published=True)
+    other = UserFactory(username="enrolls")
+    client = Client()
+    client.force_login(other)
+    client.post(reverse("lessons:enroll"), {"key": course.enrollment_key})
+    assert ThrottleCount.objects.get(key=f"enroll:user:{other.pk}").count == 0
