@@ -39,6 +39,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from coursesite.admin_forms import ParentRowsFormSet
 from coursesite.converters import parse_id
 from coursesite.formpages import page_with_form
 from coursesite.locks import lock_rows
@@ -530,7 +531,10 @@ class CourseScopedHistoryAdmin(CourseScopedMixin, SimpleHistoryAdmin):
 
 
 class CourseScopedInline(ScopedRelationsMixin):
-    """An inline whose permissions are those of its parent object, unless ``is_locked``."""
+    """An inline whose permissions are those of its parent object, unless ``is_locked``;
+    its rows are its parent's only (ParentRowsFormSet)."""
+
+    formset = ParentRowsFormSet
 
     def is_locked(self, obj: Model | None) -> bool:
         """Whether the rows under OBJ (the parent) are fixed: shown, never added,

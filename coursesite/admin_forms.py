@@ -18,9 +18,37 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 NOT_DELETED_HERE = _("Nothing was saved: a row below cannot be deleted here.")
+ROWS_GONE = _("Nothing was saved: a row below is not one of this page's any more.")
 
 
-class KeptWorkFormSet(BaseInlineFormSet):
+class ParentRowsFormSet(BaseInlineFormSet):
+    """An inline that saves rows of its parent only, and says when a row is not.
+
+    A row posted with the id of a row that exists but is not the parent's (another
+    course's, or moved meanwhile) passed Django's check of the id, was skipped when
+    saving, and the page said the save succeeded: the edit was lost in silence. Such a
+    row is refused on the row (templates/admin/edit_inline/_hidden_errors.html).
+    """
+
+    def clean(self) -> None:
+        foreign = [
+            form
+            for form in self.initial_forms
+            if form.instance.pk is None
+            and not self._should_delete_form(form)
+            and self._pk_field.name not in form.errors
+        ]
+        for form in foreign:
+            form.add_error(
+                self._pk_field.name,
+                ValidationError(_("Not a row of this page."), code="invalid_choice"),
+            )
+        if foreign:
+            raise ValidationError(ROWS_GONE, code="rows_gone")
+        super().clean()
+
+
+class KeptWorkFormSet(ParentRowsFormSet):
     """An inline whose rows are deleted here only when nothing goes with them.
 
     Ticking "Delete?" on a row deleted what cascades from it (a module's lessons, the

@@ -17,7 +17,6 @@ from django.contrib.admin.utils import get_deleted_objects, unquote
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
-from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -29,6 +28,7 @@ from coursesite.admin_forms import (
     ChoiceMessagesMixin,
     InlineRowsMixin,
     KeptWorkFormSet,
+    ParentRowsFormSet,
     PersonChoiceField,
 )
 from lessons.models import Course
@@ -347,7 +347,7 @@ class RubricAdmin(PartsHistoryMixin, HistoryAdmin):
                 )
 
 
-class LevelFormSet(BaseInlineFormSet):
+class LevelFormSet(ParentRowsFormSet):
     """A criterion's levels, none worth more than the criterion (a grader picking it
     could never save the review)."""
 

@@ -618,3 +618,25 @@ def test_a_refused_choice_says_what_to_choose(client, pyweb, other_course, alice
         {"module": other_course.modules[0].pk, "title": "x", "slug": "x", "order": 1},
     )
     assert "Choose a module of a course you teach." in response.content.decode()
+
+
+def test_a_row_posted_with_another_courses_id_is_refused_not_dropped(
+    client, pyweb, other_course, alice
+):
+    # Django checked the id against the whole table, skipped the row when saving and
+    # said the course was saved: the edit was lost without a word.
+    from access.tests.matrix import form_data
+
+    client.force_login(alice)
+    url = reverse("admin:lessons_course_change", args=[pyweb.course.pk])
+    data = form_data(client.get(url).content.decode(), "course_form")
+    foreign = other_course.modules[0]
+    data.update({"modules-0-id": [str(foreign.pk)], "modules-0-title": ["Hijack"]})
+    data["modules-0-slug"] = ["hijack"]
+    response = client.post(url, data)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "a row below is not one of this page&#x27;s any more" in page
+    assert "This row was changed or deleted elsewhere" in page
+    assert Module.objects.get(pk=foreign.pk).title != "Hijack"
+    assert not Module.objects.filter(slug="hijack").exists()

@@ -13,7 +13,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +22,12 @@ from django.utils.translation import gettext_lazy as _
 from access import policy
 from access.backoffice import CourseScopedAdmin, CourseScopedInline
 from accounts.models import Role, User
-from coursesite.admin_forms import ChoiceMessagesMixin, InlineRowsMixin, PersonChoiceField
+from coursesite.admin_forms import (
+    ChoiceMessagesMixin,
+    InlineRowsMixin,
+    ParentRowsFormSet,
+    PersonChoiceField,
+)
 from coursesite.csvexport import CsvResponse
 from coursesite.dates import local_text
 from projects import services
@@ -302,7 +306,7 @@ class ProjectAssignmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
         return submission_status_csv(queryset)
 
 
-class AddMembersFormSet(BaseInlineFormSet):
+class AddMembersFormSet(ParentRowsFormSet):
     """Check new members before ``membership_move`` runs, so errors show on the form."""
 
     def clean(self) -> None:
@@ -407,7 +411,7 @@ class AddMembersInline(CourseScopedInline, admin.TabularInline):
         return _members_locked(obj)
 
 
-class ExtensionFormSet(BaseInlineFormSet):
+class ExtensionFormSet(ParentRowsFormSet):
     """Check an extension before ``extension_grant`` runs, so errors show on the form."""
 
     def clean(self) -> None:
