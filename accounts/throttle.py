@@ -101,9 +101,11 @@ class Throttle:
 
     The count starts with the first event and is forgotten WINDOW later. It is kept in
     ``ThrottleCount``, which every worker shares (the cache is per worker without
-    Redis: the limit would be multiplied by their number). Only refused or risky
-    requests are counted, so the writes are few. The limit and the window are read
-    from the settings named.
+    Redis: the limit would be multiplied by their number). A request that may be
+    refused is counted before it is checked (``allows``, one locked step) and forgiven
+    if it turns out allowed (``forgive``): counted after, every request in flight at
+    the limit was checked. Only sign-ups, course keys and resets are counted, so the
+    writes are few. The limit and the window are read from the settings named.
     """
 
     def __init__(self, name: str, limit_setting: str, window_setting: str) -> None:
