@@ -20,8 +20,8 @@ urlpatterns = [
     path("assignments/<id:pk>/assign/", views.assign_graders, name="assign_graders"),
     path("assignments/<id:pk>/release/", views.release_grades, name="release_grades"),
     path("assignments/<id:pk>/override/", views.override_mark, name="override_mark"),
-    path("courses/<slug:course_slug>/gradebook/", views.gradebook, name="gradebook"),
-    path("courses/<slug:course_slug>/gradebook.csv", views.gradebook_csv, name="gradebook_csv"),
+    path("courses/<slug:slug>/gradebook/", views.gradebook, name="gradebook"),
+    path("courses/<slug:slug>/gradebook.csv", views.gradebook_csv, name="gradebook_csv"),
     # /grading/feedback/ and /grading/peer/: students
     path("feedback/", views.feedback_list, name="feedback_list"),
     path("feedback/<id:pk>/", views.feedback, name="feedback"),

@@ -729,8 +729,8 @@ def override_mark(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_safe
 @login_required
-def gradebook(request: HttpRequest, course_slug: str) -> HttpResponse:
-    course = _get_course_for_instructor(request, slug=course_slug)
+def gradebook(request: HttpRequest, slug: str) -> HttpResponse:
+    course = _get_course_for_instructor(request, slug=slug)
     sort = request.GET.get("sort", "name")
     book, page = gradebook_page(
         course, sort=sort, number=request.GET.get("page"), per_page=GRADEBOOK_PAGE_SIZE
@@ -746,8 +746,8 @@ def gradebook(request: HttpRequest, course_slug: str) -> HttpResponse:
 
 @require_safe
 @login_required
-def gradebook_csv(request: HttpRequest, course_slug: str) -> HttpResponse:
-    course = _get_course_for_instructor(request, slug=course_slug)
+def gradebook_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    course = _get_course_for_instructor(request, slug=slug)
     assignments, books = gradebook_chunks(course, sort=request.GET.get("sort", "name"))
     # Streamed: the rows are read and sent a chunk of students at a time, so the export
     # of a course of 10,000 never holds the whole gradebook (or the whole file) at once.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -10,6 +11,10 @@ from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from access import policy
 
 from .models import Course, FormerSlug, Lesson
+
+# A course's pages are under ".../courses/<slug:...>/": the slug after "courses/" names
+# the course, whatever the route calls it (slug, course_slug).
+_COURSE_IN_ROUTE = re.compile(r"(?:^|/)courses/<slug:(\w+)>/")
 
 
 class FormerAddressMiddleware:
@@ -37,7 +42,8 @@ class FormerAddressMiddleware:
         except Resolver404:
             return None
         kwargs = dict(match.kwargs)
-        course_key = "slug" if match.view_name == "lessons:course" else "course_slug"
+        found = _COURSE_IN_ROUTE.search(match.route or "")
+        course_key = found.group(1) if found else None
         if course_key not in kwargs:
             return None
         course = self._course(kwargs[course_key])

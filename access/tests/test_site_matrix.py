@@ -177,8 +177,8 @@ def routes(a, b) -> list[Route]:
             post=TEACHES_A,
             data={"student": str(a.student.pk), "mark": "12", "reason": "Intruder"},
         ),
-        Route("grading:gradebook", {"course_slug": course}, get=TEACHES_A),
-        Route("grading:gradebook_csv", {"course_slug": course}, get=TEACHES_A),
+        Route("grading:gradebook", {"slug": course}, get=TEACHES_A),
+        Route("grading:gradebook_csv", {"slug": course}, get=TEACHES_A),
         Route("grading:feedback", {"pk": a.submission_r.pk}, get=OWN_GROUP_A),
         Route("grading:feedback", {"pk": a.submission_r2.pk}, get=TEACHES_A),
         Route(

@@ -221,7 +221,7 @@ def test_page_numbers_out_of_range_behave_as_before(book_world):
 
 def csv_rows(client, course, **query) -> list[list[str]]:
     """Return the CSV's rows as the page shows them: username, marks, progress."""
-    url = reverse("grading:gradebook_csv", kwargs={"course_slug": course.slug})
+    url = reverse("grading:gradebook_csv", kwargs={"slug": course.slug})
     body = client.get(url, query).getvalue().decode("utf-8").removeprefix("\ufeff")
     header, *rows = csv.reader(io.StringIO(body))
     # The graded-version columns come after the progress: the page does not show them.
@@ -246,7 +246,7 @@ def test_page_two_shows_the_csvs_marks(client, book_world, alice):
     for i in range(GRADEBOOK_PAGE_SIZE):
         enroll(UserFactory(username=f"s{i:03}", display_name=f"Student {i:03}"), course)
     client.force_login(alice)
-    url = reverse("grading:gradebook", kwargs={"course_slug": course.slug})
+    url = reverse("grading:gradebook", kwargs={"slug": course.slug})
     everyone = csv_rows(client, course)
     count = GRADEBOOK_PAGE_SIZE + len(PEOPLE) + 3
     assert len(everyone) == count
@@ -284,7 +284,7 @@ def test_the_exports_chunks_hold_the_rows_of_the_whole_gradebook(book_world, chu
 
 def csv_download(client, course, django_assert_max_num_queries, budget: int) -> list[str]:
     """Return the gradebook CSV's lines, read within BUDGET queries (streamed included)."""
-    url = reverse("grading:gradebook_csv", kwargs={"course_slug": course.slug})
+    url = reverse("grading:gradebook_csv", kwargs={"slug": course.slug})
     with django_assert_max_num_queries(budget):
         response = client.get(url)
         assert response.streaming  # never built whole in memory
@@ -305,6 +305,6 @@ def test_the_streamed_csv_reads_the_same_queries_for_three_times_the_students(
     large = csv_download(client, course, django_assert_max_num_queries, budget)
     assert len(large) == 3 * len(small)  # the header, then 3x the students
     assert large[0] == small[0]
-    page = client.get(reverse("grading:gradebook", kwargs={"course_slug": course.slug}))
+    page = client.get(reverse("grading:gradebook", kwargs={"slug": course.slug}))
     # The figures are the page's (usernames, marks, totals, progress), row for row.
     assert csv_rows(client, course) == shown(page)

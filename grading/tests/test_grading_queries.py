@@ -63,14 +63,14 @@ def test_page_queries_do_not_grow_with_data(client, alice, bob, grace):
     world = grading_world(alice=alice, bob=bob, grace=grace, peer_evaluation=True)
     grow(world, grace, groups=2, criteria=1, lessons=1)
     review = reverse("grading:review", kwargs={"pk": world.review.pk}) + "?path=app.py"
-    gradebook = reverse("grading:gradebook", kwargs={"course_slug": world.course.slug})
+    gradebook = reverse("grading:gradebook", kwargs={"slug": world.course.slug})
     pages = {
         "queue": (grace, reverse("grading:grader_queue")),
         "review": (grace, review),
         "gradebook": (alice, gradebook),
         "gradebook by mark": (alice, f"{gradebook}?sort=-p{world.assignment.pk}"),
         "gradebook by progress": (alice, f"{gradebook}?sort=progress"),
-        "csv": (alice, reverse("grading:gradebook_csv", kwargs={"course_slug": world.course.slug})),
+        "csv": (alice, reverse("grading:gradebook_csv", kwargs={"slug": world.course.slug})),
         "assignment": (
             alice,
             reverse("grading:assignment_grading", kwargs={"pk": world.assignment.pk}),
