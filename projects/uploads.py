@@ -95,14 +95,14 @@ def read_upload(request: HttpRequest, *, max_bytes: int) -> ValidationError | No
     except (MultiPartParserError, SuspiciousOperation) as exc:
         # SuspiciousOperation: too many fields or files, or fields over the memory limit.
         logger.info("Refused an unreadable upload to %s: %s", request.path, exc)
-        _close_partial_files(request)
+        close_partial_files(request)
         return ValidationError(UNREADABLE, code="unreadable_upload")
     if limiter.exceeded:
         return limiter.refusal()
     return None
 
 
-def _close_partial_files(request: HttpRequest) -> None:
+def close_partial_files(request: HttpRequest) -> None:
     # A parse error between two parts leaves the last file with its handler, not in
     # request.FILES, where Django would close it; close it here, as Django does on
     # StopUpload (handlers keep the file they are filling in ``file``).

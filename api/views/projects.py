@@ -29,7 +29,7 @@ from projects import selectors
 from projects import services as projects
 from projects.forms import GroupCreateForm, GroupJoinForm, SubmissionForm
 from projects.models import Group, GroupMembership, ProjectAssignment, Submission
-from projects.uploads import UNREADABLE, UploadLimitHandler
+from projects.uploads import UNREADABLE, UploadLimitHandler, close_partial_files
 from projects.views.student import archive_download
 
 from .. import filters, serializers
@@ -222,7 +222,7 @@ def read_submission(request: HttpRequest, *, max_bytes: int) -> ValidationError 
         )
     except (MultiPartParserError, SuspiciousOperation) as exc:
         if str(exc) == HEADERS_TOO_LONG:
-            _close_partial_files(request)
+            close_partial_files(request)
             return ValidationError(
                 {"archive": ValidationError(UNREADABLE, code="unreadable_upload")}
             )
@@ -230,17 +230,8 @@ def read_submission(request: HttpRequest, *, max_bytes: int) -> ValidationError 
     else:
         return ValidationError({"archive": limiter.refusal()}) if limiter.exceeded else None
     logger.info("Refused an unreadable submission to %s: %s", request.path, problem)
-    _close_partial_files(request)
+    close_partial_files(request)
     return ValidationError(problem, code="unreadable_body")  # the request's, no field's
-
-
-def _close_partial_files(request: HttpRequest) -> None:
-    # As read_upload does: a parse error between two parts leaves the file being
-    # filled with its handler, not in request.FILES where Django would close it.
-    for handler in request.upload_handlers:
-        partial = getattr(handler, "file", None)
-        if partial is not None:
-            partial.close()
 
 
 def _group(group: Group) -> dict:
