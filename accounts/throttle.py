@@ -128,11 +128,6 @@ class Throttle:
     def _key(self, subject: str) -> str:
         return f"{self.name}:{subject}"[: ThrottleCount._meta.get_field("key").max_length]
 
-    def is_exhausted_for(self, subject: str) -> bool:
-        return ThrottleCount.objects.filter(
-            key=self._key(subject), expires_at__gt=now(), count__gte=self.limit
-        ).exists()
-
     @transaction.atomic
     def add_for(self, subject: str) -> int:
         """Count one event of SUBJECT; return its count in the window.

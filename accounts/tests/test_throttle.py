@@ -21,15 +21,15 @@ def test_requests_at_the_same_moment_let_no_more_than_the_limit_through(settings
         results = run_together(*[lambda: enroll_throttle.allows("user:7")] * 5)
     assert sorted(results) == [False, False, False, True, True], results
     assert ThrottleCount.objects.get(key="enroll:user:7").count == 5
-    assert enroll_throttle.is_exhausted_for("user:7")
+    assert not enroll_throttle.allows("user:7")  # and the next is refused too
 
 
 def test_each_throttle_counts_its_own_subjects(settings):
     settings.SIGNUP_FAILURE_LIMIT = 1
-    enroll_throttle.add_for("user:7")
-    assert enroll_throttle.is_exhausted_for("user:7")
-    assert not enroll_throttle.is_exhausted_for("user:8")
-    assert not signup_throttle.is_exhausted_for("user:7")
+    assert enroll_throttle.allows("user:7")
+    assert not enroll_throttle.allows("user:7")
+    assert enroll_throttle.allows("user:8")
+    assert signup_throttle.allows("user:7")
 
 
 def test_wrong_keys_sent_at_the_same_moment_are_checked_no_more_than_the_limit(settings):
