@@ -26,6 +26,8 @@ COUNTED = [
     "projects.Submission",
     "grading.Review",
     "grading.CriterionScore",
+    "practice.Attempt",
+    "practice.ExerciseAttempt",
 ]
 
 
@@ -62,6 +64,27 @@ def test_seed_scale_is_idempotent_and_grows():
 
     assert User.objects.get(username="bench-student").check_password(BENCH_PASSWORD)
     assert Review.objects.filter(grader__username="bench-grader").exists()
+
+
+def test_seeded_students_answered_the_quizzes_of_their_completed_lessons():
+    from accounts.models import User
+    from practice.models import Attempt, Question
+    from practice.selectors import lesson_practice
+
+    seed(8)
+    assert Attempt.objects.exists()
+    for student in User.objects.filter(username__startswith="scale-student-"):
+        done = set(
+            LessonCompletion.objects.filter(user=student).values_list("lesson_id", flat=True)
+        )
+        answered = set(
+            Attempt.objects.filter(user=student).values_list("question__lesson_id", flat=True)
+        )
+        assert answered == done & set(Question.objects.values_list("lesson_id", flat=True))
+        for completion in LessonCompletion.objects.filter(user=student).select_related("lesson"):
+            practice = lesson_practice(student, completion.lesson)
+            # Right in the end, as a student who completed the lesson would be.
+            assert practice.score.right == practice.score.total
 
 
 def test_bench_pages_measures_every_page(settings):

@@ -1,9 +1,11 @@
 """Build a realistic course at scale for the benchmark: ``seed_scale --students N``.
 
 The demo course (imported with ``course_import`` if missing), N students enrolled with
-random progress, one group project with groups of 4, one zipped submission per group,
-reviews with scores for half of the groups, and graders (one per 25 reviews, as a
-course hires teaching assistants in proportion to its students).
+random progress and the lessons' quizzes answered up to it (a wrong try first now and
+then; an exercise tried in every other completed lesson), one group project with
+groups of 4, one zipped submission per group, reviews with scores for half of the
+groups, and graders (one per 25 reviews, as a course hires teaching assistants in
+proportion to its students).
 
 Idempotent: every row has a deterministic key (usernames ``bench-student`` and
 ``scale-student-00001``…, group ``Team 00001``…), so re-running with the same N
@@ -22,6 +24,7 @@ import io
 import random
 import time
 import zipfile
+from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
@@ -38,6 +41,7 @@ from grading.models import Criterion, CriterionScore, Level, Review, ReviewStatu
 from lessons.models import Course, Enrollment, Lesson, LessonCompletion
 from lessons.rendering import markdown_to_html
 from lessons.services import course_import
+from practice.models import Attempt, Choice, Exercise, ExerciseAttempt, Kind, Question
 from projects.models import Group, GroupMembership, ProjectAssignment, Submission
 
 BENCH_PASSWORD = "bench-password-not-a-secret"  # noqa: S105 - scale data only
@@ -130,6 +134,7 @@ class Command(BaseCommand):
         users = self.users(password, ["bench-instructor"], student_names, grader_names, counts)
         new_students = self.enrollments(course, users, student_names, grader_names, lessons, counts)
         self.completions(users, student_names, new_students, lessons, counts)
+        self.attempts(users, student_names, new_students, lessons, counts)
         groups = self.groups(assignment, group_count, counts)
         self.memberships(assignment, groups, users, student_names, counts)
         submissions = self.submissions(assignment, groups, users, student_names, counts)
@@ -231,6 +236,76 @@ class Command(BaseCommand):
                 batch = []
         LessonCompletion.objects.bulk_create(batch, batch_size=BATCH)
         counts["lesson completions"] = total + len(batch)
+
+    def attempts(self, users, students, new_students, lessons, counts) -> None:
+        """Answer the quizzes of each new student's completed lessons, as they would have
+        (every question right in the end, a wrong try first one time in four), and try
+        the exercises of every other one: the lesson pages read real answers."""
+        questions = defaultdict(list)
+        for question in Question.objects.filter(lesson__in=lessons).order_by("position", "pk"):
+            questions[question.lesson_id].append(question)
+        choices = defaultdict(lambda: ([], []))  # question id: (right ids, wrong ids)
+        for choice in Choice.objects.filter(question__lesson__in=lessons).order_by("pk"):
+            choices[choice.question_id][0 if choice.correct else 1].append(choice.pk)
+        exercises = defaultdict(list)
+        for exercise in Exercise.objects.filter(lesson__in=lessons).order_by("position", "pk"):
+            exercises[exercise.lesson_id].append(exercise)
+        answers, picked, tries = [], [], []
+        for index, name in enumerate(students):
+            if name not in new_students:
+                continue
+            rng = random.Random(SEED * 3 + index)  # noqa: S311 - reproducible data
+            for number, lesson in enumerate(lessons[: self.progress(index, lessons)]):
+                for question in questions[lesson.pk]:
+                    right, wrong = choices[question.pk]
+                    tried = [False, True] if rng.random() < 0.25 else [True]
+                    for correct in tried:
+                        answers.append(
+                            Attempt(
+                                question=question,
+                                user_id=users[name],
+                                answer=self._typed(question, correct),
+                                correct=correct,
+                            )
+                        )
+                        ids = right if correct else wrong[:1]
+                        if question.kind == Kind.SINGLE:
+                            ids = ids[:1]
+                        picked.append(ids if question.kind in (Kind.SINGLE, Kind.MULTIPLE) else [])
+                if number % 2 == 0:
+                    tries += [
+                        ExerciseAttempt(
+                            exercise=exercise,
+                            user_id=users[name],
+                            code=exercise.starter + "\n# my solution\nprint('done')\n",
+                        )
+                        for exercise in exercises[lesson.pk]
+                    ]
+        Attempt.objects.bulk_create(answers, batch_size=BATCH)
+        through = Attempt.choices.through
+        through.objects.bulk_create(
+            (
+                through(attempt_id=attempt.pk, choice_id=choice_id)
+                for attempt, ids in zip(answers, picked, strict=True)
+                for choice_id in ids
+            ),
+            batch_size=BATCH,
+        )
+        ExerciseAttempt.objects.bulk_create(tries, batch_size=BATCH)
+        counts["quiz answers"] = len(answers)
+        counts["exercise attempts"] = len(tries)
+
+    @staticmethod
+    def _typed(question: Question, correct: bool) -> str:
+        """What a student types for a question that takes text (blank for choices)."""
+        if question.kind == Kind.NUMBER:
+            return str(question.answer) if correct else "0"
+        if question.kind == Kind.TEXT:
+            accepted = question.accepted_answers or [""]
+            return str(accepted[0]) if correct else "no idea"
+        if question.kind == Kind.OUTPUT:
+            return question.output if correct else "Error"
+        return ""
 
     def groups(self, assignment, group_count, counts) -> list[Group]:
         existing = {g.name: g for g in Group.objects.filter(assignment=assignment)}
