@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -10,7 +11,7 @@ from coursesite.forms import PlainErrorsMixin
 
 from .invitations import invitable
 from .models import User
-from .tasks import send_invitation_emails, send_password_reset_email
+from .tasks import email_changed_notify, send_invitation_emails, send_password_reset_email
 from .throttle import password_reset_allowed
 from .validators import (
     canonical_email,
@@ -70,6 +71,21 @@ class UniqueEmailMixin:
 
 
 class ProfileForm(PlainErrorsMixin, UniqueEmailMixin, forms.ModelForm):
+    """One's names and email address; a new address only with the current password.
+
+    Password resets go to the address: whoever found a session left open could
+    otherwise make the account theirs by typing their own address, then resetting the
+    password. The old address is told of the change (``save``).
+    """
+
+    current_password = forms.CharField(
+        label=_("Current password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("Needed only to change your email address."),
+    )
+
     class Meta:
         model = User
         fields = ("display_name", "first_name", "last_name", "email")
@@ -80,6 +96,46 @@ class ProfileForm(PlainErrorsMixin, UniqueEmailMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         for name in ("display_name", "first_name", "last_name"):
             self.fields[name].validators.append(validate_name)
+        # Read before the form sets the typed values on the instance (after clean()).
+        self.old_email = self.instance.email
+
+    @property
+    def email_changed(self) -> bool:
+        email = self.cleaned_data.get("email")
+        return email is not None and email != normalize_email(self.old_email or "")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.email_changed:
+            password = cleaned.get("current_password")
+            if not password:
+                self.add_error(
+                    "current_password",
+                    forms.ValidationError(
+                        _("To change your email address, type your current password here."),
+                        code="password_required",
+                    ),
+                )
+            elif not self.instance.check_password(password):
+                self.add_error(
+                    "current_password",
+                    forms.ValidationError(
+                        _(
+                            "This is not your current password (passwords are "
+                            "case-sensitive): your email address was not changed."
+                        ),
+                        code="password_incorrect",
+                    ),
+                )
+        return cleaned
+
+    def save(self, commit: bool = True) -> User:
+        """Save, and once saved tell the old address that the account left it."""
+        with transaction.atomic():
+            user = super().save(commit=commit)
+            if commit and self.email_changed and self.old_email:
+                email_changed_notify(user=user, old_email=self.old_email)
+        return user
 
 
 class AdminUserCreationForm(UniqueEmailMixin, auth_forms.AdminUserCreationForm):

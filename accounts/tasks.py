@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from functools import partial
 from smtplib import SMTPException
 
 from django.apps import apps
 from django.conf import settings
+from django.db import transaction
 from django.tasks import task
+from django.urls import reverse
+from django.utils import timezone
 
+from coursesite.dates import local_text
 from coursesite.emails import send_templated_email
 
 from .invitations import invitation_url, is_invitable
@@ -73,3 +79,44 @@ def send_password_reset_email(*, email: str) -> None:
     form = PasswordResetForm({"email": email})
     if form.is_valid():
         form.send()
+
+
+def email_changed_notify(*, user: User, old_email: str) -> None:
+    """Tell OLD_EMAIL, once the current transaction commits, that USER's account moved
+    to its current address (by the worker); nothing is sent if it rolls back."""
+    transaction.on_commit(
+        partial(
+            send_email_changed_email.enqueue,
+            user_id=user.pk,
+            old_email=old_email,
+            new_email=user.email,
+            changed_at=timezone.now().isoformat(),
+        )
+    )
+
+
+@task()
+def send_email_changed_email(
+    *, user_id: int, old_email: str, new_email: str, changed_at: str
+) -> int:
+    """Email OLD_EMAIL that the account USER_ID now uses NEW_EMAIL, and what to do if its
+    owner did not change it; return 1 if sent.
+
+    Sent to the old address whatever happened since: the address the change took the
+    account from is the one to hear of it (password resets go to the new one now).
+    """
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        return 0
+    context = {
+        "user": user,
+        "old_email": old_email,
+        "new_email": new_email,
+        "changed_at": local_text(datetime.fromisoformat(changed_at)),
+        "login_url": settings.SITE_URL + reverse("accounts:login"),
+        "profile_url": settings.SITE_URL + reverse("accounts:profile"),
+        "password_url": settings.SITE_URL + reverse("accounts:password_change"),
+        "site_name": settings.SITE_NAME,
+        "site_url": settings.SITE_URL,
+    }
+    return send_templated_email("email-changed", context, old_email)

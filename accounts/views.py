@@ -4,12 +4,13 @@ from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cool_off
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
@@ -57,8 +58,14 @@ def locked_out(request: HttpRequest, response=None, credentials=None) -> HttpRes
     )
 
 
-@form_view(page("home"), login=False, keep=False)
+@form_view(login=False, keep=False)
 def logout_view(request: HttpRequest) -> HttpResponse:
+    """Log out on POST; on GET (the address typed), show the button that does.
+
+    Never on GET: any page of another site could log its visitors out with an image.
+    """
+    if request.method != "POST":
+        return render(request, "accounts/logout.html")
     response = auth_views.LogoutView.as_view()(request)
     messages.info(request, "You have been logged out.")
     return response
@@ -141,8 +148,18 @@ def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST":
         if form.is_valid():
-            form.save()
-            messages.success(request, "Your profile was saved.")
+            user = form.save()
+            if not form.email_changed:
+                messages.success(request, "Your profile was saved.")
+                return redirect("accounts:profile")
+            # A new session key: one copied before the change does not follow it
+            # (and a password hash upgraded by the check stays valid for this one).
+            update_session_auth_hash(request, user)
+            messages.success(
+                request,
+                f"Your profile was saved. Your email address is now {user.email}; "
+                f"{form.old_email} was told of the change.",
+            )
             return redirect("accounts:profile")
         messages.error(request, "Your profile was not saved: please correct the errors below.")
     return _profile_page(request, form)
@@ -180,12 +197,26 @@ def token_create(request: HttpRequest) -> HttpResponse:
     return _profile_page(request, ProfileForm(instance=request.user), token_form, status=400)
 
 
+REVOKED_TOKENS_KEY = "_revoked_tokens"
+MAX_REMEMBERED_REVOKED = 20
+
+
 @form_view(page("accounts:profile"), keep=False)
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     from api.tokens import token_revoke
 
     # One's own tokens only: anyone else's is a page that does not exist.
-    token = get_object_or_404(request.user.api_tokens, pk=pk)
+    token = request.user.api_tokens.filter(pk=pk).first()
+    revoked = request.session.get(REVOKED_TOKENS_KEY, [])
+    if token is None:
+        if pk not in revoked:
+            raise Http404("No such token.")
+        # A second click on Revoke (or Back, then Revoke): the first one did it.
+        messages.info(request, "This token was already revoked.")
+        return _profile_page(request, ProfileForm(instance=request.user))
     token_revoke(token=token)
+    # Remembered in this session alone: a token id that was never one's own stays a
+    # page that does not exist.
+    request.session[REVOKED_TOKENS_KEY] = [*revoked, pk][-MAX_REMEMBERED_REVOKED:]
     messages.success(request, f"Token “{token.name}” revoked: it no longer works.")
     return redirect("accounts:profile")

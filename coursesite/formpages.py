@@ -51,7 +51,12 @@ MAX_KEPT_FORMS = 5
 # Every form of the site's pages names, signed, who it was shown to (coursesite/jinja2.py,
 # beside the CSRF token): what it brings is kept for that person only.
 OWNER_FIELD = "form_owner"
-NOT_KEPT_FIELDS = frozenset({"csrfmiddlewaretoken", OWNER_FIELD})
+# Nor is a password ever kept: it would sit in the session store, readable on the server.
+PASSWORD_FIELDS = frozenset(
+    {"password", "current_password", "old_password", "password1", "password2"}
+    | {"new_password1", "new_password2"}
+)
+NOT_KEPT_FIELDS = frozenset({"csrfmiddlewaretoken", OWNER_FIELD}) | PASSWORD_FIELDS
 
 SIGNED_OUT = "You were signed out before your form was sent. Log in again to continue."
 KEPT = "What you typed is back in the form below: check it, then send it again."

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
@@ -8,6 +9,7 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts.tests.factories import PASSWORD, UserFactory
+from coursesite import formpages
 
 pytestmark = pytest.mark.django_db
 
@@ -79,8 +81,15 @@ def test_it_throttles_repeated_failures_with_a_clear_message(client, bob, settin
 
 def test_logout_requires_post(client, bob):
     client.force_login(bob)
-    response = client.get(reverse("accounts:logout"))  # no 405: home, still logged in
-    assert response.status_code == 302 and response["Location"] == reverse("home")
+    # The address typed: a page with the button, still logged in (no logout on GET,
+    # which any other site could send).
+    response = client.get(reverse("accounts:logout"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Press the button to log out." in page
+    assert f'<form method="post" action="{reverse("accounts:logout")}"' in page
+    assert 'name="csrfmiddlewaretoken"' in page and 'id="logout-confirm"' in page
+    assert formpages.POST_ONLY not in html.unescape(page)
     assert client.get(reverse("lessons:dashboard")).status_code == 200
     response = client.post(reverse("accounts:logout"), follow=True)
     assert not response.context["user"].is_authenticated
@@ -197,6 +206,7 @@ def test_profile_edit_saves_name_and_email(client, bob):
             "first_name": "Bob",
             "last_name": "B",
             "email": "Bobby@Example.org",
+            "current_password": PASSWORD,
         },
         follow=True,
     )

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.models import Role, User
-from accounts.tests.factories import UserFactory
+from accounts.tests.factories import PASSWORD, UserFactory
 from accounts.validators import canonical_email
 from api.tests.conftest import token_client
 from lessons.models import Enrollment
@@ -82,7 +82,13 @@ def people():
 
 
 def profile(client, email: str):
-    data = {"display_name": "Dora", "first_name": "", "last_name": "", "email": email}
+    data = {
+        "display_name": "Dora",
+        "first_name": "",
+        "last_name": "",
+        "email": email,
+        "current_password": PASSWORD,  # a new address asks for it
+    }
     return client.post(reverse("accounts:profile"), data)
 
 

@@ -79,6 +79,7 @@ def test_student_pages_are_accessible(
             "student-feedback": reverse("grading:feedback", args=[world.submission.pk])
             + "?path=app.py",
             "student-profile": reverse("accounts:profile"),
+            "student-logout": reverse("accounts:logout"),
             "student-search": reverse("lessons:search") + "?q=web",
         },
         artifacts_dir,

@@ -1,0 +1,164 @@
+"""A new email address asks for the current password, and the old address is told.
+
+Password resets go to the account's address: whoever found a session left open could
+type their own address on the profile page, then reset the password and keep the
+account. Now they need the password they do not know, and the owner's mailbox hears
+of any change.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.core import mail
+from django.core.management import call_command
+from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
+
+from accounts.models import User
+from accounts.tests.factories import PASSWORD, UserFactory
+from lessons.tests.conftest import build_course
+
+pytestmark = pytest.mark.django_db
+
+SITE_URL = "https://courses.example.edu"
+NEW = "bob.new@example.org"
+
+
+@pytest.fixture(autouse=True)
+def _site(settings):
+    settings.SITE_NAME = "Pyweb Academy"
+    settings.SITE_URL = SITE_URL
+    # Tasks run when enqueued, which happens on commit (django_capture_on_commit_callbacks).
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+def profile(client, email: str, password: str | None = None, **fields):
+    data = {"display_name": "Bobby", "first_name": "Bob", "last_name": "B", "email": email}
+    if password is not None:
+        data["current_password"] = password
+    return client.post(reverse("accounts:profile"), {**data, **fields})
+
+
+def test_the_profile_page_shows_the_password_field(client, bob):
+    client.force_login(bob)
+    page = client.get(reverse("accounts:profile")).content.decode()
+    assert 'name="current_password"' in page and 'type="password"' in page
+    assert "Needed only to change your email address." in page
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        (None, "To change your email address, type your current password here."),
+        ("", "To change your email address, type your current password here."),
+        ("not-the-password", "This is not your current password"),
+        (PASSWORD.upper(), "This is not your current password"),
+    ],
+    ids=["absent", "empty", "wrong", "other case"],
+)
+def test_a_new_address_without_the_password_is_refused_and_the_rest_kept(
+    client, bob, django_capture_on_commit_callbacks, password, message
+):
+    client.force_login(bob)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = profile(client, NEW, password)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert message in page
+    assert "Your profile was not saved" in page
+    # What was typed stays in the form (the password is never sent back).
+    assert f'value="{NEW}"' in page and 'value="Bobby"' in page
+    assert PASSWORD.upper() not in page and "not-the-password" not in page
+    bob.refresh_from_db()
+    assert (bob.email, bob.display_name) == ("bob@example.org", "Bob Student")
+    assert mail.outbox == []
+
+
+def test_someone_else_at_an_open_session_cannot_use_their_own_password(
+    client, bob, charlie, django_capture_on_commit_callbacks
+):
+    client.force_login(bob)  # charlie found bob's session open
+    with django_capture_on_commit_callbacks(execute=True):
+        response = profile(client, "charlie.takes@example.org", PASSWORD + "-charlie")
+    assert "This is not your current password" in response.content.decode()
+    charlie.set_password("charlies-own-pass-1")
+    charlie.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = profile(client, "charlie.takes@example.org", "charlies-own-pass-1")
+    assert "This is not your current password" in response.content.decode()
+    assert User.objects.get(pk=bob.pk).email == "bob@example.org"
+    assert mail.outbox == []
+
+
+def test_with_the_password_the_address_changes_and_the_old_one_is_told(
+    client, bob, django_capture_on_commit_callbacks
+):
+    client.force_login(bob)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = profile(client, "Bob.New@Example.org", PASSWORD)
+    assert response.status_code == 302
+    bob.refresh_from_db()
+    assert bob.email == NEW
+    page = client.get(response["Location"]).content.decode()
+    assert f"Your email address is now {NEW}; bob@example.org was told of the change." in page
+    assert client.get(reverse("lessons:dashboard")).status_code == 200  # still logged in
+
+    [notice] = mail.outbox
+    assert notice.to == ["bob@example.org"]  # the old address, not the new one
+    assert "another email address" in notice.subject
+    text = notice.body
+    assert "from bob@example.org" in text and f"to   {NEW}" in text
+    assert "If you did not, someone else may be using your account." in text
+    assert f"{SITE_URL}/accounts/password/" in text and "username bob" in text
+    html_body = notice.alternatives[0].content
+    assert NEW in html_body and f'href="{SITE_URL}/accounts/profile/"' in html_body
+
+
+def test_names_alone_need_no_password_and_tell_nobody(
+    client, bob, django_capture_on_commit_callbacks
+):
+    client.force_login(bob)
+    with django_capture_on_commit_callbacks(execute=True):
+        # The same address, typed in other capitals and with spaces: not a new one.
+        response = profile(client, " BOB@example.org ")
+    assert response.status_code == 302
+    bob.refresh_from_db()
+    assert (bob.display_name, bob.email) == ("Bobby", "bob@example.org")
+    assert mail.outbox == []
+
+
+def test_a_refused_new_address_asks_nothing_else_of_the_password(client, bob):
+    UserFactory(username="dora", email="dora@example.org")
+    client.force_login(bob)
+    page = profile(client, "dora@example.org", PASSWORD).content.decode()
+    assert "Another account already uses this email address." in page
+    assert "not your current password" not in page
+    assert User.objects.get(pk=bob.pk).email == "bob@example.org"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_notice_goes_through_the_database_queue_and_its_worker(client, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    bob = UserFactory(username="bob", email="bob@example.org")
+    client.force_login(bob)
+    assert profile(client, NEW, PASSWORD).status_code == 302
+    assert mail.outbox == []  # the request only queued it
+    assert DBTaskResult.objects.filter(status="READY").count() == 1
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+    assert [message.to for message in mail.outbox] == [["bob@example.org"]]
+
+
+def test_a_password_posted_after_the_session_ended_is_never_kept(client, bob):
+    """A form sent after its session ended is kept for after login: never a password."""
+    data = build_course(slug="kept")
+    lesson = data.lessons[0]
+    client.force_login(bob)
+    client.get(lesson.get_absolute_url())  # the browser learns who used it last
+    Session.objects.all().delete()  # expired, or ended in another tab
+    url = reverse("lessons:complete", args=[data.course.slug, lesson.slug])
+    response = client.post(url, {"completed": "1", "current_password": PASSWORD})
+    assert response["Location"].startswith(reverse("accounts:login"))
+    [entry] = client.session["_kept_forms"].values()
+    assert [tuple(field) for field in entry["fields"]] == [("completed", "1")]
+    assert PASSWORD not in repr(dict(client.session))
