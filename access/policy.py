@@ -239,9 +239,20 @@ RULES: dict[str, Rule] = {
     "projects.GroupMembership": Rule(parent="group"),
     "projects.MembershipEvent": Rule(parent="group"),
     "projects.Extension": Rule(parent="group"),
+    # Graders read (and download) the versions of the groups whose review they may
+    # open: the viewer shows them the files, and sends them to the archive for what it
+    # cannot show. The site's page of a version names its group and who submitted it,
+    # so it asks as a member or teacher (anonymous grading).
     "projects.Submission": Rule(
         course="group__assignment__course",
-        actions={VIEW: (Grant(TEACHERS), Grant(STUDENTS, _member_of("group"))), TEACH: TEACHING},
+        actions={
+            VIEW: (
+                Grant(TEACHERS),
+                Grant(GRADERS, _graded_by("group__")),
+                Grant(STUDENTS, _member_of("group")),
+            ),
+            TEACH: TEACHING,
+        },
     ),
     "grading.Rubric": Rule(
         course="assignment__course", actions={VIEW: (Grant(STAFF),), TEACH: TEACHING}

@@ -14,6 +14,7 @@ from rest_framework import serializers
 
 from access import policy
 from accounts.models import Role, User
+from coursesite.jinja2 import markdown
 from grading.forms import COMMENT_MAX_LENGTH, REGRADE_TEXT_MAX_LENGTH
 from grading.gradebook import CellState
 from grading.models import (
@@ -275,21 +276,34 @@ class SubmissionCreateSerializer(serializers.Serializer):
 
 # Grading --------------------------------------------------------------------
 class ScoreSerializer(serializers.ModelSerializer):
+    comment_html = serializers.SerializerMethodField(
+        help_text="The comment (Markdown) as the site shows it: rendered and sanitised."
+    )
+
     class Meta:
         model = CriterionScore
-        fields = ["criterion", "points", "comment"]
+        fields = ["criterion", "points", "comment", "comment_html"]
+
+    def get_comment_html(self, score) -> str:
+        # Kept only as typed: rendered as the feedback page renders it (one cache for both).
+        return str(markdown(score.comment)) if score.comment else ""
 
 
 class ReviewSerializer(serializers.ModelSerializer):
     assignment = serializers.IntegerField(source="group.assignment_id", read_only=True)
     scores = ScoreSerializer(many=True, read_only=True)
     grader = serializers.SerializerMethodField()
+    overall_feedback_html = serializers.CharField(
+        read_only=True,
+        help_text="The overall feedback (Markdown) rendered and sanitised, as the site shows it.",
+    )
 
     class Meta:
         model = Review
         fields = [
             "id", "assignment", "group", "submission", "grader", "status", "overall_feedback",
-            "total", "scores", "assigned_at", "completed_at", "updated_at",
+            "overall_feedback_html", "total", "scores", "assigned_at", "completed_at",
+            "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
 

@@ -8,34 +8,52 @@ office's) take ``PlainErrorsMixin`` first in their bases.
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from functools import cache
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 _NUMBERS = (forms.IntegerField, forms.DecimalField, forms.FloatField)
 
 
 def _named(field: forms.Field, name: str) -> str:
-    """Return the field's label as it reads inside a sentence ("the join code")."""
-    label = str(field.label or name.replace("_", " ").capitalize())
+    """Return the field's label as it reads inside a sentence ("join code")."""
+    label = str(field.label or name.replace("_", " ").capitalize()).strip()
+    if label[-1:] in ("?", ".", ":", "!"):
+        # A question or a sentence ("Why should it be regraded?") names nothing to enter
+        # or keep short: the answer is the person's own, named by the field.
+        return "your " + name.replace("_", " ").strip()
+    label = label.removesuffix("(optional)").strip()
     # "Display name" -> "display name"; an acronym or a name ("URL", "GitHub") stays.
     return label[:1].lower() + label[1:] if label[1:2].islower() else label
 
 
+def _number(value) -> str | None:
+    """Return VALUE, a field's bound, as a message writes it ("100", "7.5"); None for a
+    bound that is not a plain number (a callable)."""
+    try:
+        return f"{Decimal(str(value)).normalize():f}"
+    except (InvalidOperation, ValueError, TypeError):
+        return None
+
+
 def plain_messages(field: forms.Field, name: str) -> dict[str, str]:
     """Return the messages FIELD (named NAME) shows instead of Django's, by error code."""
-    label = _named(field, name).replace("%", "%%")  # the messages are %-formatted
+    named = _named(field, name)
+    # The messages of the checks are %-formatted with their limits; "required" is not.
+    label = named.replace("%", "%%")
     if isinstance(field, forms.BooleanField):
         messages = {"required": "Tick this box to go on."}
     elif isinstance(field, forms.FileField):
         return {"required": "Choose a file to upload.", "empty": "This file is empty."}
     elif isinstance(field, forms.ChoiceField | forms.ModelChoiceField):
         messages = {
-            "required": f"Choose {label}.",
+            "required": f"Choose {named}.",
             "invalid_choice": f"Choose one of the options offered for {label}.",
         }
     else:
-        messages = {"required": f"Enter {label}."}
+        messages = {"required": f"Enter {named}."}
     if getattr(field, "max_length", None) is not None:
         messages["max_length"] = (
             f"Keep {label} to %(limit_value)d characters or fewer (it has %(show_value)d)."
@@ -52,6 +70,14 @@ def plain_messages(field: forms.Field, name: str) -> dict[str, str]:
         messages["max_decimal_places"] = "Use at most %(max)s decimal places."
         messages["max_digits"] = "Use at most %(max)s digits in all."
         messages["max_whole_digits"] = "Use at most %(max)s digits before the decimal point."
+    low = _number(getattr(field, "min_value", None))
+    high = _number(getattr(field, "max_value", None))
+    if isinstance(field, _NUMBERS) and low is not None and high is not None:
+        # One message naming the range, whichever check a number out of it fails first
+        # (too large is also too many digits): PlainErrorsMixin keeps it once.
+        between = f"Give {label} a value between {low} and {high}."
+        for code in ("min_value", "max_value", "max_digits", "max_whole_digits"):
+            messages[code] = between
     return messages
 
 
@@ -77,3 +103,14 @@ class PlainErrorsMixin:
                 if current is None or current is defaults.get(code):
                     field.error_messages[code] = message
         super().full_clean()
+        # A number out of range fails two checks with the same message (above its
+        # maximum, and too many digits): say it once.
+        for errors in self._errors.values():
+            seen: set[tuple[str, ...]] = set()
+            unique = []
+            for error in errors.data:
+                text = tuple(ValidationError(error).messages)
+                if text not in seen:
+                    seen.add(text)
+                    unique.append(error)
+            errors.data[:] = unique

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django import forms
+from django.core.validators import MaxValueValidator
 
 from accounts.models import Role, User
 from coursesite.converters import parse_id
@@ -23,8 +24,12 @@ COMMENT_MAX_LENGTH = 5_000
 REGRADE_TEXT_MAX_LENGTH = 4_000
 
 
-def _points(value: Decimal) -> str:
-    return f"{value.normalize():f}"  # 10.00 -> "10", 7.50 -> "7.5"
+# The checks a number outside a field's range fails (a large one fails two at once).
+OUT_OF_RANGE = ("min_value", "max_value", "max_digits", "max_whole_digits")
+
+
+def _points(value: Decimal | int) -> str:
+    return f"{Decimal(value).normalize():f}"  # 10.00 -> "10", 7.50 -> "7.5"
 
 
 class RubricForm(PlainErrorsMixin, forms.Form):
@@ -51,6 +56,12 @@ class RubricForm(PlainErrorsMixin, forms.Form):
         existing = {score.criterion_id: score for score in scores}
         for criterion in self.criteria:
             score = existing.get(criterion.pk)
+            # %-formatted by Django with the limit: a "%" in a title is doubled.
+            out_of_range = (
+                f"Give 0 to {_points(criterion.max_points)} points for "
+                + criterion.title.replace("%", "%%")
+                + "."
+            )
             self.fields[f"score_{criterion.pk}"] = forms.DecimalField(
                 label=f"Points for {criterion.title}",
                 required=False,
@@ -61,15 +72,10 @@ class RubricForm(PlainErrorsMixin, forms.Form):
                 initial=score.points if score else None,
                 widget=forms.NumberInput(attrs={"step": "0.01", "class": "form-control score"}),
                 error_messages={
-                    # %-formatted by Django with the limit: a "%" in a title is doubled.
-                    "max_value": f"Give 0 to {_points(criterion.max_points)} points for "
-                    + criterion.title.replace("%", "%%")
-                    + ".",
-                    "min_value": "Points cannot be negative: give 0 or more for "
-                    + criterion.title.replace("%", "%%")
-                    + ".",
+                    # One message for every way of being out of range (too large is
+                    # also too many digits: PlainErrorsMixin says it once).
+                    **dict.fromkeys(OUT_OF_RANGE, out_of_range),
                     "max_decimal_places": "Give points with at most 2 decimals, such as 7.25.",
-                    "max_digits": f"Give 0 to {_points(criterion.max_points)} points.",
                     "invalid": "Enter points as a number, such as 7 or 7.5.",
                 },
             )
@@ -216,6 +222,7 @@ class RegradeAnswerForm(PlainErrorsMixin, forms.Form):
     decision = forms.ChoiceField(
         choices=[("accept", "Accept with a new score"), ("decline", "Decline")],
         widget=forms.RadioSelect,
+        error_messages={"required": "Choose whether to accept or decline the regrade."},
     )
     new_points = forms.DecimalField(
         label="New score", required=False, min_value=0, max_digits=6, decimal_places=2
@@ -227,6 +234,28 @@ class RegradeAnswerForm(PlainErrorsMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Required when declining.",
     )
+
+    def __init__(self, *args, max_points: Decimal | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if max_points is None:
+            return
+        # The criterion's range, said as the service says it when it refuses a score.
+        field = self.fields["new_points"]
+        field.max_value = max_points
+        field.validators.append(MaxValueValidator(max_points))
+        field.widget.attrs["max"] = _points(max_points)
+        out_of_range = f"To accept, give a new score between 0 and {_points(max_points)}."
+        field.error_messages.update(dict.fromkeys(OUT_OF_RANGE, out_of_range))
+        field.error_messages["max_decimal_places"] = (
+            "Give the new score with at most 2 decimals, such as 7.25."
+        )
+        field.error_messages["invalid"] = (
+            f"Give the new score as a number between 0 and {_points(max_points)}, such as 7.5."
+        )
+
+    def error_text(self) -> str:
+        """Return the form's errors as sentences, for the message above the page."""
+        return " ".join(str(e) for errors in self.errors.values() for e in errors)
 
 
 class PeerRatingForm(PlainErrorsMixin, forms.Form):
@@ -271,9 +300,24 @@ class MarkOverrideForm(PlainErrorsMixin, forms.Form):
         error_messages={"invalid_choice": "That student is not in a group of this project."},
     )
     mark = forms.DecimalField(
-        label="Mark (%)", min_value=0, max_value=100, max_digits=5, decimal_places=2
+        label="Mark (%)",
+        min_value=0,
+        max_value=100,
+        max_digits=5,
+        decimal_places=2,
+        error_messages={
+            # %-formatted with the limits ("%%" is "%"); "required" is not.
+            **dict.fromkeys(OUT_OF_RANGE, "Give a mark between 0 and 100 (%%)."),
+            "required": "Give a mark between 0 and 100 (%).",
+            "invalid": "Give the mark as a number, such as 87.5.",
+            "max_decimal_places": "Give the mark with at most 2 decimals, such as 87.25.",
+        },
     )
-    reason = forms.CharField(label="Reason", max_length=REASON_MAX_LENGTH)
+    reason = forms.CharField(
+        label="Reason",
+        max_length=REASON_MAX_LENGTH,
+        error_messages={"required": "Give the reason for the new mark."},
+    )
 
     def __init__(self, *args, assignment=None, clear: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -288,8 +332,4 @@ class MarkOverrideForm(PlainErrorsMixin, forms.Form):
         each naming its field."""
         if "student" in self.errors:
             return list(self.errors["student"])
-        return [
-            f"{self.fields[name].label}: {message}"
-            for name, errors in self.errors.items()
-            for message in errors
-        ]
+        return [message for errors in self.errors.values() for message in errors]

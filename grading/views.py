@@ -368,6 +368,8 @@ def _render_review(
         path = request.GET.get("path", "")
     comments = selectors.line_comments_of(review_id=review.pk)
     viewer = archive_view(submission, path or None, comments)
+    if comment_error in (LINE_TEXT, LINE_AND_COMMENT):
+        comment_error = _line_number_error(viewer.file, comment=comment_error == LINE_AND_COMMENT)
     max_total = sum((c.max_points for c in criteria), Decimal(0))
     group = review.group
     assignment = group.assignment
@@ -406,6 +408,24 @@ def _render_review(
     return render(request, "grading/review.html", context, status=status)
 
 
+# A line comment whose line number is missing or not a number of the file, with its
+# text typed (LINE_TEXT) or without (LINE_AND_COMMENT): said with the file's lines.
+LINE_TEXT = "line"
+LINE_AND_COMMENT = "line and comment"
+
+
+def _line_number_error(shown, *, comment: bool) -> str:
+    """Say which line numbers SHOWN (the file commented on, as the viewer read it) takes."""
+    if shown is None or shown.error or shown.is_binary or not shown.lines:
+        lines = "Give a line number of this file"
+    elif shown.truncated or shown.lines_truncated:
+        # Lines past the part shown are taken: the viewer cannot tell where it ends.
+        lines = "Give a line number of this file, from 1"
+    else:
+        lines = f"Give a line number from 1 to {len(shown.lines)} of this file"
+    return lines + (", and a comment." if comment else ".")
+
+
 @form_view(lambda request, pk: _review_url_for(pk, request.POST.get("path")))
 @typed_back_when_refused
 def line_comment_create(request: HttpRequest, pk: int) -> HttpResponse:
@@ -428,8 +448,13 @@ def line_comment_create(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Comment added on line {form.cleaned_data['line']}.")
             return redirect(_review_url(review, path))
-    elif request.POST.get("text", "").strip() and "text" in form.errors:
+    elif (typed := request.POST.get("text", "").strip()) and "text" in form.errors:
         error = "Comment: " + " ".join(form.errors["text"])  # too long
+    elif "line" in form.errors and "path" not in form.errors:
+        # Which lines there are is known once the file is read (_render_review).
+        error = LINE_TEXT if typed else LINE_AND_COMMENT
+    elif "path" not in form.errors:
+        error = "Write a comment before adding it."
     else:
         error = "Give a line number and a comment."
     # The page again, with the comment as typed and what is wrong with it.
@@ -503,6 +528,7 @@ def regrade_answer(request: HttpRequest, pk: int) -> HttpResponse:
     form = RegradeAnswerForm(
         request.POST if request.method == "POST" else None,
         initial=kept_fields(request) if answerable else None,
+        max_points=regrade.criterion.max_points,
     )
     if request.method == "POST":
         if not can_edit:
@@ -526,6 +552,8 @@ def regrade_answer(request: HttpRequest, pk: int) -> HttpResponse:
                     request, "Regrade accepted; the score is updated." if accept else "Declined."
                 )
                 return redirect("grading:regrade_list")
+        else:
+            messages.error(request, f"Nothing was sent. {form.error_text()}")
     score = review.scores.filter(criterion=regrade.criterion).first()
     return render(
         request,
@@ -810,13 +838,28 @@ def feedback_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     # The user's own groups (superusers may read every feedback, but this is "mine").
     reviews = selectors.feedback_of(user=user)
-    peer_open = [
+    open_groups = [
         m.group
         for m in selectors.peer_memberships_of(user=user)
         if services.peer_evaluation_open(m.group)
     ]
+    # As on the dashboard's to-do list: a group the student has rated is done (its
+    # ratings may still be changed, from a quieter line).
+    rated = set(
+        PeerRating.objects.filter(rater=user, group__in=open_groups).values_list(
+            "group_id", flat=True
+        )
+        if open_groups
+        else ()
+    )
     return render(
-        request, "grading/feedback_list.html", {"reviews": reviews, "peer_open": peer_open}
+        request,
+        "grading/feedback_list.html",
+        {
+            "reviews": reviews,
+            "peer_open": [g for g in open_groups if g.pk not in rated],
+            "peer_rated": [g for g in open_groups if g.pk in rated],
+        },
     )
 
 
@@ -854,7 +897,7 @@ def feedback(request: HttpRequest, pk: int) -> HttpResponse:
             "viewer": viewer,
             "path": path,
             "as_member": as_member,
-            "regrades": review.regrade_requests.select_related("criterion"),
+            "regrades": review.regrade_requests.select_related("criterion", "requested_by"),
             "regrade_form": RegradeRequestForm(initial=kept_fields(request), criteria=regradable)
             if can_request
             else None,
@@ -890,7 +933,7 @@ def regrade_request(request: HttpRequest, pk: int) -> HttpResponse:
         errors = [
             error for field in ("criterion", "reason") for error in form.errors.get(field, [])
         ]
-        messages.error(request, "Nothing was sent: " + " ".join(errors))
+        messages.error(request, "Nothing was sent. " + " ".join(errors))
     # Refused: the reason comes back in the form, as typed (the feedback page asks).
     feedback_page = reverse("grading:feedback", kwargs={"pk": pk})
     keep_refused(request, feedback_page)

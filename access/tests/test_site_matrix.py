@@ -124,7 +124,17 @@ def routes(a, b) -> list[Route]:
             data={"repository_url": "https://example.org/intruder.git", "note": "Intruder"},
         ),
         Route("projects:submission", {"pk": a.submission_o.pk}, get=OWN_GROUP_A),
-        Route("projects:submission_download", {"pk": a.submission_o.pk}, get=OWN_GROUP_A),
+        # Its grader downloads it too (the review page links it), not its page: that names
+        # the group and who submitted (anonymous grading).
+        # (named by its number for the grader: the file's own name may name the students).
+        Route(
+            "projects:submission_download",
+            {"pk": a.submission_o.pk},
+            get=OWN_GROUP_A | GRADES_A,
+            shows_a=OWN_GROUP_A,
+        ),
+        # Group P's review is its removed grader's: course A's other grader is refused too.
+        Route("projects:submission_download", {"pk": a.review_p.submission_id}, get=TEACHES_A),
         # A classmate's group: the student of another group of course A is refused.
         Route("projects:submission", {"pk": a.submission_r2.pk}, get=TEACHES_A),
         # Grading of course A.

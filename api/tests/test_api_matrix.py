@@ -90,6 +90,8 @@ def calls(a, b) -> list[Call]:
         Call("GET", "/assignments/", shows_a=MEMBERS_A),
         Call("GET", "/groups/", shows_a=OWN_GROUP_A),
         Call("GET", "/memberships/", shows_a=OWN_GROUP_A),
+        # A version names its group and who submitted it: not for graders (anonymous
+        # grading), who download the archives of the groups they grade.
         Call("GET", "/submissions/", shows_a=OWN_GROUP_A),
         Call("GET", "/reviews/", shows_a=MEMBERS_A),
         Call("GET", "/line-comments/", shows_a=MEMBERS_A),
@@ -169,10 +171,21 @@ def calls(a, b) -> list[Call]:
             succeeds=frozenset({"student_a"}),
             multipart=True,
         ),
+        # The group's own, and its grader's (who downloads what the review page cannot show).
         Call("GET", "/submissions/{id}/", a.submission_o.pk, OWN_GROUP_A),
-        Call("GET", "/submissions/{id}/download/", a.submission_o.pk, OWN_GROUP_A),
+        Call(
+            "GET",
+            "/submissions/{id}/download/",
+            a.submission_o.pk,
+            OWN_GROUP_A | GRADES_A,
+            shows_a=OWN_GROUP_A,  # the grader's is named by its number
+        ),
         # A classmate's group: another student of course A is refused.
         Call("GET", "/submissions/{id}/", a.submission_r2.pk, TEACHES_A),
+        # Group P's review went to a grader since removed: course A's grader grades
+        # another group, and the removed one nothing.
+        Call("GET", "/submissions/{id}/", a.review_p.submission_id, TEACHES_A),
+        Call("GET", "/submissions/{id}/download/", a.review_p.submission_id, TEACHES_A),
         # Grading.
         Call("GET", "/reviews/{id}/", a.review_o.pk, GRADES_A, shows=f'"id":{a.review_o.pk},'),
         Call("GET", "/reviews/{id}/", a.review_r.pk, MEMBERS_A),  # released feedback

@@ -55,3 +55,41 @@ def test_a_score_out_of_range_is_reported_at_the_index_sent(apple):
     assert "comment" in errors["scores"][1]
     assert "overall_feedback" in errors
     assert not any(name.startswith(("score_", "comment_")) for name in errors)
+
+
+def test_a_review_reads_its_feedback_rendered_as_the_site_shows_it(apple):
+    """Line comments had text_html; the overall feedback and the criteria's comments came
+    as raw Markdown only, for a client to render (and sanitise) itself."""
+    from coursesite.jinja2 import markdown
+    from grading.models import CriterionScore, Review
+
+    grader = token_client(apple.grader)
+    url = f"/api/v1/reviews/{apple.review_o.pk}/"
+    criterion = Criterion.objects.get(rubric__assignment=apple.grading)
+    comment = "Routes:\n\n- **list** works\n- detail <script>alert(1)</script>"
+    response = grader.patch(
+        url,
+        {
+            "scores": [{"criterion": criterion.pk, "points": "6", "comment": comment}],
+            "overall_feedback": "Good *work*.\n\n<img src=x onerror=alert(1)>",
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.json()
+    for body in (response.json(), grader.get(url).json()):
+        assert body["overall_feedback"].startswith("Good *work*.")
+        assert "<em>work</em>" in body["overall_feedback_html"]
+        assert "onerror" not in body["overall_feedback_html"]
+        (score,) = body["scores"]
+        assert score["comment"] == comment
+        assert "<li><strong>list</strong> works</li>" in score["comment_html"]
+        assert "<script>" not in score["comment_html"]
+    # The same HTML as the feedback page renders (coursesite/jinja2.py's markdown filter).
+    assert score["comment_html"] == str(markdown(comment))
+    review = Review.objects.get(pk=apple.review_o.pk)
+    assert body["overall_feedback_html"] == review.overall_feedback_html
+    # A score without a comment has an empty one; another course's grader reads nothing.
+    CriterionScore.objects.filter(review=review).update(comment="")
+    assert grader.get(url).json()["scores"][0]["comment_html"] == ""
+    intruder = token_client(build_tenant("Banana").grader)
+    assert intruder.get(url).status_code == 404

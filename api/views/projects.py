@@ -30,7 +30,7 @@ from projects import services as projects
 from projects.forms import GroupCreateForm, GroupJoinForm, SubmissionForm
 from projects.models import Group, GroupMembership, ProjectAssignment, Submission
 from projects.uploads import UNREADABLE, UploadLimitHandler, close_partial_files
-from projects.views.student import archive_download
+from projects.views.student import MEMBER_OR_TEACHER, archive_download
 
 from .. import filters, serializers
 from .base import ApiViewSet, ZipRenderer, form_input, form_valid, problems
@@ -279,11 +279,14 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
     retrieve=extend_schema(responses={200: serializers.SubmissionSerializer, **problems(404)}),
 )
 class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
-    """Versions of groups' work: a group's members and the course's instructors see them."""
+    """Versions of groups' work: a group's members and the course's instructors see them;
+    the group's graders download their archives, as on the site. A version names its
+    group and who submitted it, which anonymous grading keeps from graders."""
 
     model = Submission
     serializer_class = serializers.SubmissionSerializer
     filterset_class = filters.SubmissionFilter
+    view_roles = MEMBER_OR_TEACHER
 
     def base_queryset(self):
         return Submission.objects.select_related("group").order_by("group", "-version")
@@ -297,4 +300,4 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
     )
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, ZipRenderer])
     def download(self, request, pk=None):
-        return archive_download(self.get_object())
+        return archive_download(self.object_for(policy.VIEW), user=request.user)

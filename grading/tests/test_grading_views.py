@@ -351,7 +351,7 @@ def test_saving_a_draft_then_completing(client, world, grace):
     assert "Give 0 to 10 points for Correctness." in response.content.decode()
     response = client.post(review_url(world), {f"score_{c}": "-1", f"score_{s}": "1.234"})
     html = response.content.decode()
-    assert "Points cannot be negative: give 0 or more for Correctness." in html
+    assert "Give 0 to 10 points for Correctness." in html
     assert "at most 2 decimals, such as 7.25" in html
 
     response = client.post(
@@ -513,7 +513,7 @@ def test_peer_evaluation_page_and_students_see_only_their_factor(client, alice, 
     page = refused.content.decode()
     assert "Choose one of the options offered for contribution of yourself." in page
     assert "Choose contribution of Dave Student." in page
-    assert "Keep comment about Dave Student (optional) to 2000 characters or fewer" in page
+    assert "Keep comment about Dave Student to 2000 characters or fewer" in page
     response = client.post(
         url,
         {f"score_{bob.pk}": "4", f"score_{dave.pk}": "2", f"comment_{dave.pk}": "Dave vanished"},
@@ -562,17 +562,17 @@ def test_override_from_the_assignment_page(client, world, alice, bob):
     response = client.post(url, {"student": bob.pk, "mark": "1e2", "reason": "All"}, follow=True)
     assert "mark is now 100%" in response.content.decode()  # not "1E+2%"
     response = client.post(url, {"student": bob.pk, "mark": "91", "reason": ""}, follow=True)
-    assert "Reason: Enter reason." in response.content.decode()
+    assert "Give the reason for the new mark." in response.content.decode()
     # Too long a reason: the message names the limit, and the row shows what was typed.
     reason = "Late medical certificate, accepted by the exam board. " * 40
     response = client.post(url, {"student": bob.pk, "mark": "75", "reason": reason}, follow=True)
     html = response.content.decode()
-    assert "Reason: Keep reason to 2000 characters or fewer" in html
+    assert "Keep reason to 2000 characters or fewer" in html
     assert f'id="mark-{bob.pk}"' in html and 'value="75"' in html
     assert reason.strip()[:100] in html and "back in the form" in html
     assert "mark is now 75" not in html
     response = client.post(url, {"student": bob.pk, "mark": "101", "reason": "x"}, follow=True)
-    assert "Mark (%): Give mark (%) a value of at most 100." in response.content.decode()
+    assert "Give a mark between 0 and 100 (%)." in response.content.decode()
     response = client.post(url, {"student": bob.pk, "clear": "1"}, follow=True)
     assert "computed mark applies again" in response.content.decode()
 

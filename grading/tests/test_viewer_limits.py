@@ -131,7 +131,12 @@ def test_an_archive_stored_before_the_limits_is_cut_not_crashed(client, world, g
     # The name too long for a link is listed, shortened, without one.
     long_row = next(row for row in viewer.tree if row.name.startswith("nnn"))
     assert (long_row.path, len(long_row.name)) == ("", MAX_PATH_LENGTH)
-    assert "name too long to open here; download the archive" in page
+    assert "name too long to open here; " in page
+    # ... and the archive it sends the grader to is a link away (it was a 404 to them).
+    download = world.submission.get_download_url()
+    assert f'name too long to open here; <a href="{download}">download the archive</a>' in page
+    assert f'not listed: <a href="{download}">download the archive</a>' in page
+    assert client.get(download).status_code == 200
     assert '<a href="?path=a/b.py"' in page
 
     # Files past the cut still open by name.

@@ -5,7 +5,7 @@
 * ``{{ upcoming_deadlines() }}`` - the viewer's next project deadlines, for a dashboard.
 * ``{{ value|local_time }}`` - a ``<time>`` element in the site's time zone, with the
   zone's abbreviation ("14:00 CET"); also a global, ``local_time(value)``.
-* ``{{ value|countdown }}`` - "due in 3 days" or "closed 2 hours ago".
+* ``{{ value|countdown }}`` - "due in 3 days, 4 hours" or "closed 2 hours ago".
 
 ``course_projects`` and ``upcoming_deadlines`` return the data of their partial
 templates; ``render_course_projects`` and ``render_upcoming_deadlines`` render it. No
@@ -97,10 +97,15 @@ def _local_time(value: datetime, offset, zone: str, language: str | None) -> Saf
 
 
 def countdown(value: datetime | None) -> str:
-    """Return how long until VALUE ("due in 3 days") or since it ("closed 2 hours ago")."""
+    """Return how long until VALUE ("due in 1 day, 23 hours") or since it ("closed 2
+    hours, 5 minutes ago").
+
+    Two units, so that 47 h 59 min is not "1 day": Django's time since gives only
+    adjacent ones ("1 day" for a day and 20 minutes; "5 minutes" when less than an hour).
+    """
     if value is None:
         return ""
     now = timezone.now()
     if value > now:
-        return f"due in {timeuntil(value, now, depth=1)}"
-    return f"closed {timesince(value, now, depth=1)} ago"
+        return f"due in {timeuntil(value, now, depth=2)}"
+    return f"closed {timesince(value, now, depth=2)} ago"

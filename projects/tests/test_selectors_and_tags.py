@@ -8,6 +8,7 @@ from django.db import connection
 from django.template import engines
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
@@ -162,5 +163,33 @@ def test_local_time_and_countdown():
     assert local_time(in_utc).startswith(f'<time datetime="{in_utc.isoformat()}"')
     assert local_time(when) == html
     now = timezone.now()
-    assert countdown(now + timedelta(days=3, hours=1)) == "due in 3\xa0days"
-    assert countdown(now - timedelta(hours=2, minutes=5)) == "closed 2\xa0hours ago"
+    # A minute to spare: the countdown reads the clock after this test did.
+    assert countdown(now + timedelta(days=3, hours=1, minutes=1)) == "due in 3\xa0days, 1\xa0hour"
+    assert countdown(now - timedelta(hours=2, minutes=5)) == "closed 2\xa0hours, 5\xa0minutes ago"
+
+
+@pytest.mark.parametrize(
+    ("ahead", "said"),
+    [
+        # One unit said 47 h 59 min as "1 day", 4 d 23 h as "4 days".
+        (timedelta(hours=47, minutes=59, seconds=30), "due in 1\xa0day, 23\xa0hours"),
+        (timedelta(days=4, hours=23, minutes=30), "due in 4\xa0days, 23\xa0hours"),
+        (timedelta(hours=5, minutes=40, seconds=30), "due in 5\xa0hours, 40\xa0minutes"),
+        # Short ones as before.
+        (timedelta(minutes=5, seconds=30), "due in 5\xa0minutes"),
+        (-timedelta(days=1, hours=2, minutes=1), "closed 1\xa0day, 2\xa0hours ago"),
+    ],
+)
+def test_countdowns_say_two_units_so_none_under_states_the_time(ahead, said):
+    assert countdown(timezone.now() + ahead) == said
+
+
+def test_the_dashboard_counts_down_with_the_same_words(client, course, student, assignment):
+    assignment.due_at = timezone.now() + timedelta(hours=47, minutes=59, seconds=30)
+    assignment.save()
+    client.force_login(student)
+    html = client.get(reverse("lessons:dashboard")).content.decode()
+    assert "due in 1\xa0day, 23\xa0hours" in html
+    assert (
+        "due in 1\xa0day, 23\xa0hours" in client.get(assignment.get_absolute_url()).content.decode()
+    )

@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_safe
 
 from access import policy
+from accounts.models import Role
 from coursesite.formpages import form_view, kept_fields, page
 from lessons.models import Course
 
@@ -34,12 +35,21 @@ def get_assignment_for_user(
     return assignment, policy.can(request.user, policy.TEACH, assignment)
 
 
-def get_submission_for_user(request: HttpRequest, pk: int) -> Submission:
-    """Return the submission if the user may see it: their group's, or as its teacher.
+# The page of a version names its group and who submitted it: for the group and its
+# teachers only. Graders download the versions they grade (anonymous grading keeps
+# names from them).
+MEMBER_OR_TEACHER = frozenset({Role.STUDENT, Role.INSTRUCTOR})
+
+
+def get_submission_for_user(
+    request: HttpRequest, pk: int, *, roles: frozenset[str] | None = MEMBER_OR_TEACHER
+) -> Submission:
+    """Return the submission if the user may see it (as one of ROLES): their group's, or
+    as its teacher; with ``roles=None`` also as a grader of its group (downloads).
 
     Anyone else gets a 404, the same answer as for an id that does not exist.
     """
-    queryset = policy.scope(request.user, policy.VIEW, Submission.objects)
+    queryset = policy.scope(request.user, policy.VIEW, Submission.objects, roles=roles)
     return get_object_or_404(
         queryset.select_related("group__assignment__course", "submitted_by"), pk=pk
     )
@@ -78,28 +88,36 @@ def _render_detail(
     group = mine.group if mine else None
     deadline = group.deadline() if group else assignment.due_at
     versions = mine.versions if mine else []
+    members = mine.members if mine else []
     graded = next((v for v in versions if group and v.pk == group.graded_submission_id), None)
+    # Groups are for the course's students: graders and instructors are offered no form
+    # to create or join one (the policy would refuse it) and read no student advice.
+    is_student = policy.role_in(request.user, assignment.course_id) == Role.STUDENT
     context = {
         "assignment": assignment,
         "course": assignment.course,
         "can_manage": can_manage,
+        "is_student": is_student,
         "group": group,
         "deadline": deadline,
         "submissions_closed": not assignment.accepts_late_work and timezone.now() > deadline,
         "versions": versions,
         "graded": graded,
         "submission_locked": (services.submission_locked_reason(group) if group else None) or "",
-        "members": mine.members if mine else [],
+        "members": members,
         "groups_closed": "",
     }
-    # Only when the page would offer to create, join or leave a group: the release is
-    # a query, which a group that has handed in work does not need.
-    if not versions and assignment.students_form_groups:
+    # Only when the page would offer to create, join or leave a group, or tell a group
+    # too small to find teammates: the release is a query, which a group that has handed
+    # in work does not need.
+    too_small = group is not None and len(members) < assignment.min_group_size
+    if assignment.students_form_groups and (group or is_student) and (not versions or too_small):
         context["groups_closed"] = services.student_groups_closed_reason(assignment) or ""
-    # Only the forms the page shows: a group's members submit, others create or join one.
+    # Only the forms the page shows: a group's members submit, students without one
+    # create or join one.
     if group:
         context["submission_form"] = submission_form or SubmissionForm(assignment=assignment)
-    else:
+    elif is_student:
         context["create_form"] = create_form or GroupCreateForm()
         context["join_form"] = join_form or GroupJoinForm()
     return render(request, "projects/detail.html", context, status=status)
@@ -279,11 +297,15 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_safe
 @login_required
 def submission_download(request: HttpRequest, pk: int) -> FileResponse:
-    return archive_download(get_submission_for_user(request, pk))
+    return archive_download(get_submission_for_user(request, pk, roles=None), user=request.user)
 
 
-def archive_download(submission: Submission) -> FileResponse:
-    """Return SUBMISSION's zip as a private download (404 without one): the site and the API."""
+def archive_download(submission: Submission, *, user) -> FileResponse:
+    """Return SUBMISSION's zip as a private download (404 without one): the site and the API.
+
+    A grader gets it named by its number: the name a student gave the file may name the
+    group's members, which anonymous grading keeps from graders.
+    """
     if not submission.archive:
         raise Http404("This version has no archive.")
     try:
@@ -293,7 +315,11 @@ def archive_download(submission: Submission) -> FileResponse:
     response = FileResponse(
         handle,
         as_attachment=True,
-        filename=submission.download_filename(),
+        filename=(
+            f"submission-{submission.pk}-v{submission.version}.zip"
+            if policy.role_in(user, submission.group.assignment.course_id) == Role.GRADER
+            else submission.download_filename()
+        ),
         content_type="application/zip",
     )
     response["Cache-Control"] = "private, no-store"

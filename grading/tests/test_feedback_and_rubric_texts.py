@@ -1,0 +1,88 @@
+"""Texts of the feedback and review pages that named the wrong person, nagged after the
+work was done, or lost an instructor's formatting."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Role
+from accounts.tests.factories import UserFactory
+from grading import services
+from grading.models import Level, PeerRating
+from lessons.tests.factories import CourseFactory
+
+from .factories import enroll, grading_world
+from .test_grading_views import release
+
+pytestmark = pytest.mark.django_db
+
+
+def feedback_page(client, user, world) -> tuple[int, str]:
+    client.force_login(user)
+    response = client.get(reverse("grading:feedback", kwargs={"pk": world.submission.pk}))
+    return response.status_code, response.content.decode()
+
+
+def reasons(html: str) -> list[str]:
+    """Return the label of each regrade request's reason on the feedback page."""
+    parts = html.split('regrade-reason"><span class="fw-semibold">')[1:]
+    return [part.split("</span>")[0] for part in parts]
+
+
+def test_a_regrade_reason_is_yours_only_if_you_asked(client, world, alice, bob):
+    release(world, alice)
+    dave = world.dave
+    services.regrade_request_create(
+        review=world.review, criterion=world.style, student=dave, reason="Style is fine."
+    )
+    assert reasons(feedback_page(client, dave, world)[1]) == ["Your reason:"]
+    assert reasons(feedback_page(client, bob, world)[1]) == ["Dave Student's reason:"]
+    assert reasons(feedback_page(client, alice, world)[1]) == ["Dave Student's reason:"]
+    # An instructor of another course reads nothing of it.
+    other = enroll(UserFactory(username="olga"), CourseFactory(), Role.INSTRUCTOR)
+    assert feedback_page(client, other, world)[0] == 404
+
+
+def test_the_feedback_list_stops_asking_for_ratings_once_given(client, alice, bob, grace):
+    world = grading_world(alice=alice, bob=bob, grace=grace, peer_evaluation=True)
+    url = reverse("grading:feedback_list")
+    client.force_login(bob)
+    html = client.get(url).content.decode()
+    assert "Peer evaluation is open" in html and "rate the members of Team Rocket" in html
+    services.peer_ratings_submit(
+        group=world.group, rater=bob, ratings={bob.pk: (4, ""), world.dave.pk: (3, "")}
+    )
+    html = client.get(url).content.decode()
+    assert "Peer evaluation is open" not in html
+    # Still reachable, to change the ratings until the release.
+    assert 'id="peer-rated"' in html
+    assert reverse("grading:peer", kwargs={"pk": world.group.pk}) in html
+    # Dave has not rated: he is still asked.
+    client.force_login(world.dave)
+    assert "rate the members of Team Rocket" in client.get(url).content.decode()
+    assert PeerRating.objects.filter(rater=bob).count() == 2
+
+
+def test_criterion_and_level_descriptions_keep_their_markdown(client, world, grace, alice):
+    world.correctness.description = (
+        "Look for:\n\n- routes that **work**\n- tests\n\n<script>alert(1)</script>"
+    )
+    world.correctness.save()
+    Level.objects.filter(criterion=world.correctness, label="Good").update(
+        description="Most routes work:\n\n1. list\n2. detail"
+    )
+    client.force_login(grace)
+    html = client.get(reverse("grading:review", kwargs={"pk": world.review.pk})).content.decode()
+    assert "<li>routes that <strong>work</strong></li>" in html and "<li>tests</li>" in html
+    assert "<script>alert(1)</script>" not in html
+    assert "What the levels mean" in html and "<li>detail</li>" in html
+    # The same page for the course's instructor; not for another course's grader.
+    client.force_login(alice)
+    assert (
+        "<li>tests</li>"
+        in client.get(reverse("grading:review", kwargs={"pk": world.review.pk})).content.decode()
+    )
+    other = enroll(UserFactory(username="gus"), CourseFactory(), Role.GRADER)
+    client.force_login(other)
+    assert client.get(reverse("grading:review", kwargs={"pk": world.review.pk})).status_code == 404

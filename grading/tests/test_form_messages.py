@@ -1,0 +1,182 @@
+"""What the grading forms say when something typed is wrong: one sentence a student or a
+grader reads without a manual, naming the range where there is one.
+
+Before: "Nothing was sent: Keep why should it be regraded? to 4000 characters or fewer",
+new scores out of range met with three different wordings (and no banner), a mark of
+100.001 with two messages, a score of 1e9 with two overlapping ones, and a line number
+of 0 or "abc" with "Give a line number and a comment." although both were given.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django import forms
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from accounts.models import Role
+from accounts.tests.factories import UserFactory
+from coursesite.forms import PlainErrorsMixin, plain_messages
+from grading import services
+from grading.forms import REGRADE_TEXT_MAX_LENGTH, MarkOverrideForm, RegradeAnswerForm, RubricForm
+from grading.models import LineComment, RegradeRequest, RegradeStatus
+from grading.selectors import rubric_criteria
+
+from .factories import enroll
+from .test_grading_views import release, review_url
+
+pytestmark = pytest.mark.django_db
+
+
+def flashed(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+# The site's plain messages, for every form -------------------------------------
+class Survey(PlainErrorsMixin, forms.Form):
+    reason = forms.CharField(label="Why should it be regraded?", max_length=10)
+    note = forms.CharField(label="Comment about Sam (optional)", max_length=5, required=False)
+    share = forms.DecimalField(
+        label="Share (%)", min_value=0, max_value=100, max_digits=5, decimal_places=2
+    )
+    seats = forms.IntegerField(label="Seats", min_value=1)
+
+
+def test_a_question_for_a_label_is_not_pasted_into_a_sentence():
+    messages = plain_messages(Survey.base_fields["reason"], "reason")
+    assert messages["required"] == "Enter your reason."  # named by the field, not the question
+    form = Survey({"reason": "w" * 11, "note": "n" * 6, "share": "5", "seats": "2"})
+    assert form.errors["reason"] == ["Keep your reason to 10 characters or fewer (it has 11)."]
+    assert form.errors["note"] == ["Keep comment about Sam to 5 characters or fewer (it has 6)."]
+
+
+@pytest.mark.parametrize("typed", ["100.001", "1e9", "-1", "99999", "-0.5"])
+def test_a_number_out_of_its_range_gets_one_message_naming_the_range(typed):
+    form = Survey({"reason": "w", "share": typed, "seats": "2"})
+    assert form.errors["share"] == ["Give share (%) a value between 0 and 100."]
+
+
+def test_a_bound_on_one_side_only_is_said_as_before():
+    assert Survey({"reason": "w", "share": "1", "seats": "0"}).errors["seats"] == [
+        "Give seats a value of at least 1."
+    ]
+    assert Survey({"reason": "w", "share": "1.234", "seats": "2"}).errors["share"] == [
+        "Use at most 2 decimal places."
+    ]
+    # "Required" is not %-formatted: a "%" in the label stays one.
+    assert Survey({"reason": "w", "seats": "2"}).errors["share"] == ["Enter share (%)."]
+
+
+# Regrade requests ---------------------------------------------------------------
+def test_a_regrade_reason_too_long_is_said_as_a_sentence(client, world, alice, bob):
+    release(world, alice)
+    client.force_login(bob)
+    url = reverse("grading:regrade_request", kwargs={"pk": world.submission.pk})
+    reason = "r" * (REGRADE_TEXT_MAX_LENGTH + 1)
+    response = client.post(url, {"criterion": world.style.pk, "reason": reason}, follow=True)
+    assert flashed(response)[0] == (
+        f"Nothing was sent. Keep your reason to {REGRADE_TEXT_MAX_LENGTH} characters or fewer "
+        f"(it has {REGRADE_TEXT_MAX_LENGTH + 1})."
+    )
+    assert not RegradeRequest.objects.exists()
+
+
+# Regrade answers: the criterion's range, said once, with a banner ------------------
+@pytest.fixture
+def regrade(world, alice, bob):
+    release(world, alice)
+    return services.regrade_request_create(
+        review=world.review, criterion=world.style, student=bob, reason="Please"
+    )
+
+
+@pytest.mark.parametrize("typed", ["1e9", "99999", "-1", "6", "5.001e3"])
+def test_a_new_score_out_of_range_names_the_criterion_s_range(client, world, grace, regrade, typed):
+    client.force_login(grace)
+    url = reverse("grading:regrade_answer", kwargs={"pk": regrade.pk})
+    response = client.post(url, {"decision": "accept", "new_points": typed, "response": "Fair."})
+    assert response.status_code == 200
+    expected = "To accept, give a new score between 0 and 5."
+    assert response.context["form"].errors["new_points"] == [expected]
+    assert flashed(response) == [f"Nothing was sent. {expected}"]  # the banner above the form
+    assert "Fair." in response.content.decode()  # what was valid stays
+    regrade.refresh_from_db()
+    assert regrade.status == RegradeStatus.OPEN
+
+
+def test_the_form_and_the_service_say_the_same_range(world, regrade):
+    form = RegradeAnswerForm(
+        {"decision": "accept", "new_points": "5.5"}, max_points=world.style.max_points
+    )
+    assert form.errors["new_points"] == ["To accept, give a new score between 0 and 5."]
+
+
+def test_another_grader_of_the_course_cannot_answer(client, world, regrade):
+    other = enroll(UserFactory(username="otto"), world.course, Role.GRADER)
+    client.force_login(other)
+    url = reverse("grading:regrade_answer", kwargs={"pk": regrade.pk})
+    assert client.post(url, {"decision": "accept", "new_points": "1e9"}).status_code == 404
+
+
+# Mark overrides and the review form -----------------------------------------------
+@pytest.mark.parametrize("typed", ["100.001", "101", "-1", "1e9"])
+def test_a_mark_out_of_range_gets_one_message(world, bob, typed):
+    form = MarkOverrideForm(
+        {"student": bob.pk, "mark": typed, "reason": "Exam board"}, assignment=world.assignment
+    )
+    assert form.error_messages_text() == ["Give a mark between 0 and 100 (%)."]
+
+
+def test_an_override_refused_says_it_once_on_the_page(client, world, alice, bob):
+    client.force_login(alice)
+    url = reverse("grading:override_mark", kwargs={"pk": world.assignment.pk})
+    response = client.post(
+        url, {"student": bob.pk, "mark": "100.001", "reason": "Exam board"}, follow=True
+    )
+    assert flashed(response)[0] == "Give a mark between 0 and 100 (%)."
+    assert "digits" not in " ".join(flashed(response))
+
+
+@pytest.mark.parametrize("typed", ["1e9", "11", "-1", "99999"])
+def test_a_score_out_of_range_gets_one_message(client, world, grace, typed):
+    form = RubricForm(
+        {f"score_{world.correctness.pk}": typed},
+        criteria=rubric_criteria(world.assignment.pk),
+    )
+    assert form.errors[f"score_{world.correctness.pk}"] == ["Give 0 to 10 points for Correctness."]
+    client.force_login(grace)
+    html = client.post(review_url(world), {f"score_{world.correctness.pk}": typed}).content
+    assert html.decode().count("Give 0 to 10 points") == 1
+
+
+# Line comments --------------------------------------------------------------------
+@pytest.mark.parametrize("line", ["0", "abc", "", "-3", "99999999999"])
+def test_a_line_number_that_is_no_line_says_which_lines_there_are(client, world, grace, line):
+    """app.py has five lines (factories.CODE)."""
+    client.force_login(grace)
+    url = reverse("grading:line_comment_create", kwargs={"pk": world.review.pk})
+    response = client.post(url, {"path": "app.py", "line": line, "text": "Nice name."})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Give a line number from 1 to 5 of this file." in html
+    assert "Give a line number and a comment." not in html
+    assert ">Nice name.</textarea>" in html  # the comment as typed
+    assert not LineComment.objects.exists()
+
+
+def test_a_line_comment_without_text_asks_for_it(client, world, grace):
+    client.force_login(grace)
+    url = reverse("grading:line_comment_create", kwargs={"pk": world.review.pk})
+    html = client.post(url, {"path": "app.py", "line": "2", "text": " "}).content.decode()
+    assert "Write a comment before adding it." in html
+    html = client.post(url, {"path": "app.py", "line": "x", "text": ""}).content.decode()
+    assert "Give a line number from 1 to 5 of this file, and a comment." in html
+
+
+def test_a_line_comment_is_still_refused_to_other_graders(client, world):
+    other = enroll(UserFactory(username="otto"), world.course, Role.GRADER)
+    client.force_login(other)
+    url = reverse("grading:line_comment_create", kwargs={"pk": world.review.pk})
+    response = client.post(url, {"path": "app.py", "line": "0", "text": "Intruder"})
+    assert response.status_code == 404
+    assert not LineComment.objects.exists()
