@@ -26,7 +26,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from coursesite.yamlsafe import YamlShapeError, check_shape
+from coursesite.yamlsafe import YamlShapeError, check_shape, load
 from grading.models import Criterion
 from projects.models import ProjectAssignment
 
@@ -70,7 +70,7 @@ def read_groups(folder: Path) -> list[GroupSpec] | None:
     try:
         source = path.read_text(encoding="utf-8")
         check_shape(source, max_nesting=MAX_NESTING)
-        data = yaml.safe_load(source)
+        data, _ = load(source)  # a key given twice: YamlShapeError
     except YamlShapeError as exc:
         raise ValidationError(f"{GROUPS_FILE}, line {exc.line + 1}: {exc.problem}.") from exc
     # ValueError and RecursionError: what PyYAML lets through ("0x_" read as a number).

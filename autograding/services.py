@@ -36,7 +36,7 @@ from django.utils import timezone
 from accounts.models import User
 from coursesite.copying import copy_file, copy_of
 from grading.models import Criterion, CriterionScore, Review, ReviewStatus
-from projects.archives import sha256_of, validate_zip
+from projects.archives import decode_text, sha256_of, validate_zip
 from projects.models import Group, ProjectAssignment, Submission
 
 from . import environments, sandbox
@@ -57,6 +57,7 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 2  # a run whose worker died this often ends as a sandbox error
 STALE_MARGIN = timedelta(minutes=2)
 SUITE_MAX_BYTES = 20 * 1024 * 1024
+REQUIREMENTS_MAX_BYTES = 64 * 1024
 NO_TESTS_IN_ARCHIVE = "The zip holds no test file (test_*.py or *_test.py)."
 
 
@@ -75,10 +76,32 @@ def suite_check_archive(upload: UploadedFile) -> tuple[str, str]:
     top = _single_top_folder(names)
     wanted = f"{top}requirements.txt"
     if wanted in names:
+        member_name = summary.names[names.index(wanted)]  # its stored name, backslashes kept
         upload.seek(0)
-        with zipfile.ZipFile(upload) as archive:
-            requirements = archive.read(wanted)[: 64 * 1024].decode("utf-8", "replace")
+        with zipfile.ZipFile(upload) as archive, archive.open(member_name) as member:
+            requirements = _requirements_text(member.read(REQUIREMENTS_MAX_BYTES + 1))
     return sha256_of(upload), requirements
+
+
+def _requirements_text(data: bytes) -> str:
+    """Return a suite's requirements.txt as text, decoded as the code viewer decodes it.
+
+    Windows editors save UTF-8 with a byte-order mark, or UTF-16 (PowerShell's ">"):
+    read as plain UTF-8, the first line would not be a requirement, or every one would
+    be mojibake.
+    """
+    if len(data) > REQUIREMENTS_MAX_BYTES:
+        raise ValidationError(
+            "The zip's requirements.txt is over 64 KB: it should list only the packages "
+            "the tests need, one per line."
+        )
+    decoded = decode_text(data)
+    if decoded is None:
+        raise ValidationError(
+            "The zip's requirements.txt is not a text file: save it as plain text "
+            "(UTF-8), one package per line, and upload the zip again."
+        )
+    return decoded[0]
 
 
 def _is_test_file(name: str) -> bool:

@@ -22,6 +22,7 @@ from projects.archives import (
     MemberNotFound,
     UnreadableMember,
     format_bytes,
+    is_junk,
     read_member,
 )
 from projects.models import Submission
@@ -35,7 +36,8 @@ MAX_COMPARED_LINES = 2_000
 COMPARE_SECONDS = 2.0
 MAX_DIFF_LINES = 3_000
 CONTEXT_LINES = 3
-# Two archives never change once submitted: their diff is cached under both hashes.
+# Two archives never change once submitted: their diff is cached under both hashes
+# (and the version of this module's output: diff2 leaves OS clutter out).
 CACHE_SECONDS = 24 * 60 * 60
 
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
@@ -84,7 +86,7 @@ class ArchiveDiff:
 def archive_diff(old: Submission, new: Submission) -> ArchiveDiff:
     """Return the files added, removed and changed from OLD's archive to NEW's."""
     if old.sha256 and new.sha256:
-        key = f"diff:{old.sha256}:{new.sha256}:{old.version}:{new.version}"
+        key = f"diff2:{old.sha256}:{new.sha256}:{old.version}:{new.version}"
         found = cache.get(key)
         if found is not None:
             return found
@@ -115,7 +117,12 @@ def _diff(old: Submission, new: Submission) -> ArchiveDiff:
 def _entries(fileobj) -> dict[str, zipfile.ZipInfo] | None:
     try:
         with zipfile.ZipFile(fileobj) as archive:
-            return {info.filename: info for info in archive.infolist() if not info.is_dir()}
+            return {
+                info.filename: info
+                for info in archive.infolist()
+                # The file tree hides OS clutter (__MACOSX/, ._*): so does the diff.
+                if not info.is_dir() and not is_junk(info.filename)
+            }
     except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError, OSError):
         return None
 

@@ -26,7 +26,15 @@ import yaml
 from django.core.validators import slug_re
 from django.utils.text import slugify
 
-from coursesite.yamlsafe import TOO_DEEP, YamlShapeError, checked_events
+from accounts.validators import BIDI_CONTROLS
+from coursesite.yamlsafe import (
+    TOO_DEEP,
+    YamlShapeError,
+    checked_events,
+    is_long_number,
+    load,
+    mapping_items,
+)
 from practice import syntax as practice_syntax
 
 COURSE_FILE = "course.md"
@@ -38,7 +46,6 @@ FENCE = "---"
 MAX_FILE_BYTES = 1024 * 1024
 MAX_FRONT_MATTER_BYTES = 64 * 1024
 MAX_NESTING = 20  # front matter values are scalars: nesting is only ever an error
-MAX_NUMBER_DIGITS = 4000  # past 4,300 digits Python refuses to read an integer
 # The largest order or duration every database stores: the fields are
 # PositiveIntegerField, whose PostgreSQL column stops at 2**31 - 1.
 MAX_WHOLE = 2**31 - 1
@@ -255,11 +262,7 @@ def read_document(path: Path, *, label: str | None = None) -> Document:
         meta, node = {}, None
     if not isinstance(meta, dict):
         raise BundleError([f"{label}:2: front matter must be 'key: value' lines"])
-    key_lines = {}
-    if isinstance(node, yaml.MappingNode):
-        for key_node, _ in node.value:
-            if isinstance(key_node, yaml.ScalarNode):
-                key_lines[str(key_node.value)] = key_node.start_mark.line + 2
+    key_lines = {str(key): key_node.start_mark.line + 2 for key, key_node, _ in mapping_items(node)}
     rest = "\n".join(lines[end + 1 :])
     body = rest.strip("\n")
     # Lines are counted from 1: the closing fence is line end + 1, the body follows it
@@ -287,14 +290,12 @@ def _load_front_matter(front: str, label: str) -> tuple[Any, yaml.Node | None]:
             raise BundleError([f"{label}:{number}: {TOO_DEEP}"])
     try:
         for event in checked_events(front, max_nesting=MAX_NESTING):
-            if isinstance(event, yaml.ScalarEvent) and len(event.value) > MAX_NUMBER_DIGITS:
-                if event.style is None and re.fullmatch(r"[-+]?[0-9_]+", event.value):
-                    line = event.start_mark.line + 2
-                    raise BundleError(
-                        [f"{label}:{line}: a number of {len(event.value)} digits is too large"]
-                    )
-        node = yaml.compose(front, Loader=yaml.SafeLoader)
-        meta = yaml.safe_load(front)
+            if is_long_number(event):
+                line = event.start_mark.line + 2
+                raise BundleError(
+                    [f"{label}:{line}: a number of {len(event.value)} digits is too large"]
+                )
+        meta, node = load(front)  # a key given twice: YamlShapeError
     except YamlShapeError as exc:
         raise BundleError([f"{label}:{exc.line + 2}: {exc.problem}"]) from None
     except yaml.YAMLError as exc:
@@ -315,12 +316,15 @@ def _shown(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _bad_character(value: str, *, one_line: bool) -> str | None:
-    """Return a character VALUE may not hold (control codes; line breaks in one-liners)."""
+def bad_character(value: str, *, one_line: bool) -> str | None:
+    """Return a character VALUE may not hold: control codes; in one-liners (titles) line
+    breaks and the direction overrides that make the text read as something else."""
     for char in value:
         if char in "\t\n" and not one_line:
             continue
         if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp"):
+            return char
+        if one_line and char in BIDI_CONTROLS:
             return char
     return None
 
@@ -332,7 +336,9 @@ def check_fields(doc: Document, schema: dict, errors: list[str]) -> dict | None:
     for key in doc.meta:
         if key not in schema:
             allowed = ", ".join(schema)
-            errors.append(f"{doc.where(key)}: unknown key {_shown(key)} (allowed: {allowed})")
+            shown = "~" if key is None else _shown(key)  # YAML's null, as written
+            # Lines are keyed by str(key): a None or number key has a line too.
+            errors.append(f"{doc.where(str(key))}: unknown key {shown} (allowed: {allowed})")
     for key, (kind, required, default, max_length) in schema.items():
         value = doc.meta.get(key)
         where = doc.where(key)
@@ -358,7 +364,7 @@ def check_fields(doc: Document, schema: dict, errors: list[str]) -> dict | None:
             errors.append(f"{where}: {key} must be text, not a list or mapping")
         else:
             value = str(value)
-            char = _bad_character(value, one_line=kind is str)
+            char = bad_character(value, one_line=kind is str)
             if char is not None:
                 errors.append(
                     f"{where}: {key} contains an invisible control character "

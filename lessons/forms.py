@@ -10,7 +10,7 @@ from accounts.validators import validate_ascii_username, validate_name
 from coursesite.forms import PlainErrorsMixin
 
 from .models import Course
-from .services import course_for_key
+from .services import course_for_key, typed_key
 
 
 class EnrollmentKeyField(forms.CharField):
@@ -23,6 +23,10 @@ class EnrollmentKeyField(forms.CharField):
         )
         super().__init__(**kwargs)
 
+    def to_python(self, value) -> str:
+        # Before the length is checked: what was pasted around the key is not part of it.
+        return typed_key(super().to_python(value))
+
 
 class EnrollForm(PlainErrorsMixin, forms.Form):
     key = EnrollmentKeyField()
@@ -33,7 +37,7 @@ class EnrollForm(PlainErrorsMixin, forms.Form):
         return cls(initial={"key": data.get("key", "")})
 
     def clean_key(self) -> str:
-        key = self.cleaned_data["key"].strip()
+        key = typed_key(self.cleaned_data["key"])
         self.course = course_for_key(key)  # ValidationError lands on the field
         return key
 
@@ -79,7 +83,7 @@ class SignupForm(PlainErrorsMixin, forms.Form):
         return cls(initial={name: data.get(name, "") for name in typed})
 
     def clean_key(self) -> str:
-        key = self.cleaned_data["key"].strip()
+        key = typed_key(self.cleaned_data["key"])
         self.course = course_for_key(key)
         return key
 

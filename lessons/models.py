@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.validators import MaxValueValidator
 from django.db import models, transaction
 from django.db.models import F, Q
@@ -15,9 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, name_sort_keys
+from accounts.validators import BIDI_CONTROLS
 from coursesite.urlpaths import path_of
 from practice.syntax import strip_blocks
 
+from .bundle import bad_character
 from .rendering import render_markdown
 
 # Keys students type to enroll: the generated ones have 12 characters.
@@ -27,6 +30,40 @@ ENROLLMENT_KEY_MIN_LENGTH = 8
 def new_enrollment_key() -> str:
     # Short enough to read out in a lecture, long enough not to be guessed.
     return secrets.token_urlsafe(9)
+
+
+def one_line_refusal(text: str) -> str | None:
+    """Return the first character of TEXT that one line shown on a page may not hold.
+
+    Control codes, line and paragraph separators, and the direction overrides that make
+    text read as something else: what an exported course's file may not hold either
+    (``bundle.bad_character``), so a course saved here exports and imports again.
+    """
+    return bad_character(text, one_line=True)
+
+
+def validate_one_line(value: str) -> None:
+    """Refuse a title or term that would not read as typed, or not export (one_line_refusal)."""
+    char = one_line_refusal(value)
+    if char is None:
+        return
+    if char in BIDI_CONTROLS:
+        raise ValidationError(
+            _(
+                "Remove the invisible text-direction character (U+%(code)04X): it changes "
+                "how the text reads on the page. Retype the text rather than pasting it."
+            ),
+            code="bidi_control",
+            params={"code": ord(char)},
+        )
+    raise ValidationError(
+        _(
+            "Keep this on one line, without tabs, line breaks or other invisible control "
+            "characters (U+%(code)04X here). Retype the text rather than pasting it."
+        ),
+        code="control_character",
+        params={"code": ord(char)},
+    )
 
 
 @dataclass(frozen=True)
@@ -90,10 +127,16 @@ class CourseQuerySet(models.QuerySet):
 
 
 class Course(models.Model):
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(_("title"), max_length=200, validators=[validate_one_line])
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     code = models.CharField(_("code"), max_length=30, blank=True, help_text=_("e.g. PYWEB"))
-    term = models.CharField(_("term"), max_length=30, blank=True, help_text=_("e.g. 2024-2025"))
+    term = models.CharField(
+        _("term"),
+        max_length=30,
+        blank=True,
+        validators=[validate_one_line],
+        help_text=_("e.g. 2024-2025"),
+    )
     summary = models.TextField(_("summary"), blank=True, help_text=_("Markdown."))
     objectives = models.TextField(_("objectives"), blank=True, help_text=_("Markdown list."))
     prerequisites = models.TextField(_("prerequisites"), blank=True, help_text=_("Markdown list."))
@@ -203,7 +246,7 @@ class ModuleQuerySet(models.QuerySet):
 class Module(models.Model):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="modules")
     order = models.PositiveIntegerField(_("order"), default=0, db_index=True)
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(_("title"), max_length=200, validators=[validate_one_line])
     slug = models.SlugField(
         _("slug"),
         max_length=100,
@@ -267,7 +310,7 @@ class LessonQuerySet(models.QuerySet):
 class Lesson(models.Model):
     module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="lessons")
     order = models.PositiveIntegerField(_("order"), default=0, db_index=True)
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(_("title"), max_length=200, validators=[validate_one_line])
     slug = models.SlugField(_("slug"), max_length=100)
     body = models.TextField(
         _("body"),
@@ -434,12 +477,44 @@ def _attachment_path(instance: LessonAttachment, filename: str) -> str:
     return f"lessons/{instance.lesson_id}/{filename}"
 
 
+# A stored attachment's path is "lessons/<lesson id>/<file name>" and holds at most 255
+# characters (the column). The name the instructor chose gets what the folder leaves,
+# with room for a lesson id of 12 digits and for the 8 characters ("_a1B2c3d") the
+# storage adds to a name already taken in that folder.
+ATTACHMENT_PATH_MAX_LENGTH = 255
+ATTACHMENT_NAME_MAX_LENGTH = ATTACHMENT_PATH_MAX_LENGTH - len("lessons//") - 12 - 8
+
+
+def validate_attachment_name(value: File) -> None:
+    """Refuse a file whose name leaves no room for its folder (ATTACHMENT_NAME_MAX_LENGTH)."""
+    name = (getattr(value, "name", None) or "").rsplit("/", 1)[-1]
+    if len(name) <= ATTACHMENT_NAME_MAX_LENGTH:
+        return
+    # Browsers' names past 255 characters reach us cut to 255 (Django's upload): the
+    # count said is then a lower bound.
+    length = f"{len(name)} or more" if len(name) >= 255 else str(len(name))
+    raise ValidationError(
+        _(
+            "The file's name is too long: a lesson's file may have a name of at most "
+            "%(max)d characters, its extension included (this one has %(length)s). "
+            "Rename the file to something shorter, then choose it again."
+        ),
+        code="name_too_long",
+        params={"max": ATTACHMENT_NAME_MAX_LENGTH, "length": length},
+    )
+
+
 class LessonAttachment(models.Model):
     """A file students download from a lesson (slides, starter code)."""
 
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="attachments")
     title = models.CharField(_("title"), max_length=200)
-    file = models.FileField(_("file"), upload_to=_attachment_path)
+    file = models.FileField(
+        _("file"),
+        upload_to=_attachment_path,
+        max_length=ATTACHMENT_PATH_MAX_LENGTH,
+        validators=[validate_attachment_name],
+    )
     order = models.PositiveIntegerField(_("order"), default=0)
 
     class Meta:

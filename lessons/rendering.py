@@ -46,6 +46,8 @@ ALLOWED_ATTRIBUTES = {
     "th": {"align"},
     "td": {"align"},
     "ol": {"start"},
+    # Shown unfolded (no "name": that ties the page's other <details> to the lesson's).
+    "details": {"open"},
     **{f"h{level}": {"id"} for level in range(1, 7)},
 }
 # The classes that code highlighting (Pygments token names inside the codehilite
@@ -260,6 +262,8 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
         return ID_PREFIX + value if _ID_RE.fullmatch(value) else None
     if tag == "a" and attribute == "href" and value.startswith("#") and len(value) > 1:
         return f"#{ID_PREFIX}{value[1:]}"
+    if attribute == "open":  # a boolean attribute: its value means nothing, keep none
+        return ""
     return value
 
 

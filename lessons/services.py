@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import unicodedata
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,7 +21,7 @@ from django.utils.text import slugify
 from access import policy
 from accounts.invitations import invitations_send, is_invitable
 from accounts.models import Role, User
-from accounts.validators import canonical_email, normalize_email
+from accounts.validators import canonical_email, normalize_email, validate_name
 from coursesite.copying import copy_file, copy_of
 from coursesite.locks import lock_rows
 from coursesite.prepared import prepared_update
@@ -38,6 +38,7 @@ from .models import (
     Progress,
     Removal,
     new_enrollment_key,
+    one_line_refusal,
     renumber,
 )
 from .signals import course_copied
@@ -162,9 +163,20 @@ def refuse_if_last_instructor(enrollment: Enrollment) -> None:
         raise ValidationError(last_instructor_message(enrollment), code="last_instructor")
 
 
+# What a key pasted from an email or a slide may carry around it besides spaces (which
+# strip() removes, no-break spaces included): zero-width spaces and joiners, the word
+# joiner and the byte-order mark. No key holds them.
+_KEY_EDGES = re.compile(r"^[\s\u200b-\u200d\u2060\ufeff]+|[\s\u200b-\u200d\u2060\ufeff]+$")
+
+
+def typed_key(key: str | None) -> str:
+    """Return the enrollment key KEY as typed or pasted, without what surrounds it."""
+    return _KEY_EDGES.sub("", key or "")
+
+
 def course_for_key(key: str) -> Course:
     """Return the open course whose enrollment key is KEY, or raise ValidationError."""
-    course = Course.objects.filter(enrollment_key=(key or "").strip()).first()
+    course = Course.objects.filter(enrollment_key=typed_key(key)).first()
     if course is None:
         raise ValidationError(
             "No course has this enrollment key. Check it with your instructor "
@@ -349,19 +361,16 @@ ROSTER_MAX_ROWS = 5000
 # The columns the values end up in: accounts.User.email and display_name.
 EMAIL_MAX_LENGTH = User._meta.get_field("email").max_length
 NAME_MAX_LENGTH = User._meta.get_field("display_name").max_length
-# Invisible characters that have no place in a name or an address: control codes
-# (NUL, which PostgreSQL cannot store, among them), line separators, and the
-# direction overrides that make a name display as something else.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
 
 
 def _forbidden_character(text: str) -> str | None:
-    """Return the first character of TEXT a roster may not contain, or None."""
-    for char in text:
-        if char in _BIDI_CONTROLS or unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
-            return char
-    return None
+    """Return the first character of TEXT a roster may not contain, or None.
+
+    What a title may not hold either (``one_line_refusal``): control codes (NUL, which
+    PostgreSQL cannot store, among them), line separators, and the direction overrides
+    that make a name display as something else.
+    """
+    return one_line_refusal(text)
 
 
 def _shown(value: str, limit: int = 40) -> str:
@@ -416,6 +425,16 @@ def roster_parse(data: bytes | str) -> list[RosterRow]:
     try:
         fieldnames = reader.fieldnames or []
         header = [(name or "").strip().lstrip("\ufeff").strip().lower() for name in fieldnames]
+        for column in REQUIRED_COLUMNS:
+            # A reader keeps the last of two columns of one name: the first one's
+            # values would be dropped without a word.
+            if header.count(column) > 1:
+                times = "twice" if header.count(column) == 2 else f"{header.count(column)} times"
+                raise ValidationError(
+                    f"The column “{column}” appears {times} in the first line. Keep one "
+                    "of them (rename or delete the other), then import the file again. "
+                    "Nothing was imported."
+                )
         missing = [column for column in REQUIRED_COLUMNS if column not in header]
         if missing:
             raise ValidationError(
@@ -478,6 +497,11 @@ def _roster_check(row: RosterRow) -> str:
         return f"bad email {_shown(row.email)}" + (f": {reason}" if reason else "")
     if len(row.name) > NAME_MAX_LENGTH:
         return f"name is longer than {NAME_MAX_LENGTH} characters"
+    if row.name:
+        try:
+            validate_name(row.name)  # as sign-up and the profile check it
+        except ValidationError as exc:
+            return f"bad name {_shown(row.name)}: {exc.messages[0]}"
     if row.role not in Role.values:
         return f"unknown role {_shown(row.role)} (use {', '.join(Role.values)})"
     return ""

@@ -264,7 +264,18 @@ def lesson_complete(request: HttpRequest, course_slug: str, lesson_slug: str) ->
     """Mark a lesson complete or not: JSON for the page's script, a redirect for plain forms."""
     access = get_course_for_user(request, course_slug)
     lesson = _get_lesson(request, access.course, slug=lesson_slug)
-    completed = request.POST.get("completed", "1") == "1"
+    value = request.POST.get("completed", "1")
+    if value not in ("0", "1"):
+        # Read as "not 1", any other value un-marked the lesson.
+        error = (
+            "Nothing was changed: the request said neither to mark nor to unmark the "
+            "lesson. Reload the page and press its button again."
+        )
+        if wants_json(request):
+            return JsonResponse({"error": error}, status=400)
+        messages.error(request, error)
+        return redirect(lesson)
+    completed = value == "1"
     try:
         lesson_set_completed(user=request.user, lesson=lesson, completed=completed)
     except IntegrityError as exc:  # deleted by an instructor at the same moment

@@ -24,7 +24,14 @@ from typing import Any
 import yaml
 from django.core.validators import slug_re
 
-from coursesite.yamlsafe import YamlShapeError, check_shape
+from coursesite.yamlsafe import (
+    MAX_NUMBER_DIGITS,
+    YamlShapeError,
+    checked_events,
+    is_long_number,
+    load,
+    mapping_items,
+)
 
 QUESTION, EXERCISE = "question", "exercise"
 KINDS = ("single", "multiple", "number", "text", "output")
@@ -255,8 +262,9 @@ def parse(markdown: str) -> Practice:
 def _load(block: _Block, problems: list[Problem]) -> tuple[dict | None, dict[str, int]]:
     """Return the block's mapping and {key: line}, or None after adding a problem.
 
-    Anchors and aliases (a few lines that expand to billions of items) and deep
-    nesting are refused before PyYAML builds anything.
+    Anchors and aliases (a few lines that expand to billions of items), deep nesting
+    and numbers too long for Python are refused before PyYAML builds anything; a key
+    given twice (PyYAML would keep the last) while it builds.
     """
     first = block.line + 1  # the block's first YAML line, in the lesson
     if len(block.source.encode()) > MAX_BLOCK_BYTES:
@@ -265,9 +273,17 @@ def _load(block: _Block, problems: list[Problem]) -> tuple[dict | None, dict[str
         )
         return None, {}
     try:
-        check_shape(block.source, max_nesting=MAX_NESTING)
-        node = yaml.compose(block.source, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(block.source)
+        for event in checked_events(block.source, max_nesting=MAX_NESTING):
+            if is_long_number(event):
+                problems.append(
+                    Problem(
+                        first + event.start_mark.line,
+                        f"the number is too long: {len(event.value):,} digits "
+                        f"(at most {MAX_NUMBER_DIGITS:,})",
+                    )
+                )
+                return None, {}
+        data, node = load(block.source)
     except YamlShapeError as exc:
         problems.append(Problem(first + exc.line, exc.problem))
         return None, {}
@@ -285,13 +301,13 @@ def _load(block: _Block, problems: list[Problem]) -> tuple[dict | None, dict[str
             Problem(block.line, f"a {block.kind} must be 'key: value' lines (id, kind, ...)")
         )
         return None, {}
+    # Keyed as the checks look keys up: str() of the loaded key ("~" is None).
     key_lines: dict[str, int] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key_lines[str(key_node.value)] = first + key_node.start_mark.line
-            if str(key_node.value) == "choices" and isinstance(value_node, yaml.SequenceNode):
-                for number, item in enumerate(value_node.value):
-                    key_lines[f"choices.{number}"] = first + item.start_mark.line
+    for key, key_node, value_node in mapping_items(node):
+        key_lines[str(key)] = first + key_node.start_mark.line
+        if key == "choices" and isinstance(value_node, yaml.SequenceNode):
+            for number, item in enumerate(value_node.value):
+                key_lines[f"choices.{number}"] = first + item.start_mark.line
     return data, key_lines
 
 
@@ -326,9 +342,8 @@ class _Checker:
     def allowed(self, keys: tuple[str, ...], what: str) -> None:
         for key in self.data:
             if key not in keys:
-                self.fail(
-                    str(key), f"unknown key {_shown(key)} for {what} (allowed: {', '.join(keys)})"
-                )
+                shown = "~" if key is None else _shown(key)  # YAML's null, as written
+                self.fail(str(key), f"unknown key {shown} for {what} (allowed: {', '.join(keys)})")
 
     def text(self, key: str, *, required: bool, max_length: int | None = None) -> str:
         value = self.data.get(key)

@@ -64,6 +64,7 @@ __all__ = [
     "TreeNode",
     "UnreadableMember",
     "build_tree",
+    "decode_text",
     "format_bytes",
     "is_junk",
     "read_member",
@@ -537,7 +538,7 @@ def read_member(
 
     truncated = len(data) > max_bytes
     data = data[:max_bytes]
-    decoded = _decode_text(data, truncated=truncated)
+    decoded = decode_text(data, truncated=truncated)
     text, encoding = decoded if decoded is not None else (None, None)
     return MemberContent(
         path=path,
@@ -549,8 +550,13 @@ def read_member(
     )
 
 
-def _decode_text(data: bytes, *, truncated: bool) -> tuple[str, str] | None:
-    """Return ``(text, encoding)`` if ``data`` looks like text, else None."""
+def decode_text(data: bytes, *, truncated: bool = False) -> tuple[str, str] | None:
+    """Return ``(text, encoding)`` if ``data`` looks like text, else None.
+
+    A byte-order mark decides (UTF-16, or UTF-8 with the mark dropped, as Windows
+    Notepad saves), else UTF-8, else Windows-1252. TRUNCATED: DATA is the start of a
+    longer file, so a character cut in half at its end is dropped.
+    """
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         # PowerShell's ">" writes UTF-16, which is full of NUL bytes.
         candidates = [("utf-16", "utf-16", "strict")]
@@ -642,21 +648,38 @@ def _check_unique(name: str, seen: dict[str, str]) -> None:
             code="corrupt",
             params={"name": _shorten(name)},
         )
+    if _trimmed(other) == _trimmed(name):
+        where, reason = "Windows", "dots or spaces at their end, which Windows drops"
+    elif _folded(other, trim=False) == _folded(name, trim=False):
+        where, reason = "Windows and macOS", "capitals or accents"
+    else:
+        where = "Windows and macOS"
+        reason = "capitals, accents, or dots or spaces at their end, which Windows drops"
     raise ValidationError(
-        "The archive holds both '%(name)s' and '%(other)s': on Windows and macOS they are "
-        "the same file (the names differ only in capitals or accents), so one would "
-        "replace the other. Rename one of them and upload the archive again.",
+        "The archive holds both '%(name)s' and '%(other)s': on %(where)s they are the "
+        "same file (the names differ only in %(reason)s), so one would replace the "
+        "other. Rename one of them and upload the archive again.",
         code="name_clash",
-        params={"name": _shorten(other), "other": _shorten(name)},
+        params={
+            "name": _shorten(other),
+            "other": _shorten(name),
+            "where": where,
+            "reason": reason,
+        },
     )
 
 
-def _folded(name: str) -> str:
+def _trimmed(name: str) -> str:
+    """Return NAME's components without the trailing dots and spaces Windows drops."""
+    return "/".join(part.rstrip(". ") or part for part in _split(name))
+
+
+def _folded(name: str, *, trim: bool = True) -> str:
     """Return NAME as Windows and macOS compare names: components without the trailing
-    dots and spaces Windows drops, NFC, case folded after upper-casing (Windows takes
-    "ı" for "I", which case folding alone keeps apart)."""
-    parts = (part.rstrip(". ") or part for part in _split(name))
-    return unicodedata.normalize("NFC", "/".join(parts)).upper().casefold()
+    dots and spaces Windows drops (unless not TRIM), NFC, case folded after upper-casing
+    (Windows takes "ı" for "I", which case folding alone keeps apart)."""
+    joined = _trimmed(name) if trim else "/".join(_split(name))
+    return unicodedata.normalize("NFC", joined).upper().casefold()
 
 
 def _check_files_are_not_folders(files: Mapping[str, str], folders: set[str]) -> None:

@@ -4,8 +4,8 @@ Django's default upload handlers store the whole body (in memory, then in a temp
 file) before any view can look at its size, so a 400 MB upload used to be written out
 in full before "the limit is 20 MB" was shown. ``read_upload`` puts a handler in front
 of them that stops reading once the files pass the limit, and turns a body Django cannot
-parse (a file name of a thousand characters, a broken multipart request) into a message
-instead of a blank "Bad Request".
+parse (a file name of a thousand characters, many files at once, a broken multipart
+request) into a message that names the cause instead of a blank "Bad Request".
 
 The view must install the handler before anything reads ``request.POST``; as Django's
 "Modifying upload handlers on the fly" explains, that means ``csrf_exempt`` on the view
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import SuspiciousOperation, ValidationError
+from django.core.exceptions import SuspiciousOperation, TooManyFilesSent, ValidationError
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest, QueryDict
 from django.http.multipartparser import MultiPartParserError
@@ -24,17 +24,29 @@ from django.utils.datastructures import MultiValueDict
 
 from projects.services.submissions import too_large_error
 
-__all__ = ["FORM_ALLOWANCE", "UNREADABLE", "UploadLimitHandler", "read_upload"]
+__all__ = [
+    "BROKEN_FORM",
+    "FORM_ALLOWANCE",
+    "ONE_ARCHIVE",
+    "UNREADABLE",
+    "UploadLimitHandler",
+    "read_upload",
+]
 
 logger = logging.getLogger(__name__)
 
 # Room for the form's other fields beside the file: the CSRF token, a 2,000-character
 # note, a URL, a commit and the multipart headers take under 20 KB.
 FORM_ALLOWANCE = 64 * 1024
+# Said only when a part's headers pass Django's bound: mostly a very long file name.
 UNREADABLE = (
     "Your upload could not be read. If the file name is very long, rename the file to "
     "something short such as project.zip, then upload it again."
 )
+ONE_ARCHIVE = "Send one zip archive at a time."
+BROKEN_FORM = "Your browser sent a form we could not read: reload the page and try again."
+# Django's message when a part's headers pass its bound (1 KiB, MultiPartParser's).
+HEADERS_TOO_LONG = "Request max total header size exceeded."
 
 
 class UploadLimitHandler(FileUploadHandler):
@@ -96,10 +108,24 @@ def read_upload(request: HttpRequest, *, max_bytes: int) -> ValidationError | No
         # SuspiciousOperation: too many fields or files, or fields over the memory limit.
         logger.info("Refused an unreadable upload to %s: %s", request.path, exc)
         close_partial_files(request)
-        return ValidationError(UNREADABLE, code="unreadable_upload")
+        return unreadable_refusal(exc)
     if limiter.exceeded:
         return limiter.refusal()
     return None
+
+
+def unreadable_refusal(exc: Exception) -> ValidationError:
+    """Return what to tell a student whose form Django could not parse, by its cause.
+
+    Only headers past Django's bound concern the file (its name, mostly); many files
+    were picked at once; anything else (a thousand fields, no multipart boundary, a
+    body cut short) is a form no page of ours sends, which a reload repairs.
+    """
+    if isinstance(exc, TooManyFilesSent):
+        return ValidationError(ONE_ARCHIVE, code="too_many_files")
+    if isinstance(exc, MultiPartParserError) and str(exc) == HEADERS_TOO_LONG:
+        return ValidationError(UNREADABLE, code="unreadable_upload")
+    return ValidationError(BROKEN_FORM, code="broken_form")
 
 
 def close_partial_files(request: HttpRequest) -> None:

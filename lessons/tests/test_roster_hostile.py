@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import Role, User
+from accounts.validators import validate_name
 from api.tests.conftest import token_client
 from lessons.models import Enrollment
 from lessons.services import (
@@ -275,10 +276,20 @@ def test_any_text_under_a_header_is_parsed_or_refused_and_rows_have_reasons(text
             assert row.detail
 
 
+def _is_a_name(name: str) -> bool:
+    """Whether sign-up and the profile take NAME (and so a roster does)."""
+    try:
+        validate_name(name)
+    except ValidationError:
+        return False
+    return True
+
+
 NAMES = (
     st.text(st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp")), min_size=0, max_size=150)
     .map(str.strip)
     .filter(lambda name: _forbidden_character(name) is None)
+    .filter(lambda name: not name or _is_a_name(name))
 )
 LOCAL_PARTS = st.text(string.ascii_lowercase + string.digits + "._+-", min_size=1, max_size=30)
 

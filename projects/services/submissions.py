@@ -38,6 +38,21 @@ NOT_PUBLIC = (
     "Give the repository's public address, e.g. https://github.com/team/project: an "
     "address on your own computer or a private network does not open for your graders."
 )
+MALFORMED_URL = (
+    "This is not a web address as a browser reads it: check it for typing mistakes, "
+    "e.g. https://github.com/team/project."
+)
+SPACES_IN_URL = (
+    "A web address has no spaces in it: remove them, e.g. https://github.com/team/project."
+)
+BAD_PORT = (
+    "The number after the “:” in this address is not a port a server can use (1 to "
+    "65535): remove it, e.g. https://github.com/team/project."
+)
+LOOK_ALIKE_HOST = (
+    "Give the repository's address with its host name in plain letters (for example "
+    "github.com): this one holds look-alike letters."
+)
 COMMIT_FORMAT = "A commit is 7 to 40 hexadecimal characters (0-9, a-f), e.g. 3f2c9ab."
 COMMIT_NEEDS_URL = "Give the repository URL the commit belongs to."
 TOO_LARGE = "This file is %(size)s; the limit for this project is %(limit)s."
@@ -45,9 +60,9 @@ EMPTY_FILE = "This file is empty. Please upload the zip archive of your project.
 NOTE_MAX_LENGTH = 2000
 
 _COMMIT_RE = re.compile(r"[0-9a-f]{7,40}")
-# https only: plain http can be rewritten on the way, and every code host serves https.
-# Other schemes (git://, ssh, file:, javascript:) are never a link we want graders to open.
-_validate_https_url = URLValidator(schemes=["https"], message=HTTPS_ONLY)
+# Checked last, once the scheme, host and port have had their own messages: whatever it
+# refuses then is a typing mistake.
+_validate_https_url = URLValidator(schemes=["https"], message=MALFORMED_URL)
 
 
 INVISIBLE_IN_URL = (
@@ -57,7 +72,10 @@ INVISIBLE_IN_URL = (
 
 
 def clean_repository_url(url: str) -> str:
-    """Return URL stripped, or raise ValidationError unless it is a plain https URL."""
+    """Return URL stripped, or raise ValidationError unless it is a plain https URL.
+
+    Each refusal names its own reason; URLValidator has one message for them all.
+    """
     url = url.strip()
     if not url:
         return ""
@@ -65,16 +83,40 @@ def clean_repository_url(url: str) -> str:
     # as github.com to the grader who follows it).
     if any(unicodedata.category(character) == "Cf" for character in url):
         raise ValidationError(INVISIBLE_IN_URL, code="invisible")
-    _validate_https_url(url)
-    parts = urlsplit(url)
+    # https only: plain http can be rewritten on the way, and every code host serves
+    # https. Other schemes (git://, ssh, file:, javascript:) are never a link we want
+    # graders to open.
+    scheme, separator, _ = url.partition("://")
+    if not separator or scheme.lower() != "https":
+        raise ValidationError(HTTPS_ONLY, code="https_only")
+    if any(character.isspace() for character in url):
+        raise ValidationError(SPACES_IN_URL, code="spaces")
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # "https://[::1/a", a bracket left open
+        raise ValidationError(MALFORMED_URL, code="invalid") from exc
     if parts.username or parts.password:
         raise ValidationError(NO_CREDENTIALS, code="credentials")
-    try:  # a host no browser can reach: a label over 63 characters once encoded
-        punycode(parts.hostname or "")
+    try:
+        port = parts.port  # ValueError: out of range (99999) or not a number
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise ValidationError(BAD_PORT, code="port")
+    host = parts.hostname or ""
+    try:  # a host no browser can reach: an empty label, or one over 63 characters encoded
+        punycode(host.rstrip(".") or "..")
     except UnicodeError as exc:
+        if host.isascii():  # "https:///a", "github..com": a typing mistake
+            raise ValidationError(MALFORMED_URL, code="invalid") from exc
         raise ValidationError(NOT_PUBLIC, code="not_public") from exc
-    if not _is_public_host(parts.hostname or ""):
+    # "gіthub.com" with a Cyrillic "і" reads as github.com on the grader's page. As
+    # sign-up does for usernames, the plain letters are asked for, not guessed.
+    if not host.isascii():
+        raise ValidationError(LOOK_ALIKE_HOST, code="look_alike_host")
+    if not _is_public_host(host):
         raise ValidationError(NOT_PUBLIC, code="not_public")
+    _validate_https_url(url)
     return url
 
 
@@ -105,14 +147,48 @@ def _is_public_host(host: str) -> bool:
 
     A link to localhost, a private or loopback address, a one-word intranet name or a
     name under a special-use or intranet suffix (git.internal, nas.lan) opens something
-    on the grader's own machine or network, never the students' code.
+    on the grader's own machine or network, never the students' code. Browsers read
+    "127.1", "2130706433" and "0x7f000001" as 127.0.0.1: so does this.
     """
     host = host.rstrip(".").lower()
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        return "." in host and host.rsplit(".", 1)[1] not in _NOT_PUBLIC_SUFFIXES
+        address = _browser_ipv4(host)
+        if address is None:
+            return "." in host and host.rsplit(".", 1)[1] not in _NOT_PUBLIC_SUFFIXES
     return address.is_global
+
+
+def _browser_ipv4(host: str) -> ipaddress.IPv4Address | None:
+    """Return the IPv4 address a browser reads in HOST (the WHATWG URL standard: one to
+    four parts, decimal, octal with a leading 0 or hexadecimal with 0x, the last filling
+    the remaining bytes), or None if HOST is a name or no address at all."""
+    parts = host.split(".")
+    numbers = [_browser_ipv4_number(part) for part in parts]
+    if numbers[-1] is None or len(parts) > 4 or None in numbers:
+        return None
+    *head, last = numbers
+    if any(number > 255 for number in head) or last >= 256 ** (5 - len(numbers)):
+        return None
+    value = last
+    for index, number in enumerate(head):
+        value += number * 256 ** (3 - index)
+    return ipaddress.IPv4Address(value)
+
+
+def _browser_ipv4_number(part: str) -> int | None:
+    base, digits = 10, part
+    if part[:2] in ("0x", "0X"):
+        base, digits = 16, part[2:]
+    elif len(part) > 1 and part.startswith("0"):
+        base, digits = 8, part[1:]
+    if not digits:
+        return 0 if base == 16 else None
+    try:
+        return int(digits, base) if digits.isascii() and digits.isalnum() else None
+    except ValueError:
+        return None
 
 
 def clean_commit(commit: str) -> str:

@@ -28,7 +28,13 @@ from projects.models import Submission
 from projects.services import group_create
 from projects.tests.student_fixtures import *  # noqa: F403 - fixtures
 from projects.tests.student_fixtures import media_files
-from projects.uploads import FORM_ALLOWANCE, UNREADABLE, UploadLimitHandler
+from projects.uploads import (
+    BROKEN_FORM,
+    FORM_ALLOWANCE,
+    ONE_ARCHIVE,
+    UNREADABLE,
+    UploadLimitHandler,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -329,7 +335,7 @@ REQUESTS = [
     Case(
         "invalid-boundary",
         archive(lambda: zip_of(project())),
-        UNREADABLE,
+        BROKEN_FORM,
         content_type="multipart/form-data; boundary=" + "b" * 300,
     ),
     Case(
@@ -342,12 +348,12 @@ REQUESTS = [
                 headers=("Content-Transfer-Encoding: base64",),
             )
         ),
-        UNREADABLE,
+        BROKEN_FORM,
     ),
     Case(
         "too-many-file-parts",
         lambda: form(*[part("archive", b"PK", filename=f"{i}.zip") for i in range(101)]),
-        UNREADABLE,
+        ONE_ARCHIVE,
     ),
     Case(
         "no-file-in-the-form",

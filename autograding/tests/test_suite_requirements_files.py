@@ -1,0 +1,102 @@
+"""A suite's requirements.txt and groups.yaml as Windows editors and hurried people write them."""
+
+from __future__ import annotations
+
+import codecs
+import html
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from autograding import environments
+from autograding.folders import read_groups
+from autograding.models import TestSuite
+
+from .conftest import World, zip_files
+
+pytestmark = pytest.mark.django_db
+
+TEST_FILE = "def test_ok():\n    pass\n"
+
+
+def post_suite(world: World, requirements: bytes, typed: str = ""):
+    client = Client()
+    client.force_login(world.instructor)
+    archive = zip_files(
+        {"tests/test_ok.py": TEST_FILE.encode(), "tests/requirements.txt": requirements}
+    )
+    data = {
+        "assignment": world.assignment.pk,
+        "archive": SimpleUploadedFile("tests.zip", archive),
+        "requirements": typed,
+        "run_scope": "every",
+        "is_active": "on",
+        "wall_seconds": "60",
+        "memory_mb": "2048",
+        "groups-TOTAL_FORMS": "1",
+        "groups-INITIAL_FORMS": "0",
+        "groups-0-order": "0",
+        "groups-0-name": "All",
+        "groups-0-patterns": "*",
+        "groups-0-points": "10",
+        "groups-0-visibility": "visible",
+    }
+    return client.post(reverse("admin:autograding_testsuite_add"), data)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(codecs.BOM_UTF8 + b"requests>=2.0\r\nsix\r\n", id="utf8-bom-notepad"),
+        pytest.param("requests>=2.0\r\nsix\r\n".encode("utf-16"), id="utf16-powershell"),
+        pytest.param(
+            codecs.BOM_UTF16_BE + "requests>=2.0\nsix\n".encode("utf-16-be"), id="utf16-be"
+        ),
+        pytest.param(b"requests>=2.0\nsix\n", id="plain-utf8"),
+    ],
+)
+def test_a_requirements_file_saved_by_windows_fills_the_suite(content):
+    world = World()
+    response = post_suite(world, content)
+    assert response.status_code == 302, html.unescape(response.content.decode())[:3000]
+    suite = TestSuite.objects.get(assignment=world.assignment)
+    # What is stored is the text pip's requirements are taken from, mark and all gone.
+    assert "\ufeff" not in suite.requirements and "\x00" not in suite.requirements
+    assert environments.clean_requirements(suite.requirements) == ["requests>=2.0", "six"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\x00\x01\x02\x03" * 64, "requirements.txt is not a text file"),
+        (b"six\n" * (17 * 1024), "requirements.txt is over 64 KB"),
+    ],
+)
+def test_a_requirements_file_that_is_no_list_of_packages_is_refused_in_words(content, message):
+    world = World()
+    response = post_suite(world, content)
+    page = html.unescape(response.content.decode())
+    assert response.status_code == 200
+    assert message in page
+    assert not TestSuite.objects.filter(assignment=world.assignment).exists()
+
+
+def test_a_bad_line_of_a_bom_file_is_named_by_its_own_number():
+    world = World()
+    response = post_suite(world, codecs.BOM_UTF8 + b"requests>=2.0\nflask>>>2\n")
+    page = html.unescape(response.content.decode())
+    assert "Line 2 (flask>>>2) is not a requirement" in page
+    assert "Line 1" not in page
+
+
+def test_a_groups_file_giving_a_key_twice_is_refused_with_its_line(tmp_path):
+    (tmp_path / "test_ok.py").write_text(TEST_FILE)
+    (tmp_path / "groups.yaml").write_text(
+        "- name: API\n  tests: test_ok.py\n  points: 6\n  points: 60\n"
+    )
+    with pytest.raises(ValidationError) as caught:
+        read_groups(tmp_path)
+    assert caught.value.messages == ["groups.yaml, line 4: “points” is given twice."]
