@@ -12,7 +12,7 @@ from coursesite.forms import PlainErrorsMixin
 from .invitations import invitable
 from .models import User
 from .tasks import email_changed_notify, send_invitation_emails, send_password_reset_email
-from .throttle import password_reset_allowed
+from .throttle import current_password_checked, password_check_throttle, password_reset_allowed
 from .validators import (
     canonical_email,
     normalize_email,
@@ -53,6 +53,17 @@ class CanonicalEmailField(forms.EmailField):
         return email
 
 
+def too_many_passwords_error() -> forms.ValidationError:
+    return forms.ValidationError(
+        _(
+            "Too many wrong passwords for this account: wait %(wait)s, then try again. "
+            "Nothing was changed."
+        ),
+        code="too_many_passwords",
+        params={"wait": password_check_throttle.wait},
+    )
+
+
 class UniqueEmailMixin:
     """Keep the email address canonical and unique, refusing a taken one in words.
 
@@ -64,10 +75,12 @@ class UniqueEmailMixin:
 
     def clean_email(self) -> str:
         email = canonical_email(self.cleaned_data["email"])
-        taken = User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists()
-        if taken:
+        if self.email_taken(email):
             raise forms.ValidationError(self.duplicate_email_message, code="duplicate_email")
         return email
+
+    def email_taken(self, email: str) -> bool:
+        return User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists()
 
 
 class ProfileForm(PlainErrorsMixin, UniqueEmailMixin, forms.ModelForm):
@@ -104,29 +117,44 @@ class ProfileForm(PlainErrorsMixin, UniqueEmailMixin, forms.ModelForm):
         email = self.cleaned_data.get("email")
         return email is not None and email != normalize_email(self.old_email or "")
 
+    def clean_email(self) -> str:
+        # Whether another account has the address is said only after the current
+        # password (clean()): anyone at a session left open could otherwise ask the site
+        # which addresses have accounts.
+        return canonical_email(self.cleaned_data["email"])
+
     def clean(self) -> dict:
         cleaned = super().clean()
-        if self.email_changed:
-            password = cleaned.get("current_password")
-            if not password:
-                self.add_error(
-                    "current_password",
-                    forms.ValidationError(
-                        _("To change your email address, type your current password here."),
-                        code="password_required",
+        if not self.email_changed:
+            return cleaned
+        password = cleaned.get("current_password")
+        checked = current_password_checked(self.instance, password) if password else False
+        if not password:
+            self.add_error(
+                "current_password",
+                forms.ValidationError(
+                    _("To change your email address, type your current password here."),
+                    code="password_required",
+                ),
+            )
+        elif checked is None:
+            self.add_error("current_password", too_many_passwords_error())
+        elif not checked:
+            self.add_error(
+                "current_password",
+                forms.ValidationError(
+                    _(
+                        "This is not your current password (passwords are "
+                        "case-sensitive): your email address was not changed."
                     ),
-                )
-            elif not self.instance.check_password(password):
-                self.add_error(
-                    "current_password",
-                    forms.ValidationError(
-                        _(
-                            "This is not your current password (passwords are "
-                            "case-sensitive): your email address was not changed."
-                        ),
-                        code="password_incorrect",
-                    ),
-                )
+                    code="password_incorrect",
+                ),
+            )
+        elif self.email_taken(cleaned["email"]):
+            self.add_error(
+                "email",
+                forms.ValidationError(self.duplicate_email_message, code="duplicate_email"),
+            )
         return cleaned
 
     def save(self, commit: bool = True) -> User:
@@ -226,3 +254,15 @@ class PasswordChangeForm(SetPasswordForm, auth_forms.PasswordChangeForm):
         **auth_forms.PasswordChangeForm.error_messages,
         "password_mismatch": _("The two passwords differ."),
     }
+
+    def clean_old_password(self) -> str:
+        # As Django's, with the guesses counted per account (current_password_checked).
+        password = self.cleaned_data["old_password"]
+        checked = current_password_checked(self.user, password)
+        if checked is None:
+            raise too_many_passwords_error()
+        if not checked:
+            raise forms.ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return password

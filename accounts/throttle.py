@@ -175,6 +175,24 @@ def subject_of_user(user) -> str:
     return f"user:{user.pk}"
 
 
+# The current password typed to change one's email address or password, per account:
+# whoever found a session left open may not guess it faster than the login form lets
+# them (the same limit and cool-off).
+password_check_throttle = Throttle("password-check", "AXES_FAILURE_LIMIT", "AXES_COOLOFF_TIME")
+
+
+def current_password_checked(user: User, password: str) -> bool | None:
+    """Return whether PASSWORD is USER's current password, or None (unchecked) once too
+    many wrong ones were typed for the account within the cool-off time."""
+    subject = subject_of_user(user)
+    if not password_check_throttle.allows(subject):
+        return None
+    if not user.check_password(password):
+        return False
+    password_check_throttle.forgive(subject)
+    return True
+
+
 # Password-reset requests, per address and per email address typed. Each one queues
 # an email, so without a limit anyone can flood a mailbox; per email a few an hour
 # serve someone who lost the first one, per address more, as a classroom shares one.

@@ -225,6 +225,7 @@ def test_profile_refuses_a_taken_email_and_keeps_the_rest(client, bob):
             "first_name": "",
             "last_name": "",
             "email": "dora@example.org",
+            "current_password": PASSWORD,  # without it, nothing is said of other accounts
         },
     )
     html = response.content.decode()

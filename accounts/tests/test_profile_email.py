@@ -162,3 +162,59 @@ def test_a_password_posted_after_the_session_ended_is_never_kept(client, bob):
     [entry] = client.session["_kept_forms"].values()
     assert [tuple(field) for field in entry["fields"]] == [("completed", "1")]
     assert PASSWORD not in repr(dict(client.session))
+
+
+@pytest.mark.parametrize("password", [None, "not-the-password"], ids=["absent", "wrong"])
+def test_without_the_password_the_page_tells_nothing_of_other_accounts(client, bob, password):
+    """Whether an address has an account is said only to whoever typed the password: a
+    session left open is no way to learn who studies here."""
+    UserFactory(username="dora", email="dora@example.org")
+    client.force_login(bob)
+    page = profile(client, "Dora@example.org", password).content.decode()
+    assert "already uses" not in page
+    assert "current password" in page
+    assert User.objects.get(pk=bob.pk).email == "bob@example.org"
+
+
+def test_the_password_cannot_be_guessed_faster_than_at_the_login_form(client, bob, alice, settings):
+    """Wrong current passwords count per account, as failed logins do: past the limit
+    even the right one changes nothing until the cool-off ends; other accounts and the
+    password page share the count of the account, not of the browser."""
+    client.force_login(bob)
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        assert (
+            "This is not your current password"
+            in profile(client, NEW, f"guess-{attempt}").content.decode()
+        )
+    page = profile(client, NEW, PASSWORD).content.decode()
+    assert "Too many wrong passwords for this account: wait 15\xa0minutes" in page
+    assert User.objects.get(pk=bob.pk).email == "bob@example.org"
+    assert mail.outbox == []
+    # The password page asks the same count.
+    page = client.post(
+        reverse("accounts:password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-new-Pass-9",
+            "new_password2": "a-new-Pass-9",
+        },
+    ).content.decode()
+    assert "Too many wrong passwords for this account" in page
+    assert User.objects.get(pk=bob.pk).check_password(PASSWORD)
+    # Another account, in another session, is not held back.
+    other = type(client)()
+    other.force_login(alice)
+    response = profile(other, "alice.new@example.org", PASSWORD)
+    assert response.status_code == 302
+    assert User.objects.get(pk=alice.pk).email == "alice.new@example.org"
+
+
+def test_a_right_password_forgives_its_own_count(client, bob, settings):
+    """A person who mistypes now and then is never locked out by their right tries."""
+    client.force_login(bob)
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        profile(client, NEW, "typo")
+    assert profile(client, bob.email, PASSWORD).status_code == 302  # no change: no check
+    response = profile(client, NEW, PASSWORD)
+    assert response.status_code == 302
+    assert User.objects.get(pk=bob.pk).email == NEW
