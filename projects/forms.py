@@ -10,6 +10,7 @@ from coursesite.forms import PlainErrorsMixin
 from .archives import format_bytes
 from .models import ProjectAssignment
 from .services.submissions import EMPTY_FILE, NOTE_MAX_LENGTH
+from .uploads import ONE_ARCHIVE
 
 
 class GroupCreateForm(PlainErrorsMixin, forms.Form):
@@ -74,6 +75,15 @@ class SubmissionForm(PlainErrorsMixin, forms.Form):
         if not assignment.accepts_url:
             del self.fields["repository_url"]
             del self.fields["commit"]
+
+    def clean_archive(self):
+        # The file input takes one file; a request carrying several would have the
+        # last one submitted without a word about the others.
+        archive = self.cleaned_data.get("archive")
+        getlist = getattr(self.files, "getlist", None)
+        if archive and getlist is not None and len(getlist(self.add_prefix("archive"))) > 1:
+            raise ValidationError(ONE_ARCHIVE, code="too_many_files")
+        return archive
 
     @classmethod
     def refused(cls, error: ValidationError, *, assignment: ProjectAssignment) -> SubmissionForm:

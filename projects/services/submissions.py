@@ -157,7 +157,18 @@ def _is_public_host(host: str) -> bool:
         address = _browser_ipv4(host)
         if address is None:
             return "." in host and host.rsplit(".", 1)[1] not in _NOT_PUBLIC_SUFFIXES
-    return address.is_global
+    if isinstance(address, ipaddress.IPv6Address):
+        # An IPv4 address inside an IPv6 one reaches that IPv4 machine: "::ffff:10.0.0.1",
+        # and "64:ff9b::7f00:1", the NAT64 form of 127.0.0.1.
+        if address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        elif address in _NAT64:
+            address = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    # Multicast addresses count as global, but no repository is served from a group.
+    return address.is_global and not address.is_multicast
+
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
 def _browser_ipv4(host: str) -> ipaddress.IPv4Address | None:

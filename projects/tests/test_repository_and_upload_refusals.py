@@ -86,6 +86,9 @@ def test_the_same_host_in_its_ascii_form_is_accepted(group, student):
         "https://0177.0.0.1/owls/app",  # ... with an octal first byte
         "https://10.1/owls/app",  # 10.0.0.1, a private network
         "https://0/owls/app",  # 0.0.0.0
+        "https://224.0.0.1/owls/app",  # a multicast group, "global" to Python
+        "https://[64:ff9b::7f00:1]/owls/app",  # 127.0.0.1 through NAT64
+        "https://[64:ff9b::a00:1]/owls/app",  # 10.0.0.1 through NAT64
     ],
 )
 def test_an_https_address_of_the_students_own_machine_is_refused_as_not_public(group, student, url):
@@ -177,6 +180,15 @@ def test_many_files_at_once_are_asked_for_one_by_one(client, student, submit_url
     page = refused_page(client, student, submit_url, body, MULTIPART)
     assert ONE_ARCHIVE in page
     assert "file name" not in page
+    assert media_files(settings) == []
+
+
+def test_a_few_archives_in_one_form_are_refused_too(client, student, submit_url, settings):
+    """Under Django's file-count limit, the last of three zips used to become a version
+    without a word about the other two."""
+    archives = [part("archive", zip_of(project()), filename=f"{i}.zip") for i in range(3)]
+    page = refused_page(client, student, submit_url, form(*archives), MULTIPART)
+    assert ONE_ARCHIVE in page  # and no version (refused_page)
     assert media_files(settings) == []
 
 
