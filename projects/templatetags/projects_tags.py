@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import get_language
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -100,12 +99,33 @@ def countdown(value: datetime | None) -> str:
     """Return how long until VALUE ("due in 1 day, 23 hours") or since it ("closed 2
     hours, 5 minutes ago").
 
-    Two units, so that 47 h 59 min is not "1 day": Django's time since gives only
-    adjacent ones ("1 day" for a day and 20 minutes; "5 minutes" when less than an hour).
+    Two units, so that 47 h 59 min is not "1 day" (Django's time since gives only
+    adjacent ones: "1 week" for 7 days and 23 hours); days alone from two weeks on (not
+    "1 month, 4 weeks"); under a minute, "less than a minute" (not "0 minutes").
     """
     if value is None:
         return ""
     now = timezone.now()
     if value > now:
-        return f"due in {timeuntil(value, now, depth=2)}"
-    return f"closed {timesince(value, now, depth=2)} ago"
+        return f"due in {_span(value - now)}"
+    return f"closed {_span(now - value)} ago"
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds()) // 60
+    if minutes < 1:
+        return "less than a minute"
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days >= 14:
+        return _units(days, "day")
+    if days:
+        return _units(days, "day") + (f", {_units(hours, 'hour')}" if hours else "")
+    if hours:
+        return _units(hours, "hour") + (f", {_units(minutes, 'minute')}" if minutes else "")
+    return _units(minutes, "minute")
+
+
+def _units(number: int, unit: str) -> str:
+    # A no-break space, as Django's time since writes it: "3 days" never splits.
+    return f"{number:,}\xa0{unit}{'' if number == 1 else 's'}"

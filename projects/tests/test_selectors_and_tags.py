@@ -178,6 +178,12 @@ def test_local_time_and_countdown():
         # Short ones as before.
         (timedelta(minutes=5, seconds=30), "due in 5\xa0minutes"),
         (-timedelta(days=1, hours=2, minutes=1), "closed 1\xa0day, 2\xa0hours ago"),
+        # Django's units said 7 d 1 h as "1 week" and 59 days as "1 month, 4 weeks".
+        (timedelta(days=7, hours=1, minutes=1), "due in 7\xa0days, 1\xa0hour"),
+        (timedelta(days=59, hours=3), "due in 59\xa0days"),
+        (timedelta(seconds=30), "due in less than a minute"),
+        (-timedelta(seconds=5), "closed less than a minute ago"),
+        (timedelta(hours=3, seconds=30), "due in 3\xa0hours"),
     ],
 )
 def test_countdowns_say_two_units_so_none_under_states_the_time(ahead, said):
