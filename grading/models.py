@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from lessons.models import validate_one_line
 from projects.models import Group, ProjectAssignment, Submission
 
 # A year: a window must close within the course's life, and a date it computes must exist.
@@ -79,7 +80,7 @@ class Rubric(models.Model):
 class Criterion(models.Model):
     rubric = models.ForeignKey(Rubric, on_delete=models.CASCADE, related_name="criteria")
     order = models.PositiveSmallIntegerField(_("order"), default=0)
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(_("title"), max_length=200, validators=[validate_one_line])
     description = models.TextField(_("description"), blank=True)
     max_points = models.DecimalField(
         _("maximum points"),

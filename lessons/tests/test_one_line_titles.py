@@ -176,3 +176,17 @@ def test_whatever_an_exported_file_may_not_hold_a_title_may_not_either():
         assert bundle.bad_character(f"a{char}b", one_line=False) is None  # lesson bodies
     for title in FINE + ["Zero\u200dwidth joiner", "Mark\u200fed"]:
         validate_one_line(title)
+
+
+@pytest.mark.parametrize("char", CASES)
+def test_project_and_criterion_titles_are_one_line_too(char):
+    """A project's and a rubric criterion's titles show on students' and graders' pages
+    and in CSV headers: the same check as the course's, wherever they are saved."""
+    from grading.models import Criterion
+    from projects.models import ProjectAssignment
+
+    for model in (ProjectAssignment, Criterion):
+        field = model._meta.get_field("title")
+        with pytest.raises(ValidationError):
+            field.clean(f"Team{char}project", None)
+        assert field.clean("Équipe 🐍 project", None) == "Équipe 🐍 project"

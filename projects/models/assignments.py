@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.validators import validate_name
 from coursesite.dates import local_text
 from coursesite.urlpaths import path_of
+from lessons.models import validate_one_line
 from lessons.rendering import markdown_to_html
 from projects.archives import format_bytes
 
@@ -71,7 +72,7 @@ class ProjectAssignmentQuerySet(models.QuerySet):
 
 class ProjectAssignment(models.Model):
     course = models.ForeignKey("lessons.Course", on_delete=models.CASCADE, related_name="projects")
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(_("title"), max_length=200, validators=[validate_one_line])
     slug = models.SlugField(_("slug"), max_length=80)
     brief = models.TextField(_("brief"), blank=True, help_text=_("Markdown."))
     brief_html = models.TextField(editable=False, blank=True)
