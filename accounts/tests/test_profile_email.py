@@ -218,3 +218,22 @@ def test_a_right_password_forgives_its_own_count(client, bob, settings):
     response = profile(client, NEW, PASSWORD)
     assert response.status_code == 302
     assert User.objects.get(pk=bob.pk).email == NEW
+
+
+def test_changing_the_password_logs_every_other_session_out(client, bob):
+    """What the notice to the old address promises: a new password ends the sessions
+    of whoever else is in the account; the one that changed it stays in."""
+    intruder = type(client)()
+    intruder.force_login(bob)
+    client.force_login(bob)
+    response = client.post(
+        reverse("accounts:password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-new-Pass-9",
+            "new_password2": "a-new-Pass-9",
+        },
+    )
+    assert response.status_code == 302
+    assert client.get(reverse("accounts:profile")).status_code == 200
+    assert intruder.get(reverse("accounts:profile")).status_code == 302  # to the login page
