@@ -546,7 +546,8 @@ def regrade_answer(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as exc:
                 if hasattr(exc, "error_dict"):  # by the field to change, which is kept
                     form.add_error(None, exc)
-                messages.error(request, " ".join(exc.messages))
+                # As the form's own refusals say it: nothing was saved.
+                messages.error(request, "Nothing was sent. " + " ".join(exc.messages))
             else:
                 messages.success(
                     request, "Regrade accepted; the score is updated." if accept else "Declined."

@@ -770,6 +770,8 @@ def test_a_refused_regrade_answer_marks_the_field_to_change_and_keeps_the_rest(
     assert 'value="9"' in response.content.decode() and "Fair." in response.content.decode()
     response = client.post(url, {"decision": "decline", "response": " "})
     assert response.context["form"].errors["response"] == ["Give the reason for declining."]
+    # Said above the page as every refusal of the form is.
+    assert "Nothing was sent. Give the reason for declining." in response.content.decode()
     regrade.refresh_from_db()
     assert regrade.status == RegradeStatus.OPEN
     # Another course's grader reaches none of it.

@@ -20,7 +20,7 @@ from grading.models import GradeRelease
 from lessons.models import Enrollment
 from lessons.tests.factories import EnrollmentFactory
 from projects.models import LatePolicy
-from projects.services import group_create, submission_create
+from projects.services import group_create, group_join, submission_create
 from projects.services.groups import GROUPS_FINAL
 from projects.tests.factories import ProjectAssignmentFactory
 from projects.tests.student_fixtures import *  # noqa: F403 - fixtures
@@ -130,3 +130,19 @@ def test_a_group_too_small_that_handed_in_is_graded_on_it(lone, student):
     assert "groups can no longer be changed" in text
     assert "Your group is graded on the work it handed in." in text
     assert "can still hand in" not in text
+
+
+def test_a_full_group_that_handed_in_sees_no_join_code_after_the_deadline(lone, student):
+    """The code no longer lets anyone in: showing it would send a teammate to a refusal.
+    Before the deadline the same group still sees it."""
+    group = lone.groups.get()
+    mate = UserFactory(username="mate")
+    EnrollmentFactory(user=mate, course=lone.course, role=Role.STUDENT)
+    group_join(assignment=lone, student=mate, join_code=group.join_code)
+    submission_create(group=group, student=student, repository_url="https://example.org/a")
+    assert 'id="join-code"' in page_for(student, lone)[1]
+    lone.due_at = timezone.now() - timedelta(hours=1)
+    lone.save()
+    html = page_for(student, lone)[1]
+    assert 'id="join-code"' not in html
+    assert "you can no longer leave it" in html

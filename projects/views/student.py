@@ -111,7 +111,10 @@ def _render_detail(
     # too small to find teammates: the release is a query, which a group that has handed
     # in work does not need.
     too_small = group is not None and len(members) < assignment.min_group_size
-    if assignment.students_form_groups and (group or is_student) and (not versions or too_small):
+    # Past the deadline the answer needs no query: the join code no longer works, so
+    # a group that handed in work does not see it either.
+    closing = not versions or too_small or not assignment.groups_are_open()
+    if assignment.students_form_groups and (group or is_student) and closing:
         context["groups_closed"] = services.student_groups_closed_reason(assignment) or ""
     # Only the forms the page shows: a group's members submit, students without one
     # create or join one.
