@@ -161,6 +161,32 @@ def complete_review(world: World, correctness="8", style="4", by: User | None = 
     )
 
 
+def resubmitted_after_grading(world: World, student: User, files: dict) -> Submission:
+    """Start grading_world's review (a score saved), then have STUDENT's group hand in
+    version 2 with FILES, accepted late and the graders told: the review page then shows
+    the changes since the graded version."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from grading import services
+    from projects.models import LateVersionRule
+    from projects.services import submission_create
+
+    world.assignment.late_version_rule = LateVersionRule.ACCEPT_AND_NOTIFY
+    world.assignment.save()
+    services.review_save(
+        review=world.review,
+        by=world.review.grader,
+        scores={world.correctness.pk: (Decimal(5), "")},
+        overall_feedback="",
+    )
+    world.group.assignment.refresh_from_db()
+    return submission_create(
+        group=world.group,
+        student=student,
+        archive=SimpleUploadedFile("v2.zip", make_zip(files)),
+    )
+
+
 def released_feedback(student: User, course: Course, *, grader: User, answered_regrade: bool):
     """Give STUDENT's group a graded, released project of COURSE; optionally a regrade answer.
 

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 from django.core.files.base import ContentFile
-from django.core.files.uploadedfile import SimpleUploadedFile
 
-from grading import services
 from grading.diff import MAX_DIFF_LINES, archive_diff
 from projects.archives import VIEWER_MAX_FILE_BYTES
-from projects.models import LateVersionRule
-from projects.services import submission_create
 from projects.tests.factories import SubmissionFactory, make_zip
 
-from .factories import grading_world
+from .factories import grading_world, resubmitted_after_grading
 
 pytestmark = pytest.mark.django_db
 
@@ -95,21 +89,7 @@ def test_a_damaged_archive_is_reported_not_raised():
 
 def test_the_review_page_shows_the_changes_since_the_graded_version(client, grace, alice, bob):
     world = grading_world(alice=alice, bob=bob, grace=grace)
-    world.assignment.late_version_rule = LateVersionRule.ACCEPT_AND_NOTIFY
-    world.assignment.save()
-    services.review_save(
-        review=world.review,
-        by=grace,
-        scores={world.correctness.pk: (Decimal(5), "")},
-        overall_feedback="",
-    )
-    group = world.group
-    group.assignment.refresh_from_db()
-    submission_create(
-        group=group,
-        student=bob,
-        archive=SimpleUploadedFile("v2.zip", make_zip({"app.py": "print('v2')\n"})),
-    )
+    resubmitted_after_grading(world, bob, {"app.py": "print('v2')\n"})
     client.force_login(grace)
     page = client.get(f"/grading/reviews/{world.review.pk}/").content.decode()
     assert "Changes from graded version 1 to version 2" in page

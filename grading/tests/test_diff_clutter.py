@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 from django.core.files.base import ContentFile
-from django.core.files.uploadedfile import SimpleUploadedFile
 
-from grading import services
 from grading.diff import archive_diff
 from projects.archives import build_tree
-from projects.models import LateVersionRule
-from projects.services import submission_create
 from projects.tests.factories import SubmissionFactory, make_zip
 
-from .factories import grading_world
+from .factories import grading_world, resubmitted_after_grading
 
 pytestmark = pytest.mark.django_db
 
@@ -75,20 +69,8 @@ def test_the_diff_and_the_file_tree_show_the_same_files():
 
 def test_the_review_page_never_names_clutter(client, grace, alice, bob):
     world = grading_world(alice=alice, bob=bob, grace=grace)
-    world.assignment.late_version_rule = LateVersionRule.ACCEPT_AND_NOTIFY
-    world.assignment.save()
-    services.review_save(
-        review=world.review,
-        by=grace,
-        scores={world.correctness.pk: (Decimal(5), "")},
-        overall_feedback="",
-    )
-    submission_create(
-        group=world.group,
-        student=bob,
-        archive=SimpleUploadedFile(
-            "v2.zip", make_zip({"app.py": "print('v2')\n", "__MACOSX/._app.py": b"\x00\x05"})
-        ),
+    resubmitted_after_grading(
+        world, bob, {"app.py": "print('v2')\n", "__MACOSX/._app.py": b"\x00\x05"}
     )
     client.force_login(grace)
     page = client.get(f"/grading/reviews/{world.review.pk}/").content.decode()

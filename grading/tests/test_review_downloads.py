@@ -7,8 +7,6 @@ large to compare: the page had no link, and the download answered graders 404.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -17,11 +15,10 @@ from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from grading import services
 from projects.archives import VIEWER_MAX_FILE_BYTES
-from projects.models import LateVersionRule, Submission
-from projects.services import submission_create
+from projects.models import Submission
 from projects.tests.factories import make_zip
 
-from .factories import enroll, grading_world
+from .factories import enroll, grading_world, resubmitted_after_grading
 
 pytestmark = pytest.mark.django_db
 
@@ -61,20 +58,7 @@ def test_the_review_page_links_the_archive_of_the_version_under_review(client, a
 
 def test_the_changes_since_grading_link_both_versions(client, alice, bob, grace):
     world = grading_world(alice=alice, bob=bob, grace=grace)
-    world.assignment.late_version_rule = LateVersionRule.ACCEPT_AND_NOTIFY
-    world.assignment.save()
-    services.review_save(
-        review=world.review,
-        by=grace,
-        scores={world.correctness.pk: (Decimal(5), "")},
-        overall_feedback="",
-    )
-    world.group.assignment.refresh_from_db()
-    newer = submission_create(
-        group=world.group,
-        student=bob,
-        archive=SimpleUploadedFile("v2.zip", make_zip({"app.py": "print('v2')\n"})),
-    )
+    newer = resubmitted_after_grading(world, bob, {"app.py": "print('v2')\n"})
     client.force_login(grace)
     page = review_page(client, world)
     links = page[page.index('id="diff-downloads"') :]
