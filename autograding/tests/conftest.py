@@ -46,6 +46,27 @@ def zip_files(files: dict[str, str]) -> bytes:
     return buffer.getvalue()
 
 
+def suite_add_form(world, archive, requirements: str = "") -> dict:
+    """The back office's "add test suite" form for WORLD's assignment: ARCHIVE (an
+    uploaded zip), REQUIREMENTS as typed, one visible group of every test for 10 points."""
+    return {
+        "assignment": world.assignment.pk,
+        "archive": archive,
+        "requirements": requirements,
+        "run_scope": "every",
+        "is_active": "on",
+        "wall_seconds": "60",
+        "memory_mb": "2048",
+        "groups-TOTAL_FORMS": "1",
+        "groups-INITIAL_FORMS": "0",
+        "groups-0-order": "0",
+        "groups-0-name": "All",
+        "groups-0-patterns": "*",
+        "groups-0-points": "10",
+        "groups-0-visibility": "visible",
+    }
+
+
 @pytest.fixture(scope="session")
 def environment():
     """The session's test environment, built with pip unless a previous session did."""

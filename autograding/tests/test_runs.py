@@ -423,7 +423,7 @@ def test_requirements_are_checked_with_a_clear_message():
 def test_a_suite_saved_in_the_back_office_queues_its_build(
     world, django_capture_on_commit_callbacks
 ):
-    from .conftest import zip_files
+    from .conftest import suite_add_form, zip_files
 
     client = Client()
     client.force_login(world.instructor)
@@ -433,22 +433,7 @@ def test_a_suite_saved_in_the_back_office_queues_its_build(
             {"tests/test_ok.py": "def test_ok():\n    pass\n", "tests/requirements.txt": "six\n"}
         ),
     )
-    data = {
-        "assignment": world.assignment.pk,
-        "archive": archive,
-        "requirements": "",
-        "run_scope": "every",
-        "is_active": "on",
-        "wall_seconds": "60",
-        "memory_mb": "2048",
-        "groups-TOTAL_FORMS": "1",
-        "groups-INITIAL_FORMS": "0",
-        "groups-0-order": "0",
-        "groups-0-name": "All",
-        "groups-0-patterns": "*",
-        "groups-0-points": "10",
-        "groups-0-visibility": "visible",
-    }
+    data = suite_add_form(world, archive)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("admin:autograding_testsuite_add"), data)
     assert response.status_code == 302, response.content.decode()[:3000]

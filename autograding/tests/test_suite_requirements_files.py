@@ -15,7 +15,7 @@ from autograding import environments
 from autograding.folders import read_groups
 from autograding.models import TestSuite
 
-from .conftest import World, zip_files
+from .conftest import World, suite_add_form, zip_files
 
 pytestmark = pytest.mark.django_db
 
@@ -28,22 +28,7 @@ def post_suite(world: World, requirements: bytes, typed: str = ""):
     archive = zip_files(
         {"tests/test_ok.py": TEST_FILE.encode(), "tests/requirements.txt": requirements}
     )
-    data = {
-        "assignment": world.assignment.pk,
-        "archive": SimpleUploadedFile("tests.zip", archive),
-        "requirements": typed,
-        "run_scope": "every",
-        "is_active": "on",
-        "wall_seconds": "60",
-        "memory_mb": "2048",
-        "groups-TOTAL_FORMS": "1",
-        "groups-INITIAL_FORMS": "0",
-        "groups-0-order": "0",
-        "groups-0-name": "All",
-        "groups-0-patterns": "*",
-        "groups-0-points": "10",
-        "groups-0-visibility": "visible",
-    }
+    data = suite_add_form(world, SimpleUploadedFile("tests.zip", archive), typed)
     return client.post(reverse("admin:autograding_testsuite_add"), data)
 
 
