@@ -123,9 +123,16 @@ def unreadable_refusal(exc: Exception) -> ValidationError:
     """
     if isinstance(exc, TooManyFilesSent):
         return ValidationError(ONE_ARCHIVE, code="too_many_files")
-    if isinstance(exc, MultiPartParserError) and str(exc) == HEADERS_TOO_LONG:
+    if headers_too_long(exc):
         return ValidationError(UNREADABLE, code="unreadable_upload")
     return ValidationError(BROKEN_FORM, code="broken_form")
+
+
+def headers_too_long(exc: Exception) -> bool:
+    """Whether EXC is Django's refusal of a part whose headers pass its bound: the one
+    cause of an unreadable body that concerns the file (its name, mostly). Django gives
+    it no class of its own, only this message."""
+    return isinstance(exc, MultiPartParserError) and str(exc) == HEADERS_TOO_LONG
 
 
 def close_partial_files(request: HttpRequest) -> None:

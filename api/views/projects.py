@@ -29,7 +29,12 @@ from projects import selectors
 from projects import services as projects
 from projects.forms import GroupCreateForm, GroupJoinForm, SubmissionForm
 from projects.models import Group, GroupMembership, ProjectAssignment, Submission
-from projects.uploads import UNREADABLE, UploadLimitHandler, close_partial_files
+from projects.uploads import (
+    UNREADABLE,
+    UploadLimitHandler,
+    close_partial_files,
+    headers_too_long,
+)
 from projects.views.student import MEMBER_OR_TEACHER, archive_download
 
 from .. import filters, serializers
@@ -45,8 +50,6 @@ TOO_MANY_PARTS = (
 )
 FIELDS_TOO_LARGE = "The form's fields hold more than {megabytes} MB: send a shorter note."
 NOT_MULTIPART = "The body is not a readable multipart/form-data request ({reason})."
-# Django's message when a part's headers pass its bound: a very long file name, mostly.
-HEADERS_TOO_LONG = "Request max total header size exceeded."
 
 
 @extend_schema_view(
@@ -221,7 +224,7 @@ def read_submission(request: HttpRequest, *, max_bytes: int) -> ValidationError 
             megabytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
         )
     except (MultiPartParserError, SuspiciousOperation) as exc:
-        if str(exc) == HEADERS_TOO_LONG:
+        if headers_too_long(exc):
             close_partial_files(request)
             return ValidationError(
                 {"archive": ValidationError(UNREADABLE, code="unreadable_upload")}
