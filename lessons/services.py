@@ -363,16 +363,6 @@ EMAIL_MAX_LENGTH = User._meta.get_field("email").max_length
 NAME_MAX_LENGTH = User._meta.get_field("display_name").max_length
 
 
-def _forbidden_character(text: str) -> str | None:
-    """Return the first character of TEXT a roster may not contain, or None.
-
-    What a title may not hold either (``one_line_refusal``): control codes (NUL, which
-    PostgreSQL cannot store, among them), line separators, and the direction overrides
-    that make a name display as something else.
-    """
-    return one_line_refusal(text)
-
-
 def _shown(value: str, limit: int = 40) -> str:
     """Return VALUE quoted for a message, cut short and with invisible characters visible."""
     return repr(value[:limit] + ("…" if len(value) > limit else ""))
@@ -482,7 +472,9 @@ def _roster_check(row: RosterRow) -> str:
     for label, value in (("email", row.email), ("name", row.name), ("role", row.role)):
         if "\n" in value or "\r" in value:
             return f'the {label} runs over several lines: is a quote (") left open?'
-        char = _forbidden_character(value)
+        # What a title may not hold either: control codes (NUL, which PostgreSQL cannot
+        # store, among them), line separators, direction overrides.
+        char = one_line_refusal(value)
         if char is not None:
             return (
                 f"the {label} contains an invisible control character (U+{ord(char):04X}); "

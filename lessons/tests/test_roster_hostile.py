@@ -22,12 +22,11 @@ from hypothesis import strategies as st
 from accounts.models import Role, User
 from accounts.validators import validate_name
 from api.tests.conftest import token_client
-from lessons.models import Enrollment
+from lessons.models import Enrollment, one_line_refusal
 from lessons.services import (
     NAME_MAX_LENGTH,
     ROSTER_MAX_ROWS,
     RosterOutcome,
-    _forbidden_character,
     roster_import,
     roster_parse,
 )
@@ -271,7 +270,7 @@ def test_any_text_under_a_header_is_parsed_or_refused_and_rows_have_reasons(text
         assert row.outcome in ("", RosterOutcome.REJECTED)
         if row.outcome == "":
             assert "@" in row.email and row.role in Role.values
-            assert _forbidden_character(row.email + row.name + row.role) is None
+            assert one_line_refusal(row.email + row.name + row.role) is None
         else:
             assert row.detail
 
@@ -288,7 +287,7 @@ def _is_a_name(name: str) -> bool:
 NAMES = (
     st.text(st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp")), min_size=0, max_size=150)
     .map(str.strip)
-    .filter(lambda name: _forbidden_character(name) is None)
+    .filter(lambda name: one_line_refusal(name) is None)
     .filter(lambda name: not name or _is_a_name(name))
 )
 LOCAL_PARTS = st.text(string.ascii_lowercase + string.digits + "._+-", min_size=1, max_size=30)
