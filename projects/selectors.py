@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from access import policy
 from accounts.models import Role, User
-from coursesite.prepared import prepared
+from coursesite.prepared import prepared, prepared_per
 from lessons.models import Course
 
 from .models import Group, GroupMembership, ProjectAssignment, Submission
@@ -47,6 +47,31 @@ class ProjectStatus:
         if self.group_name is None:
             return "no_group"
         return "missed" if self.is_past_due else "pending"
+
+
+# The page of a version names its group and who submitted it: for the group and its
+# teachers only. Graders download the versions they grade (anonymous grading keeps
+# names from them).
+MEMBER_OR_TEACHER = frozenset({Role.STUDENT, Role.INSTRUCTOR})
+
+
+def _visible_version(user: User, pk: int, roles: frozenset[str] | None) -> QuerySet:
+    versions = policy.scope(user, policy.VIEW, Submission.objects, roles=roles)
+    return versions.select_related("group__assignment__course", "submitted_by").filter(pk=pk)
+
+
+# Prepared per the viewer's roles (coursesite/prepared.py): the policy's filter was
+# most of the version page's build when compiled on every request.
+@prepared_per(policy.variant)
+def version_for_page(user: User, pk: int):
+    """The version PK, if USER may open its page: a member of its group or a teacher."""
+    return _visible_version(user, pk, MEMBER_OR_TEACHER)
+
+
+@prepared_per(policy.variant)
+def version_for_download(user: User, pk: int):
+    """The version PK, if USER may download it: as for its page, or as its grader."""
+    return _visible_version(user, pk, None)
 
 
 # What the project lists show of an assignment and its course.

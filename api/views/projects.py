@@ -29,13 +29,14 @@ from projects import selectors
 from projects import services as projects
 from projects.forms import GroupCreateForm, GroupJoinForm, SubmissionForm
 from projects.models import Group, GroupMembership, ProjectAssignment, Submission
+from projects.selectors import MEMBER_OR_TEACHER
 from projects.uploads import (
     UNREADABLE,
     UploadLimitHandler,
     close_partial_files,
     headers_too_long,
 )
-from projects.views.student import MEMBER_OR_TEACHER, archive_download
+from projects.views.student import archive_download
 
 from .. import filters, serializers
 from .base import ApiViewSet, ZipRenderer, form_input, form_valid, problems

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_safe
@@ -35,24 +35,15 @@ def get_assignment_for_user(
     return assignment, policy.can(request.user, policy.TEACH, assignment)
 
 
-# The page of a version names its group and who submitted it: for the group and its
-# teachers only. Graders download the versions they grade (anonymous grading keeps
-# names from them).
-MEMBER_OR_TEACHER = frozenset({Role.STUDENT, Role.INSTRUCTOR})
+def version_or_404(found: list[Submission]) -> Submission:
+    """Return the version a prepared lookup found (projects.selectors.version_for_*).
 
-
-def get_submission_for_user(
-    request: HttpRequest, pk: int, *, roles: frozenset[str] | None = MEMBER_OR_TEACHER
-) -> Submission:
-    """Return the submission if the user may see it (as one of ROLES): their group's, or
-    as its teacher; with ``roles=None`` also as a grader of its group (downloads).
-
-    Anyone else gets a 404, the same answer as for an id that does not exist.
+    Anyone the policy refuses gets a 404, the same answer as for an id that does not
+    exist.
     """
-    queryset = policy.scope(request.user, policy.VIEW, Submission.objects, roles=roles)
-    return get_object_or_404(
-        queryset.select_related("group__assignment__course", "submitted_by"), pk=pk
-    )
+    if not found:
+        raise Http404("No such version.")
+    return found[0]
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -288,7 +279,7 @@ def _compared_with_the_last(submission) -> str:
 @require_safe
 @login_required
 def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    submission = get_submission_for_user(request, pk)
+    submission = version_or_404(selectors.version_for_page(user=request.user, pk=pk))
     assignment = submission.group.assignment
     return render(
         request,
@@ -300,7 +291,8 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_safe
 @login_required
 def submission_download(request: HttpRequest, pk: int) -> FileResponse:
-    return archive_download(get_submission_for_user(request, pk, roles=None), user=request.user)
+    found = selectors.version_for_download(user=request.user, pk=pk)
+    return archive_download(version_or_404(found), user=request.user)
 
 
 def archive_download(submission: Submission, *, user) -> FileResponse:
