@@ -6,14 +6,21 @@ import re
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Lower, StrIndex, Upper
+from django.db.models.lookups import GreaterThan
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from .models import Lesson, LessonQuerySet
+from access import policy
+from accounts.models import User
+from coursesite.prepared import prepared_per
+
+from .models import Lesson
 
 MAX_RESULTS = 50
+MAX_WORDS = 10  # of a query, searched on databases without full-text search
 SNIPPET_RADIUS = 90
 # Markers PostgreSQL puts around matches; the text is escaped before they become
 # <mark> tags, so nothing from a lesson body is ever inserted as HTML.
@@ -26,18 +33,49 @@ class SearchResult:
     snippet: SafeString
 
 
-def search_lessons(lessons: LessonQuerySet, query: str) -> list[SearchResult]:
-    """Return up to MAX_RESULTS of LESSONS matching QUERY, best first (one query)."""
+def search_lessons(user, query: str) -> list[SearchResult]:
+    """Return up to MAX_RESULTS of the lessons USER may see matching QUERY, best first.
+
+    One query, prepared per the user's roles (coursesite/prepared.py): compiling the
+    policy's filter, the match and the ranking was most of the page's build.
+    """
     query = " ".join(query.split())
     if not query:
         return []
-    lessons = lessons.select_related("module__course")
-    if connection.vendor == "postgresql":
-        return _search_postgres(lessons, query)
-    return search_simple(lessons, query)
+    if connection.vendor != "postgresql":
+        return search_words(user, query)
+    found = _full_text_matches(user=user, query=query)
+    return [SearchResult(lesson, _highlight_markers(lesson.headline)) for lesson in found]
 
 
-def _search_postgres(lessons: LessonQuerySet, query: str) -> list[SearchResult]:
+def search_words(user, query: str) -> list[SearchResult]:
+    """Return the lessons USER may see with every word of QUERY in their title or text,
+    in any case (any database), those with one in the title first."""
+    words = query.split()[:MAX_WORDS]
+    if not words:
+        return []
+    # Every slot filled: a word repeated changes neither "all words" nor "any in the title".
+    slots = {f"word{index}": words[index % len(words)] for index in range(MAX_WORDS)}
+    return [
+        SearchResult(lesson, snippet(lesson.body_text, words))
+        for lesson in _substring_matches(user=user, **slots)
+    ]
+
+
+def _visible(user) -> QuerySet:
+    lessons = policy.scope(user, policy.VIEW, Lesson.objects)
+    return lessons.select_related("module__course")
+
+
+def _contains(field: str, text) -> GreaterThan:
+    """FIELD contains TEXT, in any case: as ``icontains``, which rewrites its value (to
+    ``%text%``) and so cannot be prepared; with no wildcard characters to escape."""
+    upper = Upper if connection.vendor == "postgresql" else Lower
+    return GreaterThan(StrIndex(upper(F(field)), upper(Value(text))), 0)
+
+
+@prepared_per(policy.variant)
+def _full_text_matches(user: User, query: str):
     from django.contrib.postgres.search import (
         SearchHeadline,
         SearchQuery,
@@ -48,8 +86,9 @@ def _search_postgres(lessons: LessonQuerySet, query: str) -> list[SearchResult]:
     # The title (weight A) and text (B) as lessons/migrations/0009 stores them.
     vector = RawSQL('"lessons_lesson"."search_vector"', (), output_field=SearchVectorField())
     search_query = SearchQuery(query, search_type="websearch", config="english")
-    found = (
-        lessons.annotate(
+    return (
+        _visible(user)
+        .annotate(
             search=vector,
             rank=SearchRank(vector, search_query),
             headline=SearchHeadline(
@@ -65,37 +104,45 @@ def _search_postgres(lessons: LessonQuerySet, query: str) -> list[SearchResult]:
             ),
         )
         # The title substring match catches prefixes ("flas") that stemming does not.
-        .filter(Q(search=search_query) | Q(title__icontains=query))
+        .filter(Q(search=search_query) | Q(_contains("title", query)))
         .order_by("-rank", "module__course__title", "module__order", "order")
         .defer("body", "body_html", "toc_html", "body_text")[:MAX_RESULTS]
     )
-    return [
-        SearchResult(lesson=lesson, snippet=_highlight_markers(lesson.headline)) for lesson in found
-    ]
 
 
-def search_simple(lessons: LessonQuerySet, query: str) -> list[SearchResult]:
-    """Match every word of QUERY in the title or text, case-insensitively (any database)."""
-    terms = query.split()[:10]
-    condition = Q()
-    for term in terms:
-        condition &= Q(title__icontains=term) | Q(body_text__icontains=term)
-    title_hit = Q()
-    for term in terms:
-        title_hit |= Q(title__icontains=term)
-    found = (
-        lessons.filter(condition)
+@prepared_per(policy.variant)
+def _substring_matches(
+    user: User,
+    word0: str,
+    word1: str,
+    word2: str,
+    word3: str,
+    word4: str,
+    word5: str,
+    word6: str,
+    word7: str,
+    word8: str,
+    word9: str,
+):
+    """Every word in the title or the text, case-insensitively (any database); lessons
+    with a word in the title first."""
+    words = (word0, word1, word2, word3, word4, word5, word6, word7, word8, word9)
+    every_word = Q()
+    in_title = Q()
+    for word in words:
+        every_word &= Q(_contains("title", word)) | Q(_contains("body_text", word))
+        in_title |= Q(_contains("title", word))
+    return (
+        _visible(user)
+        .filter(every_word)
         .annotate(
             title_hit=Case(
-                When(title_hit, then=Value(0)), default=Value(1), output_field=IntegerField()
+                When(in_title, then=Value(0)), default=Value(1), output_field=IntegerField()
             )
         )
         .order_by("title_hit", "module__course__title", "module__order", "order")
         .defer("body", "body_html", "toc_html")[:MAX_RESULTS]
     )
-    return [
-        SearchResult(lesson=lesson, snippet=snippet(lesson.body_text, terms)) for lesson in found
-    ]
 
 
 def snippet(text: str, terms: list[str]) -> SafeString:

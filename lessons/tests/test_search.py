@@ -6,8 +6,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from lessons.models import Lesson
-from lessons.search import search_lessons, search_simple, snippet
+from lessons.search import search_lessons, search_words, snippet
 from lessons.tests.factories import LessonFactory
 
 pytestmark = pytest.mark.django_db
@@ -86,17 +85,17 @@ def test_a_query_longer_than_200_characters_searches_its_beginning(client, pyweb
     assert len(response.context["query"]) == 200
 
 
-def test_the_substring_fallback_works_on_every_database(pyweb):
+def test_the_substring_fallback_works_on_every_database(pyweb, bob):
     pyweb.lessons[0].body = "Blueprints split a Flask application."
     pyweb.lessons[0].save()
-    results = search_simple(Lesson.objects.published(), "BLUEPRINT flask")
+    results = search_words(bob, "BLUEPRINT flask")
     assert [r.lesson for r in results] == [pyweb.lessons[0]]
     assert "<mark>Blueprint</mark>" in results[0].snippet
 
 
-def test_the_database_search_uses_full_text_on_postgresql(pyweb):
+def test_the_database_search_uses_full_text_on_postgresql(pyweb, bob):
     lesson = LessonFactory(module=pyweb.modules[0], order=9, slug="orm", body="Models are queried.")
-    results = search_lessons(Lesson.objects.filter(pk=lesson.pk), "query")
+    results = search_lessons(bob, "query")
     if connection.vendor == "postgresql":
         # Stemming: "query" matches "queried", which a substring search cannot do.
         assert [r.lesson for r in results] == [lesson]
@@ -113,7 +112,7 @@ def test_snippets_cut_long_text_around_the_match():
     assert len(html) < 260
 
 
-def test_search_follows_each_edit_and_ranks_titles_above_text(pyweb):
+def test_search_follows_each_edit_and_ranks_titles_above_text(pyweb, bob):
     """On PostgreSQL the vector is stored with the lesson (lessons/migrations/0009):
     an edit of the title or the text must be what the next search sees."""
     first, second = pyweb.lessons[0], pyweb.lessons[1]
@@ -122,8 +121,7 @@ def test_search_follows_each_edit_and_ranks_titles_above_text(pyweb):
     second.title = "Cookies and sessions"
     second.body = "Nothing else here."
     second.save()
-    published = Lesson.objects.published()
-    found = [result.lesson for result in search_lessons(published, "cookies")]
+    found = [result.lesson for result in search_lessons(bob, "cookies")]
     # The title match first, then the text match.
     assert found == [second, first]
 
@@ -131,5 +129,28 @@ def test_search_follows_each_edit_and_ranks_titles_above_text(pyweb):
     first.save()
     second.title = "Sessions"
     second.save()
-    assert [result.lesson for result in search_lessons(published, "cookies")] == []
-    assert [result.lesson for result in search_lessons(published, "tokens")] == [first]
+    assert [result.lesson for result in search_lessons(bob, "cookies")] == []
+    assert [result.lesson for result in search_lessons(bob, "tokens")] == [first]
+
+
+def test_words_are_matched_as_typed_wildcards_included(pyweb, bob):
+    lesson = pyweb.lessons[0]
+    lesson.body = "Return 100% of request.GET_params to the École des routes."
+    lesson.save()
+    for query in ("100%", "get_params", "ÉCOLE des", "École"):
+        assert [r.lesson for r in search_words(bob, query)] == [lesson], query
+    # "%" and "_" are characters here, not LIKE's wildcards.
+    for query in ("100%x", "get%params", "getxparams", "e_ole"):
+        assert search_words(bob, query) == [], query
+
+
+def test_the_first_ten_words_of_a_query_are_searched(pyweb, bob):
+    lesson = pyweb.lessons[0]
+    lesson.body = "one two three four five six seven eight nine ten"
+    lesson.save()
+    ten = "TEN nine eight seven six five four three two one"
+    assert [r.lesson for r in search_words(bob, ten)] == [lesson]
+    assert [r.lesson for r in search_words(bob, f"{ten} eleven")] == [lesson]
+    assert search_words(bob, "one two absent") == []
+    # A word given twice is searched once: the rest of the query still counts.
+    assert search_words(bob, "one one one absent") == []
