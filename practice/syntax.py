@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 from django.core.validators import slug_re
 
+from accounts.validators import BIDI_CONTROLS
 from coursesite.yamlsafe import (
     MAX_NUMBER_DIGITS,
     YamlShapeError,
@@ -327,6 +328,10 @@ def _bad_character(value: str) -> str | None:
     return None
 
 
+def _direction_override(value: str) -> str | None:
+    return next((char for char in value if char in BIDI_CONTROLS), None)
+
+
 class _Checker:
     """Read the fields of one block, adding a problem (at the key's line) per bad one."""
 
@@ -358,6 +363,13 @@ class _Checker:
         char = _bad_character(value)
         if char is not None:
             self.fail(key, f"{key} contains an invisible control character (U+{ord(char):04X})")
+        elif max_length is not None and (char := _direction_override(value)):
+            # As a lesson's own title (lessons.models.validate_one_line).
+            self.fail(
+                key,
+                f"{key} contains an invisible text-direction character (U+{ord(char):04X}) "
+                "that changes how it reads on the page: retype it",
+            )
         if max_length is not None and ("\n" in value.strip() or len(value) > max_length):
             self.fail(key, f"{key} must be one line of at most {max_length} characters")
         return value

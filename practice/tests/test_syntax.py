@@ -145,6 +145,11 @@ def test_each_malformed_question_is_named_with_its_line(body, expected):
         ("id: e\ntitle: T\ntask: T\nexpected: E\n", "line 3: 'solution' is missing"),
         ("id: e\ntitle: T\ntask: T\nexpected: E\nsolution: S\nhint: H\n", "line 9: unknown key"),
         ("id: e\ntitle: [T]\ntask: T\nexpected: E\nsolution: S\n", "line 5: title must be text"),
+        (
+            # A right-to-left override makes "Sort (gpj.exe)" read as "Sort (exe.jpg)".
+            'id: e\ntitle: "Sort \\u202Egpj.exe"\ntask: T\nexpected: E\nsolution: S\n',
+            "line 5: title contains an invisible text-direction character (U+202E)",
+        ),
     ],
 )
 def test_each_malformed_exercise_is_named_with_its_line(body, expected):
