@@ -6,6 +6,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
+from coursesite.dates import local_text
+
 from .tokens import token_touch, token_user
 
 INVALID = (
@@ -34,6 +36,11 @@ class PersonalTokenAuthentication(BaseAuthentication):
         token = token_user(secret)
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed(INVALID)
+        if token.is_expired:
+            raise exceptions.AuthenticationFailed(
+                f"This token expired on {local_text(token.expires_at)}. Create a new one "
+                "on your profile page, and revoke this one there."
+            )
         token_touch(token)
         return token.user, token
 

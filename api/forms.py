@@ -4,7 +4,7 @@ from django import forms
 
 from coursesite.forms import PlainErrorsMixin
 
-from .models import TokenScope
+from .models import TokenLifetime, TokenScope
 
 
 class TokenForm(PlainErrorsMixin, forms.Form):
@@ -21,4 +21,15 @@ class TokenForm(PlainErrorsMixin, forms.Form):
         initial=TokenScope.READ,
         widget=forms.RadioSelect,
         help_text="What your role allows, read only or also changes. Read only is safer.",
+    )
+    lifetime = forms.TypedChoiceField(
+        label="Works for",
+        choices=TokenLifetime.choices,
+        coerce=int,
+        initial=TokenLifetime.QUARTER,
+        help_text="After that it stops working: make a new one then. Shorter is safer.",
+        error_messages=dict.fromkeys(
+            ("required", "invalid_choice"),
+            "Choose how long the token works: 30 days, 90 days or 1 year.",
+        ),
     )

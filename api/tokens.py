@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts.models import User
 from coursesite.locks import lock_rows
 
-from .models import PersonalAccessToken, TokenScope
+from .models import PersonalAccessToken, TokenLifetime, TokenScope
 
 TOKEN_PREFIX = "cpt_"  # noqa: S105 - the public start of every token
 PREFIX_LENGTH = len(TOKEN_PREFIX) + 8
@@ -36,8 +36,11 @@ def digest_of(token: str) -> str:
 
 
 @transaction.atomic
-def token_create(*, user: User, name: str, scope: str) -> tuple[PersonalAccessToken, str]:
-    """Create a token for USER; return it and its secret, which is shown once and never again."""
+def token_create(
+    *, user: User, name: str, scope: str, lifetime: int = TokenLifetime.QUARTER
+) -> tuple[PersonalAccessToken, str]:
+    """Create a token for USER working LIFETIME days; return it and its secret, which is
+    shown once and never again."""
     name = " ".join((name or "").split())
     errors = {}
     if not name:
@@ -46,6 +49,8 @@ def token_create(*, user: User, name: str, scope: str) -> tuple[PersonalAccessTo
         errors["name"] = "Keep the name under 80 characters."
     if scope not in TokenScope.values:
         errors["scope"] = "Choose read only, or read and write."
+    if lifetime not in TokenLifetime.values:
+        errors["lifetime"] = "Choose how long the token works: 30 days, 90 days or 1 year."
     if errors:
         raise ValidationError(errors)
     # Lock the user's row: two requests at once cannot both pass the limit.
@@ -61,6 +66,7 @@ def token_create(*, user: User, name: str, scope: str) -> tuple[PersonalAccessTo
         scope=scope,
         prefix=secret[:PREFIX_LENGTH],
         digest=digest_of(secret),
+        expires_at=timezone.now() + timedelta(days=lifetime),
     )
     return token, secret
 

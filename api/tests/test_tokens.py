@@ -32,10 +32,12 @@ def test_a_token_is_shown_once_and_stored_hashed(world):
     client = Client()
     client.force_login(a.grader)
     response = client.post(
-        reverse("accounts:token_create"), {"name": "marks export", "scope": "read"}
+        reverse("accounts:token_create"), {"name": "marks export", "scope": "read", "lifetime": 30}
     )
     assert response.status_code == 200
     token = PersonalAccessToken.objects.get(user=a.grader, name="marks export")
+    expected_end = timezone.now() + timedelta(days=30)
+    assert abs(token.expires_at - expected_end) < timedelta(minutes=1)
     page = response.content.decode()
     secret = page.split('<code class="user-select-all">')[1].split("<")[0]
     assert secret.startswith(token.prefix) and len(secret) > 40
@@ -48,6 +50,41 @@ def test_a_token_is_shown_once_and_stored_hashed(world):
     # The profile page lists it by its prefix, and never shows the secret again.
     profile = client.get(reverse("accounts:profile")).content.decode()
     assert token.prefix in profile and secret not in profile
+
+
+def test_an_expired_token_is_refused_with_its_date_and_listed_as_expired(world):
+    a, _, _ = world
+    token, secret = token_create(user=a.grader, name="sync", scope="read", lifetime=30)
+    assert bearer(secret).get(ME).status_code == 200
+    PersonalAccessToken.objects.filter(pk=token.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    response = bearer(secret).get(ME)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert response.json()["detail"].startswith("This token expired on ")
+    assert "profile page" in response.json()["detail"]
+    browser = Client()
+    browser.force_login(a.grader)
+    row = browser.get(reverse("accounts:profile")).content.decode().split(token.prefix)[1]
+    assert "expired" in row.split("</tr>")[0]
+    # Another user's expired token says nothing more than a wrong one: only the owner's own.
+    assert bearer(secret + "x").get(ME).json()["detail"].startswith("This token is not valid")
+
+
+@pytest.mark.parametrize("lifetime", ["", "0", "3650", "-30", "90 days", "9" * 30])
+def test_a_token_works_only_for_an_offered_lifetime(world, lifetime):
+    a, _, _ = world
+    client = Client()
+    client.force_login(a.grader)
+    response = client.post(
+        reverse("accounts:token_create"), {"name": "sync", "scope": "read", "lifetime": lifetime}
+    )
+    assert response.status_code == 400
+    assert not PersonalAccessToken.objects.filter(user=a.grader).exists()
+    page = response.content.decode()
+    assert 'value="sync"' in page  # the name typed is kept
+    assert "Choose how long the token works: 30 days, 90 days or 1 year." in page
 
 
 def test_a_token_needs_a_name(world):
