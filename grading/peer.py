@@ -16,7 +16,11 @@ the standard algorithm for peer moderation of group marks:
 
 Non-submitters still receive the others' ratings and get a factor through the fudge
 factor; no automatic penalty applies (an instructor may override their mark, with a
-reason). When nobody rated, or the group has one member, every factor is 1. Factors
+reason). A rater counts only while their ratings cover every current member: ratings
+given before someone joined the group say nothing of the newcomer, who would otherwise
+receive nothing and get a factor of 0; they count again once the rater rates everyone.
+Ratings of a member who left are dropped. When nobody rated, or the group has one
+member, every factor is 1. Factors
 are computed with exact fractions; marks are rounded to 2 decimals only at the end.
 
 Students see their own factor only, never the scores or comments teammates gave.
@@ -41,7 +45,8 @@ def webpa_factors(
 
     MEMBERS are the ids of the group's members; RATINGS maps a rater to the scores they
     gave (ratee -> score). Ratings by or about non-members are ignored, as are raters
-    whose scores add up to nothing.
+    whose scores add up to nothing and raters who have not rated every member (someone
+    joined the group after they rated).
     """
     members = list(members)
     member_set = set(members)
@@ -52,7 +57,7 @@ def webpa_factors(
             continue
         scores = {ratee: score for ratee, score in given.items() if ratee in member_set}
         total = sum(scores.values())
-        if total <= 0:
+        if total <= 0 or scores.keys() != member_set:
             continue
         submitted += 1
         for ratee, score in scores.items():

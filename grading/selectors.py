@@ -17,6 +17,7 @@ from .models import (
     GradeRelease,
     Level,
     LineComment,
+    PeerRating,
     RegradeRequest,
     Review,
 )
@@ -59,6 +60,15 @@ def feedback_of(user: User):
     return policy.scope(user, policy.VIEW, mine, roles=policy.STUDENTS).order_by(
         "-group__assignment__due_at"
     )
+
+
+def has_member_unrated_by(user: User, group: str = "group_id") -> Exists:
+    """Whether the group at GROUP has a current member USER has not rated: their ratings
+    do not count yet (grading/peer.py), e.g. someone joined after they rated."""
+    rated = PeerRating.objects.filter(
+        group=OuterRef("group_id"), rater=user, ratee=OuterRef("student_id")
+    )
+    return Exists(GroupMembership.objects.filter(group=OuterRef(group)).exclude(Exists(rated)))
 
 
 @prepared_per(policy.variant)

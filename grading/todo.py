@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.utils import timezone
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -21,7 +21,8 @@ from accounts.models import User
 from coursesite.prepared import prepared
 from projects.models import Group, GroupMembership
 
-from .models import FeedbackView, PeerRating, RegradeRequest, Review, ReviewStatus
+from .models import FeedbackView, RegradeRequest, Review, ReviewStatus
+from .selectors import has_member_unrated_by
 
 __all__ = ["StudentTodo", "feedback_mark_viewed", "student_todo"]
 
@@ -114,16 +115,16 @@ def _feedback(user: User, todo: StudentTodo) -> None:
 
 def _peer_evaluations(user: User) -> list[Group]:
     """Return the groups where USER's peer evaluation is open and not given yet."""
-    # Open after the group's deadline, until the grades are released.
-    rated = PeerRating.objects.filter(group=OuterRef("group_id"), rater=user)
+    # Open after the group's deadline, until the grades are released; given once every
+    # current member is rated (a newcomer asks for it again).
     memberships = (
         GroupMembership.objects.filter(
+            has_member_unrated_by(user),
             student=user,
             group__in=policy.scope(user, policy.CHANGE, Group.objects),
             assignment__rubric__peer_evaluation=True,
             assignment__grade_release__isnull=True,
         )
-        .exclude(Exists(rated))
         .select_related("group__assignment__course", "group__extension")
         .order_by("assignment__due_at", "pk")
     )

@@ -844,12 +844,12 @@ def feedback_list(request: HttpRequest) -> HttpResponse:
         for m in selectors.peer_memberships_of(user=user)
         if services.peer_evaluation_open(m.group)
     ]
-    # As on the dashboard's to-do list: a group the student has rated is done (its
-    # ratings may still be changed, from a quieter line).
-    rated = set(
-        PeerRating.objects.filter(rater=user, group__in=open_groups).values_list(
-            "group_id", flat=True
-        )
+    # As on the dashboard's to-do list: a group whose every member the student has rated
+    # is done (its ratings may still be changed, from a quieter line).
+    unrated = set(
+        Group.objects.filter(
+            selectors.has_member_unrated_by(user, "pk"), pk__in=[g.pk for g in open_groups]
+        ).values_list("pk", flat=True)
         if open_groups
         else ()
     )
@@ -858,8 +858,8 @@ def feedback_list(request: HttpRequest) -> HttpResponse:
         "grading/feedback_list.html",
         {
             "reviews": reviews,
-            "peer_open": [g for g in open_groups if g.pk not in rated],
-            "peer_rated": [g for g in open_groups if g.pk in rated],
+            "peer_open": [g for g in open_groups if g.pk in unrated],
+            "peer_rated": [g for g in open_groups if g.pk not in unrated],
         },
     )
 
@@ -969,6 +969,8 @@ def peer_evaluation(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("grading:feedback_list")
     members = [m.student for m in group.memberships.select_related("student").order_by("student")]
     existing = {r.ratee_id: r for r in PeerRating.objects.filter(group=group, rater=request.user)}
+    # Ratings count once they cover every current member (grading/peer.py).
+    newcomers = [m for m in members if existing and m.pk not in existing]
     form = PeerRatingForm(
         request.POST or None,
         members=members,
@@ -989,5 +991,5 @@ def peer_evaluation(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "grading/peer.html",
-        {"group": group, "form": form, "submitted": bool(existing)},
+        {"group": group, "form": form, "submitted": bool(existing), "newcomers": newcomers},
     )

@@ -86,3 +86,15 @@ def test_ratings_by_or_about_outsiders_are_ignored():
     # D is not a member: the rating by D is dropped, and A's score for D does not count.
     ratings = {A: {A: 2, B: 2, D: 5}, D: {A: 1, B: 5}}
     assert webpa_factors([A, B], ratings) == {A: 1, B: 1}
+
+
+def test_ratings_given_before_a_member_joined_count_again_once_they_cover_everyone():
+    # A rated A and B; C joined afterwards. Counted, A's ratings gave C nothing, hence a
+    # factor of 0, and lifted A and B by n/m = 3: they do not count until A rates C too.
+    assert webpa_factors([A, B, C], {A: {A: 5, B: 2}}) == {A: 1, B: 1, C: 1}
+    # B rated everyone: B's ratings alone decide, corrected by n/m = 3 as any group's.
+    factors = webpa_factors([A, B, C], {A: {A: 5, B: 2}, B: {A: 1, B: 1, C: 2}})
+    assert factors == {A: Fraction(3, 4), B: Fraction(3, 4), C: Fraction(3, 2)}
+    # Once A rates C as well, both count.
+    factors = webpa_factors([A, B, C], {A: {A: 2, B: 1, C: 1}, B: {A: 1, B: 1, C: 2}})
+    assert factors == {A: Fraction(9, 8), B: Fraction(3, 4), C: Fraction(9, 8)}

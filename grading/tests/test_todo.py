@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -130,3 +131,58 @@ def test_a_student_with_nothing_to_do_pays_one_query_and_items_still_appear(
     with django_assert_num_queries(3):  # the check, new feedback, regrade answers
         todo_now = student_todo(bob)
     assert [review.pk for review in todo_now.new_feedback] == [world.review.pk]
+
+
+def test_a_member_who_joins_after_a_student_rated_puts_the_rating_back_on_the_list(
+    client, alice, bob, grace
+):
+    from projects.models import GroupMembership
+    from projects.tests.factories import UserFactory
+
+    from .factories import enroll, grading_world
+
+    world = grading_world(alice=alice, bob=bob, grace=grace, peer_evaluation=True)
+    for ratee in (bob, world.dave):
+        PeerRating.objects.create(group=world.group, rater=bob, ratee=ratee, score=3)
+    client.force_login(bob)
+    assert 'data-todo="peer"' not in todo(client)
+    erin = enroll(UserFactory(display_name="Erin Newcomer"), world.course)
+    GroupMembership.objects.create(group=world.group, assignment=world.assignment, student=erin)
+
+    shown = todo(client)
+    assert 'data-todo="peer"' in shown and "Team Rocket" in shown
+    feedback = client.get(reverse("grading:feedback_list")).content.decode()
+    assert "rate the members of Team Rocket" in feedback
+    page = client.get(reverse("grading:peer", kwargs={"pk": world.group.pk})).content.decode()
+    assert "Erin Newcomer joined your group after you rated it." in page
+    assert "You have already rated your group" not in page
+
+    # Until bob rates her too, his ratings do not count: nobody is zeroed for arriving late.
+    client.post(
+        reverse("grading:peer", kwargs={"pk": world.group.pk}),
+        {f"score_{bob.pk}": "3", f"score_{world.dave.pk}": "3", f"score_{erin.pk}": "3"},
+    )
+    assert 'data-todo="peer"' not in todo(client)
+    page = client.get(reverse("grading:peer", kwargs={"pk": world.group.pk})).content.decode()
+    assert "joined your group" not in page and "You have already rated your group" in page
+
+
+def test_a_newcomer_nobody_could_rate_keeps_the_group_mark(client, alice, bob, grace):
+    from projects.models import GroupMembership
+    from projects.tests.factories import UserFactory
+
+    from .factories import enroll, grading_world
+
+    world = grading_world(alice=alice, bob=bob, grace=grace, peer_evaluation=True)
+    PeerRating.objects.create(group=world.group, rater=bob, ratee=bob, score=5)
+    PeerRating.objects.create(group=world.group, rater=bob, ratee=world.dave, score=2)
+    erin = enroll(UserFactory(display_name="Erin Newcomer"), world.course)
+    GroupMembership.objects.create(group=world.group, assignment=world.assignment, student=erin)
+    release(world, alice)  # 8 + 4 of 15 points: 80 %
+    client.force_login(alice)
+    page = client.get(
+        reverse("grading:assignment_grading", kwargs={"pk": world.assignment.pk})
+    ).content.decode()
+    # bob's ratings predate erin: they do not count, so every factor is 1.
+    assert page.count("80.00%") >= 4
+    assert not re.search(r"(?<![\d.])0\.00%", page)  # counted, they gave erin 0 %
