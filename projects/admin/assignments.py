@@ -51,7 +51,9 @@ def _csv_cell(value) -> str:
 
 
 def _local(value) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+    # The zone named, as on the pages: the repeated hour of an autumn night reads twice
+    # otherwise ("2027-10-31 02:30 CEST", then "... CET").
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z") if value else ""
 
 
 CSV_HEADER = (
@@ -75,6 +77,9 @@ CSV_HEADER = (
     "Repository URL",
     "Commit",
     "Graded version",
+    # What the mark applies: the penalty of the version graded, which the columns
+    # above (the latest version's) do not give once a later one arrived.
+    "Graded version's penalty %",
 )
 
 
@@ -106,6 +111,7 @@ def submission_status_csv(assignments: QuerySet[ProjectAssignment]) -> HttpRespo
         assignment = group.assignment
         deadline = group.deadline()
         version = latest_by_id.get(group.latest_id)
+        graded = group.graded_submission
         days = assignment.days_late(version.submitted_at, deadline) if version else 0
         members = "; ".join(str(m.student) for m in group.memberships.all())
         writer.writerow(
@@ -129,7 +135,14 @@ def submission_status_csv(assignments: QuerySet[ProjectAssignment]) -> HttpRespo
                 version.sha256 if version else "",
                 version.repository_url if version else "",
                 version.commit if version else "",
-                group.graded_submission.version if group.graded_submission else "",
+                graded.version if graded else "",
+                (
+                    assignment.late_penalty_percent(
+                        assignment.days_late(graded.submitted_at, deadline)
+                    )
+                    if graded
+                    else ""
+                ),
             )
         )
     for assignment in assignments.select_related("course").order_by("course__title", "due_at"):

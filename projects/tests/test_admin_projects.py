@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from access.tests.matrix import form_data
 from accounts.models import Role
@@ -198,6 +199,38 @@ def test_csv_export_of_status_per_group(admin_client, owls, assignment, course, 
     injected = by_group["'=cmd|' /C calc'!A0"]
     assert injected["Extended"] == "yes" and injected["Versions"] == "0"
     assert by_group["(no group)"]["Members"] == str(loner)
+
+
+def test_status_csv_names_the_zone_and_the_penalty_of_the_version_graded(
+    admin_client, owls, assignment, student
+):
+    from projects.models import LatePolicy, Submission
+
+    assignment.late_policy = LatePolicy.PENALTY
+    assignment.late_penalty_per_day = 10
+    assignment.save()
+    graded = owls.submissions.get()
+    late = submission_create(group=owls, student=student, archive=zip_upload())
+    # Version 1 on time and graded; version 2 a day late, after grading started.
+    Submission.objects.filter(pk=graded.pk).update(
+        submitted_at=assignment.due_at - timedelta(hours=1)
+    )
+    submitted_at = assignment.due_at + timedelta(hours=2)
+    Submission.objects.filter(pk=late.pk).update(submitted_at=submitted_at, is_late=True)
+    Group.objects.filter(pk=owls.pk).update(graded_submission=graded)
+    response = admin_client.post(
+        reverse("admin:projects_projectassignment_changelist"),
+        {"action": "export_status_csv", "_selected_action": [assignment.pk]},
+    )
+    rows = csv.DictReader(io.StringIO(response.content.decode().removeprefix("\ufeff")))
+    row = next(row for row in rows if row["Group"] == "Owls")
+    assert (row["Latest version"], row["Late"], row["Days late"]) == ("2", "yes", "1")
+    assert row["Penalty %"] == "10.00"
+    assert (row["Graded version"], row["Graded version's penalty %"]) == ("1", "0")
+    # Times carry the zone's name, as on the pages.
+    for column, time in (("Deadline", assignment.due_at), ("Submitted at", submitted_at)):
+        local = timezone.localtime(time)
+        assert row[column] == f"{local:%Y-%m-%d %H:%M} {local.tzname()}" and local.tzname()
 
 
 def test_submissions_filter_by_typing_part_of_a_group_name(admin_client, owls, assignment, course):
