@@ -194,6 +194,16 @@ class ProjectAssignmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
         super().save_model(request, obj, form, change)
         if change and "due_at" in form.changed_data:
             services.submissions_refresh_lateness(assignment_id=obj.pk)
+            overtaken = Extension.objects.filter(group__assignment=obj, due_at__lte=obj.due_at)
+            names = sorted(overtaken.values_list("group__name", flat=True))
+            if names:
+                messages.warning(
+                    request,
+                    f"The new deadline is later than the extension of {len(names)} "
+                    f"group{'s' if len(names) > 1 else ''} ({', '.join(names)}): "
+                    "an extension ending earlier no longer applies, so they have the new "
+                    "deadline. Lengthen or delete the extension on the group's page.",
+                )
 
     form = ProjectAssignmentForm
     list_display = (
@@ -436,6 +446,8 @@ class ExtensionFormSet(ParentRowsFormSet):
             data = getattr(form, "cleaned_data", None) or {}
             if not data.get("due_at") or data.get("DELETE"):
                 continue
+            if form.instance.pk and not form.has_changed():
+                continue  # left as it was, even if a later deadline has overtaken it
             if locked := services.marks_locked_reason(group.assignment_id):
                 raise ValidationError(locked)
             if data["due_at"] <= group.assignment.due_at:

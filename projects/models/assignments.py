@@ -347,6 +347,12 @@ class Extension(models.Model):
         group = getattr(self, "group", None)
         if group is None or not group.assignment_id or not self.due_at:
             return
+        stored = Extension.objects.filter(pk=self.pk).values_list("due_at", flat=True).first()
+        if stored and stored.replace(microsecond=0) == self.due_at.replace(microsecond=0):
+            # Left as it was (to the second, as the form shows it): one the project's
+            # deadline has since passed no longer applies (Group.deadline), and must not
+            # stop the group's page from saving.
+            return
         if self.due_at <= group.assignment.due_at:
             raise ValidationError(
                 {"due_at": _("An extension must end after the project's deadline.")}

@@ -381,3 +381,41 @@ def test_the_group_list_names_the_deadlines_zone(admin_client, owls):
 
     html = admin_client.get(reverse("admin:projects_group_changelist")).content.decode()
     assert local_text(owls.deadline()) in html
+
+
+def test_a_deadline_moved_past_an_extension_warns_and_leaves_the_group_page_saveable(
+    admin_client, owls
+):
+    assignment = owls.assignment
+    granted = Extension.objects.create(group=owls, due_at=assignment.due_at + timedelta(days=1))
+    project_path = reverse("admin:projects_projectassignment_change", args=[assignment.pk])
+    data = form_data(admin_client.get(project_path).content.decode(), "projectassignment_form")
+    later = (assignment.due_at + timedelta(days=3)).astimezone()
+    data.update(
+        {"due_at_0": [later.strftime("%Y-%m-%d")], "due_at_1": [later.strftime("%H:%M:%S")]}
+    )
+    page = admin_client.post(project_path, data, follow=True).content.decode()
+    assert "The new deadline is later than the extension of 1 group (Owls)" in page
+
+    # The group's page saves with the old extension untouched (it no longer applies)...
+    path = reverse("admin:projects_group_change", args=[owls.pk])
+    kept = granted.due_at.astimezone()
+    extension = {
+        "extension-TOTAL_FORMS": 1,
+        "extension-INITIAL_FORMS": 1,
+        "extension-0-id": granted.pk,
+        "extension-0-group": owls.pk,
+        "extension-0-due_at_0": kept.strftime("%Y-%m-%d"),
+        "extension-0-due_at_1": kept.strftime("%H:%M:%S"),
+    }
+    saved = admin_client.post(path, inline_data(owls, name="Barn owls", **extension))
+    assert saved.status_code == 302
+    owls.refresh_from_db()
+    assert owls.name == "Barn owls"
+    # ...but an extension changed to end before the deadline is still refused.
+    earlier = (granted.due_at + timedelta(hours=1)).astimezone()
+    extension["extension-0-due_at_1"] = earlier.strftime("%H:%M:%S")
+    extension["extension-0-due_at_0"] = earlier.strftime("%Y-%m-%d")
+    refused = admin_client.post(path, inline_data(owls, **extension))
+    assert refused.status_code == 200
+    assert "An extension must end after the project&#x27;s deadline." in refused.content.decode()
