@@ -55,6 +55,7 @@ from .services import (
     is_released,
     review_delete,
     review_delete_refusal,
+    reviews_fully_scored_drafts,
     reviews_reopen_unscored,
 )
 
@@ -322,6 +323,19 @@ class RubricAdmin(PartsHistoryMixin, HistoryAdmin):
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
         _reopen_unscored(request, form.instance.assignment_id)
+        removed = any(f.model is Criterion and f.deleted_objects for f in formsets)
+        if removed and (drafts := reviews_fully_scored_drafts(form.instance.assignment_id)):
+            # A criterion added by mistake reopened the completed reviews; removing it
+            # leaves them drafts, which block the release until completed.
+            messages.info(
+                request,
+                _(
+                    "%(count)d review(s) are drafts that score every criterion (those "
+                    "reopened when a criterion was added stay open): the grades can be "
+                    "released once their graders complete them."
+                )
+                % {"count": drafts},
+            )
 
     @admin.display(description=_("course"))
     def course(self, obj: Rubric):

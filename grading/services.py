@@ -676,6 +676,18 @@ def _unscored_completed(assignment_id: int):
     )
 
 
+def reviews_fully_scored_drafts(assignment_id: int) -> int:
+    """Return how many drafts of the project's reviews score every criterion: after a
+    criterion is removed, those reopened when it was added need only completing."""
+    criteria = Criterion.objects.filter(rubric__assignment_id=assignment_id).count()
+    return (
+        Review.objects.filter(group__assignment_id=assignment_id, status=ReviewStatus.DRAFT)
+        .annotate(scored=Count("scores", filter=Q(scores__points__isnull=False)))
+        .filter(scored__gte=criteria)
+        .count()
+    )
+
+
 @transaction.atomic
 def reviews_reopen_unscored(*, assignment_id: int, by: User) -> int:
     """Reopen the completed reviews of the project that give no score for a criterion of

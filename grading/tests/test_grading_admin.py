@@ -148,6 +148,35 @@ def test_a_criterion_added_after_a_review_was_completed_reopens_it_until_scored(
     assert world.rubric.criteria.count() == 3
 
 
+def test_removing_a_criterion_added_by_mistake_says_the_reviews_await_completing(
+    client, world, alice
+):
+    complete_review(world)
+    client.force_login(alice)
+    url = reverse("admin:grading_rubric_change", args=[world.rubric.pk])
+    data = form_data(client.get(url).content.decode(), "rubric_form")
+    data.update({"criteria-2-title": ["Teamwork"], "criteria-2-max_points": ["10"]})
+    data.update({"criteria-2-order": ["3"], "_continue": ["1"]})
+    client.post(url, data)
+    data = form_data(client.get(url).content.decode(), "rubric_form")
+    data.update({"criteria-2-DELETE": ["on"], "_continue": ["1"]})
+    page = client.post(url, data, follow=True).content.decode()
+    assert not world.rubric.criteria.filter(title="Teamwork").exists()
+    assert (
+        "1 review(s) are drafts that score every criterion (those reopened when a criterion "
+        "was added stay open): the grades can be released once their graders complete them."
+    ) in page
+    world.review.refresh_from_db()
+    assert world.review.status == ReviewStatus.DRAFT
+    # Saved again with nothing removed, the page says nothing of them.
+    data = form_data(client.get(url).content.decode(), "rubric_form")
+    data["_continue"] = ["1"]
+    assert (
+        "drafts that score every criterion"
+        not in client.post(url, data, follow=True).content.decode()
+    )
+
+
 def test_the_release_refuses_a_completed_review_missing_a_criterions_score(world, alice, grace):
     complete_review(world)
     CriterionFactory(rubric=world.rubric, order=3, title="Written around the back office")
