@@ -15,8 +15,8 @@ from . import services
 
 
 @receiver(submission_created, dispatch_uid="grading-new-version-notify")
-def notify_grader(sender, submission, **kwargs) -> None:
-    services.new_version_notify(submission=submission)
+def version_arrived(sender, submission, **kwargs) -> None:
+    services.version_arrived(submission=submission)
 
 
 @receiver(marks_lock, dispatch_uid="grading-released-marks-keep-their-inputs")

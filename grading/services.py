@@ -570,6 +570,19 @@ def line_comment_delete(*, comment: LineComment, by: User) -> None:
     comment.delete()
 
 
+def version_arrived(*, submission: Submission) -> None:
+    """A group handed in SUBMISSION (committed): the graded version follows it while the
+    group's review is still to do, and its grader is told if grading started on another."""
+    group = submission.group
+    to_do = Review.objects.filter(group_id=group.pk, status=ReviewStatus.TODO)
+    if to_do.exists() and not is_released(group.assignment_id):
+        # Assigning the grader recorded the latest version then; the grader grades the
+        # latest when they start (_start_grading), so the project page and the message
+        # after submitting name this one, not an older one "graded" instead.
+        projects_services.group_grading_started(submission=submission)
+    new_version_notify(submission=submission)
+
+
 def new_version_notify(*, submission: Submission) -> bool:
     """Email the grader of SUBMISSION's group that it is newer than the version graded.
 

@@ -174,3 +174,28 @@ def test_the_graded_version_is_shown_in_five_places(graded, alice, bob, grace, c
     column = rows[0].index("Blog engine (graded version)")
     by_user = {row[1]: row[column] for row in rows[1:]}
     assert by_user["bob"] == "1"
+
+
+# Committed as on a server: the receivers of a new version run before the page is built.
+@pytest.mark.django_db(transaction=True)
+def test_the_message_after_a_version_says_when_it_will_not_be_graded(graded, bob, client):
+    set_rule(graded, LateVersionRule.ACCEPT_AND_NOTIFY)
+    url = reverse(
+        "projects:submit",
+        args=[graded.assignment.course.slug, graded.assignment.slug],
+    )
+    client.force_login(bob)
+    # The review not started yet: the new version is the one graded, nothing to add.
+    page = client.post(url, {"archive": upload({"app.py": "print(2)\n"})}, follow=True)
+    html = page.content.decode()
+    assert "Version 2 submitted." in html and "is kept but not graded" not in html
+    # ...and the page says so too (the version graded follows the latest until started).
+    assert "Graded version 2." in html and "Newer version" not in html
+    complete(graded)
+    page = client.post(url, {"archive": upload({"app.py": "print(3)\n"})}, follow=True)
+    html = page.content.decode()
+    assert "Version 3 submitted." in html
+    assert (
+        "Grading had already started on version 2: version 3 is kept but not graded; your "
+        "grader has been told it exists."
+    ) in html

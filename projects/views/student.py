@@ -18,7 +18,7 @@ from lessons.models import Course
 
 from .. import selectors, services
 from ..forms import GroupCreateForm, GroupJoinForm, SubmissionForm
-from ..models import ProjectAssignment, Submission
+from ..models import Group, LateVersionRule, ProjectAssignment, Submission
 from ..uploads import read_upload
 
 
@@ -246,10 +246,29 @@ def _submit(request: HttpRequest, assignment: ProjectAssignment, can_manage: boo
         else:
             late = " It was submitted after the deadline and is marked late." * submission.is_late
             messages.success(request, f"Version {submission.version} submitted.{late}")
+            if graded := _graded_before(submission):
+                told = "; your grader has been told it exists" * (
+                    assignment.late_version_rule == LateVersionRule.ACCEPT_AND_NOTIFY
+                )
+                messages.warning(
+                    request,
+                    f"Grading had already started on version {graded}: version "
+                    f"{submission.version} is kept but not graded{told}.",
+                )
             if note := _compared_with_the_last(submission):
                 messages.warning(request, note)
             return redirect(f"{assignment.get_absolute_url()}#versions")
     return _render_detail(request, assignment, can_manage, submission_form=form, status=400)
+
+
+def _graded_before(submission) -> int | None:
+    """The number of the version graded, if grading started on an earlier one than SUBMISSION."""
+    graded = (
+        Group.objects.filter(pk=submission.group_id)
+        .values_list("graded_submission__version", flat=True)
+        .first()
+    )
+    return graded if graded is not None and graded != submission.version else None
 
 
 def _compared_with_the_last(submission) -> str:
