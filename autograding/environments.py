@@ -6,6 +6,12 @@ lives in ``AUTOGRADING_ROOT/envs/<key>``, where the key is a hash of the Python
 version and the requirements: suites asking for the same packages share one. A worker
 that lacks an environment (another machine) builds it on first use, under a file lock,
 so two workers of one machine never build the same one at once.
+
+The build runs outside the sandbox, for an instructor of any course, so nothing it
+installs may run code there: packages come as wheels only (``--only-binary=:all:``: no
+package's build script), pip runs without the server's environment variables (no
+secret key, no database address), and the environment's own interpreter, which would
+run the ``.pth`` files of what was installed, is only ever started inside the sandbox.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -25,6 +32,14 @@ from django.core.exceptions import ValidationError
 from packaging.requirements import InvalidRequirement, Requirement
 
 BASE_PACKAGES = ("pytest", "pytest-django", "Flask", "Django")
+# What pip may see of the server's environment: where programs are, and pip's own
+# settings (an index mirror, a proxy), never the server's secrets.
+_PIP_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "http_proxy", "https_proxy", "no_proxy")
+WHEELS_ONLY = (
+    "Packages are installed from wheels only, so that no package's own build code runs "
+    "on the server: a requirement published only as source cannot be installed; pick "
+    "another version or package."
+)
 READY = ".ready.json"
 MAX_LOG = 64 * 1024
 
@@ -90,6 +105,7 @@ def key_for(requirements: list[str]) -> str:
         "python": python(),
         "base": BASE_PACKAGES,
         "requirements": sorted(requirements, key=str.lower),
+        "wheels_only": True,  # environments built before are built again
     }
     digest = hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()
     return digest[:24]
@@ -133,11 +149,18 @@ def _build(path: Path, requirements: list[str]) -> tuple[Environment, str]:
     started = time.monotonic()
     log: list[str] = []
 
-    def step(*args: str, timeout: int) -> None:
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name in _PIP_ENVIRONMENT or name.startswith("PIP_")
+    }
+    environment["HOME"] = str(path)  # pip's cache and configuration: the build's own
+
+    def step(*args: str, timeout: int, hint: str = "") -> None:
         log.append("$ " + " ".join(args))
         try:
             result = subprocess.run(  # noqa: S603 - fixed program, validated requirements
-                args, capture_output=True, text=True, timeout=timeout
+                args, capture_output=True, text=True, timeout=timeout, env=environment
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
             log.append(str(exc))
@@ -145,19 +168,24 @@ def _build(path: Path, requirements: list[str]) -> tuple[Environment, str]:
         log.append((result.stdout + result.stderr).strip())
         if result.returncode != 0:
             shutil.rmtree(path, ignore_errors=True)
-            raise BuildFailed(_tail(log))
+            raise BuildFailed(_tail([*log, hint] if hint else log))
 
     step(python(), "-m", "venv", str(path), timeout=120)
+    # Started before anything is installed: this pip runs no code of the packages.
     pip = [str(path / "bin" / "python"), "-m", "pip", "--disable-pip-version-check"]
     step(
-        *pip, "install", "--no-input", "--quiet", *BASE_PACKAGES, *requirements,
-        timeout=settings.AUTOGRADING_BUILD_TIMEOUT,
+        *pip, "install", "--no-input", "--quiet", "--only-binary=:all:",
+        *BASE_PACKAGES, *requirements,
+        timeout=settings.AUTOGRADING_BUILD_TIMEOUT, hint=WHEELS_ONLY,
     )  # fmt: skip
-    probe = subprocess.run(  # noqa: S603
-        [str(path / "bin" / "python"), "-c", "import sys; print(sys.base_prefix)"],
+    # The interpreter the environment was made from, asked in isolated mode: the
+    # environment's own would run the .pth files just installed, outside the sandbox.
+    probe = subprocess.run(  # noqa: S603 - the server's own interpreter
+        [python(), "-I", "-c", "import sys; print(sys.base_prefix)"],
         capture_output=True,
         text=True,
         check=True,
+        env=environment,
     )
     base_prefix = probe.stdout.strip()
     _readable(path)
