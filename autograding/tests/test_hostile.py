@@ -153,6 +153,9 @@ def test_kernel_calls_no_test_needs_are_refused_and_the_rest_still_work(world):
             "    with pytest.raises(PermissionError):\n"
             "        os.unshare(os.CLONE_NEWUSER)\n"
             "    assert subprocess.run(['unshare', '-Ur', 'true']).returncode != 0\n\n"
+            "def test_no_memory_outside_the_limit():\n"
+            "    with pytest.raises(PermissionError):\n"
+            "        os.memfd_create('held')\n\n"
             "def test_forks_threads_and_programs_run():\n"
             "    box = []\n"
             "    thread = threading.Thread(target=box.append, args=[1])\n"
@@ -169,7 +172,7 @@ def test_kernel_calls_no_test_needs_are_refused_and_the_rest_still_work(world):
     run = run_now(world.submit({"app.py": ""}))
 
     assert run.status == RunStatus.PASSED, run.results.values_list("nodeid", "output")
-    assert run.results.count() == 2
+    assert run.results.count() == 3
 
 
 def test_huge_output_is_cut(world):
