@@ -512,6 +512,7 @@ def _finish_error(run: Run, detail: str) -> None:
 # Results --------------------------------------------------------------------------
 
 MAX_RESULTS = 5_000  # results kept per run: more than any suite of ours has tests
+MAX_COLLECT_ERRORS = 100  # modules that do not import: each a row, counted as a failure
 
 
 @dataclass
@@ -527,7 +528,10 @@ def parse(run: Run, outcome: sandbox.Outcome, groups: list[TestGroup]) -> Parsed
     Results count only for the tests pytest collected (the launcher lists them when
     collection ends), at most MAX_RESULTS: the submitted code can write to the report
     too, and made-up ids diluted a group's failures (200 invented passes: 9.90 of 10
-    points for two failed tests) or stored tens of thousands of rows.
+    points for two failed tests) or stored tens of thousands of rows. This stops stray
+    or careless writes, not code written against the launcher: it runs in the tests'
+    process and can send a list of its own first (docs/autograding.md, "What the
+    sandbox does not do"). Collection errors are at most MAX_COLLECT_ERRORS.
     """
     suite = run.suite
     results: dict[str, TestResult] = {}
@@ -569,6 +573,8 @@ def parse(run: Run, outcome: sandbox.Outcome, groups: list[TestGroup]) -> Parsed
             running = None
         elif kind == "collect_error":
             nodeid = _text(event.get("nodeid", ""), 500)
+            if len(collect_errors) >= MAX_COLLECT_ERRORS:
+                continue
             collect_errors.append(nodeid)
             result(nodeid, Outcome.ERROR, output=event.get("message", ""))
 
@@ -602,6 +608,14 @@ def parse(run: Run, outcome: sandbox.Outcome, groups: list[TestGroup]) -> Parsed
             f"sandbox allows, or damaged): {unpack_error.get('message', '')}"
         )
         return Parsed(RunStatus.FAILED, message[:2000], [])
+    start_error = outcome.first("start_error")
+    if end is None and start_error is not None:
+        message = (
+            "The tests could not start: your project does not load (often its Django "
+            "settings: a syntax error, or an app in INSTALLED_APPS the tests' environment "
+            "does not have). The error: " + _text(start_error.get("message", ""), 1500)
+        )
+        return Parsed(RunStatus.FAILED, message, list(results.values()))
     if end is None:
         message = (
             f"The test process stopped unexpectedly (exit status {outcome.returncode})"

@@ -28,6 +28,7 @@ import resource
 import signal
 import sys
 import zipfile
+from traceback import format_exception_only
 
 MAX_TEXT = 8 * 1024  # per test: the failure's traceback and the captured output
 SETTINGS_RE = re.compile(r"""DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([\w.]+)['"]""")
@@ -219,7 +220,13 @@ def main() -> int:
         "--rootdir=/suite", "--confcutdir=/suite",
         "/suite",
     ]  # fmt: skip
-    code = pytest.main(args, plugins=[plugin])
+    try:
+        code = pytest.main(args, plugins=[plugin])
+    except Exception as exc:
+        # Raised before any test was collected: most often Django settings that do not
+        # import (a syntax error, an app the environment lacks). What the student fixes.
+        report.send(e="start_error", message=clip("".join(format_exception_only(exc)).strip()))
+        raise
     report.send(e="end", exitstatus=int(code))
     return int(code)
 

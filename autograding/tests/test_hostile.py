@@ -369,6 +369,35 @@ def test_tests_that_do_not_import_say_why(world):
     assert "ModuleNotFoundError: No module named 'notes'" in result.output
 
 
+@pytest.mark.parametrize(
+    ("settings_py", "error"),
+    [
+        ("SECRET_KEY = 'x'\nINSTALLED_APPS = [\n", "SyntaxError"),
+        (
+            "SECRET_KEY = 'x'\nINSTALLED_APPS = ['rest_framework']\n",
+            "No module named 'rest_framework'",
+        ),
+    ],
+)
+def test_django_settings_that_do_not_load_say_why(world, settings_py, error):
+    # They said "code that exits the interpreter, or crashes it", and the error itself
+    # was only in the output graders read: the common way a Django project breaks.
+    world.suite({"test_site.py": "def test_ok():\n    pass\n"})
+    manage = "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site_conf.settings')\n"
+    run = run_now(
+        world.submit(
+            {
+                "manage.py": manage,
+                "site_conf/__init__.py": "",
+                "site_conf/settings.py": settings_py,
+            }
+        )
+    )
+    assert run.status == RunStatus.FAILED
+    assert run.message.startswith("The tests could not start: your project does not load")
+    assert error in run.message
+
+
 def test_exiting_the_interpreter_stops_cleanly(world):
     world.suite(
         {
