@@ -18,6 +18,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import get_fields_from_path, unquote
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
+from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.contenttypes.models import ContentType
@@ -139,8 +140,20 @@ class BackOfficeSite(admin.AdminSite):
         return shortcut(request, content_type_id, object_id)
 
 
-NOT_YOURS = _("That choice is not part of a course you teach (a person must be enrolled in one).")
 NOT_YOURS_MANY = _("%(value)s is not part of a course you teach.")
+
+
+def not_yours(db_field) -> str:
+    """The refusal of a choice of DB_FIELD outside the user's courses, naming what to choose."""
+    model = db_field.remote_field.model
+    if model is get_user_model():
+        return _("Choose a person enrolled in a course you teach.")
+    what = str(model._meta.verbose_name)
+    article = "an" if what[:1].lower() in "aeiou" else "a"
+    return _("Choose %(article)s %(what)s of a course you teach.") % {
+        "article": article,
+        "what": what,
+    }
 
 
 def related_choices(user, queryset: QuerySet) -> QuerySet:
@@ -256,7 +269,7 @@ class ScopedRelationsMixin:
         return related_choices(request.user, queryset)
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
-        kwargs.setdefault("error_messages", {"invalid_choice": NOT_YOURS})
+        kwargs.setdefault("error_messages", {"invalid_choice": not_yours(db_field)})
         if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
             kwargs["widget"] = SafeAutocompleteSelect(
                 db_field, self.admin_site, using=kwargs.get("using")

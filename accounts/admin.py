@@ -24,7 +24,6 @@ from django.utils.translation import gettext_lazy as _
 
 from access import policy
 from access.backoffice import (
-    NOT_YOURS,
     ActionIdsMixin,
     BoundedSearchMixin,
     ScopedRelationsMixin,
@@ -46,7 +45,7 @@ class EnrollingUserCreationForm(AdminUserCreationForm):
         queryset=None,
         label=_("Enroll in"),
         help_text=_("You see the people of your courses: the new account joins this one."),
-        error_messages={"invalid_choice": NOT_YOURS},
+        error_messages={"invalid_choice": _("Choose a course you teach: the account joins it.")},
     )
     role = forms.ChoiceField(choices=Role.choices, initial=Role.STUDENT, label=_("as"))
 

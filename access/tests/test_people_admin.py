@@ -120,7 +120,7 @@ def test_a_person_added_by_an_instructor_joins_one_of_their_courses(client, worl
     }
     response = client.post(reverse("admin:accounts_user_add"), {**data, "course": b.course.pk})
     assert response.status_code == 200
-    assert "not part of a course you teach" in response.content.decode()
+    assert "Choose a course you teach: the account joins it." in response.content.decode()
     assert not User.objects.filter(username="newcomer").exists()
     response = client.post(reverse("admin:accounts_user_add"), {**data, "course": a.course.pk})
     assert response.status_code == 302

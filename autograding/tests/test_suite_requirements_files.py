@@ -85,3 +85,22 @@ def test_a_groups_file_giving_a_key_twice_is_refused_with_its_line(tmp_path):
     with pytest.raises(ValidationError) as caught:
         read_groups(tmp_path)
     assert caught.value.messages == ["groups.yaml, line 4: “points” is given twice."]
+
+
+def test_another_courses_instructor_is_told_what_to_choose_and_nothing_is_saved(world):
+    from accounts.models import Role
+    from accounts.tests.factories import UserFactory
+    from lessons.tests.factories import CourseFactory, EnrollmentFactory
+
+    other = UserFactory(username="bea")
+    EnrollmentFactory(user=other, course=CourseFactory(slug="course-b"), role=Role.INSTRUCTOR)
+    client = Client()
+    client.force_login(other)
+    archive = zip_files({"tests/test_ok.py": TEST_FILE.encode()})
+    data = suite_add_form(world, SimpleUploadedFile("tests.zip", archive))
+    response = client.post(reverse("admin:autograding_testsuite_add"), data)
+    assert response.status_code == 200
+    assert "Choose a project assignment of a course you teach." in html.unescape(
+        response.content.decode()
+    )
+    assert not TestSuite.objects.filter(assignment=world.assignment).exists()

@@ -122,7 +122,7 @@ def test_adding_a_student_from_another_group_moves_them(admin_client, owls, clas
 def test_adding_refuses_outsiders_and_full_groups(admin_client, owls, charlie, course):
     path = reverse("admin:projects_group_change", args=[owls.pk])
     response = admin_client.post(path, inline_data(owls, **{"memberships-2-0-student": charlie.pk}))
-    assert "is not part of a course you teach" in response.content.decode()
+    assert "Choose a person enrolled in a course you teach." in response.content.decode()
     assert not GroupMembership.objects.filter(student=charlie).exists()
     owls.assignment.max_group_size = 1
     owls.assignment.save()
