@@ -697,7 +697,9 @@ def record(run: Run, outcome: sandbox.Outcome) -> str:
     earned = group_scores(groups, parsed.results)
     output = _text(outcome.output, len(outcome.output))
     if outcome.output_truncated:
-        output += f"\n... (output cut at {len(outcome.output.encode()):,} bytes)"
+        # The cap in bytes of what the run wrote, not the length of the kept text once
+        # decoded (bytes that are not UTF-8 take three as a replacement character).
+        output += f"\n... (output cut at {settings.AUTOGRADING_OUTPUT_KB * 1024:,} bytes)"
     with transaction.atomic():
         # The suite as this run was claimed with (run.suite, read then): replaced while
         # it ran, its groups would score tests the new one does not hold. Run it again.
