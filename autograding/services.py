@@ -139,6 +139,22 @@ def suite_prepare(suite: TestSuite) -> TestSuite:
 
 
 @transaction.atomic
+def suite_forget_archive(name: str, storage) -> None:
+    """Delete a suite's zip NAME from STORAGE once the change that dropped it commits:
+    hidden tests an instructor replaced or deleted must not stay on the server."""
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))
+
+
+def suite_forget_replaced_archive(suite: TestSuite) -> None:
+    """Forget the zip SUITE had before, if this save gives it another one."""
+    if suite.pk is None:
+        return
+    before = TestSuite.objects.filter(pk=suite.pk).values_list("archive", flat=True).first()
+    if before and before != suite.archive.name:
+        suite_forget_archive(before, suite.archive.storage)
+
+
 def suite_copy(*, source: ProjectAssignment, copy: ProjectAssignment) -> TestSuite | None:
     """Copy SOURCE's test suite (its archive, settings and test groups) to COPY, a project
     of the course's new run; None if SOURCE has none. A test group's criterion is the

@@ -104,3 +104,28 @@ def test_another_courses_instructor_is_told_what_to_choose_and_nothing_is_saved(
         response.content.decode()
     )
     assert not TestSuite.objects.filter(assignment=world.assignment).exists()
+
+
+def test_a_replaced_or_deleted_suite_zip_leaves_the_server(
+    world, django_capture_on_commit_callbacks
+):
+    from django.core.files.base import ContentFile
+    from django.db import transaction
+
+    suite = world.suite({"test_ok.py": TEST_FILE})
+    storage, first = suite.archive.storage, suite.archive.name
+    assert storage.exists(first)
+    # A change rolled back keeps the zip the suite still has.
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        with transaction.atomic():
+            suite.archive.save("tests.zip", ContentFile(zip_files({"test_a.py": b""})))
+            raise RuntimeError("the save failed further on")
+    assert storage.exists(first)
+    suite.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        suite.archive.save("tests.zip", ContentFile(zip_files({"test_b.py": TEST_FILE.encode()})))
+    second = suite.archive.name
+    assert second != first and storage.exists(second) and not storage.exists(first)
+    with django_capture_on_commit_callbacks(execute=True):
+        suite.delete()
+    assert not storage.exists(second)
