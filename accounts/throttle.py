@@ -25,7 +25,7 @@ from datetime import timedelta
 
 from axes.attempts import get_cool_off_threshold
 from axes.handlers.database import AxesDatabaseHandler
-from axes.helpers import get_client_ip_address, get_failure_limit
+from axes.helpers import get_failure_limit
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.db import transaction
@@ -34,6 +34,8 @@ from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 from django.utils.timesince import timesince
 from django.utils.timezone import now
+
+from coursesite.clientip import client_ip
 
 from .models import ThrottleCount, User
 
@@ -122,8 +124,8 @@ class Throttle:
         return getattr(settings, self.window_setting)
 
     def subject(self, request: HttpRequest) -> str:
-        # The same address rules as the login throttle (AXES_IPWARE_PROXY_COUNT).
-        return get_client_ip_address(request) or ""
+        # The same address as the login throttle's (AXES_CLIENT_IP_CALLABLE).
+        return client_ip(request)
 
     def _key(self, subject: str) -> str:
         return f"{self.name}:{subject}"[: ThrottleCount._meta.get_field("key").max_length]

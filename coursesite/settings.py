@@ -299,7 +299,10 @@ AXES_RESET_ON_SUCCESS = True
 # Tries while locked check no password: they are not counted, so they neither push the
 # end of the lock back nor grow the attempt rows; the lock ends when the page says.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_IPWARE_PROXY_COUNT = envint("AXES_PROXY_COUNT", 0)
+# The reverse proxies in front of the site (coursesite/clientip.py): every throttle,
+# axes' and the API's, reads the client's address the same way.
+TRUSTED_PROXIES = envint("AXES_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "coursesite.clientip.client_ip"
 AXES_ENABLED = envbool("AXES_ENABLED", True)
 
 # Sign-up with a course key (lessons.views.signup): refused sign-ups per address.

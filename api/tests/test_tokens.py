@@ -173,6 +173,16 @@ def test_anonymous_requests_have_the_anon_rate(db, settings):
     assert anonymous.get("/api/v1/docs/")["Content-Type"] == "application/problem+json"
 
 
+def test_a_made_up_forwarded_address_does_not_escape_the_anonymous_rate(db, settings):
+    # DRF read X-Forwarded-For as sent: a new made-up address each time was never limited.
+    settings.API_THROTTLE_RATES = {"token": "5/min", "user": "5/min", "anon": "2/min"}
+    codes = [
+        Client().get("/api/v1/docs/", HTTP_X_FORWARDED_FOR=f"10.9.0.{n}").status_code
+        for n in range(3)
+    ]
+    assert codes == [200, 200, 429]
+
+
 def test_invalid_input_is_a_problem_detail_with_field_errors(world):
     a, _, _ = world
     client = token_client(a.instructor)
