@@ -7,6 +7,7 @@ read from the database before the change committed cannot outlive it.
 
 from __future__ import annotations
 
+from django.contrib.auth.signals import user_logged_in
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
@@ -35,5 +36,8 @@ def _user_changed(sender, instance: User, update_fields=None, **kwargs) -> None:
 
 
 def connect() -> None:
+    from .sessions import clear_expired_now_and_then
+
+    user_logged_in.connect(clear_expired_now_and_then, dispatch_uid="accounts.sessions_cleared")
     post_save.connect(_user_changed, sender=User, dispatch_uid="accounts.user_saved")
     post_delete.connect(_user_changed, sender=User, dispatch_uid="accounts.user_deleted")

@@ -62,6 +62,10 @@ SIGNED_OUT = "You were signed out before your form was sent. Log in again to con
 KEPT = "What you typed is back in the form below: check it, then send it again."
 FILE_AGAIN = "Files are not kept: choose your file again."
 TOO_LONG = "What you typed was too long to keep: please type it again."
+TOO_MANY_SIGNED_OUT = (
+    "What you typed could not be kept: too many forms were sent from your network while "
+    "signed out this hour. Log in, then type it again."
+)
 POST_ONLY = "That address only receives a form: here is the page with the form."
 STALE_TAB = "Your session changed in another tab; we kept what you typed — check it and send again."
 OTHER_PERSON = (
@@ -225,6 +229,8 @@ def _keep(request: HttpRequest, target: str, owner: int | None, message: str = K
     files += list(getattr(request, "_files", None) or [])  # parsed before we were asked
     if sum(len(name) + len(value) for name, value in fields) > MAX_KEPT_CHARS:
         messages.warning(request, TOO_LONG)
+    elif (fields or files) and owner is not None and not _may_keep_signed_out(request):
+        messages.warning(request, TOO_MANY_SIGNED_OUT)
     elif (fields or files) and owner is not None:
         kept = _fresh(request.session.get(SESSION_KEY, {}))
         kept.pop(target, None)  # the newest last
@@ -240,6 +246,18 @@ def _keep(request: HttpRequest, target: str, owner: int | None, message: str = K
         while len(kept) > MAX_KEPT_FORMS or _kept_size(kept) > MAX_KEPT_CHARS:
             del kept[next(iter(kept))]
         request.session[SESSION_KEY] = kept
+
+
+def _may_keep_signed_out(request: HttpRequest) -> bool:
+    """Whether a form sent while signed out may be kept: at most SIGNED_OUT_KEPT_LIMIT
+    an hour per address. Each one kept signed out is a new session row of up to
+    MAX_KEPT_CHARS, and the signed owner it needs is any account's own: unlimited, a
+    script filled the session table at 8 MB a second."""
+    if request.user.is_authenticated:
+        return True
+    from accounts.throttle import kept_form_throttle  # accounts imports this module
+
+    return kept_form_throttle.allows(kept_form_throttle.subject(request))
 
 
 def _kept_size(kept: dict) -> int:

@@ -284,6 +284,10 @@ INVITATION_TIMEOUT_DAYS = envint("INVITATION_TIMEOUT_DAYS", 14)
 # after AXES_FAILURE_LIMIT failures from anywhere, however its name was typed, and an
 # address after AXES_IP_FAILURE_LIMIT failures on any accounts (ours, not an axes
 # setting: higher, as a classroom shares one address). Both last AXES_COOLOFF_TIME.
+# Forms sent after their session ended are kept (coursesite/formpages.py) in a new
+# session each: at most this many an hour per address (a classroom shares one).
+SIGNED_OUT_KEPT_LIMIT = envint("SIGNED_OUT_KEPT_LIMIT", 60)
+SIGNED_OUT_KEPT_WINDOW = timedelta(hours=1)
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
 AXES_IP_FAILURE_LIMIT = envint("AXES_IP_FAILURE_LIMIT", 50)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))

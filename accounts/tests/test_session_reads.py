@@ -106,3 +106,26 @@ def test_a_role_taken_away_is_refused_on_the_next_request(
     Enrollment.objects.filter(user=bob, course=course).delete()
     assert client.get(course.get_absolute_url()).status_code == 404
     assert client.get(other_course.get_absolute_url()).status_code == 200
+
+
+def test_expired_sessions_are_deleted_at_a_login_once_an_hour(client, db, monkeypatch):
+    # Nothing ran clearsessions: every session that ended stayed in the table for good.
+    from django.test import Client
+
+    from accounts import sessions
+    from accounts.tests.factories import UserFactory
+
+    def an_old_session(key: str) -> None:
+        Session.objects.create(
+            session_key=key, session_data="", expire_date=timezone.now() - timedelta(days=1)
+        )
+
+    monkeypatch.setattr(sessions, "_last_cleared", 0.0)
+    an_old_session("ended" * 8)
+    client.force_login(UserFactory())
+    assert not Session.objects.filter(session_key="ended" * 8).exists()
+    assert Session.objects.filter(expire_date__gt=timezone.now()).count() == 1  # the new one
+    # Within the hour, the next login leaves the table alone.
+    an_old_session("later" * 8)
+    Client().force_login(UserFactory())
+    assert Session.objects.filter(session_key="later" * 8).exists()

@@ -294,3 +294,32 @@ def test_what_an_ended_session_keeps_is_bounded_however_often_it_posts(tenant):
     assert formpages._kept_size(kept) <= formpages.MAX_KEPT_CHARS
     newest = kept[f"{page}?k=11"]["fields"]
     assert dict(newest)["overall_feedback"].startswith("11 ")  # the latest is the one kept
+
+
+def test_forms_kept_while_signed_out_are_limited_per_address(tenant, settings):
+    # Each one kept is a new session row of up to 200,000 characters, and the owner it
+    # needs is any account's own: a script filled the session table at 8 MB a second.
+    settings.SIGNED_OUT_KEPT_LIMIT = 2
+    a, _ = tenant
+    page = reverse("grading:review", kwargs={"pk": a.review_o.pk})
+    for _ in range(2):
+        client, response = _post_after_expiry(a.grader, page, page, {"overall_feedback": "x"})
+        assert formpages.TOO_MANY_SIGNED_OUT not in _messages_of(client)
+    refused_client, _ = _post_after_expiry(a.grader, page, page, {"overall_feedback": "lost"})
+    assert formpages.TOO_MANY_SIGNED_OUT in _messages_of(refused_client)
+    assert not any("lost" in str(session.get_decoded()) for session in Session.objects.all()), (
+        "nothing of the refused form is kept"
+    )
+    # Another network's visitor still gets what they typed back.
+    client = Client(enforce_csrf_checks=True, REMOTE_ADDR="198.51.100.7")
+    client.force_login(a.grader)
+    token = _token(client.get(page))
+    Session.objects.all().delete()
+    response = client.post(page, {"overall_feedback": "Kept.", "csrfmiddlewaretoken": token})
+    assert "Kept." in _expect_back_on(client, response, a.grader, page)
+
+
+def _messages_of(client: Client) -> str:
+    """The messages waiting in CLIENT's session, as the next page would show them."""
+    page = client.get(reverse("accounts:login"))
+    return html.unescape(page.content.decode())
