@@ -36,6 +36,9 @@ def test_a_nul_in_a_back_office_address_is_a_bad_request(client, apple, url):
     response = client.get(url)
     assert response.status_code == 400
     assert "Bad request" in response.content.decode()
+    # As every page: no framing, and the site's content policy (they were missing here).
+    assert response["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
     assert client.get(url.replace("%00", "x")).status_code == 200  # the same without it
 
 
