@@ -55,8 +55,12 @@ class InvitationTokenGenerator(PasswordResetTokenGenerator):
         return self._make_token_with_timestamp(user, self._num_seconds(issued_at), self.secret)
 
     def status(self, user: User | None, token: str | None) -> TokenStatus:
-        """Return whether TOKEN opens USER's invitation, has expired, or never will."""
-        if not (user and token):
+        """Return whether TOKEN opens USER's invitation, has expired, or never will.
+
+        Never for an account deactivated since: its link set a password nobody could
+        log in with, after saying "Welcome".
+        """
+        if not (user and token) or not user.is_active:
             return TokenStatus.INVALID
         try:
             ts_b36, _ = token.split("-")

@@ -217,6 +217,19 @@ def test_an_invitation_expires_after_the_timeout_with_a_clear_message(client, ag
         assert not person.has_usable_password()
 
 
+def test_a_deactivated_accounts_invitation_opens_nothing(client):
+    # It set a password nobody could log in with, after saying "Welcome".
+    person = invited_person("gone@example.org")
+    path = urlsplit(invitation_url(person)).path
+    User.objects.filter(pk=person.pk).update(is_active=False)
+    landing, answer = set_password(client, path)
+    assert landing.status_code == 200
+    assert "This invitation link is not valid" in text(landing)
+    person.refresh_from_db()
+    assert not person.has_usable_password() and person.last_login is None
+    assert "_auth_user_id" not in client.session
+
+
 def test_a_reset_link_is_not_an_invitation_nor_the_reverse(client):
     person = invited_person("mixed@example.org")
     uid = urlsafe_base64_encode(force_bytes(person.pk))
