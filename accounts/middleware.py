@@ -67,7 +67,9 @@ class PrivatePagesMiddleware:
     Marks, feedback and code are read on shared lab computers: a page kept in the
     browser's cache (or its back-forward cache) showed them again after the student
     logged out, to whoever pressed Back. Responses that say how to cache themselves
-    (static files, downloads) keep their own header.
+    (static files, downloads) keep their own header. A page with a form, even for
+    someone not logged in (sign-up, password reset), holds that browser's CSRF token:
+    no shared cache may keep it either.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -76,6 +78,11 @@ class PrivatePagesMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and "Cache-Control" not in response:
+        # The token was printed: the cookie is (re)sent with it, now or further out.
+        has_token = request.META.get("CSRF_COOKIE_NEEDS_UPDATE") or (
+            settings.CSRF_COOKIE_NAME in response.cookies
+        )
+        personal = (user is not None and user.is_authenticated) or has_token
+        if personal and "Cache-Control" not in response:
             response["Cache-Control"] = "private, no-store"
         return response

@@ -305,6 +305,9 @@ def test_pages_of_a_logged_in_person_are_never_stored_by_the_browser(client, bob
     client.logout()
     assert "no-store" not in client.get(reverse("home")).get("Cache-Control", "")
     assert "max-age=0" in client.get(reverse("accounts:login"))["Cache-Control"]
+    # Anonymous pages with a form hold the browser's CSRF token: not for shared caches.
+    for url in (reverse("lessons:signup"), reverse("accounts:password_reset")):
+        assert client.get(url)["Cache-Control"] == "private, no-store", url
 
 
 @pytest.mark.parametrize("typed", ["Stu\r\nBcc: evil@example.com", "Tab\there", "Bell\x07"])
