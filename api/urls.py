@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from .views import content, grading, projects
+from .views.base import NO_OPTIONS
 
 app_name = "api"
 
@@ -27,6 +28,10 @@ urlpatterns = [
     path("me/progress/", content.MyProgressView.as_view(), name="my-progress"),
     *router.urls,
     # The schema, and Swagger UI to browse it (its files come with the sidecar package).
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("schema/", SpectacularAPIView.as_view(http_method_names=NO_OPTIONS), name="schema"),
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api:schema", http_method_names=NO_OPTIONS),
+        name="docs",
+    ),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from django.db import transaction
+from django.views import View
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import renderers, viewsets
 from rest_framework.exceptions import ValidationError as ApiValidationError
@@ -14,8 +15,12 @@ from coursesite.csvexport import CSV_MEDIA_TYPE
 from ..access import PolicyMixin
 from ..serializers import ProblemSerializer
 
+# OPTIONS answers 405 (the schema describes every operation): so no Allow lists it.
+NO_OPTIONS = [name for name in View.http_method_names if name != "options"]
+
 
 class ApiViewSet(PolicyMixin, viewsets.GenericViewSet):
+    http_method_names = NO_OPTIONS
     # Ids in URLs match the site's <id:pk>: a number no row can have is a 404 before
     # it reaches the database.
     lookup_value_converter = "id"

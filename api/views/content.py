@@ -22,11 +22,13 @@ from lessons.outline import course_outlines
 from .. import filters, serializers
 from ..pagination import Pagination
 from ..parsers import JSONParser, read_body
-from .base import ApiViewSet, problems, save_checked, valid
+from .base import NO_OPTIONS, ApiViewSet, problems, save_checked, valid
 from .grading import GradebookActions
 
 
 class MeView(APIView):
+    http_method_names = NO_OPTIONS
+
     @extend_schema(responses={200: serializers.MeSerializer, **problems(401)}, tags=["me"])
     def get(self, request):
         """Return the user the request acts as (and the token's scope, for a token)."""
@@ -34,6 +36,8 @@ class MeView(APIView):
 
 
 class MyProgressView(APIView):
+    http_method_names = NO_OPTIONS
+
     @extend_schema(
         parameters=[
             OpenApiParameter("page", int, description="Page number."),
