@@ -689,6 +689,16 @@ def _never_submitted(assignment: ProjectAssignment) -> list[str]:
     )
 
 
+def _peer_not_open_yet(assignment: ProjectAssignment) -> list[str]:
+    """The groups whose peer evaluation has not opened: their deadline (extended) is later."""
+    rubric = getattr(assignment, "rubric", None)  # a reverse one-to-one: may be absent
+    if rubric is None or not rubric.peer_evaluation:
+        return []
+    now = timezone.now()
+    groups = Group.objects.filter(assignment=assignment).select_related("extension", "assignment")
+    return sorted(group.name for group in groups if group.deadline() > now)
+
+
 @form_view(keep=False)
 def release_grades(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _get_assignment_for_instructor(request, pk)
@@ -719,6 +729,7 @@ def release_grades(request: HttpRequest, pk: int) -> HttpResponse:
             "completed": reviews.filter(status=ReviewStatus.COMPLETED).count(),
             "pending": services.students_without_review(assignment),
             "never_submitted": never_submitted,
+            "peer_not_open": _peer_not_open_yet(assignment),
         },
     )
 

@@ -828,3 +828,17 @@ def test_a_kept_regrade_answer_goes_to_nobody_else(client, world, alice, bob, gr
     assert page.status_code == 200
     assert "Grace&#x27;s secret answer." not in page.content.decode()
     assert "Grace's secret answer." not in page.content.decode()
+
+
+def test_the_release_page_names_groups_whose_peer_evaluation_has_not_opened(
+    client, alice, bob, grace
+):
+    from projects.models import Extension
+
+    world = grading_world(alice=alice, bob=bob, grace=grace, peer_evaluation=True)
+    url = reverse("grading:release_grades", kwargs={"pk": world.assignment.pk})
+    login(client, alice)
+    assert "peer-not-open" not in client.get(url).content.decode()  # past its deadline
+    Extension.objects.create(group=world.group, due_at=timezone.now() + timedelta(days=2))
+    page = client.get(url).content.decode()
+    assert "Peer evaluation has not opened yet for 1 group (Team Rocket)" in page
