@@ -277,7 +277,11 @@ def test_a_course_week_for_every_role(
     visit(omar, project_url, "student-project-open-again", shots)
     omar.set_input_files("#id_archive", files=_zip("owls-fixed.zip", CODE_V2))
     omar.click("#submit-btn")
-    expect(omar.get_by_role("alert")).to_contain_text("Version 2 submitted.")
+    expect(omar.locator('[role="alert"].alert-success')).to_contain_text("Version 2 submitted.")
+    expect(omar.locator('[role="alert"].alert-warning')).to_contain_text(
+        "Grading had already started on version 1: version 2 is kept but not graded; your "
+        "grader has been told it exists."
+    )
     expect(omar.locator("#graded-version")).to_contain_text("Graded version 1.")
     expect(omar.locator("#newer-not-graded")).to_contain_text(
         "Newer version 2 is not graded; your grader has been told it exists."
