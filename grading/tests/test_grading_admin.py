@@ -112,18 +112,24 @@ def test_an_unfinished_review_changes_grader_in_the_admin(client, world, alice):
     assert world.review.grader == gina
 
 
-def test_a_criterion_added_after_a_review_was_completed_reopens_it_until_scored(
-    client, world, alice, grace
-):
-    # A new criterion counted as 0 in a completed review lowered its mark in silence,
-    # and the grades could be released so.
+def add_teamwork_after_completion(client, world, alice):
+    """Complete the world's review, then add a criterion as ALICE in the back office;
+    return the rubric page's address, the data posted and the page answered."""
     complete_review(world)
     client.force_login(alice)
     url = reverse("admin:grading_rubric_change", args=[world.rubric.pk])
     data = form_data(client.get(url).content.decode(), "rubric_form")
     data.update({"criteria-2-title": ["Teamwork"], "criteria-2-max_points": ["10"]})
     data.update({"criteria-2-order": ["3"], "_continue": ["1"]})
-    response = client.post(url, data, follow=True)
+    return url, data, client.post(url, data, follow=True)
+
+
+def test_a_criterion_added_after_a_review_was_completed_reopens_it_until_scored(
+    client, world, alice, grace
+):
+    # A new criterion counted as 0 in a completed review lowered its mark in silence,
+    # and the grades could be released so.
+    url, data, response = add_teamwork_after_completion(client, world, alice)
     assert "1 completed review(s) give no score for the new criterion" in response.content.decode()
     world.review.refresh_from_db()
     assert world.review.status == ReviewStatus.DRAFT and world.review.completed_at is None
@@ -151,13 +157,7 @@ def test_a_criterion_added_after_a_review_was_completed_reopens_it_until_scored(
 def test_removing_a_criterion_added_by_mistake_says_the_reviews_await_completing(
     client, world, alice
 ):
-    complete_review(world)
-    client.force_login(alice)
-    url = reverse("admin:grading_rubric_change", args=[world.rubric.pk])
-    data = form_data(client.get(url).content.decode(), "rubric_form")
-    data.update({"criteria-2-title": ["Teamwork"], "criteria-2-max_points": ["10"]})
-    data.update({"criteria-2-order": ["3"], "_continue": ["1"]})
-    client.post(url, data)
+    url, _data, _response = add_teamwork_after_completion(client, world, alice)
     data = form_data(client.get(url).content.decode(), "rubric_form")
     data.update({"criteria-2-DELETE": ["on"], "_continue": ["1"]})
     page = client.post(url, data, follow=True).content.decode()
