@@ -66,3 +66,39 @@ def test_create_join_submit_and_see_the_version(
         row.get_by_role("link", name="Download").click()
     assert download_info.value.suggested_filename == "owls-v1.zip"
     assert Submission.objects.get().submitted_by == dana
+
+
+def test_a_second_click_on_submit_sends_nothing_more(live_server, page: Page, bob, password):
+    # Each send was a version of its own: v1 and v2 of the same zip.
+    course = CourseFactory(slug="pyweb", title="Python for Web Development")
+    assignment = ProjectAssignmentFactory(course=course, slug="webapp", title="Web app")
+    enroll(course, bob)
+    log_in(page, live_server.url, "bob", password)
+    page.goto(f"{live_server.url}{assignment.get_absolute_url()}")
+    page.get_by_label("Group name").fill("Owls")
+    page.click("#create-group-btn")
+    page.set_input_files(
+        "#id_archive",
+        files=[{"name": "owls.zip", "mimeType": "application/zip", "buffer": make_zip()}],
+    )
+    # Two sends of the form, as a second click while the upload is on its way: the page's
+    # script lets the first through (the browser then sends it) and stops the second.
+    sends = page.evaluate(
+        """() => {
+            const form = document.forms["submission-form"];
+            const sent = [1, 2].map(() => {
+                const event = new Event("submit", {cancelable: true});
+                form.dispatchEvent(event);
+                return !event.defaultPrevented;
+            });
+            return [sent, form.querySelector("#submit-btn").textContent, form.ariaBusy];
+        }"""
+    )
+    # (With a file chosen, projects.js says what is going on: the upload.)
+    assert sends == [[True, False], "Uploading…", "true"]
+    # The real click, after Back would have reset the form: one version.
+    page.evaluate("window.dispatchEvent(new PageTransitionEvent('pageshow'))")
+    page.click("#submit-btn")
+    expect(page.get_by_role("alert")).to_contain_text("Version 1 submitted.")
+    expect(page.locator("#submit-btn")).to_have_text("Submit")  # a new page, ready again
+    assert Submission.objects.filter(group__assignment=assignment).count() == 1

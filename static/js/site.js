@@ -45,4 +45,33 @@
       if (!window.confirm(form.dataset.confirm)) event.preventDefault();
     });
   });
+  // After the confirmations (a cancelled one sends nothing). Forms that create
+  // something, sent once: <form data-once="Submitting…">. A double
+  // click on "Submit" made two versions of the same zip. Sent again after Back (the
+  // page restored from the browser's cache), the button works again.
+  document.querySelectorAll("form[data-once]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (event.defaultPrevented) return;
+      if (form.dataset.sending) {
+        event.preventDefault();
+        return;
+      }
+      form.dataset.sending = "1";
+      form.setAttribute("aria-busy", "true");
+      form.querySelectorAll("button[type=submit]").forEach(function (button) {
+        button.dataset.label = button.textContent;
+        button.textContent = form.dataset.once;
+      });
+    });
+  });
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-once][data-sending]").forEach(function (form) {
+      delete form.dataset.sending;
+      form.removeAttribute("aria-busy");
+      form.querySelectorAll("button[type=submit]").forEach(function (button) {
+        if (button.dataset.label) button.textContent = button.dataset.label;
+        button.disabled = false; // a page's own script may have disabled it while sending
+      });
+    });
+  });
 })();
