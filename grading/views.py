@@ -27,7 +27,7 @@ from coursesite.converters import parse_id
 from coursesite.csvexport import CsvStreamingResponse
 from coursesite.dates import local_text
 from coursesite.formpages import form_view, keep_refused, kept_fields, page
-from lessons.models import Course
+from lessons.models import Course, Enrollment
 from lessons.selectors import course_by_slug
 from projects.models import Group, GroupMembership, ProjectAssignment
 
@@ -589,12 +589,21 @@ def assignment_overview(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("name")
     )
     marks = assignment_marks([assignment.pk])
+    # Members no longer students of the course stay in their group (their work was the
+    # group's), marked as such: the gradebook, feedback and emails leave them out.
+    member_ids = [m.student_id for group in groups for m in group.memberships.all()]
+    enrolled = set(
+        Enrollment.objects.filter(
+            course_id=assignment.course_id, role=Role.STUDENT, user_id__in=member_ids
+        ).values_list("user_id", flat=True)
+    )
     rows = []
     for group in groups:
         members = [
             (
                 m.student,
                 marks.get(assignment.pk, m.student_id) or StudentMark(m.student_id, 0, None),
+                m.student_id not in enrolled,
             )
             for m in group.memberships.all()
         ]

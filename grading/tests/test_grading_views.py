@@ -844,3 +844,21 @@ def test_the_release_page_names_groups_whose_peer_evaluation_has_not_opened(
     Extension.objects.create(group=world.group, due_at=timezone.now() + timedelta(days=2))
     page = client.get(url).content.decode()
     assert "Peer evaluation has not opened yet for 1 group (Team Rocket)" in page
+
+
+def test_a_member_removed_from_the_course_is_marked_on_the_grading_page(client, world, alice):
+    # Still listed with the group's mark, with nothing to tell them apart.
+    from lessons.models import Enrollment
+    from lessons.services import enrollment_delete
+
+    enrollment_delete(Enrollment.objects.get(user=world.dave, course=world.course))
+    login(client, alice)
+    page = client.get(reverse("grading:assignment_grading", kwargs={"pk": world.assignment.pk}))
+    rows = {
+        name: row
+        for row in page.content.decode().split("<tr>")
+        for name in ("Dave Student", "Bob")
+        if name in row
+    }
+    assert "removed from the course" in rows["Dave Student"]
+    assert "removed from the course" not in rows["Bob"]
