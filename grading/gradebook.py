@@ -333,6 +333,8 @@ class Cell:
             return f"{self.mark:.2f}"
         if self.state == CellState.NOT_DUE:
             return ""
+        if self.state == CellState.PENDING:
+            return "ungraded"  # the page's word (the API's states keep "pending")
         return str(self.state)
 
     @property

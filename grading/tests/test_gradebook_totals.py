@@ -139,7 +139,8 @@ def test_page_and_csv_show_missing_and_the_weighted_total(client, five_projects,
         *(f"{title} (graded version)" for title in titles),
     ]
     bob = next(r for r in rows[1:] if r[1] == "bob")
-    assert bob[3:8] == ["80.00", "missing", "missing", "pending", ""]
+    # As the page writes them ("ungraded", not the API's state "pending").
+    assert bob[3:8] == ["80.00", "missing", "missing", "ungraded", ""]
     assert bob[8] == "53.33"
 
 
