@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
+from django.middleware import csrf
 
 NUL = "\x00"
 
@@ -35,3 +36,26 @@ class NulCharacterMiddleware:
                 if NUL not in name and NUL not in value
             }
         return self.get_response(request)
+
+
+class CsrfViewMiddleware(csrf.CsrfViewMiddleware):
+    """Django's CSRF check, which the methods no page of the site takes skip.
+
+    PUT, PATCH, DELETE and the like, sent without a token by a script or a scanner, got
+    the "this form was not sent" page (403) where the site promises 405 naming what the
+    page takes. Every page answers them 405 itself (coursesite/formpages.py's decorators,
+    the back office through the same ones): the check is left to POST, the one unsafe
+    method a page takes. coursesite/tests/test_formpages.py asserts, for every route of
+    the site and the back office, that such a request is refused 405 and changes
+    nothing, so a view that took one would fail there before it went unprotected. The
+    API (``/api/``) is exempt from this middleware and checks its sessions itself.
+    """
+
+    def process_view(self, request, callback, callback_args, callback_kwargs):
+        if request.method not in _CHECKED_METHODS:
+            return None  # the view answers 405 (a view's own csrf_protect still checks)
+        return super().process_view(request, callback, callback_args, callback_kwargs)
+
+
+# Django's safe methods (accepted as they are) and POST, the one unsafe method a page takes.
+_CHECKED_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "POST"})
