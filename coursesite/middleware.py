@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 from django.middleware import csrf
@@ -59,3 +60,24 @@ class CsrfViewMiddleware(csrf.CsrfViewMiddleware):
 
 # Django's safe methods (accepted as they are) and POST, the one unsafe method a page takes.
 _CHECKED_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "POST"})
+
+
+class ErrorPageHeadersMiddleware:
+    """The security headers on a response no middleware below got to: an address for
+    another host (``DisallowedHost``, raised by SecurityMiddleware itself) answered a
+    400 page with none. First in MIDDLEWARE; headers a response has are kept."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", settings.X_FRAME_OPTIONS)
+        response.headers.setdefault("Referrer-Policy", settings.SECURE_REFERRER_POLICY)
+        # No policy means no middleware ran: the page's own is not known, so none loads.
+        if "Content-Security-Policy" not in response and response.status_code >= 400:
+            response["Content-Security-Policy"] = (
+                "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'"
+            )
+        return response

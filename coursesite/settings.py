@@ -122,6 +122,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Around SecurityMiddleware, whose own refusals (another host's address) came bare.
+    "coursesite.middleware.ErrorPageHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Around everything that may answer with an error page of its own (the NUL check's

@@ -68,3 +68,15 @@ def test_the_other_cookies_survive_a_cookie_with_a_nul(apple):
     response = client.get("/dashboard/")
     assert response.status_code == 200  # still logged in
     assert apple.student.username in response.content.decode()
+
+
+def test_an_address_for_another_host_is_refused_with_the_security_headers(settings):
+    # SecurityMiddleware refused it before any header was added: a 400 with none.
+    settings.ALLOWED_HOSTS = ["courses.example.org"]
+    settings.SECURE_SSL_REDIRECT = True
+    response = Client(HTTP_HOST="evil.example.com").get("/dashboard/")
+    assert response.status_code == 400
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
