@@ -14,7 +14,7 @@ from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from access import policy
@@ -679,26 +679,26 @@ def grades_release(*, assignment: ProjectAssignment, by: User, base_url: str = "
     return release
 
 
+def _reviews_scoring(assignment_id: int, status: str) -> tuple[QuerySet, int]:
+    """The project's reviews in STATUS, each with how many criteria it scores (``scored``),
+    and how many criteria its rubric has."""
+    criteria = Criterion.objects.filter(rubric__assignment_id=assignment_id).count()
+    reviews = Review.objects.filter(group__assignment_id=assignment_id, status=status)
+    scored = Count("scores", filter=Q(scores__points__isnull=False))
+    return reviews.annotate(scored=scored), criteria
+
+
 def _unscored_completed(assignment_id: int):
     """The completed reviews of the project that score fewer criteria than its rubric has."""
-    criteria = Criterion.objects.filter(rubric__assignment_id=assignment_id).count()
-    return (
-        Review.objects.filter(group__assignment_id=assignment_id, status=ReviewStatus.COMPLETED)
-        .annotate(scored=Count("scores", filter=Q(scores__points__isnull=False)))
-        .filter(scored__lt=criteria)
-    )
+    reviews, criteria = _reviews_scoring(assignment_id, ReviewStatus.COMPLETED)
+    return reviews.filter(scored__lt=criteria)
 
 
 def reviews_fully_scored_drafts(assignment_id: int) -> int:
     """Return how many drafts of the project's reviews score every criterion: after a
     criterion is removed, those reopened when it was added need only completing."""
-    criteria = Criterion.objects.filter(rubric__assignment_id=assignment_id).count()
-    return (
-        Review.objects.filter(group__assignment_id=assignment_id, status=ReviewStatus.DRAFT)
-        .annotate(scored=Count("scores", filter=Q(scores__points__isnull=False)))
-        .filter(scored__gte=criteria)
-        .count()
-    )
+    reviews, criteria = _reviews_scoring(assignment_id, ReviewStatus.DRAFT)
+    return reviews.filter(scored__gte=criteria).count()
 
 
 @transaction.atomic
