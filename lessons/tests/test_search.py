@@ -154,3 +154,23 @@ def test_the_first_ten_words_of_a_query_are_searched(pyweb, bob):
     assert search_words(bob, "one two absent") == []
     # A word given twice is searched once: the rest of the query still counts.
     assert search_words(bob, "one one one absent") == []
+
+
+def test_another_courses_instructor_and_grader_find_none_of_its_drafts(
+    client, pyweb, other_course, alice, grace
+):
+    # Search is prepared per set of roles: the instructor and grader of the other course
+    # find their own course's lessons only, drafts of pyweb neither.
+    from accounts.models import Role
+    from accounts.tests.factories import UserFactory
+    from lessons.tests.factories import EnrollmentFactory
+
+    for role in (Role.INSTRUCTOR, Role.GRADER):
+        outsider = UserFactory()
+        EnrollmentFactory(user=outsider, course=other_course.course, role=role)
+        client.force_login(outsider)
+        found = client.get(reverse("lessons:search"), {"q": "routing"}).context["results"]
+        courses = {result.lesson.module.course for result in found}
+        assert courses == {other_course.course}, role
+    client.force_login(alice)  # the course's own instructor still finds its drafts
+    assert "Draft lesson" in titles(client.get(reverse("lessons:search"), {"q": "routing"}))
