@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from coursesite.copying import copy_file, copy_of
+from coursesite.files import delete_file_on_commit
 from grading.models import Criterion, CriterionScore, Review, ReviewStatus
 from projects.archives import decode_text, sha256_of, validate_zip
 from projects.models import Group, ProjectAssignment, Submission
@@ -142,8 +143,7 @@ def suite_prepare(suite: TestSuite) -> TestSuite:
 def suite_forget_archive(name: str, storage) -> None:
     """Delete a suite's zip NAME from STORAGE once the change that dropped it commits:
     hidden tests an instructor replaced or deleted must not stay on the server."""
-    if name:
-        transaction.on_commit(lambda: storage.delete(name))
+    delete_file_on_commit(storage, name)
 
 
 def suite_forget_replaced_archive(suite: TestSuite) -> None:

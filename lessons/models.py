@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, name_sort_keys
 from accounts.validators import BIDI_CONTROLS
+from coursesite.files import delete_file_on_commit
 from coursesite.urlpaths import path_of
 from practice.syntax import strip_blocks
 
@@ -588,9 +589,7 @@ def attachment_file_delete(sender, instance: LessonAttachment, **kwargs) -> None
     deletion), a handout taken down must not stay on the server. After the commit, so
     that a deletion rolled back keeps its file.
     """
-    name, storage = instance.file.name, instance.file.storage
-    if name:
-        transaction.on_commit(lambda: storage.delete(name))
+    delete_file_on_commit(instance.file.storage, instance.file.name)
 
 
 class Removal(models.Model):
