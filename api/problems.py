@@ -18,6 +18,7 @@ from http import HTTPStatus
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, OperationalError
 from rest_framework import exceptions, serializers
+from rest_framework.renderers import JSONRenderer
 from rest_framework.views import exception_handler
 
 PROBLEM_JSON = "application/problem+json"
@@ -63,4 +64,8 @@ def problem_handler(exc, context):
         problem["detail"] = str(detail or HTTPStatus(status).description)
     response.data = problem
     response.content_type = PROBLEM_JSON
+    # Written as JSON whatever the view's renderers (the schema's first is YAML) and
+    # whatever the request accepts: a 406 cannot be written in a type it refused.
+    if request := context.get("request"):
+        request.accepted_renderer, request.accepted_media_type = JSONRenderer(), PROBLEM_JSON
     return response

@@ -254,6 +254,20 @@ def test_the_schema_and_its_page_are_served_without_cdn(client):
     assert "cdn" not in html.lower() and "/static/" in html
 
 
+def test_the_schema_in_a_type_nobody_writes_is_refused_in_json(client):
+    """The schema is YAML unless JSON is asked for; what it cannot write is refused in
+    a problem document a client can read (it came as YAML, under a JSON type)."""
+    for accept in ("text/html", "application/xml"):
+        refused = client.get("/api/v1/schema/", HTTP_ACCEPT=accept)
+        assert refused.status_code == 406, accept
+        assert refused["Content-Type"] == "application/problem+json"
+        assert refused.json()["title"] == "Not Acceptable"
+        assert "Accept header" in refused.json()["detail"]
+    default = client.get("/api/v1/schema/", HTTP_ACCEPT="*/*")
+    assert default.status_code == 200
+    assert default.content.startswith(b"openapi: 3.")
+
+
 def test_options_is_not_served(world):
     """The schema describes every operation; OPTIONS would only repeat it, differently."""
     a, _, _ = world
