@@ -435,7 +435,8 @@ class AddMembersInline(CourseScopedInline, admin.TabularInline):
 
 
 class ExtensionFormSet(ParentRowsFormSet):
-    """Check an extension before ``extension_grant`` runs, so errors show on the form."""
+    """Refuse a new or changed extension once the marks are released, on the form,
+    before ``extension_grant`` runs (``Extension.clean`` checks its date)."""
 
     def clean(self) -> None:
         super().clean()
@@ -447,11 +448,9 @@ class ExtensionFormSet(ParentRowsFormSet):
             if not data.get("due_at") or data.get("DELETE"):
                 continue
             if form.instance.pk and not form.has_changed():
-                continue  # left as it was, even if a later deadline has overtaken it
+                continue  # left as it was: it changes no mark
             if locked := services.marks_locked_reason(group.assignment_id):
                 raise ValidationError(locked)
-            if data["due_at"] <= group.assignment.due_at:
-                form.add_error("due_at", _("An extension must end after the project's deadline."))
 
 
 class ExtensionInline(CourseScopedInline, admin.StackedInline):
