@@ -8,6 +8,7 @@ every inline from ``CourseScopedInline``; none writes its own check.
 
 from __future__ import annotations
 
+import datetime
 import itertools
 from pathlib import PurePosixPath
 
@@ -33,6 +34,8 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.urls import path
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.text import smart_split
@@ -231,6 +234,41 @@ class FiniteDecimalField(forms.DecimalField):
             return True
 
 
+class ClockChangeDateTimeField(forms.SplitDateTimeField):
+    """Django's date and time field, saying in words why a time on a clock-change night
+    is refused ("... couldn't be interpreted ...; it may be ambiguous or it may not
+    exist" did not say which, nor what to choose)."""
+
+    def compress(self, data_list):
+        try:
+            return super().compress(data_list)
+        except ValidationError as error:
+            if error.code != "ambiguous_timezone":
+                raise
+            day, clock = data_list
+            naive = datetime.datetime.combine(day, clock)
+            zone = timezone.get_current_timezone()
+            # A time the clocks skip comes back from UTC moved by the change.
+            moved = naive.replace(tzinfo=zone).astimezone(datetime.UTC).astimezone(zone)
+            params = {
+                "time": clock.strftime("%H:%M"),
+                "date": date_format(day, "j F Y"),
+                "zone": str(zone),
+                "later": moved.strftime("%H:%M"),
+            }
+            if moved.replace(tzinfo=None) != naive:
+                message = _(
+                    "There is no %(time)s on %(date)s in %(zone)s: the clocks go forward "
+                    "that night. Choose another time, such as %(later)s."
+                )
+            else:
+                message = _(
+                    "%(time)s happens twice on %(date)s in %(zone)s: the clocks go back "
+                    "that night. Choose a time outside that hour."
+                )
+            raise ValidationError(message, code="clock_change", params=params) from error
+
+
 class StoredFileInput(forms.ClearableFileInput):
     """A file input naming the stored file, without Django's link to it.
 
@@ -257,6 +295,8 @@ class ScopedRelationsMixin:
             kwargs.setdefault("form_class", FiniteDecimalField)
         if isinstance(db_field, models.FileField):
             kwargs.setdefault("widget", StoredFileInput)
+        if isinstance(db_field, models.DateTimeField):
+            kwargs.setdefault("form_class", ClockChangeDateTimeField)
         formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
         if formfield is not None and isinstance(db_field, models.DateField):  # and DateTime
             formfield.validators.append(validate_course_date)

@@ -110,6 +110,46 @@ def test_dates_no_course_can_have_are_refused_in_forms_and_filters(world):
         assert "out of range" in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("day", "clock", "message"),
+    [
+        (
+            "2027-03-28",
+            "02:30:00",
+            "There is no 02:30 on 28 March 2027 in Europe/Brussels: "
+            "the clocks go forward that night. Choose another time, such as 03:30.",
+        ),
+        (
+            "2027-10-31",
+            "02:30:00",
+            "02:30 happens twice on 31 October 2027 in "
+            "Europe/Brussels: the clocks go back that night. Choose a time outside that hour.",
+        ),
+    ],
+)
+def test_a_time_the_clocks_skip_or_repeat_is_refused_saying_why(
+    world, settings, day, clock, message
+):
+    settings.TIME_ZONE = "Europe/Brussels"
+    a, _b = world
+    client = client_for(a.instructor)
+    url = reverse("admin:projects_projectassignment_change", args=[a.grading.pk])
+    data = form_data(client.get(url).content.decode(), "projectassignment_form")
+    before = a.grading.due_at
+    refused = client.post(url, {**data, "due_at_0": day, "due_at_1": clock, "title": "Kept?"})
+    assert refused.status_code == 200
+    page = html.unescape(refused.content.decode())
+    assert message in page
+    assert 'value="Kept?"' in page  # what was typed stays
+    a.grading.refresh_from_db()
+    assert a.grading.due_at == before
+    # An hour later, the same night, is a time like any other.
+    accepted = client.post(url, {**data, "due_at_0": day, "due_at_1": "03:30:00"})
+    assert accepted.status_code == 302
+    a.grading.refresh_from_db()
+    assert a.grading.due_at.astimezone().strftime("%Y-%m-%d %H:%M") == f"{day} 03:30"
+
+
 def test_a_regrade_window_is_at_most_a_year_and_older_data_cannot_break_feedback(world):
     a, _b = world
     rubric = Rubric.objects.get(assignment=a.released)
