@@ -12,6 +12,7 @@ import html
 import itertools
 import math
 import re
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -344,17 +345,36 @@ def markdown_budget(source: str) -> Iterator[None]:
         _shared_deadline.reset(token)
 
 
+# One converter a thread, reset before each text: building one (its extensions, their
+# processors) was more than half of rendering a short text, and a lesson's questions
+# render a few texts each (200 questions: 1,600 texts, a second of the save).
+_converters = threading.local()
+
+
+def _converter() -> markdown.Markdown:
+    md = getattr(_converters, "md", None)
+    if md is None:
+        md = _converters.md = markdown.Markdown(
+            extensions=[*MARKDOWN_EXTENSIONS, _RawHtmlExtension(), _TimeBudgetExtension()],
+            extension_configs=MARKDOWN_CONFIG,
+        )
+    # Forgets the last text's reference links, stashed HTML and table of contents.
+    return md.reset()
+
+
 def render_markdown(source: str) -> Rendered:
     """Return sanitised HTML, a table of contents and plain text for SOURCE."""
-    md = markdown.Markdown(
-        extensions=[*MARKDOWN_EXTENSIONS, _RawHtmlExtension(), _TimeBudgetExtension()],
-        extension_configs=MARKDOWN_CONFIG,
-    )
+    md = _converter()
     source = source or ""
     md.deadline = min(time.monotonic() + seconds_for(source), _shared_deadline.get())
     try:
         converted = md.convert(source)
-    except (RecursionError, _OutOfTime) as exc:
+    except BaseException as exc:
+        # A conversion stopped halfway may leave state that reset() does not know of:
+        # the next text gets a new converter.
+        _converters.md = None
+        if not isinstance(exc, (RecursionError, _OutOfTime)):
+            raise
         # Python-Markdown recurses once per level of nested lists or quotes: a few
         # hundred levels exhaust the stack; and brackets can keep it busy for minutes.
         # Show the text as it was typed instead of failing the save or holding the

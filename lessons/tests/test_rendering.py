@@ -345,6 +345,24 @@ def test_ordinary_links_still_render_under_the_budget():
     assert '<a href="/x"' in rendered.html
 
 
+def test_nothing_of_one_text_reaches_the_next_rendered_after_it():
+    """Texts share a converter per thread: a reference link, a heading or stashed HTML
+    of one (a student's comment, another course's lesson) must not show in the next,
+    nor what a conversion stopped halfway left behind."""
+    fresh = render_markdown("Read [the guide][g].\n\n## Setup")
+    first = render_markdown(
+        "## Secret plan\n\n<details><summary>Hidden</summary>Kept</details>\n\n"
+        "[g]: https://attacker.example/"
+    )
+    assert "Secret plan" in first.toc_html and "<details>" in first.html
+    for after in ("[" * 20000 + "x" + "]" * 20000, "no stop", "> " * 2000 + "deep"):
+        again = render_markdown("Read [the guide][g].\n\n## Setup")
+        assert again == fresh, after[:20]
+        assert "attacker.example" not in again.html and "Secret" not in again.toc_html
+        assert "[the guide][g]" in again.html
+        render_markdown(after)  # stopped at its budget or nesting, or ordinary
+
+
 def test_a_table_scrolls_in_a_focusable_box_of_its_own():
     # Twelve columns made a phone's whole page scroll sideways; the box scrolls instead,
     # and takes the keyboard's focus so it can be scrolled without a mouse.
