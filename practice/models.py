@@ -136,7 +136,12 @@ class Question(QuestionShown, models.Model):
     """
 
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="questions")
-    slug = models.SlugField(_("id"), max_length=100)
+    # The block's "id:" in the lesson's Markdown; "Id" alone read as the database's.
+    slug = models.SlugField(
+        _("id in the lesson"),
+        max_length=100,
+        help_text=_('Set by the "id:" line of its block in the lesson\'s Markdown.'),
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind)
     position = models.PositiveIntegerField(_("position"), default=0)
     prompt = models.TextField(_("prompt"), help_text=_("Markdown."))
@@ -191,7 +196,12 @@ class Choice(models.Model):
 
 class Exercise(ExerciseShown, models.Model):
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="exercises")
-    slug = models.SlugField(_("id"), max_length=100)
+    # The block's "id:" in the lesson's Markdown; "Id" alone read as the database's.
+    slug = models.SlugField(
+        _("id in the lesson"),
+        max_length=100,
+        help_text=_('Set by the "id:" line of its block in the lesson\'s Markdown.'),
+    )
     position = models.PositiveIntegerField(_("position"), default=0)
     title = models.CharField(_("title"), max_length=200)
     task = models.TextField(_("task"), help_text=_("Markdown."))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -83,6 +85,8 @@ def test_an_instructor_of_another_course_sees_none_of_it(client, alice):
         reverse("admin:practice_question_change", args=[question.pk])
     ).content.decode()
     assert "Which HTTP method" in page and "POST (1×)" in page
+    # The block's id, named as the Markdown names it (a bare "Id" read as the database's).
+    assert "Id in the lesson" in page and 'the "id:" line of its block' in html.unescape(page)
     # Read-only: the Markdown of the lesson is the source.
     response = client.post(reverse("admin:practice_question_change", args=[question.pk]), {})
     assert response.status_code == 403
