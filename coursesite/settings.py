@@ -139,8 +139,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.LoadedUserMiddleware",
     "accounts.middleware.PrivatePagesMiddleware",
-    # Pages not found at a renamed course's or lesson's old address: to the new one.
+    # Pages not found at a renamed course's, lesson's or project's old address: to the
+    # new one.
     "lessons.middleware.FormerAddressMiddleware",
+    "projects.middleware.FormerProjectAddressMiddleware",
     "coursesite.formpages.FormOwnerMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",

@@ -1,4 +1,5 @@
-"""A renamed course or lesson: links to its old address lead to the new one, for its readers."""
+"""A renamed course, lesson or project: links to its old address lead to the new one, for
+its readers."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.urls import reverse
 from access.tests.matrix import form_data
 from lessons.models import FormerSlug
 from lessons.tests.conftest import build_course
+from projects.models import FormerProjectSlug
 from projects.tests.factories import ProjectAssignmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -86,3 +88,48 @@ def test_a_rename_in_the_back_office_is_remembered(client, pyweb, alice, bob):
     assert client.post(url, data).status_code == 302
     client.force_login(bob)
     assert client.get("/courses/pyweb/").url == "/courses/python-web/"
+
+
+def test_old_links_to_a_renamed_project_lead_to_it_even_after_the_course_was_renamed(
+    client, pyweb, alice, bob
+):
+    project = ProjectAssignmentFactory(course=pyweb.course, slug="blog", is_published=True)
+    client.force_login(alice)
+    url = reverse("admin:projects_projectassignment_change", args=[project.pk])
+    data = form_data(client.get(url).content.decode(), "projectassignment_form")
+    data["slug"] = ["blog-2025"]
+    assert client.post(url, data).status_code == 302  # renamed in the back office
+    client.force_login(bob)
+    response = client.get("/projects/courses/pyweb/blog/?from=email")
+    assert response.url == "/projects/courses/pyweb/blog-2025/?from=email"
+    assert client.get(response.url).status_code == 200
+    # The course renamed as well: its old address, then the project's, are followed.
+    rename(pyweb.course, "python-web")
+    response = client.get("/projects/courses/pyweb/blog/", follow=True)
+    assert response.redirect_chain[-1][0] == "/projects/courses/python-web/blog-2025/"
+    assert response.status_code == 200
+    # Named back: the first slug is current again, not a way elsewhere.
+    rename(project, "blog")
+    assert client.get("/projects/courses/python-web/blog/").status_code == 200
+    assert not FormerProjectSlug.objects.filter(assignment=project, slug="blog").exists()
+    assert client.get("/projects/courses/python-web/blog-2025/").url == (
+        "/projects/courses/python-web/blog/"
+    )
+
+
+def test_outsiders_old_links_to_a_renamed_project_stay_not_found(
+    client, pyweb, other_course, charlie, bob
+):
+    project = ProjectAssignmentFactory(course=pyweb.course, slug="blog", is_published=True)
+    draft = ProjectAssignmentFactory(course=pyweb.course, slug="secret", is_published=False)
+    old, old_draft = rename(project, "blog-2025"), rename(draft, "secret-plan")
+    client.force_login(charlie)  # a student of another course
+    response = client.get(old)
+    assert response.status_code == 404 and b"blog-2025" not in response.content
+    client.force_login(bob)  # a student of the course: drafts stay hidden
+    response = client.get(old_draft)
+    assert response.status_code == 404 and b"secret-plan" not in response.content
+    # A new project may take the old slug: then it is that project's address.
+    newcomer = ProjectAssignmentFactory(course=pyweb.course, slug="blog", is_published=True)
+    response = client.get(old)
+    assert response.status_code == 200 and newcomer.title in response.content.decode()

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -177,7 +177,11 @@ class ProjectAssignment(models.Model):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "brief" in update_fields:
             kwargs["update_fields"] = {*update_fields, "brief_html"}
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            former = _slug_before(self, kwargs.get("update_fields"))
+            super().save(*args, **kwargs)
+            if former != self.slug:
+                FormerProjectSlug.remember(self, old=former)
 
     def get_absolute_url(self) -> str:
         return path_of("projects:detail", course_slug=self.course.slug, slug=self.slug)
@@ -234,6 +238,51 @@ def new_join_code() -> str:
     # 8 characters from an unambiguous alphabet: easy to read out, hard to guess.
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
     return "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+def _slug_before(assignment: ProjectAssignment, update_fields) -> str | None:
+    """ASSIGNMENT's slug as stored, if this save may change it (None: a new project)."""
+    if assignment.pk is None or (update_fields is not None and "slug" not in update_fields):
+        return assignment.slug
+    stored = ProjectAssignment.objects.filter(pk=assignment.pk).values_list("slug", flat=True)
+    return stored.first()
+
+
+class FormerProjectSlug(models.Model):
+    """A slug a project had before it changed, within its course.
+
+    Its pages' old addresses (bookmarks, deadline and feedback emails) lead to the new
+    ones, for whoever may see the project (projects.middleware); a current slug always
+    wins over a former one. Course slugs follow on their own (lessons.FormerSlug).
+    """
+
+    assignment = models.ForeignKey(
+        ProjectAssignment, on_delete=models.CASCADE, related_name="former_slugs"
+    )
+    course = models.ForeignKey("lessons.Course", on_delete=models.CASCADE, related_name="+")
+    slug = models.SlugField(max_length=80)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["course", "slug"], name="projects_formerslug_course"),
+        ]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    @classmethod
+    def remember(cls, assignment: ProjectAssignment, *, old: str | None) -> None:
+        """Record that ASSIGNMENT left slug OLD for its current one."""
+        # Named back to a former slug, that slug is current again.
+        cls.objects.filter(course_id=assignment.course_id, slug=assignment.slug).delete()
+        if old:
+            # The latest project to leave a slug keeps it.
+            cls.objects.update_or_create(
+                course_id=assignment.course_id,
+                slug=old,
+                defaults={"assignment": assignment, "changed_at": timezone.now()},
+            )
 
 
 class Group(models.Model):
