@@ -291,6 +291,7 @@ def review_save(
     complete: bool | None = False,
     only_given: bool = False,
     version: str = "",
+    shown_version: int | None = None,
 ) -> Review:
     """Save a draft of REVIEW, or complete it when COMPLETE; return it as saved.
 
@@ -305,7 +306,8 @@ def review_save(
     it: a grader handed the review over meanwhile, or grades released meanwhile, get
     an error and change nothing. VERSION, when given, is the ``draft_version`` the
     grader's page showed: if the review was saved since (another tab), nothing is
-    written (ValidationError, code STALE).
+    written (ValidationError, code STALE). SHOWN_VERSION, when given, is the version of
+    the group's work the page showed: see _start_grading.
     """
     locked = _locked(review)
     _check_version(locked, version)
@@ -316,6 +318,7 @@ def review_save(
         overall_feedback=overall_feedback,
         complete=complete,
         only_given=only_given,
+        shown_version=shown_version,
     )
     for name in (*_SAVED_FIELDS, "updated_at", "grader_id"):  # the caller's copy, as saved
         setattr(review, name, getattr(saved, name))
@@ -338,6 +341,7 @@ def _save(
     overall_feedback: str | None,
     complete: bool | None,
     only_given: bool,
+    shown_version: int | None = None,
 ) -> Review:
     """review_save on REVIEW, read under the lock (_locked)."""
     assignment = review.group.assignment
@@ -369,7 +373,7 @@ def _save(
     if errors:
         raise ValidationError(errors)
 
-    _start_grading(review)
+    _start_grading(review, shown_version)
     existing = {score.criterion_id: score for score in review.scores.all()}
     for criterion in criteria:
         points, comment = scores.get(criterion.pk, (None, ""))
@@ -441,10 +445,27 @@ def _check_still_grades(review: Review, by: User) -> None:
         )
 
 
-def _start_grading(review: Review) -> None:
-    """Fix the version being graded: the latest when the grader first saves anything."""
+NEWER_VERSION = "newer_version"
+
+
+def _start_grading(review: Review, shown_version: int | None = None) -> None:
+    """Fix the version being graded: the latest when the grader first saves anything.
+
+    SHOWN_VERSION is the version the grader's page showed, if known: when a newer one
+    arrived since, nothing is started (ValidationError, code NEWER_VERSION), as marks
+    and comments written about the code shown would otherwise land on other code.
+    """
     if review.status == ReviewStatus.TODO:
-        review.submission = _latest_submission(review.group) or review.submission
+        latest = _latest_submission(review.group)
+        if latest is not None and shown_version is not None and latest.version != shown_version:
+            raise ValidationError(
+                f"Version {latest.version} arrived at "
+                f"{timezone.localtime(latest.submitted_at):%H:%M}, after this page showed "
+                f"version {shown_version}, and the review grades the latest version. "
+                "Nothing was saved.",
+                code=NEWER_VERSION,
+            )
+        review.submission = latest or review.submission
         review.status = ReviewStatus.DRAFT
         projects_services.group_grading_started(submission=review.submission)
 
@@ -463,6 +484,7 @@ def review_draft_save(
     scores: Mapping[int, tuple[Decimal | None, str]],
     overall_feedback: str,
     version: str = "",
+    shown_version: int | None = None,
 ) -> Review:
     """Save what the grader typed so far, as the page does a few seconds after typing.
 
@@ -470,7 +492,8 @@ def review_draft_save(
     its grader saves or completes it again by hand, and a released one never changes
     here. VERSION, when given, is the ``draft_version`` the page last saw: if the review
     changed since (another tab, another grader), nothing is written, so an old tab never
-    overwrites newer work. Nothing is written either when nothing changed.
+    overwrites newer work. Nothing is written either when nothing changed. SHOWN_VERSION:
+    see _start_grading.
     """
     review = _locked(review)
     if review.is_completed:
@@ -493,6 +516,7 @@ def review_draft_save(
         overall_feedback=overall_feedback,
         complete=False,
         only_given=False,
+        shown_version=shown_version,
     )
 
 
@@ -533,6 +557,8 @@ def check_line(submission: Submission, path: str, line: int) -> None:
             f"“{path}” is not a text file: comment on it in the overall feedback instead."
         )
     count = len(shown.lines)
+    if not count:
+        raise ValidationError(f"“{path}” is empty: comment on it in the overall feedback instead.")
     if line > count and not (shown.truncated or shown.lines_truncated):
         raise ValidationError(
             f"“{path}” has {count} line{'s' if count != 1 else ''}: "
@@ -541,15 +567,26 @@ def check_line(submission: Submission, path: str, line: int) -> None:
 
 
 @transaction.atomic
-def line_comment_add(*, review: Review, by: User, path: str, line: int, text: str) -> LineComment:
-    """Add a Markdown comment on LINE of PATH, stored with its sanitised HTML."""
+def line_comment_add(
+    *,
+    review: Review,
+    by: User,
+    path: str,
+    line: int,
+    text: str,
+    shown_version: int | None = None,
+) -> LineComment:
+    """Add a Markdown comment on LINE of PATH, stored with its sanitised HTML.
+
+    SHOWN_VERSION: the version the page showed (see _start_grading).
+    """
     review = _locked(review)
     _check_still_grades(review, by)
     text = text.strip()
     if not text:
         raise ValidationError("Write a comment before adding it.")
     if review.status == ReviewStatus.TODO:
-        _start_grading(review)
+        _start_grading(review, shown_version)
         review._history_user = by
         review.save(update_fields=["submission", "status", "updated_at"])
     check_line(review.submission, path, line)

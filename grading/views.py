@@ -238,9 +238,19 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     overall_feedback=form.cleaned_data["overall_feedback"],
                     complete=complete,
                     version=request.POST.get("version", ""),
+                    shown_version=_shown_version(request),
                 )
             except ValidationError as exc:
-                if getattr(exc, "code", None) == services.STALE:
+                if getattr(exc, "code", None) == services.NEWER_VERSION:
+                    # The page comes back on the newer version (the one graded), with
+                    # what was typed: sending it again grades that version, knowingly.
+                    button = "Complete review" if complete else "Save draft"
+                    messages.error(
+                        request,
+                        f"{exc.messages[0]} Below is that version, with what you typed: "
+                        f"check your marks against it, then press “{button}” again.",
+                    )
+                elif getattr(exc, "code", None) == services.STALE:
                     # The form comes back with what was typed here, and the version now
                     # saved: sending it again keeps this tab's marks, knowingly.
                     button = "Complete review" if complete else "Save draft"
@@ -310,11 +320,16 @@ def review_draft(request: HttpRequest, pk: int) -> JsonResponse:
             scores=form.scores(),
             overall_feedback=form.cleaned_data["overall_feedback"],
             version=request.POST.get("version", ""),
+            shown_version=_shown_version(request),
         )
     except ValidationError as exc:
-        if any(e.code == services.NOT_GRADING for e in getattr(exc, "error_list", [])):
+        codes = {e.code for e in getattr(exc, "error_list", [])}
+        if services.NOT_GRADING in codes:
             return _draft_refused(exc.messages, status=409)
-        return JsonResponse({"saved": False, "errors": exc.messages}, status=409)
+        errors = exc.messages
+        if services.NEWER_VERSION in codes:
+            errors = [*errors, "Press “Save draft” to see the new version with what you typed."]
+        return JsonResponse({"saved": False, "errors": errors}, status=409)
     return JsonResponse(
         {
             "saved": True,
@@ -323,6 +338,12 @@ def review_draft(request: HttpRequest, pk: int) -> JsonResponse:
             "total": f"{review.total:f}",
         }
     )
+
+
+def _shown_version(request: HttpRequest) -> int | None:
+    """The version of the group's work the grader's page showed, as its forms send it."""
+    value = request.POST.get("shown_version", "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
 def _draft_refused(errors: list[str], *, status: int) -> JsonResponse:
@@ -391,6 +412,7 @@ def _render_review(
         "comment_form": comment_form or LineCommentForm(initial={"path": path}),
         "comment_error": comment_error,
         "draft_version": services.draft_version(review),
+        "shown_version": submission.version,
         "max_total": max_total,
         "days_late": days,
         "penalty": assignment.late_penalty_percent(days),
@@ -442,9 +464,12 @@ def line_comment_create(request: HttpRequest, pk: int) -> HttpResponse:
                 path=form.cleaned_data["path"],
                 line=form.cleaned_data["line"],
                 text=form.cleaned_data["text"],
+                shown_version=_shown_version(request),
             )
         except ValidationError as exc:
             error = " ".join(exc.messages)
+            if exc.error_list[0].code == services.NEWER_VERSION:
+                error += " This page now shows it: check the line, then add your comment again."
         else:
             messages.success(request, f"Comment added on line {form.cleaned_data['line']}.")
             return redirect(_review_url(review, path))

@@ -199,3 +199,79 @@ def test_the_message_after_a_version_says_when_it_will_not_be_graded(graded, bob
         "Grading had already started on version 2: version 3 is kept but not graded; your "
         "grader has been told it exists."
     ) in html
+
+
+def hidden(page: str, name: str) -> str:
+    return page.split(f'name="{name}" value="')[1].split('"')[0]
+
+
+@pytest.mark.parametrize("action", ["complete", "save", "draft", "comment"])
+def test_a_version_that_arrives_while_the_review_is_open_is_not_graded_unseen(
+    graded, bob, grace, client, action
+):
+    """A review still to do grades the latest version; marks and comments written on the
+    page of version 1 must not land on a version 2 that came meanwhile, unread."""
+    set_rule(graded, LateVersionRule.ACCEPT_AND_NOTIFY)
+    page_url = reverse("grading:review", args=[graded.review.pk]) + "?path=app.py"
+    client.force_login(grace)
+    opened = client.get(page_url).content.decode()
+    assert hidden(opened, "shown_version") == "1"
+    shown = {"version": hidden(opened, "version"), "shown_version": "1"}
+    submission_create(group=graded.group, student=bob, archive=upload({"app.py": "print(2)\n"}))
+    typed = {
+        f"score_{graded.correctness.pk}": "9",
+        f"score_{graded.style.pk}": "5",
+        "overall_feedback": "Read version one.",
+    }
+    if action == "draft":
+        response = client.post(
+            reverse("grading:review_draft", args=[graded.review.pk]), {**typed, **shown}
+        )
+        assert response.status_code == 409
+        errors = " ".join(response.json()["errors"])
+        assert "Version 2 arrived at" in errors and "showed version 1" in errors
+        assert "Press “Save draft” to see the new version" in errors
+    elif action == "comment":
+        response = client.post(
+            reverse("grading:line_comment_create", args=[graded.review.pk]),
+            {"path": "app.py", "line": "5", "text": "Printing at import time.", **shown},
+        )
+        page = response.content.decode()
+        assert "Version 2 arrived at" in page and "This page now shows it" in page
+        assert "Printing at import time." in page  # kept, to send again
+        assert hidden(page, "shown_version") == "2"
+        # The new code, on which the line is checked again (its one line, here).
+        assert "version 2 (the latest: it is the one graded)" in page
+    else:
+        response = client.post(page_url, {**typed, **shown, action: "1"}, follow=True)
+        page = response.content.decode()
+        button = "Complete review" if action == "complete" else "Save draft"
+        assert "Version 2 arrived at" in page
+        assert f"check your marks against it, then press “{button}” again" in page
+        assert "Read version one." in page  # what was typed, shown back
+        assert hidden(page, "shown_version") == "2"
+        # Sent again from that page, knowingly: version 2 is graded.
+        client.post(
+            page_url,
+            {**typed, "version": hidden(page, "version"), "shown_version": "2", action: "1"},
+        )
+        assert Review.objects.get(pk=graded.review.pk).submission.version == 2
+        return
+    review = Review.objects.get(pk=graded.review.pk)
+    assert (review.status, review.overall_feedback, review.submission.version) == ("todo", "", 1)
+    assert not review.line_comments.exists() and not review.scores.exists()
+
+
+def test_the_version_shown_is_graded_when_nothing_came_since(graded, bob, grace, client):
+    set_rule(graded, LateVersionRule.ACCEPT_AND_NOTIFY)
+    submission_create(group=graded.group, student=bob, archive=upload({"app.py": "print(2)\n"}))
+    client.force_login(grace)
+    page_url = reverse("grading:review", args=[graded.review.pk])
+    opened = client.get(page_url).content.decode()
+    assert hidden(opened, "shown_version") == "2"  # the latest, shown before grading starts
+    response = client.post(
+        reverse("grading:review_draft", args=[graded.review.pk]),
+        {f"score_{graded.correctness.pk}": "9", "overall_feedback": "", "shown_version": "2"},
+    )
+    assert response.json()["saved"] is True
+    assert Review.objects.get(pk=graded.review.pk).submission.version == 2
