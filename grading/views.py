@@ -163,6 +163,12 @@ def typed_back_when_refused(view: Callable[..., HttpResponse]) -> Callable[..., 
     return wrapper
 
 
+ANOTHER_GRADERS = (
+    "You do not grade this review (any more): it is another grader's; you may read it, "
+    "not change it. Nothing was saved."
+)
+
+
 def _typed_back(request: HttpRequest, pk: int, *, status: int) -> HttpResponse:
     """The page that shows REQUEST's posted review form read-only, to copy.
 
@@ -174,6 +180,12 @@ def _typed_back(request: HttpRequest, pk: int, *, status: int) -> HttpResponse:
     if review is not None and not policy.can(request.user, policy.VIEW, review, roles=STAFF_ROLES):
         review = None
     released = review is not None and review.grades_released
+    if released:
+        reason = RELEASED_NOT_SAVED
+    elif review is not None and not policy.can(request.user, policy.GRADE, review):
+        reason = ANOTHER_GRADERS  # open to every grader's reading (graders_see_all)
+    else:
+        reason = services.NO_LONGER_GRADES
     titles = {}
     if review is not None:
         titles = {c.pk: c.title for c in selectors.rubric_criteria(review.group.assignment_id)}
@@ -182,7 +194,7 @@ def _typed_back(request: HttpRequest, pk: int, *, status: int) -> HttpResponse:
         "grading/review_not_saved.html",
         {
             "review": review,
-            "reason": RELEASED_NOT_SAVED if released else services.NO_LONGER_GRADES,
+            "reason": reason,
             "typed": _typed(request.POST, titles),
         },
         status=status,
@@ -302,11 +314,7 @@ def review_draft(request: HttpRequest, pk: int) -> JsonResponse:
     except Http404:  # deleted, or handed over where only its grader reads it
         return _draft_refused([services.NO_LONGER_GRADES], status=404)
     except PermissionDenied:  # a grader who may read it (open to all graders), not grade it
-        errors = [
-            "You do not grade this review (any more): it is another grader's; you may read "
-            "it, not change it. Nothing was saved."
-        ]
-        return _draft_refused(errors, status=403)
+        return _draft_refused([ANOTHER_GRADERS], status=403)
     criteria = selectors.rubric_criteria(review.group.assignment_id)
     form = RubricForm(request.POST, criteria=criteria, scores=review.scores.all())
     if not form.is_valid():
@@ -424,7 +432,9 @@ def _render_review(
     if viewer.file is not None and viewer.file.error:
         status = 404
     shown = viewer.file
-    if comment_error and (not editable or shown is None or shown.error or shown.is_binary):
+    if comment_error and (
+        not editable or shown is None or shown.error or shown.is_binary or not shown.lines
+    ):
         # The comment form is not on this page: say what went wrong above it instead.
         messages.error(request, comment_error)
     return render(request, "grading/review.html", context, status=status)

@@ -3,6 +3,7 @@ that are Markdown and must point at a real line of a real file."""
 
 from __future__ import annotations
 
+import html
 from decimal import Decimal
 
 import pytest
@@ -13,9 +14,22 @@ from access.tests.tenants import build_tenant
 from grading import services
 from grading.models import GradeRelease, LineComment, Review, ReviewStatus
 
-from .factories import CODE, grading_world
+from .factories import CODE, SubmissionFactory, complete_review, grading_world
 
 pytestmark = pytest.mark.django_db
+
+
+def add_version(world, files: dict):
+    """Hand in the next version of WORLD's group, holding FILES."""
+    from django.core.files.base import ContentFile
+
+    from projects.tests.factories import make_zip
+
+    return SubmissionFactory(
+        group=world.group,
+        version=world.group.submissions.count() + 1,
+        archive=ContentFile(make_zip(files), "p.zip"),
+    )
 
 
 def draft_url(review) -> str:
@@ -294,3 +308,70 @@ def test_a_grader_who_may_only_read_a_review_gets_json_the_page_can_show(db):
         "gone": True,  # the script stops saving drafts
     }
     assert Review.objects.get(pk=a.review_o.pk).overall_feedback == before
+
+
+def test_a_grader_who_may_only_read_a_review_is_told_so_when_saving_or_commenting(db):
+    from accounts.models import Role
+    from accounts.tests.factories import UserFactory
+    from grading.models import Rubric
+    from lessons.tests.factories import EnrollmentFactory
+
+    a = build_tenant("Apple")
+    Rubric.objects.filter(assignment=a.grading).update(graders_see_all=True)
+    colleague = UserFactory()
+    EnrollmentFactory(user=colleague, course=a.course, role=Role.GRADER)
+    client = as_user(colleague)
+    review_url = reverse("grading:review", kwargs={"pk": a.review_o.pk})
+    comments = list(LineComment.objects.filter(review=a.review_o))
+    saved = client.post(review_url, {"overall_feedback": "Mine now", "save": "1"})
+    commented = client.post(
+        reverse("grading:line_comment_create", kwargs={"pk": a.review_o.pk}),
+        {"path": "app.py", "line": "1", "text": "Mine too"},
+    )
+    for response, typed in ((saved, "Mine now"), (commented, "Mine too")):
+        assert response.status_code == 403
+        page = html.unescape(response.content.decode())
+        assert "it is another grader's; you may read it, not change it" in page
+        assert "handed to another grader or deleted" not in page
+        assert typed in page  # shown back to copy
+    assert list(LineComment.objects.filter(review=a.review_o)) == comments
+    # Their own course's grader, whose review it is, is not told that.
+    own = as_user(a.grader).post(review_url, {"overall_feedback": "Fine", "save": "1"})
+    assert own.status_code == 302
+
+
+def test_the_file_tree_marks_the_files_with_line_comments_for_grader_and_students(
+    world, grace, bob, alice
+):
+    for line in (1, 2):
+        services.line_comment_add(
+            review=world.review, by=grace, path="app.py", line=line, text=f"Note {line}"
+        )
+    badge = '<span class="badge text-bg-warning">2<span class="visually-hidden"> line comments'
+    page = as_user(grace).get(reverse("grading:review", kwargs={"pk": world.review.pk}))
+    tree = page.content.decode().split('id="file-tree"')[1].split("</ul>")[0]
+    assert badge in tree.split("README.md")[0].split("app.py</a>")[1]  # beside app.py...
+    assert tree.count("badge") == 1  # ...and no other file
+    complete_review(world)
+    services.grades_release(assignment=world.assignment, by=alice)
+    feedback = as_user(bob).get(reverse("grading:feedback", args=[world.review.submission_id]))
+    tree = feedback.content.decode().split('id="file-tree"')[1].split("</ul>")[0]
+    assert badge in tree and tree.count("badge") == 1
+
+
+def test_an_empty_file_offers_no_line_to_comment_on(world, grace):
+    add_version(world, {"app.py": CODE, "empty.py": ""})
+    page = as_user(grace).get(
+        reverse("grading:review", kwargs={"pk": world.review.pk}) + "?path=empty.py"
+    )
+    html = page.content.decode()
+    assert "This file is empty: comment on it in the overall feedback." in html
+    assert 'id="line-comment-form"' not in html
+    response = as_user(grace).post(
+        comment_url(world),
+        {"path": "empty.py", "line": "1", "text": "Why empty?", "shown_version": "2"},
+    )
+    assert "“empty.py” is empty: comment on it in the overall feedback instead." in (
+        response.content.decode()
+    )
+    assert not LineComment.objects.exists()
