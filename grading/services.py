@@ -634,6 +634,12 @@ def new_version_notify(*, submission: Submission) -> bool:
     group = submission.group
     if group.assignment.late_version_rule != LateVersionRule.ACCEPT_AND_NOTIFY:
         return False
+    release = GradeRelease.objects.filter(assignment_id=group.assignment_id).first()
+    if release is not None and submission.submitted_at > release.released_at:
+        # After the release nobody grades it, and only the teachers can still change a
+        # mark (an override): they are told, with the group's grader if it has one.
+        send_after_release_email.enqueue(submission_id=submission.pk)
+        return True
     review = (
         Review.objects.select_related("submission")
         .filter(group_id=submission.group_id)
@@ -641,13 +647,8 @@ def new_version_notify(*, submission: Submission) -> bool:
         .first()
     )
     if review is None:
-        # Nobody started grading this group. Before the release its grader grades the
-        # latest version anyway; after it nobody ever would, so the teachers are told.
-        release = GradeRelease.objects.filter(assignment_id=group.assignment_id).first()
-        if release is None or submission.submitted_at <= release.released_at:
-            return False
-        send_after_release_email.enqueue(submission_id=submission.pk)
-        return True
+        # Nobody started grading this group: its grader grades the latest version.
+        return False
     if review.submission.version >= submission.version:
         return False
     send_new_version_email.enqueue(review_id=review.pk, submission_id=submission.pk)
@@ -700,7 +701,7 @@ def grades_release(*, assignment: ProjectAssignment, by: User, base_url: str = "
     release._history_user = by
     release.save()
     # Groups that never submitted are locked too: nobody would ever grade their work.
-    projects_services.assignment_grading_closed(assignment=assignment)
+    projects_services.assignment_grading_closed(assignment=assignment, at=release.released_at)
     recipients = GroupMembership.objects.filter(
         assignment=assignment, group__review__status=ReviewStatus.COMPLETED
     ).values_list("student_id", "group__review__pk")

@@ -100,7 +100,7 @@ def send_after_release_email(*, submission_id: int) -> int:
     for user in enrolled:
         if policy.can(user, policy.TEACH, course):
             recipients[user.pk] = (user, hub_url)
-    review = Review.objects.select_related("grader").filter(group=group).first()
+    review = Review.objects.select_related("grader", "submission").filter(group=group).first()
     if review is not None and review.grader.email and review.grader_id not in recipients:
         if policy.can(review.grader, policy.VIEW, review):
             review_url = reverse("grading:review", kwargs={"pk": review.pk})
@@ -117,6 +117,8 @@ def send_after_release_email(*, submission_id: int) -> int:
             "assignment": assignment,
             "course": course,
             "version": submission.version,
+            # A graded group's mark stays on the version graded (None: nobody graded it).
+            "graded_version": review.submission.version if review is not None else None,
             "link": link,
             "site_name": settings.SITE_NAME,
         }

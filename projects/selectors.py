@@ -14,7 +14,6 @@ from coursesite.prepared import prepared, prepared_per
 from lessons.models import Course
 
 from .models import Group, GroupMembership, ProjectAssignment, Submission
-from .services.groups import marks_locked_reason
 
 
 @dataclass(frozen=True)
@@ -28,6 +27,10 @@ class ProjectStatus:
     latest_submitted_at: datetime | None
     latest_is_late: bool | None
     is_student: bool
+
+    @property
+    def grades_released(self) -> bool:
+        return self.assignment.grades_released_at is not None
 
     @property
     def is_past_due(self) -> bool:
@@ -81,6 +84,7 @@ LISTED_FIELDS = (
     "opens_at",
     "due_at",
     "is_published",
+    "grades_released_at",
     "course__title",
     "course__slug",
     "course__is_published",
@@ -170,12 +174,9 @@ def upcoming_deadlines(user: User, *, limit: int = 5) -> list[ProjectStatus]:
         for row in projects_for_dashboard(user)
         if row.is_student and row.deadline >= now and row.assignment.opens_at <= now
     ]
-    rows = sorted(rows, key=lambda row: row.deadline)[:limit]
-    # "No group yet" asks the student to form one, unless the grades were released early
-    # (a query each: for these rows only, at most LIMIT).
-    return [
-        row for row in rows if row.status != "no_group" or not marks_locked_reason(row.assignment)
-    ]
+    # Released grades end a project, whatever deadline a group's extension still shows.
+    rows = [row for row in rows if not row.grades_released]
+    return sorted(rows, key=lambda row: row.deadline)[:limit]
 
 
 @prepared

@@ -84,16 +84,24 @@ def test_the_instructors_are_emailed_when_a_group_that_never_submitted_submits(
     assert hub in message.body  # absolute, from SITE_URL: the worker has no request
 
 
-def test_a_graded_groups_version_after_release_is_emailed_to_its_grader_alone(
-    released, grace, bob, mailoutbox, django_capture_on_commit_callbacks
+def test_a_graded_groups_version_after_release_is_emailed_to_its_instructors_and_grader(
+    released, alice, grace, bob, mailoutbox, django_capture_on_commit_callbacks
 ):
+    """Only an instructor can still change a released mark (an override): told first."""
     with django_capture_on_commit_callbacks(execute=True):
         submission_create(group=released.group, student=bob, archive=upload())  # version 2
 
-    assert [m.to for m in mailoutbox] == [[grace.email]]  # its grader: not the instructors
+    by_email = {m.to[0]: m for m in mailoutbox}
+    assert sorted(by_email) == sorted([alice.email, grace.email])  # not bea, not students
     review = Review.objects.get(group=released.group)
-    assert SITE + reverse("grading:review", args=[review.pk]) in mailoutbox[0].body
-    assert "version 2" in mailoutbox[0].body
+    hub = SITE + reverse("grading:assignment_hub", args=[released.assignment.pk])
+    assert hub in by_email[alice.email].body
+    assert SITE + reverse("grading:review", args=[review.pk]) in by_email[grace.email].body
+    for message in mailoutbox:
+        assert "submitted version 2" in message.body
+        assert "released mark stays on version 1, and this version is not graded" in message.body
+        assert "changes the mark by hand (an override)" in message.body
+        assert "Nobody had graded" not in message.body
 
 
 def test_nobody_is_emailed_before_the_release_or_under_the_default_rule(
@@ -246,3 +254,42 @@ def test_after_the_release_a_group_that_never_submitted_takes_no_version_unless_
         "The grades of this project are released, so it takes no new versions."
     ]
     assert not released.sleepers.submissions.exists()
+
+
+def test_a_released_project_no_longer_reads_as_open_to_a_group_whose_extension_runs_on(
+    released, bob, client, django_capture_on_commit_callbacks
+):
+    """An extension that outlasts the release: the group's pages say the grades are out
+    and link them, not "due in 6 days" with a form whose version would count."""
+    from projects.models import Extension
+
+    Extension.objects.create(group=released.group, due_at=timezone.now() + timedelta(days=6))
+    client.force_login(bob)
+    dashboard = client.get(reverse("lessons:dashboard")).content.decode()
+    assert "Blog engine" not in dashboard.split('id="upcoming-deadlines"')[1].split("</section>")[0]
+    mine = client.get(reverse("projects:mine")).content.decode()
+    assert "Grades released" in mine and "due in" not in mine
+    page = client.get(released.assignment.get_absolute_url()).content.decode()
+    feedback = reverse("grading:feedback", args=[released.submission.pk])
+    assert f'href="{feedback}"' in page.split('id="grades-released"')[1].split("</p>")[0]
+    assert "a new version is kept and your instructors are told, but it is not graded" in page
+    url = reverse("projects:submit", args=[released.course.slug, released.assignment.slug])
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(url, {"archive": upload()}, follow=True).content.decode()
+    assert (
+        "The grades of this project are released: version 2 is kept but not graded; your "
+        "instructors have been told it exists."
+    ) in answer
+    assert "your grader has been told" not in answer
+
+
+def test_before_the_release_an_extension_still_counts_down(world, bob, client):
+    from projects.models import Extension
+
+    Extension.objects.create(group=world.group, due_at=timezone.now() + timedelta(days=6))
+    client.force_login(bob)
+    dashboard = client.get(reverse("lessons:dashboard")).content.decode()
+    assert "Blog engine" in dashboard.split('id="upcoming-deadlines"')[1].split("</section>")[0]
+    page = client.get(world.assignment.get_absolute_url()).content.decode()
+    assert "due in 5\xa0days, 23\xa0hours" in page
+    assert 'id="grades-released"' not in page

@@ -131,7 +131,10 @@ def test_grading_rows_survive_the_move_to_the_grading_app():
     assert review.history.get().status == "completed"
     assert Rubric.objects.get().anonymous_grading is True
     assert Level.objects.get().criterion_id == ids["criterion"]
-    assert GradeRelease.objects.get().released_by.username == "t"
+    release = GradeRelease.objects.select_related("assignment").get()
+    assert release.released_by.username == "t"
+    # The project knows it too (grading 0014), as its pages read it.
+    assert release.assignment.grades_released_at == release.released_at
     assert PeerRating.objects.get().score == 4
     assert MarkOverride.objects.get().mark == Decimal("80")
     assert CriterionScore.objects.count() == 1

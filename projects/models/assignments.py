@@ -76,6 +76,10 @@ class ProjectAssignment(models.Model):
     slug = models.SlugField(_("slug"), max_length=80)
     brief = models.TextField(_("brief"), blank=True, help_text=_("Markdown."))
     brief_html = models.TextField(editable=False, blank=True)
+    # When its grades were released (grading's GradeRelease, which stays the record):
+    # set by assignment_grading_closed in the release's transaction, never unset, so
+    # that project pages know it from the row they load already.
+    grades_released_at = models.DateTimeField(null=True, blank=True, editable=False)
     opens_at = models.DateTimeField(_("opens at"), default=timezone.now)
     due_at = models.DateTimeField(_("due at"))
     late_policy = models.CharField(

@@ -26,6 +26,7 @@ def projects_copy(*, source: Course, copy: Course, shift: timedelta) -> int:
             opens_at=project.opens_at + shift,
             due_at=project.due_at + shift,
             is_published=False,
+            grades_released_at=None,
         )
         new.save()
         project_copied.send(sender=ProjectAssignment, source=project, copy=new)

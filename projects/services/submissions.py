@@ -413,10 +413,13 @@ def group_grading_started(*, submission: Submission) -> None:
     groups.filter(grading_started_at__isnull=True).update(grading_started_at=timezone.now())
 
 
-def assignment_grading_closed(*, assignment: ProjectAssignment) -> int:
-    """Lock every group of ASSIGNMENT not yet being graded (the grades are released)."""
+def assignment_grading_closed(*, assignment: ProjectAssignment, at: datetime) -> int:
+    """Record that ASSIGNMENT's grades were released AT, and lock every group of it not
+    yet being graded; return how many were."""
+    ProjectAssignment.objects.filter(pk=assignment.pk).update(grades_released_at=at)
+    assignment.grades_released_at = at
     return Group.objects.filter(assignment=assignment, grading_started_at__isnull=True).update(
-        grading_started_at=timezone.now()
+        grading_started_at=at
     )
 
 

@@ -97,6 +97,7 @@ def _render_detail(
         "submission_locked": (services.submission_locked_reason(group) if group else None) or "",
         "members": members,
         "groups_closed": "",
+        "grades_released": assignment.grades_released_at is not None,
     }
     # Only when the page would offer to create, join or leave a group, or tell a group
     # too small to find teammates: the release is a query, which a group that has handed
@@ -246,7 +247,14 @@ def _submit(request: HttpRequest, assignment: ProjectAssignment, can_manage: boo
         else:
             late = " It was submitted after the deadline and is marked late." * submission.is_late
             messages.success(request, f"Version {submission.version} submitted.{late}")
-            if graded := _graded_before(submission):
+            if assignment.grades_released_at is not None:
+                # Only "accept and notify" takes work then (submission_locked_reason).
+                messages.warning(
+                    request,
+                    f"The grades of this project are released: version {submission.version} "
+                    "is kept but not graded; your instructors have been told it exists.",
+                )
+            elif graded := _graded_before(submission):
                 told = "; your grader has been told it exists" * (
                     assignment.late_version_rule == LateVersionRule.ACCEPT_AND_NOTIFY
                 )
