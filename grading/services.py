@@ -624,9 +624,9 @@ def new_version_notify(*, submission: Submission) -> bool:
     """Email the grader of SUBMISSION's group that it is newer than the version graded.
 
     Only under the "accept and notify" rule, and only once grading started: a review
-    still to do grades the latest version when its grader opens it. A version of a group
-    nobody graded that arrives after the release (a group that never submitted before)
-    is emailed to the course's instructors and the group's grader, if it has one.
+    still to do grades the latest version when its grader opens it. A version that
+    arrives after the release (of a group graded or not) is emailed to the course's
+    instructors, who alone can still change a mark, and to the group's grader if any.
     Returns whether an email was queued (the task worker sends it).
     """
     from .tasks import send_after_release_email, send_new_version_email
