@@ -188,6 +188,17 @@ def floatformat(context, value, arg=-1):
     return SafeString(f"{abs(rounded) if not rounded else rounded:f}")
 
 
+@jinja2.pass_context
+def points(context, value):
+    """Points as people write them, the same on every page: at most two decimals, no
+    trailing zero (17.5 / 25, 64.15 / 100, 79 / 100; not 17.50 beside 19)."""
+    text = str(floatformat(context, value, "-2"))
+    separator = context.get(_DECIMAL_SEPARATOR) or get_format("DECIMAL_SEPARATOR")
+    if separator in text:
+        text = text.rstrip("0").rstrip(separator)
+    return SafeString(text)  # a number, or "" as floatformat gives for anything else
+
+
 # Invisible characters that change how a name reads: zero-width spaces and joiners,
 # direction marks, embeddings, overrides and isolates, the word joiner, the BOM, the
 # soft hyphen.
@@ -236,6 +247,7 @@ FILTERS = {
     "date": date,
     "default_if_none": defaultfilters.default_if_none,
     "floatformat": floatformat,
+    "points": points,
     "linebreaksbr": linebreaksbr,
     "pluralize": defaultfilters.pluralize,
     "show_invisible": show_invisible,

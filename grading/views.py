@@ -807,7 +807,8 @@ def override_mark(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             # Fixed-point: "1e2" typed is 100, not "1E+2", in the message.
             mark = form.cleaned_data["mark"]
-            messages.success(request, f"{student}'s mark is now {mark:f}%.")
+            # As the marks table writes it (two decimals): "55.50%", not "55.5%".
+            messages.success(request, f"{student}'s mark is now {mark:.2f}%.")
     return redirect("grading:assignment_grading", pk=assignment.pk)
 
 

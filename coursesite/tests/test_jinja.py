@@ -231,3 +231,23 @@ def test_a_request_without_a_csrf_secret_gets_a_new_one():
     request = RequestFactory().get("/")
     token = masked_csrf_token(request)
     assert _unmask_cipher_token(token) == request.META["CSRF_COOKIE"]
+
+
+def test_points_read_the_same_on_every_page_with_no_trailing_zero():
+    from decimal import Decimal
+
+    from django.utils import translation
+
+    page = "{{ p|points }} / {{ m|points }}"
+    for points, shown in [
+        (Decimal("17.50"), "17.5 / 25"),
+        (Decimal("64.15"), "64.15 / 25"),
+        (Decimal("79.00"), "79 / 25"),
+        (Decimal("19"), "19 / 25"),
+        (Decimal("0.005"), "0.01 / 25"),  # rounded half up, as marks are
+        (Decimal("100"), "100 / 25"),  # an integer keeps its zeros
+        (None, " / 25"),
+    ]:
+        assert render(page, p=points, m=Decimal("25.00")) == shown, points
+    with translation.override("de"):
+        assert render("{{ p|points }}", p=Decimal("17.50")) == "17,5"

@@ -9,6 +9,8 @@ of 0 or "abc" with "Give a line number and a comment." although both were given.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django import forms
 from django.contrib.messages import get_messages
@@ -180,3 +182,25 @@ def test_a_line_comment_is_still_refused_to_other_graders(client, world):
     response = client.post(url, {"path": "app.py", "line": "0", "text": "Intruder"})
     assert response.status_code == 404
     assert not LineComment.objects.exists()
+
+
+def test_the_regrade_page_shows_the_graders_comment_and_scores_as_the_feedback_does(
+    client, world, grace, alice, bob
+):
+    from grading.models import CriterionScore
+
+    release(world, alice)
+    CriterionScore.objects.filter(review=world.review, criterion=world.style).update(
+        points=Decimal("3.50"), comment="*partial* marks <script>alert(1)</script>"
+    )
+    regrade = services.regrade_request_create(
+        review=world.review, criterion=world.style, student=bob, reason="Please"
+    )
+    client.force_login(grace)
+    page = client.get(reverse("grading:regrade_answer", kwargs={"pk": regrade.pk}))
+    html = page.content.decode()
+    assert "<em>partial</em> marks" in html and "<script>alert" not in html
+    assert "<strong>Current score:</strong> 3.5 / 5" in html
+    client.force_login(bob)
+    feedback = client.get(reverse("grading:feedback", args=[world.review.submission_id]))
+    assert "<em>partial</em> marks" in feedback.content.decode()

@@ -560,9 +560,13 @@ def test_override_from_the_assignment_page(client, world, alice, bob):
     login(client, alice)
     url = reverse("grading:override_mark", kwargs={"pk": world.assignment.pk})
     response = client.post(url, {"student": bob.pk, "mark": "91", "reason": "Bonus"}, follow=True)
-    assert "mark is now 91" in response.content.decode()
+    # Written as the marks table writes it, two decimals.
+    assert "mark is now 91.00%" in response.content.decode()
+    response = client.post(url, {"student": bob.pk, "mark": "55.5", "reason": "Half"}, follow=True)
+    assert "mark is now 55.50%" in response.content.decode()
+    assert "<strong>55.50%</strong>" in response.content.decode()
     response = client.post(url, {"student": bob.pk, "mark": "1e2", "reason": "All"}, follow=True)
-    assert "mark is now 100%" in response.content.decode()  # not "1E+2%"
+    assert "mark is now 100.00%" in response.content.decode()  # not "1E+2%"
     response = client.post(url, {"student": bob.pk, "mark": "91", "reason": ""}, follow=True)
     assert "Give the reason for the new mark." in response.content.decode()
     # Too long a reason: the message names the limit, and the row shows what was typed.
