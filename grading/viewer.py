@@ -47,8 +47,11 @@ from .models import LineComment
 
 __all__ = ["ArchiveView", "archive_view", "highlight_lines"]
 
-# Deeper levels are still listed, just not indented further.
-MAX_INDENT = 12
+# Each level indents the tree by this many rem, down to MAX_INDENT levels; deeper ones
+# are still listed, just not indented further: 12 rem left names one letter a line in
+# the tree's column (a third of the page).
+INDENT_REM = 0.75
+MAX_INDENT = 8
 # validate_zip counts files and folders against MAX_ENTRIES, so only archives stored
 # before that check can reach this cap.
 MAX_TREE_ROWS = MAX_ENTRIES
@@ -85,7 +88,7 @@ class TreeRow:
     @property
     def indent(self) -> str:
         # A string: the template would localize a number (slowly, and maybe as "1,0").
-        return str(min(self.depth, MAX_INDENT))
+        return f"{min(self.depth, MAX_INDENT) * INDENT_REM:g}"
 
 
 @dataclass(frozen=True)

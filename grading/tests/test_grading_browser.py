@@ -62,3 +62,25 @@ def test_grader_reviews_instructor_releases_student_reads(
     page.locator("#file-tree").get_by_role("link", name="app.py").click()
     expect(page.locator("#code")).to_contain_text("f-strings are fine")
     page.screenshot(path=artifacts_dir / "grading-student-feedback.png", full_page=True)
+
+
+def test_a_deep_folder_keeps_its_file_names_on_one_line(
+    live_server, page: Page, alice, bob, grace, password
+):
+    """Uploads take paths 20 levels deep: the tree's indent stops before names wrap."""
+    from django.core.files.base import ContentFile
+
+    from projects.tests.factories import make_zip
+
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    deep = "/".join(f"d{level}" for level in range(18)) + "/deep.py"
+    world.submission.archive.save("deep.zip", ContentFile(make_zip({deep: "x = 1\n"})))
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in(page, live_server.url, "grace", password)
+    page.goto(f"{live_server.url}/grading/reviews/{world.review.pk}/")
+    link = page.locator("#file-tree").get_by_role("link", name="deep.py")
+    expect(link).to_be_visible()
+    line = float(link.evaluate("a => parseFloat(getComputedStyle(a).lineHeight)"))
+    assert link.bounding_box()["height"] < 1.5 * line  # one line, not "de / ep. / py"
+    folder = page.locator("#file-tree li", has_text="d17/").last
+    assert folder.bounding_box()["height"] < 1.5 * line
