@@ -12,7 +12,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 
 from access import policy
 from accounts.models import Role, User
-from lessons.models import Enrollment
+from lessons.models import Enrollment, percent_of
 from projects.models import Group, ProjectAssignment, Submission
 
 from .models import Review, ReviewStatus
@@ -45,7 +45,7 @@ class HubCounts:
     @property
     def percent_graded(self) -> int:
         """Return the share of submitted groups with a completed review, in whole percent."""
-        return round(100 * self.graded / self.submitted) if self.submitted else 0
+        return percent_of(self.graded, self.submitted)
 
 
 def hub_counts(assignment: ProjectAssignment, *, released_at: datetime | None) -> HubCounts:

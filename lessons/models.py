@@ -67,6 +67,16 @@ def validate_one_line(value: str) -> None:
     )
 
 
+def percent_of(done: int, total: int) -> int:
+    """DONE out of TOTAL as a whole percentage, rounded half up as marks are (1 of 8 is
+    13 %, not Python's half-even 12 %), and 100 only when all is done (199 of 200 is
+    99 %: a full bar over work left would tell a student they are finished)."""
+    if not total:
+        return 0
+    percent = (200 * done + total) // (2 * total)
+    return min(percent, 99) if done < total else percent
+
+
 @dataclass(frozen=True)
 class Progress:
     """Lessons completed out of the published lessons of a course or module."""
@@ -83,7 +93,7 @@ class Progress:
 
     @property
     def percent(self) -> int:
-        return round(100 * self.done / self.total) if self.total else 0
+        return percent_of(self.done, self.total)
 
     @property
     def is_complete(self) -> bool:

@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from access.backoffice import CourseScopedAdmin, CourseScopedInline
+from lessons.models import percent_of
 
 from .models import Attempt, Choice, Exercise, ExerciseAttempt, Question
 
@@ -35,7 +36,7 @@ class ReadOnlyMixin:
 
 
 def _share(part: int, whole: int) -> str:
-    return f"{round(100 * part / whole)}% ({part}/{whole})" if whole else "—"
+    return f"{percent_of(part, whole)}% ({part}/{whole})" if whole else "—"
 
 
 class ChoiceInline(ReadOnlyMixin, CourseScopedInline, admin.TabularInline):

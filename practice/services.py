@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
 
 from coursesite.converters import parse_id
-from lessons.models import Lesson, Module, content_changed
+from lessons.models import Lesson, Module, content_changed, percent_of
 from lessons.rendering import markdown_budget, render_markdown
 
 from . import syntax
@@ -428,7 +428,7 @@ class QuizScore:
 
     @property
     def percent(self) -> int:
-        return round(100 * self.right / self.total) if self.total else 0
+        return percent_of(self.right, self.total)
 
     @property
     def done(self) -> int:  # the names a progress bar reads

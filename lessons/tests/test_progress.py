@@ -184,3 +184,13 @@ def test_a_course_taken_offline_is_counted_on_its_students_dashboard(client, pyw
     assert pyweb.course.title not in html  # nothing of a course in preparation
     assert 'id="no-courses"' not in html
     assert client.get(pyweb.course.get_absolute_url()).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("done", "total", "percent"),
+    [(1, 8, 13), (3, 8, 38), (1, 6, 17), (1, 3, 33), (199, 200, 99), (200, 200, 100), (0, 5, 0)],
+)
+def test_progress_rounds_half_up_and_is_full_only_when_done(done, total, percent):
+    from lessons.models import Progress
+
+    assert Progress(done, total).percent == percent
