@@ -138,6 +138,14 @@ class LineCommentForm(PlainErrorsMixin, forms.Form):
     )
 
 
+class LineCommentEditForm(PlainErrorsMixin, forms.Form):
+    text = forms.CharField(
+        label="Comment",
+        max_length=COMMENT_MAX_LENGTH,
+        error_messages={"required": "Write the comment, or remove it instead."},
+    )
+
+
 class ReleaseForm(PlainErrorsMixin, forms.Form):
     confirm = forms.BooleanField(
         label="I understand that students will see their grades and feedback, and will be emailed.",

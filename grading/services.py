@@ -53,6 +53,7 @@ __all__ = [
     "draft_version",
     "line_comment_add",
     "line_comment_delete",
+    "line_comment_edit",
     "mark_override",
     "mark_override_clear",
     "mark_override_delete",
@@ -598,6 +599,26 @@ def line_comment_add(
         text=text,
         text_html=markdown_to_html(text),
     )
+
+
+@transaction.atomic
+def line_comment_edit(*, comment: LineComment, by: User, text: str) -> LineComment:
+    """Replace COMMENT's text (a typo fixed, a point made clearer) with TEXT, rendered
+    again; refused once the grades are released or if BY no longer grades the review.
+    The change is in the comment's history, with who made it."""
+    review = _locked(comment.review)
+    _check_still_grades(review, by)
+    text = text.strip()
+    if not text:
+        raise ValidationError("Write the comment, or remove it instead.")
+    comment = LineComment.objects.select_for_update().filter(pk=comment.pk).first()
+    if comment is None:
+        raise ValidationError("This comment was removed meanwhile: nothing was saved.")
+    if comment.text != text:
+        comment.text, comment.text_html = text, markdown_to_html(text)
+        comment._history_user = by
+        comment.save(update_fields=["text", "text_html"])
+    return comment
 
 
 @transaction.atomic

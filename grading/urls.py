@@ -11,6 +11,7 @@ urlpatterns = [
     path("reviews/<id:pk>/draft/", views.review_draft, name="review_draft"),
     path("reviews/<id:pk>/comments/", views.line_comment_create, name="line_comment_create"),
     path("comments/<id:pk>/delete/", views.line_comment_delete, name="line_comment_delete"),
+    path("comments/<id:pk>/edit/", views.line_comment_edit, name="line_comment_edit"),
     path("regrades/", views.regrade_list, name="regrade_list"),
     path("regrades/<id:pk>/", views.regrade_answer, name="regrade_answer"),
     # /grading/assignments/<pk>/ and /grading/courses/<slug>/: instructors

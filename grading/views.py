@@ -34,8 +34,10 @@ from projects.models import Group, GroupMembership, ProjectAssignment
 from . import selectors, services
 from .diff import archive_diff
 from .forms import (
+    COMMENT_MAX_LENGTH,
     REASON_MAX_LENGTH,
     GraderReassignForm,
+    LineCommentEditForm,
     LineCommentForm,
     MarkOverrideForm,
     PeerRatingForm,
@@ -382,6 +384,7 @@ def _render_review(
     path: str | None = None,
     comment_form: LineCommentForm | None = None,
     comment_error: str = "",
+    editing: tuple[int, str, str] | None = None,
 ):
     anonymous = _anonymous(review)
     submission = review.submission
@@ -421,6 +424,9 @@ def _render_review(
         "comment_error": comment_error,
         "draft_version": services.draft_version(review),
         "shown_version": submission.version,
+        # A line comment whose edit was refused: (its id, the text typed, why).
+        "editing": editing,
+        "comment_max_length": COMMENT_MAX_LENGTH,
         "max_total": max_total,
         "days_late": days,
         "penalty": assignment.late_penalty_percent(days),
@@ -513,6 +519,49 @@ def line_comment_create(request: HttpRequest, pk: int) -> HttpResponse:
         path=path,
         comment_form=form,
         comment_error=error,
+    )
+
+
+@form_view(page("grading:grader_queue"), keep=False)
+def line_comment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    comment = policy.get_or_refuse(
+        request.user, policy.VIEW, LineComment.objects, roles=STAFF_ROLES, pk=pk
+    )
+    policy.require(request.user, policy.GRADE, comment)
+    review, _can_edit = get_review_for_grader(request, comment.review_id)
+    form = LineCommentEditForm(request.POST)
+    if form.is_valid():
+        try:
+            services.line_comment_edit(
+                comment=comment, by=request.user, text=form.cleaned_data["text"]
+            )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, f"Comment on line {comment.line} updated.")
+            return redirect(_review_url(review, comment.path))
+    else:
+        error = " ".join(form.errors["text"])
+    # The page again, the comment's form open with what was typed and why it was refused.
+    released = review.grades_released
+    criteria = selectors.rubric_criteria(review.group.assignment_id)
+    rubric_form = RubricForm(
+        initial={"overall_feedback": review.overall_feedback},
+        criteria=criteria,
+        scores=review.scores.all(),
+        disabled=released,
+    )
+    messages.error(request, f"The comment on line {comment.line} was not changed: {error}")
+    return _render_review(
+        request,
+        review,
+        rubric_form,
+        criteria,
+        not released,
+        released,
+        status=400,
+        path=comment.path,
+        editing=(comment.pk, request.POST.get("text", ""), error),
     )
 
 

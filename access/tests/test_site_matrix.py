@@ -157,6 +157,12 @@ def routes(a, b) -> list[Route]:
             post=GRADES_A,
             data={"path": "app.py", "line": "1", "text": "Intruder comment"},
         ),
+        Route(
+            "grading:line_comment_edit",
+            {"pk": a.comment_o.pk},
+            post=GRADES_A,
+            data={"text": "Intruder edit"},
+        ),
         Route("grading:line_comment_delete", {"pk": a.comment_o.pk}, post=GRADES_A),
         Route(
             "grading:regrade_answer",

@@ -92,6 +92,7 @@ def test_a_course_week_for_every_role(
 ):
     shots = artifacts_dir
     course, assignment, correctness, style = week
+    alice_email = "alice@example.org"
     settings.SITE_URL = base = live_server.url
     project_url = base + assignment.get_absolute_url()
     hub_url = base + reverse("grading:assignment_hub", args=[assignment.pk])
@@ -272,22 +273,25 @@ def test_a_course_week_for_every_role(
     assignment.refresh_from_db()
     assert assignment.late_version_rule == LateVersionRule.ACCEPT_AND_NOTIFY
 
-    # Now the same version is accepted, and the grader is emailed.
+    # Now the same version is accepted, not graded (the grades are out), and the
+    # instructors, who alone can still change a mark, are emailed with the grader.
     mail.outbox.clear()
     visit(omar, project_url, "student-project-open-again", shots)
     omar.set_input_files("#id_archive", files=_zip("owls-fixed.zip", CODE_V2))
     omar.click("#submit-btn")
     expect(omar.locator('[role="alert"].alert-success')).to_contain_text("Version 2 submitted.")
     expect(omar.locator('[role="alert"].alert-warning')).to_contain_text(
-        "Grading had already started on version 1: version 2 is kept but not graded; your "
-        "grader has been told it exists."
+        "The grades of this project are released: version 2 is kept but not graded; your "
+        "instructors have been told it exists."
     )
     expect(omar.locator("#graded-version")).to_contain_text("Graded version 1.")
     expect(omar.locator("#newer-not-graded")).to_contain_text(
-        "Newer version 2 is not graded; your grader has been told it exists."
+        "Newer version 2 is not graded: the grades are released."
     )
+    expect(omar.locator("#grades-released")).to_contain_text("read your group's mark and feedback")
     check_here(omar, "student-project-after-release", shots)
-    assert [m.to for m in mail.outbox] == [["grace@example.org"]], [m.to for m in mail.outbox]
+    told = sorted(m.to[0] for m in mail.outbox)
+    assert told == sorted(["grace@example.org", alice_email]), told
 
     # The grader's queue shows the new version as not graded; the review, what changed.
     visit(grader, base + reverse("grading:grader_queue"), "grader-queue-new-version", shots)
@@ -306,7 +310,10 @@ def test_a_course_week_for_every_role(
     pia.goto(project_url)
     pia.set_input_files("#id_archive", files=_zip("sleepers.zip", CODE_V1))
     pia.click("#submit-btn")
-    expect(pia.get_by_role("alert")).to_contain_text("Version 1 submitted.")
+    expect(pia.locator('[role="alert"].alert-success')).to_contain_text("Version 1 submitted.")
+    expect(pia.locator('[role="alert"].alert-warning')).to_contain_text(
+        "The grades of this project are released: version 1 is kept but not graded"
+    )
     assert [m.to for m in mail.outbox] == [["alice@example.org"]], [m.to for m in mail.outbox]
     visit(page, hub_url, "instructor-hub-after-release", shots)
     late = page.locator("#after-release")

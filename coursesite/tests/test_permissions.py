@@ -71,6 +71,7 @@ def route_kwargs(world, lesson) -> dict[str, dict]:
         "grading:review_draft": {"pk": world.review.pk},
         "grading:line_comment_create": {"pk": world.review.pk},
         "grading:line_comment_delete": {"pk": MISSING},
+        "grading:line_comment_edit": {"pk": MISSING},
         "grading:regrade_answer": {"pk": MISSING},
         "grading:assignment_grading": by_assignment,
         "grading:assign_graders": by_assignment,

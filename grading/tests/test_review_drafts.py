@@ -281,7 +281,8 @@ def test_markdown_comments_are_sanitised(world, grace, bob):
     )
     text = page.content.decode()
     assert "<strong>f-strings</strong>" in text
-    assert "onerror" not in text and "<script>alert" not in text
+    # The text as typed is only in the edit form, escaped: no attribute, no element.
+    assert 'onerror="' not in text and "<script>alert" not in text
 
 
 def test_a_grader_who_may_only_read_a_review_gets_json_the_page_can_show(db):
@@ -375,3 +376,72 @@ def test_an_empty_file_offers_no_line_to_comment_on(world, grace):
         response.content.decode()
     )
     assert not LineComment.objects.exists()
+
+
+def edit_url(comment) -> str:
+    return reverse("grading:line_comment_edit", kwargs={"pk": comment.pk})
+
+
+def test_a_grader_fixes_a_line_comment_in_place(world, grace, alice, bob):
+    comment = services.line_comment_add(
+        review=world.review, by=grace, path="app.py", line=2, text="Typo: recieve"
+    )
+    client = as_user(grace)
+    response = client.post(edit_url(comment), {"text": "Typo: *receive*"}, follow=True)
+    page = response.content.decode()
+    assert "Comment on line 2 updated." in page
+    assert "<em>receive</em>" in page and "recieve" not in page
+    comment.refresh_from_db()
+    assert (comment.text, comment.line, comment.author) == ("Typo: *receive*", 2, grace)
+    assert comment.history.first().history_user == grace  # the change is on record
+    # Empty, or too long: refused, the page back with what was typed, nothing changed.
+    for typed, why in (("   ", "Write the comment, or remove it instead."),
+                       ("x" * 5_001, "5000 characters")):  # fmt: skip
+        response = client.post(edit_url(comment), {"text": typed})
+        assert response.status_code == 400
+        html = response.content.decode()
+        assert "was not changed" in html and why in html
+        if typed.strip():
+            assert typed in html  # kept in the open form
+    comment.refresh_from_db()
+    assert comment.text == "Typo: *receive*"
+    # An instructor's comment is named for staff; the students read it as the review's.
+    services.line_comment_add(
+        review=world.review, by=alice, path="app.py", line=3, text="From the teacher."
+    )
+    staff = as_user(grace).get(
+        reverse("grading:review", kwargs={"pk": world.review.pk}) + "?path=app.py"
+    )
+    assert staff.content.decode().count('class="small text-body-secondary comment-author"') == 1
+    assert f"by {alice}" in staff.content.decode()
+    complete_review(world)
+    services.grades_release(assignment=world.assignment, by=alice)
+    feedback = as_user(bob).get(
+        reverse("grading:feedback", args=[world.review.submission_id]) + "?path=app.py"
+    )
+    html = feedback.content.decode()
+    assert "From the teacher." in html and "comment-author" not in html
+    assert 'action="' + edit_url(comment) not in html
+    # Released: no more edits, even by its author.
+    response = client.post(edit_url(comment), {"text": "Changed after release"})
+    assert "have been released" in response.content.decode()
+    comment.refresh_from_db()
+    assert comment.text == "Typo: *receive*"
+
+
+def test_only_the_reviews_grader_or_its_instructors_edit_its_comments(world, grace):
+    comment = services.line_comment_add(
+        review=world.review, by=grace, path="app.py", line=2, text="Mine"
+    )
+    other_course = build_tenant("Other")
+    outsider = as_user(other_course.instructor).post(edit_url(comment), {"text": "Theirs"})
+    assert outsider.status_code == 404
+    from accounts.models import Role
+    from accounts.tests.factories import UserFactory
+    from lessons.tests.factories import EnrollmentFactory
+
+    colleague = UserFactory()
+    EnrollmentFactory(user=colleague, course=world.course, role=Role.GRADER)
+    assert as_user(colleague).post(edit_url(comment), {"text": "Theirs"}).status_code == 404
+    comment.refresh_from_db()
+    assert comment.text == "Mine"
