@@ -174,10 +174,16 @@ def _queries(assignment_ids: list[int], student_ids: list[int] | None) -> _Reads
     return _Reads(
         # The group's assignment is one of those asked about: set from them, not joined.
         reviews=reviews.select_related("submission", "group__extension"),
-        memberships=memberships.annotate(
-            submitted=Exists(Submission.objects.filter(group_id=OuterRef("group_id")))
-        ).values_list(
-            "assignment_id", "group_id", "student_id", "group__extension__due_at", "submitted"
+        # is_student: removed from the course, no peer rating by or of them counts.
+        memberships=memberships.with_is_student()
+        .annotate(submitted=Exists(Submission.objects.filter(group_id=OuterRef("group_id"))))
+        .values_list(
+            "assignment_id",
+            "group_id",
+            "student_id",
+            "group__extension__due_at",
+            "submitted",
+            "is_student",
         ),
         ratings=ratings.values_list("group_id", "rater_id", "ratee_id", "score"),
         overrides=overrides,
@@ -269,8 +275,18 @@ def _marks_of(
     group_assignment: dict[int, int] = {}
     extensions: dict[int, datetime | None] = {}
     submitted = set()
-    for assignment_id, group_id, student_id, extension_due, has_version in reads.memberships:
+    students: dict[int, list[int]] = defaultdict(list)  # members still in the course
+    for (
+        assignment_id,
+        group_id,
+        student_id,
+        extension_due,
+        has_version,
+        is_student,
+    ) in reads.memberships:
         members[group_id].append(student_id)
+        if is_student:
+            students[group_id].append(student_id)
         group_assignment[group_id] = assignment_id
         extensions[group_id] = extension_due
         if has_version:
@@ -285,7 +301,7 @@ def _marks_of(
         rubric = result.rubrics.get(assignment_id)
         grade = grades.get(group_id)
         peer = rubric is not None and rubric.peer_evaluation
-        factors = webpa_factors(member_ids, ratings.get(group_id, {})) if peer else {}
+        factors = webpa_factors(students[group_id], ratings.get(group_id, {})) if peer else {}
         for student_id in member_ids:
             if wanted is not None and student_id not in wanted:
                 continue
@@ -298,7 +314,8 @@ def _marks_of(
                 extension_due=extensions.get(group_id),
             )
             if peer:
-                entry.factor = factors[student_id]
+                # Someone removed from the course is rated by nobody: their own factor is 1.
+                entry.factor = factors.get(student_id, Fraction(1))
                 entry.capped_factor = min(entry.factor, Fraction(rubric.peer_factor_cap))
             if grade is not None:
                 if peer:

@@ -68,7 +68,8 @@ def has_member_unrated_by(user: User, group: str = "group_id") -> Exists:
     rated = PeerRating.objects.filter(
         group=OuterRef("group_id"), rater=user, ratee=OuterRef("student_id")
     )
-    return Exists(GroupMembership.objects.filter(group=OuterRef(group)).exclude(Exists(rated)))
+    members = GroupMembership.objects.filter(group=OuterRef(group)).of_students()
+    return Exists(members.exclude(Exists(rated)))
 
 
 @prepared_per(policy.variant)

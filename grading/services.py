@@ -901,7 +901,8 @@ def peer_ratings_submit(
         raise ValidationError("Peer evaluation opens after your group's deadline.")
     if is_released(group.assignment):
         raise ValidationError("Peer evaluation closed when the grades were released.")
-    members = set(group.memberships.values_list("student_id", flat=True))
+    # Members removed from the course neither rate nor are rated (of_students).
+    members = set(group.memberships.of_students().values_list("student_id", flat=True))
     if rater.pk not in members:
         raise ValidationError("Only members of the group rate its members.")
     if set(ratings) != members:

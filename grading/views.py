@@ -1072,7 +1072,9 @@ def peer_evaluation(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.peer_evaluation_open(group):
         messages.info(request, _peer_closed_reason(group))
         return redirect("grading:feedback_list")
-    members = [m.student for m in group.memberships.select_related("student").order_by("student")]
+    # Members removed from the course are not rated (of_students).
+    memberships = group.memberships.of_students().select_related("student").order_by("student")
+    members = [m.student for m in memberships]
     existing = {r.ratee_id: r for r in PeerRating.objects.filter(group=group, rater=request.user)}
     # Ratings count once they cover every current member (grading/peer.py).
     newcomers = [m for m in members if existing and m.pk not in existing]

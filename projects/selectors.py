@@ -209,6 +209,7 @@ def _group_of(assignment_id: int, user_id: int):
 def _members_of(group_id: int):
     return (
         GroupMembership.objects.filter(group_id=group_id)
+        .with_is_student()
         .select_related("student")
         .order_by("joined_at", "pk")
     )

@@ -314,6 +314,43 @@ def test_peer_ratings_change_individual_marks(alice, bob, grace):
     assert MarkOverride.history.count() == 2
 
 
+def test_a_member_removed_from_the_course_neither_rates_nor_is_rated(alice, bob, grace, client):
+    """The probe's case: bob rated himself high and the removed dave low, alone; dave's
+    ratings are gone with him. Counting dave, bob got 1.5 (capped at 1.2) on his own word."""
+    from django.urls import reverse
+
+    from lessons.models import Enrollment
+
+    world = grading_world(alice=alice, bob=bob, grace=grace, peer_evaluation=True)
+    complete(world, correctness="8", style="4")  # 12 / 15 = 80 %
+    dave = world.dave
+    services.peer_ratings_submit(
+        group=world.group, rater=bob, ratings={bob.pk: (5, ""), dave.pk: (1, "")}
+    )
+    assert assignment_marks([world.assignment.pk]).get(world.assignment.pk, bob.pk).mark == 96
+    Enrollment.objects.filter(user=dave, course=world.course).delete()  # removed
+    marks = assignment_marks([world.assignment.pk])
+    assert marks.get(world.assignment.pk, bob.pk).mark == Decimal("80.00")  # factor 1: alone
+    # bob's page asks him to rate himself only; his rating of himself alone is taken.
+    client.force_login(bob)
+    page = client.get(reverse("grading:peer", args=[world.group.pk])).content.decode()
+    assert dave.display_name not in page
+    # His teammates' project page still lists him (the work was his too), marked.
+    project = client.get(world.assignment.get_absolute_url()).content.decode()
+    members = project.split('id="group-members"')[1].split("</ul>")[0]
+    assert dave.display_name in members and "removed from the course" in members
+    assert "(1 of at most" in project
+    services.peer_ratings_submit(group=world.group, rater=bob, ratings={bob.pk: (4, "")})
+    with pytest.raises(ValidationError, match="Only members of the group rate"):
+        services.peer_ratings_submit(
+            group=world.group, rater=dave, ratings={bob.pk: (1, ""), dave.pk: (5, "")}
+        )
+    # Back in the course, dave counts again, and so does bob's rating of him (kept):
+    # bob 4, dave 1 -> bob 2 x 4/5 = 1.6, capped at 1.20.
+    enroll(dave, world.course)
+    assert assignment_marks([world.assignment.pk]).get(world.assignment.pk, bob.pk).mark == 96
+
+
 def test_a_students_mark_is_rounded_once_after_the_peer_factor(alice, bob, grace):
     # 11.5 / 15 = 76.666...%; dave's factor 0.5 gives 38.333... -> 38.33. Rounding the
     # group's mark first (76.67) made it 38.335 -> 38.34.

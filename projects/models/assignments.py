@@ -10,15 +10,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Role
 from accounts.validators import validate_name
 from coursesite.dates import local_text
 from coursesite.urlpaths import path_of
-from lessons.models import validate_one_line
+from lessons.models import Enrollment, validate_one_line
 from lessons.rendering import markdown_to_html
 from projects.archives import format_bytes
 
@@ -332,6 +333,29 @@ class Group(models.Model):
         return self.assignment.due_at
 
 
+class GroupMembershipQuerySet(models.QuerySet):
+    def of_students(self) -> GroupMembershipQuerySet:
+        """Memberships of people still students of the project's course. Someone removed
+        from the course keeps their membership (the group's versions were theirs too) but
+        no longer counts among its members: they rate and are rated by nobody, and do
+        not keep a group that holds work open to newcomers."""
+        return self.filter(_still_a_student())
+
+    def with_is_student(self) -> GroupMembershipQuerySet:
+        """Each membership with ``is_student``: whether of_students() would keep it."""
+        return self.annotate(is_student=_still_a_student())
+
+
+def _still_a_student() -> Exists:
+    return Exists(
+        Enrollment.objects.filter(
+            course_id=OuterRef("assignment__course_id"),
+            user_id=OuterRef("student_id"),
+            role=Role.STUDENT,
+        )
+    )
+
+
 class GroupMembership(models.Model):
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
     # Denormalized so the database itself keeps a student in one group per assignment.
@@ -342,6 +366,8 @@ class GroupMembership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="group_memberships"
     )
     joined_at = models.DateTimeField(auto_now_add=True)
+
+    objects = GroupMembershipQuerySet.as_manager()
 
     class Meta:
         ordering = ["group_id", "joined_at"]

@@ -33,6 +33,11 @@ GRADING_STARTED = (
     "Grading of the group “%(group)s” has started: it takes no new members. Ask your "
     "instructor if you belong in it."
 )
+NOBODY_LEFT = (
+    "Nobody of the group “%(group)s” is in the course any more, and the work it handed in "
+    "stays theirs: it takes no new members. Create a group, or ask your instructor to "
+    "place you in one."
+)
 GROUP_FULL = "The group “%(group)s” is full (%(max)s members maximum)."
 UNKNOWN_CODE = "No group of this project has that join code. Check it with your teammate."
 NAME_TAKEN = "A group called “%(name)s” already exists for this project. Pick another name."
@@ -152,7 +157,11 @@ def group_join(*, assignment: ProjectAssignment, student: User, join_code: str) 
     if group.grading_started_at is not None:
         # A newcomer would receive the mark of work graded without them.
         raise ValidationError(GRADING_STARTED, code="grading_started", params={"group": group.name})
-    if group.memberships.count() >= assignment.max_group_size:
+    if group.submissions.exists() and not group.memberships.of_students().exists():
+        # Its members were removed or their accounts deleted: a newcomer would be
+        # graded on, and could download, work that is not theirs.
+        raise ValidationError(NOBODY_LEFT, code="nobody_left", params={"group": group.name})
+    if group.memberships.of_students().count() >= assignment.max_group_size:
         raise ValidationError(
             GROUP_FULL,
             code="group_full",

@@ -120,6 +120,41 @@ def test_it_refuses_to_overfill_a_group(assignment, student, course):
     assert group.memberships.count() == 3
 
 
+@pytest.mark.parametrize("gone", ["removed from the course", "account deleted"])
+def test_a_group_whose_members_are_all_gone_takes_no_one_onto_their_work(
+    assignment, student, classmate, course, gone
+):
+    """Joining would make its versions the newcomer's: to download, and to be graded on."""
+    from lessons.models import Enrollment
+
+    group = group_create(assignment=assignment, student=student, name="Owls")
+    SubmissionFactory(group=group, version=1)
+    if gone == "account deleted":
+        student.delete()
+    else:
+        Enrollment.objects.filter(user=student, course=course).delete()
+    with pytest.raises(ValidationError) as excinfo:
+        group_join(assignment=assignment, student=classmate, join_code=group.join_code)
+    assert "Nobody of the group “Owls” is in the course any more" in messages_of(excinfo)
+    assert not group.memberships.filter(student=classmate).exists()
+
+
+def test_a_group_with_work_and_a_member_left_still_takes_newcomers(
+    assignment, student, classmate, course
+):
+    from lessons.models import Enrollment
+
+    group = group_create(assignment=assignment, student=student, name="Owls")
+    stays = enroll(course)
+    group_join(assignment=assignment, student=stays, join_code=group.join_code)
+    SubmissionFactory(group=group, version=1)
+    Enrollment.objects.filter(user=student, course=course).delete()
+    # The removed member stays listed but holds no seat: 1 of 3, not 2.
+    assert group_join(assignment=assignment, student=classmate, join_code=group.join_code)
+    group_join(assignment=assignment, student=enroll(course), join_code=group.join_code)
+    assert group.memberships.of_students().count() == 3
+
+
 def test_it_refuses_to_join_a_second_group(assignment, student, classmate):
     group_create(assignment=assignment, student=student, name="Owls")
     larks = group_create(assignment=assignment, student=classmate, name="Larks")

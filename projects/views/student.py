@@ -80,6 +80,8 @@ def _render_detail(
     deadline = group.deadline() if group else assignment.due_at
     versions = mine.versions if mine else []
     members = mine.members if mine else []
+    # Someone removed from the course stays listed (their work was the group's), not counted.
+    member_count = sum(1 for m in members if m.is_student)
     graded = next((v for v in versions if group and v.pk == group.graded_submission_id), None)
     # Groups are for the course's students: graders and instructors are offered no form
     # to create or join one (the policy would refuse it) and read no student advice.
@@ -96,13 +98,14 @@ def _render_detail(
         "graded": graded,
         "submission_locked": (services.submission_locked_reason(group) if group else None) or "",
         "members": members,
+        "member_count": member_count,
         "groups_closed": "",
         "grades_released": assignment.grades_released_at is not None,
     }
     # Only when the page would offer to create, join or leave a group, or tell a group
     # too small to find teammates: the release is a query, which a group that has handed
     # in work does not need.
-    too_small = group is not None and len(members) < assignment.min_group_size
+    too_small = group is not None and member_count < assignment.min_group_size
     # Past the deadline the answer needs no query: the join code no longer works, so
     # a group that handed in work does not see it either.
     closing = not versions or too_small or not assignment.groups_are_open()
