@@ -35,8 +35,13 @@ class UsernameOrEmailBackend(ModelBackend):
             # existing and a non-existing user (Django #20760).
             User().set_password(password)
             return None
-        if user.check_password(password) and self.user_can_authenticate(user):
-            return user
+        if user.check_password(password):
+            if self.user_can_authenticate(user):
+                return user
+            if request is not None:
+                # The login form tells whoever knows the password that the account is
+                # closed (LoginForm), rather than that the password is wrong.
+                request.closed_account_login = True
         return None
 
     def get_user(self, user_id):

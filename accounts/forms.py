@@ -33,8 +33,17 @@ class LoginForm(PlainErrorsMixin, auth_forms.AuthenticationForm):
             "That username or email and password do not match an account. "
             "Check for typos; passwords are case-sensitive."
         ),
-        "inactive": _("This account is inactive. Ask your instructor to reactivate it."),
+        "inactive": _(
+            "This account is closed (deactivated). If you think this is a mistake, ask "
+            "your instructor."
+        ),
     }
+
+    def get_invalid_login_error(self) -> forms.ValidationError:
+        # Only after the right password (accounts.backends): nobody else learns of it.
+        if getattr(self.request, "closed_account_login", False):
+            return forms.ValidationError(self.error_messages["inactive"], code="inactive")
+        return super().get_invalid_login_error()
 
 
 class CanonicalEmailField(forms.EmailField):

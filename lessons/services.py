@@ -47,6 +47,13 @@ logger = logging.getLogger(__name__)
 
 
 # Enrollment -------------------------------------------------------------------
+# The back office offers no deactivated account to enroll either (access/backoffice.py).
+CLOSED_ACCOUNT = (
+    "That account is closed (deactivated): an administrator must reopen it before it can "
+    "be enrolled."
+)
+
+
 @transaction.atomic
 def enrollment_create(*, user: User, course: Course, role: str = Role.STUDENT) -> Enrollment:
     """Enroll USER in COURSE with ROLE; raise ValidationError if already enrolled."""
@@ -55,6 +62,8 @@ def enrollment_create(*, user: User, course: Course, role: str = Role.STUDENT) -
     # Said of USER, not to them: an instructor enrolling someone reads it too (the
     # student's own enroll page words it for them).
     already = f"{user} is already enrolled in {course}; change their role instead."
+    if not user.is_active:
+        raise ValidationError(CLOSED_ACCOUNT, code="closed_account")
     if Enrollment.objects.filter(user=user, course=course).exists():
         raise ValidationError(already, code="already_enrolled")
     try:
@@ -657,6 +666,10 @@ def _roster_save(
     new_enrollments: list[tuple[User, RosterRow]] = []
     for row in accepted:
         user = users.get(row.email)
+        if user is not None and not user.is_active and user.pk not in enrolled:
+            row.outcome = RosterOutcome.REJECTED
+            row.detail = CLOSED_ACCOUNT[0].lower() + CLOSED_ACCOUNT[1:].rstrip(".")
+            continue
         if user is not None and user.pk in enrolled:
             row.outcome = RosterOutcome.ALREADY
             row.detail = f"as {Role(enrolled[user.pk]).label.lower()}; role left unchanged"

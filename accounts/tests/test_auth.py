@@ -62,6 +62,17 @@ def test_it_explains_a_wrong_password_and_keeps_the_username(client, bob):
     assert "_auth_user_id" not in client.session
 
 
+def test_a_closed_account_is_told_so_only_with_its_right_password(client, bob):
+    bob.is_active = False
+    bob.save(update_fields=["is_active"])
+    closed = "This account is closed (deactivated). If you think this is a mistake"
+    right = html.unescape(login(client, "bob").content.decode())
+    assert closed in right and "_auth_user_id" not in client.session
+    wrong = html.unescape(login(client, "bob", "not-the-password").content.decode())
+    assert closed not in wrong  # a guesser learns nothing of the account
+    assert "That username or email and password do not match an account" in wrong
+
+
 def test_it_rotates_the_session_key_at_login(client, bob):
     client.get(reverse("accounts:login"))
     client.session.save()

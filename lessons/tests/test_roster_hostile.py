@@ -241,6 +241,32 @@ def test_an_address_differing_from_an_accounts_in_a_look_alike_letter_is_refused
     assert pair[1].outcome == RosterOutcome.REJECTED and "plain Latin letters" in pair[1].detail
 
 
+def test_a_closed_account_is_not_enrolled_by_a_roster_or_the_api(pyweb, alice):
+    """The back office offers no deactivated account; its roster and the API's did."""
+    closed = User.objects.create(username="gone", email="gone@example.org", is_active=False)
+    User.objects.create(username="here", email="here@example.org")
+    rows = roster_parse(HEADER + b"gone@example.org,Gone,student\nhere@example.org,Here,student\n")
+    roster_import(course=pyweb.course, rows=rows)
+    assert rows[0].outcome == RosterOutcome.REJECTED
+    assert "that account is closed (deactivated): an administrator must reopen it" in rows[0].detail
+    assert rows[1].outcome == RosterOutcome.ENROLLED  # the other row still goes in
+    assert not Enrollment.objects.filter(user=closed).exists()
+    client = token_client(alice)
+    response = client.post(
+        f"/api/v1/courses/{pyweb.course.pk}/enrollments/",
+        {"email": "gone@example.org", "role": "student"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "That account is closed (deactivated)" in response.content.decode()
+    assert not Enrollment.objects.filter(user=closed).exists()
+    # Reopened by an administrator, it is enrolled like any other.
+    User.objects.filter(pk=closed.pk).update(is_active=True)
+    again = roster_parse(HEADER + b"gone@example.org,Gone,student\n")
+    roster_import(course=pyweb.course, rows=again)
+    assert again[0].outcome == RosterOutcome.ENROLLED
+
+
 # Properties ---------------------------------------------------------------------
 def parse_or_refuse(data: bytes) -> list | None:
     try:
