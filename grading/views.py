@@ -499,9 +499,14 @@ def line_comment_create(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         error = "Give a line number and a comment."
     # The page again, with the comment as typed and what is wrong with it.
-    assignment = review.group.assignment
+    return _review_page_refusing(request, review, path=path, comment_form=form, comment_error=error)
+
+
+def _review_page_refusing(request: HttpRequest, review: Review, **shown) -> HttpResponse:
+    """The review page again (400) after a line comment's form was refused, with the
+    rubric as saved and what SHOWN holds (_render_review's path and comment forms)."""
     released = review.grades_released
-    criteria = selectors.rubric_criteria(assignment.pk)
+    criteria = selectors.rubric_criteria(review.group.assignment_id)
     rubric_form = RubricForm(
         initial={"overall_feedback": review.overall_feedback},
         criteria=criteria,
@@ -509,16 +514,7 @@ def line_comment_create(request: HttpRequest, pk: int) -> HttpResponse:
         disabled=released,
     )
     return _render_review(
-        request,
-        review,
-        rubric_form,
-        criteria,
-        not released,
-        released,
-        status=400,
-        path=path,
-        comment_form=form,
-        comment_error=error,
+        request, review, rubric_form, criteria, not released, released, status=400, **shown
     )
 
 
@@ -543,26 +539,9 @@ def line_comment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         error = " ".join(form.errors["text"])
     # The page again, the comment's form open with what was typed and why it was refused.
-    released = review.grades_released
-    criteria = selectors.rubric_criteria(review.group.assignment_id)
-    rubric_form = RubricForm(
-        initial={"overall_feedback": review.overall_feedback},
-        criteria=criteria,
-        scores=review.scores.all(),
-        disabled=released,
-    )
     messages.error(request, f"The comment on line {comment.line} was not changed: {error}")
-    return _render_review(
-        request,
-        review,
-        rubric_form,
-        criteria,
-        not released,
-        released,
-        status=400,
-        path=comment.path,
-        editing=(comment.pk, request.POST.get("text", ""), error),
-    )
+    editing = (comment.pk, request.POST.get("text", ""), error)
+    return _review_page_refusing(request, review, path=comment.path, editing=editing)
 
 
 @form_view(page("grading:grader_queue"), keep=False)
