@@ -223,6 +223,8 @@ def build_tenant(word: str) -> Tenant:
     release = GradeRelease.objects.create(
         assignment=released, released_at=now - timedelta(days=1), released_by=people["instructor"]
     )
+    # As grades_release records it on the project (projects' pages read it there).
+    ProjectAssignment.objects.filter(pk=released.pk).update(grades_released_at=release.released_at)
     regrade = RegradeRequest.objects.create(
         review=review_r,
         criterion=criterion,

@@ -209,6 +209,8 @@ def released_feedback(student: User, course: Course, *, grader: User, answered_r
     )
     CriterionScore.objects.create(review=review, criterion=criterion, points=Decimal("7"))
     GradeRelease.objects.create(assignment=assignment, released_at=now)
+    # As grades_release records it on the project (projects' pages read it there).
+    ProjectAssignment.objects.filter(pk=assignment.pk).update(grades_released_at=now)
     if answered_regrade:
         RegradeRequest.objects.create(
             review=review,
