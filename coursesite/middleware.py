@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import BadRequest
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware import csrf
+from django.urls import NoReverseMatch, Resolver404, ResolverMatch, resolve, reverse
 
 NUL = "\x00"
 
@@ -81,3 +82,38 @@ class ErrorPageHeadersMiddleware:
                 "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'"
             )
         return response
+
+
+class FormerAddressMiddleware:
+    """Redirect a page not found at a renamed object's former address to its new one.
+
+    Only pages not found are looked at (one status check on every other response), and
+    only GET and HEAD. A subclass says, from the route matched, which URL arguments
+    name the page now (``new_kwargs``), or None: nothing was renamed, or the request's
+    user may not see it (an outsider's old link stays a 404 that names nothing). The
+    redirect is temporary (302): a former slug may be taken by a new object.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 404 or request.method not in ("GET", "HEAD"):
+            return response
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return response
+        kwargs = self.new_kwargs(request, match)
+        if kwargs is None or kwargs == match.kwargs:
+            return response
+        try:
+            target = reverse(match.view_name, kwargs=kwargs)
+        except NoReverseMatch:
+            return response
+        query = request.META.get("QUERY_STRING", "")
+        return HttpResponseRedirect(f"{target}?{query}" if query else target)
+
+    def new_kwargs(self, request: HttpRequest, match: ResolverMatch) -> dict | None:
+        raise NotImplementedError

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import NoReverseMatch, Resolver404, resolve, reverse
+from django.http import HttpRequest
+from django.urls import ResolverMatch
 
 from access import policy
+from coursesite import middleware
 
 from .models import Course, FormerSlug, Lesson
 
@@ -17,30 +17,14 @@ from .models import Course, FormerSlug, Lesson
 _COURSE_IN_ROUTE = re.compile(r"(?:^|/)courses/<slug:(\w+)>/")
 
 
-class FormerAddressMiddleware:
+class FormerAddressMiddleware(middleware.FormerAddressMiddleware):
     """Redirect a page not found at a course's or lesson's former slug to its new address.
 
-    Only pages not found are looked at (one status check on every other response), and
-    only for whoever may see the course (and lesson) now: an outsider's old link stays
-    a 404 that names nothing. Every page under a course's address follows: its lessons,
-    their files, its projects. The redirect is temporary (302): a former slug may be
-    taken by a new course, whose address it then is.
+    For whoever may see the course (and lesson) now. Every page under a course's
+    address follows: its lessons, their files, its projects.
     """
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        if response.status_code != 404 or request.method not in ("GET", "HEAD"):
-            return response
-        return self._new_address(request) or response
-
-    def _new_address(self, request: HttpRequest) -> HttpResponse | None:
-        try:
-            match = resolve(request.path_info)
-        except Resolver404:
-            return None
+    def new_kwargs(self, request: HttpRequest, match: ResolverMatch) -> dict | None:
         kwargs = dict(match.kwargs)
         found = _COURSE_IN_ROUTE.search(match.route or "")
         course_key = found.group(1) if found else None
@@ -55,14 +39,7 @@ class FormerAddressMiddleware:
             if lesson is None or not policy.can(request.user, policy.VIEW, lesson):
                 return None
             kwargs["lesson_slug"] = lesson.slug
-        if kwargs == match.kwargs:
-            return None  # nothing was renamed: the page is really not there
-        try:
-            target = reverse(match.view_name, kwargs=kwargs)
-        except NoReverseMatch:
-            return None
-        query = request.META.get("QUERY_STRING", "")
-        return HttpResponseRedirect(f"{target}?{query}" if query else target)
+        return kwargs
 
     @staticmethod
     def _course(slug: str) -> Course | None:
