@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import logging
+from smtplib import SMTPException
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
 from coursesite.forms import PlainErrorsMixin
@@ -20,6 +25,8 @@ from .validators import (
     validate_email_characters,
     validate_name,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class LoginForm(PlainErrorsMixin, auth_forms.AuthenticationForm):
@@ -221,6 +228,7 @@ class PasswordResetForm(PlainErrorsMixin, auth_forms.PasswordResetForm):
     )
     subject_template_name = "registration/password_reset_subject.txt"
     email_template_name = "registration/password_reset_email.txt"
+    unsent = False  # set by send_mail when the mail server refused a reset link
 
     def save(self, *, request: HttpRequest | None = None, **kwargs) -> None:
         email = self.cleaned_data["email"]
@@ -228,8 +236,10 @@ class PasswordResetForm(PlainErrorsMixin, auth_forms.PasswordResetForm):
             return
         send_password_reset_email.enqueue(email=email)
 
-    def send(self) -> None:
-        """Email the accounts of the address their reset link or invitation (the worker)."""
+    def send(self) -> bool:
+        """Email the accounts of the address their reset link or invitation (the worker);
+        return False if a reset link could not be sent (the task tries again later)."""
+        self.unsent = False
         super().save(
             # Links from SITE_URL, not from the Host header of whoever asked.
             domain_override=settings.SITE_NAME,
@@ -240,7 +250,32 @@ class PasswordResetForm(PlainErrorsMixin, auth_forms.PasswordResetForm):
         waiting = invitable(User.objects.filter(email=self.cleaned_data["email"]))
         ids = list(waiting.values_list("pk", flat=True))
         if ids:
-            send_invitation_emails.call(user_ids=ids)  # already in the worker
+            send_invitation_emails.call(user_ids=ids)  # already in the worker (and retries)
+        return not self.unsent
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ) -> None:
+        # Django's writes the same message but only logs a failure: noted here, so that
+        # the task tries again (accounts.tasks.send_password_reset_email).
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        message = EmailMultiAlternatives(
+            subject, render_to_string(email_template_name, context), from_email, [to_email]
+        )
+        if html_email_template_name is not None:
+            html = render_to_string(html_email_template_name, context)
+            message.attach_alternative(html, "text/html")
+        try:
+            message.send()
+        except (SMTPException, OSError):
+            logger.exception("A password reset email to user %s was not sent", context["user"].pk)
+            self.unsent = True
 
 
 class SetPasswordForm(PlainErrorsMixin, auth_forms.SetPasswordForm):

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coursesite.dates import local_text
-from coursesite.emails import send_templated_email
+from coursesite.emails import retry_or_fail, send_templated_email
 
 from .invitations import invitation_url, is_invitable
 from .models import User
@@ -34,18 +34,27 @@ def send_invitation_email(*, user_id: int) -> int:
 
 
 @task()
-def send_invitation_emails(*, user_ids: list[int]) -> int:
+def send_invitation_emails(*, user_ids: list[int], attempt: int = 1) -> int:
     """Email each of USER_IDS their invitation; return how many were sent.
 
     One address the mail server refuses does not keep the others from theirs: its
-    failure is logged and the others are sent.
+    failure is logged, the others are sent, and those not sent are tried again later
+    (coursesite.emails.retry_or_fail: after the last try, the task fails).
     """
-    sent = 0
+    sent, failed = 0, []
     for user in User.objects.filter(pk__in=user_ids).order_by("pk"):
         try:
             sent += _send_invitation(user)
         except (SMTPException, OSError):
             logger.exception("The invitation to user %s was not sent", user.pk)
+            failed.append(user.pk)
+    if failed:
+        retry_or_fail(
+            send_invitation_emails,
+            attempt=attempt,
+            what=f"Invitations to users {failed}",
+            user_ids=failed,
+        )
     return sent
 
 
@@ -72,13 +81,16 @@ def _send_invitation(user: User | None) -> int:
 
 
 @task()
-def send_password_reset_email(*, email: str) -> None:
-    """Email the accounts of EMAIL a link to reset their password, or their invitation."""
+def send_password_reset_email(*, email: str, attempt: int = 1) -> None:
+    """Email the accounts of EMAIL a link to reset their password, or their invitation;
+    tried again later if the mail server refused it or could not be reached."""
     from .forms import PasswordResetForm  # the form queues this task
 
     form = PasswordResetForm({"email": email})
-    if form.is_valid():
-        form.send()
+    if form.is_valid() and not form.send():
+        retry_or_fail(
+            send_password_reset_email, attempt=attempt, what="A password reset", email=email
+        )
 
 
 def email_changed_notify(*, user: User, old_email: str) -> None:

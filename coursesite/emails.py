@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
 
 
 def send_templated_email(name: str, context: dict[str, Any], to: str) -> int:
@@ -18,3 +23,25 @@ def send_templated_email(name: str, context: dict[str, Any], to: str) -> int:
     )
     message.attach_alternative(render_to_string(f"emails/{name}-body.html", context), "text/html")
     return message.send()
+
+
+# An email the mail server refused, or could not be reached for, is tried again after
+# these waits (minutes); after the last, its task fails, and the tasks' list says so.
+RETRY_MINUTES = (1, 5, 15, 60)
+
+
+class EmailNotSent(Exception):
+    """An email task's last try failed: raised so that the task is recorded as failed."""
+
+
+def retry_or_fail(task, *, attempt: int, what: str, **kwargs) -> None:
+    """Queue TASK again with KWARGS (and the next ATTEMPT) after its wait, or raise
+    EmailNotSent once the tries are spent. WHAT names the email in the log."""
+    if attempt > len(RETRY_MINUTES):
+        raise EmailNotSent(f"{what}: not sent after {attempt} tries; see the log for why.")
+    wait = RETRY_MINUTES[attempt - 1]
+    later = task
+    if task.get_backend().supports_defer:  # not the immediate backend of development
+        later = task.using(run_after=timezone.now() + timedelta(minutes=wait))
+    logger.warning("%s: not sent (try %s), trying again in %s min.", what, attempt, wait)
+    later.enqueue(attempt=attempt + 1, **kwargs)

@@ -366,6 +366,11 @@ if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
         "use_tls": envbool("EMAIL_USE_TLS", True),
         "timeout": envint("EMAIL_TIMEOUT", 10),
     }
+elif EMAIL_BACKEND_PATH.endswith("filebased.EmailBackend"):
+    # One file per email, in a folder: for a server whose mail is read by a script.
+    _mailer["OPTIONS"] = {
+        "file_path": os.environ.get("DJANGO_EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
+    }
 MAILERS = {"default": _mailer}
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "courses@localhost")
 

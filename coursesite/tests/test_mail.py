@@ -47,3 +47,22 @@ def test_development_settings_print_emails_with_this_backend():
     )
     result = run_python(code, {"DJANGO_DEBUG": "1", "DJANGO_EMAIL_BACKEND": ""})
     assert link in result.stdout.splitlines(), result.stdout + result.stderr
+
+
+def test_the_file_backend_writes_each_email_in_the_folder_named(tmp_path):
+    code = (
+        "import django; django.setup();"
+        "from django.core.mail import send_mail;"
+        "send_mail('Reset', 'Choose a new password.', None, ['sam@example.org'])"
+    )
+    result = run_python(
+        code,
+        {
+            "DJANGO_DEBUG": "1",
+            "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "DJANGO_EMAIL_FILE_PATH": str(tmp_path),
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    [written] = list(tmp_path.iterdir())
+    assert "Choose a new password." in written.read_text()

@@ -1,0 +1,73 @@
+"""Emails the mail server refuses, or cannot be reached for, are tried again later; after
+the last try their task fails, so that the failure shows in the tasks' list. The server
+here is real: Django's SMTP backend pointed at a port nobody listens on."""
+
+from __future__ import annotations
+
+import socket
+from datetime import timedelta
+
+import pytest
+from django.tasks import default_task_backend
+from django.utils import timezone
+
+from accounts.tasks import send_invitation_emails, send_password_reset_email
+from accounts.tests.factories import UserFactory
+from coursesite.emails import RETRY_MINUTES, EmailNotSent
+
+pytestmark = pytest.mark.django_db
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def unreachable_mail_server(settings):
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": closed_port(), "timeout": 2},
+        }
+    }
+    # Queued tasks are kept, not run: the test reads what was queued, and when for.
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    default_task_backend.results.clear()
+
+
+def test_an_invitation_not_sent_is_queued_again_then_fails_its_task(unreachable_mail_server):
+    invited = UserFactory(email="new@example.org")
+    invited.set_unusable_password()
+    invited.save()
+    before = timezone.now()
+    assert send_invitation_emails.call(user_ids=[invited.pk]) == 0
+    [retry] = default_task_backend.results
+    assert retry.task.name == send_invitation_emails.name
+    assert retry.kwargs == {"user_ids": [invited.pk], "attempt": 2}
+    assert retry.task.run_after >= before + timedelta(minutes=RETRY_MINUTES[0])
+    # The last try fails the task: the tasks' list shows it, with why.
+    last = len(RETRY_MINUTES) + 1
+    with pytest.raises(EmailNotSent, match=f"not sent after {last} tries"):
+        send_invitation_emails.call(user_ids=[invited.pk], attempt=last)
+
+
+def test_a_password_reset_not_sent_is_queued_again(unreachable_mail_server):
+    UserFactory(email="sam@example.org")
+    send_password_reset_email.call(email="sam@example.org")
+    [retry] = default_task_backend.results
+    assert retry.kwargs == {"email": "sam@example.org", "attempt": 2}
+    # An address with no account sends nothing, so nothing fails or is queued.
+    default_task_backend.results.clear()
+    send_password_reset_email.call(email="nobody@example.org")
+    assert default_task_backend.results == []
+
+
+def test_a_sent_email_is_not_queued_again(settings, mailoutbox):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    default_task_backend.results.clear()
+    UserFactory(email="sam@example.org")
+    send_password_reset_email.call(email="sam@example.org")
+    assert [m.to for m in mailoutbox] == [["sam@example.org"]]
+    assert default_task_backend.results == []
