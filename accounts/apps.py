@@ -8,6 +8,12 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
+        from django.core import checks
+
+        from coursesite.checks import emails_reach_people
+
         from . import signals
 
         signals.connect()
+        # The site's settings have no app of their own: their deploy checks live here.
+        checks.register(emails_reach_people, checks.Tags.security, deploy=True)

@@ -484,10 +484,18 @@ SECURE_CSP = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # When, how bad and from where: a 500's traceback is matched to the access log by time.
+    "formatters": {"timed": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "timed"},
+        "null": {"class": "logging.NullHandler"},  # a logger with none gets Python's last resort
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},
+        # A request for a host not in ALLOWED_HOSTS (any scanner of the server's address)
+        # gets its 400; a traceback each would bury the log.
+        "django.security.DisallowedHost": {"handlers": ["null"], "propagate": False},
         # Django's own console handler (DEBUG only) printed every django.* line a second
         # time beside the root's, db_worker's task lines among them under `make run`.
         "django": {"handlers": []},

@@ -90,6 +90,11 @@ def ignored(path: str) -> bool:
         ".ruff_cache/x",
         "bench/results.json",
         "lessons/__pycache__/models.cpython-313.pyc",
+        # Secrets: the README's environment file, and others kept beside the code.
+        "coursesite.env",
+        ".env",
+        ".env.production",
+        "deploy/prod.env",
     ],
 )
 def test_local_state_stays_out_of_the_image(path):

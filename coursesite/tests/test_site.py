@@ -21,6 +21,8 @@ PRODUCTION_ENV = {
     "DJANGO_CSRF_TRUSTED_ORIGINS": "https://courses.example.org",
     "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
     "EMAIL_HOST": "smtp.example.org",
+    "DJANGO_SITE_URL": "https://courses.example.org",
+    "DJANGO_DEFAULT_FROM_EMAIL": "Courses <courses@example.org>",
 }
 
 
@@ -202,3 +204,35 @@ def test_dockerfile_references_files_that_exist():
 @pytest.mark.django_db
 def test_the_benchmark_floor_is_not_routed_by_default(client):
     assert client.get("/bench/floor").status_code == 404
+
+
+def test_the_deploy_checks_name_development_defaults_left_for_emails(settings):
+    from django.core.checks import registry
+
+    from coursesite.checks import emails_reach_people
+
+    assert emails_reach_people in registry.registry.get_checks(include_deployment_checks=True)
+    settings.SITE_URL, settings.DEFAULT_FROM_EMAIL = "http://127.0.0.1:8000", "courses@localhost"
+    assert [w.id for w in emails_reach_people(None)] == ["coursesite.W001", "coursesite.W002"]
+    settings.SITE_URL = "https://courses.example.edu"
+    settings.DEFAULT_FROM_EMAIL = "Courses <courses@example.edu>"
+    assert emails_reach_people(None) == []
+
+
+def test_logs_carry_their_time_and_a_scanners_host_leaves_no_traceback():
+    """As a production process writes its log to stderr (pytest's handlers would see
+    records that the site's own configuration drops)."""
+    code = (
+        "import django, logging; django.setup();"
+        "from django.test import Client;"
+        "print(Client().get('/healthz', HTTP_HOST='scanner.example.net').status_code);"
+        "logging.getLogger('coursesite').warning('Redis is unreachable')"
+    )
+    result = run_python(code, PRODUCTION_ENV)
+    assert result.stdout.split() == ["400"], result.stderr
+    assert "Invalid HTTP_HOST" not in result.stderr and "Traceback" not in result.stderr
+    assert re.search(
+        r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ WARNING coursesite: Redis is unreachable$",
+        result.stderr,
+        re.MULTILINE,
+    ), result.stderr
