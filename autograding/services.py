@@ -394,6 +394,18 @@ def claim(run_id: int, worker: str) -> Run | None:
     return Run.objects.select_related("suite", "submission__group__assignment").get(pk=run_id)
 
 
+def _watch(run: Run) -> None:
+    """Queue a check for when RUN must have ended: if its worker dies meanwhile, the check,
+    kept in the task queue (which outlives workers), puts it back; otherwise it finds
+    nothing. Without it, a run stayed "running" until some other run started."""
+    from .tasks import recover_stale
+
+    if not recover_stale.get_backend().supports_defer:  # the immediate backend runs it now
+        return
+    due = run.started_at + STALE_MARGIN + timedelta(seconds=run.suite.wall_seconds + 1)
+    recover_stale.using(run_after=due).enqueue()
+
+
 def recover_stale_runs(now=None) -> int:
     """Re-queue (or end) runs whose worker died; return how many were found.
 
@@ -444,6 +456,7 @@ def execute_run(run_id: int, *, worker: str | None = None) -> str:
     run = claim(run_id, worker)
     if run is None:
         return ""
+    _watch(run)
     suite = run.suite
     try:
         requirements = environments.clean_requirements(suite.requirements)

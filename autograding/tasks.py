@@ -14,6 +14,12 @@ def run_tests(*, run_id: int) -> str:
 
 
 @task()
+def recover_stale() -> int:
+    """Put back (or end) the runs whose worker died; queued for when a run must be over."""
+    return services.recover_stale_runs()
+
+
+@task()
 def build_environment(*, suite_id: int) -> str:
     """Build the virtualenv a suite's runs need (with network, outside any sandbox)."""
     suite = services.suite_build(suite_id)

@@ -383,6 +383,28 @@ def test_a_rerun_goes_back_to_the_page_it_came_from_and_nowhere_else(world):
 
 
 @pytest.mark.django_db
+def test_a_run_leaves_a_check_in_the_queue_that_recovers_it_if_its_worker_dies(world):
+    """The check outlives the worker (it is a row of the task queue): a run whose worker
+    died is put back when its time is up, not when some other run happens to start."""
+    from autograding.tasks import recover_stale
+
+    world.suite({"test_ok.py": "def test_ok():\n    pass\n"}, wall_seconds=30)
+    run = run_now(world.submit({"app.py": ""}))
+    assert run.status == RunStatus.PASSED
+    check = DBTaskResult.objects.get(status="READY", task_path__endswith="recover_stale")
+    due = run.started_at + services.STALE_MARGIN + timedelta(seconds=31)
+    assert check.run_after == due
+    # A worker took the next run and died: the check, when due, puts the run back.
+    crashed = services.run_request(submission=world.submit({"app.py": "x = 1\n"}))
+    assert services.claim(crashed.pk, "dead-worker") is not None
+    assert recover_stale.call() == 0  # within its time: left alone
+    Run.objects.filter(pk=crashed.pk).update(started_at=timezone.now() - timedelta(minutes=5))
+    assert recover_stale.call() == 1
+    crashed.refresh_from_db()
+    assert (crashed.status, crashed.worker) == (RunStatus.QUEUED, "")
+
+
+@pytest.mark.django_db
 def test_final_only_suites_wait_for_the_deadline(world, django_capture_on_commit_callbacks):
     from projects import services as project_services
 
