@@ -148,3 +148,15 @@ class ThrottleCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.count} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class SessionCacheGeneration(models.Model):
+    """The generation of the sessions cached in Redis (accounts/cached_sessions.py), in
+    their keys. Raised when Redis missed a session's deletion (a logout while it was
+    unreachable), so that no copy cached before is read again, by any process, even one
+    started since. One row."""
+
+    number = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Session cache generation {self.number}"

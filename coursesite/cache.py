@@ -193,6 +193,14 @@ class ReusingRedisCache(RedisCache):
         self._class = ReusingRedisCacheClient
         self._options = {**options, "outage_retry_seconds": retry_seconds}
 
+    def missed(self, key: str, version: int | None = None) -> bool:
+        """Whether a write (or delete) of KEY was skipped while Redis was away and is not
+        made yet (accounts.cached_sessions asks it of a session it deleted)."""
+        outage = self._cache._outage
+        made = self.make_key(key, version=version)
+        with outage.lock:
+            return made in outage.unwritten or outage.flush_on_return
+
     def validate_key(self, key: str) -> None:
         # BaseCache warns, character by character, about keys memcached would refuse;
         # Redis takes any key, and this runs for every key of every cache call.

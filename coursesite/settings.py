@@ -238,8 +238,8 @@ if REDIS_URL:
     # site serves from the database (coursesite/cache.py).
     CACHES = {"default": {"BACKEND": "coursesite.cache.ReusingRedisCache", "LOCATION": REDIS_URL}}
     # Read from Redis, written through to the database: a Redis restart, eviction or
-    # outage logs nobody out.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # outage logs nobody out, and a logout Redis missed is not undone when it returns.
+    SESSION_ENGINE = "accounts.cached_sessions"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # Database sessions, read with a prepared query (accounts/sessions.py).

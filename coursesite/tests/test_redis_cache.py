@@ -28,7 +28,7 @@ def test_the_backend_reuses_one_client_and_behaves_like_a_cache(redis_cache):
 
 def test_the_session_and_its_user_come_from_redis(redis_cache, bob, settings):
     # Sessions read from Redis, written through to the database, as with REDIS_URL.
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    settings.SESSION_ENGINE = "accounts.cached_sessions"
     built = build_course()
     EnrollmentFactory(user=bob, course=built.course, role=Role.STUDENT)
     client = Client()

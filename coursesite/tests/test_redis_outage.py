@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
+from accounts import cached_sessions
 from accounts.backends import user_cache_key
 from accounts.models import Role, User
 from accounts.tests.factories import PASSWORD
@@ -22,7 +23,13 @@ from lessons.tests.conftest import build_course
 from lessons.tests.factories import EnrollmentFactory
 
 RETRY_SECONDS = 0.2  # how long the cache leaves a failed Redis alone, shortened for tests
-SESSION_PREFIX = ":1:django.contrib.sessions.cached_db"
+
+
+def in_redis(session_key: str) -> str:
+    """The Redis key of the session SESSION_KEY, as cached now (accounts/cached_sessions.py)."""
+    return (
+        f":1:django.contrib.sessions.cached_db:{cached_sessions.current_generation()}:{session_key}"
+    )
 
 
 @pytest.fixture
@@ -35,7 +42,9 @@ def site_on_redis(redis_process, settings):
             "OPTIONS": {"OUTAGE_RETRY_SECONDS": RETRY_SECONDS},
         }
     }
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    settings.SESSION_ENGINE = "accounts.cached_sessions"
+    # Each test's database starts without a generation: no number read in another counts.
+    cached_sessions._known["read_at"] = float("-inf")
     return redis_process
 
 
@@ -65,7 +74,7 @@ def test_the_site_serves_and_writes_while_redis_is_down_and_uses_it_again_after(
     log_in(client)
     url = reverse("lessons:course", args=[course.course.slug])
     assert client.get(url).status_code == 200
-    assert redis.exists(SESSION_PREFIX + client.session.session_key)
+    assert redis.exists(in_redis(client.session.session_key))
     assert redis.exists(":1:" + user_cache_key(bob.pk))
 
     site_on_redis.stop()
@@ -111,7 +120,7 @@ def test_the_site_serves_and_writes_while_redis_is_down_and_uses_it_again_after(
     wait_for_the_retry()
     assert client.get(url).status_code == 200
     # Written after the restart: the session and its user are read from Redis again.
-    assert redis.exists(SESSION_PREFIX + client.session.session_key)
+    assert redis.exists(in_redis(client.session.session_key))
     assert redis.exists(":1:" + user_cache_key(bob.pk))
     cache.set("answer", 42)
     assert redis.exists(":1:answer")
@@ -127,7 +136,8 @@ def test_nothing_redis_kept_through_an_outage_is_served_stale(site_on_redis, cou
     log_in(client)
     assert client.get(reverse("accounts:profile")).status_code == 200
     old_session = client.cookies["sessionid"].value
-    assert redis.exists(SESSION_PREFIX + old_session)
+    cached = in_redis(old_session)
+    assert redis.exists(cached)
 
     site_on_redis.stop(save=True)
     client.post(
@@ -137,7 +147,7 @@ def test_nothing_redis_kept_through_an_outage_is_served_stale(site_on_redis, cou
     assert client.post(reverse("accounts:logout")).status_code == 302
 
     site_on_redis.start()
-    assert redis.exists(SESSION_PREFIX + old_session)  # Redis does hold the stale copies
+    assert redis.exists(cached)  # Redis does hold the stale copies
     assert redis.exists(":1:" + user_cache_key(bob.pk))
     wait_for_the_retry()
     stolen = Client()
@@ -145,9 +155,44 @@ def test_nothing_redis_kept_through_an_outage_is_served_stale(site_on_redis, cou
     response = stolen.get(reverse("accounts:profile"))
     assert response.status_code == 302  # the logged-out session stays logged out
     assert response["Location"].startswith(reverse("accounts:login"))
-    assert not redis.exists(SESSION_PREFIX + old_session)
+    assert not redis.exists(cached)
     log_in(client)
     assert 'value="Bobby"' in client.get(reverse("accounts:profile")).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_logout_redis_missed_stays_a_logout_after_a_restart(site_on_redis, course, bob):
+    """The probe's case: the server restarts (a deploy) while Redis is away, forgetting
+    which keys it could not delete; Redis comes back with the logged-out session."""
+    from coursesite import cache as site_cache
+
+    redis = site_on_redis.client()
+    client = Client()
+    log_in(client)
+    assert client.get(reverse("accounts:profile")).status_code == 200
+    old_session = client.cookies["sessionid"].value
+    cached = in_redis(old_session)
+    assert redis.exists(cached)
+
+    site_on_redis.stop(save=True)
+    assert client.post(reverse("accounts:logout")).status_code == 302
+    for outage in site_cache._outages.values():  # what a restart forgets: the keys it
+        outage.unwritten.clear()  # could not delete (each process's own memory)
+    cached_sessions._known["read_at"] = float("-inf")  # and the generation it read
+
+    site_on_redis.start()
+    wait_for_the_retry()
+    assert redis.exists(cached)  # the stale copy is back, and nobody remembers it...
+    stolen = Client()
+    stolen.cookies["sessionid"] = old_session
+    response = stolen.get(reverse("accounts:profile"))
+    assert response.status_code == 302  # ...but it is never read: logged out it stays
+    assert response["Location"].startswith(reverse("accounts:login"))
+    # People logged in still are, read from the database once, then from Redis again.
+    other = Client()
+    log_in(other)
+    assert other.get(reverse("accounts:profile")).status_code == 200
+    assert redis.exists(in_redis(other.session.session_key))
 
 
 @pytest.mark.django_db
