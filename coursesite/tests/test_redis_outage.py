@@ -61,6 +61,17 @@ def log_in(client: Client, login: str = "bob"):
     return response
 
 
+def logged_in_and_cached(redis) -> tuple[Client, str, str]:
+    """Log bob in and open a page: his client, session key, and the session's Redis key."""
+    client = Client()
+    log_in(client)
+    assert client.get(reverse("accounts:profile")).status_code == 200
+    old_session = client.cookies["sessionid"].value
+    cached = in_redis(old_session)
+    assert redis.exists(cached)
+    return client, old_session, cached
+
+
 def wait_for_the_retry() -> None:
     time.sleep(RETRY_SECONDS * 2)
 
@@ -132,12 +143,7 @@ def test_nothing_redis_kept_through_an_outage_is_served_stale(site_on_redis, cou
     # A persistent Redis comes back with what it held: a session logged out meanwhile,
     # a user renamed meanwhile. Those keys are dropped before Redis is read again.
     redis = site_on_redis.client()
-    client = Client()
-    log_in(client)
-    assert client.get(reverse("accounts:profile")).status_code == 200
-    old_session = client.cookies["sessionid"].value
-    cached = in_redis(old_session)
-    assert redis.exists(cached)
+    client, old_session, cached = logged_in_and_cached(redis)
 
     site_on_redis.stop(save=True)
     client.post(
@@ -167,12 +173,7 @@ def test_a_logout_redis_missed_stays_a_logout_after_a_restart(site_on_redis, cou
     from coursesite import cache as site_cache
 
     redis = site_on_redis.client()
-    client = Client()
-    log_in(client)
-    assert client.get(reverse("accounts:profile")).status_code == 200
-    old_session = client.cookies["sessionid"].value
-    cached = in_redis(old_session)
-    assert redis.exists(cached)
+    client, old_session, cached = logged_in_and_cached(redis)
 
     site_on_redis.stop(save=True)
     assert client.post(reverse("accounts:logout")).status_code == 302
