@@ -45,7 +45,7 @@ ENV DJANGO_SETTINGS_MODULE=coursesite.settings \
 #   docker run IMAGE python manage.py migrate
 # first, with the same volumes or DATABASE_URL.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"]
+    CMD ["python", "-m", "coursesite.healthcheck"]
 
 # The background worker (emails, autograding runs) runs from the same image:
 #   docker run IMAGE python manage.py db_worker
