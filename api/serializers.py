@@ -341,6 +341,13 @@ class ReviewInSerializer(serializers.Serializer):
         help_text="true completes the review (every criterion scored); false keeps it a "
         "draft. Left out: a completed review stays completed.",
     )
+    submission = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The id of the version you graded (the review's `submission` when you "
+        "downloaded it). Sent, nothing is saved (409) when the review grades another "
+        "version: a newer one arrived before grading started, or the review grades another.",
+    )
 
 
 class LineCommentSerializer(serializers.ModelSerializer):
@@ -363,6 +370,13 @@ class LineCommentInSerializer(serializers.Serializer):
     path = serializers.CharField(max_length=1000)
     line = serializers.IntegerField(min_value=1, max_value=10_000_000)
     text = serializers.CharField(max_length=COMMENT_MAX_LENGTH)
+    submission = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The id of the version you graded (the review's `submission` when you "
+        "downloaded it). Sent, nothing is saved (409) when the review grades another "
+        "version: a newer one arrived before grading started, or the review grades another.",
+    )
 
 
 class RegradeSerializer(serializers.ModelSerializer):

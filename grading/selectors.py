@@ -96,6 +96,15 @@ def latest_version_of(group_id: int):
     )
 
 
+def version_number(*, group_id: int, submission_id: int) -> int | None:
+    """Return the version number of SUBMISSION_ID if it is one of GROUP_ID's versions."""
+    return (
+        Submission.objects.filter(pk=submission_id, group_id=group_id)
+        .values_list("version", flat=True)
+        .first()
+    )
+
+
 @prepared
 def line_comments_of(review_id: int):
     return LineComment.objects.filter(review_id=review_id).select_related("author")

@@ -452,11 +452,20 @@ NEWER_VERSION = "newer_version"
 def _start_grading(review: Review, shown_version: int | None = None) -> None:
     """Fix the version being graded: the latest when the grader first saves anything.
 
-    SHOWN_VERSION is the version the grader's page showed, if known: when a newer one
-    arrived since, nothing is started (ValidationError, code NEWER_VERSION), as marks
-    and comments written about the code shown would otherwise land on other code.
+    SHOWN_VERSION is the version the grader's page (or script) showed, if known: when a
+    newer one arrived since, nothing is started (ValidationError, code NEWER_VERSION), as
+    marks and comments written about the code shown would otherwise land on other code;
+    a review already started must grade that very version.
     """
-    if review.status == ReviewStatus.TODO:
+    if review.status != ReviewStatus.TODO:
+        graded = review.submission.version
+        if shown_version is not None and shown_version != graded:
+            raise ValidationError(
+                f"This review grades version {graded}, not version {shown_version}. "
+                "Nothing was saved.",
+                code=NEWER_VERSION,
+            )
+    else:
         latest = _latest_submission(review.group)
         if latest is not None and shown_version is not None and latest.version != shown_version:
             raise ValidationError(
@@ -586,8 +595,9 @@ def line_comment_add(
     text = text.strip()
     if not text:
         raise ValidationError("Write a comment before adding it.")
-    if review.status == ReviewStatus.TODO:
-        _start_grading(review, shown_version)
+    started = review.status != ReviewStatus.TODO
+    _start_grading(review, shown_version)
+    if not started:
         review._history_user = by
         review.save(update_fields=["submission", "status", "updated_at"])
     check_line(review.submission, path, line)

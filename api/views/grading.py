@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from contextlib import contextmanager
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Prefetch
@@ -41,6 +42,7 @@ from grading.models import (
 
 from .. import filters, serializers
 from ..pagination import Pagination
+from ..problems import Conflict
 from .base import ApiViewSet, CsvRenderer, form_input, form_valid, problems, valid
 
 # The rubric form's per-criterion fields, and the names of the API's scores.
@@ -77,7 +79,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
     @extend_schema(
         summary="Score a review: a draft, or complete it (its grader, or an instructor)",
         request=serializers.ReviewInSerializer,
-        responses={200: serializers.ReviewSerializer, **problems(400, 403, 404)},
+        responses={200: serializers.ReviewSerializer, **problems(400, 403, 404, 409)},
     )
     def partial_update(self, request, pk=None):
         review = self.get_object()
@@ -115,33 +117,69 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         complete = data.get("complete")
         # Only what was sent: the rest is kept as saved when the save runs (under the
         # project's lock), not as read here, so a grader's change meanwhile stays.
-        grading.review_save(
-            review=review,
-            by=request.user,
-            scores={pk: score for pk, score in form.scores().items() if pk in sent},
-            overall_feedback=cleaned["overall_feedback"] if "overall_feedback" in data else None,
-            complete=complete,
-            only_given=True,
-        )
+        with _refused_other_version():
+            grading.review_save(
+                review=review,
+                by=request.user,
+                scores={pk: score for pk, score in form.scores().items() if pk in sent},
+                overall_feedback=(
+                    cleaned["overall_feedback"] if "overall_feedback" in data else None
+                ),
+                complete=complete,
+                only_given=True,
+                shown_version=_shown_version(review, data.get("submission")),
+            )
         review = Review.objects.select_related("group__assignment").prefetch_related(REVIEW_SCORES)
         return Response(self.get_serializer(review.get(pk=pk)).data)
 
     @extend_schema(
         summary="Comment on a line of the reviewed archive (its grader, or an instructor)",
         request=serializers.LineCommentInSerializer,
-        responses={201: serializers.LineCommentSerializer, **problems(400, 403, 404)},
+        responses={201: serializers.LineCommentSerializer, **problems(400, 403, 404, 409)},
     )
     @action(detail=True, methods=["post"], url_path="comments")
     def comment(self, request, pk=None):
         review = self.object_for(policy.GRADE)
-        data = form_valid(
-            LineCommentForm(form_input(serializers.LineCommentInSerializer, request.data))
+        sent = form_input(serializers.LineCommentInSerializer, request.data)
+        data = form_valid(LineCommentForm(sent))
+        shown_version = _shown_version(
+            review, int(sent["submission"]) if "submission" in sent else None
         )
-        comment = grading.line_comment_add(
-            review=review, by=request.user, path=data["path"], line=data["line"], text=data["text"]
-        )
+        with _refused_other_version():
+            comment = grading.line_comment_add(
+                review=review,
+                by=request.user,
+                path=data["path"],
+                line=data["line"],
+                text=data["text"],
+                shown_version=shown_version,
+            )
         data = serializers.LineCommentSerializer(comment, context={"request": request}).data
         return Response(data, status=201)
+
+
+def _shown_version(review: Review, submission: int | None) -> int | None:
+    """Return the version number of SUBMISSION, the version the client says it graded."""
+    if submission is None:
+        return None
+    version = grading_selectors.version_number(group_id=review.group_id, submission_id=submission)
+    if version is None:
+        raise ApiValidationError(
+            {"submission": [f"Submission {submission} is not a version of this review's group."]}
+        )
+    return version
+
+
+@contextmanager
+def _refused_other_version():
+    """Answer 409, with the service's words, a save about a version the review does not grade."""
+    try:
+        yield
+    except ValidationError as exc:
+        other = [e for e in getattr(exc, "error_list", ()) if e.code == grading.NEWER_VERSION]
+        if other:
+            raise Conflict(other[0].message) from exc
+        raise
 
 
 def _rubric_errors(form: RubricForm, sent: list[dict]) -> dict:

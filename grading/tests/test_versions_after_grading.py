@@ -278,3 +278,86 @@ def test_the_version_shown_is_graded_when_nothing_came_since(graded, bob, grace,
     )
     assert response.json()["saved"] is True
     assert Review.objects.get(pk=graded.review.pk).submission.version == 2
+
+
+def test_a_script_naming_the_version_it_graded_is_refused_when_a_newer_came(graded, bob, grace):
+    """The API's review update and line comment graded the latest version, whatever the
+    script had downloaded: a version arriving meanwhile took marks written about another."""
+    set_rule(graded, LateVersionRule.ACCEPT_AND_NOTIFY)
+    api = token_client(grace)
+    review_url = f"/api/v1/reviews/{graded.review.pk}/"
+    downloaded = api.get(review_url).json()["submission"]
+    assert downloaded == graded.submission.pk
+    newer = submission_create(group=graded.group, student=bob, archive=upload({"app.py": "2\n"}))
+    scores = {"scores": [{"criterion": graded.correctness.pk, "points": "9"}]}
+    response = api.patch(
+        review_url, {**scores, "submission": downloaded}, content_type="application/json"
+    )
+    assert response.status_code == 409, response.content
+    assert "Version 2 arrived at" in response.json()["detail"]
+    response = api.post(
+        f"{review_url}comments/",
+        {"path": "app.py", "line": 1, "text": "Import-time print.", "submission": downloaded},
+        content_type="application/json",
+    )
+    assert response.status_code == 409, response.content
+    review = Review.objects.get(pk=graded.review.pk)
+    assert (review.status, review.submission.version) == ("todo", 1)
+    assert not review.scores.exists() and not review.line_comments.exists()
+    # Downloaded again and named: graded.
+    response = api.patch(
+        review_url, {**scores, "submission": newer.pk}, content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["submission"] == newer.pk
+
+
+def test_a_started_review_takes_no_work_about_another_version(graded, bob, grace):
+    set_rule(graded, LateVersionRule.ACCEPT_AND_NOTIFY)
+    api = token_client(grace)
+    review_url = f"/api/v1/reviews/{graded.review.pk}/"
+    scores = {"scores": [{"criterion": graded.correctness.pk, "points": "9"}]}
+    assert api.patch(review_url, scores, content_type="application/json").status_code == 200
+    newer = submission_create(group=graded.group, student=bob, archive=upload({"app.py": "2\n"}))
+    for sent in (
+        api.patch(review_url, {**scores, "submission": newer.pk}, content_type="application/json"),
+        api.post(
+            f"{review_url}comments/",
+            {"path": "app.py", "line": 1, "text": "New code.", "submission": newer.pk},
+            content_type="application/json",
+        ),
+    ):
+        assert sent.status_code == 409, sent.content
+        assert sent.json()["detail"] == (
+            "This review grades version 1, not version 2. Nothing was saved."
+        )
+    assert not Review.objects.get(pk=graded.review.pk).line_comments.exists()
+    # The version it grades is taken; the site's page sends it too (the service's check).
+    named = {**scores, "submission": graded.submission.pk}
+    assert api.patch(review_url, named, content_type="application/json").status_code == 200
+    with pytest.raises(ValidationError, match="grades version 1, not version 2"):
+        services.review_save(
+            review=graded.review,
+            by=grace,
+            scores={},
+            overall_feedback="",
+            shown_version=2,
+        )
+
+
+def test_a_version_of_another_group_is_not_taken_as_the_one_graded(graded, grace, alice):
+    other = GroupFactory(assignment=graded.assignment, name="Owls")
+    member = enroll(UserFactory(username="olga"), graded.course)
+    GroupMembershipFactory(group=other, student=member)
+    theirs = submission_create(group=other, student=member, archive=upload())
+    for user in (grace, alice):
+        response = token_client(user).patch(
+            f"/api/v1/reviews/{graded.review.pk}/",
+            {"overall_feedback": "x", "submission": theirs.pk},
+            content_type="application/json",
+        )
+        assert response.status_code == 400
+        assert response.json()["errors"] == {
+            "submission": [f"Submission {theirs.pk} is not a version of this review's group."]
+        }
+    assert Review.objects.get(pk=graded.review.pk).overall_feedback == ""
