@@ -326,6 +326,9 @@ class MarkOverrideForm(PlainErrorsMixin, forms.Form):
         max_length=REASON_MAX_LENGTH,
         error_messages={"required": "Give the reason for the new mark."},
     )
+    # The override the page showed (grading.services.override_state): a change since
+    # by another teacher is not silently replaced.
+    seen = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def __init__(self, *args, assignment=None, clear: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -933,9 +933,21 @@ def peer_ratings_submit(
 
 @transaction.atomic
 def mark_override(
-    *, assignment: ProjectAssignment, student: User, mark: Decimal, reason: str, by: User
+    *,
+    assignment: ProjectAssignment,
+    student: User,
+    mark: Decimal,
+    reason: str,
+    by: User,
+    seen: str | None = None,
 ) -> MarkOverride:
-    _lock(assignment.pk)  # two teachers overriding one mark at once: the later one wins
+    """Replace STUDENT's mark on ASSIGNMENT by MARK (%), for REASON.
+
+    SEEN, when given, is ``override_state`` of the override the page showed: if another
+    teacher changed or cleared it since, nothing is saved (ValidationError, code
+    MARK_CHANGED), so neither is told success while the other's mark is lost.
+    """
+    _lock(assignment.pk)
     if not GroupMembership.objects.filter(assignment=assignment, student=student).exists():
         raise ValidationError(f"{student} is not in a group of this assignment.")
     if not (0 <= mark <= 100):
@@ -944,6 +956,7 @@ def mark_override(
     if not reason:
         raise ValidationError("Give the reason for overriding the mark.")
     override = MarkOverride.objects.filter(assignment=assignment, student=student).first()
+    _check_override_seen(override, seen, student)
     override = override or MarkOverride(assignment=assignment, student=student)
     override.mark, override.reason, override.by = mark, reason, by
     override._history_user = by
@@ -963,12 +976,45 @@ def mark_override_delete(*, override: MarkOverride, by: User | None = None) -> b
     return True
 
 
+MARK_CHANGED = "mark_changed"
+
+
+def override_state(override: MarkOverride | None) -> str:
+    """Name OVERRIDE as a page shows it, for mark_override's SEEN: any change moves it."""
+    if override is None:
+        return "none"
+    return f"{override.pk}:{override.at.timestamp():.6f}"
+
+
+def _check_override_seen(override: MarkOverride | None, seen: str | None, student: User) -> None:
+    if seen is None or seen == override_state(override):
+        return
+    if override is None:
+        now = "its override was cleared, the computed mark applies"
+    else:
+        who = override.by or "another teacher"
+        when = timezone.localtime(override.at)
+        now = f"{who} set it to {override.mark:.2f}% at {when:%H:%M} (“{override.reason}”)"
+    raise ValidationError(
+        f"{student}'s mark changed after this page showed it: {now}. Nothing was saved; "
+        "check it, then send yours again.",
+        code=MARK_CHANGED,
+    )
+
+
 @transaction.atomic
 def mark_override_clear(
-    *, assignment: ProjectAssignment, student: User, by: User | None = None
+    *,
+    assignment: ProjectAssignment,
+    student: User,
+    by: User | None = None,
+    seen: str | None = None,
 ) -> None:
+    """Remove STUDENT's override on ASSIGNMENT; SEEN as for mark_override."""
     _lock(assignment.pk)
-    for override in MarkOverride.objects.filter(assignment=assignment, student=student):
+    overrides = list(MarkOverride.objects.filter(assignment=assignment, student=student))
+    _check_override_seen(overrides[0] if overrides else None, seen, student)
+    for override in overrides:
         override._history_user = by
         override.delete()  # one by one, so the history records who removed it
 

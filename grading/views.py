@@ -685,6 +685,7 @@ def assignment_overview(request: HttpRequest, pk: int) -> HttpResponse:
             "override_form": MarkOverrideForm(),
             "kept_override": kept if isinstance(kept.get("student"), str) else {},
             "reason_max_length": REASON_MAX_LENGTH,
+            "override_state": services.override_state,
         },
     )
 
@@ -817,9 +818,16 @@ def override_mark(request: HttpRequest, pk: int) -> HttpResponse:
         keep_refused(request, overview)
         return redirect(overview)
     student = form.cleaned_data["student"]
+    seen = form.cleaned_data["seen"] or None
     if clear:
-        services.mark_override_clear(assignment=assignment, student=student, by=request.user)
-        messages.success(request, f"{student}'s computed mark applies again.")
+        try:
+            services.mark_override_clear(
+                assignment=assignment, student=student, by=request.user, seen=seen
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"{student}'s computed mark applies again.")
     else:
         try:
             services.mark_override(
@@ -828,6 +836,7 @@ def override_mark(request: HttpRequest, pk: int) -> HttpResponse:
                 mark=form.cleaned_data["mark"],
                 reason=form.cleaned_data["reason"],
                 by=request.user,
+                seen=seen,
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))

@@ -19,6 +19,7 @@ from grading import services
 from grading.models import (
     GradeRelease,
     LineComment,
+    MarkOverride,
     PeerRating,
     RegradeRequest,
     RegradeStatus,
@@ -581,6 +582,49 @@ def test_override_from_the_assignment_page(client, world, alice, bob):
     assert "Give a mark between 0 and 100 (%)." in response.content.decode()
     response = client.post(url, {"student": bob.pk, "clear": "1"}, follow=True)
     assert "computed mark applies again" in response.content.decode()
+
+
+def seen_for(page: str, student) -> str:
+    row = page.split(f'name="student" value="{student.pk}">')[1]
+    return row.split('name="seen" value="')[1].split('"')[0]
+
+
+def test_two_teachers_overriding_one_mark_are_not_both_told_success(world, alice, bob):
+    """Both were told "mark is now ...", and the later silently replaced the earlier."""
+    from django.test import Client
+
+    ines = enroll(
+        UserFactory(username="ines", display_name="Ines Teacher"), world.course, Role.INSTRUCTOR
+    )
+    complete(world)
+    alices, ineses = Client(), Client()
+    login(alices, alice)
+    login(ineses, ines)
+    page_url = reverse("grading:assignment_grading", kwargs={"pk": world.assignment.pk})
+    url = reverse("grading:override_mark", kwargs={"pk": world.assignment.pk})
+    shown_to_ines = seen_for(ineses.get(page_url).content.decode(), bob)
+    assert shown_to_ines == "none"
+    alice_seen = seen_for(alices.get(page_url).content.decode(), bob)
+    sent = {"student": bob.pk, "mark": "70", "reason": "Exam board", "seen": alice_seen}
+    assert "mark is now 70.00%" in alices.post(url, sent, follow=True).content.decode()
+    mine = {"student": bob.pk, "mark": "60", "reason": "Late work", "seen": shown_to_ines}
+    html = ineses.post(url, mine, follow=True).content.decode()
+    assert "mark is now" not in html
+    assert "mark changed after this page showed it: Alice" in html
+    assert "set it to 70.00% at" in html and "Nothing was saved" in html
+    assert 'value="Late work"' in html  # what Ines typed, back in her row
+    assert MarkOverride.objects.get(student=bob).mark == Decimal("70")
+    # Clearing what she never saw is refused the same way.
+    cleared = ineses.post(url, {"student": bob.pk, "clear": "1", "seen": "none"}, follow=True)
+    assert "mark changed after this page showed it" in cleared.content.decode()
+    assert MarkOverride.objects.filter(student=bob).exists()
+    # The page now shows Alice's mark: sent from it, Ines's mark is saved, knowingly.
+    mine["seen"] = seen_for(html, bob)
+    assert "mark is now 60.00%" in ineses.post(url, mine, follow=True).content.decode()
+    # Alice's page is the stale one now.
+    html = alices.post(url, {**sent, "mark": "75"}, follow=True).content.decode()
+    assert "Ines Teacher set it to 60.00%" in html
+    assert MarkOverride.objects.get(student=bob).mark == Decimal("60")
 
 
 @pytest.mark.parametrize(("persona", "status"), [("grace", 403), ("bob", 403), ("charlie", 404)])
