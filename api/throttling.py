@@ -1,13 +1,18 @@
 """Request rates per token and per user (settings.API_THROTTLE_RATES).
 
 The counters live in the default cache: shared by every worker with Redis, per worker
-without it. The rates are read from the settings on every request (DRF's own throttles
-read them once at import), so they can be changed without a restart of the classes.
+without it. While Redis is out of reach (its reads are misses, so every count would
+restart at zero and no limit would hold) they are kept in the worker's own memory, as
+without Redis. The rates are read from the settings on every request (DRF's own
+throttles read them once at import), so they can be changed without a restart of the
+classes.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.cache import cache as shared_cache
+from django.core.cache.backends.locmem import LocMemCache
 from rest_framework.throttling import SimpleRateThrottle
 
 from coursesite.clientip import client_ip
@@ -15,7 +20,16 @@ from coursesite.clientip import client_ip
 from .models import PersonalAccessToken
 
 
+# The counters of this process while the shared cache cannot be reached.
+_during_outage = LocMemCache("api-throttle-outage", {"OPTIONS": {"MAX_ENTRIES": 10_000}})
+
+
 class _SettingsRateThrottle(SimpleRateThrottle):
+    @property
+    def cache(self):
+        reachable = getattr(shared_cache, "reachable", None)
+        return _during_outage if reachable is not None and not reachable() else shared_cache
+
     def get_rate(self) -> str | None:
         return settings.API_THROTTLE_RATES.get(self.scope)
 

@@ -193,6 +193,11 @@ class ReusingRedisCache(RedisCache):
         self._class = ReusingRedisCacheClient
         self._options = {**options, "outage_retry_seconds": retry_seconds}
 
+    def reachable(self) -> bool:
+        """False while this process leaves Redis alone after a failure (its reads are
+        misses then: counters kept in it, such as the API's rates, must count elsewhere)."""
+        return time.monotonic() >= self._cache._outage.down_until
+
     def missed(self, key: str, version: int | None = None) -> bool:
         """Whether a write (or delete) of KEY was skipped while Redis was away and is not
         made yet (accounts.cached_sessions asks it of a session it deleted)."""
