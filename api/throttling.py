@@ -19,7 +19,6 @@ from coursesite.clientip import client_ip
 
 from .models import PersonalAccessToken
 
-
 # The counters of this process while the shared cache cannot be reached.
 _during_outage = LocMemCache("api-throttle-outage", {"OPTIONS": {"MAX_ENTRIES": 10_000}})
 
