@@ -36,6 +36,7 @@ from projects.models import GroupMembership
 from .forms import AdminUserChangeForm, AdminUserCreationForm
 from .invitations import invitation_send, invitations_resend, is_invitable, resend_report
 from .models import Role, User
+from .tasks import email_changed_notify
 
 
 class EnrollingUserCreationForm(AdminUserCreationForm):
@@ -179,23 +180,44 @@ class UserAdmin(BoundedSearchMixin, ActionIdsMixin, ScopedRelationsMixin, BaseUs
             return ("is_superuser", "is_active", "groups")
         return ()
 
+    # On one's own account: the email address changes on the profile page.
+    own_personal_info = (
+        _("Personal info"),
+        {
+            "fields": ("display_name", "first_name", "last_name", "email"),
+            "description": _(
+                "Change your own email address on your profile page: it asks for your "
+                "current password and tells your old address."
+            ),
+        },
+    )
+
     def get_fieldsets(self, request: HttpRequest, obj=None):
         superuser = policy.is_superuser(request.user)
         if obj is None:
             return self.add_fieldsets if superuser else self.enrolling_add_fieldsets
+        own = obj.pk == request.user.pk
         if superuser:
+            if own:
+                return (self.fieldsets[0], self.own_personal_info, *self.fieldsets[2:])
             return self.fieldsets
-        if obj.pk == request.user.pk:  # one's own password, via its change page
-            return ((None, {"fields": ("username", "password")}), *self.instructor_fieldsets[1:])
+        if own:  # one's own password, via its change page
+            return (
+                (None, {"fields": ("username", "password")}),
+                self.own_personal_info,
+                *self.instructor_fieldsets[2:],
+            )
         return self.instructor_fieldsets
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
-        if obj is None or policy.is_superuser(request.user):
+        if obj is None:
             return ()
-        readonly = ["username", "last_login", "date_joined"]
-        if obj.pk != request.user.pk:
-            readonly.append("email")  # the login and password-reset address of the person
-        return readonly
+        # The login and password-reset address: one's own changes where the current
+        # password is asked (on a session left open, anyone could take the account
+        # through "Forgot your password?"); another person's, by superusers only.
+        if policy.is_superuser(request.user):
+            return ("email",) if obj.pk == request.user.pk else ()
+        return ["username", "last_login", "date_joined", "email"]
 
     def get_form(self, request: HttpRequest, obj=None, **kwargs):
         if obj is None and not policy.is_superuser(request.user):
@@ -211,6 +233,10 @@ class UserAdmin(BoundedSearchMixin, ActionIdsMixin, ScopedRelationsMixin, BaseUs
 
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
         super().save_model(request, obj, form, change)
+        old_email = form.initial.get("email")
+        if change and "email" in form.changed_data and old_email:
+            # As the profile page does: the address the account left hears of it.
+            email_changed_notify(user=obj, old_email=old_email)
         if not change and is_invitable(obj):
             invitation_send(user=obj)  # on commit: not if the add fails after this
             self.message_user(

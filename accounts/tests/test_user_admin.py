@@ -285,3 +285,45 @@ def test_a_name_still_shown_in_a_course_the_person_left_is_not_renamed_from_anot
     # Who teaches both courses may.
     client.force_login(world.teacher_ab)
     assert rename(client, world.student_b).status_code == 302
+
+
+@pytest.mark.parametrize("who", ["teacher_a", "root"])
+def test_ones_own_email_is_changed_on_the_profile_page_not_in_the_back_office(
+    client, world, who, mailoutbox, settings, django_capture_on_commit_callbacks
+):
+    """The back office changed one's own address with no password and no word to the old
+    one: on a session left open, "Forgot your password?" then handed the account over."""
+    me = getattr(world, who)
+    client.force_login(me)
+    page = client.get(change_url(me)).content.decode()
+    assert 'name="email"' not in page and me.email in page  # shown, not editable
+    assert "Change your own email address on your profile page" in page
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    data = superuser_data(me, email="attacker@evil.example", display_name="Still Me")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(change_url(me), data)
+    assert response.status_code == 302
+    after = User.objects.get(pk=me.pk)
+    assert (after.email, after.display_name) == (me.email, "Still Me")
+    assert not mailoutbox  # nothing changed, nobody to tell
+
+
+def test_an_address_a_superuser_changes_hears_of_it(
+    admin_client, world, mailoutbox, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    old = world.student_a.email
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            change_url(world.student_a), superuser_data(world.student_a, email="new.a@example.org")
+        )
+    assert response.status_code == 302
+    assert User.objects.get(pk=world.student_a.pk).email == "new.a@example.org"
+    assert [message.to for message in mailoutbox] == [[old]]
+    assert "new.a@example.org" in mailoutbox[0].body
+    # A save that leaves the address alone writes to nobody.
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            change_url(world.student_a), superuser_data(world.student_a, email="new.a@example.org")
+        )
+    assert len(mailoutbox) == 1
