@@ -11,10 +11,14 @@ from .tokens import tokens_revoke_all
 
 @receiver(pre_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="api-revoke-tokens")
 def revoke_tokens_on_new_password(sender, instance, update_fields=None, **kwargs) -> None:
-    # Whatever changed the stored password (set_password, a reset, the back office's
-    # "disable password-based authentication", which locks a compromised account out):
-    # compared with the row, as a save that cannot change it skips the read.
+    # Whatever set a new password (set_password, a reset, the back office's "disable
+    # password-based authentication", which locks a compromised account out): compared
+    # with the row, as a save that cannot change it skips the read.
     if instance.pk is None or (update_fields is not None and "password" not in update_fields):
+        return
+    if instance._password is None and instance.has_usable_password():
+        # Not set_password(): Django's login re-hashing the same password with the
+        # preferred hasher (after an upgrade), which revoked every token of its owner.
         return
     stored = sender.objects.filter(pk=instance.pk).values_list("password", flat=True).first()
     if stored is not None and stored != instance.password:

@@ -308,6 +308,24 @@ def test_a_new_password_revokes_the_accounts_tokens_and_says_so(world, password)
     assert not PersonalAccessToken.objects.filter(user=a.grader).exists()
 
 
+def test_a_login_that_rehashes_the_same_password_keeps_the_tokens(world, password, settings):
+    """Django stores a password anew with the preferred hasher when its owner logs in
+    after an upgrade (here from scrypt): the same password, and every token was revoked."""
+    from django.contrib.auth.hashers import make_password
+
+    a, _, _ = world
+    preferred = settings.PASSWORD_HASHERS[0]  # the tests' fast one
+    settings.PASSWORD_HASHERS = [preferred, "django.contrib.auth.hashers.ScryptPasswordHasher"]
+    User.objects.filter(pk=a.grader.pk).update(password=make_password(password, hasher="scrypt"))
+    _, secret = token_create(user=a.grader, name="sync", scope="write")
+    response = Client().post(
+        reverse("accounts:login"), {"username": a.grader.username, "password": password}
+    )
+    assert response.status_code == 302
+    assert not User.objects.get(pk=a.grader.pk).password.startswith("scrypt")  # re-hashed
+    assert bearer(secret).get(ME).status_code == 200
+
+
 def test_disabling_password_login_in_the_back_office_revokes_the_tokens(world):
     # How an administrator locks a compromised account out: its tokens go with it.
     a, _, _ = world
