@@ -10,6 +10,8 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.db.models import OuterRef, Subquery
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.exceptions import ValidationError
 
 from accounts.models import Role
 from coursesite.converters import MAX_ID
@@ -184,3 +186,24 @@ class OverrideFilter(django_filters.FilterSet):
     class Meta:
         model = MarkOverride
         fields = ["assignment", "student"]
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """django-filter's backend, refusing on lists what is neither a filter nor a page.
+
+    A misspelled filter was ignored: ``/enrollments/?emial=...`` listed every row, and a
+    script taking the first row's id to delete it removed the wrong person.
+    """
+
+    PAGING = ("page", "page_size")
+
+    def filter_queryset(self, request, queryset, view):
+        if getattr(view, "action", None) == "list":
+            filterset_class = self.get_filterset_class(view, queryset)
+            taken = {*self.PAGING, *(filterset_class.base_filters if filterset_class else ())}
+            if unknown := sorted(set(request.query_params) - taken):
+                takes = ", ".join(sorted(taken))
+                raise ValidationError(
+                    {name: [f"This list has no such filter; it takes {takes}."] for name in unknown}
+                )
+        return super().filter_queryset(request, queryset, view)

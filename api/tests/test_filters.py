@@ -67,3 +67,21 @@ def test_pages_page_sizes_and_booleans_that_are_not_valid_are_refused(db):
     for value, found in (("true", 1), ("True", 1), ("0", 0), ("", 1)):
         response = teacher.get("/api/v1/courses/", {"is_published": value})
         assert response.json()["count"] == found, value
+
+
+def test_a_misspelled_filter_is_refused_not_ignored(world):
+    """``?emial=`` listed every enrollment: a script deleting "the" row found removed
+    the wrong person."""
+    a, _b, _root = world
+    teacher = token_client(a.instructor)
+    student = a.student
+    found = teacher.get(f"/api/v1/enrollments/?email={student.email}").json()["results"]
+    assert [row["user"]["id"] for row in found] == [student.pk]
+    response = teacher.get(f"/api/v1/enrollments/?emial={student.email}&page_size=5")
+    assert response.status_code == 400
+    [message] = response.json()["errors"]["emial"]
+    assert message.startswith("This list has no such filter; it takes ")
+    assert "email" in message and "page_size" in message
+    # Paging and a record's own address are not filters to refuse.
+    assert teacher.get("/api/v1/enrollments/?page=1&page_size=5").status_code == 200
+    assert teacher.get(f"/api/v1/enrollments/{found[0]['id']}/").status_code == 200
