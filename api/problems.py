@@ -54,7 +54,7 @@ def problem_handler(exc, context):
         "instance": context["request"].path if context.get("request") else "",
     }
     if isinstance(exc, exceptions.ValidationError):
-        errors = response.data
+        errors = _items_as_lists(response.data)
         if not isinstance(errors, dict):
             errors = {"non_field_errors": errors}
         problem["detail"] = INVALID
@@ -69,3 +69,20 @@ def problem_handler(exc, context):
     if request := context.get("request"):
         request.accepted_renderer, request.accepted_media_type = JSONRenderer(), PROBLEM_JSON
     return response
+
+
+def _items_as_lists(errors):
+    """Return ERRORS with the errors of a list's items at their places in a list.
+
+    DRF reports a list's items as an object keyed by index (``{"1": {...}}``), where the
+    checks made after it (the rubric's, a roster's) report a list with ``{}`` for each
+    valid item, as the docs show: one shape for clients to read.
+    """
+    if isinstance(errors, dict):
+        if errors and all(isinstance(key, int) or str(key).isdigit() for key in errors):
+            items = {int(key): _items_as_lists(value) for key, value in errors.items()}
+            return [items.get(index, {}) for index in range(max(items) + 1)]
+        return {key: _items_as_lists(value) for key, value in errors.items()}
+    if isinstance(errors, list):
+        return [_items_as_lists(value) for value in errors]
+    return errors

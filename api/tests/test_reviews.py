@@ -93,3 +93,19 @@ def test_a_review_reads_its_feedback_rendered_as_the_site_shows_it(apple):
     assert grader.get(url).json()["scores"][0]["comment_html"] == ""
     intruder = token_client(build_tenant("Banana").grader)
     assert intruder.get(url).status_code == 404
+
+
+def test_an_item_the_serializer_refuses_is_reported_at_its_place_in_a_list(apple):
+    """The serializer's errors came as {"1": {...}}, the rubric's as [{}, {...}]: one
+    shape now, the documented one."""
+    criterion = Criterion.objects.get(rubric__assignment=apple.grading)
+    response = token_client(apple.grader).patch(
+        f"/api/v1/reviews/{apple.review_o.pk}/",
+        {"scores": [{"criterion": criterion.pk, "points": "1"}, {"criterion": "x"}]},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"]["scores"] == [
+        {},
+        {"criterion": ["A valid integer is required."], "points": ["This field is required."]},
+    ]
