@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Page, expect
 
+from accounts.tests.browser import log_in
 from lessons.services import course_import
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -81,3 +82,18 @@ def test_a_student_signs_up_follows_lessons_marks_one_complete_resumes_and_searc
     expect(page.locator(".search-result mark").first).to_be_visible()
     page.locator(".search-result a").first.click()
     expect(page.locator(".lesson-body")).to_contain_text("ookie")
+
+
+def test_mark_as_complete_keeps_keyboard_focus_so_enter_again_undoes(
+    live_server, page: Page, pyweb, password
+):
+    log_in(page, live_server.url, "bob", password)
+    page.goto(live_server.url + pyweb.lessons[0].get_absolute_url())
+    button = page.locator("#complete-btn")
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(button).to_contain_text("Completed")
+    expect(button).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(button).to_have_text("Mark as complete")
+    expect(button).to_be_focused()

@@ -22,7 +22,10 @@
       var button = form.querySelector("button[type=submit]");
       var field = form.querySelector('input[name="completed"]');
       var status = document.getElementById("complete-status");
-      button.disabled = true;
+      // aria-disabled, not disabled: a disabled button drops keyboard focus to <body>,
+      // and the next Enter (to undo) would go nowhere.
+      if (button.getAttribute("aria-disabled") === "true") return;
+      button.setAttribute("aria-disabled", "true");
       fetch(form.action, {
         method: "POST",
         body: new FormData(form),  // carries the csrfmiddlewaretoken of the form
@@ -44,7 +47,7 @@
           var tick = document.querySelector('.course-outline [aria-current="page"] ~ .tick');
           if (tick) tick.classList.toggle("d-none", !data.completed);
           if (status) status.textContent = data.message;
-          button.disabled = false;
+          button.removeAttribute("aria-disabled");
         })
         .catch(function () {
           // Anything unexpected (expired session, network): fall back to the plain form.
