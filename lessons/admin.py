@@ -662,6 +662,14 @@ class EnrollmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
     def get_changelist(self, request: HttpRequest, **kwargs) -> type[ChangeList]:
         return EnrollmentChangeList
 
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        if obj is None:
+            return self.readonly_fields
+        # Only the role changes: moving an enrollment to another person or course took
+        # someone out without the removal's record (they could rejoin with the key) and
+        # handed the first person's history to the second. Remove, then enroll, instead.
+        return ("user", "course", *self.readonly_fields)
+
     def lock_for_write(self, obj: Enrollment) -> None:
         # The course's row, as refuse_if_last_instructor does: two instructors removing
         # each other at once both passed the check below, and left the course with none.

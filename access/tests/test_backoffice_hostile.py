@@ -83,9 +83,10 @@ def test_history_pages_of_another_course_and_odd_versions_are_404(world):
 def test_an_autocomplete_field_with_a_value_no_id_can_be_is_a_form_error(world, value):
     a, _b = world
     client = client_for(a.instructor)
-    url = reverse("admin:lessons_enrollment_change", args=[a.enrollment.pk])
+    # On the add form: a saved enrollment's person is not editable.
+    url = reverse("admin:lessons_enrollment_add")
     data = form_data(client.get(url).content.decode(), "enrollment_form")
-    response = client.post(url, {**data, "user": value})
+    response = client.post(url, {**data, "course": a.course.pk, "role": "student", "user": value})
     assert response.status_code == 200
     assert "errornote" in response.content.decode()
 

@@ -640,3 +640,28 @@ def test_a_row_posted_with_another_courses_id_is_refused_not_dropped(
     assert "This row was changed or deleted elsewhere" in page
     assert Module.objects.get(pk=foreign.pk).title != "Hijack"
     assert not Module.objects.filter(slug="hijack").exists()
+
+
+def test_a_saved_enrollment_changes_its_role_only(client, pyweb, other_course, alice, bob, charlie):
+    """Moving an enrollment to another course or person took someone out without the
+    removal's record (they could rejoin with the key) and gave their history away."""
+    from lessons.tests.factories import EnrollmentFactory
+
+    EnrollmentFactory(user=alice, course=other_course.course, role=Role.INSTRUCTOR)
+    enrollment = Enrollment.objects.get(user=bob, course=pyweb.course)
+    client.force_login(alice)
+    url = reverse("admin:lessons_enrollment_change", args=[enrollment.pk])
+    page = client.get(url).content.decode()
+    assert 'name="user"' not in page and 'name="course"' not in page
+    assert 'name="role"' in page
+    moved = {"user": charlie.pk, "course": other_course.course.pk, "role": Role.GRADER}
+    assert client.post(url, moved).status_code == 302
+    enrollment.refresh_from_db()
+    assert (enrollment.user, enrollment.course, enrollment.role) == (
+        bob,
+        pyweb.course,
+        Role.GRADER,
+    )
+    # A new enrollment still names its person and course.
+    page = client.get(reverse("admin:lessons_enrollment_add")).content.decode()
+    assert 'name="user"' in page and 'name="course"' in page
