@@ -139,3 +139,26 @@ def test_save_draft_after_an_autosave_is_this_tabs_own_work_not_a_stale_one(
     page.click("#save-draft")
     expect(page.get_by_role("alert").first).to_contain_text("Draft saved. Nothing is lost.")
     assert Review.objects.get(pk=world.review.pk).overall_feedback == "Second thoughts."
+
+
+def test_a_line_number_puts_the_cursor_in_the_comment_box_and_the_form_is_one_tab_away(
+    live_server, page: Page, alice, bob, grace, password
+):
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    log_in(page, live_server.url, "grace", password)
+    page.goto(f"{live_server.url}/grading/reviews/{world.review.pk}/?path=app.py")
+
+    # A click on line 3 picks it and leaves the focus in the comment box, to type at once.
+    page.locator("#L3 td.ln a").click()
+    expect(page.locator("#id_line")).to_have_value("3")
+    expect(page.locator("#id_text")).to_be_focused()
+    page.keyboard.type("hello")
+    expect(page.locator("#id_text")).to_have_value("hello")
+    assert page.url.endswith("#L3")
+
+    # From the keyboard, the form is reached without a Tab through every line number.
+    page.goto(f"{live_server.url}/grading/reviews/{world.review.pk}/?path=app.py")
+    skip = page.get_by_role("link", name="Skip the code, to the comment form")
+    skip.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#id_line")).to_be_focused()

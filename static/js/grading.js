@@ -138,8 +138,16 @@
 
   var lineInput = document.getElementById("id_line");
   document.querySelectorAll(".code-table td.ln a").forEach(function (link) {
-    link.addEventListener("click", function () {
+    link.addEventListener("click", function (event) {
       if (!lineInput) return;
+      // Following href="#L3" would move the focus to the row, away from the comment box;
+      // the address still names the line, and the row is marked as :target would.
+      event.preventDefault();
+      history.replaceState(null, "", link.hash);
+      document.querySelectorAll(".code-table tr.picked").forEach(function (row) {
+        row.classList.remove("picked");
+      });
+      link.closest("tr").classList.add("picked");
       lineInput.value = link.dataset.line;
       var text = document.getElementById("id_text");
       if (text) text.focus();
