@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+from functools import partial
 from pathlib import PurePosixPath
 
 from django import forms
@@ -310,11 +311,19 @@ class ScopedRelationsMixin:
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
         kwargs.setdefault("error_messages", {"invalid_choice": not_yours(db_field)})
-        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+        autocomplete = db_field.name in self.get_autocomplete_fields(request)
+        if "widget" not in kwargs and autocomplete:
             kwargs["widget"] = SafeAutocompleteSelect(
                 db_field, self.admin_site, using=kwargs.get("using")
             )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        path = policy.course_path(db_field.related_model)
+        if path and formfield is not None and not autocomplete:
+            # A course copied for a new run has modules, projects and rubrics of the same
+            # names: each choice names its course, or work went to last year's run.
+            formfield.queryset = formfield.queryset.select_related(path)
+            formfield.label_from_instance = partial(_with_course, path)
+        return formfield
 
     def formfield_for_manytomany(self, db_field, request: HttpRequest, **kwargs):
         kwargs.setdefault("error_messages", {"invalid_choice": NOT_YOURS_MANY})
@@ -323,6 +332,13 @@ class ScopedRelationsMixin:
                 db_field, self.admin_site, using=kwargs.get("using")
             )
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+def _with_course(path: str, obj: Model) -> str:
+    course = obj
+    for hop in path.split("__"):
+        course = getattr(course, hop)
+    return f"{obj} · {course}"
 
 
 NOTHING_SAVED = _("Nothing was saved.")

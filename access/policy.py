@@ -504,6 +504,20 @@ def scope(user, action: str, queryset, *, roles: Collection[str] | None = None) 
     return queryset.filter(access_filter(user, action, queryset.model, roles=roles))
 
 
+def course_path(model: type[Model]) -> str | None:
+    """Return the lookup from MODEL to its course ("" for Course itself, None if the
+    policy has no rule for it), through its rule's parents."""
+    rule = RULES.get(model._meta.label)
+    if rule is None:
+        return None
+    if not rule.parent:
+        return rule.course
+    above = course_path(model._meta.get_field(rule.parent).related_model)
+    if above is None:
+        return None
+    return f"{rule.parent}__{above}" if above else rule.parent
+
+
 def course_id_of(obj: Model) -> int | None:
     """Return the id of OBJ's course, following its rule's course lookup."""
     rule = _rule(type(obj))

@@ -665,3 +665,22 @@ def test_a_saved_enrollment_changes_its_role_only(client, pyweb, other_course, a
     # A new enrollment still names its person and course.
     page = client.get(reverse("admin:lessons_enrollment_add")).content.decode()
     assert 'name="user"' in page and 'name="course"' in page
+
+
+def test_choices_name_their_course_when_two_runs_share_titles(client, pyweb, other_course, alice):
+    """After "Copy for a new run" every module, project and rubric was offered twice,
+    alike: work went to last year's course."""
+    from lessons.tests.factories import EnrollmentFactory
+
+    EnrollmentFactory(user=alice, course=other_course.course, role=Role.INSTRUCTOR)
+    client.force_login(alice)
+    page = client.get(reverse("admin:lessons_lesson_add")).content.decode()
+    for course in (pyweb.course, other_course.course):
+        assert f">1. Module 1 · {course}</option>" in page
+    from projects.tests.factories import ProjectAssignmentFactory
+
+    for course in (pyweb.course, other_course.course):
+        ProjectAssignmentFactory(course=course, title="Blog engine")
+    page = client.get(reverse("admin:grading_rubric_add")).content.decode()
+    for course in (pyweb.course, other_course.course):
+        assert f">Blog engine · {course}</option>" in page
