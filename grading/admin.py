@@ -34,6 +34,7 @@ from coursesite.admin_forms import (
 from lessons.models import Course
 from projects.models import ProjectAssignment
 
+from .hub import stranded_reviews
 from .models import (
     Criterion,
     CriterionScore,
@@ -525,6 +526,24 @@ class ReviewAdmin(HistoryAdmin):
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else ()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if request.method == "GET" and obj is not None and obj.grader_id:
+            stranded = stranded_reviews(obj.group.assignment)
+            if any(review.pk == obj.pk for review in stranded):
+                # The grader list holds the course's graders only: the field read
+                # "- Select an option -", and saving said only "This field is required".
+                messages.warning(
+                    request,
+                    _(
+                        "%(grader)s, this review's grader, no longer grades this course: "
+                        "nobody can finish it. Choose another grader below; unfinished "
+                        "work goes with it."
+                    )
+                    % {"grader": obj.grader},
+                )
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description=_("assignment"))
     def assignment(self, obj: Review):

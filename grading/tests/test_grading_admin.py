@@ -332,3 +332,22 @@ def test_the_history_is_read_only_and_names_no_none(client, world, alice):
         "admin:grading_review_simple_history", args=[world.review.pk, record.history_id]
     )
     assert "Revert" not in client.get(version).content.decode()
+
+
+def test_a_review_whose_grader_left_the_course_says_so(client, world, alice, grace):
+    """Its grader field read "- Select an option -" and saving said "This field is required"."""
+    from lessons.models import Enrollment
+    from lessons.services import enrollment_delete
+
+    other = enroll(UserFactory(username="gus", display_name="Gus Grader"), world.course, Role.GRADER)
+    client.force_login(alice)
+    url = reverse("admin:grading_review_change", args=[world.review.pk])
+    assert "no longer grades this course" not in client.get(url).content.decode()
+    enrollment_delete(Enrollment.objects.get(user=grace, course=world.course))
+    page = client.get(url).content.decode()
+    assert f"{grace}, this review&#x27;s grader, no longer grades this course" in page
+    data = form_data(page, "review_form")
+    response = client.post(url, {**data, "grader": other.pk}, follow=True)
+    assert response.status_code == 200
+    assert Review.objects.get(pk=world.review.pk).grader == other
+    assert "no longer grades this course" not in client.get(url).content.decode()
