@@ -339,7 +339,9 @@ def test_a_review_whose_grader_left_the_course_says_so(client, world, alice, gra
     from lessons.models import Enrollment
     from lessons.services import enrollment_delete
 
-    other = enroll(UserFactory(username="gus", display_name="Gus Grader"), world.course, Role.GRADER)
+    other = enroll(
+        UserFactory(username="gus", display_name="Gus Grader"), world.course, Role.GRADER
+    )
     client.force_login(alice)
     url = reverse("admin:grading_review_change", args=[world.review.pk])
     assert "no longer grades this course" not in client.get(url).content.decode()
