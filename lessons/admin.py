@@ -29,6 +29,7 @@ from access import policy
 from access.backoffice import CourseScopedAdmin, CourseScopedInline
 from accounts.invitations import invitations_resend, resend_report
 from accounts.models import Role, User
+from accounts.throttle import enroll_throttle, subject_of_user
 from coursesite.admin_forms import ChoiceMessagesMixin, InlineRowsMixin, KeptWorkFormSet
 from coursesite.converters import parse_id
 from coursesite.csvexport import CsvResponse
@@ -37,6 +38,7 @@ from practice.models import Attempt, ExerciseAttempt
 from practice.services import lesson_practice_sync
 
 from .models import (
+    KEY_TAKEN,
     Course,
     Enrollment,
     Lesson,
@@ -174,9 +176,37 @@ class ModuleInline(CourseScopedInline, admin.TabularInline):
     ordering = ("order", "pk")
 
 
+class CourseAdminForm(forms.ModelForm):
+    """The course form, counting the keys it is told belong to another course.
+
+    "Another course has this key" confirms a guess: typed here without limit, any
+    instructor could find other courses' hand-chosen keys. Such answers are counted
+    with the wrong keys of the enrollment page (``enroll_throttle``, per account).
+    """
+
+    guesser = ""  # the account typing (CourseAdmin.get_form)
+
+    def clean_enrollment_key(self):
+        key = self.cleaned_data.get("enrollment_key")
+        self.key_counted = key != self.instance.enrollment_key
+        if self.key_counted and not enroll_throttle.allows(self.guesser):
+            raise ValidationError(
+                _("Too many keys tried: wait %(wait)s, then try again.")
+                % {"wait": enroll_throttle.wait}
+            )
+        return key
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        counted = getattr(self, "key_counted", False)
+        if counted and not self.has_error("enrollment_key", code=KEY_TAKEN):
+            enroll_throttle.forgive(self.guesser)  # no guess: a key of nobody's
+
+
 @admin.register(Course)
 class CourseAdmin(InlineRowsMixin, PublishActionsMixin, CourseScopedAdmin):
     course_path = "pk"
+    form = CourseAdminForm
     list_display = (
         "title",
         "code",
@@ -228,6 +258,10 @@ class CourseAdmin(InlineRowsMixin, PublishActionsMixin, CourseScopedAdmin):
     def report_link(self, obj: Course) -> str:
         url = reverse("admin:lessons_course_progress", args=[obj.pk])
         return format_html('<a href="{}">Report</a>', url)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"guesser": subject_of_user(request.user)})
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

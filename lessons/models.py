@@ -28,6 +28,9 @@ from .rendering import render_markdown
 ENROLLMENT_KEY_MIN_LENGTH = 8
 
 
+KEY_TAKEN = "key_taken"  # told to whoever types another course's key (a guess, counted)
+
+
 def new_enrollment_key() -> str:
     # Short enough to read out in a lecture, long enough not to be guessed.
     return secrets.token_urlsafe(9)
@@ -220,8 +223,9 @@ class Course(models.Model):
                     "guessed by anyone with an account."
                 ) % {"n": ENROLLMENT_KEY_MIN_LENGTH}
             elif others.filter(enrollment_key__iexact=key).exists():
-                errors["enrollment_key"] = _(
-                    "Another course has this key (in some capitals): choose another."
+                errors["enrollment_key"] = ValidationError(
+                    _("Another course has this key (in some capitals): choose another."),
+                    code=KEY_TAKEN,
                 )
         if errors:
             raise ValidationError(errors)

@@ -684,3 +684,33 @@ def test_choices_name_their_course_when_two_runs_share_titles(client, pyweb, oth
     page = client.get(reverse("admin:grading_rubric_add")).content.decode()
     for course in (pyweb.course, other_course.course):
         assert f">Blog engine · {course}</option>" in page
+
+
+def test_keys_guessed_through_the_course_form_count_as_wrong_keys(
+    client, pyweb, other_course, alice, settings
+):
+    """ "Another course has this key" confirmed any guess, without limit: such answers
+    count with the enrollment page's wrong keys, per account."""
+    from access.tests.matrix import form_data
+
+    settings.SIGNUP_FAILURE_LIMIT = 3
+    other_course.course.enrollment_key = "secret-key-of-b"
+    other_course.course.save()
+    client.force_login(alice)
+    url = reverse("admin:lessons_course_change", args=[pyweb.course.pk])
+    data = form_data(client.get(url).content.decode(), "course_form")
+
+    def try_key(key: str) -> str:
+        return client.post(url, {**data, "enrollment_key": key}).content.decode()
+
+    # A key of nobody's is no guess: saved, not counted.
+    assert client.post(url, {**data, "enrollment_key": "our-own-key-1"}).status_code == 302
+    data["enrollment_key"] = "our-own-key-1"
+    for _ in range(3):
+        assert "Another course has this key" in try_key("secret-key-of-b")
+    page = try_key("secret-key-of-b")
+    assert "Too many keys tried: wait" in page and "Another course has this key" not in page
+    # The enrollment page's wrong keys share the count.
+    response = client.post(reverse("lessons:enroll"), {"key": "not-a-key-at-all"})
+    assert response.status_code == 429
+    assert Course.objects.get(pk=pyweb.course.pk).enrollment_key == "our-own-key-1"
