@@ -44,6 +44,12 @@ CHANGED_MEANWHILE = (
 )
 
 
+EXERCISE_SAVED = (
+    "Your attempt was saved. Exercises are not marked automatically: compare your code "
+    "with the expected result and the worked solution below."
+)
+
+
 def _changed_meanwhile(request: HttpRequest, lesson: Lesson) -> HttpResponse:
     """The question or exercise was deleted by a lesson edit committed at the same moment."""
     if wants_json(request):
@@ -138,4 +144,6 @@ def exercise_attempt(
             "typed": code[:MAX_CODE_LENGTH],
         }
         return render(request, "practice/exercise_error.html", context, status=400)
-    return _back(lesson, exercise.anchor)
+    # Shown in the exercise itself (practice/_macros.html), where the page jumps to.
+    messages.success(request, EXERCISE_SAVED, extra_tags=f"inline {exercise.anchor}")
+    return _back(lesson, f"{exercise.anchor}-saved")

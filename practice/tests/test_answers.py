@@ -222,7 +222,8 @@ def test_an_exercise_attempt_is_kept_then_the_expected_result_and_solution_show(
         "practice:exercise_attempt", args=[quiz.course.slug, quiz.lesson.slug, "hello-route"]
     )
     response = client.post(url, {"code": "app = 1\n"})
-    assert response.status_code == 302 and response["Location"].endswith("#exercise-hello-route")
+    assert response.status_code == 302
+    assert response["Location"].endswith("#exercise-hello-route-saved")
     page = client.get(quiz.lesson.get_absolute_url()).content.decode()
     assert "Worked solution" in page and "GET /hello/Ada -&gt; Hello, Ada!" in page
     assert "app = 1" in page  # the latest attempt, back in the box

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accounts.models import Role, User
+from accounts.tests.browser import log_in
 from lessons.tests.factories import EnrollmentFactory
 
 from .conftest import build_quiz
@@ -70,3 +71,21 @@ def test_a_student_answers_the_quiz_and_sees_the_progress_bars_move(live_server,
     page.click("#complete-btn")
     expect(page.locator("#complete-btn")).to_contain_text("Completed")
     expect(bar(page, "course")).to_have_attribute("aria-valuenow", "100")
+
+
+def test_an_exercise_attempt_says_it_was_saved_where_the_student_is(
+    live_server, page: Page, bob, password
+):
+    quiz = build_quiz()
+    EnrollmentFactory(user=bob, course=quiz.course, role=Role.STUDENT)
+    log_in(page, live_server.url, "bob", password)
+    page.goto(f"{live_server.url}{quiz.lesson.get_absolute_url()}")
+    exercise = page.locator(f"#{quiz.exercise.anchor}")
+    exercise.get_by_label("Your attempt").fill("this is not even python (")
+    exercise.get_by_role("button", name="Save my attempt").click()
+    # The message is in the exercise, focused (so read out, and in view), not on <body>.
+    saved = page.locator(f"#{quiz.exercise.anchor} .exercise-saved")
+    expect(saved).to_contain_text("Your attempt was saved.")
+    expect(saved).to_be_focused()
+    expect(saved).to_be_in_viewport()
+    expect(exercise).to_contain_text("Worked solution")
