@@ -963,6 +963,18 @@ def feedback(request: HttpRequest, pk: int) -> HttpResponse:
     review, as_member = _get_feedback(request, pk)
     if as_member:  # it leaves the student's to-do list, with the regrade answers read
         feedback_mark_viewed(review=review, student=request.user)
+    return _render_feedback(request, review, as_member)
+
+
+def _render_feedback(
+    request: HttpRequest,
+    review: Review,
+    as_member: bool,
+    *,
+    regrade_form: RegradeRequestForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The feedback page of REVIEW; REGRADE_FORM, if given, is a refused regrade request."""
     assignment = review.group.assignment
     criteria = list(Criterion.objects.filter(rubric__assignment=assignment))
     scores = {s.criterion_id: s for s in review.scores.all()}
@@ -975,6 +987,11 @@ def feedback(request: HttpRequest, pk: int) -> HttpResponse:
     can_request = as_member and closes is not None and timezone.now() <= closes
     regradable = _regradable(review) if can_request else None
     all_waiting = can_request and not regradable.exists()
+    if regrade_form is not None:  # refused: said above too (the form may be gone meanwhile)
+        errors = (e for field_errors in regrade_form.errors.values() for e in field_errors)
+        messages.error(request, "Nothing was sent. " + " ".join(errors))
+    elif can_request:
+        regrade_form = RegradeRequestForm(initial=kept_fields(request), criteria=regradable)
     max_total = sum((c.max_points for c in criteria), Decimal(0))
     latest = review.group.submissions.order_by("-version").values_list("version", flat=True)
     newer_version = next(iter(latest[:1]), None)
@@ -992,21 +1009,20 @@ def feedback(request: HttpRequest, pk: int) -> HttpResponse:
             "path": path,
             "as_member": as_member,
             "regrades": review.regrade_requests.select_related("criterion", "requested_by"),
-            "regrade_form": RegradeRequestForm(initial=kept_fields(request), criteria=regradable)
-            if can_request
-            else None,
+            "regrade_form": regrade_form if can_request else None,
             "regrade_closes": closes,
             "regrades_all_waiting": all_waiting,
             "newer_version": newer_version
             if newer_version and newer_version > review.submission.version
             else None,
         },
+        status=status,
     )
 
 
 @form_view(page("grading:feedback", "pk"))
 def regrade_request(request: HttpRequest, pk: int) -> HttpResponse:
-    review, _as_member = _get_feedback(request, pk)
+    review, as_member = _get_feedback(request, pk)
     # Members of the group, still students of the course: not its instructors.
     policy.require(request.user, policy.VIEW, review, roles=policy.STUDENTS)
     form = RegradeRequestForm(request.POST, criteria=_regradable(review))
@@ -1019,19 +1035,12 @@ def regrade_request(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            form.add_error(None, " ".join(exc.messages))
         else:
             messages.success(request, "Regrade requested. You will see the answer here.")
             return redirect("grading:feedback", pk=pk)
-    else:
-        errors = [
-            error for field in ("criterion", "reason") for error in form.errors.get(field, [])
-        ]
-        messages.error(request, "Nothing was sent. " + " ".join(errors))
-    # Refused: the reason comes back in the form, as typed (the feedback page asks).
-    feedback_page = reverse("grading:feedback", kwargs={"pk": pk})
-    keep_refused(request, feedback_page)
-    return redirect(feedback_page)
+    # Refused: the page again (400), the form as typed with each error at its field.
+    return _render_feedback(request, review, as_member, regrade_form=form, status=400)
 
 
 def _peer_closed_reason(group: Group) -> str:

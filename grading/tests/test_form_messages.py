@@ -9,6 +9,7 @@ of 0 or "abc" with "Give a line number and a comment." although both were given.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -80,6 +81,35 @@ def test_a_regrade_reason_too_long_is_said_as_a_sentence(client, world, alice, b
         f"Nothing was sent. Keep your reason to {REGRADE_TEXT_MAX_LENGTH} characters or fewer "
         f"(it has {REGRADE_TEXT_MAX_LENGTH + 1})."
     )
+    assert not RegradeRequest.objects.exists()
+
+
+def test_a_refused_regrade_request_marks_its_fields_and_keeps_what_was_typed(
+    client, world, alice, bob
+):
+    """Each error at its field (aria-invalid, described by its message), not only above."""
+    release(world, alice)
+    client.force_login(bob)
+    url = reverse("grading:regrade_request", kwargs={"pk": world.submission.pk})
+    response = client.post(url, {"criterion": "", "reason": " "})
+    assert response.status_code == 400
+    form = response.content.decode().split('id="regrade-form"', 1)[1].split("</form>", 1)[0]
+    for field, message in (
+        ("criterion", "Choose the criterion to regrade."),
+        ("reason", "Say why this criterion should be regraded."),
+    ):
+        tag = re.search(rf'<(select|textarea) name="{field}"[^>]*>', form).group(0)
+        assert 'aria-invalid="true"' in tag
+        described = re.search(r'aria-describedby="([^"]*)"', tag).group(1).split()
+        error_id = next(i for i in described if i.endswith("_error"))
+        assert re.search(rf'id="{error_id}"[^>]*>\s*<p[^>]*><strong>{message}', form)
+    # What was typed stays, with the error: the criterion picked, the reason kept.
+    typed = "Our tests cover every view."
+    response = client.post(url, {"criterion": world.style.pk, "reason": typed + "x" * 4000})
+    form = response.content.decode().split('id="regrade-form"', 1)[1].split("</form>", 1)[0]
+    assert f'<option value="{world.style.pk}" selected>' in form
+    assert typed in form and 'name="reason"' in form
+    assert re.search(r'<textarea name="reason"[^>]*aria-invalid="true"', form)
     assert not RegradeRequest.objects.exists()
 
 
