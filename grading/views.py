@@ -422,6 +422,7 @@ def _render_review(
         "path": path,
         "comment_form": comment_form or LineCommentForm(initial={"path": path}),
         "comment_error": comment_error,
+        "comment_invalid": _comment_invalid(comment_form, viewer.file) if comment_error else (),
         "draft_version": services.draft_version(review),
         "shown_version": submission.version,
         # A line comment whose edit was refused: (its id, the text typed, why).
@@ -444,6 +445,24 @@ def _render_review(
         # The comment form is not on this page: say what went wrong above it instead.
         messages.error(request, comment_error)
     return render(request, "grading/review.html", context, status=status)
+
+
+def _comment_invalid(form: LineCommentForm | None, shown) -> set[str]:
+    """Return the fields of a refused line comment's FORM that its error is about: those
+    the form refused, and a line number past the end of SHOWN (the service refused it)."""
+    if form is None or not form.is_bound:
+        return set()
+    invalid = {name for name in ("line", "text") if name in form.errors}
+    line = form.cleaned_data.get("line") if "line" not in form.errors else None
+    if (
+        line is not None
+        and shown is not None
+        and shown.lines
+        and not (shown.truncated or shown.lines_truncated)
+        and line > len(shown.lines)
+    ):
+        invalid.add("line")
+    return invalid
 
 
 # A line comment whose line number is missing or not a number of the file, with its

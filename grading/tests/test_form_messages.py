@@ -205,6 +205,45 @@ def test_a_line_comment_without_text_asks_for_it(client, world, grace):
     assert "Give a line number from 1 to 5 of this file, and a comment." in html
 
 
+def comment_fields(html: str) -> dict[str, str]:
+    """The opening tags of the line comment form's Line and Comment fields."""
+    form = html.split('id="line-comment-form"', 1)[1].split("</form>", 1)[0]
+    return {
+        "line": re.search(r'<input [^>]*id="id_line"[^>]*>', form).group(0),
+        "text": re.search(r'<textarea [^>]*id="id_text"[^>]*>', form).group(0),
+    }
+
+
+def described_by(tag: str) -> list[str]:
+    return re.search(r'aria-describedby="([^"]*)"', tag).group(1).split()
+
+
+@pytest.mark.parametrize(
+    ("line", "text", "invalid", "message"),
+    [
+        ("999", "Nice name.", {"line"}, "“app.py” has 5 lines: there is no line 999."),
+        ("0", "Nice name.", {"line"}, "Give a line number from 1 to 5 of this file."),
+        ("2", " ", {"text"}, "Write a comment before adding it."),
+        ("", "", {"line", "text"}, "Give a line number from 1 to 5 of this file, and a comment."),
+    ],
+)
+def test_a_refused_line_comment_marks_the_fields_its_error_is_about(
+    client, world, grace, line, text, invalid, message
+):
+    client.force_login(grace)
+    url = reverse("grading:line_comment_create", kwargs={"pk": world.review.pk})
+    html = client.post(url, {"path": "app.py", "line": line, "text": text}).content.decode()
+    assert re.search(r'id="comment-error">' + re.escape(message), html)
+    for name, tag in comment_fields(html).items():
+        assert ('aria-invalid="true"' in tag) == (name in invalid), tag
+        assert "comment-error" in described_by(tag)  # the one message, above both
+    # A page not refused marks nothing, and points at no error.
+    for tag in comment_fields(
+        client.get(review_url(world, path="app.py")).content.decode()
+    ).values():
+        assert "aria-invalid" not in tag and "comment-error" not in described_by(tag)
+
+
 def test_a_line_comment_is_still_refused_to_other_graders(client, world):
     other = enroll(UserFactory(username="otto"), world.course, Role.GRADER)
     client.force_login(other)
