@@ -89,3 +89,25 @@ def test_an_exercise_attempt_says_it_was_saved_where_the_student_is(
     expect(saved).to_be_focused()
     expect(saved).to_be_in_viewport()
     expect(exercise).to_contain_text("Worked solution")
+
+
+def test_copy_is_announced_and_an_answered_question_keeps_its_copy_button(
+    live_server, page: Page, bob, password
+):
+    quiz = build_quiz()
+    EnrollmentFactory(user=bob, course=quiz.course, role=Role.STUDENT)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    log_in(page, live_server.url, "bob", password)
+    page.goto(f"{live_server.url}{quiz.lesson.get_absolute_url()}")
+    question = page.locator("#question-length")
+    copy = question.get_by_role("button", name="Copy code to clipboard")
+    copy.click()
+    # Said to screen readers too: the button's own label never changes.
+    expect(page.get_by_role("status").filter(has_text="Code copied")).to_have_count(1)
+    assert page.evaluate("navigator.clipboard.readText()").startswith('print(len("héllo"))')
+
+    # Answered, the question comes back as new HTML: its code can still be copied.
+    question.get_by_label("What does this code print?").fill("5\na")
+    question.get_by_role("button", name="Check my answer").click()
+    expect(page.locator("#question-length .answer-result")).to_contain_text("Right!")
+    expect(question.get_by_role("button", name="Copy code to clipboard")).to_have_count(1)

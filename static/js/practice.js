@@ -53,6 +53,7 @@
             holder.innerHTML = data.html.trim();
             var fresh = holder.firstElementChild;
             section.replaceWith(fresh);
+            if (window.coursesite) window.coursesite.addCopyButtons(fresh);
             var newForm = fresh.querySelector("form.js-answer");
             if (newForm) bind(newForm);
             updateQuizBar(data.quiz);

@@ -1,23 +1,44 @@
 // Small progressive enhancements; every page works without them.
 (function () {
   "use strict";
-  // Copy buttons on code blocks.
-  document.querySelectorAll(".lesson-body pre").forEach(function (pre) {
+  // Copy buttons on code blocks. The button's aria-label names it, so "Copied" is said
+  // through a live region of its own. Exposed for HTML added later (practice.js swaps an
+  // answered question in).
+  var copied = null; // the live region, in the page before anything is said in it
+  function announceCopied() {
+    copied.textContent = "";
+    // A change the reader notices even when the same words are said twice in a row.
+    setTimeout(function () { copied.textContent = "Code copied to the clipboard."; }, 50);
+  }
+  function addCopyButtons(root) {
     if (!navigator.clipboard) return;
-    var button = document.createElement("button");
-    button.type = "button";
-    button.className = "btn btn-sm btn-outline-secondary copy-code";
-    button.textContent = "Copy";
-    button.setAttribute("aria-label", "Copy code to clipboard");
-    button.addEventListener("click", function () {
-      var code = pre.querySelector("code") || pre;
-      navigator.clipboard.writeText(code.innerText).then(function () {
-        button.textContent = "Copied";
-        setTimeout(function () { button.textContent = "Copy"; }, 1500);
+    root.querySelectorAll(".lesson-body pre").forEach(function (pre) {
+      if (pre.querySelector(".copy-code")) return;
+      if (!copied) {
+        copied = document.createElement("div");
+        copied.className = "visually-hidden";
+        copied.setAttribute("role", "status");
+        copied.id = "copy-status";
+        document.body.appendChild(copied);
+      }
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "btn btn-sm btn-outline-secondary copy-code";
+      button.textContent = "Copy";
+      button.setAttribute("aria-label", "Copy code to clipboard");
+      button.addEventListener("click", function () {
+        var code = pre.querySelector("code") || pre;
+        navigator.clipboard.writeText(code.innerText).then(function () {
+          button.textContent = "Copied";
+          announceCopied();
+          setTimeout(function () { button.textContent = "Copy"; }, 1500);
+        });
       });
+      pre.appendChild(button);
     });
-    pre.appendChild(button);
-  });
+  }
+  window.coursesite = { addCopyButtons: addCopyButtons };
+  addCopyButtons(document);
   // A form sent back with errors: each invalid field is announced as such and tied to
   // its message (where the template did not), and focus goes to the first one, or to
   // the error summary, so keyboard and screen-reader users start where the problem is.
