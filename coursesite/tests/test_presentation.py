@@ -1,4 +1,5 @@
-"""Rules every page template keeps: labelled progress bars, one way to show a time."""
+"""Rules every page template keeps: labelled progress bars, one way to show a time,
+scroll boxes of output and code reached by keyboard."""
 
 from __future__ import annotations
 
@@ -22,6 +23,18 @@ def test_every_progress_bar_says_what_it_measures():
             for attribute in ("aria-valuenow", "aria-valuemin", "aria-valuemax", "aria-label"):
                 assert f"{attribute}=" in tag, f"{name}: a progress bar without {attribute}"
     assert bars >= 2
+
+
+def test_every_pre_scrolls_by_keyboard_and_is_named():
+    # Test output and diffs are wider than a phone: a box that scrolls must take the
+    # focus to be scrolled with the arrow keys (axe: scrollable-region-focusable).
+    boxes = 0
+    for name, text in templates().items():
+        for tag in re.findall(r"<pre\b[^>]*>", text):
+            boxes += 1
+            for attribute in ('tabindex="0"', 'role="region"', "aria-label="):
+                assert attribute in tag, f"{name}: {tag} without {attribute}"
+    assert boxes >= 4
 
 
 def test_times_of_day_go_through_the_local_time_filter():
