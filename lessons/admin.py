@@ -51,6 +51,7 @@ from .services import (
     course_copy,
     course_progress_report,
     enrollment_create,
+    enrollments_notify,
     enrollments_removed,
     last_instructor_refusals,
     lesson_move,
@@ -695,6 +696,11 @@ class EnrollmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
 
     def get_changelist(self, request: HttpRequest, **kwargs) -> type[ChangeList]:
         return EnrollmentChangeList
+
+    def save_model(self, request: HttpRequest, obj: Enrollment, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            enrollments_notify([obj])  # the person hears of it once saved
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         if obj is None:

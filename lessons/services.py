@@ -9,6 +9,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from django.contrib.auth.password_validation import validate_password
@@ -42,6 +43,7 @@ from .models import (
     renumber,
 )
 from .signals import course_copied
+from .tasks import send_enrollment_notices
 
 logger = logging.getLogger(__name__)
 
@@ -691,16 +693,17 @@ def _roster_save(
         new_enrollments.append((user, row))
         row.detail += f", as {Role(row.role).label.lower()}"
     if one_by_one:
+        made = []
         for user, row in new_enrollments:
             failed.row = row
             if user.pk is None:
                 user.save()
-            Enrollment.objects.create(user=user, course=course, role=row.role)
+            made.append(Enrollment.objects.create(user=user, course=course, role=row.role))
         failed.row = None
     else:
-        # PostgreSQL and SQLite (3.35+) return the new accounts' ids.
+        # PostgreSQL and SQLite (3.35+) return the new accounts' and enrollments' ids.
         User.objects.bulk_create(new_users, batch_size=500)
-        Enrollment.objects.bulk_create(
+        made = Enrollment.objects.bulk_create(
             [Enrollment(user=user, course=course, role=row.role) for user, row in new_enrollments],
             batch_size=500,
         )
@@ -711,6 +714,29 @@ def _roster_save(
             row.invited = True
             row.detail += f"; invitation emailed to {user.email}"
     invitations_send(users=invited)  # queued on commit: not if this rolls back
+    told = {enrollment.user_id for enrollment in enrollments_notify(made)}
+    for user, row in new_enrollments:
+        if user.pk in told:
+            row.detail += "; told by email"
+
+
+def enrollments_notify(enrollments: list[Enrollment]) -> list[Enrollment]:
+    """Tell the people of ENROLLMENTS, made for them by an instructor, once the current
+    transaction commits; return those told.
+
+    An existing account enrolled by a roster or by hand was enrolled silently: nobody
+    learnt that an instructor they may not know now sees their name and progress.
+    Accounts without a password yet get their invitation instead, which names the course.
+    """
+    told = [
+        enrollment
+        for enrollment in enrollments
+        if enrollment.user.is_active and enrollment.user.email and not is_invitable(enrollment.user)
+    ]
+    if told:
+        ids = [enrollment.pk for enrollment in told]
+        transaction.on_commit(partial(send_enrollment_notices.enqueue, enrollment_ids=ids))
+    return told
 
 
 def _roster_refused(accepted: list[RosterRow], exc: DatabaseError, failed: RosterRow | None):

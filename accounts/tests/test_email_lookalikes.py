@@ -208,7 +208,7 @@ def test_the_api_roster_of_another_course_does_the_same(people):
         ("student1@example.org", "rejected"),
         ("stud\u200dent1@example.org", "rejected"),
     ]
-    assert rows[0]["detail"] == "existing account, as student"  # no username
+    assert rows[0]["detail"] == "existing account, as student; told by email"  # no username
     assert "duplicate of line 2" in rows[1]["detail"]
     assert "invisible character (U+200D)" in rows[2]["detail"]
     assert list(Enrollment.objects.filter(course=other, user=student1)) != []

@@ -118,7 +118,11 @@ def test_a_roster_import_invites_new_accounts_once_the_roster_is_saved(
     for callback in callbacks:
         callback()
 
-    assert sorted(m.to[0] for m in mail.outbox) == ["new.person@example.org", "waiting@example.org"]
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "bob@example.org",  # told he was enrolled (below)
+        "new.person@example.org",
+        "waiting@example.org",
+    ]
     # The report says who was invited, row by row and as a list.
     invited = {row.email: row.invited for row in response.context["results"]}
     assert invited == {
@@ -140,6 +144,14 @@ def test_a_roster_import_invites_new_accounts_once_the_roster_is_saved(
     assert "Your username is newperson" in message.body
     assert "testserver" not in message.body  # links from SITE_URL, not the request
     link_in(message)
+    # An existing account is enrolled no more silently: bob hears who may now see him.
+    notice = next(m for m in mail.outbox if m.to == ["bob@example.org"])
+    assert notice.subject == f"You were enrolled in {course.title} on Pyweb Academy"
+    assert f"An instructor of {course} enrolled you in it on Pyweb Academy, as student" in (
+        notice.body
+    )
+    assert f"{SITE_URL}/courses/{course.slug}/" in notice.body
+    assert "existing account, as student; told by email" in page
 
 
 def test_a_roster_that_rolls_back_invites_nobody(

@@ -118,7 +118,10 @@ def test_enrolling_someone_by_roster_gives_no_hold_on_their_name(client, world):
         {"course": world.a.pk, "file": SimpleUploadedFile("roster.csv", roster)},
     )
     [row] = response.context["results"]
-    assert (row.outcome, row.detail) == (RosterOutcome.ENROLLED, "existing account, as student")
+    assert (row.outcome, row.detail) == (
+        RosterOutcome.ENROLLED,
+        "existing account, as student; told by email",
+    )
     assert world.student_b.username not in response.content.decode()
     assert rename(client, world.student_b).status_code == 403
     assert name_of(world.student_b) == "Student-B"

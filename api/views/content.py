@@ -143,7 +143,13 @@ class CourseViewSet(GradebookActions, mixins.ListModelMixin, mixins.RetrieveMode
             raise ValidationError(
                 {"email": "No account has this email address. Import a roster to create one."}
             )
-        enrollment = lessons.enrollment_create(user=user, course=course, role=data["role"])
+        try:
+            enrollment = lessons.enrollment_create(user=user, course=course, role=data["role"])
+        except ValidationError as exc:
+            if getattr(exc, "code", None) == "closed_account":  # about the address sent
+                raise ValidationError({"email": exc.messages}) from exc
+            raise
+        lessons.enrollments_notify([enrollment])
         return Response(
             serializers.EnrollmentSerializer(enrollment).data, status=status.HTTP_201_CREATED
         )

@@ -714,3 +714,17 @@ def test_keys_guessed_through_the_course_form_count_as_wrong_keys(
     response = client.post(reverse("lessons:enroll"), {"key": "not-a-key-at-all"})
     assert response.status_code == 429
     assert Course.objects.get(pk=pyweb.course.pk).enrollment_key == "our-own-key-1"
+
+
+def test_a_person_enrolled_by_hand_is_told(
+    admin_client, pyweb, charlie, mailoutbox, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("admin:lessons_enrollment_add"),
+            {"user": charlie.pk, "course": pyweb.course.pk, "role": Role.GRADER},
+        )
+    assert response.status_code == 302
+    assert [m.to for m in mailoutbox] == [[charlie.email]]
+    assert f"enrolled you in it on {settings.SITE_NAME}, as grader" in mailoutbox[0].body

@@ -1,0 +1,34 @@
+"""Enrolling people through the API: the same rules and notices as the back office."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import token_client
+
+pytestmark = pytest.mark.django_db
+
+
+def test_enrolling_an_existing_account_tells_them_and_a_closed_one_is_named(
+    world, mailoutbox, settings, django_capture_on_commit_callbacks
+):
+    from accounts.tests.factories import UserFactory
+
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    a, _b, _root = world
+    teacher = token_client(a.instructor)
+    url = f"/api/v1/courses/{a.course.pk}/enrollments/"
+    known = UserFactory(username="kim", email="kim@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = teacher.post(
+            url, {"email": "kim@example.org", "role": "student"}, content_type="application/json"
+        )
+    assert response.status_code == 201, response.content
+    assert [m.to for m in mailoutbox] == [[known.email]]
+    assert mailoutbox[0].subject.startswith(f"You were enrolled in {a.course.title}")
+    closed = UserFactory(username="gone", email="gone@example.org", is_active=False)
+    response = teacher.post(
+        url, {"email": closed.email, "role": "student"}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["email"]
