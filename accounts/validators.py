@@ -38,9 +38,16 @@ def _visible(character: str) -> bool:
     return unicodedata.category(character)[0] in "LNPS" and character not in BLANK_LETTERS
 
 
+# Zero-width spaces, the word joiner and the byte-order mark: nothing in a name needs
+# them, and they make "Ada" U+200B "Lovelace" pass for "AdaLovelace". The joiners some
+# scripts and emoji need (U+200C, U+200D) are kept.
+INVISIBLE_SPACES = frozenset("\u200b\u2060\ufeff\u180e")
+
+
 def validate_name(value: str) -> None:
     """A name people see on one line (display names, group names): no line breaks or
-    other control characters, no text-direction characters, and something visible."""
+    other control characters, no text-direction characters or invisible spaces, and
+    something visible."""
     for character in value:
         if unicodedata.category(character) == "Cc":
             raise ValidationError(
@@ -52,6 +59,14 @@ def validate_name(value: str) -> None:
         raise ValidationError(
             _("Give a name with at least one visible letter, digit or sign."),
             code="invisible_name",
+        )
+    if any(character in INVISIBLE_SPACES for character in value):
+        raise ValidationError(
+            _(
+                "Remove the invisible space from the name: it makes the name look like "
+                "another one while being different."
+            ),
+            code="invisible_space",
         )
 
 

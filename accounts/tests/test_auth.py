@@ -330,3 +330,21 @@ def test_a_display_name_stays_on_one_line(client, bob, typed):
     assert "Keep the name on one line" in response.content.decode()
     bob.refresh_from_db()
     assert bob.display_name == before
+
+
+@pytest.mark.parametrize("space", ["\u200b", "\u2060", "\ufeff"])
+def test_a_display_name_holds_no_invisible_space(client, bob, space):
+    """ "Ada" + a zero-width space + "Lovelace" passed for another person's name."""
+    client.force_login(bob)
+    data = {
+        "display_name": f"Ada{space}Lovelace",
+        "first_name": "Bob",
+        "last_name": "B",
+        "email": bob.email,
+    }
+    response = client.post(reverse("accounts:profile"), data)
+    assert response.status_code == 200
+    assert "Remove the invisible space from the name" in response.content.decode()
+    # The joiners some scripts need stay allowed.
+    data["display_name"] = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
+    assert client.post(reverse("accounts:profile"), data).status_code == 302
