@@ -138,7 +138,28 @@ class CriterionInlineForm(CriterionForm):
 
 class CriterionFormSet(KeptWorkFormSet):
     """A rubric's criteria: one that reviews scored, or that students asked to regrade,
-    is not deleted from here."""
+    is not deleted from here; two of one title are refused (feedback, regrade requests
+    and the gradebook name criteria by title: which "Style" was meant?)."""
+
+    def clean(self) -> None:
+        super().clean()
+        seen: dict[str, str] = {}
+        for form in self.forms:
+            title = (form.cleaned_data or {}).get("title")
+            if not title or self._should_delete_form(form):
+                continue
+            key = " ".join(title.casefold().split())
+            if key in seen:
+                form.add_error(
+                    "title",
+                    _(
+                        "Another criterion of this rubric is called “%(title)s”: give each "
+                        "its own title, as students and graders tell them apart by it."
+                    )
+                    % {"title": seen[key]},
+                )
+            else:
+                seen[key] = title
 
     def deletion_refusal(self, obj: Criterion) -> str | None:
         reviews = obj.scores.values("review").distinct().count()

@@ -353,3 +353,16 @@ def test_a_review_whose_grader_left_the_course_says_so(client, world, alice, gra
     assert response.status_code == 200
     assert Review.objects.get(pk=world.review.pk).grader == other
     assert "no longer grades this course" not in client.get(url).content.decode()
+
+
+def test_two_criteria_of_one_title_are_refused(client, world, alice):
+    client.force_login(alice)
+    url = reverse("admin:grading_rubric_change", args=[world.rubric.pk])
+    data = form_data(client.get(url).content.decode(), "rubric_form")
+    # The second criterion (Style) renamed like the first, in other capitals and spaces.
+    titles = {k: v for k, v in data.items() if k.startswith("criteria-") and k.endswith("-title")}
+    style = next(name for name, value in titles.items() if value == ["Style"])
+    response = client.post(url, {**data, style: [" correctness "]})
+    assert response.status_code == 200
+    assert "Another criterion of this rubric is called “Correctness”" in (response.content.decode())
+    assert sorted(world.rubric.criteria.values_list("title", flat=True)) == ["Correctness", "Style"]
