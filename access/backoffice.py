@@ -533,8 +533,8 @@ class CourseScopedMixin(BoundedSearchMixin, ActionIdsMixin, ScopedRelationsMixin
             # Django's "your account doesn't have permission" sent them looking for one.
             kinds = ", ".join(sorted(str(kind) for kind in perms_needed))
             kept = _(
-                "Graded work kept for the record (%(kinds)s): it is never deleted from the "
-                "back office."
+                "Submitted work and its grading, kept for the record (%(kinds)s): never "
+                "deleted from the back office."
             ) % {"kinds": kinds}
             return deleted, counts, set(), [*protected, kept]
         return deleted, counts, perms_needed, protected

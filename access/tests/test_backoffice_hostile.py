@@ -374,7 +374,8 @@ def test_deleting_graded_work_says_it_is_kept_not_that_a_permission_is_missing(w
     client = client_for(a.instructor)
     url = reverse("admin:projects_group_delete", args=[a.group_r.pk])
     page = html.unescape(client.get(url).content.decode())
-    assert "Graded work kept for the record (" in page and "review" in page
+    assert "Submitted work and its grading, kept for the record (" in page
+    assert "review" in page
     assert "have permission" not in page
     assert client.post(url, {"post": "yes"}).status_code == 200  # the same page: refused
     assert GroupMembership.objects.filter(group=a.group_r).exists()
