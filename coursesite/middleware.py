@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware import csrf
+from django.shortcuts import render
 from django.urls import NoReverseMatch, Resolver404, ResolverMatch, resolve, reverse
 
 NUL = "\x00"
@@ -61,6 +62,33 @@ class CsrfViewMiddleware(csrf.CsrfViewMiddleware):
 
 # Django's safe methods (accepted as they are) and POST, the one unsafe method a page takes.
 _CHECKED_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "POST"})
+
+
+class MethodNotAllowedPageMiddleware:
+    """Give the site's 405s a page like its other errors, keeping their Allow header.
+
+    Django's method decorators (and the formpages ones) answer 405 with no body: a
+    browser showed a blank page. The API's 405s are problem details already; a 405
+    that has a body of its own is left as it is.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code != 405
+            or response.streaming
+            or response.content
+            or request.path.startswith("/api/")
+        ):
+            return response
+        allowed = [m.strip() for m in response.get("Allow", "").split(",") if m.strip()]
+        page = render(request, "errors/405.html", {"allowed": allowed}, status=405)
+        if "Allow" in response:
+            page["Allow"] = response["Allow"]
+        return page
 
 
 class ErrorPageHeadersMiddleware:

@@ -145,6 +145,8 @@ MIDDLEWARE = [
     "projects.middleware.FormerProjectAddressMiddleware",
     "coursesite.formpages.FormOwnerMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Inside the session, user and messages, which its page shows like every page.
+    "coursesite.middleware.MethodNotAllowedPageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes requires, so it sees the final authentication result.
     "axes.middleware.AxesMiddleware",

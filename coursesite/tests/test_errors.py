@@ -57,3 +57,24 @@ def test_a_write_without_the_trailing_slash_keeps_its_method(client, method):
 def test_a_read_without_the_trailing_slash_is_still_redirected(client):
     response = client.get("/api/v1/courses")
     assert (response.status_code, response["Location"]) == (301, "/api/v1/courses/")
+
+
+@pytest.mark.parametrize(("method", "path"), [("delete", "/accounts/login/"), ("put", "/")])
+def test_a_method_a_page_does_not_take_is_a_page_with_its_allow_header(client, method, path):
+    """A 405 of the site's pages was a blank page (Django's decorators send no body)."""
+    response = getattr(client, method)(path)
+    assert response.status_code == 405
+    assert response["Content-Type"].startswith("text/html")
+    page = response.content.decode()
+    assert "<h1" in page and "Request not accepted" in page
+    assert f"does not accept a {method.upper()} request" in page
+    allowed = {m.strip() for m in response["Allow"].split(",")}
+    assert "GET" in allowed and "DELETE" not in allowed
+
+
+def test_the_api_s_405_stays_a_problem_detail(client, bob):
+    client.force_login(bob)
+    response = client.delete("/api/v1/courses/")
+    assert response.status_code == 405
+    assert not response["Content-Type"].startswith("text/html")
+    assert "Allow" in response
