@@ -265,6 +265,20 @@ class SubmissionSerializer(serializers.ModelSerializer):
         )
 
 
+class SubmissionCreatedSerializer(SubmissionSerializer):
+    notices = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="What the group should know of this version, as the site says it after "
+        "submitting: kept but not graded (grading started on another, or the grades are "
+        "released), or the same zip as the version before. Empty when nothing.",
+    )
+
+    class Meta(SubmissionSerializer.Meta):
+        fields = [*SubmissionSerializer.Meta.fields, "notices"]
+        read_only_fields = fields
+
+
 class SubmissionCreateSerializer(serializers.Serializer):
     """A new version of the user's group's work: a zip, a repository URL, or both."""
 

@@ -13,7 +13,7 @@ from accounts.models import Role, User
 from coursesite.prepared import prepared, prepared_per
 from lessons.models import Course
 
-from .models import Group, GroupMembership, ProjectAssignment, Submission
+from .models import Group, GroupMembership, LateVersionRule, ProjectAssignment, Submission
 
 
 @dataclass(frozen=True)
@@ -250,3 +250,61 @@ def group_for_student(assignment: ProjectAssignment, user: User) -> Group | None
         )
         .first()
     )
+
+
+def version_notices(submission: Submission, assignment: ProjectAssignment) -> list[str]:
+    """What a group should know of the new version SUBMISSION of ASSIGNMENT: whether it
+    is kept but not graded, and how it compares with the version before (the site's
+    messages after submitting, the API's ``notices``)."""
+    notices = []
+    if assignment.grades_released_at is not None:
+        # Only "accept and notify" takes work then (submission_locked_reason).
+        notices.append(
+            f"The grades of this project are released: version {submission.version} "
+            "is kept but not graded; your instructors have been told it exists."
+        )
+    elif graded := _graded_before(submission):
+        told = "; your grader has been told it exists" * (
+            assignment.late_version_rule == LateVersionRule.ACCEPT_AND_NOTIFY
+        )
+        notices.append(
+            f"Grading had already started on version {graded}: version "
+            f"{submission.version} is kept but not graded{told}."
+        )
+    if note := _compared_with_the_last(submission):
+        notices.append(note)
+    return notices
+
+
+def _graded_before(submission: Submission) -> int | None:
+    """The number of the version graded, if grading started on an earlier one than SUBMISSION."""
+    graded = (
+        Group.objects.filter(pk=submission.group_id)
+        .values_list("graded_submission__version", flat=True)
+        .first()
+    )
+    return graded if graded is not None and graded != submission.version else None
+
+
+def _compared_with_the_last(submission: Submission) -> str:
+    """What a group should know of a new version against the one before, if anything."""
+    before = (
+        Submission.objects.filter(group_id=submission.group_id, version__lt=submission.version)
+        .order_by("-version")
+        .values("version", "sha256")
+        .first()
+    )
+    if before is None or not before["sha256"]:
+        return ""
+    if not submission.sha256:
+        return (
+            f"Version {submission.version} has a repository link and no zip, unlike version "
+            f"{before['version']}: if it is the one graded, your graders browse no files and "
+            "no tests run on it. To keep your code with it, submit again with the zip."
+        )
+    if submission.sha256 == before["sha256"]:
+        return (
+            f"Version {submission.version} is the same zip as version {before['version']}, "
+            "byte for byte: did you mean to send a newer file?"
+        )
+    return ""

@@ -142,10 +142,11 @@ class AssignmentViewSet(
         description=(
             "Multipart: `archive` (the zip), and/or `repository_url` (https) with an "
             "optional `commit`, and an optional `note`. The same checks, limits and "
-            "version numbering as the site's form."
+            "version numbering as the site's form; `notices` says what the site says "
+            "after it (a version kept but not graded, the same zip as the last)."
         ),
         request={"multipart/form-data": serializers.SubmissionCreateSerializer},
-        responses={201: serializers.SubmissionSerializer, **problems(400, 403, 404)},
+        responses={201: serializers.SubmissionCreatedSerializer, **problems(400, 403, 404)},
     )
     @action(
         detail=True,
@@ -171,8 +172,9 @@ class AssignmentViewSet(
             note=data.get("note", ""),
         )
         submission = Submission.objects.select_related("group").get(pk=submission.pk)
+        submission.notices = selectors.version_notices(submission, assignment)
         return Response(
-            serializers.SubmissionSerializer(submission, context={"request": request}).data,
+            serializers.SubmissionCreatedSerializer(submission, context={"request": request}).data,
             status=status.HTTP_201_CREATED,
         )
 

@@ -361,3 +361,24 @@ def test_a_version_of_another_group_is_not_taken_as_the_one_graded(graded, grace
             "submission": [f"Submission {theirs.pk} is not a version of this review's group."]
         }
     assert Review.objects.get(pk=graded.review.pk).overall_feedback == ""
+
+
+def test_a_script_is_told_what_the_site_says_after_submitting(graded, bob):
+    """The site warns that a version after grading started is kept but not graded; the
+    API answered a plain 201."""
+    set_rule(graded, LateVersionRule.ACCEPT_AND_NOTIFY)
+    complete(graded)
+    api = token_client(bob)
+    url = f"/api/v1/assignments/{graded.assignment.pk}/submissions/"
+    first = api.post(url, {"archive": upload({"app.py": "print(2)\n"})})
+    assert first.status_code == 201, first.content
+    assert first.json()["notices"] == [
+        "Grading had already started on version 1: version 2 is kept but not graded; "
+        "your grader has been told it exists."
+    ]
+    again = api.post(url, {"archive": upload({"app.py": "print(2)\n"})}).json()
+    assert again["version"] == 3
+    assert again["notices"][1] == (
+        "Version 3 is the same zip as version 2, byte for byte: did you mean to send a "
+        "newer file?"
+    )

@@ -18,7 +18,7 @@ from lessons.models import Course
 
 from .. import selectors, services
 from ..forms import GroupCreateForm, GroupJoinForm, SubmissionForm
-from ..models import Group, LateVersionRule, ProjectAssignment, Submission
+from ..models import ProjectAssignment, Submission
 from ..uploads import read_upload
 
 
@@ -250,60 +250,10 @@ def _submit(request: HttpRequest, assignment: ProjectAssignment, can_manage: boo
         else:
             late = " It was submitted after the deadline and is marked late." * submission.is_late
             messages.success(request, f"Version {submission.version} submitted.{late}")
-            if assignment.grades_released_at is not None:
-                # Only "accept and notify" takes work then (submission_locked_reason).
-                messages.warning(
-                    request,
-                    f"The grades of this project are released: version {submission.version} "
-                    "is kept but not graded; your instructors have been told it exists.",
-                )
-            elif graded := _graded_before(submission):
-                told = "; your grader has been told it exists" * (
-                    assignment.late_version_rule == LateVersionRule.ACCEPT_AND_NOTIFY
-                )
-                messages.warning(
-                    request,
-                    f"Grading had already started on version {graded}: version "
-                    f"{submission.version} is kept but not graded{told}.",
-                )
-            if note := _compared_with_the_last(submission):
+            for note in selectors.version_notices(submission, assignment):
                 messages.warning(request, note)
             return redirect(f"{assignment.get_absolute_url()}#versions")
     return _render_detail(request, assignment, can_manage, submission_form=form, status=400)
-
-
-def _graded_before(submission) -> int | None:
-    """The number of the version graded, if grading started on an earlier one than SUBMISSION."""
-    graded = (
-        Group.objects.filter(pk=submission.group_id)
-        .values_list("graded_submission__version", flat=True)
-        .first()
-    )
-    return graded if graded is not None and graded != submission.version else None
-
-
-def _compared_with_the_last(submission) -> str:
-    """What a group should know of a new version against the one before, if anything."""
-    before = (
-        submission.group.submissions.filter(version__lt=submission.version)
-        .order_by("-version")
-        .values("version", "sha256")
-        .first()
-    )
-    if before is None or not before["sha256"]:
-        return ""
-    if not submission.sha256:
-        return (
-            f"Version {submission.version} has a repository link and no zip, unlike version "
-            f"{before['version']}: if it is the one graded, your graders browse no files and "
-            "no tests run on it. To keep your code with it, submit again with the zip."
-        )
-    if submission.sha256 == before["sha256"]:
-        return (
-            f"Version {submission.version} is the same zip as version {before['version']}, "
-            "byte for byte: did you mean to send a newer file?"
-        )
-    return ""
 
 
 @require_safe
