@@ -125,7 +125,12 @@ def test_a_course_runs_from_scripts_with_tokens_only(live_server):
 
     # 4. The instructor releases the grades and exports the gradebook.
     assert refused(marker.post(f"/assignments/{assignment_id}/release/"))
-    assert teacher.post(f"/assignments/{assignment_id}/release/").status_code == 201
+    released = teacher.post(f"/assignments/{assignment_id}/release/")
+    assert released.status_code == 201
+    # In the site's zone with its offset, as every other time (it came in UTC, with a Z).
+    for answer in (released.json(), teacher.get(f"/assignments/{assignment_id}/release/").json()):
+        assert answer["released"] is True
+        assert answer["released_at"].endswith(("+01:00", "+02:00")), answer
     assert student.get(f"/reviews/{review_id}/").json()["overall_feedback"] == "Well done."
     for outsider in (marker, student):
         assert refused(outsider.get(f"/courses/{course_id}/gradebook/csv/"))

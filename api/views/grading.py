@@ -336,12 +336,16 @@ class GradingAssignmentActions:
 
 
 def _release(assignment, release: GradeRelease | None) -> dict:
-    return {
-        "assignment": assignment.pk,
-        "released": release is not None,
-        "released_at": release.released_at if release else None,
-        "released_by": release.released_by_id if release else None,
-    }
+    # Through the serializer, which writes times in the site's zone as every other
+    # answer does (the renderer alone wrote UTC, with a Z).
+    return serializers.ReleaseSerializer(
+        {
+            "assignment": assignment.pk,
+            "released": release is not None,
+            "released_at": release.released_at if release else None,
+            "released_by": release.released_by_id if release else None,
+        }
+    ).data
 
 
 class GradebookActions:
