@@ -550,7 +550,8 @@ def draft_version(review: Review) -> str:
 
 
 def check_line(submission: Submission, path: str, line: int) -> None:
-    """Raise unless LINE is a line of the text file PATH of SUBMISSION's archive.
+    """Raise unless LINE is a line of the text file PATH of SUBMISSION's archive (the
+    error's code names the field at fault: "path" or "line").
 
     Files longer than the viewer shows accept any line past what it shows: their comments
     are listed under the file, as the viewer cannot tell where the file ends.
@@ -558,21 +559,25 @@ def check_line(submission: Submission, path: str, line: int) -> None:
     from .viewer import archive_view
 
     if line < 1:
-        raise ValidationError("Line numbers start at 1.")
+        raise ValidationError("Line numbers start at 1.", code="line")
     shown = archive_view(submission, path).file if path else None
     if shown is None or shown.error:
-        raise ValidationError(f"“{path}” is not in the submitted archive.")
+        raise ValidationError(f"“{path}” is not in the submitted archive.", code="path")
     if shown.is_binary:
         raise ValidationError(
-            f"“{path}” is not a text file: comment on it in the overall feedback instead."
+            f"“{path}” is not a text file: comment on it in the overall feedback instead.",
+            code="path",
         )
     count = len(shown.lines)
     if not count:
-        raise ValidationError(f"“{path}” is empty: comment on it in the overall feedback instead.")
+        raise ValidationError(
+            f"“{path}” is empty: comment on it in the overall feedback instead.", code="path"
+        )
     if line > count and not (shown.truncated or shown.lines_truncated):
         raise ValidationError(
             f"“{path}” has {count} line{'s' if count != 1 else ''}: "
-            f"there is no line {line}. Choose a line between 1 and {count}."
+            f"there is no line {line}. Choose a line between 1 and {count}.",
+            code="line",
         )
 
 

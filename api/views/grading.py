@@ -172,13 +172,18 @@ def _shown_version(review: Review, submission: int | None) -> int | None:
 
 @contextmanager
 def _refused_other_version():
-    """Answer 409, with the service's words, a save about a version the review does not grade."""
+    """Answer 409, with the service's words, a save about a version the review does not
+    grade; and report a line comment's path or line refused at that field."""
     try:
         yield
     except ValidationError as exc:
-        other = [e for e in getattr(exc, "error_list", ()) if e.code == grading.NEWER_VERSION]
+        errors = getattr(exc, "error_list", ())
+        other = [e for e in errors if e.code == grading.NEWER_VERSION]
         if other:
             raise Conflict(other[0].message) from exc
+        fields = {e.code: [e.message] for e in errors if e.code in ("path", "line")}
+        if fields:
+            raise ApiValidationError(fields) from exc
         raise
 
 

@@ -379,6 +379,21 @@ def test_a_script_is_told_what_the_site_says_after_submitting(graded, bob):
     again = api.post(url, {"archive": upload({"app.py": "print(2)\n"})}).json()
     assert again["version"] == 3
     assert again["notices"][1] == (
-        "Version 3 is the same zip as version 2, byte for byte: did you mean to send a "
-        "newer file?"
+        "Version 3 is the same zip as version 2, byte for byte: did you mean to send a newer file?"
     )
+
+
+def test_a_scripts_line_comment_is_refused_at_the_field_at_fault(graded, grace):
+    api = token_client(grace)
+    url = f"/api/v1/reviews/{graded.review.pk}/comments/"
+
+    def errors(path: str, line: int) -> dict:
+        response = api.post(
+            url, {"path": path, "line": line, "text": "Here."}, content_type="application/json"
+        )
+        assert response.status_code == 400, response.content
+        return response.json()["errors"]
+
+    assert errors("nowhere.py", 1) == {"path": ["“nowhere.py” is not in the submitted archive."]}
+    [message] = errors("app.py", 99)["line"]
+    assert "there is no line 99" in message
