@@ -17,6 +17,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
+from access import policy
 from coursesite.formpages import form_view, page, page_with_form
 
 from .forms import (
@@ -165,13 +166,32 @@ def profile(request: HttpRequest) -> HttpResponse:
     return _profile_page(request, form)
 
 
+# What a token's name might say, for what each role does with the API: a student read
+# "roster sync" and "marks export", instructors' tasks.
+TOKEN_NAME_EXAMPLES = {
+    "instructor": "“roster sync” or “marks export”",
+    "grader": "“review downloads” or “grading script”",
+    "student": "“submit from CI” or “progress script”",
+}
+
+
 def _profile_page(request, form, token_form=None, new_token: str = "", status: int = 200):
     from api.forms import TokenForm
 
+    token_form = token_form or TokenForm()
+    user = request.user
+    role = (
+        "instructor"
+        if policy.uses_back_office(user)
+        else "grader"
+        if policy.grades_anywhere(user)
+        else "student"
+    )
+    token_form.fields["name"].help_text = f"Where you use it, e.g. {TOKEN_NAME_EXAMPLES[role]}."
     context = {
         "form": form,
-        "tokens": list(request.user.api_tokens.all()),
-        "token_form": token_form or TokenForm(),
+        "tokens": list(user.api_tokens.all()),
+        "token_form": token_form,
         "new_token": new_token,  # shown once, in this response only: never stored
     }
     return render(request, "accounts/profile.html", context, status=status)

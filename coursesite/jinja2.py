@@ -237,6 +237,24 @@ def _markdown_html(text: str) -> str:
     return markdown_to_html(text)
 
 
+_HEADING_TAG = re.compile(r"<(/?)h([1-6])(?=[\s>])")
+
+
+def headings_under(html, level: int) -> Markup:
+    """Return HTML (sanitised, as stored) with its headings moved down to sit under a
+    heading of LEVEL: its highest becomes LEVEL + 1, the others follow, h6 at most.
+
+    A project brief's "## What to deliver" was an h2 inside the page's h2 "Brief"."""
+    text = str(html or "")
+    found = [int(n) for _, n in _HEADING_TAG.findall(text)]
+    shift = level + 1 - min(found) if found else 0
+    if shift > 0:
+        text = _HEADING_TAG.sub(
+            lambda tag: f"<{tag.group(1)}h{min(int(tag.group(2)) + shift, 6)}", text
+        )
+    return Markup(text)  # noqa: S704 - tags renamed in HTML sanitised already
+
+
 # Django's filters where Jinja has none, or one with another output.
 FILTERS = {
     "as_crispy_field": crispy_field,
@@ -247,6 +265,7 @@ FILTERS = {
     "date": date,
     "default_if_none": defaultfilters.default_if_none,
     "floatformat": floatformat,
+    "headings_under": headings_under,
     "points": points,
     "linebreaksbr": linebreaksbr,
     "pluralize": defaultfilters.pluralize,

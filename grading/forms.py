@@ -15,7 +15,16 @@ from projects.models import Group
 
 from .models import Criterion, CriterionScore
 
-SCORE_CHOICES = [(n, str(n)) for n in range(1, 6)]
+# Each rating says what it means: a screen reader read "1, radio button" alone, the scale
+# being in the page's introduction only.
+PEER_SCALE = {
+    1: "very little",
+    2: "less than a fair share",
+    3: "a fair share",
+    4: "more than a fair share",
+    5: "a great deal",
+}
+SCORE_CHOICES = [(n, f"{n}: {meaning}") for n, meaning in PEER_SCALE.items()]
 
 
 # Longest texts accepted: far more than feedback needs, far less than a page can show.
