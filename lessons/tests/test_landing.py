@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -94,3 +96,18 @@ def test_login_with_next_still_goes_to_next(client, course, grace, password):
         {"username": "grace", "password": password},
     )
     assert response["Location"] == target
+
+
+@pytest.mark.parametrize("role", [Role.STUDENT, Role.INSTRUCTOR])
+def test_the_dashboard_s_title_and_h1_agree(client, course, alice, bob, role):
+    """A student's dashboard was titled "My courses" with "To do" as its h1."""
+    person = bob if role == Role.STUDENT else alice
+    EnrollmentFactory(user=person, course=course, role=role)
+    client.force_login(person)
+    page = client.get(DASHBOARD).content.decode()
+    title = re.search(r"<title>(.*?) · ", page).group(1)
+    h1 = re.findall(r"<h1[^>]*>(.*?)</h1>", page, re.S)
+    assert [title] == h1 == ["My courses"]
+    headings = re.findall(r"<h([1-6])[^>]*>", page)
+    # Each level under the one before it: none skipped.
+    assert all(int(b) <= int(a) + 1 for a, b in zip(headings, headings[1:], strict=False))
