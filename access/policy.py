@@ -66,6 +66,10 @@ TEACHERS = frozenset({Role.INSTRUCTOR})
 Condition = Callable[[Model], Q]  # user -> a filter on the rule's model
 
 
+# What a missing object, a draft and another course's object all answer (a 404).
+NOT_FOUND = "No such page."
+
+
 @dataclass(frozen=True)
 class Grant:
     """ROLES in the object's course allow the action, on the rows matching WHEN (if any)."""
@@ -633,7 +637,7 @@ def get_or_refuse(
     try:
         obj = queryset.get(**lookup)
     except queryset.model.DoesNotExist:
-        raise Http404("No such page.") from None
+        raise Http404(NOT_FOUND) from None
     require(user, action, obj, roles=roles)
     return obj
 
@@ -644,7 +648,7 @@ def first_or_refuse(
     """Return the first of ROWS, read already (a prepared query's result), if USER may
     ACTION it; the answers of ``get_or_refuse`` otherwise, Http404 when ROWS is empty."""
     if not rows:
-        raise Http404("No such page.")
+        raise Http404(NOT_FOUND)
     require(user, action, rows[0], roles=roles)
     return rows[0]
 
@@ -656,7 +660,7 @@ def require(user, action: str, obj: Model, *, roles: Collection[str] | None = No
         return
     if (action, roles) != (VIEW, None) and can(user, VIEW, obj):
         raise PermissionDenied("Your role in this course does not allow this.")
-    raise Http404("No such page.")
+    raise Http404(NOT_FOUND)
 
 
 def visible_users(user):

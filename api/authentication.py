@@ -11,8 +11,11 @@ from coursesite.dates import local_text
 from .tokens import token_touch, token_user
 
 INVALID = (
-    "This token is not valid: it was revoked, mistyped, or its account is inactive. "
-    "Create a new one on your profile page."
+    "This token is not valid: it was revoked or mistyped. Create a new one on your profile page."
+)
+CLOSED = (
+    "This token's account is closed: none of its tokens work. If it should not be, ask "
+    "the site's administrators."
 )
 
 
@@ -23,6 +26,12 @@ class PersonalTokenAuthentication(BaseAuthentication):
 
     def authenticate(self, request):
         words = get_authorization_header(request).split()
+        if words and words[0].lower() == b"token":
+            # DRF's own scheme, the one people try first: "credentials were not
+            # provided" told them nothing.
+            raise exceptions.AuthenticationFailed(
+                "Send the token as “Authorization: Bearer <token>”, not “Token <token>”."
+            )
         if not words or words[0].lower() != self.keyword:
             return None
         if len(words) != 2:
@@ -34,8 +43,11 @@ class PersonalTokenAuthentication(BaseAuthentication):
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed(INVALID) from None
         token = token_user(secret)
-        if token is None or not token.user.is_active:
+        if token is None:
             raise exceptions.AuthenticationFailed(INVALID)
+        if not token.user.is_active:
+            # Its owner cannot log in to make another: say so, not "create a new one".
+            raise exceptions.AuthenticationFailed(CLOSED)
         if token.is_expired:
             raise exceptions.AuthenticationFailed(
                 f"This token expired on {local_text(token.expires_at)}. Create a new one "

@@ -17,9 +17,12 @@ from http import HTTPStatus
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, OperationalError
+from django.http import Http404
 from rest_framework import exceptions, serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import exception_handler
+
+from access import policy
 
 PROBLEM_JSON = "application/problem+json"
 INVALID = "The request is not valid: see errors."
@@ -34,8 +37,14 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+# The policy's 404, said of the API's records rather than of pages.
+NOT_FOUND = "Not found: it does not exist, or it is outside your courses (the two look the same)."
+
+
 def problem_handler(exc, context):
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, Http404) and str(exc) == policy.NOT_FOUND:
+        exc = exceptions.NotFound(NOT_FOUND)
+    elif isinstance(exc, DjangoValidationError):
         exc = serializers.ValidationError(detail=serializers.as_serializer_error(exc))
     elif isinstance(exc, IntegrityError) or (
         isinstance(exc, OperationalError)

@@ -127,7 +127,31 @@ def test_an_inactive_account_s_tokens_are_refused(world):
     _, secret = token_create(user=a.grader, name="sync", scope="write")
     a.grader.is_active = False
     a.grader.save()
-    assert bearer(secret).get(ME).status_code == 401
+    response = bearer(secret).get(ME)
+    assert response.status_code == 401
+    # Not "create a new one on your profile page": its owner cannot log in.
+    assert response.json()["detail"].startswith("This token's account is closed")
+
+
+def test_drfs_token_scheme_is_answered_with_the_one_to_use(world):
+    a, _, _ = world
+    _, secret = token_create(user=a.grader, name="sync", scope="read")
+    response = Client(headers={"Authorization": f"Token {secret}"}).get(ME)
+    assert response.status_code == 401
+    assert response.json()["detail"] == (
+        "Send the token as “Authorization: Bearer <token>”, not “Token <token>”."
+    )
+
+
+def test_a_record_not_there_is_said_of_records_not_pages(world):
+    a, b, _ = world
+    client = bearer(token_create(user=a.grader, name="sync", scope="read")[1])
+    for path in ("/api/v1/reviews/999999/", f"/api/v1/reviews/{b.review_o.pk}/"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert response.json()["detail"] == (
+            "Not found: it does not exist, or it is outside your courses (the two look the same)."
+        )
 
 
 def test_last_used_is_written_at_most_once_a_minute(world, django_assert_num_queries):
