@@ -117,7 +117,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         complete = data.get("complete")
         # Only what was sent: the rest is kept as saved when the save runs (under the
         # project's lock), not as read here, so a grader's change meanwhile stays.
-        with _refused_other_version():
+        with _as_api_refusals():
             grading.review_save(
                 review=review,
                 by=request.user,
@@ -145,7 +145,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         shown_version = _shown_version(
             review, int(sent["submission"]) if "submission" in sent else None
         )
-        with _refused_other_version():
+        with _as_api_refusals():
             comment = grading.line_comment_add(
                 review=review,
                 by=request.user,
@@ -171,7 +171,7 @@ def _shown_version(review: Review, submission: int | None) -> int | None:
 
 
 @contextmanager
-def _refused_other_version():
+def _as_api_refusals():
     """Answer 409, with the service's words, a save about a version the review does not
     grade; and report a line comment's path or line refused at that field."""
     try:
