@@ -44,7 +44,7 @@ def token_create(
     name = " ".join((name or "").split())
     errors = {}
     if not name:
-        errors["name"] = "Give the token a name that says where you use it, e.g. “roster sync”."
+        errors["name"] = "Give the token a name that says where you use it, e.g. “my script”."
     elif len(name) > 80:
         errors["name"] = "Keep the name under 80 characters."
     if scope not in TokenScope.values:
