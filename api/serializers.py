@@ -23,6 +23,7 @@ from grading.models import (
     MarkOverride,
     RegradeRequest,
     Review,
+    ReviewStatus,
 )
 from lessons.models import Course, Enrollment, Lesson, Module
 from projects.models import Group, GroupMembership, ProjectAssignment, Submission
@@ -307,6 +308,11 @@ class ReviewSerializer(serializers.ModelSerializer):
     assignment = serializers.IntegerField(source="group.assignment_id", read_only=True)
     scores = ScoreSerializer(many=True, read_only=True)
     grader = serializers.SerializerMethodField()
+    submission = serializers.SerializerMethodField(
+        help_text="The version graded: once grading started, the one it started on; "
+        "before, the group's latest, which grading will take (download it, and name it "
+        "when saving: a newer one arriving meanwhile is refused with 409)."
+    )
     overall_feedback_html = serializers.CharField(
         read_only=True,
         help_text="The overall feedback (Markdown) rendered and sanitised, as the site shows it.",
@@ -320,6 +326,15 @@ class ReviewSerializer(serializers.ModelSerializer):
             "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
+
+    def get_submission(self, review) -> int:
+        # The record's own field is the version at assignment: under "accept and notify"
+        # a review still to do grades a later one, and a script downloading the stale
+        # one was refused (409) at every save, with no way to learn the right one.
+        latest = getattr(review, "latest_submission", None)
+        if review.status == ReviewStatus.TODO and latest is not None:
+            return latest
+        return review.submission_id
 
     def get_grader(self, review) -> int | None:
         # Students read their feedback, not who wrote it (the site does not show it).

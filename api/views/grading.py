@@ -7,7 +7,7 @@ from collections import Counter
 from contextlib import contextmanager
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Prefetch, Subquery
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -39,6 +39,7 @@ from grading.models import (
     RegradeRequest,
     Review,
 )
+from projects.models import Submission
 
 from .. import filters, serializers
 from ..pagination import Pagination
@@ -49,6 +50,11 @@ from .base import ApiViewSet, CsvRenderer, form_input, form_valid, problems, val
 RUBRIC_FIELDS = {"score": "points", "comment": "comment"}
 REVIEW_SCORES = Prefetch(
     "scores", queryset=CriterionScore.objects.order_by("criterion__order", "criterion")
+)
+
+# The group's latest version: the one a review still to do will grade (its `submission`).
+LATEST_SUBMISSION = Subquery(
+    Submission.objects.filter(group_id=OuterRef("group_id")).order_by("-version").values("pk")[:1]
 )
 
 
@@ -68,8 +74,10 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
     write_action = policy.GRADE
 
     def base_queryset(self):
-        reviews = Review.objects.select_related("group__assignment").order_by(
-            "submission__submitted_at", "pk"
+        reviews = (
+            Review.objects.select_related("group__assignment")
+            .annotate(latest_submission=LATEST_SUBMISSION)
+            .order_by("submission__submitted_at", "pk")
         )
         if self.request.method != "GET":
             # The services read review.scores as they save them: no stale prefetched copy.
@@ -129,7 +137,11 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
                 only_given=True,
                 shown_version=_shown_version(review, data.get("submission")),
             )
-        review = Review.objects.select_related("group__assignment").prefetch_related(REVIEW_SCORES)
+        review = (
+            Review.objects.select_related("group__assignment")
+            .annotate(latest_submission=LATEST_SUBMISSION)
+            .prefetch_related(REVIEW_SCORES)
+        )
         return Response(self.get_serializer(review.get(pk=pk)).data)
 
     @extend_schema(

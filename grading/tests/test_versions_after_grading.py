@@ -304,7 +304,10 @@ def test_a_script_naming_the_version_it_graded_is_refused_when_a_newer_came(grad
     review = Review.objects.get(pk=graded.review.pk)
     assert (review.status, review.submission.version) == ("todo", 1)
     assert not review.scores.exists() and not review.line_comments.exists()
-    # Downloaded again and named: graded.
+    # Read again, the review names the version it will grade, which its grader downloads
+    # (it named the version of the assignment, and every save was refused).
+    assert api.get(review_url).json()["submission"] == newer.pk
+    assert api.get(f"/api/v1/submissions/{newer.pk}/download/").status_code == 200
     response = api.patch(
         review_url, {**scores, "submission": newer.pk}, content_type="application/json"
     )
