@@ -120,6 +120,38 @@ class CriterionForm(forms.ModelForm):
             self.add_error("max_points", message % {"points": _points(highest)})
 
 
+def title_key(title: str) -> str:
+    """How two criteria's titles are compared: capitals and spacing aside."""
+    return " ".join(title.casefold().split())
+
+
+DUPLICATE_TITLE = _(
+    "Another criterion of this rubric is called “%(title)s”: give each its own title, as "
+    "students and graders tell them apart by it."
+)
+
+
+class CriterionPageForm(CriterionForm):
+    """A criterion on its own page: its title is checked against the rubric's others
+    (the rubric page's list checks its rows together, CriterionFormSet)."""
+
+    def clean(self):
+        data = super().clean()
+        # The rubric is read-only once the criterion exists.
+        rubric_id = data["rubric"].pk if data.get("rubric") else self.instance.rubric_id
+        title = data.get("title")
+        if rubric_id is not None and title:
+            others = Criterion.objects.filter(rubric_id=rubric_id).exclude(pk=self.instance.pk)
+            same = [
+                t
+                for t in others.values_list("title", flat=True)
+                if title_key(t) == title_key(title)
+            ]
+            if same:
+                self.add_error("title", DUPLICATE_TITLE % {"title": same[0]})
+        return data
+
+
 class CriterionInlineForm(CriterionForm):
     """A criterion on its rubric's page, where its levels are not shown: its maximum
     stays at or above each of them (the criterion's page checks the levels it posts)."""
@@ -148,16 +180,9 @@ class CriterionFormSet(KeptWorkFormSet):
             title = (form.cleaned_data or {}).get("title")
             if not title or self._should_delete_form(form):
                 continue
-            key = " ".join(title.casefold().split())
+            key = title_key(title)
             if key in seen:
-                form.add_error(
-                    "title",
-                    _(
-                        "Another criterion of this rubric is called “%(title)s”: give each "
-                        "its own title, as students and graders tell them apart by it."
-                    )
-                    % {"title": seen[key]},
-                )
+                form.add_error("title", DUPLICATE_TITLE % {"title": seen[key]})
             else:
                 seen[key] = title
 
@@ -428,7 +453,7 @@ class CriterionAdmin(PartsHistoryMixin, HistoryAdmin):
     def parts_changes(self, obj: Criterion) -> list[PartChange]:
         return criteria_changes(criterion_id=obj.pk)
 
-    form = CriterionForm
+    form = CriterionPageForm
     history_list_display = ("max_points",)
     list_display = ("title", "rubric", "order", "max_points")
     list_select_related = ("rubric__assignment",)

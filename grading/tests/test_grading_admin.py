@@ -366,3 +366,18 @@ def test_two_criteria_of_one_title_are_refused(client, world, alice):
     assert response.status_code == 200
     assert "Another criterion of this rubric is called “Correctness”" in (response.content.decode())
     assert sorted(world.rubric.criteria.values_list("title", flat=True)) == ["Correctness", "Style"]
+
+
+def test_a_criterion_on_its_own_page_takes_no_title_of_another(client, world, alice):
+    """The rubric page's list refused two of one title; the criterion's own page did not."""
+    client.force_login(alice)
+    url = reverse("admin:grading_criterion_change", args=[world.style.pk])
+    data = form_data(client.get(url).content.decode(), "criterion_form")
+    response = client.post(url, {**data, "title": ["CORRECTNESS  "]})
+    assert response.status_code == 200
+    assert "Another criterion of this rubric is called “Correctness”" in response.content.decode()
+    # Its own title, in other capitals, is no clash with itself.
+    response = client.post(url, {**data, "title": ["STYLE"]})
+    assert response.status_code == 302
+    world.style.refresh_from_db()
+    assert world.style.title == "STYLE"
