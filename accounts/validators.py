@@ -38,10 +38,23 @@ def _visible(character: str) -> bool:
     return unicodedata.category(character)[0] in "LNPS" and character not in BLANK_LETTERS
 
 
-# Zero-width spaces, the word joiner and the byte-order mark: nothing in a name needs
-# them, and they make "Ada" U+200B "Lovelace" pass for "AdaLovelace". The joiners some
-# scripts and emoji need (U+200C, U+200D) are kept.
-INVISIBLE_SPACES = frozenset("\u200b\u2060\ufeff\u180e")
+# What a name never needs and shows as nothing, or as a plain space, so that
+# "Sam" + one of them + "Student" passes for "Sam Student": format characters (zero-width
+# spaces, invisible operators, the soft hyphen, tags...) but the two joiners some scripts
+# and emoji need (U+200C, U+200D); letters printing blank (BLANK_LETTERS); and marks
+# that join or show nothing (U+034F, Khmer's inherent vowels).
+KEPT_JOINERS = frozenset("\u200c\u200d")
+HIDDEN_MARKS = frozenset("\u034f\u17b4\u17b5")
+
+
+def _hidden(character: str) -> bool:
+    if character in KEPT_JOINERS:
+        return False
+    return (
+        unicodedata.category(character) == "Cf"
+        or character in BLANK_LETTERS
+        or character in HIDDEN_MARKS
+    )
 
 
 def validate_name(value: str) -> None:
@@ -49,7 +62,8 @@ def validate_name(value: str) -> None:
     other control characters, no text-direction characters or invisible spaces, and
     something visible."""
     for character in value:
-        if unicodedata.category(character) == "Cc":
+        # Cc: controls; Zl, Zp: the line and paragraph separators.
+        if unicodedata.category(character) in ("Cc", "Zl", "Zp"):
             raise ValidationError(
                 _("Keep the name on one line, without tabs or control characters."),
                 code="control_character",
@@ -60,11 +74,11 @@ def validate_name(value: str) -> None:
             _("Give a name with at least one visible letter, digit or sign."),
             code="invisible_name",
         )
-    if any(character in INVISIBLE_SPACES for character in value):
+    if any(_hidden(character) for character in value):
         raise ValidationError(
             _(
-                "Remove the invisible space from the name: it makes the name look like "
-                "another one while being different."
+                "Remove the invisible character from the name (such as a zero-width "
+                "space): it makes the name look like another one while being different."
             ),
             code="invisible_space",
         )

@@ -332,7 +332,10 @@ def test_a_display_name_stays_on_one_line(client, bob, typed):
     assert bob.display_name == before
 
 
-@pytest.mark.parametrize("space", ["\u200b", "\u2060", "\ufeff"])
+@pytest.mark.parametrize(
+    "space",
+    ["\u200b", "\u2060", "\ufeff", "\u2063", "\u00ad", "\u3164", "\u034f", "\U000e0041"],
+)
 def test_a_display_name_holds_no_invisible_space(client, bob, space):
     """ "Ada" + a zero-width space + "Lovelace" passed for another person's name."""
     client.force_login(bob)
@@ -344,7 +347,17 @@ def test_a_display_name_holds_no_invisible_space(client, bob, space):
     }
     response = client.post(reverse("accounts:profile"), data)
     assert response.status_code == 200
-    assert "Remove the invisible space from the name" in response.content.decode()
-    # The joiners some scripts need stay allowed.
-    data["display_name"] = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
-    assert client.post(reverse("accounts:profile"), data).status_code == 302
+    assert "Remove the invisible character from the name" in response.content.decode()
+    # A line separator is a line break.
+    data["display_name"] = "Ada\u2028Lovelace"
+    assert (
+        "Keep the name on one line"
+        in client.post(reverse("accounts:profile"), data).content.decode()
+    )
+    # The joiners some scripts and emoji need stay allowed.
+    for name in (
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+        "Ada \U0001f469\u200d\U0001f4bb",
+    ):
+        data["display_name"] = name
+        assert client.post(reverse("accounts:profile"), data).status_code == 302
