@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.db.models import Count, Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.text import slugify
 
 from access import policy
@@ -720,6 +721,9 @@ def _roster_save(
             row.detail += "; told by email"
 
 
+NOTICE_AGAIN_AFTER = timedelta(days=1)
+
+
 def enrollments_notify(enrollments: list[Enrollment]) -> list[Enrollment]:
     """Tell the people of ENROLLMENTS, made for them by an instructor, once the current
     transaction commits; return those told.
@@ -733,6 +737,19 @@ def enrollments_notify(enrollments: list[Enrollment]) -> list[Enrollment]:
         for enrollment in enrollments
         if enrollment.user.is_active and enrollment.user.email and not is_invitable(enrollment.user)
     ]
+    if told:
+        # Removed and enrolled again within a day: told once already. Otherwise each
+        # cycle mailed them again, text of the instructor's choosing (the course title)
+        # in its subject, without limit.
+        since = timezone.now() - NOTICE_AGAIN_AFTER
+        recent = set(
+            Removal.objects.filter(
+                course_id__in={enrollment.course_id for enrollment in told},
+                user_id__in=[enrollment.user_id for enrollment in told],
+                removed_at__gte=since,
+            ).values_list("course_id", "user_id")
+        )
+        told = [e for e in told if (e.course_id, e.user_id) not in recent]
     if told:
         ids = [enrollment.pk for enrollment in told]
         transaction.on_commit(partial(send_enrollment_notices.enqueue, enrollment_ids=ids))

@@ -26,6 +26,16 @@ def test_enrolling_an_existing_account_tells_them_and_a_closed_one_is_named(
     assert response.status_code == 201, response.content
     assert [m.to for m in mailoutbox] == [[known.email]]
     assert mailoutbox[0].subject.startswith(f"You were enrolled in {a.course.title}")
+    # Removed and enrolled again, again and again: told once a day, not each time.
+    for _ in range(3):
+        enrollment = response.json()["id"]
+        assert teacher.delete(f"/api/v1/enrollments/{enrollment}/").status_code == 204
+        with django_capture_on_commit_callbacks(execute=True):
+            response = teacher.post(
+                url, {"email": known.email, "role": "student"}, content_type="application/json"
+            )
+        assert response.status_code == 201
+    assert len(mailoutbox) == 1
     closed = UserFactory(username="gone", email="gone@example.org", is_active=False)
     response = teacher.post(
         url, {"email": closed.email, "role": "student"}, content_type="application/json"
