@@ -206,4 +206,14 @@ class StrictFilterBackend(DjangoFilterBackend):
                 raise ValidationError(
                     {name: [f"This list has no such filter; it takes {takes}."] for name in unknown}
                 )
+            # An empty value filtered nothing: a script whose variable was empty got
+            # every row (and deleted "the" one found).
+            if empty := sorted(
+                name
+                for name, values in request.query_params.lists()
+                if name not in self.PAGING and not any(value.strip() for value in values)
+            ):
+                raise ValidationError(
+                    {name: ["Give a value, or leave this filter out."] for name in empty}
+                )
         return super().filter_queryset(request, queryset, view)

@@ -64,9 +64,11 @@ def test_pages_page_sizes_and_booleans_that_are_not_valid_are_refused(db):
     response = teacher.get("/api/v1/courses/", {"is_published": "maybe"})
     assert response.status_code == 400
     assert response.json()["errors"]["is_published"] == ["Give true or false."]
-    for value, found in (("true", 1), ("True", 1), ("0", 0), ("", 1)):
+    for value, found in (("true", 1), ("True", 1), ("0", 0)):
         response = teacher.get("/api/v1/courses/", {"is_published": value})
         assert response.json()["count"] == found, value
+    # Empty, it filtered nothing and listed every row: refused (test below).
+    assert teacher.get("/api/v1/courses/", {"is_published": ""}).status_code == 400
 
 
 def test_a_misspelled_filter_is_refused_not_ignored(world):
@@ -82,6 +84,13 @@ def test_a_misspelled_filter_is_refused_not_ignored(world):
     [message] = response.json()["errors"]["emial"]
     assert message.startswith("This list has no such filter; it takes ")
     assert "email" in message and "page_size" in message
+    # An empty value is no filter: refused too, not a list of every row.
+    response = teacher.get("/api/v1/enrollments/?email=&course=")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "course": ["Give a value, or leave this filter out."],
+        "email": ["Give a value, or leave this filter out."],
+    }
     # Paging and a record's own address are not filters to refuse.
     assert teacher.get("/api/v1/enrollments/?page=1&page_size=5").status_code == 200
     assert teacher.get(f"/api/v1/enrollments/{found[0]['id']}/").status_code == 200
