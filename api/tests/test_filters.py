@@ -94,3 +94,26 @@ def test_a_misspelled_filter_is_refused_not_ignored(world):
     # Paging and a record's own address are not filters to refuse.
     assert teacher.get("/api/v1/enrollments/?page=1&page_size=5").status_code == 200
     assert teacher.get(f"/api/v1/enrollments/{found[0]['id']}/").status_code == 200
+
+
+def test_pages_that_are_no_plain_list_refuse_what_they_do_not_take(db):
+    apple = build_tenant("Apple")
+    teacher = token_client(apple.instructor)
+    gradebook = f"/api/v1/courses/{apple.course.pk}/gradebook/"
+    project = f"p{apple.grading.pk}"
+    for url in (gradebook, f"{gradebook}csv/"):
+        assert teacher.get(url, {"sort": f"-{project}"}).status_code == 200
+        response = teacher.get(url, {"sort": "bogus"})
+        assert response.status_code == 400
+        assert response.json()["errors"]["sort"][0].startswith(
+            "Sort by name, progress, total or p<project id>"
+        )
+        response = teacher.get(url, {"sortt": "name"})
+        assert response.status_code == 400 and "sortt" in response.json()["errors"]
+    for url in (
+        "/api/v1/me/",
+        "/api/v1/me/progress/",
+        f"/api/v1/courses/{apple.course.pk}/progress/",
+    ):
+        assert teacher.get(url, {"page_size": "5"} if "progress" in url else {}).status_code == 200
+        assert teacher.get(url, {"pagesize": "5"}).status_code == 400, url

@@ -19,6 +19,16 @@ from ..serializers import ProblemSerializer
 NO_OPTIONS = [name for name in View.http_method_names if name != "options"]
 
 
+def only_params(request, *names: str) -> None:
+    """Refuse (400) query parameters other than NAMES, for the pages that are no plain
+    list (StrictFilterBackend guards those): a misspelled one was ignored."""
+    if unknown := sorted(set(request.query_params) - set(names)):
+        takes = f"it takes {', '.join(names)}" if names else "it takes none"
+        raise ApiValidationError(
+            {name: [f"This address has no such parameter; {takes}."] for name in unknown}
+        )
+
+
 class ApiViewSet(PolicyMixin, viewsets.GenericViewSet):
     http_method_names = NO_OPTIONS
     # Ids in URLs match the site's <id:pk>: a number no row can have is a 404 before

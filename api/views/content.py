@@ -22,7 +22,7 @@ from lessons.outline import course_outlines
 from .. import filters, serializers
 from ..pagination import Pagination
 from ..parsers import JSONParser, read_body
-from .base import NO_OPTIONS, ApiViewSet, problems, save_checked, valid
+from .base import NO_OPTIONS, ApiViewSet, only_params, problems, save_checked, valid
 from .grading import GradebookActions
 
 
@@ -32,6 +32,7 @@ class MeView(APIView):
     @extend_schema(responses={200: serializers.MeSerializer, **problems(401)}, tags=["me"])
     def get(self, request):
         """Return the user the request acts as (and the token's scope, for a token)."""
+        only_params(request)
         return Response(serializers.MeSerializer(request.user, context={"request": request}).data)
 
 
@@ -48,6 +49,7 @@ class MyProgressView(APIView):
     )
     def get(self, request):
         """Return the user's progress in each course they are enrolled in (published lessons)."""
+        only_params(request, "page", "page_size")
         user = request.user
         roles = policy.course_roles(user)
         courses = list(
@@ -221,6 +223,7 @@ class CourseViewSet(GradebookActions, mixins.ListModelMixin, mixins.RetrieveMode
     )
     @action(detail=True, methods=["get"], url_path="progress", filterset_class=None)
     def progress(self, request, pk=None):
+        only_params(request, "page", "page_size")
         course = self.object_for(policy.TEACH)
         modules, report = lessons.course_progress_report(course=course)
         paginator = Pagination()

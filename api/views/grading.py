@@ -44,7 +44,7 @@ from projects.models import Submission
 from .. import filters, serializers
 from ..pagination import Pagination
 from ..problems import Conflict
-from .base import ApiViewSet, CsvRenderer, form_input, form_valid, problems, valid
+from .base import ApiViewSet, CsvRenderer, form_input, form_valid, only_params, problems, valid
 
 # The rubric form's per-criterion fields, and the names of the API's scores.
 RUBRIC_FIELDS = {"score": "points", "comment": "comment"}
@@ -385,17 +385,20 @@ class GradebookActions:
     )
     @action(detail=True, methods=["get"], url_path="gradebook")
     def gradebook(self, request, pk=None):
+        only_params(request, "sort", "page", "page_size")
         course = self.object_for(policy.TEACH)
         paginator = Pagination()
         per_page = paginator.get_page_size(request)
         number = paginator.page_number(request)
+        sort = request.query_params.get("sort", "name")
         book, page = gradebook_page(
             course,
-            sort=request.query_params.get("sort", "name"),
+            sort=sort,
             # "last", like the other lists; past the end the last page comes back (below).
             number=sys.maxsize if number == "last" else number,
             per_page=per_page,
         )
+        _check_sort(sort, [f"p{a.pk}" for a in book.assignments])
         if number != "last" and page.number != number:
             # Paginator.get_page() answers the last page instead; the lists answer 404.
             raise NotFound(paginator.invalid_page_message)
@@ -442,6 +445,26 @@ class GradebookActions:
         renderer_classes=[JSONRenderer, CsvRenderer],
     )
     def gradebook_csv(self, request, pk=None):
+        only_params(request, "sort")
         course = self.object_for(policy.TEACH)
+        _check_sort(
+            request.query_params.get("sort", "name"),
+            [f"p{pk}" for pk in course.projects.values_list("pk", flat=True)],
+        )
         # The site's own export, so that the API's file is the same as the page's.
         return grading_pages.gradebook_csv(request._request, slug=course.slug)
+
+
+def _check_sort(sort: str, columns: list[str]) -> None:
+    """Refuse a gradebook SORT that names no column (it sorted by name, unsaid)."""
+    if sort.removeprefix("-") in ("name", "progress", "total", *columns):
+        return
+    projects = f" ({', '.join(columns)} here)" if columns else ""
+    raise ApiValidationError(
+        {
+            "sort": [
+                f"Sort by name, progress, total or p<project id>{projects}; a leading - "
+                "sorts in descending order."
+            ]
+        }
+    )
