@@ -32,20 +32,28 @@ class _UnixConnection(http.client.HTTPConnection):
 
 
 def connection_for(bind: str) -> http.client.HTTPConnection:
-    """Return a connection to the address gunicorn's BIND names, from inside the host:
-    an address listening on every interface is asked on the loopback one."""
+    """Return a connection to the address gunicorn's BIND names, read as gunicorn reads
+    it, from inside the host: an address listening on every interface is asked on the
+    loopback one. An inherited socket (fd://) is asked at gunicorn's default port."""
     bind = bind.split()[0] if bind.strip() else DEFAULT_BIND
+    if bind.startswith("unix://"):  # gunicorn: unix://run/x.sock is relative
+        return _UnixConnection(bind.removeprefix("unix://"))
     if bind.startswith("unix:"):
         return _UnixConnection(bind.removeprefix("unix:"))
-    host, _, port = bind.rpartition(":")
-    if not host:  # "8000" or ":8000"
-        host = ""
-    host = host.strip("[]")
+    if bind.startswith("fd://"):
+        bind = DEFAULT_BIND
+    bind = bind.removeprefix("tcp://")
+    host, port = bind, ""
+    if bind.startswith("[") and "]" in bind:
+        host, _, rest = bind[1:].partition("]")
+        port = rest.removeprefix(":")
+    elif ":" in bind:
+        host, _, port = bind.partition(":")
     if host in ("", "0.0.0.0"):  # noqa: S104 - read, not bound
         host = "127.0.0.1"
     elif host == "::":
         host = "::1"
-    return http.client.HTTPConnection(host, int(port or 8000), timeout=TIMEOUT)
+    return http.client.HTTPConnection(host, int(port) if port.isdigit() else 8000, timeout=TIMEOUT)
 
 
 def host_for(allowed_hosts: str) -> str:

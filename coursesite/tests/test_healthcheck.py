@@ -91,3 +91,28 @@ def test_host_names_django_accepts():
     assert healthcheck.host_for("*") == "localhost"
     assert healthcheck.host_for(" *, courses.example.org") == "courses.example.org"
     assert healthcheck.host_for("[::1],localhost") == "[::1]"
+
+
+@pytest.mark.parametrize(
+    ("bind", "address"),
+    [
+        ("localhost", ("localhost", 8000)),
+        ("0.0.0.0", ("127.0.0.1", 8000)),  # noqa: S104 - a bind read, not made
+        ("[::]", ("::1", 8000)),
+        ("[::]:9000", ("::1", 9000)),
+        ("tcp://0.0.0.0:9001", ("127.0.0.1", 9001)),
+        (":8002", ("127.0.0.1", 8002)),
+        ("fd://3", ("127.0.0.1", 8000)),
+        ("", ("127.0.0.1", 8000)),
+    ],
+)
+def test_every_bind_gunicorn_takes_is_read_as_gunicorn_reads_it(bind, address):
+    """ "localhost", "0.0.0.0" or "[::]" alone (gunicorn's port 8000) crashed the check."""
+    connection = healthcheck.connection_for(bind)
+    assert (connection.host, connection.port) == address
+
+
+def test_a_unix_bind_with_two_slashes_is_relative_as_for_gunicorn():
+    assert healthcheck.connection_for("unix://run/web.sock")._path == "run/web.sock"
+    assert healthcheck.connection_for("unix:///run/web.sock")._path == "/run/web.sock"
+    assert healthcheck.connection_for("unix:/run/web.sock")._path == "/run/web.sock"
