@@ -156,6 +156,18 @@ def test_a_line_number_puts_the_cursor_in_the_comment_box_and_the_form_is_one_ta
     expect(page.locator("#id_text")).to_have_value("hello")
     assert page.url.endswith("#L3")
 
+    # Opened at a line, then another picked: the one picked is marked, not both.
+    page.goto(f"{live_server.url}/grading/reviews/{world.review.pk}/?path=app.py#L2")
+    page.locator("#L3 td.ln a").click()
+
+    def marked(row: str) -> str:
+        return page.locator(f"{row} td.ln").evaluate(
+            "cell => getComputedStyle(cell).backgroundColor"
+        )
+
+    assert marked("#L3") == "rgb(255, 248, 197)"
+    assert marked("#L2") != marked("#L3")
+
     # From the keyboard, the form is reached without a Tab through every line number.
     page.goto(f"{live_server.url}/grading/reviews/{world.review.pk}/?path=app.py")
     skip = page.get_by_role("link", name="Skip the code, to the comment form")

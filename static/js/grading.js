@@ -148,6 +148,9 @@
         row.classList.remove("picked");
       });
       link.closest("tr").classList.add("picked");
+      // The line the page opened at (#L2) stays :target, which replaceState does not
+      // move: the table says a line is picked, and the CSS then marks that one only.
+      link.closest(".code-table").classList.add("has-picked");
       lineInput.value = link.dataset.line;
       var text = document.getElementById("id_text");
       if (text) text.focus();
