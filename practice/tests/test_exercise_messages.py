@@ -47,6 +47,8 @@ def test_a_refused_attempt_marks_its_box_and_names_the_message(client, quiz, stu
     assert 'aria-invalid="true"' in textarea
     assert re.search(rf'aria-describedby="[^"]*\b{error_id}\b', textarea)
     assert re.search(rf'<div [^>]*id="{error_id}"[^>]*>Write your attempt', page)
+    # Said once: a second alert above it read the same words to screen readers twice.
+    assert page.count("Write your attempt") == 1
     # A box not refused is not marked.
     fresh = client.get(quiz.lesson.get_absolute_url()).content.decode()
     assert 'aria-invalid="true"' not in exercise_html(fresh, quiz)
