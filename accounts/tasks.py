@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from functools import partial
-from smtplib import SMTPException
 
 from django.apps import apps
 from django.conf import settings
@@ -15,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coursesite.dates import local_text
-from coursesite.emails import retry_or_fail, send_templated_email
+from coursesite.emails import retry_or_fail, send_each, send_templated_email
 
 from .invitations import invitation_url, is_invitable
 from .models import User
@@ -41,13 +40,8 @@ def send_invitation_emails(*, user_ids: list[int], attempt: int = 1) -> int:
     failure is logged, the others are sent, and those not sent are tried again later
     (coursesite.emails.retry_or_fail: after the last try, the task fails).
     """
-    sent, failed = 0, []
-    for user in User.objects.filter(pk__in=user_ids).order_by("pk"):
-        try:
-            sent += _send_invitation(user)
-        except (SMTPException, OSError):
-            logger.exception("The invitation to user %s was not sent", user.pk)
-            failed.append(user.pk)
+    users = User.objects.filter(pk__in=user_ids).order_by("pk")
+    sent, failed = send_each(users, _send_invitation, what="The invitation to user")
     if failed:
         retry_or_fail(
             send_invitation_emails,

@@ -357,6 +357,17 @@ class ScoreInSerializer(serializers.Serializer):
 MAX_SCORES = 200
 
 
+def graded_version_field() -> serializers.IntegerField:
+    """The version a script says it graded (a review's update, a line comment)."""
+    return serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The id of the version you graded (the review's `submission` when you "
+        "downloaded it). Sent, nothing is saved (409) when the review grades another "
+        "version: a newer one arrived before grading started, or the review grades another.",
+    )
+
+
 class ReviewInSerializer(serializers.Serializer):
     scores = ScoreInSerializer(
         many=True,
@@ -370,13 +381,7 @@ class ReviewInSerializer(serializers.Serializer):
         help_text="true completes the review (every criterion scored); false keeps it a "
         "draft. Left out: a completed review stays completed.",
     )
-    submission = serializers.IntegerField(
-        required=False,
-        min_value=1,
-        help_text="The id of the version you graded (the review's `submission` when you "
-        "downloaded it). Sent, nothing is saved (409) when the review grades another "
-        "version: a newer one arrived before grading started, or the review grades another.",
-    )
+    submission = graded_version_field()
 
 
 class LineCommentSerializer(serializers.ModelSerializer):
@@ -399,13 +404,7 @@ class LineCommentInSerializer(serializers.Serializer):
     path = serializers.CharField(max_length=1000)
     line = serializers.IntegerField(min_value=1, max_value=10_000_000)
     text = serializers.CharField(max_length=COMMENT_MAX_LENGTH)
-    submission = serializers.IntegerField(
-        required=False,
-        min_value=1,
-        help_text="The id of the version you graded (the review's `submission` when you "
-        "downloaded it). Sent, nothing is saved (409) when the review grades another "
-        "version: a newer one arrived before grading started, or the review grades another.",
-    )
+    submission = graded_version_field()
 
 
 class RegradeSerializer(serializers.ModelSerializer):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from datetime import timedelta
+from smtplib import SMTPException
 from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
@@ -23,6 +25,20 @@ def send_templated_email(name: str, context: dict[str, Any], to: str) -> int:
     )
     message.attach_alternative(render_to_string(f"emails/{name}-body.html", context), "text/html")
     return message.send()
+
+
+def send_each(rows: Iterable[Any], send: Callable[[Any], int], *, what: str) -> tuple[int, list]:
+    """Call SEND (one email, returns 1 if sent) for each of ROWS; return how many were
+    sent and the ids of the rows whose email the mail server refused or could not be
+    reached for (logged as WHAT and the id): one refusal does not stop the others."""
+    sent, failed = 0, []
+    for row in rows:
+        try:
+            sent += send(row)
+        except (SMTPException, OSError):
+            logger.exception("%s %s was not sent", what, row.pk)
+            failed.append(row.pk)
+    return sent, failed
 
 
 # An email the mail server refused, or could not be reached for, is tried again after

@@ -2,39 +2,25 @@
 
 from __future__ import annotations
 
-import logging
-from smtplib import SMTPException
-
 from django.conf import settings
 from django.tasks import task
 
 from accounts.models import Role
-from coursesite.emails import retry_or_fail, send_templated_email
+from coursesite.emails import retry_or_fail, send_each, send_templated_email
 
 from .models import Enrollment
-
-logger = logging.getLogger(__name__)
 
 
 @task()
 def send_enrollment_notices(*, enrollment_ids: list[int], attempt: int = 1) -> int:
     """Tell each person of ENROLLMENT_IDS that an instructor enrolled them; return how
     many were told. Those the mail server refused are tried again later."""
-    sent, failed = 0, []
     enrollments = Enrollment.objects.filter(pk__in=enrollment_ids, user__is_active=True)
-    for enrollment in enrollments.select_related("user", "course").order_by("pk"):
-        context = {
-            "user": enrollment.user,
-            "course": enrollment.course,
-            "role": Role(enrollment.role).label.lower(),
-            "course_url": settings.SITE_URL + enrollment.course.get_absolute_url(),
-            "site_name": settings.SITE_NAME,
-        }
-        try:
-            sent += send_templated_email("enrolled", context, enrollment.user.email)
-        except (SMTPException, OSError):
-            logger.exception("The enrollment notice %s was not sent", enrollment.pk)
-            failed.append(enrollment.pk)
+    sent, failed = send_each(
+        enrollments.select_related("user", "course").order_by("pk"),
+        _send_notice,
+        what="The enrollment notice",
+    )
     if failed:
         retry_or_fail(
             send_enrollment_notices,
@@ -43,3 +29,14 @@ def send_enrollment_notices(*, enrollment_ids: list[int], attempt: int = 1) -> i
             enrollment_ids=failed,
         )
     return sent
+
+
+def _send_notice(enrollment: Enrollment) -> int:
+    context = {
+        "user": enrollment.user,
+        "course": enrollment.course,
+        "role": Role(enrollment.role).label.lower(),
+        "course_url": settings.SITE_URL + enrollment.course.get_absolute_url(),
+        "site_name": settings.SITE_NAME,
+    }
+    return send_templated_email("enrolled", context, enrollment.user.email)
