@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from functools import partial
 
@@ -18,8 +17,6 @@ from coursesite.emails import retry_or_fail, send_each, send_templated_email
 
 from .invitations import invitation_url, is_invitable
 from .models import User
-
-logger = logging.getLogger(__name__)
 
 
 @task()
