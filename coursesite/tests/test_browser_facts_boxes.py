@@ -39,3 +39,20 @@ def test_facts_boxes_stay_inside_their_column_on_a_phone(
     assert_inside(page, live_server.url + submission, "main dl.row")
     log_in(page, live_server.url, "alice", password)
     assert_inside(page, live_server.url + reverse("autograding:queue"), "#queue-counts")
+
+
+def test_a_table_wider_than_the_phone_says_it_scrolls(
+    live_server, page: Page, alice, bob, grace, password
+):
+    """The versions table is 930 px at 375: its last columns were off-screen, unsaid."""
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    log_in(page, live_server.url, "bob", password)
+    hint = page.locator(".scroll-hint").first
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(live_server.url + world.assignment.get_absolute_url())
+    assert page.locator("#versions-table").evaluate(
+        "table => table.parentElement.scrollWidth > table.parentElement.clientWidth"
+    )
+    assert hint.is_visible() and "swipe the table sideways" in hint.inner_text()
+    page.set_viewport_size({"width": 1280, "height": 800})
+    assert not hint.is_visible()  # where the table fits, nothing to say

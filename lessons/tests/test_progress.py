@@ -194,3 +194,13 @@ def test_progress_rounds_half_up_and_is_full_only_when_done(done, total, percent
     from lessons.models import Progress
 
     assert Progress(done, total).percent == percent
+
+
+def test_each_progress_bar_of_a_lesson_says_what_it_counts(client, pyweb, bob):
+    """The second bar ("0/10") had a name for screen readers only."""
+    client.force_login(bob)
+    html = client.get(pyweb.lessons[0].get_absolute_url()).content.decode()
+    course_label = html.index('<p class="small mb-1">This course</p>')
+    module_label = html.index('<p class="small mb-1">This module</p>')
+    assert course_label < html.index('data-progress="course"') < module_label
+    assert module_label < html.index('data-progress="module-')
