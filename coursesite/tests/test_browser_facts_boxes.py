@@ -56,3 +56,26 @@ def test_a_table_wider_than_the_phone_says_it_scrolls(
     assert hint.is_visible() and "swipe the table sideways" in hint.inner_text()
     page.set_viewport_size({"width": 1280, "height": 800})
     assert not hint.is_visible()  # where the table fits, nothing to say
+
+
+def test_a_deadlines_countdown_sits_under_its_title_on_a_phone(
+    live_server, page: Page, alice, bob, grace, password
+):
+    """Wrapped under the title, the countdown and status stayed right-aligned: the
+    narrower one looked indented."""
+    from projects.tests.factories import ProjectAssignmentFactory
+
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    ProjectAssignmentFactory(course=world.course, title="Blog API")
+    log_in(page, live_server.url, "bob", password)
+    item = page.locator(".upcoming-deadlines li").first
+    for width, aligned in ((375, True), (1280, False)):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(live_server.url + reverse("lessons:dashboard"))
+        title = item.locator("a").first.bounding_box()
+        countdown = item.locator(".text-nowrap").first.bounding_box()
+        badge = item.locator(".badge").first.bounding_box()
+        # Wrapped under the title on a phone, both start where it does; beside it on a
+        # wide screen, both end at the right.
+        lined_up = abs(countdown["x"] - title["x"]) < 2 and abs(badge["x"] - title["x"]) < 2
+        assert lined_up is aligned, (width, title, countdown, badge)
