@@ -6,7 +6,7 @@ Access: outsiders get 404; course members without the needed role get 403.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from decimal import Decimal
 from functools import wraps
 from urllib.parse import urlencode
@@ -384,6 +384,7 @@ def _render_review(
     path: str | None = None,
     comment_form: LineCommentForm | None = None,
     comment_error: str = "",
+    comment_refused: Collection[str] = (),
     editing: tuple[int, str, str] | None = None,
 ):
     anonymous = _anonymous(review)
@@ -422,7 +423,7 @@ def _render_review(
         "path": path,
         "comment_form": comment_form or LineCommentForm(initial={"path": path}),
         "comment_error": comment_error,
-        "comment_invalid": _comment_invalid(comment_form, viewer.file) if comment_error else (),
+        "comment_invalid": _comment_invalid(comment_form, comment_refused) if comment_error else (),
         "draft_version": services.draft_version(review),
         "shown_version": submission.version,
         # A line comment whose edit was refused: (its id, the text typed, why).
@@ -447,22 +448,13 @@ def _render_review(
     return render(request, "grading/review.html", context, status=status)
 
 
-def _comment_invalid(form: LineCommentForm | None, shown) -> set[str]:
+def _comment_invalid(form: LineCommentForm | None, refused: Collection[str]) -> set[str]:
     """Return the fields of a refused line comment's FORM that its error is about: those
-    the form refused, and a line number past the end of SHOWN (the service refused it)."""
+    the form refused, and those the service's error names (REFUSED: its codes, a line
+    past the end of the file)."""
     if form is None or not form.is_bound:
         return set()
-    invalid = {name for name in ("line", "text") if name in form.errors}
-    line = form.cleaned_data.get("line") if "line" not in form.errors else None
-    if (
-        line is not None
-        and shown is not None
-        and shown.lines
-        and not (shown.truncated or shown.lines_truncated)
-        and line > len(shown.lines)
-    ):
-        invalid.add("line")
-    return invalid
+    return {name for name in ("line", "text") if name in form.errors or name in refused}
 
 
 # A line comment whose line number is missing or not a number of the file, with its
@@ -491,6 +483,7 @@ def line_comment_create(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied("Only the review's grader comments on it.")
     form = LineCommentForm(request.POST)
     path = request.POST.get("path", "")
+    refused: set[str] = set()
     if form.is_valid():
         try:
             services.line_comment_add(
@@ -503,7 +496,8 @@ def line_comment_create(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationError as exc:
             error = " ".join(exc.messages)
-            if exc.error_list[0].code == services.NEWER_VERSION:
+            refused = {e.code for e in exc.error_list}  # check_line names the field at fault
+            if services.NEWER_VERSION in refused:
                 error += " This page now shows it: check the line, then add your comment again."
         else:
             messages.success(request, f"Comment added on line {form.cleaned_data['line']}.")
@@ -518,7 +512,14 @@ def line_comment_create(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         error = "Give a line number and a comment."
     # The page again, with the comment as typed and what is wrong with it.
-    return _review_page_refusing(request, review, path=path, comment_form=form, comment_error=error)
+    return _review_page_refusing(
+        request,
+        review,
+        path=path,
+        comment_form=form,
+        comment_error=error,
+        comment_refused=refused,
+    )
 
 
 def _review_page_refusing(request: HttpRequest, review: Review, **shown) -> HttpResponse:
