@@ -123,7 +123,7 @@ def _counts(user: User):
 
 def _page_query(condition: Q) -> prepared:
     def queue_page(user: User):
-        latest = Submission.objects.filter(group=OuterRef("group_id")).order_by("-version")
+        latest = Submission.objects.latest_of(OuterRef("group_id"))
         return (
             _visible(user)
             .filter(condition)

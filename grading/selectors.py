@@ -39,7 +39,7 @@ def review_by_pk(pk: int):
     """The review with what its page reads besides: who submitted, whether the grades
     are released, the group's latest version, and whether anyone asked for a regrade
     (the page reads the latest version and the regrades only when there are)."""
-    latest = Submission.objects.filter(group=OuterRef("group_id")).order_by("-version")
+    latest = Submission.objects.latest_of(OuterRef("group_id"))
     release = GradeRelease.objects.filter(assignment=OuterRef("group__assignment_id"))
     return (
         reviews_with_context()
@@ -89,11 +89,7 @@ def scores_of(review_id: int):
 
 @prepared
 def latest_version_of(group_id: int):
-    return (
-        Submission.objects.filter(group_id=group_id)
-        .select_related("submitted_by")
-        .order_by("-version")[:1]
-    )
+    return Submission.objects.latest_of(group_id).select_related("submitted_by")[:1]
 
 
 def version_number(*, group_id: int, submission_id: int) -> int | None:

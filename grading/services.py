@@ -89,7 +89,7 @@ def _release_of(assignment_id: int):
 
 
 def _latest_submission(group: Group) -> Submission | None:
-    return group.submissions.order_by("-version").first()
+    return Submission.objects.latest_of(group.pk).first()
 
 
 def _lock(assignment_id: int) -> None:

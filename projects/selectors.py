@@ -109,7 +109,7 @@ def _listed(assignments: QuerySet[ProjectAssignment]) -> QuerySet[ProjectAssignm
 @prepared
 def _memberships(user_id: int):
     """The user's groups (one per assignment at most) with extension and latest version."""
-    latest = Submission.objects.filter(group_id=OuterRef("group_id")).order_by("-version")
+    latest = Submission.objects.latest_of(OuterRef("group_id"))
     return (
         GroupMembership.objects.filter(student_id=user_id)
         .order_by()
@@ -217,11 +217,7 @@ def _members_of(group_id: int):
 
 @prepared
 def _versions_of(group_id: int):
-    return (
-        Submission.objects.filter(group_id=group_id)
-        .select_related("submitted_by")
-        .order_by("-version")
-    )
+    return Submission.objects.latest_of(group_id).select_related("submitted_by")
 
 
 def student_group(assignment: ProjectAssignment, user: User) -> StudentGroup | None:

@@ -53,9 +53,7 @@ REVIEW_SCORES = Prefetch(
 )
 
 # The group's latest version: the one a review still to do will grade (its `submission`).
-LATEST_SUBMISSION = Subquery(
-    Submission.objects.filter(group_id=OuterRef("group_id")).order_by("-version").values("pk")[:1]
-)
+LATEST_SUBMISSION = Subquery(Submission.objects.latest_of(OuterRef("group_id")).values("pk")[:1])
 
 
 @extend_schema_view(

@@ -89,7 +89,7 @@ def submission_status_csv(assignments: QuerySet[ProjectAssignment]) -> HttpRespo
     Students of the course without a group get a row each, so nobody is missed.
     The number of queries does not depend on the number of groups (one more per project).
     """
-    latest = Submission.objects.filter(group=OuterRef("pk")).order_by("-version")
+    latest = Submission.objects.latest_of(OuterRef("pk"))
     groups = (
         Group.objects.filter(assignment__in=assignments)
         .select_related("assignment__course", "extension", "graded_submission")
@@ -529,7 +529,7 @@ class GroupAdmin(InlineRowsMixin, ChoiceMessagesMixin, CourseScopedAdmin):
             .annotate(n=Count("pk"))
             .values("n")
         )
-        latest = Submission.objects.filter(group=OuterRef("pk")).order_by("-version")
+        latest = Submission.objects.latest_of(OuterRef("pk"))
         return (
             super()
             .get_queryset(request)

@@ -443,6 +443,13 @@ def submission_upload_to(instance: Submission, filename: str) -> str:
     return f"submissions/{instance.group.assignment_id}/{uuid.uuid4().hex}.zip"
 
 
+class SubmissionQuerySet(models.QuerySet):
+    def latest_of(self, group) -> SubmissionQuerySet:
+        """The versions of GROUP (an id, or an OuterRef to one), the latest first: its
+        first row is the group's latest version, as a subquery's ``[:1]`` too."""
+        return self.filter(group=group).order_by("-version")
+
+
 class Submission(models.Model):
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="submissions")
     version = models.PositiveIntegerField(_("version"))
@@ -458,6 +465,8 @@ class Submission(models.Model):
     repository_url = models.URLField(_("repository URL"), max_length=500, blank=True)
     commit = models.CharField(_("commit"), max_length=64, blank=True)
     note = models.TextField(_("note"), blank=True)
+
+    objects = SubmissionQuerySet.as_manager()
 
     class Meta:
         ordering = ["group_id", "-version"]
