@@ -7,6 +7,8 @@ the two apart. Numbers no row can have are refused before they reach the databas
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import django_filters
 from django import forms
 from django.db.models import OuterRef, Subquery
@@ -188,6 +190,14 @@ class OverrideFilter(django_filters.FilterSet):
         fields = ["assignment", "student"]
 
 
+def refuse_other_params(request, taken: Sequence[str], *, what: str) -> None:
+    """Refuse (400) the query parameters of REQUEST not in TAKEN, each as WHAT has none
+    such: a misspelled one was ignored."""
+    if unknown := sorted(set(request.query_params) - set(taken)):
+        takes = ", ".join(taken) or "none"
+        raise ValidationError({name: [f"{what}; it takes {takes}."] for name in unknown})
+
+
 class StrictFilterBackend(DjangoFilterBackend):
     """django-filter's backend, refusing on lists what is neither a filter nor a page.
 
@@ -201,11 +211,7 @@ class StrictFilterBackend(DjangoFilterBackend):
         if getattr(view, "action", None) == "list":
             filterset_class = self.get_filterset_class(view, queryset)
             taken = {*self.PAGING, *(filterset_class.base_filters if filterset_class else ())}
-            if unknown := sorted(set(request.query_params) - taken):
-                takes = ", ".join(sorted(taken))
-                raise ValidationError(
-                    {name: [f"This list has no such filter; it takes {takes}."] for name in unknown}
-                )
+            refuse_other_params(request, sorted(taken), what="This list has no such filter")
             # An empty value filtered nothing: a script whose variable was empty got
             # every row (and deleted "the" one found).
             if empty := sorted(

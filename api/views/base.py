@@ -13,6 +13,7 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from coursesite.csvexport import CSV_MEDIA_TYPE
 
 from ..access import PolicyMixin
+from ..filters import refuse_other_params
 from ..serializers import ProblemSerializer
 
 # OPTIONS answers 405 (the schema describes every operation): so no Allow lists it.
@@ -21,12 +22,8 @@ NO_OPTIONS = [name for name in View.http_method_names if name != "options"]
 
 def only_params(request, *names: str) -> None:
     """Refuse (400) query parameters other than NAMES, for the pages that are no plain
-    list (StrictFilterBackend guards those): a misspelled one was ignored."""
-    if unknown := sorted(set(request.query_params) - set(names)):
-        takes = f"it takes {', '.join(names)}" if names else "it takes none"
-        raise ApiValidationError(
-            {name: [f"This address has no such parameter; {takes}."] for name in unknown}
-        )
+    list (StrictFilterBackend guards those)."""
+    refuse_other_params(request, names, what="This address has no such parameter")
 
 
 class ApiViewSet(PolicyMixin, viewsets.GenericViewSet):
