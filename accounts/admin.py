@@ -33,6 +33,7 @@ from lessons.models import Course, Enrollment
 from lessons.services import enrollment_create, last_instructor_refusals
 from projects.models import GroupMembership
 
+from .confirmation import confirmation_send
 from .forms import AdminUserChangeForm, AdminUserCreationForm
 from .invitations import invitation_send, invitations_resend, is_invitable, resend_report
 from .models import Role, User
@@ -235,8 +236,10 @@ class UserAdmin(BoundedSearchMixin, ActionIdsMixin, ScopedRelationsMixin, BaseUs
         super().save_model(request, obj, form, change)
         old_email = form.initial.get("email")
         if change and "email" in form.changed_data and old_email:
-            # As the profile page does: the address the account left hears of it.
+            # As the profile page does: the address the account left hears of it, and
+            # the new one gets the link that confirms it (the form unconfirmed it).
             email_changed_notify(user=obj, old_email=old_email)
+            confirmation_send(user=obj)
         if not change and is_invitable(obj):
             invitation_send(user=obj)  # on commit: not if the add fails after this
             self.message_user(

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from coursesite.forms import PlainErrorsMixin
 
+from .confirmation import confirmation_send
 from .invitations import invitable
 from .models import User
 from .tasks import email_changed_notify, send_invitation_emails, send_password_reset_email
@@ -97,6 +98,20 @@ class UniqueEmailMixin:
 
     def email_taken(self, email: str) -> bool:
         return User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists()
+
+    def save(self, commit: bool = True) -> User:
+        """Save; a new address of an existing account is unconfirmed, and sent the link
+        that confirms it (accounts.confirmation; the back office saves with commit=False
+        and sends it itself)."""
+        moved = bool(self.instance.pk) and self.cleaned_data.get("email") != self.initial.get(
+            "email"
+        )
+        if moved:
+            self.instance.email_confirmed = False
+        user = super().save(commit=commit)
+        if commit and moved:
+            confirmation_send(user=user)
+        return user
 
 
 class ProfileForm(PlainErrorsMixin, UniqueEmailMixin, forms.ModelForm):

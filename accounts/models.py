@@ -56,6 +56,11 @@ def name_sort_keys(prefix: str = "") -> tuple[ByCodePoint, ByCodePoint]:
 
 
 class CourseUserManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        # Made by whoever runs manage.py on the server: their address is theirs.
+        extra_fields.setdefault("email_confirmed", True)
+        return super().create_superuser(username, email, password, **extra_fields)
+
     def get_by_login(self, login: str) -> User:
         """Return the user whose username or email matches LOGIN (case-insensitive).
 
@@ -83,6 +88,21 @@ class User(AbstractUser):
         max_length=150,
         blank=True,
         help_text=_("How your name appears to teachers and teammates."),
+    )
+    # Whether the owner of the address has shown they hold this account: by its
+    # invitation, a password reset, or the confirmation link while logged in. Anyone
+    # can type someone else's address at sign-up (or an instructor can for an account
+    # they make); an instructor enrolling that address then reclaims the account for
+    # its mailbox instead of handing a course to whoever typed it
+    # (accounts.invitations.reclaim_unconfirmed).
+    email_confirmed = models.BooleanField(
+        _("email address confirmed"),
+        default=False,
+        help_text=_(
+            "Set once the owner of the address has shown they hold this account: its "
+            "invitation, a password reset or the confirmation link. Changing the address "
+            "clears it."
+        ),
     )
 
     # Kept by the database from the fields above (name_sort_key_expression): a page of a

@@ -123,3 +123,25 @@ def send_email_changed_email(
         "site_url": settings.SITE_URL,
     }
     return send_templated_email("email-changed", context, old_email)
+
+
+@task()
+def send_confirmation_email(*, user_id: int) -> int:
+    """Email USER_ID the link confirming their address; return 1 if sent.
+
+    Asked when it goes: an address confirmed meanwhile, or an account closed, gets
+    nothing; one changed meanwhile gets the link for its new address.
+    """
+    from .confirmation import confirmation_url
+
+    user = User.objects.filter(pk=user_id).first()
+    if user is None or not user.email or user.email_confirmed or not user.is_active:
+        return 0
+    context = {
+        "user": user,
+        "confirmation_url": confirmation_url(user),
+        "reset_url": settings.SITE_URL + reverse("accounts:password_reset"),
+        "site_name": settings.SITE_NAME,
+        "site_url": settings.SITE_URL,
+    }
+    return send_templated_email("confirm-email", context, user.email)

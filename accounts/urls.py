@@ -31,6 +31,8 @@ urlpatterns = [
         page_with_form(views.PasswordResetConfirmView.as_view()),
         name="password_reset_confirm",
     ),
+    path("confirm/", views.confirmation_resend, name="confirmation_resend"),
+    path("confirm/<uidb64>/<token>/", views.confirm_email, name="confirm_email"),
     path(
         "welcome/<uidb64>/<token>/",
         page_with_form(views.InvitationView.as_view()),

@@ -14,12 +14,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
+from django.utils.http import urlsafe_base64_decode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from access import policy
 from coursesite.formpages import form_view, page, page_with_form
 
+from .confirmation import confirmation_send, confirmation_tokens, email_confirm
 from .forms import (
     LoginForm,
     PasswordChangeForm,
@@ -107,6 +109,7 @@ class PasswordResetConfirmView(SuccessMessageMixin, auth_views.PasswordResetConf
         # The lockout page sends people here: whoever reads the account's email may
         # log in again at once.
         forget_login_failures(form.user)
+        email_confirm(form.user)  # the link came to the address
         return response
 
 
@@ -123,6 +126,7 @@ class InvitationView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
+        email_confirm(form.user)  # the link came to the address
         messages.success(
             self.request,
             f"Welcome, {form.user}! Your password is set; log in next time with "
@@ -159,11 +163,57 @@ def profile(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 f"Your profile was saved. Your email address is now {user.email}; "
-                f"{form.old_email} was told of the change.",
+                f"{form.old_email} was told of the change. Confirm the new address with "
+                "the link just sent to it.",
             )
             return redirect("accounts:profile")
         messages.error(request, "Your profile was not saved: please correct the errors below.")
     return _profile_page(request, form)
+
+
+@form_view(login=True, keep=False)
+def confirm_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """Confirm the address of the account logged in, from the link sent to it.
+
+    Only for the account the link names, logged in: a link that reached a mailbox
+    proves nothing of an account someone else made with that address (the owner of the
+    mailbox takes such an account over with "Forgot your password?" instead). GET shows
+    the button, so that a mail scanner opening links confirms nothing.
+    """
+    user = request.user
+    own = _uid_is(uidb64, user)
+    if not (own and confirmation_tokens.check_token(user, token)):
+        if own and user.email_confirmed:  # opened again after confirming
+            messages.info(request, f"Your email address, {user.email}, is already confirmed.")
+            return redirect("accounts:profile")
+        return render(request, "accounts/confirm_email.html", {"valid": False}, status=400)
+    if request.method != "POST":
+        return render(request, "accounts/confirm_email.html", {"valid": True})
+    email_confirm(user)
+    messages.success(request, f"Thank you: your email address, {user.email}, is confirmed.")
+    return redirect("accounts:profile")
+
+
+def _uid_is(uidb64: str, user) -> bool:
+    try:
+        return urlsafe_base64_decode(uidb64).decode() == str(user.pk)
+    except (ValueError, UnicodeDecodeError):
+        return False
+
+
+@form_view(page("accounts:profile"), keep=False)
+def confirmation_resend(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if user.email_confirmed:
+        messages.info(request, f"Your email address, {user.email}, is already confirmed.")
+    else:
+        confirmation_send(user=user)
+        messages.success(
+            request,
+            f"A confirmation link is on its way to {user.email}. Open it while logged in "
+            "to this account.",
+        )
+    return redirect("accounts:profile")
 
 
 # What a token's name might say, for what each role does with the API: a student read

@@ -52,6 +52,7 @@ from .services import (
     course_progress_report,
     enrollment_create,
     enrollments_notify,
+    enrollments_reclaim,
     enrollments_removed,
     last_instructor_refusals,
     lesson_move,
@@ -700,6 +701,13 @@ class EnrollmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
     def save_model(self, request: HttpRequest, obj: Enrollment, form, change: bool) -> None:
         super().save_model(request, obj, form, change)
         if not change:
+            if enrollments_reclaim([obj]):
+                self.message_user(
+                    request,
+                    f"{obj.user.email} was never confirmed by its owner: the account's "
+                    "password was cleared and an invitation to choose one is emailed to it.",
+                    messages.WARNING,
+                )
             enrollments_notify([obj])  # the person hears of it once saved
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):

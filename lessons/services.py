@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from access import policy
+from accounts.confirmation import confirmation_send, reclaim_unconfirmed
 from accounts.invitations import invitations_send, is_invitable
 from accounts.models import Role, User
 from accounts.validators import canonical_email, normalize_email, validate_name
@@ -223,6 +224,7 @@ def user_signup_with_key(
             "or log in if it is yours.",
             code="taken",
         ) from exc
+    confirmation_send(user=user)  # on commit: the address is anyone's until confirmed
     return enrollment_create(user=user, course=course, role=Role.STUDENT)
 
 
@@ -691,6 +693,8 @@ def _roster_save(
             # no more of it than the email address they typed.
             row.outcome = RosterOutcome.ENROLLED
             row.detail = "existing account"
+            if reclaim_unconfirmed(user):  # invited below, at the address
+                row.detail += " whose address was never confirmed: its password was cleared"
         new_enrollments.append((user, row))
         row.detail += f", as {Role(row.role).label.lower()}"
     if one_by_one:
@@ -719,6 +723,21 @@ def _roster_save(
     for user, row in new_enrollments:
         if user.pk in told:
             row.detail += "; told by email"
+
+
+def enrollments_reclaim(enrollments: list[Enrollment]) -> list[User]:
+    """Reclaim for their mailbox the accounts of ENROLLMENTS, made by an instructor for
+    an address they typed or picked, whose owner never confirmed it, and invite each to
+    choose a password; return them.
+
+    Anyone may have typed that address at sign-up: the course goes to whoever holds
+    the mailbox, not to whoever chose the password (accounts.confirmation).
+    """
+    reclaimed = [
+        enrollment.user for enrollment in enrollments if reclaim_unconfirmed(enrollment.user)
+    ]
+    invitations_send(users=reclaimed)  # on commit
+    return reclaimed
 
 
 NOTICE_AGAIN_AFTER = timedelta(days=1)

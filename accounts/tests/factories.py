@@ -16,6 +16,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
     display_name = factory.Faker("name")
+    # An established account; tests of unconfirmed addresses say so.
+    email_confirmed = True
     password = factory.django.Password(PASSWORD)
 
 

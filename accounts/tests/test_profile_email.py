@@ -104,7 +104,12 @@ def test_with_the_password_the_address_changes_and_the_old_one_is_told(
     assert f"Your email address is now {NEW}; bob@example.org was told of the change." in page
     assert client.get(reverse("lessons:dashboard")).status_code == 200  # still logged in
 
-    [notice] = mail.outbox
+    # The new address is not known to be Bob's until he confirms it from there.
+    assert not bob.email_confirmed
+    [notice] = [message for message in mail.outbox if message.to == ["bob@example.org"]]
+    [confirmation] = [message for message in mail.outbox if message.to == [NEW]]
+    assert "Confirm your email address" in confirmation.subject
+    assert f"{SITE_URL}/accounts/confirm/" in confirmation.body
     assert notice.to == ["bob@example.org"]  # the old address, not the new one
     assert "another email address" in notice.subject
     text = notice.body
@@ -144,9 +149,10 @@ def test_the_notice_goes_through_the_database_queue_and_its_worker(client, setti
     client.force_login(bob)
     assert profile(client, NEW, PASSWORD).status_code == 302
     assert mail.outbox == []  # the request only queued it
-    assert DBTaskResult.objects.filter(status="READY").count() == 1
+    # The notice to the old address, the confirmation link to the new.
+    assert DBTaskResult.objects.filter(status="READY").count() == 2
     call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
-    assert [message.to for message in mail.outbox] == [["bob@example.org"]]
+    assert sorted(message.to for message in mail.outbox) == sorted([["bob@example.org"], [NEW]])
 
 
 def test_a_password_posted_after_the_session_ended_is_never_kept(client, bob):

@@ -151,6 +151,7 @@ class CourseViewSet(GradebookActions, mixins.ListModelMixin, mixins.RetrieveMode
             if getattr(exc, "code", None) == "closed_account":  # about the address sent
                 raise ValidationError({"email": exc.messages}) from exc
             raise
+        lessons.enrollments_reclaim([enrollment])  # invited instead, if never confirmed
         lessons.enrollments_notify([enrollment])
         return Response(
             serializers.EnrollmentSerializer(enrollment).data, status=status.HTTP_201_CREATED

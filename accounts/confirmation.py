@@ -1,0 +1,85 @@
+"""Email address confirmation: who holds an address also holds its account.
+
+Sign-up and the profile take any address, and an instructor making an account can
+type one too, with a password of their choosing. Until its owner confirms the address,
+an account is not known to be theirs: an instructor who later enrolls that address
+(roster, back office, API) would otherwise hand their course to whoever typed it. So an
+unconfirmed account enrolled by address is reclaimed for the mailbox
+(``reclaim_unconfirmed``): its password goes, which logs every session out and revokes
+its API tokens, and the address is invited to choose a new one.
+
+An address is confirmed by its invitation, a password reset (both links went to it),
+or the confirmation link sent at sign-up and after a change of address. That link
+works only for someone logged in to the account it names: the mailbox alone, as when
+an attacker's account names a victim's address, confirms nothing.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from django.conf import settings
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.db import transaction
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from .invitations import is_invitable
+from .models import User
+
+
+class ConfirmationTokenGenerator(PasswordResetTokenGenerator):
+    """Django's reset token under its own salt, over the address and its state: a link
+    stops working once the address is confirmed or changed."""
+
+    key_salt = "accounts.confirmation.ConfirmationTokenGenerator"
+
+    def _make_hash_value(self, user: User, timestamp: int) -> str:
+        return f"{user.pk}{user.email}{user.email_confirmed}{timestamp}"
+
+
+confirmation_tokens = ConfirmationTokenGenerator()
+
+
+def confirmation_url(user: User) -> str:
+    """Return the absolute link that confirms USER's current address (from SITE_URL)."""
+    path = reverse(
+        "accounts:confirm_email",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": confirmation_tokens.make_token(user),
+        },
+    )
+    return settings.SITE_URL + path
+
+
+def confirmation_send(*, user: User) -> None:
+    """Email USER the link confirming their address once the transaction commits."""
+    from .tasks import send_confirmation_email
+
+    transaction.on_commit(partial(send_confirmation_email.enqueue, user_id=user.pk))
+
+
+def email_confirm(user: User) -> None:
+    """Record that USER's owner holds their address (a link sent to it was used)."""
+    if not user.email_confirmed:
+        user.email_confirmed = True
+        user.save(update_fields=["email_confirmed"])
+
+
+@transaction.atomic
+def reclaim_unconfirmed(user: User) -> bool:
+    """Take the password of USER, enrolled by their address by an instructor, if its
+    owner never confirmed the address; return whether it was taken.
+
+    Whoever chose the password is not known to hold the address: with it, they would
+    get the course. Without it the account is invitable, and the invitation goes to the
+    address. An account already waiting for its invitation, or closed, is left alone.
+    """
+    if user.email_confirmed or not user.is_active or is_invitable(user):
+        return False
+    user.set_unusable_password()  # sessions end with it; api.receivers revokes the tokens
+    user.last_login = None
+    user.save(update_fields=["password", "last_login"])
+    return True

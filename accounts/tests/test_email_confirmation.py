@@ -1,0 +1,258 @@
+"""An address belongs to its mailbox: an account someone made with another person's
+address is not handed a course when an instructor enrolls that address."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from access.tests.tenants import build_tenant
+from accounts.confirmation import confirmation_url, reclaim_unconfirmed
+from accounts.models import Role, User
+from accounts.tests.factories import PASSWORD, UserFactory
+from accounts.tests.test_invitations import import_roster, link_in, set_password
+from api.tests.conftest import token_client
+from api.tokens import token_create
+from lessons.models import Enrollment
+
+pytestmark = pytest.mark.django_db
+
+SITE_URL = "https://courses.example.edu"
+VICTIM = "co.teacher@example.org"
+ATTACKER_PASSWORD = "attacker-chose-this-42"
+NEW_PASSWORD = "plum-orbit-lantern-42"
+
+
+@pytest.fixture(autouse=True)
+def _site(settings):
+    settings.SITE_URL = SITE_URL
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture
+def courses(db):
+    return build_tenant("Apple"), build_tenant("Banana")
+
+
+def sign_up(client: Client, key: str, email: str = VICTIM) -> User:
+    """Sign up as a student of the course of KEY with EMAIL, as anyone holding a key can."""
+    data = {
+        "key": key,
+        "username": "coteacher",
+        "email": email,
+        "display_name": "Dr Co Teacher",
+        "password1": ATTACKER_PASSWORD,
+        "password2": ATTACKER_PASSWORD,
+    }
+    response = client.post(reverse("lessons:signup"), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return User.objects.get(username="coteacher")
+
+
+def can_log_in(username: str, password: str) -> bool:
+    response = Client().post(
+        reverse("accounts:login"), {"username": username, "password": password}
+    )
+    return response.status_code == 302
+
+
+def confirmation_link(message) -> str:
+    match = re.search(r"https://courses\.example\.edu(/accounts/confirm/\S+?/\S+?/)", message.body)
+    assert match, message.body
+    return match.group(1)
+
+
+def test_sign_up_sends_a_link_that_confirms_only_for_the_account_logged_in(
+    client, courses, django_capture_on_commit_callbacks
+):
+    _, b = courses
+    with django_capture_on_commit_callbacks(execute=True):
+        user = sign_up(client, b.course.enrollment_key)
+    assert not user.email_confirmed
+    [message] = [m for m in mail.outbox if m.to == [VICTIM]]
+    assert "Confirm your email address" in message.subject
+    path = confirmation_link(message)
+    assert "do not confirm" in message.body  # the victim of a typed address is warned
+
+    # The mailbox alone confirms nothing: someone else logged in, or nobody.
+    stranger = Client()
+    stranger.force_login(b.student)
+    page = stranger.post(path)
+    assert page.status_code == 400
+    assert "This confirmation link does not work" in page.content.decode()
+    assert Client().get(path)["Location"].startswith(reverse("accounts:login"))
+    b.student.refresh_from_db()
+    user.refresh_from_db()
+    assert not user.email_confirmed and b.student.email_confirmed
+
+    # Its account, logged in: a page with a button (a mail scanner's GET changes nothing).
+    assert "Confirm my address" in client.get(path).content.decode()
+    user.refresh_from_db()
+    assert not user.email_confirmed
+    response = client.post(path, follow=True)
+    assert "is confirmed" in response.content.decode()
+    user.refresh_from_db()
+    assert user.email_confirmed
+    # The link does not work again once used (the state is in its token).
+    assert "already confirmed" in client.post(path, follow=True).content.decode()
+
+
+def test_a_link_stops_working_when_the_address_changes(client, db):
+    user = UserFactory(username="dora", email="dora@example.org", email_confirmed=False)
+    old_link = confirmation_url(user).removeprefix(SITE_URL)
+    user.email = "dora.new@example.org"
+    user.save()
+    client.force_login(user)
+    assert client.post(old_link).status_code == 400
+    user.refresh_from_db()
+    assert not user.email_confirmed
+
+
+def test_an_address_typed_at_sign_up_goes_to_its_mailbox_when_an_instructor_enrolls_it(
+    client, courses, django_capture_on_commit_callbacks
+):
+    """The attack of the probe: anyone with course B's key signs up with the address of
+    a future co-teacher of course A; A's instructor enrolls that address."""
+    a, b = courses
+    attacker = sign_up(client, b.course.enrollment_key)
+    _, secret = token_create(user=attacker, name="kept", scope="read")
+    mail.outbox.clear()
+
+    instructor = token_client(a.instructor)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = instructor.post(
+            f"/api/v1/courses/{a.course.pk}/enrollments/",
+            {"email": VICTIM, "role": "instructor"},
+            content_type="application/json",
+        )
+    assert response.status_code == 201, response.content
+
+    # Whoever chose the password is out: login, session and token alike.
+    assert not can_log_in("coteacher", ATTACKER_PASSWORD)
+    assert client.get(reverse("lessons:dashboard"))["Location"].startswith(
+        reverse("accounts:login")
+    )
+    me = Client(headers={"Authorization": f"Bearer {secret}"}).get("/api/v1/me/")
+    assert me.status_code == 401
+    assert client.get(reverse("grading:gradebook", args=[a.course.slug])).status_code in (302, 404)
+
+    # The mailbox gets the invitation, and with it the account and the course.
+    [invitation] = [m for m in mail.outbox if m.to == [VICTIM]]
+    owner = Client()
+    _, answer = set_password(owner, link_in(invitation), NEW_PASSWORD)
+    assert answer.status_code == 302
+    attacker.refresh_from_db()
+    assert attacker.email_confirmed
+    assert owner.get(reverse("grading:gradebook", args=[a.course.slug])).status_code == 200
+
+
+def test_a_roster_import_reclaims_an_unconfirmed_account_and_says_so(
+    client, courses, django_capture_on_commit_callbacks
+):
+    a, b = courses
+    attacker = sign_up(Client(), b.course.enrollment_key)
+    mail.outbox.clear()
+    client.force_login(a.instructor)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = import_roster(client, a.course, f"email,name,role\n{VICTIM},Co,grader\n")
+    page = response.content.decode()
+    assert "whose address was never confirmed: its password was cleared" in page
+    assert f"invitation emailed to {VICTIM}" in page
+    attacker.refresh_from_db()
+    assert not attacker.has_usable_password()
+    assert Enrollment.objects.get(user=attacker, course=a.course).role == Role.GRADER
+    assert [m.to for m in mail.outbox] == [[VICTIM]]
+
+
+def test_an_account_made_in_the_back_office_with_a_password_is_reclaimed_too(
+    courses, django_capture_on_commit_callbacks
+):
+    """Course B's instructor makes an account with A's future grader's address and sets
+    its password ("Set one now"); A's instructor then enrolls that address."""
+    a, b = courses
+    client = Client()
+    client.force_login(b.instructor)
+    data = {
+        "course": b.course.pk,
+        "role": Role.STUDENT,
+        "username": "future-ta",
+        "email": VICTIM,
+        "display_name": "Future TA",
+        "usable_password": "true",
+        "password1": ATTACKER_PASSWORD,
+        "password2": ATTACKER_PASSWORD,
+    }
+    assert client.post(reverse("admin:accounts_user_add"), data).status_code == 302
+    made = User.objects.get(username="future-ta")
+    assert made.has_usable_password() and not made.email_confirmed
+
+    instructor = token_client(a.instructor)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = instructor.post(
+            f"/api/v1/courses/{a.course.pk}/enrollments/",
+            {"email": VICTIM, "role": "grader"},
+            content_type="application/json",
+        )
+    assert response.status_code == 201
+    assert not can_log_in("future-ta", ATTACKER_PASSWORD)
+
+
+def test_a_confirmed_account_is_enrolled_as_before_and_told(
+    courses, django_capture_on_commit_callbacks
+):
+    a, b = courses
+    person = b.student  # confirmed: an account of before, or one that confirmed
+    instructor = token_client(a.instructor)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = instructor.post(
+            f"/api/v1/courses/{a.course.pk}/enrollments/",
+            {"email": person.email, "role": "student"},
+            content_type="application/json",
+        )
+    assert response.status_code == 201
+    assert can_log_in(person.username, PASSWORD)
+    [notice] = [m for m in mail.outbox if m.to == [person.email]]
+    assert "/accounts/welcome/" not in notice.body
+
+
+def test_a_password_reset_confirms_the_address(client, db, django_capture_on_commit_callbacks):
+    user = UserFactory(username="dora", email="dora@example.org", email_confirmed=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("accounts:password_reset"), {"email": "dora@example.org"})
+    [message] = mail.outbox
+    path = re.search(r"https?://\S+?(/accounts/password/reset/\S+?/\S+?/)", message.body).group(1)
+    landing = client.get(path)
+    client.post(landing["Location"], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    user.refresh_from_db()
+    assert user.check_password(NEW_PASSWORD) and user.email_confirmed
+    assert not reclaim_unconfirmed(user)  # nothing to take from its owner any more
+
+
+def test_changing_the_address_in_the_back_office_unconfirms_it(
+    client, courses, django_capture_on_commit_callbacks
+):
+    a, _ = courses
+    person = a.student
+    # Superusers only: an instructor's form shows the address read-only.
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    url = reverse("admin:accounts_user_change", args=[person.pk])
+    joined = timezone.localtime(person.date_joined)
+    data = {
+        "username": person.username,
+        "display_name": person.display_name,
+        "email": "moved@example.org",
+        "is_active": "on",
+        "date_joined_0": joined.date().isoformat(),
+        "date_joined_1": joined.time().strftime("%H:%M:%S"),
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    person.refresh_from_db()
+    assert person.email == "moved@example.org" and not person.email_confirmed
+    assert any(m.to == ["moved@example.org"] and "Confirm" in m.subject for m in mail.outbox)
