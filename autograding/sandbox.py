@@ -193,6 +193,10 @@ def command(
     return [*args, json.dumps(config)]
 
 
+# All bwrap starts with: it finds nothing by PATH (bwrap_path() is absolute).
+BWRAP_ENVIRONMENT = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+
+
 def run(
     *,
     environment: Path,
@@ -286,6 +290,10 @@ def _execute(*, limits: Limits, **kwargs) -> Outcome:
                 stderr=subprocess.STDOUT,
                 pass_fds=(report_write, seccomp_fd),
                 start_new_session=True,  # its own process group, killed as one
+                # Not the worker's: bwrap's --clearenv empties only what the code gets, and
+                # without root the sandbox's pid 1 is bwrap itself, as the code's uid, whose
+                # /proc/1/environ showed the worker's secrets (DJANGO_SECRET_KEY, DATABASE_URL).
+                env=BWRAP_ENVIRONMENT,
                 umask=0o022,  # the folders bwrap makes must be readable by the sandbox uid
             )
         except OSError as exc:

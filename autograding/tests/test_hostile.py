@@ -10,6 +10,8 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -245,6 +247,56 @@ def test_the_server_s_files_do_not_exist_inside(world, tmp_path):
     run = run_now(world.submit({"app.py": ""}))
     assert run.status == RunStatus.PASSED, run.results.values_list("nodeid", "output")
     assert run.tests_total == 4
+
+
+def _environments_of_descendants(root: int) -> dict[int, bytes]:
+    """Return the environment (as exec gave it) of every process under ROOT."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat", "rb").read()  # noqa: SIM115, PTH123
+            except OSError:
+                continue
+            parents[int(entry)] = int(stat.rsplit(b")", 1)[1].split()[1])
+    found, todo = {}, [root]
+    while todo:
+        parent = todo.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent:
+                todo.append(pid)
+                try:
+                    found[pid] = open(f"/proc/{pid}/environ", "rb").read()  # noqa: SIM115, PTH123
+                except OSError:
+                    pass
+    return found
+
+
+def test_no_process_of_a_run_holds_the_worker_s_environment(world, monkeypatch):
+    """Without root, the sandbox's pid 1 is bwrap itself, as the code's own uid: its
+    /proc/1/environ, the worker's environment as bwrap was started with it, gave any
+    student the site's secret key and database password. Read here from outside, where
+    root sees every process's, while the submitted code sleeps."""
+    monkeypatch.setenv("DJANGO_SECRET_KEY", "worker-secret-4b1d")
+    world.suite({"test_wait.py": "import time\n\ndef test_wait():\n    time.sleep(4)\n"})
+    seen: dict[int, bytes] = {}
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            seen.update(_environments_of_descendants(os.getpid()))
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        run = run_now(world.submit({"app.py": ""}))
+    finally:
+        done.set()
+        watcher.join()
+    assert run.status == RunStatus.PASSED, run.message
+    assert len(seen) >= 2, "bwrap and the code were not seen running"
+    assert not [pid for pid, environ in seen.items() if b"worker-secret-4b1d" in environ]
 
 
 def test_sockets_are_refused(world):
