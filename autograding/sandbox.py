@@ -168,6 +168,10 @@ def command(
         "--setenv", "PYTHONHASHSEED", "0", "--setenv", "TMPDIR", "/tmp",
         *_system_binds(),
         "--proc", "/proc", "--dev", "/dev",
+        # Without root the code's uid owns bwrap's /dev, a tmpfs of half the machine's
+        # memory that no limit counts: read-only, with a small /dev/shm for semaphores.
+        "--size", str(SHM_MB * MIB), "--perms", "1777", "--tmpfs", "/dev/shm",
+        "--remount-ro", "/dev",
         "--size", str(limits.disk_mb * MIB), "--perms", "1777", "--tmpfs", "/tmp",
         "--size", str(limits.disk_mb * MIB), "--perms", "1777", "--tmpfs", "/work",
         *_ro_binds(
@@ -192,6 +196,10 @@ def command(
     }
     return [*args, json.dumps(config)]
 
+
+# /dev/shm inside a run (POSIX semaphores, multiprocessing's locks): files there are
+# memory the run's limits do not count, so it stays small.
+SHM_MB = 16
 
 # All bwrap starts with: it finds nothing by PATH (bwrap_path() is absolute).
 BWRAP_ENVIRONMENT = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}

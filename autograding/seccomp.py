@@ -45,6 +45,10 @@ REFUSED = (
     # 2.4 GB against a 512 MB limit, enough to get the server's processes killed.
     "memfd_create",
     "memfd_secret",
+    # The same through System V shared memory and message queues: a segment no process
+    # has attached held 2 GB against a 512 MB limit until the run ended.
+    "shmget",
+    "msgget",
     "ptrace",
     "process_vm_readv",
     "process_vm_writev",

@@ -177,6 +177,40 @@ def test_kernel_calls_no_test_needs_are_refused_and_the_rest_still_work(world):
     assert run.results.count() == 3
 
 
+def test_memory_no_process_holds_is_refused_or_small(world):
+    """Memory held outside every process (System V segments, files in /dev or
+    /dev/shm) escaped the run's memory limit: 2 GB held against 512 MB."""
+    world.suite(
+        {
+            "test_held.py": "import ctypes, errno, os, pytest\n\n"
+            "def test_no_system_v_segments_or_queues():\n"
+            "    libc = ctypes.CDLL(None, use_errno=True)\n"
+            "    assert libc.shmget(0, 256 << 20, 0o1600) == -1\n"
+            "    assert ctypes.get_errno() == errno.EPERM\n"
+            "    assert libc.msgget(0, 0o1600) == -1\n"
+            "    assert ctypes.get_errno() == errno.EPERM\n\n"
+            "def test_dev_is_read_only():\n"
+            "    with pytest.raises(OSError):\n"
+            "        open('/dev/held', 'wb')\n"
+            "    with open('/dev/null', 'wb') as null:\n"
+            "        null.write(b'still works')\n\n"
+            "def test_dev_shm_is_small():\n"
+            "    written = 0\n"
+            "    try:\n"
+            "        with open('/dev/shm/held', 'wb') as held:\n"
+            "            for _ in range(64):\n"
+            "                written += held.write(b'x' * (1 << 20))\n"
+            "                held.flush()\n"
+            "    except OSError:\n"
+            "        pass\n"
+            "    assert written <= 16 << 20\n"
+        }
+    )
+    run = run_now(world.submit({"app.py": ""}))
+    assert run.status == RunStatus.PASSED, run.results.values_list("nodeid", "output")
+    assert run.tests_total == 3
+
+
 def test_huge_output_is_cut(world):
     world.suite(
         {
