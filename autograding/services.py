@@ -567,16 +567,27 @@ def parse(run: Run, outcome: sandbox.Outcome, groups: list[TestGroup]) -> Parsed
     collect_errors: list[str] = []
     running: str | None = None
     known: set[str] | None = None  # the collected tests' ids; None: never listed
+    collected: list[str] = []
     listed = (outcome.first("collected") or {}).get("nodeids")
     if isinstance(listed, list):
-        known = {_text(nodeid, 500) for nodeid in listed if isinstance(nodeid, str)}
+        collected = [_text(nodeid, 500) for nodeid in listed if isinstance(nodeid, str)]
+        known = set(collected)
 
     def a_test(nodeid: str) -> bool:
         return known is None or nodeid in known
 
+    def not_run() -> None:
+        # Collected, never reached: they count as not passed. Left out, a run stopped
+        # after one pass in a group of six scored it whole (a hang was worth more than
+        # failing the rest honestly).
+        for nodeid in collected:
+            result(nodeid, Outcome.SKIPPED, output="Not run: the tests were stopped before it.")
+
     def result(nodeid: str, outcome_: str, duration: float = 0.0, output: str = "") -> None:
         nodeid = _text(nodeid, 500)
-        if nodeid not in results and len(results) >= MAX_RESULTS:
+        # A test's first result stands: code taking over the report after a test
+        # failed turned its failure into a pass.
+        if nodeid in results or len(results) >= MAX_RESULTS:
             return
         results[nodeid] = TestResult(
             run=run,
@@ -619,6 +630,7 @@ def parse(run: Run, outcome: sandbox.Outcome, groups: list[TestGroup]) -> Parsed
         if running:
             message += f" {running} was running."
             result(running, Outcome.ERROR, output="Stopped here: the run hit its memory limit.")
+        not_run()
         return Parsed(RunStatus.FAILED, message, list(results.values()))
     if outcome.timed_out or (end is None and outcome.cpu_limited):
         why = (
@@ -630,6 +642,7 @@ def parse(run: Run, outcome: sandbox.Outcome, groups: list[TestGroup]) -> Parsed
         if running:
             message += f" {running} was running: look for an endless loop or a wait."
             result(running, Outcome.ERROR, output="Stopped here: the run hit its time limit.")
+        not_run()
         return Parsed(RunStatus.TIMED_OUT, message, list(results.values()))
     if unpack_error is not None:
         message = (
@@ -653,6 +666,7 @@ def parse(run: Run, outcome: sandbox.Outcome, groups: list[TestGroup]) -> Parsed
         )
         if running:
             result(running, Outcome.ERROR, output="The test process stopped during this test.")
+        not_run()
         return Parsed(RunStatus.FAILED, message, list(results.values()))
     values = list(results.values())
     if collect_errors:

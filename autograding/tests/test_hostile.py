@@ -51,6 +51,36 @@ def test_an_endless_loop_times_out_naming_the_test(world):
     assert processes_of(run) == [], "the sandbox left processes behind"
 
 
+@pytest.mark.parametrize("stop", ["spin()", "os._exit(3)"], ids=["hang", "crash"])
+def test_tests_a_stopped_run_never_reached_count_as_not_passed(world, stop):
+    """Passing one test then hanging (or crashing) in the next scored a group of four as
+    if only two had run: 1 of 2 passed, half the points, more than failing three."""
+    world.suite(
+        {
+            "test_steps.py": "from app import spin, stop\n\n"
+            "def test_1_first():\n    assert True\n\n"
+            "def test_2_stops():\n    stop()\n\n"
+            "def test_3_never():\n    assert True\n\n"
+            "def test_4_never():\n    assert True\n"
+        },
+        groups=(("All tests", "*", "visible", 8),),
+        wall_seconds=5,
+    )
+    app = f"import os\n\ndef spin():\n    while True:\n        pass\n\ndef stop():\n    {stop}\n"
+    run = run_now(world.submit({"app.py": app}))
+
+    outcomes = {r.nodeid.rsplit("::", 1)[1]: r.outcome for r in run.results.all()}
+    assert outcomes == {
+        "test_1_first": "passed",
+        "test_2_stops": "error",
+        "test_3_never": "skipped",
+        "test_4_never": "skipped",
+    }
+    assert "Not run" in run.results.get(nodeid__endswith="test_3_never").output
+    assert (run.tests_passed, run.tests_total) == (1, 4)
+    assert run.score == 2  # a quarter of 8 points
+
+
 def test_a_fork_bomb_is_stopped_and_the_worker_stays_healthy(world):
     world.suite(
         {
@@ -515,7 +545,8 @@ def test_bubblewrap_is_installed():
 def test_what_the_code_writes_to_the_report_or_output_is_stored_safely(world):
     # The submitted code runs in the runner's process: it can print NUL bytes (which
     # PostgreSQL refuses in text) and write its own lines to the report, with JSON's
-    # NaN and Infinity as durations, for tests of the suite that ran before it.
+    # NaN and Infinity as durations, for tests of the suite still to run (the first
+    # result of a test stands).
     app = (
         "import json, os, sys\n\n"
         "def cheat():\n"
@@ -529,9 +560,9 @@ def test_what_the_code_writes_to_the_report_or_output_is_stored_safely(world):
     world.suite(
         {
             "test_cheat.py": "from app import cheat\n\n"
+            "def test_cheat():\n    cheat()\n\n"
             "def test_a_nan():\n    pass\n\n"
-            "def test_b_inf():\n    pass\n\n"
-            "def test_cheat():\n    cheat()\n"
+            "def test_b_inf():\n    pass\n"
         }
     )
     run = run_now(world.submit({"app.py": app}))
@@ -543,6 +574,27 @@ def test_what_the_code_writes_to_the_report_or_output_is_stored_safely(world):
     stored = [run.output, run.message, *(r.output + r.nodeid for r in results.values())]
     assert not any("\x00" in text for text in stored)
     assert "beforeafter" in results["test_cheat.py::test_cheat"].output
+
+
+def test_a_failed_test_is_not_made_a_pass_by_a_later_line_of_the_report(world):
+    app = (
+        "import json, os, sys\n\n"
+        "def flip():\n"
+        "    fd = json.loads(sys.argv[-1])['report_fd']\n"
+        '    line = \'{"e": "result", "outcome": "passed", \'\n'
+        '    line += \'"nodeid": "test_flip.py::test_1_fails"}\'\n'
+        "    os.write(fd, (line + '\\n').encode())\n"
+    )
+    world.suite(
+        {
+            "test_flip.py": "from app import flip\n\n"
+            "def test_1_fails():\n    assert False\n\n"
+            "def test_2_flips():\n    flip()\n"
+        }
+    )
+    run = run_now(world.submit({"app.py": app}))
+    assert run.results.get(nodeid="test_flip.py::test_1_fails").outcome == "failed"
+    assert (run.status, run.tests_passed) == (RunStatus.FAILED, 1)
 
 
 def test_results_count_only_for_the_tests_pytest_collected(world):
