@@ -388,3 +388,34 @@ def test_a_table_scrolls_in_a_focusable_box_of_its_own():
 )
 def test_every_image_has_a_text_alternative(source, shown):
     assert shown in markdown_to_html(source)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "\n".join(" " * (2 * level) + "- x" for level in range(2200)),
+        "\n".join(">" * level + " - x" for level in range(1000)),
+        "\n".join("\t" * level + "> - x" for level in range(400)),
+    ],
+    ids=["lists", "quotes", "tabs and quotes"],
+)
+def test_nesting_built_to_be_slow_is_shown_as_typed_within_the_budget(source):
+    """Python-Markdown's block parsing is quadratic in the depth of lists and quotes,
+    and the time budget did not reach it: 2,200 levels of a lesson held a worker 50 s."""
+    import time
+
+    from lessons.rendering import MARKDOWN_SECONDS, MARKDOWN_SECONDS_PER_KB, NESTED_TOO_DEEPLY
+
+    started = time.monotonic()
+    rendered = render_markdown(source)
+    budget = MARKDOWN_SECONDS + len(source) / 1024 * MARKDOWN_SECONDS_PER_KB
+    assert time.monotonic() - started < budget + 1.5
+    assert NESTED_TOO_DEEPLY in rendered.html and "<pre>" in rendered.html
+
+
+def test_lists_and_quotes_fifty_levels_deep_are_still_formatted():
+    # Four columns a level, as Python-Markdown reads lists: 50 levels, 200 columns.
+    lists = render_markdown("\n".join(" " * (4 * level) + "- x" for level in range(51))).html
+    assert lists.count("<ul>") == 51
+    quotes = render_markdown("\n".join(">" * level + " x" for level in range(1, 60))).html
+    assert "<blockquote>" in quotes and "too deeply" not in quotes
