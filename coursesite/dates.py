@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -14,3 +14,13 @@ LOCAL_FORMAT = "D j M Y, H:i T"
 def local_text(value: datetime) -> str:
     """Return VALUE as people read it everywhere on the site, in the site's time zone."""
     return date_format(timezone.localtime(value), LOCAL_FORMAT)
+
+
+def shifted_on_the_clock(value: datetime, shift: timedelta) -> datetime:
+    """Return VALUE moved by SHIFT on the wall clock of the site's zone.
+
+    A course's next run keeps its deadlines' times of day: moved in UTC, a Friday
+    23:59 CET deadline copied into summer became Saturday 00:59 CEST.
+    """
+    local = timezone.localtime(value)
+    return timezone.make_aware(local.replace(tzinfo=None) + shift)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.base import ContentFile
@@ -13,6 +14,7 @@ from django.urls import reverse
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from autograding.models import TestGroup, TestSuite
+from coursesite.dates import shifted_on_the_clock
 from grading.models import Criterion, Level, Review, Rubric
 from grading.tests.factories import complete_review, grading_world
 from lessons.models import Course, Enrollment, LessonAttachment, LessonCompletion
@@ -104,8 +106,8 @@ def test_a_course_is_copied_for_a_new_run_without_its_people(client, taught, ali
     # Its project, unpublished, a year later, with its rubric and its test suite.
     project = ProjectAssignment.objects.get(course=copy)
     assert not project.is_published
-    assert project.due_at == taught.assignment.due_at + timedelta(weeks=52)
-    assert project.opens_at == taught.assignment.opens_at + timedelta(weeks=52)
+    assert project.due_at == shifted_on_the_clock(taught.assignment.due_at, timedelta(weeks=52))
+    assert project.opens_at == shifted_on_the_clock(taught.assignment.opens_at, timedelta(weeks=52))
     rubric = Rubric.objects.get(assignment=project)
     criteria = list(rubric.criteria.order_by("order").values_list("title", "max_points"))
     assert criteria == list(
@@ -151,3 +153,19 @@ def test_only_the_courses_teachers_copy_it(client, taught, bob, grace):
         response = client.post(copy_url(taught.course), NEW_RUN)
         assert response.status_code == 302 and "/login/" in response["Location"]
     assert Course.objects.count() == courses
+
+
+def test_a_copy_keeps_the_time_of_day_of_deadlines_across_summer_time(taught, client, alice):
+    """Moved in UTC, a Friday 23:59 CET deadline copied 26 weeks on was Saturday 00:59
+    CEST, and 09:00 openings 10:00."""
+    zone = ZoneInfo("Europe/Brussels")
+    ProjectAssignment.objects.filter(pk=taught.assignment.pk).update(
+        opens_at=datetime(2026, 11, 2, 9, 0, tzinfo=zone),
+        due_at=datetime(2026, 12, 18, 23, 59, tzinfo=zone),
+    )
+    client.force_login(alice)
+    response = client.post(copy_url(taught.course), {**NEW_RUN, "shift_weeks": 26})
+    assert response.status_code == 302
+    project = ProjectAssignment.objects.get(course__slug=NEW_RUN["slug"])
+    assert project.due_at.astimezone(zone) == datetime(2027, 6, 18, 23, 59, tzinfo=zone)
+    assert project.opens_at.astimezone(zone) == datetime(2027, 5, 3, 9, 0, tzinfo=zone)

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.db import transaction
 
 from coursesite.copying import copy_of
+from coursesite.dates import shifted_on_the_clock
 from lessons.models import Course
 
 from ..models import ProjectAssignment
@@ -15,7 +16,8 @@ from ..signals import project_copied
 
 @transaction.atomic
 def projects_copy(*, source: Course, copy: Course, shift: timedelta) -> int:
-    """Copy SOURCE's projects into COPY, unpublished, their dates moved by SHIFT; return
+    """Copy SOURCE's projects into COPY, unpublished, their dates moved by SHIFT on the
+    wall clock (the same time of day, summer time or not); return
     how many. Their groups and submissions stay behind; ``project_copied`` lets grading
     and autograding copy the rubric and the test suite."""
     copied = 0
@@ -23,8 +25,8 @@ def projects_copy(*, source: Course, copy: Course, shift: timedelta) -> int:
         new = copy_of(
             project,
             course_id=copy.pk,
-            opens_at=project.opens_at + shift,
-            due_at=project.due_at + shift,
+            opens_at=shifted_on_the_clock(project.opens_at, shift),
+            due_at=shifted_on_the_clock(project.due_at, shift),
             is_published=False,
             grades_released_at=None,
         )
