@@ -335,6 +335,17 @@ def _check_entry(info: zipfile.ZipInfo, limits: _Limits) -> None:
             code="unsafe_path",
             params=params,
         )
+    if hidden := _UNSHOWABLE_IN_NAMES.search(info.orig_filename):
+        raise ValidationError(
+            "The name of '%(name)s' holds a character a name cannot show (%(char)s): a line "
+            "break, a tab, another control character, or one that reverses text. Please "
+            "rename that file or folder and zip the project again.",
+            code="unsafe_name",
+            params={
+                "name": _shorten(_UNSHOWABLE_IN_NAMES.sub("?", info.orig_filename)),
+                "char": f"U+{ord(hidden.group()):04X}",
+            },
+        )
     # A link could point graders (or a later extraction) anywhere on the server.
     if stat.S_ISLNK(info.external_attr >> 16):
         raise ValidationError(
@@ -696,6 +707,12 @@ def _check_files_are_not_folders(files: Mapping[str, str], folders: set[str]) ->
                 code="name_clash",
                 params={"file": _shorten(both)},
             )
+
+
+# Control characters (a browser sends a newline back as CRLF: the file could not be
+# commented on; a NUL cut the name short) and bidirectional overrides ("rlo\u202egnp.py"
+# showed graders "rloyp.png").
+_UNSHOWABLE_IN_NAMES = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def _shorten(name: str) -> str:

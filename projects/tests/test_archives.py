@@ -244,6 +244,34 @@ def test_traversal_and_absolute_paths_are_rejected(name: str) -> None:
     assert buffer.tell() == 0
 
 
+@pytest.mark.parametrize(
+    ("raw_name", "char"),
+    [
+        (b"a\nb.py", "U+000A"),  # sent back by the browser as CRLF: no line comment
+        (b"tab\tname.py", "U+0009"),
+        (b"a.py\x00../../x", "U+0000"),  # listed as "a.py"
+        ("rlo\u202egnp.py".encode(), "U+202E"),  # shown to graders as "rloyp.png"
+        ("isolate\u2067.py".encode(), "U+2067"),
+    ],
+)
+def test_names_that_cannot_be_shown_as_stored_are_refused(raw_name: bytes, char: str) -> None:
+    if raw_name.isascii():
+        buffer = zip_with_raw_name(raw_name, b"x")
+    else:
+        buffer = make_zip([(raw_name.decode(), b"x")])
+    error = rejection(buffer)
+    assert error.code == "unsafe_name"
+    message = error.messages[0]
+    assert char in message and "rename that file" in message
+    assert not any(ord(c) < 32 or 0x202A <= ord(c) <= 0x2069 for c in message)
+
+
+def test_names_in_any_script_are_kept() -> None:
+    names = ["src/café.py", "docs/日本語.md", "src/עברית.py", "emoji-🐍.txt"]
+    summary = validate_zip(make_zip([(name, b"x") for name in names]))
+    assert summary.names == sorted(names)
+
+
 def test_unsafe_path_message() -> None:
     error = rejection(make_zip([("../etc/passwd", b"x")]))
     assert error.messages == [
