@@ -38,6 +38,12 @@ def _visible(character: str) -> bool:
     return unicodedata.category(character)[0] in "LNPS" and character not in BLANK_LETTERS
 
 
+def shows_something(text: str) -> bool:
+    """Return whether TEXT has a character a reader sees: zero-width spaces, direction
+    marks and blank letters alone read as an empty reason or note."""
+    return any(_visible(character) for character in text)
+
+
 # What a name never needs and shows as nothing, or as a plain space, so that
 # "Sam" + one of them + "Student" passes for "Sam Student": format characters (zero-width
 # spaces, invisible operators, the soft hyphen, tags...) but the two joiners some scripts

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from access import policy
 from accounts.models import Role, User
+from accounts.validators import shows_something
 from coursesite.copying import copy_of
 from coursesite.dates import local_text
 from coursesite.prepared import prepared
@@ -827,7 +828,7 @@ def regrade_request_create(
     if criterion.rubric.assignment_id != assignment.pk:
         raise ValidationError("That criterion is not part of this rubric.")
     reason = reason.strip()
-    if not reason:
+    if not shows_something(reason):  # spaces, or characters that show nothing
         raise ValidationError("Explain why this criterion should be regraded.")
     if RegradeRequest.objects.filter(
         review=review, criterion=criterion, status=RegradeStatus.OPEN

@@ -321,12 +321,15 @@ def test_an_address_a_superuser_changes_hears_of_it(
             change_url(world.student_a), superuser_data(world.student_a, email="new.a@example.org")
         )
     assert response.status_code == 302
-    assert User.objects.get(pk=world.student_a.pk).email == "new.a@example.org"
-    assert [message.to for message in mailoutbox] == [[old]]
+    changed = User.objects.get(pk=world.student_a.pk)
+    assert changed.email == "new.a@example.org" and not changed.email_confirmed
+    # The old address hears of it; the new one gets the link that confirms it.
+    assert [message.to for message in mailoutbox] == [[old], ["new.a@example.org"]]
     assert "new.a@example.org" in mailoutbox[0].body
+    assert "/accounts/confirm/" in mailoutbox[1].body
     # A save that leaves the address alone writes to nobody.
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(
             change_url(world.student_a), superuser_data(world.student_a, email="new.a@example.org")
         )
-    assert len(mailoutbox) == 1
+    assert len(mailoutbox) == 2

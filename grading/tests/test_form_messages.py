@@ -84,6 +84,20 @@ def test_a_regrade_reason_too_long_is_said_as_a_sentence(client, world, alice, b
     assert not RegradeRequest.objects.exists()
 
 
+@pytest.mark.parametrize("reason", ["\u202e\u200b", "\u2800\u3164", "\u200b \u2060"])
+def test_a_regrade_reason_that_shows_nothing_is_refused(client, world, alice, bob, reason):
+    """Zero-width spaces and blank letters alone reached the grader as an empty reason."""
+    release(world, alice)
+    client.force_login(bob)
+    url = reverse("grading:regrade_request", kwargs={"pk": world.submission.pk})
+    response = client.post(url, {"criterion": world.style.pk, "reason": reason}, follow=True)
+    assert "Explain why this criterion should be regraded." in response.content.decode()
+    assert not RegradeRequest.objects.exists()
+    # A reason in any script is one.
+    response = client.post(url, {"criterion": world.style.pk, "reason": "النقاط خاطئة"})
+    assert RegradeRequest.objects.get().reason == "النقاط خاطئة"
+
+
 def test_a_refused_regrade_request_marks_its_fields_and_keeps_what_was_typed(
     client, world, alice, bob
 ):

@@ -19,6 +19,7 @@ from django.utils.encoding import punycode
 
 from access import policy
 from accounts.models import User
+from accounts.validators import shows_something
 from coursesite.dates import local_text
 from projects.archives import format_bytes, sha256_of, validate_zip
 from projects.models import Group, LateVersionRule, ProjectAssignment, Submission
@@ -319,6 +320,14 @@ def submission_create(
     if len(note) > NOTE_MAX_LENGTH:
         errors.setdefault("note", []).append(
             ValidationError(f"Keep the note under {NOTE_MAX_LENGTH} characters.", code="long")
+        )
+    elif note.strip() and not shows_something(note):
+        errors.setdefault("note", []).append(
+            ValidationError(
+                "This note shows nothing (only invisible characters): write it in words, "
+                "or leave it empty.",
+                code="blank",
+            )
         )
     if archive is None and not repository_url and not errors:
         raise ValidationError(NOTHING_GIVEN[assignment.submission_kinds], code="empty")

@@ -329,3 +329,15 @@ def test_the_deadline_is_checked_again_under_the_lock(group, student, settings):
         with pytest.raises(ValidationError, match="does not accept late work"):
             submission_create(group=group, student=student, archive=zip_upload())
     assert media_files(settings) == []
+
+
+def test_a_note_that_shows_nothing_is_refused_and_nothing_is_stored(group, student, settings):
+    """A note of zero-width characters reached graders as "Note:" and nothing after it."""
+    with pytest.raises(ValidationError) as excinfo:
+        submission_create(
+            group=group, student=student, archive=zip_upload("p.zip"), note="\u200b\u2060"
+        )
+    assert excinfo.value.message_dict["note"] == [
+        "This note shows nothing (only invisible characters): write it in words, or leave it empty."
+    ]
+    assert not Submission.objects.exists() and media_files(settings) == []
