@@ -135,8 +135,18 @@ def grader_queue(request: HttpRequest) -> HttpResponse:
             "filters": queue.filters,
             "current": queue.current,
             "teaching": teaching,
+            # Students have a few days to ask; nothing else told graders one was waiting.
+            "regrades_waiting": _regrades_seen_by(request.user)
+            .filter(status=RegradeStatus.OPEN)
+            .count(),
         },
     )
+
+
+def _regrades_seen_by(user: User):
+    """The regrade requests USER sees: of the reviews they grade, or of the courses they
+    teach."""
+    return policy.scope(user, policy.VIEW, RegradeRequest.objects, roles=STAFF_ROLES)
 
 
 # What a grader typed is never lost: a review handed to someone else, deleted, or
@@ -585,7 +595,7 @@ def line_comment_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def regrade_list(request: HttpRequest) -> HttpResponse:
     _require_grader(request.user)
     regrades = (
-        policy.scope(request.user, policy.VIEW, RegradeRequest.objects, roles=STAFF_ROLES)
+        _regrades_seen_by(request.user)
         .select_related(
             "criterion", "review__group__assignment__rubric", "answered_by", "review__grader"
         )

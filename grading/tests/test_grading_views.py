@@ -479,6 +479,31 @@ def test_students_see_their_feedback_after_release(client, world, bob, alice, ch
     assert "Remove" not in html  # students cannot delete comments
 
 
+def test_the_queue_tells_its_grader_a_regrade_waits_and_nobody_of_another_course(
+    client, world, bob, alice, grace
+):
+    release(world, alice)
+    services.regrade_request_create(
+        review=world.review, criterion=world.style, student=bob, reason="We ran black."
+    )
+    other = CourseFactory(slug="other-course")
+    other_grader = enroll(GraderFactory(username="olga"), other, Role.GRADER)
+    queue = reverse("grading:grader_queue")
+
+    for person in (grace, alice):  # its grader, and the course's instructor
+        login(client, person)
+        page = client.get(queue).content.decode()
+        assert "1 regrade request waits for an answer." in page, person
+    login(client, other_grader)
+    assert 'id="regrades-waiting"' not in client.get(queue).content.decode()
+
+    regrade = RegradeRequest.objects.get()
+    login(client, grace)
+    answer_url = reverse("grading:regrade_answer", kwargs={"pk": regrade.pk})
+    client.post(answer_url, {"decision": "accept", "new_points": "5", "response": "Ok"})
+    assert 'id="regrades-waiting"' not in client.get(queue).content.decode()
+
+
 def test_regrade_request_answer_and_history(client, world, bob, alice, grace):
     release(world, alice)
     login(client, bob)
