@@ -79,6 +79,8 @@ def routes(a, b) -> list[Route]:
             data={"name": "Intruder script", "scope": "write"},
         ),
         Route("accounts:token_revoke", {"pk": a.token.pk}, post=STUDENT_A),
+        # Everyone asks for the link confirming their own address, and no one else's.
+        Route("accounts:confirmation_resend", post=EVERYONE),
         # Course A's content.
         Route("lessons:course", {"slug": course}, get=MEMBERS_A),
         Route("lessons:lesson", {"course_slug": course, "lesson_slug": lesson}, get=MEMBERS_A),
@@ -222,6 +224,9 @@ UNMATRIXED = {
     "accounts:password_reset_confirm": "public, token-checked",
     "accounts:invitation": "public, token-checked (accounts/tests/test_invitations.py)",
     "accounts:password_change": "one's own password (accounts/tests/test_auth.py)",
+    "accounts:confirm_email": (
+        "one's own address, token-checked (accounts/tests/test_email_confirmation.py)"
+    ),
     "lessons:signup": "public (lessons/tests/test_enrollment.py)",
     "lessons:enroll": "anyone with the course key (lessons/tests/test_enrollment.py)",
 }

@@ -63,7 +63,7 @@ def _kwargs(name: str, a, b) -> dict:
         if route.name == name:
             return route.kwargs
     assert name in UNMATRIXED, name
-    tokened = name.endswith("_confirm") or name == "accounts:invitation"
+    tokened = name.endswith("_confirm") or name in ("accounts:invitation", "accounts:confirm_email")
     return {"uidb64": "MQ", "token": "set-password"} if tokened else {}
 
 
