@@ -55,6 +55,7 @@ def route_kwargs(world, lesson) -> dict[str, dict]:
     return {
         "accounts:password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
         "accounts:invitation": {"uidb64": "MQ", "token": "set-password"},
+        "accounts:confirm_email": {"uidb64": "MQ", "token": "confirm-it"},
         "lessons:course": {"slug": course},
         "lessons:lesson": {"course_slug": course, "lesson_slug": lesson.slug},
         "lessons:complete": {"course_slug": course, "lesson_slug": lesson.slug},
