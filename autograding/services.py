@@ -16,6 +16,7 @@ import io
 import logging
 import math
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -314,7 +315,8 @@ def _enqueue(run: Run) -> None:
 def runs_request_for_assignment(
     *, assignment: ProjectAssignment, by: User | None = None, final_only: bool | None = None
 ) -> list[Run]:
-    """Queue a run for every version of ASSIGNMENT, or each group's final version.
+    """Queue a run for every version of ASSIGNMENT, or each group's final version, but
+    those whose run still waits; return the runs, queued now or waiting.
 
     FINAL_ONLY defaults to the suite's setting.
     """
@@ -329,9 +331,21 @@ def runs_request_for_assignment(
         submissions = submissions.exclude(Exists(later))
     runs = []
     with transaction.atomic():
+        # Asked twice (a double click, two instructors): a version whose run still
+        # waits keeps that one, as run_request does; twice over, it queued every
+        # version twice, hours of a worker on a large course.
+        ProjectAssignment.objects.lock(assignment.pk)
+        waiting = {
+            run.submission_id: run
+            for run in Run.objects.filter(
+                submission__group__assignment=assignment, suite=suite, status=RunStatus.QUEUED
+            )
+        }
         for submission in submissions.order_by("group_id", "version"):
-            run = Run.objects.create(submission=submission, suite=suite, requested_by=by)
-            _enqueue(run)
+            run = waiting.get(submission.pk)
+            if run is None:
+                run = Run.objects.create(submission=submission, suite=suite, requested_by=by)
+                _enqueue(run)
             runs.append(run)
     return runs
 
@@ -715,9 +729,19 @@ def _number(value) -> float:
     return min(number, _LONGEST_DURATION) if math.isfinite(number) and number > 0 else 0.0
 
 
+# Terminal codes (colours, titles) a test's output carries: on a page they showed as
+# "[31m...[0m". Text-reversing characters could make a grader read output backwards.
+_TERMINAL_CODES = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[ -/]*[0-~])|\x1b"
+)
+_TEXT_REVERSING = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
 def _text(value, limit: int) -> str:
-    """Text to store: no NUL (PostgreSQL refuses it in text), at most LIMIT characters."""
-    return str(value).replace("\x00", "")[:limit]
+    """Text to store: no NUL (PostgreSQL refuses it in text), no terminal codes, no
+    text-reversing character (shown as U+FFFD), at most LIMIT characters."""
+    text = _TERMINAL_CODES.sub("", str(value).replace("\x00", ""))
+    return _TEXT_REVERSING.sub("\ufffd", text)[:limit]
 
 
 def group_scores(groups: list[TestGroup], results: list[TestResult]) -> dict[int, Decimal]:

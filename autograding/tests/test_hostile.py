@@ -551,6 +551,7 @@ def test_what_the_code_writes_to_the_report_or_output_is_stored_safely(world):
         "import json, os, sys\n\n"
         "def cheat():\n"
         "    print('before\\x00after')\n"
+        "    print('\\x1b[31mred\\x1b[0m \\x1b]0;title\\x07rlo\\u202egnp.py')\n"
         "    fd = json.loads(sys.argv[-1])['report_fd']\n"
         "    for name, duration in (('a_nan', 'NaN'), ('b_inf', 'Infinity')):\n"
         '        line = \'{"e": "result", "outcome": "passed", \'\n'
@@ -572,8 +573,10 @@ def test_what_the_code_writes_to_the_report_or_output_is_stored_safely(world):
     assert results["test_cheat.py::test_a_nan"].duration == 0
     assert results["test_cheat.py::test_b_inf"].duration == 0
     stored = [run.output, run.message, *(r.output + r.nodeid for r in results.values())]
-    assert not any("\x00" in text for text in stored)
+    assert not any("\x00" in text or "\x1b" in text or "\u202e" in text for text in stored)
     assert "beforeafter" in results["test_cheat.py::test_cheat"].output
+    # Colours and titles are dropped; a text-reversing character shows as one.
+    assert "red rlo\ufffdgnp.py" in results["test_cheat.py::test_cheat"].output
 
 
 def test_a_failed_test_is_not_made_a_pass_by_a_later_line_of_the_report(world):
