@@ -605,6 +605,16 @@ class CourseScopedInline(ScopedRelationsMixin):
 
     formset = ParentRowsFormSet
 
+    def get_formset(self, request: HttpRequest, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        if isinstance(self, admin.TabularInline):
+            # A table's inputs have their column's header, not a label: screen readers
+            # announced "edit text" alone (axe: form elements must have labels).
+            for name, field in formset.form.base_fields.items():
+                widget = getattr(field.widget, "widget", field.widget)  # related-field wrapper
+                widget.attrs.setdefault("aria-label", str(field.label or name))
+        return formset
+
     def is_locked(self, obj: Model | None) -> bool:
         """Whether the rows under OBJ (the parent) are fixed: shown, never added,
         changed or deleted (records that stop changing, as a released project's)."""

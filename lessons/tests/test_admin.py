@@ -728,3 +728,26 @@ def test_a_person_enrolled_by_hand_is_told(
     assert response.status_code == 302
     assert [m.to for m in mailoutbox] == [[charlie.email]]
     assert f"enrolled you in it on {settings.SITE_NAME}, as grader" in mailoutbox[0].body
+
+
+def test_every_input_of_a_table_of_rows_has_a_name_a_screen_reader_reads(client, pyweb, alice):
+    """The inputs of tabular inlines have their column's header, not a label: axe
+    reported "form elements must have labels" on the course's modules and a new
+    rubric's criteria."""
+    import re
+
+    client.force_login(alice)
+    pages = {
+        "modules": reverse("admin:lessons_course_change", args=[pyweb.course.pk]),
+        "criteria": reverse("admin:grading_rubric_add"),
+        "lessons": reverse("admin:lessons_module_change", args=[pyweb.modules[0].pk]),
+    }
+    for prefix, url in pages.items():
+        html = client.get(url).content.decode()
+        inputs = re.findall(
+            rf'<(?:input|select|textarea)\b[^>]*name="{prefix}-0-[^"]+"[^>]*>', html
+        )
+        shown = [tag for tag in inputs if 'type="hidden"' not in tag and "-DELETE" not in tag]
+        assert shown, url
+        for tag in shown:
+            assert re.search(r'aria-label="[^"]+"', tag), tag
