@@ -206,6 +206,25 @@ def test_submitting_a_zip_and_seeing_the_version(client, group, student, assignm
     assert len(media_files(settings)) == 1
 
 
+def test_a_refused_submission_asks_for_the_zip_again(client, group, student, assignment):
+    """No browser fills a file input again: fixing the field in error and sending again
+    made a version without the code, said only afterwards."""
+    client.force_login(student)
+    response = client.post(
+        url("submit", assignment),
+        {
+            "archive": zip_upload("owls.zip"),
+            "repository_url": "http://github.com/owls/app",  # not https: refused
+            "note": "Our final version",
+        },
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Choose your zip (owls.zip) again" in html
+    assert "Our final version" in html  # what could be kept, is
+    assert not Submission.objects.exists()
+
+
 def test_submitting_a_url(client, group, student, assignment):
     client.force_login(student)
     response = client.post(

@@ -253,6 +253,18 @@ def _submit(request: HttpRequest, assignment: ProjectAssignment, can_manage: boo
             for note in selectors.version_notices(submission, assignment):
                 messages.warning(request, note)
             return redirect(f"{assignment.get_absolute_url()}#versions")
+    chosen = request.FILES.get("archive")
+    if chosen is not None and "archive" in form.fields and not form.has_error("archive"):
+        # No browser fills a file input again: fixing the field in error and sending
+        # again made a version without the code.
+        form.add_error(
+            "archive",
+            ValidationError(
+                f"Choose your zip ({chosen.name}) again: this page cannot keep a chosen "
+                "file when it comes back with an error.",
+                code="choose_again",
+            ),
+        )
     return _render_detail(request, assignment, can_manage, submission_form=form, status=400)
 
 
