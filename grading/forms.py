@@ -160,8 +160,33 @@ class ReleaseForm(PlainErrorsMixin, forms.Form):
         label="I understand that students will see their grades and feedback, and will be emailed.",
     )
 
-    def __init__(self, *args, never_submitted: list[str] | tuple = (), **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        never_submitted: list[str] | tuple = (),
+        due_later: str = "",
+        without_group: int = 0,
+        **kwargs,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        if due_later:
+            # Released early, the project closed for everyone with nothing said: a
+            # student still without a group could no longer form one or submit.
+            alone = (
+                f", and {without_group} student{'s' if without_group != 1 else ''} without "
+                "a group can no longer form one or submit"
+                if without_group
+                else ""
+            )
+            self.fields["confirm_early"] = forms.BooleanField(
+                label=(
+                    f"I understand that the deadline ({due_later}) has not passed: releasing "
+                    f"now ends the project early{alone}."
+                ),
+                error_messages={
+                    "required": "Tick this box to release before the deadline has passed."
+                },
+            )
         if never_submitted:
             # Releasing ends the assignment for them too: they can no longer submit.
             count = len(never_submitted)

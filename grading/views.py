@@ -762,7 +762,7 @@ def assignment_hub(request: HttpRequest, pk: int) -> HttpResponse:
             # Once released every review is completed: nothing left to reassign.
             "stranded": [] if release else stranded_reviews(assignment),
             "reassign_form": GraderReassignForm(assignment=assignment),
-            "release_form": ReleaseForm(never_submitted=counts.never_submitted),
+            "release_form": _release_form(assignment, never_submitted=counts.never_submitted),
         },
     )
 
@@ -792,6 +792,24 @@ def _never_submitted(assignment: ProjectAssignment) -> list[str]:
     )
 
 
+def _release_form(assignment: ProjectAssignment, data=None, *, never_submitted) -> ReleaseForm:
+    """The release's form, asking to confirm what it ends: the groups that never
+    submitted and, before the deadline, the project itself."""
+    if timezone.now() >= assignment.due_at:
+        return ReleaseForm(data, never_submitted=never_submitted)
+    without_group = (
+        Enrollment.objects.filter(course_id=assignment.course_id, role=Role.STUDENT)
+        .exclude(user__group_memberships__assignment=assignment)
+        .count()
+    )
+    return ReleaseForm(
+        data,
+        never_submitted=never_submitted,
+        due_later=local_text(assignment.due_at),
+        without_group=without_group,
+    )
+
+
 def _peer_not_open_yet(assignment: ProjectAssignment) -> list[str]:
     """The groups whose peer evaluation has not opened: their deadline (extended) is later."""
     rubric = getattr(assignment, "rubric", None)  # a reverse one-to-one: may be absent
@@ -806,7 +824,7 @@ def _peer_not_open_yet(assignment: ProjectAssignment) -> list[str]:
 def release_grades(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _get_assignment_for_instructor(request, pk)
     never_submitted = _never_submitted(assignment)
-    form = ReleaseForm(request.POST or None, never_submitted=never_submitted)
+    form = _release_form(assignment, request.POST or None, never_submitted=never_submitted)
     if request.method == "POST" and form.is_valid():
         try:
             services.grades_release(

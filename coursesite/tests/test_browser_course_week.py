@@ -238,6 +238,8 @@ def test_a_course_week_for_every_role(
     expect(page.locator("#never-submitted")).to_contain_text("Sleepers")
     page.get_by_label("I understand that students").check()
     page.get_by_label("never submitted will get no grade").check()
+    # Before the deadline: releasing ends the project early, and says so.
+    page.get_by_label("has not passed: releasing now ends the project early").check()
     page.once("dialog", lambda dialog: dialog.accept())
     mail.outbox.clear()
     page.click("#hub-release-btn")

@@ -135,6 +135,33 @@ def test_release_warns_about_groups_that_never_submitted(client, world, alice):
     assert GradeRelease.objects.filter(assignment=world.assignment).exists()
 
 
+def test_a_release_before_the_deadline_says_it_ends_the_project_early(client, world, alice):
+    """Released 14 days early, the project closed with nothing said: a student still
+    without a group could no longer form one or submit."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    complete_review(world)
+    world.assignment.due_at = timezone.now() + timedelta(days=14)
+    world.assignment.save(update_fields=["due_at"])
+    enroll(UserFactory(username="erin"), world.course)  # no group yet
+    client.force_login(alice)
+    page = client.get(hub(world)).content.decode()
+    assert "has not passed: releasing now ends the project early, and 1 student" in page
+    assert "without a group can no longer form one or submit" in page
+
+    release = reverse("grading:release_grades", args=[world.assignment.pk])
+    response = client.post(release, {"confirm": "on", "from": "hub"})
+    assert response.status_code == 200
+    assert "Tick this box to release before the deadline has passed." in response.content.decode()
+    assert not GradeRelease.objects.exists()
+
+    response = client.post(release, {"confirm": "on", "confirm_early": "on", "from": "hub"})
+    assert response["Location"] == hub(world)
+    assert GradeRelease.objects.filter(assignment=world.assignment).exists()
+
+
 @pytest.mark.parametrize("groups", [3, 30])
 def test_the_hub_runs_a_constant_number_of_queries(
     client, world, alice, grace, groups, django_assert_max_num_queries
