@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Case, Count, OuterRef, Q, Subquery, Value, When
 
 from access import policy
 from accounts.models import User
@@ -121,13 +121,18 @@ def _counts(user: User):
     )
 
 
+_FINISHED_LAST = Case(When(status=ReviewStatus.COMPLETED, then=Value(1)), default=Value(0))
+
+
 def _page_query(condition: Q) -> prepared:
     def queue_page(user: User):
         latest = Submission.objects.latest_of(OuterRef("group_id"))
         return (
             _visible(user)
             .filter(condition)
-            .order_by("submission__submitted_at", "pk")
+            # What is left to grade comes first, oldest first: on "All", the finished
+            # reviews, older, filled the first pages and the work left was last.
+            .order_by(_FINISHED_LAST, "submission__submitted_at", "pk")
             .annotate(
                 latest_version=Subquery(latest.values("version")[:1]),
                 latest_submitted_at=Subquery(latest.values("submitted_at")[:1]),

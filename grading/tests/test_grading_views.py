@@ -83,7 +83,7 @@ def test_queue_is_forbidden_to_students_and_outsiders(client, world, persona, re
     assert client.get(reverse("grading:grader_queue")).status_code == 403
 
 
-def test_queue_lists_my_reviews_oldest_first_with_filters_and_counts(client, world, grace):
+def test_queue_lists_my_reviews_left_to_grade_first_with_filters_and_counts(client, world, grace):
     newer_group, _ = add_group(world.assignment, [UserFactory()], name="Newer")
     older_group, older_sub = add_group(world.assignment, [UserFactory()], name="Older")
     older_sub.submitted_at = world.submission.submitted_at.replace(year=2000)
@@ -103,8 +103,10 @@ def test_queue_lists_my_reviews_oldest_first_with_filters_and_counts(client, wor
     response = client.get(reverse("grading:grader_queue"))
     assert response.status_code == 200
     labels = [row.label for row in response.context["rows"]]
-    assert labels[0] == "Older"  # oldest submission first
-    assert set(labels) == {"Older", "Team Rocket", "Newer"}
+    # What is left to grade first, oldest first; then what is done ("Older", the oldest,
+    # is done: it used to fill the top of the list).
+    assert labels[-1] == "Older"
+    assert set(labels[:2]) == {"Team Rocket", "Newer"}
     counts = {key: count for key, _, count in response.context["filters"]}
     assert counts == {"": 3, "todo": 2, "draft": 0, "completed": 1, "late": 1}
     assert "Bob Student" in response.content.decode()
