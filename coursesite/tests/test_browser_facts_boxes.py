@@ -79,3 +79,15 @@ def test_a_deadlines_countdown_sits_under_its_title_on_a_phone(
         # wide screen, both end at the right.
         lined_up = abs(countdown["x"] - title["x"]) < 2 and abs(badge["x"] - title["x"]) < 2
         assert lined_up is aligned, (width, title, countdown, badge)
+
+
+def test_the_projects_list_says_it_scrolls_on_a_phone(
+    live_server, page: Page, alice, bob, grace, password
+):
+    """At 375 px its Status column was off-screen with nothing said."""
+    grading_world(alice=alice, bob=bob, grace=grace)
+    log_in(page, live_server.url, "bob", password)
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(live_server.url + reverse("projects:mine"))
+    hint = page.locator(".scroll-hint").first
+    assert hint.is_visible() and "swipe the table sideways" in hint.inner_text()
