@@ -25,7 +25,7 @@ from grading.models import (
     Review,
     ReviewStatus,
 )
-from lessons.models import Course, Enrollment, Lesson, Module
+from lessons.models import LESSON_BODY_MAX_LENGTH, Course, Enrollment, Lesson, Module
 from projects.models import Group, GroupMembership, ProjectAssignment, Submission
 from projects.services.submissions import NOTE_MAX_LENGTH
 
@@ -93,6 +93,7 @@ class LessonSerializer(LessonListSerializer):
     body = serializers.CharField(
         required=False,
         allow_blank=True,
+        max_length=LESSON_BODY_MAX_LENGTH,
         help_text="The Markdown source, quiz answers and exercise solutions included: "
         "sent to the course's instructors only (everyone else reads body_html).",
     )

@@ -80,6 +80,12 @@ def percent_of(done: int, total: int) -> int:
     return min(percent, 99) if done < total else percent
 
 
+# Texts an instructor writes, bounded: forms and the API refuse longer ones in words
+# (the demo's longest lesson is 11 KB).
+COURSE_TEXT_MAX_LENGTH = 20_000
+LESSON_BODY_MAX_LENGTH = 200_000
+
+
 @dataclass(frozen=True)
 class Progress:
     """Lessons completed out of the published lessons of a course or module."""
@@ -151,9 +157,22 @@ class Course(models.Model):
         validators=[validate_one_line],
         help_text=_("e.g. 2024-2025"),
     )
-    summary = models.TextField(_("summary"), blank=True, help_text=_("Markdown."))
-    objectives = models.TextField(_("objectives"), blank=True, help_text=_("Markdown list."))
-    prerequisites = models.TextField(_("prerequisites"), blank=True, help_text=_("Markdown list."))
+    # Shown on every page of the course: a 3 MB summary made each of them 3 MB.
+    summary = models.TextField(
+        _("summary"), blank=True, max_length=COURSE_TEXT_MAX_LENGTH, help_text=_("Markdown.")
+    )
+    objectives = models.TextField(
+        _("objectives"),
+        blank=True,
+        max_length=COURSE_TEXT_MAX_LENGTH,
+        help_text=_("Markdown list."),
+    )
+    prerequisites = models.TextField(
+        _("prerequisites"),
+        blank=True,
+        max_length=COURSE_TEXT_MAX_LENGTH,
+        help_text=_("Markdown list."),
+    )
     summary_html = models.TextField(editable=False, blank=True)
     objectives_html = models.TextField(editable=False, blank=True)
     prerequisites_html = models.TextField(editable=False, blank=True)
@@ -268,7 +287,9 @@ class Module(models.Model):
         blank=True,
         help_text=_("Names the module's folder in an exported course bundle."),
     )
-    summary = models.TextField(_("summary"), blank=True, help_text=_("Markdown."))
+    summary = models.TextField(
+        _("summary"), blank=True, max_length=COURSE_TEXT_MAX_LENGTH, help_text=_("Markdown.")
+    )
     summary_html = models.TextField(editable=False, blank=True)
     is_published = models.BooleanField(_("published"), default=False)
 
@@ -330,6 +351,7 @@ class Lesson(models.Model):
     body = models.TextField(
         _("body"),
         blank=True,
+        max_length=LESSON_BODY_MAX_LENGTH,
         help_text=_(
             "Markdown: fenced code blocks (```python), tables and ## headings. "
             "Rendered and sanitised when saved."

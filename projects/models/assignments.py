@@ -23,6 +23,8 @@ from lessons.models import Enrollment, validate_one_line
 from lessons.rendering import markdown_to_html
 from projects.archives import format_bytes
 
+BRIEF_MAX_LENGTH = 100_000  # shown on the project's page to every student
+
 
 class LatePolicy(models.TextChoices):
     NO_LATE_WORK = "none", _("No late work accepted")
@@ -75,7 +77,9 @@ class ProjectAssignment(models.Model):
     course = models.ForeignKey("lessons.Course", on_delete=models.CASCADE, related_name="projects")
     title = models.CharField(_("title"), max_length=200, validators=[validate_one_line])
     slug = models.SlugField(_("slug"), max_length=80)
-    brief = models.TextField(_("brief"), blank=True, help_text=_("Markdown."))
+    brief = models.TextField(
+        _("brief"), blank=True, max_length=BRIEF_MAX_LENGTH, help_text=_("Markdown.")
+    )
     brief_html = models.TextField(editable=False, blank=True)
     # When its grades were released (grading's GradeRelease, which stays the record):
     # set by assignment_grading_closed in the release's transaction, never unset, so
