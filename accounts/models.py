@@ -94,7 +94,7 @@ class User(AbstractUser):
     # can type someone else's address at sign-up (or an instructor can for an account
     # they make); an instructor enrolling that address then reclaims the account for
     # its mailbox instead of handing a course to whoever typed it
-    # (accounts.invitations.reclaim_unconfirmed).
+    # (accounts.confirmation.reclaim_unconfirmed).
     email_confirmed = models.BooleanField(
         _("email address confirmed"),
         default=False,

@@ -61,6 +61,15 @@ def can_log_in(username: str, password: str) -> bool:
     return response.status_code == 302
 
 
+def enroll_by_api(course, email: str, role: str):
+    """Enroll EMAIL in COURSE (a tenant) as its instructor's script does."""
+    return token_client(course.instructor).post(
+        f"/api/v1/courses/{course.course.pk}/enrollments/",
+        {"email": email, "role": role},
+        content_type="application/json",
+    )
+
+
 def confirmation_link(message) -> str:
     match = re.search(r"https://courses\.example\.edu(/accounts/confirm/\S+?/\S+?/)", message.body)
     assert match, message.body
@@ -123,13 +132,8 @@ def test_an_address_typed_at_sign_up_goes_to_its_mailbox_when_an_instructor_enro
     _, secret = token_create(user=attacker, name="kept", scope="read")
     mail.outbox.clear()
 
-    instructor = token_client(a.instructor)
     with django_capture_on_commit_callbacks(execute=True):
-        response = instructor.post(
-            f"/api/v1/courses/{a.course.pk}/enrollments/",
-            {"email": VICTIM, "role": "instructor"},
-            content_type="application/json",
-        )
+        response = enroll_by_api(a, VICTIM, "instructor")
     assert response.status_code == 201, response.content
 
     # Whoever chose the password is out: login, session and token alike.
@@ -191,13 +195,8 @@ def test_an_account_made_in_the_back_office_with_a_password_is_reclaimed_too(
     made = User.objects.get(username="future-ta")
     assert made.has_usable_password() and not made.email_confirmed
 
-    instructor = token_client(a.instructor)
     with django_capture_on_commit_callbacks(execute=True):
-        response = instructor.post(
-            f"/api/v1/courses/{a.course.pk}/enrollments/",
-            {"email": VICTIM, "role": "grader"},
-            content_type="application/json",
-        )
+        response = enroll_by_api(a, VICTIM, "grader")
     assert response.status_code == 201
     assert not can_log_in("future-ta", ATTACKER_PASSWORD)
 
@@ -207,13 +206,8 @@ def test_a_confirmed_account_is_enrolled_as_before_and_told(
 ):
     a, b = courses
     person = b.student  # confirmed: an account of before, or one that confirmed
-    instructor = token_client(a.instructor)
     with django_capture_on_commit_callbacks(execute=True):
-        response = instructor.post(
-            f"/api/v1/courses/{a.course.pk}/enrollments/",
-            {"email": person.email, "role": "student"},
-            content_type="application/json",
-        )
+        response = enroll_by_api(a, person.email, "student")
     assert response.status_code == 201
     assert can_log_in(person.username, PASSWORD)
     [notice] = [m for m in mail.outbox if m.to == [person.email]]
