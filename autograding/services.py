@@ -683,6 +683,13 @@ def parse(run: Run, outcome: sandbox.Outcome, groups: list[TestGroup]) -> Parsed
         not_run()
         return Parsed(RunStatus.FAILED, message, list(results.values()))
     values = list(results.values())
+    if broken := _suite_file_broken(values, collect_errors):
+        message = (
+            f"The tests themselves could not be loaded: {broken}. This is not your code: "
+            "your instructor sees this run on the test queue and can run it again once "
+            "the tests are mended."
+        )
+        return Parsed(RunStatus.SANDBOX_ERROR, message, values)
     if collect_errors:
         names = ", ".join(collect_errors[:3])
         message = (
@@ -709,6 +716,25 @@ def parse(run: Run, outcome: sandbox.Outcome, groups: list[TestGroup]) -> Parsed
         message = f"{len(values) - len(skipped)} of {len(values)} tests passed"
         return Parsed(RunStatus.PASSED, message + _and_skipped(skipped) + ".", values)
     return Parsed(RunStatus.PASSED, f"All {len(values)} tests passed.", values)
+
+
+# A syntax error located in a file of the suite (mounted at /suite), as pytest reports
+# a module it could not import. One in the submission names a path under /work.
+_SUITE_SYNTAX_ERROR = re.compile(
+    r'File "/suite/([^"]+)", line (\d+)(?:\n.*){0,4}?\n\S*\s*'
+    r"(SyntaxError|IndentationError|TabError)"
+)
+
+
+def _suite_file_broken(values: list[TestResult], collect_errors: list[str]) -> str:
+    """Return which file of the suite does not compile, and where, if one does not:
+    the run says so instead of blaming the student's code (and pre-fills nothing)."""
+    for result in values:
+        if result.nodeid in collect_errors:
+            if found := _SUITE_SYNTAX_ERROR.search(result.output):
+                path, line, error = found.groups()
+                return f"{path} has a {error} at line {line}"
+    return ""
 
 
 def _and_skipped(skipped: list) -> str:

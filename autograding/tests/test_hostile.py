@@ -485,6 +485,30 @@ def test_tests_that_do_not_import_say_why(world):
     assert "ModuleNotFoundError: No module named 'notes'" in result.output
 
 
+def test_a_suite_that_does_not_compile_is_not_blamed_on_the_student(world):
+    """A syntax error in the instructor's test file read "usually your code does not
+    import", and linked criteria were pre-filled with 0."""
+    world.suite(
+        {
+            "test_ok.py": "def test_ok():\n    assert True\n",
+            "test_broken.py": "def test_it():\n    assert True\n\ndef test_oops(:\n    pass\n",
+        }
+    )
+    run = run_now(world.submit({"app.py": ""}))
+    assert run.status == RunStatus.SANDBOX_ERROR, (run.status, run.message)
+    assert "The tests themselves could not be loaded: test_broken.py has a SyntaxError" in (
+        run.message
+    )
+    assert "This is not your code" in run.message
+
+
+def test_a_syntax_error_in_the_submission_is_the_student_s(world):
+    world.suite({"test_app.py": "from app import f\n\ndef test_f():\n    assert f()\n"})
+    run = run_now(world.submit({"app.py": "def f(:\n    return 1\n"}))
+    assert run.status == RunStatus.FAILED
+    assert "could not be loaded (test_app.py)" in run.message
+
+
 @pytest.mark.parametrize(
     ("settings_py", "error"),
     [
