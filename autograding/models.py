@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import fnmatch
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grading.models import Criterion, CriterionScore
@@ -24,6 +26,10 @@ from projects.models import ProjectAssignment, Submission
 
 def suite_upload_to(instance: TestSuite, filename: str) -> str:
     return f"autograding/suites/{instance.assignment_id}/{uuid.uuid4().hex}.zip"
+
+
+# A run waiting longer than this is said to be late on the student's page.
+LONG_WAIT = timedelta(minutes=10)
 
 
 class BuildStatus(models.TextChoices):
@@ -247,6 +253,12 @@ class Run(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in FINISHED
+
+    @property
+    def waiting_long(self) -> bool:
+        """Whether the run has waited in the queue longer than runs usually do: no
+        worker may be running (the student is told, rather than "Queued" forever)."""
+        return self.status == RunStatus.QUEUED and timezone.now() - self.queued_at > LONG_WAIT
 
     @property
     def wait_seconds(self) -> float | None:

@@ -557,3 +557,25 @@ def test_the_project_page_polls_the_results_block_until_the_run_ends(world, tmp_
     outsider = UserFactory(username="outsider")
     client.force_login(outsider)
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_student_is_told_how_long_a_run_took_and_when_it_waits_too_long(world):
+    """The block showed "Queued" forever when no worker ran, and never the run's time."""
+    world.suite({"test_ok.py": "def test_ok():\n    pass\n"})
+    submission = world.submit({"app.py": ""})
+    run = services.run_request(submission=submission)
+    client = Client()
+    client.force_login(world.student)
+    url = reverse("autograding:group_results", args=[world.group.pk])
+    assert 'id="autograde-late"' not in client.get(url).json()["html"]  # just queued
+
+    Run.objects.filter(pk=run.pk).update(queued_at=timezone.now() - timedelta(minutes=11))
+    html = client.get(url).json()["html"]
+    assert "longer than usual: the machine that runs tests may be busy or stopped" in html
+
+    run_tests.call(run_id=run.pk)
+    run.refresh_from_db()
+    html = client.get(url).json()["html"]
+    assert f"Ran in {run.duration:.1f} s, finished" in html
+    assert 'id="autograde-late"' not in html
