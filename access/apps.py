@@ -12,3 +12,11 @@ class BackOfficeAdminConfig(admin_apps.AdminConfig):
 
     default = False  # listed by its full path in INSTALLED_APPS
     default_site = "access.backoffice.BackOfficeSite"
+
+    def ready(self) -> None:
+        super().ready()  # every app's admin module registered
+        from django.contrib import admin
+
+        from .backoffice import guard_site_wide_admins
+
+        guard_site_wide_admins(admin.site)

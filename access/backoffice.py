@@ -144,6 +144,45 @@ class BackOfficeSite(admin.AdminSite):
         return shortcut(request, content_type_id, object_id)
 
 
+class SiteWideAdminMixin:
+    """For the admins of site-wide records (permission groups, login logs, task
+    results: Django's and libraries' own ModelAdmins), superusers only.
+
+    Django looks a row up before asking for the permission: to anyone else an existing
+    id answered 403 and a missing one redirected, which counted the site's login-log
+    rows. Asked first, both answer 403.
+    """
+
+    def _refuse_unless_superuser(self, request: HttpRequest) -> None:
+        if not policy.is_superuser(request.user):
+            raise PermissionDenied
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        self._refuse_unless_superuser(request)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        self._refuse_unless_superuser(request)
+        return super().delete_view(request, object_id, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._refuse_unless_superuser(request)
+        return super().history_view(request, object_id, extra_context)
+
+
+def guard_site_wide_admins(site: admin.AdminSite) -> None:
+    """Give every admin that is not course-scoped (registered by Django and libraries)
+    the superusers-only guard of ``SiteWideAdminMixin``."""
+    for model, model_admin in list(site._registry.items()):
+        if isinstance(model_admin, (CourseScopedMixin, ScopedRelationsMixin)):
+            continue
+        guarded = type(
+            f"SiteWide{type(model_admin).__name__}", (SiteWideAdminMixin, type(model_admin)), {}
+        )
+        site.unregister(model)
+        site.register(model, guarded)
+
+
 NOT_YOURS_MANY = _("%(value)s is not part of a course you teach.")
 
 
