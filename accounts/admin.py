@@ -173,6 +173,14 @@ class UserAdmin(BoundedSearchMixin, ActionIdsMixin, ScopedRelationsMixin, BaseUs
     def has_add_permission(self, request: HttpRequest) -> bool:
         return policy.uses_back_office(request.user)
 
+    def history_view(self, request: HttpRequest, object_id: str, extra_context=None):
+        # A person's back-office log spans every course they are in: an instructor who
+        # enrolled someone read what another course's instructor changed, and when.
+        # Their own log, and anyone's for superusers.
+        if not (policy.is_superuser(request.user) or object_id == str(request.user.pk)):
+            raise PermissionDenied
+        return super().history_view(request, object_id, extra_context)
+
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return policy.is_superuser(request.user)
 

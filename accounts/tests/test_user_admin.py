@@ -333,3 +333,17 @@ def test_an_address_a_superuser_changes_hears_of_it(
             change_url(world.student_a), superuser_data(world.student_a, email="new.a@example.org")
         )
     assert len(mailoutbox) == 2
+
+
+def test_a_persons_log_is_theirs_and_the_superusers(client, world):
+    """It spans every course the person is in: another course's instructor read what
+    this course's instructor changed, and when."""
+    url = reverse("admin:accounts_user_history", args=[world.student_a.pk])
+    client.force_login(world.teacher_a)
+    assert client.get(url).status_code == 403
+    missing = reverse("admin:accounts_user_history", args=[999_999])
+    assert client.get(missing).status_code == 403  # alike: nothing told of who exists
+    own = reverse("admin:accounts_user_history", args=[world.teacher_a.pk])
+    assert client.get(own).status_code == 200
+    client.force_login(world.root)
+    assert client.get(url).status_code == 200
