@@ -473,9 +473,11 @@ def roster_parse(data: bytes | str) -> list[RosterRow]:
                 f"A quotation mark opened on line {line} is never closed. Close it, or save the "
                 "file as CSV again from your spreadsheet. Nothing was imported."
             ) from exc
+        # Python's own wording ("',' expected after '\"'") tells an instructor nothing.
         raise ValidationError(
-            f"Line {line} is not valid CSV ({exc}). Save the file as CSV again from your "
-            "spreadsheet. Nothing was imported."
+            f"Line {line} is not valid CSV: most often a quotation mark inside a value "
+            "that is not itself in quotes, or text right after a closing quotation mark. "
+            "Save the file as CSV again from your spreadsheet. Nothing was imported."
         ) from exc
     _roster_validate(rows)
     return rows

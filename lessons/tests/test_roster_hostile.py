@@ -350,3 +350,14 @@ def test_an_empty_roster_sent_to_the_api_is_a_400(pyweb, alice, body):
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
     assert Enrollment.objects.filter(course=pyweb.course).count() == 3  # alice, bob, grace
+
+
+def test_broken_quoting_is_explained_in_words_not_pythons():
+    """Python's wording ("',' expected after '\\"'") told an instructor nothing."""
+    from lessons.services import roster_parse
+
+    with pytest.raises(ValidationError) as excinfo:
+        roster_parse('email,name,role\nsam@example.org,"Sam" Smith,student\n')
+    [message] = excinfo.value.messages
+    assert message.startswith("Line 2 is not valid CSV: most often a quotation mark")
+    assert "expected after" not in message and "Nothing was imported." in message
