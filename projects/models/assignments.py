@@ -24,6 +24,7 @@ from lessons.rendering import markdown_to_html
 from projects.archives import format_bytes
 
 BRIEF_MAX_LENGTH = 100_000  # shown on the project's page to every student
+GROUP_SIZE_LIMIT = 100
 
 
 class LatePolicy(models.TextChoices):
@@ -104,8 +105,18 @@ class ProjectAssignment(models.Model):
         default=Decimal("50"),
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
-    min_group_size = models.PositiveSmallIntegerField(_("minimum group size"), default=2)
-    max_group_size = models.PositiveSmallIntegerField(_("maximum group size"), default=4)
+    # Bounded in words: past the database's range the form said "at most
+    # 9223372036854775807".
+    min_group_size = models.PositiveSmallIntegerField(
+        _("minimum group size"),
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(GROUP_SIZE_LIMIT)],
+    )
+    max_group_size = models.PositiveSmallIntegerField(
+        _("maximum group size"),
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(GROUP_SIZE_LIMIT)],
+    )
     formation_mode = models.CharField(
         _("group formation"), max_length=12, choices=FormationMode, default=FormationMode.SELF
     )

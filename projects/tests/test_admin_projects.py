@@ -419,3 +419,17 @@ def test_a_deadline_moved_past_an_extension_warns_and_leaves_the_group_page_save
     refused = admin_client.post(path, inline_data(owls, **extension))
     assert refused.status_code == 200
     assert "An extension must end after the project&#x27;s deadline." in refused.content.decode()
+
+
+def test_a_group_size_past_any_class_is_refused_in_words(admin_client, assignment):
+    """Past the database's range the form said "at most 9223372036854775807"."""
+    path = reverse("admin:projects_projectassignment_change", args=[assignment.pk])
+    data = form_data(admin_client.get(path).content.decode(), "projectassignment_form")
+    before = assignment.max_group_size
+    data["max_group_size"] = ["99999999999999999999"]
+    response = admin_client.post(path, data)
+    assert response.status_code == 200
+    [message] = response.context["adminform"].form.errors["max_group_size"]
+    assert "100" in message and "9223372036854775807" not in message
+    assignment.refresh_from_db()
+    assert assignment.max_group_size == before
