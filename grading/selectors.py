@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Case, Exists, OuterRef, Subquery, Value, When
 
 from access import policy
 from accounts.models import User
@@ -20,6 +20,8 @@ from .models import (
     PeerRating,
     RegradeRequest,
     Review,
+    ReviewStatus,
+    group_label,
 )
 
 
@@ -51,6 +53,37 @@ def review_by_pk(pk: int):
         )
         .filter(pk=pk)
     )
+
+
+@prepared_per(policy.variant)
+def _left_to_grade(user: User, assignment_id: int, done_id: int):
+    """USER's reviews still to finish (unreleased, graded by them), this project's first."""
+    other_project = Case(When(group__assignment_id=assignment_id, then=Value(0)), default=Value(1))
+    return (
+        policy.scope(user, policy.GRADE, Review.objects)
+        .filter(
+            grader=user,
+            status__in=(ReviewStatus.TODO, ReviewStatus.DRAFT),
+            group__assignment__grades_released_at__isnull=True,
+        )
+        .exclude(pk=done_id)
+        .order_by(other_project, "submission__submitted_at", "pk")
+        .values("pk", "group_id", "group__name", "group__assignment__rubric__anonymous_grading")[:1]
+    )
+
+
+def next_to_grade(user: User, done: Review) -> tuple[int, str] | None:
+    """The review USER grades next after DONE, as (pk, label), or None when none is left.
+
+    The oldest hand-in of the same project first, then of their other projects, as the
+    queue lists them: a grader moves on without going back to the queue.
+    """
+    rows = _left_to_grade(user=user, assignment_id=done.group.assignment_id, done_id=done.pk)
+    if not rows:
+        return None
+    [row] = rows
+    anonymous = bool(row["group__assignment__rubric__anonymous_grading"])
+    return row["pk"], group_label(row["group_id"], row["group__name"], anonymous=anonymous)
 
 
 @prepared_per(policy.variant)

@@ -446,6 +446,10 @@ def _render_review(
         "regrades": selectors.regrades_of(review_id=review.pk) if review.has_regrades else [],
         "newer": newer,
         "diff": archive_diff(submission, newer) if newer is not None else None,
+        # Once a review is done its grader moves on from here, not from the queue.
+        "next_review": selectors.next_to_grade(request.user, review)
+        if editable and review.is_completed
+        else None,
     }
     if viewer.file is not None and viewer.file.error:
         status = 404

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
 from grading import services
-from grading.models import LineComment, PeerRating
+from grading.models import LineComment, PeerRating, Review, ReviewStatus
 from lessons.models import LessonCompletion
 from lessons.tests.factories import LessonFactory, ModuleFactory
 
@@ -64,9 +64,12 @@ def test_page_queries_do_not_grow_with_data(client, alice, bob, grace):
     grow(world, grace, groups=2, criteria=1, lessons=1)
     review = reverse("grading:review", kwargs={"pk": world.review.pk}) + "?path=app.py"
     gradebook = reverse("grading:gradebook", kwargs={"slug": world.course.slug})
+    # A completed review's page names the next review to grade (one query more).
+    done = Review.objects.filter(status=ReviewStatus.COMPLETED).earliest("pk")
     pages = {
         "queue": (grace, reverse("grading:grader_queue")),
         "review": (grace, review),
+        "completed review": (grace, done.get_absolute_url()),
         "gradebook": (alice, gradebook),
         "gradebook by mark": (alice, f"{gradebook}?sort=-p{world.assignment.pk}"),
         "gradebook by progress": (alice, f"{gradebook}?sort=progress"),
