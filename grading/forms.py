@@ -121,12 +121,9 @@ class RubricForm(PlainErrorsMixin, forms.Form):
                 points = Decimal(str(self[f"score_{criterion.pk}"].value()))
             except (ArithmeticError, ValueError):
                 continue
-            if not points.is_finite():  # "NaN", "sNaN", "Infinity" as typed: no level
-                continue
-            for level in criterion.level_list:
-                if level.points == points:
-                    chosen[criterion.pk] = level.pk
-                    break
+            # "NaN", "sNaN", "Infinity" as typed have no level
+            if (level := criterion.level_scored(points)) is not None:
+                chosen[criterion.pk] = level.pk
         return chosen
 
     def rows(self) -> list[tuple[Criterion, forms.BoundField, forms.BoundField]]:

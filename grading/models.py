@@ -99,6 +99,13 @@ class Criterion(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def level_scored(self, points: Decimal | None) -> Level | None:
+        """The level worth POINTS, if one is (of ``level_list``, from
+        ``selectors.rubric_criteria``): what a grader chose, as the student reads it."""
+        if points is None or not points.is_finite():
+            return None
+        return next((level for level in self.level_list if level.points == points), None)
+
 
 class Level(models.Model):
     """An optional descriptor of a criterion, e.g. 'Good' worth 8 points."""

@@ -1028,7 +1028,7 @@ def _render_feedback(
 ) -> HttpResponse:
     """The feedback page of REVIEW; REGRADE_FORM, if given, is a refused regrade request."""
     assignment = review.group.assignment
-    criteria = list(Criterion.objects.filter(rubric__assignment=assignment))
+    criteria = selectors.rubric_criteria(assignment.pk)
     scores = {s.criterion_id: s for s in review.scores.all()}
     # The reader's mark only, not the whole class's (their group is read whole).
     marks = assignment_marks([assignment.pk], student_ids=[request.user.pk])
@@ -1053,7 +1053,12 @@ def _render_feedback(
         {
             "review": review,
             "assignment": assignment,
-            "rows": [(c, scores.get(c.pk)) for c in criteria],
+            # The level chosen is named: "Good: handles the main cases" says what 7 does not.
+            "rows": [
+                (c, score, c.level_scored(score.points if score else None))
+                for c in criteria
+                for score in [scores.get(c.pk)]
+            ],
             "grade": group_grade(review, max_total=max_total),
             "mine": mine,
             "rubric": marks.rubrics.get(assignment.pk),

@@ -57,3 +57,45 @@ def test_scores_read_as_the_grader_wrote_them_and_a_missing_one_as_a_dash(
     table = html[html.index('id="criteria"') : html.index("</table>", html.index('id="criteria"'))]
     assert "7.5 / 10" in table and "7.50" not in table
     assert "— / 5" in table
+
+
+def test_the_level_chosen_is_named_with_its_description_and_escaped(client, world, alice, bob):
+    # The student read "7 / 10" where the grader had picked "Good"; the rubric's words
+    # for that level are what says why.
+    good = world.correctness.levels.get(label="Good")
+    good.description = "Handles the main cases; <b>edge</b> cases fail."
+    good.save()
+    services.review_save(
+        review=world.review,
+        by=world.review.grader,
+        # 7 is Correctness's "Good"; Style has no levels, so its 4 names none.
+        scores={world.correctness.pk: (Decimal(7), ""), world.style.pk: (Decimal(4), "")},
+        overall_feedback="Fine.",
+        complete=True,
+    )
+    services.grades_release(assignment=world.assignment, by=alice)
+    client.force_login(bob)
+    html = client.get(reverse("grading:feedback", args=[world.submission.pk])).content.decode()
+    table = html[html.index('id="criteria"') : html.index("</table>", html.index('id="criteria"'))]
+    rows = table.split("<tr>")
+    correctness = next(row for row in rows if "Correctness" in row)
+    style = next(row for row in rows if "Style" in row)
+    assert ">Good</span>" in correctness
+    assert "Handles the main cases; &lt;b&gt;edge&lt;/b&gt; cases fail." in correctness
+    assert "Excellent" not in correctness and "Needs work" not in correctness
+    assert "level-scored" not in style
+
+
+def test_points_between_levels_name_no_level(client, world, alice, bob):
+    services.review_save(
+        review=world.review,
+        by=world.review.grader,
+        scores={world.correctness.pk: (Decimal(5), ""), world.style.pk: (Decimal(4), "")},
+        overall_feedback="Fine.",
+        complete=True,
+    )
+    services.grades_release(assignment=world.assignment, by=alice)
+    client.force_login(bob)
+    html = client.get(reverse("grading:feedback", args=[world.submission.pk])).content.decode()
+    assert "5 / 10" in html
+    assert "level-scored" not in html

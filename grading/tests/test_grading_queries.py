@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
 from grading import services
-from grading.models import LineComment, PeerRating, Review, ReviewStatus
+from grading.models import CriterionScore, LineComment, PeerRating, Review, ReviewStatus
 from lessons.models import LessonCompletion
 from lessons.tests.factories import LessonFactory, ModuleFactory
 
@@ -92,4 +92,33 @@ def test_page_queries_do_not_grow_with_data(client, alice, bob, grace):
     grow(world, grace, groups=18, criteria=9, lessons=9)
     big = measure()
     print("queries per page:", small)
+    assert big == small
+
+
+def test_feedback_page_queries_do_not_grow_with_the_rubric(client, alice, bob, grace):
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    url = reverse("grading:feedback", args=[world.submission.pk])
+    criteria = list(world.rubric.criteria.all())
+    services.review_save(
+        review=world.review,
+        by=grace,
+        scores={c.pk: (Decimal(3), "ok") for c in criteria},  # 3 is a level of Correctness
+        overall_feedback="fine",
+        complete=True,
+    )
+    services.grades_release(assignment=world.assignment, by=alice)
+    client.force_login(bob)
+
+    def measure() -> int:
+        count(client, url)  # warm caches (content types, sessions)
+        return count(client, url)
+
+    small = measure()
+    # Criteria added as a rubric edited before the release would have been, scored.
+    for _ in range(8):
+        criterion = CriterionFactory(rubric=world.rubric, max_points=5)
+        LevelFactory(criterion=criterion, points=1)
+        LevelFactory(criterion=criterion, label="Weak", points=0)
+        CriterionScore.objects.create(review=world.review, criterion=criterion, points=1)
+    big = measure()
     assert big == small
