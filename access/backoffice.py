@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import operator
 from functools import partial
 from pathlib import PurePosixPath
 
@@ -31,6 +32,7 @@ from django.core.exceptions import (
     PermissionDenied,
     ValidationError,
 )
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponseRedirect
@@ -325,6 +327,27 @@ class StoredFileInput(forms.ClearableFileInput):
         return context
 
 
+def one_bound_each(formfield: forms.IntegerField, db_field: models.IntegerField) -> None:
+    """Give FORMFIELD the model's bounds, one each way, in the page's input and in its
+    messages: a positive field's form said "at least 0" for -1 (and the browser offered
+    0), then the model "at least 1" for 0. The tightest bound wins, its message with it
+    (the model's own words when it has some)."""
+    for kind, attribute, tighter in (
+        (MinValueValidator, "min", operator.gt),
+        (MaxValueValidator, "max", operator.lt),
+    ):
+        model_side = [v for v in db_field.validators if isinstance(v, kind)]
+        if not model_side:
+            continue
+        best = model_side[0]
+        for validator in model_side[1:] + [v for v in formfield.validators if isinstance(v, kind)]:
+            if tighter(validator.limit_value, best.limit_value):
+                best = validator
+        formfield.validators = [v for v in formfield.validators if not isinstance(v, kind)]
+        formfield.validators.append(best)
+        formfield.widget.attrs[attribute] = best.limit_value
+
+
 class ScopedRelationsMixin:
     """Limit the choices of every relation field (select, autocomplete, raw id) to the
     rows the user teaches, so a posted id of another course fails validation; keep
@@ -338,6 +361,8 @@ class ScopedRelationsMixin:
         if isinstance(db_field, models.DateTimeField):
             kwargs.setdefault("form_class", ClockChangeDateTimeField)
         formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if isinstance(formfield, forms.IntegerField) and isinstance(db_field, models.IntegerField):
+            one_bound_each(formfield, db_field)
         if formfield is not None and isinstance(db_field, models.DateField):  # and DateTime
             formfield.validators.append(validate_course_date)
         return formfield

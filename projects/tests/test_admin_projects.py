@@ -433,3 +433,31 @@ def test_a_group_size_past_any_class_is_refused_in_words(admin_client, assignmen
     assert "100" in message and "9223372036854775807" not in message
     assignment.refresh_from_db()
     assert assignment.max_group_size == before
+
+
+@pytest.mark.parametrize(
+    ("field", "low", "high"), [("max_upload_mb", 1, 500), ("min_group_size", 1, 100)]
+)
+def test_a_number_field_states_one_range_in_the_page_and_in_its_messages(
+    admin_client, assignment, field, low, high
+):
+    """The form said "at least 0" for -1 (and the browser offered 0), then "at least 1"
+    for 0: the bounds are the model's, in the input and in every message."""
+    path = reverse("admin:projects_projectassignment_change", args=[assignment.pk])
+    page = admin_client.get(path).content.decode()
+    tag = page[page.index(f'name="{field}"') :]
+    tag = tag[: tag.index(">")]
+    assert f'min="{low}"' in tag and f'max="{high}"' in tag
+    data = form_data(page, "projectassignment_form")
+    before = getattr(assignment, field)
+    for typed in ("-1", str(low - 1)):
+        data[field] = [typed]
+        response = admin_client.post(path, data)
+        assert response.status_code == 200
+        [message] = response.context["adminform"].form.errors[field]
+        assert message == f"Ensure this value is greater than or equal to {low}."
+    data[field] = [str(high + 1)]
+    [message] = admin_client.post(path, data).context["adminform"].form.errors[field]
+    assert message == f"Ensure this value is less than or equal to {high}."
+    assignment.refresh_from_db()
+    assert getattr(assignment, field) == before
