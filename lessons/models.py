@@ -380,7 +380,10 @@ class Lesson(models.Model):
         _("quiz pass mark (%)"),
         default=70,
         validators=[MaxValueValidator(100)],
-        help_text=_("Share of the lesson's questions a student must have right."),
+        help_text=_(
+            "Share of the lesson's questions a student must have right, rounded up to "
+            "whole questions: 70% of 3 questions is all 3."
+        ),
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -286,8 +286,8 @@ def lesson_set_completed(*, user: User, lesson: Lesson, completed: bool) -> bool
         if not score.passed:
             raise ValidationError(
                 f"Pass this lesson's quiz first: you have {score.right} of {score.total} "
-                f"questions right and need {score.needed} ({score.pass_mark}%). Answer the "
-                "questions below, then mark the lesson complete.",
+                f"questions right and need {score.requirement}. Answer the questions below, "
+                "then mark the lesson complete.",
                 code="quiz_not_passed",
             )
     if completed:

@@ -447,6 +447,24 @@ class QuizScore:
     def passed(self) -> bool:
         return self.right >= self.needed
 
+    @property
+    def requirement(self) -> str:
+        """What passes, in words: "70 %" of three questions is all three, which the
+        percentage alone did not say."""
+        mark = f"pass mark {self.pass_mark}%"
+        if self.total == 1:
+            return f"the question right ({mark})"
+        if self.needed >= self.total and self.pass_mark < 100:
+            return (
+                f"all {self.total} questions right (the pass mark, {self.pass_mark}% of "
+                f"{self.total} questions, rounds up to all of them)"
+            )
+        if self.needed >= self.total:
+            return f"all {self.total} questions right ({mark})"
+        if self.total * self.pass_mark % 100:
+            mark += ", rounded up to whole questions"
+        return f"{self.needed} of {self.total} questions right ({mark})"
+
     def __str__(self) -> str:
         return f"quiz {self.right}/{self.total}"
 

@@ -13,7 +13,7 @@ from accounts.models import Role
 from lessons.models import LessonCompletion
 from lessons.services import course_progress_report, lesson_set_completed
 from lessons.tests.factories import EnrollmentFactory
-from practice.services import question_answer, quiz_score
+from practice.services import QuizScore, question_answer, quiz_score
 
 from .conftest import build_quiz
 
@@ -42,7 +42,8 @@ def test_a_required_quiz_blocks_completion_until_passed(client, bob):
     response = client.post(url, {"completed": "1"}, HTTP_ACCEPT="application/json")
     assert response.status_code == 400
     assert response.json()["error"].startswith(
-        "Pass this lesson's quiz first: you have 2 of 5 questions right and need 3 (60%)."
+        "Pass this lesson's quiz first: you have 2 of 5 questions right and need 3 of 5 "
+        "questions right (pass mark 60%)."
     )
     response = client.post(url, {"completed": "1"}, follow=True)  # without the script
     assert "Pass this lesson&#x27;s quiz first" in response.content.decode() or (
@@ -118,3 +119,35 @@ def test_the_progress_report_and_csv_show_quiz_results(client, alice, bob, charl
     table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert table[0][-1] == "Quiz questions right"
     assert {row[1]: row[-1] for row in table[1:]} == {"bob": "4/5", "charlie": "1/5"}
+
+
+@pytest.mark.parametrize(
+    ("right", "total", "mark", "words"),
+    [
+        (
+            0,
+            3,
+            70,
+            "all 3 questions right (the pass mark, 70% of 3 questions, rounds up to all of them)",
+        ),
+        (0, 5, 70, "4 of 5 questions right (pass mark 70%, rounded up to whole questions)"),
+        (0, 5, 60, "3 of 5 questions right (pass mark 60%)"),
+        (0, 4, 100, "all 4 questions right (pass mark 100%)"),
+        (0, 1, 50, "the question right (pass mark 50%)"),
+    ],
+)
+def test_the_pass_rule_says_how_many_questions_in_words(right, total, mark, words):
+    """ "3 of 3 questions right (70%)" read as a contradiction on a short quiz."""
+    assert QuizScore(right, total, mark).requirement == words
+
+
+def test_the_lesson_page_states_the_pass_rule_of_its_quiz(client, bob):
+    quiz = build_quiz(quiz_required=True, quiz_pass_mark=90)  # 5 questions: all of them
+    EnrollmentFactory(user=bob, course=quiz.course, role=Role.STUDENT)
+    client.force_login(bob)
+    url = reverse("lessons:lesson", args=[quiz.course.slug, quiz.lesson.slug])
+    page = client.get(url).content.decode()
+    assert (
+        "This lesson counts as complete once you have all 5 questions right (the pass "
+        "mark, 90% of 5 questions, rounds up to all of them)." in page
+    )
