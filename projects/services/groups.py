@@ -57,6 +57,8 @@ def _closed_message(assignment: ProjectAssignment) -> str:
     if not assignment.is_published:
         return "This project is not open yet."
     when = local_text(assignment.due_at)
+    if assignment.accepts_late_work:  # the project is not closed: late work comes in
+        return f"The deadline passed on {when}: groups can no longer be changed."
     return f"This project closed on {when}: groups can no longer be changed."
 
 

@@ -146,3 +146,44 @@ def test_a_full_group_that_handed_in_sees_no_join_code_after_the_deadline(lone, 
     html = page_for(student, lone)[1]
     assert 'id="join-code"' not in html
     assert "you can no longer leave it" in html
+
+
+@pytest.mark.parametrize(
+    ("late_policy", "said"),
+    [
+        (
+            LatePolicy.PENALTY,
+            "Ask your instructor to put you in a group: late work is still accepted, with "
+            "the late penalty.",
+        ),
+        (LatePolicy.NO_PENALTY, "Ask your instructor to put you in a group: late work is "),
+        (LatePolicy.NO_LATE_WORK, "Ask your instructor if you should be in one."),
+    ],
+)
+def test_a_student_in_no_group_after_the_deadline_is_told_who_can_put_them_in_one(
+    assignment, student, late_policy, said
+):
+    """Groups close at the deadline: a student in none read only "This project closed",
+    though late work was still accepted, and had no way to hand it in."""
+    assignment.due_at = timezone.now() - timedelta(hours=1)
+    assignment.late_policy = late_policy
+    assignment.save()
+    html = panel(page_for(student, assignment)[1])
+    text = " ".join(html.split())
+    assert "You are in no group, so you cannot hand in work for this project." in text
+    assert said in text
+    closed = (
+        "This project closed on"
+        if late_policy == LatePolicy.NO_LATE_WORK
+        else "The deadline passed on"
+    )
+    assert closed in text
+    assert not any(form in html for form in FORMS)
+
+
+def test_a_student_in_no_group_before_the_deadline_is_offered_the_forms_not_told_to_ask(
+    assignment, student
+):
+    html = panel(page_for(student, assignment)[1])
+    assert all(form in html for form in FORMS)
+    assert 'id="no-group-ask"' not in html

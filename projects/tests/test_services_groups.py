@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from coursesite.dates import local_text
-from projects.models import FormationMode, Group, GroupMembership, MembershipEvent
+from projects.models import FormationMode, Group, GroupMembership, LatePolicy, MembershipEvent
 from projects.services import (
     extension_grant,
     group_create,
@@ -91,7 +91,15 @@ def test_it_refuses_group_changes_once_the_project_closed(assignment, student):
     assignment.save()
     with pytest.raises(ValidationError) as excinfo:
         group_create(assignment=assignment, student=student, name="Owls")
-    assert "closed on" in messages_of(excinfo)
+    # The default late policy still takes late work: the project is not "closed".
+    assert "The deadline passed on" in messages_of(excinfo)
+    assert "groups can no longer be changed" in messages_of(excinfo)
+    assignment.late_policy = LatePolicy.NO_LATE_WORK
+    assignment.save()
+    with pytest.raises(ValidationError) as excinfo:
+        group_create(assignment=assignment, student=student, name="Owls")
+    assert "This project closed on" in messages_of(excinfo)
+    assert not Group.objects.filter(assignment=assignment).exists()
 
 
 def test_it_joins_by_code_ignoring_case_and_spaces(assignment, student, classmate):
