@@ -161,7 +161,7 @@ def for_review(review: Review, submission: Submission, user) -> ReviewResults | 
         run=run,
         results=results,
         prefills=prefills,
-        can_rerun=policy.can(user, policy.TEACH, submission),
+        can_rerun=policy.can(user, policy.GRADE, submission),
     )
 
 

@@ -65,7 +65,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @form_view(page("autograding:queue"), keep=False)
 def rerun_submission(request: HttpRequest, pk: int) -> HttpResponse:
     submission = policy.get_or_refuse(
-        request.user, policy.TEACH, Submission.objects.select_related("group"), pk=pk
+        request.user, policy.GRADE, Submission.objects.select_related("group"), pk=pk
     )
     run = services.run_request(submission=submission, by=request.user)
     if run is None:

@@ -208,7 +208,8 @@ def routes(a, b) -> list[Route]:
         Route("grading:peer", {"pk": a.group_o.pk}, get=AS_STUDENT_A, post=AS_STUDENT_A),
         # Automated tests of course A.
         Route("autograding:queue", get=TEACHERS_ANYWHERE, shows_a=TEACHES_A),
-        Route("autograding:rerun_submission", {"pk": a.submission_o.pk}, post=TEACHES_A),
+        # Its group's grader too (review_o is grader_a's; not the removed grader's).
+        Route("autograding:rerun_submission", {"pk": a.submission_o.pk}, post=GRADES_A),
         Route("autograding:rerun_assignment", {"pk": a.grading.pk}, post=TEACHES_A),
         # The results block the project page polls: the group's members and teachers.
         Route("autograding:group_results", {"pk": a.group_o.pk}, get=OWN_GROUP_A),

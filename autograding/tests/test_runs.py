@@ -19,12 +19,15 @@ from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
+from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from autograding import environments, services
 from autograding.models import BuildStatus, PrefilledScore, Run, RunStatus, TestSuite
 from autograding.tasks import run_tests
 from grading import services as grading_services
 from grading.models import Criterion, CriterionScore, GradeRelease, Rubric
+from lessons.models import Enrollment
+from lessons.tests.factories import CourseFactory, EnrollmentFactory
 
 from .conftest import SAMPLES, World, run_now, zip_folder
 
@@ -144,8 +147,6 @@ def test_students_see_visible_tests_and_hidden_counts_until_release(world, tmp_p
 
 @pytest.mark.django_db
 def test_another_group_sees_nothing_of_these_results(world, tmp_path):
-    from accounts.tests.factories import UserFactory
-    from lessons.tests.factories import EnrollmentFactory
     from projects.models import GroupMembership
     from projects.tests.factories import GroupFactory
 
@@ -357,6 +358,42 @@ def test_instructors_rerun_a_version_and_a_whole_project(world, tmp_path):
     client.force_login(world.student)
     assert client.post(url, {"scope": "every"}).status_code == 403
     assert Run.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_the_groups_grader_reruns_the_version_they_grade_and_no_other_grader_does(world):
+    """A sandbox error or a flaky test left a grader waiting for an instructor: the
+    review's own grader runs the tests again from the review page."""
+    world.suite({"test_ok.py": "def test_ok():\n    pass\n"})
+    version = world.submit({"app.py": ""})
+    review = grading_services.grader_assign(group=world.group, grader=world.grader)
+    url = reverse("autograding:rerun_submission", args=[version.pk])
+    page = review.get_absolute_url()
+    other = UserFactory(username="other-grader")
+    EnrollmentFactory(user=other, course=world.course, role=Role.GRADER)
+    elsewhere = UserFactory(username="grader-of-b")
+    EnrollmentFactory(user=elsewhere, course=CourseFactory(), role=Role.GRADER)
+    client = Client()
+    # Another grader of the course and one of course B do not see the version (404);
+    # its student does, and may not run it again (403).
+    for outsider, refusal in ((other, 404), (elsewhere, 404), (world.student, 403)):
+        client.force_login(outsider)
+        assert client.post(url, {"next": page}).status_code == refusal, outsider
+    assert not version.autograde_runs.exists()
+
+    client.force_login(world.grader)
+    html = client.get(page).content.decode()
+    assert 'id="autograde-rerun"' in html
+    response = client.post(url, {"next": page}, follow=True)
+    assert response.redirect_chain[-1][0] == page
+    assert f"Version {version.version} is queued for testing." in response.content.decode()
+    assert version.autograde_runs.get().requested_by == world.grader
+
+    # Removed from the course, the review still theirs: refused, the page too.
+    Enrollment.objects.filter(user=world.grader, course=world.course).delete()
+    assert client.post(url, {"next": page}).status_code == 404
+    assert client.get(page).status_code == 404
+    assert version.autograde_runs.count() == 1
 
 
 @pytest.mark.django_db
