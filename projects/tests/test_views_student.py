@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.contrib.messages import get_messages
@@ -304,16 +305,32 @@ def test_submitting_without_a_group_says_what_to_do(client, student, assignment)
     assert flashed(response) == ["Join or create a group before submitting."]
 
 
-def test_late_submissions_are_flagged(client, group, student, assignment):
+def test_late_submissions_are_flagged_with_what_lateness_costs(client, group, student, assignment):
+    """ "It is marked late" did not say the cost, which the grader's queue showed."""
     assignment.opens_at = timezone.now() - timedelta(days=9)
-    assignment.due_at = timezone.now() - timedelta(days=1)
+    assignment.due_at = timezone.now() - timedelta(days=1, hours=2)  # two days late
+    assignment.late_policy = LatePolicy.PENALTY
+    assignment.late_penalty_per_day = Decimal("7.5")
+    assignment.late_penalty_cap = Decimal("50")
     assignment.save()
     client.force_login(student)
     response = client.post(
         url("submit", assignment), {"repository_url": "https://x.org/a"}, follow=True
     )
-    assert "marked late" in flashed(response)[0]
+    assert flashed(response)[0] == (
+        "Version 1 submitted. It is late by 2 days: if it is the version graded, the late "
+        "policy takes 15% off its mark."
+    )
     assert ">Late<" in response.content.decode()
+
+    assignment.late_policy = LatePolicy.NO_PENALTY
+    assignment.save()
+    response = client.post(
+        url("submit", assignment), {"repository_url": "https://x.org/b"}, follow=True
+    )
+    assert flashed(response)[0] == (
+        "Version 2 submitted. It is late by 2 days; this project takes late work without a penalty."
+    )
 
 
 def test_the_form_is_replaced_by_a_message_when_no_late_work(client, group, student, assignment):

@@ -227,6 +227,19 @@ def submit(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
     return _submit(request, assignment, can_manage)
 
 
+def _late_words(assignment: ProjectAssignment, group, submission) -> str:
+    """What handing in late costs, said when it happens (the grader's queue said it)."""
+    days = assignment.days_late(submission.submitted_at, group.deadline())
+    penalty = assignment.late_penalty_percent(days)
+    late = f" It is late by {days} day{'s' * (days != 1)}"
+    if penalty:
+        return (
+            f"{late}: if it is the version graded, the late policy takes "
+            f"{penalty.normalize():f}% off its mark."
+        )
+    return f"{late}; this project takes late work without a penalty."
+
+
 @csrf_protect
 def _submit(request: HttpRequest, assignment: ProjectAssignment, can_manage: bool) -> HttpResponse:
     group = selectors.group_for_student(assignment, request.user)
@@ -248,7 +261,7 @@ def _submit(request: HttpRequest, assignment: ProjectAssignment, can_manage: boo
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            late = " It was submitted after the deadline and is marked late." * submission.is_late
+            late = _late_words(assignment, group, submission) if submission.is_late else ""
             messages.success(request, f"Version {submission.version} submitted.{late}")
             for note in selectors.version_notices(submission, assignment):
                 messages.warning(request, note)
