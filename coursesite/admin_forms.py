@@ -10,7 +10,7 @@ from django import forms
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import ValidationError
-from django.db.models import Model
+from django.db.models import Max, Model
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
@@ -192,3 +192,20 @@ class InlineRowsMixin:
         for inline_formset in inline_formsets:
             inline_formset.__class__ = _RowsAsPostedFormSet
         return inline_formsets
+
+
+def next_order(model: type[Model], **parent) -> int:
+    """The order after the last of MODEL's rows under PARENT (a course's modules, a
+    module's lessons)."""
+    return (model.objects.filter(**parent).aggregate(last=Max("order"))["last"] or 0) + 1
+
+
+class NewRowsLastFormSet(BaseInlineFormSet):
+    """Rows added with their order left at 0 go after their siblings, in the order they
+    were added: at 0 they came first (students saw the newest lesson first)."""
+
+    def save_new(self, form, commit=True):
+        if not form.instance.order:
+            # The existing rows are saved before the new ones: their orders are in.
+            form.instance.order = next_order(self.model, **{self.fk.name: self.instance})
+        return super().save_new(form, commit)

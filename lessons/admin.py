@@ -30,7 +30,13 @@ from access.backoffice import CourseScopedAdmin, CourseScopedInline
 from accounts.invitations import invitations_resend, resend_report
 from accounts.models import Role, User
 from accounts.throttle import enroll_throttle, subject_of_user
-from coursesite.admin_forms import ChoiceMessagesMixin, InlineRowsMixin, KeptWorkFormSet
+from coursesite.admin_forms import (
+    ChoiceMessagesMixin,
+    InlineRowsMixin,
+    KeptWorkFormSet,
+    NewRowsLastFormSet,
+    next_order,
+)
 from coursesite.converters import parse_id
 from coursesite.csvexport import CsvResponse
 from coursesite.locks import lock_rows
@@ -129,6 +135,13 @@ class OrderedChangelistMixin:
                 self._renumber(parent)
         return response
 
+    def save_model(self, request, obj, form, change):
+        if not change and not obj.order:
+            # Added with the order left at 0, it came first among its siblings.
+            parent = f"{self.parent_field}_id"
+            obj.order = next_order(type(obj), **{parent: getattr(obj, parent)})
+        super().save_model(request, obj, form, change)
+
     # Deleting leaves a gap ("2. Introduction to Flask" first): the rest close up.
     def delete_model(self, request, obj) -> None:
         parent = getattr(obj, self.parent_field)
@@ -154,7 +167,7 @@ class OrderedChangelistMixin:
 DELETE_ON_ITS_PAGE = _("delete it from its own page, which lists what goes with it.")
 
 
-class ModuleFormSet(KeptWorkFormSet):
+class ModuleFormSet(NewRowsLastFormSet, KeptWorkFormSet):
     """A course's modules: an empty one may be deleted here, not one holding lessons."""
 
     def deletion_refusal(self, obj: Module) -> str | None:
@@ -390,7 +403,7 @@ class CourseAdmin(InlineRowsMixin, PublishActionsMixin, CourseScopedAdmin):
         return response
 
 
-class LessonFormSet(KeptWorkFormSet):
+class LessonFormSet(NewRowsLastFormSet, KeptWorkFormSet):
     """A module's lessons: one nobody worked on may be deleted here, not one with
     students' completions, quiz answers or exercise attempts."""
 

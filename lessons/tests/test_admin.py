@@ -751,3 +751,51 @@ def test_every_input_of_a_table_of_rows_has_a_name_a_screen_reader_reads(client,
         assert shown, url
         for tag in shown:
             assert re.search(r'aria-label="[^"]+"', tag), tag
+
+
+def test_a_lesson_added_with_its_order_left_at_zero_comes_last_in_its_module(
+    client, pyweb, alice, bob
+):
+    """New lessons defaulted to order 0 and came first: students saw the newest first."""
+    from access.tests.matrix import form_data
+
+    client.force_login(alice)
+    module = pyweb.modules[0]
+    url = reverse("admin:lessons_lesson_add")
+    data = form_data(client.get(url).content.decode(), "lesson_form")
+    assert data["order"] == ["0"]
+    data |= {"module": [str(module.pk)], "title": ["Deploying"], "slug": ["deploying"]}
+    data |= {"is_published": ["on"]}
+    assert client.post(url, data).status_code == 302
+    titles = list(module.lessons.order_by("order").values_list("title", "order"))
+    assert titles[-1] == ("Deploying", len(titles))
+    # An order typed on purpose is kept.
+    data |= {"title": ["Welcome"], "slug": ["welcome"], "order": ["1"]}
+    assert client.post(url, data).status_code == 302
+    assert Lesson.objects.get(slug="welcome").order == 1
+
+
+def test_rows_added_in_a_modules_page_at_order_zero_follow_its_lessons_in_turn(
+    client, pyweb, alice
+):
+    from access.tests.matrix import form_data
+
+    client.force_login(alice)
+    module = pyweb.modules[0]
+    before = list(module.lessons.order_by("order").values_list("title", flat=True))
+    url = reverse("admin:lessons_module_change", args=[module.pk])
+    data = form_data(client.get(url).content.decode(), "module_form")
+    total = int(data["lessons-TOTAL_FORMS"][0])
+    for i, title in enumerate(("Added first", "Added second"), start=total):
+        data |= {
+            f"lessons-{i}-order": ["0"],
+            f"lessons-{i}-title": [title],
+            f"lessons-{i}-slug": [title.lower().replace(" ", "-")],
+            f"lessons-{i}-estimated_minutes": ["10"],
+        }
+    data["lessons-TOTAL_FORMS"] = [str(total + 2)]
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    after = list(module.lessons.order_by("order").values_list("title", "order"))
+    assert [title for title, _ in after] == [*before, "Added first", "Added second"]
+    assert [order for _, order in after] == list(range(1, len(after) + 1))
