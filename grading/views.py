@@ -998,11 +998,14 @@ def feedback_list(request: HttpRequest) -> HttpResponse:
         if open_groups
         else ()
     )
+    # Each project's mark beside its name, as the feedback page shows it (one read).
+    reviews = list(reviews)
+    marks = assignment_marks({r.group.assignment_id for r in reviews}, student_ids=[user.pk])
     return render(
         request,
         "grading/feedback_list.html",
         {
-            "reviews": reviews,
+            "reviews": [(r, marks.get(r.group.assignment_id, user.pk)) for r in reviews],
             "peer_open": [g for g in open_groups if g.pk in unrated],
             "peer_rated": [g for g in open_groups if g.pk not in unrated],
         },

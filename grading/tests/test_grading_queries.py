@@ -11,11 +11,25 @@ from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
 from grading import services
-from grading.models import CriterionScore, LineComment, PeerRating, Review, ReviewStatus
+from grading.models import (
+    CriterionScore,
+    LineComment,
+    PeerRating,
+    Review,
+    ReviewStatus,
+    Rubric,
+)
 from lessons.models import LessonCompletion
 from lessons.tests.factories import LessonFactory, ModuleFactory
 
-from .factories import CriterionFactory, LevelFactory, add_group, enroll, grading_world
+from .factories import (
+    CriterionFactory,
+    LevelFactory,
+    add_group,
+    enroll,
+    grading_world,
+    past_assignment,
+)
 
 # Counted with the caches off: the cost of a page built from scratch.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("uncached")]
@@ -122,3 +136,33 @@ def test_feedback_page_queries_do_not_grow_with_the_rubric(client, alice, bob, g
         CriterionScore.objects.create(review=world.review, criterion=criterion, points=1)
     big = measure()
     assert big == small
+
+
+def test_the_feedback_list_reads_the_same_queries_with_more_projects(client, alice, bob, grace):
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    url = reverse("grading:feedback_list")
+
+    def release_another(n: int) -> None:
+        assignment = past_assignment(world.course, title=f"Project {n}", slug=f"p{n}")
+        criterion = CriterionFactory(rubric=Rubric.objects.create(assignment=assignment))
+        group, submission = add_group(assignment, [bob, world.dave])
+        review = Review.objects.create(group=group, submission=submission, grader=grace)
+        services.review_save(
+            review=review,
+            by=grace,
+            scores={criterion.pk: (Decimal(n), "")},
+            overall_feedback="",
+            complete=True,
+        )
+        services.grades_release(assignment=assignment, by=alice)
+
+    client.force_login(bob)
+    release_another(1)
+    count(client, url)  # warm caches (content types, sessions)
+    small = count(client, url)
+    for n in range(2, 8):
+        release_another(n)
+    big = count(client, url)
+    assert big == small
+    page = client.get(url).content.decode()
+    assert page.count("Your mark: ") == 7

@@ -469,7 +469,10 @@ def test_students_see_their_feedback_after_release(client, world, bob, alice, ch
     login(client, charlie)
     assert client.get(url).status_code == 404
     login(client, bob)
-    assert "Blog engine" in client.get(reverse("grading:feedback_list")).content.decode()
+    listing = client.get(reverse("grading:feedback_list")).content.decode()
+    assert "Blog engine" in listing
+    # The mark stands beside the project, as on its feedback page.
+    assert "Your mark: 80.00%" in listing
     response = client.get(url + "?path=app.py")
     html = response.content.decode()
     assert response.status_code == 200
