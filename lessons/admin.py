@@ -785,7 +785,12 @@ class EnrollmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
     def import_roster_view(self, request) -> TemplateResponse:
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = RosterImportForm(request.POST or None, request.FILES or None, user=request.user)
+        # Opened from a course's page, that course is chosen (when this user teaches it:
+        # another id is no choice of the form's).
+        initial = {"course": parse_id(request.GET.get("course", ""))}
+        form = RosterImportForm(
+            request.POST or None, request.FILES or None, user=request.user, initial=initial
+        )
         results = None
         if request.method == "POST" and form.is_valid():
             course = form.cleaned_data["course"]

@@ -799,3 +799,30 @@ def test_rows_added_in_a_modules_page_at_order_zero_follow_its_lessons_in_turn(
     after = list(module.lessons.order_by("order").values_list("title", "order"))
     assert [title for title, _ in after] == [*before, "Added first", "Added second"]
     assert [order for _, order in after] == list(range(1, len(after) + 1))
+
+
+def test_a_courses_page_leads_to_its_people_and_its_roster_import(
+    client, pyweb, other_course, alice
+):
+    """The course page had no way to its people or to "Import a roster" (the admin
+    index only), and the import page then asked for the course again."""
+    client.force_login(alice)
+    course = pyweb.course
+    page = client.get(reverse("admin:lessons_course_change", args=[course.pk])).content.decode()
+    roster = reverse("admin:lessons_enrollment_import_roster")
+    people = reverse("admin:lessons_enrollment_changelist") + f"?course__id__exact={course.pk}"
+    assert f'href="{roster}?course={course.pk}"' in page
+    assert f'href="{people}"' in page
+    listing = client.get(people)
+    assert listing.status_code == 200
+    assert "bob" in listing.content.decode()
+    form = client.get(f"{roster}?course={course.pk}").content.decode()
+    assert re.search(rf'<option value="{course.pk}" selected>', form)
+    # Another course's id, or garbage, chooses nothing and shows nothing of it.
+    for given in (other_course.course.pk, "abc", "99999999999999999999999"):
+        response = client.get(f"{roster}?course={given}")
+        assert response.status_code == 200
+        html = response.content.decode()
+        choices = html.split('name="course"')[1].split("</select>")[0]
+        assert not re.search(r'<option value="\d+" selected>', choices)
+        assert other_course.course.title not in html
