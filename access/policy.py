@@ -460,6 +460,13 @@ def grades_only(user) -> bool:
     return set(course_roles(user).values()) == {Role.GRADER} and not is_superuser(user)
 
 
+def studies_anywhere(user) -> bool:
+    """Return whether USER is a student of some course (or of none yet: a new account),
+    whose feedback and projects are theirs to follow."""
+    roles = course_roles(user)
+    return Role.STUDENT in roles.values() or not (roles or is_superuser(user))
+
+
 def grades_anywhere(user) -> bool:
     """Return whether USER grades in some course: the grading queue is theirs."""
     return is_superuser(user) or bool(courses_where(user, STAFF))

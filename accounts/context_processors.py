@@ -14,6 +14,8 @@ def navigation(request: HttpRequest) -> dict:
         "site_name": settings.SITE_NAME,
         "nav_is_instructor": authenticated and policy.uses_back_office(user),
         "nav_is_grader": authenticated and policy.grades_anywhere(user),
+        # Feedback is a student's; graders and instructors read it from their pages.
+        "nav_is_student": authenticated and policy.studies_anywhere(user),
         # Their dashboard redirects to the queue: "My courses" asks for the list itself.
         "nav_courses_query": "?all=1" if authenticated and policy.grades_only(user) else "",
     }

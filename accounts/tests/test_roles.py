@@ -73,10 +73,13 @@ def test_the_enroll_command_sets_a_role_per_course(course, bob):
 @pytest.mark.parametrize(
     ("persona", "sees", "hidden"),
     [
-        ("bob", ["nav-dashboard"], ["nav-grading", "nav-admin"]),
-        ("grace", ["nav-dashboard", "nav-grading"], ["nav-admin"]),
-        ("alice", ["nav-dashboard", "nav-grading", "nav-admin"], []),
-        ("charlie", ["nav-dashboard"], ["nav-grading", "nav-admin"]),
+        ("bob", ["nav-dashboard", "nav-feedback"], ["nav-grading", "nav-admin"]),
+        # Feedback is a student's page: not in a grader's or an instructor's bar.
+        ("grace", ["nav-dashboard", "nav-grading"], ["nav-admin", "nav-feedback"]),
+        ("alice", ["nav-dashboard", "nav-grading", "nav-admin"], ["nav-feedback"]),
+        # No course yet: a new student's bar.
+        ("charlie", ["nav-dashboard", "nav-feedback"], ["nav-grading", "nav-admin"]),
+        ("admin_user", ["nav-grading", "nav-admin"], ["nav-feedback"]),
     ],
 )
 def test_navigation_shows_each_role_what_it_can_do(client, course, request, persona, sees, hidden):
@@ -86,6 +89,15 @@ def test_navigation_shows_each_role_what_it_can_do(client, course, request, pers
         assert f'id="{element_id}"' in html
     for element_id in hidden:
         assert f'id="{element_id}"' not in html
+
+
+def test_a_grader_who_studies_elsewhere_keeps_the_feedback_link(client, course, grace):
+    from lessons.tests.factories import CourseFactory, EnrollmentFactory
+
+    EnrollmentFactory(user=grace, course=CourseFactory(), role=Role.STUDENT)
+    client.force_login(grace)
+    html = client.get(reverse("accounts:profile")).content.decode()
+    assert 'id="nav-feedback"' in html and 'id="nav-grading"' in html
 
 
 def test_anonymous_navigation_offers_login_only(client):
