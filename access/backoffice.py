@@ -669,6 +669,13 @@ class CourseScopedInline(ScopedRelationsMixin):
 
     formset = ParentRowsFormSet
 
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        if isinstance(self, admin.TabularInline) and isinstance(db_field, models.TextField):
+            # Django's 40 x 10 text box pushed a table's last columns (a criterion's
+            # maximum points) out of sight at 1280 px; it grows as the text is typed.
+            kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 2, "cols": 28}))
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     def get_formset(self, request: HttpRequest, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
         if isinstance(self, admin.TabularInline):

@@ -261,3 +261,24 @@ def test_a_refused_form_marks_its_field_and_takes_the_focus_there(
     messages = " ".join(page.locator(f"#{id}").inner_text() for id in described.split())
     assert "No group" in messages or "code" in messages.lower(), messages
     assert_accessible(page)
+
+
+def test_the_back_offices_tables_keep_their_last_columns_in_sight_at_1280(
+    live_server, page: Page, world, alice, password, artifacts_dir
+):
+    """A rubric's criteria table was 1,307 px wide in a 901 px box: "Maximum points",
+    the number an instructor comes to type, was scrolled out of sight."""
+    world.correctness.description = "What we look for, in a sentence or two. " * 6
+    world.correctness.save()
+    log_in(page, live_server.url, "alice", password)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}{reverse('admin:grading_rubric_change', args=[world.rubric.pk])}")
+    table = page.locator("#criteria-group").bounding_box()
+    assert table["x"] + table["width"] <= 1280, table
+    for field in ("max_points", "DELETE"):
+        box = page.locator(f"#id_criteria-0-{field}").bounding_box()
+        assert box is not None and box["x"] + box["width"] <= table["x"] + table["width"], box
+    description = page.locator("#id_criteria-0-description")
+    # The long description shows whole lines as typed, not a 40-column slot.
+    assert description.bounding_box()["height"] > 50
+    page.screenshot(path=artifacts_dir / "admin-rubric-1280.png", full_page=True)
