@@ -282,3 +282,10 @@ def test_the_back_offices_tables_keep_their_last_columns_in_sight_at_1280(
     # The long description shows whole lines as typed, not a 40-column slot.
     assert description.bounding_box()["height"] > 50
     page.screenshot(path=artifacts_dir / "admin-rubric-1280.png", full_page=True)
+
+    # The lists' last columns (a project's groups that handed in, a lesson's state).
+    for model in ("projects_projectassignment", "lessons_lesson", "lessons_module"):
+        page.goto(f"{live_server.url}{reverse(f'admin:{model}_changelist')}")
+        last = page.locator("#result_list thead th").last.bounding_box()
+        assert last["x"] + last["width"] <= 1280, (model, last)
+        page.screenshot(path=artifacts_dir / f"admin-{model}-1280.png", full_page=True)
