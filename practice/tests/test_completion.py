@@ -151,3 +151,23 @@ def test_the_lesson_page_states_the_pass_rule_of_its_quiz(client, bob):
         "This lesson counts as complete once you have all 5 questions right (the pass "
         "mark, 90% of 5 questions, rounds up to all of them)." in page
     )
+
+
+def test_a_lesson_completed_before_its_quiz_grew_says_why_it_stays_complete(client, bob):
+    """Completed with the quiz passed, then the instructor added questions: the page
+    said "✓ Completed" beside a quiz now short of its pass mark, unexplained."""
+    quiz = build_quiz(quiz_required=True, quiz_pass_mark=60)  # 3 of 5
+    EnrollmentFactory(user=bob, course=quiz.course, role=Role.STUDENT)
+    url = reverse("lessons:lesson", args=[quiz.course.slug, quiz.lesson.slug])
+    client.force_login(bob)
+    for slug in ("idempotent-methods", "safe-methods", "answer"):
+        answer(bob, quiz.q[slug], right=True)
+    lesson_set_completed(user=bob, lesson=quiz.lesson, completed=True)
+    assert 'id="quiz-changed"' not in client.get(url).content.decode()
+
+    quiz.lesson.quiz_pass_mark = 100  # as if questions were added: 3 of 5 no longer pass
+    quiz.lesson.save()
+    page = client.get(url).content.decode()
+    assert "You completed this lesson before its quiz changed: it stays complete." in page
+    assert "you will need all 5 questions right (pass mark 100%) to complete it again" in page
+    assert LessonCompletion.objects.filter(user=bob, lesson=quiz.lesson).exists()
