@@ -289,3 +289,19 @@ def test_the_back_offices_tables_keep_their_last_columns_in_sight_at_1280(
         last = page.locator("#result_list thead th").last.bounding_box()
         assert last["x"] + last["width"] <= 1280, (model, last)
         page.screenshot(path=artifacts_dir / f"admin-{model}-1280.png", full_page=True)
+
+    # Our own pages' breadcrumbs are the band of every admin page (the roster import's
+    # had none and started at the page's left edge).
+    def band() -> tuple[str, float]:
+        crumbs = page.locator("nav ol.breadcrumbs")
+        color = crumbs.evaluate("e => getComputedStyle(e).backgroundColor")
+        return color, crumbs.locator("li").first.bounding_box()["x"]
+
+    page.goto(f"{live_server.url}{reverse('admin:lessons_module_changelist')}")
+    usual = band()
+    for url in (
+        reverse("admin:lessons_enrollment_import_roster"),
+        reverse("admin:lessons_course_progress", args=[world.course.pk]),
+    ):
+        page.goto(f"{live_server.url}{url}")
+        assert band() == usual, url
