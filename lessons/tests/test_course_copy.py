@@ -73,7 +73,8 @@ def test_a_course_is_copied_for_a_new_run_without_its_people(client, taught, ali
     }
     client.force_login(alice)
     form = client.get(copy_url(source)).content.decode()
-    assert f"{source}</a>\n  &rsaquo; Copy for a new run" in form  # where the page is
+    # Where the page is: the course, then this page.
+    assert f'{source}</a></li>\n  <li aria-current="page">Copy for a new run</li>' in form
     page = client.post(copy_url(source), NEW_RUN, follow=True).content.decode()
     copy = Course.objects.get(slug="pyweb-2025")
     assert "is copied as" in page and "It is unpublished" in page
