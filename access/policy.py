@@ -461,8 +461,8 @@ def grades_only(user) -> bool:
 
 
 def studies_anywhere(user) -> bool:
-    """Return whether USER is a student of some course (or of none yet: a new account),
-    whose feedback and projects are theirs to follow."""
+    """Return whether USER is a student of some course, or of none yet (a new account):
+    the feedback pages are a student's."""
     roles = course_roles(user)
     return Role.STUDENT in roles.values() or not (roles or is_superuser(user))
 
