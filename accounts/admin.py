@@ -241,12 +241,14 @@ class UserAdmin(BoundedSearchMixin, ActionIdsMixin, ScopedRelationsMixin, BaseUs
         return super().get_form(request, obj, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
+        # As stored: the form has already unconfirmed a new address on OBJ.
+        old_confirmed = change and User.objects.filter(pk=obj.pk, email_confirmed=True).exists()
         super().save_model(request, obj, form, change)
         old_email = form.initial.get("email")
         if change and "email" in form.changed_data and old_email:
             # As the profile page does: the address the account left hears of it, and
             # the new one gets the link that confirms it (the form unconfirmed it).
-            email_changed_notify(user=obj, old_email=old_email)
+            email_changed_notify(user=obj, old_email=old_email, old_confirmed=old_confirmed)
             confirmation_send(user=obj)
         if not change and is_invitable(obj):
             invitation_send(user=obj)  # on commit: not if the add fails after this

@@ -27,6 +27,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from .invitations import is_invitable
 from .models import User
+from .throttle import address_mail_allowed
 
 
 class ConfirmationTokenGenerator(PasswordResetTokenGenerator):
@@ -54,11 +55,16 @@ def confirmation_url(user: User) -> str:
     return settings.SITE_URL + path
 
 
-def confirmation_send(*, user: User) -> None:
-    """Email USER the link confirming their address once the transaction commits."""
+def confirmation_send(*, user: User) -> bool:
+    """Email USER the link confirming their address once the transaction commits;
+    return False, sending nothing, when the address had its few links this hour (any
+    account can name any address: a "send it again" button mailed it without end)."""
     from .tasks import send_confirmation_email
 
+    if not address_mail_allowed("confirm", user.email):
+        return False
     transaction.on_commit(partial(send_confirmation_email.enqueue, user_id=user.pk))
+    return True
 
 
 def email_confirm(user: User) -> None:

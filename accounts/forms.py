@@ -142,6 +142,7 @@ class ProfileForm(PlainErrorsMixin, UniqueEmailMixin, forms.ModelForm):
             self.fields[name].validators.append(validate_name)
         # Read before the form sets the typed values on the instance (after clean()).
         self.old_email = self.instance.email
+        self.old_confirmed = self.instance.email_confirmed
 
     @property
     def email_changed(self) -> bool:
@@ -193,7 +194,9 @@ class ProfileForm(PlainErrorsMixin, UniqueEmailMixin, forms.ModelForm):
         with transaction.atomic():
             user = super().save(commit=commit)
             if commit and self.email_changed and self.old_email:
-                email_changed_notify(user=user, old_email=self.old_email)
+                email_changed_notify(
+                    user=user, old_email=self.old_email, old_confirmed=self.old_confirmed
+                )
         return user
 
 

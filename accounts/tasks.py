@@ -17,6 +17,7 @@ from coursesite.emails import retry_or_fail, send_each, send_templated_email
 
 from .invitations import invitation_url, is_invitable
 from .models import User
+from .throttle import address_mail_allowed
 
 
 @task()
@@ -84,9 +85,16 @@ def send_password_reset_email(*, email: str, attempt: int = 1) -> None:
         )
 
 
-def email_changed_notify(*, user: User, old_email: str) -> None:
+def email_changed_notify(*, user: User, old_email: str, old_confirmed: bool) -> None:
     """Tell OLD_EMAIL, once the current transaction commits, that USER's account moved
-    to its current address (by the worker); nothing is sent if it rolls back."""
+    to its current address (by the worker); nothing is sent if it rolls back.
+
+    Only an address its owner confirmed hears of it: an unconfirmed one may be a
+    stranger's (a typo, or typed on purpose), who would learn the account's name and new
+    address; and only a few times an hour, as an account may move back and forth.
+    """
+    if not old_confirmed or not address_mail_allowed("moved", old_email):
+        return
     transaction.on_commit(
         partial(
             send_email_changed_email.enqueue,

@@ -220,3 +220,17 @@ def password_reset_allowed(request: HttpRequest, email: str) -> bool:
     by_address = reset_address_throttle.allows(reset_address_throttle.subject(request))
     by_email = reset_email_throttle.allows(digest)
     return by_address and by_email
+
+
+# Mail that an account's owner sends to an address they typed (the confirmation link,
+# "your account moved"), per address: the address may be anyone's, and an account
+# could change its address back and forth, or ask for the link again, without end.
+address_mail_throttle = Throttle(
+    "address-mail", "PASSWORD_RESET_EMAIL_LIMIT", "PASSWORD_RESET_WINDOW"
+)
+
+
+def address_mail_allowed(kind: str, email: str) -> bool:
+    """Count one email of KIND to EMAIL; return whether to send it."""
+    digest = salted_hmac(f"accounts.throttle.{kind}", email.lower(), algorithm="sha256")
+    return address_mail_throttle.allows(f"{kind}:{digest.hexdigest()}")

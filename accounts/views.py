@@ -206,12 +206,17 @@ def confirmation_resend(request: HttpRequest) -> HttpResponse:
     user = request.user
     if user.email_confirmed:
         messages.info(request, f"Your email address, {user.email}, is already confirmed.")
-    else:
-        confirmation_send(user=user)
+    elif confirmation_send(user=user):
         messages.success(
             request,
             f"A confirmation link is on its way to {user.email}. Open it while logged in "
             "to this account.",
+        )
+    else:
+        messages.warning(
+            request,
+            f"Nothing was sent: {user.email} had several links in the last hour. Look for "
+            "them (and in its spam folder), or ask again in an hour.",
         )
     return redirect("accounts:profile")
 

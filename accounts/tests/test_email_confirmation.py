@@ -250,3 +250,49 @@ def test_changing_the_address_in_the_back_office_unconfirms_it(
     person.refresh_from_db()
     assert person.email == "moved@example.org" and not person.email_confirmed
     assert any(m.to == ["moved@example.org"] and "Confirm" in m.subject for m in mail.outbox)
+
+
+def test_asking_for_the_link_again_mails_an_address_a_few_times_an_hour_only(
+    client, db, settings, django_capture_on_commit_callbacks
+):
+    """Any account may name any address: 60 "send it again" mailed it 60 times."""
+    settings.PASSWORD_RESET_EMAIL_LIMIT = 3
+    user = UserFactory(username="mallory", email=VICTIM, email_confirmed=False)
+    client.force_login(user)
+    url = reverse("accounts:confirmation_resend")
+    for _ in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(url, follow=True)
+        assert "A confirmation link is on its way" in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, follow=True)
+    assert f"Nothing was sent: {VICTIM} had several links in the last hour." in (
+        response.content.decode()
+    )
+    assert len([m for m in mail.outbox if m.to == [VICTIM]]) == 3
+
+
+def test_moving_between_addresses_tells_a_confirmed_old_address_only_a_few_times(
+    client, db, settings, django_capture_on_commit_callbacks
+):
+    settings.PASSWORD_RESET_EMAIL_LIMIT = 3
+    from accounts.tests.test_profile_email import profile
+
+    # An address never confirmed may be a stranger's: it hears nothing of the move.
+    squatter = UserFactory(username="mal", email="typo@example.org", email_confirmed=False)
+    client.force_login(squatter)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert profile(client, "mal@example.org", PASSWORD).status_code == 302
+    assert not [m for m in mail.outbox if m.to == ["typo@example.org"]]
+
+    owner = UserFactory(username="own", email="first@example.org", email_confirmed=True)
+    client.force_login(owner)
+    for address in ("second@example.org", "first@example.org") * 4:
+        owner.refresh_from_db()
+        owner.email_confirmed = True  # as if each new address were confirmed at once
+        owner.save()
+        with django_capture_on_commit_callbacks(execute=True):
+            assert profile(client, address, PASSWORD).status_code == 302
+    moved_notices = [m for m in mail.outbox if "Confirm" not in m.subject]
+    assert len([m for m in moved_notices if m.to == ["first@example.org"]]) == 3
+    assert len([m for m in moved_notices if m.to == ["second@example.org"]]) == 3
