@@ -83,7 +83,8 @@ def reclaim_unconfirmed(user: User) -> bool:
     get the course. Without it the account is invitable, and the invitation goes to the
     address. An account already waiting for its invitation, or closed, is left alone.
     """
-    if user.email_confirmed or not user.is_active or is_invitable(user):
+    # A superuser's account is not one a stranger could have made: never locked out.
+    if user.email_confirmed or user.is_superuser or not user.is_active or is_invitable(user):
         return False
     user.set_unusable_password()  # sessions end with it; api.receivers revokes the tokens
     user.last_login = None

@@ -671,6 +671,7 @@ def _roster_save(
     usernames = _Usernames([row.email for row in accepted if row.email not in users])
     new_users: list[User] = []
     new_enrollments: list[tuple[User, RosterRow]] = []
+    reclaimed: list[tuple[User, RosterRow]] = []  # already enrolled
     for row in accepted:
         user = users.get(row.email)
         if user is not None and not user.is_active and user.pk not in enrolled:
@@ -680,6 +681,11 @@ def _roster_save(
         if user is not None and user.pk in enrolled:
             row.outcome = RosterOutcome.ALREADY
             row.detail = f"as {Role(enrolled[user.pk]).label.lower()}; role left unchanged"
+            # Joined with the course key under this address and never confirmed it:
+            # students join before the roster is loaded, so a squatter sits here first.
+            if reclaim_unconfirmed(user):
+                row.detail += "; its address was never confirmed: its password was cleared"
+                reclaimed.append((user, row))
             continue
         if user is None:
             user = User(username=usernames.free(row.email), email=row.email, display_name=row.name)
@@ -715,7 +721,7 @@ def _roster_save(
             batch_size=500,
         )
     invited = []
-    for user, row in new_enrollments:
+    for user, row in new_enrollments + reclaimed:
         if is_invitable(user):
             invited.append(user)
             row.invited = True

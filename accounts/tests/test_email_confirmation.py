@@ -296,3 +296,41 @@ def test_moving_between_addresses_tells_a_confirmed_old_address_only_a_few_times
     moved_notices = [m for m in mail.outbox if "Confirm" not in m.subject]
     assert len([m for m in moved_notices if m.to == ["first@example.org"]]) == 3
     assert len([m for m in moved_notices if m.to == ["second@example.org"]]) == 3
+
+
+def test_a_squatter_who_joined_with_the_key_is_reclaimed_when_the_roster_names_the_address(
+    client, courses, django_capture_on_commit_callbacks
+):
+    """Students join with the key before the roster is loaded: the roster found the
+    squatter "already enrolled" and left them the course under the victim's name."""
+    a, _ = courses
+    squatter = sign_up(Client(), a.course.enrollment_key)
+    mail.outbox.clear()
+    client.force_login(a.instructor)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = import_roster(client, a.course, f"email,name,role\n{VICTIM},Co,student\n")
+    page = response.content.decode()
+    assert "role left unchanged; its address was never confirmed: its password was cleared" in page
+    assert f"invitation emailed to {VICTIM}" in page
+    assert not can_log_in("coteacher", ATTACKER_PASSWORD)
+    assert [m.to for m in mail.outbox] == [[VICTIM]]
+    # Confirmed, the same row changes nothing.
+    squatter.refresh_from_db()
+    squatter.email_confirmed = True
+    squatter.set_password(NEW_PASSWORD)
+    squatter.save()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        page = import_roster(client, a.course, f"email,name,role\n{VICTIM},Co,student\n")
+    assert "never confirmed" not in page.content.decode()
+    assert can_log_in("coteacher", NEW_PASSWORD) and not mail.outbox
+
+
+def test_a_superusers_unconfirmed_new_address_is_never_reclaimed(courses, db):
+    a, _ = courses
+    root = UserFactory(username="root", email="root@example.org", email_confirmed=False)
+    root.is_superuser = root.is_staff = True
+    root.save()
+    assert reclaim_unconfirmed(root) is False
+    root.refresh_from_db()
+    assert root.has_usable_password()

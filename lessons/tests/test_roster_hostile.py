@@ -197,7 +197,9 @@ def test_a_large_roster_is_written_in_batches_and_invited_in_batches(
     # of a minute for 5,000 rows), and the invitations are queued a hundred a task.
     body = b"".join(b"person%d@example.org,Person %d,student\n" % (n, n) for n in range(1197))
     body += b"kim@one.example.org,Kim,student\nkim@two.example.org,Kim,grader\n"
-    existing = User.objects.create(username="known", email="known@example.org")
+    existing = User.objects.create(
+        username="known", email="known@example.org", email_confirmed=True
+    )
     Enrollment.objects.create(user=existing, course=pyweb.course, role=Role.STUDENT)
     rows = roster_parse(HEADER + body + b"known@example.org,Known,grader\n")
     with django_assert_max_num_queries(40):
