@@ -155,6 +155,15 @@ class ProfileForm(PlainErrorsMixin, UniqueEmailMixin, forms.ModelForm):
         # which addresses have accounts.
         return canonical_email(self.cleaned_data["email"])
 
+    def validate_unique(self) -> None:
+        # The model's own "User with this Email address already exists." came before
+        # the password was checked: clean() says it, after the password, in words.
+        exclude = self._get_validation_exclusions() | {"email"}
+        try:
+            self.instance.validate_unique(exclude=exclude)
+        except forms.ValidationError as error:
+            self._update_errors(error)
+
     def clean(self) -> dict:
         cleaned = super().clean()
         if not self.email_changed:

@@ -243,3 +243,18 @@ def test_changing_the_password_logs_every_other_session_out(client, bob):
     assert response.status_code == 302
     assert client.get(reverse("accounts:profile")).status_code == 200
     assert intruder.get(reverse("accounts:profile")).status_code == 302  # to the login page
+
+
+def test_whether_an_address_has_an_account_is_said_only_after_the_password(client, bob):
+    """Django's own unique check answered "User with this Email address already exists."
+    before the password: anyone at a session left open could look addresses up."""
+    other = UserFactory(username="other", email="taken@example.org")
+    client.force_login(bob)
+    for password in (None, "", "wrong-password-1"):
+        page = profile(client, "Taken@Example.org", password).content.decode()
+        assert "already exists" not in page and "already uses" not in page, password
+        assert "current password" in page
+    page = profile(client, "taken@example.org", PASSWORD).content.decode()
+    assert "already uses this email address" in page
+    bob.refresh_from_db()
+    assert bob.email != other.email
