@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import unicodedata
 
-from django.contrib.auth.validators import ASCIIUsernameValidator
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import RegexValidator, validate_email
 from django.utils.encoding import punycode
 from django.utils.translation import gettext_lazy as _
 
@@ -93,11 +92,16 @@ def validate_name(value: str) -> None:
 # New usernames in the Latin letters of ASCII: a Cyrillic "е" looks like the Latin "e",
 # so "studеnt1" would pass for "student1" on every list. Display names keep every
 # alphabet (they are people's names); the username beside them tells two apart.
-validate_ascii_username = ASCIIUsernameValidator(
+# No "@" either: a login name with one is read as an email address (``get_by_login``),
+# so such a username could never be used, and could be another person's address.
+validate_ascii_username = RegexValidator(
+    r"^[A-Za-z0-9.+_-]+\Z",
     message=_(
-        "Use only the letters a-z and A-Z, digits and @ . + - _ in a username: letters of "
-        "other alphabets can look the same as these and pass for someone else's."
-    )
+        "Use only the letters a-z and A-Z, digits and . + - _ in a username: letters of "
+        "other alphabets can look the same as these and pass for someone else's, and a "
+        "name with @ reads as an email address at login."
+    ),
+    code="invalid",
 )
 
 

@@ -133,6 +133,9 @@ HOSTILE = [
     ("username", "<script>", "Use only the letters a-z and A-Z"),
     # A Cyrillic "е" (U+0435): "studеnt1" would pass for "student1".
     ("username", "stud\u0435nt1", "Use only the letters a-z and A-Z"),
+    # Read as an email address at login, and possibly someone else's address.
+    ("username", "eve@home", "a name with @ reads as an email address at login"),
+    ("username", "student1@example.org", "a name with @ reads as an email address at login"),
     ("email", "not-an-email", "Enter a valid email address."),
     ("email", "e" * 250 + "@example.org", "to 254 characters or fewer (it has 262)"),
     ("email", "dora\x00@example.org", "Null characters are not allowed."),
