@@ -334,3 +334,23 @@ def test_a_superusers_unconfirmed_new_address_is_never_reclaimed(courses, db):
     assert reclaim_unconfirmed(root) is False
     root.refresh_from_db()
     assert root.has_usable_password()
+
+
+def test_the_confirmation_email_does_not_repeat_the_name_its_sender_chose(
+    client, courses, django_capture_on_commit_callbacks
+):
+    """It opened "Hello <display name>," and the display name is anyone's text: "IT
+    support: log in at http://evil.example/owa now" reached the victim's mailbox."""
+    _, b = courses
+    with django_capture_on_commit_callbacks(execute=True):
+        user = sign_up(client, b.course.enrollment_key)
+    user.display_name = "IT support: log in at http://evil.example/owa now"
+    user.save()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("accounts:confirmation_resend"))
+    [message] = mail.outbox
+    html = message.alternatives[0][0] if message.alternatives else ""
+    for text in (message.body, html):
+        assert "evil.example" not in text and "IT support" not in text
+    assert message.body.startswith("Hello,")
