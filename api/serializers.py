@@ -15,6 +15,7 @@ from rest_framework import serializers
 from access import policy
 from accounts.models import Role, User
 from coursesite.jinja2 import markdown
+from coursesite.numbers import PlainDecimalSerializerField
 from grading.forms import COMMENT_MAX_LENGTH, REGRADE_TEXT_MAX_LENGTH
 from grading.gradebook import CellState
 from grading.models import (
@@ -347,7 +348,7 @@ class ReviewSerializer(serializers.ModelSerializer):
 
 class ScoreInSerializer(serializers.Serializer):
     criterion = serializers.IntegerField(min_value=1)
-    points = serializers.DecimalField(
+    points = PlainDecimalSerializerField(
         max_digits=6, decimal_places=2, allow_null=True, min_value=Decimal(0)
     )
     comment = serializers.CharField(allow_blank=True, required=False, default="")
@@ -420,7 +421,7 @@ class RegradeSerializer(serializers.ModelSerializer):
 
 class RegradeAnswerSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=["accept", "decline"])
-    new_points = serializers.DecimalField(
+    new_points = PlainDecimalSerializerField(
         max_digits=6, decimal_places=2, required=False, allow_null=True, min_value=Decimal(0)
     )
     response = serializers.CharField(
@@ -444,7 +445,7 @@ class OverrideSerializer(serializers.ModelSerializer):
 
 class OverrideInSerializer(serializers.Serializer):
     student = serializers.IntegerField(min_value=1)
-    mark = serializers.DecimalField(
+    mark = PlainDecimalSerializerField(
         max_digits=5, decimal_places=2, min_value=Decimal(0), max_value=Decimal(100)
     )
     reason = serializers.CharField(max_length=2000)

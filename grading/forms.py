@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator
 from accounts.models import Role, User
 from coursesite.converters import parse_id
 from coursesite.forms import PlainErrorsMixin
+from coursesite.numbers import PlainDecimalField
 from projects.models import Group
 
 from .models import Criterion, CriterionScore
@@ -71,7 +72,7 @@ class RubricForm(PlainErrorsMixin, forms.Form):
                 + criterion.title.replace("%", "%%")
                 + "."
             )
-            self.fields[f"score_{criterion.pk}"] = forms.DecimalField(
+            self.fields[f"score_{criterion.pk}"] = PlainDecimalField(
                 label=f"Points for {criterion.title}",
                 required=False,
                 min_value=Decimal(0),
@@ -263,7 +264,7 @@ class RegradeAnswerForm(PlainErrorsMixin, forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose whether to accept or decline the regrade."},
     )
-    new_points = forms.DecimalField(
+    new_points = PlainDecimalField(
         label="New score", required=False, min_value=0, max_digits=6, decimal_places=2
     )
     response = forms.CharField(
@@ -338,7 +339,7 @@ class MarkOverrideForm(PlainErrorsMixin, forms.Form):
         widget=forms.HiddenInput,
         error_messages={"invalid_choice": "That student is not in a group of this project."},
     )
-    mark = forms.DecimalField(
+    mark = PlainDecimalField(
         label="Mark (%)",
         min_value=0,
         max_value=100,

@@ -22,7 +22,11 @@ def text(response) -> str:
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("typed", ["sNaN", "-sNaN", "NaN", "Infinity", "-inf", "1e999999"])
+# "1_0" was saved as 10 points, "٣" and "１" (Arabic-Indic, fullwidth) as 3 and 1:
+# Python's Decimal reads them all.
+@pytest.mark.parametrize(
+    "typed", ["sNaN", "-sNaN", "NaN", "Infinity", "-inf", "1e999999", "1_0", "٣", "１", "1e"]
+)
 def test_a_score_that_is_no_number_shows_the_form_again(client, world, grace, typed):
     client.force_login(grace)
     c = world.correctness.pk
@@ -166,3 +170,18 @@ def test_api_scores_naming_a_criterion_twice_are_refused(world, grace):
     response = api.patch(url, {"scores": scores[:1]}, content_type="application/json")
     assert response.status_code == 200
     assert world.review.scores.get(criterion=world.style).points == 1
+
+
+@pytest.mark.parametrize("mark", ["8_0", "٨٠", "8e", "inf"])
+def test_api_marks_in_other_spellings_than_plain_digits_are_refused(world, alice, bob, mark):
+    """ "8_0" was stored as 80.00."""
+    client = token_client(alice)
+    url = f"/api/v1/assignments/{world.assignment.pk}/overrides/"
+    response = client.post(
+        url, {"student": bob.pk, "mark": mark, "reason": "typo"}, content_type="application/json"
+    )
+    assert response.status_code == 400, response.content
+    assert "mark" in str(response.json().get("errors"))
+    assert client.post(
+        url, {"student": bob.pk, "mark": "80.5", "reason": "ok"}, content_type="application/json"
+    ).status_code in (200, 201)
