@@ -409,7 +409,8 @@ def signup(request: HttpRequest) -> HttpResponse:
                 messages.success(
                     request,
                     f"Welcome, {enrollment.user}! Your account is ready and you are enrolled "
-                    f"in {enrollment.course.title}.",
+                    f"in {enrollment.course.title}. We sent a link to {enrollment.user.email}: "
+                    "open it while logged in here to confirm your address.",
                 )
                 return redirect(enrollment.course)
         messages.error(request, "Your account was not created: please correct the errors below.")

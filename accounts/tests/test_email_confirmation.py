@@ -354,3 +354,30 @@ def test_the_confirmation_email_does_not_repeat_the_name_its_sender_chose(
     for text in (message.body, html):
         assert "evil.example" not in text and "IT support" not in text
     assert message.body.startswith("Hello,")
+
+
+def test_a_new_student_is_told_at_sign_up_and_on_the_dashboard_to_confirm(
+    client, courses, django_capture_on_commit_callbacks
+):
+    """Only the profile said it: a student who never opened it learnt nothing until an
+    instructor's roster cleared their password."""
+    _, b = courses
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("lessons:signup"),
+            {
+                "key": b.course.enrollment_key,
+                "username": "newbie",
+                "email": "newbie@example.org",
+                "display_name": "New Bie",
+                "password1": ATTACKER_PASSWORD,
+                "password2": ATTACKER_PASSWORD,
+            },
+            follow=True,
+        )
+    assert "We sent a link to newbie@example.org" in response.content.decode()
+    dashboard = reverse("lessons:dashboard")
+    assert 'id="email-unconfirmed"' in client.get(dashboard).content.decode()
+    [message] = [m for m in mail.outbox if m.to == ["newbie@example.org"]]
+    client.post(confirmation_link(message))
+    assert 'id="email-unconfirmed"' not in client.get(dashboard).content.decode()
