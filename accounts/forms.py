@@ -108,7 +108,13 @@ class UniqueEmailMixin:
         )
         if moved:
             self.instance.email_confirmed = False
-        user = super().save(commit=commit)
+        if commit and self.instance.pk and (fields := getattr(self, "saved_fields", None)):
+            # Only the form's own columns: a whole row read when the request began put
+            # back a password cleared meanwhile (an instructor's reclaim lost the race).
+            user = super().save(commit=False)
+            user.save(update_fields=[*fields, "email_confirmed"])
+        else:
+            user = super().save(commit=commit)
         if commit and moved:
             confirmation_send(user=user)
         return user
@@ -129,6 +135,8 @@ class ProfileForm(PlainErrorsMixin, UniqueEmailMixin, forms.ModelForm):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         help_text=_("Needed only to change your email address."),
     )
+
+    saved_fields = ("display_name", "first_name", "last_name", "email")
 
     class Meta:
         model = User
@@ -155,14 +163,23 @@ class ProfileForm(PlainErrorsMixin, UniqueEmailMixin, forms.ModelForm):
         # which addresses have accounts.
         return canonical_email(self.cleaned_data["email"])
 
+    # The model's own "User with this Email address already exists." (and its
+    # case-insensitive constraint's) came before the password was checked: clean() says
+    # it, after the password, in words.
     def validate_unique(self) -> None:
-        # The model's own "User with this Email address already exists." came before
-        # the password was checked: clean() says it, after the password, in words.
-        exclude = self._get_validation_exclusions() | {"email"}
         try:
-            self.instance.validate_unique(exclude=exclude)
+            self.instance.validate_unique(exclude=self._without_email())
         except forms.ValidationError as error:
             self._update_errors(error)
+
+    def validate_constraints(self) -> None:
+        try:
+            self.instance.validate_constraints(exclude=self._without_email())
+        except forms.ValidationError as error:
+            self._update_errors(error)
+
+    def _without_email(self) -> set[str]:
+        return self._get_validation_exclusions() | {"email"}
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -488,8 +488,15 @@ LOGGING = {
     "disable_existing_loggers": False,
     # When, how bad and from where: a 500's traceback is matched to the access log by time.
     "formatters": {"timed": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    # A refusal (403, 404) is one line: Django attached its exception's traceback, so a
+    # student repeating a refused request grew the log by twenty lines a time.
+    "filters": {"refusals_in_one_line": {"()": "coursesite.logfilters.RefusalsInOneLine"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "timed"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "timed",
+            "filters": ["refusals_in_one_line"],
+        },
         "null": {"class": "logging.NullHandler"},  # a logger with none gets Python's last resort
     },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},

@@ -253,8 +253,26 @@ def test_whether_an_address_has_an_account_is_said_only_after_the_password(clien
     for password in (None, "", "wrong-password-1"):
         page = profile(client, "Taken@Example.org", password).content.decode()
         assert "already exists" not in page and "already uses" not in page, password
+        assert "Constraint" not in page and "violated" not in page, password
         assert "current password" in page
     page = profile(client, "taken@example.org", PASSWORD).content.decode()
     assert "already uses this email address" in page
     bob.refresh_from_db()
     assert bob.email != other.email
+
+
+def test_a_profile_save_leaves_a_password_cleared_meanwhile_cleared(client, bob):
+    """The form saved the whole row read when the request began: a reclaim clearing the
+    password while a squatter saved their profile was undone."""
+    client.force_login(bob)
+    form_user = User.objects.get(pk=bob.pk)  # the row as the profile request read it
+    User.objects.filter(pk=bob.pk).update(password="!cleared-meanwhile")
+    from accounts.forms import ProfileForm
+
+    data = {"display_name": "Bobby", "first_name": "Bob", "last_name": "B", "email": bob.email}
+    form = ProfileForm(data, instance=form_user)
+    assert form.is_valid(), form.errors
+    form.save()
+    stored = User.objects.get(pk=bob.pk)
+    assert stored.password == "!cleared-meanwhile"
+    assert stored.display_name == "Bobby"
