@@ -47,7 +47,7 @@ class SignupForm(PlainErrorsMixin, forms.Form):
     username = forms.CharField(
         label=_("Username"),
         max_length=150,
-        help_text=_("Letters a-z, digits and @ . + - _ only."),
+        help_text=_("Letters a-z, digits and . + - _ only."),
         validators=[validate_ascii_username],
         widget=forms.TextInput(attrs={"autocomplete": "username"}),
     )
