@@ -115,8 +115,7 @@ class UniqueEmailMixin:
             user.save(update_fields=[*fields, "email_confirmed"])
         else:
             user = super().save(commit=commit)
-        if commit and moved:
-            confirmation_send(user=user)
+        self.link_sent = commit and moved and confirmation_send(user=user)
         return user
 
 
@@ -219,10 +218,14 @@ class ProfileForm(PlainErrorsMixin, UniqueEmailMixin, forms.ModelForm):
         """Save, and once saved tell the old address that the account left it."""
         with transaction.atomic():
             user = super().save(commit=commit)
-            if commit and self.email_changed and self.old_email:
-                email_changed_notify(
+            self.old_told = bool(
+                commit
+                and self.email_changed
+                and self.old_email
+                and email_changed_notify(
                     user=user, old_email=self.old_email, old_confirmed=self.old_confirmed
                 )
+            )
         return user
 
 

@@ -85,7 +85,7 @@ def send_password_reset_email(*, email: str, attempt: int = 1) -> None:
         )
 
 
-def email_changed_notify(*, user: User, old_email: str, old_confirmed: bool) -> None:
+def email_changed_notify(*, user: User, old_email: str, old_confirmed: bool) -> bool:
     """Tell OLD_EMAIL, once the current transaction commits, that USER's account moved
     to its current address (by the worker); nothing is sent if it rolls back.
 
@@ -94,7 +94,7 @@ def email_changed_notify(*, user: User, old_email: str, old_confirmed: bool) -> 
     address; and only a few times an hour, as an account may move back and forth.
     """
     if not old_confirmed or not address_mail_allowed("moved", old_email):
-        return
+        return False
     transaction.on_commit(
         partial(
             send_email_changed_email.enqueue,
@@ -104,6 +104,7 @@ def email_changed_notify(*, user: User, old_email: str, old_confirmed: bool) -> 
             changed_at=timezone.now().isoformat(),
         )
     )
+    return True
 
 
 @task()

@@ -160,11 +160,17 @@ def profile(request: HttpRequest) -> HttpResponse:
             # A new session key: one copied before the change does not follow it
             # (and a password hash upgraded by the check stays valid for this one).
             update_session_auth_hash(request, user)
+            # Each part only when it happened (mail to an address is limited per hour).
+            told = f" {form.old_email} was told of the change." if form.old_told else ""
+            link = (
+                " Confirm the new address with the link just sent to it."
+                if form.link_sent
+                else " No confirmation link was sent: this address had several in the last "
+                "hour; ask for one again from this page later."
+            )
             messages.success(
                 request,
-                f"Your profile was saved. Your email address is now {user.email}; "
-                f"{form.old_email} was told of the change. Confirm the new address with "
-                "the link just sent to it.",
+                f"Your profile was saved. Your email address is now {user.email}.{told}{link}",
             )
             return redirect("accounts:profile")
         messages.error(request, "Your profile was not saved: please correct the errors below.")

@@ -282,8 +282,12 @@ def test_moving_between_addresses_tells_a_confirmed_old_address_only_a_few_times
     squatter = UserFactory(username="mal", email="typo@example.org", email_confirmed=False)
     client.force_login(squatter)
     with django_capture_on_commit_callbacks(execute=True):
-        assert profile(client, "mal@example.org", PASSWORD).status_code == 302
+        response = profile(client, "mal@example.org", PASSWORD)
+    assert response.status_code == 302
     assert not [m for m in mail.outbox if m.to == ["typo@example.org"]]
+    page = client.get(response["Location"]).content.decode()
+    assert "Your email address is now mal@example.org. Confirm the new address" in page
+    assert "was told" not in page  # said only when it was
 
     owner = UserFactory(username="own", email="first@example.org", email_confirmed=True)
     client.force_login(owner)

@@ -101,7 +101,8 @@ def test_with_the_password_the_address_changes_and_the_old_one_is_told(
     bob.refresh_from_db()
     assert bob.email == NEW
     page = client.get(response["Location"]).content.decode()
-    assert f"Your email address is now {NEW}; bob@example.org was told of the change." in page
+    assert f"Your email address is now {NEW}. bob@example.org was told of the change." in page
+    assert "Confirm the new address with the link just sent to it." in page
     assert client.get(reverse("lessons:dashboard")).status_code == 200  # still logged in
 
     # The new address is not known to be Bob's until he confirms it from there.
