@@ -241,8 +241,13 @@ class UserAdmin(BoundedSearchMixin, ActionIdsMixin, ScopedRelationsMixin, BaseUs
         return super().get_form(request, obj, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
-        # As stored: the form has already unconfirmed a new address on OBJ.
-        old_confirmed = change and User.objects.filter(pk=obj.pk, email_confirmed=True).exists()
+        # As stored (the form has already unconfirmed a new address on OBJ); read only
+        # when the address changes.
+        old_confirmed = (
+            change
+            and "email" in form.changed_data
+            and User.objects.filter(pk=obj.pk, email_confirmed=True).exists()
+        )
         super().save_model(request, obj, form, change)
         old_email = form.initial.get("email")
         if change and "email" in form.changed_data and old_email:

@@ -208,17 +208,20 @@ reset_email_throttle = Throttle(
 )
 
 
+def email_key(kind: str, email: str) -> str:
+    """The throttle subject of EMAIL for KIND: a keyed hash, so the table holds no
+    email address, and none can be guessed back from the keys."""
+    return salted_hmac(f"accounts.throttle.{kind}", email, algorithm="sha256").hexdigest()
+
+
 def password_reset_allowed(request: HttpRequest, email: str) -> bool:
     """Count a password-reset request for EMAIL (canonical); return whether to send.
 
     Every request is counted, for accounts or not, so being refused tells nothing;
     the caller answers the same either way and only sends nothing.
     """
-    # Keyed by a keyed hash: the table holds no email address, and none can be guessed
-    # back from the keys.
-    digest = salted_hmac("accounts.throttle.reset-email", email, algorithm="sha256").hexdigest()
     by_address = reset_address_throttle.allows(reset_address_throttle.subject(request))
-    by_email = reset_email_throttle.allows(digest)
+    by_email = reset_email_throttle.allows(email_key("reset-email", email))
     return by_address and by_email
 
 
@@ -232,5 +235,4 @@ address_mail_throttle = Throttle(
 
 def address_mail_allowed(kind: str, email: str) -> bool:
     """Count one email of KIND to EMAIL; return whether to send it."""
-    digest = salted_hmac(f"accounts.throttle.{kind}", email.lower(), algorithm="sha256")
-    return address_mail_throttle.allows(f"{kind}:{digest.hexdigest()}")
+    return address_mail_throttle.allows(f"{kind}:{email_key(kind, email.lower())}")
