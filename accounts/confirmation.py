@@ -74,6 +74,15 @@ def email_confirm(user: User) -> None:
         user.save(update_fields=["email_confirmed"])
 
 
+def is_reclaimable(user: User) -> bool:
+    """Return whether USER's password would go if an instructor enrolled their address:
+    an active account whose owner never confirmed it and that has a password to lose."""
+    # A superuser's account is not one a stranger could have made: never locked out.
+    return not (
+        user.email_confirmed or user.is_superuser or not user.is_active or is_invitable(user)
+    )
+
+
 @transaction.atomic
 def reclaim_unconfirmed(user: User) -> bool:
     """Take the password of USER, enrolled by their address by an instructor, if its
@@ -83,8 +92,12 @@ def reclaim_unconfirmed(user: User) -> bool:
     get the course. Without it the account is invitable, and the invitation goes to the
     address. An account already waiting for its invitation, or closed, is left alone.
     """
-    # A superuser's account is not one a stranger could have made: never locked out.
-    if user.email_confirmed or user.is_superuser or not user.is_active or is_invitable(user):
+    if not is_reclaimable(user):
+        return False
+    # The row is locked so that a password change or a confirmation racing this one
+    # either lands first (and is seen here) or waits and finds the password gone.
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if not is_reclaimable(locked):
         return False
     user.set_unusable_password()  # sessions end with it; api.receivers revokes the tokens
     user.last_login = None

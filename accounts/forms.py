@@ -347,7 +347,32 @@ class PasswordChangeForm(SetPasswordForm, auth_forms.PasswordChangeForm):
     error_messages = {
         **auth_forms.PasswordChangeForm.error_messages,
         "password_mismatch": _("The two passwords differ."),
+        "password_changed": _(
+            "Your password changed while this form was open (a password reset, or an "
+            "instructor who enrolled your address before you confirmed it): nothing was "
+            "saved. Log in again, or use “Forgot your password?”."
+        ),
     }
+
+    def save(self, commit: bool = True) -> User:
+        """Save the new password, refusing (ValidationError) if the stored one is no
+        longer the one checked: an instructor's reclaim (accounts.confirmation), landing
+        between the check and this write, was otherwise undone by it."""
+        with transaction.atomic():
+            stored = (
+                User.objects.select_for_update()
+                .filter(pk=self.user.pk)
+                .values_list("password", flat=True)
+                .first()
+            )
+            if stored != self.user.password:
+                raise forms.ValidationError(
+                    self.error_messages["password_changed"], code="password_changed"
+                )
+            self.user.set_password(self.cleaned_data["new_password1"])
+            if commit:
+                self.user.save(update_fields=["password"])
+        return self.user
 
     def clean_old_password(self) -> str:
         # As Django's, with the guesses counted per account (current_password_checked).

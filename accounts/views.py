@@ -82,7 +82,11 @@ class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
     def form_valid(self, form):
         # A new password revokes the account's API tokens (api/receivers.py): say so.
         self.had_tokens = self.request.user.api_tokens.exists()
-        return super().form_valid(form)
+        try:
+            return super().form_valid(form)
+        except ValidationError as exc:  # the password changed meanwhile (the form's save)
+            form.add_error(None, exc)
+            return self.form_invalid(form)
 
     def get_success_message(self, cleaned_data) -> str:
         if self.had_tokens:

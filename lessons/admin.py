@@ -65,6 +65,7 @@ from .services import (
     lesson_practice_checked,
     module_move,
     refuse_if_last_instructor,
+    refuse_if_unconfirmed_elsewhere,
     roster_import,
     roster_parse,
 )
@@ -680,6 +681,12 @@ class EnrollmentAdminForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         before = self.instance  # the saved values: the form sets the new ones after clean()
+        user, course = cleaned.get("user"), cleaned.get("course")
+        if not before.pk and user and course:
+            try:  # saving would reclaim it (save_model): not from another course
+                refuse_if_unconfirmed_elsewhere(user, course)
+            except ValidationError as exc:
+                self.add_error("user", exc)
         if before.pk and before.role == Role.INSTRUCTOR:
             moved = cleaned.get("course") not in (None, before.course)
             if cleaned.get("role") not in (None, Role.INSTRUCTOR) or moved:

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from access import policy
-from accounts.confirmation import confirmation_send, reclaim_unconfirmed
+from accounts.confirmation import confirmation_send, is_reclaimable, reclaim_unconfirmed
 from accounts.invitations import invitations_send, is_invitable
 from accounts.models import Role, User
 from accounts.validators import canonical_email, normalize_email, validate_name
@@ -56,6 +56,43 @@ CLOSED_ACCOUNT = (
     "That account is closed (deactivated): an administrator must reopen it before it can "
     "be enrolled."
 )
+
+
+def unconfirmed_elsewhere(users, course: Course) -> set[int]:
+    """Return the ids of USERS whom an instructor of COURSE may not enroll by address:
+    accounts whose owner never confirmed it, already in another course.
+
+    Enrolling an unconfirmed account by its address reclaims it (its password goes, so
+    that the course reaches the mailbox, not whoever typed the address): from another
+    course, that locked out a student of a course this instructor does not teach. Its
+    owner confirms the address first (the link on their dashboard) or takes the account
+    with "Forgot your password?"; then it enrolls as any other.
+    """
+    ids = [user.pk for user in users if user.pk is not None and is_reclaimable(user)]
+    elsewhere: set[int] = set()
+    for start in range(0, len(ids), 500):
+        elsewhere.update(
+            Enrollment.objects.filter(user_id__in=ids[start : start + 500])
+            .exclude(course=course)
+            .values_list("user_id", flat=True)
+        )
+    return elsewhere
+
+
+def unconfirmed_elsewhere_message(user: User) -> str:
+    return (
+        f"The account of {user.email} is already in another course, and its owner never "
+        "confirmed this address: it cannot be enrolled from here until they do. Ask them "
+        "to confirm it (the link is on their dashboard), or to choose a new password with "
+        "“Forgot your password?” on the login page; then enroll them again."
+    )
+
+
+def refuse_if_unconfirmed_elsewhere(user: User, course: Course) -> None:
+    """Raise ValidationError (code "unconfirmed_elsewhere") if an instructor of COURSE
+    may not enroll USER by their address (``unconfirmed_elsewhere``)."""
+    if unconfirmed_elsewhere([user], course):
+        raise ValidationError(unconfirmed_elsewhere_message(user), code="unconfirmed_elsewhere")
 
 
 @transaction.atomic
@@ -668,6 +705,7 @@ def _roster_save(
             "user_id", "role"
         )
     )
+    kept_from_reclaim = unconfirmed_elsewhere(users.values(), course)
     usernames = _Usernames([row.email for row in accepted if row.email not in users])
     new_users: list[User] = []
     new_enrollments: list[tuple[User, RosterRow]] = []
@@ -683,9 +721,19 @@ def _roster_save(
             row.detail = f"as {Role(enrolled[user.pk]).label.lower()}; role left unchanged"
             # Joined with the course key under this address and never confirmed it:
             # students join before the roster is loaded, so a squatter sits here first.
-            if reclaim_unconfirmed(user):
+            if user.pk in kept_from_reclaim:
+                row.detail += (
+                    "; its address was never confirmed, but the account is in another "
+                    "course too, so its password was left: ask its owner to confirm it"
+                )
+            elif reclaim_unconfirmed(user):
                 row.detail += "; its address was never confirmed: its password was cleared"
                 reclaimed.append((user, row))
+            continue
+        if user is not None and user.pk in kept_from_reclaim:
+            row.outcome = RosterOutcome.REJECTED
+            message = unconfirmed_elsewhere_message(user)
+            row.detail = message[0].lower() + message[1:].rstrip(".")
             continue
         if user is None:
             user = User(username=usernames.free(row.email), email=row.email, display_name=row.name)

@@ -123,12 +123,15 @@ def test_a_link_stops_working_when_the_address_changes(client, db):
 
 
 def test_an_address_typed_at_sign_up_goes_to_its_mailbox_when_an_instructor_enrolls_it(
-    client, courses, django_capture_on_commit_callbacks
+    client, db, django_capture_on_commit_callbacks
 ):
-    """The attack of the probe: anyone with course B's key signs up with the address of
-    a future co-teacher of course A; A's instructor enrolls that address."""
-    a, b = courses
-    attacker = sign_up(client, b.course.enrollment_key)
+    """The attack of the probe: someone signs up with the address of a future
+    co-teacher of course A (in no course yet); A's instructor enrolls that address."""
+    a = build_tenant("Apple")
+    attacker = UserFactory(username="coteacher", email=VICTIM, email_confirmed=False)
+    attacker.set_password(ATTACKER_PASSWORD)
+    attacker.save()
+    client.force_login(attacker)
     _, secret = token_create(user=attacker, name="kept", scope="read")
     mail.outbox.clear()
 
@@ -155,11 +158,61 @@ def test_an_address_typed_at_sign_up_goes_to_its_mailbox_when_an_instructor_enro
     assert owner.get(reverse("grading:gradebook", args=[a.course.slug])).status_code == 200
 
 
+def test_an_unconfirmed_account_of_another_course_is_not_enrolled_nor_locked_out(
+    client, courses, django_capture_on_commit_callbacks
+):
+    """Reclaiming from course A an unconfirmed account of course B locked B's student
+    out at the word of an instructor who does not teach them. The address's owner
+    takes the account with "Forgot your password?"; then A enrolls it as any other."""
+    a, b = courses
+    someone = sign_up(client, b.course.enrollment_key)
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = enroll_by_api(a, VICTIM, "instructor")
+    assert response.status_code == 400
+    assert "its owner never confirmed this address" in response.json()["errors"]["email"][0]
+    assert "Forgot your password?" in response.json()["errors"]["email"][0]
+    assert not Enrollment.objects.filter(user=someone, course=a.course).exists()
+    assert can_log_in("coteacher", ATTACKER_PASSWORD) and not mail.outbox
+
+    # Nor by a roster, nor in the back office (even by one who teaches B too: its
+    # student would be locked out all the same): each says why, nothing changes.
+    Enrollment.objects.create(user=a.instructor, course=b.course, role=Role.INSTRUCTOR)
+    staff = Client()
+    staff.force_login(a.instructor)
+    with django_capture_on_commit_callbacks(execute=True):
+        page = import_roster(staff, a.course, f"email,name,role\n{VICTIM},Co,grader\n")
+    page = page.content.decode()
+    assert "is already in another course, and its owner never confirmed this address" in page
+    response = staff.post(
+        reverse("admin:lessons_enrollment_add"),
+        {"user": someone.pk, "course": a.course.pk, "role": Role.GRADER},
+    )
+    assert response.status_code == 200
+    assert "its owner never confirmed this address" in response.content.decode()
+    assert not Enrollment.objects.filter(user=someone, course=a.course).exists()
+    assert can_log_in("coteacher", ATTACKER_PASSWORD) and not mail.outbox
+
+    # The mailbox's owner resets the password (which confirms the address): enrolled.
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post(reverse("accounts:password_reset"), {"email": VICTIM})
+    [reset] = [m for m in mail.outbox if m.to == [VICTIM]]
+    path = re.search(r"https?://[^/]+(/\S+)", reset.body).group(1)
+    owner = Client()
+    form_url = owner.get(path, follow=True).redirect_chain[-1][0]
+    owner.post(form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert not can_log_in("coteacher", ATTACKER_PASSWORD)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert enroll_by_api(a, VICTIM, "instructor").status_code == 201
+    assert can_log_in("coteacher", NEW_PASSWORD)
+
+
 def test_a_roster_import_reclaims_an_unconfirmed_account_and_says_so(
     client, courses, django_capture_on_commit_callbacks
 ):
-    a, b = courses
-    attacker = sign_up(Client(), b.course.enrollment_key)
+    a, _ = courses
+    attacker = UserFactory(username="coteacher", email=VICTIM, email_confirmed=False)
     mail.outbox.clear()
     client.force_login(a.instructor)
     with django_capture_on_commit_callbacks(execute=True):
@@ -176,8 +229,9 @@ def test_a_roster_import_reclaims_an_unconfirmed_account_and_says_so(
 def test_an_account_made_in_the_back_office_with_a_password_is_reclaimed_too(
     courses, django_capture_on_commit_callbacks
 ):
-    """Course B's instructor makes an account with A's future grader's address and sets
-    its password ("Set one now"); A's instructor then enrolls that address."""
+    """An instructor makes an account with their future grader's address and sets its
+    password ("Set one now") in a course they then leave; the next instructor of
+    course A enrolls that address: the mailbox, not the one who chose it, gets it."""
     a, b = courses
     client = Client()
     client.force_login(b.instructor)
@@ -194,6 +248,8 @@ def test_an_account_made_in_the_back_office_with_a_password_is_reclaimed_too(
     assert client.post(reverse("admin:accounts_user_add"), data).status_code == 302
     made = User.objects.get(username="future-ta")
     assert made.has_usable_password() and not made.email_confirmed
+    # In course B, course A's instructor may not take it (the test above); out of it:
+    Enrollment.objects.filter(user=made).delete()
 
     with django_capture_on_commit_callbacks(execute=True):
         response = enroll_by_api(a, VICTIM, "grader")
@@ -328,6 +384,21 @@ def test_a_squatter_who_joined_with_the_key_is_reclaimed_when_the_roster_names_t
         page = import_roster(client, a.course, f"email,name,role\n{VICTIM},Co,student\n")
     assert "never confirmed" not in page.content.decode()
     assert can_log_in("coteacher", NEW_PASSWORD) and not mail.outbox
+
+
+def test_a_squatter_in_another_course_too_is_reported_and_left_to_its_owner(
+    client, courses, django_capture_on_commit_callbacks
+):
+    a, b = courses
+    squatter = sign_up(Client(), a.course.enrollment_key)
+    Enrollment.objects.create(user=squatter, course=b.course, role=Role.STUDENT)
+    mail.outbox.clear()
+    client.force_login(a.instructor)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = import_roster(client, a.course, f"email,name,role\n{VICTIM},Co,student\n")
+    page = response.content.decode()
+    assert "its address was never confirmed, but the account is in another course too" in page
+    assert can_log_in("coteacher", ATTACKER_PASSWORD) and not mail.outbox
 
 
 def test_a_superusers_unconfirmed_new_address_is_never_reclaimed(courses, db):

@@ -277,3 +277,31 @@ def test_a_profile_save_leaves_a_password_cleared_meanwhile_cleared(client, bob)
     stored = User.objects.get(pk=bob.pk)
     assert stored.password == "!cleared-meanwhile"
     assert stored.display_name == "Bobby"
+
+
+def test_a_password_change_racing_a_reclaim_saves_nothing_and_says_why(rf, bob):
+    """An impostor changing the password while an instructor enrolled the address kept
+    the account: the change, checked against the password read when its request began,
+    wrote its new one over the password the reclaim had just cleared."""
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from accounts.confirmation import reclaim_unconfirmed
+    from accounts.views import PasswordChangeView
+
+    User.objects.filter(pk=bob.pk).update(email_confirmed=False)
+    data = {"old_password": PASSWORD, "new_password1": "Kept-it-99", "new_password2": "Kept-it-99"}
+    request = rf.post(reverse("accounts:password_change"), data)
+    request.user = User.objects.get(pk=bob.pk)  # read as the request began
+    request.session = SessionStore()
+    request._messages = FallbackStorage(request)
+    request._dont_enforce_csrf_checks = True
+    assert reclaim_unconfirmed(User.objects.get(pk=bob.pk))  # meanwhile, the instructor's
+
+    response = PasswordChangeView.as_view()(request)
+    response.render()
+    assert response.status_code == 200
+    assert "Your password changed while this form was open" in response.content.decode()
+    stored = User.objects.get(pk=bob.pk)
+    assert not stored.has_usable_password()
+    assert not stored.check_password("Kept-it-99")

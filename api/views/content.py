@@ -146,9 +146,10 @@ class CourseViewSet(GradebookActions, mixins.ListModelMixin, mixins.RetrieveMode
                 {"email": "No account has this email address. Import a roster to create one."}
             )
         try:
+            lessons.refuse_if_unconfirmed_elsewhere(user, course)
             enrollment = lessons.enrollment_create(user=user, course=course, role=data["role"])
         except ValidationError as exc:
-            if getattr(exc, "code", None) == "closed_account":  # about the address sent
+            if getattr(exc, "code", None) in ("closed_account", "unconfirmed_elsewhere"):
                 raise ValidationError({"email": exc.messages}) from exc
             raise
         lessons.enrollments_reclaim([enrollment])  # invited instead, if never confirmed
