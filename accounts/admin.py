@@ -35,7 +35,7 @@ from projects.models import GroupMembership
 
 from .confirmation import confirmation_send
 from .forms import AdminUserChangeForm, AdminUserCreationForm
-from .invitations import invitation_send, invitations_resend, is_invitable, resend_report
+from .invitations import invitation_send, invitations_resend, is_invitable
 from .models import Role, User
 from .tasks import email_changed_notify
 
@@ -266,9 +266,9 @@ class UserAdmin(BoundedSearchMixin, ActionIdsMixin, ScopedRelationsMixin, BaseUs
         permissions=["change"],
     )
     def resend_invitation(self, request: HttpRequest, queryset) -> None:
-        invited, skipped = invitations_resend(by=request.user, users=queryset)
-        level = messages.SUCCESS if invited and not skipped else messages.WARNING
-        self.message_user(request, resend_report(invited, skipped), level)
+        resend = invitations_resend(by=request.user, users=queryset)
+        level = messages.SUCCESS if resend.complete else messages.WARNING
+        self.message_user(request, resend.report(), level)
 
     def user_change_password(self, request: HttpRequest, id, form_url=""):
         user = self.get_object(request, id)

@@ -16,6 +16,7 @@ to keep them out: neither a resend nor the reset form opens that account again.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from functools import partial
@@ -35,6 +36,7 @@ from django.utils.http import base36_to_int, urlsafe_base64_encode
 from access import policy
 
 from .models import User
+from .throttle import address_mail_allowed
 
 
 class TokenStatus(StrEnum):
@@ -141,29 +143,55 @@ def invitations_send(*, users: list[User]) -> None:
         transaction.on_commit(partial(send_invitation_emails.enqueue, user_ids=chunk))
 
 
+@dataclass
+class Resend:
+    """What a resend did: who is invited, how many were not theirs to invite or no longer
+    waiting, and how many had their invitations of the hour already."""
+
+    invited: list[User]
+    skipped: int = 0
+    throttled: list[User] = field(default_factory=list)
+
+    def report(self) -> str:
+        """Say what the resend did, for the message shown to the instructor."""
+        parts = []
+        if self.invited:
+            names = ", ".join(f"{user} <{user.email}>" for user in self.invited[:20])
+            more = f" and {len(self.invited) - 20} more" if len(self.invited) > 20 else ""
+            parts.append(f"Invitation emailed again to {len(self.invited)}: {names}{more}.")
+        if self.throttled:
+            names = ", ".join(user.email for user in self.throttled[:20])
+            more = f" and {len(self.throttled) - 20} more" if len(self.throttled) > 20 else ""
+            parts.append(
+                f"Not emailed again to {names}{more}: each address gets at most "
+                f"{settings.PASSWORD_RESET_EMAIL_LIMIT} invitations an hour. Their last link "
+                "still works; try again later if it did not arrive."
+            )
+        if self.skipped:
+            parts.append(
+                f"{self.skipped} not invited: they already chose a password (they can use "
+                "“Forgot your password?”), their account is inactive, or they are not "
+                "enrolled in a course you teach."
+            )
+        return " ".join(parts)
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.invited) and not (self.skipped or self.throttled)
+
+
 @transaction.atomic
-def invitations_resend(*, by: User, users: QuerySet[User]) -> tuple[list[User], int]:
-    """Email the invitation again to those of USERS whom BY may invite (``invitable_by``).
-
-    Return who is invited and how many of USERS were left out.
-    """
+def invitations_resend(*, by: User, users: QuerySet[User]) -> Resend:
+    """Email the invitation again to those of USERS whom BY may invite (``invitable_by``),
+    a few times an hour per address at most: a button an instructor could press without
+    end mailed one address without end."""
     asked = users.count()
-    invited = list(invitable_by(by, users).order_by("username"))
-    invitations_send(users=invited)
-    return invited, asked - len(invited)
-
-
-def resend_report(invited: list[User], skipped: int) -> str:
-    """Return what a resend did, for the message shown to the instructor."""
-    parts = []
-    if invited:
-        names = ", ".join(f"{user} <{user.email}>" for user in invited[:20])
-        more = f" and {len(invited) - 20} more" if len(invited) > 20 else ""
-        parts.append(f"Invitation emailed again to {len(invited)}: {names}{more}.")
-    if skipped:
-        parts.append(
-            f"{skipped} not invited: they already chose a password (they can use "
-            "“Forgot your password?”), their account is inactive, or they are not "
-            "enrolled in a course you teach."
-        )
-    return " ".join(parts)
+    allowed = list(invitable_by(by, users).order_by("username"))
+    result = Resend(invited=[], skipped=asked - len(allowed))
+    for user in allowed:
+        if address_mail_allowed("invite", user.email):
+            result.invited.append(user)
+        else:
+            result.throttled.append(user)
+    invitations_send(users=result.invited)
+    return result

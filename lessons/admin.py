@@ -27,7 +27,7 @@ from django.utils.translation import ngettext
 
 from access import policy
 from access.backoffice import CourseScopedAdmin, CourseScopedInline
-from accounts.invitations import invitations_resend, resend_report
+from accounts.invitations import invitations_resend
 from accounts.models import Role, User
 from accounts.throttle import enroll_throttle, subject_of_user
 from coursesite.admin_forms import (
@@ -775,9 +775,9 @@ class EnrollmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
     def resend_invitation(self, request: HttpRequest, queryset) -> None:
         # The rows are already those the user teaches; invitations_resend asks again.
         users = User.objects.filter(pk__in=queryset.values("user_id"))
-        invited, skipped = invitations_resend(by=request.user, users=users)
-        level = messages.SUCCESS if invited and not skipped else messages.WARNING
-        self.message_user(request, resend_report(invited, skipped), level)
+        resend = invitations_resend(by=request.user, users=users)
+        level = messages.SUCCESS if resend.complete else messages.WARNING
+        self.message_user(request, resend.report(), level)
 
     def get_urls(self):
         return [

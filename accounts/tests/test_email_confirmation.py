@@ -456,3 +456,34 @@ def test_a_new_student_is_told_at_sign_up_and_on_the_dashboard_to_confirm(
     [message] = [m for m in mail.outbox if m.to == ["newbie@example.org"]]
     client.post(confirmation_link(message))
     assert 'id="email-unconfirmed"' not in client.get(dashboard).content.decode()
+
+
+def test_no_email_to_an_unconfirmed_address_greets_it_with_the_name_its_maker_chose(
+    client, db, django_capture_on_commit_callbacks
+):
+    """The password reset and the invitation (sent when an instructor reclaims the
+    account) opened with the display name a squatter typed: their text, in the
+    mailbox's owner's inbox, under the site's name. A confirmed account is greeted."""
+    a = build_tenant("Apple")
+    phishing = "IT support: log in at http://evil.example/owa now"
+    squatter = UserFactory(
+        username="squat", email=VICTIM, email_confirmed=False, display_name=phishing
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post(reverse("accounts:password_reset"), {"email": VICTIM})
+        assert enroll_by_api(a, VICTIM, "student").status_code == 201  # the reclaim
+    squatter.refresh_from_db()
+    assert not squatter.has_usable_password()
+    reset, invitation = [m for m in mail.outbox if m.to == [VICTIM]]
+    assert "reset the password" in reset.body and "/accounts/welcome/" in invitation.body
+    for message in (reset, invitation):
+        html = message.alternatives[0][0] if message.alternatives else ""
+        for text in (message.body, html):
+            assert "evil.example" not in text and "IT support" not in text
+        assert message.body.startswith("Hello,")
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post(reverse("accounts:password_reset"), {"email": a.student.email})
+    [reset] = mail.outbox
+    assert reset.body.startswith(f"Hello {a.student},")

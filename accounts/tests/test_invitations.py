@@ -420,6 +420,36 @@ def test_the_instructor_resends_an_invitation(
 @pytest.mark.parametrize(
     "changelist", ["admin:lessons_enrollment_changelist", "admin:accounts_user_changelist"]
 )
+def test_an_address_gets_a_few_invitations_an_hour_however_often_the_button_is_pressed(
+    client, course, alice, changelist, django_capture_on_commit_callbacks
+):
+    """The resend had no limit: an instructor (or a script behind their session) could
+    mail an address without end, from the site's own address."""
+    waiting = invited_person("waiting@example.org", course)
+    other = invited_person("other@example.org", course)
+    pick = {
+        person: (person.enrollments.get().pk if "enrollment" in changelist else person.pk)
+        for person in (waiting, other)
+    }
+    client.force_login(alice)
+    for _ in range(5):
+        with django_capture_on_commit_callbacks(execute=True):
+            page = text(resend(client, changelist, [pick[waiting]]))
+    assert len(mail.outbox) == 3
+    assert "Not emailed again to waiting@example.org: each address gets at most 3" in page
+    assert "Invitation emailed again" not in page
+    # Another address has its own count; the links already sent still work.
+    with django_capture_on_commit_callbacks(execute=True):
+        page = text(resend(client, changelist, [pick[waiting], pick[other]]))
+    assert [m.to for m in mail.outbox[3:]] == [["other@example.org"]]
+    assert "Invitation emailed again to 1: other" in page
+    _, answer = set_password(Client(), link_in(mail.outbox[2]))
+    assert answer.status_code == 302
+
+
+@pytest.mark.parametrize(
+    "changelist", ["admin:lessons_enrollment_changelist", "admin:accounts_user_changelist"]
+)
 def test_instructor_b_cannot_invite_course_a_people(
     client, course, other_course, changelist, django_capture_on_commit_callbacks
 ):
@@ -433,8 +463,8 @@ def test_instructor_b_cannot_invite_course_a_people(
     assert mail.outbox == []
     # Nor through the service, whatever queryset it is handed.
     with django_capture_on_commit_callbacks(execute=True):
-        invited, skipped = invitations_resend(by=bea, users=User.objects.filter(pk=waiting.pk))
-    assert (invited, skipped) == ([], 1)
+        result = invitations_resend(by=bea, users=User.objects.filter(pk=waiting.pk))
+    assert (result.invited, result.skipped) == ([], 1)
     assert mail.outbox == []
 
 
@@ -446,8 +476,8 @@ def test_a_removed_student_is_not_invited_again(
     client.force_login(alice)
     with django_capture_on_commit_callbacks(execute=True):
         resend(client, "admin:accounts_user_changelist", [removed.pk])
-        invited, skipped = invitations_resend(by=alice, users=User.objects.filter(pk=removed.pk))
-    assert (invited, skipped) == ([], 1)
+        result = invitations_resend(by=alice, users=User.objects.filter(pk=removed.pk))
+    assert (result.invited, result.skipped) == ([], 1)
     assert mail.outbox == []
 
 
@@ -459,8 +489,8 @@ def test_an_account_whose_password_was_disabled_after_use_is_not_invited(
     person.last_login = timezone.now()
     person.save()
     with django_capture_on_commit_callbacks(execute=True):
-        invited, _ = invitations_resend(by=alice, users=User.objects.filter(pk=person.pk))
-    assert invited == [] and mail.outbox == []
+        result = invitations_resend(by=alice, users=User.objects.filter(pk=person.pk))
+    assert result.invited == [] and mail.outbox == []
 
 
 # The reset form ------------------------------------------------------------------------
