@@ -327,6 +327,10 @@ def review_draft(request: HttpRequest, pk: int) -> JsonResponse:
         return _draft_refused([services.NO_LONGER_GRADES], status=404)
     except PermissionDenied:  # a grader who may read it (open to all graders), not grade it
         return _draft_refused([ANOTHER_GRADERS], status=403)
+    if request.content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        # Read as an empty form, a JSON or text body answered "saved" and saved nothing.
+        errors = ["Nothing was saved: send the draft as the review form does (form fields)."]
+        return JsonResponse({"saved": False, "errors": errors}, status=415)
     criteria = selectors.rubric_criteria(review.group.assignment_id)
     form = RubricForm(request.POST, criteria=criteria, scores=review.scores.all())
     if not form.is_valid():

@@ -57,6 +57,30 @@ def world(alice, bob, grace):
     return grading_world(alice=alice, bob=bob, grace=grace)
 
 
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "text/plain", "application/x-www-form-urlencodedx"]
+)
+def test_a_draft_in_another_encoding_is_refused_not_reported_saved(world, grace, content_type):
+    """A JSON or text body was read as an empty form: the answer said "saved" (and the
+    script "Draft saved") while nothing of what was sent was kept."""
+    import json
+
+    before = Review.objects.get(pk=world.review.pk)
+    response = as_user(grace).post(
+        draft_url(world.review), json.dumps(draft(world)), content_type=content_type
+    )
+    assert response.status_code == 415
+    assert response.json() == {
+        "saved": False,
+        "errors": ["Nothing was saved: send the draft as the review form does (form fields)."],
+    }
+    after = Review.objects.get(pk=world.review.pk)
+    assert (after.overall_feedback, after.updated_at) == (
+        before.overall_feedback,
+        before.updated_at,
+    )
+
+
 def test_a_grader_saves_a_draft_while_typing(world, grace):
     response = as_user(grace).post(draft_url(world.review), draft(world))
     assert response.status_code == 200
