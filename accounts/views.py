@@ -30,6 +30,7 @@ from .forms import (
     SetPasswordForm,
 )
 from .invitations import TokenStatus, invitation_tokens
+from .models import User
 from .throttle import forget_login_failures, human_duration
 
 
@@ -129,14 +130,24 @@ class InvitationView(auth_views.PasswordResetConfirmView):
     success_url = reverse_lazy("lessons:dashboard")
 
     def form_valid(self, form):
+        left = self._other_account()
         response = super().form_valid(form)
         email_confirm(form.user)  # the link came to the address
+        logged_out = f" You were logged out of {left.get_username()}." if left else ""
         messages.success(
             self.request,
             f"Welcome, {form.user}! Your password is set; log in next time with "
-            f"“{form.user.get_username()}” or your email address.",
+            f"“{form.user.get_username()}” or your email address.{logged_out}",
         )
         return response
+
+    def _other_account(self) -> User | None:
+        """The account logged in here, if not the invited one: the login that follows
+        the password replaces it, which the page says before (a shared computer)."""
+        current = self.request.user
+        if current.is_authenticated and self.user is not None and current.pk != self.user.pk:
+            return current
+        return None
 
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)
@@ -148,6 +159,7 @@ class InvitationView(auth_views.PasswordResetConfirmView):
             status = invitation_tokens.status(self.user, token)
             context["expired"] = status is TokenStatus.EXPIRED
         context["timeout_days"] = settings.INVITATION_TIMEOUT_DAYS
+        context["other_account"] = self._other_account() if self.validlink else None
         return context
 
 

@@ -229,6 +229,30 @@ def test_an_invitation_expires_after_the_timeout_with_a_clear_message(client, ag
         assert not person.has_usable_password()
 
 
+def test_an_invitation_opened_in_another_accounts_session_says_it_switches_accounts(
+    client, course, bob
+):
+    """On a shared computer, bob's session was replaced by the invited account without
+    a word: he went on working as someone else."""
+    person = invited_person("newcomer@example.org", course)
+    client.force_login(bob)
+    landing = client.get(urlsplit(invitation_url(person)).path)
+    page = text(client.get(landing["Location"]))
+    assert f"You are logged in as <strong>{bob.username}</strong>" in page
+    assert f"logs you out of {bob.username} and into newcomer" in page
+    answer = client.post(
+        landing["Location"], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    )
+    assert client.session["_auth_user_id"] == str(person.pk)
+    dashboard = text(client.get(answer["Location"]))
+    assert f"You were logged out of {bob.username}." in dashboard
+    # Logged in as the invited account itself, or as nobody, nothing of it is said.
+    other = invited_person("second@example.org", course)
+    fresh = Client()
+    landing = fresh.get(urlsplit(invitation_url(other)).path)
+    assert "You are logged in as" not in text(fresh.get(landing["Location"]))
+
+
 def test_a_deactivated_accounts_invitation_opens_nothing(client):
     # It set a password nobody could log in with, after saying "Welcome".
     person = invited_person("gone@example.org")
