@@ -33,7 +33,34 @@ from projects.services.submissions import NOTE_MAX_LENGTH
 from .models import TokenScope
 
 
-class PersonSerializer(serializers.ModelSerializer):
+class RefuseUnknownFieldsMixin:
+    """Refuse (400) the fields of a JSON object that a write does not take: a misspelled
+    one ("titel") was ignored, and the answer read as success. Query parameters are
+    refused the same way (api.filters)."""
+
+    def to_internal_value(self, data):
+        if hasattr(data, "keys"):
+            taken = [name for name, field in self.fields.items() if not field.read_only]
+            if unknown := sorted(str(name) for name in data.keys() if name not in taken):
+                takes = ", ".join(taken) or "no fields"
+                raise serializers.ValidationError(
+                    {
+                        name: [f"This request has no such field; it takes {takes}."]
+                        for name in unknown
+                    }
+                )
+        return super().to_internal_value(data)
+
+
+class Serializer(RefuseUnknownFieldsMixin, serializers.Serializer):
+    pass
+
+
+class ModelSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerializer):
+    pass
+
+
+class PersonSerializer(ModelSerializer):
     name = serializers.CharField(source="__str__", read_only=True)
 
     class Meta:
@@ -41,7 +68,7 @@ class PersonSerializer(serializers.ModelSerializer):
         fields = ["id", "username", "name"]
 
 
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(ModelSerializer):
     name = serializers.CharField(source="__str__", read_only=True)
     token_scope = serializers.SerializerMethodField()
 
@@ -56,7 +83,7 @@ class MeSerializer(serializers.ModelSerializer):
 
 
 # Courses and content --------------------------------------------------------
-class CourseSerializer(serializers.ModelSerializer):
+class CourseSerializer(ModelSerializer):
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -71,14 +98,14 @@ class CourseSerializer(serializers.ModelSerializer):
         return self.context["request"].build_absolute_uri(course.get_absolute_url())
 
 
-class ModuleSerializer(serializers.ModelSerializer):
+class ModuleSerializer(ModelSerializer):
     class Meta:
         model = Module
         fields = ["id", "course", "order", "title", "slug", "summary", "is_published"]
         read_only_fields = ["id", "course"]
 
 
-class LessonListSerializer(serializers.ModelSerializer):
+class LessonListSerializer(ModelSerializer):
     course = serializers.IntegerField(source="module.course_id", read_only=True)
 
     class Meta:
@@ -114,7 +141,7 @@ class LessonSerializer(LessonListSerializer):
 
 
 # Enrollments and progress ---------------------------------------------------
-class EnrollmentSerializer(serializers.ModelSerializer):
+class EnrollmentSerializer(ModelSerializer):
     user = PersonSerializer(read_only=True)
     email = serializers.EmailField(source="user.email", read_only=True)
 
@@ -124,26 +151,26 @@ class EnrollmentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "course", "created_at"]
 
 
-class EnrollmentCreateSerializer(serializers.Serializer):
+class EnrollmentCreateSerializer(Serializer):
     email = serializers.EmailField(help_text="The email address of an existing account.")
     role = serializers.ChoiceField(choices=Role.choices, default=Role.STUDENT)
 
 
-class EnrollmentRoleSerializer(serializers.Serializer):
+class EnrollmentRoleSerializer(Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
 
-class RosterRowInSerializer(serializers.Serializer):
+class RosterRowInSerializer(Serializer):
     email = serializers.CharField(allow_blank=True, max_length=1000)
     name = serializers.CharField(allow_blank=True, max_length=1000)
     role = serializers.CharField(allow_blank=True, required=False, default="", max_length=100)
 
 
-class RosterInSerializer(serializers.Serializer):
+class RosterInSerializer(Serializer):
     rows = RosterRowInSerializer(many=True, allow_empty=False, max_length=5000)
 
 
-class RosterRowSerializer(serializers.Serializer):
+class RosterRowSerializer(Serializer):
     line = serializers.IntegerField(help_text="Line of the CSV (the header is line 1).")
     email = serializers.CharField()
     name = serializers.CharField()
@@ -158,13 +185,13 @@ class RosterRowSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class RosterReportSerializer(serializers.Serializer):
+class RosterReportSerializer(Serializer):
     accepted = serializers.IntegerField()
     rejected = serializers.IntegerField()
     rows = RosterRowSerializer(many=True)
 
 
-class ProgressSerializer(serializers.Serializer):
+class ProgressSerializer(Serializer):
     done = serializers.IntegerField()
     total = serializers.IntegerField()
     percent = serializers.IntegerField()
@@ -177,26 +204,26 @@ class MyProgressSerializer(ProgressSerializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
 
-class MyProgressPageSerializer(serializers.Serializer):
+class MyProgressPageSerializer(Serializer):
     count = serializers.IntegerField()
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     results = MyProgressSerializer(many=True)
 
 
-class ProgressModuleSerializer(serializers.Serializer):
+class ProgressModuleSerializer(Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     lessons = serializers.IntegerField()
 
 
-class StudentProgressSerializer(serializers.Serializer):
+class StudentProgressSerializer(Serializer):
     student = PersonSerializer()
     modules = ProgressSerializer(many=True)
     overall = ProgressSerializer()
 
 
-class CourseProgressSerializer(serializers.Serializer):
+class CourseProgressSerializer(Serializer):
     count = serializers.IntegerField()
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
@@ -205,7 +232,7 @@ class CourseProgressSerializer(serializers.Serializer):
 
 
 # Projects -------------------------------------------------------------------
-class AssignmentSerializer(serializers.ModelSerializer):
+class AssignmentSerializer(ModelSerializer):
     class Meta:
         model = ProjectAssignment
         fields = [
@@ -217,7 +244,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(ModelSerializer):
     student = PersonSerializer(read_only=True)
 
     class Meta:
@@ -226,7 +253,7 @@ class MembershipSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class GroupSerializer(serializers.ModelSerializer):
+class GroupSerializer(ModelSerializer):
     members = serializers.SerializerMethodField()
 
     class Meta:
@@ -238,15 +265,15 @@ class GroupSerializer(serializers.ModelSerializer):
         return [m.student_id for m in group.memberships.all()]
 
 
-class GroupCreateSerializer(serializers.Serializer):
+class GroupCreateSerializer(Serializer):
     name = serializers.CharField(max_length=80)
 
 
-class GroupJoinSerializer(serializers.Serializer):
+class GroupJoinSerializer(Serializer):
     join_code = serializers.CharField(max_length=20)
 
 
-class SubmissionSerializer(serializers.ModelSerializer):
+class SubmissionSerializer(ModelSerializer):
     assignment = serializers.IntegerField(source="group.assignment_id", read_only=True)
     repository_url = serializers.CharField(read_only=True)  # "" when none was given
     download_url = serializers.SerializerMethodField()
@@ -282,7 +309,7 @@ class SubmissionCreatedSerializer(SubmissionSerializer):
         read_only_fields = fields
 
 
-class SubmissionCreateSerializer(serializers.Serializer):
+class SubmissionCreateSerializer(Serializer):
     """A new version of the user's group's work: a zip, a repository URL, or both."""
 
     archive = serializers.FileField(required=False, help_text="The zip archive (multipart).")
@@ -292,7 +319,7 @@ class SubmissionCreateSerializer(serializers.Serializer):
 
 
 # Grading --------------------------------------------------------------------
-class ScoreSerializer(serializers.ModelSerializer):
+class ScoreSerializer(ModelSerializer):
     comment_html = serializers.SerializerMethodField(
         help_text="The comment (Markdown) as the site shows it: rendered and sanitised."
     )
@@ -306,7 +333,7 @@ class ScoreSerializer(serializers.ModelSerializer):
         return str(markdown(score.comment)) if score.comment else ""
 
 
-class ReviewSerializer(serializers.ModelSerializer):
+class ReviewSerializer(ModelSerializer):
     assignment = serializers.IntegerField(source="group.assignment_id", read_only=True)
     scores = ScoreSerializer(many=True, read_only=True)
     grader = serializers.SerializerMethodField()
@@ -346,7 +373,7 @@ class ReviewSerializer(serializers.ModelSerializer):
         return None
 
 
-class ScoreInSerializer(serializers.Serializer):
+class ScoreInSerializer(Serializer):
     criterion = serializers.IntegerField(min_value=1)
     points = PlainDecimalSerializerField(
         max_digits=6, decimal_places=2, allow_null=True, min_value=Decimal(0)
@@ -370,7 +397,7 @@ def graded_version_field() -> serializers.IntegerField:
     )
 
 
-class ReviewInSerializer(serializers.Serializer):
+class ReviewInSerializer(Serializer):
     scores = ScoreInSerializer(
         many=True,
         required=False,
@@ -386,7 +413,7 @@ class ReviewInSerializer(serializers.Serializer):
     submission = graded_version_field()
 
 
-class LineCommentSerializer(serializers.ModelSerializer):
+class LineCommentSerializer(ModelSerializer):
     author = serializers.SerializerMethodField()
 
     class Meta:
@@ -402,14 +429,14 @@ class LineCommentSerializer(serializers.ModelSerializer):
         return None
 
 
-class LineCommentInSerializer(serializers.Serializer):
+class LineCommentInSerializer(Serializer):
     path = serializers.CharField(max_length=1000)
     line = serializers.IntegerField(min_value=1, max_value=10_000_000)
     text = serializers.CharField(max_length=COMMENT_MAX_LENGTH)
     submission = graded_version_field()
 
 
-class RegradeSerializer(serializers.ModelSerializer):
+class RegradeSerializer(ModelSerializer):
     class Meta:
         model = RegradeRequest
         fields = [
@@ -419,7 +446,7 @@ class RegradeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RegradeAnswerSerializer(serializers.Serializer):
+class RegradeAnswerSerializer(Serializer):
     decision = serializers.ChoiceField(choices=["accept", "decline"])
     new_points = PlainDecimalSerializerField(
         max_digits=6, decimal_places=2, required=False, allow_null=True, min_value=Decimal(0)
@@ -429,21 +456,21 @@ class RegradeAnswerSerializer(serializers.Serializer):
     )
 
 
-class ReleaseSerializer(serializers.Serializer):
+class ReleaseSerializer(Serializer):
     assignment = serializers.IntegerField()
     released = serializers.BooleanField()
     released_at = serializers.DateTimeField(allow_null=True)
     released_by = serializers.IntegerField(allow_null=True)
 
 
-class OverrideSerializer(serializers.ModelSerializer):
+class OverrideSerializer(ModelSerializer):
     class Meta:
         model = MarkOverride
         fields = ["id", "assignment", "student", "mark", "reason", "by", "at"]
         read_only_fields = fields
 
 
-class OverrideInSerializer(serializers.Serializer):
+class OverrideInSerializer(Serializer):
     student = serializers.IntegerField(min_value=1)
     mark = PlainDecimalSerializerField(
         max_digits=5, decimal_places=2, min_value=Decimal(0), max_value=Decimal(100)
@@ -451,7 +478,7 @@ class OverrideInSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
-class GradebookColumnSerializer(serializers.Serializer):
+class GradebookColumnSerializer(Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     released = serializers.BooleanField()
@@ -459,7 +486,7 @@ class GradebookColumnSerializer(serializers.Serializer):
     missing_counts_as_zero = serializers.BooleanField()
 
 
-class GradebookRowSerializer(serializers.Serializer):
+class GradebookRowSerializer(Serializer):
     student = serializers.IntegerField(source="student_id")
     name = serializers.CharField()
     username = serializers.CharField()
@@ -486,7 +513,7 @@ class GradebookRowSerializer(serializers.Serializer):
         return [cell.state.value for cell in row.cells]
 
 
-class GradebookSerializer(serializers.Serializer):
+class GradebookSerializer(Serializer):
     count = serializers.IntegerField()
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
@@ -494,7 +521,7 @@ class GradebookSerializer(serializers.Serializer):
     results = GradebookRowSerializer(many=True)
 
 
-class ProblemSerializer(serializers.Serializer):
+class ProblemSerializer(Serializer):
     """An RFC 9457 problem detail."""
 
     type = serializers.CharField()

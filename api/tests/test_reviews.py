@@ -109,3 +109,45 @@ def test_an_item_the_serializer_refuses_is_reported_at_its_place_in_a_list(apple
         {},
         {"criterion": ["A valid integer is required."], "points": ["This field is required."]},
     ]
+
+
+def test_a_misspelled_field_is_refused_by_name_and_nothing_is_written(apple):
+    """Unknown body fields were ignored: "overal_feedback" answered 200 with nothing of
+    it kept, and a script took it for saved (query parameters were already refused)."""
+    from grading.models import Review
+    from lessons.models import Course
+
+    correctness = Criterion.objects.filter(rubric__assignment=apple.released).order_by("order")[0]
+    url = f"/api/v1/reviews/{apple.review_r.pk}/"
+    before = Review.objects.get(pk=apple.review_r.pk).overall_feedback
+    grader = token_client(apple.grader)
+    response = grader.patch(
+        url,
+        {"overal_feedback": "Kept?", "scores": [{"criterion": correctness.pk, "point": "3"}]},
+        content_type="application/json",
+    )
+    assert response.status_code == 400, response.content
+    errors = response.json()["errors"]
+    assert errors["overal_feedback"][0].startswith("This request has no such field; it takes")
+    assert "overall_feedback" in errors["overal_feedback"][0]
+    response = grader.patch(
+        url,
+        {"scores": [{"criterion": correctness.pk, "point": "3"}]},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert list(response.json()["errors"]["scores"][0]) == ["point"]
+    assert Review.objects.get(pk=apple.review_r.pk).overall_feedback == before
+
+    teacher = token_client(apple.instructor)
+    course_url = f"/api/v1/courses/{apple.course.pk}/"
+    response = teacher.patch(course_url, {"titel": "Renamed"}, content_type="application/json")
+    assert response.status_code == 400
+    assert "titel" in response.json()["errors"]
+    assert Course.objects.get(pk=apple.course.pk).title == "Apple course"
+    # Fields the answer shows but a write does not take are refused the same way.
+    response = teacher.patch(course_url, {"id": 1}, content_type="application/json")
+    assert response.status_code == 400 and "id" in response.json()["errors"]
+    response = teacher.patch(course_url, {"title": "Renamed"}, content_type="application/json")
+    assert response.status_code == 200
+    assert Course.objects.get(pk=apple.course.pk).title == "Renamed"
