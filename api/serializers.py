@@ -49,6 +49,19 @@ class RefuseUnknownFieldsMixin:
                         for name in unknown
                     }
                 )
+            # DRF's text fields take JSON numbers as their Python text: 1e999 was
+            # saved as the title "inf". Text is sent as a string.
+            numbers = [
+                name
+                for name, field in self.fields.items()
+                if isinstance(field, serializers.CharField)
+                and isinstance(data.get(name), int | float)
+                and not isinstance(data.get(name), bool)
+            ]
+            if numbers:
+                raise serializers.ValidationError(
+                    {name: ["Send text here, as a JSON string, not a number."] for name in numbers}
+                )
         return super().to_internal_value(data)
 
 

@@ -148,6 +148,10 @@ def test_a_misspelled_field_is_refused_by_name_and_nothing_is_written(apple):
     # Fields the answer shows but a write does not take are refused the same way.
     response = teacher.patch(course_url, {"id": 1}, content_type="application/json")
     assert response.status_code == 400 and "id" in response.json()["errors"]
+    # A number where text goes is not its Python spelling ("inf" for 1e999).
+    response = teacher.patch(course_url, '{"title": 1e999}', content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["errors"]["title"] == ["Send text here, as a JSON string, not a number."]
     response = teacher.patch(course_url, {"title": "Renamed"}, content_type="application/json")
     assert response.status_code == 200
     assert Course.objects.get(pk=apple.course.pk).title == "Renamed"
