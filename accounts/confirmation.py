@@ -25,7 +25,6 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from .invitations import is_invitable
 from .models import User
 from .throttle import address_mail_allowed
 
@@ -76,10 +75,17 @@ def email_confirm(user: User) -> None:
 
 def is_reclaimable(user: User) -> bool:
     """Return whether USER's password would go if an instructor enrolled their address:
-    an active account whose owner never confirmed it and that has a password to lose."""
+    an active account whose owner never confirmed it and that has a password to lose.
+
+    Not one without a password: waiting for its invitation, or switched off by a
+    superuser after use (reclaiming it invited it, which opened it again).
+    """
     # A superuser's account is not one a stranger could have made: never locked out.
     return not (
-        user.email_confirmed or user.is_superuser or not user.is_active or is_invitable(user)
+        user.email_confirmed
+        or user.is_superuser
+        or not user.is_active
+        or not user.has_usable_password()
     )
 
 

@@ -215,8 +215,26 @@ class ProfileForm(PlainErrorsMixin, UniqueEmailMixin, forms.ModelForm):
         return cleaned
 
     def save(self, commit: bool = True) -> User:
-        """Save, and once saved tell the old address that the account left it."""
+        """Save, and once saved tell the old address that the account left it.
+
+        A new address is refused (ValidationError) if the password checked for it, or
+        the address itself, changed since the request read them: a squatter's change
+        landing just after an instructor's reclaim, or after the owner's password reset,
+        kept the account under the squatter's address.
+        """
         with transaction.atomic():
+            changed = self.email_changed and not self.instance.lock_if_unchanged(
+                "password", email=self.old_email
+            )
+            if changed:
+                raise forms.ValidationError(
+                    _(
+                        "Your password or email address changed while this form was open "
+                        "(a password reset, or an instructor who enrolled your address "
+                        "before you confirmed it): nothing was saved. Log in again."
+                    ),
+                    code="account_changed",
+                )
             user = super().save(commit=commit)
             self.old_told = bool(
                 commit
@@ -329,16 +347,43 @@ class PasswordResetForm(PlainErrorsMixin, auth_forms.PasswordResetForm):
 
 
 class SetPasswordForm(PlainErrorsMixin, auth_forms.SetPasswordForm):
-    """Choosing a new password (reset link, invitation), worded as sign-up words it."""
+    """Choosing a new password from a link sent to the account's address (reset,
+    invitation), worded as sign-up words it. Using the link confirms the address."""
 
     error_messages = {
         **auth_forms.SetPasswordForm.error_messages,
         "password_mismatch": _("The two passwords differ."),
+        "account_changed": _(
+            "This account changed while this page was open (its password or its email "
+            "address): nothing was saved. Ask for a new link with “Forgot your password?”."
+        ),
     }
+    # What the link was checked against: if either changed since, the link is stale.
+    unchanged_fields = ("password", "email")
+    stale_message = "account_changed"
+    confirms_address = True
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["new_password2"].label = _("New password, again")
+
+    def save(self, commit: bool = True) -> User:
+        """Save the new password alone, refusing (ValidationError) if the account's row
+        changed since it was read: Django's saved the whole row as read, so a reset
+        undid an address change saved meanwhile, or confirmed a squatter's new one."""
+        with transaction.atomic():
+            if not self.user.lock_if_unchanged(*self.unchanged_fields):
+                raise forms.ValidationError(
+                    self.error_messages[self.stale_message], code=self.stale_message
+                )
+            self.user.set_password(self.cleaned_data["new_password1"])
+            saved = ["password"]
+            if self.confirms_address:
+                self.user.email_confirmed = True  # the link came to the address
+                saved.append("email_confirmed")
+            if commit:
+                self.user.save(update_fields=saved)
+        return self.user
 
 
 class PasswordChangeForm(SetPasswordForm, auth_forms.PasswordChangeForm):
@@ -354,25 +399,12 @@ class PasswordChangeForm(SetPasswordForm, auth_forms.PasswordChangeForm):
         ),
     }
 
-    def save(self, commit: bool = True) -> User:
-        """Save the new password, refusing (ValidationError) if the stored one is no
-        longer the one checked: an instructor's reclaim (accounts.confirmation), landing
-        between the check and this write, was otherwise undone by it."""
-        with transaction.atomic():
-            stored = (
-                User.objects.select_for_update()
-                .filter(pk=self.user.pk)
-                .values_list("password", flat=True)
-                .first()
-            )
-            if stored != self.user.password:
-                raise forms.ValidationError(
-                    self.error_messages["password_changed"], code="password_changed"
-                )
-            self.user.set_password(self.cleaned_data["new_password1"])
-            if commit:
-                self.user.save(update_fields=["password"])
-        return self.user
+    # Its own password checked, not a link: it confirms nothing of the address. An
+    # instructor's reclaim (accounts.confirmation) landing between the check of the
+    # current password and the write was otherwise undone by it.
+    unchanged_fields = ("password",)
+    stale_message = "password_changed"
+    confirms_address = False
 
     def clean_old_password(self) -> str:
         # As Django's, with the guesses counted per account (current_password_checked).

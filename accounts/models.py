@@ -147,6 +147,19 @@ class User(AbstractUser):
         # get_full_name(), then the username.
         return display_name or f"{first_name} {last_name}".strip() or username
 
+    def lock_if_unchanged(self, *fields: str, **read) -> bool:
+        """Lock this account's row (inside a transaction) and return whether its stored
+        FIELDS still hold the values this instance was read with (or those given as
+        READ, for fields a form has set since).
+
+        A form checks the password, or a link, against the account as its request read
+        it; an instructor's reclaim, a password reset or another form may have written
+        the row since. Saving over them gave the account back to whoever lost it.
+        """
+        expected = {name: getattr(self, name) for name in fields} | read
+        stored = type(self).objects.select_for_update().filter(pk=self.pk).values(*expected).first()
+        return stored == expected
+
     def save(self, *args, **kwargs) -> None:
         # Keep email lookups and the case-insensitive constraint predictable: whatever
         # path an address comes by, it is stored canonical (forms also refuse invisibles).

@@ -40,7 +40,7 @@ class SessionStore(db.SessionStore):
 # clearsessions, and every session that ended (and every form kept while signed out,
 # coursesite/formpages.py) stayed in the table for good.
 CLEAR_EVERY_SECONDS = 60 * 60
-_last_cleared = 0.0
+_last_cleared = float("-inf")  # monotonic time starts near 0 at boot: never "just now"
 _clearing = threading.Lock()
 
 

@@ -110,11 +110,14 @@ class PasswordResetConfirmView(SuccessMessageMixin, auth_views.PasswordResetConf
     success_message = "Your password was reset. You can now log in with it."
 
     def form_valid(self, form):
-        response = super().form_valid(form)
+        try:
+            response = super().form_valid(form)  # the form confirms the address
+        except ValidationError as exc:  # the account changed meanwhile (the form's save)
+            form.add_error(None, exc)
+            return self.form_invalid(form)
         # The lockout page sends people here: whoever reads the account's email may
         # log in again at once.
         forget_login_failures(form.user)
-        email_confirm(form.user)  # the link came to the address
         return response
 
 
@@ -131,8 +134,11 @@ class InvitationView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form):
         left = self._other_account()
-        response = super().form_valid(form)
-        email_confirm(form.user)  # the link came to the address
+        try:
+            response = super().form_valid(form)  # the form confirms the address
+        except ValidationError as exc:  # the account changed meanwhile (the form's save)
+            form.add_error(None, exc)
+            return self.form_invalid(form)
         logged_out = f" You were logged out of {left.get_username()}." if left else ""
         messages.success(
             self.request,
@@ -169,7 +175,12 @@ def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST":
         if form.is_valid():
-            user = form.save()
+            try:
+                user = form.save()
+            except ValidationError as exc:  # the account changed meanwhile (the form's save)
+                form.add_error(None, exc)
+                messages.error(request, "Your profile was not saved.")
+                return _profile_page(request, form)
             if not form.email_changed:
                 messages.success(request, "Your profile was saved.")
                 return redirect("accounts:profile")

@@ -487,3 +487,25 @@ def test_no_email_to_an_unconfirmed_address_greets_it_with_the_name_its_maker_ch
         Client().post(reverse("accounts:password_reset"), {"email": a.student.email})
     [reset] = mail.outbox
     assert reset.body.startswith(f"Hello {a.student},")
+
+
+def test_an_account_a_superuser_switched_off_is_not_reopened_by_an_enrollment(
+    client, courses, django_capture_on_commit_callbacks
+):
+    """Probe 17: reclaiming an unconfirmed account whose password a superuser had
+    disabled after use "cleared" a password it did not have, and its invitation opened
+    the account again."""
+    a, _ = courses
+    shut = UserFactory(username="shut", email=VICTIM, email_confirmed=False)
+    shut.set_unusable_password()
+    shut.last_login = timezone.now()
+    shut.save()
+    mail.outbox.clear()
+    client.force_login(a.instructor)
+    with django_capture_on_commit_callbacks(execute=True):
+        page = import_roster(client, a.course, f"email,name,role\n{VICTIM},Co,student\n")
+    page = page.content.decode()
+    assert "password was cleared" not in page and "invitation emailed" not in page
+    shut.refresh_from_db()
+    assert shut.last_login is not None and not shut.has_usable_password()
+    assert [m for m in mail.outbox if "/accounts/welcome/" in m.body] == []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.sessions.models import Session
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
@@ -305,3 +306,72 @@ def test_a_password_change_racing_a_reclaim_saves_nothing_and_says_why(rf, bob):
     stored = User.objects.get(pk=bob.pk)
     assert not stored.has_usable_password()
     assert not stored.check_password("Kept-it-99")
+
+
+def test_a_new_address_racing_a_reclaim_is_refused_and_the_reclaim_stands(client, bob):
+    """Probe 17: a squatter's address change, checked against the password its request
+    read, landed after an instructor's reclaim: the account went to the squatter's
+    address, where "Forgot your password?" then gave it back to them."""
+    from accounts.confirmation import reclaim_unconfirmed
+    from accounts.forms import ProfileForm
+
+    User.objects.filter(pk=bob.pk).update(email_confirmed=False)
+    form_user = User.objects.get(pk=bob.pk)  # as the profile request read it
+    data = {"display_name": "B", "first_name": "", "last_name": "", "email": "mine@evil.test"}
+    form = ProfileForm({**data, "current_password": PASSWORD}, instance=form_user)
+    assert form.is_valid(), form.errors
+    assert reclaim_unconfirmed(User.objects.get(pk=bob.pk))  # meanwhile
+    with pytest.raises(ValidationError, match="changed while this form was open"):
+        form.save()
+    stored = User.objects.get(pk=bob.pk)
+    assert stored.email == "bob@example.org" and not stored.has_usable_password()
+    assert stored.display_name != "B"
+    # A change of names alone needs no password and is kept (only its own columns).
+    names = ProfileForm({**data, "email": "bob@example.org"}, instance=stored)
+    assert names.is_valid(), names.errors
+    names.save()
+    assert User.objects.get(pk=bob.pk).display_name == "B"
+
+
+def test_a_password_reset_racing_an_address_change_saves_nothing_of_either_side(bob):
+    """Probe 17: the owner's reset saved the whole row as it read it: it undid an address
+    change saved meanwhile, or, landing first, left the squatter's change to follow and
+    take the account. Each side now finds the other's write and saves nothing."""
+    from accounts.forms import ProfileForm, SetPasswordForm
+
+    User.objects.filter(pk=bob.pk).update(email_confirmed=False)
+    owner_view = User.objects.get(pk=bob.pk)  # the reset link's request
+    squatter_view = User.objects.get(pk=bob.pk)  # the profile's request
+    reset = SetPasswordForm(
+        owner_view, {"new_password1": "Owner-42-x", "new_password2": "Owner-42-x"}
+    )
+    moved = ProfileForm(
+        {"display_name": "", "email": "mine@evil.test", "current_password": PASSWORD},
+        instance=squatter_view,
+    )
+    assert reset.is_valid() and moved.is_valid(), (reset.errors, moved.errors)
+    moved.save()  # the squatter first: the link was for the address it had
+    with pytest.raises(ValidationError, match="changed while this page was open"):
+        reset.save()
+    stored = User.objects.get(pk=bob.pk)
+    assert stored.email == "mine@evil.test" and not stored.email_confirmed
+    assert stored.check_password(PASSWORD)
+
+    # The owner first: the squatter's change, checked against the old password, fails.
+    User.objects.filter(pk=bob.pk).update(email="bob@example.org")
+    owner_view = User.objects.get(pk=bob.pk)
+    squatter_view = User.objects.get(pk=bob.pk)
+    reset = SetPasswordForm(
+        owner_view, {"new_password1": "Owner-42-x", "new_password2": "Owner-42-x"}
+    )
+    moved = ProfileForm(
+        {"display_name": "", "email": "mine@evil.test", "current_password": PASSWORD},
+        instance=squatter_view,
+    )
+    assert reset.is_valid() and moved.is_valid()
+    reset.save()
+    with pytest.raises(ValidationError, match="changed while this form was open"):
+        moved.save()
+    stored = User.objects.get(pk=bob.pk)
+    assert stored.email == "bob@example.org" and stored.email_confirmed
+    assert stored.check_password("Owner-42-x")

@@ -120,7 +120,7 @@ def test_expired_sessions_are_deleted_at_a_login_once_an_hour(client, db, monkey
             session_key=key, session_data="", expire_date=timezone.now() - timedelta(days=1)
         )
 
-    monkeypatch.setattr(sessions, "_last_cleared", 0.0)
+    monkeypatch.setattr(sessions, "_last_cleared", float("-inf"))
     an_old_session("ended" * 8)
     client.force_login(UserFactory())
     assert not Session.objects.filter(session_key="ended" * 8).exists()
