@@ -42,6 +42,28 @@ class ConfirmationTokenGenerator(PasswordResetTokenGenerator):
 confirmation_tokens = ConfirmationTokenGenerator()
 
 
+class ResetTokenGenerator(PasswordResetTokenGenerator):
+    """Password reset links; those of an unconfirmed account outlive its logins and its
+    password changes.
+
+    Django's token hashes the password and the last login, so that a link dies once
+    used, or once its account logs in. For an account whose address was never confirmed,
+    that handed the mailbox's owner's links to whoever made the account: they asked for
+    the three resets an address gets an hour (sent to the mailbox), then logged in once,
+    and every link died; the owner's own request was over the limit. Its links hash the
+    address and its state instead: the account's holder cannot end them but by giving
+    the address up, and the first one used confirms the address, which ends them all.
+    """
+
+    def _make_hash_value(self, user: User, timestamp: int) -> str:
+        if user.email_confirmed:
+            return super()._make_hash_value(user, timestamp)
+        return f"unconfirmed:{user.pk}:{user.email}:{timestamp}"
+
+
+reset_tokens = ResetTokenGenerator()
+
+
 def confirmation_url(user: User) -> str:
     """Return the absolute link that confirms USER's current address (from SITE_URL)."""
     path = reverse(

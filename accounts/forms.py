@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from coursesite.forms import PlainErrorsMixin
 
-from .confirmation import confirmation_send
+from .confirmation import confirmation_send, reset_tokens
 from .invitations import invitable
 from .models import User
 from .tasks import email_changed_notify, send_invitation_emails, send_password_reset_email
@@ -311,6 +311,7 @@ class PasswordResetForm(PlainErrorsMixin, auth_forms.PasswordResetForm):
         super().save(
             # Links from SITE_URL, not from the Host header of whoever asked.
             domain_override=settings.SITE_NAME,
+            token_generator=reset_tokens,
             subject_template_name=self.subject_template_name,
             email_template_name=self.email_template_name,
             extra_email_context={"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL},

@@ -21,7 +21,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from access import policy
 from coursesite.formpages import form_view, page, page_with_form
 
-from .confirmation import confirmation_send, confirmation_tokens, email_confirm
+from .confirmation import confirmation_send, confirmation_tokens, email_confirm, reset_tokens
 from .forms import (
     LoginForm,
     PasswordChangeForm,
@@ -106,6 +106,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 class PasswordResetConfirmView(SuccessMessageMixin, auth_views.PasswordResetConfirmView):
     form_class = SetPasswordForm
+    token_generator = reset_tokens
     success_url = reverse_lazy("accounts:login")
     success_message = "Your password was reset. You can now log in with it."
 

@@ -107,3 +107,77 @@ def test_requests_over_the_limit_queue_nothing(settings):
     for _ in range(5):
         assert answer(ask("bob@example.org")) == (302, DONE)
     assert DBTaskResult.objects.count() == 2
+
+
+def reset_path(message) -> str:
+    import re
+
+    return re.search(r"https?://[^/]+(/accounts/\S+)", message.body).group(1)
+
+
+def set_new_password(path: str, password: str):
+    """Open the link at PATH in a new browser and choose PASSWORD; return the answer."""
+    owner = Client()
+    landing = owner.get(path, follow=True)
+    form_url = landing.redirect_chain[-1][0] if landing.redirect_chain else path
+    return owner.post(form_url, {"new_password1": password, "new_password2": password})
+
+
+def can_log_in(username: str, password: str) -> bool:
+    login = {"username": username, "password": password}
+    return Client().post(reverse("accounts:login"), login).status_code == 302
+
+
+def test_whoever_made_an_account_with_an_address_cannot_end_its_owners_reset_links(
+    sent_at_once, settings
+):
+    """Probe 17: the account's maker asked for the three resets an address gets an hour
+    (to the victim's mailbox), then logged in and changed the password: every link died,
+    and the owner's own request was over the limit: no way in, hour after hour."""
+    squatter = UserFactory(username="squat", email="victim@example.org", email_confirmed=False)
+    squatter.set_password("Squatter-pass-1")
+    squatter.save()
+    for _ in range(3):
+        ask("victim@example.org", HOME)
+    assert sent_to() == ["victim@example.org"] * 3
+    links = [reset_path(message) for message in mail.outbox]
+    session = Client()
+    assert (
+        session.post(
+            reverse("accounts:login"), {"username": "squat", "password": "Squatter-pass-1"}
+        ).status_code
+        == 302
+    )
+    session.post(
+        reverse("accounts:password_change"),
+        {
+            "old_password": "Squatter-pass-1",
+            "new_password1": "Squatter-pass-2",
+            "new_password2": "Squatter-pass-2",
+        },
+    )
+    assert can_log_in("squat", "Squatter-pass-2")
+    assert answer(ask("victim@example.org")) == (302, DONE)  # over the limit: nothing sent
+    assert len(mail.outbox) == 3
+
+    # The links in the mailbox still work; the first one used confirms the address and
+    # ends the others, and whoever made the account is out.
+    response = set_new_password(links[1], "Owner-chose-42")
+    assert response.status_code == 302, response.content.decode()[:3000]
+    squatter.refresh_from_db()
+    assert squatter.email_confirmed
+    assert can_log_in("squat", "Owner-chose-42") and not can_log_in("squat", "Squatter-pass-2")
+    assert "invalid or was already used" in Client().get(links[0], follow=True).content.decode()
+
+
+def test_a_confirmed_accounts_reset_link_still_ends_when_it_logs_in(sent_at_once, bob):
+    """Django's rule for everyone else: a link dies once its account logs in."""
+    ask(bob.email)
+    [message] = mail.outbox
+    from accounts.tests.factories import PASSWORD
+
+    assert can_log_in(bob.username, PASSWORD)
+    assert (
+        "invalid or was already used"
+        in Client().get(reset_path(message), follow=True).content.decode()
+    )
