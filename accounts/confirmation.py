@@ -16,6 +16,7 @@ an attacker's account names a victim's address, confirms nothing.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from functools import partial
 
 from django.conf import settings
@@ -36,7 +37,8 @@ class ConfirmationTokenGenerator(PasswordResetTokenGenerator):
     key_salt = "accounts.confirmation.ConfirmationTokenGenerator"
 
     def _make_hash_value(self, user: User, timestamp: int) -> str:
-        return f"{user.pk}{user.email}{user.email_confirmed}{timestamp}"
+        # A new address waiting (pending_email) is part of it: "" for every other link.
+        return f"{user.pk}{user.email}{user.email_confirmed}{user.pending_email}{timestamp}"
 
 
 confirmation_tokens = ConfirmationTokenGenerator()
@@ -76,13 +78,20 @@ def confirmation_url(user: User) -> str:
     return settings.SITE_URL + path
 
 
+def address_to_confirm(user: User) -> str:
+    """Return the address USER's confirmation link goes to: a new one waiting, else
+    theirs if not confirmed yet, else ""."""
+    return user.pending_email or ("" if user.email_confirmed else user.email)
+
+
 def confirmation_send(*, user: User) -> bool:
-    """Email USER the link confirming their address once the transaction commits;
-    return False, sending nothing, when the address had its few links this hour (any
-    account can name any address: a "send it again" button mailed it without end)."""
+    """Email USER the link confirming their address (or the new one waiting) once the
+    transaction commits; return False, sending nothing, when the address had its few
+    links this hour (any account can name any address: a "send it again" button mailed
+    it without end)."""
     from .tasks import send_confirmation_email
 
-    if not address_mail_allowed("confirm", user.email):
+    if not address_mail_allowed("confirm", address_to_confirm(user)):
         return False
     transaction.on_commit(partial(send_confirmation_email.enqueue, user_id=user.pk))
     return True
@@ -93,6 +102,33 @@ def email_confirm(user: User) -> None:
     if not user.email_confirmed:
         user.email_confirmed = True
         user.save(update_fields=["email_confirmed"])
+
+
+class Move(StrEnum):
+    """What opening the link of a new address did (``pending_email_confirm``)."""
+
+    MOVED = "moved"  # the account has the new address
+    TAKEN = "taken"  # another account has it now: given up
+    STALE = "stale"  # the account changed since it was read: nothing done
+
+
+@transaction.atomic
+def pending_email_confirm(user: User) -> tuple[Move, str]:
+    """Make USER's new address, whose link its owner opened, the account's address, and
+    tell the old one; return what was done and the address the account had."""
+    from .tasks import email_changed_notify
+
+    old = user.email
+    if not user.lock_if_unchanged("email", "pending_email"):
+        return Move.STALE, old
+    if User.objects.filter(email__iexact=user.pending_email).exclude(pk=user.pk).exists():
+        user.pending_email = ""
+        user.save(update_fields=["pending_email"])
+        return Move.TAKEN, old
+    user.email, user.pending_email, user.email_confirmed = user.pending_email, "", True
+    user.save(update_fields=["email", "pending_email", "email_confirmed"])
+    email_changed_notify(user=user, old_email=old, old_confirmed=True)
+    return Move.MOVED, old
 
 
 def is_reclaimable(user: User) -> bool:

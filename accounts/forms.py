@@ -108,11 +108,12 @@ class UniqueEmailMixin:
         )
         if moved:
             self.instance.email_confirmed = False
+            self.instance.pending_email = ""  # a new address typed before is moot now
         if commit and self.instance.pk and (fields := getattr(self, "saved_fields", None)):
             # Only the form's own columns: a whole row read when the request began put
             # back a password cleared meanwhile (an instructor's reclaim lost the race).
             user = super().save(commit=False)
-            user.save(update_fields=[*fields, "email_confirmed"])
+            user.save(update_fields=[*fields, "email_confirmed", "pending_email"])
         else:
             user = super().save(commit=commit)
         self.link_sent = commit and moved and confirmation_send(user=user)
@@ -235,6 +236,8 @@ class ProfileForm(PlainErrorsMixin, UniqueEmailMixin, forms.ModelForm):
                     ),
                     code="account_changed",
                 )
+            if self.email_changed and self.old_confirmed and commit:
+                return self._save_pending()
             user = super().save(commit=commit)
             self.old_told = bool(
                 commit
@@ -244,6 +247,19 @@ class ProfileForm(PlainErrorsMixin, UniqueEmailMixin, forms.ModelForm):
                     user=user, old_email=self.old_email, old_confirmed=self.old_confirmed
                 )
             )
+        return user
+
+    pending = False  # the new address waits for its link (``_save_pending``)
+
+    def _save_pending(self) -> User:
+        """Keep the confirmed address until the new one's owner opens the link sent to
+        it (accounts.confirmation.pending_email_confirm), saving the names meanwhile."""
+        user = self.instance
+        user.pending_email, user.email = user.email, self.old_email  # as the form set it
+        user.save(update_fields=[*self.saved_fields, "pending_email"])
+        self.pending = True
+        self.old_told = False  # told once the address moves
+        self.link_sent = confirmation_send(user=user)
         return user
 
 

@@ -104,6 +104,19 @@ class User(AbstractUser):
             "clears it."
         ),
     )
+    # A new address typed on the profile of an account whose address is confirmed: the
+    # account keeps its address (logins, password resets) until the new one's owner
+    # opens the link sent to it. Changed at once, a typo handed the account to whoever
+    # held the mistyped address ("Forgot your password?" went there).
+    pending_email = models.EmailField(
+        _("new email address, not confirmed yet"),
+        blank=True,
+        default="",
+        help_text=_(
+            "Typed on the profile; it replaces the address once its link is opened. Not "
+            "used for logins or password resets until then."
+        ),
+    )
 
     # Kept by the database from the fields above (name_sort_key_expression): a page of a
     # list sorted by name then walks the index below instead of computing every

@@ -141,10 +141,11 @@ def send_confirmation_email(*, user_id: int) -> int:
     Asked when it goes: an address confirmed meanwhile, or an account closed, gets
     nothing; one changed meanwhile gets the link for its new address.
     """
-    from .confirmation import confirmation_url
+    from .confirmation import address_to_confirm, confirmation_url
 
     user = User.objects.filter(pk=user_id).first()
-    if user is None or not user.email or user.email_confirmed or not user.is_active:
+    address = address_to_confirm(user) if user is not None else ""
+    if not address or not user.is_active:
         return 0
     context = {
         "user": user,
@@ -152,5 +153,6 @@ def send_confirmation_email(*, user_id: int) -> int:
         "reset_url": settings.SITE_URL + reverse("accounts:password_reset"),
         "site_name": settings.SITE_NAME,
         "site_url": settings.SITE_URL,
+        "new_address": bool(user.pending_email),  # the account keeps its own until then
     }
-    return send_templated_email("confirm-email", context, user.email)
+    return send_templated_email("confirm-email", context, address)

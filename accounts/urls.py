@@ -32,6 +32,7 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("confirm/", views.confirmation_resend, name="confirmation_resend"),
+    path("confirm/cancel/", views.pending_email_cancel, name="pending_email_cancel"),
     path("confirm/<uidb64>/<token>/", views.confirm_email, name="confirm_email"),
     path(
         "welcome/<uidb64>/<token>/",

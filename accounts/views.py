@@ -21,7 +21,15 @@ from django.views.decorators.debug import sensitive_post_parameters
 from access import policy
 from coursesite.formpages import form_view, page, page_with_form
 
-from .confirmation import confirmation_send, confirmation_tokens, email_confirm, reset_tokens
+from .confirmation import (
+    Move,
+    address_to_confirm,
+    confirmation_send,
+    confirmation_tokens,
+    email_confirm,
+    pending_email_confirm,
+    reset_tokens,
+)
 from .forms import (
     LoginForm,
     PasswordChangeForm,
@@ -188,6 +196,9 @@ def profile(request: HttpRequest) -> HttpResponse:
             # A new session key: one copied before the change does not follow it
             # (and a password hash upgraded by the check stays valid for this one).
             update_session_auth_hash(request, user)
+            if form.pending:
+                _say_pending(request, user, sent=form.link_sent)
+                return redirect("accounts:profile")
             # Each part only when it happened (mail to an address is limited per hour).
             told = f" {form.old_email} was told of the change." if form.old_told else ""
             link = (
@@ -205,6 +216,23 @@ def profile(request: HttpRequest) -> HttpResponse:
     return _profile_page(request, form)
 
 
+def _say_pending(request: HttpRequest, user, *, sent: bool) -> None:
+    if sent:
+        messages.success(
+            request,
+            f"Your profile was saved. To make {user.pending_email} your address, open the "
+            "link just sent to it while logged in here. Until then your address stays "
+            f"{user.email}, for logins and password resets.",
+        )
+    else:
+        messages.warning(
+            request,
+            f"Your profile was saved, but no link was sent to {user.pending_email}: it had "
+            "several in the last hour. Ask for one again from this page later; your "
+            f"address stays {user.email} until you open it.",
+        )
+
+
 @form_view(login=True, keep=False)
 def confirm_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     """Confirm the address of the account logged in, from the link sent to it.
@@ -217,14 +245,39 @@ def confirm_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse
     user = request.user
     own = _uid_is(uidb64, user)
     if not (own and confirmation_tokens.check_token(user, token)):
-        if own and user.email_confirmed:  # opened again after confirming
+        if own and not address_to_confirm(user):  # opened again after confirming
             messages.info(request, f"Your email address, {user.email}, is already confirmed.")
             return redirect("accounts:profile")
-        return render(request, "accounts/confirm_email.html", {"valid": False}, status=400)
+        context = {
+            "valid": False,
+            "address": address_to_confirm(user),
+            "days": settings.PASSWORD_RESET_TIMEOUT // (24 * 60 * 60),
+        }
+        return render(request, "accounts/confirm_email.html", context, status=400)
     if request.method != "POST":
-        return render(request, "accounts/confirm_email.html", {"valid": True})
-    email_confirm(user)
-    messages.success(request, f"Thank you: your email address, {user.email}, is confirmed.")
+        return render(
+            request, "accounts/confirm_email.html", {"valid": True, "new": user.pending_email}
+        )
+    if not user.pending_email:
+        email_confirm(user)
+        messages.success(request, f"Thank you: your email address, {user.email}, is confirmed.")
+        return redirect("accounts:profile")
+    new = user.pending_email
+    move, old = pending_email_confirm(user)
+    if move is Move.TAKEN:
+        messages.error(
+            request,
+            f"{new} is now the address of another account, so it cannot be yours here: "
+            f"your address stays {user.email}.",
+        )
+    elif move is Move.STALE:  # another tab confirmed or changed it meanwhile
+        messages.warning(request, "Your address changed meanwhile: see it below.")
+    else:
+        messages.success(
+            request,
+            f"Thank you: your email address is now {new}, for logins and password resets. "
+            f"{old} is told of the change.",
+        )
     return redirect("accounts:profile")
 
 
@@ -238,20 +291,39 @@ def _uid_is(uidb64: str, user) -> bool:
 @form_view(page("accounts:profile"), keep=False)
 def confirmation_resend(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if user.email_confirmed:
+    address = address_to_confirm(user)
+    if not address:
         messages.info(request, f"Your email address, {user.email}, is already confirmed.")
     elif confirmation_send(user=user):
         messages.success(
             request,
-            f"A confirmation link is on its way to {user.email}. Open it while logged in "
+            f"A confirmation link is on its way to {address}. Open it while logged in "
             "to this account.",
         )
     else:
         messages.warning(
             request,
-            f"Nothing was sent: {user.email} had several links in the last hour. Look for "
+            f"Nothing was sent: {address} had several links in the last hour. Look for "
             "them (and in its spam folder), or ask again in an hour.",
         )
+    return redirect("accounts:profile")
+
+
+@form_view(page("accounts:profile"), keep=False)
+def pending_email_cancel(request: HttpRequest) -> HttpResponse:
+    """Give up the new address waiting for its link: the account keeps its own."""
+    user = request.user
+    if user.pending_email:
+        given_up = user.pending_email
+        user.pending_email = ""
+        user.save(update_fields=["pending_email"])
+        messages.success(
+            request,
+            f"{given_up} is no longer waiting: its link no longer works, and your address "
+            f"stays {user.email}.",
+        )
+    else:
+        messages.info(request, "No new address was waiting for confirmation.")
     return redirect("accounts:profile")
 
 

@@ -81,6 +81,7 @@ def routes(a, b) -> list[Route]:
         Route("accounts:token_revoke", {"pk": a.token.pk}, post=STUDENT_A),
         # Everyone asks for the link confirming their own address, and no one else's.
         Route("accounts:confirmation_resend", post=EVERYONE),
+        Route("accounts:pending_email_cancel", post=EVERYONE),
         # Course A's content.
         Route("lessons:course", {"slug": course}, get=MEMBERS_A),
         Route("lessons:lesson", {"course_slug": course, "lesson_slug": lesson}, get=MEMBERS_A),

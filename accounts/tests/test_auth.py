@@ -223,7 +223,9 @@ def test_profile_edit_saves_name_and_email(client, bob):
     )
     assert "Your profile was saved." in response.content.decode()
     bob.refresh_from_db()
-    assert (bob.display_name, bob.email) == ("Bobby", "bobby@example.org")
+    # A confirmed address stays until the new one is confirmed (test_profile_email.py).
+    assert (bob.display_name, bob.pending_email) == ("Bobby", "bobby@example.org")
+    assert bob.email == "bob@example.org"
 
 
 def test_profile_refuses_a_taken_email_and_keeps_the_rest(client, bob):

@@ -8,11 +8,15 @@ of any change.
 
 from __future__ import annotations
 
+import re
+from functools import partial
+
 import pytest
 from django.contrib.sessions.models import Session
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
@@ -92,26 +96,50 @@ def test_someone_else_at_an_open_session_cannot_use_their_own_password(
     assert mail.outbox == []
 
 
-def test_with_the_password_the_address_changes_and_the_old_one_is_told(
+def confirm_link(message) -> str:
+    match = re.search(r"https://courses\.example\.edu(/accounts/confirm/\S+?/\S+?/)", message.body)
+    assert match, message.body
+    return match.group(1)
+
+
+def test_a_new_address_takes_over_once_its_link_is_opened_and_the_old_one_is_told(
     client, bob, django_capture_on_commit_callbacks
 ):
+    """Changed at once, a mistyped address handed the account to whoever held it: its
+    "Forgot your password?" went there. The confirmed address now stays until then."""
     client.force_login(bob)
     with django_capture_on_commit_callbacks(execute=True):
         response = profile(client, "Bob.New@Example.org", PASSWORD)
     assert response.status_code == 302
     bob.refresh_from_db()
-    assert bob.email == NEW
+    assert (bob.email, bob.pending_email, bob.email_confirmed) == ("bob@example.org", NEW, True)
     page = client.get(response["Location"]).content.decode()
-    assert f"Your email address is now {NEW}. bob@example.org was told of the change." in page
-    assert "Confirm the new address with the link just sent to it." in page
-    assert client.get(reverse("lessons:dashboard")).status_code == 200  # still logged in
+    assert f"To make {NEW} your address, open the link just sent to it" in page
+    assert "Until then your address stays bob@example.org" in page
+    assert f"Your new address, <strong>{NEW}</strong>, waits for confirmation" in page
+    [confirmation] = mail.outbox  # nothing to the old address yet: nothing moved
+    assert confirmation.to == [NEW]
+    assert "Confirm your new email address" in confirmation.subject
+    assert "keeps its current address" in confirmation.body
 
-    # The new address is not known to be Bob's until he confirms it from there.
-    assert not bob.email_confirmed
-    [notice] = [message for message in mail.outbox if message.to == ["bob@example.org"]]
-    [confirmation] = [message for message in mail.outbox if message.to == [NEW]]
-    assert "Confirm your email address" in confirmation.subject
-    assert f"{SITE_URL}/accounts/confirm/" in confirmation.body
+    # Meanwhile the new address opens nothing: no login, no reset link.
+    mail.outbox.clear()
+    login = {"username": NEW, "password": PASSWORD}
+    assert Client().post(reverse("accounts:login"), login).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post(reverse("accounts:password_reset"), {"email": NEW})
+    assert mail.outbox == []
+
+    # The link, opened logged in: a page with a button, then the move and the notice.
+    path = confirm_link(confirmation)
+    assert f"Make <strong>{NEW}</strong> the address" in client.get(path).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post(path, follow=True).content.decode()
+    assert f"your email address is now {NEW}" in page
+    assert "bob@example.org is told of the change" in page
+    bob.refresh_from_db()
+    assert (bob.email, bob.pending_email, bob.email_confirmed) == (NEW, "", True)
+    [notice] = mail.outbox
     assert notice.to == ["bob@example.org"]  # the old address, not the new one
     assert "another email address" in notice.subject
     text = notice.body
@@ -120,6 +148,45 @@ def test_with_the_password_the_address_changes_and_the_old_one_is_told(
     assert f"{SITE_URL}/accounts/password/" in text and "username bob" in text
     html_body = notice.alternatives[0].content
     assert NEW in html_body and f'href="{SITE_URL}/accounts/profile/"' in html_body
+    assert "already confirmed" in client.post(path, follow=True).content.decode()
+    assert client.get(reverse("lessons:dashboard")).status_code == 200  # still logged in
+
+
+def test_a_new_address_waiting_can_be_given_up_or_lost_to_another_account(
+    client, bob, django_capture_on_commit_callbacks
+):
+    client.force_login(bob)
+    with django_capture_on_commit_callbacks(execute=True):
+        profile(client, NEW, PASSWORD)
+    path = confirm_link(mail.outbox[0])
+    page = client.post(reverse("accounts:pending_email_cancel"), follow=True).content.decode()
+    assert f"{NEW} is no longer waiting" in page
+    client.post(path)  # its link now moves nothing
+    assert User.objects.get(pk=bob.pk).email == "bob@example.org"
+
+    # Typed again, then taken by someone else before the link is opened.
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        profile(client, NEW, PASSWORD)
+    path = confirm_link(mail.outbox[0])
+    UserFactory(username="quicker", email=NEW)
+    page = client.post(path, follow=True).content.decode()
+    assert f"{NEW} is now the address of another account" in page
+    stored = User.objects.get(pk=bob.pk)
+    assert (stored.email, stored.pending_email) == ("bob@example.org", "")
+
+
+def test_an_unconfirmed_address_changes_at_once(client, bob, django_capture_on_commit_callbacks):
+    """Nothing to keep: the account's address was never shown to be its owner's."""
+    User.objects.filter(pk=bob.pk).update(email_confirmed=False)
+    client.force_login(bob)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = profile(client, NEW, PASSWORD)
+    page = client.get(response["Location"]).content.decode()
+    assert f"Your email address is now {NEW}. Confirm the new address" in page
+    stored = User.objects.get(pk=bob.pk)
+    assert (stored.email, stored.pending_email, stored.email_confirmed) == (NEW, "", False)
+    assert [m.to for m in mail.outbox] == [[NEW]]  # the old, unconfirmed, hears nothing
 
 
 def test_names_alone_need_no_password_and_tell_nobody(
@@ -151,10 +218,15 @@ def test_the_notice_goes_through_the_database_queue_and_its_worker(client, setti
     client.force_login(bob)
     assert profile(client, NEW, PASSWORD).status_code == 302
     assert mail.outbox == []  # the request only queued it
-    # The notice to the old address, the confirmation link to the new.
-    assert DBTaskResult.objects.filter(status="READY").count() == 2
-    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
-    assert sorted(message.to for message in mail.outbox) == sorted([["bob@example.org"], [NEW]])
+    work = partial(call_command, "db_worker", batch=True, startup_delay=False, reload=False)
+    assert DBTaskResult.objects.filter(status="READY").count() == 1  # the link, to the new
+    work(verbosity=0)
+    [link] = mail.outbox
+    assert link.to == [NEW]
+    assert client.post(confirm_link(link)).status_code == 302
+    assert DBTaskResult.objects.filter(status="READY").count() == 1  # the notice, to the old
+    work(verbosity=0)
+    assert [message.to for message in mail.outbox[1:]] == [["bob@example.org"]]
 
 
 def test_a_password_posted_after_the_session_ended_is_never_kept(client, bob):
@@ -214,7 +286,7 @@ def test_the_password_cannot_be_guessed_faster_than_at_the_login_form(client, bo
     other.force_login(alice)
     response = profile(other, "alice.new@example.org", PASSWORD)
     assert response.status_code == 302
-    assert User.objects.get(pk=alice.pk).email == "alice.new@example.org"
+    assert User.objects.get(pk=alice.pk).pending_email == "alice.new@example.org"
 
 
 def test_a_right_password_forgives_its_own_count(client, bob, settings):
@@ -225,7 +297,7 @@ def test_a_right_password_forgives_its_own_count(client, bob, settings):
     assert profile(client, bob.email, PASSWORD).status_code == 302  # no change: no check
     response = profile(client, NEW, PASSWORD)
     assert response.status_code == 302
-    assert User.objects.get(pk=bob.pk).email == NEW
+    assert User.objects.get(pk=bob.pk).pending_email == NEW
 
 
 def test_changing_the_password_logs_every_other_session_out(client, bob):
