@@ -91,9 +91,10 @@ def confirmation_send(*, user: User) -> bool:
     it without end)."""
     from .tasks import send_confirmation_email
 
-    if not address_mail_allowed("confirm", address_to_confirm(user)):
+    address = address_to_confirm(user)
+    if not address_mail_allowed("confirm", address):
         return False
-    transaction.on_commit(partial(send_confirmation_email.enqueue, user_id=user.pk))
+    transaction.on_commit(partial(send_confirmation_email.enqueue, user_id=user.pk, email=address))
     return True
 
 

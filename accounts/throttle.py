@@ -208,10 +208,19 @@ reset_email_throttle = Throttle(
 )
 
 
+def mailbox_of(email: str) -> str:
+    """Return EMAIL as the mailbox it reaches: lowercase, without a "+tag" (most mail
+    services deliver ann+1@ and ann+2@ to ann@, so each counted apart multiplied a limit)."""
+    local, _, domain = email.lower().rpartition("@")
+    return f"{local.split('+', 1)[0] or local}@{domain}"
+
+
 def email_key(kind: str, email: str) -> str:
-    """The throttle subject of EMAIL for KIND: a keyed hash, so the table holds no
-    email address, and none can be guessed back from the keys."""
-    return salted_hmac(f"accounts.throttle.{kind}", email, algorithm="sha256").hexdigest()
+    """The throttle subject of EMAIL's mailbox for KIND: a keyed hash, so the table holds
+    no email address, and none can be guessed back from the keys."""
+    return salted_hmac(
+        f"accounts.throttle.{kind}", mailbox_of(email), algorithm="sha256"
+    ).hexdigest()
 
 
 def password_reset_allowed(request: HttpRequest, email: str) -> bool:
@@ -235,4 +244,4 @@ address_mail_throttle = Throttle(
 
 def address_mail_allowed(kind: str, email: str) -> bool:
     """Count one email of KIND to EMAIL; return whether to send it."""
-    return address_mail_throttle.allows(f"{kind}:{email_key(kind, email.lower())}")
+    return address_mail_throttle.allows(f"{kind}:{email_key(kind, email)}")

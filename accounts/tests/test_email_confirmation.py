@@ -328,6 +328,38 @@ def test_asking_for_the_link_again_mails_an_address_a_few_times_an_hour_only(
     assert len([m for m in mail.outbox if m.to == [VICTIM]]) == 3
 
 
+def test_tagged_variants_of_an_address_share_its_hourly_links(
+    client, db, settings, django_capture_on_commit_callbacks
+):
+    """victim+1@, victim+2@... reach one mailbox, and each was counted apart."""
+    settings.PASSWORD_RESET_EMAIL_LIMIT = 3
+    from accounts.tests.test_profile_email import profile
+
+    user = UserFactory(username="mallory", email="mallory@example.org", email_confirmed=False)
+    client.force_login(user)
+    for tag in range(1, 6):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert profile(client, f"Victim+{tag}@example.org", PASSWORD).status_code == 302
+    assert len([m for m in mail.outbox if m.to[0].startswith("victim+")]) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_queued_link_goes_only_to_the_address_it_was_counted_for(client, settings):
+    """The worker sent each queued link to the account's address of the moment: quick
+    changes through free addresses, then a victim's, mailed the victim once per change."""
+    from django.core.management import call_command
+
+    from accounts.tests.test_profile_email import profile
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    user = UserFactory(username="mallory", email="mallory@example.org", email_confirmed=False)
+    client.force_login(user)
+    for address in ("one@example.org", "two@example.org", "three@example.org", VICTIM):
+        assert profile(client, address, PASSWORD).status_code == 302
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+    assert [m.to for m in mail.outbox] == [[VICTIM]]
+
+
 def test_moving_between_addresses_tells_a_confirmed_old_address_only_a_few_times(
     client, db, settings, django_capture_on_commit_callbacks
 ):
