@@ -112,6 +112,29 @@ class ErrorPageHeadersMiddleware:
         return response
 
 
+class HeadWithoutBodyMiddleware:
+    """Answer HEAD with the GET's headers and no body. Django's views write the page
+    either way (its own server and test client drop it); gunicorn dropped it too, with a
+    warning in the error log for every HEAD. First in MIDDLEWARE."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.method == "HEAD":
+            if response.streaming:
+                close = getattr(response, "close", None)
+                response.streaming_content = []
+                if close is not None:
+                    close()  # a file being streamed is let go now
+            else:
+                length = response.get("Content-Length", str(len(response.content)))
+                response.content = b""
+                response["Content-Length"] = length  # the GET's, as RFC 9110 allows
+        return response
+
+
 class FormerAddressMiddleware:
     """Redirect a page not found at a renamed object's former address to its new one.
 

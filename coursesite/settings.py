@@ -122,6 +122,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "coursesite.middleware.HeadWithoutBodyMiddleware",
     # Around SecurityMiddleware, whose own refusals (another host's address) came bare.
     "coursesite.middleware.ErrorPageHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
