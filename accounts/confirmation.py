@@ -149,13 +149,16 @@ def is_reclaimable(user: User) -> bool:
 
 
 @transaction.atomic
-def reclaim_unconfirmed(user: User) -> bool:
+def reclaim_unconfirmed(user: User, *, name: str = "") -> bool:
     """Take the password of USER, enrolled by their address by an instructor, if its
     owner never confirmed the address; return whether it was taken.
 
     Whoever chose the password is not known to hold the address: with it, they would
     get the course. Without it the account is invitable, and the invitation goes to the
     address. An account already waiting for its invitation, or closed, is left alone.
+    The names go too, for NAME (the roster's) or none: they were typed by the same
+    person, and greeted the owner ("Welcome, Call 555-0100 to finish setup!") on every
+    page and email once the account was theirs.
     """
     if not is_reclaimable(user):
         return False
@@ -166,5 +169,6 @@ def reclaim_unconfirmed(user: User) -> bool:
         return False
     user.set_unusable_password()  # sessions end with it; api.receivers revokes the tokens
     user.last_login = None
-    user.save(update_fields=["password", "last_login"])
+    user.display_name, user.first_name, user.last_name = name, "", ""
+    user.save(update_fields=["password", "last_login", "display_name", "first_name", "last_name"])
     return True

@@ -110,10 +110,13 @@ class UniqueEmailMixin:
             self.instance.email_confirmed = False
             self.instance.pending_email = ""  # a new address typed before is moot now
         if commit and self.instance.pk and (fields := getattr(self, "saved_fields", None)):
-            # Only the form's own columns: a whole row read when the request began put
-            # back a password cleared meanwhile (an instructor's reclaim lost the race).
+            # Only the form's own columns, and the address's only when it moves: a whole
+            # row read when the request began put back a password cleared meanwhile (an
+            # instructor's reclaim lost the race), and a change of names alone put back
+            # "not confirmed" over a password reset that had just confirmed it.
+            address = ["email", "email_confirmed", "pending_email"] if moved else []
             user = super().save(commit=False)
-            user.save(update_fields=[*fields, "email_confirmed", "pending_email"])
+            user.save(update_fields=[*(f for f in fields if f != "email"), *address])
         else:
             user = super().save(commit=commit)
         self.link_sent = commit and moved and confirmation_send(user=user)

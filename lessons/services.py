@@ -726,7 +726,7 @@ def _roster_save(
                     "; its address was never confirmed, but the account is in another "
                     "course too, so its password was left: ask its owner to confirm it"
                 )
-            elif reclaim_unconfirmed(user):
+            elif reclaim_unconfirmed(user, name=row.name):
                 row.detail += "; its address was never confirmed: its password was cleared"
                 reclaimed.append((user, row))
             continue
@@ -749,7 +749,7 @@ def _roster_save(
             # no more of it than the email address they typed.
             row.outcome = RosterOutcome.ENROLLED
             row.detail = "existing account"
-            if reclaim_unconfirmed(user):  # invited below, at the address
+            if reclaim_unconfirmed(user, name=row.name):  # invited below, at the address
                 row.detail += " whose address was never confirmed: its password was cleared"
         new_enrollments.append((user, row))
         row.detail += f", as {Role(row.role).label.lower()}"

@@ -212,7 +212,14 @@ def test_a_roster_import_reclaims_an_unconfirmed_account_and_says_so(
     client, courses, django_capture_on_commit_callbacks
 ):
     a, _ = courses
-    attacker = UserFactory(username="coteacher", email=VICTIM, email_confirmed=False)
+    attacker = UserFactory(
+        username="coteacher",
+        email=VICTIM,
+        email_confirmed=False,
+        display_name="Call 555-0100 to finish setup",
+        first_name="IT",
+        last_name="Desk",
+    )
     mail.outbox.clear()
     client.force_login(a.instructor)
     with django_capture_on_commit_callbacks(execute=True):
@@ -224,6 +231,11 @@ def test_a_roster_import_reclaims_an_unconfirmed_account_and_says_so(
     assert not attacker.has_usable_password()
     assert Enrollment.objects.get(user=attacker, course=a.course).role == Role.GRADER
     assert [m.to for m in mail.outbox] == [[VICTIM]]
+    # Probe 18: the names its maker typed greeted the owner once the account was theirs;
+    # the roster's name stands instead.
+    assert (attacker.display_name, attacker.first_name, attacker.last_name) == ("Co", "", "")
+    _, answer = set_password(Client(), link_in(mail.outbox[0]), NEW_PASSWORD)
+    assert answer.status_code == 302
 
 
 def test_an_account_made_in_the_back_office_with_a_password_is_reclaimed_too(

@@ -447,3 +447,18 @@ def test_a_password_reset_racing_an_address_change_saves_nothing_of_either_side(
     stored = User.objects.get(pk=bob.pk)
     assert stored.email == "bob@example.org" and stored.email_confirmed
     assert stored.check_password("Owner-42-x")
+
+
+def test_a_change_of_names_alone_leaves_an_address_confirmed_meanwhile_confirmed(bob):
+    """Probe 18: a name change read before the owner's password reset wrote back "not
+    confirmed" (and the address) over the reset's confirmation."""
+    from accounts.forms import ProfileForm
+
+    User.objects.filter(pk=bob.pk).update(email_confirmed=False)
+    form_user = User.objects.get(pk=bob.pk)  # as the profile request read it
+    User.objects.filter(pk=bob.pk).update(email_confirmed=True)  # the reset, meanwhile
+    form = ProfileForm({"display_name": "Renamed", "email": bob.email}, instance=form_user)
+    assert form.is_valid(), form.errors
+    form.save()
+    stored = User.objects.get(pk=bob.pk)
+    assert stored.email_confirmed and stored.display_name == "Renamed"
