@@ -88,3 +88,55 @@ def test_a_body_that_cannot_be_read_is_named_not_blamed_on_the_archive(apple, se
     # A real archive still goes through.
     body = archive_body(make_zip())
     assert post(student, url, body)[0].status_code == 201
+
+
+def test_a_misspelled_field_of_a_hand_in_is_refused_and_nothing_handed_in(apple):
+    """Probe 18: "comit" for "commit" answered 201 and saved the version without it."""
+    from projects.models import Submission
+
+    student = token_client(apple.student)
+    url = f"/api/v1/assignments/{apple.grading.pk}/submissions/"
+    before = Submission.objects.count()
+    body = encode_multipart(
+        BOUNDARY, {"repository_url": "https://git.example.edu/apple.git", "comit": "a" * 40}
+    )
+    response, _ = post(student, url, body)
+    assert response.status_code == 400, response.content
+    assert "comit" in response.json()["errors"]
+    assert "it takes archive, repository_url, commit" in response.json()["errors"]["comit"][0]
+    assert Submission.objects.count() == before
+
+
+def test_an_action_that_takes_no_body_refuses_one_and_does_nothing(apple):
+    """Probe 18: {"released": false} to the release released the grades (and mailed
+    the students): the body was ignored, as if heard."""
+    from grading.models import GradeRelease
+
+    teacher = token_client(apple.instructor)
+    url = f"/api/v1/assignments/{apple.grading.pk}/release/"
+    response = teacher.post(url, {"released": False}, content_type="application/json")
+    assert response.status_code == 400
+    assert "released" in response.json()["errors"]
+    response = teacher.post(url, [1], content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["errors"]["non_field_errors"] == ["This request takes no body."]
+    assert not GradeRelease.objects.filter(assignment=apple.grading).exists()
+    # Without a body, the release itself answers (here: reviews are still missing).
+    answer = teacher.post(url, content_type="application/json").json()
+    assert "have no completed review yet" in answer["errors"]["non_field_errors"][0]
+
+
+def test_a_refusal_names_a_few_unknown_fields_not_all_of_them(apple):
+    """Probe 18: 50,000 unknown keys drew a 5.6 MB answer, each with the field list."""
+    teacher = token_client(apple.instructor)
+    body = {f"k{n}": 1 for n in range(5000)}
+    response = teacher.patch(
+        f"/api/v1/courses/{apple.course.pk}/", body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert len(errors) == 21
+    assert errors["non_field_errors"] == [
+        "4980 more fields that this request does not take were sent."
+    ]
+    assert len(response.content) < 20_000

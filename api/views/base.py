@@ -14,7 +14,7 @@ from coursesite.csvexport import CSV_MEDIA_TYPE
 
 from ..access import PolicyMixin
 from ..filters import refuse_other_params
-from ..serializers import ProblemSerializer
+from ..serializers import ProblemSerializer, refuse_unknown_fields
 
 # OPTIONS answers 405 (the schema describes every operation): so no Allow lists it.
 NO_OPTIONS = [name for name in View.http_method_names if name != "options"]
@@ -35,6 +35,17 @@ class ApiViewSet(PolicyMixin, viewsets.GenericViewSet):
     def object_for(self, action: str, *, roles=None):
         """Return the URL's object if the user may ACTION it (else 404/403)."""
         return self.fetch(self.base_queryset(), action, roles=roles, pk=self.kwargs["pk"])
+
+
+def no_body(request) -> None:
+    """Refuse (400) a body sent to an action that takes none: `{"released": false}` to
+    the release released the grades, as if the client had been heard."""
+    data = request.data
+    if data in ({}, None) or (hasattr(data, "keys") and not data.keys()):
+        return
+    if not hasattr(data, "keys"):
+        raise ApiValidationError({"non_field_errors": ["This request takes no body."]})
+    refuse_unknown_fields(data, [])
 
 
 def valid(serializer_class, data, **kwargs) -> dict:

@@ -44,7 +44,16 @@ from projects.models import Submission
 from .. import filters, serializers
 from ..pagination import Pagination
 from ..problems import Conflict
-from .base import ApiViewSet, CsvRenderer, form_input, form_valid, only_params, problems, valid
+from .base import (
+    ApiViewSet,
+    CsvRenderer,
+    form_input,
+    form_valid,
+    no_body,
+    only_params,
+    problems,
+    valid,
+)
 
 # The rubric form's per-criterion fields, and the names of the API's scores.
 RUBRIC_FIELDS = {"score": "points", "comment": "comment"}
@@ -322,6 +331,7 @@ class GradingAssignmentActions:
     @release.mapping.post
     def release_grades(self, request, pk=None):
         assignment = self.object_for(policy.TEACH)
+        no_body(request)
         release = grading.grades_release(
             assignment=assignment,
             by=request.user,

@@ -39,7 +39,7 @@ from projects.uploads import (
 from projects.views.student import archive_download
 
 from .. import filters, serializers
-from .base import ApiViewSet, ZipRenderer, form_input, form_valid, problems
+from .base import ApiViewSet, ZipRenderer, form_input, form_valid, no_body, problems
 from .grading import GradingAssignmentActions
 
 logger = logging.getLogger(__name__)
@@ -108,6 +108,7 @@ class AssignmentViewSet(
     @action(detail=True, methods=["post"], url_path="leave")
     def leave_group(self, request, pk=None):
         assignment = self.object_for(policy.CHANGE)
+        no_body(request)
         projects.group_leave(assignment=assignment, student=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -161,6 +162,10 @@ class AssignmentViewSet(
         group = selectors.group_for_student(assignment, request.user)
         if group is None:
             raise ValidationError(NO_GROUP)
+        # A misspelled field ("comit") was saved as the version without it (201).
+        serializers.refuse_unknown_fields(
+            request.data, [*SubmissionForm.base_fields, "csrfmiddlewaretoken"]
+        )
         form = SubmissionForm(request.data, request.FILES, assignment=assignment)
         data = form_valid(form)
         submission = projects.submission_create(
@@ -194,6 +199,7 @@ class AssignmentViewSet(
     )
     def assign_graders(self, request, pk=None):
         assignment = self.object_for(policy.TEACH)
+        no_body(request)
         created = grading.graders_assign_round_robin(assignment=assignment, by=request.user)
         reviews = (
             Review.objects.filter(pk__in=[r.pk for r in created])
