@@ -375,7 +375,8 @@ class SetPasswordForm(PlainErrorsMixin, auth_forms.SetPasswordForm):
         "password_mismatch": _("The two passwords differ."),
         "account_changed": _(
             "This account changed while this page was open (its password or its email "
-            "address): nothing was saved. Ask for a new link with “Forgot your password?”."
+            "address): nothing was saved. Open the link from your email again; if it no "
+            "longer works, ask for a new one with “Forgot your password?”."
         ),
     }
     # What the link was checked against: if either changed since, the link is stale.

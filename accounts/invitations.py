@@ -36,7 +36,7 @@ from django.utils.http import base36_to_int, urlsafe_base64_encode
 from access import policy
 
 from .models import User
-from .throttle import address_mail_allowed
+from .throttle import address_mail_spent
 
 
 class TokenStatus(StrEnum):
@@ -170,8 +170,9 @@ class Resend:
         if self.skipped:
             parts.append(
                 f"{self.skipped} not invited: they already chose a password (they can use "
-                "“Forgot your password?”), their account is inactive, or they are not "
-                "enrolled in a course you teach."
+                "“Forgot your password?”), their account is inactive or its password was "
+                "switched off by an administrator (ask them), or they are not enrolled in "
+                "a course you teach."
             )
         return " ".join(parts)
 
@@ -188,10 +189,10 @@ def invitations_resend(*, by: User, users: QuerySet[User]) -> Resend:
     asked = users.count()
     allowed = list(invitable_by(by, users).order_by("username"))
     result = Resend(invited=[], skipped=asked - len(allowed))
-    for user in allowed:
-        if address_mail_allowed("invite", user.email):
-            result.invited.append(user)
-        else:
+    for user in allowed:  # counted as the worker sends them (accounts.tasks)
+        if address_mail_spent("invite", user.email):
             result.throttled.append(user)
+        else:
+            result.invited.append(user)
     invitations_send(users=result.invited)
     return result

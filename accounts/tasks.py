@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from functools import partial
 
@@ -18,6 +19,8 @@ from coursesite.emails import retry_or_fail, send_each, send_templated_email
 from .invitations import invitation_url, is_invitable
 from .models import User
 from .throttle import address_mail_allowed
+
+logger = logging.getLogger(__name__)
 
 
 @task()
@@ -54,6 +57,11 @@ def _send_invitation(user: User | None) -> int:
     # Asked when the email goes, not when it was queued: an account that has set its
     # password meanwhile, or was deactivated, gets nothing.
     if user is None or not user.email or not is_invitable(user):
+        return 0
+    # Every invitation counts, however it was asked for (a roster, a resend, a removal
+    # and a new import of the same address, over and over): a few an hour per address.
+    if not address_mail_allowed("invite", user.email):
+        logger.info("The invitation to user %s was not sent: its hourly limit", user.pk)
         return 0
     courses = (
         apps.get_model("lessons.Course")

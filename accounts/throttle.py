@@ -162,6 +162,12 @@ class Throttle:
         """Count one event of SUBJECT; return whether it is within the limit."""
         return self.add_for(subject) <= self.limit
 
+    def is_spent(self, subject: str) -> bool:
+        """Return whether SUBJECT has had its events of the window, counting nothing."""
+        return ThrottleCount.objects.filter(
+            key=self._key(subject), expires_at__gt=now(), count__gte=self.limit
+        ).exists()
+
     @property
     def wait(self) -> str:
         return human_duration(self.window)
@@ -245,3 +251,8 @@ address_mail_throttle = Throttle(
 def address_mail_allowed(kind: str, email: str) -> bool:
     """Count one email of KIND to EMAIL; return whether to send it."""
     return address_mail_throttle.allows(f"{kind}:{email_key(kind, email)}")
+
+
+def address_mail_spent(kind: str, email: str) -> bool:
+    """Return whether EMAIL had its emails of KIND this hour (nothing counted)."""
+    return address_mail_throttle.is_spent(f"{kind}:{email_key(kind, email)}")

@@ -441,6 +441,19 @@ def test_the_instructor_resends_an_invitation(
     assert waiting.check_password(NEW_PASSWORD)
 
 
+def test_removing_and_importing_an_address_again_and_again_invites_it_a_few_times_only(
+    client, course, alice, django_capture_on_commit_callbacks
+):
+    """Probe 18: each removal and new import of the same address sent its invitation,
+    16 in a minute; the first one was not counted at all."""
+    client.force_login(alice)
+    for _ in range(5):
+        with django_capture_on_commit_callbacks(execute=True):
+            import_roster(client, course, "email,name,role\nagain@example.org,Again,\n")
+        Enrollment.objects.filter(user__email="again@example.org").delete()
+    assert [m.to for m in mail.outbox] == [["again@example.org"]] * 3
+
+
 @pytest.mark.parametrize(
     "changelist", ["admin:lessons_enrollment_changelist", "admin:accounts_user_changelist"]
 )
