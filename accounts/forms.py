@@ -140,6 +140,7 @@ class ProfileForm(PlainErrorsMixin, UniqueEmailMixin, forms.ModelForm):
     )
 
     saved_fields = ("display_name", "first_name", "last_name", "email")
+    pending = False  # set when a new address waits for its link (``_save_pending``)
 
     class Meta:
         model = User
@@ -251,8 +252,6 @@ class ProfileForm(PlainErrorsMixin, UniqueEmailMixin, forms.ModelForm):
                 )
             )
         return user
-
-    pending = False  # the new address waits for its link (``_save_pending``)
 
     def _save_pending(self) -> User:
         """Keep the confirmed address until the new one's owner opens the link sent to
