@@ -678,13 +678,15 @@ class EnrollmentChangeList(ChangeList):
 
 
 class EnrollmentAdminForm(forms.ModelForm):
+    acting_user = None  # who saves it (EnrollmentAdmin.get_form)
+
     def clean(self):
         cleaned = super().clean()
         before = self.instance  # the saved values: the form sets the new ones after clean()
         user, course = cleaned.get("user"), cleaned.get("course")
         if not before.pk and user and course:
-            try:  # saving would reclaim it (save_model): not from another course
-                refuse_if_unconfirmed_elsewhere(user, course)
+            try:  # saving would reclaim it (save_model): not from another's course
+                refuse_if_unconfirmed_elsewhere(user, course, by=self.acting_user)
             except ValidationError as exc:
                 self.add_error("user", exc)
         if before.pk and before.role == Role.INSTRUCTOR:
@@ -717,6 +719,10 @@ class EnrollmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
 
     def get_changelist(self, request: HttpRequest, **kwargs) -> type[ChangeList]:
         return EnrollmentChangeList
+
+    def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"acting_user": request.user})
 
     def save_model(self, request: HttpRequest, obj: Enrollment, form, change: bool) -> None:
         super().save_model(request, obj, form, change)
@@ -801,7 +807,7 @@ class EnrollmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
         results = None
         if request.method == "POST" and form.is_valid():
             course = form.cleaned_data["course"]
-            results = roster_import(course=course, rows=form.rows)
+            results = roster_import(course=course, rows=form.rows, by=request.user)
             accepted = sum(1 for row in results if row.accepted)
             invited = sum(1 for row in results if row.invited)
             level = messages.SUCCESS if accepted == len(results) else messages.WARNING

@@ -58,9 +58,10 @@ CLOSED_ACCOUNT = (
 )
 
 
-def unconfirmed_elsewhere(users, course: Course) -> set[int]:
-    """Return the ids of USERS whom an instructor of COURSE may not enroll by address:
-    accounts whose owner never confirmed it, already in another course.
+def unconfirmed_elsewhere(users, course: Course, *, by: User | None = None) -> set[int]:
+    """Return the ids of USERS whom BY, an instructor of COURSE, may not enroll there by
+    address: accounts whose owner never confirmed it, already in a course BY does not
+    teach (any other course, when BY is not given).
 
     Enrolling an unconfirmed account by its address reclaims it (its password goes, so
     that the course reaches the mailbox, not whoever typed the address): from another
@@ -69,29 +70,32 @@ def unconfirmed_elsewhere(users, course: Course) -> set[int]:
     with "Forgot your password?"; then it enrolls as any other.
     """
     ids = [user.pk for user in users if user.pk is not None and is_reclaimable(user)]
+    if not ids:
+        return set()
+    others = Enrollment.objects.exclude(course=course)
+    if by is not None:
+        others = others.exclude(course__in=policy.scope(by, policy.TEACH, Course.objects))
     elsewhere: set[int] = set()
     for start in range(0, len(ids), 500):
         elsewhere.update(
-            Enrollment.objects.filter(user_id__in=ids[start : start + 500])
-            .exclude(course=course)
-            .values_list("user_id", flat=True)
+            others.filter(user_id__in=ids[start : start + 500]).values_list("user_id", flat=True)
         )
     return elsewhere
 
 
 def unconfirmed_elsewhere_message(user: User) -> str:
     return (
-        f"The account of {user.email} is already in another course, and its owner never "
+        f"The account of {user.email} is already in a course you do not teach, and its owner never "
         "confirmed this address: it cannot be enrolled from here until they do. Ask them "
         "to confirm it (the link is on their dashboard), or to choose a new password with "
         "“Forgot your password?” on the login page; then enroll them again."
     )
 
 
-def refuse_if_unconfirmed_elsewhere(user: User, course: Course) -> None:
-    """Raise ValidationError (code "unconfirmed_elsewhere") if an instructor of COURSE
-    may not enroll USER by their address (``unconfirmed_elsewhere``)."""
-    if unconfirmed_elsewhere([user], course):
+def refuse_if_unconfirmed_elsewhere(user: User, course: Course, *, by: User) -> None:
+    """Raise ValidationError (code "unconfirmed_elsewhere") if BY, an instructor of
+    COURSE, may not enroll USER by their address (``unconfirmed_elsewhere``)."""
+    if unconfirmed_elsewhere([user], course, by=by):
         raise ValidationError(unconfirmed_elsewhere_message(user), code="unconfirmed_elsewhere")
 
 
@@ -611,8 +615,11 @@ class _Usernames:
         return candidate
 
 
-def roster_import(*, course: Course, rows: list[RosterRow]) -> list[RosterRow]:
-    """Create missing accounts and enrollments for the valid ROWS; report every row.
+def roster_import(
+    *, course: Course, rows: list[RosterRow], by: User | None = None
+) -> list[RosterRow]:
+    """Create missing accounts and enrollments for the valid ROWS, imported by BY;
+    report every row.
 
     Rows are checked one by one and rejected rows are only reported; the accepted
     rows are then written in a single transaction. If the database refuses any of
@@ -626,7 +633,7 @@ def roster_import(*, course: Course, rows: list[RosterRow]) -> list[RosterRow]:
     try:
         # The accounts and enrollments are inserted a few hundred at a time (5,000
         # rows one INSERT each took most of a minute, past a worker's timeout).
-        _roster_save(course, accepted, one_by_one=False)
+        _roster_save(course, accepted, one_by_one=False, by=by)
     except DatabaseError:
         # Someone else created one of these accounts or enrollments meanwhile, a value
         # does not fit, or the database failed: the roster is saved whole or not at
@@ -635,7 +642,7 @@ def roster_import(*, course: Course, rows: list[RosterRow]) -> list[RosterRow]:
             row.outcome, row.detail, row.invited = "", "", False
         failed = _RosterFailure()
         try:
-            _roster_save(course, accepted, one_by_one=True, failed=failed)
+            _roster_save(course, accepted, one_by_one=True, failed=failed, by=by)
         except DatabaseError as exc:
             logger.warning("Roster import for %s rolled back", course, exc_info=True)
             _roster_refused(accepted, exc, failed.row)
@@ -694,6 +701,7 @@ def _roster_save(
     *,
     one_by_one: bool,
     failed: _RosterFailure | None = None,
+    by: User | None = None,
 ) -> None:
     emails = [row.email for row in accepted]
     users: dict[str, User] = {}
@@ -705,7 +713,7 @@ def _roster_save(
             "user_id", "role"
         )
     )
-    kept_from_reclaim = unconfirmed_elsewhere(users.values(), course)
+    kept_from_reclaim = unconfirmed_elsewhere(users.values(), course, by=by)
     usernames = _Usernames([row.email for row in accepted if row.email not in users])
     new_users: list[User] = []
     new_enrollments: list[tuple[User, RosterRow]] = []
@@ -723,8 +731,8 @@ def _roster_save(
             # students join before the roster is loaded, so a squatter sits here first.
             if user.pk in kept_from_reclaim:
                 row.detail += (
-                    "; its address was never confirmed, but the account is in another "
-                    "course too, so its password was left: ask its owner to confirm it"
+                    "; its address was never confirmed, but the account is in a course you "
+                    "do not teach too, so its password was left: ask its owner to confirm it"
                 )
             elif reclaim_unconfirmed(user, name=row.name):
                 row.detail += "; its address was never confirmed: its password was cleared"

@@ -176,15 +176,17 @@ def test_an_unconfirmed_account_of_another_course_is_not_enrolled_nor_locked_out
     assert not Enrollment.objects.filter(user=someone, course=a.course).exists()
     assert can_log_in("coteacher", ATTACKER_PASSWORD) and not mail.outbox
 
-    # Nor by a roster, nor in the back office (even by one who teaches B too: its
-    # student would be locked out all the same): each says why, nothing changes.
-    Enrollment.objects.create(user=a.instructor, course=b.course, role=Role.INSTRUCTOR)
+    # Nor by a roster, nor in the back office (where A's instructor finds the account
+    # through course C, which they teach too): each says why, nothing changes.
+    c = build_tenant("Cherry")
+    Enrollment.objects.create(user=a.instructor, course=c.course, role=Role.INSTRUCTOR)
+    Enrollment.objects.create(user=someone, course=c.course, role=Role.STUDENT)
     staff = Client()
     staff.force_login(a.instructor)
     with django_capture_on_commit_callbacks(execute=True):
         page = import_roster(staff, a.course, f"email,name,role\n{VICTIM},Co,grader\n")
     page = page.content.decode()
-    assert "is already in another course, and its owner never confirmed this address" in page
+    assert "is already in a course you do not teach, and its owner never confirmed" in page
     response = staff.post(
         reverse("admin:lessons_enrollment_add"),
         {"user": someone.pk, "course": a.course.pk, "role": Role.GRADER},
@@ -206,6 +208,29 @@ def test_an_unconfirmed_account_of_another_course_is_not_enrolled_nor_locked_out
     with django_capture_on_commit_callbacks(execute=True):
         assert enroll_by_api(a, VICTIM, "instructor").status_code == 201
     assert can_log_in("coteacher", NEW_PASSWORD)
+
+
+def test_an_instructor_who_teaches_the_other_course_too_may_reclaim_the_account(
+    client, courses, django_capture_on_commit_callbacks
+):
+    """Probe 17: an instructor of A and C was refused an account of C ("in another
+    course"), a course of their own: their students are theirs to reclaim."""
+    a, _ = courses
+    c = build_tenant("Cherry")
+    Enrollment.objects.create(user=a.instructor, course=c.course, role=Role.INSTRUCTOR)
+    someone = sign_up(Client(), c.course.enrollment_key)
+    client.force_login(a.instructor)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:lessons_enrollment_add"),
+            {"user": someone.pk, "course": a.course.pk, "role": Role.STUDENT},
+        )
+    assert response.status_code == 302
+    someone.refresh_from_db()
+    assert not someone.has_usable_password()
+    assert Enrollment.objects.filter(user=someone, course=a.course).exists()
+    # Course C's other instructor's view: A's instructor teaches A and C, not B.
+    assert not can_log_in("coteacher", ATTACKER_PASSWORD)
 
 
 def test_a_roster_import_reclaims_an_unconfirmed_account_and_says_so(
@@ -444,7 +469,9 @@ def test_a_squatter_in_another_course_too_is_reported_and_left_to_its_owner(
     with django_capture_on_commit_callbacks(execute=True):
         response = import_roster(client, a.course, f"email,name,role\n{VICTIM},Co,student\n")
     page = response.content.decode()
-    assert "its address was never confirmed, but the account is in another course too" in page
+    assert (
+        "its address was never confirmed, but the account is in a course you do not teach" in page
+    )
     assert can_log_in("coteacher", ATTACKER_PASSWORD) and not mail.outbox
 
 

@@ -146,7 +146,7 @@ class CourseViewSet(GradebookActions, mixins.ListModelMixin, mixins.RetrieveMode
                 {"email": "No account has this email address. Import a roster to create one."}
             )
         try:
-            lessons.refuse_if_unconfirmed_elsewhere(user, course)
+            lessons.refuse_if_unconfirmed_elsewhere(user, course, by=request.user)
             enrollment = lessons.enrollment_create(user=user, course=course, role=data["role"])
         except ValidationError as exc:
             if getattr(exc, "code", None) in ("closed_account", "unconfirmed_elsewhere"):
@@ -193,7 +193,7 @@ class CourseViewSet(GradebookActions, mixins.ListModelMixin, mixins.RetrieveMode
             # Numbered as the lines of the same roster as a file would be (header first).
             given = valid(serializers.RosterInSerializer, request.data)["rows"]
             rows = [lessons.roster_row(line=number, **row) for number, row in enumerate(given, 2)]
-        rows = lessons.roster_import(course=course, rows=rows)
+        rows = lessons.roster_import(course=course, rows=rows, by=request.user)
         accepted = sum(1 for row in rows if row.accepted)
         report = {
             "accepted": accepted,
