@@ -426,6 +426,17 @@ class ActionIdsMixin:
             cleaned = request.POST.copy()
             cleaned.setlist(helpers.ACTION_CHECKBOX_NAME, ids)
             request.POST = cleaned
+        # Django runs an action on the posted ids that are among this person's rows:
+        # with none (another course's ids), the action ran on nothing and said it was
+        # done, or said nothing at all (the people list's resend).
+        across = request.POST.get("select_across", "0") != "0"
+        if posted and not across and not queryset.filter(pk__in=ids).exists():
+            self.message_user(
+                request,
+                _("None of the selected items is in a course you teach: nothing was done."),
+                messages.WARNING,
+            )
+            return None
         return super().response_action(request, queryset, **kwargs)
 
 
@@ -469,6 +480,18 @@ class _FixedFieldsChecked:
                 shown = name if name in self.fields else NON_FIELD_ERRORS
                 moved.setdefault(shown, []).extend(errors)
             self._update_errors(ValidationError(moved))
+
+
+class AppliedRelatedOnlyFilter(admin.RelatedOnlyFieldListFilter):
+    """Django's RelatedOnly filter, applied whenever its parameter is in the address.
+
+    With a single choice (an instructor of one course) Django hides the filter and
+    drops its parameter unapplied: ``?course__id__exact=<another course>`` listed every
+    row of one's own course, and "select all" then acted on all of them.
+    """
+
+    def has_output(self) -> bool:
+        return super().has_output() or bool(self.used_parameters)
 
 
 class CourseScopedMixin(BoundedSearchMixin, ActionIdsMixin, ScopedRelationsMixin):
@@ -517,7 +540,9 @@ class CourseScopedMixin(BoundedSearchMixin, ActionIdsMixin, ScopedRelationsMixin
         filters = []
         for entry in super().get_list_filter(request):
             if isinstance(entry, str) and get_fields_from_path(self.model, entry)[-1].is_relation:
-                entry = (entry, admin.RelatedOnlyFieldListFilter)
+                entry = (entry, AppliedRelatedOnlyFilter)
+            elif isinstance(entry, tuple) and entry[1] is admin.RelatedOnlyFieldListFilter:
+                entry = (entry[0], AppliedRelatedOnlyFilter)
             filters.append(entry)
         return filters
 
@@ -602,21 +627,6 @@ class CourseScopedMixin(BoundedSearchMixin, ActionIdsMixin, ScopedRelationsMixin
             ) % {"kinds": kinds}
             return deleted, counts, set(), [*protected, kept]
         return deleted, counts, perms_needed, protected
-
-    def response_action(self, request: HttpRequest, queryset: QuerySet, **kwargs):
-        # Django runs an action on the posted ids that are among this person's rows:
-        # with none (another course's ids), the action ran on nothing and said it was done.
-        if request.POST.get("select_across", "0") == "0":
-            posted = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
-            ids = [pk for pk in map(parse_id, posted) if pk is not None]
-            if posted and not queryset.filter(pk__in=ids).exists():
-                self.message_user(
-                    request,
-                    _("None of the selected items is in a course you teach: nothing was done."),
-                    messages.WARNING,
-                )
-                return None
-        return super().response_action(request, queryset, **kwargs)
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         # Another course's row is as absent as a deleted one: a plain 404, not a hint.

@@ -490,7 +490,8 @@ def test_an_action_with_ids_that_are_not_numbers_runs_on_the_valid_ones(world, g
         follow=True,
     )
     assert people.status_code == 200
-    assert "Items must be selected in order to perform actions on them" in people.content.decode()
+    page = html.unescape(people.content.decode())
+    assert "None of the selected items is in a course you teach: nothing was done." in page
 
 
 @pytest.mark.parametrize("value", ["sNaN", "NaN", "Infinity", "-sNaN"])
@@ -552,3 +553,23 @@ def test_autocompletes_name_people_with_their_username_and_only_the_courses(worl
     client = client_for(b.instructor)
     found = {row["text"] for row in client.get(url + query).json()["results"]}
     assert not any("Apple" in text for text in found)
+
+
+def test_a_filter_on_a_course_one_does_not_teach_lists_nothing_and_acts_on_nothing(world):
+    """Probe 19: for an instructor of one course, Django hid the course filter and
+    dropped its parameter: ?course__id__exact=<another course> listed all of their
+    modules, and "select all" unpublished every one of them."""
+    a, b = world
+    client = client_for(a.instructor)
+    url = reverse("admin:lessons_module_changelist")
+    for course in (b.course.pk, 99999):
+        page = client.get(url, {"course__id__exact": course}).content.decode()
+        assert "0 modules" in page, course
+        assert a.module.title not in page
+        client.post(
+            f"{url}?course__id__exact={course}",
+            {"action": "unpublish", "select_across": "1", "index": "0", "_selected_action": []},
+        )
+    assert Module.objects.get(pk=a.module.pk).is_published
+    page = client.get(url, {"course__id__exact": a.course.pk}).content.decode()
+    assert a.module.title in page

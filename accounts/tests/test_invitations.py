@@ -496,8 +496,10 @@ def test_instructor_b_cannot_invite_course_a_people(
     client.force_login(bea)
     pk = enrollment.pk if "enrollment" in changelist else waiting.pk
     with django_capture_on_commit_callbacks(execute=True):
-        resend(client, changelist, [pk])
+        page = text(resend(client, changelist, [pk]))
     assert mail.outbox == []
+    # Said, on both lists (probe 19: the people list said nothing at all).
+    assert "None of the selected items is in a course you teach: nothing was done." in page
     # Nor through the service, whatever queryset it is handed.
     with django_capture_on_commit_callbacks(execute=True):
         result = invitations_resend(by=bea, users=User.objects.filter(pk=waiting.pk))
