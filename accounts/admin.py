@@ -248,7 +248,17 @@ class UserAdmin(BoundedSearchMixin, ActionIdsMixin, ScopedRelationsMixin, BaseUs
             and "email" in form.changed_data
             and User.objects.filter(pk=obj.pk, email_confirmed=True).exists()
         )
-        super().save_model(request, obj, form, change)
+        if change:
+            # The columns the form changed only: the whole row, as read when the page was
+            # posted, undid what the person did meanwhile (their new address confirmed).
+            columns = {field.name for field in User._meta.concrete_fields} - {"password"}
+            changed = [name for name in form.changed_data if name in columns]
+            if "email" in changed:
+                changed += ["email_confirmed", "pending_email"]
+            if changed:
+                obj.save(update_fields=changed)
+        else:
+            super().save_model(request, obj, form, change)
         old_email = form.initial.get("email")
         if change and "email" in form.changed_data and old_email:
             # As the profile page does: the address the account left hears of it, and

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import partial
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
@@ -113,23 +114,30 @@ class Move(StrEnum):
     STALE = "stale"  # the account changed since it was read: nothing done
 
 
+class Moved(NamedTuple):
+    move: Move
+    old_email: str  # the account's address before
+    old_told: bool = False  # the old address hears of it (a few notices an hour)
+
+
 @transaction.atomic
-def pending_email_confirm(user: User) -> tuple[Move, str]:
+def pending_email_confirm(user: User) -> Moved:
     """Make USER's new address, whose link its owner opened, the account's address, and
-    tell the old one; return what was done and the address the account had."""
+    tell the old one; return what was done."""
     from .tasks import email_changed_notify
 
     old = user.email
     if not user.lock_if_unchanged("email", "pending_email"):
-        return Move.STALE, old
+        return Moved(Move.STALE, old)
     if User.objects.filter(email__iexact=user.pending_email).exclude(pk=user.pk).exists():
         user.pending_email = ""
         user.save(update_fields=["pending_email"])
-        return Move.TAKEN, old
+        return Moved(Move.TAKEN, old)
     user.email, user.pending_email, user.email_confirmed = user.pending_email, "", True
     user.save(update_fields=["email", "pending_email", "email_confirmed"])
-    email_changed_notify(user=user, old_email=old, old_confirmed=True)
-    return Move.MOVED, old
+    return Moved(
+        Move.MOVED, old, email_changed_notify(user=user, old_email=old, old_confirmed=True)
+    )
 
 
 def is_reclaimable(user: User) -> bool:

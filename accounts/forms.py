@@ -7,7 +7,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
@@ -242,7 +242,13 @@ class ProfileForm(PlainErrorsMixin, UniqueEmailMixin, forms.ModelForm):
                 )
             if self.email_changed and self.old_confirmed and commit:
                 return self._save_pending()
-            user = super().save(commit=commit)
+            try:
+                with transaction.atomic():
+                    user = super().save(commit=commit)
+            except IntegrityError as exc:  # confirmed by another account a moment ago
+                raise forms.ValidationError(
+                    self.duplicate_email_message, code="duplicate_email"
+                ) from exc
             self.old_told = bool(
                 commit
                 and self.email_changed

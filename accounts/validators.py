@@ -173,6 +173,15 @@ def canonical_email(value: str) -> str:
         )
     validate_email(email)  # again: NFKC may have turned a valid address into another
     domain = email.rpartition("@")[2]
+    if domain.startswith("["):
+        # Django takes x@[127.0.0.1]: mail to a bare machine, which no person's address is.
+        raise ValidationError(
+            _(
+                "Give an address at a domain name (such as example.org), not at a network "
+                "address in brackets."
+            ),
+            code="domain_literal",
+        )
     validate_domain_encodes(domain)
     if not domain.isascii():
         raise ValidationError(

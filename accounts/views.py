@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from copy import copy
+
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cool_off
 from django.conf import settings
@@ -11,7 +13,7 @@ from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.utils.http import urlsafe_base64_decode
@@ -45,6 +47,15 @@ from .throttle import forget_login_failures, human_duration
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(**kwargs)
+        # From a confirmation link, logged out: people typed the new address, which
+        # logs nothing in until it is confirmed.
+        context["confirming"] = str(context.get("next", "")).startswith(
+            reverse("accounts:confirmation_resend")
+        )
+        return context
 
     def form_valid(self, form):
         response = super().form_valid(form)
@@ -181,7 +192,9 @@ class InvitationView(auth_views.PasswordResetConfirmView):
 @page_with_form
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    form = ProfileForm(request.POST or None, instance=request.user)
+    # On a copy: the form sets what was typed on its instance, and a refused address
+    # then showed on the page (its navbar, its alerts) as the account's.
+    form = ProfileForm(request.POST or None, instance=copy(request.user))
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -245,8 +258,12 @@ def confirm_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse
     user = request.user
     own = _uid_is(uidb64, user)
     if not (own and confirmation_tokens.check_token(user, token)):
-        if own and not address_to_confirm(user):  # opened again after confirming
-            messages.info(request, f"Your email address, {user.email}, is already confirmed.")
+        if own and not address_to_confirm(user):  # used, or its new address given up
+            messages.info(
+                request,
+                f"Nothing is waiting for this link: your email address is {user.email}, and "
+                "it is confirmed.",
+            )
             return redirect("accounts:profile")
         context = {
             "valid": False,
@@ -263,7 +280,7 @@ def confirm_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse
         messages.success(request, f"Thank you: your email address, {user.email}, is confirmed.")
         return redirect("accounts:profile")
     new = user.pending_email
-    move, old = pending_email_confirm(user)
+    move, old, told = pending_email_confirm(user)
     if move is Move.TAKEN:
         messages.error(
             request,
@@ -275,8 +292,8 @@ def confirm_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse
     else:
         messages.success(
             request,
-            f"Thank you: your email address is now {new}, for logins and password resets. "
-            f"{old} is told of the change.",
+            f"Thank you: your email address is now {new}, for logins and password resets."
+            + (f" {old} is told of the change." if told else ""),
         )
     return redirect("accounts:profile")
 
@@ -303,8 +320,10 @@ def confirmation_resend(request: HttpRequest) -> HttpResponse:
     else:
         messages.warning(
             request,
-            f"Nothing was sent: {address} had several links in the last hour. Look for "
-            "them (and in its spam folder), or ask again in an hour.",
+            f"Nothing was sent: {address} had several links in the last hour (for this "
+            "account, or for another that gave the same address). Ask again in an hour; "
+            "choosing a new password with “Forgot your password?” also confirms your "
+            "current address.",
         )
     return redirect("accounts:profile")
 
@@ -313,15 +332,19 @@ def confirmation_resend(request: HttpRequest) -> HttpResponse:
 def pending_email_cancel(request: HttpRequest) -> HttpResponse:
     """Give up the new address waiting for its link: the account keeps its own."""
     user = request.user
-    if user.pending_email:
-        given_up = user.pending_email
-        user.pending_email = ""
-        user.save(update_fields=["pending_email"])
+    given_up = user.pending_email
+    # Only the address this page showed: another tab may have confirmed it, or typed a
+    # newer one, since (a slow click undid either).
+    if given_up and User.objects.filter(
+        pk=user.pk, email=user.email, pending_email=given_up
+    ).update(pending_email=""):
         messages.success(
             request,
             f"{given_up} is no longer waiting: its link no longer works, and your address "
             f"stays {user.email}.",
         )
+    elif given_up:
+        messages.warning(request, "Your address changed meanwhile: see it below.")
     else:
         messages.info(request, "No new address was waiting for confirmation.")
     return redirect("accounts:profile")

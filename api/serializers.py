@@ -98,7 +98,7 @@ class MeSerializer(ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "username", "name", "email", "is_superuser", "token_scope"]
+        fields = ["id", "username", "name", "email", "pending_email", "is_superuser", "token_scope"]
 
     @extend_schema_field(serializers.ChoiceField(choices=TokenScope.choices, allow_null=True))
     def get_token_scope(self, user) -> str | None:

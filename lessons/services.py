@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -247,10 +248,15 @@ def course_for_key(key: str) -> Course:
     return course
 
 
+class SignUp(NamedTuple):
+    enrollment: Enrollment
+    link_sent: bool  # the confirmation link (the address may have had its few this hour)
+
+
 @transaction.atomic
 def user_signup_with_key(
     *, username: str, email: str, password: str, display_name: str, key: str
-) -> Enrollment:
+) -> SignUp:
     """Create an account and its student enrollment together, or neither."""
     course = course_for_key(key)
     user = User(username=username, email=email, display_name=display_name)
@@ -265,8 +271,8 @@ def user_signup_with_key(
             "or log in if it is yours.",
             code="taken",
         ) from exc
-    confirmation_send(user=user)  # on commit: the address is anyone's until confirmed
-    return enrollment_create(user=user, course=course, role=Role.STUDENT)
+    link_sent = confirmation_send(user=user)  # on commit: anyone's until confirmed
+    return SignUp(enrollment_create(user=user, course=course, role=Role.STUDENT), link_sent)
 
 
 # Lessons ----------------------------------------------------------------------

@@ -394,7 +394,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                enrollment = user_signup_with_key(
+                enrollment, link_sent = user_signup_with_key(
                     username=data["username"],
                     email=data["email"],
                     password=data["password1"],
@@ -406,11 +406,17 @@ def signup(request: HttpRequest) -> HttpResponse:
             else:
                 signup_throttle.forgive(signup_throttle.subject(request))
                 login(request, enrollment.user, backend=LOGIN_BACKEND)
+                link = (
+                    f"We sent a link to {enrollment.user.email}: open it while logged in "
+                    "here to confirm your address."
+                    if link_sent
+                    else f"No confirmation link was sent to {enrollment.user.email}: it had "
+                    "several in the last hour. Ask for one from your dashboard later."
+                )
                 messages.success(
                     request,
                     f"Welcome, {enrollment.user}! Your account is ready and you are enrolled "
-                    f"in {enrollment.course.title}. We sent a link to {enrollment.user.email}: "
-                    "open it while logged in here to confirm your address.",
+                    f"in {enrollment.course.title}. {link}",
                 )
                 return redirect(enrollment.course)
         messages.error(request, "Your account was not created: please correct the errors below.")

@@ -138,6 +138,17 @@ def test_signing_up_with_an_invisible_character_is_refused(client, course):
     assert not User.objects.filter(username="newcomer").exists()
 
 
+@pytest.mark.parametrize("typed", ["x@[127.0.0.1]", "Ann@[10.0.0.1]"])
+def test_an_address_at_a_network_address_is_refused_in_words(client, course, typed):
+    """Django takes a domain literal: mail to a bare machine, nobody's address."""
+    with pytest.raises(ValidationError, match="not at a network address in brackets"):
+        canonical_email(typed)
+    data = signup_data(course.enrollment_key, username="newcomer", email=typed)
+    page = client.post(reverse("lessons:signup"), data).content.decode()
+    assert "not at a network address in brackets" in page
+    assert not User.objects.filter(username="newcomer").exists()
+
+
 def test_signing_up_with_a_new_address_stores_it_canonical(client, course):
     data = signup_data(course.enrollment_key, username="newcomer", email="New@\uff45xample.org")
     assert client.post(reverse("lessons:signup"), data).status_code == 302

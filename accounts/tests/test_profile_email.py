@@ -148,7 +148,7 @@ def test_a_new_address_takes_over_once_its_link_is_opened_and_the_old_one_is_tol
     assert f"{SITE_URL}/accounts/password/" in text and "username bob" in text
     html_body = notice.alternatives[0].content
     assert NEW in html_body and f'href="{SITE_URL}/accounts/profile/"' in html_body
-    assert "already confirmed" in client.post(path, follow=True).content.decode()
+    assert "Nothing is waiting for this link" in client.post(path, follow=True).content.decode()
     assert client.get(reverse("lessons:dashboard")).status_code == 200  # still logged in
 
 
@@ -462,3 +462,118 @@ def test_a_change_of_names_alone_leaves_an_address_confirmed_meanwhile_confirmed
     form.save()
     stored = User.objects.get(pk=bob.pk)
     assert stored.email_confirmed and stored.display_name == "Renamed"
+
+
+# Probe 20: the new address waiting -----------------------------------------------------
+def spend(kind: str, address: str) -> None:
+    """Use up ADDRESS's emails of KIND for the hour, as other requests would have."""
+    from accounts.throttle import address_mail_allowed
+
+    for _ in range(3):
+        address_mail_allowed(kind, address)
+
+
+def test_the_move_says_the_old_address_was_told_only_when_it_was(
+    client, bob, settings, django_capture_on_commit_callbacks
+):
+    settings.PASSWORD_RESET_EMAIL_LIMIT = 3
+    client.force_login(bob)
+    with django_capture_on_commit_callbacks(execute=True):
+        profile(client, NEW, PASSWORD)
+    path = confirm_link(mail.outbox[0])
+    spend("moved", "bob@example.org")  # its notices of the hour, used by earlier moves
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post(path, follow=True).content.decode()
+    assert f"your email address is now {NEW}" in page
+    assert "is told of the change" not in page and mail.outbox == []
+
+
+def test_a_refused_new_address_never_shows_as_the_accounts(client, bob):
+    """The page after a wrong password said "your address stays typo@..." and offered
+    "Keep typo@...": drawn from the account the form had just written the typo on."""
+    client.force_login(bob)
+    User.objects.filter(pk=bob.pk).update(pending_email="waiting@example.org")
+    page = profile(client, "typo@example.org", "wrong-password").content.decode()
+    assert "This is not your current password" in page
+    assert "Keep typo@example.org" not in page and "Keep bob@example.org" in page
+    assert "your address stays <strong>bob@example.org</strong>" in page
+    assert 'value="typo@example.org"' in page  # what was typed is kept in the field
+
+
+def test_keep_the_old_address_from_a_stale_page_undoes_nothing_done_since(rf, bob):
+    """Confirmed in another tab (or a newer address typed), a slow "Keep" click cleared
+    it, and said the address stayed the old one."""
+    from django.contrib.messages import get_messages
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from accounts.views import pending_email_cancel
+
+    User.objects.filter(pk=bob.pk).update(pending_email="newer@example.org")
+    request = rf.post(reverse("accounts:pending_email_cancel"))
+    request.user = User.objects.get(pk=bob.pk)  # the page as it was
+    request.user.pending_email = NEW
+    request.session = SessionStore()
+    request._messages = FallbackStorage(request)
+    request._dont_enforce_csrf_checks = True
+    response = pending_email_cancel(request)
+    assert response.status_code == 302
+    assert [str(m) for m in get_messages(request)] == [
+        "Your address changed meanwhile: see it below."
+    ]
+    assert User.objects.get(pk=bob.pk).pending_email == "newer@example.org"
+
+
+def test_an_address_taken_at_the_moment_of_saving_is_a_form_error_not_a_crash(bob):
+    from accounts.forms import ProfileForm
+
+    User.objects.filter(pk=bob.pk).update(email_confirmed=False)  # changes at once
+    form = ProfileForm(
+        {"display_name": "B", "email": NEW, "current_password": PASSWORD},
+        instance=User.objects.get(pk=bob.pk),
+    )
+    assert form.is_valid(), form.errors
+    UserFactory(username="first", email=NEW)  # confirmed by another account meanwhile
+    with pytest.raises(ValidationError, match="Another account already uses this email"):
+        form.save()
+    assert User.objects.get(pk=bob.pk).email == "bob@example.org"
+
+
+def test_a_confirmation_link_opened_logged_out_says_which_address_logs_in(client, bob):
+    page = client.get(
+        reverse("accounts:login"), {"next": "/accounts/confirm/Mg/abc-123/"}
+    ).content.decode()
+    assert "with its username or its" in page and "<strong>current</strong> email" in page
+    assert "login-to-confirm" not in client.get(reverse("accounts:login")).content.decode()
+
+
+def test_a_back_office_edit_writes_only_what_it_changed(rf, bob):
+    """A superuser's name edit saved the whole row as read: the person's new address,
+    confirmed meanwhile, went back to the old one (after the old one was told)."""
+    from django.contrib import admin
+
+    from accounts.admin import UserAdmin
+
+    root = UserFactory(username="root", is_superuser=True, is_staff=True)
+    request = rf.post("/")
+    request.user = root
+    stale = User.objects.get(pk=bob.pk)
+    model_admin = UserAdmin(User, admin.site)
+    form_class = model_admin.get_form(request, stale, change=True)
+    data = {
+        "username": stale.username,
+        "display_name": "Bobby B",
+        "first_name": stale.first_name,
+        "last_name": stale.last_name,
+        "email": stale.email,
+        "is_active": "on",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "10:00",
+    }
+    form = form_class(data, instance=stale)
+    assert form.is_valid(), form.errors
+    User.objects.filter(pk=bob.pk).update(email=NEW)  # the person's move, meanwhile
+    model_admin.save_model(request, form.save(commit=False), form, change=True)
+    stored = User.objects.get(pk=bob.pk)
+    assert (stored.display_name, stored.email) == ("Bobby B", NEW)
