@@ -86,7 +86,10 @@ class UserAdmin(BoundedSearchMixin, ActionIdsMixin, ScopedRelationsMixin, BaseUs
     search_fields = ("username", "email", "display_name", "first_name", "last_name")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("Personal info"), {"fields": ("display_name", "first_name", "last_name", "email")}),
+        (
+            _("Personal info"),
+            {"fields": ("display_name", "first_name", "last_name", "email", "email_shown")},
+        ),
         (
             _("Site-wide permissions (superusers only)"),
             {

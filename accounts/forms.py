@@ -24,6 +24,7 @@ from .validators import (
     normalize_email,
     validate_ascii_username,
     validate_email_characters,
+    validate_mail_domain,
     validate_name,
 )
 
@@ -67,6 +68,7 @@ class CanonicalEmailField(forms.EmailField):
             return value
         email = normalize_email(value)
         validate_email_characters(email)
+        validate_mail_domain(email)
         return email
 
 
@@ -290,6 +292,10 @@ class AdminUserCreationForm(UniqueEmailMixin, auth_forms.AdminUserCreationForm):
 
 
 class AdminUserChangeForm(UniqueEmailMixin, auth_forms.UserChangeForm):
+    # The address the page showed: the person may have moved to a new one since (their
+    # link opened), and the page's old address, posted back, counted as a change.
+    email_shown = forms.CharField(widget=forms.HiddenInput, required=False)
+
     class Meta(auth_forms.UserChangeForm.Meta):
         model = User
         field_classes = {
@@ -302,6 +308,25 @@ class AdminUserChangeForm(UniqueEmailMixin, auth_forms.UserChangeForm):
         for name in ("display_name", "first_name", "last_name"):
             if name in self.fields:  # the instructor's form may leave some out
                 self.fields[name].validators.append(validate_name)
+        self.fields["email_shown"].initial = self.instance.email
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        shown = cleaned.get("email_shown")
+        # Before the form sets what was typed on the instance: the row as stored now.
+        if "email" in self.fields and shown and shown != self.instance.email:
+            self.add_error(
+                "email",
+                forms.ValidationError(
+                    _(
+                        "This person's email address changed while this page was open: it "
+                        "is now %(now)s. Nothing was saved; reload the page to see it."
+                    ),
+                    code="email_changed_meanwhile",
+                    params={"now": self.instance.email},
+                ),
+            )
+        return cleaned
 
 
 class PasswordResetForm(PlainErrorsMixin, auth_forms.PasswordResetForm):

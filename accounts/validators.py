@@ -157,6 +157,25 @@ def validate_email_characters(value: str) -> None:
             )
 
 
+def validate_mail_domain(email: str) -> None:
+    """Refuse an address at a bare machine: Django takes x@[127.0.0.1] and x@localhost,
+    which are no person's address (and mail to them goes to a server's own mailboxes)."""
+    domain = email.rpartition("@")[2]
+    if domain.startswith("["):
+        raise ValidationError(
+            _(
+                "Give an address at a domain name (such as example.org), not at a network "
+                "address in brackets."
+            ),
+            code="domain_literal",
+        )
+    if domain and "." not in domain:
+        raise ValidationError(
+            _("Give the whole domain after the @, with its dot (such as example.org)."),
+            code="domain_without_dot",
+        )
+
+
 def canonical_email(value: str) -> str:
     """Return VALUE in canonical form, checked: raise ValidationError if it is no address."""
     email = normalize_email(value)
@@ -173,15 +192,7 @@ def canonical_email(value: str) -> str:
         )
     validate_email(email)  # again: NFKC may have turned a valid address into another
     domain = email.rpartition("@")[2]
-    if domain.startswith("["):
-        # Django takes x@[127.0.0.1]: mail to a bare machine, which no person's address is.
-        raise ValidationError(
-            _(
-                "Give an address at a domain name (such as example.org), not at a network "
-                "address in brackets."
-            ),
-            code="domain_literal",
-        )
+    validate_mail_domain(email)
     validate_domain_encodes(domain)
     if not domain.isascii():
         raise ValidationError(

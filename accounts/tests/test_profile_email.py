@@ -577,3 +577,30 @@ def test_a_back_office_edit_writes_only_what_it_changed(rf, bob):
     model_admin.save_model(request, form.save(commit=False), form, change=True)
     stored = User.objects.get(pk=bob.pk)
     assert (stored.display_name, stored.email) == ("Bobby B", NEW)
+
+
+def test_a_superusers_page_opened_before_a_move_cannot_undo_it(client, bob):
+    """Probe 21: a superuser's change page, opened before the person confirmed their new
+    address and saved after with a name change, posted the old address back: the move
+    was undone, the new address told the account had left it."""
+    from access.tests.matrix import form_data
+
+    root = UserFactory(username="root", is_superuser=True, is_staff=True)
+    client.force_login(root)
+    url = reverse("admin:accounts_user_change", args=[bob.pk])
+    data = form_data(client.get(url).content.decode(), "user_form")
+    assert data["email_shown"] == ["bob@example.org"]
+    User.objects.filter(pk=bob.pk).update(email=NEW)  # the person's move, meanwhile
+    data["display_name"] = ["Bobby B"]
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert f"changed while this page was open: it is now {NEW}" in response.content.decode()
+    stored = User.objects.get(pk=bob.pk)
+    assert (stored.email, stored.display_name) != ("bob@example.org", "Bobby B")
+    assert stored.email == NEW
+    # From a fresh page, the same edit saves.
+    data = form_data(client.get(url).content.decode(), "user_form")
+    data["display_name"] = ["Bobby B"]
+    assert client.post(url, data).status_code == 302
+    stored = User.objects.get(pk=bob.pk)
+    assert (stored.email, stored.display_name) == (NEW, "Bobby B")
