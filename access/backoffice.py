@@ -430,12 +430,21 @@ class ActionIdsMixin:
         # with none (another course's ids), the action ran on nothing and said it was
         # done, or said nothing at all (the people list's resend).
         across = request.POST.get("select_across", "0") != "0"
-        if posted and not across and not queryset.filter(pk__in=ids).exists():
-            self.message_user(
-                request,
-                _("None of the selected items is in a course you teach: nothing was done."),
-                messages.WARNING,
-            )
+        refusal = None
+        if across and not queryset.exists():  # "select all" of a list filtered to nothing
+            refusal = _("There is nothing in this list: nothing was done.")
+        elif posted and not across and not queryset.filter(pk__in=ids).exists():
+            if self.get_queryset(request).filter(pk__in=ids).exists():  # a stale page
+                refusal = _(
+                    "None of the selected items is in this list as it is filtered now: "
+                    "nothing was done. Reload the page and select again."
+                )
+            else:
+                refusal = _(
+                    "None of the selected items is in a course you teach: nothing was done."
+                )
+        if refusal:
+            self.message_user(request, refusal, messages.WARNING)
             return None
         return super().response_action(request, queryset, **kwargs)
 

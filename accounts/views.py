@@ -318,12 +318,16 @@ def confirmation_resend(request: HttpRequest) -> HttpResponse:
             "to this account.",
         )
     else:
+        # A reset's link confirms the account's own address too, not a new one waiting.
+        reset = (
+            ""
+            if user.pending_email
+            else " Choosing a new password with “Forgot your password?” also confirms it."
+        )
         messages.warning(
             request,
             f"Nothing was sent: {address} had several links in the last hour (for this "
-            "account, or for another that gave the same address). Ask again in an hour; "
-            "choosing a new password with “Forgot your password?” also confirms your "
-            "current address.",
+            f"account, or for another that gave the same address). Ask again in an hour.{reset}",
         )
     return redirect("accounts:profile")
 
@@ -332,9 +336,9 @@ def confirmation_resend(request: HttpRequest) -> HttpResponse:
 def pending_email_cancel(request: HttpRequest) -> HttpResponse:
     """Give up the new address waiting for its link: the account keeps its own."""
     user = request.user
-    given_up = user.pending_email
-    # Only the address this page showed: another tab may have confirmed it, or typed a
-    # newer one, since (a slow click undid either).
+    # Only the address the page showed: another tab may have confirmed it, or typed a
+    # newer one, since it was drawn (a stale click undid either).
+    given_up = request.POST.get("pending_email", user.pending_email)
     if given_up and User.objects.filter(
         pk=user.pk, email=user.email, pending_email=given_up
     ).update(pending_email=""):

@@ -573,3 +573,24 @@ def test_a_filter_on_a_course_one_does_not_teach_lists_nothing_and_acts_on_nothi
     assert Module.objects.get(pk=a.module.pk).is_published
     page = client.get(url, {"course__id__exact": a.course.pk}).content.decode()
     assert a.module.title in page
+    # Probe 21: each such action says it did nothing (some said nothing, a rebuild
+    # "The builds are queued."), and one's own row outside the filter is not "another
+    # course's".
+    answer = client.post(
+        f"{url}?course__id__exact={b.course.pk}",
+        {
+            "action": "unpublish",
+            "select_across": "1",
+            "index": "0",
+            "_selected_action": [a.module.pk],  # a page drawn before the filter
+        },
+        follow=True,
+    )
+    assert "There is nothing in this list: nothing was done." in answer.content.decode()
+    answer = client.post(
+        f"{url}?course__id__exact={b.course.pk}",
+        {"action": "unpublish", "index": "0", "_selected_action": [a.module.pk]},
+        follow=True,
+    )
+    assert "is in this list as it is filtered now: nothing was done" in answer.content.decode()
+    assert Module.objects.get(pk=a.module.pk).is_published
