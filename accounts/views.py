@@ -41,7 +41,7 @@ from .forms import (
 )
 from .invitations import TokenStatus, invitation_tokens
 from .models import User
-from .throttle import forget_login_failures, human_duration
+from .throttle import address_mail_spent, forget_login_failures, human_duration
 
 
 class LoginView(auth_views.LoginView):
@@ -272,9 +272,13 @@ def confirm_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse
         }
         return render(request, "accounts/confirm_email.html", context, status=400)
     if request.method != "POST":
-        return render(
-            request, "accounts/confirm_email.html", {"valid": True, "new": user.pending_email}
-        )
+        context = {
+            "valid": True,
+            "new": user.pending_email,
+            # Not promised when the old address had its notices of the hour.
+            "old_told": user.pending_email and not address_mail_spent("moved", user.email),
+        }
+        return render(request, "accounts/confirm_email.html", context)
     if not user.pending_email:
         email_confirm(user)
         messages.success(request, f"Thank you: your email address, {user.email}, is confirmed.")

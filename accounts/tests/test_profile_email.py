@@ -132,7 +132,9 @@ def test_a_new_address_takes_over_once_its_link_is_opened_and_the_old_one_is_tol
 
     # The link, opened logged in: a page with a button, then the move and the notice.
     path = confirm_link(confirmation)
-    assert f"Make <strong>{NEW}</strong> the address" in client.get(path).content.decode()
+    page = client.get(path).content.decode()
+    assert f"Make <strong>{NEW}</strong> the address" in page
+    assert "and bob@example.org is told of the change" in page
     with django_capture_on_commit_callbacks(execute=True):
         page = client.post(path, follow=True).content.decode()
     assert f"your email address is now {NEW}" in page
@@ -482,6 +484,9 @@ def test_the_move_says_the_old_address_was_told_only_when_it_was(
         profile(client, NEW, PASSWORD)
     path = confirm_link(mail.outbox[0])
     spend("moved", "bob@example.org")  # its notices of the hour, used by earlier moves
+    page = client.get(path).content.decode()
+    assert f"Make <strong>{NEW}</strong> the address" in page
+    assert "is told of the change" not in page  # not promised either
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         page = client.post(path, follow=True).content.decode()
