@@ -313,8 +313,12 @@ class AdminUserChangeForm(UniqueEmailMixin, auth_forms.UserChangeForm):
     def clean(self) -> dict:
         cleaned = super().clean()
         shown = cleaned.get("email_shown")
-        # Before the form sets what was typed on the instance: the row as stored now.
-        if "email" in self.fields and shown and shown != self.instance.email:
+        posted = cleaned.get("email")
+        # Before the form sets what was typed on the instance: the row as stored now. A
+        # post without the address it showed (a page drawn before this check existed, or
+        # made by hand) may not change the address either: it may be undoing a move.
+        stale = shown != self.instance.email if shown else posted != self.instance.email
+        if "email" in self.fields and posted and stale:
             self.add_error(
                 "email",
                 forms.ValidationError(

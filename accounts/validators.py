@@ -157,6 +157,10 @@ def validate_email_characters(value: str) -> None:
             )
 
 
+# Names that never reach a person's mailbox (RFC 6761): the machine itself, or nothing.
+LOCAL_ONLY_DOMAINS = (".localhost", ".localdomain", ".invalid")
+
+
 def validate_mail_domain(email: str) -> None:
     """Refuse an address at a bare machine: Django takes x@[127.0.0.1] and x@localhost,
     which are no person's address (and mail to them goes to a server's own mailboxes)."""
@@ -173,6 +177,11 @@ def validate_mail_domain(email: str) -> None:
         raise ValidationError(
             _("Give the whole domain after the @, with its dot (such as example.org)."),
             code="domain_without_dot",
+        )
+    if domain.rstrip(".").endswith(LOCAL_ONLY_DOMAINS):
+        raise ValidationError(
+            _("This domain names a local machine or no machine at all: give a real address."),
+            code="domain_local",
         )
 
 

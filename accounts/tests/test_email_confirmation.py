@@ -333,6 +333,7 @@ def test_changing_the_address_in_the_back_office_unconfirms_it(
         "username": person.username,
         "display_name": person.display_name,
         "email": "moved@example.org",
+        "email_shown": person.email,  # as the page draws it
         "is_active": "on",
         "date_joined_0": joined.date().isoformat(),
         "date_joined_1": joined.time().strftime("%H:%M:%S"),

@@ -146,6 +146,8 @@ def test_signing_up_with_an_invisible_character_is_refused(client, course):
         ("x@[127.0.0.1]", "not at a network address in brackets"),
         ("Ann@[10.0.0.1]", "not at a network address in brackets"),
         ("root@localhost", "with its dot (such as example.org)"),
+        ("p9x@mail.localhost", "names a local machine or no machine at all"),
+        ("q@box.invalid", "names a local machine or no machine at all"),
     ],
 )
 def test_an_address_at_a_bare_machine_is_refused_in_words(client, course, typed, message):
@@ -158,6 +160,15 @@ def test_an_address_at_a_bare_machine_is_refused_in_words(client, course, typed,
     assert not User.objects.filter(username="newcomer").exists()
     page = client.post(reverse("accounts:password_reset"), {"email": typed})
     assert message in page.content.decode()
+    # The API's enrollment says why, not "import a roster to create one" (probe 22).
+    teacher = token_client(course.enrollments.get(role=Role.INSTRUCTOR).user)
+    response = teacher.post(
+        f"/api/v1/courses/{course.pk}/enrollments/",
+        {"email": typed, "role": "student"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert message in response.json()["errors"]["email"][0]
 
 
 def test_signing_up_with_a_new_address_stores_it_canonical(client, course):

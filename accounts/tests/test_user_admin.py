@@ -141,6 +141,7 @@ def superuser_data(user: User, **changes) -> dict:
     data = {
         "username": user.username,
         "email": user.email,
+        "email_shown": user.email,  # as the page draws it (AdminUserChangeForm)
         "display_name": user.display_name,
         "first_name": "",
         "last_name": "",

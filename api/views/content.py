@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from access import policy
 from accounts.models import User
-from accounts.validators import normalize_email
+from accounts.validators import normalize_email, validate_mail_domain
 from coursesite.csvexport import CSV_MEDIA_TYPE
 from lessons import selectors
 from lessons import services as lessons
@@ -140,7 +140,12 @@ class CourseViewSet(GradebookActions, mixins.ListModelMixin, mixins.RetrieveMode
     def create_enrollment(self, request, pk=None):
         course = self.object_for(policy.TEACH)
         data = valid(serializers.EnrollmentCreateSerializer, request.data)
-        user = User.objects.filter(email=normalize_email(data["email"])).first()
+        email = normalize_email(data["email"])
+        try:  # no account has such an address: say why, not "import a roster"
+            validate_mail_domain(email)
+        except ValidationError as exc:
+            raise ValidationError({"email": exc.messages}) from exc
+        user = User.objects.filter(email=email).first()
         if user is None:
             raise ValidationError(
                 {"email": "No account has this email address. Import a roster to create one."}
