@@ -164,7 +164,9 @@ LOCAL_ONLY_DOMAINS = (".localhost", ".localdomain", ".invalid")
 def validate_mail_domain(email: str) -> None:
     """Refuse an address at a bare machine: Django takes x@[127.0.0.1] and x@localhost,
     which are no person's address (and mail to them goes to a server's own mailboxes)."""
-    domain = email.rpartition("@")[2]
+    local, at, domain = email.rpartition("@")
+    if not at:
+        return  # no address at all: the email validator says so
     if domain.startswith("["):
         raise ValidationError(
             _(

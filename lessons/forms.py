@@ -5,6 +5,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import CanonicalEmailField
 from accounts.models import User
 from accounts.validators import validate_ascii_username, validate_name
 from coursesite.forms import PlainErrorsMixin
@@ -51,7 +52,9 @@ class SignupForm(PlainErrorsMixin, forms.Form):
         validators=[validate_ascii_username],
         widget=forms.TextInput(attrs={"autocomplete": "username"}),
     )
-    email = forms.EmailField(
+    # Cleaned into its canonical form before Django's checks: "X@LOCALHOST" or a
+    # fullwidth letter read "Enter a valid email address." with no reason (probe 22).
+    email = CanonicalEmailField(
         label=_("Email"),
         max_length=User._meta.get_field("email").max_length,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
