@@ -201,9 +201,10 @@ def canonical_email(value: str) -> str:
             ),
             code="not_ascii",
         )
+    # Before Django's check, which calls "x@intranet" only "not valid": the reason first.
+    validate_mail_domain(email)
     validate_email(email)  # again: NFKC may have turned a valid address into another
     domain = email.rpartition("@")[2]
-    validate_mail_domain(email)
     validate_domain_encodes(domain)
     if not domain.isascii():
         raise ValidationError(

@@ -363,3 +363,11 @@ def test_broken_quoting_is_explained_in_words_not_pythons():
     [message] = excinfo.value.messages
     assert message.startswith("Line 2 is not valid CSV: most often a quotation mark")
     assert "expected after" not in message and "Nothing was imported." in message
+
+
+def test_a_roster_row_at_a_bare_machine_says_why():
+    """Probe 22: "bad email 'q2@intranet'", with no reason, where sign-up names it."""
+    rows = roster_parse(b"email,name,role\nq2@intranet,Q,student\nx@[127.0.0.1],X,student\n")
+    details = [row.detail for row in rows]
+    assert "bad email 'q2@intranet': Give the whole domain after the @" in details[0]
+    assert "not at a network address in brackets" in details[1]
