@@ -143,6 +143,12 @@ def invitations_send(*, users: list[User]) -> None:
         transaction.on_commit(partial(send_invitation_emails.enqueue, user_ids=chunk))
 
 
+def _first_few(names: list[str], shown: int = 20) -> str:
+    """Return the first SHOWN of NAMES, joined, and how many more there are."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
 @dataclass
 class Resend:
     """What a resend did: who is invited, how many were not theirs to invite or no longer
@@ -156,14 +162,12 @@ class Resend:
         """Say what the resend did, for the message shown to the instructor."""
         parts = []
         if self.invited:
-            names = ", ".join(f"{user} <{user.email}>" for user in self.invited[:20])
-            more = f" and {len(self.invited) - 20} more" if len(self.invited) > 20 else ""
-            parts.append(f"Invitation emailed again to {len(self.invited)}: {names}{more}.")
+            names = _first_few([f"{user} <{user.email}>" for user in self.invited])
+            parts.append(f"Invitation emailed again to {len(self.invited)}: {names}.")
         if self.throttled:
-            names = ", ".join(user.email for user in self.throttled[:20])
-            more = f" and {len(self.throttled) - 20} more" if len(self.throttled) > 20 else ""
+            names = _first_few([user.email for user in self.throttled])
             parts.append(
-                f"Not emailed again to {names}{more}: each address gets at most "
+                f"Not emailed again to {names}: each address gets at most "
                 f"{settings.PASSWORD_RESET_EMAIL_LIMIT} invitations an hour. Their last link "
                 "still works; try again later if it did not arrive."
             )

@@ -248,11 +248,15 @@ address_mail_throttle = Throttle(
 )
 
 
+def _address_mail_subject(kind: str, email: str) -> str:
+    return f"{kind}:{email_key(kind, email)}"
+
+
 def address_mail_allowed(kind: str, email: str) -> bool:
     """Count one email of KIND to EMAIL; return whether to send it."""
-    return address_mail_throttle.allows(f"{kind}:{email_key(kind, email)}")
+    return address_mail_throttle.allows(_address_mail_subject(kind, email))
 
 
 def address_mail_spent(kind: str, email: str) -> bool:
     """Return whether EMAIL had its emails of KIND this hour (nothing counted)."""
-    return address_mail_throttle.is_spent(f"{kind}:{email_key(kind, email)}")
+    return address_mail_throttle.is_spent(_address_mail_subject(kind, email))

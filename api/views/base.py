@@ -41,7 +41,7 @@ def no_body(request) -> None:
     """Refuse (400) a body sent to an action that takes none: `{"released": false}` to
     the release released the grades, as if the client had been heard."""
     data = request.data
-    if data in ({}, None) or (hasattr(data, "keys") and not data.keys()):
+    if data is None or (hasattr(data, "keys") and not data):  # none, or an empty object
         return
     if not hasattr(data, "keys"):
         raise ApiValidationError({"non_field_errors": ["This request takes no body."]})
