@@ -34,7 +34,7 @@ from lessons.services import enrollment_create, last_instructor_refusals
 from projects.models import GroupMembership
 
 from .confirmation import confirmation_send
-from .forms import AdminUserChangeForm, AdminUserCreationForm
+from .forms import AdminPasswordChangeForm, AdminUserChangeForm, AdminUserCreationForm
 from .invitations import invitation_send, invitations_resend, is_invitable
 from .models import Role, User
 from .tasks import email_changed_notify
@@ -81,6 +81,7 @@ class EnrollingUserCreationForm(AdminUserCreationForm):
 class UserAdmin(BoundedSearchMixin, ActionIdsMixin, ScopedRelationsMixin, BaseUserAdmin):
     form = AdminUserChangeForm
     add_form = AdminUserCreationForm
+    change_password_form = AdminPasswordChangeForm
     actions = ("resend_invitation",)
     list_display = ("username", "email", "display_name", "course_roles", "last_login")
     search_fields = ("username", "email", "display_name", "first_name", "last_name")

@@ -17,7 +17,12 @@ from coursesite.forms import PlainErrorsMixin
 from .confirmation import confirmation_send, reset_tokens
 from .invitations import invitable
 from .models import User
-from .tasks import email_changed_notify, send_invitation_emails, send_password_reset_email
+from .tasks import (
+    email_changed_notify,
+    password_changed_notify,
+    send_invitation_emails,
+    send_password_reset_email,
+)
 from .throttle import current_password_checked, password_check_throttle, password_reset_allowed
 from .validators import (
     canonical_email,
@@ -472,3 +477,13 @@ class PasswordChangeForm(SetPasswordForm, auth_forms.PasswordChangeForm):
                 self.error_messages["password_incorrect"], code="password_incorrect"
             )
         return password
+
+
+class AdminPasswordChangeForm(auth_forms.AdminPasswordChangeForm):
+    """A superuser sets another person's password: the person's address hears of it."""
+
+    def save(self, commit: bool = True) -> User:
+        user = super().save(commit=commit)
+        if commit and user.has_usable_password():
+            password_changed_notify(user=user, how="set", was_confirmed=user.email_confirmed)
+        return user

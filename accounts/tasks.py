@@ -142,6 +142,58 @@ def send_email_changed_email(
     return send_templated_email("email-changed", context, old_email)
 
 
+# How a password changed, as the notice tells it (its keys are the notice's ``how``).
+PASSWORD_CHANGES = {
+    "changed": "changed on its password page, where the current password is asked",
+    "reset": "reset through a link emailed to this address",
+    "set": "set by an administrator of the site",
+}
+
+
+def password_changed_notify(*, user: User, how: str, was_confirmed: bool) -> bool:
+    """Tell USER's address, once the current transaction commits, that the account's
+    password changed HOW (a key of PASSWORD_CHANGES); return whether a notice is queued.
+
+    Only an address confirmed before the change hears of it (an unconfirmed one may be
+    a stranger's, and a first reset is its owner's own act), a few times an hour.
+    """
+    if not was_confirmed or not user.email or not address_mail_allowed("password", user.email):
+        return False
+    transaction.on_commit(
+        partial(
+            send_password_changed_email.enqueue,
+            user_id=user.pk,
+            email=user.email,
+            how=how,
+            changed_at=timezone.now().isoformat(),
+        )
+    )
+    return True
+
+
+@task()
+def send_password_changed_email(*, user_id: int, email: str, how: str, changed_at: str) -> int:
+    """Email EMAIL that the password of the account USER_ID changed HOW at CHANGED_AT, and
+    what to do if its owner did not change it; return 1 if sent.
+
+    Sent to the address the account had at the change, even if it moved since: that
+    address's owner is the one to hear of it.
+    """
+    user = User.objects.filter(pk=user_id).first()
+    if user is None or how not in PASSWORD_CHANGES:
+        return 0
+    context = {
+        "user": user,
+        "how": PASSWORD_CHANGES[how],
+        "by_link": how == "reset",
+        "changed_at": local_text(datetime.fromisoformat(changed_at)),
+        "reset_url": settings.SITE_URL + reverse("accounts:password_reset"),
+        "site_name": settings.SITE_NAME,
+        "site_url": settings.SITE_URL,
+    }
+    return send_templated_email("password-changed", context, email)
+
+
 @task()
 def send_confirmation_email(*, user_id: int, email: str = "") -> int:
     """Email USER_ID the link confirming their address EMAIL; return 1 if sent.

@@ -41,6 +41,7 @@ from .forms import (
 )
 from .invitations import TokenStatus, invitation_tokens
 from .models import User
+from .tasks import password_changed_notify
 from .throttle import address_mail_spent, forget_login_failures, human_duration
 
 
@@ -103,10 +104,15 @@ class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
         # A new password revokes the account's API tokens (api/receivers.py): say so.
         self.had_tokens = self.request.user.api_tokens.exists()
         try:
-            return super().form_valid(form)
+            response = super().form_valid(form)
         except ValidationError as exc:  # the password changed meanwhile (the form's save)
             form.add_error(None, exc)
             return self.form_invalid(form)
+        # Whoever found a session left open and knew the password: the owner hears of it.
+        password_changed_notify(
+            user=form.user, how="changed", was_confirmed=form.user.email_confirmed
+        )
+        return response
 
     def get_success_message(self, cleaned_data) -> str:
         if self.had_tokens:
@@ -130,11 +136,13 @@ class PasswordResetConfirmView(SuccessMessageMixin, auth_views.PasswordResetConf
     success_message = "Your password was reset. You can now log in with it."
 
     def form_valid(self, form):
+        was_confirmed = form.user.email_confirmed
         try:
             response = super().form_valid(form)  # the form confirms the address
         except ValidationError as exc:  # the account changed meanwhile (the form's save)
             form.add_error(None, exc)
             return self.form_invalid(form)
+        password_changed_notify(user=form.user, how="reset", was_confirmed=was_confirmed)
         # The lockout page sends people here: whoever reads the account's email may
         # log in again at once.
         forget_login_failures(form.user)
