@@ -89,7 +89,16 @@ class UserAdmin(BoundedSearchMixin, ActionIdsMixin, ScopedRelationsMixin, BaseUs
         (None, {"fields": ("username", "password")}),
         (
             _("Personal info"),
-            {"fields": ("display_name", "first_name", "last_name", "email", "email_shown")},
+            {
+                "fields": (
+                    "display_name",
+                    "first_name",
+                    "last_name",
+                    "email",
+                    "email_shown",
+                    "email_status",
+                )
+            },
         ),
         (
             _("Site-wide permissions (superusers only)"),
@@ -117,7 +126,10 @@ class UserAdmin(BoundedSearchMixin, ActionIdsMixin, ScopedRelationsMixin, BaseUs
     # What an instructor may correct for a person of their courses.
     instructor_fieldsets = (
         (None, {"fields": ("username",)}),
-        (_("Personal info"), {"fields": ("display_name", "first_name", "last_name", "email")}),
+        (
+            _("Personal info"),
+            {"fields": ("display_name", "first_name", "last_name", "email", "email_status")},
+        ),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
 
@@ -197,7 +209,7 @@ class UserAdmin(BoundedSearchMixin, ActionIdsMixin, ScopedRelationsMixin, BaseUs
     own_personal_info = (
         _("Personal info"),
         {
-            "fields": ("display_name", "first_name", "last_name", "email"),
+            "fields": ("display_name", "first_name", "last_name", "email", "email_status"),
             "description": _(
                 "Change your own email address on your profile page: it asks for your "
                 "current password and tells your old address."
@@ -229,8 +241,24 @@ class UserAdmin(BoundedSearchMixin, ActionIdsMixin, ScopedRelationsMixin, BaseUs
         # password is asked (on a session left open, anyone could take the account
         # through "Forgot your password?"); another person's, by superusers only.
         if policy.is_superuser(request.user):
-            return ("email",) if obj.pk == request.user.pk else ()
-        return ["username", "last_login", "date_joined", "email"]
+            return ("email", "email_status") if obj.pk == request.user.pk else ("email_status",)
+        return ["username", "last_login", "date_joined", "email", "email_status"]
+
+    @admin.display(description=_("Address"))
+    def email_status(self, obj: User) -> str:
+        # Why a person says they get no mail at the address they typed: it waits.
+        if obj.pending_email:
+            return _(
+                "Confirmed. The person asked to move to %(pending)s: the account keeps the "
+                "address above, for logins and password resets, until they open the link "
+                "sent there."
+            ) % {"pending": obj.pending_email}
+        if obj.email_confirmed:
+            return _("Confirmed.")
+        return _(
+            "Not confirmed yet: its owner has not opened an invitation, a password reset or "
+            "a confirmation link sent to it."
+        )
 
     def get_form(self, request: HttpRequest, obj=None, **kwargs):
         if obj is None and not policy.is_superuser(request.user):

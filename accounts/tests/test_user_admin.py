@@ -348,3 +348,18 @@ def test_a_persons_log_is_theirs_and_the_superusers(client, world):
     assert client.get(own).status_code == 200
     client.force_login(world.root)
     assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("who", ["teacher_a", "root"])
+def test_the_change_page_says_whether_the_address_is_confirmed_or_waits(client, world, who):
+    """A student says they get no mail at the address they typed: the page says why."""
+    client.force_login(getattr(world, who))
+    student = world.student_a
+    User.objects.filter(pk=student.pk).update(email_confirmed=True, pending_email="")
+    assert "Confirmed." in client.get(change_url(student)).content.decode()
+    User.objects.filter(pk=student.pk).update(pending_email="moved.a@example.org")
+    page = client.get(change_url(student)).content.decode()
+    assert "asked to move to moved.a@example.org" in page
+    assert "until they open the link sent there" in page
+    User.objects.filter(pk=student.pk).update(email_confirmed=False, pending_email="")
+    assert "Not confirmed yet" in client.get(change_url(student)).content.decode()
