@@ -478,6 +478,20 @@ class PasswordChangeForm(SetPasswordForm, auth_forms.PasswordChangeForm):
             )
         return password
 
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        new = cleaned.get("new_password1")
+        if new and new == cleaned.get("old_password"):
+            # Nothing would change, yet the address would be told it did.
+            self.add_error(
+                "new_password1",
+                forms.ValidationError(
+                    _("The new password is your current one: choose another."),
+                    code="password_unchanged",
+                ),
+            )
+        return cleaned
+
 
 class AdminPasswordChangeForm(auth_forms.AdminPasswordChangeForm):
     """A superuser sets another person's password: the person's address hears of it."""

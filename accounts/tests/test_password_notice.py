@@ -150,3 +150,15 @@ def test_the_notice_goes_to_the_address_of_the_change_even_if_it_moved_since(
     call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
     [notice] = notices(mailoutbox)
     assert notice.to == ["bob@example.org"]
+
+
+def test_the_current_password_is_not_taken_as_a_new_one(
+    client, bob, mailoutbox, django_capture_on_commit_callbacks
+):
+    client.force_login(bob)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = change_password(client, new=PASSWORD)
+    page = response.content.decode()
+    assert "The new password is your current one: choose another." in page
+    assert "Your password was changed." not in page
+    assert mailoutbox == []
