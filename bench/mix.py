@@ -11,6 +11,7 @@ the pages, not the server or the network: profile here (``--profile``), compare 
     export DATABASE_URL=sqlite:////tmp/perf16.sqlite3    # seed_scale --students 1000
     .venv/bin/python bench/mix.py                       # 2,000 pages
     .venv/bin/python bench/mix.py --requests 500 --profile
+    BENCH_SORT=cumulative BENCH_LINES=90 .venv/bin/python bench/mix.py --profile
 """
 
 from __future__ import annotations
@@ -112,7 +113,9 @@ def main() -> None:
             client, url = pick()
             client.get(url)
         profile.disable()
-        pstats.Stats(profile).sort_stats("tottime").print_stats(40)
+        pstats.Stats(profile).sort_stats(os.environ.get("BENCH_SORT", "tottime")).print_stats(
+            int(os.environ.get("BENCH_LINES", "40"))
+        )
 
 
 if __name__ == "__main__":
