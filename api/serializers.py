@@ -26,6 +26,7 @@ from grading.models import (
     Review,
     ReviewStatus,
 )
+from grading.services import override_state
 from lessons.models import LESSON_BODY_MAX_LENGTH, Course, Enrollment, Lesson, Module
 from projects.models import Group, GroupMembership, ProjectAssignment, Submission
 from projects.services.submissions import NOTE_MAX_LENGTH
@@ -488,10 +489,18 @@ class ReleaseSerializer(Serializer):
 
 
 class OverrideSerializer(ModelSerializer):
+    state = serializers.SerializerMethodField(
+        help_text="This override as read: send it as `replaces` with a new mark, so that "
+        "one another instructor set meanwhile is not replaced unseen."
+    )
+
     class Meta:
         model = MarkOverride
-        fields = ["id", "assignment", "student", "mark", "reason", "by", "at"]
+        fields = ["id", "assignment", "student", "mark", "reason", "by", "at", "state"]
         read_only_fields = fields
+
+    def get_state(self, override) -> str:
+        return override_state(override)
 
 
 class OverrideInSerializer(Serializer):
@@ -500,6 +509,12 @@ class OverrideInSerializer(Serializer):
         max_digits=5, decimal_places=2, min_value=Decimal(0), max_value=Decimal(100)
     )
     reason = serializers.CharField(max_length=2000)
+    replaces = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="The `state` of the student's override you read, or `none` if they had "
+        "none. Sent, nothing is saved (409) when their override changed since.",
+    )
 
 
 class GradebookColumnSerializer(Serializer):

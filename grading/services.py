@@ -1002,7 +1002,7 @@ def _check_override_seen(override: MarkOverride | None, seen: str | None, studen
         when = timezone.localtime(override.at)
         now = f"{who} set it to {override.mark:.2f}% at {when:%H:%M} (“{override.reason}”)"
     raise ValidationError(
-        f"{student}'s mark changed after this page showed it: {now}. Nothing was saved; "
+        f"{student}'s mark changed since you read it: {now}. Nothing was saved; "
         "check it, then send yours again.",
         code=MARK_CHANGED,
     )

@@ -342,21 +342,29 @@ class GradingAssignmentActions:
     @extend_schema(
         summary="Override a student's mark, with the reason (instructors)",
         request=serializers.OverrideInSerializer,
-        responses={200: serializers.OverrideSerializer, **problems(400, 403, 404)},
+        responses={200: serializers.OverrideSerializer, **problems(400, 403, 404, 409)},
     )
     @action(detail=True, methods=["post"], url_path="overrides")
     def override(self, request, pk=None):
         assignment = self.object_for(policy.TEACH)
         data = form_input(serializers.OverrideInSerializer, request.data)
+        data["seen"] = data.pop("replaces", "")  # the site form's name for it
         form = MarkOverrideForm(data, assignment=assignment)
         cleaned = form_valid(form)
-        override = grading.mark_override(
-            assignment=assignment,
-            student=cleaned["student"],
-            mark=cleaned["mark"],
-            reason=cleaned["reason"],
-            by=request.user,
-        )
+        try:
+            override = grading.mark_override(
+                assignment=assignment,
+                student=cleaned["student"],
+                mark=cleaned["mark"],
+                reason=cleaned["reason"],
+                by=request.user,
+                seen=cleaned["seen"] or None,
+            )
+        except ValidationError as exc:
+            changed = [e for e in exc.error_list if e.code == grading.MARK_CHANGED]
+            if changed:
+                raise Conflict(changed[0].message) from exc
+            raise
         return Response(serializers.OverrideSerializer(override).data)
 
 

@@ -640,13 +640,13 @@ def test_two_teachers_overriding_one_mark_are_not_both_told_success(world, alice
     mine = {"student": bob.pk, "mark": "60", "reason": "Late work", "seen": shown_to_ines}
     html = ineses.post(url, mine, follow=True).content.decode()
     assert "mark is now" not in html
-    assert "mark changed after this page showed it: Alice" in html
+    assert "mark changed since you read it: Alice" in html
     assert "set it to 70.00% at" in html and "Nothing was saved" in html
     assert 'value="Late work"' in html  # what Ines typed, back in her row
     assert MarkOverride.objects.get(student=bob).mark == Decimal("70")
     # Clearing what she never saw is refused the same way.
     cleared = ineses.post(url, {"student": bob.pk, "clear": "1", "seen": "none"}, follow=True)
-    assert "mark changed after this page showed it" in cleared.content.decode()
+    assert "mark changed since you read it" in cleared.content.decode()
     assert MarkOverride.objects.filter(student=bob).exists()
     # The page now shows Alice's mark: sent from it, Ines's mark is saved, knowingly.
     mine["seen"] = seen_for(html, bob)

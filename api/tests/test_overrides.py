@@ -1,0 +1,72 @@
+"""A mark override through the API: one another instructor set meanwhile is not replaced
+unseen, when the script says which one it read (the site's form does the same)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from access.tests.tenants import build_tenant
+from grading.models import MarkOverride
+
+from .conftest import token_client
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def apple():
+    return build_tenant("Apple")
+
+
+def url(tenant) -> str:
+    return f"/api/v1/assignments/{tenant.released.pk}/overrides/"
+
+
+def post(client, tenant, **fields):
+    body = {"student": tenant.student.pk, "reason": "Late penalty waived", **fields}
+    return client.post(url(tenant), body, content_type="application/json")
+
+
+def test_an_override_changed_since_it_was_read_is_not_replaced(apple):
+    client = token_client(apple.instructor)
+    read = client.get(f"/api/v1/overrides/{apple.override.pk}/").json()
+    assert read["state"]
+    # Another instructor changes the mark after the script read it.
+    other = token_client(apple.instructor)
+    assert post(other, apple, mark="55").status_code == 200
+    response = post(client, apple, mark="90", replaces=read["state"])
+    assert response.status_code == 409, response.content
+    assert "changed since you read it" in response.json()["detail"]
+    assert MarkOverride.objects.get(pk=apple.override.pk).mark == Decimal("55")
+    # Read again, the script replaces what it now knows of.
+    state = client.get(f"/api/v1/overrides/{apple.override.pk}/").json()["state"]
+    response = post(client, apple, mark="90", replaces=state)
+    assert response.status_code == 200
+    assert response.json()["state"] != state  # the next write names this one
+    assert MarkOverride.objects.get(pk=apple.override.pk).mark == Decimal("90")
+
+
+def test_none_says_the_student_had_no_override(apple):
+    client = token_client(apple.instructor)
+    response = post(client, apple, mark="70", replaces="none")
+    assert response.status_code == 409  # the tenant's student has one
+    assert MarkOverride.objects.get(pk=apple.override.pk).mark == apple.override.mark
+    apple.override.delete()
+    response = post(client, apple, mark="70", replaces="none")
+    assert response.status_code == 200
+    assert MarkOverride.objects.get(student=apple.student, assignment=apple.released).mark == 70
+
+
+def test_without_replaces_the_mark_is_set_as_before(apple):
+    response = post(token_client(apple.instructor), apple, mark="61.5")
+    assert response.status_code == 200
+    assert MarkOverride.objects.get(pk=apple.override.pk).mark == Decimal("61.5")
+
+
+def test_another_courses_instructor_learns_nothing_from_replaces(apple):
+    banana = build_tenant("Banana")
+    response = post(token_client(banana.instructor), apple, mark="1", replaces="none")
+    assert response.status_code in (403, 404)
+    assert MarkOverride.objects.get(pk=apple.override.pk).mark == apple.override.mark
