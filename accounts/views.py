@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from copy import copy
+from urllib.parse import unquote, urlsplit
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cool_off
@@ -16,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
-from django.utils.http import urlsafe_base64_decode
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
@@ -63,6 +64,21 @@ class LoginView(auth_views.LoginView):
         user = form.get_user()
         messages.success(self.request, f"Welcome back, {user}.")
         return response
+
+    def get_redirect_url(self) -> str:
+        url = super().get_redirect_url()
+        parts = urlsplit(url)
+        if not url or parts.scheme or parts.netloc or url.startswith("/"):
+            return url
+        # A relative "next" resolved under /accounts/ to a 404: one encoded twice by a
+        # link ("%2Fcourses%2F") is its path once decoded; anything else, the dashboard.
+        decoded = unquote(url)
+        safe = url_has_allowed_host_and_scheme(
+            decoded,
+            allowed_hosts=self.get_success_url_allowed_hosts(),
+            require_https=self.request.is_secure(),
+        )
+        return decoded if safe and decoded.startswith("/") and not decoded.startswith("//") else ""
 
 
 def locked_out(request: HttpRequest, response=None, credentials=None) -> HttpResponse:

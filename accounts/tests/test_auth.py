@@ -363,3 +363,23 @@ def test_a_display_name_holds_no_invisible_space(client, bob, space):
     ):
         data["display_name"] = name
         assert client.post(reverse("accounts:profile"), data).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("sent", "lands"),
+    [
+        ("/projects/", "/projects/"),
+        ("%252Fprojects%252F", "/projects/"),  # a link that encoded its next twice
+        ("projects/", "/"),  # relative: it resolved under /accounts/login/, a 404
+        ("%252F%252Fevil.example%252F", "/"),
+        ("https://evil.example/", "/"),
+        ("%252F%255Cevil.example", "/"),
+        ("https%253A%252F%252Fevil.example%252F", "/"),
+    ],
+)
+def test_after_login_a_next_lands_on_a_page_of_this_site(client, bob, sent, lands):
+    url = f"{reverse('accounts:login')}?next={sent}"  # SENT as it is in the link
+    response = client.post(url, {"username": "bob", "password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == lands  # "/": the dashboard
+    assert client.get(response["Location"], follow=True).status_code == 200
