@@ -42,6 +42,7 @@ from .forms import (
 )
 from .invitations import TokenStatus, invitation_tokens
 from .models import User
+from .signals import forget_user
 from .tasks import password_changed_notify
 from .throttle import address_mail_spent, forget_login_failures, human_duration
 
@@ -370,11 +371,15 @@ def pending_email_cancel(request: HttpRequest) -> HttpResponse:
     if given_up and User.objects.filter(
         pk=user.pk, email=user.email, pending_email=given_up
     ).update(pending_email=""):
+        forget_user(user.pk)  # an update sends no signal: the cached copy kept the banner
         messages.success(
             request,
             f"{given_up} is no longer waiting: its link no longer works, and your address "
             f"stays {user.email}.",
         )
+    elif given_up and not user.pending_email and user.email != given_up:
+        # Given up already (a second click, another tab): what the person asked holds.
+        messages.info(request, f"{given_up} is no longer waiting: your address stays {user.email}.")
     elif given_up:
         messages.warning(request, "Your address changed meanwhile: see it below.")
     else:

@@ -648,3 +648,24 @@ def test_a_post_without_the_address_it_showed_cannot_move_it_back(client, bob):
     data["display_name"] = ["Bobby B"]
     assert client.post(url, data).status_code == 302
     assert User.objects.get(pk=bob.pk).display_name == "Bobby B"
+
+
+def test_a_second_click_on_keep_says_the_address_was_given_up(
+    client, bob, django_capture_on_commit_callbacks
+):
+    """Probe 22: the second click of a double click said "Your address changed
+    meanwhile" although the first had done what was asked."""
+    client.force_login(bob)
+    with django_capture_on_commit_callbacks(execute=True):
+        profile(client, NEW, PASSWORD)
+    url = reverse("accounts:pending_email_cancel")
+    first = client.post(url, {"pending_email": NEW}, follow=True).content.decode()
+    assert f"{NEW} is no longer waiting" in first
+    # The page it lands on shows no address waiting (with the session's user cached,
+    # the copy from before the click still showed it, with its "Keep" button).
+    assert f'name="pending_email" value="{NEW}"' not in first
+    second = client.post(url, {"pending_email": NEW}, follow=True).content.decode()
+    assert f"{NEW} is no longer waiting: your address stays bob@example.org." in second
+    assert "changed meanwhile" not in second
+    stored = User.objects.get(pk=bob.pk)
+    assert (stored.email, stored.pending_email) == ("bob@example.org", "")
