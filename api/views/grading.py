@@ -361,7 +361,8 @@ class GradingAssignmentActions:
                 seen=cleaned["seen"] or None,
             )
         except ValidationError as exc:
-            changed = [e for e in exc.error_list if e.code == grading.MARK_CHANGED]
+            errors = getattr(exc, "error_list", ())
+            changed = [e for e in errors if e.code == grading.MARK_CHANGED]
             if changed:
                 raise Conflict(changed[0].message) from exc
             raise
