@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -76,6 +76,13 @@ class TestSuite(models.Model):
         _("Django settings module"),
         max_length=200,
         blank=True,
+        # Checked when saved: a path the runner cannot import failed every student's run.
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z",
+                _("Give the module as Python imports it, such as mysite.settings."),
+            )
+        ],
         help_text=_("For Django projects; read from the project's manage.py when empty."),
     )
     run_scope = models.CharField(

@@ -170,10 +170,11 @@ class ReportPlugin:
                 test["output"].append(str(reason))
         elif report.failed:
             test["outcome"] = "failed" if report.when == "call" else "error"
-            test["output"].append(str(report.longrepr))
+            test["output"].append(clip(str(report.longrepr)))
         for name, content in report.sections:
-            if content.strip() and report.when == "call":
-                test["output"].append(f"----- {name} -----\n{content}")
+            if report.when == "call" and content and not content.isspace():
+                # Cut as kept: 100 MB printed, joined whole, ran the runner out of memory.
+                test["output"].append(clip(f"----- {name} -----\n{content}"))
 
     def pytest_runtest_logfinish(self, nodeid, location) -> None:
         test = self.tests.pop(nodeid, None)

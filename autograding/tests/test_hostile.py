@@ -423,6 +423,29 @@ def test_filling_the_disk_hits_the_limits(world):
     assert shutil.disk_usage(settings.AUTOGRADING_ROOT).used - before < 50 * 1024 * 1024
 
 
+def test_a_test_that_prints_a_lot_is_cut_and_the_others_still_count(world):
+    """Probe 24: 100 MB written by one test, under 256 MB of memory: the runner joined
+    it all before cutting it, ran out of memory, and the run said "No tests ran." (0/0)."""
+    world.suite(
+        {
+            "test_noisy.py": "import os\n\n"
+            "def test_noisy():\n"
+            "    for _ in range(50):\n"
+            "        os.write(1, b'o' * 1024 * 1024)\n"
+            "        os.write(2, b'e' * 1024 * 1024)\n\n"
+            "def test_quiet():\n    assert True\n\n"
+            "def test_quiet_too():\n    assert True\n",
+        },
+        memory_mb=256,
+    )
+    run = run_now(world.submit({"app.py": ""}))
+    results = {result.nodeid.rsplit("::", 1)[-1]: result for result in run.results.all()}
+    assert set(results) == {"test_noisy", "test_quiet", "test_quiet_too"}, run.output[-2000:]
+    assert all(result.outcome == "passed" for result in results.values())
+    assert "characters cut" in results["test_noisy"].output
+    assert len(results["test_noisy"].output) <= 8192
+
+
 def test_a_memory_hog_fails_its_test(world):
     world.suite(
         {"test_mem.py": "def test_hog():\n    data = bytearray(8 * 1024 ** 3)\n    assert data\n"},

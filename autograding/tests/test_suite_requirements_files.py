@@ -129,3 +129,29 @@ def test_a_replaced_or_deleted_suite_zip_leaves_the_server(
     with django_capture_on_commit_callbacks(execute=True):
         suite.delete()
     assert not storage.exists(second)
+
+
+@pytest.mark.parametrize("typed", ["../../etc", "mysite/settings", "mysite.", "my site.settings"])
+def test_a_settings_module_python_cannot_import_is_refused_when_saved(world, typed):
+    """Probe 24: "../../etc" saved, then every student's run failed with "your project
+    does not load", blaming the student for the suite's field."""
+    client = Client()
+    client.force_login(world.instructor)
+    archive = zip_files({"tests/test_ok.py": TEST_FILE.encode()})
+    data = {
+        **suite_add_form(world, SimpleUploadedFile("tests.zip", archive)),
+        "settings_module": typed,
+    }
+    response = client.post(reverse("admin:autograding_testsuite_add"), data)
+    assert response.status_code == 200
+    assert (
+        "Give the module as Python imports it, such as mysite.settings."
+        in response.content.decode()
+    )
+    assert not TestSuite.objects.filter(assignment=world.assignment).exists()
+    data = {
+        **suite_add_form(world, SimpleUploadedFile("tests.zip", archive)),
+        "settings_module": "mysite.settings",
+    }
+    assert client.post(reverse("admin:autograding_testsuite_add"), data).status_code == 302
+    assert TestSuite.objects.get(assignment=world.assignment).settings_module == "mysite.settings"
