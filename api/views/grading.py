@@ -192,14 +192,15 @@ def _shown_version(review: Review, submission: int | None) -> int | None:
 @contextmanager
 def _as_api_refusals():
     """Answer 409, with the service's words, a save about a version the review does not
-    grade; and report a line comment's path or line refused at that field."""
+    grade, or over a mark another teacher changed since it was read; and report a line
+    comment's path or line refused at that field."""
     try:
         yield
     except ValidationError as exc:
         errors = getattr(exc, "error_list", ())
-        other = [e for e in errors if e.code == grading.NEWER_VERSION]
-        if other:
-            raise Conflict(other[0].message) from exc
+        conflicts = [e for e in errors if e.code in (grading.NEWER_VERSION, grading.MARK_CHANGED)]
+        if conflicts:
+            raise Conflict(conflicts[0].message) from exc
         fields = {e.code: [e.message] for e in errors if e.code in ("path", "line")}
         if fields:
             raise ApiValidationError(fields) from exc
@@ -351,7 +352,7 @@ class GradingAssignmentActions:
         data["seen"] = data.pop("replaces", "")  # the site form's name for it
         form = MarkOverrideForm(data, assignment=assignment)
         cleaned = form_valid(form)
-        try:
+        with _as_api_refusals():
             override = grading.mark_override(
                 assignment=assignment,
                 student=cleaned["student"],
@@ -360,12 +361,6 @@ class GradingAssignmentActions:
                 by=request.user,
                 seen=cleaned["seen"] or None,
             )
-        except ValidationError as exc:
-            errors = getattr(exc, "error_list", ())
-            changed = [e for e in errors if e.code == grading.MARK_CHANGED]
-            if changed:
-                raise Conflict(changed[0].message) from exc
-            raise
         return Response(serializers.OverrideSerializer(override).data)
 
 
