@@ -138,11 +138,15 @@ class HeadWithoutBodyMiddleware:
 class FormerAddressMiddleware:
     """Redirect a page not found at a renamed object's former address to its new one.
 
-    Only pages not found are looked at (one status check on every other response), and
-    only GET and HEAD. A subclass says, from the route matched, which URL arguments
-    name the page now (``new_kwargs``), or None: nothing was renamed, or the request's
-    user may not see it (an outsider's old link stays a 404 that names nothing). The
-    redirect is temporary (302): a former slug may be taken by a new object.
+    Only pages not found are looked at (one status check on every other response). A
+    subclass says, from the route matched, which URL arguments name the page now
+    (``new_kwargs``), or None: nothing was renamed, or the request's user may not see it
+    (an outsider's old link stays a 404 that names nothing). The redirect is temporary
+    (302): a former slug may be taken by a new object. A form posted to the old address
+    (a lesson page opened before the rename, its exercise code typed since) is sent on
+    with 307, which has the browser post the same form again to the new address: what
+    was typed is not lost. The view found nothing to change at the old address, so the
+    form is acted on once, there.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -150,7 +154,7 @@ class FormerAddressMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if response.status_code != 404 or request.method not in ("GET", "HEAD"):
+        if response.status_code != 404 or request.method not in _FOLLOWED:
             return response
         try:
             match = resolve(request.path_info)
@@ -164,7 +168,14 @@ class FormerAddressMiddleware:
         except NoReverseMatch:
             return response
         query = request.META.get("QUERY_STRING", "")
-        return HttpResponseRedirect(f"{target}?{query}" if query else target)
+        redirect = HttpResponseRedirect(f"{target}?{query}" if query else target)
+        redirect.status_code = _FOLLOWED[request.method]
+        return redirect
 
     def new_kwargs(self, request: HttpRequest, match: ResolverMatch) -> dict | None:
         raise NotImplementedError
+
+
+# The methods whose 404 at a former address is redirected, and the status that says how:
+# 307 keeps a POST a POST, with its body.
+_FOLLOWED = {"GET": 302, "HEAD": 302, "POST": 307}

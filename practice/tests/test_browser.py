@@ -111,3 +111,23 @@ def test_copy_is_announced_and_an_answered_question_keeps_its_copy_button(
     question.get_by_role("button", name="Check my answer").click()
     expect(page.locator("#question-length .answer-result")).to_contain_text("Right!")
     expect(question.get_by_role("button", name="Copy code to clipboard")).to_have_count(1)
+
+
+def test_code_typed_on_a_lesson_renamed_meanwhile_is_saved_at_its_new_address(
+    live_server, page: Page, bob, password
+):
+    quiz = build_quiz()
+    EnrollmentFactory(user=bob, course=quiz.course, role=Role.STUDENT)
+    log_in(page, live_server.url, "bob", password)
+    page.goto(f"{live_server.url}{quiz.lesson.get_absolute_url()}")
+    exercise = page.locator(f"#{quiz.exercise.anchor}")
+    exercise.get_by_label("Your attempt").fill("print('typed before the rename')")
+    quiz.lesson.slug = "flask-routes-renamed"  # the instructor renames it meanwhile
+    quiz.lesson.save()
+    exercise.get_by_role("button", name="Save my attempt").click()
+    # Chromium posted the form again to the new address: the code was kept.
+    saved = page.locator(f"#{quiz.exercise.anchor} .exercise-saved")
+    expect(saved).to_contain_text("Your attempt was saved.")
+    assert "/flask-routes-renamed/" in page.url
+    attempt = quiz.exercise.attempts.get()
+    assert attempt.code == "print('typed before the rename')"

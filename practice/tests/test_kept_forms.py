@@ -172,3 +172,34 @@ def test_a_click_on_mark_as_complete_lost_with_the_session_is_said_after_login(q
     assert "nothing was marked. Press it again." in shown
     assert formpages.KEPT not in shown  # nothing typed to give back
     assert not LessonCompletion.objects.exists()
+
+
+def test_a_form_posted_to_a_lesson_renamed_meanwhile_is_acted_on_at_its_new_address(
+    quiz, student, charlie
+):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(student)
+    token = _token(client.get(quiz.lesson.get_absolute_url()))
+    old_exercise, old_answer = exercise_url(quiz), answer_url(quiz, "answer")
+    quiz.lesson.slug = "flask-routes-renamed"  # renamed while the page was open
+    quiz.lesson.save()
+
+    data = {"code": CODE, "csrfmiddlewaretoken": token}
+    response = client.post(old_exercise, data)
+    assert response.status_code == 307  # the browser posts the same form again, there
+    assert response["Location"] == exercise_url(quiz)
+    response = client.post(old_exercise, data, follow=True)
+    assert response.redirect_chain[-1][0].startswith(quiz.lesson.get_absolute_url())
+    assert ExerciseAttempt.objects.get(user=student).code == CODE
+    response = client.post(old_answer, {"answer": "42", "csrfmiddlewaretoken": token}, follow=True)
+    assert response.status_code == 200
+    assert Attempt.objects.get(user=student, question=quiz.q["answer"]).correct
+
+    # Someone who may not see the lesson: still not found, and nothing saved or named.
+    outsider = Client(enforce_csrf_checks=True)
+    outsider.force_login(charlie)
+    token = _token(outsider.get("/dashboard/"))
+    response = outsider.post(old_exercise, {"code": "x", "csrfmiddlewaretoken": token})
+    assert response.status_code == 404
+    assert "flask-routes-renamed" not in response.content.decode()
+    assert not ExerciseAttempt.objects.filter(user=charlie).exists()
