@@ -8,14 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 
 from access import policy
 from accounts.models import Role, User
 from lessons.models import Enrollment, percent_of
 from projects.models import Group, ProjectAssignment, Submission
 
-from .models import Review, ReviewStatus
+from .models import CriterionScore, Review, ReviewStatus
 
 
 @dataclass
@@ -135,3 +135,122 @@ def stranded_reviews(assignment: ProjectAssignment) -> list[Review]:
         .select_related("group", "grader")
         .order_by("group__name", "pk")
     )
+
+
+# A grader's marks differ from the others' when their mean is this many points (of 100)
+# away, over at least this many reviews on each side: below that, one unusual group
+# moves the mean more than any habit of the grader's.
+DRIFT_POINTS = 10
+DRIFT_MIN_REVIEWS = 3
+
+
+@dataclass
+class Drift:
+    """A grader's mean mark on one criterion (or the whole rubric), in percent of the
+    maximum, against the other graders' mean on the same reviews' criterion."""
+
+    percent: int | None  # None: nothing scored
+    others: int | None  # None: no other grader scored it
+    reviews: int
+    others_reviews: int
+
+    @property
+    def points(self) -> int | None:
+        """Points (of 100) above (+) or below (-) the others' mean, when both exist."""
+        if self.percent is None or self.others is None:
+            return None
+        return self.percent - self.others
+
+    @property
+    def flagged(self) -> bool:
+        """Whether the difference is large and rests on enough reviews to be looked at."""
+        points = self.points
+        return (
+            points is not None
+            and abs(points) >= DRIFT_POINTS
+            and min(self.reviews, self.others_reviews) >= DRIFT_MIN_REVIEWS
+        )
+
+
+@dataclass
+class GraderConsistency:
+    grader: str
+    reviews: int
+    overall: Drift
+    criteria: list[Drift]  # in the rubric's order
+
+
+@dataclass
+class Consistency:
+    criteria: list[str]  # the rubric's criteria, by title
+    graders: list[GraderConsistency]
+
+
+def grader_consistency(assignment: ProjectAssignment) -> Consistency:
+    """Return, for each grader who completed reviews of ASSIGNMENT, their mean mark per
+    criterion and overall against the other graders' (two queries).
+
+    Graders no longer in the course are included: their marks stand. The comparison
+    means something when groups were spread over graders without regard to their work
+    (the hub's "spread" does that); the page says so.
+    """
+    criteria = list(
+        assignment.rubric.criteria.order_by("order", "pk").values_list("pk", "max_points", "title")
+    )
+    rows = (
+        CriterionScore.objects.filter(
+            review__group__assignment=assignment,
+            review__status=ReviewStatus.COMPLETED,
+            points__isnull=False,
+        )
+        .values(
+            "review__grader_id",
+            "review__grader__display_name",
+            "review__grader__first_name",
+            "review__grader__last_name",
+            "review__grader__username",
+            "criterion_id",
+        )
+        .annotate(points=Sum("points"), scored=Count("pk"))
+        .order_by()
+    )
+    # (grader, criterion) -> (points, times scored); per grader, their name and reviews.
+    sums: dict[tuple[int, int], tuple[float, int]] = {}
+    names: dict[int, str] = {}
+    for row in rows:
+        grader = row["review__grader_id"]
+        names[grader] = User.name_of(
+            row["review__grader__display_name"],
+            row["review__grader__first_name"],
+            row["review__grader__last_name"],
+            row["review__grader__username"],
+        )
+        sums[grader, row["criterion_id"]] = (float(row["points"]), row["scored"])
+    maxima = {pk: float(max_points) for pk, max_points, _ in criteria}
+
+    def mean_of(graders: list[int], criterion_ids: list[int]) -> tuple[int | None, int]:
+        """The mean percent of the maximum GRADERS gave on CRITERION_IDS, and over how
+        many reviews (a review counts once, however many of its criteria were scored)."""
+        points = possible = 0.0
+        reviews = 0
+        for grader in graders:
+            cells = [sums[grader, c] + (c,) for c in criterion_ids if (grader, c) in sums]
+            points += sum(p for p, _, _ in cells)
+            possible += sum(maxima[c] * n for _, n, c in cells)
+            reviews += max((n for _, n, _ in cells), default=0)
+        return (round(100 * points / possible) if possible else None), reviews
+
+    def drift(grader: int, criterion_ids: list[int]) -> Drift:
+        others = [other for other in names if other != grader]
+        percent, reviews = mean_of([grader], criterion_ids)
+        others_percent, others_reviews = mean_of(others, criterion_ids)
+        return Drift(percent, others_percent, reviews, others_reviews)
+
+    ids = [pk for pk, _, _ in criteria]
+    table = []
+    for grader, name in names.items():
+        overall = drift(grader, ids)
+        each = [drift(grader, [c]) for c in ids]
+        table.append(GraderConsistency(name, overall.reviews, overall, each))
+    table.sort(key=lambda row: row.grader.casefold())
+    return Consistency([title for _, _, title in criteria], table)

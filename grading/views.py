@@ -53,7 +53,14 @@ from .gradebook import (
     gradebook_page,
     group_grade,
 )
-from .hub import grader_loads, hub_counts, stranded_reviews
+from .hub import (
+    DRIFT_MIN_REVIEWS,
+    DRIFT_POINTS,
+    grader_consistency,
+    grader_loads,
+    hub_counts,
+    stranded_reviews,
+)
 from .models import (
     Criterion,
     GradeRelease,
@@ -757,16 +764,20 @@ def assignment_hub(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = policy.get_or_refuse(request.user, policy.TEACH, assignments, pk=pk)
     release = getattr(assignment, "grade_release", None)
     counts = hub_counts(assignment, released_at=release.released_at if release else None)
+    rubric = getattr(assignment, "rubric", None)
     return render(
         request,
         "grading/hub.html",
         {
             "assignment": assignment,
             "course": assignment.course,
-            "rubric": getattr(assignment, "rubric", None),
+            "rubric": rubric,
             "release": release,
             "counts": counts,
             "graders": grader_loads(assignment),
+            "consistency": grader_consistency(assignment) if rubric else None,
+            "drift_points": DRIFT_POINTS,
+            "drift_min_reviews": DRIFT_MIN_REVIEWS,
             # Once released every review is completed: nothing left to reassign.
             "stranded": [] if release else stranded_reviews(assignment),
             "reassign_form": GraderReassignForm(assignment=assignment),

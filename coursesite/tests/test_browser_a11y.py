@@ -164,15 +164,23 @@ def test_instructor_pages_are_accessible_and_long_names_leave_marks_in_view(
     live_server, page: Page, world, alice, password, artifacts_dir
 ):
     complete_review(world)
+    # A second grader's completed review: the hub compares their marks (its table).
+    gina = enroll(UserFactory(username="gina", display_name="Gina Grader"), world.course, "grader")
+    group, _ = add_group(world.assignment, [enroll(UserFactory(), world.course)], name="Second")
+    second = services.grader_assign(group=group, grader=gina)
+    scores = {world.correctness.pk: (Decimal("3"), ""), world.style.pk: (Decimal("5"), "")}
+    services.review_save(review=second, by=gina, scores=scores, overall_feedback="", complete=True)
     long_project = past_assignment(world.course, title=LONG_TITLE, slug="long", weight=2)
     add_group(long_project, [world.dave], name="G" * 80)
     log_in(page, live_server.url, "alice", password)
     gradebook = reverse("grading:gradebook", args=[world.course.slug])
+    hub = reverse("grading:assignment_hub", args=[world.assignment.pk])
     check_pages(
         page,
         live_server.url,
         {
             "instructor-dashboard": reverse("lessons:dashboard"),
+            "instructor-hub": hub,
             "instructor-assignment": reverse(
                 "grading:assignment_grading", args=[world.assignment.pk]
             ),
@@ -182,6 +190,9 @@ def test_instructor_pages_are_accessible_and_long_names_leave_marks_in_view(
         },
         artifacts_dir,
     )
+
+    page.goto(f"{live_server.url}{hub}")
+    expect(page.locator("#grader-consistency")).to_contain_text("Gina Grader")
 
     # At 375 px the very long name and title do not push the first marks out of view.
     page.set_viewport_size({"width": 375, "height": 800})

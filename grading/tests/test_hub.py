@@ -166,18 +166,26 @@ def test_a_release_before_the_deadline_says_it_ends_the_project_early(client, wo
 def test_the_hub_runs_a_constant_number_of_queries(
     client, world, alice, grace, groups, django_assert_max_num_queries
 ):
+    gina = enroll(UserFactory(username="gina"), world.course, Role.GRADER)
     for index in range(groups):
         student = enroll(UserFactory(), world.course)
         group, _submission = add_group(world.assignment, [student], name=f"Team {index:02}")
         if index % 2:
-            services.grader_assign(group=group, grader=grace, by=alice)
+            review = services.grader_assign(group=group, grader=(grace, gina)[index % 4 // 2])
+            scores = {world.correctness.pk: (Decimal("7"), ""), world.style.pk: (Decimal(3), "")}
+            services.review_save(
+                review=review, by=review.grader, scores=scores, overall_feedback="", complete=True
+            )
     for index in range(groups // 3):
         GroupFactory(assignment=world.assignment, name=f"Empty {index:02}")
     client.force_login(alice)
-    # 13: one of them lists the reviews whose grader left the course (hub.stranded_reviews).
-    with django_assert_max_num_queries(13):
+    # 15: one of them lists the reviews whose grader left the course (hub.stranded_reviews),
+    # two compare the graders' marks (hub.grader_consistency).
+    with django_assert_max_num_queries(15):
         response = client.get(hub(world))
     assert response.status_code == 200
+    # With 30 groups both graders completed reviews: their marks are compared.
+    assert ('id="grader-consistency"' in response.content.decode()) == (groups > 3)
 
 
 def test_a_review_whose_grader_left_the_course_is_flagged(client, world, alice, grace):

@@ -1,0 +1,166 @@
+"""The hub's marking consistency: each grader's mean mark against the other graders'."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Role
+from accounts.tests.factories import UserFactory
+from grading import services
+from grading.models import Review, Rubric
+from lessons.models import Course, Enrollment
+
+from .factories import CriterionFactory, add_group, enroll, grading_world, past_assignment
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(alice, bob, grace):
+    return grading_world(alice=alice, bob=bob, grace=grace)
+
+
+def graded(world, grader, correctness: str, style: str, *, rubric=None) -> Review:
+    """A new group of RUBRIC's assignment (the world's), its review completed by GRADER
+    with these points on the rubric's two criteria."""
+    rubric = rubric or world.rubric
+    student = enroll(UserFactory(), world.course)
+    group, _ = add_group(rubric.assignment, [student])
+    review = services.grader_assign(group=group, grader=grader)
+    first, second = rubric.criteria.order_by("order")
+    return services.review_save(
+        review=review,
+        by=grader,
+        scores={first.pk: (Decimal(correctness), ""), second.pk: (Decimal(style), "")},
+        overall_feedback="",
+        complete=True,
+    )
+
+
+def consistency_table(client, world) -> dict[str, list[str]]:
+    """The table's rows as text, by grader: reviews, whole rubric, then each criterion."""
+    page = client.get(reverse("grading:assignment_hub", args=[world.assignment.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    table = re.search(r'<table[^>]*id="grader-consistency".*?</table>', html, re.DOTALL)
+    assert table, "no consistency table on the hub"
+    rows = {}
+    for row in re.findall(r"<tr><th scope=\"row\">(.*?)</tr>", table.group(0), re.DOTALL):
+        cells = [re.sub(r"<[^>]+>", " ", cell) for cell in re.split(r"</t[hd]>", row)]
+        cells = [" ".join(cell.replace("&nbsp;", " ").split()) for cell in cells if cell.strip()]
+        rows[cells[0]] = cells[1:]
+    return rows
+
+
+def test_a_lenient_and_a_strict_grader_are_told_apart(client, world, alice, grace):
+    gina = enroll(UserFactory(username="gina", display_name="Gina Grader"), world.course, "grader")
+    for _ in range(3):
+        graded(world, grace, "10", "5")  # 100 %
+        graded(world, gina, "6", "3")  # 60 %
+    # Another assignment's marks are not this one's.
+    other = Rubric.objects.create(
+        assignment=past_assignment(world.course, title="Other project", slug="other")
+    )
+    CriterionFactory(rubric=other, order=1, title="Works", max_points=10)
+    CriterionFactory(rubric=other, order=2, title="Reads well", max_points=5)
+    graded(world, gina, "0", "0", rubric=other)
+    client.force_login(alice)
+
+    rows = consistency_table(client, world)
+
+    assert rows["Grace Grader"] == [
+        "3",
+        "100 % +40 vs others' 60 %: more lenient",
+        "100 % +40 vs others' 60 %: more lenient",
+        "100 % +40 vs others' 60 %: more lenient",
+    ]
+    assert rows["Gina Grader"][0] == "3"
+    assert rows["Gina Grader"][1] == "60 % -40 vs others' 100 %: stricter"
+
+
+def test_a_difference_on_too_few_reviews_is_shown_but_not_flagged(client, world, alice, grace):
+    gina = enroll(UserFactory(username="gina", display_name="Gina Grader"), world.course, "grader")
+    graded(world, grace, "10", "5")
+    graded(world, grace, "10", "5")
+    for _ in range(3):
+        graded(world, gina, "5", "2.5")  # 50 %
+    client.force_login(alice)
+
+    rows = consistency_table(client, world)
+
+    assert rows["Grace Grader"][:2] == [
+        "2",
+        "100 % +50 vs others' 50 %",
+    ]  # two reviews: not flagged
+    assert rows["Gina Grader"][1] == "50 % -50 vs others' 100 %"
+
+
+def test_a_criterion_one_grader_marks_differently_is_flagged_alone(client, world, alice, grace):
+    gina = enroll(UserFactory(username="gina", display_name="Gina Grader"), world.course, "grader")
+    for _ in range(3):
+        graded(world, grace, "8", "5")  # style 100 %
+        graded(world, gina, "8", "2")  # style 40 %
+    client.force_login(alice)
+
+    rows = consistency_table(client, world)
+
+    correctness, style = rows["Gina Grader"][2], rows["Gina Grader"][3]
+    assert correctness == "80 % ±0 vs others' 80 %"
+    assert style == "40 % -60 vs others' 100 %: stricter"
+
+
+def test_a_removed_graders_marks_still_count(client, world, alice, grace):
+    gina = enroll(UserFactory(username="gina", display_name="Gina Grader"), world.course, "grader")
+    for _ in range(3):
+        graded(world, grace, "10", "5")
+        graded(world, gina, "4", "2")
+    Enrollment.objects.filter(user=gina, course=world.course).delete()
+    client.force_login(alice)
+
+    rows = consistency_table(client, world)
+
+    assert rows["Gina Grader"][1] == "40 % -60 vs others' 100 %: stricter"
+
+
+def test_with_one_grader_there_is_nothing_to_compare(client, world, alice, grace):
+    graded(world, grace, "10", "5")
+    client.force_login(alice)
+    page = client.get(reverse("grading:assignment_hub", args=[world.assignment.pk]))
+    html = page.content.decode()
+    assert 'id="grader-consistency"' not in html
+    assert "Nothing to compare yet" in html and "Grace Grader's" in html
+
+
+def test_a_graders_name_is_shown_as_text(client, world, alice, grace):
+    gina = enroll(
+        UserFactory(username="gina", display_name="<script>alert(1)</script>"),
+        world.course,
+        Role.GRADER,
+    )
+    graded(world, grace, "10", "5")
+    graded(world, gina, "5", "5")
+    client.force_login(alice)
+    html = client.get(reverse("grading:assignment_hub", args=[world.assignment.pk])).content
+    assert b"<script>alert(1)</script>" not in html
+    assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_other_courses_instructors_and_the_graders_do_not_see_it(client, world, grace):
+    gina = enroll(
+        UserFactory(username="gina", display_name="Gina Grader"), world.course, Role.GRADER
+    )
+    graded(world, grace, "10", "5")
+    graded(world, gina, "5", "5")
+
+    course_b = Course.objects.create(title="Other", slug="other", is_published=True)
+    ivan = enroll(UserFactory(username="ivan"), course_b, Role.INSTRUCTOR)
+    url = reverse("grading:assignment_hub", args=[world.assignment.pk])
+    for outsider in (ivan, grace, gina):
+        client.force_login(outsider)
+        response = client.get(url)
+        assert response.status_code in (403, 404)
+        assert b"grader-consistency" not in response.content
