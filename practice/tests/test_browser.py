@@ -73,14 +73,19 @@ def test_a_student_answers_the_quiz_and_sees_the_progress_bars_move(live_server,
     expect(bar(page, "course")).to_have_attribute("aria-valuenow", "100")
 
 
+def open_the_exercise(page: Page, live_server, student, password):
+    """STUDENT, enrolled in a new quiz lesson's course, on its page: the quiz, the exercise."""
+    quiz = build_quiz()
+    EnrollmentFactory(user=student, course=quiz.course, role=Role.STUDENT)
+    log_in(page, live_server.url, student.username, password)
+    page.goto(f"{live_server.url}{quiz.lesson.get_absolute_url()}")
+    return quiz, page.locator(f"#{quiz.exercise.anchor}")
+
+
 def test_an_exercise_attempt_says_it_was_saved_where_the_student_is(
     live_server, page: Page, bob, password
 ):
-    quiz = build_quiz()
-    EnrollmentFactory(user=bob, course=quiz.course, role=Role.STUDENT)
-    log_in(page, live_server.url, "bob", password)
-    page.goto(f"{live_server.url}{quiz.lesson.get_absolute_url()}")
-    exercise = page.locator(f"#{quiz.exercise.anchor}")
+    quiz, exercise = open_the_exercise(page, live_server, bob, password)
     exercise.get_by_label("Your attempt").fill("this is not even python (")
     exercise.get_by_role("button", name="Save my attempt").click()
     # The message is in the exercise, focused (so read out, and in view), not on <body>.
@@ -116,11 +121,7 @@ def test_copy_is_announced_and_an_answered_question_keeps_its_copy_button(
 def test_code_typed_on_a_lesson_renamed_meanwhile_is_saved_at_its_new_address(
     live_server, page: Page, bob, password
 ):
-    quiz = build_quiz()
-    EnrollmentFactory(user=bob, course=quiz.course, role=Role.STUDENT)
-    log_in(page, live_server.url, "bob", password)
-    page.goto(f"{live_server.url}{quiz.lesson.get_absolute_url()}")
-    exercise = page.locator(f"#{quiz.exercise.anchor}")
+    quiz, exercise = open_the_exercise(page, live_server, bob, password)
     exercise.get_by_label("Your attempt").fill("print('typed before the rename')")
     quiz.lesson.slug = "flask-routes-renamed"  # the instructor renames it meanwhile
     quiz.lesson.save()
