@@ -515,6 +515,7 @@ class LessonAdminForm(forms.ModelForm):
             "is_published",
             "quiz_required",
             "quiz_pass_mark",
+            "quiz_max_tries",
             "body",
         )
         widgets = {

@@ -5,7 +5,8 @@
     <course>/NN-<module>/module.md  title, order, published; the body is the summary
     <course>/NN-<module>/NN-<lesson>.md
                                     title, slug, order, estimated_minutes, published,
-                                    quiz_required, quiz_pass_mark; the body is the
+                                    quiz_required, quiz_pass_mark, quiz_max_tries;
+                                    the body is the
                                     lesson, its ```question and ```exercise blocks
                                     included (practice/syntax.py checks them)
 
@@ -84,6 +85,7 @@ class LessonData:
     body: str
     quiz_required: bool = False
     quiz_pass_mark: int = 70
+    quiz_max_tries: int | None = None  # None: as many tries as the student likes
     practice: practice_syntax.Practice = field(default_factory=practice_syntax.Practice)
 
 
@@ -140,8 +142,10 @@ LESSON_FIELDS = {
     "published": (bool, False, False, None),
     "quiz_required": (bool, False, False, None),
     "quiz_pass_mark": (int, False, 70, None),
+    "quiz_max_tries": (int, False, None, None),
 }
 MAX_PASS_MARK = 100
+MAX_QUIZ_TRIES = 99  # a lesson's limit on answers to each question, when it has one
 
 
 # Reading ----------------------------------------------------------------------
@@ -204,6 +208,13 @@ def read_course(root: Path) -> CourseData:
                     errors.append(
                         f"{lesson_doc.where('quiz_pass_mark')}: quiz_pass_mark is a percentage, "
                         f"at most {MAX_PASS_MARK}, not {lesson.quiz_pass_mark}"
+                    )
+                tries = lesson.quiz_max_tries
+                if tries is not None and not 1 <= tries <= MAX_QUIZ_TRIES:
+                    errors.append(
+                        f"{lesson_doc.where('quiz_max_tries')}: quiz_max_tries is the number "
+                        f"of answers to each question, 1 to {MAX_QUIZ_TRIES} (leave it out "
+                        f"for no limit), not {tries}"
                     )
                 lesson.practice = practice_syntax.parse(lesson.body)
                 for problem in lesson.practice.problems:

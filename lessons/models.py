@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
@@ -21,7 +21,7 @@ from coursesite.files import delete_file_on_commit
 from coursesite.urlpaths import path_of
 from practice.syntax import strip_blocks
 
-from .bundle import bad_character
+from .bundle import MAX_QUIZ_TRIES, bad_character
 from .rendering import render_markdown
 
 # Keys students type to enroll: the generated ones have 12 characters.
@@ -383,6 +383,21 @@ class Lesson(models.Model):
         help_text=_(
             "Share of the lesson's questions a student must have right, rounded up to "
             "whole questions: 70% of 3 questions is all 3."
+        ),
+    )
+    quiz_max_tries = models.PositiveSmallIntegerField(
+        _("tries per question"),
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(1, _("Give at least 1 try, or leave it empty for no limit.")),
+            MaxValueValidator(
+                MAX_QUIZ_TRIES, _("At most %(limit_value)s tries: leave it empty for no limit.")
+            ),
+        ],
+        help_text=_(
+            "How many times a student may answer each question of the lesson's quiz; "
+            "their last answer counts. Empty: as often as they like."
         ),
     )
     updated_at = models.DateTimeField(auto_now=True)

@@ -1016,6 +1016,7 @@ def course_import(*, path: Path | str, slug: str | None = None) -> ImportReport:
                     "is_published": lesson_data.published,
                     "quiz_required": lesson_data.quiz_required,
                     "quiz_pass_mark": lesson_data.quiz_pass_mark,
+                    "quiz_max_tries": lesson_data.quiz_max_tries,
                     "body": lesson_data.body,
                 },
                 report,
@@ -1137,6 +1138,8 @@ def course_export(*, course: Course, path: Path | str) -> list[Path]:
                 meta["quiz_required"] = True
             if lesson.quiz_pass_mark != Lesson._meta.get_field("quiz_pass_mark").default:
                 meta["quiz_pass_mark"] = lesson.quiz_pass_mark
+            if lesson.quiz_max_tries is not None:
+                meta["quiz_max_tries"] = lesson.quiz_max_tries
             # The body keeps its ```question and ```exercise blocks: they are the source
             # of the lesson's Question and Exercise rows, written back as they were.
             bundle.write_document(lesson_file, meta, lesson.body)

@@ -48,6 +48,7 @@ def _blank(context: Context, macro: str, item, *args) -> Markup:
         item.pk,
         args,
         lesson.pk,
+        lesson.quiz_max_tries,  # the blank question says how many tries it has
         course.content_version,
         course.slug,
         lesson.slug,

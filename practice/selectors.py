@@ -64,6 +64,7 @@ class ShownQuestion(QuestionShown):
     latest_id: int | None = None
     latest_correct: bool | None = None
     latest_answer: str | None = None
+    tries: int = 0  # how many answers the reader gave (a lesson may limit them)
     # What the reader typed and picked in its form before their session ended, given
     # back once after they logged in again (None: nothing); never set in the cache.
     typed: str | None = None
@@ -149,6 +150,7 @@ NOT_READ = {
     "latest_id",
     "latest_correct",
     "latest_answer",
+    "tries",
     "latest_code",
     "typed",
     "typed_choices",
@@ -189,13 +191,15 @@ def _answers_and_codes(user_id: int, lesson_id: int):
     return answers.union(codes, all=True).order_by()
 
 
-def _latest_answers(user, lesson: Lesson, content: PracticeContent) -> tuple[dict, dict]:
+def _latest_answers(user, lesson: Lesson, content: PracticeContent) -> tuple[dict, dict, dict]:
     """Return USER's latest answer to each of CONTENT's questions, {question id: (attempt
-    id, right, answer typed, {choice ids picked})}, and latest attempt at each exercise,
-    {exercise id: code}: one query whatever their number."""
+    id, right, answer typed, {choice ids picked})}, the answers given to each, {question
+    id: {attempt ids}}, and latest attempt at each exercise, {exercise id: code}: one
+    query whatever their number."""
     questions = {question.pk for question in content.questions}
     exercises = {exercise.pk for exercise in content.exercises}
     latest: dict[int, tuple[int, bool, str, set[int]]] = {}
+    answers: dict[int, set[int]] = {}
     tried: dict[int, str] = {}
     for item, attempt, correct, text, choice in _answers_and_codes(
         user_id=user.pk, lesson_id=lesson.pk
@@ -206,14 +210,15 @@ def _latest_answers(user, lesson: Lesson, content: PracticeContent) -> tuple[dic
             continue
         if item not in questions:
             continue
+        answers.setdefault(item, set()).add(attempt)
         if item not in latest or attempt > latest[item][0]:
             latest[item] = (attempt, correct, text, set())
         if attempt == latest[item][0] and choice is not None:
             latest[item][3].add(choice)
-    return latest, tried
+    return latest, answers, tried
 
 
-def _with_answer(question: ShownQuestion, latest: dict) -> ShownQuestion:
+def _with_answer(question: ShownQuestion, latest: dict, answers: dict) -> ShownQuestion:
     if question.pk not in latest:
         return question
     attempt, correct, text, picked = latest[question.pk]
@@ -222,6 +227,7 @@ def _with_answer(question: ShownQuestion, latest: dict) -> ShownQuestion:
         latest_id=attempt,
         latest_correct=correct,
         latest_answer=text,
+        tries=len(answers[question.pk]),
         choices=tuple(replace(c, picked=True) if c.pk in picked else c for c in question.choices),
     )
 
@@ -258,10 +264,10 @@ def lesson_practice(
     exercises = list(content.exercises) if only is None else []
     can_answer = _can_answer(user, lesson, content)
     if can_answer and (questions or exercises):
-        latest, tried = _latest_answers(
+        latest, answers, tried = _latest_answers(
             user, lesson, PracticeContent(tuple(questions), tuple(exercises))
         )
-        questions = [_with_answer(question, latest) for question in questions]
+        questions = [_with_answer(question, latest, answers) for question in questions]
         exercises = [
             replace(exercise, latest_code=tried[exercise.pk]) if exercise.pk in tried else exercise
             for exercise in exercises

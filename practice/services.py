@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
 
 from coursesite.converters import parse_id
-from lessons.models import Lesson, Module, content_changed, percent_of
+from lessons.models import Enrollment, Lesson, Module, content_changed, percent_of
 from lessons.rendering import markdown_budget, render_markdown
 
 from . import syntax
@@ -391,7 +391,8 @@ def question_answer(
 
     Raise ValidationError, saving nothing, for an answer that cannot be checked: no
     choice, a choice of another question, a number that is not one, an answer too
-    long or with control characters.
+    long or with control characters; or when USER has no try left at QUESTION (its
+    lesson's ``quiz_max_tries``): an answer that cannot be checked costs no try.
     """
     picked: list[Choice] = []
     if question.has_choices:
@@ -401,11 +402,35 @@ def question_answer(
         text = _check_typed(text or "", limit=MAX_ANSWER_LENGTH, what="answer")
         if not text.strip():
             raise ValidationError("Type an answer first.", code="empty")
+    _check_tries_left(user, question)
     correct = _is_right(question, picked, text)
     attempt = Attempt.objects.create(question=question, user=user, answer=text, correct=correct)
     if picked:
         attempt.choices.set(picked)
     return attempt
+
+
+def tries_spent(limit: int) -> str:
+    """What a student is told who answered a question as often as its lesson allows."""
+    return (
+        f"You have used your {limit} {'try' if limit == 1 else 'tries'} at this question: "
+        "your last answer counts."
+    )
+
+
+def _check_tries_left(user, question: Question) -> None:
+    """Raise if USER answered QUESTION as often as its lesson allows (if it has a limit).
+
+    The student's enrollment is locked first, so two answers sent at once (two tabs, a
+    double click) are counted one after the other, not both against the same count.
+    """
+    limit = question.lesson.quiz_max_tries
+    if limit is None:
+        return
+    enrollment = Enrollment.objects.filter(user=user, course_id=question.lesson.module.course_id)
+    list(enrollment.select_for_update().values_list("pk"))
+    if Attempt.objects.filter(question=question, user=user).count() >= limit:
+        raise ValidationError(tries_spent(limit), code="no_tries_left")
 
 
 @transaction.atomic

@@ -73,9 +73,9 @@ def test_a_student_answers_the_quiz_and_sees_the_progress_bars_move(live_server,
     expect(bar(page, "course")).to_have_attribute("aria-valuenow", "100")
 
 
-def open_the_exercise(page: Page, live_server, student, password):
+def open_the_exercise(page: Page, live_server, student, password, **lesson_fields):
     """STUDENT, enrolled in a new quiz lesson's course, on its page: the quiz, the exercise."""
-    quiz = build_quiz()
+    quiz = build_quiz(**lesson_fields)
     EnrollmentFactory(user=student, course=quiz.course, role=Role.STUDENT)
     log_in(page, live_server.url, student.username, password)
     page.goto(f"{live_server.url}{quiz.lesson.get_absolute_url()}")
@@ -132,3 +132,20 @@ def test_code_typed_on_a_lesson_renamed_meanwhile_is_saved_at_its_new_address(
     assert "/flask-routes-renamed/" in page.url
     attempt = quiz.exercise.attempts.get()
     assert attempt.code == "print('typed before the rename')"
+
+
+def test_the_last_try_closes_the_question_without_a_reload(live_server, page: Page, bob, password):
+    open_the_exercise(page, live_server, bob, password, quiz_required=True, quiz_max_tries=2)
+    page.evaluate("window.__sameDocument = true")
+    question = page.locator("#question-idempotent-methods")
+    expect(question).to_contain_text("2 of 2 tries left")
+    question.get_by_label("POST").check()
+    question.get_by_role("button", name="Check my answer").click()
+    expect(question).to_contain_text("1 of 2 tries left")
+    question.get_by_label("DELETE").check()
+    question.get_by_role("button", name="Answer again").click()
+    expect(question).to_contain_text("No try left: you answered 2 times")
+    expect(question.get_by_role("button", name="Answer again")).to_have_count(0)
+    expect(question.get_by_label("GET")).to_be_disabled()
+    expect(question.locator(".explanation")).to_contain_text("GET is safe and idempotent.")
+    assert page.evaluate("window.__sameDocument") is True

@@ -125,14 +125,41 @@ def test_the_demo_course_with_a_quiz_round_trips_import_export_import(tmp_path):
 def test_quiz_settings_travel_in_the_front_matter(tmp_path):
     root, lesson = demo_with_practice(tmp_path)
     text = lesson.read_text(encoding="utf-8")
-    lesson.write_text(text.replace("---\n", "---\nquiz_required: true\nquiz_pass_mark: 50\n", 1))
+    settings = "quiz_required: true\nquiz_pass_mark: 50\nquiz_max_tries: 3\n"
+    lesson.write_text(text.replace("---\n", "---\n" + settings, 1))
     course = course_import(path=root).course
     imported = Lesson.objects.get(questions__isnull=False)
-    assert (imported.quiz_required, imported.quiz_pass_mark) == (True, 50)
+    assert (imported.quiz_required, imported.quiz_pass_mark, imported.quiz_max_tries) == (
+        True,
+        50,
+        3,
+    )
     out = tmp_path / "out" / "c"
     course_export(course=course, path=out)
     exported = next(out.rglob(Path(FIRST_LESSON).name)).read_text()
     assert "quiz_required: true\n" in exported and "quiz_pass_mark: 50\n" in exported
+    assert "quiz_max_tries: 3\n" in exported
+    # No limit is the default: left out of the file, and taken away on the next import.
+    lesson.write_text(text)
+    course_import(path=root)
+    assert Lesson.objects.get(pk=imported.pk).quiz_max_tries is None
+
+
+@pytest.mark.parametrize("tries", [0, 100, -1])
+def test_a_number_of_tries_out_of_range_is_refused(tmp_path, tries):
+    root, lesson = demo_with_practice(tmp_path)
+    lesson.write_text(lesson.read_text().replace("---\n", f"---\nquiz_max_tries: {tries}\n", 1))
+    with pytest.raises(BundleError) as caught:
+        course_import(path=root)
+    label = f"python-web-development/{FIRST_LESSON}:2"
+    expected = (
+        f"{label}: quiz_max_tries must be a whole number, not -1"
+        if tries < 0
+        else f"{label}: quiz_max_tries is the number of answers to each question, 1 to 99 "
+        f"(leave it out for no limit), not {tries}"
+    )
+    assert caught.value.errors == [expected]
+    assert not Lesson.objects.exists()
 
 
 def test_a_broken_block_is_reported_with_file_and_line_and_nothing_is_written(tmp_path):
