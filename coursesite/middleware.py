@@ -154,7 +154,7 @@ class FormerAddressMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if response.status_code != 404 or request.method not in _FOLLOWED:
+        if response.status_code != 404 or request.method not in ("GET", "HEAD", "POST"):
             return response
         try:
             match = resolve(request.path_info)
@@ -168,14 +168,10 @@ class FormerAddressMiddleware:
         except NoReverseMatch:
             return response
         query = request.META.get("QUERY_STRING", "")
-        redirect = HttpResponseRedirect(f"{target}?{query}" if query else target)
-        redirect.status_code = _FOLLOWED[request.method]
-        return redirect
+        # A POST is sent on with 307 (Django's preserve_request), which keeps its body.
+        return HttpResponseRedirect(
+            f"{target}?{query}" if query else target, preserve_request=request.method == "POST"
+        )
 
     def new_kwargs(self, request: HttpRequest, match: ResolverMatch) -> dict | None:
         raise NotImplementedError
-
-
-# The methods whose 404 at a former address is redirected, and the status that says how:
-# 307 keeps a POST a POST, with its body.
-_FOLLOWED = {"GET": 302, "HEAD": 302, "POST": 307}

@@ -175,9 +175,13 @@ class Drift:
 @dataclass
 class GraderConsistency:
     grader: str
-    reviews: int
     overall: Drift
     criteria: list[Drift]  # in the rubric's order
+
+    @property
+    def reviews(self) -> int:
+        """The grader's completed reviews that have scores."""
+        return self.overall.reviews
 
 
 @dataclass
@@ -249,8 +253,6 @@ def grader_consistency(assignment: ProjectAssignment) -> Consistency:
     ids = [pk for pk, _, _ in criteria]
     table = []
     for grader, name in names.items():
-        overall = drift(grader, ids)
-        each = [drift(grader, [c]) for c in ids]
-        table.append(GraderConsistency(name, overall.reviews, overall, each))
+        table.append(GraderConsistency(name, drift(grader, ids), [drift(grader, [c]) for c in ids]))
     table.sort(key=lambda row: row.grader.casefold())
     return Consistency([title for _, _, title in criteria], table)
