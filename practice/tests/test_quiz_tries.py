@@ -13,7 +13,7 @@ from django.urls import reverse
 from access.tests.matrix import form_data
 from accounts.models import Role
 from lessons.tests.factories import EnrollmentFactory
-from practice.models import Attempt
+from practice.models import Attempt, Question
 from practice.services import question_answer
 from projects.tests.race import run_together, slowed
 
@@ -130,11 +130,9 @@ def test_two_answers_sent_at_once_on_the_last_try_save_one(bob):
 
     def answer(text):
         def call():
-            question = (
-                quiz.q["answer"]
-                .__class__.objects.select_related("lesson__module__course")
-                .get(pk=quiz.q["answer"].pk)
-            )
+            # A copy of its own for each thread, as a request reads it.
+            questions = Question.objects.select_related("lesson__module__course")
+            question = questions.get(pk=quiz.q["answer"].pk)
             return question_answer(user=bob, question=question, text=text)
 
         return call
