@@ -76,6 +76,26 @@ class _Autocomplete(AutocompleteJsonView):
     """The back office's autocompletes: active people only, each named with their
     username (two students of one name, "Sam Student", could not be told apart)."""
 
+    def process_request(self, request):
+        term, model_admin, source_field, to_field_name = super().process_request(request)
+        # Django answers for any relation named in the query, so ?field_name=grader on a
+        # review listed the course's students as candidates: only a field some screen
+        # offers as an autocomplete is answered.
+        if not self._offered(request, source_field.model, source_field.name):
+            raise PermissionDenied
+        return term, model_admin, source_field, to_field_name
+
+    def _offered(self, request, model, field_name: str) -> bool:
+        for model_admin in self.admin_site._registry.values():
+            if model_admin.model is model and field_name in model_admin.get_autocomplete_fields(
+                request
+            ):
+                return True
+            for inline in model_admin.inlines:
+                if inline.model is model and field_name in inline.autocomplete_fields:
+                    return True
+        return False
+
     def get_queryset(self):
         # People are chosen to enroll, grade or join: never a deactivated account.
         queryset = super().get_queryset()

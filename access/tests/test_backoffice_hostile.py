@@ -594,3 +594,26 @@ def test_a_filter_on_a_course_one_does_not_teach_lists_nothing_and_acts_on_nothi
     )
     assert "is in this list as it is filtered now: nothing was done" in answer.content.decode()
     assert Module.objects.get(pk=a.module.pk).is_published
+
+
+def test_an_autocomplete_no_screen_offers_is_refused(world):
+    """Probe 25: Django answers its autocomplete for any relation named in the query;
+    ?field_name=grader on a review listed course A's students as candidate graders."""
+    a, b = world
+    client = client_for(a.instructor)
+    url = reverse("admin:autocomplete")
+    for query in (
+        "?app_label=grading&model_name=review&field_name=grader&term=apple",
+        "?app_label=lessons&model_name=lesson&field_name=module&term=",
+        "?app_label=projects&model_name=groupmembership&field_name=group&term=",
+    ):
+        response = client.get(url + query)
+        assert response.status_code == 403, query
+        assert a.student.username not in response.content.decode()
+    # The ones the enrollment form and the group's member rows use still answer.
+    for query in (
+        "?app_label=lessons&model_name=enrollment&field_name=user&term=apple",
+        "?app_label=projects&model_name=groupmembership&field_name=student&term=apple",
+    ):
+        found = {row["id"] for row in client.get(url + query).json()["results"]}
+        assert str(a.student.pk) in found, query
