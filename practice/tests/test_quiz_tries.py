@@ -50,7 +50,12 @@ def test_the_page_counts_the_tries_down_and_then_closes_the_question(client, lim
     block = section(client, limited, "answer")
     assert "No try left: you answered 2 times, and your last answer counts." in block
     assert 'type="submit"' not in block
-    assert re.search(r"<fieldset[^>]*disabled", block)
+    closed = re.search(r"<fieldset[^>]*disabled[^>]*>", block).group()
+    # A screen reader hears which question is closed, and why.
+    title = re.search(r'<h3[^>]* id="([^"]+)"', block).group(1)
+    assert f'aria-labelledby="{title}"' in closed
+    why = re.search(r'aria-describedby="([^"]+)"', closed).group(1)
+    assert re.search(rf'id="{why}">No try left', block)
     assert "Try again" not in block
     assert 'value="40"' in block  # the last answer is shown, as it counts
     # The other questions still have their own tries.
