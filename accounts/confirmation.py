@@ -79,6 +79,11 @@ def confirmation_url(user: User) -> str:
     return settings.SITE_URL + path
 
 
+def link_days() -> int:
+    """Return for how many days a confirmation link works (Django's reset timeout)."""
+    return max(1, settings.PASSWORD_RESET_TIMEOUT // (24 * 60 * 60))
+
+
 def address_to_confirm(user: User) -> str:
     """Return the address USER's confirmation link goes to: a new one waiting, else
     theirs if not confirmed yet, else ""."""

@@ -203,7 +203,7 @@ def send_confirmation_email(*, user_id: int, email: str = "") -> int:
     (that one was counted, and sent, on its own: sending to the address of the moment
     let twelve quick changes, then a victim's, mail the victim thirteen times).
     """
-    from .confirmation import address_to_confirm, confirmation_url
+    from .confirmation import address_to_confirm, confirmation_url, link_days
 
     user = User.objects.filter(pk=user_id).first()
     address = address_to_confirm(user) if user is not None else ""
@@ -216,5 +216,6 @@ def send_confirmation_email(*, user_id: int, email: str = "") -> int:
         "site_name": settings.SITE_NAME,
         "site_url": settings.SITE_URL,
         "new_address": bool(user.pending_email),  # the account keeps its own until then
+        "days": link_days(),
     }
     return send_templated_email("confirm-email", context, address)

@@ -30,6 +30,7 @@ from .confirmation import (
     confirmation_send,
     confirmation_tokens,
     email_confirm,
+    link_days,
     pending_email_confirm,
     reset_tokens,
 )
@@ -293,7 +294,7 @@ def confirm_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse
         context = {
             "valid": False,
             "address": address_to_confirm(user),
-            "days": settings.PASSWORD_RESET_TIMEOUT // (24 * 60 * 60),
+            "days": link_days(),
         }
         return render(request, "accounts/confirm_email.html", context, status=400)
     if request.method != "POST":

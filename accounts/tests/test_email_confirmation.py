@@ -87,6 +87,9 @@ def test_sign_up_sends_a_link_that_confirms_only_for_the_account_logged_in(
     assert "Confirm your email address" in message.subject
     path = confirmation_link(message)
     assert "do not confirm" in message.body  # the victim of a typed address is warned
+    # How long the link works is said before it fails, not only once it has (3 days).
+    assert "The link works for 3 days; after that, ask for a new one" in message.body
+    assert "The link works for 3 days" in message.alternatives[0].content
 
     # The mailbox alone confirms nothing: someone else logged in, or nobody.
     stranger = Client()
