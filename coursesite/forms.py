@@ -114,3 +114,15 @@ class PlainErrorsMixin:
                     seen.add(text)
                     unique.append(error)
             errors.data[:] = unique
+
+
+def refuse_undecoded(value: str) -> None:
+    """Refuse "\ufffd" in text sent with files (multipart): Django puts it where the bytes
+    sent were not UTF-8, and saved the text so (url-encoded forms are refused whole by
+    ``coursesite.middleware.UndecodableFormMiddleware``)."""
+    if "\ufffd" in value:
+        raise ValidationError(
+            "This text holds “\ufffd”, the mark of characters that could not be read. "
+            "Remove it, or type the text again, and send it again.",
+            code="undecodable",
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
 from django.core.exceptions import BadRequest
@@ -31,7 +32,7 @@ class NulCharacterMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if NUL in request.path or "%00" in request.META.get("QUERY_STRING", ""):
-            raise BadRequest("The address holds a NUL character, which no page takes.")
+            raise ExplainedBadRequest("The address holds a NUL character, which no page takes.")
         if any(NUL in name or NUL in value for name, value in request.COOKIES.items()):
             request.COOKIES = {
                 name: value
@@ -39,6 +40,50 @@ class NulCharacterMiddleware:
                 if NUL not in name and NUL not in value
             }
         return self.get_response(request)
+
+
+class ExplainedBadRequest(BadRequest):
+    """A 400 whose message is written for the person who sent the request: the error
+    page (and the API's problem detail) shows it. Django's own 400s keep theirs hidden."""
+
+
+_FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+class UndecodableFormMiddleware:
+    """Refuse a form whose text is not UTF-8 (400), before anything saves it.
+
+    Django decodes form fields replacing what is not UTF-8 with "\ufffd": a quiz answer,
+    an exercise's code or a review sent with such bytes was saved as "\ufffd\ufffd" (and
+    counted as a try) with no word said. No browser sends them from the site's pages, so
+    the form is refused whole, naming the field. Multipart bodies are parsed by the
+    views that take files (after their upload limits are in place): their text fields
+    refuse "\ufffd" themselves (``coursesite.forms.refuse_undecoded``).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method in ("POST", "PUT", "PATCH") and request.content_type == _FORM_TYPE:
+            if name := undecodable_field(request.body):
+                raise ExplainedBadRequest(
+                    f"The form's field “{name}” holds bytes that are not UTF-8 text, so "
+                    "nothing was saved. Send the form again from the site's page."
+                )
+        return self.get_response(request)
+
+
+def undecodable_field(body: bytes) -> str | None:
+    """Return the name of the first field of the url-encoded BODY that is not UTF-8."""
+    for pair in body.split(b"&"):
+        name, _, value = pair.partition(b"=")
+        try:
+            unquote_to_bytes(name.replace(b"+", b" ")).decode()
+            unquote_to_bytes(value.replace(b"+", b" ")).decode()
+        except UnicodeDecodeError:
+            return unquote_to_bytes(name.replace(b"+", b" ")).decode(errors="replace")[:60]
+    return None
 
 
 class CsrfViewMiddleware(csrf.CsrfViewMiddleware):

@@ -133,6 +133,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Before anything reads the address or the cookies (the session first).
     "coursesite.middleware.NulCharacterMiddleware",
+    "coursesite.middleware.UndecodableFormMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "accounts.middleware.SessionIdleRefreshMiddleware",
     "django.middleware.common.CommonMiddleware",

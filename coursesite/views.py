@@ -18,6 +18,8 @@ from django.views.decorators.http import require_safe
 from access import policy
 from api.parsers import body_too_large_detail
 
+from .middleware import ExplainedBadRequest
+
 logger = logging.getLogger(__name__)
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
@@ -87,10 +89,12 @@ def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
         detail = body_too_large_detail()
         if problem := _api_problem(request, 413, "Content Too Large", detail):
             return problem
-    detail = "The request is not valid."
+    # Our own refusals say what was wrong; Django's may repeat what was sent (a host).
+    explained = isinstance(exception, ExplainedBadRequest)
+    detail = str(exception) if explained else "The request is not valid."
     if problem := _api_problem(request, 400, "Bad Request", detail):
         return problem
-    return render(request, "errors/400.html", status=400)
+    return render(request, "errors/400.html", {"reason": detail if explained else ""}, status=400)
 
 
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
 from accounts.validators import validate_name
-from coursesite.forms import PlainErrorsMixin
+from coursesite.forms import PlainErrorsMixin, refuse_undecoded
 
 from .archives import format_bytes
 from .models import ProjectAssignment
@@ -57,6 +57,7 @@ class SubmissionForm(PlainErrorsMixin, forms.Form):
         label="Note for the graders",
         required=False,
         max_length=NOTE_MAX_LENGTH,
+        validators=[refuse_undecoded],
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 

@@ -360,6 +360,14 @@ REQUESTS = [
         lambda: form(part("note", b"forgot the file")),
         "Upload a zip archive of your project, give a repository URL, or both.",
     ),
+    # Probe 26: Django read it as "\ufffd\ufffd", and the version was saved with that note.
+    Case(
+        "note-not-utf8",
+        lambda: form(
+            part("archive", zip_of(project()), filename="p.zip"), part("note", b"ok \xff\xfe")
+        ),
+        "This text holds “\ufffd”, the mark of characters that could not be read.",
+    ),
     Case(
         "raw-zip-body",
         lambda: zip_of(project()),
