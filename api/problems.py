@@ -51,6 +51,13 @@ def problem_handler(exc, context):
         and getattr(exc.__cause__, "sqlstate", None) in RETRYABLE_SQLSTATES
     ):
         exc = Conflict()
+    elif isinstance(exc, exceptions.UnsupportedMediaType) and (request := context.get("request")):
+        # DRF named only the type refused: say which ones the address takes.
+        taken = " or ".join(dict.fromkeys(p.media_type for p in request.parsers))
+        sent = request.content_type.split(";")[0].strip()[:100]
+        exc = exceptions.UnsupportedMediaType(
+            sent, detail=f"This address does not take “{sent}”: send {taken}."
+        )
     response = exception_handler(exc, context)
     if response is None:
         return None

@@ -9,6 +9,7 @@ Python's ``Decimal``, behind Django's and DRF's decimal fields, also reads "1_0"
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -21,16 +22,64 @@ def is_plain_number(value: object) -> bool:
     return bool(_PLAIN.fullmatch(str(value).strip()))
 
 
+def decimal_places_of(value: Decimal) -> int:
+    """Return how many digits VALUE has after its point, as typed ("7.50": 2)."""
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def _within(value: Decimal, low, high) -> bool:
+    return (low is None or value >= low) and (high is None or value <= high)
+
+
 class PlainDecimalField(forms.DecimalField):
     def to_python(self, value):
         if value not in self.empty_values and not is_plain_number(value):
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         return super().to_python(value)
 
+    def validate(self, value):
+        super().validate(value)
+        # Django counts all the digits first: 10.123456789 points, in range, was told it
+        # was out of range (too many digits). Too many decimals is said as such; out of
+        # range (100.001 of 100), the range is what to fix first.
+        if (
+            value not in self.empty_values
+            and self.decimal_places is not None
+            and decimal_places_of(value) > self.decimal_places
+            and _within(value, self.min_value, self.max_value)
+        ):
+            raise ValidationError(
+                self.error_messages["max_decimal_places"],
+                code="max_decimal_places",
+                params={"max": self.decimal_places, "value": value},
+            )
+
 
 class PlainDecimalSerializerField(serializers.DecimalField):
+    # In the site's words (DRF's said "Ensure that there are no more than 6 digits in
+    # total." of 1e-400 points).
+    default_error_messages = {
+        "invalid": "Give a number, such as 7 or 7.5.",
+        "max_value": "Give a value of at most {max_value}.",
+        "min_value": "Give a value of at least {min_value}.",
+        "max_digits": "Give at most {max_digits} digits in all.",
+        "max_decimal_places": "Give at most {max_decimal_places} decimals, such as 7.25.",
+        "max_whole_digits": "Give at most {max_whole_digits} digits before the decimal point.",
+    }
+
     def to_internal_value(self, data):
         # JSON numbers arrive as float or int: their text is plain, or "inf"/"1e+999".
         if isinstance(data, (str, int, float)) and not is_plain_number(data):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+    def validate_precision(self, value):
+        # As the forms do: too many decimals is said before too many digits.
+        if (
+            self.decimal_places is not None
+            and decimal_places_of(value) > self.decimal_places
+            and _within(value, self.min_value, self.max_value)
+        ):
+            self.fail("max_decimal_places", max_decimal_places=self.decimal_places)
+        return super().validate_precision(value)

@@ -106,12 +106,15 @@ class RubricForm(PlainErrorsMixin, forms.Form):
         for criterion in self.criteria:
             name = f"score_{criterion.pk}"
             # parse_id: "²" or 5,000 digits pass isdigit() but no int() (a 500 before).
-            level_id = parse_id(str(self.data.get(f"level_{criterion.pk}", "")))
-            if name in cleaned and cleaned[name] is None and level_id is not None:
-                for level in criterion.level_list:
-                    if level.pk == level_id:
-                        cleaned[name] = level.points
-                        break
+            sent = str(self.data.get(f"level_{criterion.pk}", ""))
+            level_id = parse_id(sent)
+            level = next((lv for lv in criterion.level_list if lv.pk == level_id), None)
+            if sent and level is None:
+                # The page offers the criterion's own levels only: another value was
+                # dropped, and the draft said "saved" without it.
+                self.add_error(name, f"Choose one of the levels shown for {criterion.title}.")
+            elif name in cleaned and cleaned[name] is None and level is not None:
+                cleaned[name] = level.points
         return cleaned
 
     def chosen_levels(self) -> dict[int, int]:

@@ -317,7 +317,8 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return _render_review(
             request, review, form, criteria, editable, released, comment_form=comment_form
         )
-    return _render_review(request, review, form, criteria, editable, released)
+    # Nothing was saved: the page again, with what was typed and why (400, as other forms).
+    return _render_review(request, review, form, criteria, editable, released, status=400)
 
 
 @form_view(page("grading:review", "pk"))
@@ -534,8 +535,11 @@ def line_comment_create(request: HttpRequest, pk: int) -> HttpResponse:
         error = LINE_TEXT if typed else LINE_AND_COMMENT
     elif "path" not in form.errors:
         error = "Write a comment before adding it."
-    else:
-        error = "Give a line number and a comment."
+    else:  # the file, which the page names itself: missing, over-long, or with a NUL
+        error = (
+            "This comment names no file of the version: open a file in the tree, then "
+            "comment on one of its lines."
+        )
     # The page again, with the comment as typed and what is wrong with it.
     return _review_page_refusing(
         request,

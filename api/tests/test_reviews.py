@@ -155,3 +155,26 @@ def test_a_misspelled_field_is_refused_by_name_and_nothing_is_written(apple):
     response = teacher.patch(course_url, {"title": "Renamed"}, content_type="application/json")
     assert response.status_code == 200
     assert Course.objects.get(pk=apple.course.pk).title == "Renamed"
+
+
+@pytest.mark.parametrize(
+    ("points", "message"),
+    [
+        ("1e-400", "Give at most 2 decimals, such as 7.25."),
+        ("1.123456789", "Give at most 2 decimals, such as 7.25."),
+        ("-1", "Give a value of at least 0."),
+        ("abc", "Give a number, such as 7 or 7.5."),
+    ],
+)
+def test_a_score_the_api_refuses_is_told_in_the_site_s_words(apple, points, message):
+    """Probe 26: "1e-400" was told "Ensure that there are no more than 6 digits in total."
+    and -1 "Ensure this value is greater than or equal to 0." (DRF's own wording)."""
+    criterion = Criterion.objects.get(rubric__assignment=apple.grading)
+    response = token_client(apple.grader).patch(
+        f"/api/v1/reviews/{apple.review_o.pk}/",
+        {"scores": [{"criterion": criterion.pk, "points": points}]},
+        content_type="application/json",
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"]["scores"][0]["points"] == [message]
+    assert not apple.review_o.scores.exists()

@@ -107,6 +107,27 @@ def test_a_misspelled_field_of_a_hand_in_is_refused_and_nothing_handed_in(apple)
     assert Submission.objects.count() == before
 
 
+def test_a_hand_in_sent_as_json_is_told_what_the_address_takes(apple):
+    """Probe 26: a bare 415 'Unsupported media type "application/json"' did not say that
+    a hand-in is multipart (its archive is a file)."""
+    from projects.models import Submission
+
+    student = token_client(apple.student)
+    url = f"/api/v1/assignments/{apple.grading.pk}/submissions/"
+    before = Submission.objects.count()
+    response = student.post(
+        url,
+        {"repository_url": "https://git.example.edu/apple.git"},
+        content_type="application/json",
+    )
+    assert response.status_code == 415
+    assert response.json()["detail"] == (
+        "This address does not take “application/json”: send multipart/form-data or "
+        "application/x-www-form-urlencoded."
+    )
+    assert Submission.objects.count() == before
+
+
 def test_an_action_that_takes_no_body_refuses_one_and_does_nothing(apple):
     """Probe 18: {"released": false} to the release released the grades (and mailed
     the students): the body was ignored, as if heard."""

@@ -22,7 +22,7 @@ from accounts.tests.factories import UserFactory
 from coursesite.forms import PlainErrorsMixin, plain_messages
 from grading import services
 from grading.forms import REGRADE_TEXT_MAX_LENGTH, MarkOverrideForm, RegradeAnswerForm, RubricForm
-from grading.models import LineComment, RegradeRequest, RegradeStatus
+from grading.models import Level, LineComment, RegradeRequest, RegradeStatus
 from grading.selectors import rubric_criteria
 
 from .factories import enroll
@@ -195,6 +195,46 @@ def test_a_score_out_of_range_gets_one_message(client, world, grace, typed):
     assert html.decode().count("Give 0 to 10 points") == 1
 
 
+@pytest.mark.parametrize("typed", ["5.123456789", "1e-400", "0.001", "9.999"])
+def test_a_score_in_range_with_too_many_decimals_is_told_so(client, world, grace, typed):
+    """Probe 26: 10.123456789 points, in range, was told "Give 0 to 40 points" (Django
+    counts all the digits before the decimals)."""
+    form = RubricForm(
+        {f"score_{world.correctness.pk}": typed},
+        criteria=rubric_criteria(world.assignment.pk),
+    )
+    assert form.errors[f"score_{world.correctness.pk}"] == [
+        "Give points with at most 2 decimals, such as 7.25."
+    ]
+    form = MarkOverrideForm(
+        {"student": world.dave.pk, "mark": typed, "reason": "Exam board"},
+        assignment=world.assignment,
+    )
+    assert form.error_messages_text() == ["Give the mark with at most 2 decimals, such as 87.25."]
+
+
+def test_a_refused_review_is_a_400_and_a_level_of_no_criterion_is_not_dropped(client, world, grace):
+    """Probe 26: a level the page does not offer was dropped and the page said "Draft
+    saved. Nothing is lost."; the review form's refusals came back 200."""
+    client.force_login(grace)
+    score = f"score_{world.correctness.pk}"
+    level = f"level_{world.correctness.pk}"
+    style_level = Level.objects.create(criterion=world.style, label="Tidy", points=5)
+    for sent in ("999999", "abc", str(style_level.pk)):  # the last: another criterion's
+        response = client.post(review_url(world), {score: "", level: sent, "overall_feedback": "x"})
+        assert response.status_code == 400, sent
+        page = response.content.decode()
+        assert "Choose one of the levels shown for Correctness." in page
+        assert ">x</textarea>" in page  # what was typed stays
+    world.review.refresh_from_db()
+    assert world.review.overall_feedback == "" and not world.review.scores.exists()
+    # The criterion's own level scores it, as without the page's script.
+    own = world.correctness.levels.order_by("-points").first()
+    response = client.post(review_url(world), {score: "", level: str(own.pk)})
+    assert response.status_code == 302
+    assert world.review.scores.get(criterion=world.correctness).points == own.points
+
+
 # Line comments --------------------------------------------------------------------
 @pytest.mark.parametrize("line", ["0", "abc", "", "-3", "99999999999"])
 def test_a_line_number_that_is_no_line_says_which_lines_there_are(client, world, grace, line):
@@ -207,6 +247,20 @@ def test_a_line_number_that_is_no_line_says_which_lines_there_are(client, world,
     assert "Give a line number from 1 to 5 of this file." in html
     assert "Give a line number and a comment." not in html
     assert ">Nice name.</textarea>" in html  # the comment as typed
+    assert not LineComment.objects.exists()
+
+
+@pytest.mark.parametrize("path", ["app\x00.py", "a" * 1001, ""])
+def test_a_line_comment_on_no_file_says_so(client, world, grace, path):
+    """Probe 26: a path with a NUL or over 1,000 characters was told "Give a line
+    number and a comment." although both were given."""
+    client.force_login(grace)
+    url = reverse("grading:line_comment_create", kwargs={"pk": world.review.pk})
+    response = client.post(url, {"path": path, "line": "2", "text": "Nice name."})
+    html = response.content.decode()
+    assert response.status_code in (400, 404)
+    assert "This comment names no file of the version: open a file in the tree" in html
+    assert "Give a line number and a comment." not in html
     assert not LineComment.objects.exists()
 
 

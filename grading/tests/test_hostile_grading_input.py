@@ -33,7 +33,7 @@ def test_a_score_that_is_no_number_shows_the_form_again(client, world, grace, ty
     response = client.post(
         review_url(world), {f"score_{c}": typed, f"comment_{c}": "kept", "overall_feedback": "x"}
     )
-    assert response.status_code == 200
+    assert response.status_code == 400  # nothing saved, the form again
     html = response.content.decode()
     assert "Nothing was saved" in html and "is-invalid" in html
     assert ">kept</textarea>" in html  # what was typed beside it is still there
@@ -54,7 +54,7 @@ def test_feedback_and_comments_longer_than_the_limits_are_refused_and_kept(clien
         },
     )
     html = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert f"to {FEEDBACK_MAX_LENGTH} characters or fewer" in html
     assert long_feedback in html  # kept in the form, to be shortened
     world.review.refresh_from_db()

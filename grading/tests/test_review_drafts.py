@@ -234,8 +234,10 @@ def test_a_level_picked_without_the_script_scores_its_points(world, grace):
 
 
 @pytest.mark.parametrize("level", ["²", "9" * 5000, "-1", "1.5", "abc"])
-def test_a_level_that_is_no_id_scores_nothing_on_the_form_and_the_autosave(world, grace, level):
-    """ "²" and 5,000 digits passed isdigit() and failed int(): a 500 on both."""
+def test_a_level_that_is_no_id_is_refused_on_the_form_and_the_autosave(world, grace, level):
+    """ "²" and 5,000 digits passed isdigit() and failed int(): a 500 on both. Then
+    (probe 26) such a level was dropped and the page said "Draft saved": it is refused,
+    and nothing is saved."""
     data = {
         f"score_{world.correctness.pk}": "",
         f"level_{world.correctness.pk}": level,
@@ -243,12 +245,14 @@ def test_a_level_that_is_no_id_scores_nothing_on_the_form_and_the_autosave(world
     }
     client = as_user(grace)
     page = reverse("grading:review", kwargs={"pk": world.review.pk})
-    assert client.post(page, {**data, "save": "1"}).status_code == 302
+    response = client.post(page, {**data, "save": "1"})
+    assert response.status_code == 400
+    assert "Choose one of the levels shown for Correctness." in response.content.decode()
     draft = client.post(reverse("grading:review_draft", kwargs={"pk": world.review.pk}), data)
-    assert draft.status_code in (200, 409), draft.content
+    assert draft.status_code == 400, draft.content
+    assert "Choose one of the levels shown for Correctness." in draft.content.decode()
     review = Review.objects.get(pk=world.review.pk)
-    assert review.scores.get(criterion=world.correctness).points is None
-    assert review.total == Decimal("4")
+    assert not review.scores.exists() and review.total == Decimal("0")
 
 
 # Line comments ------------------------------------------------------------------
