@@ -41,6 +41,12 @@ class Conflict(exceptions.APIException):
 NOT_FOUND = "Not found: it does not exist, or it is outside your courses (the two look the same)."
 
 
+NOT_AUTHENTICATED = (
+    "Send a personal access token as “Authorization: Bearer <token>” (make one on your "
+    "profile page), or log in to the site."
+)
+
+
 def problem_handler(exc, context):
     if isinstance(exc, Http404) and str(exc) == policy.NOT_FOUND:
         exc = exceptions.NotFound(NOT_FOUND)
@@ -51,6 +57,10 @@ def problem_handler(exc, context):
         and getattr(exc.__cause__, "sqlstate", None) in RETRYABLE_SQLSTATES
     ):
         exc = Conflict()
+    elif isinstance(exc, exceptions.NotAuthenticated):
+        # DRF's "Authentication credentials were not provided." was all a script sending
+        # "Authorization: Basic …" (or nothing) was told.
+        exc = exceptions.NotAuthenticated(NOT_AUTHENTICATED)
     elif isinstance(exc, exceptions.UnsupportedMediaType) and (request := context.get("request")):
         # DRF named only the type refused: say which ones the address takes.
         taken = " or ".join(dict.fromkeys(p.media_type for p in request.parsers))

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.tests.factories import UserFactory
 from api.models import PersonalAccessToken
 from api.tokens import digest_of, token_create
 from projects.models import Submission
@@ -141,6 +142,23 @@ def test_drfs_token_scheme_is_answered_with_the_one_to_use(world):
     assert response.json()["detail"] == (
         "Send the token as “Authorization: Bearer <token>”, not “Token <token>”."
     )
+
+
+@pytest.mark.parametrize("header", [None, "Basic Zm9vOmJhcg==", "Digest x=1"])
+def test_a_request_without_a_token_is_told_how_to_send_one(db, header):
+    """Probe 26: "Basic …" (or no header) was told only "Authentication credentials were
+    not provided."; a session of the site, even beside a Basic header (a proxy's), works."""
+    headers = {"Authorization": header} if header else {}
+    response = Client(headers=headers).get(ME)
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["detail"] == (
+        "Send a personal access token as “Authorization: Bearer <token>” (make one on "
+        "your profile page), or log in to the site."
+    )
+    logged_in = Client(headers=headers)
+    logged_in.force_login(UserFactory())
+    assert logged_in.get(ME).status_code == 200
 
 
 def test_a_record_not_there_is_said_of_records_not_pages(world):
