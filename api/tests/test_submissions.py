@@ -107,6 +107,22 @@ def test_a_misspelled_field_of_a_hand_in_is_refused_and_nothing_handed_in(apple)
     assert Submission.objects.count() == before
 
 
+def test_an_archive_sent_as_text_is_told_to_be_a_file(apple):
+    """Probe 26: it was told "Upload a zip archive of your project, give a repository
+    URL, or both." although an archive was sent."""
+    from projects.models import Submission
+
+    student = token_client(apple.student)
+    url = f"/api/v1/assignments/{apple.grading.pk}/submissions/"
+    before = Submission.objects.count()
+    response, _ = post(student, url, encode_multipart(BOUNDARY, {"archive": "PK\x03\x04"}))
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"]["archive"] == [
+        "Send the archive as a file (a part with a filename), not as text."
+    ]
+    assert Submission.objects.count() == before
+
+
 def test_a_hand_in_sent_as_json_is_told_what_the_address_takes(apple):
     """Probe 26: a bare 415 'Unsupported media type "application/json"' did not say that
     a hand-in is multipart (its archive is a file)."""

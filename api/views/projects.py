@@ -166,6 +166,11 @@ class AssignmentViewSet(
         serializers.refuse_unknown_fields(
             request.data, [*SubmissionForm.base_fields, "csrfmiddlewaretoken"]
         )
+        if isinstance(request.data.get("archive"), str):
+            # Read as no archive at all ("Upload a zip archive…"), the zip's bytes unread.
+            raise ValidationError(
+                {"archive": ["Send the archive as a file (a part with a filename), not as text."]}
+            )
         form = SubmissionForm(request.data, request.FILES, assignment=assignment)
         data = form_valid(form)
         submission = projects.submission_create(
