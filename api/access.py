@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from django.db.models import Model, QuerySet
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from access import policy
@@ -25,6 +26,12 @@ class ApiPermission(BasePermission):
     def has_permission(self, request, view) -> bool:
         if not (request.user and request.user.is_authenticated):
             return False
+        if request.method.lower() not in view.http_method_names or not hasattr(
+            view, request.method.lower()
+        ):
+            # Before the token's scope: a read-only token writing where nothing can be
+            # written (POST /api/v1/me/) was told it is read-only, not that nothing is.
+            raise MethodNotAllowed(request.method)
         token = request.auth
         if (
             isinstance(token, PersonalAccessToken)

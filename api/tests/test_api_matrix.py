@@ -345,6 +345,20 @@ def test_a_read_only_token_changes_nothing(world, persona):
     assert fingerprint() == before
 
 
+@pytest.mark.parametrize("scope", [TokenScope.READ, TokenScope.WRITE])
+def test_a_method_an_address_does_not_take_is_405_whatever_the_token(world, scope):
+    """Probe 25: POST /api/v1/me/ with a read-only token was told the token is read-only
+    (403), where no token could: 405, naming what the address takes."""
+    a, _, _ = world
+    client = token_client(a.instructor, scope)
+    for method, url in (("post", f"{API}/me/"), ("delete", f"{API}/courses/{a.course.pk}/")):
+        response = getattr(client, method)(url)
+        assert response.status_code == 405, (method, url, response.status_code)
+        assert response["Content-Type"] == "application/problem+json"
+        assert "GET" in response["Allow"]
+    assert a.course.__class__.objects.filter(pk=a.course.pk).exists()
+
+
 def test_the_session_works_with_its_csrf_token_only(world):
     """The browser's session authenticates too; its writes need the CSRF token."""
     a, _, _ = world
