@@ -497,7 +497,11 @@ class AdminPasswordChangeForm(auth_forms.AdminPasswordChangeForm):
     """A superuser sets another person's password: the person's address hears of it."""
 
     def save(self, commit: bool = True) -> User:
-        user = super().save(commit=commit)
+        user = super().save(commit=False)
+        if commit:
+            # The password only: the whole row, as read when the form was posted, undid
+            # what its person changed meanwhile (a new address, confirmed).
+            user.save(update_fields=["password"])
         if commit and user.has_usable_password():
             password_changed_notify(user=user, how="set", was_confirmed=user.email_confirmed)
         return user

@@ -162,3 +162,22 @@ def test_the_current_password_is_not_taken_as_a_new_one(
     assert "The new password is your current one: choose another." in page
     assert "Your password was changed." not in page
     assert mailoutbox == []
+
+
+def test_a_password_a_superuser_sets_writes_the_password_only(bob):
+    """The form saved the whole row as read when it was posted: a name or address its
+    person changed meanwhile was put back."""
+    from accounts.forms import AdminPasswordChangeForm
+    from accounts.signals import forget_user
+
+    form = AdminPasswordChangeForm(
+        User.objects.get(pk=bob.pk),
+        {"usable_password": "true", "password1": NEW, "password2": NEW},
+    )
+    assert form.is_valid(), form.errors
+    User.objects.filter(pk=bob.pk).update(display_name="Bob Meanwhile")  # another request
+    forget_user(bob.pk)
+    form.save()
+    saved = User.objects.get(pk=bob.pk)
+    assert saved.check_password(NEW)
+    assert saved.display_name == "Bob Meanwhile"
