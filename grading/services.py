@@ -880,7 +880,7 @@ def regrade_answer(
         regrade.status = RegradeStatus.ACCEPTED
         regrade.new_points = new_points
     else:
-        if not response:
+        if not shows_something(response):  # spaces, or characters that show nothing
             raise ValidationError({"response": "Give the reason for declining."})
         regrade.status = RegradeStatus.DECLINED
     regrade.response = response
@@ -959,7 +959,7 @@ def mark_override(
     if not (0 <= mark <= 100):
         raise ValidationError("A mark is a percentage between 0 and 100.")
     reason = reason.strip()
-    if not reason:
+    if not shows_something(reason):  # the record says why: zero-width spaces say nothing
         raise ValidationError("Give the reason for overriding the mark.")
     override = MarkOverride.objects.filter(assignment=assignment, student=student).first()
     _check_override_seen(override, seen, student)
@@ -1015,14 +1015,16 @@ def mark_override_clear(
     student: User,
     by: User | None = None,
     seen: str | None = None,
-) -> None:
-    """Remove STUDENT's override on ASSIGNMENT; SEEN as for mark_override."""
+) -> bool:
+    """Remove STUDENT's override on ASSIGNMENT; SEEN as for mark_override. Return
+    whether there was one to remove."""
     _lock(assignment.pk)
     overrides = list(MarkOverride.objects.filter(assignment=assignment, student=student))
     _check_override_seen(overrides[0] if overrides else None, seen, student)
     for override in overrides:
         override._history_user = by
         override.delete()  # one by one, so the history records who removed it
+    return bool(overrides)
 
 
 def students_without_review(assignment: ProjectAssignment) -> int:

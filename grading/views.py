@@ -889,16 +889,29 @@ def override_mark(request: HttpRequest, pk: int) -> HttpResponse:
         keep_refused(request, overview)
         return redirect(overview)
     student = form.cleaned_data["student"]
-    seen = form.cleaned_data["seen"] or None
+    if not form.cleaned_data["seen"]:
+        # The page always sends the override it showed: without it, another teacher's
+        # mark set meanwhile would be replaced unseen (the API's `replaces` is optional).
+        messages.error(
+            request,
+            "Nothing was saved: this form is out of date. Check the student's mark below, "
+            "then send yours again.",
+        )
+        keep_refused(request, overview)
+        return redirect(overview)
+    seen = form.cleaned_data["seen"]
     if clear:
         try:
-            services.mark_override_clear(
+            cleared = services.mark_override_clear(
                 assignment=assignment, student=student, by=request.user, seen=seen
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, f"{student}'s computed mark applies again.")
+            if cleared:
+                messages.success(request, f"{student}'s computed mark applies again.")
+            else:  # cleared meanwhile, in another tab, with the same state seen
+                messages.info(request, f"{student} has no override: the computed mark applies.")
     else:
         try:
             services.mark_override(

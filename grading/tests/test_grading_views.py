@@ -590,28 +590,46 @@ def test_override_from_the_assignment_page(client, world, alice, bob):
     complete(world)
     login(client, alice)
     url = reverse("grading:override_mark", kwargs={"pk": world.assignment.pk})
-    response = client.post(url, {"student": bob.pk, "mark": "91", "reason": "Bonus"}, follow=True)
+    page_url = reverse("grading:assignment_grading", kwargs={"pk": world.assignment.pk})
+
+    def send(data: dict):
+        """Post DATA from the page as it reads now, as the browser does."""
+        seen = seen_for(client.get(page_url).content.decode(), bob)
+        return client.post(url, {"student": bob.pk, "seen": seen, **data}, follow=True)
+
+    response = send({"mark": "91", "reason": "Bonus"})
     # Written as the marks table writes it, two decimals.
     assert "mark is now 91.00%" in response.content.decode()
-    response = client.post(url, {"student": bob.pk, "mark": "55.5", "reason": "Half"}, follow=True)
+    response = send({"mark": "55.5", "reason": "Half"})
     assert "mark is now 55.50%" in response.content.decode()
     assert "<strong>55.50%</strong>" in response.content.decode()
-    response = client.post(url, {"student": bob.pk, "mark": "1e2", "reason": "All"}, follow=True)
+    response = send({"mark": "1e2", "reason": "All"})
     assert "mark is now 100.00%" in response.content.decode()  # not "1E+2%"
-    response = client.post(url, {"student": bob.pk, "mark": "91", "reason": ""}, follow=True)
+    response = send({"mark": "91", "reason": ""})
     assert "Give the reason for the new mark." in response.content.decode()
+    # Probe 27: a reason of zero-width characters was saved, and read as nothing.
+    response = send({"mark": "91", "reason": "\u200b\u2060"})
+    assert "Give the reason for overriding the mark." in response.content.decode()
     # Too long a reason: the message names the limit, and the row shows what was typed.
     reason = "Late medical certificate, accepted by the exam board. " * 40
-    response = client.post(url, {"student": bob.pk, "mark": "75", "reason": reason}, follow=True)
-    html = response.content.decode()
+    html = send({"mark": "75", "reason": reason}).content.decode()
     assert "Keep reason to 2000 characters or fewer" in html
     assert f'id="mark-{bob.pk}"' in html and 'value="75"' in html
     assert reason.strip()[:100] in html and "back in the form" in html
     assert "mark is now 75" not in html
-    response = client.post(url, {"student": bob.pk, "mark": "101", "reason": "x"}, follow=True)
+    response = send({"mark": "101", "reason": "x"})
     assert "Give a mark between 0 and 100 (%)." in response.content.decode()
-    response = client.post(url, {"student": bob.pk, "clear": "1"}, follow=True)
+    # Probe 27: without the state the page showed, another teacher's mark set meanwhile
+    # was replaced unseen.
+    html = client.post(url, {"student": bob.pk, "mark": "20", "reason": "x"}, follow=True)
+    assert "this form is out of date" in html.content.decode()
+    assert MarkOverride.objects.get(student=bob).mark == 100
+    response = send({"clear": "1"})
     assert "computed mark applies again" in response.content.decode()
+    # Cleared already (another tab): said, not "applies again" as if it had been done.
+    response = send({"clear": "1"})
+    assert "has no override: the computed mark applies" in response.content.decode()
+    assert not MarkOverride.objects.filter(student=bob).exists()
 
 
 def seen_for(page: str, student) -> str:
@@ -852,6 +870,10 @@ def test_a_refused_regrade_answer_marks_the_field_to_change_and_keeps_the_rest(
     assert response.context["form"].errors["response"] == ["Give the reason for declining."]
     # Said above the page as every refusal of the form is.
     assert "Nothing was sent. Give the reason for declining." in response.content.decode()
+    # Probe 27: zero-width characters were taken, and the student read "Answer:" and nothing.
+    for invisible in ("\u200b\u200b", "\u00a0\u2060\u200d"):
+        response = client.post(url, {"decision": "decline", "response": invisible})
+        assert response.context["form"].errors["response"] == ["Give the reason for declining."]
     regrade.refresh_from_db()
     assert regrade.status == RegradeStatus.OPEN
     # Another course's grader reaches none of it.
