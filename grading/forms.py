@@ -245,8 +245,8 @@ class RegradeRequestForm(PlainErrorsMixin, forms.Form):
         label="Criterion",
         error_messages={
             "required": "Choose the criterion to regrade.",
-            "invalid_choice": "A regrade of that criterion is already waiting for an "
-            "answer, or it is not one of this project's: choose one of those listed.",
+            "invalid_choice": "That is not one of this project's criteria: choose one of "
+            "those listed.",
         },
     )
     reason = forms.CharField(
@@ -256,9 +256,24 @@ class RegradeRequestForm(PlainErrorsMixin, forms.Form):
         error_messages={"required": "Say why this criterion should be regraded."},
     )
 
-    def __init__(self, *args, criteria, **kwargs) -> None:
+    def __init__(self, *args, criteria, waiting: dict[int, str] | None = None, **kwargs) -> None:
+        """CRITERIA: those a regrade may be asked for; WAITING: the titles, by id, of
+        those with a request waiting (a teammate may have asked meanwhile)."""
         super().__init__(*args, **kwargs)
         self.fields["criterion"].queryset = criteria
+        self.waiting = waiting or {}
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = parse_id(str(self.data.get("criterion", "")))
+        if "criterion" in self.errors and chosen in self.waiting:
+            self.errors["criterion"] = self.error_class(
+                [
+                    f"A regrade of “{self.waiting[chosen]}” is already waiting for an answer "
+                    "(asked by you or a teammate): its answer will show on this page."
+                ]
+            )
+        return cleaned
 
 
 class RegradeAnswerForm(PlainErrorsMixin, forms.Form):

@@ -1074,9 +1074,14 @@ def _render_feedback(
     can_request = as_member and closes is not None and timezone.now() <= closes
     regradable = _regradable(review) if can_request else None
     all_waiting = can_request and not regradable.exists()
+    unsent = ""
     if regrade_form is not None:  # refused: said above too (the form may be gone meanwhile)
         errors = (e for field_errors in regrade_form.errors.values() for e in field_errors)
         messages.error(request, "Nothing was sent. " + " ".join(errors))
+        if not can_request or all_waiting:
+            # No form to put it back in (closed meanwhile, or every criterion asked by a
+            # teammate): the reason typed is shown to copy, not lost.
+            unsent = regrade_form.data.get("reason", "")
     elif can_request:
         regrade_form = RegradeRequestForm(initial=kept_fields(request), criteria=regradable)
     max_total = sum((c.max_points for c in criteria), Decimal(0))
@@ -1104,6 +1109,7 @@ def _render_feedback(
             "regrade_form": regrade_form if can_request else None,
             "regrade_closes": closes,
             "regrades_all_waiting": all_waiting,
+            "unsent_reason": unsent,
             "newer_version": newer_version
             if newer_version and newer_version > review.submission.version
             else None,
@@ -1117,7 +1123,12 @@ def regrade_request(request: HttpRequest, pk: int) -> HttpResponse:
     review, as_member = _get_feedback(request, pk)
     # Members of the group, still students of the course: not its instructors.
     policy.require(request.user, policy.VIEW, review, roles=policy.STUDENTS)
-    form = RegradeRequestForm(request.POST, criteria=_regradable(review))
+    waiting = dict(
+        review.regrade_requests.filter(status=RegradeStatus.OPEN).values_list(
+            "criterion_id", "criterion__title"
+        )
+    )
+    form = RegradeRequestForm(request.POST, criteria=_regradable(review), waiting=waiting)
     if form.is_valid():
         try:
             services.regrade_request_create(

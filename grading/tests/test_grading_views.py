@@ -7,6 +7,7 @@ import io
 import zipfile
 from datetime import timedelta
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from django.core.files.base import ContentFile
@@ -531,6 +532,45 @@ def test_regrade_request_answer_and_history(client, world, bob, alice, grace):
     html = client.get(reverse("grading:feedback", kwargs={"pk": world.submission.pk})).content
     assert "13 / 15" in html.decode()
     assert "Accepted" in html.decode()
+
+
+def test_a_regrade_refused_says_why_and_never_loses_the_reason(client, world, bob, alice):
+    """Probe 27: a criterion a teammate had just asked about, and one of another rubric,
+    got the same "already waiting, or not one of this project's"; once the window had
+    closed, or every criterion was waiting, the reason typed was gone with the form."""
+    release(world, alice)
+    services.regrade_request_create(
+        review=world.review, criterion=world.style, student=world.dave, reason="Dave asks."
+    )
+    login(client, bob)
+    url = reverse("grading:regrade_request", kwargs={"pk": world.submission.pk})
+    typed = "We ran black on every file: see the commit."
+    response = client.post(url, {"criterion": world.style.pk, "reason": typed})
+    assert response.status_code == 400
+    page = unescape(response.content.decode())
+    assert "A regrade of “Style” is already waiting for an answer (asked by you or a teammate)" in (
+        page
+    )
+    assert typed in page  # back in the form, which still offers Correctness
+    response = client.post(url, {"criterion": "99999", "reason": typed})
+    assert "That is not one of this project's criteria" in unescape(response.content.decode())
+    # Every criterion waiting (a teammate asked the last one meanwhile): no form, the
+    # reason shown to copy.
+    services.regrade_request_create(
+        review=world.review, criterion=world.correctness, student=world.dave, reason="Again."
+    )
+    response = client.post(url, {"criterion": world.correctness.pk, "reason": typed})
+    page = response.content.decode()
+    assert response.status_code == 400 and 'id="regrade-form"' not in page
+    assert f"readonly>{typed}</textarea>" in page
+    # The window closed meanwhile: the same.
+    RegradeRequest.objects.all().delete()
+    GradeRelease.objects.update(released_at=timezone.now() - timedelta(days=400))
+    response = client.post(url, {"criterion": world.style.pk, "reason": typed})
+    page = unescape(response.content.decode())
+    assert "Nothing was sent. Regrade requests closed on" in page
+    assert f"readonly>{typed}</textarea>" in page
+    assert not RegradeRequest.objects.exists()
 
 
 def test_peer_evaluation_page_and_students_see_only_their_factor(client, alice, bob, grace):
