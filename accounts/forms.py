@@ -427,6 +427,10 @@ class SetPasswordForm(PlainErrorsMixin, auth_forms.SetPasswordForm):
         super().__init__(*args, **kwargs)
         self.fields["new_password2"].label = _("New password, again")
 
+    def set_other_fields(self) -> list[str]:
+        """Set on the user what the form takes besides the password; return their names."""
+        return []
+
     def save(self, commit: bool = True) -> User:
         """Save the new password alone, refusing (ValidationError) if the account's row
         changed since it was read: Django's saved the whole row as read, so a reset
@@ -437,13 +441,37 @@ class SetPasswordForm(PlainErrorsMixin, auth_forms.SetPasswordForm):
                     self.error_messages[self.stale_message], code=self.stale_message
                 )
             self.user.set_password(self.cleaned_data["new_password1"])
-            saved = ["password"]
+            saved = ["password", *self.set_other_fields()]
             if self.confirms_address:
                 self.user.email_confirmed = True  # the link came to the address
                 saved.append("email_confirmed")
             if commit:
                 self.user.save(update_fields=saved)
         return self.user
+
+
+class InvitationForm(SetPasswordForm):
+    """The first password, from an invitation; and the person's name when whoever made
+    the account gave none (a roster row with an address only), as sign-up asks for one:
+    a nameless account showed as its username to teammates, graders and instructors."""
+
+    def __init__(self, user, *args, **kwargs) -> None:
+        super().__init__(user, *args, **kwargs)
+        if user is not None and not user.get_full_name():
+            name = forms.CharField(
+                label=_("Your name"),
+                max_length=User._meta.get_field("display_name").max_length,
+                validators=[validate_name],
+                help_text=_("As your instructors and teammates will see it."),
+                widget=forms.TextInput(attrs={"autocomplete": "name"}),
+            )
+            self.fields = {"display_name": name, **self.fields}
+
+    def set_other_fields(self) -> list[str]:
+        if "display_name" not in self.fields:
+            return []
+        self.user.display_name = self.cleaned_data["display_name"].strip()
+        return ["display_name"]
 
 
 class PasswordChangeForm(SetPasswordForm, auth_forms.PasswordChangeForm):

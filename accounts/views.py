@@ -35,6 +35,7 @@ from .confirmation import (
     reset_tokens,
 )
 from .forms import (
+    InvitationForm,
     LoginForm,
     PasswordChangeForm,
     PasswordResetForm,
@@ -172,7 +173,7 @@ class InvitationView(auth_views.PasswordResetConfirmView):
     """Choose the first password from an invitation's link, then go to the dashboard."""
 
     token_generator = invitation_tokens
-    form_class = SetPasswordForm
+    form_class = InvitationForm
     template_name = "registration/invitation.html"
     post_reset_login = True
     post_reset_login_backend = "accounts.backends.UsernameOrEmailBackend"

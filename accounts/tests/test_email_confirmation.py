@@ -154,10 +154,11 @@ def test_an_address_typed_at_sign_up_goes_to_its_mailbox_when_an_instructor_enro
     # The mailbox gets the invitation, and with it the account and the course.
     [invitation] = [m for m in mail.outbox if m.to == [VICTIM]]
     owner = Client()
-    _, answer = set_password(owner, link_in(invitation), NEW_PASSWORD)
+    # The squatter's names went with the password: the owner gives theirs.
+    _, answer = set_password(owner, link_in(invitation), NEW_PASSWORD, name="Vic Owner")
     assert answer.status_code == 302
     attacker.refresh_from_db()
-    assert attacker.email_confirmed
+    assert attacker.email_confirmed and attacker.display_name == "Vic Owner"
     assert owner.get(reverse("grading:gradebook", args=[a.course.slug])).status_code == 200
 
 

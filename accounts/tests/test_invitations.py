@@ -95,14 +95,16 @@ def import_roster(client, course, content: str):
     )
 
 
-def set_password(client, path: str, one: str = NEW_PASSWORD, two: str | None = None):
-    """Open the invitation at PATH and submit the passwords; return (landing, answer)."""
+def set_password(
+    client, path: str, one: str = NEW_PASSWORD, two: str | None = None, *, name: str = ""
+):
+    """Open the invitation at PATH and submit the passwords (and NAME, for an account
+    made without one); return (landing, answer)."""
     landing = client.get(path)
     if landing.status_code != 302:
         return landing, None
-    answer = client.post(
-        landing["Location"], {"new_password1": one, "new_password2": one if two is None else two}
-    )
+    data = {"new_password1": one, "new_password2": one if two is None else two}
+    answer = client.post(landing["Location"], {**data, **({"display_name": name} if name else {})})
     return landing, answer
 
 
@@ -596,3 +598,45 @@ def test_invitations_go_through_the_database_queue_and_its_worker(client, settin
     call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
     assert [m.to for m in mail.outbox] == [["queued@example.org"]]
     link_in(mail.outbox[0])
+
+
+def test_an_invitation_of_a_roster_row_without_a_name_asks_for_it(
+    client, course, alice, django_capture_on_commit_callbacks
+):
+    """A roster row with an address only made a nameless account, shown as its username
+    to teammates and graders; sign-up asks for a name, so the invitation does."""
+    client.force_login(alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        import_roster(client, course, "email,name,role\nno.name@example.org,,\n")
+    path = link_in(mail.outbox[0])
+    client.logout()
+    landing = client.get(path)
+    form_page = client.get(landing["Location"])
+    assert 'name="display_name"' in text(form_page) and "Your name" in text(form_page)
+    # Refused without one, the passwords' page again; nothing is set.
+    answer = client.post(
+        landing["Location"], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    )
+    assert answer.status_code == 200 and "Enter your name." in text(answer)
+    person = User.objects.get(email="no.name@example.org")
+    assert not person.has_usable_password()
+    # A name of invisible characters is no name either.
+    answer = client.post(
+        landing["Location"],
+        {"display_name": "\u200b", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    assert answer.status_code == 200 and "display_name" in answer.context["form"].errors
+    answer = client.post(
+        landing["Location"],
+        {"display_name": "Noa Name", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    assert answer.status_code == 302
+    person.refresh_from_db()
+    assert person.display_name == "Noa Name" and person.check_password(NEW_PASSWORD)
+    assert "Welcome, Noa Name!" in text(client.get(answer["Location"]))
+
+
+def test_an_invitation_of_a_named_person_asks_no_name(client, course):
+    person = invited_person("named@example.org", course)
+    landing = client.get(urlsplit(invitation_url(person)).path)
+    assert 'name="display_name"' not in text(client.get(landing["Location"]))
