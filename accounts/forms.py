@@ -470,7 +470,7 @@ class InvitationForm(SetPasswordForm):
     def set_other_fields(self) -> list[str]:
         if "display_name" not in self.fields:
             return []
-        self.user.display_name = self.cleaned_data["display_name"].strip()
+        self.user.display_name = self.cleaned_data["display_name"]  # stripped by the field
         return ["display_name"]
 
 
@@ -530,6 +530,6 @@ class AdminPasswordChangeForm(auth_forms.AdminPasswordChangeForm):
             # The password only: the whole row, as read when the form was posted, undid
             # what its person changed meanwhile (a new address, confirmed).
             user.save(update_fields=["password"])
-        if commit and user.has_usable_password():
-            password_changed_notify(user=user, how="set", was_confirmed=user.email_confirmed)
+            if user.has_usable_password():
+                password_changed_notify(user=user, how="set", was_confirmed=user.email_confirmed)
         return user

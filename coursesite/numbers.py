@@ -28,8 +28,12 @@ def decimal_places_of(value: Decimal) -> int:
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
-def _within(value: Decimal, low, high) -> bool:
-    return (low is None or value >= low) and (high is None or value <= high)
+def decimals_to_say(value: Decimal, places: int | None, low, high) -> bool:
+    """Return whether VALUE's fault is its decimals: more than PLACES, while in the
+    range LOW-HIGH (out of it, the range is what to fix first). Django and DRF count
+    all the digits first: 10.123456789 of 40 points was told it was out of range."""
+    in_range = (low is None or value >= low) and (high is None or value <= high)
+    return places is not None and decimal_places_of(value) > places and in_range
 
 
 class PlainDecimalField(forms.DecimalField):
@@ -40,14 +44,8 @@ class PlainDecimalField(forms.DecimalField):
 
     def validate(self, value):
         super().validate(value)
-        # Django counts all the digits first: 10.123456789 points, in range, was told it
-        # was out of range (too many digits). Too many decimals is said as such; out of
-        # range (100.001 of 100), the range is what to fix first.
-        if (
-            value not in self.empty_values
-            and self.decimal_places is not None
-            and decimal_places_of(value) > self.decimal_places
-            and _within(value, self.min_value, self.max_value)
+        if value not in self.empty_values and decimals_to_say(
+            value, self.decimal_places, self.min_value, self.max_value
         ):
             raise ValidationError(
                 self.error_messages["max_decimal_places"],
@@ -75,11 +73,6 @@ class PlainDecimalSerializerField(serializers.DecimalField):
         return super().to_internal_value(data)
 
     def validate_precision(self, value):
-        # As the forms do: too many decimals is said before too many digits.
-        if (
-            self.decimal_places is not None
-            and decimal_places_of(value) > self.decimal_places
-            and _within(value, self.min_value, self.max_value)
-        ):
+        if decimals_to_say(value, self.decimal_places, self.min_value, self.max_value):
             self.fail("max_decimal_places", max_decimal_places=self.decimal_places)
         return super().validate_precision(value)
