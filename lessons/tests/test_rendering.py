@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import re
+
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from lessons.rendering import markdown_to_html, render_markdown
@@ -107,9 +109,18 @@ def attributes_of(html: str) -> list[tuple[str, str, str]]:
     return found
 
 
+# The box the renderer itself puts around each table after the sanitizer
+# (test_a_table_scrolls_in_a_focusable_box_of_its_own): not the author's markup. An
+# author's own div with that class loses it in the sanitizer, so is still caught.
+_OWN_TABLE_BOX = re.compile(
+    r'<div class="md-table" tabindex="0" role="region" aria-label="Table \d+"><table>'
+)
+
+
 def assert_cannot_restyle_the_page(html: str) -> None:
     from lessons.rendering import ALLOWED_CLASSES
 
+    html = _OWN_TABLE_BOX.sub("<table>", html)
     for tag, name, value in attributes_of(html):
         assert name not in {"style"} and not name.startswith("on"), (tag, name, value)
         if name == "class":
@@ -219,6 +230,8 @@ def test_briefs_and_feedback_are_sanitized_the_same_way(alice, bob, grace):
         max_size=40,
     ).map("".join)
 )
+# Found by CI: a bare table, boxed by the renderer itself, once read as the author's class.
+@example(source="<table>")
 def test_no_markdown_gets_a_class_or_id_past_the_sanitizer(source):
     rendered = render_markdown(source)
     assert_cannot_restyle_the_page(rendered.html)
