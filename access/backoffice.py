@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import itertools
 import operator
-from functools import partial
+from functools import partial, wraps
 from pathlib import PurePosixPath
 
 from django import forms
@@ -35,8 +35,8 @@ from django.core.exceptions import (
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest, HttpResponseRedirect
-from django.urls import path
+from django.http import Http404, HttpRequest, HttpResponseRedirect, QueryDict
+from django.urls import URLResolver, path, reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.decorators import method_decorator
@@ -48,7 +48,13 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from coursesite.admin_forms import ParentRowsFormSet
 from coursesite.converters import parse_id
-from coursesite.formpages import page_with_form
+from coursesite.formpages import (
+    KEPT,
+    form_owner_value,
+    keep_signed_out_post,
+    kept_fields,
+    page_with_form,
+)
 from coursesite.locks import lock_rows
 
 from . import policy
@@ -133,7 +139,24 @@ class BackOfficeSite(admin.AdminSite):
         # Every screen shows a page (GET, HEAD) and takes its form (POST). Django's admin
         # answered any other method (PUT, DELETE, OPTIONS, made-up ones) with the page;
         # like the site's pages, 405 naming what is served, before the login check.
-        return page_with_form(super().admin_view(view, cacheable))
+        guarded = super().admin_view(view, cacheable)
+        if _keeps_forms(view):
+            guarded = self._keeping_signed_out_forms(guarded)
+        return page_with_form(guarded)
+
+    def _keeping_signed_out_forms(self, view):
+        """Keep what a change or add form brought after its session ended, as the site's
+        forms do (coursesite.formpages): Django sent it to the login page and dropped it,
+        an instructor's lesson text with it."""
+
+        @wraps(view)
+        def keeping(request: HttpRequest, *args, **kwargs):
+            if request.method == "POST" and not request.user.is_authenticated:
+                login_url = reverse("admin:login", current_app=self.name)
+                return keep_signed_out_post(request, request.get_full_path(), login_url=login_url)
+            return view(request, *args, **kwargs)
+
+        return keeping
 
     @method_decorator(page_with_form)
     def login(self, request: HttpRequest, extra_context=None):
@@ -150,7 +173,7 @@ class BackOfficeSite(admin.AdminSite):
             )
             if getattr(pattern, "name", None) == "view_on_site"
             else pattern
-            for pattern in super().get_urls()
+            for pattern in _marking_form_pages(super().get_urls())
         ]
 
     def view_on_site(self, request: HttpRequest, content_type_id: int, object_id: str):
@@ -164,6 +187,77 @@ class BackOfficeSite(admin.AdminSite):
         if obj is None or not model_admin.has_view_permission(request, obj):
             raise Http404(_("No such object."))
         return shortcut(request, content_type_id, object_id)
+
+
+# The screens whose form is kept when it cannot be taken (session ended, stale tab).
+_FORM_VIEWS = frozenset({"add_view", "change_view"})
+
+
+def _marking_form_pages(patterns: list) -> list:
+    """Return PATTERNS, the add and change screens among them marked as pages whose form
+    ``csrf_failure`` keeps, as ``form_view`` marks the site's (a form sent from a tab
+    whose session was replaced in another one came back filled in; it was a 403)."""
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            _marking_form_pages(pattern.url_patterns)
+        elif _keeps_forms(pattern.callback):
+            pattern.callback.keeps = True
+            pattern.callback.form_page = None  # the screen shows its own form
+            pattern.callback.kept_message = KEPT
+    return patterns
+
+
+def _keeps_forms(view) -> bool:
+    """Whether VIEW (a ModelAdmin's method, or Django's wrapper of it) is an add or change
+    screen that gives back what was kept for it."""
+    model_admin = getattr(view, "model_admin", None) or getattr(view, "__self__", None)
+    return isinstance(model_admin, KeptFormsMixin) and view.__name__ in _FORM_VIEWS
+
+
+class KeptFormsMixin:
+    """Give a change or add screen back what its form brought when it could not be taken
+    (session ended, stale tab): shown bound, with the errors it would meet, not saved."""
+
+    def changeform_view(
+        self, request: HttpRequest, object_id=None, form_url="", extra_context=None
+    ):
+        if request.method == "GET" and (kept := kept_fields(request)):
+            request.kept_form_data = _query_dict(kept)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def render_change_form(self, request: HttpRequest, context, *args, **kwargs):
+        # Names who the form was shown to, as every form of the site's pages does.
+        context["form_owner"] = form_owner_value(request)
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        data = getattr(request, "kept_form_data", None)
+        if data is None:
+            return form
+
+        class KeptForm(form):
+            def __init__(self, *args, **kwargs):
+                if not args and "data" not in kwargs:
+                    kwargs["data"] = data.copy()
+                super().__init__(*args, **kwargs)
+
+        KeptForm.__name__ = form.__name__
+        return KeptForm
+
+    def get_formset_kwargs(self, request: HttpRequest, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        data = getattr(request, "kept_form_data", None)
+        if data is not None and "data" not in kwargs:
+            kwargs["data"] = data.copy()
+        return kwargs
+
+
+def _query_dict(fields: dict[str, str | list[str]]) -> QueryDict:
+    data = QueryDict(mutable=True)
+    for name, value in fields.items():
+        data.setlist(name, value if isinstance(value, list) else [value])
+    return data
 
 
 class SiteWideAdminMixin:
@@ -523,7 +617,7 @@ class AppliedRelatedOnlyFilter(admin.RelatedOnlyFieldListFilter):
         return super().has_output() or bool(self.used_parameters)
 
 
-class CourseScopedMixin(BoundedSearchMixin, ActionIdsMixin, ScopedRelationsMixin):
+class CourseScopedMixin(KeptFormsMixin, BoundedSearchMixin, ActionIdsMixin, ScopedRelationsMixin):
     """A ModelAdmin whose rows, filters, forms and permissions follow the policy."""
 
     def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
@@ -660,6 +754,34 @@ class CourseScopedMixin(BoundedSearchMixin, ActionIdsMixin, ScopedRelationsMixin
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         # Another course's row is as absent as a deleted one: a plain 404, not a hint.
         raise Http404(_("No such object."))
+
+    def response_change(self, request: HttpRequest, obj):
+        # A change may take the person's own access away (an instructor who made
+        # themselves a student): Django said "You may edit it again below" and then
+        # "You are not authorized" on the page it sent them to.
+        policy.forget(request.user)
+        if not self.has_change_permission(request, obj):
+            return self._left_behind(request, obj, _("was changed"))
+        return super().response_change(request, obj)
+
+    def response_delete(self, request: HttpRequest, obj_display, obj_id):
+        policy.forget(request.user)
+        if not self.admin_site.has_permission(request):
+            return self._left_behind(request, obj_display, _("was deleted"))
+        return super().response_delete(request, obj_display, obj_id)
+
+    def _left_behind(self, request: HttpRequest, obj, done: str) -> HttpResponseRedirect:
+        """Say what was done and that its course is out of the person's reach now; go
+        where they may still be (the back office's index, else the site)."""
+        self.message_user(
+            request,
+            _("“%(obj)s” %(done)s. You no longer teach its course, so it is not shown to you.")
+            % {"obj": obj, "done": done},
+            messages.SUCCESS,
+        )
+        if self.admin_site.has_permission(request):
+            return HttpResponseRedirect(reverse("admin:index", current_app=self.admin_site.name))
+        return HttpResponseRedirect(reverse("lessons:dashboard"))
 
 
 class CourseScopedAdmin(CourseScopedMixin, admin.ModelAdmin):

@@ -26,6 +26,7 @@ from access import policy
 from access.backoffice import (
     ActionIdsMixin,
     BoundedSearchMixin,
+    KeptFormsMixin,
     ScopedRelationsMixin,
 )
 from grading.models import Review
@@ -78,7 +79,9 @@ class EnrollingUserCreationForm(AdminUserCreationForm):
 
 
 @admin.register(User)
-class UserAdmin(BoundedSearchMixin, ActionIdsMixin, ScopedRelationsMixin, BaseUserAdmin):
+class UserAdmin(
+    KeptFormsMixin, BoundedSearchMixin, ActionIdsMixin, ScopedRelationsMixin, BaseUserAdmin
+):
     form = AdminUserChangeForm
     add_form = AdminUserCreationForm
     change_password_form = AdminPasswordChangeForm

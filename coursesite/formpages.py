@@ -191,15 +191,11 @@ def form_view(
             if login and not request.user.is_authenticated:
                 if request.method != "POST":
                     return redirect_to_login(request.get_full_path())
-                if keep and not hasattr(request, "_files"):
-                    # An upload's files are never read, only noted (views that read
-                    # uploads are csrf_exempt, so nothing has parsed the body yet).
-                    request.upload_handlers = [_SkipFiles()]
                 target = form_page(request, **kwargs) if form_page else request.get_full_path()
-                messages.warning(request, SIGNED_OUT)
                 if not keep:
+                    messages.warning(request, SIGNED_OUT)
                     return redirect_to_login(target)
-                return _keep_and_log_in(request, target, kept_message)
+                return keep_signed_out_post(request, target, kept_message)
             return view(request, *args, **kwargs)
 
         wrapper.form_page = form_page  # the tests find every POST-only action by it
@@ -210,10 +206,25 @@ def form_view(
     return decorator
 
 
+def keep_signed_out_post(
+    request: HttpRequest, target: str, message: str = KEPT, login_url: str | None = None
+) -> HttpResponse:
+    """Answer a form posted after its session ended: keep its fields for the page TARGET
+    (which says MESSAGE when it gives them back) and send the visitor to log in."""
+    if not hasattr(request, "_files"):
+        # An upload's files are never read, only noted (views that read uploads are
+        # csrf_exempt, so nothing has parsed the body yet).
+        request.upload_handlers = [_SkipFiles()]
+    messages.warning(request, SIGNED_OUT)
+    return _keep_and_log_in(request, target, message, login_url)
+
+
 @csrf_protect  # views that read uploads are csrf_exempt; what is kept must pass it too
-def _keep_and_log_in(request: HttpRequest, target: str, message: str = KEPT) -> HttpResponse:
+def _keep_and_log_in(
+    request: HttpRequest, target: str, message: str, login_url: str | None
+) -> HttpResponse:
     _keep(request, target, _typed_by(request), message)
-    return redirect_to_login(target)
+    return redirect_to_login(target, login_url)
 
 
 def _keep(request: HttpRequest, target: str, owner: int | None, message: str = KEPT) -> None:
@@ -286,7 +297,10 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """
     target, kept_message = _stale_form_page(request)
     if target is None:
-        return render(request, "errors/403_csrf.html", status=403)
+        # From one of our pages whose form is not kept (a list's action, a button): its
+        # session changed since the page was shown; "only from this site's pages" was wrong.
+        context = {"from_this_site": request.method == "POST" and _from_this_site(request)}
+        return render(request, "errors/403_csrf.html", context, status=403)
     message = STALE_TAB if kept_message == KEPT else kept_message
     if not hasattr(request, "_files"):
         request.upload_handlers = [_SkipFiles()]  # files are never read, only noted

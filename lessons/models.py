@@ -243,7 +243,7 @@ class Course(models.Model):
                 ) % {"n": ENROLLMENT_KEY_MIN_LENGTH}
             elif others.filter(enrollment_key__iexact=key).exists():
                 errors["enrollment_key"] = ValidationError(
-                    _("Another course has this key (in some capitals): choose another."),
+                    _("Another course already uses this key (in any capitals): choose another."),
                     code=KEY_TAKEN,
                 )
         if errors:
@@ -634,6 +634,30 @@ class Enrollment(models.Model):
 
     def get_absolute_url(self) -> str:
         return self.course.get_absolute_url()
+
+    def unique_error_message(self, model_class, unique_check):
+        # Django's "Enrollment with this User and Course already exists." named neither
+        # the person nor what to do.
+        if list(unique_check) != ["user", "course"]:
+            return super().unique_error_message(model_class, unique_check)
+        role = (
+            Enrollment.objects.filter(user_id=self.user_id, course_id=self.course_id)
+            .exclude(pk=self.pk)
+            .values_list("role", flat=True)
+            .first()
+        )
+        return ValidationError(
+            _(
+                "%(person)s is already enrolled in %(course)s as %(role)s: open that "
+                "enrollment to change their role."
+            ),
+            code="unique_together",
+            params={
+                "person": self.user,
+                "course": self.course,
+                "role": Role(role).label.lower() if role in Role.values else _("someone"),
+            },
+        )
 
 
 def attachment_file_delete(sender, instance: LessonAttachment, **kwargs) -> None:

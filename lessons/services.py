@@ -506,7 +506,9 @@ def roster_parse(data: bytes | str) -> list[RosterRow]:
                 )
             rows.append(
                 roster_row(
-                    line=reader.line_num,
+                    # Where the row starts: a value over several lines (refused below)
+                    # numbered its row, and every row after it, by where it ended.
+                    line=reader.line_num - _newlines_in(record),
                     email=record.get("email"),
                     name=record.get("name"),
                     role=record.get("role"),
@@ -515,6 +517,12 @@ def roster_parse(data: bytes | str) -> list[RosterRow]:
     except csv.Error as exc:
         # Raised while reading a line, before it is counted.
         line = reader.line_num + 1
+        if "field larger than field limit" in str(exc):
+            raise ValidationError(
+                f"Line {line} has a value longer than {csv.field_size_limit():,} characters: "
+                "no email, name or role is that long. Is this file really a roster? Nothing "
+                "was imported."
+            ) from exc
         if "unexpected end of data" in str(exc):
             raise ValidationError(
                 f"A quotation mark opened on line {line} is never closed. Close it, or save the "
@@ -528,6 +536,10 @@ def roster_parse(data: bytes | str) -> list[RosterRow]:
         ) from exc
     _roster_validate(rows)
     return rows
+
+
+def _newlines_in(record: dict) -> int:
+    return sum(value.count("\n") for value in record.values() if isinstance(value, str))
 
 
 def _roster_check(row: RosterRow) -> str:
@@ -548,8 +560,12 @@ def _roster_check(row: RosterRow) -> str:
     try:
         canonical_email(row.email)  # invisible characters and spaces too
     except ValidationError as exc:
-        reason = exc.messages[0] if exc.code != "invalid" else ""
-        return f"bad email {_shown(row.email)}" + (f": {reason}" if reason else "")
+        reason = (
+            exc.messages[0]
+            if exc.code != "invalid"
+            else "not an email address (one looks like ada@example.org)"
+        )
+        return f"bad email {_shown(row.email)}: {reason}"
     if len(row.name) > NAME_MAX_LENGTH:
         return f"name is longer than {NAME_MAX_LENGTH} characters"
     if row.name:

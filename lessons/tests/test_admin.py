@@ -412,7 +412,7 @@ def test_a_new_course_needs_its_own_address_and_a_key_hard_to_guess(
     response = client.post(
         reverse("admin:lessons_course_add"), {**data, "enrollment_key": "PYWEB-KEY-2024"}
     )
-    assert "Another course has this key" in response.content.decode()
+    assert "Another course already uses this key" in response.content.decode()
     response = client.post(reverse("admin:lessons_course_add"), data)
     assert response.status_code == 302
 
@@ -707,9 +707,11 @@ def test_keys_guessed_through_the_course_form_count_as_wrong_keys(
     assert client.post(url, {**data, "enrollment_key": "our-own-key-1"}).status_code == 302
     data["enrollment_key"] = "our-own-key-1"
     for _ in range(3):
-        assert "Another course has this key" in try_key("secret-key-of-b")
+        assert "Another course already uses this key" in try_key("secret-key-of-b")
     page = try_key("secret-key-of-b")
-    assert "Too many keys tried: wait" in page and "Another course has this key" not in page
+    assert (
+        "Too many keys tried: wait" in page and "Another course already uses this key" not in page
+    )
     # The enrollment page's wrong keys share the count.
     response = client.post(reverse("lessons:enroll"), {"key": "not-a-key-at-all"})
     assert response.status_code == 429

@@ -3,6 +3,8 @@ the last one, through the API, the back office or the services."""
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -82,15 +84,21 @@ def test_the_back_office_delete_pages_refuse_the_last_instructor(client, pyweb, 
     client.force_login(alice)
     own = enrollment(alice, pyweb.course)
     delete_url = reverse("admin:lessons_enrollment_delete", args=[own.pk])
-    page = client.get(delete_url).content.decode()
+    page = html.unescape(client.get(delete_url).content.decode())
     assert "only instructor" in page
+    # Said as a rule, not as a "protected related object" (probe 28).
+    assert "cannot be deleted, because of the following:" in page
+    assert "protected related objects" not in page
     client.post(delete_url, {"post": "yes"})
     # The bulk action too, even with another row selected beside it.
     student = enrollment(bob, pyweb.course)
-    client.post(
-        reverse("admin:lessons_enrollment_changelist"),
-        {"action": "delete_selected", "_selected_action": [own.pk, student.pk], "post": "yes"},
+    bulk = {"action": "delete_selected", "_selected_action": [own.pk, student.pk]}
+    asked = html.unescape(
+        client.post(reverse("admin:lessons_enrollment_changelist"), bulk).content.decode()
     )
+    assert "The selected enrollments cannot be deleted, because of the following:" in asked
+    assert "only instructor" in asked and "protected related objects" not in asked
+    client.post(reverse("admin:lessons_enrollment_changelist"), {**bulk, "post": "yes"})
     assert Enrollment.objects.filter(pk__in=[own.pk, student.pk]).count() == 2
     # Without the instructor among them, the others are removed as before.
     client.post(
@@ -98,3 +106,20 @@ def test_the_back_office_delete_pages_refuse_the_last_instructor(client, pyweb, 
         {"action": "delete_selected", "_selected_action": [student.pk], "post": "yes"},
     )
     assert not Enrollment.objects.filter(pk=student.pk).exists()
+
+
+def test_enrolling_someone_twice_names_them_their_role_and_what_to_do(client, pyweb, alice, bob):
+    """Probe 28: Django's "Enrollment with this User and Course already exists."."""
+    client.force_login(alice)
+    response = client.post(
+        reverse("admin:lessons_enrollment_add"),
+        {"user": bob.pk, "course": pyweb.course.pk, "role": Role.GRADER},
+    )
+    page = html.unescape(response.content.decode())
+    assert response.status_code == 200
+    assert (
+        f"{bob} is already enrolled in {pyweb.course} as student: open that enrollment to "
+        "change their role." in page
+    )
+    assert "already exists" not in page
+    assert enrollment(bob, pyweb.course).role == Role.STUDENT

@@ -49,7 +49,11 @@ REFUSED_FILES = [
         HEADER + b"".join(b"s%d@example.org,S,student\n" % n for n in range(ROSTER_MAX_ROWS + 1)),
         "more than 5,000 rows",
     ),
-    ("a field past the CSV limit", HEADER + b"a@example.org," + b"n" * 200_000, "not valid CSV"),
+    (
+        "a field past the CSV limit",
+        HEADER + b"a@example.org," + b"n" * 200_000,
+        "Line 2 has a value longer than 131,072 characters",
+    ),
     (
         "a quote left open on the last line",
         HEADER + b'ok@example.org,Ok,student\nq3@example.org,"Quinn Three,grader',
@@ -371,3 +375,19 @@ def test_a_roster_row_at_a_bare_machine_says_why():
     details = [row.detail for row in rows]
     assert "bad email 'q2@intranet': Give the whole domain after the @" in details[0]
     assert "not at a network address in brackets" in details[1]
+
+
+def test_rows_are_numbered_where_they_start_and_a_bad_address_says_why():
+    """Probe 28: after a value over two lines every row was numbered by where it ended,
+    and "bad-email" was refused with no reason."""
+    rows = roster_parse(
+        b'email,name,role\nml2@example.org,"Line1\nLine2",student\nbad-email,X,student\n'
+        b"ok@example.org,Ok,student\n"
+    )
+    assert [row.line for row in rows] == [2, 4, 5]
+    assert "runs over several lines" in rows[0].detail
+    assert (
+        rows[1].detail
+        == "bad email 'bad-email': not an email address (one looks like ada@example.org)"
+    )
+    assert rows[2].outcome != RosterOutcome.REJECTED
