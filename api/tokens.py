@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.validators import validate_name
 from coursesite.locks import lock_rows
 
 from .models import PersonalAccessToken, TokenLifetime, TokenScope
@@ -47,6 +48,11 @@ def token_create(
         errors["name"] = "Give the token a name that says where you use it, e.g. “my script”."
     elif len(name) > 80:
         errors["name"] = "Keep the name under 80 characters."
+    else:
+        try:
+            validate_name(name)  # shown on the profile page: no direction overrides
+        except ValidationError as exc:
+            errors["name"] = exc.messages[0]
     if scope not in TokenScope.values:
         errors["scope"] = "Choose read only, or read and write."
     if lifetime not in TokenLifetime.values:

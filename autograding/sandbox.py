@@ -464,7 +464,9 @@ def _collect(process, report_fd: int, limits: Limits, outcome: Outcome, started:
     for line in bytes(report).splitlines():
         try:
             event = json.loads(line)
-        except ValueError:
-            continue  # a line cut by the cap, or written by the submission
+        except (ValueError, RecursionError):
+            # A line cut by the cap, or written by the submission: 200,000 "[" made the
+            # decoder recurse out of the worker's task, and the run stayed "running".
+            continue
         if isinstance(event, dict):
             outcome.events.append(event)

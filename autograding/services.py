@@ -633,7 +633,9 @@ def parse(run: Run, outcome: sandbox.Outcome, groups: list[TestGroup]) -> Parsed
             result(nodeid, Outcome.ERROR, output=event.get("message", ""))
 
     end = outcome.first("end")
-    unpack_error = outcome.first("unpack_error")
+    # The launcher says "project" once the archive is unpacked, before any of its code
+    # runs: an unpack error after that was written by the submission (probe 30).
+    unpack_error = outcome.first("unpack_error") if outcome.first("project") is None else None
     if not outcome.started and not outcome.timed_out:
         return Parsed(RunStatus.SANDBOX_ERROR, SANDBOX_FAILED, list(results.values()))
     if outcome.memory_exceeded:
@@ -666,11 +668,13 @@ def parse(run: Run, outcome: sandbox.Outcome, groups: list[TestGroup]) -> Parsed
         return Parsed(RunStatus.FAILED, message[:2000], [])
     start_error = outcome.first("start_error")
     if end is None and start_error is not None:
-        message = (
-            "The tests could not start: your project does not load (often its Django "
-            "settings: a syntax error, or an app in INSTALLED_APPS the tests' environment "
-            "does not have). The error: " + _text(start_error.get("message", ""), 1500)
+        error = _text(start_error.get("message", ""), 1500)
+        message = "The tests could not start: " + (
+            _limit_hit(error, suite)
+            or "your project does not load (often its Django settings: a syntax error, or "
+            "an app in INSTALLED_APPS the tests' environment does not have)"
         )
+        message += ". The error: " + error
         return Parsed(RunStatus.FAILED, message, list(results.values()))
     if end is None:
         message = (
@@ -683,7 +687,7 @@ def parse(run: Run, outcome: sandbox.Outcome, groups: list[TestGroup]) -> Parsed
         not_run()
         return Parsed(RunStatus.FAILED, message, list(results.values()))
     values = list(results.values())
-    if broken := _suite_file_broken(values, collect_errors):
+    if broken := _suite_file_broken(suite, values, collect_errors):
         message = (
             f"The tests themselves could not be loaded: {broken}. This is not your code: "
             "your instructor sees this run on the test queue and can run it again once "
@@ -718,6 +722,23 @@ def parse(run: Run, outcome: sandbox.Outcome, groups: list[TestGroup]) -> Parsed
     return Parsed(RunStatus.PASSED, f"All {len(values)} tests passed.", values)
 
 
+def _limit_hit(error: str, suite: TestSuite) -> str:
+    """Say which of the sandbox's limits ERROR (an exception, as reported) is, if one:
+    "File too large" and "MemoryError" read as a broken project."""
+    if error.startswith("MemoryError"):
+        return (
+            f"your project asked for more memory than one process may use ({suite.memory_mb} "
+            "MB, the memory limit) while it was loading"
+        )
+    if "[Errno 27]" in error or "File too large" in error:
+        return (
+            "your project wrote more than a file may hold "
+            f"({settings.AUTOGRADING_MAX_FILE_MB} MB, the file size limit) while it was "
+            "loading: a lot of printed output is kept in a file, so print less"
+        )
+    return ""
+
+
 # A syntax error located in a file of the suite (mounted at /suite), as pytest reports
 # a module it could not import. One in the submission names a path under /work.
 _SUITE_SYNTAX_ERROR = re.compile(
@@ -726,15 +747,37 @@ _SUITE_SYNTAX_ERROR = re.compile(
 )
 
 
-def _suite_file_broken(values: list[TestResult], collect_errors: list[str]) -> str:
+def _suite_file_broken(
+    suite: TestSuite, values: list[TestResult], collect_errors: list[str]
+) -> str:
     """Return which file of the suite does not compile, and where, if one does not:
-    the run says so instead of blaming the student's code (and pre-fills nothing)."""
+    the run says so instead of blaming the student's code (and pre-fills nothing).
+
+    Only if the suite's own copy here fails to compile too: the report is written in the
+    submission's process, and one made-up line made a student's run "not your code".
+    """
     for result in values:
         if result.nodeid in collect_errors:
             if found := _SUITE_SYNTAX_ERROR.search(result.output):
                 path, line, error = found.groups()
+                if _compiles(suite, path):
+                    continue
                 return f"{path} has a {error} at line {line}"
     return ""
+
+
+def _compiles(suite: TestSuite, path: str) -> bool:
+    """Whether PATH of SUITE's files compiles here (a path outside them, or no file, is
+    no file of the suite that fails to)."""
+    folder = suite_files(suite).resolve()
+    file = (folder / path).resolve()
+    if not file.is_relative_to(folder) or not file.is_file():
+        return True
+    try:
+        compile(file.read_bytes(), str(file), "exec")
+    except (SyntaxError, ValueError):
+        return False
+    return True
 
 
 def _and_skipped(skipped: list) -> str:

@@ -16,12 +16,13 @@ with ``?next=`` pointing at the POST-only action, and after logging in they met 
   initial values of its forms, and says so in a message.
 * A GET of a POST-only action redirects to its page with a message, never a 405.
 
-The fields are kept only after the POST passed the CSRF check, so another site cannot
-plant text in anyone's form; they live two hours at most and are restored only to a
-page the person who logs in may open (the view checks access before asking for them),
-and only if that person is the one who typed them: a signed cookie names the browser's
-last user (``FormOwnerMiddleware``), so on a shared computer the next person to log in
-never sees what the previous one typed.
+The fields are kept only after the POST passed the CSRF check, or, failing it, when the
+browser says it was sent from one of our pages (Origin or Referer, which no other site can
+set: ``csrf_failure``), so another site cannot plant text in anyone's form; they live
+two hours at most and are restored only to a page the person who logs in may open (the
+view checks access before asking for them), and only if that person is the one who
+typed them: a signed cookie names the browser's last user (``FormOwnerMiddleware``), so
+on a shared computer the next person to log in never sees what the previous one typed.
 """
 
 from __future__ import annotations

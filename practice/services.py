@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
 
+from accounts.validators import BIDI_CONTROLS
 from coursesite.converters import parse_id
 from lessons.models import Enrollment, Lesson, Module, content_changed, percent_of
 from lessons.rendering import markdown_budget, render_markdown
@@ -313,6 +314,13 @@ def _check_typed(text: str, *, limit: int, what: str) -> str:
                 f"Your {what} contains an invisible control character (U+{ord(char):04X}); "
                 "retype it.",
                 code="control_character",
+            )
+        if char in BIDI_CONTROLS:
+            # Code that reads otherwise than it runs ("Trojan Source"), as lessons refuse.
+            raise ValidationError(
+                f"Your {what} contains an invisible text-direction character "
+                f"(U+{ord(char):04X}): it makes text read otherwise than it is. Remove it.",
+                code="bidi_control",
             )
     return text
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 from datetime import timedelta
 
@@ -94,6 +95,28 @@ def test_a_token_needs_a_name(world):
     client.force_login(a.grader)
     response = client.post(reverse("accounts:token_create"), {"name": "  ", "scope": "write"})
     assert response.status_code == 400
+    assert not PersonalAccessToken.objects.filter(user=a.grader).exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("a\u202eb", "Remove the invisible text-direction characters"),
+        ("\u200b\u200b", "Give a name with at least one visible letter"),
+        ("sync\u200bscript", "Remove the invisible character from the name"),
+    ],
+    ids=["direction-override", "invisible-only", "zero-width-inside"],
+)
+def test_a_token_name_is_checked_as_other_names_are(world, name, message):
+    """Probe 29: "a\u202eb" was taken and shown reversed on the profile page."""
+    a, _, _ = world
+    client = Client()
+    client.force_login(a.grader)
+    response = client.post(
+        reverse("accounts:token_create"), {"name": name, "scope": "read", "lifetime": 30}
+    )
+    assert response.status_code == 400
+    assert message in html.unescape(response.content.decode())
     assert not PersonalAccessToken.objects.filter(user=a.grader).exists()
 
 

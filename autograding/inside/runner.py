@@ -201,10 +201,11 @@ def main() -> int:
     except (OSError, zipfile.BadZipFile, EOFError) as exc:
         report.send(e="unpack_error", message=f"{type(exc).__name__}: {exc}")
         return 3
-    # pytest is imported before the project is importable, and the project comes after
-    # the standard library and the installed packages: a file of the submission named
+    # pytest is imported before the project is importable: a file of the submission named
     # pytest.py (or json.py, or pluggy.py) replaced what it shadowed, and so could fake
-    # every result without any test importing the project.
+    # every result without any test importing the project. (pytest-django later puts the
+    # project first on sys.path, as manage.py does: modules not loaded by then are the
+    # project's own if it has them, as on the student's machine.)
     import pytest
 
     os.chdir(root)

@@ -6,6 +6,7 @@ process) and the machine as they were: no process left behind, no file outside.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -30,6 +31,18 @@ pytestmark = pytest.mark.django_db
 def processes_of(run) -> list[int]:
     """The machine's processes running as RUN's sandbox uid (only its sandbox uses it)."""
     return sandbox.processes_of_uid(services.sandbox_uid(run))
+
+
+def writes_to_the_report(line: str) -> str:
+    """Return a module that, imported, writes LINE (a Python expression for bytes) to the
+    pipe the launcher reports on, found as a probe found it: the launcher's arguments."""
+    return (
+        "import json, os\n\n"
+        "for arg in open('/proc/self/cmdline', 'rb').read().split(b'\\0'):\n"
+        "    try:\n        found = json.loads(arg)\n    except ValueError:\n        continue\n"
+        "    if isinstance(found, dict) and 'report_fd' in found:\n"
+        f"        os.write(found['report_fd'], {line} + b'\\n')\n"
+    )
 
 
 def test_an_endless_loop_times_out_naming_the_test(world):
@@ -525,6 +538,34 @@ def test_a_suite_that_does_not_compile_is_not_blamed_on_the_student(world):
     assert "This is not your code" in run.message
 
 
+def test_a_submission_cannot_report_the_suite_broken_to_blame_the_platform(world):
+    """Probe 30: one made-up "collect_error" line naming a suite file turned the
+    student's run into "Sandbox error… This is not your code"."""
+    world.suite({"test_ok.py": "import app\n\ndef test_ok():\n    assert True\n"})
+    event = {
+        "e": "collect_error",
+        "nodeid": "test_ok.py",
+        "message": 'File "/suite/test_ok.py", line 3\n    def (\n        ^\n'
+        "SyntaxError: invalid syntax",
+    }
+    run = run_now(world.submit({"app.py": writes_to_the_report(repr(json.dumps(event).encode()))}))
+
+    assert run.status == RunStatus.FAILED, (run.status, run.message)
+    assert "This is not your code" not in run.message
+    assert "could not be loaded (test_ok.py)" in run.message
+
+
+def test_a_submission_cannot_report_its_archive_unreadable(world):
+    """Probe 30: a made-up "unpack_error" line replaced a run's results with "Your
+    archive could not be unpacked"."""
+    world.suite({"test_ok.py": "import app\n\ndef test_ok():\n    assert True\n"})
+    line = repr(json.dumps({"e": "unpack_error", "message": ""}).encode())
+    run = run_now(world.submit({"app.py": writes_to_the_report(line)}))
+
+    assert run.status == RunStatus.PASSED, (run.status, run.message)
+    assert {r.nodeid: r.outcome for r in run.results.all()} == {"test_ok.py::test_ok": "passed"}
+
+
 def test_a_syntax_error_in_the_submission_is_the_student_s(world):
     world.suite({"test_app.py": "from app import f\n\ndef test_f():\n    assert f()\n"})
     run = run_now(world.submit({"app.py": "def f(:\n    return 1\n"}))
@@ -559,6 +600,31 @@ def test_django_settings_that_do_not_load_say_why(world, settings_py, error):
     assert run.status == RunStatus.FAILED
     assert run.message.startswith("The tests could not start: your project does not load")
     assert error in run.message
+
+
+@pytest.mark.parametrize(
+    ("loading", "says"),
+    [
+        ("x = bytearray(8 * 1024 ** 3)\n", "asked for more memory than one process may use"),
+        ("print('y' * 100_000_000)\n", "wrote more than a file may hold (64 MB, the file size"),
+    ],
+    ids=["memory", "output"],
+)
+def test_a_limit_hit_while_the_project_loads_is_named(world, loading, says):
+    """Probe 30: "MemoryError" and "OSError: File too large" read as settings that do not
+    import ("often its Django settings: a syntax error…")."""
+    world.suite({"test_site.py": "def test_ok():\n    pass\n"})
+    manage = "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site_conf.settings')\n"
+    settings_py = "SECRET_KEY = 'x'\n" + loading
+    run = run_now(
+        world.submit(
+            {"manage.py": manage, "site_conf/__init__.py": "", "site_conf/settings.py": settings_py}
+        )
+    )
+    assert run.status == RunStatus.FAILED
+    assert run.message.startswith("The tests could not start: your project " + says.split(" ")[0])
+    assert says in run.message
+    assert "often its Django settings" not in run.message
 
 
 def test_exiting_the_interpreter_stops_cleanly(world):
@@ -718,3 +784,15 @@ def test_a_runs_message_names_no_hidden_test_before_the_release():
     # Released: the names are the student's to read, with the tests' details.
     GradeRelease.objects.create(assignment=a.grading, released_at=a.grading.due_at)
     assert "test_secret_load.py" in client.get(url).content.decode()
+
+
+def test_a_report_line_nested_past_the_decoder_s_depth_is_ignored_not_a_stuck_run(world):
+    """Probe 30: 200,000 "[" written to the report pipe made the JSON decoder recurse out
+    of the worker's task; the run stayed "running" for minutes, then blamed the platform."""
+    world.suite({"test_ok.py": "import app\n\ndef test_ok():\n    assert app.ANSWER == 42\n"})
+    run = run_now(
+        world.submit({"app.py": writes_to_the_report("b'[' * 200_000") + "ANSWER = 42\n"})
+    )
+
+    assert run.status == RunStatus.PASSED, run.message
+    assert {r.nodeid: r.outcome for r in run.results.all()} == {"test_ok.py::test_ok": "passed"}

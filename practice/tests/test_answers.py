@@ -122,6 +122,7 @@ def test_the_script_gets_the_feedback_and_the_quiz_progress_as_json(client, quiz
         ("run-flask", {"answer": "x" * 5001}, "longer than 5,000 characters"),
         ("run-flask", {"answer": "flask\x00run"}, "invisible control character (U+0000)"),
         ("length", {"answer": "5\x1b[2J"}, "invisible control character (U+001B)"),
+        ("run-flask", {"answer": "flask\u202erun"}, "invisible text-direction character (U+202E)"),
         ("idempotent-methods", {}, "Pick an answer first."),
         ("idempotent-methods", {"choice": ["abc"]}, "not one of this question's"),
         ("idempotent-methods", {"choice": ["9" * 40]}, "not one of this question's"),
@@ -136,7 +137,7 @@ def test_hostile_answers_get_a_message_keep_what_was_typed_and_store_nothing(
     page = html.unescape(response.content.decode())
     assert message in page
     typed = data.get("answer", "")
-    if typed.strip() and "\x00" not in typed and "\x1b" not in typed:
+    if typed.strip() and not any(char in typed for char in "\x00\x1b\u202e"):
         assert typed.strip()[:40] in page  # the form comes back filled in
     response = post(client, quiz, slug, data, as_json=True)
     assert response.status_code == 400 and message in response.json()["error"]
@@ -227,7 +228,15 @@ def test_an_exercise_attempt_is_kept_then_the_expected_result_and_solution_show(
     page = client.get(quiz.lesson.get_absolute_url()).content.decode()
     assert "Worked solution" in page and "GET /hello/Ada -&gt; Hello, Ada!" in page
     assert "app = 1" in page  # the latest attempt, back in the box
-    for bad, message in (("", "Write your attempt"), ("x\x00", "U+0000"), ("x" * 50_001, "longer")):
+    for bad, message in (
+        ("", "Write your attempt"),
+        ("x\x00", "U+0000"),
+        ("x" * 50_001, "longer"),
+        (
+            "if access != 'user\u202e \u2066# admin\u2069 \u2066':",
+            "text-direction character (U+202E)",
+        ),
+    ):
         response = client.post(url, {"code": bad})
         assert response.status_code == 400 and message in response.content.decode()
     assert list(ExerciseAttempt.objects.values_list("code", flat=True)) == ["app = 1\n"]

@@ -123,6 +123,26 @@ def declared_sizes(raw: bytes, size: int) -> bytes:
     return bytes(patched)
 
 
+def damaged_file() -> bytes:
+    """Return a zip whose file's bytes changed after it was packed: its checksum fails."""
+    raw = zip_of(project(), zipfile.ZIP_STORED)
+    assert raw.count(b"hello") == 1
+    return raw.replace(b"hello", b"hellp")
+
+
+def understated_size() -> bytes:
+    """Return a zip whose 5 MB file both its headers declare as 1,000 bytes (probe 29:
+    taken, past the bomb check that reads declared sizes, and shown to no grader)."""
+    patched = bytearray(zip_of([*project(), ("src/big.py", b"0" * 5_000_000)]))
+    for magic, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        at = patched.find(magic)
+        while at >= 0:
+            if struct.unpack_from("<L", patched, at + offset)[0] == 5_000_000:
+                struct.pack_into("<L", patched, at + offset, 1000)
+            at = patched.find(magic, at + 4)
+    return bytes(patched)
+
+
 def wide_name(prefix: str, suffix: str, length: int) -> str:
     return prefix + "\u00e9" * (length - len(prefix) - len(suffix)) + suffix
 
@@ -185,6 +205,17 @@ def entries(*items: tuple, method: int = zipfile.ZIP_DEFLATED) -> Callable[[], b
 
 
 REFUSED = [
+    # Files that do not unpack as packed.
+    Case(
+        "damaged-file",
+        archive(damaged_file),
+        "The file 'src/app.py' is damaged in the archive, so it can't be read.",
+    ),
+    Case(
+        "understated-size",
+        archive(understated_size),
+        "The file 'src/big.py' is damaged in the archive, so it can't be read.",
+    ),
     # Paths that leave the archive, in every spelling.
     Case("traversal", entries(("../evil.py", b"x")), UNSAFE),
     Case("traversal-nested", entries(("src/../../evil.py", b"x")), UNSAFE),
