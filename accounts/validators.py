@@ -62,6 +62,20 @@ def _hidden(character: str) -> bool:
     )
 
 
+# Marks a letter carries in a real name stay few (Vietnamese two, Devanagari or Tibetan
+# clusters a handful); "Zalgo" text stacks dozens, drawn over the rows above and below.
+MAX_STACKED_MARKS = 8
+
+
+def _stacked_marks(value: str) -> int:
+    """Return the most combining marks in a row in VALUE."""
+    most = run = 0
+    for character in value:
+        run = run + 1 if unicodedata.category(character) in ("Mn", "Me") else 0
+        most = max(most, run)
+    return most
+
+
 def validate_name(value: str) -> None:
     """A name people see on one line (display names, group names): no line breaks or
     other control characters, no text-direction characters or invisible spaces, and
@@ -78,6 +92,14 @@ def validate_name(value: str) -> None:
         raise ValidationError(
             _("Give a name with at least one visible letter, digit or sign."),
             code="invisible_name",
+        )
+    if _stacked_marks(value) > MAX_STACKED_MARKS:
+        raise ValidationError(
+            _(
+                "Remove the accents stacked on one letter: they spill over the lines "
+                "around the name."
+            ),
+            code="stacked_marks",
         )
     if any(_hidden(character) for character in value):
         raise ValidationError(

@@ -5,7 +5,7 @@ import logging
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -92,9 +92,23 @@ def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
     # Our own refusals say what was wrong; Django's may repeat what was sent (a host).
     explained = isinstance(exception, ExplainedBadRequest)
     detail = str(exception) if explained else "The request is not valid."
+    if isinstance(exception, (TooManyFieldsSent, TooManyFilesSent)):
+        explained, detail = True, _too_many_parts(exception)
     if problem := _api_problem(request, 400, "Bad Request", detail):
         return problem
     return render(request, "errors/400.html", {"reason": detail if explained else ""}, status=400)
+
+
+def _too_many_parts(exception) -> str:
+    """Say which of Django's form limits a request passed (no form of ours comes near)."""
+    if isinstance(exception, TooManyFilesSent):
+        what, limit = "files", settings.DATA_UPLOAD_MAX_NUMBER_FILES
+    else:
+        what, limit = "fields", settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    return (
+        f"The form sent more than {limit:,} {what}, more than any form of this site has, "
+        "so nothing was saved. Open the page again and send its form from there."
+    )
 
 
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:

@@ -365,6 +365,24 @@ def test_a_display_name_holds_no_invisible_space(client, bob, space):
         assert client.post(reverse("accounts:profile"), data).status_code == 302
 
 
+def test_a_name_with_accents_stacked_past_any_script_s_is_refused(client, bob):
+    """Probe 29: "a" with 100 acute accents was taken, drawn over the rows around it."""
+    client.force_login(bob)
+    data = {"first_name": "Bob", "last_name": "B", "email": bob.email}
+    response = client.post(
+        reverse("accounts:profile"), {**data, "display_name": "Za" + "\u0301" * 100 + "lgo"}
+    )
+    assert response.status_code == 200
+    assert "Remove the accents stacked on one letter" in response.content.decode()
+    # Real names keep theirs: Vietnamese (two marks on a letter, decomposed), Hindi.
+    for name in (
+        "Nguye\u0302\u0303n",
+        "\u0928\u093f\u0916\u093f\u0932 \u0936\u0930\u094d\u092e\u093e",
+    ):
+        response = client.post(reverse("accounts:profile"), {**data, "display_name": name})
+        assert response.status_code == 302, name
+
+
 @pytest.mark.parametrize(
     ("sent", "lands"),
     [

@@ -78,3 +78,17 @@ def test_the_api_s_405_stays_a_problem_detail(client, bob):
     assert response.status_code == 405
     assert not response["Content-Type"].startswith("text/html")
     assert "Allow" in response
+
+
+@pytest.mark.django_db
+def test_a_form_of_too_many_fields_says_so(client, bob):
+    """Probe 29: 1,000 repeated fields got "The request could not be understood"."""
+    client.force_login(bob)
+    body = "&".join(["choice=1"] * 1_001)
+    response = client.post(
+        "/accounts/profile/", body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "The form sent more than 1,000 fields" in page
+    assert "nothing was saved" in page

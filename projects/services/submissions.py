@@ -115,10 +115,21 @@ def clean_repository_url(url: str) -> str:
     # sign-up does for usernames, the plain letters are asked for, not guessed.
     if not host.isascii():
         raise ValidationError(LOOK_ALIKE_HOST, code="look_alike_host")
+    if not _spelled_as_a_host(host):  # "-oProxyCommand=x" was told it was private
+        raise ValidationError(MALFORMED_URL, code="invalid")
     if not _is_public_host(host):
         raise ValidationError(NOT_PUBLIC, code="not_public")
     _validate_https_url(url)
     return url
+
+
+_HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)\Z", re.IGNORECASE)
+
+
+def _spelled_as_a_host(host: str) -> bool:
+    """Whether HOST is an IPv6 address (checked apart) or dot-separated labels of
+    letters, digits and inner hyphens, as every host name is."""
+    return ":" in host or all(_HOST_LABEL.match(label) for label in host.rstrip(".").split("."))
 
 
 # Names that never resolve on the public internet: special-use domains (RFC 6761, 6762,

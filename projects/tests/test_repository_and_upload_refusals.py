@@ -53,6 +53,17 @@ def refusal(group, student, url: str) -> str:
 
 @pytest.mark.parametrize(
     "url",
+    ["https://-oProxyCommand=x/a", "https://git_hub.com/owls/app", "https://github-.com/a"],
+)
+def test_a_host_no_name_can_be_is_a_typing_mistake_not_a_private_address(group, student, url):
+    """Probe 29: "-oProxyCommand=x" was refused as "an address on your own computer"."""
+    message = refusal(group, student, url)
+    assert message.startswith("This is not a web address as a browser reads it")
+    assert NOT_PUBLIC not in message
+
+
+@pytest.mark.parametrize(
+    "url",
     [
         "https://g\u0456thub.com/owls/app",  # a Cyrillic "і"
         "https://gith\u03bdb.com/owls/app",  # a Greek "ν"
