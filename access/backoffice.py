@@ -760,7 +760,7 @@ class CourseScopedMixin(KeptFormsMixin, BoundedSearchMixin, ActionIdsMixin, Scop
         # themselves a student): Django said "You may edit it again below" and then
         # "You are not authorized" on the page it sent them to.
         policy.forget(request.user)
-        if not self.has_change_permission(request, obj):
+        if not may_teach(request, obj):
             return self._left_behind(request, obj, _("was changed"))
         return super().response_change(request, obj)
 
