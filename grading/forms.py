@@ -15,6 +15,7 @@ from coursesite.numbers import PlainDecimalField
 from projects.models import Group
 
 from .models import Criterion, CriterionScore
+from .services import overridable_students
 
 # Each rating says what it means: a screen reader read "1, radio button" alone, the scale
 # being in the page's introduction only.
@@ -355,7 +356,7 @@ class MarkOverrideForm(PlainErrorsMixin, forms.Form):
     student = forms.ModelChoiceField(
         queryset=User.objects.none(),
         widget=forms.HiddenInput,
-        error_messages={"invalid_choice": "That student is not in a group of this project."},
+        error_messages={"invalid_choice": "That person is not a student of this project's course."},
     )
     mark = PlainDecimalField(
         label="Mark (%)",
@@ -383,8 +384,7 @@ class MarkOverrideForm(PlainErrorsMixin, forms.Form):
     def __init__(self, *args, assignment=None, clear: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if assignment is not None:
-            members = User.objects.filter(group_memberships__assignment=assignment)
-            self.fields["student"].queryset = members
+            self.fields["student"].queryset = overridable_students(assignment)
         if clear:  # clearing an override needs only the student
             self.fields["mark"].required = self.fields["reason"].required = False
 

@@ -325,6 +325,15 @@ def _marks_of(
                 else:
                     entry.computed = grade.mark
             result.marks[(assignment_id, student_id)] = entry
+    # An override of a student in no group of its project (who left theirs, or came after
+    # the groups closed): the instructor's mark is theirs, where "missing" counted 0.
+    for (assignment_id, student_id), override in overrides.items():
+        if (assignment_id, student_id) not in result.marks and (
+            wanted is None or student_id in wanted
+        ):
+            result.marks[(assignment_id, student_id)] = StudentMark(
+                student_id=student_id, group_id=0, grade=None, override=override
+            )
     return result
 
 
@@ -352,6 +361,10 @@ class Cell:
             return ""
         if self.state == CellState.PENDING:
             return "ungraded"  # the page's word (the API's states keep "pending")
+        if self.counts_as_zero:
+            # Said in the cell: the CSV's "missing" was 0 for one project and left out of
+            # the total for another, with nothing to tell them apart (probe 32).
+            return "missing (0)"
         return str(self.state)
 
     @property
@@ -698,9 +711,11 @@ def _sort_rows(rows: list[GradebookRow], sort: str, assignment_ids: list[int]) -
         with_total.sort(key=lambda row: row.total, reverse=descending)
         rows[:] = with_total + without
     elif isinstance(what, int):
-        with_mark = [row for row in rows if row.marks[what] is not None]
-        without = [row for row in rows if row.marks[what] is None]
-        with_mark.sort(key=lambda row: row.marks[what], reverse=descending)
+        # By the mark that counts: missing work a project counts as 0 sorts as 0, not
+        # after every mark both ways (probe 32).
+        with_mark = [row for row in rows if row.cells[what].counted is not None]
+        without = [row for row in rows if row.cells[what].counted is None]
+        with_mark.sort(key=lambda row: row.cells[what].counted, reverse=descending)
         rows[:] = with_mark + without
     elif descending:
         rows.reverse()

@@ -954,8 +954,8 @@ def mark_override(
     MARK_CHANGED), so neither is told success while the other's mark is lost.
     """
     _lock(assignment.pk)
-    if not GroupMembership.objects.filter(assignment=assignment, student=student).exists():
-        raise ValidationError(f"{student} is not in a group of this assignment.")
+    if not overridable_students(assignment).filter(pk=student.pk).exists():
+        raise ValidationError(f"{student} is not a student of this project's course.")
     if not (0 <= mark <= 100):
         raise ValidationError("A mark is a percentage between 0 and 100.")
     reason = reason.strip()
@@ -983,6 +983,16 @@ def mark_override_delete(*, override: MarkOverride, by: User | None = None) -> b
 
 
 MARK_CHANGED = "mark_changed"
+
+
+def overridable_students(assignment: ProjectAssignment) -> QuerySet:
+    """Return the people whose mark on ASSIGNMENT an instructor may override: its groups'
+    members (those since removed from the course included: their work was the group's),
+    and the course's students in no group of it, whose missing work may count as 0."""
+    return User.objects.filter(
+        Q(group_memberships__assignment=assignment)
+        | Q(enrollments__course_id=assignment.course_id, enrollments__role=Role.STUDENT)
+    ).distinct()
 
 
 def override_state(override: MarkOverride | None) -> str:

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from access import policy
-from accounts.models import Role, User
+from accounts.models import Role, User, name_sort_keys
 from coursesite.converters import parse_id
 from coursesite.csvexport import CsvStreamingResponse
 from coursesite.dates import local_text
@@ -720,6 +720,16 @@ def assignment_overview(request: HttpRequest, pk: int) -> HttpResponse:
             for m in group.memberships.all()
         ]
         rows.append((group, getattr(group, "review", None), members))
+    # Students in no group of the project: their missing work may count as 0, so their
+    # mark can be overridden here too (probe 32: nowhere could it be).
+    loners = [
+        (student, marks.get(assignment.pk, student.pk) or _no_mark(student.pk))
+        for student in User.objects.filter(
+            enrollments__course_id=assignment.course_id, enrollments__role=Role.STUDENT
+        )
+        .exclude(pk__in=member_ids)
+        .order_by(*name_sort_keys())
+    ]
     release = GradeRelease.objects.filter(assignment=assignment).first()
     # A refused override comes back in its student's row, as typed.
     kept = kept_fields(request)
@@ -730,6 +740,7 @@ def assignment_overview(request: HttpRequest, pk: int) -> HttpResponse:
             "assignment": assignment,
             "rubric": rubric,
             "rows": rows,
+            "loners": loners,
             "release": release,
             "override_form": MarkOverrideForm(),
             "kept_override": kept if isinstance(kept.get("student"), str) else {},

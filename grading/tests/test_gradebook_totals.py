@@ -139,8 +139,9 @@ def test_page_and_csv_show_missing_and_the_weighted_total(client, five_projects,
         *(f"{title} (graded version)" for title in titles),
     ]
     bob = next(r for r in rows[1:] if r[1] == "bob")
-    # As the page writes them ("ungraded", not the API's state "pending").
-    assert bob[3:8] == ["80.00", "missing", "missing", "ungraded", ""]
+    # As the page writes them ("ungraded", not the API's state "pending"); missing work
+    # a project counts as 0 says so, as the page's "counts as 0" does (probe 32).
+    assert bob[3:8] == ["80.00", "missing (0)", "missing", "ungraded", ""]
     assert bob[8] == "53.33"
 
 
@@ -186,6 +187,30 @@ def test_sorting_by_total_puts_the_best_first_and_students_without_a_total_last(
     zoe = next(row for row in rows if row.username == "zoe")
     assert zoe.total == Decimal("0.00")
     assert rows[-1].username == "zoe"
+
+
+def test_sorting_by_a_project_counts_missing_work_as_the_0_it_counts_for(
+    client, five_projects, alice
+):
+    """Probe 32: students whose missing work counts as 0 sorted after every mark, both ways.
+    Zoe, in no group, gets her Quiz mark by an override (her missing work counted 0)."""
+    from accounts.tests.factories import UserFactory
+
+    from .factories import enroll
+
+    zoe = enroll(UserFactory(username="zoe", display_name="Zoe"), five_projects.course)
+    quiz = ProjectAssignment.objects.get(slug="quiz")
+    services.mark_override(assignment=quiz, student=zoe, mark=Decimal(50), reason="Solo", by=alice)
+    client.force_login(alice)
+    url = reverse("grading:gradebook", kwargs={"slug": five_projects.course.slug})
+    column = [a.slug for a in build_gradebook(five_projects.course).assignments].index("quiz")
+
+    def order(sort: str) -> list[tuple[str, Decimal | None]]:
+        rows = client.get(url, {"sort": sort}).context["page"].object_list
+        return [(row.username, row.cells[column].counted) for row in rows]
+
+    assert order(f"p{quiz.pk}") == [("bob", 0), ("dave", 0), ("zoe", 50)]
+    assert order(f"-p{quiz.pk}")[0] == ("zoe", 50)
 
 
 marks = st.decimals(min_value=0, max_value=100, places=2)

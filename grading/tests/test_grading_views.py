@@ -672,6 +672,50 @@ def test_override_from_the_assignment_page(client, world, alice, bob):
     assert not MarkOverride.objects.filter(student=bob).exists()
 
 
+def test_a_student_in_no_group_gets_a_mark_by_override(client, world, alice, charlie, grace):
+    """Probe 32: a student who left their group counted 0 on a project that counts missing
+    work as 0, and no page, API or screen could give them a mark."""
+    enroll(charlie, world.course)  # in no group of the project, whose deadline has passed
+    world.assignment.missing_counts_as_zero = True
+    world.assignment.save()
+    outsider = UserFactory(username="olga")
+    enroll(outsider, CourseFactory(slug="other"))
+    login(client, alice)
+    url = reverse("grading:override_mark", kwargs={"pk": world.assignment.pk})
+    page_url = reverse("grading:assignment_grading", kwargs={"pk": world.assignment.pk})
+    gradebook_csv = reverse("grading:gradebook_csv", kwargs={"slug": world.course.slug})
+
+    def cell(username: str) -> str:
+        body = b"".join(client.get(gradebook_csv).streaming_content).decode("utf-8-sig")
+        rows = csv.DictReader(io.StringIO(body))
+        row = next(row for row in rows if row["Username"] == username)
+        return row[world.assignment.title]
+
+    assert cell("charlie") == "missing (0)"
+    page = unescape(client.get(page_url).content.decode())
+    assert "Students in no group of this project" in page
+    alone = page.split('id="no-group"')[1]
+    assert str(charlie) in alone and str(world.dave) not in alone
+    seen = seen_for(page, charlie)
+    response = client.post(
+        url, {"student": charlie.pk, "seen": seen, "mark": "70", "reason": "Left, solo work"}
+    )
+    assert response.status_code == 302
+    assert "mark is now 70.00%" in unescape(client.get(page_url).content.decode())
+    assert cell("charlie") == "70.00"
+    # Someone of another course is no one's to mark here; a grader has no such page.
+    refused = client.post(
+        url, {"student": outsider.pk, "seen": "none", "mark": "90", "reason": "x"}, follow=True
+    )
+    assert "That person is not a student of this project's course." in unescape(
+        refused.content.decode()
+    )
+    assert not MarkOverride.objects.filter(student=outsider).exists()
+    login(client, grace)
+    assert client.post(url, {"student": charlie.pk, "mark": "99", "reason": "x"}).status_code == 403
+    assert MarkOverride.objects.get(student=charlie).mark == 70
+
+
 def seen_for(page: str, student) -> str:
     row = page.split(f'name="student" value="{student.pk}">')[1]
     return row.split('name="seen" value="')[1].split('"')[0]
