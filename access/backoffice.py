@@ -41,7 +41,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
-from django.utils.text import smart_split
+from django.utils.text import capfirst, smart_split
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -630,6 +630,22 @@ class CourseScopedMixin(KeptFormsMixin, BoundedSearchMixin, ActionIdsMixin, Scop
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return policy.scope(request.user, TEACH, super().get_queryset(request))
+
+    def get_changelist_form(self, request: HttpRequest, **kwargs):
+        form = super().get_changelist_form(request, **kwargs)
+
+        class NamedColumnsForm(form):
+            """A list's editable columns, each input named for screen readers ("Order of
+            “Flask basics”"): Django's had no label, only the column's heading."""
+
+            def __init__(self, *args, **form_kwargs) -> None:
+                super().__init__(*args, **form_kwargs)
+                for name, field in self.fields.items():
+                    if name != self._meta.model._meta.pk.name:
+                        label = f"{capfirst(field.label or name)} of “{self.instance}”"
+                        field.widget.attrs.setdefault("aria-label", label)
+
+        return NamedColumnsForm
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return policy.uses_back_office(request.user)

@@ -316,3 +316,47 @@ def test_the_back_offices_tables_keep_their_last_columns_in_sight_at_1280(
     ):
         page.goto(f"{live_server.url}{url}")
         assert band() == usual, url
+
+
+def test_probe_31_back_office_rows_tablet_navbar_phone_lesson_and_test_queue(
+    live_server, page: Page, world, alice, password, artifacts_dir
+):
+    """What an outside axe and layout probe found (probe 31): the lists' editable columns
+    and the inline rows' "Delete?" boxes had no name; the instructor's navbar ran off the
+    page from 768 to 830 px; on a phone the lesson came after its progress card visually
+    but before it in tab order; the test queue's suites table pushed the page sideways."""
+    from django.core.files.base import ContentFile
+
+    from autograding.models import TestSuite
+
+    TestSuite.objects.create(
+        assignment=world.assignment, archive=ContentFile(b"PK\x05\x06" + bytes(18), "t.zip")
+    )
+    log_in(page, live_server.url, "alice", password)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    for name in ("admin:lessons_lesson_changelist", "admin:lessons_module_changelist"):
+        page.goto(f"{live_server.url}{reverse(name)}")
+        assert_accessible(page)
+        order = page.locator("#id_form-0-order")
+        assert order.get_attribute("aria-label").startswith("Order of “")
+    page.goto(f"{live_server.url}{reverse('admin:lessons_course_change', args=[world.course.pk])}")
+    assert_accessible(page)
+    delete = page.locator('label[for="id_modules-0-DELETE"]')
+    assert delete.inner_text().startswith("Delete “") and "Getting started" in delete.inner_text()
+
+    page.set_viewport_size({"width": 800, "height": 900})
+    page.goto(f"{live_server.url}{reverse('lessons:dashboard')}")
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow == 0, overflow
+    page.screenshot(path=artifacts_dir / "a11y-instructor-dashboard-800.png", full_page=True)
+
+    check_pages(
+        page, live_server.url, {"instructor-tests": reverse("autograding:queue")}, artifacts_dir
+    )
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(f"{live_server.url}{world.lesson.get_absolute_url()}")
+    article = page.locator("main article").first.bounding_box()
+    aside = page.locator("main aside").first.bounding_box()
+    assert article["y"] < aside["y"], (article, aside)  # read first, as tabbed first
