@@ -352,11 +352,22 @@ class _PostedIdsOnly:
         return super().optgroups(name, [v for v in value if parse_id(v) is not None], attr)
 
 
-class SafeAutocompleteSelect(_PostedIdsOnly, AutocompleteSelect):
+class _NamedBox:
+    """An autocomplete whose box is named by its field's label or column heading (select2
+    names it by its value only: a new row's box had no name for screen readers)."""
+
+    @property
+    def media(self):
+        # Listed after Django's autocomplete.js: Media keeps the order within a list.
+        names = ["admin/js/autocomplete.js", "js/admin-autocomplete-names.js"]
+        return super().media + forms.Media(js=names)
+
+
+class SafeAutocompleteSelect(_PostedIdsOnly, _NamedBox, AutocompleteSelect):
     pass
 
 
-class SafeAutocompleteSelectMultiple(_PostedIdsOnly, AutocompleteSelectMultiple):
+class SafeAutocompleteSelectMultiple(_PostedIdsOnly, _NamedBox, AutocompleteSelectMultiple):
     pass
 
 

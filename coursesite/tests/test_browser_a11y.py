@@ -341,6 +341,10 @@ def test_probe_31_back_office_rows_tablet_navbar_phone_lesson_and_test_queue(
         assert order.get_attribute("aria-label").startswith("Order of “")
     page.goto(f"{live_server.url}{reverse('admin:lessons_course_change', args=[world.course.pk])}")
     assert_accessible(page)
+    page.goto(f"{live_server.url}{reverse('admin:projects_group_change', args=[world.group.pk])}")
+    assert page.locator(".select2-selection").count() > 0  # a new row's student box
+    assert_accessible(page)
+    page.goto(f"{live_server.url}{reverse('admin:lessons_course_change', args=[world.course.pk])}")
     delete = page.locator('label[for="id_modules-0-DELETE"]')
     assert delete.inner_text().startswith("Delete “") and "Getting started" in delete.inner_text()
 
