@@ -146,7 +146,7 @@ def grader_assign(*, group: Group, grader: User, by: User | None = None) -> Revi
     _lock(group.assignment_id)
     policy.forget(grader)
     submission = grader_assign_check(group=group, grader=grader)
-    rubric_for(group.assignment)
+    _rubric_with_criteria(group.assignment)
     review = Review.objects.select_for_update().filter(group=group).first()
     if review is None:
         review = Review.objects.create(
@@ -160,6 +160,41 @@ def grader_assign(*, group: Group, grader: User, by: User | None = None) -> Revi
     review.assigned_by = by
     review.save(update_fields=["grader", "assigned_by", "updated_at"])
     return review
+
+
+NO_CRITERIA = (
+    "Give the rubric its criteria first: a grader could not complete a review without "
+    "them, and the groups would wait meanwhile."
+)
+
+
+def _rubric_with_criteria(assignment: ProjectAssignment) -> None:
+    if not rubric_for(assignment).criteria.exists():
+        raise ValidationError(NO_CRITERIA)
+
+
+def groups_closed_by_grading(
+    assignment: ProjectAssignment, groups: list[Group] | None = None
+) -> list[Group]:
+    """Return the groups that assigning graders now would stop from handing in: with a
+    version and no grader yet, still before their deadline (or extension), on a project
+    whose versions lock when grading starts. GROUPS: the assignment's without a review,
+    read with their extension and ``submission_count`` (else read here)."""
+    if assignment.late_version_rule != LateVersionRule.LOCK_WHEN_GRADING:
+        return []
+    if groups is None:
+        groups = list(
+            Group.objects.filter(assignment=assignment, review__isnull=True)
+            .select_related("extension")
+            .annotate(submission_count=Count("submissions"))
+        )
+    now = timezone.now()
+    closing = []
+    for group in groups:
+        group.assignment = assignment  # its deadline reads it: no query per group
+        if group.submission_count and group.deadline() > now:
+            closing.append(group)
+    return closing
 
 
 @transaction.atomic
@@ -182,7 +217,7 @@ def graders_assign_round_robin(
     )
     if not graders:
         raise ValidationError(f"The course of {assignment} has no graders to assign.")
-    rubric_for(assignment)
+    _rubric_with_criteria(assignment)
     load = dict.fromkeys((grader.pk for grader in graders), 0)
     for row in (
         Review.objects.filter(group__assignment=assignment, grader__in=graders)

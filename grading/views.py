@@ -693,7 +693,7 @@ def assignment_overview(request: HttpRequest, pk: int) -> HttpResponse:
     rubric = services.rubric_for(assignment)
     groups = list(
         Group.objects.filter(assignment=assignment)
-        .select_related("review__grader", "review__submission")
+        .select_related("review__grader", "review__submission", "extension")
         .prefetch_related(
             Prefetch("memberships", queryset=GroupMembership.objects.select_related("student"))
         )
@@ -741,6 +741,11 @@ def assignment_overview(request: HttpRequest, pk: int) -> HttpResponse:
             "rubric": rubric,
             "rows": rows,
             "loners": loners,
+            "closing": len(
+                services.groups_closed_by_grading(
+                    assignment, [g for g in groups if getattr(g, "review", None) is None]
+                )
+            ),
             "release": release,
             "override_form": MarkOverrideForm(),
             "kept_override": kept if isinstance(kept.get("student"), str) else {},
@@ -757,6 +762,17 @@ def _no_mark(student_id: int) -> StudentMark:
 @form_view(page("grading:assignment_grading", "pk"), keep=False)
 def assign_graders(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _get_assignment_for_instructor(request, pk)
+    closing = services.groups_closed_by_grading(assignment)
+    if closing and request.POST.get("close_open_groups") != "1":
+        # Assigning locks a group's versions on such a project: said before, not after.
+        messages.warning(
+            request,
+            f"Nothing was assigned: {len(closing)} group(s) can still hand in before their "
+            "deadline, and a grader assigned now closes their hand-in (this project locks "
+            "versions when grading starts). Tick “Also close their hand-in” to assign "
+            "anyway, or assign after the deadline.",
+        )
+        return redirect("grading:assignment_grading", pk=assignment.pk)
     try:
         created = services.graders_assign_round_robin(assignment=assignment, by=request.user)
     except ValidationError as exc:
@@ -790,6 +806,7 @@ def assignment_hub(request: HttpRequest, pk: int) -> HttpResponse:
             "release": release,
             "counts": counts,
             "graders": grader_loads(assignment),
+            "closing": 0 if release else len(services.groups_closed_by_grading(assignment)),
             "consistency": grader_consistency(assignment) if rubric else None,
             "drift_points": DRIFT_POINTS,
             "drift_min_reviews": DRIFT_MIN_REVIEWS,

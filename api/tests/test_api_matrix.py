@@ -214,7 +214,8 @@ def calls(a, b) -> list[Call]:
             {"decision": "decline", "response": "Intruder says no."},
         ),
         # Instructors: grading of a project, release, overrides, gradebook.
-        Call("POST", "/assignments/{id}/assign-graders/", a.bare.pk, TEACHES_A),
+        # (Not the bare project: without a rubric's criteria no grader is assigned.)
+        Call("POST", "/assignments/{id}/assign-graders/", a.grading.pk, TEACHES_A),
         Call(
             "GET",
             "/assignments/{id}/release/",

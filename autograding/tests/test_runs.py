@@ -26,6 +26,7 @@ from autograding.models import BuildStatus, PrefilledScore, Run, RunStatus, Test
 from autograding.tasks import run_tests
 from grading import services as grading_services
 from grading.models import Criterion, CriterionScore, GradeRelease, Rubric
+from grading.tests.factories import CriterionFactory
 from lessons.models import Enrollment
 from lessons.tests.factories import CourseFactory, EnrollmentFactory
 
@@ -366,6 +367,7 @@ def test_the_groups_grader_reruns_the_version_they_grade_and_no_other_grader_doe
     review's own grader runs the tests again from the review page."""
     world.suite({"test_ok.py": "def test_ok():\n    pass\n"})
     version = world.submit({"app.py": ""})
+    CriterionFactory(rubric=grading_services.rubric_for(world.assignment))
     review = grading_services.grader_assign(group=world.group, grader=world.grader)
     url = reverse("autograding:rerun_submission", args=[version.pk])
     page = review.get_absolute_url()

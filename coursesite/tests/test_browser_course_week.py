@@ -182,6 +182,8 @@ def test_a_course_week_for_every_role(
 
     # Wednesday: the instructor spreads the submissions over the graders from the hub.
     visit(page, hub_url, "instructor-hub-before-grading", shots)
+    # Before the deadline, on a project that locks versions once graded: said and ticked.
+    page.get_by_label("Also close their hand-in").check()
     page.get_by_role("button", name="Spread the ungraded submissions over the graders").click()
     expect(page.get_by_role("alert")).to_contain_text("1 submission(s) assigned to graders.")
     check_here(page, "instructor-assignment", shots)

@@ -784,6 +784,51 @@ def test_assign_graders_button(client, world, alice):
     assert Review.objects.count() == 2
 
 
+def test_assigning_graders_before_the_deadline_asks_first_for_it_closes_hand_in(
+    client, world, alice
+):
+    """Probe 34: "Assign graders" two days before the deadline locked every group out of
+    handing in (the project locks versions when grading starts), with no warning."""
+    from projects.models import Extension
+
+    world.assignment.due_at = timezone.now() + timedelta(days=2)
+    world.assignment.save()
+    Review.objects.all().delete()
+    early, _ = add_group(world.assignment, [UserFactory()], name="Early")
+    late, _ = add_group(world.assignment, [UserFactory()], name="Extended")
+    Extension.objects.create(group=late, due_at=timezone.now() + timedelta(days=5))
+    login(client, alice)
+    page_url = reverse("grading:assignment_grading", kwargs={"pk": world.assignment.pk})
+    url = reverse("grading:assign_graders", kwargs={"pk": world.assignment.pk})
+    page = unescape(client.get(page_url).content.decode())
+    assert "3 groups can still hand in before the deadline" in page
+
+    refused = unescape(client.post(url, follow=True).content.decode())
+    assert "Nothing was assigned: 3 group(s) can still hand in" in refused
+    assert not Review.objects.exists()
+    assigned = unescape(client.post(url, {"close_open_groups": "1"}, follow=True).content.decode())
+    assert "3 submission(s) assigned to graders." in assigned
+    assert Review.objects.count() == 3
+    # After the deadline nothing is asked: no group's hand-in is open to close.
+    world.assignment.due_at = timezone.now() - timedelta(days=1)
+    world.assignment.save()
+    Review.objects.filter(group=early).delete()
+    Extension.objects.filter(group=late).delete()
+    Review.objects.filter(group=late).delete()
+    assert "2 submission(s) assigned" in unescape(client.post(url, follow=True).content.decode())
+
+
+def test_graders_are_not_assigned_to_a_rubric_without_criteria(client, world, alice):
+    """Probe 34: the graders could not complete such a review, and the groups waited."""
+    Review.objects.all().delete()
+    world.rubric.criteria.all().delete()
+    login(client, alice)
+    url = reverse("grading:assign_graders", kwargs={"pk": world.assignment.pk})
+    response = unescape(client.post(url, follow=True).content.decode())
+    assert "Give the rubric its criteria first" in response
+    assert not Review.objects.exists()
+
+
 # The gradebook
 
 

@@ -179,9 +179,10 @@ def test_the_hub_runs_a_constant_number_of_queries(
     for index in range(groups // 3):
         GroupFactory(assignment=world.assignment, name=f"Empty {index:02}")
     client.force_login(alice)
-    # 15: one of them lists the reviews whose grader left the course (hub.stranded_reviews),
-    # two compare the graders' marks (hub.grader_consistency).
-    with django_assert_max_num_queries(15):
+    # 16: one of them lists the reviews whose grader left the course (hub.stranded_reviews),
+    # two compare the graders' marks (hub.grader_consistency), one finds the groups whose
+    # hand-in assigning graders would close (services.groups_closed_by_grading).
+    with django_assert_max_num_queries(16):
         response = client.get(hub(world))
     assert response.status_code == 200
     # With 30 groups both graders completed reviews: their marks are compared.
