@@ -720,16 +720,21 @@ def assignment_overview(request: HttpRequest, pk: int) -> HttpResponse:
             for m in group.memberships.all()
         ]
         rows.append((group, getattr(group, "review", None), members))
-    # Students in no group of the project: their missing work may count as 0, so their
-    # mark can be overridden here too (probe 32: nowhere could it be).
-    loners = [
-        (student, marks.get(assignment.pk, student.pk) or _no_mark(student.pk))
-        for student in User.objects.filter(
-            enrollments__course_id=assignment.course_id, enrollments__role=Role.STUDENT
-        )
-        .exclude(pk__in=member_ids)
-        .order_by(*name_sort_keys())
-    ]
+    # Students in no group of the project once its deadline passed: their missing work
+    # may count as 0, so their mark can be overridden here too (probe 32: nowhere could
+    # it be). Before it, they may still join one (and a course's whole roster would list).
+    loners = (
+        [
+            (student, marks.get(assignment.pk, student.pk) or _no_mark(student.pk))
+            for student in User.objects.filter(
+                enrollments__course_id=assignment.course_id, enrollments__role=Role.STUDENT
+            )
+            .exclude(pk__in=member_ids)
+            .order_by(*name_sort_keys())
+        ]
+        if timezone.now() > assignment.due_at
+        else []
+    )
     release = GradeRelease.objects.filter(assignment=assignment).first()
     # A refused override comes back in its student's row, as typed.
     kept = kept_fields(request)
