@@ -60,7 +60,11 @@ def problem_handler(exc, context):
     elif isinstance(exc, exceptions.NotAuthenticated):
         # DRF's "Authentication credentials were not provided." was all a script sending
         # "Authorization: Basic …" (or nothing) was told.
-        exc = exceptions.NotAuthenticated(NOT_AUTHENTICATED)
+        replaced = exceptions.NotAuthenticated(NOT_AUTHENTICATED)
+        # Its challenge too (DRF put it on the original): without it a 401 with no token
+        # had no WWW-Authenticate header, where a bad token's had one (probe 33).
+        replaced.auth_header = getattr(exc, "auth_header", None)
+        exc = replaced
     elif isinstance(exc, exceptions.UnsupportedMediaType) and (request := context.get("request")):
         # DRF named only the type refused: say which ones the address takes.
         taken = " or ".join(dict.fromkeys(p.media_type for p in request.parsers))

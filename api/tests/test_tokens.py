@@ -175,6 +175,8 @@ def test_a_request_without_a_token_is_told_how_to_send_one(db, header):
     response = Client(headers=headers).get(ME)
     assert response.status_code == 401
     assert response["Content-Type"] == "application/problem+json"
+    # A 401 says how to authenticate (RFC 9110), as a bad token's does (probe 33).
+    assert response["WWW-Authenticate"].startswith("Bearer")
     assert response.json()["detail"] == (
         "Send a personal access token as “Authorization: Bearer <token>” (make one on "
         "your profile page), or log in to the site."
