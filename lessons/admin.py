@@ -529,10 +529,40 @@ class LessonAdminForm(forms.ModelForm):
             )
         }
 
+    drop_work = forms.BooleanField(
+        required=False,
+        label=_("Delete students' answers to the questions taken out"),
+        help_text=_(
+            "Needed only when a quiz question or exercise that students answered is no "
+            "longer in the text (its block removed, or its id changed)."
+        ),
+    )
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # Left empty (or absent from a scripted post), the pass mark keeps its default.
         self.fields["quiz_pass_mark"].required = False
+
+    def clean(self):
+        cleaned = super().clean()
+        practice = getattr(self, "practice", None)
+        if practice is not None and self.instance.pk and not cleaned.get("drop_work"):
+            # Saving deletes a block taken out of the text with its answers: asked first
+            # (probe 34: a renamed id took a student's answers, said only after saving).
+            lost = _answered_blocks_taken_out(self.instance, practice)
+            if lost:
+                names = ", ".join(f"“{slug}”" for slug in lost)
+                self.add_error(
+                    "body",
+                    _(
+                        "Saving takes out %(names)s, which students answered: their answers "
+                        "would be deleted with it. To keep them, keep the block's id as it "
+                        "was (a changed id is a new question); to delete them, tick “Delete "
+                        "students' answers to the questions taken out” below and save again."
+                    )
+                    % {"names": names},
+                )
+        return cleaned
 
     def clean_quiz_pass_mark(self) -> int:
         value = self.cleaned_data.get("quiz_pass_mark")
@@ -546,6 +576,24 @@ class LessonAdminForm(forms.ModelForm):
         body = self.cleaned_data["body"]
         self.practice = lesson_practice_checked(body)
         return body
+
+
+def _answered_blocks_taken_out(lesson: Lesson, practice) -> list[str]:
+    """Return the ids of LESSON's questions and exercises with students' work that
+    PRACTICE (the text about to be saved) no longer holds."""
+    questions = {spec.slug for spec in practice.questions}
+    exercises = {spec.slug for spec in practice.exercises}
+    answered = (
+        Attempt.objects.filter(question__lesson=lesson)
+        .exclude(question__slug__in=questions)
+        .values_list("question__slug", flat=True)
+    )
+    attempted = (
+        ExerciseAttempt.objects.filter(exercise__lesson=lesson)
+        .exclude(exercise__slug__in=exercises)
+        .values_list("exercise__slug", flat=True)
+    )
+    return sorted(set(answered) | set(attempted))
 
 
 @admin.register(Lesson)

@@ -208,7 +208,21 @@ def test_removing_blocks_with_students_work_says_how_much_goes(client, alice):
     end = QUIZ.index("```question\nid: safe-methods")
     body = (QUIZ[:start] + QUIZ[end:]).split("````exercise")[0]
 
-    shown = save_in_admin(client, alice, quiz, body)
+    # Asked first (probe 34: a renamed id took the answers, said only after saving).
+    EnrollmentFactory(user=alice, course=quiz.course, role=Role.INSTRUCTOR)
+    client.force_login(alice)
+    url = reverse("admin:lessons_lesson_change", args=[quiz.lesson.pk])
+    refused = html.unescape(
+        client.post(url, lesson_change_data(quiz.lesson, body)).content.decode()
+    )
+    assert "Saving takes out " in refused and "which students answered" in refused
+    assert "“idempotent-methods”" in refused and f"“{quiz.exercise.slug}”" in refused
+    assert Attempt.objects.count() == 4 and ExerciseAttempt.objects.count() == 1
+    assert "answer" in refused  # the text typed comes back in the form
+
+    sent = client.post(url, lesson_change_data(quiz.lesson, body, drop_work="on"), follow=True)
+    assert sent.redirect_chain
+    shown = html.unescape(sent.content.decode())
 
     assert "The questions removed from the lesson took 3 answers of 2 students with them." in shown
     assert "The exercises removed from the lesson took 1 attempt of 1 student with them." in shown
