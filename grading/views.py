@@ -726,11 +726,7 @@ def assignment_overview(request: HttpRequest, pk: int) -> HttpResponse:
     loners = (
         [
             (student, marks.get(assignment.pk, student.pk) or _no_mark(student.pk))
-            for student in User.objects.filter(
-                enrollments__course_id=assignment.course_id, enrollments__role=Role.STUDENT
-            )
-            .exclude(pk__in=member_ids)
-            .order_by(*name_sort_keys())
+            for student in assignment.students_in_no_group().order_by(*name_sort_keys())
         ]
         if timezone.now() > assignment.due_at
         else []

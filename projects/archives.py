@@ -326,6 +326,19 @@ def _validate(fileobj: BinaryReader, limits: _Limits) -> ArchiveSummary:
     )
 
 
+# What reading a member's data raises when the data is damaged.
+_MEMBER_UNREADABLE = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    EOFError,
+    OSError,
+    NotImplementedError,
+    RuntimeError,  # zipfile's "password required"
+    ValueError,  # includes UnicodeDecodeError for mislabelled names
+)
+
+
 def _check_contents(fileobj: BinaryReader, infos: list[zipfile.ZipInfo]) -> None:
     """Unpack every file once, checking each one's checksum: an archive with a damaged or
     altered file was taken ("Version 2 submitted") and its file then shown to no grader.
@@ -342,7 +355,7 @@ def _check_contents(fileobj: BinaryReader, infos: list[zipfile.ZipInfo]) -> None
                 with archive.open(info) as member:
                     while member.read(1 << 20):
                         pass
-            except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+            except _MEMBER_UNREADABLE as exc:
                 raise ValidationError(
                     "The file '%(name)s' is damaged in the archive, so it can't be read. "
                     "Please create the archive again with your system's compress tool and "
@@ -560,16 +573,7 @@ def read_member(
                 raise UnreadableMember(f"{path!r} uses an unsupported compression method")
             with archive.open(info) as member:
                 data = member.read(max_bytes + 1)
-    except (
-        zipfile.BadZipFile,
-        zlib.error,
-        lzma.LZMAError,
-        EOFError,
-        OSError,
-        NotImplementedError,
-        RuntimeError,  # zipfile's "password required"
-        ValueError,  # includes UnicodeDecodeError for mislabelled names
-    ) as exc:
+    except _MEMBER_UNREADABLE as exc:
         raise UnreadableMember(f"Cannot read {path!r} from the archive: {exc}") from exc
     finally:
         fileobj.seek(0)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from access import policy
 from access.backoffice import CourseScopedAdmin, CourseScopedInline
-from accounts.models import Role, User
+from accounts.models import Role
 from coursesite.admin_forms import (
     ChoiceMessagesMixin,
     InlineRowsMixin,
@@ -146,13 +146,7 @@ def submission_status_csv(assignments: QuerySet[ProjectAssignment]) -> HttpRespo
             )
         )
     for assignment in assignments.select_related("course").order_by("course__title", "due_at"):
-        ungrouped = (
-            User.objects.filter(
-                enrollments__course_id=assignment.course_id, enrollments__role=Role.STUDENT
-            )
-            .exclude(group_memberships__assignment=assignment)
-            .order_by("username")
-        )
+        ungrouped = assignment.students_in_no_group().order_by("username")
         for student in ungrouped:
             row = [assignment.course.title, assignment.title, "(no group)", student]
             writer.writerow(row + [""] * (len(CSV_HEADER) - 4))

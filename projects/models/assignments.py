@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role
+from accounts.models import Role, User
 from accounts.validators import validate_name
 from coursesite.dates import local_text
 from coursesite.urlpaths import path_of
@@ -217,6 +217,12 @@ class ProjectAssignment(models.Model):
     def groups_are_open(self, now: datetime | None = None) -> bool:
         """Return whether students may still create, join or leave groups."""
         return self.is_published and (now or timezone.now()) < self.due_at
+
+    def students_in_no_group(self):
+        """Return the course's students in no group of this project (a User queryset)."""
+        return User.objects.filter(
+            enrollments__course_id=self.course_id, enrollments__role=Role.STUDENT
+        ).exclude(group_memberships__assignment=self)
 
     @property
     def accepts_zip(self) -> bool:

@@ -251,14 +251,7 @@ def groups_auto_form(
     assignment = ProjectAssignment.objects.lock(assignment.pk) or assignment
     if reason_locked := marks_locked_reason(assignment):
         raise ValidationError(reason_locked, code="marks_locked")
-    grouped = GroupMembership.objects.filter(assignment=assignment).values("student")
-    students = list(
-        User.objects.filter(
-            enrollments__course_id=assignment.course_id, enrollments__role=Role.STUDENT
-        )
-        .exclude(pk__in=grouped)
-        .order_by("pk")
-    )
+    students = list(assignment.students_in_no_group().order_by("pk"))
     if not students:
         return result
     rng = random.Random(seed)  # noqa: S311 - a fair draw, not a secret
