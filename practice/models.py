@@ -98,6 +98,13 @@ class QuestionQuerySet(PracticeQuerySet):
         )
 
 
+def _number_shown(number: float | None) -> str:
+    # A FloatField gives 3.0 back for 3; repr() is the shortest exact spelling otherwise.
+    if number is None:
+        return ""
+    return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
+
+
 class QuestionShown:
     """What a question's page shows of it, from its slug and kind: shared by the model
     and the cached copy the lesson page reads (practice/selectors.py)."""
@@ -105,6 +112,8 @@ class QuestionShown:
     __slots__ = ()
     slug: str
     kind: str
+    answer: float | None
+    tolerance: float
 
     @property
     def anchor(self) -> str:
@@ -113,6 +122,12 @@ class QuestionShown:
     @property
     def has_choices(self) -> bool:
         return self.kind in (Kind.SINGLE, Kind.MULTIPLE)
+
+    @property
+    def expected_shown(self) -> str:
+        """A number question's answer (± its tolerance) as the author wrote it: 3, not 3.0."""
+        shown = _number_shown(self.answer)
+        return f"{shown} ± {_number_shown(self.tolerance)}" if self.tolerance else shown
 
 
 class ExerciseShown:

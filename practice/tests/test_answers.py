@@ -195,6 +195,8 @@ def test_staff_see_the_answer_key_and_no_form(client, quiz, grace):
     client.force_login(grace)
     page = client.get(quiz.lesson.get_absolute_url()).content.decode()
     assert "Answer key" in page and "flask run · python -m flask run" in page
+    # The number as its author wrote it ("answer: 42"), not the float the database keeps.
+    assert '<p class="mb-1">42 ± 0.5</p>' in page and "42.0" not in page
     assert (
         reverse("practice:answer", args=[quiz.course.slug, quiz.lesson.slug, "answer"]) not in page
     )
