@@ -12,6 +12,7 @@ the pages, not the server or the network: profile here (``--profile``), compare 
     .venv/bin/python bench/mix.py                       # 2,000 pages
     .venv/bin/python bench/mix.py --requests 500 --profile
     BENCH_SORT=cumulative BENCH_LINES=90 .venv/bin/python bench/mix.py --profile
+    BENCH_CALLERS='markupsafe.*escape' .venv/bin/python bench/mix.py --profile  # who calls
 """
 
 from __future__ import annotations
@@ -116,6 +117,8 @@ def main() -> None:
         pstats.Stats(profile).sort_stats(os.environ.get("BENCH_SORT", "tottime")).print_stats(
             int(os.environ.get("BENCH_LINES", "40"))
         )
+        if os.environ.get("BENCH_CALLERS"):  # who calls the functions matching it
+            pstats.Stats(profile).sort_stats("tottime").print_callers(os.environ["BENCH_CALLERS"])
 
 
 if __name__ == "__main__":
