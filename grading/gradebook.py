@@ -8,9 +8,10 @@ or criteria, and does the arithmetic in Python:
 * individual mark = group mark x WebPA factor (capped), at most 100 (see ``peer``);
 * an instructor's override replaces the individual mark;
 * weighted total = sum(weight x mark) / sum(weight) over the projects that count for
-  the student: graded ones, and missing ones (no submission, deadline passed) as 0
-  where the project says ``missing_counts_as_zero``. Work submitted but not graded
-  yet, work not due yet, and missing work of other projects are left out.
+  the student: graded ones, and missing ones (no submission, and the deadline passed
+  or the grades released) as 0 where the project says ``missing_counts_as_zero``. Work
+  submitted but not graded yet, work not due yet, and missing work of other projects
+  are left out.
 """
 
 from __future__ import annotations
@@ -386,7 +387,10 @@ def cell_for(assignment: ProjectAssignment, entry: StudentMark | None, now: date
     deadline = assignment.due_at
     if entry is not None and entry.extension_due and entry.extension_due > deadline:
         deadline = entry.extension_due
-    if now <= deadline:
+    # Released grades close the hand-in (assignment_grading_closed): work missing then
+    # stays missing, even before the deadline (probe 36: "not due yet" until it passed,
+    # and the released project left out of the total meanwhile).
+    if now <= deadline and assignment.grades_released_at is None:
         return Cell(CellState.NOT_DUE)
     return Cell(CellState.MISSING, counts_as_zero=assignment.missing_counts_as_zero)
 

@@ -1083,7 +1083,15 @@ def course_copy(
         enrollment_key=new_enrollment_key(),
         content_version=0,
     )
-    copy.save()
+    try:
+        with transaction.atomic():
+            copy.save()
+    except IntegrityError:
+        # The form checked the slug, but the same copy sent twice at once (a double
+        # click) saves one course: the other hears why, not a server error (probe 36).
+        raise ValidationError(
+            {"slug": "Another course already uses this slug (in any capitals)."}
+        ) from None
     report = CopyReport(course=copy)
     for module in course.modules.order_by("order", "pk"):
         new_module = copy_of(module, course_id=copy.pk)

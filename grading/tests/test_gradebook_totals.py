@@ -71,6 +71,25 @@ def test_weighted_total_counts_graded_work_and_missing_work_as_zero_where_asked(
     assert bob.total == Decimal("53.33")
 
 
+def test_work_missing_when_grades_are_released_early_is_missing(five_projects, alice, client):
+    """Releasing closes the hand-in (probe 36: Capstone read "not due yet", left out of the
+    total, until its deadline changed the released marks by itself)."""
+    capstone = ProjectAssignment.objects.get(slug="capstone")
+    Rubric.objects.create(assignment=capstone)
+    services.grades_release(assignment=capstone, by=alice)
+    book = build_gradebook(five_projects.course)
+    bob = next(row for row in book.rows if row.username == "bob")
+    cells = dict(zip([a.title for a in book.assignments], bob.cells, strict=True))
+    assert cells["Capstone"] == Cell(CellState.MISSING, counts_as_zero=True)
+    # (2 x 80 + 1 x 0 + 4 x 0) / (2 + 1 + 4)
+    assert bob.total == Decimal("22.86")
+    client.force_login(alice)
+    url = reverse("grading:gradebook_csv", args=[five_projects.course.slug])
+    rows = list(csv.reader(io.StringIO(client.get(url).getvalue().decode())))
+    bob_row = next(row for row in rows if "bob" in row)
+    assert "missing (0)" in bob_row and "22.86" in bob_row
+
+
 def test_each_project_says_if_released_with_or_without_a_rubric(five_projects, alice):
     """One query reads every project's rubric, maximum and release (grading/gradebook.py):
     a project released with no rubric, or with a rubric and no criteria, counts alike."""

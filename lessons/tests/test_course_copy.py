@@ -134,6 +134,33 @@ def test_a_slug_in_use_is_refused_and_nothing_is_copied(client, taught, alice):
     assert Course.objects.count() == courses
 
 
+def test_the_same_copy_sent_twice_at_once_makes_one_and_tells_the_other(taught, alice):
+    """Two posts of the copy form at once both pass the form's slug check; the second
+    save was a server error (probe 36: 500, 302, 500)."""
+    from django.core.exceptions import ValidationError
+
+    from lessons.services import course_copy
+
+    first = course_copy(
+        course=taught.course, by=alice, title="Next", slug="pyweb-next", term="", shift=timedelta()
+    )
+    courses, enrollments = Course.objects.count(), Enrollment.objects.count()
+    with pytest.raises(ValidationError) as refused:  # the second post, its check passed
+        course_copy(
+            course=taught.course,
+            by=alice,
+            title="Next",
+            slug="pyweb-next",
+            term="",
+            shift=timedelta(),
+        )
+    assert refused.value.message_dict == {
+        "slug": ["Another course already uses this slug (in any capitals)."]
+    }
+    assert (Course.objects.count(), Enrollment.objects.count()) == (courses, enrollments)
+    assert first.course.modules.count() == taught.course.modules.count()
+
+
 def test_the_copy_form_explains_each_name_of_the_new_run(client, taught, alice):
     client.force_login(alice)
     page = client.get(copy_url(taught.course)).content.decode()
