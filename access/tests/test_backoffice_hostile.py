@@ -243,9 +243,16 @@ def test_released_marks_keep_their_rubric_deadline_and_extensions(world):
     earlier = a.released.due_at - timedelta(days=20)
     data.update({"due_at_0": [earlier.strftime("%Y-%m-%d")], "due_at_1": ["10:00:00"]})
     data.update({"late_penalty_per_day": ["50"], "late_penalty_cap": ["100"]})
-    assert client.post(project_url, data).status_code == 302  # the rest still saves
+    weight = a.released.weight + 2
+    data["weight"] = [str(weight)]
+    response = client.post(project_url, data, follow=True)  # the rest still saves
     a.released.refresh_from_db()
     assert a.released.late_penalty_per_day != 50 and a.released.due_at > earlier
+    assert a.released.weight == weight
+    # The weight too, with a word: every weighted total moved (probe 36: silently).
+    assert "every student&#x27;s weighted total in the gradebook changed with its weight" in (
+        response.content.decode()
+    )
 
     group_url = reverse("admin:projects_group_change", args=[a.group_r.pk])
     data = form_data(client.get(group_url).content.decode(), "group_form")

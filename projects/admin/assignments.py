@@ -175,7 +175,38 @@ class ProjectAssignmentForm(forms.ModelForm):
         opens, due = data.get("opens_at"), data.get("due_at")
         if opens is not None and due is not None and due <= opens:
             self.add_error("due_at", DUE_AFTER_OPENING)
+        if maximum is not None and "max_group_size" not in self.errors:
+            self._refuse_groups_over(maximum)
         return data
+
+    def _refuse_groups_over(self, maximum: int) -> None:
+        # Lowered under a group's size, students read "Team (3 of at most 2)" and no page
+        # said which group to fix (probe 36).
+        if self.instance.pk is None or maximum >= self.instance.max_group_size:
+            return
+        over = (
+            GroupMembership.objects.of_students()
+            .filter(assignment=self.instance)
+            .values("group__name")
+            .annotate(members=Count("pk"))
+            .filter(members__gt=maximum)
+            .order_by("-members", "group__name")
+        )
+        named = [f"“{row['group__name']}” ({row['members']})" for row in over[:5]]
+        if named:
+            self.add_error(
+                "max_group_size",
+                _(
+                    "Some groups have more members than %(max)s: %(groups)s. Move students "
+                    "out of them first (the group's “Add or move students”), or keep the "
+                    "maximum at %(kept)s."
+                )
+                % {
+                    "max": maximum,
+                    "groups": ", ".join(named),
+                    "kept": self.instance.max_group_size,
+                },
+            )
 
 
 @admin.register(ProjectAssignment)
@@ -198,6 +229,24 @@ class ProjectAssignmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
                     "an extension ending earlier no longer applies, so they have the new "
                     "deadline. Lengthen or delete the extension on the group's page.",
                 )
+        totals_changed = {"weight", "missing_counts_as_zero"} & set(form.changed_data)
+        if change and totals_changed and obj.grades_released_at is not None:
+            # Allowed (a weight set wrong is fixed at term's end), but not silently:
+            # students' released marks stay, their weighted totals move (probe 36).
+            messages.warning(
+                request,
+                "The grades of this project are released: every student's weighted total "
+                "in the gradebook changed with its "
+                + " and ".join(
+                    what
+                    for field, what in (
+                        ("weight", "weight"),
+                        ("missing_counts_as_zero", "counting of missing work"),
+                    )
+                    if field in totals_changed
+                )
+                + ". Their marks for the project are as released.",
+            )
 
     form = ProjectAssignmentForm
     # What an instructor scans for at 1280 px beside the filters (the opening date and

@@ -366,6 +366,28 @@ def test_the_project_form_shows_each_cross_field_error_by_its_field(admin_client
     assert not form.non_field_errors()  # each message once, by its field
 
 
+def test_the_maximum_group_size_cannot_go_under_a_groups_size(admin_client, owls, classmate):
+    """Lowered to 1 under Owls' two members, students read "Owls (2 of at most 1)" (probe 36)."""
+    assignment = owls.assignment
+    group_join(assignment=assignment, student=classmate, join_code=owls.join_code)
+    path = reverse("admin:projects_projectassignment_change", args=[assignment.pk])
+    data = form_data(admin_client.get(path).content.decode(), "projectassignment_form")
+    data["min_group_size"], data["max_group_size"], data["title"] = ["1"], ["1"], ["Renamed"]
+    response = admin_client.post(path, data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["max_group_size"] == [
+        "Some groups have more members than 1: “Owls” (2). Move students out of them first "
+        "(the group's “Add or move students”), or keep the maximum at 3."
+    ]
+    assignment.refresh_from_db()
+    assert (assignment.max_group_size, assignment.title) == (3, "Web app")
+    # Kept above its groups, or raised, the size saves.
+    data["max_group_size"] = ["2"]
+    assert admin_client.post(path, data).status_code == 302
+    assignment.refresh_from_db()
+    assert (assignment.max_group_size, assignment.title) == (2, "Renamed")
+
+
 def test_adding_a_member_again_is_refused_on_its_row(admin_client, owls, student):
     """It said "changed successfully" and logged a false "added" in the history."""
     events = MembershipEvent.objects.count()
