@@ -617,6 +617,9 @@ def check_line(submission: Submission, path: str, line: int) -> None:
         )
 
 
+SAME_COMMENT_WITHIN = timedelta(minutes=2)
+
+
 @transaction.atomic
 def line_comment_add(
     *,
@@ -642,6 +645,18 @@ def line_comment_add(
         review._history_user = by
         review.save(update_fields=["submission", "status", "updated_at"])
     check_line(review.submission, path, line)
+    # The same comment sent twice (a double click, a form sent again) is one comment:
+    # the review's lock orders the two, and the second finds the first (probe 36).
+    just_added = LineComment.objects.filter(
+        review=review,
+        author=by,
+        path=path,
+        line=line,
+        text=text,
+        created_at__gte=timezone.now() - SAME_COMMENT_WITHIN,
+    ).first()
+    if just_added is not None:
+        return just_added
     return LineComment.objects.create(
         review=review,
         author=by,

@@ -379,6 +379,13 @@ def test_line_comment_create_and_delete(client, world, grace, bob):
     assert "path=app.py" in response["Location"]
     comment = LineComment.objects.get()
     assert (comment.line, comment.author) == (3, grace)
+    # Sent again (a double click, the form resent): one comment (probe 36: four of them).
+    again = client.post(url, {"path": "app.py", "line": 3, "text": "Use f-strings"}, follow=True)
+    assert "Comment added on line 3." in again.content.decode()
+    assert LineComment.objects.get() == comment
+    client.post(url, {"path": "app.py", "line": 4, "text": "Use f-strings"})  # another line
+    assert LineComment.objects.count() == 2
+    LineComment.objects.exclude(pk=comment.pk).delete()
     response = client.post(url, {"path": "../x", "line": 3, "text": "y"}, follow=True)
     assert "not in the submitted archive" in response.content.decode()
     delete = reverse("grading:line_comment_delete", kwargs={"pk": comment.pk})

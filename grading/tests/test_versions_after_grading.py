@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from api.tests.conftest import token_client
 from grading import services
 from grading.models import Review
-from projects.models import LateVersionRule
+from projects.models import LateVersionRule, Submission
 from projects.services import submission_create
 from projects.tests.factories import GroupFactory, GroupMembershipFactory, make_zip
 
@@ -379,6 +381,9 @@ def test_a_script_is_told_what_the_site_says_after_submitting(graded, bob):
         "Grading had already started on version 1: version 2 is kept but not graded; "
         "your grader has been told it exists."
     ]
+    again = api.post(url, {"archive": upload({"app.py": "print(2)\n"})}).json()
+    assert again["version"] == 2  # sent again at once: the same version
+    Submission.objects.filter(version=2).update(submitted_at=timezone.now() - timedelta(hours=1))
     again = api.post(url, {"archive": upload({"app.py": "print(2)\n"})}).json()
     assert again["version"] == 3
     assert again["notices"][1] == (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from urllib.parse import urlsplit
 
@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.encoding import punycode
 
@@ -369,17 +368,20 @@ def submission_create(
             stored_name = field.storage.save(stored_name, archive, max_length=field.max_length)
             submission.archive.name = stored_name
         with transaction.atomic():
-            _number_and_save(submission)
-            # Listeners (autograding) act once the version is committed; send_robust
-            # logs their errors instead of failing a submission that is already saved.
-            transaction.on_commit(
-                partial(submission_created.send_robust, sender=Submission, submission=submission)
-            )
+            saved = _number_and_save(submission)
+            if saved is submission:
+                # Listeners (autograding) act once the version is committed; send_robust
+                # logs their errors instead of failing a submission that is already saved.
+                transaction.on_commit(
+                    partial(submission_created.send_robust, sender=Submission, submission=saved)
+                )
     except BaseException:
         if stored_name:
             field.storage.delete(stored_name)
         raise
-    return submission
+    if saved is not submission and stored_name:
+        field.storage.delete(stored_name)  # the same work, already stored as SAVED
+    return saved
 
 
 LEFT_THE_GROUP = (
@@ -388,7 +390,12 @@ LEFT_THE_GROUP = (
 )
 
 
-def _number_and_save(submission: Submission) -> None:
+SAME_VERSION_WITHIN = timedelta(minutes=2)
+
+
+def _number_and_save(submission: Submission) -> Submission:
+    """Save SUBMISSION as its group's next version and return it; or return the version
+    just made of the same work by the same student (the form sent twice)."""
     # Concurrent submissions of one group queue on these locks, so each one sees the
     # versions committed before it (two members submitting at once get v1 and v2), and
     # the release of the grades sees the version or the version sees the release.
@@ -415,10 +422,23 @@ def _number_and_save(submission: Submission) -> None:
     locked = submission_locked_reason(group)
     if locked:
         raise ValidationError(locked, code="locked")
-    latest = group.submissions.aggregate(latest=Max("version"))["latest"] or 0
-    submission.version = latest + 1
+    last = group.submissions.order_by("-version").first()
+    if last is not None and _sent_again(submission, last):
+        # A double click, a resend after a timeout, the back button: six posts at once
+        # made six identical versions, each with its test run (probe 36).
+        return last
+    submission.version = (last.version if last else 0) + 1
     submission.group = group
     submission.save(force_insert=True)
+    return submission
+
+
+def _sent_again(submission: Submission, last: Submission) -> bool:
+    fields = ("submitted_by_id", "sha256", "repository_url", "commit", "note")
+    return (
+        all(getattr(submission, name) == getattr(last, name) for name in fields)
+        and last.submitted_at >= submission.submitted_at - SAME_VERSION_WITHIN
+    )
 
 
 def group_grading_started(*, submission: Submission) -> None:

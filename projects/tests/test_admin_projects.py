@@ -210,7 +210,9 @@ def test_status_csv_names_the_zone_and_the_penalty_of_the_version_graded(
     assignment.late_penalty_per_day = 10
     assignment.save()
     graded = owls.submissions.get()
-    late = submission_create(group=owls, student=student, archive=zip_upload())
+    late = submission_create(
+        group=owls, student=student, archive=zip_upload(files={"app.py": "print(2)\n"})
+    )
     # Version 1 on time and graded; version 2 a day late, after grading started.
     Submission.objects.filter(pk=graded.pk).update(
         submitted_at=assignment.due_at - timedelta(hours=1)

@@ -237,12 +237,19 @@ def test_submitting_a_url(client, group, student, assignment):
 
 
 def test_a_version_without_the_zip_or_with_the_same_zip_is_pointed_out(
-    client, group, student, assignment
+    client, group, student, assignment, settings
 ):
     client.force_login(student)
     submit = url("submit", assignment)
     client.post(submit, {"archive": zip_upload("owls.zip")}, follow=True)
-    # The same file again: said, in case an older one was picked by mistake.
+    stored = media_files(settings)
+    # Sent again at once (a double click, a resend): the same version, nothing more
+    # stored or tested (probe 36: six posts made six identical versions).
+    response = client.post(submit, {"archive": zip_upload("owls.zip")}, follow=True)
+    assert flashed(response) == ["Version 1 submitted."]
+    assert Submission.objects.count() == 1 and media_files(settings) == stored
+    # The same file again later: said, in case an older one was picked by mistake.
+    Submission.objects.update(submitted_at=timezone.now() - timedelta(minutes=3))
     response = client.post(submit, {"archive": zip_upload("owls.zip")}, follow=True)
     assert flashed(response) == [
         "Version 2 submitted.",
@@ -343,6 +350,16 @@ def test_the_form_is_replaced_by_a_message_when_no_late_work(client, group, stud
     assert "does not accept late work" in html
     assert 'id="submission-form"' not in html
     assert "closed 1" in html
+    assert "Nothing was submitted" not in html
+    # Sent from a page opened before the deadline: refused, and said so (probe 36: the
+    # page came back with the plain sentence, no word that the file was refused).
+    response = client.post(url("submit", assignment), {"archive": zip_upload()})
+    assert response.status_code == 400
+    assert (
+        '<p class="alert alert-danger" role="alert" id="submissions-closed">Nothing was '
+        "submitted. The deadline has passed"
+    ) in response.content.decode()
+    assert not Submission.objects.filter(group=group).exists()
 
 
 def test_downloading_a_version(client, group, student, classmate, assignment):
