@@ -410,23 +410,36 @@ class RubricAdmin(PartsHistoryMixin, HistoryAdmin):
 
 class LevelFormSet(ParentRowsFormSet):
     """A criterion's levels, none worth more than the criterion (a grader picking it
-    could never save the review)."""
+    could never save the review), no two worth the same (the review keeps points, and
+    the level shown is the one worth them: "Good (40)" came back as "Excellent (40)")."""
 
     def clean(self) -> None:
         super().clean()
         maximum = self.instance.max_points
-        if maximum is None:
-            return
+        worth: dict = {}  # points: the label of the first level worth them
         for form in self.forms:
             if not hasattr(form, "cleaned_data") or form.cleaned_data.get("DELETE"):
                 continue
             points = form.cleaned_data.get("points")
-            if points is not None and points > maximum:
+            if points is None:
+                continue
+            if maximum is not None and points > maximum:
                 form.add_error(
                     "points",
                     _("A level is worth at most the criterion's maximum, %(max)s points.")
                     % {"max": _points(maximum)},
                 )
+            elif points in worth:
+                form.add_error(
+                    "points",
+                    _(
+                        "“%(other)s” is worth %(points)s points too: give each level its "
+                        "own number of points, as a score picks the level worth it."
+                    )
+                    % {"other": worth[points], "points": _points(points)},
+                )
+            else:
+                worth[points] = form.cleaned_data.get("label") or _("another level")
 
 
 class LevelInline(CourseScopedInline, admin.TabularInline):

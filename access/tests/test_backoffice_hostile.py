@@ -303,9 +303,19 @@ def test_a_scored_criterion_stays_and_no_level_is_worth_more_than_its_criterion(
         response.content.decode()
     )
     assert not criterion.levels.exists()
-    data["levels-0-points"] = ["9.5"]
+    # Two levels worth the same: a grader picking "Good (9.5)" would get the other one
+    # back (probe 37: the level shown is the one worth the score).
+    data.update({"levels-TOTAL_FORMS": ["2"], "levels-0-points": ["9.5"]})
+    data.update({"levels-1-label": ["Good"], "levels-1-points": ["9.50"]})
+    data.update({"levels-1-description": [""]})
+    response = client.post(url, data)
+    assert "“Legendary” is worth 9.5 points too: give each level its own number of points" in (
+        html.unescape(response.content.decode())
+    )
+    assert not criterion.levels.exists()
+    data["levels-1-points"] = ["7"]
     assert client.post(url, data).status_code == 302
-    assert criterion.levels.get().points == Decimal("9.5")
+    assert sorted(criterion.levels.values_list("points", flat=True)) == [7, Decimal("9.5")]
     criterion.refresh_from_db()
     assert criterion.max_points == 10
 
