@@ -174,3 +174,55 @@ def test_a_line_number_puts_the_cursor_in_the_comment_box_and_the_form_is_one_ta
     skip.focus()
     page.keyboard.press("Enter")
     expect(page.locator("#id_line")).to_be_focused()
+
+
+def test_a_file_opened_right_after_typing_shows_the_draft_and_takes_more_typing(
+    live_server, page: Page, alice, bob, grace, password
+):
+    """Probe 37: a comment typed, then another file of the tree clicked at once: its page
+    was built before the draft arrived, showed the old comment, and took the next
+    keystroke's draft for "another tab or window"."""
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    log_in(page, live_server.url, "grace", password)
+    page.goto(f"{live_server.url}/grading/reviews/{world.review.pk}/?path=app.py")
+    comment = page.locator(f"#id_comment_{world.style.pk}")
+    comment.fill("Names could be clearer.")
+    page.get_by_role("link", name="README.md").click()  # at once, before any autosave
+    expect(page).to_have_url(f"{live_server.url}/grading/reviews/{world.review.pk}/?path=README.md")
+    expect(comment).to_have_value("Names could be clearer.")
+    comment.fill("Names could be clearer; see views.py.")
+    expect(page.locator("#draft-status")).to_contain_text("Draft saved", timeout=10_000)
+    review = Review.objects.get(pk=world.review.pk)
+    assert (
+        review.scores.get(criterion=world.style).comment == "Names could be clearer; see views.py."
+    )
+
+
+def test_leaving_a_completed_review_with_changes_asks_first(
+    live_server, page: Page, alice, bob, grace, password
+):
+    """A completed review saves only when completed again: a score changed, then another
+    file opened, lost the change without a word (probe 37)."""
+    from .factories import complete_review
+
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    complete_review(world, by=grace)
+    log_in(page, live_server.url, "grace", password)
+    url = f"{live_server.url}/grading/reviews/{world.review.pk}/?path=app.py"
+    page.goto(url)
+    page.get_by_role("link", name="README.md").click()  # nothing changed: it just opens
+    expect(page).to_have_url(url.replace("app.py", "README.md"))
+    asked = []
+
+    def dismiss(dialog) -> None:
+        asked.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    score = page.locator(f"#id_score_{world.style.pk}")
+    score.click()
+    score.fill("3")
+    page.get_by_role("link", name="app.py").click()
+    expect(score).to_have_value("3")  # still here, with the change
+    assert asked == ["beforeunload"]
+    assert page.url == url.replace("app.py", "README.md")

@@ -54,6 +54,7 @@
   var saving = false;
   var stopped = false; // the review is no longer this grader's: nothing more is sent
   var pressed = null; // {button}: pressed while a draft was being saved
+  var leaving = null; // the address of a link followed while a draft was pending
   function say(text) { if (status) status.textContent = text; }
 
   function save(keepalive) {
@@ -85,6 +86,7 @@
         if (data.saved) {
           form.elements.version.value = data.version; // "Save draft" sends it too
           say("Draft saved " + data.at);
+          return true;
         } else if (data.gone) {
           // Handed to another grader, deleted, or a role changed: every later draft
           // would be refused the same way. The text stays in the form to copy, and
@@ -98,8 +100,17 @@
       .catch(function () {
         say("Draft not saved: you may be signed out. Press “Save draft”: what you typed is kept while you log in again.");
       })
-      .then(function () {
+      .then(function (saved) {
         saving = false;
+        // A link followed meanwhile (another file of the tree): opened now that the
+        // draft is stored, so its page shows it. Not if it was refused: what was typed
+        // stays here, with the message, to keep.
+        if (leaving) {
+          var href = leaving;
+          leaving = null;
+          if (saved === true && !dirty) { window.location.assign(href); return; }
+          if (saved === true) { save(); leaving = href; return; }
+        }
         // A button pressed while this draft was on its way: sent now, with its version.
         if (pressed) {
           var button = pressed.button;
@@ -129,10 +140,38 @@
         }
         dirty = false; // the form itself saves now
       });
-      // Leaving the page with changes not yet saved: send them on the way out.
+      // Following a link of this site (another file of the tree) with a draft not yet
+      // stored: the next page was built before the draft arrived, showed the old marks,
+      // and took the draft for another tab's (probe 37). It opens once the draft is in.
+      document.addEventListener("click", function (event) {
+        var link = event.target.closest ? event.target.closest("a[href]") : null;
+        if (!link || !(dirty || saving) || stopped || event.defaultPrevented) return;
+        if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+        if ((link.target && link.target !== "_self") || link.hasAttribute("download")) return;
+        if (link.origin !== window.location.origin) return;
+        if (link.pathname === window.location.pathname && link.search === window.location.search) return;
+        event.preventDefault();
+        leaving = link.href;
+        say("Saving draft before opening the page…");
+        if (timer) { clearTimeout(timer); timer = null; }
+        if (!saving) save();
+      });
+      // Leaving the page otherwise with changes not yet saved: sent on the way out.
       window.addEventListener("pagehide", function () { if (dirty) save(true); });
     } else {
       say("This review is completed: changes are saved when you press “Complete review” (or “Save draft” to reopen it).");
+      // Nothing saves a completed review by itself: leaving with changes asks first
+      // (probe 37: a score changed, a file of the tree clicked, the change gone).
+      var edited = false;
+      var mark = function () { edited = true; };
+      form.addEventListener("input", mark);
+      form.addEventListener("change", mark);
+      form.addEventListener("submit", function () { edited = false; });
+      window.addEventListener("beforeunload", function (event) {
+        if (!edited) return;
+        event.preventDefault();
+        event.returnValue = "";
+      });
     }
   }
 
