@@ -109,10 +109,15 @@ def _items_as_lists(errors):
     valid item, as the docs show: one shape for clients to read.
     """
     if isinstance(errors, dict):
-        if errors and all(isinstance(key, int) or str(key).isdigit() for key in errors):
+        # ASCII digits only: a query parameter named "²" (isdigit, but no int) was a 500.
+        if errors and all(isinstance(key, int) or _is_index(key) for key in errors):
             items = {int(key): _items_as_lists(value) for key, value in errors.items()}
             return [items.get(index, {}) for index in range(max(items) + 1)]
         return {key: _items_as_lists(value) for key, value in errors.items()}
     if isinstance(errors, list):
         return [_items_as_lists(value) for value in errors]
     return errors
+
+
+def _is_index(key) -> bool:
+    return str(key).isascii() and str(key).isdigit()

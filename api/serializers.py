@@ -74,6 +74,21 @@ class RefuseUnknownFieldsMixin:
                 raise serializers.ValidationError(
                     {name: ["Send text here, as a JSON string, not a number."] for name in numbers}
                 )
+            # DRF's boolean fields also take 0, 1, "yes" or "off": the schema says a
+            # boolean, and `"is_published": "no"` is too close to a typo to guess at.
+            not_booleans = [
+                name
+                for name, field in self.fields.items()
+                if isinstance(field, serializers.BooleanField)
+                and not field.read_only
+                and name in data
+                and not isinstance(data[name], bool)
+                and not (data[name] is None and field.allow_null)
+            ]
+            if not_booleans:
+                raise serializers.ValidationError(
+                    {name: ["Send true or false, as a JSON boolean."] for name in not_booleans}
+                )
         return super().to_internal_value(data)
 
 

@@ -441,6 +441,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Descriptions are written for the API's users (extend_schema): the views' and
+    # serializers' docstrings are notes for developers.
+    "DISABLE_DOCSTRING_DESCRIPTIONS": True,
     # <id:pk> in URLs (coursesite/converters.py): a database id.
     "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -449,6 +452,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.add_common_problems",
+        "api.schema.refuse_unknown_properties",
     ],
 }
 

@@ -42,3 +42,19 @@ def test_enrolling_an_existing_account_tells_them_and_a_closed_one_is_named(
     )
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["email"]
+
+
+def test_a_patch_without_a_role_changes_nothing_and_a_role_is_still_checked(world):
+    """A PATCH reads a partial body, as the schema says: {} is a no-op (200)."""
+    a, _b, _root = world
+    teacher = token_client(a.instructor)
+    url = f"/api/v1/enrollments/{a.enrollment.pk}/"
+    response = teacher.patch(url, {}, content_type="application/json")
+    assert response.status_code == 200, response.content
+    assert response.json()["role"] == a.enrollment.role
+    response = teacher.patch(url, {"role": "owner"}, content_type="application/json")
+    assert response.status_code == 400
+    response = teacher.patch(url, {"rolle": "grader"}, content_type="application/json")
+    assert response.status_code == 400
+    a.enrollment.refresh_from_db()
+    assert a.enrollment.role == "student"

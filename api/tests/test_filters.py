@@ -117,3 +117,35 @@ def test_pages_that_are_no_plain_list_refuse_what_they_do_not_take(db):
     ):
         assert teacher.get(url, {"page_size": "5"} if "progress" in url else {}).status_code == 200
         assert teacher.get(url, {"pagesize": "5"}).status_code == 400, url
+
+
+def test_an_empty_page_or_page_size_is_refused_not_read_as_the_default(world):
+    a, _b, _root = world
+    teacher = token_client(a.instructor)
+    assert teacher.get("/api/v1/courses/", {"page": ""}).status_code == 404
+    assert teacher.get("/api/v1/courses/", {"page_size": ""}).status_code == 400
+    assert teacher.get(f"/api/v1/courses/{a.course.pk}/gradebook/", {"page": ""}).status_code == 404
+    assert teacher.get("/api/v1/courses/", {"page": "last", "page_size": "500"}).status_code == 200
+
+
+def test_a_query_parameter_named_with_another_script_s_digit_is_a_400(world):
+    a, _b, _root = world
+    response = token_client(a.instructor).get("/api/v1/regrades/", {"²": ""})
+    assert response.status_code == 400
+    assert "²" in response.json()["errors"]
+
+
+def test_a_boolean_field_of_a_body_takes_json_booleans_only(world):
+    """The schema says boolean: 0, 1 or "no" were read as one (`"is_published": "no"`)."""
+    a, _b, _root = world
+    teacher = token_client(a.instructor)
+    url = f"/api/v1/modules/{a.module.pk}/"
+    for value in (0, 1, "no", "true"):
+        response = teacher.patch(url, {"is_published": value}, content_type="application/json")
+        assert response.status_code == 400, value
+        assert response.json()["errors"]["is_published"] == [
+            "Send true or false, as a JSON boolean."
+        ]
+    response = teacher.patch(url, {"is_published": False}, content_type="application/json")
+    assert response.status_code == 200
+    assert response.json()["is_published"] is False

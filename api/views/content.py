@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, parsers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -20,7 +20,7 @@ from lessons.models import Course, Enrollment, Lesson, Module, Progress
 from lessons.outline import course_outlines
 
 from .. import filters, serializers
-from ..pagination import Pagination
+from ..pagination import Pagination, page_parameters
 from ..parsers import JSONParser, read_body
 from .base import NO_OPTIONS, ApiViewSet, only_params, problems, save_checked, valid
 from .grading import GradebookActions
@@ -29,7 +29,12 @@ from .grading import GradebookActions
 class MeView(APIView):
     http_method_names = NO_OPTIONS
 
-    @extend_schema(responses={200: serializers.MeSerializer, **problems(401)}, tags=["me"])
+    @extend_schema(
+        summary="The user the request acts as",
+        description="With the token's scope (`read` or `write`) for a token; null for a session.",
+        responses={200: serializers.MeSerializer, **problems(401)},
+        tags=["me"],
+    )
     def get(self, request):
         """Return the user the request acts as (and the token's scope, for a token)."""
         only_params(request)
@@ -40,10 +45,9 @@ class MyProgressView(APIView):
     http_method_names = NO_OPTIONS
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("page", int, description="Page number."),
-            OpenApiParameter("page_size", int, description="Courses per page (at most 200)."),
-        ],
+        summary="The user's progress in each of their courses",
+        description="Lessons done of the published lessons, per course the user is enrolled in.",
+        parameters=page_parameters("Courses"),
         responses={200: serializers.MyProgressPageSerializer, **problems(401)},
         tags=["me"],
     )
@@ -92,7 +96,11 @@ class CsvTextParser(parsers.BaseParser):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List the courses the user may see"),
+    list=extend_schema(
+        summary="List the courses the user may see",
+        description="The published courses the user is enrolled in; drafts too of the courses "
+        "they teach.",
+    ),
     retrieve=extend_schema(
         summary="A course", responses={200: serializers.CourseSerializer, **problems(404)}
     ),
@@ -221,10 +229,7 @@ class CourseViewSet(GradebookActions, mixins.ListModelMixin, mixins.RetrieveMode
 
     @extend_schema(
         summary="Progress of every student of the course (its instructors)",
-        parameters=[
-            OpenApiParameter("page", int, description="Page number."),
-            OpenApiParameter("page_size", int, description="Students per page (at most 200)."),
-        ],
+        parameters=page_parameters("Students"),
         responses={200: serializers.CourseProgressSerializer, **problems(403, 404)},
         filters=False,
     )
@@ -255,11 +260,21 @@ def _progress(progress: Progress) -> dict:
 
 
 @extend_schema_view(
-    retrieve=extend_schema(responses={200: serializers.ModuleSerializer, **problems(404)}),
-    partial_update=extend_schema(
-        responses={200: serializers.ModuleSerializer, **problems(400, 403, 404)}
+    list=extend_schema(
+        summary="Modules of the user's courses",
+        description="Published modules for a course's members; drafts too for its instructors.",
     ),
-    destroy=extend_schema(responses={204: None, **problems(403, 404)}),
+    retrieve=extend_schema(
+        summary="A module", responses={200: serializers.ModuleSerializer, **problems(404)}
+    ),
+    partial_update=extend_schema(
+        summary="Change a module (the course's instructors)",
+        responses={200: serializers.ModuleSerializer, **problems(400, 403, 404)},
+    ),
+    destroy=extend_schema(
+        summary="Delete a module and its lessons (the course's instructors)",
+        responses={204: None, **problems(403, 404)},
+    ),
 )
 class ModuleViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ApiViewSet
@@ -297,12 +312,26 @@ class ModuleViewSet(
 
 
 @extend_schema_view(
-    retrieve=extend_schema(responses={200: serializers.LessonSerializer, **problems(404)}),
+    list=extend_schema(
+        summary="Lessons of the user's courses, in course order",
+        description="Published lessons for a course's members; drafts too for its instructors. "
+        "The list leaves the text out: read a lesson for it.",
+    ),
+    retrieve=extend_schema(
+        summary="A lesson, with its text",
+        description="`body` (the Markdown source, quiz answers included) is sent to the "
+        "course's instructors only; everyone reads `body_html`.",
+        responses={200: serializers.LessonSerializer, **problems(404)},
+    ),
     partial_update=extend_schema(
+        summary="Change a lesson (the course's instructors)",
         request=serializers.LessonSerializer,
         responses={200: serializers.LessonSerializer, **problems(400, 403, 404)},
     ),
-    destroy=extend_schema(responses={204: None, **problems(403, 404)}),
+    destroy=extend_schema(
+        summary="Delete a lesson (the course's instructors)",
+        responses={204: None, **problems(403, 404)},
+    ),
 )
 class LessonViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ApiViewSet
@@ -336,9 +365,13 @@ class LessonViewSet(
     list=extend_schema(
         summary="Enrollments: every one of the courses the user teaches, else their own"
     ),
-    retrieve=extend_schema(responses={200: serializers.EnrollmentSerializer, **problems(404)}),
+    retrieve=extend_schema(
+        summary="An enrollment", responses={200: serializers.EnrollmentSerializer, **problems(404)}
+    ),
     partial_update=extend_schema(
         summary="Change a role (the course's instructors)",
+        description="A body without `role` changes nothing (the enrollment comes back as it "
+        "is). A course keeps at least one instructor: the last one's role cannot change.",
         request=serializers.EnrollmentRoleSerializer,
         responses={200: serializers.EnrollmentSerializer, **problems(400, 403, 404)},
     ),
@@ -362,10 +395,12 @@ class EnrollmentViewSet(
 
     def partial_update(self, request, pk=None):
         enrollment = self.get_object()
-        role = valid(serializers.EnrollmentRoleSerializer, request.data)["role"]
-        enrollment = lessons.enrollment_set_role(
-            user=enrollment.user, course=enrollment.course, role=role
-        )
+        # A PATCH changes what it sends, as every other one: without a role, nothing.
+        data = valid(serializers.EnrollmentRoleSerializer, request.data, partial=True)
+        if "role" in data:
+            enrollment = lessons.enrollment_set_role(
+                user=enrollment.user, course=enrollment.course, role=data["role"]
+            )
         return Response(self.get_serializer(enrollment).data)
 
     def perform_destroy(self, instance) -> None:

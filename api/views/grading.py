@@ -42,7 +42,7 @@ from grading.models import (
 from projects.models import Submission
 
 from .. import filters, serializers
-from ..pagination import Pagination
+from ..pagination import Pagination, page_parameters
 from ..problems import Conflict
 from .base import (
     ApiViewSet,
@@ -61,6 +61,9 @@ REVIEW_SCORES = Prefetch(
     "scores", queryset=CriterionScore.objects.order_by("criterion__order", "criterion")
 )
 
+# The columns a gradebook sorts by (_check_sort refuses a project not of the course).
+GRADEBOOK_SORT = {"type": "string", "pattern": r"^-?(name|progress|total|p[1-9][0-9]*)$"}
+
 # The group's latest version: the one a review still to do will grade (its `submission`).
 LATEST_SUBMISSION = Subquery(Submission.objects.latest_of(OuterRef("group_id")).values("pk")[:1])
 
@@ -70,7 +73,10 @@ LATEST_SUBMISSION = Subquery(Submission.objects.latest_of(OuterRef("group_id")).
         summary="Reviews: those the user grades, every review of a course they teach, and "
         "their group's released feedback"
     ),
-    retrieve=extend_schema(responses={200: serializers.ReviewSerializer, **problems(404)}),
+    retrieve=extend_schema(
+        summary="A review, with its scores",
+        responses={200: serializers.ReviewSerializer, **problems(404)},
+    ),
 )
 class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Reviews with their scores; graders score the ones assigned to them."""
@@ -229,8 +235,15 @@ def _rubric_errors(form: RubricForm, sent: list[dict]) -> dict:
 
 
 @extend_schema_view(
-    retrieve=extend_schema(responses={200: serializers.LineCommentSerializer, **problems(404)}),
-    destroy=extend_schema(responses={204: None, **problems(400, 403, 404)}),
+    list=extend_schema(summary="Line comments of the reviews the user may read"),
+    retrieve=extend_schema(
+        summary="A line comment",
+        responses={200: serializers.LineCommentSerializer, **problems(404)},
+    ),
+    destroy=extend_schema(
+        summary="Delete a line comment (the review's grader, or an instructor)",
+        responses={204: None, **problems(400, 403, 404)},
+    ),
 )
 class LineCommentViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ApiViewSet
@@ -251,7 +264,10 @@ class LineCommentViewSet(
 
 @extend_schema_view(
     list=extend_schema(summary="Regrade requests of the reviews the user may read"),
-    retrieve=extend_schema(responses={200: serializers.RegradeSerializer, **problems(404)}),
+    retrieve=extend_schema(
+        summary="A regrade request, with its answer",
+        responses={200: serializers.RegradeSerializer, **problems(404)},
+    ),
 )
 class RegradeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Students' requests to regrade a criterion, and the answers."""
@@ -288,7 +304,9 @@ class RegradeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
 
 @extend_schema_view(
     list=extend_schema(summary="Mark overrides of the projects the user teaches"),
-    retrieve=extend_schema(responses={200: serializers.OverrideSerializer, **problems(404)}),
+    retrieve=extend_schema(
+        summary="A mark override", responses={200: serializers.OverrideSerializer, **problems(404)}
+    ),
     destroy=extend_schema(
         summary="Remove an override: the computed mark applies again (instructors)",
         responses={204: None, **problems(403, 404)},
@@ -385,14 +403,13 @@ class GradebookActions:
         parameters=[
             OpenApiParameter(
                 "sort",
-                str,
-                description="name, progress, total or p<assignment id>; "
-                "a leading - for descending.",
+                GRADEBOOK_SORT,
+                description="name (the default), progress, total or p<assignment id> (a "
+                "project of the course); a leading - for descending.",
             ),
-            OpenApiParameter("page", int, description="Page number."),
-            OpenApiParameter("page_size", int, description="Students per page (at most 200)."),
+            *page_parameters("Students"),
         ],
-        responses={200: serializers.GradebookSerializer, **problems(403, 404)},
+        responses={200: serializers.GradebookSerializer, **problems(400, 403, 404)},
         filters=False,
     )
     @action(detail=True, methods=["get"], url_path="gradebook")
@@ -446,8 +463,11 @@ class GradebookActions:
 
     @extend_schema(
         summary="The gradebook as the site's CSV file (instructors)",
-        parameters=[OpenApiParameter("sort", str, description="As for the gradebook.")],
-        responses={(200, CSV_MEDIA_TYPE): OpenApiResponse(OpenApiTypes.STR), **problems(403, 404)},
+        parameters=[OpenApiParameter("sort", GRADEBOOK_SORT, description="As for the gradebook.")],
+        responses={
+            (200, CSV_MEDIA_TYPE): OpenApiResponse(OpenApiTypes.STR),
+            **problems(400, 403, 404),
+        },
         filters=False,
     )
     @action(

@@ -54,8 +54,14 @@ NOT_MULTIPART = "The body is not a readable multipart/form-data request ({reason
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Project assignments of the user's courses"),
-    retrieve=extend_schema(responses={200: serializers.AssignmentSerializer, **problems(404)}),
+    list=extend_schema(
+        summary="Project assignments of the user's courses",
+        description="Published ones for a course's members; drafts too for its instructors.",
+    ),
+    retrieve=extend_schema(
+        summary="A project assignment",
+        responses={200: serializers.AssignmentSerializer, **problems(404)},
+    ),
 )
 class AssignmentViewSet(
     GradingAssignmentActions, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
@@ -258,7 +264,10 @@ def _group(group: Group) -> dict:
 
 @extend_schema_view(
     list=extend_schema(summary="Groups: the user's own, or every group of a course they teach"),
-    retrieve=extend_schema(responses={200: serializers.GroupSerializer, **problems(404)}),
+    retrieve=extend_schema(
+        summary="A group, with its members' ids",
+        responses={200: serializers.GroupSerializer, **problems(404)},
+    ),
 )
 class GroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Project groups, with their members' ids."""
@@ -274,7 +283,11 @@ class GroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet)
 
 
 @extend_schema_view(
-    retrieve=extend_schema(responses={200: serializers.MembershipSerializer, **problems(404)}),
+    list=extend_schema(summary="Who is in which group, of the groups the user may see"),
+    retrieve=extend_schema(
+        summary="A group membership",
+        responses={200: serializers.MembershipSerializer, **problems(404)},
+    ),
 )
 class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Who is in which group, of the groups the user may see."""
@@ -291,9 +304,13 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
 
 @extend_schema_view(
     list=extend_schema(
-        summary="Submissions: the user's group's versions, or every version of a course they teach"
+        summary="Submissions: the user's group's versions, or every version of a course they teach",
+        description="A group's graders download the archives of the versions they grade.",
     ),
-    retrieve=extend_schema(responses={200: serializers.SubmissionSerializer, **problems(404)}),
+    retrieve=extend_schema(
+        summary="A submitted version",
+        responses={200: serializers.SubmissionSerializer, **problems(404)},
+    ),
 )
 class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Versions of groups' work: a group's members and the course's instructors see them;
