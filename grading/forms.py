@@ -43,6 +43,18 @@ def _points(value: Decimal | int) -> str:
     return f"{Decimal(value).normalize():f}"  # 10.00 -> "10", 7.50 -> "7.5"
 
 
+def _same(name: str, one: str, other: str) -> bool:
+    """Whether two values of field NAME mean the same: 7 and 7.00 points, a comment with
+    the line ends a browser sends and one as stored."""
+    one, other = str(one).replace("\r\n", "\n").strip(), str(other).replace("\r\n", "\n").strip()
+    if name.startswith("score_") and one and other:
+        try:
+            return Decimal(one) == Decimal(other)
+        except ArithmeticError:
+            return False
+    return one == other
+
+
 class RubricForm(PlainErrorsMixin, forms.Form):
     """One score and comment per criterion, plus the overall feedback (Markdown)."""
 
@@ -65,8 +77,14 @@ class RubricForm(PlainErrorsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.criteria = list(criteria)
         existing = {score.criterion_id: score for score in scores}
+        # What the review holds, by field: the page keeps it (shown_marks) to tell, if
+        # the review changes meanwhile, which fields its grader changed (caught_up).
+        self.saved: dict[str, str] = {}
         for criterion in self.criteria:
             score = existing.get(criterion.pk)
+            points = score.points if score else None
+            self.saved[f"score_{criterion.pk}"] = "" if points is None else str(points)
+            self.saved[f"comment_{criterion.pk}"] = score.comment if score else ""
             # %-formatted by Django with the limit: a "%" in a title is doubled.
             out_of_range = (
                 f"Give 0 to {_points(criterion.max_points)} points for "
@@ -117,6 +135,34 @@ class RubricForm(PlainErrorsMixin, forms.Form):
             elif name in cleaned and cleaned[name] is None and level is not None:
                 cleaned[name] = level.points
         return cleaned
+
+    def caught_up(self, post, shown: dict[str, str]) -> tuple[dict, list[str], list[str]]:
+        """Merge POST, typed on a page that showed SHOWN, with what the review holds now
+        (``saved``): a field this page left as shown takes the review's value, changed
+        meanwhile elsewhere (a grader and an instructor on one review, two tabs).
+
+        Return the data to save, the fields taken from the other change, and the fields
+        both changed, each its own way.
+        """
+        data = post.copy()
+        taken, clashes = [], []
+        for name, now in self.saved.items():
+            if name not in shown:  # a criterion added since the page was built
+                continue
+            typed = post.get(name, "")
+            if _same(name, typed, shown[name]):
+                if not _same(name, now, shown[name]):
+                    data[name] = now
+                    data.pop(f"level_{name.removeprefix('score_')}", None)
+                    taken.append(name)
+            elif not _same(name, now, shown[name]) and not _same(name, typed, now):
+                clashes.append(name)
+        return data, taken, clashes
+
+    def labels(self, names: list[str]) -> str:
+        """The fields NAMES as a grader reads them: "Comment on Style and Overall feedback"."""
+        labels = [str(self.fields[name].label) for name in names]
+        return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
 
     def chosen_levels(self) -> dict[int, int]:
         """Return, per criterion, the level whose points the score holds (to check it)."""

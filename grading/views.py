@@ -6,6 +6,7 @@ Access: outsiders get 404; course members without the needed role get 403.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection, Iterator
 from decimal import Decimal
 from functools import wraps
@@ -260,7 +261,18 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
             raise PermissionDenied("You cannot change this review.")
         form = RubricForm(request.POST, criteria=criteria, scores=scores)
         complete = "complete" in request.POST
-        if form.is_valid():
+        form, version, taken, clashes, changed_by = _caught_up(request, review, form)
+        if clashes:
+            # Nothing saved: the form holds the other change where this page left a field
+            # as it was, and what was typed here where both changed it.
+            button = "Complete review" if complete else "Save draft"
+            messages.error(
+                request,
+                f"Nothing was saved: {changed_by}, and changed "
+                f"{form.labels(clashes)} too. Below is what you typed there, with the other "
+                f"changes: press “{button}” again to keep it.",
+            )
+        elif form.is_valid():
             try:
                 services.review_save(
                     review=review,
@@ -268,7 +280,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     scores=form.scores(),
                     overall_feedback=form.cleaned_data["overall_feedback"],
                     complete=complete,
-                    version=request.POST.get("version", ""),
+                    version=version,
                     shown_version=_shown_version(request),
                 )
             except ValidationError as exc:
@@ -296,9 +308,15 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     for message in exc.messages:
                         messages.error(request, message)
             else:
-                messages.success(
-                    request, "Review completed." if complete else "Draft saved. Nothing is lost."
-                )
+                saved = "Review completed." if complete else "Draft saved. Nothing is lost."
+                if taken:
+                    saved = "Review completed." if complete else "Draft saved."
+                    saved += (
+                        f" Meanwhile {changed_by} "
+                        f"({form.labels(taken)}): "
+                        "that change is kept with yours."
+                    )
+                messages.success(request, saved)
                 return redirect(_review_url(review, request.GET.get("path")))
         else:
             messages.error(
@@ -341,6 +359,12 @@ def review_draft(request: HttpRequest, pk: int) -> JsonResponse:
         return JsonResponse({"saved": False, "errors": errors}, status=415)
     criteria = selectors.rubric_criteria(review.group.assignment_id)
     form = RubricForm(request.POST, criteria=criteria, scores=review.scores.all())
+    form, version, taken, clashes, changed_by = _caught_up(request, review, form)
+    if clashes:
+        error = (
+            f"{changed_by}, and changed {form.labels(clashes)} too. Press “Save draft” to see both."
+        )
+        return JsonResponse({"saved": False, "errors": [error[0].upper() + error[1:]]}, status=409)
     if not form.is_valid():
         labels = {name: f"{field.label}: " for name, field in form.fields.items()}
         errors = [labels.get(name, "") + " ".join(found) for name, found in form.errors.items()]
@@ -351,7 +375,7 @@ def review_draft(request: HttpRequest, pk: int) -> JsonResponse:
             by=request.user,
             scores=form.scores(),
             overall_feedback=form.cleaned_data["overall_feedback"],
-            version=request.POST.get("version", ""),
+            version=version,
             shown_version=_shown_version(request),
         )
     except ValidationError as exc:
@@ -362,14 +386,54 @@ def review_draft(request: HttpRequest, pk: int) -> JsonResponse:
         if services.NEWER_VERSION in codes:
             errors = [*errors, "Press “Save draft” to see the new version with what you typed."]
         return JsonResponse({"saved": False, "errors": errors}, status=409)
-    return JsonResponse(
-        {
-            "saved": True,
-            "at": f"{timezone.localtime(review.updated_at):%H:%M}",
-            "version": services.draft_version(review),
-            "total": f"{review.total:f}",
-        }
-    )
+    now_saved = RubricForm(criteria=criteria, scores=review.scores.all())
+    answer = {
+        "saved": True,
+        "at": f"{timezone.localtime(review.updated_at):%H:%M}",
+        "version": services.draft_version(review),
+        "total": f"{review.total:f}",
+        # What the page shows as saved from now on (its shown_marks).
+        "shown": {**now_saved.saved, "overall_feedback": review.overall_feedback},
+    }
+    if taken:
+        # The other change, for the page to show: its next draft then keeps it.
+        answer["merged"] = {name: answer["shown"][name] for name in taken}
+        answer["note"] = (
+            f"Meanwhile {changed_by} ({form.labels(taken)}): that "
+            "change is kept with yours, and shown here."
+        )
+    return JsonResponse(answer)
+
+
+def _caught_up(request, review, form: RubricForm):
+    """FORM, sent from a page older than REVIEW, merged with the change made since
+    (RubricForm.caught_up). Return it, the version to save it over, the fields taken
+    from the other change, those both changed, and who made the other change when."""
+    version = request.POST.get("version", "")
+    if not version or version == services.draft_version(review):
+        return form, version, [], [], ""
+    try:
+        shown = json.loads(request.POST.get("shown_marks", ""))
+    except ValueError:
+        shown = None
+    if not isinstance(shown, dict) or not all(isinstance(v, str) for v in shown.values()):
+        return form, version, [], [], ""  # a page from before this: refused as stale
+    shown.setdefault("overall_feedback", "")
+    form.saved["overall_feedback"] = review.overall_feedback
+    data, taken, clashes = form.caught_up(request.POST, shown)
+    merged = RubricForm(data, criteria=form.criteria, scores=())
+    merged.saved = form.saved
+    return merged, services.draft_version(review), taken, clashes, _changed_by(review, request.user)
+
+
+def _changed_by(review, user) -> str:
+    """Who saved REVIEW last and when, as "Ada Lovelace changed this review at 10:42"."""
+    record = review.history.select_related("history_user").first()
+    at = f"{timezone.localtime(review.updated_at):%H:%M}"
+    who = record.history_user if record is not None else None
+    if who is None or who.pk == user.pk:
+        return f"you changed this review in another tab or window at {at}"
+    return f"{who.get_full_name()} changed this review at {at}"
 
 
 def _shown_version(request: HttpRequest) -> int | None:
@@ -447,6 +511,9 @@ def _render_review(
         "comment_error": comment_error,
         "comment_invalid": _comment_invalid(comment_form, comment_refused) if comment_error else (),
         "draft_version": services.draft_version(review),
+        # What the review holds as this page is built: sent back with the form, to tell
+        # what its grader changed if the review changes meanwhile (_caught_up).
+        "shown_marks": json.dumps({**form.saved, "overall_feedback": review.overall_feedback}),
         "shown_version": submission.version,
         # A line comment whose edit was refused: (its id, the text typed, why).
         "editing": editing,

@@ -226,3 +226,37 @@ def test_leaving_a_completed_review_with_changes_asks_first(
     expect(score).to_have_value("3")  # still here, with the change
     assert asked == ["beforeunload"]
     assert page.url == url.replace("app.py", "README.md")
+
+
+def test_an_instructors_change_made_meanwhile_shows_up_and_stays(
+    live_server, page: Page, alice, bob, grace, password
+):
+    """Probe 37: the instructor and the grader on one review; the one whose page is older
+    blanked the other's comment. The draft now keeps it, and the page shows it."""
+    from grading import services
+
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    log_in(page, live_server.url, "grace", password)
+    page.goto(f"{live_server.url}/grading/reviews/{world.review.pk}/")
+    services.review_draft_save(  # the instructor, on their own page, meanwhile
+        review=world.review,
+        by=alice,
+        scores={world.correctness.pk: (None, "Check the empty blog.")},
+        overall_feedback="",
+    )
+    page.locator(f"#id_comment_{world.style.pk}").fill("Names could be clearer.")
+    expect(page.locator("#draft-status")).to_contain_text(
+        "Meanwhile Alice Instructor changed this review", timeout=10_000
+    )
+    expect(page.locator(f"#id_comment_{world.correctness.pk}")).to_have_value(
+        "Check the empty blog."
+    )
+    page.get_by_label("Overall feedback").fill("Good work.")  # the next draft keeps both
+    expect(page.locator("#draft-status")).not_to_contain_text("Meanwhile", timeout=10_000)
+    review = Review.objects.get(pk=world.review.pk)
+    assert review.overall_feedback == "Good work."
+    comments = dict(review.scores.values_list("criterion_id", "comment"))
+    assert comments == {
+        world.correctness.pk: "Check the empty blog.",
+        world.style.pk: "Names could be clearer.",
+    }

@@ -473,3 +473,95 @@ def test_only_the_reviews_grader_or_its_instructors_edit_its_comments(world, gra
     assert as_user(colleague).post(edit_url(comment), {"text": "Theirs"}).status_code == 404
     comment.refresh_from_db()
     assert comment.text == "Mine"
+
+
+def _page_form(client, world) -> dict[str, str]:
+    """The review form as the page sends it, each field's one value."""
+    from access.tests.matrix import form_data
+
+    page = client.get(reverse("grading:review", kwargs={"pk": world.review.pk})).content.decode()
+    data = {name: values[0] for name, values in form_data(page, "rubric-form").items()}
+    assert "shown_marks" in data
+    return data
+
+
+@pytest.mark.parametrize("autosave", [True, False])
+def test_two_people_on_one_review_keep_each_others_changes(world, grace, alice, autosave):
+    """Probe 37: a grader's comment saved, then the instructor's older page saved twice
+    ("Save draft again", as told): the grader's comment was blanked, and the page said
+    "Nothing is lost". Each field changed on one page only now keeps that page's change."""
+    graders, instructors = as_user(grace), as_user(alice)
+    grader_form, instructor_form = _page_form(graders, world), _page_form(instructors, world)
+    correctness, style = world.correctness.pk, world.style.pk
+    grader_form[f"comment_{correctness}"] = "Handles the empty blog."
+    grader_form[f"score_{correctness}"] = "7"
+    assert graders.post(draft_url(world.review), grader_form).json()["saved"] is True
+
+    instructor_form[f"comment_{style}"] = "Names could be clearer."
+    page_url = reverse("grading:review", kwargs={"pk": world.review.pk})
+    if autosave:
+        answer = instructors.post(draft_url(world.review), instructor_form)
+        assert answer.status_code == 200
+        answer = answer.json()
+        assert answer["saved"] is True
+        # The page is told the other change, to show it (its next draft keeps it).
+        assert answer["merged"] == {
+            f"score_{correctness}": "7.00",
+            f"comment_{correctness}": "Handles the empty blog.",
+        }
+        assert "Grace Grader changed this review at" in answer["note"]
+        assert answer["shown"][f"comment_{style}"] == "Names could be clearer."
+    else:
+        response = instructors.post(page_url, {**instructor_form, "save": "1"}, follow=True)
+        page = html.unescape(response.content.decode())
+        assert "Draft saved. Meanwhile Grace Grader changed this review at" in page
+        assert "(Points for Correctness and Comment on Correctness): that change is kept" in page
+    scores = {s.criterion_id: (s.points, s.comment) for s in world.review.scores.all()}
+    assert scores == {
+        correctness: (Decimal("7"), "Handles the empty blog."),
+        style: (None, "Names could be clearer."),
+    }
+
+
+def test_the_same_field_changed_on_two_pages_saves_nothing_until_asked(world, grace, alice):
+    graders, instructors = as_user(grace), as_user(alice)
+    grader_form, instructor_form = _page_form(graders, world), _page_form(instructors, world)
+    correctness, style = world.correctness.pk, world.style.pk
+    grader_form.update({f"comment_{correctness}": "Mine.", "overall_feedback": "Grader's."})
+    graders.post(draft_url(world.review), grader_form)
+    instructor_form.update({f"comment_{correctness}": "Theirs.", f"comment_{style}": "Tidy."})
+
+    autosave = instructors.post(draft_url(world.review), instructor_form)
+    assert autosave.status_code == 409
+    assert autosave.json()["errors"] == [
+        f"Grace Grader changed this review at {_at(world)}, and changed Comment on "
+        "Correctness too. Press “Save draft” to see both."
+    ]
+    page_url = reverse("grading:review", kwargs={"pk": world.review.pk})
+    response = instructors.post(page_url, {**instructor_form, "save": "1"})
+    assert response.status_code == 400
+    page = html.unescape(response.content.decode())
+    assert "Nothing was saved: Grace Grader changed this review at" in page
+    assert "and changed Comment on Correctness too. Below is what you typed there" in page
+    assert world.review.scores.get(criterion_id=correctness).comment == "Mine."
+    # The page it came back on: the typed clash, the grader's other change, the version now.
+    shown = {name: values[0] for name, values in _form_of(page).items()}
+    assert shown[f"comment_{correctness}"] == "Theirs."
+    assert shown["overall_feedback"] == "Grader's."
+    assert shown[f"comment_{style}"] == "Tidy."
+    instructors.post(page_url, {**shown, "save": "1"})  # sent again, knowingly
+    review = Review.objects.get(pk=world.review.pk)
+    assert review.overall_feedback == "Grader's."
+    assert review.scores.get(criterion_id=correctness).comment == "Theirs."
+
+
+def _at(world) -> str:
+    from django.utils import timezone
+
+    return f"{timezone.localtime(Review.objects.get(pk=world.review.pk).updated_at):%H:%M}"
+
+
+def _form_of(page: str) -> dict[str, list[str]]:
+    from access.tests.matrix import form_data
+
+    return form_data(page, "rubric-form")

@@ -85,7 +85,14 @@
       .then(function (data) {
         if (data.saved) {
           form.elements.version.value = data.version; // "Save draft" sends it too
-          say("Draft saved " + data.at);
+          if (form.elements.shown_marks) form.elements.shown_marks.value = JSON.stringify(data.shown);
+          // Another grader's change made meanwhile, kept with this draft: shown here, so
+          // the next draft keeps it too.
+          Object.keys(data.merged || {}).forEach(function (name) {
+            var field = form.elements[name];
+            if (field) { field.value = data.merged[name]; if (field.classList.contains("score")) { syncLevels(field); updateTotal(); } }
+          });
+          say("Draft saved " + data.at + (data.note ? ". " + data.note : ""));
           return true;
         } else if (data.gone) {
           // Handed to another grader, deleted, or a role changed: every later draft
