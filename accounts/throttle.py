@@ -177,6 +177,9 @@ signup_throttle = Throttle("signup", "SIGNUP_FAILURE_LIMIT", "SIGNUP_COOLOFF_TIM
 # Wrong course keys typed by a logged-in person, per account (``subject_of_user``): one
 # student guessing keys must not stop a whole classroom behind one address.
 enroll_throttle = Throttle("enroll", "SIGNUP_FAILURE_LIMIT", "SIGNUP_COOLOFF_TIME")
+# Wrong group join codes typed by a student, per account: a code opens a group, its
+# versions and its feedback (probe 35: 300 guesses in 3 seconds, none refused).
+join_throttle = Throttle("group-join", "SIGNUP_FAILURE_LIMIT", "SIGNUP_COOLOFF_TIME")
 # Forms kept while signed out (coursesite/formpages.py), per address: each is a session.
 kept_form_throttle = Throttle("kept-form", "SIGNED_OUT_KEPT_LIMIT", "SIGNED_OUT_KEPT_WINDOW")
 

@@ -19,10 +19,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, parsers, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import Throttled
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from access import policy
+from accounts.throttle import join_throttle, subject_of_user
 from grading import services as grading
 from grading.models import Review
 from projects import selectors
@@ -95,15 +97,27 @@ class AssignmentViewSet(
     @extend_schema(
         summary="Join a group with its join code (students)",
         request=serializers.GroupJoinSerializer,
-        responses={200: serializers.GroupSerializer, **problems(400, 403, 404)},
+        responses={200: serializers.GroupSerializer, **problems(400, 403, 404, 429)},
     )
     @action(detail=True, methods=["post"], url_path="join")
     def join_group(self, request, pk=None):
         assignment = self.object_for(policy.CHANGE)
         data = form_valid(GroupJoinForm(form_input(serializers.GroupJoinSerializer, request.data)))
-        group = projects.group_join(
-            assignment=assignment, student=request.user, join_code=data["join_code"]
-        )
+        guesser = subject_of_user(request.user)
+        if not join_throttle.allows(guesser):  # as the site's form (projects.views)
+            raise Throttled(
+                wait=join_throttle.window.total_seconds(),
+                detail=f"Too many wrong join codes: wait {join_throttle.wait}, then try again.",
+            )
+        try:
+            group = projects.group_join(
+                assignment=assignment, student=request.user, join_code=data["join_code"]
+            )
+        except ValidationError as exc:
+            if not projects.is_unknown_join_code(exc):
+                join_throttle.forgive(guesser)
+            raise
+        join_throttle.forgive(guesser)
         return Response(_group(group))
 
     @extend_schema(

@@ -154,7 +154,7 @@ def group_join(*, assignment: ProjectAssignment, student: User, join_code: str) 
     # counts every member that committed before us and a group never overfills.
     group = Group.objects.select_for_update().filter(assignment=assignment, join_code=code).first()
     if group is None:
-        raise ValidationError({"join_code": UNKNOWN_CODE}, code="unknown_code")
+        raise ValidationError({"join_code": ValidationError(UNKNOWN_CODE, code="unknown_code")})
     _refuse_if_in_group(assignment, student)
     if group.grading_started_at is not None:
         # A newcomer would receive the mark of work graded without them.
@@ -171,6 +171,12 @@ def group_join(*, assignment: ProjectAssignment, student: User, join_code: str) 
         )
     _add_member(group=group, student=student, action=MembershipEvent.Action.JOINED, actor=student)
     return group
+
+
+def is_unknown_join_code(error: ValidationError) -> bool:
+    """Whether ERROR, raised by group_join, says its code is no group's (a wrong guess)."""
+    errors = error.error_dict.get("join_code", []) if hasattr(error, "error_dict") else []
+    return any(item.code == "unknown_code" for item in errors)
 
 
 @transaction.atomic

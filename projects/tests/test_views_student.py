@@ -98,6 +98,44 @@ def test_joining_with_a_code(client, group, classmate, assignment):
     assert group.memberships.filter(student=classmate).exists()
 
 
+def test_guessing_join_codes_is_stopped_on_the_site_and_the_api(
+    client, group, classmate, assignment, course, settings
+):
+    """Probe 35: 300 wrong codes in 3 seconds, none refused; a code opens a group's work."""
+    from api.tests.conftest import token_client
+
+    settings.SIGNUP_FAILURE_LIMIT = 3
+    client.force_login(classmate)
+    join = url("group_join", assignment)
+    client.post(join, {"join_code": ""})  # no guess: not counted
+    assert client.post(join, {"join_code": group.join_code}).status_code == 302
+    group.memberships.filter(student=classmate).delete()  # a right code: not counted either
+    for guess in ("AAAA2222", "AAAA2223", "AAAA2224"):
+        assert client.post(join, {"join_code": guess}).status_code == 400
+    response = client.post(join, {"join_code": group.join_code})  # even the right one now
+    assert response.status_code == 429
+    assert "Too many wrong join codes: wait 15\u00a0minutes, then try again." in (
+        response.content.decode()
+    )
+    assert not group.memberships.filter(student=classmate).exists()
+    # Per account: another student of the course joins; the API counts the same way.
+    other = enroll(course)
+    api = token_client(other)
+    api_join = f"/api/v1/assignments/{assignment.pk}/join/"
+    for guess in ("BBBB2222", "BBBB2223", "BBBB2224"):
+        assert (
+            api.post(api_join, {"join_code": guess}, content_type="application/json").status_code
+            == 400
+        )
+    refused = api.post(api_join, {"join_code": group.join_code}, content_type="application/json")
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "900"
+    assert "Too many wrong join codes" in refused.json()["detail"]
+    newcomer = enroll(course)
+    client.force_login(newcomer)
+    assert client.post(join, {"join_code": group.join_code}).status_code == 302
+    assert group.memberships.filter(student=newcomer).exists()
+
+
 def test_joining_a_full_group_says_so(client, group, course, assignment):
     assignment.max_group_size = 1
     assignment.save()

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_safe
 
 from access import policy
 from accounts.models import Role
+from accounts.throttle import join_throttle, subject_of_user
 from coursesite.formpages import form_view, kept_fields, page
 from lessons.models import Course
 
@@ -182,7 +183,16 @@ def group_join(request: HttpRequest, course_slug: str, slug: str) -> HttpRespons
     if refused := _already_in_a_group(request, assignment):
         return refused
     form = GroupJoinForm(request.POST)
-    if form.is_valid():
+    guesser = subject_of_user(request.user)
+    # Counted before the code is checked, forgiven unless it was a wrong one (as keys).
+    if not join_throttle.allows(guesser):
+        messages.error(
+            request, f"Too many wrong join codes: wait {join_throttle.wait}, then try again."
+        )
+        return _render_detail(request, assignment, can_manage, join_form=form, status=429)
+    if not form.is_valid():
+        join_throttle.forgive(guesser)
+    else:
         try:
             group = services.group_join(
                 assignment=assignment,
@@ -190,12 +200,15 @@ def group_join(request: HttpRequest, course_slug: str, slug: str) -> HttpRespons
                 join_code=form.cleaned_data["join_code"],
             )
         except ValidationError as exc:
+            if not services.is_unknown_join_code(exc):
+                join_throttle.forgive(guesser)
             if hasattr(exc, "error_dict"):
                 form.add_error(None, exc)
             else:
                 messages.error(request, _error_text(exc))
                 return redirect(assignment)
         else:
+            join_throttle.forgive(guesser)
             messages.success(request, f"You joined the group “{group.name}”.")
             return redirect(assignment)
     return _render_detail(request, assignment, can_manage, join_form=form, status=400)
