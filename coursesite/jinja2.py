@@ -52,7 +52,7 @@ from coursesite.urlpaths import path_of
 from grading.fragments import gradebook_rows
 from grading.todo import render_student_todo
 from lessons.fragments import course_modules, lesson_sidebar
-from lessons.rendering import markdown_to_html
+from lessons.rendering import feedback_to_html
 from practice import fragments as practice_fragments
 from projects.templatetags import projects_tags
 
@@ -234,7 +234,7 @@ def markdown(value) -> Markup:
 
 @lru_cache(maxsize=2048)
 def _markdown_html(text: str) -> str:
-    return markdown_to_html(text)
+    return feedback_to_html(text)  # its headings bold lines, as the stored feedback's
 
 
 _HEADING_TAG = re.compile(r"<(/?)h([1-6])(?=[\s>])")

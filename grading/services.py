@@ -23,7 +23,7 @@ from accounts.validators import shows_something
 from coursesite.copying import copy_of
 from coursesite.dates import local_text
 from coursesite.prepared import prepared
-from lessons.rendering import markdown_to_html
+from lessons.rendering import feedback_to_html
 from projects import services as projects_services
 from projects.models import Group, GroupMembership, LateVersionRule, ProjectAssignment, Submission
 
@@ -423,7 +423,7 @@ def _save(
         score._history_user = by  # the audit trail records who, with or without a request
         score.save()
     review.overall_feedback = overall_feedback
-    review.overall_feedback_html = markdown_to_html(overall_feedback)
+    review.overall_feedback_html = feedback_to_html(overall_feedback)
     review.total = _total(review)
     if complete:
         review.status = ReviewStatus.COMPLETED
@@ -663,7 +663,7 @@ def line_comment_add(
         path=path,
         line=line,
         text=text,
-        text_html=markdown_to_html(text),
+        text_html=feedback_to_html(text),
     )
 
 
@@ -681,7 +681,7 @@ def line_comment_edit(*, comment: LineComment, by: User, text: str) -> LineComme
     if comment is None:
         raise ValidationError("This comment was removed meanwhile: nothing was saved.")
     if comment.text != text:
-        comment.text, comment.text_html = text, markdown_to_html(text)
+        comment.text, comment.text_html = text, feedback_to_html(text)
         comment._history_user = by
         comment.save(update_fields=["text", "text_html"])
     return comment

@@ -414,6 +414,21 @@ def markdown_to_html(source: str) -> str:
     return render_markdown(source).html
 
 
+_HEADING_RE = re.compile(r"<h[1-6][^>]*>(.*?)</h[1-6]>", re.S)
+_HEADERLINK_RE = re.compile(r'<a class="headerlink"[^>]*>.*?</a>', re.S)
+
+
+def feedback_to_html(source: str) -> str:
+    """Return the sanitised HTML of a grader's feedback or comment, SOURCE, whose
+    headings are bold lines: a "# Note" in a line comment was an <h1> in the middle of
+    the review page, breaking its outline, and two of them one id (probe 37)."""
+    html_text = markdown_to_html(source)
+    return _HEADING_RE.sub(
+        lambda match: f"<p><strong>{_HEADERLINK_RE.sub('', match.group(1))}</strong></p>",
+        html_text,
+    )
+
+
 def html_to_text(fragment: str) -> str:
     """Return the readable text of FRAGMENT, used for search and snippets."""
     text = _INLINE_TAG_RE.sub("", _PERMALINK_RE.sub("", fragment))

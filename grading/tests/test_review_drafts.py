@@ -313,6 +313,28 @@ def test_markdown_comments_are_sanitised(world, grace, bob):
     assert 'onerror="' not in text and "<script>alert" not in text
 
 
+def test_headings_in_feedback_are_bold_lines_not_headings_of_the_page(world, grace):
+    """Probe 37: "# Note" in a line comment was an <h1> amid the review page (its outline
+    broken, axe's heading-order), and two such comments shared one id."""
+    for line in (1, 2):
+        services.line_comment_add(
+            review=world.review, by=grace, path="app.py", line=line, text="# Note\n\nRename it."
+        )
+    scores = {world.style.pk: (Decimal("3"), "## Style\n\nTidy.")}
+    services.review_draft_save(
+        review=world.review, by=grace, scores=scores, overall_feedback="# Overall\n\nGood."
+    )
+    review = Review.objects.get(pk=world.review.pk)
+    assert review.overall_feedback_html == "<p><strong>Overall</strong></p>\n<p>Good.</p>"
+    assert LineComment.objects.first().text_html.startswith("<p><strong>Note</strong></p>")
+    page = as_user(grace).get(
+        reverse("grading:review", kwargs={"pk": world.review.pk}) + "?path=app.py"
+    )
+    text = page.content.decode()
+    assert "<h1" not in text.split("</h1>", 1)[1]  # the page's own title only
+    assert 'id="md-note"' not in text
+
+
 def test_a_grader_who_may_only_read_a_review_gets_json_the_page_can_show(db):
     """Reviews open to every grader (graders_see_all): another grader reads them and
     the draft address answers the page's script in JSON, refusing."""
@@ -386,6 +408,19 @@ def test_the_file_tree_marks_the_files_with_line_comments_for_grader_and_student
     feedback = as_user(bob).get(reverse("grading:feedback", args=[world.review.submission_id]))
     tree = feedback.content.decode().split('id="file-tree"')[1].split("</ul>")[0]
     assert badge in tree and tree.count("badge") == 1
+
+
+def test_files_of_the_same_name_are_told_apart_and_the_list_can_be_skipped(world, grace):
+    """Probe 37: two links read "views.py, link"; 1,907 files were 1,907 tab stops."""
+    add_version(world, {"proj/app1/views.py": "a = 1\n", "proj/app2/views.py": "b = 2\n"})
+    Review.objects.filter(pk=world.review.pk).update(submission=world.group.submissions.last())
+    page = as_user(grace).get(reverse("grading:review", kwargs={"pk": world.review.pk}))
+    html_text = page.content.decode()
+    tree = html_text.split('id="file-tree"')[1].split("</ul>")[0]
+    assert 'views.py<span class="visually-hidden"> in proj/app1/</span></a>' in tree
+    assert 'views.py<span class="visually-hidden"> in proj/app2/</span></a>' in tree
+    skip = html_text.index('href="#file-viewer">Skip the list of files</a>')
+    assert skip < html_text.index('id="file-tree"') < html_text.index('id="file-viewer"')
 
 
 def test_an_empty_file_offers_no_line_to_comment_on(world, grace):
