@@ -918,6 +918,16 @@ def regrade_answer(
                 {"new_points": f"To accept, give a new score between 0 and {most}."}
             )
         score, _ = CriterionScore.objects.get_or_create(review=regrade.review, criterion=criterion)
+        if score.points is not None and score.points == new_points:
+            # The student read "Accepted · new score 14.25" for the score they asked about
+            # (probe 37): keeping it is declining, with the reason said.
+            kept = f"{new_points.normalize():f}"
+            raise ValidationError(
+                {
+                    "new_points": f"{kept} is the score already given: to keep it, decline "
+                    "the request and say why; to accept, give the new score."
+                }
+            )
         score.points = new_points
         score._change_reason = f"regrade #{regrade.pk} accepted"
         score._history_user = by

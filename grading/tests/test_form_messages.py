@@ -150,6 +150,27 @@ def test_a_new_score_out_of_range_names_the_criterion_s_range(client, world, gra
     assert regrade.status == RegradeStatus.OPEN
 
 
+def test_accepting_with_the_score_already_given_is_refused_as_a_decline(
+    client, world, grace, regrade
+):
+    """Probe 37: the student read "Accepted · new score 4" for the score they asked about."""
+    assert world.review.scores.get(criterion=world.style).points == 4
+    client.force_login(grace)
+    url = reverse("grading:regrade_answer", kwargs={"pk": regrade.pk})
+    for typed in ("4", "4.00"):
+        response = client.post(url, {"decision": "accept", "new_points": typed, "response": "Ok."})
+        assert response.status_code == 200
+        assert response.context["form"].errors["new_points"] == [
+            "4 is the score already given: to keep it, decline the request and say why; "
+            "to accept, give the new score."
+        ]
+        regrade.refresh_from_db()
+        assert regrade.status == RegradeStatus.OPEN
+    client.post(url, {"decision": "accept", "new_points": "4.5", "response": "Fair."})
+    regrade.refresh_from_db()
+    assert (regrade.status, regrade.new_points) == (RegradeStatus.ACCEPTED, Decimal("4.5"))
+
+
 def test_the_form_and_the_service_say_the_same_range(world, regrade):
     form = RegradeAnswerForm(
         {"decision": "accept", "new_points": "5.5"}, max_points=world.style.max_points
