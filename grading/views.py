@@ -216,6 +216,8 @@ def _typed_back(request: HttpRequest, pk: int, *, status: int) -> HttpResponse:
             "review": review,
             "reason": reason,
             "typed": _typed(request.POST, titles),
+            # Taken out of every course they graded: the queue would be a bare 403.
+            "has_queue": policy.grades_anywhere(request.user),
         },
         status=status,
     )

@@ -85,6 +85,14 @@ def test_save_draft_shows_back_what_was_typed(client, world, alice, grace, henry
     # Nothing of a review grace may no longer read: not its group, nor its criteria.
     assert "Team Rocket" not in page and "Correctness" not in page
     assert not Review.objects.filter(overall_feedback=TYPED_FEEDBACK).exists()
+    # Where to go next: the queue if they still grade somewhere; removed from their only
+    # course, their courses (probe 37: the queue link was a bare 403).
+    if how == "removed":
+        assert "Back to your courses</a> (you grade in no course now)" in page
+        assert client.get(reverse("grading:grader_queue")).status_code == 403
+    else:
+        assert "Back to the grading queue" in page
+        assert client.get(reverse("grading:grader_queue")).status_code == 200
 
 
 def test_a_grader_who_still_reads_the_review_sees_it_named(client, world, alice, grace, henry):
