@@ -638,9 +638,12 @@ def _review_page_refusing(request: HttpRequest, review: Review, **shown) -> Http
 
 @form_view(page("grading:grader_queue"), keep=False)
 def line_comment_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    comment = policy.get_or_refuse(
-        request.user, policy.VIEW, LineComment.objects, roles=STAFF_ROLES, pk=pk
-    )
+    try:
+        comment = policy.get_or_refuse(
+            request.user, policy.VIEW, LineComment.objects, roles=STAFF_ROLES, pk=pk
+        )
+    except Http404:
+        return _edited_comment_gone(request)
     policy.require(request.user, policy.GRADE, comment)
     review, _can_edit = get_review_for_grader(request, comment.review_id)
     form = LineCommentEditForm(request.POST)
@@ -660,6 +663,29 @@ def line_comment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     messages.error(request, f"The comment on line {comment.line} was not changed: {error}")
     editing = (comment.pk, request.POST.get("text", ""), error)
     return _review_page_refusing(request, review, path=comment.path, editing=editing)
+
+
+def _edited_comment_gone(request: HttpRequest) -> HttpResponse:
+    """The review page, the edit of a comment removed meanwhile in its comment form, to
+    add again (probe 37: "Page not found", the text lost). Only for the review's grader:
+    to anyone else the comment is as absent as any other."""
+    review_id = parse_id(request.POST.get("review", ""))
+    if review_id is None:
+        raise Http404("No such comment.")
+    review, can_edit = get_review_for_grader(request, review_id)
+    if not can_edit or review.grades_released:
+        raise Http404("No such comment.")
+    form = LineCommentForm(
+        initial={key: request.POST.get(key, "") for key in ("path", "line", "text")}
+    )
+    messages.error(
+        request,
+        "Your change was not saved: that comment was removed meanwhile. Your text is in the "
+        "comment form below: add it again if it still applies.",
+    )
+    return _review_page_refusing(
+        request, review, path=request.POST.get("path", ""), comment_form=form
+    )
 
 
 @form_view(page("grading:grader_queue"), keep=False)

@@ -445,6 +445,28 @@ def edit_url(comment) -> str:
     return reverse("grading:line_comment_edit", kwargs={"pk": comment.pk})
 
 
+def test_an_edit_of_a_comment_removed_meanwhile_comes_back_to_add_again(world, grace, alice):
+    """Probe 37: "Page not found", the edited text lost."""
+    from access.tests.matrix import form_data
+
+    comment = services.line_comment_add(
+        review=world.review, by=grace, path="app.py", line=2, text="Typo: recieve"
+    )
+    client = as_user(grace)
+    page = client.get(reverse("grading:review", kwargs={"pk": world.review.pk}) + "?path=app.py")
+    edit, url = form_data(page.content.decode(), f"edit-form-{comment.pk}"), edit_url(comment)
+    services.line_comment_delete(comment=comment, by=alice)  # the instructor, meanwhile
+    response = client.post(url, {**edit, "text": ["Typo: *receive*"]})
+    assert response.status_code == 400
+    text = html.unescape(response.content.decode())
+    assert "Your change was not saved: that comment was removed meanwhile." in text
+    form = form_data(response.content.decode(), "line-comment-form")
+    assert (form["path"], form["line"], form["text"]) == (["app.py"], ["2"], ["Typo: *receive*"])
+    # Another course's grader (or anyone else) posting the same learns nothing.
+    outsider = build_tenant("other").grader
+    assert as_user(outsider).post(url, edit).status_code == 404
+
+
 def test_a_grader_fixes_a_line_comment_in_place(world, grace, alice, bob):
     comment = services.line_comment_add(
         review=world.review, by=grace, path="app.py", line=2, text="Typo: recieve"
