@@ -146,7 +146,8 @@ class MethodNotAllowedPageMiddleware:
 class ErrorPageHeadersMiddleware:
     """The security headers on a response no middleware below got to: an address for
     another host (``DisallowedHost``, raised by SecurityMiddleware itself) answered a
-    400 page with none. First in MIDDLEWARE; headers a response has are kept."""
+    400 page with none. First in MIDDLEWARE; headers a response has are kept. Errors
+    are never stored by a shared cache."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -161,6 +162,11 @@ class ErrorPageHeadersMiddleware:
             response["Content-Security-Policy"] = (
                 "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'"
             )
+        if response.status_code >= 400:
+            # An error answered before the user is known (a NUL in the address, a bad
+            # host), by the login lockout or by the API's 401 had no Cache-Control: a
+            # shared proxy may not keep any refusal either (probe 35).
+            response.headers.setdefault("Cache-Control", "private, no-store")
         return response
 
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from coursesite import views
@@ -148,6 +148,24 @@ def test_pages_carry_security_headers(client):
     assert "frame-ancestors 'none'" in csp
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.django_db
+def test_no_refusal_is_kept_by_a_shared_cache(client, bob):
+    """Probe 35: a NUL in the address, a bad host, the API's 401 had no Cache-Control
+    (the other refusals had it, from the logged-in pages' middleware)."""
+    client.force_login(bob)
+    refusals = [
+        client.get("/dashboard/%00"),  # 400, before the user is known
+        client.get("/", HTTP_HOST="evil.example"),  # 400, DisallowedHost
+        client.get("/no/such/page/"),  # 404
+    ]
+    refusals.append(Client().get("/api/v1/me/"))  # 401, no session, no token
+    for response in refusals:
+        assert response.status_code >= 400
+        assert response["Cache-Control"] == "private, no-store", response.status_code
+    # A page that says how to cache itself keeps it.
+    assert "no-store" not in client.get("/static/css/site.css").get("Cache-Control", "")
 
 
 @pytest.mark.django_db
