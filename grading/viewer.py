@@ -364,9 +364,11 @@ def _with_comments(cached: FileView, comments: list[LineComment]) -> FileView:
 
 # The template engine spends about 70 µs on a row of the code table (localizing each line
 # number alone costs 50), so 20,000 lines took seconds; one format() call takes 2 µs.
-# Pygments has already escaped the code; the rest are integers.
+# Pygments has already escaped the code; the rest are integers. A number's link is
+# named "Line 4" (a screen reader said "4, link", probe 37).
 _ROW = (
-    '<tr id="L{0}"{1}><td class="ln"><a href="#L{0}" data-line="{0}">{0}</a></td>'
+    '<tr id="L{0}"{1}><td class="ln">'
+    '<a href="#L{0}" data-line="{0}" aria-label="Line {0}">{0}</a></td>'
     '<td class="code">{2}</td></tr>\n'
 )
 

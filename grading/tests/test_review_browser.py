@@ -149,7 +149,8 @@ def test_a_line_number_puts_the_cursor_in_the_comment_box_and_the_form_is_one_ta
     page.goto(f"{live_server.url}/grading/reviews/{world.review.pk}/?path=app.py")
 
     # A click on line 3 picks it and leaves the focus in the comment box, to type at once.
-    page.locator("#L3 td.ln a").click()
+    # The link is named for screen readers "Line 3" (it read "3", probe 37).
+    page.get_by_role("link", name="Line 3", exact=True).click()
     expect(page.locator("#id_line")).to_have_value("3")
     expect(page.locator("#id_text")).to_be_focused()
     page.keyboard.type("hello")
