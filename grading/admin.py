@@ -570,7 +570,14 @@ class ReviewAdmin(HistoryAdmin):
             kwargs["error_messages"] = {
                 "invalid_choice": _("That person is not a grader or instructor of your courses.")
             }
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "group" and field is not None:
+            # Named with its project: two projects' "Team 1" read alike (probe 37).
+            field.queryset = field.queryset.select_related("assignment__course")
+            field.label_from_instance = lambda group: (
+                f"{group.name} — {group.assignment.title} ({group.assignment.course.title})"
+            )
+        return field
 
     def get_fields(self, request, obj=None):
         if obj is None:

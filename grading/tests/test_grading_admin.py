@@ -46,6 +46,9 @@ def test_manual_assignment_in_the_admin_checks_the_grader(client, world, alice, 
     group, _ = add_group(world.assignment, [UserFactory()], name="Manual")
     client.force_login(alice)
     url = reverse("admin:grading_review_add")
+    # Each group named with its project: two projects' "Manual" read alike (probe 37).
+    page = client.get(url).content.decode()
+    assert f'<option value="{group.pk}">Manual — Blog engine (Python for Web)</option>' in page
     response = client.post(url, {"group": group.pk, "grader": charlie.pk})
     assert "not a grader or instructor" in response.content.decode()
     response = client.post(url, {"group": group.pk, "grader": world.review.grader.pk})
