@@ -25,6 +25,10 @@ def test_what_the_grader_typed_survives_the_end_of_the_session(
     page.locator(f"#id_score_{world.style.pk}").fill("4")
     page.get_by_label("Overall feedback").fill("Solid work on the models.")
     expect(page.locator("#draft-status")).to_contain_text("Draft saved", timeout=10_000)
+    # The saved total is the draft's, and the "not saved yet" line goes (probe 37: both
+    # showed, each another number).
+    expect(page.locator("#saved-total")).to_have_text("4")
+    expect(page.locator("#live-total")).to_be_hidden()
     assert Review.objects.get(pk=world.review.pk).overall_feedback == "Solid work on the models."
 
     # The session ends on the server (expiry, or a logout elsewhere); the grader goes on.

@@ -92,6 +92,14 @@
             var field = form.elements[name];
             if (field) { field.value = data.merged[name]; if (field.classList.contains("score")) { syncLevels(field); updateTotal(); } }
           });
+          // The saved total above the form is the draft's now (it kept the page's first).
+          var saved = document.getElementById("total");
+          if (saved && data.total !== undefined) {
+            var total = Math.round(parseFloat(data.total) * 100) / 100;
+            saved.dataset.saved = String(total);
+            document.getElementById("saved-total").textContent = String(total);
+            updateTotal();
+          }
           say("Draft saved " + data.at + (data.note ? ". " + data.note : ""));
           return true;
         } else if (data.gone) {
