@@ -397,10 +397,23 @@ def test_a_table_scrolls_in_a_focusable_box_of_its_own():
         ('![](/static/y.png "t")', '<img alt="" src="/static/y.png" title="t">'),
         ('<img src="a?alt=1">', '<img alt="" src="a?alt=1">'),
         ("![A diagram](/static/x.png)", '<img alt="A diagram" src="/static/x.png">'),
+        # Another site's image, which the pages' CSP never loads (it was a broken image,
+        # probe 37): a link to it, named by its text, escaped.
+        (
+            '![A <b>"chart"</b>](https://evil.example/p.png?a=1&b=2)',
+            '<a href="https://evil.example/p.png?a=1&amp;b=2" rel="noopener noreferrer">'
+            "A &lt;b&gt;&quot;chart&quot;&lt;/b&gt;</a> (an image on another site)",
+        ),
+        (
+            '<img src="//cdn.example/y.png" onerror="alert(1)">',
+            '<a href="//cdn.example/y.png" rel="noopener noreferrer">an image</a> (an image on',
+        ),
     ],
 )
 def test_every_image_has_a_text_alternative(source, shown):
-    assert shown in markdown_to_html(source)
+    html = markdown_to_html(source)
+    assert shown in html
+    assert 'src="http' not in html and 'src="//' not in html
 
 
 @pytest.mark.parametrize(
