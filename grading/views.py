@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -404,7 +405,15 @@ def review_draft(request: HttpRequest, pk: int) -> JsonResponse:
             f"Meanwhile {changed_by} ({form.labels(taken)}): that "
             "change is kept with yours, and shown here."
         )
-    return JsonResponse(answer)
+    # The text as typed goes back to the page: escaped as markup too (a reader of the
+    # JSON that wrote it into HTML would run a <script> in it).
+    return JsonResponse(answer, encoder=_MarkupSafeJSONEncoder)
+
+
+class _MarkupSafeJSONEncoder(DjangoJSONEncoder):
+    def encode(self, o) -> str:
+        text = super().encode(o)
+        return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
 def _caught_up(request, review, form: RubricForm):
