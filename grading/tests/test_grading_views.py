@@ -1098,3 +1098,23 @@ def test_a_member_removed_from_the_course_is_marked_on_the_grading_page(client, 
     }
     assert "removed from the course" in rows["Dave Student"]
     assert "removed from the course" not in rows["Bob"]
+
+
+def test_a_group_over_the_projects_size_after_a_return_is_flagged(client, world, alice):
+    """Probe 36: dave removed, a newcomer took his seat, dave enrolled again: "(3 of at
+    most 2)" on the students' page, and nothing on the instructor's."""
+    from lessons.models import Enrollment
+    from lessons.services import enrollment_delete
+    from projects.models import ProjectAssignment
+
+    ProjectAssignment.objects.filter(pk=world.assignment.pk).update(max_group_size=2)
+    enrollment_delete(Enrollment.objects.get(user=world.dave, course=world.course))
+    url = reverse("grading:assignment_grading", kwargs={"pk": world.assignment.pk})
+    login(client, alice)
+    assert "over-size" not in client.get(url).content.decode()  # 1 of 2: room again
+    newcomer = enroll(UserFactory(username="erin"), world.course)
+    world.group.memberships.create(student=newcomer, assignment=world.assignment)  # the seat
+    assert "over-size" not in client.get(url).content.decode()
+    enroll(world.dave, world.course)  # back
+    page = client.get(url).content.decode()
+    assert "3 members, more than the project's 2" in page
