@@ -58,6 +58,7 @@ from coursesite.formpages import (
 from coursesite.locks import lock_rows
 
 from . import policy
+from .deletion import deleted_objects
 from .policy import TEACH
 
 
@@ -765,7 +766,8 @@ class CourseScopedMixin(KeptFormsMixin, BoundedSearchMixin, ActionIdsMixin, Scop
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_deleted_objects(self, objs, request: HttpRequest):
-        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # Django's reads each row the deletion takes one by one (access/deletion.py).
+        deleted, counts, perms_needed, protected = deleted_objects(objs, request, self.admin_site)
         if perms_needed:
             # No permission an instructor could be given: these are the records the back
             # office only reads (scores, completed reviews, releases...), kept as they are.
