@@ -25,13 +25,15 @@ from __future__ import annotations
 import re
 import secrets
 import sys
+import time
+from contextvars import ContextVar
 from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import lru_cache
 
 import jinja2
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from django.conf import settings
-from django.core.signals import setting_changed
+from django.core.signals import request_started, setting_changed
 from django.dispatch import receiver
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, get_token
 from django.template import TemplateDoesNotExist, TemplateSyntaxError, defaultfilters
@@ -52,7 +54,7 @@ from coursesite.urlpaths import path_of
 from grading.fragments import gradebook_rows
 from grading.todo import render_student_todo
 from lessons.fragments import course_modules, lesson_sidebar
-from lessons.rendering import feedback_to_html
+from lessons.rendering import feedback_to_html, fell_back, markdown_deadline
 from practice import fragments as practice_fragments
 from projects.templatetags import projects_tags
 
@@ -222,19 +224,44 @@ def show_invisible(value) -> str | Markup:
     )
 
 
+# What the pages' texts kept as typed may take to convert, all of a request together:
+# each text had its own second, and a rubric of 18 criteria built to be slow held a
+# worker past its timeout, on every view of a review (probe 40). Past it, a text not yet
+# converted is shown as typed, and not kept: the next view tries again.
+VIEW_MARKDOWN_SECONDS = 1.0
+_view_deadline: ContextVar[float | None] = ContextVar("view_markdown_deadline", default=None)
+
+
+@receiver(request_started, dispatch_uid="view-markdown-budget")
+def _new_view_budget(**kwargs) -> None:
+    _view_deadline.set(None)
+
+
 def markdown(value) -> Markup:
     """Render VALUE, Markdown someone typed (a grader's comment), to sanitised HTML.
 
     The same rendering and sanitiser (nh3) as the overall feedback and line comments,
     which are stored rendered; this is for text kept only as typed (rubric scores'
-    comments), rendered once per process and text.
+    comments, criteria's descriptions), rendered once per process and text, within the
+    request's budget.
     """
-    return Markup(_markdown_html(str(value or "")))  # noqa: S704 - sanitised by nh3
+    text = str(value or "")
+    html_text = _markdown_memo.get(text)
+    if html_text is None:
+        deadline = _view_deadline.get()
+        if deadline is None:
+            deadline = time.monotonic() + VIEW_MARKDOWN_SECONDS
+            _view_deadline.set(deadline)
+        with markdown_deadline(deadline):
+            html_text = feedback_to_html(text)  # its headings bold lines, as the feedback's
+        if not fell_back(html_text):
+            if len(_markdown_memo) >= 2048:
+                _markdown_memo.clear()
+            _markdown_memo[text] = html_text
+    return Markup(html_text)  # noqa: S704 - sanitised by nh3
 
 
-@lru_cache(maxsize=2048)
-def _markdown_html(text: str) -> str:
-    return feedback_to_html(text)  # its headings bold lines, as the stored feedback's
+_markdown_memo: dict[str, str] = {}
 
 
 _HEADING_TAG = re.compile(r"<(/?)h([1-6])(?=[\s>])")

@@ -356,6 +356,21 @@ def markdown_budget(source: str) -> Iterator[None]:
         _shared_deadline.reset(token)
 
 
+@contextmanager
+def markdown_deadline(at: float) -> Iterator[None]:
+    """Convert every text inside by AT (``time.monotonic()``), all of them together."""
+    token = _shared_deadline.set(min(_shared_deadline.get(), at))
+    try:
+        yield
+    finally:
+        _shared_deadline.reset(token)
+
+
+def fell_back(html_text: str) -> bool:
+    """Whether HTML_TEXT is a text shown as typed, out of time or nesting too deeply."""
+    return html_text.startswith(("<p><strong>" + TOO_SLOW, "<p><strong>" + NESTED_TOO_DEEPLY))
+
+
 # One converter a thread, reset before each text: building one (its extensions, their
 # processors) was more than half of rendering a short text, and a lesson's questions
 # render a few texts each (200 questions: 1,600 texts, a second of the save).

@@ -622,3 +622,28 @@ def _form_of(page: str) -> dict[str, list[str]]:
     from access.tests.matrix import form_data
 
     return form_data(page, "rubric-form")
+
+
+def test_texts_built_to_be_slow_share_one_budget_a_view(world, grace):
+    """Probe 40: criteria's descriptions are Markdown converted when the page is built,
+    each with its own second: 18 built to be slow held a worker past its timeout on every
+    view of the review. The page now gives them one budget together."""
+    import time
+
+    from grading.models import Criterion
+
+    for order in range(5):
+        Criterion.objects.create(
+            rubric=world.rubric,
+            order=10 + order,
+            title=f"Slow {order}",
+            max_points=1,
+            description="[" * (20_000 + order),
+        )
+    client = as_user(grace)
+    start = time.monotonic()
+    page = client.get(reverse("grading:review", kwargs={"pk": world.review.pk}))
+    took = time.monotonic() - start
+    assert page.status_code == 200
+    assert html.unescape(page.content.decode()).count("too many open brackets") == 5
+    assert took < 4, took  # each alone may take 1.6 s: five of them, 8 s
