@@ -193,7 +193,9 @@ def test_a_file_opened_right_after_typing_shows_the_draft_and_takes_more_typing(
     comment = page.locator(f"#id_comment_{world.style.pk}")
     comment.fill("Names could be clearer.")
     page.get_by_role("link", name="README.md").click()  # at once, before any autosave
-    expect(page).to_have_url(f"{live_server.url}/grading/reviews/{world.review.pk}/?path=README.md")
+    expect(page).to_have_url(
+        f"{live_server.url}/grading/reviews/{world.review.pk}/?path=README.md#file-viewer"
+    )
     expect(comment).to_have_value("Names could be clearer.")
     comment.fill("Names could be clearer; see views.py.")
     expect(page.locator("#draft-status")).to_contain_text("Draft saved", timeout=10_000)
@@ -216,7 +218,9 @@ def test_leaving_a_completed_review_with_changes_asks_first(
     url = f"{live_server.url}/grading/reviews/{world.review.pk}/?path=app.py"
     page.goto(url)
     page.get_by_role("link", name="README.md").click()  # nothing changed: it just opens
-    expect(page).to_have_url(url.replace("app.py", "README.md"))
+    expect(page).to_have_url(url.replace("app.py", "README.md#file-viewer"))
+    # The viewer has the focus, not the page's top (probe 39: the file list again).
+    assert page.evaluate("document.activeElement.id") == "file-viewer"
     asked = []
 
     def dismiss(dialog) -> None:
@@ -230,7 +234,7 @@ def test_leaving_a_completed_review_with_changes_asks_first(
     page.get_by_role("link", name="app.py").click()
     expect(score).to_have_value("3")  # still here, with the change
     assert asked == ["beforeunload"]
-    assert page.url == url.replace("app.py", "README.md")
+    assert page.url == url.replace("app.py", "README.md#file-viewer")
 
 
 def test_an_instructors_change_made_meanwhile_shows_up_and_stays(

@@ -137,7 +137,7 @@ def test_an_archive_stored_before_the_limits_is_cut_not_crashed(client, world, g
     assert f'name too long to open here; <a href="{download}">download the archive</a>' in page
     assert f'not listed: <a href="{download}">download the archive</a>' in page
     assert client.get(download).status_code == 200
-    assert '<a href="?path=a/b.py"' in page
+    assert '<a href="?path=a/b.py#file-viewer"' in page
 
     # Files past the cut still open by name.
     shown = archive_view(world.submission, f"{deep}2.py").file
