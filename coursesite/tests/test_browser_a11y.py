@@ -6,6 +6,7 @@ keyboard alone; the gradebook's marks stay in view beside a very long name.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -106,6 +107,12 @@ def test_student_pages_are_accessible(
     page.keyboard.press("Enter")
     _tab_to(page, page.locator("#nav-projects"))
     _assert_focus_visible(page, page.locator("#nav-projects"))
+    # Escape closes the open menu, the focus back on its button (probe 39: it stayed open).
+    expect(page.locator("#main-nav")).to_have_class(re.compile(r"\bshow\b"))  # opened
+    page.keyboard.press("Escape")
+    expect(toggler).to_have_attribute("aria-expanded", "false")
+    expect(page.locator("#main-nav")).to_be_hidden()
+    expect(toggler).to_be_focused()
 
     # Every progress bar says what it measures, and shows it in words.
     page.goto(f"{live_server.url}{course.get_absolute_url()}")

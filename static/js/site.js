@@ -85,6 +85,16 @@
       });
     });
   });
+  // Escape closes the phone's open menu and gives the focus back to its button, as it
+  // closes the account menu inside it (probe 39: the menu stayed open).
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !window.bootstrap) return;
+    var menu = document.querySelector(".navbar-collapse.show");
+    if (!menu || document.querySelector(".navbar .dropdown-menu.show")) return;
+    window.bootstrap.Collapse.getOrCreateInstance(menu, { toggle: false }).hide();
+    var toggler = document.querySelector('[data-bs-target="#' + menu.id + '"]');
+    if (toggler) toggler.focus();
+  });
   window.addEventListener("pageshow", function () {
     document.querySelectorAll("form[data-once][data-sending]").forEach(function (form) {
       delete form.dataset.sending;
