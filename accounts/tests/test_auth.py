@@ -210,6 +210,13 @@ def test_password_reset_does_not_reveal_unknown_emails(client, bob, settings):
 
 def test_profile_edit_saves_name_and_email(client, bob):
     client.force_login(bob)
+    # Each field says what it is, for browsers to fill in (WCAG 1.3.5, probe 39).
+    page = client.get(reverse("accounts:profile")).content.decode()
+    for name, purpose in (("first_name", "given-name"), ("last_name", "family-name")):
+        assert re.search(rf'<input[^>]*name="{name}"[^>]*autocomplete="{purpose}"', page) or (
+            re.search(rf'<input[^>]*autocomplete="{purpose}"[^>]*name="{name}"', page)
+        )
+    assert 'autocomplete="email"' in page and 'autocomplete="nickname"' in page
     response = client.post(
         reverse("accounts:profile"),
         {
