@@ -511,6 +511,23 @@ def latest_attempts(user=None):
     return attempts.filter(user=user) if user is not None else attempts
 
 
+def quiz_questions_spent(*, user, lesson: Lesson) -> int:
+    """Return how many of LESSON's questions USER answered wrong with no try left (none
+    without a limit of tries; one query)."""
+    limit = lesson.quiz_max_tries
+    if limit is None:
+        return 0
+    right = latest_attempts(user).filter(correct=True).values("question")
+    return (
+        Attempt.objects.filter(user=user, question__lesson=lesson)
+        .exclude(question__in=right)
+        .values("question")
+        .annotate(tries=Count("pk"))
+        .filter(tries__gte=limit)
+        .count()
+    )
+
+
 def quiz_score(*, user, lesson: Lesson) -> QuizScore:
     """Return USER's score on LESSON's quiz (one query)."""
     counts = Question.objects.filter(lesson=lesson).aggregate(

@@ -171,3 +171,24 @@ def test_a_lesson_completed_before_its_quiz_grew_says_why_it_stays_complete(clie
     assert "You completed this lesson before its quiz changed: it stays complete." in page
     assert "you will need all 5 questions right (pass mark 100%) to complete it again" in page
     assert LessonCompletion.objects.filter(user=bob, lesson=quiz.lesson).exists()
+
+
+def test_a_required_quiz_that_can_no_longer_be_passed_says_so(client, bob):
+    """Probe 39: the tries of a question spent wrong, the message still said "Answer the
+    questions below", which were closed."""
+    quiz = build_quiz(quiz_required=True, quiz_pass_mark=100, quiz_max_tries=2)
+    EnrollmentFactory(user=bob, course=quiz.course, role=Role.STUDENT)
+    url = reverse("lessons:complete", args=[quiz.course.slug, quiz.lesson.slug])
+    client.force_login(bob)
+    answer(bob, quiz.q["answer"], right=False)  # one try left: still passable
+    response = client.post(url, {"completed": "1"}, HTTP_ACCEPT="application/json")
+    assert response.json()["error"].startswith("Pass this lesson's quiz first")
+    answer(bob, quiz.q["answer"], right=False)  # none left
+    response = client.post(url, {"completed": "1"}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"] == (
+        "This lesson's quiz can no longer be passed: you have 0 of 5 questions right and "
+        "need all 5 questions right (pass mark 100%), and no try is left on 1 of them. "
+        "Ask your instructor, who can allow more tries."
+    )
+    assert not LessonCompletion.objects.exists()
