@@ -44,11 +44,25 @@ def test_create_join_submit_and_see_the_version(
     page_b.get_by_label("Join code").fill(code.lower())
     page_b.click("#join-group-btn")
     expect(page_b.get_by_role("alert")).to_contain_text("You joined the group “Owls”.")
+    # A file over the limit: the field says so and keeps the focus; nothing is sent, and
+    # Submit stays in the tab order (probe 39: it was disabled without a word).
+    limit = int(page_b.locator("#id_archive").get_attribute("data-max-bytes"))
+    page_b.set_input_files(
+        "#id_archive",
+        files=[{"name": "big.zip", "mimeType": "application/zip", "buffer": b"0" * (limit + 1)}],
+    )
+    expect(page_b.locator("#id_archive")).to_have_attribute("aria-invalid", "true")
+    expect(page_b.locator("#upload-size")).to_contain_text("This file is too large")
+    expect(page_b.locator("#submit-btn")).to_be_enabled()
+    page_b.click("#submit-btn")
+    expect(page_b.locator("#id_archive")).to_be_focused()
+    assert not Submission.objects.exists()
     page_b.set_input_files(
         "#id_archive",
         files=[{"name": "owls.zip", "mimeType": "application/zip", "buffer": make_zip()}],
     )
     expect(page_b.locator("#upload-size")).to_contain_text("owls.zip")
+    expect(page_b.locator("#id_archive")).not_to_have_attribute("aria-invalid", "true")
     page_b.get_by_label("Note for the graders").fill("Our first version")
     page_b.click("#submit-btn")
     expect(page_b.get_by_role("alert")).to_contain_text("Version 1 submitted.")

@@ -4,10 +4,10 @@
 (function () {
   "use strict";
 
-  function formatBytes(n) {
+  function formatBytes(n, digits) {
     var units = ["bytes", "KB", "MB", "GB"], i = 0;
     while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
-    return (i === 0 ? n : n.toFixed(1).replace(/\.0$/, "")) + " " + units[i];
+    return (i === 0 ? n : n.toFixed(digits || 1).replace(/\.0+$/, "")) + " " + units[i];
   }
 
   // Show the chosen file's size against the limit and stop an oversized upload
@@ -23,21 +23,41 @@
     var bar = box.querySelector(".progress-bar");
     var text = box.querySelector(".upload-size-text");
     var progress = box.querySelector(".progress");
+    // A file too large marks the field (the message tied to it) and stops the sending
+    // with the focus there. Submit was disabled instead: out of the tab order, with
+    // nothing said to a keyboard's user, and "20 MB of at most 20 MB" (probe 39).
+    text.id = text.id || "upload-size-text";
+    var tooBig = false;
     input.addEventListener("change", function () {
       var file = input.files && input.files[0];
-      if (!file) { box.hidden = true; input.setCustomValidity(""); if (button) button.disabled = false; return; }
+      tooBig = Boolean(file) && file.size > limit;
+      if (tooBig) {
+        input.setAttribute("aria-invalid", "true");
+        input.setAttribute("aria-describedby", text.id);
+      } else {
+        input.removeAttribute("aria-invalid");
+      }
+      if (!file) { box.hidden = true; return; }
       var percent = Math.min(100, Math.round(file.size / limit * 100));
-      var tooBig = file.size > limit;
+      var digits = formatBytes(file.size) === formatBytes(limit) ? 2 : 1;
       box.hidden = false;
       bar.style.width = percent + "%";
       bar.className = "progress-bar" + (tooBig ? " bg-danger" : "");
       progress.setAttribute("aria-valuenow", String(percent));
-      text.textContent = file.name + ": " + formatBytes(file.size) + " of at most " + formatBytes(limit) +
+      text.textContent = file.name + ": " + formatBytes(file.size, digits) + " of at most " +
+        formatBytes(limit, digits) +
         (tooBig ? ". This file is too large: remove build folders or dependencies and zip again." : ".");
       text.className = "upload-size-text" + (tooBig ? " text-danger fw-semibold" : "");
-      if (button) button.disabled = tooBig;
     });
-    form.addEventListener("submit", function () {
+    // In the capture phase: before site.js's data-once marks the form as sending.
+    form.addEventListener("submit", function (event) {
+      if (tooBig) {
+        event.preventDefault();
+        input.focus();
+      }
+    }, true);
+    form.addEventListener("submit", function (event) {
+      if (event.defaultPrevented) return;
       if (button && input.files && input.files.length) {
         button.disabled = true;
         button.textContent = "Uploading…";
