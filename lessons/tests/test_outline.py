@@ -97,6 +97,9 @@ def test_the_lesson_sidebar_shows_each_persons_own_ticks_and_current_lesson(
         assert f'data-lesson="{first.pk}"><a href="{first.get_absolute_url()}">' in mine
         assert f'data-lesson="{second.pk}"><span aria-current="page"' in mine
         assert mine.count('class="tick text-success"') == 1  # the one bob completed
+        # Said in words to screen readers (an aria-label on a plain span is not read).
+        tick = mine.split('class="tick text-success"', 1)[1].split("</li>", 1)[0]
+        assert '<span class="visually-hidden">completed</span>' in tick
         assert "Draft lesson" not in mine
         theirs = sidebar(teacher, first)
         assert 'class="tick text-success"' not in theirs  # alice completed nothing
