@@ -43,7 +43,7 @@ def deleted_objects(objs, request: HttpRequest, admin_site):
         if any(not model_admin.has_delete_permission(request, row) for row in rows):
             perms_needed.add(model._meta.verbose_name)
     count = sum(len(rows) for rows in collector.model_objs.values())
-    name = partial_name(admin_site)
+    name = _row_namer(admin_site)
     if count <= LISTED_AT_MOST:
         to_delete = collector.nested(name)
     else:
@@ -58,7 +58,7 @@ def deleted_objects(objs, request: HttpRequest, admin_site):
     return to_delete, model_count, perms_needed, protected
 
 
-def partial_name(admin_site):
+def _row_namer(admin_site):
     """A row as Django's delete page names it: its kind, and a link to it if it has a page."""
 
     def name(obj: Model) -> str:

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django import forms
 from django.core.validators import MaxValueValidator
+from django.utils.text import get_text_list
 
 from accounts.models import Role, User
 from coursesite.converters import parse_id
@@ -161,8 +162,7 @@ class RubricForm(PlainErrorsMixin, forms.Form):
 
     def labels(self, names: list[str]) -> str:
         """The fields NAMES as a grader reads them: "Comment on Style and Overall feedback"."""
-        labels = [str(self.fields[name].label) for name in names]
-        return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+        return get_text_list([str(self.fields[name].label) for name in names], "and")
 
     def chosen_levels(self) -> dict[int, int]:
         """Return, per criterion, the level whose points the score holds (to check it)."""
