@@ -832,6 +832,19 @@ class CourseScopedHistoryAdmin(CourseScopedMixin, SimpleHistoryAdmin):
             # Another course's row: absent, as on its change page (a 403 said it exists).
             raise Http404(_("No such object.")) from exc
 
+    def render_history_view(self, request, template, context, **kwargs):
+        # Each record is named by the object it was then ("Review of Team A by Grace"):
+        # django-simple-history builds that object anew at each read, without the related
+        # rows its records were read with, so every name read them again (60 queries for
+        # 25 records). Built once here, with those rows.
+        for record in context.get("page_obj") or ():
+            shown = record.history_object
+            for field in shown._meta.concrete_fields:
+                if field.is_relation and field.name in record._state.fields_cache:
+                    shown._state.fields_cache[field.name] = record._state.fields_cache[field.name]
+            record.shown_object = shown
+        return super().render_history_view(request, template, context, **kwargs)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST":
             raise PermissionDenied(_("The history is read-only; change the current version."))

@@ -413,3 +413,32 @@ def test_a_reviews_page_reads_its_line_comments_authors_at_once(
     assert Enrollment.objects.filter(role=Role.GRADER).count() >= 6
     with django_assert_max_num_queries(len(one)):
         assert client.get(url).status_code == 200
+
+
+def test_a_reviews_history_reads_a_constant_number_of_queries(
+    client, world, alice, django_assert_max_num_queries
+):
+    """Probe 38: 14 queries with 2 records, 60 with 25 (each record named with its group
+    and grader read one by one)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.tests.factories import GraderFactory
+
+    from .factories import enroll
+
+    url = reverse("admin:grading_review_history", args=[world.review.pk])
+    client.force_login(alice)
+    client.get(url)  # the caches of the first view (content types, permissions) filled
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    graders = [enroll(GraderFactory(), world.course, Role.GRADER) for _ in range(6)]
+    for grader in graders:  # each record names another grader
+        world.review.grader = grader
+        world.review.save()
+    assert world.review.history.count() >= 7
+    with django_assert_max_num_queries(len(one)):
+        page = client.get(url).content.decode()
+    # Each record is still named by the grader it had then.
+    for grader in graders:
+        assert f"Review of {world.group} by {grader}" in page
