@@ -375,15 +375,18 @@ def _check_entry(info: zipfile.ZipInfo, limits: _Limits) -> None:
             code="unsafe_path",
             params=params,
         )
-    if hidden := _UNSHOWABLE_IN_NAMES.search(info.orig_filename):
+    if hidden := _unshowable_in(info.orig_filename):
         raise ValidationError(
             "The name of '%(name)s' holds a character a name cannot show (%(char)s): a line "
-            "break, a tab, another control character, or one that reverses text. Please "
+            "break, a tab, another control character, an invisible one (such as a zero-width "
+            "space), or one that reverses text. Please "
             "rename that file or folder and zip the project again.",
             code="unsafe_name",
             params={
-                "name": _shorten(_UNSHOWABLE_IN_NAMES.sub("?", info.orig_filename)),
-                "char": f"U+{ord(hidden.group()):04X}",
+                "name": _shorten(
+                    "".join("?" if _unshowable_in(c) else c for c in info.orig_filename)
+                ),
+                "char": f"U+{ord(hidden):04X}",
             },
         )
     # A link could point graders (or a later extraction) anywhere on the server.
@@ -741,9 +744,18 @@ def _check_files_are_not_folders(files: Mapping[str, str], folders: set[str]) ->
 
 
 # Control characters (a browser sends a newline back as CRLF: the file could not be
-# commented on; a NUL cut the name short) and bidirectional overrides ("rlo\u202egnp.py"
-# showed graders "rloyp.png").
-_UNSHOWABLE_IN_NAMES = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# commented on; a NUL cut the name short), bidirectional overrides ("rlo\u202egnp.py"
+# showed graders "rloyp.png") and the other invisible format characters ("ma\u200bin.py"
+# was a second "main.py" in the graders' file tree), as repository links refuse them.
+_CONTROLS_IN_NAMES = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def _unshowable_in(name: str) -> str | None:
+    """Return the first character of NAME that a file tree cannot show as stored."""
+    for character in name:
+        if _CONTROLS_IN_NAMES.match(character) or unicodedata.category(character) == "Cf":
+            return character
+    return None
 
 
 def _shorten(name: str) -> str:
