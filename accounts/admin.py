@@ -18,6 +18,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Prefetch
+from django.db.models.constants import LOOKUP_SEP
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
@@ -207,6 +208,19 @@ class UserAdmin(
         if policy.is_superuser(request.user):
             return ("is_superuser", "is_active", "groups")
         return ()
+
+    # What the list and the change page show an instructor, so what they may filter it
+    # by: Django allows a filter on any column typed in the address, and
+    # ?is_staff__exact=1 told which of their people had the flags they are not shown.
+    instructor_filterable = frozenset(
+        {"id", "pk", "username", "email", "display_name", "first_name", "last_name", "last_login"}
+    )
+
+    def lookup_allowed(self, lookup, value, request) -> bool:
+        if not policy.is_superuser(request.user):
+            if lookup.split(LOOKUP_SEP, 1)[0] not in self.instructor_filterable:
+                return False
+        return super().lookup_allowed(lookup, value, request)
 
     # On one's own account: the email address changes on the profile page.
     own_personal_info = (

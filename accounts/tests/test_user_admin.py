@@ -108,6 +108,23 @@ def test_people_of_another_course_stay_out_of_sight(client, world):
     assert name_of(world.student_b) == "Student-B"
 
 
+@pytest.mark.parametrize(
+    "flag", ["is_staff__exact=1", "is_superuser__exact=1", "is_active__exact=0", "groups=1"]
+)
+def test_instructors_cannot_sort_their_people_by_flags_they_are_not_shown(client, world, flag):
+    """Probe 41: ?is_staff__exact=1, typed in the address, listed which of an
+    instructor's people were staff (the flags are shown to superusers only)."""
+    url = reverse("admin:accounts_user_changelist")
+    client.force_login(world.teacher_a)
+    assert client.get(f"{url}?{flag}").status_code == 400
+    # What the list shows may be filtered on, and superusers filter by every flag.
+    page = client.get(f"{url}?username__startswith=staff").content.decode()
+    assert "staffer@example.org" in page and "student.a@example.org" not in page
+    client.force_login(world.root)
+    page = client.get(f"{url}?is_staff__exact=1").content.decode()
+    assert "staffer@example.org" in page and "student.a@example.org" not in page
+
+
 def test_enrolling_someone_by_roster_gives_no_hold_on_their_name(client, world):
     # The probe: import another course's student (or a superuser) into one's course,
     # then rename them. The enrollment is allowed (co-teaching); the renaming is not.
