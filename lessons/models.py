@@ -149,7 +149,13 @@ class CourseQuerySet(models.QuerySet):
 class Course(models.Model):
     title = models.CharField(_("title"), max_length=200, validators=[validate_one_line])
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
-    code = models.CharField(_("code"), max_length=30, blank=True, help_text=_("e.g. PYWEB"))
+    code = models.CharField(
+        _("code"),
+        max_length=30,
+        blank=True,
+        validators=[validate_one_line],
+        help_text=_("e.g. PYWEB"),
+    )
     term = models.CharField(
         _("term"),
         max_length=30,

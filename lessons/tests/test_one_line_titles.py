@@ -50,6 +50,7 @@ def test_the_back_office_refuses_hidden_characters_in_titles_and_terms(client, p
     forms = [
         ("course", course, "course_form", {"title": f"Web{char}Apps"}),
         ("course", course, "course_form", {"term": f"2025{char}2026"}),
+        ("course", course, "course_form", {"code": f"PY{char}WEB"}),  # probe 42
         ("module", module, "module_form", {"title": f"Tables{char}Joins"}),
         ("lesson", lesson, "lesson_form", {"title": f"Routing{char}Views"}),
     ]
@@ -63,7 +64,7 @@ def test_the_back_office_refuses_hidden_characters_in_titles_and_terms(client, p
     for obj, before in ((course, course.title), (module, module.title), (lesson, lesson.title)):
         obj.refresh_from_db()
         assert obj.title == before
-    assert course.term == "2024-2025"
+    assert course.term == "2024-2025" and course.code == "PYWEB"
 
 
 def test_the_back_office_keeps_titles_in_any_alphabet(client, pyweb, alice):
@@ -82,6 +83,7 @@ def test_the_api_refuses_hidden_characters_in_titles(pyweb, alice, char):
     for path, field in (
         (f"/api/v1/courses/{course.pk}/", "title"),
         (f"/api/v1/courses/{course.pk}/", "term"),
+        (f"/api/v1/courses/{course.pk}/", "code"),
         (f"/api/v1/modules/{module.pk}/", "title"),
         (f"/api/v1/lessons/{lesson.pk}/", "title"),
     ):
@@ -89,7 +91,7 @@ def test_the_api_refuses_hidden_characters_in_titles(pyweb, alice, char):
         assert response.status_code == 400, (path, field, response.content)
         assert f"U+{ord(char):04X}" in response.content.decode(), (path, field)
     course.refresh_from_db()
-    assert (course.title, course.term) == ("Course pyweb", "2024-2025")
+    assert (course.title, course.term, course.code) == ("Course pyweb", "2024-2025", "PYWEB")
     assert Module.objects.get(pk=module.pk).title == module.title
     assert Lesson.objects.get(pk=lesson.pk).title == lesson.title
     # A title as people write it is saved.
