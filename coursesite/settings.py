@@ -494,7 +494,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     # When, how bad and from where: a 500's traceback is matched to the access log by time.
     "formatters": {"timed": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    # A refusal (403, 404) is one line: Django attached its exception's traceback, so a
+    # A refusal (4xx) is one line: Django attached its exception's traceback, so a
     # student repeating a refused request grew the log by twenty lines a time.
     "filters": {"refusals_in_one_line": {"()": "coursesite.logfilters.RefusalsInOneLine"}},
     "handlers": {
