@@ -153,3 +153,14 @@ def test_titles_and_summaries_cannot_forge_a_tick_or_a_bar(client, pyweb, bob):
     assert ticks == 0 and len(bars) == len(course_outline(bob, pyweb.course).modules)
     page = client.get(pyweb.course.get_absolute_url()).content.decode()
     assert f"&lt;!--slot:t{lesson.pk}--&gt; Routing" in page
+
+
+def test_a_module_without_lessons_says_so_outside_the_numbered_list(client, pyweb, alice):
+    """Probe 44: "No lessons yet." was an item of the numbered list, read as lesson "1."."""
+    module = Module.objects.create(course=pyweb.course, title="Week 9: Graphs", order=9)
+    client.force_login(alice)
+    page = client.get(pyweb.course.get_absolute_url()).content.decode()
+    card = page[page.index(f'id="module-{module.pk}"') :]
+    card = card[: card.index("</article>")]
+    assert "No lessons yet." in card
+    assert "<ol" not in card and "<li" not in card
