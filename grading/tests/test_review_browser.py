@@ -205,6 +205,31 @@ def test_a_file_opened_right_after_typing_shows_the_draft_and_takes_more_typing(
     )
 
 
+def test_a_line_comment_added_right_after_typing_keeps_the_draft(
+    live_server, page: Page, alice, bob, grace, password
+):
+    """Probe 44: a rubric comment typed, then a line comment added within two seconds:
+    the page came back with the old rubric, and the next save was refused as made "in
+    another tab or window". The line comment now waits for the draft."""
+    from grading.models import LineComment
+
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    log_in(page, live_server.url, "grace", password)
+    page.goto(f"{live_server.url}/grading/reviews/{world.review.pk}/?path=app.py")
+    comment = page.locator(f"#id_comment_{world.style.pk}")
+    comment.fill("Names could be clearer.")
+    page.locator("#id_line").fill("1")
+    page.locator("#id_text").fill("This import is unused.")
+    page.locator("#add-comment").click()  # at once, before any autosave
+    expect(page.locator(".code-table")).to_contain_text("This import is unused.")
+    expect(comment).to_have_value("Names could be clearer.")
+    assert LineComment.objects.filter(review=world.review, text="This import is unused.").count() == 1
+    comment.fill("Names could be clearer; see line 1.")
+    expect(page.locator("#draft-status")).to_contain_text("Draft saved", timeout=10_000)
+    review = Review.objects.get(pk=world.review.pk)
+    assert review.scores.get(criterion=world.style).comment == "Names could be clearer; see line 1."
+
+
 def test_leaving_a_completed_review_with_changes_asks_first(
     live_server, page: Page, alice, bob, grace, password
 ):

@@ -55,6 +55,7 @@
   var stopped = false; // the review is no longer this grader's: nothing more is sent
   var pressed = null; // {button}: pressed while a draft was being saved
   var leaving = null; // the address of a link followed while a draft was pending
+  var sending = null; // {form, button}: another form sent while a draft was pending
   function say(text) { if (status) status.textContent = text; }
 
   function save(keepalive) {
@@ -126,6 +127,17 @@
           if (saved === true && !dirty) { window.location.assign(href); return; }
           if (saved === true) { save(); leaving = href; return; }
         }
+        // Another form sent meanwhile (a line comment): sent now that the draft is stored;
+        // refused, it stays here with what was typed in it.
+        if (sending) {
+          var next = sending;
+          sending = null;
+          if (saved === true && !dirty) {
+            if (next.button) next.form.requestSubmit(next.button); else next.form.requestSubmit();
+            return;
+          }
+          if (saved === true) { sending = next; save(); return; }
+        }
         // A button pressed while this draft was on its way: sent now, with its version.
         if (pressed) {
           var button = pressed.button;
@@ -171,6 +183,19 @@
         if (timer) { clearTimeout(timer); timer = null; }
         if (!saving) save();
       });
+      // Another form of the page (a line comment) sent likewise: the page it leads to
+      // showed the marks from before the draft, and the next draft was refused as
+      // "another tab or window" (probe 44). Captured before the form's own listeners
+      // (data-once), so it is sent, once, when the draft is in.
+      document.addEventListener("submit", function (event) {
+        var other = event.target;
+        if (other === form || !(dirty || saving) || stopped || event.defaultPrevented) return;
+        event.preventDefault();
+        sending = { form: other, button: event.submitter || null };
+        say("Saving draft before sending…");
+        if (timer) { clearTimeout(timer); timer = null; }
+        if (!saving) save();
+      }, true);
       // Leaving the page otherwise with changes not yet saved: sent on the way out.
       window.addEventListener("pagehide", function () { if (dirty) save(true); });
     } else {
