@@ -28,6 +28,7 @@ from coursesite.admin_forms import (
     ChoiceMessagesMixin,
     InlineRowsMixin,
     KeptWorkFormSet,
+    NewRowsLastFormSet,
     ParentRowsFormSet,
     PersonChoiceField,
 )
@@ -168,8 +169,9 @@ class CriterionInlineForm(CriterionForm):
         return data
 
 
-class CriterionFormSet(KeptWorkFormSet):
-    """A rubric's criteria: one that reviews scored, or that students asked to regrade,
+class CriterionFormSet(NewRowsLastFormSet, KeptWorkFormSet):
+    """A rubric's criteria, numbered after the others when added at order 0 (all of them
+    were 0, their order left to chance); one that reviews scored, or that students asked to regrade,
     is not deleted from here; two of one title are refused (feedback, regrade requests
     and the gradebook name criteria by title: which "Style" was meant?)."""
 
@@ -207,11 +209,28 @@ class CriterionInline(CourseScopedInline, admin.TabularInline):
     form = CriterionInlineForm
     formset = CriterionFormSet
     extra = 1
-    fields = ("order", "title", "description", "max_points")
+    fields = ("order", "title", "description", "max_points", "levels")
+    readonly_fields = ("levels",)
     show_change_link = True  # levels are edited on the criterion's own page
 
     def is_locked(self, obj: Rubric | None) -> bool:
         return _released(obj)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("levels")
+
+    # Levels are edited on each criterion's page: shown and linked here, where a first
+    # instructor took the rubric for one without any (probe 44).
+    @admin.display(description=_("levels"))
+    def levels(self, obj: Criterion) -> str:
+        if obj.pk is None:
+            return _("Save the rubric, then add levels here.")
+        url = reverse("admin:grading_criterion_change", args=[obj.pk])
+        levels = obj.levels.all()
+        listed = " · ".join(f"{level.label} ({_points(level.points)})" for level in levels)
+        if not listed:
+            return format_html('{} <a href="{}">{}</a>', _("None yet."), url, _("Add levels"))
+        return format_html('{} <a href="{}">{}</a>', listed, url, _("Edit levels"))
 
 
 # The history of a rubric's criteria and levels, on the rubric's and criterion's history
@@ -470,6 +489,7 @@ class CriterionAdmin(PartsHistoryMixin, HistoryAdmin):
     history_list_display = ("max_points",)
     list_display = ("title", "rubric", "order", "max_points")
     list_select_related = ("rubric__assignment",)
+    search_fields = ("title", "rubric__assignment__title")
     list_filter = ("rubric__assignment__course",)
     inlines = (LevelInline,)
 

@@ -54,7 +54,11 @@ class Rubric(models.Model):
     peer_evaluation = models.BooleanField(
         _("peer evaluation"),
         default=False,
-        help_text=_("Members rate each teammate; individual marks use WebPA factors."),
+        help_text=_(
+            "After the release, members rate each teammate's share of the work; each "
+            "member's mark is the group's times their peer factor (WebPA: 1.00 for an even "
+            "share, more for more)."
+        ),
     )
     peer_factor_cap = models.DecimalField(
         _("maximum peer factor"),
@@ -62,7 +66,10 @@ class Rubric(models.Model):
         decimal_places=2,
         default=Decimal("1.20"),
         validators=[MinValueValidator(Decimal("1.00")), MaxValueValidator(Decimal("2.00"))],
-        help_text=_("A member's WebPA factor is capped at this value (1.00 to 2.00)."),
+        help_text=_(
+            "A member's peer factor is capped at this value (1.00 to 2.00), so no mark "
+            "rises more than that times the group's."
+        ),
     )
 
     history = HistoricalRecords()

@@ -442,3 +442,55 @@ def test_a_reviews_history_reads_a_constant_number_of_queries(
     # Each record is still named by the grader it had then.
     for grader in graders:
         assert f"Review of {world.group} by {grader}" in page
+
+
+def test_the_rubric_page_shows_each_criterions_levels_and_where_to_edit_them(
+    client, world, alice, django_assert_max_num_queries
+):
+    """Probe 44: levels are edited on each criterion's page, which the rubric page never
+    mentioned: a first instructor took the rubric for one without levels."""
+    url = reverse("admin:grading_rubric_change", args=[world.rubric.pk])
+    client.force_login(alice)
+    page = client.get(url).content.decode()
+    levels = " · ".join(
+        f"{level.label} ({level.points.normalize():f})" for level in world.correctness.levels.all()
+    )
+    assert levels and levels in page
+    edit = reverse("admin:grading_criterion_change", args=[world.correctness.pk])
+    assert f'<a href="{edit}">Edit levels</a>' in page
+    world.style.levels.all().delete()
+    style = reverse("admin:grading_criterion_change", args=[world.style.pk])
+    page = client.get(url).content.decode()
+    assert f'None yet. <a href="{style}">Add levels</a>' in page
+    assert "Save the rubric, then add levels here." in page  # the empty row added
+    # The levels of every criterion come in one query.
+    with django_assert_max_num_queries(40) as counted:
+        client.get(url)
+    for _ in range(3):
+        CriterionFactory(rubric=world.rubric)
+    with django_assert_max_num_queries(len(counted.captured_queries)):
+        client.get(url)
+
+
+def test_criteria_added_on_the_rubric_page_go_after_the_others_in_order(client, world, alice):
+    """Probe 44: two criteria added on the rubric page were both saved at order 0."""
+    from access.tests.matrix import form_data
+
+    url = reverse("admin:grading_rubric_change", args=[world.rubric.pk])
+    client.force_login(alice)
+    data = form_data(client.get(url).content.decode(), "rubric_form")
+    total = int(data["criteria-TOTAL_FORMS"][0])
+    for index, title in ((total - 1, "Tests"), (total, "Documentation")):
+        for name, value in (("title", title), ("max_points", "5"), ("order", "0")):
+            data[f"criteria-{index}-{name}"] = [value]
+        data[f"criteria-{index}-rubric"] = [str(world.rubric.pk)]
+    data["criteria-TOTAL_FORMS"] = [str(total + 1)]
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    orders = dict(world.rubric.criteria.values_list("title", "order"))
+    last = max(order for title, order in orders.items() if title not in ("Tests", "Documentation"))
+    assert (orders["Tests"], orders["Documentation"]) == (last + 1, last + 2)
+    # Criteria are found by title in their list.
+    page = client.get(reverse("admin:grading_criterion_changelist") + "?q=Documentation")
+    assert "Documentation" in page.content.decode()
+    assert world.correctness.title not in page.content.decode()

@@ -223,7 +223,8 @@ def test_a_line_comment_added_right_after_typing_keeps_the_draft(
     page.locator("#add-comment").click()  # at once, before any autosave
     expect(page.locator(".code-table")).to_contain_text("This import is unused.")
     expect(comment).to_have_value("Names could be clearer.")
-    assert LineComment.objects.filter(review=world.review, text="This import is unused.").count() == 1
+    added = LineComment.objects.filter(review=world.review, text="This import is unused.")
+    assert added.count() == 1
     comment.fill("Names could be clearer; see line 1.")
     expect(page.locator("#draft-status")).to_contain_text("Draft saved", timeout=10_000)
     review = Review.objects.get(pk=world.review.pk)
