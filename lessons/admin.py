@@ -287,7 +287,21 @@ class CourseAdmin(InlineRowsMixin, PublishActionsMixin, CourseScopedAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        form.instance.renumber_modules()
+        course = form.instance
+        course.renumber_modules()
+        # New modules are drafts: a first course published with all of them so showed its
+        # students nothing, and the page said only "changed successfully" (probe 44).
+        modules = course.modules.values_list("is_published", flat=True)
+        if course.is_published and modules and not any(modules):
+            messages.warning(
+                request,
+                _(
+                    "“%(course)s” is published, but all its modules are drafts, so its "
+                    "students see no lesson yet. Tick “Published” on the modules (and on "
+                    "their lessons) that students may follow."
+                )
+                % {"course": course},
+            )
 
     @admin.action(description=_("Rotate the enrollment key (stops sign-ups with the old one)"))
     def rotate_keys(self, request, queryset):

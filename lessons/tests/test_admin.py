@@ -868,3 +868,24 @@ def test_a_delete_page_reads_a_constant_number_of_queries_and_counts_the_rest(
     assert "rows they hold, counted by kind in the summary above" in page
     assert "Lesson completions: 216" in page
     assert page.count("Lesson completion: ") == 0
+
+
+def test_a_published_course_whose_modules_are_all_drafts_says_students_see_nothing(
+    client, pyweb, alice
+):
+    """Probe 44: modules are added as drafts; a course published with only those showed
+    its students nothing, and the back office said only "changed successfully"."""
+    from access.tests.matrix import form_data
+
+    course = pyweb.course
+    client.force_login(alice)
+    url = reverse("admin:lessons_course_change", args=[course.pk])
+    Module.objects.filter(course=course).update(is_published=False)
+    data = form_data(client.get(url).content.decode(), "course_form")
+    page = client.post(url, data, follow=True).content.decode()
+    assert "is published, but all its modules are drafts, so its students see no lesson" in page
+    # One module published: nothing to say.
+    Module.objects.filter(pk=pyweb.modules[0].pk).update(is_published=True)
+    data = form_data(client.get(url).content.decode(), "course_form")
+    page = client.post(url, data, follow=True).content.decode()
+    assert "changed successfully" in page and "all its modules are drafts" not in page
