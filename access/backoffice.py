@@ -405,7 +405,16 @@ class FiniteDecimalField(forms.DecimalField):
 class ClockChangeDateTimeField(forms.SplitDateTimeField):
     """Django's date and time field, saying in words why a time on a clock-change night
     is refused ("... couldn't be interpreted ...; it may be ambiguous or it may not
-    exist" did not say which, nor what to choose)."""
+    exist" did not say which, nor what to choose), and what shape a date or time takes
+    ("Enter a valid date." left a first instructor guessing; probe 44)."""
+
+    default_error_messages = {
+        "invalid_date": _(
+            "Enter the date as day/month/year (20/12/2026) or year-month-day (2026-12-20), "
+            "or pick it from the calendar."
+        ),
+        "invalid_time": _("Enter the time as hours:minutes on a 24-hour clock, such as 17:00."),
+    }
 
     def compress(self, data_list):
         try:

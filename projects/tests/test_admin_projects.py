@@ -485,3 +485,23 @@ def test_a_number_field_states_one_range_in_the_page_and_in_its_messages(
     assert message == f"Ensure this value is less than or equal to {high}."
     assignment.refresh_from_db()
     assert getattr(assignment, field) == before
+
+
+def test_a_deadline_is_typed_day_first_and_a_wrong_one_says_how(admin_client, assignment):
+    """Probe 44: "20/12/2026" on a Brussels site got "Enter a valid date." with no word of
+    the shape wanted, and "05/12/2026" would have been 12 May (Django's English formats)."""
+    path = reverse("admin:projects_projectassignment_change", args=[assignment.pk])
+    data = form_data(admin_client.get(path).content.decode(), "projectassignment_form")
+    year = timezone.localtime(assignment.opens_at).year + 1
+    for typed, day in ((f"20/12/{year}", (12, 20)), (f"05/12/{year}", (12, 5))):
+        data.update({"due_at_0": [typed], "due_at_1": ["17:00"]})
+        assert admin_client.post(path, data).status_code == 302, typed
+        assignment.refresh_from_db()
+        due = timezone.localtime(assignment.due_at)
+        assert (due.year, due.month, due.day, due.hour) == (year, *day, 17), typed
+    data.update({"due_at_0": [f"31/31/{year}"], "due_at_1": ["5pm"]})
+    page = admin_client.post(path, data).content.decode()
+    assert "Enter the date as day/month/year (20/12/2026) or year-month-day" in page
+    assert "Enter the time as hours:minutes on a 24-hour clock, such as 17:00." in page
+    assignment.refresh_from_db()
+    assert timezone.localtime(assignment.due_at).day == 5
