@@ -296,7 +296,7 @@ class AdminUserCreationForm(UniqueEmailMixin, auth_forms.AdminUserCreationForm):
         super().__init__(*args, **kwargs)
         self.fields["username"].validators.append(validate_ascii_username)
         self.fields["username"].help_text = _(
-            "150 characters or fewer: letters a-z, digits and . + - _ only."
+            "150 characters or fewer: letters a-z and A-Z, digits and . + - _ only."
         )
         self.fields["display_name"].validators.append(validate_name)
 

@@ -341,7 +341,7 @@ def _marks_of(
 class CellState(StrEnum):
     GRADED = "graded"
     PENDING = "pending"  # submitted, not graded yet
-    MISSING = "missing"  # nothing submitted and the (group's) deadline has passed
+    MISSING = "missing"  # nothing submitted: the (group's) deadline passed, or released
     NOT_DUE = "not due"  # nothing submitted yet, still time
 
 
