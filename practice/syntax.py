@@ -63,6 +63,36 @@ TEXT_KEYS = {
 }
 CHOICE_TEXT_KEYS = ("text", "feedback")
 
+# What the back office shows authors (lessons/admin.py): one choice question and one
+# exercise, as this module reads them (practice/tests checks that it parses).
+EXAMPLE = """```question
+id: http-stateless
+kind: single
+prompt: Does HTTP remember the previous request?
+choices:
+  - text: "Yes"
+    feedback: Not by itself; cookies and sessions do.
+  - text: "No"
+    correct: true
+explanation: Each request stands alone.
+```
+
+````exercise
+id: greet
+title: Greet by name
+task: Write `greet(name)`, which returns `Hello, NAME!`.
+starter: |
+  def greet(name):
+      ...
+expected: greet("Ada") returns "Hello, Ada!"
+solution: |
+  ```python
+  def greet(name):
+      return f"Hello, {name}!"
+  ```
+````
+"""
+
 # A fence inside a block's YAML text (a solution's code), at any indentation.
 _INNER_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 # An opening fence: up to three spaces, three or more backticks or tildes, an info string.
@@ -466,9 +496,9 @@ def _question(data: dict, line: int, key_lines: dict, problems: list) -> Questio
             if kind is not None
             else "'kind' is missing (single, multiple, number, text or output)",
         )
-        check.allowed(
-            COMMON_KEYS + tuple(k for keys in KIND_KEYS.values() for k in keys), "a question"
-        )
+        # Each key once: choices is a key of two kinds.
+        every = dict.fromkeys(COMMON_KEYS + tuple(k for keys in KIND_KEYS.values() for k in keys))
+        check.allowed(tuple(every), "a question")
         return None
     check.allowed(COMMON_KEYS + KIND_KEYS[kind], f"a {kind} question")
     spec = QuestionSpec(
