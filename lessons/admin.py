@@ -40,6 +40,7 @@ from coursesite.admin_forms import (
 from coursesite.converters import parse_id
 from coursesite.csvexport import CsvResponse
 from coursesite.locks import lock_rows
+from practice import syntax as practice_syntax
 from practice.models import Attempt, ExerciseAttempt
 from practice.services import lesson_practice_sync
 
@@ -556,6 +557,21 @@ class LessonAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # Left empty (or absent from a scripted post), the pass mark keeps its default.
         self.fields["quiz_pass_mark"].required = False
+        if "body" in self.fields:
+            # A first-time author had to guess the blocks' keys (probe 27).
+            body = self.fields["body"]
+            body.help_text = format_html(
+                "{} <details><summary>{}</summary><p>{}</p><pre>{}</pre></details>",
+                body.help_text,
+                _("Example of a question and an exercise"),
+                _(
+                    "A question's kind is single or multiple (choices), number (answer, "
+                    "tolerance), text (answers) or output (code, output). Texts are read "
+                    "as typed. A block holding a ``` fence of its own opens and closes "
+                    "with four backticks."
+                ),
+                practice_syntax.EXAMPLE,
+            )
 
     def clean(self):
         cleaned = super().clean()

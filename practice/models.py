@@ -16,6 +16,12 @@ from django.utils.translation import gettext_lazy as _
 
 from lessons.models import Lesson, Module, content_changed
 
+EXERCISE_MARKDOWN = _(
+    "Markdown: prose, with code between ```python and ``` lines. A text with no such "
+    "fence that reads as code (several lines of Python, or lines indented like code) "
+    "is shown as one code block."
+)
+
 
 class Kind(models.TextChoices):
     SINGLE = "single", _("one answer")
@@ -221,10 +227,14 @@ class Exercise(ExerciseShown, models.Model):
     title = models.CharField(_("title"), max_length=200)
     task = models.TextField(_("task"), help_text=_("Markdown."))
     task_html = models.TextField(editable=False, blank=True)
-    starter = models.TextField(_("starter code"), blank=True)
-    expected = models.TextField(_("expected result"), help_text=_("Markdown."))
+    starter = models.TextField(
+        _("starter code"), blank=True, help_text=_("Put as typed in the student's box.")
+    )
+    # Markdown mixing prose and fenced code by design; bare code shows as a code block
+    # (practice.services._exercise_text_html).
+    expected = models.TextField(_("expected result"), help_text=EXERCISE_MARKDOWN)
     expected_html = models.TextField(editable=False, blank=True)
-    solution = models.TextField(_("worked solution"), help_text=_("Markdown."))
+    solution = models.TextField(_("worked solution"), help_text=EXERCISE_MARKDOWN)
     solution_html = models.TextField(editable=False, blank=True)
 
     objects = PracticeQuerySet.as_manager()

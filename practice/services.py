@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import math
 import re
 import unicodedata
@@ -40,13 +41,53 @@ def _inline_html(markdown: str) -> str:
     return match["inner"] if match and "<p>" not in match["inner"] else html
 
 
-def _code_html(code: str) -> str:
-    """CODE highlighted as Python, in a fence longer than any backtick run in it."""
+def _code_html(code: str, language: str = "python") -> str:
+    """CODE highlighted as LANGUAGE, in a fence longer than any backtick run in it."""
     if not code.strip():
         return ""
     longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
     fence = "`" * max(3, longest + 1)
-    return _html(f"{fence}python\n{code.rstrip(chr(10))}\n{fence}")
+    return _html(f"{fence}{language}\n{code.rstrip(chr(10))}\n{fence}")
+
+
+# An exercise's expected result and worked solution are Markdown, prose and fenced code
+# mixed (the demo course's are). Written as bare code, they lost their line breaks and
+# indentation: "def f(x): return x" on one line of prose (probe 27). So a text with no
+# fence of its own that reads as code is shown as a code block.
+_FENCE_LINE = re.compile(r"^\s*(`{3,}|~{3,})", re.MULTILINE)
+_LIST_ITEM = re.compile(r"^\s*([-*+]|\d+[.)])\s", re.MULTILINE)
+_PYTHON_START = re.compile(
+    r"(def|class|import|from|for|while|if|with|try|async|return|raise)\b|@|[A-Za-z_][\w.]*\s*[=(\[]"
+)
+
+
+def _code_language(text: str) -> str | None:
+    """Return the language to show TEXT in as a code block ("python" or "text"), or
+    None to render it as Markdown: a text with a fence of its own, prose, a list."""
+    lines = text.strip("\n").split("\n")
+    if len([line for line in lines if line.strip()]) < 2 or _FENCE_LINE.search(text):
+        return None
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        is_python = False
+    else:
+        is_python = _PYTHON_START.match(lines[0].lstrip()) is not None
+    # A line indented under the line above is folded into its paragraph by Markdown,
+    # indentation and all: code, unless the text is a (nested) list.
+    indented = any(
+        line[:1] in (" ", "\t") and line.strip() and previous.strip()
+        for previous, line in zip(lines, lines[1:], strict=False)
+    )
+    if is_python:
+        return "python"
+    return "text" if indented and not _LIST_ITEM.search(text) else None
+
+
+def _exercise_text_html(text: str) -> str:
+    """An exercise's expected result or solution: Markdown, or a code block (above)."""
+    language = _code_language(text)
+    return _code_html(text, language) if language else _html(text)
 
 
 # Storing what a lesson asks ---------------------------------------------------------
@@ -206,9 +247,9 @@ def _sync(lesson: Lesson, practice: syntax.Practice) -> SyncReport:
                 "task_html": _html(spec.task),
                 "starter": spec.starter,
                 "expected": spec.expected,
-                "expected_html": _html(spec.expected),
+                "expected_html": _exercise_text_html(spec.expected),
                 "solution": spec.solution,
-                "solution_html": _html(spec.solution),
+                "solution_html": _exercise_text_html(spec.solution),
             },
             report,
         )

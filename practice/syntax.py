@@ -54,6 +54,44 @@ KIND_KEYS = {
 }
 EXERCISE_KEYS = ("id", "title", "task", "starter", "expected", "solution")
 CHOICE_KEYS = ("text", "correct", "feedback")
+# The keys whose value is text, read as the author typed it: YAML 1.1 reads a plain
+# Yes as true, 3.10 as 3.1 and ~ as nothing, so a choice "Yes" showed as "true". The
+# others (correct, answer, tolerance) keep YAML's types; "correct: yes" is true.
+TEXT_KEYS = {
+    QUESTION: ("id", "kind", "prompt", "explanation", "code", "output"),
+    EXERCISE: ("id", "title", "task", "starter", "expected", "solution"),
+}
+CHOICE_TEXT_KEYS = ("text", "feedback")
+
+# What the back office shows authors (lessons/admin.py): one choice question and one
+# exercise, as this module reads them (practice/tests checks that it parses).
+EXAMPLE = """```question
+id: http-stateless
+kind: single
+prompt: Does HTTP remember the previous request?
+choices:
+  - text: "Yes"
+    feedback: Not by itself; cookies and sessions do.
+  - text: "No"
+    correct: true
+explanation: Each request stands alone.
+```
+
+````exercise
+id: greet
+title: Greet by name
+task: Write `greet(name)`, which returns `Hello, NAME!`.
+starter: |
+  def greet(name):
+      ...
+expected: greet("Ada") returns "Hello, Ada!"
+solution: |
+  ```python
+  def greet(name):
+      return f"Hello, {name}!"
+  ```
+````
+"""
 
 # A fence inside a block's YAML text (a solution's code), at any indentation.
 _INNER_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
@@ -309,7 +347,38 @@ def _load(block: _Block, problems: list[Problem]) -> tuple[dict | None, dict[str
         if key == "choices" and isinstance(value_node, yaml.SequenceNode):
             for number, item in enumerate(value_node.value):
                 key_lines[f"choices.{number}"] = first + item.start_mark.line
+    _texts_as_typed(data, node, TEXT_KEYS[block.kind])
+    if block.kind == QUESTION:
+        _answers_and_choices_as_typed(data, node)
     return data, key_lines
+
+
+def _as_typed(value: Any, node: yaml.Node) -> Any:
+    """VALUE as its source text if NODE is a scalar ("Yes", not True), else VALUE."""
+    return node.value if isinstance(node, yaml.ScalarNode) else value
+
+
+def _texts_as_typed(data: dict, node: yaml.Node | None, keys: tuple[str, ...]) -> None:
+    for key, _, value_node in mapping_items(node):
+        if isinstance(key, str) and key in keys:
+            data[key] = _as_typed(data[key], value_node)
+
+
+def _answers_and_choices_as_typed(data: dict, node: yaml.Node | None) -> None:
+    for key, _, value_node in mapping_items(node):
+        if key not in ("answers", "choices"):
+            continue
+        value = data[key]
+        if isinstance(value_node, yaml.SequenceNode):  # loaded as a list as long
+            items = zip(value, value_node.value, strict=True)
+            if key == "answers":
+                data[key] = [_as_typed(item, item_node) for item, item_node in items]
+            else:
+                for item, item_node in items:
+                    if isinstance(item, dict):
+                        _texts_as_typed(item, item_node, CHOICE_TEXT_KEYS)
+        elif key == "answers":
+            data[key] = _as_typed(value, value_node)
 
 
 def _shown(value: Any, limit: int = 60) -> str:
@@ -359,7 +428,7 @@ class _Checker:
         if isinstance(value, (dict, list)):
             self.fail(key, f"{key} must be text, not {_shown(value)}")
             return ""
-        value = value if isinstance(value, str) else _scalar_text(value)
+        value = value if isinstance(value, str) else str(value)
         char = _bad_character(value)
         if char is not None:
             self.fail(key, f"{key} contains an invisible control character (U+{ord(char):04X})")
@@ -398,6 +467,12 @@ class _Checker:
             if required:
                 self.problems.append(Problem(self.line, f"{key!r} is missing (a number)"))
             return None
+        if isinstance(value, str):
+            # YAML 1.1 reads 1e3 (no dot) as text; a number field takes it as typed.
+            try:
+                value = float(value)
+            except ValueError:
+                pass
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.fail(key, f"{key} must be a number, not {_shown(value)}")
             return None
@@ -411,15 +486,6 @@ class _Checker:
         return number
 
 
-def _scalar_text(value: Any) -> str:
-    """A YAML scalar read as text as the author typed it (output: 5 means "5")."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(value)
-    return str(value)
-
-
 def _question(data: dict, line: int, key_lines: dict, problems: list) -> QuestionSpec | None:
     check = _Checker(data, line, key_lines, problems)
     kind = data.get("kind")
@@ -430,9 +496,9 @@ def _question(data: dict, line: int, key_lines: dict, problems: list) -> Questio
             if kind is not None
             else "'kind' is missing (single, multiple, number, text or output)",
         )
-        check.allowed(
-            COMMON_KEYS + tuple(k for keys in KIND_KEYS.values() for k in keys), "a question"
-        )
+        # Each key once: choices is a key of two kinds.
+        every = dict.fromkeys(COMMON_KEYS + tuple(k for keys in KIND_KEYS.values() for k in keys))
+        check.allowed(tuple(every), "a question")
         return None
     check.allowed(COMMON_KEYS + KIND_KEYS[kind], f"a {kind} question")
     spec = QuestionSpec(
@@ -514,7 +580,7 @@ def _answers(check: _Checker) -> list[str]:
         if isinstance(item, (dict, list)) or item is None:
             check.fail("answers", 'answers must be a list of texts, such as ["flask run"]')
             return []
-        text = _scalar_text(item)
+        text = str(item)  # as typed (_answers_and_choices_as_typed)
         if not normalize_text(text):
             check.fail("answers", "an accepted answer is empty")
             return []

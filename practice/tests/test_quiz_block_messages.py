@@ -176,3 +176,36 @@ def test_teachers_still_read_the_explanation_in_the_answer_key(client, alice, re
     client.force_login(alice)
     section = section_of(client, required_quiz)
     assert "Answer key" in section and EXPLANATION in section
+
+
+# What a first-time author is told (probe 27) --------------------------------------------
+
+
+def test_an_unknown_key_of_a_question_without_a_kind_lists_each_allowed_key_once():
+    found = problems(block("id: a\nprompt: P\nquestion: Q\n"))
+    assert found == [
+        "line 3: 'kind' is missing (single, multiple, number, text or output)",
+        "line 6: unknown key 'question' for a question (allowed: id, kind, prompt, "
+        "explanation, choices, answer, tolerance, answers, code, output)",
+    ]
+
+
+@pytest.mark.django_db
+def test_the_lessons_text_box_shows_an_example_that_the_site_accepts(client, alice):
+    quiz = build_quiz()
+    EnrollmentFactory(user=alice, course=quiz.course, role=Role.INSTRUCTOR)
+    client.force_login(alice)
+    for url in (
+        reverse("admin:lessons_lesson_change", args=[quiz.lesson.pk]),
+        reverse("admin:lessons_lesson_add"),
+    ):
+        page = client.get(url).content.decode()
+        help_text = page.split('id="id_body_helptext"')[1].split("</details>")[0]
+        assert "<summary>Example of a question and an exercise</summary>" in help_text
+        example = html.unescape(help_text.split("<pre>")[1].split("</pre>")[0])
+        assert "```question\n" in example and "````exercise\n" in example
+        practice = syntax.parse(example)
+        assert practice.problems == []
+        assert [q.kind for q in practice.questions] == ["single"]
+        assert [c.text for c in practice.questions[0].choices] == ["Yes", "No"]
+        assert [e.slug for e in practice.exercises] == ["greet"]
