@@ -219,6 +219,11 @@ class CriterionInline(CourseScopedInline, admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("levels")
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "description":  # narrower, for the levels' column
+            kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 2, "cols": 22}))
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     # Levels are edited on each criterion's page: shown and linked here, where a first
     # instructor took the rubric for one without any (probe 44).
     @admin.display(description=_("levels"))
@@ -229,8 +234,13 @@ class CriterionInline(CourseScopedInline, admin.TabularInline):
         levels = obj.levels.all()
         listed = " · ".join(f"{level.label} ({_points(level.points)})" for level in levels)
         if not listed:
-            return format_html('{} <a href="{}">{}</a>', _("None yet."), url, _("Add levels"))
-        return format_html('{} <a href="{}">{}</a>', listed, url, _("Edit levels"))
+            listed = _("None yet.")
+            return format_html(
+                '<div class="levels">{} <a href="{}">{}</a></div>', listed, url, _("Add levels")
+            )
+        return format_html(
+            '<div class="levels">{} <a href="{}">{}</a></div>', listed, url, _("Edit levels")
+        )
 
 
 # The history of a rubric's criteria and levels, on the rubric's and criterion's history
