@@ -15,6 +15,7 @@ from django.db.models import OuterRef, Subquery
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 
+from access import policy
 from accounts.models import Role
 from coursesite.converters import MAX_ID
 from grading.models import (
@@ -152,15 +153,36 @@ class SubmissionFilter(django_filters.FilterSet):
         return queryset.exclude(version=Subquery(latest))
 
 
+GRADER_HIDDEN = (
+    "You cannot filter your reviews by grader: only a course's graders and instructors "
+    "see who grades."
+)
+
+
 class ReviewFilter(django_filters.FilterSet):
     assignment = IdFilter(field_name="group__assignment_id")
     course = IdFilter(field_name="group__assignment__course_id")
-    grader = IdFilter(field_name="grader_id")
+    grader = IdFilter(
+        method="filter_grader",
+        label="The grader's id: reviews of the courses the user grades or teaches "
+        "(anyone else is refused, 400).",
+    )
     status = django_filters.ChoiceFilter(choices=ReviewStatus.choices)
 
     class Meta:
         model = Review
         fields = ["assignment", "course", "grader", "status"]
+
+    def filter_grader(self, queryset, name, value):
+        # A review's grader is hidden from its students (ReviewSerializer.get_grader):
+        # counting their feedback per grader id told them who graded them.
+        user = self.request.user
+        if policy.is_superuser(user):
+            return queryset.filter(grader_id=value)
+        courses = policy.courses_where(user, policy.STAFF)
+        if not courses:
+            raise ValidationError({name: [GRADER_HIDDEN]})
+        return queryset.filter(grader_id=value, group__assignment__course_id__in=courses)
 
 
 class LineCommentFilter(django_filters.FilterSet):

@@ -8,7 +8,10 @@ import pytest
 from django.core.files.base import ContentFile
 
 from access.tests.tenants import build_tenant
+from accounts.models import Role
+from api import filters
 from api.pagination import PAGE_SIZE_INVALID
+from lessons.tests.factories import EnrollmentFactory
 from projects.models import Submission
 
 from .conftest import token_client
@@ -149,3 +152,28 @@ def test_a_boolean_field_of_a_body_takes_json_booleans_only(world):
     response = teacher.patch(url, {"is_published": False}, content_type="application/json")
     assert response.status_code == 200
     assert response.json()["is_published"] is False
+
+
+def test_the_grader_filter_tells_students_nothing_of_who_graded_them(world):
+    """A student's ``?grader=<id>`` counted 1 for their grader and 0 for anyone else,
+    although a review's ``grader`` is hidden from its students."""
+    a, b, _root = world
+    student = token_client(a.student)
+    for grader in (a.grader, a.instructor):
+        response = student.get("/api/v1/reviews/", {"grader": grader.pk})
+        assert response.status_code == 400, response.content
+        assert response.json()["errors"] == {"grader": [filters.GRADER_HIDDEN]}
+    # Their graders still filter by it.
+    mine = token_client(a.grader).get("/api/v1/reviews/", {"grader": a.grader.pk}).json()
+    assert mine["count"] > 0
+    # Someone who teaches one course and studies in another: the filter reads the course
+    # they teach only, never their own feedback's.
+    EnrollmentFactory(user=b.student, course=a.course, role=Role.INSTRUCTOR)
+    both = token_client(b.student)
+    assert b.review_r.pk in {r["id"] for r in both.get("/api/v1/reviews/").json()["results"]}
+    found = both.get("/api/v1/reviews/", {"grader": b.grader.pk})
+    assert found.status_code == 200
+    assert found.json()["count"] == 0
+    found = both.get("/api/v1/reviews/", {"grader": a.grader.pk}).json()
+    assert found["count"] > 0
+    assert all(r["grader"] == a.grader.pk for r in found["results"])
