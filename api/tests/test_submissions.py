@@ -8,6 +8,7 @@ from django.test import Client
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, FakePayload, encode_multipart
 
 from access.tests.tenants import build_tenant
+from api.problems import NOT_FOUND
 from projects.tests.factories import make_zip
 
 from .conftest import token_client
@@ -177,3 +178,24 @@ def test_a_refusal_names_a_few_unknown_fields_not_all_of_them(apple):
         "4980 more fields that this request does not take were sent."
     ]
     assert len(response.content) < 20_000
+
+
+def test_a_version_the_list_hides_from_a_grader_is_not_found_as_a_group_is_not(apple):
+    """Probe: a grader's GET of a version of a group they grade answered 403 (the id
+    exists) where the list hides it and /groups/{id}/ answers 404."""
+    grader = token_client(apple.grader)
+    listed = grader.get("/api/v1/submissions/").json()["results"]
+    assert apple.submission_o.pk not in {row["id"] for row in listed}
+    for url in (
+        f"/api/v1/submissions/{apple.submission_o.pk}/",
+        f"/api/v1/submissions/{apple.review_p.submission_id}/",
+        f"/api/v1/groups/{apple.group_o.pk}/",
+    ):
+        response = grader.get(url)
+        assert response.status_code == 404, (url, response.status_code)
+        assert response.json()["detail"] == NOT_FOUND
+    missing = grader.get("/api/v1/submissions/999999/")
+    assert missing.json() == {**response.json(), "instance": "/api/v1/submissions/999999/"}
+    # The archive of the version they grade is still theirs to download.
+    download = grader.get(f"/api/v1/submissions/{apple.submission_o.pk}/download/")
+    assert download.status_code == 200
