@@ -155,12 +155,19 @@ def test_an_action_that_takes_no_body_refuses_one_and_does_nothing(apple):
     response = teacher.post(url, {"released": False}, content_type="application/json")
     assert response.status_code == 400
     assert "released" in response.json()["errors"]
-    response = teacher.post(url, [1], content_type="application/json")
-    assert response.status_code == 400
-    assert response.json()["errors"]["non_field_errors"] == ["This request takes no body."]
+    # An empty object or null is a body too: {} released the grades (probe).
+    for body in ("[1]", "{}", "null", "  {} "):
+        response = teacher.post(url, body, content_type="application/json")
+        assert response.status_code == 400, body
+        assert response.json()["errors"]["non_field_errors"] == ["This request takes no body."]
+    for action in ("assign-graders", "leave"):
+        response = token_client(apple.student if action == "leave" else apple.instructor).post(
+            f"/api/v1/assignments/{apple.grading.pk}/{action}/", "{}", "application/json"
+        )
+        assert response.status_code == 400, action
     assert not GradeRelease.objects.filter(assignment=apple.grading).exists()
     # Without a body, the release itself answers (here: reviews are still missing).
-    answer = teacher.post(url, content_type="application/json").json()
+    answer = teacher.generic("POST", url).json()  # the client's post() sends "{}"
     assert "have no completed review yet" in answer["errors"]["non_field_errors"][0]
 
 

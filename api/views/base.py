@@ -39,13 +39,14 @@ class ApiViewSet(PolicyMixin, viewsets.GenericViewSet):
 
 def no_body(request) -> None:
     """Refuse (400) a body sent to an action that takes none: `{"released": false}` to
-    the release released the grades, as if the client had been heard."""
-    data = request.data
-    if data is None or (hasattr(data, "keys") and not data):  # none, or an empty object
+    the release released the grades, as if the client had been heard. An empty object
+    or ``null`` is a body too: only a request without one is taken."""
+    if request.stream is None:  # no body (DRF reads a Content-Length of 0 as none)
         return
-    if not hasattr(data, "keys"):
-        raise ApiValidationError({"non_field_errors": ["This request takes no body."]})
-    refuse_unknown_fields(data, [])
+    data = request.data
+    if hasattr(data, "keys") and data:
+        refuse_unknown_fields(data, [])  # names the fields sent
+    raise ApiValidationError({"non_field_errors": ["This request takes no body."]})
 
 
 def valid(serializer_class, data, **kwargs) -> dict:
