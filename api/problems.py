@@ -38,6 +38,12 @@ class Conflict(exceptions.APIException):
     default_detail = "Someone changed this at the same moment. Please try again."
     default_code = "conflict"
 
+    def __init__(self, detail=None, code=None, **members) -> None:
+        super().__init__(detail, code)
+        # Extension members of the problem (RFC 9457): what a script acts on, such as
+        # the id of the enrollment that is already there.
+        self.members = members
+
 
 # The policy's 404, said of the API's records rather than of pages.
 NOT_FOUND = "Not found: it does not exist, or it is outside your courses (the two look the same)."
@@ -94,6 +100,7 @@ def problem_handler(exc, context):
     else:
         detail = response.data.get("detail") if isinstance(response.data, dict) else None
         problem["detail"] = str(detail or HTTPStatus(status).description)
+    problem.update(getattr(exc, "members", {}))
     response.data = problem
     response.content_type = PROBLEM_JSON
     # Written as JSON whatever the view's renderers (the schema's first is YAML) and

@@ -584,3 +584,9 @@ class ProblemSerializer(Serializer):
     detail = serializers.CharField()
     instance = serializers.CharField()
     errors = serializers.DictField(required=False)
+
+
+class EnrolledAlreadySerializer(ProblemSerializer):
+    """The problem of enrolling someone already enrolled (409)."""
+
+    enrollment = serializers.IntegerField(help_text="The id of their enrollment.")

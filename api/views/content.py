@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, parsers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -22,6 +22,7 @@ from lessons.outline import course_outlines
 from .. import filters, serializers
 from ..pagination import Pagination, page_parameters
 from ..parsers import JSONParser, read_body
+from ..problems import Conflict
 from .base import NO_OPTIONS, ApiViewSet, only_params, problems, save_checked, valid
 from .grading import GradebookActions
 
@@ -141,8 +142,14 @@ class CourseViewSet(GradebookActions, mixins.ListModelMixin, mixins.RetrieveMode
 
     @extend_schema(
         summary="Enroll an existing account (the course's instructors)",
+        description="Someone already enrolled is a 409 whose `enrollment` is the id of "
+        "their enrollment (change their role there).",
         request=serializers.EnrollmentCreateSerializer,
-        responses={201: serializers.EnrollmentSerializer, **problems(400, 403, 404)},
+        responses={
+            201: serializers.EnrollmentSerializer,
+            **problems(400, 403, 404),
+            409: OpenApiResponse(serializers.EnrolledAlreadySerializer),
+        },
     )
     @action(detail=True, methods=["post"], url_path="enrollments")
     def create_enrollment(self, request, pk=None):
@@ -162,8 +169,14 @@ class CourseViewSet(GradebookActions, mixins.ListModelMixin, mixins.RetrieveMode
             lessons.refuse_if_unconfirmed_elsewhere(user, course, by=request.user)
             enrollment = lessons.enrollment_create(user=user, course=course, role=data["role"])
         except ValidationError as exc:
-            if getattr(exc, "code", None) in ("closed_account", "unconfirmed_elsewhere"):
+            code = getattr(exc, "code", None)
+            if code in ("closed_account", "unconfirmed_elsewhere"):
                 raise ValidationError({"email": exc.messages}) from exc
+            if code == "already_enrolled":
+                # A sync script tells "already there" from an error by the status,
+                # and finds the enrollment to change by its id.
+                existing = Enrollment.objects.get(user=user, course=course)
+                raise Conflict(exc.messages[0], enrollment=existing.pk) from exc
             raise
         lessons.enrollments_reclaim([enrollment])  # invited instead, if never confirmed
         lessons.enrollments_notify([enrollment])
