@@ -84,6 +84,7 @@ def calls(a, b) -> list[Call]:
         # About the user.
         Call("GET", "/me/", shows_a=PEOPLE_A),
         Call("GET", "/me/progress/", shows_a=MEMBERS_A - {"superuser"}),
+        Call("GET", "/me/marks/", shows_a=frozenset({"student_a"})),
         # Lists: everyone gets one, course A's rows only where the site shows them.
         Call("GET", "/courses/", shows_a=MEMBERS_A),
         Call("GET", "/modules/", shows_a=MEMBERS_A),

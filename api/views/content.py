@@ -14,6 +14,7 @@ from access import policy
 from accounts.models import User
 from accounts.validators import normalize_email, validate_mail_domain
 from coursesite.csvexport import CSV_MEDIA_TYPE
+from grading.gradebook import released_marks_of
 from lessons import selectors
 from lessons import services as lessons
 from lessons.models import Course, Enrollment, Lesson, Module, Progress
@@ -266,6 +267,39 @@ class CourseViewSet(GradebookActions, mixins.ListModelMixin, mixins.RetrieveMode
             {"id": m.pk, "title": m.title, "lessons": m.lesson_count} for m in modules
         ]
         return response
+
+
+class MyMarksView(APIView):
+    http_method_names = NO_OPTIONS
+
+    @extend_schema(
+        summary="The user's released marks, as their feedback pages show them",
+        description="One row per project of the courses the user studies in whose grades "
+        "are released and that gives them a mark (a completed review of their group, or "
+        "an instructor's override). Nothing of a project not released.",
+        parameters=page_parameters("Marks"),
+        responses={200: serializers.MyMarksPageSerializer, **problems(401)},
+        tags=["me"],
+    )
+    def get(self, request):
+        only_params(request, "page", "page_size")
+        rows = [
+            {
+                "assignment": assignment.pk,
+                "course": assignment.course_id,
+                "title": assignment.title,
+                "mark": mark.mark,
+                "adjusted": mark.override is not None,
+                "group_mark": mark.grade.mark if mark.grade else None,
+                "late_penalty": mark.grade.penalty_percent if mark.grade else None,
+                "days_late": mark.grade.days_late if mark.grade else None,
+                "peer_factor": mark.capped_factor_display,
+            }
+            for assignment, mark in released_marks_of(request.user)
+        ]
+        paginator = Pagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(serializers.MyMarkSerializer(page, many=True).data)
 
 
 def _progress(progress: Progress) -> dict:
