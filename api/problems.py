@@ -45,6 +45,12 @@ class Conflict(exceptions.APIException):
         self.members = members
 
 
+class PreconditionFailed(exceptions.APIException):
+    status_code = 412
+    default_detail = "This changed since you read it: nothing was saved. Read it again."
+    default_code = "precondition_failed"
+
+
 # The policy's 404, said of the API's records rather than of pages.
 NOT_FOUND = "Not found: it does not exist, or it is outside your courses (the two look the same)."
 

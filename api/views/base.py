@@ -56,6 +56,12 @@ def valid(serializer_class, data, **kwargs) -> dict:
     return serializer.validated_data
 
 
+def changes(instance, data: dict) -> bool:
+    """Return whether DATA (checked fields) changes INSTANCE: a PATCH of {} or of the
+    values already there writes nothing, and its updated_at stays."""
+    return any(getattr(instance, name) != value for name, value in data.items())
+
+
 def form_input(serializer_class, data) -> dict[str, str]:
     """Return DATA checked by SERIALIZER_CLASS as the strings a site form takes.
 

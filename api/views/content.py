@@ -24,7 +24,15 @@ from .. import filters, serializers
 from ..pagination import Pagination, page_parameters
 from ..parsers import JSONParser, read_body
 from ..problems import Conflict
-from .base import NO_OPTIONS, ApiViewSet, only_params, problems, save_checked, valid
+from .base import (
+    NO_OPTIONS,
+    ApiViewSet,
+    changes,
+    only_params,
+    problems,
+    save_checked,
+    valid,
+)
 from .grading import GradebookActions
 
 
@@ -125,7 +133,8 @@ class CourseViewSet(GradebookActions, mixins.ListModelMixin, mixins.RetrieveMode
         course = self.get_object()
         serializer = self.get_serializer(course, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        serializer.save()
+        if changes(course, serializer.validated_data):
+            serializer.save()
         return Response(serializer.data)
 
     @extend_schema(
@@ -402,9 +411,10 @@ class LessonViewSet(
     def partial_update(self, request, pk=None):
         lesson = self.get_object()
         data = valid(serializers.LessonSerializer, request.data, instance=lesson, partial=True)
-        for name, value in data.items():
-            setattr(lesson, name, value)
-        lessons.lesson_save(lesson)
+        if changes(lesson, data):
+            for name, value in data.items():
+                setattr(lesson, name, value)
+            lessons.lesson_save(lesson)
         return Response(serializers.LessonSerializer(lesson, context={"request": request}).data)
 
 
