@@ -30,11 +30,22 @@ from lessons.models import Course, Enrollment, Lesson, Module
 from projects.models import Group, GroupMembership, ProjectAssignment, Submission
 
 
+def is_whole_number(value: str) -> bool:
+    """Return whether VALUE is written in ASCII digits alone, as the schema's integers
+    are: int() also reads " 1", "+1" and other scripts' digits ("１２", "٥")."""
+    return value.isascii() and value.isdigit()
+
+
 class IdField(forms.IntegerField):
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        if value not in self.empty_values and not is_whole_number(str(value)):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
 
 
 class IdFilter(django_filters.NumberFilter):
@@ -218,6 +229,11 @@ def refuse_other_params(request, taken: Sequence[str], *, what: str) -> None:
     if unknown := sorted(set(request.query_params) - set(taken)):
         takes = ", ".join(taken) or "none"
         raise ValidationError({name: [f"{what}; it takes {takes}."] for name in unknown})
+    # Every parameter takes one value: of ?course=1&course=2 the last one was read, unsaid.
+    if repeated := sorted(name for name, values in request.query_params.lists() if len(values) > 1):
+        raise ValidationError(
+            {name: ["Give this parameter once: it takes one value."] for name in repeated}
+        )
 
 
 class StrictFilterBackend(DjangoFilterBackend):
