@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
+from django.http import Http404
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
@@ -74,7 +76,14 @@ class PolicyMixin:
 
     def get_object(self) -> Model:
         action, roles = self.object_action()
-        obj = self.fetch(self.base_queryset(), action, roles=roles, pk=self.kwargs["pk"])
+        try:
+            obj = self.fetch(self.base_queryset(), action, roles=roles, pk=self.kwargs["pk"])
+        except PermissionDenied:
+            # A read of a row the list hides (a grader's version, which only its group
+            # and teachers read here) is not confirmed: a 403 told the id exists.
+            if self.request.method in SAFE_METHODS:
+                raise Http404(policy.NOT_FOUND) from None
+            raise
         self.check_object_permissions(self.request, obj)
         return obj
 

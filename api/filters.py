@@ -15,6 +15,7 @@ from django.db.models import OuterRef, Subquery
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 
+from access import policy
 from accounts.models import Role
 from coursesite.converters import MAX_ID
 from grading.models import (
@@ -29,11 +30,22 @@ from lessons.models import Course, Enrollment, Lesson, Module
 from projects.models import Group, GroupMembership, ProjectAssignment, Submission
 
 
+def is_whole_number(value: str) -> bool:
+    """Return whether VALUE is written in ASCII digits alone, as the schema's integers
+    are: int() also reads " 1", "+1" and other scripts' digits ("１２", "٥")."""
+    return value.isascii() and value.isdigit()
+
+
 class IdField(forms.IntegerField):
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        if value not in self.empty_values and not is_whole_number(str(value)):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
 
 
 class IdFilter(django_filters.NumberFilter):
@@ -152,15 +164,36 @@ class SubmissionFilter(django_filters.FilterSet):
         return queryset.exclude(version=Subquery(latest))
 
 
+GRADER_HIDDEN = (
+    "You cannot filter your reviews by grader: only a course's graders and instructors "
+    "see who grades."
+)
+
+
 class ReviewFilter(django_filters.FilterSet):
     assignment = IdFilter(field_name="group__assignment_id")
     course = IdFilter(field_name="group__assignment__course_id")
-    grader = IdFilter(field_name="grader_id")
+    grader = IdFilter(
+        method="filter_grader",
+        label="The grader's id: reviews of the courses the user grades or teaches "
+        "(anyone else is refused, 400).",
+    )
     status = django_filters.ChoiceFilter(choices=ReviewStatus.choices)
 
     class Meta:
         model = Review
         fields = ["assignment", "course", "grader", "status"]
+
+    def filter_grader(self, queryset, name, value):
+        # A review's grader is hidden from its students (ReviewSerializer.get_grader):
+        # counting their feedback per grader id told them who graded them.
+        user = self.request.user
+        if policy.is_superuser(user):
+            return queryset.filter(grader_id=value)
+        courses = policy.courses_where(user, policy.STAFF)
+        if not courses:
+            raise ValidationError({name: [GRADER_HIDDEN]})
+        return queryset.filter(grader_id=value, group__assignment__course_id__in=courses)
 
 
 class LineCommentFilter(django_filters.FilterSet):
@@ -196,6 +229,11 @@ def refuse_other_params(request, taken: Sequence[str], *, what: str) -> None:
     if unknown := sorted(set(request.query_params) - set(taken)):
         takes = ", ".join(taken) or "none"
         raise ValidationError({name: [f"{what}; it takes {takes}."] for name in unknown})
+    # Every parameter takes one value: of ?course=1&course=2 the last one was read, unsaid.
+    if repeated := sorted(name for name, values in request.query_params.lists() if len(values) > 1):
+        raise ValidationError(
+            {name: ["Give this parameter once: it takes one value."] for name in repeated}
+        )
 
 
 class StrictFilterBackend(DjangoFilterBackend):

@@ -48,10 +48,8 @@ class Pagination(PageNumberPagination):
         value = request.query_params.get(self.page_size_query_param)
         if value is None:
             return self.page_size
-        try:
-            size = int(value)
-        except ValueError:
-            size = 0
+        # ASCII digits only, as the schema's integer: int() read " 5", "+5" and "٥".
+        size = int(value) if value.isascii() and value.isdigit() else 0
         if size < 1:
             raise ValidationError({self.page_size_query_param: [PAGE_SIZE_INVALID]})
         return min(size, self.max_page_size)
@@ -59,23 +57,26 @@ class Pagination(PageNumberPagination):
     def get_page_number(self, request, paginator):
         # DRF reads "?page=" as page 1: it is no page number (404, as "?page=abc" is), as
         # an empty filter is no filter (400). The schema says which values are pages.
-        if request.query_params.get(self.page_query_param) == "":
-            raise NotFound(self.invalid_page_message)
+        value = request.query_params.get(self.page_query_param)
+        if value is not None and not _is_page(value, self.last_page_strings):
+            raise NotFound(self.invalid_page_message)  # "+1" or "١" too, as "1.5" is
         return super().get_page_number(request, paginator)
 
     def page_number(self, request) -> int | str:
         """Return the ``page`` asked for: a number from 1, or "last" (else 404, as the
         lists answer), for a view that pages its rows itself (the gradebook)."""
-        value = request.query_params.get(self.page_query_param, 1)
+        value = request.query_params.get(self.page_query_param, "1")
         if value in self.last_page_strings:
             return value
-        try:
-            number = int(value)
-        except ValueError:
-            number = 0
+        number = int(value) if _is_page(value, ()) else 0
         if number < 1:
             raise NotFound(self.invalid_page_message)
         return number
+
+
+def _is_page(value: str, names: tuple[str, ...]) -> bool:
+    """Return whether VALUE is a page: one of NAMES ("last"), or ASCII digits."""
+    return value in names or (value.isascii() and value.isdigit())
 
 
 def page_parameters(rows: str) -> list[OpenApiParameter]:

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, serializers
 from rest_framework.renderers import JSONRenderer
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
 from access import policy
@@ -35,6 +37,18 @@ class Conflict(exceptions.APIException):
     status_code = 409
     default_detail = "Someone changed this at the same moment. Please try again."
     default_code = "conflict"
+
+    def __init__(self, detail=None, code=None, **members) -> None:
+        super().__init__(detail, code)
+        # Extension members of the problem (RFC 9457): what a script acts on, such as
+        # the id of the enrollment that is already there.
+        self.members = members
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = 412
+    default_detail = "This changed since you read it: nothing was saved. Read it again."
+    default_code = "precondition_failed"
 
 
 # The policy's 404, said of the API's records rather than of pages.
@@ -92,6 +106,7 @@ def problem_handler(exc, context):
     else:
         detail = response.data.get("detail") if isinstance(response.data, dict) else None
         problem["detail"] = str(detail or HTTPStatus(status).description)
+    problem.update(getattr(exc, "members", {}))
     response.data = problem
     response.content_type = PROBLEM_JSON
     # Written as JSON whatever the view's renderers (the schema's first is YAML) and
@@ -113,7 +128,16 @@ def _items_as_lists(errors):
         if errors and all(isinstance(key, int) or _is_index(key) for key in errors):
             items = {int(key): _items_as_lists(value) for key, value in errors.items()}
             return [items.get(index, {}) for index in range(max(items) + 1)]
-        return {key: _items_as_lists(value) for key, value in errors.items()}
+        grouped: dict = {}
+        for key, value in errors.items():
+            # Django names what concerns the whole object "__all__" (a model's unique
+            # slug, a form's clean()): the API says non_field_errors everywhere.
+            key = api_settings.NON_FIELD_ERRORS_KEY if key == NON_FIELD_ERRORS else key
+            value = _items_as_lists(value)
+            if isinstance(grouped.get(key), list) and isinstance(value, list):
+                value = grouped[key] + value
+            grouped[key] = value
+        return grouped
     if isinstance(errors, list):
         return [_items_as_lists(value) for value in errors]
     return errors

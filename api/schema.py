@@ -89,11 +89,11 @@ def add_common_problems(result, generator, request, public):
                         "content": {"application/problem+json": {"schema": PROBLEM}},
                     },
                 )
-            for response in responses.values():
-                # Errors are problem+json: the view-declared ones come as application/json.
+            for code, response in responses.items():
+                # Errors are problem+json: the view-declared ones come as application/json
+                # (a problem, or one with members of its own: an enrollment's 409).
                 content = response.get("content", {})
-                schema = content.get("application/json", {}).get("schema")
-                if schema == PROBLEM:
+                if str(code).startswith(("4", "5")) and "application/json" in content:
                     content["application/problem+json"] = content.pop("application/json")
     return result
 

@@ -251,6 +251,50 @@ class MyProgressPageSerializer(Serializer):
     results = MyProgressSerializer(many=True)
 
 
+class MyMarkSerializer(Serializer):
+    assignment = serializers.IntegerField()
+    course = serializers.IntegerField()
+    title = serializers.CharField()
+    mark = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        help_text="The student's mark in %, as their feedback page shows it: the "
+        "instructor's override if there is one, else the group mark (after the late "
+        "penalty) times their peer factor.",
+    )
+    adjusted = serializers.BooleanField(
+        help_text="The mark is an instructor's override (the site says “Adjusted by "
+        "your instructor”)."
+    )
+    group_mark = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        allow_null=True,
+        help_text="The group's mark in %, after the late penalty (null without a "
+        "completed review).",
+    )
+    late_penalty = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        allow_null=True,
+        help_text="The late penalty taken off, in % (0 when on time; null without a review).",
+    )
+    days_late = serializers.IntegerField(allow_null=True)
+    peer_factor = serializers.DecimalField(
+        max_digits=6,
+        decimal_places=2,
+        allow_null=True,
+        help_text="The peer factor applied, capped (null without peer evaluation).",
+    )
+
+
+class MyMarksPageSerializer(Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = MyMarkSerializer(many=True)
+
+
 class ProgressModuleSerializer(Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
@@ -584,3 +628,9 @@ class ProblemSerializer(Serializer):
     detail = serializers.CharField()
     instance = serializers.CharField()
     errors = serializers.DictField(required=False)
+
+
+class EnrolledAlreadySerializer(ProblemSerializer):
+    """The problem of enrolling someone already enrolled (409)."""
+
+    enrollment = serializers.IntegerField(help_text="The id of their enrollment.")

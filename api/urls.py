@@ -26,6 +26,7 @@ router.register("overrides", grading.OverrideViewSet, basename="override")
 urlpatterns = [
     path("me/", content.MeView.as_view(), name="me"),
     path("me/progress/", content.MyProgressView.as_view(), name="my-progress"),
+    path("me/marks/", content.MyMarksView.as_view(), name="my-marks"),
     *router.urls,
     # The schema, and Swagger UI to browse it (its files come with the sidecar package).
     path("schema/", SpectacularAPIView.as_view(http_method_names=NO_OPTIONS), name="schema"),

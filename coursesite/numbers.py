@@ -16,6 +16,9 @@ from django.core.exceptions import ValidationError
 from rest_framework import serializers
 
 _PLAIN = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# What the API's schema says a number sent as a string is (PlainDecimalFieldExtension):
+# digits and a point, nothing around them (a minus is read, to be told the minimum).
+_DIGITS = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
 
 
 def is_plain_number(value: object) -> bool:
@@ -68,8 +71,15 @@ class PlainDecimalSerializerField(serializers.DecimalField):
 
     def to_internal_value(self, data):
         # JSON numbers arrive as float or int: their text is plain, or "inf"/"1e+999".
-        if isinstance(data, (str, int, float)) and not is_plain_number(data):
+        if isinstance(data, (int, float)) and not is_plain_number(data):
             self.fail("invalid")
+        # A string is plain digits, as the schema says: "+5", "8.5 " or "1e1" were read
+        # where a client following its pattern would have been refused them.
+        if isinstance(data, str) and data:
+            if not _DIGITS.fullmatch(data.removeprefix("-")):
+                self.fail("invalid")
+            if data.startswith("-") and self.min_value is not None and self.min_value >= 0:
+                self.fail("min_value", min_value=self.min_value)  # "-0" too
         return super().to_internal_value(data)
 
     def validate_precision(self, value):

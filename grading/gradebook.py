@@ -30,6 +30,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
+from access import policy
 from accounts.models import User
 from coursesite.converters import parse_id
 from coursesite.prepared import PreparedPages, aggregate_row, prepared
@@ -234,6 +235,23 @@ def assignment_marks(
     """
     # No ids: no query (a prepared __in with nothing to match does not run).
     return _marks_of(_grading_of(assignment_ids=list(assignment_ids)), student_ids=student_ids)
+
+
+def released_marks_of(user: User) -> list[tuple[ProjectAssignment, StudentMark]]:
+    """Return USER's own marks as their feedback pages show them: one per project of the
+    courses they study in whose grades are released, with a mark (a completed review of
+    their group, or an instructor's override), in course and deadline order."""
+    projects = ProjectAssignment.objects.filter(
+        course_id__in=policy.courses_where(user, policy.STUDENTS), grade_release__isnull=False
+    )
+    visible = policy.scope(user, policy.VIEW, projects, roles=policy.STUDENTS)
+    assignments = list(_with_grading(visible).order_by("course", "due_at", "pk"))
+    marks = _marks_of(assignments, student_ids=[user.pk])
+    return [
+        (assignment, mark)
+        for assignment in assignments
+        if (mark := marks.get(assignment.pk, user.pk)) is not None and mark.mark is not None
+    ]
 
 
 def _marks_of(

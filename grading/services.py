@@ -383,13 +383,15 @@ def _save(
     """review_save on REVIEW, read under the lock (_locked)."""
     assignment = review.group.assignment
     _check_still_grades(review, by)
-    if complete is None:
-        complete = review.status == ReviewStatus.COMPLETED
     if only_given:
         saved = {score.criterion_id: (score.points, score.comment) for score in review.scores.all()}
+        if _changes_nothing(review, saved, scores, overall_feedback, complete):
+            return review  # nothing written: updated_at (the API's ETag) stays
         scores = {**saved, **scores}
         if overall_feedback is None:
             overall_feedback = review.overall_feedback
+    if complete is None:
+        complete = review.status == ReviewStatus.COMPLETED
     criteria = list(Criterion.objects.filter(rubric__assignment=assignment))
     if complete and not criteria:
         raise ValidationError("This assignment has no rubric criteria yet; ask an instructor.")
@@ -436,6 +438,23 @@ def _save(
     # Only what a save decides: the grader may have been handed over, under this lock.
     review.save(update_fields=[*_SAVED_FIELDS, "updated_at"])
     return review
+
+
+def _changes_nothing(
+    review: Review,
+    saved: Mapping[int, tuple[Decimal | None, str]],
+    scores: Mapping[int, tuple[Decimal | None, str]],
+    overall_feedback: str | None,
+    complete: bool | None,
+) -> bool:
+    """Return whether a partial save (only_given) of REVIEW leaves it as it is: each score
+    given as saved, the feedback too, and the status asked for already the review's."""
+    status = {None: review.status, True: ReviewStatus.COMPLETED, False: ReviewStatus.DRAFT}
+    return (
+        all(saved.get(pk, (None, "")) == score for pk, score in scores.items())
+        and overall_feedback in (None, review.overall_feedback)
+        and status[complete] == review.status
+    )
 
 
 _SAVED_FIELDS = (

@@ -58,3 +58,22 @@ def test_a_patch_without_a_role_changes_nothing_and_a_role_is_still_checked(worl
     assert response.status_code == 400
     a.enrollment.refresh_from_db()
     assert a.enrollment.role == "student"
+
+
+def test_enrolling_someone_already_enrolled_is_a_conflict_naming_their_enrollment(world):
+    """It was a 400 in English only: a sync script could not tell "already there" from
+    an error, nor find the enrollment to change."""
+    a, _b, _root = world
+    teacher = token_client(a.instructor)
+    url = f"/api/v1/courses/{a.course.pk}/enrollments/"
+    for role in ("student", "grader"):
+        response = teacher.post(
+            url, {"email": a.student.email, "role": role}, content_type="application/json"
+        )
+        assert response.status_code == 409, response.content
+        assert response["Content-Type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["enrollment"] == a.enrollment.pk
+        assert "already enrolled" in problem["detail"]
+    a.enrollment.refresh_from_db()
+    assert a.enrollment.role == "student"

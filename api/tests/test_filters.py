@@ -8,7 +8,10 @@ import pytest
 from django.core.files.base import ContentFile
 
 from access.tests.tenants import build_tenant
+from accounts.models import Role
+from api import filters
 from api.pagination import PAGE_SIZE_INVALID
+from lessons.tests.factories import EnrollmentFactory
 from projects.models import Submission
 
 from .conftest import token_client
@@ -149,3 +152,76 @@ def test_a_boolean_field_of_a_body_takes_json_booleans_only(world):
     response = teacher.patch(url, {"is_published": False}, content_type="application/json")
     assert response.status_code == 200
     assert response.json()["is_published"] is False
+
+
+def test_the_grader_filter_tells_students_nothing_of_who_graded_them(world):
+    """A student's ``?grader=<id>`` counted 1 for their grader and 0 for anyone else,
+    although a review's ``grader`` is hidden from its students."""
+    a, b, _root = world
+    student = token_client(a.student)
+    for grader in (a.grader, a.instructor):
+        response = student.get("/api/v1/reviews/", {"grader": grader.pk})
+        assert response.status_code == 400, response.content
+        assert response.json()["errors"] == {"grader": [filters.GRADER_HIDDEN]}
+    # Their graders still filter by it.
+    mine = token_client(a.grader).get("/api/v1/reviews/", {"grader": a.grader.pk}).json()
+    assert mine["count"] > 0
+    # Someone who teaches one course and studies in another: the filter reads the course
+    # they teach only, never their own feedback's.
+    EnrollmentFactory(user=b.student, course=a.course, role=Role.INSTRUCTOR)
+    both = token_client(b.student)
+    assert b.review_r.pk in {r["id"] for r in both.get("/api/v1/reviews/").json()["results"]}
+    found = both.get("/api/v1/reviews/", {"grader": b.grader.pk})
+    assert found.status_code == 200
+    assert found.json()["count"] == 0
+    found = both.get("/api/v1/reviews/", {"grader": a.grader.pk}).json()
+    assert found["count"] > 0
+    assert all(r["grader"] == a.grader.pk for r in found["results"])
+
+
+def test_numbers_are_ascii_digits_and_each_parameter_comes_once(world):
+    """``?course=１２``, ``?course=%201``, ``?page_size=٥`` and ``?page=+1`` were read as
+    numbers (int() reads them), where "1.5" and "0x10" are refused; of ``?course=1&course=2``
+    the last was read, unsaid; and ``/courses/2/?x=1`` ignored x."""
+    a, _b, _root = world
+    teacher = token_client(a.instructor)
+    course = str(a.course.pk)
+    fullwidth = course.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    for value in (fullwidth, f" {course}", f"+{course}", f"{course} ", "٥"):
+        response = teacher.get("/api/v1/assignments/", {"course": value})
+        assert response.status_code == 400, value
+        assert "course" in response.json()["errors"]
+    for size in ("٥", " 5", "+5", "5 "):
+        response = teacher.get("/api/v1/courses/", {"page_size": size})
+        assert response.status_code == 400, size
+        assert response.json()["errors"] == {"page_size": [PAGE_SIZE_INVALID]}
+    gradebook = f"/api/v1/courses/{course}/gradebook/"
+    for url in ("/api/v1/courses/", gradebook):
+        for page in ("+1", " 1", "١"):
+            assert teacher.get(url, {"page": page}).status_code == 404, (url, page)
+        assert teacher.get(url, {"page": "1"}).status_code == 200
+    assert teacher.get("/api/v1/assignments/", {"course": course}).status_code == 200
+    # A parameter given twice is refused, not read as its last value.
+    for url, query in (
+        ("/api/v1/assignments/", f"course={course}&course=999"),
+        ("/api/v1/courses/", "page_size=5&page_size=500"),
+        (gradebook, "sort=name&sort=total"),
+        ("/api/v1/me/progress/", "page=1&page=2"),
+    ):
+        response = teacher.get(f"{url}?{query}")
+        assert response.status_code == 400, (url, query)
+        name = query.split("=")[0]
+        assert response.json()["errors"] == {
+            name: ["Give this parameter once: it takes one value."]
+        }
+    # One object's GET takes no parameter: a typo is told, as on the lists.
+    for url in (
+        f"/api/v1/courses/{course}/",
+        f"/api/v1/reviews/{a.review_o.pk}/",
+        f"/api/v1/submissions/{a.submission_o.pk}/download/",
+        f"/api/v1/assignments/{a.grading.pk}/release/",
+    ):
+        response = teacher.get(url, {"x": "1"})
+        assert response.status_code == 400, url
+        assert "x" in response.json()["errors"]
+        assert teacher.get(url).status_code == 200, url

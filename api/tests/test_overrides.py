@@ -70,3 +70,27 @@ def test_another_courses_instructor_learns_nothing_from_replaces(apple):
     response = post(token_client(banana.instructor), apple, mark="1", replaces="none")
     assert response.status_code in (403, 404)
     assert MarkOverride.objects.get(pk=apple.override.pk).mark == apple.override.mark
+
+
+def test_a_mark_string_is_plain_digits_as_the_schema_says(apple):
+    """ "+5", "8.5 " and "1e1" were saved as marks though the schema's pattern refuses
+    them: a client following it and one ignoring it were told different things."""
+    client = token_client(apple.instructor)
+    for mark in ("+5", "8.5 ", " 8.5", "1e1", "-0", "٥"):
+        response = post(client, apple, mark=mark)
+        assert response.status_code == 400, mark
+        assert response.json()["errors"]["mark"] == [
+            "Give a value of at least 0." if mark == "-0" else "Give a number, such as 7 or 7.5."
+        ]
+    assert MarkOverride.objects.get(pk=apple.override.pk).mark == apple.override.mark
+    for mark, saved in (
+        ("8.5", "8.5"),
+        (".5", "0.5"),
+        ("5.", "5"),
+        ("100", "100"),
+        (42, "42"),
+        (1e1, "10"),
+    ):
+        response = post(client, apple, mark=mark)
+        assert response.status_code == 200, (mark, response.content)
+        assert MarkOverride.objects.get(pk=apple.override.pk).mark == Decimal(saved)

@@ -6,7 +6,10 @@ import psycopg
 from django.db import IntegrityError, OperationalError
 from rest_framework.test import APIRequestFactory
 
+from access.tests.tenants import build_tenant
 from api.problems import PROBLEM_JSON, problem_handler
+
+from .conftest import token_client
 
 
 def answer(exc):
@@ -98,3 +101,18 @@ def test_a_body_past_the_upload_limit_is_refused_before_it_is_read_whole(db, set
     roster = b"email,name,role\nnew@example.org,New,student\n"
     small = teacher.post(f"{course}/roster/", roster, content_type="text/csv")
     assert small.status_code == 200, small.content
+
+
+def test_what_concerns_the_whole_request_is_always_under_non_field_errors(db):
+    """A second module with the same slug was refused under Django's "__all__", where
+    every other refusal says non_field_errors."""
+    apple = build_tenant("Apple")
+    teacher = token_client(apple.instructor)
+    url = f"/api/v1/courses/{apple.course.pk}/modules/"
+    body = {"order": 5, "title": "Twice", "slug": "twice"}
+    assert teacher.post(url, body, content_type="application/json").status_code == 201
+    response = teacher.post(url, body, content_type="application/json")
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert "__all__" not in errors
+    assert errors["non_field_errors"]

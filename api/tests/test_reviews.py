@@ -160,7 +160,7 @@ def test_a_misspelled_field_is_refused_by_name_and_nothing_is_written(apple):
 @pytest.mark.parametrize(
     ("points", "message"),
     [
-        ("1e-400", "Give at most 2 decimals, such as 7.25."),
+        ("1e-400", "Give a number, such as 7 or 7.5."),  # plain digits only, as the schema
         ("1.123456789", "Give at most 2 decimals, such as 7.25."),
         ("-1", "Give a value of at least 0."),
         ("abc", "Give a number, such as 7 or 7.5."),
@@ -178,3 +178,84 @@ def test_a_score_the_api_refuses_is_told_in_the_site_s_words(apple, points, mess
     assert response.status_code == 400, response.content
     assert response.json()["errors"]["scores"][0]["points"] == [message]
     assert not apple.review_o.scores.exists()
+
+
+def test_a_patch_naming_a_version_saved_over_since_is_refused_not_lost(apple):
+    """A grader and an instructor PATCHing at the same moment both got 200 with their own
+    values, and one was silently lost; with If-Match the second is refused (412)."""
+    from grading.models import Review
+
+    url = f"/api/v1/reviews/{apple.review_o.pk}/"
+    grader, teacher = token_client(apple.grader), token_client(apple.instructor)
+    read = grader.get(url)
+    etag = read["ETag"]
+    assert etag == teacher.get(url)["ETag"]
+    saved = teacher.patch(
+        url, {"overall_feedback": "Instructor's"}, "application/json", HTTP_IF_MATCH=etag
+    )
+    assert saved.status_code == 200, saved.content
+    assert saved["ETag"] != etag
+    refused = grader.patch(
+        url, {"overall_feedback": "Grader's"}, "application/json", HTTP_IF_MATCH=etag
+    )
+    assert refused.status_code == 412, refused.content
+    assert refused["Content-Type"] == "application/problem+json"
+    assert f"changed by {apple.instructor}" in refused.json()["detail"]
+    assert Review.objects.get(pk=apple.review_o.pk).overall_feedback == "Instructor's"
+    # Read again, the grader's change goes through; without If-Match, as before.
+    again = grader.patch(
+        url, {"overall_feedback": "Grader's"}, "application/json", HTTP_IF_MATCH=saved["ETag"]
+    )
+    assert again.status_code == 200
+    assert grader.patch(url, {"overall_feedback": "Last"}, "application/json").status_code == 200
+    assert grader.get(url).json()["overall_feedback"] == "Last"
+
+
+def test_a_patch_that_changes_nothing_writes_nothing(apple):
+    """Probe F3: {} or the values already there moved updated_at (and so the ETag)."""
+    from grading.models import Review
+    from lessons.models import Course, Lesson
+
+    review_url = f"/api/v1/reviews/{apple.review_o.pk}/"
+    grader = token_client(apple.grader)
+    grader.patch(review_url, {"overall_feedback": "Kept"}, "application/json")
+    criterion = Criterion.objects.get(rubric__assignment=apple.grading)
+    grader.patch(
+        review_url, {"scores": [{"criterion": criterion.pk, "points": "4"}]}, "application/json"
+    )
+    teacher = token_client(apple.instructor)
+    course_url = f"/api/v1/courses/{apple.course.pk}/"
+    lesson_url = f"/api/v1/lessons/{apple.lesson.pk}/"
+    # Saved once through the API, as typed text is (trimmed, as the site's form does).
+    teacher.patch(lesson_url, {"body": apple.lesson.body}, "application/json")
+    lesson = Lesson.objects.get(pk=apple.lesson.pk)
+    before = (
+        Review.objects.get(pk=apple.review_o.pk).updated_at,
+        Course.objects.get(pk=apple.course.pk).updated_at,
+        Lesson.objects.get(pk=apple.lesson.pk).updated_at,
+    )
+    etag = grader.get(review_url)["ETag"]
+    for body in (
+        {},
+        {"overall_feedback": "Kept"},
+        {"scores": [{"criterion": criterion.pk, "points": "4.00"}], "complete": False},
+    ):
+        response = grader.patch(review_url, body, "application/json")
+        assert response.status_code == 200, response.content
+        assert response["ETag"] == etag
+    for url, body in (
+        (course_url, {}),
+        (course_url, {"title": apple.course.title}),
+        (lesson_url, {}),
+        (lesson_url, {"title": lesson.title, "body": lesson.body}),
+    ):
+        assert teacher.patch(url, body, "application/json").status_code == 200
+    after = (
+        Review.objects.get(pk=apple.review_o.pk).updated_at,
+        Course.objects.get(pk=apple.course.pk).updated_at,
+        Lesson.objects.get(pk=apple.lesson.pk).updated_at,
+    )
+    assert after == before
+    # A change still writes.
+    assert teacher.patch(course_url, {"title": "New"}, "application/json").status_code == 200
+    assert Course.objects.get(pk=apple.course.pk).updated_at > before[1]

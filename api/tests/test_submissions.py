@@ -8,6 +8,7 @@ from django.test import Client
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, FakePayload, encode_multipart
 
 from access.tests.tenants import build_tenant
+from api.problems import NOT_FOUND
 from projects.tests.factories import make_zip
 
 from .conftest import token_client
@@ -154,12 +155,19 @@ def test_an_action_that_takes_no_body_refuses_one_and_does_nothing(apple):
     response = teacher.post(url, {"released": False}, content_type="application/json")
     assert response.status_code == 400
     assert "released" in response.json()["errors"]
-    response = teacher.post(url, [1], content_type="application/json")
-    assert response.status_code == 400
-    assert response.json()["errors"]["non_field_errors"] == ["This request takes no body."]
+    # An empty object or null is a body too: {} released the grades (probe).
+    for body in ("[1]", "{}", "null", "  {} "):
+        response = teacher.post(url, body, content_type="application/json")
+        assert response.status_code == 400, body
+        assert response.json()["errors"]["non_field_errors"] == ["This request takes no body."]
+    for action in ("assign-graders", "leave"):
+        response = token_client(apple.student if action == "leave" else apple.instructor).post(
+            f"/api/v1/assignments/{apple.grading.pk}/{action}/", "{}", "application/json"
+        )
+        assert response.status_code == 400, action
     assert not GradeRelease.objects.filter(assignment=apple.grading).exists()
     # Without a body, the release itself answers (here: reviews are still missing).
-    answer = teacher.post(url, content_type="application/json").json()
+    answer = teacher.generic("POST", url).json()  # the client's post() sends "{}"
     assert "have no completed review yet" in answer["errors"]["non_field_errors"][0]
 
 
@@ -177,3 +185,24 @@ def test_a_refusal_names_a_few_unknown_fields_not_all_of_them(apple):
         "4980 more fields that this request does not take were sent."
     ]
     assert len(response.content) < 20_000
+
+
+def test_a_version_the_list_hides_from_a_grader_is_not_found_as_a_group_is_not(apple):
+    """Probe: a grader's GET of a version of a group they grade answered 403 (the id
+    exists) where the list hides it and /groups/{id}/ answers 404."""
+    grader = token_client(apple.grader)
+    listed = grader.get("/api/v1/submissions/").json()["results"]
+    assert apple.submission_o.pk not in {row["id"] for row in listed}
+    for url in (
+        f"/api/v1/submissions/{apple.submission_o.pk}/",
+        f"/api/v1/submissions/{apple.review_p.submission_id}/",
+        f"/api/v1/groups/{apple.group_o.pk}/",
+    ):
+        response = grader.get(url)
+        assert response.status_code == 404, (url, response.status_code)
+        assert response.json()["detail"] == NOT_FOUND
+    missing = grader.get("/api/v1/submissions/999999/")
+    assert missing.json() == {**response.json(), "instance": "/api/v1/submissions/999999/"}
+    # The archive of the version they grade is still theirs to download.
+    download = grader.get(f"/api/v1/submissions/{apple.submission_o.pk}/download/")
+    assert download.status_code == 200

@@ -267,8 +267,8 @@ def test_invalid_input_is_a_problem_detail_with_field_errors(world):
         {"email": a.student.email},
         content_type="application/json",
     )
-    assert response.status_code == 400
-    message = response.json()["errors"]["non_field_errors"][0]
+    assert response.status_code == 409  # with the enrollment's id: test_enrollments.py
+    message = response.json()["detail"]
     assert f"{a.student} is already enrolled" in message and "You" not in message
 
 

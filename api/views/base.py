@@ -32,6 +32,15 @@ class ApiViewSet(PolicyMixin, viewsets.GenericViewSet):
     # it reaches the database.
     lookup_value_converter = "id"
 
+    # The GETs of one object that take no query parameters (the others check theirs).
+    PARAMETERLESS = ("retrieve", "download", "release")
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method in ("GET", "HEAD") and self.action in self.PARAMETERLESS:
+            # As the lists do: ?x=1 on /courses/2/ was ignored (a typo read as heard).
+            only_params(request)
+
     def object_for(self, action: str, *, roles=None):
         """Return the URL's object if the user may ACTION it (else 404/403)."""
         return self.fetch(self.base_queryset(), action, roles=roles, pk=self.kwargs["pk"])
@@ -39,13 +48,14 @@ class ApiViewSet(PolicyMixin, viewsets.GenericViewSet):
 
 def no_body(request) -> None:
     """Refuse (400) a body sent to an action that takes none: `{"released": false}` to
-    the release released the grades, as if the client had been heard."""
-    data = request.data
-    if data is None or (hasattr(data, "keys") and not data):  # none, or an empty object
+    the release released the grades, as if the client had been heard. An empty object
+    or ``null`` is a body too: only a request without one is taken."""
+    if request.stream is None:  # no body (DRF reads a Content-Length of 0 as none)
         return
-    if not hasattr(data, "keys"):
-        raise ApiValidationError({"non_field_errors": ["This request takes no body."]})
-    refuse_unknown_fields(data, [])
+    data = request.data
+    if hasattr(data, "keys") and data:
+        refuse_unknown_fields(data, [])  # names the fields sent
+    raise ApiValidationError({"non_field_errors": ["This request takes no body."]})
 
 
 def valid(serializer_class, data, **kwargs) -> dict:
@@ -53,6 +63,12 @@ def valid(serializer_class, data, **kwargs) -> dict:
     serializer = serializer_class(data=data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+def changes(instance, data: dict) -> bool:
+    """Return whether DATA (checked fields) changes INSTANCE: a PATCH of {} or of the
+    values already there writes nothing, and its updated_at stays."""
+    return any(getattr(instance, name) != value for name, value in data.items())
 
 
 def form_input(serializer_class, data) -> dict[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, parsers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -14,6 +14,7 @@ from access import policy
 from accounts.models import User
 from accounts.validators import normalize_email, validate_mail_domain
 from coursesite.csvexport import CSV_MEDIA_TYPE
+from grading.gradebook import released_marks_of
 from lessons import selectors
 from lessons import services as lessons
 from lessons.models import Course, Enrollment, Lesson, Module, Progress
@@ -22,7 +23,16 @@ from lessons.outline import course_outlines
 from .. import filters, serializers
 from ..pagination import Pagination, page_parameters
 from ..parsers import JSONParser, read_body
-from .base import NO_OPTIONS, ApiViewSet, only_params, problems, save_checked, valid
+from ..problems import Conflict
+from .base import (
+    NO_OPTIONS,
+    ApiViewSet,
+    changes,
+    only_params,
+    problems,
+    save_checked,
+    valid,
+)
 from .grading import GradebookActions
 
 
@@ -123,7 +133,8 @@ class CourseViewSet(GradebookActions, mixins.ListModelMixin, mixins.RetrieveMode
         course = self.get_object()
         serializer = self.get_serializer(course, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        serializer.save()
+        if changes(course, serializer.validated_data):
+            serializer.save()
         return Response(serializer.data)
 
     @extend_schema(
@@ -141,8 +152,14 @@ class CourseViewSet(GradebookActions, mixins.ListModelMixin, mixins.RetrieveMode
 
     @extend_schema(
         summary="Enroll an existing account (the course's instructors)",
+        description="Someone already enrolled is a 409 whose `enrollment` is the id of "
+        "their enrollment (change their role there).",
         request=serializers.EnrollmentCreateSerializer,
-        responses={201: serializers.EnrollmentSerializer, **problems(400, 403, 404)},
+        responses={
+            201: serializers.EnrollmentSerializer,
+            **problems(400, 403, 404),
+            409: OpenApiResponse(serializers.EnrolledAlreadySerializer),
+        },
     )
     @action(detail=True, methods=["post"], url_path="enrollments")
     def create_enrollment(self, request, pk=None):
@@ -162,8 +179,14 @@ class CourseViewSet(GradebookActions, mixins.ListModelMixin, mixins.RetrieveMode
             lessons.refuse_if_unconfirmed_elsewhere(user, course, by=request.user)
             enrollment = lessons.enrollment_create(user=user, course=course, role=data["role"])
         except ValidationError as exc:
-            if getattr(exc, "code", None) in ("closed_account", "unconfirmed_elsewhere"):
+            code = getattr(exc, "code", None)
+            if code in ("closed_account", "unconfirmed_elsewhere"):
                 raise ValidationError({"email": exc.messages}) from exc
+            if code == "already_enrolled":
+                # A sync script tells "already there" from an error by the status,
+                # and finds the enrollment to change by its id.
+                existing = Enrollment.objects.get(user=user, course=course)
+                raise Conflict(exc.messages[0], enrollment=existing.pk) from exc
             raise
         lessons.enrollments_reclaim([enrollment])  # invited instead, if never confirmed
         lessons.enrollments_notify([enrollment])
@@ -253,6 +276,39 @@ class CourseViewSet(GradebookActions, mixins.ListModelMixin, mixins.RetrieveMode
             {"id": m.pk, "title": m.title, "lessons": m.lesson_count} for m in modules
         ]
         return response
+
+
+class MyMarksView(APIView):
+    http_method_names = NO_OPTIONS
+
+    @extend_schema(
+        summary="The user's released marks, as their feedback pages show them",
+        description="One row per project of the courses the user studies in whose grades "
+        "are released and that gives them a mark (a completed review of their group, or "
+        "an instructor's override). Nothing of a project not released.",
+        parameters=page_parameters("Marks"),
+        responses={200: serializers.MyMarksPageSerializer, **problems(401)},
+        tags=["me"],
+    )
+    def get(self, request):
+        only_params(request, "page", "page_size")
+        rows = [
+            {
+                "assignment": assignment.pk,
+                "course": assignment.course_id,
+                "title": assignment.title,
+                "mark": mark.mark,
+                "adjusted": mark.override is not None,
+                "group_mark": mark.grade.mark if mark.grade else None,
+                "late_penalty": mark.grade.penalty_percent if mark.grade else None,
+                "days_late": mark.grade.days_late if mark.grade else None,
+                "peer_factor": mark.capped_factor_display,
+            }
+            for assignment, mark in released_marks_of(request.user)
+        ]
+        paginator = Pagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(serializers.MyMarkSerializer(page, many=True).data)
 
 
 def _progress(progress: Progress) -> dict:
@@ -355,9 +411,10 @@ class LessonViewSet(
     def partial_update(self, request, pk=None):
         lesson = self.get_object()
         data = valid(serializers.LessonSerializer, request.data, instance=lesson, partial=True)
-        for name, value in data.items():
-            setattr(lesson, name, value)
-        lessons.lesson_save(lesson)
+        if changes(lesson, data):
+            for name, value in data.items():
+                setattr(lesson, name, value)
+            lessons.lesson_save(lesson)
         return Response(serializers.LessonSerializer(lesson, context={"request": request}).data)
 
 

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import OuterRef, Prefetch, Subquery
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -43,7 +44,7 @@ from projects.models import Submission
 
 from .. import filters, serializers
 from ..pagination import Pagination, page_parameters
-from ..problems import Conflict
+from ..problems import Conflict, PreconditionFailed
 from .base import (
     ApiViewSet,
     CsvRenderer,
@@ -68,6 +69,23 @@ GRADEBOOK_SORT = {"type": "string", "pattern": r"^-?(name|progress|total|p[1-9][
 LATEST_SUBMISSION = Subquery(Submission.objects.latest_of(OuterRef("group_id")).values("pk")[:1])
 
 
+# A review's version, as its answers' ETag header says it (If-Match sends it back).
+ETAG = OpenApiParameter(
+    "ETag",
+    str,
+    OpenApiParameter.HEADER,
+    response=[200],
+    description="The review's version: send it as If-Match with a change.",
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    description="The ETag of the review as you read it: if someone saved it since, "
+    "nothing is saved (412). Left out, the change is made whatever was saved meanwhile.",
+)
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="Reviews: those the user grades, every review of a course they teach, and "
@@ -75,6 +93,7 @@ LATEST_SUBMISSION = Subquery(Submission.objects.latest_of(OuterRef("group_id")).
     ),
     retrieve=extend_schema(
         summary="A review, with its scores",
+        parameters=[ETAG],
         responses={200: serializers.ReviewSerializer, **problems(404)},
     ),
 )
@@ -97,13 +116,19 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
             return reviews
         return reviews.prefetch_related(REVIEW_SCORES)
 
+    def retrieve(self, request, pk=None):
+        review = self.get_object()
+        return _with_etag(Response(self.get_serializer(review).data), review)
+
     @extend_schema(
         summary="Score a review: a draft, or complete it (its grader, or an instructor)",
+        parameters=[IF_MATCH, ETAG],
         request=serializers.ReviewInSerializer,
-        responses={200: serializers.ReviewSerializer, **problems(400, 403, 404, 409)},
+        responses={200: serializers.ReviewSerializer, **problems(400, 403, 404, 409, 412)},
     )
     def partial_update(self, request, pk=None):
         review = self.get_object()
+        version = _if_match(request, review)
         data = valid(serializers.ReviewInSerializer, request.data)
         criteria = grading_selectors.rubric_criteria(review.group.assignment_id)
         existing = {score.criterion_id: score for score in review.scores.all()}
@@ -138,7 +163,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         complete = data.get("complete")
         # Only what was sent: the rest is kept as saved when the save runs (under the
         # project's lock), not as read here, so a grader's change meanwhile stays.
-        with _as_api_refusals():
+        with _as_api_refusals(), _stale_as_412(review, request.user):
             grading.review_save(
                 review=review,
                 by=request.user,
@@ -148,14 +173,16 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
                 ),
                 complete=complete,
                 only_given=True,
+                version=version,
                 shown_version=_shown_version(review, data.get("submission")),
             )
         review = (
             Review.objects.select_related("group__assignment")
             .annotate(latest_submission=LATEST_SUBMISSION)
             .prefetch_related(REVIEW_SCORES)
+            .get(pk=pk)
         )
-        return Response(self.get_serializer(review.get(pk=pk)).data)
+        return _with_etag(Response(self.get_serializer(review).data), review)
 
     @extend_schema(
         summary="Comment on a line of the reviewed archive (its grader, or an instructor)",
@@ -181,6 +208,56 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
             )
         data = serializers.LineCommentSerializer(comment, context={"request": request}).data
         return Response(data, status=201)
+
+
+def _etag(review: Review) -> str:
+    # The version the review page's own stale check uses: it changes on every save.
+    return f'"{grading.draft_version(review)}"'
+
+
+def _with_etag(response: Response, review: Review) -> Response:
+    response["ETag"] = _etag(review)
+    return response
+
+
+def _if_match(request, review: Review) -> str:
+    """Return the review's version if the request's If-Match names it ("" without
+    If-Match, or with *); refuse (412) one naming another: the review was saved since."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return ""
+    tags = [tag.strip() for tag in header.split(",")]
+    if "*" in tags:
+        return ""
+    if _etag(review) not in tags:
+        raise PreconditionFailed(_stale(review, request.user))
+    # Checked again under the project's lock, where a save meanwhile is refused too.
+    return grading.draft_version(review)
+
+
+@contextmanager
+def _stale_as_412(review: Review, user):
+    """Answer 412 a save refused because the review was saved since If-Match's version."""
+    try:
+        yield
+    except ValidationError as exc:
+        if any(e.code == grading.STALE for e in getattr(exc, "error_list", ())):
+            review.refresh_from_db(fields=["updated_at"])
+            raise PreconditionFailed(_stale(review, user)) from exc
+        raise
+
+
+def _stale(review: Review, user) -> str:
+    record = review.history.select_related("history_user").first()
+    who = record.history_user if record is not None else None
+    by = f" by {who}" if who is not None else ""
+    if who is not None and user is not None and who.pk == user.pk:
+        by = " by you (another request)"
+    at = timezone.localtime(review.updated_at)
+    return (
+        f"This review was changed{by} at {at:%H:%M:%S} since you read it, so nothing was "
+        "saved. Read it again (its ETag is new), then send your change with If-Match."
+    )
 
 
 def _shown_version(review: Review, submission: int | None) -> int | None:
