@@ -386,6 +386,10 @@ def _save(
     if only_given:
         saved = {score.criterion_id: (score.points, score.comment) for score in review.scores.all()}
         if _changes_nothing(review, saved, scores, overall_feedback, complete):
+            if review.status != ReviewStatus.TODO:
+                # Writes nothing on a started review; refuses work sent about another
+                # version, as a save that changes something is refused.
+                _start_grading(review, shown_version)
             return review  # nothing written: updated_at (the API's ETag) stays
         scores = {**saved, **scores}
         if overall_feedback is None:
