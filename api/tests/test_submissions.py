@@ -206,3 +206,24 @@ def test_a_version_the_list_hides_from_a_grader_is_not_found_as_a_group_is_not(a
     # The archive of the version they grade is still theirs to download.
     download = grader.get(f"/api/v1/submissions/{apple.submission_o.pk}/download/")
     assert download.status_code == 200
+
+
+def test_a_file_is_refused_to_a_client_that_accepts_only_json(world):
+    """Probe 45: the zip and the gradebook's CSV came (200) to `Accept: application/json`,
+    where docs/api.md promises a 406 when the Accept header names no type the address
+    answers in."""
+    apple, _, _ = world
+    teacher = token_client(apple.instructor)
+    files = (
+        (f"/api/v1/submissions/{apple.submission_o.pk}/download/", "application/zip"),
+        (f"/api/v1/courses/{apple.course.pk}/gradebook/csv/", "text/csv"),
+    )
+    for url, media_type in files:
+        refused = teacher.get(url, headers={"Accept": "application/json"})
+        assert refused.status_code == 406, url
+        assert refused["Content-Type"] == "application/problem+json"
+        assert media_type in refused.json()["detail"]
+        for accept in (media_type, "*/*", f"{media_type.split('/')[0]}/*, application/json"):
+            response = teacher.get(url, headers={"Accept": accept})
+            assert response.status_code == 200, (url, accept)
+            assert response["Content-Type"].startswith(media_type), (url, accept)

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.views import View
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import renderers, viewsets
+from rest_framework.exceptions import NotAcceptable
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from coursesite.csvexport import CSV_MEDIA_TYPE
@@ -104,6 +105,16 @@ class DownloadRenderer(renderers.BaseRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         return json.dumps(data).encode() if data is not None else b""
+
+
+def refuse_unless_accepted(request, media_type: str) -> None:
+    """Refuse (406) a client whose Accept names no type of the file MEDIA_TYPE (errors
+    are JSON, so JSON alone was taken: a zip came to ``Accept: application/json``)."""
+    if not request._request.accepts(media_type):
+        raise NotAcceptable(
+            f"This address answers with a file ({media_type}): accept it, or */*, in the "
+            "Accept header."
+        )
 
 
 class ZipRenderer(DownloadRenderer):

@@ -53,6 +53,7 @@ from .base import (
     no_body,
     only_params,
     problems,
+    refuse_unless_accepted,
     valid,
 )
 
@@ -554,6 +555,7 @@ class GradebookActions:
         renderer_classes=[JSONRenderer, CsvRenderer],
     )
     def gradebook_csv(self, request, pk=None):
+        refuse_unless_accepted(request, CSV_MEDIA_TYPE)
         only_params(request, "sort")
         course = self.object_for(policy.TEACH)
         _check_sort(

@@ -41,7 +41,15 @@ from projects.uploads import (
 from projects.views.student import archive_download
 
 from .. import filters, serializers
-from .base import ApiViewSet, ZipRenderer, form_input, form_valid, no_body, problems
+from .base import (
+    ApiViewSet,
+    ZipRenderer,
+    form_input,
+    form_valid,
+    no_body,
+    problems,
+    refuse_unless_accepted,
+)
 from .grading import GradingAssignmentActions
 
 logger = logging.getLogger(__name__)
@@ -348,4 +356,5 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
     )
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, ZipRenderer])
     def download(self, request, pk=None):
+        refuse_unless_accepted(request, ZipRenderer.media_type)
         return archive_download(self.object_for(policy.VIEW), user=request.user)
