@@ -558,7 +558,7 @@ class LessonAdminForm(forms.ModelForm):
         # Left empty (or absent from a scripted post), the pass mark keeps its default.
         self.fields["quiz_pass_mark"].required = False
         if "body" in self.fields:
-            # A first-time author had to guess the blocks' keys (probe 27).
+            # A first-time author had to guess the blocks' keys (probe 44).
             body = self.fields["body"]
             body.help_text = format_html(
                 "{} <details><summary>{}</summary><p>{}</p><pre>{}</pre></details>",

@@ -52,7 +52,7 @@ def _code_html(code: str, language: str = "python") -> str:
 
 # An exercise's expected result and worked solution are Markdown, prose and fenced code
 # mixed (the demo course's are). Written as bare code, they lost their line breaks and
-# indentation: "def f(x): return x" on one line of prose (probe 27). So a text with no
+# indentation: "def f(x): return x" on one line of prose (probe 44). So a text with no
 # fence of its own that reads as code is shown as a code block.
 _FENCE_LINE = re.compile(r"^\s*(`{3,}|~{3,})", re.MULTILINE)
 _LIST_ITEM = re.compile(r"^\s*([-*+]|\d+[.)])\s", re.MULTILINE)

@@ -1,5 +1,5 @@
 """An exercise's solution written as bare code keeps its lines on the student's page; a
-solution with fenced code and prose renders as before (probe 27)."""
+solution with fenced code and prose renders as before (probe 44)."""
 
 from __future__ import annotations
 

@@ -178,7 +178,7 @@ def test_teachers_still_read_the_explanation_in_the_answer_key(client, alice, re
     assert "Answer key" in section and EXPLANATION in section
 
 
-# What a first-time author is told (probe 27) --------------------------------------------
+# What a first-time author is told (probe 44) --------------------------------------------
 
 
 def test_an_unknown_key_of_a_question_without_a_kind_lists_each_allowed_key_once():
