@@ -17,7 +17,7 @@ from rest_framework.exceptions import ValidationError
 
 from access import policy
 from accounts.models import Role
-from coursesite.converters import MAX_ID
+from coursesite.converters import MAX_ID, is_whole_number
 from grading.models import (
     LineComment,
     MarkOverride,
@@ -28,12 +28,6 @@ from grading.models import (
 )
 from lessons.models import Course, Enrollment, Lesson, Module
 from projects.models import Group, GroupMembership, ProjectAssignment, Submission
-
-
-def is_whole_number(value: str) -> bool:
-    """Return whether VALUE is written in ASCII digits alone, as the schema's integers
-    are: int() also reads " 1", "+1" and other scripts' digits ("１２", "٥")."""
-    return value.isascii() and value.isdigit()
 
 
 class IdField(forms.IntegerField):

@@ -4,6 +4,8 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 
+from coursesite.converters import is_whole_number
+
 PAGE_SIZE_INVALID = "Give a whole number of rows from 1 to 200."
 # What the schema says the two parameters take, as get_page_size() and page_number()
 # read them. No maximum for page_size: more than max_page_size is not refused, it
@@ -49,7 +51,7 @@ class Pagination(PageNumberPagination):
         if value is None:
             return self.page_size
         # ASCII digits only, as the schema's integer: int() read " 5", "+5" and "٥".
-        size = int(value) if value.isascii() and value.isdigit() else 0
+        size = int(value) if is_whole_number(value) else 0
         if size < 1:
             raise ValidationError({self.page_size_query_param: [PAGE_SIZE_INVALID]})
         return min(size, self.max_page_size)
@@ -76,7 +78,7 @@ class Pagination(PageNumberPagination):
 
 def _is_page(value: str, names: tuple[str, ...]) -> bool:
     """Return whether VALUE is a page: one of NAMES ("last"), or ASCII digits."""
-    return value in names or (value.isascii() and value.isdigit())
+    return value in names or is_whole_number(value)
 
 
 def page_parameters(rows: str) -> list[OpenApiParameter]:

@@ -25,6 +25,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
 from access import policy
+from coursesite.converters import is_whole_number
 
 PROBLEM_JSON = "application/problem+json"
 INVALID = "The request is not valid: see errors."
@@ -144,4 +145,4 @@ def _items_as_lists(errors):
 
 
 def _is_index(key) -> bool:
-    return str(key).isascii() and str(key).isdigit()
+    return is_whole_number(str(key))

@@ -25,10 +25,16 @@ class IdConverter:
         return str(value)
 
 
+def is_whole_number(text: str) -> bool:
+    """Return whether TEXT is written in ASCII digits alone: int() also reads " 1", "+1"
+    and other scripts' digits ("１２", "٥")."""
+    return text.isascii() and text.isdigit()
+
+
 def parse_id(value: object) -> int | None:
     """Return VALUE (from a query string or a form) as an id, or None if no row can have it."""
     text = str(value) if value is not None else ""
-    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+    if not is_whole_number(text) or len(text) > 19:
         return None
     number = int(text)
     return number if 0 < number <= MAX_ID else None

@@ -174,3 +174,9 @@ def rubric_criteria(assignment_id: int) -> list[Criterion]:
     for criterion in criteria:
         criterion.level_list = levels[criterion.pk]
     return criteria
+
+
+def last_changed_by(review: Review) -> User | None:
+    """Who saved REVIEW last, from its history (None: no one known, a script)."""
+    record = review.history.select_related("history_user").first()
+    return record.history_user if record is not None else None

@@ -439,9 +439,8 @@ def _caught_up(request, review, form: RubricForm):
 
 def _changed_by(review, user) -> str:
     """Who saved REVIEW last and when, as "Ada Lovelace changed this review at 10:42"."""
-    record = review.history.select_related("history_user").first()
     at = f"{timezone.localtime(review.updated_at):%H:%M}"
-    who = record.history_user if record is not None else None
+    who = selectors.last_changed_by(review)
     if who is None or who.pk == user.pk:
         return f"you changed this review in another tab or window at {at}"
     return f"{who.get_full_name()} changed this review at {at}"

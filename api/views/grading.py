@@ -249,8 +249,7 @@ def _stale_as_412(review: Review, user):
 
 
 def _stale(review: Review, user) -> str:
-    record = review.history.select_related("history_user").first()
-    who = record.history_user if record is not None else None
+    who = grading_selectors.last_changed_by(review)
     by = f" by {who}" if who is not None else ""
     if who is not None and user is not None and who.pk == user.pk:
         by = " by you (another request)"
