@@ -16,7 +16,7 @@ from access import policy
 from accounts.models import Role, User
 from coursesite.jinja2 import markdown
 from coursesite.numbers import PlainDecimalSerializerField
-from grading.forms import COMMENT_MAX_LENGTH, REGRADE_TEXT_MAX_LENGTH
+from grading.forms import COMMENT_MAX_LENGTH, FEEDBACK_MAX_LENGTH, REGRADE_TEXT_MAX_LENGTH
 from grading.gradebook import CellState
 from grading.models import (
     CriterionScore,
@@ -457,12 +457,23 @@ class ReviewSerializer(ModelSerializer):
         return None
 
 
+def form_checked_text(max_length: int, **kwargs) -> serializers.CharField:
+    """A review's text, which the site's review form bounds to MAX_LENGTH: the schema
+    publishes the limit (probe 42: it gave none), and the form checks it together with
+    the request's other fields, so a too-long comment and a score out of range are told
+    in one answer, in the site's words."""
+    field_class = extend_schema_field({"type": "string", "maxLength": max_length})(
+        type(f"ReviewText{max_length}", (serializers.CharField,), {})
+    )
+    return field_class(allow_blank=True, required=False, **kwargs)
+
+
 class ScoreInSerializer(Serializer):
     criterion = serializers.IntegerField(min_value=1)
     points = PlainDecimalSerializerField(
         max_digits=6, decimal_places=2, allow_null=True, min_value=Decimal(0)
     )
-    comment = serializers.CharField(allow_blank=True, required=False, default="")
+    comment = form_checked_text(COMMENT_MAX_LENGTH, default="")
 
 
 # A rubric has a few criteria; the bound keeps one request's work small (a body of
@@ -488,7 +499,7 @@ class ReviewInSerializer(Serializer):
         max_length=MAX_SCORES,
         error_messages={"max_length": f"At most {MAX_SCORES} scores in one request."},
     )
-    overall_feedback = serializers.CharField(allow_blank=True, required=False)
+    overall_feedback = form_checked_text(FEEDBACK_MAX_LENGTH)
     complete = serializers.BooleanField(
         required=False,
         help_text="true completes the review (every criterion scored); false keeps it a "

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from access.tests.tenants import build_tenant
+from grading.forms import COMMENT_MAX_LENGTH, FEEDBACK_MAX_LENGTH
+from grading.models import Review
 from lessons.models import COURSE_TEXT_MAX_LENGTH, LESSON_BODY_MAX_LENGTH, Course, Lesson
 
 from .conftest import token_client
@@ -42,3 +45,33 @@ def test_a_lesson_body_past_its_limit_is_refused(world):
     )
     assert response.status_code == 400
     assert Lesson.objects.get(pk=a.lesson.pk).body == a.lesson.body
+
+
+@pytest.fixture
+def apple():
+    return build_tenant("Apple")
+
+
+def test_a_reviews_texts_have_their_limits_in_the_schema_and_past_them_nothing_is_saved(apple):
+
+    schema = token_client(apple.grader).get("/api/v1/schema/", HTTP_ACCEPT="application/json")
+    parts = schema.json()["components"]["schemas"]
+    review_in = next(body for name, body in parts.items() if name.startswith("PatchedReviewIn"))
+    assert review_in["properties"]["overall_feedback"]["maxLength"] == FEEDBACK_MAX_LENGTH
+    assert parts["ScoreInRequest"]["properties"]["comment"]["maxLength"] == COMMENT_MAX_LENGTH
+
+    before = Review.objects.get(pk=apple.review_o.pk).overall_feedback
+    response = token_client(apple.grader).patch(
+        f"/api/v1/reviews/{apple.review_o.pk}/",
+        {"overall_feedback": "x" * (FEEDBACK_MAX_LENGTH + 1)},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert f"to {FEEDBACK_MAX_LENGTH} characters or fewer" in str(response.json())
+    assert Review.objects.get(pk=apple.review_o.pk).overall_feedback == before
+    at_limit = token_client(apple.grader).patch(
+        f"/api/v1/reviews/{apple.review_o.pk}/",
+        {"overall_feedback": "x" * FEEDBACK_MAX_LENGTH},
+        content_type="application/json",
+    )
+    assert at_limit.status_code == 200, at_limit.content
