@@ -35,6 +35,7 @@ from coursesite.admin_forms import (
 from lessons.models import Course
 from projects.models import ProjectAssignment
 
+from . import selectors
 from .hub import stranded_reviews
 from .models import (
     Criterion,
@@ -399,6 +400,8 @@ class RubricAdmin(PartsHistoryMixin, HistoryAdmin):
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
         _reopen_unscored(request, form.instance.assignment_id)
+        criteria = [f for formset in formsets if formset.model is Criterion for f in formset.forms]
+        _say_rescaled(request, criteria)
         removed = any(f.model is Criterion and f.deleted_objects for f in formsets)
         if removed and (drafts := reviews_fully_scored_drafts(form.instance.assignment_id)):
             # A criterion added by mistake reopened the completed reviews; removing it
@@ -520,6 +523,37 @@ class CriterionAdmin(PartsHistoryMixin, HistoryAdmin):
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
         _reopen_unscored(request, form.instance.rubric.assignment_id)
+        if change:
+            _say_rescaled(request, [form])
+
+
+def _say_rescaled(request, forms_saved) -> None:
+    """Say which completed reviews' marks a criterion's new maximum changed (probe 47:
+    raising one from 3 to 4 points lowered every completed mark with "changed
+    successfully" alone; a review that gave 3 of 3 now reads 3 of 4)."""
+    changed = {
+        form.instance.pk: form.initial["max_points"]
+        for form in forms_saved
+        if form.instance.pk and "max_points" in form.initial and "max_points" in form.changed_data
+    }
+    if not changed:
+        return
+    scored = selectors.completed_scores_of(list(changed))
+    for criterion in Criterion.objects.filter(pk__in=[pk for pk in changed if scored.get(pk)]):
+        messages.warning(
+            request,
+            _(
+                "“%(title)s” is now out of %(new)s points (it was %(old)s): the marks of "
+                "the %(count)d completed review(s) that score it changed with it, and they "
+                "stay completed. Ask their graders to look again if a score should change."
+            )
+            % {
+                "title": criterion.title,
+                "new": _points(criterion.max_points),
+                "old": _points(changed[criterion.pk]),
+                "count": scored[criterion.pk],
+            },
+        )
 
 
 def _reopen_unscored(request, assignment_id: int) -> None:

@@ -55,9 +55,9 @@ class Rubric(models.Model):
         _("peer evaluation"),
         default=False,
         help_text=_(
-            "After the release, members rate each teammate's share of the work; each "
-            "member's mark is the group's times their peer factor (WebPA: 1.00 for an even "
-            "share, more for more)."
+            "From their group's deadline until the release, members rate each teammate's "
+            "share of the work; each member's mark is the group's times their peer factor "
+            "(WebPA: 1.00 for an even share, more for more)."
         ),
     )
     peer_factor_cap = models.DecimalField(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import Case, Exists, OuterRef, Subquery, Value, When
+from django.db.models import Case, Count, Exists, OuterRef, Subquery, Value, When
 
 from access import policy
 from accounts.models import User
@@ -180,3 +180,16 @@ def last_changed_by(review: Review) -> User | None:
     """Who saved REVIEW last, from its history (None: no one known, a script)."""
     record = review.history.select_related("history_user").first()
     return record.history_user if record is not None else None
+
+
+def completed_scores_of(criterion_ids: list[int]) -> dict[int, int]:
+    """Return {criterion id: how many completed reviews score it}, one query."""
+    rows = (
+        CriterionScore.objects.filter(
+            criterion_id__in=criterion_ids, review__status=ReviewStatus.COMPLETED
+        )
+        .values_list("criterion_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return dict(rows)

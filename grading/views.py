@@ -1095,9 +1095,11 @@ def gradebook_csv(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _gradebook_csv_rows(assignments, books) -> Iterator[list]:
+    # A project not released yet says so in its heading, as the gradebook page's does
+    # (probe 47: the file, "ready for the registry", gave no sign of it).
     yield (
         ["Student", "Username", "Email"]
-        + [a.title for a in assignments]
+        + [a.title if a.released else f"{a.title} (not released)" for a in assignments]
         + ["Weighted total (%)", "Lesson progress (%)"]
         + [f"{a.title} (graded version)" for a in assignments]
     )

@@ -494,3 +494,35 @@ def test_criteria_added_on_the_rubric_page_go_after_the_others_in_order(client, 
     page = client.get(reverse("admin:grading_criterion_changelist") + "?q=Documentation")
     assert "Documentation" in page.content.decode()
     assert world.correctness.title not in page.content.decode()
+
+
+def test_a_new_maximum_says_which_completed_marks_it_changed(client, world, alice):
+    """Probe 47: raising a criterion's maximum before the release lowered every completed
+    mark with "changed successfully" alone; a review giving 3 of 3 then read 3 of 4."""
+    complete_review(world, correctness="8", style="4")
+    client.force_login(alice)
+    url = reverse("admin:grading_criterion_change", args=[world.style.pk])
+    data = form_data(client.get(url).content.decode(), "criterion_form")
+    page = client.post(url, {**data, "max_points": "7"}, follow=True).content.decode()
+    assert (
+        "“Style” is now out of 7 points (it was 5): the marks of the 1 completed review(s) "
+        "that score it changed with it, and they stay completed."
+    ) in page
+    # Edited on the rubric's page, the same.
+    url = reverse("admin:grading_rubric_change", args=[world.rubric.pk])
+    data = form_data(client.get(url).content.decode(), "rubric_form")
+    index = next(
+        key.split("-")[1]
+        for key, value in data.items()
+        if key.endswith("-id") and value == [str(world.correctness.pk)]
+    )
+    data.update({f"criteria-{index}-max_points": ["12"], "_continue": ["1"]})
+    page = client.post(url, data, follow=True).content.decode()
+    assert "“Correctness” is now out of 12 points (it was 10)" in page
+    assert "“Style” is now out of" not in page  # unchanged this time
+    # Nothing completed scores a criterion: nothing to say.
+    Review.objects.update(status=ReviewStatus.DRAFT)
+    url = reverse("admin:grading_criterion_change", args=[world.style.pk])
+    data = form_data(client.get(url).content.decode(), "criterion_form")
+    page = client.post(url, {**data, "max_points": "8"}, follow=True).content.decode()
+    assert "is now out of" not in page

@@ -696,7 +696,7 @@ def test_a_student_in_no_group_gets_a_mark_by_override(client, world, alice, cha
         body = b"".join(client.get(gradebook_csv).streaming_content).decode("utf-8-sig")
         rows = csv.DictReader(io.StringIO(body))
         row = next(row for row in rows if row["Username"] == username)
-        return row[world.assignment.title]
+        return row[f"{world.assignment.title} (not released)"]
 
     assert cell("charlie") == "missing (0)"
     page = unescape(client.get(page_url).content.decode())
@@ -867,7 +867,7 @@ def test_gradebook_page_and_csv_agree(client, world, alice, bob):
         "Student",
         "Username",
         "Email",
-        "Blog engine",
+        "Blog engine (not released)",  # as the page's heading says (probe 47)
         "Weighted total (%)",
         "Lesson progress (%)",
         "Blog engine (graded version)",
@@ -885,6 +885,11 @@ def test_gradebook_page_and_csv_agree(client, world, alice, bob):
     # The version each student's mark was graded on; none for a student without a review.
     assert {r[1]: r[6] for r in rows[1:]} == {"bob": "1", "dave": "1", "zed": ""}
     assert "'=HYPERLINK(1)" in body  # no formula injection in spreadsheets
+
+    release(world, alice)
+    raw = client.get(reverse("grading:gradebook_csv", kwargs={"slug": world.course.slug}))
+    header = next(csv.reader(io.StringIO(raw.getvalue().decode("utf-8").removeprefix("\ufeff"))))
+    assert header[3] == "Blog engine"
 
 
 def test_gradebook_sorts_by_a_project_column(client, world, alice):

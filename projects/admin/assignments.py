@@ -43,13 +43,6 @@ from projects.models import (
 )
 
 
-def _csv_cell(value) -> str:
-    # Group names and notes come from students: keep spreadsheets from running them
-    # as formulas (CSV injection).
-    text = "" if value is None else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _local(value) -> str:
     # The zone named, as on the pages: the repeated hour of an autumn night reads twice
     # otherwise ("2027-10-31 02:30 CEST", then "... CET").
