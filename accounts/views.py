@@ -398,7 +398,12 @@ TOKEN_NAME_EXAMPLES = {
 }
 
 
-def _profile_page(request, form, token_form=None, new_token: str = "", status: int = 200):
+# The secret of the token just made, kept in the (server-side) session for the one page
+# that shows it: never in a URL, nor in a message, which may be logged.
+SHOWN_ONCE_KEY = "_new_token_secret"
+
+
+def _profile_page(request, form, token_form=None, status: int = 200):
     from api.forms import TokenForm
 
     token_form = token_form or TokenForm()
@@ -411,13 +416,18 @@ def _profile_page(request, form, token_form=None, new_token: str = "", status: i
         else "student"
     )
     token_form.fields["name"].help_text = f"Where you use it, e.g. {TOKEN_NAME_EXAMPLES[role]}."
+    new_token = request.session.pop(SHOWN_ONCE_KEY, "")  # shown once, then forgotten
     context = {
         "form": form,
         "tokens": list(user.api_tokens.all()),
         "token_form": token_form,
-        "new_token": new_token,  # shown once, in this response only: never stored
+        "new_token": new_token,
     }
-    return render(request, "accounts/profile.html", context, status=status)
+    response = render(request, "accounts/profile.html", context, status=status)
+    if new_token:
+        # The secret is in this page alone: no browser or proxy may keep a copy.
+        add_never_cache_headers(response)
+    return response
 
 
 @form_view(page("accounts:profile"), keep=False)
@@ -433,10 +443,10 @@ def token_create(request: HttpRequest) -> HttpResponse:
             token_form.add_error(None, exc)
         else:
             messages.success(request, f"Token “{token.name}” created. Copy it now.")
-            response = _profile_page(request, ProfileForm(instance=request.user), new_token=secret)
-            # The secret is in this page alone: no browser or proxy may keep a copy.
-            add_never_cache_headers(response)
-            return response
+            # Post/Redirect/Get: reloading the page that showed the secret sent the form
+            # again and made another token (probe 46).
+            request.session[SHOWN_ONCE_KEY] = secret
+            return redirect(f"{reverse('accounts:profile')}#new-token")
     return _profile_page(request, ProfileForm(instance=request.user), token_form, status=400)
 
 

@@ -7,10 +7,12 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
 
 from accounts.validators import BIDI_CONTROLS
 from coursesite.converters import parse_id
@@ -24,6 +26,10 @@ from .models import Attempt, Choice, Exercise, ExerciseAttempt, Kind, Question
 # that nobody stores a novel as an attempt.
 MAX_ANSWER_LENGTH = 5_000
 MAX_CODE_LENGTH = 50_000
+# The same answer or code sent again this soon is the same click sent twice (two tabs,
+# a resend, practice.js posting the plain form after a failed fetch): kept once, as
+# submissions are (projects/services/submissions.py, SAME_VERSION_WITHIN).
+SAME_ANSWER_WITHIN = timedelta(seconds=10)
 
 
 # Rendering ------------------------------------------------------------------------
@@ -442,6 +448,8 @@ def question_answer(
     choice, a choice of another question, a number that is not one, an answer too
     long or with control characters; or when USER has no try left at QUESTION (its
     lesson's ``quiz_max_tries``): an answer that cannot be checked costs no try.
+    The same answer sent again within SAME_ANSWER_WITHIN is the one try: its attempt
+    is returned, and nothing is stored.
     """
     picked: list[Choice] = []
     if question.has_choices:
@@ -451,12 +459,39 @@ def question_answer(
         text = _check_typed(text or "", limit=MAX_ANSWER_LENGTH, what="answer")
         if not text.strip():
             raise ValidationError("Type an answer first.", code="empty")
+    _lock_enrollment(user, question.lesson)
+    last = Attempt.objects.filter(question=question, user=user).order_by("-pk").first()
+    if last is not None and _answered_again(last, picked, text):
+        return last
     _check_tries_left(user, question)
     correct = _is_right(question, picked, text)
     attempt = Attempt.objects.create(question=question, user=user, answer=text, correct=correct)
     if picked:
         attempt.choices.set(picked)
     return attempt
+
+
+def _lock_enrollment(user, lesson: Lesson) -> None:
+    """Lock USER's enrollment in LESSON's course until the transaction ends.
+
+    So two answers or attempts sent at once (two tabs, a double click) are counted one
+    after the other, each seeing the one before it, not both against the same count.
+    """
+    enrollment = Enrollment.objects.filter(user=user, course_id=lesson.module.course_id)
+    list(enrollment.select_for_update().values_list("pk"))
+
+
+def _just_now(made_at) -> bool:
+    return made_at >= timezone.now() - SAME_ANSWER_WITHIN
+
+
+def _answered_again(last: Attempt, picked: list[Choice], text: str) -> bool:
+    """Whether LAST, the user's latest attempt, is this answer (PICKED, TEXT) made just now."""
+    return (
+        _just_now(last.created_at)
+        and last.answer == text
+        and set(last.choices.values_list("pk", flat=True)) == {choice.pk for choice in picked}
+    )
 
 
 def tries_spent(limit: int) -> str:
@@ -468,26 +503,24 @@ def tries_spent(limit: int) -> str:
 
 
 def _check_tries_left(user, question: Question) -> None:
-    """Raise if USER answered QUESTION as often as its lesson allows (if it has a limit).
-
-    The student's enrollment is locked first, so two answers sent at once (two tabs, a
-    double click) are counted one after the other, not both against the same count.
-    """
+    """Raise if USER answered QUESTION as often as its lesson allows (if it has a limit);
+    called under the lock of ``_lock_enrollment``."""
     limit = question.lesson.quiz_max_tries
-    if limit is None:
-        return
-    enrollment = Enrollment.objects.filter(user=user, course_id=question.lesson.module.course_id)
-    list(enrollment.select_for_update().values_list("pk"))
-    if Attempt.objects.filter(question=question, user=user).count() >= limit:
+    if limit is not None and Attempt.objects.filter(question=question, user=user).count() >= limit:
         raise ValidationError(tries_spent(limit), code="no_tries_left")
 
 
 @transaction.atomic
 def exercise_attempt_create(*, user, exercise: Exercise, code: str) -> ExerciseAttempt:
-    """Keep USER's attempt at EXERCISE (the page then shows the expected result)."""
+    """Keep USER's attempt at EXERCISE (the page then shows the expected result); the
+    same code sent again within SAME_ANSWER_WITHIN is kept once."""
     code = _check_typed(code or "", limit=MAX_CODE_LENGTH, what="code")
     if not code.strip():
         raise ValidationError("Write your attempt in the box first.", code="empty")
+    _lock_enrollment(user, exercise.lesson)
+    last = ExerciseAttempt.objects.filter(exercise=exercise, user=user).order_by("-pk").first()
+    if last is not None and last.code == code and _just_now(last.created_at):
+        return last
     return ExerciseAttempt.objects.create(exercise=exercise, user=user, code=code)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -231,3 +233,15 @@ def test_the_key_of_a_course_not_open_yet_is_no_wrong_guess(client, charlie, set
     course.save()
     client.post(reverse("lessons:enroll"), {"key": course.enrollment_key})
     assert Enrollment.objects.filter(user=charlie, course=course).exists()
+
+
+def test_the_signup_form_is_sent_once(client, pyweb):
+    """Probe 46: a second click while the first was sending got "This username is taken"
+    for the account the first had just made. site.js sends a data-once form once."""
+    for response in (
+        client.get(reverse("lessons:signup")),
+        client.post(reverse("lessons:signup"), signup_data("WRONG-KEY")),  # shown again
+    ):
+        page = response.content.decode()
+        form = re.search(r'<form[^>]* id="signup-form"[^>]*>', page).group()
+        assert 'data-once="Creating your account…"' in form

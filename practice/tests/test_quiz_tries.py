@@ -103,7 +103,7 @@ def test_a_required_quizs_explanation_shows_once_no_try_is_left(client, limited,
     assert "The explanation shows once your answer is right." in section(
         client, limited, "idempotent-methods"
     )
-    post(client, limited, "idempotent-methods", wrong)
+    post(client, limited, "idempotent-methods", {"choice": choice_ids(question, "DELETE")})
     block = section(client, limited, "idempotent-methods")
     assert "GET is safe and idempotent." in block
     assert "Not quite." in block and "Try again" not in block
