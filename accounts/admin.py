@@ -362,8 +362,9 @@ def _why_accounts_stay(users: list[User]) -> list[str]:
     """Return why USERS' accounts may not be deleted (nothing if they may).
 
     Deleting an account deletes what hangs on it: the last instructor's course would be
-    left without one, a grader's reviews are the record of marks, and a student's peer
-    ratings in a released project would change their teammates' released marks.
+    left without one, a grader's reviews are the record of marks, a student's peer
+    ratings in a released project would change their teammates' released marks, and a
+    member of a group that handed in work would leave the group's record.
     """
     ids = [user.pk for user in users]
     teaching = Enrollment.objects.filter(user_id__in=ids, role=Role.INSTRUCTOR)
@@ -373,6 +374,15 @@ def _why_accounts_stay(users: list[User]) -> list[str]:
         GroupMembership.objects.filter(student_id__in=ids, assignment__grade_release__isnull=False)
         .values_list("student_id", flat=True)
         .distinct()
+    )
+    # Before the release too (probe 49): deleting a member of a group that handed in
+    # work took them out of the group and its history ("created the group", "submitted
+    # by"), and a group of one was left with a review and no one to give its mark to.
+    memberships = GroupMembership.objects.filter(
+        student_id__in=ids, assignment__grade_release__isnull=True, group__submissions__isnull=False
+    )
+    handed_in = Counter(
+        student for student, _group in set(memberships.values_list("student_id", "group_id"))
     )
     for user in users:
         if graded[user.pk]:
@@ -385,5 +395,12 @@ def _why_accounts_stay(users: list[User]) -> list[str]:
             reasons.append(
                 f"{user} has marks released to students: deleting the account would remove "
                 f"their peer ratings and change their teammates' released marks. {DEACTIVATE}"
+            )
+        if handed_in[user.pk]:
+            reasons.append(
+                f"{user} is a member of {handed_in[user.pk]} group(s) that handed in work: "
+                "deleting the account would take them out of the group and its history, "
+                "and leave their mark to no one. To take them out of a course, remove "
+                f"their enrollment. {DEACTIVATE}"
             )
     return reasons

@@ -719,7 +719,11 @@ def regrade_list(request: HttpRequest) -> HttpResponse:
     regrades = (
         _regrades_seen_by(request.user)
         .select_related(
-            "criterion", "review__group__assignment__rubric", "answered_by", "review__grader"
+            "criterion",
+            "review__group__assignment__rubric",
+            "review__group__assignment__course",  # named with its term: runs share titles
+            "answered_by",
+            "review__grader",
         )
         .order_by("status", "-created_at")
     )

@@ -70,6 +70,21 @@ def test_the_enroll_command_sets_a_role_per_course(course, bob):
         call_command("enroll", "nobody", course.slug, "grader")
 
 
+def test_the_enroll_command_says_in_words_why_the_last_instructor_stays(course, bob):
+    """Probe 49: demoting a course's only instructor printed a Python traceback."""
+    from io import StringIO
+
+    from lessons.models import Course
+
+    alone = Course.objects.create(title="Alone", slug="alone")
+    out = StringIO()
+    call_command("enroll", "bob", alone.slug, "instructor", stdout=out)
+    assert f"bob is now an instructor of {alone}." in out.getvalue()
+    with pytest.raises(CommandError, match="only instructor"):
+        call_command("enroll", "bob", alone.slug, "student")
+    assert Enrollment.objects.get(user=bob, course=alone).role == Role.INSTRUCTOR
+
+
 @pytest.mark.parametrize(
     ("persona", "sees", "hidden"),
     [

@@ -380,3 +380,25 @@ def test_the_change_page_says_whether_the_address_is_confirmed_or_waits(client, 
     assert "until they open the link sent there" in page
     User.objects.filter(pk=student.pk).update(email_confirmed=False, pending_email="")
     assert "Not confirmed yet" in client.get(change_url(student)).content.decode()
+
+
+def test_a_student_whose_group_handed_in_work_keeps_their_account(admin_client, world):
+    """Probe 49: deleting a member of a group that had handed in (grades not released)
+    took them out of the group and its history, and a group of one kept a review whose
+    mark went to no one."""
+    from projects.models import GroupMembership
+    from projects.tests.factories import GroupMembershipFactory, SubmissionFactory
+
+    membership = GroupMembershipFactory(group__assignment__course=world.a, student=world.student_a)
+    url = reverse("admin:accounts_user_delete", args=[world.student_a.pk])
+    page = admin_client.get(url).content.decode()
+    assert "handed in work" not in page and "Yes, I’m sure" in page  # nothing handed in yet
+    SubmissionFactory(group=membership.group, submitted_by=world.student_a)
+    other = GroupMembershipFactory(group__assignment__course=world.a).student
+    page, response = delete_account(admin_client, other)
+    assert response.status_code == 302  # in a group that handed in nothing
+    page, response = delete_account(admin_client, world.student_a)
+    assert "is a member of 1 group(s) that handed in work" in page
+    assert "untick “Active”" in page
+    assert User.objects.filter(pk=world.student_a.pk).exists()
+    assert GroupMembership.objects.filter(pk=membership.pk).exists()

@@ -197,3 +197,23 @@ def test_a_copy_keeps_the_time_of_day_of_deadlines_across_summer_time(taught, cl
     project = ProjectAssignment.objects.get(course__slug=NEW_RUN["slug"])
     assert project.due_at.astimezone(zone) == datetime(2027, 6, 18, 23, 59, tzinfo=zone)
     assert project.opens_at.astimezone(zone) == datetime(2027, 5, 3, 9, 0, tzinfo=zone)
+
+
+def test_a_student_in_two_runs_of_one_title_tells_them_apart(client, taught, alice, bob):
+    """Probe 49: the projects list, search, feedback and regrade lists named both runs
+    by the same title; each is named with its term now, as the dashboard does."""
+    source = taught.course
+    Course.objects.filter(pk=source.pk).update(term="2024-2025", is_published=True)
+    client.force_login(alice)
+    client.post(copy_url(source), {**NEW_RUN, "title": source.title}, follow=True)
+    copy = Course.objects.get(slug="pyweb-2025")
+    Course.objects.filter(pk=copy.pk).update(is_published=True)
+    copy.modules.update(is_published=True)
+    ProjectAssignment.objects.filter(course=copy).update(is_published=True)
+    EnrollmentFactory(user=bob, course=copy)
+    client.force_login(bob)
+    projects = client.get(reverse("projects:mine")).content.decode()
+    found = client.get(reverse("lessons:search"), {"q": "HTTP"}).content.decode()
+    for page in (projects, found):
+        assert f"{source.title} (2024-2025)" in page
+        assert f"{source.title} (2025-2026)" in page

@@ -8,6 +8,7 @@ instructor of any course reaches the back office. For site-wide control, use
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Role, User
@@ -31,5 +32,11 @@ class Command(BaseCommand):
         found = Course.objects.filter(slug=course).first()
         if found is None:
             raise CommandError(f"No course with slug {course!r}.")
-        enrollment_set_role(user=user, course=found, role=role)
-        self.stdout.write(self.style.SUCCESS(f"{user.username} is now a {role} of {found}."))
+        try:
+            enrollment_set_role(user=user, course=found, role=role)
+        except ValidationError as exc:  # the course's last instructor, say: in words
+            raise CommandError(" ".join(exc.messages)) from exc
+        article = "an" if role[0] in "aeiou" else "a"
+        self.stdout.write(
+            self.style.SUCCESS(f"{user.username} is now {article} {role} of {found}.")
+        )
