@@ -26,7 +26,7 @@ from accounts.confirmation import confirmation_send, is_reclaimable, reclaim_unc
 from accounts.invitations import invitations_send, is_invitable
 from accounts.models import Role, User
 from accounts.validators import canonical_email, normalize_email, validate_name
-from coursesite.copying import copy_file, copy_of
+from coursesite.copying import copy_file, copy_of, files_removed_on_failure
 from coursesite.locks import lock_rows
 from coursesite.prepared import prepared_update
 from practice import syntax as practice_syntax
@@ -1076,6 +1076,7 @@ class CopyReport:
 
 
 @transaction.atomic
+@files_removed_on_failure()
 def course_copy(
     *, course: Course, by: User, title: str, slug: str, term: str, shift: timedelta
 ) -> CopyReport:

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from accounts.invitations import invitation_url, invitations_resend
 from accounts.models import Role, User
 from accounts.tests.factories import PASSWORD, UserFactory
-from lessons.models import Enrollment
+from lessons.models import Course, Enrollment
 from lessons.services import roster_import, roster_parse
 from lessons.tests.factories import CourseFactory, EnrollmentFactory
 
@@ -154,6 +154,31 @@ def test_a_roster_import_invites_new_accounts_once_the_roster_is_saved(
     )
     assert f"{SITE_URL}/courses/{course.slug}/" in notice.body
     assert "existing account, as student; told by email" in page
+
+
+def test_a_roster_loaded_before_the_run_opens_says_the_course_opens_later(
+    client, course, alice, bob, django_capture_on_commit_callbacks
+):
+    """Probe 49: the notice said "Open the course here", and its link answered "not
+    found" to the student until the course was published."""
+    Course.objects.filter(pk=course.pk).update(is_published=False)
+    client.force_login(alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        import_roster(client, course, "email,name,role\nbob@example.org,Bob,student\n")
+    notice = next(m for m in mail.outbox if m.to == ["bob@example.org"])
+    assert "The course is not open yet: this link works once its instructors publish it" in (
+        notice.body
+    )
+    assert "Open the course here" not in notice.body
+    assert "The course is not open yet" in notice.alternatives[0].content
+    # Published, it says to open it.
+    mail.outbox.clear()
+    Course.objects.filter(pk=course.pk).update(is_published=True)
+    UserFactory(username="dora", email="dora@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        import_roster(client, course, "email,name,role\ndora@example.org,Dora,student\n")
+    notice = next(m for m in mail.outbox if m.to == ["dora@example.org"])
+    assert "Open the course here" in notice.body and "not open yet" not in notice.body
 
 
 def test_a_roster_that_rolls_back_invites_nobody(

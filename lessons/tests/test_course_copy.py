@@ -217,3 +217,18 @@ def test_a_student_in_two_runs_of_one_title_tells_them_apart(client, taught, ali
     for page in (projects, found):
         assert f"{source.title} (2024-2025)" in page
         assert f"{source.title} (2025-2026)" in page
+
+
+def test_a_copy_that_fails_leaves_no_file_behind(client, taught, alice, settings):
+    """Probe 49: a copy stopped by the test suite's lost zip wrote no row, but the lesson
+    files it had copied before stayed on disk, in a folder a later lesson could get."""
+    from pathlib import Path
+
+    suite = TestSuite.objects.get(assignment=taught.assignment)
+    suite.archive.storage.delete(suite.archive.name)
+    files_before = sorted(p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file())
+    client.force_login(alice)
+    page = client.post(copy_url(taught.course), NEW_RUN).content.decode()
+    assert "has lost its zip on the server, so nothing was copied" in page
+    assert not Course.objects.filter(slug=NEW_RUN["slug"]).exists()
+    assert sorted(p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()) == files_before
