@@ -274,7 +274,12 @@ class Attempt(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["user", "question"], name="practice_attempt_user_q")]
+        indexes = [
+            models.Index(fields=["user", "question"], name="practice_attempt_user_q"),
+            # The back office's list, newest first, pages through every answer of a
+            # course: 230,000 at 5,000 students, sorted whole for each page without it.
+            models.Index(fields=["created_at", "id"], name="practice_attempt_when"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} · {self.question.slug} · {'right' if self.correct else 'wrong'}"
@@ -290,7 +295,10 @@ class ExerciseAttempt(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["user", "exercise"], name="practice_exattempt_user_ex")]
+        indexes = [
+            models.Index(fields=["user", "exercise"], name="practice_exattempt_user_ex"),
+            models.Index(fields=["created_at", "id"], name="practice_exattempt_when"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} · {self.exercise.title}"
