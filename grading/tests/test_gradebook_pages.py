@@ -258,8 +258,12 @@ def test_page_two_shows_the_csvs_marks(client, book_world, alice):
     assert [r[0] for r in everyone[-4:]] == ["yann", "Yves", "zoe", "eve"]
     assert all(r[1] or r[2] for r in everyone[-4:])
     html = second.content.decode()
-    assert f"Students 101–{count} of {count}" in html
+    assert f"Students 101–{count} of {count} (page 2 of 2)" in html
     assert 'href="?sort=name&amp;page=1"' in html
+    # The first page links the last one (probe 50: "Next" alone, 51 times at 5,000).
+    first = client.get(url).content.decode()
+    assert 'id="gradebook-last" href="?sort=name&amp;page=2"' in first
+    assert 'id="gradebook-first"' not in first and 'id="gradebook-first"' in html
 
     by_mark = f"-p{book_world.assignment.pk}"
     by_progress = "progress"
