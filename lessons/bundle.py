@@ -6,9 +6,15 @@
     <course>/NN-<module>/NN-<lesson>.md
                                     title, slug, order, estimated_minutes, published,
                                     quiz_required, quiz_pass_mark, quiz_max_tries;
-                                    the body is the
+                                    attachments; the body is the
                                     lesson, its ```question and ```exercise blocks
                                     included (practice/syntax.py checks them)
+    <course>/NN-<module>/NN-<lesson>.files/<file name>
+                                    the lesson's attachments, each listed in its
+                                    front matter (title, file, order), the file's
+                                    path written from the lesson's folder
+
+docs/course-bundles.md describes the format for authors.
 
 This module only reads and writes files; `lessons.services.course_import` and
 `course_export` move the data in and out of the database.
@@ -20,12 +26,13 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.validators import slug_re
-from django.utils.text import slugify
+from django.utils.text import get_valid_filename, slugify
 
 from accounts.validators import BIDI_CONTROLS
 from coursesite.yamlsafe import (
@@ -41,6 +48,7 @@ from practice import syntax as practice_syntax
 COURSE_FILE = "course.md"
 MODULE_FILE = "module.md"
 FENCE = "---"
+ATTACHMENTS_SUFFIX = ".files"  # "01-http.md" keeps its files in "01-http.files/"
 
 # Limits that keep a hostile or broken bundle from exhausting memory, time or the
 # stack before it can be reported: a lesson is text, its front matter a few keys.
@@ -69,9 +77,19 @@ class Document:
     lines: dict[str, int]  # front-matter key -> line number in the file (1-based)
     body: str
     body_line: int = 1  # the line of the file the body starts on
+    line: int = 1  # where it starts: an attachment's entry starts inside a lesson's file
 
     def where(self, key: str | None = None) -> str:
-        return f"{self.label}:{self.lines.get(key, 1) if key else 1}"
+        return f"{self.label}:{self.lines.get(key, self.line) if key else self.line}"
+
+
+@dataclass
+class AttachmentData:
+    title: str
+    file: str  # as written in the front matter: a path from the lesson's folder
+    order: int
+    path: Path  # that file in the bundle, checked to lie inside it
+    where: str  # "file:line" of the entry, for messages
 
 
 @dataclass
@@ -87,6 +105,7 @@ class LessonData:
     quiz_pass_mark: int = 70
     quiz_max_tries: int | None = None  # None: as many tries as the student likes
     practice: practice_syntax.Practice = field(default_factory=practice_syntax.Practice)
+    attachments: list[AttachmentData] = field(default_factory=list)
 
 
 @dataclass
@@ -143,6 +162,12 @@ LESSON_FIELDS = {
     "quiz_required": (bool, False, False, None),
     "quiz_pass_mark": (int, False, 70, None),
     "quiz_max_tries": (int, False, None, None),
+    "attachments": (list, False, (), None),
+}
+ATTACHMENT_FIELDS = {
+    "title": (str, True, "", 200),  # lessons.LessonAttachment.title
+    "file": (str, True, "", None),
+    "order": (int, False, 0, None),
 }
 MAX_PASS_MARK = 100
 MAX_QUIZ_TRIES = 99  # a lesson's limit on answers to each question, when it has one
@@ -203,7 +228,9 @@ def read_course(root: Path) -> CourseData:
             loaded = load(lesson_path, LESSON_FIELDS)
             if loaded:
                 lesson_doc, lesson_values = loaded
+                entries = lesson_values.pop("attachments")
                 lesson = LessonData(doc=lesson_doc, body=lesson_doc.body, **lesson_values)
+                lesson.attachments = read_attachments(lesson_doc, entries, root, errors)
                 if lesson.quiz_pass_mark > MAX_PASS_MARK:
                     errors.append(
                         f"{lesson_doc.where('quiz_pass_mark')}: quiz_pass_mark is a percentage, "
@@ -273,15 +300,33 @@ def read_document(path: Path, *, label: str | None = None) -> Document:
         meta, node = {}, None
     if not isinstance(meta, dict):
         raise BundleError([f"{label}:2: front matter must be 'key: value' lines"])
-    key_lines = {str(key): key_node.start_mark.line + 2 for key, key_node, _ in mapping_items(node)}
+    key_lines = _key_lines(node)
     rest = "\n".join(lines[end + 1 :])
-    body = rest.strip("\n")
+    # The file's own final newline is no part of the body; any before it are, so that
+    # a body ending in a newline comes back from an export as it was (probe 49).
+    body = rest.lstrip("\n").removesuffix("\n")
     # Lines are counted from 1: the closing fence is line end + 1, the body follows it
-    # after the blank lines that strip() removed.
+    # after the blank lines that lstrip() removed.
     body_line = end + 2 + (len(rest) - len(rest.lstrip("\n")))
     return Document(
         path=path, label=label, meta=meta, lines=key_lines, body=body, body_line=body_line
     )
+
+
+def _key_lines(node: yaml.Node | None, prefix: str = "") -> dict[str, int]:
+    """Return each key's line in the file, lists' entries included ("attachments.0.file").
+
+    The node's marks count from 0 within the front matter, which starts on line 2.
+    """
+    lines: dict[str, int] = {}
+    for key, key_node, value_node in mapping_items(node):
+        name = f"{prefix}{key}"
+        lines[name] = key_node.start_mark.line + 2
+        if isinstance(value_node, yaml.SequenceNode):
+            for index, item in enumerate(value_node.value):
+                lines[f"{name}.{index}"] = item.start_mark.line + 2
+                lines.update(_key_lines(item, f"{name}.{index}."))
+    return lines
 
 
 def _load_front_matter(front: str, label: str) -> tuple[Any, yaml.Node | None]:
@@ -340,7 +385,9 @@ def bad_character(value: str, *, one_line: bool) -> str | None:
     return None
 
 
-def check_fields(doc: Document, schema: dict, errors: list[str]) -> dict | None:
+def check_fields(
+    doc: Document, schema: dict, errors: list[str], *, owner: str = "the front matter"
+) -> dict | None:
     """Return DOC's front matter checked against SCHEMA, or None after adding errors."""
     values: dict[str, Any] = {}
     start = len(errors)
@@ -355,7 +402,7 @@ def check_fields(doc: Document, schema: dict, errors: list[str]) -> dict | None:
         where = doc.where(key)
         if value is None or (isinstance(value, str) and not value.strip() and required):
             if required:
-                errors.append(f"{doc.where()}: the front matter has no {key!r}")
+                errors.append(f"{doc.where()}: {owner} has no {key!r}")
             values[key] = default
             continue
         if kind is bool:
@@ -366,6 +413,9 @@ def check_fields(doc: Document, schema: dict, errors: list[str]) -> dict | None:
                 errors.append(f"{where}: {key} must be a whole number, not {_shown(value)}")
             elif value > MAX_WHOLE:
                 errors.append(f"{where}: {key} must be at most {MAX_WHOLE}, not {_shown(value)}")
+        elif kind is list:
+            if not isinstance(value, list):
+                errors.append(f"{where}: {key} must be a list of '- ' entries")
         elif kind == "slug":
             if not isinstance(value, str) or not slug_re.match(value):
                 errors.append(
@@ -385,6 +435,77 @@ def check_fields(doc: Document, schema: dict, errors: list[str]) -> dict | None:
             errors.append(f"{where}: {key} is longer than {max_length} characters")
         values[key] = value
     return values if len(errors) == start else None
+
+
+def read_attachments(
+    doc: Document, entries: list, root: Path, errors: list[str]
+) -> list[AttachmentData]:
+    """Return the attachments listed in lesson DOC's front matter, each file checked."""
+    attachments: list[AttachmentData] = []
+    names: dict[str, int] = {}  # a stored name, in lower case -> the line naming it
+    for index, entry in enumerate(entries):
+        prefix = f"attachments.{index}"
+        if not isinstance(entry, dict):
+            errors.append(f"{doc.where(prefix)}: an attachment is 'title:' and 'file:' lines")
+            continue
+        start = doc.lines.get(prefix, 1)
+        lines = {str(key): doc.lines.get(f"{prefix}.{key}", start) for key in entry}
+        item = Document(
+            path=doc.path, label=doc.label, meta=entry, lines=lines, body="", line=start
+        )
+        values = check_fields(item, ATTACHMENT_FIELDS, errors, owner="this attachment")
+        if values is None:
+            continue
+        where = item.where("file")
+        path = _attachment_file(doc.path.parent, values["file"], root, where, errors)
+        if path is None:
+            continue
+        # Stored files are told apart by name within their lesson: two of one name
+        # would come back as one.
+        name = stored_name(path.name)
+        if name.lower() in names:
+            errors.append(
+                f"{where}: another attachment of this lesson has the file name {name!r} "
+                f"(line {names[name.lower()]}); rename one"
+            )
+            continue
+        names[name.lower()] = item.lines.get("file", start)
+        attachments.append(AttachmentData(path=path, where=where, **values))
+    return attachments
+
+
+def _attachment_file(
+    folder: Path, file: str, root: Path, where: str, errors: list[str]
+) -> Path | None:
+    """Return FILE (a path from the lesson's FOLDER) if it is a file inside the bundle ROOT."""
+    relative = PurePosixPath(file)
+    shown = _shown(file)
+    if relative.is_absolute() or not relative.parts:
+        errors.append(f"{where}: the file {shown} must be a path from the lesson's folder")
+        return None
+    if "\\" in file:
+        errors.append(f"{where}: write the file {shown} with / between folders, not \\")
+        return None
+    if ".." in relative.parts:
+        errors.append(f"{where}: the file {shown} may not use '..': keep it in the bundle")
+        return None
+    path = folder.joinpath(*relative.parts)
+    # resolve() follows symbolic links: one pointing out of the bundle is refused.
+    if not path.resolve().is_relative_to(root.resolve()):
+        errors.append(f"{where}: the file {shown} is a link to a file outside the bundle")
+        return None
+    if not path.is_file():
+        errors.append(f"{where}: the file {shown} is not in the bundle")
+        return None
+    return path
+
+
+def stored_name(name: str) -> str:
+    """Return the name a file called NAME gets in the storage (as an upload does)."""
+    try:
+        return get_valid_filename(name)
+    except SuspiciousFileOperation:  # ".", "..", or nothing left
+        return "file"
 
 
 def _check_unique(items: list, attr: str, errors: list[str], what: str) -> None:
@@ -414,29 +535,78 @@ def lesson_filename(order: int, slug: str) -> str:
     return f"{order:02d}-{_safe_name(slug)}.md"
 
 
+def attachments_folder(lesson_file: str) -> str:
+    """Return the folder, beside LESSON_FILE, that holds the lesson's attachments."""
+    return PurePosixPath(lesson_file).stem + ATTACHMENTS_SUFFIX
+
+
+def attachment_filename(name: str, taken: set[str]) -> str:
+    """Return a file name for the stored file NAME that no name in TAKEN has; add it.
+
+    Only the last part of NAME counts, made safe as an upload's would be, so that the
+    import stores it under the same name and finds it again. Names are compared without
+    case: two files differing only in capitals would be one on some file systems.
+    """
+    candidate = stored_name(PurePosixPath(name).name).lstrip(".") or "file"
+    stem, suffix = PurePosixPath(candidate).stem, PurePosixPath(candidate).suffix
+    number = 2
+    while candidate.lower() in taken:
+        candidate = f"{stem}-{number}{suffix}"
+        number += 1
+    taken.add(candidate.lower())
+    return candidate
+
+
 def _safe_name(slug: str) -> str:
     # Slugs saved outside the admin's checks must not make a path ("../x").
     return slug if slug_re.fullmatch(slug) else slugify(slug) or "untitled"
 
 
 def write_document(path: Path, meta: dict[str, Any], body: str) -> None:
-    front = "".join(_yaml_item(key, value) for key, value in meta.items())
+    front = "".join(
+        _yaml_list(key, value) if isinstance(value, list) else _yaml_item(key, value)
+        for key, value in meta.items()
+    )
     text = f"{FENCE}\n{front}{FENCE}\n"
     if body:
-        text += body.rstrip("\n") + "\n"
+        text += body + "\n"  # the file's final newline, which reading removes
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
 
 
-def _yaml_item(key: str, value: Any) -> str:
-    """Return 'key: value' as a person would write it, checked to read back identically."""
+def _yaml_list(key: str, items: list[dict[str, Any]]) -> str:
+    """Return 'key:' and ITEMS as '- ' entries of 'name: value' lines, one line each."""
+    text = f"{key}:\n" + "".join(
+        "  - " + "    ".join(_yaml_item(name, value, one_line=True) for name, value in item.items())
+        for item in items
+    )
+    try:
+        if yaml.safe_load(text) == {key: items}:
+            return text
+    except (yaml.YAMLError, ValueError):
+        pass
+    # Each value read back alone but not within the list: quote every text.
+    return f"{key}:\n" + "".join(
+        "  - "
+        + "    ".join(
+            f"{name}: {json.dumps(value, ensure_ascii=False)}\n" for name, value in item.items()
+        )
+        for item in items
+    )
+
+
+def _yaml_item(key: str, value: Any, *, one_line: bool = False) -> str:
+    """Return 'key: value' as a person would write it, checked to read back identically.
+
+    ONE_LINE: never a block of lines (inside a list entry, whose indent a block lacks).
+    """
     if isinstance(value, bool):
         return f"{key}: {'true' if value else 'false'}\n"
     if isinstance(value, int):
         return f"{key}: {value}\n"
     value = str(value)
     candidates = []
-    if "\n" in value:
+    if "\n" in value and not one_line:
         chomp = "" if value.endswith("\n") and not value.endswith("\n\n") else "-"
         if value.endswith("\n\n"):
             chomp = "+"

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import logging
 import re
+import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.db.models import Count, Q
+from django.db.models.fields.files import FieldFile
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import slugify
@@ -26,7 +30,8 @@ from accounts.confirmation import confirmation_send, is_reclaimable, reclaim_unc
 from accounts.invitations import invitations_send, is_invitable
 from accounts.models import Role, User
 from accounts.validators import canonical_email, normalize_email, validate_name
-from coursesite.copying import copy_file, copy_of, files_removed_on_failure
+from coursesite.copying import copy_file, copy_of
+from coursesite.files import delete_file_on_commit, files_removed_on_failure, store_file
 from coursesite.locks import lock_rows
 from coursesite.prepared import prepared_update
 from practice import syntax as practice_syntax
@@ -42,6 +47,7 @@ from .models import (
     Course,
     Enrollment,
     Lesson,
+    LessonAttachment,
     LessonCompletion,
     Module,
     Progress,
@@ -984,17 +990,33 @@ def _apply(obj, values: dict, report: ImportReport, label: str) -> None:
     report.updated.append(f"{label} ({', '.join(sorted(set(changed) - {'updated_at'}))})")
 
 
-@transaction.atomic
-def course_import(*, path: Path | str, slug: str | None = None) -> ImportReport:
+def course_import(
+    *, path: Path | str, slug: str | None = None, dry_run: bool = False
+) -> ImportReport:
     """Create or update a course from the bundle at PATH; all or nothing.
 
     Lessons are matched by slug within the course (so a renamed lesson is updated,
-    and a lesson may move between modules), modules by their folder's slug.
+    and a lesson may move between modules), modules by their folder's slug, a lesson's
+    attachments by file name, then by title.
     Content in the database that the bundle does not mention is left alone and
     reported: deleting it would also delete students' progress.
     Raise BundleError (file:line messages) for a bad bundle, before writing anything.
+    DRY_RUN: report what would change, then roll back.
+    The attachment files stored are deleted again when it fails or on DRY_RUN; not when
+    a caller's own transaction rolls back later (the command runs it in none).
     """
-    data = bundle.read_course(Path(path))
+    # The rows naming the files stored are rolled back on failure: so are the files.
+    with files_removed_on_failure() as stored:
+        with transaction.atomic():
+            report = _course_import(bundle.read_course(Path(path)), slug)
+            if dry_run:
+                transaction.set_rollback(True)
+        if dry_run:
+            stored.delete()
+    return report
+
+
+def _course_import(data: bundle.CourseData, slug: str | None) -> ImportReport:
     slug = slug or data.slug
     course = Course.objects.filter(slug=slug).first() or Course(slug=slug)
     report = ImportReport(course=course)
@@ -1060,11 +1082,109 @@ def course_import(*, path: Path | str, slug: str | None = None) -> ImportReport:
                     f"lesson {lesson_data.slug} (questions and exercises: {practice.created} "
                     f"new, {practice.updated} changed, {practice.deleted} removed)"
                 )
+            _attachments_import(lesson, lesson_data.attachments, report)
             seen_lessons.add(lesson.pk)
-    report.not_in_bundle = [f"module {m}" for m in modules if m.pk not in seen_modules] + [
-        f"lesson {lesson.slug}" for lesson in lessons.values() if lesson.pk not in seen_lessons
-    ]
+    report.not_in_bundle = (
+        [f"module {m}" for m in modules if m.pk not in seen_modules]
+        + [f"lesson {lesson.slug}" for lesson in lessons.values() if lesson.pk not in seen_lessons]
+        + report.not_in_bundle  # the attachments, added lesson by lesson
+    )
     return report
+
+
+def _attachments_import(
+    lesson: Lesson, entries: list[bundle.AttachmentData], report: ImportReport
+) -> None:
+    """Give LESSON (saved) the attachments ENTRIES list; leave and report the others."""
+    matches, others = _attachment_matches(list(lesson.attachments.all()), entries)
+    for entry, attachment in zip(entries, matches, strict=True):
+        name = bundle.stored_name(entry.path.name)
+        attachment = attachment or LessonAttachment(lesson=lesson)
+        is_new = attachment.pk is None
+        changed = [
+            field
+            for field, value in (("title", entry.title), ("order", entry.order))
+            if getattr(attachment, field) != value
+        ]
+        new_file = is_new or not _same_bytes(attachment.file, entry.path)
+        if not (changed or new_file):
+            report.unchanged += 1
+            continue
+        old_file = attachment.file.name
+        attachment.title, attachment.order = entry.title, entry.order
+        _attachment_save(attachment, entry, name if new_file else None)
+        label = f"attachment {name} of lesson {lesson.slug}"
+        if is_new:
+            report.created.append(label)
+            continue
+        if new_file:
+            changed.append("file")
+            delete_file_on_commit(attachment.file.storage, old_file)
+        report.updated.append(f"{label} ({', '.join(sorted(changed))})")
+    report.not_in_bundle += [
+        f"attachment {other.filename} of lesson {lesson.slug}" for other in others
+    ]
+
+
+def _attachment_matches(
+    existing: list[LessonAttachment], entries: list[bundle.AttachmentData]
+) -> tuple[list[LessonAttachment | None], list[LessonAttachment]]:
+    """Return the attachment each of ENTRIES updates (None: a new one) and those left.
+
+    File names first, then titles: a file renamed in the bundle keeps its attachment,
+    and a title matching does not take the attachment another entry names by file.
+    """
+    left = list(existing)
+    matches: list[LessonAttachment | None] = [None] * len(entries)
+    rules = (
+        lambda attachment, entry: attachment.filename == bundle.stored_name(entry.path.name),
+        lambda attachment, entry: attachment.title == entry.title,
+    )
+    for same in rules:
+        for index, entry in enumerate(entries):
+            if matches[index] is None:
+                found = next((attachment for attachment in left if same(attachment, entry)), None)
+                if found is not None:
+                    left.remove(found)
+                    matches[index] = found
+    return matches, left
+
+
+def _attachment_save(
+    attachment: LessonAttachment,
+    entry: bundle.AttachmentData,
+    name: str | None,
+) -> None:
+    """Save ATTACHMENT, with ENTRY's file stored as NAME unless None (kept as it is).
+
+    Checked first as the back office's form checks an upload (the name's length): a
+    refusal names ENTRY's line in the bundle.
+    """
+    with entry.path.open("rb") as handle:
+        if name is not None:
+            attachment.file = File(handle, name=name)
+        try:
+            attachment.full_clean()
+        except ValidationError as exc:
+            raise bundle.BundleError([f"{entry.where}: {text}" for text in exc.messages]) from None
+        if name is not None:
+            store_file(attachment.file, name, File(handle))
+    attachment.save()
+
+
+def _same_bytes(stored: FieldFile, path: Path) -> bool:
+    """Whether the file STORED holds PATH's bytes; not when the storage lost it."""
+    try:
+        if not stored or stored.storage.size(stored.name) != path.stat().st_size:
+            return False
+        with stored.storage.open(stored.name, "rb") as theirs, path.open("rb") as ours:
+            return _digest(theirs) == _digest(ours)
+    except OSError:
+        return False
+
+
+def _digest(handle) -> bytes:
+    return hashlib.file_digest(handle, "sha256").digest()
 
 
 @dataclass
@@ -1137,8 +1257,15 @@ def course_copy(
 
 
 def course_export(*, course: Course, path: Path | str) -> list[Path]:
-    """Write COURSE as a bundle into the folder PATH; return the files written."""
+    """Write COURSE as a bundle into the folder PATH; return the files written.
+
+    Each lesson's attachments go beside it, in "<lesson file's name>.files/", listed in
+    its front matter. Raise ValidationError naming every attachment whose file the
+    storage lost, before anything is written.
+    """
     root = Path(path)
+    modules = list(course.modules.order_by("order", "pk").prefetch_related("lessons__attachments"))
+    _refuse_lost_attachments(modules)
     written = []
     course_file = root / bundle.COURSE_FILE
     bundle.write_document(
@@ -1155,7 +1282,6 @@ def course_export(*, course: Course, path: Path | str) -> list[Path]:
         course.summary,
     )
     written.append(course_file)
-    modules = course.modules.order_by("order", "pk").prefetch_related("lessons")
     for module in modules:
         folder = root / bundle.module_folder(module.order, module.slug or slugify(module.title))
         bundle.write_document(
@@ -1180,8 +1306,45 @@ def course_export(*, course: Course, path: Path | str) -> list[Path]:
                 meta["quiz_pass_mark"] = lesson.quiz_pass_mark
             if lesson.quiz_max_tries is not None:
                 meta["quiz_max_tries"] = lesson.quiz_max_tries
+            files = folder / bundle.attachments_folder(lesson_file.name)
+            entries = _attachments_export(lesson, files)
+            if entries:
+                meta["attachments"] = entries
+                written += [files / PurePosixPath(entry["file"]).name for entry in entries]
             # The body keeps its ```question and ```exercise blocks: they are the source
             # of the lesson's Question and Exercise rows, written back as they were.
             bundle.write_document(lesson_file, meta, lesson.body)
             written.append(lesson_file)
     return written
+
+
+def _refuse_lost_attachments(modules: list[Module]) -> None:
+    lost = [
+        f"“{attachment.title}” ({attachment.filename or 'no file'}) of lesson {lesson.slug}"
+        for module in modules
+        for lesson in module.lessons.all()
+        for attachment in lesson.attachments.all()
+        if not attachment.file or not attachment.file.storage.exists(attachment.file.name)
+    ]
+    if lost:
+        raise ValidationError(
+            "The files of these attachments are missing from the server, so nothing was "
+            f"exported: {'; '.join(lost)}. Upload each again, or delete the attachment, "
+            "then export again."
+        )
+
+
+def _attachments_export(lesson: Lesson, folder: Path) -> list[dict]:
+    """Copy LESSON's attachment files into FOLDER; return their front matter entries."""
+    taken: set[str] = set()
+    entries = []
+    for attachment in sorted(lesson.attachments.all(), key=lambda item: (item.order, item.pk)):
+        name = bundle.attachment_filename(attachment.file.name, taken)
+        folder.mkdir(parents=True, exist_ok=True)
+        with attachment.file.storage.open(attachment.file.name, "rb") as source:
+            with (folder / name).open("wb") as target:
+                shutil.copyfileobj(source, target)
+        entries.append(
+            {"title": attachment.title, "file": f"{folder.name}/{name}", "order": attachment.order}
+        )
+    return entries

@@ -361,7 +361,8 @@ def test_what_export_writes_import_reads_back(title, slug, order, minutes, publi
         write_document(path, meta if tries is None else {**meta, "quiz_max_tries": tries}, body)
         doc = read_document(path, label="lesson.md")
     errors: list[str] = []
-    assert check_fields(doc, LESSON_FIELDS, errors) == {**meta, "quiz_max_tries": tries}, errors
+    expected = {**meta, "quiz_max_tries": tries, "attachments": ()}  # none listed
+    assert check_fields(doc, LESSON_FIELDS, errors) == expected, errors
 
 
 def test_export_keeps_every_file_inside_its_folder(tmp_path):

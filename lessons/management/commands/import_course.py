@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 
 from lessons.bundle import BundleError
 from lessons.services import course_import
@@ -25,10 +25,7 @@ class Command(BaseCommand):
     def handle(self, *args, path: str, slug: str | None, dry_run: bool, **options) -> None:
         verbosity = options["verbosity"]
         try:
-            with transaction.atomic():
-                report = course_import(path=path, slug=slug)
-                if dry_run:
-                    transaction.set_rollback(True)
+            report = course_import(path=path, slug=slug, dry_run=dry_run)
         except BundleError as exc:
             raise CommandError(
                 f"{path} was not imported, nothing was changed:\n" + "\n".join(exc.errors)
