@@ -61,18 +61,13 @@ def deleted_objects(objs, request: HttpRequest, admin_site):
         collector.collect(objs)
     except (ProtectedError, RestrictedError) as refused:
         kept = list(getattr(refused, "protected_objects", None) or refused.restricted_objects)
-        by_kind = defaultdict(list)
-        for row in kept:
-            by_kind[type(row)].append(row)
-        perms_needed = _refused_kinds(request, admin_site, by_kind, [])
+        perms_needed = _refused_kinds(request, admin_site, _by_kind(kept, type), {})
         return [name(obj) for obj in objs[:LISTED_AT_MOST]], {}, perms_needed, _named(kept, name)
-    counts = _counts(collector)
+    queries = _by_kind(collector.fast_deletes, lambda query: query.model)
+    counts = _counts(collector.data, queries)
     if sum(counts.values()) <= LISTED_AT_MOST:
         return _listed(objs, request, admin_site, using, name)
-    rows = defaultdict(list)
-    for model, instances in collector.data.items():
-        rows[model].extend(instances)
-    perms_needed = _refused_kinds(request, admin_site, rows, collector.fast_deletes)
+    perms_needed = _refused_kinds(request, admin_site, collector.data, queries)
     _read_relations(type(objs[0]), objs[:LISTED_AT_MOST])  # what their names show
     to_delete = [name(obj) for obj in objs[:LISTED_AT_MOST]]
     if len(objs) > LISTED_AT_MOST:
@@ -106,37 +101,40 @@ def _named(rows, name) -> list:
     return [name(obj) for obj in list(rows)[:LISTED_AT_MOST]]
 
 
-def _counts(collector: Collector) -> dict[type[Model], int]:
-    """How many rows of each kind COLLECTOR deletes: those it loaded, and those it left as
-    queries, counted in the database (one query per kind: a row two of its queries
-    reach counts once)."""
-    counts = {model: len(instances) for model, instances in collector.data.items()}
-    queries = defaultdict(list)
-    for query in collector.fast_deletes:
-        queries[query.model].append(query)
+def _by_kind(items, kind_of) -> dict:
+    """ITEMS (rows, or queries of rows) grouped by their kind of row."""
+    grouped = defaultdict(list)
+    for item in items:
+        grouped[kind_of(item)].append(item)
+    return grouped
+
+
+def _counts(loaded: dict, queries: dict) -> dict[type[Model], int]:
+    """How many rows of each kind a deletion takes: those its collector LOADED, and those
+    it left as QUERIES, counted in the database (one query per kind: a row two of its
+    queries reach counts once)."""
+    counts = {model: len(instances) for model, instances in loaded.items()}
     for model, found in queries.items():
         ids = reduce(or_, (query.values("pk") for query in found[1:]), found[0].values("pk"))
         counts[model] = counts.get(model, 0) + model._base_manager.filter(pk__in=ids).count()
     return counts
 
 
-def _refused_kinds(request, admin_site, rows, fast_deletes) -> set:
-    """The kinds of row of a large deletion this user may not delete.
+def _refused_kinds(request, admin_site, rows: dict, queries: dict) -> set:
+    """The kinds of row of a large deletion this user may not delete: ROWS loaded and
+    QUERIES of rows, by kind.
 
     A kind whose back office asks only the course is asked about one of its rows (they
     hang on the rows chosen, in their course); a kind with rules of its own (a completed
     review, a released rubric's criterion...) about each row, read in bulk.
     """
-    queries = defaultdict(list)
-    for query in fast_deletes:
-        queries[query.model].append(query)
     refused: set = set()
     for model in {*rows, *queries}:
         if not admin_site.is_registered(model):
             continue
         model_admin = admin_site.get_model_admin(model)
         course_only = _asks_only_the_course(model_admin)
-        asked = rows.get(model, [])[:1] if course_only else list(rows.get(model, []))
+        asked = list(rows.get(model, []))[: 1 if course_only else None]
         for query in queries.get(model, []):
             if course_only and asked:
                 break

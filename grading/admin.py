@@ -234,13 +234,12 @@ class CriterionInline(CourseScopedInline, admin.TabularInline):
         url = reverse("admin:grading_criterion_change", args=[obj.pk])
         levels = obj.levels.all()
         listed = " · ".join(f"{level.label} ({_points(level.points)})" for level in levels)
-        if not listed:
-            listed = _("None yet.")
-            return format_html(
-                '<div class="levels">{} <a href="{}">{}</a></div>', listed, url, _("Add levels")
-            )
+        action = _("Edit levels") if listed else _("Add levels")
         return format_html(
-            '<div class="levels">{} <a href="{}">{}</a></div>', listed, url, _("Edit levels")
+            '<div class="levels">{} <a href="{}">{}</a></div>',
+            listed or _("None yet."),
+            url,
+            action,
         )
 
 
@@ -532,14 +531,16 @@ def _say_rescaled(request, forms_saved) -> None:
     raising one from 3 to 4 points lowered every completed mark with "changed
     successfully" alone; a review that gave 3 of 3 now reads 3 of 4)."""
     changed = {
-        form.instance.pk: form.initial["max_points"]
+        form.instance.pk: (form.instance, form.initial["max_points"])
         for form in forms_saved
         if form.instance.pk and "max_points" in form.initial and "max_points" in form.changed_data
     }
     if not changed:
         return
     scored = selectors.completed_scores_of(list(changed))
-    for criterion in Criterion.objects.filter(pk__in=[pk for pk in changed if scored.get(pk)]):
+    for pk, (criterion, old_max) in changed.items():
+        if not scored.get(pk):
+            continue
         messages.warning(
             request,
             _(
@@ -550,8 +551,8 @@ def _say_rescaled(request, forms_saved) -> None:
             % {
                 "title": criterion.title,
                 "new": _points(criterion.max_points),
-                "old": _points(changed[criterion.pk]),
-                "count": scored[criterion.pk],
+                "old": _points(old_max),
+                "count": scored[pk],
             },
         )
 
