@@ -136,6 +136,18 @@ def test_deleting_every_answer_of_a_filtered_list_works_from_its_confirmation(cl
     data: dict[str, list[str]] = {}
     for name, value in fields:
         data.setdefault(name, []).append(value)
+    # The other course's instructor sending the same form deletes their own list's rows
+    # (the choice is "all of the list", which is theirs), none of this course's.
+    bea = UserFactory()
+    EnrollmentFactory(user=bea, course=theirs.course, role=Role.INSTRUCTOR)
+    client.force_login(bea)
+    assert client.post(url, data).status_code == 302
+    assert Attempt.objects.filter(question=question).count() == 250
+    assert not Attempt.objects.filter(pk=kept.pk).exists()
+    kept = Attempt.objects.create(
+        user=UserFactory(), question=theirs.q["idempotent-methods"], answer="", correct=True
+    )
+    client.force_login(alice)
     assert client.post(url, data).status_code == 302
     assert not Attempt.objects.filter(question=question).exists()
     assert Attempt.objects.filter(pk=kept.pk).exists()
