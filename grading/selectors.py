@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import Case, Count, Exists, OuterRef, Subquery, Value, When
+from django.db.models import Case, Count, Exists, OuterRef, Q, Subquery, Value, When
 
 from access import policy
-from accounts.models import User
+from accounts.models import User, name_sort_keys
 from coursesite.prepared import prepared, prepared_per
-from projects.models import Group, GroupMembership, Submission
+from projects.models import Group, GroupMembership, ProjectAssignment, Submission
 
 from .models import (
     Criterion,
@@ -193,3 +193,51 @@ def completed_scores_of(criterion_ids: list[int]) -> dict[int, int]:
         .order_by()
     )
     return dict(rows)
+
+
+# What the project's grading page can narrow its groups to: (value, label), "" for all.
+GROUP_STATES = (
+    ("", "All groups"),
+    ("ungraded", "No grader yet"),
+    (ReviewStatus.TODO, "To do"),
+    (ReviewStatus.DRAFT, "In progress"),
+    (ReviewStatus.COMPLETED, "Done"),
+)
+
+
+def groups_of_project(assignment_id: int, *, search: str = "", state: str = ""):
+    """The project's groups in STATE (a ``GROUP_STATES`` value) whose name, or one of
+    whose members' name, username or email, holds SEARCH (any capitals), by name."""
+    groups = Group.objects.filter(assignment_id=assignment_id)
+    if state == "ungraded":
+        groups = groups.filter(review__isnull=True)
+    elif state in ReviewStatus.values:
+        groups = groups.filter(review__status=state)
+    if search:
+        # sort_name is "first last" (or the display name) in small letters: a full name
+        # typed matches it, which first_name or last_name alone would not.
+        people = (
+            Q(student__sort_name__icontains=search)
+            | Q(student__first_name__icontains=search)
+            | Q(student__last_name__icontains=search)
+            | Q(student__username__icontains=search)
+            | Q(student__email__icontains=search)
+        )
+        member = GroupMembership.objects.filter(people, group=OuterRef("pk"))
+        groups = groups.filter(Q(name__icontains=search) | Exists(member))
+    return groups.order_by("name", "pk")
+
+
+def students_of_project_in_no_group(assignment: ProjectAssignment, *, search: str = ""):
+    """``assignment.students_in_no_group()`` whose name, username or email holds SEARCH,
+    in the order lists sort people."""
+    students = assignment.students_in_no_group()
+    if search:
+        students = students.filter(
+            Q(sort_name__icontains=search)
+            | Q(first_name__icontains=search)
+            | Q(last_name__icontains=search)
+            | Q(username__icontains=search)
+            | Q(email__icontains=search)
+        )
+    return students.order_by(*name_sort_keys())

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -24,7 +25,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from access import policy
-from accounts.models import Role, User, name_sort_keys
+from accounts.models import Role, User
 from coursesite.converters import parse_id
 from coursesite.csvexport import CsvStreamingResponse
 from coursesite.dates import local_text
@@ -798,19 +799,34 @@ def regrade_answer(request: HttpRequest, pk: int) -> HttpResponse:
 def assignment_overview(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _get_assignment_for_instructor(request, pk)
     rubric = services.rubric_for(assignment)
-    groups = list(
-        Group.objects.filter(assignment=assignment)
+    shown = _overview_query(request.GET)
+    search, state = shown.get("q", ""), shown.get("state", "")
+    # A page of groups at a time (probe 50: 1,250 groups and 5,000 override forms made
+    # a 5.6 MB page), found by a group's or a member's name.
+    matching = (
+        selectors.groups_of_project(assignment.pk, search=search, state=state)
         .select_related("review__grader", "review__submission", "extension")
         .prefetch_related(
             Prefetch("memberships", queryset=GroupMembership.objects.select_related("student"))
         )
         .annotate(submission_count=Count("submissions", distinct=True))
-        .order_by("name")
     )
-    marks = assignment_marks([assignment.pk])
+    groups_page = Paginator(matching, GROUPS_PAGE_SIZE).get_page(shown.get("page"))
+    groups = list(groups_page.object_list)
+    member_ids = [m.student_id for group in groups for m in group.memberships.all()]
+    # Deadline passed: students in no group of the project, whose missing work may count
+    # as 0, can have their mark overridden here too (probe 32: nowhere could it be).
+    # Before it, they may still join one (and a course's whole roster would list).
+    loners_page = None
+    if timezone.now() > assignment.due_at:
+        loners = selectors.students_of_project_in_no_group(assignment, search=search)
+        loners_page = Paginator(loners, STUDENTS_PAGE_SIZE).get_page(shown.get("alone"))
+    loner_list = list(loners_page.object_list) if loners_page else []
+    marks = assignment_marks(
+        [assignment.pk], student_ids=member_ids + [student.pk for student in loner_list]
+    )
     # Members no longer students of the course stay in their group (their work was the
     # group's), marked as such: the gradebook, feedback and emails leave them out.
-    member_ids = [m.student_id for group in groups for m in group.memberships.all()]
     enrolled = set(
         Enrollment.objects.filter(
             course_id=assignment.course_id, role=Role.STUDENT, user_id__in=member_ids
@@ -827,17 +843,6 @@ def assignment_overview(request: HttpRequest, pk: int) -> HttpResponse:
             for m in group.memberships.all()
         ]
         rows.append((group, getattr(group, "review", None), members))
-    # Students in no group of the project once its deadline passed: their missing work
-    # may count as 0, so their mark can be overridden here too (probe 32: nowhere could
-    # it be). Before it, they may still join one (and a course's whole roster would list).
-    loners = (
-        [
-            (student, marks.get(assignment.pk, student.pk) or _no_mark(student.pk))
-            for student in assignment.students_in_no_group().order_by(*name_sort_keys())
-        ]
-        if timezone.now() > assignment.due_at
-        else []
-    )
     release = GradeRelease.objects.filter(assignment=assignment).first()
     # A refused override comes back in its student's row, as typed.
     kept = kept_fields(request)
@@ -848,12 +853,18 @@ def assignment_overview(request: HttpRequest, pk: int) -> HttpResponse:
             "assignment": assignment,
             "rubric": rubric,
             "rows": rows,
-            "loners": loners,
-            "closing": len(
-                services.groups_closed_by_grading(
-                    assignment, [g for g in groups if getattr(g, "review", None) is None]
-                )
-            ),
+            "groups_page": groups_page,
+            "loners": [
+                (student, marks.get(assignment.pk, student.pk) or _no_mark(student.pk))
+                for student in loner_list
+            ],
+            "loners_page": loners_page,
+            "search": search,
+            "state": state,
+            "states": selectors.GROUP_STATES,
+            "shown": shown,
+            "page_link": lambda **changed: _overview_link(shown, **changed),
+            "closing": len(services.groups_closed_by_grading(assignment)),
             "release": release,
             "override_form": MarkOverrideForm(),
             "kept_override": kept if isinstance(kept.get("student"), str) else {},
@@ -861,6 +872,42 @@ def assignment_overview(request: HttpRequest, pk: int) -> HttpResponse:
             "override_state": services.override_state,
         },
     )
+
+
+# Groups and students in no group per page of a project's grading page.
+GROUPS_PAGE_SIZE = 50
+STUDENTS_PAGE_SIZE = 100
+# The grading page's search: longer is no name anyone types.
+SEARCH_MAX_LENGTH = 100
+
+
+def _overview_query(source) -> dict[str, str]:
+    """Return what the grading page shows from SOURCE (its query string, or an override
+    form's copy of it): the search, the groups' state and both page numbers, only those
+    set and valid, in a fixed order (the page's address, which kept fields are found by)."""
+    search = " ".join(str(source.get("q", "")).split())[:SEARCH_MAX_LENGTH]
+    state = source.get("state", "")
+    shown = {
+        "q": search,
+        "state": state if state in dict(selectors.GROUP_STATES) else "",
+        "page": source.get("page", ""),
+        "alone": source.get("alone", ""),
+    }
+    for number in ("page", "alone"):
+        value = shown[number]
+        shown[number] = value if value.isascii() and value.isdigit() and len(value) < 7 else ""
+    return {name: value for name, value in shown.items() if value}
+
+
+def _overview_link(shown: dict[str, str], **changed) -> str:
+    """Return the grading page's query string showing SHOWN with CHANGED (None: unset)."""
+    query = {**shown, **changed}
+    return "?" + urlencode({name: value for name, value in query.items() if value})
+
+
+def _overview_url(assignment: ProjectAssignment, shown: dict[str, str]) -> str:
+    url = reverse("grading:assignment_grading", kwargs={"pk": assignment.pk})
+    return url + _overview_link(shown) if shown else url
 
 
 def _no_mark(student_id: int) -> StudentMark:
@@ -1019,7 +1066,8 @@ def override_mark(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _get_assignment_for_instructor(request, pk)
     clear = "clear" in request.POST
     form = MarkOverrideForm(request.POST, assignment=assignment, clear=clear)
-    overview = reverse("grading:assignment_grading", kwargs={"pk": assignment.pk})
+    # Back to the page, search and state the form was sent from.
+    overview = _overview_url(assignment, _overview_query(request.POST))
     if not form.is_valid():
         messages.error(request, " ".join(form.error_messages_text()))
         keep_refused(request, overview)
@@ -1066,7 +1114,7 @@ def override_mark(request: HttpRequest, pk: int) -> HttpResponse:
             mark = form.cleaned_data["mark"]
             # As the marks table writes it (two decimals): "55.50%", not "55.5%".
             messages.success(request, f"{student}'s mark is now {mark:.2f}%.")
-    return redirect("grading:assignment_grading", pk=assignment.pk)
+    return redirect(overview)
 
 
 @require_safe
