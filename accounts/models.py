@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
-from django.db.models import F, Func, Value
+from django.db.models import F, Func, Q, Value
 from django.db.models.functions import Coalesce, Concat, Lower, NullIf, Trim
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -53,6 +53,24 @@ def name_sort_keys(prefix: str = "") -> tuple[ByCodePoint, ByCodePoint]:
     which the index ``accounts_user_name_order`` keeps in this order.
     """
     return ByCodePoint(F(f"{prefix}sort_name")), ByCodePoint(F(f"{prefix}username"))
+
+
+def people_matching(text: str, prefix: str = "") -> Q:
+    """Return a filter for the people whose name, username or email holds TEXT, in any
+    capitals (SQLite folds ASCII capitals only). PREFIX leads to the user from another
+    model (``"student__"``).
+
+    The stored ``sort_name`` is the name lists show ("first last", or the display name)
+    in small letters: a full name typed matches it, where first or last name alone would
+    not.
+    """
+    return (
+        Q(**{f"{prefix}sort_name__icontains": text})
+        | Q(**{f"{prefix}first_name__icontains": text})
+        | Q(**{f"{prefix}last_name__icontains": text})
+        | Q(**{f"{prefix}username__icontains": text})
+        | Q(**{f"{prefix}email__icontains": text})
+    )
 
 
 class CourseUserManager(UserManager):

@@ -7,7 +7,7 @@ from collections import defaultdict
 from django.db.models import Case, Count, Exists, OuterRef, Q, Subquery, Value, When
 
 from access import policy
-from accounts.models import User, name_sort_keys
+from accounts.models import User, name_sort_keys, people_matching
 from coursesite.prepared import prepared, prepared_per
 from projects.models import Group, GroupMembership, ProjectAssignment, Submission
 
@@ -214,16 +214,9 @@ def groups_of_project(assignment_id: int, *, search: str = "", state: str = ""):
     elif state in ReviewStatus.values:
         groups = groups.filter(review__status=state)
     if search:
-        # sort_name is "first last" (or the display name) in small letters: a full name
-        # typed matches it, which first_name or last_name alone would not.
-        people = (
-            Q(student__sort_name__icontains=search)
-            | Q(student__first_name__icontains=search)
-            | Q(student__last_name__icontains=search)
-            | Q(student__username__icontains=search)
-            | Q(student__email__icontains=search)
+        member = GroupMembership.objects.filter(
+            people_matching(search, "student__"), group=OuterRef("pk")
         )
-        member = GroupMembership.objects.filter(people, group=OuterRef("pk"))
         groups = groups.filter(Q(name__icontains=search) | Exists(member))
     return groups.order_by("name", "pk")
 
@@ -233,11 +226,5 @@ def students_of_project_in_no_group(assignment: ProjectAssignment, *, search: st
     in the order lists sort people."""
     students = assignment.students_in_no_group()
     if search:
-        students = students.filter(
-            Q(sort_name__icontains=search)
-            | Q(first_name__icontains=search)
-            | Q(last_name__icontains=search)
-            | Q(username__icontains=search)
-            | Q(email__icontains=search)
-        )
+        students = students.filter(people_matching(search))
     return students.order_by(*name_sort_keys())

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -57,6 +58,7 @@ from .models import (
 from .services import (
     course_copy,
     course_progress_report,
+    course_report_students,
     enrollment_create,
     enrollments_notify,
     enrollments_reclaim,
@@ -166,6 +168,9 @@ class OrderedChangelistMixin:
         }
 
 
+# Students per page of a course's progress report, and the longest search it takes.
+REPORT_PAGE_SIZE = 100
+REPORT_SEARCH_MAX_LENGTH = 100
 DELETE_ON_ITS_PAGE = _("delete it from its own page, which lists what goes with it.")
 
 
@@ -379,7 +384,11 @@ class CourseAdmin(InlineRowsMixin, PublishActionsMixin, CourseScopedAdmin):
 
     def progress_view(self, request, pk: int) -> TemplateResponse:
         course = self._report_course(request, pk)
-        modules, rows = course_progress_report(course=course)
+        # A page of students at a time, found by name (probe 50: 5,034 rows, 2.3 MB).
+        search = " ".join(request.GET.get("q", "").split())[:REPORT_SEARCH_MAX_LENGTH]
+        students = course_report_students(course, search=search)
+        page = Paginator(students, REPORT_PAGE_SIZE).get_page(request.GET.get("page"))
+        modules, rows = course_progress_report(course=course, students=page.object_list)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -387,6 +396,8 @@ class CourseAdmin(InlineRowsMixin, PublishActionsMixin, CourseScopedAdmin):
             "course": course,
             "modules": modules,
             "rows": rows,
+            "page": page,
+            "search": search,
         }
         return TemplateResponse(request, "admin/lessons/course/progress.html", context)
 

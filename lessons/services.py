@@ -9,6 +9,7 @@ import logging
 import re
 import shutil
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -28,7 +29,7 @@ from django.utils.text import slugify
 from access import policy
 from accounts.confirmation import confirmation_send, is_reclaimable, reclaim_unconfirmed
 from accounts.invitations import invitations_send, is_invitable
-from accounts.models import Role, User
+from accounts.models import Role, User, name_sort_keys, people_matching
 from accounts.validators import canonical_email, normalize_email, validate_name
 from coursesite.copying import copy_file, copy_of
 from coursesite.files import delete_file_on_commit, files_removed_on_failure, store_file
@@ -911,9 +912,21 @@ class ReportRow:
     quiz: Progress = field(default_factory=lambda: Progress(0, 0))  # questions right
 
 
-def course_progress_report(*, course: Course) -> tuple[list[Module], list[ReportRow]]:
-    """Return the published modules and, per student, the progress in each and the
-    questions of the course's quizzes they have right (5 queries)."""
+def course_report_students(course: Course, *, search: str = ""):
+    """The course's students whose name, username or email holds SEARCH, in the order
+    lists sort people (a User queryset: the report's page cuts it)."""
+    students = User.objects.filter(enrollments__course=course, enrollments__role=Role.STUDENT)
+    if search:
+        students = students.filter(people_matching(search))
+    return students.order_by(*name_sort_keys())
+
+
+def course_progress_report(
+    *, course: Course, students: Iterable[User] | None = None
+) -> tuple[list[Module], list[ReportRow]]:
+    """Return the published modules and, per student (STUDENTS, else every student of
+    the course), the progress in each and the questions of the course's quizzes they
+    have right (5 queries)."""
     modules = list(
         course.modules.published()
         .annotate(
@@ -921,11 +934,7 @@ def course_progress_report(*, course: Course) -> tuple[list[Module], list[Report
         )
         .order_by("order", "pk")
     )
-    students = list(
-        User.objects.filter(enrollments__course=course, enrollments__role=Role.STUDENT).order_by(
-            "display_name", "username"
-        )
-    )
+    students = list(course_report_students(course) if students is None else students)
     done: dict[tuple[int, int], int] = {}
     completions = (
         LessonCompletion.objects.filter(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from html import unescape
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -336,6 +337,48 @@ def test_the_progress_report_and_its_csv_agree(client, pyweb, alice, bob, django
     ]
     assert as_page == rows
     assert "Grace" not in html  # graders are not students
+
+
+def test_the_progress_report_shows_a_page_of_students_found_by_name(
+    client, pyweb, alice, bob, django_user_model, monkeypatch
+):
+    """Probe 50: at 5,000 students the report was one page of 5,034 rows (2.3 MB)."""
+    from lessons import admin as lessons_admin
+
+    monkeypatch.setattr(lessons_admin, "REPORT_PAGE_SIZE", 2)
+    for username, first, last in (("zoe", "Zoë", "Adams"), ("yann", "Yann", "Lovelace")):
+        student = django_user_model.objects.create_user(
+            username, f"{username}@uni.example", "pw", first_name=first, last_name=last
+        )
+        Enrollment.objects.create(user=student, course=pyweb.course, role=Role.STUDENT)
+    LessonCompletion.objects.create(user=bob, lesson=pyweb.lessons[0])
+    client.force_login(alice)
+    url = reverse("admin:lessons_course_progress", args=[pyweb.course.pk])
+
+    def names(query: dict) -> list[str]:
+        response = client.get(url, query)
+        assert response.status_code == 200
+        return [row[0] for row in report_rows(response.content.decode())]
+
+    # In the order every list sorts people: by the name shown.
+    assert names({}) == ["Bob Student (bob)", "Yann Lovelace (yann)"]
+    html = unescape(client.get(url).content.decode())
+    assert "Students 1–2 of 3 (page 1 of 2)" in html and "The CSV holds every student." in html
+    assert names({"page": "2"}) == ["Zoë Adams (zoe)"]
+    assert names({"q": "yann lovelace"}) == ["Yann Lovelace (yann)"]
+    assert names({"q": "uni.example"}) == ["Yann Lovelace (yann)", "Zoë Adams (zoe)"]
+    assert names({"q": "ZOE"}) == ["Zoë Adams (zoe)"]  # the username
+    html = unescape(client.get(url, {"q": "<script>x</script>"}).content.decode())
+    assert "No student matches “<script>x</script>”." in html
+    assert "<script>x</script>" not in client.get(url, {"q": "<script>x</script>"}).content.decode()
+    for number in ("0", "abc", "-3", "9" * 30):
+        assert client.get(url, {"page": number}).status_code == 200
+    # The bob row's figures are the same as on the whole report.
+    [bob_row] = report_rows(client.get(url, {"q": "bob"}).content.decode())
+    assert bob_row[0] == "Bob Student (bob)" and bob_row[-1] == "quiz 0/0"
+    # The CSV still holds every student.
+    body = client.get(reverse("admin:lessons_course_progress_csv", args=[pyweb.course.pk]))
+    assert len(list(csv.reader(io.StringIO(body.content.decode("utf-8-sig"))))) == 4
 
 
 def test_the_progress_report_is_for_the_course_instructors_only(client, pyweb, other_course, alice):
