@@ -38,7 +38,7 @@ from accounts.models import User
 from coursesite.copying import copy_file, copy_of
 from coursesite.files import delete_file_on_commit
 from grading.models import Criterion, CriterionScore, Review, ReviewStatus
-from projects.archives import decode_text, sha256_of, validate_zip
+from projects.archives import decode_text, open_zip, sha256_of, validate_zip
 from projects.models import Group, ProjectAssignment, Submission
 
 from . import environments, sandbox
@@ -80,7 +80,7 @@ def suite_check_archive(upload: UploadedFile) -> tuple[str, str]:
     if wanted in names:
         member_name = summary.names[names.index(wanted)]  # its stored name, backslashes kept
         upload.seek(0)
-        with zipfile.ZipFile(upload) as archive, archive.open(member_name) as member:
+        with open_zip(upload) as archive, archive.open(member_name) as member:
             requirements = _requirements_text(member.read(REQUIREMENTS_MAX_BYTES + 1))
     return sha256_of(upload), requirements
 
@@ -256,7 +256,7 @@ def _extract(data: io.BytesIO, target: Path) -> None:
     """Unpack a validated zip into TARGET, dropping one top folder; never outside it."""
     target.mkdir(parents=True)
     base = target.resolve()
-    with zipfile.ZipFile(data) as archive:
+    with open_zip(data) as archive:
         names = [info.filename.replace("\\", "/") for info in archive.infolist()]
         top = _single_top_folder(names)
         for info, name in zip(archive.infolist(), names, strict=True):

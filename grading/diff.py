@@ -23,6 +23,7 @@ from projects.archives import (
     UnreadableMember,
     format_bytes,
     is_junk,
+    open_zip,
     read_member,
 )
 from projects.models import Submission
@@ -116,7 +117,7 @@ def _diff(old: Submission, new: Submission) -> ArchiveDiff:
 
 def _entries(fileobj) -> dict[str, zipfile.ZipInfo] | None:
     try:
-        with zipfile.ZipFile(fileobj) as archive:
+        with open_zip(fileobj) as archive:
             return {
                 info.filename: info
                 for info in archive.infolist()

@@ -39,6 +39,7 @@ from projects.archives import (
     UnreadableMember,
     build_tree,
     format_bytes,
+    open_zip,
     read_member,
 )
 from projects.models import Submission
@@ -309,7 +310,7 @@ def _remember(key: str, value) -> None:
 
 def _listing(fileobj) -> tuple[tuple[TreeRow, ...], frozenset[str], int] | str:
     try:
-        with zipfile.ZipFile(fileobj) as archive:
+        with open_zip(fileobj) as archive:
             infos = archive.infolist()
     except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError, OSError):
         return "This archive is damaged or uses file names that can't be read."

@@ -27,6 +27,7 @@ import re
 import resource
 import signal
 import sys
+import unicodedata
 import zipfile
 from traceback import format_exception_only
 
@@ -80,6 +81,29 @@ def drop_root(uid: int) -> None:
         raise SystemExit("could not drop root")
 
 
+def open_zip(path: str) -> zipfile.ZipFile:
+    """Open the zip at PATH with the names the server showed (projects.archives.open_zip,
+    which this file cannot import): names not marked UTF-8 are read as UTF-8 when every
+    such name is valid UTF-8 (macOS's Archive Utility writes them so)."""
+    archive = zipfile.ZipFile(path)
+    unmarked = [
+        info.orig_filename
+        for info in archive.infolist()
+        if not info.flag_bits & 0x800
+        and not info.orig_filename.isascii()
+        and info.filename == info.orig_filename
+    ]
+    try:
+        for name in unmarked:
+            name.encode("cp437").decode("utf-8")
+    except UnicodeError:
+        return archive
+    if not unmarked:
+        return archive
+    archive.close()
+    return zipfile.ZipFile(path, metadata_encoding="utf-8")
+
+
 def unpack(archive: str, target: str) -> str:
     """Unpack ARCHIVE into TARGET; return the project's root folder.
 
@@ -88,9 +112,12 @@ def unpack(archive: str, target: str) -> str:
     """
     os.makedirs(target, exist_ok=True)
     base = os.path.realpath(target)
-    with zipfile.ZipFile(archive) as zf:
+    with open_zip(archive) as zf:
         for info in zf.infolist():
-            name = info.filename.replace("\\", "/")
+            # Composed accents, as code spells them: macOS writes names decomposed, which
+            # its own file system matches and Linux's does not ("é" is two characters
+            # there). The server refuses two names differing only so.
+            name = unicodedata.normalize("NFC", info.filename.replace("\\", "/"))
             parts = [p for p in name.split("/") if p not in ("", ".")]
             if not parts or ".." in parts or parts[0] == "__MACOSX":
                 continue

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import shutil
 import threading
+import unicodedata
 import zipfile
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -30,7 +32,7 @@ from grading.tests.factories import CriterionFactory
 from lessons.models import Enrollment
 from lessons.tests.factories import CourseFactory, EnrollmentFactory
 
-from .conftest import SAMPLES, World, run_now, zip_folder
+from .conftest import SAMPLES, World, run_now, zip_files, zip_folder
 
 FLASK = SAMPLES / "flask_notes"
 FLASK_GROUPS = (
@@ -618,3 +620,28 @@ def test_the_student_is_told_how_long_a_run_took_and_when_it_waits_too_long(worl
     html = client.get(url).json()["html"]
     assert f"Ran in {run.duration:.1f} s, finished" in html
     assert 'id="autograde-late"' not in html
+
+
+def test_files_named_in_utf8_without_the_zips_mark_reach_the_tests_by_their_names(world):
+    """Probe 53: macOS's Archive Utility writes UTF-8 names without the zip's UTF-8 mark;
+    the runner unpacked them as CP437 read them ("données" as "donne╠ües"), so the
+    project's own files were missing when its tests ran."""
+    world.suite(
+        {
+            "test_names.py": "import pathlib\n\n"
+            "def test_the_data_file_is_there():\n"
+            "    path = pathlib.Path('données') / 'été.txt'\n"
+            "    assert path.read_text() == 'ok'\n"
+        }
+    )
+    name = unicodedata.normalize("NFD", "données/été.txt").encode()
+    # zipfile marks every name beyond ASCII: write the bytes as macOS does, unmarked.
+    placeholder = b"Q" * len(name)
+    data = zip_files({placeholder.decode(): "ok", "README.md": "# Hi\n"})
+    data = data.replace(placeholder, name)
+    submission = world.submit({"README.md": "# Hi\n"})
+    submission.archive.save("project.zip", ContentFile(data))
+    run = run_now(submission)
+    assert {r.nodeid: r.outcome for r in run.results.all()} == {
+        "test_names.py::test_the_data_file_is_there": "passed"
+    }

@@ -269,6 +269,20 @@ def _patched_zip(files: dict[str, bytes], replace: list[tuple[bytes, bytes]]) ->
     return data
 
 
+def test_the_viewer_names_files_zipped_on_a_mac_as_their_students_do(client, world, grace):
+    """Probe 53: UTF-8 names without the zip's UTF-8 mark (macOS's Archive Utility) were
+    listed as CP437 reads them: "Привет.py" as "╨Я╤А╨╕╨▓╨╡╤В.py"."""
+    name = "projet/Привет.py".encode()
+    placeholder = b"Q" * len(name)
+    data = _patched_zip({placeholder.decode(): b"print('privet')"}, [(placeholder, name)])
+    world.submission.archive.save("mac.zip", ContentFile(data))
+    login(client, grace)
+    tree = client.get(review_url(world)).context["viewer"].tree
+    assert "projet/Привет.py" in {row.path for row in tree}
+    shown = client.get(review_url(world, path="projet/Привет.py"))
+    assert shown.status_code == 200 and "privet" in shown.content.decode()
+
+
 def test_a_malicious_zip_cannot_break_the_viewer(client, world, grace):
     deep = "/".join(["d"] * 400) + "/deep.py"
     data = _patched_zip(

@@ -25,6 +25,7 @@ from projects.archives import (
     build_tree,
     format_bytes,
     is_junk,
+    open_zip,
     read_member,
     sha256_of,
     validate_zip,
@@ -768,18 +769,32 @@ def test_huge_member_is_not_read_in_full() -> None:
     assert counting.bytes_read < 16 * 1024 < compressed_size // 3
 
 
-def test_non_utf8_entry_name_round_trips() -> None:
-    # cp1252/latin-1 "café.py" as an old Windows tool stores it; zipfile decodes it as cp437.
-    buffer = zip_with_raw_name(b"src/caf\xe9.py", b"print('ok')\n")
-    summary = validate_zip(buffer)
-    expected_name = b"src/caf\xe9.py".decode("cp437")
-    assert summary.names == [expected_name]
+def test_names_in_a_legacy_encoding_are_refused_naming_one() -> None:
+    """Probe 53: names an old Windows tool wrote in its code page were read as CP437
+    ("Привет.py" from a Russian Windows shown as "Åα¿óÑΓ.py") and unpacked so for the
+    tests: each computer reads them differently, so they are refused, in words."""
+    for raw in ("src/Привет.py".encode("cp866"), b"src/caf\xe9.py", "中文/模块.py".encode("gbk")):
+        error = rejection(zip_with_raw_name(raw, b"print('ok')\n"))
+        assert error.code == "legacy_names", raw
+        assert "old encoding" in error.messages[0]
+        assert raw.decode("cp437") in error.messages[0]  # the name as it would be shown
 
+
+def test_names_in_utf8_without_its_mark_are_read_as_utf8() -> None:
+    """macOS's Archive Utility writes UTF-8 names (decomposed accents) without the mark
+    the zip format has for it: read as CP437 they were "re╠üsume╠ü.py"."""
+    name = unicodedata.normalize("NFD", "projet/résumé.py")
+    buffer = zip_with_raw_name(name.encode(), b"print('ok')\n")
+    summary = validate_zip(buffer)
+    assert summary.names == [name]
     node = build_tree(summary.names)[0].children[0]
-    assert node.path == expected_name
-    content = read_member(buffer, node.path)
-    assert content.text == "print('ok')\n"
-    assert content.path == expected_name
+    assert node.path == name
+    assert read_member(buffer, node.path).text == "print('ok')\n"
+    with open_zip(buffer) as archive:
+        assert archive.namelist() == [name]
+    # A Chinese or Cyrillic name alike.
+    for name in ("中文/模块.py", "projet/Привет.py"):
+        assert validate_zip(zip_with_raw_name(name.encode(), b"x\n")).names == [name]
 
 
 def test_utf8_flagged_entry_name_round_trips() -> None:
