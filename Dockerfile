@@ -22,19 +22,24 @@ WORKDIR /app
 COPY requirements.txt /app/requirements.txt
 RUN pip install --no-cache-dir -r /app/requirements.txt
 
-RUN groupadd --system app && useradd --system --gid app --home-dir /app app
+# A fixed numeric user: Kubernetes' runAsNonRoot can check it, and a bind-mounted
+# folder (backups) can be made writable for it (uid 10001).
+RUN groupadd --system --gid 10001 app \
+    && useradd --system --uid 10001 --gid app --home-dir /app app
 
 COPY . /app
 
 # Static files are collected at build time with throwaway settings. The code stays
 # root's; what the site writes goes to the three folders app owns (mount volumes there):
 # the SQLite database and its write-ahead log (data), uploads (media), and the worker's
-# test environments (var/autograding).
+# test environments (var/autograding). Group 0 may write them too: OpenShift runs the
+# image as an arbitrary user of that group.
 RUN DJANGO_SECRET_KEY=build-only-key DJANGO_DEBUG=0 python manage.py collectstatic --noinput \
     && mkdir -p /app/data /app/media /app/var/autograding \
-    && chown -R app:app /app/data /app/media /app/var
+    && chown -R app:0 /app/data /app/media /app/var \
+    && chmod -R g=u /app/data /app/media /app/var
 
-USER app
+USER 10001:10001
 EXPOSE 8000
 ENV DJANGO_SETTINGS_MODULE=coursesite.settings \
     DATABASE_URL=sqlite:////app/data/db.sqlite3 \

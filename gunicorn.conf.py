@@ -14,6 +14,13 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn's control socket (gunicornc) lives at one path per user: every instance a user
+# starts replaced the last one's, and in the image ($HOME is /app, not the app user's to
+# write) each start logged "Control server error" (probe 52). A path of its own turns it on.
+if control_socket := os.environ.get("GUNICORN_CONTROL_SOCKET"):
+    control_socket_disable = False
+else:
+    control_socket_disable = True
 # Load Django once in the master and fork ready workers: a recycled worker starts in
 # milliseconds instead of spending a second of CPU importing the project, which showed
 # as p99 stalls of 0.5-1.5 s on every page in `make bench` (docs/performance.md).

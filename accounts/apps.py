@@ -10,10 +10,15 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
 
-        from coursesite.checks import emails_reach_people
+        from coursesite.checks import (
+            emails_are_delivered,
+            emails_reach_people,
+            site_host_is_allowed,
+        )
 
         from . import signals
 
         signals.connect()
         # The site's settings have no app of their own: their deploy checks live here.
-        checks.register(emails_reach_people, checks.Tags.security, deploy=True)
+        for check in (emails_reach_people, emails_are_delivered, site_host_is_allowed):
+            checks.register(check, checks.Tags.security, deploy=True)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
+
+from django.views.debug import SafeExceptionReporterFilter
 
 
 class RefusalsInOneLine(logging.Filter):
@@ -18,3 +21,40 @@ class RefusalsInOneLine(logging.Filter):
             record.exc_info = None
             record.exc_text = None
         return True
+
+
+class FirstOfEachAsWarning(logging.Filter):
+    """Let each distinct message through once per process, as a warning.
+
+    For requests naming a host the site does not serve: silenced, a deployment missing
+    its DJANGO_ALLOWED_HOSTS answered 400 to everyone with nothing in the log (probe 52);
+    logged each time, any scanner of the server's address would fill it. MAX_KEPT bounds
+    the memory; past it, the messages seen are forgotten and each may come once more.
+    """
+
+    MAX_KEPT = 1000
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message in self._seen:
+            return False
+        if len(self._seen) >= self.MAX_KEPT:
+            self._seen.clear()
+        self._seen.add(message)
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+class SettingsFilter(SafeExceptionReporterFilter):
+    """Django's filter of the debug error page, which also hides the addresses of the
+    services the site reaches (probe 52: REDIS_URL and the cache's LOCATION carried the
+    Redis password in the clear; Django hides only names with KEY, PASS, TOKEN...)."""
+
+    hidden_settings = re.compile(
+        SafeExceptionReporterFilter.hidden_settings.pattern + "|REDIS|LOCATION|DATABASE",
+        flags=re.IGNORECASE,
+    )

@@ -488,6 +488,9 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 
+# What the debug error page (DEBUG only) leaves out of the settings it lists.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "coursesite.logfilters.SettingsFilter"
+
 # LOGGING: everything to stderr, which gunicorn and containers collect.
 LOGGING = {
     "version": 1,
@@ -496,21 +499,29 @@ LOGGING = {
     "formatters": {"timed": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     # A refusal (4xx) is one line: Django attached its exception's traceback, so a
     # student repeating a refused request grew the log by twenty lines a time.
-    "filters": {"refusals_in_one_line": {"()": "coursesite.logfilters.RefusalsInOneLine"}},
+    "filters": {
+        "refusals_in_one_line": {"()": "coursesite.logfilters.RefusalsInOneLine"},
+        "first_of_each": {"()": "coursesite.logfilters.FirstOfEachAsWarning"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "timed",
             "filters": ["refusals_in_one_line"],
         },
-        "null": {"class": "logging.NullHandler"},  # a logger with none gets Python's last resort
+        "first_of_each": {
+            "class": "logging.StreamHandler",
+            "formatter": "timed",
+            "filters": ["refusals_in_one_line", "first_of_each"],
+        },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},
-        # A request for a host not in ALLOWED_HOSTS (any scanner of the server's address)
-        # gets its 400; a traceback each would bury the log.
-        "django.security.DisallowedHost": {"handlers": ["null"], "propagate": False},
+        # A request for a host not in ALLOWED_HOSTS gets its 400 and one line per host and
+        # process: scanners of the server's address would bury the log, while a missing
+        # DJANGO_ALLOWED_HOSTS must show.
+        "django.security.DisallowedHost": {"handlers": ["first_of_each"], "propagate": False},
         # Django's own console handler (DEBUG only) printed every django.* line a second
         # time beside the root's, db_worker's task lines among them under `make run`.
         "django": {"handlers": []},

@@ -11,11 +11,14 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from coursesite.checks import log_serving_risks
 from coursesite.settings import require_secret_key
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coursesite.settings")
 
 # Here, not in the settings: manage.py (collectstatic when the image is built, migrate)
-# and the tests run without a key.
+# and the tests run without a key. What is unsafe but allowed is logged once serving.
 require_secret_key()
 application = get_wsgi_application()
+
+log_serving_risks()

@@ -25,7 +25,7 @@ def image_env() -> dict[str, str]:
 
 
 def owned_by_app() -> list[PurePosixPath]:
-    chowns = [re.findall(r"chown -R app:app ((?:/\S+ ?)+)", line) for line in INSTRUCTIONS]
+    chowns = [re.findall(r"chown -R app:0 ((?:/\S+ ?)+)", line) for line in INSTRUCTIONS]
     return [PurePosixPath(path) for found in chowns for paths in found for path in paths.split()]
 
 
@@ -38,7 +38,9 @@ def test_the_image_writes_only_where_its_user_owns_the_folder(setting):
     else:
         path = PurePosixPath(env[setting])
     assert any(path == owned or owned in path.parents for owned in owned_by_app()), path
-    assert DOCKERFILE.index("chown -R app:app") < DOCKERFILE.index("\nUSER app")
+    assert DOCKERFILE.index("chown -R app:0") < DOCKERFILE.index("\nUSER 10001:10001")
+    # Group 0 as the user: OpenShift runs the image as an arbitrary user of that group.
+    assert "chmod -R g=u " + " ".join(str(p) for p in owned_by_app()) in DOCKERFILE
 
 
 def test_the_image_has_bubblewrap_for_the_worker():
