@@ -555,6 +555,22 @@ def test_a_submission_cannot_report_the_suite_broken_to_blame_the_platform(world
     assert "could not be loaded (test_ok.py)" in run.message
 
 
+def test_a_path_too_long_for_the_file_system_cannot_make_a_run_a_sandbox_error(world):
+    """Probe 51: the same made-up line naming a 400-character path raised "File name too
+    long" while the server read it: "Sandbox error… Nothing is wrong with your code"."""
+    world.suite({"test_ok.py": "import app\n\ndef test_ok():\n    assert True\n"})
+    event = {
+        "e": "collect_error",
+        "nodeid": "test_ok.py",
+        "message": f'File "/suite/{"a" * 400}.py", line 1\n    x\nSyntaxError: bad',
+    }
+    run = run_now(world.submit({"app.py": writes_to_the_report(repr(json.dumps(event).encode()))}))
+
+    assert run.status == RunStatus.FAILED, (run.status, run.message)
+    assert "Nothing is wrong with your code" not in run.message
+    assert "File name too long" not in run.output
+
+
 def test_a_submission_cannot_report_its_archive_unreadable(world):
     """Probe 30: a made-up "unpack_error" line replaced a run's results with "Your
     archive could not be unpacked"."""
