@@ -283,11 +283,14 @@ def suite_of(assignment: ProjectAssignment | int) -> TestSuite | None:
     return TestSuite.objects.filter(assignment_id=assignment_id).first()
 
 
-def run_request(*, submission: Submission, by: User | None = None) -> Run | None:
+def run_request(
+    *, submission: Submission, by: User | None = None, supersede: bool = False
+) -> Run | None:
     """Queue a run of SUBMISSION's assignment's tests on it; None if there is nothing to run.
 
     A version without a zip archive (a repository URL only) is not run: the sandbox
-    has no network to fetch it.
+    has no network to fetch it. With SUPERSEDE (a new version's own run), the runs of
+    the group's earlier versions still waiting, that nobody asked for, are dropped.
     """
     suite = suite_of(submission.group.assignment_id)
     if suite is None or not suite.archive or not submission.archive:
@@ -295,6 +298,18 @@ def run_request(*, submission: Submission, by: User | None = None) -> Run | None
     with transaction.atomic():
         # Asked twice at once (a double click, two tabs): one run waits, not two.
         ProjectAssignment.objects.lock(submission.group.assignment_id)
+        if supersede:
+            # Probe 51: three versions sent in a row, each sleeping to the time limit,
+            # held the worker for three minutes, and every other group's run waited
+            # behind them. Only the latest version's result matters to the group; a run
+            # a grader or instructor asked for stays. The dropped runs' tasks find no
+            # run to take (claim), and end.
+            Run.objects.filter(
+                submission__group_id=submission.group_id,
+                submission__version__lt=submission.version,
+                status=RunStatus.QUEUED,
+                requested_by=None,
+            ).delete()
         waiting = Run.objects.filter(
             submission=submission, suite=suite, status=RunStatus.QUEUED
         ).first()
@@ -367,7 +382,7 @@ def on_submission_created(submission: Submission) -> Run | None:
             # The final version is known at the deadline; until then nothing runs.
             run_final_version.using(run_after=deadline).enqueue(group_id=submission.group_id)
             return None
-    return run_request(submission=submission)
+    return run_request(submission=submission, supersede=True)
 
 
 def final_version_run(group_id: int) -> Run | None:

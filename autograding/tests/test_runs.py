@@ -31,6 +31,8 @@ from grading.models import Criterion, CriterionScore, GradeRelease, Rubric
 from grading.tests.factories import CriterionFactory
 from lessons.models import Enrollment
 from lessons.tests.factories import CourseFactory, EnrollmentFactory
+from projects.models import GroupMembership, Submission
+from projects.tests.factories import GroupFactory
 
 from .conftest import SAMPLES, World, run_now, zip_files, zip_folder
 
@@ -645,3 +647,39 @@ def test_files_named_in_utf8_without_the_zips_mark_reach_the_tests_by_their_name
     assert {r.nodeid: r.outcome for r in run.results.all()} == {
         "test_names.py::test_the_data_file_is_there": "passed"
     }
+
+
+def test_a_new_version_takes_the_place_of_its_groups_versions_still_waiting(world):
+    """Probe 51: three versions sent in a row (each sleeping to the time limit) held the
+    worker three minutes, and an honest run of another group waited behind them."""
+    world.suite({"test_ok.py": "def test_ok():\n    assert True\n"})
+    other = GroupFactory(assignment=world.assignment, name="Other team")
+    other_student = UserFactory(username="ot")
+    GroupMembership.objects.create(group=other, assignment=world.assignment, student=other_student)
+
+    def version(group, student, text: str) -> Submission:
+        data = zip_files({"app.py": text})
+        return Submission.objects.create(
+            group=group,
+            version=group.submissions.count() + 1,
+            submitted_by=student,
+            archive=ContentFile(data, name="project.zip"),
+            archive_name="project.zip",
+            archive_size=len(data),
+        )
+
+    first = services.on_submission_created(version(world.group, world.student, "# 1"))
+    theirs = services.on_submission_created(version(other, other_student, "# theirs"))
+    second = services.on_submission_created(version(world.group, world.student, "# 2"))
+    assert not Run.objects.filter(pk=first.pk).exists()  # version 2 took its place
+    asked = services.run_request(submission=second.submission, by=world.instructor)
+    assert asked == second  # asked while it waits: the same run
+    version_1 = Submission.objects.get(group=world.group, version=1)
+    asked_again = services.run_request(submission=version_1, by=world.instructor)
+    third = services.on_submission_created(version(world.group, world.student, "# 3"))
+    waiting = set(Run.objects.filter(status=RunStatus.QUEUED).values_list("pk", flat=True))
+    # The run asked for stays; the other group's is never touched.
+    assert waiting == {theirs.pk, asked_again.pk, third.pk}
+    # The dropped runs' tasks find nothing to take, and end.
+    assert run_tests.call(run_id=first.pk) == "" and run_tests.call(run_id=second.pk) == ""
+    assert run_now(third.submission).status == RunStatus.PASSED
