@@ -14,6 +14,7 @@ import math
 import re
 import threading
 import time
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -22,7 +23,7 @@ from html.parser import HTMLParser
 
 import markdown
 import nh3
-from markdown.extensions import Extension
+from markdown.extensions import Extension, toc
 from markdown.htmlparser import HTMLExtractor
 from markdown.inlinepatterns import HTML_RE, HtmlInlineProcessor
 from markdown.preprocessors import HtmlBlockPreprocessor
@@ -34,7 +35,7 @@ ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt",
     "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark",
     "ol", "p", "pre", "s", "samp", "span", "strong", "sub", "summary", "sup", "table",
-    "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+    "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "bdi",
 }  # fmt: skip
 # No on* handlers, no style, and no free "class" or "id": the page's own Bootstrap
 # classes (position-fixed, stretched-link, d-none...) and ids (the navigation, the
@@ -50,7 +51,11 @@ ALLOWED_ATTRIBUTES = {
     # Shown unfolded (no "name": that ties the page's other <details> to the lesson's).
     "details": {"open"},
     **{f"h{level}": {"id"} for level in range(1, 7)},
+    # Any element: its language, and its direction (an Arabic or Hebrew paragraph,
+    # `{: dir="rtl" }`), which only lays text out (_attribute_filter keeps ltr/rtl/auto).
+    "*": {"lang", "title", "dir"},
 }
+_DIRECTIONS = {"ltr", "rtl", "auto"}
 # The classes that code highlighting (Pygments token names inside the codehilite
 # wrapper) and the table of contents need, and nothing else.
 PYGMENTS_CLASSES = frozenset(STANDARD_TYPES.values()) - {""} | {"hll"}
@@ -62,10 +67,25 @@ ALLOWED_CLASSES = {
 # Heading anchors get this prefix, and so do the in-page links to them, so a heading
 # called "Submit" cannot take the id of the page's own submit button.
 ID_PREFIX = "md-"
-_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,120}")
+# Letters of any script: a Russian or Chinese heading's anchor is its own words.
+_ID_RE = re.compile(r"[\w-]{1,120}")
 # Relative links (other lessons, anchors) are fine; javascript:, data: and
 # vbscript: URLs are dropped by nh3 because they are not in this list.
 URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def _heading_slug(value: str, separator: str) -> str:
+    """A heading's anchor: its words in ASCII ("Énoncé" -> "enonce"), as they always
+    were, unless its letters have no ASCII form: then its words as written, where the
+    ASCII slug was empty and the anchors numbered by position, "_1", "_2" (probe 53: a
+    heading added above renumbered them, and "[link](#введение)" led nowhere)."""
+    unmarked = "".join(
+        c for c in unicodedata.normalize("NFKD", value) if not unicodedata.combining(c)
+    )
+    if all(c.isascii() or not c.isalpha() for c in unmarked):
+        return toc.slugify(value, separator)
+    return toc.slugify_unicode(value, separator)
+
 
 # Raw HTML in the Markdown source is kept only for the tags of the allow-list (nh3
 # then strips what their attributes may not carry); any other tag is shown as the
@@ -80,6 +100,7 @@ MARKDOWN_CONFIG = {
         "permalink_class": "headerlink",
         "permalink_title": "Link to this section",
         "toc_depth": "2-3",
+        "slugify": _heading_slug,
     },
 }
 
@@ -259,6 +280,8 @@ class _RawHtmlExtension(Extension):
 
 
 def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+    if attribute == "dir":
+        return value if value in _DIRECTIONS else None
     if attribute == "id":
         return ID_PREFIX + value if _ID_RE.fullmatch(value) else None
     if tag == "a" and attribute == "href" and value.startswith("#") and len(value) > 1:

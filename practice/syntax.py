@@ -612,8 +612,12 @@ _SPACES = re.compile(r"\s+")
 
 
 def normalize_text(text: str) -> str:
-    """Trimmed, case-insensitive, inner whitespace collapsed."""
-    return _SPACES.sub(" ", text).strip().casefold()
+    """Trimmed, case-insensitive, inner whitespace collapsed, and characters that look
+    alike read alike (NFKC): an accent typed as a separate mark (the Vietnamese Windows
+    keyboard, a Mac's copy and paste) or a full-width "ｐｒｉｎｔ" (a Japanese input
+    method) is the answer typed plainly (probe 53: such right answers were wrong)."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", folded)).strip()
 
 
 def normalize_output(text: str) -> str:

@@ -41,6 +41,37 @@ def test_it_renders_tables_and_heading_anchors_with_a_table_of_contents():
     assert 'href="#md-detail"' in rendered.toc_html
 
 
+def test_headings_in_any_script_get_anchors_of_their_own_words():
+    """Probe 53: a Russian, Chinese or Arabic heading's anchor was numbered ("md-_1"): a
+    heading added above renumbered it, and an author's "(#введение)" led nowhere."""
+    source = (
+        "## Введение\n\n[see](#введение)\n\n## 中文标题\n\n## مقدمة\n\n## Énoncé de l’exercice\n"
+    )
+    rendered = render_markdown(source)
+    for anchor in ("введение", "中文标题", "مقدمة"):
+        assert f'<h2 id="md-{anchor}">' in rendered.html, anchor
+        assert f'href="#md-{anchor}"' in rendered.toc_html
+    assert '<a href="#md-введение"' in rendered.html  # the author's own link
+    # Latin letters with accents keep the anchors they always had.
+    assert '<h2 id="md-enonce-de-lexercice">' in rendered.html
+    assert "md-_" not in rendered.html
+    # Adding a heading above changes no other anchor.
+    assert '<h2 id="md-введение">' in render_markdown("## Новое\n\n" + source).html
+
+
+def test_right_to_left_text_can_be_marked_so():
+    """Probe 53: the sanitiser dropped dir="rtl", and <bdi> showed as text: an Arabic or
+    Hebrew paragraph could only be laid out left to right."""
+    html = render_markdown(
+        'مرحبا بكم\n{: dir="rtl" lang="ar" }\n\n<p dir="rtl">שלום</p>\n\n'
+        'A name: <bdi>محمد</bdi>.\n\n<p dir="ltr; x" lang="he">a</p>\n'
+    ).html
+    assert '<p dir="rtl" lang="ar">مرحبا بكم</p>' in html
+    assert '<p dir="rtl">שלום</p>' in html
+    assert "<bdi>محمد</bdi>" in html
+    assert '<p lang="he">a</p>' in html  # a direction that is not one is dropped
+
+
 def test_it_strips_scripts_event_handlers_and_javascript_urls():
     html = render_markdown(HOSTILE).html
     lowered = html.lower()
@@ -130,6 +161,8 @@ def assert_cannot_restyle_the_page(html: str) -> None:
             assert value.startswith("md-"), value
         if name in {"href", "src"}:
             assert not value.lower().startswith(("javascript:", "data:", "vbscript:")), value
+        if name == "dir":
+            assert value in {"ltr", "rtl", "auto"}, (tag, value)
 
 
 def test_classes_ids_and_styles_cannot_overlay_or_hide_the_page():

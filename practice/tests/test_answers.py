@@ -51,6 +51,8 @@ CASES = [
     ("run-flask", {"answer": "  Flask   RUN "}, True),
     ("run-flask", {"answer": "python -m flask run"}, True),
     ("run-flask", {"answer": "flask start"}, False),
+    # Probe 53: a full-width answer (a Japanese input method) read as a wrong one.
+    ("run-flask", {"answer": "ｆｌａｓｋ　ｒｕｎ"}, True),
     ("length", {"answer": "5  \r\na\r\n\r\n"}, True),  # trailing spaces, final newlines
     ("length", {"answer": "6\na"}, False),
     ("length", {"answer": " 5\na"}, False),  # leading space matters

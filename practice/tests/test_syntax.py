@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -183,6 +185,18 @@ def test_any_block_body_is_read_or_refused_with_a_line(body):
 )
 def test_text_answers_compare_trimmed_case_insensitive_spaces_collapsed(typed, accepted):
     assert syntax.normalize_text(typed) == syntax.normalize_text(accepted)
+
+
+def test_text_answers_compare_alike_looking_characters_alike():
+    """Probe 53: accents typed as separate marks (the Vietnamese Windows keyboard) or
+    full-width letters read as a wrong answer."""
+    composed = "Tiếng Việt"
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert composed != decomposed
+    assert syntax.normalize_text(decomposed) == syntax.normalize_text(composed)
+    assert syntax.normalize_text("ｐｒｉｎｔ") == syntax.normalize_text("print")
+    assert syntax.normalize_text("STRASSE") == syntax.normalize_text("straße")
+    assert syntax.normalize_text("Tiếng Viêt") != syntax.normalize_text(composed)
 
 
 def test_output_compares_without_trailing_spaces_and_final_newlines():
