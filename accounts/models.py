@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import unicodedata
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import F, Func, Q, Value
@@ -64,6 +66,7 @@ def people_matching(text: str, prefix: str = "") -> Q:
     in small letters: a full name typed matches it, where first or last name alone would
     not.
     """
+    text = unicodedata.normalize("NFC", text)  # as names are stored
     return (
         Q(**{f"{prefix}sort_name__icontains": text})
         | Q(**{f"{prefix}first_name__icontains": text})
@@ -195,6 +198,11 @@ class User(AbstractUser):
         # Keep email lookups and the case-insensitive constraint predictable: whatever
         # path an address comes by, it is stored canonical (forms also refuse invisibles).
         self.email = normalize_email(self.email) if self.email else ""
+        # One spelling of each accent (NFC): typed as separate marks (a Mac's names in a
+        # roster, some keyboards) the same name was another, identical to the eye
+        # (probe 53: two "Zoë Müller", searches finding one of them).
+        for name in ("display_name", "first_name", "last_name"):
+            setattr(self, name, unicodedata.normalize("NFC", getattr(self, name)))
         super().save(*args, **kwargs)
 
 

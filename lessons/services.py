@@ -8,6 +8,7 @@ import io
 import logging
 import re
 import shutil
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -465,7 +466,8 @@ def roster_row(*, line: int, email: str | None, name: str | None, role: str | No
         # Canonical (NFKC, stripped, lowercased), so an address typed with a fullwidth
         # letter finds the account instead of making another; checked in _roster_check.
         email=normalize_email(email or ""),
-        name=(name or "").strip(),
+        # One spelling of each accent, as User.save stores names (bulk_create skips it).
+        name=unicodedata.normalize("NFC", (name or "").strip()),
         role=(role or "").strip().lower() or Role.STUDENT,
     )
 

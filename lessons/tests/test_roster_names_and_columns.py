@@ -103,3 +103,31 @@ def test_another_courses_instructor_imports_nothing_into_this_one(client, pyweb,
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
     assert not Enrollment.objects.filter(course=pyweb.course, user__email="z@example.org").exists()
+
+
+def test_a_name_with_accents_typed_as_marks_is_stored_as_one_spelling(client, pyweb, alice):
+    """Probe 53: a roster written on a Mac (accents as separate marks, NFD) stored names
+    that looked like the ones typed elsewhere and were not: two "Zoë Müller", a search
+    finding one of them."""
+    import unicodedata
+
+    from accounts.models import people_matching
+
+    composed = "Zoë Müller"
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert decomposed != composed
+    client.force_login(alice)
+    upload(
+        client, pyweb.course, f"email,name,role\nzoe@example.org,{decomposed},student\n".encode()
+    )
+    zoe = User.objects.get(email="zoe@example.org")
+    assert str(zoe) == composed
+    # Found by the name typed either way.
+    for typed in (composed, decomposed, "zoë"):
+        assert list(User.objects.filter(people_matching(typed))) == [zoe], typed
+    # Every other way in (sign-up, the profile, the back office) saves the account.
+    signed_up = User.objects.create_user(
+        "zoe2", "zoe2@example.org", "pw", display_name=decomposed, last_name=decomposed
+    )
+    signed_up.refresh_from_db()
+    assert (signed_up.display_name, signed_up.last_name) == (composed, composed)

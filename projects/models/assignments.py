@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import math
 import secrets
+import unicodedata
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -342,6 +343,11 @@ class Group(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        # One spelling of each accent (NFC), as people's names (accounts.models.User).
+        self.name = unicodedata.normalize("NFC", self.name)
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return self.assignment.get_absolute_url()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -127,7 +128,7 @@ def group_create(*, assignment: ProjectAssignment, student: User, name: str) -> 
     """Create a group named NAME with STUDENT as its first member."""
     assignment = _check_student_can_change_groups(assignment, student)
     _refuse_if_in_group(assignment, student)
-    name = " ".join(name.split())
+    name = unicodedata.normalize("NFC", " ".join(name.split()))  # as Group.save stores it
     if not name:
         raise ValidationError({"name": "Give your group a name."}, code="required")
     try:

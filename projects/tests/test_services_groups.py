@@ -316,3 +316,21 @@ def test_an_extension_must_end_after_the_deadline(assignment, student):
     group = group_create(assignment=assignment, student=student, name="Owls")
     with pytest.raises(ValidationError, match="must end after"):
         extension_grant(group=group, due_at=assignment.due_at)
+
+
+def test_a_group_name_typed_with_accents_as_marks_is_the_same_name(assignment, student):
+    """Probe 53: "Équipe" typed on two keyboards made two groups that look the same."""
+    import unicodedata
+
+    from accounts.tests.factories import UserFactory
+    from lessons.models import Enrollment
+
+    other = UserFactory(username="other-student")
+    Enrollment.objects.create(user=other, course=assignment.course, role=Role.STUDENT)
+    group = group_create(assignment=assignment, student=student, name="Équipe Ün")
+    assert group.name == "Équipe Ün"
+    with pytest.raises(ValidationError) as refused:
+        group_create(
+            assignment=assignment, student=other, name=unicodedata.normalize("NFD", "Équipe Ün")
+        )
+    assert "already exists for this project" in str(refused.value)
