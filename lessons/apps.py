@@ -15,3 +15,8 @@ class LessonsConfig(AppConfig):
 
         lookups.register()
         post_delete.connect(attachment_file_delete, sender=LessonAttachment, dispatch_uid="lessons")
+        from django.db.backends.signals import connection_created
+
+        from .search import register_casefold
+
+        connection_created.connect(register_casefold, dispatch_uid="lessons.casefold")

@@ -93,6 +93,17 @@ def test_the_substring_fallback_works_on_every_database(pyweb, bob):
     assert "<mark>Blueprint</mark>" in results[0].snippet
 
 
+def test_words_of_any_alphabet_are_found_in_any_case_on_every_database(pyweb, bob):
+    """Probe 53: on SQLite, "введение" did not find "Введение", nor "übungen" "Übungen"
+    (its lower() folds ASCII letters only)."""
+    lesson = pyweb.lessons[0]
+    lesson.title, lesson.body = "Введение", "Übungen zur Straße und Маршрутизация."
+    lesson.save()
+    for typed in ("введение", "ВВЕДЕНИЕ", "übungen", "STRAßE", "маршрутизация"):
+        results = search_words(bob, typed)
+        assert [r.lesson for r in results] == [lesson], typed
+
+
 def test_the_database_search_uses_full_text_on_postgresql(pyweb, bob):
     lesson = LessonFactory(module=pyweb.modules[0], order=9, slug="orm", body="Models are queried.")
     results = search_lessons(bob, "query")
