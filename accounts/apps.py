@@ -22,3 +22,9 @@ class AccountsConfig(AppConfig):
         # The site's settings have no app of their own: their deploy checks live here.
         for check in (emails_reach_people, emails_are_delivered, site_host_is_allowed):
             checks.register(check, checks.Tags.security, deploy=True)
+        # Tasks of workers that died, found by the workers still running (site-wide too).
+        from django.tasks.signals import task_started
+
+        from coursesite.lost_tasks import sweep_when_a_task_starts
+
+        task_started.connect(sweep_when_a_task_starts, dispatch_uid="coursesite.lost_tasks")
