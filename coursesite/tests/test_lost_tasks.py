@@ -85,3 +85,20 @@ def test_workers_look_for_lost_tasks_now_and_then_not_at_every_task(monkeypatch)
     assert lost_tasks.requeue_lost_tasks() == 1  # what the next look finds
     lost.refresh_from_db()
     assert lost.status == TaskResultStatus.READY and lost.started_at is None
+
+
+def test_emails_go_before_the_autograders_slow_tasks(mailoutbox):
+    """Probe 52: a password reset waited 26 s behind an environment build."""
+    from autograding.tasks import build_environment, run_tests
+
+    user = UserFactory(email="e@example.org")
+    slow = [build_environment.enqueue(suite_id=0), run_tests.enqueue(run_id=0)]
+    reset = send_password_reset_email.enqueue(email=user.email)  # queued last
+    Worker(
+        queue_names=["default"], interval=0, batch=True, backend_name="default",
+        startup_delay=False, max_tasks=1, worker_id="alive", excluded_queue_names=[],
+    ).run()  # fmt: skip
+    assert DBTaskResult.objects.get(pk=reset.id).status == TaskResultStatus.SUCCESSFUL
+    assert [message.to for message in mailoutbox] == [["e@example.org"]]
+    for result in slow:
+        assert DBTaskResult.objects.get(pk=result.id).status == TaskResultStatus.READY
