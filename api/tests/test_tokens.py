@@ -295,6 +295,38 @@ def test_a_json_roster_gets_the_csv_import_s_report(world):
     assert details[3][0] == "already enrolled" and "role left unchanged" in details[3][1]
 
 
+def test_a_csv_roster_is_read_in_the_charset_its_content_type_names(world):
+    """Probe 53: sent as charset=windows-1252 or utf-16, a roster was refused as "not
+    UTF-8", with advice about spreadsheets to a script that had said its encoding."""
+    a, b, _ = world
+    client = token_client(a.instructor)
+    url = f"/api/v1/courses/{a.course.pk}/roster/"
+    roster = "email,name,role\nzoe@example.org,Zoë Müller,student\n"
+    for charset in ("windows-1252", "utf-16", "UTF-8"):
+        # generic() sends the bytes as they are (post() would encode them again).
+        response = client.generic(
+            "POST", url, roster.encode(charset), content_type=f"text/csv; charset={charset}"
+        )
+        assert response.status_code == 200, (charset, response.content)
+        assert response.json()["rows"][0]["name"] == "Zoë Müller", charset
+    # No charset: UTF-8, as before.
+    plain = client.post(url, roster.encode(), content_type="text/csv")
+    assert plain.json()["rows"][0]["name"] == "Zoë Müller"
+    refused = client.generic("POST", url, roster.encode(), content_type="text/csv; charset=klingon")
+    assert refused.status_code == 400
+    assert "Unknown charset “klingon”" in refused.content.decode()
+    wrong = client.generic(
+        "POST", url, roster.encode("utf-16"), content_type="text/csv; charset=ascii"
+    )
+    assert wrong.status_code == 400 and "is not ascii text" in wrong.content.decode()
+    # Another course's instructor imports nothing here, whatever the charset.
+    other = token_client(b.instructor).generic(
+        "POST", url, roster.encode("utf-16"), content_type="text/csv; charset=utf-16"
+    )
+    assert other.status_code in (403, 404)
+    assert User.objects.filter(email="zoe@example.org").count() == 1
+
+
 def test_an_oversized_zip_is_refused_and_nothing_is_kept(world, settings):
     a, _, _ = world
     a.grading.max_upload_mb = 1
