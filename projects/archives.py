@@ -23,11 +23,9 @@ opened ``FieldFile`` or a ``BytesIO``) and never writes archive members to disk.
   its own: many small, highly compressed entries are a bomb too.
 * ``too_large_uncompressed`` - declared sizes add up to more than the limit.
 * ``empty_archive`` - no files at all (nothing, only folders, or only OS clutter).
-* ``legacy_names`` - a name with letters beyond ASCII in an old, unmarked encoding (not
-  UTF-8), which reads differently from one computer to another.
 
 Every reader opens archives with ``open_zip``, which reads names not marked UTF-8 as
-UTF-8 when they are (macOS's Archive Utility writes them so).
+UTF-8 when they are (macOS's Archive Utility writes them so), else as CP437.
 
 The viewer's work is linear in the total length of the entry names (``build_tree``
 never joins prefixes), and these limits bound that total for every accepted archive.
@@ -197,18 +195,24 @@ _UTF8_NAMES = 0x800
 def open_zip(fileobj) -> zipfile.ZipFile:
     """Open the zip FILEOBJ (a binary file or a path) for reading, its names as meant.
 
-    Names not marked UTF-8 are read as CP437 by the zip standard, but tools write them
-    in their system's encoding: macOS's Archive Utility and some others write UTF-8
-    without the mark ("résumé.py" then read "re╠üsume╠ü.py"). When every such name is
-    valid UTF-8, the archive is read again with UTF-8 names. Names in a real legacy
-    encoding (a Windows system's code page) stay as CP437 reads them, which
-    ``validate_zip`` refuses. The same archive always gets the same names, so entries
-    of one opening can be opened through another. (autograding/inside/runner.py, which
-    cannot import this, repeats the rule.)
+    Names not marked UTF-8 are CP437 by the zip standard, and Windows' "Compressed
+    folder" writes them so on American and Western European systems ("café.py" reads
+    right). macOS's Archive Utility and some other tools write UTF-8 without the mark
+    ("résumé.py" then read "re╠üsume╠ü.py"): when every unmarked name is valid UTF-8,
+    which CP437 accents never are (they are lone continuation bytes), the archive is
+    read again with UTF-8 names. Other code pages (a Chinese or Russian Windows) cannot
+    be told from these and read as CP437, garbled. The same archive always gets the same
+    names, so entries of one opening can be opened through another.
+    (autograding/inside/runner.py, which cannot import this, repeats the rule.)
     """
     archive = zipfile.ZipFile(fileobj)
-    unmarked = _unmarked_names(archive)
-    if unmarked and all(_is_utf8(info) for info in unmarked):
+    # Entries with a Unicode path field too: reading again decodes their own names.
+    unmarked = [
+        info.orig_filename
+        for info in archive.infolist()
+        if not info.flag_bits & _UTF8_NAMES and not info.orig_filename.isascii()
+    ]
+    if unmarked and all(_is_utf8(name) for name in unmarked):
         archive.close()
         if hasattr(fileobj, "seek"):
             fileobj.seek(0)
@@ -216,39 +220,12 @@ def open_zip(fileobj) -> zipfile.ZipFile:
     return archive
 
 
-def _unmarked_names(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
-    """The entries whose name holds bytes beyond ASCII in no declared encoding: neither
-    marked UTF-8 nor given a Unicode path field (which zipfile reads into ``filename``)."""
-    return [
-        info
-        for info in archive.infolist()
-        if not info.flag_bits & _UTF8_NAMES
-        and not info.orig_filename.isascii()
-        and info.filename == info.orig_filename
-    ]
-
-
-def _is_utf8(info: zipfile.ZipInfo) -> bool:
+def _is_utf8(cp437_name: str) -> bool:
     try:
-        info.orig_filename.encode("cp437").decode("utf-8")
+        cp437_name.encode("cp437").decode("utf-8")
     except UnicodeError:
         return False
     return True
-
-
-def _check_names_are_readable(archive: zipfile.ZipFile) -> None:
-    """Refuse names in a legacy encoding: each computer reads them its own way, so the
-    graders and the tests would get other names than the students' (probe 53:
-    "Привет.py" from a Russian Windows read "Åα¿óÑΓ.py")."""
-    if archive.metadata_encoding is None and (unreadable := _unmarked_names(archive)):
-        raise ValidationError(
-            "This zip writes some file names in an old encoding that each computer reads "
-            "differently, so “%(name)s” would reach the graders and the tests garbled. "
-            "Please make the zip again with 7-Zip (or another tool that saves names as "
-            "UTF-8), or rename the files and folders with plain letters (a-z, 0-9).",
-            code="legacy_names",
-            params={"name": _shorten(unreadable[0].filename)},
-        )
 
 
 def format_bytes(size: int) -> str:
@@ -335,7 +312,6 @@ def _validate(fileobj: BinaryReader, limits: _Limits) -> ArchiveSummary:
             infos = archive.infolist()
             if len(infos) > limits.entries:
                 raise _too_many(len(infos), limits.entries)
-            _check_names_are_readable(archive)
             seen_files: dict[str, str] = {}
             folders: set[str] = set()  # the folder entries, as _folded() keys
             total = 0
@@ -442,7 +418,12 @@ def _check_entry(info: zipfile.ZipInfo, limits: _Limits) -> None:
             code="unsafe_path",
             params=params,
         )
-    if hidden := _unshowable_in(info.orig_filename):
+    # The name as written, and the one a Unicode path field gives (which readers use;
+    # probe 54: a right-to-left override passed there).
+    for name in (info.orig_filename, info.filename):
+        if hidden := _unshowable_in(name):
+            break
+    if hidden:
         raise ValidationError(
             "The name of '%(name)s' holds a character a name cannot show (%(char)s): a line "
             "break, a tab, another control character, an invisible one (such as a zero-width "
@@ -450,9 +431,7 @@ def _check_entry(info: zipfile.ZipInfo, limits: _Limits) -> None:
             "rename that file or folder and zip the project again.",
             code="unsafe_name",
             params={
-                "name": _shorten(
-                    "".join("?" if _unshowable_in(c) else c for c in info.orig_filename)
-                ),
+                "name": _shorten("".join("?" if _unshowable_in(c) else c for c in name)),
                 "char": f"U+{ord(hidden):04X}",
             },
         )

@@ -84,14 +84,12 @@ def drop_root(uid: int) -> None:
 def open_zip(path: str) -> zipfile.ZipFile:
     """Open the zip at PATH with the names the server showed (projects.archives.open_zip,
     which this file cannot import): names not marked UTF-8 are read as UTF-8 when every
-    such name is valid UTF-8 (macOS's Archive Utility writes them so)."""
+    such name is valid UTF-8 (macOS's Archive Utility writes them so), else as CP437."""
     archive = zipfile.ZipFile(path)
     unmarked = [
         info.orig_filename
         for info in archive.infolist()
-        if not info.flag_bits & 0x800
-        and not info.orig_filename.isascii()
-        and info.filename == info.orig_filename
+        if not info.flag_bits & 0x800 and not info.orig_filename.isascii()
     ]
     try:
         for name in unmarked:

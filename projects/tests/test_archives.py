@@ -10,6 +10,7 @@ import struct
 import tracemalloc
 import unicodedata
 import zipfile
+import zlib
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -769,15 +770,39 @@ def test_huge_member_is_not_read_in_full() -> None:
     assert counting.bytes_read < 16 * 1024 < compressed_size // 3
 
 
-def test_names_in_a_legacy_encoding_are_refused_naming_one() -> None:
-    """Probe 53: names an old Windows tool wrote in its code page were read as CP437
-    ("Привет.py" from a Russian Windows shown as "Åα¿óÑΓ.py") and unpacked so for the
-    tests: each computer reads them differently, so they are refused, in words."""
-    for raw in ("src/Привет.py".encode("cp866"), b"src/caf\xe9.py", "中文/模块.py".encode("gbk")):
-        error = rejection(zip_with_raw_name(raw, b"print('ok')\n"))
-        assert error.code == "legacy_names", raw
-        assert "old encoding" in error.messages[0]
-        assert raw.decode("cp437") in error.messages[0]  # the name as it would be shown
+def test_names_without_the_utf8_mark_are_cp437_as_windows_writes_them() -> None:
+    """Windows' "Compressed folder" writes names in the system's code page: CP437 (or
+    CP850, the same for the usual accents) on American and Western European systems
+    (probe 54: refusing them refused common zips)."""
+    for name in ("src/café.py", "Práctica/main.py", "Übung/ß.py"):
+        raw = name.encode("cp437")
+        summary = validate_zip(zip_with_raw_name(raw, b"print('ok')\n"))
+        assert summary.names == [name]
+
+
+def unicode_path_zip(raw: bytes, unicode_name: str, data: bytes = b"x\n") -> io.BytesIO:
+    """A zip whose entry's name is RAW (unmarked) and whose Info-ZIP Unicode path field
+    (0x7075) says UNICODE_NAME, as 7-Zip and Info-ZIP write for legacy readers."""
+    field = struct.pack("<BL", 1, zlib.crc32(raw)) + unicode_name.encode()
+    placeholder = "Q" * len(raw)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        info = zipfile.ZipInfo(placeholder)
+        info.extra = struct.pack("<HH", 0x7075, len(field)) + field
+        archive.writestr(info, data)
+    raw_zip = buffer.getvalue()
+    assert raw_zip.count(placeholder.encode()) == 2
+    return io.BytesIO(raw_zip.replace(placeholder.encode(), raw))
+
+
+def test_a_unicode_path_field_names_the_file_and_is_checked_as_any_name() -> None:
+    """Probe 54: a right-to-left override or a line break in the field's name passed the
+    check, which read only the name written in the header."""
+    buffer = unicode_path_zip("p/Привет.py".encode("cp866"), "p/Привет.py")
+    assert validate_zip(buffer).names == ["p/Привет.py"]
+    for hidden in ("\u202e", "\n", "\u200b"):
+        error = rejection(unicode_path_zip(b"p/abc.py", f"p/a{hidden}bc.py"))
+        assert error.code == "unsafe_name", repr(hidden)
 
 
 def test_names_in_utf8_without_its_mark_are_read_as_utf8() -> None:
