@@ -309,6 +309,10 @@ def run_request(
                 submission__version__lt=submission.version,
                 status=RunStatus.QUEUED,
                 requested_by=None,
+            ).exclude(
+                # The version a grader grades keeps its run (probe 54: its review had no
+                # results, the later version's prefill none of its scores).
+                submission_id=F("submission__group__graded_submission_id")
             ).delete()
         waiting = Run.objects.filter(
             submission=submission, suite=suite, status=RunStatus.QUEUED

@@ -683,3 +683,9 @@ def test_a_new_version_takes_the_place_of_its_groups_versions_still_waiting(worl
     # The dropped runs' tasks find nothing to take, and end.
     assert run_tests.call(run_id=first.pk) == "" and run_tests.call(run_id=second.pk) == ""
     assert run_now(third.submission).status == RunStatus.PASSED
+    # Probe 54: the version a grader grades keeps its run, however many come after.
+    world.group.graded_submission = third.submission
+    world.group.save()
+    graded = services.run_request(submission=third.submission)  # nobody asked: automatic
+    services.on_submission_created(version(world.group, world.student, "# 4"))
+    assert Run.objects.filter(pk=graded.pk, status=RunStatus.QUEUED).exists()
