@@ -55,7 +55,7 @@ def emails_are_delivered(app_configs, **kwargs) -> list[Warning]:
             f"DJANGO_EMAIL_BACKEND is {backend}: emails (password resets, invitations) are "
             "written to the log, links and all, and nobody receives them.",
             hint="Set DJANGO_EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and "
-            "DJANGO_EMAIL_HOST (README, Production).",
+            "EMAIL_HOST (README, Production).",
             id="coursesite.W003",
         )
     ]
@@ -64,8 +64,10 @@ def emails_are_delivered(app_configs, **kwargs) -> list[Warning]:
 def site_host_is_allowed(app_configs, **kwargs) -> list[Warning]:
     """Warn when the host of DJANGO_SITE_URL, the address people use, is not one the
     site answers: every page would be a 400."""
-    host = urlsplit(settings.SITE_URL).hostname or ""
-    if settings.DEBUG or host in _LOOPBACK or validate_host(host, settings.ALLOWED_HOSTS):
+    host = (urlsplit(settings.SITE_URL).hostname or "").rstrip(".")
+    # As a request's Host header names it: an IPv6 address in brackets (probe 54).
+    asked = f"[{host}]" if ":" in host else host
+    if settings.DEBUG or host in _LOOPBACK or validate_host(asked, settings.ALLOWED_HOSTS):
         return []
     return [
         Warning(

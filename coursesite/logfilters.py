@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 
 from django.views.debug import SafeExceptionReporterFilter
 
@@ -24,28 +25,43 @@ class RefusalsInOneLine(logging.Filter):
 
 
 class FirstOfEachAsWarning(logging.Filter):
-    """Let each distinct message through once per process, as a warning.
+    """Let each host's refusal through once per process, as a warning, at most
+    MAX_PER_HOUR of them an hour.
 
     For requests naming a host the site does not serve: silenced, a deployment missing
     its DJANGO_ALLOWED_HOSTS answered 400 to everyone with nothing in the log (probe 52);
-    logged each time, any scanner of the server's address would fill it. MAX_KEPT bounds
-    the memory; past it, the messages seen are forgotten and each may come once more.
+    logged each time, any scanner of the server's address would fill it. A host is
+    counted without its port or capitals (probe 54: each variant was a line), and
+    random hosts by the thousand stop at the hourly limit. MAX_KEPT bounds the memory.
     """
 
     MAX_KEPT = 1000
+    MAX_PER_HOUR = 60
+    _HOST = re.compile(r"header: '([^']*)'")
 
     def __init__(self) -> None:
         super().__init__()
         self._seen: set[str] = set()
+        self._hour, self._this_hour = 0, 0
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if message in self._seen:
+        found = self._HOST.search(message)
+        key = (found.group(1) if found else message).lower().rsplit(":", 1)[0][:200]
+        if key in self._seen:
             return False
+        hour = int(time.time() // 3600)
+        if hour != self._hour:
+            self._hour, self._this_hour = hour, 0
+        if self._this_hour >= self.MAX_PER_HOUR:
+            return False
+        self._this_hour += 1
         if len(self._seen) >= self.MAX_KEPT:
             self._seen.clear()
-        self._seen.add(message)
+        self._seen.add(key)
         record.levelno, record.levelname = logging.WARNING, "WARNING"
+        if len(message) > 300:  # a host of kilobytes, as sent
+            record.msg, record.args = message[:300] + "…", ()
         return True
 
 

@@ -53,6 +53,7 @@ def test_emails_printed_to_the_log_in_production_are_flagged(production):
         [warning] = emails_are_delivered(None)
         assert warning.id == "coursesite.W003" and backend in warning.msg
         assert "smtp.EmailBackend" in warning.hint
+        assert "EMAIL_HOST (" in warning.hint  # the variable the settings read
     production.DEBUG = True  # a developer's machine prints them on purpose
     assert emails_are_delivered(None) == []
 
@@ -66,6 +67,14 @@ def test_a_site_address_the_site_does_not_serve_is_flagged(production):
     assert "courses.example.edu, the host of DJANGO_SITE_URL" in warning.msg
     assert warning.hint == "Set DJANGO_ALLOWED_HOSTS=courses.example.edu (a comma-separated list)."
     production.ALLOWED_HOSTS = [".example.edu"]  # a domain and its subdomains
+    assert site_host_is_allowed(None) == []
+    # Probe 54: an IPv6 address and a final dot are hosts the site serves, too.
+    production.SITE_URL, production.ALLOWED_HOSTS = "https://[2001:db8::1]", ["[2001:db8::1]"]
+    assert site_host_is_allowed(None) == []
+    production.SITE_URL, production.ALLOWED_HOSTS = (
+        "https://courses.example.edu.",
+        ["courses.example.edu"],
+    )
     assert site_host_is_allowed(None) == []
 
 
@@ -99,10 +108,14 @@ def test_a_host_the_site_does_not_serve_is_logged_once_in_one_line(client):
     [handler] = [h for h in handlers if h.name == "first_of_each"]
     written = io.StringIO()
     stream = handler.setStream(written)  # the configured handler, writing here for now
+    for kept in handler.filters:  # this hour's count, which earlier tests of the process used
+        if hasattr(kept, "MAX_PER_HOUR"):
+            kept._this_hour = 0
     try:
         # Hosts of their own: each is logged once per process, whatever test came first.
         site, scanner = f"courses-{uuid.uuid4().hex}.example.edu", f"{uuid.uuid4().hex}.example"
-        for host in (site, site, scanner):
+        # Probe 54: the same host with a port or in capitals was a line more each.
+        for host in (site, site, f"{site}:8443", site.upper(), scanner):
             assert client.get("/", HTTP_HOST=host).status_code == 400
     finally:
         handler.setStream(stream)
@@ -112,6 +125,25 @@ def test_a_host_the_site_does_not_serve_is_logged_once_in_one_line(client):
     assert " WARNING django.security.DisallowedHost: Invalid HTTP_HOST header: " in lines[0]
     assert f"'{site}'" in lines[0] and f"'{scanner}'" in lines[1]
     assert "Traceback" not in err
+
+
+def test_hosts_by_the_thousand_are_logged_up_to_an_hourly_limit():
+    """A scanner sending a new random host each time cannot fill the log."""
+    from coursesite.logfilters import FirstOfEachAsWarning
+
+    logged = FirstOfEachAsWarning()
+
+    def record(host: str) -> logging.LogRecord:
+        return logging.LogRecord(
+            "django.security.DisallowedHost", logging.ERROR, __file__, 1,
+            f"Invalid HTTP_HOST header: '{host}'. You may need to add it.", (), None,
+        )  # fmt: skip
+
+    let_through = [logged.filter(record(f"{n}.example")) for n in range(1000)]
+    assert sum(let_through) == FirstOfEachAsWarning.MAX_PER_HOUR
+    long_host = record("x" * 5000)
+    fresh = FirstOfEachAsWarning()
+    assert fresh.filter(long_host) and len(long_host.getMessage()) <= 301
 
 
 def test_the_debug_page_hides_the_addresses_of_redis_and_the_database(settings):
