@@ -11,12 +11,13 @@ from __future__ import annotations
 import csv
 import io
 import string
+import unicodedata
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import Role, User
@@ -335,14 +336,17 @@ LOCAL_PARTS = st.text(string.ascii_lowercase + string.digits + "._+-", min_size=
     ),
     st.sampled_from([",", ";", "\t"]),
 )
+@example(people={"a": ("\uf900", "student")}, delimiter=",")  # NFC changes it: U+8C48
 def test_what_a_spreadsheet_writes_is_read_back_unchanged(people, delimiter):
+    """Unchanged but for the one spelling names are stored in (NFC: an accent typed as a
+    mark, a compatibility ideograph, read as the character they are)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter)
     writer.writerow(["email", "name", "role"])
     expected = []
     for local, (name, role) in people.items():
         writer.writerow([f"{local}@example.org", name, role])
-        expected.append((f"{local}@example.org", name, role))
+        expected.append((f"{local}@example.org", unicodedata.normalize("NFC", name), role))
     rows = roster_parse(("\ufeff" + buffer.getvalue()).encode())
     assert [(row.email, row.name, row.role) for row in rows] == expected
     assert [row.detail for row in rows] == [""] * len(expected)
