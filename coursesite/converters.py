@@ -38,3 +38,16 @@ def parse_id(value: object) -> int | None:
         return None
     number = int(text)
     return number if 0 < number <= MAX_ID else None
+
+
+def page_number(value: object) -> int:
+    """Return VALUE (a query's ``page``) as a page number: ASCII digits from 1 up, else 1.
+
+    For Django's ``Paginator.get_page``, which reads "٣" as 3 and 0 or -1 as the last
+    page (probe 54: two pages of one site read them differently); a number past the
+    last page is still the last page.
+    """
+    text = str(value) if value is not None else ""
+    if not is_whole_number(text) or len(text) > 100:  # int() refuses past 4,300 digits
+        return 1
+    return max(int(text), 1)

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_safe
 
 from access import policy
 from accounts.models import Role, User
-from coursesite.converters import parse_id
+from coursesite.converters import is_whole_number, page_number, parse_id
 from coursesite.csvexport import CsvStreamingResponse
 from coursesite.dates import local_text
 from coursesite.formpages import form_view, keep_refused, kept_fields, page
@@ -811,7 +811,7 @@ def assignment_overview(request: HttpRequest, pk: int) -> HttpResponse:
         )
         .annotate(submission_count=Count("submissions", distinct=True))
     )
-    groups_page = Paginator(matching, GROUPS_PAGE_SIZE).get_page(shown.get("page"))
+    groups_page = Paginator(matching, GROUPS_PAGE_SIZE).get_page(page_number(shown.get("page")))
     groups = list(groups_page.object_list)
     member_ids = [m.student_id for group in groups for m in group.memberships.all()]
     # Deadline passed: students in no group of the project, whose missing work may count
@@ -820,7 +820,9 @@ def assignment_overview(request: HttpRequest, pk: int) -> HttpResponse:
     loners_page = None
     if timezone.now() > assignment.due_at:
         loners = selectors.students_of_project_in_no_group(assignment, search=search)
-        loners_page = Paginator(loners, STUDENTS_PAGE_SIZE).get_page(shown.get("alone"))
+        loners_page = Paginator(loners, STUDENTS_PAGE_SIZE).get_page(
+            page_number(shown.get("alone"))
+        )
     loner_list = list(loners_page.object_list) if loners_page else []
     marks = assignment_marks(
         [assignment.pk], student_ids=member_ids + [student.pk for student in loner_list]
@@ -895,7 +897,7 @@ def _overview_query(source) -> dict[str, str]:
     }
     for number in ("page", "alone"):
         value = shown[number]
-        shown[number] = value if value.isascii() and value.isdigit() and len(value) < 7 else ""
+        shown[number] = value if is_whole_number(value) and len(value) <= 100 else ""
     return {name: value for name, value in shown.items() if value}
 
 

@@ -66,9 +66,14 @@ def test_groups_come_a_page_at_a_time_in_name_order(client, big, alice):
     assert "Groups 1–2 of 5 (page 1 of 3)" in html
     assert groups_shown(client, page_url(big, page=2)) == ["Team C", "Team D"]
     assert groups_shown(client, page_url(big, page=3)) == ["Team Rocket"]
-    # Numbers nobody links to show a page, never an error.
-    for number in ("0", "-1", "abc", "99999999999", "3.5", "%EF%BC%93"):
-        assert client.get(page_url(big, page=number)).status_code == 200
+    # Numbers nobody links to show the first page, never an error (probe 54: 0 and -1
+    # showed the last one); past the last page, the last.
+    for number in ("0", "-1", "abc", "3.5", "%EF%BC%93", "%D9%A3"):
+        assert groups_shown(client, page_url(big, page=number)) == ["Team A", "Team B"], number
+    assert groups_shown(client, page_url(big, page="99999999999")) == ["Team Rocket"]
+    # The pages are linked above the table as well as below it (probe 54: 642 tab
+    # stops down).
+    assert html.index('id="group-pages-top"') < html.index('id="groups"')
 
 
 def test_a_group_is_found_by_its_name_or_a_members_name_username_or_email(client, big, alice):
