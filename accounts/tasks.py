@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coursesite.dates import local_text
-from coursesite.emails import retry_or_fail, send_each, send_templated_email
+from coursesite.emails import retry_or_fail, send_each, send_or_retry, send_templated_email
 
 from .invitations import invitation_url, is_invitable
 from .models import User
@@ -117,7 +117,7 @@ def email_changed_notify(*, user: User, old_email: str, old_confirmed: bool) -> 
 
 @task()
 def send_email_changed_email(
-    *, user_id: int, old_email: str, new_email: str, changed_at: str
+    *, user_id: int, old_email: str, new_email: str, changed_at: str, attempt: int = 1
 ) -> int:
     """Email OLD_EMAIL that the account USER_ID now uses NEW_EMAIL, and what to do if its
     owner did not change it; return 1 if sent.
@@ -139,7 +139,16 @@ def send_email_changed_email(
         "site_name": settings.SITE_NAME,
         "site_url": settings.SITE_URL,
     }
-    return send_templated_email("email-changed", context, old_email)
+    return send_or_retry(
+        send_email_changed_email,
+        lambda: send_templated_email("email-changed", context, old_email),
+        attempt=attempt,
+        what=f"The address-changed notice of user {user_id}",
+        user_id=user_id,
+        old_email=old_email,
+        new_email=new_email,
+        changed_at=changed_at,
+    )
 
 
 # How a password changed, as the notice tells it (its keys are the notice's ``how``).
@@ -172,7 +181,9 @@ def password_changed_notify(*, user: User, how: str, was_confirmed: bool) -> boo
 
 
 @task()
-def send_password_changed_email(*, user_id: int, email: str, how: str, changed_at: str) -> int:
+def send_password_changed_email(
+    *, user_id: int, email: str, how: str, changed_at: str, attempt: int = 1
+) -> int:
     """Email EMAIL that the password of the account USER_ID changed HOW at CHANGED_AT, and
     what to do if its owner did not change it; return 1 if sent.
 
@@ -191,11 +202,20 @@ def send_password_changed_email(*, user_id: int, email: str, how: str, changed_a
         "site_name": settings.SITE_NAME,
         "site_url": settings.SITE_URL,
     }
-    return send_templated_email("password-changed", context, email)
+    return send_or_retry(
+        send_password_changed_email,
+        lambda: send_templated_email("password-changed", context, email),
+        attempt=attempt,
+        what=f"The password-changed notice of user {user_id}",
+        user_id=user_id,
+        email=email,
+        how=how,
+        changed_at=changed_at,
+    )
 
 
 @task()
-def send_confirmation_email(*, user_id: int, email: str = "") -> int:
+def send_confirmation_email(*, user_id: int, email: str = "", attempt: int = 1) -> int:
     """Email USER_ID the link confirming their address EMAIL; return 1 if sent.
 
     Asked when it goes: an address confirmed meanwhile, or an account closed, gets
@@ -218,4 +238,11 @@ def send_confirmation_email(*, user_id: int, email: str = "") -> int:
         "new_address": bool(user.pending_email),  # the account keeps its own until then
         "days": link_days(),
     }
-    return send_templated_email("confirm-email", context, address)
+    return send_or_retry(
+        send_confirmation_email,
+        lambda: send_templated_email("confirm-email", context, address),
+        attempt=attempt,
+        what=f"The address confirmation of user {user_id}",
+        user_id=user_id,
+        email=address,
+    )

@@ -61,3 +61,17 @@ def retry_or_fail(task, *, attempt: int, what: str, **kwargs) -> None:
         later = task.using(run_after=timezone.now() + timedelta(minutes=wait))
     logger.warning("%s: not sent (try %s), trying again in %s min.", what, attempt, wait)
     later.enqueue(attempt=attempt + 1, **kwargs)
+
+
+def send_or_retry(task, send: Callable[[], int], *, attempt: int, what: str, **kwargs) -> int:
+    """Return SEND() (one email: 1 if sent); if the mail server refused it or could not be
+    reached, queue TASK again with KWARGS (``retry_or_fail``) and return 0.
+
+    For the tasks that send one email (probe 55: a release, a password-changed or an
+    address-changed notice was lost for good when the mail server was down)."""
+    try:
+        return send()
+    except (SMTPException, OSError):
+        logger.exception("%s was not sent", what)
+        retry_or_fail(task, attempt=attempt, what=what, **kwargs)
+        return 0

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import logging
+from smtplib import SMTPException
+
 from django.conf import settings
 from django.tasks import task
 from django.urls import reverse
 
 from access import policy
 from accounts.models import Role, User
-from coursesite.emails import send_templated_email
+from coursesite.emails import retry_or_fail, send_or_retry, send_templated_email
 from projects.models import Submission
 
 from .models import Review, group_label
 
+logger = logging.getLogger(__name__)
+
 
 @task()
-def send_grades_released_email(*, user_id: int, review_id: int, base_url: str = "") -> int:
+def send_grades_released_email(
+    *, user_id: int, review_id: int, base_url: str = "", attempt: int = 1
+) -> int:
     """Email one student that their group's feedback is released, with a link to it.
 
     The link starts with SITE_URL. BASE_URL (the host the release came in on) is no
@@ -42,11 +49,18 @@ def send_grades_released_email(*, user_id: int, review_id: int, base_url: str = 
         "site_name": settings.SITE_NAME,
         "site_url": settings.SITE_URL,
     }
-    return send_templated_email("grades-released", context, user.email)
+    return send_or_retry(
+        send_grades_released_email,
+        lambda: send_templated_email("grades-released", context, user.email),
+        attempt=attempt,
+        what=f"The release notice of user {user_id}",
+        user_id=user_id,
+        review_id=review_id,
+    )
 
 
 @task()
-def send_new_version_email(*, review_id: int, submission_id: int) -> int:
+def send_new_version_email(*, review_id: int, submission_id: int, attempt: int = 1) -> int:
     """Email a review's grader that the group submitted a version newer than the graded one."""
     review = (
         Review.objects.select_related("group__assignment__course", "group__assignment__rubric")
@@ -72,11 +86,20 @@ def send_new_version_email(*, review_id: int, submission_id: int) -> int:
         "review_url": settings.SITE_URL + reverse("grading:review", kwargs={"pk": review.pk}),
         "site_name": settings.SITE_NAME,
     }
-    return send_templated_email("new-version", context, review.grader.email)
+    return send_or_retry(
+        send_new_version_email,
+        lambda: send_templated_email("new-version", context, review.grader.email),
+        attempt=attempt,
+        what=f"The new-version notice of review {review_id}",
+        review_id=review_id,
+        submission_id=submission_id,
+    )
 
 
 @task()
-def send_after_release_email(*, submission_id: int) -> int:
+def send_after_release_email(
+    *, submission_id: int, user_ids: list[int] | None = None, attempt: int = 1
+) -> int:
     """Email the course's instructors, and the group's grader if any, about a version that
     arrived after the grades were released and that nobody will grade.
 
@@ -107,7 +130,9 @@ def send_after_release_email(*, submission_id: int) -> int:
             recipients[review.grader_id] = (review.grader, settings.SITE_URL + review_url)
     rubric = getattr(assignment, "rubric", None)
     anonymous = bool(rubric and rubric.anonymous_grading)
-    sent = 0
+    if user_ids is not None:  # tried again: only those it was not sent to
+        recipients = {pk: value for pk, value in recipients.items() if pk in user_ids}
+    sent, failed = 0, []
     for user, link in recipients.values():
         # Anonymous grading hides the group's name from graders, never from instructors.
         hide = anonymous and not policy.can(user, policy.TEACH, course)
@@ -122,5 +147,17 @@ def send_after_release_email(*, submission_id: int) -> int:
             "link": link,
             "site_name": settings.SITE_NAME,
         }
-        sent += send_templated_email("after-release", context, user.email)
+        try:
+            sent += send_templated_email("after-release", context, user.email)
+        except (SMTPException, OSError):
+            logger.exception("The after-release notice to user %s was not sent", user.pk)
+            failed.append(user.pk)
+    if failed:
+        retry_or_fail(
+            send_after_release_email,
+            attempt=attempt,
+            what=f"The after-release notice of submission {submission_id}",
+            submission_id=submission_id,
+            user_ids=failed,
+        )
     return sent

@@ -71,3 +71,63 @@ def test_a_sent_email_is_not_queued_again(settings, mailoutbox):
     send_password_reset_email.call(email="sam@example.org")
     assert [m.to for m in mailoutbox] == [["sam@example.org"]]
     assert default_task_backend.results == []
+
+
+def test_every_email_is_tried_again_when_the_mail_server_cannot_be_reached(
+    unreachable_mail_server, alice, bob, grace
+):
+    """Probe 55: only invitations, enrollment notices and resets were tried again; a
+    release, a new version, an after-release, a password-changed, an address-changed or a
+    confirmation email was lost for good when the mail server was down."""
+    from accounts.tasks import (
+        send_confirmation_email,
+        send_email_changed_email,
+        send_password_changed_email,
+    )
+    from grading import services
+    from grading.tasks import (
+        send_after_release_email,
+        send_grades_released_email,
+        send_new_version_email,
+    )
+    from grading.tests.factories import complete_review, grading_world
+
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    complete_review(world)
+    services.grades_release(assignment=world.assignment, by=alice)
+    unconfirmed = UserFactory(email="new@example.org", email_confirmed=False)
+    now = timezone.now().isoformat()
+    calls = [
+        (send_grades_released_email, {"user_id": bob.pk, "review_id": world.review.pk}),
+        (
+            send_new_version_email,
+            {"review_id": world.review.pk, "submission_id": world.submission.pk},
+        ),
+        (send_after_release_email, {"submission_id": world.submission.pk}),
+        (
+            send_password_changed_email,
+            {"user_id": bob.pk, "email": bob.email, "how": "changed", "changed_at": now},
+        ),
+        (
+            send_email_changed_email,
+            {
+                "user_id": bob.pk,
+                "old_email": "old@example.org",
+                "new_email": bob.email,
+                "changed_at": now,
+            },
+        ),  # fmt: skip
+        (send_confirmation_email, {"user_id": unconfirmed.pk, "email": unconfirmed.email}),
+    ]
+    for task, kwargs in calls:
+        default_task_backend.results.clear()
+        assert task.call(**kwargs) == 0, task.name
+        [retry] = default_task_backend.results
+        assert retry.task.name == task.name
+        expected = dict(kwargs)
+        if task is send_after_release_email:  # only those it was not sent to: all here
+            expected["user_ids"] = [alice.pk, grace.pk]
+        assert retry.kwargs == {**expected, "attempt": 2}, task.name
+        last = len(RETRY_MINUTES) + 1
+        with pytest.raises(EmailNotSent):
+            task.call(**retry.kwargs | {"attempt": last})
