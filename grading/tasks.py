@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from access import policy
 from accounts.models import Role, User
+from accounts.throttle import address_mail_allowed
 from coursesite.emails import retry_or_fail, send_or_retry, send_templated_email
 from projects.models import Submission
 
@@ -74,6 +75,12 @@ def send_new_version_email(*, review_id: int, submission_id: int, attempt: int =
     # Asked when the email goes: a grader removed from the course meanwhile hears nothing.
     if not policy.can(review.grader, policy.VIEW, review):
         return 0
+    # A few an hour per group and grader (probe 55: a group sending version after version
+    # emailed its grader each time); the review page shows the latest version anyway.
+    if attempt == 1 and not address_mail_allowed(
+        f"new-version-{review.group_id}", review.grader.email
+    ):
+        return 0
     rubric = getattr(review.group.assignment, "rubric", None)
     anonymous = bool(rubric and rubric.anonymous_grading)
     context = {
@@ -132,6 +139,12 @@ def send_after_release_email(
     anonymous = bool(rubric and rubric.anonymous_grading)
     if user_ids is not None:  # tried again: only those it was not sent to
         recipients = {pk: value for pk, value in recipients.items() if pk in user_ids}
+    else:  # a few an hour per group and person, as new-version notices
+        recipients = {
+            pk: (user, link)
+            for pk, (user, link) in recipients.items()
+            if address_mail_allowed(f"after-release-{group.pk}", user.email)
+        }
     sent, failed = 0, []
     for user, link in recipients.values():
         # Anonymous grading hides the group's name from graders, never from instructors.

@@ -31,8 +31,9 @@ IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBa
 SITE = "https://courses.example.edu"
 
 
-def upload() -> SimpleUploadedFile:
-    return SimpleUploadedFile("late.zip", make_zip(), content_type="application/zip")
+def upload(readme: str = "") -> SimpleUploadedFile:
+    data = make_zip({"README.md": readme}) if readme else make_zip()
+    return SimpleUploadedFile("late.zip", data, content_type="application/zip")
 
 
 @pytest.fixture
@@ -102,6 +103,20 @@ def test_a_graded_groups_version_after_release_is_emailed_to_its_instructors_and
         assert "released mark stays on version 1, and this version is not graded" in message.body
         assert "changes the mark by hand (an override)" in message.body
         assert "Nobody had graded" not in message.body
+
+
+def test_a_group_sending_version_after_version_emails_staff_a_few_times_an_hour(
+    released, alice, grace, bob, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Probe 55: five quick versions after the release were five emails to each of the
+    instructor and the grader; nothing limited them."""
+    for number in range(5):
+        with django_capture_on_commit_callbacks(execute=True):
+            submission_create(
+                group=released.group, student=bob, archive=upload(f"# version {number}\n")
+            )
+    sent = sorted(message.to[0] for message in mailoutbox)
+    assert sent == sorted([alice.email] * 3 + [grace.email] * 3)
 
 
 def test_nobody_is_emailed_before_the_release_or_under_the_default_rule(
