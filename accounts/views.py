@@ -148,11 +148,37 @@ class PasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("accounts:password_reset_done")
 
 
-class PasswordResetConfirmView(SuccessMessageMixin, auth_views.PasswordResetConfirmView):
+class _LinkForAnotherAccount:
+    """A page of an emailed link (reset, invitation) opened where another account is
+    logged in (a shared computer): the page says whose link it is."""
+
+    def _other_account(self) -> User | None:
+        """The account logged in here, if not the link's."""
+        current = self.request.user
+        if current.is_authenticated and self.user is not None and current.pk != self.user.pk:
+            return current
+        return None
+
+
+class PasswordResetConfirmView(
+    _LinkForAnotherAccount, SuccessMessageMixin, auth_views.PasswordResetConfirmView
+):
     form_class = SetPasswordForm
     token_generator = reset_tokens
     success_url = reverse_lazy("accounts:login")
-    success_message = "Your password was reset. You can now log in with it."
+
+    def get_success_message(self, cleaned_data) -> str:
+        # Named (probe 55: opened where another account was logged in, "Your password
+        # was reset" was said to that account, of another's).
+        name = self.user.get_username()
+        other = self._other_account()
+        still = f" You are still logged in as {other.get_username()}." if other else ""
+        return f"The password of {name} was reset. You can now log in with it.{still}"
+
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(**kwargs)
+        context["other_account"] = self._other_account() if self.validlink else None
+        return context
 
     def form_valid(self, form):
         was_confirmed = form.user.email_confirmed
@@ -169,7 +195,7 @@ class PasswordResetConfirmView(SuccessMessageMixin, auth_views.PasswordResetConf
 
 
 @method_decorator([sensitive_post_parameters(), never_cache], name="dispatch")
-class InvitationView(auth_views.PasswordResetConfirmView):
+class InvitationView(_LinkForAnotherAccount, auth_views.PasswordResetConfirmView):
     """Choose the first password from an invitation's link, then go to the dashboard."""
 
     token_generator = invitation_tokens
@@ -194,15 +220,8 @@ class InvitationView(auth_views.PasswordResetConfirmView):
         )
         return response
 
-    def _other_account(self) -> User | None:
-        """The account logged in here, if not the invited one: the login that follows
-        the password replaces it, which the page says before (a shared computer)."""
-        current = self.request.user
-        if current.is_authenticated and self.user is not None and current.pk != self.user.pk:
-            return current
-        return None
-
     def get_context_data(self, **kwargs) -> dict:
+        # The login that follows the password replaces the account logged in here.
         context = super().get_context_data(**kwargs)
         context["expired"] = False
         if not self.validlink:

@@ -197,8 +197,32 @@ def test_password_reset_link_from_the_email_works_end_to_end(client, bob, settin
     response = client.post(
         form_url, {"new_password1": "Fresh-pass-42", "new_password2": "Fresh-pass-42"}, follow=True
     )
-    assert "Your password was reset" in response.content.decode()
+    assert "The password of bob was reset" in response.content.decode()
     assert login(client, "bob", "Fresh-pass-42").status_code == 302
+
+
+def test_a_reset_link_opened_where_another_account_is_logged_in_says_whose_it_is(
+    client, bob, alice, settings
+):
+    """Probe 55: the page named no account, and "Your password was reset" was then said
+    to the account logged in, of another's."""
+    settings.TASKS = IMMEDIATE
+    client.post(reverse("accounts:password_reset"), {"email": "bob@example.org"})
+    link = re.search(r"https?://[^/]+(/\S+)", mail.outbox[0].body).group(1)
+    client.force_login(alice)
+    page = client.get(link, follow=True)
+    html = page.content.decode()
+    assert "For the account <strong>bob</strong>." in html
+    assert 'id="reset-other-account"' in html and "<strong>alice</strong>" in html
+    form_url = page.redirect_chain[-1][0]
+    done = client.post(
+        form_url, {"new_password1": "Fresh-pass-42", "new_password2": "Fresh-pass-42"}, follow=True
+    )
+    text = done.content.decode()
+    assert "The password of bob was reset" in text and "still logged in as alice" in text
+    bob.refresh_from_db()
+    alice.refresh_from_db()
+    assert bob.check_password("Fresh-pass-42") and not alice.check_password("Fresh-pass-42")
 
 
 def test_password_reset_does_not_reveal_unknown_emails(client, bob, settings):
