@@ -161,7 +161,17 @@ class TestGroup(models.Model):
         validators=[MinValueValidator(0)],
     )
     visibility = models.CharField(
-        _("students see"), max_length=8, choices=Visibility, default=Visibility.VISIBLE
+        _("students see"),
+        max_length=8,
+        choices=Visibility,
+        default=Visibility.VISIBLE,
+        # Probe 51: said only in docs/autograding.md, where instructors setting it do not look.
+        help_text=_(
+            "Hidden tests keep their names and output from students until the release, "
+            "but run inside the students' code: a submission can read their source and "
+            "print it under a visible test. Hide what a test checks, not answers to keep "
+            "secret."
+        ),
     )
     criterion = models.ForeignKey(
         Criterion,

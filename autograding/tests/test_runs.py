@@ -689,3 +689,12 @@ def test_a_new_version_takes_the_place_of_its_groups_versions_still_waiting(worl
     graded = services.run_request(submission=third.submission)  # nobody asked: automatic
     services.on_submission_created(version(world.group, world.student, "# 4"))
     assert Run.objects.filter(pk=graded.pk, status=RunStatus.QUEUED).exists()
+
+
+def test_the_suite_form_says_hidden_tests_can_be_read_by_the_code_they_test(world):
+    """Probe 51: a submission printed a hidden test's source under a visible test; the
+    limit was written only in docs/autograding.md."""
+    client = Client()
+    client.force_login(world.instructor)
+    page = client.get(reverse("admin:autograding_testsuite_add")).content.decode()
+    assert "a submission can read their source" in page
