@@ -55,6 +55,7 @@ from .services import (
     grader_assign,
     grader_assign_check,
     graders_assign_round_robin,
+    graders_waiting_note,
     is_released,
     review_delete,
     review_delete_refusal,
@@ -432,9 +433,10 @@ class RubricAdmin(PartsHistoryMixin, HistoryAdmin):
             except ValidationError as exc:
                 self.message_user(request, " ".join(exc.messages), messages.ERROR)
             else:
+                waiting = graders_waiting_note(rubric.assignment) if created else ""
                 self.message_user(
                     request,
-                    f"{rubric.assignment}: {len(created)} submission(s) assigned.",
+                    f"{rubric.assignment}: {len(created)} submission(s) assigned.{waiting}",
                     messages.SUCCESS,
                 )
 

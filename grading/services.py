@@ -205,16 +205,18 @@ def graders_assign_round_robin(
 
     Oldest submissions first; each goes to the grader with the fewest reviews of this
     assignment so far (ties broken by username), so repeated runs stay balanced.
-    Only users enrolled with the grader role count; instructors grade by hand.
+    Only users enrolled with the grader role count, and only those who can log in
+    (``graders_of``); instructors grade by hand.
     """
     _lock(assignment.pk)
     if is_released(assignment):
         raise ValidationError(RELEASED_NO_REVIEWS)
-    graders = list(
-        User.objects.filter(
-            enrollments__course_id=assignment.course_id, enrollments__role=Role.GRADER
-        ).order_by("username")
-    )
+    graders, waiting = graders_of(assignment)
+    if not graders and waiting:
+        raise ValidationError(
+            f"No grader of {assignment.course} can log in yet: {_names(waiting)} "
+            "have not chosen a password (their invitation is waiting). Nothing was assigned."
+        )
     if not graders:
         raise ValidationError(f"The course of {assignment} has no graders to assign.")
     _rubric_with_criteria(assignment)
@@ -248,6 +250,38 @@ def graders_assign_round_robin(
         review.save()
         projects_services.group_grading_started(submission=review.submission)
     return created
+
+
+def graders_of(assignment: ProjectAssignment) -> tuple[list[User], list[User]]:
+    """Return the course's graders who can log in, and those who cannot yet (invited,
+    no password chosen), by username; deactivated accounts are neither (probe 55:
+    reviews went to a grader who never used their invitation, and stayed undone)."""
+    graders = User.objects.filter(
+        enrollments__course_id=assignment.course_id,
+        enrollments__role=Role.GRADER,
+        is_active=True,
+    ).order_by("username")
+    ready, waiting = [], []
+    for grader in graders:
+        (ready if grader.has_usable_password() else waiting).append(grader)
+    return ready, waiting
+
+
+def _names(users: list[User]) -> str:
+    shown = ", ".join(str(user) for user in users[:5])
+    return shown + (f" and {len(users) - 5} more" if len(users) > 5 else "")
+
+
+def graders_waiting_note(assignment: ProjectAssignment) -> str:
+    """A sentence naming the graders left out of assignments as they cannot log in yet,
+    or "" (said after a round robin)."""
+    _ready, waiting = graders_of(assignment)
+    if not waiting:
+        return ""
+    return (
+        f" {_names(waiting)} got none: they have not chosen a password yet (their "
+        "invitation is waiting; the back office's “Email the invitation again” sends it)."
+    )
 
 
 # Unassigning a grader

@@ -935,8 +935,9 @@ def assign_graders(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
+        waiting = services.graders_waiting_note(assignment)
         if created:
-            messages.success(request, f"{len(created)} submission(s) assigned to graders.")
+            messages.success(request, f"{len(created)} submission(s) assigned to graders.{waiting}")
         else:
             messages.info(request, "Every submission already has a grader.")
     return redirect("grading:assignment_grading", pk=assignment.pk)

@@ -65,6 +65,36 @@ def test_round_robin_needs_graders(alice, bob, grace):
         services.graders_assign_round_robin(assignment=world.assignment)
 
 
+def test_round_robin_leaves_out_graders_who_cannot_log_in(world, client, alice):
+    """Probe 55: reviews went to a grader invited by a roster who never chose a password
+    (and to deactivated accounts): they stayed undone, and nobody was told."""
+    invited = enroll(
+        GraderFactory(username="ivy", display_name="Ivy Invited"), world.course, Role.GRADER
+    )
+    invited.set_unusable_password()
+    invited.save()
+    closed = enroll(GraderFactory(username="cal", is_active=False), world.course, Role.GRADER)
+    for i in range(4):
+        add_group(world.assignment, [UserFactory()], name=f"G{i}")
+
+    client.force_login(alice)
+    page = client.post(
+        f"/grading/assignments/{world.assignment.pk}/assign/",
+        {"close_open_groups": "1"},
+        follow=True,
+    ).content.decode()
+
+    assert not Review.objects.filter(grader__in=[invited, closed]).exists()
+    assert Review.objects.filter(grader=world.review.grader).count() == 5
+    said = "4 submission(s) assigned to graders. Ivy Invited got none: they have not chosen"
+    assert said in page
+    # With nobody able to log in, nothing is assigned, and the message says why.
+    world.course.enrollments.filter(user=world.review.grader).delete()
+    add_group(world.assignment, [UserFactory()], name="Late")
+    with pytest.raises(ValidationError, match="No grader of .* can log in yet: Ivy Invited"):
+        services.graders_assign_round_robin(assignment=world.assignment)
+
+
 def test_manual_assignment_checks_the_grader_belongs_to_the_course(world, charlie):
     group, _ = add_group(world.assignment, [UserFactory()])
     with pytest.raises(ValidationError, match="not a grader"):
