@@ -312,7 +312,9 @@ class UserAdmin(
         if change and "email" in form.changed_data and old_email:
             # As the profile page does: the address the account left hears of it, and
             # the new one gets the link that confirms it (the form unconfirmed it).
-            email_changed_notify(user=obj, old_email=old_email, old_confirmed=old_confirmed)
+            email_changed_notify(
+                user=obj, old_email=old_email, old_confirmed=old_confirmed, by_administrator=True
+            )
             confirmation_send(user=obj)
         if not change and is_invitable(obj):
             invitation_send(user=obj)  # on commit: not if the add fails after this

@@ -93,7 +93,9 @@ def send_password_reset_email(*, email: str, attempt: int = 1) -> None:
         )
 
 
-def email_changed_notify(*, user: User, old_email: str, old_confirmed: bool) -> bool:
+def email_changed_notify(
+    *, user: User, old_email: str, old_confirmed: bool, by_administrator: bool = False
+) -> bool:
     """Tell OLD_EMAIL, once the current transaction commits, that USER's account moved
     to its current address (by the worker); nothing is sent if it rolls back.
 
@@ -110,6 +112,7 @@ def email_changed_notify(*, user: User, old_email: str, old_confirmed: bool) -> 
             old_email=old_email,
             new_email=user.email,
             changed_at=timezone.now().isoformat(),
+            by_administrator=by_administrator,
         )
     )
     return True
@@ -117,7 +120,13 @@ def email_changed_notify(*, user: User, old_email: str, old_confirmed: bool) -> 
 
 @task()
 def send_email_changed_email(
-    *, user_id: int, old_email: str, new_email: str, changed_at: str, attempt: int = 1
+    *,
+    user_id: int,
+    old_email: str,
+    new_email: str,
+    changed_at: str,
+    by_administrator: bool = False,
+    attempt: int = 1,
 ) -> int:
     """Email OLD_EMAIL that the account USER_ID now uses NEW_EMAIL, and what to do if its
     owner did not change it; return 1 if sent.
@@ -138,6 +147,8 @@ def send_email_changed_email(
         "password_url": settings.SITE_URL + reverse("accounts:password_change"),
         "site_name": settings.SITE_NAME,
         "site_url": settings.SITE_URL,
+        # Changed in the back office: said so (probe 55: it read as a takeover).
+        "by_administrator": by_administrator,
     }
     return send_or_retry(
         send_email_changed_email,
@@ -148,6 +159,7 @@ def send_email_changed_email(
         old_email=old_email,
         new_email=new_email,
         changed_at=changed_at,
+        by_administrator=by_administrator,
     )
 
 

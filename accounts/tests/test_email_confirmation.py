@@ -345,9 +345,17 @@ def test_changing_the_address_in_the_back_office_unconfirms_it(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, data)
     assert response.status_code == 302, response.content.decode()[:3000]
+    old_email = person.email
     person.refresh_from_db()
     assert person.email == "moved@example.org" and not person.email_confirmed
     assert any(m.to == ["moved@example.org"] and "Confirm" in m.subject for m in mail.outbox)
+    # The old address hears an administrator did it (probe 55: it read as a takeover).
+    [notice] = [m for m in mail.outbox if m.to == [old_email]]
+    assert "An administrator of the site made this change." in notice.body
+    assert "someone else may be using your account" not in notice.body
+    html = notice.alternatives[0][0]
+    assert "An administrator of the site made this change." in html
+    assert "someone else may be using" not in html
 
 
 def test_asking_for_the_link_again_mails_an_address_a_few_times_an_hour_only(
