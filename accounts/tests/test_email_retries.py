@@ -115,6 +115,7 @@ def test_every_email_is_tried_again_when_the_mail_server_cannot_be_reached(
                 "old_email": "old@example.org",
                 "new_email": bob.email,
                 "changed_at": now,
+                "by_administrator": True,
             },
         ),  # fmt: skip
         (send_confirmation_email, {"user_id": unconfirmed.pk, "email": unconfirmed.email}),
