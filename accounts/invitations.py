@@ -34,6 +34,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import base36_to_int, urlsafe_base64_encode
 
 from access import policy
+from coursesite.emails import in_chunks
 
 from .models import User
 from .throttle import address_mail_spent
@@ -137,9 +138,7 @@ def invitations_send(*, users: list[User]) -> None:
     task per hundred people (a roster of thousands queues tens of tasks, not thousands)."""
     from .tasks import send_invitation_emails
 
-    ids = [user.pk for user in users]
-    for start in range(0, len(ids), 100):
-        chunk = ids[start : start + 100]
+    for chunk in in_chunks([user.pk for user in users]):
         transaction.on_commit(partial(send_invitation_emails.enqueue, user_ids=chunk))
 
 

@@ -41,6 +41,16 @@ def send_each(rows: Iterable[Any], send: Callable[[Any], int], *, what: str) -> 
     return sent, failed
 
 
+# Emails per task when a task sends many (a roster's invitations or enrollment notices):
+# each may wait for the mail server's timeout, and a task must end well within the hour
+# after which coursesite.lost_tasks takes it for lost.
+EMAILS_PER_TASK = 100
+
+
+def in_chunks(ids: list[int], size: int = EMAILS_PER_TASK) -> list[list[int]]:
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
+
+
 # An email the mail server refused, or could not be reached for, is tried again after
 # these waits (minutes); after the last, its task fails, and the tasks' list says so.
 RETRY_MINUTES = (1, 5, 15, 60)

@@ -9,7 +9,10 @@ tasks, put back too, find their run taken and end.
 
 Every task here is safe to run again (an email sent twice beats one never sent; the
 others check what is left to do). A task still running after ``lost_after()`` is taken
-for lost: longer than any task may take (an environment build's time limit, twice).
+for lost: twice as long as any task may take (an environment build's time limit; a
+task of EMAILS_PER_TASK emails each waiting the mail server's timeout). Workers have no
+heartbeat, so a task past that is taken for lost even if its worker lives: the bound
+is what keeps it from being run twice (probe 56: a roster's 5,000 notices in one task).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from django.db import transaction
 from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
+
+from coursesite.emails import EMAILS_PER_TASK
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +44,9 @@ class WorkerLost(Exception):
 
 
 def lost_after() -> timedelta:
-    return max(timedelta(hours=1), timedelta(seconds=2 * settings.AUTOGRADING_BUILD_TIMEOUT))
+    mail_timeout = settings.MAILERS["default"].get("OPTIONS", {}).get("timeout") or 10
+    longest = max(settings.AUTOGRADING_BUILD_TIMEOUT, EMAILS_PER_TASK * mail_timeout)
+    return max(timedelta(hours=1), timedelta(seconds=2 * longest))
 
 
 def requeue_lost_tasks(now=None) -> int:

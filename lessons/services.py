@@ -33,6 +33,7 @@ from accounts.invitations import invitations_send, is_invitable
 from accounts.models import Role, User, name_sort_keys, people_matching
 from accounts.validators import canonical_email, normalize_email, validate_name
 from coursesite.copying import copy_file, copy_of
+from coursesite.emails import in_chunks
 from coursesite.files import delete_file_on_commit, files_removed_on_failure, store_file
 from coursesite.locks import lock_rows
 from coursesite.prepared import prepared_update
@@ -881,7 +882,10 @@ def enrollments_notify(enrollments: list[Enrollment]) -> list[Enrollment]:
         told = [e for e in told if (e.course_id, e.user_id) not in recent]
     if told:
         ids = [enrollment.pk for enrollment in told]
-        transaction.on_commit(partial(send_enrollment_notices.enqueue, enrollment_ids=ids))
+        # A task per hundred, as invitations: a roster of 5,000 in one task could outlast
+        # the hour after which a running task is taken for lost (probe 56).
+        for chunk in in_chunks(ids):
+            transaction.on_commit(partial(send_enrollment_notices.enqueue, enrollment_ids=chunk))
     return told
 
 

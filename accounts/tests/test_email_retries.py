@@ -132,3 +132,20 @@ def test_every_email_is_tried_again_when_the_mail_server_cannot_be_reached(
         last = len(RETRY_MINUTES) + 1
         with pytest.raises(EmailNotSent):
             task.call(**retry.kwargs | {"attempt": last})
+
+
+def test_an_invitation_tried_again_is_not_counted_again(unreachable_mail_server, settings):
+    """Probe 56: three tries in an outage spent the address's three invitations of the
+    hour, and the fourth try was dropped as over the limit, the task recorded a success."""
+    settings.PASSWORD_RESET_EMAIL_LIMIT = 3
+    invited = UserFactory(email="late@example.org")
+    invited.set_unusable_password()
+    invited.save()
+    kwargs = {"user_ids": [invited.pk]}
+    for attempt in range(1, len(RETRY_MINUTES) + 1):
+        default_task_backend.results.clear()
+        assert send_invitation_emails.call(**kwargs, attempt=attempt) == 0
+        [retry] = default_task_backend.results  # queued again each time, never dropped
+        assert retry.kwargs == {**kwargs, "attempt": attempt + 1}
+    with pytest.raises(EmailNotSent):
+        send_invitation_emails.call(**kwargs, attempt=len(RETRY_MINUTES) + 1)

@@ -315,6 +315,13 @@ def test_a_csv_roster_is_read_in_the_charset_its_content_type_names(world):
     refused = client.generic("POST", url, roster.encode(), content_type="text/csv; charset=klingon")
     assert refused.status_code == 400
     assert "Unknown charset “klingon”" in refused.content.decode()
+    # Python's codecs that transform text are no file's charset (probe 56: "undefined"
+    # was a 500, "utf-7" and "punycode" were read).
+    for odd in ("undefined", "utf-7", "punycode", "idna", "rot13", "unicode_escape", "hex"):
+        answer = client.generic(
+            "POST", url, roster.encode(), content_type=f"text/csv; charset={odd}"
+        )
+        assert answer.status_code == 400 and "Unknown charset" in answer.content.decode(), odd
     wrong = client.generic(
         "POST", url, roster.encode("utf-16"), content_type="text/csv; charset=ascii"
     )

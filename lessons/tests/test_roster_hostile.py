@@ -395,3 +395,29 @@ def test_rows_are_numbered_where_they_start_and_a_bad_address_says_why():
         == "bad email 'bad-email': not an email address (one looks like ada@example.org)"
     )
     assert rows[2].outcome != RosterOutcome.REJECTED
+
+
+def test_enrollment_notices_of_a_large_roster_go_a_hundred_a_task(
+    pyweb, django_capture_on_commit_callbacks
+):
+    """Probe 56: a roster's notices went in one task, which a slow mail server could keep
+    running past the hour after which a running task is taken for lost and run again."""
+    from coursesite import lost_tasks
+    from lessons.tasks import send_enrollment_notices
+
+    User.objects.bulk_create(
+        User(username=f"known{n}", email=f"known{n}@example.org", email_confirmed=True)
+        for n in range(250)
+    )
+    body = b"".join(b"known%d@example.org,Known %d,student\n" % (n, n) for n in range(250))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        roster_import(course=pyweb.course, rows=roster_parse(HEADER + body))
+    notices = [
+        callback.keywords["enrollment_ids"]
+        for callback in callbacks
+        if getattr(callback, "func", None) == send_enrollment_notices.enqueue
+    ]
+    assert [len(chunk) for chunk in notices] == [100, 100, 50]
+    # A task of a hundred emails, each waiting the mail server's timeout at worst, ends
+    # well before it would be taken for lost.
+    assert lost_tasks.lost_after().total_seconds() >= 2 * 100 * 10
