@@ -67,8 +67,6 @@ ALLOWED_CLASSES = {
 # Heading anchors get this prefix, and so do the in-page links to them, so a heading
 # called "Submit" cannot take the id of the page's own submit button.
 ID_PREFIX = "md-"
-# Letters of any script: a Russian or Chinese heading's anchor is its own words.
-_ID_RE = re.compile(r"[\w-]{1,120}")
 # Relative links (other lessons, anchors) are fine; javascript:, data: and
 # vbscript: URLs are dropped by nh3 because they are not in this list.
 URL_SCHEMES = {"http", "https", "mailto"}
@@ -82,9 +80,23 @@ def _heading_slug(value: str, separator: str) -> str:
     unmarked = "".join(
         c for c in unicodedata.normalize("NFKD", value) if not unicodedata.combining(c)
     )
-    if all(c.isascii() or not c.isalpha() for c in unmarked):
+    if all(c.isascii() or not c.isalnum() for c in unmarked):
         return toc.slugify(value, separator)
-    return toc.slugify_unicode(value, separator)
+    # Letters, digits and the marks that belong to them (Python-Markdown's own Unicode
+    # slug drops the marks: "परिचय" became "परचय", which no link to it spells; probe 56).
+    kept = "".join(
+        c if _is_id_character(c) else " " if c.isspace() else ""
+        for c in unicodedata.normalize("NFC", value)
+    )
+    return re.sub(rf"[\s{re.escape(separator)}]+", separator, kept.strip()).lower()
+
+
+def _is_id_character(character: str) -> bool:
+    return unicodedata.category(character)[0] in "LNM" or character in "-_"
+
+
+def _is_heading_id(value: str) -> bool:
+    return 0 < len(value) <= 120 and all(_is_id_character(c) for c in value)
 
 
 # Raw HTML in the Markdown source is kept only for the tags of the allow-list (nh3
@@ -283,7 +295,8 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
     if attribute == "dir":
         return value if value in _DIRECTIONS else None
     if attribute == "id":
-        return ID_PREFIX + value if _ID_RE.fullmatch(value) else None
+        # Letters of any script: a Russian or Hindi heading's anchor is its own words.
+        return ID_PREFIX + value if _is_heading_id(value) else None
     if tag == "a" and attribute == "href" and value.startswith("#") and len(value) > 1:
         return f"#{ID_PREFIX}{value[1:]}"
     if attribute == "open":  # a boolean attribute: its value means nothing, keep none

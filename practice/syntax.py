@@ -611,13 +611,18 @@ def _exercise(data: dict, line: int, key_lines: dict, problems: list) -> Exercis
 _SPACES = re.compile(r"\s+")
 
 
+# Full-width forms of ASCII (U+FF01-FF5E) and the ideographic space, as East Asian input
+# methods type them, to ASCII.
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
 def normalize_text(text: str) -> str:
-    """Trimmed, case-insensitive, inner whitespace collapsed, and characters that look
-    alike read alike (NFKC): an accent typed as a separate mark (the Vietnamese Windows
-    keyboard, a Mac's copy and paste) or a full-width "ｐｒｉｎｔ" (a Japanese input
-    method) is the answer typed plainly (probe 53: such right answers were wrong)."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", folded)).strip()
+    """Trimmed, case-insensitive, inner whitespace collapsed; an accent typed as a
+    separate mark (the Vietnamese Windows keyboard, a Mac's copy and paste) and a
+    full-width "ｐｒｉｎｔ" (a Japanese input method) read as typed plainly (probe 53:
+    such right answers were wrong). Not NFKC: it made "10²" the answer "102" (probe 56)."""
+    plain = unicodedata.normalize("NFC", text).translate(_FULL_WIDTH).casefold()
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", plain)).strip()
 
 
 def normalize_output(text: str) -> str:

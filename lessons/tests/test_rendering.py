@@ -57,6 +57,11 @@ def test_headings_in_any_script_get_anchors_of_their_own_words():
     assert "md-_" not in rendered.html
     # Adding a heading above changes no other anchor.
     assert '<h2 id="md-введение">' in render_markdown("## Новое\n\n" + source).html
+    # Vowel signs are part of the word (probe 56: "परिचय" became "परचय", which no link
+    # spells), and a heading of other digits is no number of position.
+    hindi = render_markdown("## परिचय\n\n[go](#परिचय)\n\n## ٣٤\n").html
+    assert '<h2 id="md-परिचय">' in hindi and '<a href="#md-परिचय"' in hindi
+    assert '<h2 id="md-٣٤">' in hindi
 
 
 def test_right_to_left_text_can_be_marked_so():

@@ -197,6 +197,9 @@ def test_text_answers_compare_alike_looking_characters_alike():
     assert syntax.normalize_text("ｐｒｉｎｔ") == syntax.normalize_text("print")
     assert syntax.normalize_text("STRASSE") == syntax.normalize_text("straße")
     assert syntax.normalize_text("Tiếng Viêt") != syntax.normalize_text(composed)
+    # Not every look-alike (probe 56: NFKC read "10²" as "102").
+    for one, other in (("10²", "102"), ("x²", "x2"), ("½", "1/2")):
+        assert syntax.normalize_text(one) != syntax.normalize_text(other), one
 
 
 def test_output_compares_without_trailing_spaces_and_final_newlines():
