@@ -359,6 +359,7 @@ class PasswordResetForm(PlainErrorsMixin, auth_forms.PasswordResetForm):
     )
     subject_template_name = "registration/password_reset_subject.txt"
     email_template_name = "registration/password_reset_email.txt"
+    html_email_template_name = "registration/password_reset_email.html"
     unsent = False  # set by send_mail when the mail server refused a reset link
 
     def save(self, *, request: HttpRequest | None = None, **kwargs) -> None:
@@ -377,7 +378,13 @@ class PasswordResetForm(PlainErrorsMixin, auth_forms.PasswordResetForm):
             token_generator=reset_tokens,
             subject_template_name=self.subject_template_name,
             email_template_name=self.email_template_name,
-            extra_email_context={"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL},
+            html_email_template_name=self.html_email_template_name,
+            extra_email_context={
+                "site_name": settings.SITE_NAME,
+                "site_url": settings.SITE_URL,
+                # How long the link works (probe 55: the email did not say).
+                "valid_for": _duration_in_words(settings.PASSWORD_RESET_TIMEOUT),
+            },
         )
         waiting = invitable(User.objects.filter(email=self.cleaned_data["email"]))
         ids = list(waiting.values_list("pk", flat=True))
@@ -408,6 +415,13 @@ class PasswordResetForm(PlainErrorsMixin, auth_forms.PasswordResetForm):
         except (SMTPException, OSError):
             logger.exception("A password reset email to user %s was not sent", context["user"].pk)
             self.unsent = True
+
+
+def _duration_in_words(seconds: int) -> str:
+    days, hours = seconds // 86400, seconds // 3600
+    if days and seconds % 86400 == 0:
+        return f"{days} day{'s' if days > 1 else ''}"
+    return f"{max(hours, 1)} hour{'s' if hours > 1 else ''}"
 
 
 class SetPasswordForm(PlainErrorsMixin, auth_forms.SetPasswordForm):

@@ -55,7 +55,7 @@ def requeue_lost_tasks(now=None) -> int:
     now = now or timezone.now()
     lost = DBTaskResult.objects.running().filter(started_at__lt=now - lost_after())
     found = 0
-    for task in lost.only("pk", "started_at", "worker_ids", "task_path"):
+    for task in lost.only("pk", "status", "started_at", "worker_ids", "task_path"):
         # Only as it was read: a worker that ended it meanwhile has the last word.
         same = DBTaskResult.objects.filter(
             pk=task.pk, status=task.status, started_at=task.started_at

@@ -191,7 +191,12 @@ def test_password_reset_link_from_the_email_works_end_to_end(client, bob, settin
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["bob@example.org"]
+    # How long it works, in both parts (probe 55: text only, and no word of it).
+    assert "The link works once, for 3 days." in mail.outbox[0].body
+    html, kind = mail.outbox[0].alternatives[0]
+    assert kind == "text/html" and "The link works once, for 3 days." in html
     link = re.search(r"https?://[^/]+(/\S+)", mail.outbox[0].body).group(1)
+    assert f'href="http://testserver{link}"' in html or link in html
     response = client.get(link, follow=True)  # Django swaps the token for a session marker
     form_url = response.redirect_chain[-1][0]
     response = client.post(
