@@ -237,6 +237,18 @@ def test_password_reset_does_not_reveal_unknown_emails(client, bob, settings):
     assert mail.outbox == []
 
 
+def test_the_profile_form_is_sent_once(client, bob):
+    """Probe 55: a double click on a new address sent two confirmation emails (both
+    requests saw the old address). site.js sends a data-once form once."""
+    client.force_login(bob)
+    for response in (
+        client.get(reverse("accounts:profile")),
+        client.post(reverse("accounts:profile"), {"email": "not an address"}),  # shown again
+    ):
+        form = re.search(r'<form[^>]* id="profile-form"[^>]*>', response.content.decode())
+        assert form and 'data-once="Saving…"' in form.group()
+
+
 def test_profile_edit_saves_name_and_email(client, bob):
     client.force_login(bob)
     # Each field says what it is, for browsers to fill in (WCAG 1.3.5, probe 39).
