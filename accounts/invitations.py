@@ -35,6 +35,7 @@ from django.utils.http import base36_to_int, urlsafe_base64_encode
 
 from access import policy
 from coursesite.emails import in_chunks
+from coursesite.wording import first_few
 
 from .models import User
 from .throttle import address_mail_spent
@@ -142,12 +143,6 @@ def invitations_send(*, users: list[User]) -> None:
         transaction.on_commit(partial(send_invitation_emails.enqueue, user_ids=chunk))
 
 
-def _first_few(names: list[str], shown: int = 20) -> str:
-    """Return the first SHOWN of NAMES, joined, and how many more there are."""
-    more = f" and {len(names) - shown} more" if len(names) > shown else ""
-    return ", ".join(names[:shown]) + more
-
-
 @dataclass
 class Resend:
     """What a resend did: who is invited, how many were not theirs to invite or no longer
@@ -161,10 +156,10 @@ class Resend:
         """Say what the resend did, for the message shown to the instructor."""
         parts = []
         if self.invited:
-            names = _first_few([f"{user} <{user.email}>" for user in self.invited])
+            names = first_few([f"{user} <{user.email}>" for user in self.invited])
             parts.append(f"Invitation emailed again to {len(self.invited)}: {names}.")
         if self.throttled:
-            names = _first_few([user.email for user in self.throttled])
+            names = first_few([user.email for user in self.throttled])
             parts.append(
                 f"Not emailed again to {names}: each address gets at most "
                 f"{settings.PASSWORD_RESET_EMAIL_LIMIT} invitations an hour. Their last link "

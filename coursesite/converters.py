@@ -40,6 +40,15 @@ def parse_id(value: object) -> int | None:
     return number if 0 < number <= MAX_ID else None
 
 
+# A search box's text: longer is no name anyone types.
+SEARCH_MAX_LENGTH = 100
+
+
+def search_text(value: object) -> str:
+    """Return VALUE (a query's ``q``) with its spaces collapsed, cut to SEARCH_MAX_LENGTH."""
+    return " ".join(str(value or "").split())[:SEARCH_MAX_LENGTH]
+
+
 def page_number(value: object) -> int:
     """Return VALUE (a query's ``page``) as a page number: ASCII digits from 1 up, else 1.
 

@@ -23,6 +23,7 @@ from accounts.validators import shows_something
 from coursesite.copying import copy_of
 from coursesite.dates import local_text
 from coursesite.prepared import prepared
+from coursesite.wording import first_few
 from lessons.rendering import feedback_to_html
 from projects import services as projects_services
 from projects.models import Group, GroupMembership, LateVersionRule, ProjectAssignment, Submission
@@ -213,8 +214,9 @@ def graders_assign_round_robin(
         raise ValidationError(RELEASED_NO_REVIEWS)
     graders, waiting = graders_of(assignment)
     if not graders and waiting:
+        names = first_few([str(user) for user in waiting], 5)
         raise ValidationError(
-            f"No grader of {assignment.course} can log in yet: {_names(waiting)} "
+            f"No grader of {assignment.course} can log in yet: {names} "
             "have not chosen a password (their invitation is waiting). Nothing was assigned."
         )
     if not graders:
@@ -267,19 +269,15 @@ def graders_of(assignment: ProjectAssignment) -> tuple[list[User], list[User]]:
     return ready, waiting
 
 
-def _names(users: list[User]) -> str:
-    shown = ", ".join(str(user) for user in users[:5])
-    return shown + (f" and {len(users) - 5} more" if len(users) > 5 else "")
-
-
 def graders_waiting_note(assignment: ProjectAssignment) -> str:
     """A sentence naming the graders left out of assignments as they cannot log in yet,
     or "" (said after a round robin)."""
     _ready, waiting = graders_of(assignment)
     if not waiting:
         return ""
+    names = first_few([str(user) for user in waiting], 5)
     return (
-        f" {_names(waiting)} got none: they have not chosen a password yet (their "
+        f" {names} got none: they have not chosen a password yet (their "
         "invitation is waiting; the back office's “Email the invitation again” sends it)."
     )
 

@@ -26,7 +26,12 @@ from django.views.decorators.http import require_safe
 
 from access import policy
 from accounts.models import Role, User
-from coursesite.converters import is_whole_number, page_number, parse_id
+from coursesite.converters import (
+    is_whole_number,
+    page_number,
+    parse_id,
+    search_text,
+)
 from coursesite.csvexport import CsvStreamingResponse
 from coursesite.dates import local_text
 from coursesite.formpages import form_view, keep_refused, kept_fields, page
@@ -879,15 +884,13 @@ def assignment_overview(request: HttpRequest, pk: int) -> HttpResponse:
 # Groups and students in no group per page of a project's grading page.
 GROUPS_PAGE_SIZE = 50
 STUDENTS_PAGE_SIZE = 100
-# The grading page's search: longer is no name anyone types.
-SEARCH_MAX_LENGTH = 100
 
 
 def _overview_query(source) -> dict[str, str]:
     """Return what the grading page shows from SOURCE (its query string, or an override
     form's copy of it): the search, the groups' state and both page numbers, only those
     set and valid, in a fixed order (the page's address, which kept fields are found by)."""
-    search = " ".join(str(source.get("q", "")).split())[:SEARCH_MAX_LENGTH]
+    search = search_text(source.get("q"))
     state = source.get("state", "")
     shown = {
         "q": search,

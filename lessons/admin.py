@@ -38,7 +38,7 @@ from coursesite.admin_forms import (
     NewRowsLastFormSet,
     next_order,
 )
-from coursesite.converters import page_number, parse_id
+from coursesite.converters import page_number, parse_id, search_text
 from coursesite.csvexport import CsvResponse
 from coursesite.locks import lock_rows
 from practice import syntax as practice_syntax
@@ -168,9 +168,8 @@ class OrderedChangelistMixin:
         }
 
 
-# Students per page of a course's progress report, and the longest search it takes.
+# Students per page of a course's progress report.
 REPORT_PAGE_SIZE = 100
-REPORT_SEARCH_MAX_LENGTH = 100
 DELETE_ON_ITS_PAGE = _("delete it from its own page, which lists what goes with it.")
 
 
@@ -385,7 +384,7 @@ class CourseAdmin(InlineRowsMixin, PublishActionsMixin, CourseScopedAdmin):
     def progress_view(self, request, pk: int) -> TemplateResponse:
         course = self._report_course(request, pk)
         # A page of students at a time, found by name (probe 50: 5,034 rows, 2.3 MB).
-        search = " ".join(request.GET.get("q", "").split())[:REPORT_SEARCH_MAX_LENGTH]
+        search = search_text(request.GET.get("q"))
         students = course_report_students(course, search=search)
         page = Paginator(students, REPORT_PAGE_SIZE).get_page(page_number(request.GET.get("page")))
         modules, rows = course_progress_report(course=course, students=page.object_list)

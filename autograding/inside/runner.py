@@ -91,15 +91,18 @@ def open_zip(path: str) -> zipfile.ZipFile:
         for info in archive.infolist()
         if not info.flag_bits & 0x800 and not info.orig_filename.isascii()
     ]
-    try:
-        for name in unmarked:
-            name.encode("cp437").decode("utf-8")
-    except UnicodeError:
-        return archive
-    if not unmarked:
+    if not unmarked or not all(_is_utf8(name) for name in unmarked):
         return archive
     archive.close()
     return zipfile.ZipFile(path, metadata_encoding="utf-8")
+
+
+def _is_utf8(cp437_name: str) -> bool:
+    try:
+        cp437_name.encode("cp437").decode("utf-8")
+    except UnicodeError:
+        return False
+    return True
 
 
 def unpack(archive: str, target: str) -> str:

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
+from coursesite.converters import SEARCH_MAX_LENGTH
 from grading import views
 from grading.models import MarkOverride
 from lessons.tests.factories import CourseFactory
@@ -133,7 +134,7 @@ def test_an_override_comes_back_to_the_page_it_was_sent_from(client, big, alice)
     hostile = {**sent, "seen": "none", "q": "x" * 500, "page": "javascript:alert(1)"}
     response = client.post(url, {**hostile, "state": "<b>", "mark": "50", "reason": "r"})
     query = parse_qs(urlsplit(response["Location"]).query)
-    assert query == {"q": ["x" * views.SEARCH_MAX_LENGTH]}
+    assert query == {"q": ["x" * SEARCH_MAX_LENGTH]}
 
 
 def test_hostile_searches_are_shown_as_typed_and_answer_a_page(client, big, alice):
