@@ -150,10 +150,15 @@ def test_hostile_searches_are_shown_as_typed_and_answer_a_page(client, big, alic
     assert groups_shown(client, page_url(big, q="%25")) == []
 
 
-def test_only_the_courses_instructors_open_the_page_with_any_search(client, big, bob, grace):
+def test_only_the_courses_instructors_open_the_page_with_any_search(client, big, alice, bob, grace):
     other = CourseFactory(slug="other-course")
     outsider = enroll(UserFactory(username="olga"), other, Role.INSTRUCTOR)
-    for user, status in ((outsider, 404), (grace, 403), (bob, 403)):
+    # An instructor of this course once, removed from it since.
+    removed = enroll(UserFactory(username="rex"), big.course, Role.INSTRUCTOR)
+    big.course.enrollments.filter(user=removed).delete()
+    client.force_login(alice)  # the course's instructor gets in, search and all
+    assert groups_shown(client, page_url(big, q="Team", page=2)) == ["Team C", "Team D"]
+    for user, status in ((outsider, 404), (removed, 404), (grace, 403), (bob, 403)):
         client.force_login(user)
         assert client.get(page_url(big, q="Team", page=2)).status_code == status, user
         refused = client.post(
