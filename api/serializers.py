@@ -165,9 +165,17 @@ class LessonSerializer(LessonListSerializer):
         help_text="The Markdown source, quiz answers and exercise solutions included: "
         "sent to the course's instructors only (everyone else reads body_html).",
     )
+    drop_work = serializers.BooleanField(
+        required=False,
+        default=False,
+        write_only=True,
+        help_text="A change of body that takes out a question or exercise students answered "
+        "(its block removed, or its id changed) would delete their answers with it: refused "
+        "(400) unless this is true.",
+    )
 
     class Meta(LessonListSerializer.Meta):
-        fields = [*LessonListSerializer.Meta.fields, "body", "body_html"]
+        fields = [*LessonListSerializer.Meta.fields, "body", "body_html", "drop_work"]
         read_only_fields = [*LessonListSerializer.Meta.read_only_fields, "body_html"]
 
     def to_representation(self, instance: Lesson) -> dict:

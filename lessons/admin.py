@@ -43,7 +43,7 @@ from coursesite.csvexport import CsvResponse
 from coursesite.locks import lock_rows
 from practice import syntax as practice_syntax
 from practice.models import Attempt, ExerciseAttempt
-from practice.services import lesson_practice_sync
+from practice.services import answered_blocks_taken_out, lesson_practice_sync
 
 from .models import (
     KEY_TAKEN,
@@ -507,6 +507,13 @@ class ModuleAdmin(
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(lesson_total=Count("lessons"))
 
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        # A module stays in its course, as a project does (probe 59: moved to another
+        # course one teaches, its lessons took the students' progress and answers to
+        # that course's staff). The next run gets its own copy ("Copy for a new run").
+        return fields if obj is None else (*fields, "course")
+
     @admin.display(description=_("lessons"), ordering="lesson_total")
     def lesson_count(self, obj: Module) -> int:
         return obj.lesson_total
@@ -565,6 +572,16 @@ class LessonAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        module = self.fields.get("module")
+        if module is not None and self.instance.pk is not None:
+            # A lesson moves between its course's modules only: its completions and
+            # answers are its course's students' (probe 59: moved to another course one
+            # teaches, they went to that course's staff).
+            course = self.instance.module.course
+            module.queryset = module.queryset.filter(course_id=course.pk)
+            module.error_messages["invalid_choice"] = _(
+                "A lesson stays in its course: choose one of the modules of “%(course)s”."
+            ) % {"course": str(course).replace("%", "%%")}  # formatted again with the value
         # Left empty (or absent from a scripted post), the pass mark keeps its default.
         self.fields["quiz_pass_mark"].required = False
         if "body" in self.fields:
@@ -589,7 +606,7 @@ class LessonAdminForm(forms.ModelForm):
         if practice is not None and self.instance.pk and not cleaned.get("drop_work"):
             # Saving deletes a block taken out of the text with its answers: asked first
             # (probe 34: a renamed id took a student's answers, said only after saving).
-            lost = _answered_blocks_taken_out(self.instance, practice)
+            lost = answered_blocks_taken_out(self.instance, practice)
             if lost:
                 names = ", ".join(f"“{slug}”" for slug in lost)
                 self.add_error(
@@ -616,24 +633,6 @@ class LessonAdminForm(forms.ModelForm):
         body = self.cleaned_data["body"]
         self.practice = lesson_practice_checked(body)
         return body
-
-
-def _answered_blocks_taken_out(lesson: Lesson, practice) -> list[str]:
-    """Return the ids of LESSON's questions and exercises with students' work that
-    PRACTICE (the text about to be saved) no longer holds."""
-    questions = {spec.slug for spec in practice.questions}
-    exercises = {spec.slug for spec in practice.exercises}
-    answered = (
-        Attempt.objects.filter(question__lesson=lesson)
-        .exclude(question__slug__in=questions)
-        .values_list("question__slug", flat=True)
-    )
-    attempted = (
-        ExerciseAttempt.objects.filter(exercise__lesson=lesson)
-        .exclude(exercise__slug__in=exercises)
-        .values_list("exercise__slug", flat=True)
-    )
-    return sorted(set(answered) | set(attempted))
 
 
 @admin.register(Lesson)

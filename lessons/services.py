@@ -39,6 +39,8 @@ from coursesite.locks import lock_rows
 from coursesite.prepared import prepared_update
 from practice import syntax as practice_syntax
 from practice.services import (
+    SyncReport,
+    answered_blocks_taken_out,
     lesson_practice_sync,
     quiz_questions_spent,
     quiz_score,
@@ -302,17 +304,39 @@ def lesson_practice_checked(body: str) -> practice_syntax.Practice:
 
 
 @transaction.atomic
-def lesson_save(lesson: Lesson) -> None:
+@transaction.atomic
+def lesson_save(lesson: Lesson, *, drop_work: bool = False) -> SyncReport:
     """Save LESSON after the model's checks, with the questions and exercises of its
     Markdown, as the back office saves it: a broken quiz or exercise block is an error
-    on ``body`` naming its line (ValidationError), and nothing is saved."""
+    on ``body`` naming its line (ValidationError), and nothing is saved.
+
+    A question or exercise that students answered and that the text no longer holds
+    (its block removed, or its id changed) would be deleted with their work: refused
+    unless DROP_WORK says to, as the back office asks before saving (probe 59: the API
+    deleted the answers without a word).
+    """
     try:
         practice = lesson_practice_checked(lesson.body)
     except ValidationError as exc:
         raise ValidationError({"body": exc.error_list}) from exc
     lesson.full_clean()
+    if lesson.pk is not None and not drop_work:
+        lost = answered_blocks_taken_out(lesson, practice)
+        if lost:
+            raise ValidationError(
+                {
+                    "body": ValidationError(
+                        "Saving takes out %(names)s, which students answered: their answers "
+                        "would be deleted with it. To keep them, keep the block's id as it "
+                        "was (a changed id is a new question); to delete them, save again "
+                        "with drop_work set to true.",
+                        code="answered_work",
+                        params={"names": ", ".join(f"“{slug}”" for slug in lost)},
+                    )
+                }
+            )
     lesson.save()
-    lesson_practice_sync(lesson=lesson, practice=practice)
+    return lesson_practice_sync(lesson=lesson, practice=practice)
 
 
 # Progress ---------------------------------------------------------------------

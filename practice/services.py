@@ -162,6 +162,24 @@ def _save_changed(obj, values: dict, report: SyncReport) -> None:
         report.updated += 1
 
 
+def answered_blocks_taken_out(lesson: Lesson, practice: syntax.Practice) -> list[str]:
+    """Return the ids of LESSON's questions and exercises with students' work that
+    PRACTICE (the text about to be saved) no longer holds: saving would delete that work."""
+    questions = {spec.slug for spec in practice.questions}
+    exercises = {spec.slug for spec in practice.exercises}
+    answered = (
+        Attempt.objects.filter(question__lesson=lesson)
+        .exclude(question__slug__in=questions)
+        .values_list("question__slug", flat=True)
+    )
+    attempted = (
+        ExerciseAttempt.objects.filter(exercise__lesson=lesson)
+        .exclude(exercise__slug__in=exercises)
+        .values_list("exercise__slug", flat=True)
+    )
+    return sorted(set(answered) | set(attempted))
+
+
 @transaction.atomic
 def lesson_practice_sync(*, lesson: Lesson, practice: syntax.Practice | None = None) -> SyncReport:
     """Store the questions and exercises of LESSON's Markdown (or PRACTICE, parsed from it).

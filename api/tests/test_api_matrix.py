@@ -121,7 +121,13 @@ def calls(a, b) -> list[Call]:
             {"title": "Intruder lesson", "slug": "intruder", "body": "Intruder"},
         ),
         Call("GET", "/lessons/{id}/", a.lesson.pk, MEMBERS_A),
-        Call("PATCH", "/lessons/{id}/", a.lesson.pk, TEACHES_A, {"body": "Intruder"}),
+        Call(
+            "PATCH",
+            "/lessons/{id}/",
+            a.lesson.pk,
+            TEACHES_A,
+            {"body": "Intruder", "drop_work": True},
+        ),
         Call("DELETE", "/lessons/{id}/", a.lesson.pk, TEACHES_A),
         # Enrollments, rosters and progress.
         Call("GET", "/enrollments/{id}/", a.enrollment.pk, {"student_a", *TEACHES_A}),

@@ -36,8 +36,11 @@ def test_a_broken_block_is_a_400_naming_it_and_nothing_is_saved(world):
 
 def test_the_questions_follow_the_markdown_and_students_answer_the_new_one(world, client):
     a, b, _root = world
+    # The question it replaces was answered: said to go (see the next test).
     response = token_client(a.instructor).patch(
-        f"/api/v1/lessons/{a.lesson.pk}/", {"body": NEW_QUESTION}, content_type="application/json"
+        f"/api/v1/lessons/{a.lesson.pk}/",
+        {"body": NEW_QUESTION, "drop_work": True},
+        content_type="application/json",
     )
     assert response.status_code == 200
     assert list(Question.objects.filter(lesson=a.lesson).values_list("slug", flat=True)) == [
@@ -85,3 +88,45 @@ def test_only_those_who_teach_read_the_source_with_its_answers(world):
     )
     assert "correct: true" in edited.json()["body"]
     assert token_client(b.instructor).get(url).status_code == 404
+
+
+def test_a_change_that_would_delete_students_answers_is_refused_unless_confirmed(world):
+    """The back office asks before a save deletes answered questions (probe 34); the
+    API deleted them with a plain 200 (probe 59)."""
+    from practice.models import Attempt
+
+    a, b, _root = world
+    url = f"/api/v1/lessons/{a.lesson.pk}/"
+    answered = Attempt.objects.filter(question__lesson=a.lesson).count()
+    assert answered > 0
+    renamed = a.lesson.body.replace(f"id: {a.question.slug}", "id: renamed-question")
+    assert renamed != a.lesson.body
+    before = a.lesson.body
+    instructor = token_client(a.instructor)
+    refused = instructor.patch(url, {"body": renamed}, content_type="application/json")
+    assert refused.status_code == 400
+    text = refused.content.decode()
+    assert f"“{a.question.slug}”, which students answered" in text
+    assert "drop_work" in text
+    a.lesson.refresh_from_db()
+    assert a.lesson.body == before
+    assert Attempt.objects.filter(question__lesson=a.lesson).count() == answered
+    # Other changes still go through, and keep the answers.
+    assert (
+        instructor.patch(url, {"title": "Renamed"}, content_type="application/json").status_code
+        == 200
+    )
+    assert Attempt.objects.filter(question__lesson=a.lesson).count() == answered
+    # Course B's instructor cannot force it.
+    forced = {"body": renamed, "drop_work": True}
+    assert (
+        token_client(b.instructor).patch(url, forced, content_type="application/json").status_code
+        == 404
+    )
+    assert Attempt.objects.filter(question__lesson=a.lesson).count() == answered
+    # Confirmed, the question and its answers go.
+    done = instructor.patch(url, forced, content_type="application/json")
+    assert done.status_code == 200, done.content
+    assert "drop_work" not in done.json()
+    assert not Attempt.objects.filter(question__lesson=a.lesson).exists()
+    assert list(a.lesson.questions.values_list("slug", flat=True)) == ["renamed-question"]

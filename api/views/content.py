@@ -396,6 +396,7 @@ class ModuleViewSet(
     def create_lesson(self, request, pk=None):
         module = self.object_for(policy.TEACH)
         data = valid(serializers.LessonSerializer, request.data)
+        data.pop("drop_work", None)  # a new lesson has no students' work
         lesson = Lesson(module=module, **data)
         lessons.lesson_save(lesson)
         data = serializers.LessonSerializer(lesson, context={"request": request}).data
@@ -446,10 +447,11 @@ class LessonViewSet(
     def partial_update(self, request, pk=None):
         lesson = self.get_object()
         data = valid(serializers.LessonSerializer, request.data, instance=lesson, partial=True)
+        drop_work = data.pop("drop_work", False)
         if changes(lesson, data):
             for name, value in data.items():
                 setattr(lesson, name, value)
-            lessons.lesson_save(lesson)
+            lessons.lesson_save(lesson, drop_work=drop_work)
         return Response(serializers.LessonSerializer(lesson, context={"request": request}).data)
 
 

@@ -934,3 +934,50 @@ def test_a_published_course_whose_modules_are_all_drafts_says_students_see_nothi
     data = form_data(client.get(url).content.decode(), "course_form")
     page = client.post(url, data, follow=True).content.decode()
     assert "changed successfully" in page and "all its modules are drafts" not in page
+
+
+def test_lessons_and_modules_stay_in_their_course(client, pyweb, other_course, alice, bob):
+    """An instructor of two runs moved a module (or a lesson) of one into the other: its
+    students' completions and answers went with it, to the other course's staff (probe
+    59). Within its course a lesson still moves between modules."""
+    from access.tests.matrix import form_data
+    from lessons.tests.factories import EnrollmentFactory
+
+    EnrollmentFactory(user=alice, course=other_course.course, role=Role.INSTRUCTOR)
+    pyweb.course.title = "100% Python"  # a % in the course's name is text
+    pyweb.course.save()
+    lesson = pyweb.lessons[0]
+    LessonCompletion.objects.create(user=bob, lesson=lesson)
+    client.force_login(alice)
+
+    url = reverse("admin:lessons_lesson_change", args=[lesson.pk])
+    page = client.get(url).content.decode()
+    data = form_data(page, "lesson_form")
+    assert f'value="{other_course.modules[0].pk}"' not in page
+    assert f'value="{pyweb.modules[1].pk}"' in page
+    response = client.post(url, {**data, "module": [str(other_course.modules[0].pk)]})
+    assert response.status_code == 200
+    assert (
+        "A lesson stays in its course: choose one of the modules of "
+        f"“{pyweb.course}”." in unescape(response.content.decode())
+    )
+    lesson.refresh_from_db()
+    assert lesson.module == pyweb.modules[0]
+    moved = client.post(url, {**data, "module": [str(pyweb.modules[1].pk)]})
+    assert moved.status_code == 302
+    lesson.refresh_from_db()
+    assert lesson.module == pyweb.modules[1]
+    assert LessonCompletion.objects.filter(user=bob, lesson=lesson).exists()
+
+    module = pyweb.modules[0]
+    url = reverse("admin:lessons_module_change", args=[module.pk])
+    page = client.get(url).content.decode()
+    assert 'name="course"' not in page
+    data = form_data(page, "module_form")
+    data["course"] = [str(other_course.course.pk)]
+    assert client.post(url, data).status_code == 302
+    module.refresh_from_db()
+    assert module.course == pyweb.course
+    # A new module still names its course, either of the two.
+    page = client.get(reverse("admin:lessons_module_add")).content.decode()
+    assert 'name="course"' in page and f'value="{other_course.course.pk}"' in page
