@@ -149,6 +149,7 @@ GLOBALS = {
     "course_modules": course_modules,
     "gradebook_rows": gradebook_rows,
     "blank_question": practice_fragments.blank_question,
+    "answered_question": practice_fragments.answered_question,
     "blank_exercise": practice_fragments.blank_exercise,
     # The test results on the project and review pages: projects and grading do not
     # import autograding, their templates ask it here.

@@ -89,13 +89,23 @@ def unconfirmed_elsewhere(users, course: Course, *, by: User | None = None) -> s
     ids = [user.pk for user in users if user.pk is not None and is_reclaimable(user)]
     if not ids:
         return set()
-    others = Enrollment.objects.exclude(course=course)
+    courses = Course.objects.exclude(pk=course.pk)
     if by is not None:
-        others = others.exclude(course__in=policy.scope(by, policy.TEACH, Course.objects))
+        courses = courses.exclude(pk__in=policy.scope(by, policy.TEACH, Course.objects))
     elsewhere: set[int] = set()
     for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
         elsewhere.update(
-            others.filter(user_id__in=ids[start : start + 500]).values_list("user_id", flat=True)
+            Enrollment.objects.filter(user_id__in=chunk, course__in=courses).values_list(
+                "user_id", flat=True
+            )
+        )
+        # Someone removed from a course stays in its groups, whose marks bear their name
+        # (probe 57: the names an instructor's roster typed replaced theirs there).
+        elsewhere.update(
+            User.objects.filter(
+                pk__in=chunk, group_memberships__assignment__course__in=courses
+            ).values_list("pk", flat=True)
         )
     return elsewhere
 

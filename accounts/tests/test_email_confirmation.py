@@ -625,3 +625,41 @@ def test_the_api_shows_ones_own_address_waiting(client, db, django_capture_on_co
         profile(client, "pat.new@example.org", PASSWORD)
     me = token_client(person).get("/api/v1/me/").json()
     assert (me["email"], me["pending_email"]) == ("pat@example.org", "pat.new@example.org")
+
+
+def test_a_former_student_of_another_course_is_not_reclaimed_from_it(
+    courses, django_capture_on_commit_callbacks
+):
+    """Probe 57: removed from course B, a student stays in B's groups (their versions
+    and marks are theirs); course A's instructor, enrolling their unconfirmed address,
+    cleared their password and put the roster's names in B's grading pages."""
+    a, b = courses
+    former = b.removed_student
+    assert not Enrollment.objects.filter(user=former, course=b.course).exists()
+    User.objects.filter(pk=former.pk).update(email_confirmed=False)
+    former.set_password(NEW_PASSWORD)
+    former.save(update_fields=["password"])
+    name = User.objects.get(pk=former.pk).display_name
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = token_client(a.instructor).post(
+            f"/api/v1/courses/{a.course.pk}/roster/",
+            f"email,name,role\n{former.email},Renamed By A,student\n",
+            content_type="text/csv",
+        )
+        by_address = enroll_by_api(a, former.email, "student")
+    assert response.status_code in (200, 201), response.content
+    assert "already in a course you do not teach" in response.content.decode()
+    assert by_address.status_code == 400
+    former.refresh_from_db()
+    assert former.display_name == name and former.has_usable_password()
+    assert not Enrollment.objects.filter(user=former, course=a.course).exists()
+    assert can_log_in(former.username, NEW_PASSWORD) and not mail.outbox
+
+    # B's instructor, who teaches the course of those groups, may (the address's owner
+    # gets the invitation).
+    with django_capture_on_commit_callbacks(execute=True):
+        assert enroll_by_api(b, former.email, "student").status_code == 201
+    former.refresh_from_db()
+    assert not former.has_usable_password()
+    assert any(m.to == [former.email] for m in mail.outbox)

@@ -212,3 +212,78 @@ def test_blank_questions_are_built_once_yet_each_page_has_its_own_token_and_answ
     shown = page(client, Lesson.objects.get(pk=quiz.lesson.pk))
     answer_url = reverse("practice:answer", args=["renamed", lesson.slug, "safe-methods"])
     assert f'action="{answer_url}"' in shown
+
+
+def answered_sections(reader, lesson_pk: int) -> list[str]:
+    """The question blocks READER's page must show: their macro, given READER's answers."""
+    from practice.selectors import lesson_practice
+
+    lesson = Lesson.objects.select_related("module__course").get(pk=lesson_pk)
+    macros = (
+        engines["jinja2"]
+        .env.get_template("practice/_macros.html")
+        .make_module({"course": lesson.module.course, "lesson": lesson, "csrf_input": TOKEN_FIELD})
+    )
+    practice = lesson_practice(reader, lesson)
+    return [
+        with_token(question_sections(str(macros.question_block(q, number, True)))[0], "T")
+        for number, q in enumerate(practice.questions, start=1)
+    ]
+
+
+@pytest.mark.usefixtures("any_cache")
+def test_answered_questions_are_built_once_per_answer_yet_each_reader_sees_their_own(
+    client, quiz, student, charlie
+):
+    """An answered question is built once for every student who gave the same answer
+    (practice/fragments.py): each page must print what the macro prints for its own
+    reader (their answer, their tries left, their token), whoever's page built it."""
+    EnrollmentFactory(user=charlie, course=quiz.course, role=Role.STUDENT)
+    limited = Lesson.objects.get(pk=quiz.lesson.pk)
+    limited.quiz_max_tries = 3
+    limited.save()
+    other = type(client)()
+    other.force_login(charlie)
+    client.force_login(student)
+    single, multiple = quiz.q["idempotent-methods"], quiz.q["safe-methods"]
+    number, text = quiz.q["answer"], quiz.q["run-flask"]
+    get, head, post = Choice.objects.filter(question=multiple).order_by("position")
+    wrong = Choice.objects.get(question=single, position=2)
+    # Each question's two answers differ in one thing the block shows, or none.
+    for reader in (student, charlie):
+        question_answer(user=reader, question=single, choice_ids=[str(wrong.pk)])  # alike
+    question_answer(user=student, question=multiple, choice_ids=[str(get.pk), str(post.pk)])
+    question_answer(user=charlie, question=multiple, choice_ids=[str(head.pk), str(post.pk)])
+    question_answer(user=student, question=text, text="python app.py")
+    question_answer(user=charlie, question=text, text="py app.py")
+    question_answer(user=charlie, question=number, text="40")
+    for reader in (student, charlie):  # the same answer: charlie's second try, 1 left of 3
+        question_answer(user=reader, question=number, text="41")
+    # An answer too long to be anyone else's is built for its reader alone.
+    question_answer(user=student, question=quiz.q["length"], text="5\n" + "a" * 150)
+
+    for reader, browser in ((charlie, other), (student, client), (charlie, other)):
+        shown = page(browser, quiz.lesson)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', shown).group(1)
+        assert shown.count(f'value="{token}"') >= len(quiz.q) + 1
+        assert [with_token(s, "T") for s in question_sections(shown)] == answered_sections(
+            reader, quiz.lesson.pk
+        )
+    student_page, charlie_page = page(client, quiz.lesson), page(other, quiz.lesson)
+    assert 'value="python app.py"' in student_page and "py app.py" not in student_page.replace(
+        "python app.py", ""
+    )
+    assert 'value="py app.py"' in charlie_page and "python app.py" not in charlie_page
+    assert "(1 of 3 tries left)" in charlie_page and "(1 of 3 tries left)" not in student_page
+    assert f'id="choice-{get.pk}" checked' in student_page
+    assert f'id="choice-{get.pk}" checked' not in charlie_page
+
+    # A corrected answer key shows at once in the blocks already built.
+    lesson = Lesson.objects.get(pk=quiz.lesson.pk)
+    lesson.body = lesson.body.replace("answer: 42", "answer: 41")
+    assert "answer: 41" in lesson.body
+    lesson.save()
+    lesson_practice_sync(lesson=lesson)
+    assert [with_token(s, "T") for s in question_sections(page(client, lesson))] == (
+        answered_sections(student, lesson.pk)
+    )
