@@ -28,3 +28,10 @@ class AccountsConfig(AppConfig):
         from coursesite.lost_tasks import sweep_when_a_task_starts
 
         task_started.connect(sweep_when_a_task_starts, dispatch_uid="coursesite.lost_tasks")
+        # Django's words for a NUL in a form field or an API text field named neither the
+        # character nor what to do (probe 58): the validator's message, site-wide.
+        from django.core.validators import ProhibitNullCharactersValidator
+
+        from coursesite.forms import NUL_REFUSED
+
+        ProhibitNullCharactersValidator.message = NUL_REFUSED

@@ -116,6 +116,15 @@ class PlainErrorsMixin:
             errors.data[:] = unique
 
 
+# Every form field and API text field refuses a NUL (Django's validator): said in these
+# words rather than Django's "Null characters are not allowed." (accounts/apps.py).
+NUL_REFUSED = (
+    "This text holds an invisible control character (NUL, U+0000), which often comes "
+    "with text pasted from a file that is not text. Remove it, or type the text again, "
+    "and send it again."
+)
+
+
 def refuse_undecoded(value: str) -> None:
     """Refuse "\ufffd" in text sent with files (multipart): Django puts it where the bytes
     sent were not UTF-8, and saved the text so (url-encoded forms are refused whole by

@@ -198,6 +198,13 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT compilation: the pages' queries take milliseconds, which compiling never
+    # wins back. On a small database that PostgreSQL had not analyzed yet (autovacuum
+    # waits for 50 changed rows a table), its guessed row counts crossed JIT's cost
+    # thresholds: two queries of the feedback page spent 1.4-1.9 s compiling for 0.5 ms
+    # of work (probe 58).
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
     # Parameters bound by the server and statements prepared after their fifth run on a
     # connection: PostgreSQL then skips parsing and planning the queries every page
     # repeats. Not behind PgBouncer in transaction mode (DJANGO_PG_PREPARE=0 there).

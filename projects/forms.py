@@ -44,6 +44,7 @@ class SubmissionForm(PlainErrorsMixin, forms.Form):
         label="Repository URL",
         required=False,
         max_length=500,
+        validators=[refuse_undecoded],
         widget=forms.URLInput(attrs={"placeholder": "https://github.com/team/project"}),
         help_text="The public https:// address of the repository.",
     )
@@ -51,6 +52,7 @@ class SubmissionForm(PlainErrorsMixin, forms.Form):
         label="Commit",
         required=False,
         max_length=40,
+        validators=[refuse_undecoded],
         help_text="Optional: the commit to grade (7 to 40 hexadecimal characters).",
     )
     note = forms.CharField(

@@ -47,6 +47,22 @@ def test_a_lesson_body_past_its_limit_is_refused(world):
     assert Lesson.objects.get(pk=a.lesson.pk).body == a.lesson.body
 
 
+def test_a_nul_in_a_text_is_refused_in_words_and_nothing_is_saved(world):
+    """Probe 58: {"summary": ["Null characters are not allowed."]} named neither the
+    character nor what to do."""
+    a, _, _ = world
+    response = token_client(a.instructor).patch(
+        f"/api/v1/courses/{a.course.pk}/",
+        {"summary": "Web\x00 course", "title": "Renamed"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    [message] = response.json()["errors"]["summary"]
+    assert message.startswith("This text holds an invisible control character (NUL, U+0000)")
+    course = Course.objects.get(pk=a.course.pk)
+    assert (course.title, course.summary) == (a.course.title, a.course.summary)
+
+
 @pytest.fixture
 def apple():
     return build_tenant("Apple")

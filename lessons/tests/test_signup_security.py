@@ -123,13 +123,13 @@ def test_a_concurrent_signup_that_came_first_is_explained(pyweb, bob):
 
 
 HOSTILE = [
-    ("key", "\x00", "Null characters are not allowed."),
+    ("key", "\x00", "invisible control character (NUL, U+0000)"),
     ("key", "k" * 1_000, "to 40 characters or fewer (it has 1000)"),
     ("key", "<script>alert(1)</script>", "No course has this enrollment key"),
     ("username", "", "Enter username."),
     ("username", "two words", "Use only the letters a-z and A-Z"),
     ("username", "u" * 151, "Keep username to 150 characters or fewer (it has 151)"),
-    ("username", "dora\x00", "Null characters are not allowed."),
+    ("username", "dora\x00", "invisible control character (NUL, U+0000)"),
     ("username", "<script>", "Use only the letters a-z and A-Z"),
     # A Cyrillic "е" (U+0435): "studеnt1" would pass for "student1".
     ("username", "stud\u0435nt1", "Use only the letters a-z and A-Z"),
@@ -138,16 +138,16 @@ HOSTILE = [
     ("username", "student1@example.org", "a name with @ reads as an email address at login"),
     ("email", "not-an-email", "Enter a valid email address."),
     ("email", "e" * 250 + "@example.org", "to 254 characters or fewer (it has 262)"),
-    ("email", "dora\x00@example.org", "Null characters are not allowed."),
+    ("email", "dora\x00@example.org", "invisible control character (NUL, U+0000)"),
     ("display_name", "   ", "Enter "),
     ("display_name", "d" * 151, "to 150 characters or fewer (it has 151)"),
-    ("display_name", "Dora\x00", "Null characters are not allowed."),
+    ("display_name", "Dora\x00", "invisible control character (NUL, U+0000)"),
     # A right-to-left override: "Bob\u202eecila" shows as "Bobalice".
     ("display_name", "Bob\u202eecila", "invisible text-direction characters"),
     ("display_name", "\u2066Dora\u2069", "invisible text-direction characters"),
     ("password1", "short", "The two passwords differ."),
     ("password1", "x" * 100_000, "The two passwords differ."),
-    ("password2", "\x00", "Null characters are not allowed."),
+    ("password2", "\x00", "invisible control character (NUL, U+0000)"),
     ("password1 password2", "short", "This password is too short."),
     ("password1 password2", "dora@example.org", "too similar to the"),
 ]

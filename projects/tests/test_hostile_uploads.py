@@ -399,6 +399,21 @@ REQUESTS = [
         ),
         "This text holds “\ufffd”, the mark of characters that could not be read.",
     ),
+    # Probe 58: the address was saved with the "\ufffd" Django put for its bytes.
+    Case(
+        "repository-url-not-utf8",
+        lambda: form(
+            part("archive", zip_of(project()), filename="p.zip"),
+            part("repository_url", b"https://github.com/a/\xed\xa0\x80"),
+        ),
+        "This text holds “\ufffd”, the mark of characters that could not be read.",
+    ),
+    # Probe 58: Django's "Null characters are not allowed." said neither what nor how.
+    Case(
+        "note-with-a-nul",
+        lambda: form(part("archive", zip_of(project()), filename="p.zip"), part("note", b"a\x00b")),
+        "This text holds an invisible control character (NUL, U+0000)",
+    ),
     Case(
         "raw-zip-body",
         lambda: zip_of(project()),
