@@ -198,13 +198,6 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # No JIT compilation: the pages' queries take milliseconds, which compiling never
-    # wins back. On a small database that PostgreSQL had not analyzed yet (autovacuum
-    # waits for 50 changed rows a table), its guessed row counts crossed JIT's cost
-    # thresholds: two queries of the feedback page spent 1.4-1.9 s compiling for 0.5 ms
-    # of work (probe 58).
-    _options = DATABASES["default"].setdefault("OPTIONS", {})
-    _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
     # Parameters bound by the server and statements prepared after their fifth run on a
     # connection: PostgreSQL then skips parsing and planning the queries every page
     # repeats. Not behind PgBouncer in transaction mode (DJANGO_PG_PREPARE=0 there).
@@ -212,10 +205,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # chose that itself for every statement of the student pages, but kept re-planning
     # the grader queue's page (8 joins, an OR: 3-5 ms of planning a call, 7 ms in all
     # against 1.8 ms with its generic plan at N = 10,000; docs/performance.md).
+    #
+    # And no JIT compilation: the pages' queries take milliseconds, which compiling never
+    # wins back. On a small database that PostgreSQL had not analyzed yet (autovacuum
+    # waits for 50 changed rows a table), its guessed row counts crossed JIT's cost
+    # thresholds: two queries of the feedback page spent 1.4-1.9 s compiling for 0.5 ms
+    # of work (probe 58). Both are settings of the connection, which PgBouncer refuses
+    # ("unsupported startup parameter: options"): behind it, set them on the database
+    # (README).
     if envbool("DJANGO_PG_PREPARE", True):
         options = DATABASES["default"].setdefault("OPTIONS", {})
         options.update({"server_side_binding": True, "prepare_threshold": 5})
-        options["options"] = f"{options.get('options', '')} -c plan_cache_mode=force_generic_plan"
+        options["options"] = (
+            f"{options.get('options', '')} -c plan_cache_mode=force_generic_plan -c jit=off"
+        ).strip()
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite has no row locks: every transaction takes the write lock when it begins
     # (BEGIN IMMEDIATE), so concurrent writers wait on the busy timeout in turn instead

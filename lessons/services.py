@@ -100,12 +100,18 @@ def unconfirmed_elsewhere(users, course: Course, *, by: User | None = None) -> s
                 "user_id", flat=True
             )
         )
-        # Someone removed from a course stays in its groups, whose marks bear their name
-        # (probe 57: the names an instructor's roster typed replaced theirs there).
+        # Someone removed from a course keeps their work there, under their name: in
+        # its groups (probe 57: the names an instructor's roster typed replaced theirs
+        # in another course's grading pages), or in its groups' history and versions
+        # once taken out of them (probe 60).
         elsewhere.update(
             User.objects.filter(
                 pk__in=chunk, group_memberships__assignment__course__in=courses
             ).values_list("pk", flat=True)
+        )
+        history = "projects__groups__events__student_id"
+        elsewhere.update(
+            courses.filter(**{f"{history}__in": chunk}).values_list(history, flat=True)
         )
     return elsewhere
 
@@ -313,7 +319,6 @@ def lesson_practice_checked(body: str) -> practice_syntax.Practice:
     return practice
 
 
-@transaction.atomic
 @transaction.atomic
 def lesson_save(lesson: Lesson, *, drop_work: bool = False) -> SyncReport:
     """Save LESSON after the model's checks, with the questions and exercises of its

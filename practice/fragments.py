@@ -56,7 +56,7 @@ def answered_question(context: Context, question, number: int) -> Markup:
         or question.typed_choices is not None
         or len(question.latest_answer or "") > _SHARED_ANSWER_MAX
     ):
-        return _build(context, "question_block", question, number, True)
+        return _build(context, "question_block", question, number, True, typed=question.typed)
     # All the block shows of the answer (practice/_macros.html): whether it is right,
     # what was typed or picked, and the tries left when the lesson limits them.
     shown = (
@@ -101,7 +101,7 @@ def _shared(memo: ProcessMemo, context: Context, macro: str, item, args: tuple, 
     return Markup(html.replace(_TOKEN_SLOT, str(context["csrf_input"])))  # noqa: S704 - built escaped by its macro
 
 
-def _build(context: Context, macro: str, item, *args) -> Markup:
+def _build(context: Context, macro: str, item, *args, **kwargs) -> Markup:
     """Return MACRO's block for ITEM, built for this reader alone."""
     macros = context.environment.get_template("practice/_macros.html").make_module(
         {
@@ -110,4 +110,4 @@ def _build(context: Context, macro: str, item, *args) -> Markup:
             "csrf_input": context["csrf_input"],
         }
     )
-    return getattr(macros, macro)(item, *args)
+    return getattr(macros, macro)(item, *args, **kwargs)

@@ -170,8 +170,10 @@ def add_payload(label: str, empty: dict, change: dict, a, b) -> dict:
         # A group's project is fixed once it exists (not on its change form); a released
         # rubric takes no new criterion: the project still being graded takes both.
         "projects.Group": {"assignment": a.grading.pk},
-        # A project with groups stays in its course (not on its change form).
+        # A project with groups stays in its course (not on its change form); so does a
+        # module, always.
         "projects.ProjectAssignment": {"course": a.course.pk},
+        "lessons.Module": {"course": a.course.pk},
         "grading.Criterion": {
             "rubric": Rubric.objects.get(assignment=a.grading).pk,
             "order": 3,

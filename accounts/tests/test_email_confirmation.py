@@ -663,3 +663,35 @@ def test_a_former_student_of_another_course_is_not_reclaimed_from_it(
     former.refresh_from_db()
     assert not former.has_usable_password()
     assert any(m.to == [former.email] for m in mail.outbox)
+
+
+def test_a_former_student_taken_out_of_their_group_is_not_reclaimed_either(courses):
+    """Probe 60: taken out of their group (its history and versions keep their name),
+    then out of course B, a student was still reclaimed from course A."""
+    from projects.models import GroupMembership, MembershipEvent, Submission
+    from projects.services import membership_remove
+
+    a, b = courses
+    former = b.removed_student
+    GroupMembership.objects.filter(student=former).delete()
+    group = b.submission_o.group
+    membership = GroupMembership.objects.create(
+        group=group, assignment=group.assignment, student=former
+    )
+    Submission.objects.filter(pk=b.submission_o.pk).update(submitted_by=former)
+    membership_remove(membership=membership, actor=b.instructor)
+    assert MembershipEvent.objects.filter(student=former, group=group).exists()
+    assert not GroupMembership.objects.filter(student=former).exists()
+    User.objects.filter(pk=former.pk).update(email_confirmed=False)
+    former.set_password(NEW_PASSWORD)
+    former.save(update_fields=["password"])
+    name = User.objects.get(pk=former.pk).display_name
+
+    response = token_client(a.instructor).post(
+        f"/api/v1/courses/{a.course.pk}/roster/",
+        f"email,name,role\n{former.email},Renamed By A,student\n",
+        content_type="text/csv",
+    )
+    assert "already in a course you do not teach" in response.content.decode()
+    former.refresh_from_db()
+    assert former.display_name == name and former.has_usable_password()

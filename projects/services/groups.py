@@ -373,6 +373,10 @@ def membership_remove(*, membership: GroupMembership, actor: User | None = None)
     """Take a student out of a group on an instructor's behalf, keeping the history."""
     ProjectAssignment.objects.lock(membership.assignment_id)
     _refuse_if_locked(membership.group)
+    # Read before the lock: a removal that got there first leaves nothing to record
+    # (two instructors' clicks logged the student's removal twice, probe 59).
+    if not GroupMembership.objects.filter(pk=membership.pk).exists():
+        return
     MembershipEvent.objects.create(
         group_id=membership.group_id,
         student_id=membership.student_id,

@@ -17,6 +17,7 @@ from projects.services import (
     group_leave,
     groups_auto_form,
     membership_move,
+    membership_remove,
 )
 from projects.services.groups import balanced_sizes
 from projects.tests.factories import (
@@ -185,6 +186,20 @@ def test_leaving_records_history_and_deletes_an_empty_group(assignment, student,
     assert MembershipEvent.objects.filter(group=group, action="left", student=classmate).exists()
     group_leave(assignment=assignment, student=student)
     assert not Group.objects.filter(pk=group.pk).exists()
+
+
+def test_a_member_removed_twice_at_once_is_recorded_once(assignment, student, classmate, alice):
+    """Two instructors removing the same member (two tabs, two clicks) each read the
+    membership before the lock: the second logged a second removal (probe 59)."""
+    group = group_create(assignment=assignment, student=student, name="Owls")
+    group_join(assignment=assignment, student=classmate, join_code=group.join_code)
+    seen_by_both = GroupMembership.objects.get(group=group, student=classmate)
+    stale = GroupMembership.objects.get(pk=seen_by_both.pk)
+    membership_remove(membership=seen_by_both, actor=alice)
+    membership_remove(membership=stale, actor=alice)
+    removals = MembershipEvent.objects.filter(group=group, student=classmate, action="removed")
+    assert removals.count() == 1
+    assert list(group.memberships.values_list("student", flat=True)) == [student.pk]
 
 
 def test_it_refuses_to_leave_after_the_first_submission(assignment, student):
