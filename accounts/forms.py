@@ -53,6 +53,13 @@ class LoginForm(PlainErrorsMixin, auth_forms.AuthenticationForm):
         ),
     }
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.is_bound:
+            # Sent back, the form's message gets the focus (static/js/site.js), which
+            # the username's autofocus took (probe 61: the error was not read out).
+            self.fields["username"].widget.attrs.pop("autofocus", None)
+
     def get_invalid_login_error(self) -> forms.ValidationError:
         # Only after the right password (accounts.backends): nobody else learns of it.
         if getattr(self.request, "closed_account_login", False):

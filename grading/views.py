@@ -463,8 +463,11 @@ def _draft_refused(errors: list[str], *, status: int) -> JsonResponse:
     return JsonResponse({"saved": False, "errors": errors, "gone": True}, status=status)
 
 
-def _review_url(review: Review, path: str | None) -> str:
-    return _review_url_for(review.pk, path)
+def _review_url(review: Review, path: str | None, line: int | None = None) -> str:
+    """The review page showing PATH, at LINE (grading/viewer.py's row ids): a grader who
+    commented at line 300 of a file goes on from there (probe 61: from the top)."""
+    url = _review_url_for(review.pk, path)
+    return f"{url}#L{line}" if path and line else url
 
 
 def _review_url_for(pk: int, path: str | None) -> str:
@@ -609,8 +612,9 @@ def line_comment_create(request: HttpRequest, pk: int) -> HttpResponse:
             if services.NEWER_VERSION in refused:
                 error += " This page now shows it: check the line, then add your comment again."
         else:
-            messages.success(request, f"Comment added on line {form.cleaned_data['line']}.")
-            return redirect(_review_url(review, path))
+            line = form.cleaned_data["line"]
+            messages.success(request, f"Comment added on line {line}.")
+            return redirect(_review_url(review, path, line))
     elif (typed := request.POST.get("text", "").strip()) and "text" in form.errors:
         error = "Comment: " + " ".join(form.errors["text"])  # too long
     elif "line" in form.errors and "path" not in form.errors:
@@ -670,7 +674,7 @@ def line_comment_edit(request: HttpRequest, pk: int) -> HttpResponse:
             error = " ".join(exc.messages)
         else:
             messages.success(request, f"Comment on line {comment.line} updated.")
-            return redirect(_review_url(review, comment.path))
+            return redirect(_review_url(review, comment.path, comment.line))
     else:
         error = " ".join(form.errors["text"])
     # The page again, the comment's form open with what was typed and why it was refused.
@@ -715,7 +719,7 @@ def line_comment_delete(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, "Comment removed.")
-    return redirect(_review_url(review, comment.path))
+    return redirect(_review_url(review, comment.path, comment.line))
 
 
 @require_safe

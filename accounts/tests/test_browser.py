@@ -29,6 +29,12 @@ def test_wrong_password_shows_a_message_in_the_browser(live_server, page: Page, 
     page.get_by_label("Password").fill("nope")
     page.click("#login-btn")
     expect(page.locator("form")).to_contain_text("do not match an account")
+    # The message has the focus, so a screen reader reads it (probe 61: the username
+    # field took it back).
+    expect(page.locator(":focus")).to_contain_text("do not match an account")
+    # A first visit starts in the username field.
+    page.goto(f"{live_server.url}/accounts/login/")
+    expect(page.get_by_label("Username or email")).to_be_focused()
 
 
 def test_pages_load_their_hashed_css_and_js(live_server, page: Page):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.base import ContentFile
 
@@ -95,3 +97,9 @@ def test_the_review_page_shows_the_changes_since_the_graded_version(client, grac
     assert "Changes from graded version 1 to version 2" in page
     assert "+print(&#39;v2&#39;)" in page
     assert "README.md" in page  # removed in version 2
+    # Each link of the list leads to a file's changes on the page (probe 61: a removed
+    # or added file's led nowhere); those files are named, unlinked.
+    listed = page.split('id="changed-files"')[1].split("</ul>")[0]
+    targets = re.findall(r'href="#(diff-\d+)"', listed)
+    assert targets and all(f'id="{target}"' in page for target in targets)
+    assert '<span class="font-monospace text-break">README.md</span>' in listed

@@ -4,6 +4,7 @@ sent from (probe 50: 1,250 groups and 5,000 override forms made one 5.6 MB page)
 
 from __future__ import annotations
 
+import re
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
@@ -87,6 +88,14 @@ def test_a_group_is_found_by_its_name_or_a_members_name_username_or_email(client
     assert groups_shown(client, page_url(big, q="a1%40uni.example")) == ["Team A"]
     html = unescape(client.get(page_url(big, q="nobody")).content.decode())
     assert "No group matches “nobody”." in html
+    # How many match is said, in a status, whether the results take one page or more
+    # (probe 61: only the pager of several pages counted them).
+    found = re.compile(r'<p[^>]*role="status" id="groups-found">([^<]*)</p>')
+    html = unescape(client.get(page_url(big, q="lovelace")).content.decode())
+    assert found.search(html).group(1) == "1 group matches “lovelace”."
+    html = unescape(client.get(page_url(big, q="uni.example")).content.decode())
+    assert found.search(html).group(1) == "4 groups match “uni.example”."
+    assert found.search(unescape(client.get(page_url(big)).content.decode())) is None
 
 
 def test_groups_are_filtered_by_where_their_grading_is(client, big, alice):

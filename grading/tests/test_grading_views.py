@@ -390,7 +390,9 @@ def test_line_comment_create_and_delete(client, world, grace, bob):
     login(client, grace)
     response = client.post(url, {"path": "app.py", "line": 3, "text": "Use f-strings"})
     assert response.status_code == 302
-    assert "path=app.py" in response["Location"]
+    # Back at the line commented on (probe 61: at the top of the page, the file's tree
+    # and the members above it).
+    assert response["Location"].endswith("?path=app.py#L3")
     comment = LineComment.objects.get()
     assert (comment.line, comment.author) == (3, grace)
     # Sent again (a double click, the form resent): one comment (probe 36: four of them).
@@ -403,7 +405,8 @@ def test_line_comment_create_and_delete(client, world, grace, bob):
     response = client.post(url, {"path": "../x", "line": 3, "text": "y"}, follow=True)
     assert "not in the submitted archive" in response.content.decode()
     delete = reverse("grading:line_comment_delete", kwargs={"pk": comment.pk})
-    assert client.post(delete).status_code == 302
+    deleted = client.post(delete)
+    assert deleted.status_code == 302 and deleted["Location"].endswith("?path=app.py#L3")
     assert not LineComment.objects.exists()
 
 

@@ -278,6 +278,16 @@ def test_a_roster_without_the_right_header_is_refused(client, pyweb, alice):
     )
     assert "missing: email, name, role" in response.content.decode()
     assert response.context["results"] is None
+    # The error and the help are the ones the field names, so a screen reader reads
+    # them with it (probe 61: the ids it named were on nothing).
+    page = response.content.decode()
+    described = re.search(r'<input[^>]*id="id_file"[^>]*>', page).group(0)
+    ids = re.search(r'aria-describedby="([^"]+)"', described).group(1).split()
+    assert sorted(ids) == ["id_file_error", "id_file_helptext"]
+    for name in ids:
+        assert f'id="{name}"' in page
+    error = re.search(r'<ul class="errorlist" id="id_file_error"[^>]*>(.*?)</ul>', page, re.S)
+    assert "missing: email, name, role" in error.group(1)
 
 
 def test_roster_import_only_targets_courses_the_user_teaches(client, pyweb, other_course, alice):
