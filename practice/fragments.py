@@ -93,21 +93,18 @@ def _shared(memo: ProcessMemo, context: Context, macro: str, item, args: tuple, 
     )
     html = memo.get(key)
     if html is None:
-        macros = context.environment.get_template("practice/_macros.html").make_module(
-            {"course": course, "lesson": lesson, "csrf_input": _TOKEN_SLOT}
-        )
-        html = str(getattr(macros, macro)(item, *args))
+        html = str(getattr(_macros(context, _TOKEN_SLOT), macro)(item, *args))
         memo.set(key, html)
     return Markup(html.replace(_TOKEN_SLOT, str(context["csrf_input"])))  # noqa: S704 - built escaped by its macro
 
 
 def _build(context: Context, macro: str, item, *args, **kwargs) -> Markup:
     """Return MACRO's block for ITEM, built for this reader alone."""
-    macros = context.environment.get_template("practice/_macros.html").make_module(
-        {
-            "course": context["course"],
-            "lesson": context["lesson"],
-            "csrf_input": context["csrf_input"],
-        }
+    return getattr(_macros(context, context["csrf_input"]), macro)(item, *args, **kwargs)
+
+
+def _macros(context: Context, csrf_input: Markup):
+    """practice/_macros.html for the page's course and lesson, its forms given CSRF_INPUT."""
+    return context.environment.get_template("practice/_macros.html").make_module(
+        {"course": context["course"], "lesson": context["lesson"], "csrf_input": csrf_input}
     )
-    return getattr(macros, macro)(item, *args, **kwargs)

@@ -289,27 +289,3 @@ def test_answered_questions_are_built_once_per_answer_yet_each_reader_sees_their
     assert [with_token(s, "T") for s in question_sections(page(client, lesson))] == (
         answered_sections(student, lesson.pk)
     )
-
-
-def test_what_was_typed_in_an_answered_question_comes_back_after_a_login(quiz, student):
-    """Probe 60: the form given back after a login showed the question's last answer,
-    not what the student had typed, once answered questions were built to be shared."""
-    from html import unescape
-
-    from coursesite import formpages
-
-    from .test_answers import answer_url
-    from .test_kept_forms import _post_after_expiry
-
-    question_answer(user=student, question=quiz.q["run-flask"], text="python app.py")
-    lesson_page = quiz.lesson.get_absolute_url()
-    typed = "flask --app x run"
-    client = _post_after_expiry(
-        student,
-        lesson_page,
-        answer_url(quiz, "run-flask"),
-        {"question": "run-flask", "number": "4", "answer": typed},
-    )
-    shown = unescape(client.get(lesson_page).content.decode())
-    assert formpages.KEPT in shown
-    assert f'value="{typed}"' in shown and 'value="python app.py"' not in shown

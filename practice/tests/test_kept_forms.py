@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from coursesite import formpages
 from practice.models import Attempt, ExerciseAttempt
-from practice.services import MAX_CODE_LENGTH
+from practice.services import MAX_CODE_LENGTH, question_answer
 
 from .test_answers import answer_url
 
@@ -86,9 +86,10 @@ def test_the_exercise_code_comes_back_after_the_session_ended(quiz, student):
     assert _textarea(again, "code") == quiz.exercise.starter
 
 
-def test_a_typed_answer_and_picked_choices_come_back(quiz, student):
+def _typed_answer_given_back(quiz, student, typed: str) -> str:
+    """The lesson page, unescaped, after STUDENT typed TYPED in "run-flask" and sent it
+    as their session ended (the page says it gives it back)."""
     page = quiz.lesson.get_absolute_url()
-    typed = "python -m flask run --debug  "
     client = _post_after_expiry(
         student,
         page,
@@ -97,6 +98,13 @@ def test_a_typed_answer_and_picked_choices_come_back(quiz, student):
     )
     shown = html.unescape(client.get(page).content.decode())
     assert formpages.KEPT in shown
+    return shown
+
+
+def test_a_typed_answer_and_picked_choices_come_back(quiz, student):
+    page = quiz.lesson.get_absolute_url()
+    typed = "python -m flask run --debug  "
+    shown = _typed_answer_given_back(quiz, student, typed)
     assert f'name="answer" id="answer-{quiz.q["run-flask"].pk}" value="{typed}"' in shown
     assert not Attempt.objects.exists()
 
@@ -112,6 +120,16 @@ def test_a_typed_answer_and_picked_choices_come_back(quiz, student):
     checked = set(re.findall(r'value="(\d+)" id="choice-\d+" checked', shown))
     assert checked == {str(c.pk) for c in picked}
     assert not Attempt.objects.exists()
+
+
+def test_what_was_typed_in_an_answered_question_comes_back_after_a_login(quiz, student):
+    """Probe 60: the form given back after a login showed the question's last answer,
+    not what the student had typed, once answered questions were built to be shared
+    (practice/fragments.py)."""
+    question_answer(user=student, question=quiz.q["run-flask"], text="python app.py")
+    typed = "flask --app x run"
+    shown = _typed_answer_given_back(quiz, student, typed)
+    assert f'value="{typed}"' in shown and 'value="python app.py"' not in shown
 
 
 def test_a_stale_token_from_another_tab_gives_the_code_back(quiz, student):
