@@ -43,7 +43,11 @@ from coursesite.csvexport import CsvResponse
 from coursesite.locks import lock_rows
 from practice import syntax as practice_syntax
 from practice.models import Attempt, ExerciseAttempt
-from practice.services import answered_blocks_taken_out, lesson_practice_sync
+from practice.services import (
+    answered_blocks_refusal,
+    answered_blocks_taken_out,
+    lesson_practice_sync,
+)
 
 from .models import (
     KEY_TAKEN,
@@ -608,17 +612,11 @@ class LessonAdminForm(forms.ModelForm):
             # (probe 34: a renamed id took a student's answers, said only after saving).
             lost = answered_blocks_taken_out(self.instance, practice)
             if lost:
-                names = ", ".join(f"“{slug}”" for slug in lost)
-                self.add_error(
-                    "body",
-                    _(
-                        "Saving takes out %(names)s, which students answered: their answers "
-                        "would be deleted with it. To keep them, keep the block's id as it "
-                        "was (a changed id is a new question); to delete them, tick “Delete "
-                        "students' answers to the questions taken out” below and save again."
-                    )
-                    % {"names": names},
+                tick = (
+                    "tick “Delete students' answers to the questions taken out” below and "
+                    "save again"
                 )
+                self.add_error("body", answered_blocks_refusal(lost, to_delete=tick))
         return cleaned
 
     def clean_quiz_pass_mark(self) -> int:

@@ -40,6 +40,7 @@ from coursesite.prepared import prepared_update
 from practice import syntax as practice_syntax
 from practice.services import (
     SyncReport,
+    answered_blocks_refusal,
     answered_blocks_taken_out,
     lesson_practice_sync,
     quiz_questions_spent,
@@ -338,18 +339,9 @@ def lesson_save(lesson: Lesson, *, drop_work: bool = False) -> SyncReport:
     if lesson.pk is not None and not drop_work:
         lost = answered_blocks_taken_out(lesson, practice)
         if lost:
-            raise ValidationError(
-                {
-                    "body": ValidationError(
-                        "Saving takes out %(names)s, which students answered: their answers "
-                        "would be deleted with it. To keep them, keep the block's id as it "
-                        "was (a changed id is a new question); to delete them, save again "
-                        "with drop_work set to true.",
-                        code="answered_work",
-                        params={"names": ", ".join(f"“{slug}”" for slug in lost)},
-                    )
-                }
-            )
+            confirm = "save again with drop_work set to true"
+            refusal = answered_blocks_refusal(lost, to_delete=confirm)
+            raise ValidationError({"body": ValidationError(refusal, code="answered_work")})
     lesson.save()
     return lesson_practice_sync(lesson=lesson, practice=practice)
 

@@ -180,6 +180,17 @@ def answered_blocks_taken_out(lesson: Lesson, practice: syntax.Practice) -> list
     return sorted(set(answered) | set(attempted))
 
 
+def answered_blocks_refusal(lost: list[str], *, to_delete: str) -> str:
+    """What a save that would take out LOST (answered_blocks_taken_out) is told; TO_DELETE
+    says how its page confirms the deletion ("tick …", "save again with …")."""
+    names = ", ".join(f"“{slug}”" for slug in lost)
+    return (
+        f"Saving takes out {names}, which students answered: their answers would be "
+        "deleted with it. To keep them, keep the block's id as it was (a changed id is a "
+        f"new question); to delete them, {to_delete}."
+    )
+
+
 @transaction.atomic
 def lesson_practice_sync(*, lesson: Lesson, practice: syntax.Practice | None = None) -> SyncReport:
     """Store the questions and exercises of LESSON's Markdown (or PRACTICE, parsed from it).
