@@ -248,6 +248,14 @@ def group_for_student(assignment: ProjectAssignment, user: User) -> Group | None
     )
 
 
+def sent_again_notice(submission: Submission) -> str:
+    """What a student is told whose hand-in repeated the version just made (a double click)."""
+    return (
+        f"Version {submission.version} already holds this work: you handed it in a moment "
+        "ago, so nothing new was submitted."
+    )
+
+
 def version_notices(submission: Submission, assignment: ProjectAssignment) -> list[str]:
     """What a group should know of the new version SUBMISSION of ASSIGNMENT: whether it
     is kept but not graded, and how it compares with the version before (the site's

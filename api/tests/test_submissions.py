@@ -227,3 +227,27 @@ def test_a_file_is_refused_to_a_client_that_accepts_only_json(world):
             response = teacher.get(url, headers={"Accept": accept})
             assert response.status_code == 200, (url, accept)
             assert response["Content-Type"].startswith(media_type), (url, accept)
+
+
+def test_the_same_work_sent_again_at_once_makes_no_version_and_says_so(apple):
+    """A script retrying after a timeout got a 201 and "Version 1" again, as if made anew
+    (probe 61 for the site's message)."""
+    from projects.models import Submission
+
+    student = token_client(apple.student)
+    url = f"/api/v1/assignments/{apple.grading.pk}/submissions/"
+    before = Submission.objects.count()
+    body = archive_body(make_zip())
+    first, _ = post(student, url, body)
+    assert first.status_code == 201, first.content
+    again, _ = post(student, url, body)
+    assert again.status_code == 200, again.content
+    assert again.json()["version"] == first.json()["version"]
+    assert again.json()["notices"] == [
+        f"Version {first.json()['version']} already holds this work: you handed it in a "
+        "moment ago, so nothing new was submitted."
+    ]
+    assert Submission.objects.count() == before + 1
+    # Another zip is a new version, created.
+    other, _ = post(student, url, archive_body(make_zip({"app.py": "print(2)\n"})))
+    assert other.status_code == 201 and other.json()["version"] == first.json()["version"] + 1

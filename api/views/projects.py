@@ -172,10 +172,16 @@ class AssignmentViewSet(
             "Multipart: `archive` (the zip), and/or `repository_url` (https) with an "
             "optional `commit`, and an optional `note`. The same checks, limits and "
             "version numbering as the site's form; `notices` says what the site says "
-            "after it (a version kept but not graded, the same zip as the last)."
+            "after it (a version kept but not graded, the same zip as the last). The "
+            "same work sent again by the same student within two minutes (a retry) makes "
+            "no new version: 200 with the version it made."
         ),
         request={"multipart/form-data": serializers.SubmissionCreateSerializer},
-        responses={201: serializers.SubmissionCreatedSerializer, **problems(400, 403, 404)},
+        responses={
+            201: serializers.SubmissionCreatedSerializer,
+            200: serializers.SubmissionCreatedSerializer,
+            **problems(400, 403, 404),
+        },
     )
     @action(
         detail=True,
@@ -209,11 +215,17 @@ class AssignmentViewSet(
             commit=data.get("commit", ""),
             note=data.get("note", ""),
         )
+        sent_again = submission.sent_again
         submission = Submission.objects.select_related("group").get(pk=submission.pk)
-        submission.notices = selectors.version_notices(submission, assignment)
+        if sent_again:
+            # The same work by the same student within two minutes (a retry): the version
+            # it made, and a 200, since nothing was created.
+            submission.notices = [selectors.sent_again_notice(submission)]
+        else:
+            submission.notices = selectors.version_notices(submission, assignment)
         return Response(
             serializers.SubmissionCreatedSerializer(submission, context={"request": request}).data,
-            status=status.HTTP_201_CREATED,
+            status=status.HTTP_200_OK if sent_again else status.HTTP_201_CREATED,
         )
 
     # Instructors ---------------------------------------------------------------

@@ -495,6 +495,10 @@ class Submission(models.Model):
 
     objects = SubmissionQuerySet.as_manager()
 
+    # Set by services.submission_create on the version it returns when the same work was
+    # just handed in by the same student (a double click): nothing new was made.
+    sent_again = False
+
     class Meta:
         ordering = ["group_id", "-version"]
         constraints = [

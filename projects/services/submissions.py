@@ -426,6 +426,7 @@ def _number_and_save(submission: Submission) -> Submission:
     if last is not None and _sent_again(submission, last):
         # A double click, a resend after a timeout, the back button: six posts at once
         # made six identical versions, each with its test run (probe 36).
+        last.sent_again = True
         return last
     submission.version = (last.version if last else 0) + 1
     submission.group = group

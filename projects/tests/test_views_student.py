@@ -284,7 +284,10 @@ def test_a_version_without_the_zip_or_with_the_same_zip_is_pointed_out(
     # Sent again at once (a double click, a resend): the same version, nothing more
     # stored or tested (probe 36: six posts made six identical versions).
     response = client.post(submit, {"archive": zip_upload("owls.zip")}, follow=True)
-    assert flashed(response) == ["Version 1 submitted."]
+    assert flashed(response) == [
+        "Version 1 already holds this work: you handed it in a moment ago, so nothing new "
+        "was submitted."
+    ]
     assert Submission.objects.count() == 1 and media_files(settings) == stored
     # The same file again later: said, in case an older one was picked by mistake.
     Submission.objects.update(submitted_at=timezone.now() - timedelta(minutes=3))

@@ -274,6 +274,9 @@ def _submit(request: HttpRequest, assignment: ProjectAssignment, can_manage: boo
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
+            if submission.sent_again:
+                messages.info(request, selectors.sent_again_notice(submission))
+                return redirect(f"{assignment.get_absolute_url()}#versions")
             late = _late_words(assignment, group, submission) if submission.is_late else ""
             messages.success(request, f"Version {submission.version} submitted.{late}")
             for note in selectors.version_notices(submission, assignment):
