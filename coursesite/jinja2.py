@@ -35,6 +35,7 @@ from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from django.conf import settings
 from django.core.signals import request_started, setting_changed
 from django.dispatch import receiver
+from django.forms import BaseForm
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, get_token
 from django.template import TemplateDoesNotExist, TemplateSyntaxError, defaultfilters
 from django.template.backends.jinja2 import Jinja2, get_exception_info
@@ -375,6 +376,9 @@ class Template(DjangoJinjaTemplate):
         # context, so their names win (unlike Django templates, where the view's win).
         if context is None:
             context = {}
+        # A page sent back with what is wrong says so first in its title, which a screen
+        # reader reads out and a tab shows (probe 61: it kept the page's usual title).
+        context[PAGE_HAS_ERRORS] = _has_errors(context)
         if request is not None:
             context["request"] = request
             token = _CsrfToken(request)
@@ -389,6 +393,19 @@ class Template(DjangoJinjaTemplate):
             return self.template.render(context)
         except jinja2.TemplateSyntaxError as exc:
             raise _syntax_error(exc) from exc
+
+
+PAGE_HAS_ERRORS = "page_has_errors"
+
+
+def _has_errors(context: dict) -> bool:
+    """Whether the view's CONTEXT holds a form sent back with errors, or an ``error``."""
+    if context.get("error"):
+        return True
+    return any(
+        isinstance(value, BaseForm) and value.is_bound and bool(value.errors)
+        for value in context.values()
+    )
 
 
 class _CsrfToken:

@@ -176,8 +176,9 @@ def _queries(assignment_ids: list[int], student_ids: list[int] | None) -> _Reads
     return _Reads(
         # The group's assignment is one of those asked about: set from them, not joined.
         reviews=reviews.select_related("submission", "group__extension"),
-        # is_student: removed from the course, no peer rating by or of them counts.
-        memberships=memberships.with_is_student()
+        # counted: removed from the course (before the release), no peer rating by or of
+        # them counts.
+        memberships=memberships.with_counted_in_marks()
         .annotate(submitted=Exists(Submission.objects.filter(group_id=OuterRef("group_id"))))
         .values_list(
             "assignment_id",
@@ -185,7 +186,7 @@ def _queries(assignment_ids: list[int], student_ids: list[int] | None) -> _Reads
             "student_id",
             "group__extension__due_at",
             "submitted",
-            "is_student",
+            "counted",
         ),
         ratings=ratings.values_list("group_id", "rater_id", "ratee_id", "score"),
         overrides=overrides,
@@ -294,17 +295,17 @@ def _marks_of(
     group_assignment: dict[int, int] = {}
     extensions: dict[int, datetime | None] = {}
     submitted = set()
-    students: dict[int, list[int]] = defaultdict(list)  # members still in the course
+    students: dict[int, list[int]] = defaultdict(list)  # members counted in peer factors
     for (
         assignment_id,
         group_id,
         student_id,
         extension_due,
         has_version,
-        is_student,
+        counted,
     ) in reads.memberships:
         members[group_id].append(student_id)
-        if is_student:
+        if counted:
             students[group_id].append(student_id)
         group_assignment[group_id] = assignment_id
         extensions[group_id] = extension_due

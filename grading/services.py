@@ -844,6 +844,9 @@ def grades_release(*, assignment: ProjectAssignment, by: User, base_url: str = "
     release.save()
     # Groups that never submitted are locked too: nobody would ever grade their work.
     projects_services.assignment_grading_closed(assignment=assignment, at=release.released_at)
+    # The members the released marks' peer factors count, as they are now: a student
+    # removed from the course later keeps their place in them (probe 64).
+    GroupMembership.objects.filter(assignment=assignment).freeze_students(assignment.course_id)
     recipients = GroupMembership.objects.filter(
         assignment=assignment, group__review__status=ReviewStatus.COMPLETED
     ).values_list("student_id", "group__review__pk")

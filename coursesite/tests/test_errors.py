@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.test import RequestFactory
@@ -92,3 +93,16 @@ def test_a_form_of_too_many_fields_says_so(client, bob):
     page = response.content.decode()
     assert "The form sent more than 1,000 fields" in page
     assert "nothing was saved" in page
+
+
+def test_a_page_sent_back_with_errors_says_so_in_its_title(client, bob):
+    """A form sent back with what is wrong kept the title of the page that worked, the
+    first thing a screen reader says and what the tab shows (probe 61)."""
+    client.force_login(bob)
+    shown = client.get("/accounts/profile/").content.decode()
+    assert re.search(r"<title>Your profile", shown)
+    refused = client.post("/accounts/profile/", {"email": "not an address"})
+    page = refused.content.decode()
+    assert "Your profile was not saved: please correct the errors below." in page
+    assert re.search(r"<title>Error: Your profile", page)
+    assert page.count("Error:") == 1

@@ -176,3 +176,17 @@ def test_only_the_courses_instructors_open_the_page_with_any_search(client, big,
         )
         assert refused.status_code == status, user
     assert not MarkOverride.objects.exists()
+
+
+def test_each_rows_override_fields_are_named_for_its_student(client, big, alice):
+    """A screen reader read "Reason" and "Override" in every row (probe 61): each field
+    and button of a row says whose mark it is."""
+    client.force_login(alice)
+    html = unescape(client.get(page_url(big, q="Team C")).content.decode())
+    reasons = re.findall(r'<label class="visually-hidden" for="reason-\d+">([^<]*)</label>', html)
+    marks = re.findall(r'<label class="visually-hidden" for="mark-\d+">([^<]*)</label>', html)
+    buttons = re.findall(r'>Override<span class="visually-hidden"> ([^<]*)</span>', html)
+    assert len(reasons) == len(marks) == len(buttons) == 2  # Team C's two members
+    assert len(set(reasons)) == len(set(marks)) == len(set(buttons)) == 2
+    assert "Reason for Ada Lovelace's mark" in reasons and "Mark for Ada Lovelace" in marks
+    assert "Ada Lovelace's mark" in buttons

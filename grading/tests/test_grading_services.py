@@ -381,6 +381,61 @@ def test_a_member_removed_from_the_course_neither_rates_nor_is_rated(alice, bob,
     assert assignment_marks([world.assignment.pk]).get(world.assignment.pk, bob.pk).mark == 96
 
 
+def test_released_marks_stay_as_released_when_a_member_leaves_the_course(alice, bob, grace):
+    """Peer factors were computed anew on every read over the members still students:
+    removing one after the release moved the others' published marks, with no regrade,
+    override or record (probe 64). They count the members as they were at the release."""
+    from lessons.models import Enrollment
+
+    world = grading_world(alice=alice, bob=bob, grace=grace, peer_evaluation=True)
+    complete(world, correctness="8", style="4")  # 12 / 15 = 80 %
+    dave = world.dave
+    for rater in (bob, dave):
+        services.peer_ratings_submit(
+            group=world.group, rater=rater, ratings={bob.pk: (4, ""), dave.pk: (2, "")}
+        )
+
+    def marks() -> tuple[Decimal, Decimal]:
+        read = assignment_marks([world.assignment.pk])
+        return read.get(world.assignment.pk, bob.pk).mark, read.get(
+            world.assignment.pk, dave.pk
+        ).mark
+
+    released = marks()
+    assert released == (Decimal("96.00"), Decimal("53.33"))  # 1.33 capped at 1.2; 0.67
+    services.grades_release(assignment=world.assignment, by=alice)
+    assert marks() == released
+    enrollment = Enrollment.objects.get(user=dave, course=world.course)
+    enrollment.role = Role.GRADER  # made a grader: no longer a student either
+    enrollment.save()
+    assert marks() == released
+    enrollment.delete()  # removed from the course
+    assert marks() == released
+    assert (
+        assignment_marks([world.assignment.pk], student_ids=[bob.pk])
+        .get(world.assignment.pk, bob.pk)
+        .mark
+        == released[0]
+    )
+
+
+def test_a_member_removed_before_the_release_stays_out_of_the_released_marks(alice, bob, grace):
+    from lessons.models import Enrollment
+
+    world = grading_world(alice=alice, bob=bob, grace=grace, peer_evaluation=True)
+    complete(world, correctness="8", style="4")
+    dave = world.dave
+    services.peer_ratings_submit(
+        group=world.group, rater=bob, ratings={bob.pk: (5, ""), dave.pk: (1, "")}
+    )
+    Enrollment.objects.filter(user=dave, course=world.course).delete()
+    services.grades_release(assignment=world.assignment, by=alice)
+    bob_mark = assignment_marks([world.assignment.pk]).get(world.assignment.pk, bob.pk).mark
+    assert bob_mark == Decimal("80.00")  # alone in the pool: factor 1
+    enroll(dave, world.course)  # back after the release: the released mark stays
+    assert assignment_marks([world.assignment.pk]).get(world.assignment.pk, bob.pk).mark == bob_mark
+
+
 def test_a_students_mark_is_rounded_once_after_the_peer_factor(alice, bob, grace):
     # 11.5 / 15 = 76.666...%; dave's factor 0.5 gives 38.333... -> 38.33. Rounding the
     # group's mark first (76.67) made it 38.335 -> 38.34.

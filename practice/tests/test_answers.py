@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import re
 
@@ -309,3 +310,47 @@ def test_a_choice_that_is_no_id_is_refused_in_words(client, quiz, student, value
         if as_json:
             assert "not one of this question's" in response.json()["error"]
     assert not Attempt.objects.filter(user=student).exists()
+
+
+def skips_a_level(levels: list[int]) -> bool:
+    return any(later - earlier > 1 for earlier, later in itertools.pairwise(levels))
+
+
+def heading_levels(page: str) -> list[int]:
+    """The levels of the headings of PAGE's main content, in order."""
+    main = page.split('<main id="main"', 1)[1].split("</main>", 1)[0]
+    return [int(level) for level in re.findall(r"<h([1-6])\b", main)]
+
+
+def test_the_error_pages_without_javascript_keep_their_headings_in_order(client, quiz, student):
+    """An answer or an attempt refused without JavaScript came back on a page whose h1
+    was followed by the block's h3 (probe 61): a screen reader's outline skipped a level."""
+    client.force_login(student)
+    refused_answer = post(client, quiz, "run-flask", {"answer": "flask\x00run"})
+    url = reverse(
+        "practice:exercise_attempt", args=[quiz.course.slug, quiz.lesson.slug, "hello-route"]
+    )
+    refused_attempt = client.post(url, {"code": ""})
+    for response, title in (
+        (refused_answer, "Your answer was not checked"),
+        (refused_attempt, "Your attempt was not saved"),
+    ):
+        assert response.status_code == 400
+        page = response.content.decode()
+        assert f'<h1 class="h4">{title}</h1>' in page
+        levels = heading_levels(page)
+        assert levels[0] == 1
+        assert not skips_a_level(levels), levels
+    # On the lesson page the blocks stay under the quiz's and exercises' h2.
+    lesson = client.get(quiz.lesson.get_absolute_url()).content.decode()
+    levels = heading_levels(lesson)
+    assert 3 in levels
+    assert not skips_a_level(levels), levels
+
+
+def test_an_answer_refused_without_javascript_says_error_in_the_title(client, quiz, student):
+    client.force_login(student)
+    page = post(client, quiz, "run-flask", {"answer": "flask\x00run"}).content.decode()
+    assert re.search(r"<title>Error: Your answer · ", page)
+    lesson = client.get(quiz.lesson.get_absolute_url()).content.decode()
+    assert "<title>Error:" not in lesson

@@ -7,9 +7,11 @@ from playwright.sync_api import Page, expect
 
 from accounts.models import Role, User
 from accounts.tests.browser import log_in
-from lessons.tests.factories import EnrollmentFactory
+from lessons.tests.factories import EnrollmentFactory, LessonFactory
+from practice.services import lesson_practice_sync
 
 from .conftest import build_quiz
+from .quiz_text import QUIZ
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -149,3 +151,31 @@ def test_the_last_try_closes_the_question_without_a_reload(live_server, page: Pa
     expect(question.get_by_label("GET")).to_be_disabled()
     expect(question.locator(".explanation")).to_contain_text("GET is safe and idempotent.")
     assert page.evaluate("window.__sameDocument") is True
+
+
+def test_code_in_an_exercise_s_task_has_a_copy_button_on_a_phone(
+    live_server, page: Page, bob, password
+):
+    """An exercise's task showed its code without the Copy button of the lesson's code,
+    and a line wider than a phone could not be scrolled from the keyboard (probe 61)."""
+    wide = "GET /hello/Ada HTTP/1.1 Host: example.org Accept: text/html Accept-Charset: UTF-8"
+    body = QUIZ.replace(
+        "  Add a route `/hello/<name>`.\n",
+        f"  Add a route `/hello/<name>`, then send:\n\n  ```http\n  {wide}\n  ```\n",
+    )
+    assert body != QUIZ
+    lesson = LessonFactory(body=body)
+    lesson_practice_sync(lesson=lesson)
+    EnrollmentFactory(user=bob, course=lesson.module.course, role=Role.STUDENT)
+    page.set_viewport_size({"width": 375, "height": 800})
+    log_in(page, live_server.url, "bob", password)
+    page.goto(f"{live_server.url}{lesson.get_absolute_url()}")
+    exercise = page.locator(f"#{lesson.exercises.get().anchor}")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    task_code = exercise.locator(".exercise-task pre")
+    expect(task_code).to_have_count(1)
+    task_code.get_by_role("button", name="Copy code to clipboard").click()
+    expect(page.get_by_role("status").filter(has_text="Code copied")).to_have_count(1)
+    assert page.evaluate("navigator.clipboard.readText()").startswith(wide)
+    # The block scrolls in its box: the page itself does not scroll sideways.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

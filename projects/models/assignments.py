@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -372,11 +373,26 @@ class GroupMembershipQuerySet(models.QuerySet):
         """Each membership with ``is_student``: whether of_students() would keep it."""
         return self.annotate(is_student=_still_a_student())
 
+    def with_counted_in_marks(self) -> GroupMembershipQuerySet:
+        """Each membership with ``counted``: whether the member counts in their group's
+        peer factors. Once the project's grades are released, as they did then
+        (``student_at_release``); before, whether of_students() would keep it."""
+        return self.annotate(
+            counted=Coalesce(
+                "student_at_release", _still_a_student(), output_field=models.BooleanField()
+            )
+        )
 
-def _still_a_student() -> Exists:
+    def freeze_students(self, course_id: int) -> int:
+        """Record on each membership whether its member is a student of COURSE_ID now
+        (``student_at_release``); return how many were written."""
+        return self.update(student_at_release=_still_a_student(course_id))
+
+
+def _still_a_student(course_id: int | None = None) -> Exists:
     return Exists(
         Enrollment.objects.filter(
-            course_id=OuterRef("assignment__course_id"),
+            course_id=OuterRef("assignment__course_id") if course_id is None else course_id,
             user_id=OuterRef("student_id"),
             role=Role.STUDENT,
         )
@@ -393,6 +409,13 @@ class GroupMembership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="group_memberships"
     )
     joined_at = models.DateTimeField(auto_now_add=True)
+    # Whether the member was a student of the course when the project's grades were
+    # released (None before). The released marks' peer factors count the members as they
+    # were then: removing someone from the course later moved their teammates' published
+    # marks (probe 64).
+    student_at_release = models.BooleanField(
+        _("a student when the grades were released"), null=True, editable=False
+    )
 
     objects = GroupMembershipQuerySet.as_manager()
 

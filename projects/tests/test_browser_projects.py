@@ -116,3 +116,23 @@ def test_a_second_click_on_submit_sends_nothing_more(live_server, page: Page, bo
     expect(page.get_by_role("alert")).to_contain_text("Version 1 submitted.")
     expect(page.locator("#submit-btn")).to_have_text("Submit")  # a new page, ready again
     assert Submission.objects.filter(group__assignment=assignment).count() == 1
+
+
+def test_a_refused_zip_gives_the_focus_to_the_file_field(live_server, page: Page, bob, password):
+    """The server's refusal marked crispy's wrapper of the file input invalid, and the
+    focus went to that div: choosing another file took a Tab first (probe 61)."""
+    course = CourseFactory(slug="pyweb", title="Python for Web Development")
+    assignment = ProjectAssignmentFactory(course=course, slug="webapp", title="Web app")
+    enroll(course, bob)
+    log_in(page, live_server.url, "bob", password)
+    page.goto(f"{live_server.url}{assignment.get_absolute_url()}")
+    page.get_by_label("Group name").fill("Owls")
+    page.click("#create-group-btn")
+    page.set_input_files(
+        "#id_archive",
+        files=[{"name": "owls.zip", "mimeType": "application/zip", "buffer": b"not a zip"}],
+    )
+    page.click("#submit-btn")
+    expect(page.locator("#id_archive")).to_be_focused()
+    expect(page.locator("#id_archive")).to_have_attribute("aria-invalid", "true")
+    assert not Submission.objects.exists()

@@ -12,7 +12,9 @@
   }
   function addCopyButtons(root) {
     if (!navigator.clipboard) return;
-    root.querySelectorAll(".lesson-body pre").forEach(function (pre) {
+    // An exercise's task holds code too (probe 61: it had no Copy button, and a block
+    // wider than a phone could not be scrolled from the keyboard).
+    root.querySelectorAll(".lesson-body pre, .exercise-task pre").forEach(function (pre) {
       if (pre.querySelector(".copy-code")) return;
       if (!copied) {
         copied = document.createElement("div");
@@ -56,6 +58,11 @@
     }
   });
   var first = invalid[0] || document.querySelector("main form .alert-danger, main .alert-danger[role=alert]");
+  if (first && first.matches("div.is-invalid")) {
+    // crispy marks the wrapper of a file input invalid: the input itself takes the focus,
+    // so a refused zip is replaced without first pressing Tab (probe 61).
+    first = first.querySelector("input:not([type=hidden]), select, textarea") || first;
+  }
   if (first && !document.querySelector("[autofocus]")) {
     if (!first.matches("input, select, textarea, button, a")) first.setAttribute("tabindex", "-1");
     first.focus();
