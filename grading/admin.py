@@ -535,7 +535,12 @@ def _say_rescaled(request, forms_saved) -> None:
     changed = {
         form.instance.pk: (form.instance, form.initial["max_points"])
         for form in forms_saved
-        if form.instance.pk and "max_points" in form.initial and "max_points" in form.changed_data
+        if form.instance.pk
+        and "max_points" in form.initial
+        and "max_points" in form.changed_data
+        # A field shown read-only (after the release) is not posted: "changed" to nothing,
+        # it said every criterion's maximum changed to what it was (probe 64).
+        and form.instance.max_points != form.initial["max_points"]
     }
     if not changed:
         return

@@ -15,38 +15,64 @@ from accounts.throttle import address_mail_allowed
 from coursesite.emails import retry_or_fail, send_or_retry, send_templated_email
 from projects.models import Submission
 
-from .models import Review, group_label
+from .models import MarkOverride, Review, group_label
 
 logger = logging.getLogger(__name__)
 
 
 @task()
 def send_grades_released_email(
-    *, user_id: int, review_id: int, base_url: str = "", attempt: int = 1
+    *,
+    user_id: int,
+    review_id: int | None = None,
+    base_url: str = "",
+    attempt: int = 1,
+    assignment_id: int | None = None,
 ) -> int:
-    """Email one student that their group's feedback is released, with a link to it.
+    """Email one student that their group's feedback is released (REVIEW_ID), with a
+    link to it; or, with ASSIGNMENT_ID instead, that the mark an instructor's override
+    gave them is, with a link to their feedback list (no review to read).
 
     The link starts with SITE_URL. BASE_URL (the host the release came in on) is no
     longer read; it stays a parameter so tasks queued before remain valid.
     """
     user = User.objects.filter(pk=user_id).first()
-    review = (
-        Review.objects.select_related("group__assignment__course", "submission")
-        .filter(pk=review_id)
-        .first()
-    )
-    if user is None or review is None or not user.email:
+    if user is None or not user.email:
         return 0
-    # Asked when the email goes, not when it was queued: someone removed from the course
-    # meanwhile is told nothing.
-    if not policy.can(user, policy.VIEW, review, roles=policy.STUDENTS):
-        return 0
-    path = reverse("grading:feedback", kwargs={"pk": review.submission_id})
+    if review_id is not None:
+        review = (
+            Review.objects.select_related("group__assignment__course", "submission")
+            .filter(pk=review_id)
+            .first()
+        )
+        # Asked when the email goes, not when it was queued: someone removed from the
+        # course meanwhile is told nothing.
+        if review is None or not policy.can(user, policy.VIEW, review, roles=policy.STUDENTS):
+            return 0
+        assignment = review.group.assignment
+        path = reverse("grading:feedback", kwargs={"pk": review.submission_id})
+    else:
+        override = (
+            MarkOverride.objects.select_related("assignment__course")
+            .filter(
+                assignment_id=assignment_id,
+                student_id=user_id,
+                assignment__grade_release__isnull=False,
+            )
+            .first()
+        )
+        if override is None or not policy.can(
+            user, policy.VIEW, override.assignment, roles=policy.STUDENTS
+        ):
+            return 0
+        assignment = override.assignment
+        path = reverse("grading:feedback_list")
     context = {
         "user": user,
-        "assignment": review.group.assignment,
-        "course": review.group.assignment.course,
+        "assignment": assignment,
+        "course": assignment.course,
         "feedback_url": settings.SITE_URL + path,
+        "own_mark_only": review_id is None,
         "site_name": settings.SITE_NAME,
         "site_url": settings.SITE_URL,
     }
@@ -56,7 +82,7 @@ def send_grades_released_email(
         attempt=attempt,
         what=f"The release notice of user {user_id}",
         user_id=user_id,
-        review_id=review_id,
+        **({"review_id": review_id} if review_id is not None else {"assignment_id": assignment_id}),
     )
 
 

@@ -60,6 +60,7 @@ from .gradebook import (
     gradebook_chunks,
     gradebook_page,
     group_grade,
+    released_marks_of,
 )
 from .hub import (
     DRIFT_MIN_REVIEWS,
@@ -1226,14 +1227,19 @@ def feedback_list(request: HttpRequest) -> HttpResponse:
         if open_groups
         else ()
     )
-    # Each project's mark beside its name, as the feedback page shows it (one read).
+    # Each project's mark beside its name, as the feedback page shows it; and the marks
+    # with no feedback to read (an instructor's override of a student in no group, or of
+    # a group that handed nothing in): they were in the gradebook and the API only.
     reviews = list(reviews)
-    marks = assignment_marks({r.group.assignment_id for r in reviews}, student_ids=[user.pk])
+    released = released_marks_of(user)
+    marks = {assignment.pk: mark for assignment, mark in released}
+    reviewed = {review.group.assignment_id for review in reviews}
     return render(
         request,
         "grading/feedback_list.html",
         {
-            "reviews": [(r, marks.get(r.group.assignment_id, user.pk)) for r in reviews],
+            "reviews": [(r, marks.get(r.group.assignment_id)) for r in reviews],
+            "marks_without_feedback": [(a, m) for a, m in released if a.pk not in reviewed],
             "peer_open": [g for g in open_groups if g.pk in unrated],
             "peer_rated": [g for g in open_groups if g.pk not in unrated],
         },

@@ -526,3 +526,26 @@ def test_a_new_maximum_says_which_completed_marks_it_changed(client, world, alic
     data = form_data(client.get(url).content.decode(), "criterion_form")
     page = client.post(url, {**data, "max_points": "8"}, follow=True).content.decode()
     assert "is now out of" not in page
+
+
+def test_saving_a_released_rubric_unchanged_says_no_maximum_changed(client, world, alice):
+    """After the release the criteria are shown read-only; saving the page (for a setting
+    still open) warned that every criterion was "now out of 5 points (it was 5)" and
+    that the completed marks changed with it (probe 64)."""
+    from access.tests.matrix import form_data
+    from grading import services
+
+    complete_review(world, correctness="8", style="4")
+    services.grades_release(assignment=world.assignment, by=alice)
+    client.force_login(alice)
+    url = reverse("admin:grading_rubric_change", args=[world.rubric.pk])
+    data = form_data(client.get(url).content.decode(), "rubric_form")
+    response = client.post(url, {**data, "_continue": ["1"]}, follow=True)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "is now out of" not in page
+    assert "changed successfully" in page
+    assert dict(world.rubric.criteria.values_list("title", "max_points")) == {
+        world.correctness.title: world.correctness.max_points,
+        world.style.title: world.style.max_points,
+    }

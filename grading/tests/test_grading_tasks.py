@@ -51,3 +51,48 @@ def test_release_emails_are_sent_by_the_worker_not_the_request(alice, bob, grace
     assert feedback in message.alternatives[0].content
     assert "testserver" not in message.body
     assert "Pyweb Academy" in message.body and "Pyweb Academy" in message.alternatives[0].content
+
+
+def test_a_mark_set_for_a_student_in_no_group_is_released_to_them(alice, bob, grace):
+    """An override of a student in no group was in the gradebook and the API only: the
+    student found no line on their feedback list and got no email (probe 64)."""
+    from accounts.tests.factories import UserFactory
+
+    from .factories import enroll
+
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    services.review_save(
+        review=world.review,
+        by=grace,
+        scores={world.correctness.pk: (Decimal(9), ""), world.style.pk: (Decimal(5), "")},
+        overall_feedback="",
+        complete=True,
+    )
+    latecomer = enroll(UserFactory(username="erin", email="erin@example.org"), world.course)
+    services.mark_override(
+        assignment=world.assignment,
+        student=latecomer,
+        mark=Decimal("70"),
+        reason="Joined the course after the groups closed; oral exam instead.",
+        by=alice,
+    )
+    client = Client()
+    client.force_login(latecomer)
+    before = client.get(reverse("grading:feedback_list")).content.decode()
+    assert "70.00" not in before and "No released feedback yet" in before
+
+    services.grades_release(assignment=world.assignment, by=alice)
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+
+    to_erin = [m for m in mail.outbox if m.to == ["erin@example.org"]]
+    assert len(to_erin) == 1
+    assert "Your instructor set your mark for it" in to_erin[0].body
+    assert "/grading/feedback/\n" in to_erin[0].body
+    assert len(mail.outbox) == 3  # bob and dave, as before, and erin
+    page = client.get(reverse("grading:feedback_list")).content.decode()
+    assert "Your mark: 70.00%" in page and "set by your instructor" in page
+    assert "No released feedback yet" not in page
+    # bob's list shows his group's feedback and mark, not erin's.
+    client.force_login(bob)
+    page = client.get(reverse("grading:feedback_list")).content.decode()
+    assert page.count("Your mark: ") == 1 and "70.00" not in page
