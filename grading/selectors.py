@@ -17,6 +17,7 @@ from .models import (
     GradeRelease,
     Level,
     LineComment,
+    MarkOverride,
     PeerRating,
     RegradeRequest,
     Review,
@@ -92,6 +93,20 @@ def feedback_of(user: User):
     mine = reviews_with_context().filter(group__memberships__student=user)
     return policy.scope(user, policy.VIEW, mine, roles=policy.STUDENTS).order_by(
         "-group__assignment__due_at"
+    )
+
+
+@prepared_per(policy.variant)
+def released_overrides_of(user: User):
+    """USER's marks set by an instructor's override in projects of the courses they study
+    in whose grades are released, with each project and its course, latest first."""
+    released = ProjectAssignment.objects.filter(grade_release__isnull=False)
+    projects = policy.scope(user, policy.VIEW, released, roles=policy.STUDENTS)
+    return (
+        MarkOverride.objects.filter(student=user, assignment__in=projects)
+        .select_related("assignment__course")
+        .only("mark", "assignment__title", "assignment__course__title", "assignment__course__term")
+        .order_by("-assignment__due_at", "assignment_id")
     )
 
 

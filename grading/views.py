@@ -60,7 +60,6 @@ from .gradebook import (
     gradebook_chunks,
     gradebook_page,
     group_grade,
-    released_marks_of,
 )
 from .hub import (
     DRIFT_MIN_REVIEWS,
@@ -1231,15 +1230,15 @@ def feedback_list(request: HttpRequest) -> HttpResponse:
     # with no feedback to read (an instructor's override of a student in no group, or of
     # a group that handed nothing in): they were in the gradebook and the API only.
     reviews = list(reviews)
-    released = released_marks_of(user)
-    marks = {assignment.pk: mark for assignment, mark in released}
     reviewed = {review.group.assignment_id for review in reviews}
+    marks = assignment_marks(reviewed, student_ids=[user.pk])
+    overrides = selectors.released_overrides_of(user=user)
     return render(
         request,
         "grading/feedback_list.html",
         {
-            "reviews": [(r, marks.get(r.group.assignment_id)) for r in reviews],
-            "marks_without_feedback": [(a, m) for a, m in released if a.pk not in reviewed],
+            "reviews": [(r, marks.get(r.group.assignment_id, user.pk)) for r in reviews],
+            "marks_without_feedback": [o for o in overrides if o.assignment_id not in reviewed],
             "peer_open": [g for g in open_groups if g.pk in unrated],
             "peer_rated": [g for g in open_groups if g.pk not in unrated],
         },
