@@ -84,11 +84,17 @@ class Rubric(models.Model):
         return reverse("grading:assignment_grading", kwargs={"pk": self.assignment_id})
 
 
+# A criterion's or a level's description: a paragraph or two, not a lesson.
+RUBRIC_TEXT_MAX_LENGTH = 5000
+
+
 class Criterion(models.Model):
     rubric = models.ForeignKey(Rubric, on_delete=models.CASCADE, related_name="criteria")
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     title = models.CharField(_("title"), max_length=200, validators=[validate_one_line])
-    description = models.TextField(_("description"), blank=True)
+    # Shown as Markdown on every review and feedback page: bounded as other texts are
+    # (probe 63: 80 KB of backtick runs held each review page for a minute).
+    description = models.TextField(_("description"), blank=True, max_length=RUBRIC_TEXT_MAX_LENGTH)
     max_points = models.DecimalField(
         _("maximum points"),
         max_digits=6,
@@ -122,7 +128,7 @@ class Level(models.Model):
     points = models.DecimalField(
         _("points"), max_digits=6, decimal_places=2, validators=[MinValueValidator(0)]
     )
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, max_length=RUBRIC_TEXT_MAX_LENGTH)
 
     history = HistoricalRecords()
 

@@ -26,7 +26,7 @@ import nh3
 from markdown.extensions import Extension, toc
 from markdown.htmlparser import HTMLExtractor
 from markdown.inlinepatterns import HTML_RE, HtmlInlineProcessor
-from markdown.preprocessors import HtmlBlockPreprocessor
+from markdown.preprocessors import HtmlBlockPreprocessor, Preprocessor
 from pygments.token import STANDARD_TYPES
 
 # Tags Markdown (with our extensions) produces, and nothing else: no script,
@@ -127,7 +127,7 @@ _TEXT_ONLY_ELEMENTS = {
 }  # fmt: skip
 
 NESTED_TOO_DEEPLY = "This text nests lists or quotes too deeply to be formatted; shown as typed."
-TOO_SLOW = "This text has too many open brackets to be formatted in time; shown as typed."
+TOO_SLOW = "This text is too long or too tangled to be formatted in time; shown as typed."
 # What one conversion may take. Python-Markdown looks for each "[" or "(" of a link's
 # closing bracket up to the end of the text: 20,000 characters of brackets took 30 s
 # to 60 s (a grader's feedback held a worker that long; a lesson's got it killed).
@@ -263,8 +263,11 @@ class _OutOfTime(Exception):
 
 
 class _TimeBudgetExtension(Extension):
-    """Stop a conversion past its deadline (``md.deadline``) where it can run long: the
-    link processors' scans for a closing bracket, asked once per opening one."""
+    """Stop a conversion past its deadline (``md.deadline``) wherever it can run long: the
+    link processors' scans for a closing bracket, asked once per opening one; and every
+    inline match, block and tree pass, each of which may scan the rest of the text
+    (probe 63: backtick runs, repeated "---" or setext underlines took seconds to
+    minutes, outside the budget). Registered last: it wraps every other extension's."""
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:
         md.deadline = float("inf")
@@ -272,15 +275,42 @@ class _TimeBudgetExtension(Extension):
             processor = md.inlinePatterns[name]
             for method in ("getText", "getLink"):
                 setattr(processor, method, _within(md, getattr(processor, method)))
+        for processor in md.inlinePatterns:
+            processor.handleMatch = _within(md, processor.handleMatch)
+        for processor in md.parser.blockprocessors:
+            processor.run = _within(md, processor.run)
+        for processor in md.treeprocessors:
+            processor.run = _within(md, processor.run)
+        # After fenced_code (25) has set the code blocks aside: their "# comments" are code.
+        md.preprocessors.register(_ManyHeadingsPreprocessor(md), "many_headings", 15)
 
 
-def _within(md: markdown.Markdown, scan):
-    def bounded(data: str, index: int):
+def _within(md: markdown.Markdown, step):
+    def bounded(*args):
         if time.monotonic() > md.deadline:
             raise _OutOfTime
-        return scan(data, index)
+        return step(*args)
 
     return bounded
+
+
+# Headings a text may have. The table of contents gives each repeated title an id of its
+# own by counting up from the first ("a", "a_1", "a_2"…), anew for each: 10,000 "# a"
+# took 5.5 s in one pass no deadline can stop, 1,000 a second (probe 63). A long lesson
+# has a few dozen.
+MAX_HEADINGS = 500
+# A heading ("#", or text underlined with "=" or "-") or a rule ("---", "* * *").
+_HEADING_LINE_RE = re.compile(
+    r"^ {0,3}(?:#|=+[ \t]*$|-+[ \t]*$|(?:[-*_][ \t]*){3,}$)", re.MULTILINE
+)
+
+
+class _ManyHeadingsPreprocessor(Preprocessor):
+    def run(self, lines: list[str]) -> list[str]:
+        found = _HEADING_LINE_RE.finditer("\n".join(lines))
+        if sum(1 for _ in itertools.islice(found, MAX_HEADINGS + 1)) > MAX_HEADINGS:
+            raise _OutOfTime
+        return lines
 
 
 class _RawHtmlExtension(Extension):

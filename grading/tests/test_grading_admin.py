@@ -549,3 +549,22 @@ def test_saving_a_released_rubric_unchanged_says_no_maximum_changed(client, worl
         world.correctness.title: world.correctness.max_points,
         world.style.title: world.style.max_points,
     }
+
+
+def test_a_criterions_description_is_bounded_in_the_back_office(client, world, alice):
+    """A description has no limit: 80 KB of backtick runs held every review page of the
+    project for a minute (probe 63). Markdown stops at its budget now, and the text is
+    refused past 5,000 characters, said in words, with nothing saved."""
+    from access.tests.matrix import form_data
+
+    client.force_login(alice)
+    url = reverse("admin:grading_criterion_change", args=[world.style.pk])
+    data = form_data(client.get(url).content.decode(), "criterion_form")
+    before = world.style.description
+    response = client.post(url, {**data, "description": "``a`" * 1251})
+    assert response.status_code == 200
+    assert "Ensure this value has at most 5000 characters (it has 5004)." in (
+        response.content.decode()
+    )
+    world.style.refresh_from_db()
+    assert world.style.description == before

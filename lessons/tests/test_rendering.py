@@ -388,6 +388,46 @@ def test_brackets_that_keep_markdown_busy_are_shown_as_typed_within_the_budget(s
     assert rendered.html.count("<a ") == 0 and escape(source[:48]) in rendered.html
 
 
+@pytest.mark.parametrize(
+    "source",
+    ["``a`" * 10000, "```a``" * 7000],
+    ids=["backtick runs", "longer backtick runs"],
+)
+def test_texts_that_keep_any_markdown_step_busy_are_stopped_at_the_budget(source):
+    """Only the link processors looked at the deadline: a grader's feedback of backtick
+    runs took 6 s to save, a lesson's 52 s (its worker killed), and a rubric text held
+    every review page (probe 63). Every inline match, block and tree pass now looks."""
+    import time
+
+    from lessons.rendering import TOO_SLOW, markdown_deadline
+
+    started = time.monotonic()
+    with markdown_deadline(started + 0.3):
+        rendered = render_markdown(source)
+    assert TOO_SLOW in rendered.html
+    assert time.monotonic() - started < 1.5
+
+
+@pytest.mark.parametrize("line", ["# a", "a\n=", "a\n--", "---", "- - -", "* * *"])
+def test_a_text_of_hundreds_of_headings_or_rules_is_shown_as_typed(line):
+    """Repeated titles each got an id counted up from the first, in one pass no deadline
+    stops: 10,000 "# a" took 5.5 s (probe 63)."""
+    from lessons.rendering import MAX_HEADINGS, TOO_SLOW
+
+    assert TOO_SLOW in render_markdown(f"{line}\n\n" * (MAX_HEADINGS + 1)).html
+    fine = render_markdown(f"{line}\n\n" * 20).html
+    assert TOO_SLOW not in fine
+
+
+def test_code_comments_are_not_counted_as_headings():
+    from lessons.rendering import MAX_HEADINGS, TOO_SLOW
+
+    code = "```python\n" + "# a comment\nx = 1\n" * (MAX_HEADINGS + 50) + "```\n"
+    rendered = render_markdown("## Setup\n\n" + code)
+    assert TOO_SLOW not in rendered.html
+    assert "a comment" in rendered.html and "Setup" in rendered.toc_html
+
+
 def test_ordinary_links_still_render_under_the_budget():
     rendered = render_markdown(
         "See [the docs](https://docs.djangoproject.com/) and [a][b].\n\n[b]: /x"
