@@ -286,3 +286,37 @@ def test_a_file_that_keeps_the_highlighter_busy_is_shown_plain_within_its_budget
     assert lines == ["&amp;" * 30_000, "key: &lt;b&gt;value&lt;/b&gt;"]
     quick, _ = highlight_lines("key: value\n", "config.yaml")
     assert "<span" in quick[0]  # a file of normal size is still coloured
+
+
+@pytest.mark.parametrize(
+    ("text", "filename"),
+    [("(" * 100_000, "app.ng2"), ("=" * 60_000, "setup.cfg"), ("a" * 20_000, "run.sh-session")],
+)
+def test_a_lexer_busy_before_its_first_token_is_stopped_at_the_budget(text, filename):
+    """The deadline was looked at between tokens only: these lexers scan for seconds to
+    minutes before their first one (probe 63: a student's .ng2 file of 100,000 "(" held
+    the grader's worker until gunicorn killed it; a setup.cfg of "=" took 36 s)."""
+    import time
+
+    from grading.viewer import HIGHLIGHT_SECONDS, highlight_lines
+
+    highlight_lines("x = 1\n", "warm.cfg")
+    started = time.monotonic()
+    lines, _language = highlight_lines(text + "\nafter\n", filename)
+    assert time.monotonic() - started < HIGHLIGHT_SECONDS + 1.5
+    assert lines == [text, "after"]  # plain: nothing in it to escape
+
+
+def test_in_a_thread_less_is_coloured_where_no_timer_can_stop_a_lexer():
+    import threading
+
+    from grading.viewer import THREAD_HIGHLIGHT_MAX_CHARS, highlight_lines
+
+    text = "x = 1\n" * (THREAD_HIGHLIGHT_MAX_CHARS // 6 + 100)
+    seen = {}
+    thread = threading.Thread(target=lambda: seen.update(lines=highlight_lines(text, "a.py")[0]))
+    thread.start()
+    thread.join()
+    lines = seen["lines"]
+    assert "<span" in lines[0] and "<span" not in lines[-1] and lines[-1] == "x = 1"
+    assert "<span" in highlight_lines(text, "a.py")[0][-1]  # the main thread colours it all
