@@ -15,13 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import io
-import signal
-import threading
 import time
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from html import escape
 from urllib.parse import quote
@@ -33,6 +30,7 @@ from pygments.lexers import TextLexer, get_lexer_for_filename
 from pygments.util import ClassNotFound
 
 from coursesite.memo import ProcessMemo
+from coursesite.timeouts import hard_deadlines_hold, raising_at
 from projects.archives import (
     MAX_ENTRIES,
     MAX_PATH_LENGTH,
@@ -68,7 +66,7 @@ HIGHLIGHT_MAX_CHARS = 100_000
 # at 60 s): past this, the file is shown plain. Real files of 100 KB take under a second.
 HIGHLIGHT_SECONDS = 1.5
 # Where the deadline cannot be enforced within one regular expression (a thread other
-# than the main one: see _stopped_at), only this much is coloured.
+# than the main one: coursesite/timeouts.py), only this much is coloured.
 THREAD_HIGHLIGHT_MAX_CHARS = 10_000
 # How long a highlighted archive stays in the cache (it never changes, but space is finite).
 CACHE_SECONDS = 24 * 60 * 60
@@ -154,7 +152,7 @@ def highlight_lines(
         lexer = get_lexer_for_filename(basename, stripnl=False)
     except ClassNotFound:
         lexer = TextLexer(stripnl=False)
-    if threading.current_thread() is not threading.main_thread():
+    if not hard_deadlines_hold():
         max_chars = min(max_chars, THREAD_HIGHLIGHT_MAX_CHARS)
     # Pygments turns every \r into a line break; do it first so the counts agree.
     text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -164,7 +162,12 @@ def highlight_lines(
         deadline = time.monotonic() + HIGHLIGHT_SECONDS
         html = io.StringIO()
         try:
-            with _stopped_at(deadline):
+            # Within one lexer's scan too, where _until cannot look: many of Pygments'
+            # lexers, Python's, YAML's and INI's among them, scan for seconds before
+            # their first token on runs of one character (probe 63: "=" x 60,000 in a
+            # setup.cfg took 36 s; "(" x 100,000 in a .ng2 file held a worker until
+            # gunicorn killed it).
+            with raising_at(deadline, _OutOfTime):
                 # HtmlFormatter closes its spans at every newline: each line is valid
                 # HTML alone.
                 tokens = _until(lexer.get_tokens(text[:cut]), deadline)
@@ -184,33 +187,6 @@ def highlight_lines(
 
 class _OutOfTime(Exception):
     pass
-
-
-@contextmanager
-def _stopped_at(deadline: float) -> Iterator[None]:
-    """Raise _OutOfTime in the block at DEADLINE (time.monotonic()), even within one
-    lexer's regular expression, where _until cannot look: many of Pygments' lexers,
-    Python's, YAML's and INI's among them, scan for seconds before their first token on
-    runs of one character (probe 63: "=" x 60,000 in a setup.cfg took 36 s; "(" x
-    100,000 in a .ng2 file held a worker until gunicorn killed it).
-
-    A timer signal, so in the main thread only, where gunicorn's sync workers serve;
-    elsewhere (threaded servers, the tests' live server) less is coloured.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum, frame):
-        raise _OutOfTime
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, max(deadline - time.monotonic(), 0.001))
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _until(tokens: Iterable, deadline: float) -> Iterator:

@@ -29,6 +29,8 @@ from markdown.inlinepatterns import HTML_RE, HtmlInlineProcessor
 from markdown.preprocessors import HtmlBlockPreprocessor, Preprocessor
 from pygments.token import STANDARD_TYPES
 
+from coursesite.timeouts import raising_at
+
 # Tags Markdown (with our extensions) produces, and nothing else: no script,
 # style, iframe, form or object, whatever the author writes inline.
 ALLOWED_TAGS = {
@@ -479,7 +481,10 @@ def render_markdown(source: str) -> Rendered:
     try:
         if _nests_too_deeply(source):
             raise RecursionError  # what Python-Markdown meets a few hundred levels down
-        converted = md.convert(source)
+        # Within one processor's scan too (a code block's lexer, a regular expression):
+        # _TimeBudgetExtension looks at the deadline between steps only.
+        with raising_at(md.deadline, _OutOfTime):
+            converted = md.convert(source)
     except BaseException as exc:
         # A conversion stopped halfway may leave state that reset() does not know of:
         # the next text gets a new converter.

@@ -390,8 +390,8 @@ def test_brackets_that_keep_markdown_busy_are_shown_as_typed_within_the_budget(s
 
 @pytest.mark.parametrize(
     "source",
-    ["``a`" * 10000, "```a``" * 7000],
-    ids=["backtick runs", "longer backtick runs"],
+    ["``a`" * 10000, "```a``" * 7000, "```ini\n" + "=" * 60000 + "\n```\n"],
+    ids=["backtick runs", "longer backtick runs", "a code block its lexer scans for long"],
 )
 def test_texts_that_keep_any_markdown_step_busy_are_stopped_at_the_budget(source):
     """Only the link processors looked at the deadline: a grader's feedback of backtick
