@@ -3,9 +3,12 @@ a body that cannot be read is named as such."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, FakePayload, encode_multipart
+from django.utils import timezone
 
 from access.tests.tenants import build_tenant
 from api.problems import NOT_FOUND
@@ -248,6 +251,21 @@ def test_the_same_work_sent_again_at_once_makes_no_version_and_says_so(apple):
         "moment ago, so nothing new was submitted."
     ]
     assert Submission.objects.count() == before + 1
+    # What the first answer said is said again with it: the retry may be all the client
+    # got (probe 65). Three minutes later the same zip is a new version, told so...
+    Submission.objects.filter(pk=first.json()["id"]).update(
+        submitted_at=timezone.now() - timedelta(minutes=3)
+    )
+    later, _ = post(student, url, body)
+    assert later.status_code == 201
+    assert later.json()["notices"] == [
+        f"Version {later.json()['version']} is the same zip as version "
+        f"{first.json()['version']}, byte for byte: did you mean to send a newer file?"
+    ]
+    # ... and so is its retry.
+    retried, _ = post(student, url, body)
+    assert retried.status_code == 200
+    assert retried.json()["notices"][1:] == later.json()["notices"]
     # Another zip is a new version, created.
     other, _ = post(student, url, archive_body(make_zip({"app.py": "print(2)\n"})))
-    assert other.status_code == 201 and other.json()["version"] == first.json()["version"] + 1
+    assert other.status_code == 201 and other.json()["version"] == first.json()["version"] + 2

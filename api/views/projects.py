@@ -217,12 +217,12 @@ class AssignmentViewSet(
         )
         sent_again = submission.sent_again
         submission = Submission.objects.select_related("group").get(pk=submission.pk)
+        submission.notices = selectors.version_notices(submission, assignment)
         if sent_again:
-            # The same work by the same student within two minutes (a retry): the version
-            # it made, and a 200, since nothing was created.
-            submission.notices = [selectors.sent_again_notice(submission)]
-        else:
-            submission.notices = selectors.version_notices(submission, assignment)
+            # The same work by the same student within two minutes (a retry, after a
+            # timeout that hid the first answer): the version it made and what that
+            # answer said, with a 200, since nothing was created.
+            submission.notices.insert(0, selectors.sent_again_notice(submission))
         return Response(
             serializers.SubmissionCreatedSerializer(submission, context={"request": request}).data,
             status=status.HTTP_200_OK if sent_again else status.HTTP_201_CREATED,

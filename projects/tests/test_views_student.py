@@ -370,6 +370,15 @@ def test_late_submissions_are_flagged_with_what_lateness_costs(client, group, st
         "policy takes 15% off its mark."
     )
     assert ">Late<" in response.content.decode()
+    # Sent again at once (a retry after a timeout hid the answer): still said (probe 65).
+    response = client.post(
+        url("submit", assignment), {"repository_url": "https://x.org/a"}, follow=True
+    )
+    assert flashed(response)[0] == (
+        "Version 1 already holds this work: you handed it in a moment ago, so nothing new "
+        "was submitted. It is late by 2 days: if it is the version graded, the late policy "
+        "takes 15% off its mark."
+    )
 
     assignment.late_policy = LatePolicy.NO_PENALTY
     assignment.save()

@@ -274,11 +274,13 @@ def _submit(request: HttpRequest, assignment: ProjectAssignment, can_manage: boo
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            if submission.sent_again:
-                messages.info(request, selectors.sent_again_notice(submission))
-                return redirect(f"{assignment.get_absolute_url()}#versions")
             late = _late_words(assignment, group, submission) if submission.is_late else ""
-            messages.success(request, f"Version {submission.version} submitted.{late}")
+            if submission.sent_again:
+                # A retry, often after a timeout that hid the first answer: what that
+                # answer said too (late, kept but not graded).
+                messages.info(request, f"{selectors.sent_again_notice(submission)}{late}")
+            else:
+                messages.success(request, f"Version {submission.version} submitted.{late}")
             for note in selectors.version_notices(submission, assignment):
                 messages.warning(request, note)
             return redirect(f"{assignment.get_absolute_url()}#versions")
