@@ -15,18 +15,33 @@ class BodyTooLarge(APIException):
     default_code = "too_large"
 
 
-def body_too_large_detail() -> str:
-    """What a body past DATA_UPLOAD_MAX_MEMORY_SIZE is told, whoever refused it (our
-    parsers, or Django's own check: coursesite.views.bad_request)."""
-    megabytes = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+# The JSON an address reads unless its view says more (``json_max_bytes``): a few fields
+# take a few KB. Parsed, JSON takes up to 25 times its size in memory, kept until
+# Python's cycle collector runs: a student's 10 MB of "[{},{},…]" took 250 MB a request,
+# and one worker reached 2.2 GB (probe 63). The views that take long texts or many rows
+# (lessons, rosters, reviews: ``json_max_bytes = None``) read up to the API's limit,
+# DATA_UPLOAD_MAX_MEMORY_SIZE.
+JSON_MAX_BYTES = 1024 * 1024
+
+
+def body_too_large_detail(limit: int | None = None) -> str:
+    """What a body past LIMIT (DATA_UPLOAD_MAX_MEMORY_SIZE if None) is told, whoever
+    refused it (our parsers, or Django's own check: coursesite.views.bad_request)."""
+    if limit is None:
+        megabytes = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+        return (
+            f"The request body is larger than {megabytes} MB, the most the API reads. "
+            "Send less at a time."
+        )
     return (
-        f"The request body is larger than {megabytes} MB, the most the API reads. "
-        "Send less at a time."
+        f"The request body is larger than {limit // 1024:,} KB, the most this address "
+        "reads. Send less at a time."
     )
 
 
-def read_body(stream) -> bytes:
-    """Return the request body STREAM, refusing one past DATA_UPLOAD_MAX_MEMORY_SIZE.
+def read_body(stream, limit: int | None = None) -> bytes:
+    """Return the request body STREAM, refusing one past LIMIT bytes
+    (DATA_UPLOAD_MAX_MEMORY_SIZE if None).
 
     Django applies that limit when a view reads ``request.body`` or a form; DRF's
     parsers read the stream themselves, so without this any body, 12 MB of CSV or
@@ -34,10 +49,10 @@ def read_body(stream) -> bytes:
     """
     if stream is None:
         return b""
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    body = stream.read(limit + 1)
-    if len(body) > limit:
-        raise BodyTooLarge(body_too_large_detail())
+    most = settings.DATA_UPLOAD_MAX_MEMORY_SIZE if limit is None else limit
+    body = stream.read(most + 1)
+    if len(body) > most:
+        raise BodyTooLarge(body_too_large_detail(limit))
     return body
 
 
@@ -52,7 +67,11 @@ class JSONParser(parsers.JSONParser):
     """
 
     def parse(self, stream, media_type=None, parser_context=None):
-        body = io.BytesIO(read_body(stream))
+        view = (parser_context or {}).get("view")
+        limit = getattr(view, "json_max_bytes", JSON_MAX_BYTES)  # None: the API's limit
+        if limit is not None and limit >= settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            limit = None
+        body = io.BytesIO(read_body(stream, limit))
         try:
             data = super().parse(body, media_type, parser_context)
         except RecursionError as exc:

@@ -158,6 +158,7 @@ class CourseViewSet(GradebookActions, mixins.ListModelMixin, mixins.RetrieveMode
     """Courses: the published ones of the user's courses, drafts too for their instructors."""
 
     model = Course
+    json_max_bytes = None  # the API's limit: a roster of 5,000 rows
     serializer_class = serializers.CourseSerializer
     filterset_class = filters.CourseFilter
 
@@ -431,6 +432,7 @@ class LessonViewSet(
     """Lessons: published ones for a course's members, drafts too for its instructors."""
 
     model = Lesson
+    json_max_bytes = None  # the API's limit: a body of 200,000 characters
     filterset_class = filters.LessonFilter
 
     def get_serializer_class(self):

@@ -102,6 +102,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
     """Reviews with their scores; graders score the ones assigned to them."""
 
     model = Review
+    json_max_bytes = None  # the API's limit: 200 scores' comments
     serializer_class = serializers.ReviewSerializer
     filterset_class = filters.ReviewFilter
     write_action = policy.GRADE
