@@ -258,6 +258,25 @@ def _closed_message(deadline: datetime) -> str:
 
 RELEASED_NO_VERSIONS = "The grades of this project are released, so it takes no new versions."
 
+# Versions a group may hand in within a day. Each keeps its file: with no bound one
+# student's loop of 5 MB zips filled the disk at 50 MB/s (probe 63), and with it the
+# database's. A group at work hands in a few a day, a dozen on the deadline's.
+VERSIONS_PER_DAY = 30
+
+
+def _too_many_today(group_id: int, now: datetime) -> str | None:
+    """Why GROUP_ID may not hand in another version at NOW, if it has VERSIONS_PER_DAY
+    in the last 24 hours."""
+    today = Submission.objects.filter(group_id=group_id, submitted_at__gt=now - timedelta(days=1))
+    times = list(today.order_by("-submitted_at").values_list("submitted_at", flat=True))
+    if len(times) < VERSIONS_PER_DAY:
+        return None
+    again = times[VERSIONS_PER_DAY - 1] + timedelta(days=1)
+    return (
+        f"Your group has handed in {len(times)} versions in the last 24 hours, the most "
+        f"a day. Hand in again after {local_text(again)}; your versions so far are kept."
+    )
+
 
 def submission_locked_reason(group: Group) -> str | None:
     """Return why GROUP may not submit a new version under its project's rule, if so.
@@ -311,6 +330,9 @@ def submission_create(
     locked = submission_locked_reason(group)
     if locked:
         raise ValidationError(locked, code="locked")
+    # Asked again under the lock (_number_and_save): here, before the file is stored.
+    if too_many := _too_many_today(group.pk, now):
+        raise ValidationError(too_many, code="too_many")
 
     errors: dict[str, list[ValidationError]] = {}
     if archive is not None and not assignment.accepts_zip:
@@ -428,6 +450,8 @@ def _number_and_save(submission: Submission) -> Submission:
         # made six identical versions, each with its test run (probe 36).
         last.sent_again = True
         return last
+    if too_many := _too_many_today(group.pk, submission.submitted_at):
+        raise ValidationError(too_many, code="too_many")
     submission.version = (last.version if last else 0) + 1
     submission.group = group
     submission.save(force_insert=True)

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.messages import get_messages
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -498,3 +499,37 @@ def test_a_group_name_reads_as_typed(client, classmate, assignment, name, messag
     response = client.post(url("group_create", assignment), {"name": "Équipe 7 — 東京"})
     assert response.status_code == 302
     assert Group.objects.get().name == "Équipe 7 — 東京"
+
+
+def test_a_group_hands_in_at_most_thirty_versions_a_day(
+    client, group, student, assignment, settings
+):
+    """No bound on versions: one student's loop of 5 MB zips filled the disk at 50 MB/s
+    (probe 63). The thirty-first of a day is refused, said with when to try again, and its
+    file is not stored."""
+    from projects.services.submissions import VERSIONS_PER_DAY
+
+    now = timezone.now()
+    Submission.objects.create(group=group, version=1, submitted_at=now - timedelta(days=2))
+    for number in range(2, VERSIONS_PER_DAY + 2):
+        Submission.objects.create(
+            group=group, version=number, submitted_at=now - timedelta(hours=23, minutes=number)
+        )
+    client.force_login(student)
+    stored = media_files(settings)
+    response = client.post(url("submit", assignment), {"archive": zip_upload("more.zip")})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert f"Your group has handed in {VERSIONS_PER_DAY} versions in the last 24 hours" in page
+    assert "Hand in again after" in page
+    assert Submission.objects.filter(group=group).count() == VERSIONS_PER_DAY + 1
+    assert media_files(settings) == stored
+    # The service the API calls refuses as well.
+    with pytest.raises(ValidationError, match="in the last 24 hours"):
+        submission_create(group=group, student=student, repository_url="https://x.org/a")
+    # Once the oldest of the day is a day old, one more.
+    Submission.objects.filter(group=group, version=2).update(
+        submitted_at=now - timedelta(days=1, minutes=1)
+    )
+    response = client.post(url("submit", assignment), {"repository_url": "https://x.org/b"})
+    assert response.status_code == 302
