@@ -58,16 +58,10 @@ def test_a_mark_set_for_a_student_in_no_group_is_released_to_them(alice, bob, gr
     student found no line on their feedback list and got no email (probe 64)."""
     from accounts.tests.factories import UserFactory
 
-    from .factories import enroll
+    from .factories import complete_review, enroll
 
     world = grading_world(alice=alice, bob=bob, grace=grace)
-    services.review_save(
-        review=world.review,
-        by=grace,
-        scores={world.correctness.pk: (Decimal(9), ""), world.style.pk: (Decimal(5), "")},
-        overall_feedback="",
-        complete=True,
-    )
+    complete_review(world, correctness="9", style="5")
     latecomer = enroll(UserFactory(username="erin", email="erin@example.org"), world.course)
     services.mark_override(
         assignment=world.assignment,

@@ -82,15 +82,21 @@ def test_create_join_submit_and_see_the_version(
     assert Submission.objects.get().submitted_by == dana
 
 
-def test_a_second_click_on_submit_sends_nothing_more(live_server, page: Page, bob, password):
-    # Each send was a version of its own: v1 and v2 of the same zip.
+def open_a_project_in_a_new_group(page: Page, live_server, student, password):
+    """STUDENT, enrolled in a new course, on its project's page in the group "Owls"."""
     course = CourseFactory(slug="pyweb", title="Python for Web Development")
     assignment = ProjectAssignmentFactory(course=course, slug="webapp", title="Web app")
-    enroll(course, bob)
-    log_in(page, live_server.url, "bob", password)
+    enroll(course, student)
+    log_in(page, live_server.url, student.username, password)
     page.goto(f"{live_server.url}{assignment.get_absolute_url()}")
     page.get_by_label("Group name").fill("Owls")
     page.click("#create-group-btn")
+    return assignment
+
+
+def test_a_second_click_on_submit_sends_nothing_more(live_server, page: Page, bob, password):
+    # Each send was a version of its own: v1 and v2 of the same zip.
+    assignment = open_a_project_in_a_new_group(page, live_server, bob, password)
     page.set_input_files(
         "#id_archive",
         files=[{"name": "owls.zip", "mimeType": "application/zip", "buffer": make_zip()}],
@@ -121,13 +127,7 @@ def test_a_second_click_on_submit_sends_nothing_more(live_server, page: Page, bo
 def test_a_refused_zip_gives_the_focus_to_the_file_field(live_server, page: Page, bob, password):
     """The server's refusal marked crispy's wrapper of the file input invalid, and the
     focus went to that div: choosing another file took a Tab first (probe 61)."""
-    course = CourseFactory(slug="pyweb", title="Python for Web Development")
-    assignment = ProjectAssignmentFactory(course=course, slug="webapp", title="Web app")
-    enroll(course, bob)
-    log_in(page, live_server.url, "bob", password)
-    page.goto(f"{live_server.url}{assignment.get_absolute_url()}")
-    page.get_by_label("Group name").fill("Owls")
-    page.click("#create-group-btn")
+    open_a_project_in_a_new_group(page, live_server, bob, password)
     page.set_input_files(
         "#id_archive",
         files=[{"name": "owls.zip", "mimeType": "application/zip", "buffer": b"not a zip"}],
