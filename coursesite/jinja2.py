@@ -402,10 +402,10 @@ def _has_errors(context: dict) -> bool:
     """Whether the view's CONTEXT holds a form sent back with errors, or an ``error``."""
     if context.get("error"):
         return True
-    return any(
-        isinstance(value, BaseForm) and value.is_bound and bool(value.errors)
-        for value in context.values()
-    )
+    for value in context.values():  # a loop, not any(): every page renders a few of these
+        if isinstance(value, BaseForm) and value.is_bound and value.errors:
+            return True
+    return False
 
 
 class _CsrfToken:
