@@ -74,6 +74,10 @@ CACHE_SECONDS = 24 * 60 * 60
 # _MEMO_ENTRIES x _MEMO_MAX_CHARS of HTML, a few MB, per worker.
 _MEMO_ENTRIES = 128
 _MEMO_MAX_CHARS = 64 * 1024
+# Larger values are built again on each view (a few tenths of a second) rather than
+# kept: without Redis the shared cache is each worker's memory, 300 entries of any
+# size, and 300 files of 2.6 MB of HTML each took 800 MB of it (probe 63).
+_CACHE_MAX_CHARS = 512 * 1024
 # Characters of a ?path= value once URL-encoded: every name uploads accept fits (a
 # character is at most 4 UTF-8 bytes, each "%XX"), and proxies take 8 KB request lines.
 MAX_LINK_LENGTH = MAX_PATH_LENGTH * 4 * 3
@@ -305,20 +309,26 @@ def _cached(key: str, submission: Submission, build):
     except OSError:
         return "The archive file is missing from storage."  # not cached: it may come back
     if submission.sha256:
-        cache.set(key, value, CACHE_SECONDS)
-        _remember(key, value)
+        size = _size(value)
+        if size <= _CACHE_MAX_CHARS:
+            cache.set(key, value, CACHE_SECONDS)
+        if size <= _MEMO_MAX_CHARS:
+            _memo.set(key, value)
     return value
 
 
 def _remember(key: str, value) -> None:
-    if isinstance(value, FileView):
-        size = sum(len(line.html) for line in value.lines)
-    elif isinstance(value, tuple):  # a listing: (rows, files, rows_hidden)
-        size = sum(len(row.name) + len(row.path) + 40 for row in value[0])
-    else:  # an error message
-        size = len(value)
-    if size <= _MEMO_MAX_CHARS:
+    if _size(value) <= _MEMO_MAX_CHARS:
         _memo.set(key, value)
+
+
+def _size(value) -> int:
+    """About how many characters VALUE holds (a file's HTML, a listing, a message)."""
+    if isinstance(value, FileView):
+        return sum(len(line.html) for line in value.lines)
+    if isinstance(value, tuple):  # a listing: (rows, files, rows_hidden)
+        return sum(len(row.name) + len(row.path) + 40 for row in value[0])
+    return len(value)  # an error message
 
 
 def _listing(fileobj) -> tuple[tuple[TreeRow, ...], frozenset[str], int] | str:

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.core.files.base import ContentFile
 
 from grading.models import LineComment
-from grading.viewer import _MEMO_MAX_CHARS, archive_view
+from grading.viewer import _CACHE_MAX_CHARS, _MEMO_MAX_CHARS, archive_view
 from projects.models import Submission
 from projects.tests.factories import make_zip
 
@@ -75,3 +75,19 @@ def test_each_process_keeps_small_archives_without_asking_the_shared_cache(world
     assert "kept" in kept.file.blocks[0].rows
     # while the big one is read again (here: found missing), never held in every worker.
     assert archive_view(big, "big.py").error == "The archive file is missing from storage."
+
+
+def test_a_huge_highlighted_file_is_built_again_not_kept(world):
+    """Without Redis the shared cache is each worker's memory: 300 files of 2.6 MB of
+    HTML took 800 MB of it (probe 63). A file past the cap is built on each view."""
+    huge_text = "&" * 250_000 + "\n"  # 1.25 MB of HTML once escaped
+    submission = submit_zip(world.group, 7, {"huge.txt": huge_text, "app.py": "a = 1\n"})
+    lines = archive_view(submission, "huge.txt").file.lines
+    assert sum(len(line.html) for line in lines) > _CACHE_MAX_CHARS
+    archive_view(submission, "app.py")
+    submission.archive.storage.delete(submission.archive.name)
+    submission = Submission.objects.get(pk=submission.pk)
+    assert "a" in archive_view(submission, "app.py").file.blocks[0].rows  # kept: small
+    assert archive_view(submission, "huge.txt").error == (
+        "The archive file is missing from storage."
+    )  # read again: it was not kept
