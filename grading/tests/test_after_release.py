@@ -308,3 +308,22 @@ def test_before_the_release_an_extension_still_counts_down(world, bob, client):
     page = client.get(world.assignment.get_absolute_url()).content.decode()
     assert "due in 5\xa0days, 23\xa0hours" in page
     assert 'id="grades-released"' not in page
+
+
+def test_a_released_project_stays_published_in_the_back_office(released, client, alice):
+    """Unpublished after its release, a project's marks went from the students' API and
+    feedback list but stayed on their feedback pages (probe 65): it stays published, as
+    what its marks are computed from stays as released."""
+    from access.tests.matrix import form_data
+
+    assignment = released.assignment
+    client.force_login(alice)
+    url = reverse("admin:projects_projectassignment_change", args=[assignment.pk])
+    page = client.get(url).content.decode()
+    assert 'name="is_published"' not in page
+    data = form_data(page, "projectassignment_form")
+    data.pop("is_published", None)
+    response = client.post(url, {**data, "_continue": ["1"]})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assignment.refresh_from_db()
+    assert assignment.is_published

@@ -292,7 +292,9 @@ class ProjectAssignmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
         if obj is None:
             return fields
         if services.marks_locked_reason(obj):
-            return (*fields, "course", *self.MARK_FIELDS)
+            # And published: unpublished, its released marks went from the students'
+            # marks in the API and from their list, not from their feedback pages (probe 65).
+            return (*fields, "course", "is_published", *self.MARK_FIELDS)
         # Its groups' students are enrolled in this course: the project stays in it.
         return (*fields, "course") if obj.groups.exists() else fields
 
