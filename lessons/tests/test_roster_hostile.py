@@ -51,6 +51,12 @@ REFUSED_FILES = [
         "more than 5,000 rows",
     ),
     (
+        # Probe 63: 690,000 lines of commas took 2-3 s before the file was refused.
+        "too many empty lines",
+        HEADER + b"a@example.org,A,student\n" + b",,\n" * (ROSTER_MAX_ROWS + 1),
+        "more than 5,000 empty lines",
+    ),
+    (
         "a field past the CSV limit",
         HEADER + b"a@example.org," + b"n" * 200_000,
         "Line 2 has a value longer than 131,072 characters",
