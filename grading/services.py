@@ -1098,7 +1098,21 @@ def mark_override(
     override.mark, override.reason, override.by = mark, reason, by
     override._history_user = by
     override.save()
+    _tell_mark_changed(assignment.pk, student.pk)
     return override
+
+
+def _tell_mark_changed(assignment_id: int, student_id: int) -> None:
+    """After the release, the student is told their mark changed (probe 65: an override
+    set then reached their feedback list without a word)."""
+    from .tasks import send_mark_changed_email
+
+    if is_released(assignment_id):
+        transaction.on_commit(
+            partial(
+                send_mark_changed_email.enqueue, user_id=student_id, assignment_id=assignment_id
+            )
+        )
 
 
 @transaction.atomic
@@ -1110,6 +1124,7 @@ def mark_override_delete(*, override: MarkOverride, by: User | None = None) -> b
         return False
     current._history_user = by
     current.delete()
+    _tell_mark_changed(current.assignment_id, current.student_id)
     return True
 
 

@@ -13,7 +13,7 @@ from access import policy
 from accounts.models import Role, User
 from accounts.throttle import address_mail_allowed
 from coursesite.emails import retry_or_fail, send_or_retry, send_templated_email
-from projects.models import Submission
+from projects.models import ProjectAssignment, Submission
 
 from .models import MarkOverride, Review, group_label
 
@@ -83,6 +83,39 @@ def send_grades_released_email(
         what=f"The release notice of user {user_id}",
         user_id=user_id,
         **({"review_id": review_id} if review_id is not None else {"assignment_id": assignment_id}),
+    )
+
+
+@task()
+def send_mark_changed_email(*, user_id: int, assignment_id: int, attempt: int = 1) -> int:
+    """Email one student that an instructor's override changed (or cleared) their mark
+    of a released project, with a link to their feedback list; the mark is not in it."""
+    user = User.objects.filter(pk=user_id).first()
+    assignment = (
+        ProjectAssignment.objects.select_related("course")
+        .filter(pk=assignment_id, grade_release__isnull=False)
+        .first()
+    )
+    if user is None or assignment is None or not user.email:
+        return 0
+    # Asked when the email goes: someone removed from the course meanwhile is told nothing.
+    if not policy.can(user, policy.VIEW, assignment, roles=policy.STUDENTS):
+        return 0
+    context = {
+        "user": user,
+        "assignment": assignment,
+        "course": assignment.course,
+        "marks_url": settings.SITE_URL + reverse("grading:feedback_list"),
+        "site_name": settings.SITE_NAME,
+        "site_url": settings.SITE_URL,
+    }
+    return send_or_retry(
+        send_mark_changed_email,
+        lambda: send_templated_email("mark-changed", context, user.email),
+        attempt=attempt,
+        what=f"The mark-changed notice of user {user_id}",
+        user_id=user_id,
+        assignment_id=assignment_id,
     )
 
 

@@ -88,17 +88,24 @@ def test_every_email_is_tried_again_when_the_mail_server_cannot_be_reached(
     from grading.tasks import (
         send_after_release_email,
         send_grades_released_email,
+        send_mark_changed_email,
         send_new_version_email,
     )
     from grading.tests.factories import complete_review, grading_world
 
     world = grading_world(alice=alice, bob=bob, grace=grace)
     complete_review(world)
+    services.mark_override(
+        assignment=world.assignment, student=world.dave, mark=70, reason="Oral.", by=alice
+    )
     services.grades_release(assignment=world.assignment, by=alice)
+    assignment = world.assignment.pk
     unconfirmed = UserFactory(email="new@example.org", email_confirmed=False)
     now = timezone.now().isoformat()
     calls = [
         (send_grades_released_email, {"user_id": bob.pk, "review_id": world.review.pk}),
+        (send_grades_released_email, {"user_id": world.dave.pk, "assignment_id": assignment}),
+        (send_mark_changed_email, {"user_id": world.dave.pk, "assignment_id": assignment}),
         (
             send_new_version_email,
             {"review_id": world.review.pk, "submission_id": world.submission.pk},

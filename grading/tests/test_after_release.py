@@ -17,7 +17,7 @@ from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from grading import services
 from grading.hub import hub_counts
-from grading.models import Review
+from grading.models import MarkOverride, Review
 from lessons.models import Course
 from projects.models import LateVersionRule
 from projects.services import group_create, group_join, group_leave, submission_create
@@ -327,3 +327,40 @@ def test_a_released_project_stays_published_in_the_back_office(released, client,
     assert response.status_code == 302, response.content.decode()[:2000]
     assignment.refresh_from_db()
     assert assignment.is_published
+
+
+def test_a_mark_changed_after_the_release_is_told_to_its_student(
+    released, alice, bob, mailoutbox, django_capture_on_commit_callbacks
+):
+    """An override set or cleared after the release changed the student's mark on their
+    pages without a word (probe 65). Each change is emailed, without the mark."""
+    before = len(mailoutbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.mark_override(
+            assignment=released.assignment,
+            student=bob,
+            mark=Decimal("91.5"),
+            reason="Oral exam.",
+            by=alice,
+        )
+    told = mailoutbox[before:]
+    assert [m.to for m in told] == [[bob.email]]
+    assert told[0].subject == f"Your mark changed: {released.assignment.title}"
+    assert f"{SITE}/grading/feedback/" in told[0].body
+    assert "91.5" not in told[0].body and "Oral exam" not in told[0].body
+    [override] = MarkOverride.objects.filter(assignment=released.assignment, student=bob)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.mark_override_delete(override=override, by=alice)
+    assert [m.to for m in mailoutbox[before:]] == [[bob.email], [bob.email]]
+
+
+def test_an_override_before_the_release_is_not_emailed(
+    world, alice, bob, mailoutbox, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = IMMEDIATE
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        services.mark_override(
+            assignment=world.assignment, student=bob, mark=Decimal("50"), reason="Ill.", by=alice
+        )
+    assert callbacks == []
+    assert mailoutbox == []
