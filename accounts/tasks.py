@@ -77,8 +77,6 @@ def _send_invitation(user: User | None, *, counted: bool = True) -> int:
         "courses": list(courses),
         "invitation_url": invitation_url(user),
         "timeout_days": settings.INVITATION_TIMEOUT_DAYS,
-        "site_name": settings.SITE_NAME,
-        "site_url": settings.SITE_URL,
     }
     return send_templated_email("invitation", context, user.email)
 
@@ -148,8 +146,6 @@ def send_email_changed_email(
         "login_url": settings.SITE_URL + reverse("accounts:login"),
         "profile_url": settings.SITE_URL + reverse("accounts:profile"),
         "password_url": settings.SITE_URL + reverse("accounts:password_change"),
-        "site_name": settings.SITE_NAME,
-        "site_url": settings.SITE_URL,
         # Changed in the back office: said so (probe 55: it read as a takeover).
         "by_administrator": by_administrator,
     }
@@ -214,8 +210,6 @@ def send_password_changed_email(
         "by_link": how == "reset",
         "changed_at": local_text(datetime.fromisoformat(changed_at)),
         "reset_url": settings.SITE_URL + reverse("accounts:password_reset"),
-        "site_name": settings.SITE_NAME,
-        "site_url": settings.SITE_URL,
     }
     return send_or_retry(
         send_password_changed_email,
@@ -248,8 +242,6 @@ def send_confirmation_email(*, user_id: int, email: str = "", attempt: int = 1) 
         "user": user,
         "confirmation_url": confirmation_url(user),
         "reset_url": settings.SITE_URL + reverse("accounts:password_reset"),
-        "site_name": settings.SITE_NAME,
-        "site_url": settings.SITE_URL,
         "new_address": bool(user.pending_email),  # the account keeps its own until then
         "days": link_days(),
     }

@@ -8,6 +8,7 @@ from datetime import timedelta
 from smtplib import SMTPException
 from typing import Any
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -16,7 +17,12 @@ logger = logging.getLogger(__name__)
 
 
 def send_templated_email(name: str, context: dict[str, Any], to: str) -> int:
-    """Send the email NAME, rendered with CONTEXT, to the address TO; return 1 if sent."""
+    """Send the email NAME, rendered with CONTEXT, to the address TO; return 1 if sent.
+
+    Every email names the site and links to it: ``site_name`` and ``site_url`` are in
+    each context, unless CONTEXT gives its own.
+    """
+    context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
     subject = render_to_string(f"emails/{name}-subject.txt", context)
     message = EmailMultiAlternatives(
         subject=" ".join(subject.split()),  # a template's line breaks must not reach the header

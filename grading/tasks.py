@@ -52,20 +52,10 @@ def send_grades_released_email(
         assignment = review.group.assignment
         path = reverse("grading:feedback", kwargs={"pk": review.submission_id})
     else:
-        override = (
-            MarkOverride.objects.select_related("assignment__course")
-            .filter(
-                assignment_id=assignment_id,
-                student_id=user_id,
-                assignment__grade_release__isnull=False,
-            )
-            .first()
-        )
-        if override is None or not policy.can(
-            user, policy.VIEW, override.assignment, roles=policy.STUDENTS
-        ):
+        assignment = _released_to(user, assignment_id)
+        overridden = MarkOverride.objects.filter(assignment_id=assignment_id, student_id=user_id)
+        if assignment is None or not overridden.exists():
             return 0
-        assignment = override.assignment
         path = reverse("grading:feedback_list")
     context = {
         "user": user,
@@ -73,8 +63,6 @@ def send_grades_released_email(
         "course": assignment.course,
         "feedback_url": settings.SITE_URL + path,
         "own_mark_only": review_id is None,
-        "site_name": settings.SITE_NAME,
-        "site_url": settings.SITE_URL,
     }
     return send_or_retry(
         send_grades_released_email,
@@ -86,28 +74,35 @@ def send_grades_released_email(
     )
 
 
-@task()
-def send_mark_changed_email(*, user_id: int, assignment_id: int, attempt: int = 1) -> int:
-    """Email one student that an instructor's override changed (or cleared) their mark
-    of a released project, with a link to their feedback list; the mark is not in it."""
-    user = User.objects.filter(pk=user_id).first()
+def _released_to(user: User, assignment_id: int) -> ProjectAssignment | None:
+    """The project ASSIGNMENT_ID (with its course) if its grades are released and USER
+    may read it as a student: asked when an email goes, not when it was queued, so
+    someone removed from the course meanwhile is told nothing."""
     assignment = (
         ProjectAssignment.objects.select_related("course")
         .filter(pk=assignment_id, grade_release__isnull=False)
         .first()
     )
-    if user is None or assignment is None or not user.email:
+    if assignment is None or not policy.can(user, policy.VIEW, assignment, roles=policy.STUDENTS):
+        return None
+    return assignment
+
+
+@task()
+def send_mark_changed_email(*, user_id: int, assignment_id: int, attempt: int = 1) -> int:
+    """Email one student that an instructor's override changed (or cleared) their mark
+    of a released project, with a link to their feedback list; the mark is not in it."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None or not user.email:
         return 0
-    # Asked when the email goes: someone removed from the course meanwhile is told nothing.
-    if not policy.can(user, policy.VIEW, assignment, roles=policy.STUDENTS):
+    assignment = _released_to(user, assignment_id)
+    if assignment is None:
         return 0
     context = {
         "user": user,
         "assignment": assignment,
         "course": assignment.course,
         "marks_url": settings.SITE_URL + reverse("grading:feedback_list"),
-        "site_name": settings.SITE_NAME,
-        "site_url": settings.SITE_URL,
     }
     return send_or_retry(
         send_mark_changed_email,
@@ -150,7 +145,6 @@ def send_new_version_email(*, review_id: int, submission_id: int, attempt: int =
         "graded_version": review.submission.version,
         "new_version": newer.version,
         "review_url": settings.SITE_URL + reverse("grading:review", kwargs={"pk": review.pk}),
-        "site_name": settings.SITE_NAME,
     }
     return send_or_retry(
         send_new_version_email,
@@ -217,7 +211,6 @@ def send_after_release_email(
             # A graded group's mark stays on the version graded (None: nobody graded it).
             "graded_version": review.submission.version if review is not None else None,
             "link": link,
-            "site_name": settings.SITE_NAME,
         }
         try:
             sent += send_templated_email("after-release", context, user.email)

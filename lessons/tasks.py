@@ -37,7 +37,6 @@ def _send_notice(enrollment: Enrollment) -> int:
         "course": enrollment.course,
         "role": Role(enrollment.role).label.lower(),
         "course_url": settings.SITE_URL + enrollment.course.get_absolute_url(),
-        "site_name": settings.SITE_NAME,
         # A roster loaded ahead of the run (probe 49): its students' link answered "not
         # found" until the course was published, and the notice did not say why.
         "opens_later": enrollment.role == Role.STUDENT and not enrollment.course.is_published,
