@@ -90,3 +90,22 @@ def test_a_mark_set_for_a_student_in_no_group_is_released_to_them(alice, bob, gr
     client.force_login(bob)
     page = client.get(reverse("grading:feedback_list")).content.decode()
     assert page.count("Your mark: ") == 1 and "70.00" not in page
+    # Removed from the course, erin sees it no more and is told nothing more of it.
+    from grading.tasks import send_grades_released_email, send_mark_changed_email
+    from lessons.models import Enrollment
+
+    Enrollment.objects.filter(user=latecomer, course=world.course).delete()
+    client.force_login(latecomer)
+    assert "70.00" not in client.get(reverse("grading:feedback_list")).content.decode()
+    ids = {"user_id": latecomer.pk, "assignment_id": world.assignment.pk}
+    assert send_grades_released_email.call(**ids) == 0
+    assert send_mark_changed_email.call(**ids) == 0
+    # Nor does a student enrolled in another course only.
+    from lessons.tests.factories import CourseFactory
+
+    elsewhere = enroll(UserFactory(username="otto"), CourseFactory())
+    client.force_login(elsewhere)
+    assert "Your mark" not in client.get(reverse("grading:feedback_list")).content.decode()
+    assert (
+        send_mark_changed_email.call(user_id=elsewhere.pk, assignment_id=world.assignment.pk) == 0
+    )
