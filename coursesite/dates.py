@@ -9,6 +9,8 @@ from django.utils.formats import date_format
 
 # "Sat 24 Oct 2026, 23:59 CEST": pages (projects_tags.local_time) and messages alike.
 LOCAL_FORMAT = "D j M Y, H:i T"
+# Deadlines and hand-in times with seconds: "Sat 24 Oct 2026, 23:59:30 CEST".
+LOCAL_FORMAT_SECONDS = "D j M Y, H:i:s T"
 
 
 def local_text(value: datetime) -> str:

@@ -402,8 +402,19 @@ def _check_typed(text: str, *, limit: int, what: str) -> str:
 
 
 def parse_number(text: str) -> float:
-    """Read a typed number: 42, -3.5, 3,5 (a decimal comma), 1e3, with spaces around."""
+    """Read a typed number: 42, -3.5, 3,5 (a decimal comma), 1e3, 1,000,000, with spaces
+    around. "1,000" is refused: it is a thousand in English and one in much of Europe,
+    and marking it either way would mark someone wrong for what they meant."""
     cleaned = text.strip().replace(" ", "").replace("\u00a0", "")
+    if re.fullmatch(r"[-+]?[1-9]\d{0,2},\d{3}", cleaned):
+        whole, part = cleaned.split(",")
+        raise ValidationError(
+            f"“{cleaned}” could mean {whole}{part} or {whole}.{part}: type it without "
+            f"the comma ({whole}{part}) or with a point ({whole}.{part}).",
+            code="ambiguous_comma",
+        )
+    if re.fullmatch(r"[-+]?[1-9]\d{0,2}(,\d{3}){2,}", cleaned):
+        cleaned = cleaned.replace(",", "")  # commas between thousands: 1,000,000
     if cleaned.count(",") == 1 and "." not in cleaned:
         cleaned = cleaned.replace(",", ".")
     try:

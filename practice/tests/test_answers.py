@@ -121,6 +121,8 @@ def test_the_script_gets_the_feedback_and_the_quiz_progress_as_json(client, quiz
         ("answer", {"answer": "forty-two"}, "is not a number"),
         ("answer", {"answer": "nan"}, "is not a number"),
         ("answer", {"answer": "1e999"}, "is not a number"),
+        # Probe 53: a thousand in English, 42 in much of Europe; marked as one of them.
+        ("answer", {"answer": "42,000"}, "“42,000” could mean 42000 or 42.000: type it"),
         ("answer", {"answer": "   "}, "Type an answer first."),
         ("run-flask", {"answer": "x" * 5001}, "longer than 5,000 characters"),
         ("run-flask", {"answer": "flask\x00run"}, "invisible control character (U+0000)"),
@@ -354,3 +356,14 @@ def test_an_answer_refused_without_javascript_says_error_in_the_title(client, qu
     assert re.search(r"<title>Error: Your answer · ", page)
     lesson = client.get(quiz.lesson.get_absolute_url()).content.decode()
     assert "<title>Error:" not in lesson
+
+
+@pytest.mark.parametrize(
+    ("typed", "number"),
+    [("1,000,000", 1_000_000), ("0,125", 0.125), ("1234,567", 1234.567), (" -3,5 ", -3.5)],
+)
+def test_commas_are_read_as_people_mean_them(typed, number):
+    """Commas between thousands, or one decimal comma where no thousand is possible."""
+    from practice.services import parse_number
+
+    assert parse_number(typed) == number

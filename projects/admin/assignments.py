@@ -46,7 +46,7 @@ from projects.models import (
 def _local(value) -> str:
     # The zone named, as on the pages: the repeated hour of an autumn night reads twice
     # otherwise ("2027-10-31 02:30 CEST", then "... CET").
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z") if value else ""
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S %Z") if value else ""
 
 
 CSV_HEADER = (

@@ -28,7 +28,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from access import policy
-from coursesite.dates import LOCAL_FORMAT
+from coursesite.dates import LOCAL_FORMAT, LOCAL_FORMAT_SECONDS
 from projects import selectors
 
 
@@ -66,23 +66,27 @@ def render_upcoming_deadlines(context: Context, limit: int = 5) -> Markup:
     return Markup(template.render(upcoming_deadlines(context, limit)))  # noqa: S704
 
 
-def local_time(value: datetime | None) -> SafeString | str:
+def local_time(value: datetime | None, seconds: bool = False) -> SafeString | str:
     """Render VALUE in the site's time zone, with the zone's abbreviation, in a ``<time>``.
 
     The one rule for times on every page ("Tue 3 Dec 2026, 14:00 CET"): the server's
     zone, named, never rewritten by the browser, so a page cannot mix two zones.
     Courses have no zone of their own; they run in the site's (settings.TIME_ZONE).
+    SECONDS, for deadlines and hand-in times: their seconds when not zero, since
+    lateness counts them (a hand-in at 23:59:30 for 23:59 is late).
     """
     if value is None:
         return ""
     # The offset too: equal instants in two zones are equal datetimes, not equal ISO texts.
     return _local_time(
-        value, value.utcoffset(), timezone.get_current_timezone_name(), get_language()
+        value, value.utcoffset(), timezone.get_current_timezone_name(), get_language(), seconds
     )
 
 
 @functools.lru_cache(maxsize=2048)
-def _local_time(value: datetime, offset, zone: str, language: str | None) -> SafeString:
+def _local_time(
+    value: datetime, offset, zone: str, language: str | None, seconds: bool = False
+) -> SafeString:
     # A page repeats the same few times (a queue's rows share their project's deadline)
     # and formatting one costs ~200 Python calls: the result depends only on the
     # arguments, which the caller reads from the active zone and language.
@@ -91,7 +95,7 @@ def _local_time(value: datetime, offset, zone: str, language: str | None) -> Saf
         '<time datetime="{}" title="{}">{}</time>',
         value.isoformat(),
         f"Time zone: {zone}",
-        date_format(local, LOCAL_FORMAT),
+        date_format(local, LOCAL_FORMAT_SECONDS if seconds and local.second else LOCAL_FORMAT),
     )
 
 

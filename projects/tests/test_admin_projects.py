@@ -232,7 +232,7 @@ def test_status_csv_names_the_zone_and_the_penalty_of_the_version_graded(
     # Times carry the zone's name, as on the pages.
     for column, time in (("Deadline", assignment.due_at), ("Submitted at", submitted_at)):
         local = timezone.localtime(time)
-        assert row[column] == f"{local:%Y-%m-%d %H:%M} {local.tzname()}" and local.tzname()
+        assert row[column] == f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}" and local.tzname()
 
 
 def test_submissions_filter_by_typing_part_of_a_group_name(admin_client, owls, assignment, course):

@@ -391,6 +391,31 @@ def test_late_submissions_are_flagged_with_what_lateness_costs(client, group, st
     )
 
 
+def test_a_hand_in_seconds_after_the_deadline_shows_its_seconds(client, group, student, assignment):
+    """Times were shown to the minute while lateness counts seconds (probe 64): a hand-in
+    at 23:59:30 for a 23:59 deadline read as on time next to "1 day late"."""
+    local_deadline = timezone.localtime(timezone.now() - timedelta(days=1)).replace(
+        second=0, microsecond=0
+    )
+    assignment.opens_at = local_deadline - timedelta(days=9)
+    assignment.due_at = local_deadline
+    assignment.late_policy = LatePolicy.PENALTY
+    assignment.late_penalty_per_day = Decimal("10")
+    assignment.save()
+    version = submission_create(group=group, student=student, archive=zip_upload())
+    Submission.objects.filter(pk=version.pk).update(
+        submitted_at=local_deadline + timedelta(seconds=30), is_late=True
+    )
+    client.force_login(student)
+    html = client.get(url("detail", assignment)).content.decode()
+    deadline_text = f"{local_deadline:%H:%M} {local_deadline.tzname()}"
+    handed_in_text = f"{local_deadline:%H:%M}:30 {local_deadline.tzname()}"
+    # The deadline, on a whole minute, keeps its short form; the hand-in shows its seconds.
+    assert re.search(r'id="deadline">\s*<time[^>]*>[^<]*' + re.escape(deadline_text), html)
+    assert handed_in_text in html
+    assert html.count(f"{local_deadline:%H:%M}:") == 1  # the hand-in only
+
+
 def test_the_form_is_replaced_by_a_message_when_no_late_work(client, group, student, assignment):
     assignment.opens_at = timezone.now() - timedelta(days=9)
     assignment.due_at = timezone.now() - timedelta(days=1)
