@@ -399,7 +399,9 @@ PAGE_HAS_ERRORS = "page_has_errors"
 
 
 def _has_errors(context: dict) -> bool:
-    """Whether the view's CONTEXT holds a form sent back with errors, or an ``error``."""
+    """Whether the view's CONTEXT holds a form sent back with errors, or an ``error``
+    (an error *message* is seen by base.html, which shows the messages; the site's pages
+    have no formsets)."""
     if context.get("error"):
         return True
     for value in context.values():  # a loop, not any(): every page renders a few of these

@@ -351,6 +351,7 @@ def test_saving_a_draft_then_completing(client, world, grace):
         follow=True,
     )
     assert "Draft saved" in response.content.decode()
+    assert "<title>Review" in response.content.decode()  # a success message is no error
     world.review.refresh_from_db()
     assert world.review.status == ReviewStatus.DRAFT
     assert world.review.total == Decimal("7.00")
@@ -361,6 +362,8 @@ def test_saving_a_draft_then_completing(client, world, grace):
     )
     assert response.status_code == 400  # nothing was saved, as the other forms say
     assert "Missing: “Style”" in response.content.decode()
+    # Said by a message, not by the form: the title says so all the same (probe 65).
+    assert "<title>Error: Review" in response.content.decode()
 
     response = client.post(
         review_url(world),
