@@ -9,6 +9,8 @@ from django.db.models.functions import Coalesce, Concat, Lower, NullIf, Trim
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from coursesite.dates import local_text
+
 from .validators import normalize_email
 
 
@@ -219,7 +221,7 @@ class ThrottleCount(models.Model):
     expires_at = models.DateTimeField(db_index=True)
 
     def __str__(self) -> str:
-        return f"{self.key}: {self.count} until {self.expires_at:%Y-%m-%d %H:%M}"
+        return f"{self.key}: {self.count} until {local_text(self.expires_at)}"
 
 
 class SessionCacheGeneration(models.Model):

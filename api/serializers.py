@@ -347,14 +347,24 @@ class MembershipSerializer(ModelSerializer):
 
 class GroupSerializer(ModelSerializer):
     members = serializers.SerializerMethodField()
+    # The group's own deadline: the project's, or its extension (probe 66: a script saw
+    # only the project's due_at, then a version hours after it marked on time).
+    deadline = serializers.DateTimeField(read_only=True)
+    extended = serializers.SerializerMethodField()
 
     class Meta:
         model = Group
-        fields = ["id", "assignment", "name", "join_code", "created_at", "members"]
+        fields = [
+            "id", "assignment", "name", "join_code", "created_at", "members", "deadline",
+            "extended",
+        ]  # fmt: skip
         read_only_fields = fields
 
     def get_members(self, group) -> list[int]:
         return [m.student_id for m in group.memberships.all()]
+
+    def get_extended(self, group) -> bool:
+        return group.deadline() != group.assignment.due_at
 
 
 class GroupCreateSerializer(Serializer):

@@ -7,22 +7,43 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 from django.utils.formats import date_format
 
-# "Sat 24 Oct 2026, 23:59 CEST": pages (projects_tags.local_time) and messages alike.
-LOCAL_FORMAT = "D j M Y, H:i T"
+# "Sat 24 Oct 2026, 23:59 CEST": pages (projects_tags.local_time) and messages alike. The
+# zone's name is added from the time itself: Django's "T" writes nothing in the hour the
+# autumn night repeats, where 02:30 CEST and 02:30 CET are an hour apart (probe 66).
+LOCAL_FORMAT = "D j M Y, H:i"
 # Deadlines and hand-in times with seconds: "Sat 24 Oct 2026, 23:59:30 CEST".
-LOCAL_FORMAT_SECONDS = "D j M Y, H:i:s T"
+LOCAL_FORMAT_SECONDS = "D j M Y, H:i:s"
 
 
-def local_text(value: datetime) -> str:
-    """Return VALUE as people read it everywhere on the site, in the site's time zone."""
-    return date_format(timezone.localtime(value), LOCAL_FORMAT)
+def local_text(value: datetime, seconds: bool = False) -> str:
+    """Return VALUE as people read it everywhere on the site, in the site's time zone,
+    with the zone named; with its SECONDS when asked and not zero."""
+    local = timezone.localtime(value)
+    text = date_format(local, LOCAL_FORMAT_SECONDS if seconds and local.second else LOCAL_FORMAT)
+    return f"{text} {local.tzname()}"
 
 
-def shifted_on_the_clock(value: datetime, shift: timedelta) -> datetime:
-    """Return VALUE moved by SHIFT on the wall clock of the site's zone.
+def shifted_on_the_clock(value: datetime, shift: timedelta) -> tuple[datetime, bool]:
+    """Return VALUE moved by SHIFT on the wall clock of the site's zone, and whether it had
+    to move further.
 
     A course's next run keeps its deadlines' times of day: moved in UTC, a Friday
-    23:59 CET deadline copied into summer became Saturday 00:59 CEST.
+    23:59 CET deadline copied into summer became Saturday 00:59 CEST. A time of day the
+    clocks skip or repeat that night (02:30 on a change's night in Europe) is moved to
+    the first minute after the change, 03:00, a time that exists once: as the back
+    office asks of a time typed (probe 66: the copy kept 02:30 CEST, which then refused
+    every save of its project, and turned a skipped 02:30 into 03:30 without a word).
     """
-    local = timezone.localtime(value)
-    return timezone.make_aware(local.replace(tzinfo=None) + shift)
+    zone = timezone.get_current_timezone()
+    wanted = timezone.localtime(value).replace(tzinfo=None) + shift
+    wall = wanted
+    if _on_a_clock_change(wall, zone):
+        wall = wall.replace(second=0, microsecond=0)
+        while _on_a_clock_change(wall, zone):
+            wall += timedelta(minutes=1)
+    return timezone.make_aware(wall, zone), wall != wanted
+
+
+def _on_a_clock_change(wall: datetime, zone) -> bool:
+    """Whether the wall time WALL (naive) is skipped or repeated in ZONE."""
+    return zone.utcoffset(wall.replace(fold=0)) != zone.utcoffset(wall.replace(fold=1))

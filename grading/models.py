@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from coursesite.dates import local_text
 from lessons.models import validate_one_line
 from projects.models import Group, ProjectAssignment, Submission
 
@@ -264,7 +265,7 @@ class GradeRelease(models.Model):
         ordering = ["-released_at"]
 
     def __str__(self) -> str:
-        return f"Grades of {self.assignment} released {self.released_at:%Y-%m-%d %H:%M}"
+        return f"Grades of {self.assignment} released {local_text(self.released_at)}"
 
     def get_absolute_url(self) -> str:
         return reverse("grading:assignment_grading", kwargs={"pk": self.assignment_id})
@@ -409,4 +410,4 @@ class FeedbackView(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.student} viewed {self.review} at {self.viewed_at:%Y-%m-%d %H:%M}"
+        return f"{self.student} viewed {self.review} at {local_text(self.viewed_at)}"

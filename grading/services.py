@@ -21,7 +21,7 @@ from access import policy
 from accounts.models import Role, User
 from accounts.validators import shows_something
 from coursesite.copying import copy_of
-from coursesite.dates import local_text
+from coursesite.dates import local_text, shifted_on_the_clock
 from coursesite.prepared import prepared
 from coursesite.wording import first_few
 from lessons.rendering import feedback_to_html
@@ -928,7 +928,9 @@ def regrade_window_closes(assignment: ProjectAssignment) -> datetime | None:
     # Capped: a window saved before the limit existed (or written around the forms)
     # must not take every feedback page down with an OverflowError.
     days = min(rubric_for(assignment).regrade_window_days, REGRADE_WINDOW_MAX_DAYS)
-    return release.released_at + timedelta(days=days)
+    # Days on the site's clock, as lateness counts them: released at 18:00, closed at
+    # 18:00 a week later across a change of the clocks, not 17:00 (probe 66).
+    return shifted_on_the_clock(release.released_at, timedelta(days=days))[0]
 
 
 @transaction.atomic

@@ -375,6 +375,8 @@ class CourseAdmin(InlineRowsMixin, PublishActionsMixin, CourseScopedAdmin):
                     "unpublished: check the projects' dates, then publish it.",
                     messages.SUCCESS,
                 )
+                for note in report.notes:
+                    self.message_user(request, note, messages.WARNING)
                 return redirect("admin:lessons_course_change", copy.pk)
         context = {
             **self.admin_site.each_context(request),

@@ -1249,6 +1249,8 @@ class CopyReport:
     modules: int = 0
     lessons: int = 0
     attachments: int = 0
+    # What the other apps' copies say an instructor should know (a date moved).
+    notes: list[str] = field(default_factory=list)
 
 
 @transaction.atomic
@@ -1308,7 +1310,10 @@ def course_copy(
                 new_attachment.save()
                 report.attachments += 1
     enrollment_create(user=by, course=copy, role=Role.INSTRUCTOR)
-    course_copied.send(sender=Course, source=course, copy=copy, shift=shift)
+    for _receiver, notes in course_copied.send(
+        sender=Course, source=course, copy=copy, shift=shift
+    ):
+        report.notes.extend(notes or ())
     return report
 
 

@@ -14,5 +14,5 @@ from . import services
 
 
 @receiver(course_copied, dispatch_uid="projects-copy-projects")
-def copy_projects(sender, source, copy, shift, **kwargs) -> None:
-    services.projects_copy(source=source, copy=copy, shift=shift)
+def copy_projects(sender, source, copy, shift, **kwargs) -> list[str]:
+    return services.projects_copy(source=source, copy=copy, shift=shift)

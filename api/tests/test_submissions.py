@@ -269,3 +269,27 @@ def test_the_same_work_sent_again_at_once_makes_no_version_and_says_so(apple):
     # Another zip is a new version, created.
     other, _ = post(student, url, archive_body(make_zip({"app.py": "print(2)\n"})))
     assert other.status_code == 201 and other.json()["version"] == first.json()["version"] + 2
+
+
+def test_a_group_reads_its_own_deadline_with_its_extension(apple):
+    """The API gave the project's due_at only: a version hours after it came back
+    ``is_late: false`` with nothing to say why (probe 66)."""
+    from projects.models import Extension
+
+    student = token_client(apple.student)
+    url = f"/api/v1/groups/{apple.group_o.pk}/"
+    due_at = apple.group_o.assignment.due_at
+    row = student.get(url).json()
+    assert (row["deadline"], row["extended"]) == (serializer_time(due_at), False)
+    Extension.objects.create(group=apple.group_o, due_at=due_at + timedelta(hours=3))
+    row = student.get(url).json()
+    assert (row["deadline"], row["extended"]) == (
+        serializer_time(due_at + timedelta(hours=3)),
+        True,
+    )
+    listed = student.get("/api/v1/groups/").json()["results"]
+    assert {r["id"]: r["extended"] for r in listed}[apple.group_o.pk] is True
+
+
+def serializer_time(value) -> str:
+    return timezone.localtime(value).isoformat()

@@ -311,9 +311,15 @@ class GroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet)
     filterset_class = filters.GroupFilter
 
     def base_queryset(self):
-        return Group.objects.prefetch_related(
-            Prefetch("memberships", queryset=GroupMembership.objects.order_by("joined_at", "pk"))
-        ).order_by("assignment", "name", "pk")
+        return (
+            Group.objects.select_related("assignment", "extension")
+            .prefetch_related(
+                Prefetch(
+                    "memberships", queryset=GroupMembership.objects.order_by("joined_at", "pk")
+                )
+            )
+            .order_by("assignment", "name", "pk")
+        )
 
 
 @extend_schema_view(

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -311,6 +312,26 @@ def test_regrade_window_closes(world, alice, bob):
         services.regrade_request_create(
             review=world.review, criterion=world.style, student=bob, reason="late"
         )
+
+
+def test_the_regrade_window_counts_days_on_the_sites_clock(world, alice, bob):
+    """Released Thursday 18:00 CEST with a week to ask, a request at 17:30 CET the next
+    Thursday was refused as "closed on Thu 29 Oct 2026, 17:00 CET" (probe 66)."""
+    zone = ZoneInfo("Europe/Brussels")
+    complete(world)
+    release = services.grades_release(assignment=world.assignment, by=alice)
+    release.released_at = datetime(2026, 10, 22, 18, 0, tzinfo=zone)
+    release.save()
+    world.rubric.regrade_window_days = 7
+    world.rubric.save()
+    # The back office names the release as the pages do (it wrote UTC, unnamed: 16:00).
+    assert str(release) == f"Grades of {world.assignment} released Thu 22 Oct 2026, 18:00 CEST"
+    closes = services.regrade_window_closes(world.assignment)
+    assert closes == datetime(2026, 10, 29, 18, 0, tzinfo=zone)
+    # The autumn night is an hour longer (in UTC: same-zone datetimes subtract as clocks).
+    assert closes.astimezone(UTC) - release.released_at.astimezone(UTC) == timedelta(
+        days=7, hours=1
+    )
 
 
 # Peer evaluation and marks

@@ -11,6 +11,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
+from access.tests.matrix import form_data
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from autograding.models import TestGroup, TestSuite
@@ -23,6 +24,7 @@ from practice.models import Attempt, Exercise, Question
 from practice.services import lesson_practice_sync
 from practice.tests.quiz_text import QUIZ
 from projects.models import Group, ProjectAssignment, Submission
+from projects.tests.factories import ProjectAssignmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -107,8 +109,10 @@ def test_a_course_is_copied_for_a_new_run_without_its_people(client, taught, ali
     # Its project, unpublished, a year later, with its rubric and its test suite.
     project = ProjectAssignment.objects.get(course=copy)
     assert not project.is_published
-    assert project.due_at == shifted_on_the_clock(taught.assignment.due_at, timedelta(weeks=52))
-    assert project.opens_at == shifted_on_the_clock(taught.assignment.opens_at, timedelta(weeks=52))
+    assert project.due_at == shifted_on_the_clock(taught.assignment.due_at, timedelta(weeks=52))[0]
+    assert (
+        project.opens_at == shifted_on_the_clock(taught.assignment.opens_at, timedelta(weeks=52))[0]
+    )
     rubric = Rubric.objects.get(assignment=project)
     criteria = list(rubric.criteria.order_by("order").values_list("title", "max_points"))
     assert criteria == list(
@@ -197,6 +201,49 @@ def test_a_copy_keeps_the_time_of_day_of_deadlines_across_summer_time(taught, cl
     project = ProjectAssignment.objects.get(course__slug=NEW_RUN["slug"])
     assert project.due_at.astimezone(zone) == datetime(2027, 6, 18, 23, 59, tzinfo=zone)
     assert project.opens_at.astimezone(zone) == datetime(2027, 5, 3, 9, 0, tzinfo=zone)
+
+
+def test_a_date_falling_on_a_clock_change_night_moves_after_the_change_and_says_so(
+    taught, client, alice
+):
+    """Copied a week on, 02:30 fell where the clocks skip or repeat it: the copy kept
+    02:30 CEST, whose project the back office then refused to save, turned a skipped
+    02:30 into 03:30 without a word, and a project opening 02:30 and due 03:15 that
+    night was a server error (probe 66)."""
+    zone = ZoneInfo("Europe/Brussels")
+    ProjectAssignment.objects.filter(pk=taught.assignment.pk).update(
+        opens_at=datetime(2026, 10, 1, 9, 0, tzinfo=zone),
+        due_at=datetime(2026, 10, 18, 2, 30, tzinfo=zone),  # a week before the clocks go back
+    )
+    ProjectAssignmentFactory(
+        course=taught.course,
+        title="Short night",
+        opens_at=datetime(2027, 3, 21, 2, 30, tzinfo=zone),  # a week before they go forward
+        due_at=datetime(2027, 3, 21, 3, 15, tzinfo=zone),
+    )
+    client.force_login(alice)
+    response = client.post(copy_url(taught.course), {**NEW_RUN, "shift_weeks": 1}, follow=True)
+    assert response.status_code == 200
+    copied = ProjectAssignment.objects.filter(course__slug=NEW_RUN["slug"])
+    autumn = copied.get(slug=taught.assignment.slug)
+    assert autumn.due_at == datetime(2026, 10, 25, 3, 0, tzinfo=zone)  # once, CET
+    short = copied.get(title="Short night")
+    assert short.opens_at.astimezone(zone).replace(tzinfo=None) == datetime(2027, 3, 28, 3, 0)
+    assert short.due_at.astimezone(zone).replace(tzinfo=None) == datetime(2027, 3, 28, 3, 15)
+    warnings = [str(m) for m in response.context["messages"] if m.level == 30]
+    assert warnings == [
+        f"“{autumn.title}” is due at Sun 25 Oct 2026, 03:00 CET: its time of day does not "
+        "happen once that night (the clocks change), so it moved to the first minute after "
+        "the change.",
+        "“Short night” opens at Sun 28 Mar 2027, 03:00 CEST: its time of day does not happen "
+        "once that night (the clocks change), so it moved to the first minute after the change.",
+    ]
+    # The copied project saves in the back office as it stands, published.
+    change = reverse("admin:projects_projectassignment_change", args=[autumn.pk])
+    data = form_data(client.get(change).content.decode(), "projectassignment_form")
+    assert client.post(change, {**data, "is_published": "on"}).status_code == 302
+    autumn.refresh_from_db()
+    assert autumn.is_published and autumn.due_at == datetime(2026, 10, 25, 3, 0, tzinfo=zone)
 
 
 def test_a_student_in_two_runs_of_one_title_tells_them_apart(client, taught, alice, bob):

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.db import transaction
 
 from coursesite.copying import copy_of
-from coursesite.dates import shifted_on_the_clock
+from coursesite.dates import local_text, shifted_on_the_clock
 from lessons.models import Course
 
 from ..models import ProjectAssignment
@@ -15,22 +15,34 @@ from ..signals import project_copied
 
 
 @transaction.atomic
-def projects_copy(*, source: Course, copy: Course, shift: timedelta) -> int:
+def projects_copy(*, source: Course, copy: Course, shift: timedelta) -> list[str]:
     """Copy SOURCE's projects into COPY, unpublished, their dates moved by SHIFT on the
-    wall clock (the same time of day, summer time or not); return
-    how many. Their groups and submissions stay behind; ``project_copied`` lets grading
+    wall clock (the same time of day, summer time or not); return what an instructor
+    should be told (a date that fell on a clock change's night and moved).
+    Their groups and submissions stay behind; ``project_copied`` lets grading
     and autograding copy the rubric and the test suite."""
-    copied = 0
+    notes = []
     for project in ProjectAssignment.objects.filter(course=source).order_by("due_at", "pk"):
+        opens_at, opens_moved = shifted_on_the_clock(project.opens_at, shift)
+        due_at, due_moved = shifted_on_the_clock(project.due_at, shift)
+        if due_at <= opens_at:
+            # Both moved to the same minute after the change: open as long before it.
+            opens_at = due_at - (project.due_at - project.opens_at)
         new = copy_of(
             project,
             course_id=copy.pk,
-            opens_at=shifted_on_the_clock(project.opens_at, shift),
-            due_at=shifted_on_the_clock(project.due_at, shift),
+            opens_at=opens_at,
+            due_at=due_at,
             is_published=False,
             grades_released_at=None,
         )
         new.save()
         project_copied.send(sender=ProjectAssignment, source=project, copy=new)
-        copied += 1
-    return copied
+        for moved, what, when in ((opens_moved, "opens", opens_at), (due_moved, "is due", due_at)):
+            if moved:
+                notes.append(
+                    f"“{new.title}” {what} at {local_text(when)}: its time of day does not "
+                    "happen once that night (the clocks change), so it moved to the first "
+                    "minute after the change."
+                )
+    return notes

@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
@@ -28,7 +27,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from access import policy
-from coursesite.dates import LOCAL_FORMAT, LOCAL_FORMAT_SECONDS
+from coursesite.dates import local_text
 from projects import selectors
 
 
@@ -95,7 +94,7 @@ def _local_time(
         '<time datetime="{}" title="{}">{}</time>',
         value.isoformat(),
         f"Time zone: {zone}",
-        date_format(local, LOCAL_FORMAT_SECONDS if seconds and local.second else LOCAL_FORMAT),
+        local_text(local, seconds),
     )
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -166,6 +166,21 @@ def test_local_time_and_countdown():
     # A minute to spare: the countdown reads the clock after this test did.
     assert countdown(now + timedelta(days=3, hours=1, minutes=1)) == "due in 3\xa0days, 1\xa0hour"
     assert countdown(now - timedelta(hours=2, minutes=5)) == "closed 2\xa0hours, 5\xa0minutes ago"
+
+
+def test_the_hour_the_autumn_night_repeats_is_named_each_time():
+    """Django's "T" writes no zone in that hour: 02:30 CEST and 02:30 CET, an hour apart,
+    read the same, "Sun 25 Oct 2026, 02:30 " (probe 66)."""
+    from coursesite.dates import local_text
+
+    first = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    second = first + timedelta(hours=1)
+    assert local_text(first) == "Sun 25 Oct 2026, 02:30 CEST"
+    assert local_text(second) == "Sun 25 Oct 2026, 02:30 CET"
+    assert local_time(second).endswith(">Sun 25 Oct 2026, 02:30 CET</time>")
+    assert local_time(second + timedelta(seconds=9), seconds=True).endswith(
+        ">Sun 25 Oct 2026, 02:30:09 CET</time>"
+    )
 
 
 @pytest.mark.parametrize(
