@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from grading.models import REGRADE_WINDOW_MAX_DAYS, Rubric
 from lessons.models import Lesson, Module
-from projects.models import GroupMembership
+from projects.models import Group, GroupMembership, ProjectAssignment
 
 from .matrix import client_for, form_data
 from .tenants import build_tenant
@@ -191,6 +191,27 @@ def test_a_released_group_keeps_its_members_in_the_back_office(world):
     open_group = a.group_o
     url = reverse("admin:projects_group_change", args=[open_group.pk])
     assert "no longer change" not in client.get(url).content.decode()
+
+
+def test_a_group_named_as_another_once_composed_is_told_so_in_the_back_office(world):
+    """An upgrade leaves a decomposed "Café" beside a composed one (projects/0016): saving
+    it unchanged said "Someone changed this at the same moment", every time (probe 67)."""
+    a, _b = world
+    Group.objects.filter(pk=a.group_q.pk).update(name="Cafe\u0301")  # as the old code saved
+    ProjectAssignment.objects.filter(pk=a.group_q.assignment_id).first().groups.create(
+        name="Caf\u00e9"
+    )
+    client = client_for(a.instructor)
+    url = reverse("admin:projects_group_change", args=[a.group_q.pk])
+    data = form_data(client.get(url).content.decode(), "group_form")
+    refused = client.post(url, data)
+    assert refused.status_code == 200
+    page = html.unescape(refused.content.decode())
+    assert "Another group of this project already has this name: choose another." in page
+    assert "Someone changed this" not in page
+    renamed = client.post(url, {**data, "name": "Café (B)"})
+    assert renamed.status_code == 302
+    assert Group.objects.get(pk=a.group_q.pk).name == "Café (B)"
 
 
 def _marks_of(assignment) -> dict:

@@ -1,5 +1,8 @@
 """Record, for projects whose grades were released already, which members count in their
-peer factors: those who are students of the course now (the best known; probe 64)."""
+peer factors: those who are students of the course now (probe 64). A member who is not
+is left unknown (NULL, read as "a student now"), as the release before counted them: one
+removed by mistake and enrolled again gets their released mark back (probe 67). No
+history of enrollments says whether they were students at the release."""
 
 from django.db import migrations
 from django.db.models import Exists, OuterRef
@@ -14,9 +17,9 @@ def freeze(apps, schema_editor):
         student = Enrollment.objects.filter(
             course_id=course_id, user_id=OuterRef("student_id"), role="student"
         )
-        GroupMembership.objects.filter(assignment_id=assignment_id).update(
-            student_at_release=Exists(student)
-        )
+        GroupMembership.objects.filter(assignment_id=assignment_id).filter(
+            Exists(student)
+        ).update(student_at_release=True)
 
 
 class Migration(migrations.Migration):

@@ -339,7 +339,13 @@ class Group(models.Model):
     class Meta:
         ordering = ["assignment_id", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["assignment", "name"], name="projects_group_name"),
+            models.UniqueConstraint(
+                fields=["assignment", "name"],
+                name="projects_group_name",
+                violation_error_message=_(
+                    "Another group of this project already has this name: choose another."
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -352,6 +358,12 @@ class Group(models.Model):
 
     def get_absolute_url(self) -> str:
         return self.assignment.get_absolute_url()
+
+    def clean(self) -> None:
+        # Composed before the forms check that the name is free: the name saved is
+        # (probe 67: a decomposed "Café" beside a composed one passed the check, then
+        # failed on saving as "Someone changed this at the same moment").
+        self.name = unicodedata.normalize("NFC", self.name)
 
     def deadline(self) -> datetime:
         """Return the group's deadline: the assignment's, or its extension."""
