@@ -23,6 +23,16 @@ def local_text(value: datetime, seconds: bool = False) -> str:
     return f"{text} {local.tzname()}"
 
 
+def moment_text(value: datetime) -> str:
+    """Return "at 14:05" for VALUE today, "on Sat 5 Dec 2026, 14:05 CET" another day: what
+    a message says of a change a page missed (a tab left open overnight read yesterday's
+    14:05 as today's; probe 66)."""
+    local = timezone.localtime(value)
+    if local.date() == timezone.localdate():
+        return f"at {local:%H:%M}"
+    return f"on {local_text(value)}"
+
+
 def shifted_on_the_clock(value: datetime, shift: timedelta) -> tuple[datetime, bool]:
     """Return VALUE moved by SHIFT on the wall clock of the site's zone, and whether it had
     to move further.

@@ -21,7 +21,7 @@ from access import policy
 from accounts.models import Role, User
 from accounts.validators import shows_something
 from coursesite.copying import copy_of
-from coursesite.dates import local_text, shifted_on_the_clock
+from coursesite.dates import local_text, moment_text, shifted_on_the_clock
 from coursesite.prepared import prepared
 from coursesite.wording import first_few
 from lessons.rendering import feedback_to_html
@@ -560,8 +560,8 @@ def _start_grading(review: Review, shown_version: int | None = None) -> None:
         latest = _latest_submission(review.group)
         if latest is not None and shown_version is not None and latest.version != shown_version:
             raise ValidationError(
-                f"Version {latest.version} arrived at "
-                f"{timezone.localtime(latest.submitted_at):%H:%M}, after this page showed "
+                f"Version {latest.version} arrived "
+                f"{moment_text(latest.submitted_at)}, after this page showed "
                 f"version {shown_version}, and the review grades the latest version. "
                 "Nothing was saved.",
                 code=NEWER_VERSION,
@@ -628,8 +628,8 @@ def _check_version(review: Review, version: str) -> None:
     """Raise (code STALE) if REVIEW was saved since its page showed VERSION."""
     if version and version != draft_version(review):
         raise ValidationError(
-            "This review was changed in another tab or window at "
-            f"{timezone.localtime(review.updated_at):%H:%M}. Reload the page to see it; "
+            "This review was changed in another tab or window "
+            f"{moment_text(review.updated_at)}. Reload the page to see it; "
             "what you typed here stays in this page until you do.",
             code=STALE,
         )
@@ -1157,8 +1157,8 @@ def _check_override_seen(override: MarkOverride | None, seen: str | None, studen
         now = "its override was cleared, the computed mark applies"
     else:
         who = override.by or "another teacher"
-        when = timezone.localtime(override.at)
-        now = f"{who} set it to {override.mark:.2f}% at {when:%H:%M} (“{override.reason}”)"
+        when = moment_text(override.at)
+        now = f"{who} set it to {override.mark:.2f}% {when} (“{override.reason}”)"
     raise ValidationError(
         f"{student}'s mark changed since you read it: {now}. Nothing was saved; "
         "check it, then send yours again.",

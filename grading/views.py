@@ -33,7 +33,7 @@ from coursesite.converters import (
     search_text,
 )
 from coursesite.csvexport import CsvStreamingResponse
-from coursesite.dates import local_text
+from coursesite.dates import local_text, moment_text
 from coursesite.formpages import form_view, keep_refused, kept_fields, page
 from lessons.models import Course, Enrollment
 from lessons.selectors import course_by_slug
@@ -309,7 +309,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     messages.error(
                         request,
                         "Nothing was saved: this review was changed in another tab or "
-                        f"window at {timezone.localtime(review.updated_at):%H:%M}. Below is "
+                        f"window {moment_text(review.updated_at)}. Below is "
                         f"what you typed here: press “{button}” again to keep it instead, "
                         "or reload the page to see the other change.",
                     )
@@ -445,11 +445,11 @@ def _caught_up(request, review, form: RubricForm):
 
 def _changed_by(review, user) -> str:
     """Who saved REVIEW last and when, as "Ada Lovelace changed this review at 10:42"."""
-    at = f"{timezone.localtime(review.updated_at):%H:%M}"
+    at = moment_text(review.updated_at)
     who = selectors.last_changed_by(review)
     if who is None or who.pk == user.pk:
-        return f"you changed this review in another tab or window at {at}"
-    return f"{who.get_full_name()} changed this review at {at}"
+        return f"you changed this review in another tab or window {at}"
+    return f"{who.get_full_name()} changed this review {at}"
 
 
 def _shown_version(request: HttpRequest) -> int | None:

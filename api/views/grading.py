@@ -8,7 +8,6 @@ from contextlib import contextmanager
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import OuterRef, Prefetch, Subquery
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -27,6 +26,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from access import policy
 from coursesite.csvexport import CSV_MEDIA_TYPE
+from coursesite.dates import local_text
 from grading import selectors as grading_selectors
 from grading import services as grading
 from grading import views as grading_pages
@@ -254,9 +254,9 @@ def _stale(review: Review, user) -> str:
     by = f" by {who}" if who is not None else ""
     if who is not None and user is not None and who.pk == user.pk:
         by = " by you (another request)"
-    at = timezone.localtime(review.updated_at)
+    at = local_text(review.updated_at, seconds=True)
     return (
-        f"This review was changed{by} at {at:%H:%M:%S} since you read it, so nothing was "
+        f"This review was changed{by} on {at} since you read it, so nothing was "
         "saved. Read it again (its ETag is new), then send your change with If-Match."
     )
 
