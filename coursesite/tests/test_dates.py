@@ -10,7 +10,7 @@ from coursesite.dates import local_text, moment_text
 
 
 def test_a_change_of_another_day_is_said_with_its_date():
-    """"Changed in another tab at 14:05" read yesterday's 14:05 as today's (probe 66)."""
+    """ "Changed in another tab at 14:05" read yesterday's 14:05 as today's (probe 66)."""
     now = timezone.now()
     assert moment_text(now) == f"at {timezone.localtime(now):%H:%M}"
     yesterday = now - timedelta(days=1)

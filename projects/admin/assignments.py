@@ -107,6 +107,11 @@ def submission_status_csv(assignments: QuerySet[ProjectAssignment]) -> HttpRespo
         graded = group.graded_submission
         days = assignment.days_late(version.submitted_at, deadline) if version else 0
         members = "; ".join(str(m.student) for m in group.memberships.all())
+        # Two decimals on every row of a spreadsheet column ("0" stood beside "10.00").
+        graded_penalty = ""
+        if graded:
+            graded_days = assignment.days_late(graded.submitted_at, deadline)
+            graded_penalty = f"{assignment.late_penalty_percent(graded_days):.2f}"
         writer.writerow(
             (
                 assignment.course.title,
@@ -122,20 +127,14 @@ def submission_status_csv(assignments: QuerySet[ProjectAssignment]) -> HttpRespo
                 version.submitted_by if version else "",
                 ("yes" if version.is_late else "no") if version else "",
                 days if version else "",
-                assignment.late_penalty_percent(days) if version else "",
+                f"{assignment.late_penalty_percent(days):.2f}" if version else "",
                 version.archive_name if version else "",
                 version.archive_size if version else "",
                 version.sha256 if version else "",
                 version.repository_url if version else "",
                 version.commit if version else "",
                 graded.version if graded else "",
-                (
-                    assignment.late_penalty_percent(
-                        assignment.days_late(graded.submitted_at, deadline)
-                    )
-                    if graded
-                    else ""
-                ),
+                graded_penalty,
             )
         )
     for assignment in assignments.select_related("course").order_by("course__title", "due_at"):

@@ -274,7 +274,8 @@ def _too_many_today(group_id: int, now: datetime) -> str | None:
     again = times[VERSIONS_PER_DAY - 1] + timedelta(days=1)
     return (
         f"Your group has handed in {len(times)} versions in the last 24 hours, the most "
-        f"a day. Hand in again after {local_text(again)}; your versions so far are kept."
+        f"a day. Hand in again after {local_text(again, seconds=True)}; your versions so far "
+        "are kept."
     )
 
 

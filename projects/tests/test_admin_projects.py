@@ -228,7 +228,7 @@ def test_status_csv_names_the_zone_and_the_penalty_of_the_version_graded(
     row = next(row for row in rows if row["Group"] == "Owls")
     assert (row["Latest version"], row["Late"], row["Days late"]) == ("2", "yes", "1")
     assert row["Penalty %"] == "10.00"
-    assert (row["Graded version"], row["Graded version's penalty %"]) == ("1", "0")
+    assert (row["Graded version"], row["Graded version's penalty %"]) == ("1", "0.00")
     # Times carry the zone's name, as on the pages.
     for column, time in (("Deadline", assignment.due_at), ("Submitted at", submitted_at)):
         local = timezone.localtime(time)
