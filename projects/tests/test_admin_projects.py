@@ -329,7 +329,7 @@ def test_renaming_a_group_to_a_taken_name_says_so_and_keeps_the_form(
     response = admin_client.post(path, inline_data(owls, name="Hawks"))
     page = response.content.decode()
     assert response.status_code == 200
-    assert "already exists" in page and "at the same moment" not in page
+    assert "already has this name" in page and "at the same moment" not in page
     assert 'value="Hawks"' in page
     owls.refresh_from_db()
     assert owls.name == "Owls"
