@@ -675,6 +675,11 @@ def check_line(submission: Submission, path: str, line: int) -> None:
 SAME_COMMENT_WITHIN = timedelta(minutes=2)
 
 
+# Far more than a grader writes on one version, few enough that a review page (which
+# shows them all) stays readable and a script cannot fill the database (probe 63).
+LINE_COMMENTS_PER_REVIEW = 1_000
+
+
 @transaction.atomic
 def line_comment_add(
     *,
@@ -712,6 +717,11 @@ def line_comment_add(
     ).first()
     if just_added is not None:
         return just_added
+    if LineComment.objects.filter(review=review).count() >= LINE_COMMENTS_PER_REVIEW:
+        raise ValidationError(
+            f"This review has {LINE_COMMENTS_PER_REVIEW:,} line comments, the most one review "
+            "holds: put what is left in a criterion's comment or the overall feedback."
+        )
     return LineComment.objects.create(
         review=review,
         author=by,

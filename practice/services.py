@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.validators import BIDI_CONTROLS
 from coursesite.converters import parse_id
+from coursesite.dates import local_text
 from lessons.models import Enrollment, Lesson, Module, content_changed, percent_of
 from lessons.rendering import markdown_budget, render_markdown
 
@@ -30,6 +31,10 @@ MAX_CODE_LENGTH = 50_000
 # a resend, practice.js posting the plain form after a failed fetch): kept once, as
 # submissions are (projects/services/submissions.py, SAME_VERSION_WITHIN).
 SAME_ANSWER_WITHIN = timedelta(seconds=10)
+# Tries kept per question or exercise and student in 24 hours: far more than anyone
+# learning makes, few enough that a script cannot fill the database (probe 63: 50,000
+# characters of code a try, every distinct one kept, with no bound).
+TRIES_PER_DAY = 200
 
 
 # Rendering ------------------------------------------------------------------------
@@ -504,6 +509,7 @@ def question_answer(
     if last is not None and _answered_again(last, picked, text):
         return last
     _check_tries_left(user, question)
+    _check_tries_today(Attempt.objects.filter(question=question, user=user), "question")
     correct = _is_right(question, picked, text)
     attempt = Attempt.objects.create(question=question, user=user, answer=text, correct=correct)
     if picked:
@@ -561,7 +567,25 @@ def exercise_attempt_create(*, user, exercise: Exercise, code: str) -> ExerciseA
     last = ExerciseAttempt.objects.filter(exercise=exercise, user=user).order_by("-pk").first()
     if last is not None and last.code == code and _just_now(last.created_at):
         return last
+    _check_tries_today(ExerciseAttempt.objects.filter(exercise=exercise, user=user), "exercise")
     return ExerciseAttempt.objects.create(exercise=exercise, user=user, code=code)
+
+
+def _check_tries_today(tries, what: str) -> None:
+    """Raise if TRIES (one student's, at one question or exercise) hold TRIES_PER_DAY in
+    the last 24 hours; called under the lock of ``_lock_enrollment``."""
+    since = timezone.now() - timedelta(days=1)
+    recent = tries.filter(created_at__gt=since).order_by("-created_at")
+    times = list(recent.values_list("created_at", flat=True)[:TRIES_PER_DAY])
+    if len(times) < TRIES_PER_DAY:
+        return
+    again = times[-1] + timedelta(days=1)
+    raise ValidationError(
+        f"You have tried this {what} {TRIES_PER_DAY} times in the last 24 hours, the most "
+        f"a day: try it again after {local_text(again, seconds=True)}. Your tries so far "
+        "are kept.",
+        code="too_many_tries",
+    )
 
 
 # Results ------------------------------------------------------------------------------

@@ -294,6 +294,25 @@ def test_a_line_comment_without_text_asks_for_it(client, world, grace):
     assert "Give a line number from 1 to 5 of this file, and a comment." in html
 
 
+def test_a_review_holds_at_most_a_thousand_line_comments(client, world, grace):
+    """Nothing bounded a review's line comments (probe 63): 5,000 characters each, as
+    many as a script sent, all on the student's feedback page."""
+    from grading.services import LINE_COMMENTS_PER_REVIEW
+
+    LineComment.objects.bulk_create(
+        LineComment(review=world.review, author=grace, path="app.py", line=1, text=f"{n}")
+        for n in range(LINE_COMMENTS_PER_REVIEW)
+    )
+    client.force_login(grace)
+    url = reverse("grading:line_comment_create", kwargs={"pk": world.review.pk})
+    response = client.post(url, {"path": "app.py", "line": "2", "text": "One more."})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "This review has 1,000 line comments, the most one review holds" in html
+    assert ">One more.</textarea>" in html  # the comment as typed
+    assert LineComment.objects.count() == LINE_COMMENTS_PER_REVIEW
+
+
 def comment_fields(html: str) -> dict[str, str]:
     """The opening tags of the line comment form's Line and Comment fields."""
     form = html.split('id="line-comment-form"', 1)[1].split("</form>", 1)[0]

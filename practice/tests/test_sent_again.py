@@ -134,3 +134,42 @@ def test_the_same_exercise_attempt_after_the_window_is_kept_again(client, quiz, 
     made_earlier(ExerciseAttempt, user=student)
     client.post(attempt_url(quiz), {"code": "def page(n): return n"})
     assert ExerciseAttempt.objects.filter(user=student).count() == 2
+
+
+def test_a_student_tries_a_question_or_an_exercise_at_most_200_times_a_day(client, quiz, student):
+    """Nothing bounded the tries kept (probe 63): a script could store 50,000 characters of
+    code a try, every distinct one, as fast as it could send them."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from practice.services import TRIES_PER_DAY
+
+    question = quiz.q["answer"]
+    day_ago = timezone.now() - timedelta(hours=23)
+    Attempt.objects.bulk_create(
+        Attempt(question=question, user=student, answer=str(n), correct=False)
+        for n in range(TRIES_PER_DAY)
+    )
+    Attempt.objects.filter(user=student).update(created_at=day_ago)
+    ExerciseAttempt.objects.bulk_create(
+        ExerciseAttempt(exercise=quiz.exercise, user=student, code=f"# {n}")
+        for n in range(TRIES_PER_DAY)
+    )
+    ExerciseAttempt.objects.filter(user=student).update(created_at=day_ago)
+    client.force_login(student)
+    refused = post(client, quiz, "answer", {"answer": "42"}, as_json=True)
+    assert refused.status_code == 400
+    assert refused.json()["error"].startswith(
+        "You have tried this question 200 times in the last 24 hours, the most a day: try "
+        "it again after "
+    )
+    assert Attempt.objects.filter(user=student).count() == TRIES_PER_DAY
+    refused = client.post(attempt_url(quiz), {"code": "def page(n): return n"})
+    assert refused.status_code == 400
+    assert "You have tried this exercise 200 times" in refused.content.decode()
+    assert "def page(n): return n" in refused.content.decode()  # the code typed stays
+    assert ExerciseAttempt.objects.filter(user=student).count() == TRIES_PER_DAY
+    # A day on, the oldest tries no longer count.
+    Attempt.objects.filter(user=student).update(created_at=day_ago - timedelta(hours=2))
+    assert post(client, quiz, "answer", {"answer": "42"}).status_code == 302
