@@ -25,6 +25,20 @@ def is_plain_number(value: object) -> bool:
     return bool(_PLAIN.fullmatch(str(value).strip()))
 
 
+def without_trailing_zeros(value: Decimal) -> Decimal:
+    """Return VALUE without the zeros that end its decimals ("0.330" is 0.33, "7.00" is 7):
+    they say nothing of its precision to a grader, who was told "at most 2 decimals" of
+    0.330 (probe 64). An exponent's form is kept as it is ("1E+2")."""
+    sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int) or exponent >= 0:
+        return value
+    kept = list(digits)
+    while exponent < 0 and kept and kept[-1] == 0:
+        kept.pop()
+        exponent += 1
+    return Decimal((sign, tuple(kept) or (0,), exponent))
+
+
 def decimal_places_of(value: Decimal) -> int:
     """Return how many digits VALUE has after its point, as typed ("7.50": 2)."""
     exponent = value.as_tuple().exponent
@@ -43,7 +57,8 @@ class PlainDecimalField(forms.DecimalField):
     def to_python(self, value):
         if value not in self.empty_values and not is_plain_number(value):
             raise ValidationError(self.error_messages["invalid"], code="invalid")
-        return super().to_python(value)
+        number = super().to_python(value)
+        return number if number is None else without_trailing_zeros(number)
 
     def validate(self, value):
         super().validate(value)
@@ -83,6 +98,7 @@ class PlainDecimalSerializerField(serializers.DecimalField):
         return super().to_internal_value(data)
 
     def validate_precision(self, value):
+        value = without_trailing_zeros(value)
         if decimals_to_say(value, self.decimal_places, self.min_value, self.max_value):
             self.fail("max_decimal_places", max_decimal_places=self.decimal_places)
         return super().validate_precision(value)

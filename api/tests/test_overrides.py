@@ -88,6 +88,8 @@ def test_a_mark_string_is_plain_digits_as_the_schema_says(apple):
         (".5", "0.5"),
         ("5.", "5"),
         ("100", "100"),
+        ("26.670", "26.67"),  # zeros ending the decimals say nothing (probe 64)
+        ("100.000", "100"),
         (42, "42"),
         (1e1, "10"),
     ):
