@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import PurePosixPath
 
 from django.core.files import File
 from django.core.files.storage import Storage
@@ -39,7 +41,21 @@ class FilesStored:
     def delete(self) -> None:
         for storage, name in self._stored:
             storage.delete(name)
+            _remove_empty_folder(storage, name)
         self._stored.clear()
+
+
+def _remove_empty_folder(storage: Storage, name: str) -> None:
+    """Remove the folder of NAME (deleted) in STORAGE if nothing is left in it: a failed
+    import or a dry run left one empty folder per lesson, named by an id (probe 68).
+    Only on a disk; an object store has no folders."""
+    if not hasattr(storage, "path"):
+        return
+    for folder in PurePosixPath(name).parents[:-1]:  # up to, not including, the root
+        try:
+            os.rmdir(storage.path(str(folder)))
+        except OSError:
+            return  # not empty (another file of the folder's row), or gone already
 
 
 _stored: ContextVar[FilesStored | None] = ContextVar("files_stored", default=None)

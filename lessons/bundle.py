@@ -191,9 +191,25 @@ def read_course(root: Path) -> CourseData:
         values = check_fields(doc, schema, errors)
         return (doc, values) if values is not None else None
 
+    inside = root.resolve()
+
+    def outside(path: Path) -> bool:
+        """Whether PATH is a link out of the bundle (said in ERRORS): the files read are
+        the bundle's own, as its attachments (probe 68: lessons and module folders
+        linked to other files of the server were imported)."""
+        if path.resolve().is_relative_to(inside):
+            return False
+        errors.append(
+            f"{path.relative_to(label_base)}:1: a link to a file or folder outside the "
+            "bundle; copy it into the bundle instead"
+        )
+        return True
+
     course_path = root / COURSE_FILE
     if not course_path.is_file():
         raise BundleError([f"{root.name}/{COURSE_FILE}:1: missing; every bundle needs one"])
+    if outside(course_path):
+        raise BundleError(errors)
     loaded = load(course_path, COURSE_FIELDS)
     course = None
     if loaded:
@@ -202,12 +218,19 @@ def read_course(root: Path) -> CourseData:
 
     modules: list[ModuleData] = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if outside(folder):
+            continue
         module_path = folder / MODULE_FILE
         lesson_paths = sorted(
             p
             for p in folder.glob("*.md")
-            if p.name != MODULE_FILE and not p.name.startswith(".") and p.is_file()
+            if p.name != MODULE_FILE
+            and not p.name.startswith(".")
+            and p.is_file()
+            and not outside(p)
         )
+        if module_path.is_file() and outside(module_path):
+            continue
         if not module_path.is_file():
             if lesson_paths:
                 errors.append(f"{folder.relative_to(label_base)}/{MODULE_FILE}:1: missing")
@@ -424,7 +447,8 @@ def check_fields(
         elif isinstance(value, (dict, list)):
             errors.append(f"{where}: {key} must be text, not a list or mapping")
         else:
-            value = str(value)
+            # A bundle written before courses stored plain line ends (probe 68) reads.
+            value = str(value).replace("\r\n", "\n")
             char = bad_character(value, one_line=kind is str)
             if char is not None:
                 errors.append(

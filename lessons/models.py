@@ -13,6 +13,7 @@ from django.db import models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, name_sort_keys
@@ -257,6 +258,9 @@ class Course(models.Model):
 
     def render(self) -> None:
         for name in self.SOURCES:
+            # Stored with plain line ends, as lessons are: a browser's text box sends
+            # CRLF, which an export then wrote and its import refused (probe 68).
+            setattr(self, name, getattr(self, name).replace("\r\n", "\n"))
             setattr(self, f"{name}_html", render_markdown(getattr(self, name)).html)
 
     def rotate_enrollment_key(self) -> str:
@@ -283,6 +287,22 @@ class ModuleQuerySet(models.QuerySet):
         return self.filter(is_published=True)
 
 
+def free_module_slug(title: str, course_id: int, module_id: int | None = None) -> str:
+    """Return a slug made from TITLE that no other module of COURSE_ID uses ("intro",
+    "intro-2"; "module" for a title of no Latin letters)."""
+    longest = Module._meta.get_field("slug").max_length - 4  # room for "-999"
+    base = slugify(title)[:longest] or "module"
+    taken = set(
+        Module.objects.filter(course_id=course_id, slug__startswith=base)
+        .exclude(pk=module_id)
+        .values_list("slug", flat=True)
+    )
+    slug, number = base, 2
+    while slug in taken:
+        slug, number = f"{base}-{number}", number + 1
+    return slug
+
+
 class Module(models.Model):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="modules")
     order = models.PositiveIntegerField(_("order"), default=0, db_index=True)
@@ -291,7 +311,10 @@ class Module(models.Model):
         _("slug"),
         max_length=100,
         blank=True,
-        help_text=_("Names the module's folder in an exported course bundle."),
+        help_text=_(
+            "Names the module's folder in an exported course bundle; left empty, it is "
+            "made from the title."
+        ),
     )
     summary = models.TextField(
         _("summary"), blank=True, max_length=COURSE_TEXT_MAX_LENGTH, help_text=_("Markdown.")
@@ -319,6 +342,13 @@ class Module(models.Model):
         return f"{self.order}. {self.title}"
 
     def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            # An empty slug gave an export a folder its import did not find again (a
+            # second module on re-import) or gave two modules one folder (probe 68).
+            self.slug = free_module_slug(self.title, self.course_id, self.pk)
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "slug"}
+        self.summary = self.summary.replace("\r\n", "\n")  # as Course.render
         self.summary_html = render_markdown(self.summary).html
         kwargs["update_fields"] = _rendered_fields(
             kwargs.get("update_fields"), "summary", ("summary_html",)

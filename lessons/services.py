@@ -1020,6 +1020,8 @@ class ImportReport:
     updated: list[str] = field(default_factory=list)
     unchanged: int = 0
     not_in_bundle: list[str] = field(default_factory=list)
+    # What students' work the import changed (answers re-marked or deleted), per lesson.
+    notices: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -1047,7 +1049,11 @@ def _apply(obj, values: dict, report: ImportReport, label: str) -> None:
 
 
 def course_import(
-    *, path: Path | str, slug: str | None = None, dry_run: bool = False
+    *,
+    path: Path | str,
+    slug: str | None = None,
+    dry_run: bool = False,
+    delete_answers: bool = False,
 ) -> ImportReport:
     """Create or update a course from the bundle at PATH; all or nothing.
 
@@ -1058,13 +1064,16 @@ def course_import(
     reported: deleting it would also delete students' progress.
     Raise BundleError (file:line messages) for a bad bundle, before writing anything.
     DRY_RUN: report what would change, then roll back.
+    A lesson whose bundle no longer holds a question or exercise that students answered
+    is refused (BundleError), as the back office asks first: DELETE_ANSWERS deletes
+    their work with it, and the report says how much.
     The attachment files stored are deleted again when it fails or on DRY_RUN; not when
     a caller's own transaction rolls back later (the command runs it in none).
     """
     # The rows naming the files stored are rolled back on failure: so are the files.
     with files_removed_on_failure() as stored:
         with transaction.atomic():
-            report = _course_import(bundle.read_course(Path(path)), slug)
+            report = _course_import(bundle.read_course(Path(path)), slug, delete_answers)
             if dry_run:
                 transaction.set_rollback(True)
         if dry_run:
@@ -1072,9 +1081,21 @@ def course_import(
     return report
 
 
-def _course_import(data: bundle.CourseData, slug: str | None) -> ImportReport:
+def _course_import(data: bundle.CourseData, slug: str | None, delete_answers: bool) -> ImportReport:
     slug = slug or data.slug
-    course = Course.objects.filter(slug=slug).first() or Course(slug=slug)
+    course = Course.objects.filter(slug=slug).first()
+    if course is None:
+        # As the back office refuses it: /courses/Tiny/ beside /courses/tiny/ (probe 68).
+        clash = Course.objects.filter(slug__iexact=slug).values_list("slug", flat=True).first()
+        if clash is not None:
+            raise bundle.BundleError(
+                [
+                    f"{data.doc.where('slug')}: another course already uses this slug (in any "
+                    f"capitals): {clash}. Import with --slug {clash} to update it, or choose "
+                    "another slug."
+                ]
+            )
+        course = Course(slug=slug)
     report = ImportReport(course=course)
     _apply(
         course,
@@ -1094,6 +1115,8 @@ def _course_import(data: bundle.CourseData, slug: str | None) -> ImportReport:
     by_slug = {m.slug: m for m in modules if m.slug}
     lessons = {lesson.slug: lesson for lesson in Lesson.objects.filter(module__course=course)}
     seen_modules, seen_lessons = set(), set()
+    if not delete_answers:
+        _refuse_taking_out_answers(data, lessons)
     for module_data in data.modules:
         module = by_slug.get(module_data.slug) or next(
             (m for m in modules if not m.slug and slugify(m.title) == module_data.slug), None
@@ -1138,6 +1161,7 @@ def _course_import(data: bundle.CourseData, slug: str | None) -> ImportReport:
                     f"lesson {lesson_data.slug} (questions and exercises: {practice.created} "
                     f"new, {practice.updated} changed, {practice.deleted} removed)"
                 )
+            report.notices += [f"lesson {lesson_data.slug}: {n}" for n in practice.notices]
             _attachments_import(lesson, lesson_data.attachments, report)
             seen_lessons.add(lesson.pk)
     report.not_in_bundle = (
@@ -1146,6 +1170,24 @@ def _course_import(data: bundle.CourseData, slug: str | None) -> ImportReport:
         + report.not_in_bundle  # the attachments, added lesson by lesson
     )
     return report
+
+
+def _refuse_taking_out_answers(data: bundle.CourseData, lessons: dict[str, Lesson]) -> None:
+    """Raise BundleError naming each lesson of DATA that would take out questions or
+    exercises students answered (their work would go with them), before anything is
+    written; LESSONS: the course's, by slug."""
+    errors = []
+    for module_data in data.modules:
+        for lesson_data in module_data.lessons:
+            lesson = lessons.get(lesson_data.slug)
+            if lesson is None:
+                continue
+            lost = answered_blocks_taken_out(lesson, lesson_data.practice)
+            if lost:
+                refusal = answered_blocks_refusal(lost, to_delete="import with --delete-answers")
+                errors.append(f"{lesson_data.doc.label}:{lesson_data.doc.body_line}: {refusal}")
+    if errors:
+        raise bundle.BundleError(errors)
 
 
 def _attachments_import(
@@ -1317,6 +1359,17 @@ def course_copy(
     return report
 
 
+def _distinct_orders(items: list) -> dict[int, int]:
+    """Each of ITEMS' (sorted) order, moved past the one before it when they are equal:
+    two lessons of order 1 (the back office allows it; students see them one after the
+    other) exported to a bundle its import refused (probe 68). Other orders are kept."""
+    orders, last = {}, None
+    for item in items:
+        order = item.order if last is None else max(item.order, last + 1)
+        orders[item.pk] = last = order
+    return orders
+
+
 def course_export(*, course: Course, path: Path | str) -> list[Path]:
     """Write COURSE as a bundle into the folder PATH; return the files written.
 
@@ -1343,20 +1396,24 @@ def course_export(*, course: Course, path: Path | str) -> list[Path]:
         course.summary,
     )
     written.append(course_file)
+    module_orders = _distinct_orders(modules)
     for module in modules:
-        folder = root / bundle.module_folder(module.order, module.slug or slugify(module.title))
+        order = module_orders[module.pk]
+        folder = root / bundle.module_folder(order, module.slug or slugify(module.title))
         bundle.write_document(
             folder / bundle.MODULE_FILE,
-            {"title": module.title, "order": module.order, "published": module.is_published},
+            {"title": module.title, "order": order, "published": module.is_published},
             module.summary,
         )
         written.append(folder / bundle.MODULE_FILE)
-        for lesson in sorted(module.lessons.all(), key=lambda item: (item.order, item.pk)):
-            lesson_file = folder / bundle.lesson_filename(lesson.order, lesson.slug)
+        lessons = sorted(module.lessons.all(), key=lambda item: (item.order, item.pk))
+        lesson_orders = _distinct_orders(lessons)
+        for lesson in lessons:
+            lesson_file = folder / bundle.lesson_filename(lesson_orders[lesson.pk], lesson.slug)
             meta = {
                 "title": lesson.title,
                 "slug": lesson.slug,
-                "order": lesson.order,
+                "order": lesson_orders[lesson.pk],
                 "estimated_minutes": lesson.estimated_minutes,
                 "published": lesson.is_published,
             }

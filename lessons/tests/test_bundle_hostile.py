@@ -263,6 +263,27 @@ def test_files_that_are_not_lesson_files_are_skipped(tmp_path):
     assert list(Lesson.objects.values_list("slug", flat=True)) == ["one"]
 
 
+def test_lessons_and_modules_linked_from_outside_the_bundle_are_refused(tmp_path):
+    """Attachments linked out of the bundle were refused, lesson files and module folders
+    were read: "TOP SECRET" files of the server became lessons (probe 68)."""
+    course = small_bundle(tmp_path / "bundle")
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "01-x").mkdir(parents=True)
+    secret = lesson("title: Secret\nslug: secret\norder: 3", "TOP SECRET\n")
+    (elsewhere / "secret.md").write_bytes(secret)
+    (elsewhere / "01-x" / "module.md").write_text("---\ntitle: X\norder: 2\n---\n")
+    (elsewhere / "01-x" / "01-y.md").write_bytes(secret.replace(b"secret", b"y"))
+    os.symlink(elsewhere / "secret.md", course / "01-basics" / "03-secret.md")
+    os.symlink(elsewhere / "01-x", course / "02-x")
+    with pytest.raises(CommandError) as refused:
+        call_command("import_course", str(course), verbosity=0)
+    text = str(refused.value)
+    for name in ("tiny/01-basics/03-secret.md", "tiny/02-x"):
+        assert f"{name}:1: a link to a file or folder outside the bundle" in text, text
+    assert "TOP SECRET" not in text
+    assert not Course.objects.exists()
+
+
 def test_markdown_nested_past_the_stack_is_shown_as_typed(tmp_path):
     course = small_bundle(tmp_path)
     nested = "".join("    " * n + "- item\n" for n in range(300))

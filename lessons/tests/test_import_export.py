@@ -263,9 +263,157 @@ def test_the_dry_run_rolls_back(tmp_path):
     assert not Course.objects.filter(slug="tiny").exists()
 
 
+def test_a_course_nobody_teaches_says_who_should(tmp_path, alice):
+    """A new course came in with nobody to teach it, visible to superusers only, and
+    the command did not say so (probe 68)."""
+    from io import StringIO
+
+    from accounts.models import Role
+    from lessons.models import Enrollment
+
+    course = small_bundle(tmp_path)
+    out = StringIO()
+    call_command("import_course", str(course), stdout=out)
+    assert "Nobody teaches tiny yet: enroll its instructor with" in out.getvalue()
+    Enrollment.objects.create(user=alice, course=Course.objects.get(), role=Role.INSTRUCTOR)
+    out = StringIO()
+    call_command("import_course", str(course), stdout=out)
+    assert "Nobody teaches" not in out.getvalue()
+
+
 def test_read_course_lists_every_problem_at_once(tmp_path):
     course = small_bundle(tmp_path)
     (course / "01-basics" / "01-one.md").write_text("---\norder: x\n---\n")
     with pytest.raises(BundleError) as info:
         read_course(course)
     assert len(info.value.errors) >= 3  # no title, no slug, bad order
+
+
+QUESTION = """```question
+id: six-by-seven
+kind: number
+prompt: What is six times seven?
+answer: 42
+```
+"""
+
+
+def test_a_bundle_taking_out_an_answered_question_is_refused_unless_asked(tmp_path, bob):
+    """The import deleted students' answers to a question taken out of the bundle with
+    only "1 removed" said, dry run included (probe 68); the back office asks first."""
+    from io import StringIO
+
+    from practice.models import Attempt, Question
+
+    course = small_bundle(tmp_path)
+    lesson_file = course / "01-basics" / "01-one.md"
+    lesson_file.write_text(lesson_file.read_text() + "\n" + QUESTION)
+    course_import(path=course)
+    question = Question.objects.get(slug="six-by-seven")
+    Attempt.objects.create(user=bob, question=question, answer="42", correct=True)
+    lesson_file.write_text(lesson_file.read_text().replace(QUESTION, ""))
+    for dry_run in (True, False):
+        with pytest.raises(CommandError) as refused:
+            call_command("import_course", str(course), dry_run=dry_run, verbosity=0)
+        assert "01-one.md:7: Saving takes out “six-by-seven”, which students answered" in str(
+            refused.value
+        )
+        assert "import with --delete-answers" in str(refused.value)
+        assert Attempt.objects.filter(user=bob).count() == 1
+    out = StringIO()
+    call_command("import_course", str(course), delete_answers=True, stdout=out)
+    assert not Question.objects.filter(slug="six-by-seven").exists()
+    assert not Attempt.objects.exists()
+    assert (
+        "lesson one: The questions removed from the lesson took 1 answer of 1 student with them."
+        in out.getvalue()
+    )
+
+
+def test_a_course_saved_from_a_browser_exports_a_bundle_that_imports(tmp_path):
+    """A browser's text box sends CRLF: the course's objectives were stored with it, the
+    export wrote it and the import refused "invisible control character (U+000D)"
+    (probe 68)."""
+    course_import(path=small_bundle(tmp_path))
+    course = Course.objects.get(slug="tiny")
+    course.objectives = "Learn things\r\n\r\n- and more"
+    course.prerequisites = "None\r\n"
+    course.save()
+    course.refresh_from_db()
+    assert course.objectives == "Learn things\n\n- and more"
+    out = tmp_path / "export"
+    call_command("export_course", "tiny", str(out), verbosity=0)
+    call_command("import_course", str(out), slug="tiny-copy", verbosity=0)
+    assert Course.objects.get(slug="tiny-copy").objectives == "Learn things\n\n- and more"
+    # A bundle exported before (its values written with CRLF) reads as well.
+    lines = (out / "course.md").read_text().split("\n")
+    at = next(n for n, line in enumerate(lines) if line.startswith("prerequisites:"))
+    while lines[at + 1].startswith(" "):  # its block's lines
+        del lines[at + 1]
+    lines[at] = 'prerequisites: "A\\r\\nB"'
+    (out / "course.md").write_text("\n".join(lines))
+    call_command("import_course", str(out), slug="tiny-old", verbosity=0)
+    assert Course.objects.get(slug="tiny-old").prerequisites == "A\nB"
+
+
+def test_modules_saved_without_a_slug_export_and_import_back_unchanged(tmp_path):
+    """A module saved with no slug (the back office allowed it) exported to a folder the
+    import did not find again: a second module on each re-import, or two modules in one
+    folder, refused (probe 68)."""
+    course_import(path=small_bundle(tmp_path))
+    course = Course.objects.get(slug="tiny")
+    chinese = Module.objects.create(course=course, title="模块 🚀", order=2, slug="")
+    twin = Module.objects.create(course=course, title="Basics", order=3, slug="")
+    assert (chinese.slug, twin.slug) == ("module", "basics-2")  # "basics" is the first's
+    out = tmp_path / "export"
+    call_command("export_course", "tiny", str(out), verbosity=0)
+    report = course_import(path=out)
+    assert (report.created, report.updated) == ([], [])
+    assert course.modules.count() == 3
+
+
+def test_the_migration_gives_every_module_without_a_slug_one(tmp_path):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("lessons.migrations.0020_module_slugs_given")
+    course_import(path=small_bundle(tmp_path))
+    course = Course.objects.get(slug="tiny")
+    for order, title in ((2, "模块"), (3, "Basics"), (4, "模块")):
+        module = Module.objects.create(course=course, title=title, order=order)
+        Module.objects.filter(pk=module.pk).update(slug="")  # as saved before
+    migration.give_slugs(apps, None)
+    assert list(course.modules.order_by("order").values_list("slug", flat=True)) == [
+        "basics",
+        "module",
+        "basics-2",
+        "module-2",
+    ]
+
+
+def test_a_slug_differing_only_in_capitals_is_refused_as_the_back_office_does(tmp_path):
+    """The import made /courses/Tiny/ beside /courses/tiny/ (probe 68)."""
+    course = small_bundle(tmp_path)
+    course_import(path=course)
+    with pytest.raises(CommandError) as refused:
+        call_command("import_course", str(course), slug="Tiny", verbosity=0)
+    assert "course.md:3: another course already uses this slug (in any capitals): tiny" in str(
+        refused.value
+    )
+    assert list(Course.objects.values_list("slug", flat=True)) == ["tiny"]
+
+
+def test_two_lessons_of_one_order_export_to_a_bundle_that_imports(tmp_path):
+    """The back office takes two lessons of order 1 in a module; the export wrote both as
+    order 1 and the import refused its own bundle (probe 68)."""
+    course_import(path=small_bundle(tmp_path))
+    Lesson.objects.filter(slug="two").update(order=1)
+    out = tmp_path / "export"
+    call_command("export_course", "tiny", str(out), verbosity=0)
+    assert sorted(p.name for p in (out / "01-basics").glob("0*.md")) == ["01-one.md", "02-two.md"]
+    call_command("import_course", str(out), verbosity=0)
+    assert list(Lesson.objects.order_by("order").values_list("slug", "order")) == [
+        ("one", 1),
+        ("two", 2),
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
+from accounts.models import Role
 from lessons.bundle import BundleError
 from lessons.services import course_import
 
@@ -21,11 +22,27 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="check and report, then roll back"
         )
+        parser.add_argument(
+            "--delete-answers",
+            action="store_true",
+            help="import lessons that take out questions or exercises students answered, "
+            "deleting their answers (refused otherwise)",
+        )
 
-    def handle(self, *args, path: str, slug: str | None, dry_run: bool, **options) -> None:
+    def handle(
+        self,
+        *args,
+        path: str,
+        slug: str | None,
+        dry_run: bool,
+        delete_answers: bool,
+        **options,
+    ) -> None:
         verbosity = options["verbosity"]
         try:
-            report = course_import(path=path, slug=slug, dry_run=dry_run)
+            report = course_import(
+                path=path, slug=slug, dry_run=dry_run, delete_answers=delete_answers
+            )
         except BundleError as exc:
             raise CommandError(
                 f"{path} was not imported, nothing was changed:\n" + "\n".join(exc.errors)
@@ -42,6 +59,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"  created {line}")
             for line in report.updated:
                 self.stdout.write(f"  updated {line}")
+        for line in report.notices:
+            self.stdout.write(self.style.WARNING(f"  {line}"))
         for line in report.not_in_bundle:
             self.stdout.write(self.style.WARNING(f"  left alone (not in the bundle): {line}"))
         prefix = "Dry run: would have " if dry_run else ""
@@ -52,3 +71,12 @@ class Command(BaseCommand):
         )
         if verbosity:
             self.stdout.write(self.style.SUCCESS(summary))
+        course = report.course
+        if not dry_run and not course.enrollments.filter(role=Role.INSTRUCTOR).exists():
+            # Only superusers see a course nobody teaches (probe 68).
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Nobody teaches {course.slug} yet: enroll its instructor with "
+                    f"`python manage.py enroll EMAIL {course.slug} instructor`."
+                )
+            )
