@@ -718,7 +718,7 @@ def parse(run: Run, outcome: sandbox.Outcome, groups: list[TestGroup]) -> Parsed
         message = (
             f"Some tests could not be loaded ({names}): usually your code does not "
             "import (a missing module or file, a syntax error). See the errors below."
-        )
+        ) + _missing_modules_hint(suite, values, collect_errors)
         return Parsed(RunStatus.FAILED, message, values)
     if not values:
         return Parsed(RunStatus.FAILED, "No tests ran.", values)
@@ -739,6 +739,34 @@ def parse(run: Run, outcome: sandbox.Outcome, groups: list[TestGroup]) -> Parsed
         message = f"{len(values) - len(skipped)} of {len(values)} tests passed"
         return Parsed(RunStatus.PASSED, message + _and_skipped(skipped) + ".", values)
     return Parsed(RunStatus.PASSED, f"All {len(values)} tests passed.", values)
+
+
+_NO_MODULE = re.compile(r"ModuleNotFoundError: No module named '([A-Za-z_][\w.]{0,99})'")
+
+
+def _missing_modules_hint(
+    suite: TestSuite, values: list[TestResult], collect_errors: list[str]
+) -> str:
+    """What a student is told of modules the tests ask for that nobody provides: their
+    project's, or a package the instructor's tests need installed (probe 69: a test file
+    importing ``requests``, missing from the suite's requirements, read as the student's
+    fault). Only words: the report is the submission's to write."""
+    folder = suite_files(suite)
+    missing = set()
+    for result in values:
+        if result.nodeid in collect_errors:
+            for name in _NO_MODULE.findall(result.output):
+                top = name.split(".")[0]
+                if not (folder / top).exists() and not (folder / f"{top}.py").exists():
+                    missing.add(top)
+    if not missing:
+        return ""
+    names = ", ".join(f"“{name}”" for name in sorted(missing)[:3])
+    return (
+        f" The tests ask for {names}: if your project is not meant to provide "
+        f"{'it' if len(missing) == 1 else 'them'}, tell your instructor, whose tests may "
+        "need it installed."
+    )
 
 
 def _limit_hit(error: str, suite: TestSuite) -> str:

@@ -248,6 +248,9 @@ def main() -> int:
         "-p", "no:cacheprovider",
         "-q", "--color=no", "-o", "console_output_style=classic",
         "--rootdir=/suite", "--confcutdir=/suite",
+        # A test file that does not import stops only its own tests: one file asking
+        # for a module nobody installed gave every student 0 of 23 (probe 69).
+        "--continue-on-collection-errors",
         "/suite",
     ]  # fmt: skip
     try:

@@ -538,6 +538,26 @@ def test_a_suite_that_does_not_compile_is_not_blamed_on_the_student(world):
     assert "This is not your code" in run.message
 
 
+def test_a_test_file_asking_for_a_module_nobody_installed_stops_only_its_own_tests(world):
+    """A test file importing a package missing from the suite's requirements stopped the
+    whole collection: every student 0 points, told their code does not import (probe 69)."""
+    world.suite(
+        {
+            "test_ok.py": "import app\n\ndef test_ok():\n    assert app.X == 1\n",
+            "test_http.py": "import requests_nowhere\n\ndef test_get():\n    pass\n",
+        }
+    )
+    run = run_now(world.submit({"app.py": "X = 1\n"}))
+    assert run.status == RunStatus.FAILED, (run.status, run.message)
+    assert "could not be loaded (test_http.py)" in run.message
+    assert (
+        "The tests ask for “requests_nowhere”: if your project is not meant to provide it, "
+        "tell your instructor, whose tests may need it installed."
+    ) in run.message
+    outcomes = {r.nodeid: r.outcome for r in run.results.all()}
+    assert outcomes["test_ok.py::test_ok"] == "passed"  # the other file's tests ran
+
+
 def test_a_submission_cannot_report_the_suite_broken_to_blame_the_platform(world):
     """Probe 30: one made-up "collect_error" line naming a suite file turned the
     student's run into "Sandbox error… This is not your code"."""
