@@ -218,8 +218,18 @@ def suite_build(suite_id: int) -> TestSuite | None:
             built_at=timezone.now(),
             environment_path=str(environment.path),
         )
+        _run_again_after_the_build(suite)
     suite.refresh_from_db()
     return suite
+
+
+def _run_again_after_the_build(suite: TestSuite) -> None:
+    """Queue again the latest run of each version that ended because SUITE's environment
+    could not be built: mended, nobody had to find them (probe 69)."""
+    ended = Run.objects.filter(suite=suite, status=RunStatus.SANDBOX_ERROR, message=BUILD_FAILED)
+    later = Run.objects.filter(submission=OuterRef("submission"), pk__gt=OuterRef("pk"))
+    for run in ended.exclude(Exists(later)).select_related("submission__group"):
+        run_request(submission=run.submission)
 
 
 def _build_failed(suite: TestSuite, log: str) -> None:
@@ -337,7 +347,9 @@ def runs_request_for_assignment(
     """Queue a run for every version of ASSIGNMENT, or each group's final version, but
     those whose run still waits; return the runs, queued now or waiting.
 
-    FINAL_ONLY defaults to the suite's setting.
+    FINAL_ONLY defaults to the suite's setting; a group's final version is its latest
+    and, once grading started, the version graded (probe 69: new tests re-ran each
+    group's latest, while its review kept the old tests' results on the version graded).
     """
     suite = suite_of(assignment)
     if suite is None or not suite.archive:
@@ -347,7 +359,7 @@ def runs_request_for_assignment(
     submissions = Submission.objects.filter(group__assignment=assignment).exclude(archive="")
     if final_only:
         later = Submission.objects.filter(group=OuterRef("group"), version__gt=OuterRef("version"))
-        submissions = submissions.exclude(Exists(later))
+        submissions = submissions.filter(~Exists(later) | Q(group__graded_submission=F("pk")))
     runs = []
     with transaction.atomic():
         # Asked twice (a double click, two instructors): a version whose run still
@@ -480,6 +492,11 @@ SANDBOX_FAILED = (
     "The tests could not be run on our side (the sandbox failed to start). Nothing is "
     "wrong with your code for this reason; your instructor can re-run it."
 )
+BUILD_FAILED = (
+    "The tests could not be run: the packages your instructor's tests need could not be "
+    "installed. Nothing is wrong with your code for this reason; your instructor can "
+    "re-run it once the tests' environment is mended."
+)
 
 
 def execute_run(run_id: int, *, worker: str | None = None) -> str:
@@ -496,7 +513,11 @@ def execute_run(run_id: int, *, worker: str | None = None) -> str:
         key = environments.key_for(requirements)
         if suite.build_status == BuildStatus.FAILED and environments.ready(key) is None:
             # pip failed on these requirements already: the instructor fixes the suite.
-            _finish_error(run, f"The suite's environment failed to build:\n{suite.build_log}")
+            _finish_error(
+                run,
+                f"The suite's environment failed to build:\n{suite.build_log}",
+                message=BUILD_FAILED,
+            )
             return RunStatus.SANDBOX_ERROR
         environment, _ = environments.ensure(key, requirements)
         tests = suite_files(suite)
@@ -562,11 +583,11 @@ def sandbox_uid(run: Run) -> int:
     return settings.AUTOGRADING_SANDBOX_UID_BASE + (offset + run.pk) % 1_000_000
 
 
-def _finish_error(run: Run, detail: str) -> None:
+def _finish_error(run: Run, detail: str, message: str = SANDBOX_FAILED) -> None:
     Run.objects.filter(pk=run.pk).update(
         status=RunStatus.SANDBOX_ERROR,
         finished_at=timezone.now(),
-        message=SANDBOX_FAILED,
+        message=message,
         output=_text(detail, len(detail))[-8000:],
     )
 

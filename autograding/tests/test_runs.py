@@ -480,6 +480,23 @@ def test_final_only_suites_wait_for_the_deadline(world, django_capture_on_commit
 
 
 @pytest.mark.django_db
+def test_final_versions_are_the_latest_and_the_one_graded(world):
+    """New tests re-ran each group's latest version; its review grading an earlier one kept
+    the old tests' results and pre-fills (probe 69)."""
+    from projects.models import Group
+
+    world.suite({"test_ok.py": "def test_ok():\n    pass\n"})
+    first, second, third = (world.submit({"app.py": f"X = {n}\n"}) for n in (1, 2, 3))
+    queued = services.runs_request_for_assignment(assignment=world.assignment, final_only=True)
+    assert [run.submission.version for run in queued] == [3]
+    Group.objects.filter(pk=world.group.pk).update(graded_submission=second)
+    Run.objects.update(status=RunStatus.PASSED)  # done: a new request queues anew
+    queued = services.runs_request_for_assignment(assignment=world.assignment, final_only=True)
+    assert sorted(run.submission.version for run in queued) == [2, 3]
+    assert first.pk not in {run.submission_id for run in queued}
+
+
+@pytest.mark.django_db
 def test_requirements_are_checked_with_a_clear_message():
     with pytest.raises(ValidationError) as caught:
         environments.clean_requirements("requests>=2\n--index-url https://evil.example/\nflask>>>2")
@@ -559,6 +576,7 @@ def test_a_bundle_folder_becomes_the_suite(world, tmp_path, django_capture_on_co
 
 @pytest.mark.django_db
 def test_a_failed_build_is_logged_and_its_runs_end_at_once(world, settings):
+    _python_that_builds = settings.AUTOGRADING_PYTHON
     settings.AUTOGRADING_PYTHON = "/nonexistent/python3"  # this machine lacks it
     with pytest.raises(AssertionError):
         world.suite({"test_ok.py": "def test_ok():\n    pass\n"})
@@ -568,8 +586,15 @@ def test_a_failed_build_is_logged_and_its_runs_end_at_once(world, settings):
 
     run = run_now(world.submit({"app.py": ""}))
     assert run.status == RunStatus.SANDBOX_ERROR
+    # Said as what it is, not "the sandbox failed to start" (probe 69).
+    assert run.message == services.BUILD_FAILED
     assert "Nothing is wrong with your code" in run.message
     assert "failed to build" in run.output
+    # Once the environment builds, the runs it ended are queued again, nobody asking.
+    settings.AUTOGRADING_PYTHON = _python_that_builds
+    assert services.suite_build(suite.pk).build_status == BuildStatus.READY
+    again = Run.objects.exclude(pk=run.pk).get()
+    assert (again.submission_id, again.status) == (run.submission_id, RunStatus.QUEUED)
 
 
 @pytest.mark.django_db
