@@ -888,12 +888,19 @@ def _text(value, limit: int) -> str:
 
 
 def group_scores(groups: list[TestGroup], results: list[TestResult]) -> dict[int, Decimal]:
-    """Return {group id: points earned}: each group's points times its share of passes."""
+    """Return {group id: points earned}: each group's points times its share of passes.
+
+    A group holding a test file that did not import earns nothing: its tests were never
+    counted, and as one failure among a few it earned more for code left out than for
+    code written with a bug (probe 70).
+    """
     earned = {}
     for group in groups:
         mine = [r for r in results if r.group_id == group.pk]
         passed = sum(1 for r in mine if r.outcome == Outcome.PASSED)
         share = Decimal(passed) / Decimal(len(mine)) if mine else Decimal(0)
+        if any(r.outcome == Outcome.ERROR and "::" not in r.nodeid for r in mine):
+            share = Decimal(0)  # a module's collection error: its nodeid names no test
         earned[group.pk] = (group.points * share).quantize(Decimal("0.01"), ROUND_HALF_UP)
     return earned
 

@@ -14,6 +14,7 @@ import subprocess
 import threading
 import time
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.conf import settings
@@ -556,6 +557,26 @@ def test_a_test_file_asking_for_a_module_nobody_installed_stops_only_its_own_tes
     ) in run.message
     outcomes = {r.nodeid: r.outcome for r in run.results.all()}
     assert outcomes["test_ok.py::test_ok"] == "passed"  # the other file's tests ran
+
+
+def test_leaving_code_out_never_scores_more_than_writing_it_with_a_bug(world):
+    """Counted as one failure, a file of nine tests that did not import scored 5/10
+    where the same tests written against buggy code scored 2/10 (probe 70)."""
+    hard = "".join(f"def test_hard_{n}():\n    assert hard({n}) == {n}\n\n" for n in range(9))
+    world.suite(
+        {
+            "test_easy.py": "import app\n\ndef test_easy():\n    assert app.easy()\n",
+            "test_hard.py": "from app import hard\n\n" + hard,
+        },
+        groups=(("All tests", "*", "visible", 10),),
+    )
+    left_out = run_now(world.submit({"app.py": "def easy():\n    return True\n"}))
+    buggy = run_now(
+        world.submit({"app.py": "def easy():\n    return True\n\ndef hard(n):\n    return 0\n"})
+    )
+    assert buggy.score == Decimal("2.00")  # 2 of 10 tests: easy and hard(0) == 0
+    assert left_out.score == Decimal("0.00")  # it was 5.00: "1 of 2" passed
+    assert left_out.score <= buggy.score
 
 
 def test_a_submission_cannot_report_the_suite_broken_to_blame_the_platform(world):

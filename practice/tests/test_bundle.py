@@ -202,7 +202,10 @@ def test_reimport_updates_by_id_keeps_attempts_and_deletes_what_vanished(tmp_pat
     assert Attempt.objects.get().choices.get() == Choice.objects.get(pk=choice.pk)
     assert not Exercise.objects.exists()  # gone from the Markdown, gone here
     lesson.write_text(text.split("```question")[0])
-    course_import(path=root)
+    with pytest.raises(BundleError, match="which students answered"):  # asked first
+        course_import(path=root)
+    assert Attempt.objects.exists()
+    course_import(path=root, delete_answers=True)
     assert not Question.objects.exists() and not Attempt.objects.exists()
     assert course.pk == Lesson.objects.first().module.course_id
 
