@@ -33,7 +33,9 @@ def moment_text(value: datetime) -> str:
     return f"on {local_text(value)}"
 
 
-def shifted_on_the_clock(value: datetime, shift: timedelta) -> tuple[datetime, bool]:
+def shifted_on_the_clock(
+    value: datetime, shift: timedelta, *, earlier: bool = False
+) -> tuple[datetime, bool]:
     """Return VALUE moved by SHIFT on the wall clock of the site's zone, and whether it had
     to move further.
 
@@ -43,14 +45,17 @@ def shifted_on_the_clock(value: datetime, shift: timedelta) -> tuple[datetime, b
     the first minute after the change, 03:00, a time that exists once: as the back
     office asks of a time typed (probe 66: the copy kept 02:30 CEST, which then refused
     every save of its project, and turned a skipped 02:30 into 03:30 without a word).
+    EARLIER: to the last minute before the change instead (01:59), for an opening that
+    must stay before a deadline moved after it.
     """
     zone = timezone.get_current_timezone()
     wanted = timezone.localtime(value).replace(tzinfo=None) + shift
     wall = wanted
     if _on_a_clock_change(wall, zone):
         wall = wall.replace(second=0, microsecond=0)
+        step = timedelta(minutes=-1 if earlier else 1)
         while _on_a_clock_change(wall, zone):
-            wall += timedelta(minutes=1)
+            wall += step
     return timezone.make_aware(wall, zone), wall != wanted
 
 

@@ -48,14 +48,15 @@ class FilesStored:
 def _remove_empty_folder(storage: Storage, name: str) -> None:
     """Remove the folder of NAME (deleted) in STORAGE if nothing is left in it: a failed
     import or a dry run left one empty folder per lesson, named by an id (probe 68).
-    Only on a disk; an object store has no folders."""
-    if not hasattr(storage, "path"):
+    Not a top folder ("lessons/"), which an operator may have given its own permissions
+    (probe 70); only on a disk, as an object store has no folders."""
+    folder = PurePosixPath(name).parent
+    if not hasattr(storage, "path") or folder.parent == PurePosixPath("."):
         return
-    for folder in PurePosixPath(name).parents[:-1]:  # up to, not including, the root
-        try:
-            os.rmdir(storage.path(str(folder)))
-        except OSError:
-            return  # not empty (another file of the folder's row), or gone already
+    try:
+        os.rmdir(storage.path(str(folder)))
+    except OSError:
+        pass  # not empty (another file of the folder's row), or gone already
 
 
 _stored: ContextVar[FilesStored | None] = ContextVar("files_stored", default=None)

@@ -1082,6 +1082,7 @@ def course_import(
 
 
 def _course_import(data: bundle.CourseData, slug: str | None, delete_answers: bool) -> ImportReport:
+    where = f"the slug given ({slug})" if slug else data.doc.where("slug")
     slug = slug or data.slug
     course = Course.objects.filter(slug=slug).first()
     if course is None:
@@ -1090,9 +1091,9 @@ def _course_import(data: bundle.CourseData, slug: str | None, delete_answers: bo
         if clash is not None:
             raise bundle.BundleError(
                 [
-                    f"{data.doc.where('slug')}: another course already uses this slug (in any "
-                    f"capitals): {clash}. Import with --slug {clash} to update it, or choose "
-                    "another slug."
+                    f"{where}: another course already uses this slug (in any capitals): "
+                    f"{clash}. Import with --slug {clash} to update it, or choose another "
+                    "slug."
                 ]
             )
         course = Course(slug=slug)
@@ -1184,7 +1185,9 @@ def _refuse_taking_out_answers(data: bundle.CourseData, lessons: dict[str, Lesso
                 continue
             lost = answered_blocks_taken_out(lesson, lesson_data.practice)
             if lost:
-                refusal = answered_blocks_refusal(lost, to_delete="import with --delete-answers")
+                refusal = answered_blocks_refusal(
+                    lost, to_delete="import with --delete-answers", doing="Importing"
+                )
                 errors.append(f"{lesson_data.doc.label}:{lesson_data.doc.body_line}: {refusal}")
     if errors:
         raise bundle.BundleError(errors)

@@ -185,12 +185,13 @@ def answered_blocks_taken_out(lesson: Lesson, practice: syntax.Practice) -> list
     return sorted(set(answered) | set(attempted))
 
 
-def answered_blocks_refusal(lost: list[str], *, to_delete: str) -> str:
+def answered_blocks_refusal(lost: list[str], *, to_delete: str, doing: str = "Saving") -> str:
     """What a save that would take out LOST (answered_blocks_taken_out) is told; TO_DELETE
-    says how its page confirms the deletion ("tick …", "save again with …")."""
+    says how its page confirms the deletion ("tick …", "save again with …"), DOING what
+    the user does ("Saving", "Importing")."""
     names = ", ".join(f"“{slug}”" for slug in lost)
     return (
-        f"Saving takes out {names}, which students answered: their answers would be "
+        f"{doing} takes out {names}, which students answered: their answers would be "
         "deleted with it. To keep them, keep the block's id as it was (a changed id is a "
         f"new question); to delete them, {to_delete}."
     )

@@ -233,10 +233,9 @@ def test_a_date_falling_on_a_clock_change_night_moves_after_the_change_and_says_
     warnings = [str(m) for m in response.context["messages"] if m.level == 30]
     assert warnings == [
         f"“{autumn.title}” is due at Sun 25 Oct 2026, 03:00 CET: its time of day does not "
-        "happen once that night (the clocks change), so it moved to the first minute after "
-        "the change.",
+        "happen once that night (the clocks change), so it moved out of the changed hour.",
         "“Short night” opens at Sun 28 Mar 2027, 03:00 CEST: its time of day does not happen "
-        "once that night (the clocks change), so it moved to the first minute after the change.",
+        "once that night (the clocks change), so it moved out of the changed hour.",
     ]
     # The copied project saves in the back office as it stands, published.
     change = reverse("admin:projects_projectassignment_change", args=[autumn.pk])
@@ -244,6 +243,35 @@ def test_a_date_falling_on_a_clock_change_night_moves_after_the_change_and_says_
     assert client.post(change, {**data, "is_published": "on"}).status_code == 302
     autumn.refresh_from_db()
     assert autumn.is_published and autumn.due_at == datetime(2026, 10, 25, 3, 0, tzinfo=zone)
+
+
+@pytest.mark.parametrize(
+    ("day", "opens", "due"),
+    [
+        # Spring: 02:10-02:50 does not exist; autumn: it happens twice.
+        (datetime(2027, 3, 21), datetime(2027, 3, 28, 1, 59), datetime(2027, 3, 28, 3, 0)),
+        (datetime(2026, 10, 18), datetime(2026, 10, 25, 1, 59), datetime(2026, 10, 25, 3, 0)),
+    ],
+)
+def test_a_project_opening_and_due_in_the_changed_hour_opens_before_it(
+    taught, client, alice, day, opens, due
+):
+    """Copied onto a change's night, 02:10 to 02:50 was a server error (spring) or an
+    opening at 02:20 CEST in the repeated hour, which the back office refused (probe 70)."""
+    zone = ZoneInfo("Europe/Brussels")
+    ProjectAssignment.objects.filter(pk=taught.assignment.pk).update(
+        opens_at=day.replace(hour=2, minute=10, tzinfo=zone),
+        due_at=day.replace(hour=2, minute=50, tzinfo=zone),
+    )
+    client.force_login(alice)
+    response = client.post(copy_url(taught.course), {**NEW_RUN, "shift_weeks": 1}, follow=True)
+    assert response.status_code == 200
+    copied = ProjectAssignment.objects.get(course__slug=NEW_RUN["slug"])
+    assert copied.opens_at.astimezone(zone).replace(tzinfo=None) == opens
+    assert copied.due_at.astimezone(zone).replace(tzinfo=None) == due
+    change = reverse("admin:projects_projectassignment_change", args=[copied.pk])
+    data = form_data(client.get(change).content.decode(), "projectassignment_form")
+    assert client.post(change, data).status_code == 302  # saves as it stands
 
 
 def test_a_student_in_two_runs_of_one_title_tells_them_apart(client, taught, alice, bob):

@@ -315,7 +315,7 @@ def test_a_bundle_taking_out_an_answered_question_is_refused_unless_asked(tmp_pa
     for dry_run in (True, False):
         with pytest.raises(CommandError) as refused:
             call_command("import_course", str(course), dry_run=dry_run, verbosity=0)
-        assert "01-one.md:7: Saving takes out “six-by-seven”, which students answered" in str(
+        assert "01-one.md:7: Importing takes out “six-by-seven”, which students answered" in str(
             refused.value
         )
         assert "import with --delete-answers" in str(refused.value)
@@ -398,8 +398,9 @@ def test_a_slug_differing_only_in_capitals_is_refused_as_the_back_office_does(tm
     course_import(path=course)
     with pytest.raises(CommandError) as refused:
         call_command("import_course", str(course), slug="Tiny", verbosity=0)
-    assert "course.md:3: another course already uses this slug (in any capitals): tiny" in str(
-        refused.value
+    assert (
+        "the slug given (Tiny): another course already uses this slug (in any capitals): tiny"
+        in str(refused.value)
     )
     assert list(Course.objects.values_list("slug", flat=True)) == ["tiny"]
 

@@ -26,8 +26,9 @@ def projects_copy(*, source: Course, copy: Course, shift: timedelta) -> list[str
         opens_at, opens_moved = shifted_on_the_clock(project.opens_at, shift)
         due_at, due_moved = shifted_on_the_clock(project.due_at, shift)
         if due_at <= opens_at:
-            # Both moved to the same minute after the change: open as long before it.
-            opens_at = due_at - (project.due_at - project.opens_at)
+            # Both in the changed hour, moved past it: open before it instead (probe 70:
+            # kept as long before the deadline, the opening fell back into that hour).
+            opens_at, opens_moved = shifted_on_the_clock(project.opens_at, shift, earlier=True)
         new = copy_of(
             project,
             course_id=copy.pk,
@@ -42,7 +43,7 @@ def projects_copy(*, source: Course, copy: Course, shift: timedelta) -> list[str
             if moved:
                 notes.append(
                     f"“{new.title}” {what} at {local_text(when)}: its time of day does not "
-                    "happen once that night (the clocks change), so it moved to the first "
-                    "minute after the change."
+                    "happen once that night (the clocks change), so it moved out of the "
+                    "changed hour."
                 )
     return notes
