@@ -19,7 +19,7 @@ from coursesite.prepared import prepared
 from grading.models import GradeRelease, Review
 from projects.models import Group, Submission
 
-from .models import Outcome, PrefilledScore, Run, TestResult, TestSuite
+from .models import Outcome, PrefilledScore, Run, RunScope, TestResult, TestSuite
 
 
 @dataclass
@@ -44,6 +44,16 @@ class StudentResults:
     @property
     def latest_has_no_archive(self) -> bool:
         return bool(self.versions) and not self.versions[0].submission.archive
+
+    @property
+    def others(self) -> list[VersionRun]:
+        """Every version but the one shown, newer ones included: listed as "Earlier
+        versions", newer untested ones vanished and the shown one came twice (probe 69)."""
+        return [v for v in self.versions if v is not self.shown]
+
+    @property
+    def final_only(self) -> bool:
+        return self.suite.run_scope == RunScope.FINAL
 
 
 def _without_hidden_names(message: str, hidden: list[str], visible: list[TestResult]) -> str:

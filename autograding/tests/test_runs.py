@@ -649,6 +649,24 @@ def test_the_student_is_told_how_long_a_run_took_and_when_it_waits_too_long(worl
     assert 'id="autograde-late"' not in html
 
 
+def test_the_students_block_lists_every_other_version_newer_ones_included(world):
+    """It listed "Earlier versions" as all but the first: with final-version testing a
+    newer untested version vanished and the version shown came twice (probe 69)."""
+    world.suite({"test_ok.py": "def test_ok():\n    pass\n"}, run_scope="final")
+    tested = world.submit({"app.py": ""})
+    run_now(tested)
+    world.submit({"app.py": "X = 2\n"})
+    world.submit({"app.py": "X = 3\n"})
+    client = Client()
+    client.force_login(world.student)
+    html = client.get(reverse("autograding:group_results", args=[world.group.pk])).json()["html"]
+    others = html.split("Other versions", 1)[1]
+    assert "Version 3: not tested: only the final version is" in others
+    assert "Version 2: not tested: only the final version is" in others
+    assert "Version 1:" not in others  # shown above, not twice
+    assert "0/0" not in html
+
+
 def test_files_named_in_utf8_without_the_zips_mark_reach_the_tests_by_their_names(world):
     """Probe 53: macOS's Archive Utility writes UTF-8 names without the zip's UTF-8 mark;
     the runner unpacked them as CP437 read them ("données" as "donne╠ües"), so the
