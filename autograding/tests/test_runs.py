@@ -8,6 +8,7 @@ import unicodedata
 import zipfile
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -665,6 +666,23 @@ def test_the_students_block_lists_every_other_version_newer_ones_included(world)
     assert "Version 2: not tested: only the final version is" in others
     assert "Version 1:" not in others  # shown above, not twice
     assert "0/0" not in html
+
+
+def test_the_servers_folders_are_not_shown_in_test_output(world):
+    """Tracebacks named the server's folders of the tests' environment and its Python,
+    82 lines of them in one run the student read (probe 69)."""
+    world.suite(
+        {
+            "test_where.py": "import json, sys\n\ndef test_where():\n"
+            "    print(sys.prefix, json.__file__)\n    assert False\n"
+        }
+    )
+    run = run_now(world.submit({"app.py": ""}))
+    output = run.results.get().output
+    suite = TestSuite.objects.get()
+    assert "<environment>" in output and "<python>" in output, output
+    assert suite.environment_path not in output
+    assert str(Path(environments.python()).resolve().parent.parent) not in output
 
 
 def test_files_named_in_utf8_without_the_zips_mark_reach_the_tests_by_their_names(world):
