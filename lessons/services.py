@@ -1113,16 +1113,13 @@ def _course_import(data: bundle.CourseData, slug: str | None, delete_answers: bo
         f"course {slug}",
     )
     modules = list(course.modules.all())
-    by_slug = {m.slug: m for m in modules if m.slug}
+    by_slug = {m.slug: m for m in modules}  # every module has one (Module.save)
     lessons = {lesson.slug: lesson for lesson in Lesson.objects.filter(module__course=course)}
     seen_modules, seen_lessons = set(), set()
     if not delete_answers:
         _refuse_taking_out_answers(data, lessons)
     for module_data in data.modules:
-        module = by_slug.get(module_data.slug) or next(
-            (m for m in modules if not m.slug and slugify(m.title) == module_data.slug), None
-        )
-        module = module or Module(course=course)
+        module = by_slug.get(module_data.slug) or Module(course=course)
         _apply(
             module,
             {
@@ -1402,7 +1399,7 @@ def course_export(*, course: Course, path: Path | str) -> list[Path]:
     module_orders = _distinct_orders(modules)
     for module in modules:
         order = module_orders[module.pk]
-        folder = root / bundle.module_folder(order, module.slug or slugify(module.title))
+        folder = root / bundle.module_folder(order, module.slug)
         bundle.write_document(
             folder / bundle.MODULE_FILE,
             {"title": module.title, "order": order, "published": module.is_published},
