@@ -89,12 +89,11 @@ def _local_time(
     # A page repeats the same few times (a queue's rows share their project's deadline)
     # and formatting one costs ~200 Python calls: the result depends only on the
     # arguments, which the caller reads from the active zone and language.
-    local = timezone.localtime(value)
     return format_html(
         '<time datetime="{}" title="{}">{}</time>',
         value.isoformat(),
         f"Time zone: {zone}",
-        local_text(local, seconds),
+        local_text(value, seconds),
     )
 
 
