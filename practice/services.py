@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.validators import BIDI_CONTROLS
 from coursesite.converters import parse_id
 from coursesite.dates import local_text
+from coursesite.limits import daily_limit
 from lessons.models import Enrollment, Lesson, Module, content_changed, percent_of
 from lessons.rendering import markdown_budget, render_markdown
 
@@ -575,12 +576,9 @@ def exercise_attempt_create(*, user, exercise: Exercise, code: str) -> ExerciseA
 def _check_tries_today(tries, what: str) -> None:
     """Raise if TRIES (one student's, at one question or exercise) hold TRIES_PER_DAY in
     the last 24 hours; called under the lock of ``_lock_enrollment``."""
-    since = timezone.now() - timedelta(days=1)
-    recent = tries.filter(created_at__gt=since).order_by("-created_at")
-    times = list(recent.values_list("created_at", flat=True)[:TRIES_PER_DAY])
-    if len(times) < TRIES_PER_DAY:
+    _count, again = daily_limit(tries, "created_at", TRIES_PER_DAY)
+    if again is None:
         return
-    again = times[-1] + timedelta(days=1)
     raise ValidationError(
         f"You have tried this {what} {TRIES_PER_DAY} times in the last 24 hours, the most "
         f"a day: try it again after {local_text(again, seconds=True)}. Your tries so far "

@@ -20,6 +20,7 @@ from access import policy
 from accounts.models import User
 from accounts.validators import shows_something
 from coursesite.dates import local_text
+from coursesite.limits import daily_limit
 from projects.archives import format_bytes, sha256_of, validate_zip
 from projects.models import Group, LateVersionRule, ProjectAssignment, Submission
 from projects.signals import submission_created
@@ -267,13 +268,12 @@ VERSIONS_PER_DAY = 30
 def _too_many_today(group_id: int, now: datetime) -> str | None:
     """Why GROUP_ID may not hand in another version at NOW, if it has VERSIONS_PER_DAY
     in the last 24 hours."""
-    today = Submission.objects.filter(group_id=group_id, submitted_at__gt=now - timedelta(days=1))
-    times = list(today.order_by("-submitted_at").values_list("submitted_at", flat=True))
-    if len(times) < VERSIONS_PER_DAY:
+    versions = Submission.objects.filter(group_id=group_id)
+    count, again = daily_limit(versions, "submitted_at", VERSIONS_PER_DAY, now)
+    if again is None:
         return None
-    again = times[VERSIONS_PER_DAY - 1] + timedelta(days=1)
     return (
-        f"Your group has handed in {len(times)} versions in the last 24 hours, the most "
+        f"Your group has handed in {count} versions in the last 24 hours, the most "
         f"a day. Hand in again after {local_text(again, seconds=True)}; your versions so far "
         "are kept."
     )
