@@ -40,6 +40,7 @@ from .forms import AdminPasswordChangeForm, AdminUserChangeForm, AdminUserCreati
 from .invitations import invitation_send, invitations_resend, is_invitable
 from .models import Role, User
 from .tasks import email_changed_notify
+from .views import personal_data_file
 
 
 class EnrollingUserCreationForm(AdminUserCreationForm):
@@ -86,7 +87,7 @@ class UserAdmin(
     form = AdminUserChangeForm
     add_form = AdminUserCreationForm
     change_password_form = AdminPasswordChangeForm
-    actions = ("resend_invitation",)
+    actions = ("resend_invitation", "download_personal_data")
     list_display = ("username", "email", "display_name", "course_roles", "last_login")
     search_fields = ("username", "email", "display_name", "first_name", "last_name")
     fieldsets = (
@@ -330,6 +331,24 @@ class UserAdmin(
         resend = invitations_resend(by=request.user, users=queryset)
         level = messages.SUCCESS if resend.complete else messages.WARNING
         self.message_user(request, resend.report(), level)
+
+    @admin.action(
+        description=_("Download this person's data (JSON, for a data-protection request)"),
+        permissions=["export"],
+    )
+    def download_personal_data(self, request: HttpRequest, queryset):
+        people = list(queryset[:2])
+        if len(people) != 1:
+            self.message_user(
+                request, _("Tick one person: their data is one file."), messages.WARNING
+            )
+            return None
+        return personal_data_file(people[0])
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        # A person's whole record spans every course: superusers (the site's data
+        # controller) only; each person downloads their own from their profile.
+        return policy.is_superuser(request.user)
 
     def user_change_password(self, request: HttpRequest, id, form_url=""):
         user = self.get_object(request, id)

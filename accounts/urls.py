@@ -15,6 +15,7 @@ urlpatterns = [
     path("login/", page_with_form(views.LoginView.as_view()), name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("profile/", views.profile, name="profile"),
+    path("profile/data/", views.personal_data_download, name="personal_data"),
     path("profile/tokens/", views.token_create, name="token_create"),
     path("profile/tokens/<id:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("password/", page_with_form(views.PasswordChangeView.as_view()), name="password_change"),

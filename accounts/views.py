@@ -15,11 +15,17 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
+from django.utils.http import (
+    content_disposition_header,
+    url_has_allowed_host_and_scheme,
+    urlsafe_base64_decode,
+)
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_safe
 
 from access import policy
 from coursesite.formpages import form_view, page, page_with_form
@@ -44,6 +50,7 @@ from .forms import (
 )
 from .invitations import TokenStatus, invitation_tokens
 from .models import User
+from .personal_data import personal_data_json
 from .signals import forget_user
 from .tasks import password_changed_notify
 from .throttle import address_mail_spent, forget_login_failures, human_duration
@@ -273,6 +280,29 @@ def profile(request: HttpRequest) -> HttpResponse:
             return redirect("accounts:profile")
         messages.error(request, "Your profile was not saved: please correct the errors below.")
     return _profile_page(request, form)
+
+
+@require_safe
+@login_required
+def personal_data_download(request: HttpRequest) -> HttpResponse:
+    """Everything the platform holds on the user, as one JSON file (GDPR art. 15, 20)."""
+    return personal_data_file(request.user)
+
+
+def personal_data_file(user: User) -> HttpResponse:
+    """USER's data as a file to save (their profile; a superuser's back-office action)."""
+    day = timezone.localdate().isoformat()
+    response = HttpResponse(
+        personal_data_json(user),
+        content_type="application/json; charset=utf-8",
+        headers={
+            "Content-Disposition": content_disposition_header(
+                True, f"coursesite-data-{user.username}-{day}.json"
+            )
+        },
+    )
+    add_never_cache_headers(response)  # personal data: no shared cache keeps a copy
+    return response
 
 
 def _say_pending(request: HttpRequest, user, *, sent: bool) -> None:

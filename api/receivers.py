@@ -6,7 +6,9 @@ from django.conf import settings
 from django.db.models.signals import pre_save
 from django.dispatch import receiver
 
-from .tokens import tokens_revoke_all
+from accounts.personal_data import personal_data_requested
+
+from .tokens import personal_data_of, tokens_revoke_all
 
 
 @receiver(pre_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="api-revoke-tokens")
@@ -23,3 +25,8 @@ def revoke_tokens_on_new_password(sender, instance, update_fields=None, **kwargs
     stored = sender.objects.filter(pk=instance.pk).values_list("password", flat=True).first()
     if stored is not None and stored != instance.password:
         tokens_revoke_all(user_id=instance.pk)
+
+
+@receiver(personal_data_requested, dispatch_uid="api-personal-data")
+def tokens_of(sender, user, **kwargs) -> dict:
+    return personal_data_of(user)

@@ -111,3 +111,21 @@ def token_touch(token: PersonalAccessToken) -> None:
         return
     token.last_used_at = now
     PersonalAccessToken.objects.filter(pk=token.pk).update(last_used_at=now)
+
+
+def personal_data_of(user) -> dict:
+    """USER's tokens as their profile lists them (never a secret: only its digest is
+    kept), for their data download (accounts.personal_data)."""
+    return {
+        "api_tokens": [
+            {
+                "name": t.name,
+                "starts_with": t.prefix,
+                "scope": t.get_scope_display(),
+                "created_at": t.created_at,
+                "last_used_at": t.last_used_at,
+                "expires_at": t.expires_at,
+            }
+            for t in PersonalAccessToken.objects.filter(user=user).order_by("created_at", "pk")
+        ]
+    }

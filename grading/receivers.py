@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from django.dispatch import receiver
 
+from accounts.personal_data import personal_data_requested
 from projects.signals import marks_lock, project_copied, submission_created
 
-from . import services
+from . import selectors, services
 
 
 @receiver(submission_created, dispatch_uid="grading-new-version-notify")
@@ -29,3 +30,8 @@ def released_marks_keep_their_inputs(sender, assignment_id, **kwargs) -> str | N
 @receiver(project_copied, dispatch_uid="grading-copy-rubric")
 def copy_rubric(sender, source, copy, **kwargs) -> None:
     services.rubric_copy(source=source, copy=copy)
+
+
+@receiver(personal_data_requested, dispatch_uid="grading-personal-data")
+def marks_and_feedback_of(sender, user, **kwargs) -> dict:
+    return selectors.personal_data_of(user)

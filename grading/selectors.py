@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import Case, Count, Exists, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+    prefetch_related_objects,
+)
 
 from access import policy
 from accounts.models import User, name_sort_keys, people_matching
@@ -243,3 +253,88 @@ def students_of_project_in_no_group(assignment: ProjectAssignment, *, search: st
     if search:
         students = students.filter(people_matching(search))
     return students.order_by(*name_sort_keys())
+
+
+def personal_data_of(user: User) -> dict:
+    """USER's released marks and feedback, the regrades they asked for and the peer
+    ratings they gave, for their data download (accounts.personal_data). Only what the
+    feedback pages show USER: nothing of a review before its release, no grader's name
+    and no rating of USER by a teammate (never shown to the one rated)."""
+    from .gradebook import released_marks_of
+
+    reviews = list(feedback_of(user=user))
+    prefetch_related_objects(reviews, "scores__criterion", "line_comments")
+    regrades = (
+        RegradeRequest.objects.filter(requested_by=user)
+        .select_related("criterion", "review__group__assignment")
+        .order_by("created_at", "pk")
+    )
+    ratings = (
+        PeerRating.objects.filter(rater=user)
+        .select_related("ratee", "group__assignment")
+        .order_by("group_id", "ratee_id")
+    )
+    return {
+        "marks": [
+            {
+                "course": assignment.course.title,
+                "project": assignment.title,
+                "mark": mark.mark,
+                "set_by_an_instructor": mark.override is not None,
+                "group_mark": mark.grade.mark if mark.grade else None,
+                "late_penalty_percent": mark.grade.penalty_percent if mark.grade else None,
+                "peer_factor": mark.capped_factor_display,
+            }
+            for assignment, mark in released_marks_of(user)
+        ],
+        "feedback": [
+            {
+                "project": review.group.assignment.title,
+                "group": review.group.name,
+                "version_graded": review.submission.version,
+                "completed_at": review.completed_at,
+                "overall_feedback": review.overall_feedback,
+                "criteria": [
+                    {
+                        "criterion": score.criterion.title,
+                        "points": score.points,
+                        "out_of": score.criterion.max_points,
+                        "comment": score.comment,
+                    }
+                    for score in sorted(
+                        review.scores.all(), key=lambda s: (s.criterion.order, s.criterion_id)
+                    )
+                ],
+                "line_comments": [
+                    {"file": c.path, "line": c.line, "comment": c.text}
+                    for c in sorted(review.line_comments.all(), key=lambda c: (c.path, c.line))
+                ],
+            }
+            for review in reviews
+        ],
+        "regrade_requests": [
+            {
+                "project": r.review.group.assignment.title,
+                "criterion": r.criterion.title,
+                "reason": r.reason,
+                "asked_at": r.created_at,
+                "status": r.get_status_display(),
+                "points_before": r.old_points,
+                "points_after": r.new_points,
+                "answer": r.response if r.answered_at else None,
+                "answered_at": r.answered_at,
+            }
+            for r in regrades
+        ],
+        "peer_ratings_given": [
+            {
+                "project": p.group.assignment.title,
+                "group": p.group.name,
+                "teammate": str(p.ratee),
+                "contribution": p.score,
+                "comment": p.comment,
+                "changed_at": p.updated_at,
+            }
+            for p in ratings
+        ],
+    }

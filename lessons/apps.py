@@ -20,3 +20,5 @@ class LessonsConfig(AppConfig):
         from .search import register_casefold
 
         connection_created.connect(register_casefold, dispatch_uid="lessons.casefold")
+
+        from . import receivers  # noqa: F401  hooks, not logic (lessons/receivers.py)

@@ -11,7 +11,7 @@ from django.db.models.functions import Cast
 
 from coursesite.prepared import prepared
 
-from .models import Course, Lesson, LessonAttachment, LessonCompletion
+from .models import Course, Enrollment, Lesson, LessonAttachment, LessonCompletion, Removal
 
 
 @prepared
@@ -98,3 +98,39 @@ def enrolled_courses(user_id: int):
 def all_completed_lesson_ids(user_id: int):
     """Ids of every lesson the user has completed, in any course."""
     return LessonCompletion.objects.filter(user_id=user_id).values_list("lesson_id", flat=True)
+
+
+def personal_data_of(user) -> dict:
+    """USER's courses, removals and completed lessons, for their data download
+    (accounts.personal_data)."""
+    enrollments = Enrollment.objects.filter(user=user).select_related("course", "last_lesson")
+    removals = Removal.objects.filter(user=user).select_related("course")
+    completions = LessonCompletion.objects.filter(user=user).select_related(
+        "lesson__module__course"
+    )
+    return {
+        "enrollments": [
+            {
+                "course": e.course.title,
+                "course_code": e.course.code,
+                "term": e.course.term,
+                "role": e.get_role_display(),
+                "enrolled_at": e.created_at,
+                "last_lesson_opened": e.last_lesson.title if e.last_lesson else None,
+            }
+            for e in enrollments.order_by("created_at", "pk")
+        ],
+        "removed_from_courses": [
+            {"course": r.course.title, "removed_at": r.removed_at}
+            for r in removals.order_by("removed_at", "pk")
+        ],
+        "lessons_completed": [
+            {
+                "course": c.lesson.module.course.title,
+                "module": c.lesson.module.title,
+                "lesson": c.lesson.title,
+                "completed_at": c.completed_at,
+            }
+            for c in completions.order_by("completed_at", "pk")
+        ],
+    }

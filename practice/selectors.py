@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from django.core.cache import cache
-from django.db.models import BooleanField, Exists, IntegerField, OuterRef, Value
+from django.db.models import BooleanField, Exists, IntegerField, OuterRef, Prefetch, Value
 
 from access import policy
 from coursesite.converters import parse_id
@@ -314,3 +314,43 @@ def _one(value) -> str:
     if isinstance(value, list):
         value = value[0] if value else ""
     return value if isinstance(value, str) else ""
+
+
+def personal_data_of(user) -> dict:
+    """USER's answers to questions and tries at exercises, every one kept, for their
+    data download (accounts.personal_data)."""
+    answers = (
+        Attempt.objects.filter(user=user)
+        .select_related("question__lesson__module__course")
+        .prefetch_related(Prefetch("choices", Choice.objects.order_by("position", "pk")))
+        .order_by("created_at", "pk")
+    )
+    tries = (
+        ExerciseAttempt.objects.filter(user=user)
+        .select_related("exercise__lesson__module__course")
+        .order_by("created_at", "pk")
+    )
+    return {
+        "question_answers": [
+            {
+                "course": a.question.lesson.module.course.title,
+                "lesson": a.question.lesson.title,
+                "question": a.question.slug,
+                "answer": a.answer if not a.question.has_choices else None,
+                "choices": [c.text for c in a.choices.all()] if a.question.has_choices else None,
+                "correct": a.correct,
+                "answered_at": a.created_at,
+            }
+            for a in answers
+        ],
+        "exercise_tries": [
+            {
+                "course": t.exercise.lesson.module.course.title,
+                "lesson": t.exercise.lesson.title,
+                "exercise": t.exercise.title,
+                "code": t.code,
+                "tried_at": t.created_at,
+            }
+            for t in tries
+        ],
+    }

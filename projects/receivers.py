@@ -8,11 +8,17 @@ from __future__ import annotations
 
 from django.dispatch import receiver
 
+from accounts.personal_data import personal_data_requested
 from lessons.signals import course_copied
 
-from . import services
+from . import selectors, services
 
 
 @receiver(course_copied, dispatch_uid="projects-copy-projects")
 def copy_projects(sender, source, copy, shift, **kwargs) -> list[str]:
     return services.projects_copy(source=source, copy=copy, shift=shift)
+
+
+@receiver(personal_data_requested, dispatch_uid="projects-personal-data")
+def groups_and_versions_of(sender, user, **kwargs) -> dict:
+    return selectors.personal_data_of(user)

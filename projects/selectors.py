@@ -13,7 +13,14 @@ from accounts.models import Role, User
 from coursesite.prepared import prepared, prepared_per
 from lessons.models import Course
 
-from .models import Group, GroupMembership, LateVersionRule, ProjectAssignment, Submission
+from .models import (
+    Group,
+    GroupMembership,
+    LateVersionRule,
+    MembershipEvent,
+    ProjectAssignment,
+    Submission,
+)
 
 
 @dataclass(frozen=True)
@@ -312,3 +319,54 @@ def _compared_with_the_last(submission: Submission) -> str:
             "byte for byte: did you mean to send a newer file?"
         )
     return ""
+
+
+def personal_data_of(user: User) -> dict:
+    """USER's groups, group history and handed-in versions, for their data download
+    (accounts.personal_data). A version's files are the group's: listed, not copied."""
+    memberships = GroupMembership.objects.filter(student=user).select_related(
+        "group__assignment__course", "group__extension"
+    )
+    events = MembershipEvent.objects.filter(student=user).select_related("group__assignment")
+    versions = Submission.objects.filter(submitted_by=user).select_related(
+        "group__assignment__course"
+    )
+    return {
+        "project_groups": [
+            {
+                "course": m.group.assignment.course.title,
+                "project": m.group.assignment.title,
+                "group": m.group.name,
+                "joined_at": m.joined_at,
+                "extension_until": extension.due_at if extension else None,
+            }
+            for m in memberships.order_by("joined_at", "pk")
+            for extension in [getattr(m.group, "extension", None)]
+        ],
+        "group_history": [
+            {
+                "project": e.group.assignment.title,
+                "group": e.group.name,
+                "what": e.get_action_display(),
+                "at": e.at,
+            }
+            for e in events.order_by("at", "pk")
+        ],
+        "versions_handed_in": [
+            {
+                "course": s.group.assignment.course.title,
+                "project": s.group.assignment.title,
+                "group": s.group.name,
+                "version": s.version,
+                "handed_in_at": s.submitted_at,
+                "late": s.is_late,
+                "file_name": s.archive_name or None,
+                "size_in_bytes": s.archive_size,
+                "sha256": s.sha256 or None,
+                "repository_url": s.repository_url or None,
+                "commit": s.commit or None,
+                "note": s.note,
+            }
+            for s in versions.order_by("submitted_at", "pk")
+        ],
+    }

@@ -72,6 +72,9 @@ def routes(a, b) -> list[Route]:
         Route("grading:regrade_list", get=GRADERS_ANYWHERE, shows_a=GRADES_A),
         Route("grading:feedback_list", get=EVERYONE, shows_a=STUDENT_A),
         Route("accounts:profile", get=EVERYONE, post=EVERYONE, shows_a=PEOPLE_A),
+        # One's own data, one file: course A's name is in it for the people of course A
+        # (the removed ones too: they were in it); no id to ask for someone else's.
+        Route("accounts:personal_data", get=EVERYONE, shows_a=PEOPLE_A),
         # API tokens: everyone makes their own; only its owner revokes one.
         Route(
             "accounts:token_create",
