@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from accounts.validators import BIDI_CONTROLS
@@ -246,27 +246,8 @@ def _sync(lesson: Lesson, practice: syntax.Practice) -> SyncReport:
             },
             report,
         )
-        # Choices are matched by position, so the answers that picked one still point
-        # at it after a typo is fixed; the choices past the new last one go.
-        existing = choices.get(question.pk, {})
-        for number, choice_spec in enumerate(spec.choices, start=1):
-            choice = existing.pop(number, None) or Choice(question=question, position=number)
-            _save_changed(
-                choice,
-                {
-                    "text": choice_spec.text,
-                    "text_html": _inline_html(choice_spec.text),
-                    "correct": choice_spec.correct,
-                    "feedback": choice_spec.feedback,
-                    "feedback_html": _html(choice_spec.feedback),
-                },
-                report,
-            )
-        if existing:
-            Choice.objects.filter(pk__in=[c.pk for c in existing.values()]).delete()
-            report.updated += 1
-        new_choices = [Choice(position=n, correct=c.correct) for n, c in enumerate(spec.choices, 1)]
-        if old_key is not None and old_key != _answer_key(question, new_choices):
+        saved = _sync_choices(question, spec.choices, choices.get(question.pk, {}), report)
+        if old_key is not None and old_key != _answer_key(question, saved):
             rekeyed.append(question)
     if rekeyed:
         _remark(rekeyed, report)
@@ -312,6 +293,56 @@ def _sync(lesson: Lesson, practice: syntax.Practice) -> SyncReport:
     return report
 
 
+def _sync_choices(
+    question: Question, specs: list, existing: dict[int, Choice], report: SyncReport
+) -> list[Choice]:
+    """Save QUESTION's choices as SPECS say; EXISTING are its stored ones by position.
+
+    The answers that picked a choice must still point at it: a choice whose text is
+    unchanged keeps its row wherever it moves (matched by position, a reordering swapped
+    what students had picked, and re-marked them: probe 74), and a choice whose text was
+    edited keeps the row at its position (a typo fixed). The others go.
+    """
+    by_text: dict[str, Choice] = {}
+    for position in sorted(existing):
+        by_text.setdefault(existing[position].text, existing[position])
+    matched: dict[int, Choice] = {}
+    for number, spec in enumerate(specs, start=1):
+        choice = by_text.pop(spec.text, None)
+        if choice is not None:
+            matched[number] = choice
+    kept = {choice.pk for choice in matched.values()}
+    left = {position: c for position, c in existing.items() if c.pk not in kept}
+    for number in range(1, len(specs) + 1):
+        if number not in matched:
+            matched[number] = left.pop(number, None) or Choice(question=question)
+    if left:
+        Choice.objects.filter(pk__in=[c.pk for c in left.values()]).delete()
+        report.updated += 1
+    # Out of the way first: two choices may not share a position, even for a moment.
+    moved = [c.pk for n, c in matched.items() if c.pk is not None and c.position != n]
+    if moved:
+        Choice.objects.filter(pk__in=moved).update(position=F("position") + _MOVING)
+    for number, spec in enumerate(specs, start=1):
+        _save_changed(
+            matched[number],
+            {
+                "position": number,
+                "text": spec.text,
+                "text_html": _inline_html(spec.text),
+                "correct": spec.correct,
+                "feedback": spec.feedback,
+                "feedback_html": _html(spec.feedback),
+            },
+            report,
+        )
+    return [matched[number] for number in range(1, len(specs) + 1)]
+
+
+# Added to the positions of choices that move while they do (no question has so many).
+_MOVING = 1_000_000
+
+
 def _answer_key(question: Question, choices) -> tuple:
     """What decides whether an answer to QUESTION (with CHOICES) is right."""
     return (
@@ -320,7 +351,8 @@ def _answer_key(question: Question, choices) -> tuple:
         question.tolerance,
         list(question.accepted_answers),
         question.output,
-        sorted((choice.position, choice.correct) for choice in choices),
+        # By row: moving a choice changes no answer's mark; making another one right does.
+        sorted((choice.pk, choice.correct) for choice in choices),
     )
 
 

@@ -147,6 +147,54 @@ def test_a_removed_choice_that_was_picked_is_wrong_now():
     assert not attempt.choices.exists()
 
 
+def test_reordering_choices_keeps_what_each_student_picked_and_their_marks(client):
+    """Probe 74: matched by position, swapping two choices swapped what students had
+    picked (ann's right GET became a wrong POST, ben's wrong POST a right GET)."""
+    quiz = build_quiz()
+    question = quiz.q["idempotent-methods"]
+    ann, ben = student_of(quiz, "ann"), student_of(quiz, "ben")
+    pick(ann, question, "`GET`")
+    pick(ben, question, "POST")
+    get_block = GET_RIGHT + '    feedback: "Right: GET only reads."\n'
+    post_block = POST_WRONG + "    feedback: POST creates a resource.\n"
+    assert get_block + post_block in QUIZ
+    quiz.lesson.body = QUIZ.replace(get_block + post_block, post_block + get_block)
+    quiz.lesson.save()
+    report = lesson_practice_sync(lesson=quiz.lesson)
+
+    assert [c.text for c in question.choices.order_by("position")] == [
+        "POST",
+        "`GET`",
+        "DELETE",
+    ]
+    assert not report.remarked
+    picked = {
+        a.user.username: (list(a.choices.values_list("text", flat=True)), a.correct)
+        for a in Attempt.objects.select_related("user")
+    }
+    assert picked == {"ann": (["`GET`"], True), "ben": (["POST"], False)}
+    client.force_login(ann)
+    page = client.get(quiz.lesson.get_absolute_url()).content.decode()
+    assert "Right: GET only reads." in page
+
+
+def test_a_choice_edited_in_place_keeps_its_answers_while_others_move():
+    quiz = build_quiz()
+    question = quiz.q["idempotent-methods"]
+    ann = student_of(quiz, "ann")
+    pick(ann, question, "DELETE")
+    # DELETE is reworded where it stands; GET and POST swap places around nothing else.
+    get_block = GET_RIGHT + '    feedback: "Right: GET only reads."\n'
+    post_block = POST_WRONG + "    feedback: POST creates a resource.\n"
+    body = QUIZ.replace(get_block + post_block, post_block + get_block)
+    quiz.lesson.body = body.replace("  - text: DELETE\n", '  - text: "`DELETE`"\n')
+    quiz.lesson.save()
+    lesson_practice_sync(lesson=quiz.lesson)
+    attempt = Attempt.objects.get()
+    assert list(attempt.choices.values_list("text", flat=True)) == ["`DELETE`"]
+    assert attempt.correct is False
+
+
 def test_a_reworded_question_keeps_its_marks_and_writes_no_answer():
     quiz = build_quiz()
     ann = student_of(quiz, "ann")
