@@ -7,9 +7,11 @@ the courses they teach (access.backoffice asks the access policy).
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.db.models import Count
 from django.http import HttpRequest
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -25,7 +27,6 @@ class ReadOnlyMixin:
 
     Deleting stays as the policy allows it: deleting a lesson, a course or an account
     deletes its questions and attempts, and the admin asks for that permission on each.
-    (A question deleted here comes back with the lesson's next save or import.)
     """
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
@@ -33,6 +34,41 @@ class ReadOnlyMixin:
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+class BlockOfTheLessonMixin:
+    """Questions and exercises are blocks of their lesson's Markdown: they go by taking
+    the block out of the lesson, whose form asks first when students answered it.
+
+    Deleted here, a question took its answers without that question, vanished from
+    the page while its block stayed, and came back empty at the lesson's next save
+    (probe 73). The permission itself stays: deleting a lesson, a course or an account
+    deletes its questions, and the admin asks for it on each.
+    """
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        context["show_delete"] = False
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    def delete_view(self, request: HttpRequest, object_id, extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            return super().delete_view(request, object_id, extra_context)
+        self.message_user(
+            request,
+            _(
+                "This %(kind)s is a block of the lesson “%(lesson)s”: to delete it, take "
+                "it out of the lesson's text here. Saving asks first if students answered it."
+            )
+            % {"kind": self.model._meta.verbose_name, "lesson": obj.lesson.title},
+            messages.WARNING,
+        )
+        return redirect("admin:lessons_lesson_change", obj.lesson_id)
 
 
 def _share(part: int, whole: int) -> str:
@@ -66,7 +102,7 @@ class LessonLinkMixin:
 
 
 @admin.register(Question)
-class QuestionAdmin(ReadOnlyMixin, LessonLinkMixin, CourseScopedAdmin):
+class QuestionAdmin(BlockOfTheLessonMixin, ReadOnlyMixin, LessonLinkMixin, CourseScopedAdmin):
     list_display = (
         "slug",
         "lesson_link",
@@ -125,7 +161,7 @@ class QuestionAdmin(ReadOnlyMixin, LessonLinkMixin, CourseScopedAdmin):
 
 
 @admin.register(Exercise)
-class ExerciseAdmin(ReadOnlyMixin, LessonLinkMixin, CourseScopedAdmin):
+class ExerciseAdmin(BlockOfTheLessonMixin, ReadOnlyMixin, LessonLinkMixin, CourseScopedAdmin):
     list_display = ("title", "slug", "lesson_link", "course", "attempt_count")
     list_filter = (("lesson__module__course", admin.RelatedOnlyFieldListFilter),)
     list_select_related = ("lesson__module__course",)

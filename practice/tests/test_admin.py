@@ -170,3 +170,43 @@ def test_the_answers_list_reads_no_lesson_or_question_text(client, alice, quiz):
     assert html.unescape(page).count(f"{quiz.lesson.title}: idempotent-methods") == 1
     listed = [q["sql"] for q in queries if '"practice_attempt"."answer"' in q["sql"]]
     assert listed and not any('"body' in sql or '"prompt' in sql for sql in listed)
+
+
+@pytest.mark.parametrize("model", ["question", "exercise"])
+def test_a_block_of_a_lesson_is_deleted_from_the_lesson_not_its_own_page(client, alice, model):
+    """Probe 73: deleting a question from its read-only page took its students' answers
+    without the lesson form's question, and the block came back empty at the next save."""
+    quiz = build_quiz()
+    EnrollmentFactory(user=alice, course=quiz.course, role=Role.INSTRUCTOR)
+    student = UserFactory()
+    EnrollmentFactory(user=student, course=quiz.course)
+    pick(student, quiz.q["idempotent-methods"], "POST")
+    block = quiz.q["idempotent-methods"] if model == "question" else quiz.exercise
+    client.force_login(alice)
+
+    page = client.get(reverse(f"admin:practice_{model}_change", args=[block.pk])).content.decode()
+    assert "deletelink" not in page
+    listing = client.get(reverse(f"admin:practice_{model}_changelist")).content.decode()
+    assert "delete_selected" not in listing
+    lesson_page = reverse("admin:lessons_lesson_change", args=[quiz.lesson.pk])
+    for response in (
+        client.get(reverse(f"admin:practice_{model}_delete", args=[block.pk])),
+        client.post(reverse(f"admin:practice_{model}_delete", args=[block.pk]), {"post": "yes"}),
+    ):
+        assert (response.status_code, response.url) == (302, lesson_page)
+    client.post(  # the bulk action is not offered: "No action selected."
+        reverse(f"admin:practice_{model}_changelist"),
+        {"action": "delete_selected", "_selected_action": [block.pk], "post": "yes"},
+    )
+    response = client.get(reverse(f"admin:practice_{model}_delete", args=[block.pk]), follow=True)
+    assert response.redirect_chain[-1][0] == lesson_page
+    assert f"This {model} is a block of the lesson" in response.content.decode()
+    assert type(block).objects.filter(pk=block.pk).exists()
+    assert quiz.q["idempotent-methods"].attempts.count() == 1
+
+    # Deleting the lesson still deletes its blocks and their answers.
+    response = client.post(
+        reverse("admin:lessons_lesson_delete", args=[quiz.lesson.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not type(block).objects.filter(pk=block.pk).exists()
