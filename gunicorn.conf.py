@@ -12,6 +12,8 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
 # An empty GUNICORN_ACCESS_LOG turns the access log off (the benchmark does).
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
+# Reset and invitation links' tokens and the back office's searches stay out of it.
+logger_class = "coursesite.accesslog.AccessLogger"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # gunicorn's control socket (gunicornc) lives at one path per user: every instance a user

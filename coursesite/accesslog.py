@@ -1,0 +1,43 @@
+"""gunicorn's access log without the secrets and personal data some addresses carry
+(gunicorn.conf.py sets ``logger_class`` to AccessLogger).
+
+A password reset's or an invitation's link holds a token that sets the account's
+password until it is used: opened once and left (a mail scanner follows links), the
+logged address worked for whoever read the log, for days (probe 72). The back office's
+searches hold the names and addresses instructors looked for.
+"""
+
+from __future__ import annotations
+
+import re
+
+from gunicorn.glogging import Logger
+
+HIDDEN = "…"
+# /accounts/password/reset/<uid>/<token>/, /accounts/welcome/…, /accounts/confirm/…;
+# Django's own next step, …/set-password/, holds no token.
+_LINK_TOKEN = re.compile(
+    r"(/accounts/(?:password/reset|welcome|confirm)/[^/?#\s]+/)(?!set-password/)[^/?#\s]+"
+)
+_ADMIN_SEARCH = re.compile(r"(/admin/[^?#\s]*\?(?:[^#\s]*&)?q=)[^&#\s]*")
+
+
+def redacted(address: str) -> str:
+    """ADDRESS (a path, with its query or not, or a whole URL) as the log may keep it."""
+    return _ADMIN_SEARCH.sub(r"\1" + HIDDEN, _LINK_TOKEN.sub(r"\1" + HIDDEN, address))
+
+
+class AccessLogger(Logger):
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        query = environ.get("QUERY_STRING") or ""
+        path = environ.get("PATH_INFO") or ""
+        for name in ("r", "U", "f", "{raw_uri}e", "{path_info}e", "{http_referer}e"):
+            if isinstance(atoms.get(name), str):
+                atoms[name] = redacted(atoms[name])
+        if query:
+            hidden = redacted(f"{path}?{query}").split("?", 1)[1]
+            atoms["q"] = atoms["{query_string}e"] = hidden
+        if "{referer}i" in atoms:
+            atoms["{referer}i"] = redacted(atoms["{referer}i"])
+        return atoms

@@ -1,0 +1,76 @@
+"""gunicorn's access log keeps no reset or invitation token, nor what instructors
+searched for in the back office (probe 72: a logged reset link still set the password
+of an account whose owner had opened it and given up)."""
+
+from __future__ import annotations
+
+import runpy
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from django.conf import settings
+from gunicorn.config import Config
+
+from coursesite.accesslog import redacted
+
+TOKEN = "cz8p1k-4b1f2a9e0c7d3e5f6a8b9c0d1e2f3a4b"
+
+
+@pytest.mark.parametrize(
+    ("address", "kept"),
+    [
+        (f"/accounts/password/reset/Mw/{TOKEN}/", "/accounts/password/reset/Mw/…/"),
+        (f"/accounts/welcome/MTI/{TOKEN}/", "/accounts/welcome/MTI/…/"),
+        (f"/accounts/confirm/MTI/{TOKEN}/?next=/x", "/accounts/confirm/MTI/…/?next=/x"),
+        (
+            f"https://courses.example.edu/accounts/welcome/MTI/{TOKEN}/",
+            "https://courses.example.edu/accounts/welcome/MTI/…/",
+        ),
+        # Django's next step holds no token: it stays readable.
+        ("/accounts/password/reset/Mw/set-password/", "/accounts/password/reset/Mw/set-password/"),
+        ("/admin/accounts/user/?q=zo%C3%AB%40example.org", "/admin/accounts/user/?q=…"),
+        (
+            "/admin/lessons/enrollment/?course=3&q=M%C3%BCller&o=1",
+            "/admin/lessons/enrollment/?course=3&q=…&o=1",
+        ),
+        # Everything else as it was.
+        ("/search/?q=flask", "/search/?q=flask"),
+        ("/courses/python-web/flask-routes/", "/courses/python-web/flask-routes/"),
+    ],
+)
+def test_secrets_and_searches_are_hidden_in_logged_addresses(address, kept):
+    assert redacted(address) == kept
+
+
+def test_the_servers_access_log_writes_no_token(tmp_path, monkeypatch):
+    monkeypatch.delenv("GUNICORN_ACCESS_LOG", raising=False)
+    config = Config()
+    for name, value in runpy.run_path(str(settings.BASE_DIR / "gunicorn.conf.py")).items():
+        if name in config.settings:
+            config.set(name, value)
+    log = tmp_path / "access.log"
+    config.set("accesslog", str(log))
+    logger = config.logger_class(config)
+    path, query = f"/accounts/password/reset/Mw/{TOKEN}/", "next=/admin/"
+    logger.access(
+        SimpleNamespace(status="302 Found", sent=0, headers=[]),
+        SimpleNamespace(headers=[("REFERER", f"https://mail.example.org/?u={path}")]),
+        {
+            "REQUEST_METHOD": "GET",
+            "RAW_URI": f"{path}?{query}",
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "203.0.113.9",
+            "HTTP_REFERER": f"https://mail.example.org/?u={path}",
+            "HTTP_USER_AGENT": "Mail scanner",
+        },
+        timedelta(milliseconds=12),
+    )
+    for handler in logger.access_log.handlers:
+        handler.flush()
+    line = log.read_text()
+    assert '"GET /accounts/password/reset/Mw/…/?next=/admin/ HTTP/1.1" 302' in line
+    assert "203.0.113.9" in line and "Mail scanner" in line
+    assert TOKEN not in line
