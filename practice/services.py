@@ -444,7 +444,11 @@ def parse_number(text: str) -> float:
     """Read a typed number: 42, -3.5, 3,5 (a decimal comma), 1e3, 1,000,000, with spaces
     around. "1,000" is refused: it is a thousand in English and one in much of Europe,
     and marking it either way would mark someone wrong for what they meant."""
-    cleaned = text.strip().replace(" ", "").replace("\u00a0", "")
+    cleaned = text.strip().replace(" ", "").replace("\u00a0", "").replace("\u202f", "")
+    # The minus sign of typeset text (lessons show it) and a hyphen's look-alikes.
+    cleaned = re.sub("[\u2212\u2012\u2013\ufe63\uff0d]", "-", cleaned)
+    # 3×10^8, 3*10**8, 3x10^8: scientific notation as written by hand.
+    cleaned = re.sub(r"(?<=\d)(?:[×x*·]10(?:\^|\*\*))([-+]?\d+)$", r"e\1", cleaned)
     if re.fullmatch(r"[-+]?[1-9]\d{0,2},\d{3}", cleaned):
         whole, part = cleaned.split(",")
         raise ValidationError(
@@ -463,6 +467,12 @@ def parse_number(text: str) -> float:
     if not re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", cleaned) or not math.isfinite(
         number
     ):
+        unit = re.fullmatch(r"([-+]?[\d.,]+(?:[eE][-+]?\d+)?)([^\d]+)", cleaned)
+        if unit and unit.group(2) != cleaned:
+            raise ValidationError(
+                f"Type the number alone, without “{unit.group(2)[:20]}”: {unit.group(1)}",
+                code="unit",
+            )
         raise ValidationError(
             f"“{text.strip()[:40]}” is not a number. Type digits, such as 42 or 3.5.",
             code="not_a_number",

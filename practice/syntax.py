@@ -614,18 +614,28 @@ _SPACES = re.compile(r"\s+")
 # Full-width forms of ASCII (U+FF01-FF5E) and the ideographic space, as East Asian input
 # methods type them, to ASCII.
 _FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+# What phones and Macs type for ' " - by default ("smart punctuation"): don’t was wrong
+# against don't (probe 74). Em dashes stay: "--" typed is rarely meant as one.
+_TYPOGRAPHIC = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u2032": "'", "\u02bc": "'"}
+    | {"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"'}
+    | {"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2212": "-"}
+)
 
 
 def normalize_text(text: str) -> str:
     """Trimmed, case-insensitive, inner whitespace collapsed; an accent typed as a
     separate mark (the Vietnamese Windows keyboard, a Mac's copy and paste) and a
     full-width "ｐｒｉｎｔ" (a Japanese input method) read as typed plainly (probe 53:
-    such right answers were wrong). Not NFKC: it made "10²" the answer "102" (probe 56)."""
-    plain = unicodedata.normalize("NFC", text).translate(_FULL_WIDTH).casefold()
+    such right answers were wrong). Not NFKC: it made "10²" the answer "102" (probe 56).
+    Curly quotes and dashes read as straight ones."""
+    plain = unicodedata.normalize("NFC", text).translate(_FULL_WIDTH).translate(_TYPOGRAPHIC)
+    plain = plain.casefold()
     return _SPACES.sub(" ", unicodedata.normalize("NFC", plain)).strip()
 
 
 def normalize_output(text: str) -> str:
-    """Each line without trailing whitespace, no final newlines (and \\r\\n read as \\n)."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    """Each line without trailing whitespace, no final newlines (and \\r\\n read as \\n);
+    curly quotes and dashes as straight ones (a phone types them for ' " -)."""
+    lines = text.translate(_TYPOGRAPHIC).replace("\r\n", "\n").replace("\r", "\n").split("\n")
     return "\n".join(line.rstrip() for line in lines).rstrip("\n")

@@ -54,6 +54,10 @@ CASES = [
     ("run-flask", {"answer": "flask start"}, False),
     # Probe 53: a full-width answer (a Japanese input method) read as a wrong one.
     ("run-flask", {"answer": "ｆｌａｓｋ　ｒｕｎ"}, True),
+    # Probe 74: a phone's curly apostrophe and dash were wrong against straight ones.
+    ("run-flask", {"answer": "python \u2013m flask run"}, True),
+    ("answer", {"answer": "\u221242"}, False),  # the typeset minus reads as a minus
+    ("answer", {"answer": "4.2\u00d710^1"}, True),  # scientific notation by hand
     ("length", {"answer": "5  \r\na\r\n\r\n"}, True),  # trailing spaces, final newlines
     ("length", {"answer": "6\na"}, False),
     ("length", {"answer": " 5\na"}, False),  # leading space matters
@@ -367,3 +371,32 @@ def test_commas_are_read_as_people_mean_them(typed, number):
     from practice.services import parse_number
 
     assert parse_number(typed) == number
+
+
+@pytest.mark.parametrize(
+    ("typed", "number"),
+    [("\u2212273.15", -273.15), ("3\u00d710^8", 3e8), ("3*10**8", 3e8), ("2x10^-3", 0.002)],
+)
+def test_a_minus_sign_and_handwritten_powers_of_ten_are_numbers(typed, number):
+    """Probe 74: the minus sign the lesson's own explanation showed was "not a number"."""
+    from practice.services import parse_number
+
+    assert parse_number(typed) == pytest.approx(number)
+
+
+def test_a_number_with_its_unit_is_told_to_come_alone_and_costs_no_try(client, quiz, student):
+    client.force_login(student)
+    page = post(client, quiz, "answer", {"answer": "42 °C"}).content.decode()
+    assert "Type the number alone, without “°C”: 42" in html.unescape(page)
+    assert 'value="42 °C"' in html.unescape(page)  # kept to correct
+    assert not Attempt.objects.filter(user=student).exists()
+
+
+def test_curly_quotes_read_as_straight_ones_in_text_answers(quiz, student):
+    from practice.services import question_answer
+
+    question = quiz.q["run-flask"]
+    question.accepted_answers = ['don\'t "panic"']
+    question.save()
+    attempt = question_answer(user=student, question=question, text="Don\u2019t \u201cpanic\u201d")
+    assert attempt.correct is True
