@@ -101,18 +101,28 @@ def test_deleting_questions_and_exercises_in_the_back_office_shows_at_once(
     client.force_login(student)
     shown = page(client, quiz.lesson)
     assert PROMPT in shown and quiz.exercise.title in shown
+    # Blocks go by taking them out of the lesson's text (its form, practice/admin.py).
     question = quiz.q["idempotent-methods"]
-    response = teacher.post(
-        reverse("admin:practice_question_delete", args=[question.pk]), {"post": "yes"}
+    single = (
+        "```question\nid: idempotent-methods\n"
+        + QUIZ.split("id: idempotent-methods\n")[1].split("```")[0]
+        + "```\n"
     )
-    assert response.status_code == 302 and not Question.objects.filter(pk=question.pk).exists()
+    assert single in QUIZ
+    lesson_admin_post(teacher, quiz.lesson, QUIZ.replace(single, ""))
+    assert not Question.objects.filter(pk=question.pk).exists()
     assert PROMPT not in page(client, quiz.lesson)
-    response = teacher.post(
-        reverse("admin:practice_exercise_changelist"),
-        {"action": "delete_selected", "_selected_action": [quiz.exercise.pk], "post": "yes"},
-    )
-    assert response.status_code == 302 and not Exercise.objects.exists()
+    exercise = "````exercise" + QUIZ.split("````exercise")[1].split("````\n")[0] + "````\n"
+    assert exercise in QUIZ
+    lesson_admin_post(teacher, quiz.lesson, QUIZ.replace(single, "").replace(exercise, ""))
+    assert not Exercise.objects.exists()
     assert quiz.exercise.title not in page(client, quiz.lesson)
+    # And with the lesson, from its delete page.
+    response = teacher.post(
+        reverse("admin:lessons_lesson_delete", args=[quiz.lesson.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not Question.objects.exists()
 
 
 @pytest.mark.usefixtures("any_cache")
