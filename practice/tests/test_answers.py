@@ -400,3 +400,23 @@ def test_curly_quotes_read_as_straight_ones_in_text_answers(quiz, student):
     question.save()
     attempt = question_answer(user=student, question=question, text="Don\u2019t \u201cpanic\u201d")
     assert attempt.correct is True
+
+
+def test_each_answer_field_is_described_by_its_question(client, quiz, student):
+    """Probe 74: every field was named "Your answer" alone; a screen reader moving
+    between fields heard no question."""
+    client.force_login(student)
+    page = client.get(quiz.lesson.get_absolute_url()).content.decode()
+    assert 'id="question-run-flask-prompt"' in page
+    assert (
+        'id="answer-{}" value="" maxlength="5000" autocomplete="off" aria-describedby="question-run-flask-prompt"'.format(
+            quiz.q["run-flask"].pk
+        )
+        in page
+    )
+    assert '<fieldset aria-describedby="question-safe-methods-prompt">' in page
+    refused = post(client, quiz, "answer", {"answer": "forty"}).content.decode()
+    assert (
+        'aria-describedby="question-answer-error question-answer-prompt" aria-invalid="true"'
+        in refused
+    )

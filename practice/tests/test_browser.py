@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -58,7 +60,11 @@ def test_a_student_answers_the_quiz_and_sees_the_progress_bars_move(live_server,
     field = number.get_by_label("Your answer (a number)")
     expect(field).to_be_focused()
     expect(field).to_have_attribute("aria-invalid", "true")
-    expect(field).to_have_attribute("aria-describedby", "question-answer-error")
+    # The message first, then the question it answers (probe 74: "Your answer" alone).
+    expect(field).to_have_attribute(
+        "aria-describedby", "question-answer-error question-answer-prompt"
+    )
+    expect(field).to_have_accessible_description(re.compile(r"is not a number.*six times seven"))
 
     # Right answers move the quiz bar, without reloading the page.
     number.get_by_label("Your answer (a number)").fill("42")

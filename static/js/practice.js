@@ -40,7 +40,12 @@
               var fields = form.querySelectorAll("input[type=radio], input[type=checkbox], input[type=text], textarea");
               fields.forEach(function (field) {
                 field.setAttribute("aria-invalid", "true");
-                if (error && error.id) field.setAttribute("aria-describedby", error.id);
+                if (!error || !error.id) return;
+                // The message first, then what the field had (the question's prompt).
+                var described = (field.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+                  return id && id !== error.id;
+                });
+                field.setAttribute("aria-describedby", [error.id].concat(described).join(" "));
               });
               if (fields.length) fields[0].focus();
               return null;
