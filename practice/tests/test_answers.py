@@ -408,11 +408,8 @@ def test_each_answer_field_is_described_by_its_question(client, quiz, student):
     client.force_login(student)
     page = client.get(quiz.lesson.get_absolute_url()).content.decode()
     assert 'id="question-run-flask-prompt"' in page
-    assert (
-        'id="answer-{}" value="" maxlength="5000" autocomplete="off" aria-describedby="question-run-flask-prompt"'.format(
-            quiz.q["run-flask"].pk
-        )
-        in page
+    field = re.search(rf'<input[^>]*id="answer-{quiz.q["run-flask"].pk}"[^>]*>', page).group()
+    assert 'aria-describedby="question-run-flask-prompt"' in field
     )
     assert '<fieldset aria-describedby="question-safe-methods-prompt">' in page
     refused = post(client, quiz, "answer", {"answer": "forty"}).content.decode()
