@@ -408,9 +408,9 @@ def test_each_answer_field_is_described_by_its_question(client, quiz, student):
     client.force_login(student)
     page = client.get(quiz.lesson.get_absolute_url()).content.decode()
     assert 'id="question-run-flask-prompt"' in page
-    field = re.search(rf'<input[^>]*id="answer-{quiz.q["run-flask"].pk}"[^>]*>', page).group()
+    pk = quiz.q["run-flask"].pk
+    field = re.search(rf'<input[^>]*id="answer-{pk}"[^>]*>', page).group()
     assert 'aria-describedby="question-run-flask-prompt"' in field
-    )
     assert '<fieldset aria-describedby="question-safe-methods-prompt">' in page
     refused = post(client, quiz, "answer", {"answer": "forty"}).content.decode()
     assert (
