@@ -1270,7 +1270,8 @@ def _render_feedback(
     marks = assignment_marks([assignment.pk], student_ids=[request.user.pk])
     mine = marks.get(assignment.pk, request.user.pk) if as_member else None
     path = request.GET.get("path", "")
-    viewer = archive_view(review.submission, path or None, review.line_comments.all())
+    line_comments = sorted(review.line_comments.all(), key=lambda c: (c.path, c.line, c.pk))
+    viewer = archive_view(review.submission, path or None, line_comments)
     closes = services.regrade_window_closes(assignment)
     can_request = as_member and closes is not None and timezone.now() <= closes
     regradable = _regradable(review) if can_request else None
@@ -1304,6 +1305,7 @@ def _render_feedback(
             "mine": mine,
             "rubric": marks.rubrics.get(assignment.pk),
             "viewer": viewer,
+            "line_comments": line_comments,
             "path": path,
             "as_member": as_member,
             "regrades": review.regrade_requests.select_related("criterion", "requested_by"),

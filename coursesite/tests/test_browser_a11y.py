@@ -371,3 +371,68 @@ def test_probe_31_back_office_rows_tablet_navbar_phone_lesson_and_test_queue(
     article = page.locator("main article").first.bounding_box()
     aside = page.locator("main aside").first.bounding_box()
     assert article["y"] < aside["y"], (article, aside)  # read first, as tabbed first
+
+
+def test_probe_71_phones_large_text_tablets_and_paper(
+    live_server, page: Page, world, alice, bob, grace, password, artifacts_dir
+):
+    """What a probe on small screens found (probe 71): the profile's token table pushed
+    a phone's page sideways; one line comment holding a long code span widened the code
+    table and cut every line of the file; at 200 % text the navbar's account menu left
+    the screen; a tablet's back office left the list 160 px; printed feedback held the
+    navbar and buttons but none of the line comments."""
+    from api.tokens import token_create
+
+    token_create(user=bob, name="My laptop script for syncing submissions nightly", scope="read")
+    services.line_comment_add(
+        review=world.review,
+        by=grace,
+        path="app.py",
+        line=1,
+        text="Use `Item.objects.select_related('category').prefetch_related('tags')` once.",
+    )
+    complete_review(world)
+    services.grades_release(assignment=world.assignment, by=alice)
+    feedback = reverse("grading:feedback", args=[world.submission.pk])
+    log_in(page, live_server.url, "bob", password)
+    check_pages(
+        page,
+        live_server.url,
+        {
+            "probe71-profile": reverse("accounts:profile"),
+            "probe71-feedback": feedback + "?path=app.py",
+        },
+        artifacts_dir,
+    )
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(f"{live_server.url}{feedback}?path=app.py")
+    pane = page.locator(".viewer-pane").bounding_box()
+    code = page.locator("#code").bounding_box()
+    assert code["width"] <= pane["width"] + 1, (code, pane)  # no line cut at the right
+
+    # Text at 200 %: the account menu stays on the screen.
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}{reverse('lessons:dashboard')}")
+    page.evaluate("document.documentElement.style.setProperty('font-size', '200%', 'important')")
+    who = page.locator("#who").bounding_box()
+    assert who["x"] + who["width"] <= 1280, who
+
+    # On paper: the content, every line comment, no navbar or buttons.
+    page.goto(f"{live_server.url}{feedback}")
+    page.emulate_media(media="print")
+    expect(page.locator(".navbar")).to_be_hidden()
+    expect(page.locator("#regrade-form button")).to_be_hidden()
+    expect(page.locator("#all-line-comments")).to_contain_text("app.py, line 1")
+    expect(page.locator("#all-line-comments")).to_contain_text("select_related")
+    page.pdf(path=artifacts_dir / "probe71-feedback.pdf")
+    page.emulate_media(media="screen")
+
+    # A tablet's back office starts with its navigation closed: the list has the room.
+    log_in(page, live_server.url, "alice", password)
+    page.evaluate("localStorage.clear()")
+    page.set_viewport_size({"width": 768, "height": 1024})
+    page.goto(f"{live_server.url}{reverse('admin:lessons_enrollment_changelist')}")
+    expect(page.locator("#nav-sidebar")).to_be_hidden()
+    search = page.locator("#searchbar").bounding_box()
+    assert search["width"] > 100, search  # was 10 px beside the open navigation
+    page.screenshot(path=artifacts_dir / "probe71-admin-tablet.png", full_page=True)

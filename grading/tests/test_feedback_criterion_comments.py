@@ -99,3 +99,32 @@ def test_points_between_levels_name_no_level(client, world, alice, bob):
     html = client.get(reverse("grading:feedback", args=[world.submission.pk])).content.decode()
     assert "5 / 10" in html
     assert "level-scored" not in html
+
+
+def test_every_line_comment_is_listed_with_a_link_to_its_line(client, world, alice, bob, grace):
+    """Probe 71: the code browser shows one file's comments at a time, so a printed
+    feedback page (or a quick read) held none of them until each file was opened."""
+    services.grader_assign(group=world.group, grader=grace, by=alice)
+    world.review.refresh_from_db()
+    for path, line, text in (
+        ("app.py", 2, "Name this `handler` *better*. <script>alert(1)</script>"),
+        ("README.md", 1, "Say how to run it."),
+    ):
+        services.line_comment_add(review=world.review, by=grace, path=path, line=line, text=text)
+    services.review_save(
+        review=world.review,
+        by=grace,
+        scores={world.correctness.pk: (Decimal(8), ""), world.style.pk: (Decimal(4), "")},
+        overall_feedback="Fine.",
+        complete=True,
+    )
+    services.grades_release(assignment=world.assignment, by=alice)
+    client.force_login(bob)
+    page = client.get(reverse("grading:feedback", args=[world.submission.pk])).content.decode()
+    listed = page[page.index('id="all-line-comments"') : page.index("</details>")]
+    assert "All the grader's line comments (2)" in listed
+    # In file order, each linked to its line, rendered and sanitised as on the code.
+    assert listed.index("README.md, line 1") < listed.index("app.py, line 2")
+    assert 'href="?path=app.py#L2"' in listed
+    assert "Name this <code>handler</code> <em>better</em>." in listed
+    assert "<script" not in listed  # shown as text at most, never run
