@@ -23,7 +23,13 @@ from .tasks import (
     send_invitation_emails,
     send_password_reset_email,
 )
-from .throttle import current_password_checked, password_check_throttle, password_reset_allowed
+from .throttle import (
+    current_password_checked,
+    password_check_throttle,
+    password_reset_allowed,
+    subject_of_user,
+    taken_email_throttle,
+)
 from .validators import (
     canonical_email,
     normalize_email,
@@ -231,7 +237,22 @@ class ProfileForm(PlainErrorsMixin, UniqueEmailMixin, forms.ModelForm):
                     code="password_incorrect",
                 ),
             )
+        elif taken_email_throttle.is_spent(subject_of_user(self.instance)):
+            # Said whatever the address: "taken" or "saved" would still tell which.
+            self.add_error(
+                "email",
+                forms.ValidationError(
+                    _(
+                        "You typed several addresses that belong to other accounts: your "
+                        "address cannot be changed for %(wait)s. Check the new address "
+                        "with its owner, or ask your instructor."
+                    ),
+                    code="taken_email_throttled",
+                    params={"wait": taken_email_throttle.wait},
+                ),
+            )
         elif self.email_taken(cleaned["email"]):
+            taken_email_throttle.add_for(subject_of_user(self.instance))
             self.add_error(
                 "email",
                 forms.ValidationError(self.duplicate_email_message, code="duplicate_email"),

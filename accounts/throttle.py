@@ -184,6 +184,10 @@ join_throttle = Throttle("group-join", "SIGNUP_FAILURE_LIMIT", "SIGNUP_COOLOFF_T
 kept_form_throttle = Throttle("kept-form", "SIGNED_OUT_KEPT_LIMIT", "SIGNED_OUT_KEPT_WINDOW")
 
 
+# Addresses of other accounts typed on one's profile, per account (accounts.forms).
+taken_email_throttle = Throttle("taken-email", "TAKEN_EMAIL_LIMIT", "TAKEN_EMAIL_WINDOW")
+
+
 def subject_of_user(user) -> str:
     return f"user:{user.pk}"
 

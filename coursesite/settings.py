@@ -336,6 +336,10 @@ AXES_ENABLED = envbool("AXES_ENABLED", True)
 # Sign-up with a course key (lessons.views.signup): refused sign-ups per address.
 SIGNUP_FAILURE_LIMIT = 30
 SIGNUP_COOLOFF_TIME = timedelta(minutes=15)
+# Addresses of other accounts typed on one's profile, per account: the answer says the
+# address has an account, so a student could list who studies here (probe 72).
+TAKEN_EMAIL_LIMIT = 5
+TAKEN_EMAIL_WINDOW = timedelta(days=1)
 # Password-reset requests (accounts/throttle.py): per email typed and per address.
 PASSWORD_RESET_EMAIL_LIMIT = 3
 PASSWORD_RESET_ADDRESS_LIMIT = 20

@@ -669,3 +669,31 @@ def test_a_second_click_on_keep_says_the_address_was_given_up(
     assert "changed meanwhile" not in second
     stored = User.objects.get(pk=bob.pk)
     assert (stored.email, stored.pending_email) == ("bob@example.org", "")
+
+
+def test_a_student_cannot_list_who_has_an_account_by_typing_addresses(client, bob, alice):
+    """Probe 72: with their own password, a student learned of any address whether it
+    had an account (about 40 a minute, deactivated ones too). A few mistakes a day are
+    answered; past them every new address is refused alike, taken or not, for a day,
+    and only for that student."""
+    for n in range(5):
+        UserFactory(username=f"classmate{n}", email=f"classmate{n}@example.org")
+    client.force_login(bob)
+    for n in range(5):
+        page = profile(client, f"classmate{n}@example.org", PASSWORD).content.decode()
+        assert "already uses this email address" in page
+    for address in ("classmate0@example.org", "nobody.here@example.org"):
+        page = profile(client, address, PASSWORD).content.decode()
+        assert "already uses" not in page and "open the link" not in page
+        assert "cannot be changed for 1\xa0day" in page
+        assert 'value="Bobby"' in page  # what was typed is kept
+    bob.refresh_from_db()
+    assert bob.pending_email == "" and bob.email == "bob@example.org"
+    # Names alone still save; another student is not held back by bob's count.
+    assert profile(client, bob.email, display_name="Bob the Builder").status_code == 302
+    bob.refresh_from_db()
+    assert bob.display_name == "Bob the Builder"
+    other = UserFactory(username="dana", email="dana@example.org")
+    client.force_login(other)
+    page = profile(client, "classmate1@example.org", PASSWORD).content.decode()
+    assert "already uses this email address" in page
