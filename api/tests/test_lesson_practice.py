@@ -130,3 +130,50 @@ def test_a_change_that_would_delete_students_answers_is_refused_unless_confirmed
     assert "drop_work" not in done.json()
     assert not Attempt.objects.filter(question__lesson=a.lesson).exists()
     assert list(a.lesson.questions.values_list("slug", flat=True)) == ["renamed-question"]
+
+
+@pytest.mark.parametrize("what", ["lessons", "modules"])
+def test_deleting_a_lesson_or_module_with_students_answers_asks_for_drop_work(world, what):
+    """Probe 73: a DELETE of a module took its 45 answers at once with a 204, where a
+    PATCH removing one answered question is refused unless confirmed."""
+    from lessons.models import Module
+    from practice.models import Attempt, ExerciseAttempt
+
+    a, b, _root = world
+    model = Lesson if what == "lessons" else Module
+    target = a.lesson if what == "lessons" else a.lesson.module
+    url = f"/api/v1/{what}/{target.pk}/"
+    answered = Attempt.objects.filter(question__lesson=a.lesson).count()
+    assert answered > 0
+    instructor = token_client(a.instructor)
+
+    refused = instructor.delete(url)
+    assert refused.status_code == 409
+    problem = refused.json()
+    assert refused["Content-Type"] == "application/problem+json"
+    tries = ExerciseAttempt.objects.filter(exercise__lesson=a.lesson)
+    assert problem["answers"] == answered + tries.count()
+    assert problem["students"] == len(
+        {*Attempt.objects.filter(question__lesson=a.lesson).values_list("user", flat=True)}
+        | {*tries.values_list("user", flat=True)}
+    )
+    assert "?drop_work=true" in problem["detail"]
+    assert instructor.delete(url + "?drop_work=maybe").status_code == 400
+    assert model.objects.filter(pk=target.pk).exists()
+    assert Attempt.objects.filter(question__lesson=a.lesson).count() == answered
+    # Course B's instructor cannot, confirmed or not.
+    assert token_client(b.instructor).delete(url + "?drop_work=true").status_code == 404
+    assert model.objects.filter(pk=target.pk).exists()
+    # Confirmed by the course's instructor: it goes, with the answers.
+    assert instructor.delete(url + "?drop_work=true").status_code == 204
+    assert not model.objects.filter(pk=target.pk).exists()
+    assert not Attempt.objects.filter(question__lesson_id=a.lesson.pk).exists()
+
+
+def test_a_lesson_nobody_answered_is_deleted_without_asking(world):
+    from lessons.tests.factories import LessonFactory
+
+    a, _b, _root = world
+    empty = LessonFactory(module=a.lesson.module, slug="empty-one")
+    assert token_client(a.instructor).delete(f"/api/v1/lessons/{empty.pk}/").status_code == 204
+    assert not Lesson.objects.filter(pk=empty.pk).exists()
