@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
@@ -370,3 +371,18 @@ def personal_data_of(user: User) -> dict:
             for s in versions.order_by("submitted_at", "pk")
         ],
     }
+
+
+def graded_penalties(assignment: ProjectAssignment) -> dict[str, Decimal]:
+    """The late penalty (a percentage) of each group's graded version under ASSIGNMENT's
+    dates and late rules as this instance holds them, by group name: the back office
+    compares them before and after a change of those."""
+    groups = Group.objects.filter(
+        assignment_id=assignment.pk, graded_submission__isnull=False
+    ).select_related("extension", "graded_submission")
+    penalties = {}
+    for group in groups:
+        group.assignment = assignment  # the dates being compared, not the stored ones
+        days = assignment.days_late(group.graded_submission.submitted_at, group.deadline())
+        penalties[group.name] = assignment.late_penalty_percent(days)
+    return penalties

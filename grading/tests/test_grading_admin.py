@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -568,3 +569,45 @@ def test_a_criterions_description_is_bounded_in_the_back_office(client, world, a
     )
     world.style.refresh_from_db()
     assert world.style.description == before
+
+
+def test_a_deadline_moved_before_graded_work_says_whose_late_penalty_changed(
+    admin_client, world, alice, grace
+):
+    """Probe 73: a deadline moved three weeks earlier by a typo halved two completed
+    marks, and the page said only "changed successfully"."""
+    services.grader_assign(group=world.group, grader=grace, by=alice)
+    world.review.refresh_from_db()
+    complete_review(world)
+    assignment = world.assignment
+    assignment.late_policy = "penalty"
+    assignment.save()
+    original_due = assignment.due_at
+    path = reverse("admin:projects_projectassignment_change", args=[assignment.pk])
+    data = form_data(admin_client.get(path).content.decode(), "projectassignment_form")
+    earlier = (world.submission.submitted_at - timedelta(days=3)).astimezone()
+    data.update(
+        {"due_at_0": [earlier.strftime("%Y-%m-%d")], "due_at_1": [earlier.strftime("%H:%M:%S")]}
+    )
+    data["opens_at_0"] = [(earlier - timedelta(days=30)).strftime("%Y-%m-%d")]
+    page = admin_client.post(path, data, follow=True).content.decode()
+    assignment.refresh_from_db()
+    penalty = assignment.late_penalty_percent(assignment.days_late(world.submission.submitted_at))
+    assert penalty > 0
+    assert (
+        f"The late penalty of 1 graded group changed with it (Team Rocket: 0 % → "
+        f"{penalty.normalize():f} %)" in page
+    )
+    # Set back: said again, and the mark is as it was.
+    data.update(form_data(admin_client.get(path).content.decode(), "projectassignment_form"))
+    later = original_due.astimezone()
+    data.update(
+        {"due_at_0": [later.strftime("%Y-%m-%d")], "due_at_1": [later.strftime("%H:%M:%S")]}
+    )
+    page = admin_client.post(path, data, follow=True).content.decode()
+    assert "(Team Rocket: " in page and "→ 0 %)" in page
+    # Nothing said when no graded group's penalty moves (the title alone).
+    data.update(form_data(admin_client.get(path).content.decode(), "projectassignment_form"))
+    data["title"] = ["Blog engine, final"]
+    page = admin_client.post(path, data, follow=True).content.decode()
+    assert "late penalty of" not in page

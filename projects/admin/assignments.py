@@ -41,6 +41,7 @@ from projects.models import (
     ProjectAssignment,
     Submission,
 )
+from projects.selectors import graded_penalties
 
 
 def _local(value) -> str:
@@ -201,6 +202,28 @@ class ProjectAssignmentForm(forms.ModelForm):
             )
 
 
+def _say_penalties_changed(request, before: dict, after: dict) -> None:
+    """Say whose late penalty a new deadline or late rule changed (probe 73: a deadline
+    moved three weeks earlier by a typo halved two completed marks, and the page said
+    only "changed successfully")."""
+    changed = [
+        f"{name}: {_percent(before[name])} → {_percent(after[name])}"
+        for name in sorted(after)
+        if name in before and before[name] != after[name]
+    ]
+    if changed:
+        messages.warning(
+            request,
+            f"The late penalty of {len(changed)} graded group{'s' if len(changed) > 1 else ''} "
+            f"changed with it ({'; '.join(changed[:10])}{'; …' if len(changed) > 10 else ''}): "
+            "their marks changed in the gradebook. If the change was a mistake, set it back.",
+        )
+
+
+def _percent(value) -> str:
+    return f"{value.normalize():f} %"
+
+
 @admin.register(ProjectAssignment)
 class ProjectAssignmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
     def lock_for_write(self, obj) -> None:
@@ -208,7 +231,12 @@ class ProjectAssignmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
         ProjectAssignment.objects.lock(obj.pk)
 
     def save_model(self, request, obj, form, change) -> None:
+        rules = {"due_at", "late_policy", "late_penalty_per_day", "late_penalty_cap"}
+        moved = change and bool(rules & set(form.changed_data))
+        before = graded_penalties(ProjectAssignment.objects.get(pk=obj.pk)) if moved else {}
         super().save_model(request, obj, form, change)
+        if moved:
+            _say_penalties_changed(request, before, graded_penalties(obj))
         if change and "due_at" in form.changed_data:
             services.submissions_refresh_lateness(assignment_id=obj.pk)
             overtaken = Extension.objects.filter(group__assignment=obj, due_at__lte=obj.due_at)
