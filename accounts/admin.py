@@ -14,13 +14,15 @@ from collections import Counter
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Prefetch
 from django.db.models.constants import LOOKUP_SEP
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from access import policy
@@ -39,6 +41,7 @@ from .confirmation import confirmation_send
 from .forms import AdminPasswordChangeForm, AdminUserChangeForm, AdminUserCreationForm
 from .invitations import invitation_send, invitations_resend, is_invitable
 from .models import Role, User
+from .services import account_anonymise
 from .tasks import email_changed_notify
 from .views import personal_data_file
 
@@ -87,7 +90,7 @@ class UserAdmin(
     form = AdminUserChangeForm
     add_form = AdminUserCreationForm
     change_password_form = AdminPasswordChangeForm
-    actions = ("resend_invitation", "download_personal_data")
+    actions = ("resend_invitation", "download_personal_data", "anonymise_accounts")
     list_display = ("username", "email", "display_name", "course_roles", "last_login")
     search_fields = ("username", "email", "display_name", "first_name", "last_name")
     fieldsets = (
@@ -345,6 +348,51 @@ class UserAdmin(
             return None
         return personal_data_file(people[0])
 
+    @admin.action(
+        description=_("Anonymise (a former member asking to be forgotten)"),
+        permissions=["export"],
+    )
+    def anonymise_accounts(self, request: HttpRequest, queryset):
+        people = list(queryset[: MAX_ANONYMISED + 1])
+        if len(people) > MAX_ANONYMISED:
+            self.message_user(
+                request,
+                _("Anonymise at most %(max)d people at a time.") % {"max": MAX_ANONYMISED},
+                messages.WARNING,
+            )
+            return None
+        if request.POST.get("post") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "people": people,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "title": _("Anonymise"),
+            }
+            return TemplateResponse(request, "admin/accounts/anonymise_confirmation.html", context)
+        for person in people:
+            try:
+                done = account_anonymise(person=person, by=request.user)
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+                continue
+            self.message_user(
+                request,
+                _(
+                    "%(former)s is now %(now)s: account closed, %(logins)d login record(s) "
+                    "and %(tasks)d finished task(s) naming them deleted; their course work "
+                    "stays under the new name."
+                )
+                % {
+                    "former": done.former_name,
+                    "now": done.person,
+                    "logins": done.logins,
+                    "tasks": done.tasks,
+                },
+                messages.SUCCESS,
+            )
+        return None
+
     def has_export_permission(self, request: HttpRequest) -> bool:
         # A person's whole record spans every course: superusers (the site's data
         # controller) only; each person downloads their own from their profile.
@@ -373,6 +421,8 @@ class UserAdmin(
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         raise Http404(_("No such person."))
 
+
+MAX_ANONYMISED = 100  # a page of the list: each is its own transaction and report
 
 DEACTIVATE = _(
     "To close the account, untick “Active” on its page instead: it can no longer log in."

@@ -14,7 +14,9 @@ import json
 from datetime import datetime
 from typing import Any
 
+from axes.models import AccessLog
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -50,6 +52,7 @@ def personal_data(user: User) -> dict[str, Any]:
             "active": user.is_active,
         },
     }
+    data["logins"] = _logins_of(user)
     for _receiver, sections in personal_data_requested.send(sender=User, user=user):
         data.update(sections)
     return data
@@ -57,3 +60,19 @@ def personal_data(user: User) -> dict[str, Any]:
 
 def personal_data_json(user: User) -> str:
     return json.dumps(personal_data(user), cls=_Encoder, ensure_ascii=False, indent=2)
+
+
+def _logins_of(user: User) -> list[dict]:
+    """The login log's rows of USER (typed as their username or their address)."""
+    rows = AccessLog.objects.filter(
+        Q(username__iexact=user.username) | Q(username__iexact=user.email)
+    ).order_by("attempt_time", "pk")
+    return [
+        {
+            "logged_in_at": row.attempt_time,
+            "logged_out_at": row.logout_time,
+            "network_address": row.ip_address,
+            "browser": row.user_agent,
+        }
+        for row in rows
+    ]

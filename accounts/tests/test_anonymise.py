@@ -1,0 +1,156 @@
+"""A former member asks to be forgotten (GDPR art. 17): a superuser anonymises them from
+the back office's people list. Their name, username and address give way to a
+pseudonym, the account closes, the site's logs of them go; their course work and the
+marks hanging on it stay, so teammates' grades and the gradebook stay right."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from axes.models import AccessLog
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.test import Client
+from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
+
+from accounts.models import User
+from api.models import PersonalAccessToken
+from api.tokens import token_create
+from grading import services as grading
+from grading.gradebook import assignment_marks
+from grading.tests.factories import complete_review, enroll, grading_world
+from practice.models import Attempt
+from practice.services import question_answer
+from practice.tests.conftest import build_quiz
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:accounts_user_changelist")
+
+
+@pytest.fixture
+def released(alice, bob, grace):
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    grading.grader_assign(group=world.group, grader=grace, by=alice)
+    world.review.refresh_from_db()
+    complete_review(world)
+    grading.grades_release(assignment=world.assignment, by=alice)
+    quiz = build_quiz()
+    enroll(bob, quiz.course)
+    question_answer(user=bob, question=quiz.q["run-flask"], text="flask run")
+    return world
+
+
+def anonymise(client, *people, confirmed=True):
+    data = {"action": "anonymise_accounts", "_selected_action": [p.pk for p in people]}
+    if confirmed:
+        data["post"] = "yes"
+    return client.post(CHANGELIST, data)
+
+
+def test_a_former_student_is_anonymised_and_the_grades_stay(
+    admin_client, admin_user, released, bob, password
+):
+    marks_before = assignment_marks([released.assignment.pk])
+    _token, secret = token_create(user=bob, name="Bob's laptop", scope="read")
+    AccessLog.objects.create(username="bob", ip_address="203.0.113.7", user_agent="Firefox")
+    AccessLog.objects.create(username=bob.email.upper(), ip_address="203.0.113.7")
+    AccessLog.objects.create(username="dave", ip_address="198.51.100.2")
+    kwargs = json.dumps({"args": [], "kwargs": {"email": bob.email}})
+    done = DBTaskResult.objects.create(
+        status="SUCCESSFUL",
+        args_kwargs=json.loads(kwargs),
+        task_path="x.y",
+        queue_name="default",
+        backend_name="default",
+    )
+    waiting = DBTaskResult.objects.create(
+        status="READY",
+        args_kwargs=json.loads(kwargs),
+        task_path="x.y",
+        queue_name="default",
+        backend_name="default",
+    )
+    LogEntry.objects.create(
+        user_id=User.objects.get(username="admin").pk
+        if User.objects.filter(username="admin").exists()
+        else bob.pk,
+        content_type=ContentType.objects.get_for_model(User),
+        object_id=str(bob.pk),
+        object_repr="Bob Student",
+        action_flag=CHANGE,
+    )
+
+    # First a page that says what happens, and nothing happens yet.
+    page = anonymise(admin_client, bob, confirmed=False)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "This cannot be undone" in text and "Bob Student (bob," in text
+    assert User.objects.get(pk=bob.pk).username == "bob"
+
+    response = anonymise(admin_client, bob)
+    assert response.status_code == 302
+    person = User.objects.get(pk=bob.pk)
+    assert person.username == f"former-{bob.pk}"
+    assert person.email == f"former-{bob.pk}@former.invalid"
+    assert str(person) == f"Former member {bob.pk}"
+    assert (person.first_name, person.last_name, person.is_active) == ("", "", False)
+    assert not person.has_usable_password()
+    assert not PersonalAccessToken.objects.filter(user=person).exists()
+    left = {name.lower() for name in AccessLog.objects.values_list("username", flat=True)}
+    assert "dave" in left and not {"bob", "bob@example.org"} & left
+    assert not DBTaskResult.objects.filter(pk=done.pk).exists()
+    assert DBTaskResult.objects.filter(pk=waiting.pk).exists()  # still to run
+    assert LogEntry.objects.get(object_id=str(bob.pk)).object_repr == str(person)
+    # Nobody gets in with the old login or the old token.
+    for login in ("bob", "bob@example.org"):
+        attempt = Client().post(
+            reverse("accounts:login"), {"username": login, "password": password}
+        )
+        assert attempt.status_code == 200 and "_auth_user_id" not in attempt.wsgi_request.session
+    api = Client().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert api.status_code == 401
+    # The work and the marks stay: the teammate's and the former member's alike.
+    marks_after = assignment_marks([released.assignment.pk])
+    for student in (bob, released.dave):
+        assert (
+            marks_after.get(released.assignment.pk, student.pk).mark
+            == marks_before.get(released.assignment.pk, student.pk).mark
+        )
+    assert marks_after.get(released.assignment.pk, bob.pk).mark == Decimal("80.00")
+    assert Attempt.objects.filter(user=person).count() == 1
+    # The list says what was done, then names them no more.
+    said = admin_client.get(CHANGELIST).content.decode()
+    assert f"Bob Student is now Former member {bob.pk}: account closed, 2 login record" in said
+    listing = admin_client.get(CHANGELIST).content.decode()
+    assert "Bob Student" not in listing and f"former-{bob.pk}" in listing
+
+
+def test_only_superusers_anonymise_and_never_themselves_or_a_superuser(
+    client, admin_client, admin_user, released, alice, bob
+):
+    # The course's own instructor is not offered the action, nor can post it.
+    client.force_login(alice)
+    assert b"anonymise_accounts" not in client.get(CHANGELIST).content
+    anonymise(client, bob)
+    assert User.objects.get(pk=bob.pk).username == "bob"
+    # A superuser is refused for themselves and for another superuser, in words.
+    root = User.objects.create_superuser("root2", "root2@example.org", "x-Pass-12345")
+    response = anonymise(admin_client, admin_user, root)
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert "You cannot anonymise your own account." in messages
+    assert f"{root} is a superuser: take that away first." in messages
+    assert User.objects.filter(username__in=[admin_user.username, "root2"]).count() == 2
+
+
+def test_the_data_download_lists_ones_logins(client, bob):
+    AccessLog.objects.create(username="Bob", ip_address="203.0.113.7", user_agent="Firefox 140")
+    AccessLog.objects.create(username="dave", ip_address="198.51.100.2")
+    client.force_login(bob)
+    data = json.loads(client.get(reverse("accounts:personal_data")).content)
+    rows = [(row["network_address"], row["browser"]) for row in data["logins"]]
+    assert ("203.0.113.7", "Firefox 140") in rows  # typed with another case: still bob
+    assert ("198.51.100.2", None) not in rows and len(rows) == 2  # and this session's
