@@ -19,6 +19,8 @@ from django.utils import timezone
 
 from coursesite.prepared import prepared
 
+from .retention import logs_past_retention_delete
+
 
 @prepared
 def _session_by_key(session_key: str):
@@ -45,8 +47,9 @@ _clearing = threading.Lock()
 
 
 def clear_expired_now_and_then(**kwargs) -> bool:
-    """Delete the expired sessions if this process has not for CLEAR_EVERY_SECONDS
-    (a ``user_logged_in`` receiver: one indexed DELETE an hour per worker, at most).
+    """Delete the expired sessions, and the logs past their retention (accounts/
+    retention.py), if this process has not for CLEAR_EVERY_SECONDS (a ``user_logged_in``
+    receiver: a few DELETEs an hour per worker, at most).
     Return whether it did."""
     global _last_cleared
     now = time.monotonic()
@@ -55,6 +58,7 @@ def clear_expired_now_and_then(**kwargs) -> bool:
     try:
         _last_cleared = now
         import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+        logs_past_retention_delete()
         return True
     finally:
         _clearing.release()

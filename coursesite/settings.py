@@ -340,6 +340,9 @@ SIGNUP_COOLOFF_TIME = timedelta(minutes=15)
 # address has an account, so a student could list who studies here (probe 72).
 TAKEN_EMAIL_LIMIT = 5
 TAKEN_EMAIL_WINDOW = timedelta(days=1)
+# How long the login logs and finished background tasks are kept (accounts/retention.py).
+LOGIN_LOG_DAYS = envint("LOGIN_LOG_DAYS", 90)
+TASK_RESULT_DAYS = envint("TASK_RESULT_DAYS", 30)
 # Password-reset requests (accounts/throttle.py): per email typed and per address.
 PASSWORD_RESET_EMAIL_LIMIT = 3
 PASSWORD_RESET_ADDRESS_LIMIT = 20

@@ -129,3 +129,50 @@ def test_expired_sessions_are_deleted_at_a_login_once_an_hour(client, db, monkey
     an_old_session("later" * 8)
     Client().force_login(UserFactory())
     assert Session.objects.filter(session_key="later" * 8).exists()
+
+
+def test_login_logs_and_finished_tasks_go_after_their_retention(client, monkeypatch, settings):
+    """Probe 72: the login log (addresses, browsers, a password typed as a username by
+    mistake) and finished tasks (addresses typed at the password reset by anyone) were
+    kept for good."""
+    from axes.models import AccessFailureLog, AccessLog
+    from django_tasks_db.models import DBTaskResult
+
+    from accounts import sessions
+    from accounts.tests.factories import UserFactory
+
+    settings.LOGIN_LOG_DAYS, settings.TASK_RESULT_DAYS = 90, 30
+    now = timezone.now()
+
+    def logged(days_ago: int, name: str):
+        AccessLog.objects.create(username=name, ip_address="203.0.113.9")
+        AccessFailureLog.objects.create(username=name, ip_address="203.0.113.9")
+        for model in (AccessLog, AccessFailureLog):
+            model.objects.filter(username=name).update(attempt_time=now - timedelta(days=days_ago))
+
+    def task(days_ago: int, status: str, name: str) -> DBTaskResult:
+        return DBTaskResult.objects.create(
+            status=status,
+            args_kwargs={"args": [], "kwargs": {"email": f"{name}@example.org"}},
+            task_path="accounts.tasks.x",
+            queue_name="default",
+            backend_name="default",
+            finished_at=now - timedelta(days=days_ago) if status != "READY" else None,
+        )
+
+    logged(91, "old-typed-Hunter2!")
+    logged(89, "recent")
+    old, recent, failed_old = (
+        task(31, "SUCCESSFUL", "old"),
+        task(29, "SUCCESSFUL", "new"),
+        task(40, "FAILED", "failed"),
+    )
+    waiting = task(0, "READY", "waiting")
+    monkeypatch.setattr(sessions, "_last_cleared", float("-inf"))
+    client.force_login(UserFactory())
+    for model in (AccessLog, AccessFailureLog):
+        names = set(model.objects.values_list("username", flat=True))
+        assert "old-typed-Hunter2!" not in names and "recent" in names
+    left = set(DBTaskResult.objects.values_list("pk", flat=True))
+    assert old.pk not in left and failed_old.pk not in left
+    assert {recent.pk, waiting.pk} <= left
