@@ -241,6 +241,18 @@ class Course(models.Model):
         slug = self.slug or ""
         if slug != saved.get("slug") and others.filter(slug__iexact=slug).exists():
             errors["slug"] = _("Another course already uses this slug (in any capitals).")
+        elif (
+            slug != saved.get("slug")
+            and FormerSlug.objects.filter(lesson=None, slug__iexact=slug)
+            .exclude(course_id=self.pk)
+            .exists()
+        ):
+            # Its old links (bookmarks, emails of the term) lead to that course: taken
+            # by another, they led to the wrong one (probe 73).
+            errors["slug"] = _(
+                "This was another course's address, and its old links still lead there: "
+                "choose another slug."
+            )
         key = self.enrollment_key or ""
         if key != saved.get("enrollment_key"):
             if len(key) < ENROLLMENT_KEY_MIN_LENGTH:

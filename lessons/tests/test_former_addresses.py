@@ -133,3 +133,38 @@ def test_outsiders_old_links_to_a_renamed_project_stay_not_found(
     newcomer = ProjectAssignmentFactory(course=pyweb.course, slug="blog", is_published=True)
     response = client.get(old)
     assert response.status_code == 200 and newcomer.title in response.content.decode()
+
+
+def test_another_courses_former_address_is_refused_its_own_course_takes_it_back(
+    client, pyweb, alice, bob
+):
+    """Probe 73: a course renamed mid-term left its old address to the next course
+    added, and the links of the term's emails and bookmarks then answered 404 (or led
+    to the newcomer's pages)."""
+    from accounts.models import Role
+    from accounts.tests.factories import InstructorFactory
+    from lessons.tests.factories import EnrollmentFactory
+
+    rename(pyweb.course, "python-web")
+    other = build_course(slug="databases")
+    dora = InstructorFactory(username="dora")
+    EnrollmentFactory(user=dora, course=other.course, role=Role.INSTRUCTOR)
+    client.force_login(dora)
+    url = reverse("admin:lessons_course_change", args=[other.course.pk])
+    data = form_data(client.get(url).content.decode(), "course_form")
+    data["slug"] = ["PyWeb"]
+    refused = client.post(url, data)
+    assert refused.status_code == 200
+    assert "This was another course&#x27;s address" in refused.content.decode()
+    other.course.refresh_from_db()
+    assert other.course.slug == "databases"
+    client.force_login(bob)
+    assert client.get("/courses/pyweb/").url == "/courses/python-web/"
+    # The course itself may go back to it.
+    client.force_login(alice)
+    url = reverse("admin:lessons_course_change", args=[pyweb.course.pk])
+    data = form_data(client.get(url).content.decode(), "course_form")
+    data["slug"] = ["pyweb"]
+    assert client.post(url, data).status_code == 302
+    pyweb.course.refresh_from_db()
+    assert pyweb.course.slug == "pyweb"
