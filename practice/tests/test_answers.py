@@ -417,3 +417,17 @@ def test_each_answer_field_is_described_by_its_question(client, quiz, student):
         'aria-describedby="question-answer-error question-answer-prompt" aria-invalid="true"'
         in refused
     )
+
+
+def test_after_a_right_answer_the_page_says_a_new_one_replaces_it(client, quiz, student):
+    """Probe 74: the latest answer counts, and "Answer again" after a right answer gave
+    no sign that a slip would make it wrong (with limited tries, for good)."""
+    client.force_login(student)
+    post(client, quiz, "run-flask", {"answer": "flask run"})
+    post(client, quiz, "answer", {"answer": "41"})  # wrong: nothing to keep
+    page = client.get(quiz.lesson.get_absolute_url()).content.decode()
+    right = page[page.index('id="question-run-flask"') : page.index('id="question-length"')]
+    assert "Your answer is right: a new one replaces it, and the last one counts." in right
+    assert 'aria-describedby="question-run-flask-replaces"' in right
+    wrong = page[page.index('id="question-answer"') : page.index('id="question-run-flask"')]
+    assert "replaces it" not in wrong
