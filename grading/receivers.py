@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.dispatch import receiver
 
 from accounts.personal_data import personal_data_requested
+from lessons.signals import removal_consequences
 from projects.signals import marks_lock, project_copied, submission_created
 
 from . import selectors, services
@@ -35,3 +36,8 @@ def copy_rubric(sender, source, copy, **kwargs) -> None:
 @receiver(personal_data_requested, dispatch_uid="grading-personal-data")
 def marks_and_feedback_of(sender, user, **kwargs) -> dict:
     return selectors.personal_data_of(user)
+
+
+@receiver(removal_consequences, dispatch_uid="grading-removal-consequences")
+def marks_and_reviews_left(sender, enrollments, **kwargs) -> list[str]:
+    return selectors.removal_consequences(enrollments)

@@ -17,7 +17,7 @@ from django.db.models import (
 )
 
 from access import policy
-from accounts.models import User, name_sort_keys, people_matching
+from accounts.models import Role, User, name_sort_keys, people_matching
 from coursesite.prepared import prepared, prepared_per
 from projects.models import Group, GroupMembership, ProjectAssignment, Submission
 
@@ -338,3 +338,43 @@ def personal_data_of(user: User) -> dict:
             for p in ratings
         ],
     }
+
+
+def removal_consequences(enrollments) -> list[str]:
+    """What removing ENROLLMENTS (rows with their users) hides or leaves behind in
+    grading, in sentences for the confirmation page: students' released marks and
+    feedback they would no longer see, reviews nobody could finish."""
+    notes = []
+    students = [e for e in enrollments if e.role == Role.STUDENT]
+    graders = [e for e in enrollments if e.role in policy.STAFF]
+    if students:
+        of_students = Q()
+        for e in students:
+            of_students |= Q(student_id=e.user_id, assignment__course_id=e.course_id)
+        with_marks = set(
+            GroupMembership.objects.filter(of_students, assignment__grade_release__isnull=False)
+            .filter(group__review__status=ReviewStatus.COMPLETED)
+            .values_list("student_id", flat=True)
+        )
+        names = sorted(str(e.user) for e in students if e.user_id in with_marks)
+        if names:
+            shown = ", ".join(names[:10]) + (
+                f" and {len(names) - 10} more" if len(names) > 10 else ""
+            )
+            notes.append(
+                f"{shown} {'has' if len(names) == 1 else 'have'} released marks and feedback "
+                "here: removed, they no longer see them, and the gradebook and its exports "
+                "leave them out. They are kept: enrolling them again gives everything back."
+            )
+    for e in graders:
+        left = Review.objects.filter(
+            grader_id=e.user_id, group__assignment__course_id=e.course_id
+        ).exclude(status=ReviewStatus.COMPLETED)
+        count = left.count()
+        if count:
+            notes.append(
+                f"{e.user} has {count} unfinished review{'s' if count != 1 else ''} here: "
+                "nobody can finish them until another grader is chosen on each review's "
+                "page (the project's grading page lists them)."
+            )
+    return notes

@@ -76,6 +76,7 @@ from .services import (
     roster_import,
     roster_parse,
 )
+from .signals import removal_consequences
 
 
 class OutlineChangesMixin:
@@ -860,6 +861,14 @@ class EnrollmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
         # action) list the refusal as what protects the rows, and delete nothing.
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
         protected.extend(last_instructor_refusals(objs))
+        # What the removal hides or strands, said before it is confirmed (probe 73: six
+        # students' released marks vanished from their pages under "Enrollments: 6").
+        rows = list(objs)
+        request.removal_notes = [
+            note
+            for _receiver, notes in removal_consequences.send(sender=Enrollment, enrollments=rows)
+            for note in notes or ()
+        ]
         return deleted, counts, perms_needed, protected
 
     @admin.action(

@@ -9,3 +9,9 @@ from django.dispatch import Signal
 # source's dates). Listeners copy what they hang on a course (projects: its projects) and
 # may return a list of notes for the instructor (a date moved off a clock change).
 course_copied = Signal()
+
+# Sent before a teacher confirms removing ``enrollments`` (a list of Enrollment rows, with
+# their users and courses): listeners return a list of sentences saying what the removal
+# hides or leaves behind in their app (grading: released marks a student no longer sees,
+# reviews left with nobody to finish them), shown on the confirmation page.
+removal_consequences = Signal()

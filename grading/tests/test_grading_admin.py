@@ -16,7 +16,14 @@ from grading import services
 from grading.models import Review, ReviewStatus
 from lessons.models import Course
 
-from .factories import CriterionFactory, add_group, complete_review, enroll, grading_world
+from .factories import (
+    CriterionFactory,
+    add_group,
+    complete_review,
+    enroll,
+    grading_world,
+    past_assignment,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -611,3 +618,38 @@ def test_a_deadline_moved_before_graded_work_says_whose_late_penalty_changed(
     data["title"] = ["Blog engine, final"]
     page = admin_client.post(path, data, follow=True).content.decode()
     assert "late penalty of" not in page
+
+
+def test_removing_people_says_whose_released_marks_hide_and_which_reviews_strand(
+    client, world, alice, bob, grace
+):
+    """Probe 73: removing students after the release hid their marks and feedback under
+    "Enrollments: 6"; removing a grader did not say their draft review had nobody left
+    to finish it."""
+    from lessons.models import Enrollment
+
+    complete_review(world)
+    services.grades_release(assignment=world.assignment, by=alice)
+    other_group, other_version = add_group(
+        past_assignment(world.course, title="Second", slug="second"),
+        [enroll(UserFactory(username="zed"), world.course)],
+        name="Zeds",
+    )
+    Review.objects.create(group=other_group, submission=other_version, grader=grace)
+    client.force_login(alice)
+    enrollments = Enrollment.objects.filter(course=world.course)
+    bob_row = enrollments.get(user=bob)
+    page = client.get(reverse("admin:lessons_enrollment_delete", args=[bob_row.pk]))
+    text = page.content.decode()
+    assert "Bob Student has released marks and feedback here" in text
+    assert "enrolling them again gives everything back" in text
+    grace_row = enrollments.get(user=grace)
+    page = client.get(reverse("admin:lessons_enrollment_delete", args=[grace_row.pk]))
+    assert "Grace Grader has 1 unfinished review here" in page.content.decode()
+    # The bulk action's page says it too, of everyone selected.
+    page = client.post(
+        reverse("admin:lessons_enrollment_changelist"),
+        {"action": "delete_selected", "_selected_action": [bob_row.pk, grace_row.pk]},
+    )
+    text = page.content.decode()
+    assert "Bob Student has released marks" in text and "Grace Grader has 1 unfinished" in text
