@@ -153,11 +153,12 @@ class QuestionAdmin(BlockOfTheLessonMixin, ReadOnlyMixin, LessonLinkMixin, Cours
     def all_attempts_right(self, obj: Question) -> str:
         return _share(obj.right_total, obj.attempt_total)
 
-    @admin.display(description=_("most chosen wrong answer"))
+    @admin.display(description=_("most given wrong answer"))
     def most_chosen_wrong(self, obj: Question) -> str:
         if not obj.top_wrong:
             return "—"
-        return f"{obj.top_wrong} ({obj.top_wrong_picks}×)"
+        students = obj.top_wrong_picks
+        return f"{obj.top_wrong} ({students} student{'s' if students != 1 else ''})"
 
 
 @admin.register(Exercise)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower, Trim
 from django.utils.translation import gettext_lazy as _
 
 from lessons.models import Lesson, Module, content_changed
@@ -71,15 +71,25 @@ class QuestionQuerySet(PracticeQuerySet):
 
         ``students`` tried it; ``first_right`` of them were right on their first
         attempt; ``attempt_total`` attempts, ``right_total`` right; ``top_wrong`` is
-        the text of the wrong choice picked most often ("" if none), ``top_wrong_picks``
-        how often.
+        the wrong answer most students gave ("" if none): a wrong choice's text, or a
+        typed answer as compared (trimmed, in lower case), ``top_wrong_picks`` by how
+        many students (one student repeating it counts once: probe 74).
         """
         attempts = Attempt.objects.alias(first=_is_first(Attempt.objects))
-        wrong = (
+        wrong_choices = (
             Choice.objects.filter(question=OuterRef("pk"), correct=False)
-            .annotate(picks=Count("attempts"))
+            .annotate(picks=Count("attempts__user", distinct=True))
             .filter(picks__gt=0)
             .order_by("-picks", "position")
+        )
+        # Typed answers (number, text, output) had no "most given wrong answer" at all.
+        wrong_typed = (
+            Attempt.objects.filter(question=OuterRef("pk"), correct=False)
+            .exclude(answer="")
+            .annotate(said=Lower(Trim("answer")))
+            .values("said")
+            .annotate(picks=Count("user", distinct=True))
+            .order_by("-picks", "said")
         )
         return self.annotate(
             students=_count(attempts, first=True),
@@ -87,11 +97,16 @@ class QuestionQuerySet(PracticeQuerySet):
             attempt_total=_count(Attempt.objects),
             right_total=_count(Attempt.objects, correct=True),
             top_wrong=Coalesce(
-                Subquery(wrong.values("text")[:1]),
+                Subquery(wrong_choices.values("text")[:1]),
+                Subquery(wrong_typed.values("said")[:1]),
                 models.Value(""),
                 output_field=models.TextField(),
             ),
-            top_wrong_picks=Coalesce(Subquery(wrong.values("picks")[:1]), 0),
+            top_wrong_picks=Coalesce(
+                Subquery(wrong_choices.values("picks")[:1]),
+                Subquery(wrong_typed.values("picks")[:1]),
+                0,
+            ),
         )
 
     def with_latest_attempt(self, user) -> QuestionQuerySet:
