@@ -110,8 +110,10 @@ def feedback_of(user: User):
 def released_overrides_of(user: User):
     """USER's marks set by an instructor's override in projects of the courses they study
     in whose grades are released, with each project and its course, latest first."""
-    released = ProjectAssignment.objects.filter(grade_release__isnull=False)
-    projects = policy.scope(user, policy.VIEW, released, roles=policy.STUDENTS)
+    # Published or not, as the feedback pages (released_marks_of says why).
+    projects = ProjectAssignment.objects.filter(
+        grade_release__isnull=False, course_id__in=policy.courses_where(user, policy.STUDENTS)
+    )
     return (
         MarkOverride.objects.filter(student=user, assignment__in=projects)
         .select_related("assignment__course")

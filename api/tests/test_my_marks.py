@@ -113,3 +113,18 @@ def test_marks_take_as_many_queries_for_one_project_as_for_several(
         release(project, apple.instructor)
     with django_assert_max_num_queries(len(one)):
         assert len(student.get(URL).json()["results"]) == 4
+
+
+def test_released_marks_stay_once_the_course_is_unpublished_as_on_the_feedback_pages(apple):
+    """Probe 73: unpublishing a course at the term's end emptied this list while the
+    feedback pages still showed the marks."""
+    apple.course.is_published = False
+    apple.course.save()
+    ProjectAssignment.objects.filter(pk=apple.released.pk).update(is_published=False)
+    rows = token_client(apple.student).get(URL).json()["results"]
+    assert [row["mark"] for row in rows] == [site_mark(apple.student, apple.review_r)]
+    # Still the student's own only: the classmate reads theirs, a removed student none.
+    from lessons.models import Enrollment
+
+    Enrollment.objects.filter(user=apple.classmate, course=apple.course).delete()
+    assert token_client(apple.classmate).get(URL).json()["results"] == []
