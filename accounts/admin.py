@@ -425,7 +425,9 @@ class UserAdmin(
 MAX_ANONYMISED = 100  # a page of the list: each is its own transaction and report
 
 DEACTIVATE = _(
-    "To close the account, untick “Active” on its page instead: it can no longer log in."
+    "To close the account, untick “Active” on its page instead: it can no longer log in. "
+    "Someone who asked to be forgotten is anonymised (the list's action “Anonymise”, "
+    "superusers): their work and marks stay under a pseudonym."
 )
 
 
