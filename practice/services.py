@@ -298,18 +298,26 @@ def _sync_choices(
 ) -> list[Choice]:
     """Save QUESTION's choices as SPECS say; EXISTING are its stored ones by position.
 
-    The answers that picked a choice must still point at it: a choice whose text is
-    unchanged keeps its row wherever it moves (matched by position, a reordering swapped
-    what students had picked, and re-marked them: probe 74), and a choice whose text was
-    edited keeps the row at its position (a typo fixed). The others go.
+    The answers that picked a choice must still point at it: a choice unchanged where
+    it stands keeps its row, then one whose text is unchanged wherever it moved (matched
+    by position alone, a reordering swapped what students had picked, and re-marked
+    them: probe 74), then one whose text was edited keeps the row at its position (a
+    typo fixed). The others go.
     """
+    matched: dict[int, Choice] = {}
+    # Unchanged where it stands first: with two choices of the same text (a copy-paste
+    # slip), the one whose text is fixed keeps its row (probe 76).
+    for number, spec in enumerate(specs, start=1):
+        choice = existing.get(number)
+        if choice is not None and choice.text == spec.text:
+            matched[number] = choice
+    kept = {choice.pk for choice in matched.values()}
     by_text: dict[str, Choice] = {}
     for position in sorted(existing):
-        by_text.setdefault(existing[position].text, existing[position])
-    matched: dict[int, Choice] = {}
+        if existing[position].pk not in kept:
+            by_text.setdefault(existing[position].text, existing[position])
     for number, spec in enumerate(specs, start=1):
-        choice = by_text.pop(spec.text, None)
-        if choice is not None:
+        if number not in matched and (choice := by_text.pop(spec.text, None)) is not None:
             matched[number] = choice
     kept = {choice.pk for choice in matched.values()}
     left = {position: c for position, c in existing.items() if c.pk not in kept}
@@ -449,6 +457,13 @@ def parse_number(text: str) -> float:
     cleaned = re.sub("[\u2212\u2012\u2013\ufe63\uff0d]", "-", cleaned)
     # 3×10^8, 3*10**8, 3x10^8: scientific notation as written by hand.
     cleaned = re.sub(r"(?<=\d)(?:[×x*·]10(?:\^|\*\*))([-+]?\d+)$", r"e\1", cleaned)
+    unit = re.fullmatch(r"([-+]?[\d.,]*\d[.,]?(?:[eE][-+]?\d+)?)([^\d.,]\D*)", cleaned)
+    if unit:
+        # The number as typed: "2,500 m" is not "2.500" (probe 76).
+        raise ValidationError(
+            f"Type the number alone, without “{unit.group(2)[:20]}”: {unit.group(1)}",
+            code="unit",
+        )
     if re.fullmatch(r"[-+]?[1-9]\d{0,2},\d{3}", cleaned):
         whole, part = cleaned.split(",")
         raise ValidationError(
@@ -467,12 +482,6 @@ def parse_number(text: str) -> float:
     if not re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", cleaned) or not math.isfinite(
         number
     ):
-        unit = re.fullmatch(r"([-+]?[\d.,]+(?:[eE][-+]?\d+)?)([^\d]+)", cleaned)
-        if unit and unit.group(2) != cleaned:
-            raise ValidationError(
-                f"Type the number alone, without “{unit.group(2)[:20]}”: {unit.group(1)}",
-                code="unit",
-            )
         raise ValidationError(
             f"“{text.strip()[:40]}” is not a number. Type digits, such as 42 or 3.5.",
             code="not_a_number",

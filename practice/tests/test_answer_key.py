@@ -276,3 +276,32 @@ def test_removing_blocks_with_students_work_says_how_much_goes(client, alice):
     assert "The exercises removed from the lesson took 1 attempt of 1 student with them." in shown
     assert Attempt.objects.count() == 1  # ben's number answer stays
     assert not ExerciseAttempt.objects.exists()
+
+
+def test_a_typo_fixed_in_one_of_two_choices_of_the_same_text_keeps_both_answers():
+    """Probe 76: choices [Same ✓, Same, Other], the first fixed in place to "Fixed":
+    matched by text, the right pick was re-marked wrong and the other deleted."""
+    quiz = build_quiz()
+    question = quiz.q["idempotent-methods"]
+    twice = QUIZ.replace(
+        "  - text: POST\n    feedback: POST creates",
+        '  - text: "`GET`"\n    feedback: POST creates',
+    )
+    quiz.lesson.body = twice
+    quiz.lesson.save()
+    lesson_practice_sync(lesson=quiz.lesson)
+    first, second = question.choices.order_by("position")[:2]
+    assert first.text == second.text == "`GET`" and first.correct and not second.correct
+    ann, ben = student_of(quiz, "ann"), student_of(quiz, "ben")
+    right = question_answer(user=ann, question=question, choice_ids=[str(first.pk)])
+    other = question_answer(user=ben, question=question, choice_ids=[str(second.pk)])
+    quiz.lesson.body = twice.replace(
+        '  - text: "`GET`"\n    correct: true', "  - text: GET\n    correct: true", 1
+    )
+    quiz.lesson.save()
+    report = lesson_practice_sync(lesson=quiz.lesson)
+    right.refresh_from_db()
+    other.refresh_from_db()
+    assert (list(right.choices.values_list("text", flat=True)), right.correct) == (["GET"], True)
+    assert (list(other.choices.values_list("text", flat=True)), other.correct) == (["`GET`"], False)
+    assert not report.remarked

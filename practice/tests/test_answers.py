@@ -431,3 +431,14 @@ def test_after_a_right_answer_the_page_says_a_new_one_replaces_it(client, quiz, 
     assert 'aria-describedby="question-run-flask-replaces"' in right
     wrong = page[page.index('id="question-answer"') : page.index('id="question-run-flask"')]
     assert "replaces it" not in wrong
+
+
+def test_the_unit_hint_repeats_the_number_as_typed():
+    """Probe 76: "2,500 m" was told to type "2.500", which then read as 2.5."""
+    from django.core.exceptions import ValidationError
+
+    from practice.services import parse_number
+
+    with pytest.raises(ValidationError, match="without “m”: 2,500'"):
+        parse_number("2,500 m")
+    assert parse_number("3.") == 3  # a final point is no unit
