@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import secrets
 from dataclasses import dataclass
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -9,7 +11,8 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Concat, Substr
 from django.tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
@@ -43,8 +46,15 @@ def account_anonymise(*, person: User, by: User) -> Anonymised:
     if person.is_superuser:
         raise ValidationError(f"{person} is a superuser: take that away first.")
     person = User.objects.select_for_update().get(pk=person.pk)
-    former_name, logins_as = str(person), {person.username.lower(), person.email.lower()}
+    former_name = str(person)
+    addresses = {person.email.lower(), person.pending_email.lower()} - {""}
+    logins_as = {person.username.lower(), *addresses}
     pseudonym = f"former-{person.pk}"
+    taken = User.objects.exclude(pk=person.pk).filter(
+        Q(username__iexact=pseudonym) | Q(email__iexact=f"{pseudonym}@{PSEUDONYM_DOMAIN}")
+    )
+    if taken.exists():  # anyone may be named so by an instructor (probe 76: a 500)
+        pseudonym = f"former-{person.pk}-{secrets.token_hex(4)}"
     person.username = pseudonym
     person.email = f"{pseudonym}@{PSEUDONYM_DOMAIN}"
     person.display_name = f"Former member {person.pk}"
@@ -66,13 +76,19 @@ def account_anonymise(*, person: User, by: User) -> Anonymised:
     finished = DBTaskResult.objects.exclude(
         status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]
     )
-    named = Q()
-    for login in logins_as:
-        named |= Q(args_kwargs__icontains=login)
+    # An address as a whole JSON string: a username, or an address inside another
+    # (student1 in student10's), named other people's tasks (probe 76).
+    named = Q(pk__in=[])
+    for address in addresses:
+        named |= Q(args_kwargs__icontains=json.dumps(address))
     tasks = finished.filter(named).delete()[0]
-    # The back office's history of the account names it as it was.
+    # The back office's history names the account, and the rows named after it (an
+    # enrollment "Name · Course · Role"), as they were.
     LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(User), object_id=str(person.pk)
     ).update(object_repr=str(person))
+    LogEntry.objects.filter(object_repr__startswith=f"{former_name} · ").update(
+        object_repr=Concat(Value(f"{person} · "), Substr("object_repr", len(former_name) + 4))
+    )
     forget_user(person.pk)
     return Anonymised(person=person, former_name=former_name, logins=logins, tasks=tasks)

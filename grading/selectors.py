@@ -262,10 +262,32 @@ def personal_data_of(user: User) -> dict:
     ratings they gave, for their data download (accounts.personal_data). Only what the
     feedback pages show USER: nothing of a review before its release, no grader's name
     and no rating of USER by a teammate (never shown to the one rated)."""
-    from .gradebook import released_marks_of
+    from .gradebook import assignment_marks
 
-    reviews = list(feedback_of(user=user))
+    # Of every course USER was in, removed since or not (probe 76: the feedback pages
+    # are closed to a removed student, but what is held on them is theirs to have).
+    released = ProjectAssignment.objects.filter(grade_release__isnull=False)
+    reviews = list(
+        reviews_with_context()
+        .filter(
+            group__memberships__student=user,
+            status=ReviewStatus.COMPLETED,
+            group__assignment__in=released,
+        )
+        .order_by("-group__assignment__due_at", "pk")
+    )
     prefetch_related_objects(reviews, "scores__criterion", "line_comments")
+    overridden = MarkOverride.objects.filter(student=user, assignment__in=released)
+    projects = {review.group.assignment_id for review in reviews}
+    projects |= set(overridden.values_list("assignment_id", flat=True))
+    marks = assignment_marks(projects, student_ids=[user.pk])
+    marked = [
+        (assignment, mark)
+        for assignment in ProjectAssignment.objects.filter(pk__in=projects)
+        .select_related("course")
+        .order_by("course", "due_at", "pk")
+        if (mark := marks.get(assignment.pk, user.pk)) is not None and mark.mark is not None
+    ]
     regrades = (
         RegradeRequest.objects.filter(requested_by=user)
         .select_related("criterion", "review__group__assignment")
@@ -287,7 +309,7 @@ def personal_data_of(user: User) -> dict:
                 "late_penalty_percent": mark.grade.penalty_percent if mark.grade else None,
                 "peer_factor": mark.capped_factor_display,
             }
-            for assignment, mark in released_marks_of(user)
+            for assignment, mark in marked
         ],
         "feedback": [
             {

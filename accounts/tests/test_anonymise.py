@@ -154,3 +154,42 @@ def test_the_data_download_lists_ones_logins(client, bob):
     rows = [(row["network_address"], row["browser"]) for row in data["logins"]]
     assert ("203.0.113.7", "Firefox 140") in rows  # typed with another case: still bob
     assert ("198.51.100.2", None) not in rows and len(rows) == 2  # and this session's
+
+
+def test_anonymising_touches_nobody_elses_records_and_takes_a_free_pseudonym(
+    admin_client, admin_user, released, bob, alice
+):
+    """Probe 76: an account already named "former-<id>" made it a 500; a username
+    matched inside other people's task arguments ("bob" in "bobby@…") deleted them; the
+    back office's history kept the name in the rows named after the person."""
+    from accounts.tests.factories import UserFactory
+
+    UserFactory(username=f"former-{bob.pk}", email="someone@example.org")
+    UserFactory(username="bobby", email=f"x{bob.email}")
+
+    def task(email):
+        return DBTaskResult.objects.create(
+            status="SUCCESSFUL",
+            args_kwargs={"args": [], "kwargs": {"email": email, "note": "bob"}},
+            task_path="x.y",
+            queue_name="default",
+            backend_name="default",
+        )
+
+    theirs, others = task(bob.email.upper()), task(f"x{bob.email}")
+    enrollment_type = ContentType.objects.get(app_label="lessons", model="enrollment")
+    LogEntry.objects.create(
+        user_id=admin_user.pk,
+        content_type=enrollment_type,
+        object_id="999",
+        object_repr="Bob Student · Python for Web · Student",
+        action_flag=CHANGE,
+    )
+    anonymise(admin_client, bob)
+    person = User.objects.get(pk=bob.pk)
+    assert person.username.startswith(f"former-{bob.pk}-") and not person.is_active
+    assert not DBTaskResult.objects.filter(pk=theirs.pk).exists()
+    assert DBTaskResult.objects.filter(pk=others.pk).exists()
+    assert LogEntry.objects.get(object_id="999").object_repr == (
+        f"{person} · Python for Web · Student"
+    )

@@ -233,3 +233,16 @@ def test_an_instructor_cannot_download_a_students_whole_record(client, term, ali
     response = select(client, bob)
     assert response.get("Content-Disposition") is None
     assert b'"username"' not in response.content
+
+
+def test_a_student_removed_from_the_course_still_gets_their_marks_and_feedback(client, term, bob):
+    """Probe 76: the people who ask after leaving are often those removed, and their
+    file lost the marks and feedback the site still holds on them."""
+    from lessons.models import Enrollment
+
+    Enrollment.objects.filter(user=bob, course=term.course).delete()
+    data = download(client, bob)
+    assert [m["project"] for m in data["marks"]] == ["Blog engine"]
+    assert Decimal(data["marks"][0]["mark"]) == Decimal("80.00")
+    assert [f["project"] for f in data["feedback"]] == ["Blog engine"]
+    assert "Draft words nobody released" not in json.dumps(data)
