@@ -356,11 +356,11 @@ def personal_data_of(user) -> dict:
     }
 
 
-def work_in(lessons) -> tuple[int, int]:
-    """The answers and exercise tries students left in LESSONS (a queryset of lessons),
-    and how many students left them: what deleting the lessons deletes with them."""
+def work_in(lessons) -> tuple[int, int, int]:
+    """The answers and the exercise tries students left in LESSONS (a queryset of
+    lessons), and how many students left them: what deleting the lessons deletes."""
     answers = Attempt.objects.filter(question__lesson__in=lessons).order_by()
     tries = ExerciseAttempt.objects.filter(exercise__lesson__in=lessons).order_by()
     students = set(answers.values_list("user_id", flat=True).distinct())
     students |= set(tries.values_list("user_id", flat=True).distinct())
-    return answers.count() + tries.count(), len(students)
+    return answers.count(), tries.count(), len(students)

@@ -364,22 +364,28 @@ def refuse_deleting_work(request, lessons_deleted, what: str) -> None:
     what goes first, and a lesson's PATCH asks the same (probe 73: a DELETE of a module
     took 45 answers at once, without a word)."""
     only_params(request, "drop_work")
-    raw = request.query_params.get("drop_work", "false")
+    # Any case: Python's requests sends True (probe 76).
+    raw = request.query_params.get("drop_work", "false").lower()
     if raw not in DROP_WORK_VALUES:
         raise ApiValidationError({"drop_work": ["Give true or false."]})
     if DROP_WORK_VALUES[raw]:
         return
-    answers, students = work_in(lessons_deleted)
-    if answers:
+    answers, tries, students = work_in(lessons_deleted)
+    if answers or tries:
         raise Conflict(
-            f"This {what} holds {answers:,} answer{'s' if answers != 1 else ''} and "
-            f"exercise tr{'ies' if answers != 1 else 'y'} of {students:,} "
-            f"student{'s' if students != 1 else ''}, deleted with it. To delete them, send "
-            "the DELETE again with ?drop_work=true.",
+            f"This {what} holds {_counted(answers, 'answer')} and "
+            f"{_counted(tries, 'exercise try', 'exercise tries')} of "
+            f"{_counted(students, 'student')}, deleted with it. To delete them, send the "
+            "DELETE again with ?drop_work=true.",
             code="answered_work",
             answers=answers,
+            tries=tries,
             students=students,
         )
+
+
+def _counted(count: int, one: str, many: str = "") -> str:
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
 
 
 DROP_WORK_VALUES = {"true": True, "1": True, "false": False, "0": False}
