@@ -339,6 +339,7 @@ SIGNUP_COOLOFF_TIME = timedelta(minutes=15)
 # Addresses of other accounts typed on one's profile, per account: the answer says the
 # address has an account, so a student could list who studies here (probe 72).
 TAKEN_EMAIL_LIMIT = 5
+SIGNUP_TAKEN_LIMIT = 20  # at sign-up, per network address (a classroom shares one)
 TAKEN_EMAIL_WINDOW = timedelta(days=1)
 # How long the login logs and finished background tasks are kept (accounts/retention.py).
 LOGIN_LOG_DAYS = envint("LOGIN_LOG_DAYS", 90)

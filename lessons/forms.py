@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import CanonicalEmailField
 from accounts.models import User
+from accounts.throttle import signup_taken_throttle
 from accounts.validators import validate_ascii_username, validate_name
 from coursesite.forms import PlainErrorsMixin
 
@@ -43,7 +44,16 @@ class EnrollForm(PlainErrorsMixin, forms.Form):
         return key
 
 
+EMAIL_TAKEN, TAKEN_SPENT = "email_taken", "taken_spent"
+
+
 class SignupForm(PlainErrorsMixin, forms.Form):
+    """Sign-up with a course key. TAKEN_SPENT: the network address has been told of
+    too many taken addresses today (the view counts them: probe 76, a key holder listed
+    who has an account here, as the profile no longer lets them)."""
+
+    taken_spent = False
+
     key = EnrollmentKeyField()
     username = forms.CharField(
         label=_("Username"),
@@ -108,12 +118,24 @@ class SignupForm(PlainErrorsMixin, forms.Form):
         email = canonical_email(self.cleaned_data["email"])
         if "key" not in self.cleaned_data:
             return email
+        if self.taken_spent:
+            # Said whatever the address: "taken" or not would still tell which.
+            raise ValidationError(
+                _(
+                    "Sign-ups from your network typed several addresses that already have "
+                    "accounts: no address is taken here for %(wait)s. If you have an "
+                    "account, log in; otherwise ask your instructor to enroll you."
+                ),
+                code=TAKEN_SPENT,
+                params={"wait": signup_taken_throttle.wait},
+            )
         if User.objects.filter(email__iexact=email).exists():
             raise ValidationError(
                 _(
                     "An account already uses this email address. Log in and enroll with "
                     "the key from your dashboard instead."
-                )
+                ),
+                code=EMAIL_TAKEN,
             )
         return email
 

@@ -13,12 +13,17 @@ from django.views.decorators.http import require_safe
 
 from access import policy
 from accounts.models import Role
-from accounts.throttle import enroll_throttle, signup_throttle, subject_of_user
+from accounts.throttle import (
+    enroll_throttle,
+    signup_taken_throttle,
+    signup_throttle,
+    subject_of_user,
+)
 from coursesite.formpages import form_view, kept_fields, page, page_with_form, wants_json
 from practice.selectors import lesson_practice
 
 from . import selectors
-from .forms import EnrollForm, SearchForm, SignupForm
+from .forms import EMAIL_TAKEN, EnrollForm, SearchForm, SignupForm
 from .models import (
     Course,
     Lesson,
@@ -390,6 +395,8 @@ def signup(request: HttpRequest) -> HttpResponse:
         form = SignupForm.showing(request.POST)
         return render(request, "lessons/signup.html", {"form": form}, status=429)
     form = SignupForm(request.POST or None)
+    network = signup_throttle.subject(request)
+    form.taken_spent = request.method == "POST" and signup_taken_throttle.is_spent(network)
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
@@ -419,5 +426,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                     f"in {enrollment.course.title}. {link}",
                 )
                 return redirect(enrollment.course)
+        if form.has_error("email", EMAIL_TAKEN):
+            signup_taken_throttle.add_for(network)
         messages.error(request, "Your account was not created: please correct the errors below.")
     return render(request, "lessons/signup.html", {"form": form})

@@ -175,3 +175,25 @@ def test_names_in_any_alphabet_are_welcome(client, pyweb, name):
     response = signup(client, signup_data(pyweb.course.enrollment_key, display_name=name))
     assert response.status_code == 302
     assert User.objects.get(username="dora").display_name == name
+
+
+def test_a_key_holder_cannot_list_who_has_an_account_by_signing_up(pyweb, bob, settings):
+    """Probe 76: with the course key every student has, sign-up told of any address
+    whether it had an account, some 2,880 a day per network address. Past a few taken
+    addresses a day, every address is refused alike from that network, taken or not;
+    another network signs up as before."""
+    settings.SIGNUP_TAKEN_LIMIT = 3
+    settings.SIGNUP_FAILURE_LIMIT = 100
+    key = pyweb.course.enrollment_key
+    for n in range(3):
+        taken = signup(Client(), signup_data(key, username=f"probe{n}", email="BOB@example.org"))
+        assert "already uses this email address" in errors(taken)["email"][0]
+    for email in ("bob@example.org", "nobody.here@example.org"):
+        refused = signup(Client(), signup_data(key, username="probe9", email=email))
+        message = errors(refused)["email"][0]
+        assert message.startswith("Sign-ups from your network typed several addresses")
+        assert "already uses" not in refused.content.decode()
+        assert 'value="probe9"' in refused.content.decode()  # kept
+    assert accounts() == STAFF
+    response = signup(Client(), signup_data(key, email="dora@example.org"), address=HOME)
+    assert response.status_code == 302
