@@ -16,8 +16,11 @@ from gunicorn.glogging import Logger
 HIDDEN = "…"
 # /accounts/password/reset/<uid>/<token>/, /accounts/welcome/…, /accounts/confirm/…;
 # Django's own next step, …/set-password/, holds no token.
+# A link inside another's query (?next=%2Faccounts%2Fwelcome%2F…) is encoded: "/" is %2F.
+_SLASH = r"(?:/|%2[Ff])"
 _LINK_TOKEN = re.compile(
-    r"(/accounts/(?:password/reset|welcome|confirm)/[^/?#\s]+/)(?!set-password/)[^/?#\s]+"
+    rf"({_SLASH}accounts{_SLASH}(?:password{_SLASH}reset|welcome|confirm){_SLASH}"
+    rf"(?:(?!{_SLASH})[^?#&\s])+{_SLASH})(?!set-password{_SLASH})(?:(?!{_SLASH})[^?#&\s])+"
 )
 _ADMIN_SEARCH = re.compile(r"(/admin/[^?#\s]*\?(?:[^#\s]*&)?q=)[^&#\s]*")
 

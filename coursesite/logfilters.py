@@ -74,3 +74,19 @@ class SettingsFilter(SafeExceptionReporterFilter):
         SafeExceptionReporterFilter.hidden_settings.pattern + "|REDIS|LOCATION|DATABASE",
         flags=re.IGNORECASE,
     )
+
+
+class SecretsHidden(logging.Filter):
+    """Hide reset, invitation and confirmation tokens (and the back office's searches)
+    in the site's own log lines, as gunicorn's access log does (coursesite/accesslog.py):
+    Django's "Method Not Allowed: /accounts/password/reset/<uid>/<token>/" wrote the
+    token in clear (probe 76)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from coursesite.accesslog import redacted
+
+        message = record.getMessage()
+        hidden = redacted(message)
+        if hidden != message:
+            record.msg, record.args = hidden, ()
+        return True

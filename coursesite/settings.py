@@ -520,17 +520,18 @@ LOGGING = {
     "filters": {
         "refusals_in_one_line": {"()": "coursesite.logfilters.RefusalsInOneLine"},
         "first_of_each": {"()": "coursesite.logfilters.FirstOfEachAsWarning"},
+        "secrets_hidden": {"()": "coursesite.logfilters.SecretsHidden"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "timed",
-            "filters": ["refusals_in_one_line"],
+            "filters": ["refusals_in_one_line", "secrets_hidden"],
         },
         "first_of_each": {
             "class": "logging.StreamHandler",
             "formatter": "timed",
-            "filters": ["refusals_in_one_line", "first_of_each"],
+            "filters": ["refusals_in_one_line", "first_of_each", "secrets_hidden"],
         },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},

@@ -27,6 +27,10 @@ TOKEN = "cz8p1k-4b1f2a9e0c7d3e5f6a8b9c0d1e2f3a4b"
             f"https://courses.example.edu/accounts/welcome/MTI/{TOKEN}/",
             "https://courses.example.edu/accounts/welcome/MTI/…/",
         ),
+        (
+            f"/accounts/login/?next=%2Faccounts%2Fwelcome%2FMTI%2F{TOKEN}%2F",
+            "/accounts/login/?next=%2Faccounts%2Fwelcome%2FMTI%2F…%2F",
+        ),
         # Django's next step holds no token: it stays readable.
         ("/accounts/password/reset/Mw/set-password/", "/accounts/password/reset/Mw/set-password/"),
         ("/admin/accounts/user/?q=zo%C3%AB%40example.org", "/admin/accounts/user/?q=…"),
@@ -74,3 +78,19 @@ def test_the_servers_access_log_writes_no_token(tmp_path, monkeypatch):
     assert '"GET /accounts/password/reset/Mw/…/?next=/admin/ HTTP/1.1" 302' in line
     assert "203.0.113.9" in line and "Mail scanner" in line
     assert TOKEN not in line
+
+
+def test_the_sites_own_log_lines_hide_tokens_too(client, caplog):
+    """Probe 76: Django's "Method Not Allowed: /accounts/password/reset/<uid>/<token>/"
+    wrote the token in the site's log."""
+    import logging
+
+    from coursesite.logfilters import SecretsHidden
+
+    record = logging.LogRecord(
+        "django.request", logging.WARNING, __file__, 1, "Method Not Allowed: %s",
+        (f"/accounts/password/reset/Mw/{TOKEN}/",), None,
+    )  # fmt: skip
+    assert SecretsHidden().filter(record)
+    assert record.getMessage() == "Method Not Allowed: /accounts/password/reset/Mw/…/"
+    assert TOKEN not in record.getMessage()
