@@ -259,9 +259,9 @@ def students_of_project_in_no_group(assignment: ProjectAssignment, *, search: st
 
 def personal_data_of(user: User) -> dict:
     """USER's released marks and feedback, the regrades they asked for and the peer
-    ratings they gave, for their data download (accounts.personal_data). Only what the
-    feedback pages show USER: nothing of a review before its release, no grader's name
-    and no rating of USER by a teammate (never shown to the one rated)."""
+    ratings they gave, for their data download (accounts.personal_data). What the
+    feedback pages show a member of the group: nothing of a review before its release, no
+    grader's name and no rating of USER by a teammate (never shown to the one rated)."""
     from .gradebook import assignment_marks
 
     # Of every course USER was in, removed since or not (probe 76: the feedback pages
