@@ -187,8 +187,9 @@ kept_form_throttle = Throttle("kept-form", "SIGNED_OUT_KEPT_LIMIT", "SIGNED_OUT_
 # Addresses of other accounts typed on one's profile, per account (accounts.forms).
 taken_email_throttle = Throttle("taken-email", "TAKEN_EMAIL_LIMIT", "TAKEN_EMAIL_WINDOW")
 # The same, per network address, at sign-up with a course key (lessons.views.signup):
-# a classroom behind one address shares it, hence a larger limit.
-signup_taken_throttle = Throttle("signup-taken", "SIGNUP_TAKEN_LIMIT", "TAKEN_EMAIL_WINDOW")
+# a classroom (or a whole campus behind one proxy) shares it, hence a larger limit and a
+# shorter window: at most an hour without sign-ups from there (probe 78).
+signup_taken_throttle = Throttle("signup-taken", "SIGNUP_TAKEN_LIMIT", "SIGNUP_TAKEN_WINDOW")
 
 
 def subject_of_user(user) -> str:

@@ -340,6 +340,7 @@ SIGNUP_COOLOFF_TIME = timedelta(minutes=15)
 # address has an account, so a student could list who studies here (probe 72).
 TAKEN_EMAIL_LIMIT = 5
 SIGNUP_TAKEN_LIMIT = 20  # at sign-up, per network address (a classroom shares one)
+SIGNUP_TAKEN_WINDOW = timedelta(hours=1)
 TAKEN_EMAIL_WINDOW = timedelta(days=1)
 # How long the login logs and finished background tasks are kept (accounts/retention.py).
 LOGIN_LOG_DAYS = envint("LOGIN_LOG_DAYS", 90)
