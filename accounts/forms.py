@@ -268,6 +268,16 @@ class ProfileForm(PlainErrorsMixin, UniqueEmailMixin, forms.ModelForm):
         kept the account under the squatter's address.
         """
         with transaction.atomic():
+            # Names too, under the row's lock: a save in flight while a superuser
+            # anonymised the account put the real name back on it (probe 77).
+            if not self.instance.lock_if_unchanged("username", "is_active"):
+                raise forms.ValidationError(
+                    _(
+                        "Your account changed while this form was open: nothing was saved. "
+                        "Log in again."
+                    ),
+                    code="account_changed",
+                )
             changed = self.email_changed and not self.instance.lock_if_unchanged(
                 "password", email=self.old_email
             )

@@ -193,3 +193,27 @@ def test_anonymising_touches_nobody_elses_records_and_takes_a_free_pseudonym(
     assert LogEntry.objects.get(object_id="999").object_repr == (
         f"{person} · Python for Web · Student"
     )
+
+
+def test_a_profile_save_in_flight_does_not_put_the_name_back(admin_user, bob):
+    """Probe 77: a student's profile save read before the anonymisation and written
+    after it put their real name back on the anonymised account."""
+    from copy import copy
+
+    from django.core.exceptions import ValidationError
+
+    from accounts.forms import ProfileForm
+    from accounts.services import account_anonymise
+
+    data = {"display_name": "Real Name", "first_name": "Real", "last_name": "Person"}
+    form = ProfileForm({**data, "email": bob.email}, instance=copy(bob))
+    assert form.is_valid(), form.errors
+    account_anonymise(person=bob, by=admin_user)
+    with pytest.raises(ValidationError, match="changed while this form was open"):
+        form.save()
+    person = User.objects.get(pk=bob.pk)
+    assert (person.display_name, person.first_name, person.last_name) == (
+        f"Former member {bob.pk}",
+        "",
+        "",
+    )
