@@ -17,7 +17,6 @@ from http import HTTPStatus
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, serializers
 from rest_framework.renderers import JSONRenderer
@@ -25,12 +24,10 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
 from access import policy
+from coursesite.locks import collided
 
 PROBLEM_JSON = "application/problem+json"
 INVALID = "The request is not valid: see errors."
-# PostgreSQL's "deadlock detected" and "could not serialize": the same request again,
-# alone, would go through.
-RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 
 
 class Conflict(exceptions.APIException):
@@ -66,10 +63,7 @@ def problem_handler(exc, context):
         exc = exceptions.NotFound(NOT_FOUND)
     elif isinstance(exc, DjangoValidationError):
         exc = serializers.ValidationError(detail=serializers.as_serializer_error(exc))
-    elif isinstance(exc, IntegrityError) or (
-        isinstance(exc, OperationalError)
-        and getattr(exc.__cause__, "sqlstate", None) in RETRYABLE_SQLSTATES
-    ):
+    elif collided(exc):
         exc = Conflict()
     elif isinstance(exc, exceptions.NotAuthenticated):
         # DRF's "Authentication credentials were not provided." was all a script sending

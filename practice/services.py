@@ -218,7 +218,8 @@ def lesson_practice_sync(*, lesson: Lesson, practice: syntax.Practice | None = N
 
 def _sync(lesson: Lesson, practice: syntax.Practice) -> SyncReport:
     report = SyncReport()
-    questions = {q.slug: q for q in Question.objects.filter(lesson=lesson)}
+    # Locked: an answer being marked meanwhile waits for the new key (question_answer).
+    questions = {q.slug: q for q in Question.objects.select_for_update().filter(lesson=lesson)}
     choices: dict[int, dict[int, Choice]] = {}
     for choice in Choice.objects.filter(question__lesson=lesson):
         choices.setdefault(choice.question_id, {})[choice.position] = choice
@@ -536,6 +537,9 @@ def _text_is_right(question: Question, text: str) -> bool:
     return syntax.normalize_output(text) == syntax.normalize_output(question.output)
 
 
+QUESTION_CHANGED = "question_changed"
+
+
 @transaction.atomic
 def question_answer(
     *, user, question: Question, choice_ids: list[str] | None = None, text: str = ""
@@ -558,6 +562,19 @@ def question_answer(
         if not text.strip():
             raise ValidationError("Type an answer first.", code="empty")
     _lock_enrollment(user, question.lesson)
+    # The key as it stands once no lesson save is changing it (_sync locks the lesson's
+    # questions first): marked against the key a save was replacing, an answer kept its
+    # wrong mark after the save had re-marked the others (probe 77, PostgreSQL).
+    locked = Question.objects.select_for_update().filter(pk=question.pk).first()
+    if locked is None or locked.kind != question.kind:
+        raise ValidationError(
+            "This question changed while you answered: reload the page and answer again.",
+            code=QUESTION_CHANGED,
+        )
+    locked.lesson = question.lesson
+    question = locked
+    if question.has_choices:
+        picked = _picked(question, [str(choice.pk) for choice in picked])
     last = Attempt.objects.filter(question=question, user=user).order_by("-pk").first()
     if last is not None and _answered_again(last, picked, text):
         return last

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 
 from access import policy
 from coursesite.formpages import form_view, page, wants_json
+from coursesite.locks import collided
 from lessons.models import Course, Lesson
 
 from .models import Exercise, Question
@@ -22,6 +23,7 @@ from .selectors import lesson_practice
 from .services import (
     MAX_ANSWER_LENGTH,
     MAX_CODE_LENGTH,
+    QUESTION_CHANGED,
     exercise_attempt_create,
     question_answer,
 )
@@ -78,9 +80,13 @@ def answer(request: HttpRequest, course_slug: str, lesson_slug: str, slug: str) 
             choice_ids=request.POST.getlist("choice"),
             text=typed,
         )
-    except IntegrityError:
+    except (IntegrityError, OperationalError) as exc:
+        if not collided(exc):  # a deadlock with a lesson deleted meanwhile (probe 77)
+            raise
         return _changed_meanwhile(request, lesson)
     except ValidationError as exc:
+        if exc.code == QUESTION_CHANGED:
+            return _changed_meanwhile(request, lesson)
         message = exc.messages[0]
         if wants_json(request):
             return JsonResponse({"error": message}, status=400)
@@ -133,7 +139,9 @@ def exercise_attempt(
     code = request.POST.get("code", "")
     try:
         exercise_attempt_create(user=request.user, exercise=exercise, code=code)
-    except IntegrityError:
+    except (IntegrityError, OperationalError) as exc:
+        if not collided(exc):  # a deadlock with a lesson deleted meanwhile (probe 77)
+            raise
         return _changed_meanwhile(request, lesson)
     except ValidationError as exc:
         context = {

@@ -19,7 +19,7 @@ from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from lessons.services import lesson_set_completed
 from lessons.tests.factories import EnrollmentFactory
-from practice.models import Attempt, ExerciseAttempt
+from practice.models import Attempt, ExerciseAttempt, Question
 from practice.services import (
     exercise_attempt_create,
     lesson_practice_sync,
@@ -305,3 +305,34 @@ def test_a_typo_fixed_in_one_of_two_choices_of_the_same_text_keeps_both_answers(
     assert (list(right.choices.values_list("text", flat=True)), right.correct) == (["GET"], True)
     assert (list(other.choices.values_list("text", flat=True)), other.correct) == (["`GET`"], False)
     assert not report.remarked
+
+
+def test_an_answer_is_marked_by_the_key_as_it_stands_when_it_is_stored():
+    """Probe 77 (PostgreSQL): answers sent while a lesson save changed the key were
+    marked by the key the save was replacing, and kept that wrong mark. The answer now
+    reads the key under the lock the save takes first."""
+    quiz = build_quiz()
+    stale = Question.objects.get(pk=quiz.q["answer"].pk)  # read as the request began
+    assert stale.answer == 42
+    quiz.lesson.body = QUIZ.replace("answer: 42\n", "answer: 41\n")
+    quiz.lesson.save()
+    lesson_practice_sync(lesson=quiz.lesson)  # the save commits first
+    ann = student_of(quiz, "ann")
+    attempt = question_answer(user=ann, question=stale, text="41")
+    assert attempt.correct is True
+    stale_choice_question = Question.objects.get(pk=quiz.q["idempotent-methods"].pk)
+    quiz.lesson.body = CORRECTED  # POST is right now, GET wrong
+    quiz.lesson.save()
+    lesson_practice_sync(lesson=quiz.lesson)
+    picked = pick(ann, stale_choice_question, "POST")
+    assert picked.correct is True
+
+
+def test_an_answer_to_a_question_deleted_meanwhile_is_told_to_reload(client):
+    quiz = build_quiz()
+    ann = student_of(quiz, "ann")
+    stale = Question.objects.get(pk=quiz.q["answer"].pk)
+    Question.objects.filter(pk=stale.pk).delete()
+    with pytest.raises(ValidationError, match="changed while you answered"):
+        question_answer(user=ann, question=stale, text="42")
+    assert not Attempt.objects.exists()
