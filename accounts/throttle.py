@@ -192,6 +192,11 @@ taken_email_throttle = Throttle("taken-email", "TAKEN_EMAIL_LIMIT", "TAKEN_EMAIL
 signup_taken_throttle = Throttle("signup-taken", "SIGNUP_TAKEN_LIMIT", "SIGNUP_TAKEN_WINDOW")
 
 
+# One's data downloaded, per account: a heavy record takes seconds of a worker to write
+# (probe 77: 8-14 s for 20,000 answers), so not on a loop.
+personal_data_throttle = Throttle("personal-data", "PERSONAL_DATA_LIMIT", "TAKEN_EMAIL_WINDOW")
+
+
 def subject_of_user(user) -> str:
     return f"user:{user.pk}"
 

@@ -53,7 +53,13 @@ from .models import User
 from .personal_data import personal_data_json
 from .signals import forget_user
 from .tasks import password_changed_notify
-from .throttle import address_mail_spent, forget_login_failures, human_duration
+from .throttle import (
+    address_mail_spent,
+    forget_login_failures,
+    human_duration,
+    personal_data_throttle,
+    subject_of_user,
+)
 
 
 class LoginView(auth_views.LoginView):
@@ -286,6 +292,13 @@ def profile(request: HttpRequest) -> HttpResponse:
 @login_required
 def personal_data_download(request: HttpRequest) -> HttpResponse:
     """Everything the platform holds on the user, as one JSON file (GDPR art. 15, 20)."""
+    if not personal_data_throttle.allows(subject_of_user(request.user)):
+        messages.error(
+            request,
+            f"You downloaded your data {personal_data_throttle.limit} times today: the "
+            f"next download is possible within {personal_data_throttle.wait}.",
+        )
+        return _profile_page(request, ProfileForm(instance=copy(request.user)), status=429)
     return personal_data_file(request.user)
 
 

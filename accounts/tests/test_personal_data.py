@@ -246,3 +246,14 @@ def test_a_student_removed_from_the_course_still_gets_their_marks_and_feedback(c
     assert Decimal(data["marks"][0]["mark"]) == Decimal("80.00")
     assert [f["project"] for f in data["feedback"]] == ["Blog engine"]
     assert "Draft words nobody released" not in json.dumps(data)
+
+
+def test_the_download_is_limited_to_a_few_a_day(client, bob, settings):
+    """Probe 77: a heavy record takes seconds of a worker; a loop of downloads had none."""
+    settings.PERSONAL_DATA_LIMIT = 2
+    download(client, bob)
+    download(client, bob)
+    refused = client.get(URL)
+    assert refused.status_code == 429
+    assert "You downloaded your data 2 times today" in refused.content.decode()
+    assert "Content-Disposition" not in refused
