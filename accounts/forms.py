@@ -237,7 +237,12 @@ class ProfileForm(PlainErrorsMixin, UniqueEmailMixin, forms.ModelForm):
                     code="password_incorrect",
                 ),
             )
-        elif taken_email_throttle.is_spent(subject_of_user(self.instance)):
+        elif taken_email_throttle.is_spent(subject_of_user(self.instance)) or (
+            # Counted in the locked row before it is said: a burst of requests passed
+            # the check above together and told one more (probe 77).
+            self.email_taken(cleaned["email"])
+            and not taken_email_throttle.allows(subject_of_user(self.instance))
+        ):
             # Said whatever the address: "taken" or "saved" would still tell which.
             self.add_error(
                 "email",
@@ -252,7 +257,6 @@ class ProfileForm(PlainErrorsMixin, UniqueEmailMixin, forms.ModelForm):
                 ),
             )
         elif self.email_taken(cleaned["email"]):
-            taken_email_throttle.add_for(subject_of_user(self.instance))
             self.add_error(
                 "email",
                 forms.ValidationError(self.duplicate_email_message, code="duplicate_email"),

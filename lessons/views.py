@@ -23,7 +23,7 @@ from coursesite.formpages import form_view, kept_fields, page, page_with_form, w
 from practice.selectors import lesson_practice
 
 from . import selectors
-from .forms import EMAIL_TAKEN, EnrollForm, SearchForm, SignupForm
+from .forms import EnrollForm, SearchForm, SignupForm
 from .models import (
     Course,
     Lesson,
@@ -397,6 +397,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
     network = signup_throttle.subject(request)
     form.taken_spent = request.method == "POST" and signup_taken_throttle.is_spent(network)
+    form.count_taken = lambda: signup_taken_throttle.allows(network)
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
@@ -426,7 +427,5 @@ def signup(request: HttpRequest) -> HttpResponse:
                     f"in {enrollment.course.title}. {link}",
                 )
                 return redirect(enrollment.course)
-        if form.has_error("email", EMAIL_TAKEN):
-            signup_taken_throttle.add_for(network)
         messages.error(request, "Your account was not created: please correct the errors below.")
     return render(request, "lessons/signup.html", {"form": form})
