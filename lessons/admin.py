@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from access import policy
-from access.backoffice import CourseScopedAdmin, CourseScopedInline
+from access.backoffice import CourseScopedAdmin, CourseScopedHistoryAdmin, CourseScopedInline
 from accounts.invitations import invitations_resend
 from accounts.models import Role, User
 from accounts.throttle import enroll_throttle, subject_of_user
@@ -230,7 +230,7 @@ class CourseAdminForm(forms.ModelForm):
 
 
 @admin.register(Course)
-class CourseAdmin(InlineRowsMixin, PublishActionsMixin, CourseScopedAdmin):
+class CourseAdmin(InlineRowsMixin, PublishActionsMixin, CourseScopedHistoryAdmin):
     course_path = "pk"
     form = CourseAdminForm
     list_display = (
@@ -495,7 +495,7 @@ class ModuleAdmin(
     OrderedChangelistMixin,
     MoveActionsMixin,
     PublishActionsMixin,
-    CourseScopedAdmin,
+    CourseScopedHistoryAdmin,
 ):
     parent_field = "course"
     list_display = ("title", "course", "order", "is_published", "lesson_count")
@@ -643,7 +643,7 @@ class LessonAdmin(
     OrderedChangelistMixin,
     MoveActionsMixin,
     PublishActionsMixin,
-    CourseScopedAdmin,
+    CourseScopedHistoryAdmin,
 ):
     course_path = "module__course_id"
     parent_field = "module"

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from accounts.models import Role, name_sort_keys
 from accounts.validators import BIDI_CONTROLS
@@ -199,6 +200,11 @@ class Course(models.Model):
     content_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = CourseQuerySet.as_manager()
+    # Each save kept, to read or copy an earlier text back (probe 73: a pasted-over
+    # description was lost); the rendered HTML is made again from the Markdown.
+    history = HistoricalRecords(
+        excluded_fields=["summary_html", "objectives_html", "prerequisites_html", "content_version"]
+    )
 
     # The long texts, left out of lists that show titles (``.defer(*Course.TEXTS)``).
     SOURCES = ("summary", "objectives", "prerequisites")  # Markdown, shown as their _html
@@ -335,6 +341,7 @@ class Module(models.Model):
     is_published = models.BooleanField(_("published"), default=False)
 
     objects = ModuleQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["summary_html"])  # as Course's
 
     class Meta:
         ordering = ["course_id", "order", "pk"]
@@ -451,6 +458,9 @@ class Lesson(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = LessonQuerySet.as_manager()
+    # Each save of the text kept (probe 73: a lesson pasted over was lost for good);
+    # what is made from it (HTML, contents, search text) is made again.
+    history = HistoricalRecords(excluded_fields=["body_html", "toc_html", "body_text"])
 
     class Meta:
         ordering = ["module__order", "order", "pk"]

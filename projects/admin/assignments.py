@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from access import policy
-from access.backoffice import CourseScopedAdmin, CourseScopedInline
+from access.backoffice import CourseScopedAdmin, CourseScopedHistoryAdmin, CourseScopedInline
 from accounts.models import Role
 from coursesite.admin_forms import (
     ChoiceMessagesMixin,
@@ -225,7 +225,7 @@ def _percent(value) -> str:
 
 
 @admin.register(ProjectAssignment)
-class ProjectAssignmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
+class ProjectAssignmentAdmin(ChoiceMessagesMixin, CourseScopedHistoryAdmin):
     def lock_for_write(self, obj) -> None:
         # The project's own row: its edits queue with the release and the group writes.
         ProjectAssignment.objects.lock(obj.pk)

@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from accounts.models import Role, User
 from accounts.validators import validate_name
@@ -166,6 +167,9 @@ class ProjectAssignment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ProjectAssignmentQuerySet.as_manager()
+    # Each save kept: dates and late rules move marks (the back office says whose), and
+    # a brief pasted over was lost (probe 73).
+    history = HistoricalRecords(excluded_fields=["brief_html"])
 
     class Meta:
         ordering = ["course_id", "due_at", "pk"]
