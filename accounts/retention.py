@@ -17,6 +17,16 @@ from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+# What axes logs of logins: successes, failures, and the lockout counters.
+LOGIN_LOGS = (AccessLog, AccessFailureLog, AccessAttempt)
+
+
+def finished_tasks():
+    """Background tasks that ran (one waiting to run still needs its arguments)."""
+    return DBTaskResult.objects.filter(
+        status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED]
+    )
+
 
 def logs_past_retention_delete(now: datetime | None = None) -> int:
     """Delete the login logs and finished tasks older than their retention; return how
@@ -24,10 +34,8 @@ def logs_past_retention_delete(now: datetime | None = None) -> int:
     now = now or timezone.now()
     logins_before = now - timedelta(days=settings.LOGIN_LOG_DAYS)
     deleted = 0
-    for model in (AccessLog, AccessFailureLog, AccessAttempt):
+    for model in LOGIN_LOGS:
         deleted += model.objects.filter(attempt_time__lt=logins_before).delete()[0]
-    deleted += DBTaskResult.objects.filter(
-        status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED],
-        finished_at__lt=now - timedelta(days=settings.TASK_RESULT_DAYS),
-    ).delete()[0]
+    tasks_before = now - timedelta(days=settings.TASK_RESULT_DAYS)
+    deleted += finished_tasks().filter(finished_at__lt=tasks_before).delete()[0]
     return deleted

@@ -6,17 +6,15 @@ import json
 import secrets
 from dataclasses import dataclass
 
-from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, Value
 from django.db.models.functions import Concat, Substr
-from django.tasks import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
 
 from .models import User
+from .retention import LOGIN_LOGS, finished_tasks
 from .signals import forget_user
 
 # An address no mail can reach (RFC 2606's reserved ".invalid"), unique per account.
@@ -66,22 +64,16 @@ def account_anonymise(*, person: User, by: User) -> Anonymised:
     person.groups.clear()
     person.user_permissions.clear()
     person.api_tokens.all().delete()  # their names are the person's words
-    logins = 0
-    for model in (AccessLog, AccessAttempt, AccessFailureLog):
-        login_typed = Q()
-        for login in logins_as:
-            login_typed |= Q(username__iexact=login)
-        logins += model.objects.filter(login_typed).delete()[0]
-    # Finished tasks only: one waiting to run still needs its arguments.
-    finished = DBTaskResult.objects.exclude(
-        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]
-    )
+    login_typed = Q()
+    for login in logins_as:
+        login_typed |= Q(username__iexact=login)
+    logins = sum(model.objects.filter(login_typed).delete()[0] for model in LOGIN_LOGS)
     # An address as a whole JSON string: a username, or an address inside another
     # (student1 in student10's), named other people's tasks (probe 76).
     named = Q(pk__in=[])
     for address in addresses:
         named |= Q(args_kwargs__icontains=json.dumps(address))
-    tasks = finished.filter(named).delete()[0]
+    tasks = finished_tasks().filter(named).delete()[0]
     # The back office's history names the account, and the rows named after it (an
     # enrollment "Name · Course · Role"), as they were.
     LogEntry.objects.filter(

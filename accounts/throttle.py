@@ -194,7 +194,7 @@ signup_taken_throttle = Throttle("signup-taken", "SIGNUP_TAKEN_LIMIT", "SIGNUP_T
 
 # One's data downloaded, per account: a heavy record takes seconds of a worker to write
 # (probe 77: 8-14 s for 20,000 answers), so not on a loop.
-personal_data_throttle = Throttle("personal-data", "PERSONAL_DATA_LIMIT", "TAKEN_EMAIL_WINDOW")
+personal_data_throttle = Throttle("personal-data", "PERSONAL_DATA_LIMIT", "PERSONAL_DATA_WINDOW")
 
 
 def subject_of_user(user) -> str:

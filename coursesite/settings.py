@@ -342,6 +342,7 @@ TAKEN_EMAIL_LIMIT = 5
 SIGNUP_TAKEN_LIMIT = 20  # at sign-up, per network address (a classroom shares one)
 SIGNUP_TAKEN_WINDOW = timedelta(hours=1)
 PERSONAL_DATA_LIMIT = 10  # downloads of one's data a day (accounts.views)
+PERSONAL_DATA_WINDOW = timedelta(days=1)
 TAKEN_EMAIL_WINDOW = timedelta(days=1)
 # How long the login logs and finished background tasks are kept (accounts/retention.py).
 LOGIN_LOG_DAYS = envint("LOGIN_LOG_DAYS", 90)

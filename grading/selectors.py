@@ -19,6 +19,7 @@ from django.db.models import (
 from access import policy
 from accounts.models import Role, User, name_sort_keys, people_matching
 from coursesite.prepared import prepared, prepared_per
+from coursesite.wording import first_few
 from projects.models import Group, GroupMembership, ProjectAssignment, Submission
 
 from .models import (
@@ -382,9 +383,7 @@ def removal_consequences(enrollments) -> list[str]:
         )
         names = sorted(str(e.user) for e in students if e.user_id in with_marks)
         if names:
-            shown = ", ".join(names[:10]) + (
-                f" and {len(names) - 10} more" if len(names) > 10 else ""
-            )
+            shown = first_few(names, 10)
             notes.append(
                 f"{shown} {'has' if len(names) == 1 else 'have'} released marks and feedback "
                 "here: removed, they no longer see them, and the gradebook and its exports "

@@ -18,6 +18,7 @@ from accounts.validators import BIDI_CONTROLS
 from coursesite.converters import parse_id
 from coursesite.dates import local_text
 from coursesite.limits import daily_limit
+from coursesite.wording import counted
 from lessons.models import Enrollment, Lesson, Module, content_changed, percent_of
 from lessons.rendering import markdown_budget, render_markdown
 
@@ -129,27 +130,23 @@ class SyncReport:
         notices = []
         if self.remarked:
             notices.append(
-                f"Corrected answer key ({_plural(self.rekeyed, 'question')}): the marks of "
-                f"{_plural(self.remarked, 'answer')} from "
-                f"{_plural(self.remarked_students, 'student')} changed with it."
+                f"Corrected answer key ({counted(self.rekeyed, 'question')}): the marks of "
+                f"{counted(self.remarked, 'answer')} from "
+                f"{counted(self.remarked_students, 'student')} changed with it."
             )
         if self.removed_answers:
             notices.append(
                 "The questions removed from the lesson took "
-                f"{_plural(self.removed_answers, 'answer')} of "
-                f"{_plural(self.removed_answer_students, 'student')} with them."
+                f"{counted(self.removed_answers, 'answer')} of "
+                f"{counted(self.removed_answer_students, 'student')} with them."
             )
         if self.removed_attempts:
             notices.append(
                 "The exercises removed from the lesson took "
-                f"{_plural(self.removed_attempts, 'attempt')} of "
-                f"{_plural(self.removed_attempt_students, 'student')} with them."
+                f"{counted(self.removed_attempts, 'attempt')} of "
+                f"{counted(self.removed_attempt_students, 'student')} with them."
             )
         return notices
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def _save_changed(obj, values: dict, report: SyncReport) -> None:

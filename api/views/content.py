@@ -25,6 +25,7 @@ from access import policy
 from accounts.models import User
 from accounts.validators import normalize_email, validate_mail_domain
 from coursesite.csvexport import CSV_MEDIA_TYPE
+from coursesite.wording import counted
 from grading.gradebook import released_marks_of
 from lessons import selectors
 from lessons import services as lessons
@@ -366,16 +367,16 @@ def refuse_deleting_work(request, lessons_deleted, what: str) -> None:
     only_params(request, "drop_work")
     # Any case: Python's requests sends True (probe 76).
     raw = request.query_params.get("drop_work", "false").lower()
-    if raw not in DROP_WORK_VALUES:
+    if raw not in filters.BooleanField.VALUES:
         raise ApiValidationError({"drop_work": ["Give true or false."]})
-    if DROP_WORK_VALUES[raw]:
+    if filters.BooleanField.VALUES[raw]:
         return
     answers, tries, students = work_in(lessons_deleted)
     if answers or tries:
         raise Conflict(
-            f"This {what} holds {_counted(answers, 'answer')} and "
-            f"{_counted(tries, 'exercise try', 'exercise tries')} of "
-            f"{_counted(students, 'student')}, deleted with it. To delete them, send the "
+            f"This {what} holds {counted(answers, 'answer')} and "
+            f"{counted(tries, 'exercise try', 'exercise tries')} of "
+            f"{counted(students, 'student')}, deleted with it. To delete them, send the "
             "DELETE again with ?drop_work=true.",
             code="answered_work",
             answers=answers,
@@ -384,11 +385,6 @@ def refuse_deleting_work(request, lessons_deleted, what: str) -> None:
         )
 
 
-def _counted(count: int, one: str, many: str = "") -> str:
-    return f"{count:,} {one if count == 1 else (many or one + 's')}"
-
-
-DROP_WORK_VALUES = {"true": True, "1": True, "false": False, "0": False}
 DROP_WORK = OpenApiParameter(
     "drop_work",
     bool,

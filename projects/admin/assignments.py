@@ -30,6 +30,7 @@ from coursesite.admin_forms import (
 )
 from coursesite.csvexport import CsvResponse
 from coursesite.dates import local_text
+from coursesite.numbers import without_trailing_zeros
 from projects import services
 from projects.admin.filters import GroupNameFilter
 from projects.models import (
@@ -207,7 +208,8 @@ def _say_penalties_changed(request, before: dict, after: dict) -> None:
     moved three weeks earlier by a typo halved two completed marks, and the page said
     only "changed successfully")."""
     changed = [
-        f"{name}: {_percent(before[name])} → {_percent(after[name])}"
+        f"{name}: {without_trailing_zeros(before[name])} % → "
+        f"{without_trailing_zeros(after[name])} %"
         for name in sorted(after)
         if name in before and before[name] != after[name]
     ]
@@ -218,10 +220,6 @@ def _say_penalties_changed(request, before: dict, after: dict) -> None:
             f"changed with it ({'; '.join(changed[:10])}{'; …' if len(changed) > 10 else ''}): "
             "their marks changed in the gradebook. If the change was a mistake, set it back.",
         )
-
-
-def _percent(value) -> str:
-    return f"{value.normalize():f} %"
 
 
 @admin.register(ProjectAssignment)
