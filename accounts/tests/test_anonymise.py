@@ -44,6 +44,17 @@ def released(alice, bob, grace):
     return world
 
 
+def task_naming(email: str, status: str = "SUCCESSFUL") -> DBTaskResult:
+    """A background task whose arguments name EMAIL (an email sent to it)."""
+    return DBTaskResult.objects.create(
+        status=status,
+        args_kwargs={"args": [], "kwargs": {"email": email, "note": "bob"}},
+        task_path="x.y",
+        queue_name="default",
+        backend_name="default",
+    )
+
+
 def anonymise(client, *people, confirmed=True):
     data = {"action": "anonymise_accounts", "_selected_action": [p.pk for p in people]}
     if confirmed:
@@ -59,25 +70,9 @@ def test_a_former_student_is_anonymised_and_the_grades_stay(
     AccessLog.objects.create(username="bob", ip_address="203.0.113.7", user_agent="Firefox")
     AccessLog.objects.create(username=bob.email.upper(), ip_address="203.0.113.7")
     AccessLog.objects.create(username="dave", ip_address="198.51.100.2")
-    kwargs = json.dumps({"args": [], "kwargs": {"email": bob.email}})
-    done = DBTaskResult.objects.create(
-        status="SUCCESSFUL",
-        args_kwargs=json.loads(kwargs),
-        task_path="x.y",
-        queue_name="default",
-        backend_name="default",
-    )
-    waiting = DBTaskResult.objects.create(
-        status="READY",
-        args_kwargs=json.loads(kwargs),
-        task_path="x.y",
-        queue_name="default",
-        backend_name="default",
-    )
+    done, waiting = task_naming(bob.email), task_naming(bob.email, status="READY")
     LogEntry.objects.create(
-        user_id=User.objects.get(username="admin").pk
-        if User.objects.filter(username="admin").exists()
-        else bob.pk,
+        user_id=admin_user.pk,
         content_type=ContentType.objects.get_for_model(User),
         object_id=str(bob.pk),
         object_repr="Bob Student",
@@ -167,16 +162,7 @@ def test_anonymising_touches_nobody_elses_records_and_takes_a_free_pseudonym(
     UserFactory(username=f"former-{bob.pk}", email="someone@example.org")
     UserFactory(username="bobby", email=f"x{bob.email}")
 
-    def task(email):
-        return DBTaskResult.objects.create(
-            status="SUCCESSFUL",
-            args_kwargs={"args": [], "kwargs": {"email": email, "note": "bob"}},
-            task_path="x.y",
-            queue_name="default",
-            backend_name="default",
-        )
-
-    theirs, others = task(bob.email.upper()), task(f"x{bob.email}")
+    theirs, others = task_naming(bob.email.upper()), task_naming(f"x{bob.email}")
     enrollment_type = ContentType.objects.get(app_label="lessons", model="enrollment")
     LogEntry.objects.create(
         user_id=admin_user.pk,

@@ -10,6 +10,8 @@ from django.urls import reverse
 from grading import services
 from lessons.rendering import markdown_to_html
 
+from .factories import complete_review
+
 pytestmark = pytest.mark.django_db
 
 
@@ -111,13 +113,7 @@ def test_every_line_comment_is_listed_with_a_link_to_its_line(client, world, ali
         ("README.md", 1, "Say how to run it."),
     ):
         services.line_comment_add(review=world.review, by=grace, path=path, line=line, text=text)
-    services.review_save(
-        review=world.review,
-        by=grace,
-        scores={world.correctness.pk: (Decimal(8), ""), world.style.pk: (Decimal(4), "")},
-        overall_feedback="Fine.",
-        complete=True,
-    )
+    complete_review(world)
     services.grades_release(assignment=world.assignment, by=alice)
     client.force_login(bob)
     page = client.get(reverse("grading:feedback", args=[world.submission.pk])).content.decode()
