@@ -421,10 +421,21 @@ def test_probe_71_phones_large_text_tablets_and_paper(
     page.goto(f"{live_server.url}{feedback}")
     page.emulate_media(media="print")
     expect(page.locator(".navbar")).to_be_hidden()
-    expect(page.locator("#regrade-form button")).to_be_hidden()
+    expect(page.locator("#regrade-form")).to_be_hidden()
     expect(page.locator("#all-line-comments")).to_contain_text("app.py, line 1")
     expect(page.locator("#all-line-comments")).to_contain_text("select_related")
     page.pdf(path=artifacts_dir / "probe71-feedback.pdf")
+    # A lesson prints its quiz's choices (content), not their buttons.
+    from practice.services import lesson_practice_sync
+    from practice.tests.quiz_text import QUIZ
+
+    world.lesson.body = QUIZ
+    world.lesson.is_published = True
+    world.lesson.save()
+    lesson_practice_sync(lesson=world.lesson)
+    page.goto(f"{live_server.url}{world.lesson.get_absolute_url()}")
+    expect(page.locator(".practice-choice").first).to_be_visible()
+    expect(page.get_by_role("button", name="Check my answer").first).to_be_hidden()
     page.emulate_media(media="screen")
 
     # A tablet's back office starts with its navigation closed: the list has the room.
