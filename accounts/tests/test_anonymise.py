@@ -127,11 +127,19 @@ def test_a_former_student_is_anonymised_and_the_grades_stay(
 def test_only_superusers_anonymise_and_never_themselves_or_a_superuser(
     client, admin_client, admin_user, released, alice, bob
 ):
-    # The course's own instructor is not offered the action, nor can post it.
-    client.force_login(alice)
-    assert b"anonymise_accounts" not in client.get(CHANGELIST).content
-    anonymise(client, bob)
-    assert User.objects.get(pk=bob.pk).username == "bob"
+    # The course's own instructor is not offered the action, nor can post it; nor can
+    # another course's.
+    from accounts.models import Role
+    from accounts.tests.factories import InstructorFactory
+    from lessons.models import Course
+
+    other = Course.objects.create(title="Databases", slug="databases")
+    dora = enroll(InstructorFactory(username="dora"), other, Role.INSTRUCTOR)
+    for instructor in (alice, dora):
+        client.force_login(instructor)
+        assert b"anonymise_accounts" not in client.get(CHANGELIST).content
+        anonymise(client, bob)
+        assert User.objects.get(pk=bob.pk).username == "bob"
     # A superuser is refused for themselves and for another superuser, in words.
     root = User.objects.create_superuser("root2", "root2@example.org", "x-Pass-12345")
     response = anonymise(admin_client, admin_user, root)
