@@ -126,7 +126,7 @@ MIDDLEWARE = [
     # Around SecurityMiddleware, whose own refusals (another host's address) came bare.
     "coursesite.middleware.ErrorPageHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "coursesite.middleware.StaticFilesMiddleware",
     # Around everything that may answer with an error page of its own (the NUL check's
     # 400 had neither header below it).
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -207,6 +207,31 @@ def test_static_files_are_hashed_and_cached_for_a_year(client):
     assert response.get("Content-Encoding") in {"gzip", "br"}
 
 
+@pytest.mark.django_db
+def test_static_files_collected_anew_are_served_by_the_next_server(tmp_path, settings):
+    # The static files are read once per process and kept (tests build a server each);
+    # what is collected afterwards, or served with other headers, is read again.
+    settings.STATIC_ROOT = tmp_path
+    plain = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": plain}  # no manifest here
+
+    def served(name):
+        response = Client().get(f"/static/{name}")
+        return b"".join(response.streaming_content) if response.status_code == 200 else None
+
+    (tmp_path / "first.txt").write_text("first")
+    assert served("first.txt") == b"first"
+    assert served("second.txt") is None
+
+    (tmp_path / "second.txt").write_text("second")
+    assert served("second.txt") == b"second"
+    (tmp_path / "first.txt").write_text("first, changed")
+    assert served("first.txt") == b"first, changed"
+
+    settings.WHITENOISE_MAX_AGE = 60
+    assert Client().get("/static/first.txt")["Cache-Control"] == "max-age=60, public"
+
+
 def test_dockerfile_references_files_that_exist():
     dockerfile = (BASE_DIR / "Dockerfile").read_text()
     for match in re.finditer(r"^COPY (\S+) ", dockerfile, re.MULTILINE):
