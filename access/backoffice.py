@@ -274,6 +274,23 @@ class SiteWideAdminMixin:
         if not policy.is_superuser(request.user):
             raise PermissionDenied
 
+    # Django's model permissions grant nothing here (probe 80: an instructor given a few
+    # made a group of every permission, read and emptied the site's login logs).
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return policy.is_superuser(request.user) and super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return policy.is_superuser(request.user) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, *args) -> bool:
+        return policy.is_superuser(request.user) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return policy.is_superuser(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return policy.is_superuser(request.user) and super().has_delete_permission(request, obj)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         self._refuse_unless_superuser(request)
         return super().change_view(request, object_id, form_url, extra_context)
