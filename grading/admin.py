@@ -52,10 +52,12 @@ from .models import (
 from .services import (
     RELEASED_MARKS_LOCKED,
     REVIEW_COMPLETED_KEPT,
+    closing_refusal,
     grader_assign,
     grader_assign_check,
     graders_assign_round_robin,
     graders_waiting_note,
+    groups_closed_by_grading,
     is_released,
     review_delete,
     review_delete_refusal,
@@ -428,6 +430,11 @@ class RubricAdmin(PartsHistoryMixin, HistoryAdmin):
     @admin.action(description=_("Assign graders (round robin) to ungraded submissions"))
     def assign_round_robin(self, request, queryset):
         for rubric in queryset.select_related("assignment"):
+            if closing := groups_closed_by_grading(rubric.assignment):
+                confirm = "use its grading page, where “Also close their hand-in” can be ticked"
+                refusal = closing_refusal(closing, confirm=confirm)
+                self.message_user(request, f"{rubric.assignment}: {refusal}", messages.ERROR)
+                continue
             try:
                 created = graders_assign_round_robin(assignment=rubric.assignment, by=request.user)
             except ValidationError as exc:
@@ -606,6 +613,15 @@ class LineCommentInline(CourseScopedInline, admin.TabularInline):
 
 
 class ReviewAssignForm(forms.ModelForm):
+    close_hand_in = forms.BooleanField(
+        required=False,
+        label=_("Also close its hand-in"),
+        help_text=_(
+            "For a group still before its deadline, on a project that takes no new "
+            "version once grading starts."
+        ),
+    )
+
     class Meta:
         model = Review
         fields = ("group", "grader")
@@ -615,6 +631,11 @@ class ReviewAssignForm(forms.ModelForm):
         group = data.get("group") or (self.instance.group if self.instance.pk else None)
         if group and data.get("grader") and "grader" in self.changed_data:
             grader_assign_check(group=group, grader=data["grader"])
+            if not self.instance.pk and not data.get("close_hand_in"):
+                group.submission_count = 1  # it has a version: the check said so
+                if closing := groups_closed_by_grading(group.assignment, [group]):
+                    confirm = "tick “Also close its hand-in”"
+                    raise ValidationError(closing_refusal(closing, confirm=confirm))
         return data
 
 
@@ -657,7 +678,7 @@ class ReviewAdmin(HistoryAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ("group", "grader")
+            return ("group", "grader", "close_hand_in")
         return ("group", "submission", "grader", "status", "total", "overall_feedback")
 
     def get_readonly_fields(self, request, obj=None):
@@ -733,7 +754,12 @@ class ReviewAdmin(HistoryAdmin):
         if change and "grader" not in form.changed_data:
             return  # nothing else is editable here: scores change on the review page
         # Through the service: it picks the latest submission and checks the grader.
-        saved = grader_assign(group=obj.group, grader=obj.grader, by=request.user)
+        saved = grader_assign(
+            group=obj.group,
+            grader=obj.grader,
+            by=request.user,
+            close_hand_in=form.cleaned_data.get("close_hand_in", False),
+        )
         obj.pk = saved.pk
         obj.submission = saved.submission
 

@@ -37,5 +37,11 @@ def demo_grading_seed(*, demo: DemoCourse, assignment: ProjectAssignment) -> Rub
         for label, share in (("Excellent", 1), ("Good", Decimal("0.7")), ("Needs work", 0.3)):
             Level.objects.create(criterion=criterion, label=label, points=points * Decimal(share))
     for group in Group.objects.filter(assignment=assignment, submissions__isnull=False).distinct():
-        grader_assign(group=group, grader=demo.users["grader"], by=demo.users["instructor"])
+        # The demo shows grading under way: its hand-in closes on purpose.
+        grader_assign(
+            group=group,
+            grader=demo.users["grader"],
+            by=demo.users["instructor"],
+            close_hand_in=True,
+        )
     return rubric

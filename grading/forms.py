@@ -13,7 +13,7 @@ from accounts.models import Role, User
 from coursesite.converters import parse_id
 from coursesite.forms import PlainErrorsMixin
 from coursesite.numbers import PlainDecimalField
-from projects.models import Group
+from projects.models import Group, LateVersionRule
 
 from .models import Criterion, CriterionScore
 from .services import overridable_students
@@ -270,6 +270,12 @@ class GraderReassignForm(PlainErrorsMixin, forms.Form):
             ),
         },
     )
+    close_hand_in = forms.BooleanField(
+        required=False,
+        label="Also close its hand-in",
+        help_text="For a group still before its deadline: this project takes no new "
+        "version once grading starts.",
+    )
 
     def __init__(self, *args, assignment, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -281,6 +287,8 @@ class GraderReassignForm(PlainErrorsMixin, forms.Form):
         self.fields["grader"].queryset = User.objects.filter(
             enrollments__course_id=assignment.course_id, enrollments__role=Role.GRADER
         ).order_by("username")
+        if assignment.late_version_rule != LateVersionRule.LOCK_WHEN_GRADING:
+            del self.fields["close_hand_in"]
 
     def error_text(self) -> str:
         return " ".join(str(e) for errors in self.errors.values() for e in errors)

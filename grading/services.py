@@ -46,10 +46,12 @@ from .models import (
 
 __all__ = [
     "RELEASED_MARKS_LOCKED",
+    "closing_refusal",
     "grader_assign",
     "grader_assign_check",
     "graders_assign_round_robin",
     "grades_release",
+    "groups_closed_by_grading",
     "is_released",
     "check_line",
     "draft_version",
@@ -135,20 +137,51 @@ def grader_assign_check(*, group: Group, grader: User) -> Submission:
         raise ValidationError(RELEASED_NO_REVIEWS)
     if not policy.can(grader, policy.GRADE, group.assignment.course):
         raise ValidationError(f"{grader} is not a grader or instructor of this course.")
+    if group.memberships.filter(student=grader).exists():
+        # A student made a grader keeps their groups (their marks stand on them).
+        raise ValidationError(
+            f"{grader} is a member of {group}: nobody grades their own group. "
+            "Choose another grader."
+        )
     submission = _latest_submission(group)
     if submission is None:
         raise ValidationError(f"{group} has not submitted anything yet.")
     return submission
 
 
+def closing_refusal(closing: list[Group], *, confirm: str = "tick “Also close its hand-in”") -> str:
+    """Why assigning graders was refused: it would close CLOSING's hand-in early. CONFIRM:
+    how the caller says to assign anyway."""
+    if len(closing) == 1:
+        deadline = local_text(closing[0].deadline())
+        who = f"{closing[0]} can still hand in until {deadline}"
+    else:
+        who = f"{len(closing)} groups can still hand in before their deadline"
+    return (
+        f"Nothing was assigned: {who}, and a grader assigned now closes that (this "
+        f"project takes no new version once grading starts). To assign anyway, {confirm}; "
+        "or assign after the deadline."
+    )
+
+
 @transaction.atomic
-def grader_assign(*, group: Group, grader: User, by: User | None = None) -> Review:
-    """Assign GRADER to GROUP's latest submission, or hand an unfinished review over."""
+def grader_assign(
+    *, group: Group, grader: User, by: User | None = None, close_hand_in: bool = False
+) -> Review:
+    """Assign GRADER to GROUP's latest submission, or hand an unfinished review over.
+
+    A first grader starts grading, which closes the group's hand-in on a project whose
+    versions lock then: refused before the deadline unless CLOSE_HAND_IN (probe 79: a
+    grader chosen three weeks early locked the team out, unsaid)."""
     _lock(group.assignment_id)
     policy.forget(grader)
     submission = grader_assign_check(group=group, grader=grader)
     _rubric_with_criteria(group.assignment)
     review = Review.objects.select_for_update().filter(group=group).first()
+    if review is None and not close_hand_in:
+        group.submission_count = 1  # it has a version: grader_assign_check said so
+        if closing := groups_closed_by_grading(group.assignment, [group]):
+            raise ValidationError(closing_refusal(closing))
     if review is None:
         review = Review.objects.create(
             group=group, submission=submission, grader=grader, assigned_by=by
@@ -200,18 +233,21 @@ def groups_closed_by_grading(
 
 @transaction.atomic
 def graders_assign_round_robin(
-    *, assignment: ProjectAssignment, by: User | None = None
+    *, assignment: ProjectAssignment, by: User | None = None, close_hand_in: bool = False
 ) -> list[Review]:
     """Spread the submissions nobody grades yet over the course's graders, evenly.
 
     Oldest submissions first; each goes to the grader with the fewest reviews of this
-    assignment so far (ties broken by username), so repeated runs stay balanced.
-    Only users enrolled with the grader role count, and only those who can log in
-    (``graders_of``); instructors grade by hand.
+    assignment so far (ties broken by username), so repeated runs stay balanced, and
+    never to a member of the group. Only users enrolled with the grader role count, and
+    only those who can log in (``graders_of``); instructors grade by hand. Refused
+    while groups could still hand in, unless CLOSE_HAND_IN (as ``grader_assign``).
     """
     _lock(assignment.pk)
     if is_released(assignment):
         raise ValidationError(RELEASED_NO_REVIEWS)
+    if not close_hand_in and (closing := groups_closed_by_grading(assignment)):
+        raise ValidationError(closing_refusal(closing, confirm="tick “Also close their hand-in”"))
     graders, waiting = graders_of(assignment)
     if not graders and waiting:
         names = first_few([str(user) for user in waiting], 5)
@@ -234,10 +270,18 @@ def graders_assign_round_robin(
         group__assignment=assignment, group__review__isnull=True
     ).order_by("group_id", "-version"):
         latest.setdefault(submission.group_id, submission)
+    members: dict[int, set[int]] = {}
+    for group_id, student_id in GroupMembership.objects.filter(
+        group_id__in=latest, student_id__in=load
+    ).values_list("group_id", "student_id"):
+        members.setdefault(group_id, set()).add(student_id)
     created = []
     order = {grader.pk: index for index, grader in enumerate(graders)}
     for submission in sorted(latest.values(), key=lambda s: (s.submitted_at, s.pk)):
-        grader_id = min(load, key=lambda pk: (load[pk], order[pk]))
+        eligible = [pk for pk in load if pk not in members.get(submission.group_id, ())]
+        if not eligible:
+            continue  # its only graders are its members: an instructor grades it
+        grader_id = min(eligible, key=lambda pk: (load[pk], order[pk]))
         load[grader_id] += 1
         created.append(
             Review(

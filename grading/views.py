@@ -926,19 +926,12 @@ def _no_mark(student_id: int) -> StudentMark:
 @form_view(page("grading:assignment_grading", "pk"), keep=False)
 def assign_graders(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _get_assignment_for_instructor(request, pk)
-    closing = services.groups_closed_by_grading(assignment)
-    if closing and request.POST.get("close_open_groups") != "1":
-        # Assigning locks a group's versions on such a project: said before, not after.
-        messages.warning(
-            request,
-            f"Nothing was assigned: {len(closing)} group(s) can still hand in before their "
-            "deadline, and a grader assigned now closes their hand-in (this project locks "
-            "versions when grading starts). Tick “Also close their hand-in” to assign "
-            "anyway, or assign after the deadline.",
-        )
-        return redirect("grading:assignment_grading", pk=assignment.pk)
     try:
-        created = services.graders_assign_round_robin(assignment=assignment, by=request.user)
+        created = services.graders_assign_round_robin(
+            assignment=assignment,
+            by=request.user,
+            close_hand_in=request.POST.get("close_open_groups") == "1",
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -992,7 +985,12 @@ def hub_reassign(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("grading:assignment_hub", pk=assignment.pk)
     group, grader = form.cleaned_data["group"], form.cleaned_data["grader"]
     try:
-        services.grader_assign(group=group, grader=grader, by=request.user)
+        services.grader_assign(
+            group=group,
+            grader=grader,
+            by=request.user,
+            close_hand_in=form.cleaned_data.get("close_hand_in", False),
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

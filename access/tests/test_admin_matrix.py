@@ -180,7 +180,7 @@ def add_payload(label: str, empty: dict, change: dict, a, b) -> dict:
             "title": f"{a.word} clarity",
             "max_points": 5,
         },
-        "grading.Review": {"group": a.group_q.pk, "grader": a.grader.pk},
+        "grading.Review": {"group": a.group_q.pk, "grader": a.grader.pk, "close_hand_in": "on"},
         "autograding.TestSuite": {"assignment": a.bare.pk},
         "accounts.User": {
             "username": "newcomer",

@@ -107,7 +107,10 @@ def test_a_course_runs_from_scripts_with_tokens_only(live_server):
 
     # 3. The instructor assigns the graders; the grader scores the submission.
     assert refused(marker.post(f"/assignments/{assignment_id}/assign-graders/"))
-    assigned = teacher.post(f"/assignments/{assignment_id}/assign-graders/")
+    # Before the deadline, the API asks before closing the groups' hand-in.
+    early = teacher.post(f"/assignments/{assignment_id}/assign-graders/")
+    assert early.status_code == 409 and early.json()["groups"], early.text
+    assigned = teacher.post(f"/assignments/{assignment_id}/assign-graders/?close_hand_in=true")
     assert assigned.status_code == 200, assigned.text
     review_id = marker.get("/reviews/", params={"assignment": assignment_id}).json()["results"][0][
         "id"

@@ -14,7 +14,7 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from coursesite.csvexport import CSV_MEDIA_TYPE
 
 from ..access import PolicyMixin
-from ..filters import refuse_other_params
+from ..filters import BooleanField, refuse_other_params
 from ..serializers import ProblemSerializer, refuse_unknown_fields
 
 # OPTIONS answers 405 (the schema describes every operation): so no Allow lists it.
@@ -25,6 +25,15 @@ def only_params(request, *names: str) -> None:
     """Refuse (400) query parameters other than NAMES, for the pages that are no plain
     list (StrictFilterBackend guards those)."""
     refuse_other_params(request, names, what="This address has no such parameter")
+
+
+def query_flag(request, name: str) -> bool:
+    """Read the query parameter NAME as true or false (absent: false), in any case:
+    Python's requests sends True (probe 76). Anything else is refused (400)."""
+    raw = request.query_params.get(name, "false").lower()
+    if raw not in BooleanField.VALUES:
+        raise ApiValidationError({name: ["Give true or false."]})
+    return BooleanField.VALUES[raw]
 
 
 class ApiViewSet(PolicyMixin, viewsets.GenericViewSet):

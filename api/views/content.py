@@ -17,7 +17,6 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, parsers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError
-from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -43,6 +42,7 @@ from .base import (
     changes,
     only_params,
     problems,
+    query_flag,
     save_checked,
     valid,
 )
@@ -365,11 +365,7 @@ def refuse_deleting_work(request, lessons_deleted, what: str) -> None:
     what goes first, and a lesson's PATCH asks the same (probe 73: a DELETE of a module
     took 45 answers at once, without a word)."""
     only_params(request, "drop_work")
-    # Any case: Python's requests sends True (probe 76).
-    raw = request.query_params.get("drop_work", "false").lower()
-    if raw not in filters.BooleanField.VALUES:
-        raise ApiValidationError({"drop_work": ["Give true or false."]})
-    if filters.BooleanField.VALUES[raw]:
+    if query_flag(request, "drop_work"):
         return
     answers, tries, students = work_in(lessons_deleted)
     if answers or tries:

@@ -16,7 +16,12 @@ from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.http.multipartparser import MultiPartParserError
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, parsers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import Throttled
@@ -41,18 +46,28 @@ from projects.uploads import (
 from projects.views.student import archive_download
 
 from .. import filters, serializers
+from ..problems import Conflict
 from .base import (
     ApiViewSet,
     ZipRenderer,
     form_input,
     form_valid,
     no_body,
+    only_params,
     problems,
+    query_flag,
     refuse_unless_accepted,
 )
 from .grading import GradingAssignmentActions
 
 logger = logging.getLogger(__name__)
+
+CLOSE_HAND_IN = OpenApiParameter(
+    "close_hand_in",
+    bool,
+    description="true: assign also groups still before their deadline, closing their "
+    "hand-in (on a project whose versions lock when grading starts).",
+)
 
 NO_GROUP = "Join or create a group before submitting."
 TOO_MANY_PARTS = (
@@ -231,8 +246,15 @@ class AssignmentViewSet(
     # Instructors ---------------------------------------------------------------
     @extend_schema(
         summary="Give every submitted group without a grader one, evenly (instructors)",
+        description="Never to a member of the group. On a project whose versions lock "
+        "when grading starts, groups still before their deadline would be closed: "
+        "refused (409, naming them in `groups`) unless `?close_hand_in=true`.",
         request=None,
-        responses={200: serializers.ReviewSerializer(many=True), **problems(400, 403, 404)},
+        parameters=[CLOSE_HAND_IN],
+        responses={
+            200: serializers.ReviewSerializer(many=True),
+            **problems(400, 403, 404, 409),
+        },
     )
     # Its answer is a list but no listing: no filters or pages (nor in the schema).
     @action(
@@ -245,7 +267,17 @@ class AssignmentViewSet(
     def assign_graders(self, request, pk=None):
         assignment = self.object_for(policy.TEACH)
         no_body(request)
-        created = grading.graders_assign_round_robin(assignment=assignment, by=request.user)
+        only_params(request, "close_hand_in")
+        close_hand_in = query_flag(request, "close_hand_in")
+        if not close_hand_in and (closing := grading.groups_closed_by_grading(assignment)):
+            raise Conflict(
+                grading.closing_refusal(closing, confirm="send ?close_hand_in=true"),
+                code="closes_hand_in",
+                groups=[group.pk for group in closing],
+            )
+        created = grading.graders_assign_round_robin(
+            assignment=assignment, by=request.user, close_hand_in=close_hand_in
+        )
         reviews = (
             Review.objects.filter(pk__in=[r.pk for r in created])
             .select_related("group__assignment")

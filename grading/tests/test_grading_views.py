@@ -836,7 +836,7 @@ def test_assigning_graders_before_the_deadline_asks_first_for_it_closes_hand_in(
     assert "3 groups can still hand in before the deadline" in page
 
     refused = unescape(client.post(url, follow=True).content.decode())
-    assert "Nothing was assigned: 3 group(s) can still hand in" in refused
+    assert "Nothing was assigned: 3 groups can still hand in before their deadline" in refused
     assert not Review.objects.exists()
     assigned = unescape(client.post(url, {"close_open_groups": "1"}, follow=True).content.decode())
     assert "3 submission(s) assigned to graders." in assigned

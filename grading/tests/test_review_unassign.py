@@ -39,7 +39,9 @@ def assigned(world, alice, grace):
     world.assignment.late_version_rule = LateVersionRule.LOCK_WHEN_GRADING
     world.assignment.save(update_fields=["due_at", "late_version_rule"])
     world.review.delete()
-    world.review = services.grader_assign(group=world.group, grader=grace, by=alice)
+    world.review = services.grader_assign(
+        group=world.group, grader=grace, by=alice, close_hand_in=True
+    )
     group = Group.objects.get(pk=world.group.pk)
     assert group.grading_started_at is not None and group.graded_submission_id is not None
     return world
