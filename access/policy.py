@@ -286,6 +286,7 @@ RULES: dict[str, Rule] = {
     "grading.CriterionScore": Rule(parent="review"),
     "grading.LineComment": Rule(parent="review"),
     "grading.RegradeRequest": Rule(parent="review"),
+    "grading.RegradeMessage": Rule(parent="regrade"),
     "grading.FeedbackView": Rule(
         course="review__group__assignment__course",
         actions={VIEW: (Grant(TEACHERS), Grant(STUDENTS, _own("student"))), TEACH: TEACHING},

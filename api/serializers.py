@@ -22,6 +22,7 @@ from grading.models import (
     CriterionScore,
     LineComment,
     MarkOverride,
+    RegradeMessage,
     RegradeRequest,
     Review,
     ReviewStatus,
@@ -549,14 +550,30 @@ class LineCommentInSerializer(Serializer):
     submission = graded_version_field()
 
 
+class RegradeMessageSerializer(ModelSerializer):
+    """A message of a regrade's thread, named by its side only (as on the site: no
+    grader's name to students, no student's to an anonymous grader)."""
+
+    class Meta:
+        model = RegradeMessage
+        fields = ["from_staff", "text", "created_at"]
+        read_only_fields = fields
+
+
 class RegradeSerializer(ModelSerializer):
+    messages = RegradeMessageSerializer(many=True, read_only=True)
+
     class Meta:
         model = RegradeRequest
         fields = [
             "id", "review", "criterion", "reason", "status", "old_points", "new_points",
-            "response", "created_at", "answered_at",
+            "response", "created_at", "answered_at", "messages",
         ]  # fmt: skip
         read_only_fields = fields
+
+
+class RegradeMessageInSerializer(Serializer):
+    text = serializers.CharField(max_length=REGRADE_TEXT_MAX_LENGTH)
 
 
 class RegradeAnswerSerializer(Serializer):

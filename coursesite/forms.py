@@ -115,6 +115,10 @@ class PlainErrorsMixin:
                     unique.append(error)
             errors.data[:] = unique
 
+    def error_text(self) -> str:
+        """Return the form's errors as sentences, for the message above the page."""
+        return " ".join(str(e) for errors in self.errors.values() for e in errors)
+
 
 # Every form field and API text field refuses a NUL (Django's validator): said in these
 # words rather than Django's "Null characters are not allowed." (accounts/apps.py).

@@ -45,6 +45,7 @@ from .models import (
     LineComment,
     MarkOverride,
     PeerRating,
+    RegradeMessage,
     RegradeRequest,
     Review,
     Rubric,
@@ -820,11 +821,31 @@ class GradeReleaseAdmin(ReadOnlyAdmin):
         return RELEASE_KEPT
 
 
+class RegradeMessageInline(CourseScopedInline, admin.TabularInline):
+    """The request's thread, to read: it is written on the grading pages."""
+
+    model = RegradeMessage
+    extra = 0
+    fields = ("created_at", "author", "from_staff", "text")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author")
+
+
 @admin.register(RegradeRequest)
 class RegradeRequestAdmin(ReadOnlyAdmin):
     list_display = ("review", "criterion", "status", "created_at", "answered_by")
     list_filter = ("status",)
     list_select_related = ("review__group", "review__grader", "criterion", "answered_by")
+    inlines = (RegradeMessageInline,)
 
 
 @admin.register(PeerRating)

@@ -290,9 +290,6 @@ class GraderReassignForm(PlainErrorsMixin, forms.Form):
         if assignment.late_version_rule != LateVersionRule.LOCK_WHEN_GRADING:
             del self.fields["close_hand_in"]
 
-    def error_text(self) -> str:
-        return " ".join(str(e) for errors in self.errors.values() for e in errors)
-
 
 class RegradeRequestForm(PlainErrorsMixin, forms.Form):
     criterion = forms.ModelChoiceField(
@@ -331,6 +328,15 @@ class RegradeRequestForm(PlainErrorsMixin, forms.Form):
         return cleaned
 
 
+class RegradeMessageForm(PlainErrorsMixin, forms.Form):
+    text = forms.CharField(
+        label="Your message",
+        max_length=REGRADE_TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Write the message first."},
+    )
+
+
 class RegradeAnswerForm(PlainErrorsMixin, forms.Form):
     decision = forms.ChoiceField(
         choices=[("accept", "Accept with a new score"), ("decline", "Decline")],
@@ -365,10 +371,6 @@ class RegradeAnswerForm(PlainErrorsMixin, forms.Form):
         field.error_messages["invalid"] = (
             f"Give the new score as a number between 0 and {_points(max_points)}, such as 7.5."
         )
-
-    def error_text(self) -> str:
-        """Return the form's errors as sentences, for the message above the page."""
-        return " ".join(str(e) for errors in self.errors.values() for e in errors)
 
 
 class PeerRatingForm(PlainErrorsMixin, forms.Form):

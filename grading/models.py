@@ -320,6 +320,28 @@ class RegradeRequest(models.Model):
         return reverse("grading:regrade_answer", kwargs={"pk": self.pk})
 
 
+class RegradeMessage(models.Model):
+    """A message in a regrade request's thread, while it waits for its answer: the
+    grader asks the group for details, the group answers (the reason opens it)."""
+
+    regrade = models.ForeignKey(RegradeRequest, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # Said by the grading side (the review's grader or a teacher), else by the group:
+    # how the thread names it without naming a grader to students or a student to an
+    # anonymous grader, whoever the author becomes later.
+    from_staff = models.BooleanField(_("from the grading side"))
+    text = models.TextField(_("message"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Message on {self.regrade}"
+
+
 class PeerRating(models.Model):
     """How much RATER thinks RATEE contributed (1-5); never shown to the ratee.
 

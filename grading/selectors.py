@@ -30,6 +30,7 @@ from .models import (
     LineComment,
     MarkOverride,
     PeerRating,
+    RegradeMessage,
     RegradeRequest,
     Review,
     ReviewStatus,
@@ -294,6 +295,12 @@ def personal_data_of(user: User) -> dict:
         .select_related("criterion", "review__group__assignment")
         .order_by("created_at", "pk")
     )
+    # What USER wrote in regrade threads, as a student or as a grader.
+    written = (
+        RegradeMessage.objects.filter(author=user)
+        .select_related("regrade__criterion", "regrade__review__group__assignment")
+        .order_by("created_at", "pk")
+    )
     ratings = (
         PeerRating.objects.filter(rater=user)
         .select_related("ratee", "group__assignment")
@@ -350,6 +357,15 @@ def personal_data_of(user: User) -> dict:
                 "answered_at": r.answered_at,
             }
             for r in regrades
+        ],
+        "regrade_messages_written": [
+            {
+                "project": m.regrade.review.group.assignment.title,
+                "criterion": m.regrade.criterion.title,
+                "message": m.text,
+                "written_at": m.created_at,
+            }
+            for m in written
         ],
         "peer_ratings_given": [
             {

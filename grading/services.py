@@ -37,6 +37,7 @@ from .models import (
     LineComment,
     MarkOverride,
     PeerRating,
+    RegradeMessage,
     RegradeRequest,
     RegradeStatus,
     Review,
@@ -64,6 +65,7 @@ __all__ = [
     "new_version_notify",
     "peer_ratings_submit",
     "regrade_answer",
+    "regrade_message_add",
     "regrade_request_create",
     "regrade_window_closes",
     "review_delete",
@@ -994,8 +996,7 @@ def regrade_request_create(
     assignment = review.group.assignment
     _lock(assignment.pk)  # the same request sent twice at once: the second one is told
     # Who asks is part of the record: a member of the group, still its student.
-    member = GroupMembership.objects.filter(group=review.group, student=student).exists()
-    if not (member and policy.role_in(student, assignment.course_id) == Role.STUDENT):
+    if not _asks_as_member(student, review):
         raise ValidationError("Only members of the group can ask for a regrade.")
     closes = regrade_window_closes(assignment)
     if closes is None:
@@ -1018,6 +1019,39 @@ def regrade_request_create(
         requested_by=student,
         reason=reason,
         old_points=score.points if score else None,
+    )
+
+
+def _asks_as_member(student: User, review: Review) -> bool:
+    """Whether STUDENT speaks for REVIEW's group: a member, still a student of the course."""
+    assignment = review.group.assignment
+    member = GroupMembership.objects.filter(group=review.group, student=student).exists()
+    return member and policy.role_in(student, assignment.course_id) == Role.STUDENT
+
+
+@transaction.atomic
+def regrade_message_add(*, regrade: RegradeRequest, by: User, text: str) -> RegradeMessage:
+    """Add BY's message to REGRADE's thread while it waits for its answer: the review's
+    grader (or a teacher) asking the group, or a member of the group answering.
+
+    Probe 79: a grader could only accept or decline, and a student only ask again in a
+    new request, which reached the grader as a fresh item without the exchange."""
+    _lock(regrade.review.group.assignment_id)
+    regrade = RegradeRequest.objects.select_for_update().select_related("review").get(pk=regrade.pk)
+    review = regrade.review
+    from_staff = policy.can(by, policy.GRADE, review)
+    if not from_staff and not _asks_as_member(by, review):
+        raise ValidationError("Only the group and its grader write in this regrade request.")
+    if regrade.status != RegradeStatus.OPEN:
+        raise ValidationError(
+            "This regrade request has been answered, so its thread is closed: ask for a "
+            "new regrade if something is still wrong."
+        )
+    text = text.strip()
+    if not shows_something(text):  # spaces, or characters that show nothing
+        raise ValidationError("Write the message first.")
+    return RegradeMessage.objects.create(
+        regrade=regrade, author=by, from_staff=from_staff, text=text
     )
 
 

@@ -21,7 +21,14 @@ from accounts.models import User
 from coursesite.prepared import prepared
 from projects.models import Group, GroupMembership
 
-from .models import FeedbackView, RegradeRequest, Review, ReviewStatus
+from .models import (
+    FeedbackView,
+    RegradeMessage,
+    RegradeRequest,
+    RegradeStatus,
+    Review,
+    ReviewStatus,
+)
 from .selectors import has_member_unrated_by
 
 __all__ = ["StudentTodo", "feedback_mark_viewed", "student_todo"]
@@ -31,10 +38,16 @@ __all__ = ["StudentTodo", "feedback_mark_viewed", "student_todo"]
 class StudentTodo:
     new_feedback: list[Review] = field(default_factory=list)
     regrade_answers: list[RegradeRequest] = field(default_factory=list)
+    regrade_questions: list[RegradeRequest] = field(default_factory=list)
     peer_evaluations: list[Group] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.new_feedback or self.regrade_answers or self.peer_evaluations)
+        return bool(
+            self.new_feedback
+            or self.regrade_answers
+            or self.regrade_questions
+            or self.peer_evaluations
+        )
 
 
 def student_todo(user: User) -> StudentTodo:
@@ -104,13 +117,31 @@ def _feedback(user: User, todo: StudentTodo) -> None:
     regrade_viewed = FeedbackView.objects.filter(review=OuterRef("review_id"), student=user).values(
         "viewed_at"
     )
-    todo.regrade_answers = list(
-        RegradeRequest.objects.filter(review__in=mine, answered_at__isnull=False)
-        .annotate(viewed_at=Subquery(regrade_viewed[:1]))
-        .filter(Q(viewed_at__isnull=True) | Q(answered_at__gt=F("viewed_at")))
-        .select_related("criterion", "review__group__assignment__course")
-        .order_by("-answered_at", "pk")
+    # Answers given since, and open requests whose grader asked the group something
+    # since: one query for both lists.
+    last = RegradeMessage.objects.filter(regrade=OuterRef("pk")).order_by("-created_at", "-pk")
+    unread_answer = Q(answered_at__isnull=False) & (
+        Q(viewed_at__isnull=True) | Q(answered_at__gt=F("viewed_at"))
     )
+    unread_question = Q(status=RegradeStatus.OPEN, asked_by_staff=True) & (
+        Q(viewed_at__isnull=True) | Q(asked_at__gt=F("viewed_at"))
+    )
+    regrades = (
+        RegradeRequest.objects.filter(review__in=mine)
+        .annotate(
+            viewed_at=Subquery(regrade_viewed[:1]),
+            asked_at=Subquery(last.values("created_at")[:1]),
+            asked_by_staff=Subquery(last.values("from_staff")[:1]),
+        )
+        .filter(unread_answer | unread_question)
+        .select_related("criterion", "review__group__assignment__course")
+        .order_by("-answered_at", "-asked_at", "pk")
+    )
+    for regrade in regrades:
+        if regrade.answered_at:
+            todo.regrade_answers.append(regrade)
+        else:
+            todo.regrade_questions.append(regrade)
 
 
 def _peer_evaluations(user: User) -> list[Group]:

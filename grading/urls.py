@@ -14,6 +14,7 @@ urlpatterns = [
     path("comments/<id:pk>/edit/", views.line_comment_edit, name="line_comment_edit"),
     path("regrades/", views.regrade_list, name="regrade_list"),
     path("regrades/<id:pk>/", views.regrade_answer, name="regrade_answer"),
+    path("regrades/<id:pk>/message/", views.regrade_message, name="regrade_message"),
     # /grading/assignments/<pk>/ and /grading/courses/<slug>/: instructors
     path("assignments/<id:pk>/", views.assignment_overview, name="assignment_grading"),
     path("assignments/<id:pk>/hub/", views.assignment_hub, name="assignment_hub"),

@@ -17,7 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Count, Prefetch
+from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -44,12 +44,14 @@ from .diff import archive_diff
 from .forms import (
     COMMENT_MAX_LENGTH,
     REASON_MAX_LENGTH,
+    REGRADE_TEXT_MAX_LENGTH,
     GraderReassignForm,
     LineCommentEditForm,
     LineCommentForm,
     MarkOverrideForm,
     PeerRatingForm,
     RegradeAnswerForm,
+    RegradeMessageForm,
     RegradeRequestForm,
     ReleaseForm,
     RubricForm,
@@ -74,6 +76,7 @@ from .models import (
     GradeRelease,
     LineComment,
     PeerRating,
+    RegradeMessage,
     RegradeRequest,
     RegradeStatus,
     Review,
@@ -735,6 +738,14 @@ def regrade_list(request: HttpRequest) -> HttpResponse:
             "answered_by",
             "review__grader",
         )
+        # Who spoke last in its thread: None without messages.
+        .annotate(
+            last_from_staff=Subquery(
+                RegradeMessage.objects.filter(regrade=OuterRef("pk"))
+                .order_by("-created_at", "-pk")
+                .values("from_staff")[:1]
+            )
+        )
         .order_by("status", "-created_at")
     )
     rows = [(r, r.review.group_label(anonymous=_anonymous(r.review))) for r in regrades]
@@ -795,9 +806,54 @@ def regrade_answer(request: HttpRequest, pk: int) -> HttpResponse:
             "score": score,
             "form": form,
             "can_edit": can_edit and regrade.status == RegradeStatus.OPEN,
+            "thread": regrade.messages.select_related("author"),
+            "message_form": RegradeMessageForm() if answerable else None,
             "history": review.regrade_requests.select_related("criterion", "answered_by"),
         },
     )
+
+
+# Each regrade request's messages, with their authors, in one query for a page.
+THREADS = Prefetch("messages", RegradeMessage.objects.select_related("author"))
+
+
+def _regrade_page(request: HttpRequest, pk: int) -> str:
+    """The page of regrade PK's thread for its reader: the grader's answer page, or the
+    group's feedback page; the feedback list to anyone who may not read it."""
+    readable = policy.scope(
+        request.user, policy.VIEW, RegradeRequest.objects.select_related("review")
+    )
+    regrade = readable.filter(pk=pk).first()
+    if regrade is None:
+        return reverse("grading:feedback_list")
+    if policy.can(request.user, policy.GRADE, regrade.review):
+        return reverse("grading:regrade_answer", kwargs={"pk": pk})
+    feedback = reverse("grading:feedback", kwargs={"pk": regrade.review.submission_id})
+    return f"{feedback}#regrade-{pk}"
+
+
+# Not kept across a login: a page may hold several threads' boxes.
+@form_view(_regrade_page, keep=False)
+def regrade_message(request: HttpRequest, pk: int) -> HttpResponse:
+    regrade = policy.get_or_refuse(
+        request.user, policy.VIEW, RegradeRequest.objects.select_related("review"), pk=pk
+    )
+    form = RegradeMessageForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Nothing was sent. {form.error_text()}")
+        return redirect(_regrade_page(request, pk))
+    try:
+        message = services.regrade_message_add(
+            regrade=regrade, by=request.user, text=form.cleaned_data["text"]
+        )
+    except ValidationError as exc:
+        messages.error(request, "Nothing was sent. " + " ".join(exc.messages))
+        return redirect(_regrade_page(request, pk))
+    if message.from_staff:
+        messages.success(request, "Sent to the group. The request stays open for your answer.")
+    else:
+        messages.success(request, "Sent to your grader, with your request.")
+    return redirect(_regrade_page(request, pk))
 
 
 # Instructor pages
@@ -1306,7 +1362,10 @@ def _render_feedback(
             "line_comments": line_comments,
             "path": path,
             "as_member": as_member,
-            "regrades": review.regrade_requests.select_related("criterion", "requested_by"),
+            "regrades": review.regrade_requests.select_related(
+                "criterion", "requested_by"
+            ).prefetch_related(THREADS),
+            "regrade_text_max": REGRADE_TEXT_MAX_LENGTH,
             "regrade_form": regrade_form if can_request else None,
             "regrade_closes": closes,
             "regrades_all_waiting": all_waiting,

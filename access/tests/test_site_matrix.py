@@ -170,6 +170,13 @@ def routes(a, b) -> list[Route]:
             data={"text": "Intruder edit"},
         ),
         Route("grading:line_comment_delete", {"pk": a.comment_o.pk}, post=GRADES_A),
+        # Its thread: the group's members and those who grade it (before the answer).
+        Route(
+            "grading:regrade_message",
+            {"pk": a.regrade.pk},
+            post=MEMBERS_A,
+            data={"text": "Intruder message"},
+        ),
         Route(
             "grading:regrade_answer",
             {"pk": a.regrade.pk},

@@ -215,6 +215,8 @@ def calls(a, b) -> list[Call]:
         Call("GET", "/line-comments/{id}/", a.comment_o.pk, GRADES_A),
         Call("DELETE", "/line-comments/{id}/", a.comment_o.pk, GRADES_A),
         Call("GET", "/regrades/{id}/", a.regrade.pk, MEMBERS_A),
+        # The group's members and those who grade it (before the answer closes it).
+        Call("POST", "/regrades/{id}/messages/", a.regrade.pk, MEMBERS_A, {"text": "Intruder"}),
         Call(
             "POST",
             "/regrades/{id}/answer/",

@@ -15,7 +15,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import ValidationError as ApiValidationError
@@ -356,7 +356,23 @@ class RegradeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     write_action = policy.GRADE
 
     def base_queryset(self):
-        return RegradeRequest.objects.order_by("status", "-created_at", "-pk")
+        return RegradeRequest.objects.order_by("status", "-created_at", "-pk").prefetch_related(
+            "messages"
+        )
+
+    @extend_schema(
+        summary="Write in a regrade request's thread while it waits for its answer (the "
+        "group's members, its grader or an instructor)",
+        request=serializers.RegradeMessageInSerializer,
+        responses={201: serializers.RegradeSerializer, **problems(400, 404)},
+    )
+    @action(detail=True, methods=["post"], url_path="messages")
+    def messages(self, request, pk=None):
+        regrade = self.object_for(policy.VIEW)
+        data = valid(serializers.RegradeMessageInSerializer, request.data)
+        grading.regrade_message_add(regrade=regrade, by=request.user, text=data["text"])
+        regrade = self.base_queryset().get(pk=regrade.pk)
+        return Response(self.get_serializer(regrade).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Accept (with new points) or decline a regrade request (the review's grader, "
