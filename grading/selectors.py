@@ -259,6 +259,31 @@ def students_of_project_in_no_group(assignment: ProjectAssignment, *, search: st
     return students.order_by(*name_sort_keys())
 
 
+def peer_raters(group_ids: list[int]) -> dict[int, tuple[set[int], set[int]]]:
+    """For each of GROUP_IDS with members: who of them rated so that it counts (every
+    member counted in marks, as WebPA takes a rater: grading.peer), and those members.
+
+    Probe 79: the marks page showed a factor of 0.33 without saying that it rested on one
+    member's self-serving ratings, the other one never having rated."""
+    members: dict[int, set[int]] = defaultdict(set)
+    for group_id, student_id in (
+        GroupMembership.objects.filter(group_id__in=group_ids)
+        .with_counted_in_marks()
+        .filter(counted=True)
+        .values_list("group_id", "student_id")
+    ):
+        members[group_id].add(student_id)
+    rated: dict[tuple[int, int], set[int]] = defaultdict(set)
+    for group_id, rater_id, ratee_id in PeerRating.objects.filter(
+        group_id__in=group_ids
+    ).values_list("group_id", "rater_id", "ratee_id"):
+        rated[group_id, rater_id].add(ratee_id)
+    return {
+        group_id: ({m for m in group_members if rated[group_id, m] >= group_members}, group_members)
+        for group_id, group_members in members.items()
+    }
+
+
 def personal_data_of(user: User) -> dict:
     """USER's released marks and feedback, the regrades they asked for and the peer
     ratings they gave, for their data download (accounts.personal_data). What the

@@ -910,6 +910,7 @@ def assignment_overview(request: HttpRequest, pk: int) -> HttpResponse:
             for m in group.memberships.all()
         ]
         rows.append((group, getattr(group, "review", None), members))
+    peer = selectors.peer_raters([group.pk for group in groups]) if rubric.peer_evaluation else {}
     release = GradeRelease.objects.filter(assignment=assignment).first()
     # A refused override comes back in its student's row, as typed.
     kept = kept_fields(request)
@@ -920,6 +921,8 @@ def assignment_overview(request: HttpRequest, pk: int) -> HttpResponse:
             "assignment": assignment,
             "rubric": rubric,
             "rows": rows,
+            # Per group: (members whose peer ratings count, members counted), if any.
+            "peer": peer,
             "groups_page": groups_page,
             "loners": [
                 (student, marks.get(assignment.pk, student.pk) or _no_mark(student.pk))
@@ -1090,6 +1093,20 @@ def _peer_not_open_yet(assignment: ProjectAssignment) -> list[str]:
     return sorted(group.name for group in groups if group.deadline() > now)
 
 
+def _peer_partly_rated(assignment: ProjectAssignment) -> list[str]:
+    """The groups of ASSIGNMENT where some but not all members rated: their factors rest
+    on fewer opinions than members (WebPA scales them up)."""
+    rubric = getattr(assignment, "rubric", None)
+    if rubric is None or not rubric.peer_evaluation:
+        return []
+    groups = dict(Group.objects.filter(assignment=assignment).values_list("pk", "name"))
+    return sorted(
+        groups[group_id]
+        for group_id, (raters, members) in selectors.peer_raters(list(groups)).items()
+        if len(members) > 1 and 0 < len(raters) < len(members)
+    )
+
+
 @form_view(keep=False)
 def release_grades(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _get_assignment_for_instructor(request, pk)
@@ -1121,6 +1138,7 @@ def release_grades(request: HttpRequest, pk: int) -> HttpResponse:
             "pending": services.students_without_review(assignment),
             "never_submitted": never_submitted,
             "peer_not_open": _peer_not_open_yet(assignment),
+            "peer_partly_rated": _peer_partly_rated(assignment),
         },
     )
 

@@ -92,6 +92,10 @@ def test_page_queries_do_not_grow_with_data(client, alice, bob, grace):
             alice,
             reverse("grading:assignment_grading", kwargs={"pk": world.assignment.pk}),
         ),
+        "release": (
+            alice,
+            reverse("grading:release_grades", kwargs={"pk": world.assignment.pk}),
+        ),
     }
 
     def measure() -> dict[str, int]:

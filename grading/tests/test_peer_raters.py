@@ -1,0 +1,54 @@
+"""The instructor sees who rated their teammates: a factor resting on some members'
+ratings only is said on the marks page and before the release (probe 79: 0.33 from one
+member's self-serving ratings, the other never having rated, showed as any factor)."""
+
+from __future__ import annotations
+
+from html import unescape
+
+import pytest
+from django.urls import reverse
+
+from grading.models import PeerRating
+
+from .factories import grading_world
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_marks_and_release_pages_say_whose_ratings_the_factors_rest_on(
+    client, alice, bob, grace
+):
+    world = grading_world(alice=alice, bob=bob, grace=grace, peer_evaluation=True)
+    PeerRating.objects.create(group=world.group, rater=bob, ratee=bob, score=5)
+    PeerRating.objects.create(group=world.group, rater=bob, ratee=world.dave, score=1)
+    client.force_login(alice)
+    marks = reverse("grading:assignment_grading", kwargs={"pk": world.assignment.pk})
+    release = reverse("grading:release_grades", kwargs={"pk": world.assignment.pk})
+
+    page = unescape(client.get(marks).content.decode())
+    assert "Peer ratings: 1 of 2 members" in page
+    assert "Factors rest on 1 member's ratings" in page
+    dave_row = next(row for row in page.split("<tr>") if "Dave Student" in row)
+    bob_row = next(row for row in page.split("<tr>") if "Bob" in row and "Team Rocket" in row)
+    assert "did not rate" in dave_row and "did not rate" not in bob_row
+    warning = unescape(client.get(release).content.decode())
+    assert "In 1 group (Team Rocket) not every member rated" in warning
+
+    # A rating of one member only does not count (WebPA needs them all), nor is it said.
+    PeerRating.objects.create(group=world.group, rater=world.dave, ratee=bob, score=3)
+    assert "Peer ratings: 1 of 2 members" in client.get(marks).content.decode()
+
+    PeerRating.objects.create(group=world.group, rater=world.dave, ratee=world.dave, score=3)
+    page = unescape(client.get(marks).content.decode())
+    assert "Peer ratings: 2 of 2 members" in page
+    assert "Factors rest on" not in page and "did not rate" not in page
+    assert "not every member rated" not in unescape(client.get(release).content.decode())
+
+
+def test_nothing_is_said_of_ratings_without_peer_evaluation(client, alice, bob, grace):
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    client.force_login(alice)
+    marks = reverse("grading:assignment_grading", kwargs={"pk": world.assignment.pk})
+    page = client.get(marks).content.decode()
+    assert "Peer ratings:" not in page and "did not rate" not in page
