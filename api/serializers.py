@@ -19,13 +19,16 @@ from coursesite.numbers import PlainDecimalSerializerField
 from grading.forms import COMMENT_MAX_LENGTH, FEEDBACK_MAX_LENGTH, REGRADE_TEXT_MAX_LENGTH
 from grading.gradebook import CellState
 from grading.models import (
+    Criterion,
     CriterionScore,
+    Level,
     LineComment,
     MarkOverride,
     RegradeMessage,
     RegradeRequest,
     Review,
     ReviewStatus,
+    Rubric,
 )
 from grading.services import override_state
 from lessons.models import LESSON_BODY_MAX_LENGTH, Course, Enrollment, Lesson, Module
@@ -548,6 +551,36 @@ class LineCommentInSerializer(Serializer):
     line = serializers.IntegerField(min_value=1, max_value=10_000_000)
     text = serializers.CharField(max_length=COMMENT_MAX_LENGTH)
     submission = graded_version_field()
+
+
+class LevelSerializer(ModelSerializer):
+    class Meta:
+        model = Level
+        fields = ["label", "points", "description"]
+        read_only_fields = fields
+
+
+class CriterionSerializer(ModelSerializer):
+    levels = LevelSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Criterion
+        fields = ["id", "order", "title", "description", "max_points", "levels"]
+        read_only_fields = fields
+
+
+class RubricSerializer(ModelSerializer):
+    """A project's rubric: its settings and criteria, whose ids the reviews' scores name."""
+
+    criteria = CriterionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Rubric
+        fields = [
+            "assignment", "anonymous_grading", "graders_see_all", "regrade_window_days",
+            "peer_evaluation", "peer_factor_cap", "criteria",
+        ]  # fmt: skip
+        read_only_fields = fields
 
 
 class RegradeMessageSerializer(ModelSerializer):

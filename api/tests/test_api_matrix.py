@@ -227,6 +227,8 @@ def calls(a, b) -> list[Call]:
         # Instructors: grading of a project, release, overrides, gradebook.
         # (Not the bare project: without a rubric's criteria no grader is assigned.)
         Call("POST", "/assignments/{id}/assign-graders/", a.grading.pk, TEACHES_A),
+        # Its rubric: those who grade the course.
+        Call("GET", "/assignments/{id}/rubric/", a.grading.pk, GRADES_A),
         Call(
             "GET",
             "/assignments/{id}/release/",

@@ -43,7 +43,7 @@ class ApiViewSet(PolicyMixin, viewsets.GenericViewSet):
     lookup_value_converter = "id"
 
     # The GETs of one object that take no query parameters (the others check theirs).
-    PARAMETERLESS = ("retrieve", "download", "release")
+    PARAMETERLESS = ("retrieve", "download", "release", "rubric")
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

@@ -33,12 +33,15 @@ from grading import views as grading_pages
 from grading.forms import LineCommentForm, MarkOverrideForm, RegradeAnswerForm, RubricForm
 from grading.gradebook import gradebook_page
 from grading.models import (
+    Criterion,
     CriterionScore,
     GradeRelease,
+    Level,
     LineComment,
     MarkOverride,
     RegradeRequest,
     Review,
+    Rubric,
 )
 from projects.models import Submission
 
@@ -425,6 +428,30 @@ class OverrideViewSet(
 
 class GradingAssignmentActions:
     """The instructors' grading actions on an assignment (mixed into AssignmentViewSet)."""
+
+    @extend_schema(
+        summary="The project's rubric: settings, criteria and levels (its graders and instructors)",
+        description="The criteria's ids are those the reviews' scores name.",
+        responses={200: serializers.RubricSerializer, **problems(403, 404)},
+    )
+    @action(detail=True, methods=["get"], url_path="rubric")
+    def rubric(self, request, pk=None):
+        assignment = self.object_for(policy.GRADE)
+        rubric = (
+            Rubric.objects.filter(assignment=assignment)
+            .prefetch_related(
+                Prefetch(
+                    "criteria",
+                    Criterion.objects.order_by("order", "pk").prefetch_related(
+                        Prefetch("levels", Level.objects.order_by("-points", "pk"))
+                    ),
+                )
+            )
+            .first()
+        )
+        if rubric is None:
+            raise NotFound("This project has no rubric yet.")
+        return Response(serializers.RubricSerializer(rubric).data)
 
     @extend_schema(
         summary="Whether the grades are released, and when (instructors)",
