@@ -33,6 +33,7 @@ from accounts.invitations import invitations_send, is_invitable
 from accounts.models import Role, User, name_sort_keys, people_matching
 from accounts.validators import canonical_email, normalize_email, validate_name
 from coursesite.copying import copy_file, copy_of
+from coursesite.dates import local_text
 from coursesite.emails import in_chunks
 from coursesite.files import delete_file_on_commit, files_removed_on_failure, store_file
 from coursesite.locks import lock_rows
@@ -1028,8 +1029,13 @@ class ImportReport:
         return bool(self.created or self.updated)
 
 
+# The reason an import's saves give in the content history (Course, Module, Lesson).
+IMPORT_REASON = "import_course"
+
+
 def _apply(obj, values: dict, report: ImportReport, label: str) -> None:
     """Save OBJ only if VALUES change it, so a repeated import touches nothing."""
+    obj._change_reason = IMPORT_REASON
     if obj.pk is None:
         for name, value in values.items():
             setattr(obj, name, value)
@@ -1040,12 +1046,30 @@ def _apply(obj, values: dict, report: ImportReport, label: str) -> None:
     if not changed:
         report.unchanged += 1
         return
+    if notice := _replaced_edit(obj, label):
+        report.notices.append(notice)
     for name in changed:
         setattr(obj, name, values[name])
     if any(f.name == "updated_at" for f in obj._meta.concrete_fields):
         changed.append("updated_at")
     obj.save(update_fields=changed)
     report.updated.append(f"{label} ({', '.join(sorted(set(changed) - {'updated_at'}))})")
+
+
+def _replaced_edit(obj, label: str) -> str:
+    """Say that importing replaces OBJ's last edit, if a person made it in the back office
+    rather than an import (probe 79: an old checkout imported silently undid an
+    instructor's edit). Its versions stay in the History."""
+    history = getattr(obj, "history", None)
+    if history is None:
+        return ""
+    last = history.select_related("history_user").order_by("-history_date", "-pk").first()
+    if last is None or last.history_user is None or last.history_change_reason == IMPORT_REASON:
+        return ""
+    return (
+        f"{label}: replaces the edit {last.history_user} saved in the back office on "
+        f"{local_text(last.history_date)} (its earlier versions stay in its History)"
+    )
 
 
 def course_import(

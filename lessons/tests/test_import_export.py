@@ -418,3 +418,37 @@ def test_two_lessons_of_one_order_export_to_a_bundle_that_imports(tmp_path):
         ("one", 1),
         ("two", 2),
     ]
+
+
+def test_importing_over_a_back_office_edit_says_so_first_and_records_the_import(
+    tmp_path, alice
+):
+    """Probe 79: importing an old checkout undid an instructor's edit made in the back
+    office without a word, the dry run said only "2 updated", and the history row of
+    the import named nobody and no reason."""
+    from io import StringIO
+
+    course = small_bundle(tmp_path)
+    course_import(path=course)
+    lesson = Lesson.objects.get(slug="one")
+    lesson.title, lesson._history_user = "One, as the instructor fixed it", alice
+    lesson.save()
+
+    out = StringIO()
+    call_command("import_course", str(course), dry_run=True, stdout=out)
+    said = out.getvalue()
+    assert "updated lesson one (title)" in said
+    assert f"lesson one: replaces the edit {alice} saved in the back office on" in said
+    assert Lesson.objects.get(slug="one").title == "One, as the instructor fixed it"
+
+    report = course_import(path=course)
+    assert any(notice.startswith("lesson one: replaces the edit") for notice in report.notices)
+    latest = Lesson.objects.get(slug="one").history.order_by("-history_date").first()
+    assert latest.title == "One" and latest.history_change_reason == "import_course"
+    # The edit is kept in the history, to copy back.
+    assert lesson.history.filter(title="One, as the instructor fixed it").exists()
+    # An import over an import says nothing.
+    (course / "01-basics" / "01-one.md").write_text(
+        "---\ntitle: One again\nslug: one\norder: 1\npublished: true\n---\nFirst.\n"
+    )
+    assert course_import(path=course).notices == []

@@ -54,7 +54,8 @@ class Command(BaseCommand):
                 f"{path} was not imported, nothing was changed: the database refused "
                 f"it ({type(exc).__name__}: {str(exc).strip()[:200]})"
             ) from exc
-        if verbosity > 1:
+        # A dry run names what it would change: the point of running it.
+        if verbosity > 1 or (dry_run and verbosity):
             for line in report.created:
                 self.stdout.write(f"  created {line}")
             for line in report.updated:
