@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.apps import apps
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 
 from access import policy
 from accounts.models import Role, User
@@ -201,13 +202,18 @@ def grader_consistency(assignment: ProjectAssignment) -> Consistency:
     criteria = list(
         assignment.rubric.criteria.order_by("order", "pk").values_list("pk", "max_points", "title")
     )
+    scores = CriterionScore.objects.filter(
+        review__group__assignment=assignment,
+        review__status=ReviewStatus.COMPLETED,
+        points__isnull=False,
+    )
+    if apps.is_installed("autograding"):
+        # Points the tests pre-filled and the grader left as they were are the tests'
+        # judgement, not the grader's (probe 79: they hid or made drift). Read through
+        # autograding's reverse relation, as grading does not import that app.
+        scores = scores.exclude(prefill__points=F("points"))
     rows = (
-        CriterionScore.objects.filter(
-            review__group__assignment=assignment,
-            review__status=ReviewStatus.COMPLETED,
-            points__isnull=False,
-        )
-        .values(
+        scores.values(
             "review__grader_id",
             "review__grader__display_name",
             "review__grader__first_name",

@@ -164,3 +164,39 @@ def test_other_courses_instructors_and_the_graders_do_not_see_it(client, world, 
         response = client.get(url)
         assert response.status_code in (403, 404)
         assert b"grader-consistency" not in response.content
+
+
+def test_scores_left_as_the_tests_pre_filled_them_are_not_the_graders(client, world, alice, grace):
+    """Probe 79: a criterion the autograder pre-filled counted as the grader's judgement,
+    which hid or made drift."""
+    from django.core.files.base import ContentFile
+
+    from autograding.models import BuildStatus, PrefilledScore, Run, RunStatus, TestSuite
+    from projects.tests.factories import make_zip
+
+    gina = enroll(UserFactory(username="gina", display_name="Gina Grader"), world.course, "grader")
+    suite = TestSuite.objects.create(
+        assignment=world.assignment,
+        archive=ContentFile(make_zip({"test_app.py": "def test_x():\n    pass\n"}), "t.zip"),
+        archive_name="tests.zip",
+        build_status=BuildStatus.READY,
+    )
+    for _ in range(3):
+        graded(world, grace, "10", "5")  # 100 %
+        review = graded(world, gina, "10", "3")  # Correctness: the tests' 10, left alone
+        run = Run.objects.create(submission=review.submission, suite=suite, status=RunStatus.PASSED)
+        score = review.scores.get(criterion=world.correctness)
+        PrefilledScore.objects.create(score=score, run=run, points=score.points)
+    # One pre-filled score the grader changed is theirs again.
+    changed = graded(world, gina, "4", "3")
+    run = Run.objects.create(submission=changed.submission, suite=suite, status=RunStatus.PASSED)
+    PrefilledScore.objects.create(
+        score=changed.scores.get(criterion=world.correctness), run=run, points=Decimal(10)
+    )
+    client.force_login(alice)
+
+    gina_row = consistency_table(client, world)["Gina Grader"]
+
+    # Style alone counts on the three, both criteria on the fourth: (3*3 + 4 + 3) / (3*5 + 15).
+    assert gina_row[1].startswith("53 % -47 vs others' 100 %")
+    assert gina_row[2].startswith("40 %")  # Correctness: the one score she gave, 4 of 10
