@@ -67,7 +67,7 @@ TOO_MANY_SIGNED_OUT = (
     "What you typed could not be kept: too many forms were sent from your network while "
     "signed out this hour. Log in, then type it again."
 )
-POST_ONLY = "That address only receives a form: here is the page with the form."
+POST_ONLY = "That address is where a form is sent, not a page to open: here is the form itself."
 STALE_TAB = "Your session changed in another tab; we kept what you typed — check it and send again."
 OTHER_PERSON = (
     "That form was sent from a page shown to someone else on this browser, before you "
