@@ -59,6 +59,7 @@ from .services import (
     graders_assign_round_robin,
     graders_waiting_note,
     groups_closed_by_grading,
+    groups_left_to_teachers_note,
     is_released,
     review_delete,
     review_delete_refusal,
@@ -442,10 +443,11 @@ class RubricAdmin(PartsHistoryMixin, HistoryAdmin):
                 self.message_user(request, " ".join(exc.messages), messages.ERROR)
             else:
                 waiting = graders_waiting_note(rubric.assignment) if created else ""
+                left = groups_left_to_teachers_note(rubric.assignment)
                 self.message_user(
                     request,
-                    f"{rubric.assignment}: {len(created)} submission(s) assigned.{waiting}",
-                    messages.SUCCESS,
+                    f"{rubric.assignment}: {len(created)} submission(s) assigned.{waiting}{left}",
+                    messages.WARNING if left else messages.SUCCESS,
                 )
 
 
@@ -632,7 +634,9 @@ class ReviewAssignForm(forms.ModelForm):
         group = data.get("group") or (self.instance.group if self.instance.pk else None)
         if group and data.get("grader") and "grader" in self.changed_data:
             grader_assign_check(group=group, grader=data["grader"])
-            if not self.instance.pk and not data.get("close_hand_in"):
+            # A group with a review already is handed over (grader_assign): nothing closes.
+            handed_over = self.instance.pk or Review.objects.filter(group=group).exists()
+            if not handed_over and not data.get("close_hand_in"):
                 group.submission_count = 1  # it has a version: the check said so
                 if closing := groups_closed_by_grading(group.assignment, [group]):
                     confirm = "tick “Also close its hand-in”"

@@ -117,15 +117,14 @@ def _feedback(user: User, todo: StudentTodo) -> None:
     regrade_viewed = FeedbackView.objects.filter(review=OuterRef("review_id"), student=user).values(
         "viewed_at"
     )
-    # Answers given since, and open requests whose grader asked the group something
-    # since: one query for both lists.
+    # Answers given since, and open requests whose grader's question waits for the
+    # group's answer: one query for both lists.
     last = RegradeMessage.objects.filter(regrade=OuterRef("pk")).order_by("-created_at", "-pk")
     unread_answer = Q(answered_at__isnull=False) & (
         Q(viewed_at__isnull=True) | Q(answered_at__gt=F("viewed_at"))
     )
-    unread_question = Q(status=RegradeStatus.OPEN, asked_by_staff=True) & (
-        Q(viewed_at__isnull=True) | Q(asked_at__gt=F("viewed_at"))
-    )
+    # A question stays until a member answers it (probe 81: it went once read).
+    unread_question = Q(status=RegradeStatus.OPEN, asked_by_staff=True)
     regrades = (
         RegradeRequest.objects.filter(review__in=mine)
         .annotate(

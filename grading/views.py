@@ -826,7 +826,8 @@ def _regrade_page(request: HttpRequest, pk: int) -> str:
     regrade = readable.filter(pk=pk).first()
     if regrade is None:
         return reverse("grading:feedback_list")
-    if policy.can(request.user, policy.GRADE, regrade.review):
+    # Its graders and teachers, also a grader who may read it only (rubric open to all).
+    if policy.can(request.user, policy.VIEW, regrade, roles=STAFF_ROLES):
         return reverse("grading:regrade_answer", kwargs={"pk": pk})
     feedback = reverse("grading:feedback", kwargs={"pk": regrade.review.submission_id})
     return f"{feedback}#regrade-{pk}"
@@ -995,8 +996,12 @@ def assign_graders(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         waiting = services.graders_waiting_note(assignment)
+        left = services.groups_left_to_teachers_note(assignment)
         if created:
-            messages.success(request, f"{len(created)} submission(s) assigned to graders.{waiting}")
+            said = f"{len(created)} submission(s) assigned to graders.{waiting}{left}"
+            messages.success(request, said)
+        elif left:
+            messages.warning(request, f"Nothing was assigned.{left}")
         else:
             messages.info(request, "Every submission already has a grader.")
     return redirect("grading:assignment_grading", pk=assignment.pk)

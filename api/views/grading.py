@@ -17,7 +17,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -367,11 +367,18 @@ class RegradeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
         summary="Write in a regrade request's thread while it waits for its answer (the "
         "group's members, its grader or an instructor)",
         request=serializers.RegradeMessageInSerializer,
-        responses={201: serializers.RegradeSerializer, **problems(400, 404)},
+        responses={201: serializers.RegradeSerializer, **problems(400, 403, 404)},
     )
     @action(detail=True, methods=["post"], url_path="messages")
     def messages(self, request, pk=None):
         regrade = self.object_for(policy.VIEW)
+        # A reader who is neither its grader nor of the group (a grader of a rubric open
+        # to all graders): refused as /answer/ refuses them, not as a bad body.
+        if not (
+            policy.can(request.user, policy.GRADE, regrade.review)
+            or policy.can(request.user, policy.VIEW, regrade, roles=policy.STUDENTS)
+        ):
+            raise PermissionDenied("Only the group and its grader write in this request.")
         data = valid(serializers.RegradeMessageInSerializer, request.data)
         grading.regrade_message_add(regrade=regrade, by=request.user, text=data["text"])
         regrade = self.base_queryset().get(pk=regrade.pk)

@@ -129,9 +129,14 @@ def test_nobody_grades_their_own_group(client, world, alice, bob, grace):
 
     Review.objects.all().delete()
     Enrollment.objects.filter(user=grace, course=world.course).delete()
-    client.post(assign)
+    said = unescape(client.post(assign, follow=True).content.decode())
     assert not Review.objects.filter(group=world.group).exists()
     assert Review.objects.get(group=other).grader == bob
+    # Said, not left for the hub's counts to tell (probe 81).
+    assert "1 submission(s) assigned to graders. Team Rocket got no grader" in said
+    assert "Grade it yourself (Reviews → Add in the back office)" in said
+    again = unescape(client.post(assign, follow=True).content.decode())
+    assert "Nothing was assigned. Team Rocket got no grader" in again
 
 
 def test_round_robin_still_spreads_evenly_over_graders_outside_each_group(world, alice, grace):

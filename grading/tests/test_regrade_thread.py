@@ -14,10 +14,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from access.tests.tenants import build_tenant
+from accounts.models import Role
+from accounts.tests.factories import UserFactory
 from api.tests.conftest import token_client
 from grading import services
 from grading.forms import REGRADE_TEXT_MAX_LENGTH
 from grading.models import RegradeMessage, RegradeRequest, RegradeStatus
+from lessons.models import Enrollment
 
 pytestmark = pytest.mark.django_db
 
@@ -180,3 +183,44 @@ def test_a_students_data_download_holds_what_they_wrote_in_threads():
     data = _client(a.student).get(reverse("accounts:personal_data")).json()
     written = [m["message"] for m in data["regrade_messages_written"]]
     assert written == ["app.py, line 3"]
+
+
+def test_the_thread_as_a_teacher_a_reading_grader_and_a_double_click_meet_it():
+    """Probe 81: a teacher read "Your grader asked something: answer below" with no box;
+    a grader who may only read it was sent to a feedback page they cannot open; the API
+    said 400 to them where /answer/ says 403; a double click stored two messages; the
+    dashboard item went once read, unanswered; every box had the same label."""
+    a = build_tenant("Apple")
+    message_url = reverse("grading:regrade_message", kwargs={"pk": a.regrade.pk})
+    feedback_page = reverse("grading:feedback", kwargs={"pk": a.submission_r.pk})
+    grader = _client(a.grader)
+    for _ in range(2):
+        grader.post(message_url, {"text": "Which file?"})
+    assert RegradeMessage.objects.count() == 1
+
+    teacher_view = _page(_client(a.instructor), feedback_page)
+    assert "answer below" not in teacher_view and "Waiting for the group's reply." in teacher_view
+
+    student = _client(a.student)
+    page = _page(student, feedback_page)
+    assert f"Add to your request about “{a.criterion.title}”" in page
+    assert "Your grader asks" in _page(student, reverse("lessons:dashboard"))  # still there
+    student.post(message_url, {"text": "app.py"})
+    assert "Your grader asks" not in _page(student, reverse("lessons:dashboard"))
+
+    # A grader of the course who may read the request (a rubric open to every grader)
+    # but not answer it: refused, and sent back to the request, not a 404.
+    reader = UserFactory(username="reader")
+    Enrollment.objects.create(user=reader, course=a.course, role=Role.GRADER)
+    a.rubric.graders_see_all = True
+    a.rubric.save()
+    refused = _client(reader).post(message_url, {"text": "Me too"}, follow=True)
+    assert refused.status_code == 200
+    assert refused.redirect_chain[-1][0].endswith(
+        reverse("grading:regrade_answer", kwargs={"pk": a.regrade.pk})
+    )
+    api = token_client(reader).post(
+        f"/api/v1/regrades/{a.regrade.pk}/messages/", {"text": "x"}, content_type="application/json"
+    )
+    assert api.status_code == 403
+    assert RegradeMessage.objects.count() == 2
