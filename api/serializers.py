@@ -535,7 +535,10 @@ class LineCommentSerializer(ModelSerializer):
 
     class Meta:
         model = LineComment
-        fields = ["id", "review", "path", "line", "text", "text_html", "author", "created_at"]
+        fields = [
+            "id", "review", "path", "line", "text", "text_html", "criterion", "author",
+            "created_at",
+        ]  # fmt: skip
         read_only_fields = fields
 
     def get_author(self, comment) -> int | None:
@@ -550,6 +553,13 @@ class LineCommentInSerializer(Serializer):
     path = serializers.CharField(max_length=1000)
     line = serializers.IntegerField(min_value=1, max_value=10_000_000)
     text = serializers.CharField(max_length=COMMENT_MAX_LENGTH)
+    criterion = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="The id of the rubric's criterion the comment explains (GET …/rubric/).",
+    )
     submission = graded_version_field()
 
 

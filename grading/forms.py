@@ -193,6 +193,15 @@ class LineCommentForm(PlainErrorsMixin, forms.Form):
     text = forms.CharField(
         label="Comment", max_length=COMMENT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
     )
+    # A criterion of the review's rubric, or none (the service checks it is one).
+    criterion = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        error_messages=dict.fromkeys(
+            ("invalid", "min_value", "max_value"), "Choose one of the rubric's criteria, or none."
+        ),
+    )
 
 
 class LineCommentEditForm(PlainErrorsMixin, forms.Form):

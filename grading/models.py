@@ -234,6 +234,16 @@ class LineComment(models.Model):
     text = models.TextField(_("comment"), help_text=_("Markdown."))
     # Rendered and sanitised once, when saved (lessons/rendering.py), like all Markdown.
     text_html = models.TextField(editable=False, blank=True)
+    # The rubric's criterion the comment explains, if the grader says: the student reads
+    # which part of the mark a line cost (PRODUCT.md: comments tied to the rubric).
+    criterion = models.ForeignKey(
+        Criterion,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("criterion"),
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

@@ -303,7 +303,7 @@ def personal_data_of(user: User) -> dict:
         )
         .order_by("-group__assignment__due_at", "pk")
     )
-    prefetch_related_objects(reviews, "scores__criterion", "line_comments")
+    prefetch_related_objects(reviews, "scores__criterion", "line_comments__criterion")
     overridden = MarkOverride.objects.filter(student=user, assignment__in=released)
     projects = {review.group.assignment_id for review in reviews}
     projects |= set(overridden.values_list("assignment_id", flat=True))
@@ -363,7 +363,12 @@ def personal_data_of(user: User) -> dict:
                     )
                 ],
                 "line_comments": [
-                    {"file": c.path, "line": c.line, "comment": c.text}
+                    {
+                        "file": c.path,
+                        "line": c.line,
+                        "comment": c.text,
+                        "criterion": c.criterion.title if c.criterion else None,
+                    }
                     for c in sorted(review.line_comments.all(), key=lambda c: (c.path, c.line))
                 ],
             }

@@ -763,8 +763,10 @@ def line_comment_add(
     line: int,
     text: str,
     shown_version: int | None = None,
+    criterion_id: int | None = None,
 ) -> LineComment:
-    """Add a Markdown comment on LINE of PATH, stored with its sanitised HTML.
+    """Add a Markdown comment on LINE of PATH, stored with its sanitised HTML, tied to
+    the rubric's CRITERION_ID if given.
 
     SHOWN_VERSION: the version the page showed (see _start_grading).
     """
@@ -773,6 +775,13 @@ def line_comment_add(
     text = text.strip()
     if not text:
         raise ValidationError("Write a comment before adding it.")
+    if (
+        criterion_id is not None
+        and not Criterion.objects.filter(
+            pk=criterion_id, rubric__assignment_id=review.group.assignment_id
+        ).exists()
+    ):
+        raise ValidationError("Choose one of the rubric's criteria, or none.", code="criterion")
     started = review.status != ReviewStatus.TODO
     _start_grading(review, shown_version)
     if not started:
@@ -803,6 +812,7 @@ def line_comment_add(
         line=line,
         text=text,
         text_html=feedback_to_html(text),
+        criterion_id=criterion_id,
     )
 
 

@@ -530,6 +530,8 @@ def _render_review(
         "viewer": viewer,
         "path": path,
         "comment_form": comment_form or LineCommentForm(initial={"path": path}),
+        # A line comment names the criterion it explains, if its grader chose one.
+        "criterion_titles": {criterion.pk: criterion.title for criterion in criteria},
         "comment_error": comment_error,
         "comment_invalid": _comment_invalid(comment_form, comment_refused) if comment_error else (),
         "draft_version": services.draft_version(review),
@@ -569,7 +571,8 @@ def _comment_invalid(form: LineCommentForm | None, refused: Collection[str]) -> 
     past the end of the file)."""
     if form is None or not form.is_bound:
         return set()
-    return {name for name in ("line", "text") if name in form.errors or name in refused}
+    fields = ("line", "text", "criterion")
+    return {name for name in fields if name in form.errors or name in refused}
 
 
 # A line comment whose line number is missing or not a number of the file, with its
@@ -608,6 +611,7 @@ def line_comment_create(request: HttpRequest, pk: int) -> HttpResponse:
                 line=form.cleaned_data["line"],
                 text=form.cleaned_data["text"],
                 shown_version=_shown_version(request),
+                criterion_id=form.cleaned_data["criterion"],
             )
         except ValidationError as exc:
             error = " ".join(exc.messages)
@@ -618,6 +622,8 @@ def line_comment_create(request: HttpRequest, pk: int) -> HttpResponse:
             line = form.cleaned_data["line"]
             messages.success(request, f"Comment added on line {line}.")
             return redirect(_review_url(review, path, line))
+    elif "criterion" in form.errors and not ({"path", "line", "text"} & set(form.errors)):
+        error = " ".join(form.errors["criterion"])  # not a number, or out of range
     elif (typed := request.POST.get("text", "").strip()) and "text" in form.errors:
         error = "Comment: " + " ".join(form.errors["text"])  # too long
     elif "line" in form.errors and "path" not in form.errors:
@@ -697,7 +703,7 @@ def _edited_comment_gone(request: HttpRequest) -> HttpResponse:
     if not can_edit or review.grades_released:
         raise Http404("No such comment.")
     form = LineCommentForm(
-        initial={key: request.POST.get(key, "") for key in ("path", "line", "text")}
+        initial={key: request.POST.get(key, "") for key in ("path", "line", "text", "criterion")}
     )
     messages.error(
         request,
@@ -1383,6 +1389,7 @@ def _render_feedback(
             "rubric": marks.rubrics.get(assignment.pk),
             "viewer": viewer,
             "line_comments": line_comments,
+            "criterion_titles": {criterion.pk: criterion.title for criterion in criteria},
             "path": path,
             "as_member": as_member,
             "regrades": review.regrade_requests.select_related(

@@ -139,7 +139,7 @@ def test_a_student_downloads_everything_the_site_keeps_on_them(client, term, bob
         ("Style", Decimal(4)),
     ]
     assert feedback["line_comments"] == [
-        {"file": "app.py", "line": 1, "comment": "Name this *better*."}
+        {"file": "app.py", "line": 1, "comment": "Name this *better*.", "criterion": None}
     ]
     [regrade] = data["regrade_requests"]
     assert (regrade["criterion"], regrade["status"]) == ("Style", "Open")

@@ -210,6 +210,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
                 line=data["line"],
                 text=data["text"],
                 shown_version=shown_version,
+                criterion_id=data["criterion"],
             )
         data = serializers.LineCommentSerializer(comment, context={"request": request}).data
         return Response(data, status=201)

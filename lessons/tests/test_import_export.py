@@ -420,9 +420,7 @@ def test_two_lessons_of_one_order_export_to_a_bundle_that_imports(tmp_path):
     ]
 
 
-def test_importing_over_a_back_office_edit_says_so_first_and_records_the_import(
-    tmp_path, alice
-):
+def test_importing_over_a_back_office_edit_says_so_first_and_records_the_import(tmp_path, alice):
     """Probe 79: importing an old checkout undid an instructor's edit made in the back
     office without a word, the dry run said only "2 updated", and the history row of
     the import named nobody and no reason."""
