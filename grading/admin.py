@@ -830,9 +830,14 @@ class RegradeMessageInline(CourseScopedInline, admin.TabularInline):
 
     model = RegradeMessage
     extra = 0
-    fields = ("created_at", "author", "from_staff", "text")
+    fields = ("created_at", "author", "side", "text")
     readonly_fields = fields
     can_delete = False
+
+    @admin.display(description=_("from"))
+    def side(self, obj: RegradeMessage) -> str:
+        # Named, not a boolean's ✗: a student's message is no error (probe 82).
+        return _("the grading side") if obj.from_staff else _("the group")
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

@@ -17,7 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models import Case, Count, OuterRef, Prefetch, Subquery, When
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -752,7 +752,8 @@ def regrade_list(request: HttpRequest) -> HttpResponse:
                 .values("from_staff")[:1]
             )
         )
-        .order_by("status", "-created_at")
+        # Open ones first (probe 82: "accepted" sorted above "open").
+        .order_by(Case(When(status=RegradeStatus.OPEN, then=0), default=1), "-created_at")
     )
     rows = [(r, r.review.group_label(anonymous=_anonymous(r.review))) for r in regrades]
     return render(request, "grading/regrade_list.html", {"rows": rows})
@@ -796,7 +797,10 @@ def regrade_answer(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.error(request, "Nothing was sent. " + " ".join(exc.messages))
             else:
                 messages.success(
-                    request, "Regrade accepted; the score is updated." if accept else "Declined."
+                    request,
+                    "Regrade accepted; the score is updated."
+                    if accept
+                    else "Declined: the group reads your reason on their feedback page.",
                 )
                 return redirect("grading:regrade_list")
         else:
@@ -1040,8 +1044,18 @@ def assignment_hub(request: HttpRequest, pk: int) -> HttpResponse:
             "drift_min_reviews": DRIFT_MIN_REVIEWS,
             # Once released every review is completed: nothing left to reassign.
             "stranded": [] if release else stranded_reviews(assignment),
-            "reassign_form": GraderReassignForm(assignment=assignment),
+            # A refused choice comes back chosen (probe 82: the form came back empty).
+            "reassign_form": GraderReassignForm(
+                assignment=assignment,
+                initial={
+                    name: value
+                    for name in ("group", "grader")
+                    if (value := parse_id(request.GET.get(name, ""))) is not None
+                },
+            ),
             "release_form": _release_form(assignment, never_submitted=counts.never_submitted),
+            "peer_not_open": [] if release else _peer_not_open_yet(assignment),
+            "peer_partly_rated": [] if release else _peer_partly_rated(assignment),
         },
     )
 
@@ -1063,6 +1077,8 @@ def hub_reassign(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+        hub = reverse("grading:assignment_hub", kwargs={"pk": assignment.pk})
+        return redirect(f"{hub}?group={group.pk}&grader={grader.pk}#reassign-form")
     else:
         messages.success(request, f"{group} is now graded by {grader}.")
     return redirect("grading:assignment_hub", pk=assignment.pk)
@@ -1105,8 +1121,8 @@ def _peer_not_open_yet(assignment: ProjectAssignment) -> list[str]:
 
 
 def _peer_partly_rated(assignment: ProjectAssignment) -> list[str]:
-    """The groups of ASSIGNMENT where some but not all members rated: their factors rest
-    on fewer opinions than members (WebPA scales them up)."""
+    """The groups of ASSIGNMENT where not every member rated: their factors rest on
+    fewer opinions than members (WebPA scales them up), or are all 1 when nobody rated."""
     rubric = getattr(assignment, "rubric", None)
     if rubric is None or not rubric.peer_evaluation:
         return []
@@ -1114,7 +1130,7 @@ def _peer_partly_rated(assignment: ProjectAssignment) -> list[str]:
     return sorted(
         groups[group_id]
         for group_id, (raters, members) in selectors.peer_raters(list(groups)).items()
-        if len(members) > 1 and 0 < len(raters) < len(members)
+        if len(members) > 1 and len(raters) < len(members)
     )
 
 

@@ -44,6 +44,9 @@ def test_giving_a_group_a_grader_before_its_deadline_asks_first_as_it_closes_han
     refused = unescape(client.post(url, choice, follow=True).content.decode())
     assert "Nothing was assigned: Team Rocket can still hand in until" in refused
     assert "To assign anyway, tick “Also close its hand-in”" in refused
+    # The choices come back chosen, to tick the box and send again (probe 82).
+    assert f'<option value="{world.group.pk}" selected>' in refused
+    assert f'<option value="{grace.pk}" selected>' in refused
     assert not Review.objects.exists()
     world.group.refresh_from_db()
     assert world.group.grading_started_at is None  # the team can still hand in

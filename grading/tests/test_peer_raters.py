@@ -20,14 +20,21 @@ def test_the_marks_and_release_pages_say_whose_ratings_the_factors_rest_on(
     client, alice, bob, grace
 ):
     world = grading_world(alice=alice, bob=bob, grace=grace, peer_evaluation=True)
-    PeerRating.objects.create(group=world.group, rater=bob, ratee=bob, score=5)
-    PeerRating.objects.create(group=world.group, rater=bob, ratee=world.dave, score=1)
     client.force_login(alice)
     marks = reverse("grading:assignment_grading", kwargs={"pk": world.assignment.pk})
+    hub = reverse("grading:assignment_hub", kwargs={"pk": world.assignment.pk})
+    # Nobody rated yet: said too, on the marks page and before releasing, from the hub
+    # as from the release page (probe 82: the hub's release form said nothing).
+    assert "Nobody rated: factors are 1" in unescape(client.get(marks).content.decode())
+    assert "In 1 group (Team Rocket) not every member rated" in unescape(
+        client.get(hub).content.decode()
+    )
+    PeerRating.objects.create(group=world.group, rater=bob, ratee=bob, score=5)
+    PeerRating.objects.create(group=world.group, rater=bob, ratee=world.dave, score=1)
     release = reverse("grading:release_grades", kwargs={"pk": world.assignment.pk})
 
     page = unescape(client.get(marks).content.decode())
-    assert "Peer ratings: 1 of 2 members" in page
+    assert "Peer ratings: 1 of 2 members rated" in page
     assert "Factors rest on 1 member's ratings" in page
     dave_row = next(row for row in page.split("<tr>") if "Dave Student" in row)
     bob_row = next(row for row in page.split("<tr>") if "Bob" in row and "Team Rocket" in row)
@@ -37,11 +44,11 @@ def test_the_marks_and_release_pages_say_whose_ratings_the_factors_rest_on(
 
     # A rating of one member only does not count (WebPA needs them all), nor is it said.
     PeerRating.objects.create(group=world.group, rater=world.dave, ratee=bob, score=3)
-    assert "Peer ratings: 1 of 2 members" in client.get(marks).content.decode()
+    assert "Peer ratings: 1 of 2 members rated" in client.get(marks).content.decode()
 
     PeerRating.objects.create(group=world.group, rater=world.dave, ratee=world.dave, score=3)
     page = unescape(client.get(marks).content.decode())
-    assert "Peer ratings: 2 of 2 members" in page
+    assert "Peer ratings: 2 of 2 members rated" in page
     assert "Factors rest on" not in page and "did not rate" not in page
     assert "not every member rated" not in unescape(client.get(release).content.decode())
 

@@ -60,7 +60,7 @@ def test_the_grader_asks_the_group_answers_and_the_grader_decides():
     assert "Sent to your grader, with your request." in unescape(replied.content.decode())
     assert replied.redirect_chain[-1][0].endswith(f"{feedback_page}#regrade-{a.regrade.pk}")
     assert "Your grader asks" not in _page(student, reverse("lessons:dashboard"))
-    assert "The group replied" in _page(grader, reverse("grading:regrade_list"))
+    assert "The group wrote last" in _page(grader, reverse("grading:regrade_list"))
     # The grader reads "The group", not who wrote (the review may be anonymous).
     thread = _page(grader, regrade_page)
     assert "The group" in thread and "tests/test_app.py, 12 tests." in thread
