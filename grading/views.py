@@ -829,13 +829,13 @@ THREADS = Prefetch("messages", RegradeMessage.objects.select_related("author"))
 
 def _regrade_page(request: HttpRequest, pk: int) -> str:
     """The page of regrade PK's thread for its reader: the grader's answer page, or the
-    group's feedback page; the feedback list to anyone who may not read it."""
+    group's feedback page; to anyone else, the request's page, which refuses them."""
     readable = policy.scope(
         request.user, policy.VIEW, RegradeRequest.objects.select_related("review")
     )
     regrade = readable.filter(pk=pk).first()
-    if regrade is None:
-        return reverse("grading:feedback_list")
+    if regrade is None:  # its own page, which refuses them as any row outside their courses
+        return reverse("grading:regrade_answer", kwargs={"pk": pk})
     # Its graders and teachers, also a grader who may read it only (rubric open to all).
     if policy.can(request.user, policy.VIEW, regrade, roles=STAFF_ROLES):
         return reverse("grading:regrade_answer", kwargs={"pk": pk})

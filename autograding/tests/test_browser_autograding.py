@@ -82,7 +82,9 @@ def test_results_appear_without_a_reload_and_the_grader_sees_them_prefilled(
     assert run.status == RunStatus.FAILED
 
     # The instructor hands the group to the grader, whose review opens pre-filled.
-    review = grading_services.grader_assign(group=world.group, grader=world.grader)
+    review = grading_services.grader_assign(
+        group=world.group, grader=world.grader, close_hand_in=True
+    )
     log_in(page, live_server.url, world.grader.username, password)
     page.goto(f"{live_server.url}/grading/reviews/{review.pk}/")
     results = page.locator("#autograde")

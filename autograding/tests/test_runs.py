@@ -177,7 +177,9 @@ def test_graders_see_every_test_and_prefilled_points_and_their_change_is_recorde
     suite = world.suite(FLASK / "tests", groups=FLASK_GROUPS)
     suite.groups.update(criterion=api)  # both groups count toward "Works"
     submission = world.submit(flask_project(tmp_path, broken=True))
-    review = grading_services.grader_assign(group=world.group, grader=world.grader)
+    review = grading_services.grader_assign(
+        group=world.group, grader=world.grader, close_hand_in=True
+    )
     run = run_now(submission)
 
     # 9.33 of 10 points from the tests, scaled to the criterion's 20; "Style" left alone.
@@ -224,7 +226,9 @@ def test_a_review_created_after_the_run_is_prefilled(
     suite.groups.filter(name="API").update(criterion=works)
     run_now(world.submit(flask_project(tmp_path)))
     with django_capture_on_commit_callbacks(execute=True):
-        review = grading_services.grader_assign(group=world.group, grader=world.grader)
+        review = grading_services.grader_assign(
+            group=world.group, grader=world.grader, close_hand_in=True
+        )
     assert review.scores.get(criterion=works).points == Decimal("10.00")
 
 
@@ -373,7 +377,9 @@ def test_the_groups_grader_reruns_the_version_they_grade_and_no_other_grader_doe
     world.suite({"test_ok.py": "def test_ok():\n    pass\n"})
     version = world.submit({"app.py": ""})
     CriterionFactory(rubric=grading_services.rubric_for(world.assignment))
-    review = grading_services.grader_assign(group=world.group, grader=world.grader)
+    review = grading_services.grader_assign(
+        group=world.group, grader=world.grader, close_hand_in=True
+    )
     url = reverse("autograding:rerun_submission", args=[version.pk])
     page = review.get_absolute_url()
     other = UserFactory(username="other-grader")

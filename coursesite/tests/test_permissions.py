@@ -74,6 +74,7 @@ def route_kwargs(world, lesson) -> dict[str, dict]:
         "grading:line_comment_delete": {"pk": MISSING},
         "grading:line_comment_edit": {"pk": MISSING},
         "grading:regrade_answer": {"pk": MISSING},
+        "grading:regrade_message": {"pk": MISSING},
         "grading:assignment_grading": by_assignment,
         "grading:assign_graders": by_assignment,
         "grading:assignment_hub": by_assignment,
