@@ -38,6 +38,11 @@ def raising_at(deadline: float, error: type[Exception]) -> Iterator[None]:
             # error would be printed and lost, and the block run on: once more, soon.
             signal.setitimer(signal.ITIMER_REAL, 0.01)
             return
+        # Put back before raising: raised at the edge of the block (in the context
+        # manager's own code), the finally below may run only when it is collected.
+        armed[0] = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
         raise error
 
     previous = signal.signal(signal.SIGALRM, stop)

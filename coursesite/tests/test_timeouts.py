@@ -70,3 +70,19 @@ def test_a_deadline_met_in_a_finalizer_stops_the_block_just_after():
         SLOW.match("a" * 26 + "b")  # seconds of work
     assert time.monotonic() - started < 1
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_the_alarm_puts_the_timer_back_as_it_raises_and_is_dropped_once_the_block_is_over():
+    # Raised at the edge of the block (in the context manager's own code), the block's
+    # finally could run only when the generator was collected: the handler stayed, and a
+    # clean-clone run failed on the first test above.
+    with raising_at(time.monotonic() + 30, Late):
+        alarm = signal.getsignal(signal.SIGALRM)
+        with pytest.raises(Late):
+            alarm(signal.SIGALRM, None)
+        assert signal.getsignal(signal.SIGALRM) is signal.SIG_DFL
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    with raising_at(time.monotonic() + 30, Late):
+        alarm = signal.getsignal(signal.SIGALRM)
+    assert alarm(signal.SIGALRM, None) is None  # due as the block ended: dropped
+    assert signal.getsignal(signal.SIGALRM) is signal.SIG_DFL
