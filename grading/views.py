@@ -1126,12 +1126,23 @@ def _peer_partly_rated(assignment: ProjectAssignment) -> list[str]:
     rubric = getattr(assignment, "rubric", None)
     if rubric is None or not rubric.peer_evaluation:
         return []
-    groups = dict(Group.objects.filter(assignment=assignment).values_list("pk", "name"))
+    # Only where rating has opened (after the group's deadline): before, nobody could.
+    now = timezone.now()
+    groups = {
+        group.pk: group.name
+        for group in Group.objects.filter(assignment=assignment).select_related("extension")
+        if _with_assignment(group, assignment).deadline() <= now
+    }
     return sorted(
         groups[group_id]
         for group_id, (raters, members) in selectors.peer_raters(list(groups)).items()
         if len(members) > 1 and len(raters) < len(members)
     )
+
+
+def _with_assignment(group: Group, assignment: ProjectAssignment) -> Group:
+    group.assignment = assignment  # its deadline reads it: no query per group
+    return group
 
 
 @form_view(keep=False)

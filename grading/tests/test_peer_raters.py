@@ -59,3 +59,21 @@ def test_nothing_is_said_of_ratings_without_peer_evaluation(client, alice, bob, 
     marks = reverse("grading:assignment_grading", kwargs={"pk": world.assignment.pk})
     page = client.get(marks).content.decode()
     assert "Peer ratings:" not in page and "did not rate" not in page
+
+
+def test_before_the_deadline_nobody_is_said_not_to_have_rated(client, alice, bob, grace):
+    """Rating opens after a group's deadline: before it, the hub's release form would
+    otherwise name every group (probe 82's fix, read again)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    world = grading_world(alice=alice, bob=bob, grace=grace, peer_evaluation=True)
+    world.assignment.due_at = timezone.now() + timedelta(days=3)
+    world.assignment.save()
+    client.force_login(alice)
+    hub = unescape(
+        client.get(reverse("grading:assignment_hub", args=[world.assignment.pk])).content.decode()
+    )
+    assert "not every member rated" not in hub
+    assert "Peer evaluation has not opened yet for 1 group (Team Rocket)" in hub
