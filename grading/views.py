@@ -1054,8 +1054,7 @@ def assignment_hub(request: HttpRequest, pk: int) -> HttpResponse:
                 },
             ),
             "release_form": _release_form(assignment, never_submitted=counts.never_submitted),
-            "peer_not_open": [] if release else _peer_not_open_yet(assignment),
-            "peer_partly_rated": [] if release else _peer_partly_rated(assignment),
+            **_peer_warnings(assignment, released=release is not None),
         },
     )
 
@@ -1110,39 +1109,30 @@ def _release_form(assignment: ProjectAssignment, data=None, *, never_submitted) 
     )
 
 
-def _peer_not_open_yet(assignment: ProjectAssignment) -> list[str]:
-    """The groups whose peer evaluation has not opened: their deadline (extended) is later."""
+def _peer_warnings(
+    assignment: ProjectAssignment, *, released: bool = False
+) -> dict[str, list[str]]:
+    """What a release would cut short in ASSIGNMENT's peer evaluation, by group name:
+    ``peer_not_open``, the groups whose deadline (extended) is later, so their members
+    could not rate yet; ``peer_partly_rated``, those past it where not every member
+    rated (their factors rest on fewer opinions, scaled up by WebPA, or are all 1)."""
     rubric = getattr(assignment, "rubric", None)  # a reverse one-to-one: may be absent
-    if rubric is None or not rubric.peer_evaluation:
-        return []
+    if released or rubric is None or not rubric.peer_evaluation:
+        return {"peer_not_open": [], "peer_partly_rated": []}
     now = timezone.now()
     groups = Group.objects.filter(assignment=assignment).select_related("extension", "assignment")
-    return sorted(group.name for group in groups if group.deadline() > now)
-
-
-def _peer_partly_rated(assignment: ProjectAssignment) -> list[str]:
-    """The groups of ASSIGNMENT where not every member rated: their factors rest on
-    fewer opinions than members (WebPA scales them up), or are all 1 when nobody rated."""
-    rubric = getattr(assignment, "rubric", None)
-    if rubric is None or not rubric.peer_evaluation:
-        return []
-    # Only where rating has opened (after the group's deadline): before, nobody could.
-    now = timezone.now()
-    groups = {
-        group.pk: group.name
-        for group in Group.objects.filter(assignment=assignment).select_related("extension")
-        if _with_assignment(group, assignment).deadline() <= now
-    }
-    return sorted(
-        groups[group_id]
-        for group_id, (raters, members) in selectors.peer_raters(list(groups)).items()
+    not_open, rating_open = [], {}
+    for group in groups:
+        if group.deadline() > now:
+            not_open.append(group.name)
+        else:
+            rating_open[group.pk] = group.name
+    partly_rated = [
+        rating_open[group_id]
+        for group_id, (raters, members) in selectors.peer_raters(list(rating_open)).items()
         if len(members) > 1 and len(raters) < len(members)
-    )
-
-
-def _with_assignment(group: Group, assignment: ProjectAssignment) -> Group:
-    group.assignment = assignment  # its deadline reads it: no query per group
-    return group
+    ]
+    return {"peer_not_open": sorted(not_open), "peer_partly_rated": sorted(partly_rated)}
 
 
 @form_view(keep=False)
@@ -1175,8 +1165,7 @@ def release_grades(request: HttpRequest, pk: int) -> HttpResponse:
             "completed": reviews.filter(status=ReviewStatus.COMPLETED).count(),
             "pending": services.students_without_review(assignment),
             "never_submitted": never_submitted,
-            "peer_not_open": _peer_not_open_yet(assignment),
-            "peer_partly_rated": _peer_partly_rated(assignment),
+            **_peer_warnings(assignment),
         },
     )
 
