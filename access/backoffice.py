@@ -261,6 +261,21 @@ def _query_dict(fields: dict[str, str | list[str]]) -> QueryDict:
     return data
 
 
+class ReadOnlyMixin:
+    """Nothing is added or changed here: the rows are written elsewhere (a lesson's
+    Markdown, the grading pages).
+
+    Deleting stays as the policy allows it: deleting a lesson, a course or an account
+    deletes the rows it holds, and the admin asks for that permission on each.
+    """
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 class SiteWideAdminMixin:
     """For the admins of site-wide records (permission groups, login logs, task
     results: Django's and libraries' own ModelAdmins), superusers only.

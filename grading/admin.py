@@ -22,7 +22,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from access import policy
-from access.backoffice import CourseScopedHistoryAdmin, CourseScopedInline
+from access.backoffice import CourseScopedHistoryAdmin, CourseScopedInline, ReadOnlyMixin
 from accounts.models import User
 from coursesite.admin_forms import (
     ChoiceMessagesMixin,
@@ -825,7 +825,7 @@ class GradeReleaseAdmin(ReadOnlyAdmin):
         return RELEASE_KEPT
 
 
-class RegradeMessageInline(CourseScopedInline, admin.TabularInline):
+class RegradeMessageInline(ReadOnlyMixin, CourseScopedInline, admin.TabularInline):
     """The request's thread, to read: it is written on the grading pages."""
 
     model = RegradeMessage
@@ -838,12 +838,6 @@ class RegradeMessageInline(CourseScopedInline, admin.TabularInline):
     def side(self, obj: RegradeMessage) -> str:
         # Named, not a boolean's ✗: a student's message is no error (probe 82).
         return _("the grading side") if obj.from_staff else _("the group")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("author")

@@ -16,24 +16,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from access.backoffice import CourseScopedAdmin, CourseScopedInline
+from access.backoffice import CourseScopedAdmin, CourseScopedInline, ReadOnlyMixin
 from lessons.models import percent_of
 
 from .models import Attempt, Choice, Exercise, ExerciseAttempt, Question
-
-
-class ReadOnlyMixin:
-    """Nothing is added or changed here: the lesson's Markdown is the source.
-
-    Deleting stays as the policy allows it: deleting a lesson, a course or an account
-    deletes its questions and attempts, and the admin asks for that permission on each.
-    """
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 class BlockOfTheLessonMixin:
