@@ -372,7 +372,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-WHITENOISE_MAX_AGE = 365 * 24 * 60 * 60 if not DEBUG else 0
+# Files under hashed names (every one the pages link to) are cached for good, marked
+# immutable, by WhiteNoise whatever this says; this is for the few asked for by their
+# plain name (site.css typed in an address, a link copied elsewhere), which a new release
+# changes in place: an hour, so that no browser keeps the old file for a year.
+WHITENOISE_MAX_AGE = 60 * 60 if not DEBUG else 0
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
