@@ -719,6 +719,16 @@ class ProblemSerializer(Serializer):
     errors = serializers.DictField(required=False)
 
 
+class ClosesHandInSerializer(ProblemSerializer):
+    """The problem of giving graders to groups still before their deadline (409)."""
+
+    groups = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="The ids of the groups whose hand-in it would close: send "
+        "?close_hand_in=true to close it, or wait for their deadlines.",
+    )
+
+
 class EnrolledAlreadySerializer(ProblemSerializer):
     """The problem of enrolling someone already enrolled (409)."""
 

@@ -20,6 +20,7 @@ from api.tokens import token_create
 from grading.tests.factories import CriterionFactory
 from lessons.models import Enrollment
 from lessons.tests.factories import CourseFactory, EnrollmentFactory
+from projects.models import Group
 from projects.tests.factories import ProjectAssignmentFactory, make_zip
 
 ROSTER = """email,name,role
@@ -109,7 +110,14 @@ def test_a_course_runs_from_scripts_with_tokens_only(live_server):
     assert refused(marker.post(f"/assignments/{assignment_id}/assign-graders/"))
     # Before the deadline, the API asks before closing the groups' hand-in.
     early = teacher.post(f"/assignments/{assignment_id}/assign-graders/")
-    assert early.status_code == 409 and early.json()["groups"], early.text
+    group_id = Group.objects.get(assignment_id=assignment_id).pk
+    assert early.status_code == 409 and early.json()["groups"] == [group_id], early.text
+    # ... as its schema says, so that a client built from it knows where to look.
+    schema = teacher.get("/schema/", headers={"Accept": "application/json"}).json()
+    answer = schema["paths"]["/api/v1/assignments/{id}/assign-graders/"]["post"]["responses"]
+    ref = answer["409"]["content"]["application/problem+json"]["schema"]["$ref"]
+    declared = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]["properties"]
+    assert set(early.json()) <= set(declared) and declared["groups"]["type"] == "array"
     assigned = teacher.post(f"/assignments/{assignment_id}/assign-graders/?close_hand_in=true")
     assert assigned.status_code == 200, assigned.text
     review_id = marker.get("/reviews/", params={"assignment": assignment_id}).json()["results"][0][

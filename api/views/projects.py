@@ -253,7 +253,8 @@ class AssignmentViewSet(
         parameters=[CLOSE_HAND_IN],
         responses={
             200: serializers.ReviewSerializer(many=True),
-            **problems(400, 403, 404, 409),
+            **problems(400, 403, 404),
+            409: OpenApiResponse(serializers.ClosesHandInSerializer),
         },
     )
     # Its answer is a list but no listing: no filters or pages (nor in the schema).
@@ -272,7 +273,6 @@ class AssignmentViewSet(
         if not close_hand_in and (closing := grading.groups_closed_by_grading(assignment)):
             raise Conflict(
                 grading.closing_refusal(closing, confirm="send ?close_hand_in=true"),
-                code="closes_hand_in",
                 groups=[group.pk for group in closing],
             )
         created = grading.graders_assign_round_robin(
