@@ -589,30 +589,23 @@ def _reopen_unscored(request, assignment_id: int) -> None:
         )
 
 
-class CriterionScoreInline(CourseScopedInline, admin.TabularInline):
+class CriterionScoreInline(ReadOnlyMixin, CourseScopedInline, admin.TabularInline):
     model = CriterionScore
     extra = 0
     fields = ("criterion", "points", "comment")
-    readonly_fields = ("criterion", "points", "comment")
     can_delete = False
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
-
-class LineCommentInline(CourseScopedInline, admin.TabularInline):
+class LineCommentInline(ReadOnlyMixin, CourseScopedInline, admin.TabularInline):
     model = LineComment
     extra = 0
-    fields = ("path", "line", "text", "author")
-    readonly_fields = fields
+    fields = ("path", "line", "text", "criterion", "author")
     can_delete = False
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
     def get_queryset(self, request):
-        # Each row names its author: one query for all (probe 38: one a comment).
-        return super().get_queryset(request).select_related("author")
+        # Each row names its author and criterion: one query for all (probe 38: one a
+        # comment).
+        return super().get_queryset(request).select_related("author", "criterion")
 
 
 class ReviewAssignForm(forms.ModelForm):

@@ -41,6 +41,12 @@ def test_a_comment_tied_to_a_criterion_is_shown_with_it_to_grader_and_student(
     tied, free = LineComment.objects.order_by("line")
     assert (tied.criterion, free.criterion) == (world.correctness, None)
     assert 'comment-criterion">Correctness<' in client.get(review).content.decode()
+    # The instructor reads it in the back office too, beside the comment, without editing it.
+    client.force_login(alice)
+    admin_page = client.get(reverse("admin:grading_review_change", args=[world.review.pk]))
+    row = admin_page.content.decode().split("No check here.", 1)[1].split("</tr>", 1)[0]
+    assert "Correctness" in row
+    assert 'name="line_comments-0-text"' not in admin_page.content.decode()
 
     complete_review(world)
     services.grades_release(assignment=world.assignment, by=alice)
