@@ -1408,6 +1408,7 @@ def _render_feedback(
             "criterion_titles": {criterion.pk: criterion.title for criterion in criteria},
             "path": path,
             "as_member": as_member,
+            "released": closes is not None,
             "regrades": review.regrade_requests.select_related(
                 "criterion", "requested_by"
             ).prefetch_related(THREADS),

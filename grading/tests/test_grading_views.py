@@ -491,9 +491,18 @@ def test_students_see_nothing_before_release(client, world, bob, alice):
     assert client.get(url + "?path=app.py").status_code == 404
     listing = client.get(reverse("grading:feedback_list")).content.decode()
     assert "Blog engine" not in listing
-    # The instructor may preview it.
+    # The instructor may preview it, and is told it is not out yet; once released, that
+    # the group reads it.
     login(client, alice)
-    assert client.get(url).status_code == 200
+    preview = client.get(url)
+    assert preview.status_code == 200
+    assert "Teacher's preview: the group reads this feedback once the grades are released" in (
+        preview.content.decode()
+    )
+    services.grades_release(assignment=world.assignment, by=alice)
+    view = client.get(url).content.decode()
+    assert "Teacher's view: the group reads this feedback since the grades were released" in view
+    assert "preview" not in view.split('id="teacher-view"')[1].split("</div>")[0]
 
 
 def test_students_see_their_feedback_after_release(client, world, bob, alice, charlie):
