@@ -345,6 +345,15 @@ class RegradeMessageForm(PlainErrorsMixin, forms.Form):
         error_messages={"required": "Write the message first."},
     )
 
+    def __init__(self, *args, to_group: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if to_group:  # what the grader's message does, read out with its box
+            self.fields["text"].label = "Your question to the group"
+            self.fields["text"].help_text = (
+                "They read it under their request on their feedback page; the request "
+                "stays open, and their answer appears above."
+            )
+
 
 class RegradeAnswerForm(PlainErrorsMixin, forms.Form):
     decision = forms.ChoiceField(
@@ -372,6 +381,7 @@ class RegradeAnswerForm(PlainErrorsMixin, forms.Form):
         field.max_value = max_points
         field.validators.append(MaxValueValidator(max_points))
         field.widget.attrs["max"] = _points(max_points)
+        field.label = f"New score (0 to {_points(max_points)})"
         out_of_range = f"To accept, give a new score between 0 and {_points(max_points)}."
         field.error_messages.update(dict.fromkeys(OUT_OF_RANGE, out_of_range))
         field.error_messages["max_decimal_places"] = (

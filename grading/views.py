@@ -796,11 +796,13 @@ def regrade_answer(request: HttpRequest, pk: int) -> HttpResponse:
                 # As the form's own refusals say it: nothing was saved.
                 messages.error(request, "Nothing was sent. " + " ".join(exc.messages))
             else:
+                label = review.group_label(anonymous=_anonymous(review))
+                about = f"the regrade of “{regrade.criterion.title}” for {label}"
                 messages.success(
                     request,
-                    "Regrade accepted; the score is updated."
+                    f"Accepted {about}: the score is updated."
                     if accept
-                    else "Declined: the group reads your reason on their feedback page.",
+                    else f"Declined {about}: the group reads your reason on their feedback page.",
                 )
                 return redirect("grading:regrade_list")
         else:
@@ -817,7 +819,7 @@ def regrade_answer(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "can_edit": can_edit and regrade.status == RegradeStatus.OPEN,
             "thread": regrade.messages.select_related("author"),
-            "message_form": RegradeMessageForm() if answerable else None,
+            "message_form": RegradeMessageForm(to_group=True) if answerable else None,
             "history": review.regrade_requests.select_related("criterion", "answered_by"),
         },
     )

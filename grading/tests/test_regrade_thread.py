@@ -66,7 +66,18 @@ def test_the_grader_asks_the_group_answers_and_the_grader_decides():
     assert "The group" in thread and "tests/test_app.py, 12 tests." in thread
     assert str(a.student) not in thread
 
-    grader.post(regrade_page, {"decision": "accept", "new_points": "9", "response": "Found."})
+    # Each form is headed, its box says where the question goes, the score its range.
+    assert '<h2 class="h5" id="ask-heading">' in thread and 'id="decide-heading"' in thread
+    assert 'aria-describedby="id_text_helptext"' in thread
+    assert "They read it under their request on their feedback page" in thread
+    criterion = a.regrade.criterion
+    assert f"New score (0 to {criterion.max_points:g})" in thread
+    assert f"<title>Regrade of {criterion.title} · " in thread
+
+    decided = grader.post(
+        regrade_page, {"decision": "accept", "new_points": "9", "response": "Found."}, follow=True
+    )
+    assert f"Accepted the regrade of “{criterion.title}” for " in unescape(decided.content.decode())
     said = [(m.from_staff, m.text) for m in RegradeMessage.objects.filter(regrade=a.regrade)]
     assert said == [
         (True, "Which file holds the tests?"),
