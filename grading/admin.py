@@ -59,6 +59,7 @@ from .services import (
     graders_assign_round_robin,
     graders_waiting_note,
     groups_closed_by_grading,
+    groups_closed_by_round_robin,
     groups_left_to_teachers_note,
     is_released,
     review_delete,
@@ -432,7 +433,7 @@ class RubricAdmin(PartsHistoryMixin, HistoryAdmin):
     @admin.action(description=_("Assign graders (round robin) to ungraded submissions"))
     def assign_round_robin(self, request, queryset):
         for rubric in queryset.select_related("assignment"):
-            if closing := groups_closed_by_grading(rubric.assignment):
+            if closing := groups_closed_by_round_robin(rubric.assignment):
                 confirm = "use its grading page, where “Also close their hand-in” can be ticked"
                 refusal = closing_refusal(closing, confirm=confirm)
                 self.message_user(request, f"{rubric.assignment}: {refusal}", messages.ERROR)

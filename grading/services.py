@@ -53,6 +53,7 @@ __all__ = [
     "graders_assign_round_robin",
     "grades_release",
     "groups_closed_by_grading",
+    "groups_closed_by_round_robin",
     "groups_left_to_teachers_note",
     "is_released",
     "check_line",
@@ -234,6 +235,23 @@ def groups_closed_by_grading(
     return closing
 
 
+def groups_closed_by_round_robin(assignment: ProjectAssignment) -> list[Group]:
+    """Return the groups a round robin run now would stop from handing in: those of
+    ``groups_closed_by_grading`` it would give a grader, not those it passes over (the
+    course's graders who can log in are all their members: an instructor grades them)."""
+    closing = groups_closed_by_grading(assignment)
+    if not closing:
+        return closing
+    graders, _waiting = graders_of(assignment)
+    ids = {grader.pk for grader in graders}
+    members: dict[int, set[int]] = {}
+    for group_id, student_id in GroupMembership.objects.filter(
+        group__in=closing, student_id__in=ids
+    ).values_list("group_id", "student_id"):
+        members.setdefault(group_id, set()).add(student_id)
+    return [group for group in closing if not ids <= members.get(group.pk, set())]
+
+
 @transaction.atomic
 def graders_assign_round_robin(
     *, assignment: ProjectAssignment, by: User | None = None, close_hand_in: bool = False
@@ -249,7 +267,7 @@ def graders_assign_round_robin(
     _lock(assignment.pk)
     if is_released(assignment):
         raise ValidationError(RELEASED_NO_REVIEWS)
-    if not close_hand_in and (closing := groups_closed_by_grading(assignment)):
+    if not close_hand_in and (closing := groups_closed_by_round_robin(assignment)):
         raise ValidationError(closing_refusal(closing, confirm="tick “Also close their hand-in”"))
     graders, waiting = graders_of(assignment)
     if not graders and waiting:

@@ -947,7 +947,7 @@ def assignment_overview(request: HttpRequest, pk: int) -> HttpResponse:
             "states": selectors.GROUP_STATES,
             "shown": shown,
             "page_link": lambda **changed: _overview_link(shown, **changed),
-            "closing": len(services.groups_closed_by_grading(assignment)),
+            "closing": len(services.groups_closed_by_round_robin(assignment)),
             "release": release,
             "override_form": MarkOverrideForm(),
             "kept_override": kept if isinstance(kept.get("student"), str) else {},
@@ -1016,6 +1016,9 @@ def assign_graders(request: HttpRequest, pk: int) -> HttpResponse:
             messages.warning(request, f"Nothing was assigned.{left}")
         else:
             messages.info(request, "Every submission already has a grader.")
+    # Back where the button was pressed (probe 82: the hub's sent to another page).
+    if request.POST.get("from") == "hub":
+        return redirect("grading:assignment_hub", pk=assignment.pk)
     return redirect("grading:assignment_grading", pk=assignment.pk)
 
 
@@ -1040,7 +1043,7 @@ def assignment_hub(request: HttpRequest, pk: int) -> HttpResponse:
             "release": release,
             "counts": counts,
             "graders": grader_loads(assignment),
-            "closing": 0 if release else len(services.groups_closed_by_grading(assignment)),
+            "closing": 0 if release else len(services.groups_closed_by_round_robin(assignment)),
             "consistency": grader_consistency(assignment) if rubric else None,
             "drift_points": DRIFT_POINTS,
             "drift_min_reviews": DRIFT_MIN_REVIEWS,

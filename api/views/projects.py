@@ -270,7 +270,7 @@ class AssignmentViewSet(
         no_body(request)
         only_params(request, "close_hand_in")
         close_hand_in = query_flag(request, "close_hand_in")
-        if not close_hand_in and (closing := grading.groups_closed_by_grading(assignment)):
+        if not close_hand_in and (closing := grading.groups_closed_by_round_robin(assignment)):
             raise Conflict(
                 grading.closing_refusal(closing, confirm="send ?close_hand_in=true"),
                 groups=[group.pk for group in closing],

@@ -156,3 +156,33 @@ def test_round_robin_still_spreads_evenly_over_graders_outside_each_group(world,
     }
     assert len(created) == 5 and sorted(loads.values()) == [1, 2, 2]
     assert not Review.objects.filter(grader=member, group__memberships__student=member).exists()
+
+
+def test_a_group_only_its_own_members_could_grade_is_not_said_to_close(client, world, alice, bob):
+    """Probe 82: the hub asked to tick "Also close their hand-in" for a group the round
+    robin passes over (its members are the course's only graders); ticked, nothing was
+    assigned anyway. Its button also left the hub for another page."""
+    _open_for_three_weeks(world)
+    Enrollment.objects.filter(course=world.course, role=Role.GRADER).delete()
+    Enrollment.objects.filter(user=bob, course=world.course).update(role=Role.GRADER)
+    client.force_login(alice)
+    hub = reverse("grading:assignment_hub", kwargs={"pk": world.assignment.pk})
+    page = unescape(client.get(hub).content.decode())
+    assert "Also close their hand-in" not in page
+    assert 'name="from" value="hub"' in page
+
+    assign = reverse("grading:assign_graders", kwargs={"pk": world.assignment.pk})
+    said = client.post(assign, {"from": "hub"}, follow=True)
+    assert said.redirect_chain[-1][0] == hub
+    text = unescape(said.content.decode())
+    assert "To assign anyway" not in text
+    assert "Nothing was assigned. Team Rocket got no grader" in text
+    world.group.refresh_from_db()
+    assert world.group.grading_started_at is None and not Review.objects.exists()
+
+    # A group someone else could grade is still asked about, and kept open until ticked.
+    other, _ = add_group(world.assignment, [UserFactory()], name="Other")
+    refused = unescape(client.post(assign, {"from": "hub"}, follow=True).content.decode())
+    assert "Nothing was assigned: Other can still hand in until" in refused
+    assert "Team Rocket can still" not in refused
+    assert not Review.objects.exists()
