@@ -666,8 +666,21 @@ class ReviewAdmin(HistoryAdmin):
             kwargs["error_messages"] = {
                 "invalid_choice": _("That person is not a grader or instructor of your courses.")
             }
+        if db_field.name == "group":
+            # Only what can be added (the field is read-only on a review's own page): a
+            # group with a version and no review (probe 82: every group was offered, and
+            # one with a review was refused only once sent).
+            kwargs["error_messages"] = {
+                "invalid_choice": _(
+                    "Choose a group of your courses that has handed in a version and has "
+                    "no review yet (a group's review is changed on its own page)."
+                )
+            }
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if db_field.name == "group" and field is not None:
+            field.queryset = field.queryset.filter(
+                review__isnull=True, submissions__isnull=False
+            ).distinct()
             # Named with its project: two projects' "Team 1" read alike (probe 37).
             field.queryset = field.queryset.select_related("assignment__course")
             field.label_from_instance = lambda group: (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -57,6 +58,11 @@ def test_manual_assignment_in_the_admin_checks_the_grader(client, world, alice, 
     # Each group named with its project: two projects' "Manual" read alike (probe 37).
     page = client.get(url).content.decode()
     assert f'<option value="{group.pk}">Manual — Blog engine (Python for Web)</option>' in page
+    # Only groups that can get a review are offered: not one that has one (probe 82).
+    assert f'<option value="{world.group.pk}">' not in page
+    taken = client.post(url, {"group": world.group.pk, "grader": world.review.grader.pk})
+    assert "has handed in a version and has no review yet" in unescape(taken.content.decode())
+    assert Review.objects.filter(group=world.group).count() == 1
     response = client.post(url, {"group": group.pk, "grader": charlie.pk})
     assert "not a grader or instructor" in response.content.decode()
     response = client.post(url, {"group": group.pk, "grader": world.review.grader.pk})
