@@ -68,6 +68,7 @@ from .services import (
     enrollments_reclaim,
     enrollments_removed,
     last_instructor_refusals,
+    lesson_images_point_at_files,
     lesson_move,
     lesson_practice_checked,
     module_move,
@@ -536,10 +537,25 @@ class ModuleAdmin(
         form.instance.renumber_lessons()
 
 
+# Files a browser shows as an image (CSP: from the site only, as attachments are).
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".avif")
+
+
 class LessonAttachmentInline(CourseScopedInline, admin.TabularInline):
     model = LessonAttachment
-    fields = ("order", "title", "file")
+    fields = ("order", "title", "file", "in_the_text")
+    readonly_fields = ("in_the_text",)
     extra = 0
+
+    @admin.display(description=_("in the lesson's text"))
+    def in_the_text(self, obj: LessonAttachment) -> str:
+        # What to write to show it (probe 83: nothing said how to put an image in a
+        # lesson, and the file's address showed nowhere here).
+        if obj.pk is None:
+            return "—"
+        if obj.filename.lower().endswith(IMAGE_SUFFIXES):
+            return f"![{obj.title}]({obj.filename})"
+        return f"[{obj.title}](files/{obj.pk}/)"
 
 
 class LessonAdminForm(forms.ModelForm):
@@ -562,7 +578,8 @@ class LessonAdminForm(forms.ModelForm):
         }
         help_texts = {
             "body": _(
-                "Markdown: fenced code blocks (```python), tables and ## headings. Quiz "
+                "Markdown: fenced code blocks (```python), tables and ## headings. Images: "
+                "attach the file below and write ![what it shows](its-name.png). Quiz "
                 "questions and exercises are ```question and ```exercise blocks of YAML; "
                 "they are shown as forms below the lesson. Rendered and sanitised when saved."
             )
@@ -693,6 +710,13 @@ class LessonAdmin(
         # Answers marked again by a corrected key, or deleted with a removed block.
         for notice in report.notices:
             self.message_user(request, notice, messages.WARNING)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # The files are saved after the text: its images written with a file's name
+        # point at that file now (and one taken away is said).
+        for problem in lesson_images_point_at_files(form.instance):
+            self.message_user(request, problem, messages.WARNING)
 
     def _renumber(self, module: Module) -> None:
         module.renumber_lessons()

@@ -24,7 +24,7 @@ from coursesite.urlpaths import path_of
 from practice.syntax import strip_blocks
 
 from .bundle import MAX_QUIZ_TRIES, bad_character
-from .rendering import render_markdown
+from .rendering import render_markdown, with_attached_images
 
 # Keys students type to enroll: the generated ones have 12 characters.
 ENROLLMENT_KEY_MIN_LENGTH = 8
@@ -516,9 +516,21 @@ class Lesson(models.Model):
         self.body = self.body.replace("\r\n", "\n")
         # Questions and exercises are shown as forms (practice/), not as code blocks.
         rendered = render_markdown(strip_blocks(self.body))
-        self.body_html = rendered.html
+        self.body_html = with_attached_images(rendered.html, self.attached_images())
         self.toc_html = rendered.toc_html
         self.body_text = rendered.text
+
+    def attached_images(self) -> dict[str, str]:
+        """Return {file name: its address from the lesson's page} of the files attached
+        to the lesson (the first under a name), for images written with a file's name."""
+        if self.pk is None:
+            return {}
+        attached: dict[str, str] = {}
+        for pk, path in LessonAttachment.objects.filter(lesson_id=self.pk).values_list(
+            "pk", "file"
+        ):
+            attached.setdefault(path.rsplit("/", 1)[-1], f"files/{pk}/")
+        return attached
 
     @property
     def is_visible_to_students(self) -> bool:

@@ -15,11 +15,12 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from urllib.parse import unquote
 
 import markdown
 import nh3
@@ -352,6 +353,7 @@ def sanitize(fragment: str) -> str:
 
 
 # nh3 writes every tag's attributes as name="value".
+OTHER_SITE_IMAGE = "(an image on another site)"
 _IMG_TAG = re.compile(r'<img((?:\s+[a-z-]+="[^"]*")*)\s*/?>')
 
 
@@ -371,15 +373,53 @@ def _images_with_alt(html: str) -> str:
         named = dict(_ATTRIBUTE.findall(attributes))
         if named.get("src", "").startswith(("http:", "https:", "//")):
             text = named.get("alt") or "an image"  # both as escaped by nh3
-            return (
-                f'<a href="{named["src"]}" rel="noopener noreferrer">{text}</a> '
-                "(an image on another site)"
-            )
+            link = f'<a href="{named["src"]}" rel="noopener noreferrer">{text}</a>'
+            return f"{link} {OTHER_SITE_IMAGE}"
         if "alt" in named:
             return found.group(0)
         return f'<img alt=""{attributes}>'
 
     return _IMG_TAG.sub(with_alt, html)
+
+
+def with_attached_images(rendered: str, attached: Mapping[str, str]) -> str:
+    """Point each image of HTML whose address is the name of a file in ATTACHED ({file
+    name: its address}) at that file: an author writes ``![Flow](diagram.png)`` with
+    diagram.png attached, which the browser looked for beside the page (probe 83)."""
+    if "<img" not in rendered or not attached:
+        return rendered
+
+    def attach(found: re.Match[str]) -> str:
+        src = dict(_ATTRIBUTE.findall(found.group(1))).get("src", "")
+        name = unquote(html.unescape(src)).removeprefix("./")
+        if name not in attached:
+            return found.group(0)
+        address = html.escape(attached[name], quote=True)
+        return found.group(0).replace(f' src="{src}"', f' src="{address}"', 1)
+
+    return _IMG_TAG.sub(attach, rendered)
+
+
+def image_problems(rendered: str, attached: Mapping[str, str]) -> list[str]:
+    """What an author is told of the images of RENDERED (a lesson's HTML, its ATTACHED
+    files {name: address}) that readers will not see: an address that is no attached
+    file (nor the site's own, "/…"), or an image of another site."""
+    addresses = set(attached.values())
+    problems = []
+    for found in _IMG_TAG.finditer(rendered):
+        src = html.unescape(dict(_ATTRIBUTE.findall(found.group(1))).get("src", ""))
+        if src not in addresses and not src.startswith("/"):
+            problems.append(
+                f"The image “{src}” is no file attached to this lesson: students would see "
+                "a broken image. Attach a file of that name below, or correct the name."
+            )
+    if OTHER_SITE_IMAGE in rendered:
+        problems.append(
+            "Images of other sites are shown as links, not images (the site loads nothing "
+            "from elsewhere, so that nobody else learns who reads the lesson): attach the "
+            "image to the lesson and write its file name instead."
+        )
+    return problems
 
 
 # nh3 writes every table tag as these, without attributes (none is allowed on a table).

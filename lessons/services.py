@@ -63,6 +63,7 @@ from .models import (
     one_line_refusal,
     renumber,
 )
+from .rendering import image_problems
 from .signals import course_copied
 from .tasks import send_enrollment_notices
 
@@ -1185,6 +1186,8 @@ def _course_import(data: bundle.CourseData, slug: str | None, delete_answers: bo
                 )
             report.notices += [f"lesson {lesson_data.slug}: {n}" for n in practice.notices]
             _attachments_import(lesson, lesson_data.attachments, report)
+            problems = lesson_images_point_at_files(lesson)
+            report.notices += [f"lesson {lesson_data.slug}: {p}" for p in problems]
             seen_lessons.add(lesson.pk)
     report.not_in_bundle = (
         [f"module {m}" for m in modules if m.pk not in seen_modules]
@@ -1212,6 +1215,18 @@ def _refuse_taking_out_answers(data: bundle.CourseData, lessons: dict[str, Lesso
                 errors.append(f"{lesson_data.doc.label}:{lesson_data.doc.body_line}: {refusal}")
     if errors:
         raise bundle.BundleError(errors)
+
+
+def lesson_images_point_at_files(lesson: Lesson) -> list[str]:
+    """Render LESSON's text again once its files are saved (they are saved after it), so
+    that its images written with a file's name point at that file; return what its
+    author is told of images readers will not see (``rendering.image_problems``)."""
+    attached = lesson.attached_images()
+    before = lesson.body_html
+    lesson.render()
+    if lesson.body_html != before:
+        Lesson.objects.filter(pk=lesson.pk).update(body_html=lesson.body_html)
+    return image_problems(lesson.body_html, attached)
 
 
 def _attachments_import(

@@ -1,0 +1,141 @@
+"""An image in a lesson is a file attached to it, written with its name: the author is
+told how, and told when an image will not show (probe 83: ``![Flow](diagram.png)`` with
+diagram.png attached saved without a word and showed students a broken image)."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from access.tests.matrix import form_data
+from lessons.models import LessonAttachment
+from lessons.rendering import image_problems, render_markdown, with_attached_images
+
+pytestmark = pytest.mark.django_db
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
+    b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7"
+    b"5\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def save_lesson(client, lesson, body: str, files: dict[str, bytes] | None = None):
+    url = reverse("admin:lessons_lesson_change", args=[lesson.pk])
+    data = form_data(client.get(url).content.decode(), "lesson_form")
+    data["body"] = [body]
+    row = int(data["attachments-INITIAL_FORMS"][0])
+    for name, content in (files or {}).items():
+        data.update(
+            {
+                f"attachments-{row}-order": [str(row + 1)],
+                f"attachments-{row}-title": [f"File {name}"],
+                f"attachments-{row}-file": SimpleUploadedFile(name, content),
+            }
+        )
+        row += 1
+    data["attachments-TOTAL_FORMS"] = [str(row)]
+    return client.post(url, data, follow=True)
+
+
+def images_of(page: str) -> list[str]:
+    return re.findall(r'<img [^>]*src="([^"]*)"', page)
+
+
+def test_an_image_written_with_an_attached_files_name_shows_to_students(client, pyweb, alice, bob):
+    lesson = pyweb.lessons[0]
+    client.force_login(alice)
+    form = client.get(reverse("admin:lessons_lesson_change", args=[lesson.pk])).content.decode()
+    assert "attach the file below and write ![what it shows](its-name.png)" in unescape(form)
+
+    # The file and the text that shows it, in the same save.
+    saved = save_lesson(
+        client, lesson, "Look:\n\n![Request flow](diagram.png)", {"diagram.png": PNG}
+    )
+    attachment = LessonAttachment.objects.get(lesson=lesson)
+    assert "broken image" not in unescape(saved.content.decode())
+    # The back office says what to write for each file.
+    form = client.get(reverse("admin:lessons_lesson_change", args=[lesson.pk])).content.decode()
+    assert "![File diagram.png](diagram.png)" in unescape(form)
+
+    client.force_login(bob)
+    page = client.get(lesson.get_absolute_url()).content.decode()
+    assert images_of(page) == [f"files/{attachment.pk}/"]
+    shown = client.get(lesson.get_absolute_url() + f"files/{attachment.pk}/")
+    assert shown.status_code == 200 and shown["Content-Type"] == "image/png"
+    assert b"".join(shown.streaming_content) == PNG
+
+
+def test_an_image_no_file_answers_or_of_another_site_is_said_when_saving(client, pyweb, alice, bob):
+    lesson = pyweb.lessons[0]
+    client.force_login(alice)
+    body = "![Flow](diagram.png)\n\n![Logo](https://example.org/logo.png)\n\n![Icon](/static/favicon.svg)"
+    said = unescape(save_lesson(client, lesson, body).content.decode())
+    assert "The image “diagram.png” is no file attached to this lesson" in said
+    assert "Images of other sites are shown as links, not images" in said
+    assert "“/static/favicon.svg”" not in said  # the site's own
+
+    # Attached later under that name: the same text now shows it, nothing is said.
+    said = unescape(save_lesson(client, lesson, body, {"diagram.png": PNG}).content.decode())
+    assert "is no file attached" not in said
+    attachment = LessonAttachment.objects.get(lesson=lesson)
+    client.force_login(bob)
+    assert f"files/{attachment.pk}/" in images_of(
+        client.get(lesson.get_absolute_url()).content.decode()
+    )
+
+    # The file taken away: the image is said again, not left pointing at nothing.
+    client.force_login(alice)
+    url = reverse("admin:lessons_lesson_change", args=[lesson.pk])
+    data = form_data(client.get(url).content.decode(), "lesson_form")
+    data["attachments-0-DELETE"] = ["on"]
+    said = unescape(client.post(url, data, follow=True).content.decode())
+    assert not LessonAttachment.objects.filter(lesson=lesson).exists()
+    assert "The image “diagram.png” is no file attached to this lesson" in said
+
+
+def test_names_are_matched_as_written_and_addresses_escaped():
+    rendered = render_markdown(
+        '![a](my%20diagram.png) ![b](./chart.svg) ![c](other.png) ![d](x.png "<q>")'
+    ).html
+    attached = {"my diagram.png": "files/1/", "chart.svg": "files/2/", "x.png": 'files/"3/'}
+    pointed = with_attached_images(rendered, attached)
+    assert images_of(pointed) == ["files/1/", "files/2/", "other.png", "files/&quot;3/"]
+    assert image_problems(pointed, attached) == [
+        "The image “other.png” is no file attached to this lesson: students would see a "
+        "broken image. Attach a file of that name below, or correct the name."
+    ]
+
+
+def test_an_imported_lessons_images_point_at_its_files_and_a_missing_one_is_said(tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from lessons.models import Lesson
+
+    course = tmp_path / "tiny"
+    (course / "01-basics" / "01-one.files").mkdir(parents=True)
+    (course / "course.md").write_text("---\ntitle: Tiny\nslug: tiny\n---\n")
+    (course / "01-basics" / "module.md").write_text("---\ntitle: Basics\norder: 1\n---\n")
+    (course / "01-basics" / "01-one.files" / "flow.png").write_bytes(PNG)
+    (course / "01-basics" / "01-one.md").write_text(
+        "---\ntitle: One\nslug: one\norder: 1\nattachments:\n"
+        "  - title: Flow\n    file: 01-one.files/flow.png\n---\n"
+        "![Flow](flow.png)\n\n![Gone](gone.png)\n"
+    )
+    out = StringIO()
+    call_command("import_course", str(course), stdout=out)
+    lesson = Lesson.objects.get(slug="one")
+    attachment = LessonAttachment.objects.get(lesson=lesson)
+    assert images_of(lesson.body_html) == [f"files/{attachment.pk}/", "gone.png"]
+    assert "lesson one: The image “gone.png” is no file attached to this lesson" in out.getvalue()
