@@ -49,6 +49,7 @@ from practice.services import (
     lesson_practice_sync,
 )
 
+from .bundle import QUIZ_WITHOUT_QUESTIONS
 from .models import (
     KEY_TAKEN,
     Course,
@@ -627,6 +628,8 @@ class LessonAdminForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         practice = getattr(self, "practice", None)
+        if practice is not None and cleaned.get("quiz_required") and not practice.questions:
+            self.add_error("quiz_required", QUIZ_WITHOUT_QUESTIONS)
         if practice is not None and self.instance.pk and not cleaned.get("drop_work"):
             # Saving deletes a block taken out of the text with its answers: asked first
             # (probe 34: a renamed id took a student's answers, said only after saving).

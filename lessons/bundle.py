@@ -170,6 +170,12 @@ ATTACHMENT_FIELDS = {
     "order": (int, False, 0, None),
 }
 MAX_PASS_MARK = 100
+# A lesson requiring its quiz with no question in its text could never be completed
+# (probe 83: saved without a word).
+QUIZ_WITHOUT_QUESTIONS = (
+    "A lesson whose quiz is required needs quiz questions: add ```question blocks to its "
+    "text, or do not require the quiz."
+)
 MAX_QUIZ_TRIES = 99  # a lesson's limit on answers to each question, when it has one
 
 
@@ -270,6 +276,8 @@ def read_course(root: Path) -> CourseData:
                 for problem in lesson.practice.problems:
                     line = lesson_doc.body_line + problem.line - 1
                     errors.append(f"{lesson_doc.label}:{line}: {problem.message}")
+                if lesson.quiz_required and not lesson.practice.questions:
+                    errors.append(f"{lesson_doc.where('quiz_required')}: {QUIZ_WITHOUT_QUESTIONS}")
                 module.lessons.append(lesson)
         modules.append(module)
 

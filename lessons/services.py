@@ -337,6 +337,9 @@ def lesson_save(lesson: Lesson, *, drop_work: bool = False) -> SyncReport:
         practice = lesson_practice_checked(lesson.body)
     except ValidationError as exc:
         raise ValidationError({"body": exc.error_list}) from exc
+    if lesson.quiz_required and not practice.questions:
+        # On the text: the API writes the text, not the setting (the back office).
+        raise ValidationError({"body": bundle.QUIZ_WITHOUT_QUESTIONS})
     lesson.full_clean()
     if lesson.pk is not None and not drop_work:
         lost = answered_blocks_taken_out(lesson, practice)
