@@ -15,7 +15,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -41,6 +41,7 @@ from coursesite.admin_forms import (
 from coursesite.converters import page_number, parse_id, search_text
 from coursesite.csvexport import CsvResponse
 from coursesite.locks import lock_rows
+from coursesite.wording import counted
 from practice import syntax as practice_syntax
 from practice.models import Attempt, ExerciseAttempt
 from practice.services import (
@@ -99,6 +100,46 @@ class OutlineChangesMixin:
         content_changed(courses)
 
 
+def drafts_around(model, ids: list[int]) -> str:
+    """Say what stays a draft around the courses, modules or lessons IDS of MODEL, just
+    published, so that students see nothing of it ("" when nothing does)."""
+    said = []
+
+    def drafts(count: int, noun: str, of: str) -> None:
+        if count:
+            verb = "is still a draft" if count == 1 else "are still drafts"
+            said.append(f"{counted(count, noun)} {of} {verb}.")
+
+    them = "it" if len(ids) == 1 else "them"
+    if model is Course:
+        drafts(
+            Module.objects.filter(course__in=ids, is_published=False).count(),
+            "module",
+            f"of {them}",
+        )
+        drafts(
+            Lesson.objects.filter(module__course__in=ids, is_published=False).count(),
+            "lesson",
+            f"of {them}",
+        )
+    elif model is Module:
+        courses = Course.objects.filter(modules__in=ids, is_published=False).distinct()
+        drafts(courses.count(), "course", f"holding {them}")
+        drafts(
+            Lesson.objects.filter(module__in=ids, is_published=False).count(),
+            "lesson",
+            f"of {them}",
+        )
+    elif model is Lesson:
+        hidden = Lesson.objects.filter(pk__in=ids).filter(
+            Q(module__is_published=False) | Q(module__course__is_published=False)
+        )
+        if count := hidden.count():
+            verb = "is" if count == 1 else "are"
+            said.append(f"{counted(count, 'lesson')} {verb} in a module or course still a draft.")
+    return " ".join(said)
+
+
 class PublishActionsMixin(OutlineChangesMixin):
     def _counted(self, count: int) -> str:
         """ "1 lesson", "3 modules": the model's own names."""
@@ -108,9 +149,18 @@ class PublishActionsMixin(OutlineChangesMixin):
     @admin.action(description=_("Publish the selected items"), permissions=["change"])
     def publish(self, request, queryset):
         courses = self.outline_courses(queryset)
+        ids = list(queryset.values_list("pk", flat=True))
         count = queryset.update(is_published=True)
         content_changed(courses)
-        self.message_user(request, f"{self._counted(count)} published.", messages.SUCCESS)
+        said = f"{self._counted(count)} published."
+        # Students see a lesson only when it, its module and its course are published:
+        # "1 course published." left the modules and lessons drafts, unsaid (probe 83).
+        if hidden := drafts_around(self.model, ids):
+            self.message_user(
+                request, f"{said} Students do not see it all yet: {hidden}", messages.WARNING
+            )
+        else:
+            self.message_user(request, said, messages.SUCCESS)
 
     @admin.action(
         description=_("Unpublish the selected items (back to draft)"), permissions=["change"]

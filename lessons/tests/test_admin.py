@@ -991,3 +991,26 @@ def test_lessons_and_modules_stay_in_their_course(client, pyweb, other_course, a
     # A new module still names its course, either of the two.
     page = client.get(reverse("admin:lessons_module_add")).content.decode()
     assert 'name="course"' in page and f'value="{other_course.course.pk}"' in page
+
+
+def test_publishing_says_what_stays_a_draft_so_students_see_nothing_yet(client, pyweb, alice):
+    """Probe 83: "1 course published." while its modules and lessons were drafts."""
+    client.force_login(alice)
+    course, module, lesson = pyweb.course, pyweb.modules[0], pyweb.lessons[0]
+    other = Lesson.objects.filter(module=module).exclude(pk=lesson.pk).first()
+    Course.objects.filter(pk=course.pk).update(is_published=False)
+    Module.objects.filter(pk=module.pk).update(is_published=False)
+    Lesson.objects.filter(pk__in=[lesson.pk, other.pk]).update(is_published=False)
+
+    page = unescape(action(client, "lesson", "publish", [lesson]))
+    assert "1 lesson published. Students do not see it all yet: 1 lesson is in a module or " in page
+    drafts = Lesson.objects.filter(module__course=course, is_published=False).count()
+    page = unescape(action(client, "module", "publish", [module]))
+    assert "1 course holding it is still a draft." in page
+    assert f"{drafts} lessons of it are still drafts." in page  # the other one, and more
+    page = unescape(action(client, "course", "publish", [course]))
+    assert "1 course published. Students do not see it all yet:" in page
+    assert f"{drafts} lessons of it are still drafts." in page
+    Lesson.objects.filter(module__course=course).exclude(pk=other.pk).update(is_published=True)
+    page = unescape(action(client, "lesson", "publish", [other]))
+    assert "1 lesson published." in page and "do not see it all" not in page
