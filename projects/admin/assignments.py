@@ -38,6 +38,7 @@ from projects.models import (
     Extension,
     Group,
     GroupMembership,
+    LatePolicy,
     MembershipEvent,
     ProjectAssignment,
     Submission,
@@ -247,6 +248,20 @@ class ProjectAssignmentAdmin(ChoiceMessagesMixin, CourseScopedHistoryAdmin):
                     "an extension ending earlier no longer applies, so they have the new "
                     "deadline. Lengthen or delete the extension on the group's page.",
                 )
+        dates = {"due_at", "is_published"} & set(form.changed_data) or not change
+        if dates and obj.is_published and obj.due_at <= timezone.now():
+            # Allowed (a project may be put up after the fact), but a year typed wrong
+            # for next term's run is the usual mistake: said (probe 83: saved unsaid).
+            late = {
+                LatePolicy.NO_LATE_WORK: "no group can hand in any more (no late work)",
+                LatePolicy.PENALTY: "every version handed in now is late, with its penalty",
+                LatePolicy.NO_PENALTY: "every version handed in now counts as late",
+            }[obj.late_policy]
+            messages.warning(
+                request,
+                f"The deadline of {obj} ({local_text(obj.due_at)}) has already passed: "
+                f"{late}. If that is not meant, correct the date.",
+            )
         totals_changed = {"weight", "missing_counts_as_zero"} & set(form.changed_data)
         if change and totals_changed and obj.grades_released_at is not None:
             # Allowed (a weight set wrong is fixed at term's end), but not silently:

@@ -505,3 +505,33 @@ def test_a_deadline_is_typed_day_first_and_a_wrong_one_says_how(admin_client, as
     assert "Enter the time as hours:minutes on a 24-hour clock, such as 17:00." in page
     assignment.refresh_from_db()
     assert timezone.localtime(assignment.due_at).day == 5
+
+
+def test_a_published_project_whose_deadline_has_passed_is_saved_and_said(admin_client, assignment):
+    """Probe 83: next term's project saved with last year's date, without a word."""
+    from html import unescape
+
+    path = reverse("admin:projects_projectassignment_change", args=[assignment.pk])
+    data = form_data(admin_client.get(path).content.decode(), "projectassignment_form")
+    past = (timezone.now() - timedelta(days=6)).astimezone()
+    data.update(
+        {
+            "due_at_0": [past.strftime("%Y-%m-%d")],
+            "due_at_1": [past.strftime("%H:%M:%S")],
+            "opens_at_0": [(past - timedelta(days=30)).strftime("%Y-%m-%d")],
+            "is_published": ["on"],
+            "late_policy": ["none"],
+        }
+    )
+    said = unescape(admin_client.post(path, data, follow=True).content.decode())
+    assert f"The deadline of {assignment.title} (" in said
+    assert "has already passed: no group can hand in any more (no late work)." in said
+    assignment.refresh_from_db()
+    assert assignment.due_at < timezone.now()  # saved: back-dating may be meant
+
+    future = (timezone.now() + timedelta(days=20)).astimezone()
+    data.update(
+        {"due_at_0": [future.strftime("%Y-%m-%d")], "due_at_1": [future.strftime("%H:%M:%S")]}
+    )
+    said = unescape(admin_client.post(path, data, follow=True).content.decode())
+    assert "has already passed" not in said
