@@ -1119,6 +1119,7 @@ def test_the_release_page_names_groups_whose_peer_evaluation_has_not_opened(
     Extension.objects.create(group=world.group, due_at=timezone.now() + timedelta(days=2))
     page = client.get(url).content.decode()
     assert "Peer evaluation has not opened yet for 1 group (Team Rocket)" in page
+    assert "their deadline (or their extension) is still to come" in page
 
 
 def test_a_member_removed_from_the_course_is_marked_on_the_grading_page(client, world, alice):
