@@ -16,7 +16,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import get_deleted_objects, unquote
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max, Sum
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -377,7 +377,7 @@ class RubricAdmin(PartsHistoryMixin, HistoryAdmin):
     search_fields = ("assignment__title",)
     inlines = (CriterionInline,)
     fieldsets = (
-        (None, {"fields": ("assignment",)}),
+        (None, {"fields": ("assignment", "total_points")}),
         (_("Graders"), {"fields": ("anonymous_grading", "graders_see_all")}),
         (
             _("After release"),
@@ -386,8 +386,16 @@ class RubricAdmin(PartsHistoryMixin, HistoryAdmin):
     )
     actions = ("assign_round_robin",)
 
+    @admin.display(description=_("total points"))
+    def total_points(self, obj: Rubric | None) -> str:
+        # What a review is out of: the criteria's maxima (probe 83: shown nowhere here).
+        if obj is None or obj.pk is None:
+            return "—"
+        total = obj.criteria.aggregate(total=Sum("max_points"))["total"]
+        return _points(total or 0)
+
     def get_readonly_fields(self, request, obj=None):
-        fields = super().get_readonly_fields(request, obj)
+        fields = (*super().get_readonly_fields(request, obj), "total_points")
         if obj is None:
             return fields
         # A rubric stays with its project: its criteria were scored for that project's
@@ -407,6 +415,7 @@ class RubricAdmin(PartsHistoryMixin, HistoryAdmin):
         _reopen_unscored(request, form.instance.assignment_id)
         criteria = [f for formset in formsets if formset.model is Criterion for f in formset.forms]
         _say_rescaled(request, criteria)
+        _say_levels_short(request, [f.instance.pk for f in criteria if f.instance.pk])
         removed = any(f.model is Criterion and f.deleted_objects for f in formsets)
         if removed and (drafts := reviews_fully_scored_drafts(form.instance.assignment_id)):
             # A criterion added by mistake reopened the completed reviews; removing it
@@ -537,6 +546,27 @@ class CriterionAdmin(PartsHistoryMixin, HistoryAdmin):
         _reopen_unscored(request, form.instance.rubric.assignment_id)
         if change:
             _say_rescaled(request, [form])
+        _say_levels_short(request, [form.instance.pk])
+
+
+def _say_levels_short(request, criterion_ids: list[int]) -> None:
+    """Say which of CRITERION_IDS have levels none of which gives the criterion's
+    maximum: a grader choosing levels cannot give full marks (probe 83: levels of 3 and 6
+    for a criterion of 10 saved without a word)."""
+    short = (
+        Criterion.objects.filter(pk__in=criterion_ids)
+        .annotate(top=Max("levels__points"))
+        .filter(top__lt=F("max_points"))
+        .order_by("order", "pk")
+    )
+    for criterion in short:
+        messages.warning(
+            request,
+            f"“{criterion.title}” is worth {_points(criterion.max_points)} points, but its "
+            f"highest level gives {_points(criterion.top)}: a grader choosing levels cannot "
+            f"give it full marks. Add a level worth {_points(criterion.max_points)}, or "
+            "leave it so if full marks are typed on purpose.",
+        )
 
 
 def _say_rescaled(request, forms_saved) -> None:

@@ -659,3 +659,32 @@ def test_removing_people_says_whose_released_marks_hide_and_which_reviews_strand
     )
     text = page.content.decode()
     assert "Bob Student has released marks" in text and "Grace Grader has 1 unfinished" in text
+
+
+def test_levels_that_cannot_give_full_marks_are_said_and_the_rubric_shows_its_total(
+    client, world, alice
+):
+    """Probe 83: levels of 3 and 6 for a criterion of 10 saved without a word, and the
+    rubric's total showed nowhere on its page."""
+    client.force_login(alice)
+    top = max(level.points for level in world.correctness.levels.all())
+    url = reverse("admin:grading_criterion_change", args=[world.correctness.pk])
+    data = form_data(client.get(url).content.decode(), "criterion_form")
+    top = int(top)  # the levels' points, whole in this rubric
+    raised = top + 5
+    said = unescape(
+        client.post(url, {**data, "max_points": str(raised)}, follow=True).content.decode()
+    )
+    assert (
+        f"“Correctness” is worth {raised} points, but its highest level gives {top}: "
+        "a grader choosing levels cannot give it full marks."
+    ) in said
+    said = unescape(
+        client.post(url, {**data, "max_points": str(top)}, follow=True).content.decode()
+    )
+    assert "cannot give it full marks" not in said
+
+    rubric = client.get(reverse("admin:grading_rubric_change", args=[world.rubric.pk]))
+    total = sum(c.max_points for c in world.rubric.criteria.all())
+    row = unescape(rubric.content.decode()).split("Total points", 1)[1][:300]
+    assert f">{int(total)}<" in row.replace(" ", "").replace("\n", "")
