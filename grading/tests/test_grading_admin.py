@@ -14,7 +14,7 @@ from access.tests.matrix import form_data
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from grading import services
-from grading.models import Review, ReviewStatus
+from grading.models import Criterion, Review, ReviewStatus
 from lessons.models import Course
 
 from .factories import (
@@ -688,3 +688,29 @@ def test_levels_that_cannot_give_full_marks_are_said_and_the_rubric_shows_its_to
     total = sum(c.max_points for c in world.rubric.criteria.all())
     row = unescape(rubric.content.decode()).split("Total points", 1)[1][:300]
     assert f">{int(total)}<" in row.replace(" ", "").replace("\n", "")
+
+
+def test_a_released_criterions_delete_address_says_why_not_and_deletes_nothing(
+    client, world, alice, charlie
+):
+    """Probe 83: Django's bare "403 Forbidden, ask an administrator" after the release,
+    where the criterion's page says why it is locked."""
+    complete_review(world)
+    services.grades_release(assignment=world.assignment, by=alice)
+    client.force_login(alice)
+    url = reverse("admin:grading_criterion_delete", args=[world.style.pk])
+    for method in (client.get, client.post):
+        said = method(url, {"post": "yes"} if method == client.post else None, follow=True)
+        page = unescape(said.content.decode())
+        assert "Nothing was deleted. The grades of this project are released" in page
+        assert said.redirect_chain[-1][0] == reverse(
+            "admin:grading_criterion_change", args=[world.style.pk]
+        )
+    assert Criterion.objects.filter(pk=world.style.pk).exists()
+    # Another course's instructor is told nothing of it.
+    from access.tests.tenants import build_tenant
+
+    other = build_tenant("Banana")
+    client.force_login(other.instructor)
+    assert client.get(url).status_code in (302, 404)
+    assert "released" not in unescape(client.get(url, follow=True).content.decode())
