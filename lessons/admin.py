@@ -11,6 +11,7 @@ from datetime import timedelta
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -98,6 +99,32 @@ class OutlineChangesMixin:
         courses = self.outline_courses(queryset)
         super().delete_queryset(request, queryset)
         content_changed(courses)
+
+
+def students_work_note(obj: Module | Lesson) -> str:
+    """Say what of its students' work deleting OBJ (a module or lesson) takes, or ""."""
+    lesson = "lesson" if isinstance(obj, Lesson) else "lesson__module"
+    answers = Attempt.objects.filter(**{f"question__{lesson}": obj})
+    tries = ExerciseAttempt.objects.filter(**{f"exercise__{lesson}": obj})
+    completions = LessonCompletion.objects.filter(**{lesson: obj})
+    counts = [
+        (answers.count(), "answer to its questions", "answers to its questions"),
+        (tries.count(), "try at its exercises", "tries at its exercises"),
+        (completions.count(), "lesson marked complete", "lessons marked complete"),
+    ]
+    said = [counted(n, one, many) for n, one, many in counts if n]
+    if not said:
+        return ""
+    students = (
+        set(answers.values_list("user_id", flat=True).distinct())
+        | set(tries.values_list("user_id", flat=True).distinct())
+        | set(completions.values_list("user_id", flat=True).distinct())
+    )
+    return (
+        f"Deleting “{obj}” deletes the work of {counted(len(students), 'student')} with it: "
+        f"{', '.join(said)}. To hide it from students and keep their work, unpublish it "
+        "instead."
+    )
 
 
 def drafts_around(model, ids: list[int]) -> str:
@@ -202,6 +229,14 @@ class OrderedChangelistMixin:
             parent = f"{self.parent_field}_id"
             obj.order = next_order(type(obj), **{parent: getattr(obj, parent)})
         super().save_model(request, obj, form, change)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, unquote(object_id)) if request.method == "GET" else None
+        if obj is not None and (said := students_work_note(obj)):
+            # Django's page lists the answers row by row among the rest: said first, in
+            # words, as the lesson's save asks before its answers go (probe 83).
+            messages.warning(request, said)
+        return super().delete_view(request, object_id, extra_context)
 
     # Deleting leaves a gap ("2. Introduction to Flask" first): the rest close up.
     def delete_model(self, request, obj) -> None:

@@ -1014,3 +1014,31 @@ def test_publishing_says_what_stays_a_draft_so_students_see_nothing_yet(client, 
     Lesson.objects.filter(module__course=course).exclude(pk=other.pk).update(is_published=True)
     page = unescape(action(client, "lesson", "publish", [other]))
     assert "1 lesson published." in page and "do not see it all" not in page
+
+
+def test_the_delete_page_of_a_lesson_or_module_says_whose_work_goes_with_it(
+    client, pyweb, alice, bob
+):
+    """Probe 83: a lesson's save asks before students' answers go; its delete page listed
+    them among Django's rows ("Attempt_choices object (1)")."""
+    from practice.models import Attempt, Question
+
+    lesson, quiet = pyweb.lessons[0], pyweb.lessons[4]
+    question = Question.objects.create(
+        lesson=lesson, slug="q1", kind="number", prompt="Six times seven?", answer="42"
+    )
+    Attempt.objects.create(question=question, user=bob, answer="42", correct=True)
+    LessonCompletion.objects.create(user=bob, lesson=lesson)
+    client.force_login(alice)
+    page = unescape(
+        client.get(reverse("admin:lessons_lesson_delete", args=[lesson.pk])).content.decode()
+    )
+    assert (
+        f"Deleting “{lesson}” deletes the work of 1 student with it: 1 answer to its "
+        "questions, 1 lesson marked complete. To hide it from students and keep their work, "
+        "unpublish it instead."
+    ) in page
+    module_page = client.get(reverse("admin:lessons_module_delete", args=[lesson.module_id]))
+    assert "deletes the work of 1 student with it" in unescape(module_page.content.decode())
+    quiet_page = client.get(reverse("admin:lessons_lesson_delete", args=[quiet.pk]))
+    assert "deletes the work of" not in unescape(quiet_page.content.decode())
