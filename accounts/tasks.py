@@ -66,15 +66,20 @@ def _send_invitation(user: User | None, *, counted: bool = True) -> int:
     if counted and not address_mail_allowed("invite", user.email):
         logger.info("The invitation to user %s was not sent: its hourly limit", user.pk)
         return 0
-    courses = (
-        apps.get_model("lessons.Course")
-        .objects.filter(enrollments__user=user)
-        .order_by("title")
-        .values_list("title", flat=True)
+    # Each course with its term and the role given: a new colleague read only a title
+    # shared by last year's run, and not that they were to teach it (probe 83).
+    enrollments = (
+        apps.get_model("lessons.Enrollment")
+        .objects.filter(user=user)
+        .select_related("course")
+        .order_by("course__title", "course__term", "pk")
     )
     context = {
         "user": user,
-        "courses": list(courses),
+        "courses": [
+            f"{enrollment.course} as {enrollment.get_role_display().lower()}"
+            for enrollment in enrollments
+        ],
         "invitation_url": invitation_url(user),
         "timeout_days": settings.INVITATION_TIMEOUT_DAYS,
     }

@@ -143,6 +143,10 @@ def test_a_roster_import_invites_new_accounts_once_the_roster_is_saved(
     message = next(m for m in mail.outbox if m.to == ["new.person@example.org"])
     assert message.subject == "Your account on Pyweb Academy: choose your password"
     assert "Web Apps" in message.body and "Pyweb Academy" in message.body
+    # The course with its term and the role given (probe 83: a title alone, no role).
+    role = waiting.enrollments.get().get_role_display().lower()
+    waiting_message = next(m for m in mail.outbox if m.to == ["waiting@example.org"])
+    assert f"was made for you, for {course} as {role}." in waiting_message.body
     assert "Your username is newperson" in message.body
     assert "testserver" not in message.body  # links from SITE_URL, not the request
     link_in(message)
