@@ -57,9 +57,19 @@ class EnrollingUserCreationForm(AdminUserCreationForm):
     )
     role = forms.ChoiceField(choices=Role.choices, initial=Role.STUDENT, label=_("as"))
 
-    def __init__(self, *args, courses, **kwargs) -> None:
+    def __init__(self, *args, courses, optional: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["course"].queryset = courses
+        if optional:
+            # A superuser's: a new colleague who teaches no course yet is added with the
+            # course made for them (probe 83: only Enrollments → Add was left, and the
+            # invitation, sent before it, named no course).
+            self.fields["course"].required = False
+            self.fields["course"].help_text = _(
+                "Optional: the course the new account joins, with the role below; the "
+                "invitation names it."
+            )
+            self.fields["role"].required = False  # a student's, if left out
         # An instructor should not know a student's password: by default the person
         # is emailed an invitation to choose their own (UserAdmin.save_model).
         usable = self.fields["usable_password"]
@@ -77,9 +87,9 @@ class EnrollingUserCreationForm(AdminUserCreationForm):
     @transaction.atomic
     def save(self, commit: bool = True) -> User:
         user = super().save(commit=True)
-        enrollment_create(
-            user=user, course=self.cleaned_data["course"], role=self.cleaned_data["role"]
-        )
+        if course := self.cleaned_data.get("course"):
+            role = self.cleaned_data.get("role") or Role.STUDENT
+            enrollment_create(user=user, course=course, role=role)
         return user
 
 
@@ -241,7 +251,7 @@ class UserAdmin(
     def get_fieldsets(self, request: HttpRequest, obj=None):
         superuser = policy.is_superuser(request.user)
         if obj is None:
-            return self.add_fieldsets if superuser else self.enrolling_add_fieldsets
+            return self.enrolling_add_fieldsets
         own = obj.pk == request.user.pk
         if superuser:
             if own:
@@ -282,13 +292,14 @@ class UserAdmin(
         )
 
     def get_form(self, request: HttpRequest, obj=None, **kwargs):
-        if obj is None and not policy.is_superuser(request.user):
+        if obj is None:
             courses = policy.scope(request.user, policy.TEACH, Course.objects)
+            optional = policy.is_superuser(request.user)
             form = super().get_form(request, obj, **{**kwargs, "form": EnrollingUserCreationForm})
 
             class BoundCoursesForm(form):
                 def __init__(self, *args, **form_kwargs) -> None:
-                    super().__init__(*args, courses=courses, **form_kwargs)
+                    super().__init__(*args, courses=courses, optional=optional, **form_kwargs)
 
             return BoundCoursesForm
         return super().get_form(request, obj, **kwargs)

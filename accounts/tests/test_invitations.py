@@ -669,3 +669,39 @@ def test_an_invitation_of_a_named_person_asks_no_name(client, course):
     person = invited_person("named@example.org", course)
     landing = client.get(urlsplit(invitation_url(person)).path)
     assert 'name="display_name"' not in text(client.get(landing["Location"]))
+
+
+def test_a_superuser_adds_a_new_colleague_with_the_course_made_for_them(
+    client, course, django_capture_on_commit_callbacks
+):
+    """Probe 83: a colleague who teaches no course yet could be given the back office only
+    through last year's course; the invitation, sent before any enrollment, named none."""
+    from lessons.models import Course, Enrollment
+
+    root = UserFactory(username="root", is_superuser=True, is_staff=True)
+    fresh = Course.objects.create(title="Python for the Web", slug="pyweb-next", term="2026-2027")
+    client.force_login(root)
+    form = text(client.get(reverse("admin:accounts_user_add")))
+    assert "Optional: the course the new account joins" in form
+    data = {"username": "mira", "email": "mira@example.org", "usable_password": "false"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:accounts_user_add"),
+            {**data, "course": fresh.pk, "role": "instructor", "_save": "Save"},
+        )
+    assert response.status_code == 302
+    mira = User.objects.get(username="mira")
+    assert [(e.course, e.role) for e in Enrollment.objects.filter(user=mira)] == [
+        (fresh, Role.INSTRUCTOR)
+    ]
+    assert "for Python for the Web (2026-2027) as instructor." in mail.outbox[0].body
+
+    client.logout()
+    set_password(client, link_in(mail.outbox[0]))
+    client.force_login(mira)
+    assert client.get(reverse("admin:lessons_course_change", args=[fresh.pk])).status_code == 200
+    # ... and nothing of any other course.
+    assert client.get(reverse("admin:lessons_course_change", args=[course.pk])).status_code in (
+        302,
+        404,
+    )
