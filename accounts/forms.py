@@ -337,10 +337,11 @@ class AdminUserCreationForm(UniqueEmailMixin, auth_forms.AdminUserCreationForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["username"].validators.append(validate_ascii_username)
-        self.fields["username"].help_text = _(
-            "150 characters or fewer: letters a-z and A-Z, digits and . + - _ only."
-        )
+        self.fields["username"].help_text = USERNAME_HELP
         self.fields["display_name"].validators.append(validate_name)
+
+
+USERNAME_HELP = _("150 characters or fewer: letters a-z and A-Z, digits and . + - _ only.")
 
 
 class AdminUserChangeForm(UniqueEmailMixin, auth_forms.UserChangeForm):
@@ -360,7 +361,16 @@ class AdminUserChangeForm(UniqueEmailMixin, auth_forms.UserChangeForm):
         for name in ("display_name", "first_name", "last_name"):
             if name in self.fields:  # the instructor's form may leave some out
                 self.fields[name].validators.append(validate_name)
+        if "username" in self.fields:  # the rule of a new account's, said alike (probe 83)
+            self.fields["username"].help_text = USERNAME_HELP
         self.fields["email_shown"].initial = self.instance.email
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        # Only a new one: an older account's name (an "@" Django allowed) stays savable.
+        if "username" in self.changed_data:
+            validate_ascii_username(username)
+        return username
 
     def clean(self) -> dict:
         cleaned = super().clean()

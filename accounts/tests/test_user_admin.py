@@ -402,3 +402,22 @@ def test_a_student_whose_group_handed_in_work_keeps_their_account(admin_client, 
     assert "untick “Active”" in page
     assert User.objects.filter(pk=world.student_a.pk).exists()
     assert GroupMembership.objects.filter(pk=membership.pk).exists()
+
+
+def test_a_renamed_username_keeps_the_rule_a_new_one_follows(admin_client, world):
+    """Probe 83: the add page said "letters a-z and A-Z, digits and . + - _ only", the
+    change page Django's "@/./+/-/_", and took a name the sign-up would refuse."""
+    page = admin_client.get(change_url(world.student_b)).content.decode()
+    assert "letters a-z and A-Z, digits and . + - _ only" in page
+    refused = admin_client.post(
+        change_url(world.student_b), superuser_data(world.student_b, username="bob@home")
+    )
+    assert refused.status_code == 200
+    assert "Use only the letters a-z and A-Z, digits and . + - _ in a username" in (
+        refused.content.decode()
+    )
+    # An older name Django allowed stays as it is, and its account savable.
+    User.objects.filter(pk=world.student_b.pk).update(username="old@name")
+    world.student_b.refresh_from_db()
+    kept = admin_client.post(change_url(world.student_b), superuser_data(world.student_b))
+    assert kept.status_code == 302
