@@ -821,6 +821,19 @@ class CourseScopedMixin(KeptFormsMixin, BoundedSearchMixin, ActionIdsMixin, Scop
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and (reason := self.locked_reason(obj)):
             self.message_user(request, reason, messages.INFO)
+        if request.method == "POST" and request.FILES:
+            # Shown again for what is wrong: the text typed is kept, but no browser lets a
+            # page choose a file for its user (probe 83: the file was dropped unsaid).
+            names = ", ".join(sorted({upload.name for upload in request.FILES.values()}))
+            self.message_user(
+                request,
+                _(
+                    "Nothing was saved, and the files chosen (%(names)s) must be chosen again "
+                    "before saving: a page sent back cannot keep them."
+                )
+                % {"names": names},
+                messages.WARNING,
+            )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_deleted_objects(self, objs, request: HttpRequest):

@@ -47,6 +47,8 @@ def test_a_name_too_long_is_refused_saying_how_long_it_may_be(client, pyweb, ali
     assert f"(this one has {told})" in page
     assert "Ensure this filename" not in page  # Django's, which counted the folder too
     assert 'value="Slides"' in page  # the row's title stays typed
+    # ... and the file, which no page can choose again, is said to be chosen again.
+    assert "the files chosen (" in page and "must be chosen again before saving" in page
     assert not LessonAttachment.objects.filter(lesson=lesson).exists()
 
 
