@@ -788,16 +788,9 @@ class CourseScopedMixin(KeptFormsMixin, BoundedSearchMixin, ActionIdsMixin, Scop
             and not self.has_delete_permission(request, obj)
             and (reason := self.locked_reason(obj))
         ):
-            # Locked for a reason its page says (released marks): said here too, not
-            # Django's bare "403 Forbidden" (probe 83).
-            messages.error(request, f"{_('Nothing was deleted.')} {reason}")
-            return HttpResponseRedirect(
-                reverse(
-                    f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change",
-                    args=[obj.pk],
-                    current_app=self.admin_site.name,
-                )
-            )
+            # Locked for a reason its page says (released marks): said on the refusal
+            # that follows too, not Django's bare "403 Forbidden" (probe 83).
+            messages.error(request, reason)
         return self._refusal_as_message(
             request, super().delete_view, request, object_id, extra_context
         )

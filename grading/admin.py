@@ -853,12 +853,8 @@ class GradeReleaseAdmin(ReadOnlyAdmin):
         # goes with its release is refused as holding graded work (get_deleted_objects).
         return False
 
-    def delete_view(self, request, object_id, extra_context=None):
-        if self.get_object(request, unquote(object_id)) is not None:  # theirs to read
-            _say_why_kept(request, RELEASE_KEPT)
-        return super().delete_view(request, object_id, extra_context)
-
     def locked_reason(self, obj: GradeRelease) -> str | None:
+        # Also on the refusal of its delete address (CourseScopedMixin.delete_view).
         return RELEASE_KEPT
 
 

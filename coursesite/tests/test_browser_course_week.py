@@ -185,8 +185,12 @@ def test_a_course_week_for_every_role(
     # Before the deadline, on a project that locks versions once graded: said and ticked.
     page.get_by_label("Also close their hand-in").check()
     page.get_by_role("button", name="Spread the ungraded submissions over the graders").click()
-    expect(page.get_by_role("alert")).to_contain_text("1 submission(s) assigned to graders.")
-    check_here(page, "instructor-assignment", shots)
+    # Back on the hub, which says it among its own notes.
+    expect(page).to_have_url(hub_url)
+    expect(page.locator(".messages [role=alert]")).to_contain_text(
+        "1 submission(s) assigned to graders."
+    )
+    check_here(page, "instructor-hub-assigned", shots)
 
     # The grader lands on the queue, opens the review, browses the code and scores. ------
     grader = browser_of("grace")

@@ -59,7 +59,8 @@ def test_manual_assignment_in_the_admin_checks_the_grader(client, world, alice, 
     page = client.get(url).content.decode()
     assert f'<option value="{group.pk}">Manual — Blog engine (Python for Web)</option>' in page
     # Only groups that can get a review are offered: not one that has one (probe 82).
-    assert f'<option value="{world.group.pk}">' not in page
+    groups = page.split('name="group"', 1)[1].split("</select>", 1)[0]
+    assert f'<option value="{world.group.pk}">' not in groups
     taken = client.post(url, {"group": world.group.pk, "grader": world.review.grader.pk})
     assert "has handed in a version and has no review yet" in unescape(taken.content.decode())
     assert Review.objects.filter(group=world.group).count() == 1
@@ -699,13 +700,10 @@ def test_a_released_criterions_delete_address_says_why_not_and_deletes_nothing(
     services.grades_release(assignment=world.assignment, by=alice)
     client.force_login(alice)
     url = reverse("admin:grading_criterion_delete", args=[world.style.pk])
-    for method in (client.get, client.post):
-        said = method(url, {"post": "yes"} if method == client.post else None, follow=True)
-        page = unescape(said.content.decode())
-        assert "Nothing was deleted. The grades of this project are released" in page
-        assert said.redirect_chain[-1][0] == reverse(
-            "admin:grading_criterion_change", args=[world.style.pk]
-        )
+    for response in (client.get(url), client.post(url, {"post": "yes"})):
+        assert response.status_code == 403
+        page = unescape(response.content.decode())
+        assert page.count("The grades of this project are released") == 1
     assert Criterion.objects.filter(pk=world.style.pk).exists()
     # Another course's instructor is told nothing of it.
     from access.tests.tenants import build_tenant
