@@ -639,9 +639,9 @@ class LessonAttachmentInline(CourseScopedInline, admin.TabularInline):
         # lesson, and the file's address showed nowhere here).
         if obj.pk is None:
             return "—"
-        if obj.filename.lower().endswith(IMAGE_SUFFIXES):
-            return f"![{obj.title}]({obj.filename})"
-        return f"[{obj.title}](files/{obj.pk}/)"
+        # Its name, not its number: the name travels with a copy or an export.
+        shown = "!" if obj.filename.lower().endswith(IMAGE_SUFFIXES) else ""
+        return f"{shown}[{obj.title}]({obj.filename})"
 
 
 class LessonAdminForm(forms.ModelForm):

@@ -176,6 +176,10 @@ QUIZ_WITHOUT_QUESTIONS = (
     "A lesson whose quiz is required needs quiz questions: add ```question blocks to its "
     "text, or do not require the quiz."
 )
+QUIZ_TAKES_LAST_QUESTION = (
+    "This lesson requires its quiz: its text must keep at least one ```question block "
+    "(the back office can stop requiring the quiz)."
+)
 MAX_QUIZ_TRIES = 99  # a lesson's limit on answers to each question, when it has one
 
 

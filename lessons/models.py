@@ -24,7 +24,7 @@ from coursesite.urlpaths import path_of
 from practice.syntax import strip_blocks
 
 from .bundle import MAX_QUIZ_TRIES, bad_character
-from .rendering import render_markdown, with_attached_images
+from .rendering import render_markdown, with_attached_files
 
 # Keys students type to enroll: the generated ones have 12 characters.
 ENROLLMENT_KEY_MIN_LENGTH = 8
@@ -516,21 +516,27 @@ class Lesson(models.Model):
         self.body = self.body.replace("\r\n", "\n")
         # Questions and exercises are shown as forms (practice/), not as code blocks.
         rendered = render_markdown(strip_blocks(self.body))
-        self.body_html = with_attached_images(rendered.html, self.attached_images())
+        self.body_html = with_attached_files(rendered.html, self.attached_files())
         self.toc_html = rendered.toc_html
         self.body_text = rendered.text
 
-    def attached_images(self) -> dict[str, str]:
+    def attached_files(self) -> dict[str, str]:
         """Return {file name: its address from the lesson's page} of the files attached
-        to the lesson (the first under a name), for images written with a file's name."""
+        to the lesson (the first under a name), for images and links written with a
+        file's name. A file stored under a name already taken in its folder got a suffix
+        (``diagram_a1B2c3d.png``: a file replaced, imported again, or exported so): it
+        answers to the name it was given too, unless another file has that name."""
         if self.pk is None:
             return {}
         attached: dict[str, str] = {}
+        given: dict[str, str] = {}
         for pk, path in LessonAttachment.objects.filter(lesson_id=self.pk).values_list(
             "pk", "file"
         ):
-            attached.setdefault(path.rsplit("/", 1)[-1], f"files/{pk}/")
-        return attached
+            name = path.rsplit("/", 1)[-1]
+            attached.setdefault(name, f"files/{pk}/")
+            given.setdefault(_STORAGE_SUFFIX.sub(r"\1\2", name), f"files/{pk}/")
+        return given | attached
 
     @property
     def is_visible_to_students(self) -> bool:
@@ -598,6 +604,10 @@ class FormerSlug(models.Model):
             )
 
 
+# What Django's storage adds to a name already taken in its folder (get_available_name).
+_STORAGE_SUFFIX = re.compile(r"^(.+)_[A-Za-z0-9]{7}(\.[^./]*)?$")
+
+
 def _attachment_path(instance: LessonAttachment, filename: str) -> str:
     return f"lessons/{instance.lesson_id}/{filename}"
 
@@ -647,6 +657,17 @@ class LessonAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        stored = None
+        if self.pk is not None:
+            stored = LessonAttachment.objects.filter(pk=self.pk).values_list("file", flat=True)
+            stored = stored.first()
+        super().save(*args, **kwargs)
+        if stored and stored != self.file.name:
+            # A file replaced by another (stored under a name of its own): the old one
+            # left the server only with its row (probe 85: it stayed).
+            delete_file_on_commit(self.file.storage, stored)
 
     def get_absolute_url(self) -> str:
         return reverse(

@@ -337,9 +337,11 @@ def lesson_save(lesson: Lesson, *, drop_work: bool = False) -> SyncReport:
         practice = lesson_practice_checked(lesson.body)
     except ValidationError as exc:
         raise ValidationError({"body": exc.error_list}) from exc
-    if lesson.quiz_required and not practice.questions:
-        # On the text: the API writes the text, not the setting (the back office).
-        raise ValidationError({"body": bundle.QUIZ_WITHOUT_QUESTIONS})
+    if lesson.quiz_required and not practice.questions and lesson.questions.exists():
+        # On the text: the API writes the text, not the setting (the back office). Only
+        # a text taking out the last question: a lesson saved so before the rule stays
+        # savable here (probe 85: even a new title was refused).
+        raise ValidationError({"body": bundle.QUIZ_TAKES_LAST_QUESTION})
     lesson.full_clean()
     if lesson.pk is not None and not drop_work:
         lost = answered_blocks_taken_out(lesson, practice)
@@ -1224,7 +1226,7 @@ def lesson_images_point_at_files(lesson: Lesson) -> list[str]:
     """Render LESSON's text again once its files are saved (they are saved after it), so
     that its images written with a file's name point at that file; return what its
     author is told of images readers will not see (``rendering.image_problems``)."""
-    attached = lesson.attached_images()
+    attached = lesson.attached_files()
     before = lesson.body_html
     lesson.render()
     if lesson.body_html != before:
@@ -1393,6 +1395,9 @@ def course_copy(
                     ) from exc
                 new_attachment.save()
                 report.attachments += 1
+            # Its images and links written with a file's name point at the copied files
+            # (probe 85: they pointed at the name, broken in every copied lesson).
+            lesson_images_point_at_files(new_lesson)
     enrollment_create(user=by, course=copy, role=Role.INSTRUCTOR)
     for _receiver, notes in course_copied.send(
         sender=Course, source=course, copy=copy, shift=shift

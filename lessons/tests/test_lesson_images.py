@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from access.tests.matrix import form_data
 from lessons.models import LessonAttachment
-from lessons.rendering import image_problems, render_markdown, with_attached_images
+from lessons.rendering import image_problems, render_markdown, with_attached_files
 
 pytestmark = pytest.mark.django_db
 
@@ -105,15 +105,43 @@ def test_an_image_no_file_answers_or_of_another_site_is_said_when_saving(client,
 
 def test_names_are_matched_as_written_and_addresses_escaped():
     rendered = render_markdown(
-        '![a](my%20diagram.png) ![b](./chart.svg) ![c](other.png) ![d](x.png "<q>")'
+        '![a](my%20diagram.png) ![b](./chart.svg) ![c](other.png) ![d](x.png "<q>") '
+        "![e](CHART.SVG) [slides](slides.pdf) [away](https://example.org/slides.pdf)\n\n"
+        "    ![in code](chart.svg)\n"
     ).html
-    attached = {"my diagram.png": "files/1/", "chart.svg": "files/2/", "x.png": 'files/"3/'}
-    pointed = with_attached_images(rendered, attached)
-    assert images_of(pointed) == ["files/1/", "files/2/", "other.png", "files/&quot;3/"]
+    attached = {
+        "my diagram.png": "files/1/",
+        "chart.svg": "files/2/",
+        "x.png": 'files/"3/',
+        "slides.pdf": "files/4/",
+    }
+    pointed = with_attached_files(rendered, attached)
+    assert images_of(pointed) == [
+        "files/1/",
+        "files/2/",
+        "other.png",
+        "files/&quot;3/",
+        "files/2/",  # whatever the case
+    ]
+    assert 'href="files/4/"' in pointed and 'href="https://example.org/slides.pdf"' in pointed
+    assert "![in code](chart.svg)" in pointed  # a code block is text, never rewritten
     assert image_problems(pointed, attached) == [
         "The image “other.png” is no file attached to this lesson: students would see a "
-        "broken image. Attach a file of that name below, or correct the name."
+        "broken image. Attach a file of that name to the lesson, or correct the name."
     ]
+
+
+def test_many_missing_images_are_one_sentence_naming_the_first_few():
+    rendered = render_markdown(
+        "".join(f"![x](missing-{n % 7}.png)\n" for n in range(3000))
+        + "![y](data:image/png;base64,AAAA)\n"
+    ).html
+    problems = image_problems(rendered, {})
+    assert len(problems) == 1
+    assert problems[0].startswith(
+        "The images “missing-0.png”, “missing-1.png”, “missing-2.png”, “missing-3.png”, "
+        "“missing-4.png” and 3 more are no files attached to this lesson"
+    )
 
 
 def test_an_imported_lessons_images_point_at_its_files_and_a_missing_one_is_said(tmp_path):
@@ -139,3 +167,76 @@ def test_an_imported_lessons_images_point_at_its_files_and_a_missing_one_is_said
     attachment = LessonAttachment.objects.get(lesson=lesson)
     assert images_of(lesson.body_html) == [f"files/{attachment.pk}/", "gone.png"]
     assert "lesson one: The image “gone.png” is no file attached to this lesson" in out.getvalue()
+
+
+def test_a_replaced_image_still_shows_and_the_old_file_leaves_the_server(
+    client, pyweb, alice, bob, django_capture_on_commit_callbacks
+):
+    """Probe 85: the new diagram.png was stored as diagram_a1B2c3d.png beside the old
+    one, and the image, matched by the stored name, broke."""
+    lesson = pyweb.lessons[0]
+    client.force_login(alice)
+    save_lesson(client, lesson, "![Flow](diagram.png)", {"diagram.png": PNG})
+    attachment = LessonAttachment.objects.get(lesson=lesson)
+    old_path = attachment.file.path
+
+    url = reverse("admin:lessons_lesson_change", args=[lesson.pk])
+    data = form_data(client.get(url).content.decode(), "lesson_form")
+    data["attachments-0-file"] = SimpleUploadedFile("diagram.png", PNG + b"new")
+    with django_capture_on_commit_callbacks(execute=True):
+        said = unescape(client.post(url, data, follow=True).content.decode())
+    assert "is no file attached" not in said
+    attachment.refresh_from_db()
+    assert attachment.filename != "diagram.png"  # stored beside the old one, suffixed
+    client.force_login(bob)
+    page = client.get(lesson.get_absolute_url()).content.decode()
+    assert images_of(page) == [f"files/{attachment.pk}/"]
+    shown = client.get(lesson.get_absolute_url() + f"files/{attachment.pk}/")
+    assert b"".join(shown.streaming_content) == PNG + b"new"
+    import os
+
+    assert not os.path.exists(old_path)
+
+
+def test_a_copied_courses_images_point_at_the_copied_files(client, pyweb, alice):
+    """Probe 85: the copy saved each lesson before its files and never again."""
+    from datetime import timedelta
+
+    from lessons.models import Lesson
+    from lessons.services import course_copy
+
+    lesson = pyweb.lessons[0]
+    client.force_login(alice)
+    save_lesson(
+        client,
+        lesson,
+        "![Flow](diagram.png) and [notes](notes.txt)",
+        {"diagram.png": PNG, "notes.txt": b"notes"},
+    )
+    course_copy(
+        course=pyweb.course,
+        by=alice,
+        title="Next run",
+        slug="next-run",
+        term="2027",
+        shift=timedelta(weeks=52),
+    )
+    copied = Lesson.objects.get(module__course__slug="next-run", slug=lesson.slug)
+    files = {a.filename: a.pk for a in LessonAttachment.objects.filter(lesson=copied)}
+    assert images_of(copied.body_html) == [f"files/{files['diagram.png']}/"]
+    assert f'href="files/{files["notes.txt"]}/"' in copied.body_html
+
+
+def test_the_api_still_saves_a_lesson_that_required_its_quiz_before_the_rule(pyweb, alice):
+    """Probe 85: a lesson saved earlier with its quiz required and no question could not
+    be saved through the API at all, which cannot change that setting."""
+    from api.tests.conftest import token_client
+    from lessons.models import Lesson
+
+    lesson = pyweb.lessons[0]
+    Lesson.objects.filter(pk=lesson.pk).update(quiz_required=True, body="No quiz yet.")
+    response = token_client(alice).patch(
+        f"/api/v1/lessons/{lesson.pk}/", {"title": "Renamed"}, content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+    assert Lesson.objects.get(pk=lesson.pk).title == "Renamed"

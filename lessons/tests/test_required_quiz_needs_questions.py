@@ -12,8 +12,9 @@ from django.urls import reverse
 
 from access.tests.matrix import form_data
 from api.tests.conftest import token_client
-from lessons.bundle import QUIZ_WITHOUT_QUESTIONS
+from lessons.bundle import QUIZ_TAKES_LAST_QUESTION, QUIZ_WITHOUT_QUESTIONS
 from lessons.models import Lesson
+from lessons.services import lesson_save
 
 pytestmark = pytest.mark.django_db
 
@@ -41,11 +42,11 @@ def test_the_back_office_refuses_it_and_keeps_what_was_typed(client, pyweb, alic
 def test_the_api_refuses_a_text_taking_out_the_last_question_of_a_required_quiz(pyweb, alice):
     lesson = pyweb.lessons[0]
     lesson.body, lesson.quiz_required = f"Quiz.\n\n{QUESTION}", True
-    lesson.save()
+    lesson_save(lesson)  # with its question stored
     url = f"/api/v1/lessons/{lesson.pk}/"
     refused = token_client(alice).patch(url, {"body": "No quiz."}, content_type="application/json")
     assert refused.status_code == 400
-    assert refused.json()["errors"]["body"] == [QUIZ_WITHOUT_QUESTIONS]
+    assert refused.json()["errors"]["body"] == [QUIZ_TAKES_LAST_QUESTION]
     assert Lesson.objects.get(pk=lesson.pk).body.startswith("Quiz.")
 
 
