@@ -724,6 +724,7 @@ class ClosesHandInSerializer(ProblemSerializer):
 
     groups = serializers.ListField(
         child=serializers.IntegerField(),
+        required=False,  # a 409 of two writes at the same moment names none
         help_text="The ids of the groups whose hand-in it would close: send "
         "?close_hand_in=true to close it, or wait for their deadlines.",
     )

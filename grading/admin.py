@@ -703,13 +703,16 @@ class ReviewAdmin(HistoryAdmin):
             kwargs["error_messages"] = {
                 "invalid_choice": _(
                     "Choose a group of your courses that has handed in a version and has "
-                    "no review yet (a group's review is changed on its own page)."
+                    "no review yet, in a project whose grades are not released (a group's "
+                    "review is changed on its own page)."
                 )
             }
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if db_field.name == "group" and field is not None:
             field.queryset = field.queryset.filter(
-                review__isnull=True, submissions__isnull=False
+                review__isnull=True,
+                submissions__isnull=False,
+                assignment__grades_released_at__isnull=True,  # released: no review is added
             ).distinct()
             # Named with its project: two projects' "Team 1" read alike (probe 37).
             field.queryset = field.queryset.select_related("assignment__course")

@@ -664,8 +664,9 @@ class LessonAdminForm(forms.ModelForm):
         }
         help_texts = {
             "body": _(
-                "Markdown: fenced code blocks (```python), tables and ## headings. Images: "
-                "attach the file below and write ![what it shows](its-name.png). Quiz "
+                "Markdown: fenced code blocks (```python), tables and ## headings. Images and "
+                "files: attach the file below and write ![what it shows](its-name.png) or "
+                "[the slides](slides.pdf). Quiz "
                 "questions and exercises are ```question and ```exercise blocks of YAML; "
                 "they are shown as forms below the lesson. Rendered and sanitised when saved."
             )

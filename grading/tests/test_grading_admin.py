@@ -712,3 +712,20 @@ def test_a_released_criterions_delete_address_says_why_not_and_deletes_nothing(
     client.force_login(other.instructor)
     assert client.get(url).status_code in (302, 404)
     assert "released" not in unescape(client.get(url, follow=True).content.decode())
+
+
+def test_add_review_offers_no_group_of_a_released_project(client, world, alice):
+    """Probe 85: a group of a released project was offered, then refused once sent."""
+    from django.utils import timezone
+
+    from projects.models import ProjectAssignment
+
+    group, _ = add_group(world.assignment, [UserFactory()], name="Latecomers")
+    client.force_login(alice)
+    url = reverse("admin:grading_review_add")
+    assert f'<option value="{group.pk}">Latecomers' in client.get(url).content.decode()
+    ProjectAssignment.objects.filter(pk=world.assignment.pk).update(
+        grades_released_at=timezone.now()
+    )
+    groups = client.get(url).content.decode().split('name="group"', 1)[1].split("</select>")[0]
+    assert "Latecomers" not in groups

@@ -56,6 +56,7 @@ def test_an_image_written_with_an_attached_files_name_shows_to_students(client, 
     client.force_login(alice)
     form = client.get(reverse("admin:lessons_lesson_change", args=[lesson.pk])).content.decode()
     assert "attach the file below and write ![what it shows](its-name.png)" in unescape(form)
+    assert "[the slides](slides.pdf)" in unescape(form)
 
     # The file and the text that shows it, in the same save.
     saved = save_lesson(

@@ -260,7 +260,8 @@ class ProjectAssignmentAdmin(ChoiceMessagesMixin, CourseScopedHistoryAdmin):
             messages.warning(
                 request,
                 f"The deadline of {obj} ({local_text(obj.due_at)}) has already passed: "
-                f"{late}. If that is not meant, correct the date.",
+                f"{late}, but for groups with a later extension. If that is not meant, "
+                "correct the date.",
             )
         totals_changed = {"weight", "missing_counts_as_zero"} & set(form.changed_data)
         if change and totals_changed and obj.grades_released_at is not None:
