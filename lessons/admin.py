@@ -641,7 +641,8 @@ class LessonAttachmentInline(CourseScopedInline, admin.TabularInline):
             return "—"
         # Its name, not its number: the name travels with a copy or an export.
         shown = "!" if obj.filename.lower().endswith(IMAGE_SUFFIXES) else ""
-        return f"{shown}[{obj.title}]({obj.filename})"
+        title = obj.title.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+        return format_html("<code>{}</code>", f"{shown}[{title}]({obj.filename})")
 
 
 class LessonAdminForm(forms.ModelForm):

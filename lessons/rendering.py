@@ -372,7 +372,8 @@ def _images_with_alt(html: str) -> str:
     def with_alt(found: re.Match[str]) -> str:
         attributes = found.group(1)
         named = dict(_ATTRIBUTE.findall(attributes))
-        if named.get("src", "").startswith(("http:", "https:", "//")):
+        # "/\host/x.png" and "\\host" are read by browsers as "//host": another site's.
+        if named.get("src", "").startswith(("http:", "https:", "//", "/\\", "\\")):
             text = named.get("alt") or "an image"  # both as escaped by nh3
             link = f'<a href="{named["src"]}" rel="noopener noreferrer">{text}</a>'
             return f"{link} {OTHER_SITE_IMAGE}"
@@ -419,7 +420,7 @@ def image_problems(rendered: str, attached: Mapping[str, str]) -> list[str]:
     missing: dict[str, None] = {}
     for found in _IMG_TAG.finditer(rendered):
         src = html.unescape(dict(_ATTRIBUTE.findall(found.group(1))).get("src", ""))
-        if src not in addresses and not src.startswith("/"):
+        if src not in addresses and not (src.startswith("/") and not src.startswith("/\\")):
             # An address the sanitiser took away (data:, javascript:) leaves none.
             missing[src or "an address the site does not load"] = None
     problems = []
@@ -437,7 +438,7 @@ def image_problems(rendered: str, attached: Mapping[str, str]) -> list[str]:
                 "see broken images. Attach files of those names to the lesson, or correct "
                 "the names."
             )
-    if OTHER_SITE_IMAGE in rendered:
+    if f"</a> {OTHER_SITE_IMAGE}" in rendered:  # as _images_with_alt writes it, not prose
         problems.append(
             "Images of other sites are shown as links, not images (the site loads nothing "
             "from elsewhere, so that nobody else learns who reads the lesson): attach the "

@@ -496,12 +496,12 @@ def test_students_see_nothing_before_release(client, world, bob, alice):
     login(client, alice)
     preview = client.get(url)
     assert preview.status_code == 200
-    assert "Teacher's preview: the group reads this feedback once the grades are released." in (
+    assert "Staff preview: the group can read this feedback once the grades are released." in (
         preview.content.decode()
     )
     services.grades_release(assignment=world.assignment, by=alice)
     view = client.get(url).content.decode()
-    assert "Teacher's view: the grades are released, and the group reads this feedback." in view
+    assert "Staff view: the grades are released, and the group can read this feedback." in view
     assert "preview" not in view.split('id="teacher-view"')[1].split("</div>")[0]
 
 

@@ -241,3 +241,16 @@ def test_the_api_still_saves_a_lesson_that_required_its_quiz_before_the_rule(pyw
     )
     assert response.status_code == 200, response.content
     assert Lesson.objects.get(pk=lesson.pk).title == "Renamed"
+
+
+def test_a_backslashed_address_is_another_sites_and_prose_is_no_image():
+    """Probe 85: browsers read "/\\host/x.png" as "//host/x.png" (the CSP blocked it);
+    and a lesson saying "(an image on another site)" in words got the warning."""
+    rendered = render_markdown(
+        "![s](/\\evil.example/x.png)\n\nWritten: (an image on another site)."
+    ).html
+    assert images_of(rendered) == []
+    assert 'href="/\\evil.example/x.png"' in rendered
+    assert len(image_problems(rendered, {})) == 1  # the image, once; not the prose
+    prose = render_markdown("Written: (an image on another site).").html
+    assert image_problems(prose, {}) == []
