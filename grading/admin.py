@@ -766,7 +766,10 @@ class ReviewAdmin(HistoryAdmin):
     def delete_view(self, request, object_id, extra_context=None):
         obj = self.get_object(request, unquote(object_id))
         if obj is not None and obj.is_completed:
-            _say_why_kept(request, REVIEW_COMPLETED_KEPT)
+            # Once released, it can be neither reopened nor reassigned (probe 85: the
+            # reason said to do one of them).
+            released = obj.group.assignment.grades_released_at is not None
+            _say_why_kept(request, RELEASED_MARKS_LOCKED if released else REVIEW_COMPLETED_KEPT)
         return super().delete_view(request, object_id, extra_context)
 
     def get_deleted_objects(self, objs, request):

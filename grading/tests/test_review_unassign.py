@@ -148,6 +148,10 @@ def test_a_completed_review_stays_and_says_why(client, assigned, alice):
     with pytest.raises(ValidationError):
         services.review_delete(review=assigned.review, by=alice)
     assert Review.objects.get(pk=assigned.review.pk).status == ReviewStatus.COMPLETED
+    # Released, it can no longer be reopened nor reassigned: the reason says what can be done.
+    services.grades_release(assignment=assigned.assignment, by=alice)
+    page = html.unescape(client.get(delete_url(assigned.review)).content.decode())
+    assert services.RELEASED_MARKS_LOCKED in page and services.REVIEW_COMPLETED_KEPT not in page
 
 
 def test_another_courses_instructor_deletes_nothing(client, assigned, bob):
