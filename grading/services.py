@@ -235,14 +235,18 @@ def groups_closed_by_grading(
     return closing
 
 
-def groups_closed_by_round_robin(assignment: ProjectAssignment) -> list[Group]:
+def groups_closed_by_round_robin(
+    assignment: ProjectAssignment, graders: list[User] | None = None
+) -> list[Group]:
     """Return the groups a round robin run now would stop from handing in: those of
     ``groups_closed_by_grading`` it would give a grader, not those it passes over (the
-    course's graders who can log in are all their members: an instructor grades them)."""
+    course's graders who can log in, GRADERS if read already, are all their members: an
+    instructor grades them)."""
     closing = groups_closed_by_grading(assignment)
     if not closing:
         return closing
-    graders, _waiting = graders_of(assignment)
+    if graders is None:
+        graders, _waiting = graders_of(assignment)
     ids = {grader.pk for grader in graders}
     members: dict[int, set[int]] = {}
     for group_id, student_id in GroupMembership.objects.filter(
@@ -267,9 +271,9 @@ def graders_assign_round_robin(
     _lock(assignment.pk)
     if is_released(assignment):
         raise ValidationError(RELEASED_NO_REVIEWS)
-    if not close_hand_in and (closing := groups_closed_by_round_robin(assignment)):
-        raise ValidationError(closing_refusal(closing, confirm="tick “Also close their hand-in”"))
     graders, waiting = graders_of(assignment)
+    if not close_hand_in and (closing := groups_closed_by_round_robin(assignment, graders)):
+        raise ValidationError(closing_refusal(closing, confirm="tick “Also close their hand-in”"))
     if not graders and waiting:
         names = first_few([str(user) for user in waiting], 5)
         raise ValidationError(

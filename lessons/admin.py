@@ -805,7 +805,10 @@ class LessonAdmin(
         super().save_related(request, form, formsets, change)
         # The files are saved after the text: its images written with a file's name
         # point at that file now (and one taken away is said).
-        for problem in lesson_images_point_at_files(form.instance):
+        files_changed = any(
+            formset.model is LessonAttachment and formset.has_changed() for formset in formsets
+        )
+        for problem in lesson_images_point_at_files(form.instance, files_changed=files_changed):
             self.message_user(request, problem, messages.WARNING)
 
     def _renumber(self, module: Module) -> None:

@@ -510,13 +510,16 @@ class Lesson(models.Model):
                     {"slug": _("Another lesson of this course already uses this slug.")}
                 )
 
-    def render(self) -> None:
+    def render(self, attached: dict[str, str] | None = None) -> None:
+        """Render the body; ATTACHED: ``attached_files()``, if read already."""
         # Stored with the line ends it is written with, not the CRLF a browser's text
         # box (or a file from Windows) sends; the practice blocks read either.
         self.body = self.body.replace("\r\n", "\n")
         # Questions and exercises are shown as forms (practice/), not as code blocks.
         rendered = render_markdown(strip_blocks(self.body))
-        self.body_html = with_attached_files(rendered.html, self.attached_files())
+        if attached is None:
+            attached = self.attached_files()
+        self.body_html = with_attached_files(rendered.html, attached)
         self.toc_html = rendered.toc_html
         self.body_text = rendered.text
 

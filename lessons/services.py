@@ -1222,15 +1222,17 @@ def _refuse_taking_out_answers(data: bundle.CourseData, lessons: dict[str, Lesso
         raise bundle.BundleError(errors)
 
 
-def lesson_images_point_at_files(lesson: Lesson) -> list[str]:
+def lesson_images_point_at_files(lesson: Lesson, *, files_changed: bool = True) -> list[str]:
     """Render LESSON's text again once its files are saved (they are saved after it), so
     that its images written with a file's name point at that file; return what its
-    author is told of images readers will not see (``rendering.image_problems``)."""
+    author is told of images readers will not see (``rendering.image_problems``).
+    FILES_CHANGED false: its files are those its save rendered it with, nothing to redo."""
     attached = lesson.attached_files()
-    before = lesson.body_html
-    lesson.render()
-    if lesson.body_html != before:
-        Lesson.objects.filter(pk=lesson.pk).update(body_html=lesson.body_html)
+    if files_changed:
+        before = lesson.body_html
+        lesson.render(attached)
+        if lesson.body_html != before:
+            Lesson.objects.filter(pk=lesson.pk).update(body_html=lesson.body_html)
     return image_problems(lesson.body_html, attached)
 
 
