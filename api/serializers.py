@@ -32,6 +32,7 @@ from grading.models import (
 )
 from grading.services import override_state
 from lessons.models import LESSON_BODY_MAX_LENGTH, Course, Enrollment, Lesson, Module
+from lessons.rendering import with_absolute_file_addresses
 from projects.models import Group, GroupMembership, ProjectAssignment, Submission
 from projects.services.submissions import NOTE_MAX_LENGTH
 
@@ -189,6 +190,11 @@ class LessonSerializer(LessonListSerializer):
         request = self.context.get("request")
         if request is None or not policy.can(request.user, policy.TEACH, instance):
             del data["body"]
+        if request is not None and "body_html" in data:
+            # The text points at its files relative to the lesson's page, which a client
+            # reading it here is not on.
+            page = request.build_absolute_uri(instance.get_absolute_url())
+            data["body_html"] = with_absolute_file_addresses(data["body_html"], page)
         return data
 
 

@@ -411,6 +411,21 @@ def with_attached_files(rendered: str, attached: Mapping[str, str]) -> str:
     return _A_TAG.sub(lambda found: pointed(found, "href"), rendered)
 
 
+# The addresses with_attached_files writes, relative to the lesson's page. In sanitised
+# HTML a quote inside text is escaped, so ` src="` can only open an attribute.
+_FILE_ADDRESS = re.compile(r' (src|href)="(files/\d+/)"')
+
+
+def with_absolute_file_addresses(rendered: str, page_address: str) -> str:
+    """RENDERED with its attached files' addresses made absolute from PAGE_ADDRESS (the
+    lesson page's, ending in "/"): a reader of the HTML outside that page, an API
+    client, would resolve "files/3/" against its own address."""
+    if "files/" not in rendered:
+        return rendered
+    base = html.escape(page_address, quote=True)
+    return _FILE_ADDRESS.sub(lambda found: f' {found[1]}="{base}{found[2]}"', rendered)
+
+
 def image_problems(rendered: str, attached: Mapping[str, str]) -> list[str]:
     """What an author is told of the images of RENDERED (a lesson's HTML, its ATTACHED
     files {name: address}) that readers will not see: addresses that are no attached file

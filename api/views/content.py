@@ -485,7 +485,8 @@ class LessonViewSet(
         return serializers.LessonSerializer
 
     def base_queryset(self):
-        queryset = Lesson.objects.select_related("module").in_course_order()
+        # The course for the text's file addresses (a lesson's page is under its course).
+        queryset = Lesson.objects.select_related("module__course").in_course_order()
         if self.action == "list":
             queryset = queryset.defer("body", "body_html", "toc_html", "body_text")
         return queryset

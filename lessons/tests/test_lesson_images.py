@@ -254,3 +254,32 @@ def test_a_backslashed_address_is_another_sites_and_prose_is_no_image():
     assert len(image_problems(rendered, {})) == 1  # the image, once; not the prose
     prose = render_markdown("Written: (an image on another site).").html
     assert image_problems(prose, {}) == []
+
+
+def test_an_api_client_reads_the_lessons_files_at_addresses_that_load(client, pyweb, alice, bob):
+    """Probe 85 left the API's body_html with "files/3/", relative to the lesson's page:
+    a client resolving it against /api/v1/lessons/3/ asked for a page that is not there."""
+    from api.tests.conftest import token_client
+
+    lesson = pyweb.lessons[0]
+    client.force_login(alice)
+    save_lesson(
+        client,
+        lesson,
+        "![Flow](diagram.png) and [the notes](notes.txt); [elsewhere](https://example.org/files/1/)",
+        {"diagram.png": PNG, "notes.txt": b"notes"},
+    )
+    files = {a.filename: a.pk for a in LessonAttachment.objects.filter(lesson=lesson)}
+    body_html = token_client(bob).get(f"/api/v1/lessons/{lesson.pk}/").json()["body_html"]
+
+    page = f"http://testserver{lesson.get_absolute_url()}"
+    assert images_of(body_html) == [f"{page}files/{files['diagram.png']}/"]
+    assert f'href="{page}files/{files["notes.txt"]}/"' in body_html
+    assert 'href="https://example.org/files/1/"' in body_html  # another site's: as written
+    client.force_login(bob)
+    image = client.get(images_of(body_html)[0].removeprefix("http://testserver"))
+    assert image.status_code == 200 and b"".join(image.streaming_content) == PNG
+    # The site's own page keeps the short addresses it resolves itself.
+    assert images_of(client.get(lesson.get_absolute_url()).content.decode()) == [
+        f"files/{files['diagram.png']}/"
+    ]
