@@ -29,6 +29,9 @@ LISTS = {
     "400": "A filter or page size that is not valid.",
     "404": "No such page of the list.",
 }
+# Every read and delete refuses a query parameter it does not take (a typo read as
+# heard), and a delete refuses a body (probe 86: both missing from the schema).
+PARAMETERS = {"400": "A query parameter this address does not take, or a body sent to a delete."}
 # A filter given empty or blank is refused (StrictFilterBackend): it must hold a
 # character that is not a space. So is a NUL anywhere in the address (a 400 from
 # coursesite.middleware, for every page).
@@ -81,6 +84,8 @@ def add_common_problems(result, generator, request, public):
                     del extra["413"]
             if any(p.get("name") == "page" for p in operation.get("parameters", [])):
                 extra.update(LISTS)
+            elif method in ("get", "delete"):
+                extra.update(PARAMETERS)
             for code, description in extra.items():
                 responses.setdefault(
                     code,

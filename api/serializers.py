@@ -30,7 +30,7 @@ from grading.models import (
     ReviewStatus,
     Rubric,
 )
-from grading.services import override_state
+from grading.services import OVERRIDE_STATE, override_state
 from lessons.models import LESSON_BODY_MAX_LENGTH, Course, Enrollment, Lesson, Module
 from lessons.rendering import with_absolute_file_addresses
 from projects.models import Group, GroupMembership, ProjectAssignment, Submission
@@ -143,11 +143,15 @@ class CourseSerializer(ModelSerializer):
         return self.context["request"].build_absolute_uri(course.get_absolute_url())
 
 
+ORDER_HELP = "Its place among its siblings, smallest first; left out or 0 on a new one: last."
+
+
 class ModuleSerializer(ModelSerializer):
     class Meta:
         model = Module
         fields = ["id", "course", "order", "title", "slug", "summary", "is_published"]
         read_only_fields = ["id", "course"]
+        extra_kwargs = {"order": {"help_text": ORDER_HELP}}
 
 
 class LessonListSerializer(ModelSerializer):
@@ -160,6 +164,7 @@ class LessonListSerializer(ModelSerializer):
             "is_published", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["id", "module", "updated_at"]
+        extra_kwargs = {"order": {"help_text": ORDER_HELP}}
 
 
 class LessonSerializer(LessonListSerializer):
@@ -626,7 +631,12 @@ class RegradeMessageInSerializer(Serializer):
 
 
 class RegradeAnswerSerializer(Serializer):
-    decision = serializers.ChoiceField(choices=["accept", "decline"])
+    decision = serializers.ChoiceField(
+        choices=["accept", "decline"],
+        # The request's status reads "accepted": a client sending that was told only
+        # that it was no choice (probe 86).
+        error_messages={"invalid_choice": "Give accept or decline (not “{input}”)."},
+    )
     new_points = PlainDecimalSerializerField(
         max_digits=6, decimal_places=2, required=False, allow_null=True, min_value=Decimal(0)
     )
@@ -663,9 +673,14 @@ class OverrideInSerializer(Serializer):
         max_digits=5, decimal_places=2, min_value=Decimal(0), max_value=Decimal(100)
     )
     reason = serializers.CharField(max_length=2000)
-    replaces = serializers.CharField(
+    replaces = serializers.RegexField(
+        OVERRIDE_STATE,
         required=False,
         max_length=64,
+        error_messages={
+            "invalid": "Send the `state` of the student's override as /overrides/ gives it "
+            "(such as 12:1765101600.000000), or none if they had none."
+        },
         help_text="The `state` of the student's override you read, or `none` if they had "
         "none. Sent, nothing is saved (409) when their override changed since.",
     )

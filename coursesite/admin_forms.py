@@ -10,12 +10,14 @@ from django import forms
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import ValidationError
-from django.db.models import Max, Model
+from django.db.models import Model
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from coursesite.ordering import next_order
 
 NOT_DELETED_HERE = _("Nothing was saved: a row below cannot be deleted here.")
 ROWS_GONE = _("Nothing was saved: a row below is not one of this page's any more.")
@@ -192,12 +194,6 @@ class InlineRowsMixin:
         for inline_formset in inline_formsets:
             inline_formset.__class__ = _RowsAsPostedFormSet
         return inline_formsets
-
-
-def next_order(model: type[Model], **parent) -> int:
-    """The order after the last of MODEL's rows under PARENT (a course's modules, a
-    module's lessons)."""
-    return (model.objects.filter(**parent).aggregate(last=Max("order"))["last"] or 0) + 1
 
 
 class NewRowsLastFormSet(BaseInlineFormSet):

@@ -1297,6 +1297,11 @@ def overridable_students(assignment: ProjectAssignment) -> QuerySet:
     ).distinct()
 
 
+# What override_state writes: a client's `replaces` of another shape is a mistake, not a
+# change made meanwhile (probe 86: "bogus" was told the override had been cleared).
+OVERRIDE_STATE = r"\A(none|\d+:\d+\.\d{6})\Z"
+
+
 def override_state(override: MarkOverride | None) -> str:
     """Name OVERRIDE as a page shows it, for mark_override's SEEN: any change moves it."""
     if override is None:

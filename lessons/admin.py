@@ -37,11 +37,11 @@ from coursesite.admin_forms import (
     InlineRowsMixin,
     KeptWorkFormSet,
     NewRowsLastFormSet,
-    next_order,
 )
 from coursesite.converters import page_number, parse_id, search_text
 from coursesite.csvexport import CsvResponse
 from coursesite.locks import lock_rows
+from coursesite.ordering import next_order
 from coursesite.wording import counted
 from practice import syntax as practice_syntax
 from practice.models import Attempt, ExerciseAttempt

@@ -44,12 +44,19 @@ class ApiViewSet(PolicyMixin, viewsets.GenericViewSet):
 
     # The GETs of one object that take no query parameters (the others check theirs).
     PARAMETERLESS = ("retrieve", "download", "release", "rubric")
+    # What a DELETE of this viewset's rows takes (a lesson's ?drop_work=true).
+    destroy_params: tuple[str, ...] = ()
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         if request.method in ("GET", "HEAD") and self.action in self.PARAMETERLESS:
             # As the lists do: ?x=1 on /courses/2/ was ignored (a typo read as heard).
             only_params(request)
+        if self.action == "destroy":
+            # Before the row goes: a misspelt ?drop_wrok=true, or a body, is no DELETE
+            # as the client meant it (probe 86: an override's was taken whatever came).
+            only_params(request, *self.destroy_params)
+            no_body(request)
 
     def object_for(self, action: str, *, roles=None):
         """Return the URL's object if the user may ACTION it (else 404/403)."""

@@ -24,6 +24,7 @@ from access import policy
 from accounts.models import User
 from accounts.validators import normalize_email, validate_mail_domain
 from coursesite.csvexport import CSV_MEDIA_TYPE
+from coursesite.ordering import next_order
 from coursesite.wording import counted
 from grading.gradebook import released_marks_of
 from lessons import selectors
@@ -191,6 +192,8 @@ class CourseViewSet(GradebookActions, mixins.ListModelMixin, mixins.RetrieveMode
         course = self.object_for(policy.TEACH)
         data = valid(serializers.ModuleSerializer, request.data)
         module = Module(course=course, **data)
+        if not module.order:  # left out (or 0): after the others, as in the back office
+            module.order = next_order(Module, course=course)
         save_checked(module)
         return Response(serializers.ModuleSerializer(module).data, status=status.HTTP_201_CREATED)
 
@@ -415,6 +418,7 @@ class ModuleViewSet(
     model = Module
     serializer_class = serializers.ModuleSerializer
     filterset_class = filters.ModuleFilter
+    destroy_params = ("drop_work",)
 
     def base_queryset(self):
         return Module.objects.order_by("course", "order", "pk")
@@ -442,6 +446,8 @@ class ModuleViewSet(
         data = valid(serializers.LessonSerializer, request.data)
         data.pop("drop_work", None)  # a new lesson has no students' work
         lesson = Lesson(module=module, **data)
+        if not lesson.order:
+            lesson.order = next_order(Lesson, module=module)
         lessons.lesson_save(lesson)
         data = serializers.LessonSerializer(lesson, context={"request": request}).data
         return Response(data, status=status.HTTP_201_CREATED)
@@ -478,6 +484,7 @@ class LessonViewSet(
     model = Lesson
     json_max_bytes = None  # the API's limit: a body of 200,000 characters
     filterset_class = filters.LessonFilter
+    destroy_params = ("drop_work",)
 
     def get_serializer_class(self):
         if self.action == "list":
