@@ -66,6 +66,17 @@ class LoginForm(PlainErrorsMixin, auth_forms.AuthenticationForm):
             # the username's autofocus took (probe 61: the error was not read out).
             self.fields["username"].widget.attrs.pop("autofocus", None)
 
+    def clean(self):
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            # What did not match is both fields together: each says so to a screen
+            # reader, with the message, as a field's own error does (probe 87).
+            for name in ("username", "password"):
+                attrs = self.fields[name].widget.attrs
+                attrs.update({"aria-invalid": "true", "aria-describedby": "form-errors"})
+            raise
+
     def get_invalid_login_error(self) -> forms.ValidationError:
         # Only after the right password (accounts.backends): nobody else learns of it.
         if getattr(self.request, "closed_account_login", False):

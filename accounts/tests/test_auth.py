@@ -62,6 +62,21 @@ def test_it_explains_a_wrong_password_and_keeps_the_username(client, bob):
     assert "_auth_user_id" not in client.session
 
 
+def test_a_wrong_password_marks_both_fields_for_screen_readers(client, bob):
+    """Probe 87: every form's fields in error said so (aria-invalid, the message tied to
+    them) but the login's, whose error is both fields together."""
+    page = login(client, "bob", "not-the-password").content.decode()
+    for name in ("username", "password"):
+        field = re.search(rf'<input[^>]* name="{name}"[^>]*>', page).group(0)
+        assert 'aria-invalid="true"' in field and 'aria-describedby="form-errors"' in field
+    assert re.search(r'<div class="alert alert-danger" role="alert" id="form-errors">', page)
+    # Sent first, nothing is marked; the required star is not part of the fields' names.
+    fresh = client.get(reverse("accounts:login")).content.decode()
+    assert "aria-invalid" not in fresh
+    assert '<span class="asteriskField" aria-hidden="true">*</span>' in fresh
+    assert '<span class="asteriskField">*</span>' not in fresh
+
+
 def test_a_closed_account_is_told_so_only_with_its_right_password(client, bob):
     bob.is_active = False
     bob.save(update_fields=["is_active"])

@@ -14,13 +14,13 @@ def test_student_logs_in_sees_their_name_and_logs_out(
     page.get_by_label("Password").fill(password)
     page.click("#login-btn")
     expect(page.locator("#who")).to_have_text("bob")
-    expect(page.get_by_role("alert")).to_contain_text("Welcome back")
+    expect(page.locator("#messages")).to_contain_text("Welcome back")
     page.screenshot(path=artifacts_dir / "student-dashboard.png", full_page=True)
 
     page.locator("#who").click()  # opens the account menu
     page.click("#logout-btn")
     expect(page.locator("#nav-login")).to_be_visible()
-    expect(page.get_by_role("alert")).to_contain_text("You have been logged out.")
+    expect(page.locator("#messages")).to_contain_text("You have been logged out.")
 
 
 def test_wrong_password_shows_a_message_in_the_browser(live_server, page: Page, bob):

@@ -44,6 +44,6 @@ def test_instructor_imports_a_roster_and_the_student_sets_a_password_from_the_em
     page.click("#invitation-btn")
     expect(page).to_have_url(f"{live_server.url}/dashboard/")
     welcome = "Welcome, Nina Newcomer! Your password is set"
-    expect(page.get_by_role("alert")).to_contain_text(welcome)
+    expect(page.locator("#messages")).to_contain_text(welcome)
     expect(page.locator("#who")).to_have_text("nina")
     page.screenshot(path=artifacts_dir / "invited-student-dashboard.png", full_page=True)

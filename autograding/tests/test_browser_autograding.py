@@ -61,7 +61,7 @@ def test_results_appear_without_a_reload_and_the_grader_sees_them_prefilled(
         }],
     )  # fmt: skip
     page.click("#submit-btn")
-    expect(page.get_by_role("alert")).to_contain_text("Version 1 submitted.")
+    expect(page.locator("#messages")).to_contain_text("Version 1 submitted.")
     block = page.locator("#autograde")
     expect(block.locator("[data-run-status]")).to_have_text("Queued")
     expect(block).to_contain_text("their results appear here when they are done")

@@ -30,7 +30,7 @@ def test_grader_reviews_instructor_releases_student_reads(
     expect(page.locator("#id_line")).to_have_value("3")
     page.locator("#id_text").fill("Prefer str.format here? No: f-strings are fine.")
     page.click("#add-comment")
-    expect(page.get_by_role("alert")).to_contain_text("Comment added on line 3")
+    expect(page.locator("#messages")).to_contain_text("Comment added on line 3")
     expect(page.locator("#code")).to_contain_text("f-strings are fine")
 
     page.locator("label", has_text="Good (7)").click()  # a radio button of the level
@@ -40,7 +40,7 @@ def test_grader_reviews_instructor_releases_student_reads(
     page.get_by_label("Overall feedback").fill("A **solid** first version.")
     page.screenshot(path=artifacts_dir / "grading-review.png", full_page=True)
     page.click("#complete-review")
-    expect(page.get_by_role("alert")).to_contain_text("Review completed")
+    expect(page.locator("#messages")).to_contain_text("Review completed")
     expect(page.locator("#total")).to_contain_text("11")
 
     # The instructor releases.
@@ -49,7 +49,7 @@ def test_grader_reviews_instructor_releases_student_reads(
     page.click("#release-link")
     page.get_by_label("I understand").check()
     page.click("#release-btn")
-    expect(page.get_by_role("alert")).to_contain_text("released; students are being emailed")
+    expect(page.locator("#messages")).to_contain_text("released; students are being emailed")
 
     # The student reads the feedback.
     log_in(page, live_server.url, "bob", password)

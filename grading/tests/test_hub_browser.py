@@ -39,6 +39,6 @@ def test_instructor_releases_from_the_hub_after_confirming_the_warning(
     page.get_by_label("never submitted will get no grade").check()
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#hub-release-btn")
-    expect(page.get_by_role("alert")).to_contain_text("released; students are being emailed")
+    expect(page.locator("#messages")).to_contain_text("released; students are being emailed")
     expect(page.locator("#released")).to_be_visible()
     assert GradeRelease.objects.filter(assignment=world.assignment).exists()

@@ -141,7 +141,7 @@ def test_save_draft_after_an_autosave_is_this_tabs_own_work_not_a_stale_one(
     expect(page.locator("#draft-status")).to_contain_text("Draft saved", timeout=10_000)
     page.get_by_label("Overall feedback").fill("Second thoughts.")
     page.click("#save-draft")
-    expect(page.get_by_role("alert").first).to_contain_text("Draft saved. Nothing is lost.")
+    expect(page.locator("#messages")).to_contain_text("Draft saved. Nothing is lost.")
     assert Review.objects.get(pk=world.review.pk).overall_feedback == "Second thoughts."
 
 

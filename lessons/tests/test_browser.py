@@ -36,7 +36,7 @@ def test_a_student_signs_up_follows_lessons_marks_one_complete_resumes_and_searc
     page.locator("#id_password1").fill("a-long-passphrase-42")
     page.locator("#id_password2").fill("a-long-passphrase-42")
     page.click("#signup-btn")
-    expect(page.get_by_role("alert")).to_contain_text("Your account is ready")
+    expect(page.locator("#messages")).to_contain_text("Your account is ready")
     expect(page.locator("h1")).to_contain_text("Python for Web Development")
     expect(bar(page, "course")).to_have_attribute("aria-valuenow", "0")
 

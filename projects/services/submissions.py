@@ -362,6 +362,14 @@ def submission_create(
                 code="blank",
             )
         )
+    checked_archive = None
+    if archive is not None and "archive" not in errors:
+        # With the other fields' errors, not after them: a broken zip sent with a commit
+        # and no address was said one round trip late, once chosen again (probe 87).
+        try:
+            checked_archive = check_archive(archive, max_bytes=assignment.max_upload_bytes)
+        except ValidationError as exc:
+            errors["archive"] = [exc]
     if archive is None and not repository_url and not errors:
         raise ValidationError(NOTHING_GIVEN[assignment.submission_kinds], code="empty")
     if errors:
@@ -375,11 +383,8 @@ def submission_create(
         note=note.strip(),
     )
     stored_name = ""
-    if archive is not None:
-        try:
-            size, sha256 = check_archive(archive, max_bytes=assignment.max_upload_bytes)
-        except ValidationError as exc:
-            raise ValidationError({"archive": exc}) from exc
+    if checked_archive is not None:
+        size, sha256 = checked_archive
         submission.archive_name = (archive.name or "submission.zip")[-255:]
         submission.archive_size = size
         submission.sha256 = sha256

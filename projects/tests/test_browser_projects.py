@@ -32,7 +32,7 @@ def test_create_join_submit_and_see_the_version(
     expect(page.locator("#deadline time")).to_have_text(re.compile(r"\d\d:\d\d CES?T$"))
     page.get_by_label("Group name").fill("Owls")
     page.click("#create-group-btn")
-    expect(page.get_by_role("alert")).to_contain_text("Group “Owls” created")
+    expect(page.locator("#messages")).to_contain_text("Group “Owls” created")
     code = page.locator("#join-code").inner_text().strip()
     assert len(code) == 8
 
@@ -43,7 +43,7 @@ def test_create_join_submit_and_see_the_version(
     page_b.goto(project_url)
     page_b.get_by_label("Join code").fill(code.lower())
     page_b.click("#join-group-btn")
-    expect(page_b.get_by_role("alert")).to_contain_text("You joined the group “Owls”.")
+    expect(page_b.locator("#messages")).to_contain_text("You joined the group “Owls”.")
     # A file over the limit: the field says so and keeps the focus; nothing is sent, and
     # Submit stays in the tab order (probe 39: it was disabled without a word).
     limit = int(page_b.locator("#id_archive").get_attribute("data-max-bytes"))
@@ -65,7 +65,7 @@ def test_create_join_submit_and_see_the_version(
     expect(page_b.locator("#id_archive")).not_to_have_attribute("aria-invalid", "true")
     page_b.get_by_label("Note for the graders").fill("Our first version")
     page_b.click("#submit-btn")
-    expect(page_b.get_by_role("alert")).to_contain_text("Version 1 submitted.")
+    expect(page_b.locator("#messages")).to_contain_text("Version 1 submitted.")
     other.close()
 
     # Student A sees the version B submitted, and can download it.
@@ -119,7 +119,7 @@ def test_a_second_click_on_submit_sends_nothing_more(live_server, page: Page, bo
     # The real click, after Back would have reset the form: one version.
     page.evaluate("window.dispatchEvent(new PageTransitionEvent('pageshow'))")
     page.click("#submit-btn")
-    expect(page.get_by_role("alert")).to_contain_text("Version 1 submitted.")
+    expect(page.locator("#messages")).to_contain_text("Version 1 submitted.")
     expect(page.locator("#submit-btn")).to_have_text("Submit")  # a new page, ready again
     assert Submission.objects.filter(group__assignment=assignment).count() == 1
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -327,6 +328,26 @@ def test_refused_uploads_show_a_message_and_leave_nothing(
     assert message in response.content.decode()
     assert not Submission.objects.exists()
     assert media_files(settings) == []
+
+
+def test_a_broken_zip_is_said_with_the_other_fields_errors_at_once(
+    client, group, student, assignment, settings
+):
+    """Probe 87: with a commit and no address, the page said only "choose your zip again";
+    that the file was no zip came after choosing it again."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(student)
+    response = client.post(
+        url("submit", assignment),
+        {"archive": SimpleUploadedFile("bad.zip", b"hello"), "commit": "abc1234"},
+    )
+    page = html.unescape(response.content.decode())
+    assert response.status_code == 400
+    assert "This file is not a zip archive" in page
+    assert "Give the repository URL the commit belongs to." in page
+    assert "again: this page cannot keep a chosen file" not in page
+    assert not Submission.objects.exists() and media_files(settings) == []
 
 
 def test_an_oversized_upload_is_refused_with_the_limit(client, group, student, assignment):

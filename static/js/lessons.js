@@ -39,7 +39,6 @@
         .then(function (data) {
           field.value = data.completed ? "0" : "1";
           button.textContent = data.completed ? button.dataset.labelDone : button.dataset.labelTodo;
-          button.setAttribute("aria-pressed", data.completed ? "true" : "false");
           button.classList.toggle("btn-success", data.completed);
           button.classList.toggle("btn-outline-success", !data.completed);
           updateBar("course", data.course);

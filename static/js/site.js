@@ -67,6 +67,26 @@
     if (!first.matches("input, select, textarea, button, a")) first.setAttribute("tabindex", "-1");
     first.focus();
   }
+  // The message after an action ("Version 1 submitted.", the join code of a new group):
+  // in the page when it loads, a screen reader does not read it out by itself (probe 87:
+  // a student heard nothing after joining a group). The focus goes to it, as to an
+  // error; where the page puts the focus or the view elsewhere (a field, an address's
+  // #versions), its words are said in a live region added for them instead.
+  var said = document.getElementById("messages");
+  if (said && said.querySelector(".alert") && !first) {
+    if (!location.hash && !document.querySelector("[autofocus]")) {
+      said.setAttribute("tabindex", "-1");
+      said.focus();
+    } else {
+      var echo = document.createElement("div");
+      echo.className = "visually-hidden";
+      echo.id = "messages-said";
+      echo.setAttribute("role", "status");
+      document.body.appendChild(echo);
+      // Filled once the region is known to the screen reader: a change is what it says.
+      setTimeout(function () { echo.textContent = said.innerText; }, 500);
+    }
+  }
   // Confirmation for dangerous forms: <form data-confirm="...">.
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
