@@ -707,6 +707,10 @@ class GradebookRowSerializer(Serializer):
         help_text="Per project, in the order of `assignments`: graded, pending (submitted, "
         "not graded yet), missing (deadline passed, nothing submitted) or not due."
     )
+    overrides = serializers.SerializerMethodField(
+        help_text="Per project, in the order of `assignments`: the reason of the "
+        "instructor's override whose mark `marks` gives, or null for a computed mark."
+    )
     total = serializers.DecimalField(
         max_digits=5,
         decimal_places=2,
@@ -719,6 +723,10 @@ class GradebookRowSerializer(Serializer):
     )
     def get_states(self, row) -> list[str]:
         return [cell.state.value for cell in row.cells]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField(allow_null=True)))
+    def get_overrides(self, row) -> list[str | None]:
+        return [cell.override_reason for cell in row.cells]
 
 
 class GradebookSerializer(Serializer):

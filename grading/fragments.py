@@ -17,8 +17,11 @@ from markupsafe import Markup, escape
 from .gradebook import Cell, CellState, GradebookRow
 
 
-def _td(state: CellState, inner: str = "") -> str:
-    return f'<td class="text-end text-nowrap mark-cell" data-state="{escape(state)}">{inner}'
+def _td(state: CellState, inner: str = "", attributes: str = "") -> str:
+    return (
+        f'<td class="text-end text-nowrap mark-cell" data-state="{escape(state)}"{attributes}>'
+        f"{inner}"
+    )
 
 
 _MISSING = '<span class="badge text-bg-danger">missing</span>'
@@ -48,6 +51,13 @@ _NO_TOTAL = '<span class="text-body-secondary">—</span>'
 
 
 def _cell(cell: Cell) -> str:
+    if cell.override_reason is not None:
+        reason = escape(cell.override_reason)
+        return (
+            f"{_td(cell.state, attributes=' data-override')}{cell.text}"
+            f'<span class="d-block small text-body-secondary" title="{reason}">'
+            "set by hand</span></td>"
+        )
     if cell.mark is not None:  # a number with two decimals: nothing to escape
         return f"{_WITH_MARK[cell.state]}{cell.text}</td>"
     return _WITHOUT_MARK.get((cell.state, cell.counts_as_zero), _NOT_DUE)

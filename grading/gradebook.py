@@ -373,6 +373,10 @@ class Cell:
     state: CellState
     mark: Decimal | None = None
     counts_as_zero: bool = False  # missing, and the project counts missing work as 0
+    # The reason of an instructor's override, whose mark this is (None: computed). Said
+    # wherever the mark is read: an export for an exam board could not tell a mark set by
+    # hand from a computed one (probe 88).
+    override_reason: str | None = None
 
     @property
     def text(self) -> str:
@@ -400,7 +404,8 @@ class Cell:
 def cell_for(assignment: ProjectAssignment, entry: StudentMark | None, now: datetime) -> Cell:
     """Return the cell of a student whose mark for ASSIGNMENT is ENTRY (None: no group)."""
     if entry is not None and entry.mark is not None:
-        return Cell(CellState.GRADED, entry.mark)
+        reason = entry.override.reason if entry.override is not None else None
+        return Cell(CellState.GRADED, entry.mark, override_reason=reason)
     if entry is not None and entry.submitted:
         return Cell(CellState.PENDING)
     if not assignment.is_published:  # a draft: nobody could hand anything in

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.apps import apps
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Sum, When
 
 from access import policy
 from accounts.models import Role, User
@@ -212,15 +212,20 @@ def grader_consistency(assignment: ProjectAssignment) -> Consistency:
         # judgement, not the grader's (probe 79: they hid or made drift). Read through
         # autograding's reverse relation, as grading does not import that app.
         scores = scores.exclude(prefill__points=F("points"))
-    rows = (
-        scores.values(
-            "review__grader_id",
-            "review__grader__display_name",
-            "review__grader__first_name",
-            "review__grader__last_name",
-            "review__grader__username",
-            "criterion_id",
+    # A review's marks are its completer's: an instructor who finished a grader's reviews
+    # at the end of term is a row of their own, not half of the grader's (probe 88).
+    # Reviews completed before that was recorded count for their grader.
+    by_completer = Q(review__completed_by__isnull=False)
+    marker = {
+        name: Case(
+            When(by_completer, then=F(f"review__completed_by__{name}")),
+            default=F(f"review__grader__{name}"),
         )
+        for name in ("id", "display_name", "first_name", "last_name", "username")
+    }
+    rows = (
+        scores.annotate(**{f"marker_{name}": value for name, value in marker.items()})
+        .values(*[f"marker_{name}" for name in marker], "criterion_id")
         .annotate(points=Sum("points"), scored=Count("pk"))
         .order_by()
     )
@@ -228,12 +233,12 @@ def grader_consistency(assignment: ProjectAssignment) -> Consistency:
     sums: dict[tuple[int, int], tuple[float, int]] = {}
     names: dict[int, str] = {}
     for row in rows:
-        grader = row["review__grader_id"]
+        grader = row["marker_id"]
         names[grader] = User.name_of(
-            row["review__grader__display_name"],
-            row["review__grader__first_name"],
-            row["review__grader__last_name"],
-            row["review__grader__username"],
+            row["marker_display_name"],
+            row["marker_first_name"],
+            row["marker_last_name"],
+            row["marker_username"],
         )
         sums[grader, row["criterion_id"]] = (float(row["points"]), row["scored"])
     maxima = {pk: float(max_points) for pk, max_points, _ in criteria}

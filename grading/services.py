@@ -562,9 +562,11 @@ def _save(
     if complete:
         review.status = ReviewStatus.COMPLETED
         review.completed_at = timezone.now()
+        review.completed_by = by
     else:
         review.status = ReviewStatus.DRAFT
         review.completed_at = None
+        review.completed_by = None
     review._change_reason = "completed" if complete else "draft saved"
     review._history_user = by
     # Only what a save decides: the grader may have been handed over, under this lock.
@@ -596,6 +598,7 @@ _SAVED_FIELDS = (
     "overall_feedback_html",
     "total",
     "completed_at",
+    "completed_by",
 )
 
 
@@ -1027,9 +1030,9 @@ def reviews_reopen_unscored(*, assignment_id: int, by: User) -> int:
     reopened = 0
     for review in _unscored_completed(assignment_id):
         review.status = ReviewStatus.DRAFT
-        review.completed_at = None
+        review.completed_at = review.completed_by = None
         review._history_user = by
-        review.save(update_fields=["status", "completed_at", "updated_at"])
+        review.save(update_fields=["status", "completed_at", "completed_by", "updated_at"])
         reopened += 1
     return reopened
 

@@ -1268,6 +1268,8 @@ def _gradebook_csv_rows(assignments, books) -> Iterator[list]:
         + [a.title if a.released else f"{a.title} (not released)" for a in assignments]
         + ["Weighted total (%)", "Lesson progress (%)"]
         + [f"{a.title} (graded version)" for a in assignments]
+        # A mark an instructor set by hand, with why (probe 88: read as computed).
+        + [f"{a.title} (set by hand: reason)" for a in assignments]
     )
     for book in books:
         graded = _graded_versions(assignments, [row.student_id for row in book.rows])
@@ -1277,6 +1279,7 @@ def _gradebook_csv_rows(assignments, books) -> Iterator[list]:
                 + [cell.text for cell in row.cells]
                 + [row.total_text, row.progress_text]
                 + [graded.get((a.pk, row.student_id), "") for a in assignments]
+                + [cell.override_reason or "" for cell in row.cells]
             )
 
 

@@ -156,6 +156,7 @@ def test_page_and_csv_show_missing_and_the_weighted_total(client, five_projects,
         "Weighted total (%)",
         "Lesson progress (%)",
         *(f"{title} (graded version)" for title in titles),
+        *(f"{title} (set by hand: reason)" for title in titles),
     ]
     bob = next(r for r in rows[1:] if r[1] == "bob")
     # As the page writes them ("ungraded", not the API's state "pending"); missing work
@@ -272,3 +273,34 @@ def test_the_api_gives_line_comments_rendered_and_sanitized(world, grace):
     got = token_client(grace).get(f"/api/v1/line-comments/{comment.pk}/").json()
     assert "<strong>f-strings</strong>" in got["text_html"]
     assert "<script" not in got["text_html"]
+
+
+def test_a_mark_set_by_hand_says_so_on_the_page_in_the_csv_and_the_api(
+    client, five_projects, alice, bob
+):
+    """Probe 88: an override read as a computed mark in the gradebook and its exports,
+    which go to exam boards; only the student's own pages said "adjusted"."""
+    from api.tests.conftest import token_client
+
+    blog = ProjectAssignment.objects.get(slug="blog")
+    reason = 'Medical note <b>"="</b>'
+    services.mark_override(assignment=blog, student=bob, mark=Decimal(59), reason=reason, by=alice)
+    client.force_login(alice)
+    slug = five_projects.course.slug
+
+    html = client.get(reverse("grading:gradebook", kwargs={"slug": slug})).content.decode()
+    cell = re.search(r'<td [^>]*data-override>59\.00<span [^>]*title="([^"]*)">set by hand<', html)
+    assert cell and cell.group(1) == "Medical note &lt;b&gt;&#34;=&#34;&lt;/b&gt;"
+    assert html.count("data-override") == 1  # dave's computed mark says nothing
+
+    body = client.get(reverse("grading:gradebook_csv", kwargs={"slug": slug})).getvalue()
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8").removeprefix("\ufeff"))))
+    column = rows[0].index("Blog engine (set by hand: reason)")
+    by_user = {row[1]: row for row in rows[1:]}
+    assert by_user["bob"][3] == "59.00" and by_user["bob"][column] == reason
+    assert by_user["dave"][column] == ""
+
+    book = token_client(alice).get(f"/api/v1/courses/{five_projects.course.pk}/gradebook/")
+    rows = {row["username"]: row for row in book.json()["results"]}
+    assert rows["bob"]["overrides"][0] == reason and rows["bob"]["marks"][0] == "59.00"
+    assert rows["dave"]["overrides"] == [None] * 5

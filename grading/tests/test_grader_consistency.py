@@ -200,3 +200,39 @@ def test_scores_left_as_the_tests_pre_filled_them_are_not_the_graders(client, wo
     # Style alone counts on the three, both criteria on the fourth: (3*3 + 4 + 3) / (3*5 + 15).
     assert gina_row[1].startswith("53 % -47 vs others' 100 %")
     assert gina_row[2].startswith("40 %")  # Correctness: the one score she gave, 4 of 10
+
+
+def test_reviews_an_instructor_completed_count_as_theirs_not_the_graders(
+    client, world, alice, grace
+):
+    """Probe 88: an instructor who finished two graders' reviews at the end of term made
+    half of each grader's mean, unsaid."""
+    gina = enroll(UserFactory(username="gina", display_name="Gina Grader"), world.course, "grader")
+    for _ in range(3):
+        graded(world, grace, "10", "5")  # 100 %
+        graded(world, gina, "6", "3")  # 60 %
+    # Grace's draft, finished by the instructor with low marks.
+    draft = graded(world, grace, "0", "0")
+    first, second = world.rubric.criteria.order_by("order")
+    services.review_save(
+        review=draft,
+        by=alice,
+        scores={first.pk: (Decimal("2"), ""), second.pk: (Decimal("1"), "")},
+        overall_feedback="",
+        complete=True,
+    )
+    assert Review.objects.get(pk=draft.pk).completed_by == alice
+    client.force_login(alice)
+
+    rows = consistency_table(client, world)
+
+    # Grace's three reviews alone; the others' mean is Gina's 60 % with Alice's 20 %.
+    assert rows["Grace Grader"][:2] == ["3", "100 % +50 vs others' 50 %: more lenient"]
+    assert rows["Gina Grader"][0] == "3"
+    assert rows["Alice Instructor"][0] == "1"
+    # A reopened review names nobody as its completer until it is completed again.
+    services.review_save(
+        review=draft, by=grace, scores={}, overall_feedback="", complete=False, only_given=True
+    )
+    assert Review.objects.get(pk=draft.pk).completed_by is None
+    assert "Alice Instructor" not in consistency_table(client, world)

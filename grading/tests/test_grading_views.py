@@ -909,6 +909,7 @@ def test_gradebook_page_and_csv_agree(client, world, alice, bob):
         "Weighted total (%)",
         "Lesson progress (%)",
         "Blog engine (graded version)",
+        "Blog engine (set by hand: reason)",
     ]
     page_rows = [
         [
