@@ -15,7 +15,7 @@ from coursesite.forms import PlainErrorsMixin
 from coursesite.numbers import PlainDecimalField
 from projects.models import Group, LateVersionRule
 
-from .models import Criterion, CriterionScore
+from .models import Criterion, CriterionScore, ReviewStatus
 from .services import overridable_students
 
 # Each rating says what it means: a screen reader read "1, radio button" alone, the scale
@@ -266,7 +266,8 @@ class GraderReassignForm(PlainErrorsMixin, forms.Form):
         label="Group",
         error_messages={
             "required": "Choose the group to reassign.",
-            "invalid_choice": "Choose a group of this assignment that submitted.",
+            "invalid_choice": "Choose a group of this assignment that submitted and whose "
+            "review is not completed (a completed review keeps its grader).",
         },
     )
     grader = forms.ModelChoiceField(
@@ -288,8 +289,11 @@ class GraderReassignForm(PlainErrorsMixin, forms.Form):
 
     def __init__(self, *args, assignment, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # Not the groups whose review is completed: it cannot change graders (probe 88:
+        # they were offered, then refused).
         self.fields["group"].queryset = (
             Group.objects.filter(assignment=assignment, submissions__isnull=False)
+            .exclude(review__status=ReviewStatus.COMPLETED)
             .distinct()
             .order_by("name")
         )

@@ -37,6 +37,8 @@ class HubCounts:
     graded: int
     released: int
     never_submitted: list[str] = field(default_factory=list)
+    # Submitted groups without a completed review, by name: they hold the release back.
+    ungraded: list[str] = field(default_factory=list)
     after_release: list[LateArrival] = field(default_factory=list)
 
     @property
@@ -50,8 +52,9 @@ class HubCounts:
 
 
 def hub_counts(assignment: ProjectAssignment, *, released_at: datetime | None) -> HubCounts:
-    """Return ASSIGNMENT's group counts (one query), the groups that never submitted (one)
-    and, once released at RELEASED_AT, the versions that came after it (one)."""
+    """Return ASSIGNMENT's group counts (one query), the groups that never submitted and
+    those submitted without a completed review (one) and, once released at RELEASED_AT,
+    the versions that came after it (one)."""
     groups = Group.objects.filter(assignment=assignment).annotate(
         has_submission=Exists(Submission.objects.filter(group=OuterRef("pk")))
     )
@@ -61,12 +64,22 @@ def hub_counts(assignment: ProjectAssignment, *, released_at: datetime | None) -
         assigned=Count("pk", filter=Q(review__isnull=False)),
         graded=Count("pk", filter=Q(review__status=ReviewStatus.COMPLETED)),
     )
-    never = list(
-        groups.filter(has_submission=False).order_by("name").values_list("name", flat=True)
+    unfinished = list(
+        groups.exclude(review__status=ReviewStatus.COMPLETED)
+        .order_by("name")
+        .values_list("name", "has_submission")
     )
+    never = [name for name, submitted in unfinished if not submitted]
+    ungraded = [name for name, submitted in unfinished if submitted]
     released = counts["graded"] if released_at else 0
     after = submitted_after_release(assignment, released_at) if released_at else []
-    return HubCounts(**counts, released=released, never_submitted=never, after_release=after)
+    return HubCounts(
+        **counts,
+        released=released,
+        never_submitted=never,
+        ungraded=ungraded,
+        after_release=after,
+    )
 
 
 def submitted_after_release(

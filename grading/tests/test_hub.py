@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -232,3 +233,38 @@ def test_with_no_grader_left_the_hub_says_to_enroll_one(client, world, alice, gr
     assert "No grader is left: enroll one with the grader role" in flagged
     assert "another grader below" not in flagged and 'id="reassign-form"' not in page
     assert 'id="no-graders"' in page and "/admin/lessons/enrollment/" in page
+
+
+def test_the_release_waits_for_named_groups_and_completed_reviews_keep_their_graders(
+    client, world, alice, grace
+):
+    """Probe 88: the hub offered the release (and its alarming confirm) while saying it
+    would be refused, named no ungraded group, and offered completed reviews to reassign."""
+    client.force_login(alice)
+    page = client.get(hub(world)).content.decode()
+    waits = page[page.index('id="release-waits"') :]
+    assert "1 submitted group still without a completed review" in waits
+    assert "<li>Team Rocket</li>" in waits
+    assert re.search(r'id="hub-release-btn" disabled aria-describedby="release-waits"', page)
+    form = page[page.index('id="reassign-form"') :]
+    assert f'value="{world.group.pk}"' in form  # unfinished: can change graders
+
+    complete_review(world)
+    page = client.get(hub(world)).content.decode()
+    assert 'id="release-waits"' not in page
+    assert re.search(r'id="hub-release-btn">', page)
+    form = page[page.index('id="reassign-form"') :]
+    assert f'value="{world.group.pk}"' not in form
+    gina = enroll(UserFactory(username="gina"), world.course, Role.GRADER)
+    response = client.post(reassign(world), {"group": world.group.pk, "grader": gina.pk})
+    texts = [str(m) for m in get_messages(response.wsgi_request)]
+    assert texts == [
+        "Choose a group of this assignment that submitted and whose review is not completed "
+        "(a completed review keeps its grader)."
+    ]
+    assert Review.objects.get(group=world.group).grader == grace
+
+    # Released, the marks page offers no round robin any more.
+    services.grades_release(assignment=world.assignment, by=alice, base_url="http://testserver")
+    marks = reverse("grading:assignment_grading", args=[world.assignment.pk])
+    assert 'id="assign-graders"' not in client.get(marks).content.decode()

@@ -77,3 +77,35 @@ def test_before_the_deadline_nobody_is_said_not_to_have_rated(client, alice, bob
     )
     assert "not every member rated" not in hub
     assert "Peer evaluation has not opened yet for 1 group (Team Rocket)" in hub
+
+
+def test_a_mark_set_by_hand_is_not_explained_as_the_group_mark_times_the_factor(
+    client, alice, bob, grace
+):
+    """Probe 88: beside an override, "your mark is the group mark times this factor"
+    read as false."""
+    from decimal import Decimal
+
+    from grading import services
+
+    from .factories import complete_review
+
+    world = grading_world(alice=alice, bob=bob, grace=grace, peer_evaluation=True)
+    for rater in (bob, world.dave):
+        for ratee, score in ((bob, 4), (world.dave, 2)):
+            PeerRating.objects.create(group=world.group, rater=rater, ratee=ratee, score=score)
+    review = complete_review(world)
+    services.grades_release(assignment=world.assignment, by=alice, base_url="http://testserver")
+    feedback = reverse("grading:feedback", args=[review.submission_id])
+    client.force_login(world.dave)
+    page = unescape(client.get(feedback).content.decode())
+    assert "Your mark is the group mark times this factor" in page
+    assert 'id="mark-adjusted"' not in page
+
+    services.mark_override(
+        assignment=world.assignment, student=world.dave, mark=Decimal(70), reason="x", by=alice
+    )
+    page = unescape(client.get(feedback).content.decode())
+    assert "Your instructor set your mark instead of the group mark times this factor." in page
+    assert "Your mark is the group mark times this factor" not in page
+    assert "Adjusted by your instructor." in page
