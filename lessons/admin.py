@@ -127,6 +127,14 @@ def students_work_note(obj: Module | Lesson) -> str:
     )
 
 
+# A finished run is closed by unpublishing it: said what students keep (probe 88: the
+# page said only "changed successfully").
+CLOSED_RUN = _(
+    "%(course)s is hidden from its students: their released marks and feedback stay "
+    "readable, and its key enrolls no one. Publish it again to reopen it."
+)
+
+
 def drafts_around(model, ids: list[int]) -> str:
     """Say what stays a draft around the courses, modules or lessons IDS of MODEL, just
     published, so that students see nothing of it ("" when nothing does)."""
@@ -196,12 +204,16 @@ class PublishActionsMixin(OutlineChangesMixin):
         courses = self.outline_courses(queryset)
         count = queryset.update(is_published=False)
         content_changed(courses)
-        self.message_user(
-            request,
+        said = (
             f"{self._counted(count)} {'is a draft' if count == 1 else 'are drafts'} again; "
-            f"students no longer see {'it' if count == 1 else 'them'}.",
-            messages.SUCCESS,
+            f"students no longer see {'it' if count == 1 else 'them'}."
         )
+        if self.model is Course:  # closing finished runs (CLOSED_RUN)
+            said += (
+                " Their released marks and feedback stay readable, and the keys enroll no "
+                "one; publish again to reopen."
+            )
+        self.message_user(request, said, messages.SUCCESS)
 
 
 class OrderedChangelistMixin:
@@ -378,6 +390,9 @@ class CourseAdmin(InlineRowsMixin, PublishActionsMixin, CourseScopedHistoryAdmin
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        if change and "is_published" in form.changed_data and not obj.is_published:
+            # Unticked at the end of a run: said what it does, as the action says it.
+            messages.info(request, CLOSED_RUN % {"course": obj})
         if not change and not policy.is_superuser(request.user):
             # Otherwise the course would vanish from its author's back office.
             enrollment_create(user=request.user, course=obj, role=Role.INSTRUCTOR)

@@ -184,7 +184,15 @@ class Course(models.Model):
     summary_html = models.TextField(editable=False, blank=True)
     objectives_html = models.TextField(editable=False, blank=True)
     prerequisites_html = models.TextField(editable=False, blank=True)
-    is_published = models.BooleanField(_("published"), default=False)
+    is_published = models.BooleanField(
+        _("published"),
+        default=False,
+        help_text=_(
+            "Students see the course, its lessons and projects only while it is published. "
+            "At the end of a run, unpublish it to close it: its students keep their "
+            "released marks and feedback, and no one enrolls with its key any more."
+        ),
+    )
     enrollment_key = models.CharField(
         _("enrollment key"),
         max_length=40,

@@ -276,8 +276,9 @@ def course_for_key(key: str) -> Course:
     if not course.is_published:
         # Not named: whoever guesses a key learns no title of a course in preparation.
         raise ValidationError(
-            "The course of this key is not open for enrollment yet. Try again when your "
-            "instructor announces it.",
+            # Not "yet": last year's run, closed, has its key too (probe 88).
+            "The course of this key is not open for enrollment: it is being prepared, or its "
+            "run has ended. Ask your instructor for the key of the current run.",
             code="unpublished",
         )
     return course

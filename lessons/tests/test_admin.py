@@ -1042,3 +1042,32 @@ def test_the_delete_page_of_a_lesson_or_module_says_whose_work_goes_with_it(
     assert "deletes the work of 1 student with it" in unescape(module_page.content.decode())
     quiet_page = client.get(reverse("admin:lessons_lesson_delete", args=[quiet.pk]))
     assert "deletes the work of" not in unescape(quiet_page.content.decode())
+
+
+def test_closing_a_finished_run_says_what_its_students_keep(client, pyweb, alice, bob):
+    """Probe 88: unpublishing last year's run said only "changed successfully", and its
+    key told a student the course was not open "yet"."""
+    from access.tests.matrix import form_data
+
+    client.force_login(alice)
+    url = reverse("admin:lessons_course_change", args=[pyweb.course.pk])
+    form = client.get(url).content.decode()
+    assert "At the end of a run, unpublish it to close it" in unescape(form)
+    data = form_data(form, "course_form")
+    data.pop("is_published")
+    page = unescape(client.post(url, data, follow=True).content.decode())
+    assert (
+        f"{pyweb.course} is hidden from its students: their released marks and feedback "
+        "stay readable, and its key enrolls no one. Publish it again to reopen it."
+    ) in page
+    assert not Course.objects.get(pk=pyweb.course.pk).is_published
+
+    action(client, "course", "publish", [pyweb.course])
+    page = unescape(action(client, "course", "unpublish", [pyweb.course]))
+    assert "1 course is a draft again; students no longer see it. Their released marks" in page
+
+    client.force_login(bob)
+    enroll = client.post(reverse("lessons:enroll"), {"key": pyweb.course.enrollment_key})
+    assert "it is being prepared, or its run has ended" in unescape(enroll.content.decode())
+    dashboard = unescape(client.get(reverse("lessons:dashboard")).content.decode())
+    assert "being prepared, or its run has ended" in dashboard

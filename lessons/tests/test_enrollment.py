@@ -61,7 +61,7 @@ def test_signup_for_an_unpublished_course_explains_why(client, db):
     course = CourseFactory(is_published=False, title="Secret Course In Preparation")
     response = client.post(reverse("lessons:signup"), signup_data(course.enrollment_key))
     page = response.content.decode()
-    assert "is not open for enrollment yet" in page
+    assert "is not open for enrollment: it is being prepared, or its run has ended" in page
     assert course.title not in page  # a guessed key tells no title
     assert not User.objects.filter(username="dora").exists()
 
@@ -227,7 +227,7 @@ def test_the_key_of_a_course_not_open_yet_is_no_wrong_guess(client, charlie, set
         response = client.post(reverse("lessons:enroll"), {"key": course.enrollment_key})
         assert response.status_code == 200
         page = response.content.decode()
-        assert "is not open for enrollment yet" in page
+        assert "is not open for enrollment: it is being prepared, or its run has ended" in page
         assert "please check the key" not in page
     course.is_published = True
     course.save()
