@@ -1169,6 +1169,16 @@ def regrade_answer(
         review.save(update_fields=["total", "updated_at"])
         regrade.status = RegradeStatus.ACCEPTED
         regrade.new_points = new_points
+        # Every member's mark moved with the group's, as an override moves one: each is
+        # emailed as an override's student is (probe 88: an override was, a regrade not).
+        # Not those whose mark an override sets: theirs did not move.
+        assignment_id = review.group.assignment_id
+        set_by_hand = MarkOverride.objects.filter(assignment_id=assignment_id)
+        members = GroupMembership.objects.filter(group_id=review.group_id).exclude(
+            student_id__in=set_by_hand.values("student_id")
+        )
+        for student_id in members.values_list("student_id", flat=True):
+            _tell_mark_changed(assignment_id, student_id, why="regrade")
     else:
         if not shows_something(response):  # spaces, or characters that show nothing
             raise ValidationError({"response": "Give the reason for declining."})
@@ -1261,15 +1271,19 @@ def mark_override(
     return override
 
 
-def _tell_mark_changed(assignment_id: int, student_id: int) -> None:
+def _tell_mark_changed(assignment_id: int, student_id: int, *, why: str = "override") -> None:
     """After the release, the student is told their mark changed (probe 65: an override
-    set then reached their feedback list without a word)."""
+    set then reached their feedback list without a word); WHY is "override" (an
+    instructor set or cleared it) or "regrade" (a regrade request was accepted)."""
     from .tasks import send_mark_changed_email
 
     if is_released(assignment_id):
         transaction.on_commit(
             partial(
-                send_mark_changed_email.enqueue, user_id=student_id, assignment_id=assignment_id
+                send_mark_changed_email.enqueue,
+                user_id=student_id,
+                assignment_id=assignment_id,
+                why=why,
             )
         )
 

@@ -89,9 +89,12 @@ def _released_to(user: User, assignment_id: int) -> ProjectAssignment | None:
 
 
 @task()
-def send_mark_changed_email(*, user_id: int, assignment_id: int, attempt: int = 1) -> int:
-    """Email one student that an instructor's override changed (or cleared) their mark
-    of a released project, with a link to their feedback list; the mark is not in it."""
+def send_mark_changed_email(
+    *, user_id: int, assignment_id: int, attempt: int = 1, why: str = "override"
+) -> int:
+    """Email one student that their mark of a released project changed, WHY being an
+    instructor's override set or cleared ("override") or an accepted regrade request
+    ("regrade"), with a link to their feedback list; the mark is not in it."""
     user = User.objects.filter(pk=user_id).first()
     if user is None or not user.email:
         return 0
@@ -103,6 +106,7 @@ def send_mark_changed_email(*, user_id: int, assignment_id: int, attempt: int = 
         "assignment": assignment,
         "course": assignment.course,
         "marks_url": settings.SITE_URL + reverse("grading:feedback_list"),
+        "regrade": why == "regrade",
     }
     return send_or_retry(
         send_mark_changed_email,
@@ -111,6 +115,7 @@ def send_mark_changed_email(*, user_id: int, assignment_id: int, attempt: int = 
         what=f"The mark-changed notice of user {user_id}",
         user_id=user_id,
         assignment_id=assignment_id,
+        why=why,
     )
 
 

@@ -105,7 +105,10 @@ def test_every_email_is_tried_again_when_the_mail_server_cannot_be_reached(
     calls = [
         (send_grades_released_email, {"user_id": bob.pk, "review_id": world.review.pk}),
         (send_grades_released_email, {"user_id": world.dave.pk, "assignment_id": assignment}),
-        (send_mark_changed_email, {"user_id": world.dave.pk, "assignment_id": assignment}),
+        (
+            send_mark_changed_email,
+            {"user_id": world.dave.pk, "assignment_id": assignment, "why": "regrade"},
+        ),
         (
             send_new_version_email,
             {"review_id": world.review.pk, "submission_id": world.submission.pk},

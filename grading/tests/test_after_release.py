@@ -354,6 +354,42 @@ def test_a_mark_changed_after_the_release_is_told_to_its_student(
     assert [m.to for m in mailoutbox[before:]] == [[bob.email], [bob.email]]
 
 
+def test_an_accepted_regrade_tells_each_member_whose_mark_moved(
+    released, alice, bob, grace, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Probe 88: an accepted regrade changed every member's released mark without a word,
+    where an override emails its student. Dave's mark is set by hand: it did not move."""
+    services.mark_override(
+        assignment=released.assignment,
+        student=released.dave,
+        mark=Decimal(60),
+        reason="x",
+        by=alice,
+    )
+    review = Review.objects.get(group=released.group)
+    regrade = services.regrade_request_create(
+        review=review, criterion=released.style, student=bob, reason="Style was fine."
+    )
+    before = len(mailoutbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.regrade_answer(
+            regrade=regrade, by=grace, accept=True, response="Agreed.", new_points=Decimal(5)
+        )
+    told = mailoutbox[before:]
+    assert [m.to for m in told] == [[bob.email]]
+    assert told[0].subject == f"Your mark changed: {released.assignment.title}"
+    assert "A regrade request of your group was accepted" in told[0].body
+    assert f"{SITE}/grading/feedback/" in told[0].body
+
+    # A declined one changes nothing and tells nobody by email.
+    other = services.regrade_request_create(
+        review=review, criterion=released.correctness, student=bob, reason="More points."
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.regrade_answer(regrade=other, by=grace, accept=False, response="No.")
+    assert len(mailoutbox) == before + 1
+
+
 def test_an_override_before_the_release_is_not_emailed(
     world, alice, bob, mailoutbox, settings, django_capture_on_commit_callbacks
 ):
