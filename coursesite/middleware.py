@@ -71,9 +71,15 @@ class UndecodableFormMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method in ("POST", "PUT", "PATCH") and request.content_type == _FORM_TYPE:
             if name := undecodable_field(request.body):
+                # A script sends the API its forms: no page of the site to send it from.
+                again = (
+                    "Send it again as UTF-8 text."
+                    if request.path.startswith("/api/")
+                    else "Send the form again from the site's page."
+                )
                 raise ExplainedBadRequest(
                     f"The form's field “{name}” holds bytes that are not UTF-8 text, so "
-                    "nothing was saved. Send the form again from the site's page."
+                    f"nothing was saved. {again}"
                 )
         return self.get_response(request)
 

@@ -61,4 +61,7 @@ def test_the_api_says_it_in_a_problem_detail(client, quiz, student):
     response = client.post("/api/v1/me/", b"x=%ff", content_type=FORM)
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
-    assert "“x” holds bytes that are not UTF-8 text" in response.json()["detail"]
+    detail = response.json()["detail"]
+    assert "“x” holds bytes that are not UTF-8 text" in detail
+    # A script has no page of the site to send it from (probe 86).
+    assert detail.endswith("Send it again as UTF-8 text.") and "site's page" not in detail
