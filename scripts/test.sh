@@ -3,8 +3,11 @@
 # suite on SQLite and again on PostgreSQL. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Debian's packages (apt) while pip fills the virtualenv: both wait on downloads.
+bash scripts/system-packages.sh &
+system_packages=$!
 bash scripts/python-env.sh
-bash scripts/system-packages.sh
+wait "$system_packages"
 export PATH="$PWD/.venv/bin:$PATH"
 unset DATABASE_URL REDIS_URL DJANGO_DEBUG
 
@@ -28,13 +31,28 @@ run_pytest() {
   return "$status"
 }
 
-echo "== tests on SQLite"
+# PostgreSQL is installed (if need be) and started while the SQLite run goes: apt's
+# downloads and unpacking wait on the network and the disk more than on the cores.
+postgres_url=$(mktemp)
+postgres_log=$(mktemp)
+bash scripts/postgres.sh >"$postgres_url" 2>"$postgres_log" &
+postgres_setup=$!
+
+echo "== tests on SQLite ($SECONDS s in)"
 run_pytest "$@"
 
-echo "== course examples"
+echo "== course examples ($SECONDS s in)"
 python manage.py check_course courses/python-web-development
 
-echo "== tests on PostgreSQL"
-DATABASE_URL=$(bash scripts/postgres.sh)
+echo "== tests on PostgreSQL ($SECONDS s in)"
+status=0
+wait "$postgres_setup" || status=$?
+cat "$postgres_log" >&2
+if [ "$status" -ne 0 ]; then
+  echo "error: PostgreSQL could not be set up (scripts/postgres.sh exited $status)" >&2
+  exit 1
+fi
+DATABASE_URL=$(tail -1 "$postgres_url")
 export DATABASE_URL
 run_pytest "$@"
+echo "== done ($SECONDS s in all)"
