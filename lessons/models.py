@@ -329,6 +329,9 @@ def free_module_slug(title: str, course_id: int, module_id: int | None = None) -
     return slug
 
 
+MODULE_SLUG_TAKEN = _("Another module of this course already has this slug: pick another.")
+
+
 class Module(models.Model):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="modules")
     order = models.PositiveIntegerField(_("order"), default=0, db_index=True)
@@ -359,9 +362,7 @@ class Module(models.Model):
                 condition=~Q(slug=""),
                 name="lessons_module_slug_unique",
                 # A conditional constraint has no field message of its own in forms.
-                violation_error_message=_(
-                    "Another module of this course already has this slug: pick another."
-                ),
+                violation_error_message=MODULE_SLUG_TAKEN,
             ),
         ]
 
@@ -385,6 +386,14 @@ class Module(models.Model):
 
     def get_absolute_url(self) -> str:
         return f"{self.course.get_absolute_url()}#module-{self.pk}"
+
+    def clean(self) -> None:
+        # Said on the slug, where forms and the API say a field's error, before the
+        # constraint says it of the whole row (probe 86: the API's non_field_errors).
+        if self.course_id and self.slug:
+            siblings = Module.objects.filter(course_id=self.course_id, slug=self.slug)
+            if siblings.exclude(pk=self.pk).exists():
+                raise ValidationError({"slug": MODULE_SLUG_TAKEN})
 
     def delete(self, *args, **kwargs):
         course_id = self.course_id

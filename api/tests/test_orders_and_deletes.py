@@ -130,3 +130,18 @@ def test_the_schema_lists_the_400_of_reads_and_deletes_and_the_regrade_says_its_
     )
     assert answer.status_code == 400
     assert answer.json()["errors"]["decision"] == ["Give accept or decline (not “accepted”)."]
+
+
+def test_a_modules_slug_taken_is_said_on_the_slug(apple):
+    """Probe 86: it came as the whole body's error (non_field_errors), a lesson's on slug."""
+    client = token_client(apple.instructor)
+    taken = post_json(
+        client,
+        f"/api/v1/courses/{apple.course.pk}/modules/",
+        {"title": "Again", "slug": apple.module.slug},
+    )
+    assert taken.status_code == 400
+    assert taken.json()["errors"] == {
+        "slug": ["Another module of this course already has this slug: pick another."]
+    }
+    assert Module.objects.filter(course=apple.course).count() == 1
