@@ -106,7 +106,6 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "axes",
     "simple_history",
-    "django_tasks_db",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -119,6 +118,9 @@ INSTALLED_APPS = [
     "autograding",
     "access",
     "api",
+    # After autograding, whose db_worker (the one that waits for the database) is then
+    # the one manage.py runs.
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -247,6 +249,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # CACHES AND SESSIONS
 REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    # Said at start-up: a typo ("rediss//host") passed every check, then each login
+    # was a 500 (probe 89).
+    raise ImproperlyConfigured(
+        "REDIS_URL must start with redis://, rediss:// or unix:// (e.g. "
+        "redis://127.0.0.1:6379/0), and it does not; leave it empty to run without Redis."
+    )
 if REDIS_URL:
     # While Redis is unreachable the cache reads as empty and skips writes, and the
     # site serves from the database (coursesite/cache.py).

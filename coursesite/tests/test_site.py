@@ -85,6 +85,17 @@ def test_a_secret_key_file_that_cannot_be_read_is_named(tmp_path):
     assert f"DJANGO_SECRET_KEY_FILE names {missing}, which cannot be read" in result.stderr
 
 
+def test_a_mistyped_redis_url_is_said_at_start_up_without_its_password():
+    """Probe 89: "rediss//:secret@host" passed check --deploy and the health check, then
+    every login was a 500."""
+    result = run_python(
+        "import coursesite.wsgi", {**PRODUCTION_ENV, "REDIS_URL": "rediss//:s3cret@h"}
+    )
+    assert result.returncode != 0
+    assert "REDIS_URL must start with redis://, rediss:// or unix://" in result.stderr
+    assert "s3cret" not in result.stderr
+
+
 @pytest.mark.parametrize(
     "env",
     [
