@@ -40,6 +40,9 @@ def pytest_configure(config) -> None:
     settings.SECURE_SSL_REDIRECT = False
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
+    # A key of the suite's own, as production has one: the task worker, which the tests
+    # run in-process, refuses the public development key with DEBUG off.
+    settings.SECRET_KEY = "test-suite-only-" + "q7Zr-k2Vn-94Lx-Tw8m-" * 3
     # The cached user of each session (AUTH_USER_CACHE_SECONDS, off by default) stays
     # correct: every test runs with it on, on the single-process cache, so a change that
     # forgets to drop a cached user fails the test that reads a page after it.

@@ -56,7 +56,9 @@ def _cell(cell: Cell) -> str:
         return (
             f"{_td(cell.state, attributes=' data-override')}{cell.text}"
             f'<span class="d-block small text-body-secondary" title="{reason}">'
-            "set by hand</span></td>"
+            # The title is for a mouse; read out, and there on touch screens, in full
+            # on the marks page (probe 91).
+            f'set by hand<span class="visually-hidden">: {reason}</span></span></td>'
         )
     if cell.mark is not None:  # a number with two decimals: nothing to escape
         return f"{_WITH_MARK[cell.state]}{cell.text}</td>"

@@ -174,8 +174,8 @@ class Review(models.Model):
     )
     assigned_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
-    # Who completed it (or last saved it completed): an instructor finishing a grader's
-    # review at the end of term, whose marks are not the grader's (probe 88).
+    # Who completed it (from a draft): an instructor finishing a grader's review at the
+    # end of term, whose marks are not the grader's (probe 88).
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -560,9 +560,11 @@ def _save(
     review.overall_feedback_html = feedback_to_html(overall_feedback)
     review.total = _total(review)
     if complete:
+        if review.status != ReviewStatus.COMPLETED:
+            # Who completes it, not who fixes a typo in it afterwards (probe 91).
+            review.completed_by = by
         review.status = ReviewStatus.COMPLETED
         review.completed_at = timezone.now()
-        review.completed_by = by
     else:
         review.status = ReviewStatus.DRAFT
         review.completed_at = None
@@ -1316,7 +1318,7 @@ def overridable_students(assignment: ProjectAssignment) -> QuerySet:
 
 # What override_state writes: a client's `replaces` of another shape is a mistake, not a
 # change made meanwhile (probe 86: "bogus" was told the override had been cleared).
-OVERRIDE_STATE = r"\A(none|\d+:\d+\.\d{6})\Z"
+OVERRIDE_STATE = r"\A(none|[0-9]+:[0-9]+\.[0-9]{6})\Z"  # ASCII digits: \d takes "٣" too
 
 
 def override_state(override: MarkOverride | None) -> str:

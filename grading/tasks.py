@@ -76,14 +76,16 @@ def send_grades_released_email(
 
 def _released_to(user: User, assignment_id: int) -> ProjectAssignment | None:
     """The project ASSIGNMENT_ID (with its course) if its grades are released and USER
-    may read it as a student: asked when an email goes, not when it was queued, so
-    someone removed from the course meanwhile is told nothing."""
+    is a student of its course: asked when an email goes, not when it was queued, so
+    someone removed from the course meanwhile is told nothing. Released marks stay
+    readable in a course closed since (unpublished at the end of its run), and so are
+    changes to them told (probe 91: they went unsaid once the run was closed)."""
     assignment = (
         ProjectAssignment.objects.select_related("course")
         .filter(pk=assignment_id, grade_release__isnull=False)
         .first()
     )
-    if assignment is None or not policy.can(user, policy.VIEW, assignment, roles=policy.STUDENTS):
+    if assignment is None or policy.role_in(user, assignment.course_id) != Role.STUDENT:
         return None
     return assignment
 

@@ -209,9 +209,10 @@ class PublishActionsMixin(OutlineChangesMixin):
             f"students no longer see {'it' if count == 1 else 'them'}."
         )
         if self.model is Course:  # closing finished runs (CLOSED_RUN)
+            keys = "its key enrolls" if count == 1 else "their keys enroll"
             said += (
-                " Their released marks and feedback stay readable, and the keys enroll no "
-                "one; publish again to reopen."
+                f" Their students' released marks and feedback stay readable, and {keys} "
+                "no one; publish again to reopen."
             )
         self.message_user(request, said, messages.SUCCESS)
 

@@ -3,6 +3,17 @@
 # suite on SQLite and again on PostgreSQL. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# What runs in the background stops with the script, whichever way it ends (a failed
+# step left apt holding its lock for the next run; probe 91), and its files go.
+postgres_url=$(mktemp)
+postgres_log=$(mktemp)
+cleanup() {
+  local jobs_left
+  jobs_left=$(jobs -pr)
+  [ -z "$jobs_left" ] || kill $jobs_left 2>/dev/null || true
+  rm -f "$postgres_url" "$postgres_log"
+}
+trap cleanup EXIT
 # Debian's packages (apt) while pip fills the virtualenv: both wait on downloads.
 bash scripts/system-packages.sh &
 system_packages=$!
@@ -33,8 +44,6 @@ run_pytest() {
 
 # PostgreSQL is installed (if need be) and started while the SQLite run goes: apt's
 # downloads and unpacking wait on the network and the disk more than on the cores.
-postgres_url=$(mktemp)
-postgres_log=$(mktemp)
 bash scripts/postgres.sh >"$postgres_url" 2>"$postgres_log" &
 postgres_setup=$!
 

@@ -87,7 +87,7 @@ def test_a_replaces_that_is_no_state_is_the_clients_mistake_and_changes_nothing(
     client = token_client(apple.instructor)
     url = f"/api/v1/assignments/{apple.released.pk}/overrides/"
     before = MarkOverride.objects.get(pk=apple.override.pk).mark
-    for replaces in ("bogus", "3:garbage", f"{apple.override.pk}:1.5", "NONE "):
+    for replaces in ("bogus", "3:garbage", f"{apple.override.pk}:1.5", "NONE ", "٣:1.000000"):
         response = post_json(
             client,
             url,

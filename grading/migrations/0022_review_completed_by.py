@@ -6,19 +6,21 @@ from django.db import migrations, models
 
 
 def completed_by_from_history(apps, schema_editor):
-    """Completed reviews name who completed them: the last to save each one completed,
-    as its history recorded (the grader where the history names nobody)."""
+    """Completed reviews name who completed them, as their history recorded: who saved
+    the last record that turned a draft completed (not who saved it completed later: a
+    typo fixed, a regrade accepted; probe 91), or its grader where history names nobody."""
     Review = apps.get_model("grading", "Review")
     HistoricalReview = apps.get_model("grading", "HistoricalReview")
     for review in Review.objects.filter(status="completed").only("pk", "grader_id"):
-        last = (
-            HistoricalReview.objects.filter(id=review.pk, status="completed")
-            .exclude(history_user_id=None)
-            .order_by("-history_date", "-history_id")
-            .values_list("history_user_id", flat=True)
-            .first()
+        records = HistoricalReview.objects.filter(id=review.pk).order_by(
+            "history_date", "history_id"
         )
-        Review.objects.filter(pk=review.pk).update(completed_by_id=last or review.grader_id)
+        completer, status = None, None
+        for saved_status, user_id in records.values_list("status", "history_user_id"):
+            if saved_status == "completed" and status != "completed":
+                completer = user_id
+            status = saved_status
+        Review.objects.filter(pk=review.pk).update(completed_by_id=completer or review.grader_id)
 
 
 class Migration(migrations.Migration):

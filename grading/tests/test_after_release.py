@@ -390,6 +390,20 @@ def test_an_accepted_regrade_tells_each_member_whose_mark_moved(
     assert len(mailoutbox) == before + 1
 
 
+def test_a_mark_changed_after_the_run_was_closed_is_still_told(
+    released, alice, bob, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Probe 91: once the course was unpublished at the end of its run, the email went
+    nowhere, while the student's feedback page showed the new mark."""
+    Course.objects.filter(pk=released.course.pk).update(is_published=False)
+    before = len(mailoutbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.mark_override(
+            assignment=released.assignment, student=bob, mark=Decimal(80), reason="x", by=alice
+        )
+    assert [m.to for m in mailoutbox[before:]] == [[bob.email]]
+
+
 def test_an_override_before_the_release_is_not_emailed(
     world, alice, bob, mailoutbox, settings, django_capture_on_commit_callbacks
 ):

@@ -34,16 +34,36 @@ def test_the_last_to_save_a_review_completed_is_its_completer(alice, bob, grace)
             )
         return review
 
-    by_grace, finished_by_alice = review_by(grace), review_by(grace, alice)
+    by_grace = review_by(grace)
+    # Completed by Grace, saved completed again by Alice (a typo fixed, or a regrade
+    # accepted): still Grace's (probe 91).
+    touched_by_alice = review_by(grace, alice)
+    # A draft of Grace's that Alice completed: Alice's.
+    group, _ = add_group(world.assignment, [enroll(UserFactory(), world.course)])
+    finished_by_alice = services.grader_assign(group=group, grader=grace)
+    for saver, complete in ((grace, False), (alice, True)):
+        finished_by_alice = services.review_save(
+            review=finished_by_alice,
+            by=saver,
+            scores=scores,
+            overall_feedback="",
+            complete=complete,
+        )
     unrecorded = review_by(grace)
     unrecorded.history.update(history_user=None)
     draft = review_by()
+    completers = dict(Review.objects.values_list("pk", "completed_by"))
     Review.objects.update(completed_by=None)  # as before the migration
 
     migration.completed_by_from_history(apps, None)
 
-    completers = dict(Review.objects.values_list("pk", "completed_by"))
-    assert completers[by_grace.pk] == grace.pk
-    assert completers[finished_by_alice.pk] == alice.pk
-    assert completers[unrecorded.pk] == grace.pk  # its grader, where history names nobody
-    assert completers[draft.pk] is None
+    migrated = dict(Review.objects.values_list("pk", "completed_by"))
+    assert migrated[by_grace.pk] == grace.pk
+    assert migrated[touched_by_alice.pk] == grace.pk
+    assert migrated[finished_by_alice.pk] == alice.pk
+    assert migrated[unrecorded.pk] == grace.pk  # its grader, where history names nobody
+    assert migrated[draft.pk] is None
+    # What the migration reads from history is what saving records from now on.
+    assert {pk: migrated[pk] for pk in completers if pk != unrecorded.pk} == {
+        pk: user for pk, user in completers.items() if pk != unrecorded.pk
+    }

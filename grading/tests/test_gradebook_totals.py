@@ -292,6 +292,10 @@ def test_a_mark_set_by_hand_says_so_on_the_page_in_the_csv_and_the_api(
     cell = re.search(r'<td [^>]*data-override>59\.00<span [^>]*title="([^"]*)">set by hand<', html)
     assert cell and cell.group(1) == "Medical note &lt;b&gt;&#34;=&#34;&lt;/b&gt;"
     assert html.count("data-override") == 1  # dave's computed mark says nothing
+    # Read out, not only in a mouse's tooltip.
+    assert (
+        '<span class="visually-hidden">: Medical note &lt;b&gt;&#34;=&#34;&lt;/b&gt;</span>' in html
+    )
 
     body = client.get(reverse("grading:gradebook_csv", kwargs={"slug": slug})).getvalue()
     rows = list(csv.reader(io.StringIO(body.decode("utf-8").removeprefix("\ufeff"))))

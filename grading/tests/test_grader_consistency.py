@@ -24,9 +24,9 @@ def world(alice, bob, grace):
     return grading_world(alice=alice, bob=bob, grace=grace)
 
 
-def graded(world, grader, correctness: str, style: str, *, rubric=None) -> Review:
+def graded(world, grader, correctness: str, style: str, *, rubric=None, complete=True) -> Review:
     """A new group of RUBRIC's assignment (the world's), its review completed by GRADER
-    with these points on the rubric's two criteria."""
+    with these points on the rubric's two criteria (left a draft unless COMPLETE)."""
     rubric = rubric or world.rubric
     student = enroll(UserFactory(), world.course)
     group, _ = add_group(rubric.assignment, [student])
@@ -37,7 +37,7 @@ def graded(world, grader, correctness: str, style: str, *, rubric=None) -> Revie
         by=grader,
         scores={first.pk: (Decimal(correctness), ""), second.pk: (Decimal(style), "")},
         overall_feedback="",
-        complete=True,
+        complete=complete,
     )
 
 
@@ -212,7 +212,7 @@ def test_reviews_an_instructor_completed_count_as_theirs_not_the_graders(
         graded(world, grace, "10", "5")  # 100 %
         graded(world, gina, "6", "3")  # 60 %
     # Grace's draft, finished by the instructor with low marks.
-    draft = graded(world, grace, "0", "0")
+    draft = graded(world, grace, "0", "0", complete=False)
     first, second = world.rubric.criteria.order_by("order")
     services.review_save(
         review=draft,
@@ -230,6 +230,11 @@ def test_reviews_an_instructor_completed_count_as_theirs_not_the_graders(
     assert rows["Grace Grader"][:2] == ["3", "100 % +50 vs others' 50 %: more lenient"]
     assert rows["Gina Grader"][0] == "3"
     assert rows["Alice Instructor"][0] == "1"
+    # Saved completed again by Grace (a typo fixed): still completed by Alice.
+    services.review_save(
+        review=draft, by=grace, scores={}, overall_feedback="Typo.", complete=None, only_given=True
+    )
+    assert Review.objects.get(pk=draft.pk).completed_by == alice
     # A reopened review names nobody as its completer until it is completed again.
     services.review_save(
         review=draft, by=grace, scores={}, overall_feedback="", complete=False, only_given=True

@@ -1064,7 +1064,7 @@ def test_closing_a_finished_run_says_what_its_students_keep(client, pyweb, alice
 
     action(client, "course", "publish", [pyweb.course])
     page = unescape(action(client, "course", "unpublish", [pyweb.course]))
-    assert "1 course is a draft again; students no longer see it. Their released marks" in page
+    assert "1 course is a draft again; students no longer see it. Their students' released" in page
 
     client.force_login(bob)
     enroll = client.post(reverse("lessons:enroll"), {"key": pyweb.course.enrollment_key})
