@@ -32,6 +32,42 @@ CHROMIUM_ARGS = [
 DEMO_PASSWORD = "correct-horse-battery"
 
 
+# Fixtures that give a test the database (pytest-django's, and the live server's).
+DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+    "live_server",
+    "django_user_model",
+    "admin_user",
+    "admin_client",
+}
+
+
+def pytest_addoption(parser) -> None:
+    parser.addoption(
+        "--only-database-tests",
+        action="store_true",
+        help="Leave out the tests that use no database: make test's PostgreSQL run, after "
+        "the SQLite run has run them all (they would test nothing of PostgreSQL).",
+    )
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    if not config.getoption("--only-database-tests"):
+        return
+    kept, left_out = [], []
+    for item in items:
+        uses_database = item.get_closest_marker("django_db") or (
+            DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        )
+        (kept if uses_database else left_out).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+
+
 def pytest_configure(config) -> None:
     from django.conf import settings
 

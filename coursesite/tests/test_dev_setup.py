@@ -91,3 +91,32 @@ def test_the_readme_documents_every_environment_variable():
     readme = (BASE_DIR / "README.md").read_text()
     missing = {name for name in read - UNDOCUMENTED if f"`{name}`" not in readme}
     assert not missing
+
+
+def test_the_postgresql_run_leaves_out_only_the_tests_that_use_no_database():
+    """make test runs the suite on SQLite, then again on PostgreSQL with
+    --only-database-tests: a test of the database (a marker or a fixture) stays."""
+    listed = subprocess.run(  # noqa: S603 - pytest's collection of our own tests
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "--only-database-tests",
+            "coursesite/tests/test_dates.py",  # no database
+            "coursesite/tests/test_health.py",  # two of each
+            "lessons/tests/test_admin.py::test_unpublish_action_hides_lessons_from_students",
+        ],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    kept = {line.split("::")[1] for line in listed.splitlines() if "::" in line}
+    assert kept == {
+        "test_healthz_stays_one_query",  # the django_db marker
+        "test_healthz_answers_over_plain_http_when_pages_redirect_to_https",
+        "test_unpublish_action_hides_lessons_from_students",  # a fixture that needs db
+    }
+    assert "(3 deselected)" in listed
