@@ -30,6 +30,15 @@ class GroupJoinForm(PlainErrorsMixin, forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )
 
+    def __init__(self, *args, ask_handed_in: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if ask_handed_in or (self.is_bound and "knows_handed_in" in self.data):
+            # The group of the code has handed in work (services.groups.HANDED_IN, said
+            # on this box): asked once the code says which group it is.
+            self.fields["knows_handed_in"] = forms.BooleanField(
+                label="I understand: join this group for good.", required=False
+            )
+
 
 class SubmissionForm(PlainErrorsMixin, forms.Form):
     """What a student submits; the checks themselves live in ``submission_create``."""
@@ -63,9 +72,22 @@ class SubmissionForm(PlainErrorsMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def __init__(self, *args, assignment: ProjectAssignment, **kwargs) -> None:
+    def __init__(
+        self, *args, assignment: ProjectAssignment, late_confirmation: str = "", **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.assignment = assignment
+        if late_confirmation:
+            # A late version after one on time, which it replaces as the one graded:
+            # asked first (probe 90: the group lost 20 % to a teammate's late version).
+            self.fields["confirm_late"] = forms.BooleanField(
+                label=late_confirmation,
+                error_messages={
+                    "required": "Nothing was submitted: tick this box to hand in a late "
+                    "version after your group's on-time one (or keep that one by not "
+                    "submitting)."
+                },
+            )
         if assignment.accepts_zip:
             limit = format_bytes(assignment.max_upload_bytes)
             self.fields["archive"].help_text = (

@@ -40,6 +40,12 @@ NOBODY_LEFT = (
     "place you in one."
 )
 GROUP_FULL = "The group “%(group)s” is full (%(max)s members maximum)."
+# Asked before joining a group that handed in work: a member of it cannot leave, and
+# reads its versions (probe 90: a student joined a wrong group by its code, for good).
+HANDED_IN = (
+    "The group “%(group)s” has handed in %(versions)s. Once you join it, you cannot leave "
+    "it, and you read the work it handed in. Tick the box to join it."
+)
 UNKNOWN_CODE = "No group of this project has that join code. Check it with your teammate."
 NAME_TAKEN = "A group called “%(name)s” already exists for this project. Pick another name."
 NOT_IN_GROUP = "You are not in a group for this project."
@@ -147,8 +153,11 @@ def group_create(*, assignment: ProjectAssignment, student: User, name: str) -> 
 
 
 @transaction.atomic
-def group_join(*, assignment: ProjectAssignment, student: User, join_code: str) -> Group:
-    """Add STUDENT to the group of ASSIGNMENT whose join code is JOIN_CODE."""
+def group_join(
+    *, assignment: ProjectAssignment, student: User, join_code: str, knows_handed_in: bool = True
+) -> Group:
+    """Add STUDENT to the group of ASSIGNMENT whose join code is JOIN_CODE. A group that
+    has handed in work is joined only KNOWS_HANDED_IN (the site asks; HANDED_IN)."""
     assignment = _check_student_can_change_groups(assignment, student)
     code = "".join(join_code.split()).upper()
     # Lock the group row: concurrent joins queue here, so the size check below
@@ -169,6 +178,11 @@ def group_join(*, assignment: ProjectAssignment, student: User, join_code: str) 
             GROUP_FULL,
             code="group_full",
             params={"group": group.name, "max": assignment.max_group_size},
+        )
+    if not knows_handed_in and (versions := group.submissions.count()):
+        said = "1 version" if versions == 1 else f"{versions} versions"
+        raise ValidationError(
+            HANDED_IN, code="handed_in", params={"group": group.name, "versions": said}
         )
     _add_member(group=group, student=student, action=MembershipEvent.Action.JOINED, actor=student)
     return group

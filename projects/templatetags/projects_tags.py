@@ -5,7 +5,7 @@
 * ``{{ upcoming_deadlines() }}`` - the viewer's next project deadlines, for a dashboard.
 * ``{{ value|local_time }}`` - a ``<time>`` element in the site's time zone, with the
   zone's abbreviation ("14:00 CET"); also a global, ``local_time(value)``.
-* ``{{ value|countdown }}`` - "due in 3 days, 4 hours" or "closed 2 hours ago".
+* ``{{ value|countdown }}`` - "due in 3 days, 4 hours" or "passed 2 hours ago".
 
 ``course_projects`` and ``upcoming_deadlines`` return the data of their partial
 templates; ``render_course_projects`` and ``render_upcoming_deadlines`` render it. No
@@ -98,8 +98,8 @@ def _local_time(
 
 
 def countdown(value: datetime | None) -> str:
-    """Return how long until VALUE ("due in 1 day, 23 hours") or since it ("closed 2
-    hours, 5 minutes ago").
+    """Return how long until VALUE ("due in 1 day, 23 hours") or since it ("passed 2
+    hours, 5 minutes ago": not "closed", as a project may take late work; probe 90).
 
     Two units, so that 47 h 59 min is not "1 day" (Django's time since gives only
     adjacent ones: "1 week" for 7 days and 23 hours); days alone from two weeks on (not
@@ -110,7 +110,7 @@ def countdown(value: datetime | None) -> str:
     now = timezone.now()
     if value > now:
         return f"due in {_span(value - now)}"
-    return f"closed {_span(now - value)} ago"
+    return f"passed {_span(now - value)} ago"
 
 
 def _span(delta: timedelta) -> str:

@@ -165,7 +165,7 @@ def test_local_time_and_countdown():
     now = timezone.now()
     # A minute to spare: the countdown reads the clock after this test did.
     assert countdown(now + timedelta(days=3, hours=1, minutes=1)) == "due in 3\xa0days, 1\xa0hour"
-    assert countdown(now - timedelta(hours=2, minutes=5)) == "closed 2\xa0hours, 5\xa0minutes ago"
+    assert countdown(now - timedelta(hours=2, minutes=5)) == "passed 2\xa0hours, 5\xa0minutes ago"
 
 
 def test_the_hour_the_autumn_night_repeats_is_named_each_time():
@@ -192,12 +192,12 @@ def test_the_hour_the_autumn_night_repeats_is_named_each_time():
         (timedelta(hours=5, minutes=40, seconds=30), "due in 5\xa0hours, 40\xa0minutes"),
         # Short ones as before.
         (timedelta(minutes=5, seconds=30), "due in 5\xa0minutes"),
-        (-timedelta(days=1, hours=2, minutes=1), "closed 1\xa0day, 2\xa0hours ago"),
+        (-timedelta(days=1, hours=2, minutes=1), "passed 1\xa0day, 2\xa0hours ago"),
         # Django's units said 7 d 1 h as "1 week" and 59 days as "1 month, 4 weeks".
         (timedelta(days=7, hours=1, minutes=1), "due in 7\xa0days, 1\xa0hour"),
         (timedelta(days=59, hours=3), "due in 59\xa0days"),
         (timedelta(seconds=30), "due in less than a minute"),
-        (-timedelta(seconds=5), "closed less than a minute ago"),
+        (-timedelta(seconds=5), "passed less than a minute ago"),
         (timedelta(hours=3, seconds=30), "due in 3\xa0hours"),
     ],
 )

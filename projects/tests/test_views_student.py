@@ -100,6 +100,32 @@ def test_joining_with_a_code(client, group, classmate, assignment):
     assert group.memberships.filter(student=classmate).exists()
 
 
+def test_joining_a_group_that_handed_in_work_is_asked_first(
+    client, group, student, classmate, assignment
+):
+    """Probe 90: a student who typed a code joined a group that had handed in work, could
+    not leave it, and read its versions, with nothing asked."""
+    submission_create(group=group, student=student, archive=zip_upload())
+    submission_create(group=group, student=student, repository_url="https://x.org/owls")
+    client.force_login(classmate)
+    response = client.post(url("group_join", assignment), {"join_code": group.join_code})
+    page = html.unescape(response.content.decode())
+    assert response.status_code == 400
+    assert (
+        "The group “Owls” has handed in 2 versions. Once you join it, you cannot leave it, "
+        "and you read the work it handed in. Tick the box to join it."
+    ) in page
+    assert 'name="knows_handed_in"' in page and f'value="{group.join_code}"' in page
+    assert not group.memberships.filter(student=classmate).exists()
+
+    response = client.post(
+        url("group_join", assignment), {"join_code": group.join_code, "knows_handed_in": "on"}
+    )
+    assert response.status_code == 302
+    assert flashed(response) == ["You joined the group “Owls”."]
+    assert group.memberships.filter(student=classmate).exists()
+
+
 def test_guessing_join_codes_is_stopped_on_the_site_and_the_api(
     client, group, classmate, assignment, course, settings
 ):
@@ -437,6 +463,49 @@ def test_a_hand_in_seconds_after_the_deadline_shows_its_seconds(client, group, s
     assert html.count(f"{local_deadline:%H:%M}:") == 1  # the hand-in only
 
 
+def test_a_late_version_after_one_on_time_is_asked_before_it_replaces_it(
+    client, group, student, assignment, settings
+):
+    """Probe 90: a teammate's late version became the one graded, 20 % off the group's
+    mark, with nothing asked; the on-time version would have had full marks."""
+    assignment.opens_at = timezone.now() - timedelta(days=9)
+    assignment.due_at = timezone.now() - timedelta(days=1, hours=2)
+    assignment.late_policy = LatePolicy.PENALTY
+    assignment.late_penalty_per_day = Decimal("10")
+    assignment.save()
+    on_time = submission_create(group=group, student=student, archive=zip_upload())
+    Submission.objects.filter(pk=on_time.pk).update(submitted_at=timezone.now() - timedelta(days=2))
+    client.force_login(student)
+    asked = (
+        "I understand that version 1, handed in on time, will no longer be the one graded: "
+        "this version is late, and the late policy takes 20% off its mark."
+    )
+    page = html.unescape(client.get(assignment.get_absolute_url()).content.decode())
+    assert asked in page
+    assert "passed 1\xa0day, 2\xa0hours ago: late versions are still taken" in page
+
+    newer = make_zip({"app.py": "print('v2')\n"})
+    response = client.post(
+        url("submit", assignment), {"archive": SimpleUploadedFile("v2.zip", newer)}
+    )
+    assert response.status_code == 400
+    assert "Nothing was submitted: tick this box to hand in a late version" in html.unescape(
+        response.content.decode()
+    )
+    assert Submission.objects.filter(group=group).count() == 1
+    assert media_files(settings) and len(media_files(settings)) == 1
+
+    response = client.post(
+        url("submit", assignment),
+        {"archive": SimpleUploadedFile("v2.zip", newer), "confirm_late": "on"},
+        follow=True,
+    )
+    assert flashed(response)[0].startswith("Version 2 submitted. It is late by 2 days")
+    # Without an on-time version (or without a penalty), nothing is asked.
+    Submission.objects.filter(group=group).update(submitted_at=timezone.now())
+    assert asked.split(":")[0] not in client.get(assignment.get_absolute_url()).content.decode()
+
+
 def test_the_form_is_replaced_by_a_message_when_no_late_work(client, group, student, assignment):
     assignment.opens_at = timezone.now() - timedelta(days=9)
     assignment.due_at = timezone.now() - timedelta(days=1)
@@ -446,7 +515,7 @@ def test_the_form_is_replaced_by_a_message_when_no_late_work(client, group, stud
     html = client.get(assignment.get_absolute_url()).content.decode()
     assert "does not accept late work" in html
     assert 'id="submission-form"' not in html
-    assert "closed 1" in html
+    assert "passed 1\xa0day ago: no more versions" in html
     assert "Nothing was submitted" not in html
     # Sent from a page opened before the deadline: refused, and said so (probe 36: the
     # page came back with the plain sentence, no word that the file was refused).

@@ -94,6 +94,7 @@ def _render_detail(
         "is_student": is_student,
         "group": group,
         "deadline": deadline,
+        "deadline_passed": timezone.now() > deadline,
         "submissions_closed": not assignment.accepts_late_work and timezone.now() > deadline,
         "versions": versions,
         "graded": graded,
@@ -115,7 +116,9 @@ def _render_detail(
     # Only the forms the page shows: a group's members submit, students without one
     # create or join one.
     if group:
-        context["submission_form"] = submission_form or SubmissionForm(assignment=assignment)
+        context["submission_form"] = submission_form or SubmissionForm(
+            assignment=assignment, late_confirmation=_late_confirmation(assignment, group)
+        )
     elif is_student:
         context["create_form"] = create_form or GroupCreateForm()
         context["join_form"] = join_form or GroupJoinForm()
@@ -198,11 +201,16 @@ def group_join(request: HttpRequest, course_slug: str, slug: str) -> HttpRespons
                 assignment=assignment,
                 student=request.user,
                 join_code=form.cleaned_data["join_code"],
+                knows_handed_in=form.cleaned_data.get("knows_handed_in", False),
             )
         except ValidationError as exc:
             if not services.is_unknown_join_code(exc):
                 join_throttle.forgive(guesser)
-            if hasattr(exc, "error_dict"):
+            if getattr(exc, "code", None) == "handed_in":
+                form = GroupJoinForm(request.POST, ask_handed_in=True)
+                form.is_valid()
+                form.add_error("knows_handed_in", exc.messages[0])
+            elif hasattr(exc, "error_dict"):
                 form.add_error(None, exc)
             else:
                 messages.error(request, _error_text(exc))
@@ -240,6 +248,29 @@ def submit(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
     return _submit(request, assignment, can_manage)
 
 
+def _late_confirmation(assignment: ProjectAssignment, group) -> str:
+    """What GROUP is asked before a version handed in now, late and costing a penalty,
+    replaces the one it handed in on time as the version graded ("" if nothing is)."""
+    deadline = group.deadline()
+    now = timezone.now()
+    penalty = assignment.late_penalty_percent(assignment.days_late(now, deadline))
+    if not penalty:
+        return ""
+    on_time = (
+        group.submissions.filter(submitted_at__lte=deadline)
+        .order_by("-version")
+        .values_list("version", flat=True)
+        .first()
+    )
+    if on_time is None:
+        return ""
+    return (
+        f"I understand that version {on_time}, handed in on time, will no longer be the one "
+        f"graded: this version is late, and the late policy takes {penalty.normalize():f}% "
+        "off its mark."
+    )
+
+
 def _late_words(assignment: ProjectAssignment, group, submission) -> str:
     """What handing in late costs, said when it happens (the grader's queue said it)."""
     days = assignment.days_late(submission.submitted_at, group.deadline())
@@ -259,7 +290,12 @@ def _submit(request: HttpRequest, assignment: ProjectAssignment, can_manage: boo
     if group is None:
         messages.error(request, "Join or create a group before submitting.")
         return redirect(assignment)
-    form = SubmissionForm(request.POST, request.FILES, assignment=assignment)
+    form = SubmissionForm(
+        request.POST,
+        request.FILES,
+        assignment=assignment,
+        late_confirmation=_late_confirmation(assignment, group),
+    )
     if form.is_valid():
         data = form.cleaned_data
         try:
