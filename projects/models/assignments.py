@@ -368,6 +368,18 @@ class Group(models.Model):
         # (probe 67: a decomposed "Café" beside a composed one passed the check, then
         # failed on saving as "Someone changed this at the same moment").
         self.name = unicodedata.normalize("NFC", self.name)
+        # Whatever its capitals, as students are refused (probe 90: the back office
+        # made "team alpha" beside "Team Alpha").
+        if self.assignment_id and self.name:
+            siblings = Group.objects.filter(assignment_id=self.assignment_id)
+            if siblings.filter(name__iexact=self.name).exclude(pk=self.pk).exists():
+                raise ValidationError(
+                    {
+                        "name": _(
+                            "Another group of this project already has this name: choose another."
+                        )
+                    }
+                )
 
     def deadline(self) -> datetime:
         """Return the group's deadline: the assignment's, or its extension."""

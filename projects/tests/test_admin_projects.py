@@ -119,6 +119,20 @@ def test_adding_a_student_from_another_group_moves_them(admin_client, owls, clas
     assert MembershipEvent.objects.filter(student=other, action="added", group=larks).exists()
 
 
+def test_a_name_taken_in_other_capitals_is_refused_as_students_are(admin_client, owls, classmate):
+    """Probe 90: the back office renamed a group "owls" beside "Owls"."""
+    larks = group_create(assignment=owls.assignment, student=classmate, name="Larks")
+    data = {**inline_data(larks), "name": "owls"}
+    response = admin_client.post(reverse("admin:projects_group_change", args=[larks.pk]), data)
+    assert response.status_code == 200
+    assert "Another group of this project already has this name" in response.content.decode()
+    assert Group.objects.get(pk=larks.pk).name == "Larks"
+    data = {**inline_data(larks), "name": "LARKS"}  # its own name in other capitals: fine
+    response = admin_client.post(reverse("admin:projects_group_change", args=[larks.pk]), data)
+    assert response.status_code == 302
+    assert Group.objects.get(pk=larks.pk).name == "LARKS"
+
+
 def test_adding_refuses_outsiders_and_full_groups(admin_client, owls, charlie, course):
     path = reverse("admin:projects_group_change", args=[owls.pk])
     response = admin_client.post(path, inline_data(owls, **{"memberships-2-0-student": charlie.pk}))

@@ -230,7 +230,14 @@ def group_leave(request: HttpRequest, course_slug: str, slug: str) -> HttpRespon
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
     else:
-        messages.success(request, f"You left the group “{group.name}”.")
+        if group.pk is None:  # its last member: deleted with its code (probe 90)
+            messages.success(
+                request,
+                f"You left the group “{group.name}”. You were its last member, so the group "
+                "is deleted and its join code no longer works.",
+            )
+        else:
+            messages.success(request, f"You left the group “{group.name}”.")
     return redirect(assignment)
 
 
