@@ -535,6 +535,7 @@ LOGGING = {
     # student repeating a refused request grew the log by twenty lines a time.
     "filters": {
         "refusals_in_one_line": {"()": "coursesite.logfilters.RefusalsInOneLine"},
+        "database_outage_in_one_line": {"()": "coursesite.logfilters.DatabaseOutageInOneLine"},
         "first_of_each": {"()": "coursesite.logfilters.FirstOfEachAsWarning"},
         "secrets_hidden": {"()": "coursesite.logfilters.SecretsHidden"},
     },
@@ -542,7 +543,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "timed",
-            "filters": ["refusals_in_one_line", "secrets_hidden"],
+            "filters": ["refusals_in_one_line", "database_outage_in_one_line", "secrets_hidden"],
         },
         "first_of_each": {
             "class": "logging.StreamHandler",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_safe
 from access import policy
 from api.parsers import body_too_large_detail
 
+from .logfilters import database_unavailable
 from .middleware import ExplainedBadRequest
 
 logger = logging.getLogger(__name__)
@@ -144,12 +146,23 @@ def _with_slash(request: HttpRequest) -> str | None:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    detail = "Something went wrong on our side; it has been logged. Try again later."
-    if problem := _api_problem(request, 500, "Internal Server Error", detail):
-        return problem
     # No context processors: the database may be what failed.
     from django.template import loader
 
+    if database_unavailable(sys.exc_info()[1]):
+        # Out of reach for a moment (a restart, a failover): a 503 a proxy or a monitor
+        # can act on, saying to come back, not that something broke (probe 89).
+        if request.path == "/healthz":  # asked with a session's cookie, read before the view
+            return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
+        detail = "The site cannot reach its database for a moment. Try again in a minute."
+        response = _api_problem(request, 503, "Service Unavailable", detail) or HttpResponse(
+            loader.get_template("errors/503.html").render(), status=503
+        )
+        response["Retry-After"] = "60"
+        return response
+    detail = "Something went wrong on our side; it has been logged. Try again later."
+    if problem := _api_problem(request, 500, "Internal Server Error", detail):
+        return problem
     return HttpResponse(loader.get_template("errors/500.html").render(), status=500)
 
 

@@ -65,6 +65,44 @@ def test_healthz_reports_503_when_the_database_is_down():
     assert json.loads(body)["database"] == "unavailable"
 
 
+def test_pages_answer_503_in_one_log_line_while_the_database_is_down():
+    """Probe 89: during an outage pages said "something went wrong" (500), /healthz asked
+    with a session's cookie too, and each request wrote two tracebacks to the log."""
+    code = (
+        "import django; django.setup()\n"
+        "from django.test import Client\n"
+        "c = Client(raise_request_exception=False)\n"
+        "c.cookies['sessionid'] = 'x' * 32\n"
+        "for path in ('/dashboard/', '/api/v1/courses/', '/healthz'):\n"
+        "    r = c.get(path)\n"
+        "    print('RESULT', path, r.status_code, r.get('Retry-After'), r['Content-Type'])\n"
+    )
+    result = run_python(
+        code,
+        {
+            **PRODUCTION_ENV,
+            "DATABASE_URL": "postgres://nobody:x@127.0.0.1:9/none",
+            "DJANGO_SECURE_SSL_REDIRECT": "0",
+            "DJANGO_ALLOWED_HOSTS": "testserver",
+        },
+    )
+    results = [line.split()[1:] for line in result.stdout.splitlines() if line.startswith("RESULT")]
+    assert results == [
+        ["/dashboard/", "503", "60", "text/html;", "charset=utf-8"],
+        ["/api/v1/courses/", "503", "60", "application/problem+json"],
+        ["/healthz", "503", "None", "application/json"],
+    ], result.stderr
+    assert "Traceback" not in result.stderr
+    # One line a logged error, with the database's words (a request may log two: the
+    # session's middleware fails first, then the answer's).
+    lines = result.stderr.splitlines()
+    assert lines and all(
+        "(the database: " in line and "Connection refused" in line for line in lines
+    )
+    said = {re.search(r"django\.request: (.*?) \(the database", line)[1] for line in lines}
+    assert said == {f"Service Unavailable: {path}" for path, *_ in results}, lines
+
+
 WITHOUT_KEY = {"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "", "DJANGO_SECRET_KEY_FILE": ""}
 
 
