@@ -80,6 +80,10 @@ def test_the_enroll_command_says_in_words_why_the_last_instructor_stays(course, 
     out = StringIO()
     call_command("enroll", "bob", alone.slug, "instructor", stdout=out)
     assert f"bob is now an instructor of {alone}." in out.getvalue()
+    # Run again: said as it is (probe 89: "is now" for the role they had).
+    out = StringIO()
+    call_command("enroll", "bob", alone.slug, "instructor", stdout=out)
+    assert f"bob was already an instructor of {alone}." in out.getvalue()
     with pytest.raises(CommandError, match="only instructor"):
         call_command("enroll", "bob", alone.slug, "student")
     assert Enrollment.objects.get(user=bob, course=alone).role == Role.INSTRUCTOR

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from access import policy
 from accounts.models import Role, User
 from lessons.models import Course
 from lessons.services import enrollment_set_role
@@ -32,11 +33,12 @@ class Command(BaseCommand):
         found = Course.objects.filter(slug=course).first()
         if found is None:
             raise CommandError(f"No course with slug {course!r}.")
+        before = policy.role_in(user, found)
         try:
             enrollment_set_role(user=user, course=found, role=role)
         except ValidationError as exc:  # the course's last instructor, say: in words
             raise CommandError(" ".join(exc.messages)) from exc
         article = "an" if role[0] in "aeiou" else "a"
-        self.stdout.write(
-            self.style.SUCCESS(f"{user.username} is now {article} {role} of {found}.")
-        )
+        # "Is now" for a role they had already read as a change (probe 89).
+        now = "was already" if before == role else "is now"
+        self.stdout.write(self.style.SUCCESS(f"{user.username} {now} {article} {role} of {found}."))
