@@ -1394,6 +1394,14 @@ def _render_feedback(
     elif can_request:
         regrade_form = RegradeRequestForm(initial=kept_fields(request), criteria=regradable)
     max_total = sum((c.max_points for c in criteria), Decimal(0))
+    # Whose ratings the reader's factor rests on, as the instructor's marks page says
+    # (probe 90: a factor from one member's ratings read as the group's judgement).
+    raters = None
+    if mine is not None and mine.factor is not None:
+        rated, members = selectors.peer_raters([review.group_id]).get(
+            review.group_id, (set(), set())
+        )
+        raters = (len(rated), len(members), request.user.pk in rated)
     latest = review.group.submissions.order_by("-version").values_list("version", flat=True)
     newer_version = next(iter(latest[:1]), None)
     return render(
@@ -1410,6 +1418,7 @@ def _render_feedback(
             ],
             "grade": group_grade(review, max_total=max_total),
             "mine": mine,
+            "raters": raters,
             "rubric": marks.rubrics.get(assignment.pk),
             "viewer": viewer,
             "line_comments": line_comments,
