@@ -32,6 +32,7 @@ from access.backoffice import (
     KeptFormsMixin,
     ScopedRelationsMixin,
 )
+from access.deletion import deleted_objects
 from grading.models import Review
 from lessons.models import Course, Enrollment
 from lessons.services import enrollment_create, last_instructor_refusals
@@ -423,7 +424,10 @@ class UserAdmin(
         return super().user_change_password(request, id, form_url)
 
     def get_deleted_objects(self, objs, request):
-        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # Read in bulk, as every course-scoped screen's (access/deletion.py): Django's
+        # named each answer of each student with a query for its question (probe 92:
+        # 7,935 queries, 5 s, to confirm deleting 100 students).
+        deleted, counts, perms_needed, protected = deleted_objects(objs, request, self.admin_site)
         reasons = _why_accounts_stay(list(objs))
         if reasons:  # said in words; they also explain the rows one may not delete
             return deleted, counts, set(), [*reasons, *protected]

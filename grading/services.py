@@ -7,7 +7,7 @@ They raise ``ValidationError`` with a message the views show as is; access check
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
@@ -72,6 +72,7 @@ __all__ = [
     "regrade_window_closes",
     "review_delete",
     "review_delete_refusal",
+    "review_delete_refusals",
     "review_draft_save",
     "review_save",
     "rubric_copy",
@@ -395,23 +396,43 @@ def review_delete_refusal(review: Review) -> str | None:
     marking to stay locked. Moving such a review is reassigning it (its work goes with
     it); deleting one that is empty gives the group its uploads back.
     """
-    if review.is_completed:
-        return REVIEW_COMPLETED_KEPT
-    if is_released(review.group.assignment_id):
-        return "The grades of this project are released: its reviews are kept as they are."
-    has_work = (
-        bool(review.overall_feedback.strip())
-        or review.line_comments.exists()
-        or review.scores.filter(Q(points__isnull=False) | ~Q(comment="")).exists()
+    return review_delete_refusals([review.pk]).get(review.pk)
+
+
+def review_delete_refusals(review_ids: Iterable[int]) -> dict[int, str]:
+    """Return {review id: why it may not be deleted} of REVIEW_IDS (review_delete_refusal),
+    in four queries however many (probe 92: "delete selected" on 120 reviews read each
+    one's group, release and work apart, 253 queries)."""
+    reviews = list(Review.objects.filter(pk__in=list(review_ids)).select_related("group", "grader"))
+    released = set(
+        GradeRelease.objects.filter(
+            assignment_id__in={review.group.assignment_id for review in reviews}
+        ).values_list("assignment_id", flat=True)
     )
-    if has_work:
-        return (
-            f"{review.grader} has already scored or commented on the review of "
-            f"{review.group}: deleting it would throw that work away. Give the group to "
-            "another grader instead (change the review's grader, or Reassign on the "
-            "assignment hub): the work goes with it."
-        )
-    return None
+    ids = [review.pk for review in reviews]
+    with_work = set(
+        LineComment.objects.filter(review_id__in=ids).values_list("review_id", flat=True)
+    ) | set(
+        CriterionScore.objects.filter(review_id__in=ids)
+        .filter(Q(points__isnull=False) | ~Q(comment=""))
+        .values_list("review_id", flat=True)
+    )
+    refusals = {}
+    for review in reviews:
+        if review.is_completed:
+            refusals[review.pk] = REVIEW_COMPLETED_KEPT
+        elif review.group.assignment_id in released:
+            refusals[review.pk] = (
+                "The grades of this project are released: its reviews are kept as they are."
+            )
+        elif review.overall_feedback.strip() or review.pk in with_work:
+            refusals[review.pk] = (
+                f"{review.grader} has already scored or commented on the review of "
+                f"{review.group}: deleting it would throw that work away. Give the group to "
+                "another grader instead (change the review's grader, or Reassign on the "
+                "assignment hub): the work goes with it."
+            )
+    return refusals
 
 
 @transaction.atomic

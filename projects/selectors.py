@@ -94,6 +94,7 @@ LISTED_FIELDS = (
     "is_published",
     "grades_released_at",
     "course__title",
+    "course__term",  # the course's name says it (probe 92: a query a row without it)
     "course__slug",
     "course__is_published",
 )

@@ -190,13 +190,16 @@ def test_the_message_after_a_version_says_when_it_will_not_be_graded(graded, bob
         args=[graded.assignment.course.slug, graded.assignment.slug],
     )
     client.force_login(bob)
+    # Late, after an on-time version 1: confirmed, as the page asks (probe 90).
+    late = {"confirm_late": "on"}
     # The review not started yet: the new version is the one graded, nothing to add.
-    page = client.post(url, {"archive": upload({"app.py": "print(2)\n"})}, follow=True)
+    page = client.post(url, {"archive": upload({"app.py": "print(2)\n"}), **late}, follow=True)
     html = page.content.decode()
     assert "Version 2 submitted." in html and "is kept but not graded" not in html
     # ...and the page says so too (the version graded follows the latest until started).
     assert "Graded version 2." in html and "Newer version" not in html
     complete(graded)
+    # Grading started: a new version is not graded, so nothing is asked.
     page = client.post(url, {"archive": upload({"app.py": "print(3)\n"})}, follow=True)
     html = page.content.decode()
     assert "Version 3 submitted." in html

@@ -261,8 +261,8 @@ def _late_confirmation(assignment: ProjectAssignment, group) -> str:
     deadline = group.deadline()
     now = timezone.now()
     penalty = assignment.late_penalty_percent(assignment.days_late(now, deadline))
-    if not penalty:
-        return ""
+    if not penalty or group.grading_started_at is not None:
+        return ""  # no cost, or graded already: a new version is kept, not graded
     on_time = (
         group.submissions.filter(submitted_at__lte=deadline)
         .order_by("-version")
