@@ -146,4 +146,12 @@ def test_what_concerns_the_whole_request_is_always_under_non_field_errors(db):
     assert response.status_code == 400
     errors = response.json()["errors"]
     assert "__all__" not in errors
-    assert errors["non_field_errors"]
+    # Now said on its field (probe 86); what a form's clean() or a model's constraint
+    # says of the whole object is still named as every other refusal names it.
+    assert list(errors) == ["slug"]
+    from api.problems import _items_as_lists
+
+    assert _items_as_lists({"__all__": ["Whole"], "title": ["Part"]}) == {
+        "non_field_errors": ["Whole"],
+        "title": ["Part"],
+    }
