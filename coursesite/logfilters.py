@@ -24,17 +24,33 @@ class RefusalsInOneLine(logging.Filter):
         return True
 
 
+# What the drivers say when the database cannot be reached or dropped the connection
+# (PostgreSQL restarting or failing over, SQLite's file not there or held too long), as
+# against the errors of a query that will fail again (a timeout, a missing column).
+_OUT_OF_REACH = re.compile(
+    r"connection (failed|refused|timed out|is closed|to server)|could not connect|"
+    r"server closed the connection|terminating connection|the database system is "
+    r"(shutting down|starting up|in recovery)|too many clients|no route to host|"
+    r"unable to open database file|database is locked|ssl syscall error|"
+    r"consuming input failed|timeout expired",
+    re.IGNORECASE,
+)
+
+
 def database_unavailable(exc: BaseException | None) -> BaseException | None:
-    """Return the database's error behind EXC (itself, or what it was raised from or
-    while handling), when the database could not be reached or answer: a restart, a
-    failover, a lock held too long. None otherwise."""
+    """Return the database's error of EXC (itself, or what it was raised from) when the
+    database could not be reached or lost the connection; None for anything else, a
+    query's own error included (probe 93: a missing column, a statement timeout and a
+    KeyError raised while handling a lock error were all said to be an outage)."""
     from django.db import InterfaceError, OperationalError
 
     seen = 0
     while exc is not None and seen < 10:  # a chain, not a cycle
-        if isinstance(exc, OperationalError | InterfaceError):
+        if isinstance(exc, InterfaceError):
+            return exc  # the connection is closed or unusable
+        if isinstance(exc, OperationalError) and _OUT_OF_REACH.search(str(exc)):
             return exc
-        exc = exc.__cause__ or exc.__context__
+        exc = exc.__cause__
         seen += 1
     return None
 
@@ -42,10 +58,13 @@ def database_unavailable(exc: BaseException | None) -> BaseException | None:
 class DatabaseOutageInOneLine(logging.Filter):
     """Log a request the database could not serve in one line, with the database's
     words: during an outage each request wrote two tracebacks, about 170 lines (probe
-    89: 2,772 lines for 16 requests), where a Redis outage writes one warning."""
+    89: 2,772 lines for 16 requests), where a Redis outage writes one warning. Only
+    requests' errors, and only outages: every other error keeps its traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        error = database_unavailable(record.exc_info[1] if record.exc_info else None)
+        if record.name != "django.request" or not record.exc_info:
+            return True
+        error = database_unavailable(record.exc_info[1])
         if error is not None:
             words = str(error).strip().splitlines()
             record.msg = f"{record.getMessage()} (the database: {words[0] if words else error!r})"

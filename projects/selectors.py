@@ -284,9 +284,36 @@ def version_notices(submission: Submission, assignment: ProjectAssignment) -> li
             f"Grading had already started on version {graded}: version "
             f"{submission.version} is kept but not graded{told}."
         )
+    elif note := _late_after_on_time(submission, assignment):
+        notices.append(note)
     if note := _compared_with_the_last(submission):
         notices.append(note)
     return notices
+
+
+def _late_after_on_time(submission: Submission, assignment: ProjectAssignment) -> str:
+    """What a late SUBMISSION costs when it replaces, as the version graded, one handed
+    in on time (the site asks first; the API's answer says it: probe 93)."""
+    group = submission.group
+    deadline = group.deadline()
+    penalty = assignment.late_penalty_percent(
+        assignment.days_late(submission.submitted_at, deadline)
+    )
+    if not penalty:
+        return ""
+    before = (
+        Submission.objects.filter(group_id=group.pk, version__lt=submission.version)
+        .order_by("-version")
+        .values_list("version", "submitted_at")
+        .first()
+    )
+    if before is None or before[1] > deadline:
+        return ""
+    return (
+        f"Version {submission.version} is late and replaces version {before[0]}, handed in "
+        f"on time, as the one graded: the late policy takes {penalty.normalize():f}% off its "
+        "mark."
+    )
 
 
 def _graded_before(submission: Submission) -> int | None:

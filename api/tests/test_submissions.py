@@ -246,9 +246,15 @@ def test_the_same_work_sent_again_at_once_makes_no_version_and_says_so(apple):
     again, _ = post(student, url, body)
     assert again.status_code == 200, again.content
     assert again.json()["version"] == first.json()["version"]
+    # Late after the tenant's on-time version 1: said, the site asking first (probe 93).
+    assert first.json()["notices"] == [
+        f"Version {first.json()['version']} is late and replaces version 1, handed in on "
+        "time, as the one graded: the late policy takes 20% off its mark."
+    ]
     assert again.json()["notices"] == [
         f"Version {first.json()['version']} already holds this work: you handed it in a "
-        "moment ago, so nothing new was submitted."
+        "moment ago, so nothing new was submitted.",
+        *first.json()["notices"],
     ]
     assert Submission.objects.count() == before + 1
     # What the first answer said is said again with it: the retry may be all the client

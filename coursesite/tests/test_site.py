@@ -126,12 +126,11 @@ def test_a_secret_key_file_that_cannot_be_read_is_named(tmp_path):
 def test_a_mistyped_redis_url_is_said_at_start_up_without_its_password():
     """Probe 89: "rediss//:secret@host" passed check --deploy and the health check, then
     every login was a 500."""
-    result = run_python(
-        "import coursesite.wsgi", {**PRODUCTION_ENV, "REDIS_URL": "rediss//:s3cret@h"}
-    )
-    assert result.returncode != 0
-    assert "REDIS_URL must start with redis://, rediss:// or unix://" in result.stderr
-    assert "s3cret" not in result.stderr
+    for typo in ("rediss//:s3cret@h", "redis://:s3cret@127.0.0.1:63a9/0"):  # probe 93: a port
+        result = run_python("import coursesite.wsgi", {**PRODUCTION_ENV, "REDIS_URL": typo})
+        assert result.returncode != 0
+        assert "REDIS_URL is not an address Redis takes" in result.stderr
+        assert "s3cret" not in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -367,7 +367,9 @@ class Group(models.Model):
         # Composed before the forms check that the name is free: the name saved is
         # (probe 67: a decomposed "Café" beside a composed one passed the check, then
         # failed on saving as "Someone changed this at the same moment").
-        self.name = unicodedata.normalize("NFC", self.name)
+        # Spaces as a student's form leaves them: "Team  Alpha" and a no-break space
+        # passed beside "Team Alpha" (probe 93).
+        self.name = " ".join(unicodedata.normalize("NFC", self.name).split())
         # Whatever its capitals, as students are refused (probe 90: the back office
         # made "team alpha" beside "Team Alpha").
         if self.assignment_id and self.name:

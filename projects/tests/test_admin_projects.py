@@ -127,6 +127,10 @@ def test_a_name_taken_in_other_capitals_is_refused_as_students_are(admin_client,
     assert response.status_code == 200
     assert "Another group of this project already has this name" in response.content.decode()
     assert Group.objects.get(pk=larks.pk).name == "Larks"
+    for look_alike in ("owls ", "Owls\u00a0", "  OWLS"):  # spaces as students' (probe 93)
+        data = {**inline_data(larks), "name": look_alike}
+        response = admin_client.post(reverse("admin:projects_group_change", args=[larks.pk]), data)
+        assert "Another group of this project already has this name" in response.content.decode()
     data = {**inline_data(larks), "name": "LARKS"}  # its own name in other capitals: fine
     response = admin_client.post(reverse("admin:projects_group_change", args=[larks.pk]), data)
     assert response.status_code == 302

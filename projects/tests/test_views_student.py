@@ -65,6 +65,14 @@ def test_the_late_work_line_says_none_is_taken_when_versions_lock_at_the_deadlin
     html = client.get(assignment.get_absolute_url()).content.decode()
     assert "Not accepted: this project takes no versions after the deadline" in html
     assert "per started day" not in html
+    # Its deadline passed, the line under it says the same, for a student in a group
+    # (probe 93: "late versions are still taken" above "Not accepted").
+    group_create(assignment=assignment, student=student, name="Owls")
+    assignment.opens_at = timezone.now() - timedelta(days=9)
+    assignment.due_at = timezone.now() - timedelta(hours=3)
+    assignment.save()
+    html = client.get(assignment.get_absolute_url()).content.decode()
+    assert "ago: no more versions" in html and "late versions are still taken" not in html
 
 
 def test_a_group_smaller_than_asked_is_told_what_it_means(client, student, course):
@@ -505,6 +513,9 @@ def test_a_late_version_after_one_on_time_is_asked_before_it_replaces_it(
         follow=True,
     )
     assert flashed(response)[0].startswith("Version 2 submitted. It is late by 2 days")
+    # Version 1 is replaced already: a third version is not asked about it (probe 93).
+    page = html.unescape(client.get(assignment.get_absolute_url()).content.decode())
+    assert "will no longer be the one graded" not in page
     # Without an on-time version (or without a penalty), nothing is asked.
     Submission.objects.filter(group=group).update(submitted_at=timezone.now())
     assert asked.split(":")[0] not in client.get(assignment.get_absolute_url()).content.decode()

@@ -263,12 +263,10 @@ def _late_confirmation(assignment: ProjectAssignment, group) -> str:
     penalty = assignment.late_penalty_percent(assignment.days_late(now, deadline))
     if not penalty or group.grading_started_at is not None:
         return ""  # no cost, or graded already: a new version is kept, not graded
-    on_time = (
-        group.submissions.filter(submitted_at__lte=deadline)
-        .order_by("-version")
-        .values_list("version", flat=True)
-        .first()
-    )
+    # The latest version is the one graded: asked only while that one is on time (after
+    # a late one, the on-time version is replaced already; probe 93).
+    latest = group.submissions.order_by("-version").values_list("version", "submitted_at")[:1]
+    on_time = next((version for version, at in latest if at <= deadline), None)
     if on_time is None:
         return ""
     return (
