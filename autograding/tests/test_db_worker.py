@@ -73,15 +73,19 @@ def test_the_worker_waits_for_the_database_and_runs_the_queue_once_it_is_back(tm
         assert worker.poll() is None
 
         # The database comes back, with a task in its queue.
-        folder.mkdir()
+        # Made beside it and moved in at once: the worker meets no half-migrated one.
+        ready = tmp_path / "ready"
+        ready.mkdir()
+        beside = {**env, "DATABASE_URL": f"sqlite:///{ready / 'tasks.sqlite3'}"}
         for app in ("django_tasks_database", "accounts"):
-            assert run(["migrate", app, "--noinput", "-v0"], env).returncode == 0
+            assert run(["migrate", app, "--noinput", "-v0"], beside).returncode == 0
         enqueue = (
             "from grading.tasks import send_mark_changed_email;"
             "print(send_mark_changed_email.enqueue(user_id=10**9, assignment_id=1).id)"
         )
-        queued = run(["shell", "--no-imports", "-c", enqueue], env)
+        queued = run(["shell", "--no-imports", "-c", enqueue], beside)
         task_id = queued.stdout.split()[-1].replace("-", "")  # SQLite stores UUIDs so
+        ready.rename(folder)
 
         ends = time.monotonic() + 60
         status = None
