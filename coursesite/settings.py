@@ -403,12 +403,22 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 EMAIL_BACKEND_PATH = os.environ.get("DJANGO_EMAIL_BACKEND") or "coursesite.mail.ConsoleEmailBackend"
 _mailer: dict = {"BACKEND": EMAIL_BACKEND_PATH}
 if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
+    # STARTTLS (587) by default; EMAIL_USE_SSL for a relay that takes implicit TLS only
+    # (465), which many university relays are (probe 89: no way to say so).
+    _use_ssl = envbool("EMAIL_USE_SSL", False)
+    _use_tls = envbool("EMAIL_USE_TLS", not _use_ssl)
+    if _use_ssl and _use_tls:
+        raise ImproperlyConfigured(
+            "EMAIL_USE_SSL and EMAIL_USE_TLS are both on: a relay takes one or the other "
+            "(SSL from the start, usually port 465; or STARTTLS, usually 587). Set one."
+        )
     _mailer["OPTIONS"] = {
         "host": os.environ.get("EMAIL_HOST", "localhost"),
-        "port": envint("EMAIL_PORT", 587),
+        "port": envint("EMAIL_PORT", 465 if _use_ssl else 587),
         "username": os.environ.get("EMAIL_HOST_USER", ""),
         "password": envsecret("EMAIL_HOST_PASSWORD", ""),
-        "use_tls": envbool("EMAIL_USE_TLS", True),
+        "use_tls": _use_tls,
+        "use_ssl": _use_ssl,
         "timeout": envint("EMAIL_TIMEOUT", 10),
     }
 elif EMAIL_BACKEND_PATH.endswith("filebased.EmailBackend"):

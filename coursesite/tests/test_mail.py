@@ -66,3 +66,25 @@ def test_the_file_backend_writes_each_email_in_the_folder_named(tmp_path):
     assert result.returncode == 0, result.stderr
     [written] = list(tmp_path.iterdir())
     assert "Choose a new password." in written.read_text()
+
+
+def test_a_relay_that_takes_tls_from_the_start_can_be_configured():
+    """Probe 89: only STARTTLS could be set; a relay on port 465 (implicit TLS, as many
+    university relays are) hung each email until its timeout."""
+    smtp = {
+        "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "smtp.example.org",
+    }
+    code = (
+        "import django; django.setup()\n"
+        "from django.core.mail import mailers\n"
+        "m = mailers['default']\n"
+        "print('MAILER', m.port, m.use_ssl, m.use_tls)\n"
+    )
+    ssl = run_python(code, {**smtp, "EMAIL_USE_SSL": "1"})
+    assert "MAILER 465 True False" in ssl.stdout, ssl.stderr
+    plain = run_python(code, smtp)
+    assert "MAILER 587 False True" in plain.stdout, plain.stderr
+    both = run_python(code, {**smtp, "EMAIL_USE_SSL": "1", "EMAIL_USE_TLS": "1"})
+    assert both.returncode != 0
+    assert "EMAIL_USE_SSL and EMAIL_USE_TLS are both on" in both.stderr
