@@ -291,26 +291,36 @@ def version_notices(submission: Submission, assignment: ProjectAssignment) -> li
     return notices
 
 
-def _late_after_on_time(submission: Submission, assignment: ProjectAssignment) -> str:
-    """What a late SUBMISSION costs when it replaces, as the version graded, one handed
-    in on time (the site asks first; the API's answer says it: probe 93)."""
-    group = submission.group
+def on_time_version_replaced(
+    group: Group, assignment: ProjectAssignment, *, at: datetime, below: int | None = None
+) -> tuple[int, Decimal] | None:
+    """The version handed in on time that a version of GROUP handed in AT replaces as the
+    one graded (the latest before it, numbered below BELOW if given), and the penalty AT
+    costs; None when lateness costs nothing or the version before is late already. The
+    site asks before such a version (probe 90); the API's answer says it (probe 93)."""
     deadline = group.deadline()
-    penalty = assignment.late_penalty_percent(
-        assignment.days_late(submission.submitted_at, deadline)
-    )
+    penalty = assignment.late_penalty_percent(assignment.days_late(at, deadline))
     if not penalty:
-        return ""
-    before = (
-        Submission.objects.filter(group_id=group.pk, version__lt=submission.version)
-        .order_by("-version")
-        .values_list("version", "submitted_at")
-        .first()
+        return None
+    before = Submission.objects.filter(group_id=group.pk)
+    if below is not None:
+        before = before.filter(version__lt=below)
+    latest = before.order_by("-version").values_list("version", "submitted_at").first()
+    if latest is None or latest[1] > deadline:
+        return None
+    return latest[0], penalty
+
+
+def _late_after_on_time(submission: Submission, assignment: ProjectAssignment) -> str:
+    """What a late SUBMISSION costs when it replaces a version handed in on time."""
+    replaced = on_time_version_replaced(
+        submission.group, assignment, at=submission.submitted_at, below=submission.version
     )
-    if before is None or before[1] > deadline:
+    if replaced is None:
         return ""
+    version, penalty = replaced
     return (
-        f"Version {submission.version} is late and replaces version {before[0]}, handed in "
+        f"Version {submission.version} is late and replaces version {version}, handed in "
         f"on time, as the one graded: the late policy takes {penalty.normalize():f}% off its "
         "mark."
     )

@@ -258,17 +258,14 @@ def submit(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
 def _late_confirmation(assignment: ProjectAssignment, group) -> str:
     """What GROUP is asked before a version handed in now, late and costing a penalty,
     replaces the one it handed in on time as the version graded ("" if nothing is)."""
-    deadline = group.deadline()
-    now = timezone.now()
-    penalty = assignment.late_penalty_percent(assignment.days_late(now, deadline))
-    if not penalty or group.grading_started_at is not None:
-        return ""  # no cost, or graded already: a new version is kept, not graded
+    if group.grading_started_at is not None:
+        return ""  # graded already: a new version is kept, not graded
     # The latest version is the one graded: asked only while that one is on time (after
     # a late one, the on-time version is replaced already; probe 93).
-    latest = group.submissions.order_by("-version").values_list("version", "submitted_at")[:1]
-    on_time = next((version for version, at in latest if at <= deadline), None)
-    if on_time is None:
+    replaced = selectors.on_time_version_replaced(group, assignment, at=timezone.now())
+    if replaced is None:
         return ""
+    on_time, penalty = replaced
     return (
         f"I understand that version {on_time}, handed in on time, will no longer be the one "
         f"graded: this version is late, and the late policy takes {penalty.normalize():f}% "
