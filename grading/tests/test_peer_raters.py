@@ -88,15 +88,11 @@ def test_a_mark_set_by_hand_is_not_explained_as_the_group_mark_times_the_factor(
 
     from grading import services
 
-    from .factories import complete_review
-
     world = grading_world(alice=alice, bob=bob, grace=grace, peer_evaluation=True)
     for rater in (bob, world.dave):
         for ratee, score in ((bob, 4), (world.dave, 2)):
             PeerRating.objects.create(group=world.group, rater=rater, ratee=ratee, score=score)
-    review = complete_review(world)
-    services.grades_release(assignment=world.assignment, by=alice, base_url="http://testserver")
-    feedback = reverse("grading:feedback", args=[review.submission_id])
+    feedback = graded_and_released(world, alice)
     client.force_login(world.dave)
     page = unescape(client.get(feedback).content.decode())
     assert "Your mark is the group mark times this factor" in page
@@ -115,19 +111,24 @@ def test_a_mark_set_by_hand_is_not_explained_as_the_group_mark_times_the_factor(
 def test_a_student_reads_whose_ratings_their_factor_rests_on(client, alice, bob, grace):
     """Probe 90: the instructor's page said the factors rested on one member's ratings;
     the student whose factor it was read nothing of it, nor that they never rated."""
-    from grading import services
-
-    from .factories import complete_review
-
     world = grading_world(alice=alice, bob=bob, grace=grace, peer_evaluation=True)
     PeerRating.objects.create(group=world.group, rater=bob, ratee=bob, score=4)
     PeerRating.objects.create(group=world.group, rater=bob, ratee=world.dave, score=2)
-    review = complete_review(world)
-    services.grades_release(assignment=world.assignment, by=alice, base_url="http://testserver")
-    feedback = reverse("grading:feedback", args=[review.submission_id])
+    feedback = graded_and_released(world, alice)
     client.force_login(world.dave)
     page = unescape(client.get(feedback).content.decode())
     assert "It rests on the ratings of 1 of your group's 2 members; you did not rate." in page
     client.force_login(bob)
     page = unescape(client.get(feedback).content.decode())
     assert "It rests on the ratings of 1 of your group's 2 members." in page
+
+
+def graded_and_released(world, alice) -> str:
+    """Complete the world's review and release the grades; return the feedback's address."""
+    from grading import services
+
+    from .factories import complete_review
+
+    review = complete_review(world)
+    services.grades_release(assignment=world.assignment, by=alice, base_url="http://testserver")
+    return reverse("grading:feedback", args=[review.submission_id])
