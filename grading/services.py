@@ -28,6 +28,7 @@ from lessons.rendering import feedback_to_html
 from projects import services as projects_services
 from projects.models import Group, GroupMembership, LateVersionRule, ProjectAssignment, Submission
 
+from .gradebook import assignment_marks
 from .models import (
     REGRADE_WINDOW_MAX_DAYS,
     Criterion,
@@ -1181,6 +1182,13 @@ def regrade_answer(
                     "the request and say why; to accept, give the new score."
                 }
             )
+        assignment_id = regrade.review.group.assignment_id
+        member_ids = list(
+            GroupMembership.objects.filter(group_id=regrade.review.group_id).values_list(
+                "student_id", flat=True
+            )
+        )
+        marks_before = _marks_now(assignment_id, member_ids)
         score.points = new_points
         score._change_reason = f"regrade #{regrade.pk} accepted"
         score._history_user = by
@@ -1192,16 +1200,13 @@ def regrade_answer(
         review.save(update_fields=["total", "updated_at"])
         regrade.status = RegradeStatus.ACCEPTED
         regrade.new_points = new_points
-        # Every member's mark moved with the group's, as an override moves one: each is
-        # emailed as an override's student is (probe 88: an override was, a regrade not).
-        # Not those whose mark an override sets: theirs did not move.
-        assignment_id = review.group.assignment_id
-        set_by_hand = MarkOverride.objects.filter(assignment_id=assignment_id)
-        members = GroupMembership.objects.filter(group_id=review.group_id).exclude(
-            student_id__in=set_by_hand.values("student_id")
-        )
-        for student_id in members.values_list("student_id", flat=True):
-            _tell_mark_changed(assignment_id, student_id, why="regrade")
+        # Each member whose mark moved with the group's is emailed, as an override's
+        # student is (probe 88: an override was, a regrade not). Not those whose mark did
+        # not move: set by hand, or capped at 100 % by their peer factor (probe 91).
+        marks_after = _marks_now(assignment_id, member_ids)
+        for student_id in member_ids:
+            if marks_after.get(student_id) != marks_before.get(student_id):
+                _tell_mark_changed(assignment_id, student_id, why="regrade")
     else:
         if not shows_something(response):  # spaces, or characters that show nothing
             raise ValidationError({"response": "Give the reason for declining."})
@@ -1292,6 +1297,15 @@ def mark_override(
     override.save()
     _tell_mark_changed(assignment.pk, student.pk)
     return override
+
+
+def _marks_now(assignment_id: int, student_ids: list[int]) -> dict[int, Decimal | None]:
+    """Return the marks of STUDENT_IDS on the assignment as they stand (overrides in)."""
+    marks = assignment_marks([assignment_id], student_ids=student_ids)
+    return {
+        student_id: mark.mark if (mark := marks.get(assignment_id, student_id)) else None
+        for student_id in student_ids
+    }
 
 
 def _tell_mark_changed(assignment_id: int, student_id: int, *, why: str = "override") -> None:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from grading import services
+from grading.gradebook import assignment_marks
 from grading.hub import hub_counts
 from grading.models import MarkOverride, Review
 from lessons.models import Course
@@ -23,7 +24,7 @@ from projects.models import LateVersionRule
 from projects.services import group_create, group_join, group_leave, submission_create
 from projects.tests.factories import GroupFactory, GroupMembershipFactory, make_zip
 
-from .factories import enroll
+from .factories import complete_review, enroll, grading_world
 
 pytestmark = pytest.mark.django_db
 
@@ -388,6 +389,38 @@ def test_an_accepted_regrade_tells_each_member_whose_mark_moved(
     with django_capture_on_commit_callbacks(execute=True):
         services.regrade_answer(regrade=other, by=grace, accept=False, response="No.")
     assert len(mailoutbox) == before + 1
+
+
+def test_an_accepted_regrade_does_not_tell_a_member_whose_capped_mark_stayed(
+    alice, bob, grace, mailoutbox, settings, django_capture_on_commit_callbacks
+):
+    """Probe 91: bob's peer factor caps his mark at 100 % before and after the regrade;
+    he was told his mark changed while his feedback showed the same 100."""
+    settings.TASKS = IMMEDIATE
+    settings.SITE_URL = SITE
+    world = grading_world(alice=alice, bob=bob, grace=grace, peer_evaluation=True)
+    dave = world.dave
+    complete_review(world, correctness="10", style="4")  # 14 / 15 = 93.33 %
+    for rater in (bob, dave):  # bob 1.2 (capped), dave 0.5
+        services.peer_ratings_submit(
+            group=world.group, rater=rater, ratings={bob.pk: (3, ""), dave.pk: (1, "")}
+        )
+    services.grades_release(assignment=world.assignment, by=alice)
+    regrade = services.regrade_request_create(
+        review=Review.objects.get(group=world.group),
+        criterion=world.style,
+        student=bob,
+        reason="Style was fine.",
+    )
+    before = len(mailoutbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.regrade_answer(
+            regrade=regrade, by=grace, accept=True, response="Agreed.", new_points=Decimal(5)
+        )
+    marks = assignment_marks([world.assignment.pk])
+    assert marks.get(world.assignment.pk, bob.pk).mark == 100  # 112 before, 120 now
+    assert marks.get(world.assignment.pk, dave.pk).mark == 50  # 46.67 before
+    assert [m.to for m in mailoutbox[before:]] == [[dave.email]]
 
 
 def test_a_mark_changed_after_the_run_was_closed_is_still_told(
