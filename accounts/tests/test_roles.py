@@ -89,6 +89,24 @@ def test_the_enroll_command_says_in_words_why_the_last_instructor_stays(course, 
     assert Enrollment.objects.get(user=bob, course=alone).role == Role.INSTRUCTOR
 
 
+def test_the_enroll_command_says_a_deactivated_accounts_role_as_it_is(course, bob):
+    """Probe 93: for a deactivated account, run twice, it said "is now" both times (the
+    policy gives such an account no role) and not that they cannot sign in."""
+    from io import StringIO
+
+    bob.is_active = False
+    bob.save(update_fields=["is_active"])
+    outputs = []
+    for _ in range(2):
+        out = StringIO()
+        call_command("enroll", "bob", course.slug, "grader", stdout=out)
+        outputs.append(out.getvalue())
+    assert f"bob is now a grader of {course}." in outputs[0]
+    assert f"bob was already a grader of {course}." in outputs[1]
+    assert "account is deactivated: they cannot sign in" in outputs[1]
+    assert Enrollment.objects.get(user=bob, course=course).role == Role.GRADER
+
+
 @pytest.mark.parametrize(
     ("persona", "sees", "hidden"),
     [

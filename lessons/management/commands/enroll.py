@@ -11,9 +11,8 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from access import policy
 from accounts.models import Role, User
-from lessons.models import Course
+from lessons.models import Course, Enrollment
 from lessons.services import enrollment_set_role
 
 
@@ -33,7 +32,10 @@ class Command(BaseCommand):
         found = Course.objects.filter(slug=course).first()
         if found is None:
             raise CommandError(f"No course with slug {course!r}.")
-        before = policy.role_in(user, found)
+        # Read from the enrollment, not the policy: a deactivated account has no role to
+        # the policy, and was told "is now" each time (probe 93).
+        before = Enrollment.objects.filter(user=user, course=found).values_list("role", flat=True)
+        before = before.first()
         try:
             enrollment_set_role(user=user, course=found, role=role)
         except ValidationError as exc:  # the course's last instructor, say: in words
@@ -42,3 +44,10 @@ class Command(BaseCommand):
         # "Is now" for a role they had already read as a change (probe 89).
         now = "was already" if before == role else "is now"
         self.stdout.write(self.style.SUCCESS(f"{user.username} {now} {article} {role} of {found}."))
+        if not user.is_active:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"{user.username}'s account is deactivated: they cannot sign in until it "
+                    "is made active again (the back office: Users, the person, Active)."
+                )
+            )
