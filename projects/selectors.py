@@ -49,6 +49,15 @@ class ProjectStatus:
         return self.deadline != self.assignment.due_at
 
     @property
+    def takes_versions_after_deadline(self) -> bool:
+        """Whether a version handed in after this deadline is still taken (late work)."""
+        assignment = self.assignment
+        return (
+            assignment.accepts_late_work
+            and assignment.late_version_rule != LateVersionRule.LOCK_AT_DEADLINE
+        )
+
+    @property
     def status(self) -> str:
         """Return a short machine-friendly status used for badges."""
         if not self.is_student:
@@ -93,6 +102,8 @@ LISTED_FIELDS = (
     "due_at",
     "is_published",
     "grades_released_at",
+    "late_policy",  # "passed …: late versions are still taken" or "no more versions"
+    "late_version_rule",
     "course__title",
     "course__term",  # the course's name says it (probe 92: a query a row without it)
     "course__slug",

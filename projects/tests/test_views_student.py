@@ -476,7 +476,7 @@ def test_a_hand_in_seconds_after_the_deadline_shows_its_seconds(client, group, s
 
 
 def test_a_late_version_after_one_on_time_is_asked_before_it_replaces_it(
-    client, group, student, assignment, settings
+    client, group, student, assignment, course, settings
 ):
     """Probe 90: a teammate's late version became the one graded, 20 % off the group's
     mark, with nothing asked; the on-time version would have had full marks."""
@@ -495,6 +495,10 @@ def test_a_late_version_after_one_on_time_is_asked_before_it_replaces_it(
     page = html.unescape(client.get(assignment.get_absolute_url()).content.decode())
     assert asked in page
     assert "passed 1\xa0day, 2\xa0hours ago: late versions are still taken" in page
+    # And in the lists (probe 93: they said a bare "passed … ago").
+    for listing in (reverse("projects:mine"), reverse("projects:course", args=[course.slug])):
+        listed = html.unescape(client.get(listing).content.decode())
+        assert "passed 1\xa0day, 2\xa0hours ago: late versions are still taken" in listed
 
     newer = make_zip({"app.py": "print('v2')\n"})
     response = client.post(
@@ -521,7 +525,9 @@ def test_a_late_version_after_one_on_time_is_asked_before_it_replaces_it(
     assert asked.split(":")[0] not in client.get(assignment.get_absolute_url()).content.decode()
 
 
-def test_the_form_is_replaced_by_a_message_when_no_late_work(client, group, student, assignment):
+def test_the_form_is_replaced_by_a_message_when_no_late_work(
+    client, group, student, assignment, course
+):
     assignment.opens_at = timezone.now() - timedelta(days=9)
     assignment.due_at = timezone.now() - timedelta(days=1)
     assignment.late_policy = LatePolicy.NO_LATE_WORK
@@ -531,6 +537,8 @@ def test_the_form_is_replaced_by_a_message_when_no_late_work(client, group, stud
     assert "does not accept late work" in html
     assert 'id="submission-form"' not in html
     assert "passed 1\xa0day ago: no more versions" in html
+    for listing in (reverse("projects:mine"), reverse("projects:course", args=[course.slug])):
+        assert "passed 1\xa0day ago: no more versions" in client.get(listing).content.decode()
     assert "Nothing was submitted" not in html
     # Sent from a page opened before the deadline: refused, and said so (probe 36: the
     # page came back with the plain sentence, no word that the file was refused).
