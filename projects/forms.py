@@ -32,12 +32,33 @@ class GroupJoinForm(PlainErrorsMixin, forms.Form):
 
     def __init__(self, *args, ask_handed_in: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if ask_handed_in:
+            # The code asked about goes back with the box: ticked, it holds for that group
+            # only (probe 93: ticked for one group, it joined another whose code was typed).
+            self.data = self.data.copy()
+            self.data["asked_code"] = self.data.get("join_code", "")
+            self.data.pop("knows_handed_in", None)  # asked anew: a tick was for another
         if ask_handed_in or (self.is_bound and "knows_handed_in" in self.data):
             # The group of the code has handed in work (services.groups.HANDED_IN, said
             # on this box): asked once the code says which group it is.
             self.fields["knows_handed_in"] = forms.BooleanField(
                 label="I understand: join this group for good.", required=False
             )
+            self.fields["asked_code"] = forms.CharField(
+                required=False, max_length=20, widget=forms.HiddenInput
+            )
+
+    def knows_handed_in(self) -> bool:
+        """Whether the box was ticked for the group of the code sent (valid forms only)."""
+        data = self.cleaned_data
+        return data.get("knows_handed_in", False) and same_join_code(
+            data.get("asked_code", ""), data["join_code"]
+        )
+
+
+def same_join_code(one: str, other: str) -> bool:
+    """Whether two typed join codes are the same (spaces and case aside, as a join reads)."""
+    return "".join(one.split()).upper() == "".join(other.split()).upper()
 
 
 class SubmissionForm(PlainErrorsMixin, forms.Form):
@@ -77,17 +98,32 @@ class SubmissionForm(PlainErrorsMixin, forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.assignment = assignment
+        self.late_confirmation = late_confirmation
         if late_confirmation:
             # A late version after one on time, which it replaces as the one graded:
             # asked first (probe 90: the group lost 20 % to a teammate's late version).
+            # Required, checked in clean_confirm_late (which says what changed).
             self.fields["confirm_late"] = forms.BooleanField(
                 label=late_confirmation,
-                error_messages={
-                    "required": "Nothing was submitted: tick this box to hand in a late "
-                    "version after your group's on-time one (or keep that one by not "
-                    "submitting)."
-                },
+                required=False,
+                widget=forms.CheckboxInput(attrs={"required": True}),
             )
+            # The words ticked go back with the box, so that a tick holds for what it
+            # said (probe 93: a page opened on the first late day, sent after midnight,
+            # handed in at 20 % with a box that said 10 %); shown again as they are now,
+            # unticked.
+            self.fields["late_asked"] = forms.CharField(required=False, widget=forms.HiddenInput)
+            if self.is_bound:
+                self.late_changed = (
+                    "confirm_late" in self.data
+                    and self.data.get("late_asked", "") != late_confirmation
+                )
+                self.data = self.data.copy()
+                self.data["late_asked"] = late_confirmation
+                if self.late_changed:
+                    self.data.pop("confirm_late")
+            else:
+                self.initial["late_asked"] = late_confirmation
         if assignment.accepts_zip:
             limit = format_bytes(assignment.max_upload_bytes)
             self.fields["archive"].help_text = (
@@ -100,6 +136,21 @@ class SubmissionForm(PlainErrorsMixin, forms.Form):
         if not assignment.accepts_url:
             del self.fields["repository_url"]
             del self.fields["commit"]
+
+    def clean_confirm_late(self) -> bool:
+        if self.late_changed:
+            raise ValidationError(
+                "Nothing was submitted: what handing in late costs has changed since the "
+                "page was opened. Read the box again, as it is now, and tick it to hand in.",
+                code="late_changed",
+            )
+        if not self.cleaned_data["confirm_late"]:
+            raise ValidationError(
+                "Nothing was submitted: tick this box to hand in a late version after your "
+                "group's on-time one (or keep that one by not submitting).",
+                code="required",
+            )
+        return True
 
     def clean_archive(self):
         # The file input takes one file; a request carrying several would have the

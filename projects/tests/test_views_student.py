@@ -33,6 +33,13 @@ def flashed(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
 
 
+def hidden(page: str, name: str) -> str:
+    """The value of PAGE's hidden field NAME, as a browser sends it back."""
+    found = re.search(rf'<input type="hidden" name="{name}" value="([^"]*)"', page)
+    assert found, f"no hidden {name} on the page"
+    return html.unescape(found.group(1))
+
+
 @pytest.fixture
 def group(assignment, student):
     return group_create(assignment=assignment, student=student, name="Owls")
@@ -125,13 +132,49 @@ def test_joining_a_group_that_handed_in_work_is_asked_first(
     ) in page
     assert 'name="knows_handed_in"' in page and f'value="{group.join_code}"' in page
     assert not group.memberships.filter(student=classmate).exists()
+    asked = {"join_code": group.join_code, "asked_code": hidden(page, "asked_code")}
 
-    response = client.post(
-        url("group_join", assignment), {"join_code": group.join_code, "knows_handed_in": "on"}
-    )
+    response = client.post(url("group_join", assignment), {**asked, "knows_handed_in": "on"})
     assert response.status_code == 302
     assert flashed(response) == ["You joined the group “Owls”."]
     assert group.memberships.filter(student=classmate).exists()
+
+
+def test_the_join_box_holds_for_the_group_it_was_ticked_for(
+    client, group, student, classmate, assignment, course
+):
+    """Probe 93: asked about Owls, a student ticked the box, changed the code to Larks'
+    (which had handed in work too) and joined Larks with nothing said about it."""
+    larks_student = enroll(course, username="larkspur")
+    larks = group_create(assignment=assignment, student=larks_student, name="Larks")
+    for team, member in ((group, student), (larks, larks_student)):
+        submission_create(group=team, student=member, archive=zip_upload())
+    client.force_login(classmate)
+    page = client.post(url("group_join", assignment), {"join_code": group.join_code})
+    asked_code = hidden(page.content.decode(), "asked_code")
+    assert asked_code == group.join_code
+
+    response = client.post(
+        url("group_join", assignment),
+        {"join_code": larks.join_code, "asked_code": asked_code, "knows_handed_in": "on"},
+    )
+    page = html.unescape(response.content.decode())
+    assert response.status_code == 400
+    assert "The group “Larks” has handed in 1 version." in page
+    assert hidden(page, "asked_code") == larks.join_code
+    assert not re.search(r'name="knows_handed_in"[^>]*checked', page)  # asked anew
+    assert not larks.memberships.filter(student=classmate).exists()
+
+    # Ticked for Larks (the code typed again in other capitals): joined.
+    response = client.post(
+        url("group_join", assignment),
+        {
+            "join_code": larks.join_code.lower(),
+            "asked_code": larks.join_code,
+            "knows_handed_in": "on",
+        },
+    )
+    assert flashed(response) == ["You joined the group “Larks”."]
 
 
 def test_guessing_join_codes_is_stopped_on_the_site_and_the_api(
@@ -511,9 +554,31 @@ def test_a_late_version_after_one_on_time_is_asked_before_it_replaces_it(
     assert Submission.objects.filter(group=group).count() == 1
     assert media_files(settings) and len(media_files(settings)) == 1
 
+    # Ticked on a page that said 10 %, sent once the second late day costs 20 % (probe
+    # 93: handed in at 20 % with that box ticked): refused, asked again as it is now.
+    said_before = asked.replace("20%", "10%")
     response = client.post(
         url("submit", assignment),
-        {"archive": SimpleUploadedFile("v2.zip", newer), "confirm_late": "on"},
+        {
+            "archive": SimpleUploadedFile("v2.zip", newer),
+            "confirm_late": "on",
+            "late_asked": said_before,
+        },
+    )
+    again = html.unescape(response.content.decode())
+    assert response.status_code == 400
+    assert "what handing in late costs has changed since the page was opened" in again
+    assert hidden(again, "late_asked") == asked and asked in again
+    assert not re.search(r'name="confirm_late"[^>]*checked', again)
+    assert Submission.objects.filter(group=group).count() == 1
+
+    response = client.post(
+        url("submit", assignment),
+        {
+            "archive": SimpleUploadedFile("v2.zip", newer),
+            "confirm_late": "on",
+            "late_asked": hidden(again, "late_asked"),
+        },
         follow=True,
     )
     assert flashed(response)[0].startswith("Version 2 submitted. It is late by 2 days")

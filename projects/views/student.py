@@ -201,7 +201,7 @@ def group_join(request: HttpRequest, course_slug: str, slug: str) -> HttpRespons
                 assignment=assignment,
                 student=request.user,
                 join_code=form.cleaned_data["join_code"],
-                knows_handed_in=form.cleaned_data.get("knows_handed_in", False),
+                knows_handed_in=form.knows_handed_in(),
             )
         except ValidationError as exc:
             if not services.is_unknown_join_code(exc):
