@@ -18,7 +18,19 @@ class GroupCreateForm(PlainErrorsMixin, forms.Form):
         label="Group name",
         max_length=80,
         validators=[validate_name],
-        help_text="Your teammates will see this name. You can share the join code afterwards.",
+        help_text=(
+            "Your teammates will see this name, which your group can change until its grading "
+            "starts. You can share the join code afterwards."
+        ),
+    )
+
+
+class GroupRenameForm(PlainErrorsMixin, forms.Form):
+    name = forms.CharField(
+        label="The group's new name",
+        max_length=80,
+        validators=[validate_name],
+        help_text="Your group can be renamed until its grading starts.",
     )
 
 

@@ -397,7 +397,9 @@ def personal_data_of(user: User) -> dict:
             {
                 "project": e.group.assignment.title,
                 "group": e.group.name,
-                "what": e.get_action_display(),
+                "what": f"{e.get_action_display()} ({e.note})"
+                if e.note
+                else e.get_action_display(),
                 "at": e.at,
             }
             for e in events.order_by("at", "pk")

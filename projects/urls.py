@@ -21,6 +21,11 @@ student_urls = [
         name="group_join",
     ),
     path(
+        "courses/<slug:course_slug>/<slug:slug>/group/rename/",
+        student.group_rename,
+        name="group_rename",
+    ),
+    path(
         "courses/<slug:course_slug>/<slug:slug>/group/leave/",
         student.group_leave,
         name="group_leave",

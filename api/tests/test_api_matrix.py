@@ -166,6 +166,16 @@ def calls(a, b) -> list[Call]:
             {"join_code": a.group_q.join_code},
             succeeds=frozenset({"student_a"}),
         ),
+        # Group O's project is past its deadline: nobody renames it (its members did,
+        # until then, and until its grading started).
+        Call(
+            "POST",
+            "/assignments/{id}/rename-group/",
+            a.grading.pk,
+            AS_STUDENT_A,
+            {"name": "Intruders"},
+            succeeds=NOBODY,
+        ),
         # Group O has submitted and the project is past its deadline: nobody leaves.
         Call("POST", "/assignments/{id}/leave/", a.grading.pk, AS_STUDENT_A, succeeds=NOBODY),
         Call("GET", "/groups/{id}/", a.group_o.pk, OWN_GROUP_A),

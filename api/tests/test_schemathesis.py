@@ -169,7 +169,7 @@ def test_every_refusal_of_a_request_s_form_is_in_the_schema(world, settings):
         url = _url(path, ids)
         client = (
             student
-            if path.endswith(("/groups/", "/join/", "/leave/", "/submissions/"))
+            if path.endswith(("/groups/", "/join/", "/rename-group/", "/leave/", "/submissions/"))
             else teacher
         )
         tries = {"406": {"headers": {"Accept": "text/html"}}}

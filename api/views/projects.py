@@ -34,7 +34,7 @@ from grading import services as grading
 from grading.models import Review
 from projects import selectors
 from projects import services as projects
-from projects.forms import GroupCreateForm, GroupJoinForm, SubmissionForm
+from projects.forms import GroupCreateForm, GroupJoinForm, GroupRenameForm, SubmissionForm
 from projects.models import Group, GroupMembership, ProjectAssignment, Submission
 from projects.selectors import MEMBER_OR_TEACHER
 from projects.uploads import (
@@ -116,6 +116,22 @@ class AssignmentViewSet(
             assignment=assignment, student=request.user, name=data["name"]
         )
         return Response(_group(group), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Rename one's group (members, while groups are open, until its grading starts)",
+        request=serializers.GroupCreateSerializer,
+        responses={200: serializers.GroupSerializer, **problems(400, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], url_path="rename-group")
+    def rename_group(self, request, pk=None):
+        assignment = self.object_for(policy.CHANGE)
+        data = form_valid(
+            GroupRenameForm(form_input(serializers.GroupCreateSerializer, request.data))
+        )
+        group = projects.group_rename(
+            assignment=assignment, student=request.user, name=data["name"]
+        )
+        return Response(_group(group))
 
     @extend_schema(
         summary="Join a group with its join code (students)",

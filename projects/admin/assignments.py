@@ -545,7 +545,7 @@ class ExtensionInline(CourseScopedInline, admin.StackedInline):
 
 class MembershipEventInline(CourseScopedInline, admin.TabularInline):
     model = MembershipEvent
-    fields = ("at", "student", "action", "actor")
+    fields = ("at", "student", "action", "note", "actor")
     readonly_fields = fields
     extra = 0
     can_delete = False

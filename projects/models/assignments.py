@@ -470,6 +470,7 @@ class MembershipEvent(models.Model):
         LEFT = "left", _("left")
         ADDED = "added", _("was added by an instructor")
         REMOVED = "removed", _("was removed by an instructor")
+        RENAMED = "renamed", _("renamed the group")
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="events")
     student = models.ForeignKey(
@@ -479,13 +480,15 @@ class MembershipEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    note = models.CharField(max_length=200, blank=True, help_text=_("A renaming's former name."))
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-at", "-pk"]
 
     def __str__(self) -> str:
-        return f"{self.student} {self.get_action_display()} {self.group}"
+        said = f"{self.student} {self.get_action_display()} {self.group}"
+        return f"{said} ({self.note})" if self.note else said
 
 
 class Extension(models.Model):

@@ -53,6 +53,10 @@ ALREADY_SUBMITTED = (
     "Your group has already submitted work, so you can no longer leave it. "
     "Ask your instructor if you need to change groups."
 )
+RENAME_GRADING_STARTED = (
+    "Grading of your group has started: its graders know it by its name, which no longer "
+    "changes. Ask your instructor if it must."
+)
 CHANGED_MEANWHILE = "Groups changed while we were saving. Please try again."
 GROUPS_FINAL = (
     "The grades of this project are released, so its groups no longer change. Ask your "
@@ -129,11 +133,9 @@ def _add_member(*, group: Group, student: User, action: str, actor: User | None)
     return membership
 
 
-@transaction.atomic
-def group_create(*, assignment: ProjectAssignment, student: User, name: str) -> Group:
-    """Create a group named NAME with STUDENT as its first member."""
-    assignment = _check_student_can_change_groups(assignment, student)
-    _refuse_if_in_group(assignment, student)
+def _free_name(assignment: ProjectAssignment, name: str, *, other_than: Group | None = None) -> str:
+    """Return NAME as a group of ASSIGNMENT would be called (spaces collapsed, accents
+    composed), if it is a name and no other group has it in any capitals."""
     name = unicodedata.normalize("NFC", " ".join(name.split()))  # as Group.save stores it
     if not name:
         raise ValidationError({"name": "Give your group a name."}, code="required")
@@ -141,14 +143,59 @@ def group_create(*, assignment: ProjectAssignment, student: User, name: str) -> 
         validate_name(name)
     except ValidationError as exc:
         raise ValidationError({"name": exc.messages}) from exc
-    if Group.objects.filter(assignment=assignment, name__iexact=name).exists():
+    others = Group.objects.filter(assignment=assignment, name__iexact=name)
+    if other_than is not None:
+        others = others.exclude(pk=other_than.pk)
+    if others.exists():
         raise ValidationError({"name": NAME_TAKEN % {"name": name}}, code="name_taken")
+    return name
+
+
+@transaction.atomic
+def group_create(*, assignment: ProjectAssignment, student: User, name: str) -> Group:
+    """Create a group named NAME with STUDENT as its first member."""
+    assignment = _check_student_can_change_groups(assignment, student)
+    _refuse_if_in_group(assignment, student)
+    name = _free_name(assignment, name)
     try:
         with transaction.atomic():
             group = Group.objects.create(assignment=assignment, name=name, created_by=student)
     except IntegrityError as exc:
         raise ValidationError({"name": NAME_TAKEN % {"name": name}}, code="name_taken") from exc
     _add_member(group=group, student=student, action=MembershipEvent.Action.CREATED, actor=student)
+    return group
+
+
+@transaction.atomic
+def group_rename(*, assignment: ProjectAssignment, student: User, name: str) -> Group:
+    """Rename STUDENT's group of ASSIGNMENT to NAME: its members may, while they may
+    change groups and its grading has not started (graders then know it by its name)."""
+    assignment = _check_student_can_change_groups(assignment, student)
+    membership = _current_membership(assignment, student)
+    if membership is None:
+        raise ValidationError(NOT_IN_GROUP, code="not_in_group")
+    group = Group.objects.select_for_update().get(pk=membership.group_id)
+    if group.grading_started_at is not None:
+        raise ValidationError(RENAME_GRADING_STARTED, code="grading_started")
+    name = _free_name(assignment, name, other_than=group)
+    if name == group.name:
+        raise ValidationError(
+            {"name": f"Your group is already called “{name}”: type its new name."},
+            code="unchanged",
+        )
+    before, group.name = group.name, name
+    try:
+        with transaction.atomic():
+            group.save(update_fields=["name"])
+    except IntegrityError as exc:  # taken meanwhile
+        raise ValidationError({"name": NAME_TAKEN % {"name": name}}, code="name_taken") from exc
+    MembershipEvent.objects.create(
+        group=group,
+        student=student,
+        action=MembershipEvent.Action.RENAMED,
+        actor=student,
+        note=f"was “{before}”",
+    )
     return group
 
 

@@ -18,7 +18,7 @@ from coursesite.formpages import form_view, kept_fields, page
 from lessons.models import Course
 
 from .. import selectors, services
-from ..forms import GroupCreateForm, GroupJoinForm, SubmissionForm
+from ..forms import GroupCreateForm, GroupJoinForm, GroupRenameForm, SubmissionForm
 from ..models import ProjectAssignment, Submission
 from ..uploads import read_upload
 
@@ -74,6 +74,7 @@ def _render_detail(
     submission_form: SubmissionForm | None = None,
     create_form: GroupCreateForm | None = None,
     join_form: GroupJoinForm | None = None,
+    rename_form: GroupRenameForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     mine = selectors.student_group(assignment, request.user)
@@ -118,6 +119,10 @@ def _render_detail(
     if group:
         context["submission_form"] = submission_form or SubmissionForm(
             assignment=assignment, late_confirmation=_late_confirmation(assignment, group)
+        )
+        renames = assignment.students_form_groups and group.grading_started_at is None
+        context["rename_form"] = (
+            rename_form or GroupRenameForm(initial={"name": group.name}) if renames else None
         )
     elif is_student:
         context["create_form"] = create_form or GroupCreateForm()
@@ -178,6 +183,26 @@ def group_create(request: HttpRequest, course_slug: str, slug: str) -> HttpRespo
             )
             return redirect(assignment)
     return _render_detail(request, assignment, can_manage, create_form=form, status=400)
+
+
+@form_view(page("projects:detail", "course_slug", "slug"))
+def group_rename(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
+    assignment, can_manage = get_assignment_for_user(request, course_slug, slug, policy.CHANGE)
+    form = GroupRenameForm(request.POST)
+    if form.is_valid():
+        try:
+            group = services.group_rename(
+                assignment=assignment, student=request.user, name=form.cleaned_data["name"]
+            )
+        except ValidationError as exc:
+            if not hasattr(exc, "error_dict"):
+                messages.error(request, _error_text(exc))
+                return redirect(assignment)
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Your group is now called “{group.name}”.")
+            return redirect(assignment)
+    return _render_detail(request, assignment, can_manage, rename_form=form, status=400)
 
 
 @form_view(page("projects:detail", "course_slug", "slug"))
