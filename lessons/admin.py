@@ -53,7 +53,6 @@ from practice.services import (
 
 from .bundle import QUIZ_WITHOUT_QUESTIONS
 from .models import (
-    KEY_TAKEN,
     Course,
     Enrollment,
     Lesson,
@@ -281,6 +280,29 @@ DELETE_ON_ITS_PAGE = _("delete it from its own page, which lists what goes with 
 class ModuleFormSet(NewRowsLastFormSet, KeptWorkFormSet):
     """A course's modules: an empty one may be deleted here, not one holding lessons."""
 
+    def clean(self) -> None:
+        super().clean()
+        # The slug's constraint is conditional (blank slugs repeat), so Django's formset
+        # does not compare the rows of one save: two rows with one slug reached the
+        # database, and the page said another person had changed it (probe 96).
+        first_with: dict[str, int] = {}
+        for index, form in enumerate(self.forms):
+            data = getattr(form, "cleaned_data", None) or {}
+            slug = data.get("slug")
+            if not slug or data.get("DELETE"):
+                continue
+            if slug in first_with:
+                form.add_error(
+                    "slug",
+                    ValidationError(
+                        _("Row %(row)d of this page has this slug too: give each module its own.")
+                        % {"row": first_with[slug] + 1},
+                        code="duplicate_slug",
+                    ),
+                )
+            else:
+                first_with[slug] = index
+
     def deletion_refusal(self, obj: Module) -> str | None:
         count = obj.lessons.count()
         if not count:
@@ -303,30 +325,25 @@ class ModuleInline(CourseScopedInline, admin.TabularInline):
 
 
 class CourseAdminForm(forms.ModelForm):
-    """The course form, counting the keys it is told belong to another course.
+    """The course form, counting the keys typed in it.
 
     "Another course has this key" confirms a guess: typed here without limit, any
-    instructor could find other courses' hand-chosen keys. Such answers are counted
-    with the wrong keys of the enrollment page (``enroll_throttle``, per account).
+    instructor could find other courses' hand-chosen keys. Every new key typed is
+    counted with the wrong keys of the enrollment page (``enroll_throttle``, per
+    account), whether another course has it or not: counting only the keys found taken
+    left the misses free, and a dictionary tried until its first hit (probe 94).
     """
 
     guesser = ""  # the account typing (CourseAdmin.get_form)
 
     def clean_enrollment_key(self):
         key = self.cleaned_data.get("enrollment_key")
-        self.key_counted = key != self.instance.enrollment_key
-        if self.key_counted and not enroll_throttle.allows(self.guesser):
+        if key != self.instance.enrollment_key and not enroll_throttle.allows(self.guesser):
             raise ValidationError(
                 _("Too many keys tried: wait %(wait)s, then try again.")
                 % {"wait": enroll_throttle.wait}
             )
         return key
-
-    def _post_clean(self) -> None:
-        super()._post_clean()
-        counted = getattr(self, "key_counted", False)
-        if counted and not self.has_error("enrollment_key", code=KEY_TAKEN):
-            enroll_throttle.forgive(self.guesser)  # no guess: a key of nobody's
 
 
 @admin.register(Course)

@@ -82,6 +82,42 @@ def test_a_course_created_in_the_admin_is_taught_by_its_author(client, pyweb, al
     assert list(course.modules.values_list("title", "order")) == [("Tables", 1), ("Joins", 2)]
 
 
+def test_two_module_rows_with_one_slug_are_said_on_the_rows_and_the_page_kept(client, pyweb, alice):
+    """Probe 96: the page said someone else had changed it, and threw away the summary
+    typed and the rows added (the slug's constraint is conditional: Django's formset
+    does not compare a save's rows for it)."""
+    from access.tests.matrix import form_data
+
+    client.force_login(alice)
+    url = reverse("admin:lessons_course_change", args=[pyweb.course.pk])
+    data = form_data(client.get(url).content.decode(), "course_form")
+    existing = int(data["modules-TOTAL_FORMS"][0])
+    data.update(
+        {
+            "summary": ["Summary typed for ten minutes."],
+            "modules-TOTAL_FORMS": [str(existing + 2)],
+            f"modules-{existing}-order": ["8"],
+            f"modules-{existing}-title": ["Week 8: Heaps"],
+            f"modules-{existing}-slug": ["extra"],
+            f"modules-{existing + 1}-order": ["9"],
+            f"modules-{existing + 1}-title": ["Week 9: Hashing"],
+            f"modules-{existing + 1}-slug": ["extra"],
+            "_continue": ["1"],
+        }
+    )
+    response = client.post(url, data)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert f"Row {existing + 1} of this page has this slug too: give each module its own." in page
+    assert "at the same moment" not in page
+    assert "Summary typed for ten minutes." in page and "Week 9: Hashing" in page
+    assert not pyweb.course.modules.filter(slug="extra").exists()
+    # Given a slug of its own, both rows are saved.
+    data[f"modules-{existing + 1}-slug"] = ["hashing"]
+    assert client.post(url, data).status_code == 302
+    assert pyweb.course.modules.filter(slug__in=["extra", "hashing"]).count() == 2
+
+
 def test_an_instructor_builds_a_module_with_lessons_previews_a_draft_and_publishes_it(
     client, pyweb, alice, bob
 ):
@@ -744,8 +780,9 @@ def test_choices_name_their_course_when_two_runs_share_titles(client, pyweb, oth
 def test_keys_guessed_through_the_course_form_count_as_wrong_keys(
     client, pyweb, other_course, alice, settings
 ):
-    """ "Another course has this key" confirmed any guess, without limit: such answers
-    count with the enrollment page's wrong keys, per account."""
+    """ "Another course has this key" confirmed any guess, without limit: every new key
+    typed counts with the enrollment page's wrong keys, per account; not only those found
+    taken (probe 94: the misses were free, a word list tried until its first hit)."""
     from access.tests.matrix import form_data
 
     settings.SIGNUP_FAILURE_LIMIT = 3
@@ -758,11 +795,18 @@ def test_keys_guessed_through_the_course_form_count_as_wrong_keys(
     def try_key(key: str) -> str:
         return client.post(url, {**data, "enrollment_key": key}).content.decode()
 
-    # A key of nobody's is no guess: saved, not counted.
+    # A key of nobody's is saved, and counted: misses are what a guesser tries most.
     assert client.post(url, {**data, "enrollment_key": "our-own-key-1"}).status_code == 302
     data["enrollment_key"] = "our-own-key-1"
-    for _ in range(3):
-        assert "Another course already uses this key" in try_key("secret-key-of-b")
+    assert (
+        "This field is required"
+        in client.post(
+            url, {**data, "title": "", "enrollment_key": "wrong-guess-1"}
+        ).content.decode()
+    )
+    assert "Another course already uses this key" in try_key("secret-key-of-b")
+    # The same key as the course has is no try.
+    assert client.post(url, data).status_code == 302
     page = try_key("secret-key-of-b")
     assert (
         "Too many keys tried: wait" in page and "Another course already uses this key" not in page
