@@ -373,7 +373,9 @@ class RegradeAnswerForm(PlainErrorsMixin, forms.Form):
         required=False,
         max_length=REGRADE_TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Required when declining.",
+        # Plain text, as the students' reasons and the thread's messages (probe 95: the
+        # **bold** of Markdown reached the group as typed).
+        help_text="Required when declining. Plain text: the group reads it as typed.",
     )
 
     def __init__(self, *args, max_points: Decimal | None = None, **kwargs) -> None:

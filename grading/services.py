@@ -1100,13 +1100,17 @@ def regrade_request_create(
     ).exists():
         raise ValidationError(f"A regrade of “{criterion.title}” is already waiting for an answer.")
     score = review.scores.filter(criterion=criterion).first()
-    return RegradeRequest.objects.create(
+    regrade = RegradeRequest.objects.create(
         review=review,
         criterion=criterion,
         requested_by=student,
         reason=reason,
         old_points=score.points if score else None,
     )
+    from .tasks import send_regrade_requested_email
+
+    transaction.on_commit(partial(send_regrade_requested_email.enqueue, regrade_id=regrade.pk))
+    return regrade
 
 
 def _asks_as_member(student: User, review: Review) -> bool:

@@ -15,7 +15,7 @@ from accounts.throttle import address_mail_allowed
 from coursesite.emails import retry_or_fail, send_or_retry, send_templated_email
 from projects.models import ProjectAssignment, Submission
 
-from .models import MarkOverride, Review, group_label
+from .models import MarkOverride, RegradeRequest, Review, group_label
 
 logger = logging.getLogger(__name__)
 
@@ -230,6 +230,70 @@ def send_after_release_email(
             attempt=attempt,
             what=f"The after-release notice of submission {submission_id}",
             submission_id=submission_id,
+            user_ids=failed,
+        )
+    return sent
+
+
+@task()
+def send_regrade_requested_email(
+    *, regrade_id: int, user_ids: list[int] | None = None, attempt: int = 1
+) -> int:
+    """Email a new regrade request to its review's grader; to the course's instructors
+    if that grader no longer grades it (probe 95: nobody was told, and a request whose
+    grader had left waited in a list nobody opened). Who may answer is asked when the
+    email goes, not when it was queued."""
+    regrade = (
+        RegradeRequest.objects.select_related(
+            "criterion", "review__grader", "review__group__assignment__course"
+        )
+        .select_related("review__group__assignment__rubric")
+        .filter(pk=regrade_id)
+        .first()
+    )
+    if regrade is None:
+        return 0
+    review = regrade.review
+    assignment = review.group.assignment
+    course = assignment.course
+    grader = review.grader
+    if policy.can(grader, policy.VIEW, regrade, roles=policy.STAFF):
+        recipients = [grader] if grader.email else []
+        left = False
+    else:
+        teachers = User.objects.filter(
+            is_active=True, enrollments__course=course, enrollments__role=Role.INSTRUCTOR
+        ).exclude(email="")
+        recipients = [user for user in teachers if policy.can(user, policy.TEACH, course)]
+        left = True
+    if user_ids is not None:  # tried again: only those it was not sent to
+        recipients = [user for user in recipients if user.pk in user_ids]
+    rubric = getattr(assignment, "rubric", None)
+    anonymous = bool(rubric and rubric.anonymous_grading)
+    answer_url = settings.SITE_URL + reverse("grading:regrade_answer", kwargs={"pk": regrade.pk})
+    sent, failed = 0, []
+    for user in recipients:
+        hide = anonymous and not policy.can(user, policy.TEACH, course)
+        context = {
+            "user": user,
+            "label": review.group_label(anonymous=hide),
+            "criterion": regrade.criterion,
+            "assignment": assignment,
+            "course": course,
+            "answer_url": answer_url,
+            "for_the_grader_who_left": left,
+        }
+        try:
+            sent += send_templated_email("regrade-requested", context, user.email)
+        except (SMTPException, OSError):
+            logger.exception("The regrade-request notice to user %s was not sent", user.pk)
+            failed.append(user.pk)
+    if failed:
+        retry_or_fail(
+            send_regrade_requested_email,
+            attempt=attempt,
+            what=f"The regrade-request notice of request {regrade_id}",
+            regrade_id=regrade_id,
             user_ids=failed,
         )
     return sent

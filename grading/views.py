@@ -17,7 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Case, Count, OuterRef, Prefetch, Subquery, When
+from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Subquery, When
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -746,6 +746,14 @@ def regrade_list(request: HttpRequest) -> HttpResponse:
         )
         # Who spoke last in its thread: None without messages.
         .annotate(
+            # A grader removed from the course answers no more: its teachers must (probe 95).
+            grader_left=~Exists(
+                Enrollment.objects.filter(
+                    user=OuterRef("review__grader"),
+                    course=OuterRef("review__group__assignment__course"),
+                    role__in=STAFF_ROLES,
+                )
+            ),
             last_from_staff=Subquery(
                 RegradeMessage.objects.filter(regrade=OuterRef("pk"))
                 .order_by("-created_at", "-pk")

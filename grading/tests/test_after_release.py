@@ -19,7 +19,7 @@ from grading import services
 from grading.gradebook import assignment_marks
 from grading.hub import hub_counts
 from grading.models import MarkOverride, Review
-from lessons.models import Course
+from lessons.models import Course, Enrollment
 from projects.models import LateVersionRule
 from projects.services import group_create, group_join, group_leave, submission_create
 from projects.tests.factories import GroupFactory, GroupMembershipFactory, make_zip
@@ -421,6 +421,38 @@ def test_an_accepted_regrade_does_not_tell_a_member_whose_capped_mark_stayed(
     assert marks.get(world.assignment.pk, bob.pk).mark == 100  # 112 before, 120 now
     assert marks.get(world.assignment.pk, dave.pk).mark == 50  # 46.67 before
     assert [m.to for m in mailoutbox[before:]] == [[dave.email]]
+
+
+def test_a_regrade_request_is_emailed_to_its_grader_or_if_gone_to_the_instructors(
+    released, alice, bob, grace, client, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Probe 95: nobody was told of a new request; one whose grader had left the course
+    waited, as plain "Open", in a list nobody opened."""
+    review = Review.objects.get(group=released.group)
+    with django_capture_on_commit_callbacks(execute=True):
+        style = services.regrade_request_create(
+            review=review, criterion=released.style, student=bob, reason="Style was fine."
+        )
+    [told] = mailoutbox
+    assert told.to == [grace.email]
+    assert told.subject == f"Regrade request from Team Rocket: Style ({released.assignment.title})"
+    assert f"{SITE}/grading/regrades/{style.pk}/" in told.body
+    assert "yours to answer" not in told.body and "Style was fine" not in told.body
+
+    # Grace removed from the course: the course's instructors hear of the next one, and
+    # bea, who teaches another course, does not.
+    Enrollment.objects.filter(user=grace, course=released.course).delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.regrade_request_create(
+            review=review, criterion=released.correctness, student=bob, reason="It worked."
+        )
+    assert [m.to for m in mailoutbox[1:]] == [[alice.email]]
+    assert "Its grader no longer grades this course, so it is yours to answer." in (
+        mailoutbox[1].body
+    )
+    client.force_login(alice)
+    listed = client.get(reverse("grading:regrade_list")).content.decode()
+    assert listed.count("Its grader has left the course: answer it yourself") == 2
 
 
 def test_a_mark_changed_after_the_run_was_closed_is_still_told(
