@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 
 from django import forms
+from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -45,6 +46,18 @@ from .models import Role, User
 from .services import account_anonymise
 from .tasks import email_changed_notify
 from .views import personal_data_file
+
+
+def _naming(person: User):
+    """Yield, for each course-scoped kind of row that names a person (a review's grader, a
+    comment's author, a group's member...), PERSON's rows and their path to the course."""
+    for model in apps.get_models():
+        path = policy.course_path(model)
+        if not path or model is Enrollment:  # no course, or the course itself
+            continue
+        for field in model._meta.concrete_fields:
+            if field.is_relation and field.related_model is User:
+                yield model._default_manager.filter(**{field.name: person}), path
 
 
 class EnrollingUserCreationForm(AdminUserCreationForm):
@@ -198,12 +211,13 @@ class UserAdmin(
         enrollments = Enrollment.objects.filter(user=person).only("course_id")
         if not all(policy.can(by, policy.TEACH, enrollment) for enrollment in enrollments):
             return False
-        # The name also shows in the groups of courses the person has left.
+        # The name also shows in courses the person has left: their groups, and the
+        # reviews, comments and answers they wrote there (probe 94: an instructor of
+        # another course renamed a removed grader, whose reviews then read so).
         taught = policy.courses_where(by, policy.TEACHERS)
-        elsewhere = GroupMembership.objects.filter(student=person).exclude(
-            assignment__course_id__in=taught
+        return not any(
+            rows.exclude(**{f"{path}__in": taught}).exists() for rows, path in _naming(person)
         )
-        return not elsewhere.exists()
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return policy.uses_back_office(request.user)

@@ -308,6 +308,39 @@ def test_a_name_still_shown_in_a_course_the_person_left_is_not_renamed_from_anot
     assert rename(client, world.student_b).status_code == 302
 
 
+@pytest.mark.parametrize("trace", ["graded", "completed", "commented", "answered a regrade"])
+def test_a_name_left_in_a_courses_grading_is_not_renamed_from_another(client, world, trace):
+    """Probe 94: a grader removed from course A, enrolled by course B's instructor, was
+    renamed by them "Ada Instructor (course lead)", and A's review history read so."""
+    from grading.models import LineComment, RegradeRequest, RegradeStatus, Review
+    from grading.tests.factories import CriterionFactory, ReviewFactory
+
+    former = person("former-grader", (world.b, Role.STUDENT))
+    review = ReviewFactory(group__assignment__course=world.a, grader=world.grader_a)
+    if trace == "graded":
+        Review.objects.filter(pk=review.pk).update(grader=former)
+    elif trace == "completed":
+        Review.objects.filter(pk=review.pk).update(completed_by=former)
+    elif trace == "commented":
+        LineComment.objects.create(review=review, author=former, path="app.py", line=1, text="x")
+    else:
+        criterion = CriterionFactory(rubric__assignment=review.group.assignment)
+        RegradeRequest.objects.create(
+            review=review,
+            criterion=criterion,
+            requested_by=world.student_a,
+            reason="Why?",
+            status=RegradeStatus.DECLINED,
+            answered_by=former,
+        )
+    client.force_login(world.teacher_b)
+    assert 'name="display_name"' not in client.get(change_url(former)).content.decode()
+    assert rename(client, former).status_code == 403
+    assert name_of(former) == "Former-Grader"
+    client.force_login(world.teacher_ab)  # who teaches both courses may
+    assert rename(client, former).status_code == 302
+
+
 @pytest.mark.parametrize("who", ["teacher_a", "root"])
 def test_ones_own_email_is_changed_on_the_profile_page_not_in_the_back_office(
     client, world, who, mailoutbox, settings, django_capture_on_commit_callbacks
