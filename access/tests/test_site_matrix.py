@@ -122,6 +122,7 @@ def routes(a, b) -> list[Route]:
             post=AS_STUDENT_A,
             data={"join_code": a.group_o.join_code},
         ),
+        Route("projects:group_rename", project, post=AS_STUDENT_A, data={"name": "Intruders"}),
         Route("projects:group_leave", project, post=AS_STUDENT_A),
         Route(
             "projects:submit",
