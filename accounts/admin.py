@@ -63,6 +63,12 @@ def _naming(person: User):
 class EnrollingUserCreationForm(AdminUserCreationForm):
     """Create an account and enroll it in one of the instructor's courses, together."""
 
+    # Said where a busy person tries first (probe 96: no hint where else to go).
+    duplicate_email_message = _(
+        "Another account already uses this email address. To enroll its owner in your "
+        "course, type the address in Enrollments → Add (“or their email address”)."
+    )
+
     course = forms.ModelChoiceField(
         queryset=None,
         label=_("Enroll in"),

@@ -264,6 +264,8 @@ class GraderReassignForm(PlainErrorsMixin, forms.Form):
     group = forms.ModelChoiceField(
         queryset=Group.objects.none(),
         label="Group",
+        # An empty list said nothing (probe 96: groups formed, nothing handed in yet).
+        help_text="The groups that have handed in work and whose review is not completed.",
         error_messages={
             "required": "Choose the group to reassign.",
             "invalid_choice": "Choose a group of this assignment that submitted and whose "

@@ -919,9 +919,32 @@ class EnrollmentChangeList(ChangeList):
 class EnrollmentAdminForm(forms.ModelForm):
     acting_user = None  # who saves it (EnrollmentAdmin.get_form)
 
+    # The person list holds the people of one's courses only: someone with an account in
+    # none of them (a student of last year's course) is found by the address their
+    # account uses (probe 96: only a roster of one line worked). New enrollments only.
+    email = forms.EmailField(
+        required=False,
+        label=_("or their email address"),
+        help_text=_(
+            "Someone who has an account but is in none of your courses: the address their "
+            "account uses. For someone without an account, use Users → Add, which emails "
+            "them an invitation."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None or "user" not in self.fields:
+            self.fields.pop("email", None)
+            return
+        self.fields["user"].required = False
+        self.fields["user"].help_text = _("Someone in one of your courses.")
+
     def clean(self):
         cleaned = super().clean()
         before = self.instance  # the saved values: the form sets the new ones after clean()
+        if "email" in self.fields and not self.has_error("email"):
+            self._person_by_email(cleaned)
         user, course = cleaned.get("user"), cleaned.get("course")
         if not before.pk and user and course:
             try:  # saving would reclaim it (save_model): not from another's course
@@ -933,6 +956,25 @@ class EnrollmentAdminForm(forms.ModelForm):
             if cleaned.get("role") not in (None, Role.INSTRUCTOR) or moved:
                 refuse_if_last_instructor(before)
         return cleaned
+
+    def _person_by_email(self, cleaned: dict) -> None:
+        """Take the person of the address typed as the enrollment's, said if none or both."""
+        user, email = cleaned.get("user"), cleaned.get("email")
+        if user and email:
+            self.add_error("email", _("Choose the person or type an address, not both."))
+        elif not user and not email:
+            self.add_error("user", _("Choose the person, or type their email address below."))
+        elif email:
+            try:
+                cleaned["user"] = User.objects.get_by_login(email)
+            except User.DoesNotExist:
+                self.add_error(
+                    "email",
+                    _(
+                        "No account uses this address: add the person with Users → Add, "
+                        "which emails them an invitation."
+                    ),
+                )
 
 
 @admin.register(Enrollment)
@@ -950,6 +992,12 @@ class EnrollmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
     readonly_fields = ("last_lesson", "created_at")
     fields = ("user", "course", "role", "last_lesson", "created_at")
     change_list_template = "admin/lessons/enrollment/change_list.html"
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        if obj is None:  # nothing read-only to show on an empty form; the address field
+            return ("user", "email", "course", "role")
+        return self.fields
+
     actions = ("resend_invitation",)
 
     @admin.display(description=_("email"), ordering="user__email")

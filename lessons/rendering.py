@@ -462,6 +462,38 @@ def image_problems(rendered: str, attached: Mapping[str, str]) -> list[str]:
     return problems
 
 
+# A relative address whose last part has a file's extension ("slides.pdf", "data/a.csv"):
+# an attachment's name; a link to another lesson ("../flask-intro/") has none.
+_FILE_NAME = re.compile(
+    r"\A(?![a-z][a-z0-9+.-]*:|[/#?])(?:[^?#]*/)?[^/?#]+\.[A-Za-z0-9]{1,8}(?:[?#].*)?\Z"
+)
+
+
+def link_problems(rendered: str, attached: Mapping[str, str]) -> list[str]:
+    """What an author is told of RENDERED's links to files that are not ATTACHED (probe 96:
+    "[the slides](slides.pdf)" without the file gave students a page not found, where a
+    missing image was said). One sentence, naming the first few."""
+    addresses = set(attached.values())
+    missing: dict[str, None] = {}
+    for found in _A_TAG.finditer(rendered):
+        href = html.unescape(dict(_ATTRIBUTE.findall(found.group(1))).get("href", ""))
+        if href not in addresses and _FILE_NAME.match(href):
+            missing[href] = None
+    if not missing:
+        return []
+    names = first_few([f"“{name}”" for name in missing], 5)
+    if len(missing) == 1:
+        return [
+            f"The link to {names} points at no file attached to this lesson: students would "
+            "find no page there. Attach a file of that name to the lesson, or correct the "
+            "name."
+        ]
+    return [
+        f"The links to {names} point at no files attached to this lesson: students would "
+        "find no page there. Attach files of those names to the lesson, or correct the names."
+    ]
+
+
 # nh3 writes every table tag as these, without attributes (none is allowed on a table).
 _TABLE_BOX = '<div class="md-table" tabindex="0" role="region" aria-label="Table {}">'
 

@@ -63,7 +63,7 @@ from .models import (
     one_line_refusal,
     renumber,
 )
-from .rendering import image_problems
+from .rendering import image_problems, link_problems
 from .signals import course_copied
 from .tasks import send_enrollment_notices
 
@@ -1226,7 +1226,8 @@ def _refuse_taking_out_answers(data: bundle.CourseData, lessons: dict[str, Lesso
 def lesson_images_point_at_files(lesson: Lesson, *, files_changed: bool = True) -> list[str]:
     """Render LESSON's text again once its files are saved (they are saved after it), so
     that its images written with a file's name point at that file; return what its
-    author is told of images readers will not see (``rendering.image_problems``).
+    author is told of images readers will not see and links to files that are not
+    attached (``rendering.image_problems``, ``link_problems``).
     FILES_CHANGED false: its files are those its save rendered it with, nothing to redo."""
     attached = lesson.attached_files()
     if files_changed:
@@ -1234,7 +1235,7 @@ def lesson_images_point_at_files(lesson: Lesson, *, files_changed: bool = True) 
         lesson.render(attached)
         if lesson.body_html != before:
             Lesson.objects.filter(pk=lesson.pk).update(body_html=lesson.body_html)
-    return image_problems(lesson.body_html, attached)
+    return image_problems(lesson.body_html, attached) + link_problems(lesson.body_html, attached)
 
 
 def _attachments_import(

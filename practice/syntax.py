@@ -330,7 +330,10 @@ def _load(block: _Block, problems: list[Problem]) -> tuple[dict | None, dict[str
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = first + mark.line if mark is not None else block.line
         problem = getattr(exc, "problem", None) or str(exc)
-        problems.append(Problem(line, f"invalid YAML in the {block.kind}: {problem}"))
+        said = f"invalid YAML in the {block.kind}: {problem}"
+        problems.append(
+            Problem(line, f"{said} ({hint})" if (hint := _yaml_hint(problem)) else said)
+        )
         return None, {}
     except (ValueError, RecursionError) as exc:  # what PyYAML lets through: be safe
         problems.append(Problem(block.line, f"the {block.kind} cannot be read ({exc})"[:300]))
@@ -639,3 +642,21 @@ def normalize_output(text: str) -> str:
     curly quotes and dashes as straight ones (a phone types them for ' " -)."""
     lines = text.translate(_TYPOGRAPHIC).replace("\r\n", "\n").replace("\r", "\n").split("\n")
     return "\n".join(line.rstrip() for line in lines).rstrip("\n")
+
+
+# PyYAML's words for the mistakes people make typing a question, and what to do (probe
+# 96: "mapping values are not allowed here" for a prompt holding "a: b"). In order: the
+# first that PyYAML's problem starts with.
+_YAML_HINTS = (
+    ("mapping values are not allowed here", 'a text holding ": " must be in quotes'),
+    ("could not find expected ':'", "each line is 'key: value', and a text may need quotes"),
+    ("found character '\\t'", "indent with spaces, not tabs"),
+    ("found character", "a text starting with this character must be in quotes"),
+    ("found undefined alias", "a text starting with * must be in quotes"),
+    ("found unexpected end of stream", "a quote is opened and not closed"),
+)
+
+
+def _yaml_hint(problem: str) -> str:
+    """Return what to do about PyYAML's PROBLEM, in words, or "" if not known."""
+    return next((hint for words, hint in _YAML_HINTS if problem.startswith(words)), "")

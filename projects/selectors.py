@@ -187,13 +187,11 @@ def projects_for_dashboard(user: User) -> list[ProjectStatus]:
 
 
 def upcoming_deadlines(user: User, *, limit: int = 5) -> list[ProjectStatus]:
-    """Return the student's next deadlines that have not passed yet, soonest first."""
+    """Return the student's next deadlines that have not passed yet, soonest first: those
+    of projects not open yet too (probe 96: "No upcoming project deadlines" beside a
+    project due in 84 days, opening later), which say when they open."""
     now = timezone.now()
-    rows = [
-        row
-        for row in projects_for_dashboard(user)
-        if row.is_student and row.deadline >= now and row.assignment.opens_at <= now
-    ]
+    rows = [row for row in projects_for_dashboard(user) if row.is_student and row.deadline >= now]
     # Released grades end a project, whatever deadline a group's extension still shows.
     rows = [row for row in rows if not row.grades_released]
     return sorted(rows, key=lambda row: row.deadline)[:limit]

@@ -26,5 +26,8 @@ def test_the_admin_index_links_each_taught_course_to_its_pages(client, alice):
 def test_a_superuser_who_teaches_nothing_is_told_how_to_start(admin_client):
     CourseFactory(title="Someone else's course")
     html = admin_client.get(reverse("admin:index")).content.decode()
-    assert "You teach no course yet" in html
+    # Not "you become its instructor" (probe 96): a superuser's courses are taught by
+    # the instructors they enroll.
+    assert "You teach no course yourself." in html and "become its instructor" not in html
     assert reverse("admin:lessons_course_add") in html
+    assert reverse("admin:accounts_user_add") in html

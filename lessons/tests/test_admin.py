@@ -831,6 +831,61 @@ def test_a_person_enrolled_by_hand_is_told(
     assert f"enrolled you in it on {settings.SITE_NAME}, as grader" in mailoutbox[0].body
 
 
+def test_someone_in_none_of_ones_courses_is_enrolled_by_their_address(
+    client,
+    pyweb,
+    other_course,
+    alice,
+    charlie,
+    mailoutbox,
+    settings,
+    django_capture_on_commit_callbacks,
+):
+    """Probe 96: a student of another course could be enrolled only by a one-line roster:
+    the person list holds the people of one's own courses, Users → Add refused the
+    address as taken."""
+    from html import unescape
+
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    # A student of another course only (not alice's).
+    Enrollment.objects.get_or_create(
+        user=charlie, course=other_course.course, defaults={"role": Role.STUDENT}
+    )
+    client.force_login(alice)
+    url = reverse("admin:lessons_enrollment_add")
+    page = client.get(url).content.decode()
+    assert 'name="email"' in page and "Last lesson" not in page
+    course = {"course": pyweb.course.pk, "role": Role.STUDENT}
+
+    def refused(data: dict) -> str:
+        response = client.post(url, {**course, **data})
+        assert response.status_code == 200
+        return unescape(response.content.decode())
+
+    assert "Choose the person, or type their email address below." in refused({})
+    assert "No account uses this address: add the person with Users → Add" in refused(
+        {"email": "nobody@example.org"}
+    )
+    assert "Choose the person or type an address, not both." in refused(
+        {"email": charlie.email, "user": alice.pk}
+    )
+    assert not Enrollment.objects.filter(user=charlie, course=pyweb.course).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {**course, "email": charlie.email.upper()})
+    assert response.status_code == 302
+    assert Enrollment.objects.get(user=charlie, course=pyweb.course).role == Role.STUDENT
+    assert [m.to for m in mailoutbox] == [[charlie.email]]
+    # Twice: said as Django says it, nothing more made.
+    assert "is already enrolled in" in refused({"email": charlie.email})
+    # Users → Add points there for a taken address.
+    page = client.post(
+        reverse("admin:accounts_user_add"),
+        {"username": "charlie2", "email": charlie.email, "course": pyweb.course.pk},
+    ).content.decode()
+    assert "type the address in Enrollments → Add" in unescape(page)
+
+
 def test_every_input_of_a_table_of_rows_has_a_name_a_screen_reader_reads(client, pyweb, alice):
     """The inputs of tabular inlines have their column's header, not a label: axe
     reported "form elements must have labels" on the course's modules and a new

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from access.tests.matrix import form_data
 from lessons.models import LessonAttachment
-from lessons.rendering import image_problems, render_markdown, with_attached_files
+from lessons.rendering import image_problems, link_problems, render_markdown, with_attached_files
 
 pytestmark = pytest.mark.django_db
 
@@ -283,3 +283,23 @@ def test_an_api_client_reads_the_lessons_files_at_addresses_that_load(client, py
     assert images_of(client.get(lesson.get_absolute_url()).content.decode()) == [
         f"files/{files['diagram.png']}/"
     ]
+
+
+def test_a_link_to_a_file_not_attached_is_said_and_other_links_are_not():
+    """Probe 96: "[the slides](slides.pdf)" without the file: students found no page there,
+    and nothing was said where a missing image was."""
+    rendered = with_attached_files(
+        render_markdown(
+            "[the slides](slides.pdf) [data](data/scores.csv#top) [kept](notes.txt) "
+            "[next lesson](../flask-intro/) [elsewhere](https://example.org/a.pdf) "
+            "[top](#top) [mail](mailto:a@example.org) [site](/static/site.css)"
+        ).html,
+        {"notes.txt": "files/7/"},
+    )
+    assert link_problems(rendered, {"notes.txt": "files/7/"}) == [
+        "The links to “slides.pdf”, “data/scores.csv#top” point at no files attached to "
+        "this lesson: students would find no page there. Attach files of those names to "
+        "the lesson, or correct the names."
+    ]
+    only = render_markdown("[the slides](slides.pdf)").html
+    assert link_problems(only, {})[0].startswith("The link to “slides.pdf” points at no file")

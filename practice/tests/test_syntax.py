@@ -87,6 +87,22 @@ def problems(markdown: str) -> list[str]:
     [
         # Malformed YAML: the line of the problem inside the block.
         ("id: a\nkind: single\nprompt: a: b\n", "line 6: invalid YAML"),
+        # ...with what to do, in words (probe 96: PyYAML's words alone).
+        (
+            "id: a\nkind: single\nprompt: Why: explain\n",
+            "line 6: invalid YAML in the question: mapping values are not allowed here (a "
+            'text holding ": " must be in quotes)',
+        ),
+        (
+            "id: a\nkind: text\nprompt: @home\n",
+            "line 6: invalid YAML in the question: found character '@' that cannot start any "
+            "token (a text starting with this character must be in quotes)",
+        ),
+        (
+            "id: a\nkind: text\nprompt: P\nanswers:\n\t- x\n",
+            "line 8: invalid YAML in the question: found character '\\t' that cannot start any "
+            "token (indent with spaces, not tabs)",
+        ),
         ("- just\n- a list\n", "line 3: a question must be 'key: value' lines"),
         ("id: a\nkind: essay\nprompt: P\n", "line 5: kind must be one of single, multiple"),
         ("id: a\nprompt: P\n", "line 3: 'kind' is missing"),

@@ -172,6 +172,18 @@ class ProjectAssignmentForm(forms.ModelForm):
             self.add_error("due_at", DUE_AFTER_OPENING)
         if maximum is not None and "max_group_size" not in self.errors:
             self._refuse_groups_over(maximum)
+        per_day, cap = data.get("late_penalty_per_day"), data.get("late_penalty_cap")
+        if data.get("late_policy") == LatePolicy.PENALTY and per_day and cap is not None:
+            if cap < per_day:
+                # Students read "10% per started day, at most 5%" (probe 96).
+                self.add_error(
+                    "late_penalty_cap",
+                    _(
+                        "The maximum penalty is below one day's penalty (%(day)s %%): raise "
+                        "it to at least %(day)s, or lower the penalty per day."
+                    )
+                    % {"day": without_trailing_zeros(per_day)},
+                )
         return data
 
     def _refuse_groups_over(self, maximum: int) -> None:
@@ -249,18 +261,20 @@ class ProjectAssignmentAdmin(ChoiceMessagesMixin, CourseScopedHistoryAdmin):
                     "deadline. Lengthen or delete the extension on the group's page.",
                 )
         dates = {"due_at", "is_published"} & set(form.changed_data) or not change
-        if dates and obj.is_published and obj.due_at <= timezone.now():
+        if dates and obj.due_at <= timezone.now():
             # Allowed (a project may be put up after the fact), but a year typed wrong
-            # for next term's run is the usual mistake: said (probe 83: saved unsaid).
+            # for next term's run is the usual mistake: said (probe 83: saved unsaid),
+            # also while it is a draft (probe 96: said only once published).
             late = {
                 LatePolicy.NO_LATE_WORK: "no group can hand in any more (no late work)",
                 LatePolicy.PENALTY: "every version handed in now is late, with its penalty",
                 LatePolicy.NO_PENALTY: "every version handed in now counts as late",
             }[obj.late_policy]
+            when = "" if obj.is_published else "once it is published, "
             messages.warning(
                 request,
                 f"The deadline of {obj} ({local_text(obj.due_at)}) has already passed: "
-                f"{late}, but for groups with a later extension. If that is not meant, "
+                f"{when}{late}, but for groups with a later extension. If that is not meant, "
                 "correct the date.",
             )
         totals_changed = {"weight", "missing_counts_as_zero"} & set(form.changed_data)

@@ -553,3 +553,45 @@ def test_a_published_project_whose_deadline_has_passed_is_saved_and_said(admin_c
     )
     said = unescape(admin_client.post(path, data, follow=True).content.decode())
     assert "has already passed" not in said
+
+
+def test_a_draft_project_whose_deadline_has_passed_is_said_too(admin_client, assignment):
+    """Probe 96: a new project, a draft, typed with last year's dates: saved unsaid."""
+    from html import unescape
+
+    path = reverse("admin:projects_projectassignment_change", args=[assignment.pk])
+    data = form_data(admin_client.get(path).content.decode(), "projectassignment_form")
+    data.pop("is_published", None)
+    past = (timezone.now() - timedelta(days=300)).astimezone()
+    data.update(
+        {
+            "due_at_0": [past.strftime("%Y-%m-%d")],
+            "due_at_1": [past.strftime("%H:%M:%S")],
+            "opens_at_0": [(past - timedelta(days=30)).strftime("%Y-%m-%d")],
+            "late_policy": ["none"],
+        }
+    )
+    said = unescape(admin_client.post(path, data, follow=True).content.decode())
+    assert (
+        "has already passed: once it is published, no group can hand in any more (no late work)"
+    ) in said
+
+
+def test_a_maximum_penalty_below_one_days_is_refused_on_its_field(admin_client, assignment):
+    """Probe 96: students read "10% per started day, at most 5%"."""
+    from html import unescape
+
+    path = reverse("admin:projects_projectassignment_change", args=[assignment.pk])
+    data = form_data(admin_client.get(path).content.decode(), "projectassignment_form")
+    data.update(
+        {"late_policy": ["penalty"], "late_penalty_per_day": ["10"], "late_penalty_cap": ["5"]}
+    )
+    page = unescape(admin_client.post(path, data).content.decode())
+    assert (
+        "The maximum penalty is below one day's penalty (10 %): raise it to at least 10, or "
+        "lower the penalty per day."
+    ) in page
+    assignment.refresh_from_db()
+    assert assignment.late_penalty_cap != 5
+    data["late_penalty_cap"] = ["10"]
+    assert admin_client.post(path, data).status_code == 302

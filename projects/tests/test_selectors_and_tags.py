@@ -106,18 +106,26 @@ def test_the_dashboard_lists_every_course_in_two_queries(student):
     assert all(row.group_name == "G" and row.status == "pending" for row in rows)
 
 
-def test_upcoming_deadlines_skip_past_and_unopened_projects(course, student, assignment):
+def test_upcoming_deadlines_skip_past_projects_and_say_when_others_open(
+    course, student, assignment
+):
+    """Probe 96: a project opening later was left out, and the dashboard said "No
+    upcoming project deadlines" beside it."""
     ProjectAssignmentFactory(
         course=course,
         opens_at=timezone.now() - timedelta(days=9),
         due_at=timezone.now() - timedelta(days=1),
     )
-    ProjectAssignmentFactory(
+    later = ProjectAssignmentFactory(
         course=course,
-        opens_at=timezone.now() + timedelta(days=1),
-        due_at=timezone.now() + timedelta(days=9),
+        title="Opens later",
+        opens_at=timezone.now() + timedelta(days=20),
+        due_at=timezone.now() + timedelta(days=84),
     )
-    assert [row.assignment for row in upcoming_deadlines(student)] == [assignment]
+    assert [row.assignment for row in upcoming_deadlines(student)] == [assignment, later]
+    html = render("{{ upcoming_deadlines() }}", student)
+    assert re.search(r"Opens later.*?· opens <time[^>]*>[^<]+</time>, due <time", html, re.S)
+    assert html.count("· opens ") == 1  # the open one says only its deadline
 
 
 def render(source: str, user, **context) -> str:
