@@ -81,11 +81,11 @@ def test_a_level_is_picked_with_the_keyboard_and_the_total_follows(
     page.keyboard.type("4")
     expect(page.locator("#live-total")).to_contain_text("11 / 15")
     page.screenshot(path=artifacts_dir / "grading-levels-keyboard.png", full_page=True)
-    # A total past the maximum is flagged while typing.
+    # A score past its maximum is left out of the total, which says so.
     page.keyboard.type("9")  # 49 points of 5
-    expect(page.locator("#live-total-over")).to_be_visible()
+    expect(page.locator("#live-total-invalid")).to_be_visible()
     page.keyboard.press("Backspace")
-    expect(page.locator("#live-total-over")).to_be_hidden()
+    expect(page.locator("#live-total-invalid")).to_be_hidden()
 
     # The server computes the real total when it saves; the typed one, equal, goes.
     page.keyboard.press("Enter")

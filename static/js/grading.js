@@ -22,21 +22,34 @@
     });
   });
 
-  // The total while scoring; the server computes the real one when it saves.
+  // The total while scoring; the server computes the real one when it saves. A score it
+  // would refuse (below 0, over its maximum, more than 2 decimals, not a number) is left
+  // out, and the line says so: 30 points of 25 were added in (probe 95).
   var live = document.getElementById("live-total");
+  function invalid(input) {
+    // The field's own min, max and step (0.01 from 0): the server's rules.
+    var v = input.validity;
+    return v.badInput || v.rangeUnderflow || v.rangeOverflow || v.stepMismatch;
+  }
   function updateTotal() {
     if (!live || !form) return;
     var total = 0;
+    var left = 0;
     form.querySelectorAll("input.score").forEach(function (input) {
+      if (invalid(input)) { left += 1; return; }
       var value = parseFloat(input.value);
       if (!isNaN(value)) total += value;
     });
     total = Math.round(total * 100) / 100;
     document.getElementById("live-total-value").textContent = String(total);
-    // Shown only while it differs from the saved total above it, flagged past the maximum.
+    var note = document.getElementById("live-total-invalid");
+    note.hidden = left === 0;
+    note.textContent = left === 0 ? "" : ", not counting " + (left === 1 ? "1 score that is" : left + " scores that are") +
+      " not valid (points go from 0 to the criterion’s maximum, with at most 2 decimals)";
+    // Shown while it differs from the saved total above it, or leaves a score out. Past
+    // the maximum it cannot go: no score counted is over its criterion's.
     var saved = document.getElementById("total");
-    live.hidden = Boolean(saved) && parseFloat(saved.dataset.saved) === total;
-    document.getElementById("live-total-over").hidden = !(total > parseFloat(live.dataset.max));
+    live.hidden = Boolean(saved) && parseFloat(saved.dataset.saved) === total && left === 0;
   }
   if (form) {
     form.querySelectorAll("input.score").forEach(function (input) {
@@ -56,6 +69,10 @@
   var pressed = null; // {button}: pressed while a draft was being saved
   var leaving = null; // the address of a link followed while a draft was pending
   var sending = null; // {form, button}: another form sent while a draft was pending
+  // Changes the server has not stored: typed since the last draft saved, or in a draft
+  // it refused. Leaving the page then asks first (probe 95: a score of 30 of 25
+  // refused every draft, and a closed tab lost all the feedback typed since).
+  var unsaved = false;
   function say(text) { if (status) status.textContent = text; }
 
   function save(keepalive) {
@@ -102,6 +119,7 @@
             updateTotal();
           }
           say("Draft saved " + data.at + (data.note ? ". " + data.note : ""));
+          unsaved = dirty; // typed while this draft was on its way: not in it
           return true;
         } else if (data.gone) {
           // Handed to another grader, deleted, or a role changed: every later draft
@@ -137,6 +155,7 @@
             return;
           }
           if (saved === true) { sending = next; save(); return; }
+          say(status.textContent + " Nothing else was sent: send it again once the draft is saved.");
         }
         // A button pressed while this draft was on its way: sent now, with its version.
         if (pressed) {
@@ -150,6 +169,7 @@
   if (form && form.dataset.draftUrl) {
     if (form.dataset.autosave === "on") {
       var changed = function () {
+        unsaved = true;
         if (stopped) return;
         dirty = true;
         if (timer) clearTimeout(timer);
@@ -166,6 +186,7 @@
           return;
         }
         dirty = false; // the form itself saves now
+        unsaved = false;
       });
       // Following a link of this site (another file of the tree) with a draft not yet
       // stored: the next page was built before the draft arrived, showed the old marks,
@@ -186,10 +207,12 @@
       // Another form of the page (a line comment) sent likewise: the page it leads to
       // showed the marks from before the draft, and the next draft was refused as
       // "another tab or window" (probe 44). Captured before the form's own listeners
-      // (data-once), so it is sent, once, when the draft is in.
+      // (data-once), so it is sent, once, when the draft is in. Held back too after a
+      // refused draft: its page would drop what that draft held, and a "leave?" answered
+      // "stay" left its button saying "Adding…".
       document.addEventListener("submit", function (event) {
         var other = event.target;
-        if (other === form || !(dirty || saving) || stopped || event.defaultPrevented) return;
+        if (other === form || !(unsaved || saving) || stopped || event.defaultPrevented) return;
         event.preventDefault();
         sending = { form: other, button: event.submitter || null };
         say("Saving draft before sending…");
@@ -202,17 +225,16 @@
       say("This review is completed: changes are saved when you press “Complete review” (or “Save draft” to reopen it).");
       // Nothing saves a completed review by itself: leaving with changes asks first
       // (probe 37: a score changed, a file of the tree clicked, the change gone).
-      var edited = false;
-      var mark = function () { edited = true; };
+      var mark = function () { unsaved = true; };
       form.addEventListener("input", mark);
       form.addEventListener("change", mark);
-      form.addEventListener("submit", function () { edited = false; });
-      window.addEventListener("beforeunload", function (event) {
-        if (!edited) return;
-        event.preventDefault();
-        event.returnValue = "";
-      });
+      form.addEventListener("submit", function () { unsaved = false; });
     }
+    window.addEventListener("beforeunload", function (event) {
+      if (!unsaved) return;
+      event.preventDefault();
+      event.returnValue = "";
+    });
   }
 
   var lineInput = document.getElementById("id_line");
