@@ -70,6 +70,11 @@ Condition = Callable[[Model], Q]  # user -> a filter on the rule's model
 NOT_FOUND = "No such page."
 
 
+class RefusedInWords(PermissionDenied):
+    """A refusal whose message is written for the person refused: the 403 page says it
+    (PermissionDenied's own messages are for the log)."""
+
+
 @dataclass(frozen=True)
 class Grant:
     """ROLES in the object's course allow the action, on the rows matching WHEN (if any)."""

@@ -114,10 +114,11 @@ def _too_many_parts(exception) -> str:
 
 
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
-    detail = "You do not have permission to do this."
+    said = str(exception) if isinstance(exception, policy.RefusedInWords) else ""
+    detail = said or "You do not have permission to do this."
     if problem := _api_problem(request, 403, "Forbidden", detail):
         return problem
-    return render(request, "errors/403.html", status=403)
+    return render(request, "errors/403.html", {"said": said}, status=403)
 
 
 def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:

@@ -96,7 +96,12 @@ MEMBER_OR_TEACHER = frozenset({Role.STUDENT, Role.INSTRUCTOR})  # the feedback p
 
 def _require_grader(user: User) -> None:
     if not policy.grades_anywhere(user):
-        raise PermissionDenied("Only graders and instructors grade.")
+        # Said: a grader removed from their course, back at a bookmark, read a bare
+        # "Access denied" (probe 95).
+        raise policy.RefusedInWords(
+            "You grade in no course now, so there is nothing to grade here. If you should, "
+            "ask the course's instructor to enroll you as a grader."
+        )
 
 
 def get_review_for_grader(request: HttpRequest, pk: int) -> tuple[Review, bool]:
@@ -758,7 +763,7 @@ def regrade_list(request: HttpRequest) -> HttpResponse:
                 RegradeMessage.objects.filter(regrade=OuterRef("pk"))
                 .order_by("-created_at", "-pk")
                 .values("from_staff")[:1]
-            )
+            ),
         )
         # Open ones first (probe 82: "accepted" sorted above "open").
         .order_by(Case(When(status=RegradeStatus.OPEN, then=0), default=1), "-created_at")

@@ -65,6 +65,7 @@ def route_kwargs(world, lesson) -> dict[str, dict]:
         "projects:group_create": {"course_slug": course, "slug": assignment},
         "projects:group_join": {"course_slug": course, "slug": assignment},
         "projects:group_leave": {"course_slug": course, "slug": assignment},
+        "projects:group_rename": {"course_slug": course, "slug": assignment},
         "projects:submit": {"course_slug": course, "slug": assignment},
         "projects:submission": by_submission,
         "projects:submission_download": by_submission,

@@ -150,3 +150,20 @@ def test_another_courses_grader_learns_nothing(client, world):
     draft = client.post(draft_url(world), {"overall_feedback": "Mine"})
     assert draft.status_code == 404 and draft.json()["gone"] is True
     assert Review.objects.get(pk=world.review.pk).overall_feedback == ""
+
+
+def test_a_removed_grader_at_the_queue_is_told_why_in_words(client, world, grace):
+    """Probe 95: a grader removed from their course, back at a bookmarked queue, read a
+    bare "Access denied"."""
+    client.force_login(grace)
+    assert client.get(reverse("grading:grader_queue")).status_code == 200
+    Enrollment.objects.filter(user=grace, course=world.course).delete()
+    for name in ("grading:grader_queue", "grading:regrade_list"):
+        response = client.get(reverse(name))
+        assert response.status_code == 403
+        assert "You grade in no course now, so there is nothing to grade here." in (
+            html.unescape(response.content.decode())
+        )
+    # Other refusals keep the general page.
+    page = client.get(reverse("admin:index")).content.decode()
+    assert "You grade in no course now" not in page
