@@ -360,6 +360,9 @@ def test_the_schema_and_its_page_are_served_without_cdn(client):
     assert page.status_code == 200
     html = page.content.decode()
     assert "cdn" not in html.lower() and "/static/" in html
+    # Nothing inline the site's CSP refuses (probe 94: its <style> block was blocked).
+    assert "<style" not in html and "style-src 'self'" in page["Content-Security-Policy"]
+    assert "/static/css/swagger" in html
 
 
 def test_the_schema_in_a_type_nobody_writes_is_refused_in_json(client):
