@@ -189,7 +189,10 @@ class UserAdmin(
     def _sees(self, request: HttpRequest, obj: User | None) -> bool:
         if obj is None:
             return policy.uses_back_office(request.user)
-        return policy.visible_users(request.user).filter(pk=obj.pk).exists()
+        seen = request.__dict__.setdefault("_people_seen", {})  # as _person_changes
+        if obj.pk not in seen:
+            seen[obj.pk] = policy.visible_users(request.user).filter(pk=obj.pk).exists()
+        return seen[obj.pk]
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return policy.uses_back_office(request.user)
@@ -200,7 +203,14 @@ class UserAdmin(
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         if not self._sees(request, obj):
             return False
-        return obj is None or self._changes(request.user, obj)
+        if obj is None:
+            return True
+        # Asked several times a page (the form, its fields, the buttons): answered once,
+        # as it reads every kind of row naming the person (probe 97: 150 queries a page).
+        answers = request.__dict__.setdefault("_person_changes", {})
+        if obj.pk not in answers:
+            answers[obj.pk] = self._changes(request.user, obj)
+        return answers[obj.pk]
 
     def _changes(self, by: User, person: User) -> bool:
         """Return whether BY may change PERSON (already seen): names are site-wide.

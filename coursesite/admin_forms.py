@@ -33,12 +33,17 @@ class ParentRowsFormSet(BaseInlineFormSet):
     """
 
     def clean(self) -> None:
+        # Ticked for deletion too: nothing was deleted and the page said it saved (probe
+        # 94). A row deleted meanwhile is no row anywhere, and its id is refused by Django.
         foreign = [
             form
             for form in self.initial_forms
             if form.instance.pk is None
-            and not self._should_delete_form(form)
             and self._pk_field.name not in form.errors
+            and (
+                not self._should_delete_form(form)
+                or getattr(form, "cleaned_data", {}).get(self._pk_field.name) is not None
+            )
         ]
         for form in foreign:
             form.add_error(

@@ -751,10 +751,12 @@ def regrade_list(request: HttpRequest) -> HttpResponse:
         )
         # Who spoke last in its thread: None without messages.
         .annotate(
-            # A grader removed from the course answers no more: its teachers must (probe 95).
+            # A grader removed from the course, or whose account is deactivated, answers
+            # no more: its teachers must (probe 95), as its email tells them (probe 97).
             grader_left=~Exists(
                 Enrollment.objects.filter(
                     user=OuterRef("review__grader"),
+                    user__is_active=True,
                     course=OuterRef("review__group__assignment__course"),
                     role__in=STAFF_ROLES,
                 )

@@ -6,6 +6,7 @@ the access policy for every row, choice and permission); superusers see all.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 from django import forms
@@ -324,6 +325,9 @@ class ModuleInline(CourseScopedInline, admin.TabularInline):
     ordering = ("order", "pk")
 
 
+KEYS_COUNTED = "course_form_keys_counted"
+
+
 class CourseAdminForm(forms.ModelForm):
     """The course form, counting the keys typed in it.
 
@@ -335,14 +339,28 @@ class CourseAdminForm(forms.ModelForm):
     """
 
     guesser = ""  # the account typing (CourseAdmin.get_form)
+    session = None  # its session (the same)
 
     def clean_enrollment_key(self):
         key = self.cleaned_data.get("enrollment_key")
-        if key != self.instance.enrollment_key and not enroll_throttle.allows(self.guesser):
+        if not key or key == self.instance.enrollment_key:
+            return key
+        # Once per key (in any capitals, as keys compare): the form sent again after
+        # another field's error, or the add form's generated key, is no new guess (probe
+        # 97: each sending counted again). The session keeps the last few counted.
+        tried = self.session.setdefault(KEYS_COUNTED, []) if self.session is not None else []
+        digest = hashlib.sha256(key.casefold().encode()).hexdigest()[:20]
+        if digest in tried:
+            return key
+        if not enroll_throttle.allows(self.guesser):
             raise ValidationError(
                 _("Too many keys tried: wait %(wait)s, then try again.")
                 % {"wait": enroll_throttle.wait}
             )
+        tried.append(digest)
+        del tried[:-50]
+        if self.session is not None:
+            self.session.modified = True
         return key
 
 
@@ -404,7 +422,8 @@ class CourseAdmin(InlineRowsMixin, PublishActionsMixin, CourseScopedHistoryAdmin
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
-        return type(form.__name__, (form,), {"guesser": subject_of_user(request.user)})
+        typing = {"guesser": subject_of_user(request.user), "session": request.session}
+        return type(form.__name__, (form,), typing)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -474,22 +474,26 @@ def link_problems(rendered: str, attached: Mapping[str, str]) -> list[str]:
     "[the slides](slides.pdf)" without the file gave students a page not found, where a
     missing image was said). One sentence, naming the first few."""
     addresses = set(attached.values())
+    names = {name.casefold() for name in attached}
     missing: dict[str, None] = {}
     for found in _A_TAG.finditer(rendered):
         href = html.unescape(dict(_ATTRIBUTE.findall(found.group(1))).get("href", ""))
-        if href not in addresses and _FILE_NAME.match(href):
+        if href in addresses or href.startswith("www.") or not _FILE_NAME.match(href):
+            continue  # "www.…" is a site, said by the link itself when followed
+        name = unquote(re.split(r"[?#]", href, maxsplit=1)[0]).removeprefix("./")
+        if unicodedata.normalize("NFC", name).casefold() not in names:
             missing[href] = None
     if not missing:
         return []
-    names = first_few([f"“{name}”" for name in missing], 5)
+    said = first_few([f"“{name}”" for name in missing], 5)
     if len(missing) == 1:
         return [
-            f"The link to {names} points at no file attached to this lesson: students would "
+            f"The link to {said} points at no file attached to this lesson: students would "
             "find no page there. Attach a file of that name to the lesson, or correct the "
             "name."
         ]
     return [
-        f"The links to {names} point at no files attached to this lesson: students would "
+        f"The links to {said} point at no files attached to this lesson: students would "
         "find no page there. Attach files of those names to the lesson, or correct the names."
     ]
 

@@ -648,7 +648,10 @@ def normalize_output(text: str) -> str:
 # 96: "mapping values are not allowed here" for a prompt holding "a: b"). In order: the
 # first that PyYAML's problem starts with.
 _YAML_HINTS = (
-    ("mapping values are not allowed here", 'a text holding ": " must be in quotes'),
+    (
+        "mapping values are not allowed here",
+        'a text holding ": " must be in quotes, or a key is indented under another',
+    ),
     ("could not find expected ':'", "each line is 'key: value', and a text may need quotes"),
     ("found character '\\t'", "indent with spaces, not tabs"),
     ("found character", "a text starting with this character must be in quotes"),

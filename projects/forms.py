@@ -19,8 +19,8 @@ class GroupCreateForm(PlainErrorsMixin, forms.Form):
         max_length=80,
         validators=[validate_name],
         help_text=(
-            "Your teammates will see this name, which your group can change until its grading "
-            "starts. You can share the join code afterwards."
+            "Your teammates will see this name; your group can rename itself until the "
+            "deadline (or its grading, if sooner). You can share the join code afterwards."
         ),
     )
 
@@ -30,7 +30,7 @@ class GroupRenameForm(PlainErrorsMixin, forms.Form):
         label="The group's new name",
         max_length=80,
         validators=[validate_name],
-        help_text="Your group can be renamed until its grading starts.",
+        help_text="Until the deadline, or until its grading starts if that comes first.",
     )
 
 

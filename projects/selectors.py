@@ -35,6 +35,7 @@ class ProjectStatus:
     latest_submitted_at: datetime | None
     latest_is_late: bool | None
     is_student: bool
+    grading_started: bool = False  # the user's group's
 
     @property
     def grades_released(self) -> bool:
@@ -50,11 +51,14 @@ class ProjectStatus:
 
     @property
     def takes_versions_after_deadline(self) -> bool:
-        """Whether a version handed in after this deadline is still taken (late work)."""
-        assignment = self.assignment
+        """Whether a version handed in after this deadline is still taken (late work), as
+        the project's page says it (probe 97: not once its grading started, under "lock
+        when grading starts")."""
+        assignment, rule = self.assignment, self.assignment.late_version_rule
         return (
             assignment.accepts_late_work
-            and assignment.late_version_rule != LateVersionRule.LOCK_AT_DEADLINE
+            and rule != LateVersionRule.LOCK_AT_DEADLINE
+            and not (rule == LateVersionRule.LOCK_WHEN_GRADING and self.grading_started)
         )
 
     @property
@@ -64,6 +68,8 @@ class ProjectStatus:
             return "teacher"
         if self.latest_version:
             return "late" if self.latest_is_late else "submitted"
+        if not self.assignment.has_opened():  # not "No group yet" (probe 97)
+            return "not_open"
         if self.group_name is None:
             return "no_group"
         return "missed" if self.is_past_due else "pending"
@@ -137,6 +143,7 @@ def _memberships(user_id: int):
             "assignment_id",
             "group__name",
             "group__extension__due_at",
+            "group__grading_started_at",
             version=Subquery(latest.values("version")[:1]),
             submitted_at=Subquery(latest.values("submitted_at")[:1]),
             is_late=Subquery(latest.values("is_late")[:1]),
@@ -169,6 +176,7 @@ def _statuses(user: User, assignments: list[ProjectAssignment]) -> list[ProjectS
                 latest_submitted_at=mine.get("submitted_at"),
                 latest_is_late=mine.get("is_late"),
                 is_student=policy.role_in(user, assignment.course_id) == Role.STUDENT,
+                grading_started=mine.get("group__grading_started_at") is not None,
             )
         )
     return statuses

@@ -454,3 +454,17 @@ def test_a_renamed_username_keeps_the_rule_a_new_one_follows(admin_client, world
     world.student_b.refresh_from_db()
     kept = admin_client.post(change_url(world.student_b), superuser_data(world.student_b))
     assert kept.status_code == 302
+
+
+def test_a_persons_change_page_runs_a_bounded_number_of_queries(
+    client, world, django_assert_max_num_queries
+):
+    """Probe 97: the rule on who may rename someone reads every kind of row naming them,
+    and ran once per question the page asks (150 queries a page): answered once."""
+    client.force_login(world.teacher_a)
+    with django_assert_max_num_queries(40):
+        page = client.get(change_url(world.student_a))
+    assert 'name="display_name"' in page.content.decode()
+    with django_assert_max_num_queries(40):
+        assert rename(client, world.student_a).status_code == 302
+    assert name_of(world.student_a) == RENAMED

@@ -453,6 +453,13 @@ def test_a_regrade_request_is_emailed_to_its_grader_or_if_gone_to_the_instructor
     client.force_login(alice)
     listed = client.get(reverse("grading:regrade_list")).content.decode()
     assert listed.count("Its grader has left the course: answer it yourself") == 2
+    # Enrolled again but deactivated: neither answers, and both say so (probe 97).
+    enroll(grace, released.course, Role.GRADER)
+    listed = client.get(reverse("grading:regrade_list")).content.decode()
+    assert "Its grader has left the course" not in listed
+    type(grace).objects.filter(pk=grace.pk).update(is_active=False)
+    listed = client.get(reverse("grading:regrade_list")).content.decode()
+    assert listed.count("Its grader has left the course: answer it yourself") == 2
 
 
 def test_a_mark_changed_after_the_run_was_closed_is_still_told(

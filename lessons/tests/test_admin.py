@@ -731,6 +731,12 @@ def test_a_row_posted_with_another_courses_id_is_refused_not_dropped(
     assert "This row was changed or deleted elsewhere" in page
     assert Module.objects.get(pk=foreign.pk).title != "Hijack"
     assert not Module.objects.filter(slug="hijack").exists()
+    # Ticked for deletion, it was answered "changed successfully" with nothing done
+    # (probe 94): refused the same way.
+    data["modules-0-DELETE"] = ["on"]
+    page = client.post(url, data).content.decode()
+    assert "a row below is not one of this page&#x27;s any more" in page
+    assert Module.objects.filter(pk=foreign.pk).exists()
 
 
 def test_a_saved_enrollment_changes_its_role_only(client, pyweb, other_course, alice, bob, charlie):
@@ -805,9 +811,12 @@ def test_keys_guessed_through_the_course_form_count_as_wrong_keys(
         ).content.decode()
     )
     assert "Another course already uses this key" in try_key("secret-key-of-b")
-    # The same key as the course has is no try.
+    # The same key as the course has is no try, nor a key sent again (in any capitals):
+    # the form sent back for another field's error (probe 97).
     assert client.post(url, data).status_code == 302
-    page = try_key("secret-key-of-b")
+    for _ in range(3):
+        assert "Another course already uses this key" in try_key("SECRET-key-of-b")
+    page = try_key("another-guess")
     assert (
         "Too many keys tried: wait" in page and "Another course already uses this key" not in page
     )

@@ -303,3 +303,9 @@ def test_a_link_to_a_file_not_attached_is_said_and_other_links_are_not():
     ]
     only = render_markdown("[the slides](slides.pdf)").html
     assert link_problems(only, {})[0].startswith("The link to “slides.pdf” points at no file")
+    # An attached file asked with a query, or named in another case or composition, and a
+    # site written without https:// are no missing files (probe 97).
+    others = render_markdown(
+        "[raw](Data.csv?raw=1) [accent](e%CC%81t%C3%A9.txt) [site](www.example.com)"
+    ).html
+    assert link_problems(others, {"data.csv": "files/1/", "été.txt": "files/2/"}) == []

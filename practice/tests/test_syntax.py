@@ -91,7 +91,7 @@ def problems(markdown: str) -> list[str]:
         (
             "id: a\nkind: single\nprompt: Why: explain\n",
             "line 6: invalid YAML in the question: mapping values are not allowed here (a "
-            'text holding ": " must be in quotes)',
+            'text holding ": " must be in quotes, or a key is indented under another)',
         ),
         (
             "id: a\nkind: text\nprompt: @home\n",

@@ -126,6 +126,7 @@ def test_upcoming_deadlines_skip_past_projects_and_say_when_others_open(
     html = render("{{ upcoming_deadlines() }}", student)
     assert re.search(r"Opens later.*?· opens <time[^>]*>[^<]+</time>, due <time", html, re.S)
     assert html.count("· opens ") == 1  # the open one says only its deadline
+    assert html.count("Not open yet") == 1  # not "No group yet" (probe 97)
 
 
 def render(source: str, user, **context) -> str:

@@ -538,10 +538,20 @@ def test_a_late_version_after_one_on_time_is_asked_before_it_replaces_it(
     page = html.unescape(client.get(assignment.get_absolute_url()).content.decode())
     assert asked in page
     assert "passed 1\xa0day, 2\xa0hours ago: late versions are still taken" in page
-    # And in the lists (probe 93: they said a bare "passed … ago").
-    for listing in (reverse("projects:mine"), reverse("projects:course", args=[course.slug])):
+    # And in the lists (probe 93: they said a bare "passed … ago"), per group: under "lock
+    # when grading starts", not once its grading started (probe 97).
+    lists = (reverse("projects:mine"), reverse("projects:course", args=[course.slug]))
+    for listing in lists:
         listed = html.unescape(client.get(listing).content.decode())
         assert "passed 1\xa0day, 2\xa0hours ago: late versions are still taken" in listed
+    assert assignment.late_version_rule == LateVersionRule.LOCK_WHEN_GRADING
+    Group.objects.filter(pk=group.pk).update(grading_started_at=timezone.now())
+    page = html.unescape(client.get(assignment.get_absolute_url()).content.decode())
+    assert "passed 1\xa0day, 2\xa0hours ago: no more versions" in page
+    for listing in lists:
+        listed = html.unescape(client.get(listing).content.decode())
+        assert "passed 1\xa0day, 2\xa0hours ago: no more versions" in listed
+    Group.objects.filter(pk=group.pk).update(grading_started_at=None)
 
     newer = make_zip({"app.py": "print('v2')\n"})
     response = client.post(
