@@ -130,6 +130,26 @@ def grader_loads(assignment: ProjectAssignment) -> list[User]:
     )
 
 
+def former_grader_loads(assignment: ProjectAssignment) -> list[User]:
+    """Return the people who hold reviews of ASSIGNMENT but no longer grade or teach its
+    course, each with ``assigned`` and ``done`` (probe 95: a removed grader's completed
+    reviews left the allocation table while the counts above it still held them)."""
+    mine = Q(reviews__group__assignment=assignment)
+    staff_here = Enrollment.objects.filter(
+        user=OuterRef("pk"), course_id=assignment.course_id, role__in=policy.STAFF
+    )
+    return list(
+        User.objects.filter(mine)
+        .exclude(Exists(staff_here))
+        .exclude(is_superuser=True, is_active=True)  # grades every course
+        .annotate(
+            assigned=Count("reviews", filter=mine),
+            done=Count("reviews", filter=mine & Q(reviews__status=ReviewStatus.COMPLETED)),
+        )
+        .order_by("username")
+    )
+
+
 def stranded_reviews(assignment: ProjectAssignment) -> list[Review]:
     """Return ASSIGNMENT's unfinished reviews whose grader no longer grades the course
     (one query).

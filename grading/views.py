@@ -66,6 +66,7 @@ from .gradebook import (
 from .hub import (
     DRIFT_MIN_REVIEWS,
     DRIFT_POINTS,
+    former_grader_loads,
     grader_consistency,
     grader_loads,
     hub_counts,
@@ -1058,6 +1059,7 @@ def assignment_hub(request: HttpRequest, pk: int) -> HttpResponse:
             "release": release,
             "counts": counts,
             "graders": grader_loads(assignment),
+            "former_graders": former_grader_loads(assignment),
             "closing": 0 if release else len(services.groups_closed_by_round_robin(assignment)),
             "consistency": grader_consistency(assignment) if rubric else None,
             "drift_points": DRIFT_POINTS,

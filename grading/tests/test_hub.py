@@ -180,10 +180,11 @@ def test_the_hub_runs_a_constant_number_of_queries(
     for index in range(groups // 3):
         GroupFactory(assignment=world.assignment, name=f"Empty {index:02}")
     client.force_login(alice)
-    # 16: one of them lists the reviews whose grader left the course (hub.stranded_reviews),
-    # two compare the graders' marks (hub.grader_consistency), one finds the groups whose
-    # hand-in assigning graders would close (services.groups_closed_by_grading).
-    with django_assert_max_num_queries(16):
+    # 17: one of them lists the reviews whose grader left the course (hub.stranded_reviews),
+    # one those graders' loads (hub.former_grader_loads), two compare the graders' marks
+    # (hub.grader_consistency), one finds the groups whose hand-in assigning graders would
+    # close (services.groups_closed_by_grading).
+    with django_assert_max_num_queries(17):
         response = client.get(hub(world))
     assert response.status_code == 200
     # With 30 groups both graders completed reviews: their marks are compared.
@@ -212,7 +213,8 @@ def test_a_review_whose_grader_left_the_course_is_flagged(client, world, alice, 
     assert "Team Rocket" in flagged and "Grace Grader" in flagged
     assert "grader removed from the course" in flagged
     assert "Give each group to another grader below" in flagged  # henry is there
-    assert "Grace Grader" not in page.split('id="grader-loads"')[1].split("</table>")[0]
+    loads = page.split('id="grader-loads"')[1].split("</table>")[0]
+    assert 'Grace Grader <span class="small text-body-secondary">(no longer grades' in loads
     client.post(reassign(world), {"group": world.group.pk, "grader": henry.pk})
     assert Review.objects.get(pk=world.review.pk).grader == henry
     assert 'id="stranded-reviews"' not in client.get(hub(world)).content.decode()
@@ -222,7 +224,15 @@ def test_a_completed_review_of_a_removed_grader_is_not_flagged(client, world, al
     complete_review(world)
     Enrollment.objects.filter(user=grace, course=world.course).delete()
     client.force_login(alice)
-    assert 'id="stranded-reviews"' not in client.get(hub(world)).content.decode()
+    page = client.get(hub(world)).content.decode()
+    assert 'id="stranded-reviews"' not in page
+    # ...and stays in the allocation table, done (probe 95: the row went, while the counts
+    # above it still held her review).
+    loads = page.split('id="grader-loads"')[1].split("</table>")[0]
+    assert re.search(
+        r"Grace Grader <span[^>]*>\(no longer grades this course\)</span></td><td>1</td><td>1</td>",
+        loads,
+    )
 
 
 def test_with_no_grader_left_the_hub_says_to_enroll_one(client, world, alice, grace):
