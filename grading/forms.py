@@ -7,12 +7,12 @@ from decimal import Decimal
 
 from django import forms
 from django.core.validators import MaxValueValidator
-from django.utils.text import get_text_list
+from django.utils.text import Truncator, get_text_list
 
 from accounts.models import Role, User
 from coursesite.converters import parse_id
 from coursesite.forms import PlainErrorsMixin
-from coursesite.numbers import PlainDecimalField
+from coursesite.numbers import PlainDecimalField, without_trailing_zeros
 from projects.models import Group, LateVersionRule
 
 from .models import Criterion, CriterionScore, ReviewStatus
@@ -163,6 +163,21 @@ class RubricForm(PlainErrorsMixin, forms.Form):
     def labels(self, names: list[str]) -> str:
         """The fields NAMES as a grader reads them: "Comment on Style and Overall feedback"."""
         return get_text_list([str(self.fields[name].label) for name in names], "and")
+
+    def labels_with_saved(self, names: list[str]) -> str:
+        """``labels``, each with the value saved meanwhile: "Points for Style (now 4)", so
+        that who saves again chooses knowingly between the two (probe 95: the other
+        value showed nowhere)."""
+        said = []
+        for name in names:
+            now = " ".join(self.saved.get(name, "").split())
+            if name.startswith("score_") and now:
+                now = str(without_trailing_zeros(Decimal(now)))
+            elif now:
+                now = f"“{Truncator(now).chars(60)}”"
+            shown = now
+            said.append(f"{self.fields[name].label} (now {shown or 'empty'})")
+        return get_text_list(said, "and")
 
     def chosen_levels(self) -> dict[int, int]:
         """Return, per criterion, the level whose points the score holds (to check it)."""

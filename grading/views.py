@@ -287,7 +287,8 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(
                 request,
                 f"Nothing was saved: {changed_by}, and changed "
-                f"{form.labels(clashes)} too. Below is what you typed there, with the other "
+                f"{form.labels_with_saved(clashes)} too. Below is what you typed there, with "
+                "the other "
                 f"changes: press “{button}” again to keep it.",
             )
         elif form.is_valid():

@@ -599,7 +599,8 @@ def test_the_same_field_changed_on_two_pages_saves_nothing_until_asked(world, gr
     assert response.status_code == 400
     page = html.unescape(response.content.decode())
     assert "Nothing was saved: Grace Grader changed this review at" in page
-    assert "and changed Comment on Correctness too. Below is what you typed there" in page
+    # With the other person's value, to choose between the two (probe 95).
+    assert "and changed Comment on Correctness (now “Mine.”) too. Below is what you typed" in page
     assert world.review.scores.get(criterion_id=correctness).comment == "Mine."
     # The page it came back on: the typed clash, the grader's other change, the version now.
     shown = {name: values[0] for name, values in _form_of(page).items()}
@@ -647,3 +648,18 @@ def test_texts_built_to_be_slow_share_one_budget_a_view(world, grace):
     assert page.status_code == 200
     assert html.unescape(page.content.decode()).count("too tangled to be formatted in time") == 5
     assert took < 4, took  # each alone may take 1.6 s: five of them, 8 s
+
+
+def test_a_clash_names_the_value_saved_meanwhile(world):
+    """Probe 95: the second editor was refused without the other person's value."""
+    from grading.forms import RubricForm
+    from grading.selectors import rubric_criteria
+
+    form = RubricForm({}, criteria=rubric_criteria(world.assignment.pk), scores=())
+    style = world.style.pk
+    form.saved = {f"score_{style}": "4.00", f"comment_{style}": "", "overall_feedback": "x" * 99}
+    said = form.labels_with_saved([f"score_{style}", f"comment_{style}", "overall_feedback"])
+    assert said == (
+        "Points for Style (now 4), Comment on Style (now empty) and Overall feedback "
+        f"(now “{'x' * 59}…”)"
+    )
