@@ -100,8 +100,8 @@ def _require_grader(user: User) -> None:
         # Said: a grader removed from their course, back at a bookmark, read a bare
         # "Access denied" (probe 95).
         raise policy.RefusedInWords(
-            "You grade in no course now, so there is nothing to grade here. If you should, "
-            "ask the course's instructor to enroll you as a grader."
+            "You grade in no course, so there is nothing to grade here. If you should, ask "
+            "your instructor to enroll you as a grader."
         )
 
 

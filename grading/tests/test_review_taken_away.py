@@ -161,9 +161,9 @@ def test_a_removed_grader_at_the_queue_is_told_why_in_words(client, world, grace
     for name in ("grading:grader_queue", "grading:regrade_list"):
         response = client.get(reverse(name))
         assert response.status_code == 403
-        assert "You grade in no course now, so there is nothing to grade here." in (
+        assert "You grade in no course, so there is nothing to grade here." in (
             html.unescape(response.content.decode())
         )
     # Other refusals keep the general page.
     page = client.get(reverse("admin:index")).content.decode()
-    assert "You grade in no course now" not in page
+    assert "You grade in no course" not in page
