@@ -549,6 +549,8 @@ class ScopedRelationsMixin:
             )
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
         path = policy.course_path(db_field.related_model)
+        if path is not None and formfield is not None and not autocomplete:
+            _choose_the_only_one(formfield, request)
         if path and formfield is not None and not autocomplete:
             # A course copied for a new run has modules, projects and rubrics of the same
             # names: each choice names its course, or work went to last year's run.
@@ -563,6 +565,18 @@ class ScopedRelationsMixin:
                 db_field, self.admin_site, using=kwargs.get("using")
             )
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+def _choose_the_only_one(formfield, request: HttpRequest) -> None:
+    """On an add form, choose a course, module or project when it is the only choice (probe
+    96: an instructor of one course picked it on every form). One query, add forms only."""
+    match = request.resolver_match
+    if request.method != "GET" or match is None or not match.url_name.endswith("_add"):
+        return
+    if formfield.initial is None:
+        choices = list(formfield.queryset.values_list("pk", flat=True)[:2])
+        if len(choices) == 1:
+            formfield.initial = choices[0]
 
 
 def _with_course(path: str, obj: Model) -> str:

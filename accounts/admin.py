@@ -80,6 +80,10 @@ class EnrollingUserCreationForm(AdminUserCreationForm):
     def __init__(self, *args, courses, optional: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["course"].queryset = courses
+        if "display_name" in self.fields:  # filled in for someone else (probe 96: "your")
+            self.fields["display_name"].help_text = _(
+                "How their name appears to teachers and teammates."
+            )
         if optional:
             # A superuser's: a new colleague who teaches no course yet is added with the
             # course made for them (probe 83: only Enrollments → Add was left, and the

@@ -1179,3 +1179,19 @@ def test_closing_a_finished_run_says_what_its_students_keep(client, pyweb, alice
     assert "it is being prepared, or its run has ended" in unescape(enroll.content.decode())
     dashboard = unescape(client.get(reverse("lessons:dashboard")).content.decode())
     assert "being prepared, or its run has ended" in dashboard
+
+
+def test_the_only_course_one_teaches_is_chosen_on_add_forms(client, pyweb, other_course, alice):
+    """Probe 96: an instructor of one course chose it again on every add form."""
+    import re
+
+    client.force_login(alice)
+    url = reverse("admin:lessons_enrollment_add")
+    selected = re.compile(rf'<option value="{pyweb.course.pk}" selected>')
+    assert selected.search(client.get(url).content.decode())
+    # Teaching two, nothing is chosen for them.
+    Enrollment.objects.create(user=alice, course=other_course.course, role=Role.INSTRUCTOR)
+    page = client.get(url).content.decode()
+    assert not re.search(
+        r"<option value=\"\d+\" selected>", page.split('name="course"')[1].split("</select>")[0]
+    )
