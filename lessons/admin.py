@@ -1031,6 +1031,11 @@ class EnrollmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
         return type(form.__name__, (form,), {"acting_user": request.user})
 
     def save_model(self, request: HttpRequest, obj: Enrollment, form, change: bool) -> None:
+        if not change:
+            # The person's row first, as a roster import locks it before enrolling them:
+            # enrolled first, then locked to be reclaimed, the two deadlocked (probe 98:
+            # a 500 here, and the import saved nothing).
+            lock_rows(User.objects.filter(pk=obj.user_id))
         super().save_model(request, obj, form, change)
         if not change:
             if enrollments_reclaim([obj]):
