@@ -497,6 +497,9 @@ def review_save(
     the group's work the page showed: see _start_grading.
     """
     locked = _locked(review)
+    # Whose it is before whether it changed: a review handed to another grader changed
+    # too, and its grader was told to save again what they can no longer (probe 98).
+    _check_still_grades(locked, by)
     _check_version(locked, version)
     saved = _save(
         locked,

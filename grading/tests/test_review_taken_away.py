@@ -167,3 +167,33 @@ def test_a_removed_grader_at_the_queue_is_told_why_in_words(client, world, grace
     # Other refusals keep the general page.
     page = client.get(reverse("admin:index")).content.decode()
     assert "You grade in no course" not in page
+
+
+def test_a_review_handed_over_as_its_grader_saves_says_so_not_another_tab(
+    world, alice, grace, henry
+):
+    """Probe 98: reassigned while grace pressed "Complete review", she was told the review
+    "was changed in another tab or window" and to press again, which could not work."""
+    from decimal import Decimal
+
+    from django.core.exceptions import ValidationError
+
+    services.review_save(
+        review=world.review,
+        by=grace,
+        scores={world.style.pk: (Decimal(3), "")},
+        overall_feedback="Half done.",
+    )
+    shown = services.draft_version(Review.objects.get(pk=world.review.pk))  # her page's
+    services.grader_assign(group=world.group, grader=henry, by=alice)  # meanwhile
+    with pytest.raises(ValidationError) as refused:
+        services.review_save(
+            review=Review.objects.get(pk=world.review.pk),
+            by=grace,
+            scores={},
+            overall_feedback="All done.",
+            complete=True,
+            version=shown,
+        )
+    assert refused.value.code == services.NOT_GRADING
+    assert "You do not grade this review (any more)" in refused.value.messages[0]
