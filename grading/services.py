@@ -1116,6 +1116,33 @@ def regrade_request_create(
     return regrade
 
 
+ANSWERED_BY_YOU = "answered_by_you"
+
+
+def _refuse_answered(
+    regrade: RegradeRequest, *, by: User, accept: bool, new_points: Decimal | None
+) -> None:
+    """Refuse an answer to REGRADE, answered already: as sent again if BY gave that very
+    answer (a double click), else saying who answered and how (probe 98: "already
+    answered", to a grader racing the instructor)."""
+    accepted = regrade.status == RegradeStatus.ACCEPTED
+    if regrade.answered_by_id == by.pk and accepted == accept:
+        if not accept or regrade.new_points == new_points:
+            raise ValidationError(
+                "Your answer was sent a moment ago: the group reads it.", code=ANSWERED_BY_YOU
+            )
+    who = "You" if regrade.answered_by_id == by.pk else str(regrade.answered_by or "Someone")
+    how = (
+        f"accepted, new score {regrade.new_points.normalize():f}"
+        if accepted and regrade.new_points is not None
+        else "declined"
+    )
+    raise ValidationError(
+        f"{who} answered this regrade request {moment_text(regrade.answered_at)}: {how}.",
+        code="answered",
+    )
+
+
 def _asks_as_member(student: User, review: Review) -> bool:
     """Whether STUDENT speaks for REVIEW's group: a member, still a student of the course."""
     assignment = review.group.assignment
@@ -1169,7 +1196,7 @@ def regrade_answer(
     _lock(regrade.review.group.assignment_id)
     regrade = RegradeRequest.objects.select_for_update().get(pk=regrade.pk)
     if regrade.status != RegradeStatus.OPEN:
-        raise ValidationError("This regrade request has already been answered.")
+        _refuse_answered(regrade, by=by, accept=accept, new_points=new_points)
     response = response.strip()
     criterion = regrade.criterion
     if accept:

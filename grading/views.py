@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Iterator
+from datetime import timedelta
 from decimal import Decimal
 from functools import wraps
 from urllib.parse import urlencode
@@ -808,6 +809,9 @@ def regrade_answer(request: HttpRequest, pk: int) -> HttpResponse:
                     response=form.cleaned_data["response"],
                 )
             except ValidationError as exc:
+                if getattr(exc, "code", None) == services.ANSWERED_BY_YOU:  # a double click
+                    messages.info(request, " ".join(exc.messages))
+                    return redirect("grading:regrade_list")
                 if hasattr(exc, "error_dict"):  # by the field to change, which is kept
                     form.add_error(None, exc)
                 # As the form's own refusals say it: nothing was saved.
@@ -1470,6 +1474,13 @@ def regrade_request(request: HttpRequest, pk: int) -> HttpResponse:
             "criterion_id", "criterion__title"
         )
     )
+    if sent := _regrade_just_sent(review, request):
+        # A double click: the first was saved, and "Nothing was sent" said of it (probe 98).
+        messages.info(
+            request,
+            f"Your regrade request of “{sent}” was sent a moment ago: it waits for an answer.",
+        )
+        return redirect("grading:feedback", pk=pk)
     form = RegradeRequestForm(request.POST, criteria=_regradable(review), waiting=waiting)
     if form.is_valid():
         try:
@@ -1486,6 +1497,22 @@ def regrade_request(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("grading:feedback", pk=pk)
     # Refused: the page again (400), the form as typed with each error at its field.
     return _render_feedback(request, review, as_member, regrade_form=form, status=400)
+
+
+def _regrade_just_sent(review: Review, request: HttpRequest) -> str:
+    """The criterion's title if REQUEST is the same regrade request as one its sender
+    made in the last two minutes, still open (sent again); "" otherwise."""
+    criterion_id = parse_id(request.POST.get("criterion", ""))
+    if criterion_id is None:
+        return ""
+    same = review.regrade_requests.filter(
+        criterion_id=criterion_id,
+        requested_by=request.user,
+        status=RegradeStatus.OPEN,
+        reason=request.POST.get("reason", "").strip(),
+        created_at__gte=timezone.now() - timedelta(minutes=2),
+    )
+    return same.values_list("criterion__title", flat=True).first() or ""
 
 
 def _peer_closed_reason(group: Group) -> str:

@@ -279,8 +279,19 @@ def test_regrade_request_and_accept(world, alice, bob):
     assert world.review.total == Decimal("13.00")
     regrade.refresh_from_db()
     assert regrade.status == RegradeStatus.ACCEPTED
-    with pytest.raises(ValidationError, match="already been answered"):
+    # Another's answer after it: who answered and how (probe 98: "already answered").
+    grader = world.review.grader
+    with pytest.raises(
+        ValidationError,
+        match=rf"{grader} answered this regrade request .*: accepted, new score 5\.",
+    ):
         services.regrade_answer(regrade=regrade, by=alice, accept=False, response="no")
+    # The same answer again by its grader (a double click): said as sent.
+    with pytest.raises(ValidationError) as again:
+        services.regrade_answer(
+            regrade=regrade, by=grader, accept=True, new_points=Decimal(5), response="Ok"
+        )
+    assert again.value.code == services.ANSWERED_BY_YOU
     assert RegradeRequest.history.filter(id=regrade.pk).count() == 2
 
 

@@ -558,14 +558,21 @@ def test_regrade_request_answer_and_history(client, world, bob, alice, grace):
     data = {"criterion": world.style.pk, "reason": "We ran black."}
     response = client.post(url, data, follow=True)
     assert "Regrade requested" in response.content.decode()
+    # A double click: the second is said as sent, not "Nothing was sent" (probe 98).
+    again = unescape(client.post(url, data, follow=True).content.decode())
+    assert "Your regrade request of “Style” was sent a moment ago" in again
+    assert "Nothing was sent" not in again
     regrade = RegradeRequest.objects.get()
     answer_url = reverse("grading:regrade_answer", kwargs={"pk": regrade.pk})
     assert client.get(answer_url).status_code == 403  # bob sees his request, cannot answer it
 
     login(client, grace)
     assert regrade in [r for r, _ in client.get(reverse("grading:regrade_list")).context["rows"]]
-    response = client.post(answer_url, {"decision": "accept", "new_points": "5", "response": "Ok"})
+    answer = {"decision": "accept", "new_points": "5", "response": "Ok"}
+    response = client.post(answer_url, answer)
     assert response.status_code == 302
+    again = unescape(client.post(answer_url, answer, follow=True).content.decode())
+    assert "Your answer was sent a moment ago" in again and "Nothing was sent" not in again
     regrade.refresh_from_db()
     assert regrade.status == RegradeStatus.ACCEPTED
 
