@@ -98,10 +98,30 @@ class LessonPractice:
     exercises: list[ShownExercise]
     score: QuizScore
     can_answer: bool  # a student of the course (others see the answers, as a preview)
+    max_tries: int | None = None  # the lesson's limit of tries per question, if any
 
     @property
     def is_empty(self) -> bool:
         return not self.questions and not self.exercises
+
+    @property
+    def lost(self) -> str:
+        """Why answering can no longer pass the quiz (questions wrong with no try left),
+        in the words "Mark as complete" refuses with; "" while it can (probe 99: said only
+        once that button was pressed, the other questions still inviting answers)."""
+        score = self.score
+        if not self.can_answer or self.max_tries is None or score.passed or not score.total:
+            return ""
+        spent = sum(
+            1 for q in self.questions if q.latest_correct is False and q.tries >= self.max_tries
+        )
+        if score.total - spent >= score.needed:
+            return ""
+        return (
+            f"This lesson's quiz can no longer be passed: you have {score.right} of "
+            f"{score.total} questions right and need {score.requirement}, and no try is left "
+            f"on {spent} of them. Ask your instructor, who can allow more tries."
+        )
 
 
 def practice_content(lesson: Lesson) -> PracticeContent:
@@ -280,6 +300,7 @@ def lesson_practice(
         exercises=exercises,
         score=QuizScore(right, len(questions), lesson.quiz_pass_mark),
         can_answer=can_answer,
+        max_tries=lesson.quiz_max_tries,
     )
 
 

@@ -104,7 +104,8 @@ def answer(request: HttpRequest, course_slug: str, lesson_slug: str, slug: str) 
     if not wants_json(request):
         return _back(lesson, question.anchor)
     practice = lesson_practice(request.user, lesson, only=question.slug)
-    score = lesson_practice(request.user, lesson).score
+    whole = lesson_practice(request.user, lesson)
+    score = whole.score
     html = render_to_string(
         "practice/_question_reply.html",
         {
@@ -124,6 +125,8 @@ def answer(request: HttpRequest, course_slug: str, lesson_slug: str, slug: str) 
                 "total": score.total,
                 "percent": score.percent,
                 "passed": score.passed,
+                # Said where the quiz is, as the answer that lost it arrives.
+                "lost": whole.lost if lesson.quiz_required else "",
             },
         }
     )

@@ -112,7 +112,7 @@ def test_the_script_gets_the_feedback_and_the_quiz_progress_as_json(client, quiz
         "POST creates a resource." in data["html"]
         and 'id="question-idempotent-methods"' in data["html"]
     )
-    assert data["quiz"] == {"done": 0, "total": 5, "percent": 0, "passed": False}
+    assert data["quiz"] == {"done": 0, "total": 5, "percent": 0, "passed": False, "lost": ""}
     response = post(
         client, quiz, "idempotent-methods", {"choice": choice_ids(question, "`GET`")}, as_json=True
     )

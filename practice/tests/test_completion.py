@@ -187,9 +187,30 @@ def test_a_required_quiz_that_can_no_longer_be_passed_says_so(client, bob):
     question_answer(user=bob, question=quiz.q["answer"], text="1")  # none left
     response = client.post(url, {"completed": "1"}, HTTP_ACCEPT="application/json")
     assert response.status_code == 400
-    assert response.json()["error"] == (
+    lost = (
         "This lesson's quiz can no longer be passed: you have 0 of 5 questions right and "
         "need all 5 questions right (pass mark 100%), and no try is left on 1 of them. "
         "Ask your instructor, who can allow more tries."
     )
+    assert response.json()["error"] == lost
     assert not LessonCompletion.objects.exists()
+    # Said where the quiz is too, before the button is pressed (probe 99).
+    page = client.get(reverse("lessons:lesson", args=[quiz.course.slug, quiz.lesson.slug]))
+    assert (
+        f'<p class="alert alert-warning small" id="quiz-lost">{lost}</p>'.replace("'", "&#39;")
+        in page.content.decode()
+    )
+
+
+def test_the_answer_that_loses_a_required_quiz_says_so(client, bob):
+    """Probe 99: the last try spent wrong, the other questions still invited answers and
+    only "Mark as complete" said the quiz could no longer be passed."""
+    quiz = build_quiz(quiz_required=True, quiz_pass_mark=100, quiz_max_tries=1)
+    EnrollmentFactory(user=bob, course=quiz.course, role=Role.STUDENT)
+    client.force_login(bob)
+    page = client.get(reverse("lessons:lesson", args=[quiz.course.slug, quiz.lesson.slug]))
+    assert 'id="quiz-lost" hidden>' in page.content.decode()
+    url = reverse("practice:answer", args=[quiz.course.slug, quiz.lesson.slug, "answer"])
+    reply = client.post(url, {"answer": "1"}, HTTP_ACCEPT="application/json").json()
+    assert not reply["correct"]
+    assert reply["quiz"]["lost"].startswith("This lesson's quiz can no longer be passed")

@@ -62,6 +62,9 @@
             var newForm = fresh.querySelector("form.js-answer");
             if (newForm) bind(newForm);
             updateQuizBar(data.quiz);
+            // A required quiz no answer can pass any more: said where the quiz is.
+            var lost = document.getElementById("quiz-lost");
+            if (lost && data.quiz.lost) { lost.textContent = data.quiz.lost; lost.hidden = false; }
             var result = fresh.querySelector(".answer-result");
             if (result) {
               result.setAttribute("tabindex", "-1");
