@@ -194,12 +194,27 @@ def projects_for_dashboard(user: User) -> list[ProjectStatus]:
     return _statuses(user, _enrolled_assignments(user_id=user.pk))
 
 
+def _overdue_and_open(row: ProjectStatus) -> bool:
+    """Whether ROW's group has handed in nothing, past a deadline after which versions
+    are still taken: the reminder it needs most (probe 99: it left the dashboard)."""
+    return (
+        row.group_name is not None
+        and row.latest_version is None
+        and row.takes_versions_after_deadline
+    )
+
+
 def upcoming_deadlines(user: User, *, limit: int = 5) -> list[ProjectStatus]:
     """Return the student's next deadlines that have not passed yet, soonest first: those
     of projects not open yet too (probe 96: "No upcoming project deadlines" beside a
-    project due in 84 days, opening later), which say when they open."""
+    project due in 84 days, opening later), which say when they open; and, first, those
+    passed with nothing handed in where late versions are still taken."""
     now = timezone.now()
-    rows = [row for row in projects_for_dashboard(user) if row.is_student and row.deadline >= now]
+    rows = [
+        row
+        for row in projects_for_dashboard(user)
+        if row.is_student and (row.deadline >= now or _overdue_and_open(row))
+    ]
     # Released grades end a project, whatever deadline a group's extension still shows.
     rows = [row for row in rows if not row.grades_released]
     return sorted(rows, key=lambda row: row.deadline)[:limit]

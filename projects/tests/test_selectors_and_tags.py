@@ -129,6 +129,35 @@ def test_upcoming_deadlines_skip_past_projects_and_say_when_others_open(
     assert html.count("Not open yet") == 1  # not "No group yet" (probe 97)
 
 
+def test_a_passed_deadline_with_nothing_handed_in_stays_while_late_work_is_taken(course, student):
+    """Probe 99: the dashboard dropped a project at its deadline while My projects said
+    "late versions are still taken": the groups with nothing handed in lost the reminder."""
+    from projects.models import LatePolicy, Submission
+    from projects.tests.factories import GroupFactory, GroupMembershipFactory, SubmissionFactory
+
+    def past(title: str, policy: str):
+        project = ProjectAssignmentFactory(
+            course=course,
+            title=title,
+            opens_at=timezone.now() - timedelta(days=9),
+            due_at=timezone.now() - timedelta(days=1),
+            late_policy=policy,
+        )
+        group = GroupFactory(assignment=project, name=f"{title} group")
+        GroupMembershipFactory(group=group, student=student)
+        return project, group
+
+    overdue, _ = past("Overdue", LatePolicy.PENALTY)
+    closed, _ = past("Closed", LatePolicy.NO_LATE_WORK)
+    handed_in, group = past("Handed in", LatePolicy.PENALTY)
+    SubmissionFactory(group=group, submitted_by=student)
+    assert Submission.objects.filter(group=group).exists()
+    assert [row.assignment for row in upcoming_deadlines(student)] == [overdue]
+    html = render("{{ upcoming_deadlines() }}", student)
+    assert "passed 1\xa0day ago: late versions are still taken" in html
+    assert "Nothing submitted" in html
+
+
 def render(source: str, user, **context) -> str:
     """Render SOURCE as a page template, for USER, with the context processors."""
     request = RequestFactory().get("/")
