@@ -146,8 +146,9 @@ def _free_name(assignment: ProjectAssignment, name: str, *, other_than: Group | 
     others = Group.objects.filter(assignment=assignment, name__iexact=name)
     if other_than is not None:
         others = others.exclude(pk=other_than.pk)
-    if others.exists():
-        raise ValidationError({"name": NAME_TAKEN % {"name": name}}, code="name_taken")
+    if taken := others.values_list("name", flat=True).first():
+        # Its name as it is, not as typed (probe 99: "TEAM alpha" for "Team Alpha").
+        raise ValidationError({"name": NAME_TAKEN % {"name": taken}}, code="name_taken")
     return name
 
 

@@ -65,7 +65,8 @@ def test_a_member_renames_the_group_and_the_history_keeps_the_old_name(
     [
         ("", "Enter the group's new name."),
         ("   ", "Enter the group's new name."),
-        ("larks", "A group called “larks” already exists for this project. Pick another name."),
+        # Named as it is, not as typed (probe 99).
+        ("larks", "A group called “Larks” already exists for this project. Pick another name."),
         ("Owsl", "Your group is already called “Owsl”: type its new name."),
     ],
 )
