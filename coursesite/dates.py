@@ -62,3 +62,26 @@ def shifted_on_the_clock(
 def _on_a_clock_change(wall: datetime, zone) -> bool:
     """Whether the wall time WALL (naive) is skipped or repeated in ZONE."""
     return zone.utcoffset(wall.replace(fold=0)) != zone.utcoffset(wall.replace(fold=1))
+
+
+def duration_text(delta: timedelta) -> str:
+    """DELTA in two units, "1 day, 6 hours" (Django's time since gives only adjacent
+    ones: "1 week" for 7 days and 23 hours); days alone from two weeks on; under a
+    minute, "less than a minute"."""
+    minutes = int(delta.total_seconds()) // 60
+    if minutes < 1:
+        return "less than a minute"
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days >= 14:
+        return _units(days, "day")
+    if days:
+        return _units(days, "day") + (f", {_units(hours, 'hour')}" if hours else "")
+    if hours:
+        return _units(hours, "hour") + (f", {_units(minutes, 'minute')}" if minutes else "")
+    return _units(minutes, "minute")
+
+
+def _units(number: int, unit: str) -> str:
+    # A no-break space, as Django's time since writes it: "3 days" never splits.
+    return f"{number:,}\xa0{unit}{'' if number == 1 else 's'}"

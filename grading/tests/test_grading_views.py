@@ -425,7 +425,7 @@ def test_late_submission_shows_the_penalty_to_the_grader(client, world, grace):
     world.submission.save()
     login(client, grace)
     html = client.get(review_url(world)).content.decode()
-    assert "Late by 2 days" in html and "20%" in html
+    assert "Late by 2 started days" in html and "20%" in html
 
 
 # Anonymous grading

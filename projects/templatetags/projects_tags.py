@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.utils import timezone
 from django.utils.html import format_html
@@ -27,7 +27,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from access import policy
-from coursesite.dates import local_text
+from coursesite.dates import duration_text, local_text
 from projects import selectors
 
 
@@ -109,25 +109,5 @@ def countdown(value: datetime | None) -> str:
         return ""
     now = timezone.now()
     if value > now:
-        return f"due in {_span(value - now)}"
-    return f"passed {_span(now - value)} ago"
-
-
-def _span(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds()) // 60
-    if minutes < 1:
-        return "less than a minute"
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    if days >= 14:
-        return _units(days, "day")
-    if days:
-        return _units(days, "day") + (f", {_units(hours, 'hour')}" if hours else "")
-    if hours:
-        return _units(hours, "hour") + (f", {_units(minutes, 'minute')}" if minutes else "")
-    return _units(minutes, "minute")
-
-
-def _units(number: int, unit: str) -> str:
-    # A no-break space, as Django's time since writes it: "3 days" never splits.
-    return f"{number:,}\xa0{unit}{'' if number == 1 else 's'}"
+        return f"due in {duration_text(value - now)}"
+    return f"passed {duration_text(now - value)} ago"

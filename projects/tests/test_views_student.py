@@ -469,8 +469,10 @@ def test_late_submissions_are_flagged_with_what_lateness_costs(client, group, st
         url("submit", assignment), {"repository_url": "https://x.org/a"}, follow=True
     )
     assert flashed(response)[0] == (
-        "Version 1 submitted. It is late by 2 days: if it is the version graded, the late "
-        "policy takes 15% off its mark."
+        # The time and the started days the policy counts (probe 99: "late by 2 days"
+        # beside "passed 1 day, 2 hours ago").
+        "Version 1 submitted. It is 1\xa0day, 2\xa0hours late (2 started days): if it is "
+        "the version graded, the late policy takes 15% off its mark."
     )
     assert ">Late<" in response.content.decode()
     # Sent again at once (a retry after a timeout hid the answer): still said (probe 65).
@@ -479,8 +481,8 @@ def test_late_submissions_are_flagged_with_what_lateness_costs(client, group, st
     )
     assert flashed(response)[0] == (
         "Version 1 already holds this work: you handed it in a moment ago, so nothing new "
-        "was submitted. It is late by 2 days: if it is the version graded, the late policy "
-        "takes 15% off its mark."
+        "was submitted. It is 1\xa0day, 2\xa0hours late (2 started days): if it is the "
+        "version graded, the late policy takes 15% off its mark."
     )
 
     assignment.late_policy = LatePolicy.NO_PENALTY
@@ -489,7 +491,8 @@ def test_late_submissions_are_flagged_with_what_lateness_costs(client, group, st
         url("submit", assignment), {"repository_url": "https://x.org/b"}, follow=True
     )
     assert flashed(response)[0] == (
-        "Version 2 submitted. It is late by 2 days; this project takes late work without a penalty."
+        "Version 2 submitted. It is 1\xa0day, 2\xa0hours late (2 started days); this project "
+        "takes late work without a penalty."
     )
 
 
@@ -591,7 +594,8 @@ def test_a_late_version_after_one_on_time_is_asked_before_it_replaces_it(
         },
         follow=True,
     )
-    assert flashed(response)[0].startswith("Version 2 submitted. It is late by 2 days")
+    assert flashed(response)[0].startswith("Version 2 submitted. It is 1\xa0day")
+    assert "late (2 started days)" in flashed(response)[0]
     # Version 1 is replaced already: a third version is not asked about it (probe 93).
     page = html.unescape(client.get(assignment.get_absolute_url()).content.decode())
     assert "will no longer be the one graded" not in page

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_safe
 from access import policy
 from accounts.models import Role
 from accounts.throttle import join_throttle, subject_of_user
+from coursesite.dates import duration_text
 from coursesite.formpages import form_view, kept_fields, page
 from lessons.models import Course
 
@@ -300,9 +301,15 @@ def _late_confirmation(assignment: ProjectAssignment, group) -> str:
 
 def _late_words(assignment: ProjectAssignment, group, submission) -> str:
     """What handing in late costs, said when it happens (the grader's queue said it)."""
-    days = assignment.days_late(submission.submitted_at, group.deadline())
+    deadline = group.deadline()
+    days = assignment.days_late(submission.submitted_at, deadline)
     penalty = assignment.late_penalty_percent(days)
-    late = f" It is late by {days} day{'s' * (days != 1)}"
+    # Both: the policy counts started days, and "late by 2 days" beside "passed 1 day, 6
+    # hours ago" read as a contradiction (probe 99).
+    late = (
+        f" It is {duration_text(submission.submitted_at - deadline)} late "
+        f"({days} started day{'s' * (days != 1)})"
+    )
     if penalty:
         return (
             f"{late}: if it is the version graded, the late policy takes "
