@@ -265,7 +265,7 @@ def test_a_course_week_for_every_role(
     # A version after the release, under the default rule: refused, nothing written. -----
     omar.set_input_files("#id_archive", files=_zip("owls-fixed.zip", CODE_V2))
     omar.click("#submit-btn")
-    refusal = "Nothing was submitted. Grading of your group's version 1 has started"
+    refusal = "Nothing was submitted. Your group's version 1 was graded and the grades are released"
     expect(omar.locator("#submission-locked")).to_contain_text(refusal)
     expect(omar.locator("#submission-locked")).to_have_attribute("role", "alert")
     check_here(omar, "student-project-locked", shots)

@@ -68,7 +68,8 @@ def test_lock_at_deadline_refuses_a_version_after_the_deadline(graded, alice, bo
 def test_lock_when_grading_starts_refuses_with_the_graded_version(graded, alice, bob, stage):
     set_rule(graded, LateVersionRule.LOCK_WHEN_GRADING)
     finish(graded, alice, stage)
-    with pytest.raises(ValidationError, match="version 1 has started"):
+    said = "version 1 has started" if stage == "completed" else "version 1 was graded and the"
+    with pytest.raises(ValidationError, match=said):
         submission_create(group=graded.group, student=bob, archive=upload())
     assert graded.group.submissions.count() == 1
 
@@ -140,7 +141,7 @@ def test_accept_and_notify_is_silent_while_the_review_is_still_to_do(
     assert mailoutbox == []
 
 
-def test_the_api_submission_refuses_too(graded, bob):
+def test_the_api_submission_refuses_too(graded, alice, bob):
     set_rule(graded, LateVersionRule.LOCK_WHEN_GRADING)
     complete(graded)
     response = token_client(bob).post(
@@ -150,6 +151,17 @@ def test_the_api_submission_refuses_too(graded, bob):
     assert response.status_code == 400
     assert "Grading of your group's version 1 has started" in response.content.decode()
     assert graded.group.submissions.count() == 1
+    # Once released, said as released (probe 99: still "has started").
+    services.grades_release(assignment=graded.assignment, by=alice)
+    response = token_client(bob).post(
+        f"/api/v1/assignments/{graded.assignment.pk}/submissions/",
+        {"archive": upload()},
+    )
+    assert response.status_code == 400
+    assert (
+        "Your group's version 1 was graded and the grades are released: this project takes "
+        "no new versions."
+    ) in response.content.decode()
 
 
 def test_the_graded_version_is_shown_in_five_places(graded, alice, bob, grace, client):

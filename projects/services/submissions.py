@@ -295,10 +295,15 @@ def submission_locked_reason(group: Group) -> str | None:
         when = local_text(group.deadline())
         return f"The deadline ({when}) has passed: this project takes no new versions after it."
     if rule == LateVersionRule.LOCK_WHEN_GRADING and group.grading_started_at is not None:
+        version = group.graded_submission.version
+        if group.assignment.grades_released_at is not None:  # not "has started" (probe 99)
+            return (
+                f"Your group's version {version} was graded and the grades are released: this "
+                "project takes no new versions. Your feedback is under Feedback."
+            )
         return (
-            # True before and after the release (projects cannot tell them apart).
-            f"Grading of your group's version {group.graded_submission.version} has started, "
-            "so this project takes no new versions. Ask your instructor if something is missing."
+            f"Grading of your group's version {version} has started, so this project takes "
+            "no new versions. Ask your instructor if something is missing."
         )
     return None
 
