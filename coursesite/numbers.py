@@ -55,6 +55,8 @@ def decimals_to_say(value: Decimal, places: int | None, low, high) -> bool:
 
 class PlainDecimalField(forms.DecimalField):
     def to_python(self, value):
+        if isinstance(value, str) and not value.strip():
+            value = ""  # spaces only: left empty, as an empty field (probe 95)
         if value not in self.empty_values and not is_plain_number(value):
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         number = super().to_python(value)

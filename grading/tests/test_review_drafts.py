@@ -663,3 +663,19 @@ def test_a_clash_names_the_value_saved_meanwhile(world):
         "Points for Style (now 4), Comment on Style (now empty) and Overall feedback "
         f"(now “{'x' * 59}…”)"
     )
+
+
+def test_points_of_spaces_only_are_left_empty_as_an_empty_field(world):
+    """Probe 95: "  " was refused with "Enter points as a number" where "" saved as blank."""
+    from grading.forms import RubricForm
+    from grading.selectors import rubric_criteria
+
+    style = world.style.pk
+    for typed in ("", "   ", "\t"):
+        form = RubricForm(
+            {f"score_{style}": typed, "overall_feedback": ""},
+            criteria=rubric_criteria(world.assignment.pk),
+            scores=(),
+        )
+        assert form.is_valid(), (typed, form.errors)
+        assert form.cleaned_data[f"score_{style}"] is None
