@@ -108,6 +108,10 @@ def test_queue_lists_my_reviews_left_to_grade_first_with_filters_and_counts(clie
     # is done: it used to fill the top of the list).
     assert labels[-1] == "Older"
     assert set(labels[:2]) == {"Team Rocket", "Newer"}
+    # One wording for the version column (probe 95: "v1" beside "graded version 1").
+    page = response.content.decode()
+    assert ">version 1</span>" in page and ">graded version 1</span>" in page
+    assert ">v1<" not in page
     counts = {key: count for key, _, count in response.context["filters"]}
     assert counts == {"": 3, "todo": 2, "draft": 0, "completed": 1, "late": 1}
     assert "Bob Student" in response.content.decode()
