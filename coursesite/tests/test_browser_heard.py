@@ -77,9 +77,12 @@ def test_small_links_on_a_phone_are_big_enough_to_tap(live_server, page: Page, b
     page.goto(f"{live_server.url}{course.get_absolute_url()}")
     about = page.get_by_text("About this module")
     assert about.bounding_box()["height"] >= 24
+    # ...and still looks like a disclosure: its marker kept (a list-item summary).
+    assert about.evaluate("el => getComputedStyle(el).display") == "list-item"
     page.goto(f"{live_server.url}{assignment.get_absolute_url()}")
     page.get_by_label("Group name").fill("Owls")
     page.click("#create-group-btn")
+    assert page.get_by_text("Rename the group").bounding_box()["height"] >= 24
     page.set_input_files(
         "#id_archive",
         files=[{"name": "owls.zip", "mimeType": "application/zip", "buffer": make_zip()}],
