@@ -549,7 +549,10 @@ class ScopedRelationsMixin:
             )
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
         path = policy.course_path(db_field.related_model)
-        if path is not None and formfield is not None and not autocomplete:
+        # The page's own form only: an inline's empty rows filled in could not be saved
+        # untouched (probe 100: a test suite's empty group row needed its criterion cleared).
+        own_form = not isinstance(self, admin.options.InlineModelAdmin)
+        if path is not None and formfield is not None and not autocomplete and own_form:
             _choose_the_only_one(formfield, request)
         if path and formfield is not None and not autocomplete:
             # A course copied for a new run has modules, projects and rubrics of the same

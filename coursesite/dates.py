@@ -66,8 +66,8 @@ def _on_a_clock_change(wall: datetime, zone) -> bool:
 
 def duration_text(delta: timedelta) -> str:
     """DELTA in two units, "1 day, 6 hours" (Django's time since gives only adjacent
-    ones: "1 week" for 7 days and 23 hours); days alone from two weeks on; under a
-    minute, "less than a minute"."""
+    ones: "1 week" for 7 days and 23 hours), or "1 day, 40 minutes" with no whole hour;
+    days alone from two weeks on; under a minute, "less than a minute"."""
     minutes = int(delta.total_seconds()) // 60
     if minutes < 1:
         return "less than a minute"
@@ -76,7 +76,9 @@ def duration_text(delta: timedelta) -> str:
     if days >= 14:
         return _units(days, "day")
     if days:
-        return _units(days, "day") + (f", {_units(hours, 'hour')}" if hours else "")
+        # "1 day, 40 minutes", not "1 day" beside "2 started days" (probe 100).
+        rest = _units(hours, "hour") if hours else _units(minutes, "minute") if minutes else ""
+        return _units(days, "day") + (f", {rest}" if rest else "")
     if hours:
         return _units(hours, "hour") + (f", {_units(minutes, 'minute')}" if minutes else "")
     return _units(minutes, "minute")

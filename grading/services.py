@@ -728,6 +728,7 @@ def review_draft_save(
             "This review is completed: changes are not saved automatically. "
             "Press “Complete review” to save them, or “Save draft” to reopen it."
         )
+    _check_still_grades(review, by)  # before the version, as review_save (probe 100)
     _check_version(review, version)
     existing = {score.criterion_id: (score.points, score.comment) for score in review.scores.all()}
     unchanged = review.status == ReviewStatus.DRAFT and review.overall_feedback == overall_feedback
@@ -1120,17 +1121,22 @@ ANSWERED_BY_YOU = "answered_by_you"
 
 
 def _refuse_answered(
-    regrade: RegradeRequest, *, by: User, accept: bool, new_points: Decimal | None
+    regrade: RegradeRequest, *, by: User, accept: bool, new_points: Decimal | None, response: str
 ) -> None:
     """Refuse an answer to REGRADE, answered already: as sent again if BY gave that very
     answer (a double click), else saying who answered and how (probe 98: "already
     answered", to a grader racing the instructor)."""
     accepted = regrade.status == RegradeStatus.ACCEPTED
-    if regrade.answered_by_id == by.pk and accepted == accept:
-        if not accept or regrade.new_points == new_points:
-            raise ValidationError(
-                "Your answer was sent a moment ago: the group reads it.", code=ANSWERED_BY_YOU
-            )
+    moment_ago = regrade.answered_at and timezone.now() - regrade.answered_at < timedelta(minutes=2)
+    same = (
+        accepted == accept
+        and (not accept or regrade.new_points == new_points)
+        and regrade.response == response
+    )
+    if regrade.answered_by_id == by.pk and same and moment_ago:
+        raise ValidationError(
+            "Your answer was sent a moment ago: the group reads it.", code=ANSWERED_BY_YOU
+        )
     who = "You" if regrade.answered_by_id == by.pk else str(regrade.answered_by or "Someone")
     how = (
         f"accepted, new score {regrade.new_points.normalize():f}"
@@ -1196,7 +1202,9 @@ def regrade_answer(
     _lock(regrade.review.group.assignment_id)
     regrade = RegradeRequest.objects.select_for_update().get(pk=regrade.pk)
     if regrade.status != RegradeStatus.OPEN:
-        _refuse_answered(regrade, by=by, accept=accept, new_points=new_points)
+        _refuse_answered(
+            regrade, by=by, accept=accept, new_points=new_points, response=response.strip()
+        )
     response = response.strip()
     criterion = regrade.criterion
     if accept:

@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from access import policy
 from coursesite.formpages import form_view, page, wants_json
 from coursesite.locks import collided
-from lessons.models import Course, Lesson
+from lessons.models import Course, Lesson, LessonCompletion
 
 from .models import Exercise, Question
 from .selectors import lesson_practice
@@ -116,6 +116,11 @@ def answer(request: HttpRequest, course_slug: str, lesson_slug: str, slug: str) 
         },
         request=request,
     )
+    # Said where the quiz is, as the answer that lost it arrives; not of a lesson completed
+    # already, which stays so (probe 100).
+    lost = whole.lost if lesson.quiz_required else ""
+    if lost and LessonCompletion.objects.filter(user=request.user, lesson=lesson).exists():
+        lost = ""
     return JsonResponse(
         {
             "correct": bool(practice.questions[0].latest_correct),
@@ -125,8 +130,7 @@ def answer(request: HttpRequest, course_slug: str, lesson_slug: str, slug: str) 
                 "total": score.total,
                 "percent": score.percent,
                 "passed": score.passed,
-                # Said where the quiz is, as the answer that lost it arrives.
-                "lost": whole.lost if lesson.quiz_required else "",
+                "lost": lost,
             },
         }
     )

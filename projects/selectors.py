@@ -207,8 +207,8 @@ def _overdue_and_open(row: ProjectStatus) -> bool:
 def upcoming_deadlines(user: User, *, limit: int = 5) -> list[ProjectStatus]:
     """Return the student's next deadlines that have not passed yet, soonest first: those
     of projects not open yet too (probe 96: "No upcoming project deadlines" beside a
-    project due in 84 days, opening later), which say when they open; and, first, those
-    passed with nothing handed in where late versions are still taken."""
+    project due in 84 days, opening later), which say when they open; then those passed
+    with nothing handed in where late versions are still taken."""
     now = timezone.now()
     rows = [
         row
@@ -217,7 +217,11 @@ def upcoming_deadlines(user: User, *, limit: int = 5) -> list[ProjectStatus]:
     ]
     # Released grades end a project, whatever deadline a group's extension still shows.
     rows = [row for row in rows if not row.grades_released]
-    return sorted(rows, key=lambda row: row.deadline)[:limit]
+    # The deadlines ahead first, soonest first; then the passed ones, latest first: five
+    # long passed hid a project due in 20 days (probe 100).
+    ahead = sorted((row for row in rows if row.deadline >= now), key=lambda row: row.deadline)
+    passed = sorted((row for row in rows if row.deadline < now), key=lambda row: row.deadline)
+    return (ahead + passed[::-1])[:limit]
 
 
 @prepared

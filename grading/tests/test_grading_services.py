@@ -292,6 +292,14 @@ def test_regrade_request_and_accept(world, alice, bob):
             regrade=regrade, by=grader, accept=True, new_points=Decimal(5), response="Ok"
         )
     assert again.value.code == services.ANSWERED_BY_YOU
+    # Days later, or with other words: no double click, said as answered (probe 100).
+    RegradeRequest.objects.filter(pk=regrade.pk).update(
+        answered_at=timezone.now() - timedelta(days=3)
+    )
+    with pytest.raises(ValidationError, match="You answered this regrade request"):
+        services.regrade_answer(
+            regrade=regrade, by=grader, accept=True, new_points=Decimal(5), response="Ok"
+        )
     assert RegradeRequest.history.filter(id=regrade.pk).count() == 2
 
 

@@ -1195,3 +1195,21 @@ def test_the_only_course_one_teaches_is_chosen_on_add_forms(client, pyweb, other
     assert not re.search(
         r"<option value=\"\d+\" selected>", page.split('name="course"')[1].split("</select>")[0]
     )
+
+
+def test_an_inlines_empty_row_is_not_chosen_for(client, pyweb, alice):
+    """Probe 100: a test suite's empty group row got the only criterion, and the page
+    could not be saved untouched ("This field is required" on that row)."""
+    import re
+
+    from grading.models import Criterion, Rubric
+    from projects.tests.factories import ProjectAssignmentFactory
+
+    assignment = ProjectAssignmentFactory(course=pyweb.course, title="Blog engine")
+    rubric = Rubric.objects.create(assignment=assignment)
+    Criterion.objects.create(rubric=rubric, order=1, title="Tests", max_points=10)
+    client.force_login(alice)
+    page = client.get(reverse("admin:autograding_testsuite_add")).content.decode()
+    assert re.search(rf'<option value="{assignment.pk}" selected>', page)  # the page's own
+    rows = page.split("inline-group", 1)[1]  # the test groups' table
+    assert not re.search(r'<option value="\d+" selected>', rows)

@@ -214,3 +214,9 @@ def test_the_answer_that_loses_a_required_quiz_says_so(client, bob):
     reply = client.post(url, {"answer": "1"}, HTTP_ACCEPT="application/json").json()
     assert not reply["correct"]
     assert reply["quiz"]["lost"].startswith("This lesson's quiz can no longer be passed")
+    # A lesson completed already stays so: nothing said (probe 100).
+    LessonCompletion.objects.create(user=bob, lesson=quiz.lesson)
+    other = reverse("practice:answer", args=[quiz.course.slug, quiz.lesson.slug, "safe-methods"])
+    choice = quiz.q["safe-methods"].choices.first().pk
+    reply = client.post(other, {"choice": [choice]}, HTTP_ACCEPT="application/json").json()
+    assert reply["quiz"]["lost"] == ""

@@ -153,6 +153,10 @@ def test_a_passed_deadline_with_nothing_handed_in_stays_while_late_work_is_taken
     SubmissionFactory(group=group, submitted_by=student)
     assert Submission.objects.filter(group=group).exists()
     assert [row.assignment for row in upcoming_deadlines(student)] == [overdue]
+    # After the deadlines ahead, which they do not push out (probe 100).
+    ahead = ProjectAssignmentFactory(course=course, title="Ahead")
+    assert [row.assignment for row in upcoming_deadlines(student, limit=1)] == [ahead]
+    assert [row.assignment for row in upcoming_deadlines(student)] == [ahead, overdue]
     html = render("{{ upcoming_deadlines() }}", student)
     assert "passed 1\xa0day ago: late versions are still taken" in html
     assert "Nothing submitted" in html
@@ -231,6 +235,8 @@ def test_the_hour_the_autumn_night_repeats_is_named_each_time():
         # Short ones as before.
         (timedelta(minutes=5, seconds=30), "due in 5\xa0minutes"),
         (-timedelta(days=1, hours=2, minutes=1), "passed 1\xa0day, 2\xa0hours ago"),
+        # No whole hour: its minutes (probe 100: "1 day" beside "2 started days").
+        (-timedelta(days=1, minutes=40, seconds=30), "passed 1\xa0day, 40\xa0minutes ago"),
         # Django's units said 7 d 1 h as "1 week" and 59 days as "1 month, 4 weeks".
         (timedelta(days=7, hours=1, minutes=1), "due in 7\xa0days, 1\xa0hour"),
         (timedelta(days=59, hours=3), "due in 59\xa0days"),
