@@ -73,7 +73,7 @@ def test_a_deadlines_countdown_sits_under_its_title_on_a_phone(
         page.set_viewport_size({"width": width, "height": 800})
         page.goto(live_server.url + reverse("lessons:dashboard"))
         title = item.locator("a").first.bounding_box()
-        countdown = item.locator(".text-nowrap").first.bounding_box()
+        countdown = item.locator(".deadline-said").first.bounding_box()
         badge = item.locator(".badge").first.bounding_box()
         # Wrapped under the title on a phone, both start where it does; beside it on a
         # wide screen, both end at the right.
