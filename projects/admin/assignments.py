@@ -701,6 +701,22 @@ class GroupAdmin(InlineRowsMixin, ChoiceMessagesMixin, CourseScopedAdmin):
                     reason=extension.reason,
                     granted_by=request.user,
                 )
+                group.refresh_from_db(fields=["grading_started_at", "graded_submission"])
+                if services.submission_locked_reason(group):
+                    # Saved (it still sets the group's lateness), but it reopens nothing
+                    # (probe 101: saved unsaid while the student read a countdown).
+                    why = (
+                        "its grading has started, and this project takes no new versions "
+                        "then (Late work: “Lock when grading starts”)"
+                        if group.graded_submission_id
+                        else "the grades are released"
+                    )
+                    self.message_user(
+                        request,
+                        f"The extension of “{group}” is saved, but its hand-in stays closed: "
+                        f"{why}.",
+                        messages.WARNING,
+                    )
         else:
             super().save_formset(request, form, formset, change)
 

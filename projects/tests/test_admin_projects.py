@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -182,10 +184,31 @@ def test_granting_an_extension(admin_client, owls, teacher):
         )
 
     assert "must end after the project" in post(too_early).content.decode()
-    assert post(later).status_code == 302
+    response = post(later)
+    assert response.status_code == 302
+    assert not any("stays closed" in str(m) for m in get_messages(response.wsgi_request))
     extension = Extension.objects.get(group=owls)
     assert extension.granted_by == teacher and extension.reason == "Illness"
     assert abs((extension.due_at - later).total_seconds()) < 1
+
+    # Its grading started under "lock when grading starts": saved, and said to reopen
+    # nothing (probe 101: saved unsaid while the student read a countdown).
+    Group.objects.filter(pk=owls.pk).update(
+        grading_started_at=timezone.now(), graded_submission=owls.submissions.get()
+    )
+    Extension.objects.filter(group=owls).delete()
+    response = post(later + timedelta(days=1))
+    said = [str(m) for m in get_messages(response.wsgi_request)]
+    assert any(
+        "is saved, but its hand-in stays closed: its grading has started" in m for m in said
+    ), said
+    # Its students read no countdown to a hand-in that is closed.
+    from django.test import Client
+
+    member = Client()
+    member.force_login(owls.memberships.first().student)
+    page = member.get(owls.assignment.get_absolute_url()).content.decode()
+    assert re.search(r"due in [^<]*: no more versions", page.replace("\xa0", " "))
 
 
 def test_submissions_cannot_be_edited_or_deleted(admin_client, owls):
