@@ -34,6 +34,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -421,3 +422,11 @@ class Command(BaseCommand):
         ]
         CriterionScore.objects.bulk_create(scores, batch_size=BATCH)
         counts["criterion scores"] = len(scores)
+        # As a grader's first save does (grading.services._start_grading): the group's
+        # version graded is fixed, which "lock when grading starts" reads (probe 101: the
+        # seeded groups with completed reviews still took new versions).
+        started = [review.group_id for review in rows if review.status != ReviewStatus.TODO]
+        graded = Review.objects.filter(group=OuterRef("pk")).values("submission_id")[:1]
+        Group.objects.filter(pk__in=started).update(
+            grading_started_at=now, graded_submission_id=Subquery(graded)
+        )
