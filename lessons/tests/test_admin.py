@@ -377,9 +377,11 @@ def test_the_progress_report_and_its_csv_agree(client, pyweb, alice, bob, django
         "2. Module 2 (%)",
         "Overall (%)",
         "Quiz questions right",
+        "Quiz questions",
     ]
     as_page = [
-        [f"{r[0]} ({r[1]})", *[f"{v}%" for v in r[3:-1]], f"quiz {r[-1]}"] for r in table[1:]
+        [f"{r[0]} ({r[1]})", *[f"{v}%" for v in r[3:-2]], f"quiz {r[-2]}/{r[-1]}"]
+        for r in table[1:]
     ]
     assert as_page == rows
     assert "Grace" not in html  # graders are not students
