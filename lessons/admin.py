@@ -1044,8 +1044,11 @@ class EnrollmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
             if enrollments_reclaim([obj]):
                 self.message_user(
                     request,
-                    f"{obj.user.email} was never confirmed by its owner: the account's "
-                    "password was cleared and an invitation to choose one is emailed to it.",
+                    # The name too, said (probe 101: only the password was).
+                    f"The address {obj.user.email} was never confirmed by its owner: the "
+                    "account's password and name were cleared (whoever typed them is not "
+                    "known to hold the address), and an invitation to choose a password is "
+                    "emailed to it.",
                     messages.WARNING,
                 )
             enrollments_notify([obj])  # the person hears of it once saved

@@ -889,6 +889,16 @@ def test_someone_in_none_of_ones_courses_is_enrolled_by_their_address(
     assert [m.to for m in mailoutbox] == [[charlie.email]]
     # Twice: said as Django says it, nothing more made.
     assert "is already enrolled in" in refused({"email": charlie.email})
+    # An account never confirmed is reclaimed, and the name going is said (probe 101).
+    from accounts.tests.factories import UserFactory
+
+    unconfirmed = UserFactory(username="ada", display_name="Ada L", email_confirmed=False)
+    response = client.post(url, {**course, "email": unconfirmed.email}, follow=True)
+    said = unescape(response.content.decode())
+    assert (
+        f"The address {unconfirmed.email} was never confirmed by its owner: the account's "
+        "password and name were cleared"
+    ) in said
     # Users → Add points there for a taken address.
     page = client.post(
         reverse("admin:accounts_user_add"),
