@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.apps import apps
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, Sum, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Sum, When
 
 from access import policy
 from accounts.models import Role, User
@@ -130,21 +130,21 @@ def grader_loads(assignment: ProjectAssignment) -> list[User]:
     )
 
 
-def former_grader_loads(assignment: ProjectAssignment) -> list[User]:
-    """Return the people who hold reviews of ASSIGNMENT but no longer grade or teach its
-    course, each with ``assigned`` and ``done`` (probe 95: a removed grader's completed
-    reviews left the allocation table while the counts above it still held them)."""
+def other_reviewer_loads(assignment: ProjectAssignment) -> list[User]:
+    """Return the people who hold reviews of ASSIGNMENT without being its course's graders
+    (an instructor who grades, someone removed from the course, a superuser), each with
+    ``assigned``, ``done`` and ``role_here`` (their role in the course, None if none):
+    the allocation table lost them while the counts above it held their reviews (probes
+    95, 100)."""
     mine = Q(reviews__group__assignment=assignment)
-    staff_here = Enrollment.objects.filter(
-        user=OuterRef("pk"), course_id=assignment.course_id, role__in=policy.STAFF
-    )
+    here = Enrollment.objects.filter(user=OuterRef("pk"), course_id=assignment.course_id)
     return list(
         User.objects.filter(mine)
-        .exclude(Exists(staff_here))
-        .exclude(is_superuser=True, is_active=True)  # grades every course
+        .exclude(Exists(here.filter(role=Role.GRADER)))
         .annotate(
             assigned=Count("reviews", filter=mine),
             done=Count("reviews", filter=mine & Q(reviews__status=ReviewStatus.COMPLETED)),
+            role_here=Subquery(here.values("role")[:1]),
         )
         .order_by("username")
     )

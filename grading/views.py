@@ -67,10 +67,10 @@ from .gradebook import (
 from .hub import (
     DRIFT_MIN_REVIEWS,
     DRIFT_POINTS,
-    former_grader_loads,
     grader_consistency,
     grader_loads,
     hub_counts,
+    other_reviewer_loads,
     stranded_reviews,
 )
 from .models import (
@@ -1064,7 +1064,7 @@ def assignment_hub(request: HttpRequest, pk: int) -> HttpResponse:
             "release": release,
             "counts": counts,
             "graders": grader_loads(assignment),
-            "former_graders": former_grader_loads(assignment),
+            "other_reviewers": other_reviewer_loads(assignment),
             "closing": 0 if release else len(services.groups_closed_by_round_robin(assignment)),
             "consistency": grader_consistency(assignment) if rubric else None,
             "drift_points": DRIFT_POINTS,

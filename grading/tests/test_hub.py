@@ -181,9 +181,9 @@ def test_the_hub_runs_a_constant_number_of_queries(
         GroupFactory(assignment=world.assignment, name=f"Empty {index:02}")
     client.force_login(alice)
     # 17: one of them lists the reviews whose grader left the course (hub.stranded_reviews),
-    # one those graders' loads (hub.former_grader_loads), two compare the graders' marks
-    # (hub.grader_consistency), one finds the groups whose hand-in assigning graders would
-    # close (services.groups_closed_by_grading).
+    # one the loads of reviewers who are not graders (hub.other_reviewer_loads), two
+    # compare the graders' marks (hub.grader_consistency), one finds the groups whose
+    # hand-in assigning graders would close (services.groups_closed_by_grading).
     with django_assert_max_num_queries(17):
         response = client.get(hub(world))
     assert response.status_code == 200
@@ -278,3 +278,16 @@ def test_the_release_waits_for_named_groups_and_completed_reviews_keep_their_gra
     services.grades_release(assignment=world.assignment, by=alice, base_url="http://testserver")
     marks = reverse("grading:assignment_grading", args=[world.assignment.pk])
     assert 'id="assign-graders"' not in client.get(marks).content.decode()
+
+
+def test_an_instructor_holding_reviews_keeps_a_row_in_the_allocation(client, world, alice, grace):
+    """Probe 100: a grader made co-instructor held reviews the counts held, and the table
+    showed nobody."""
+    complete_review(world)
+    Enrollment.objects.filter(user=grace, course=world.course).update(role=Role.INSTRUCTOR)
+    client.force_login(alice)
+    page = client.get(hub(world)).content.decode()
+    loads = page.split('id="grader-loads"')[1].split("</table>")[0]
+    assert re.search(
+        r"Grace Grader <span[^>]*>\(instructor\)</span></td><td>1</td><td>1</td>", loads
+    )
