@@ -80,6 +80,10 @@ class EnrollingUserCreationForm(AdminUserCreationForm):
     def __init__(self, *args, courses, optional: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["course"].queryset = courses
+        if not self.is_bound:  # one's only course chosen, as the other add forms do
+            only = list(courses.values_list("pk", flat=True)[:2])
+            if len(only) == 1:
+                self.fields["course"].initial = only[0]
         if "display_name" in self.fields:  # filled in for someone else (probe 96: "your")
             self.fields["display_name"].help_text = _(
                 "How their name appears to teachers and teammates."

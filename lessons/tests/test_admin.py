@@ -1201,6 +1201,7 @@ def test_the_only_course_one_teaches_is_chosen_on_add_forms(client, pyweb, other
     url = reverse("admin:lessons_enrollment_add")
     selected = re.compile(rf'<option value="{pyweb.course.pk}" selected>')
     assert selected.search(client.get(url).content.decode())
+    assert selected.search(client.get(reverse("admin:accounts_user_add")).content.decode())
     # Teaching two, nothing is chosen for them.
     Enrollment.objects.create(user=alice, course=other_course.course, role=Role.INSTRUCTOR)
     page = client.get(url).content.decode()
