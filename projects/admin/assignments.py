@@ -468,15 +468,20 @@ class MembershipInline(CourseScopedInline, admin.TabularInline):
 
     model = GroupMembership
     fk_name = "group"
-    fields = ("student", "joined_at")
-    readonly_fields = ("student", "joined_at")
+    fields = ("student", "in_the_course", "joined_at")
+    readonly_fields = ("student", "in_the_course", "joined_at")
     extra = 0
     verbose_name = _("member")
     verbose_name_plural = _("members")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         # str(membership) names the group: load it with the row, not once per row.
-        return super().get_queryset(request).select_related("student", "group")
+        return super().get_queryset(request).select_related("student", "group").with_is_student()
+
+    @admin.display(description=_("in the course"))
+    def in_the_course(self, obj: GroupMembership) -> str:
+        # As the grading page says it (probe 101: a removed student looked a member).
+        return _("yes") if getattr(obj, "is_student", True) else _("removed from the course")
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
@@ -628,16 +633,23 @@ class GroupAdmin(InlineRowsMixin, ChoiceMessagesMixin, CourseScopedAdmin):
                     "memberships",
                     # By join date within each group, as the default ordering does,
                     # without joining the group, project and course to sort.
-                    queryset=GroupMembership.objects.select_related("student").order_by(
-                        "joined_at", "pk"
-                    ),
+                    queryset=GroupMembership.objects.select_related("student")
+                    .with_is_student()
+                    .order_by("joined_at", "pk"),
                 )
             )
         )
 
     @admin.display(description=_("members"))
     def member_list(self, obj: Group) -> str:
-        return ", ".join(str(m.student) for m in obj.memberships.all()) or "—"
+        # Marked as the grading page marks them (probe 101: listed as plain members).
+        return (
+            ", ".join(
+                f"{m.student}" + ("" if m.is_student else " (removed from the course)")
+                for m in obj.memberships.all()
+            )
+            or "—"
+        )
 
     @admin.display(description=_("size"), ordering="member_total")
     def member_count(self, obj: Group) -> int:

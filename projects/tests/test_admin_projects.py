@@ -4,6 +4,7 @@ import csv
 import io
 import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.contrib.messages import get_messages
@@ -618,3 +619,20 @@ def test_a_maximum_penalty_below_one_days_is_refused_on_its_field(admin_client, 
     assert assignment.late_penalty_cap != 5
     data["late_penalty_cap"] = ["10"]
     assert admin_client.post(path, data).status_code == 302
+
+
+def test_a_member_removed_from_the_course_is_marked_in_the_back_office(
+    admin_client, owls, student, classmate, course
+):
+    """Probe 101: the grading page said "removed from the course", the group's list and
+    page showed a plain member."""
+    from lessons.models import Enrollment
+
+    group_join(assignment=owls.assignment, student=classmate, join_code=owls.join_code)
+    Enrollment.objects.filter(user=student, course=course).delete()
+    listed = admin_client.get(reverse("admin:projects_group_changelist")).content.decode()
+    assert f"{student} (removed from the course), {classmate}" in unescape(listed)
+    page = unescape(
+        admin_client.get(reverse("admin:projects_group_change", args=[owls.pk])).content.decode()
+    )
+    assert page.count("removed from the course") == 1
