@@ -311,14 +311,22 @@ class GraderReassignForm(PlainErrorsMixin, forms.Form):
         self.fields["group"].queryset = (
             Group.objects.filter(assignment=assignment, submissions__isnull=False)
             .exclude(review__status=ReviewStatus.COMPLETED)
+            .select_related("review__grader")
             .distinct()
             .order_by("name")
         )
+        # Who grades it now, to move a group off an overloaded grader (probe 101).
+        self.fields["group"].label_from_instance = _group_and_grader
         self.fields["grader"].queryset = User.objects.filter(
             enrollments__course_id=assignment.course_id, enrollments__role=Role.GRADER
         ).order_by("username")
         if assignment.late_version_rule != LateVersionRule.LOCK_WHEN_GRADING:
             del self.fields["close_hand_in"]
+
+
+def _group_and_grader(group: Group) -> str:
+    review = getattr(group, "review", None)
+    return f"{group.name} ({f'graded by {review.grader}' if review else 'no grader yet'})"
 
 
 class RegradeRequestForm(PlainErrorsMixin, forms.Form):

@@ -83,6 +83,8 @@ def test_reallocation_offers_only_the_course_graders(client, world, alice, grace
     form = page[page.index('id="reassign-form"') :]
     assert f'value="{grace.pk}"' in form
     assert f'value="{heidi.pk}"' not in form
+    # Each group says who grades it now (probe 101).
+    assert f'<option value="{world.group.pk}">Team Rocket (graded by Grace Grader)</option>' in form
 
 
 def test_reallocation_refuses_a_forged_grader_of_another_course(client, world, alice, grace):
