@@ -1253,6 +1253,9 @@ def regrade_answer(
         if not shows_something(response):  # spaces, or characters that show nothing
             raise ValidationError({"response": "Give the reason for declining."})
         regrade.status = RegradeStatus.DECLINED
+        from .tasks import send_regrade_declined_email
+
+        transaction.on_commit(partial(send_regrade_declined_email.enqueue, regrade_id=regrade.pk))
     regrade.response = response
     regrade.answered_by = by
     regrade.answered_at = timezone.now()

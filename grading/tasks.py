@@ -297,3 +297,38 @@ def send_regrade_requested_email(
             user_ids=failed,
         )
     return sent
+
+
+@task()
+def send_regrade_declined_email(*, regrade_id: int, attempt: int = 1) -> int:
+    """Email the student who asked for a regrade that it was declined (probe 101: an
+    accepted one was emailed, as a changed mark, a declined one not), with a link to
+    their feedback; the reason is read there. Asked when the email goes: one who left
+    the course hears nothing."""
+    regrade = (
+        RegradeRequest.objects.select_related(
+            "criterion", "requested_by", "review__group__assignment__course"
+        )
+        .filter(pk=regrade_id)
+        .first()
+    )
+    if regrade is None or regrade.requested_by is None or not regrade.requested_by.email:
+        return 0
+    student, review = regrade.requested_by, regrade.review
+    if not policy.can(student, policy.VIEW, review, roles=policy.STUDENTS):
+        return 0
+    context = {
+        "user": student,
+        "criterion": regrade.criterion,
+        "assignment": review.group.assignment,
+        "course": review.group.assignment.course,
+        "feedback_url": settings.SITE_URL
+        + reverse("grading:feedback", kwargs={"pk": review.submission_id}),
+    }
+    return send_or_retry(
+        send_regrade_declined_email,
+        lambda: send_templated_email("regrade-declined", context, student.email),
+        attempt=attempt,
+        what=f"The regrade-declined notice of request {regrade_id}",
+        regrade_id=regrade_id,
+    )

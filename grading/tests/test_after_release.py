@@ -382,13 +382,20 @@ def test_an_accepted_regrade_tells_each_member_whose_mark_moved(
     assert "A regrade request of your group was accepted" in told[0].body
     assert f"{SITE}/grading/feedback/" in told[0].body
 
-    # A declined one changes nothing and tells nobody by email.
+    # A declined one changes no mark: its asker is told it was answered, with the link
+    # to read why (probe 101: an accepted one was emailed, a declined one not).
     other = services.regrade_request_create(
         review=review, criterion=released.correctness, student=bob, reason="More points."
     )
     with django_capture_on_commit_callbacks(execute=True):
         services.regrade_answer(regrade=other, by=grace, accept=False, response="No.")
-    assert len(mailoutbox) == before + 1
+    [declined] = mailoutbox[before + 1 :]
+    assert declined.to == [bob.email]
+    assert declined.subject == (
+        f"Regrade request answered: Correctness ({released.assignment.title})"
+    )
+    assert f"{SITE}/grading/feedback/{review.submission_id}/" in declined.body
+    assert "No." not in declined.body  # the reason is read on the site
 
 
 def test_an_accepted_regrade_does_not_tell_a_member_whose_capped_mark_stayed(
