@@ -80,7 +80,8 @@ class EnrollingUserCreationForm(AdminUserCreationForm):
     def __init__(self, *args, courses, optional: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["course"].queryset = courses
-        if not self.is_bound:  # one's only course chosen, as the other add forms do
+        if not optional and not self.is_bound:  # one's only course, as the other add forms
+            # choose (not a superuser's optional one: a colleague became a student; probe 102)
             only = list(courses.values_list("pk", flat=True)[:2])
             if len(only) == 1:
                 self.fields["course"].initial = only[0]

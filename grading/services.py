@@ -723,12 +723,12 @@ def review_draft_save(
     see _start_grading.
     """
     review = _locked(review)
+    _check_still_grades(review, by)  # before the rest, as review_save (probes 100, 102)
     if review.is_completed:
         raise ValidationError(
             "This review is completed: changes are not saved automatically. "
             "Press “Complete review” to save them, or “Save draft” to reopen it."
         )
-    _check_still_grades(review, by)  # before the version, as review_save (probe 100)
     _check_version(review, version)
     existing = {score.criterion_id: (score.points, score.comment) for score in review.scores.all()}
     unchanged = review.status == ReviewStatus.DRAFT and review.overall_feedback == overall_feedback

@@ -62,6 +62,13 @@ class ProjectStatus:
         )
 
     @property
+    def locked_by_grading(self) -> bool:
+        """Whether the user's group takes no new versions, its grading started under "lock
+        when grading starts", whatever the deadline (probe 102: the lists counted down)."""
+        rule = self.assignment.late_version_rule
+        return rule == LateVersionRule.LOCK_WHEN_GRADING and self.grading_started
+
+    @property
     def status(self) -> str:
         """Return a short machine-friendly status used for badges."""
         if not self.is_student:

@@ -1202,6 +1202,14 @@ def test_the_only_course_one_teaches_is_chosen_on_add_forms(client, pyweb, other
     selected = re.compile(rf'<option value="{pyweb.course.pk}" selected>')
     assert selected.search(client.get(url).content.decode())
     assert selected.search(client.get(reverse("admin:accounts_user_add")).content.decode())
+    # A superuser's "Enroll in" is optional: never chosen for them (probe 102: a new
+    # colleague was enrolled as a student).
+    from accounts.models import User
+
+    root = User.objects.create_superuser("root", "root@example.org", "x" * 12)
+    client.force_login(root)
+    assert not selected.search(client.get(reverse("admin:accounts_user_add")).content.decode())
+    client.force_login(alice)
     # Teaching two, nothing is chosen for them.
     Enrollment.objects.create(user=alice, course=other_course.course, role=Role.INSTRUCTOR)
     page = client.get(url).content.decode()

@@ -190,7 +190,7 @@ def test_the_delete_pages_say_the_key_will_not_let_them_back(client, pyweb, alic
         assert "cannot enroll again with the course key" in page
         assert "add their enrollment here" in page
         # What stays, and what enrolling them again does (probe 101).
-        assert "quiz answers, group" in page and "handed-in work are kept" in page
+        assert "progress, answers, group" in page and "a grader's reviews) is kept" in page
         assert "its password and name cleared" in page
     assert Enrollment.objects.filter(pk=enrollment.pk).exists()  # asked, not done
 

@@ -39,6 +39,7 @@ from projects.models import (
     Group,
     GroupMembership,
     LatePolicy,
+    LateVersionRule,
     MembershipEvent,
     ProjectAssignment,
     Submission,
@@ -481,13 +482,28 @@ class MembershipInline(CourseScopedInline, admin.TabularInline):
     @admin.display(description=_("in the course"))
     def in_the_course(self, obj: GroupMembership) -> str:
         # As the grading page says it (probe 101: a removed student looked a member).
-        return _("yes") if getattr(obj, "is_student", True) else _("removed from the course")
+        # Removed, or a student no more (a grader now): probe 102.
+        return _("yes") if getattr(obj, "is_student", True) else _("no longer a student of it")
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
     def is_locked(self, obj: Group | None) -> bool:
         return _members_locked(obj)
+
+
+def _hand_in_closed_because(group: Group) -> str:
+    """Why GROUP's hand-in is closed, as services.submission_locked_reason decides it, in
+    an instructor's words (probe 102: "the grades are released" for a passed extension)."""
+    rule = group.assignment.late_version_rule
+    if group.grading_started_at is not None and group.graded_submission_id is None:
+        return "the grades are released"
+    if rule == LateVersionRule.LOCK_AT_DEADLINE and timezone.now() > group.deadline():
+        return "the extension has already ended (Late work: “Lock at the deadline”)"
+    return (
+        "its grading has started, and this project takes no new versions then "
+        "(Late work: “Lock when grading starts”)"
+    )
 
 
 def _members_locked(group: Group | None) -> bool:
@@ -645,7 +661,7 @@ class GroupAdmin(InlineRowsMixin, ChoiceMessagesMixin, CourseScopedAdmin):
         # Marked as the grading page marks them (probe 101: listed as plain members).
         return (
             ", ".join(
-                f"{m.student}" + ("" if m.is_student else " (removed from the course)")
+                f"{m.student}" + ("" if m.is_student else " (no longer a student of the course)")
                 for m in obj.memberships.all()
             )
             or "—"
@@ -717,12 +733,7 @@ class GroupAdmin(InlineRowsMixin, ChoiceMessagesMixin, CourseScopedAdmin):
                 if services.submission_locked_reason(group):
                     # Saved (it still sets the group's lateness), but it reopens nothing
                     # (probe 101: saved unsaid while the student read a countdown).
-                    why = (
-                        "its grading has started, and this project takes no new versions "
-                        "then (Late work: “Lock when grading starts”)"
-                        if group.graded_submission_id
-                        else "the grades are released"
-                    )
+                    why = _hand_in_closed_because(group)
                     self.message_user(
                         request,
                         f"The extension of “{group}” is saved, but its hand-in stays closed: "

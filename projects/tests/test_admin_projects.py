@@ -15,7 +15,14 @@ from django.utils import timezone
 from access.tests.matrix import form_data
 from accounts.models import Role
 from lessons.tests.factories import CourseFactory
-from projects.models import Extension, Group, GroupMembership, MembershipEvent
+from projects.models import (
+    Extension,
+    Group,
+    GroupMembership,
+    LateVersionRule,
+    MembershipEvent,
+    ProjectAssignment,
+)
 from projects.services import group_create, group_join, submission_create
 from projects.tests.factories import ProjectAssignmentFactory
 from projects.tests.student_fixtures import *  # noqa: F403 - fixtures
@@ -203,6 +210,26 @@ def test_granting_an_extension(admin_client, owls, teacher):
     assert any(
         "is saved, but its hand-in stays closed: its grading has started" in m for m in said
     ), said
+    # Under "lock at the deadline", an extension already ended says that (probe 102: "the
+    # grades are released").
+    Group.objects.filter(pk=owls.pk).update(grading_started_at=None, graded_submission=None)
+    ProjectAssignment.objects.filter(pk=owls.assignment_id).update(
+        late_version_rule=LateVersionRule.LOCK_AT_DEADLINE,
+        opens_at=timezone.now() - timedelta(days=20),
+        due_at=timezone.now() - timedelta(days=9),
+    )
+    owls.assignment.refresh_from_db()
+    Extension.objects.filter(group=owls).delete()
+    response = post(timezone.now() - timedelta(days=1))
+    said = [str(m) for m in get_messages(response.wsgi_request)]
+    assert any("stays closed: the extension has already ended" in m for m in said), said
+    Group.objects.filter(pk=owls.pk).update(
+        grading_started_at=timezone.now(), graded_submission=owls.submissions.get()
+    )
+    ProjectAssignment.objects.filter(pk=owls.assignment_id).update(
+        late_version_rule=LateVersionRule.LOCK_WHEN_GRADING,
+        due_at=timezone.now() + timedelta(days=9),
+    )
     # Its students read no countdown to a hand-in that is closed.
     from django.test import Client
 
@@ -631,8 +658,8 @@ def test_a_member_removed_from_the_course_is_marked_in_the_back_office(
     group_join(assignment=owls.assignment, student=classmate, join_code=owls.join_code)
     Enrollment.objects.filter(user=student, course=course).delete()
     listed = admin_client.get(reverse("admin:projects_group_changelist")).content.decode()
-    assert f"{student} (removed from the course), {classmate}" in unescape(listed)
+    assert f"{student} (no longer a student of the course), {classmate}" in unescape(listed)
     page = unescape(
         admin_client.get(reverse("admin:projects_group_change", args=[owls.pk])).content.decode()
     )
-    assert page.count("removed from the course") == 1
+    assert page.count("no longer a student of it") == 1

@@ -604,6 +604,26 @@ def test_a_late_version_after_one_on_time_is_asked_before_it_replaces_it(
     assert asked.split(":")[0] not in client.get(assignment.get_absolute_url()).content.decode()
 
 
+def test_the_lists_say_no_more_versions_before_the_deadline_once_grading_started(
+    client, group, student, assignment, course
+):
+    """Probe 102: the project page said "due in 20 days: no more versions" while the
+    dashboard and the lists counted down to a hand-in that was closed."""
+    submission = submission_create(group=group, student=student, archive=zip_upload())
+    Group.objects.filter(pk=group.pk).update(
+        grading_started_at=timezone.now(), graded_submission=submission
+    )
+    client.force_login(student)
+    pages = (
+        assignment.get_absolute_url(),
+        reverse("projects:mine"),
+        reverse("projects:course", args=[course.slug]),
+    )
+    for address in pages:
+        shown = html.unescape(client.get(address).content.decode()).replace("\xa0", " ")
+        assert re.search(r"due in [^<:]*: no more versions", shown), address
+
+
 def test_the_form_is_replaced_by_a_message_when_no_late_work(
     client, group, student, assignment, course
 ):

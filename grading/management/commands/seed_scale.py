@@ -422,10 +422,10 @@ class Command(BaseCommand):
         ]
         CriterionScore.objects.bulk_create(scores, batch_size=BATCH)
         counts["criterion scores"] = len(scores)
-        # As a grader's first save does (grading.services._start_grading): the group's
+        # As assigning its grader does (grading.services.grader_assign): the group's
         # version graded is fixed, which "lock when grading starts" reads (probe 101: the
         # seeded groups with completed reviews still took new versions).
-        started = [review.group_id for review in rows if review.status != ReviewStatus.TODO]
+        started = [review.group_id for review in rows]  # assigning a grader starts it
         graded = Review.objects.filter(group=OuterRef("pk")).values("submission_id")[:1]
         Group.objects.filter(pk__in=started).update(
             grading_started_at=now, graded_submission_id=Subquery(graded)
