@@ -1503,13 +1503,16 @@ def _regrade_just_sent(review: Review, request: HttpRequest) -> str:
     """The criterion's title if REQUEST is the same regrade request as one its sender
     made in the last two minutes, still open (sent again); "" otherwise."""
     criterion_id = parse_id(request.POST.get("criterion", ""))
-    if criterion_id is None:
+    reason = request.POST.get("reason", "").strip()
+    # Only a text a request could hold is looked for: PostgreSQL refuses a NUL even in a
+    # query (the hostile-forms test), and the form says what is wrong with it.
+    if criterion_id is None or "\x00" in reason or len(reason) > REGRADE_TEXT_MAX_LENGTH:
         return ""
     same = review.regrade_requests.filter(
         criterion_id=criterion_id,
         requested_by=request.user,
         status=RegradeStatus.OPEN,
-        reason=request.POST.get("reason", "").strip(),
+        reason=reason,
         created_at__gte=timezone.now() - timedelta(minutes=2),
     )
     return same.values_list("criterion__title", flat=True).first() or ""
