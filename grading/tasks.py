@@ -163,6 +163,27 @@ def send_new_version_email(*, review_id: int, submission_id: int, attempt: int =
     )
 
 
+def _teachers_to_email(course) -> list[User]:
+    """The instructors of COURSE an email can reach, as the policy says it now."""
+    enrolled = User.objects.filter(
+        is_active=True, enrollments__course=course, enrollments__role=Role.INSTRUCTOR
+    ).exclude(email="")
+    return [user for user in enrolled if policy.can(user, policy.TEACH, course)]
+
+
+def _send_each(name: str, emails: list[tuple[User, dict]], *, what: str) -> tuple[int, list[int]]:
+    """Send the templated email NAME to each user with their context; return how many
+    went, and the ids of those the mail server refused (to try again), each logged."""
+    sent, failed = 0, []
+    for user, context in emails:
+        try:
+            sent += send_templated_email(name, context, user.email)
+        except (SMTPException, OSError):
+            logger.exception("%s to user %s was not sent", what, user.pk)
+            failed.append(user.pk)
+    return sent, failed
+
+
 @task()
 def send_after_release_email(
     *, submission_id: int, user_ids: list[int] | None = None, attempt: int = 1
@@ -183,13 +204,7 @@ def send_after_release_email(
     group, assignment = submission.group, submission.group.assignment
     course = assignment.course
     hub_url = settings.SITE_URL + reverse("grading:assignment_hub", kwargs={"pk": assignment.pk})
-    recipients: dict[int, tuple[User, str]] = {}
-    enrolled = User.objects.filter(
-        is_active=True, enrollments__course=course, enrollments__role=Role.INSTRUCTOR
-    ).exclude(email="")
-    for user in enrolled:
-        if policy.can(user, policy.TEACH, course):
-            recipients[user.pk] = (user, hub_url)
+    recipients = {user.pk: (user, hub_url) for user in _teachers_to_email(course)}
     review = Review.objects.select_related("grader", "submission").filter(group=group).first()
     if review is not None and review.grader.email and review.grader_id not in recipients:
         if policy.can(review.grader, policy.VIEW, review):
@@ -205,7 +220,7 @@ def send_after_release_email(
             for pk, (user, link) in recipients.items()
             if address_mail_allowed(f"after-release-{group.pk}", user.email)
         }
-    sent, failed = 0, []
+    emails = []
     for user, link in recipients.values():
         # Anonymous grading hides the group's name from graders, never from instructors.
         hide = anonymous and not policy.can(user, policy.TEACH, course)
@@ -219,11 +234,8 @@ def send_after_release_email(
             "graded_version": review.submission.version if review is not None else None,
             "link": link,
         }
-        try:
-            sent += send_templated_email("after-release", context, user.email)
-        except (SMTPException, OSError):
-            logger.exception("The after-release notice to user %s was not sent", user.pk)
-            failed.append(user.pk)
+        emails.append((user, context))
+    sent, failed = _send_each("after-release", emails, what="The after-release notice")
     if failed:
         retry_or_fail(
             send_after_release_email,
@@ -261,17 +273,13 @@ def send_regrade_requested_email(
         recipients = [grader] if grader.email else []
         left = False
     else:
-        teachers = User.objects.filter(
-            is_active=True, enrollments__course=course, enrollments__role=Role.INSTRUCTOR
-        ).exclude(email="")
-        recipients = [user for user in teachers if policy.can(user, policy.TEACH, course)]
-        left = True
+        recipients, left = _teachers_to_email(course), True
     if user_ids is not None:  # tried again: only those it was not sent to
         recipients = [user for user in recipients if user.pk in user_ids]
     rubric = getattr(assignment, "rubric", None)
     anonymous = bool(rubric and rubric.anonymous_grading)
     answer_url = settings.SITE_URL + reverse("grading:regrade_answer", kwargs={"pk": regrade.pk})
-    sent, failed = 0, []
+    emails = []
     for user in recipients:
         hide = anonymous and not policy.can(user, policy.TEACH, course)
         context = {
@@ -283,11 +291,8 @@ def send_regrade_requested_email(
             "answer_url": answer_url,
             "for_the_grader_who_left": left,
         }
-        try:
-            sent += send_templated_email("regrade-requested", context, user.email)
-        except (SMTPException, OSError):
-            logger.exception("The regrade-request notice to user %s was not sent", user.pk)
-            failed.append(user.pk)
+        emails.append((user, context))
+    sent, failed = _send_each("regrade-requested", emails, what="The regrade-request notice")
     if failed:
         retry_or_fail(
             send_regrade_requested_email,
