@@ -159,6 +159,16 @@ def _already_in_a_group(request: HttpRequest, assignment: ProjectAssignment):
     return redirect(assignment)
 
 
+def _refusal_said(request, form, exc: ValidationError, assignment) -> HttpResponse | None:
+    """A service's refusal of FORM: a field's error goes on the form (None: the page is
+    shown again with it); any other is a message on the project's page (its redirect)."""
+    if hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return None
+    messages.error(request, _error_text(exc))
+    return redirect(assignment)
+
+
 @form_view(page("projects:detail", "course_slug", "slug"))
 def group_create(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
     assignment, can_manage = get_assignment_for_user(request, course_slug, slug, policy.CHANGE)
@@ -171,11 +181,8 @@ def group_create(request: HttpRequest, course_slug: str, slug: str) -> HttpRespo
                 assignment=assignment, student=request.user, name=form.cleaned_data["name"]
             )
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                form.add_error(None, exc)
-            else:
-                messages.error(request, _error_text(exc))
-                return redirect(assignment)
+            if refused := _refusal_said(request, form, exc, assignment):
+                return refused
         else:
             messages.success(
                 request,
@@ -196,10 +203,8 @@ def group_rename(request: HttpRequest, course_slug: str, slug: str) -> HttpRespo
                 assignment=assignment, student=request.user, name=form.cleaned_data["name"]
             )
         except ValidationError as exc:
-            if not hasattr(exc, "error_dict"):
-                messages.error(request, _error_text(exc))
-                return redirect(assignment)
-            form.add_error(None, exc)
+            if refused := _refusal_said(request, form, exc, assignment):
+                return refused
         else:
             messages.success(request, f"Your group is now called “{group.name}”.")
             return redirect(assignment)
@@ -236,11 +241,8 @@ def group_join(request: HttpRequest, course_slug: str, slug: str) -> HttpRespons
                 form = GroupJoinForm(request.POST, ask_handed_in=True)
                 form.is_valid()
                 form.add_error("knows_handed_in", exc.messages[0])
-            elif hasattr(exc, "error_dict"):
-                form.add_error(None, exc)
-            else:
-                messages.error(request, _error_text(exc))
-                return redirect(assignment)
+            elif refused := _refusal_said(request, form, exc, assignment):
+                return refused
         else:
             join_throttle.forgive(guesser)
             messages.success(request, f"You joined the group “{group.name}”.")
