@@ -384,15 +384,10 @@ def lesson_set_completed(*, user: User, lesson: Lesson, completed: bool) -> bool
     if completed and lesson.quiz_required and takes_quizzes:
         score = quiz_score(user=user, lesson=lesson)
         spent = 0 if score.passed else quiz_questions_spent(user=user, lesson=lesson)
-        if not score.passed and score.total - spent < score.needed:
+        if lost := score.lost(spent):
             # Answering cannot pass it any more: said so, not "answer the questions"
             # of which the ones wrong are closed (probe 39).
-            raise ValidationError(
-                f"This lesson's quiz can no longer be passed: you have {score.right} of "
-                f"{score.total} questions right and need {score.requirement}, and no try is "
-                f"left on {spent} of them. Ask your instructor, who can allow more tries.",
-                code="quiz_not_passed",
-            )
+            raise ValidationError(lost, code="quiz_not_passed")
         if not score.passed:
             raise ValidationError(
                 f"Pass this lesson's quiz first: you have {score.right} of {score.total} "

@@ -106,22 +106,15 @@ class LessonPractice:
 
     @property
     def lost(self) -> str:
-        """Why answering can no longer pass the quiz (questions wrong with no try left),
-        in the words "Mark as complete" refuses with; "" while it can (probe 99: said only
-        once that button was pressed, the other questions still inviting answers)."""
-        score = self.score
-        if not self.can_answer or self.max_tries is None or score.passed or not score.total:
+        """Why answering can no longer pass the quiz (QuizScore.lost), from the answers
+        read; "" while it can (probe 99: said only once "Mark as complete" was pressed,
+        the other questions still inviting answers)."""
+        if not self.can_answer or self.max_tries is None:
             return ""
         spent = sum(
             1 for q in self.questions if q.latest_correct is False and q.tries >= self.max_tries
         )
-        if score.total - spent >= score.needed:
-            return ""
-        return (
-            f"This lesson's quiz can no longer be passed: you have {score.right} of "
-            f"{score.total} questions right and need {score.requirement}, and no try is left "
-            f"on {spent} of them. Ask your instructor, who can allow more tries."
-        )
+        return self.score.lost(spent)
 
 
 def practice_content(lesson: Lesson) -> PracticeContent:

@@ -700,6 +700,17 @@ class QuizScore:
             mark += ", rounded up to whole questions"
         return f"{self.needed} of {self.total} questions right ({mark})"
 
+    def lost(self, spent: int) -> str:
+        """Why answering can no longer pass, SPENT questions being wrong with no try left
+        ("" while it can): said where the quiz is and by "Mark as complete" alike."""
+        if self.passed or not self.total or self.total - spent >= self.needed:
+            return ""
+        return (
+            f"This lesson's quiz can no longer be passed: you have {self.right} of "
+            f"{self.total} questions right and need {self.requirement}, and no try is left "
+            f"on {spent} of them. Ask your instructor, who can allow more tries."
+        )
+
     def __str__(self) -> str:
         return f"quiz {self.right}/{self.total}"
 

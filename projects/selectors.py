@@ -54,11 +54,11 @@ class ProjectStatus:
         """Whether a version handed in after this deadline is still taken (late work), as
         the project's page says it (probe 97: not once its grading started, under "lock
         when grading starts")."""
-        assignment, rule = self.assignment, self.assignment.late_version_rule
+        assignment = self.assignment
         return (
             assignment.accepts_late_work
-            and rule != LateVersionRule.LOCK_AT_DEADLINE
-            and not (rule == LateVersionRule.LOCK_WHEN_GRADING and self.grading_started)
+            and assignment.late_version_rule != LateVersionRule.LOCK_AT_DEADLINE
+            and not self.locked_by_grading
         )
 
     @property
@@ -227,8 +227,10 @@ def upcoming_deadlines(user: User, *, limit: int = 5) -> list[ProjectStatus]:
     # The deadlines ahead first, soonest first; then the passed ones, latest first: five
     # long passed hid a project due in 20 days (probe 100).
     ahead = sorted((row for row in rows if row.deadline >= now), key=lambda row: row.deadline)
-    passed = sorted((row for row in rows if row.deadline < now), key=lambda row: row.deadline)
-    return (ahead + passed[::-1])[:limit]
+    passed = sorted(
+        (row for row in rows if row.deadline < now), key=lambda row: row.deadline, reverse=True
+    )
+    return (ahead + passed)[:limit]
 
 
 @prepared
