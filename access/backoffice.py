@@ -577,9 +577,13 @@ def _choose_the_only_one(formfield, request: HttpRequest) -> None:
     if request.method != "GET" or match is None or not match.url_name.endswith("_add"):
         return
     if formfield.initial is None:
-        choices = list(formfield.queryset.values_list("pk", flat=True)[:2])
-        if len(choices) == 1:
-            formfield.initial = choices[0]
+        formfield.initial = only_choice(formfield.queryset)
+
+
+def only_choice(queryset) -> int | None:
+    """The primary key of QUERYSET's one row, if it has exactly one (one query)."""
+    choices = list(queryset.values_list("pk", flat=True)[:2])
+    return choices[0] if len(choices) == 1 else None
 
 
 def _with_course(path: str, obj: Model) -> str:

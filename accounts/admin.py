@@ -32,6 +32,7 @@ from access.backoffice import (
     BoundedSearchMixin,
     KeptFormsMixin,
     ScopedRelationsMixin,
+    only_choice,
 )
 from access.deletion import deleted_objects
 from grading.models import Review
@@ -46,6 +47,15 @@ from .models import Role, User
 from .services import account_anonymise
 from .tasks import email_changed_notify
 from .views import personal_data_file
+
+
+def _once_a_request(request: HttpRequest, key: tuple, answer) -> bool:
+    """ANSWER() for KEY, worked out once per REQUEST (the admin asks its permissions again
+    and again on one page)."""
+    answers = request.__dict__.setdefault("_user_admin_answers", {})
+    if key not in answers:
+        answers[key] = answer()
+    return answers[key]
 
 
 def _naming(person: User):
@@ -82,9 +92,7 @@ class EnrollingUserCreationForm(AdminUserCreationForm):
         self.fields["course"].queryset = courses
         if not optional and not self.is_bound:  # one's only course, as the other add forms
             # choose (not a superuser's optional one: a colleague became a student; probe 102)
-            only = list(courses.values_list("pk", flat=True)[:2])
-            if len(only) == 1:
-                self.fields["course"].initial = only[0]
+            self.fields["course"].initial = only_choice(courses)
         if "display_name" in self.fields:  # filled in for someone else (probe 96: "your")
             self.fields["display_name"].help_text = _(
                 "How their name appears to teachers and teammates."
@@ -198,10 +206,11 @@ class UserAdmin(
     def _sees(self, request: HttpRequest, obj: User | None) -> bool:
         if obj is None:
             return policy.uses_back_office(request.user)
-        seen = request.__dict__.setdefault("_people_seen", {})  # as _person_changes
-        if obj.pk not in seen:
-            seen[obj.pk] = policy.visible_users(request.user).filter(pk=obj.pk).exists()
-        return seen[obj.pk]
+        return _once_a_request(
+            request,
+            ("sees", obj.pk),
+            lambda: policy.visible_users(request.user).filter(pk=obj.pk).exists(),
+        )
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return policy.uses_back_office(request.user)
@@ -216,10 +225,9 @@ class UserAdmin(
             return True
         # Asked several times a page (the form, its fields, the buttons): answered once,
         # as it reads every kind of row naming the person (probe 97: 150 queries a page).
-        answers = request.__dict__.setdefault("_person_changes", {})
-        if obj.pk not in answers:
-            answers[obj.pk] = self._changes(request.user, obj)
-        return answers[obj.pk]
+        return _once_a_request(
+            request, ("changes", obj.pk), lambda: self._changes(request.user, obj)
+        )
 
     def _changes(self, by: User, person: User) -> bool:
         """Return whether BY may change PERSON (already seen): names are site-wide.

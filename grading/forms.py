@@ -175,8 +175,7 @@ class RubricForm(PlainErrorsMixin, forms.Form):
                 now = str(without_trailing_zeros(Decimal(now)))
             elif now:
                 now = f"“{Truncator(now).chars(60)}”"
-            shown = now
-            said.append(f"{self.fields[name].label} (now {shown or 'empty'})")
+            said.append(f"{self.fields[name].label} (now {now or 'empty'})")
         return get_text_list(said, "and")
 
     def chosen_levels(self) -> dict[int, int]:
