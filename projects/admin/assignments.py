@@ -245,12 +245,20 @@ class ProjectAssignmentAdmin(ChoiceMessagesMixin, CourseScopedHistoryAdmin):
     def save_model(self, request, obj, form, change) -> None:
         rules = {"due_at", "late_policy", "late_penalty_per_day", "late_penalty_cap"}
         moved = change and bool(rules & set(form.changed_data))
-        before = graded_penalties(ProjectAssignment.objects.get(pk=obj.pk)) if moved else {}
+        stored = ProjectAssignment.objects.get(pk=obj.pk) if moved else None
+        before = graded_penalties(stored) if moved else {}
         super().save_model(request, obj, form, change)
         if moved:
             _say_penalties_changed(request, before, graded_penalties(obj))
         if change and "due_at" in form.changed_data:
             services.submissions_refresh_lateness(assignment_id=obj.pk)
+            moved_for = services.students_whose_deadline_moved(obj, before=stored.due_at)
+            if told := services.deadline_changes_tell(obj, moved_for):
+                messages.info(
+                    request,
+                    f"{told} student{'s are' if told > 1 else ' is'} emailed the new deadline "
+                    f"({local_text(obj.due_at)}).",
+                )
             overtaken = Extension.objects.filter(group__assignment=obj, due_at__lte=obj.due_at)
             names = sorted(overtaken.values_list("group__name", flat=True))
             if names:
@@ -716,14 +724,12 @@ class GroupAdmin(InlineRowsMixin, ChoiceMessagesMixin, CourseScopedAdmin):
                 self._warn_if_small(request, group)
         elif formset.model is Extension:
             formset.save(commit=False)
+            told = 0
             for extension in formset.deleted_objects:
-                extension.delete()
-                services.submissions_refresh_lateness(
-                    assignment_id=group.assignment_id, group_id=group.pk
-                )
+                told += services.extension_remove(extension)
             changed = [obj for obj, _fields in formset.changed_objects]
             for extension in formset.new_objects + changed:
-                services.extension_grant(
+                told += services.extension_grant(
                     group=group,
                     due_at=extension.due_at,
                     reason=extension.reason,
@@ -740,6 +746,15 @@ class GroupAdmin(InlineRowsMixin, ChoiceMessagesMixin, CourseScopedAdmin):
                         f"{why}.",
                         messages.WARNING,
                     )
+            if told:
+                # Read again: the form's rows, a deleted one too, are cached on the group.
+                now = Group.objects.select_related("assignment", "extension").get(pk=group.pk)
+                self.message_user(
+                    request,
+                    f"{told} member{'s' if told > 1 else ''} of “{group}” "
+                    f"{'are' if told > 1 else 'is'} emailed the group's deadline "
+                    f"({local_text(now.deadline())}).",
+                )
         else:
             super().save_formset(request, form, formset, change)
 

@@ -3,7 +3,9 @@
 from .copies import projects_copy
 from .groups import (
     AutoFormResult,
+    deadline_changes_tell,
     extension_grant,
+    extension_remove,
     group_create,
     group_join,
     group_leave,
@@ -15,6 +17,7 @@ from .groups import (
     membership_move,
     membership_remove,
     student_groups_closed_reason,
+    students_whose_deadline_moved,
 )
 from .submissions import (
     assignment_grading_closed,
@@ -27,7 +30,9 @@ from .submissions import (
 __all__ = [
     "AutoFormResult",
     "assignment_grading_closed",
+    "deadline_changes_tell",
     "extension_grant",
+    "extension_remove",
     "group_create",
     "group_grading_started",
     "group_join",
@@ -37,6 +42,7 @@ __all__ = [
     "is_unknown_join_code",
     "marks_locked_reason",
     "student_groups_closed_reason",
+    "students_whose_deadline_moved",
     "membership_locked_reason",
     "membership_move",
     "membership_remove",

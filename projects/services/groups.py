@@ -7,6 +7,7 @@ import random
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -16,6 +17,7 @@ from access import policy
 from accounts.models import Role, User
 from accounts.validators import validate_name
 from coursesite.dates import local_text
+from coursesite.emails import in_chunks
 from projects.models import (
     Extension,
     Group,
@@ -451,8 +453,9 @@ def membership_remove(*, membership: GroupMembership, actor: User | None = None)
 @transaction.atomic
 def extension_grant(
     *, group: Group, due_at: datetime, reason: str = "", granted_by: User | None = None
-) -> Extension:
-    """Give GROUP a later deadline, replacing any earlier extension."""
+) -> int:
+    """Give GROUP a later deadline, replacing any earlier extension; return how many of
+    its members are emailed it (none for a reason corrected, or a draft project)."""
     ProjectAssignment.objects.lock(group.assignment_id)
     if reason_locked := marks_locked_reason(group.assignment_id):
         raise ValidationError(reason_locked, code="marks_locked")
@@ -460,17 +463,84 @@ def extension_grant(
         raise ValidationError(
             {"due_at": "An extension must end after the project's deadline."}, code="too_early"
         )
-    extension, _ = Extension.objects.update_or_create(
+    # The group's deadline as stored (an extension the project's deadline overtook no
+    # longer applies): its members are told when it moves, not when a reason is corrected.
+    project_due = group.assignment.due_at
+    stored = Extension.objects.filter(group=group).values_list("due_at", flat=True).first()
+    before = max(stored, project_due) if stored else project_due
+    Extension.objects.update_or_create(
         group=group, defaults={"due_at": due_at, "reason": reason, "granted_by": granted_by}
     )
     submissions_refresh_lateness(assignment_id=group.assignment_id, group_id=group.pk)
-    return extension
+    if due_at == before:
+        return 0
+    return deadline_changes_tell(group.assignment, _members(group))
+
+
+def extension_remove(extension: Extension) -> int:
+    """Take a group's extension away: its deadline is the project's again, its versions'
+    lateness is read from it; return how many of its members are emailed it."""
+    group = extension.group
+    # As stored: a form ticked for deletion may carry another date typed with the tick.
+    stored = Extension.objects.filter(pk=extension.pk).values_list("due_at", flat=True).first()
+    extension.delete()
+    submissions_refresh_lateness(assignment_id=group.assignment_id, group_id=group.pk)
+    if not stored or stored <= group.assignment.due_at:  # overtaken: it changed nothing
+        return 0
+    return deadline_changes_tell(group.assignment, _members(group))
+
+
+def students_whose_deadline_moved(assignment: ProjectAssignment, *, before: datetime) -> list[int]:
+    """The ids of the students of ASSIGNMENT's course whose own deadline moved when the
+    project's moved from BEFORE: all but the members of groups whose extension still
+    ends after both."""
+    kept = GroupMembership.objects.filter(
+        assignment=assignment, group__extension__due_at__gte=max(before, assignment.due_at)
+    ).values("student_id")
+    return list(
+        User.objects.filter(
+            enrollments__course_id=assignment.course_id,
+            enrollments__role=Role.STUDENT,
+            is_active=True,
+        )
+        .exclude(pk__in=kept)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def deadline_changes_tell(assignment: ProjectAssignment, user_ids: list[int]) -> int:
+    """Email the students of USER_IDS their new deadline for ASSIGNMENT once the change
+    is saved (a task per hundred); return how many are to be told. Nobody hears of a
+    draft's dates, nor of a project whose marks are released (they are final)."""
+    if not assignment.is_published or assignment.grades_released_at is not None:
+        return 0
+    from projects.tasks import send_deadline_changed_email  # tasks import the models
+
+    for chunk in in_chunks(user_ids):
+        transaction.on_commit(
+            partial(
+                send_deadline_changed_email.enqueue, assignment_id=assignment.pk, user_ids=chunk
+            )
+        )
+    return len(user_ids)
+
+
+def _members(group: Group) -> list[int]:
+    return list(
+        GroupMembership.objects.of_students()
+        .filter(group=group)
+        .order_by("student_id")
+        .values_list("student_id", flat=True)
+    )
 
 
 __all__ = [
     "AutoFormResult",
     "balanced_sizes",
+    "deadline_changes_tell",
     "extension_grant",
+    "extension_remove",
     "marks_locked_reason",
     "membership_locked_reason",
     "group_create",
@@ -479,4 +549,5 @@ __all__ = [
     "groups_auto_form",
     "membership_move",
     "membership_remove",
+    "students_whose_deadline_moved",
 ]
