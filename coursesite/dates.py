@@ -23,6 +23,13 @@ def local_text(value: datetime, seconds: bool = False) -> str:
     return f"{text} {local.tzname()}"
 
 
+def csv_time(value: datetime | None) -> str:
+    """Return VALUE for a CSV file: sortable, in the site's zone, which it names (the
+    repeated hour of an autumn night reads twice otherwise: "2027-10-31 02:30 CEST", then
+    "... CET"); "" for None."""
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S %Z") if value else ""
+
+
 def moment_text(value: datetime) -> str:
     """Return "at 14:05" for VALUE today, "on Sat 5 Dec 2026, 14:05 CET" another day: what
     a message says of a change a page missed (a tab left open overnight read yesterday's

@@ -12,7 +12,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
@@ -21,9 +21,18 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import DatabaseError, DataError, IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.fields.files import FieldFile
-from django.db.models.functions import Lower
+from django.db.models.functions import Coalesce, Greatest, Lower
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -39,6 +48,7 @@ from coursesite.files import delete_file_on_commit, files_removed_on_failure, st
 from coursesite.locks import lock_rows
 from coursesite.prepared import prepared_update
 from practice import syntax as practice_syntax
+from practice.models import Attempt, ExerciseAttempt
 from practice.services import (
     SyncReport,
     answered_blocks_refusal,
@@ -960,15 +970,59 @@ class ReportRow:
     modules: list[Progress]
     overall: Progress
     quiz: Progress = field(default_factory=lambda: Progress(0, 0))  # questions right
+    # The latest lesson marked complete, quiz answered or exercise tried in the course.
+    last_work: datetime | None = None
 
 
-def course_report_students(course: Course, *, search: str = ""):
-    """The course's students whose name, username or email holds SEARCH, in the order
-    lists sort people (a User queryset: the report's page cuts it)."""
+# The progress report's orders: who is behind, who has gone quiet.
+REPORT_ORDERS = {
+    "name": "name",
+    "progress": "lowest progress first",
+    "last-work": "longest without work first",
+}
+# "Never" for the database's comparison: GREATEST is NULL if one value is (SQLite).
+_NO_WORK = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def course_report_students(course: Course, *, search: str = "", order: str = "name"):
+    """The course's students whose name, username or email holds SEARCH, in ORDER (one of
+    REPORT_ORDERS; by name within it), each with ``lessons_done`` (published lessons
+    marked complete) and ``last_work`` (a User queryset: the report's page cuts it)."""
     students = User.objects.filter(enrollments__course=course, enrollments__role=Role.STUDENT)
     if search:
         students = students.filter(people_matching(search))
-    return students.order_by(*name_sort_keys())
+    published = Lesson.objects.published().filter(module__course=course)
+    students = students.annotate(
+        lessons_done=Coalesce(
+            _per_student(LessonCompletion.objects.filter(lesson__in=published), Count("pk")), 0
+        ),
+        last_work=Greatest(
+            *(
+                Coalesce(_per_student(work, Max(at)), Value(_NO_WORK))
+                for work, at in (
+                    (
+                        LessonCompletion.objects.filter(lesson__module__course=course),
+                        "completed_at",
+                    ),
+                    (Attempt.objects.filter(question__lesson__module__course=course), "created_at"),
+                    (
+                        ExerciseAttempt.objects.filter(exercise__lesson__module__course=course),
+                        "created_at",
+                    ),
+                )
+            ),
+            output_field=DateTimeField(),
+        ),
+    )
+    first = {"progress": ["lessons_done"], "last-work": ["last_work"]}.get(order, [])
+    return students.order_by(*first, *name_sort_keys())
+
+
+def _per_student(rows: QuerySet, aggregate) -> Subquery:
+    """AGGREGATE over the ROWS of the student of the outer query."""
+    return Subquery(
+        rows.filter(user=OuterRef("pk")).order_by().values("user").annotate(v=aggregate).values("v")
+    )
 
 
 def course_progress_report(
@@ -1010,9 +1064,16 @@ def course_progress_report(
                 modules=cells,
                 overall=Progress(sum(c.done for c in cells), total),
                 quiz=Progress(right.get(student.pk, 0), questions),
+                last_work=_work_time(getattr(student, "last_work", None)),
             )
         )
     return modules, rows
+
+
+def _work_time(value: datetime | None) -> datetime | None:
+    if value is None or value <= _NO_WORK:
+        return None
+    return value
 
 
 # Course bundles ---------------------------------------------------------------

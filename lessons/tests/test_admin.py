@@ -5,13 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import timedelta
 from html import unescape
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Role, User
+from coursesite.dates import csv_time
 from lessons.models import Course, Enrollment, Lesson, LessonCompletion, Module
 from lessons.services import RosterOutcome, roster_import, roster_parse
 
@@ -360,10 +363,11 @@ def test_the_progress_report_and_its_csv_agree(client, pyweb, alice, bob, django
     assert page.status_code == 200
     html = page.content.decode()
     rows = report_rows(html)
-    assert rows == [
+    assert [row[:-1] for row in rows] == [
         ["Bob Student (bob)", "100%", "0%", "50%", "quiz 0/0"],
         ["Dana Ünal (dana)", "0%", "33%", "17%", "quiz 0/0"],
     ]
+    assert all(row[-1].endswith("ago)") for row in rows)  # each marked a lesson just now
     response = client.get(reverse("admin:lessons_course_progress_csv", args=[pyweb.course.pk]))
     assert response["Content-Type"].startswith("text/csv")
     raw = response.content
@@ -378,12 +382,15 @@ def test_the_progress_report_and_its_csv_agree(client, pyweb, alice, bob, django
         "Overall (%)",
         "Quiz questions right",
         "Quiz questions",
+        "Last work",
     ]
     as_page = [
-        [f"{r[0]} ({r[1]})", *[f"{v}%" for v in r[3:-2]], f"quiz {r[-2]}/{r[-1]}"]
+        [f"{r[0]} ({r[1]})", *[f"{v}%" for v in r[3:-3]], f"quiz {r[-3]}/{r[-2]}"]
         for r in table[1:]
     ]
-    assert as_page == rows
+    assert as_page == [row[:-1] for row in rows]
+    latest = LessonCompletion.objects.filter(user=dana).latest("completed_at").completed_at
+    assert table[2][-1] == csv_time(latest)  # the draft lesson's counts: work is work
     assert "Grace" not in html  # graders are not students
 
 
@@ -425,10 +432,56 @@ def test_the_progress_report_shows_a_page_of_students_found_by_name(
     assert 'aria-current="page"' in client.get(url).content.decode()
     # The bob row's figures are the same as on the whole report.
     [bob_row] = report_rows(client.get(url, {"q": "bob"}).content.decode())
-    assert bob_row[0] == "Bob Student (bob)" and bob_row[-1] == "quiz 0/0"
+    assert bob_row[0] == "Bob Student (bob)" and bob_row[-2] == "quiz 0/0"
     # The CSV still holds every student.
     body = client.get(reverse("admin:lessons_course_progress_csv", args=[pyweb.course.pk]))
     assert len(list(csv.reader(io.StringIO(body.content.decode("utf-8-sig"))))) == 4
+
+
+def test_the_progress_report_sorts_who_is_behind_and_who_went_quiet_first(
+    client, pyweb, alice, bob, django_user_model, monkeypatch
+):
+    """Probe 101: the report could not be sorted and said nothing of when a student last
+    worked; an instructor looking for who to contact read it row by row."""
+    from lessons import admin as lessons_admin
+
+    monkeypatch.setattr(lessons_admin, "REPORT_PAGE_SIZE", 2)
+    people = {"bob": bob}
+    for username, first in (("cleo", "Cleo"), ("dara", "Dara")):
+        people[username] = django_user_model.objects.create_user(
+            username, f"{username}@uni.example", "pw", first_name=first, last_name="Test"
+        )
+        Enrollment.objects.create(user=people[username], course=pyweb.course, role=Role.STUDENT)
+    now = timezone.now()
+    # bob: 3 lessons, last 10 days ago; cleo: 1 lesson, yesterday; dara: nothing.
+    for days, lesson in ((12, pyweb.lessons[0]), (11, pyweb.lessons[1]), (10, pyweb.lessons[2])):
+        done = LessonCompletion.objects.create(user=bob, lesson=lesson)
+        LessonCompletion.objects.filter(pk=done.pk).update(completed_at=now - timedelta(days))
+    done = LessonCompletion.objects.create(user=people["cleo"], lesson=pyweb.lessons[0])
+    LessonCompletion.objects.filter(pk=done.pk).update(completed_at=now - timedelta(days=1))
+    client.force_login(alice)
+    url = reverse("admin:lessons_course_progress", args=[pyweb.course.pk])
+
+    def names(query: dict) -> list[str]:
+        response = client.get(url, query)
+        assert response.status_code == 200
+        return [row[0].split(" (")[0] for row in report_rows(response.content.decode())]
+
+    assert names({}) == ["Bob Student", "Cleo Test"]
+    assert names({"o": "progress"}) == ["Dara Test", "Cleo Test"]
+    assert names({"o": "progress", "page": "2"}) == ["Bob Student"]
+    assert names({"o": "last-work"}) == ["Dara Test", "Bob Student"]  # never, then 10 days
+    assert names({"o": "last-work", "page": "2"}) == ["Cleo Test"]
+    assert names({"o": "no-such-order"}) == ["Bob Student", "Cleo Test"]  # by name
+    assert names({"o": "progress", "q": "test"}) == ["Dara Test", "Cleo Test"]
+    html = unescape(client.get(url, {"o": "last-work"}).content.decode())
+    # The order is kept across pages and searches, and says which it is.
+    assert '<strong aria-current="true">longest without work first</strong>' in html
+    assert 'href="?o=last-work&page=2"' in html
+    assert '<input type="hidden" name="o" value="last-work">' in html
+    rows = {row[0].split(" (")[0]: row[-1] for row in report_rows(html)}
+    assert rows["Dara Test"] == "none yet"
+    assert rows["Bob Student"].endswith("(1\xa0week, 3\xa0days ago)")
 
 
 def test_the_progress_report_is_for_the_course_instructors_only(client, pyweb, other_course, alice):

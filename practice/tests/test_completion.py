@@ -10,9 +10,11 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from accounts.models import Role
+from coursesite.dates import csv_time
 from lessons.models import LessonCompletion
 from lessons.services import course_progress_report, lesson_set_completed
 from lessons.tests.factories import EnrollmentFactory
+from practice.models import Attempt
 from practice.services import QuizScore, question_answer, quiz_score
 
 from .conftest import build_quiz
@@ -118,8 +120,14 @@ def test_the_progress_report_and_csv_show_quiz_results(client, alice, bob, charl
     response = client.get(reverse("admin:lessons_course_progress_csv", args=[course.pk]))
     table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     # Two numbers: "4/5" was read as a date by spreadsheets (probe 101).
-    assert table[0][-2:] == ["Quiz questions right", "Quiz questions"]
-    assert {row[1]: row[-2:] for row in table[1:]} == {"bob": ["4", "5"], "charlie": ["1", "5"]}
+    assert table[0][-3:] == ["Quiz questions right", "Quiz questions", "Last work"]
+    assert {row[1]: row[-3:-1] for row in table[1:]} == {
+        "bob": ["4", "5"],
+        "charlie": ["1", "5"],
+    }
+    # A quiz answered is work: the latest answer's time is the student's last work.
+    latest = Attempt.objects.filter(user=charlie).latest("created_at").created_at
+    assert {row[1]: row[-1] for row in table[1:]}["charlie"] == csv_time(latest)
 
 
 @pytest.mark.parametrize(

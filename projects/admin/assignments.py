@@ -29,7 +29,7 @@ from coursesite.admin_forms import (
     PersonChoiceField,
 )
 from coursesite.csvexport import CsvResponse
-from coursesite.dates import local_text
+from coursesite.dates import csv_time, local_text
 from coursesite.numbers import without_trailing_zeros
 from projects import services
 from projects.admin.filters import GroupNameFilter
@@ -45,13 +45,6 @@ from projects.models import (
     Submission,
 )
 from projects.selectors import graded_penalties
-
-
-def _local(value) -> str:
-    # The zone named, as on the pages: the repeated hour of an autumn night reads twice
-    # otherwise ("2027-10-31 02:30 CEST", then "... CET").
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S %Z") if value else ""
-
 
 CSV_HEADER = (
     "Course",
@@ -123,11 +116,11 @@ def submission_status_csv(assignments: QuerySet[ProjectAssignment]) -> HttpRespo
                 group.name,
                 members,
                 group.join_code,
-                _local(deadline),
+                csv_time(deadline),
                 "yes" if deadline != assignment.due_at else "",
                 group.version_count,
                 version.version if version else "",
-                _local(version.submitted_at) if version else "",
+                csv_time(version.submitted_at) if version else "",
                 version.submitted_by if version else "",
                 ("yes" if version.is_late else "no") if version else "",
                 days if version else "",
