@@ -10,6 +10,8 @@ from html import unescape
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -1287,3 +1289,23 @@ def test_an_inlines_empty_row_is_not_chosen_for(client, pyweb, alice):
     assert re.search(rf'<option value="{assignment.pk}" selected>', page)  # the page's own
     rows = page.split("inline-group", 1)[1]  # the test groups' table
     assert not re.search(r'<option value="\d+" selected>', rows)
+
+
+def test_the_progress_report_runs_the_same_queries_for_more_students(
+    client, pyweb, alice, django_user_model
+):
+    """Each row's progress, quiz and last work come with the page's queries, not per row."""
+    client.force_login(alice)
+    url = reverse("admin:lessons_course_progress", args=[pyweb.course.pk])
+    client.get(url)  # the session's first page writes it
+    counts = []
+    for size in (2, 20):
+        for number in range(len(counts) * 2, size):
+            student = django_user_model.objects.create_user(f"s{number}", f"s{number}@x.org")
+            Enrollment.objects.create(user=student, course=pyweb.course, role=Role.STUDENT)
+            LessonCompletion.objects.create(user=student, lesson=pyweb.lessons[number % 3])
+        with CaptureQueriesContext(connection) as queries:
+            for order in ("name", "progress", "last-work"):
+                assert client.get(url, {"o": order}).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
