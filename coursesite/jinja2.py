@@ -50,6 +50,7 @@ from markupsafe import Markup, escape
 
 from autograding import results as autograding_results
 from coursesite.formpages import OWNER_FIELD, form_owner_value
+from coursesite.invisible import INVISIBLE, badged
 from coursesite.memo import ProcessMemo
 from coursesite.urlpaths import path_of
 from grading.fragments import gradebook_rows
@@ -214,27 +215,15 @@ def points(context, value):
     return SafeString(text)  # a number, or "" as floatformat gives for anything else
 
 
-# Invisible characters that change how a name reads: zero-width spaces and joiners,
-# direction marks, embeddings, overrides and isolates, the word joiner, the BOM, the
-# soft hyphen.
-_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
-
-
 def show_invisible(value) -> str | Markup:
-    """Print VALUE (a file name, a path) escaped, with each invisible character shown as
-    its code point: "rtl\u202egpj.py" would read "rtlyp.jpg" on a grader's page."""
+    """Print VALUE (a file name, a path, a line of code) escaped, with each invisible
+    character shown as its code point: "rtl\u202egpj.py" would read "rtlyp.jpg" on a
+    grader's page."""
     text = str(value)
-    if not _INVISIBLE.search(text):
+    if not INVISIBLE.search(text):
         return text
-    return Markup(  # noqa: S704 - the text is escaped first; the badges are ours
-        _INVISIBLE.sub(
-            lambda found: (
-                f'<span class="badge text-bg-warning" title="An invisible character">'
-                f"U+{ord(found.group()):04X}</span>"
-            ),
-            str(escape(text)),
-        )
-    )
+    # The text is escaped first; the badges are ours.
+    return Markup(badged(str(escape(text))))  # noqa: S704
 
 
 # What the pages' texts kept as typed may take to convert, all of a request together:

@@ -29,6 +29,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer, get_lexer_for_filename
 from pygments.util import ClassNotFound
 
+from coursesite.invisible import INVISIBLE, badged
 from coursesite.memo import ProcessMemo
 from coursesite.timeouts import hard_deadlines_hold, raising_at
 from projects.archives import (
@@ -70,6 +71,9 @@ HIGHLIGHT_SECONDS = 1.5
 THREAD_HIGHLIGHT_MAX_CHARS = 10_000
 # How long a highlighted archive stays in the cache (it never changes, but space is finite).
 CACHE_SECONDS = 24 * 60 * 60
+# Part of the keys: raised when what a view holds changes, so that views cached before
+# are not served (2: a file's invisible characters are shown and said).
+VIEWS_VERSION = 2
 # Trees and files this small are also kept in each process (see _cached): at most
 # _MEMO_ENTRIES x _MEMO_MAX_CHARS of HTML, a few MB, per worker.
 _MEMO_ENTRIES = 128
@@ -129,6 +133,8 @@ class FileView:
     error: str = ""
     orphan_comments: list[LineComment] = field(default_factory=list)
     lines_truncated: bool = False
+    # The invisible characters of the file's text, as code points ("U+202E, U+2066").
+    invisible: str = ""
 
 
 @dataclass
@@ -294,7 +300,7 @@ def _cached(key: str, submission: Submission, build):
     the process, the values are only ever copied, never changed (frozen rows and lines;
     ``_with_comments`` copies the file).
     """
-    key = f"viewer:{key}"
+    key = f"viewer:{VIEWS_VERSION}:{key}"
     if submission.sha256:
         found = _memo.get(key)
         if found is not None:
@@ -361,6 +367,11 @@ def _file_view(fileobj, path: str) -> FileView:
     text = member.text.replace("\r\n", "\n").replace("\r", "\n")
     text, shown.lines_truncated = _first_lines(text, MAX_LINES)
     html_lines, shown.language = highlight_lines(text, path)
+    if found := sorted(set(INVISIBLE.findall(text))):
+        # Shown, and said above the code: direction overrides make code read one way and
+        # run another (probe 104), which names in the tree were already guarded against.
+        shown.invisible = ", ".join(f"U+{ord(character):04X}" for character in found)
+        html_lines = [badged(line) for line in html_lines]
     shown.lines = tuple(
         CodeLine(number=index, html=html) for index, html in enumerate(html_lines, start=1)
     )

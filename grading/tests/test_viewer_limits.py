@@ -320,3 +320,41 @@ def test_in_a_thread_less_is_coloured_where_no_timer_can_stop_a_lexer():
     lines = seen["lines"]
     assert "<span" in lines[0] and "<span" not in lines[-1] and lines[-1] == "x = 1"
     assert "<span" in highlight_lines(text, "a.py")[0][-1]  # the main thread colours it all
+
+
+# "Trojan Source" (CVE-2021-42574): the comparison reads as a comment, and runs.
+TROJAN = (
+    'access_level = "user"\n'
+    'if access_level != "none\u202e \u2066// Check if admin\u2069 \u2066":\n'
+    "    print('You are an admin.')\n"
+).encode()
+
+
+def test_code_whose_characters_reorder_it_shows_them_and_says_so(client, world, grace):
+    """Probe 104: a file's text with direction overrides read one way on the grader's
+    page and ran another, with no mark, where file names with them were marked."""
+    store(world, zip_bytes([("trojan.py", TROJAN), ("plain.py", b"x = 1\n")]))
+    client.force_login(grace)
+    page = client.get(review_url(world, path="trojan.py")).content.decode()
+    code = page.split('id="code"')[1].split("</table>")[0]
+    for point in ("U+202E", "U+2066", "U+2069"):
+        assert f'title="An invisible character">{point}</span>' in code
+    assert not re.search("[\u202a-\u202e\u2066-\u2069]", code)  # none left to act
+    warning = page.split('id="invisible-characters">')[1].split("</div>")[0]
+    assert "(U+202E, U+2066, U+2069)" in warning
+    assert "code can run differently from how it reads" in warning
+    # A file without them has no warning.
+    page = client.get(review_url(world, path="plain.py")).content.decode()
+    assert 'id="invisible-characters"' not in page
+
+
+def test_the_changes_between_versions_show_reordering_characters_too(client, grace, alice, bob):
+    from .factories import grading_world, resubmitted_after_grading
+
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    resubmitted_after_grading(world, bob, {"app.py": TROJAN.decode()})
+    client.force_login(grace)
+    page = client.get(reverse("grading:review", kwargs={"pk": world.review.pk})).content.decode()
+    changes = page.split("Changes from graded version 1 to version 2")[1]
+    assert 'title="An invisible character">U+202E</span>' in changes
+    assert "\u202e" not in changes.split('name="path"')[0]
