@@ -116,8 +116,30 @@ def test_attachments_download_only_for_people_who_see_the_lesson(client, pyweb, 
     assert b"".join(response.streaming_content) == b"hello"
     assert "attachment" in response["Content-Disposition"]
     assert "Slides" in client.get(pyweb.lessons[0].get_absolute_url()).content.decode()
+    assert response["Content-Type"] == "text/plain"
     client.force_login(charlie)
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "name", ["evil.js", "page.html", "drawing.svg", "feed.xml", "style.css", "page.xhtml"]
+)
+def test_an_attachment_a_browser_would_run_or_render_is_served_as_bytes(client, pyweb, bob, name):
+    """Probe 104: "evil.js" was served as text/javascript, so a script tag on one of our
+    pages could run it as the site's own (the CSP allows the site's scripts)."""
+    from django.core.files.base import ContentFile
+
+    from lessons.models import LessonAttachment
+
+    attachment = LessonAttachment(lesson=pyweb.lessons[0], title="File")
+    attachment.file.save(name, ContentFile(b"alert(1)"), save=True)
+    client.force_login(bob)
+    response = client.get(attachment.get_absolute_url())
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "attachment" in response["Content-Disposition"]
+    assert b"".join(response.streaming_content) == b"alert(1)"
 
 
 def test_outsiders_see_nothing_of_the_course_on_their_dashboard_or_in_search(
