@@ -54,7 +54,7 @@ from coursesite.invisible import INVISIBLE, badged
 from coursesite.memo import ProcessMemo
 from coursesite.urlpaths import path_of
 from grading.fragments import gradebook_rows
-from grading.todo import render_student_todo
+from grading.todo import render_student_todo, render_teacher_todo
 from lessons.fragments import course_modules, lesson_sidebar
 from lessons.rendering import feedback_to_html, fell_back, markdown_deadline
 from practice import fragments as practice_fragments
@@ -158,6 +158,7 @@ GLOBALS = {
     "upcoming_deadlines": projects_tags.render_upcoming_deadlines,
     "local_time": projects_tags.local_time,
     "student_todo": render_student_todo,
+    "teacher_todo": render_teacher_todo,
     "lesson_sidebar": lesson_sidebar,
     "course_modules": course_modules,
     "gradebook_rows": gradebook_rows,

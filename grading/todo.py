@@ -1,8 +1,11 @@
-"""A student's grading to-do: new feedback, regrade answers, peer evaluations to give.
+"""The dashboard's grading to-do lists.
 
-The dashboard shows it beside the project deadlines (``projects.selectors``). It reads
-three queries whatever the number of courses, projects or regrades, and asks the
-access policy which reviews and groups are the student's.
+A student's: new feedback, regrade answers, peer evaluations to give, shown beside the
+project deadlines (``projects.selectors``); three queries whatever the number of
+courses, projects or regrades, asking the access policy which reviews and groups are
+the student's. An instructor's: per project of the courses they teach, what waits for
+them (regrade requests, groups with work and no grader, grading done and not
+released); three queries whatever the number of courses.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.urls import reverse
 from django.utils import timezone
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -19,7 +23,7 @@ from markupsafe import Markup
 from access import policy
 from accounts.models import User
 from coursesite.prepared import prepared
-from projects.models import Group, GroupMembership
+from projects.models import Group, GroupMembership, ProjectAssignment, Submission
 
 from .models import (
     FeedbackView,
@@ -31,7 +35,7 @@ from .models import (
 )
 from .selectors import has_member_unrated_by
 
-__all__ = ["StudentTodo", "feedback_mark_viewed", "student_todo"]
+__all__ = ["StudentTodo", "TeacherTask", "feedback_mark_viewed", "student_todo", "teacher_todo"]
 
 
 @dataclass
@@ -162,6 +166,111 @@ def _peer_evaluations(user: User) -> list[Group]:
     return [m.group for m in memberships if now >= m.group.deadline()]
 
 
+@dataclass(frozen=True)
+class TeacherTask:
+    """One thing waiting for an instructor, about one project."""
+
+    assignment: ProjectAssignment
+    text: str
+    action: str  # the button's words
+    url: str
+    urgent: bool = False  # students wait on it (regrades), rather than the schedule
+
+
+def teacher_todo(user: User) -> list[TeacherTask]:
+    """Return what waits for USER in the projects of the courses they teach: regrade
+    requests to answer, groups whose hand-in closed with work and no grader, and grading
+    finished but not released. Nothing for someone who teaches nowhere (no query)."""
+    taught = policy.courses_where(user, policy.TEACHERS)
+    if not taught:
+        return []
+    now = timezone.now()
+    # Per project not released: groups that handed in, those of them without a grader
+    # or a completed review, and those still working under an extension.
+    has_work = Exists(Submission.objects.filter(group=OuterRef("pk")))
+    groups = (
+        Group.objects.filter(
+            assignment__course_id__in=taught,
+            assignment__is_published=True,
+            assignment__grade_release__isnull=True,
+        )
+        .annotate(has_work=has_work)
+        .order_by()
+        .values("assignment_id")
+        .annotate(
+            submitted=Count("pk", filter=Q(has_work=True)),
+            unassigned=Count("pk", filter=Q(has_work=True, review__isnull=True)),
+            ungraded=Count(
+                "pk", filter=Q(has_work=True) & ~Q(review__status=ReviewStatus.COMPLETED)
+            ),
+            extended=Count("pk", filter=Q(extension__due_at__gt=now)),
+        )
+    )
+    counts = {row["assignment_id"]: row for row in groups}
+    regrades = dict(
+        RegradeRequest.objects.filter(
+            status=RegradeStatus.OPEN, review__group__assignment__course_id__in=taught
+        )
+        .order_by()
+        .values("review__group__assignment_id")
+        .annotate(n=Count("pk"))
+        .values_list("review__group__assignment_id", "n")
+    )
+    assignments = ProjectAssignment.objects.filter(pk__in={*counts, *regrades}).select_related(
+        "course"
+    )
+    tasks = []
+    for assignment in sorted(assignments, key=lambda a: (a.due_at, a.pk)):
+        hub = reverse("grading:assignment_hub", args=[assignment.pk])
+        if waiting := regrades.get(assignment.pk):
+            tasks.append(
+                TeacherTask(
+                    assignment,
+                    f"{waiting} regrade request{'s wait' if waiting > 1 else ' waits'} for "
+                    "an answer.",
+                    "Answer",
+                    reverse("grading:regrade_list"),
+                    urgent=True,
+                )
+            )
+        row = counts.get(assignment.pk)
+        if row is None or not row["submitted"] or now <= assignment.due_at:
+            continue  # nothing handed in, or the hand-in still open
+        if row["unassigned"]:
+            unassigned = row["unassigned"]
+            tasks.append(
+                TeacherTask(
+                    assignment,
+                    f"{unassigned} group{'s' if unassigned > 1 else ''} handed in work and "
+                    f"{'have' if unassigned > 1 else 'has'} no grader.",
+                    "Assign graders",
+                    hub,
+                )
+            )
+        elif row["ungraded"]:
+            graded = row["submitted"] - row["ungraded"]
+            tasks.append(
+                TeacherTask(
+                    assignment,
+                    f"Grading: {graded} of {row['submitted']} groups graded.",
+                    "Follow the grading",
+                    hub,
+                )
+            )
+        elif not row["extended"]:
+            tasks.append(
+                TeacherTask(
+                    assignment,
+                    f"All {row['submitted']} groups that handed in are graded: the grades "
+                    "can be released.",
+                    "Release the grades",
+                    hub,
+                )
+            )
+    # What students wait on first.
+    return sorted(tasks, key=lambda task: not task.urgent)
+
+
 @transaction.atomic
 def feedback_mark_viewed(*, review: Review, student: User) -> None:
     """Record that STUDENT opened REVIEW's feedback now (it leaves their to-do list)."""
@@ -178,3 +287,14 @@ def render_student_todo(context: Context) -> Markup:
     template = context.environment.get_template("grading/_todo.html")
     # The partial escaped what it printed (autoescape): its HTML is safe as it stands.
     return Markup(template.render({"todo": student_todo(user)}))  # noqa: S704
+
+
+@pass_context
+def render_teacher_todo(context: Context) -> Markup:
+    """Render grading/_teacher_todo.html for the page's user (a Jinja global of the
+    dashboard, shown to instructors)."""
+    request = context.get("request")
+    user = request.user if request is not None else context.get("user")
+    template = context.environment.get_template("grading/_teacher_todo.html")
+    # The partial escaped what it printed (autoescape): its HTML is safe as it stands.
+    return Markup(template.render({"tasks": teacher_todo(user)}))  # noqa: S704

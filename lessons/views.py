@@ -121,6 +121,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "enroll_form": EnrollForm(),
             "studies": Role.STUDENT in roles,
             "grades": Role.GRADER in roles,
+            "teaches": Role.INSTRUCTOR in roles,
         },
     )
 

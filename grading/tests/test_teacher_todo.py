@@ -1,0 +1,138 @@
+"""The instructor's "Waiting for you" on the dashboard (probe 101: regrades waiting showed
+only under Grading, and nothing said a closed hand-in had groups without a grader or a
+finished grading waited for its release)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Role
+from accounts.tests.factories import UserFactory
+from grading import services
+from grading.models import Review
+from grading.todo import teacher_todo
+from lessons.models import Course
+from projects.models import Extension
+
+from .factories import add_group, complete_review, enroll, grading_world, past_assignment
+
+pytestmark = pytest.mark.django_db
+
+
+def tasks_of(client, user) -> list[str]:
+    """The dashboard's tasks for USER, as read: project, then what waits."""
+    client.force_login(user)
+    page = client.get(reverse("lessons:dashboard")).content.decode()
+    section = page.split('id="teacher-todo"')[1].split("</section>")[0]
+    return section
+
+
+def test_each_stage_of_a_project_says_what_waits_then_nothing(client, alice, bob, grace):
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    # A second group handed in, and nobody grades it yet.
+    carol = enroll(UserFactory(username="carol"), world.course)
+    add_group(world.assignment, [carol], name="Owls")
+    hub = reverse("grading:assignment_hub", args=[world.assignment.pk])
+
+    [task] = teacher_todo(alice)
+    assert task.text == "1 group handed in work and has no grader."
+    assert (task.action, task.url) == ("Assign graders", hub)
+    section = tasks_of(client, alice)
+    assert "Blog engine" in section and "Python for Web" in section
+    assert f'href="{hub}">Assign graders' in section
+
+    owls = world.assignment.groups.get(name="Owls")
+    Review.objects.create(group=owls, submission=owls.submissions.get(), grader=grace)
+    [task] = teacher_todo(alice)
+    assert task.text == "Grading: 0 of 2 groups graded."
+
+    complete_review(world)
+    assert teacher_todo(alice)[0].text == "Grading: 1 of 2 groups graded."
+    owls_review = Review.objects.get(group=owls)
+    services.review_save(
+        review=owls_review,
+        by=grace,
+        scores={world.correctness.pk: (7, ""), world.style.pk: (3, "")},
+        overall_feedback="",
+        complete=True,
+    )
+    [task] = teacher_todo(alice)
+    assert task.text == "All 2 groups that handed in are graded: the grades can be released."
+    assert task.action == "Release the grades"
+
+    services.grades_release(assignment=world.assignment, by=alice)
+    assert teacher_todo(alice) == []
+    # A regrade request after the release waits first, for students wait on it.
+    services.regrade_request_create(
+        review=world.review, criterion=world.style, student=bob, reason="Tidy enough."
+    )
+    [task] = teacher_todo(alice)
+    assert task.urgent and task.text == "1 regrade request waits for an answer."
+    assert task.url == reverse("grading:regrade_list")
+    section = tasks_of(client, alice)
+    assert "Students wait" in section and "1 regrade request waits for an answer." in section
+
+
+def test_a_hand_in_still_open_or_under_an_extension_is_not_ready(alice, bob, grace):
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    complete_review(world)
+    # Another group works on under an extension: the release would leave it out.
+    carol = enroll(UserFactory(username="carol"), world.course)
+    owls, _ = add_group(world.assignment, [carol], name="Owls")
+    owls.submissions.all().delete()
+    Extension.objects.create(group=owls, due_at=timezone.now() + timedelta(days=2))
+    assert teacher_todo(alice) == []
+    # The project's deadline ahead: nothing to assign or release yet.
+    Extension.objects.all().delete()
+    world.assignment.due_at = timezone.now() + timedelta(days=1)
+    world.assignment.save()
+    assert teacher_todo(alice) == []
+
+
+def test_only_the_courses_one_teaches_and_their_staff(client, alice, bob, grace):
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    # The instructor of course B: B's task is theirs, A's never.
+    other = UserFactory(username="bea")
+    course_b = Course.objects.create(title="Data Science", slug="ds", is_published=True)
+    enroll(other, course_b, Role.INSTRUCTOR)
+    project_b = past_assignment(course_b, title="Notebook", slug="nb")
+    add_group(project_b, [enroll(UserFactory(username="sam"), course_b)], name="Sams")
+    assert [task.assignment.title for task in teacher_todo(other)] == ["Notebook"]
+    section = tasks_of(client, other)
+    assert "Notebook" in section and "Blog engine" not in section
+    # A's instructor: A's grading, never B's; once released, nothing waits.
+    assert [task.assignment.title for task in teacher_todo(alice)] == ["Blog engine"]
+    assert "Notebook" not in tasks_of(client, alice)
+    complete_review(world)
+    services.grades_release(assignment=world.assignment, by=alice)
+    assert "Nothing waits for you in your projects" in tasks_of(client, alice)
+    # The grader, the student and a removed instructor have no such section.
+    for user in (grace, bob):
+        client.force_login(user)
+        page = client.get(reverse("lessons:dashboard", query={"all": "1"})).content.decode()
+        assert 'id="teacher-todo"' not in page
+        assert teacher_todo(user) == []
+    alice.enrollments.filter(course=world.course).delete()
+    assert teacher_todo(alice) == []
+
+
+def test_the_dashboard_reads_the_same_queries_for_more_projects(
+    client, alice, bob, grace, django_assert_max_num_queries
+):
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    client.force_login(alice)
+    url = reverse("lessons:dashboard")
+    client.get(url)
+    with django_assert_max_num_queries(50) as few:
+        client.get(url)
+    for number in range(5):
+        project = past_assignment(world.course, title=f"Project {number}", slug=f"p{number}")
+        student = enroll(UserFactory(username=f"s{number}"), world.course)
+        add_group(project, [student], name=f"Group {number}")
+    with django_assert_max_num_queries(len(few)):
+        page = client.get(url).content.decode()
+    assert page.count("handed in work and has no grader") == 5
