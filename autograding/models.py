@@ -205,7 +205,18 @@ class TestGroup(models.Model):
         return [line.strip() for line in self.patterns.splitlines() if line.strip()]
 
     def matches(self, nodeid: str) -> bool:
-        return any(fnmatch.fnmatchcase(nodeid, pattern) for pattern in self.pattern_list())
+        """Whether this group picks the test NODEID, or the test file NODEID stands for:
+        a file that could not be loaded is reported by its path alone, and holds the tests
+        of the patterns naming it ("test_calc.py::*" picks "test_calc.py"), whose group it
+        is reported in (probe 103: it matched none, so it counted as a hidden test and the
+        student read no error at all)."""
+        for pattern in self.pattern_list():
+            if fnmatch.fnmatchcase(nodeid, pattern):
+                return True
+            if "::" not in nodeid and "::" in pattern:
+                if fnmatch.fnmatchcase(nodeid, pattern.split("::", 1)[0]):
+                    return True
+        return False
 
 
 class RunStatus(models.TextChoices):

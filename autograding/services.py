@@ -22,6 +22,7 @@ import socket
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -700,7 +701,16 @@ def parse(run: Run, outcome: sandbox.Outcome, groups: list[TestGroup]) -> Parsed
         if running:
             message += f" {running} was running: look for an endless loop or a wait."
             result(running, Outcome.ERROR, output="Stopped here: the run hit its time limit.")
+        elif listed is None and outcome.first("project") is not None:
+            # Unpacked, never collected: the time went in importing (probe 103: a loop
+            # at a module's top level was said with no hint of where).
+            message += (
+                " They were still loading (importing your code and the tests): look for "
+                "code at the top level of a module that loops or waits (a while loop, an "
+                "input(), a server started), and put it in a function."
+            )
         not_run()
+        message += _too_much_output(results.values())
         return Parsed(RunStatus.TIMED_OUT, message, list(results.values()))
     if unpack_error is not None:
         message = (
@@ -749,7 +759,8 @@ def parse(run: Run, outcome: sandbox.Outcome, groups: list[TestGroup]) -> Parsed
     skipped = [r for r in values if r.outcome == Outcome.SKIPPED]
     if bad:
         message = f"{len(bad)} of {len(values)} tests did not pass"
-        return Parsed(RunStatus.FAILED, message + _and_skipped(skipped) + ".", values)
+        message += _and_skipped(skipped) + "." + _too_much_output(bad)
+        return Parsed(RunStatus.FAILED, message, values)
     if len(skipped) == len(values):
         # Nothing ran: usually the code the tests need is not where they look for it.
         which = "The only test was" if len(values) == 1 else f"All {len(values)} tests were"
@@ -811,6 +822,23 @@ def _missing_modules_hint(
     )
 
 
+def _too_much_output(results: Iterable[TestResult]) -> str:
+    """A sentence for tests that failed on the file size limit, which a lot of printing
+    reaches (pytest keeps what is printed in a file): their "OSError: [Errno 27] File too
+    large" on a print() pointed at the line, not the cause (probe 103)."""
+    if not any(_FILE_TOO_LARGE in result.output for result in results):
+        return ""
+    return (
+        f" Your code wrote more than a file may hold ({settings.AUTOGRADING_MAX_FILE_MB} "
+        "MB, the file size limit), which is what “File too large” means: what is printed "
+        "is kept in a file, so print less (no print() in a long loop); printing that "
+        "much also takes time."
+    )
+
+
+_FILE_TOO_LARGE = "[Errno 27]"
+
+
 def _limit_hit(error: str, suite: TestSuite) -> str:
     """Say which of the sandbox's limits ERROR (an exception, as reported) is, if one:
     "File too large" and "MemoryError" read as a broken project."""
@@ -819,7 +847,7 @@ def _limit_hit(error: str, suite: TestSuite) -> str:
             f"your project asked for more memory than one process may use ({suite.memory_mb} "
             "MB, the memory limit) while it was loading"
         )
-    if "[Errno 27]" in error or "File too large" in error:
+    if _FILE_TOO_LARGE in error or "File too large" in error:
         return (
             "your project wrote more than a file may hold "
             f"({settings.AUTOGRADING_MAX_FILE_MB} MB, the file size limit) while it was "

@@ -22,6 +22,7 @@ from django.db import connection
 
 from autograding import sandbox, services
 from autograding.models import RunStatus
+from autograding.results import for_student
 from autograding.tasks import run_tests
 
 from .conftest import run_now
@@ -63,6 +64,35 @@ def test_an_endless_loop_times_out_naming_the_test(world):
     assert outcomes == {"test_loop.py::test_quick": "passed", "test_loop.py::test_spins": "error"}
     assert run.duration < 12
     assert processes_of(run) == [], "the sandbox left processes behind"
+
+
+def test_a_loop_while_the_tests_load_says_where_to_look(world):
+    """Probe 103: a loop at a module's top level said only "stopped after 10 s", with no
+    test named and no hint of where."""
+    world.suite({"test_app.py": "import app\n\ndef test_x():\n    assert True\n"}, wall_seconds=3)
+    run = run_now(world.submit({"app.py": "while True:\n    pass\n"}))
+    assert run.status == RunStatus.TIMED_OUT
+    assert "They were still loading (importing your code and the tests)" in run.message
+    assert "code at the top level of a module that loops or waits" in run.message
+
+
+def test_printing_past_the_file_size_limit_says_so_in_words(world, settings):
+    """Probe 103: a test printing a lot failed on "OSError: [Errno 27] File too large" at
+    a print(), which said nothing of the cause."""
+    settings.AUTOGRADING_MAX_FILE_MB = 1
+    world.suite(
+        {
+            "test_app.py": "from app import add\n\n"
+            "def test_add():\n    assert add(1, 2) == 3\n\n"
+            "def test_quiet():\n    assert True\n"
+        }
+    )
+    noisy = "def add(a, b):\n    for i in range(100_000):\n        print('spam ' * 20, i)\n"
+    run = run_now(world.submit({"app.py": noisy + "    return a + b\n"}))
+    assert run.status == RunStatus.FAILED, (run.status, run.message)
+    assert "1 of 2 tests did not pass." in run.message
+    assert "Your code wrote more than a file may hold (1 MB, the file size limit)" in run.message
+    assert "print less" in run.message
 
 
 @pytest.mark.parametrize("stop", ["spin()", "os._exit(3)"], ids=["hang", "crash"])
@@ -628,6 +658,32 @@ def test_a_syntax_error_in_the_submission_is_the_student_s(world):
     run = run_now(world.submit({"app.py": "def f(:\n    return 1\n"}))
     assert run.status == RunStatus.FAILED
     assert "could not be loaded (test_app.py)" in run.message
+
+
+def test_code_that_does_not_import_shows_its_error_under_the_visible_tests_file(world):
+    """Probe 103: a load error is reported by its file's path alone ("test_calc.py"),
+    which the patterns the docs advise ("test_calc.py::*") did not pick: it counted as a
+    hidden test, and the student read neither the error nor where it was."""
+    world.suite(
+        {
+            "test_calc.py": "from calc import add\n\ndef test_add():\n    assert add(1, 2) == 3\n",
+            "test_hidden.py": "from calc import add\n\ndef test_big():\n    assert add(10**9, 1)\n",
+        },
+        groups=(
+            ("Basics", "test_calc.py::*", "visible", 6),
+            ("Big numbers", "test_hidden.py::*", "hidden", 2),
+        ),
+    )
+    run = run_now(world.submit({"calc.py": "def add(a, b)\n    return a + b\n"}))
+    assert run.status == RunStatus.FAILED
+    groups = {r.nodeid: r.group.name if r.group else None for r in run.results.all()}
+    assert groups == {"test_calc.py": "Basics", "test_hidden.py": "Big numbers"}
+    shown = for_student(world.group, world.student)
+    assert [r.nodeid for r in shown.visible] == ["test_calc.py"]
+    assert "SyntaxError" in shown.visible[0].output
+    assert shown.message.startswith("Some tests could not be loaded (test_calc.py, a hidden test)")
+    assert "See the errors below." in shown.message
+    assert (shown.hidden_total, shown.hidden_passed) == (1, 0)
 
 
 @pytest.mark.parametrize(
