@@ -71,11 +71,15 @@ def test_a_student_answers_the_quiz_and_sees_the_progress_bars_move(live_server,
     number.get_by_role("button", name="Check my answer").click()
     expect(page.locator("#question-answer .answer-result")).to_contain_text("Right!")
     expect(bar(page, "quiz")).to_have_attribute("aria-valuenow", "20")
+    expect(page.locator("#quiz-passed")).to_be_hidden()
     question = page.locator("#question-idempotent-methods")
     question.get_by_label("GET").check()
     question.get_by_role("button", name="Answer again").click()
     expect(page.locator("#question-idempotent-methods")).to_contain_text("Right: GET only reads.")
     expect(bar(page, "quiz")).to_have_attribute("aria-valuenow", "40")
+    # Passed with that answer: the page says the lesson is still to be marked (probe 103).
+    expect(page.locator("#quiz-passed")).to_be_visible()
+    expect(page.locator("#quiz-passed")).to_contain_text("not complete until you mark it")
     assert page.evaluate("window.__sameDocument") is True
 
     # Passed: the lesson may now be completed, and the course bar moves.

@@ -157,9 +157,21 @@ def test_the_lesson_page_states_the_pass_rule_of_its_quiz(client, bob):
     url = reverse("lessons:lesson", args=[quiz.course.slug, quiz.lesson.slug])
     page = client.get(url).content.decode()
     assert (
-        "This lesson counts as complete once you have all 5 questions right (the pass "
+        "You can mark this lesson as complete once you have all 5 questions right (the pass "
         "mark, 90% of 5 questions, rounds up to all of them)." in page
     )
+    # Probe 103: "counts as complete once…" read as if passing completed the lesson.
+    assert 'id="quiz-passed" hidden' in page
+    for slug in quiz.q:
+        answer(bob, quiz.q[slug], right=True)
+    page = client.get(url).content.decode()
+    assert (
+        '<p class="alert alert-success small" id="quiz-passed">Quiz passed: the lesson is not'
+        in page
+    )
+    assert 'href="#complete-btn">Mark as complete</a>' in page
+    client.post(reverse("lessons:complete", args=[quiz.course.slug, quiz.lesson.slug]))
+    assert 'id="quiz-passed"' not in client.get(url).content.decode()  # marked: nothing to say
 
 
 def test_a_lesson_completed_before_its_quiz_grew_says_why_it_stays_complete(client, bob):

@@ -65,6 +65,9 @@
             // A required quiz no answer can pass any more: said where the quiz is.
             var lost = document.getElementById("quiz-lost");
             if (lost && data.quiz.lost) { lost.textContent = data.quiz.lost; lost.hidden = false; }
+            // Passed with this answer: the lesson is still to be marked complete.
+            var passed = document.getElementById("quiz-passed");
+            if (passed) passed.hidden = !data.quiz.passed;
             var result = fresh.querySelector(".answer-result");
             if (result) {
               result.setAttribute("tabindex", "-1");
