@@ -75,6 +75,7 @@ def suite_check_archive(upload: UploadedFile) -> tuple[str, str]:
     names = [name.replace("\\", "/") for name in summary.names]
     if not any(_is_test_file(name) for name in names):
         raise ValidationError(NO_TESTS_IN_ARCHIVE)
+    _refuse_python_that_does_not_compile(upload, summary.names)
     requirements = ""
     top = _single_top_folder(names)
     wanted = f"{top}requirements.txt"
@@ -84,6 +85,38 @@ def suite_check_archive(upload: UploadedFile) -> tuple[str, str]:
         with open_zip(upload) as archive, archive.open(member_name) as member:
             requirements = _requirements_text(member.read(REQUIREMENTS_MAX_BYTES + 1))
     return sha256_of(upload), requirements
+
+
+# Python files of a suite larger than this are left to the run to report.
+_COMPILED_MAX_BYTES = 2 * 1024 * 1024
+
+
+def _refuse_python_that_does_not_compile(upload: UploadedFile, names: list[str]) -> None:
+    """Refuse a suite one of whose Python files does not compile: it was accepted, and
+    every student's next run ended as a "Sandbox error" with nothing said to the
+    instructor on the suite's page (probe 103)."""
+    upload.seek(0)
+    with open_zip(upload) as archive:
+        for info in archive.infolist():
+            if not info.filename.endswith(".py") or info.file_size > _COMPILED_MAX_BYTES:
+                continue
+            with archive.open(info) as member:
+                source = member.read(_COMPILED_MAX_BYTES + 1)
+            name = info.filename.replace("\\", "/")
+            try:
+                compile(source, name, "exec", dont_inherit=True)
+            except SyntaxError as exc:  # IndentationError, TabError too
+                where = f", line {exc.lineno}" if exc.lineno else ""
+                raise ValidationError(
+                    f"{name}{where} does not compile ({type(exc).__name__}: {exc.msg}): every "
+                    "student's run would end as an error of the tests, not of their code. "
+                    "Correct it and upload the zip again."
+                ) from exc
+            except (ValueError, RecursionError, MemoryError) as exc:  # a NUL, nesting
+                raise ValidationError(
+                    f"{name} cannot be read as Python ({type(exc).__name__}). Correct it and "
+                    "upload the zip again."
+                ) from exc
 
 
 def _requirements_text(data: bytes) -> str:

@@ -22,6 +22,7 @@ from autograding import environments, services
 from autograding.models import TestGroup, TestSuite
 from autograding.tasks import run_tests
 from lessons.tests.factories import CourseFactory, EnrollmentFactory
+from projects.archives import sha256_of
 from projects.models import GroupMembership, Submission
 from projects.tests.factories import GroupFactory, ProjectAssignmentFactory
 
@@ -99,11 +100,18 @@ class World:
         )
 
     def suite(
-        self, tests: dict[str, str] | Path, groups=(("All tests", "*", "visible", 1),), **fields
+        self,
+        tests: dict[str, str] | Path,
+        groups=(("All tests", "*", "visible", 1),),
+        *,
+        checked: bool = True,
+        **fields,
     ) -> TestSuite:
+        """Store TESTS as the project's suite, with GROUPS, and build its environment;
+        CHECKED=False stores it as a suite from before the upload's checks was."""
         data = zip_folder(tests) if isinstance(tests, Path) else zip_files(tests)
         upload = ContentFile(data, name="tests.zip")
-        sha256, _ = services.suite_check_archive(upload)
+        sha256 = services.suite_check_archive(upload)[0] if checked else sha256_of(upload)
         suite = TestSuite.objects.create(
             assignment=self.assignment, archive=upload, sha256=sha256, **fields
         )

@@ -554,12 +554,14 @@ def test_tests_that_do_not_import_say_why(world):
 
 def test_a_suite_that_does_not_compile_is_not_blamed_on_the_student(world):
     """A syntax error in the instructor's test file read "usually your code does not
-    import", and linked criteria were pre-filled with 0."""
+    import", and linked criteria were pre-filled with 0. (An upload with one is refused
+    now; a suite stored before that still runs.)"""
     world.suite(
         {
             "test_ok.py": "def test_ok():\n    assert True\n",
             "test_broken.py": "def test_it():\n    assert True\n\ndef test_oops(:\n    pass\n",
-        }
+        },
+        checked=False,
     )
     run = run_now(world.submit({"app.py": ""}))
     assert run.status == RunStatus.SANDBOX_ERROR, (run.status, run.message)

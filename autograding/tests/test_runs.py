@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 import unicodedata
 import zipfile
 from datetime import timedelta
 from decimal import Decimal
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -543,6 +545,23 @@ def test_a_suite_saved_in_the_back_office_queues_its_build(
     data.update(archive=bad, assignment=world.assignment.pk)
     response = client.post(reverse("admin:autograding_testsuite_change", args=[suite.pk]), data)
     assert "The zip holds no test file" in response.content.decode()
+
+    # Probe 103: a test file that does not compile was accepted, and every student's
+    # next run ended as an error of the tests; a conftest.py counts too.
+    for name, source, said in (
+        ("tests/test_ok.py", "def test_big(:\n    pass\n", "tests/test_ok.py, line 1"),
+        ("tests/conftest.py", "import os\n  x = 1\n", "tests/conftest.py, line 2"),
+        ("tests/test_nul.py", "x = 1\x00\n", "tests/test_nul.py does not compile"),
+    ):
+        files = {"tests/test_ok.py": "def test_ok():\n    pass\n", name: source}
+        data.update(archive=SimpleUploadedFile("t.zip", zip_files(files)))
+        response = client.post(reverse("admin:autograding_testsuite_change", args=[suite.pk]), data)
+        assert response.status_code == 200
+        page = unescape(response.content.decode())
+        assert said in page, re.findall(r"errorlist[^>]*>(.*?)</ul>", page, re.S)
+        assert "every student's run would end as an error of the tests" in page
+    suite.refresh_from_db()
+    assert suite.requirements.strip() == "six"  # the stored suite is kept
 
 
 @pytest.mark.django_db
