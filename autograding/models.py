@@ -9,6 +9,7 @@ template functions registered in coursesite/jinja2.py.
 from __future__ import annotations
 
 import fnmatch
+import re
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -302,6 +303,16 @@ class Outcome(models.TextChoices):
     SKIPPED = "skipped", _("Skipped")
 
 
+# What a result's output starts with when the run was stopped (by a limit) at it, or
+# before it was reached (autograding.services.parse writes them).
+STOPPED_HERE = "Stopped here: "
+NOT_RUN = "Not run: "
+# pytest's lines of the error that failed a test ("E       assert 1 == 2"), and among
+# them the exception's own ("E   SyntaxError: expected ':'", after its location).
+_PYTEST_ERROR_LINE = re.compile(r"^E +(\S.*)$", re.MULTILINE)
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Failed)\b")
+
+
 class TestResult(models.Model):
     __test__ = False
 
@@ -324,6 +335,32 @@ class TestResult(models.Model):
     @property
     def is_hidden(self) -> bool:
         return self.group is None or self.group.is_hidden
+
+    @property
+    def file(self) -> str:
+        """The test's file: results are listed file by file (pytest-django runs the
+        database's tests first, and the files came back mixed: probe 103)."""
+        return self.nodeid.split("::", 1)[0]
+
+    @property
+    def not_run(self) -> bool:
+        return self.outcome == Outcome.SKIPPED and self.output.startswith(NOT_RUN)
+
+    @property
+    def stopped_here(self) -> bool:
+        return self.outcome == Outcome.ERROR and self.output.startswith(STOPPED_HERE)
+
+    @property
+    def reason(self) -> str:
+        """The first line of the error pytest reports for a failed test ("assert 2 == 3",
+        "SyntaxError: expected ':'"), shown beside it, not only in its folded output."""
+        if self.outcome not in (Outcome.FAILED, Outcome.ERROR) or self.stopped_here:
+            return ""
+        lines = [line.strip() for line in _PYTEST_ERROR_LINE.findall(self.output)]
+        if not lines:
+            return ""
+        line = next((line for line in lines if _EXCEPTION_LINE.match(line)), lines[0])
+        return line if len(line) <= 200 else line[:199] + "\N{HORIZONTAL ELLIPSIS}"
 
 
 class PrefilledScore(models.Model):

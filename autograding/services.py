@@ -44,6 +44,8 @@ from projects.models import Group, ProjectAssignment, Submission
 
 from . import environments, sandbox
 from .models import (
+    NOT_RUN,
+    STOPPED_HERE,
     BuildStatus,
     Outcome,
     PrefilledScore,
@@ -669,7 +671,7 @@ def parse(run: Run, outcome: sandbox.Outcome, groups: list[TestGroup]) -> Parsed
         # after one pass in a group of six scored it whole (a hang was worth more than
         # failing the rest honestly).
         for nodeid in collected:
-            result(nodeid, Outcome.SKIPPED, output="Not run: the tests were stopped before it.")
+            result(nodeid, Outcome.SKIPPED, output=f"{NOT_RUN}the tests were stopped before it.")
 
     server_paths = _server_paths(suite)
 
@@ -721,7 +723,7 @@ def parse(run: Run, outcome: sandbox.Outcome, groups: list[TestGroup]) -> Parsed
         )
         if running:
             message += f" {running} was running."
-            result(running, Outcome.ERROR, output="Stopped here: the run hit its memory limit.")
+            result(running, Outcome.ERROR, output=f"{STOPPED_HERE}the run hit its memory limit.")
         not_run()
         return Parsed(RunStatus.FAILED, message, list(results.values()))
     if outcome.timed_out or (end is None and outcome.cpu_limited):
@@ -733,7 +735,7 @@ def parse(run: Run, outcome: sandbox.Outcome, groups: list[TestGroup]) -> Parsed
         message = f"The tests were stopped {why}."
         if running:
             message += f" {running} was running: look for an endless loop or a wait."
-            result(running, Outcome.ERROR, output="Stopped here: the run hit its time limit.")
+            result(running, Outcome.ERROR, output=f"{STOPPED_HERE}the run hit its time limit.")
         elif listed is None and outcome.first("project") is not None:
             # Unpacked, never collected: the time went in importing (probe 103: a loop
             # at a module's top level was said with no hint of where).

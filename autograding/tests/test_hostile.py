@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -19,6 +20,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test import Client
 
 from autograding import sandbox, services
 from autograding.models import RunStatus
@@ -123,6 +125,20 @@ def test_tests_a_stopped_run_never_reached_count_as_not_passed(world, stop):
     assert "Not run" in run.results.get(nodeid__endswith="test_3_never").output
     assert (run.tests_passed, run.tests_total) == (1, 4)
     assert run.score == 2  # a quarter of 8 points
+
+    # The student reads them as such (probe 103: "Skipped", and "0.00 s" for the test
+    # the limit stopped).
+    client = Client()
+    client.force_login(world.student)
+    page = client.get(world.assignment.get_absolute_url()).content.decode()
+    rows = {
+        re.search(r"::(test_\w+)", row).group(1): re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        for row in re.findall(r'<tr class="autograde-test".*?</tr>', page, re.S)
+    }
+    assert "Not run" in rows["test_3_never"][1] and "—" in rows["test_3_never"][2]
+    assert "Passed" in rows["test_1_first"][1] and " s" in rows["test_1_first"][2]
+    stopped = "Stopped" if stop == "spin()" else "Error"  # a crash is the test's own error
+    assert stopped in rows["test_2_stops"][1]
 
 
 def test_a_fork_bomb_is_stopped_and_the_worker_stays_healthy(world):
@@ -683,6 +699,8 @@ def test_code_that_does_not_import_shows_its_error_under_the_visible_tests_file(
     shown = for_student(world.group, world.student)
     assert [r.nodeid for r in shown.visible] == ["test_calc.py"]
     assert "SyntaxError" in shown.visible[0].output
+    # Said beside the file, not only in its folded output.
+    assert shown.visible[0].reason.startswith("SyntaxError"), shown.visible[0].output
     assert shown.message.startswith("Some tests could not be loaded (test_calc.py, a hidden test)")
     assert "See the errors below." in shown.message
     assert (shown.hidden_total, shown.hidden_passed) == (1, 0)
