@@ -195,6 +195,11 @@ signup_taken_throttle = Throttle("signup-taken", "SIGNUP_TAKEN_LIMIT", "SIGNUP_T
 # One's data downloaded, per account: a heavy record takes seconds of a worker to write
 # (probe 77: 8-14 s for 20,000 answers), so not on a loop.
 personal_data_throttle = Throttle("personal-data", "PERSONAL_DATA_LIMIT", "PERSONAL_DATA_WINDOW")
+# Messages an instructor emails to the people of their courses, per account: each may
+# reach a thousand inboxes.
+course_message_throttle = Throttle(
+    "course-message", "COURSE_MESSAGE_LIMIT", "COURSE_MESSAGE_WINDOW"
+)
 
 
 def subject_of_user(user) -> str:

@@ -16,8 +16,9 @@ from django.utils import timezone
 logger = logging.getLogger(__name__)
 
 
-def send_templated_email(name: str, context: dict[str, Any], to: str) -> int:
-    """Send the email NAME, rendered with CONTEXT, to the address TO; return 1 if sent.
+def send_templated_email(name: str, context: dict[str, Any], to: str, *, reply_to: str = "") -> int:
+    """Send the email NAME, rendered with CONTEXT, to the address TO (answers going to
+    REPLY_TO, if given); return 1 if sent.
 
     Every email names the site and links to it: ``site_name`` and ``site_url`` are in
     each context, unless CONTEXT gives its own.
@@ -28,6 +29,7 @@ def send_templated_email(name: str, context: dict[str, Any], to: str) -> int:
         subject=" ".join(subject.split()),  # a template's line breaks must not reach the header
         body=render_to_string(f"emails/{name}-body.txt", context),
         to=[to],
+        reply_to=[reply_to] if reply_to else None,
     )
     message.attach_alternative(render_to_string(f"emails/{name}-body.html", context), "text/html")
     return message.send()

@@ -359,6 +359,9 @@ SIGNUP_TAKEN_LIMIT = 20  # at sign-up, per network address (a classroom shares o
 SIGNUP_TAKEN_WINDOW = timedelta(hours=1)
 PERSONAL_DATA_LIMIT = 10  # downloads of one's data a day (accounts.views)
 PERSONAL_DATA_WINDOW = timedelta(days=1)
+# Messages an instructor emails to the people of their courses (lessons admin), per account.
+COURSE_MESSAGE_LIMIT = 20
+COURSE_MESSAGE_WINDOW = timedelta(hours=1)
 TAKEN_EMAIL_WINDOW = timedelta(days=1)
 # How long the login logs and finished background tasks are kept (accounts/retention.py).
 LOGIN_LOG_DAYS = envint("LOGIN_LOG_DAYS", 90)

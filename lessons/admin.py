@@ -12,6 +12,7 @@ from datetime import timedelta
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -31,8 +32,8 @@ from django.utils.translation import ngettext
 from access import policy
 from access.backoffice import CourseScopedAdmin, CourseScopedHistoryAdmin, CourseScopedInline
 from accounts.invitations import invitations_resend
-from accounts.models import Role, User
-from accounts.throttle import enroll_throttle, subject_of_user
+from accounts.models import Role, User, name_sort_keys
+from accounts.throttle import course_message_throttle, enroll_throttle, subject_of_user
 from coursesite.admin_forms import (
     ChoiceMessagesMixin,
     InlineRowsMixin,
@@ -66,6 +67,7 @@ from .models import (
 from .services import (
     REPORT_ORDERS,
     course_copy,
+    course_message_send,
     course_progress_report,
     course_report_students,
     enrollment_create,
@@ -929,6 +931,39 @@ class RosterImportForm(forms.Form):
         return upload
 
 
+class CourseMessageForm(forms.Form):
+    """A message an instructor emails to people of their courses (plain text)."""
+
+    subject = forms.CharField(
+        label=_("Subject"),
+        max_length=150,
+        help_text=_("Sent after the course's code or title, as “[PY-WEB] Subject”."),
+        error_messages={"required": _("Give the message a subject.")},
+    )
+    message = forms.CharField(
+        label=_("Message"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 10, "cols": 80}),
+        help_text=_(
+            "Plain text, as typed (no formatting). Each person gets their own email; "
+            "their answers come to your address."
+        ),
+        error_messages={"required": _("Write the message first.")},
+    )
+
+    def clean_subject(self) -> str:
+        subject = " ".join(self.cleaned_data["subject"].split())
+        if not subject:
+            raise ValidationError(_("Give the message a subject."))
+        return subject
+
+    def clean_message(self) -> str:
+        message = self.cleaned_data["message"].strip()
+        if not message:
+            raise ValidationError(_("Write the message first."))
+        return message
+
+
 class EnrollmentChangeList(ChangeList):
     # The list shows titles: do not load each row's lesson text, course texts and
     # password hash (the database sorts every enrollment's row to find a page).
@@ -1028,7 +1063,7 @@ class EnrollmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
             return ("user", "email", "course", "role")
         return self.fields
 
-    actions = ("resend_invitation",)
+    actions = ("email_people", "resend_invitation")
 
     @admin.display(description=_("email"), ordering="user__email")
     def user_email(self, obj: Enrollment) -> str:
@@ -1106,6 +1141,68 @@ class EnrollmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
             for note in notes or ()
         ]
         return deleted, counts, perms_needed, protected
+
+    @admin.action(description=_("Email a message to the selected people"), permissions=["change"])
+    def email_people(self, request: HttpRequest, queryset) -> TemplateResponse | None:
+        """Write a message, then send it: each selected person of one's courses gets it
+        by email, answers coming to the instructor (probe 101: no way to reach a student
+        or a group from the back office)."""
+        rows = list(
+            queryset.select_related("user", "course").order_by(
+                "course__title", *name_sort_keys("user__")
+            )
+        )
+        sending = request.POST.get("post") == "yes"
+        form = CourseMessageForm(request.POST if sending else None)
+        if sending and form.is_valid():
+            subject = subject_of_user(request.user)
+            if not course_message_throttle.allows(subject):
+                form.add_error(
+                    None,
+                    _(
+                        "You have sent %(limit)d messages in the last %(wait)s: this one is "
+                        "kept here, send it later."
+                    )
+                    % {
+                        "limit": course_message_throttle.limit,
+                        "wait": course_message_throttle.wait,
+                    },
+                )
+            else:
+                told = course_message_send(
+                    by=request.user,
+                    enrollments=rows,
+                    subject=form.cleaned_data["subject"],
+                    message=form.cleaned_data["message"],
+                )
+                left_out = len(rows) - len(told)
+                text = ngettext(
+                    "“%(subject)s” is being emailed to %(count)d person.",
+                    "“%(subject)s” is being emailed to %(count)d people.",
+                    len(told),
+                ) % {"subject": form.cleaned_data["subject"], "count": len(told)}
+                if left_out:
+                    text += " " + ngettext(
+                        "%(count)d selected person has no active account with an address, "
+                        "and was left out.",
+                        "%(count)d selected people have no active account with an address, "
+                        "and were left out.",
+                        left_out,
+                    ) % {"count": left_out}
+                self.message_user(request, text, messages.WARNING if left_out else messages.SUCCESS)
+                return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Email a message"),
+            "form": form,
+            "rows": rows,
+            "unreachable": [row for row in rows if not (row.user.is_active and row.user.email)],
+            "courses": sorted({str(row.course) for row in rows}),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "reply_to": request.user.email,
+        }
+        return TemplateResponse(request, "admin/lessons/enrollment/email.html", context)
 
     @admin.action(
         description=_("Email the invitation again (to those without a password yet)"),

@@ -75,7 +75,7 @@ from .models import (
 )
 from .rendering import image_problems, link_problems
 from .signals import course_copied
-from .tasks import send_enrollment_notices
+from .tasks import send_course_message, send_enrollment_notices
 
 logger = logging.getLogger(__name__)
 
@@ -906,6 +906,27 @@ def enrollments_reclaim(enrollments: list[Enrollment]) -> list[User]:
 
 
 NOTICE_AGAIN_AFTER = timedelta(days=1)
+
+
+def course_message_send(
+    *, by: User, enrollments: Iterable[Enrollment], subject: str, message: str
+) -> list[Enrollment]:
+    """Email SUBJECT and MESSAGE from BY (answers go to BY's address) to the people of
+    ENROLLMENTS who can receive it (an active account with an address), once the current
+    transaction commits, a task per hundred; return them. The rows are those BY teaches:
+    the caller scoped them (the back office's course-scoped list)."""
+    told = [e for e in enrollments if e.user.is_active and e.user.email]
+    for chunk in in_chunks([enrollment.pk for enrollment in told]):
+        transaction.on_commit(
+            partial(
+                send_course_message.enqueue,
+                enrollment_ids=chunk,
+                sender_id=by.pk,
+                subject=subject,
+                message=message,
+            )
+        )
+    return told
 
 
 def enrollments_notify(enrollments: list[Enrollment]) -> list[Enrollment]:

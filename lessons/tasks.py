@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.tasks import task
 
-from accounts.models import Role
+from accounts.models import Role, User
 from coursesite.emails import retry_or_fail, send_each, send_templated_email
 
 from .models import Enrollment
@@ -42,3 +42,45 @@ def _send_notice(enrollment: Enrollment) -> int:
         "opens_later": enrollment.role == Role.STUDENT and not enrollment.course.is_published,
     }
     return send_templated_email("enrolled", context, enrollment.user.email)
+
+
+@task()
+def send_course_message(
+    *, enrollment_ids: list[int], sender_id: int, subject: str, message: str, attempt: int = 1
+) -> int:
+    """Email SUBJECT and MESSAGE, written by the instructor SENDER_ID, to each person of
+    ENROLLMENT_IDS still in the course (answers go to the sender); return how many were
+    told. Those the mail server refused are tried again later."""
+    sender = User.objects.filter(pk=sender_id).first()
+    enrollments = Enrollment.objects.filter(pk__in=enrollment_ids, user__is_active=True).exclude(
+        user__email=""
+    )
+
+    def send(enrollment: Enrollment) -> int:
+        context = {
+            "user": enrollment.user,
+            "course": enrollment.course,
+            "sender": sender,
+            "subject": subject,
+            "message": message,
+            "course_url": settings.SITE_URL + enrollment.course.get_absolute_url(),
+        }
+        reply_to = sender.email if sender is not None else ""
+        return send_templated_email(
+            "course-message", context, enrollment.user.email, reply_to=reply_to
+        )
+
+    sent, failed = send_each(
+        enrollments.select_related("user", "course").order_by("pk"), send, what="The message"
+    )
+    if failed:
+        retry_or_fail(
+            send_course_message,
+            attempt=attempt,
+            what=f"Course messages {failed}",
+            enrollment_ids=failed,
+            sender_id=sender_id,
+            subject=subject,
+            message=message,
+        )
+    return sent
