@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from html import unescape
 
 import pytest
@@ -141,3 +142,31 @@ def test_an_instructor_sending_too_many_is_refused_and_keeps_the_message(
     assert "You have sent 1 messages in the last 1\xa0hour: this one is kept here" in page
     assert 'value="Two"' in page and "2nd" in page
     assert len(mailoutbox) == 1
+
+
+def test_a_group_s_members_are_messaged_from_the_groups_list(
+    client, pyweb, alice, bob, mailoutbox, django_capture_on_commit_callbacks
+):
+    from projects.services import group_create
+    from projects.tests.factories import ProjectAssignmentFactory
+
+    assignment = ProjectAssignmentFactory(course=pyweb.course, max_group_size=3)
+    owls = group_create(assignment=assignment, student=bob, name="Owls")
+    dana = UserFactory(username="dana")
+    EnrollmentFactory(user=dana, course=pyweb.course, role=Role.STUDENT)
+    group_create(assignment=assignment, student=dana, name="Larks")  # not selected
+    client.force_login(alice)
+    page = client.post(
+        reverse("admin:projects_group_changelist"),
+        {"action": "email_members", helpers.ACTION_CHECKBOX_NAME: [str(owls.pk)]},
+    )
+    assert page.status_code == 200
+    html = unescape(page.content.decode())
+    assert "To 1 person of" in html and "Bob Student (student," in html and "dana" not in html
+    assert f'action="{CHANGELIST}"' in html
+    ids = re.findall(r'name="_selected_action" value="(\d+)"', html)
+    sent = post(
+        client, ids, django_capture_on_commit_callbacks, post="yes", subject="Demo", message="At 3"
+    )
+    assert sent.status_code == 302
+    assert [message.to for message in mailoutbox] == [[bob.email]]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -31,6 +31,7 @@ from coursesite.admin_forms import (
 from coursesite.csvexport import CsvResponse
 from coursesite.dates import csv_time, local_text
 from coursesite.numbers import without_trailing_zeros
+from lessons.models import Enrollment
 from projects import services
 from projects.admin.filters import GroupNameFilter
 from projects.models import (
@@ -626,6 +627,25 @@ class GroupAdmin(InlineRowsMixin, ChoiceMessagesMixin, CourseScopedAdmin):
     inlines = (MembershipInline, AddMembersInline, ExtensionInline, MembershipEventInline)
     readonly_fields = ("join_code", "created_by", "created_at")
     fields = ("assignment", "name", "join_code", "created_by", "created_at")
+    actions = ("email_members",)
+
+    @admin.action(
+        description=_("Email a message to the members of the selected groups"),
+        permissions=["change"],
+    )
+    def email_members(self, request: HttpRequest, queryset: QuerySet):
+        """The enrollments' message page, for the groups' members still students of
+        their course (the groups are those of one's courses already)."""
+        members = GroupMembership.objects.of_students().filter(group__in=queryset)
+        enrollments = Enrollment.objects.filter(
+            Exists(
+                members.filter(
+                    student=OuterRef("user_id"), assignment__course=OuterRef("course_id")
+                )
+            ),
+            role=Role.STUDENT,
+        )
+        return self.admin_site.get_model_admin(Enrollment).email_people(request, enrollments)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         # Subqueries, not joins + GROUP BY: the database then computes them for the
