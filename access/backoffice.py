@@ -45,9 +45,12 @@ from django.utils.text import capfirst, smart_split
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import DeletedObject
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from coursesite.admin_forms import ParentRowsFormSet
 from coursesite.converters import parse_id
+from coursesite.dates import local_text
 from coursesite.formpages import (
     KEPT,
     form_owner_value,
@@ -902,12 +905,34 @@ class CourseScopedAdmin(CourseScopedMixin, admin.ModelAdmin):
     pass
 
 
+class HistoryValues(HistoricalRecordContextHelper):
+    """A change's old and new values as the back office writes them elsewhere (probe 101:
+    "Due at: 2026-12-12 11:50:51+00:00" beside "Sat 12 Dec 2026, 12:50 CET" on the
+    project's page, and "Deleted user (pk=None)" for a field that was only empty)."""
+
+    def prepare_delta_change_value(self, change, value):
+        value = super().prepare_delta_change_value(change, value)
+        if value is None or value == "" or (isinstance(value, DeletedObject) and value.pk is None):
+            return "—"
+        if isinstance(value, DeletedObject):
+            return _("a deleted %(type)s (id %(id)s)") % {
+                "type": value.model._meta.verbose_name,
+                "id": value.pk,
+            }
+        if isinstance(value, datetime.datetime):
+            return local_text(value, seconds=True)
+        return value
+
+
 class CourseScopedHistoryAdmin(CourseScopedMixin, SimpleHistoryAdmin):
     """Scoped, with the audit trail readable and never written from the history pages.
 
     Reverting a historical version would bypass the grading rules (release, regrades),
     and django-simple-history saves a posted version whatever its revert switch says.
     """
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return HistoryValues(self.model, historical_record)
 
     def history_view(self, request, object_id, extra_context=None):
         self._check_ids(object_id)

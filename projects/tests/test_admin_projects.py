@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from access.tests.matrix import form_data
 from accounts.models import Role
+from coursesite.dates import local_text
 from lessons.tests.factories import CourseFactory
 from projects.models import (
     Extension,
@@ -470,7 +471,6 @@ def test_adding_a_member_again_is_refused_on_its_row(admin_client, owls, student
 
 
 def test_the_group_list_names_the_deadlines_zone(admin_client, owls):
-    from coursesite.dates import local_text
 
     html = admin_client.get(reverse("admin:projects_group_changelist")).content.decode()
     assert local_text(owls.deadline()) in html
@@ -663,3 +663,27 @@ def test_a_member_removed_from_the_course_is_marked_in_the_back_office(
         admin_client.get(reverse("admin:projects_group_change", args=[owls.pk])).content.decode()
     )
     assert page.count("no longer a student of it") == 1
+
+
+def test_the_history_says_dates_as_the_back_office_does_and_an_empty_field_as_empty(
+    admin_client, assignment
+):
+    """Probe 101: "Due at: 2026-12-12 11:50:51+00:00 → …" beside "Sat 12 Dec 2026, 12:50
+    CET" on the project's page, and "Deleted user (pk=None)" for a field never set."""
+    path = reverse("admin:projects_projectassignment_change", args=[assignment.pk])
+    data = form_data(admin_client.get(path).content.decode(), "projectassignment_form")
+    before = assignment.due_at
+    later = (before + timedelta(days=2)).astimezone().replace(second=0, microsecond=0)
+    data.update(
+        {"due_at_0": [later.strftime("%Y-%m-%d")], "due_at_1": [later.strftime("%H:%M:%S")]}
+    )
+    assert admin_client.post(path, data).status_code == 302
+    history_path = reverse("admin:projects_projectassignment_history", args=[assignment.pk])
+    history = unescape(admin_client.get(history_path).content.decode())
+    changes = re.findall(r"<li>\s*<strong>Due at:</strong>(.*?)</li>", history, re.S)
+    assert [" ".join(change.split()) for change in changes] == [
+        f"{local_text(before, seconds=True)} → {local_text(later, seconds=True)}"
+    ]
+    assert "+00:00" not in history and "pk=None" not in history, re.findall(
+        r"<li>.*?</li>", history, re.S
+    )[:5]
