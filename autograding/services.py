@@ -39,7 +39,7 @@ from accounts.models import User
 from coursesite.copying import copy_file, copy_of
 from coursesite.files import delete_file_on_commit
 from grading.models import Criterion, CriterionScore, Review, ReviewStatus
-from projects.archives import decode_text, open_zip, sha256_of, validate_zip
+from projects.archives import decode_text, is_junk, open_zip, sha256_of, validate_zip
 from projects.models import Group, ProjectAssignment, Submission
 
 from . import environments, sandbox
@@ -89,22 +89,28 @@ def suite_check_archive(upload: UploadedFile) -> tuple[str, str]:
     return sha256_of(upload), requirements
 
 
-# Python files of a suite larger than this are left to the run to report.
+# How much of a suite's Python the upload compiles (the request waits on it: 60 files of
+# 2 MB took 55 s, probe 105); what is past it is left to the runs to report.
 _COMPILED_MAX_BYTES = 2 * 1024 * 1024
 
 
 def _refuse_python_that_does_not_compile(upload: UploadedFile, names: list[str]) -> None:
-    """Refuse a suite one of whose Python files does not compile: it was accepted, and
-    every student's next run ended as a "Sandbox error" with nothing said to the
-    instructor on the suite's page (probe 103)."""
+    """Refuse a suite one of whose files pytest imports (its test files, its conftest.py
+    files) does not compile: it was accepted, and every student's next run ended as an
+    error of the tests with nothing said to the instructor (probe 103). Other modules
+    (a sample of broken code, a Python 2 script) may be anything; macOS's copies
+    ("__MACOSX/", "._name.py") are not Python (probe 105)."""
+    budget = _COMPILED_MAX_BYTES
     upload.seek(0)
     with open_zip(upload) as archive:
         for info in archive.infolist():
-            if not info.filename.endswith(".py") or info.file_size > _COMPILED_MAX_BYTES:
+            name = info.filename.replace("\\", "/")
+            imported = _is_test_file(name) or name.rsplit("/", 1)[-1] == "conftest.py"
+            if not imported or is_junk(name) or info.file_size > budget:
                 continue
+            budget -= info.file_size
             with archive.open(info) as member:
                 source = member.read(_COMPILED_MAX_BYTES + 1)
-            name = info.filename.replace("\\", "/")
             try:
                 compile(source, name, "exec", dont_inherit=True)
             except SyntaxError as exc:  # IndentationError, TabError too

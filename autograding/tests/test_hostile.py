@@ -706,6 +706,25 @@ def test_code_that_does_not_import_shows_its_error_under_the_visible_tests_file(
     assert (shown.hidden_total, shown.hidden_passed) == (1, 0)
 
 
+def test_a_file_that_did_not_load_is_taken_only_by_a_pattern_naming_that_file(world):
+    """Probe 105: "*::test_style_*" (tests picked by name in any file) took the file that
+    did not load, whose error then zeroed the style points its tests had earned."""
+    world.suite(
+        {
+            "test_style.py": "def test_style_names():\n    assert True\n",
+            "test_calc.py": "from calc import add\n\ndef test_add():\n    assert add(1, 2) == 3\n",
+        },
+        groups=(
+            ("Style", "*::test_style_*", "visible", 10),
+            ("Calc", "test_calc.py::*", "visible", 6),
+        ),
+    )
+    run = run_now(world.submit({"calc.py": "def add(a, b)\n"}))
+    groups = {r.nodeid: r.group.name if r.group else None for r in run.results.all()}
+    assert groups == {"test_style.py::test_style_names": "Style", "test_calc.py": "Calc"}
+    assert run.score == 10  # Style's, whole; Calc's file did not load
+
+
 @pytest.mark.parametrize(
     ("settings_py", "error"),
     [

@@ -563,6 +563,21 @@ def test_a_suite_saved_in_the_back_office_queues_its_build(
     suite.refresh_from_db()
     assert suite.requirements.strip() == "six"  # the stored suite is kept
 
+    # What pytest never imports may be anything (probe 105): macOS's copies of the
+    # files, a sample of broken code, a Python 2 script.
+    files = {
+        "tests/test_ok.py": "def test_ok():\n    pass\n",
+        "__MACOSX/tests/._test_ok.py": "\x00\x05\x16\x07binary",
+        "tests/._conftest.py": "\x00binary",
+        "tests/fixtures/broken.py": "def broken(:\n",
+        "tests/tools/old.py": "print 'hello'\n",
+    }
+    data.update(archive=SimpleUploadedFile("t.zip", zip_files(files)))
+    response = client.post(reverse("admin:autograding_testsuite_change", args=[suite.pk]), data)
+    assert response.status_code == 302, re.findall(
+        r"errorlist[^>]*>(.*?)</ul>", response.content.decode(), re.S
+    )
+
 
 @pytest.mark.django_db
 def test_a_realistic_django_project_passes_with_its_settings_found(world):
