@@ -246,7 +246,12 @@ class ProjectAssignmentAdmin(ChoiceMessagesMixin, CourseScopedHistoryAdmin):
             _say_penalties_changed(request, before, graded_penalties(obj))
         if change and "due_at" in form.changed_data:
             services.submissions_refresh_lateness(assignment_id=obj.pk)
-            moved_for = services.students_whose_deadline_moved(obj, before=stored.due_at)
+            # Not of a draft published by this save: its students never saw a deadline.
+            moved_for = (
+                services.students_whose_deadline_moved(obj, before=stored.due_at)
+                if stored.is_published
+                else []
+            )
             if told := services.deadline_changes_tell(obj, moved_for):
                 messages.info(
                     request,

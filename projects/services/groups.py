@@ -18,6 +18,7 @@ from accounts.models import Role, User
 from accounts.validators import validate_name
 from coursesite.dates import local_text
 from coursesite.emails import in_chunks
+from lessons.models import Course
 from projects.models import (
     Extension,
     Group,
@@ -503,6 +504,7 @@ def students_whose_deadline_moved(assignment: ProjectAssignment, *, before: date
             enrollments__role=Role.STUDENT,
             is_active=True,
         )
+        .exclude(email="")
         .exclude(pk__in=kept)
         .order_by("pk")
         .values_list("pk", flat=True)
@@ -512,8 +514,10 @@ def students_whose_deadline_moved(assignment: ProjectAssignment, *, before: date
 def deadline_changes_tell(assignment: ProjectAssignment, user_ids: list[int]) -> int:
     """Email the students of USER_IDS their new deadline for ASSIGNMENT once the change
     is saved (a task per hundred); return how many are to be told. Nobody hears of a
-    draft's dates, nor of a project whose marks are released (they are final)."""
-    if not assignment.is_published or assignment.grades_released_at is not None:
+    draft's dates, nor of a closed course's, nor of a project whose marks are released
+    (they are final): the count said is the emails that go (probe 105)."""
+    course_open = Course.objects.filter(pk=assignment.course_id, is_published=True).exists()
+    if not (assignment.is_published and course_open) or assignment.grades_released_at:
         return 0
     from projects.tasks import send_deadline_changed_email  # tasks import the models
 
@@ -527,9 +531,11 @@ def deadline_changes_tell(assignment: ProjectAssignment, user_ids: list[int]) ->
 
 
 def _members(group: Group) -> list[int]:
+    """The ids of GROUP's members an email reaches: still students, active, with an address."""
     return list(
         GroupMembership.objects.of_students()
-        .filter(group=group)
+        .filter(group=group, student__is_active=True)
+        .exclude(student__email="")
         .order_by("student_id")
         .values_list("student_id", flat=True)
     )

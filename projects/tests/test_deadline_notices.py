@@ -122,6 +122,68 @@ def test_a_draft_s_or_a_released_project_s_deadline_is_emailed_to_nobody(
     assert mailoutbox == []
 
 
+def test_a_draft_published_in_the_save_that_sets_its_deadline_emails_nobody(
+    instructor_client, course, student, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Probe 105: publishing a draft and setting its deadline in one save told its
+    students "the deadline changed" of a project they had never seen."""
+    draft = ProjectAssignmentFactory(course=course, slug="draft", is_published=False)
+    path = reverse("admin:projects_projectassignment_change", args=[draft.pk])
+    data = form_data(instructor_client.get(path).content.decode(), "projectassignment_form")
+    local = (draft.due_at + timedelta(days=2)).astimezone()
+    data.update(
+        {
+            "due_at_0": [local.strftime("%Y-%m-%d")],
+            "due_at_1": [local.strftime("%H:%M")],
+            "is_published": ["on"],
+        }
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = instructor_client.post(path, data)
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.is_published
+    said = [str(message) for message in get_messages(response.wsgi_request)]
+    assert not any("emailed" in message for message in said)
+    assert mailoutbox == []
+
+
+def test_the_count_said_is_the_emails_that_go(
+    instructor_client,
+    assignment,
+    student,
+    classmate,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+):
+    """Probe 105: "4 students are emailed" of a closed course, where none went; an
+    extension's count took in a member whose account is closed."""
+    owls = group_create(assignment=assignment, student=student, name="Owls")
+    group_join(assignment=assignment, student=classmate, join_code=owls.join_code)
+    classmate.is_active = False
+    classmate.save()
+    later = (assignment.due_at + timedelta(days=3)).replace(second=0, microsecond=0)
+    path = reverse("admin:projects_group_change", args=[owls.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = instructor_client.post(path, _extension_form(owls, later))
+    said = [str(message) for message in get_messages(response.wsgi_request)]
+    assert f"1 member of “Owls” is emailed the group's deadline ({local_text(later)})." in said
+    assert [message.to for message in mailoutbox] == [[student.email]]
+
+    course = assignment.course
+    course.is_published = False
+    course.save()
+    instructor_client.get(path)  # the messages read
+    said = _move_deadline(
+        instructor_client,
+        assignment,
+        later + timedelta(days=1),
+        django_capture_on_commit_callbacks,
+    )
+    assert not any("emailed" in message for message in said)
+    assert len(mailoutbox) == 1
+
+
 def test_a_student_who_left_before_the_email_went_hears_nothing(
     assignment, student, classmate, mailoutbox
 ):
