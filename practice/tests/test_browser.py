@@ -86,6 +86,7 @@ def test_a_student_answers_the_quiz_and_sees_the_progress_bars_move(live_server,
     page.click("#complete-btn")
     expect(page.locator("#complete-btn")).to_contain_text("Completed")
     expect(bar(page, "course")).to_have_attribute("aria-valuenow", "100")
+    expect(page.locator("#quiz-passed")).to_be_hidden()  # marked: nothing left to say
 
 
 def open_the_exercise(page: Page, live_server, student, password, **lesson_fields):

@@ -45,6 +45,14 @@
           updateBar("module-" + data.module.id, data.module);
           var tick = document.querySelector('.course-outline [aria-current="page"] ~ .tick');
           if (tick) tick.classList.toggle("d-none", !data.completed);
+          // "Quiz passed: … until you mark it" is done with once marked, back if undone.
+          var passed = document.getElementById("quiz-passed");
+          if (passed && data.completed) {
+            passed.dataset.markedAway = passed.hidden ? "" : "1";
+            passed.hidden = true;
+          } else if (passed && passed.dataset.markedAway === "1") {
+            passed.hidden = false;
+          }
           if (status) status.textContent = data.message;
           button.removeAttribute("aria-disabled");
         })
