@@ -50,7 +50,7 @@ from markupsafe import Markup, escape
 
 from autograding import results as autograding_results
 from coursesite.formpages import OWNER_FIELD, form_owner_value
-from coursesite.invisible import INVISIBLE, badged
+from coursesite.invisible import IN_CODE, INVISIBLE, badged
 from coursesite.memo import ProcessMemo
 from coursesite.urlpaths import path_of
 from grading.fragments import gradebook_rows
@@ -216,15 +216,16 @@ def points(context, value):
     return SafeString(text)  # a number, or "" as floatformat gives for anything else
 
 
-def show_invisible(value) -> str | Markup:
-    """Print VALUE (a file name, a path, a line of code) escaped, with each invisible
-    character shown as its code point: "rtl\u202egpj.py" would read "rtlyp.jpg" on a
-    grader's page."""
+def show_invisible(value, in_code: bool = False) -> str | Markup:
+    """Print VALUE (a file name, a path; a line of code, IN_CODE) escaped, with each
+    invisible character shown as its code point: "rtl\u202egpj.py" would read "rtlyp.jpg"
+    on a grader's page."""
     text = str(value)
-    if not INVISIBLE.search(text):
+    characters = IN_CODE if in_code else INVISIBLE
+    if not characters.search(text):
         return text
     # The text is escaped first; the badges are ours.
-    return Markup(badged(str(escape(text))))  # noqa: S704
+    return Markup(badged(str(escape(text)), characters))  # noqa: S704
 
 
 # What the pages' texts kept as typed may take to convert, all of a request together:

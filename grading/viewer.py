@@ -29,7 +29,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer, get_lexer_for_filename
 from pygments.util import ClassNotFound
 
-from coursesite.invisible import INVISIBLE, badged
+from coursesite.invisible import IN_CODE, REORDERING, badged
 from coursesite.memo import ProcessMemo
 from coursesite.timeouts import hard_deadlines_hold, raising_at
 from projects.archives import (
@@ -133,8 +133,10 @@ class FileView:
     error: str = ""
     orphan_comments: list[LineComment] = field(default_factory=list)
     lines_truncated: bool = False
-    # The invisible characters of the file's text, as code points ("U+202E, U+2066").
+    # The invisible characters of the file's text, as code points ("U+202E, U+2066"),
+    # and whether some of them reorder the text.
     invisible: str = ""
+    reordering: bool = False
 
 
 @dataclass
@@ -367,11 +369,12 @@ def _file_view(fileobj, path: str) -> FileView:
     text = member.text.replace("\r\n", "\n").replace("\r", "\n")
     text, shown.lines_truncated = _first_lines(text, MAX_LINES)
     html_lines, shown.language = highlight_lines(text, path)
-    if found := sorted(set(INVISIBLE.findall(text))):
+    if found := sorted(set(IN_CODE.findall(text))):
         # Shown, and said above the code: direction overrides make code read one way and
         # run another (probe 104), which names in the tree were already guarded against.
         shown.invisible = ", ".join(f"U+{ord(character):04X}" for character in found)
-        html_lines = [badged(line) for line in html_lines]
+        shown.reordering = bool(REORDERING.search(text))
+        html_lines = [badged(line, IN_CODE) for line in html_lines]
     shown.lines = tuple(
         CodeLine(number=index, html=html) for index, html in enumerate(html_lines, start=1)
     )

@@ -333,7 +333,17 @@ TROJAN = (
 def test_code_whose_characters_reorder_it_shows_them_and_says_so(client, world, grace):
     """Probe 104: a file's text with direction overrides read one way on the grader's
     page and ran another, with no mark, where file names with them were marked."""
-    store(world, zip_bytes([("trojan.py", TROJAN), ("plain.py", b"x = 1\n")]))
+    store(
+        world,
+        zip_bytes(
+            [
+                ("trojan.py", TROJAN),
+                ("plain.py", b"x = 1\n"),
+                ("emoji.py", "\ufeffcoder = '👩\u200d💻'\n".encode()),
+                ("spaced.py", "na\u200bme = 1\n".encode()),
+            ]
+        ),
+    )
     client.force_login(grace)
     page = client.get(review_url(world, path="trojan.py")).content.decode()
     code = page.split('id="code"')[1].split("</table>")[0]
@@ -343,9 +353,16 @@ def test_code_whose_characters_reorder_it_shows_them_and_says_so(client, world, 
     warning = page.split('id="invisible-characters">')[1].split("</div>")[0]
     assert "(U+202E, U+2066, U+2069)" in warning
     assert "code can run differently from how it reads" in warning
-    # A file without them has no warning.
+    # A file without them has no warning; nor one whose only ones are an emoji's joiners
+    # and a byte-order mark (probe 105: every emoji sequence was badged, alarmingly);
+    # a zero-width space is shown, without the words about reordering.
     page = client.get(review_url(world, path="plain.py")).content.decode()
     assert 'id="invisible-characters"' not in page
+    page = client.get(review_url(world, path="emoji.py")).content.decode()
+    assert 'id="invisible-characters"' not in page and "U+200D" not in page
+    page = client.get(review_url(world, path="spaced.py")).content.decode()
+    warning = page.split('id="invisible-characters">')[1].split("</div>")[0]
+    assert "(U+200B)" in warning and "run differently" not in warning
 
 
 def test_the_changes_between_versions_show_reordering_characters_too(client, grace, alice, bob):
