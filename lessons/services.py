@@ -1020,16 +1020,12 @@ def course_report_students(course: Course, *, search: str = "", order: str = "na
         last_work=Greatest(
             *(
                 Coalesce(_per_student(work, Max(at)), Value(_NO_WORK))
+                # In the lessons the report counts (probe 105: work in a draft made a
+                # student at 0 % the latest at work).
                 for work, at in (
-                    (
-                        LessonCompletion.objects.filter(lesson__module__course=course),
-                        "completed_at",
-                    ),
-                    (Attempt.objects.filter(question__lesson__module__course=course), "created_at"),
-                    (
-                        ExerciseAttempt.objects.filter(exercise__lesson__module__course=course),
-                        "created_at",
-                    ),
+                    (LessonCompletion.objects.filter(lesson__in=published), "completed_at"),
+                    (Attempt.objects.filter(question__lesson__in=published), "created_at"),
+                    (ExerciseAttempt.objects.filter(exercise__lesson__in=published), "created_at"),
                 )
             ),
             output_field=DateTimeField(),

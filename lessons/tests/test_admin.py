@@ -484,6 +484,19 @@ def test_the_progress_report_sorts_who_is_behind_and_who_went_quiet_first(
     rows = {row[0].split(" (")[0]: row[-1] for row in report_rows(html)}
     assert rows["Dara Test"] == "none yet"
     assert rows["Bob Student"].endswith("(1\xa0week, 3\xa0days ago)")
+    # The CSV holds everyone, in the order chosen.
+    csv_url = reverse("admin:lessons_course_progress_csv", args=[pyweb.course.pk])
+    assert f'href="{csv_url}?o=last-work"' in html
+    table = list(
+        csv.reader(io.StringIO(client.get(csv_url, {"o": "last-work"}).content.decode("utf-8-sig")))
+    )
+    assert [row[1] for row in table[1:]] == ["dara", "bob", "cleo"]
+    # Probe 105: a mistyped order was kept in the page's links; work in a draft lesson
+    # (which the report does not count) made dara the latest at work.
+    html = unescape(client.get(url, {"o": "bogus"}).content.decode())
+    assert "bogus" not in html and 'href="?o=name&page=2"' in html
+    LessonCompletion.objects.create(user=people["dara"], lesson=pyweb.draft_lesson)
+    assert names({"o": "last-work"}) == ["Dara Test", "Bob Student"]
 
 
 def test_the_progress_report_is_for_the_course_instructors_only(client, pyweb, other_course, alice):
