@@ -24,6 +24,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -161,6 +162,11 @@ def drafts_around(model, ids: list[int]) -> str:
             "lesson",
             f"of {them}",
         )
+        # A copied run's projects stay drafts (probe 106: published, with no project).
+        projects = Course.objects.filter(pk__in=ids).aggregate(
+            n=Count("projects", filter=Q(projects__is_published=False))
+        )["n"]
+        drafts(projects, "project", f"of {them}")
     elif model is Module:
         courses = Course.objects.filter(modules__in=ids, is_published=False).distinct()
         drafts(courses.count(), "course", f"holding {them}")
@@ -434,6 +440,10 @@ class CourseAdmin(InlineRowsMixin, PublishActionsMixin, CourseScopedHistoryAdmin
         if change and "is_published" in form.changed_data and not obj.is_published:
             # Unticked at the end of a run: said what it does, as the action says it.
             messages.info(request, CLOSED_RUN % {"course": obj})
+        elif obj.is_published and "is_published" in form.changed_data:
+            # Ticked: what stays a draft, as the publish action says it (probe 106).
+            if hidden := drafts_around(Course, [obj.pk]):
+                messages.warning(request, f"Students do not see it all yet: {hidden}")
         if not change and not policy.is_superuser(request.user):
             # Otherwise the course would vanish from its author's back office.
             enrollment_create(user=request.user, course=obj, role=Role.INSTRUCTOR)
@@ -491,6 +501,23 @@ class CourseAdmin(InlineRowsMixin, PublishActionsMixin, CourseScopedHistoryAdmin
         form = CourseCopyForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
+            # Copied twice, two runs read alike in every list and choice (probe 106).
+            twin = (
+                policy.scope(request.user, policy.TEACH, Course.objects)
+                .filter(title__iexact=data["title"], term__iexact=data["term"])
+                .first()
+            )
+            if twin is not None:
+                form.add_error(
+                    "term",
+                    _(
+                        "You already have “%(course)s” (at /courses/%(slug)s/): give this run "
+                        "another term or title, or open that one."
+                    )
+                    % {"course": twin, "slug": twin.slug},
+                )
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
             try:
                 report = course_copy(
                     course=course,
@@ -521,6 +548,23 @@ class CourseAdmin(InlineRowsMixin, PublishActionsMixin, CourseScopedHistoryAdmin
                 )
                 for note in report.notes:
                     self.message_user(request, note, messages.WARNING)
+                passed = list(
+                    copy.projects.filter(due_at__lte=timezone.now()).values_list("title", flat=True)
+                )
+                if passed:
+                    # Moved by too few weeks (probe 106: said only once published).
+                    self.message_user(
+                        request,
+                        ngettext(
+                            "The deadline of the copied project %(names)s has already passed: "
+                            "move it on its page before publishing it.",
+                            "The deadlines of the copied projects %(names)s have already "
+                            "passed: move them on their pages before publishing them.",
+                            len(passed),
+                        )
+                        % {"names": ", ".join(f"“{name}”" for name in passed)},
+                        messages.WARNING,
+                    )
                 return redirect("admin:lessons_course_change", copy.pk)
         context = {
             **self.admin_site.each_context(request),
@@ -1255,6 +1299,15 @@ class EnrollmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
                 "Details below.",
                 level,
             )
+            if accepted and not course.is_published:
+                # Last year's run chosen by mistake reads as this one (probe 106).
+                self.message_user(
+                    request,
+                    f"{course} is not published: the people enrolled cannot open it until it "
+                    "is. If the roster was meant for another run, remove them from this one "
+                    "(Enrollments, filtered by course) and import it there.",
+                    messages.WARNING,
+                )
         elif request.method == "POST":
             self.message_user(
                 request, "The roster was not imported: see the errors below.", messages.ERROR

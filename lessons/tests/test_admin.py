@@ -300,6 +300,7 @@ def test_roster_import_reports_row_by_row(client, pyweb, alice, bob, charlie):
     page = response.content.decode()
     assert "bad email" in page and "unknown role" in page and "duplicate of line 2" in page
     assert "4 row(s) accepted, 3 rejected" in page
+    assert "is not published" not in page
     new = User.objects.get(email="new.person@example.org")
     assert new.display_name == "New Person" and not new.has_usable_password()
     assert Enrollment.objects.get(user=charlie, course=pyweb.course).role == Role.GRADER
@@ -308,6 +309,21 @@ def test_roster_import_reports_row_by_row(client, pyweb, alice, bob, charlie):
     again = roster_import(course=pyweb.course, rows=roster_parse(ROSTER.encode()))
     assert {row.outcome for row in again} == {RosterOutcome.ALREADY, RosterOutcome.REJECTED}
     assert User.objects.filter(email__iexact="new.person@example.org").count() == 1
+    # Into a closed run (last year's, chosen by mistake: probe 106), it is said.
+    pyweb.course.is_published = False
+    pyweb.course.save()
+    upload = SimpleUploadedFile(
+        "roster.csv",
+        b"email,name,role\nlate@example.org,Late Person,student\n",
+        content_type="text/csv",
+    )
+    response = client.post(
+        reverse("admin:lessons_enrollment_import_roster"),
+        {"course": pyweb.course.pk, "file": upload},
+    )
+    assert f"{pyweb.course} is not published: the people enrolled cannot open it" in unescape(
+        response.content.decode()
+    )
 
 
 def test_a_roster_without_the_right_header_is_refused(client, pyweb, alice):

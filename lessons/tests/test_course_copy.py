@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import datetime, timedelta
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -231,12 +232,15 @@ def test_a_date_falling_on_a_clock_change_night_moves_after_the_change_and_says_
     assert short.opens_at.astimezone(zone).replace(tzinfo=None) == datetime(2027, 3, 28, 3, 0)
     assert short.due_at.astimezone(zone).replace(tzinfo=None) == datetime(2027, 3, 28, 3, 15)
     warnings = [str(m) for m in response.context["messages"] if m.level == 30]
-    assert warnings == [
+    assert warnings[:2] == [
         f"“{autumn.title}” is due at Sun 25 Oct 2026, 03:00 CET: its time of day does not "
         "happen once that night (the clocks change), so it moved out of the changed hour.",
         "“Short night” opens at Sun 28 Mar 2027, 03:00 CEST: its time of day does not happen "
         "once that night (the clocks change), so it moved out of the changed hour.",
     ]
+    # Moved by one week only, the first is due before today (2026-12-07 or later).
+    [passed] = warnings[2:]
+    assert passed.startswith("The deadline") and f"“{autumn.title}”" in passed
     # The copied project saves in the back office as it stands, published.
     change = reverse("admin:projects_projectassignment_change", args=[autumn.pk])
     data = form_data(client.get(change).content.decode(), "projectassignment_form")
@@ -307,3 +311,30 @@ def test_a_copy_that_fails_leaves_no_file_behind(client, taught, alice, settings
     assert "has lost its zip on the server, so nothing was copied" in page
     assert not Course.objects.filter(slug=NEW_RUN["slug"]).exists()
     assert sorted(p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()) == files_before
+
+
+def test_a_hurried_next_run_is_told_what_it_left_undone(client, taught, alice):
+    """Probe 106: copying twice made two runs that read alike in every list; a copy whose
+    dates were not moved had a passed deadline, unsaid; publishing the copy left its
+    project a draft, unsaid."""
+    client.force_login(alice)
+    source = taught.course
+    same = {**NEW_RUN, "shift_weeks": 0}
+    page = client.post(copy_url(source), same, follow=True).content.decode()
+    assert "The deadline of the copied project “Blog engine” has already passed" in (unescape(page))
+    again = client.post(copy_url(source), {**same, "slug": "pyweb-2025-b"})
+    assert again.status_code == 200
+    assert "You already have “Python for Web (2025-2026)” (at /courses/pyweb-2025/)" in unescape(
+        again.content.decode()
+    )
+    assert not Course.objects.filter(slug="pyweb-2025-b").exists()
+    # Another term is another run.
+    other = client.post(copy_url(source), {**NEW_RUN, "slug": "pyweb-2026", "term": "2026-2027"})
+    assert other.status_code == 302
+
+    copy = Course.objects.get(slug="pyweb-2025")
+    change = reverse("admin:lessons_course_change", args=[copy.pk])
+    data = form_data(client.get(change).content.decode(), "course_form")
+    data["is_published"] = ["on"]
+    page = unescape(client.post(change, data, follow=True).content.decode())
+    assert "Students do not see it all yet: 1 project of it is still a draft." in page
