@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -337,20 +338,29 @@ def version_notices(submission: Submission, assignment: ProjectAssignment) -> li
 
 
 def on_time_version_replaced(
-    group: Group, assignment: ProjectAssignment, *, at: datetime, below: int | None = None
+    group: Group,
+    assignment: ProjectAssignment,
+    *,
+    at: datetime,
+    below: int | None = None,
+    versions: Sequence[Submission] | None = None,
 ) -> tuple[int, Decimal] | None:
     """The version handed in on time that a version of GROUP handed in AT replaces as the
     one graded (the latest before it, numbered below BELOW if given), and the penalty AT
     costs; None when lateness costs nothing or the version before is late already. The
-    site asks before such a version (probe 90); the API's answer says it (probe 93)."""
+    site asks before such a version (probe 90); the API's answer says it (probe 93).
+    VERSIONS: GROUP's versions newest first, when the caller has read them (no query)."""
     deadline = group.deadline()
     penalty = assignment.late_penalty_percent(assignment.days_late(at, deadline))
     if not penalty:
         return None
-    before = Submission.objects.filter(group_id=group.pk)
-    if below is not None:
-        before = before.filter(version__lt=below)
-    latest = before.order_by("-version").values_list("version", "submitted_at").first()
+    if versions is not None and below is None:
+        latest = (versions[0].version, versions[0].submitted_at) if versions else None
+    else:
+        before = Submission.objects.filter(group_id=group.pk)
+        if below is not None:
+            before = before.filter(version__lt=below)
+        latest = before.order_by("-version").values_list("version", "submitted_at").first()
     if latest is None or latest[1] > deadline:
         return None
     return latest[0], penalty

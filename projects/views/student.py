@@ -119,7 +119,8 @@ def _render_detail(
     # create or join one.
     if group:
         context["submission_form"] = submission_form or SubmissionForm(
-            assignment=assignment, late_confirmation=_late_confirmation(assignment, group)
+            assignment=assignment,
+            late_confirmation=_late_confirmation(assignment, group, versions=versions),
         )
         renames = assignment.students_form_groups and group.grading_started_at is None
         context["rename_form"] = (
@@ -283,14 +284,17 @@ def submit(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
     return _submit(request, assignment, can_manage)
 
 
-def _late_confirmation(assignment: ProjectAssignment, group) -> str:
+def _late_confirmation(assignment: ProjectAssignment, group, versions=None) -> str:
     """What GROUP is asked before a version handed in now, late and costing a penalty,
-    replaces the one it handed in on time as the version graded ("" if nothing is)."""
+    replaces the one it handed in on time as the version graded ("" if nothing is).
+    VERSIONS: the group's versions newest first, if the page read them."""
     if group.grading_started_at is not None:
         return ""  # graded already: a new version is kept, not graded
     # The latest version is the one graded: asked only while that one is on time (after
     # a late one, the on-time version is replaced already; probe 93).
-    replaced = selectors.on_time_version_replaced(group, assignment, at=timezone.now())
+    replaced = selectors.on_time_version_replaced(
+        group, assignment, at=timezone.now(), versions=versions
+    )
     if replaced is None:
         return ""
     on_time, penalty = replaced
