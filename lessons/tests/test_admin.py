@@ -314,16 +314,17 @@ def test_roster_import_reports_row_by_row(client, pyweb, alice, bob, charlie):
     pyweb.course.save()
     upload = SimpleUploadedFile(
         "roster.csv",
-        b"email,name,role\nlate@example.org,Late Person,student\n",
+        b"email,name,role\nlate@example.org,Late Person,student\nnameless@example.org,,student\n",
         content_type="text/csv",
     )
     response = client.post(
         reverse("admin:lessons_enrollment_import_roster"),
         {"course": pyweb.course.pk, "file": upload},
     )
-    assert f"{pyweb.course} is not published: the people enrolled cannot open it" in unescape(
-        response.content.decode()
-    )
+    page = unescape(response.content.decode())
+    assert f"{pyweb.course} is not published: the people enrolled cannot open it" in page
+    # Someone without a name is their address once, not "x@… <x@…>" (probe 106).
+    assert "Late Person <late@example.org>, nameless@example.org." in page
 
 
 def test_a_roster_without_the_right_header_is_refused(client, pyweb, alice):
