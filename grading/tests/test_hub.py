@@ -46,6 +46,11 @@ def test_the_instructor_of_the_course_gets_in(client, world, alice):
     page = response.content.decode()
     assert "Blog engine" in page and "grace" in page.lower()
     assert 'id="grading-progress"' in page
+    # The course named with its run: two runs share a title (probe 106).
+    world.course.term = "2025-2026"
+    world.course.save()
+    page = client.get(hub(world)).content.decode()
+    assert f">{world.course.title} (2025-2026)</a></li>" in page
 
 
 @pytest.mark.parametrize("who", ["other_instructor", "grader", "student", "removed_grader"])
