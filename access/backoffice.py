@@ -914,6 +914,12 @@ class HistoryValues(HistoricalRecordContextHelper):
         value = super().prepare_delta_change_value(change, value)
         if value is None or value == "" or (isinstance(value, DeletedObject) and value.pk is None):
             return "—"
+        field = self.model._meta.get_field(change.field)
+        # As the forms say them ("Late policy: penalty → none" read as stored; probe 107).
+        if isinstance(field, models.BooleanField):
+            return _("yes") if value else _("no")
+        if field.choices:
+            return dict(field.flatchoices).get(value, value)
         if isinstance(value, DeletedObject):
             return _("a deleted %(type)s (id %(id)s)") % {
                 "type": value.model._meta.verbose_name,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -192,7 +193,13 @@ class Review(models.Model):
         ordering = ["submission__submitted_at", "pk"]
 
     def __str__(self) -> str:
-        return f"Review of {self.group} by {self.grader}"
+        # Its history names each version by its grader then: an account deleted since
+        # (once its reviews went to another) made the history pages a server error.
+        try:
+            grader = str(self.grader)
+        except ObjectDoesNotExist:
+            grader = "a deleted account"
+        return f"Review of {self.group} by {grader}"
 
     def get_absolute_url(self) -> str:
         return reverse("grading:review", kwargs={"pk": self.pk})

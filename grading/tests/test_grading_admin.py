@@ -352,6 +352,31 @@ def test_the_history_is_read_only_and_names_no_none(client, world, alice):
     assert "Revert" not in client.get(version).content.decode()
 
 
+def test_a_reviews_history_reads_with_a_former_grader_s_account_deleted(
+    client, world, alice, grace, django_user_model
+):
+    """Probe 107: a review once assigned to an account deleted since (its reviews given
+    to another first) made its history pages a server error: each version is named by
+    its grader then."""
+    gus = enroll(UserFactory(username="gus"), world.course, Role.GRADER)
+    world.review.grader = gus
+    world.review.save()
+    world.review.grader = grace
+    world.review.save()
+    django_user_model.objects.filter(pk=gus.pk).delete()
+    client.force_login(alice)
+    page = client.get(reverse("admin:grading_review_history", args=[world.review.pk]))
+    assert page.status_code == 200
+    text = unescape(page.content.decode())
+    assert "by a deleted account" in text
+    assert f"a deleted user (id {gus.pk})" in text
+    for record in world.review.history.all():
+        version = reverse(
+            "admin:grading_review_simple_history", args=[world.review.pk, record.history_id]
+        )
+        assert client.get(version).status_code == 200
+
+
 def test_a_review_whose_grader_left_the_course_says_so(client, world, alice, grace):
     """Its grader field read "- Select an option -" and saving said "This field is required"."""
     from lessons.models import Enrollment

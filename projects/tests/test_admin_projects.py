@@ -675,7 +675,12 @@ def test_the_history_says_dates_as_the_back_office_does_and_an_empty_field_as_em
     before = assignment.due_at
     later = (before + timedelta(days=2)).astimezone().replace(second=0, microsecond=0)
     data.update(
-        {"due_at_0": [later.strftime("%Y-%m-%d")], "due_at_1": [later.strftime("%H:%M:%S")]}
+        {
+            "due_at_0": [later.strftime("%Y-%m-%d")],
+            "due_at_1": [later.strftime("%H:%M:%S")],
+            "late_policy": ["none"],
+            "is_published": [] if assignment.is_published else ["on"],
+        }
     )
     assert admin_client.post(path, data).status_code == 302
     history_path = reverse("admin:projects_projectassignment_history", args=[assignment.pk])
@@ -684,6 +689,13 @@ def test_the_history_says_dates_as_the_back_office_does_and_an_empty_field_as_em
     assert [" ".join(change.split()) for change in changes] == [
         f"{local_text(before, seconds=True)} → {local_text(later, seconds=True)}"
     ]
+    # Choices and yes/no as the form says them (probe 107: "penalty → none", "True").
+    policy = re.findall(r"<strong>Late policy:</strong>(.*?)</li>", history, re.S)
+    assert [" ".join(change.split()) for change in policy] == [
+        "Accepted with a penalty per day, up to a cap → No late work accepted"
+    ], policy
+    published = re.findall(r"<strong>Published:</strong>(.*?)</li>", history, re.S)
+    assert [" ".join(change.split()) for change in published] in (["yes → no"], ["no → yes"])
     assert "+00:00" not in history and "pk=None" not in history, re.findall(
         r"<li>.*?</li>", history, re.S
     )[:5]
