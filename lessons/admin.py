@@ -12,7 +12,6 @@ from datetime import timedelta
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -26,6 +25,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -988,7 +988,7 @@ class CourseMessageForm(forms.Form):
     subject = forms.CharField(
         label=_("Subject"),
         max_length=150,
-        help_text=_("Sent after the course's code or title, as “[PY-WEB] Subject”."),
+        help_text=_("Sent after the course's code (or its title) in brackets."),
         error_messages={"required": _("Give the message a subject.")},
     )
     message = forms.CharField(
@@ -1013,6 +1013,22 @@ class CourseMessageForm(forms.Form):
         if not message:
             raise ValidationError(_("Write the message first."))
         return message
+
+
+# The most people one message goes to at once (a course of 5,000 is two messages).
+MESSAGE_MAX_PEOPLE = 5000
+
+
+def _message_recipients(sender: User, enrollments) -> list[Enrollment]:
+    """ENROLLMENTS as the people a message goes to: one row per person (the first of their
+    courses by title: one selected in two courses was emailed twice), not the sender."""
+    rows = enrollments.select_related("user", "course").order_by(
+        "course__title", "course__term", *name_sort_keys("user__")
+    )
+    people: dict[int, Enrollment] = {}
+    for row in rows.exclude(user=sender)[:MESSAGE_MAX_PEOPLE]:
+        people.setdefault(row.user_id, row)
+    return list(people.values())
 
 
 class EnrollmentChangeList(ChangeList):
@@ -1194,66 +1210,108 @@ class EnrollmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
         return deleted, counts, perms_needed, protected
 
     @admin.action(description=_("Email a message to the selected people"), permissions=["change"])
-    def email_people(self, request: HttpRequest, queryset) -> TemplateResponse | None:
-        """Write a message, then send it: each selected person of one's courses gets it
-        by email, answers coming to the instructor (probe 101: no way to reach a student
-        or a group from the back office)."""
-        rows = list(
-            queryset.select_related("user", "course").order_by(
-                "course__title", *name_sort_keys("user__")
+    def email_people(self, request: HttpRequest, queryset) -> HttpResponse | None:
+        """Write a message to the selected people of one's courses, each emailed it alone,
+        answers coming to the instructor (probe 101: no way to reach a student or a group
+        from the back office). Sent by ``message_view``."""
+        changelist = reverse("admin:lessons_enrollment_changelist")
+        return self.message_page(request, queryset, back=request.get_full_path() or changelist)
+
+    def message_page(
+        self, request: HttpRequest, enrollments, *, back: str, form=None
+    ) -> HttpResponse:
+        """The message page for ENROLLMENTS (those of one's courses), or back to BACK with a
+        warning when none of them can be emailed."""
+        rows = _message_recipients(request.user, enrollments)
+        reachable = [row for row in rows if row.user.is_active and row.user.email]
+        if not reachable:
+            self.message_user(
+                request,
+                _(
+                    "Nobody among those selected can be emailed (yourself aside): each needs an "
+                    "active account with an address."
+                ),
+                messages.WARNING,
             )
-        )
-        sending = request.POST.get("post") == "yes"
-        form = CourseMessageForm(request.POST if sending else None)
-        if sending and form.is_valid():
-            subject = subject_of_user(request.user)
-            if not course_message_throttle.allows(subject):
-                form.add_error(
-                    None,
-                    _(
-                        "You have sent %(limit)d messages in the last %(wait)s: this one is "
-                        "kept here, send it later."
-                    )
-                    % {
-                        "limit": course_message_throttle.limit,
-                        "wait": course_message_throttle.wait,
-                    },
-                )
-            else:
-                told = course_message_send(
-                    by=request.user,
-                    enrollments=rows,
-                    subject=form.cleaned_data["subject"],
-                    message=form.cleaned_data["message"],
-                )
-                left_out = len(rows) - len(told)
-                text = ngettext(
-                    "“%(subject)s” is being emailed to %(count)d person.",
-                    "“%(subject)s” is being emailed to %(count)d people.",
-                    len(told),
-                ) % {"subject": form.cleaned_data["subject"], "count": len(told)}
-                if left_out:
-                    text += " " + ngettext(
-                        "%(count)d selected person has no active account with an address, "
-                        "and was left out.",
-                        "%(count)d selected people have no active account with an address, "
-                        "and were left out.",
-                        left_out,
-                    ) % {"count": left_out}
-                self.message_user(request, text, messages.WARNING if left_out else messages.SUCCESS)
-                return None
+            return redirect(back)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": _("Email a message"),
-            "form": form,
+            "form": form or CourseMessageForm(),
             "rows": rows,
-            "unreachable": [row for row in rows if not (row.user.is_active and row.user.email)],
+            "unreachable": [row for row in rows if row not in reachable],
             "courses": sorted({str(row.course) for row in rows}),
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            # One field, not one per person: past Django's 1,000 fields a form is refused
+            # whole, and the message typed lost (probe 107: 1,007 people selected).
+            "people": ",".join(str(row.pk) for row in rows),
+            "back": back,
             "reply_to": request.user.email,
         }
         return TemplateResponse(request, "admin/lessons/enrollment/email.html", context)
+
+    def message_view(self, request: HttpRequest) -> HttpResponse:
+        """Send the message written on ``message_page`` (POST), to the people it listed
+        who are still in one's courses."""
+        changelist = reverse("admin:lessons_enrollment_changelist")
+        if request.method != "POST":
+            return redirect(changelist)
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        back = request.POST.get("back", "")
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts=None) or not back.startswith(
+            reverse("admin:index")
+        ):
+            back = changelist
+        ids = [pk for pk in map(parse_id, request.POST.get("people", "").split(",")) if pk]
+        enrollments = self.get_queryset(request).filter(pk__in=ids[:MESSAGE_MAX_PEOPLE])
+        form = CourseMessageForm(request.POST)
+        if not form.is_valid() or not request.user.email:
+            if form.is_valid():
+                form.add_error(
+                    None,
+                    _(
+                        "Your account has no email address, so answers could not reach you: "
+                        "add one to your profile first. Your message is kept here."
+                    ),
+                )
+            return self.message_page(request, enrollments, back=back, form=form)
+        rows = _message_recipients(request.user, enrollments)
+        reachable = [row for row in rows if row.user.is_active and row.user.email]
+        if not reachable:
+            return self.message_page(request, enrollments, back=back, form=form)
+        if not course_message_throttle.allows(subject_of_user(request.user)):
+            form.add_error(
+                None,
+                _(
+                    "You have sent %(limit)d messages in the last %(wait)s: this one is kept "
+                    "here, send it later."
+                )
+                % {"limit": course_message_throttle.limit, "wait": course_message_throttle.wait},
+            )
+            return self.message_page(request, enrollments, back=back, form=form)
+        told = course_message_send(
+            by=request.user,
+            enrollments=reachable,
+            subject=form.cleaned_data["subject"],
+            message=form.cleaned_data["message"],
+        )
+        left_out = len(rows) - len(told)
+        text = ngettext(
+            "“%(subject)s” is being emailed to %(count)d person.",
+            "“%(subject)s” is being emailed to %(count)d people.",
+            len(told),
+        ) % {"subject": form.cleaned_data["subject"], "count": len(told)}
+        if left_out:
+            text += " " + ngettext(
+                "%(count)d selected person has no active account with an address, and was "
+                "left out.",
+                "%(count)d selected people have no active account with an address, and were "
+                "left out.",
+                left_out,
+            ) % {"count": left_out}
+        self.message_user(request, text, messages.WARNING if left_out else messages.SUCCESS)
+        return redirect(back)
 
     @admin.action(
         description=_("Email the invitation again (to those without a password yet)"),
@@ -1268,6 +1326,11 @@ class EnrollmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
 
     def get_urls(self):
         return [
+            path(
+                "message/",
+                self.admin_site.admin_view(self.message_view),
+                name="lessons_enrollment_message",
+            ),
             path(
                 "import-roster/",
                 self.admin_site.admin_view(self.import_roster_view),

@@ -14,12 +14,13 @@ from django.urls import reverse
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from lessons.models import Enrollment
-from lessons.tests.factories import EnrollmentFactory
+from lessons.tests.factories import CourseFactory, EnrollmentFactory
 
 pytestmark = pytest.mark.django_db
 
 IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 CHANGELIST = reverse("admin:lessons_enrollment_changelist")
+SEND = reverse("admin:lessons_enrollment_message")
 
 
 @pytest.fixture(autouse=True)
@@ -28,13 +29,22 @@ def tasks_run_at_once(settings):
     settings.SITE_URL = "https://courses.example.edu"
 
 
-def post(client, ids, capture=None, **fields):
-    data = {"action": "email_people", helpers.ACTION_CHECKBOX_NAME: [str(pk) for pk in ids]}
-    data.update(fields)
-    if capture is None:
-        return client.post(CHANGELIST, data)
+def open_page(client, ids, path=CHANGELIST, action="email_people"):
+    """The action on IDS of the list at PATH: the message page (or where it sends one)."""
+    return client.post(path, {"action": action, helpers.ACTION_CHECKBOX_NAME: list(map(str, ids))})
+
+
+def people_on(page) -> str:
+    return re.search(r'name="people" value="([^"]*)"', page.content.decode()).group(1)
+
+
+def send(client, people: str, capture, *, back=CHANGELIST, **fields):
     with capture(execute=True):
-        return client.post(CHANGELIST, data)
+        return client.post(SEND, {"people": people, "back": back, **fields})
+
+
+def said(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 def test_a_message_reaches_each_selected_person_with_answers_to_the_instructor(
@@ -42,34 +52,34 @@ def test_a_message_reaches_each_selected_person_with_answers_to_the_instructor(
 ):
     pyweb.course.code = "PY-WEB"
     pyweb.course.save()
-    rows = Enrollment.objects.filter(course=pyweb.course, user__in=[bob, grace])
-    ids = list(rows.values_list("pk", flat=True))
+    ids = Enrollment.objects.filter(course=pyweb.course, user__in=[bob, grace]).values_list(
+        "pk", flat=True
+    )
     client.force_login(alice)
 
-    form = post(client, ids)
+    form = open_page(client, ids)
     assert form.status_code == 200
     page = unescape(form.content.decode())
     assert "To 2 people of" in page and f"answers come to your address, {alice.email}" in page
     assert "Bob Student (student," in page and "Grace Grader (grader," in page
+    people = people_on(form)
 
-    # Nothing typed: said on the form, nothing sent.
-    refused = post(client, ids, post="yes", subject="  ", message="Room change")
+    # Nothing typed: said on the form, the rest kept, nothing sent.
+    refused = send(client, people, django_capture_on_commit_callbacks, subject=" ", message="Room")
     assert refused.status_code == 200
     assert "Give the message a subject." in refused.content.decode()
-    assert "Room change" in refused.content.decode()  # kept
+    assert "Room</textarea>" in refused.content.decode()
     assert mailoutbox == []
 
-    sent = post(
+    sent = send(
         client,
-        ids,
+        people,
         django_capture_on_commit_callbacks,
-        post="yes",
         subject="Room change\r\nBcc: everyone@example.org",
         message="Thursday's lab is in room 204.\n<script>alert(1)</script>",
     )
-    assert sent.status_code == 302
-    said = [str(m) for m in get_messages(sent.wsgi_request)]
-    assert "“Room change Bcc: everyone@example.org” is being emailed to 2 people." in said
+    assert sent.status_code == 302 and sent["Location"] == CHANGELIST
+    assert "“Room change Bcc: everyone@example.org” is being emailed to 2 people." in said(sent)
     assert sorted(message.to[0] for message in mailoutbox) == sorted([bob.email, grace.email])
     email = mailoutbox[0]
     assert email.subject == "[PY-WEB] Room change Bcc: everyone@example.org"  # one line
@@ -81,66 +91,125 @@ def test_a_message_reaches_each_selected_person_with_answers_to_the_instructor(
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-def test_people_without_an_address_or_an_active_account_are_left_out_and_said(
+def test_one_email_per_person_and_none_to_oneself_or_to_whom_it_cannot_reach(
     client, pyweb, alice, bob, mailoutbox, django_capture_on_commit_callbacks
 ):
+    """Probe 107: someone selected in two courses was emailed twice; "select all" emailed
+    the instructor once a course; a page of nobody reachable sent to "0 people"."""
+    second = CourseFactory(slug="second", title="Second")
+    EnrollmentFactory(user=alice, course=second, role=Role.INSTRUCTOR)
+    EnrollmentFactory(user=bob, course=second, role=Role.STUDENT)
     gone = UserFactory(username="gone", is_active=False)
     EnrollmentFactory(user=gone, course=pyweb.course, role=Role.STUDENT)
-    ids = Enrollment.objects.filter(user__in=[bob, gone]).values_list("pk", flat=True)
     client.force_login(alice)
-    page = unescape(post(client, ids).content.decode())
-    assert "Left out, without an active account with an address:" in page
-    sent = post(
-        client, ids, django_capture_on_commit_callbacks, post="yes", subject="Hi", message="Hi"
+    everyone = Enrollment.objects.filter(user__in=[alice, bob, gone]).values_list("pk", flat=True)
+    form = open_page(client, everyone)
+    page = unescape(form.content.decode())
+    assert "To 2 people of" in page  # bob once, gone left out; alice is the sender
+    assert f"Left out, without an active account with an address: {gone}." in page
+    sent = send(
+        client, people_on(form), django_capture_on_commit_callbacks, subject="Hi", message="Hi"
     )
-    said = [str(m) for m in get_messages(sent.wsgi_request)]
-    assert said == [
+    assert said(sent) == [
         "“Hi” is being emailed to 1 person. 1 selected person has no active account with an "
         "address, and was left out."
     ]
     assert [message.to for message in mailoutbox] == [[bob.email]]
 
+    # Only people who cannot be emailed: back to the list, told why.
+    nobody = open_page(client, Enrollment.objects.filter(user=gone).values_list("pk", flat=True))
+    assert nobody.status_code == 302
+    assert "Nobody among those selected can be emailed" in said(nobody)[-1]
+
+
+def test_a_thousand_people_are_one_field_not_a_thousand(
+    client, pyweb, alice, mailoutbox, django_capture_on_commit_callbacks, settings
+):
+    """Probe 107: "select all" of 1,007 people made a page posting 1,007 fields, past
+    Django's 1,000: the send was a 400 and the message typed was lost."""
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 20  # the same limit, met with fewer people
+    for number in range(25):
+        EnrollmentFactory(user=UserFactory(username=f"s{number}"), course=pyweb.course)
+    client.force_login(alice)
+    one = Enrollment.objects.filter(course=pyweb.course, role=Role.STUDENT).first()
+    form = client.post(
+        f"{CHANGELIST}?course__id__exact={pyweb.course.pk}&role__exact=student",
+        {
+            "action": "email_people",
+            "select_across": "1",
+            "index": "0",
+            helpers.ACTION_CHECKBOX_NAME: [str(one.pk)],
+        },
+    )
+    assert "To 26 people of" in unescape(form.content.decode())  # the 25, and bob
+    sent = send(
+        client, people_on(form), django_capture_on_commit_callbacks, subject="S", message="M"
+    )
+    assert sent.status_code == 302
+    assert len(mailoutbox) == 26
+
 
 def test_another_course_s_people_cannot_be_messaged(
-    client, pyweb, other_course, alice, charlie, mailoutbox, django_capture_on_commit_callbacks
+    client, pyweb, other_course, alice, bob, charlie, mailoutbox, django_capture_on_commit_callbacks
 ):
-    """The instructor of course A posts the enrollment ids of course B: nothing is sent."""
+    """The instructor of course A posts the enrollment ids of course B, to the action or
+    to the sending page: nothing reaches B's people."""
     theirs = Enrollment.objects.get(user=charlie, course=other_course.course)
+    mine = Enrollment.objects.get(user=bob, course=pyweb.course)
     client.force_login(alice)
-    response = post(
+    assert open_page(client, [theirs.pk]).status_code == 302  # refused: not in the list
+    sent = send(
         client,
-        [theirs.pk],
+        f"{theirs.pk},{mine.pk}",
         django_capture_on_commit_callbacks,
-        post="yes",
-        subject="Hello",
-        message="Hello",
+        subject="S",
+        message="M",
     )
-    assert response.status_code == 302
-    assert mailoutbox == []
+    assert sent.status_code == 302
+    assert [message.to for message in mailoutbox] == [[bob.email]]
+    # Sent back only within the back office.
+    away = send(
+        client,
+        str(mine.pk),
+        django_capture_on_commit_callbacks,
+        back="https://evil.example/",
+        subject="S",
+        message="M",
+    )
+    assert away["Location"] == CHANGELIST
     # A student or a grader of course A has no back office at all.
-    for user in (charlie,):
+    for user in (bob, charlie):
         client.force_login(user)
-        assert post(client, [theirs.pk]).status_code == 302  # to the login page
-        assert mailoutbox == []
+        response = send(
+            client, str(mine.pk), django_capture_on_commit_callbacks, subject="S", message="M"
+        )
+        assert response.status_code == 302 and "/login/" in response["Location"]
+    assert len(mailoutbox) == 2
 
 
-def test_an_instructor_sending_too_many_is_refused_and_keeps_the_message(
+def test_a_sender_without_an_address_or_sending_too_many_is_refused_and_keeps_the_message(
     client, pyweb, alice, bob, settings, mailoutbox, django_capture_on_commit_callbacks
 ):
     settings.COURSE_MESSAGE_LIMIT = 1
-    ids = Enrollment.objects.filter(user=bob).values_list("pk", flat=True)
+    people = str(Enrollment.objects.get(user=bob).pk)
     client.force_login(alice)
-    first = post(
-        client, ids, django_capture_on_commit_callbacks, post="yes", subject="One", message="1"
-    )
+    first = send(client, people, django_capture_on_commit_callbacks, subject="One", message="1")
     assert first.status_code == 302
-    second = post(
-        client, ids, django_capture_on_commit_callbacks, post="yes", subject="Two", message="2nd"
-    )
+    second = send(client, people, django_capture_on_commit_callbacks, subject="Two", message="2nd")
     assert second.status_code == 200
     page = unescape(second.content.decode())
     assert "You have sent 1 messages in the last 1\xa0hour: this one is kept here" in page
     assert 'value="Two"' in page and "2nd" in page
+    assert len(mailoutbox) == 1
+
+    # Probe 107: an instructor without an address could send "answer this email" to
+    # people whose answers went nowhere.
+    settings.COURSE_MESSAGE_LIMIT = 20
+    alice.email = ""
+    alice.save()
+    refused = send(client, people, django_capture_on_commit_callbacks, subject="Three", message="3")
+    assert refused.status_code == 200
+    assert "Your account has no email address" in unescape(refused.content.decode())
     assert len(mailoutbox) == 1
 
 
@@ -155,18 +224,26 @@ def test_a_group_s_members_are_messaged_from_the_groups_list(
     dana = UserFactory(username="dana")
     EnrollmentFactory(user=dana, course=pyweb.course, role=Role.STUDENT)
     group_create(assignment=assignment, student=dana, name="Larks")  # not selected
+    groups = reverse("admin:projects_group_changelist")
     client.force_login(alice)
-    page = client.post(
-        reverse("admin:projects_group_changelist"),
-        {"action": "email_members", helpers.ACTION_CHECKBOX_NAME: [str(owls.pk)]},
-    )
+    page = open_page(client, [owls.pk], path=groups, action="email_members")
     assert page.status_code == 200
     html = unescape(page.content.decode())
     assert "To 1 person of" in html and "Bob Student (student," in html and "dana" not in html
-    assert f'action="{CHANGELIST}"' in html
-    ids = re.findall(r'name="_selected_action" value="(\d+)"', html)
-    sent = post(
-        client, ids, django_capture_on_commit_callbacks, post="yes", subject="Demo", message="At 3"
+    # Back to the groups, where it was opened (probe 107: Cancel led to the enrollments).
+    assert f'<a role="button" href="{groups}" class="button cancel-link">Cancel</a>' in html
+    sent = send(
+        client,
+        people_on(page),
+        django_capture_on_commit_callbacks,
+        back=groups,
+        subject="Demo",
+        message="At 3",
     )
-    assert sent.status_code == 302
+    assert sent.status_code == 302 and sent["Location"] == groups
     assert [message.to for message in mailoutbox] == [[bob.email]]
+    # A group with no one left to email: said on the groups' list, no empty page.
+    owls.memberships.all().delete()
+    empty = open_page(client, [owls.pk], path=groups, action="email_members")
+    assert empty.status_code == 302
+    assert "Nobody among those selected can be emailed" in said(empty)[-1]

@@ -650,7 +650,9 @@ class GroupAdmin(InlineRowsMixin, ChoiceMessagesMixin, CourseScopedAdmin):
             ),
             role=Role.STUDENT,
         )
-        return self.admin_site.get_model_admin(Enrollment).email_people(request, enrollments)
+        return self.admin_site.get_model_admin(Enrollment).message_page(
+            request, enrollments, back=request.get_full_path()
+        )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         # Subqueries, not joins + GROUP BY: the database then computes them for the
