@@ -318,6 +318,8 @@ NOT_RUN = "Not run: "
 # them the exception's own ("E   SyntaxError: expected ':'", after its location).
 _PYTEST_ERROR_LINE = re.compile(r"^E +(\S.*)$", re.MULTILINE)
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Failed)\b")
+# pytest's sections of what a test printed ("----- Captured stdout call -----").
+_CAPTURED_SECTION = re.compile(r"^-+ Captured ", re.MULTILINE)
 
 
 class TestResult(models.Model):
@@ -363,10 +365,16 @@ class TestResult(models.Model):
         "SyntaxError: expected ':'"), shown beside it, not only in its folded output."""
         if self.outcome not in (Outcome.FAILED, Outcome.ERROR) or self.stopped_here:
             return ""
-        lines = [line.strip() for line in _PYTEST_ERROR_LINE.findall(self.output)]
+        # The traceback only: what the test printed follows it, and could print "E   …"
+        # lines of its own (probe 107: a printed line became the grader's reason).
+        traceback = _CAPTURED_SECTION.split(self.output, maxsplit=1)[0]
+        lines = [line.strip() for line in _PYTEST_ERROR_LINE.findall(traceback)]
         if not lines:
             return ""
-        line = next((line for line in lines if _EXCEPTION_LINE.match(line)), lines[0])
+        # The last exception raised: one caught and another raised are both listed, the
+        # one that failed the test last (probe 107: the caught KeyError was said).
+        raised = [line for line in lines if _EXCEPTION_LINE.match(line)]
+        line = raised[-1] if raised else lines[0]
         return line if len(line) <= 200 else line[:199] + "\N{HORIZONTAL ELLIPSIS}"
 
 

@@ -29,6 +29,23 @@ E                    ^
 E   SyntaxError: expected ':'
 """
 
+CHAINED = """\
+>       return table["k"]
+E       KeyError: 'k'
+
+During handling of the above exception, another exception occurred:
+
+>       raise ValueError("no k in the table")
+E       ValueError: no k in the table
+"""
+PRINTED = (
+    ASSERTION
+    + """\
+----- Captured stdout call -----
+E   AssertionError: everything is fine, nothing to see
+"""
+)
+
 
 @pytest.mark.parametrize(
     ("outcome", "output", "reason"),
@@ -40,6 +57,8 @@ E   SyntaxError: expected ':'
             "AssertionError: No sign-up page found: the brief asks for one",
         ),
         (Outcome.ERROR, IMPORT, "SyntaxError: expected ':'"),
+        (Outcome.FAILED, CHAINED, "ValueError: no k in the table"),  # the one raised last
+        (Outcome.FAILED, PRINTED, "assert 3 == 4"),  # not what the test printed
         (Outcome.FAILED, "no pytest lines here", ""),
         (Outcome.PASSED, ASSERTION, ""),  # a pass has no reason, whatever it printed
         (Outcome.ERROR, f"{STOPPED_HERE}the run hit its time limit.", ""),
