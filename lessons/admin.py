@@ -7,6 +7,7 @@ the access policy for every row, choice and permission); superusers see all.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import timedelta
 
 from django import forms
@@ -501,17 +502,24 @@ class CourseAdmin(InlineRowsMixin, PublishActionsMixin, CourseScopedHistoryAdmin
         form = CourseCopyForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
-            # Copied twice, two runs read alike in every list and choice (probe 106).
-            twin = (
-                policy.scope(request.user, policy.TEACH, Course.objects)
-                .filter(title__iexact=data["title"], term__iexact=data["term"])
-                .first()
+            # Copied twice, two runs read alike in every list and choice (probe 106), also
+            # with a space or a dash typed otherwise (probe 107).
+            wanted = (_as_read(data["title"]), _as_read(data["term"]))
+            twin = next(
+                (
+                    other
+                    for other in policy.scope(request.user, policy.TEACH, Course.objects).only(
+                        "title", "term", "slug"
+                    )
+                    if (_as_read(other.title), _as_read(other.term)) == wanted
+                ),
+                None,
             )
             if twin is not None:
                 form.add_error(
                     "term",
                     _(
-                        "You already have “%(course)s” (at /courses/%(slug)s/): give this run "
+                        "“%(course)s” exists already (at /courses/%(slug)s/): give this run "
                         "another term or title, or open that one."
                     )
                     % {"course": twin, "slug": twin.slug},
@@ -631,6 +639,12 @@ class CourseAdmin(InlineRowsMixin, PublishActionsMixin, CourseScopedHistoryAdmin
                 ]
             )
         return response
+
+
+def _as_read(text: str) -> str:
+    """TEXT as it reads in a list: "2025 – 2026", "2025-2026" and "2025  -2026" alike."""
+    text = re.sub(r"\s*[-\u2010-\u2015\u2212]\s*", "-", text)
+    return " ".join(text.split()).casefold()
 
 
 def _report_order(request: HttpRequest) -> str:
