@@ -363,7 +363,9 @@ class TestResult(models.Model):
     def reason(self) -> str:
         """The first line of the error pytest reports for a failed test ("assert 2 == 3",
         "SyntaxError: expected ':'"), shown beside it, not only in its folded output."""
-        if self.outcome not in (Outcome.FAILED, Outcome.ERROR) or self.stopped_here:
+        if self.stopped_here:  # why, on its row too ("the run hit its time limit")
+            return self.output.removeprefix(STOPPED_HERE).strip()
+        if self.outcome not in (Outcome.FAILED, Outcome.ERROR):
             return ""
         # The traceback only: what the test printed follows it, and could print "E   …"
         # lines of its own (probe 107: a printed line became the grader's reason).

@@ -1254,7 +1254,10 @@ class EnrollmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
             "title": _("Email a message"),
             "form": form or CourseMessageForm(),
             "rows": rows,
+            "reachable": reachable,
             "unreachable": [row for row in rows if row not in reachable],
+            # Said, not dropped unsaid (probe 109).
+            "sender_selected": enrollments.filter(user=request.user).exists(),
             "courses": sorted({str(row.course) for row in rows}),
             # One field, not one per person: past Django's 1,000 fields a form is refused
             # whole, and the message typed lost (probe 107: 1,007 people selected).

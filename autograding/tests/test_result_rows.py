@@ -61,7 +61,12 @@ E   AssertionError: everything is fine, nothing to see
         (Outcome.FAILED, PRINTED, "assert 3 == 4"),  # not what the test printed
         (Outcome.FAILED, "no pytest lines here", ""),
         (Outcome.PASSED, ASSERTION, ""),  # a pass has no reason, whatever it printed
-        (Outcome.ERROR, f"{STOPPED_HERE}the run hit its time limit.", ""),
+        # Stopped by a limit: the limit, on its row (probe 109: only in the folded output).
+        (
+            Outcome.ERROR,
+            f"{STOPPED_HERE}the run hit its time limit.",
+            "the run hit its time limit.",
+        ),
         (Outcome.FAILED, "E   ValueError: " + "x" * 500, "ValueError: " + "x" * 187 + "…"),
     ],
 )

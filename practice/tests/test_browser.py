@@ -80,6 +80,8 @@ def test_a_student_answers_the_quiz_and_sees_the_progress_bars_move(live_server,
     # Passed with that answer: the page says the lesson is still to be marked (probe 103).
     expect(page.locator("#quiz-passed")).to_be_visible()
     expect(page.locator("#quiz-passed")).to_contain_text("not complete until you mark it")
+    # ... and read out where the page's announcements are (probe 109: only "Right!").
+    expect(page.locator("#complete-status")).to_contain_text("Quiz passed")
     assert page.evaluate("window.__sameDocument") is True
 
     # Passed: the lesson may now be completed, and the course bar moves.

@@ -65,9 +65,16 @@
             // A required quiz no answer can pass any more: said where the quiz is.
             var lost = document.getElementById("quiz-lost");
             if (lost && data.quiz.lost) { lost.textContent = data.quiz.lost; lost.hidden = false; }
-            // Passed with this answer: the lesson is still to be marked complete.
+            // Passed with this answer: the lesson is still to be marked complete. Said
+            // where the focus is too (the notice is above the quiz, out of sight, and a
+            // screen reader heard only "Right!": probe 109).
             var passed = document.getElementById("quiz-passed");
-            if (passed) passed.hidden = !data.quiz.passed;
+            if (passed) {
+              var newly = passed.hidden && data.quiz.passed;
+              passed.hidden = !data.quiz.passed;
+              var status = document.getElementById("complete-status");
+              if (newly && status) status.textContent = passed.textContent.trim();
+            }
             var result = fresh.querySelector(".answer-result");
             if (result) {
               result.setAttribute("tabindex", "-1");
