@@ -905,6 +905,25 @@ class CourseScopedAdmin(CourseScopedMixin, admin.ModelAdmin):
     pass
 
 
+def named_safely(obj) -> str:
+    """OBJ's name, or its kind and id when the name reads a row deleted since."""
+    try:
+        return str(obj)
+    except ObjectDoesNotExist:
+        return f"{obj._meta.verbose_name} #{obj.pk}"
+
+
+class NamedRow:
+    """A row as a history page's breadcrumb shows it: its id, its name read safely."""
+
+    def __init__(self, obj) -> None:
+        self.pk = obj.pk
+        self.name = named_safely(obj)
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class HistoryValues(HistoricalRecordContextHelper):
     """A change's old and new values as the back office writes them elsewhere (probe 101:
     "Due at: 2026-12-12 11:50:51+00:00" beside "Sat 12 Dec 2026, 12:50 CET" on the
@@ -940,6 +959,15 @@ class CourseScopedHistoryAdmin(CourseScopedMixin, SimpleHistoryAdmin):
     def get_historical_record_context_helper(self, request, historical_record):
         return HistoryValues(self.model, historical_record)
 
+    # A row is named by what it points to ("Bob rated Dana: 3"): the history of one
+    # deleted with an account (a peer rating, an override) read that account, gone, and
+    # its pages were a server error (probes 107, 108).
+    def history_view_title(self, request, obj):
+        return _("View history: %s") % named_safely(obj)
+
+    def history_form_view_title(self, request, obj):
+        return _("View %s") % named_safely(obj)
+
     def history_view(self, request, object_id, extra_context=None):
         self._check_ids(object_id)
         try:
@@ -958,7 +986,9 @@ class CourseScopedHistoryAdmin(CourseScopedMixin, SimpleHistoryAdmin):
             for field in shown._meta.concrete_fields:
                 if field.is_relation and field.name in record._state.fields_cache:
                     shown._state.fields_cache[field.name] = record._state.fields_cache[field.name]
-            record.shown_object = shown
+            record.shown_object = named_safely(shown)
+        if context.get("object") is not None:  # the breadcrumb's name, and its id
+            context["object"] = NamedRow(context["object"])
         return super().render_history_view(request, template, context, **kwargs)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
@@ -969,6 +999,13 @@ class CourseScopedHistoryAdmin(CourseScopedMixin, SimpleHistoryAdmin):
             return super().history_form_view(request, object_id, version_id, extra_context)
         except PermissionDenied as exc:
             raise Http404(_("No such object.")) from exc
+        except ObjectDoesNotExist as exc:  # its form reads an account deleted since
+            raise Http404(
+                _(
+                    "This version names a person or a row deleted since: its page cannot be "
+                    "shown. The list of changes says what changed."
+                )
+            ) from exc
 
     def _check_ids(self, object_id, version_id=None) -> None:
         # django-simple-history filters on the ids as typed: /review/1e3/history/ and

@@ -754,3 +754,31 @@ def test_add_review_offers_no_group_of_a_released_project(client, world, alice):
     )
     groups = client.get(url).content.decode().split('name="group"', 1)[1].split("</select>")[0]
     assert "Latecomers" not in groups
+
+
+def test_the_history_of_rows_deleted_with_an_account_reads(client, world, alice, bob, grace):
+    """Probe 108: a mark override (or a peer rating) goes with its student's account, and
+    its history, named by that account, was a server error for the instructor."""
+    from django.contrib.auth import get_user_model
+
+    from grading.models import MarkOverride
+
+    complete_review(world)
+    services.grades_release(assignment=world.assignment, by=alice)
+    override = services.mark_override(
+        assignment=world.assignment,
+        student=world.dave,
+        mark=Decimal(90),
+        reason="Illness",
+        by=alice,
+    )
+    pk = override.pk
+    get_user_model().objects.filter(pk=world.dave.pk).delete()
+    assert not MarkOverride.objects.filter(pk=pk).exists()
+    client.force_login(alice)
+    page = client.get(reverse("admin:grading_markoverride_history", args=[pk]))
+    assert page.status_code == 200
+    assert f"mark override #{pk}" in unescape(page.content.decode())
+    record = MarkOverride.history.filter(id=pk).latest()
+    version = reverse("admin:grading_markoverride_simple_history", args=[pk, record.history_id])
+    assert client.get(version).status_code == 404  # said, never a server error
