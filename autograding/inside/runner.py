@@ -180,12 +180,12 @@ class ReportPlugin:
         self.report.send(e="collected", count=len(ids), nodeids=ids)
 
     def pytest_runtest_logstart(self, nodeid, location) -> None:
-        self.tests[nodeid] = {"outcome": "passed", "duration": 0.0, "output": []}
+        self.tests[nodeid] = {"outcome": "passed", "duration": 0.0, "output": [], "printed": []}
         self.report.send(e="start", nodeid=nodeid)
 
     def pytest_runtest_logreport(self, report) -> None:
         test = self.tests.setdefault(
-            report.nodeid, {"outcome": "passed", "duration": 0.0, "output": []}
+            report.nodeid, {"outcome": "passed", "duration": 0.0, "output": [], "printed": []}
         )
         test["duration"] += report.duration
         if report.skipped:
@@ -202,7 +202,9 @@ class ReportPlugin:
         for name, content in report.sections:
             if report.when == "call" and content and not content.isspace():
                 # Cut as kept: 100 MB printed, joined whole, ran the runner out of memory.
-                test["output"].append(clip(f"----- {name} -----\n{content}"))
+                # After every error (a teardown's too): the server reads a test's reason
+                # from what comes before the first of them (probe 108).
+                test["printed"].append(clip(f"----- {name} -----\n{content}"))
 
     def pytest_runtest_logfinish(self, nodeid, location) -> None:
         test = self.tests.pop(nodeid, None)
@@ -213,7 +215,7 @@ class ReportPlugin:
             nodeid=nodeid,
             outcome=test["outcome"],
             duration=round(test["duration"], 4),
-            output=clip("\n".join(test["output"])),
+            output=clip("\n".join(test["output"] + test["printed"])),
         )
 
 

@@ -706,6 +706,22 @@ def test_code_that_does_not_import_shows_its_error_under_the_visible_tests_file(
     assert (shown.hidden_total, shown.hidden_passed) == (1, 0)
 
 
+def test_a_teardown_error_after_printed_output_is_the_reason_on_the_row(world):
+    """Probe 108: a test that printed, then whose fixture failed as it ended, showed no
+    reason: what it printed came before the teardown's error in its output."""
+    world.suite(
+        {
+            "test_app.py": "import pytest\n\n@pytest.fixture\ndef server():\n    yield\n"
+            "    raise RuntimeError('the server did not stop')\n\n"
+            "def test_talks(server):\n    print('E   AssertionError: not me')\n"
+        }
+    )
+    run = run_now(world.submit({"app.py": ""}))
+    result = run.results.get(nodeid="test_app.py::test_talks")
+    assert result.outcome == "error", result.output
+    assert result.reason == "RuntimeError: the server did not stop", result.output
+
+
 def test_a_file_that_did_not_load_is_taken_only_by_a_pattern_naming_that_file(world):
     """Probe 105: "*::test_style_*" (tests picked by name in any file) took the file that
     did not load, whose error then zeroed the style points its tests had earned."""
