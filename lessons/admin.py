@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from datetime import timedelta
 
 from django import forms
@@ -441,10 +442,6 @@ class CourseAdmin(InlineRowsMixin, PublishActionsMixin, CourseScopedHistoryAdmin
         if change and "is_published" in form.changed_data and not obj.is_published:
             # Unticked at the end of a run: said what it does, as the action says it.
             messages.info(request, CLOSED_RUN % {"course": obj})
-        elif obj.is_published and "is_published" in form.changed_data:
-            # Ticked: what stays a draft, as the publish action says it (probe 106).
-            if hidden := drafts_around(Course, [obj.pk]):
-                messages.warning(request, f"Students do not see it all yet: {hidden}")
         if not change and not policy.is_superuser(request.user):
             # Otherwise the course would vanish from its author's back office.
             enrollment_create(user=request.user, course=obj, role=Role.INSTRUCTOR)
@@ -466,6 +463,11 @@ class CourseAdmin(InlineRowsMixin, PublishActionsMixin, CourseScopedHistoryAdmin
                 )
                 % {"course": course},
             )
+        elif course.is_published and "is_published" in form.changed_data:
+            # Ticked: what stays a draft once the page's modules are saved too, as the
+            # publish action says it (probes 106, 108).
+            if hidden := drafts_around(Course, [course.pk]):
+                messages.warning(request, f"Students do not see it all yet: {hidden}")
 
     @admin.action(description=_("Rotate the enrollment key (stops sign-ups with the old one)"))
     def rotate_keys(self, request, queryset):
@@ -642,8 +644,11 @@ class CourseAdmin(InlineRowsMixin, PublishActionsMixin, CourseScopedHistoryAdmin
 
 
 def _as_read(text: str) -> str:
-    """TEXT as it reads in a list: "2025 – 2026", "2025-2026" and "2025  -2026" alike."""
-    text = re.sub(r"\s*[-\u2010-\u2015\u2212]\s*", "-", text)
+    """TEXT as it reads in a list: "2025 – 2026", "2025-2026", "２０２５-2026" and
+    "2025  -2026" alike, and "Café" however its accent was typed (probe 108)."""
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(c for c in text if unicodedata.category(c) != "Cf")  # zero-width
+    text = re.sub(r"\s*[-\u2010-\u2015\u2212\ufe58\ufe63\uff0d]\s*", "-", text)
     return " ".join(text.split()).casefold()
 
 
@@ -1033,6 +1038,10 @@ class CourseMessageForm(forms.Form):
 MESSAGE_MAX_PEOPLE = 5000
 
 
+def _people_count(sender: User, enrollments) -> int:
+    return enrollments.exclude(user=sender).values("user").distinct().count()
+
+
 def _message_recipients(sender: User, enrollments) -> list[Enrollment]:
     """ENROLLMENTS as the people a message goes to: one row per person (the first of their
     courses by title: one selected in two courses was emailed twice), not the sender."""
@@ -1238,7 +1247,7 @@ class EnrollmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
         warning when none of them can be emailed."""
         rows = _message_recipients(request.user, enrollments)
         reachable = [row for row in rows if row.user.is_active and row.user.email]
-        if not reachable:
+        if not reachable and form is None:
             self.message_user(
                 request,
                 _(
@@ -1262,6 +1271,9 @@ class EnrollmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
             # One field, not one per person: past Django's 1,000 fields a form is refused
             # whole, and the message typed lost (probe 107: 1,007 people selected).
             "people": ",".join(str(row.pk) for row in rows),
+            # Past the most one message takes, said (probe 108: cut unsaid at 5,000).
+            "beyond": max(0, _people_count(request.user, enrollments) - len(rows)),
+            "most": MESSAGE_MAX_PEOPLE,
             "back": back,
             "reply_to": request.user.email,
         }
@@ -1296,6 +1308,16 @@ class EnrollmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
         rows = _message_recipients(request.user, enrollments)
         reachable = [row for row in rows if row.user.is_active and row.user.email]
         if not reachable:
+            # Removed from one's courses since the page was read (or oneself from the
+            # course): the message is kept, and the reason is the true one (probe 108).
+            form.add_error(
+                None,
+                _(
+                    "None of the people this message was for can be emailed now: removed from "
+                    "your courses since this page was opened, or without an active account "
+                    "with an address. Nothing was sent; your message is kept here."
+                ),
+            )
             return self.message_page(request, enrollments, back=back, form=form)
         if not course_message_throttle.allows(subject_of_user(request.user)):
             form.add_error(
@@ -1314,6 +1336,7 @@ class EnrollmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
             message=form.cleaned_data["message"],
         )
         left_out = len(rows) - len(told)
+        gone = len(set(ids)) - len(rows)  # no longer in one's courses
         text = ngettext(
             "“%(subject)s” is being emailed to %(count)d person.",
             "“%(subject)s” is being emailed to %(count)d people.",
@@ -1327,7 +1350,14 @@ class EnrollmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
                 "left out.",
                 left_out,
             ) % {"count": left_out}
-        self.message_user(request, text, messages.WARNING if left_out else messages.SUCCESS)
+        if gone > 0:
+            text += " " + ngettext(
+                "%(count)d person of the page is no longer in your courses, and was left out.",
+                "%(count)d people of the page are no longer in your courses, and were left out.",
+                gone,
+            ) % {"count": gone}
+        level = messages.WARNING if left_out or gone > 0 else messages.SUCCESS
+        self.message_user(request, text, level)
         return redirect(back)
 
     @admin.action(

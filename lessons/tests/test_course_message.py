@@ -250,3 +250,41 @@ def test_a_group_s_members_are_messaged_from_the_groups_list(
     empty = open_page(client, [owls.pk], path=groups, action="email_members")
     assert empty.status_code == 302
     assert "Nobody among those selected can be emailed" in said(empty)[-1]
+
+
+def test_people_removed_between_the_page_and_the_send_are_said_and_the_message_kept(
+    client, pyweb, alice, bob, grace, mailoutbox, django_capture_on_commit_callbacks, monkeypatch
+):
+    """Probe 108: everyone removed meanwhile lost the message with a false reason ("each
+    needs an active account"); some removed went unsaid; past the most one message takes,
+    the rest were cut unsaid."""
+    from lessons import admin as lessons_admin
+
+    ids = Enrollment.objects.filter(user__in=[bob, grace]).values_list("pk", flat=True)
+    client.force_login(alice)
+    form = open_page(client, ids)
+    people = people_on(form)
+    Enrollment.objects.filter(user=grace).delete()
+    sent = send(client, people, django_capture_on_commit_callbacks, subject="S", message="M")
+    assert said(sent)[-1] == (
+        "“S” is being emailed to 1 person. 1 person of the page is no longer in your courses, "
+        "and was left out."
+    )
+    Enrollment.objects.filter(user=bob).delete()
+    kept = send(client, people, django_capture_on_commit_callbacks, subject="S2", message="Kept")
+    assert kept.status_code == 200
+    page = unescape(kept.content.decode())
+    assert "None of the people this message was for can be emailed now" in page
+    assert "Kept</textarea>" in page
+    assert len(mailoutbox) == 1
+
+    monkeypatch.setattr(lessons_admin, "MESSAGE_MAX_PEOPLE", 2)
+    for number in range(3):
+        EnrollmentFactory(user=UserFactory(username=f"s{number}"), course=pyweb.course)
+    page = unescape(
+        open_page(
+            client, Enrollment.objects.filter(role=Role.STUDENT).values_list("pk", flat=True)
+        ).content.decode()
+    )
+    assert "To 2 people of" in page
+    assert "1 more person is selected: one message goes to at most 2 people." in page
