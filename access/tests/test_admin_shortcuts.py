@@ -21,6 +21,9 @@ def test_the_admin_index_links_each_taught_course_to_its_pages(client, alice):
     assert reverse("admin:lessons_course_progress", args=[course.pk]) in html
     assert reverse("grading:assignment_grading", args=[assignment.pk]) in html
     assert other.title not in html
+    # The course list's "Report" link names its course to a screen reader (probe 109).
+    courses = client.get(reverse("admin:lessons_course_changelist")).content.decode()
+    assert f'Report<span class="visually-hidden"> on the progress in {course}</span></a>' in courses
 
 
 def test_a_superuser_who_teaches_nothing_is_told_how_to_start(admin_client):
