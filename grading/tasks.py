@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-from smtplib import SMTPException
-
 from django.conf import settings
 from django.tasks import task
 from django.urls import reverse
@@ -12,12 +9,10 @@ from django.urls import reverse
 from access import policy
 from accounts.models import Role, User
 from accounts.throttle import address_mail_allowed
-from coursesite.emails import retry_or_fail, send_or_retry, send_templated_email
+from coursesite.emails import retry_or_fail, send_each, send_or_retry, send_templated_email
 from projects.models import ProjectAssignment, Submission
 
 from .models import MarkOverride, RegradeRequest, Review, group_label
-
-logger = logging.getLogger(__name__)
 
 
 @task()
@@ -171,17 +166,12 @@ def _teachers_to_email(course) -> list[User]:
     return [user for user in enrolled if policy.can(user, policy.TEACH, course)]
 
 
-def _send_each(name: str, emails: list[tuple[User, dict]], *, what: str) -> tuple[int, list[int]]:
-    """Send the templated email NAME to each user with their context; return how many
-    went, and the ids of those the mail server refused (to try again), each logged."""
-    sent, failed = 0, []
-    for user, context in emails:
-        try:
-            sent += send_templated_email(name, context, user.email)
-        except (SMTPException, OSError):
-            logger.exception("%s to user %s was not sent", what, user.pk)
-            failed.append(user.pk)
-    return sent, failed
+def _send_each(name: str, emails: dict[User, dict], *, what: str) -> tuple[int, list[int]]:
+    """Send the templated email NAME to each user of EMAILS with their context; return
+    how many went, and the ids of those the mail server refused (``send_each``)."""
+    return send_each(
+        emails, lambda user: send_templated_email(name, emails[user], user.email), what=what
+    )
 
 
 @task()
@@ -220,7 +210,7 @@ def send_after_release_email(
             for pk, (user, link) in recipients.items()
             if address_mail_allowed(f"after-release-{group.pk}", user.email)
         }
-    emails = []
+    emails = {}
     for user, link in recipients.values():
         # Anonymous grading hides the group's name from graders, never from instructors.
         hide = anonymous and not policy.can(user, policy.TEACH, course)
@@ -234,7 +224,7 @@ def send_after_release_email(
             "graded_version": review.submission.version if review is not None else None,
             "link": link,
         }
-        emails.append((user, context))
+        emails[user] = context
     sent, failed = _send_each("after-release", emails, what="The after-release notice")
     if failed:
         retry_or_fail(
@@ -279,7 +269,7 @@ def send_regrade_requested_email(
     rubric = getattr(assignment, "rubric", None)
     anonymous = bool(rubric and rubric.anonymous_grading)
     answer_url = settings.SITE_URL + reverse("grading:regrade_answer", kwargs={"pk": regrade.pk})
-    emails = []
+    emails = {}
     for user in recipients:
         hide = anonymous and not policy.can(user, policy.TEACH, course)
         context = {
@@ -291,7 +281,7 @@ def send_regrade_requested_email(
             "answer_url": answer_url,
             "for_the_grader_who_left": left,
         }
-        emails.append((user, context))
+        emails[user] = context
     sent, failed = _send_each("regrade-requested", emails, what="The regrade-request notice")
     if failed:
         retry_or_fail(
