@@ -56,6 +56,11 @@ def _move_deadline(client, assignment, when, capture):
     with capture(execute=True):
         response = client.post(path, data)
     assert response.status_code == 302, response.content.decode()[:2000]
+    return messages_of(response)
+
+
+def messages_of(response) -> list[str]:
+    """The messages the instructor reads after RESPONSE."""
     return [str(message) for message in get_messages(response.wsgi_request)]
 
 
@@ -143,7 +148,7 @@ def test_a_draft_published_in_the_save_that_sets_its_deadline_emails_nobody(
     assert response.status_code == 302
     draft.refresh_from_db()
     assert draft.is_published
-    said = [str(message) for message in get_messages(response.wsgi_request)]
+    said = messages_of(response)
     assert not any("emailed" in message for message in said)
     assert mailoutbox == []
 
@@ -166,7 +171,7 @@ def test_the_count_said_is_the_emails_that_go(
     path = reverse("admin:projects_group_change", args=[owls.pk])
     with django_capture_on_commit_callbacks(execute=True):
         response = instructor_client.post(path, _extension_form(owls, later))
-    said = [str(message) for message in get_messages(response.wsgi_request)]
+    said = messages_of(response)
     assert f"1 member of “Owls” is emailed the group's deadline ({local_text(later)})." in said
     assert [message.to for message in mailoutbox] == [[student.email]]
 
@@ -214,7 +219,7 @@ def test_an_extension_granted_changed_and_removed_is_emailed_to_the_group(
         with django_capture_on_commit_callbacks(execute=True):
             response = instructor_client.post(path, _extension_form(owls, later, **extra))
         assert response.status_code == 302
-        return [str(message) for message in get_messages(response.wsgi_request)]
+        return messages_of(response)
 
     said = save()
     assert f"2 members of “Owls” are emailed the group's deadline ({local_text(later)})." in said
