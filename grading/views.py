@@ -240,9 +240,14 @@ def _typed_back(request: HttpRequest, pk: int, *, status: int) -> HttpResponse:
     )
 
 
+TITLE_SHOWN = 200  # characters of a criterion's title the review form sent back
+
+
 def _typed(post, titles: dict[int, str]) -> list[tuple[str, str]]:
     """Return (label, text) for what POST holds of a review: scores, comments, the
-    overall feedback and a line comment; criteria named by TITLES when known."""
+    overall feedback and a line comment; criteria named by TITLES when known, else by the
+    titles the review page sent with its form (the poster's own page: nothing is read
+    that they may no longer see), else by their order (probe 111)."""
     ids: list[int] = []
     for name in post:
         kind, _, rest = name.partition("_")
@@ -251,7 +256,8 @@ def _typed(post, titles: dict[int, str]) -> list[tuple[str, str]]:
             ids.append(pk)
     typed = []
     for number, pk in enumerate(ids, start=1):
-        title = titles.get(pk, f"criterion {number}")
+        sent = " ".join(post.get(f"title_{pk}", "").split())[:TITLE_SHOWN]
+        title = titles.get(pk) or sent or f"criterion {number}"
         points = post.get(f"score_{pk}", "").strip()
         comment = post.get(f"comment_{pk}", "")
         if points:

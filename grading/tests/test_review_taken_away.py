@@ -5,6 +5,7 @@ form's own POST shows back what was typed, read-only, to copy. Nothing is lost."
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 from django.urls import reverse
@@ -93,6 +94,46 @@ def test_save_draft_shows_back_what_was_typed(client, world, alice, grace, henry
     else:
         assert "Back to the grading queue" in page
         assert client.get(reverse("grading:grader_queue")).status_code == 200
+
+
+@pytest.mark.parametrize("how", ["reassigned", "removed"])
+def test_the_criteria_are_named_as_the_graders_page_named_them(
+    client, world, alice, grace, henry, how
+):
+    """Probe 111: the page giving back what was typed said "Comment on criterion 1";
+    the review page sends its criteria's titles with the form, so they are named without
+    reading a review grace may no longer see."""
+    client.force_login(grace)
+    form = client.get(review_url(world)).content.decode()
+    sent = dict(re.findall(r'<input type="hidden" name="(title_\d+)" value="([^"]*)"', form))
+    assert sent == {
+        f"title_{world.correctness.pk}": "Correctness",
+        f"title_{world.style.pk}": "Style",
+    }
+    take_away(world, how, alice, henry)
+    response = client.post(review_url(world), {**typed(world), **sent})
+    assert response.status_code == 404
+    page = text_of(response)
+    assert "Points for Correctness" in page and "Comment on Style" in page
+    assert "criterion 1" not in page and "Team Rocket" not in page
+
+
+def test_titles_sent_with_the_form_are_shown_as_text(client, world):
+    """What a poster sends is shown back to them only, escaped, one line, cut short."""
+    stranger = enroll(UserFactory(username="mallory"), world.course, Role.STUDENT)
+    client.force_login(stranger)
+    response = client.post(
+        review_url(world),
+        {
+            "comment_7": "Mine",
+            "title_7": "<script>alert(1)</script>\n" + "x" * 5000,
+        },
+    )
+    assert response.status_code == 404
+    raw = response.content.decode()
+    assert "<script>alert(1)" not in raw
+    assert "Comment on <script>alert(1)</script> " + "x" * 170 in text_of(response)
+    assert "x" * 250 not in raw
 
 
 def test_a_grader_who_still_reads_the_review_sees_it_named(client, world, alice, grace, henry):
