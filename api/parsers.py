@@ -72,6 +72,9 @@ class JSONParser(parsers.JSONParser):
         if limit is not None and limit >= settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
             limit = None
         body = io.BytesIO(read_body(stream, limit))
+        # JSON is UTF-8 (RFC 8259); DRF decoded it with whatever charset the Content-Type
+        # named, so "café" sent as UTF-8 labelled latin-1 was saved "cafÃ©" (probe 110).
+        parser_context = {**(parser_context or {}), "encoding": "utf-8"}
         try:
             data = super().parse(body, media_type, parser_context)
         except RecursionError as exc:

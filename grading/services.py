@@ -842,13 +842,15 @@ def line_comment_add(
         review.save(update_fields=["submission", "status", "updated_at"])
     check_line(review.submission, path, line)
     # The same comment sent twice (a double click, a form sent again) is one comment:
-    # the review's lock orders the two, and the second finds the first (probe 36).
+    # the review's lock orders the two, and the second finds the first (probe 36). The
+    # same words tied to another criterion are another comment (probe 110).
     just_added = LineComment.objects.filter(
         review=review,
         author=by,
         path=path,
         line=line,
         text=text,
+        criterion_id=criterion_id,
         created_at__gte=timezone.now() - SAME_COMMENT_WITHIN,
     ).first()
     if just_added is not None:

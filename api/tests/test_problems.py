@@ -74,6 +74,25 @@ def test_half_a_surrogate_pair_in_a_json_body_is_a_bad_request_that_says_so(db):
     assert "is not a valid choice" in emoji.content.decode("utf-8")
 
 
+def test_a_json_body_is_read_as_utf_8_whatever_charset_its_type_names(db):
+    """Probe 110: "café" sent as UTF-8 with "charset=latin-1" was saved "cafÃ©"; JSON is
+    UTF-8 (RFC 8259). Bytes that are not UTF-8 are a 400, and nothing is saved."""
+    from lessons.models import Lesson
+
+    apple = build_tenant("Apple")
+    teacher = token_client(apple.instructor)
+    url = f"/api/v1/lessons/{apple.lesson.pk}/"
+    body = '{"title": "Café and naïve"}'.encode()  # UTF-8
+    for charset in ("latin-1", "bogus-xx", "utf-8"):
+        response = teacher.patch(url, body, content_type=f"application/json; charset={charset}")
+        assert response.status_code == 200, response.content
+        assert Lesson.objects.get(pk=apple.lesson.pk).title == "Café and naïve"
+    refused = teacher.patch(url, b'{"title": "Caf\xe9"}', content_type="application/json")
+    assert refused.status_code == 400, refused.content
+    assert refused["Content-Type"] == PROBLEM_JSON
+    assert Lesson.objects.get(pk=apple.lesson.pk).title == "Café and naïve"
+
+
 def test_a_body_past_the_upload_limit_is_refused_before_it_is_read_whole(db, settings):
     """DRF's parsers read the stream themselves, past Django's DATA_UPLOAD_MAX_MEMORY_SIZE:
     a roster of 12 MB (or any JSON) was read into memory whole before anything said no."""

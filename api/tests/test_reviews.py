@@ -259,3 +259,45 @@ def test_a_patch_that_changes_nothing_writes_nothing(apple):
     # A change still writes.
     assert teacher.patch(course_url, {"title": "New"}, "application/json").status_code == 200
     assert Course.objects.get(pk=apple.course.pk).updated_at > before[1]
+
+
+@pytest.mark.parametrize("header", ["garbage", '""x', "1796660208810886", "'1'"])
+def test_an_if_match_that_is_no_etag_is_told_so_not_said_changed(apple, header):
+    """Probe 110: a malformed If-Match (the ETag without its quotes) was answered 412,
+    "This review was changed by you (another request)", though no one had changed it."""
+    url = f"/api/v1/reviews/{apple.review_o.pk}/"
+    grader = token_client(apple.grader)
+    response = grader.patch(
+        url, {"overall_feedback": "Mine"}, "application/json", HTTP_IF_MATCH=header
+    )
+    assert response.status_code == 400, response.content
+    errors = response.json()["errors"]["If-Match"]
+    assert "in double quotes" in errors[0] and "changed" not in errors[0]
+    assert grader.get(url).json()["overall_feedback"] != "Mine"
+    # The ETag as the header gives it, in a list and with spaces, still goes through.
+    etag = grader.get(url)["ETag"]
+    answer = grader.patch(
+        url, {"overall_feedback": "Mine"}, "application/json", HTTP_IF_MATCH=f'"x", {etag} '
+    )
+    assert answer.status_code == 200, answer.content
+
+
+def test_a_comment_sent_again_is_the_same_one_and_another_criterion_is_another(apple):
+    """Probe 110: the same words on the same line for a second criterion answered 201 with
+    the first comment, the criterion dropped; a retry is the same comment, answered 200."""
+    from grading.models import LineComment
+
+    url = f"/api/v1/reviews/{apple.review_o.pk}/comments/"
+    grader = token_client(apple.grader)
+    testing = Criterion.objects.get(rubric__assignment=apple.grading)
+    style = Criterion.objects.create(rubric=testing.rubric, title="Style", max_points=5, order=2)
+    sent = {"path": "app.py", "line": 1, "text": "Missing tests", "criterion": testing.pk}
+    first = grader.post(url, sent, "application/json")
+    assert first.status_code == 201, first.content
+    again = grader.post(url, sent, "application/json")
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    other = grader.post(url, {**sent, "criterion": style.pk}, "application/json")
+    assert other.status_code == 201, other.content
+    assert other.json()["id"] != first.json()["id"] and other.json()["criterion"] == style.pk
+    made = LineComment.objects.filter(review=apple.review_o, text="Missing tests")
+    assert sorted(made.values_list("criterion_id", flat=True)) == sorted([testing.pk, style.pk])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import Counter
 from contextlib import contextmanager
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import OuterRef, Prefetch, Subquery
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -202,6 +204,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         shown_version = _shown_version(
             review, int(sent["submission"]) if "submission" in sent else None
         )
+        sent_at = timezone.now()
         with _as_api_refusals():
             comment = grading.line_comment_add(
                 review=review,
@@ -213,7 +216,8 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
                 criterion_id=data["criterion"],
             )
         data = serializers.LineCommentSerializer(comment, context={"request": request}).data
-        return Response(data, status=201)
+        # The same comment sent again within minutes is the one made then (a retry): 200.
+        return Response(data, status=201 if comment.created_at >= sent_at else 200)
 
 
 def _etag(review: Review) -> str:
@@ -226,6 +230,9 @@ def _with_etag(response: Response, review: Review) -> Response:
     return response
 
 
+_ETAG = re.compile(r'(W/)?"[^"]*"')  # RFC 9110's entity-tag; a weak one never matches ours
+
+
 def _if_match(request, review: Review) -> str:
     """Return the review's version if the request's If-Match names it ("" without
     If-Match, or with *); refuse (412) one naming another: the review was saved since."""
@@ -235,6 +242,16 @@ def _if_match(request, review: Review) -> str:
     tags = [tag.strip() for tag in header.split(",")]
     if "*" in tags:
         return ""
+    if not all(_ETAG.fullmatch(tag) for tag in tags):
+        # Not "changed since": the header names no version at all (probe 110).
+        raise ApiValidationError(
+            {
+                "If-Match": [
+                    "Send the review's ETag as its ETag header gives it, in double quotes "
+                    '(If-Match: "1796660208810886"), or * .'
+                ]
+            }
+        )
     if _etag(review) not in tags:
         raise PreconditionFailed(_stale(review, request.user))
     # Checked again under the project's lock, where a save meanwhile is refused too.
