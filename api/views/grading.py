@@ -194,7 +194,14 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
     @extend_schema(
         summary="Comment on a line of the reviewed archive (its grader, or an instructor)",
         request=serializers.LineCommentInSerializer,
-        responses={201: serializers.LineCommentSerializer, **problems(400, 403, 404, 409)},
+        responses={
+            201: serializers.LineCommentSerializer,
+            200: OpenApiResponse(
+                serializers.LineCommentSerializer,
+                description="The same comment sent again within two minutes: the one made then.",
+            ),
+            **problems(400, 403, 404, 409),
+        },
     )
     @action(detail=True, methods=["post"], url_path="comments")
     def comment(self, request, pk=None):
