@@ -82,7 +82,8 @@ def token_revoke(*, token: PersonalAccessToken) -> None:
 
 
 def tokens_revoke_all(*, user_id: int) -> int:
-    """Revoke every token of the user USER_ID (their password changed); return how many.
+    """Revoke every token of the user USER_ID (their password changed, or their account
+    was closed); return how many.
 
     A token outlives its owner's sessions otherwise: whoever had stolen one kept the
     account's rights after its owner chose a new password.

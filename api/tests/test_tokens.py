@@ -151,12 +151,32 @@ def test_bad_tokens_are_refused(world, header):
 def test_an_inactive_account_s_tokens_are_refused(world):
     a, _, _ = world
     _, secret = token_create(user=a.grader, name="sync", scope="write")
-    a.grader.is_active = False
-    a.grader.save()
+    # Closed without a save (a bulk update): the token is refused as its account's.
+    type(a.grader).objects.filter(pk=a.grader.pk).update(is_active=False)
     response = bearer(secret).get(ME)
     assert response.status_code == 401
     # Not "create a new one on your profile page": its owner cannot log in.
     assert response.json()["detail"].startswith("This token's account is closed")
+
+
+def test_closing_an_account_revokes_its_tokens_for_good(world):
+    """Probe 110: an account closed and reopened had its old tokens working again,
+    though the refusal said "none of its tokens work"; closing revokes them, as a new
+    password does. Saving a closed account, or reopening it, revokes nothing new."""
+    a, b, _ = world
+    _, secret = token_create(user=a.grader, name="sync", scope="write")
+    _, other = token_create(user=b.grader, name="sync", scope="read")
+    a.grader.is_active = False
+    a.grader.save()
+    assert bearer(secret).get(ME).status_code == 401
+    a.grader.is_active = True
+    a.grader.save()
+    assert bearer(secret).get(ME).status_code == 401
+    _, fresh = token_create(user=a.grader, name="after", scope="read")
+    a.grader.first_name = "Renamed"
+    a.grader.save()
+    assert bearer(fresh).get(ME).status_code == 200
+    assert bearer(other).get(ME).status_code == 200  # another account's stay
 
 
 def test_drfs_token_scheme_is_answered_with_the_one_to_use(world):
