@@ -21,6 +21,16 @@ class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
     page_query_description = "Page number, from 1, or `last`. A page past the end is a 404."
+    # DRF's "Invalid page." named neither the page nor the ones there are (probe 110).
+    invalid_page_message = (
+        "There is no page “{page_number}”: pages are numbered from 1, and page=last is the "
+        "last one."
+    )
+
+    def no_page(self, value) -> NotFound:
+        """Return the 404 of a PAGE value that names no page of the list."""
+        return NotFound(self.invalid_page_message.format(page_number=str(value)[:40]))
+
     page_size_query_description = (
         "Rows per page, a whole number from 1 (default 50). At most 200 rows come back: "
         "a larger number gives 200."
@@ -61,7 +71,7 @@ class Pagination(PageNumberPagination):
         # an empty filter is no filter (400). The schema says which values are pages.
         value = request.query_params.get(self.page_query_param)
         if value is not None and not _is_page(value, self.last_page_strings):
-            raise NotFound(self.invalid_page_message)  # "+1" or "١" too, as "1.5" is
+            raise self.no_page(value)  # "+1" or "١" too, as "1.5" is
         return super().get_page_number(request, paginator)
 
     def page_number(self, request) -> int | str:
@@ -72,7 +82,7 @@ class Pagination(PageNumberPagination):
             return value
         number = int(value) if _is_page(value, ()) else 0
         if number < 1:
-            raise NotFound(self.invalid_page_message)
+            raise self.no_page(value)
         return number
 
 

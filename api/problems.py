@@ -13,6 +13,7 @@ for students) are passed on as they are.
 
 from __future__ import annotations
 
+import math
 from http import HTTPStatus
 
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -80,6 +81,8 @@ def problem_handler(exc, context):
         exc = exceptions.UnsupportedMediaType(
             sent, detail=f"This address does not take “{sent}”: send {taken}."
         )
+    else:
+        exc = _in_our_words(exc, context)
     response = exception_handler(exc, context)
     if response is None:
         return None
@@ -108,6 +111,39 @@ def problem_handler(exc, context):
     if request := context.get("request"):
         request.accepted_renderer, request.accepted_media_type = JSONRenderer(), PROBLEM_JSON
     return response
+
+
+def _in_our_words(exc, context):
+    """Return EXC with what the address takes, where DRF's own message said only what
+    was refused ("Method "PUT" not allowed.", "Could not satisfy the request Accept
+    header.", "Request was throttled.": probe 110); a message of ours stays."""
+    view, request = context.get("view"), context.get("request")
+    if view is None or request is None:
+        return exc
+    drfs = str(getattr(exc, "default_detail", ""))
+    if isinstance(exc, exceptions.MethodNotAllowed) and str(exc.detail) == drfs.format(
+        method=request.method
+    ):
+        takes = ", ".join(m for m in view.allowed_methods if m not in ("HEAD", "OPTIONS"))
+        return exceptions.MethodNotAllowed(
+            request.method,
+            detail=f"This address does not take {request.method[:20]}: it takes {takes}.",
+        )
+    if isinstance(exc, exceptions.NotAcceptable) and str(exc.detail) == drfs:
+        answers = " or ".join(dict.fromkeys(r.media_type for r in view.get_renderers()))
+        return exceptions.NotAcceptable(
+            detail=f"This address answers in {answers}, which the request's Accept header "
+            "does not name."
+        )
+    if isinstance(exc, exceptions.Throttled) and str(exc.detail).startswith(drfs):
+        seconds = math.ceil(exc.wait) if exc.wait is not None else None
+        unit = "second" if seconds == 1 else "seconds"
+        wait = f"wait {seconds} {unit}, then " if seconds is not None else ""
+        # Set, not passed: Throttled() would add DRF's "Expected available in …" again.
+        exc.detail = exceptions.ErrorDetail(
+            f"Too many requests: {wait}send this one again.", code=exc.default_code
+        )
+    return exc
 
 
 def _items_as_lists(errors):

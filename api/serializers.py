@@ -41,9 +41,12 @@ from .models import TokenScope
 MAX_FIELDS_NAMED = 20  # in one refusal: 50,000 unknown keys drew a 5.6 MB answer
 
 
-def refuse_unknown_fields(data, taken) -> None:
-    """Refuse (400) the keys of DATA not in TAKEN, naming the first few of them."""
-    if unknown := sorted(str(name) for name in data.keys() if name not in taken):
+def refuse_unknown_fields(data, taken, *, unnamed=()) -> None:
+    """Refuse (400) the keys of DATA not in TAKEN, naming the first few of them; the
+    keys of UNNAMED are taken too, but not named as fields to send (a form's CSRF token)."""
+    if unknown := sorted(
+        str(name) for name in data.keys() if name not in taken and name not in unnamed
+    ):
         takes = ", ".join(taken) or "no fields"
         errors = {
             name: [f"This request has no such field; it takes {takes}."]

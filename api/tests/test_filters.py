@@ -56,7 +56,10 @@ def test_pages_page_sizes_and_booleans_that_are_not_valid_are_refused(db):
         for page in ("0", "abc", "99", "-1"):
             response = teacher.get(url, {"page": page})
             assert response.status_code == 404, (url, page)
-            assert response.json()["detail"] == "Invalid page."
+            assert response.json()["detail"] == (
+                f"There is no page “{page}”: pages are numbered from 1, and page=last is the "
+                "last one."
+            )
         for page in ("1", "last"):
             assert teacher.get(url, {"page": page}).status_code == 200
         for size in ("abc", "-5", "0"):

@@ -174,3 +174,26 @@ def test_what_concerns_the_whole_request_is_always_under_non_field_errors(db):
         "non_field_errors": ["Whole"],
         "title": ["Part"],
     }
+
+
+def test_a_method_or_type_refused_says_what_the_address_takes(db):
+    """Probe 110: DRF's "Method "PUT" not allowed." and "Could not satisfy the request
+    Accept header." named nothing that would work."""
+    apple = build_tenant("Apple")
+    teacher = token_client(apple.instructor)
+    url = f"/api/v1/courses/{apple.course.pk}/"
+    put = teacher.put(url, {"title": "New"}, content_type="application/json")
+    assert put.status_code == 405
+    assert put["Content-Type"] == PROBLEM_JSON
+    assert put.json()["detail"] == "This address does not take PUT: it takes GET, PATCH."
+    html = teacher.get(url, HTTP_ACCEPT="text/html")
+    assert html.status_code == 406
+    detail = html.json()["detail"]
+    assert detail.startswith("This address answers in application/json")
+    assert detail.endswith("which the request's Accept header does not name.")
+    # A message of our own is kept (a file's address says which type it answers with).
+    csv = teacher.get(
+        f"/api/v1/courses/{apple.course.pk}/gradebook/csv/", HTTP_ACCEPT="application/json"
+    )
+    assert csv.status_code == 406
+    assert "accept it, or */*" in csv.json()["detail"]

@@ -248,6 +248,12 @@ def test_each_token_has_its_own_budget_and_the_user_one_over_all(world, settings
     assert response.status_code == 429
     assert response["Content-Type"] == "application/problem+json"
     assert int(response["Retry-After"]) > 0
+    # In the site's words, with the wait (DRF's "Request was throttled." said no more).
+    wait = response["Retry-After"]
+    assert response.json()["detail"] == (
+        f"Too many requests: wait {wait} second{'' if wait == '1' else 's'}, then send this "
+        "one again."
+    )
     # Another token of the same user still has its budget, until the user's runs out.
     assert [second.get(ME).status_code for _ in range(3)] == [200, 200, 429]
     # Someone else is not slowed down.

@@ -583,7 +583,7 @@ class GradebookActions:
         _check_sort(sort, [f"p{a.pk}" for a in book.assignments])
         if number != "last" and page.number != number:
             # Paginator.get_page() answers the last page instead; the lists answer 404.
-            raise NotFound(paginator.invalid_page_message)
+            raise paginator.no_page(number)
         url = request.build_absolute_uri()
         data = {
             "count": page.paginator.count,

@@ -229,7 +229,7 @@ class AssignmentViewSet(
             raise ValidationError(NO_GROUP)
         # A misspelled field ("comit") was saved as the version without it (201).
         serializers.refuse_unknown_fields(
-            request.data, [*SubmissionForm.base_fields, "csrfmiddlewaretoken"]
+            request.data, list(SubmissionForm.base_fields), unnamed=("csrfmiddlewaretoken",)
         )
         if isinstance(request.data.get("archive"), str):
             # Read as no archive at all ("Upload a zip archive…"), the zip's bytes unread.
