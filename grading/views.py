@@ -284,6 +284,14 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if not editable:  # what was typed is shown back (typed_back_when_refused)
             raise PermissionDenied("You cannot change this review.")
+        if not _arrived_whole(request.POST):
+            messages.error(request, CUT_SHORT)
+            form = RubricForm(
+                initial={"overall_feedback": review.overall_feedback},
+                criteria=criteria,
+                scores=scores,
+            )
+            return _render_review(request, review, form, criteria, editable, released, status=400)
         form = RubricForm(request.POST, criteria=criteria, scores=scores)
         complete = "complete" in request.POST
         form, version, taken, clashes, changed_by = _caught_up(request, review, form)
@@ -383,6 +391,8 @@ def review_draft(request: HttpRequest, pk: int) -> JsonResponse:
         # Read as an empty form, a JSON or text body answered "saved" and saved nothing.
         errors = ["Nothing was saved: send the draft as the review form does (form fields)."]
         return JsonResponse({"saved": False, "errors": errors}, status=415)
+    if not _arrived_whole(request.POST):
+        return JsonResponse({"saved": False, "errors": [CUT_SHORT]}, status=400)
     criteria = selectors.rubric_criteria(review.group.assignment_id)
     form = RubricForm(request.POST, criteria=criteria, scores=review.scores.all())
     form, version, taken, clashes, changed_by = _caught_up(request, review, form)
@@ -437,6 +447,32 @@ class _MarkupSafeJSONEncoder(DjangoJSONEncoder):
     def encode(self, o) -> str:
         text = super().encode(o)
         return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+CUT_SHORT = (
+    "Nothing was saved: the review form reached us without its fields (a connection cut "
+    "short, or a page from elsewhere). Your saved marks are as they were; reload the page "
+    "and save again."
+)
+
+
+def _arrived_whole(post) -> bool:
+    """Whether POST holds the review form's fields, as a browser sends every one of them.
+
+    Every field of the form may be empty, so a body that held none of them (empty, cut
+    short, a multipart body that could not be read) was a valid form that cleared every
+    mark and said "saved" (probe 112). The overall feedback is always sent, and the
+    criteria the page showed (its shown_marks) too.
+    """
+    if "overall_feedback" not in post:
+        return False
+    try:
+        shown = json.loads(post.get("shown_marks", ""))
+    except ValueError:
+        return True  # a page from before shown_marks: its overall feedback came
+    if not isinstance(shown, dict):
+        return True
+    return all(name in post for name in shown if name.startswith(("score_", "comment_")))
 
 
 def _caught_up(request, review, form: RubricForm):

@@ -212,7 +212,8 @@ def test_a_score_out_of_range_gets_one_message(client, world, grace, typed):
     )
     assert form.errors[f"score_{world.correctness.pk}"] == ["Give 0 to 10 points for Correctness."]
     client.force_login(grace)
-    html = client.post(review_url(world), {f"score_{world.correctness.pk}": typed}).content
+    sent = {f"score_{world.correctness.pk}": typed, "overall_feedback": ""}
+    html = client.post(review_url(world), sent).content
     assert html.decode().count("Give 0 to 10 points") == 1
 
 
@@ -251,7 +252,9 @@ def test_a_refused_review_is_a_400_and_a_level_of_no_criterion_is_not_dropped(cl
     assert world.review.overall_feedback == "" and not world.review.scores.exists()
     # The criterion's own level scores it, as without the page's script.
     own = world.correctness.levels.order_by("-points").first()
-    response = client.post(review_url(world), {score: "", level: str(own.pk)})
+    response = client.post(
+        review_url(world), {score: "", level: str(own.pk), "overall_feedback": ""}
+    )
     assert response.status_code == 302
     assert world.review.scores.get(criterion=world.correctness).points == own.points
 

@@ -374,12 +374,16 @@ def test_saving_a_draft_then_completing(client, world, grace):
         {f"score_{c}": "11", f"score_{s}": "3", "overall_feedback": "", "complete": "1"},
     )
     assert "Give 0 to 10 points for Correctness." in response.content.decode()
-    response = client.post(review_url(world), {f"score_{c}": "-1", f"score_{s}": "1.234"})
+    response = client.post(
+        review_url(world), {f"score_{c}": "-1", f"score_{s}": "1.234", "overall_feedback": ""}
+    )
     html = response.content.decode()
     assert "Give 0 to 10 points for Correctness." in html
     assert "at most 2 decimals, such as 7.25" in html
     # Zeros ending the decimals say nothing: 0.330 is 0.33 (probe 64 was refused it).
-    response = client.post(review_url(world), {f"score_{c}": "7.000", f"score_{s}": "0.330"})
+    response = client.post(
+        review_url(world), {f"score_{c}": "7.000", f"score_{s}": "0.330", "overall_feedback": ""}
+    )
     assert response.status_code == 302
     world.review.refresh_from_db()
     assert world.review.total == Decimal("7.33")

@@ -81,6 +81,48 @@ def test_a_draft_in_another_encoding_is_refused_not_reported_saved(world, grace,
     )
 
 
+def _marks(review_pk) -> tuple:
+    review = Review.objects.get(pk=review_pk)
+    scores = sorted(review.scores.values_list("criterion_id", "points", "comment"))
+    return review.overall_feedback, review.updated_at, scores
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("garbage", "multipart/form-data; boundary=abc"),  # a body that cannot be read
+        # None of the form's fields (as an empty body, which Django's test client cannot
+        # send with a type: it drops the Content-Type of an empty body).
+        ("form_owner=1", "application/x-www-form-urlencoded"),
+        ("overall_feedback=x&shown_marks=%7B%22score_1%22%3A%20%22%22%7D", None),  # cut short
+    ],
+)
+def test_a_review_form_without_its_fields_saves_nothing(world, grace, body, content_type):
+    """Probe 112: every field may be empty, so a body that held none of them was a valid
+    form: the autosave cleared every mark and answered "saved" (so did the page's form).
+    A body missing the fields its page showed (shown_marks) is refused too."""
+    client = as_user(grace)
+    assert client.post(draft_url(world.review), draft(world)).status_code == 200
+    before = _marks(world.review.pk)
+    assert before[2]  # marks to lose
+    if content_type is None:  # the criterion the page showed, by its id
+        shown = f"score_{world.correctness.pk}"
+        body = body.replace("score_1", shown)
+        content_type = "application/x-www-form-urlencoded"
+    autosave = client.post(draft_url(world.review), body, content_type=content_type)
+    assert autosave.status_code == 400, autosave.content
+    assert autosave.json()["saved"] is False
+    assert autosave.json()["errors"][0].startswith("Nothing was saved: the review form reached")
+    page = client.post(
+        reverse("grading:review", kwargs={"pk": world.review.pk}), body, content_type=content_type
+    )
+    assert page.status_code == 400
+    text = html.unescape(page.content.decode())
+    assert "Nothing was saved: the review form reached us without its fields" in text
+    assert "Handles the empty blog." in text  # the saved marks, shown as they are
+    assert _marks(world.review.pk) == before
+
+
 def test_a_grader_saves_a_draft_while_typing(world, grace):
     response = as_user(grace).post(draft_url(world.review), draft(world))
     assert response.status_code == 200
@@ -220,6 +262,7 @@ def test_a_level_picked_without_the_script_scores_its_points(world, grace):
             f"score_{world.correctness.pk}": "",
             f"level_{world.correctness.pk}": str(good.pk),
             f"score_{world.style.pk}": "4",
+            "overall_feedback": "",
             "save": "1",
         },
     )
@@ -242,6 +285,7 @@ def test_a_level_that_is_no_id_is_refused_on_the_form_and_the_autosave(world, gr
         f"score_{world.correctness.pk}": "",
         f"level_{world.correctness.pk}": level,
         f"score_{world.style.pk}": "4",
+        "overall_feedback": "",
     }
     client = as_user(grace)
     page = reverse("grading:review", kwargs={"pk": world.review.pk})
