@@ -9,12 +9,14 @@ from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
 from django.core.exceptions import BadRequest
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.middleware import csrf
 from django.shortcuts import render
 from django.urls import NoReverseMatch, Resolver404, ResolverMatch, resolve, reverse
 from whitenoise.base import scantree
 from whitenoise.middleware import WhiteNoiseMiddleware
+
+from .formpages import wants_json
 
 NUL = "\x00"
 
@@ -146,7 +148,14 @@ class MethodNotAllowedPageMiddleware:
         ):
             return response
         allowed = [m.strip() for m in response.get("Allow", "").split(",") if m.strip()]
-        page = render(request, "errors/405.html", {"allowed": allowed}, status=405)
+        if wants_json(request):  # a page's script: the reason, as its views give theirs
+            said = (
+                f"This address does not accept a {request.method[:20]} request: it takes "
+                f"{', '.join(allowed)} only."
+            )
+            page = JsonResponse({"error": said, "errors": [said]}, status=405)
+        else:
+            page = render(request, "errors/405.html", {"allowed": allowed}, status=405)
         if "Allow" in response:
             page["Allow"] = response["Allow"]
         return page

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_safe
 from access import policy
 from api.parsers import body_too_large_detail
 
+from .formpages import wants_json
 from .logfilters import database_unavailable
 from .middleware import ExplainedBadRequest
 
@@ -71,9 +72,13 @@ def _migrations_pending() -> int:
 
 
 # Error pages render our own templates and say nothing about internals; the API's are
-# problem details (api/problems.py), which its clients read.
+# problem details (api/problems.py), which its clients read; the pages' scripts, which
+# ask for JSON, get the reason as their views' own refusals give it (probe 112: a page
+# of HTML, which the scripts read as "you may be signed out").
 def _api_problem(request: HttpRequest, status: int, title: str, detail: str) -> JsonResponse | None:
     if not request.path.startswith("/api/"):
+        if wants_json(request):
+            return JsonResponse({"error": detail, "errors": [detail]}, status=status)
         return None
     problem = {
         "type": "about:blank",
@@ -132,6 +137,8 @@ def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
             response["Location"] = slashed
             return response
     detail = "Nothing is at this address. The API's addresses are in its schema, /api/v1/schema/."
+    if not request.path.startswith("/api/"):
+        detail = "Nothing is at this address, or it is not yours to see."
     if problem := _api_problem(request, 404, "Not Found", detail):
         return problem
     return render(request, "errors/404.html", status=404)

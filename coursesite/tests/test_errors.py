@@ -106,3 +106,35 @@ def test_a_page_sent_back_with_errors_says_so_in_its_title(client, bob):
     assert "Your profile was not saved: please correct the errors below." in page
     assert re.search(r"<title>Error: Your profile", page)
     assert page.count("Error:") == 1
+
+
+@pytest.mark.django_db
+def test_a_page_s_script_asking_for_json_is_refused_in_json_with_the_reason(client, bob):
+    """Probe 112: the pages' scripts (autosave, answers, "mark complete") ask for JSON and
+    got the HTML error page for these, which they read as "you may be signed out"."""
+    client.force_login(bob)
+    as_script = {"HTTP_ACCEPT": "application/json"}
+    form = "application/x-www-form-urlencoded"
+    cases = [
+        (client.post("/accounts/profile/", "&".join(["f=1"] * 1_001), form, **as_script), 400),
+        (client.post("/accounts/profile/", b"display_name=%ff%fe", form, **as_script), 400),
+        (client.get("/no-such-page/", **as_script), 404),
+        (client.put("/", **as_script), 405),
+    ]
+    said = []
+    for response, status in cases:
+        assert response.status_code == status, response.content
+        assert response["Content-Type"] == "application/json"
+        body = response.json()
+        assert body["errors"] == [body["error"]]
+        said.append(body["error"])
+    assert said[0].startswith("The form sent more than 1,000 fields")
+    assert "display_name" in said[1]
+    assert said[2] == "Nothing is at this address, or it is not yours to see."
+    assert said[3].startswith("This address does not accept a PUT request: it takes GET")
+    request = RequestFactory().post("/grading/reviews/1/draft/", **as_script)
+    refused = permission_denied(request)
+    assert refused.status_code == 403
+    assert json.loads(refused.content)["error"] == "You do not have permission to do this."
+    # A browser's page load still gets the page.
+    assert client.get("/no-such-page/")["Content-Type"].startswith("text/html")
