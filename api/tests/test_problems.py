@@ -197,3 +197,15 @@ def test_a_method_or_type_refused_says_what_the_address_takes(db):
     )
     assert csv.status_code == 406
     assert "accept it, or */*" in csv.json()["detail"]
+
+
+def test_an_accept_header_with_no_value_is_read_as_any_type(db):
+    """Probe 112: "Accept:" empty (some HTTP libraries send it) was a 406 everywhere."""
+    apple = build_tenant("Apple")
+    teacher = token_client(apple.instructor)
+    url = f"/api/v1/courses/{apple.course.pk}/"
+    for accept in ("", "  "):
+        response = teacher.get(url, HTTP_ACCEPT=accept)
+        assert response.status_code == 200, (accept, response.content)
+        assert response.json()["id"] == apple.course.pk
+    assert teacher.get(url, HTTP_ACCEPT="text/html").status_code == 406
