@@ -24,9 +24,11 @@ def send_templated_email(name: str, context: dict[str, Any], to: str, *, reply_t
     each context, unless CONTEXT gives its own.
     """
     context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
-    subject = render_to_string(f"emails/{name}-subject.txt", context)
+    # A template's line breaks must not reach the header; the HTML part has it as its title.
+    subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
+    context["email_subject"] = subject
     message = EmailMultiAlternatives(
-        subject=" ".join(subject.split()),  # a template's line breaks must not reach the header
+        subject=subject,
         body=render_to_string(f"emails/{name}-body.txt", context),
         to=[to],
         reply_to=[reply_to] if reply_to else None,

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.urls import resolve
+from django.utils.html import escape
 
 from accounts.invitations import invitation_tokens
 from accounts.tasks import send_invitation_emails
@@ -88,3 +89,36 @@ def test_a_relay_that_takes_tls_from_the_start_can_be_configured():
     both = run_python(code, {**smtp, "EMAIL_USE_SSL": "1", "EMAIL_USE_TLS": "1"})
     assert both.returncode != 0
     assert "EMAIL_USE_SSL and EMAIL_USE_TLS are both on" in both.stderr
+
+
+@pytest.mark.django_db
+def test_each_email_s_html_is_titled_with_its_subject(settings, mailoutbox):
+    """Probe 109: the HTML part had no <title>, which mail readers show and screen
+    readers announce. The subject is text; in the HTML it is escaped."""
+    from pathlib import Path
+
+    from coursesite.emails import send_templated_email
+    from lessons.models import Course
+
+    course = Course.objects.create(title="Web & APIs", slug="web", code="PW<1>")
+    context = {
+        "course": course,
+        "subject": "Labs <b>moved</b> & more",
+        "message": "See you.",
+        "sender": "Ada",
+        "course_url": "https://example.org/c/",
+    }
+    assert send_templated_email("course-message", context, "sam@example.org") == 1
+    sam = UserFactory(username="sam", email="sam@example.org", password=None)
+    sam.set_unusable_password()
+    sam.save()
+    assert send_invitation_emails.call(user_ids=[sam.pk]) == 1
+    message, invitation = mailoutbox
+    assert message.subject == "[PW<1>] Labs <b>moved</b> & more"
+    html = message.alternatives[0][0]
+    assert "<title>[PW&lt;1&gt;] Labs &lt;b&gt;moved&lt;/b&gt; &amp; more</title>" in html
+    assert f"<title>{escape(invitation.subject)}</title>" in invitation.alternatives[0][0]
+    # Every email's HTML has it (a new one too).
+    folder = Path(settings.BASE_DIR) / "templates" / "emails"
+    for body in folder.glob("*-body.html"):
+        assert "<title>{{ email_subject }}</title>" in body.read_text(), body.name
