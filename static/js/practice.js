@@ -72,6 +72,10 @@
             if (passed) {
               var newly = passed.hidden && data.quiz.passed;
               passed.hidden = !data.quiz.passed;
+              // "Pass this lesson's quiz first", from marking it too early, is done with.
+              if (data.quiz.passed) {
+                document.querySelectorAll('[data-message~="quiz-first"]').forEach(function (alert) { alert.remove(); });
+              }
               var status = document.getElementById("complete-status");
               if (newly && status) status.textContent = passed.textContent.trim();
             }
