@@ -739,8 +739,12 @@ def parse(run: Run, outcome: sandbox.Outcome, groups: list[TestGroup]) -> Parsed
             else "when they used up their CPU time"
         )
         message = f"The tests were stopped {why}."
+        flood = _too_much_output(results.values())
         if running:
-            message += f" {running} was running: look for an endless loop or a wait."
+            # Printing past the file size limit takes time too: said first when it is
+            # what the other tests hit (probe 103: "an endless loop" alone misled).
+            cause = "print() in a long loop, " if flood else ""
+            message += f" {running} was running: look for {cause}an endless loop or a wait."
             result(running, Outcome.ERROR, output=f"{STOPPED_HERE}the run hit its time limit.")
         elif listed is None and outcome.first("project") is not None:
             # Unpacked, never collected: the time went in importing (probe 103: a loop
@@ -751,7 +755,7 @@ def parse(run: Run, outcome: sandbox.Outcome, groups: list[TestGroup]) -> Parsed
                 "input(), a server started), and put it in a function."
             )
         not_run()
-        message += _too_much_output(results.values())
+        message += flood
         return Parsed(RunStatus.TIMED_OUT, message, list(results.values()))
     if unpack_error is not None:
         message = (

@@ -97,6 +97,29 @@ def test_printing_past_the_file_size_limit_says_so_in_words(world, settings):
     assert "print less" in run.message
 
 
+def test_a_run_stopped_after_a_flood_of_printing_names_printing_first(world, settings):
+    """Probe 103: a run that printed past the file size limit, then ran out of time,
+    was told only to "look for an endless loop or a wait"."""
+    settings.AUTOGRADING_MAX_FILE_MB = 1
+    world.suite(
+        {
+            "test_app.py": "from app import add, spin\n\n"
+            "def test_add():\n    assert add(1, 2) == 3\n\n"
+            "def test_spins():\n    spin()\n"
+        },
+        wall_seconds=6,
+    )
+    noisy = "def add(a, b):\n    for i in range(100_000):\n        print('spam ' * 20, i)\n"
+    code = noisy + "    return a + b\n\ndef spin():\n    while True:\n        pass\n"
+    run = run_now(world.submit({"app.py": code}))
+    assert run.status == RunStatus.TIMED_OUT, (run.status, run.message)
+    assert (
+        "test_app.py::test_spins was running: look for print() in a long loop, an endless "
+        "loop or a wait." in run.message
+    )
+    assert "print less" in run.message
+
+
 @pytest.mark.parametrize("stop", ["spin()", "os._exit(3)"], ids=["hang", "crash"])
 def test_tests_a_stopped_run_never_reached_count_as_not_passed(world, stop):
     """Passing one test then hanging (or crashing) in the next scored a group of four as
