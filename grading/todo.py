@@ -229,7 +229,7 @@ def teacher_todo(user: User) -> list[TeacherTask]:
                     f"{waiting} regrade request{'s wait' if waiting > 1 else ' waits'} for "
                     "an answer.",
                     "Answer",
-                    reverse("grading:regrade_list"),
+                    f"{reverse('grading:regrade_list')}?project={assignment.pk}",
                     urgent=True,
                 )
             )

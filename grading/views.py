@@ -815,8 +815,21 @@ def regrade_list(request: HttpRequest) -> HttpResponse:
         # Open ones first (probe 82: "accepted" sorted above "open").
         .order_by(Case(When(status=RegradeStatus.OPEN, then=0), default=1), "-created_at")
     )
+    # ?project=: one project's requests (the instructor's "Waiting for you" links there);
+    # another course's id finds none of the requests this person sees.
+    project = parse_id(request.GET.get("project", ""))
+    if project is not None:
+        regrades = regrades.filter(review__group__assignment_id=project)
     rows = [(r, r.review.group_label(anonymous=_anonymous(r.review))) for r in regrades]
-    return render(request, "grading/regrade_list.html", {"rows": rows})
+    return render(
+        request,
+        "grading/regrade_list.html",
+        {
+            "rows": rows,
+            "filtered": project is not None,
+            "project": rows[0][0].review.group.assignment if rows else None,
+        },
+    )
 
 
 @form_view()

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from grading import services
-from grading.models import Review
+from grading.models import Criterion, Review, Rubric
 from grading.todo import teacher_todo
 from lessons.models import Course
 from projects.models import Extension
@@ -72,9 +72,33 @@ def test_each_stage_of_a_project_says_what_waits_then_nothing(client, alice, bob
     )
     [task] = teacher_todo(alice)
     assert task.urgent and task.text == "1 regrade request waits for an answer."
-    assert task.url == reverse("grading:regrade_list")
+    assert task.url == f"{reverse('grading:regrade_list')}?project={world.assignment.pk}"
     section = tasks_of(client, alice)
     assert "Students wait" in section and "1 regrade request waits for an answer." in section
+    # "Answer" opens that project's requests, not every project's (read-through: it did).
+    other = past_assignment(world.course, title="Second project", slug="second")
+    erin = enroll(UserFactory(username="erin"), world.course)
+    group, submission = add_group(other, [erin], name="Foxes")
+    review = Review.objects.create(group=group, submission=submission, grader=grace)
+    rubric, _ = Rubric.objects.get_or_create(assignment=other)
+    criterion = Criterion.objects.create(rubric=rubric, title="Docs", max_points=5)
+    services.review_save(
+        review=review, by=grace, scores={criterion.pk: (2, "")}, overall_feedback="", complete=True
+    )
+    services.grades_release(assignment=other, by=alice)
+    services.regrade_request_create(
+        review=review, criterion=criterion, student=erin, reason="The docs are there."
+    )
+    page = client.get(task.url).content.decode()
+    assert "Tidy enough" not in page  # the list shows groups and criteria, not reasons
+    assert "Style" in page and "Docs" not in page and "Blog engine" in page
+    assert "Those of <strong>Blog engine</strong>" in page
+    everything = client.get(reverse("grading:regrade_list")).content.decode()
+    assert "Style" in everything and "Docs" in everything
+    # Another course's project id, or one that is no id: nothing, or every request.
+    nothing = client.get(reverse("grading:regrade_list"), {"project": 999_999}).content.decode()
+    assert "No regrade requests for this project." in nothing and "Style" not in nothing
+    assert "Docs" in client.get(reverse("grading:regrade_list"), {"project": "x"}).content.decode()
 
 
 def test_a_hand_in_still_open_or_under_an_extension_is_not_ready(alice, bob, grace):
