@@ -107,7 +107,7 @@ def test_a_run_stopped_after_a_flood_of_printing_names_printing_first(world, set
             "def test_add():\n    assert add(1, 2) == 3\n\n"
             "def test_spins():\n    spin()\n"
         },
-        wall_seconds=6,
+        wall_seconds=4,
     )
     noisy = "def add(a, b):\n    for i in range(100_000):\n        print('spam ' * 20, i)\n"
     code = noisy + "    return a + b\n\ndef spin():\n    while True:\n        pass\n"
