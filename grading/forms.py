@@ -73,6 +73,7 @@ class RubricForm(PlainErrorsMixin, forms.Form):
         criteria: Iterable[Criterion],  # with their levels (selectors.rubric_criteria)
         scores: Iterable[CriterionScore] = (),
         disabled: bool = False,
+        keep_unsent: bool = False,
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -119,6 +120,14 @@ class RubricForm(PlainErrorsMixin, forms.Form):
         if disabled:
             for field in self.fields.values():
                 field.disabled = True
+        if keep_unsent and self.is_bound:
+            # A field the page did not send is not cleared: the browser sends every field
+            # of the form, so the page had none for it (a criterion added since it was
+            # built: probe 113), or the request was made by hand (probe 112).
+            self.data = self.data.copy()
+            for name, value in self.saved.items():
+                if name not in self.data:
+                    self.data[name] = value
 
     def clean(self):
         cleaned = super().clean()

@@ -292,7 +292,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 scores=scores,
             )
             return _render_review(request, review, form, criteria, editable, released, status=400)
-        form = RubricForm(request.POST, criteria=criteria, scores=scores)
+        form = RubricForm(request.POST, criteria=criteria, scores=scores, keep_unsent=True)
         complete = "complete" in request.POST
         form, version, taken, clashes, changed_by = _caught_up(request, review, form)
         if clashes:
@@ -394,7 +394,7 @@ def review_draft(request: HttpRequest, pk: int) -> JsonResponse:
     if not _arrived_whole(request.POST):
         return JsonResponse({"saved": False, "errors": [CUT_SHORT]}, status=400)
     criteria = selectors.rubric_criteria(review.group.assignment_id)
-    form = RubricForm(request.POST, criteria=criteria, scores=review.scores.all())
+    form = RubricForm(request.POST, criteria=criteria, scores=review.scores.all(), keep_unsent=True)
     form, version, taken, clashes, changed_by = _caught_up(request, review, form)
     if clashes:
         error = (
@@ -457,22 +457,15 @@ CUT_SHORT = (
 
 
 def _arrived_whole(post) -> bool:
-    """Whether POST holds the review form's fields, as a browser sends every one of them.
+    """Whether POST holds the review form's overall feedback, which a browser always
+    sends, last of its fields.
 
     Every field of the form may be empty, so a body that held none of them (empty, cut
     short, a multipart body that could not be read) was a valid form that cleared every
-    mark and said "saved" (probe 112). The overall feedback is always sent, and the
-    criteria the page showed (its shown_marks) too.
+    mark and said "saved" (probe 112). A criterion's fields that are not sent are kept as
+    saved (RubricForm's keep_unsent).
     """
-    if "overall_feedback" not in post:
-        return False
-    try:
-        shown = json.loads(post.get("shown_marks", ""))
-    except ValueError:
-        return True  # a page from before shown_marks: its overall feedback came
-    if not isinstance(shown, dict):
-        return True
-    return all(name in post for name in shown if name.startswith(("score_", "comment_")))
+    return "overall_feedback" in post
 
 
 def _caught_up(request, review, form: RubricForm):
@@ -490,7 +483,7 @@ def _caught_up(request, review, form: RubricForm):
         return form, version, [], [], ""  # a page from before this: refused as stale
     shown.setdefault("overall_feedback", "")
     form.saved["overall_feedback"] = review.overall_feedback
-    data, taken, clashes = form.caught_up(request.POST, shown)
+    data, taken, clashes = form.caught_up(form.data, shown)
     merged = RubricForm(data, criteria=form.criteria, scores=())
     merged.saved = form.saved
     return merged, services.draft_version(review), taken, clashes, _changed_by(review, request.user)

@@ -4,6 +4,7 @@ that are Markdown and must point at a real line of a real file."""
 from __future__ import annotations
 
 import html
+import json
 from decimal import Decimal
 
 import pytest
@@ -94,21 +95,16 @@ def _marks(review_pk) -> tuple:
         # None of the form's fields (as an empty body, which Django's test client cannot
         # send with a type: it drops the Content-Type of an empty body).
         ("form_owner=1", "application/x-www-form-urlencoded"),
-        ("overall_feedback=x&shown_marks=%7B%22score_1%22%3A%20%22%22%7D", None),  # cut short
     ],
 )
 def test_a_review_form_without_its_fields_saves_nothing(world, grace, body, content_type):
     """Probe 112: every field may be empty, so a body that held none of them was a valid
     form: the autosave cleared every mark and answered "saved" (so did the page's form).
-    A body missing the fields its page showed (shown_marks) is refused too."""
+    The overall feedback, last of the form's fields, is always sent by a browser."""
     client = as_user(grace)
     assert client.post(draft_url(world.review), draft(world)).status_code == 200
     before = _marks(world.review.pk)
     assert before[2]  # marks to lose
-    if content_type is None:  # the criterion the page showed, by its id
-        shown = f"score_{world.correctness.pk}"
-        body = body.replace("score_1", shown)
-        content_type = "application/x-www-form-urlencoded"
     autosave = client.post(draft_url(world.review), body, content_type=content_type)
     assert autosave.status_code == 400, autosave.content
     assert autosave.json()["saved"] is False
@@ -121,6 +117,54 @@ def test_a_review_form_without_its_fields_saves_nothing(world, grace, body, cont
     assert "Nothing was saved: the review form reached us without its fields" in text
     assert "Handles the empty blog." in text  # the saved marks, shown as they are
     assert _marks(world.review.pk) == before
+
+
+def test_a_criterion_s_fields_not_sent_keep_their_marks(world, grace, alice):
+    """Probe 113: a criterion added while the grader's page was open came back in the
+    autosave's "shown" marks, which the page keeps; its fields were then required, and
+    every later save was refused, what was typed lost. A field not sent (the page has
+    none for it, or a request made by hand) keeps its mark; sent empty, it is cleared."""
+    from grading.models import Criterion
+
+    client = as_user(grace)
+    first = client.post(draft_url(world.review), draft(world))
+    assert first.status_code == 200
+    added = Criterion.objects.create(
+        rubric=world.correctness.rubric, title="Added later", max_points=5, order=9
+    )
+    # The page's next autosave: its fields, without the new criterion's; the answer's
+    # "shown" has them, and the page sends that as its shown_marks from then on.
+    sent = draft(world, overall_feedback="Second", version=first.json()["version"])
+    second = client.post(draft_url(world.review), sent)
+    assert second.status_code == 200, second.content
+    shown = second.json()["shown"]
+    assert f"score_{added.pk}" in shown
+    third = draft(
+        world,
+        overall_feedback="Third",
+        version=second.json()["version"],
+        shown_marks=json.dumps(shown),
+    )
+    assert client.post(draft_url(world.review), third).json()["saved"] is True
+    page = client.post(
+        reverse("grading:review", kwargs={"pk": world.review.pk}),
+        {**third, "overall_feedback": "Fourth", "version": "", "save": "1"},
+    )
+    assert page.status_code == 302
+    review = Review.objects.get(pk=world.review.pk)
+    assert review.overall_feedback == "Fourth"
+    score = review.scores.get(criterion=world.correctness)
+    assert (score.points, score.comment) == (Decimal("7"), "Handles the empty blog.")
+    # A body with the overall feedback alone keeps every mark; an empty field clears it.
+    assert client.post(draft_url(world.review), {"overall_feedback": "Fifth"}).status_code == 200
+    review = Review.objects.get(pk=world.review.pk)
+    assert review.overall_feedback == "Fifth"
+    assert review.scores.get(criterion=world.correctness).comment == "Handles the empty blog."
+    client.post(
+        draft_url(world.review),
+        {"overall_feedback": "Sixth", f"comment_{world.correctness.pk}": ""},
+    )
+    assert review.scores.get(criterion=world.correctness).comment == ""
 
 
 def test_a_grader_saves_a_draft_while_typing(world, grace):
