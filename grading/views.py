@@ -285,12 +285,11 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if not editable:  # what was typed is shown back (typed_back_when_refused)
             raise PermissionDenied("You cannot change this review.")
         if not _arrived_whole(request.POST):
+            # What did arrive is shown back, the rest as saved: nothing is lost.
             messages.error(request, CUT_SHORT)
-            form = RubricForm(
-                initial={"overall_feedback": review.overall_feedback},
-                criteria=criteria,
-                scores=scores,
-            )
+            sent = request.POST.copy()
+            sent["overall_feedback"] = review.overall_feedback
+            form = RubricForm(sent, criteria=criteria, scores=scores, keep_unsent=True)
             return _render_review(request, review, form, criteria, editable, released, status=400)
         form = RubricForm(request.POST, criteria=criteria, scores=scores, keep_unsent=True)
         complete = "complete" in request.POST

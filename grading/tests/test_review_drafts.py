@@ -117,6 +117,13 @@ def test_a_review_form_without_its_fields_saves_nothing(world, grace, body, cont
     assert "Nothing was saved: the review form reached us without its fields" in text
     assert "Handles the empty blog." in text  # the saved marks, shown as they are
     assert _marks(world.review.pk) == before
+    # What did arrive is shown back (a body cut before the overall feedback).
+    typed = {f"comment_{world.style.pk}": "Typed before the cut"}
+    cut = client.post(reverse("grading:review", kwargs={"pk": world.review.pk}), typed)
+    assert cut.status_code == 400
+    shown = html.unescape(cut.content.decode())
+    assert "Typed before the cut" in shown and "Handles the empty blog." in shown
+    assert _marks(world.review.pk) == before
 
 
 def test_a_criterion_s_fields_not_sent_keep_their_marks(world, grace, alice):
