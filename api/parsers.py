@@ -74,9 +74,20 @@ class JSONParser(parsers.JSONParser):
         body = io.BytesIO(read_body(stream, limit))
         # JSON is UTF-8 (RFC 8259); DRF decoded it with whatever charset the Content-Type
         # named, so "café" sent as UTF-8 labelled latin-1 was saved "cafÃ©" (probe 110).
-        parser_context = {**(parser_context or {}), "encoding": "utf-8"}
+        # A byte-order mark is allowed before it (RFC 8259 lets a reader ignore it).
+        parser_context = {**(parser_context or {}), "encoding": "utf-8-sig"}
         try:
             data = super().parse(body, media_type, parser_context)
+        except ParseError as exc:
+            # DRF's message was Python's "'utf-8' codec can't decode byte 0xe9…" (probe 113).
+            if isinstance(undecodable := exc.__context__, UnicodeDecodeError):
+                byte = undecodable.object[undecodable.start]
+                raise ParseError(
+                    f"JSON parse error - the body is not UTF-8 text (byte 0x{byte:02x} at "
+                    f"position {undecodable.start}): send JSON in UTF-8, whatever charset "
+                    "the Content-Type names."
+                ) from exc
+            raise
         except RecursionError as exc:
             raise ParseError("JSON parse error - the document is nested too deeply.") from exc
         try:

@@ -90,7 +90,15 @@ def test_a_json_body_is_read_as_utf_8_whatever_charset_its_type_names(db):
     refused = teacher.patch(url, b'{"title": "Caf\xe9"}', content_type="application/json")
     assert refused.status_code == 400, refused.content
     assert refused["Content-Type"] == PROBLEM_JSON
+    # In words, not Python's "'utf-8' codec can't decode byte 0xe9" (probe 113).
+    assert refused.json()["detail"] == (
+        "JSON parse error - the body is not UTF-8 text (byte 0xe9 at position 14): send "
+        "JSON in UTF-8, whatever charset the Content-Type names."
+    )
     assert Lesson.objects.get(pk=apple.lesson.pk).title == "Café and naïve"
+    # A byte-order mark before the JSON is allowed.
+    bom = teacher.patch(url, b"\xef\xbb\xbf" + body, content_type="application/json")
+    assert bom.status_code == 200, bom.content
 
 
 def test_a_body_past_the_upload_limit_is_refused_before_it_is_read_whole(db, settings):

@@ -261,7 +261,9 @@ def test_a_patch_that_changes_nothing_writes_nothing(apple):
     assert Course.objects.get(pk=apple.course.pk).updated_at > before[1]
 
 
-@pytest.mark.parametrize("header", ["garbage", '""x', "1796660208810886", "'1'"])
+@pytest.mark.parametrize(
+    "header", ["garbage", '""x', "1796660208810886", "'1'", '""', 'W/"1"', "*, garbage", '*, "1"']
+)
 def test_an_if_match_that_is_no_etag_is_told_so_not_said_changed(apple, header):
     """Probe 110: a malformed If-Match (the ETag without its quotes) was answered 412,
     "This review was changed by you (another request)", though no one had changed it."""
@@ -273,6 +275,7 @@ def test_an_if_match_that_is_no_etag_is_told_so_not_said_changed(apple, header):
     assert response.status_code == 400, response.content
     errors = response.json()["errors"]["If-Match"]
     assert "in double quotes" in errors[0] and "changed" not in errors[0]
+    assert "* alone" in errors[0]
     assert grader.get(url).json()["overall_feedback"] != "Mine"
     # The ETag as the header gives it, in a list and with spaces, still goes through.
     etag = grader.get(url)["ETag"]

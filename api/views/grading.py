@@ -237,7 +237,7 @@ def _with_etag(response: Response, review: Review) -> Response:
     return response
 
 
-_ETAG = re.compile(r'(W/)?"[^"]*"')  # RFC 9110's entity-tag; a weak one never matches ours
+_ETAG = re.compile(r'"[^"]+"')  # a strong entity tag (RFC 9110), as the ETag header gives it
 
 
 def _if_match(request, review: Review) -> str:
@@ -247,15 +247,16 @@ def _if_match(request, review: Review) -> str:
     if header is None:
         return ""
     tags = [tag.strip() for tag in header.split(",")]
-    if "*" in tags:
+    if tags == ["*"]:
         return ""
     if not all(_ETAG.fullmatch(tag) for tag in tags):
-        # Not "changed since": the header names no version at all (probe 110).
+        # Not "changed since": the header names no version at all (probe 110); nor a
+        # weak tag, "" or * among tags, which never name a review's version (probe 113).
         raise ApiValidationError(
             {
                 "If-Match": [
                     "Send the review's ETag as its ETag header gives it, in double quotes "
-                    '(If-Match: "1796660208810886"), or * .'
+                    '(If-Match: "1796660208810886"), or * alone.'
                 ]
             }
         )
