@@ -21,6 +21,10 @@ class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
     page_query_description = "Page number, from 1, or `last`. A page past the end is a 404."
+    page_size_query_description = (
+        "Rows per page, a whole number from 1 (default 50). At most 200 rows come back: "
+        "a larger number gives 200."
+    )
     # DRF's "Invalid page." named neither the page nor the ones there are (probe 110).
     invalid_page_message = (
         "There is no page “{page_number}”: pages are numbered from 1, and page=last is the "
@@ -30,11 +34,6 @@ class Pagination(PageNumberPagination):
     def no_page(self, value) -> NotFound:
         """Return the 404 of a PAGE value that names no page of the list."""
         return NotFound(self.invalid_page_message.format(page_number=str(value)[:40]))
-
-    page_size_query_description = (
-        "Rows per page, a whole number from 1 (default 50). At most 200 rows come back: "
-        "a larger number gives 200."
-    )
 
     def get_schema_operation_parameters(self, view) -> list[dict]:
         return [

@@ -12,7 +12,7 @@ from .tokens import personal_data_of, tokens_revoke_all
 
 
 @receiver(pre_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="api-revoke-tokens")
-def revoke_tokens_on_new_password(sender, instance, update_fields=None, **kwargs) -> None:
+def revoke_tokens_when_locked_out(sender, instance, update_fields=None, **kwargs) -> None:
     # Whatever set a new password (set_password, a reset, the back office's "disable
     # password-based authentication", which locks a compromised account out), or closed
     # the account (reopened later, its old tokens worked again: probe 110): compared with
