@@ -142,9 +142,24 @@ class RubricForm(PlainErrorsMixin, forms.Form):
                 # The page offers the criterion's own levels only: another value was
                 # dropped, and the draft said "saved" without it.
                 self.add_error(name, f"Choose one of the levels shown for {criterion.title}.")
-            elif name in cleaned and cleaned[name] is None and level is not None:
+            elif (
+                name in cleaned
+                and cleaned[name] is None
+                and level is not None
+                and level != self._level_saved(criterion)
+            ):
                 cleaned[name] = level.points
         return cleaned
+
+    def _level_saved(self, criterion: Criterion):
+        """The level the saved score of CRITERION holds, which the page shows checked.
+
+        Without the page's script a checked radio cannot be unchecked: points emptied on
+        purpose came back with that level's points, and "Draft saved" (probe 114). Only
+        a level other than that one is a level picked.
+        """
+        saved = self.saved.get(f"score_{criterion.pk}", "")
+        return criterion.level_scored(Decimal(saved)) if saved else None
 
     def caught_up(self, post, shown: dict[str, str]) -> tuple[dict, list[str], list[str]]:
         """Merge POST, typed on a page that showed SHOWN, with what the review holds now

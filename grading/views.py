@@ -243,16 +243,17 @@ def _typed_back(request: HttpRequest, pk: int, *, status: int) -> HttpResponse:
 TITLE_SHOWN = 200  # characters of a criterion's title the review form sent back
 
 
-def _typed(post, titles: dict[int, str]) -> list[tuple[str, str]]:
+def _typed(post, titles: dict[int, str], *, besides: set[int] | None = None):
     """Return (label, text) for what POST holds of a review: scores, comments, the
     overall feedback and a line comment; criteria named by TITLES when known, else by the
     titles the review page sent with its form (the poster's own page: nothing is read
-    that they may no longer see), else by their order (probe 111)."""
+    that they may no longer see), else by their order (probe 111). With BESIDES (the
+    rubric's criteria), only what was typed for other criteria: removed meanwhile."""
     ids: list[int] = []
     for name in post:
         kind, _, rest = name.partition("_")
         pk = parse_id(rest) if kind in ("score", "comment") else None
-        if pk is not None and pk not in ids:
+        if pk is not None and pk not in ids and (besides is None or pk not in besides):
             ids.append(pk)
     typed = []
     for number, pk in enumerate(ids, start=1):
@@ -264,6 +265,8 @@ def _typed(post, titles: dict[int, str]) -> list[tuple[str, str]]:
             typed.append((f"Points for {title}", points))
         if comment.strip():
             typed.append((f"Comment on {title}", comment))
+    if besides is not None:
+        return typed
     if post.get("overall_feedback", "").strip():
         typed.append(("Overall feedback", post["overall_feedback"]))
     if post.get("text", "").strip():
@@ -285,11 +288,14 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if not editable:  # what was typed is shown back (typed_back_when_refused)
             raise PermissionDenied("You cannot change this review.")
         if not _arrived_whole(request.POST):
-            # What did arrive is shown back, the rest as saved: nothing is lost.
+            # The marks as saved, as the message says: what arrived may be cut off
+            # mid-word, and the page's autosave would save it (probe 114).
             messages.error(request, CUT_SHORT)
-            sent = request.POST.copy()
-            sent["overall_feedback"] = review.overall_feedback
-            form = RubricForm(sent, criteria=criteria, scores=scores, keep_unsent=True)
+            form = RubricForm(
+                initial={"overall_feedback": review.overall_feedback},
+                criteria=criteria,
+                scores=scores,
+            )
             return _render_review(request, review, form, criteria, editable, released, status=400)
         form = RubricForm(request.POST, criteria=criteria, scores=scores, keep_unsent=True)
         complete = "complete" in request.POST
@@ -342,6 +348,9 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
                         messages.error(request, message)
             else:
                 saved = "Review completed." if complete else "Draft saved. Nothing is lost."
+                if removed := _removed_meanwhile(request.POST, criteria):
+                    messages.warning(request, removed)
+                    saved = "Review completed." if complete else "Draft saved."
                 if taken:
                     saved = "Review completed." if complete else "Draft saved."
                     saved += (
@@ -430,13 +439,18 @@ def review_draft(request: HttpRequest, pk: int) -> JsonResponse:
         # What the page shows as saved from now on (its shown_marks).
         "shown": {**now_saved.saved, "overall_feedback": review.overall_feedback},
     }
+    notes = []
     if taken:
         # The other change, for the page to show: its next draft then keeps it.
         answer["merged"] = {name: answer["shown"][name] for name in taken}
-        answer["note"] = (
+        notes.append(
             f"Meanwhile {changed_by} ({form.labels(taken)}): that "
             "change is kept with yours, and shown here."
         )
+    if removed := _removed_meanwhile(request.POST, criteria):
+        notes.append(removed)
+    if notes:
+        answer["note"] = " ".join(notes)
     # The text as typed goes back to the page: escaped as markup too (a reader of the
     # JSON that wrote it into HTML would run a <script> in it).
     return JsonResponse(answer, encoder=_MarkupSafeJSONEncoder)
@@ -446,6 +460,20 @@ class _MarkupSafeJSONEncoder(DjangoJSONEncoder):
     def encode(self, o) -> str:
         text = super().encode(o)
         return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def _removed_meanwhile(post, criteria) -> str:
+    """A sentence giving back what POST typed for criteria removed from the rubric while
+    the page was open ("" if none): the save ignored it, and said "Nothing is lost"
+    (probe 114)."""
+    typed = _typed(post, {}, besides={criterion.pk for criterion in criteria})
+    if not typed:
+        return ""
+    said = "; ".join(f"{label}: “{' '.join(text.split())}”" for label, text in typed)
+    return (
+        "A criterion was removed from the rubric while this page was open, so what you "
+        f"typed for it was not saved. Here it is, to copy: {said}."
+    )
 
 
 CUT_SHORT = (

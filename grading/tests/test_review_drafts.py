@@ -117,12 +117,13 @@ def test_a_review_form_without_its_fields_saves_nothing(world, grace, body, cont
     assert "Nothing was saved: the review form reached us without its fields" in text
     assert "Handles the empty blog." in text  # the saved marks, shown as they are
     assert _marks(world.review.pk) == before
-    # What did arrive is shown back (a body cut before the overall feedback).
-    typed = {f"comment_{world.style.pk}": "Typed before the cut"}
+    # A body cut before the overall feedback: the marks as saved, as the message says
+    # (what arrived may be cut mid-word, and the autosave would save it: probe 114).
+    typed = {f"comment_{world.style.pk}": "Typed before the cu"}
     cut = client.post(reverse("grading:review", kwargs={"pk": world.review.pk}), typed)
     assert cut.status_code == 400
     shown = html.unescape(cut.content.decode())
-    assert "Typed before the cut" in shown and "Handles the empty blog." in shown
+    assert "Typed before the cu" not in shown and "Handles the empty blog." in shown
     assert _marks(world.review.pk) == before
 
 
@@ -172,6 +173,47 @@ def test_a_criterion_s_fields_not_sent_keep_their_marks(world, grace, alice):
         {"overall_feedback": "Sixth", f"comment_{world.correctness.pk}": ""},
     )
     assert review.scores.get(criterion=world.correctness).comment == ""
+
+
+def test_what_was_typed_for_a_criterion_removed_meanwhile_is_given_back(world, grace):
+    """Probe 114: a criterion deleted while the grader typed in it (allowed while nothing
+    scored it) lost what was typed, and the page said "Draft saved. Nothing is lost."."""
+    from grading.models import Criterion
+
+    short = Criterion.objects.create(
+        rubric=world.correctness.rubric, title="Short-lived", max_points=10, order=9
+    )
+    client = as_user(grace)
+    page = client.get(reverse("grading:review", kwargs={"pk": world.review.pk})).content.decode()
+    assert f'name="title_{short.pk}" value="Short-lived"' in page
+    typed = draft(
+        world,
+        **{
+            f"score_{short.pk}": "9",
+            f"comment_{short.pk}": "My long <b>feedback</b>",
+            f"title_{short.pk}": "Short-lived",
+        },
+    )
+    short.delete()
+    autosave = client.post(draft_url(world.review), typed)
+    assert autosave.json()["saved"] is True
+    note = autosave.json()["note"]
+    assert note.startswith("A criterion was removed from the rubric while this page was open")
+    assert "Points for Short-lived: “9”" in note
+    assert "Comment on Short-lived: “My long <b>feedback</b>”" in note
+    assert "<b>" not in autosave.content.decode()  # escaped in the JSON, as typed text is
+    saved = client.post(
+        reverse("grading:review", kwargs={"pk": world.review.pk}),
+        {**typed, "save": "1"},
+        follow=True,
+    )
+    text = html.unescape(saved.content.decode())
+    assert "Comment on Short-lived: “My long <b>feedback</b>”" in text
+    assert "Nothing is lost" not in text and "Draft saved." in text
+    assert "My long <b>feedback</b>" not in saved.content.decode()  # shown as text
+    # Nothing removed: nothing said.
+    again = client.post(draft_url(world.review), draft(world))
+    assert "note" not in again.json()
 
 
 def test_a_grader_saves_a_draft_while_typing(world, grace):
@@ -325,6 +367,21 @@ def test_a_level_picked_without_the_script_scores_its_points(world, grace):
     page = as_user(grace).get(url).content.decode()
     assert f'id="level_{good.pk}" value="{good.pk}"' in page
     assert page.split(f'id="level_{good.pk}"')[1].split(">")[0].endswith(" checked")
+    # Without the script that radio cannot be unchecked: points emptied on purpose, with
+    # the level still checked, clear the score (probe 114: the level's points came back).
+    cleared = {
+        f"score_{world.correctness.pk}": "",
+        f"level_{world.correctness.pk}": str(good.pk),
+        f"score_{world.style.pk}": "4",
+        "overall_feedback": "",
+        "save": "1",
+    }
+    assert as_user(grace).post(url, cleared).status_code == 302
+    review = Review.objects.get(pk=world.review.pk)
+    assert review.scores.get(criterion=world.correctness).points is None
+    # Checked again with the points empty, it is a level picked: it scores.
+    assert as_user(grace).post(url, cleared).status_code == 302
+    assert review.scores.get(criterion=world.correctness).points == Decimal("7")
 
 
 @pytest.mark.parametrize("level", ["²", "9" * 5000, "-1", "1.5", "abc"])
