@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 
@@ -71,23 +72,26 @@ class JSONParser(parsers.JSONParser):
         limit = getattr(view, "json_max_bytes", JSON_MAX_BYTES)  # None: the API's limit
         if limit is not None and limit >= settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
             limit = None
-        body = io.BytesIO(read_body(stream, limit))
+        raw = read_body(stream, limit)
         # JSON is UTF-8 (RFC 8259); DRF decoded it with whatever charset the Content-Type
         # named, so "café" sent as UTF-8 labelled latin-1 was saved "cafÃ©" (probe 110).
-        # A byte-order mark is allowed before it (RFC 8259 lets a reader ignore it).
-        parser_context = {**(parser_context or {}), "encoding": "utf-8-sig"}
+        # Checked whole here: DRF's stream reader dropped an unfinished character at the
+        # end, and its error was Python's "'utf-8' codec can't decode…" (probes 113, 114).
+        # A byte-order mark may come first (RFC 8259 lets a reader ignore it).
+        start = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
+        try:
+            raw[start:].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            at = start + exc.start
+            raise ParseError(
+                f"JSON parse error - the body is not UTF-8 text (byte 0x{raw[at]:02x} at "
+                f"position {at}): send JSON in UTF-8, whatever charset the Content-Type "
+                "names."
+            ) from exc
+        body = io.BytesIO(raw[start:])
+        parser_context = {**(parser_context or {}), "encoding": "utf-8"}
         try:
             data = super().parse(body, media_type, parser_context)
-        except ParseError as exc:
-            # DRF's message was Python's "'utf-8' codec can't decode byte 0xe9…" (probe 113).
-            if isinstance(undecodable := exc.__context__, UnicodeDecodeError):
-                byte = undecodable.object[undecodable.start]
-                raise ParseError(
-                    f"JSON parse error - the body is not UTF-8 text (byte 0x{byte:02x} at "
-                    f"position {undecodable.start}): send JSON in UTF-8, whatever charset "
-                    "the Content-Type names."
-                ) from exc
-            raise
         except RecursionError as exc:
             raise ParseError("JSON parse error - the document is nested too deeply.") from exc
         try:

@@ -96,9 +96,18 @@ def test_a_json_body_is_read_as_utf_8_whatever_charset_its_type_names(db):
         "JSON in UTF-8, whatever charset the Content-Type names."
     )
     assert Lesson.objects.get(pk=apple.lesson.pk).title == "Café and naïve"
-    # A byte-order mark before the JSON is allowed.
+    # A byte-order mark before the JSON is allowed; a bad byte's position counts it.
     bom = teacher.patch(url, b"\xef\xbb\xbf" + body, content_type="application/json")
     assert bom.status_code == 200, bom.content
+    after_bom = teacher.patch(
+        url, b'\xef\xbb\xbf{"title": "Caf\xe9"}', content_type="application/json"
+    )
+    assert "(byte 0xe9 at position 17)" in after_bom.json()["detail"]
+    # A character cut off at the end is refused too (it was dropped, and the rest saved).
+    cut = teacher.patch(url, body + b"\xc3", content_type="application/json")
+    assert cut.status_code == 400, cut.content
+    assert "(byte 0xc3 at position" in cut.json()["detail"]
+    assert Lesson.objects.get(pk=apple.lesson.pk).title == "Café and naïve"
 
 
 def test_a_body_past_the_upload_limit_is_refused_before_it_is_read_whole(db, settings):

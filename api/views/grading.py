@@ -237,7 +237,9 @@ def _with_etag(response: Response, review: Review) -> Response:
     return response
 
 
-_ETAG = re.compile(r'"[^"]+"')  # a strong entity tag (RFC 9110), as the ETag header gives it
+# A strong entity tag (RFC 9110) as the ETag header gives it: ours are digits ("*" quoted
+# is a tag that names no version, not the * that means any).
+_ETAG = re.compile(r'"[^"*]+"')
 
 
 def _if_match(request, review: Review) -> str:
@@ -246,10 +248,11 @@ def _if_match(request, review: Review) -> str:
     header = request.headers.get("If-Match")
     if header is None:
         return ""
-    tags = [tag.strip() for tag in header.split(",")]
+    # Empty list items are allowed (RFC 9110's #rule: a trailing comma).
+    tags = [tag.strip() for tag in header.split(",") if tag.strip()]
     if tags == ["*"]:
         return ""
-    if not all(_ETAG.fullmatch(tag) for tag in tags):
+    if not tags or not all(_ETAG.fullmatch(tag) for tag in tags):
         # Not "changed since": the header names no version at all (probe 110); nor a
         # weak tag, "" or * among tags, which never name a review's version (probe 113).
         raise ApiValidationError(
