@@ -4,7 +4,8 @@
 A password reset's or an invitation's link holds a token that sets the account's
 password until it is used: opened once and left (a mail scanner follows links), the
 logged address worked for whoever read the log, for days (probe 72). The back office's
-searches hold the names and addresses instructors looked for.
+searches and the API's lookups by address hold the names and addresses instructors
+looked for.
 """
 
 from __future__ import annotations
@@ -22,12 +23,17 @@ _LINK_TOKEN = re.compile(
     rf"({_SLASH}accounts{_SLASH}(?:password{_SLASH}reset|welcome|confirm){_SLASH}"
     rf"(?:(?!{_SLASH})[^?#&\s])+{_SLASH})(?!set-password{_SLASH})(?:(?!{_SLASH})[^?#&\s])+"
 )
-_ADMIN_SEARCH = re.compile(r"(/admin/[^?#\s]*\?(?:[^#\s]*&)?q=)[^&#\s]*")
+# The back office's search box (q=) and its pickers' (autocomplete's term=).
+_ADMIN_SEARCH = re.compile(r"(/admin/[^?#\s]*\?(?:[^#\s]*&)?(?:q|term)=)[^&#\s]*")
+# An address looked up by (the API's enrollments, ?email=…: probe 115), anywhere.
+_EMAIL = re.compile(r"([?&]email=)[^&#\s]*")
 
 
 def redacted(address: str) -> str:
     """ADDRESS (a path, with its query or not, or a whole URL) as the log may keep it."""
-    return _ADMIN_SEARCH.sub(r"\1" + HIDDEN, _LINK_TOKEN.sub(r"\1" + HIDDEN, address))
+    address = _LINK_TOKEN.sub(r"\1" + HIDDEN, address)
+    address = _ADMIN_SEARCH.sub(r"\1" + HIDDEN, address)
+    return _EMAIL.sub(r"\1" + HIDDEN, address)
 
 
 class AccessLogger(Logger):
