@@ -326,6 +326,16 @@ def personal_data_of(user: User) -> dict:
         .select_related("regrade__criterion", "regrade__review__group__assignment")
         .order_by("created_at", "pk")
     )
+    # The threads of their group's requests, as its feedback page shows them: who wrote
+    # is "you", "your group" or "the grading side", never a name (probe 115).
+    threads = (
+        RegradeMessage.objects.filter(
+            regrade__review__in=reviews, regrade__review__group__memberships__student=user
+        )
+        .exclude(author=user)
+        .select_related("regrade__criterion", "regrade__review__group__assignment")
+        .order_by("regrade_id", "created_at", "pk")
+    )
     ratings = (
         PeerRating.objects.filter(rater=user)
         .select_related("ratee", "group__assignment")
@@ -338,6 +348,8 @@ def personal_data_of(user: User) -> dict:
                 "project": assignment.title,
                 "mark": mark.mark,
                 "set_by_an_instructor": mark.override is not None,
+                # Held about them, so theirs to read (probe 115), shown on no page.
+                "instructors_reason": mark.override.reason if mark.override else None,
                 "group_mark": mark.grade.mark if mark.grade else None,
                 "late_penalty_percent": mark.grade.penalty_percent if mark.grade else None,
                 "peer_factor": mark.capped_factor_display,
@@ -396,6 +408,16 @@ def personal_data_of(user: User) -> dict:
                 "written_at": m.created_at,
             }
             for m in written
+        ],
+        "regrade_messages_to_them": [
+            {
+                "project": m.regrade.review.group.assignment.title,
+                "criterion": m.regrade.criterion.title,
+                "from": "the grading side" if m.from_staff else "your group",
+                "message": m.text,
+                "written_at": m.created_at,
+            }
+            for m in threads
         ],
         "peer_ratings_given": [
             {

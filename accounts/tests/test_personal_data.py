@@ -154,7 +154,7 @@ def test_a_student_downloads_everything_the_site_keeps_on_them(client, term, bob
     for never in (
         term.dave.email,
         "Dave's opinion of bob",  # a rating of bob by a teammate is never shown to bob
-        "Dave's private circumstances",  # an override's reason is the instructor's
+        "Dave's private circumstances",  # another student's override: dave's to read
         "Draft words nobody released",
         "Grace",  # who graded is not shown on the feedback page
         secret,
@@ -162,6 +162,14 @@ def test_a_student_downloads_everything_the_site_keeps_on_them(client, term, bob
         password,
     ):
         assert never not in text
+
+
+def test_an_instructors_override_comes_with_its_reason_to_its_student(client, term):
+    """Probe 115: the reason an instructor gave for a student's mark (a medical one) is
+    held about that student, so it is theirs to read; bob's download has none of it."""
+    [mark] = download(client, term.dave)["marks"]
+    assert mark["set_by_an_instructor"] is True
+    assert mark["instructors_reason"] == "Dave's private circumstances"
 
 
 def test_the_profile_offers_the_download_and_only_its_owner_gets_it(client, term, bob, grace):

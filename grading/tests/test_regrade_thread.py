@@ -4,6 +4,7 @@ accept or decline, and students re-asked in new requests, the exchange lost)."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from html import unescape
 
@@ -194,6 +195,15 @@ def test_a_students_data_download_holds_what_they_wrote_in_threads():
     data = _client(a.student).get(reverse("accounts:personal_data")).json()
     written = [m["message"] for m in data["regrade_messages_written"]]
     assert written == ["app.py, line 3"]
+    # The thread's other messages, as the feedback page shows them: not who wrote them
+    # (probe 115: only their own were there).
+    [asked] = data["regrade_messages_to_them"]
+    assert (asked["message"], asked["from"]) == ("Which file?", "the grading side")
+    assert str(a.grader) not in json.dumps(data, default=str)
+    # Another course's student: none of it.
+    other = build_tenant("Banana")
+    theirs = _client(other.student).get(reverse("accounts:personal_data")).json()
+    assert theirs["regrade_messages_to_them"] == []
 
 
 def test_the_thread_as_a_teacher_a_reading_grader_and_a_double_click_meet_it():
