@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import secrets
 from dataclasses import dataclass
 
@@ -11,7 +10,8 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Concat, Substr
 
 from .models import User
 from .retention import LOGIN_LOGS, finished_tasks
@@ -30,28 +30,6 @@ class Anonymised:
 
 
 @transaction.atomic
-def _rename_in_history(former: str, now: str) -> None:
-    """Write NOW for FORMER, as a whole name, in the back office's history: the rows
-    named after the person (an enrollment "Name · Course · Role", a rating "A rated B")
-    and the changes that name them (a group's member added through its form: "Added
-    group membership “Sam Student in Team Gamma”", which outlived the erasure: probe 115).
-    """
-    in_json = json.dumps(former)[1:-1]  # as change_message's JSON holds it (\u00eb…)
-    as_word = re.compile(rf"(?<!\w){re.escape(former)}(?!\w)")
-    as_word_in_json = re.compile(rf"(?<!\w){re.escape(in_json)}(?!\w)")
-    now_in_json = json.dumps(now)[1:-1]
-    changed = []
-    for entry in LogEntry.objects.filter(
-        Q(object_repr__contains=former) | Q(change_message__contains=in_json)
-    ):
-        object_repr = as_word.sub(now, entry.object_repr)
-        change_message = as_word_in_json.sub(now_in_json, entry.change_message)
-        if (object_repr, change_message) != (entry.object_repr, entry.change_message):
-            entry.object_repr, entry.change_message = object_repr, change_message
-            changed.append(entry)
-    LogEntry.objects.bulk_update(changed, ["object_repr", "change_message"], batch_size=500)
-
-
 def account_anonymise(*, person: User, by: User) -> Anonymised:
     """Replace PERSON's name, username and address with a pseudonym, close the account
     and delete what the site logged of them (logins, finished tasks naming the address).
@@ -101,6 +79,8 @@ def account_anonymise(*, person: User, by: User) -> Anonymised:
     LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(User), object_id=str(person.pk)
     ).update(object_repr=str(person))
-    _rename_in_history(former_name, str(person))
+    LogEntry.objects.filter(object_repr__startswith=f"{former_name} · ").update(
+        object_repr=Concat(Value(f"{person} · "), Substr("object_repr", len(former_name) + 4))
+    )
     forget_user(person.pk)
     return Anonymised(person=person, former_name=former_name, logins=logins, tasks=tasks)
