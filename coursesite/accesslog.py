@@ -23,10 +23,15 @@ _LINK_TOKEN = re.compile(
     rf"({_SLASH}accounts{_SLASH}(?:password{_SLASH}reset|welcome|confirm){_SLASH}"
     rf"(?:(?!{_SLASH})[^?#&\s])+{_SLASH})(?!set-password{_SLASH})(?:(?!{_SLASH})[^?#&\s])+"
 )
-# The back office's search box (q=) and its pickers' (autocomplete's term=).
-_ADMIN_SEARCH = re.compile(r"(/admin/[^?#\s]*\?(?:[^#\s]*&)?(?:q|term)=)[^&#\s]*")
+# The back office's search box (q=) and its pickers' (autocomplete's term=), also inside
+# a login page's ?next= (encoded: "?" is %3F, "&" %26 and "=" %3D; probe 116).
+_Q, _AND, _EQ = r"(?:\?|%3[Ff])", r"(?:&|%26)", r"(?:=|%3[Dd])"
+_ADMIN_SEARCH = re.compile(
+    rf"({_SLASH}admin{_SLASH}(?:(?!{_Q})[^#\s])*{_Q}(?:(?:(?!{_Q})[^#\s])*?{_AND})?"
+    rf"(?:q|term){_EQ})(?:(?!{_AND})[^&#\s])*"
+)
 # An address looked up by (the API's enrollments, ?email=…: probe 115), anywhere.
-_EMAIL = re.compile(r"([?&]email=)[^&#\s]*")
+_EMAIL = re.compile(rf"((?:{_Q}|{_AND})email{_EQ})(?:(?!{_AND})[^&#\s])*")
 
 
 def redacted(address: str) -> str:

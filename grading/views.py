@@ -299,6 +299,9 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
             return _render_review(request, review, form, criteria, editable, released, status=400)
         form = RubricForm(request.POST, criteria=criteria, scores=scores, keep_unsent=True)
         complete = "complete" in request.POST
+        # Given back whether this save goes through or not (probe 116: a refusal lost it).
+        if removed := _removed_meanwhile(request.POST, criteria):
+            messages.warning(request, removed)
         form, version, taken, clashes, changed_by = _caught_up(request, review, form)
         if clashes:
             # Nothing saved: the form holds the other change where this page left a field
@@ -348,8 +351,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
                         messages.error(request, message)
             else:
                 saved = "Review completed." if complete else "Draft saved. Nothing is lost."
-                if removed := _removed_meanwhile(request.POST, criteria):
-                    messages.warning(request, removed)
+                if removed:
                     saved = "Review completed." if complete else "Draft saved."
                 if taken:
                     saved = "Review completed." if complete else "Draft saved."
@@ -409,10 +411,15 @@ def review_draft(request: HttpRequest, pk: int) -> JsonResponse:
             f"{changed_by}, and changed {form.labels(clashes)} too. Press “Save draft” to see both."
         )
         return JsonResponse({"saved": False, "errors": [error[0].upper() + error[1:]]}, status=409)
+    removed = _removed_meanwhile(request.POST, criteria)
     if not form.is_valid():
         labels = {name: f"{field.label}: " for name, field in form.fields.items()}
         errors = [labels.get(name, "") + " ".join(found) for name, found in form.errors.items()]
-        return JsonResponse({"saved": False, "errors": errors}, status=400)
+        return JsonResponse(
+            {"saved": False, "errors": [*errors, *([removed] if removed else [])]},
+            status=400,
+            encoder=_MarkupSafeJSONEncoder,
+        )
     try:
         review = services.review_draft_save(
             review=review,
@@ -447,7 +454,7 @@ def review_draft(request: HttpRequest, pk: int) -> JsonResponse:
             f"Meanwhile {changed_by} ({form.labels(taken)}): that "
             "change is kept with yours, and shown here."
         )
-    if removed := _removed_meanwhile(request.POST, criteria):
+    if removed:
         notes.append(removed)
     if notes:
         answer["note"] = " ".join(notes)

@@ -51,6 +51,15 @@ TOKEN = "cz8p1k-4b1f2a9e0c7d3e5f6a8b9c0d1e2f3a4b"
             "https://courses.example.edu/api/v1/enrollments/?email=zoe@example.org&course=1",
             "https://courses.example.edu/api/v1/enrollments/?email=…&course=1",
         ),
+        # ... and inside the login page's ?next= when the session had ended (probe 116).
+        (
+            "/admin/login/?next=/admin/autocomplete/%3Fterm%3Doscar%2540x.org%26model_name%3Dy",
+            "/admin/login/?next=/admin/autocomplete/%3Fterm%3D…%26model_name%3Dy",
+        ),
+        (
+            "/accounts/login/?next=/api/v1/enrollments/%3Fcourse%3D1%26email%3Dzoe%2540x.org",
+            "/accounts/login/?next=/api/v1/enrollments/%3Fcourse%3D1%26email%3D…",
+        ),
         # Everything else as it was.
         ("/search/?q=flask", "/search/?q=flask"),
         ("/courses/python-web/flask-routes/", "/courses/python-web/flask-routes/"),

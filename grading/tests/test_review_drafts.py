@@ -211,6 +211,18 @@ def test_what_was_typed_for_a_criterion_removed_meanwhile_is_given_back(world, g
     assert "Comment on Short-lived: “My long <b>feedback</b>”" in text
     assert "Nothing is lost" not in text and "Draft saved." in text
     assert "My long <b>feedback</b>" not in saved.content.decode()  # shown as text
+    # A save refused for another reason gives it back too (probe 116: it was lost).
+    refused = client.post(
+        reverse("grading:review", kwargs={"pk": world.review.pk}),
+        {**typed, f"score_{world.style.pk}": "99", "save": "1"},
+    )
+    assert refused.status_code == 400
+    assert "Comment on Short-lived: “My long <b>feedback</b>”" in html.unescape(
+        refused.content.decode()
+    )
+    bad_draft = client.post(draft_url(world.review), {**typed, f"score_{world.style.pk}": "99"})
+    assert bad_draft.status_code == 400
+    assert any("Comment on Short-lived" in e for e in bad_draft.json()["errors"])
     # Nothing removed: nothing said.
     again = client.post(draft_url(world.review), draft(world))
     assert "note" not in again.json()
