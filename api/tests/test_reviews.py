@@ -297,6 +297,28 @@ def test_an_if_match_that_is_no_etag_is_told_so_not_said_changed(apple, header):
     assert answer.status_code == 200, answer.content
 
 
+def test_an_if_match_naming_no_version_it_had_is_not_said_changed(apple):
+    """Probe 116: "abc" (never an ETag of this review) was answered "changed by you since
+    you read it"; an ETag from before the last save still is."""
+    url = f"/api/v1/reviews/{apple.review_o.pk}/"
+    grader = token_client(apple.grader)
+    old = grader.get(url)["ETag"]
+    grader.patch(url, {"overall_feedback": "Saved"}, "application/json")
+    now = grader.get(url)["ETag"]
+    for made_up in ('"abc"', '"99999999999999999999"'):
+        response = grader.patch(
+            url, {"overall_feedback": "Mine"}, "application/json", HTTP_IF_MATCH=made_up
+        )
+        assert response.status_code == 412
+        detail = response.json()["detail"]
+        assert detail.startswith("If-Match names no version this review has had")
+        assert now in detail and "changed" not in detail
+    stale = grader.patch(url, {"overall_feedback": "Mine"}, "application/json", HTTP_IF_MATCH=old)
+    assert stale.status_code == 412
+    assert "changed by you (another request)" in stale.json()["detail"]
+    assert grader.get(url).json()["overall_feedback"] == "Saved"
+
+
 def test_a_comment_sent_again_is_the_same_one_and_another_criterion_is_another(apple):
     """Probe 110: the same words on the same line for a second criterion answered 201 with
     the first comment, the criterion dropped; a retry is the same comment, answered 200."""

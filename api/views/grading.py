@@ -264,6 +264,15 @@ def _if_match(request, review: Review) -> str:
             }
         )
     if _etag(review) not in tags:
+        # A version is when the review was saved (draft_version): a tag that is no such
+        # time before its last save was never its version, and "changed since you read
+        # it" would send the client looking for a writer (probe 116).
+        now = grading.draft_version(review)
+        if not any(tag[1:-1].isdigit() and int(tag[1:-1]) < int(now or 0) for tag in tags):
+            raise PreconditionFailed(
+                f"If-Match names no version this review has had (its ETag is {_etag(review)}):"
+                " read it again, then send your change with the ETag it answers with."
+            )
         raise PreconditionFailed(_stale(review, request.user))
     # Checked again under the project's lock, where a save meanwhile is refused too.
     return grading.draft_version(review)
