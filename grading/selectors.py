@@ -320,6 +320,14 @@ def personal_data_of(user: User) -> dict:
         .select_related("criterion", "review__group__assignment")
         .order_by("created_at", "pk")
     )
+    # A teammate's requests about their group's feedback, which its page shows them with
+    # its reason and answer (probe 116: the threads' messages came without them).
+    teammates = (
+        RegradeRequest.objects.filter(review__in=reviews)
+        .exclude(requested_by=user)
+        .select_related("criterion", "review__group__assignment")
+        .order_by("created_at", "pk")
+    )
     # What USER wrote in regrade threads, as a student or as a grader.
     written = (
         RegradeMessage.objects.filter(author=user)
@@ -399,6 +407,17 @@ def personal_data_of(user: User) -> dict:
                 "answered_at": r.answered_at,
             }
             for r in regrades
+        ],
+        "regrade_requests_of_their_group": [
+            {
+                "project": r.review.group.assignment.title,
+                "criterion": r.criterion.title,
+                "reason": r.reason,
+                "asked_at": r.created_at,
+                "status": r.get_status_display(),
+                "answer": r.response if r.answered_at else None,
+            }
+            for r in teammates
         ],
         "regrade_messages_written": [
             {

@@ -204,6 +204,13 @@ def test_a_students_data_download_holds_what_they_wrote_in_threads():
     other = build_tenant("Banana")
     theirs = _client(other.student).get(reverse("accounts:personal_data")).json()
     assert theirs["regrade_messages_to_them"] == []
+    assert theirs["regrade_requests_of_their_group"] == []
+    # A teammate gets the group's request with its reason, as the feedback page shows it
+    # (probe 116: only its messages came); the one who asked has it as their own.
+    mate = _client(a.removed_student).get(reverse("accounts:personal_data")).json()
+    [request] = mate["regrade_requests_of_their_group"]
+    assert (request["reason"], request["criterion"]) == (a.regrade.reason, a.criterion.title)
+    assert data["regrade_requests_of_their_group"] == []
 
 
 def test_the_thread_as_a_teacher_a_reading_grader_and_a_double_click_meet_it():
