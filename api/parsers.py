@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import codecs
-import io
 import json
 
 from django.conf import settings
 from rest_framework import parsers
 from rest_framework.exceptions import APIException, ParseError
+from rest_framework.utils import json as drf_json
 
 
 class BodyTooLarge(APIException):
@@ -80,7 +80,7 @@ class JSONParser(parsers.JSONParser):
         # A byte-order mark may come first (RFC 8259 lets a reader ignore it).
         start = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
         try:
-            raw[start:].decode("utf-8")
+            text = raw[start:].decode("utf-8")
         except UnicodeDecodeError as exc:
             at = start + exc.start
             raise ParseError(
@@ -88,12 +88,14 @@ class JSONParser(parsers.JSONParser):
                 f"position {at}): send JSON in UTF-8, whatever charset the Content-Type "
                 "names."
             ) from exc
-        body = io.BytesIO(raw[start:])
-        parser_context = {**(parser_context or {}), "encoding": "utf-8"}
+        # Read as DRF's parse() does, from the text decoded once.
+        parse_constant = drf_json.strict_constant if self.strict else None
         try:
-            data = super().parse(body, media_type, parser_context)
+            data = drf_json.loads(text, parse_constant=parse_constant)
         except RecursionError as exc:
             raise ParseError("JSON parse error - the document is nested too deeply.") from exc
+        except ValueError as exc:
+            raise ParseError(f"JSON parse error - {exc}") from exc
         try:
             json.dumps(data, ensure_ascii=False).encode()
         except UnicodeEncodeError as exc:
