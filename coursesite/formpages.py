@@ -38,7 +38,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve, reverse
 from django.views.decorators.csrf import csrf_protect
@@ -403,6 +403,12 @@ class _SkipFiles(FileUploadHandler):
 
     def file_complete(self, file_size):
         return None
+
+
+def script_refusal(detail: str, *, status: int) -> JsonResponse:
+    """A refusal for a page's script (``wants_json``): the reason as "error", which the
+    lessons' and practice scripts read, and in "errors", which the review's autosave reads."""
+    return JsonResponse({"error": detail, "errors": [detail]}, status=status)
 
 
 def wants_json(request: HttpRequest) -> bool:

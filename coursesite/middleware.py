@@ -9,14 +9,14 @@ from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
 from django.core.exceptions import BadRequest
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware import csrf
 from django.shortcuts import render
 from django.urls import NoReverseMatch, Resolver404, ResolverMatch, resolve, reverse
 from whitenoise.base import scantree
 from whitenoise.middleware import WhiteNoiseMiddleware
 
-from .formpages import wants_json
+from .formpages import script_refusal, wants_json
 
 NUL = "\x00"
 
@@ -153,7 +153,7 @@ class MethodNotAllowedPageMiddleware:
                 f"This address does not accept a {request.method[:20]} request: it takes "
                 f"{', '.join(allowed)} only."
             )
-            page = JsonResponse({"error": said, "errors": [said]}, status=405)
+            page = script_refusal(said, status=405)
         else:
             page = render(request, "errors/405.html", {"allowed": allowed}, status=405)
         if "Allow" in response:

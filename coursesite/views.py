@@ -19,7 +19,7 @@ from django.views.decorators.http import require_safe
 from access import policy
 from api.parsers import body_too_large_detail
 
-from .formpages import wants_json
+from .formpages import script_refusal, wants_json
 from .logfilters import database_unavailable
 from .middleware import ExplainedBadRequest
 
@@ -78,7 +78,7 @@ def _migrations_pending() -> int:
 def _api_problem(request: HttpRequest, status: int, title: str, detail: str) -> JsonResponse | None:
     if not request.path.startswith("/api/"):
         if wants_json(request):
-            return JsonResponse({"error": detail, "errors": [detail]}, status=status)
+            return script_refusal(detail, status=status)
         return None
     problem = {
         "type": "about:blank",
