@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import secrets
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q, Value
 from django.db.models.functions import Concat, Substr
 
+from .history import history_rename
 from .models import User
 from .retention import LOGIN_LOGS, finished_tasks
 from .signals import forget_user
@@ -44,6 +46,7 @@ def account_anonymise(*, person: User, by: User) -> Anonymised:
     if person.is_superuser:
         raise ValidationError(f"{person} is a superuser: take that away first.")
     person = User.objects.select_for_update().get(pk=person.pk)
+    person_then = copy.copy(person)
     former_name = str(person)
     addresses = {person.email.lower(), person.pending_email.lower()} - {""}
     logins_as = {person.username.lower(), *addresses}
@@ -74,11 +77,14 @@ def account_anonymise(*, person: User, by: User) -> Anonymised:
     for address in addresses:
         named |= Q(args_kwargs__icontains=json.dumps(address))
     tasks = finished_tasks().filter(named).delete()[0]
-    # The back office's history names the account, and the rows named after it (an
-    # enrollment "Name · Course · Role"), as they were.
+    # The back office's history names the account, and the rows named after it as they
+    # were: those of its rows each app names (a group's "Added group membership “Name in
+    # Team”" outlived the erasure: probe 115), then any deleted since whose name begins
+    # with it (an answer "Name · question · right").
     LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(User), object_id=str(person.pk)
     ).update(object_repr=str(person))
+    history_rename(person_then=person_then, person=person)
     LogEntry.objects.filter(object_repr__startswith=f"{former_name} · ").update(
         object_repr=Concat(Value(f"{person} · "), Substr("object_repr", len(former_name) + 4))
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.dispatch import receiver
 
+from accounts.history import rows_naming_requested
 from accounts.personal_data import personal_data_requested
 from lessons.signals import removal_consequences
 from projects.signals import marks_lock, project_copied, submission_created
@@ -41,3 +42,8 @@ def marks_and_feedback_of(sender, user, **kwargs) -> dict:
 @receiver(removal_consequences, dispatch_uid="grading-removal-consequences")
 def marks_and_reviews_left(sender, enrollments, **kwargs) -> list[str]:
     return selectors.removal_consequences(enrollments)
+
+
+@receiver(rows_naming_requested, dispatch_uid="grading-rows-naming")
+def reviews_and_ratings_of(sender, person, **kwargs) -> list[tuple]:
+    return selectors.rows_naming(person)

@@ -488,3 +488,21 @@ def removal_consequences(enrollments) -> list[str]:
                 "page (the project's grading page lists them)."
             )
     return notes
+
+
+def rows_naming(person: User) -> list[tuple]:
+    """PERSON's reviews, peer ratings and mark overrides, as (row, field) pairs for the
+    back office's history (accounts.history)."""
+    ratings = PeerRating.objects.select_related("rater", "ratee")
+    return [
+        *(
+            (review, "grader")
+            for review in Review.objects.filter(grader=person).select_related("group")
+        ),
+        *((rating, "rater") for rating in ratings.filter(rater=person)),
+        *((rating, "ratee") for rating in ratings.filter(ratee=person)),
+        *(
+            (override, "student")
+            for override in MarkOverride.objects.filter(student=person).select_related("assignment")
+        ),
+    ]

@@ -378,3 +378,14 @@ def work_in(lessons) -> tuple[int, int, int]:
     students = set(answers.values_list("user_id", flat=True).distinct())
     students |= set(tries.values_list("user_id", flat=True).distinct())
     return answers.count(), tries.count(), len(students)
+
+
+def rows_naming(person) -> list[tuple]:
+    """PERSON's answers and tries, as (row, field) pairs for the back office's history
+    (accounts.history): a list of answers deleted there names each."""
+    answers = Attempt.objects.filter(user=person).select_related("question")
+    tries = ExerciseAttempt.objects.filter(user=person).select_related("exercise")
+    return [
+        *((a, "user") for a in answers.only("user", "question__slug", "correct")),
+        *((t, "user") for t in tries.only("user", "exercise__title")),
+    ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.dispatch import receiver
 
+from accounts.history import rows_naming_requested
 from accounts.personal_data import personal_data_requested
 from lessons.signals import course_copied
 
@@ -22,3 +23,8 @@ def copy_projects(sender, source, copy, shift, **kwargs) -> list[str]:
 @receiver(personal_data_requested, dispatch_uid="projects-personal-data")
 def groups_and_versions_of(sender, user, **kwargs) -> dict:
     return selectors.personal_data_of(user)
+
+
+@receiver(rows_naming_requested, dispatch_uid="projects-rows-naming")
+def memberships_of(sender, person, **kwargs) -> list[tuple]:
+    return selectors.rows_naming(person)

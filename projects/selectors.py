@@ -481,3 +481,16 @@ def graded_penalties(assignment: ProjectAssignment) -> dict[str, Decimal]:
         days = assignment.days_late(group.graded_submission.submitted_at, group.deadline())
         penalties[group.name] = assignment.late_penalty_percent(days)
     return penalties
+
+
+def rows_naming(person: User) -> list[tuple]:
+    """PERSON's group memberships, those of groups they left rebuilt, as (row, field)
+    pairs for the back office's history (accounts.history)."""
+    memberships = list(GroupMembership.objects.filter(student=person).select_related("group"))
+    left = (
+        Group.objects.filter(events__student=person)
+        .exclude(pk__in=[m.group_id for m in memberships])
+        .distinct()
+    )
+    memberships += [GroupMembership(student=person, group=group) for group in left]
+    return [(membership, "student") for membership in memberships]

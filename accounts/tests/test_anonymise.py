@@ -124,6 +124,73 @@ def test_a_former_student_is_anonymised_and_the_grades_stay(
     assert "Bob Student" not in listing and f"former-{bob.pk}" in listing
 
 
+def logged(admin_user, row, object_repr, *added) -> LogEntry:
+    """A back office history entry about ROW, as Django writes one: ADDED names the
+    rows its form's inline tables added, as (verbose name, name) pairs."""
+    return LogEntry.objects.create(
+        user_id=admin_user.pk,
+        content_type=ContentType.objects.get_for_model(row),
+        object_id=str(row.pk),
+        object_repr=object_repr,
+        action_flag=CHANGE,
+        change_message=json.dumps(
+            [{"added": {"name": name, "object": text}} for name, text in added]
+        ),
+    )
+
+
+def test_the_history_names_the_pseudonym_for_the_persons_rows_only(
+    admin_client, admin_user, released, alice, bob
+):
+    """The back office's history named the anonymised person in its changes ("Added
+    group membership “Bob Student in Team Rocket”", probe 115); only rows of theirs
+    change, named whole: a Bob Studentson is another person (probe 116)."""
+    from grading.models import MarkOverride, PeerRating
+    from projects.models import Group, MembershipEvent
+
+    group = released.group
+    studentson = User.objects.create(username="bs", display_name="Bob Studentson")
+    added = logged(
+        admin_user,
+        group,
+        "Team Rocket",
+        ("group membership", "Bob Student in Team Rocket"),
+        ("group membership", "Bob Studentson in Team Rocket"),
+        ("extension", "Bob Student in Team Rocket"),  # not a membership: not his row
+    )
+    # A group he left: its membership row is gone, its history stays.
+    owls = Group.objects.create(assignment=released.assignment, name="Owls")
+    MembershipEvent.objects.create(group=owls, student=bob, action=MembershipEvent.Action.LEFT)
+    left = logged(admin_user, owls, "Owls", ("group membership", "Bob Student in Owls"))
+    rating = PeerRating.objects.create(group=group, rater=released.dave, ratee=bob, score=4)
+    override = MarkOverride.objects.create(
+        assignment=released.assignment, student=bob, mark=Decimal("90.00"), reason="Ill", by=alice
+    )
+    rated = logged(admin_user, rating, str(rating))
+    overridden = logged(admin_user, override, str(override))
+    other_override = logged(admin_user, override, "Bob Studentson: 90.00% (Blog engine)")
+
+    assert anonymise(admin_client, bob).status_code == 302
+    pseudonym = f"Former member {bob.pk}"
+    for entry in (added, left, rated, overridden, other_override):
+        entry.refresh_from_db()
+    assert added.get_change_message() == (
+        f"Added group membership “{pseudonym} in Team Rocket”. "
+        "Added group membership “Bob Studentson in Team Rocket”. "
+        "Added extension “Bob Student in Team Rocket”."
+    )
+    assert left.get_change_message() == f"Added group membership “{pseudonym} in Owls”."
+    assert rated.object_repr == f"Dave Student rated {pseudonym}: 4"
+    assert overridden.object_repr == f"{pseudonym}: 90.00% (Blog engine)"
+    assert other_override.object_repr == "Bob Studentson: 90.00% (Blog engine)"
+    # The group's history page, as an instructor reads it.
+    page = admin_client.get(reverse("admin:projects_group_history", args=[group.pk]))
+    text = page.content.decode()
+    assert f"{pseudonym} in Team Rocket" in text and "Bob Studentson in Team Rocket" in text
+    assert "Bob Student in Team Rocket”. Added group" not in text
+    assert str(studentson) == "Bob Studentson"
+
+
 def test_only_superusers_anonymise_and_never_themselves_or_a_superuser(
     client, admin_client, admin_user, released, alice, bob
 ):

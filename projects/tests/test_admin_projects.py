@@ -171,6 +171,33 @@ def test_removing_a_member_keeps_the_history(admin_client, owls, student):
     assert MembershipEvent.objects.filter(student=student, action="removed").exists()
 
 
+def test_the_groups_history_forgets_an_anonymised_members_name(
+    admin_client, owls, course, django_user_model
+):
+    """Added and then removed in the back office, a student later anonymised is named by
+    the pseudonym in the group's history, not as they were (probe 115)."""
+    from accounts.services import account_anonymise
+
+    path = reverse("admin:projects_group_change", args=[owls.pk])
+    newcomer = enroll(course)
+    newcomer.display_name = "Nia Newcomer"
+    newcomer.save()
+    added = admin_client.post(path, inline_data(owls, **{"memberships-2-0-student": newcomer.pk}))
+    assert added.status_code == 302
+    index = list(owls.memberships.values_list("student", flat=True)).index(newcomer.pk)
+    removed = admin_client.post(path, inline_data(owls, **{f"memberships-{index}-DELETE": "on"}))
+    assert removed.status_code == 302
+    history = reverse("admin:projects_group_history", args=[owls.pk])
+    assert admin_client.get(history).content.decode().count("Nia Newcomer in Owls") == 2
+
+    superuser = django_user_model.objects.create_superuser("root", "root@example.org", "x")
+    account_anonymise(person=newcomer, by=superuser)
+
+    text = admin_client.get(history).content.decode()
+    assert "Nia Newcomer" not in text
+    assert text.count(f"Former member {newcomer.pk} in Owls") == 2
+
+
 def test_granting_an_extension(admin_client, owls, teacher):
     path = reverse("admin:projects_group_change", args=[owls.pk])
     too_early = owls.assignment.due_at - timedelta(days=1)
