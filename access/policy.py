@@ -68,6 +68,11 @@ Condition = Callable[[Model], Q]  # user -> a filter on the rule's model
 
 # What a missing object, a draft and another course's object all answer (a 404).
 NOT_FOUND = "No such page."
+# What a member of the course's staff, a member of a group too, is told of its grading.
+OWN_GROUP = (
+    "You are a member of this group: nobody grades their own group, answers its regrade "
+    "requests or sets its marks. Another instructor of the course does."
+)
 
 
 class RefusedInWords(PermissionDenied):
@@ -81,6 +86,9 @@ class Grant:
 
     roles: frozenset[str]
     when: Condition | None = None
+    # What a person with ROLES is told when WHEN excludes the row, if not merely that
+    # their role does not allow it.
+    refusal: str = ""
 
 
 @dataclass(frozen=True)
@@ -133,6 +141,25 @@ def _member_of(group: str) -> Condition:
         return Q(**{f"{group}__in": memberships.filter(student=user).values("group_id")})
 
     return condition
+
+
+def _not_member_of(group: str) -> Condition:
+    """Rows whose group (at GROUP) does not have USER as a member: nobody grades their own
+    group. A student made a grader or an instructor keeps their groups (their marks stand
+    on them): made an instructor, one answered one's own regrade requests (probe 117)."""
+    member_of = _member_of(group)
+    return lambda user: ~member_of(user)
+
+
+def sets_own_groups_mark(user, assignment_id: int, student_id: int) -> bool:
+    """Whether an override of STUDENT_ID's mark on the project would set USER's own mark
+    or a teammate's: nobody grades their own group (probe 117)."""
+    if is_superuser(user):
+        return False
+    teammates = _model("projects.GroupMembership").objects.filter(
+        assignment_id=assignment_id, student_id=student_id, group__memberships__student=user
+    )
+    return student_id == user.pk or teammates.exists()
 
 
 def _assigned_grader(user) -> Q:
@@ -284,7 +311,10 @@ RULES: dict[str, Rule] = {
                 Grant(GRADERS, _assigned_or_open_to_graders),
                 Grant(STUDENTS, _released_feedback_of_member),
             ),
-            GRADE: (Grant(TEACHERS), Grant(GRADERS, _assigned_grader)),
+            GRADE: (
+                Grant(TEACHERS, _not_member_of("group"), refusal=OWN_GROUP),
+                Grant(GRADERS, _assigned_grader),
+            ),
             TEACH: TEACHING,
         },
     ),
@@ -297,6 +327,8 @@ RULES: dict[str, Rule] = {
         actions={VIEW: (Grant(TEACHERS), Grant(STUDENTS, _own("student"))), TEACH: TEACHING},
     ),
     "grading.GradeRelease": Rule(course="assignment__course", actions={TEACH: TEACHING}),
+    # Read in the back office; set on the grading pages, where nobody sets their own
+    # group's marks (sets_own_groups_mark).
     "grading.MarkOverride": Rule(course="assignment__course", actions={TEACH: TEACHING}),
     "grading.PeerRating": Rule(
         course="group__assignment__course",
@@ -490,7 +522,9 @@ def _grants(rule: Rule, action: str, roles: Collection[str] | None) -> tuple[Gra
     grants = rule.actions.get(action, ())
     if roles is None:
         return grants
-    return tuple(Grant(grant.roles & frozenset(roles), grant.when) for grant in grants)
+    return tuple(
+        Grant(grant.roles & frozenset(roles), grant.when, grant.refusal) for grant in grants
+    )
 
 
 def access_filter(
@@ -680,8 +714,24 @@ def require(user, action: str, obj: Model, *, roles: Collection[str] | None = No
     if can(user, action, obj, roles=roles):
         return
     if (action, roles) != (VIEW, None) and can(user, VIEW, obj):
+        reason = refusal(user, action, obj, roles=roles)
+        if reason:
+            raise RefusedInWords(reason)
         raise PermissionDenied("Your role in this course does not allow this.")
     raise Http404(NOT_FOUND)
+
+
+def refusal(user, action: str, obj: Model, *, roles: Collection[str] | None = None) -> str:
+    """Why USER may not ACTION OBJ in words for them, when their role's grant says it
+    (``can`` said no); "" when it is merely their role."""
+    rule = _rule(type(obj))
+    if rule.parent:
+        return refusal(user, action, getattr(obj, rule.parent), roles=roles)
+    role = role_in(user, course_id_of(obj))
+    for grant in _grants(rule, action, roles):
+        if role in grant.roles and grant.refusal:
+            return grant.refusal
+    return ""
 
 
 def visible_users(user):

@@ -1329,6 +1329,7 @@ def mark_override(
     MARK_CHANGED), so neither is told success while the other's mark is lost.
     """
     _lock(assignment.pk)
+    _check_not_own_group(by, assignment.pk, student)
     if not overridable_students(assignment).filter(pk=student.pk).exists():
         raise ValidationError(f"{student} is not a student of this project's course.")
     if not (0 <= mark <= 100):
@@ -1376,6 +1377,8 @@ def _tell_mark_changed(assignment_id: int, student_id: int, *, why: str = "overr
 def mark_override_delete(*, override: MarkOverride, by: User | None = None) -> bool:
     """Delete OVERRIDE (as it is under the project's lock); False if it was gone."""
     _lock(override.assignment_id)
+    if by is not None:
+        _check_not_own_group(by, override.assignment_id, override.student)
     current = MarkOverride.objects.filter(pk=override.pk).first()
     if current is None:
         return False
@@ -1386,6 +1389,12 @@ def mark_override_delete(*, override: MarkOverride, by: User | None = None) -> b
 
 
 MARK_CHANGED = "mark_changed"
+
+
+def _check_not_own_group(by: User, assignment_id: int, student: User) -> None:
+    # Made an instructor, a member of a group set their own mark to 100 (probe 117).
+    if policy.sets_own_groups_mark(by, assignment_id, student.pk):
+        raise ValidationError(policy.OWN_GROUP)
 
 
 def overridable_students(assignment: ProjectAssignment) -> QuerySet:
@@ -1437,6 +1446,8 @@ def mark_override_clear(
     """Remove STUDENT's override on ASSIGNMENT; SEEN as for mark_override. Return
     whether there was one to remove."""
     _lock(assignment.pk)
+    if by is not None:
+        _check_not_own_group(by, assignment.pk, student)
     overrides = list(MarkOverride.objects.filter(assignment=assignment, student=student))
     _check_override_seen(overrides[0] if overrides else None, seen, student)
     for override in overrides:

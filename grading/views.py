@@ -220,7 +220,8 @@ def _typed_back(request: HttpRequest, pk: int, *, status: int) -> HttpResponse:
     if released:
         reason = RELEASED_NOT_SAVED
     elif review is not None and not policy.can(request.user, policy.GRADE, review):
-        reason = ANOTHER_GRADERS  # open to every grader's reading (graders_see_all)
+        # Open to every grader's reading (graders_see_all), or their own group's.
+        reason = policy.refusal(request.user, policy.GRADE, review) or ANOTHER_GRADERS
     else:
         reason = services.NO_LONGER_GRADES
     titles = {}
@@ -395,8 +396,9 @@ def review_draft(request: HttpRequest, pk: int) -> JsonResponse:
         )
     except Http404:  # deleted, or handed over where only its grader reads it
         return _draft_refused([services.NO_LONGER_GRADES], status=404)
-    except PermissionDenied:  # a grader who may read it (open to all graders), not grade it
-        return _draft_refused([ANOTHER_GRADERS], status=403)
+    except PermissionDenied as refused:  # one who may read it, not grade it
+        said = isinstance(refused, policy.RefusedInWords)  # their own group's
+        return _draft_refused([str(refused) if said else ANOTHER_GRADERS], status=403)
     if request.content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         # Read as an empty form, a JSON or text body answered "saved" and saved nothing.
         errors = ["Nothing was saved: send the draft as the review form does (form fields)."]
@@ -604,6 +606,8 @@ def _render_review(
         "criteria": criteria,
         "editable": editable,
         "released": released,
+        # Why they may only read it, when it is not merely another grader's.
+        "refusal": "" if editable else policy.refusal(request.user, policy.GRADE, review),
         "viewer": viewer,
         "path": path,
         "comment_form": comment_form or LineCommentForm(initial={"path": path}),
@@ -879,7 +883,10 @@ def regrade_answer(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST":
         if not can_edit:
-            raise PermissionDenied("Only the review's grader or an instructor answers.")
+            reason = policy.refusal(request.user, policy.GRADE, review)  # their own group's
+            raise policy.RefusedInWords(
+                reason or "Only the review's grader or an instructor answers."
+            )
         if form.is_valid():
             accept = form.cleaned_data["decision"] == "accept"
             try:
@@ -921,6 +928,7 @@ def regrade_answer(request: HttpRequest, pk: int) -> HttpResponse:
             "score": score,
             "form": form,
             "can_edit": can_edit and regrade.status == RegradeStatus.OPEN,
+            "refusal": "" if can_edit else policy.refusal(request.user, policy.GRADE, review),
             "thread": regrade.messages.select_related("author"),
             "message_form": RegradeMessageForm(to_group=True) if answerable else None,
             "history": review.regrade_requests.select_related("criterion", "answered_by"),
