@@ -1185,9 +1185,13 @@ def regrade_message_add(*, regrade: RegradeRequest, by: User, text: str) -> Regr
     ).first()
     if just_sent is not None:
         return just_sent
-    return RegradeMessage.objects.create(
+    message = RegradeMessage.objects.create(
         regrade=regrade, author=by, from_staff=from_staff, text=text
     )
+    from .tasks import send_regrade_message_email
+
+    transaction.on_commit(partial(send_regrade_message_email.enqueue, message_id=message.pk))
+    return message
 
 
 @transaction.atomic
@@ -1250,7 +1254,7 @@ def regrade_answer(
         marks_after = _marks_now(assignment_id, member_ids)
         for student_id in member_ids:
             if marks_after.get(student_id) != marks_before.get(student_id):
-                _tell_mark_changed(assignment_id, student_id, why="regrade")
+                _tell_mark_changed(assignment_id, student_id, why="regrade", regrade_id=regrade.pk)
     else:
         if not shows_something(response):  # spaces, or characters that show nothing
             raise ValidationError({"response": "Give the reason for declining."})
@@ -1356,10 +1360,12 @@ def _marks_now(assignment_id: int, student_ids: list[int]) -> dict[int, Decimal 
     }
 
 
-def _tell_mark_changed(assignment_id: int, student_id: int, *, why: str = "override") -> None:
+def _tell_mark_changed(
+    assignment_id: int, student_id: int, *, why: str = "override", regrade_id: int | None = None
+) -> None:
     """After the release, the student is told their mark changed (probe 65: an override
     set then reached their feedback list without a word); WHY is "override" (an
-    instructor set or cleared it) or "regrade" (a regrade request was accepted)."""
+    instructor set or cleared it) or "regrade" (REGRADE_ID was accepted)."""
     from .tasks import send_mark_changed_email
 
     if is_released(assignment_id):
@@ -1369,6 +1375,7 @@ def _tell_mark_changed(assignment_id: int, student_id: int, *, why: str = "overr
                 user_id=student_id,
                 assignment_id=assignment_id,
                 why=why,
+                regrade_id=regrade_id,
             )
         )
 

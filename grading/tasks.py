@@ -12,7 +12,7 @@ from accounts.throttle import address_mail_allowed
 from coursesite.emails import retry_or_fail, send_each, send_or_retry, send_templated_email
 from projects.models import ProjectAssignment, Submission
 
-from .models import MarkOverride, RegradeRequest, Review, group_label
+from .models import MarkOverride, RegradeMessage, RegradeRequest, Review, group_label
 
 
 @task()
@@ -87,23 +87,38 @@ def _released_to(user: User, assignment_id: int) -> ProjectAssignment | None:
 
 @task()
 def send_mark_changed_email(
-    *, user_id: int, assignment_id: int, attempt: int = 1, why: str = "override"
+    *,
+    user_id: int,
+    assignment_id: int,
+    attempt: int = 1,
+    why: str = "override",
+    regrade_id: int | None = None,
 ) -> int:
     """Email one student that their mark of a released project changed, WHY being an
-    instructor's override set or cleared ("override") or an accepted regrade request
-    ("regrade"), with a link to their feedback list; the mark is not in it."""
+    instructor's override set or cleared ("override") or the accepted regrade request
+    REGRADE_ID ("regrade", its criterion named), with a link to their group's feedback
+    (probe 118: the list of projects, one click short); the mark is not in it."""
     user = User.objects.filter(pk=user_id).first()
     if user is None or not user.email:
         return 0
     assignment = _released_to(user, assignment_id)
     if assignment is None:
         return 0
+    feedback = (
+        policy.scope(user, policy.VIEW, Review.objects, roles=policy.STUDENTS)
+        .filter(group__assignment_id=assignment_id)
+        .values_list("submission_id", flat=True)
+        .first()
+    )
+    page = reverse("grading:feedback", kwargs={"pk": feedback}) if feedback else None
+    regrade = RegradeRequest.objects.filter(pk=regrade_id).select_related("criterion").first()
     context = {
         "user": user,
         "assignment": assignment,
         "course": assignment.course,
-        "marks_url": settings.SITE_URL + reverse("grading:feedback_list"),
+        "marks_url": settings.SITE_URL + (page or reverse("grading:feedback_list")),
         "regrade": why == "regrade",
+        "criterion": regrade.criterion if regrade else None,
     }
     return send_or_retry(
         send_mark_changed_email,
@@ -113,6 +128,7 @@ def send_mark_changed_email(
         user_id=user_id,
         assignment_id=assignment_id,
         why=why,
+        regrade_id=regrade_id,
     )
 
 
@@ -327,3 +343,71 @@ def send_regrade_declined_email(*, regrade_id: int, attempt: int = 1) -> int:
         what=f"The regrade-declined notice of request {regrade_id}",
         regrade_id=regrade_id,
     )
+
+
+@task()
+def send_regrade_message_email(
+    *, message_id: int, user_ids: list[int] | None = None, attempt: int = 1
+) -> int:
+    """Email a message written in a regrade request's thread to the other side: the
+    group's members (still students of the course) when its grader or an instructor
+    asks, the review's grader (its instructors if that grader left) when the group
+    answers (probe 118: nobody was told either way, and a request waited unseen until
+    its window closed). A link, not the words, as for the request itself."""
+    message = (
+        RegradeMessage.objects.select_related(
+            "regrade__criterion",
+            "regrade__review__grader",
+            "regrade__review__group__assignment__course",
+            "regrade__review__group__assignment__rubric",
+        )
+        .filter(pk=message_id)
+        .first()
+    )
+    if message is None:
+        return 0
+    regrade = message.regrade
+    review = regrade.review
+    assignment = review.group.assignment
+    course = assignment.course
+    context = {"criterion": regrade.criterion, "assignment": assignment, "course": course}
+    if message.from_staff:
+        members = (
+            User.objects.filter(group_memberships__group=review.group)
+            .exclude(email="")
+            .order_by("pk")
+        )
+        recipients = [
+            m for m in members if policy.can(m, policy.VIEW, regrade, roles=policy.STUDENTS)
+        ]
+        context["url"] = settings.SITE_URL + reverse(
+            "grading:feedback", kwargs={"pk": review.submission_id}
+        )
+    elif policy.can(review.grader, policy.VIEW, regrade, roles=policy.STAFF):
+        recipients = [review.grader] if review.grader.email else []
+    else:
+        recipients = _teachers_to_email(course)
+    recipients = [user for user in recipients if user.pk != message.author_id]
+    if user_ids is not None:  # tried again: only those it was not sent to
+        recipients = [user for user in recipients if user.pk in user_ids]
+    if not message.from_staff:
+        context["url"] = settings.SITE_URL + reverse(
+            "grading:regrade_answer", kwargs={"pk": regrade.pk}
+        )
+    rubric = getattr(assignment, "rubric", None)
+    anonymous = bool(rubric and rubric.anonymous_grading)
+    emails = {}
+    for user in recipients:
+        hide = anonymous and not policy.can(user, policy.TEACH, course)
+        label = review.group_label(anonymous=hide)
+        emails[user] = {**context, "user": user, "label": label, "to_group": message.from_staff}
+    sent, failed = _send_each("regrade-message", emails, what="The regrade-thread notice")
+    if failed:
+        retry_or_fail(
+            send_regrade_message_email,
+            attempt=attempt,
+            what=f"The regrade-thread notice of message {message_id}",
+            message_id=message_id,
+            user_ids=failed,
+        )
+    return sent

@@ -1451,13 +1451,15 @@ def feedback_list(request: HttpRequest) -> HttpResponse:
     reviews = list(reviews)
     reviewed = {review.group.assignment_id for review in reviews}
     marks = assignment_marks(reviewed, student_ids=[user.pk])
-    overrides = selectors.released_overrides_of(user=user)
+    overrides = list(selectors.released_overrides_of(user=user))
+    listed = reviewed | {override.assignment_id for override in overrides}
     return render(
         request,
         "grading/feedback_list.html",
         {
             "reviews": [(r, marks.get(r.group.assignment_id, user.pk)) for r in reviews],
             "marks_without_feedback": [o for o in overrides if o.assignment_id not in reviewed],
+            "released_without_work": selectors.released_without_work_of(user, left_out=listed),
             "peer_open": [g for g in open_groups if g.pk in unrated],
             "peer_rated": [g for g in open_groups if g.pk not in unrated],
         },
@@ -1516,6 +1518,19 @@ def _render_feedback(
         raters = (len(rated), len(members), request.user.pk in rated)
     latest = review.group.submissions.order_by("-version").values_list("version", flat=True)
     newer_version = next(iter(latest[:1]), None)
+    regrades = list(
+        review.regrade_requests.select_related("criterion", "requested_by").prefetch_related(
+            THREADS
+        )
+    )
+    # A criterion's score changed by an accepted request (the last one) says so beside it:
+    # its comment is the grader's from before (probe 118: "36 / 40" beside a comment
+    # saying what cost the points, the 28 it was nowhere).
+    regraded = {
+        r.criterion_id: r
+        for r in sorted(regrades, key=lambda r: (r.answered_at or r.created_at, r.pk))
+        if r.status == RegradeStatus.ACCEPTED
+    }
     return render(
         request,
         "grading/feedback.html",
@@ -1538,9 +1553,8 @@ def _render_feedback(
             "path": path,
             "as_member": as_member,
             "released": closes is not None,
-            "regrades": review.regrade_requests.select_related(
-                "criterion", "requested_by"
-            ).prefetch_related(THREADS),
+            "regrades": regrades,
+            "regraded": regraded,
             "regrade_text_max": REGRADE_TEXT_MAX_LENGTH,
             "regrade_form": regrade_form if can_request else None,
             "regrade_closes": closes,

@@ -90,6 +90,7 @@ def test_every_email_is_tried_again_when_the_mail_server_cannot_be_reached(
         send_grades_released_email,
         send_mark_changed_email,
         send_new_version_email,
+        send_regrade_message_email,
     )
     from grading.tests.factories import complete_review, grading_world
 
@@ -100,6 +101,10 @@ def test_every_email_is_tried_again_when_the_mail_server_cannot_be_reached(
     )
     services.grades_release(assignment=world.assignment, by=alice)
     assignment = world.assignment.pk
+    regrade = services.regrade_request_create(
+        review=world.review, criterion=world.style, student=bob, reason="Tidy."
+    )
+    question = services.regrade_message_add(regrade=regrade, by=grace, text="Which file?")
     unconfirmed = UserFactory(email="new@example.org", email_confirmed=False)
     now = timezone.now().isoformat()
     calls = [
@@ -107,13 +112,19 @@ def test_every_email_is_tried_again_when_the_mail_server_cannot_be_reached(
         (send_grades_released_email, {"user_id": world.dave.pk, "assignment_id": assignment}),
         (
             send_mark_changed_email,
-            {"user_id": world.dave.pk, "assignment_id": assignment, "why": "regrade"},
+            {
+                "user_id": world.dave.pk,
+                "assignment_id": assignment,
+                "why": "regrade",
+                "regrade_id": regrade.pk,
+            },
         ),
         (
             send_new_version_email,
             {"review_id": world.review.pk, "submission_id": world.submission.pk},
         ),
         (send_after_release_email, {"submission_id": world.submission.pk}),
+        (send_regrade_message_email, {"message_id": question.pk}),
         (
             send_password_changed_email,
             {"user_id": bob.pk, "email": bob.email, "how": "changed", "changed_at": now},
@@ -138,6 +149,8 @@ def test_every_email_is_tried_again_when_the_mail_server_cannot_be_reached(
         expected = dict(kwargs)
         if task is send_after_release_email:  # only those it was not sent to: all here
             expected["user_ids"] = [alice.pk, grace.pk]
+        if task is send_regrade_message_email:  # the group's members
+            expected["user_ids"] = [bob.pk, world.dave.pk]
         assert retry.kwargs == {**expected, "attempt": 2}, task.name
         last = len(RETRY_MINUTES) + 1
         with pytest.raises(EmailNotSent):

@@ -347,7 +347,7 @@ def test_a_mark_changed_after_the_release_is_told_to_its_student(
     told = mailoutbox[before:]
     assert [m.to for m in told] == [[bob.email]]
     assert told[0].subject == f"Your mark changed: {released.assignment.title}"
-    assert f"{SITE}/grading/feedback/" in told[0].body
+    assert f"{SITE}/grading/feedback/{released.review.submission_id}/" in told[0].body
     assert "91.5" not in told[0].body and "Oral exam" not in told[0].body
     [override] = MarkOverride.objects.filter(assignment=released.assignment, student=bob)
     with django_capture_on_commit_callbacks(execute=True):
@@ -379,8 +379,9 @@ def test_an_accepted_regrade_tells_each_member_whose_mark_moved(
     told = mailoutbox[before:]
     assert [m.to for m in told] == [[bob.email]]
     assert told[0].subject == f"Your mark changed: {released.assignment.title}"
-    assert "A regrade request of your group was accepted" in told[0].body
-    assert f"{SITE}/grading/feedback/" in told[0].body
+    assert 'A regrade request of your group about "Style" was accepted' in told[0].body
+    # Straight to the group's feedback, where the answer is (probe 118: to the list).
+    assert f"{SITE}/grading/feedback/{review.submission_id}/\n" in told[0].body
 
     # A declined one changes no mark: its asker is told it was answered, with the link
     # to read why (probe 101: an accepted one was emailed, a declined one not).

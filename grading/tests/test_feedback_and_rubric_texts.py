@@ -86,3 +86,28 @@ def test_criterion_and_level_descriptions_keep_their_markdown(client, world, gra
     other = enroll(UserFactory(username="gus"), CourseFactory(), Role.GRADER)
     client.force_login(other)
     assert client.get(reverse("grading:review", kwargs={"pk": world.review.pk})).status_code == 404
+
+
+def test_a_student_with_no_graded_work_is_told_the_grades_are_out(client, alice, bob, grace):
+    """Probe 118: one who left their group (or was never in one) read "No released
+    feedback yet. You will get an email when grades are released" after the release,
+    waiting for an email that never comes, while the gradebook said "missing"."""
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    mei = enroll(UserFactory(username="mei", display_name="Mei Left"), world.course)
+    url = reverse("grading:feedback_list")
+    client.force_login(mei)
+    assert "You will get an email when grades are released" in client.get(url).content.decode()
+    release(world, alice)
+    html = client.get(url).content.decode()
+    assert "You will get an email" not in html
+    assert "Grades were released" in html and "You were in no group of this project" in html
+    assert "Blog engine" in html
+    # Bob, whose group's work was graded, reads his feedback as before, not this line.
+    client.force_login(bob)
+    html = client.get(url).content.decode()
+    assert "You were in no group" not in html and "Your mark:" in html
+    # A student of another course hears nothing of this course's project.
+    stranger = enroll(UserFactory(username="olga"), CourseFactory())
+    client.force_login(stranger)
+    html = client.get(url).content.decode()
+    assert "Blog engine" not in html and "No released feedback yet" in html

@@ -90,6 +90,13 @@ def test_the_grader_asks_the_group_answers_and_the_grader_decides():
         assert "its thread is closed: ask for a new regrade" in unescape(closed.content.decode())
     assert RegradeMessage.objects.filter(regrade=a.regrade).count() == 2
     assert teammate  # removed from the course: see the next test
+    # The criterion's row says its score moved, and from what (probe 118).
+    before = RegradeRequest.objects.get(pk=a.regrade.pk).old_points
+    row = _page(student, feedback_page)
+    assert (
+        f"Regraded from {before.normalize():f} to 9" in row
+        and f'href="#regrade-{a.regrade.pk}"' in row
+    )
 
 
 def test_only_the_group_and_those_who_grade_it_write_in_the_thread():
@@ -252,3 +259,40 @@ def test_the_thread_as_a_teacher_a_reading_grader_and_a_double_click_meet_it():
     )
     assert api.status_code == 403
     assert RegradeMessage.objects.count() == 2
+
+
+def test_each_side_is_emailed_a_link_when_the_other_writes(
+    settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Probe 118: a grader's question and the group's reply were told to nobody, and a
+    request waited unseen until its window closed."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.SITE_URL = "https://courses.example.edu"
+    a = build_tenant("Apple")
+    message_url = reverse("grading:regrade_message", kwargs={"pk": a.regrade.pk})
+    answer_page = settings.SITE_URL + reverse("grading:regrade_answer", kwargs={"pk": a.regrade.pk})
+    feedback_page = settings.SITE_URL + reverse(
+        "grading:feedback", kwargs={"pk": a.submission_r.pk}
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _client(a.grader).post(message_url, {"text": "Which <b>file</b> holds the tests?"})
+    # The group's member who is still a student, not the one removed from the course.
+    assert [m.to for m in mailoutbox] == [[a.student.email]]
+    asked = mailoutbox[0]
+    assert asked.subject.startswith("Your grader asks about your regrade request: ")
+    assert feedback_page in asked.body and "holds the tests" not in asked.body
+    assert str(a.grader) not in asked.body and str(a.grader) not in asked.alternatives[0][0]
+
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        _client(a.student).post(message_url, {"text": "tests/test_app.py."})
+    assert [m.to for m in mailoutbox] == [[a.grader.email]]
+    assert answer_page in mailoutbox[0].body and "test_app" not in mailoutbox[0].body
+
+    # The grader has left the course: the group's next message goes to its instructors.
+    Enrollment.objects.filter(user=a.grader, course=a.course).delete()
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        _client(a.student).post(message_url, {"text": "Also tests/test_views.py."})
+    assert [m.to for m in mailoutbox] == [[a.instructor.email]]
