@@ -135,6 +135,15 @@ def test_a_grader_who_studies_elsewhere_keeps_the_feedback_link(client, course, 
     client.force_login(grace)
     html = client.get(reverse("accounts:profile")).content.decode()
     assert 'id="nav-feedback"' in html and 'id="nav-grading"' in html
+    # Not called "grader" on her pages as a student (probe 117): roles are per course.
+    assert 'id="nav-role"' not in html
+
+
+def test_the_bar_names_the_role_of_one_who_only_grades_or_teaches(client, course, grace, alice):
+    for person, role in ((grace, "grader"), (alice, "instructor")):
+        client.force_login(person)
+        html = client.get(reverse("accounts:profile")).content.decode()
+        assert f'id="nav-role">{role}</span>' in html
 
 
 def test_anonymous_navigation_offers_login_only(client):
