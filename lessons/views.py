@@ -209,8 +209,21 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "completed": completed,
             "resume": resume,
             "next_up": next_up,
+            "left_to_do": lessons_left(ordered, completed),
         },
     )
+
+
+# Few enough to name on the course page: more is a course under way, not an end of term.
+LEFT_TO_NAME = 5
+
+
+def lessons_left(lessons: list[OutlineLesson], completed) -> list[OutlineLesson]:
+    """The lessons that count and are not COMPLETED, when only a few are left of a
+    course begun: "Continue with" follows the last one opened, and a lesson skipped
+    earlier was a row without a tick among 33 (probe 118)."""
+    left = [lesson for lesson in lessons if lesson.counts and lesson.pk not in completed]
+    return left if left and len(left) <= LEFT_TO_NAME and completed else []
 
 
 @require_safe

@@ -204,3 +204,25 @@ def test_each_progress_bar_of_a_lesson_says_what_it_counts(client, pyweb, bob):
     module_label = html.index('<p class="small mb-1">This module</p>')
     assert course_label < html.index('data-progress="course"') < module_label
     assert module_label < html.index('data-progress="module-')
+
+
+def test_the_course_page_names_the_few_lessons_left(client, pyweb, bob):
+    """Probe 118: at 30 of 33, "Continue with" named the lesson after the last one done,
+    and one skipped in module 2 was a row without a tick among 33."""
+    client.force_login(bob)
+    skipped, *rest = pyweb.lessons[1:]
+    page = pyweb.course.get_absolute_url()
+    client.post(reverse("lessons:complete", args=[pyweb.course.slug, pyweb.lessons[0].slug]))
+    left = len(pyweb.lessons) - 1
+    assert ('id="left-to-do"' in client.get(page).content.decode()) == (left <= 5)
+    for lesson in rest[:-1]:
+        client.post(reverse("lessons:complete", args=[pyweb.course.slug, lesson.slug]))
+    html = client.get(page).content.decode()
+    last = rest[-1]
+    assert (
+        f'Left to do: <a href="{skipped.get_absolute_url()}">{skipped.title}</a>, '
+        f'<a href="{last.get_absolute_url()}">{last.title}</a>.'
+    ) in html
+    for lesson in (skipped, last):
+        client.post(reverse("lessons:complete", args=[pyweb.course.slug, lesson.slug]))
+    assert 'id="left-to-do"' not in client.get(page).content.decode()  # all done
