@@ -11,6 +11,7 @@ looked for.
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 from gunicorn.glogging import Logger
 
@@ -23,22 +24,37 @@ _LINK_TOKEN = re.compile(
     rf"({_SLASH}accounts{_SLASH}(?:password{_SLASH}reset|welcome|confirm){_SLASH}"
     rf"(?:(?!{_SLASH})[^?#&\s])+{_SLASH})(?!set-password{_SLASH})(?:(?!{_SLASH})[^?#&\s])+"
 )
-# The back office's search box (q=) and its pickers' (autocomplete's term=), also inside
-# a login page's ?next= (encoded: "?" is %3F, "&" %26 and "=" %3D; probe 116).
+# A query's parameters, also inside a login page's ?next= (encoded: "?" is %3F, "&" %26
+# and "=" %3D; probe 116): each name is read decoded, so "e%6Dail" is "email".
 _Q, _AND, _EQ = r"(?:\?|%3[Ff])", r"(?:&|%26)", r"(?:=|%3[Dd])"
-_ADMIN_SEARCH = re.compile(
-    rf"({_SLASH}admin{_SLASH}(?:(?!{_Q})[^#\s])*{_Q}(?:(?:(?!{_Q})[^#\s])*?{_AND})?"
-    rf"(?:q|term){_EQ})(?:(?!{_AND})[^&#\s])*"
-)
-# An address looked up by (the API's enrollments, ?email=…: probe 115), anywhere.
-_EMAIL = re.compile(rf"((?:{_Q}|{_AND})email{_EQ})(?:(?!{_AND})[^&#\s])*")
+_PARAMETER = re.compile(rf"(?:{_Q}|{_AND})((?:(?!{_EQ}|{_AND}|{_Q})[^=&#?\s])+){_EQ}")
+_VALUE_END = re.compile(rf"{_AND}|[#\s]")
+_UNDER_ADMIN = re.compile(rf"{_SLASH}admin{_SLASH}")
+
+
+def _personal(name: str, before: str) -> bool:
+    """Whether parameter NAME, found after BEFORE, holds what someone looked for: any
+    address (the API's ?email=, the back office's filters on it: probe 115), and the back
+    office's search box (q=) and its pickers' (autocomplete's term=), each time it comes."""
+    name = unquote(unquote(name)).lower()  # once more inside an encoded ?next=
+    return "email" in name or (name in ("q", "term") and bool(_UNDER_ADMIN.search(before)))
+
+
+def _values_hidden(address: str) -> str:
+    kept, position = [], 0
+    for found in _PARAMETER.finditer(address):
+        if found.start() < position or not _personal(found[1], address[: found.start()]):
+            continue  # inside a value hidden already, or nothing personal
+        kept += [address[position : found.end()], HIDDEN]
+        end = _VALUE_END.search(address, found.end())
+        position = end.start() if end else len(address)
+    kept.append(address[position:])
+    return "".join(kept)
 
 
 def redacted(address: str) -> str:
     """ADDRESS (a path, with its query or not, or a whole URL) as the log may keep it."""
-    address = _LINK_TOKEN.sub(r"\1" + HIDDEN, address)
-    address = _ADMIN_SEARCH.sub(r"\1" + HIDDEN, address)
-    return _EMAIL.sub(r"\1" + HIDDEN, address)
+    return _values_hidden(_LINK_TOKEN.sub(r"\1" + HIDDEN, address))
 
 
 class AccessLogger(Logger):

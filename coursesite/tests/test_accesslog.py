@@ -60,6 +60,21 @@ TOKEN = "cz8p1k-4b1f2a9e0c7d3e5f6a8b9c0d1e2f3a4b"
             "/accounts/login/?next=/api/v1/enrollments/%3Fcourse%3D1%26email%3Dzoe%2540x.org",
             "/accounts/login/?next=/api/v1/enrollments/%3Fcourse%3D1%26email%3D…",
         ),
+        # Each time it comes, under any spelling of its name (probe 116).
+        ("/admin/accounts/user/?q=bob&o=1&q=zoe", "/admin/accounts/user/?q=…&o=1&q=…"),
+        (
+            "/api/v1/enrollments/?e%6Dail=zoe%40x.org&course=1",
+            "/api/v1/enrollments/?e%6Dail=…&course=1",
+        ),
+        (
+            "/admin/accounts/user/?email__exact=zoe%40x.org&user__EMAIL__iexact=a%40b.c",
+            "/admin/accounts/user/?email__exact=…&user__EMAIL__iexact=…",
+        ),
+        (
+            "/admin/login/?next=/admin/accounts/user/%3Fq%3Dbob%26q%3Dzoe",
+            "/admin/login/?next=/admin/accounts/user/%3Fq%3D…%26q%3D…",
+        ),
+        ("GET /admin/accounts/user/?q=bob HTTP/1.1", "GET /admin/accounts/user/?q=… HTTP/1.1"),
         # Everything else as it was.
         ("/search/?q=flask", "/search/?q=flask"),
         ("/courses/python-web/flask-routes/", "/courses/python-web/flask-routes/"),
