@@ -253,7 +253,7 @@ def _typed(post, titles: dict[int, str], *, besides: set[int] | None = None):
     ids: list[int] = []
     for name in post:
         kind, _, rest = name.partition("_")
-        pk = parse_id(rest) if kind in ("score", "comment") else None
+        pk = parse_id(rest) if kind in ("score", "comment", "level") else None
         if pk is not None and pk not in ids and (besides is None or pk not in besides):
             ids.append(pk)
     typed = []
@@ -264,6 +264,10 @@ def _typed(post, titles: dict[int, str], *, besides: set[int] | None = None):
         comment = post.get(f"comment_{pk}", "")
         if points:
             typed.append((f"Points for {title}", points))
+        elif post.get(f"level_{pk}") and besides is not None:
+            # Ticked without the page's script (which writes its points): the level went
+            # with its criterion, so only the choice can be said (probe 116).
+            typed.append((f"Level ticked for {title}", "one of its levels, not saved"))
         if comment.strip():
             typed.append((f"Comment on {title}", comment))
     if besides is not None:
@@ -478,7 +482,8 @@ def _removed_meanwhile(post, criteria) -> str:
     typed = _typed(post, {}, besides={criterion.pk for criterion in criteria})
     if not typed:
         return ""
-    said = "; ".join(f"{label}: “{' '.join(text.split())}”" for label, text in typed)
+    # Its paragraphs kept: the page and the autosave note show the text's line breaks.
+    said = "; ".join(f"{label}: “{text.strip()}”" for label, text in typed)
     return (
         "A criterion was removed from the rubric while this page was open, so what you "
         f"typed for it was not saved. Here it is, to copy: {said}."

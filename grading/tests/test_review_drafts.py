@@ -190,17 +190,19 @@ def test_what_was_typed_for_a_criterion_removed_meanwhile_is_given_back(world, g
         world,
         **{
             f"score_{short.pk}": "9",
-            f"comment_{short.pk}": "My long <b>feedback</b>",
+            f"comment_{short.pk}": "My long <b>feedback</b>\n\nIts second paragraph.",
             f"title_{short.pk}": "Short-lived",
         },
     )
+    short_pk = short.pk
     short.delete()
     autosave = client.post(draft_url(world.review), typed)
     assert autosave.json()["saved"] is True
     note = autosave.json()["note"]
     assert note.startswith("A criterion was removed from the rubric while this page was open")
     assert "Points for Short-lived: “9”" in note
-    assert "Comment on Short-lived: “My long <b>feedback</b>”" in note
+    # Its paragraphs kept (probe 116: flattened into one line).
+    assert "Comment on Short-lived: “My long <b>feedback</b>\n\nIts second paragraph.”" in note
     assert "<b>" not in autosave.content.decode()  # escaped in the JSON, as typed text is
     saved = client.post(
         reverse("grading:review", kwargs={"pk": world.review.pk}),
@@ -208,16 +210,23 @@ def test_what_was_typed_for_a_criterion_removed_meanwhile_is_given_back(world, g
         follow=True,
     )
     text = html.unescape(saved.content.decode())
-    assert "Comment on Short-lived: “My long <b>feedback</b>”" in text
+    assert "Comment on Short-lived: “My long <b>feedback</b>\n\nIts second paragraph.”" in text
+    assert '<span class="message-text">' in saved.content.decode()  # shown with its breaks
     assert "Nothing is lost" not in text and "Draft saved." in text
     assert "My long <b>feedback</b>" not in saved.content.decode()  # shown as text
+    # A level ticked without the script (no points) is said too, not dropped (probe 116).
+    ticked = client.post(
+        draft_url(world.review),
+        {**draft(world), f"level_{short_pk}": "12345", f"title_{short_pk}": "Short-lived"},
+    )
+    assert "Level ticked for Short-lived: “one of its levels, not saved”" in ticked.json()["note"]
     # A save refused for another reason gives it back too (probe 116: it was lost).
     refused = client.post(
         reverse("grading:review", kwargs={"pk": world.review.pk}),
         {**typed, f"score_{world.style.pk}": "99", "save": "1"},
     )
     assert refused.status_code == 400
-    assert "Comment on Short-lived: “My long <b>feedback</b>”" in html.unescape(
+    assert "Comment on Short-lived: “My long <b>feedback</b>" in html.unescape(
         refused.content.decode()
     )
     bad_draft = client.post(draft_url(world.review), {**typed, f"score_{world.style.pk}": "99"})
