@@ -239,7 +239,22 @@ def _with_etag(response: Response, review: Review) -> Response:
 
 # A strong entity tag (RFC 9110) as the ETag header gives it: ours are digits ("*" quoted
 # is a tag that names no version, not the * that means any).
-_ETAG = re.compile(r'"[^"*]+"')
+# One entity tag of a list (RFC 9110 8.8.3): W/ if weak, then the quoted opaque part,
+# whose characters may be a comma or a "*" (only * unquoted and alone is "any").
+_LISTED_TAG = re.compile(r'[\s,]*(W/)?("[^"\s]*")\s*(?:,|\Z)')
+
+
+def _listed_tags(header: str) -> list[str] | None:
+    """The strong tags of an If-Match list as sent, quotes included; None if it is not a
+    list of entity tags, or holds one that never names a review's version (weak, "")."""
+    tags, position = [], 0
+    while header[position:].strip(" \t,"):  # empty items are allowed (RFC 9110's #rule)
+        found = _LISTED_TAG.match(header, position)
+        if found is None or found[1] or found[2] == '""':
+            return None
+        tags.append(found[2])
+        position = found.end()
+    return tags or None
 
 
 def _if_match(request, review: Review) -> str:
@@ -248,11 +263,10 @@ def _if_match(request, review: Review) -> str:
     header = request.headers.get("If-Match")
     if header is None:
         return ""
-    # Empty list items are allowed (RFC 9110's #rule: a trailing comma).
-    tags = [tag.strip() for tag in header.split(",") if tag.strip()]
-    if tags == ["*"]:
+    if header.strip(" \t,") == "*":  # a trailing comma: RFC 9110's #rule allows it
         return ""
-    if not tags or not all(_ETAG.fullmatch(tag) for tag in tags):
+    tags = _listed_tags(header)
+    if tags is None:
         # Not "changed since": the header names no version at all (probe 110); nor a
         # weak tag, "" or * among tags, which never name a review's version (probe 113).
         raise ApiValidationError(
