@@ -257,6 +257,48 @@ def released_marks_of(user: User) -> list[tuple[ProjectAssignment, StudentMark]]
     ]
 
 
+@dataclass
+class CourseGrades:
+    """One student's projects of one course as they may read them: a released project's
+    mark (or why it has none), the others "not released yet", and the weighted total of
+    the released ones."""
+
+    course: Course
+    rows: list[tuple[ProjectAssignment, Cell | None]]  # None: grades not released yet
+    total: Decimal | None
+
+    @property
+    def released_count(self) -> int:
+        return sum(cell is not None for _, cell in self.rows)
+
+
+def grades_of(user: User) -> list[CourseGrades]:
+    """USER's grades in each course they study in, as the gradebook computes them but
+    only from released marks (probe 118: a student had no page with their marks and the
+    course's weighted total, which the instructor's gradebook shows)."""
+    projects = ProjectAssignment.objects.filter(
+        Q(is_published=True, course__is_published=True) | Q(grade_release__isnull=False),
+        course_id__in=policy.courses_where(user, policy.STUDENTS),
+    ).select_related("course")
+    assignments = list(_with_grading(projects).order_by("course__title", "course", "due_at", "pk"))
+    released = [assignment for assignment in assignments if assignment.released]
+    marks = _marks_of(released, student_ids=[user.pk])
+    now = timezone.now()
+    courses: dict[int, CourseGrades] = {}
+    for assignment in assignments:
+        grades = courses.setdefault(
+            assignment.course_id, CourseGrades(course=assignment.course, rows=[], total=None)
+        )
+        cell = None
+        if assignment.released:
+            cell = cell_for(assignment, marks.get(assignment.pk, user.pk), now)
+        grades.rows.append((assignment, cell))
+    for grades in courses.values():
+        counted = [(assignment, cell) for assignment, cell in grades.rows if cell is not None]
+        grades.total = weighted_total(*zip(*counted, strict=True)) if counted else None
+    return list(courses.values())
+
+
 def _marks_of(
     assignments: list[ProjectAssignment], *, student_ids: Collection[int] | None
 ) -> AssignmentMarks:

@@ -62,6 +62,7 @@ from .gradebook import (
     assignment_marks,
     gradebook_chunks,
     gradebook_page,
+    grades_of,
     group_grade,
 )
 from .hub import (
@@ -1465,6 +1466,7 @@ def feedback_list(request: HttpRequest) -> HttpResponse:
             "reviews": [(r, marks.get(r.group.assignment_id, user.pk)) for r in reviews],
             "marks_without_feedback": [o for o in overrides if o.assignment_id not in reviewed],
             "released_without_work": selectors.released_without_work_of(user, left_out=listed),
+            "grades": [grades for grades in grades_of(user) if grades.released_count],
             "peer_open": [g for g in open_groups if g.pk in unrated],
             "peer_rated": [g for g in open_groups if g.pk not in unrated],
         },

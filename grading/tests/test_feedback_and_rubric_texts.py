@@ -111,3 +111,38 @@ def test_a_student_with_no_graded_work_is_told_the_grades_are_out(client, alice,
     client.force_login(stranger)
     html = client.get(url).content.decode()
     assert "Blog engine" not in html and "No released feedback yet" in html
+
+
+def test_a_student_reads_their_grades_and_the_courses_total_so_far(client, alice, bob, grace):
+    """Probe 118: no page gave a student their marks with the course's weighted total,
+    which the instructor's gradebook computes; only released marks count in it."""
+    from decimal import Decimal
+
+    from grading.models import Rubric
+    from grading.tests.factories import CriterionFactory, past_assignment
+
+    world = grading_world(alice=alice, bob=bob, grace=grace)
+    world.assignment.weight = Decimal(3)
+    world.assignment.save(update_fields=["weight"])
+    later = past_assignment(world.course, title="Final exam project", slug="final", weight=1)
+    CriterionFactory(rubric=Rubric.objects.create(assignment=later), max_points=10)
+    url = reverse("grading:feedback_list")
+    client.force_login(bob)
+    assert "Your grades in" not in client.get(url).content.decode()  # nothing released
+    release(world, alice)  # bob's group: 8 + 4 of 15 = 80 %
+    html = client.get(url).content.decode()
+    assert f"Your grades in {world.course}" in html
+    assert '<td class="text-end">80.00%</td>' in html
+    assert "not released yet" in html  # the final project, not counted
+    assert 'class="text-end fw-semibold grades-total">80.00%' in html
+    # Released with nothing of bob's group in it: missing work counts as 0 (weight 1).
+    later.missing_counts_as_zero = True
+    later.save(update_fields=["missing_counts_as_zero"])
+    services.grades_release(assignment=later, by=alice)
+    html = client.get(url).content.decode()
+    assert "missing: counts as 0" in html and "not released yet" not in html
+    assert 'class="text-end fw-semibold grades-total">60.00%' in html  # (3 x 80 + 0) / 4
+    # Another course's student reads none of it.
+    stranger = enroll(UserFactory(username="olga"), CourseFactory())
+    client.force_login(stranger)
+    assert "Your grades in" not in client.get(url).content.decode()
