@@ -11,8 +11,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, Value
-from django.db.models.functions import Concat, Substr
+from django.db.models import Q
 
 from .history import history_rename
 from .models import User
@@ -77,16 +76,11 @@ def account_anonymise(*, person: User, by: User) -> Anonymised:
     for address in addresses:
         named |= Q(args_kwargs__icontains=json.dumps(address))
     tasks = finished_tasks().filter(named).delete()[0]
-    # The back office's history names the account, and the rows named after it as they
-    # were: those of its rows each app names (a group's "Added group membership “Name in
-    # Team”" outlived the erasure: probe 115), then any deleted since whose name begins
-    # with it (an answer "Name · question · right").
+    # The back office's history names the account, and its rows as they were named (a
+    # group's "Added group membership “Name in Team”" outlived the erasure: probe 115).
     LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(User), object_id=str(person.pk)
     ).update(object_repr=str(person))
     history_rename(person_then=person_then, person=person)
-    LogEntry.objects.filter(object_repr__startswith=f"{former_name} · ").update(
-        object_repr=Concat(Value(f"{person} · "), Substr("object_repr", len(former_name) + 4))
-    )
     forget_user(person.pk)
     return Anonymised(person=person, former_name=former_name, logins=logins, tasks=tasks)

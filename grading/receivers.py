@@ -45,5 +45,5 @@ def marks_and_reviews_left(sender, enrollments, **kwargs) -> list[str]:
 
 
 @receiver(rows_naming_requested, dispatch_uid="grading-rows-naming")
-def reviews_and_ratings_of(sender, person, **kwargs) -> list[tuple]:
+def reviews_and_ratings_of(sender, person, **kwargs) -> list:
     return selectors.rows_naming(person)

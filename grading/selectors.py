@@ -17,6 +17,7 @@ from django.db.models import (
 )
 
 from access import policy
+from accounts.history import NamedRow
 from accounts.models import Role, User, name_sort_keys, people_matching
 from coursesite.prepared import prepared, prepared_per
 from coursesite.wording import first_few
@@ -509,19 +510,19 @@ def removal_consequences(enrollments) -> list[str]:
     return notes
 
 
-def rows_naming(person: User) -> list[tuple]:
-    """PERSON's reviews, peer ratings and mark overrides, as (row, field) pairs for the
-    back office's history (accounts.history)."""
+def rows_naming(person: User) -> list[NamedRow]:
+    """PERSON's reviews (any they graded, since handed to another or deleted: probe
+    119), peer ratings and mark overrides, for the back office's history
+    (accounts.history)."""
+    graded = set(Review.history.filter(grader=person).values_list("id", flat=True))
+    reviews = {r.pk: r for r in Review.objects.filter(pk__in=graded).select_related("group")}
+    for record in Review.history.filter(id__in=graded - set(reviews)).order_by("id", "-history_id"):
+        reviews.setdefault(record.id, record.instance)  # deleted: as last recorded
     ratings = PeerRating.objects.select_related("rater", "ratee")
+    overrides = MarkOverride.objects.filter(student=person).select_related("assignment")
     return [
-        *(
-            (review, "grader")
-            for review in Review.objects.filter(grader=person).select_related("group")
-        ),
-        *((rating, "rater") for rating in ratings.filter(rater=person)),
-        *((rating, "ratee") for rating in ratings.filter(ratee=person)),
-        *(
-            (override, "student")
-            for override in MarkOverride.objects.filter(student=person).select_related("assignment")
-        ),
+        *(NamedRow(review, "grader") for review in reviews.values()),
+        *(NamedRow(rating, "rater") for rating in ratings.filter(rater=person)),
+        *(NamedRow(rating, "ratee") for rating in ratings.filter(ratee=person)),
+        *(NamedRow(override, "student") for override in overrides),
     ]

@@ -16,5 +16,5 @@ def courses_and_progress_of(sender, user, **kwargs) -> dict:
 
 
 @receiver(rows_naming_requested, dispatch_uid="lessons-rows-naming")
-def enrollments_of(sender, person, **kwargs) -> list[tuple]:
+def enrollments_of(sender, person, **kwargs) -> list:
     return selectors.rows_naming(person)

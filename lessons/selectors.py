@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db.models import CharField, Exists, OuterRef, StringAgg, Subquery, Value
 from django.db.models.functions import Cast
 
+from accounts.history import NamedRow
 from accounts.models import Role
 from coursesite.prepared import prepared
 
@@ -137,10 +138,14 @@ def personal_data_of(user) -> dict:
     }
 
 
-def rows_naming(person) -> list[tuple]:
-    """PERSON's enrollments, those since removed rebuilt in each role, as (row, field)
-    pairs for the back office's history (accounts.history)."""
-    rows = [(e, "user") for e in Enrollment.objects.filter(user=person).select_related("course")]
+def rows_naming(person) -> list[NamedRow]:
+    """PERSON's enrollments, those since removed rebuilt in each role, for the back
+    office's history (accounts.history)."""
+    rows = [
+        NamedRow(e, "user") for e in Enrollment.objects.filter(user=person).select_related("course")
+    ]
     for removal in Removal.objects.filter(user=person).select_related("course"):
-        rows += [(Enrollment(user=person, course=removal.course, role=r), "user") for r in Role]
+        rows += [
+            NamedRow(Enrollment(user=person, course=removal.course, role=r), "user") for r in Role
+        ]
     return rows

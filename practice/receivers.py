@@ -16,5 +16,5 @@ def answers_of(sender, user, **kwargs) -> dict:
 
 
 @receiver(rows_naming_requested, dispatch_uid="practice-rows-naming")
-def answers_and_tries_of(sender, person, **kwargs) -> list[tuple]:
+def answers_and_tries_of(sender, person, **kwargs) -> list:
     return selectors.rows_naming(person)

@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.db.models import BooleanField, Exists, IntegerField, OuterRef, Prefetch, Value
 
 from access import policy
+from accounts.history import NamedRow
 from coursesite.converters import parse_id
 from coursesite.memo import ProcessMemo
 from coursesite.prepared import prepared
@@ -380,12 +381,12 @@ def work_in(lessons) -> tuple[int, int, int]:
     return answers.count(), tries.count(), len(students)
 
 
-def rows_naming(person) -> list[tuple]:
-    """PERSON's answers and tries, as (row, field) pairs for the back office's history
-    (accounts.history): a list of answers deleted there names each."""
+def rows_naming(person) -> list[NamedRow]:
+    """PERSON's answers and tries, for the back office's history (accounts.history): a
+    list of answers deleted there names each."""
     answers = Attempt.objects.filter(user=person).select_related("question")
     tries = ExerciseAttempt.objects.filter(user=person).select_related("exercise")
     return [
-        *((a, "user") for a in answers.only("user", "question__slug", "correct")),
-        *((t, "user") for t in tries.only("user", "exercise__title")),
+        *(NamedRow(a, "user") for a in answers.only("user", "question__slug", "correct")),
+        *(NamedRow(t, "user") for t in tries.only("user", "exercise__title")),
     ]

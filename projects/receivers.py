@@ -26,5 +26,5 @@ def groups_and_versions_of(sender, user, **kwargs) -> dict:
 
 
 @receiver(rows_naming_requested, dispatch_uid="projects-rows-naming")
-def memberships_of(sender, person, **kwargs) -> list[tuple]:
+def memberships_of(sender, person, **kwargs) -> list:
     return selectors.rows_naming(person)

@@ -11,6 +11,7 @@ from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from access import policy
+from accounts.history import NamedRow
 from accounts.models import Role, User
 from coursesite.prepared import prepared, prepared_per
 from lessons.models import Course
@@ -483,9 +484,9 @@ def graded_penalties(assignment: ProjectAssignment) -> dict[str, Decimal]:
     return penalties
 
 
-def rows_naming(person: User) -> list[tuple]:
-    """PERSON's group memberships, those of groups they left rebuilt, as (row, field)
-    pairs for the back office's history (accounts.history)."""
+def rows_naming(person: User) -> list[NamedRow]:
+    """PERSON's group memberships, those of groups they left rebuilt, each within its
+    group (whose form lists them), for the back office's history (accounts.history)."""
     memberships = list(GroupMembership.objects.filter(student=person).select_related("group"))
     left = (
         Group.objects.filter(events__student=person)
@@ -493,4 +494,4 @@ def rows_naming(person: User) -> list[tuple]:
         .distinct()
     )
     memberships += [GroupMembership(student=person, group=group) for group in left]
-    return [(membership, "student") for membership in memberships]
+    return [NamedRow(m, "student", within=m.group) for m in memberships]

@@ -278,3 +278,39 @@ def test_a_profile_save_in_flight_does_not_put_the_name_back(admin_user, bob):
         "",
         "",
     )
+
+
+def test_a_namesake_keeps_their_history_and_a_graders_past_reviews_are_renamed(
+    admin_client, admin_user, released, alice, bob, grace, django_assert_max_num_queries
+):
+    """Probe 119: matched by name alone, another "Bob Student" lost his name in his own
+    enrollment's history, in a course bob never joined; a review once graded by grace
+    and handed to another kept "by Grace Grader"; and each of a student's answers cost
+    two queries, one of them a scan of the whole history (27 s for 300 questions)."""
+    from accounts.services import account_anonymise
+    from lessons.models import Course, Enrollment
+    from practice.models import Attempt
+    from practice.tests.conftest import build_quiz
+
+    namesake = User.objects.create(username="bob2", display_name="Bob Student")
+    other = Course.objects.create(title="Databases", slug="databases")
+    theirs = Enrollment.objects.create(user=namesake, course=other)
+    about_namesake = logged(admin_user, theirs, str(theirs))
+    review = released.review
+    by_grace = logged(admin_user, review, str(review))  # "Review of Team Rocket by Grace…"
+    review.grader = alice
+    review.save(update_fields=["grader"])
+    # Many answers: the queries stay few.
+    quiz = build_quiz()
+    for n, question in enumerate(quiz.q.values()):
+        for correct in (True, False):
+            Attempt.objects.create(user=bob, question=question, answer=f"{n}", correct=correct)
+
+    with django_assert_max_num_queries(40):
+        account_anonymise(person=bob, by=admin_user)
+    account_anonymise(person=grace, by=admin_user)
+
+    about_namesake.refresh_from_db()
+    assert about_namesake.object_repr == "Bob Student · Databases · Student"
+    by_grace.refresh_from_db()
+    assert by_grace.object_repr == f"Review of Team Rocket by Former member {grace.pk}"
