@@ -116,7 +116,9 @@ def for_student(
             hidden.append(result.nodeid)
         else:
             data.visible.append(result)
-            if result.group is not None and not result.group.is_hidden:
+            # Once released the hidden groups' points count too: the summary said
+            # "Visible tests: 11 of 16" beside the hidden tests shown (probe 118).
+            if result.group is not None and (data.released or not result.group.is_hidden):
                 visible_groups[result.group_id] = result.group
     data.message = _without_hidden_names(shown.run.message, hidden, data.visible)
     if visible_groups:

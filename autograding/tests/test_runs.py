@@ -151,6 +151,9 @@ def test_students_see_visible_tests_and_hidden_counts_until_release(world, tmp_p
     assert "test_validation.py::test_title_length_is_limited" in page
     assert "assert 201 == 400" in page
     assert "Hidden tests:" not in page
+    # The points then count the hidden group too, as the grader's page does (probe 118:
+    # "Visible tests: 6 of 6" beside the hidden tests shown).
+    assert "Tests, hidden ones included: 9.33 of 10 points." in page
 
 
 @pytest.mark.django_db
