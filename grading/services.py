@@ -1170,7 +1170,11 @@ def regrade_message_add(*, regrade: RegradeRequest, by: User, text: str) -> Regr
     review = regrade.review
     from_staff = policy.can(by, policy.GRADE, review)
     if not from_staff and not _asks_as_member(by, review):
-        raise ValidationError("Only the group and its grader write in this regrade request.")
+        # A member made an instructor is told why, not that only the group writes there.
+        own_group = policy.refusal(by, policy.GRADE, review)
+        raise ValidationError(
+            own_group or "Only the group and its grader write in this regrade request."
+        )
     if regrade.status != RegradeStatus.OPEN:
         raise ValidationError(
             "This regrade request has been answered, so its thread is closed: ask for a "

@@ -279,7 +279,9 @@ def send_regrade_requested_email(
         recipients = [grader] if grader.email else []
         left = False
     else:
-        recipients, left = _teachers_to_email(course), True
+        # Not an instructor who is a member of the group: they may not answer it.
+        teachers = _teachers_to_email(course)
+        recipients, left = [u for u in teachers if policy.can(u, policy.GRADE, review)], True
     if user_ids is not None:  # tried again: only those it was not sent to
         recipients = [user for user in recipients if user.pk in user_ids]
     rubric = getattr(assignment, "rubric", None)
@@ -383,10 +385,21 @@ def send_regrade_message_email(
         context["url"] = settings.SITE_URL + reverse(
             "grading:feedback", kwargs={"pk": review.submission_id}
         )
-    elif policy.can(review.grader, policy.VIEW, regrade, roles=policy.STAFF):
-        recipients = [review.grader] if review.grader.email else []
     else:
-        recipients = _teachers_to_email(course)
+        # The review's grader, or its instructors if the grader left; and whoever of the
+        # grading side asked in the thread (probe 119: an instructor's question was
+        # answered to the grader only). Those who may still answer it: not a member.
+        if policy.can(review.grader, policy.VIEW, regrade, roles=policy.STAFF):
+            recipients = [review.grader]
+        else:
+            recipients = _teachers_to_email(course)
+        askers = User.objects.filter(
+            pk__in=regrade.messages.filter(from_staff=True).values("author_id"), is_active=True
+        ).order_by("pk")
+        recipients += [user for user in askers if user not in recipients]
+        recipients = [
+            user for user in recipients if user.email and policy.can(user, policy.GRADE, review)
+        ]
     recipients = [user for user in recipients if user.pk != message.author_id]
     if user_ids is not None:  # tried again: only those it was not sent to
         recipients = [user for user in recipients if user.pk in user_ids]

@@ -207,8 +207,11 @@ def teacher_todo(user: User) -> list[TeacherTask]:
         )
     )
     counts = {row["assignment_id"]: row for row in groups}
+    # Those they may answer: not their own group's (probe 119: "2 regrade requests wait"
+    # for an instructor who is a member of the group, who may answer neither).
+    answerable = policy.scope(user, policy.GRADE, RegradeRequest.objects, roles=policy.TEACHERS)
     regrades = dict(
-        RegradeRequest.objects.filter(
+        answerable.filter(
             status=RegradeStatus.OPEN, review__group__assignment__course_id__in=taught
         )
         .order_by()

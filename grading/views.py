@@ -162,7 +162,8 @@ def grader_queue(request: HttpRequest) -> HttpResponse:
             "current": queue.current,
             "teaching": teaching,
             # Students have a few days to ask; nothing else told graders one was waiting.
-            "regrades_waiting": _regrades_seen_by(request.user)
+            # Those they may answer: not their own group's, nor another grader's.
+            "regrades_waiting": _regrades_answerable_by(request.user)
             .filter(status=RegradeStatus.OPEN)
             .count(),
         },
@@ -173,6 +174,12 @@ def _regrades_seen_by(user: User):
     """The regrade requests USER sees: of the reviews they grade, or of the courses they
     teach."""
     return policy.scope(user, policy.VIEW, RegradeRequest.objects, roles=STAFF_ROLES)
+
+
+def _regrades_answerable_by(user: User):
+    """The regrade requests USER may answer: of the reviews they grade, or of the courses
+    they teach but their own group's (probe 119)."""
+    return policy.scope(user, policy.GRADE, RegradeRequest.objects, roles=STAFF_ROLES)
 
 
 # What a grader typed is never lost: a review handed to someone else, deleted, or
@@ -858,11 +865,17 @@ def regrade_list(request: HttpRequest) -> HttpResponse:
     if project is not None:
         regrades = regrades.filter(review__group__assignment_id=project)
     rows = [(r, r.review.group_label(anonymous=_anonymous(r.review))) for r in regrades]
+    answerable = set(
+        _regrades_answerable_by(request.user)
+        .filter(pk__in=[r.pk for r, _ in rows if r.status == RegradeStatus.OPEN])
+        .values_list("pk", flat=True)
+    )
     return render(
         request,
         "grading/regrade_list.html",
         {
             "rows": rows,
+            "answerable": answerable,
             "filtered": project is not None,
             "project": rows[0][0].review.group.assignment if rows else None,
         },
@@ -1040,6 +1053,13 @@ def assignment_overview(request: HttpRequest, pk: int) -> HttpResponse:
             for m in group.memberships.all()
         ]
         rows.append((group, getattr(group, "review", None), members))
+    # Nobody sets their own group's marks (probe 119: its rows offered the form).
+    own_group = {
+        student.pk
+        for _group, _review, members in rows
+        if any(student.pk == request.user.pk for student, _, _ in members)
+        for student, _, _ in members
+    }
     peer = selectors.peer_raters([group.pk for group in groups]) if rubric.peer_evaluation else {}
     release = GradeRelease.objects.filter(assignment=assignment).first()
     # A refused override comes back in its student's row, as typed.
@@ -1067,6 +1087,7 @@ def assignment_overview(request: HttpRequest, pk: int) -> HttpResponse:
             "closing": len(services.groups_closed_by_round_robin(assignment)),
             "release": release,
             "override_form": MarkOverrideForm(),
+            "own_group": own_group | {request.user.pk},
             "kept_override": kept if isinstance(kept.get("student"), str) else {},
             "reason_max_length": REASON_MAX_LENGTH,
             "override_state": services.override_state,
@@ -1340,7 +1361,8 @@ def override_mark(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
-            keep_refused(request, overview)
+            if exc.messages != [policy.OWN_GROUP]:  # nothing typed would do: not kept
+                keep_refused(request, overview)
         else:
             # Fixed-point: "1e2" typed is 100, not "1E+2", in the message.
             mark = form.cleaned_data["mark"]

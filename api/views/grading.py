@@ -480,6 +480,7 @@ class OverrideViewSet(
         return MarkOverride.objects.order_by("assignment", "student", "pk")
 
     def perform_destroy(self, instance) -> None:
+        _refuse_own_groups_mark(self.request.user, instance.assignment_id, instance.student_id)
         # This override, not the student's: a newer one saved meanwhile stays.
         if not grading.mark_override_delete(override=instance, by=self.request.user):
             raise NotFound("This override was already removed.")
@@ -550,6 +551,7 @@ class GradingAssignmentActions:
         data["seen"] = data.pop("replaces", "")  # the site form's name for it
         form = MarkOverrideForm(data, assignment=assignment)
         cleaned = form_valid(form)
+        _refuse_own_groups_mark(request.user, assignment.pk, cleaned["student"].pk)
         with _as_api_refusals():
             override = grading.mark_override(
                 assignment=assignment,
@@ -560,6 +562,13 @@ class GradingAssignmentActions:
                 seen=cleaned["seen"] or None,
             )
         return Response(serializers.OverrideSerializer(override).data)
+
+
+def _refuse_own_groups_mark(user, assignment_id: int, student_id: int) -> None:
+    """A 403, as the policy's refusals are: not a body to correct (the service says it
+    as a 400 to the site's form)."""
+    if policy.sets_own_groups_mark(user, assignment_id, student_id):
+        raise PermissionDenied(policy.OWN_GROUP)
 
 
 def _release(assignment, release: GradeRelease | None) -> dict:

@@ -1156,8 +1156,8 @@ def test_a_member_removed_from_the_course_is_marked_on_the_grading_page(client, 
         for name in ("Dave Student", "Bob")
         if name in row
     }
-    assert "removed from the course" in rows["Dave Student"]
-    assert "removed from the course" not in rows["Bob"]
+    assert "no longer a student of the course" in rows["Dave Student"]
+    assert "no longer a student of the course" not in rows["Bob"]
 
 
 def test_a_group_over_the_projects_size_after_a_return_is_flagged(client, world, alice):

@@ -11,6 +11,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from access import policy
 from access.policy import OWN_GROUP
 from accounts.models import Role
 from accounts.tests.factories import InstructorFactory
@@ -37,6 +38,7 @@ def promoted(world, alice, bob, grace):
         review=world.review, criterion=world.style, student=bob, reason="Tidy enough for 5."
     )
     Enrollment.objects.filter(user=bob, course=world.course).update(role=Role.INSTRUCTOR)
+    policy.forget(bob)  # as a request would read him: an instructor now
     return world
 
 
@@ -111,7 +113,7 @@ def test_nobody_sets_their_own_or_a_teammates_mark(client, promoted, alice, bob)
         {"student": bob.pk, "mark": "100", "reason": "Mine.", "replaces": "none"},
         content_type="application/json",
     )
-    assert answer.status_code == 400 and OWN_GROUP in answer.content.decode()
+    assert answer.status_code == 403 and OWN_GROUP in answer.content.decode()
     regrade = api.post(
         f"/api/v1/regrades/{promoted.regrade.pk}/answer/",
         {"decision": "accept", "new_points": "5", "response": "Mine."},
@@ -128,7 +130,7 @@ def test_nobody_sets_their_own_or_a_teammates_mark(client, promoted, alice, bob)
     with pytest.raises(ValidationError):
         services.mark_override_clear(assignment=promoted.assignment, student=bob, by=bob)
     deleted = api.delete(f"/api/v1/overrides/{override.pk}/")
-    assert deleted.status_code == 400 and OWN_GROUP in deleted.content.decode()
+    assert deleted.status_code == 403 and OWN_GROUP in deleted.content.decode()
     assert MarkOverride.objects.filter(pk=override.pk).exists()
 
 
@@ -141,3 +143,60 @@ def test_an_instructor_of_another_course_reads_nothing_of_it(client, promoted):
     answer = {"decision": "accept", "new_points": "5", "response": "Intruder."}
     assert client.post(page, answer).status_code == 404
     assert RegradeRequest.objects.get(pk=promoted.regrade.pk).status == RegradeStatus.OPEN
+
+
+def test_the_assignment_page_offers_no_override_of_his_groups_marks(client, promoted, bob):
+    page = reverse("grading:assignment_grading", args=[promoted.assignment.pk])
+    client.force_login(bob)
+    html = client.get(page).content.decode()
+    assert html.count("Your own group: another instructor sets it") == 2  # bob and dave
+    assert f'name="student" value="{bob.pk}"' not in html
+    refused = client.post(
+        reverse("grading:override_mark", args=[promoted.assignment.pk]),
+        {"student": bob.pk, "mark": "100", "reason": "Mine.", "seen": "none"},
+        follow=True,
+    )
+    text = refused.content.decode()
+    assert "nobody grades their own group" in text and "back in the form" not in text
+    assert not MarkOverride.objects.exists()
+
+
+def test_his_groups_requests_wait_for_the_others_not_for_him(
+    client, promoted, alice, bob, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Probe 119: the member made an instructor was told "1 regrade request waits for an
+    answer" (his own group's), emailed to answer it once its grader left, and told "Only
+    the group and its grader write" in his own group's thread."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    client.force_login(bob)
+    assert (
+        'id="regrades-waiting"' not in client.get(reverse("grading:grader_queue")).content.decode()
+    )
+    listing = client.get(reverse("grading:regrade_list")).content.decode()
+    assert "Its grader or another instructor answers it" in listing
+    assert "regrade request waits" not in client.get(reverse("lessons:dashboard")).content.decode()
+    with pytest.raises(ValidationError) as refused:
+        services.regrade_message_add(regrade=promoted.regrade, by=bob, text="Mine is right.")
+    assert refused.value.messages == [OWN_GROUP]
+    client.force_login(alice)
+    assert 'id="regrades-waiting"' in client.get(reverse("grading:grader_queue")).content.decode()
+    assert "regrade request waits" in client.get(reverse("lessons:dashboard")).content.decode()
+    # An instructor's question: the group's answer reaches her as well as the grader.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.regrade_message_add(regrade=promoted.regrade, by=alice, text="Which file?")
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.regrade_message_add(
+            regrade=promoted.regrade, by=promoted.dave, text="style.py, line 3."
+        )
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(
+        [promoted.review.grader.email, alice.email]
+    )
+    # Its grader gone, the instructors are told; not bob, a member.
+    Enrollment.objects.filter(user=promoted.review.grader, course=promoted.course).delete()
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.regrade_message_add(
+            regrade=promoted.regrade, by=promoted.dave, text="And test_style.py."
+        )
+    assert [m.to for m in mailoutbox] == [[alice.email]]

@@ -280,7 +280,7 @@ def test_each_side_is_emailed_a_link_when_the_other_writes(
     # The group's member who is still a student, not the one removed from the course.
     assert [m.to for m in mailoutbox] == [[a.student.email]]
     asked = mailoutbox[0]
-    assert asked.subject.startswith("Your grader asks about your regrade request: ")
+    assert asked.subject.startswith("A question about your regrade request: ")
     assert feedback_page in asked.body and "holds the tests" not in asked.body
     assert str(a.grader) not in asked.body and str(a.grader) not in asked.alternatives[0][0]
 
