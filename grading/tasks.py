@@ -182,12 +182,18 @@ def _teachers_to_email(course) -> list[User]:
     return [user for user in enrolled if policy.can(user, policy.TEACH, course)]
 
 
-def _send_each(name: str, emails: dict[User, dict], *, what: str) -> tuple[int, list[int]]:
-    """Send the templated email NAME to each user of EMAILS with their context; return
-    how many went, and the ids of those the mail server refused (``send_each``)."""
-    return send_each(
+def _send_each(
+    task, name: str, emails: dict[User, dict], *, what: str, of: str, attempt: int, **kwargs
+) -> int:
+    """Send the templated email NAME to each user of EMAILS with their context, and queue
+    TASK again with KWARGS for those the mail server refused (``send_each``,
+    ``retry_or_fail``); WHAT the email is, OF what (for the log). Return how many went."""
+    sent, failed = send_each(
         emails, lambda user: send_templated_email(name, emails[user], user.email), what=what
     )
+    if failed:
+        retry_or_fail(task, attempt=attempt, what=f"{what} {of}", user_ids=failed, **kwargs)
+    return sent
 
 
 @task()
@@ -241,16 +247,15 @@ def send_after_release_email(
             "link": link,
         }
         emails[user] = context
-    sent, failed = _send_each("after-release", emails, what="The after-release notice")
-    if failed:
-        retry_or_fail(
-            send_after_release_email,
-            attempt=attempt,
-            what=f"The after-release notice of submission {submission_id}",
-            submission_id=submission_id,
-            user_ids=failed,
-        )
-    return sent
+    return _send_each(
+        send_after_release_email,
+        "after-release",
+        emails,
+        what="The after-release notice",
+        of=f"of submission {submission_id}",
+        attempt=attempt,
+        submission_id=submission_id,
+    )
 
 
 @task()
@@ -300,16 +305,15 @@ def send_regrade_requested_email(
             "for_the_grader_who_left": left,
         }
         emails[user] = context
-    sent, failed = _send_each("regrade-requested", emails, what="The regrade-request notice")
-    if failed:
-        retry_or_fail(
-            send_regrade_requested_email,
-            attempt=attempt,
-            what=f"The regrade-request notice of request {regrade_id}",
-            regrade_id=regrade_id,
-            user_ids=failed,
-        )
-    return sent
+    return _send_each(
+        send_regrade_requested_email,
+        "regrade-requested",
+        emails,
+        what="The regrade-request notice",
+        of=f"of request {regrade_id}",
+        attempt=attempt,
+        regrade_id=regrade_id,
+    )
 
 
 @task()
@@ -414,13 +418,12 @@ def send_regrade_message_email(
         hide = anonymous and not policy.can(user, policy.TEACH, course)
         label = review.group_label(anonymous=hide)
         emails[user] = {**context, "user": user, "label": label, "to_group": message.from_staff}
-    sent, failed = _send_each("regrade-message", emails, what="The regrade-thread notice")
-    if failed:
-        retry_or_fail(
-            send_regrade_message_email,
-            attempt=attempt,
-            what=f"The regrade-thread notice of message {message_id}",
-            message_id=message_id,
-            user_ids=failed,
-        )
-    return sent
+    return _send_each(
+        send_regrade_message_email,
+        "regrade-message",
+        emails,
+        what="The regrade-thread notice",
+        of=f"of message {message_id}",
+        attempt=attempt,
+        message_id=message_id,
+    )
