@@ -484,6 +484,7 @@ def _profile_page(request, form, token_form=None, status: int = 200):
         "tokens": list(user.api_tokens.all()),
         "token_form": token_form,
         "new_token": new_token,
+        "support_email": settings.SUPPORT_EMAIL,
     }
     response = render(request, "accounts/profile.html", context, status=status)
     if new_token:

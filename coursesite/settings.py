@@ -431,6 +431,9 @@ elif EMAIL_BACKEND_PATH.endswith("filebased.EmailBackend"):
     }
 MAILERS = {"default": _mailer}
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "courses@localhost")
+# Whom people write to about their account (to close it, to have their name erased):
+# the profile page names it (probe 115: it said nowhere whom to ask).
+SUPPORT_EMAIL = os.environ.get("DJANGO_SUPPORT_EMAIL", "")
 
 # BACKGROUND TASKS (django.tasks with the database backend; worker: manage.py db_worker)
 TASKS = {

@@ -270,3 +270,13 @@ def test_the_download_is_limited_to_a_few_a_day(client, bob, settings):
     assert refused.status_code == 429
     assert "You downloaded your data 2 times today" in refused.content.decode()
     assert "Content-Disposition" not in refused
+
+
+def test_the_profile_says_whom_to_ask_to_close_ones_account(client, bob, settings):
+    """Probe 115: the profile page did not say whom to ask to close one's account."""
+    client.force_login(bob)
+    page = client.get(reverse("accounts:profile")).content.decode()
+    assert 'id="close-account"' in page and "the site's administrators." in page
+    settings.SUPPORT_EMAIL = "privacy@uni.example"
+    page = client.get(reverse("accounts:profile")).content.decode()
+    assert '<a href="mailto:privacy@uni.example">privacy@uni.example</a>' in page
