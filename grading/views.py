@@ -877,9 +877,19 @@ def regrade_list(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "answerable": answerable,
             "filtered": project is not None,
-            "project": rows[0][0].review.group.assignment if rows else None,
+            # Named even without requests (probe 114), if the person grades in its course.
+            "project": rows[0][0].review.group.assignment
+            if rows
+            else _project_graded_by(request.user, project),
         },
     )
+
+
+def _project_graded_by(user: User, pk: int | None) -> ProjectAssignment | None:
+    if pk is None:
+        return None
+    projects = ProjectAssignment.objects.select_related("course").filter(pk=pk)
+    return policy.scope(user, policy.GRADE, projects, roles=STAFF_ROLES).first()
 
 
 @form_view()

@@ -16,6 +16,7 @@ from grading import services
 from grading.models import Criterion, Review, Rubric
 from grading.todo import teacher_todo
 from lessons.models import Course
+from lessons.tests.factories import CourseFactory
 from projects.models import Extension
 
 from .factories import add_group, complete_review, enroll, grading_world, past_assignment
@@ -99,6 +100,13 @@ def test_each_stage_of_a_project_says_what_waits_then_nothing(client, alice, bob
     nothing = client.get(reverse("grading:regrade_list"), {"project": 999_999}).content.decode()
     assert "No regrade requests for this project." in nothing and "Style" not in nothing
     assert "Docs" in client.get(reverse("grading:regrade_list"), {"project": "x"}).content.decode()
+    # One of hers without requests is named all the same (probe 114); another course's not.
+    third = past_assignment(world.course, title="Quiet project", slug="quiet")
+    quiet = client.get(reverse("grading:regrade_list"), {"project": third.pk}).content.decode()
+    assert "Those of <strong>Quiet project</strong>" in quiet
+    elsewhere = past_assignment(CourseFactory(), title="Their project", slug="theirs")
+    page = client.get(reverse("grading:regrade_list"), {"project": elsewhere.pk}).content.decode()
+    assert "Their project" not in page and "No regrade requests for this project." in page
 
 
 def test_a_hand_in_still_open_or_under_an_extension_is_not_ready(alice, bob, grace):
