@@ -264,37 +264,47 @@ class CourseGrades:
     the released ones."""
 
     course: Course
-    rows: list[tuple[ProjectAssignment, Cell | None]]  # None: grades not released yet
-    total: Decimal | None
+    # (project, its cell, or None: grades not released yet; whether in a group of it)
+    rows: list[tuple[ProjectAssignment, Cell | None, bool]]
+    total: Decimal | None = None
 
     @property
     def released_count(self) -> int:
-        return sum(cell is not None for _, cell in self.rows)
+        return sum(cell is not None for _, cell, _ in self.rows)
+
+
+@prepared
+def _projects_of_students(course_ids: list[int]):
+    # What a student of COURSE_IDS sees of their projects: published ones, and released
+    # ones whatever was unpublished since (released_marks_of says why).
+    shown = Q(is_published=True, course__is_published=True) | Q(grade_release__isnull=False)
+    projects = ProjectAssignment.objects.filter(shown, course_id__in=course_ids)
+    return (
+        _with_grading(projects)
+        .select_related("course")
+        .order_by("course__title", "course_id", "due_at", "pk")
+    )
 
 
 def grades_of(user: User) -> list[CourseGrades]:
     """USER's grades in each course they study in, as the gradebook computes them but
     only from released marks (probe 118: a student had no page with their marks and the
-    course's weighted total, which the instructor's gradebook shows)."""
-    projects = ProjectAssignment.objects.filter(
-        Q(is_published=True, course__is_published=True) | Q(grade_release__isnull=False),
-        course_id__in=policy.courses_where(user, policy.STUDENTS),
-    ).select_related("course")
-    assignments = list(_with_grading(projects).order_by("course__title", "course", "due_at", "pk"))
-    released = [assignment for assignment in assignments if assignment.released]
-    marks = _marks_of(released, student_ids=[user.pk])
+    course's weighted total, which the instructor's gradebook shows). A fixed number of
+    prepared queries (none for someone who studies nowhere)."""
+    course_ids = policy.courses_where(user, policy.STUDENTS)
+    if not course_ids:
+        return []
+    assignments = _projects_of_students(course_ids=sorted(course_ids))
+    marks = _marks_of([a for a in assignments if a.released], student_ids=[user.pk])
     now = timezone.now()
     courses: dict[int, CourseGrades] = {}
     for assignment in assignments:
-        grades = courses.setdefault(
-            assignment.course_id, CourseGrades(course=assignment.course, rows=[], total=None)
-        )
-        cell = None
-        if assignment.released:
-            cell = cell_for(assignment, marks.get(assignment.pk, user.pk), now)
-        grades.rows.append((assignment, cell))
+        grades = courses.setdefault(assignment.course_id, CourseGrades(assignment.course, []))
+        entry = marks.get(assignment.pk, user.pk)
+        cell = cell_for(assignment, entry, now) if assignment.released else None
+        grades.rows.append((assignment, cell, entry is not None and entry.group_id != 0))
     for grades in courses.values():
-        counted = [(assignment, cell) for assignment, cell in grades.rows if cell is not None]
+        counted = [(assignment, cell) for assignment, cell, _ in grades.rows if cell is not None]
         grades.total = weighted_total(*zip(*counted, strict=True)) if counted else None
     return list(courses.values())
 

@@ -125,25 +125,6 @@ def released_overrides_of(user: User):
     )
 
 
-def released_without_work_of(user: User, *, left_out: set[int]):
-    """Released projects of the courses USER studies in where no work of theirs was
-    graded (in no group, or their group handed nothing in), but those in LEFT_OUT (their
-    feedback or an override is listed), each with whether they are in a group of it.
-
-    Probe 118: such a student read "No released feedback yet. You will get an email
-    when grades are released" after the release, while the gradebook said "missing"."""
-    in_a_group = GroupMembership.objects.filter(assignment=OuterRef("pk"), student=user)
-    return (
-        ProjectAssignment.objects.filter(
-            grade_release__isnull=False, course_id__in=policy.courses_where(user, policy.STUDENTS)
-        )
-        .exclude(pk__in=left_out)
-        .annotate(in_a_group=Exists(in_a_group))
-        .select_related("course", "grade_release")
-        .order_by("-due_at", "pk")
-    )
-
-
 def has_member_unrated_by(user: User, group: str = "group_id") -> Exists:
     """Whether the group at GROUP has a current member USER has not rated: their ratings
     do not count yet (grading/peer.py), e.g. someone joined after they rated."""

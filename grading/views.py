@@ -1491,14 +1491,24 @@ def feedback_list(request: HttpRequest) -> HttpResponse:
     marks = assignment_marks(reviewed, student_ids=[user.pk])
     overrides = list(selectors.released_overrides_of(user=user))
     listed = reviewed | {override.assignment_id for override in overrides}
+    grades = grades_of(user)
+    # Released projects with no work of theirs graded, and no override: said, for they
+    # read "No released feedback yet … an email" while the gradebook said "missing"
+    # (probe 118). With whether they were in a group of it.
+    without_work = [
+        (project, in_a_group)
+        for course in grades
+        for project, cell, in_a_group in course.rows
+        if cell is not None and cell.mark is None and project.pk not in listed
+    ]
     return render(
         request,
         "grading/feedback_list.html",
         {
             "reviews": [(r, marks.get(r.group.assignment_id, user.pk)) for r in reviews],
             "marks_without_feedback": [o for o in overrides if o.assignment_id not in reviewed],
-            "released_without_work": selectors.released_without_work_of(user, left_out=listed),
-            "grades": [grades for grades in grades_of(user) if grades.released_count],
+            "released_without_work": without_work,
+            "grades": [course for course in grades if course.released_count],
             "peer_open": [g for g in open_groups if g.pk in unrated],
             "peer_rated": [g for g in open_groups if g.pk not in unrated],
         },
