@@ -551,7 +551,11 @@ def _save(
         complete = review.status == ReviewStatus.COMPLETED
     criteria = list(Criterion.objects.filter(rubric__assignment=assignment))
     if complete and not criteria:
-        raise ValidationError("This assignment has no rubric criteria yet; ask an instructor.")
+        # The page says the rubric has none; this says what it means for the button.
+        raise ValidationError(
+            "Not completed: a review is completed against the rubric's criteria. Ask an "
+            "instructor to add them; your overall feedback can be saved as a draft meanwhile."
+        )
     errors = []
     for criterion in criteria:
         points, _comment = scores.get(criterion.pk, (None, ""))

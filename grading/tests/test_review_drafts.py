@@ -753,6 +753,47 @@ def test_two_people_on_one_review_keep_each_others_changes(world, grace, alice, 
     }
 
 
+def test_a_change_to_a_criterion_added_since_the_page_loaded_is_not_said_shown(world, grace, alice):
+    """Probe 114: the note said "kept with yours, and shown here" for a criterion the
+    grader's page, opened before it was added, has no field for. A field not sent is now
+    kept as saved (RubricForm's keep_unsent), so nothing is taken from the other change."""
+    from grading.models import Criterion
+
+    graders = as_user(grace)
+    grader_form = _page_form(graders, world)
+    added = Criterion.objects.create(
+        rubric=world.correctness.rubric, title="Added later", max_points=10, order=9
+    )
+    # The page's first autosave after it: its answer names the new criterion's fields,
+    # which the page keeps as "shown" (static/js/grading.js), without a field for them.
+    grader_form[f"comment_{world.correctness.pk}"] = "Mine."
+    first = graders.post(draft_url(world.review), grader_form).json()
+    assert f"score_{added.pk}" in first["shown"]
+    grader_form.update(version=first["version"], shown_marks=json.dumps(first["shown"]))
+    instructor_form = _page_form(as_user(alice), world)
+    instructor_form[f"score_{added.pk}"] = "7"
+    assert as_user(alice).post(draft_url(world.review), instructor_form).json()["saved"]
+    grader_form[f"comment_{world.correctness.pk}"] = "Mine, longer."
+    answer = graders.post(draft_url(world.review), grader_form).json()
+    assert answer["saved"] is True
+    # Its field not on this page, its value is kept as saved, and not said "shown here".
+    assert "shown here" not in answer.get("note", "")
+    assert world.review.scores.get(criterion=added).points == Decimal(7)
+
+
+def test_a_review_without_criteria_says_why_it_is_not_completed(world, grace):
+    """Probe 114: "Complete review" said the page's own warning a second time."""
+    from grading.models import Criterion
+
+    Criterion.objects.filter(rubric__assignment=world.assignment).delete()
+    page_url = reverse("grading:review", kwargs={"pk": world.review.pk})
+    answer = as_user(grace).post(page_url, {"overall_feedback": "Good.", "complete": "1"})
+    text = html.unescape(answer.content.decode())
+    assert "This assignment has no rubric criteria yet." in text  # the page's warning
+    assert "Not completed: a review is completed against the rubric's criteria." in text
+    assert text.count("no rubric criteria yet") == 1
+
+
 def test_the_same_field_changed_on_two_pages_saves_nothing_until_asked(world, grace, alice):
     graders, instructors = as_user(grace), as_user(alice)
     grader_form, instructor_form = _page_form(graders, world), _page_form(instructors, world)
