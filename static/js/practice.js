@@ -62,6 +62,10 @@
             var newForm = fresh.querySelector("form.js-answer");
             if (newForm) bind(newForm);
             updateQuizBar(data.quiz);
+            // "Pass this lesson's quiz first: you have 0 of 2 right", from marking it too
+            // early, is out of date once a question is answered: the bar says where the
+            // quiz stands (probe 114: it kept its count until the quiz was passed).
+            document.querySelectorAll('[data-message~="quiz-first"]').forEach(function (alert) { alert.remove(); });
             // A required quiz no answer can pass any more: said where the quiz is.
             var lost = document.getElementById("quiz-lost");
             if (lost && data.quiz.lost) { lost.textContent = data.quiz.lost; lost.hidden = false; }
@@ -72,10 +76,6 @@
             if (passed) {
               var newly = passed.hidden && data.quiz.passed;
               passed.hidden = !data.quiz.passed;
-              // "Pass this lesson's quiz first", from marking it too early, is done with.
-              if (data.quiz.passed) {
-                document.querySelectorAll('[data-message~="quiz-first"]').forEach(function (alert) { alert.remove(); });
-              }
               var status = document.getElementById("complete-status");
               if (newly && status) status.textContent = passed.textContent.trim();
             }
