@@ -24,11 +24,25 @@ _LINK_TOKEN = re.compile(
     rf"({_SLASH}accounts{_SLASH}(?:password{_SLASH}reset|welcome|confirm){_SLASH}"
     rf"(?:(?!{_SLASH})[^?#&\s])+{_SLASH})(?!set-password{_SLASH})(?:(?!{_SLASH})[^?#&\s])+"
 )
-# A query's parameters, also inside a login page's ?next= (encoded: "?" is %3F, "&" %26
-# and "=" %3D; probe 116): each name is read decoded, so "e%6Dail" is "email".
-_Q, _AND, _EQ = r"(?:\?|%3[Ff])", r"(?:&|%26)", r"(?:=|%3[Dd])"
-_PARAMETER = re.compile(rf"(?:{_Q}|{_AND})((?:(?!{_EQ}|{_AND}|{_Q})[^=&#?\s])+){_EQ}")
-_VALUE_END = re.compile(rf"{_AND}|[#\s]")
+# A query's parameters, at any depth: a login page's ?next= holds an address whose query
+# is encoded ("?" is %3F, "&" %26 and "=" %3D; probe 116), the back office's links keep
+# the list's search encoded in ?_changelist_filters=q%3D…, and a login page's next= holds
+# those twice encoded (%253D; probe 120). Each parameter's name is read decoded, so
+# "e%6Dail" is "email"; its depth (how its "=" is written) says where its value ends.
+_EQ = r"(?:=|%(?:25){0,2}3[Dd])"
+_BOUNDARY = (
+    r"(?:(?<=[?&=])|(?<=%3[DdFf])|(?<=%26)|(?<=%253[DdFf])|(?<=%2526)"
+    r"|(?<=%25253[DdFf])|(?<=%252526))"
+)
+_NOT_IN_NAME = r"%(?:25){0,2}(?:3[DdFf]|26)"
+_PARAMETER = re.compile(rf"{_BOUNDARY}((?:(?!{_NOT_IN_NAME})[^=&#?\s])+)({_EQ})")
+# A value ends where its query's next parameter, or an outer query's, begins: at "&"
+# for a plain one, also at %26 for one encoded once, and at %2526 for one encoded twice.
+_VALUE_END = (
+    re.compile(r"[&#\s]"),
+    re.compile(r"&|%26|[#\s]"),
+    re.compile(r"&|%(?:25)?26|[#\s]"),
+)
 _UNDER_ADMIN = re.compile(rf"{_SLASH}admin{_SLASH}")
 
 
@@ -36,7 +50,7 @@ def _personal(name: str, before: str) -> bool:
     """Whether parameter NAME, found after BEFORE, holds what someone looked for: any
     address (the API's ?email=, the back office's filters on it: probe 115), and the back
     office's search box (q=) and its pickers' (autocomplete's term=), each time it comes."""
-    name = unquote(unquote(name)).lower()  # once more inside an encoded ?next=
+    name = unquote(unquote(unquote(name))).lower()  # up to twice more inside a ?next=
     return "email" in name or (name in ("q", "term") and bool(_UNDER_ADMIN.search(before)))
 
 
@@ -46,7 +60,8 @@ def _values_hidden(address: str) -> str:
         if found.start() < position or not _personal(found[1], address[: found.start()]):
             continue  # inside a value hidden already, or nothing personal
         kept += [address[position : found.end()], HIDDEN]
-        end = _VALUE_END.search(address, found.end())
+        depth = min(found[2].count("%25") + (found[2] != "="), 2)  # "=" 0, "%3D" 1, "%253D" 2
+        end = _VALUE_END[depth].search(address, found.end())
         position = end.start() if end else len(address)
     kept.append(address[position:])
     return "".join(kept)
