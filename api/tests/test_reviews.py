@@ -314,7 +314,17 @@ def test_an_if_match_naming_no_version_it_had_is_not_said_changed(apple):
     old = grader.get(url)["ETag"]
     grader.patch(url, {"overall_feedback": "Saved"}, "application/json")
     now = grader.get(url)["ETag"]
-    for made_up in ('"abc"', '"99999999999999999999"', '"*"', '"a,b"'):
+    # "²" and "¹¹" are digits to str.isdigit, not to int(); 5,000 digits pass no int():
+    # both were a 500 (probe 120).
+    for made_up in (
+        '"abc"',
+        '"99999999999999999999"',
+        '"*"',
+        '"a,b"',
+        '"²"',
+        '"¹¹"',
+        f'"{"1" * 5000}"',
+    ):
         response = grader.patch(
             url, {"overall_feedback": "Mine"}, "application/json", HTTP_IF_MATCH=made_up
         )
