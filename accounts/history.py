@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import CharField, Model
-from django.db.models.functions import Cast
+from django.db.models import CharField, Model, Q, Value
+from django.db.models.functions import Concat
 from django.dispatch import Signal
 
 from .models import User
@@ -44,7 +44,7 @@ class NamedRow:
     rebuilt for a row deleted since (its pk None if unknown)."""
 
     row: Model
-    field: str  # the row's foreign key to the person
+    field: str | tuple[str, ...]  # the row's foreign keys to the person
     within: Model | None = None  # the object whose form lists it in an inline table
 
 
@@ -63,18 +63,23 @@ def history_rename(*, person_then: User, person: User) -> int:
     as it was (PERSON_THEN, a copy of the account before its change). Return the number
     of history entries changed. A few queries per kind of row, whatever their number."""
     renamed = list(_names_of_rows(person_then, person))
-    changed = _rename_rows(renamed) | _rename_in_messages(renamed)
-    return len(changed)
+    changed = _rename_rows(renamed)
+    if _name_is_theirs_alone(person_then):
+        changed |= _rename_gone_rows(renamed, str(person_then), str(person), changed)
+    return len(changed | _rename_in_messages(renamed))
 
 
 def _names_of_rows(person_then: User, person: User) -> Iterable[_Renamed]:
     for _receiver, rows in rows_naming_requested.send(sender=User, person=person):
         for named in rows:
             row = named.row
+            fields = (named.field,) if isinstance(named.field, str) else named.field
             try:
-                setattr(row, named.field, person_then)
+                for field in fields:
+                    setattr(row, field, person_then)
                 then = str(row)
-                setattr(row, named.field, person)
+                for field in fields:
+                    setattr(row, field, person)
                 now = str(row)
             except ObjectDoesNotExist:  # a row rebuilt from a history whose parts are gone
                 continue
@@ -92,28 +97,81 @@ def _content_type(row: Model) -> ContentType:
 
 
 def _rename_rows(renamed: list[_Renamed]) -> set[int]:
-    """Rename the entries about each row (by its id), and those about rows of its kind
-    deleted since with its name (an enrollment removed and made again has a new id)."""
-    by_type: dict[ContentType, list[_Renamed]] = defaultdict(list)
+    """Rename the entries about each of the person's rows, found by its id (those since
+    deleted too, when their app keeps their history)."""
+    by_type: dict[ContentType, dict[str, _Renamed]] = defaultdict(dict)
     for item in renamed:
-        by_type[item.content_type].append(item)
-    changed: dict[int, LogEntry] = {}
-    for content_type, items in by_type.items():
-        by_pk = {item.pk: item for item in items if item.pk is not None}
-        by_name = {item.then: item.now for item in items}
-        entries = LogEntry.objects.filter(content_type=content_type)
-        for entry in entries.filter(object_id__in=list(by_pk)):
+        if item.pk is not None:
+            by_type[item.content_type][item.pk] = item
+    changed = []
+    for content_type, by_pk in by_type.items():
+        entries = LogEntry.objects.filter(content_type=content_type, object_id__in=list(by_pk))
+        for entry in entries:
             if entry.object_repr == by_pk[entry.object_id].then:
                 entry.object_repr = by_pk[entry.object_id].now
-                changed[entry.pk] = entry
-        model = content_type.model_class()
-        existing = model._base_manager.annotate(text=Cast("pk", CharField())).values("text")
-        gone = entries.filter(object_repr__in=list(by_name)).exclude(object_id__in=existing)
-        for entry in gone:
-            entry.object_repr = by_name[entry.object_repr]
-            changed[entry.pk] = entry
-    LogEntry.objects.bulk_update(changed.values(), ["object_repr"])
-    return set(changed)
+                changed.append(entry)
+    LogEntry.objects.bulk_update(changed, ["object_repr"])
+    return {entry.pk for entry in changed}
+
+
+def _name_is_theirs_alone(person_then: User) -> bool:
+    """Whether no other account is named as PERSON_THEN was: a row deleted since, of
+    which nothing is left but its name in the history, is then theirs (probe 120: a
+    namesake's deleted answer and enrollment took the pseudonym)."""
+    name = str(person_then)
+    full = Concat("first_name", Value(" "), "last_name", output_field=CharField())
+    alike = (
+        User.objects.exclude(pk=person_then.pk)
+        .annotate(full=full)
+        .filter(
+            Q(display_name=name)
+            | Q(display_name="", username=name)
+            | Q(display_name="", full=name)
+            | Q(display_name="", first_name=name, last_name="")
+            | Q(display_name="", first_name="", last_name=name)
+        )
+    )
+    return not any(str(user) == name for user in alike)
+
+
+def _rename_gone_rows(renamed: list[_Renamed], former: str, now: str, done: set[int]) -> set[int]:
+    """Rename the entries about rows deleted since that were named after the person: as
+    one of their rows an app rebuilt (an enrollment of a course they were removed from),
+    or beginning with their name the way their kinds of rows do ("Name · question ·
+    right", an answer deleted: probe 120)."""
+    prefix = f"{former} · "
+    exact = {(item.content_type.pk, item.then): item.now for item in renamed if item.pk is None}
+    entries = LogEntry.objects.exclude(pk__in=done).filter(
+        Q(object_repr__startswith=prefix) | Q(object_repr__in=[then for _type, then in exact])
+    )
+    by_type: dict[int, list[LogEntry]] = defaultdict(list)
+    for entry in entries:
+        by_type[entry.content_type_id].append(entry)
+    changed = []
+    for type_id, found in by_type.items():
+        model = ContentType.objects.get_for_id(type_id).model_class()
+        if model is None:
+            continue
+        existing = {
+            str(pk)
+            for pk in model._base_manager.filter(
+                pk__in=[
+                    e.object_id for e in found if e.object_id.isascii() and e.object_id.isdigit()
+                ]
+            ).values_list("pk", flat=True)
+        }
+        for entry in found:
+            if entry.object_id in existing:
+                continue  # a row of someone else's now: not the person's
+            if (type_id, entry.object_repr) in exact:
+                entry.object_repr = exact[(type_id, entry.object_repr)]
+            elif entry.object_repr.startswith(prefix):
+                entry.object_repr = f"{now} · {entry.object_repr[len(prefix) :]}"
+            else:
+                continue
+            changed.append(entry)
+    LogEntry.objects.bulk_update(changed, ["object_repr"])
+    return {entry.pk for entry in changed}
 
 
 def _rename_in_messages(renamed: list[_Renamed]) -> set[int]:

@@ -493,17 +493,34 @@ def removal_consequences(enrollments) -> list[str]:
 
 def rows_naming(person: User) -> list[NamedRow]:
     """PERSON's reviews (any they graded, since handed to another or deleted: probe
-    119), peer ratings and mark overrides, for the back office's history
-    (accounts.history)."""
-    graded = set(Review.history.filter(grader=person).values_list("id", flat=True))
-    reviews = {r.pk: r for r in Review.objects.filter(pk__in=graded).select_related("group")}
-    for record in Review.history.filter(id__in=graded - set(reviews)).order_by("id", "-history_id"):
-        reviews.setdefault(record.id, record.instance)  # deleted: as last recorded
-    ratings = PeerRating.objects.select_related("rater", "ratee")
-    overrides = MarkOverride.objects.filter(student=person).select_related("assignment")
+    119), peer ratings given or received and mark overrides (deleted ones too: probe
+    120), each as it is or as its history last recorded it, for the back office's
+    history (accounts.history)."""
+    reviews = _ever(Review, Review.history.filter(grader=person), "group")
+    ratings = _ever(
+        PeerRating, PeerRating.history.filter(Q(rater=person) | Q(ratee=person)), "rater", "ratee"
+    )
+    overrides = _ever(MarkOverride, MarkOverride.history.filter(student=person), "assignment")
     return [
-        *(NamedRow(review, "grader") for review in reviews.values()),
-        *(NamedRow(rating, "rater") for rating in ratings.filter(rater=person)),
-        *(NamedRow(rating, "ratee") for rating in ratings.filter(ratee=person)),
+        *(NamedRow(review, "grader") for review in reviews),
+        # A rater rates themselves too (WebPA): both names are theirs then.
+        *(
+            NamedRow(
+                rating,
+                tuple(f for f in ("rater", "ratee") if getattr(rating, f"{f}_id") == person.pk),
+            )
+            for rating in ratings
+        ),
         *(NamedRow(override, "student") for override in overrides),
     ]
+
+
+def _ever(model, records, *related: str) -> list:
+    """The rows of MODEL that RECORDS (its history) name: as they are, or as last
+    recorded if deleted since."""
+    ids = set(records.values_list("id", flat=True))
+    rows = {row.pk: row for row in model.objects.filter(pk__in=ids).select_related(*related)}
+    gone = model.history.filter(id__in=ids - set(rows)).order_by("id", "-history_id")
+    for record in gone:
+        rows.setdefault(record.id, record.instance)
+    return list(rows.values())

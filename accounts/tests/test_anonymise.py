@@ -314,3 +314,56 @@ def test_a_namesake_keeps_their_history_and_a_graders_past_reviews_are_renamed(
     assert about_namesake.object_repr == "Bob Student · Databases · Student"
     by_grace.refresh_from_db()
     assert by_grace.object_repr == f"Review of Team Rocket by Former member {grace.pk}"
+
+
+def test_deleted_rows_of_the_person_lose_the_name_and_a_namesakes_keep_it(
+    admin_user, released, alice, bob
+):
+    """Probe 120: the person's own deleted answer kept their name, a deleted override of
+    theirs too, while a namesake's deleted answer took the pseudonym."""
+    from django.contrib.admin.models import DELETION
+
+    from accounts.services import account_anonymise
+    from grading.models import MarkOverride, PeerRating
+
+    def deleted(row) -> LogEntry:
+        entry = LogEntry.objects.create(
+            user_id=admin_user.pk,
+            content_type=ContentType.objects.get_for_model(row),
+            object_id=str(row.pk),
+            object_repr=str(row),
+            action_flag=DELETION,
+        )
+        row.delete()
+        return entry
+
+    [answer] = Attempt.objects.filter(user=bob)
+    answer_gone = deleted(answer)
+    override = MarkOverride.objects.create(
+        assignment=released.assignment, student=bob, mark=Decimal("90.00"), reason="Ill", by=alice
+    )
+    override_gone = deleted(override)
+    own_rating = PeerRating.objects.create(group=released.group, rater=bob, ratee=bob, score=5)
+    rating_entry = logged(admin_user, own_rating, str(own_rating))
+
+    account_anonymise(person=bob, by=admin_user)
+    pseudonym = f"Former member {bob.pk}"
+    for entry in (answer_gone, override_gone, rating_entry):
+        entry.refresh_from_db()
+    assert answer_gone.object_repr.startswith(f"{pseudonym} · ")
+    assert override_gone.object_repr == f"{pseudonym}: 90.00% (Blog engine)"
+    assert rating_entry.object_repr == f"{pseudonym} rated {pseudonym}: 5"
+
+    # A namesake's deleted answer is not taken for the next one anonymised of that name.
+    first = User.objects.create(username="zoe1", email="z1@example.org", display_name="Zoë Twin")
+    User.objects.create(username="zoe2", email="z2@example.org", display_name="Zoë Twin")
+    theirs = LogEntry.objects.create(
+        user_id=admin_user.pk,
+        content_type=ContentType.objects.get_for_model(Attempt),
+        object_id="987654",
+        object_repr="Zoë Twin · escape-needed · wrong",
+        action_flag=DELETION,
+    )
+    account_anonymise(person=first, by=admin_user)
+    theirs.refresh_from_db()
+    assert theirs.object_repr == "Zoë Twin · escape-needed · wrong"  # whose? not said
