@@ -71,7 +71,8 @@ NOT_FOUND = "No such page."
 # What a member of the course's staff, a member of a group too, is told of its grading.
 OWN_GROUP = (
     "You are a member of this group: nobody grades their own group, answers its regrade "
-    "requests or sets its marks. Another instructor of the course does."
+    "requests or sets its marks. Another instructor of the course does, or the site's "
+    "administrators for a course you teach alone."
 )
 
 

@@ -37,6 +37,7 @@ class StudentResults:
     hidden_total: int = 0
     hidden_passed: int = 0
     released: bool = False
+    hidden_shown: bool = False  # released, with hidden tests among the results shown
     visible_score: Decimal | None = None
     visible_max: Decimal | None = None
     message: str = ""  # the run's message, naming no hidden test before the release
@@ -115,6 +116,7 @@ def for_student(
             data.hidden_passed += result.outcome == Outcome.PASSED
             hidden.append(result.nodeid)
         else:
+            data.hidden_shown |= result.is_hidden
             data.visible.append(result)
             # Once released the hidden groups' points count too: the summary said
             # "Visible tests: 11 of 16" beside the hidden tests shown (probe 118).

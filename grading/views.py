@@ -7,6 +7,7 @@ Access: outsiders get 404; course members without the needed role get 403.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Collection, Iterator
 from datetime import timedelta
 from decimal import Decimal
@@ -483,6 +484,11 @@ class _MarkupSafeJSONEncoder(DjangoJSONEncoder):
         return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
+# Paragraphs kept, a run of empty lines as one (a gap in the message otherwise: probe 121).
+_BLANK_LINES = re.compile(r"\n\s*\n(?:\s*\n)+")
+PARAGRAPH = "\n\n"
+
+
 def _removed_meanwhile(post, criteria) -> str:
     """A sentence giving back what POST typed for criteria removed from the rubric while
     the page was open ("" if none): the save ignored it, and said "Nothing is lost"
@@ -491,7 +497,9 @@ def _removed_meanwhile(post, criteria) -> str:
     if not typed:
         return ""
     # Its paragraphs kept: the page and the autosave note show the text's line breaks.
-    said = "; ".join(f"{label}: “{text.strip()}”" for label, text in typed)
+    said = "; ".join(
+        f"{label}: “{_BLANK_LINES.sub(PARAGRAPH, text.strip())}”" for label, text in typed
+    )
     return (
         "A criterion was removed from the rubric while this page was open, so what you "
         f"typed for it was not saved. Here it is, to copy: {said}."
@@ -1005,7 +1013,8 @@ def regrade_message(request: HttpRequest, pk: int) -> HttpResponse:
     if message.from_staff:
         messages.success(request, "Sent to the group. The request stays open for your answer.")
     else:
-        messages.success(request, "Sent to your grader, with your request.")
+        # Whoever answers it reads it (the grader, or the instructors if they left).
+        messages.success(request, "Sent with your request: it is read before it is answered.")
     return redirect(_regrade_page(request, pk))
 
 

@@ -58,7 +58,9 @@ def test_the_grader_asks_the_group_answers_and_the_grader_decides():
     assert str(a.grader) not in feedback
 
     replied = student.post(message_url, {"text": "tests/test_app.py, 12 tests."}, follow=True)
-    assert "Sent to your grader, with your request." in unescape(replied.content.decode())
+    assert "Sent with your request: it is read before it is answered." in unescape(
+        replied.content.decode()
+    )
     assert replied.redirect_chain[-1][0].endswith(f"{feedback_page}#regrade-{a.regrade.pk}")
     assert "Your grader asks" not in _page(student, reverse("lessons:dashboard"))
     assert "The group wrote last" in _page(grader, reverse("grading:regrade_list"))

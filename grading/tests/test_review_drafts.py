@@ -220,6 +220,12 @@ def test_what_was_typed_for_a_criterion_removed_meanwhile_is_given_back(world, g
         {**draft(world), f"level_{short_pk}": "12345", f"title_{short_pk}": "Short-lived"},
     )
     assert "Level ticked for Short-lived: “one of its levels, not saved”" in ticked.json()["note"]
+    # A run of empty lines comes back as one (probe 121: a gap in the message).
+    gaps = client.post(
+        draft_url(world.review),
+        {**draft(world), f"comment_{short_pk}": "One.\n \n\n\nTwo.", f"title_{short_pk}": "S"},
+    )
+    assert "Comment on S: “One.\n\nTwo.”" in gaps.json()["note"]
     # A save refused for another reason gives it back too (probe 116: it was lost).
     refused = client.post(
         reverse("grading:review", kwargs={"pk": world.review.pk}),
