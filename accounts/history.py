@@ -7,12 +7,14 @@ Student in Team Gamma”"). Many rows are named after a person (an enrollment, a
 membership, a rating). accounts knows which only through the apps that own them: each
 answers ``rows_naming_requested`` with the person's rows, so accounts never imports them.
 
-Only the entries about those rows change: an entry about the row itself, or about a row
-deleted since that had the same name (a removed enrollment, an answer deleted), and the
-change messages of the object whose form listed it (the group). Another person, even of
-the same name, keeps theirs elsewhere (probe 119: matched by name alone, it renamed a
-namesake's enrollments in another course); so does a name merely holding the former one
-("Mary Ann Lee" for "Mary Ann": probe 116).
+Only the entries about those rows change: an entry about the row itself (found by its id,
+deleted rows too when their app keeps their history), the change messages of the object
+whose form listed it (the group), and, when no other account bears the person's name,
+an entry about a row deleted since that nothing else ties to them than that name (an
+answer "Name · question · wrong", an enrollment of a course they were removed from).
+Another person, even of the same name, keeps theirs (probe 119: matched by name alone, it
+renamed a namesake's enrollments in another course; probe 120); so does a name merely
+holding the former one ("Mary Ann Lee" for "Mary Ann": probe 116).
 """
 
 from __future__ import annotations

@@ -59,6 +59,7 @@ from .forms import (
     RubricForm,
 )
 from .gradebook import (
+    CellState,
     StudentMark,
     assignment_marks,
     gradebook_chunks,
@@ -486,7 +487,7 @@ class _MarkupSafeJSONEncoder(DjangoJSONEncoder):
 
 # Paragraphs kept, a run of empty lines as one (a gap in the message otherwise: probe 121).
 _BLANK_LINES = re.compile(r"\n\s*\n(?:\s*\n)+")
-PARAGRAPH = "\n\n"
+_PARAGRAPH = "\n\n"
 
 
 def _removed_meanwhile(post, criteria) -> str:
@@ -498,7 +499,7 @@ def _removed_meanwhile(post, criteria) -> str:
         return ""
     # Its paragraphs kept: the page and the autosave note show the text's line breaks.
     said = "; ".join(
-        f"{label}: “{_BLANK_LINES.sub(PARAGRAPH, text.strip())}”" for label, text in typed
+        f"{label}: “{_BLANK_LINES.sub(_PARAGRAPH, text.strip())}”" for label, text in typed
     )
     return (
         "A criterion was removed from the rubric while this page was open, so what you "
@@ -1505,7 +1506,7 @@ def feedback_list(request: HttpRequest) -> HttpResponse:
     # read "No released feedback yet … an email" while the gradebook said "missing"
     # (probe 118). With whether they were in a group of it.
     without_work = [
-        (project, in_a_group)
+        (project, in_a_group, cell.state == CellState.PENDING)
         for course in grades
         for project, cell, in_a_group in course.rows
         if cell is not None and cell.mark is None and project.pk not in listed

@@ -92,16 +92,27 @@ def test_a_student_with_no_graded_work_is_told_the_grades_are_out(client, alice,
     """Probe 118: one who left their group (or was never in one) read "No released
     feedback yet. You will get an email when grades are released" after the release,
     waiting for an email that never comes, while the gradebook said "missing"."""
+    from grading.tests.factories import add_group
+
     world = grading_world(alice=alice, bob=bob, grace=grace)
     mei = enroll(UserFactory(username="mei", display_name="Mei Left"), world.course)
+    ola = enroll(UserFactory(username="ola", display_name="Ola Ungraded"), world.course)
     url = reverse("grading:feedback_list")
     client.force_login(mei)
     assert "You will get an email when grades are released" in client.get(url).content.decode()
     release(world, alice)
+    # A group whose version came after the release (accepted late): not graded.
+    add_group(world.assignment, [ola], name="Late Owls")
     html = client.get(url).content.decode()
     assert "You will get an email" not in html
     assert "Grades were released" in html and "You were in no group of this project" in html
     assert "Blog engine" in html
+    client.force_login(ola)
+    html = client.get(url).content.decode()
+    assert (
+        "Your group&#39;s work was not graded" in html or "Your group's work was not graded" in html
+    )
+    assert "handed nothing in" not in html
     # Bob, whose group's work was graded, reads his feedback as before, not this line.
     client.force_login(bob)
     html = client.get(url).content.decode()
