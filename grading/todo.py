@@ -199,7 +199,13 @@ def teacher_todo(user: User) -> list[TeacherTask]:
         .values("assignment_id")
         .annotate(
             submitted=Count("pk", filter=Q(has_work=True)),
-            unassigned=Count("pk", filter=Q(has_work=True, review__isnull=True)),
+            # Not those still working under an extension: a grader assigned closes their
+            # hand-in early (services.groups_closed_by_grading).
+            unassigned=Count(
+                "pk",
+                filter=Q(has_work=True, review__isnull=True)
+                & (Q(extension__isnull=True) | Q(extension__due_at__lte=now)),
+            ),
             ungraded=Count(
                 "pk", filter=Q(has_work=True) & ~Q(review__status=ReviewStatus.COMPLETED)
             ),

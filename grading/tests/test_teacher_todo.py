@@ -118,6 +118,16 @@ def test_a_hand_in_still_open_or_under_an_extension_is_not_ready(alice, bob, gra
     owls.submissions.all().delete()
     Extension.objects.create(group=owls, due_at=timezone.now() + timedelta(days=2))
     assert teacher_todo(alice) == []
+    # A version handed in under the extension: no grader asked for while it runs (one
+    # assigned closes the group's hand-in early), but once it is over.
+    dan = enroll(UserFactory(username="dan"), world.course)
+    foxes, _ = add_group(world.assignment, [dan], name="Foxes")
+    extension = Extension.objects.create(group=foxes, due_at=timezone.now() + timedelta(days=2))
+    assert "no grader" not in " ".join(task.text for task in teacher_todo(alice))
+    extension.due_at = timezone.now() - timedelta(minutes=1)
+    extension.save()
+    assert "1 group handed in work and has no grader." in [t.text for t in teacher_todo(alice)]
+    foxes.delete()
     # The project's deadline ahead: nothing to assign or release yet.
     Extension.objects.all().delete()
     world.assignment.due_at = timezone.now() + timedelta(days=1)
