@@ -148,7 +148,8 @@ def _rename_gone_rows(renamed: list[_Renamed], former: str, now: str, done: set[
     )
     by_type: dict[int, list[LogEntry]] = defaultdict(list)
     for entry in entries:
-        by_type[entry.content_type_id].append(entry)
+        if entry.content_type_id is not None:  # of a kind since removed (probe 122: a 500)
+            by_type[entry.content_type_id].append(entry)
     changed = []
     for type_id, found in by_type.items():
         model = ContentType.objects.get_for_id(type_id).model_class()

@@ -367,3 +367,21 @@ def test_deleted_rows_of_the_person_lose_the_name_and_a_namesakes_keep_it(
     account_anonymise(person=first, by=admin_user)
     theirs.refresh_from_db()
     assert theirs.object_repr == "Zoë Twin · escape-needed · wrong"  # whose? not said
+
+
+def test_an_entry_of_a_kind_removed_since_does_not_stop_the_erasure(admin_user, bob):
+    """Probe 122: an entry whose content type is gone (remove_stale_contenttypes leaves
+    it without one), named after the person, made anonymising a 500."""
+    from accounts.services import account_anonymise
+
+    stale = LogEntry.objects.create(
+        user_id=admin_user.pk,
+        content_type=None,
+        object_id="5",
+        object_repr="Bob Student · an old kind of row",
+        action_flag=CHANGE,
+    )
+    account_anonymise(person=bob, by=admin_user)
+    assert User.objects.get(pk=bob.pk).username.startswith("former-")
+    stale.refresh_from_db()  # left as it was: whose row it named cannot be told
+    assert stale.object_repr == "Bob Student · an old kind of row"

@@ -173,7 +173,7 @@ def test_his_groups_requests_wait_for_the_others_not_for_him(
         'id="regrades-waiting"' not in client.get(reverse("grading:grader_queue")).content.decode()
     )
     listing = client.get(reverse("grading:regrade_list")).content.decode()
-    assert "Its grader or another instructor answers it" in listing
+    assert "Its grader or another instructor (or the site's administrators) answers it" in listing
     assert "regrade request waits" not in client.get(reverse("lessons:dashboard")).content.decode()
     with pytest.raises(ValidationError) as refused:
         services.regrade_message_add(regrade=promoted.regrade, by=bob, text="Mine is right.")
