@@ -521,6 +521,7 @@ def _ever(model, records, *related: str) -> list:
     ids = set(records.values_list("id", flat=True))
     rows = {row.pk: row for row in model.objects.filter(pk__in=ids).select_related(*related)}
     gone = model.history.filter(id__in=ids - set(rows)).order_by("id", "-history_id")
-    for record in gone:
-        rows.setdefault(record.id, record.instance)
+    for record in gone:  # the latest first: the others are not built
+        if record.id not in rows:
+            rows[record.id] = record.instance
     return list(rows.values())
