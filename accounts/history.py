@@ -15,11 +15,18 @@ answer "Name · question · wrong", an enrollment of a course they were removed 
 Another person, even of the same name, keeps theirs (probe 119: matched by name alone, it
 renamed a namesake's enrollments in another course; probe 120); so does a name merely
 holding the former one ("Mary Ann Lee" for "Mary Ann": probe 116).
+
+An entry about one of the person's rows may have been written before the row's other parts
+changed (the enrollment's role, the group's name, the course's title) or under a name the
+person had before (the back office's history of their account keeps it): there the
+person's names are replaced where the row's name puts the person, and only there (probe
+122: matched against the row's name as it is now, such entries kept the person's name).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,8 +34,7 @@ from dataclasses import dataclass
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import CharField, Model, Q, Value
-from django.db.models.functions import Concat
+from django.db.models import Model, Q
 from django.dispatch import Signal
 
 from .models import User
@@ -38,6 +44,9 @@ rows_naming_requested = Signal()
 
 # Django writes the rows of a form's inline tables in a change message so.
 _ACTIONS = ("added", "changed", "deleted")
+
+# Stands for the person in a row's name, to find where the name puts them.
+_MARK = "\ue000"
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,38 @@ class _Renamed:
     then: str
     now: str
     within: tuple[int, str] | None  # the form's object: (content type id, pk)
+    place: str  # where the row's name puts the person: "start", "end" or "inside"
+    template: str  # the row's name with _MARK for the person
+
+
+class _Names:
+    """The names the person was known by in the history, and how to replace them in a
+    name written when the row's other parts were different."""
+
+    def __init__(self, former: Iterable[str], now: str):
+        self.now = now
+        # The longest first, so that "Bob Student" is replaced whole, not its "Bob".
+        names = sorted({name for name in former if name.strip() and name != now}, key=len)
+        either = "|".join(re.escape(name) for name in reversed(names)) or "(?!)"
+        # Never inside a longer word or name: "Noora" is not "Noor" (probe 116).
+        self.anywhere = re.compile(rf"(?<!\w)(?:{either})(?!\w)")
+        self.at_start = re.compile(rf"(?:{either})(?!\w)")
+        self.at_end = re.compile(rf"(?<!\w)(?:{either})\Z")
+
+    def replaced(self, text: str, place: str, template: str = "") -> str:
+        """TEXT with the person's former names where a row's name puts them (PLACE).
+        Given the row's TEMPLATE, only where the text goes on as the template does after
+        the person: "Bob in Team" is Bob's, "Bob Studentson in Team" is not."""
+        if place == "start":
+            found = self.at_start.match(text)
+            goes_on = re.match(r"\W*\w*", template[len(_MARK) :]).group()
+            if found is None or not text[found.end() :].startswith(goes_on):
+                return text
+            return self.now + text[found.end() :]
+        if place == "end":
+            found = self.at_end.search(text)
+            return text if found is None else text[: found.start()] + self.now
+        return self.anywhere.sub(self.now, text)
 
 
 def history_rename(*, person_then: User, person: User) -> int:
@@ -65,24 +106,32 @@ def history_rename(*, person_then: User, person: User) -> int:
     as it was (PERSON_THEN, a copy of the account before its change). Return the number
     of history entries changed. A few queries per kind of row, whatever their number."""
     renamed = list(_names_of_rows(person_then, person))
-    changed = _rename_rows(renamed)
+    names = _Names([str(person_then), *_names_in_own_history(person)], str(person))
+    changed = _rename_rows(renamed, names)
     if _name_is_theirs_alone(person_then):
         changed |= _rename_gone_rows(renamed, str(person_then), str(person), changed)
-    return len(changed | _rename_in_messages(renamed))
+    return len(changed | _rename_in_messages(renamed, names))
+
+
+def _names_in_own_history(person: User) -> list[str]:
+    """The names the back office's history of the person's account gives them: those
+    they had before a rename, as entries about their rows written then use them."""
+    entries = LogEntry.objects.filter(
+        content_type=_content_type(person), object_id=str(person.pk)
+    ).values_list("object_repr", flat=True)
+    return list(entries.distinct())
 
 
 def _names_of_rows(person_then: User, person: User) -> Iterable[_Renamed]:
+    marked = User(display_name=_MARK)
     for _receiver, rows in rows_naming_requested.send(sender=User, person=person):
         for named in rows:
             row = named.row
             fields = (named.field,) if isinstance(named.field, str) else named.field
             try:
-                for field in fields:
-                    setattr(row, field, person_then)
-                then = str(row)
-                for field in fields:
-                    setattr(row, field, person)
-                now = str(row)
+                then, template, now = (
+                    _name_with(row, fields, who) for who in (person_then, marked, person)
+                )
             except ObjectDoesNotExist:  # a row rebuilt from a history whose parts are gone
                 continue
             if then == now:
@@ -91,16 +140,27 @@ def _names_of_rows(person_then: User, person: User) -> Iterable[_Renamed]:
             if named.within is not None:
                 within = (_content_type(named.within).pk, str(named.within.pk))
             pk = None if row.pk is None else str(row.pk)
-            yield _Renamed(_content_type(row), pk, str(row._meta.verbose_name), then, now, within)
+            place = "start" if template.startswith(_MARK) else "inside"
+            if place == "inside" and template.endswith(_MARK):
+                place = "end"
+            verbose_name = str(row._meta.verbose_name)
+            yield _Renamed(_content_type(row), pk, verbose_name, then, now, within, place, template)
+
+
+def _name_with(row: Model, fields: tuple[str, ...], person: User) -> str:
+    for field in fields:
+        setattr(row, field, person)
+    return str(row)
 
 
 def _content_type(row: Model) -> ContentType:
     return ContentType.objects.get_for_model(row, for_concrete_model=False)
 
 
-def _rename_rows(renamed: list[_Renamed]) -> set[int]:
+def _rename_rows(renamed: list[_Renamed], names: _Names) -> set[int]:
     """Rename the entries about each of the person's rows, found by its id (those since
-    deleted too, when their app keeps their history)."""
+    deleted too, when their app keeps their history), written under the row's name as it
+    is or as it was."""
     by_type: dict[ContentType, dict[str, _Renamed]] = defaultdict(dict)
     for item in renamed:
         if item.pk is not None:
@@ -109,9 +169,17 @@ def _rename_rows(renamed: list[_Renamed]) -> set[int]:
     for content_type, by_pk in by_type.items():
         entries = LogEntry.objects.filter(content_type=content_type, object_id__in=list(by_pk))
         for entry in entries:
-            if entry.object_repr == by_pk[entry.object_id].then:
-                entry.object_repr = by_pk[entry.object_id].now
-                changed.append(entry)
+            item = by_pk[entry.object_id]
+            if entry.object_repr == item.then:
+                entry.object_repr = item.now
+            else:
+                renamed_repr = names.replaced(entry.object_repr, item.place)
+                if renamed_repr == entry.object_repr:
+                    continue  # when the row was another's (a review handed over)
+                entry.object_repr = renamed_repr[
+                    : LogEntry._meta.get_field("object_repr").max_length
+                ]
+            changed.append(entry)
     LogEntry.objects.bulk_update(changed, ["object_repr"])
     return {entry.pk for entry in changed}
 
@@ -121,18 +189,14 @@ def _name_is_theirs_alone(person_then: User) -> bool:
     which nothing is left but its name in the history, is then theirs (probe 120: a
     namesake's deleted answer and enrollment took the pseudonym)."""
     name = str(person_then)
-    full = Concat("first_name", Value(" "), "last_name", output_field=CharField())
-    alike = (
-        User.objects.exclude(pk=person_then.pk)
-        .annotate(full=full)
-        .filter(
-            Q(display_name=name)
-            | Q(display_name="", username=name)
-            | Q(display_name="", full=name)
-            | Q(display_name="", first_name=name, last_name="")
-            | Q(display_name="", first_name="", last_name=name)
-        )
-    )
+    words = name.split()
+    # Any account whose str() could be the name, told in Python: spaces around a first
+    # or last name are not in str() (probe 122: " Noor" was not seen as a Noor).
+    could_be = Q(display_name=name) | Q(display_name="", username=name)
+    if words:
+        could_be |= Q(display_name="", first_name__contains=words[0])
+        could_be |= Q(display_name="", last_name__contains=words[-1])
+    alike = User.objects.exclude(pk=person_then.pk).filter(could_be)
     return not any(str(user) == name for user in alike)
 
 
@@ -177,7 +241,7 @@ def _rename_gone_rows(renamed: list[_Renamed], former: str, now: str, done: set[
     return {entry.pk for entry in changed}
 
 
-def _rename_in_messages(renamed: list[_Renamed]) -> set[int]:
+def _rename_in_messages(renamed: list[_Renamed], names: _Names) -> set[int]:
     """Rename the person's rows in the change messages of the objects whose forms list
     them (a group's "Added group membership “…”")."""
     by_object: dict[tuple[int, str], list[_Renamed]] = defaultdict(list)
@@ -191,25 +255,29 @@ def _rename_in_messages(renamed: list[_Renamed]) -> set[int]:
     for type_id, pks in by_type.items():
         for entry in LogEntry.objects.filter(content_type_id=type_id, object_id__in=pks):
             items = by_object[(type_id, entry.object_id)]
-            if _rename_in_message(entry, items):
+            if _rename_in_message(entry, items, names):
                 changed.append(entry)
     LogEntry.objects.bulk_update(changed, ["change_message"])
     return {entry.pk for entry in changed}
 
 
-def _rename_in_message(entry: LogEntry, items: list[_Renamed]) -> bool:
+def _rename_in_message(entry: LogEntry, items: list[_Renamed], names: _Names) -> bool:
     try:
         message = json.loads(entry.change_message)
     except ValueError:
         return False  # a message written as words, as before Django 1.10: none here
     if not isinstance(message, list):
         return False
-    names = {(item.verbose_name, item.then): item.now for item in items}
+    exact = {(item.verbose_name, item.then): item.now for item in items}
+    places = {item.verbose_name: (item.place, item.template) for item in items}
     found = False
     for said in _named_objects(message):
-        name, text = said.get("name"), said.get("object")
-        now = names.get((name, text)) if isinstance(name, str) and isinstance(text, str) else None
-        if now is not None:
+        kind, text = said.get("name"), said.get("object")
+        if not (isinstance(kind, str) and isinstance(text, str)) or kind not in places:
+            continue
+        # As the row was named then: the group since renamed, a former name of theirs.
+        now = exact.get((kind, text)) or names.replaced(text, *places[kind])
+        if now != text:
             said["object"] = now
             found = True
     if found:

@@ -76,11 +76,12 @@ def account_anonymise(*, person: User, by: User) -> Anonymised:
     for address in addresses:
         named |= Q(args_kwargs__icontains=json.dumps(address))
     tasks = finished_tasks().filter(named).delete()[0]
-    # The back office's history names the account, and its rows as they were named (a
-    # group's "Added group membership “Name in Team”" outlived the erasure: probe 115).
+    # The back office's history names its rows as they were named (a group's "Added
+    # group membership “Name in Team”" outlived the erasure: probe 115), and the account
+    # by its former names, which the rows' entries may hold too: renamed last.
+    history_rename(person_then=person_then, person=person)
     LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(User), object_id=str(person.pk)
     ).update(object_repr=str(person))
-    history_rename(person_then=person_then, person=person)
     forget_user(person.pk)
     return Anonymised(person=person, former_name=former_name, logins=logins, tasks=tasks)

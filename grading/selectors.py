@@ -521,7 +521,11 @@ def _ever(model, records, *related: str) -> list:
     ids = set(records.values_list("id", flat=True))
     rows = {row.pk: row for row in model.objects.filter(pk__in=ids).select_related(*related)}
     gone = model.history.filter(id__in=ids - set(rows)).order_by("id", "-history_id")
+    rebuilt = {}
     for record in gone:  # the latest first: the others are not built
-        if record.id not in rows:
-            rows[record.id] = record.instance
-    return list(rows.values())
+        if record.id not in rebuilt:
+            rebuilt[record.id] = record.instance
+    # Their names read RELATED: one query for all, not one each (probe 122: 2,013
+    # queries for 2,000 deleted reviews).
+    prefetch_related_objects(list(rebuilt.values()), *related)
+    return [*rows.values(), *rebuilt.values()]
