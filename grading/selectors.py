@@ -212,6 +212,16 @@ def last_changed_by(review: Review) -> User | None:
     return record.history_user if record is not None else None
 
 
+def first_saved_at(review: Review):
+    """When REVIEW was first saved, from its history (None if it does not go back so far):
+    no version of it is older."""
+    return (
+        review.history.order_by("history_date", "history_id")
+        .values_list("updated_at", flat=True)
+        .first()
+    )
+
+
 def completed_scores_of(criterion_ids: list[int]) -> dict[int, int]:
     """Return {criterion id: how many completed reviews score it}, one query."""
     rows = (

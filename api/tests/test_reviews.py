@@ -324,6 +324,8 @@ def test_an_if_match_naming_no_version_it_had_is_not_said_changed(apple):
         '"²"',
         '"¹¹"',
         f'"{"1" * 5000}"',
+        '"0"',  # before the review was made (probe 122: "changed since you read it")
+        '"\xa0"',  # obs-text, a tag as RFC 9110 has it (probe 122: a 400)
     ):
         response = grader.patch(
             url, {"overall_feedback": "Mine"}, "application/json", HTTP_IF_MATCH=made_up

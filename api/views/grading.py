@@ -241,7 +241,9 @@ def _with_etag(response: Response, review: Review) -> Response:
 # is a tag that names no version, not the * that means any).
 # One entity tag of a list (RFC 9110 8.8.3): W/ if weak, then the quoted opaque part,
 # whose characters may be a comma or a "*" (only * unquoted and alone is "any").
-_LISTED_TAG = re.compile(r'[\s,]*(W/)?("[^"\s]*")\s*(?:,|\Z)')
+# The quoted part's characters are etagc's: visible ASCII but the quote, and obs-text,
+# bytes 0x80-0xFF as the server decodes them ("\xa0" was a 400: probe 122).
+_LISTED_TAG = re.compile(r'[ \t,]*(W/)?("[\x21\x23-\x7e\x80-\xff]*")[ \t]*(?:,|\Z)')
 
 
 # A version as draft_version writes it: ASCII digits ("²" is a digit to str.isdigit and
@@ -287,7 +289,11 @@ def _if_match(request, review: Review) -> str:
         # time before its last save was never its version, and "changed since you read
         # it" would send the client looking for a writer (probe 116).
         now = grading.draft_version(review)
-        if not any(_VERSION.fullmatch(tag) and int(tag[1:-1]) < int(now or 0) for tag in tags):
+        first = grading_selectors.first_saved_at(review)
+        since = int(first.timestamp() * 1_000_000) if first else 0  # "0" was no version
+        if not any(
+            _VERSION.fullmatch(tag) and since <= int(tag[1:-1]) < int(now or 0) for tag in tags
+        ):
             raise PreconditionFailed(
                 f"If-Match names no version this review has had (its ETag is {_etag(review)}):"
                 " read it again, then send your change with the ETag it answers with."
