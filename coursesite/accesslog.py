@@ -46,12 +46,20 @@ _VALUE_END = (
 _UNDER_ADMIN = re.compile(rf"{_SLASH}admin{_SLASH}")
 
 
+# The back office's pickers name what they look in: no one's name.
+_NAMING_A_MODEL = ("model_name", "field_name")
+
+
 def _personal(name: str, before: str) -> bool:
     """Whether parameter NAME, found after BEFORE, holds what someone looked for: any
     address (the API's ?email=, the back office's filters on it: probe 115), and the back
-    office's search box (q=) and its pickers' (autocomplete's term=), each time it comes."""
+    office's search box (q=), its pickers' (autocomplete's term=) and any filter on a name
+    typed into its address (?last_name=, ?group_name=: probe 122), each time it comes."""
     name = unquote(unquote(unquote(name))).lower()  # up to twice more inside a ?next=
-    return "email" in name or (name in ("q", "term") and bool(_UNDER_ADMIN.search(before)))
+    if "email" in name:
+        return True
+    searched = name in ("q", "term") or ("name" in name and name not in _NAMING_A_MODEL)
+    return searched and bool(_UNDER_ADMIN.search(before))
 
 
 def _values_hidden(address: str) -> str:

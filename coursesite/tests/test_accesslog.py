@@ -96,6 +96,15 @@ TOKEN = "cz8p1k-4b1f2a9e0c7d3e5f6a8b9c0d1e2f3a4b"
             "/admin/lessons/enrollment/2/change/?_changelist_filters=e%6Dail%3D…",
         ),
         ("/admin/accounts/user/?q=Bob%26Smith&o=1", "/admin/accounts/user/?q=…&o=1"),
+        # Filters on a name typed into the address by hand (probe 122).
+        (
+            "/admin/accounts/user/?last_name=Student&first_name__startswith=Bo&is_staff=1",
+            "/admin/accounts/user/?last_name=…&first_name__startswith=…&is_staff=1",
+        ),
+        (
+            "/admin/projects/group/?group_name=Team%20Rocket&username=bob",
+            "/admin/projects/group/?group_name=…&username=…",
+        ),
         # Everything else as it was.
         ("/search/?q=flask", "/search/?q=flask"),
         ("/courses/python-web/flask-routes/", "/courses/python-web/flask-routes/"),
