@@ -294,8 +294,12 @@ RULES: dict[str, Rule] = {
                 Grant(GRADERS, _graded_by("group__")),
                 Grant(STUDENTS, _member_of("group")),
             ),
-            # Run its tests again: the group's own grader (a sandbox error, a flaky test).
-            GRADE: (Grant(TEACHERS), Grant(GRADERS, _group_graded_by)),
+            # Run its tests again: the group's own grader (a sandbox error, a flaky test);
+            # not a member (the tests may pre-fill its marks: probe 121).
+            GRADE: (
+                Grant(TEACHERS, _not_member_of("group"), refusal=OWN_GROUP),
+                Grant(GRADERS, _group_graded_by),
+            ),
             TEACH: TEACHING,
         },
     ),

@@ -200,3 +200,18 @@ def test_his_groups_requests_wait_for_the_others_not_for_him(
             regrade=promoted.regrade, by=promoted.dave, text="And test_style.py."
         )
     assert [m.to for m in mailoutbox] == [[alice.email]]
+
+
+def test_a_promoted_member_does_not_run_his_groups_tests_again(client, promoted, alice, bob):
+    """Probe 121: his group's review page offered "Run the tests again", whose results
+    may pre-fill its marks; another instructor of the course runs them."""
+    rerun = reverse("autograding:rerun_submission", args=[promoted.submission.pk])
+    assert not policy.can(bob, policy.GRADE, promoted.submission)
+    assert policy.refusal(bob, policy.GRADE, promoted.submission) == OWN_GROUP
+    client.force_login(bob)
+    refused = client.post(rerun)
+    assert refused.status_code == 403
+    assert "nobody grades their own group" in refused.content.decode()
+    client.force_login(alice)
+    assert client.post(rerun).status_code == 302
+    assert policy.can(alice, policy.GRADE, promoted.submission)
