@@ -664,6 +664,8 @@ def test_peer_evaluation_page_and_students_see_only_their_factor(client, alice, 
     assert "96.00%" in html and "53.33%" in html and "1.33" in html
     # The release's moment as every page writes one: in the site's zone, named.
     assert "Released <time" in html
+    # A status in a badge, not a faded disabled button (2.5:1 contrast: probe 121).
+    assert 'id="released-badge">Released <time' in html and "btn-success disabled" not in html
     # Once released, a member is told why it is closed.
     login(client, bob)
     closed = client.get(url, follow=True).content.decode()

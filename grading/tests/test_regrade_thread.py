@@ -298,3 +298,14 @@ def test_each_side_is_emailed_a_link_when_the_other_writes(
     with django_capture_on_commit_callbacks(execute=True):
         _client(a.student).post(message_url, {"text": "Also tests/test_views.py."})
     assert [m.to for m in mailoutbox] == [[a.instructor.email]]
+
+
+def test_the_review_page_dates_its_regrade_requests_as_every_page_does():
+    """Probe 121: the review's "Regrade requests" panel wrote "2026-12-07" where every
+    other page writes the moment in the site's zone, named."""
+    a = build_tenant("Apple")
+    page = _page(_client(a.grader), reverse("grading:review", kwargs={"pk": a.regrade.review_id}))
+    link = reverse("grading:regrade_answer", kwargs={"pk": a.regrade.pk})
+    assert link in page
+    item = page.split(link, 1)[1].split("</li>", 1)[0]
+    assert " · asked <time" in item and "</a> · Open · 20" not in item
