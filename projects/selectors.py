@@ -80,7 +80,10 @@ class ProjectStatus:
         if not self.assignment.has_opened():  # not "No group yet" (probe 97)
             return "not_open"
         if self.group_name is None:
-            return "no_group"
+            # Groups close at the deadline and at the release: "No group yet" read as if
+            # one could still join (probe 118).
+            closed = self.is_past_due or self.assignment.grades_released_at is not None
+            return "no_group_closed" if closed else "no_group"
         return "missed" if self.is_past_due else "pending"
 
 

@@ -57,6 +57,27 @@ def test_classmates_groups_and_extensions_do_not_leak_into_a_students_row(
     assert (theirs_row.group_name, theirs_row.latest_version) == ("Foxes", 1)
 
 
+def test_a_student_in_no_group_once_groups_closed_is_not_told_no_group_yet(
+    client, course, student, assignment
+):
+    """Probe 118: after the release (or the deadline), "No group yet" read as if one
+    could still join one."""
+    client.force_login(student)
+    page = reverse("lessons:course", args=[course.slug])
+    assert "No group yet" in client.get(page).content.decode()
+    assignment.grades_released_at = timezone.now()
+    assignment.save(update_fields=["grades_released_at"])
+    [row] = course_projects_for(student, course)
+    assert row.status == "no_group_closed"
+    html = client.get(page).content.decode()
+    assert "In no group: nothing handed in" in html and "No group yet" not in html
+    assignment.grades_released_at = None
+    assignment.due_at = timezone.now() - timedelta(hours=1)
+    assignment.save(update_fields=["grades_released_at", "due_at"])
+    [row] = course_projects_for(student, course)
+    assert row.status == "no_group_closed"
+
+
 def test_a_superuser_sees_only_the_courses_they_are_enrolled_in_on_the_dashboard(
     course, assignment, django_user_model
 ):
