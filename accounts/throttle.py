@@ -235,6 +235,20 @@ reset_email_throttle = Throttle(
 )
 
 
+@transaction.atomic
+def sent_first(name: str, token: str, window: timedelta) -> bool:
+    """Whether form NAME's one-time TOKEN (written on the page that holds the form) is
+    sent for the first time within WINDOW: a double click sent a course's message twice
+    to everyone (probe 123). In the database every worker shares; two sent at once wait
+    for each other on the key's uniqueness."""
+    moment = now()
+    _row, created = ThrottleCount.objects.get_or_create(
+        key=f"{name}:{token}"[: ThrottleCount._meta.get_field("key").max_length],
+        defaults={"count": 1, "expires_at": moment + window},
+    )
+    return created
+
+
 def mailbox_of(email: str) -> str:
     """Return EMAIL as the mailbox it reaches: lowercase, without a "+tag" (most mail
     services deliver ann+1@ and ann+2@ to ann@, so each counted apart multiplied a limit)."""

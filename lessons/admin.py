@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 import unicodedata
 from datetime import timedelta
 
@@ -36,7 +37,12 @@ from access import policy
 from access.backoffice import CourseScopedAdmin, CourseScopedHistoryAdmin, CourseScopedInline
 from accounts.invitations import invitations_resend
 from accounts.models import Role, User, name_sort_keys
-from accounts.throttle import course_message_throttle, enroll_throttle, subject_of_user
+from accounts.throttle import (
+    course_message_throttle,
+    enroll_throttle,
+    sent_first,
+    subject_of_user,
+)
 from coursesite.admin_forms import (
     ChoiceMessagesMixin,
     InlineRowsMixin,
@@ -1282,6 +1288,8 @@ class EnrollmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
             "most": MESSAGE_MAX_PEOPLE,
             "back": back,
             "reply_to": request.user.email,
+            # Sent once whatever the clicks: the message goes with the first (probe 123).
+            "sending": secrets.token_urlsafe(16),
         }
         return TemplateResponse(request, "admin/lessons/enrollment/email.html", context)
 
@@ -1335,6 +1343,19 @@ class EnrollmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
                 % {"limit": course_message_throttle.limit, "wait": course_message_throttle.wait},
             )
             return self.message_page(request, enrollments, back=back, form=form)
+        sending = request.POST.get("sending", "")
+        if sending and not sent_first("course-message", sending, timedelta(days=1)):
+            course_message_throttle.forgive(subject_of_user(request.user))
+            self.message_user(
+                request,
+                _(
+                    "“%(subject)s” was sent already, by the first click on Send: it went "
+                    "once, and not again."
+                )
+                % {"subject": form.cleaned_data["subject"]},
+                messages.INFO,
+            )
+            return redirect(back)
         told = course_message_send(
             by=request.user,
             enrollments=reachable,

@@ -288,3 +288,32 @@ def test_people_removed_between_the_page_and_the_send_are_said_and_the_message_k
     )
     assert "To 2 people of" in page
     assert "1 more person is selected: one message goes to at most 2 people." in page
+
+
+def test_a_double_click_on_send_emails_the_message_once(
+    client, pyweb, alice, bob, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Probe 123: both clicks of a double click on "Send the message" were sent, and every
+    person got the message twice. The page's one-time token lets the first one through;
+    the next page opened sends again."""
+    ids = Enrollment.objects.filter(course=pyweb.course, user=bob).values_list("pk", flat=True)
+    client.force_login(alice)
+    form = open_page(client, ids)
+    sending = re.search(r'name="sending" value="([^"]+)"', form.content.decode()).group(1)
+    fields = {"subject": "Lab moved", "message": "Room 204.", "sending": sending}
+    first = send(client, people_on(form), django_capture_on_commit_callbacks, **fields)
+    assert "“Lab moved” is being emailed to 1 person." in said(first)
+    again = send(client, people_on(form), django_capture_on_commit_callbacks, **fields)
+    assert again.status_code == 302
+    assert said(again)[-1] == (
+        "“Lab moved” was sent already, by the first click on Send: it went once, and not again."
+    )
+    assert [message.to for message in mailoutbox] == [[bob.email]]
+    # A message written again on a new page is another one.
+    other = open_page(client, ids)
+    token = re.search(r'name="sending" value="([^"]+)"', other.content.decode()).group(1)
+    assert token != sending
+    send(
+        client, people_on(other), django_capture_on_commit_callbacks, **{**fields, "sending": token}
+    )
+    assert len(mailoutbox) == 2
