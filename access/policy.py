@@ -314,6 +314,9 @@ RULES: dict[str, Rule] = {
             VIEW: (
                 Grant(TEACHERS),
                 Grant(GRADERS, _assigned_or_open_to_graders),
+                # A student made a grader keeps their groups and reads their released
+                # feedback (probe 124: it became a 404).
+                Grant(GRADERS, _released_feedback_of_member),
                 Grant(STUDENTS, _released_feedback_of_member),
             ),
             GRADE: (

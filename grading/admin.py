@@ -33,6 +33,7 @@ from coursesite.admin_forms import (
     ParentRowsFormSet,
     PersonChoiceField,
 )
+from coursesite.wording import first_few
 from lessons.models import Course
 from projects.models import ProjectAssignment
 
@@ -114,19 +115,37 @@ class CriterionForm(forms.ModelForm):
             self.instance.scores if self.instance.pk else None,
             _(
                 "A review already gives %(points)s points for this criterion: the maximum "
-                "cannot be lower. Ask its grader to change the score first."
+                "cannot be lower. Ask its grader to change the score first%(which)s."
             ),
+            which=self.reviews_above,
         )
         return data
 
-    def keep_maximum_above(self, rows, message: str) -> None:
-        """Refuse a changed maximum below the highest points of ROWS (scores, levels)."""
+    def reviews_above(self, maximum) -> str:
+        """The reviews scoring this criterion above MAXIMUM, for the refusal to say whose
+        score to change (probe 124: the instructor hunted for it)."""
+        scores = (
+            self.instance.scores.filter(points__gt=maximum)
+            .select_related("review__group", "review__grader")
+            .order_by("-points", "review__group__name")
+        )
+        named = [
+            f"{score.review.group} ({_points(score.points)} points, "
+            + (f"graded by {score.review.grader})" if score.review.grader_id else "no grader)")
+            for score in scores
+        ]
+        return ": " + first_few(named, 5) if named else ""
+
+    def keep_maximum_above(self, rows, message: str, which=None) -> None:
+        """Refuse a changed maximum below the highest points of ROWS (scores, levels);
+        WHICH(maximum) names the rows above it in the message."""
         maximum = self.cleaned_data.get("max_points")
         if rows is None or maximum is None or "max_points" not in self.changed_data:
             return
         highest = rows.aggregate(highest=Max("points"))["highest"]
         if highest is not None and highest > maximum:
-            self.add_error("max_points", message % {"points": _points(highest)})
+            named = {"which": which(maximum)} if which else {}
+            self.add_error("max_points", message % {"points": _points(highest), **named})
 
 
 def title_key(title: str) -> str:
@@ -547,7 +566,29 @@ class CriterionAdmin(PartsHistoryMixin, HistoryAdmin):
         _reopen_unscored(request, form.instance.rubric.assignment_id)
         if change:
             _say_rescaled(request, [form])
+            if any(formset.model is Level and formset.has_changed() for formset in formsets):
+                _say_scores_without_level(request, form.instance)
         _say_levels_short(request, [form.instance.pk])
+
+
+def _say_scores_without_level(request, criterion: Criterion) -> None:
+    """Say how many reviews score CRITERION with points no level of it gives since its
+    levels changed (probe 124: a level a draft had chosen was deleted unsaid, and the
+    grader's page then highlighted none)."""
+    levels = list(criterion.levels.values_list("points", flat=True))
+    if not levels:
+        return  # scores are typed: no level to lose
+    unmatched = criterion.scores.exclude(points__in=levels).exclude(points__isnull=True)
+    points = sorted({_points(p) for p in unmatched.values_list("points", flat=True)})
+    count = unmatched.count()
+    if count:
+        messages.warning(
+            request,
+            f"{count} review{'s' if count != 1 else ''} of “{criterion.title}” "
+            f"score{'' if count != 1 else 's'} {', '.join(points)} points, which no level "
+            "of it gives now: the scores stay as they are, shown without a level. Change "
+            "them on each review's page if a level was meant.",
+        )
 
 
 def _say_levels_short(request, criterion_ids: list[int]) -> None:

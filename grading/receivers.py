@@ -11,8 +11,13 @@ from django.dispatch import receiver
 
 from accounts.history import rows_naming_requested
 from accounts.personal_data import personal_data_requested
-from lessons.signals import removal_consequences
-from projects.signals import marks_lock, project_copied, submission_created
+from lessons.signals import removal_consequences, role_change_consequences
+from projects.signals import (
+    marks_lock,
+    member_added_consequences,
+    project_copied,
+    submission_created,
+)
 
 from . import selectors, services
 
@@ -42,6 +47,16 @@ def marks_and_feedback_of(sender, user, **kwargs) -> dict:
 @receiver(removal_consequences, dispatch_uid="grading-removal-consequences")
 def marks_and_reviews_left(sender, enrollments, **kwargs) -> list[str]:
     return selectors.removal_consequences(enrollments)
+
+
+@receiver(role_change_consequences, dispatch_uid="grading-role-change-consequences")
+def groups_marks_and_reviews_of(sender, enrollment, was, **kwargs) -> list[str]:
+    return selectors.role_change_consequences(enrollment, was)
+
+
+@receiver(member_added_consequences, dispatch_uid="grading-member-added-consequences")
+def mark_taken_at_once(sender, student, group, **kwargs) -> list[str]:
+    return selectors.member_added_consequences(student, group)
 
 
 @receiver(rows_naming_requested, dispatch_uid="grading-rows-naming")

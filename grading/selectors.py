@@ -102,11 +102,14 @@ def next_to_grade(user: User, done: Review) -> tuple[int, str] | None:
 
 @prepared_per(policy.variant)
 def feedback_of(user: User):
-    """The reviews of USER's own groups that USER may read as a student (released ones)."""
-    mine = reviews_with_context().filter(group__memberships__student=user)
-    return policy.scope(user, policy.VIEW, mine, roles=policy.STUDENTS).order_by(
-        "-group__assignment__due_at"
+    """The released reviews of USER's own groups that USER may read: as a student, or as a
+    student since made a grader or an instructor of the course (probe 124)."""
+    mine = reviews_with_context().filter(
+        group__memberships__student=user,
+        status=ReviewStatus.COMPLETED,
+        group__assignment__grade_release__isnull=False,
     )
+    return policy.scope(user, policy.VIEW, mine).order_by("-group__assignment__due_at")
 
 
 @prepared_per(policy.variant)
@@ -499,6 +502,66 @@ def removal_consequences(enrollments) -> list[str]:
                 "page (the project's grading page lists them)."
             )
     return notes
+
+
+def member_added_consequences(student: User, group: Group) -> list[str]:
+    """What putting STUDENT in GROUP means for their mark: a group whose review is
+    completed gives them its mark at once, for work handed in before they joined (probe
+    124: moved into a graded group, a student took its 80 % unsaid)."""
+    review = (
+        Review.objects.filter(group=group, status=ReviewStatus.COMPLETED)
+        .select_related("submission")
+        .first()
+    )
+    if review is None:
+        return []
+    return [
+        f"{student} now takes the mark of “{group}”'s completed review (of version "
+        f"{review.submission.version}, handed in before they joined). If that is not "
+        "meant, reopen the review or override their mark on the project's grading page."
+    ]
+
+
+def role_change_consequences(enrollment, was: str) -> list[str]:
+    """What changing ENROLLMENT's role from WAS means in grading, in sentences for the
+    teacher who changed it: a student made staff keeps their groups, grades none of
+    them, still reads their released feedback, and leaves the gradebook (it lists
+    students); staff made a student leaves their unfinished reviews to someone else."""
+    person, course_id = enrollment.user, enrollment.course_id
+    if was == Role.STUDENT and enrollment.role != Role.STUDENT:
+        memberships = list(
+            GroupMembership.objects.filter(student=person, group__assignment__course_id=course_id)
+            .select_related("group__assignment")
+            .order_by("group__assignment__due_at", "group__assignment_id")
+        )
+        if not memberships:
+            return []
+        groups = first_few([f"{m.group.name} ({m.group.assignment.title})" for m in memberships])
+        released = [m for m in memberships if m.group.assignment.grades_released_at is not None]
+        note = (
+            f"{person} stays a member of {groups}: nobody grades their own group, so "
+            "another grader or instructor grades "
+            f"{'it' if len(memberships) == 1 else 'them'}, and their marks leave the "
+            "gradebook and its exports (which list the course's students) until they are "
+            "a student again."
+        )
+        if released:
+            note += " They still read their released feedback."
+        return [note]
+    if enrollment.role == Role.STUDENT and was in policy.STAFF:
+        left = (
+            Review.objects.filter(grader=person, group__assignment__course_id=course_id)
+            .exclude(status=ReviewStatus.COMPLETED)
+            .count()
+        )
+        if left:
+            return [
+                f"{person} has {left} unfinished review{'s' if left != 1 else ''} here: as a "
+                "student they no longer grade, so nobody can finish "
+                f"{'it' if left == 1 else 'them'} until another grader is chosen on each "
+                "review's page (the project's grading page lists them)."
+            ]
+    return []
 
 
 def rows_naming(person: User) -> list[NamedRow]:

@@ -93,7 +93,7 @@ from .services import (
     roster_import,
     roster_parse,
 )
-from .signals import removal_consequences
+from .signals import removal_consequences, role_change_consequences
 
 
 class OutlineChangesMixin:
@@ -1184,7 +1184,14 @@ class EnrollmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
             # enrolled first, then locked to be reclaimed, the two deadlocked (probe 98:
             # a 500 here, and the import saved nothing).
             lock_rows(User.objects.filter(pk=obj.user_id))
+        was = form.initial.get("role") if change else None
         super().save_model(request, obj, form, change)
+        if change and was and was != obj.role:
+            for _receiver, notes in role_change_consequences.send(
+                sender=Enrollment, enrollment=obj, was=was
+            ):
+                for note in notes or ():
+                    self.message_user(request, note, messages.WARNING)
         if not change:
             if enrollments_reclaim([obj]):
                 self.message_user(

@@ -15,3 +15,10 @@ course_copied = Signal()
 # hides or leaves behind in their app (grading: released marks a student no longer sees,
 # reviews left with nobody to finish them), shown on the confirmation page.
 removal_consequences = Signal()
+
+# Sent once a teacher changed ``enrollment``'s role (saved, with its user and course) from
+# ``was``: listeners return a list of sentences saying what follows in their app (a
+# student made a grader keeps their groups, leaves the gradebook's students, and grades
+# none of their groups; a grader made a student leaves reviews unfinished), shown to the
+# teacher at once (probe 124: nothing was said).
+role_change_consequences = Signal()

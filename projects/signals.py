@@ -18,3 +18,8 @@ marks_lock = Signal()
 # (saved, unpublished), in the copy's transaction: grading copies the rubric,
 # autograding the test suite.
 project_copied = Signal()
+
+# Sent once a teacher put ``student`` in ``group`` (added, or moved from another), in its
+# transaction: listeners return sentences saying what follows (grading: the group's
+# review is completed, so the student takes its mark at once: probe 124), shown to them.
+member_added_consequences = Signal()

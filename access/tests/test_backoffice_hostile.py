@@ -274,6 +274,12 @@ def test_released_marks_keep_their_rubric_deadline_and_extensions(world):
     assert "every student&#x27;s weighted total in the gradebook changed with its weight" in (
         response.content.decode()
     )
+    # Missing work counted as 0 after the release: who moves is said (probe 124: only
+    # "their marks are as released", while students in no group went from "—" to 0).
+    data["missing_counts_as_zero"] = ["on"]
+    counted = html.unescape(client.post(project_url, data, follow=True).content.decode())
+    assert "Students without a mark for it (in no group, or whose group handed nothing" in (counted)
+    assert "now count 0 for it in their total" in counted
 
     group_url = reverse("admin:projects_group_change", args=[a.group_r.pk])
     data = form_data(client.get(group_url).content.decode(), "group_form")
@@ -317,6 +323,10 @@ def test_a_scored_criterion_stays_and_no_level_is_worth_more_than_its_criterion(
     data = form_data(client.get(url).content.decode(), "criterion_form")
     response = client.post(url, {**data, "max_points": ["5"]})
     assert "A review already gives 8 points for this criterion" in response.content.decode()
+    # Whose, said (probe 124: the instructor hunted for it among the reviews).
+    grader = a.review_o.grader
+    whose = f"{a.review_o.group} (8 points, " + (f"graded by {grader})" if grader else "no grader)")
+    assert f"change the score first: {whose}." in html.unescape(response.content.decode())
     data.update({"levels-TOTAL_FORMS": ["1"], "levels-0-label": ["Legendary"]})
     data.update({"levels-0-points": ["999"], "levels-0-description": [""]})
     response = client.post(url, data)

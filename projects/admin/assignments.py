@@ -46,6 +46,7 @@ from projects.models import (
     Submission,
 )
 from projects.selectors import graded_penalties
+from projects.signals import member_added_consequences
 
 CSV_HEADER = (
     "Course",
@@ -301,7 +302,18 @@ class ProjectAssignmentAdmin(ChoiceMessagesMixin, CourseScopedHistoryAdmin):
                     )
                     if field in totals_changed
                 )
-                + ". Their marks for the project are as released.",
+                + ". Their marks for the project are as released."
+                + (
+                    (
+                        " Students without a mark for it (in no group, or whose group handed "
+                        "nothing in or was not graded) now count 0 for it in their total."
+                        if obj.missing_counts_as_zero
+                        else " Students without a mark for it are now left out of it in "
+                        "their total, where they counted 0."
+                    )
+                    if "missing_counts_as_zero" in totals_changed
+                    else ""
+                ),
             )
 
     form = ProjectAssignmentForm
@@ -736,6 +748,11 @@ class GroupAdmin(InlineRowsMixin, ChoiceMessagesMixin, CourseScopedAdmin):
                         request, f"{membership.student} moved from “{left}” to “{group}”."
                     )
                     self._warn_if_small(request, left)
+                for _receiver, notes in member_added_consequences.send(
+                    sender=Group, student=membership.student, group=group
+                ):
+                    for note in notes or ():
+                        self.message_user(request, note, messages.WARNING)
         elif formset.model is GroupMembership:
             formset.save(commit=False)
             for membership in formset.deleted_objects:

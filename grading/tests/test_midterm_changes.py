@@ -1,0 +1,149 @@
+"""An instructor changes things in the back office mid-term (probe 124): what students
+and graders then see, and what the instructor is told. A student made a grader (or an
+instructor) of their course keeps their groups (their teammates' marks stand on them)
+and their released feedback (it became a 404, their row left the gradebook, and nothing
+was said); a student put in a graded group takes its mark, said; a level a review chose,
+deleted, is said.
+"""
+
+from __future__ import annotations
+
+from html import unescape
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from access import policy
+from accounts.models import Role
+from accounts.tests.factories import InstructorFactory, UserFactory
+from grading import services
+from grading.models import ReviewStatus
+from lessons.models import Course, Enrollment
+
+from .factories import complete_review, enroll
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def released(world, alice, grace):
+    services.grader_assign(group=world.group, grader=grace, by=alice)
+    world.review.refresh_from_db()
+    complete_review(world)
+    services.grades_release(assignment=world.assignment, by=alice)
+    return world
+
+
+def set_role(client, enrollment, role) -> list[str]:
+    url = reverse("admin:lessons_enrollment_change", args=[enrollment.pk])
+    response = client.post(url, {"role": role})
+    assert response.status_code == 302, response.content
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_a_student_made_a_grader_reads_their_feedback_and_the_instructor_is_told(
+    client, released, alice, bob, grace
+):
+    feedback = reverse("grading:feedback", args=[released.submission.pk])
+    enrollment = Enrollment.objects.get(user=bob, course=released.course)
+    client.force_login(alice)
+    said = set_role(client, enrollment, Role.GRADER)
+    assert any(
+        note.startswith(f"{bob} stays a member of Team Rocket ({released.assignment.title})")
+        and "nobody grades their own group" in note
+        and "leave the gradebook" in note
+        and "They still read their released feedback." in note
+        for note in said
+    ), said
+    policy.forget(bob)
+
+    client.force_login(bob)
+    listed = unescape(client.get(reverse("grading:feedback_list")).content.decode())
+    assert released.assignment.title in listed and feedback in listed
+    assert client.get(feedback).status_code == 200
+    # Graders who are not members still do not open the group's feedback page; nor
+    # does the instructor of another course.
+    client.force_login(grace)
+    assert client.get(feedback).status_code == 404
+    other = Course.objects.create(title="Databases", slug="databases", is_published=True)
+    dora = enroll(InstructorFactory(username="dora"), other, Role.INSTRUCTOR)
+    client.force_login(dora)
+    assert client.get(feedback).status_code == 404
+    # A member removed from the course reads nothing.
+    enrollment.delete()
+    policy.forget(bob)
+    client.force_login(bob)
+    assert client.get(feedback).status_code == 404
+
+
+def test_a_grader_made_a_student_leaves_their_unfinished_reviews_said(client, world, alice, grace):
+    services.grader_assign(group=world.group, grader=grace, by=alice)
+    enrollment = Enrollment.objects.get(user=grace, course=world.course)
+    client.force_login(alice)
+    said = set_role(client, enrollment, Role.STUDENT)
+    assert f"{grace} has 1 unfinished review here: as a student they no longer grade" in (
+        " ".join(said)
+    )
+    # A role change with nothing to say says nothing more than the save.
+    loner = enroll(UserFactory(username="loner"), world.course)
+    quiet = set_role(client, Enrollment.objects.get(user=loner, course=world.course), Role.GRADER)
+    assert not any("stays a member" in note for note in quiet)
+
+
+def test_a_student_put_in_a_graded_group_takes_its_mark_and_the_instructor_is_told(
+    client, world, alice, grace
+):
+    """Probe 124: moved into a group whose review was completed, a student took its mark
+    at once, for work handed in before they joined, and only the move was said."""
+    from projects.tests.test_admin_projects import inline_data
+
+    services.grader_assign(group=world.group, grader=grace, by=alice)
+    world.review.refresh_from_db()
+    complete_review(world)
+    newcomer = enroll(UserFactory(username="newcomer", email="new@example.org"), world.course)
+    client.force_login(alice)
+    url = reverse("admin:projects_group_change", args=[world.group.pk])
+    response = client.post(
+        url, inline_data(world.group, **{"memberships-2-0-student": newcomer.pk}), follow=True
+    )
+    page = unescape(response.content.decode())
+    assert (
+        f"{newcomer} now takes the mark of “Team Rocket”'s completed review (of version "
+        f"{world.submission.version}, handed in before they joined)."
+    ) in page
+    # A group still being graded: nothing to say (its review counts them when done).
+    world.review.status = ReviewStatus.DRAFT
+    world.review.save(update_fields=["status"])
+    later = enroll(UserFactory(username="later", email="later@example.org"), world.course)
+    again = client.post(
+        url, inline_data(world.group, **{"memberships-2-0-student": later.pk}), follow=True
+    )
+    assert "now takes the mark" not in again.content.decode()
+
+
+def test_deleting_a_level_a_review_chose_says_the_score_stays_without_one(
+    client, world, alice, grace
+):
+    """Probe 124: a level a draft had chosen was deleted with "changed successfully"
+    alone; the grader's page then highlighted no level, unexplained."""
+    from access.tests.matrix import form_data
+
+    # Its levels: Excellent 10, Good 7, Needs work 3.
+    services.grader_assign(group=world.group, grader=grace, by=alice)
+    world.review.refresh_from_db()
+    complete_review(world, correctness="7")
+    client.force_login(alice)
+    url = reverse("admin:grading_criterion_change", args=[world.correctness.pk])
+    data = form_data(client.get(url).content.decode(), "criterion_form")
+    good = next(key for key, value in data.items() if key.endswith("-label") and value == ["Good"])
+    data[good.replace("-label", "-DELETE")] = ["on"]
+    page = unescape(client.post(url, data, follow=True).content.decode())
+    assert (
+        f"1 review of “{world.correctness.title}” scores 7 points, which no level of it "
+        "gives now: the scores stay as they are, shown without a level."
+    ) in page
+    assert not world.correctness.levels.filter(label="Good").exists()
+    # Saved again with its levels untouched: nothing more to say.
+    data = form_data(client.get(url).content.decode(), "criterion_form")
+    assert "no level of it gives now" not in client.post(url, data, follow=True).content.decode()
