@@ -22,3 +22,8 @@ removal_consequences = Signal()
 # none of their groups; a grader made a student leaves reviews unfinished), shown to the
 # teacher at once (probe 124: nothing was said).
 role_change_consequences = Signal()
+
+# Sent once a teacher hid (unpublished) the courses ``course_ids``: listeners return a
+# list of sentences saying what their students can no longer reach (projects: a project
+# not yet released, its hand-in and groups: probe 124), shown to the teacher at once.
+course_hidden_consequences = Signal()

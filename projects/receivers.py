@@ -10,7 +10,7 @@ from django.dispatch import receiver
 
 from accounts.history import rows_naming_requested
 from accounts.personal_data import personal_data_requested
-from lessons.signals import course_copied
+from lessons.signals import course_copied, course_hidden_consequences
 
 from . import selectors, services
 
@@ -28,3 +28,8 @@ def groups_and_versions_of(sender, user, **kwargs) -> dict:
 @receiver(rows_naming_requested, dispatch_uid="projects-rows-naming")
 def memberships_of(sender, person, **kwargs) -> list:
     return selectors.rows_naming(person)
+
+
+@receiver(course_hidden_consequences, dispatch_uid="projects-course-hidden")
+def projects_still_open(sender, course_ids, **kwargs) -> list[str]:
+    return selectors.hidden_course_consequences(course_ids)

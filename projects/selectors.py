@@ -13,6 +13,7 @@ from django.utils import timezone
 from access import policy
 from accounts.history import NamedRow
 from accounts.models import Role, User
+from coursesite.dates import local_text
 from coursesite.prepared import prepared, prepared_per
 from lessons.models import Course
 
@@ -485,6 +486,26 @@ def graded_penalties(assignment: ProjectAssignment) -> dict[str, Decimal]:
         days = assignment.days_late(group.graded_submission.submitted_at, group.deadline())
         penalties[group.name] = assignment.late_penalty_percent(days)
     return penalties
+
+
+def hidden_course_consequences(course_ids: list[int]) -> list[str]:
+    """What hiding the courses COURSE_IDS takes from their students in projects: each
+    published project not yet released (probe 124: hidden mid-term, an open project
+    became a 404 to its students, unsaid)."""
+    still_open = (
+        ProjectAssignment.objects.filter(
+            course_id__in=course_ids, is_published=True, grades_released_at__isnull=True
+        )
+        .select_related("course")
+        .order_by("due_at", "pk")
+    )
+    return [
+        f"“{project.title}” of {project.course} is not released yet (due "
+        f"{local_text(project.due_at)}): while the course is hidden its students cannot "
+        "open it or hand work in; its graders still grade. Publish the course again to give "
+        "it back to them."
+        for project in still_open
+    ]
 
 
 def rows_naming(person: User) -> list[NamedRow]:

@@ -200,9 +200,15 @@ def test_a_duplicate_lesson_slug_in_the_course_is_refused(client, pyweb, alice):
 
 
 def test_unpublish_action_hides_lessons_from_students(client, pyweb, alice, bob):
+    LessonCompletion.objects.create(user=bob, lesson=pyweb.lessons[0])
     client.force_login(alice)
     page = action(client, "lesson", "unpublish", pyweb.lessons[:2])
     assert "2 lessons are drafts again; students no longer see them." in page
+    # What students lose, said (probe 124: progress dropped unsaid).
+    assert (
+        "1 student had marked 1 lesson of it complete: they stop counting in their "
+        "progress while it is hidden, and count again once it is published."
+    ) in unescape(page)
     page = action(client, "lesson", "publish", pyweb.lessons[1:2])
     assert "1 lesson published." in page
     client.force_login(bob)
@@ -1270,6 +1276,24 @@ def test_closing_a_finished_run_says_what_its_students_keep(client, pyweb, alice
         "stay readable, and its key enrolls no one. Publish it again to reopen it."
     ) in page
     assert not Course.objects.get(pk=pyweb.course.pk).is_published
+    assert "is not released yet" not in page  # no project: nothing more to say
+
+    # A project still open, said (probe 124: its students met 404s, unsaid).
+    from projects.tests.factories import ProjectAssignmentFactory
+
+    ProjectAssignmentFactory(course=pyweb.course, title="Blog engine", is_published=True)
+    action(client, "course", "publish", [pyweb.course])
+    page = unescape(action(client, "course", "unpublish", [pyweb.course]))
+    assert f"“Blog engine” of {pyweb.course} is not released yet (due " in page
+    assert "while the course is hidden its students cannot open it or hand work in" in page
+    # A module unticked on its page: its completed lessons, said.
+    action(client, "course", "publish", [pyweb.course])
+    LessonCompletion.objects.create(user=bob, lesson=pyweb.lessons[0])
+    module_url = reverse("admin:lessons_module_change", args=[pyweb.lessons[0].module_id])
+    data = form_data(client.get(module_url).content.decode(), "module_form")
+    data.pop("is_published")
+    module_page = unescape(client.post(module_url, data, follow=True).content.decode())
+    assert "1 student had marked 1 lesson of it complete" in module_page
 
     action(client, "course", "publish", [pyweb.course])
     page = unescape(action(client, "course", "unpublish", [pyweb.course]))
