@@ -14,7 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coursesite.dates import local_text
-from coursesite.emails import retry_or_fail, send_each, send_or_retry, send_templated_email
+from coursesite.emails import (
+    retry_or_fail,
+    send_each_or_retry,
+    send_or_retry,
+    send_templated_email,
+)
 
 from .invitations import invitation_url, is_invitable
 from .models import User
@@ -45,15 +50,14 @@ def send_invitation_emails(*, user_ids: list[int], attempt: int = 1) -> int:
     # A try again is the same invitation: counted once (probe 56: three tries in an
     # outage spent the hour's three, and the fourth was dropped as over the limit).
     send = partial(_send_invitation, counted=attempt == 1)
-    sent, failed = send_each(users, send, what="The invitation to user")
-    if failed:
-        retry_or_fail(
-            send_invitation_emails,
-            attempt=attempt,
-            what=f"Invitations to users {failed}",
-            user_ids=failed,
-        )
-    return sent
+    return send_each_or_retry(
+        send_invitation_emails,
+        users,
+        send,
+        what="The invitation to user",
+        attempt=attempt,
+        retry_ids="user_ids",
+    )
 
 
 def _send_invitation(user: User | None, *, counted: bool = True) -> int:

@@ -83,6 +83,27 @@ def retry_or_fail(task, *, attempt: int, what: str, **kwargs) -> None:
     later.enqueue(attempt=attempt + 1, **kwargs)
 
 
+def send_each_or_retry(
+    task,
+    rows: Iterable[Any],
+    send: Callable[[Any], int],
+    *,
+    what: str,
+    attempt: int,
+    retry_ids: str,
+    **kwargs,
+) -> int:
+    """SEND an email for each of ROWS (``send_each``), then queue TASK again for the rows
+    the mail server refused: their ids as the argument RETRY_IDS, with KWARGS
+    (``retry_or_fail``). Return how many went. WHAT names the email in the log."""
+    sent, failed = send_each(rows, send, what=what)
+    if failed:
+        retry_or_fail(
+            task, attempt=attempt, what=f"{what} {failed}", **{retry_ids: failed}, **kwargs
+        )
+    return sent
+
+
 def send_or_retry(task, send: Callable[[], int], *, attempt: int, what: str, **kwargs) -> int:
     """Return SEND() (one email: 1 if sent); if the mail server refused it or could not be
     reached, queue TASK again with KWARGS (``retry_or_fail``) and return 0.

@@ -9,7 +9,7 @@ from django.urls import reverse
 from access import policy
 from accounts.models import Role, User
 from accounts.throttle import address_mail_allowed
-from coursesite.emails import retry_or_fail, send_each, send_or_retry, send_templated_email
+from coursesite.emails import send_each_or_retry, send_or_retry, send_templated_email
 from projects.models import ProjectAssignment, Submission
 
 from .models import MarkOverride, RegradeMessage, RegradeRequest, Review, group_label
@@ -188,12 +188,15 @@ def _send_each(
     """Send the templated email NAME to each user of EMAILS with their context, and queue
     TASK again with KWARGS for those the mail server refused (``send_each``,
     ``retry_or_fail``); WHAT the email is, OF what (for the log). Return how many went."""
-    sent, failed = send_each(
-        emails, lambda user: send_templated_email(name, emails[user], user.email), what=what
+    return send_each_or_retry(
+        task,
+        emails,
+        lambda user: send_templated_email(name, emails[user], user.email),
+        what=f"{what} {of} to user",
+        attempt=attempt,
+        retry_ids="user_ids",
+        **kwargs,
     )
-    if failed:
-        retry_or_fail(task, attempt=attempt, what=f"{what} {of}", user_ids=failed, **kwargs)
-    return sent
 
 
 @task()

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.tasks import task
 
 from accounts.models import Role, User
-from coursesite.emails import retry_or_fail, send_each, send_templated_email
+from coursesite.emails import send_each_or_retry, send_templated_email
 
 from .models import Enrollment
 
@@ -16,19 +16,14 @@ def send_enrollment_notices(*, enrollment_ids: list[int], attempt: int = 1) -> i
     """Tell each person of ENROLLMENT_IDS that an instructor enrolled them; return how
     many were told. Those the mail server refused are tried again later."""
     enrollments = Enrollment.objects.filter(pk__in=enrollment_ids, user__is_active=True)
-    sent, failed = send_each(
+    return send_each_or_retry(
+        send_enrollment_notices,
         enrollments.select_related("user", "course").order_by("pk"),
         _send_notice,
         what="The enrollment notice",
+        attempt=attempt,
+        retry_ids="enrollment_ids",
     )
-    if failed:
-        retry_or_fail(
-            send_enrollment_notices,
-            attempt=attempt,
-            what=f"Enrollment notices {failed}",
-            enrollment_ids=failed,
-        )
-    return sent
 
 
 def _send_notice(enrollment: Enrollment) -> int:
@@ -70,17 +65,14 @@ def send_course_message(
             "course-message", context, enrollment.user.email, reply_to=reply_to
         )
 
-    sent, failed = send_each(
-        enrollments.select_related("user", "course").order_by("pk"), send, what="The message"
+    return send_each_or_retry(
+        send_course_message,
+        enrollments.select_related("user", "course").order_by("pk"),
+        send,
+        what="The message",
+        attempt=attempt,
+        retry_ids="enrollment_ids",
+        sender_id=sender_id,
+        subject=subject,
+        message=message,
     )
-    if failed:
-        retry_or_fail(
-            send_course_message,
-            attempt=attempt,
-            what=f"Course messages {failed}",
-            enrollment_ids=failed,
-            sender_id=sender_id,
-            subject=subject,
-            message=message,
-        )
-    return sent

@@ -8,7 +8,7 @@ from django.tasks import task
 from access import policy
 from accounts.models import User
 from coursesite.dates import local_text
-from coursesite.emails import retry_or_fail, send_each, send_templated_email
+from coursesite.emails import send_each_or_retry, send_templated_email
 
 from .models import GroupMembership, ProjectAssignment
 
@@ -55,15 +55,12 @@ def send_deadline_changed_email(
         }
         return send_templated_email("deadline-changed", context, user.email)
 
-    sent, failed = send_each(
-        sorted(students, key=lambda user: user.pk), send, what="The deadline notice"
+    return send_each_or_retry(
+        send_deadline_changed_email,
+        sorted(students, key=lambda user: user.pk),
+        send,
+        what=f"The deadline notice of project {assignment_id} to user",
+        attempt=attempt,
+        retry_ids="user_ids",
+        assignment_id=assignment_id,
     )
-    if failed:
-        retry_or_fail(
-            send_deadline_changed_email,
-            attempt=attempt,
-            what=f"Deadline notices of project {assignment_id} to users {failed}",
-            assignment_id=assignment_id,
-            user_ids=failed,
-        )
-    return sent

@@ -139,6 +139,19 @@ def logged(admin_user, row, object_repr, *added) -> LogEntry:
     )
 
 
+def answer_deleted(admin_user, object_id: str, object_repr: str) -> LogEntry:
+    """The back office's entry of a quiz answer deleted since: its name is all that is left."""
+    from django.contrib.admin.models import DELETION
+
+    return LogEntry.objects.create(
+        user_id=admin_user.pk,
+        content_type=ContentType.objects.get_for_model(Attempt),
+        object_id=object_id,
+        object_repr=object_repr,
+        action_flag=DELETION,
+    )
+
+
 def test_the_history_names_the_pseudonym_for_the_persons_rows_only(
     admin_client, admin_user, released, alice, bob
 ):
@@ -357,13 +370,7 @@ def test_deleted_rows_of_the_person_lose_the_name_and_a_namesakes_keep_it(
     # A namesake's deleted answer is not taken for the next one anonymised of that name.
     first = User.objects.create(username="zoe1", email="z1@example.org", display_name="Zoë Twin")
     User.objects.create(username="zoe2", email="z2@example.org", display_name="Zoë Twin")
-    theirs = LogEntry.objects.create(
-        user_id=admin_user.pk,
-        content_type=ContentType.objects.get_for_model(Attempt),
-        object_id="987654",
-        object_repr="Zoë Twin · escape-needed · wrong",
-        action_flag=DELETION,
-    )
+    theirs = answer_deleted(admin_user, "987654", "Zoë Twin · escape-needed · wrong")
     account_anonymise(person=first, by=admin_user)
     theirs.refresh_from_db()
     assert theirs.object_repr == "Zoë Twin · escape-needed · wrong"  # whose? not said
@@ -445,20 +452,12 @@ def test_entries_written_before_the_rows_other_parts_changed_lose_the_name_too(
 def test_a_namesake_whose_first_name_has_spaces_keeps_their_deleted_rows(admin_user):
     """Probe 122: another account with the first name " Noor" (shown "Noor") was not
     seen as a namesake, so the deleted answer, which may be theirs, took the pseudonym."""
-    from django.contrib.admin.models import DELETION
-
     from accounts.services import account_anonymise
 
     noor = User.objects.create(username="noor1", email="n1@example.org", display_name="Noor")
     other = User.objects.create(username="noor2", email="n2@example.org", first_name=" Noor")
     assert str(other) == "Noor"
-    whose = LogEntry.objects.create(
-        user_id=admin_user.pk,
-        content_type=ContentType.objects.get_for_model(Attempt),
-        object_id="987655",
-        object_repr="Noor · escape-needed · wrong",
-        action_flag=DELETION,
-    )
+    whose = answer_deleted(admin_user, "987655", "Noor · escape-needed · wrong")
     account_anonymise(person=noor, by=admin_user)
     whose.refresh_from_db()
     assert whose.object_repr == "Noor · escape-needed · wrong"
