@@ -439,8 +439,8 @@ class UserAdmin(
                 request,
                 _(
                     "%(former)s is now %(now)s: account closed, %(logins)d login record(s) "
-                    "and %(tasks)d finished task(s) naming them deleted; their course work "
-                    "stays under the new name."
+                    "and %(tasks)d background task(s) naming them (emails sent or waiting) "
+                    "deleted; their course work stays under the new name."
                 )
                 % {
                     "former": done.former_name,

@@ -21,6 +21,11 @@ from django_tasks_db.models import DBTaskResult
 LOGIN_LOGS = (AccessLog, AccessFailureLog, AccessAttempt)
 
 
+def tasks_not_running():
+    """Background tasks that ran, or wait to run (READY): not one a worker holds now."""
+    return DBTaskResult.objects.exclude(status=TaskResultStatus.RUNNING)
+
+
 def finished_tasks():
     """Background tasks that ran (one waiting to run still needs its arguments)."""
     return DBTaskResult.objects.filter(

@@ -15,7 +15,7 @@ from django.db.models import Q
 
 from .history import history_rename
 from .models import User
-from .retention import LOGIN_LOGS, finished_tasks
+from .retention import LOGIN_LOGS, tasks_not_running
 from .signals import forget_user
 
 # An address no mail can reach (RFC 2606's reserved ".invalid"), unique per account.
@@ -33,7 +33,7 @@ class Anonymised:
 @transaction.atomic
 def account_anonymise(*, person: User, by: User) -> Anonymised:
     """Replace PERSON's name, username and address with a pseudonym, close the account
-    and delete what the site logged of them (logins, finished tasks naming the address).
+    and delete what the site logged of them (logins, tasks naming the address, waiting or run).
 
     What they did in their courses stays, under the pseudonym: enrollments, answers,
     groups, versions, reviews and marks, so that the group's grades and the gradebook
@@ -75,7 +75,10 @@ def account_anonymise(*, person: User, by: User) -> Anonymised:
     named = Q(pk__in=[])
     for address in addresses:
         named |= Q(args_kwargs__icontains=json.dumps(address))
-    tasks = finished_tasks().filter(named).delete()[0]
+    # Those still waiting too: each is an email to this address (a password reset, a
+    # confirmation, a retry), moot once the account is closed, and it kept the address
+    # in the tasks' list once it ran (probe 115).
+    tasks = tasks_not_running().filter(named).delete()[0]
     # The back office's history names its rows as they were named (a group's "Added
     # group membership “Name in Team”" outlived the erasure: probe 115), and the account
     # by its former names, which the rows' entries may hold too: renamed last.
