@@ -1012,7 +1012,11 @@ class CourseCopyForm(forms.ModelForm):
         min_value=0,
         max_value=520,
         initial=52,
-        help_text=_("Opening and due dates of the copied projects, later by this many weeks."),
+        help_text=_(
+            "Opening and due dates of the copied projects, later by this many weeks: whole "
+            "weeks keep each date on its weekday, so 52 weeks lands one calendar day earlier "
+            "than a year later (two across 29 February)."
+        ),
     )
 
     class Meta:
