@@ -446,6 +446,26 @@ class Cell:
         return str(self.state)
 
     @property
+    def number(self) -> str:
+        """The cell as the CSV's mark column writes it: the number entering the weighted
+        total, or nothing. Numbers only, so that a spreadsheet's average or sum takes
+        every student counted (probe 125: "missing (0)" among them was skipped, and a
+        project's average read 72.75 where it is 38.51)."""
+        counted = self.counted
+        return "" if counted is None else f"{counted:.2f}"
+
+    @property
+    def state_text(self) -> str:
+        """What the CSV's state column says of the cell: why its number is what it is."""
+        if self.mark is not None:
+            return "set by hand" if self.override_reason is not None else "graded"
+        if self.state == CellState.NOT_DUE:
+            return "not due yet"
+        if self.state == CellState.PENDING:
+            return "ungraded"
+        return "missing, counts as 0" if self.counts_as_zero else "missing, left out"
+
+    @property
     def counted(self) -> Decimal | None:
         """Return the mark that enters the weighted total, or None if it stays out."""
         if self.mark is not None:

@@ -1422,11 +1422,20 @@ def gradebook_csv(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _gradebook_csv_rows(assignments, books) -> Iterator[list]:
     # A project not released yet says so in its heading, as the gradebook page's does
-    # (probe 47: the file, "ready for the registry", gave no sign of it).
+    # (probe 47: the file, "ready for the registry", gave no sign of it); so does the
+    # total that counts it (probe 125).
+    unreleased = any(not a.released for a in assignments)
     yield (
         ["Student", "Username", "Email"]
-        + [a.title if a.released else f"{a.title} (not released)" for a in assignments]
-        + ["Weighted total (%)", "Lesson progress (%)"]
+        # Numbers only; why each is what it is in the state columns (probe 125).
+        + [f"{a.title} (%)" if a.released else f"{a.title} (not released, %)" for a in assignments]
+        + [
+            "Weighted total (%, marks not released included)"
+            if unreleased
+            else "Weighted total (%)",
+            "Lesson progress (%)",
+        ]
+        + [f"{a.title} (state)" for a in assignments]
         + [f"{a.title} (graded version)" for a in assignments]
         # A mark an instructor set by hand, with why (probe 88: read as computed).
         + [f"{a.title} (set by hand: reason)" for a in assignments]
@@ -1436,8 +1445,9 @@ def _gradebook_csv_rows(assignments, books) -> Iterator[list]:
         for row in book.rows:
             yield (
                 [row.name, row.username, row.email]
-                + [cell.text for cell in row.cells]
+                + [cell.number for cell in row.cells]
                 + [row.total_text, row.progress_text]
+                + [cell.state_text for cell in row.cells]
                 + [graded.get((a.pk, row.student_id), "") for a in assignments]
                 + [cell.override_reason or "" for cell in row.cells]
             )

@@ -149,6 +149,6 @@ def test_a_course_runs_from_scripts_with_tokens_only(live_server):
     assert export.status_code == 200
     assert export.headers["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig"))))
-    marks = {row["Username"]: row["Web app"] for row in rows}
+    marks = {row["Username"]: (row["Web app (%)"], row["Web app (state)"]) for row in rows}
     # The roster made newstudent's account; released, the hand-in is closed: missing.
-    assert marks == {"sam": "80.00", "newstudent": "missing"}
+    assert marks == {"sam": ("80.00", "graded"), "newstudent": ("", "missing, left out")}

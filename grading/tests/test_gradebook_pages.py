@@ -233,7 +233,7 @@ def shown(response) -> list[list[str]]:
     return [
         [
             row.username,
-            *[cell.text for cell in row.cells],
+            *[cell.number for cell in row.cells],
             "" if row.total is None else f"{row.total:.2f}",
             f"{row.progress:.2f}",
         ]

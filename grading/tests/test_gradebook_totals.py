@@ -87,7 +87,7 @@ def test_work_missing_when_grades_are_released_early_is_missing(five_projects, a
     url = reverse("grading:gradebook_csv", args=[five_projects.course.slug])
     rows = list(csv.reader(io.StringIO(client.get(url).getvalue().decode())))
     bob_row = next(row for row in rows if "bob" in row)
-    assert "missing (0)" in bob_row and "22.86" in bob_row
+    assert "missing, counts as 0" in bob_row and "22.86" in bob_row
 
 
 def test_each_project_says_if_released_with_or_without_a_rubric(five_projects, alice):
@@ -152,17 +152,27 @@ def test_page_and_csv_show_missing_and_the_weighted_total(client, five_projects,
     header = rows[0]
     titles = ["Blog engine", "Quiz", "Essay", "Wiki", "Capstone"]
     assert header[3:] == [
-        *(f"{title} (not released)" for title in titles),
-        "Weighted total (%)",
+        *(f"{title} (not released, %)" for title in titles),
+        "Weighted total (%, marks not released included)",
         "Lesson progress (%)",
+        *(f"{title} (state)" for title in titles),
         *(f"{title} (graded version)" for title in titles),
         *(f"{title} (set by hand: reason)" for title in titles),
     ]
     bob = next(r for r in rows[1:] if r[1] == "bob")
-    # As the page writes them ("ungraded", not the API's state "pending"); missing work
-    # a project counts as 0 says so, as the page's "counts as 0" does (probe 32).
-    assert bob[3:8] == ["80.00", "missing (0)", "missing", "ungraded", ""]
+    # Numbers only, what enters the total: a spreadsheet's average takes missing work a
+    # project counts as 0 (probe 125: "missing (0)" was text it skipped) ...
+    assert bob[3:8] == ["80.00", "0.00", "", "", ""]
     assert bob[8] == "53.33"
+    # ... and why, in the page's words ("ungraded", not the API's state "pending"),
+    # missing work counted as 0 said apart from missing work left out (probe 32).
+    assert bob[10:15] == [
+        "graded",
+        "missing, counts as 0",
+        "missing, left out",
+        "ungraded",
+        "not due yet",
+    ]
 
 
 def test_each_row_shows_its_cells_states_and_the_students_name_escaped(

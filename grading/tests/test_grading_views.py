@@ -743,13 +743,14 @@ def test_a_student_in_no_group_gets_a_mark_by_override(client, world, alice, cha
     page_url = reverse("grading:assignment_grading", kwargs={"pk": world.assignment.pk})
     gradebook_csv = reverse("grading:gradebook_csv", kwargs={"slug": world.course.slug})
 
-    def cell(username: str) -> str:
+    def cell(username: str) -> tuple[str, str]:
         body = b"".join(client.get(gradebook_csv).streaming_content).decode("utf-8-sig")
         rows = csv.DictReader(io.StringIO(body))
         row = next(row for row in rows if row["Username"] == username)
-        return row[f"{world.assignment.title} (not released)"]
+        title = world.assignment.title
+        return row[f"{title} (not released, %)"], row[f"{title} (state)"]
 
-    assert cell("charlie") == "missing (0)"
+    assert cell("charlie") == ("0.00", "missing, counts as 0")
     page = unescape(client.get(page_url).content.decode())
     assert "Students in no group of this project" in page
     alone = page.split('id="no-group"')[1]
@@ -760,7 +761,7 @@ def test_a_student_in_no_group_gets_a_mark_by_override(client, world, alice, cha
     )
     assert response.status_code == 302
     assert "mark is now 70.00%" in unescape(client.get(page_url).content.decode())
-    assert cell("charlie") == "70.00"
+    assert cell("charlie") == ("70.00", "set by hand")
     # Someone of another course is no one's to mark here; a grader has no such page.
     refused = client.post(
         url, {"student": outsider.pk, "seen": "none", "mark": "90", "reason": "x"}, follow=True
@@ -922,30 +923,32 @@ def test_gradebook_page_and_csv_agree(client, world, alice, bob):
         "Student",
         "Username",
         "Email",
-        "Blog engine (not released)",  # as the page's heading says (probe 47)
-        "Weighted total (%)",
+        "Blog engine (not released, %)",  # as the page's heading says (probe 47)
+        "Weighted total (%, marks not released included)",
         "Lesson progress (%)",
+        "Blog engine (state)",
         "Blog engine (graded version)",
         "Blog engine (set by hand: reason)",
     ]
     page_rows = [
         [
             row.username,
-            *[cell.text for cell in row.cells],
+            *[cell.number for cell in row.cells],
             "" if row.total is None else f"{row.total:.2f}",
             f"{row.progress:.2f}",
+            *[cell.state_text for cell in row.cells],
         ]
         for row in book.rows
     ]
-    assert [[r[1], *r[3:6]] for r in rows[1:]] == page_rows
+    assert [[r[1], *r[3:7]] for r in rows[1:]] == page_rows
     # The version each student's mark was graded on; none for a student without a review.
-    assert {r[1]: r[6] for r in rows[1:]} == {"bob": "1", "dave": "1", "zed": ""}
+    assert {r[1]: r[7] for r in rows[1:]} == {"bob": "1", "dave": "1", "zed": ""}
     assert "'=HYPERLINK(1)" in body  # no formula injection in spreadsheets
 
     release(world, alice)
     raw = client.get(reverse("grading:gradebook_csv", kwargs={"slug": world.course.slug}))
     header = next(csv.reader(io.StringIO(raw.getvalue().decode("utf-8").removeprefix("\ufeff"))))
-    assert header[3] == "Blog engine"
+    assert header[3:5] == ["Blog engine (%)", "Weighted total (%)"]
 
 
 def test_gradebook_sorts_by_a_project_column(client, world, alice):
