@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
-from accounts.models import User
+from accounts.models import Role, User
 from api.models import PersonalAccessToken
 from api.tokens import token_create
 from grading import services as grading
@@ -497,3 +497,54 @@ def test_a_graders_deleted_reviews_are_read_at_once(admin_user):
     queries_to_anonymise(1)  # the content types, then cached
     one = queries_to_anonymise(1)
     assert queries_to_anonymise(5) == one
+
+
+def test_a_name_inside_anothers_is_not_taken_for_the_persons(admin_user, released, alice):
+    """Probe 127: written before a change, an entry was renamed wherever the person's
+    name stood as a word: a review handed from Lee to Mary Lee became "… by Mary Former
+    member 8", a rating by Monty Python of Python "Monty Former member 10 rated …", and a
+    group's "lee ingram in Team" the first lee's."""
+    from accounts.services import account_anonymise
+    from grading.models import PeerRating
+    from projects.models import GroupMembership
+
+    lee = User.objects.create(username="lee", email="lee@example.org", display_name="Lee")
+    enroll(lee, released.course, Role.GRADER)
+    review = released.review
+    review.grader = lee
+    review.save(update_fields=["grader"])
+    as_lee = logged(admin_user, review, "Review of Old Rocket by Lee")
+    as_mary = logged(admin_user, review, "Review of Old Rocket by Mary Lee")
+    python = User.objects.create(username="py", email="py@example.org", display_name="Python")
+    monty = User.objects.create(username="monty", email="m@example.org", display_name="Monty Python")
+    group = released.group
+    for member in (python, monty):
+        enroll(member, released.course)
+        GroupMembership.objects.create(group=group, student=member, assignment=group.assignment)
+    rating = PeerRating.objects.create(group=group, rater=monty, ratee=python, score=4)
+    rated = logged(admin_user, rating, "Monty Python rated Python: 3")  # the score since 4
+    ingram = User.objects.create(username="li", email="li@example.org", first_name="lee ingram")
+    small = User.objects.create(username="l2", email="l2@example.org", first_name="lee")
+    for member in (ingram, small):
+        enroll(member, released.course)
+        GroupMembership.objects.create(group=group, student=member, assignment=group.assignment)
+    message = logged(
+        admin_user,
+        group,
+        "Team Rocket",
+        ("group membership", "lee ingram in Old Rocket"),
+        ("group membership", "lee in Old Rocket"),
+    )
+
+    for person in (lee, python, small):
+        account_anonymise(person=person, by=admin_user)
+
+    for entry in (as_lee, as_mary, rated, message):
+        entry.refresh_from_db()
+    assert as_lee.object_repr == f"Review of Old Rocket by Former member {lee.pk}"
+    assert as_mary.object_repr == "Review of Old Rocket by Mary Lee"
+    assert rated.object_repr == f"Monty Python rated Former member {python.pk}: 3"
+    assert message.get_change_message() == (
+        "Added group membership “lee ingram in Old Rocket”. "
+        f"Added group membership “Former member {small.pk} in Old Rocket”."
+    )
