@@ -170,8 +170,9 @@ def _assigned_grader(user) -> Q:
 def _assigned_or_open_to_graders(user) -> Q:
     # Open groups as a subquery on the review's own column: written as an OR across the
     # joined rubric, it kept PostgreSQL off the index on grader_id (a grader's queue
-    # walked every submission of the course; docs/performance.md).
-    return Q(grader=user) | Q(group__in=_open_groups())
+    # walked every submission of the course; docs/performance.md). Not one's own group:
+    # a student made a grader read their group's marks before the release (probe 127).
+    return Q(grader=user) | (Q(group__in=_open_groups()) & _not_member_of("group")(user))
 
 
 @functools.cache

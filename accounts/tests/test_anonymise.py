@@ -516,7 +516,9 @@ def test_a_name_inside_anothers_is_not_taken_for_the_persons(admin_user, release
     as_lee = logged(admin_user, review, "Review of Old Rocket by Lee")
     as_mary = logged(admin_user, review, "Review of Old Rocket by Mary Lee")
     python = User.objects.create(username="py", email="py@example.org", display_name="Python")
-    monty = User.objects.create(username="monty", email="m@example.org", display_name="Monty Python")
+    monty = User.objects.create(
+        username="monty", email="m@example.org", display_name="Monty Python"
+    )
     group = released.group
     for member in (python, monty):
         enroll(member, released.course)

@@ -147,3 +147,33 @@ def test_deleting_a_level_a_review_chose_says_the_score_stays_without_one(
     # Saved again with its levels untouched: nothing more to say.
     data = form_data(client.get(url).content.decode(), "criterion_form")
     assert "no level of it gives now" not in client.post(url, data, follow=True).content.decode()
+
+
+def test_a_member_made_a_grader_reads_no_review_of_their_group_before_the_release(
+    client, world, alice, bob, grace
+):
+    """Probe 127: with the rubric opening reviews to every grader, a student made a
+    grader read their own group's feedback and marks while it was graded."""
+    from api.tests.conftest import token_client
+
+    world.rubric.graders_see_all = True
+    world.rubric.save(update_fields=["graders_see_all"])
+    services.grader_assign(group=world.group, grader=grace, by=alice)
+    world.review.refresh_from_db()
+    complete_review(world)
+    Enrollment.objects.filter(user=bob, course=world.course).update(role=Role.GRADER)
+    policy.forget(bob)
+    page = reverse("grading:review", args=[world.review.pk])
+    client.force_login(bob)
+    assert client.get(page).status_code == 404
+    assert token_client(bob).get(f"/api/v1/reviews/{world.review.pk}/").status_code == 404
+    # Another grader of the course reads it, as the rubric says.
+    other = enroll(
+        UserFactory(username="gina", email="gina@example.org"), world.course, Role.GRADER
+    )
+    client.force_login(other)
+    assert client.get(page).status_code == 200
+    # Released, it is his group's feedback: read.
+    services.grades_release(assignment=world.assignment, by=alice)
+    client.force_login(bob)
+    assert client.get(reverse("grading:feedback", args=[world.submission.pk])).status_code == 200
