@@ -1395,8 +1395,16 @@ class EnrollmentAdmin(ChoiceMessagesMixin, CourseScopedAdmin):
                 % {"limit": course_message_throttle.limit, "wait": course_message_throttle.wait},
             )
             return self.message_page(request, enrollments, back=back, form=form)
+        # The page's token and what is sent: the same message sent again from the page
+        # (a double click) goes once; another written on it after Back goes too (probe
+        # 127: "sent already" named a subject never sent).
         sending = request.POST.get("sending", "")
-        if sending and not sent_first("course-message", sending, timedelta(days=1)):
+        written = hashlib.sha256(
+            "\0".join(
+                [form.cleaned_data["subject"], form.cleaned_data["message"], *map(str, ids)]
+            ).encode()
+        ).hexdigest()[:32]
+        if sending and not sent_first("course-message", f"{sending}:{written}", timedelta(days=1)):
             course_message_throttle.forgive(subject_of_user(request.user))
             self.message_user(
                 request,
