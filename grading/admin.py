@@ -566,19 +566,33 @@ class CriterionAdmin(PartsHistoryMixin, HistoryAdmin):
         _reopen_unscored(request, form.instance.rubric.assignment_id)
         if change:
             _say_rescaled(request, [form])
-            if any(formset.model is Level and formset.has_changed() for formset in formsets):
-                _say_scores_without_level(request, form.instance)
+            lost = {
+                points
+                for formset in formsets
+                if formset.model is Level
+                for points in _points_taken_away(formset)
+            }
+            if lost:
+                _say_scores_without_level(request, form.instance, lost)
         _say_levels_short(request, [form.instance.pk])
 
 
-def _say_scores_without_level(request, criterion: Criterion) -> None:
-    """Say how many reviews score CRITERION with points no level of it gives since its
-    levels changed (probe 124: a level a draft had chosen was deleted unsaid, and the
-    grader's page then highlighted none)."""
-    levels = list(criterion.levels.values_list("points", flat=True))
-    if not levels:
-        return  # scores are typed: no level to lose
-    unmatched = criterion.scores.exclude(points__in=levels).exclude(points__isnull=True)
+def _points_taken_away(formset) -> set:
+    """The points of the levels the saved FORMSET deleted, or moved to other points."""
+    lost = {level.points for level in formset.deleted_objects}
+    for level_form in formset.initial_forms:
+        if "points" in level_form.changed_data and level_form.initial.get("points") is not None:
+            lost.add(level_form.initial["points"])
+    return lost
+
+
+def _say_scores_without_level(request, criterion: Criterion, lost: set) -> None:
+    """Say how many reviews score CRITERION with the points of a level just deleted or
+    changed (LOST), which no level gives now (probe 124: a level a draft had chosen was
+    deleted unsaid, and the grader's page then highlighted none). Scores no level ever
+    gave (typed, or filled in by the tests) are not its doing (probe 127)."""
+    levels = set(criterion.levels.values_list("points", flat=True))
+    unmatched = criterion.scores.filter(points__in=lost - levels)
     points = sorted({_points(p) for p in unmatched.values_list("points", flat=True)})
     count = unmatched.count()
     if count:

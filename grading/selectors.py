@@ -498,8 +498,8 @@ def removal_consequences(enrollments) -> list[str]:
         if count:
             notes.append(
                 f"{e.user} has {count} unfinished review{'s' if count != 1 else ''} here: "
-                "nobody can finish them until another grader is chosen on each review's "
-                "page (the project's grading page lists them)."
+                "no grader can finish them until another is chosen on each review's page "
+                "(the project's grading page lists them); an instructor still can."
             )
     return notes
 
@@ -557,9 +557,9 @@ def role_change_consequences(enrollment, was: str) -> list[str]:
         if left:
             return [
                 f"{person} has {left} unfinished review{'s' if left != 1 else ''} here: as a "
-                "student they no longer grade, so nobody can finish "
-                f"{'it' if left == 1 else 'them'} until another grader is chosen on each "
-                "review's page (the project's grading page lists them)."
+                "student they no longer grade, so no grader can finish "
+                f"{'it' if left == 1 else 'them'} until another is chosen on each review's "
+                "page (the project's grading page lists them); an instructor still can."
             ]
     return []
 

@@ -144,9 +144,18 @@ def test_deleting_a_level_a_review_chose_says_the_score_stays_without_one(
         "gives now: the scores stay as they are, shown without a level."
     ) in page
     assert not world.correctness.levels.filter(label="Good").exists()
-    # Saved again with its levels untouched: nothing more to say.
+    # Saved again with its levels untouched, or a level renamed: nothing more to say
+    # (probe 127: any edit named every score no level gives, typed ones too).
     data = form_data(client.get(url).content.decode(), "criterion_form")
     assert "no level of it gives now" not in client.post(url, data, follow=True).content.decode()
+    data = form_data(client.get(url).content.decode(), "criterion_form")
+    top = next(
+        key for key, value in data.items() if key.endswith("-label") and value == ["Excellent"]
+    )
+    data[top] = ["Outstanding"]
+    renamed = client.post(url, data, follow=True).content.decode()
+    assert "no level of it gives now" not in renamed
+    assert world.correctness.levels.filter(label="Outstanding").exists()
 
 
 def test_a_member_made_a_grader_reads_no_review_of_their_group_before_the_release(
