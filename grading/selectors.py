@@ -215,14 +215,14 @@ def last_changed_by(review: Review) -> User | None:
     return record.history_user if record is not None else None
 
 
-def first_saved_at(review: Review):
-    """When REVIEW was first saved, from its history (None if it does not go back so far):
-    no version of it is older."""
-    return (
-        review.history.order_by("history_date", "history_id")
-        .values_list("updated_at", flat=True)
-        .first()
-    )
+def versions_had(review: Review) -> set[str]:
+    """The versions REVIEW has had (``services.draft_version`` of each save), from its
+    history."""
+    return {
+        str(int(at.timestamp() * 1_000_000))
+        for at in review.history.values_list("updated_at", flat=True).distinct()
+        if at is not None
+    }
 
 
 def completed_scores_of(criterion_ids: list[int]) -> dict[int, int]:

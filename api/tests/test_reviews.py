@@ -325,6 +325,7 @@ def test_an_if_match_naming_no_version_it_had_is_not_said_changed(apple):
         '"¹¹"',
         f'"{"1" * 5000}"',
         '"0"',  # before the review was made (probe 122: "changed since you read it")
+        f'"{int(old.strip(chr(34))) + 1}"',  # between two versions, never one (probe 127)
         '"\xa0"',  # obs-text, a tag as RFC 9110 has it (probe 122: a 400)
     ):
         response = grader.patch(
