@@ -46,8 +46,12 @@ _VALUE_END = (
 _UNDER_ADMIN = re.compile(rf"{_SLASH}admin{_SLASH}")
 
 
-# The back office's pickers name what they look in: no one's name.
-_NAMING_A_MODEL = ("model_name", "field_name")
+# Fields holding a person's or a group's name, as a filter's path names them
+# (?last_name=, ?user__first_name__icontains=, ?group_name=); not ?filename= or the
+# pickers' ?model_name= (probe 127: any "name" hid them).
+_NAME_FIELDS = frozenset(
+    {"name", "username", "first_name", "last_name", "display_name", "full_name", "group_name"}
+)
 
 
 def _personal(name: str, before: str) -> bool:
@@ -58,7 +62,7 @@ def _personal(name: str, before: str) -> bool:
     name = unquote(unquote(unquote(name))).lower()  # up to twice more inside a ?next=
     if "email" in name:
         return True
-    searched = name in ("q", "term") or ("name" in name and name not in _NAMING_A_MODEL)
+    searched = name in ("q", "term") or bool(_NAME_FIELDS & set(name.split("__")))
     return searched and bool(_UNDER_ADMIN.search(before))
 
 
