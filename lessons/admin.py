@@ -20,7 +20,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -211,7 +211,12 @@ def hidden_consequences(model, ids: list[int]) -> list[str]:
         lessons = lessons.filter(module_id__in=ids, is_published=True)
     else:
         lessons = lessons.filter(pk__in=ids, module__is_published=True)
-    completions = LessonCompletion.objects.filter(lesson__in=lessons)
+    # Students' only: an instructor trying the lessons is no one's progress (probe 127).
+    completions = LessonCompletion.objects.filter(
+        lesson__in=lessons,
+        user__enrollments__course=F("lesson__module__course"),
+        user__enrollments__role=Role.STUDENT,
+    )
     done = completions.count()
     if not done:
         return []

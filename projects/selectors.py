@@ -15,6 +15,7 @@ from accounts.history import NamedRow
 from accounts.models import Role, User
 from coursesite.dates import local_text
 from coursesite.prepared import prepared, prepared_per
+from coursesite.wording import first_few
 from lessons.models import Course
 
 from .models import (
@@ -499,12 +500,18 @@ def hidden_course_consequences(course_ids: list[int]) -> list[str]:
         .select_related("course")
         .order_by("due_at", "pk")
     )
-    return [
-        f"“{project.title}” of {project.course} is not released yet (due "
-        f"{local_text(project.due_at)}): while the course is hidden its students cannot "
-        "open it or hand work in; its graders still grade. Publish the course again to give "
-        "it back to them."
+    named = [
+        f"“{project.title}” of {project.course} (due {local_text(project.due_at)})"
         for project in still_open
+    ]
+    if not named:
+        return []
+    one = len(named) == 1
+    # One sentence however many (probe 127: one each, for a bulk unpublish of many).
+    return [
+        f"{first_few(named, 5)} {'is' if one else 'are'} not released yet: while the course "
+        f"is hidden its students cannot open {'it' if one else 'them'} or hand work in; its "
+        "graders still grade. Publish the course again to give it back to them."
     ]
 
 
