@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -161,6 +163,9 @@ class SignupForm(PlainErrorsMixin, forms.Form):
         return data
 
 
+_BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 class SearchForm(PlainErrorsMixin, forms.Form):
     q = forms.CharField(
         label=_("Search lessons"),
@@ -170,5 +175,7 @@ class SearchForm(PlainErrorsMixin, forms.Form):
 
     def clean_q(self) -> str:
         # Longer words searched nothing and showed an empty page: the first 200
-        # characters are searched (the page shows what was searched).
-        return self.cleaned_data["q"][:200].strip()
+        # characters are searched (the page shows what was searched). Without the
+        # characters that turn text's direction: shown back, a right-to-left override
+        # reversed the page's sentence and title (probe 126).
+        return _BIDI_CONTROLS.sub("", self.cleaned_data["q"][:200]).strip()

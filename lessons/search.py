@@ -40,7 +40,7 @@ def search_lessons(user, query: str) -> list[SearchResult]:
     policy's filter, the match and the ranking was most of the page's build.
     """
     query = " ".join(query.split())
-    if not query:
+    if not query_terms(query):  # punctuation alone: no word to look for, on any database
         return []
     if connection.vendor != "postgresql":
         return search_words(user, query)
@@ -48,10 +48,35 @@ def search_lessons(user, query: str) -> list[SearchResult]:
     return [SearchResult(lesson, _highlight_markers(lesson.headline)) for lesson in found]
 
 
+# A phrase in double quotes (straight or curly), or a word; a word led by "-" is left out
+# of what must match, as search engines take it.
+_TERM = re.compile(r'["\u201c\u201d]([^"\u201c\u201d]+)["\u201c\u201d]?|(\S+)')
+# Around a word: not a leading "." (.env) nor a trailing "+" or "#" (C++, C#).
+_EDGE_PUNCTUATION = re.compile(r"^[^\w.]+|^\.+$|[^\w+#]+$")
+
+
+def query_terms(query: str) -> list[str]:
+    """The words and "quoted phrases" of QUERY, each without the punctuation around it
+    (probe 126: `"cookies"`, `flask?` and `cookies,` were searched with their quotes,
+    question mark and comma, and found nothing; a lone `"` or `-` matched every lesson).
+    Punctuation inside a word stays (`pytest-django`, `cookie's`); a word led by "-"
+    means "without it" to search engines, so it is not required."""
+    terms = []
+    for phrase, word in _TERM.findall(query):
+        if word.startswith("-") and len(word) > 1:
+            continue
+        term = _EDGE_PUNCTUATION.sub("", " ".join((phrase or word).split()))
+        if not any(character.isalnum() for character in term):
+            continue  # "_", "+++": no word to look for
+        if term.casefold() not in {t.casefold() for t in terms}:
+            terms.append(term)
+    return terms
+
+
 def search_words(user, query: str) -> list[SearchResult]:
-    """Return the lessons USER may see with every word of QUERY in their title or text,
-    in any case (any database), those with one in the title first."""
-    words = query.split()[:MAX_WORDS]
+    """Return the lessons USER may see with every word (or quoted phrase) of QUERY in
+    their title or text, in any case (any database), those with one in the title first."""
+    words = query_terms(query)[:MAX_WORDS]
     if not words:
         return []
     # Every slot filled: a word repeated changes neither "all words" nor "any in the title".

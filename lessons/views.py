@@ -32,7 +32,7 @@ from .models import (
     Progress,
 )
 from .outline import OutlineLesson, course_outline, course_outlines
-from .search import search_lessons
+from .search import query_terms, search_lessons
 from .services import (
     course_progress,
     enrollment_create_with_key,
@@ -385,9 +385,10 @@ def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""
     results = search_lessons(request.user, query) if query else []
-    return render(
-        request, "lessons/search.html", {"form": form, "query": query, "results": results}
-    )
+    context = {"form": form, "query": query, "results": results}
+    # Punctuation alone is no word to look for: said, not "no lesson matches".
+    context["no_words"] = bool(query) and not query_terms(query)
+    return render(request, "lessons/search.html", context)
 
 
 # Enrollment -------------------------------------------------------------------

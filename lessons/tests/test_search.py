@@ -185,3 +185,25 @@ def test_another_courses_instructor_and_grader_find_none_of_its_drafts(
         assert courses == {other_course.course}, role
     client.force_login(alice)  # the course's own instructor still finds its drafts
     assert "Draft lesson" in titles(client.get(reverse("lessons:search"), {"q": "routing"}))
+
+
+def test_quotes_and_punctuation_around_words_are_not_searched_for(client, pyweb, bob):
+    """Probe 126: `"cookies"` found nothing where `cookies` found 8, `flask?` and
+    `cookies, sessions` little; a lone `"` or `-` listed every lesson; `ORM -django`
+    required "-django"; a right-to-left override reversed the page's sentence."""
+    lesson = pyweb.lessons[0]
+    lesson.body = "Cookies and sessions keep state in a web application built with pytest-django."
+    lesson.save()
+    client.force_login(bob)
+    for query in ('"cookies"', "cookies, sessions", "web application?", '"web application"'):
+        assert titles(client.get(reverse("lessons:search"), {"q": query})) == [lesson.title], query
+    # A phrase is found whole: the words apart are not enough.
+    assert search_words(bob, '"application web"') == []
+    assert [r.lesson for r in search_words(bob, "pytest-django")] == [lesson]
+    assert [r.lesson for r in search_words(bob, "cookies -django")] == [lesson]
+    for query in ('"', "-", "_", "()", "🐍🐍"):
+        page = client.get(reverse("lessons:search"), {"q": query})
+        assert page.context["results"] == []
+        assert "has no word to look for" in page.content.decode()
+    shown = client.get(reverse("lessons:search"), {"q": "\u202ecookies"}).content.decode()
+    assert "\u202e" not in shown and "for “<bdi>cookies</bdi>”" in shown
