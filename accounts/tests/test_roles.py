@@ -154,3 +154,17 @@ def test_anonymous_navigation_offers_login_only(client):
     html = client.get(reverse("home")).content.decode()
     assert 'id="nav-login"' in html
     assert 'id="nav-dashboard"' not in html
+
+
+def test_the_navbar_marks_the_page_one_is_on(client, db):
+    """Probe 126: the navbar never said where one is (no aria-current)."""
+    from django.urls import reverse
+
+    from accounts.tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="nav", email="nav@example.org"))
+    for name, link in (("lessons:search", "nav-search"), ("projects:mine", "nav-projects")):
+        html = client.get(reverse(name)).content.decode()
+        assert f'active" aria-current="page" id="{link}"' in html, name
+        in_breadcrumb = html.count('breadcrumb-item active" aria-current="page"')
+        assert html.count('aria-current="page"') == 1 + in_breadcrumb  # one link only
