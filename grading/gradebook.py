@@ -245,9 +245,15 @@ def released_marks_of(user: User) -> list[tuple[ProjectAssignment, StudentMark]]
     # As the feedback pages (the policy's rule for reviews): released marks stay a
     # student's once the course or project is unpublished at the term's end (probe 73:
     # the API's list emptied while the pages showed them).
-    projects = ProjectAssignment.objects.filter(
-        course_id__in=policy.courses_where(user, policy.STUDENTS), grade_release__isnull=False
+    # And those of their groups in a course they were made staff of since, whose released
+    # feedback they still read (probe 127: the API listed none of their marks).
+    own_groups = Q(
+        course_id__in=policy.courses_where(user, policy.STAFF), groups__memberships__student=user
     )
+    projects = ProjectAssignment.objects.filter(
+        Q(course_id__in=policy.courses_where(user, policy.STUDENTS)) | own_groups,
+        grade_release__isnull=False,
+    ).distinct()
     assignments = list(_with_grading(projects).order_by("course", "due_at", "pk"))
     marks = _marks_of(assignments, student_ids=[user.pk])
     return [

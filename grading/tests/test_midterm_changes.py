@@ -62,6 +62,11 @@ def test_a_student_made_a_grader_reads_their_feedback_and_the_instructor_is_told
     listed = unescape(client.get(reverse("grading:feedback_list")).content.decode())
     assert released.assignment.title in listed and feedback in listed
     assert client.get(feedback).status_code == 200
+    # The API lists the mark too (probe 127: none).
+    from api.tests.conftest import token_client
+
+    marks = token_client(bob).get("/api/v1/me/marks/").json()["results"]
+    assert [mark["title"] for mark in marks] == [released.assignment.title]
     # Graders who are not members still do not open the group's feedback page; nor
     # does the instructor of another course.
     client.force_login(grace)
