@@ -10,7 +10,7 @@ from accounts.models import User
 from coursesite.dates import local_text
 from coursesite.emails import send_each_or_retry, send_templated_email
 
-from .models import GroupMembership, ProjectAssignment
+from .models import GroupMembership, ProjectAssignment, Submission
 
 
 @task()
@@ -63,4 +63,51 @@ def send_deadline_changed_email(
         attempt=attempt,
         retry_ids="user_ids",
         assignment_id=assignment_id,
+    )
+
+
+@task()
+def send_version_receipts(
+    *, submission_id: int, user_ids: list[int] | None = None, attempt: int = 1
+) -> int:
+    """Email each student of the group a receipt of the version SUBMISSION_ID: who handed
+    it in, when, on time or late, and what (the file's name and fingerprint, or the
+    repository and commit); return how many were sent. A teammate learns that work went
+    in under the group's name, and each keeps a record of the moment (probe 123: no
+    email said a version was handed in). Read when the email goes: someone who left the
+    group or the course meanwhile hears nothing."""
+    submission = (
+        Submission.objects.select_related("group__assignment__course", "submitted_by")
+        .filter(pk=submission_id)
+        .first()
+    )
+    if submission is None:
+        return 0
+    group = submission.group
+    assignment = group.assignment
+    members = GroupMembership.objects.filter(group=group).of_students().values("student_id")
+    students = User.objects.filter(pk__in=members, is_active=True).exclude(email="")
+    if user_ids is not None:
+        students = students.filter(pk__in=user_ids)
+    context = {
+        "submission": submission,
+        "group": group,
+        "assignment": assignment,
+        "course": assignment.course,
+        "submitted_at": local_text(submission.submitted_at, seconds=True),
+        "submission_url": settings.SITE_URL + submission.get_absolute_url(),
+    }
+
+    def send(user: User) -> int:
+        receipt = {**context, "user": user, "by_you": submission.submitted_by_id == user.pk}
+        return send_templated_email("version-received", receipt, user.email)
+
+    return send_each_or_retry(
+        send_version_receipts,
+        students.order_by("pk"),
+        send,
+        what=f"The receipt of version {submission_id} to user",
+        attempt=attempt,
+        retry_ids="user_ids",
+        submission_id=submission_id,
     )

@@ -408,6 +408,12 @@ def submission_create(
                 transaction.on_commit(
                     partial(submission_created.send_robust, sender=Submission, submission=saved)
                 )
+                # Each member's receipt, the submitter's too (probe 123: none was sent).
+                from projects.tasks import send_version_receipts  # tasks import the models
+
+                transaction.on_commit(
+                    partial(send_version_receipts.enqueue, submission_id=saved.pk)
+                )
     except BaseException:
         if stored_name:
             field.storage.delete(stored_name)
