@@ -114,7 +114,7 @@ def test_no_export_lets_a_student_name_run_as_a_formula(client, alice, hostile):
         assert f"'{HOSTILE_NAME}" in cells or f"'{HOSTILE_SEPARATORS}" in cells, name
     gradebook = [c for row in read_csv(exports["gradebook"]) for c in row]
     assert {f"'{HOSTILE_NAME}", f"'{HOSTILE_USERNAME}", f"'{HOSTILE_EMAIL}"} <= set(gradebook)
-    assert f"'{HOSTILE_TITLE} (not released)" in gradebook  # the header row is escaped too
+    assert f"'{HOSTILE_TITLE} (not released, %)" in gradebook  # the header row is escaped too
     status = [c for row in read_csv(exports["submission status"]) for c in row]
     assert f"'{HOSTILE_GROUP}" in status and f"'{HOSTILE_OUTSIDER}" in status
     assert f"'{HOSTILE_FULLWIDTH}" in status and f"'{HOSTILE_SPACES}" in status

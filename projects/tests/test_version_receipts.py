@@ -63,7 +63,9 @@ def test_a_late_version_says_so_and_a_member_removed_from_the_course_hears_nothi
     assignment.save()
     Enrollment.objects.filter(user=classmate, course=course).delete()
     with django_capture_on_commit_callbacks(execute=True):
-        submission_create(group=group, student=student, repository_url="https://github.com/owls/webapp")
+        submission_create(
+            group=group, student=student, repository_url="https://github.com/owls/webapp"
+        )
     assert [message.to for message in mailoutbox] == [[student.email]]
     [receipt] = mailoutbox
     assert receipt.subject == "Version 1 handed in (late): Web app"
