@@ -50,7 +50,16 @@ _UNDER_ADMIN = re.compile(rf"{_SLASH}admin{_SLASH}")
 # (?last_name=, ?user__first_name__icontains=, ?group_name=); not ?filename= or the
 # pickers' ?model_name= (probe 127: any "name" hid them).
 _NAME_FIELDS = frozenset(
-    {"name", "username", "first_name", "last_name", "display_name", "full_name", "group_name"}
+    {
+        "name",
+        "username",
+        "first_name",
+        "last_name",
+        "display_name",
+        "full_name",
+        "sort_name",  # the name as stored to sort by (probe 128)
+        "group_name",
+    }
 )
 
 

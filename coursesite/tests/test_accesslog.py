@@ -106,8 +106,8 @@ TOKEN = "cz8p1k-4b1f2a9e0c7d3e5f6a8b9c0d1e2f3a4b"
             "/admin/projects/group/?group_name=…&username=…",
         ),
         (
-            "/admin/x/?user__display_name__icontains=Bo&filename=a.zip&namespace=n",
-            "/admin/x/?user__display_name__icontains=…&filename=a.zip&namespace=n",
+            "/admin/x/?user__display_name__icontains=Bo&filename=a.zip&namespace=n&sort_name=b",
+            "/admin/x/?user__display_name__icontains=…&filename=a.zip&namespace=n&sort_name=…",
         ),
         # Everything else as it was.
         ("/search/?q=flask", "/search/?q=flask"),

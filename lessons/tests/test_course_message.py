@@ -315,6 +315,14 @@ def test_a_double_click_on_send_emails_the_message_once(
     assert "“Lab moved (corrected)” is being emailed to 1 person." in said(fixed)
     assert [message.to for message in mailoutbox] == [[bob.email], [bob.email]]
     mailoutbox.clear()
+    # Another instructor's send of the same page and words is theirs (probe 128: refused).
+    colleague = UserFactory(username="carla", email="carla@example.org")
+    EnrollmentFactory(user=colleague, course=pyweb.course, role=Role.INSTRUCTOR)
+    client.force_login(colleague)
+    theirs = send(client, people_on(form), django_capture_on_commit_callbacks, **fields)
+    assert "“Lab moved” is being emailed to 1 person." in said(theirs)
+    mailoutbox.clear()
+    client.force_login(alice)
     # A message written again on a new page is another one.
     other = open_page(client, ids)
     token = re.search(r'name="sending" value="([^"]+)"', other.content.decode()).group(1)
