@@ -588,21 +588,27 @@ def _points_taken_away(formset) -> set:
 
 def _say_scores_without_level(request, criterion: Criterion, lost: set) -> None:
     """Say how many reviews score CRITERION with the points of a level just deleted or
-    changed (LOST), which no level gives now (probe 124: a level a draft had chosen was
-    deleted unsaid, and the grader's page then highlighted none). Scores no level ever
+    moved to other points (LOST): they show no level now, or another one worth them
+    (probe 124: a level a draft had chosen was deleted unsaid, and the grader's page then
+    highlighted none; probe 128: two levels' points swapped, unsaid). Scores no level
     gave (typed, or filled in by the tests) are not its doing (probe 127)."""
-    levels = set(criterion.levels.values_list("points", flat=True))
-    unmatched = criterion.scores.filter(points__in=lost - levels)
-    points = sorted({_points(p) for p in unmatched.values_list("points", flat=True)})
+    levels = dict(criterion.levels.values_list("points", "label"))
+    unmatched = criterion.scores.filter(points__in=lost)
+    points = sorted(set(unmatched.values_list("points", flat=True)))
     count = unmatched.count()
-    if count:
-        messages.warning(
-            request,
-            f"{count} review{'s' if count != 1 else ''} of “{criterion.title}” "
-            f"score{'' if count != 1 else 's'} {', '.join(points)} points, which no level "
-            "of it gives now: the scores stay as they are, shown without a level. Change "
-            "them on each review's page if a level was meant.",
-        )
+    if not count:
+        return
+    said = ", ".join(
+        f"{_points(value)} ({'now “' + levels[value] + '”' if value in levels else 'no level now'})"
+        for value in points
+    )
+    messages.warning(
+        request,
+        f"{count} review{'s' if count != 1 else ''} of “{criterion.title}” "
+        f"score{'' if count != 1 else 's'} the points of a level just deleted or changed: "
+        f"{said}. The scores stay as they are; change them on each review's page if "
+        "another level was meant.",
+    )
 
 
 def _say_levels_short(request, criterion_ids: list[int]) -> None:

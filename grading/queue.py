@@ -109,7 +109,11 @@ def queue_for(user: User, *, status: str = "", number: int | str | None = 1) -> 
 
 
 def _visible(user: User):
-    return policy.scope(user, policy.VIEW, Review.objects, roles=policy.STAFF)
+    # Not one's own group's: a student made a grader reads its released feedback, which
+    # is not work of theirs to grade (probe 128: listed "Done" in their queue).
+    own = GroupMembership.objects.filter(student=user).values("group_id")
+    reviews = policy.scope(user, policy.VIEW, Review.objects, roles=policy.STAFF)
+    return reviews.exclude(group__in=own)
 
 
 @prepared_per(policy.variant)

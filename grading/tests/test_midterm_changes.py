@@ -145,22 +145,31 @@ def test_deleting_a_level_a_review_chose_says_the_score_stays_without_one(
     data[good.replace("-label", "-DELETE")] = ["on"]
     page = unescape(client.post(url, data, follow=True).content.decode())
     assert (
-        f"1 review of “{world.correctness.title}” scores 7 points, which no level of it "
-        "gives now: the scores stay as they are, shown without a level."
+        f"1 review of “{world.correctness.title}” scores the points of a level just deleted "
+        "or changed: 7 (no level now). The scores stay as they are"
     ) in page
     assert not world.correctness.levels.filter(label="Good").exists()
     # Saved again with its levels untouched, or a level renamed: nothing more to say
     # (probe 127: any edit named every score no level gives, typed ones too).
     data = form_data(client.get(url).content.decode(), "criterion_form")
-    assert "no level of it gives now" not in client.post(url, data, follow=True).content.decode()
+    assert "a level just deleted" not in client.post(url, data, follow=True).content.decode()
     data = form_data(client.get(url).content.decode(), "criterion_form")
     top = next(
         key for key, value in data.items() if key.endswith("-label") and value == ["Excellent"]
     )
     data[top] = ["Outstanding"]
     renamed = client.post(url, data, follow=True).content.decode()
-    assert "no level of it gives now" not in renamed
+    assert "a level just deleted" not in renamed
     assert world.correctness.levels.filter(label="Outstanding").exists()
+    # Two levels' points swapped: the score now reads as the other level, said (probe 128).
+    complete_review(world, correctness="3")
+    data = form_data(client.get(url).content.decode(), "criterion_form")
+    points = {data[key][0]: key for key in data if key.endswith("-points")}
+    data[points["10.00"]], data[points["3.00"]] = ["3"], ["10"]
+    swapped = unescape(client.post(url, data, follow=True).content.decode())
+    assert "scores the points of a level just deleted or changed: 3 (now “Outstanding”)" in (
+        swapped
+    )
 
 
 def test_a_member_made_a_grader_reads_no_review_of_their_group_before_the_release(
@@ -191,3 +200,22 @@ def test_a_member_made_a_grader_reads_no_review_of_their_group_before_the_releas
     services.grades_release(assignment=world.assignment, by=alice)
     client.force_login(bob)
     assert client.get(reverse("grading:feedback", args=[world.submission.pk])).status_code == 200
+
+
+def test_a_member_made_a_grader_does_not_find_their_groups_review_in_their_queue(
+    client, released, alice, bob, grace
+):
+    """Probe 128: after the release, their group's review was listed "Done" among the
+    reviews of their grading queue; its grader still finds it there."""
+    Enrollment.objects.filter(user=bob, course=released.course).update(role=Role.GRADER)
+    policy.forget(bob)
+    queue = reverse("grading:grader_queue")
+    client.force_login(bob)
+    assert (
+        reverse("grading:review", args=[released.review.pk])
+        not in client.get(queue).content.decode()
+    )
+    client.force_login(grace)
+    assert (
+        reverse("grading:review", args=[released.review.pk]) in client.get(queue).content.decode()
+    )
