@@ -30,6 +30,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
@@ -60,6 +61,10 @@ class NamedRow:
     row: Model
     field: str | tuple[str, ...]  # the row's foreign keys to the person
     within: Model | None = None  # the object whose form lists it in an inline table
+    # The names of the other people who stood, or may have stood, where the person
+    # stands in the row's name (its other graders, the group's other members): where one
+    # of theirs fits as well, the entry is not taken for the person's (probe 128).
+    others: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,7 @@ class _Renamed:
     now: str
     within: tuple[int, str] | None  # the form's object: (content type id, pk)
     template: str  # the row's name with _MARK for the person
+    others: tuple[str, ...]
 
 
 class _Names:
@@ -83,18 +89,27 @@ class _Names:
         names = sorted({name for name in former if name.strip() and name != now}, key=len)
         self.either = "|".join(re.escape(name) for name in reversed(names)) or "(?!)"
 
-    def replaced(self, text: str, template: str) -> str:
+    def replaced(self, text: str, template: str, others: tuple[str, ...] = ()) -> str:
         """TEXT with the person's former names where TEMPLATE (the row's name with _MARK
         for the person) puts them, and only between what the template has on each side
         of them: "Review of X by Lee" is Lee's, "… by Mary Lee" is not (probe 127), "Lee
-        in Team" is, "Lee Ingram in Team" is not."""
+        in Team" is, "Lee Ingram in Team" is not; nor where the name of one of OTHERS
+        fits as well ("Sophie in 't Veld in Team", a namesake's "by TA": probe 128)."""
         pieces = template.split(_MARK)
         for index in range(len(pieces) - 1):
             before = _context_before(pieces[index], first=index == 0)
             after = _context_after(pieces[index + 1], last=index == len(pieces) - 2)
-            found = re.compile(f"({before})(?:{self.either})(?={after})")
-            text = found.sub(lambda match: match[1] + self.now, text)
+            found = re.compile(f"({before})((?:{self.either}))(?={after})")
+            text = found.sub(partial(self._rename, after=re.compile(after), others=others), text)
         return text
+
+    def _rename(self, match: re.Match, *, after: re.Pattern, others: tuple[str, ...]) -> str:
+        start, name, text = match.end(1), match[2], match.string
+        for other in others:
+            fits = len(other) >= len(name) and text.startswith(other, start)
+            if fits and after.match(text, start + len(other)):
+                return match[0]  # theirs as well as the person's: not taken
+        return match[1] + self.now
 
 
 def _context_before(piece: str, *, first: bool) -> str:
@@ -163,7 +178,9 @@ def _names_of_rows(person_then: User, person: User) -> Iterable[_Renamed]:
                 within = (_content_type(named.within).pk, str(named.within.pk))
             pk = None if row.pk is None else str(row.pk)
             verbose_name = str(row._meta.verbose_name)
-            yield _Renamed(_content_type(row), pk, verbose_name, then, now, within, template)
+            yield _Renamed(
+                _content_type(row), pk, verbose_name, then, now, within, template, named.others
+            )
 
 
 def _name_with(row: Model, fields: tuple[str, ...], person: User) -> str:
@@ -192,7 +209,7 @@ def _rename_rows(renamed: list[_Renamed], names: _Names) -> set[int]:
             if entry.object_repr == item.then:
                 entry.object_repr = item.now
             else:
-                renamed_repr = names.replaced(entry.object_repr, item.template)
+                renamed_repr = names.replaced(entry.object_repr, item.template, item.others)
                 if renamed_repr == entry.object_repr:
                     continue  # when the row was another's (a review handed over)
                 entry.object_repr = renamed_repr[
@@ -289,13 +306,15 @@ def _rename_in_message(entry: LogEntry, items: list[_Renamed], names: _Names) ->
         return False
     exact = {(item.verbose_name, item.then): item.now for item in items}
     templates = {item.verbose_name: item.template for item in items}
+    # The other people the form's rows of that kind named: the group's other members.
+    others = {item.verbose_name: item.others for item in items}
     found = False
     for said in _named_objects(message):
         kind, text = said.get("name"), said.get("object")
         if not (isinstance(kind, str) and isinstance(text, str)) or kind not in templates:
             continue
         # As the row was named then: the group since renamed, a former name of theirs.
-        now = exact.get((kind, text)) or names.replaced(text, templates[kind])
+        now = exact.get((kind, text)) or names.replaced(text, templates[kind], others[kind])
         if now != text:
             said["object"] = now
             found = True

@@ -525,4 +525,26 @@ def rows_naming(person: User) -> list[NamedRow]:
         .distinct()
     )
     memberships += [GroupMembership(student=person, group=group) for group in left]
-    return [NamedRow(m, "student", within=m.group) for m in memberships]
+    others = _others_ever_in([m.group_id for m in memberships], person)
+    return [
+        NamedRow(m, "student", within=m.group, others=others.get(m.group_id, ()))
+        for m in memberships
+    ]
+
+
+def _others_ever_in(group_ids: list[int], person: User) -> dict[int, tuple[str, ...]]:
+    """{group id: the names of the other students ever in it}, two queries: a change
+    message of the group may name any of them where it names the person."""
+    name = ("student__display_name", "student__first_name", "student__last_name")
+    rows = [
+        *GroupMembership.objects.filter(group_id__in=group_ids)
+        .exclude(student=person)
+        .values_list("group_id", *name, "student__username"),
+        *MembershipEvent.objects.filter(group_id__in=group_ids, student__isnull=False)
+        .exclude(student=person)
+        .values_list("group_id", *name, "student__username"),
+    ]
+    names: dict[int, set[str]] = {}
+    for group_id, *parts in rows:
+        names.setdefault(group_id, set()).add(User.name_of(*parts))
+    return {group_id: tuple(found) for group_id, found in names.items()}

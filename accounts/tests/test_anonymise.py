@@ -550,3 +550,56 @@ def test_a_name_inside_anothers_is_not_taken_for_the_persons(admin_user, release
         "Added group membership “lee ingram in Old Rocket”. "
         f"Added group membership “Former member {small.pk} in Old Rocket”."
     )
+
+
+def test_where_another_members_or_graders_name_fits_too_the_entry_is_theirs(
+    admin_user, released, alice
+):
+    """Probe 128: "Sophie in 't Veld in Team" became "Former member 8 in 't Veld in Team"
+    when Sophie was anonymised; a review entry written while another grader named "TA"
+    had it took the pseudonym of the one once called "TA"."""
+    from accounts.services import account_anonymise
+    from projects.models import GroupMembership
+
+    group = released.group
+    sophie = User.objects.create(username="so", email="so@example.org", display_name="Sophie")
+    veld = User.objects.create(
+        username="sv", email="sv@example.org", display_name="Sophie in 't Veld"
+    )
+    for member in (sophie, veld):
+        enroll(member, released.course)
+        GroupMembership.objects.create(group=group, student=member, assignment=group.assignment)
+    message = logged(
+        admin_user,
+        group,
+        "Team Rocket",
+        ("group membership", "Sophie in 't Veld in Old Rocket"),
+        ("group membership", "Sophie in Old Rocket"),
+    )
+    # Two graders of one review, each once called "TA".
+    first = User.objects.create(username="ta1", email="ta1@example.org", display_name="Tom")
+    second = User.objects.create(username="ta2", email="ta2@example.org", display_name="TA")
+    LogEntry.objects.create(  # the back office renamed the first from "TA" to Tom
+        user_id=admin_user.pk,
+        content_type=ContentType.objects.get_for_model(User),
+        object_id=str(first.pk),
+        object_repr="TA",
+        action_flag=CHANGE,
+    )
+    review = released.review
+    for grader in (first, second):
+        enroll(grader, released.course, Role.GRADER)
+        review.grader = grader
+        review.save(update_fields=["grader"])
+    by_ta = logged(admin_user, review, "Review of Old Rocket by TA")
+
+    account_anonymise(person=sophie, by=admin_user)
+    account_anonymise(person=first, by=admin_user)
+
+    message.refresh_from_db()
+    by_ta.refresh_from_db()
+    assert message.get_change_message() == (
+        "Added group membership “Sophie in 't Veld in Old Rocket”. "
+        f"Added group membership “Former member {sophie.pk} in Old Rocket”."
+    )
+    assert by_ta.object_repr == "Review of Old Rocket by TA"  # whose? not said
