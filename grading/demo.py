@@ -43,5 +43,6 @@ def demo_grading_seed(*, demo: DemoCourse, assignment: ProjectAssignment) -> Rub
             grader=demo.users["grader"],
             by=demo.users["instructor"],
             close_hand_in=True,
+            notify=False,  # demo data: nobody to tell
         )
     return rubric

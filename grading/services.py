@@ -171,10 +171,36 @@ def closing_refusal(closing: list[Group], *, confirm: str = "tick “Also close 
 
 
 @transaction.atomic
+def reviews_assigned_notify(reviews: list[Review], by: User | None) -> None:
+    """Email each grader of REVIEWS, once the transaction commits, which reviews BY gave
+    them: one email per grader and action, none for what one gives oneself."""
+    from .tasks import send_reviews_assigned_email  # tasks import the services' models
+
+    given: dict[int, list[int]] = {}
+    for review in reviews:
+        if by is None or review.grader_id != by.pk:
+            given.setdefault(review.grader_id, []).append(review.pk)
+    for grader_id, review_ids in given.items():
+        transaction.on_commit(
+            partial(
+                send_reviews_assigned_email.enqueue,
+                grader_id=grader_id,
+                review_ids=review_ids,
+                by_id=by.pk if by else None,
+            )
+        )
+
+
 def grader_assign(
-    *, group: Group, grader: User, by: User | None = None, close_hand_in: bool = False
+    *,
+    group: Group,
+    grader: User,
+    by: User | None = None,
+    close_hand_in: bool = False,
+    notify: bool = True,
 ) -> Review:
-    """Assign GRADER to GROUP's latest submission, or hand an unfinished review over.
+    """Assign GRADER to GROUP's latest submission, or hand an unfinished review over,
+    and tell them unless not to NOTIFY (the demo's data).
 
     A first grader starts grading, which closes the group's hand-in on a project whose
     versions lock then: refused before the deadline unless CLOSE_HAND_IN (probe 79: a
@@ -193,12 +219,17 @@ def grader_assign(
             group=group, submission=submission, grader=grader, assigned_by=by
         )
         projects_services.group_grading_started(submission=submission)
-        return review
-    if review.is_completed:
+    elif review.is_completed:
         raise ValidationError(f"The review of {group} is completed; it cannot change graders.")
-    review.grader = grader
-    review.assigned_by = by
-    review.save(update_fields=["grader", "assigned_by", "updated_at"])
+    else:
+        theirs_already = review.grader_id == grader.pk
+        review.grader = grader
+        review.assigned_by = by
+        review.save(update_fields=["grader", "assigned_by", "updated_at"])
+        if theirs_already:
+            return review  # nothing new to tell them
+    if notify:
+        reviews_assigned_notify([review], by)
     return review
 
 
@@ -322,6 +353,7 @@ def graders_assign_round_robin(
     for review in created:
         review.save()
         projects_services.group_grading_started(submission=review.submission)
+    reviews_assigned_notify(created, by)
     return created
 
 

@@ -12,7 +12,14 @@ from accounts.throttle import address_mail_allowed
 from coursesite.emails import send_each_or_retry, send_or_retry, send_templated_email
 from projects.models import ProjectAssignment, Submission
 
-from .models import MarkOverride, RegradeMessage, RegradeRequest, Review, group_label
+from .models import (
+    MarkOverride,
+    RegradeMessage,
+    RegradeRequest,
+    Review,
+    ReviewStatus,
+    group_label,
+)
 
 
 @task()
@@ -171,6 +178,50 @@ def send_new_version_email(*, review_id: int, submission_id: int, attempt: int =
         what=f"The new-version notice of review {review_id}",
         review_id=review_id,
         submission_id=submission_id,
+    )
+
+
+@task()
+def send_reviews_assigned_email(
+    *, grader_id: int, review_ids: list[int], by_id: int | None = None, attempt: int = 1
+) -> int:
+    """Tell a grader which reviews an instructor just gave them (probe 123: they learnt
+    of their marking only by opening their queue); return 1 if sent. Read when the email
+    goes: reviews handed to someone else, completed or deleted meanwhile are left out,
+    and a grader removed from the course hears nothing."""
+    grader = User.objects.filter(pk=grader_id, is_active=True).exclude(email="").first()
+    if grader is None:
+        return 0
+    reviews = [
+        review
+        for review in Review.objects.filter(pk__in=review_ids, grader_id=grader_id)
+        .exclude(status=ReviewStatus.COMPLETED)
+        .select_related("group__assignment__course", "group__assignment__rubric")
+        .order_by("group__assignment__due_at", "submission__submitted_at", "pk")
+        if policy.can(grader, policy.GRADE, review)
+    ]
+    if not reviews:
+        return 0
+    assignment = reviews[0].group.assignment
+    rubric = getattr(assignment, "rubric", None)
+    anonymous = bool(rubric and rubric.anonymous_grading)
+    context = {
+        "user": grader,
+        "by": User.objects.filter(pk=by_id).first() if by_id else None,
+        "assignment": assignment,
+        "course": assignment.course,
+        "groups": [review.group_label(anonymous=anonymous) for review in reviews],
+        "count": len(reviews),
+        "queue_url": settings.SITE_URL + reverse("grading:grader_queue") + "?status=todo",
+    }
+    return send_or_retry(
+        send_reviews_assigned_email,
+        lambda: send_templated_email("reviews-assigned", context, grader.email),
+        attempt=attempt,
+        what=f"The reviews-assigned notice of user {grader_id}",
+        grader_id=grader_id,
+        review_ids=review_ids,
+        by_id=by_id,
     )
 
 
