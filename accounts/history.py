@@ -61,10 +61,13 @@ class NamedRow:
     row: Model
     field: str | tuple[str, ...]  # the row's foreign keys to the person
     within: Model | None = None  # the object whose form lists it in an inline table
-    # The names of the other people who stood, or may have stood, where the person
-    # stands in the row's name (its other graders, the group's other members): where one
-    # of theirs fits as well, the entry is not taken for the person's (probe 128).
-    others: tuple[str, ...] = ()
+    # The other people (ids) who stood where the person stands in the row's name at
+    # some point of its history (a review's other graders), and those whose rows the
+    # WITHIN form lists beside it (the group's other members): where a name of theirs,
+    # now or before, fits an entry as well, it is not taken for the person's (probe 128).
+    # A row whose person never changes names only them in its own entries (probe 129).
+    others: tuple[int, ...] = ()
+    beside: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,8 @@ class _Renamed:
     now: str
     within: tuple[int, str] | None  # the form's object: (content type id, pk)
     template: str  # the row's name with _MARK for the person
-    others: tuple[str, ...]
+    others: tuple[int, ...]
+    beside: tuple[int, ...]
 
 
 class _Names:
@@ -144,19 +148,40 @@ def history_rename(*, person_then: User, person: User) -> int:
     of history entries changed. A few queries per kind of row, whatever their number."""
     renamed = list(_names_of_rows(person_then, person))
     names = _Names([str(person_then), *_names_in_own_history(person)], str(person))
-    changed = _rename_rows(renamed, names)
+    people = {pk for item in renamed for pk in (*item.others, *item.beside)}
+    names_of = _names_of_people(people)
+    changed = _rename_rows(renamed, names, names_of)
     if _name_is_theirs_alone(person_then):
         changed |= _rename_gone_rows(renamed, str(person_then), str(person), changed)
-    return len(changed | _rename_in_messages(renamed, names))
+    return len(changed | _rename_in_messages(renamed, names, names_of))
 
 
 def _names_in_own_history(person: User) -> list[str]:
     """The names the back office's history of the person's account gives them: those
     they had before a rename, as entries about their rows written then use them."""
-    entries = LogEntry.objects.filter(
-        content_type=_content_type(person), object_id=str(person.pk)
-    ).values_list("object_repr", flat=True)
-    return list(entries.distinct())
+    return _names_of_people([person.pk]).get(person.pk, [])
+
+
+def _names_of_people(ids) -> dict[int, list[str]]:
+    """{account id: its names, as it is and as the back office's history of it wrote
+    them before}, two queries whatever their number (probe 129: a teammate renamed since
+    was not seen under the name an entry gives them)."""
+    ids = list(ids)
+    names: dict[int, set[str]] = {}
+    for pk, *parts in User.objects.filter(pk__in=ids).values_list(
+        "pk", "display_name", "first_name", "last_name", "username"
+    ):
+        names.setdefault(pk, set()).add(User.name_of(*parts))
+    for object_id, name in LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(User), object_id__in=map(str, ids)
+    ).values_list("object_id", "object_repr"):
+        if object_id.isdigit():
+            names.setdefault(int(object_id), set()).add(name)
+    return {pk: sorted(found) for pk, found in names.items()}
+
+
+def _names_given(ids: tuple[int, ...], names_of: dict[int, list[str]]) -> tuple[str, ...]:
+    return tuple(name for pk in ids for name in names_of.get(pk, ()) if name)
 
 
 def _names_of_rows(person_then: User, person: User) -> Iterable[_Renamed]:
@@ -179,7 +204,15 @@ def _names_of_rows(person_then: User, person: User) -> Iterable[_Renamed]:
             pk = None if row.pk is None else str(row.pk)
             verbose_name = str(row._meta.verbose_name)
             yield _Renamed(
-                _content_type(row), pk, verbose_name, then, now, within, template, named.others
+                _content_type(row),
+                pk,
+                verbose_name,
+                then,
+                now,
+                within,
+                template,
+                named.others,
+                named.beside,
             )
 
 
@@ -193,7 +226,9 @@ def _content_type(row: Model) -> ContentType:
     return ContentType.objects.get_for_model(row, for_concrete_model=False)
 
 
-def _rename_rows(renamed: list[_Renamed], names: _Names) -> set[int]:
+def _rename_rows(
+    renamed: list[_Renamed], names: _Names, names_of: dict[int, list[str]]
+) -> set[int]:
     """Rename the entries about each of the person's rows, found by its id (those since
     deleted too, when their app keeps their history), written under the row's name as it
     is or as it was."""
@@ -209,7 +244,8 @@ def _rename_rows(renamed: list[_Renamed], names: _Names) -> set[int]:
             if entry.object_repr == item.then:
                 entry.object_repr = item.now
             else:
-                renamed_repr = names.replaced(entry.object_repr, item.template, item.others)
+                others = _names_given(item.others, names_of)
+                renamed_repr = names.replaced(entry.object_repr, item.template, others)
                 if renamed_repr == entry.object_repr:
                     continue  # when the row was another's (a review handed over)
                 entry.object_repr = renamed_repr[
@@ -277,7 +313,9 @@ def _rename_gone_rows(renamed: list[_Renamed], former: str, now: str, done: set[
     return {entry.pk for entry in changed}
 
 
-def _rename_in_messages(renamed: list[_Renamed], names: _Names) -> set[int]:
+def _rename_in_messages(
+    renamed: list[_Renamed], names: _Names, names_of: dict[int, list[str]]
+) -> set[int]:
     """Rename the person's rows in the change messages of the objects whose forms list
     them (a group's "Added group membership “…”")."""
     by_object: dict[tuple[int, str], list[_Renamed]] = defaultdict(list)
@@ -291,13 +329,15 @@ def _rename_in_messages(renamed: list[_Renamed], names: _Names) -> set[int]:
     for type_id, pks in by_type.items():
         for entry in LogEntry.objects.filter(content_type_id=type_id, object_id__in=pks):
             items = by_object[(type_id, entry.object_id)]
-            if _rename_in_message(entry, items, names):
+            if _rename_in_message(entry, items, names, names_of):
                 changed.append(entry)
     LogEntry.objects.bulk_update(changed, ["change_message"], batch_size=_BATCH)
     return {entry.pk for entry in changed}
 
 
-def _rename_in_message(entry: LogEntry, items: list[_Renamed], names: _Names) -> bool:
+def _rename_in_message(
+    entry: LogEntry, items: list[_Renamed], names: _Names, names_of: dict[int, list[str]]
+) -> bool:
     try:
         message = json.loads(entry.change_message)
     except ValueError:
@@ -307,7 +347,9 @@ def _rename_in_message(entry: LogEntry, items: list[_Renamed], names: _Names) ->
     exact = {(item.verbose_name, item.then): item.now for item in items}
     templates = {item.verbose_name: item.template for item in items}
     # The other people the form's rows of that kind named: the group's other members.
-    others = {item.verbose_name: item.others for item in items}
+    others = {
+        item.verbose_name: _names_given((*item.others, *item.beside), names_of) for item in items
+    }
     found = False
     for said in _named_objects(message):
         kind, text = said.get("name"), said.get("object")

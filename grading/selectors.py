@@ -575,7 +575,6 @@ def rows_naming(person: User) -> list[NamedRow]:
     )
     overrides = _ever(MarkOverride, MarkOverride.history.filter(student=person), "assignment")
     graders = _other_graders_ever([review.pk for review in reviews], person)
-    members = _other_members([rating.group_id for rating in ratings], person)
     return [
         *(NamedRow(review, "grader", others=graders.get(review.pk, ())) for review in reviews),
         # A rater rates themselves too (WebPA): both names are theirs then.
@@ -583,7 +582,6 @@ def rows_naming(person: User) -> list[NamedRow]:
             NamedRow(
                 rating,
                 tuple(f for f in ("rater", "ratee") if getattr(rating, f"{f}_id") == person.pk),
-                others=members.get(rating.group_id, ()),
             )
             for rating in ratings
         ),
@@ -591,42 +589,18 @@ def rows_naming(person: User) -> list[NamedRow]:
     ]
 
 
-_NAME_PARTS = ("display_name", "first_name", "last_name", "username")
-
-
-def _other_graders_ever(review_ids: list[int], person: User) -> dict[int, tuple[str, ...]]:
-    """{review id: the names of its other graders, then or now}: an entry written while
-    one of them had it names them where it would name the person (probe 128)."""
-    pairs = set(
+def _other_graders_ever(review_ids: list[int], person: User) -> dict[int, tuple[int, ...]]:
+    """{review id: its other graders, then or now}: an entry written while one of them
+    had it names them where it would name the person (probe 128)."""
+    found: dict[int, set[int]] = {}
+    for review_id, grader_id in (
         Review.history.filter(id__in=review_ids, grader__isnull=False)
         .exclude(grader=person)
         .values_list("id", "grader_id")
-    )
-    names = dict(
-        (pk, User.name_of(*parts))
-        for pk, *parts in User.objects.filter(pk__in={grader for _, grader in pairs}).values_list(
-            "pk", *_NAME_PARTS
-        )
-    )
-    found: dict[int, set[str]] = {}
-    for review_id, grader_id in pairs:
-        found.setdefault(review_id, set()).add(names.get(grader_id, ""))
-    return {
-        review_id: tuple(n for n in grader_names if n) for review_id, grader_names in found.items()
-    }
-
-
-def _other_members(group_ids: list[int], person: User) -> dict[int, tuple[str, ...]]:
-    """{group id: the names of its other members}, who rate and are rated beside them."""
-    found: dict[int, set[str]] = {}
-    rows = (
-        GroupMembership.objects.filter(group_id__in=group_ids)
-        .exclude(student=person)
-        .values_list("group_id", *(f"student__{part}" for part in _NAME_PARTS))
-    )
-    for group_id, *parts in rows:
-        found.setdefault(group_id, set()).add(User.name_of(*parts))
-    return {group_id: tuple(names) for group_id, names in found.items()}
+        .distinct()
+    ):
+        found.setdefault(review_id, set()).add(grader_id)
+    return {review_id: tuple(ids) for review_id, ids in found.items()}
 
 
 def _ever(model, records, *related: str) -> list:

@@ -525,26 +525,25 @@ def rows_naming(person: User) -> list[NamedRow]:
         .distinct()
     )
     memberships += [GroupMembership(student=person, group=group) for group in left]
-    others = _others_ever_in([m.group_id for m in memberships], person)
+    beside = _others_ever_in([m.group_id for m in memberships], person)
     return [
-        NamedRow(m, "student", within=m.group, others=others.get(m.group_id, ()))
+        NamedRow(m, "student", within=m.group, beside=beside.get(m.group_id, ()))
         for m in memberships
     ]
 
 
-def _others_ever_in(group_ids: list[int], person: User) -> dict[int, tuple[str, ...]]:
-    """{group id: the names of the other students ever in it}, two queries: a change
-    message of the group may name any of them where it names the person."""
-    name = ("student__display_name", "student__first_name", "student__last_name")
+def _others_ever_in(group_ids: list[int], person: User) -> dict[int, tuple[int, ...]]:
+    """{group id: the other students ever in it}, two queries: a change message of the
+    group may name any of them where it names the person."""
     rows = [
         *GroupMembership.objects.filter(group_id__in=group_ids)
         .exclude(student=person)
-        .values_list("group_id", *name, "student__username"),
+        .values_list("group_id", "student_id"),
         *MembershipEvent.objects.filter(group_id__in=group_ids, student__isnull=False)
         .exclude(student=person)
-        .values_list("group_id", *name, "student__username"),
+        .values_list("group_id", "student_id"),
     ]
-    names: dict[int, set[str]] = {}
-    for group_id, *parts in rows:
-        names.setdefault(group_id, set()).add(User.name_of(*parts))
-    return {group_id: tuple(found) for group_id, found in names.items()}
+    found: dict[int, set[int]] = {}
+    for group_id, student_id in rows:
+        found.setdefault(group_id, set()).add(student_id)
+    return {group_id: tuple(ids) for group_id, ids in found.items()}

@@ -603,3 +603,51 @@ def test_where_another_members_or_graders_name_fits_too_the_entry_is_theirs(
         f"Added group membership “Former member {sophie.pk} in Old Rocket”."
     )
     assert by_ta.object_repr == "Review of Old Rocket by TA"  # whose? not said
+
+
+def test_a_teammate_of_the_same_or_a_former_name_keeps_neither_theirs_nor_the_persons(
+    admin_user, released, alice
+):
+    """Probe 129: with a teammate also called "Sam Lee", the person's own rating and
+    membership entries kept their name (certainly theirs: found by the row's id); and a
+    teammate renamed since ("Sophie in 't Veld" now "Sophie Veld") lost theirs again."""
+    from accounts.services import account_anonymise
+    from grading.models import PeerRating
+    from projects.models import GroupMembership
+
+    group = released.group
+    sam = User.objects.create(username="sam1", email="s1@example.org", display_name="Sam Lee")
+    twin = User.objects.create(username="sam2", email="s2@example.org", display_name="Sam Lee")
+    veld = User.objects.create(username="sv", email="sv@example.org", display_name="Sophie Veld")
+    LogEntry.objects.create(  # the back office renamed her since
+        user_id=admin_user.pk,
+        content_type=ContentType.objects.get_for_model(User),
+        object_id=str(veld.pk),
+        object_repr="Sam Lee in 't Veld",
+        action_flag=CHANGE,
+    )
+    rows = {}
+    for member in (sam, twin, veld):
+        enroll(member, released.course)
+        rows[member] = GroupMembership.objects.create(
+            group=group, student=member, assignment=group.assignment
+        )
+    rating = PeerRating.objects.create(group=group, rater=sam, ratee=twin, score=4)
+    rated = logged(admin_user, rating, "Sam Lee rated Sam Lee: 3")  # the score since 4
+    own = logged(admin_user, rows[sam], "Sam Lee in Old Rocket")
+    message = logged(
+        admin_user,
+        group,
+        "Team Rocket",
+        ("group membership", "Sam Lee in 't Veld in Old Rocket"),
+    )
+
+    account_anonymise(person=sam, by=admin_user)
+
+    for entry in (rated, own, message):
+        entry.refresh_from_db()
+    assert rated.object_repr == f"Former member {sam.pk} rated Sam Lee: 3"
+    assert own.object_repr == f"Former member {sam.pk} in Old Rocket"
+    assert message.get_change_message() == (
+        "Added group membership “Sam Lee in 't Veld in Old Rocket”."
+    )
