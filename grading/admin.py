@@ -567,32 +567,34 @@ class CriterionAdmin(PartsHistoryMixin, HistoryAdmin):
         if change:
             _say_rescaled(request, [form])
             lost = {
-                points
+                points: label
                 for formset in formsets
                 if formset.model is Level
-                for points in _points_taken_away(formset)
+                for points, label in _points_taken_away(formset).items()
             }
             if lost:
                 _say_scores_without_level(request, form.instance, lost)
         _say_levels_short(request, [form.instance.pk])
 
 
-def _points_taken_away(formset) -> set:
-    """The points of the levels the saved FORMSET deleted, or moved to other points."""
-    lost = {level.points for level in formset.deleted_objects}
+def _points_taken_away(formset) -> dict:
+    """{points: label} of the levels the saved FORMSET deleted, or moved to other points."""
+    lost = {level.points: level.label for level in formset.deleted_objects}
     for level_form in formset.initial_forms:
         if "points" in level_form.changed_data and level_form.initial.get("points") is not None:
-            lost.add(level_form.initial["points"])
+            lost[level_form.initial["points"]] = level_form.initial.get("label", "")
     return lost
 
 
-def _say_scores_without_level(request, criterion: Criterion, lost: set) -> None:
+def _say_scores_without_level(request, criterion: Criterion, lost: dict) -> None:
     """Say how many reviews score CRITERION with the points of a level just deleted or
     moved to other points (LOST): they show no level now, or another one worth them
     (probe 124: a level a draft had chosen was deleted unsaid, and the grader's page then
     highlighted none; probe 128: two levels' points swapped, unsaid). Scores no level
     gave (typed, or filled in by the tests) are not its doing (probe 127)."""
     levels = dict(criterion.levels.values_list("points", "label"))
+    # A level deleted and written again as it was is not news (probe 129).
+    lost = [points for points, label in lost.items() if levels.get(points) != label]
     unmatched = criterion.scores.filter(points__in=lost)
     points = sorted(set(unmatched.values_list("points", flat=True)))
     count = unmatched.count()

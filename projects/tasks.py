@@ -9,6 +9,7 @@ from access import policy
 from accounts.models import User
 from coursesite.dates import local_text
 from coursesite.emails import send_each_or_retry, send_templated_email
+from coursesite.numbers import without_trailing_zeros
 
 from .models import GroupMembership, ProjectAssignment, Submission
 
@@ -89,11 +90,16 @@ def send_version_receipts(
     students = User.objects.filter(pk__in=members, is_active=True).exclude(email="")
     if user_ids is not None:
         students = students.filter(pk__in=user_ids)
+    group.assignment = assignment  # its deadline reads it
+    days_late = assignment.days_late(submission.submitted_at, group.deadline())
     context = {
         "submission": submission,
         "group": group,
         "assignment": assignment,
         "course": assignment.course,
+        # As the project page says it (probe 129: "it counts as late" alone).
+        "days_late": days_late,
+        "late_penalty": without_trailing_zeros(assignment.late_penalty_percent(days_late)),
         "submitted_at": local_text(submission.submitted_at, seconds=True),
         "submission_url": settings.SITE_URL + submission.get_absolute_url(),
     }

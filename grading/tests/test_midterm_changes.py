@@ -170,6 +170,19 @@ def test_deleting_a_level_a_review_chose_says_the_score_stays_without_one(
     assert "scores the points of a level just deleted or changed: 3 (now “Outstanding”)" in (
         swapped
     )
+    # Deleted and written again as it was, in one save: not news (probe 129).
+    data = form_data(client.get(url).content.decode(), "criterion_form")
+    three = next(key for key in data if key.endswith("-points") and data[key] == ["3.00"])
+    label = data[three.replace("-points", "-label")][0]
+    data[three.replace("-points", "-DELETE")] = ["on"]
+    extra = int(data["levels-TOTAL_FORMS"][0])
+    data["levels-TOTAL_FORMS"] = [str(extra + 1)]
+    data.update(
+        {f"levels-{extra}-label": [label], f"levels-{extra}-points": ["3"]},
+    )
+    data[f"levels-{extra}-description"] = [""]
+    again = unescape(client.post(url, data, follow=True).content.decode())
+    assert "a level just deleted" not in again and "was changed successfully" in again
 
 
 def test_a_member_made_a_grader_reads_no_review_of_their_group_before_the_release(

@@ -47,7 +47,7 @@ def test_each_member_gets_a_receipt_naming_who_what_and_when(
     assert mine.subject == "Version 1 handed in: Web app"
     assert 'You handed in version 1 of "Web app"' in mine.body
     assert f"{student} handed in version 1" in theirs.body and "Owls" in theirs.body
-    assert f"File: owls.zip (SHA-256 {version.short_sha}…)" in theirs.body
+    assert f"File: owls.zip (SHA-256 {version.sha256})" in theirs.body  # whole (probe 129)
     assert SITE + version.get_absolute_url() in theirs.body
     assert "late" not in mine.subject
 
@@ -59,7 +59,8 @@ def test_a_late_version_says_so_and_a_member_removed_from_the_course_hears_nothi
     group_join(assignment=assignment, student=classmate, join_code=group.join_code)
     assignment.due_at = timezone.now() - timedelta(hours=2)
     assignment.opens_at = timezone.now() - timedelta(days=5)
-    assignment.late_policy = LatePolicy.NO_PENALTY
+    assignment.late_policy = LatePolicy.PENALTY
+    assignment.late_penalty_per_day, assignment.late_penalty_cap = 10, 50
     assignment.save()
     Enrollment.objects.filter(user=classmate, course=course).delete()
     with django_capture_on_commit_callbacks(execute=True):
@@ -69,5 +70,9 @@ def test_a_late_version_says_so_and_a_member_removed_from_the_course_hears_nothi
     assert [message.to for message in mailoutbox] == [[student.email]]
     [receipt] = mailoutbox
     assert receipt.subject == "Version 1 handed in (late): Web app"
-    assert "after the deadline: it counts as late" in receipt.body
+    # As the project page says it (probe 129: "it counts as late" alone).
+    assert (
+        "after the deadline: it counts as late (1 day, a penalty of 10% on the mark if it "
+        "is the version graded)."
+    ) in receipt.body
     assert "Repository: https://github.com/owls/webapp" in receipt.body
