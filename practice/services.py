@@ -300,7 +300,8 @@ def _sync_choices(
     it stands keeps its row, then one whose text is unchanged wherever it moved (matched
     by position alone, a reordering swapped what students had picked, and re-marked
     them: probe 74), then one whose text was edited keeps the row at its position (a
-    typo fixed). The others go.
+    typo fixed), then, edited and moved, the rows left to the choices left in order.
+    Only a choice more than there are now goes.
     """
     matched: dict[int, Choice] = {}
     # Unchanged where it stands first: with two choices of the same text (a copy-paste
@@ -320,8 +321,16 @@ def _sync_choices(
     kept = {choice.pk for choice in matched.values()}
     left = {position: c for position, c in existing.items() if c.pk not in kept}
     for number in range(1, len(specs) + 1):
+        if number not in matched and number in left:
+            matched[number] = left.pop(number)
+    # Edited and moved in one change (reworded and swapped with another): the rows left
+    # go to the choices left, in order, rather than deleting what students picked
+    # (probe 130: their right answer became "no choice", marked wrong).
+    spare = [left.pop(position) for position in sorted(left)]
+    for number in range(1, len(specs) + 1):
         if number not in matched:
-            matched[number] = left.pop(number, None) or Choice(question=question)
+            matched[number] = spare.pop(0) if spare else Choice(question=question)
+    left = {choice.pk: choice for choice in spare}
     if left:
         Choice.objects.filter(pk__in=[c.pk for c in left.values()]).delete()
         report.updated += 1

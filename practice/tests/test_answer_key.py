@@ -336,3 +336,24 @@ def test_an_answer_to_a_question_deleted_meanwhile_is_told_to_reload(client):
     with pytest.raises(ValidationError, match="changed while you answered"):
         question_answer(user=ann, question=stale, text="42")
     assert not Attempt.objects.exists()
+
+
+def test_a_choice_reworded_and_moved_in_one_edit_keeps_its_answers():
+    """Probe 130: swapped with another and reworded in the same edit, the right choice a
+    student had picked was deleted and made anew: their answer had no choice left, and
+    was marked wrong ("Corrected answer key", though nobody had)."""
+    quiz = build_quiz()
+    question = quiz.q["idempotent-methods"]
+    ann = student_of(quiz, "ann")
+    pick(ann, question, "`GET`")
+    get_block = GET_RIGHT + '    feedback: "Right: GET only reads."\n'
+    post_block = POST_WRONG + "    feedback: POST creates a resource.\n"
+    reworded = get_block.replace("`GET`", "`GET` (a read)")
+    assert reworded != get_block
+    quiz.lesson.body = QUIZ.replace(get_block + post_block, post_block + reworded)
+    quiz.lesson.save()
+    report = lesson_practice_sync(lesson=quiz.lesson)
+
+    attempt = Attempt.objects.get()
+    assert list(attempt.choices.values_list("text", flat=True)) == ["`GET` (a read)"]
+    assert attempt.correct is True and not report.remarked
