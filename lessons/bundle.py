@@ -45,6 +45,8 @@ from coursesite.yamlsafe import (
 )
 from practice import syntax as practice_syntax
 
+from .limits import COURSE_TEXT_MAX_LENGTH, LESSON_BODY_MAX_LENGTH
+
 COURSE_FILE = "course.md"
 MODULE_FILE = "module.md"
 FENCE = "---"
@@ -53,7 +55,10 @@ ATTACHMENTS_SUFFIX = ".files"  # "01-http.md" keeps its files in "01-http.files/
 # Limits that keep a hostile or broken bundle from exhausting memory, time or the
 # stack before it can be reported: a lesson is text, its front matter a few keys.
 MAX_FILE_BYTES = 1024 * 1024
-MAX_FRONT_MATTER_BYTES = 64 * 1024
+# The objectives and prerequisites at their longest, in characters of four bytes, and the
+# rest: an export of what the back office takes must import again (probe 130: 20,000
+# Chinese characters each were over the 64 KB it was).
+MAX_FRONT_MATTER_BYTES = 2 * 4 * COURSE_TEXT_MAX_LENGTH + 32 * 1024
 MAX_NESTING = 20  # front matter values are scalars: nesting is only ever an error
 # The largest order or duration every database stores: the fields are
 # PositiveIntegerField, whose PostgreSQL column stops at 2**31 - 1.
@@ -145,8 +150,10 @@ COURSE_FIELDS = {
     "code": (str, False, "", 30),
     "term": (str, False, "", 30),
     "published": (bool, False, False, None),
-    "objectives": ("markdown", False, "", None),
-    "prerequisites": ("markdown", False, "", None),
+    # As long as the back office takes them (probe 130: longer, imported, the back office
+    # then refused to save the course, for text the instructor never typed there).
+    "objectives": ("markdown", False, "", COURSE_TEXT_MAX_LENGTH),
+    "prerequisites": ("markdown", False, "", COURSE_TEXT_MAX_LENGTH),
 }
 MODULE_FIELDS = {
     "title": (str, True, "", 200),
@@ -225,6 +232,7 @@ def read_course(root: Path) -> CourseData:
     if loaded:
         doc, values = loaded
         course = CourseData(doc=doc, summary=doc.body, **values)
+        _check_length(doc, "summary", COURSE_TEXT_MAX_LENGTH, errors)
 
     modules: list[ModuleData] = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
@@ -257,12 +265,14 @@ def read_course(root: Path) -> CourseData:
             )
             continue
         module = ModuleData(doc=doc, slug=slug, summary=doc.body, **values)
+        _check_length(doc, "summary", COURSE_TEXT_MAX_LENGTH, errors)
         for lesson_path in lesson_paths:
             loaded = load(lesson_path, LESSON_FIELDS)
             if loaded:
                 lesson_doc, lesson_values = loaded
                 entries = lesson_values.pop("attachments")
                 lesson = LessonData(doc=lesson_doc, body=lesson_doc.body, **lesson_values)
+                _check_length(lesson_doc, "text", LESSON_BODY_MAX_LENGTH, errors)
                 lesson.attachments = read_attachments(lesson_doc, entries, root, errors)
                 if lesson.quiz_pass_mark > MAX_PASS_MARK:
                     errors.append(
@@ -407,11 +417,22 @@ def _shown(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _check_length(doc: Document, what: str, longest: int, errors: list[str]) -> None:
+    """Refuse DOC's text (after its front matter) longer than the back office takes."""
+    if len(doc.body) > longest:
+        errors.append(
+            f"{doc.label}:{doc.body_line}: the {what} is {len(doc.body):,} characters long, "
+            f"longer than the {longest:,} the back office takes: shorten it or split it"
+        )
+
+
 def bad_character(value: str, *, one_line: bool) -> str | None:
     """Return a character VALUE may not hold: control codes; in one-liners (titles) line
     breaks and the direction overrides that make the text read as something else."""
     for char in value:
-        if char in "\t\n" and not one_line:
+        # A form feed or vertical tab (text pasted from a PDF) is white space to
+        # Markdown, and the back office keeps it: its export must import (probe 130).
+        if char in "\t\n\f\v" and not one_line:
             continue
         if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp"):
             return char

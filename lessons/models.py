@@ -24,6 +24,7 @@ from coursesite.urlpaths import path_of
 from practice.syntax import strip_blocks
 
 from .bundle import MAX_QUIZ_TRIES, bad_character
+from .limits import COURSE_TEXT_MAX_LENGTH, LESSON_BODY_MAX_LENGTH
 from .rendering import render_markdown, with_attached_files
 
 # Keys students type to enroll: the generated ones have 12 characters.
@@ -80,12 +81,6 @@ def percent_of(done: int, total: int) -> int:
         return 0
     percent = (200 * done + total) // (2 * total)
     return min(percent, 99) if done < total else percent
-
-
-# Texts an instructor writes, bounded: forms and the API refuse longer ones in words
-# (the demo's longest lesson is 11 KB).
-COURSE_TEXT_MAX_LENGTH = 20_000
-LESSON_BODY_MAX_LENGTH = 200_000
 
 
 @dataclass(frozen=True)

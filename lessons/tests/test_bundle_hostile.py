@@ -59,6 +59,20 @@ def laughs() -> str:
 
 # (case, relative file, its bytes, words the message must hold)
 HOSTILE = [
+    # Longer than the back office takes (probe 130: imported, then the back office
+    # refused every save of the course or lesson).
+    (
+        "objectives past the back office's length",
+        "course.md",
+        ("---\ntitle: Tiny\nslug: tiny\nobjectives: |\n" + "  - aim\n" * 4000 + "---\n").encode(),
+        "objectives is longer than 20000 characters",
+    ),
+    (
+        "a lesson past the back office's length",
+        "01-basics/02-long.md",
+        lesson("title: Long\nslug: long\norder: 2", "word " * 40_001),
+        "01-basics/02-long.md:6: the text is 200,005 characters long, longer than the 200,000",
+    ),
     (
         "an order past any integer column",
         "01-basics/01-one.md",
@@ -168,10 +182,10 @@ HOSTILE = [
         f"{LESSON}:1: larger than 1024 KB",
     ),
     (
-        "front matter of 100 KB",
+        "front matter of 250 KB",
         "01-basics/01-one.md",
-        lesson("title: One\nslug: one\norder: 1\nnotes: |\n" + "  note\n" * 17_000),
-        f"{LESSON}:2: the front matter is longer than 64 KB",
+        lesson("title: One\nslug: one\norder: 1\nnotes: |\n" + "  note\n" * 42_000),
+        f"{LESSON}:2: the front matter is longer than 188 KB",
     ),
     (
         "invalid UTF-8 on line 6",
@@ -405,3 +419,22 @@ def test_export_keeps_every_file_inside_its_folder(tmp_path):
         Path("out/01-escape/01-etcx.md"),
         Path("elsewhere/01-kept/module.md"),  # the linked folder was left alone
     }
+
+
+def test_what_the_back_office_keeps_imports_again(tmp_path):
+    """Probe 130: a form feed pasted from a PDF into the objectives, and 20,000 Chinese
+    characters in each of objectives and prerequisites, exported, then refused by the
+    import (a control character; a front matter over 64 KB)."""
+    course = small_bundle(tmp_path)
+    call_command("import_course", str(course), verbosity=0)
+    Course.objects.filter(slug="tiny").update(
+        objectives="First\fsecond\vthird " + "学" * 19_970, prerequisites="读" * 20_000
+    )
+    out = tmp_path / "out"
+    call_command("export_course", "tiny", str(out), verbosity=0)
+    call_command("import_course", str(out), verbosity=0)
+    stored = Course.objects.get(slug="tiny")
+    assert (
+        stored.objectives.startswith("First\fsecond\vthird ")
+        and len(stored.prerequisites) == 20_000
+    )
