@@ -1220,6 +1220,7 @@ def _course_import(data: bundle.CourseData, slug: str | None, delete_answers: bo
     by_slug = {m.slug: m for m in modules}  # every module has one (Module.save)
     lessons = {lesson.slug: lesson for lesson in Lesson.objects.filter(module__course=course)}
     seen_modules, seen_lessons = set(), set()
+    new_titles: dict[str, str] = {}  # title, folded -> the slug of a lesson made now
     if not delete_answers:
         _refuse_taking_out_answers(data, lessons)
     for module_data in data.modules:
@@ -1240,6 +1241,8 @@ def _course_import(data: bundle.CourseData, slug: str | None, delete_answers: bo
         for lesson_data in module_data.lessons:
             lesson = lessons.get(lesson_data.slug) or Lesson(slug=lesson_data.slug)
             is_new = lesson.pk is None
+            if is_new:
+                new_titles[lesson_data.title.casefold()] = lesson_data.slug
             _apply(
                 lesson,
                 {
@@ -1268,11 +1271,24 @@ def _course_import(data: bundle.CourseData, slug: str | None, delete_answers: bo
             problems = lesson_images_point_at_files(lesson)
             report.notices += [f"lesson {lesson_data.slug}: {p}" for p in problems]
             seen_lessons.add(lesson.pk)
+    left_alone = [lesson for lesson in lessons.values() if lesson.pk not in seen_lessons]
     report.not_in_bundle = (
         [f"module {m}" for m in modules if m.pk not in seen_modules]
-        + [f"lesson {lesson.slug}" for lesson in lessons.values() if lesson.pk not in seen_lessons]
+        + [f"lesson {lesson.slug}" for lesson in left_alone]
         + report.not_in_bundle  # the attachments, added lesson by lesson
     )
+    # A slug changed in the bundle makes a new lesson beside the old one, which keeps
+    # its students' work and stays as it was (probe 130: two lessons of one title).
+    for lesson in left_alone:
+        if (slug := new_titles.get(lesson.title.casefold())) is not None:
+            report.notices.append(
+                f"lesson {slug} is new, and lesson {lesson.slug} of the same title is no "
+                "longer in the bundle: if its slug was changed, the new lesson is a copy, "
+                f"and the students' completions and answers stay on {lesson.slug}"
+                f"{', which is still published' if lesson.is_published else ''}. Put its "
+                "slug back in the bundle to update it, or unpublish or delete it in the back "
+                "office."
+            )
     return report
 
 

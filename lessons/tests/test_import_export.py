@@ -257,6 +257,25 @@ def test_content_missing_from_the_bundle_is_reported_and_kept(tmp_path):
     assert Lesson.objects.filter(slug="two").exists()
 
 
+def test_a_slug_changed_in_the_bundle_says_the_old_lesson_keeps_the_work(tmp_path):
+    """Probe 130: a lesson's slug changed in the bundle made a second published lesson of
+    the same title, the students' completions left on the first, unsaid."""
+    course = small_bundle(tmp_path)
+    course_import(path=course)
+    two = course / "01-basics" / "02-two.md"
+    two.write_text(two.read_text().replace("slug: two", "slug: second"))
+    report = course_import(path=course)
+    assert report.not_in_bundle == ["lesson two"]
+    assert (
+        "lesson second is new, and lesson two of the same title is no longer in the bundle: "
+        "if its slug was changed, the new lesson is a copy, and the students' completions "
+        "and answers stay on two, which is still published."
+    ) in " ".join(report.notices)
+    # A lesson only taken out of the bundle is not taken for a renamed one.
+    two.unlink()
+    assert not any("is new" in n for n in course_import(path=course).notices)
+
+
 def test_the_dry_run_rolls_back(tmp_path):
     course = small_bundle(tmp_path)
     call_command("import_course", str(course), dry_run=True, verbosity=0)
