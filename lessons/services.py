@@ -1113,9 +1113,22 @@ class ImportReport:
 IMPORT_REASON = "import_course"
 
 
-def _apply(obj, values: dict, report: ImportReport, label: str) -> None:
-    """Save OBJ only if VALUES change it, so a repeated import touches nothing."""
+def _apply(obj, values: dict, report: ImportReport, label: str, doc=None) -> None:
+    """Save OBJ only if VALUES change it, so a repeated import touches nothing. DOC, the
+    bundle's file of it, says whether it had a ``published:`` line."""
     obj._change_reason = IMPORT_REASON
+    if (
+        doc is not None
+        and "published" not in doc.meta
+        and obj.pk is not None
+        and obj.is_published
+        and not values.get("is_published")
+    ):
+        # Unpublished by a line left out (probe 130: said nowhere).
+        report.notices.append(
+            f"{label} has no 'published:' line, so it is a draft now, hidden from students: "
+            "add 'published: true' to its front matter to keep it published."
+        )
     if obj.pk is None:
         for name, value in values.items():
             setattr(obj, name, value)
@@ -1215,6 +1228,7 @@ def _course_import(data: bundle.CourseData, slug: str | None, delete_answers: bo
         },
         report,
         f"course {slug}",
+        data.doc,
     )
     modules = list(course.modules.all())
     by_slug = {m.slug: m for m in modules}  # every module has one (Module.save)
@@ -1236,6 +1250,7 @@ def _course_import(data: bundle.CourseData, slug: str | None, delete_answers: bo
             },
             report,
             f"module {module_data.slug}",
+            module_data.doc,
         )
         seen_modules.add(module.pk)
         for lesson_data in module_data.lessons:
@@ -1258,6 +1273,7 @@ def _course_import(data: bundle.CourseData, slug: str | None, delete_answers: bo
                 },
                 report,
                 f"lesson {lesson_data.slug}",
+                lesson_data.doc,
             )
             practice = lesson_practice_sync(lesson=lesson, practice=lesson_data.practice)
             # A new lesson's questions are part of it, counted once among the created.

@@ -469,3 +469,19 @@ def test_importing_over_a_back_office_edit_says_so_first_and_records_the_import(
         "---\ntitle: One again\nslug: one\norder: 1\npublished: true\n---\nFirst.\n"
     )
     assert course_import(path=course).notices == []
+
+
+def test_a_published_line_left_out_says_it_unpublishes(tmp_path):
+    """Probe 130: a lesson whose 'published:' line was left out became a draft, unsaid."""
+    course = small_bundle(tmp_path)
+    course_import(path=course)
+    one = course / "01-basics" / "01-one.md"
+    one.write_text(one.read_text().replace("published: true\n", ""))
+    report = course_import(path=course)
+    assert (
+        "lesson one has no 'published:' line, so it is a draft now, hidden from students: "
+        "add 'published: true' to its front matter to keep it published."
+    ) in report.notices
+    assert not Lesson.objects.get(slug="one").is_published
+    # Said once: imported again, nothing left to say.
+    assert not any("published:" in n for n in course_import(path=course).notices)
