@@ -223,6 +223,15 @@ def uncached(settings):
     settings.AUTH_USER_CACHE_SECONDS = 0
 
 
+@pytest.fixture
+def emails_at_once(settings):
+    """Background tasks run as they are queued (once the transaction commits), and emails
+    link to a site address, as the worker sends them in production."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.SITE_URL = "https://courses.example.edu"
+    return settings.SITE_URL
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Argon2 is the production hasher; tests only need a hasher, not a slow one.

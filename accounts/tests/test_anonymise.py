@@ -141,6 +141,17 @@ def logged(admin_user, row, object_repr, *added) -> LogEntry:
     )
 
 
+def renamed_since(admin_user, person: User, name: str) -> LogEntry:
+    """The back office's entry of PERSON's account as it was named before a rename."""
+    return LogEntry.objects.create(
+        user_id=admin_user.pk,
+        content_type=ContentType.objects.get_for_model(User),
+        object_id=str(person.pk),
+        object_repr=name,
+        action_flag=CHANGE,
+    )
+
+
 def answer_deleted(admin_user, object_id: str, object_repr: str) -> LogEntry:
     """The back office's entry of a quiz answer deleted since: its name is all that is left."""
     from django.contrib.admin.models import DELETION
@@ -406,14 +417,7 @@ def test_entries_written_before_the_rows_other_parts_changed_lose_the_name_too(
     from lessons.models import Enrollment
     from projects.models import GroupMembership
 
-    user_type = ContentType.objects.get_for_model(User)
-    LogEntry.objects.create(  # the back office renamed him once
-        user_id=admin_user.pk,
-        content_type=user_type,
-        object_id=str(bob.pk),
-        object_repr="Robert Student",
-        action_flag=CHANGE,
-    )
+    renamed_since(admin_user, bob, "Robert Student")
     enrollment = Enrollment.objects.get(user=bob, course=released.assignment.course)
     as_grader = logged(admin_user, enrollment, f"Bob Student · {enrollment.course} · Grader")
     as_robert = logged(admin_user, enrollment, f"Robert Student · {enrollment.course} · Student")
@@ -579,13 +583,7 @@ def test_where_another_members_or_graders_name_fits_too_the_entry_is_theirs(
     # Two graders of one review, each once called "TA".
     first = User.objects.create(username="ta1", email="ta1@example.org", display_name="Tom")
     second = User.objects.create(username="ta2", email="ta2@example.org", display_name="TA")
-    LogEntry.objects.create(  # the back office renamed the first from "TA" to Tom
-        user_id=admin_user.pk,
-        content_type=ContentType.objects.get_for_model(User),
-        object_id=str(first.pk),
-        object_repr="TA",
-        action_flag=CHANGE,
-    )
+    renamed_since(admin_user, first, "TA")  # the back office renamed the first to Tom
     review = released.review
     for grader in (first, second):
         enroll(grader, released.course, Role.GRADER)
@@ -619,13 +617,7 @@ def test_a_teammate_of_the_same_or_a_former_name_keeps_neither_theirs_nor_the_pe
     sam = User.objects.create(username="sam1", email="s1@example.org", display_name="Sam Lee")
     twin = User.objects.create(username="sam2", email="s2@example.org", display_name="Sam Lee")
     veld = User.objects.create(username="sv", email="sv@example.org", display_name="Sophie Veld")
-    LogEntry.objects.create(  # the back office renamed her since
-        user_id=admin_user.pk,
-        content_type=ContentType.objects.get_for_model(User),
-        object_id=str(veld.pk),
-        object_repr="Sam Lee in 't Veld",
-        action_flag=CHANGE,
-    )
+    renamed_since(admin_user, veld, "Sam Lee in 't Veld")
     rows = {}
     for member in (sam, twin, veld):
         enroll(member, released.course)

@@ -14,16 +14,8 @@ from lessons.models import Enrollment
 
 from .factories import add_group, enroll
 
-pytestmark = pytest.mark.django_db
-
-IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-SITE = "https://courses.example.edu"
-
-
-@pytest.fixture(autouse=True)
-def tasks_run_at_once(settings):
-    settings.TASKS = IMMEDIATE
-    settings.SITE_URL = SITE
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("emails_at_once")]
+SITE = "https://courses.example.edu"  # as emails_at_once sets it
 
 
 @pytest.fixture

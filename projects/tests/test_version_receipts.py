@@ -18,16 +18,8 @@ from projects.tests.student_fixtures import enroll
 
 from .factories import make_zip
 
-pytestmark = pytest.mark.django_db
-
-IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-SITE = "https://courses.example.edu"
-
-
-@pytest.fixture(autouse=True)
-def tasks_run_at_once(settings):
-    settings.TASKS = IMMEDIATE
-    settings.SITE_URL = SITE
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("emails_at_once")]
+SITE = "https://courses.example.edu"  # as emails_at_once sets it
 
 
 def test_each_member_gets_a_receipt_naming_who_what_and_when(
