@@ -141,6 +141,22 @@ def logged(admin_user, row, object_repr, *added) -> LogEntry:
     )
 
 
+def join(world, *students: User) -> list:
+    """STUDENTS enrolled in WORLD's course and made members of its group."""
+    from projects.models import GroupMembership
+
+    group = world.group
+    rows = []
+    for student in students:
+        enroll(student, world.course)
+        rows.append(
+            GroupMembership.objects.create(
+                group=group, student=student, assignment=group.assignment
+            )
+        )
+    return rows
+
+
 def renamed_since(admin_user, person: User, name: str) -> LogEntry:
     """The back office's entry of PERSON's account as it was named before a rename."""
     return LogEntry.objects.create(
@@ -510,7 +526,6 @@ def test_a_name_inside_anothers_is_not_taken_for_the_persons(admin_user, release
     group's "lee ingram in Team" the first lee's."""
     from accounts.services import account_anonymise
     from grading.models import PeerRating
-    from projects.models import GroupMembership
 
     lee = User.objects.create(username="lee", email="lee@example.org", display_name="Lee")
     enroll(lee, released.course, Role.GRADER)
@@ -524,16 +539,12 @@ def test_a_name_inside_anothers_is_not_taken_for_the_persons(admin_user, release
         username="monty", email="m@example.org", display_name="Monty Python"
     )
     group = released.group
-    for member in (python, monty):
-        enroll(member, released.course)
-        GroupMembership.objects.create(group=group, student=member, assignment=group.assignment)
+    join(released, python, monty)
     rating = PeerRating.objects.create(group=group, rater=monty, ratee=python, score=4)
     rated = logged(admin_user, rating, "Monty Python rated Python: 3")  # the score since 4
     ingram = User.objects.create(username="li", email="li@example.org", first_name="lee ingram")
     small = User.objects.create(username="l2", email="l2@example.org", first_name="lee")
-    for member in (ingram, small):
-        enroll(member, released.course)
-        GroupMembership.objects.create(group=group, student=member, assignment=group.assignment)
+    join(released, ingram, small)
     message = logged(
         admin_user,
         group,
@@ -563,16 +574,13 @@ def test_where_another_members_or_graders_name_fits_too_the_entry_is_theirs(
     when Sophie was anonymised; a review entry written while another grader named "TA"
     had it took the pseudonym of the one once called "TA"."""
     from accounts.services import account_anonymise
-    from projects.models import GroupMembership
 
     group = released.group
     sophie = User.objects.create(username="so", email="so@example.org", display_name="Sophie")
     veld = User.objects.create(
         username="sv", email="sv@example.org", display_name="Sophie in 't Veld"
     )
-    for member in (sophie, veld):
-        enroll(member, released.course)
-        GroupMembership.objects.create(group=group, student=member, assignment=group.assignment)
+    join(released, sophie, veld)
     message = logged(
         admin_user,
         group,
@@ -611,19 +619,13 @@ def test_a_teammate_of_the_same_or_a_former_name_keeps_neither_theirs_nor_the_pe
     teammate renamed since ("Sophie in 't Veld" now "Sophie Veld") lost theirs again."""
     from accounts.services import account_anonymise
     from grading.models import PeerRating
-    from projects.models import GroupMembership
 
     group = released.group
     sam = User.objects.create(username="sam1", email="s1@example.org", display_name="Sam Lee")
     twin = User.objects.create(username="sam2", email="s2@example.org", display_name="Sam Lee")
     veld = User.objects.create(username="sv", email="sv@example.org", display_name="Sophie Veld")
     renamed_since(admin_user, veld, "Sam Lee in 't Veld")
-    rows = {}
-    for member in (sam, twin, veld):
-        enroll(member, released.course)
-        rows[member] = GroupMembership.objects.create(
-            group=group, student=member, assignment=group.assignment
-        )
+    rows = dict(zip((sam, twin, veld), join(released, sam, twin, veld), strict=True))
     rating = PeerRating.objects.create(group=group, rater=sam, ratee=twin, score=4)
     rated = logged(admin_user, rating, "Sam Lee rated Sam Lee: 3")  # the score since 4
     own = logged(admin_user, rows[sam], "Sam Lee in Old Rocket")
