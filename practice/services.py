@@ -8,6 +8,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
+from difflib import SequenceMatcher
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -300,8 +301,8 @@ def _sync_choices(
     it stands keeps its row, then one whose text is unchanged wherever it moved (matched
     by position alone, a reordering swapped what students had picked, and re-marked
     them: probe 74), then one whose text was edited keeps the row at its position (a
-    typo fixed), then, edited and moved, the rows left to the choices left in order.
-    Only a choice more than there are now goes.
+    typo fixed, or reworded and moved) keeps the row of the choice left most like it.
+    The others go.
     """
     matched: dict[int, Choice] = {}
     # Unchanged where it stands first: with two choices of the same text (a copy-paste
@@ -319,18 +320,27 @@ def _sync_choices(
         if number not in matched and (choice := by_text.pop(spec.text, None)) is not None:
             matched[number] = choice
     kept = {choice.pk for choice in matched.values()}
-    left = {position: c for position, c in existing.items() if c.pk not in kept}
-    for number in range(1, len(specs) + 1):
-        if number not in matched and number in left:
-            matched[number] = left.pop(number)
-    # Edited and moved in one change (reworded and swapped with another): the rows left
-    # go to the choices left, in order, rather than deleting what students picked
-    # (probe 130: their right answer became "no choice", marked wrong).
-    spare = [left.pop(position) for position in sorted(left)]
+    left = {c.pk: c for c in existing.values() if c.pk not in kept}
+    # Edited: the row of the choice left whose text is most like it, wherever it stands
+    # (a typo fixed; reworded and moved in one change: probe 130), never one unlike it.
+    # By position alone, deleting one choice and rewording another gave the deleted
+    # one's picks to the reworded one, and turned wrong answers right (probe 131).
+    pairs = sorted(
+        (
+            (-_likeness(choice.text, spec.text), choice.position != number, number, choice.pk)
+            for number, spec in enumerate(specs, start=1)
+            if number not in matched
+            for choice in left.values()
+        )
+    )
+    for score, _moved, number, pk in pairs:
+        if -score < _LIKE_ENOUGH:
+            break
+        if number not in matched and pk in left:
+            matched[number] = left.pop(pk)
     for number in range(1, len(specs) + 1):
         if number not in matched:
-            matched[number] = spare.pop(0) if spare else Choice(question=question)
-    left = {choice.pk: choice for choice in spare}
+            matched[number] = Choice(question=question)
     if left:
         Choice.objects.filter(pk__in=[c.pk for c in left.values()]).delete()
         report.updated += 1
@@ -352,6 +362,20 @@ def _sync_choices(
             report,
         )
     return [matched[number] for number in range(1, len(specs) + 1)]
+
+
+# How alike two texts of a choice must be to be taken for one edited: a choice deleted
+# and another written are not (their picks would move from one to the other).
+_LIKE_ENOUGH = 0.5
+
+
+def _likeness(before: str, after: str) -> float:
+    """How alike two texts of a choice are, 0 to 1: 1 when the words of one hold the
+    other's ("GET" and "`GET` (a read)"), else how much of their letters they share."""
+    old, new = (" ".join(re.findall(r"\w+", text.casefold())) for text in (before, after))
+    if old and new and (old in new or new in old):
+        return 1.0
+    return SequenceMatcher(None, before.casefold(), after.casefold()).ratio()
 
 
 # Added to the positions of choices that move while they do (no question has so many).

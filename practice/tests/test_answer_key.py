@@ -357,3 +357,36 @@ def test_a_choice_reworded_and_moved_in_one_edit_keeps_its_answers():
     attempt = Attempt.objects.get()
     assert list(attempt.choices.values_list("text", flat=True)) == ["`GET` (a read)"]
     assert attempt.correct is True and not report.remarked
+
+
+def test_a_choice_deleted_beside_one_reworded_gives_its_picks_to_nobody():
+    """Probe 131: `POST` deleted and `GET` reworded where POST had stood: matched by
+    position, POST's picks went to the reworded right answer (a wrong answer marked
+    right) and the right answer's picks to no choice (marked wrong). A choice deleted
+    and another written are not one choice edited either."""
+    quiz = build_quiz()
+    question = quiz.q["idempotent-methods"]
+    ann, ben = student_of(quiz, "ann"), student_of(quiz, "ben")
+    pick(ann, question, "`GET`")
+    pick(ben, question, "POST")
+    get_block = GET_RIGHT + '    feedback: "Right: GET only reads."\n'
+    post_block = POST_WRONG + "    feedback: POST creates a resource.\n"
+    # POST first, then GET reworded; then POST taken out.
+    body = QUIZ.replace(get_block + post_block, post_block + get_block)
+    body = body.replace(post_block, "").replace('"`GET`"', '"`GET`, the read"')
+    quiz.lesson.body = body
+    quiz.lesson.save()
+    lesson_practice_sync(lesson=quiz.lesson)
+    picked = {
+        a.user.username: (list(a.choices.values_list("text", flat=True)), a.correct)
+        for a in Attempt.objects.select_related("user")
+    }
+    assert picked == {"ann": (["`GET`, the read"], True), "ben": ([], False)}
+
+    # DELETE taken out and a new choice written: DELETE's picks do not move to it.
+    dora = student_of(quiz, "dora")
+    pick(dora, question, "DELETE")
+    quiz.lesson.body = body.replace("  - text: DELETE\n", "  - text: Both at once\n")
+    quiz.lesson.save()
+    lesson_practice_sync(lesson=quiz.lesson)
+    assert list(Attempt.objects.get(user=dora).choices.values_list("text", flat=True)) == []
