@@ -426,6 +426,21 @@ def _check_length(doc: Document, what: str, longest: int, errors: list[str]) -> 
         )
 
 
+# Line breaks of other systems, stored as the "\n" a bundle's file holds.
+_OTHER_LINE_BREAKS = re.compile("\r\n?|[\x85\u2028\u2029]")
+
+
+def storable_text(text: str) -> str:
+    """TEXT (a summary, objectives, a lesson) as stored: line breaks as "\n", without the
+    control characters a bundle's file may not hold, so that what the back office saves
+    exports and imports again (probes 68, 131: CRLF, then U+2028, NEL and ESC pasted in
+    were saved and their export refused)."""
+    text = _OTHER_LINE_BREAKS.sub("\n", text)
+    if bad_character(text, one_line=False) is None:
+        return text
+    return "".join(char for char in text if bad_character(char, one_line=False) is None)
+
+
 def bad_character(value: str, *, one_line: bool) -> str | None:
     """Return a character VALUE may not hold: control codes; in one-liners (titles) line
     breaks and the direction overrides that make the text read as something else."""

@@ -23,7 +23,7 @@ from coursesite.files import delete_file_on_commit
 from coursesite.urlpaths import path_of
 from practice.syntax import strip_blocks
 
-from .bundle import MAX_QUIZ_TRIES, bad_character
+from .bundle import MAX_QUIZ_TRIES, bad_character, storable_text
 from .limits import COURSE_TEXT_MAX_LENGTH, LESSON_BODY_MAX_LENGTH
 from .rendering import render_markdown, with_attached_files
 
@@ -281,7 +281,7 @@ class Course(models.Model):
         for name in self.SOURCES:
             # Stored with plain line ends, as lessons are: a browser's text box sends
             # CRLF, which an export then wrote and its import refused (probe 68).
-            setattr(self, name, getattr(self, name).replace("\r\n", "\n"))
+            setattr(self, name, storable_text(getattr(self, name)))
             setattr(self, f"{name}_html", render_markdown(getattr(self, name)).html)
 
     def rotate_enrollment_key(self) -> str:
@@ -371,7 +371,7 @@ class Module(models.Model):
             self.slug = free_module_slug(self.title, self.course_id, self.pk)
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "slug"}
-        self.summary = self.summary.replace("\r\n", "\n")  # as Course.render
+        self.summary = storable_text(self.summary)  # as Course.render
         self.summary_html = render_markdown(self.summary).html
         kwargs["update_fields"] = _rendered_fields(
             kwargs.get("update_fields"), "summary", ("summary_html",)
@@ -526,7 +526,7 @@ class Lesson(models.Model):
         """Render the body; ATTACHED: ``attached_files()``, if read already."""
         # Stored with the line ends it is written with, not the CRLF a browser's text
         # box (or a file from Windows) sends; the practice blocks read either.
-        self.body = self.body.replace("\r\n", "\n")
+        self.body = storable_text(self.body)
         # Questions and exercises are shown as forms (practice/), not as code blocks.
         rendered = render_markdown(strip_blocks(self.body))
         if attached is None:

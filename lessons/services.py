@@ -1119,14 +1119,14 @@ def _apply(obj, values: dict, report: ImportReport, label: str, doc=None) -> Non
     obj._change_reason = IMPORT_REASON
     if (
         doc is not None
-        and "published" not in doc.meta
+        and doc.meta.get("published") is None  # left out, or left empty
         and obj.pk is not None
         and obj.is_published
         and not values.get("is_published")
     ):
         # Unpublished by a line left out (probe 130: said nowhere).
         report.notices.append(
-            f"{label} has no 'published:' line, so it is a draft now, hidden from students: "
+            f"{label} has no 'published:' value, so it is a draft now, hidden from students: "
             "add 'published: true' to its front matter to keep it published."
         )
     if obj.pk is None:

@@ -427,14 +427,15 @@ def test_what_the_back_office_keeps_imports_again(tmp_path):
     import (a control character; a front matter over 64 KB)."""
     course = small_bundle(tmp_path)
     call_command("import_course", str(course), verbosity=0)
-    Course.objects.filter(slug="tiny").update(
-        objectives="First\fsecond\vthird " + "学" * 19_970, prerequisites="读" * 20_000
-    )
+    saved = Course.objects.get(slug="tiny")  # saved as the back office saves it
+    # Line breaks of other systems and an escape pasted in (probe 131: saved, then the
+    # export refused).
+    saved.objectives = "First\fsecond\vthird\u2028fourth\x85fifth\x1b[0m " + "学" * 19_950
+    saved.prerequisites = "读" * 20_000
+    saved.save()
     out = tmp_path / "out"
     call_command("export_course", "tiny", str(out), verbosity=0)
     call_command("import_course", str(out), verbosity=0)
     stored = Course.objects.get(slug="tiny")
-    assert (
-        stored.objectives.startswith("First\fsecond\vthird ")
-        and len(stored.prerequisites) == 20_000
-    )
+    assert stored.objectives.startswith("First\fsecond\vthird\nfourth\nfifth[0m 学")
+    assert len(stored.prerequisites) == 20_000

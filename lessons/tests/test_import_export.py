@@ -479,9 +479,15 @@ def test_a_published_line_left_out_says_it_unpublishes(tmp_path):
     one.write_text(one.read_text().replace("published: true\n", ""))
     report = course_import(path=course)
     assert (
-        "lesson one has no 'published:' line, so it is a draft now, hidden from students: "
+        "lesson one has no 'published:' value, so it is a draft now, hidden from students: "
         "add 'published: true' to its front matter to keep it published."
     ) in report.notices
     assert not Lesson.objects.get(slug="one").is_published
     # Said once: imported again, nothing left to say.
     assert not any("published:" in n for n in course_import(path=course).notices)
+    # Left empty, as much (probe 131: "published:" or "published: ~" unsaid).
+    Lesson.objects.filter(slug="one").update(is_published=True)
+    one.write_text(one.read_text().replace("order: 1\n", "order: 1\npublished:\n"))
+    assert any(
+        "lesson one has no 'published:' value" in n for n in course_import(path=course).notices
+    )

@@ -40,6 +40,8 @@ def test_each_member_gets_a_receipt_naming_who_what_and_when(
     assert 'You handed in version 1 of "Web app"' in mine.body
     assert f"{student} handed in version 1" in theirs.body and "Owls" in theirs.body
     assert f"File: owls.zip (SHA-256 {version.sha256})" in theirs.body  # whole (probe 129)
+    html = theirs.alternatives[0][0]  # what most mail programs show (probe 131: cut)
+    assert f"<code>{version.sha256}</code>" in html and "…" not in html
     assert SITE + version.get_absolute_url() in theirs.body
     assert "late" not in mine.subject
 
