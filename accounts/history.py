@@ -28,8 +28,9 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 
 from django.contrib.admin.models import LogEntry
@@ -68,6 +69,11 @@ class NamedRow:
     # A row whose person never changes names only them in its own entries (probe 129).
     others: tuple[int, ...] = ()
     beside: tuple[int, ...] = ()
+    # For a row whose person changes (a review handed over): whether it was the person's
+    # at a moment, from its own history. An entry written while it was another's is
+    # theirs, whatever they were called (probe 131: renamed since on their profile,
+    # which the back office's history does not record, their entry was taken).
+    theirs_at: Callable[[datetime], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,7 @@ class _Renamed:
     template: str  # the row's name with _MARK for the person
     others: tuple[int, ...]
     beside: tuple[int, ...]
+    theirs_at: Callable[[datetime], bool] | None
 
 
 class _Names:
@@ -213,6 +220,7 @@ def _names_of_rows(person_then: User, person: User) -> Iterable[_Renamed]:
                 template,
                 named.others,
                 named.beside,
+                named.theirs_at,
             )
 
 
@@ -241,6 +249,8 @@ def _rename_rows(
         entries = LogEntry.objects.filter(content_type=content_type, object_id__in=list(by_pk))
         for entry in entries:
             item = by_pk[entry.object_id]
+            if item.theirs_at is not None and not item.theirs_at(entry.action_time):
+                continue  # written while the row was another's
             if entry.object_repr == item.then:
                 entry.object_repr = item.now
             else:

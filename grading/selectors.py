@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Callable
 
 from django.db.models import (
     Case,
@@ -575,8 +577,17 @@ def rows_naming(person: User) -> list[NamedRow]:
     )
     overrides = _ever(MarkOverride, MarkOverride.history.filter(student=person), "assignment")
     graders = _other_graders_ever([review.pk for review in reviews], person)
+    graded_when = _graded_by_person_when([review.pk for review in reviews], person)
     return [
-        *(NamedRow(review, "grader", others=graders.get(review.pk, ())) for review in reviews),
+        *(
+            NamedRow(
+                review,
+                "grader",
+                others=graders.get(review.pk, ()),
+                theirs_at=graded_when.get(review.pk),
+            )
+            for review in reviews
+        ),
         # A rater rates themselves too (WebPA): both names are theirs then.
         *(
             NamedRow(
@@ -587,6 +598,31 @@ def rows_naming(person: User) -> list[NamedRow]:
         ),
         *(NamedRow(override, "student") for override in overrides),
     ]
+
+
+def _graded_by_person_when(review_ids: list[int], person: User) -> dict[int, Callable]:
+    """{review id: whether PERSON was its grader at a given moment}, from the reviews'
+    history, one query: an entry written while another graded it is not the person's."""
+    changes: dict[int, list[tuple]] = {}
+    for review_id, at, grader_id in (
+        Review.history.filter(id__in=review_ids)
+        .order_by("history_date", "history_id")
+        .values_list("id", "history_date", "grader_id")
+    ):
+        changes.setdefault(review_id, []).append((at, grader_id))
+
+    def graded_at(history: list[tuple]) -> Callable:
+        moments = [at for at, _grader in history]
+
+        def theirs(moment) -> bool:
+            # The record saved last at or before MOMENT; the back office logs a change
+            # just after saving it, so a moment before the first record is the first's.
+            index = max(bisect_right(moments, moment) - 1, 0)
+            return history[index][1] == person.pk
+
+        return theirs
+
+    return {review_id: graded_at(history) for review_id, history in changes.items()}
 
 
 def _other_graders_ever(review_ids: list[int], person: User) -> dict[int, tuple[int, ...]]:

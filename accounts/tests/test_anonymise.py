@@ -645,3 +645,33 @@ def test_a_teammate_of_the_same_or_a_former_name_keeps_neither_theirs_nor_the_pe
     assert message.get_change_message() == (
         "Added group membership “Sam Lee in 't Veld in Old Rocket”."
     )
+
+
+def test_a_review_entry_written_while_another_graded_it_is_theirs_whatever_their_name(
+    admin_user, released, alice
+):
+    """Probe 131: a co-grader who renamed themselves on their profile (which the back
+    office's history does not record) had their entry about a review handed between them
+    taken for the anonymised grader's. Who graded it when is in the review's history."""
+    from accounts.services import account_anonymise
+
+    ann = User.objects.create(username="ann", email="ann@example.org", display_name="Ann")
+    other = User.objects.create(username="oth", email="oth@example.org", display_name="Ann")
+    for grader in (ann, other):
+        enroll(grader, released.course, Role.GRADER)
+    review = released.review
+    review.grader = ann
+    review.save(update_fields=["grader"])
+    mine = logged(admin_user, review, "Review of Team Rocket by Ann")
+    review.grader = other
+    review.save(update_fields=["grader"])
+    theirs = logged(admin_user, review, "Review of Team Rocket by Ann")
+    other.display_name = "Annabel"  # on their profile: no entry says it
+    other.save(update_fields=["display_name"])
+
+    account_anonymise(person=ann, by=admin_user)
+
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert mine.object_repr == f"Review of Team Rocket by Former member {ann.pk}"
+    assert theirs.object_repr == "Review of Team Rocket by Ann"
