@@ -254,7 +254,9 @@ def _rename_rows(
             if entry.object_repr == item.then:
                 entry.object_repr = item.now
             else:
-                others = _names_given(item.others, names_of)
+                # Known to be theirs then (its history says): nobody else's to keep.
+                known = item.theirs_at is not None
+                others = () if known else _names_given(item.others, names_of)
                 renamed_repr = names.replaced(entry.object_repr, item.template, others)
                 if renamed_repr == entry.object_repr:
                     continue  # when the row was another's (a review handed over)

@@ -675,3 +675,30 @@ def test_a_review_entry_written_while_another_graded_it_is_theirs_whatever_their
     theirs.refresh_from_db()
     assert mine.object_repr == f"Review of Team Rocket by Former member {ann.pk}"
     assert theirs.object_repr == "Review of Team Rocket by Ann"
+
+
+def test_a_review_entry_written_while_they_graded_it_is_theirs_beside_a_namesake(
+    admin_user, released, alice
+):
+    """The review's history says whose an entry is: one written while the person graded
+    it, under the group's old name, loses their name though a co-grader bears it too."""
+    from accounts.services import account_anonymise
+
+    ann = User.objects.create(username="ann", email="ann@example.org", display_name="Ann")
+    namesake = User.objects.create(username="an2", email="an2@example.org", display_name="Ann")
+    for grader in (ann, namesake):
+        enroll(grader, released.course, Role.GRADER)
+    review = released.review
+    review.grader = ann
+    review.save(update_fields=["grader"])
+    mine = logged(admin_user, review, "Review of Old Rocket by Ann")
+    review.grader = namesake
+    review.save(update_fields=["grader"])
+    theirs = logged(admin_user, review, "Review of Old Rocket by Ann")
+
+    account_anonymise(person=ann, by=admin_user)
+
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert mine.object_repr == f"Review of Old Rocket by Former member {ann.pk}"
+    assert theirs.object_repr == "Review of Old Rocket by Ann"
