@@ -170,7 +170,6 @@ def closing_refusal(closing: list[Group], *, confirm: str = "tick “Also close 
     )
 
 
-@transaction.atomic
 def reviews_assigned_notify(reviews: list[Review], by: User | None) -> None:
     """Email each grader of REVIEWS, once the transaction commits, which reviews BY gave
     them: one email per grader and action, none for what one gives oneself."""
@@ -191,6 +190,7 @@ def reviews_assigned_notify(reviews: list[Review], by: User | None) -> None:
         )
 
 
+@transaction.atomic
 def grader_assign(
     *,
     group: Group,
