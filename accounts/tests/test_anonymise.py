@@ -647,58 +647,39 @@ def test_a_teammate_of_the_same_or_a_former_name_keeps_neither_theirs_nor_the_pe
     )
 
 
-def test_a_review_entry_written_while_another_graded_it_is_theirs_whatever_their_name(
-    admin_user, released, alice
+@pytest.mark.parametrize(
+    ("group_then", "renamed_to"),
+    [
+        # Probe 131: the co-grader renamed on their profile (which the back office's
+        # history does not record) had their entry taken for the anonymised grader's.
+        ("Team Rocket", "Annabel"),
+        # Written under the group's old name, the person's entry loses their name though
+        # the co-grader still bears it.
+        ("Old Rocket", None),
+    ],
+)
+def test_a_review_entry_is_whoever_graded_it_then(
+    admin_user, released, alice, group_then, renamed_to
 ):
-    """Probe 131: a co-grader who renamed themselves on their profile (which the back
-    office's history does not record) had their entry about a review handed between them
-    taken for the anonymised grader's. Who graded it when is in the review's history."""
+    """An entry about a review handed between two graders called Ann is the one's who
+    graded it when it was written, as the review's history says, whatever the names."""
     from accounts.services import account_anonymise
 
     ann = User.objects.create(username="ann", email="ann@example.org", display_name="Ann")
     other = User.objects.create(username="oth", email="oth@example.org", display_name="Ann")
+    review = released.review
+    entries = []
     for grader in (ann, other):
         enroll(grader, released.course, Role.GRADER)
-    review = released.review
-    review.grader = ann
-    review.save(update_fields=["grader"])
-    mine = logged(admin_user, review, "Review of Team Rocket by Ann")
-    review.grader = other
-    review.save(update_fields=["grader"])
-    theirs = logged(admin_user, review, "Review of Team Rocket by Ann")
-    other.display_name = "Annabel"  # on their profile: no entry says it
-    other.save(update_fields=["display_name"])
+        review.grader = grader
+        review.save(update_fields=["grader"])
+        entries.append(logged(admin_user, review, f"Review of {group_then} by Ann"))
+    if renamed_to:
+        other.display_name = renamed_to  # on their profile: no entry says it
+        other.save(update_fields=["display_name"])
 
     account_anonymise(person=ann, by=admin_user)
 
-    mine.refresh_from_db()
-    theirs.refresh_from_db()
-    assert mine.object_repr == f"Review of Team Rocket by Former member {ann.pk}"
-    assert theirs.object_repr == "Review of Team Rocket by Ann"
-
-
-def test_a_review_entry_written_while_they_graded_it_is_theirs_beside_a_namesake(
-    admin_user, released, alice
-):
-    """The review's history says whose an entry is: one written while the person graded
-    it, under the group's old name, loses their name though a co-grader bears it too."""
-    from accounts.services import account_anonymise
-
-    ann = User.objects.create(username="ann", email="ann@example.org", display_name="Ann")
-    namesake = User.objects.create(username="an2", email="an2@example.org", display_name="Ann")
-    for grader in (ann, namesake):
-        enroll(grader, released.course, Role.GRADER)
-    review = released.review
-    review.grader = ann
-    review.save(update_fields=["grader"])
-    mine = logged(admin_user, review, "Review of Old Rocket by Ann")
-    review.grader = namesake
-    review.save(update_fields=["grader"])
-    theirs = logged(admin_user, review, "Review of Old Rocket by Ann")
-
-    account_anonymise(person=ann, by=admin_user)
-
-    mine.refresh_from_db()
-    theirs.refresh_from_db()
-    assert mine.object_repr == f"Review of Old Rocket by Former member {ann.pk}"
-    assert theirs.object_repr == "Review of Old Rocket by Ann"
+    mine, theirs = (LogEntry.objects.get(pk=entry.pk) for entry in entries)
+    assert mine.object_repr == f"Review of {group_then} by Former member {ann.pk}"
+    assert theirs.object_repr == f"Review of {group_then} by Ann"

@@ -40,6 +40,12 @@ POST_WRONG = "  - text: POST\n"
 CORRECTED = QUIZ.replace(GET_RIGHT, GET_WRONG).replace(
     POST_WRONG + "    feedback: POST creates", POST_RIGHT + "    feedback: POST creates"
 )
+# The single-choice question's first two choices with their feedback, and the lesson with
+# them swapped.
+GET_BLOCK = GET_RIGHT + '    feedback: "Right: GET only reads."\n'
+POST_BLOCK = POST_WRONG + "    feedback: POST creates a resource.\n"
+assert GET_BLOCK + POST_BLOCK in QUIZ
+SWAPPED = QUIZ.replace(GET_BLOCK + POST_BLOCK, POST_BLOCK + GET_BLOCK)
 # The multiple-choice question's POST, made right; the single-choice question's block.
 SAFE_POST_WRONG = POST_WRONG + "    feedback: POST changes"
 SAFE_POST_RIGHT = POST_RIGHT + "    feedback: POST changes"
@@ -155,10 +161,7 @@ def test_reordering_choices_keeps_what_each_student_picked_and_their_marks(clien
     ann, ben = student_of(quiz, "ann"), student_of(quiz, "ben")
     pick(ann, question, "`GET`")
     pick(ben, question, "POST")
-    get_block = GET_RIGHT + '    feedback: "Right: GET only reads."\n'
-    post_block = POST_WRONG + "    feedback: POST creates a resource.\n"
-    assert get_block + post_block in QUIZ
-    quiz.lesson.body = QUIZ.replace(get_block + post_block, post_block + get_block)
+    quiz.lesson.body = SWAPPED
     quiz.lesson.save()
     report = lesson_practice_sync(lesson=quiz.lesson)
 
@@ -184,10 +187,7 @@ def test_a_choice_edited_in_place_keeps_its_answers_while_others_move():
     ann = student_of(quiz, "ann")
     pick(ann, question, "DELETE")
     # DELETE is reworded where it stands; GET and POST swap places around nothing else.
-    get_block = GET_RIGHT + '    feedback: "Right: GET only reads."\n'
-    post_block = POST_WRONG + "    feedback: POST creates a resource.\n"
-    body = QUIZ.replace(get_block + post_block, post_block + get_block)
-    quiz.lesson.body = body.replace("  - text: DELETE\n", '  - text: "`DELETE`"\n')
+    quiz.lesson.body = SWAPPED.replace("  - text: DELETE\n", '  - text: "`DELETE`"\n')
     quiz.lesson.save()
     lesson_practice_sync(lesson=quiz.lesson)
     attempt = Attempt.objects.get()
@@ -346,11 +346,9 @@ def test_a_choice_reworded_and_moved_in_one_edit_keeps_its_answers():
     question = quiz.q["idempotent-methods"]
     ann = student_of(quiz, "ann")
     pick(ann, question, "`GET`")
-    get_block = GET_RIGHT + '    feedback: "Right: GET only reads."\n'
-    post_block = POST_WRONG + "    feedback: POST creates a resource.\n"
-    reworded = get_block.replace("`GET`", "`GET` (a read)")
-    assert reworded != get_block
-    quiz.lesson.body = QUIZ.replace(get_block + post_block, post_block + reworded)
+    reworded = GET_BLOCK.replace("`GET`", "`GET` (a read)")
+    assert reworded != GET_BLOCK
+    quiz.lesson.body = QUIZ.replace(GET_BLOCK + POST_BLOCK, POST_BLOCK + reworded)
     quiz.lesson.save()
     report = lesson_practice_sync(lesson=quiz.lesson)
 
@@ -369,11 +367,8 @@ def test_a_choice_deleted_beside_one_reworded_gives_its_picks_to_nobody():
     ann, ben = student_of(quiz, "ann"), student_of(quiz, "ben")
     pick(ann, question, "`GET`")
     pick(ben, question, "POST")
-    get_block = GET_RIGHT + '    feedback: "Right: GET only reads."\n'
-    post_block = POST_WRONG + "    feedback: POST creates a resource.\n"
     # POST first, then GET reworded; then POST taken out.
-    body = QUIZ.replace(get_block + post_block, post_block + get_block)
-    body = body.replace(post_block, "").replace('"`GET`"', '"`GET`, the read"')
+    body = SWAPPED.replace(POST_BLOCK, "").replace('"`GET`"', '"`GET`, the read"')
     quiz.lesson.body = body
     quiz.lesson.save()
     lesson_practice_sync(lesson=quiz.lesson)
