@@ -154,19 +154,15 @@ def history_rename(*, person_then: User, person: User) -> int:
     as it was (PERSON_THEN, a copy of the account before its change). Return the number
     of history entries changed. A few queries per kind of row, whatever their number."""
     renamed = list(_names_of_rows(person_then, person))
-    names = _Names([str(person_then), *_names_in_own_history(person)], str(person))
-    people = {pk for item in renamed for pk in (*item.others, *item.beside)}
+    # The person's names and the other people's, in one read: the back office's history
+    # of an account keeps the names it had before a rename.
+    people = {person.pk, *(pk for item in renamed for pk in (*item.others, *item.beside))}
     names_of = _names_of_people(people)
+    names = _Names([str(person_then), *names_of.get(person.pk, ())], str(person))
     changed = _rename_rows(renamed, names, names_of)
     if _name_is_theirs_alone(person_then):
         changed |= _rename_gone_rows(renamed, str(person_then), str(person), changed)
     return len(changed | _rename_in_messages(renamed, names, names_of))
-
-
-def _names_in_own_history(person: User) -> list[str]:
-    """The names the back office's history of the person's account gives them: those
-    they had before a rename, as entries about their rows written then use them."""
-    return _names_of_people([person.pk]).get(person.pk, [])
 
 
 def _names_of_people(ids) -> dict[int, list[str]]:
@@ -259,7 +255,7 @@ def _rename_rows(
                 others = () if known else _names_given(item.others, names_of)
                 renamed_repr = names.replaced(entry.object_repr, item.template, others)
                 if renamed_repr == entry.object_repr:
-                    continue  # when the row was another's (a review handed over)
+                    continue  # nothing of theirs in it
                 entry.object_repr = renamed_repr[
                     : LogEntry._meta.get_field("object_repr").max_length
                 ]
@@ -337,38 +333,46 @@ def _rename_in_messages(
     by_type: dict[int, set[str]] = defaultdict(set)
     for type_id, pk in by_object:
         by_type[type_id].add(pk)
+    said_of = {key: _FormRows(items, names_of) for key, items in by_object.items()}
     changed = []
     for type_id, pks in by_type.items():
         for entry in LogEntry.objects.filter(content_type_id=type_id, object_id__in=pks):
-            items = by_object[(type_id, entry.object_id)]
-            if _rename_in_message(entry, items, names, names_of):
+            if _rename_in_message(entry, said_of[(type_id, entry.object_id)], names):
                 changed.append(entry)
     LogEntry.objects.bulk_update(changed, ["change_message"], batch_size=_BATCH)
     return {entry.pk for entry in changed}
 
 
-def _rename_in_message(
-    entry: LogEntry, items: list[_Renamed], names: _Names, names_of: dict[int, list[str]]
-) -> bool:
+class _FormRows:
+    """What an object's form listed of the person's rows, by kind (verbose name): their
+    names now and as they were, their templates, and the names of the other people of
+    the rows of that kind (the group's other members)."""
+
+    def __init__(self, items: list[_Renamed], names_of: dict[int, list[str]]):
+        self.exact = {(item.verbose_name, item.then): item.now for item in items}
+        self.templates = {item.verbose_name: item.template for item in items}
+        self.others = {
+            item.verbose_name: _names_given((*item.others, *item.beside), names_of)
+            for item in items
+        }
+
+
+def _rename_in_message(entry: LogEntry, rows: _FormRows, names: _Names) -> bool:
     try:
         message = json.loads(entry.change_message)
     except ValueError:
         return False  # a message written as words, as before Django 1.10: none here
     if not isinstance(message, list):
         return False
-    exact = {(item.verbose_name, item.then): item.now for item in items}
-    templates = {item.verbose_name: item.template for item in items}
-    # The other people the form's rows of that kind named: the group's other members.
-    others = {
-        item.verbose_name: _names_given((*item.others, *item.beside), names_of) for item in items
-    }
     found = False
     for said in _named_objects(message):
         kind, text = said.get("name"), said.get("object")
-        if not (isinstance(kind, str) and isinstance(text, str)) or kind not in templates:
+        if not (isinstance(kind, str) and isinstance(text, str)) or kind not in rows.templates:
             continue
         # As the row was named then: the group since renamed, a former name of theirs.
-        now = exact.get((kind, text)) or names.replaced(text, templates[kind], others[kind])
+        now = rows.exact.get((kind, text)) or names.replaced(
+            text, rows.templates[kind], rows.others[kind]
+        )
         if now != text:
             said["object"] = now
             found = True
