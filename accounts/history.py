@@ -62,12 +62,10 @@ class NamedRow:
     row: Model
     field: str | tuple[str, ...]  # the row's foreign keys to the person
     within: Model | None = None  # the object whose form lists it in an inline table
-    # The other people (ids) who stood where the person stands in the row's name at
-    # some point of its history (a review's other graders), and those whose rows the
-    # WITHIN form lists beside it (the group's other members): where a name of theirs,
-    # now or before, fits an entry as well, it is not taken for the person's (probe 128).
-    # A row whose person never changes names only them in its own entries (probe 129).
-    others: tuple[int, ...] = ()
+    # The other people (ids) whose rows the WITHIN form lists beside it (the group's
+    # other members): where a name of theirs, now or before, fits a change message as
+    # well, it is not taken for the person's (probe 128). A row whose person never
+    # changes names only them in its own entries (probe 129).
     beside: tuple[int, ...] = ()
     # For a row whose person changes (a review handed over): whether it was the person's
     # at a moment, from its own history. An entry written while it was another's is
@@ -85,7 +83,6 @@ class _Renamed:
     now: str
     within: tuple[int, str] | None  # the form's object: (content type id, pk)
     template: str  # the row's name with _MARK for the person
-    others: tuple[int, ...]
     beside: tuple[int, ...]
     theirs_at: Callable[[datetime], bool] | None
 
@@ -105,7 +102,7 @@ class _Names:
         for the person) puts them, and only between what the template has on each side
         of them: "Review of X by Lee" is Lee's, "… by Mary Lee" is not (probe 127), "Lee
         in Team" is, "Lee Ingram in Team" is not; nor where the name of one of OTHERS
-        fits as well ("Sophie in 't Veld in Team", a namesake's "by TA": probe 128)."""
+        fits as well (another member's "Sophie in 't Veld in Team": probe 128)."""
         pieces = template.split(_MARK)
         for index in range(len(pieces) - 1):
             before = _context_before(pieces[index], first=index == 0)
@@ -156,10 +153,10 @@ def history_rename(*, person_then: User, person: User) -> int:
     renamed = list(_names_of_rows(person_then, person))
     # The person's names and the other people's, in one read: the back office's history
     # of an account keeps the names it had before a rename.
-    people = {person.pk, *(pk for item in renamed for pk in (*item.others, *item.beside))}
+    people = {person.pk, *(pk for item in renamed for pk in item.beside)}
     names_of = _names_of_people(people)
     names = _Names([str(person_then), *names_of.get(person.pk, ())], str(person))
-    changed = _rename_rows(renamed, names, names_of)
+    changed = _rename_rows(renamed, names)
     if _name_is_theirs_alone(person_then):
         changed |= _rename_gone_rows(renamed, str(person_then), str(person), changed)
     return len(changed | _rename_in_messages(renamed, names, names_of))
@@ -214,7 +211,6 @@ def _names_of_rows(person_then: User, person: User) -> Iterable[_Renamed]:
                 now,
                 within,
                 template,
-                named.others,
                 named.beside,
                 named.theirs_at,
             )
@@ -230,9 +226,7 @@ def _content_type(row: Model) -> ContentType:
     return ContentType.objects.get_for_model(row, for_concrete_model=False)
 
 
-def _rename_rows(
-    renamed: list[_Renamed], names: _Names, names_of: dict[int, list[str]]
-) -> set[int]:
+def _rename_rows(renamed: list[_Renamed], names: _Names) -> set[int]:
     """Rename the entries about each of the person's rows, found by its id (those since
     deleted too, when their app keeps their history), written under the row's name as it
     is or as it was."""
@@ -250,10 +244,7 @@ def _rename_rows(
             if entry.object_repr == item.then:
                 entry.object_repr = item.now
             else:
-                # Known to be theirs then (its history says): nobody else's to keep.
-                known = item.theirs_at is not None
-                others = () if known else _names_given(item.others, names_of)
-                renamed_repr = names.replaced(entry.object_repr, item.template, others)
+                renamed_repr = names.replaced(entry.object_repr, item.template)
                 if renamed_repr == entry.object_repr:
                     continue  # nothing of theirs in it
                 entry.object_repr = renamed_repr[
@@ -351,10 +342,7 @@ class _FormRows:
     def __init__(self, items: list[_Renamed], names_of: dict[int, list[str]]):
         self.exact = {(item.verbose_name, item.then): item.now for item in items}
         self.templates = {item.verbose_name: item.template for item in items}
-        self.others = {
-            item.verbose_name: _names_given((*item.others, *item.beside), names_of)
-            for item in items
-        }
+        self.others = {item.verbose_name: _names_given(item.beside, names_of) for item in items}
 
 
 def _rename_in_message(entry: LogEntry, rows: _FormRows, names: _Names) -> bool:

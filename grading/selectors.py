@@ -576,14 +576,12 @@ def rows_naming(person: User) -> list[NamedRow]:
         PeerRating, PeerRating.history.filter(Q(rater=person) | Q(ratee=person)), "rater", "ratee"
     )
     overrides = _ever(MarkOverride, MarkOverride.history.filter(student=person), "assignment")
-    graders = _other_graders_ever([review.pk for review in reviews], person)
     graded_when = _graded_by_person_when([review.pk for review in reviews], person)
     return [
         *(
             NamedRow(
                 review,
                 "grader",
-                others=graders.get(review.pk, ()),
                 theirs_at=graded_when.get(review.pk),
             )
             for review in reviews
@@ -623,20 +621,6 @@ def _graded_by_person_when(review_ids: list[int], person: User) -> dict[int, Cal
         return theirs
 
     return {review_id: graded_at(history) for review_id, history in changes.items()}
-
-
-def _other_graders_ever(review_ids: list[int], person: User) -> dict[int, tuple[int, ...]]:
-    """{review id: its other graders, then or now}: an entry written while one of them
-    had it names them where it would name the person (probe 128)."""
-    found: dict[int, set[int]] = {}
-    for review_id, grader_id in (
-        Review.history.filter(id__in=review_ids, grader__isnull=False)
-        .exclude(grader=person)
-        .values_list("id", "grader_id")
-        .distinct()
-    ):
-        found.setdefault(review_id, set()).add(grader_id)
-    return {review_id: tuple(ids) for review_id, ids in found.items()}
 
 
 def _ever(model, records, *related: str) -> list:
