@@ -595,9 +595,8 @@ def _say_scores_without_level(request, criterion: Criterion, lost: dict) -> None
     levels = dict(criterion.levels.values_list("points", "label"))
     # A level deleted and written again as it was is not news (probe 129).
     lost = [points for points, label in lost.items() if levels.get(points) != label]
-    unmatched = criterion.scores.filter(points__in=lost)
-    points = sorted(set(unmatched.values_list("points", flat=True)))
-    count = unmatched.count()
+    scored = list(criterion.scores.filter(points__in=lost).values_list("points", flat=True))
+    count, points = len(scored), sorted(set(scored))
     if not count:
         return
     said = ", ".join(

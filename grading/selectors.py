@@ -493,17 +493,26 @@ def removal_consequences(enrollments) -> list[str]:
                 "leave them out. They are kept: enrolling them again gives everything back."
             )
     for e in graders:
-        left = Review.objects.filter(
-            grader_id=e.user_id, group__assignment__course_id=e.course_id
-        ).exclude(status=ReviewStatus.COMPLETED)
-        count = left.count()
-        if count:
-            notes.append(
-                f"{e.user} has {count} unfinished review{'s' if count != 1 else ''} here: "
-                "no grader can finish them until another is chosen on each review's page "
-                "(the project's grading page lists them); an instructor still can."
-            )
+        if note := _unfinished_reviews_note(e.user, e.course_id, why=""):
+            notes.append(note)
     return notes
+
+
+def _unfinished_reviews_note(grader: User, course_id: int, *, why: str) -> str:
+    """A sentence saying how many reviews of COURSE_ID GRADER leaves unfinished on leaving
+    its graders (WHY they no longer grade, if said), or ""."""
+    count = (
+        Review.objects.filter(grader=grader, group__assignment__course_id=course_id)
+        .exclude(status=ReviewStatus.COMPLETED)
+        .count()
+    )
+    if not count:
+        return ""
+    return (
+        f"{grader} has {count} unfinished review{'s' if count != 1 else ''} here: {why}no "
+        f"grader can finish {'it' if count == 1 else 'them'} until another is chosen on each "
+        "review's page (the project's grading page lists them); an instructor still can."
+    )
 
 
 def member_added_consequences(student: User, group: Group) -> list[str]:
@@ -551,18 +560,9 @@ def role_change_consequences(enrollment, was: str) -> list[str]:
             note += " They still read their released feedback."
         return [note]
     if enrollment.role == Role.STUDENT and was in policy.STAFF:
-        left = (
-            Review.objects.filter(grader=person, group__assignment__course_id=course_id)
-            .exclude(status=ReviewStatus.COMPLETED)
-            .count()
-        )
-        if left:
-            return [
-                f"{person} has {left} unfinished review{'s' if left != 1 else ''} here: as a "
-                "student they no longer grade, so no grader can finish "
-                f"{'it' if left == 1 else 'them'} until another is chosen on each review's "
-                "page (the project's grading page lists them); an instructor still can."
-            ]
+        why = "as a student they no longer grade, so "
+        if note := _unfinished_reviews_note(person, course_id, why=why):
+            return [note]
     return []
 
 
