@@ -90,7 +90,6 @@ def send_version_receipts(
     students = User.objects.filter(pk__in=members, is_active=True).exclude(email="")
     if user_ids is not None:
         students = students.filter(pk__in=user_ids)
-    group.assignment = assignment  # its deadline reads it
     days_late = assignment.days_late(submission.submitted_at, group.deadline())
     context = {
         "submission": submission,
